@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# setup.sh - install the Debian packages Orchestra needs, if any is missing.
+#
+#   scripts/setup.sh            what building and running needs
+#   scripts/setup.sh --test     also what the test suite needs
+#
+# Idempotent, and silent when everything is already there.
+set -euo pipefail
+
+build_pkgs=(gcc make cmake pkg-config libc6-dev
+	libsqlite3-dev sqlite3 libjansson-dev libinih-dev)
+test_pkgs=(libcmocka-dev)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" = "--test" ]; then
+	want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 1
+	}
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+	"${missing[@]}" >/tmp/orchestra-setup.log 2>&1; then
+	"${sudo[@]}" apt-get update -q >>/tmp/orchestra-setup.log 2>&1
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >>/tmp/orchestra-setup.log 2>&1 || {
+		echo "setup: apt-get failed; see /tmp/orchestra-setup.log" >&2
+		tail -n 20 /tmp/orchestra-setup.log >&2
+		exit 1
+	}
+fi

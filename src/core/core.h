@@ -1,0 +1,326 @@
+/*
+ * core.h - Orchestra's rules, with no I/O: states and signals, the task
+ * state machine, priority rules, the merge of users' queues, placement into
+ * slots, name rules and placeholder expansion.
+ *
+ * Input is plain structs; output is a plan that the caller (the service or
+ * the pilot) carries out through the store and a backend.  Nothing here
+ * prints, allocates beyond what its functions document, or reads a clock.
+ */
+#ifndef ORCHESTRA_CORE_H
+#define ORCHESTRA_CORE_H
+
+#include "util/util.h"
+#include "util/vec.h"
+
+/* ---- states (core/states.c) ------------------------------------------ */
+
+enum task_status {
+	TASK_REGISTERED,
+	TASK_TESTING,
+	TASK_RUNNING,
+	TASK_DONE,
+	TASK_FINALIZED,
+	TASK_BROKEN,
+	TASK_KILLING,
+	TASK_KILLED,
+	TASK_REMOVED,
+	TASK_NSTATUS
+};
+
+enum task_signal { SIGNAL_NONE, SIGNAL_RETRY, SIGNAL_KILL, SIGNAL_DELETE };
+
+enum job_status {
+	JOB_REGISTERED, /* created; waits for its task to queue it */
+	JOB_ASSIGNED,   /* queued: has a priority, waits for a slot */
+	JOB_PENDING,    /* placed in a slot, being launched */
+	JOB_RUNNING,
+	JOB_DONE,
+	JOB_FAILED,
+	JOB_KILL,   /* stop requested while it holds a slot */
+	JOB_KILLED,
+	JOB_BROKEN, /* its task's test job failed */
+	JOB_NSTATUS
+};
+
+/* Names as stored in the database and printed: "registered", "testing" … */
+const char *task_status_name(enum task_status s);
+const char *task_signal_name(enum task_signal s); /* SIGNAL_NONE: "" */
+const char *job_status_name(enum job_status s);
+/* Parse a name; 0, or ERR_INVALID (err names the bad value). */
+int task_status_parse(const char *s, enum task_status *out, struct buf *err);
+int task_signal_parse(const char *s, enum task_signal *out, struct buf *err);
+int job_status_parse(const char *s, enum job_status *out, struct buf *err);
+
+/* done, finalized, broken, killed: where retention counts. */
+bool task_status_is_end(enum task_status s);
+/* done, failed, killed, broken. */
+bool job_status_is_end(enum job_status s);
+/* pending, running, kill: the job occupies a slot. */
+bool job_status_holds_slot(enum job_status s);
+/* registered, assigned. */
+bool job_status_is_waiting(enum job_status s);
+/*
+ * Is `from` -> `to` one of the job state changes of SPEC.md?  The store
+ * and the pilot assert it before writing.
+ */
+bool job_transition_allowed(enum job_status from, enum job_status to);
+
+/* ---- the task state machine (core/task-state.c) ---------------------- */
+
+/*
+ * Whether a user may leave `sig` on a task in state `st` now (the command
+ * line and API refuse it otherwise, and change nothing).  `name` is the
+ * task's displayed name, for the message.  Returns 0 or ERR_CONFLICT.
+ */
+int task_signal_check(enum task_status st, enum task_signal sig,
+    const char *name, struct buf *err);
+
+/* What the state machine knows of one task. */
+struct task_view {
+	enum task_status status;
+	enum task_signal signal; /* pending signal, SIGNAL_NONE if none */
+	bool skip_test;
+	int64_t njobs[JOB_NSTATUS]; /* how many of its jobs are in each state */
+	/* The test job (index 0): its state, and its exit code once ended. */
+	enum job_status test_status;
+	int test_exit_code;
+	bool retention_expired; /* in an end state for the retention period */
+};
+
+/*
+ * One bulk change of the task's jobs: every job in state `from` (only the
+ * test job, index 0, when `test_only`) goes to `to`.  Moving to
+ * JOB_REGISTERED clears attempts, exit code, node and times; moving to
+ * JOB_ASSIGNED stamps the queue time; `mark_test` sets the job's test flag
+ * (it gets the test priority).
+ */
+struct job_move {
+	enum job_status from;
+	enum job_status to;
+	bool test_only;
+	bool mark_test;
+};
+
+#define TASK_PLAN_MAXMOVES 8
+
+/* The result of one step: at most one task transition. */
+struct task_plan {
+	enum task_status next;  /* == current status when nothing changes */
+	bool consume_signal;    /* clear the pending signal */
+	bool remove;            /* delete the task (next == TASK_REMOVED) */
+	bool reset_retention;   /* a retry: the retention clock starts again */
+	struct job_move moves[TASK_PLAN_MAXMOVES];
+	size_t nmoves;
+	const char *reason; /* short text for the event, never NULL */
+};
+
+/*
+ * Decide one step of SPEC.md's task table for `v`.  Signals are looked at
+ * first; a signal that does not apply in the current state is consumed and
+ * ignored (reason says so), so each signal is consumed exactly once.  The
+ * caller applies the plan, recounts, and calls again until nothing changes.
+ */
+void task_step(const struct task_view *v, struct task_plan *plan);
+
+/* ---- priority rules (core/priority.c) -------------------------------- */
+
+/* One user's standing in one pool (a queue's CPU or GPU slots). */
+struct prio_user {
+	int64_t max_priority;
+	int64_t running; /* R: the user's jobs holding a slot of this pool */
+};
+
+struct prio_rule {
+	const char *name;
+	/* Priority of the user's n-th waiting job (n = 0, 1, …); higher first. */
+	double (*priority)(const struct prio_user *u, int64_t n);
+	/* Priority of a test job. */
+	double (*test_priority)(const struct prio_user *u);
+};
+
+extern const struct prio_rule prio_lcg;  /* max_priority - (R + n) / 5 */
+extern const struct prio_rule prio_fifo; /* 0: submit order alone */
+/* Look a rule up by name; NULL if none. */
+const struct prio_rule *prio_rule_find(const char *name);
+
+/* ---- merging users' queues in priority order (core/sched.c) ---------- */
+
+/* A waiting job, as the scheduler orders it. */
+struct sched_job {
+	int64_t id;
+	int64_t task_id;
+	int64_t account_id;
+	int64_t submitted_ms; /* its task's submit time */
+	int32_t idx;          /* index in its task */
+	bool is_test;
+	double priority; /* filled by the merge */
+};
+
+/*
+ * One stream: a user's waiting jobs in one pool, in (submitted_ms,
+ * task_id, idx) order; test jobs form a stream of their own.
+ */
+struct sched_stream {
+	int64_t account_id;
+	struct prio_user user;
+	bool is_test;
+	void *cookie; /* for the source */
+};
+
+typedef VEC(struct sched_job) sched_job_vec;
+
+/*
+ * Where the merge reads jobs from, lazily, in batches: append to `out` at
+ * most `limit` jobs of stream `s` that come after `after` (NULL: from the
+ * start) in the stream's order.  Appending fewer than `limit` means the
+ * stream has no more.  Returns 0 or a negative ERR_* with `err` filled.
+ */
+struct sched_source {
+	int (*fetch)(void *ctx, const struct sched_stream *s,
+	    const struct sched_job *after, size_t limit, sched_job_vec *out,
+	    struct buf *err);
+	void *ctx;
+};
+
+struct sched_merge;
+
+/*
+ * An iterator over the waiting jobs of the given streams in priority order
+ * (higher first; ties by submitted_ms, task_id, idx).  Streams are copied.
+ * Caller frees with sched_merge_free().
+ */
+struct sched_merge *sched_merge_new(const struct prio_rule *rule,
+    const struct sched_stream *streams, size_t nstreams,
+    const struct sched_source *src);
+/* 1 and the next job in `out`; 0 when all streams are exhausted; <0 error. */
+int sched_merge_next(struct sched_merge *m, struct sched_job *out,
+    struct buf *err);
+void sched_merge_free(struct sched_merge *m);
+
+/* ---- placement (core/place.c) ---------------------------------------- */
+
+#define PLACE_MAX_GPUS 64
+
+struct place_node {
+	int64_t id;
+	const char *name; /* borrowed */
+	const char *queue; /* borrowed */
+	int64_t cpu_slots;
+	int64_t gpu_slots;
+	int64_t cpu_used;
+	uint64_t gpu_used; /* bit i: device i is held by a job */
+	bool enabled;
+	bool healthy; /* ready and under no memory or disk pressure */
+};
+
+/* Free slots of a node now: never negative, 0 when not usable. */
+int64_t place_free_cpu(const struct place_node *n);
+int64_t place_free_gpu(const struct place_node *n);
+
+/*
+ * Place one job of `queue`: a GPU job on the node with the most free GPU
+ * devices (ties by name) at its lowest free device index; a CPU job on the
+ * node with the most free CPU slots (ties by name).  Marks the slot used
+ * and returns the node's index in `nodes` and the device (-1 for a CPU job)
+ * or, when no slot is free, -1.
+ */
+int place_pick(struct place_node *nodes, size_t nnodes, const char *queue,
+    bool gpu, int *gpu_index);
+
+/* Total free CPU or GPU slots in a queue. */
+int64_t place_free_in_queue(const struct place_node *nodes, size_t nnodes,
+    const char *queue, bool gpu);
+
+/* ---- one cycle's decision (core/sched.c) ----------------------------- */
+
+/* A pool is one queue's CPU or GPU slots, with the streams waiting for it. */
+struct sched_pool {
+	const char *queue; /* borrowed */
+	bool gpu;
+	const struct sched_stream *streams; /* borrowed */
+	size_t nstreams;
+};
+
+struct sched_launch {
+	int64_t job_id;
+	int64_t task_id;
+	int64_t account_id;
+	size_t node;   /* index into the nodes given */
+	int gpu_index; /* -1 for a CPU job */
+	double priority;
+};
+
+typedef VEC(struct sched_launch) sched_launch_vec;
+
+/*
+ * Fill the free slots of `nodes` from the pools: for each pool, take the
+ * highest-priority jobs while a slot of its kind is free in its queue, and
+ * place each.  `nodes` is updated as slots are taken.  Appends to `out`.
+ */
+int sched_decide(const struct prio_rule *rule, struct place_node *nodes,
+    size_t nnodes, const struct sched_pool *pools, size_t npools,
+    const struct sched_source *src, sched_launch_vec *out, struct buf *err);
+
+/* ---- names (core/names.c) -------------------------------------------- */
+
+#define NAME_MAX_LEN 128
+
+/*
+ * A user, node, task or queue name: [A-Za-z0-9._-], 1-128 characters, not
+ * "." or "..".  `what` names the kind in the message ("task name").
+ */
+int names_check(const char *what, const char *name, struct buf *err);
+
+/*
+ * Split "user.<username>.<name>" into its parts (caller frees both);
+ * returns 0, or ERR_NOTFOUND when `full` is not of that form (then the
+ * task name is `full` itself, owned by the acting user).
+ */
+int names_split_task(const char *full, char **username, char **name);
+
+/* ---- placeholder expansion (core/expand.c) --------------------------- */
+
+/* A secondary input KEY=PATH; KEY is [A-Z][A-Z0-9_]*. */
+struct expand_secondary {
+	const char *key;
+	const char *path;
+};
+
+/* What a task's command is expanded with; strings borrowed. */
+struct expand_values {
+	bool has_inputs; /* inputs were given */
+	const char *out;  /* %OUT */
+	const char *data; /* %DATA, NULL if none */
+	const struct expand_secondary *secondary;
+	size_t nsecondary;
+};
+
+/*
+ * Check a command template against what was given, before any job is
+ * made: every placeholder used has its value (%IN needs inputs, %DATA
+ * --data, %KEY a secondary KEY), and every value given is used.  A
+ * placeholder is '%' followed by an upper-case letter and then upper-case
+ * letters, digits or '_'; "%%" is a literal '%'; any other '%' stays as it
+ * is (so `date +%s` works).  Returns 0 or ERR_INVALID.
+ */
+int expand_check(const char *tmpl, const struct expand_values *v,
+    struct buf *err);
+
+/*
+ * Append the command of job `index` with input `input` (NULL when the task
+ * has no inputs) to `out`.  Substituted paths are quoted for /bin/sh.
+ * The template must have passed expand_check().
+ */
+void expand_job(const char *tmpl, const struct expand_values *v,
+    const char *input, int64_t index, struct buf *out);
+
+/*
+ * Parse "KEY=PATH" (the key rule above; KEY not IN, OUT, DATA or JOB, PATH
+ * not empty).  On success out->key and out->path are allocated and the
+ * caller frees both.  Returns 0 or ERR_INVALID.
+ */
+int expand_parse_secondary(const char *arg, struct expand_secondary *out,
+    struct buf *err);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * buf.c - growable NUL-terminated text (git's strbuf, curl's dynbuf cap).
+ */
+#include "util/util.h"
+
+char buf_empty[1];
+
+void
+buf_init(struct buf *b)
+{
+	b->data = buf_empty;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap_limit = 0;
+	b->truncated = false;
+}
+
+void
+buf_grow(struct buf *b, size_t extra)
+{
+	bool fresh = b->alloc == 0;
+
+	if (b->len + extra + 1 <= b->alloc)
+		return;
+	if (fresh)
+		b->data = NULL;
+	b->data = xgrow(b->data, 1, b->len + extra + 1, &b->alloc);
+	if (fresh)
+		b->data[0] = '\0';
+}
+
+void
+buf_add(struct buf *b, const void *data, size_t len)
+{
+	if (b->cap_limit != 0 && b->len + len > b->cap_limit) {
+		b->truncated = true;
+		len = b->cap_limit > b->len ? b->cap_limit - b->len : 0;
+	}
+	if (len == 0)
+		return;
+	buf_grow(b, len);
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addch(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void
+buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		BUG("vsnprintf failed for format '%s'", fmt);
+	if (b->cap_limit != 0) {
+		char *tmp = xmalloc((size_t)n + 1);
+
+		vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+		buf_add(b, tmp, (size_t)n);
+		free(tmp);
+		return;
+	}
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->truncated = false;
+	if (b->alloc != 0)
+		b->data[0] = '\0';
+}
+
+void
+buf_release(struct buf *b)
+{
+	size_t cap = b->cap_limit;
+
+	if (b->alloc != 0)
+		free(b->data);
+	buf_init(b);
+	b->cap_limit = cap;
+}
+
+char *
+buf_detach(struct buf *b)
+{
+	char *s = b->alloc != 0 ? b->data : xstrdup("");
+
+	buf_init(b);
+	return s;
+}
+
+static bool
+buf_shell_safe(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("_./,:@%+=-", c) != NULL;
+}
+
+void
+buf_add_shell_quoted(struct buf *b, const char *s)
+{
+	const char *p;
+	bool safe = *s != '\0';
+
+	for (p = s; *p != '\0' && safe; p++)
+		safe = buf_shell_safe(*p);
+	if (safe) {
+		buf_adds(b, s);
+		return;
+	}
+	buf_addch(b, '\'');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addch(b, *p);
+	}
+	buf_addch(b, '\'');
+}
+
+int
+err_set(struct buf *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+	buf_reset(err);
+	va_start(ap, fmt);
+	buf_vaddf(err, fmt, ap);
+	va_end(ap);
+	return code;
+}

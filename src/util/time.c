@@ -1,0 +1,116 @@
+/*
+ * time.c - epoch milliseconds, durations, and whole-number parsing.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "util/util.h"
+
+int64_t
+time_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+time_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+time_format_ms(struct buf *b, int64_t ms)
+{
+	time_t t;
+	struct tm tm;
+	char s[32];
+
+	if (ms <= 0) {
+		buf_adds(b, "-");
+		return;
+	}
+	t = (time_t)(ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+	buf_adds(b, s);
+}
+
+static const struct {
+	char unit;
+	int64_t ms;
+} time_units[] = {
+	{ 'd', 86400000 },
+	{ 'h', 3600000 },
+	{ 'm', 60000 },
+	{ 's', 1000 },
+};
+
+int
+time_parse_duration(const char *s, int64_t *ms, struct buf *err)
+{
+	const char *end = s + strlen(s);
+	int64_t unit = 1000, n;
+	char num[32];
+	size_t i, len;
+
+	if (end > s && (end[-1] < '0' || end[-1] > '9')) {
+		for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++)
+			if (time_units[i].unit == end[-1])
+				break;
+		if (i == sizeof(time_units) / sizeof(time_units[0]))
+			return err_set(err, ERR_INVALID,
+			    "invalid duration '%s': unit must be s, m, h or d",
+			    s);
+		unit = time_units[i].ms;
+		end--;
+	}
+	len = (size_t)(end - s);
+	if (len == 0 || len >= sizeof(num))
+		return err_set(err, ERR_INVALID, "invalid duration '%s'", s);
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (util_parse_int64(num, 0, INT64_MAX / unit, &n) < 0)
+		return err_set(err, ERR_INVALID, "invalid duration '%s'", s);
+	*ms = n * unit;
+	return 0;
+}
+
+void
+time_format_duration(struct buf *b, int64_t ms)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++) {
+		if (ms != 0 && ms % time_units[i].ms == 0) {
+			buf_addf(b, "%lld%c", (long long)(ms / time_units[i].ms),
+			    time_units[i].unit);
+			return;
+		}
+	}
+	if (ms == 0)
+		buf_adds(b, "0");
+	else
+		buf_addf(b, "%lldms", (long long)ms);
+}
+
+int
+util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || *s == ' ' || *s == '+')
+		return ERR_INVALID;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return ERR_INVALID;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * util.h - allocation, growable text buffers, error codes, logging and time.
+ *
+ * Every other module builds on this header.  Nothing here touches the
+ * database, the network or a backend.
+ */
+#ifndef ORCHESTRA_UTIL_H
+#define ORCHESTRA_UTIL_H
+
+/*
+ * The C library headers that declare banned functions come first, so that
+ * banned.h (at the end) can turn every later use into an error.  Include
+ * this header before any other of ours.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Error codes returned (negated) by fallible functions; 0 is success. */
+#define ERR_INVALID (-1)     /* bad input: a name, an option, a value */
+#define ERR_NOTFOUND (-2)    /* the named thing does not exist */
+#define ERR_DENIED (-3)      /* the actor may not do this */
+#define ERR_CONFLICT (-4)    /* exists already, or the wrong state */
+#define ERR_UNAVAILABLE (-5) /* a peer (database, backend) failed */
+
+/* A broken invariant: print file:line and abort.  Never for input. */
+#define BUG(...) util_bug(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void util_bug(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Allocators that never return NULL: out of memory aborts. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Grow an array to hold at least `need` elements (git's ALLOC_GROW). */
+void *xgrow(void *ptr, size_t elem, size_t need, size_t *alloc);
+
+/*
+ * struct buf - growable NUL-terminated text.  `data` is never NULL; a
+ * BUF_INIT buffer points at a shared empty string until first written.
+ * `cap_limit`, when non-zero, bounds growth: appends past it are dropped
+ * and `truncated` is set (for text fed from outside).
+ */
+struct buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+	size_t cap_limit;
+	bool truncated;
+};
+extern char buf_empty[];
+#define BUF_INIT { buf_empty, 0, 0, 0, false }
+
+void buf_init(struct buf *b);
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addch(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+void buf_reset(struct buf *b);
+/* Frees the contents; the buffer is BUF_INIT again. */
+void buf_release(struct buf *b);
+/* Returns the text, which the caller frees; the buffer is BUF_INIT again. */
+char *buf_detach(struct buf *b);
+/* Quote `s` for /bin/sh: unchanged when it is made only of safe chars. */
+void buf_add_shell_quoted(struct buf *b, const char *s);
+
+/* Fill `err` (reset first) and return `code`: `return err_set(err, ...)`. */
+int err_set(struct buf *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Logging: one line per event on stderr, "UTC-time level process: message".
+ * The macros test the level before evaluating their arguments.
+ */
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+extern enum log_level log_threshold;
+void log_set_process(const char *name);
+void log_write(enum log_level level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
+#define log_at(level, ...)                                                    \
+	do {                                                                  \
+		if ((level) <= log_threshold)                                 \
+			log_write((level), __func__, __VA_ARGS__);            \
+	} while (0)
+
+/* Wall-clock time in milliseconds since the epoch (UTC). */
+int64_t time_now_ms(void);
+/* Monotonic time in nanoseconds, for measuring. */
+int64_t time_mono_ns(void);
+/* Format epoch ms as "YYYY-MM-DD HH:MM:SS" UTC into `b`; 0 prints "-". */
+void time_format_ms(struct buf *b, int64_t ms);
+/*
+ * Parse a duration: a number with an optional unit s, m, h, d (default s),
+ * e.g. "90", "15m", "10d".  Stores milliseconds.  Returns 0 or ERR_INVALID.
+ */
+int time_parse_duration(const char *s, int64_t *ms, struct buf *err);
+/* Format a duration in ms as the shortest exact form ("10d", "90s"). */
+void time_format_duration(struct buf *b, int64_t ms);
+
+/* Parse a whole decimal int64 within [min, max]; 0 or ERR_INVALID. */
+int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+#include "util/banned.h"
+
+#endif

@@ -1,0 +1,16 @@
+# The test suite.  Labels: unit, store, cli, bench-smoke.
+find_library(CMOCKA_LIB cmocka REQUIRED)
+
+# One cmocka program per tests/unit/test-*.c, linked with the libraries it
+# names in its first line: /* libs: orch_core */.
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test-*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  file(STRINGS ${src} libs_line LIMIT_COUNT 1 REGEX "libs:")
+  string(REGEX REPLACE ".*libs:[ ]*([^*]*)\\*/.*" "\\1" libs "${libs_line}")
+  separate_arguments(libs)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} ${libs} orch_util ${CMOCKA_LIB})
+  add_test(NAME unit/${name} COMMAND ${name})
+  set_tests_properties(unit/${name} PROPERTIES LABELS unit TIMEOUT 300)
+endforeach()

@@ -1,0 +1,143 @@
+/* libs: orch_util */
+/*
+ * test-util.c - struct buf, shell quoting, durations and integer parsing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "util/util.h"
+#include "util/vec.h"
+
+static void
+test_buf_grows_and_detaches(void **state)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+	int i;
+
+	(void)state;
+	assert_string_equal(b.data, "");
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_memory_equal(b.data, "0,1,2,", 6);
+	s = buf_detach(&b);
+	assert_string_equal(b.data, "");
+	free(s);
+	buf_release(&b);
+}
+
+static void
+test_buf_cap_truncates(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	b.cap_limit = 5;
+	buf_adds(&b, "abc");
+	assert_false(b.truncated);
+	buf_addf(&b, "%s", "defgh");
+	assert_true(b.truncated);
+	assert_string_equal(b.data, "abcde");
+	buf_release(&b);
+}
+
+static void
+test_shell_quote(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "/data/a.txt", "/data/a.txt" },
+		{ "a b", "'a b'" },
+		{ "it's", "'it'\\''s'" },
+		{ "$(rm -rf /)", "'$(rm -rf /)'" },
+		{ "", "''" },
+		{ "x;y", "'x;y'" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT;
+
+		buf_add_shell_quoted(&b, cases[i].in);
+		assert_string_equal(b.data, cases[i].out);
+		buf_release(&b);
+	}
+}
+
+static void
+test_durations(void **state)
+{
+	struct buf err = BUF_INIT, b = BUF_INIT;
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(time_parse_duration("10d", &ms, &err), 0);
+	assert_int_equal(ms, 10LL * 86400000);
+	assert_int_equal(time_parse_duration("90", &ms, &err), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(time_parse_duration("0", &ms, &err), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(time_parse_duration("5x", &ms, &err), ERR_INVALID);
+	assert_non_null(strstr(err.data, "'5x'"));
+	assert_int_equal(time_parse_duration("-5m", &ms, &err), ERR_INVALID);
+	assert_int_equal(time_parse_duration("m", &ms, &err), ERR_INVALID);
+	assert_int_equal(time_parse_duration("", &ms, &err), ERR_INVALID);
+	time_format_duration(&b, 10LL * 86400000);
+	assert_string_equal(b.data, "10d");
+	buf_release(&b);
+	buf_release(&err);
+}
+
+static void
+test_parse_int(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(util_parse_int64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(util_parse_int64("-1", 0, 100, &v), ERR_INVALID);
+	assert_int_equal(util_parse_int64("101", 0, 100, &v), ERR_INVALID);
+	assert_int_equal(util_parse_int64("4x", 0, 100, &v), ERR_INVALID);
+	assert_int_equal(util_parse_int64("", 0, 100, &v), ERR_INVALID);
+	assert_int_equal(util_parse_int64("99999999999999999999", 0, INT64_MAX,
+			     &v),
+	    ERR_INVALID);
+}
+
+static void
+test_vec(void **state)
+{
+	VEC(int) v = VEC_INIT;
+	int i, *it, sum = 0;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		VEC_PUSH(&v, i);
+	VEC_FOREACH(it, &v)
+	sum += *it;
+	assert_int_equal(sum, 4950);
+	VEC_RELEASE(&v);
+	assert_int_equal(v.n, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grows_and_detaches),
+		cmocka_unit_test(test_buf_cap_truncates),
+		cmocka_unit_test(test_shell_quote),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_parse_int),
+		cmocka_unit_test(test_vec),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
