@@ -1,0 +1,108 @@
+/*
+ * place.c - placement of jobs into the free slots of a queue's nodes.
+ *
+ * A node that is drained (not enabled) or unhealthy offers no slot.  Slots
+ * lowered below what is in use give no free slot and take nothing away:
+ * used counts are never changed here except to take a slot.
+ */
+#include "core/core.h"
+
+int64_t
+place_free_cpu(const struct place_node *n)
+{
+	if (!n->enabled || !n->healthy)
+		return 0;
+	if (n->cpu_used >= n->cpu_slots)
+		return 0;
+	return n->cpu_slots - n->cpu_used;
+}
+
+/* Device indices below min(gpu_slots, PLACE_MAX_GPUS). */
+static int
+place_gpu_limit(const struct place_node *n)
+{
+	if (n->gpu_slots <= 0)
+		return 0;
+	if (n->gpu_slots > PLACE_MAX_GPUS)
+		return PLACE_MAX_GPUS;
+	return (int)n->gpu_slots;
+}
+
+int64_t
+place_free_gpu(const struct place_node *n)
+{
+	int64_t nfree = 0;
+	int i, limit;
+
+	if (!n->enabled || !n->healthy)
+		return 0;
+	limit = place_gpu_limit(n);
+	for (i = 0; i < limit; i++)
+		if ((n->gpu_used & ((uint64_t)1 << i)) == 0)
+			nfree++;
+	return nfree;
+}
+
+static int64_t
+place_free(const struct place_node *n, bool gpu)
+{
+	return gpu ? place_free_gpu(n) : place_free_cpu(n);
+}
+
+int
+place_pick(struct place_node *nodes, size_t nnodes, const char *queue, bool gpu,
+    int *gpu_index)
+{
+	struct place_node *n;
+	int64_t best_free = 0, nfree;
+	size_t i;
+	int best = -1, limit, d;
+
+	if (gpu_index != NULL)
+		*gpu_index = -1;
+	for (i = 0; i < nnodes; i++) {
+		n = &nodes[i];
+		if (strcmp(n->queue, queue) != 0)
+			continue;
+		nfree = place_free(n, gpu);
+		if (nfree <= 0)
+			continue;
+		if (best == -1 || nfree > best_free ||
+		    (nfree == best_free &&
+		        strcmp(n->name, nodes[best].name) < 0)) {
+			best = (int)i;
+			best_free = nfree;
+		}
+	}
+	if (best == -1)
+		return -1;
+	n = &nodes[best];
+	if (!gpu) {
+		n->cpu_used++;
+		return best;
+	}
+	limit = place_gpu_limit(n);
+	for (d = 0; d < limit; d++) {
+		if ((n->gpu_used & ((uint64_t)1 << d)) == 0)
+			break;
+	}
+	if (d == limit)
+		BUG("node '%s' has free GPU slots but no free device", n->name);
+	n->gpu_used |= (uint64_t)1 << d;
+	if (gpu_index != NULL)
+		*gpu_index = d;
+	return best;
+}
+
+int64_t
+place_free_in_queue(const struct place_node *nodes, size_t nnodes,
+    const char *queue, bool gpu)
+{
+	int64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < nnodes; i++)
+		if (strcmp(nodes[i].queue, queue) == 0)
+			total += place_free(&nodes[i], gpu);
+	return total;
+}

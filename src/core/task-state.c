@@ -1,0 +1,303 @@
+/*
+ * task-state.c - the task state machine of SPEC.md ("Task states and
+ * signals"): which signals a user may leave on a task, and one step of the
+ * table at a time, as a plan of bulk job moves the caller applies.
+ *
+ * Signals are looked at first.  A signal that does not apply in the
+ * current state is consumed and ignored, so each one is consumed exactly
+ * once.  A killing task refuses every new signal: it is on its way to
+ * killed, from where it can be retried or deleted.
+ */
+#include "core/core.h"
+
+int
+task_signal_check(enum task_status st, enum task_signal sig, const char *name,
+    struct buf *err)
+{
+	const char *sname;
+
+	if ((unsigned)st >= TASK_NSTATUS)
+		BUG("task status %d", (int)st);
+	sname = task_status_name(st);
+	if (sig == SIGNAL_NONE)
+		return err_set(err, ERR_INVALID,
+		    "no signal given for task '%s'", name);
+	if (st == TASK_REMOVED)
+		return err_set(err, ERR_CONFLICT, "task '%s' is removed", name);
+	switch (sig) {
+	case SIGNAL_NONE:
+		break;
+	case SIGNAL_RETRY:
+		if (st == TASK_BROKEN || st == TASK_KILLED ||
+		    st == TASK_FINALIZED)
+			return 0;
+		if (st == TASK_KILLING)
+			return err_set(err, ERR_CONFLICT,
+			    "task '%s' is killing: only a broken, killed or finalized task can be retried (wait until it is killed)",
+			    name);
+		return err_set(err, ERR_CONFLICT,
+		    "task '%s' is %s: only a broken, killed or finalized task can be retried",
+		    name, sname);
+	case SIGNAL_KILL:
+		if (st == TASK_REGISTERED || st == TASK_TESTING ||
+		    st == TASK_RUNNING)
+			return 0;
+		if (st == TASK_KILLING)
+			return err_set(err, ERR_CONFLICT,
+			    "task '%s' is killing: it is being killed already",
+			    name);
+		return err_set(err, ERR_CONFLICT,
+		    "task '%s' is %s: only a registered, testing or running task can be killed",
+		    name, sname);
+	case SIGNAL_DELETE:
+		if (task_status_is_end(st))
+			return 0;
+		if (st == TASK_KILLING)
+			return err_set(err, ERR_CONFLICT,
+			    "task '%s' is killing: only an ended task can be deleted (wait until it is killed)",
+			    name);
+		return err_set(err, ERR_CONFLICT,
+		    "task '%s' is %s: only an ended task can be deleted (kill it first)",
+		    name, sname);
+	}
+	BUG("task signal %d", (int)sig);
+}
+
+static void
+task_state_move(struct task_plan *plan, enum job_status from,
+    enum job_status to, bool test_only, bool mark_test)
+{
+	struct job_move *mv;
+
+	if (plan->nmoves >= TASK_PLAN_MAXMOVES)
+		BUG("too many job moves in one task plan");
+	if (!job_transition_allowed(from, to))
+		BUG("job move %s -> %s", job_status_name(from),
+		    job_status_name(to));
+	mv = &plan->moves[plan->nmoves++];
+	mv->from = from;
+	mv->to = to;
+	mv->test_only = test_only;
+	mv->mark_test = mark_test;
+}
+
+static void
+task_state_go(struct task_plan *plan, enum task_status next, const char *reason)
+{
+	plan->next = next;
+	plan->reason = reason;
+}
+
+static int64_t
+task_state_total(const struct task_view *v)
+{
+	int64_t total = 0;
+	int i;
+
+	for (i = 0; i < JOB_NSTATUS; i++)
+		total += v->njobs[i];
+	return total;
+}
+
+/* Signal kill: registered, testing or running -> killing. */
+static void
+task_state_kill(const struct task_view *v, struct task_plan *plan)
+{
+	plan->consume_signal = true;
+	switch (v->status) {
+	case TASK_REGISTERED:
+	case TASK_TESTING:
+	case TASK_RUNNING:
+		task_state_go(plan, TASK_KILLING, "kill requested");
+		task_state_move(plan, JOB_REGISTERED, JOB_KILLED, false, false);
+		task_state_move(plan, JOB_ASSIGNED, JOB_KILLED, false, false);
+		task_state_move(plan, JOB_PENDING, JOB_KILL, false, false);
+		task_state_move(plan, JOB_RUNNING, JOB_KILL, false, false);
+		break;
+	case TASK_KILLING:
+		plan->reason = "kill ignored: the task is being killed already";
+		break;
+	default:
+		plan->reason = "kill ignored: the task has ended";
+		break;
+	}
+}
+
+/*
+ * Signal retry: broken or killed -> registered (every job not done is made
+ * again, and the task is tested again); finalized -> running (the failed
+ * jobs are queued again).
+ */
+static void
+task_state_retry(const struct task_view *v, struct task_plan *plan)
+{
+	plan->consume_signal = true;
+	switch (v->status) {
+	case TASK_BROKEN:
+	case TASK_KILLED:
+		task_state_go(plan, TASK_REGISTERED, "retry requested");
+		plan->reset_retention = true;
+		task_state_move(plan, JOB_FAILED, JOB_REGISTERED, false, false);
+		task_state_move(plan, JOB_KILLED, JOB_REGISTERED, false, false);
+		task_state_move(plan, JOB_BROKEN, JOB_REGISTERED, false, false);
+		if (v->njobs[JOB_ASSIGNED] > 0)
+			task_state_move(plan, JOB_ASSIGNED, JOB_REGISTERED,
+			    false, false);
+		break;
+	case TASK_FINALIZED:
+		task_state_go(plan, TASK_RUNNING, "retry requested");
+		plan->reset_retention = true;
+		task_state_move(plan, JOB_FAILED, JOB_ASSIGNED, false, false);
+		break;
+	case TASK_KILLING:
+		plan->reason = "retry ignored: the task is being killed";
+		break;
+	default:
+		plan->reason =
+		    "retry ignored: the task is not broken, killed or finalized";
+		break;
+	}
+}
+
+/* Signal delete: an ended task is removed. */
+static void
+task_state_delete(const struct task_view *v, struct task_plan *plan)
+{
+	plan->consume_signal = true;
+	if (task_status_is_end(v->status)) {
+		task_state_go(plan, TASK_REMOVED, "delete requested");
+		plan->remove = true;
+		return;
+	}
+	plan->reason = "delete ignored: the task has not ended";
+}
+
+/* The test job is done (exit 0), failed, or could not start. */
+static void
+task_state_testing(const struct task_view *v, struct task_plan *plan)
+{
+	switch (v->test_status) {
+	case JOB_DONE:
+		if (v->test_exit_code == 0) {
+			task_state_go(plan, TASK_RUNNING, "test job done");
+			task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED,
+			    false, false);
+			return;
+		}
+		/* A done job with a non-zero exit code: take it as failed. */
+		task_state_go(plan, TASK_BROKEN, "test job failed");
+		break;
+	case JOB_FAILED:
+		task_state_go(plan, TASK_BROKEN, "test job failed");
+		break;
+	case JOB_KILLED:
+	case JOB_BROKEN:
+		task_state_go(plan, TASK_BROKEN, "test job could not run");
+		break;
+	default:
+		/* Still waiting, placed, running, or queued again. */
+		return;
+	}
+	task_state_move(plan, JOB_REGISTERED, JOB_BROKEN, false, false);
+	if (v->njobs[JOB_ASSIGNED] > 0)
+		task_state_move(plan, JOB_ASSIGNED, JOB_BROKEN, false, false);
+}
+
+/* Every job ended: done when all are done, else finalized. */
+static void
+task_state_running(const struct task_view *v, struct task_plan *plan)
+{
+	int64_t total = task_state_total(v);
+	int64_t ended = v->njobs[JOB_DONE] + v->njobs[JOB_FAILED] +
+	    v->njobs[JOB_KILLED] + v->njobs[JOB_BROKEN];
+
+	if (ended != total)
+		return;
+	if (v->njobs[JOB_DONE] == total)
+		task_state_go(plan, TASK_DONE, "every job done");
+	else
+		task_state_go(plan, TASK_FINALIZED,
+		    "every job ended, some failed");
+}
+
+/*
+ * No job holds a slot any more.  A job queued again meanwhile (a launch
+ * the infrastructure refused) is killed with the task.
+ */
+static void
+task_state_killing(const struct task_view *v, struct task_plan *plan)
+{
+	if (v->njobs[JOB_PENDING] + v->njobs[JOB_RUNNING] + v->njobs[JOB_KILL] >
+	    0)
+		return;
+	task_state_go(plan, TASK_KILLED, "every job stopped");
+	if (v->njobs[JOB_REGISTERED] > 0)
+		task_state_move(plan, JOB_REGISTERED, JOB_KILLED, false, false);
+	if (v->njobs[JOB_ASSIGNED] > 0)
+		task_state_move(plan, JOB_ASSIGNED, JOB_KILLED, false, false);
+}
+
+void
+task_step(const struct task_view *v, struct task_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->next = v->status;
+	plan->reason = "no change";
+
+	if (v->status == TASK_REMOVED) {
+		if (v->signal != SIGNAL_NONE) {
+			plan->consume_signal = true;
+			plan->reason = "signal ignored: the task is removed";
+		}
+		return;
+	}
+	switch (v->signal) {
+	case SIGNAL_NONE:
+		break;
+	case SIGNAL_KILL:
+		task_state_kill(v, plan);
+		return;
+	case SIGNAL_RETRY:
+		task_state_retry(v, plan);
+		return;
+	case SIGNAL_DELETE:
+		task_state_delete(v, plan);
+		return;
+	}
+
+	switch (v->status) {
+	case TASK_REGISTERED:
+		if (v->skip_test) {
+			task_state_go(plan, TASK_RUNNING,
+			    "queued without a test job");
+			task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED,
+			    false, false);
+		} else {
+			task_state_go(plan, TASK_TESTING, "test job queued");
+			task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED,
+			    true, true);
+		}
+		break;
+	case TASK_TESTING:
+		task_state_testing(v, plan);
+		break;
+	case TASK_RUNNING:
+		task_state_running(v, plan);
+		break;
+	case TASK_KILLING:
+		task_state_killing(v, plan);
+		break;
+	case TASK_DONE:
+	case TASK_FINALIZED:
+	case TASK_BROKEN:
+	case TASK_KILLED:
+		if (v->retention_expired) {
+			task_state_go(plan, TASK_REMOVED, "retention expired");
+			plan->remove = true;
+		}
+		break;
+	case TASK_REMOVED:
+	case TASK_NSTATUS:
+		BUG("task status %d", (int)v->status);
+	}
+}

@@ -1,0 +1,229 @@
+/* libs: orch_core */
+/*
+ * test-place.c - free slots and placement: GPU device indices, the node
+ * with the most free slots, drained and unhealthy nodes, other queues,
+ * slots lowered below what is in use.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/core.h"
+
+static struct place_node
+node(const char *name, const char *queue, int64_t cpu, int64_t gpu)
+{
+	struct place_node n = { 0 };
+
+	n.name = name;
+	n.queue = queue;
+	n.cpu_slots = cpu;
+	n.gpu_slots = gpu;
+	n.enabled = true;
+	n.healthy = true;
+	return n;
+}
+
+static void
+test_gpu_distinct_devices(void **state)
+{
+	struct place_node nodes[1];
+	int gi, i, seen = 0;
+
+	(void)state;
+	nodes[0] = node("g1", "default", 4, 4);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(place_pick(nodes, 1, "default", true, &gi), 0);
+		/* Lowest free index first, each one once. */
+		assert_int_equal(gi, i);
+		assert_false(seen & (1 << gi));
+		seen |= 1 << gi;
+	}
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	assert_int_equal(place_pick(nodes, 1, "default", true, &gi), -1);
+	assert_int_equal(gi, -1);
+	/* GPU jobs take no CPU slot. */
+	assert_int_equal(nodes[0].cpu_used, 0);
+	assert_int_equal(nodes[0].gpu_used, 0xf);
+}
+
+static void
+test_gpu_lowest_free_index(void **state)
+{
+	struct place_node nodes[1];
+	int gi;
+
+	(void)state;
+	nodes[0] = node("g1", "default", 0, 8);
+	nodes[0].gpu_used = 0x0b; /* 0, 1, 3 held */
+	assert_int_equal(place_free_gpu(&nodes[0]), 5);
+	assert_int_equal(place_pick(nodes, 1, "default", true, &gi), 0);
+	assert_int_equal(gi, 2);
+	assert_int_equal(place_pick(nodes, 1, "default", true, &gi), 0);
+	assert_int_equal(gi, 4);
+	assert_int_equal(nodes[0].gpu_used, 0x1f);
+}
+
+static void
+test_gpu_most_free_node(void **state)
+{
+	struct place_node nodes[3];
+	int gi;
+
+	(void)state;
+	nodes[0] = node("b", "default", 0, 2);
+	nodes[1] = node("a", "default", 0, 4);
+	nodes[1].gpu_used = 0x3; /* 2 free, ties with b: a by name */
+	nodes[2] = node("c", "default", 0, 1);
+	assert_int_equal(place_pick(nodes, 3, "default", true, &gi), 1);
+	assert_int_equal(gi, 2);
+	/* Now b has 2, a 1, c 1. */
+	assert_int_equal(place_pick(nodes, 3, "default", true, &gi), 0);
+	assert_int_equal(gi, 0);
+	/* a 1, b 1, c 1: by name. */
+	assert_int_equal(place_pick(nodes, 3, "default", true, &gi), 1);
+	assert_int_equal(gi, 3);
+	assert_int_equal(place_pick(nodes, 3, "default", true, &gi), 0);
+	assert_int_equal(gi, 1);
+	assert_int_equal(place_pick(nodes, 3, "default", true, &gi), 2);
+	assert_int_equal(gi, 0);
+	assert_int_equal(place_pick(nodes, 3, "default", true, &gi), -1);
+	assert_int_equal(place_free_in_queue(nodes, 3, "default", true), 0);
+}
+
+static void
+test_cpu_most_free_ties_by_name(void **state)
+{
+	struct place_node nodes[3];
+	int gi, i, counts[3] = { 0 };
+
+	(void)state;
+	nodes[0] = node("n2", "default", 4, 0);
+	nodes[1] = node("n1", "default", 4, 0);
+	nodes[2] = node("n3", "default", 6, 0);
+	nodes[2].cpu_used = 1; /* 5 free */
+	/* n3 has the most. */
+	assert_int_equal(place_pick(nodes, 3, "default", false, &gi), 2);
+	assert_int_equal(gi, -1);
+	/* All three have 4 free: n1 by name, then n2, then n3. */
+	assert_int_equal(place_pick(nodes, 3, "default", false, &gi), 1);
+	assert_int_equal(place_pick(nodes, 3, "default", false, &gi), 0);
+	assert_int_equal(place_pick(nodes, 3, "default", false, &gi), 2);
+	assert_int_equal(place_free_in_queue(nodes, 3, "default", false), 9);
+	for (i = 0; i < 9; i++)
+		counts[place_pick(nodes, 3, "default", false, &gi)]++;
+	assert_int_equal(counts[0], 3);
+	assert_int_equal(counts[1], 3);
+	assert_int_equal(counts[2], 3);
+	assert_int_equal(place_pick(nodes, 3, "default", false, &gi), -1);
+	assert_int_equal(nodes[0].cpu_used, 4);
+	assert_int_equal(nodes[1].cpu_used, 4);
+	assert_int_equal(nodes[2].cpu_used, 6);
+	/* CPU jobs take no GPU. */
+	assert_int_equal(nodes[2].gpu_used, 0);
+}
+
+static void
+test_unusable_nodes(void **state)
+{
+	struct place_node nodes[4];
+	int gi;
+
+	(void)state;
+	nodes[0] = node("drained", "default", 10, 2);
+	nodes[0].enabled = false;
+	nodes[1] = node("sick", "default", 10, 2);
+	nodes[1].healthy = false;
+	nodes[2] = node("other", "gpuq", 10, 2);
+	nodes[3] = node("small", "default", 1, 1);
+	assert_int_equal(place_free_cpu(&nodes[0]), 0);
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	assert_int_equal(place_free_cpu(&nodes[1]), 0);
+	assert_int_equal(place_free_gpu(&nodes[1]), 0);
+	assert_int_equal(place_free_in_queue(nodes, 4, "default", false), 1);
+	assert_int_equal(place_free_in_queue(nodes, 4, "default", true), 1);
+	assert_int_equal(place_free_in_queue(nodes, 4, "gpuq", true), 2);
+	assert_int_equal(place_free_in_queue(nodes, 4, "none", false), 0);
+	assert_int_equal(place_pick(nodes, 4, "default", false, &gi), 3);
+	assert_int_equal(place_pick(nodes, 4, "default", false, &gi), -1);
+	assert_int_equal(place_pick(nodes, 4, "default", true, &gi), 3);
+	assert_int_equal(gi, 0);
+	assert_int_equal(place_pick(nodes, 4, "default", true, &gi), -1);
+	assert_int_equal(place_pick(nodes, 4, "gpuq", false, &gi), 2);
+	/* Nothing was taken on the drained and sick nodes. */
+	assert_int_equal(nodes[0].cpu_used, 0);
+	assert_int_equal(nodes[0].gpu_used, 0);
+	assert_int_equal(nodes[1].cpu_used, 0);
+	assert_int_equal(nodes[1].gpu_used, 0);
+}
+
+static void
+test_slots_lowered_below_use(void **state)
+{
+	struct place_node nodes[2];
+	int gi;
+
+	(void)state;
+	nodes[0] = node("a", "default", 2, 2);
+	nodes[0].cpu_used = 5;
+	nodes[0].gpu_used = 0x30; /* devices 4 and 5 held, above gpu_slots */
+	nodes[1] = node("b", "default", 1, 0);
+	assert_int_equal(place_free_cpu(&nodes[0]), 0);
+	/* Devices 0 and 1 are free, whatever runs on 4 and 5. */
+	assert_int_equal(place_free_gpu(&nodes[0]), 2);
+	assert_int_equal(place_pick(nodes, 2, "default", false, &gi), 1);
+	assert_int_equal(place_pick(nodes, 2, "default", false, &gi), -1);
+	assert_int_equal(nodes[0].cpu_used, 5);
+	assert_int_equal(nodes[0].cpu_slots, 2);
+
+	/* gpu_slots lowered to 1 while device 1 and 4 are held. */
+	nodes[0].gpu_slots = 1;
+	nodes[0].gpu_used = 0x12;
+	assert_int_equal(place_free_gpu(&nodes[0]), 1);
+	assert_int_equal(place_pick(nodes, 2, "default", true, &gi), 0);
+	assert_int_equal(gi, 0);
+	assert_int_equal(place_pick(nodes, 2, "default", true, &gi), -1);
+	nodes[0].gpu_slots = 0;
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	assert_int_equal(nodes[0].gpu_used, 0x13);
+	/* Negative slots are no slots. */
+	nodes[1].cpu_slots = -3;
+	nodes[1].gpu_slots = -1;
+	assert_int_equal(place_free_cpu(&nodes[1]), 0);
+	assert_int_equal(place_free_gpu(&nodes[1]), 0);
+}
+
+static void
+test_gpu_64_devices(void **state)
+{
+	struct place_node nodes[1];
+	int gi, i;
+
+	(void)state;
+	nodes[0] = node("big", "default", 0, 100);
+	assert_int_equal(place_free_gpu(&nodes[0]), PLACE_MAX_GPUS);
+	for (i = 0; i < PLACE_MAX_GPUS; i++) {
+		assert_int_equal(place_pick(nodes, 1, "default", true, &gi), 0);
+		assert_int_equal(gi, i);
+	}
+	assert_int_equal(nodes[0].gpu_used, UINT64_MAX);
+	assert_int_equal(place_pick(nodes, 1, "default", true, &gi), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gpu_distinct_devices),
+		cmocka_unit_test(test_gpu_lowest_free_index),
+		cmocka_unit_test(test_gpu_most_free_node),
+		cmocka_unit_test(test_cpu_most_free_ties_by_name),
+		cmocka_unit_test(test_unusable_nodes),
+		cmocka_unit_test(test_slots_lowered_below_use),
+		cmocka_unit_test(test_gpu_64_devices),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
