@@ -1,0 +1,69 @@
+/*
+ * cmd-init.c - `orchestra init`: create the database, make the login user
+ * an admin, register this machine as a node.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+
+static int
+cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct init_result res;
+	struct buf err = BUF_INIT;
+	bool json = false;
+	json_t *o;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c == 'j')
+			json = true;
+		else
+			return CMD_EXIT_USAGE;
+	}
+	if (cmd_optind() != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	ret = service_init(&ctx->cfg, ctx->actor, &ctx->st, &res, &err);
+	if (ret < 0) {
+		free(res.node_name);
+		ret = cmd_fail(ctx, &err);
+		buf_release(&err);
+		return ret;
+	}
+	if (json) {
+		o = json_pack("{s:s, s:b, s:s, s:b, s:s, s:b, s:I, s:I}",
+		    "database", ctx->cfg.db_url, "created_database",
+		    res.created_db, "admin", ctx->actor, "created_admin",
+		    res.created_user, "node", res.node_name, "created_node",
+		    res.created_node, "cpu_slots", (json_int_t)res.cpu_slots,
+		    "gpus", (json_int_t)res.gpus);
+		cmd_print_json(o);
+	} else {
+		printf("database %s%s\n", ctx->cfg.db_url,
+		    res.created_db ? " created" : " already there");
+		printf("user '%s' is an admin%s\n", ctx->actor,
+		    res.created_user ? "" : " (already)");
+		printf("node '%s' in queue 'default': %lld CPU slots, %lld "
+		       "GPUs%s\n",
+		    res.node_name, (long long)res.cpu_slots,
+		    (long long)res.gpus, res.created_node ? "" : " (already)");
+	}
+	free(res.node_name);
+	buf_release(&err);
+	return CMD_EXIT_OK;
+}
+
+const struct cmd_entry cmd_init_entry = {
+	.name = "init",
+	.usage = "init [--json]",
+	.summary = "create the database; register this machine as a node",
+	.run = cmd_init_run,
+};

@@ -1,0 +1,331 @@
+/*
+ * cmd-node.c - `orchestra node add|list|set|drain|resume`.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+
+static json_t *
+cmd_node_json(const struct node *n)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(n->id));
+	json_object_set_new(o, "name", cmd_json_str(n->name));
+	json_object_set_new(o, "queue", cmd_json_str(n->queue));
+	json_object_set_new(o, "cpu_slots", json_integer(n->cpu_slots));
+	json_object_set_new(o, "gpu_slots", json_integer(n->gpu_slots));
+	json_object_set_new(o, "max_cpu_slots",
+	    json_integer(n->max_cpu_slots));
+	json_object_set_new(o, "max_gpu_slots",
+	    json_integer(n->max_gpu_slots));
+	json_object_set_new(o, "cpu_used", json_integer(n->cpu_used));
+	json_object_set_new(o, "gpu_used",
+	    json_integer(__builtin_popcountll(n->gpu_used)));
+	json_object_set_new(o, "enabled", json_boolean(n->enabled));
+	json_object_set_new(o, "ready", json_boolean(n->ready));
+	json_object_set_new(o, "memory_pressure",
+	    json_boolean(n->memory_pressure));
+	json_object_set_new(o, "disk_pressure",
+	    json_boolean(n->disk_pressure));
+	json_object_set_new(o, "last_seen", cmd_json_time(n->last_seen_ms));
+	json_object_set_new(o, "completed", json_integer(n->completed));
+	json_object_set_new(o, "failed", json_integer(n->failed));
+	return o;
+}
+
+static const char *
+cmd_node_state(const struct node *n)
+{
+	if (!n->enabled)
+		return "drained";
+	if (!n->ready)
+		return "not-ready";
+	if (n->memory_pressure)
+		return "memory-pressure";
+	if (n->disk_pressure)
+		return "disk-pressure";
+	return "ready";
+}
+
+static void
+cmd_node_print(const struct node *n)
+{
+	printf("node '%s' (queue %s, %s): cpu %lld/%lld slots (max %lld), "
+	       "gpu %d/%lld slots (max %lld)\n",
+	    n->name, n->queue, cmd_node_state(n), (long long)n->cpu_used,
+	    (long long)n->cpu_slots, (long long)n->max_cpu_slots,
+	    __builtin_popcountll(n->gpu_used), (long long)n->gpu_slots,
+	    (long long)n->max_gpu_slots);
+}
+
+static int
+cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
+    struct buf *err)
+{
+	if (ret < 0)
+		ret = cmd_fail(ctx, err);
+	else if (json)
+		cmd_print_json(cmd_node_json(n));
+	else
+		cmd_node_print(n);
+	node_release(n);
+	buf_release(err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+/* add and set: NAME and slot options; returns -1 to go on. */
+static int
+cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv,
+    struct node_opts *o, bool *json)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "cpu-slots", required_argument, NULL, 'c' },
+		{ "gpu-slots", required_argument, NULL, 'g' },
+		{ "max-cpu-slots", required_argument, NULL, 'C' },
+		{ "max-gpu-slots", required_argument, NULL, 'G' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t *target;
+	const char *name;
+	int c;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 'j':
+			*json = true;
+			continue;
+		case 'q':
+			o->queue = cmd_optarg();
+			continue;
+		case 'c':
+			target = &o->cpu_slots;
+			name = "--cpu-slots";
+			break;
+		case 'g':
+			target = &o->gpu_slots;
+			name = "--gpu-slots";
+			break;
+		case 'C':
+			target = &o->max_cpu_slots;
+			name = "--max-cpu-slots";
+			break;
+		case 'G':
+			target = &o->max_gpu_slots;
+			name = "--max-gpu-slots";
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+		if (cmd_parse_int(ctx, name, cmd_optarg(), target) < 0)
+			return CMD_EXIT_USAGE;
+	}
+	if (cmd_optind() != argc - 1)
+		return cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing node NAME" :
+			"too many arguments");
+	return -1;
+}
+
+static int
+cmd_node_add_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct node_opts o = NODE_OPTS_INIT;
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int ret;
+
+	ret = cmd_node_opts(ctx, argc, argv, &o, &json);
+	if (ret >= 0)
+		return ret;
+	ret = service_node_add(&ctx->svc, argv[argc - 1], &o, &n, &err);
+	return cmd_node_finish(ctx, ret, json, &n, &err);
+}
+
+static int
+cmd_node_set_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct node_opts o = NODE_OPTS_INIT;
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int ret;
+
+	ret = cmd_node_opts(ctx, argc, argv, &o, &json);
+	if (ret >= 0)
+		return ret;
+	if (o.queue == NULL && o.cpu_slots == OPT_UNSET &&
+	    o.gpu_slots == OPT_UNSET && o.max_cpu_slots == OPT_UNSET &&
+	    o.max_gpu_slots == OPT_UNSET)
+		return cmd_usage_error(ctx, "nothing to set: give --queue or "
+					    "a slots option");
+	ret = service_node_set(&ctx->svc, argv[argc - 1], &o, &n, &err);
+	return cmd_node_finish(ctx, ret, json, &n, &err);
+}
+
+/* drain and resume: NAME [--json]. */
+static int
+cmd_node_enable(struct cmd_ctx *ctx, int argc, char **argv, bool enabled)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c != 'j')
+			return CMD_EXIT_USAGE;
+		json = true;
+	}
+	if (cmd_optind() != argc - 1)
+		return cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing node NAME" :
+			"too many arguments");
+	ret = service_node_enable(&ctx->svc, argv[argc - 1], enabled, &n,
+	    &err);
+	return cmd_node_finish(ctx, ret, json, &n, &err);
+}
+
+static int
+cmd_node_drain_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_node_enable(ctx, argc, argv, false);
+}
+
+static int
+cmd_node_resume_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_node_enable(ctx, argc, argv, true);
+}
+
+static int
+cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const hdr[] = { "NAME", "QUEUE", "STATE", "CPU",
+		"GPU", "DONE", "FAILED" };
+	node_vec v = VEC_INIT;
+	struct cmd_table t;
+	struct buf err = BUF_INIT;
+	struct node *n;
+	bool json = false;
+	json_t *arr;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c != 'j')
+			return CMD_EXIT_USAGE;
+		json = true;
+	}
+	if (cmd_optind() != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	ret = service_node_list(&ctx->svc, &v, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		arr = json_array();
+		VEC_FOREACH(n, &v)
+		json_array_append_new(arr, cmd_node_json(n));
+		cmd_print_json(arr);
+	} else {
+		cmd_table_init(&t, 7, hdr);
+		VEC_FOREACH(n, &v)
+		{
+			cmd_table_addf(&t, "%s", n->name);
+			cmd_table_addf(&t, "%s", n->queue);
+			cmd_table_addf(&t, "%s", cmd_node_state(n));
+			cmd_table_addf(&t, "%lld/%lld (max %lld)",
+			    (long long)n->cpu_used, (long long)n->cpu_slots,
+			    (long long)n->max_cpu_slots);
+			cmd_table_addf(&t, "%d/%lld (max %lld)",
+			    __builtin_popcountll(n->gpu_used),
+			    (long long)n->gpu_slots,
+			    (long long)n->max_gpu_slots);
+			cmd_table_addf(&t, "%lld", (long long)n->completed);
+			cmd_table_addf(&t, "%lld", (long long)n->failed);
+		}
+		cmd_table_print(&t, stdout);
+		cmd_table_release(&t);
+	}
+	ret = CMD_EXIT_OK;
+out:
+	node_vec_release(&v);
+	buf_release(&err);
+	return ret;
+}
+
+#define CMD_NODE_SLOT_OPTS                                                    \
+	"[--queue Q] [--cpu-slots N] [--gpu-slots N] [--max-cpu-slots N] "    \
+	"[--max-gpu-slots N] [--json]"
+
+static const struct cmd_entry cmd_node_add_entry = {
+	.name = "add",
+	.usage = "node add NAME " CMD_NODE_SLOT_OPTS,
+	.summary = "add a node; unset slots default to their maximum (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_node_add_run,
+};
+static const struct cmd_entry cmd_node_drain_entry = {
+	.name = "drain",
+	.usage = "node drain NAME [--json]",
+	.summary = "give a node no new jobs; running ones go on (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_node_drain_run,
+};
+static const struct cmd_entry cmd_node_list_entry = {
+	.name = "list",
+	.usage = "node list [--json]",
+	.summary = "list nodes with their slots in use",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_node_list_run,
+};
+static const struct cmd_entry cmd_node_resume_entry = {
+	.name = "resume",
+	.usage = "node resume NAME [--json]",
+	.summary = "give a drained node jobs again (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_node_resume_run,
+};
+static const struct cmd_entry cmd_node_set_entry = {
+	.name = "set",
+	.usage = "node set NAME " CMD_NODE_SLOT_OPTS,
+	.summary = "change a node's queue or slots, live (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_node_set_run,
+};
+static const struct cmd_entry *const cmd_node_sub[] = {
+	&cmd_node_add_entry,
+	&cmd_node_drain_entry,
+	&cmd_node_list_entry,
+	&cmd_node_resume_entry,
+	&cmd_node_set_entry,
+	NULL,
+};
+const struct cmd_entry cmd_node_entry = {
+	.name = "node",
+	.usage = "node add|drain|list|resume|set ...",
+	.summary = "manage nodes and their slots",
+	.sub = cmd_node_sub,
+};

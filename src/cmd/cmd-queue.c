@@ -1,0 +1,131 @@
+/*
+ * cmd-queue.c - `orchestra queue`: like squeue, highest priority first,
+ * each waiting job with its place and why it waits.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+
+static json_t *
+cmd_queue_json(const struct queue_row *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "place",
+	    r->place > 0 ? json_integer(r->place) : json_null());
+	json_object_set_new(o, "priority", json_real(r->priority));
+	json_object_set_new(o, "user", cmd_json_str(r->username));
+	json_object_set_new(o, "task", cmd_json_str(r->task));
+	json_object_set_new(o, "job_id",
+	    r->job_id ? json_integer(r->job_id) : json_null());
+	json_object_set_new(o, "index",
+	    r->job_id ? json_integer(r->idx) : json_null());
+	json_object_set_new(o, "jobs", json_integer(r->njobs));
+	json_object_set_new(o, "queue", cmd_json_str(r->queue));
+	json_object_set_new(o, "gpu", json_boolean(r->gpu));
+	json_object_set_new(o, "status",
+	    json_string(job_status_name(r->status)));
+	json_object_set_new(o, "node", cmd_json_str(r->node));
+	json_object_set_new(o, "gpu_index",
+	    r->gpu_index >= 0 ? json_integer(r->gpu_index) : json_null());
+	json_object_set_new(o, "why", cmd_json_str(r->why));
+	return o;
+}
+
+static int
+cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const hdr[] = { "PLACE", "PRIO", "USER", "TASK",
+		"JOB", "STATE", "QUEUE", "WHERE", "WHY" };
+	queue_row_vec rows = VEC_INIT;
+	const char *queue = NULL, *user = NULL;
+	struct buf err = BUF_INIT;
+	struct cmd_table t;
+	struct queue_row *r;
+	bool json = false;
+	json_t *arr;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 'q':
+			queue = cmd_optarg();
+			break;
+		case 'u':
+			user = cmd_optarg();
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_optind() != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	ret = service_queue(&ctx->svc, queue, user, &rows, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		arr = json_array();
+		VEC_FOREACH(r, &rows)
+		json_array_append_new(arr, cmd_queue_json(r));
+		cmd_print_json(arr);
+		ret = CMD_EXIT_OK;
+		goto out;
+	}
+	cmd_table_init(&t, 9, hdr);
+	VEC_FOREACH(r, &rows)
+	{
+		if (r->place > 0)
+			cmd_table_addf(&t, "%lld", (long long)r->place);
+		else
+			cmd_table_addf(&t, "-");
+		if (r->njobs == 1)
+			cmd_table_addf(&t, "%.1f", r->priority);
+		else
+			cmd_table_addf(&t, "-");
+		cmd_table_addf(&t, "%s", r->username);
+		cmd_table_addf(&t, "%s", r->task);
+		if (r->njobs == 1)
+			cmd_table_addf(&t, "%lld", (long long)r->idx);
+		else
+			cmd_table_addf(&t, "(%lld jobs)", (long long)r->njobs);
+		cmd_table_addf(&t, "%s", job_status_name(r->status));
+		cmd_table_addf(&t, "%s%s", r->queue, r->gpu ? "/gpu" : "");
+		if (r->node && r->gpu_index >= 0)
+			cmd_table_addf(&t, "%s:gpu%lld", r->node,
+			    (long long)r->gpu_index);
+		else
+			cmd_table_addf(&t, "%s", r->node ? r->node : "-");
+		cmd_table_addf(&t, "%s", r->why ? r->why : "");
+	}
+	cmd_table_print(&t, stdout);
+	cmd_table_release(&t);
+	ret = CMD_EXIT_OK;
+out:
+	queue_row_vec_release(&rows);
+	buf_release(&err);
+	return ret;
+}
+
+const struct cmd_entry cmd_queue_entry = {
+	.name = "queue",
+	.usage = "queue [--queue Q] [--user U] [--json]",
+	.summary = "waiting and running jobs, highest priority first, with why "
+		   "each waits",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_queue_run,
+};

@@ -1,0 +1,499 @@
+/*
+ * cmd-task.c - `orchestra task submit|list|show|kill|retry|delete`.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+
+static json_t *
+cmd_task_json(const struct task *t)
+{
+	struct buf full = BUF_INIT;
+	json_t *o = json_object();
+
+	cmd_task_fullname(&full, t->username, t->name);
+	json_object_set_new(o, "id", json_integer(t->id));
+	json_object_set_new(o, "name", cmd_json_str(t->name));
+	json_object_set_new(o, "full_name", cmd_json_str(full.data));
+	json_object_set_new(o, "user", cmd_json_str(t->username));
+	json_object_set_new(o, "queue", cmd_json_str(t->queue));
+	json_object_set_new(o, "image", cmd_json_str(t->image));
+	json_object_set_new(o, "command", cmd_json_str(t->command));
+	json_object_set_new(o, "inputs", cmd_json_str(t->inputs));
+	json_object_set_new(o, "data", cmd_json_str(t->data_path));
+	json_object_set_new(o, "output", cmd_json_str(t->out_dir));
+	json_object_set_new(o, "gpu", json_boolean(t->gpu));
+	json_object_set_new(o, "skip_test", json_boolean(t->skip_test));
+	json_object_set_new(o, "timeout_ms", json_integer(t->timeout_ms));
+	json_object_set_new(o, "retention_ms",
+	    t->retention_ms < 0 ? json_null() : json_integer(t->retention_ms));
+	json_object_set_new(o, "status",
+	    json_string(task_status_name(t->status)));
+	json_object_set_new(o, "signal",
+	    t->signal == SIGNAL_NONE ?
+		json_null() :
+		json_string(task_signal_name(t->signal)));
+	json_object_set_new(o, "jobs", json_integer(t->njobs));
+	json_object_set_new(o, "submitted", cmd_json_time(t->submitted_ms));
+	json_object_set_new(o, "updated", cmd_json_time(t->updated_ms));
+	json_object_set_new(o, "ended", cmd_json_time(t->ended_ms));
+	buf_release(&full);
+	return o;
+}
+
+static int
+cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "exec", required_argument, NULL, 'e' },
+		{ "inputs", required_argument, NULL, 'i' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "secondary", required_argument, NULL, 's' },
+		{ "image", required_argument, NULL, 'I' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "gpu", no_argument, NULL, 'g' },
+		{ "skip-test", no_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "retention", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct submit_req req = { 0 };
+	VEC(const char *) sec = VEC_INIT;
+	struct task t = { 0 };
+	struct buf err = BUF_INIT, full = BUF_INIT;
+	bool json = false;
+	int c, ret = CMD_EXIT_USAGE;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			ret = cmd_help(ctx);
+			goto out;
+		case 'e':
+			req.command = cmd_optarg();
+			break;
+		case 'i':
+			req.inputs = cmd_optarg();
+			break;
+		case 'd':
+			req.data = cmd_optarg();
+			break;
+		case 's':
+			VEC_PUSH(&sec, cmd_optarg());
+			break;
+		case 'I':
+			req.image = cmd_optarg();
+			break;
+		case 'q':
+			req.queue = cmd_optarg();
+			break;
+		case 'g':
+			req.gpu = true;
+			break;
+		case 'S':
+			req.skip_test = true;
+			break;
+		case 't':
+			req.timeout = cmd_optarg();
+			break;
+		case 'r':
+			req.retention = cmd_optarg();
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			goto out;
+		}
+	}
+	if (cmd_optind() != argc - 1) {
+		ret = cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing task NAME" :
+			"too many arguments");
+		goto out;
+	}
+	if (req.command == NULL) {
+		ret = cmd_usage_error(ctx, "missing --exec CMD");
+		goto out;
+	}
+	req.name = argv[argc - 1];
+	req.secondary = sec.v;
+	req.nsecondary = sec.n;
+	ret = service_task_submit(&ctx->svc, &req, &t, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		cmd_print_json(cmd_task_json(&t));
+	} else {
+		cmd_task_fullname(&full, t.username, t.name);
+		printf("submitted task '%s': %lld jobs, output in %s\n",
+		    full.data, (long long)t.njobs, t.out_dir);
+	}
+	ret = CMD_EXIT_OK;
+out:
+	VEC_RELEASE(&sec);
+	task_release(&t);
+	buf_release(&err);
+	buf_release(&full);
+	return ret;
+}
+
+static int
+cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "status", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const hdr[] = { "TASK", "STATUS", "JOBS", "QUEUE",
+		"SUBMITTED" };
+	struct task_list_req req = { 0 };
+	task_vec v = VEC_INIT;
+	struct cmd_table t;
+	struct buf err = BUF_INIT, b = BUF_INIT;
+	struct task *task;
+	bool json = false;
+	json_t *arr;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 'u':
+			req.user = cmd_optarg();
+			break;
+		case 'a':
+			req.user = "*";
+			break;
+		case 's':
+			req.status = cmd_optarg();
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_optind() != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	ret = service_task_list(&ctx->svc, &req, &v, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		arr = json_array();
+		VEC_FOREACH(task, &v)
+		json_array_append_new(arr, cmd_task_json(task));
+		cmd_print_json(arr);
+	} else {
+		cmd_table_init(&t, 5, hdr);
+		VEC_FOREACH(task, &v)
+		{
+			buf_reset(&b);
+			cmd_task_fullname(&b, task->username, task->name);
+			cmd_table_addf(&t, "%s", b.data);
+			cmd_table_addf(&t, "%s%s%s",
+			    task_status_name(task->status),
+			    task->signal ? " +" : "",
+			    task_signal_name(task->signal));
+			cmd_table_addf(&t, "%lld", (long long)task->njobs);
+			cmd_table_addf(&t, "%s", task->queue);
+			buf_reset(&b);
+			time_format_ms(&b, task->submitted_ms);
+			cmd_table_addf(&t, "%s", b.data);
+		}
+		cmd_table_print(&t, stdout);
+		cmd_table_release(&t);
+	}
+	ret = CMD_EXIT_OK;
+out:
+	task_vec_release(&v);
+	buf_release(&err);
+	buf_release(&b);
+	return ret;
+}
+
+static json_t *
+cmd_task_job_json(const struct job *j)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(j->id));
+	json_object_set_new(o, "index", json_integer(j->idx));
+	json_object_set_new(o, "status",
+	    json_string(job_status_name(j->status)));
+	json_object_set_new(o, "test", json_boolean(j->is_test));
+	json_object_set_new(o, "input", cmd_json_str(j->input));
+	json_object_set_new(o, "command", cmd_json_str(j->command));
+	json_object_set_new(o, "priority", json_real(j->priority));
+	json_object_set_new(o, "node", cmd_json_str(j->node));
+	json_object_set_new(o, "gpu",
+	    j->gpu_index < 0 ? json_null() : json_integer(j->gpu_index));
+	json_object_set_new(o, "attempts", json_integer(j->attempts));
+	json_object_set_new(o, "exit_code",
+	    j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
+	json_object_set_new(o, "queued", cmd_json_time(j->queued_ms));
+	json_object_set_new(o, "started", cmd_json_time(j->started_ms));
+	json_object_set_new(o, "ended", cmd_json_time(j->ended_ms));
+	return o;
+}
+
+static void
+cmd_task_show_text(const struct task_detail *d)
+{
+	static const char *const hdr[] = { "JOB", "STATUS", "NODE", "GPU",
+		"STARTED", "ENDED", "EXIT", "INPUT" };
+	const struct task *t = &d->task;
+	struct buf b = BUF_INIT;
+	struct cmd_table tab;
+	const struct job *j;
+	int i;
+
+	cmd_task_fullname(&b, t->username, t->name);
+	printf("task:      %s\nstatus:    %s", b.data,
+	    task_status_name(t->status));
+	if (t->signal != SIGNAL_NONE)
+		printf(" (signal '%s' pending)", task_signal_name(t->signal));
+	printf("\nqueue:     %s%s\ncommand:   %s\n", t->queue,
+	    t->gpu ? " (GPU)" : "", t->command);
+	if (*t->inputs)
+		printf("inputs:    %s\n", t->inputs);
+	if (t->data_path)
+		printf("data:      %s\n", t->data_path);
+	if (*t->image)
+		printf("image:     %s\n", t->image);
+	printf("output:    %s\n", t->out_dir);
+	buf_reset(&b);
+	time_format_ms(&b, t->submitted_ms);
+	printf("submitted: %s%s\njobs:      %lld:", b.data,
+	    t->skip_test ? " (no test job)" : "", (long long)t->njobs);
+	for (i = 0; i < JOB_NSTATUS; i++)
+		if (d->counts[i] > 0)
+			printf(" %lld %s", (long long)d->counts[i],
+			    job_status_name((enum job_status)i));
+	printf("\n\n");
+	cmd_table_init(&tab, 8, hdr);
+	VEC_FOREACH(j, &d->jobs)
+	{
+		cmd_table_addf(&tab, "%lld%s", (long long)j->idx,
+		    j->is_test ? " (test)" : "");
+		cmd_table_addf(&tab, "%s", job_status_name(j->status));
+		cmd_table_addf(&tab, "%s", j->node ? j->node : "-");
+		if (j->gpu_index >= 0)
+			cmd_table_addf(&tab, "%lld", (long long)j->gpu_index);
+		else
+			cmd_table_addf(&tab, "-");
+		buf_reset(&b);
+		time_format_ms(&b, j->started_ms);
+		cmd_table_addf(&tab, "%s", b.data);
+		buf_reset(&b);
+		time_format_ms(&b, j->ended_ms);
+		cmd_table_addf(&tab, "%s", b.data);
+		if (j->exit_code >= 0)
+			cmd_table_addf(&tab, "%lld", (long long)j->exit_code);
+		else
+			cmd_table_addf(&tab, "-");
+		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
+	}
+	cmd_table_print(&tab, stdout);
+	cmd_table_release(&tab);
+	buf_release(&b);
+}
+
+static int
+cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct task_detail d = { 0 };
+	struct buf err = BUF_INIT;
+	struct job *j;
+	bool json = false;
+	json_t *o, *jobs, *counts;
+	int c, i, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c != 'j')
+			return CMD_EXIT_USAGE;
+		json = true;
+	}
+	if (cmd_optind() != argc - 1)
+		return cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing task NAME" :
+			"too many arguments");
+	ret = service_task_show(&ctx->svc, argv[argc - 1], 0, &d, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		o = cmd_task_json(&d.task);
+		counts = json_object();
+		for (i = 0; i < JOB_NSTATUS; i++)
+			json_object_set_new(counts,
+			    job_status_name((enum job_status)i),
+			    json_integer(d.counts[i]));
+		json_object_set_new(o, "counts", counts);
+		jobs = json_array();
+		VEC_FOREACH(j, &d.jobs)
+		json_array_append_new(jobs, cmd_task_job_json(j));
+		json_object_set_new(o, "job_list", jobs);
+		cmd_print_json(o);
+	} else {
+		cmd_task_show_text(&d);
+	}
+	ret = CMD_EXIT_OK;
+out:
+	task_detail_release(&d);
+	buf_release(&err);
+	return ret;
+}
+
+/* kill, retry, delete: NAME [--json] (delete: [--remove-files]). */
+static int
+cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
+    enum task_signal sig)
+{
+	static const struct option opts[] = {
+		{ "remove-files", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct task t = { 0 };
+	struct buf err = BUF_INIT, full = BUF_INIT;
+	bool json = false, remove_files = false;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c == 'r' && sig == SIGNAL_DELETE)
+			remove_files = true;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'r')
+			return cmd_usage_error(ctx,
+			    "unknown option '--remove-files'");
+		else
+			return CMD_EXIT_USAGE;
+	}
+	if (cmd_optind() != argc - 1)
+		return cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing task NAME" :
+			"too many arguments");
+	ret = service_task_signal(&ctx->svc, argv[argc - 1], sig,
+	    remove_files, &t, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+	} else if (json) {
+		cmd_print_json(cmd_task_json(&t));
+		ret = CMD_EXIT_OK;
+	} else {
+		cmd_task_fullname(&full, t.username, t.name);
+		printf("task '%s': %s requested\n", full.data,
+		    task_signal_name(sig));
+		ret = CMD_EXIT_OK;
+	}
+	task_release(&t);
+	buf_release(&err);
+	buf_release(&full);
+	return ret;
+}
+
+static int
+cmd_task_kill_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_task_signal(ctx, argc, argv, SIGNAL_KILL);
+}
+
+static int
+cmd_task_retry_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_task_signal(ctx, argc, argv, SIGNAL_RETRY);
+}
+
+static int
+cmd_task_delete_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_task_signal(ctx, argc, argv, SIGNAL_DELETE);
+}
+
+static const struct cmd_entry cmd_task_delete_entry = {
+	.name = "delete",
+	.usage = "task delete NAME [--remove-files] [--json]",
+	.summary = "remove an ended task (its files only with --remove-files)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_delete_run,
+};
+static const struct cmd_entry cmd_task_kill_entry = {
+	.name = "kill",
+	.usage = "task kill NAME [--json]",
+	.summary = "stop a task: waiting jobs are dropped, running ones stopped",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_kill_run,
+};
+static const struct cmd_entry cmd_task_list_entry = {
+	.name = "list",
+	.usage = "task list [--user U | --all] [--status S] [--json]",
+	.summary = "list tasks (yours unless --user or --all)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_list_run,
+};
+static const struct cmd_entry cmd_task_retry_entry = {
+	.name = "retry",
+	.usage = "task retry NAME [--json]",
+	.summary = "run a broken, killed or finalized task's unfinished jobs "
+		   "again",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_retry_run,
+};
+static const struct cmd_entry cmd_task_show_entry = {
+	.name = "show",
+	.usage = "task show NAME [--json]",
+	.summary = "show a task and its jobs",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_show_run,
+};
+static const struct cmd_entry cmd_task_submit_entry = {
+	.name = "submit",
+	.usage = "task submit NAME --exec CMD [--inputs DIR|GLOB|@LISTFILE] "
+		 "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
+		 "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
+		 "[--retention DURATION] [--json]",
+	.summary = "submit a task: one job per input",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_submit_run,
+};
+static const struct cmd_entry *const cmd_task_sub[] = {
+	&cmd_task_delete_entry,
+	&cmd_task_kill_entry,
+	&cmd_task_list_entry,
+	&cmd_task_retry_entry,
+	&cmd_task_show_entry,
+	&cmd_task_submit_entry,
+	NULL,
+};
+const struct cmd_entry cmd_task_entry = {
+	.name = "task",
+	.usage = "task delete|kill|list|retry|show|submit ...",
+	.summary = "submit and manage tasks",
+	.sub = cmd_task_sub,
+};

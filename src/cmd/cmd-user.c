@@ -1,0 +1,276 @@
+/*
+ * cmd-user.c - `orchestra user add|list|show|set`.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+
+static json_t *
+cmd_user_json(const struct account *a)
+{
+	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:o}", "id",
+	    (json_int_t)a->id, "username", a->username, "email", a->email,
+	    "max_priority", (json_int_t)a->max_priority, "role", a->role,
+	    "created", cmd_json_time(a->created_ms));
+}
+
+static void
+cmd_user_print(const struct account *a)
+{
+	struct buf t = BUF_INIT;
+
+	time_format_ms(&t, a->created_ms);
+	printf("username:     %s\nemail:        %s\nmax_priority: %lld\n"
+	       "role:         %s\ncreated:      %s\n",
+	    a->username, *a->email ? a->email : "-",
+	    (long long)a->max_priority, a->role, t.data);
+	buf_release(&t);
+}
+
+/* Shared by add and set: parse options into `o`; returns -1 to go on. */
+static int
+cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
+    struct user_opts *o, bool *json)
+{
+	static const struct option opts[] = {
+		{ "email", required_argument, NULL, 'e' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "admin", no_argument, NULL, 'a' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->email = NULL;
+	o->max_priority = OPT_UNSET;
+	o->role = NULL;
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 'e':
+			o->email = cmd_optarg();
+			break;
+		case 'p':
+			if (cmd_parse_int(ctx, "--priority", cmd_optarg(),
+				&o->max_priority) < 0)
+				return CMD_EXIT_USAGE;
+			break;
+		case 'a':
+			if (!is_add)
+				return cmd_usage_error(ctx,
+				    "unknown option '--admin' (use --role "
+				    "admin)");
+			o->role = "admin";
+			break;
+		case 'r':
+			if (is_add)
+				return cmd_usage_error(ctx,
+				    "unknown option '--role' (use --admin)");
+			o->role = cmd_optarg();
+			break;
+		case 'j':
+			*json = true;
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_optind() != argc - 1)
+		return cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing user NAME" :
+			"too many arguments");
+	return -1;
+}
+
+static int
+cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct user_opts o;
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int ret;
+
+	ret = cmd_user_opts(ctx, argc, argv, true, &o, &json);
+	if (ret >= 0)
+		return ret;
+	ret = service_user_add(&ctx->svc, argv[argc - 1], &o, &a, &err);
+	if (ret < 0)
+		ret = cmd_fail(ctx, &err);
+	else if (json)
+		cmd_print_json(cmd_user_json(&a));
+	else
+		printf("added user '%s' (%s, priority %lld)\n", a.username,
+		    a.role, (long long)a.max_priority);
+	account_release(&a);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+static int
+cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct user_opts o;
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int ret;
+
+	ret = cmd_user_opts(ctx, argc, argv, false, &o, &json);
+	if (ret >= 0)
+		return ret;
+	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL)
+		return cmd_usage_error(ctx,
+		    "nothing to set: give --email, --priority or --role");
+	ret = service_user_set(&ctx->svc, argv[argc - 1], &o, &a, &err);
+	if (ret < 0)
+		ret = cmd_fail(ctx, &err);
+	else if (json)
+		cmd_print_json(cmd_user_json(&a));
+	else
+		cmd_user_print(&a);
+	account_release(&a);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+/* Options of list and show: --json only. */
+static int
+cmd_user_json_opt(struct cmd_ctx *ctx, int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c != 'j')
+			return CMD_EXIT_USAGE;
+		*json = true;
+	}
+	return -1;
+}
+
+static int
+cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const char *const hdr[] = { "USERNAME", "ROLE", "PRIORITY",
+		"EMAIL" };
+	account_vec v = VEC_INIT;
+	struct cmd_table t;
+	struct buf err = BUF_INIT;
+	struct account *a;
+	bool json = false;
+	json_t *arr;
+	int ret;
+
+	ret = cmd_user_json_opt(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	if (cmd_optind() != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	ret = service_user_list(&ctx->svc, &v, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		arr = json_array();
+		VEC_FOREACH(a, &v)
+		json_array_append_new(arr, cmd_user_json(a));
+		cmd_print_json(arr);
+	} else {
+		cmd_table_init(&t, 4, hdr);
+		VEC_FOREACH(a, &v)
+		{
+			cmd_table_addf(&t, "%s", a->username);
+			cmd_table_addf(&t, "%s", a->role);
+			cmd_table_addf(&t, "%lld", (long long)a->max_priority);
+			cmd_table_addf(&t, "%s", *a->email ? a->email : "-");
+		}
+		cmd_table_print(&t, stdout);
+		cmd_table_release(&t);
+	}
+	ret = CMD_EXIT_OK;
+out:
+	account_vec_release(&v);
+	buf_release(&err);
+	return ret;
+}
+
+static int
+cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int ret;
+
+	ret = cmd_user_json_opt(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	if (cmd_optind() != argc - 1)
+		return cmd_usage_error(ctx, cmd_optind() >= argc ?
+			"missing user NAME" :
+			"too many arguments");
+	ret = service_user_show(&ctx->svc, argv[argc - 1], &a, &err);
+	if (ret < 0)
+		ret = cmd_fail(ctx, &err);
+	else if (json)
+		cmd_print_json(cmd_user_json(&a));
+	else
+		cmd_user_print(&a);
+	account_release(&a);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+static const struct cmd_entry cmd_user_add_entry = {
+	.name = "add",
+	.usage = "user add NAME [--email E] [--priority N] [--admin] [--json]",
+	.summary = "add a user (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_add_run,
+};
+static const struct cmd_entry cmd_user_list_entry = {
+	.name = "list",
+	.usage = "user list [--json]",
+	.summary = "list users",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_list_run,
+};
+static const struct cmd_entry cmd_user_set_entry = {
+	.name = "set",
+	.usage = "user set NAME [--email E] [--priority N] [--role R] [--json]",
+	.summary = "change a user's email, priority or role (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_set_run,
+};
+static const struct cmd_entry cmd_user_show_entry = {
+	.name = "show",
+	.usage = "user show NAME [--json]",
+	.summary = "show one user",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_show_run,
+};
+static const struct cmd_entry *const cmd_user_sub[] = {
+	&cmd_user_add_entry,
+	&cmd_user_list_entry,
+	&cmd_user_set_entry,
+	&cmd_user_show_entry,
+	NULL,
+};
+const struct cmd_entry cmd_user_entry = {
+	.name = "user",
+	.usage = "user add|list|set|show ...",
+	.summary = "manage users",
+	.sub = cmd_user_sub,
+};

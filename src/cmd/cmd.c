@@ -1,0 +1,312 @@
+/*
+ * cmd.c - dispatch through the command table, --help, option parsing,
+ * errors, tables and JSON output.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+
+/* Sorted by name; a new command is a file and one line here. */
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_init_entry,
+	&cmd_node_entry,
+	&cmd_queue_entry,
+	&cmd_task_entry,
+	&cmd_user_entry,
+	NULL,
+};
+
+static void
+cmd_list_sub(FILE *f, const char *prefix, const struct cmd_entry *const *sub)
+{
+	size_t i;
+
+	fprintf(f, "commands:\n");
+	for (i = 0; sub[i] != NULL; i++)
+		fprintf(f, "  %s%s%-10s %s\n", prefix, *prefix ? " " : "",
+		    sub[i]->name, sub[i]->summary);
+}
+
+int
+cmd_help(struct cmd_ctx *ctx)
+{
+	const struct cmd_entry *e = ctx->entry;
+
+	printf("usage: orchestra %s\n\n%s\n", e->usage, e->summary);
+	if (e->sub != NULL) {
+		printf("\n");
+		cmd_list_sub(stdout, ctx->path, e->sub);
+	}
+	return CMD_EXIT_OK;
+}
+
+int
+cmd_fail(struct cmd_ctx *ctx, const struct buf *err)
+{
+	(void)ctx;
+	fprintf(stderr, "orchestra: %s\n",
+	    err->len ? err->data : "failed (no reason given)");
+	return CMD_EXIT_FAIL;
+}
+
+int
+cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "orchestra: %s%s%s\n", ctx->path ? ctx->path : "",
+	    ctx->path && *ctx->path ? ": " : "", msg.data);
+	if (ctx->entry != NULL)
+		fprintf(stderr, "usage: orchestra %s\n", ctx->entry->usage);
+	buf_release(&msg);
+	return CMD_EXIT_USAGE;
+}
+
+static const struct cmd_entry *
+cmd_find(const struct cmd_entry *const *table, const char *name)
+{
+	size_t i;
+
+	for (i = 0; table[i] != NULL; i++)
+		if (strcmp(table[i]->name, name) == 0)
+			return table[i];
+	return NULL;
+}
+
+int
+cmd_open_store(struct cmd_ctx *ctx)
+{
+	struct buf err = BUF_INIT;
+	int ret;
+
+	ret = store_open(&ctx->st, ctx->cfg.db_url, false, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		buf_release(&err);
+		return ret;
+	}
+	ctx->svc.st = ctx->st;
+	ctx->svc.cfg = &ctx->cfg;
+	ctx->svc.actor = ctx->actor;
+	ctx->svc.trusted = true;
+	return 0;
+}
+
+int
+cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_entry *const *table = cmd_table;
+	const struct cmd_entry *e = NULL;
+	struct buf path = BUF_INIT;
+	int ret;
+
+	for (;;) {
+		if (argc < 1 || argv[0][0] == '-') {
+			if (e == NULL)
+				BUG("dispatch with no command");
+			ctx->entry = e;
+			ctx->path = buf_detach(&path);
+			if (argc >= 1 && (strcmp(argv[0], "--help") == 0 ||
+					     strcmp(argv[0], "-h") == 0))
+				return cmd_help(ctx);
+			if (argc >= 1)
+				return cmd_usage_error(ctx,
+				    "unknown option '%s'", argv[0]);
+			fprintf(stderr, "usage: orchestra %s\n", e->usage);
+			cmd_list_sub(stderr, ctx->path, e->sub);
+			return CMD_EXIT_USAGE;
+		}
+		e = cmd_find(table, argv[0]);
+		if (e == NULL) {
+			ctx->path = buf_detach(&path);
+			ret = cmd_usage_error(ctx, "unknown command '%s'",
+			    argv[0]);
+			fprintf(stderr, "try 'orchestra%s%s --help'\n",
+			    *ctx->path ? " " : "", ctx->path);
+			return ret;
+		}
+		buf_addf(&path, "%s%s", path.len ? " " : "", e->name);
+		if (e->sub == NULL)
+			break;
+		table = e->sub;
+		argc--;
+		argv++;
+	}
+	ctx->entry = e;
+	ctx->path = buf_detach(&path);
+	if (e->flags & CMD_NEEDS_STORE) {
+		/* --help works without a database. */
+		int i;
+
+		for (i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--") == 0)
+				break;
+			if (strcmp(argv[i], "--help") == 0 ||
+			    strcmp(argv[i], "-h") == 0)
+				return cmd_help(ctx);
+		}
+		ret = cmd_open_store(ctx);
+		if (ret != 0)
+			return ret;
+	}
+	return e->run(ctx, argc, argv);
+}
+
+int
+cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv,
+    const struct option *long_opts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, "h", long_opts, NULL);
+	if (c == '?' || c == ':') {
+		if (optopt != 0 && optopt != '?')
+			cmd_usage_error(ctx, "option '--%s' needs a value",
+			    argv[optind - 1] + 2);
+		else
+			cmd_usage_error(ctx, "unknown option '%s'",
+			    argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+int
+cmd_optind(void)
+{
+	return optind;
+}
+
+const char *
+cmd_optarg(void)
+{
+	return optarg;
+}
+
+int
+cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out)
+{
+	if (util_parse_int64(arg, INT64_MIN / 2, INT64_MAX / 2, out) < 0 &&
+	    (arg[0] != '-' ||
+		util_parse_int64(arg + 1, 0, INT64_MAX / 2, out) < 0)) {
+		cmd_usage_error(ctx, "invalid %s '%s': expected a whole number",
+		    opt, arg);
+		return -1;
+	}
+	if (arg[0] == '-' && *out > 0)
+		*out = -*out;
+	return 0;
+}
+
+void
+cmd_table_init(struct cmd_table *t, size_t ncols, const char *const *hdr)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	for (i = 0; i < ncols; i++)
+		VEC_PUSH(&t->cells, xstrdup(hdr[i]));
+}
+
+/* Add one cell; fmt is one value. */
+void
+cmd_table_addf(struct cmd_table *t, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	VEC_PUSH(&t->cells, buf_detach(&b));
+}
+
+void
+cmd_table_print(struct cmd_table *t, FILE *f)
+{
+	size_t *w = xcalloc(t->ncols, sizeof(*w));
+	size_t i, len;
+
+	for (i = 0; i < t->cells.n; i++) {
+		len = strlen(t->cells.v[i]);
+		if (len > w[i % t->ncols])
+			w[i % t->ncols] = len;
+	}
+	for (i = 0; i < t->cells.n; i++) {
+		size_t col = i % t->ncols;
+
+		if (col == t->ncols - 1)
+			fprintf(f, "%s\n", t->cells.v[i]);
+		else
+			fprintf(f, "%-*s  ", (int)w[col], t->cells.v[i]);
+	}
+	free(w);
+}
+
+void
+cmd_table_release(struct cmd_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cells.n; i++)
+		free(t->cells.v[i]);
+	VEC_RELEASE(&t->cells);
+}
+
+void
+cmd_print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	fputc('\n', stdout);
+	json_decref(v);
+}
+
+void
+cmd_task_fullname(struct buf *b, const char *username, const char *name)
+{
+	buf_addf(b, "user.%s.%s", username, name);
+}
+
+json_t *
+cmd_json_str(const char *s)
+{
+	json_t *v;
+	char *copy, *p;
+
+	if (s == NULL)
+		return json_null();
+	v = json_string(s);
+	if (v != NULL)
+		return v;
+	/* Not UTF-8 (a file name can be anything): keep it readable. */
+	copy = xstrdup(s);
+	for (p = copy; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+json_t *
+cmd_json_time(int64_t ms)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+
+	if (ms <= 0)
+		return json_null();
+	time_format_ms(&b, ms);
+	b.data[10] = 'T';
+	buf_addch(&b, 'Z');
+	v = json_string(b.data);
+	buf_release(&b);
+	return v;
+}

@@ -1,0 +1,98 @@
+/*
+ * cmd.h - the command line: one table of commands, one file per group.
+ *
+ * Only this layer prints and picks exit codes: 0 success, 1 the request
+ * was refused or failed (one line on stderr says why), 2 a usage error.
+ */
+#ifndef ORCHESTRA_CMD_H
+#define ORCHESTRA_CMD_H
+
+#include <jansson.h>
+
+#include "service/service.h"
+#include "util/config.h"
+
+#define CMD_EXIT_OK 0
+#define CMD_EXIT_FAIL 1
+#define CMD_EXIT_USAGE 2
+
+#define CMD_NEEDS_STORE 0x1 /* open the database before run() */
+
+struct cmd_entry;
+
+struct cmd_ctx {
+	struct config cfg;
+	struct store *st;    /* open when the entry has CMD_NEEDS_STORE */
+	struct service svc;  /* over st, trusted: direct database access */
+	const char *actor;   /* --user, else ORCHESTRA_USER, else login name */
+	const struct cmd_entry *entry; /* the command being run */
+	char *path;          /* "task submit", for messages */
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;   /* after "orchestra ", as in the man page */
+	const char *summary; /* one line for listings */
+	int flags;
+	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
+	const struct cmd_entry *const *sub; /* NULL-terminated, or NULL */
+};
+
+extern const struct cmd_entry *const cmd_table[];
+
+/* Run argv (after the global options) through the table. */
+int cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* Print "orchestra: <err>" and return CMD_EXIT_FAIL. */
+int cmd_fail(struct cmd_ctx *ctx, const struct buf *err);
+/* Print "orchestra: <path>: <message>" and the usage; CMD_EXIT_USAGE. */
+int cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print the usage and the summary of the running entry; CMD_EXIT_OK. */
+int cmd_help(struct cmd_ctx *ctx);
+
+/*
+ * Option parsing over getopt_long: `long_opts` must hold {"help", …, 'h'}.
+ * Returns the option character, -1 at the end, or '?' after printing a
+ * usage error (the caller returns CMD_EXIT_USAGE).
+ */
+struct option;
+int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv,
+    const struct option *long_opts);
+/* optind after cmd_getopt() returned -1. */
+int cmd_optind(void);
+const char *cmd_optarg(void);
+/* Parse a whole number option value; usage error message on failure. */
+int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out);
+
+/* Open the store for a command that needs it; 0 or CMD_EXIT_FAIL. */
+int cmd_open_store(struct cmd_ctx *ctx);
+
+/* Plain-text tables: columns sized to their widest cell. */
+struct cmd_table {
+	size_t ncols;
+	VEC(char *) cells; /* row-major, the header first */
+};
+void cmd_table_init(struct cmd_table *t, size_t ncols, const char *const *hdr);
+void cmd_table_addf(struct cmd_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cmd_table_print(struct cmd_table *t, FILE *f);
+void cmd_table_release(struct cmd_table *t);
+
+/* Print a JSON value (takes the reference) and a newline. */
+void cmd_print_json(json_t *v);
+/* "user.<username>.<name>" */
+void cmd_task_fullname(struct buf *b, const char *username, const char *name);
+/* A string, or JSON null for NULL. */
+json_t *cmd_json_str(const char *s);
+/* Epoch ms as an ISO 8601 UTC string, or null for 0. */
+json_t *cmd_json_time(int64_t ms);
+
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_node_entry;
+extern const struct cmd_entry cmd_queue_entry;
+extern const struct cmd_entry cmd_task_entry;
+extern const struct cmd_entry cmd_user_entry;
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * main.c - global options, then the command table (cmd/cmd.c).
+ */
+#include <pwd.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+
+static const char main_usage[] =
+    "usage: orchestra [--user U] [--version] [--help] COMMAND [ARGS]\n";
+
+static void
+main_help(FILE *f)
+{
+	size_t i;
+
+	fputs(main_usage, f);
+	fputs("\ncommands:\n", f);
+	for (i = 0; cmd_table[i] != NULL; i++)
+		fprintf(f, "  %-8s %s\n", cmd_table[i]->name,
+		    cmd_table[i]->summary);
+	fputs("\nEvery command takes --help.  The database is $ORCHESTRA_DB, "
+	      "else\n$ORCHESTRA_HOME/orchestra.db "
+	      "(~/.local/share/orchestra/orchestra.db).\n",
+	    f);
+}
+
+/* --user, else ORCHESTRA_USER, else the login name. */
+static const char *
+main_actor(const char *opt)
+{
+	const char *env = getenv("ORCHESTRA_USER");
+	struct passwd *pw;
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && *env != '\0')
+		return env;
+	pw = getpwuid(geteuid());
+	if (pw != NULL)
+		return pw->pw_name;
+	return "root";
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = { 0 };
+	struct buf err = BUF_INIT;
+	const char *user = NULL;
+	int i, ret;
+
+	log_set_process("orchestra");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			main_help(stdout);
+			return CMD_EXIT_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("orchestra 0.1.0\n");
+			return CMD_EXIT_OK;
+		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			user = argv[++i];
+		} else if (strncmp(argv[i], "--user=", 7) == 0) {
+			user = argv[i] + 7;
+		} else {
+			fprintf(stderr, "orchestra: unknown option '%s'\n%s",
+			    argv[i], main_usage);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		main_help(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (config_load(&ctx.cfg, &err) < 0) {
+		fprintf(stderr, "orchestra: %s\n", err.data);
+		buf_release(&err);
+		return CMD_EXIT_FAIL;
+	}
+	ctx.actor = main_actor(user);
+	ret = cmd_dispatch(&ctx, argc - i, argv + i);
+	store_close(ctx.st);
+	config_release(&ctx.cfg);
+	free(ctx.path);
+	return ret;
+}

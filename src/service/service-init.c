@@ -1,0 +1,180 @@
+/*
+ * service-init.c - `orchestra init`: the database, its first admin, and
+ * this machine as a node.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "service/service-int.h"
+#include "util/proc.h"
+
+/* mkdir -p, with mode 0755 for what it creates. */
+static int
+service_init_mkdirs(const char *path, struct buf *err)
+{
+	char *p = xstrdup(path), *s, c;
+	int ret = 0;
+
+	for (s = p + 1; ret == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "cannot create directory '%s': %s", p,
+			    strerror(errno));
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+/* This machine's name, made a valid node name. */
+static char *
+service_init_hostname(void)
+{
+	char host[256];
+	char *p;
+
+	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (p = host; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+			*p == '-'))
+			*p = '-';
+	if (strlen(host) > NAME_MAX_LEN)
+		host[NAME_MAX_LEN] = '\0';
+	return xstrdup(host);
+}
+
+/* GPUs listed by `nvidia-smi -L` ("GPU 0: …" lines); 0 without it. */
+static int64_t
+service_init_count_gpus(void)
+{
+	static const char *const argv[] = { "nvidia-smi", "-L", NULL };
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int64_t n = 0;
+	const char *p;
+	int status;
+
+	if (proc_capture(argv, 1 << 16, &out, &status, &err) == 0 &&
+	    status == 0) {
+		for (p = out.data; p != NULL && *p != '\0';) {
+			if (strncmp(p, "GPU ", 4) == 0)
+				n++;
+			p = strchr(p, '\n');
+			if (p != NULL)
+				p++;
+		}
+	}
+	buf_release(&out);
+	buf_release(&err);
+	return n > PLACE_MAX_GPUS ? PLACE_MAX_GPUS : n;
+}
+
+int
+service_init(const struct config *cfg, const char *login,
+    struct store **out_store, struct init_result *res, struct buf *err)
+{
+	struct account a = { 0 };
+	struct node n = { 0 };
+	struct store *st = NULL;
+	struct event ev = { 0 };
+	const char *path = cfg->db_url;
+	struct stat sb;
+	char *dir, *slash;
+	long ncpu;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	*out_store = NULL;
+	ret = names_check("user name", login, err);
+	if (ret < 0)
+		return ret;
+	ret = service_init_mkdirs(cfg->home, err);
+	if (ret < 0)
+		return ret;
+	if (strncmp(path, "sqlite:", 7) == 0)
+		path += 7;
+	if (strstr(path, "://") == NULL) {
+		dir = xstrdup(path);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			ret = service_init_mkdirs(dir, err);
+		}
+		free(dir);
+		if (ret < 0)
+			return ret;
+		res->created_db = stat(path, &sb) < 0;
+	}
+	ret = store_open(&st, cfg->db_url, true, err);
+	if (ret < 0)
+		return ret;
+	ret = store_begin(st, err);
+	if (ret < 0)
+		goto out;
+	ret = store_account_get(st, login, &a, err);
+	if (ret == ERR_NOTFOUND) {
+		account_release(&a);
+		a.username = xstrdup(login);
+		a.email = xstrdup("");
+		a.max_priority = 1000;
+		a.role = xstrdup("admin");
+		a.created_ms = time_now_ms();
+		ret = store_account_insert(st, &a, err);
+		if (ret < 0)
+			goto out;
+		ev.kind = "account";
+		ev.account_id = a.id;
+		ev.new_status = "added";
+		ret = store_event_add(st, &ev, err);
+		res->created_user = true;
+	}
+	if (ret < 0)
+		goto out;
+	res->node_name = service_init_hostname();
+	ret = store_node_get(st, res->node_name, &n, err);
+	if (ret == ERR_NOTFOUND) {
+		node_release(&n);
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		n.name = xstrdup(res->node_name);
+		n.queue = xstrdup("default");
+		n.max_cpu_slots = 30;
+		n.cpu_slots = ncpu < 1 ? 1 : ncpu > 30 ? 30 : ncpu;
+		n.max_gpu_slots = service_init_count_gpus();
+		n.gpu_slots = n.max_gpu_slots;
+		n.enabled = true;
+		n.ready = true;
+		n.created_ms = time_now_ms();
+		ret = store_node_insert(st, &n, err);
+		if (ret < 0)
+			goto out;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = "node";
+		ev.node_id = n.id;
+		ev.new_status = "added";
+		ret = store_event_add(st, &ev, err);
+		res->created_node = true;
+	}
+	if (ret < 0)
+		goto out;
+	res->cpu_slots = n.cpu_slots;
+	res->gpus = n.max_gpu_slots;
+	ret = store_commit(st, err);
+out:
+	account_release(&a);
+	node_release(&n);
+	if (ret < 0) {
+		store_close(st);
+		return ret;
+	}
+	*out_store = st;
+	return 0;
+}

@@ -1,0 +1,187 @@
+/*
+ * service-node.c - adding nodes and changing their slots (admins).
+ */
+#include "service/service-int.h"
+
+static int
+service_node_check_slots(const char *name, const struct node *n,
+    struct buf *err)
+{
+	static const struct {
+		const char *what;
+		size_t off;
+	} fields[] = {
+		{ "cpu-slots", offsetof(struct node, cpu_slots) },
+		{ "gpu-slots", offsetof(struct node, gpu_slots) },
+		{ "max-cpu-slots", offsetof(struct node, max_cpu_slots) },
+		{ "max-gpu-slots", offsetof(struct node, max_gpu_slots) },
+	};
+	size_t i;
+	int64_t v;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		v = *(const int64_t *)((const char *)n + fields[i].off);
+		if (v < 0)
+			return err_set(err, ERR_INVALID,
+			    "node '%s': invalid %s %lld: must be 0 or more",
+			    name, fields[i].what, (long long)v);
+	}
+	if (n->max_gpu_slots > PLACE_MAX_GPUS)
+		return err_set(err, ERR_INVALID,
+		    "node '%s': invalid max-gpu-slots %lld: at most %d", name,
+		    (long long)n->max_gpu_slots, PLACE_MAX_GPUS);
+	if (n->cpu_slots > n->max_cpu_slots)
+		return err_set(err, ERR_INVALID,
+		    "node '%s': cpu-slots %lld above max-cpu-slots %lld", name,
+		    (long long)n->cpu_slots, (long long)n->max_cpu_slots);
+	if (n->gpu_slots > n->max_gpu_slots)
+		return err_set(err, ERR_INVALID,
+		    "node '%s': gpu-slots %lld above max-gpu-slots %lld", name,
+		    (long long)n->gpu_slots, (long long)n->max_gpu_slots);
+	return 0;
+}
+
+/* Apply the options that are set; a queue name is checked. */
+static int
+service_node_apply(const char *name, const struct node_opts *o,
+    struct node *n, struct buf *err)
+{
+	int ret;
+
+	if (o->queue != NULL) {
+		ret = names_check("queue name", o->queue, err);
+		if (ret < 0)
+			return ret;
+		free(n->queue);
+		n->queue = xstrdup(o->queue);
+	}
+	if (o->max_cpu_slots != OPT_UNSET)
+		n->max_cpu_slots = o->max_cpu_slots;
+	if (o->max_gpu_slots != OPT_UNSET)
+		n->max_gpu_slots = o->max_gpu_slots;
+	if (o->cpu_slots != OPT_UNSET)
+		n->cpu_slots = o->cpu_slots;
+	if (o->gpu_slots != OPT_UNSET)
+		n->gpu_slots = o->gpu_slots;
+	return service_node_check_slots(name, n, err);
+}
+
+static int
+service_node_event(struct service *svc, const struct node *n,
+    const char *what, struct buf *err)
+{
+	struct buf detail = BUF_INIT;
+	struct event ev = { .kind = "node", .new_status = what };
+	int ret;
+
+	buf_addf(&detail, "queue=%s cpu_slots=%lld/%lld gpu_slots=%lld/%lld "
+			  "enabled=%d",
+	    n->queue, (long long)n->cpu_slots, (long long)n->max_cpu_slots,
+	    (long long)n->gpu_slots, (long long)n->max_gpu_slots,
+	    n->enabled ? 1 : 0);
+	ev.node_id = n->id;
+	ev.detail = detail.data;
+	ret = store_event_add(svc->st, &ev, err);
+	buf_release(&detail);
+	return ret;
+}
+
+int
+service_node_add(struct service *svc, const char *name,
+    const struct node_opts *o, struct node *out, struct buf *err)
+{
+	int ret;
+
+	ret = names_check("node name", name, err);
+	if (ret < 0)
+		return ret;
+	out->name = xstrdup(name);
+	out->queue = xstrdup("default");
+	out->max_cpu_slots = 30;
+	out->max_gpu_slots = 0;
+	out->enabled = true;
+	out->ready = true;
+	out->created_ms = time_now_ms();
+	ret = service_node_apply(name, o, out, err);
+	if (ret < 0)
+		return ret;
+	/* Unset slots default to their maximum. */
+	if (o->cpu_slots == OPT_UNSET)
+		out->cpu_slots = out->max_cpu_slots;
+	if (o->gpu_slots == OPT_UNSET)
+		out->gpu_slots = out->max_gpu_slots;
+	ret = service_node_check_slots(name, out, err);
+	if (ret < 0)
+		return ret;
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_insert(svc->st, out, err);
+	if (ret < 0)
+		goto out;
+	ret = service_node_event(svc, out, "added", err);
+out:
+	return service_end(svc, ret, err);
+}
+
+int
+service_node_list(struct service *svc, node_vec *out, struct buf *err)
+{
+	return store_node_list(svc->st, out, err);
+}
+
+int
+service_node_set(struct service *svc, const char *name,
+    const struct node_opts *o, struct node *out, struct buf *err)
+{
+	int ret;
+
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_get(svc->st, name, out, err);
+	if (ret < 0)
+		goto out;
+	ret = service_node_apply(name, o, out, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_update(svc->st, out, err);
+	if (ret < 0)
+		goto out;
+	ret = service_node_event(svc, out, "changed", err);
+out:
+	return service_end(svc, ret, err);
+}
+
+int
+service_node_enable(struct service *svc, const char *name, bool enabled,
+    struct node *out, struct buf *err)
+{
+	int ret;
+
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_get(svc->st, name, out, err);
+	if (ret < 0)
+		goto out;
+	if (out->enabled == enabled)
+		goto out; /* already so: nothing to write */
+	out->enabled = enabled;
+	ret = store_node_update(svc->st, out, err);
+	if (ret < 0)
+		goto out;
+	ret = service_node_event(svc, out, enabled ? "resumed" : "drained",
+	    err);
+out:
+	return service_end(svc, ret, err);
+}

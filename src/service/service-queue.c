@@ -1,0 +1,286 @@
+/*
+ * service-queue.c - `orchestra queue`: what holds a slot, what waits, in
+ * the order the scheduler will take it, and why each waiting job waits.
+ *
+ * The order is the scheduler's own: the merge of core/sched.c over the
+ * same store reads the pilot uses, so the place shown is the place the
+ * job has.
+ */
+#include "service/service-int.h"
+
+void
+queue_row_vec_release(queue_row_vec *v)
+{
+	struct queue_row *r;
+
+	VEC_FOREACH(r, v)
+	{
+		free(r->username);
+		free(r->task);
+		free(r->queue);
+		free(r->node);
+		free(r->why);
+	}
+	VEC_RELEASE(v);
+}
+
+/* Names of the accounts and tasks the merge yields ids of. */
+struct queue_names {
+	account_vec accounts;
+	task_vec tasks;
+};
+
+static const char *
+service_queue_username(struct queue_names *qn, int64_t id)
+{
+	struct account *a;
+
+	VEC_FOREACH(a, &qn->accounts)
+	if (a->id == id)
+		return a->username;
+	return "?";
+}
+
+static const char *
+service_queue_taskname(struct service *svc, struct queue_names *qn,
+    int64_t id, struct buf *err)
+{
+	struct task *t;
+	struct task one = { 0 };
+
+	/* Most recent first: a user's waiting jobs come task by task. */
+	for (t = qn->tasks.v + qn->tasks.n; t > qn->tasks.v; t--)
+		if (t[-1].id == id)
+			return t[-1].name;
+	if (store_task_get_id(svc->st, id, &one, err) < 0)
+		return "?";
+	VEC_PUSH(&qn->tasks, one);
+	return qn->tasks.v[qn->tasks.n - 1].name;
+}
+
+/* Why the job at `place` (1-based) of a pool waits. */
+static char *
+service_queue_why(const struct place_node *nodes, size_t nnodes,
+    const char *queue, bool gpu, int64_t free_slots, int64_t place)
+{
+	const char *kind = gpu ? "GPU" : "CPU";
+	struct buf b = BUF_INIT;
+	bool any = false, usable = false;
+	size_t i;
+
+	for (i = 0; i < nnodes; i++) {
+		if (strcmp(nodes[i].queue, queue) != 0)
+			continue;
+		if ((gpu ? nodes[i].gpu_slots : nodes[i].cpu_slots) <= 0)
+			continue;
+		any = true;
+		if (nodes[i].enabled && nodes[i].healthy)
+			usable = true;
+	}
+	if (!any)
+		buf_addf(&b, "queue '%s' has no %s slots", queue, kind);
+	else if (!usable)
+		buf_addf(&b,
+		    "every node of queue '%s' with %s slots is drained or "
+		    "unhealthy",
+		    queue, kind);
+	else if (place <= free_slots)
+		buf_addf(&b, "a %s slot is free: starts at the next cycle",
+		    kind);
+	else
+		buf_addf(&b,
+		    "%lld jobs of higher priority are ahead; no free %s slot "
+		    "in queue '%s'",
+		    (long long)(place - 1), kind, queue);
+	return buf_detach(&b);
+}
+
+static void
+service_queue_place_nodes(const node_vec *nodes, struct place_node *out)
+{
+	size_t i;
+
+	for (i = 0; i < nodes->n; i++) {
+		const struct node *n = &nodes->v[i];
+
+		out[i].id = n->id;
+		out[i].name = n->name;
+		out[i].queue = n->queue;
+		out[i].cpu_slots = n->cpu_slots;
+		out[i].gpu_slots = n->gpu_slots;
+		out[i].cpu_used = n->cpu_used;
+		out[i].gpu_used = n->gpu_used;
+		out[i].enabled = n->enabled;
+		out[i].healthy = n->ready && !n->memory_pressure &&
+		    !n->disk_pressure;
+	}
+}
+
+/* The waiting jobs of one pool, in the scheduler's order. */
+static int
+service_queue_pool(struct service *svc, const struct prio_rule *rule,
+    struct place_node *pn, size_t npn, const char *queue, bool gpu,
+    int64_t account_id, struct queue_names *qn, queue_row_vec *out,
+    struct buf *err)
+{
+	struct store_sched_ctx ctx = { svc->st, queue, gpu };
+	struct sched_source src = { store_sched_fetch, &ctx };
+	sched_stream_vec streams = VEC_INIT;
+	struct sched_merge *m = NULL;
+	struct sched_job j;
+	struct queue_row *r;
+	int64_t place = 0, free_slots;
+	int ret;
+
+	ret = store_sched_streams(svc->st, queue, gpu, &streams, err);
+	if (ret < 0 || streams.n == 0)
+		goto out;
+	free_slots = place_free_in_queue(pn, npn, queue, gpu);
+	m = sched_merge_new(rule, streams.v, streams.n, &src);
+	while ((ret = sched_merge_next(m, &j, err)) == 1) {
+		place++;
+		if (account_id != 0 && j.account_id != account_id)
+			continue;
+		r = VEC_ADD(out);
+		r->place = place;
+		r->priority = j.priority;
+		r->username = xstrdup(service_queue_username(qn, j.account_id));
+		r->task = xstrdup(service_queue_taskname(svc, qn, j.task_id,
+		    err));
+		r->task_id = j.task_id;
+		r->job_id = j.id;
+		r->idx = j.idx;
+		r->njobs = 1;
+		r->queue = xstrdup(queue);
+		r->gpu = gpu;
+		r->status = JOB_ASSIGNED;
+		r->gpu_index = -1;
+		r->why = service_queue_why(pn, npn, queue, gpu, free_slots,
+		    place);
+	}
+out:
+	sched_merge_free(m);
+	VEC_RELEASE(&streams);
+	return ret;
+}
+
+static const char *
+service_queue_group_why(enum task_status st)
+{
+	switch (st) {
+	case TASK_REGISTERED:
+		return "its task waits for the scheduler to start it";
+	case TASK_TESTING:
+		return "waits for its task's test job to succeed";
+	case TASK_KILLING:
+		return "its task is being killed";
+	default:
+		return "its task is not running";
+	}
+}
+
+int
+service_queue(struct service *svc, const char *queue, const char *user,
+    queue_row_vec *out, struct buf *err)
+{
+	const struct prio_rule *rule;
+	struct queue_names qn = { VEC_INIT, VEC_INIT };
+	struct account owner = { 0 };
+	struct place_node *pn = NULL;
+	job_brief_vec holding = VEC_INIT;
+	task_group_vec groups = VEC_INIT;
+	store_str_vec queues = VEC_INIT;
+	node_vec nodes = VEC_INIT;
+	struct job_brief *jb;
+	struct task_group *g;
+	struct queue_row *r;
+	int64_t account_id = 0;
+	size_t i;
+	int ret, gpu;
+
+	rule = prio_rule_find(svc->cfg->priority_rule);
+	if (rule == NULL)
+		return err_set(err, ERR_INVALID, "unknown priority rule '%s'",
+		    svc->cfg->priority_rule);
+	if (user != NULL) {
+		ret = store_account_get(svc->st, user, &owner, err);
+		if (ret < 0)
+			return ret;
+		account_id = owner.id;
+		account_release(&owner);
+	}
+	ret = store_account_list(svc->st, &qn.accounts, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_list(svc->st, &nodes, err);
+	if (ret < 0)
+		goto out;
+	pn = xcalloc(nodes.n + 1, sizeof(*pn));
+	service_queue_place_nodes(&nodes, pn);
+	ret = store_sched_holding(svc->st, &holding, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(jb, &holding)
+	{
+		if ((queue && strcmp(jb->queue, queue) != 0) ||
+		    (account_id && jb->account_id != account_id))
+			continue;
+		r = VEC_ADD(out);
+		r->priority = jb->priority;
+		r->username = xstrdup(jb->username);
+		r->task = xstrdup(jb->task);
+		r->task_id = jb->task_id;
+		r->job_id = jb->id;
+		r->idx = jb->idx;
+		r->njobs = 1;
+		r->queue = xstrdup(jb->queue);
+		r->gpu = jb->gpu;
+		r->status = jb->status;
+		r->node = jb->node ? xstrdup(jb->node) : NULL;
+		r->gpu_index = jb->gpu_index;
+	}
+	ret = store_queue_names(svc->st, &queues, err);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < queues.n; i++) {
+		if (queue != NULL && strcmp(queues.v[i], queue) != 0)
+			continue;
+		for (gpu = 0; gpu <= 1; gpu++) {
+			ret = service_queue_pool(svc, rule, pn, nodes.n,
+			    queues.v[i], gpu, account_id, &qn, out, err);
+			if (ret < 0)
+				goto out;
+		}
+	}
+	ret = store_sched_registered(svc->st, &groups, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(g, &groups)
+	{
+		if ((queue && strcmp(g->queue, queue) != 0) ||
+		    (account_id && g->account_id != account_id))
+			continue;
+		r = VEC_ADD(out);
+		r->username = xstrdup(g->username);
+		r->task = xstrdup(g->task);
+		r->task_id = g->task_id;
+		r->njobs = g->njobs;
+		r->queue = xstrdup(g->queue);
+		r->gpu = g->gpu;
+		r->status = JOB_REGISTERED;
+		r->gpu_index = -1;
+		r->why = xstrdup(service_queue_group_why(g->task_status));
+	}
+	ret = 0;
+out:
+	free(pn);
+	account_vec_release(&qn.accounts);
+	task_vec_release(&qn.tasks);
+	job_brief_vec_release(&holding);
+	task_group_vec_release(&groups);
+	for (i = 0; i < queues.n; i++)
+		free(queues.v[i]);
+	VEC_RELEASE(&queues);
+	node_vec_release(&nodes);
+	return ret;
+}

@@ -1,0 +1,548 @@
+/*
+ * service-task.c - submitting tasks, listing and showing them, and the
+ * signals users leave on them (kill, retry, delete).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "service/service-int.h"
+
+typedef VEC(char *) str_vec;
+
+static void
+service_task_str_vec_release(str_vec *v)
+{
+	char **s;
+
+	VEC_FOREACH(s, v)
+	free(*s);
+	VEC_RELEASE(v);
+}
+
+static int
+service_task_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+service_task_is_regular(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* `path` made absolute against the working directory. */
+static char *
+service_task_absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	struct buf b = BUF_INIT;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	buf_addf(&b, "%s/%s", cwd, path);
+	return buf_detach(&b);
+}
+
+static int
+service_task_inputs_dir(const char *spec, str_vec *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	char *dir;
+	DIR *d;
+
+	d = opendir(spec);
+	if (d == NULL)
+		return err_set(err, ERR_INVALID, "inputs '%s': %s", spec,
+		    strerror(errno));
+	dir = service_task_absolute(spec);
+	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+		dir[strlen(dir) - 1] = '\0';
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+						(de->d_name[1] == '.' &&
+						    de->d_name[2] == '\0')))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+		    de->d_name);
+		if (service_task_is_regular(path.data))
+			VEC_PUSH(out, xstrdup(path.data));
+	}
+	closedir(d);
+	free(dir);
+	buf_release(&path);
+	if (out->n == 0)
+		return err_set(err, ERR_INVALID,
+		    "no inputs: directory '%s' holds no regular file", spec);
+	qsort(out->v, out->n, sizeof(*out->v), service_task_cmp_str);
+	return 0;
+}
+
+static int
+service_task_inputs_glob(const char *spec, str_vec *out, struct buf *err)
+{
+	glob_t g;
+	size_t i;
+	int rc;
+
+	rc = glob(spec, GLOB_NOSORT, NULL, &g);
+	if (rc != 0 && rc != GLOB_NOMATCH) {
+		globfree(&g);
+		return err_set(err, ERR_INVALID, "inputs '%s': cannot read "
+						 "the directories it names",
+		    spec);
+	}
+	for (i = 0; rc == 0 && i < g.gl_pathc; i++)
+		if (service_task_is_regular(g.gl_pathv[i]))
+			VEC_PUSH(out, service_task_absolute(g.gl_pathv[i]));
+	globfree(&g);
+	if (out->n == 0)
+		return err_set(err, ERR_INVALID,
+		    "no inputs: '%s' matches no regular file", spec);
+	qsort(out->v, out->n, sizeof(*out->v), service_task_cmp_str);
+	return 0;
+}
+
+/* "@FILE": one path per line, taken as written; blank lines skipped. */
+static int
+service_task_inputs_list(const char *spec, str_vec *out, struct buf *err)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int64_t lineno = 0;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(spec + 1, "r");
+	if (f == NULL)
+		return err_set(err, ERR_INVALID, "inputs '%s': %s", spec,
+		    strerror(errno));
+	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (strlen(line) != (size_t)n || n > PATH_MAX)
+			ret = err_set(err, ERR_INVALID,
+			    "inputs '%s': line %lld is not a path", spec,
+			    (long long)lineno);
+		else
+			VEC_PUSH(out, xstrdup(line));
+	}
+	free(line);
+	fclose(f);
+	if (ret == 0 && out->n == 0)
+		ret = err_set(err, ERR_INVALID,
+		    "no inputs: list '%s' names no path", spec + 1);
+	return ret;
+}
+
+/* The inputs of a task: a directory, a glob, @LISTFILE, or one file. */
+static int
+service_task_inputs(const char *spec, str_vec *out, struct buf *err)
+{
+	struct stat sb;
+
+	if (*spec == '\0')
+		return err_set(err, ERR_INVALID, "no inputs: --inputs is empty");
+	if (spec[0] == '@')
+		return service_task_inputs_list(spec, out, err);
+	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return service_task_inputs_dir(spec, out, err);
+	if (stat(spec, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		VEC_PUSH(out, service_task_absolute(spec));
+		return 0;
+	}
+	if (strpbrk(spec, "*?[") != NULL)
+		return service_task_inputs_glob(spec, out, err);
+	return err_set(err, ERR_INVALID,
+	    "no inputs: '%s' is no directory, file or glob", spec);
+}
+
+/*
+ * Who owns the task `name` names: "user.<u>.<name>" names u's task,
+ * anything else the actor's.  Fills the owner and the bare task name.
+ */
+static int
+service_task_owner(struct service *svc, const char *name,
+    struct account *owner, char **bare, struct buf *err)
+{
+	char *username = NULL;
+	int ret;
+
+	*bare = NULL;
+	if (names_split_task(name, &username, bare) < 0) {
+		username = xstrdup(svc->actor);
+		*bare = xstrdup(name);
+	}
+	ret = store_account_get(svc->st, username, owner, err);
+	free(username);
+	return ret;
+}
+
+/* Find a task the actor may act on. */
+static int
+service_task_find(struct service *svc, const char *name,
+    struct account *owner, struct task *t, struct buf *err)
+{
+	char *bare = NULL;
+	int ret;
+
+	ret = service_task_owner(svc, name, owner, &bare, err);
+	if (ret < 0)
+		goto out;
+	ret = service_may_touch(svc, owner, err);
+	if (ret < 0)
+		goto out;
+	ret = store_task_get(svc->st, owner->id, bare, t, err);
+	if (ret == ERR_NOTFOUND)
+		err_set(err, ret, "no task '%s' of user '%s'", bare,
+		    owner->username);
+out:
+	free(bare);
+	return ret;
+}
+
+struct service_submit {
+	struct expand_secondary *sec;
+	size_t nsec;
+	str_vec inputs;
+	char *out_dir;
+	bool made_out_dir;
+};
+
+static void
+service_submit_release(struct service_submit *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsec; i++) {
+		free((char *)s->sec[i].key);
+		free((char *)s->sec[i].path);
+	}
+	free(s->sec);
+	service_task_str_vec_release(&s->inputs);
+	free(s->out_dir);
+}
+
+/* Everything that can be checked before the transaction. */
+static int
+service_submit_prepare(struct service *svc, const struct submit_req *req,
+    struct task *t, struct service_submit *s, struct buf *err)
+{
+	struct expand_values v = { 0 };
+	struct buf b = BUF_INIT;
+	size_t i, j;
+	int ret;
+
+	ret = names_check("task name", t->name, err);
+	if (ret < 0)
+		return ret;
+	ret = names_check("queue name", t->queue, err);
+	if (ret < 0)
+		return ret;
+	if (req->command == NULL || req->command[0] == '\0')
+		return err_set(err, ERR_INVALID, "no command: --exec is empty");
+	if (strlen(req->command) > 65536)
+		return err_set(err, ERR_INVALID,
+		    "command longer than 65536 characters");
+	if (req->timeout != NULL) {
+		ret = time_parse_duration(req->timeout, &t->timeout_ms, err);
+		if (ret < 0)
+			return ret;
+	}
+	t->retention_ms = -1;
+	if (req->retention != NULL) {
+		ret = time_parse_duration(req->retention, &t->retention_ms,
+		    err);
+		if (ret < 0)
+			return ret;
+	}
+	s->sec = xcalloc(req->nsecondary + 1, sizeof(*s->sec));
+	for (i = 0; i < req->nsecondary; i++) {
+		ret = expand_parse_secondary(req->secondary[i], &s->sec[i],
+		    err);
+		if (ret < 0)
+			return ret;
+		s->nsec++;
+		for (j = 0; j < i; j++)
+			if (strcmp(s->sec[j].key, s->sec[i].key) == 0)
+				return err_set(err, ERR_INVALID,
+				    "secondary input '%s' given twice",
+				    s->sec[i].key);
+	}
+	buf_addf(&b, "%s/%s/%s", svc->cfg->volume, t->username, t->name);
+	s->out_dir = buf_detach(&b);
+	v.has_inputs = req->inputs != NULL;
+	v.out = s->out_dir;
+	v.data = req->data;
+	v.secondary = s->sec;
+	v.nsecondary = s->nsec;
+	ret = expand_check(req->command, &v, err);
+	if (ret < 0)
+		return ret;
+	if (req->inputs != NULL) {
+		ret = service_task_inputs(req->inputs, &s->inputs, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Create the output directory; remember whether we made it. */
+static int
+service_submit_out_dir(struct service_submit *s, struct buf *err)
+{
+	struct stat sb;
+	char *p, *slash;
+
+	if (stat(s->out_dir, &sb) == 0)
+		return S_ISDIR(sb.st_mode) ? 0 :
+					     err_set(err, ERR_INVALID,
+						 "output '%s' is not a directory",
+						 s->out_dir);
+	p = xstrdup(s->out_dir);
+	for (slash = strchr(p + 1, '/'); slash != NULL;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			err_set(err, ERR_UNAVAILABLE,
+			    "cannot create directory '%s': %s", p,
+			    strerror(errno));
+			free(p);
+			return ERR_UNAVAILABLE;
+		}
+		*slash = '/';
+	}
+	free(p);
+	if (mkdir(s->out_dir, 0755) < 0)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot create directory '%s': %s", s->out_dir,
+		    strerror(errno));
+	s->made_out_dir = true;
+	return 0;
+}
+
+int
+service_task_submit(struct service *svc, const struct submit_req *req,
+    struct task *out, struct buf *err)
+{
+	struct service_submit s = { 0 };
+	struct store_job_inserter *ins = NULL;
+	struct expand_values v = { 0 };
+	struct account owner = { 0 };
+	struct buf cmd = BUF_INIT, detail = BUF_INIT;
+	struct event ev = { .kind = "task", .new_status = "registered" };
+	char *bare = NULL;
+	int64_t i, njobs;
+	int ret;
+
+	/*
+	 * Read and check everything first (inputs may be a large directory),
+	 * then write in one transaction.  The checks that depend on rows are
+	 * repeated inside it.
+	 */
+	ret = service_task_owner(svc, req->name, &owner, &bare, err);
+	if (ret < 0)
+		goto out_early;
+	out->account_id = owner.id;
+	out->username = xstrdup(owner.username);
+	out->name = bare;
+	bare = NULL;
+	out->queue = xstrdup(req->queue ? req->queue : "default");
+	out->image = xstrdup(req->image ? req->image : "");
+	out->command = xstrdup(req->command ? req->command : "");
+	out->inputs = xstrdup(req->inputs ? req->inputs : "");
+	out->data_path = req->data ? xstrdup(req->data) : NULL;
+	out->gpu = req->gpu;
+	out->skip_test = req->skip_test;
+	ret = service_submit_prepare(svc, req, out, &s, err);
+	if (ret < 0)
+		goto out_early;
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		goto out_early;
+	ret = service_may_touch(svc, &owner, err);
+	if (ret < 0)
+		goto out;
+	ret = store_queue_exists(svc->st, out->queue, err);
+	if (ret == 0)
+		ret = err_set(err, ERR_NOTFOUND,
+		    "no queue '%s': no node serves it", out->queue);
+	if (ret < 0)
+		goto out;
+	if (out->gpu) {
+		ret = store_queue_has_gpu(svc->st, out->queue, err);
+		if (ret == 0)
+			ret = err_set(err, ERR_INVALID,
+			    "queue '%s' has no GPU: no node of it has "
+			    "max_gpu_slots above 0",
+			    out->queue);
+		if (ret < 0)
+			goto out;
+	}
+	njobs = s.inputs.n > 0 ? (int64_t)s.inputs.n : 1;
+	out->out_dir = xstrdup(s.out_dir);
+	out->njobs = njobs;
+	out->submitted_ms = time_now_ms();
+	out->updated_ms = out->submitted_ms;
+	ret = store_task_insert(svc->st, out, err);
+	if (ret == ERR_CONFLICT)
+		err_set(err, ret, "task '%s' of user '%s' already exists",
+		    out->name, out->username);
+	if (ret < 0)
+		goto out;
+	ret = store_job_insert_begin(svc->st, out, &ins, err);
+	if (ret < 0)
+		goto out;
+	v.has_inputs = s.inputs.n > 0;
+	v.out = s.out_dir;
+	v.data = req->data;
+	v.secondary = s.sec;
+	v.nsecondary = s.nsec;
+	for (i = 0; i < njobs; i++) {
+		const char *input = s.inputs.n > 0 ? s.inputs.v[i] : NULL;
+
+		buf_reset(&cmd);
+		expand_job(req->command, &v, input, i, &cmd);
+		ret = store_job_insert_add(ins, i, input, cmd.data, err);
+		if (ret < 0)
+			goto out;
+	}
+	buf_addf(&detail, "submitted with %lld jobs", (long long)njobs);
+	ev.account_id = owner.id;
+	ev.task_id = out->id;
+	ev.detail = detail.data;
+	ret = store_event_add(svc->st, &ev, err);
+	if (ret < 0)
+		goto out;
+	ret = service_submit_out_dir(&s, err);
+out:
+	store_job_insert_end(ins);
+	ret = service_end(svc, ret, err);
+out_early:
+	if (ret < 0 && s.made_out_dir)
+		rmdir(s.out_dir);
+	service_submit_release(&s);
+	account_release(&owner);
+	buf_release(&cmd);
+	buf_release(&detail);
+	free(bare);
+	return ret;
+}
+
+int
+service_task_list(struct service *svc, const struct task_list_req *req,
+    task_vec *out, struct buf *err)
+{
+	struct task_filter f = { 0, -1, req->after_id, req->limit };
+	struct account owner = { 0 };
+	enum task_status status;
+	const char *user = req->user ? req->user : svc->actor;
+	int ret;
+
+	if (req->status != NULL) {
+		ret = task_status_parse(req->status, &status, err);
+		if (ret < 0)
+			return ret;
+		f.status = (int)status;
+	}
+	if (strcmp(user, "*") != 0) {
+		ret = store_account_get(svc->st, user, &owner, err);
+		if (ret < 0)
+			return ret;
+		f.account_id = owner.id;
+		account_release(&owner);
+	} else if (!svc->trusted) {
+		ret = service_require_admin(svc, err);
+		if (ret < 0)
+			return ret;
+	}
+	return store_task_list(svc->st, &f, out, err);
+}
+
+void
+task_detail_release(struct task_detail *d)
+{
+	task_release(&d->task);
+	job_vec_release(&d->jobs);
+}
+
+int
+service_task_show(struct service *svc, const char *name, int64_t job_limit,
+    struct task_detail *out, struct buf *err)
+{
+	struct account owner = { 0 };
+	int ret;
+
+	ret = service_task_find(svc, name, &owner, &out->task, err);
+	if (ret < 0)
+		goto out;
+	ret = store_task_count_jobs(svc->st, out->task.id, out->counts, err);
+	if (ret < 0)
+		goto out;
+	ret = store_job_list(svc->st, out->task.id, job_limit, &out->jobs,
+	    err);
+out:
+	account_release(&owner);
+	return ret;
+}
+
+int
+service_task_signal(struct service *svc, const char *name,
+    enum task_signal sig, bool remove_files, struct task *out,
+    struct buf *err)
+{
+	struct account owner = { 0 };
+	struct event ev = { .kind = "task" };
+	struct buf shown = BUF_INIT, detail = BUF_INIT;
+	int ret;
+
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_task_find(svc, name, &owner, out, err);
+	if (ret < 0)
+		goto out;
+	buf_addf(&shown, "user.%s.%s", owner.username, out->name);
+	if (out->signal != SIGNAL_NONE) {
+		ret = err_set(err, ERR_CONFLICT,
+		    "task '%s' already has a pending signal '%s'", shown.data,
+		    task_signal_name(out->signal));
+		goto out;
+	}
+	ret = task_signal_check(out->status, sig, shown.data, err);
+	if (ret < 0)
+		goto out;
+	ret = store_task_set_signal(svc->st, out->id, sig, err);
+	if (ret < 0)
+		goto out;
+	if (sig == SIGNAL_DELETE && remove_files) {
+		ret = store_task_set_remove_files(svc->st, out->id, err);
+		if (ret < 0)
+			goto out;
+	}
+	out->signal = sig;
+	buf_addf(&detail, "signal %s", task_signal_name(sig));
+	ev.account_id = owner.id;
+	ev.task_id = out->id;
+	ev.old_status = task_status_name(out->status);
+	ev.new_status = task_status_name(out->status);
+	ev.detail = detail.data;
+	ret = store_event_add(svc->st, &ev, err);
+out:
+	account_release(&owner);
+	buf_release(&shown);
+	buf_release(&detail);
+	return service_end(svc, ret, err);
+}

@@ -1,0 +1,125 @@
+/*
+ * service-user.c - adding, listing and changing users.
+ */
+#include "service/service-int.h"
+
+#define USER_MAX_PRIORITY 1000000000
+
+static int
+service_user_check_opts(const struct user_opts *o, struct buf *err)
+{
+	const char *p;
+
+	if (o->email != NULL) {
+		for (p = o->email; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				return err_set(err, ERR_INVALID,
+				    "invalid email '%s': no spaces or control "
+				    "characters allowed",
+				    o->email);
+		if (*o->email != '\0' && (strchr(o->email, '@') == NULL ||
+					     strlen(o->email) > 254))
+			return err_set(err, ERR_INVALID,
+			    "invalid email '%s': expected user@host", o->email);
+	}
+	if (o->max_priority != OPT_UNSET &&
+	    (o->max_priority < 0 || o->max_priority > USER_MAX_PRIORITY))
+		return err_set(err, ERR_INVALID,
+		    "invalid priority %lld: must be between 0 and %d",
+		    (long long)o->max_priority, USER_MAX_PRIORITY);
+	if (o->role != NULL && strcmp(o->role, "user") != 0 &&
+	    strcmp(o->role, "admin") != 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid role '%s': must be 'user' or 'admin'", o->role);
+	return 0;
+}
+
+int
+service_user_add(struct service *svc, const char *name,
+    const struct user_opts *o, struct account *out, struct buf *err)
+{
+	struct event ev = { .kind = "account", .new_status = "added" };
+	int ret;
+
+	ret = names_check("user name", name, err);
+	if (ret < 0)
+		return ret;
+	if (strchr(name, '.') != NULL)
+		return err_set(err, ERR_INVALID,
+		    "invalid user name '%s': no '.' allowed (tasks are shown "
+		    "as user.<username>.<task>)",
+		    name);
+	ret = service_user_check_opts(o, err);
+	if (ret < 0)
+		return ret;
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		goto out;
+	out->username = xstrdup(name);
+	out->email = xstrdup(o->email ? o->email : "");
+	out->max_priority =
+	    o->max_priority != OPT_UNSET ? o->max_priority : 1000;
+	out->role = xstrdup(o->role ? o->role : "user");
+	out->created_ms = time_now_ms();
+	ret = store_account_insert(svc->st, out, err);
+	if (ret < 0)
+		goto out;
+	ev.account_id = out->id;
+	ret = store_event_add(svc->st, &ev, err);
+out:
+	return service_end(svc, ret, err);
+}
+
+int
+service_user_list(struct service *svc, account_vec *out, struct buf *err)
+{
+	return store_account_list(svc->st, out, err);
+}
+
+int
+service_user_show(struct service *svc, const char *name, struct account *out,
+    struct buf *err)
+{
+	return store_account_get(svc->st, name, out, err);
+}
+
+int
+service_user_set(struct service *svc, const char *name,
+    const struct user_opts *o, struct account *out, struct buf *err)
+{
+	struct event ev = { .kind = "account", .new_status = "changed" };
+	int ret;
+
+	ret = service_user_check_opts(o, err);
+	if (ret < 0)
+		return ret;
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		goto out;
+	ret = store_account_get(svc->st, name, out, err);
+	if (ret < 0)
+		goto out;
+	if (o->email != NULL) {
+		free(out->email);
+		out->email = xstrdup(o->email);
+	}
+	if (o->max_priority != OPT_UNSET)
+		out->max_priority = o->max_priority;
+	if (o->role != NULL) {
+		free(out->role);
+		out->role = xstrdup(o->role);
+	}
+	ret = store_account_update(svc->st, out, err);
+	if (ret < 0)
+		goto out;
+	ev.account_id = out->id;
+	ret = store_event_add(svc->st, &ev, err);
+out:
+	return service_end(svc, ret, err);
+}

@@ -1,0 +1,42 @@
+/*
+ * service.c - who may do what.
+ */
+#include "service/service-int.h"
+
+int
+service_require_admin(struct service *svc, struct buf *err)
+{
+	struct account a = { 0 };
+	int ret;
+
+	if (svc->trusted)
+		return 0;
+	ret = store_account_get(svc->st, svc->actor, &a, err);
+	if (ret < 0)
+		return ret == ERR_NOTFOUND ? ERR_DENIED : ret;
+	ret = strcmp(a.role, "admin") == 0 ? 0 : ERR_DENIED;
+	account_release(&a);
+	if (ret < 0)
+		err_set(err, ret, "user '%s' is not an admin", svc->actor);
+	return ret;
+}
+
+int
+service_may_touch(struct service *svc, const struct account *owner,
+    struct buf *err)
+{
+	if (svc->trusted || strcmp(owner->username, svc->actor) == 0)
+		return 0;
+	return service_require_admin(svc, err);
+}
+
+/* Finish a unit of work: commit when ret is 0, else roll back. */
+int
+service_end(struct service *svc, int ret, struct buf *err)
+{
+	if (ret < 0) {
+		store_rollback(svc->st);
+		return ret;
+	}
+	return store_commit(svc->st, err);
+}

@@ -1,0 +1,168 @@
+/*
+ * service.h - what a user or an admin can do, with the check of who may.
+ *
+ * The command line and the HTTP API both call these functions; neither
+ * holds a business rule of its own.  Each function that changes state is
+ * one transaction: it either does everything or changes nothing and says
+ * why in `err` (one line: lowercase, subject quoted, failure first).
+ */
+#ifndef ORCHESTRA_SERVICE_H
+#define ORCHESTRA_SERVICE_H
+
+#include "core/core.h"
+#include "store/store.h"
+#include "util/config.h"
+
+struct service {
+	struct store *st;
+	const struct config *cfg;
+	const char *actor; /* the acting username, borrowed */
+	/*
+	 * Whoever can open the database directly is trusted as an admin
+	 * (SPEC: command line).  Across the network only a token is trusted.
+	 */
+	bool trusted;
+};
+
+/* 0 when the actor is an admin (or trusted), else ERR_DENIED. */
+int service_require_admin(struct service *svc, struct buf *err);
+
+/* ---- init (service-init.c) -------------------------------------------- */
+
+struct init_result {
+	bool created_db;
+	bool created_user;
+	bool created_node;
+	char *node_name; /* this machine's node; caller frees */
+	int64_t cpu_slots;
+	int64_t gpus;
+};
+
+/*
+ * Create the database (and ORCHESTRA_HOME) if missing, make `login` an
+ * admin, and register this machine as a node of queue "default" with
+ * cpu_slots = number of CPUs (at most its max of 30) and max_gpu_slots =
+ * the GPUs `nvidia-smi -L` lists (0 without it).  Repeating it adds
+ * nothing.  On success *out_store is the open store (caller closes).
+ */
+int service_init(const struct config *cfg, const char *login,
+    struct store **out_store, struct init_result *res, struct buf *err);
+
+/* ---- users (service-user.c) ------------------------------------------- */
+
+/* A number option that was not given. */
+#define OPT_UNSET INT64_MIN
+
+struct user_opts {
+	const char *email;    /* NULL: unchanged / "" */
+	int64_t max_priority; /* OPT_UNSET: unchanged / 1000 */
+	const char *role;     /* NULL: unchanged / "user" */
+};
+
+int service_user_add(struct service *svc, const char *name,
+    const struct user_opts *o, struct account *out, struct buf *err);
+int service_user_list(struct service *svc, account_vec *out, struct buf *err);
+int service_user_show(struct service *svc, const char *name,
+    struct account *out, struct buf *err);
+int service_user_set(struct service *svc, const char *name,
+    const struct user_opts *o, struct account *out, struct buf *err);
+
+/* ---- nodes (service-node.c) ------------------------------------------- */
+
+struct node_opts {
+	const char *queue; /* NULL: unchanged / "default" */
+	int64_t cpu_slots; /* OPT_UNSET: unchanged / default */
+	int64_t gpu_slots;
+	int64_t max_cpu_slots;
+	int64_t max_gpu_slots;
+};
+#define NODE_OPTS_INIT                                                        \
+	{ NULL, OPT_UNSET, OPT_UNSET, OPT_UNSET, OPT_UNSET }
+
+int service_node_add(struct service *svc, const char *name,
+    const struct node_opts *o, struct node *out, struct buf *err);
+int service_node_list(struct service *svc, node_vec *out, struct buf *err);
+int service_node_set(struct service *svc, const char *name,
+    const struct node_opts *o, struct node *out, struct buf *err);
+/* Drain (enabled = false) or resume (enabled = true). */
+int service_node_enable(struct service *svc, const char *name, bool enabled,
+    struct node *out, struct buf *err);
+
+/* ---- tasks (service-task.c) ------------------------------------------- */
+
+struct submit_req {
+	const char *name;
+	const char *command;
+	const char *inputs; /* a directory, a glob or @LISTFILE; NULL: none */
+	const char *data;   /* NULL: none */
+	const char *const *secondary; /* "KEY=PATH" strings */
+	size_t nsecondary;
+	const char *image; /* NULL: "" */
+	const char *queue; /* NULL: "default" */
+	bool gpu;
+	bool skip_test;
+	const char *timeout;   /* a duration; NULL: none */
+	const char *retention; /* a duration; NULL: the configured default */
+};
+
+/* Create the task and all its jobs in one transaction. Fills `out`. */
+int service_task_submit(struct service *svc, const struct submit_req *req,
+    struct task *out, struct buf *err);
+
+struct task_list_req {
+	const char *user;   /* NULL: the actor's tasks; "*": everyone's */
+	const char *status; /* NULL: any */
+	int64_t after_id;
+	int64_t limit;
+};
+int service_task_list(struct service *svc, const struct task_list_req *req,
+    task_vec *out, struct buf *err);
+
+/* A task with its job counts and its jobs (the first `job_limit`, 0 all). */
+struct task_detail {
+	struct task task;
+	int64_t counts[JOB_NSTATUS];
+	job_vec jobs;
+};
+void task_detail_release(struct task_detail *d);
+/*
+ * `name` is the task's name (the actor's task) or "user.<username>.<name>".
+ */
+int service_task_show(struct service *svc, const char *name,
+    int64_t job_limit, struct task_detail *out, struct buf *err);
+/* Leave a signal on the task, if its state allows it now. */
+int service_task_signal(struct service *svc, const char *name,
+    enum task_signal sig, bool remove_files, struct task *out,
+    struct buf *err);
+
+/* ---- the queue (service-queue.c) -------------------------------------- */
+
+struct queue_row {
+	int64_t place;   /* 1, 2, … among waiting jobs of its pool; 0 running */
+	double priority;
+	char *username;
+	char *task;      /* the task's name */
+	int64_t task_id;
+	int64_t job_id;  /* 0 for a row that stands for many jobs */
+	int64_t idx;
+	int64_t njobs;   /* jobs this row stands for (1, or a group) */
+	char *queue;
+	bool gpu;
+	enum job_status status;
+	char *node;      /* NULL while waiting */
+	int64_t gpu_index;
+	char *why;       /* why it waits; NULL when it holds a slot */
+};
+typedef VEC(struct queue_row) queue_row_vec;
+void queue_row_vec_release(queue_row_vec *v);
+
+/*
+ * Jobs that hold a slot, then waiting jobs of each pool in priority order
+ * with their place and why they wait, then jobs that wait on their task
+ * (test job running, scheduler not yet run, task being killed), one row per
+ * task.  `queue` and `user` filter (NULL: all).
+ */
+int service_queue(struct service *svc, const char *queue, const char *user,
+    queue_row_vec *out, struct buf *err);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * db-sqlite.c - the SQLite driver: WAL, a busy timeout, foreign keys, and
+ * PostgreSQL's $N parameters rewritten to SQLite's ?N.
+ */
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "store/db.h"
+
+struct db {
+	sqlite3 *h;
+};
+
+struct db_stmt {
+	struct db *db;
+	sqlite3_stmt *h;
+	int bind_rc; /* first failed bind, reported by step */
+	int64_t changes;
+};
+
+/* How long a writer waits for another process's transaction. */
+#define DB_SQLITE_BUSY_MS 10000
+
+static int
+db_sqlite_error(sqlite3 *h, int rc, struct buf *err)
+{
+	int ext = sqlite3_extended_errcode(h);
+	const char *msg = sqlite3_errmsg(h);
+
+	if (ext == SQLITE_CONSTRAINT_UNIQUE ||
+	    ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return err_set(err, ERR_CONFLICT, "database: %s", msg);
+	if (ext == SQLITE_CONSTRAINT_CHECK || ext == SQLITE_CONSTRAINT_NOTNULL ||
+	    ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return err_set(err, ERR_INVALID, "database: %s", msg);
+	if (rc == SQLITE_MISUSE)
+		BUG("sqlite misuse: %s", msg);
+	return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+}
+
+static int
+db_sqlite_open(struct db **out, const char *target, bool create,
+    struct buf *err)
+{
+	static const char pragmas[] = "PRAGMA foreign_keys = ON;"
+				      "PRAGMA synchronous = NORMAL;";
+	struct db *db;
+	struct stat sb;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	*out = NULL;
+	if (!create && stat(target, &sb) < 0)
+		return err_set(err, ERR_NOTFOUND,
+		    "no database at '%s': run 'orchestra init' first", target);
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	db = xcalloc(1, sizeof(*db));
+	rc = sqlite3_open_v2(target, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, ERR_UNAVAILABLE, "cannot open database '%s': %s",
+		    target, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+		sqlite3_close(db->h);
+		free(db);
+		return ERR_UNAVAILABLE;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, DB_SQLITE_BUSY_MS);
+	if (sqlite3_exec(db->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_sqlite_error(db->h, rc, err);
+		sqlite3_close(db->h);
+		free(db);
+		return rc;
+	}
+	/* WAL is a property of the file: set once, when it is created. */
+	if (create && sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL,
+			  NULL, NULL) != SQLITE_OK) {
+		rc = db_sqlite_error(db->h, rc, err);
+		sqlite3_close(db->h);
+		free(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+static void
+db_sqlite_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db->h);
+	free(db);
+}
+
+static int
+db_sqlite_exec(struct db *db, const char *sql, struct buf *err)
+{
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_sqlite_error(db->h, rc, err);
+	return 0;
+}
+
+static int
+db_sqlite_begin(struct db *db, struct buf *err)
+{
+	return db_sqlite_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+static void
+db_sqlite_rewrite_ddl(const char *sql, struct buf *out)
+{
+	const char *p = sql, *m;
+
+	while ((m = strstr(p, "@ID@")) != NULL) {
+		buf_add(out, p, (size_t)(m - p));
+		buf_adds(out, "INTEGER PRIMARY KEY");
+		p = m + 4;
+	}
+	buf_adds(out, p);
+}
+
+/*
+ * SQLite numbers "$N" parameters by first appearance, not by N, so
+ * "SELECT $2, $1" would bind $2 as 1.  Rewrite them to "?N" outside quoted
+ * strings and identifiers.
+ */
+static void
+db_sqlite_rewrite_params(const char *sql, struct buf *out)
+{
+	const char *p;
+	char quote = 0;
+
+	for (p = sql; *p != '\0'; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+			buf_addch(out, '?');
+			continue;
+		}
+		buf_addch(out, *p);
+	}
+}
+
+static int
+db_sqlite_prepare(struct db *db, struct db_stmt **out, const char *sql,
+    struct buf *err)
+{
+	struct buf rewritten = BUF_INIT;
+	sqlite3_stmt *h = NULL;
+	int rc;
+
+	*out = NULL;
+	db_sqlite_rewrite_params(sql, &rewritten);
+	rc = sqlite3_prepare_v2(db->h, rewritten.data, -1, &h, NULL);
+	buf_release(&rewritten);
+	if (rc != SQLITE_OK) {
+		rc = db_sqlite_error(db->h, rc, err);
+		sqlite3_finalize(h);
+		return rc;
+	}
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->db = db;
+	(*out)->h = h;
+	return 0;
+}
+
+static void
+db_sqlite_bind_rc(struct db_stmt *st, int rc)
+{
+	if (rc != SQLITE_OK && st->bind_rc == SQLITE_OK)
+		st->bind_rc = rc;
+}
+
+static void
+db_sqlite_bind_int64(struct db_stmt *st, int i, int64_t v)
+{
+	db_sqlite_bind_rc(st, sqlite3_bind_int64(st->h, i, v));
+}
+
+static void
+db_sqlite_bind_double(struct db_stmt *st, int i, double v)
+{
+	db_sqlite_bind_rc(st, sqlite3_bind_double(st->h, i, v));
+}
+
+static void
+db_sqlite_bind_text(struct db_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		db_sqlite_bind_rc(st, sqlite3_bind_null(st->h, i));
+	else
+		db_sqlite_bind_rc(st,
+		    sqlite3_bind_text(st->h, i, v, -1, SQLITE_TRANSIENT));
+}
+
+static void
+db_sqlite_bind_null(struct db_stmt *st, int i)
+{
+	db_sqlite_bind_rc(st, sqlite3_bind_null(st->h, i));
+}
+
+static int
+db_sqlite_step(struct db_stmt *st, struct buf *err)
+{
+	int rc;
+
+	if (st->bind_rc != SQLITE_OK)
+		return err_set(err, ERR_UNAVAILABLE, "database: bind: %s",
+		    sqlite3_errstr(st->bind_rc));
+	rc = sqlite3_step(st->h);
+	if (rc == SQLITE_ROW)
+		return DB_ROW;
+	if (rc == SQLITE_DONE) {
+		st->changes = sqlite3_changes64(st->db->h);
+		return DB_DONE;
+	}
+	return db_sqlite_error(st->db->h, rc, err);
+}
+
+static void
+db_sqlite_reset(struct db_stmt *st)
+{
+	sqlite3_reset(st->h);
+}
+
+static bool
+db_sqlite_col_is_null(struct db_stmt *st, int i)
+{
+	return sqlite3_column_type(st->h, i) == SQLITE_NULL;
+}
+
+static int64_t
+db_sqlite_col_int64(struct db_stmt *st, int i)
+{
+	return sqlite3_column_int64(st->h, i);
+}
+
+static double
+db_sqlite_col_double(struct db_stmt *st, int i)
+{
+	return sqlite3_column_double(st->h, i);
+}
+
+static const char *
+db_sqlite_col_text(struct db_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st->h, i);
+}
+
+static int64_t
+db_sqlite_changes(struct db_stmt *st)
+{
+	return st->changes;
+}
+
+static void
+db_sqlite_finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->h);
+	free(st);
+}
+
+const struct db_driver db_sqlite = {
+	.scheme = "sqlite",
+	.open = db_sqlite_open,
+	.close = db_sqlite_close,
+	.exec = db_sqlite_exec,
+	.begin = db_sqlite_begin,
+	.rewrite_ddl = db_sqlite_rewrite_ddl,
+	.prepare = db_sqlite_prepare,
+	.bind_int64 = db_sqlite_bind_int64,
+	.bind_double = db_sqlite_bind_double,
+	.bind_text = db_sqlite_bind_text,
+	.bind_null = db_sqlite_bind_null,
+	.step = db_sqlite_step,
+	.reset = db_sqlite_reset,
+	.col_is_null = db_sqlite_col_is_null,
+	.col_int64 = db_sqlite_col_int64,
+	.col_double = db_sqlite_col_double,
+	.col_text = db_sqlite_col_text,
+	.changes = db_sqlite_changes,
+	.finalize = db_sqlite_finalize,
+};

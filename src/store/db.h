@@ -1,0 +1,70 @@
+/*
+ * db.h - the driver layer under the store: prepare, bind, step.
+ *
+ * The table of function pointers sits this low on purpose (SQLite's VFS,
+ * not git's refs backends): the SQL is written once, in store-*.c, in the
+ * dialect SQLite and PostgreSQL share, with PostgreSQL's $N parameters.
+ * A driver is one file and one row in db_drivers[] (store.c), picked by
+ * the scheme of the database URL.
+ */
+#ifndef ORCHESTRA_DB_H
+#define ORCHESTRA_DB_H
+
+#include "util/util.h"
+
+struct db;
+struct db_stmt;
+
+/* step() results; errors are negative ERR_* codes. */
+#define DB_DONE 0
+#define DB_ROW 1
+
+struct db_driver {
+	const char *scheme; /* "sqlite", "postgresql" */
+	/*
+	 * Open `target` (the URL less "scheme:" for sqlite, the whole URL for
+	 * postgresql).  With `create` false a missing database is
+	 * ERR_NOTFOUND.
+	 */
+	int (*open)(struct db **out, const char *target, bool create,
+	    struct buf *err);
+	void (*close)(struct db *db);
+	/* Run one or more statements with no parameters and no rows. */
+	int (*exec)(struct db *db, const char *sql, struct buf *err);
+	/* BEGIN for a transaction that will write (SQLite: IMMEDIATE). */
+	int (*begin)(struct db *db, struct buf *err);
+	/*
+	 * Replace the markers the migrations use for what the two dialects
+	 * spell differently: "@ID@", an auto-numbered BIGINT primary key.
+	 * Appends the result to `out`.
+	 */
+	void (*rewrite_ddl)(const char *sql, struct buf *out);
+
+	int (*prepare)(struct db *db, struct db_stmt **out, const char *sql,
+	    struct buf *err);
+	/* Parameters count from 1; text is copied; bind errors show at step. */
+	void (*bind_int64)(struct db_stmt *st, int i, int64_t v);
+	void (*bind_double)(struct db_stmt *st, int i, double v);
+	void (*bind_text)(struct db_stmt *st, int i, const char *v);
+	void (*bind_null)(struct db_stmt *st, int i);
+	/*
+	 * DB_ROW, DB_DONE, or a negative ERR_*: ERR_CONFLICT for a unique
+	 * key, ERR_INVALID for a CHECK constraint, ERR_UNAVAILABLE for the
+	 * rest (busy, I/O, connection lost).
+	 */
+	int (*step)(struct db_stmt *st, struct buf *err);
+	/* Ready the statement to run again; bindings are kept. */
+	void (*reset)(struct db_stmt *st);
+	/* Columns count from 0; text is valid until the next step or reset. */
+	bool (*col_is_null)(struct db_stmt *st, int i);
+	int64_t (*col_int64)(struct db_stmt *st, int i);
+	double (*col_double)(struct db_stmt *st, int i);
+	const char *(*col_text)(struct db_stmt *st, int i); /* NULL for NULL */
+	/* Rows changed by the statement's last run. */
+	int64_t (*changes)(struct db_stmt *st);
+	void (*finalize)(struct db_stmt *st);
+};
+
+extern const struct db_driver db_sqlite;
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * store-account.c - users ("account": `user` is reserved in SQL).
+ */
+#include "store/store-int.h"
+
+static const char sql_account_insert[] =
+    "INSERT INTO account (username, email, max_priority, role, created_ms)"
+    " VALUES ($1, $2, $3, $4, $5) RETURNING id";
+static const char sql_account_get[] =
+    "SELECT id, username, email, max_priority, role, created_ms"
+    " FROM account WHERE username = $1";
+static const char sql_account_list[] =
+    "SELECT id, username, email, max_priority, role, created_ms"
+    " FROM account ORDER BY username";
+static const char sql_account_update[] =
+    "UPDATE account SET email = $2, max_priority = $3, role = $4"
+    " WHERE id = $1";
+
+void
+account_release(struct account *a)
+{
+	free(a->username);
+	free(a->email);
+	free(a->role);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+account_vec_release(account_vec *v)
+{
+	struct account *a;
+
+	VEC_FOREACH(a, v)
+	account_release(a);
+	VEC_RELEASE(v);
+}
+
+static void
+store_account_read(struct store *st, struct db_stmt *stmt, struct account *a)
+{
+	a->id = st->drv->col_int64(stmt, 0);
+	a->username = store_col_strdup(st, stmt, 1);
+	a->email = store_col_strdup(st, stmt, 2);
+	a->max_priority = st->drv->col_int64(stmt, 3);
+	a->role = store_col_strdup(st, stmt, 4);
+	a->created_ms = st->drv->col_int64(stmt, 5);
+}
+
+int
+store_account_insert(struct store *st, struct account *a, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_insert, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, a->username);
+	st->drv->bind_text(stmt, 2, a->email ? a->email : "");
+	st->drv->bind_int64(stmt, 3, a->max_priority);
+	st->drv->bind_text(stmt, 4, a->role ? a->role : "user");
+	st->drv->bind_int64(stmt, 5, a->created_ms);
+	ret = store_step(st, stmt, err);
+	if (ret == ERR_CONFLICT) {
+		err_set(err, ret, "user '%s' already exists", a->username);
+		goto out;
+	}
+	if (ret != DB_ROW)
+		goto out;
+	a->id = st->drv->col_int64(stmt, 0);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_get(struct store *st, const char *username,
+    struct account *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_get, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, username);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no user '%s'", username);
+	if (ret != DB_ROW)
+		goto out;
+	store_account_read(st, stmt, out);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_list(struct store *st, account_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_list, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW)
+		store_account_read(st, stmt, VEC_ADD(out));
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_update(struct store *st, const struct account *a,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_update, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, a->id);
+	st->drv->bind_text(stmt, 2, a->email);
+	st->drv->bind_int64(stmt, 3, a->max_priority);
+	st->drv->bind_text(stmt, 4, a->role);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

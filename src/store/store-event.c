@@ -1,0 +1,62 @@
+/*
+ * store-event.c - the append-only history of state changes.
+ */
+#include "store/store-int.h"
+
+static const char sql_event_add[] =
+    "INSERT INTO event (time_ms, kind, account_id, task_id, job_id, node_id,"
+    " old_status, new_status, detail)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+static const char sql_event_count[] = "SELECT count(*) FROM event";
+
+static void
+store_event_bind_id(struct store *st, struct db_stmt *stmt, int i, int64_t id)
+{
+	if (id == 0)
+		st->drv->bind_null(stmt, i);
+	else
+		st->drv->bind_int64(stmt, i, id);
+}
+
+int
+store_event_add(struct store *st, const struct event *e, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_event_add, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, time_now_ms());
+	st->drv->bind_text(stmt, 2, e->kind);
+	store_event_bind_id(st, stmt, 3, e->account_id);
+	store_event_bind_id(st, stmt, 4, e->task_id);
+	store_event_bind_id(st, stmt, 5, e->job_id);
+	store_event_bind_id(st, stmt, 6, e->node_id);
+	st->drv->bind_text(stmt, 7, e->old_status);
+	st->drv->bind_text(stmt, 8, e->new_status);
+	st->drv->bind_text(stmt, 9, e->detail ? e->detail : "");
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_event_count(struct store *st, int64_t *n, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_event_count, err);
+	if (ret < 0)
+		goto out;
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW)
+		goto out;
+	*n = st->drv->col_int64(stmt, 0);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

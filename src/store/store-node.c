@@ -1,0 +1,242 @@
+/*
+ * store-node.c - nodes, with the slots their jobs hold.
+ */
+#include "store/store-int.h"
+
+#define NODE_COLUMNS                                                          \
+	"n.id, n.name, n.queue, n.cpu_slots, n.gpu_slots, n.max_cpu_slots,"   \
+	" n.max_gpu_slots, n.enabled, n.ready, n.memory_pressure,"            \
+	" n.disk_pressure, n.last_seen_ms, n.completed, n.failed,"            \
+	" n.created_ms"
+
+static const char sql_node_insert[] =
+    "INSERT INTO node (name, queue, cpu_slots, gpu_slots, max_cpu_slots,"
+    " max_gpu_slots, enabled, created_ms)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+static const char sql_node_get[] =
+    "SELECT " NODE_COLUMNS " FROM node n WHERE n.name = $1";
+static const char sql_node_list[] =
+    "SELECT " NODE_COLUMNS " FROM node n ORDER BY n.name";
+static const char sql_node_update[] =
+    "UPDATE node SET queue = $2, cpu_slots = $3, gpu_slots = $4,"
+    " max_cpu_slots = $5, max_gpu_slots = $6, enabled = $7 WHERE id = $1";
+/* Jobs holding a slot: pending, running, kill. */
+static const char sql_node_usage[] =
+    "SELECT node_id, gpu, gpu_index, count(*) FROM job"
+    " WHERE status IN ('pending', 'running', 'kill')"
+    " AND node_id IS NOT NULL GROUP BY node_id, gpu, gpu_index";
+static const char sql_queue_exists[] =
+    "SELECT count(*) FROM node WHERE queue = $1";
+static const char sql_queue_has_gpu[] =
+    "SELECT count(*) FROM node WHERE queue = $1 AND max_gpu_slots > 0";
+
+void
+node_release(struct node *n)
+{
+	free(n->name);
+	free(n->queue);
+	memset(n, 0, sizeof(*n));
+}
+
+void
+node_vec_release(node_vec *v)
+{
+	struct node *n;
+
+	VEC_FOREACH(n, v)
+	node_release(n);
+	VEC_RELEASE(v);
+}
+
+static void
+store_node_read(struct store *st, struct db_stmt *stmt, struct node *n)
+{
+	n->id = st->drv->col_int64(stmt, 0);
+	n->name = store_col_strdup(st, stmt, 1);
+	n->queue = store_col_strdup(st, stmt, 2);
+	n->cpu_slots = st->drv->col_int64(stmt, 3);
+	n->gpu_slots = st->drv->col_int64(stmt, 4);
+	n->max_cpu_slots = st->drv->col_int64(stmt, 5);
+	n->max_gpu_slots = st->drv->col_int64(stmt, 6);
+	n->enabled = st->drv->col_int64(stmt, 7) != 0;
+	n->ready = st->drv->col_int64(stmt, 8) != 0;
+	n->memory_pressure = st->drv->col_int64(stmt, 9) != 0;
+	n->disk_pressure = st->drv->col_int64(stmt, 10) != 0;
+	n->last_seen_ms = store_col_int64_or(st, stmt, 11, 0);
+	n->completed = st->drv->col_int64(stmt, 12);
+	n->failed = st->drv->col_int64(stmt, 13);
+	n->created_ms = st->drv->col_int64(stmt, 14);
+}
+
+/* Add the slots held by jobs to the nodes in `v`. */
+static int
+store_node_add_usage(struct store *st, node_vec *v, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct node *n;
+	int64_t id, dev;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_node_usage, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		id = st->drv->col_int64(stmt, 0);
+		VEC_FOREACH(n, v)
+		{
+			if (n->id != id)
+				continue;
+			if (st->drv->col_int64(stmt, 1) == 0) {
+				n->cpu_used += st->drv->col_int64(stmt, 3);
+				break;
+			}
+			dev = store_col_int64_or(st, stmt, 2, -1);
+			if (dev >= 0 && dev < PLACE_MAX_GPUS)
+				n->gpu_used |= (uint64_t)1 << dev;
+			break;
+		}
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_node_insert(struct store *st, struct node *n, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_node_insert, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, n->name);
+	st->drv->bind_text(stmt, 2, n->queue);
+	st->drv->bind_int64(stmt, 3, n->cpu_slots);
+	st->drv->bind_int64(stmt, 4, n->gpu_slots);
+	st->drv->bind_int64(stmt, 5, n->max_cpu_slots);
+	st->drv->bind_int64(stmt, 6, n->max_gpu_slots);
+	st->drv->bind_int64(stmt, 7, n->enabled ? 1 : 0);
+	st->drv->bind_int64(stmt, 8, n->created_ms);
+	ret = store_step(st, stmt, err);
+	if (ret == ERR_CONFLICT) {
+		err_set(err, ret, "node '%s' already exists", n->name);
+		goto out;
+	}
+	if (ret != DB_ROW)
+		goto out;
+	n->id = st->drv->col_int64(stmt, 0);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_node_get(struct store *st, const char *name, struct node *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	node_vec one = VEC_INIT;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_node_get, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, name);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no node '%s'", name);
+	if (ret != DB_ROW)
+		goto out;
+	store_node_read(st, stmt, VEC_ADD(&one));
+	ret = store_node_add_usage(st, &one, err);
+	if (ret < 0)
+		goto out;
+	*out = one.v[0];
+	one.n = 0;
+out:
+	st->drv->finalize(stmt);
+	node_vec_release(&one);
+	return ret;
+}
+
+int
+store_node_list(struct store *st, node_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_node_list, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW)
+		store_node_read(st, stmt, VEC_ADD(out));
+	if (ret < 0)
+		goto out;
+	ret = store_node_add_usage(st, out, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_node_update(struct store *st, const struct node *n, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_node_update, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, n->id);
+	st->drv->bind_text(stmt, 2, n->queue);
+	st->drv->bind_int64(stmt, 3, n->cpu_slots);
+	st->drv->bind_int64(stmt, 4, n->gpu_slots);
+	st->drv->bind_int64(stmt, 5, n->max_cpu_slots);
+	st->drv->bind_int64(stmt, 6, n->max_gpu_slots);
+	st->drv->bind_int64(stmt, 7, n->enabled ? 1 : 0);
+	ret = store_step_done(st, stmt, err);
+	if (ret == ERR_INVALID)
+		err_set(err, ret,
+		    "node '%s': slots must lie between 0 and their maximum "
+		    "(cpu %lld/%lld, gpu %lld/%lld)",
+		    n->name, (long long)n->cpu_slots,
+		    (long long)n->max_cpu_slots, (long long)n->gpu_slots,
+		    (long long)n->max_gpu_slots);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+static int
+store_node_count(struct store *st, const char *sql, const char *queue,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, queue);
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW)
+		goto out;
+	ret = st->drv->col_int64(stmt, 0) > 0 ? 1 : 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_queue_exists(struct store *st, const char *queue, struct buf *err)
+{
+	return store_node_count(st, sql_queue_exists, queue, err);
+}
+
+int
+store_queue_has_gpu(struct store *st, const char *queue, struct buf *err)
+{
+	return store_node_count(st, sql_queue_has_gpu, queue, err);
+}

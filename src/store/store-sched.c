@@ -1,0 +1,241 @@
+/*
+ * store-sched.c - what the scheduler reads: nodes with their usage, the
+ * streams of waiting jobs of each pool, and those jobs in order, a batch at
+ * a time.  Each read is an index seek or a short range on job_wait, so the
+ * cost follows the slots being filled, not the jobs waiting.
+ */
+#include "store/store-int.h"
+
+/* Per user, does the pool hold an assigned job of this kind (test or not)? */
+static const char sql_sched_streams[] =
+    "SELECT a.id, a.max_priority, k.is_test FROM account a"
+    " CROSS JOIN (SELECT 0 AS is_test UNION ALL SELECT 1) k"
+    " WHERE EXISTS (SELECT 1 FROM job j WHERE j.status = 'assigned'"
+    " AND j.queue = $1 AND j.gpu = $2 AND j.account_id = a.id"
+    " AND j.is_test = k.is_test)"
+    " ORDER BY a.id, k.is_test";
+/* R: each user's jobs holding a slot of the pool. */
+static const char sql_sched_running[] =
+    "SELECT account_id, count(*) FROM job"
+    " WHERE status IN ('pending', 'running', 'kill')"
+    " AND queue = $1 AND gpu = $2 GROUP BY account_id";
+static const char sql_sched_fetch[] =
+    "SELECT id, task_id, submitted_ms, idx FROM job"
+    " WHERE status = 'assigned' AND queue = $1 AND gpu = $2"
+    " AND account_id = $3 AND is_test = $4"
+    " AND (submitted_ms, task_id, idx) > ($5, $6, $7)"
+    " ORDER BY submitted_ms, task_id, idx LIMIT $8";
+
+int
+store_sched_nodes(struct store *st, node_vec *nodes, struct buf *err)
+{
+	return store_node_list(st, nodes, err);
+}
+
+int
+store_sched_streams(struct store *st, const char *queue, bool gpu,
+    sched_stream_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct sched_stream *s;
+	size_t first = out->n;
+	int64_t id, n;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_sched_streams, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, queue);
+	st->drv->bind_int64(stmt, 2, gpu ? 1 : 0);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		s = VEC_ADD(out);
+		s->account_id = st->drv->col_int64(stmt, 0);
+		s->user.max_priority = st->drv->col_int64(stmt, 1);
+		s->is_test = st->drv->col_int64(stmt, 2) != 0;
+	}
+	if (ret < 0)
+		goto out;
+	st->drv->finalize(stmt);
+	stmt = NULL;
+	ret = store_prepare(st, &stmt, sql_sched_running, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, queue);
+	st->drv->bind_int64(stmt, 2, gpu ? 1 : 0);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		id = st->drv->col_int64(stmt, 0);
+		n = st->drv->col_int64(stmt, 1);
+		for (s = out->v + first; s < out->v + out->n; s++)
+			if (s->account_id == id)
+				s->user.running = n;
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_sched_fetch(void *ctx, const struct sched_stream *s,
+    const struct sched_job *after, size_t limit, sched_job_vec *out,
+    struct buf *err)
+{
+	struct store_sched_ctx *c = ctx;
+	struct store *st = c->st;
+	struct db_stmt *stmt = NULL;
+	struct sched_job *j;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_sched_fetch, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, c->queue);
+	st->drv->bind_int64(stmt, 2, c->gpu ? 1 : 0);
+	st->drv->bind_int64(stmt, 3, s->account_id);
+	st->drv->bind_int64(stmt, 4, s->is_test ? 1 : 0);
+	st->drv->bind_int64(stmt, 5, after ? after->submitted_ms : INT64_MIN);
+	st->drv->bind_int64(stmt, 6, after ? after->task_id : INT64_MIN);
+	st->drv->bind_int64(stmt, 7, after ? after->idx : INT64_MIN);
+	st->drv->bind_int64(stmt, 8, (int64_t)limit);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		j = VEC_ADD(out);
+		j->id = st->drv->col_int64(stmt, 0);
+		j->task_id = st->drv->col_int64(stmt, 1);
+		j->account_id = s->account_id;
+		j->submitted_ms = st->drv->col_int64(stmt, 2);
+		j->idx = (int32_t)st->drv->col_int64(stmt, 3);
+		j->is_test = s->is_test;
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+static const char sql_sched_holding[] =
+    "SELECT j.id, j.task_id, j.account_id, j.idx, a.username, t.name,"
+    " j.queue, n.name, j.gpu, j.is_test, j.gpu_index, j.status, j.priority,"
+    " j.started_ms FROM job j JOIN task t ON t.id = j.task_id"
+    " JOIN account a ON a.id = j.account_id"
+    " LEFT JOIN node n ON n.id = j.node_id"
+    " WHERE j.status IN ('pending', 'running', 'kill')"
+    " ORDER BY j.priority DESC, j.id";
+static const char sql_sched_registered[] =
+    "SELECT t.id, t.account_id, a.username, t.name, t.queue, t.gpu,"
+    " t.status, count(*) FROM job j JOIN task t ON t.id = j.task_id"
+    " JOIN account a ON a.id = t.account_id"
+    " WHERE j.status = 'registered' GROUP BY t.id, t.account_id,"
+    " a.username, t.name, t.queue, t.gpu, t.status"
+    " ORDER BY t.submitted_ms, t.id";
+static const char sql_queue_names[] =
+    "SELECT queue FROM node UNION SELECT queue FROM task"
+    " WHERE status IN ('registered', 'testing', 'running', 'killing')"
+    " ORDER BY 1";
+
+void
+job_brief_vec_release(job_brief_vec *v)
+{
+	struct job_brief *j;
+
+	VEC_FOREACH(j, v)
+	{
+		free(j->username);
+		free(j->task);
+		free(j->queue);
+		free(j->node);
+	}
+	VEC_RELEASE(v);
+}
+
+void
+task_group_vec_release(task_group_vec *v)
+{
+	struct task_group *g;
+
+	VEC_FOREACH(g, v)
+	{
+		free(g->username);
+		free(g->task);
+		free(g->queue);
+	}
+	VEC_RELEASE(v);
+}
+
+int
+store_sched_holding(struct store *st, job_brief_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct job_brief *j;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_sched_holding, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		j = VEC_ADD(out);
+		j->id = st->drv->col_int64(stmt, 0);
+		j->task_id = st->drv->col_int64(stmt, 1);
+		j->account_id = st->drv->col_int64(stmt, 2);
+		j->idx = st->drv->col_int64(stmt, 3);
+		j->username = store_col_strdup(st, stmt, 4);
+		j->task = store_col_strdup(st, stmt, 5);
+		j->queue = store_col_strdup(st, stmt, 6);
+		j->node = store_col_strdup(st, stmt, 7);
+		j->gpu = st->drv->col_int64(stmt, 8) != 0;
+		j->is_test = st->drv->col_int64(stmt, 9) != 0;
+		j->gpu_index = store_col_int64_or(st, stmt, 10, -1);
+		ret = job_status_parse(st->drv->col_text(stmt, 11), &j->status,
+		    err);
+		if (ret < 0)
+			break;
+		j->priority = st->drv->col_double(stmt, 12);
+		j->started_ms = store_col_int64_or(st, stmt, 13, 0);
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_sched_registered(struct store *st, task_group_vec *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct task_group *g;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_sched_registered, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		g = VEC_ADD(out);
+		g->task_id = st->drv->col_int64(stmt, 0);
+		g->account_id = st->drv->col_int64(stmt, 1);
+		g->username = store_col_strdup(st, stmt, 2);
+		g->task = store_col_strdup(st, stmt, 3);
+		g->queue = store_col_strdup(st, stmt, 4);
+		g->gpu = st->drv->col_int64(stmt, 5) != 0;
+		ret = task_status_parse(st->drv->col_text(stmt, 6),
+		    &g->task_status, err);
+		if (ret < 0)
+			break;
+		g->njobs = st->drv->col_int64(stmt, 7);
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_queue_names(struct store *st, store_str_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_queue_names, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW)
+		VEC_PUSH(out, store_col_strdup(st, stmt, 0));
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

@@ -1,0 +1,397 @@
+/*
+ * store-task.c - tasks and their jobs.
+ */
+#include "store/store-int.h"
+
+#define TASK_COLUMNS                                                          \
+	"t.id, t.account_id, a.username, t.name, t.queue, t.image,"           \
+	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"   \
+	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"         \
+	" t.submitted_ms, t.updated_ms, t.ended_ms"
+
+static const char sql_task_insert[] =
+    "INSERT INTO task (account_id, name, queue, image, command, inputs,"
+    " data_path, out_dir, gpu, skip_test, timeout_ms, retention_ms, njobs,"
+    " submitted_ms, updated_ms)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+    " $14) RETURNING id";
+static const char sql_task_get[] =
+    "SELECT " TASK_COLUMNS " FROM task t JOIN account a"
+    " ON a.id = t.account_id WHERE t.account_id = $1 AND t.name = $2";
+/* $2 = -1 and $3 = '' select every user and every status. */
+static const char sql_task_list[] =
+    "SELECT " TASK_COLUMNS " FROM task t JOIN account a"
+    " ON a.id = t.account_id"
+    " WHERE ($1 = 0 OR t.account_id = $1) AND ($2 = '' OR t.status = $2)"
+    " AND t.id > $3 ORDER BY t.id LIMIT $4";
+static const char sql_task_count_jobs[] =
+    "SELECT status, count(*) FROM job WHERE task_id = $1 GROUP BY status";
+static const char sql_task_set_signal[] =
+    "UPDATE task SET signal = $2, dirty = 1, updated_ms = $3 WHERE id = $1";
+
+static const char sql_job_insert[] =
+    "INSERT INTO job (task_id, idx, account_id, queue, gpu, submitted_ms,"
+    " input, command) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+static const char sql_job_list[] =
+    "SELECT j.id, j.task_id, j.idx, j.input, j.command, j.status,"
+    " j.is_test, j.priority, n.name, j.gpu_index, j.handle, j.attempts,"
+    " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms"
+    " FROM job j LEFT JOIN node n ON n.id = j.node_id"
+    " WHERE j.task_id = $1 ORDER BY j.idx LIMIT $2";
+
+void
+task_release(struct task *t)
+{
+	free(t->username);
+	free(t->name);
+	free(t->queue);
+	free(t->image);
+	free(t->command);
+	free(t->inputs);
+	free(t->data_path);
+	free(t->out_dir);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+task_vec_release(task_vec *v)
+{
+	struct task *t;
+
+	VEC_FOREACH(t, v)
+	task_release(t);
+	VEC_RELEASE(v);
+}
+
+void
+job_release(struct job *j)
+{
+	free(j->input);
+	free(j->command);
+	free(j->node);
+	free(j->handle);
+	memset(j, 0, sizeof(*j));
+}
+
+void
+job_vec_release(job_vec *v)
+{
+	struct job *j;
+
+	VEC_FOREACH(j, v)
+	job_release(j);
+	VEC_RELEASE(v);
+}
+
+static int
+store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
+    struct buf *err)
+{
+	const char *sig;
+	int ret;
+
+	t->id = st->drv->col_int64(stmt, 0);
+	t->account_id = st->drv->col_int64(stmt, 1);
+	t->username = store_col_strdup(st, stmt, 2);
+	t->name = store_col_strdup(st, stmt, 3);
+	t->queue = store_col_strdup(st, stmt, 4);
+	t->image = store_col_strdup(st, stmt, 5);
+	t->command = store_col_strdup(st, stmt, 6);
+	t->inputs = store_col_strdup(st, stmt, 7);
+	t->data_path = store_col_strdup(st, stmt, 8);
+	t->out_dir = store_col_strdup(st, stmt, 9);
+	t->gpu = st->drv->col_int64(stmt, 10) != 0;
+	t->skip_test = st->drv->col_int64(stmt, 11) != 0;
+	t->timeout_ms = st->drv->col_int64(stmt, 12);
+	t->retention_ms = store_col_int64_or(st, stmt, 13, -1);
+	ret = task_status_parse(st->drv->col_text(stmt, 14), &t->status, err);
+	if (ret < 0)
+		return ret;
+	sig = st->drv->col_text(stmt, 15);
+	t->signal = SIGNAL_NONE;
+	if (sig != NULL) {
+		ret = task_signal_parse(sig, &t->signal, err);
+		if (ret < 0)
+			return ret;
+	}
+	t->njobs = st->drv->col_int64(stmt, 16);
+	t->submitted_ms = st->drv->col_int64(stmt, 17);
+	t->updated_ms = st->drv->col_int64(stmt, 18);
+	t->ended_ms = store_col_int64_or(st, stmt, 19, 0);
+	return 0;
+}
+
+int
+store_task_insert(struct store *st, struct task *t, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_insert, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, t->account_id);
+	st->drv->bind_text(stmt, 2, t->name);
+	st->drv->bind_text(stmt, 3, t->queue);
+	st->drv->bind_text(stmt, 4, t->image ? t->image : "");
+	st->drv->bind_text(stmt, 5, t->command);
+	st->drv->bind_text(stmt, 6, t->inputs ? t->inputs : "");
+	st->drv->bind_text(stmt, 7, t->data_path);
+	st->drv->bind_text(stmt, 8, t->out_dir);
+	st->drv->bind_int64(stmt, 9, t->gpu ? 1 : 0);
+	st->drv->bind_int64(stmt, 10, t->skip_test ? 1 : 0);
+	st->drv->bind_int64(stmt, 11, t->timeout_ms);
+	if (t->retention_ms < 0)
+		st->drv->bind_null(stmt, 12);
+	else
+		st->drv->bind_int64(stmt, 12, t->retention_ms);
+	st->drv->bind_int64(stmt, 13, t->njobs);
+	st->drv->bind_int64(stmt, 14, t->submitted_ms);
+	ret = store_step(st, stmt, err);
+	if (ret == ERR_CONFLICT) {
+		err_set(err, ret, "task '%s' already exists", t->name);
+		goto out;
+	}
+	if (ret != DB_ROW)
+		goto out;
+	t->id = st->drv->col_int64(stmt, 0);
+	t->status = TASK_REGISTERED;
+	t->signal = SIGNAL_NONE;
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_get(struct store *st, int64_t account_id, const char *name,
+    struct task *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_get, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, account_id);
+	st->drv->bind_text(stmt, 2, name);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no task '%s'", name);
+	if (ret != DB_ROW)
+		goto out;
+	ret = store_task_read(st, stmt, out, err);
+	if (ret < 0)
+		task_release(out);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_list(struct store *st, const struct task_filter *f, task_vec *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_list, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, f->account_id);
+	st->drv->bind_text(stmt, 2,
+	    f->status < 0 ? "" : task_status_name((enum task_status)f->status));
+	st->drv->bind_int64(stmt, 3, f->after_id);
+	st->drv->bind_int64(stmt, 4, f->limit > 0 ? f->limit : INT64_MAX);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		ret = store_task_read(st, stmt, VEC_ADD(out), err);
+		if (ret < 0)
+			break;
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_count_jobs(struct store *st, int64_t task_id,
+    int64_t counts[JOB_NSTATUS], struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	enum job_status s;
+	int ret;
+
+	memset(counts, 0, sizeof(int64_t) * JOB_NSTATUS);
+	ret = store_prepare(st, &stmt, sql_task_count_jobs, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		ret = job_status_parse(st->drv->col_text(stmt, 0), &s, err);
+		if (ret < 0)
+			break;
+		counts[s] = st->drv->col_int64(stmt, 1);
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_set_signal(struct store *st, int64_t task_id, enum task_signal sig,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_set_signal, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	st->drv->bind_text(stmt, 2,
+	    sig == SIGNAL_NONE ? NULL : task_signal_name(sig));
+	st->drv->bind_int64(stmt, 3, time_now_ms());
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+struct store_job_inserter {
+	struct store *st;
+	struct db_stmt *stmt;
+};
+
+int
+store_job_insert_begin(struct store *st, const struct task *t,
+    struct store_job_inserter **out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = store_prepare(st, &stmt, sql_job_insert, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, t->id);
+	st->drv->bind_int64(stmt, 3, t->account_id);
+	st->drv->bind_text(stmt, 4, t->queue);
+	st->drv->bind_int64(stmt, 5, t->gpu ? 1 : 0);
+	st->drv->bind_int64(stmt, 6, t->submitted_ms);
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->st = st;
+	(*out)->stmt = stmt;
+	return 0;
+}
+
+int
+store_job_insert_add(struct store_job_inserter *ins, int64_t idx,
+    const char *input, const char *command, struct buf *err)
+{
+	struct store *st = ins->st;
+	int ret;
+
+	st->drv->reset(ins->stmt);
+	st->drv->bind_int64(ins->stmt, 2, idx);
+	st->drv->bind_text(ins->stmt, 7, input);
+	st->drv->bind_text(ins->stmt, 8, command);
+	ret = store_step_done(st, ins->stmt, err);
+	return ret;
+}
+
+void
+store_job_insert_end(struct store_job_inserter *ins)
+{
+	if (ins == NULL)
+		return;
+	ins->st->drv->finalize(ins->stmt);
+	free(ins);
+}
+
+int
+store_job_list(struct store *st, int64_t task_id, int64_t limit,
+    job_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct job *j;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_job_list, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		j = VEC_ADD(out);
+		j->id = st->drv->col_int64(stmt, 0);
+		j->task_id = st->drv->col_int64(stmt, 1);
+		j->idx = st->drv->col_int64(stmt, 2);
+		j->input = store_col_strdup(st, stmt, 3);
+		j->command = store_col_strdup(st, stmt, 4);
+		ret = job_status_parse(st->drv->col_text(stmt, 5), &j->status,
+		    err);
+		if (ret < 0)
+			break;
+		j->is_test = st->drv->col_int64(stmt, 6) != 0;
+		j->priority = st->drv->col_double(stmt, 7);
+		j->node = store_col_strdup(st, stmt, 8);
+		j->gpu_index = store_col_int64_or(st, stmt, 9, -1);
+		j->handle = store_col_strdup(st, stmt, 10);
+		j->attempts = st->drv->col_int64(stmt, 11);
+		j->exit_code = store_col_int64_or(st, stmt, 12, -1);
+		j->queued_ms = store_col_int64_or(st, stmt, 13, 0);
+		j->started_ms = store_col_int64_or(st, stmt, 14, 0);
+		j->ended_ms = store_col_int64_or(st, stmt, 15, 0);
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+static const char sql_task_get_id[] =
+    "SELECT " TASK_COLUMNS " FROM task t JOIN account a"
+    " ON a.id = t.account_id WHERE t.id = $1";
+static const char sql_task_set_remove_files[] =
+    "UPDATE task SET remove_files = 1 WHERE id = $1";
+
+int
+store_task_get_id(struct store *st, int64_t id, struct task *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_get_id, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no task with id %lld",
+		    (long long)id);
+	if (ret != DB_ROW)
+		goto out;
+	ret = store_task_read(st, stmt, out, err);
+	if (ret < 0)
+		task_release(out);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_set_remove_files(struct store *st, int64_t task_id,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_set_remove_files, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

@@ -1,0 +1,158 @@
+/*
+ * store.c - opening a database by URL, transactions, and the step wrapper
+ * every query goes through.
+ */
+#include "store/store-int.h"
+
+static const struct db_driver *const store_drivers[] = {
+	&db_sqlite,
+};
+
+/* Split "scheme:rest"; a URL with no known scheme is an SQLite path. */
+static const struct db_driver *
+store_pick_driver(const char *url, const char **target)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(store_drivers) / sizeof(store_drivers[0]);
+	     i++) {
+		n = strlen(store_drivers[i]->scheme);
+		if (strncmp(url, store_drivers[i]->scheme, n) == 0 &&
+		    url[n] == ':') {
+			*target = url + n + 1;
+			return store_drivers[i];
+		}
+	}
+	*target = url;
+	return &db_sqlite;
+}
+
+int
+store_open(struct store **out, const char *url, bool create, struct buf *err)
+{
+	struct store *st;
+	const char *target, *fail;
+	int64_t n;
+	int ret;
+
+	*out = NULL;
+	if (strncmp(url, "postgresql:", 11) == 0 ||
+	    strncmp(url, "postgres:", 9) == 0)
+		return err_set(err, ERR_INVALID,
+		    "database '%s': PostgreSQL is not supported by this build",
+		    url);
+	st = xcalloc(1, sizeof(*st));
+	st->drv = store_pick_driver(url, &target);
+	st->fail_after = -1;
+	fail = getenv("ORCHESTRA_TEST_STORE_FAIL_AFTER");
+	if (fail != NULL && util_parse_int64(fail, 0, INT64_MAX, &n) == 0)
+		st->fail_after = n;
+	ret = st->drv->open(&st->db, target, create, err);
+	if (ret < 0)
+		goto fail;
+	ret = store_migrate(st, err);
+	if (ret < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return ret;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_tx)
+		store_rollback(st);
+	st->drv->close(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st, struct buf *err)
+{
+	int ret;
+
+	if (st->in_tx)
+		BUG("store_begin inside a transaction");
+	ret = st->drv->begin(st->db, err);
+	if (ret == 0)
+		st->in_tx = true;
+	return ret;
+}
+
+int
+store_commit(struct store *st, struct buf *err)
+{
+	int ret;
+
+	if (!st->in_tx)
+		BUG("store_commit outside a transaction");
+	ret = st->drv->exec(st->db, "COMMIT", err);
+	if (ret < 0) {
+		store_rollback(st);
+		return ret;
+	}
+	st->in_tx = false;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	struct buf ignored = BUF_INIT;
+
+	if (!st->in_tx)
+		return;
+	st->drv->exec(st->db, "ROLLBACK", &ignored);
+	buf_release(&ignored);
+	st->in_tx = false;
+}
+
+int
+store_prepare(struct store *st, struct db_stmt **out, const char *sql,
+    struct buf *err)
+{
+	return st->drv->prepare(st->db, out, sql, err);
+}
+
+int
+store_step(struct store *st, struct db_stmt *stmt, struct buf *err)
+{
+	st->steps++;
+	if (st->fail_after >= 0 && st->steps > st->fail_after)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "database: injected store fault at statement %lld",
+		    (long long)st->steps);
+	return st->drv->step(stmt, err);
+}
+
+int
+store_step_done(struct store *st, struct db_stmt *stmt, struct buf *err)
+{
+	int rc = store_step(st, stmt, err);
+
+	if (rc == DB_ROW)
+		BUG("statement returned a row where none was expected");
+	return rc;
+}
+
+char *
+store_col_strdup(struct store *st, struct db_stmt *stmt, int i)
+{
+	const char *s = st->drv->col_text(stmt, i);
+
+	return s == NULL ? NULL : xstrdup(s);
+}
+
+int64_t
+store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
+    int64_t dflt)
+{
+	if (st->drv->col_is_null(stmt, i))
+		return dflt;
+	return st->drv->col_int64(stmt, i);
+}

@@ -1,0 +1,286 @@
+/*
+ * store.h - the only code that speaks SQL.
+ *
+ * Records are plain structs; their strings are owned by the record and
+ * freed by its *_release().  Every function returns 0 (or a documented
+ * positive value) on success and a negative ERR_* with `err` filled on
+ * failure.  Functions that write do not open transactions of their own
+ * unless they say so: the caller brackets a unit of work with
+ * store_begin() and store_commit() (or store_rollback()).
+ */
+#ifndef ORCHESTRA_STORE_H
+#define ORCHESTRA_STORE_H
+
+#include "core/core.h"
+#include "util/util.h"
+#include "util/vec.h"
+
+struct store;
+
+/*
+ * Open the database at `url`: "sqlite:PATH", a plain PATH (SQLite), or
+ * "postgresql://…".  With `create`, a missing SQLite file is created.
+ * Migrations run when the schema is older than the code (in their own
+ * transaction each); a current schema is not written to.  Caller frees
+ * with store_close().
+ */
+int store_open(struct store **out, const char *url, bool create,
+    struct buf *err);
+void store_close(struct store *st);
+
+int store_begin(struct store *st, struct buf *err);
+int store_commit(struct store *st, struct buf *err);
+/* Never fails in a way the caller can act on; safe outside a transaction. */
+void store_rollback(struct store *st);
+
+/* The schema version the database is at. */
+int store_schema_version(struct store *st, int64_t *version, struct buf *err);
+
+/*
+ * Test-only fault injection: when ORCHESTRA_TEST_STORE_FAIL_AFTER=N is set
+ * in the environment at store_open(), every statement step after the N-th
+ * fails with ERR_UNAVAILABLE ("injected store fault").
+ */
+
+/* ---- accounts (store-account.c) -------------------------------------- */
+
+struct account {
+	int64_t id;
+	char *username;
+	char *email;
+	int64_t max_priority;
+	char *role; /* "user" or "admin" */
+	int64_t created_ms;
+};
+typedef VEC(struct account) account_vec;
+
+void account_release(struct account *a);
+void account_vec_release(account_vec *v);
+
+/* Insert; sets a->id.  ERR_CONFLICT when the username is taken. */
+int store_account_insert(struct store *st, struct account *a,
+    struct buf *err);
+/* ERR_NOTFOUND ("no user 'x'") when there is none. */
+int store_account_get(struct store *st, const char *username,
+    struct account *out, struct buf *err);
+int store_account_list(struct store *st, account_vec *out, struct buf *err);
+/* Write email, max_priority and role of the row with a->id. */
+int store_account_update(struct store *st, const struct account *a,
+    struct buf *err);
+
+/* ---- nodes (store-node.c) -------------------------------------------- */
+
+struct node {
+	int64_t id;
+	char *name;
+	char *queue;
+	int64_t cpu_slots;
+	int64_t gpu_slots;
+	int64_t max_cpu_slots;
+	int64_t max_gpu_slots;
+	bool enabled;
+	bool ready;
+	bool memory_pressure;
+	bool disk_pressure;
+	int64_t last_seen_ms; /* 0: never */
+	int64_t completed;
+	int64_t failed;
+	int64_t created_ms;
+	/* Computed from the jobs holding a slot on it. */
+	int64_t cpu_used;
+	uint64_t gpu_used; /* bit i: device i is held */
+};
+typedef VEC(struct node) node_vec;
+
+void node_release(struct node *n);
+void node_vec_release(node_vec *v);
+
+/* Insert; sets n->id.  ERR_CONFLICT when the name is taken. */
+int store_node_insert(struct store *st, struct node *n, struct buf *err);
+/* With usage.  ERR_NOTFOUND ("no node 'x'") when there is none. */
+int store_node_get(struct store *st, const char *name, struct node *out,
+    struct buf *err);
+/* All nodes by name, with usage. */
+int store_node_list(struct store *st, node_vec *out, struct buf *err);
+/*
+ * Write queue, slots, bounds and enabled of the row with n->id.  The
+ * database's CHECK refuses slots above their bounds: ERR_INVALID.
+ */
+int store_node_update(struct store *st, const struct node *n,
+    struct buf *err);
+/* 1 when some node serves `queue`, else 0. */
+int store_queue_exists(struct store *st, const char *queue, struct buf *err);
+/* 1 when some node of `queue` has max_gpu_slots > 0, else 0. */
+int store_queue_has_gpu(struct store *st, const char *queue, struct buf *err);
+
+/* ---- tasks and jobs (store-task.c) ----------------------------------- */
+
+struct task {
+	int64_t id;
+	int64_t account_id;
+	char *username; /* the owner's, filled by reads */
+	char *name;
+	char *queue;
+	char *image;
+	char *command;
+	char *inputs; /* what was given: a directory, a glob or @FILE */
+	char *data_path; /* NULL if none */
+	char *out_dir;
+	bool gpu;
+	bool skip_test;
+	int64_t timeout_ms;
+	int64_t retention_ms; /* -1: the configured default */
+	enum task_status status;
+	enum task_signal signal;
+	int64_t njobs;
+	int64_t submitted_ms;
+	int64_t updated_ms;
+	int64_t ended_ms; /* 0 while not ended */
+};
+typedef VEC(struct task) task_vec;
+
+void task_release(struct task *t);
+void task_vec_release(task_vec *v);
+
+/* Insert with its status registered; sets t->id. ERR_CONFLICT: name taken. */
+int store_task_insert(struct store *st, struct task *t, struct buf *err);
+/* ERR_NOTFOUND when the user has no such task. */
+int store_task_get(struct store *st, int64_t account_id, const char *name,
+    struct task *out, struct buf *err);
+
+struct task_filter {
+	int64_t account_id;     /* 0: every user */
+	int status;             /* -1: any, else an enum task_status */
+	int64_t after_id;       /* keyset: tasks with id > after_id */
+	int64_t limit;          /* 0: no limit */
+};
+/* Tasks by id. */
+int store_task_list(struct store *st, const struct task_filter *f,
+    task_vec *out, struct buf *err);
+/* How many of the task's jobs are in each state. */
+int store_task_count_jobs(struct store *st, int64_t task_id,
+    int64_t counts[JOB_NSTATUS], struct buf *err);
+/* By id; ERR_NOTFOUND when there is none. */
+int store_task_get_id(struct store *st, int64_t id, struct task *out,
+    struct buf *err);
+/* Ask that the task's output directory go with it when it is removed. */
+int store_task_set_remove_files(struct store *st, int64_t task_id,
+    struct buf *err);
+/* Leave a signal on the task (marks it for the scheduler). */
+int store_task_set_signal(struct store *st, int64_t task_id,
+    enum task_signal sig, struct buf *err);
+
+struct job {
+	int64_t id;
+	int64_t task_id;
+	int64_t idx;
+	char *input; /* NULL when the task has no inputs */
+	char *command;
+	enum job_status status;
+	bool is_test;
+	double priority;
+	char *node; /* node name, NULL if none */
+	int64_t gpu_index; /* -1 if none */
+	char *handle;
+	int64_t attempts;
+	int64_t exit_code; /* -1 if none */
+	int64_t queued_ms, started_ms, ended_ms; /* 0 if not yet */
+};
+typedef VEC(struct job) job_vec;
+
+void job_release(struct job *j);
+void job_vec_release(job_vec *v);
+
+/*
+ * Insert jobs of one task, one statement reused: store_job_insert_begin(),
+ * store_job_insert_add() per job, store_job_insert_end().  The task's
+ * account, queue, gpu flag and submit time are copied into each job.
+ */
+struct store_job_inserter;
+int store_job_insert_begin(struct store *st, const struct task *t,
+    struct store_job_inserter **out, struct buf *err);
+int store_job_insert_add(struct store_job_inserter *ins, int64_t idx,
+    const char *input, const char *command, struct buf *err);
+void store_job_insert_end(struct store_job_inserter *ins);
+
+/* The task's jobs by index (the first `limit`, 0: all). */
+int store_job_list(struct store *st, int64_t task_id, int64_t limit,
+    job_vec *out, struct buf *err);
+
+/* ---- the scheduler's reads (store-sched.c) ---------------------------- */
+
+/* Nodes as placement sees them: every node, by name, with its usage. */
+int store_sched_nodes(struct store *st, node_vec *nodes, struct buf *err);
+
+/*
+ * The streams of one pool (queue, gpu): one per user with assigned jobs
+ * there (and one more per user with an assigned test job), with the user's
+ * max_priority and R (jobs holding a slot of the pool).  The cookie of each
+ * stream is unused.  Appends to `out`.
+ */
+typedef VEC(struct sched_stream) sched_stream_vec;
+int store_sched_streams(struct store *st, const char *queue, bool gpu,
+    sched_stream_vec *out, struct buf *err);
+
+/*
+ * A sched_source reading a pool's assigned jobs from the store in each
+ * stream's order with keyset pagination.  `ctx` points at a
+ * struct store_sched_ctx that the caller fills and keeps alive.
+ */
+struct store_sched_ctx {
+	struct store *st;
+	const char *queue;
+	bool gpu;
+};
+int store_sched_fetch(void *ctx, const struct sched_stream *s,
+    const struct sched_job *after, size_t limit, sched_job_vec *out,
+    struct buf *err);
+
+/* A job as `orchestra queue` shows it. */
+struct job_brief {
+	int64_t id, task_id, account_id, idx;
+	char *username, *task, *queue, *node;
+	bool gpu, is_test;
+	int64_t gpu_index; /* -1 if none */
+	enum job_status status;
+	double priority;
+	int64_t started_ms;
+};
+typedef VEC(struct job_brief) job_brief_vec;
+void job_brief_vec_release(job_brief_vec *v);
+
+/* Jobs that hold a slot (pending, running, kill), highest priority first. */
+int store_sched_holding(struct store *st, job_brief_vec *out,
+    struct buf *err);
+
+/* Per task, the jobs still registered (not yet queued). */
+struct task_group {
+	int64_t task_id, account_id;
+	char *username, *task, *queue;
+	bool gpu;
+	enum task_status task_status;
+	int64_t njobs;
+};
+typedef VEC(struct task_group) task_group_vec;
+void task_group_vec_release(task_group_vec *v);
+int store_sched_registered(struct store *st, task_group_vec *out,
+    struct buf *err);
+
+/* Queues that nodes serve or unfinished tasks use, sorted; caller frees. */
+typedef VEC(char *) store_str_vec;
+int store_queue_names(struct store *st, store_str_vec *out, struct buf *err);
+
+/* ---- events (store-event.c) ------------------------------------------- */
+
+struct event {
+	const char *kind; /* "task", "job", "node", "account" */
+	int64_t account_id, task_id, job_id, node_id; /* 0: none */
+	const char *old_status, *new_status; /* NULL: none */
+	const char *detail; /* NULL: "" */
+};
+int store_event_add(struct store *st, const struct event *e,
+    struct buf *err);
+/* How many events there are (for tests and the dashboard). */
+int store_event_count(struct store *st, int64_t *n, struct buf *err);
+
+#endif

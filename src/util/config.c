@@ -1,0 +1,173 @@
+/*
+ * config.c - defaults, then the INI file, then the environment.
+ */
+#include <ini.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/config.h"
+
+#define CONFIG_DEFAULT_FILE "/etc/orchestra/orchestra.conf"
+
+struct config_key {
+	const char *key;
+	const char *env;
+	size_t offset; /* of a char * in struct config; SIZE_MAX: special */
+};
+
+static const struct config_key config_keys[] = {
+	{ "home", "ORCHESTRA_HOME", offsetof(struct config, home) },
+	{ "db", "ORCHESTRA_DB", offsetof(struct config, db_url) },
+	{ "volume", "ORCHESTRA_VOLUME", offsetof(struct config, volume) },
+	{ "backend", "ORCHESTRA_BACKEND", offsetof(struct config, backend) },
+	{ "listen", "ORCHESTRA_LISTEN", offsetof(struct config, listen) },
+	{ "priority_rule", "ORCHESTRA_PRIORITY_RULE",
+	    offsetof(struct config, priority_rule) },
+	{ "retention", "ORCHESTRA_RETENTION", SIZE_MAX },
+};
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+struct config_parse {
+	struct config *cfg;
+	struct buf *err;
+	char *retention;
+	int failed;
+};
+
+static void
+config_set(struct config *cfg, const struct config_key *k, const char *value,
+    char **retention)
+{
+	char **slot;
+
+	if (k->offset == SIZE_MAX) {
+		free(*retention);
+		*retention = xstrdup(value);
+		return;
+	}
+	slot = (char **)((char *)cfg + k->offset);
+	free(*slot);
+	*slot = xstrdup(value);
+}
+
+static int
+config_ini_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct config_parse *p = user;
+	size_t i;
+
+	if (p->failed)
+		return 0;
+	if (strcmp(section, "orchestra") != 0) {
+		err_set(p->err, ERR_INVALID,
+		    "config '%s': unknown section [%s]", p->cfg->conf_path,
+		    section);
+		p->failed = 1;
+		return 0;
+	}
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(config_keys[i].key, name) == 0) {
+			config_set(p->cfg, &config_keys[i], value,
+			    &p->retention);
+			return 1;
+		}
+	}
+	err_set(p->err, ERR_INVALID, "config '%s': unknown key '%s'",
+	    p->cfg->conf_path, name);
+	p->failed = 1;
+	return 0;
+}
+
+static char *
+config_default_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	struct buf b = BUF_INIT;
+
+	if (home == NULL || *home == '\0') {
+		pw = getpwuid(getuid());
+		home = pw != NULL ? pw->pw_dir : "/tmp";
+	}
+	buf_addf(&b, "%s/.local/share/orchestra", home);
+	return buf_detach(&b);
+}
+
+int
+config_load(struct config *cfg, struct buf *err)
+{
+	struct config_parse p = { cfg, err, NULL, 0 };
+	const char *path = getenv("ORCHESTRA_CONF"), *v;
+	struct buf b = BUF_INIT;
+	struct stat sb;
+	size_t i;
+	int rc, ret = ERR_INVALID;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (path == NULL && stat(CONFIG_DEFAULT_FILE, &sb) == 0)
+		path = CONFIG_DEFAULT_FILE;
+	if (path != NULL && *path != '\0') {
+		cfg->conf_path = xstrdup(path);
+		rc = ini_parse(path, config_ini_handler, &p);
+		if (p.failed)
+			goto out;
+		if (rc < 0) {
+			err_set(err, ERR_INVALID, "config '%s': cannot read it",
+			    path);
+			goto out;
+		}
+		if (rc > 0) {
+			err_set(err, ERR_INVALID, "config '%s': line %d: syntax",
+			    path, rc);
+			goto out;
+		}
+	}
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		v = getenv(config_keys[i].env);
+		if (v != NULL && *v != '\0')
+			config_set(cfg, &config_keys[i], v, &p.retention);
+	}
+	if (cfg->home == NULL)
+		cfg->home = config_default_home();
+	if (cfg->db_url == NULL) {
+		buf_addf(&b, "%s/orchestra.db", cfg->home);
+		cfg->db_url = buf_detach(&b);
+	}
+	if (cfg->volume == NULL) {
+		buf_addf(&b, "%s/volume", cfg->home);
+		cfg->volume = buf_detach(&b);
+	}
+	if (cfg->backend == NULL)
+		cfg->backend = xstrdup("local");
+	if (cfg->listen == NULL)
+		cfg->listen = xstrdup("127.0.0.1:8080");
+	if (cfg->priority_rule == NULL)
+		cfg->priority_rule = xstrdup("lcg");
+	cfg->retention_ms = 10LL * 86400000;
+	if (p.retention != NULL &&
+	    time_parse_duration(p.retention, &cfg->retention_ms, err) < 0) {
+		buf_adds(err, " (retention)");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(p.retention);
+	if (ret < 0)
+		config_release(cfg);
+	return ret;
+}
+
+void
+config_release(struct config *cfg)
+{
+	free(cfg->home);
+	free(cfg->db_url);
+	free(cfg->volume);
+	free(cfg->backend);
+	free(cfg->listen);
+	free(cfg->priority_rule);
+	free(cfg->conf_path);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,31 @@
+/*
+ * config.h - settings: a default that works on one machine, a key in the
+ * INI file ($ORCHESTRA_CONF, else /etc/orchestra/orchestra.conf, section
+ * [orchestra]), and an environment variable that overrides the file.
+ */
+#ifndef ORCHESTRA_CONFIG_H
+#define ORCHESTRA_CONFIG_H
+
+#include "util/util.h"
+
+struct config {
+	char *home;          /* ORCHESTRA_HOME, key home */
+	char *db_url;        /* ORCHESTRA_DB, key db */
+	char *volume;        /* ORCHESTRA_VOLUME, key volume */
+	char *backend;       /* ORCHESTRA_BACKEND, key backend */
+	char *listen;        /* ORCHESTRA_LISTEN, key listen */
+	char *priority_rule; /* ORCHESTRA_PRIORITY_RULE, key priority_rule */
+	int64_t retention_ms; /* ORCHESTRA_RETENTION, key retention */
+	char *conf_path;     /* the file read, NULL if none */
+};
+
+/*
+ * Fill `cfg` from defaults, the file and the environment.  A missing
+ * default file is fine; a named file that is missing, a malformed line,
+ * an unknown key or a bad value is ERR_INVALID.  Caller releases with
+ * config_release().
+ */
+int config_load(struct config *cfg, struct buf *err);
+void config_release(struct config *cfg);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * proc.h - running a helper program directly (execvp, no shell).
+ */
+#ifndef ORCHESTRA_PROC_H
+#define ORCHESTRA_PROC_H
+
+#include "util/util.h"
+
+/*
+ * Run argv (argv[0] looked up in PATH, stdin and stderr /dev/null) and
+ * append at most `cap` bytes of its stdout to `out`; *status is the
+ * waitpid() status.  ERR_NOTFOUND when the program does not exist.
+ */
+int proc_capture(const char *const *argv, size_t cap, struct buf *out,
+    int *status, struct buf *err);
+
+#endif
