@@ -14,3 +14,9 @@ foreach(src ${UNIT_TESTS})
   add_test(NAME unit/${name} COMMAND ${name})
   set_tests_properties(unit/${name} PROPERTIES LABELS unit TIMEOUT 300)
 endforeach()
+
+# The bench program, small, so it keeps working; its figures come from the
+# release build (bench/README.md).
+add_test(NAME bench/smoke COMMAND bench-orchestra --jobs 200 --waiting 1000
+    --users 10 --slots 50 --runs 1)
+set_tests_properties(bench/smoke PROPERTIES LABELS bench TIMEOUT 300)

@@ -395,3 +395,78 @@ out:
 	st->drv->finalize(stmt);
 	return ret;
 }
+
+static const char sql_task_dirty[] =
+    "SELECT id, status, signal, skip_test FROM task WHERE dirty = 1"
+    " ORDER BY id";
+static const char sql_task_test_job[] =
+    "SELECT status, exit_code FROM job WHERE task_id = $1 AND idx = 0";
+
+/* The test job's state and exit code (-1 while none). */
+static int
+store_task_test_job(struct store *st, struct task_view *v, int64_t task_id,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	v->test_status = JOB_REGISTERED;
+	v->test_exit_code = -1;
+	ret = store_prepare(st, &stmt, sql_task_test_job, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW) {
+		ret = job_status_parse(st->drv->col_text(stmt, 0),
+		    &v->test_status, err);
+		v->test_exit_code = (int)store_col_int64_or(st, stmt, 1, -1);
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret < 0 ? ret : 0;
+}
+
+int
+store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct task_state_row *r;
+	const char *sig;
+	size_t first = out->n, i;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_dirty, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		r = VEC_ADD(out);
+		r->id = st->drv->col_int64(stmt, 0);
+		ret = task_status_parse(st->drv->col_text(stmt, 1),
+		    &r->view.status, err);
+		if (ret < 0)
+			goto out;
+		sig = st->drv->col_text(stmt, 2);
+		r->view.signal = SIGNAL_NONE;
+		if (sig != NULL) {
+			ret = task_signal_parse(sig, &r->view.signal, err);
+			if (ret < 0)
+				goto out;
+		}
+		r->view.skip_test = st->drv->col_int64(stmt, 3) != 0;
+	}
+	if (ret < 0)
+		goto out;
+	for (i = first; i < out->n; i++) {
+		r = &out->v[i];
+		ret = store_task_count_jobs(st, r->id, r->view.njobs, err);
+		if (ret < 0)
+			goto out;
+		ret = store_task_test_job(st, &r->view, r->id, err);
+		if (ret < 0)
+			goto out;
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

@@ -166,6 +166,17 @@ int store_task_get_id(struct store *st, int64_t id, struct task *out,
 /* Ask that the task's output directory go with it when it is removed. */
 int store_task_set_remove_files(struct store *st, int64_t task_id,
     struct buf *err);
+/* A task the state machine must look at, with what it knows of it. */
+struct task_state_row {
+	int64_t id;
+	struct task_view view;
+};
+typedef VEC(struct task_state_row) task_state_vec;
+/*
+ * The tasks marked dirty (a signal left, a job's state changed), with
+ * their job counts and test job; retention is not judged here.
+ */
+int store_task_dirty(struct store *st, task_state_vec *out, struct buf *err);
 /* Leave a signal on the task (marks it for the scheduler). */
 int store_task_set_signal(struct store *st, int64_t task_id,
     enum task_signal sig, struct buf *err);

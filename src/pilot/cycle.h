@@ -1,0 +1,36 @@
+/*
+ * cycle.h - one cycle of the pilot (SPEC.md "The pilot cycle").
+ *
+ * This file holds the decision half: read a snapshot from the store and
+ * let core decide the task transitions and the launches.  Carrying the
+ * plan out (store writes, backend calls) comes with the pilot.
+ */
+#ifndef ORCHESTRA_CYCLE_H
+#define ORCHESTRA_CYCLE_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct cycle_task {
+	int64_t id;
+	struct task_view view;
+	struct task_plan plan;
+};
+
+struct cycle_plan {
+	VEC(struct cycle_task) tasks; /* dirty tasks and their next step */
+	node_vec nodes;               /* the snapshot of nodes */
+	struct place_node *place;     /* nodes as placement sees them */
+	sched_launch_vec launches;    /* jobs to start: job, node, device */
+};
+
+/*
+ * Decide one cycle from the store's current state with priority `rule`.
+ * Reads only (no transaction is needed; each read is consistent on its
+ * own).  Caller releases `out` with cycle_plan_release(), also on failure.
+ */
+int cycle_plan_make(struct store *st, const struct prio_rule *rule,
+    struct cycle_plan *out, struct buf *err);
+void cycle_plan_release(struct cycle_plan *p);
+
+#endif
