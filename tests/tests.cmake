@@ -20,3 +20,9 @@ endforeach()
 add_test(NAME bench/smoke COMMAND bench-orchestra --jobs 200 --waiting 1000
     --users 10 --slots 50 --runs 1)
 set_tests_properties(bench/smoke PROPERTIES LABELS bench TIMEOUT 300)
+
+# The store against a real database, once per driver.
+add_executable(test-store tests/store/test-store.c)
+target_link_libraries(test-store orch_store ${CMOCKA_LIB})
+add_test(NAME store/sqlite COMMAND test-store)
+set_tests_properties(store/sqlite PROPERTIES LABELS "store;sqlite" TIMEOUT 300)

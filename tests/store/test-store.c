@@ -1,0 +1,542 @@
+/*
+ * test-store.c - the store against a real database.
+ *
+ *   test-store                 a fresh SQLite file in a temporary directory
+ *   test-store --db-url URL    the database at URL (emptied first)
+ *
+ * Every test opens the database afresh; ctest runs this once per driver.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "store/store-int.h"
+
+static char test_store_dir[] = "/tmp/orchestra-store-XXXXXX";
+static struct buf test_store_url = BUF_INIT;
+static int test_store_n;
+
+/* A fresh database for each test. */
+static int
+test_store_setup(void **state)
+{
+	struct store *st = NULL;
+	struct buf err = BUF_INIT;
+
+	buf_reset(&test_store_url);
+	buf_addf(&test_store_url, "sqlite:%s/t%d.db", test_store_dir,
+	    ++test_store_n);
+	if (store_open(&st, test_store_url.data, true, &err) < 0)
+		fail_msg("open: %s", err.data);
+	buf_release(&err);
+	*state = st;
+	return 0;
+}
+
+static int
+test_store_teardown(void **state)
+{
+	store_close(*state);
+	return 0;
+}
+
+static void
+test_store_exec(struct store *st, const char *sql)
+{
+	struct buf err = BUF_INIT;
+
+	if (st->drv->exec(st->db, sql, &err) < 0)
+		fail_msg("%s: %s", sql, err.data);
+	buf_release(&err);
+}
+
+static int64_t
+test_store_scalar(struct store *st, const char *sql)
+{
+	struct db_stmt *stmt = NULL;
+	struct buf err = BUF_INIT;
+	int64_t v;
+
+	assert_int_equal(store_prepare(st, &stmt, sql, &err), 0);
+	assert_int_equal(store_step(st, stmt, &err), DB_ROW);
+	v = st->drv->col_int64(stmt, 0);
+	st->drv->finalize(stmt);
+	buf_release(&err);
+	return v;
+}
+
+static int64_t
+test_store_user(struct store *st, const char *name, int64_t prio)
+{
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t id;
+
+	a.username = xstrdup(name);
+	a.email = xstrdup("");
+	a.role = xstrdup("user");
+	a.max_priority = prio;
+	a.created_ms = 1;
+	assert_int_equal(store_account_insert(st, &a, &err), 0);
+	id = a.id;
+	account_release(&a);
+	buf_release(&err);
+	return id;
+}
+
+static int64_t
+test_store_node(struct store *st, const char *name, const char *queue,
+    int64_t cpu, int64_t gpu)
+{
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t id;
+
+	n.name = xstrdup(name);
+	n.queue = xstrdup(queue);
+	n.cpu_slots = cpu;
+	n.max_cpu_slots = cpu > 30 ? cpu : 30;
+	n.gpu_slots = gpu;
+	n.max_gpu_slots = gpu;
+	n.enabled = true;
+	n.created_ms = 1;
+	assert_int_equal(store_node_insert(st, &n, &err), 0);
+	id = n.id;
+	node_release(&n);
+	buf_release(&err);
+	return id;
+}
+
+/* A task of `njobs` jobs, committed; returns its id. */
+static int64_t
+test_store_task(struct store *st, int64_t account_id, const char *name,
+    int64_t submitted, int64_t njobs, bool gpu)
+{
+	struct store_job_inserter *ins = NULL;
+	struct task t = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t i, id;
+
+	t.account_id = account_id;
+	t.name = xstrdup(name);
+	t.queue = xstrdup("default");
+	t.command = xstrdup("true");
+	t.out_dir = xstrdup("/tmp/out");
+	t.gpu = gpu;
+	t.retention_ms = -1;
+	t.njobs = njobs;
+	t.submitted_ms = submitted;
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_task_insert(st, &t, &err), 0);
+	assert_int_equal(store_job_insert_begin(st, &t, &ins, &err), 0);
+	for (i = 0; i < njobs; i++)
+		assert_int_equal(store_job_insert_add(ins, i, NULL, "true",
+				     &err),
+		    0);
+	store_job_insert_end(ins);
+	assert_int_equal(store_commit(st, &err), 0);
+	id = t.id;
+	task_release(&t);
+	buf_release(&err);
+	return id;
+}
+
+static void
+test_migrations_current_and_idempotent(void **state)
+{
+	struct store *st = *state, *again = NULL;
+	struct buf err = BUF_INIT;
+	int64_t v = 0;
+
+	assert_int_equal(store_schema_version(st, &v, &err), 0);
+	assert_int_equal(v, store_migrations[store_nmigrations - 1].version);
+	assert_int_equal(store_open(&again, test_store_url.data, false, &err),
+	    0);
+	assert_int_equal(test_store_scalar(again,
+			     "SELECT count(*) FROM schema_version"),
+	    (int64_t)store_nmigrations);
+	store_close(again);
+	/* A schema newer than the code is refused, not misread. */
+	test_store_exec(st, "INSERT INTO schema_version VALUES (9999, 'x', 0)");
+	assert_int_equal(store_open(&again, test_store_url.data, false, &err),
+	    ERR_INVALID);
+	assert_non_null(strstr(err.data, "newer"));
+	buf_release(&err);
+}
+
+static void
+test_open_missing_without_create(void **state)
+{
+	struct store *st = NULL;
+	struct buf err = BUF_INIT, url = BUF_INIT;
+
+	(void)state;
+	buf_addf(&url, "%s/none.db", test_store_dir);
+	assert_int_equal(store_open(&st, url.data, false, &err), ERR_NOTFOUND);
+	assert_null(st);
+	assert_non_null(strstr(err.data, "orchestra init"));
+	assert_int_equal(access(url.data, F_OK), -1);
+	buf_release(&err);
+	buf_release(&url);
+}
+
+static void
+test_params_bound_by_number(void **state)
+{
+	struct store *st = *state;
+	struct db_stmt *stmt = NULL;
+	struct buf err = BUF_INIT;
+
+	/* SQLite would bind $2 first by appearance; the driver must not. */
+	assert_int_equal(store_prepare(st, &stmt, "SELECT $2, $1, '$1'", &err),
+	    0);
+	st->drv->bind_int64(stmt, 1, 11);
+	st->drv->bind_int64(stmt, 2, 22);
+	assert_int_equal(store_step(st, stmt, &err), DB_ROW);
+	assert_int_equal(st->drv->col_int64(stmt, 0), 22);
+	assert_int_equal(st->drv->col_int64(stmt, 1), 11);
+	assert_string_equal(st->drv->col_text(stmt, 2), "$1");
+	st->drv->finalize(stmt);
+	buf_release(&err);
+}
+
+static void
+test_accounts(void **state)
+{
+	struct store *st = *state;
+	struct account a = { 0 }, b = { 0 };
+	account_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+
+	test_store_user(st, "bob", 1000);
+	test_store_user(st, "alice", 2000);
+	a.username = xstrdup("bob");
+	a.created_ms = 1;
+	assert_int_equal(store_account_insert(st, &a, &err), ERR_CONFLICT);
+	assert_string_equal(err.data, "user 'bob' already exists");
+	account_release(&a);
+	assert_int_equal(store_account_get(st, "nobody", &b, &err),
+	    ERR_NOTFOUND);
+	assert_string_equal(err.data, "no user 'nobody'");
+	assert_int_equal(store_account_get(st, "alice", &b, &err), 0);
+	assert_int_equal(b.max_priority, 2000);
+	free(b.role);
+	b.role = xstrdup("admin");
+	assert_int_equal(store_account_update(st, &b, &err), 0);
+	account_release(&b);
+	assert_int_equal(store_account_list(st, &v, &err), 0);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.v[0].username, "alice");
+	assert_string_equal(v.v[0].role, "admin");
+	account_vec_release(&v);
+	/* The role CHECK holds for hand-written SQL too. */
+	assert_int_equal(st->drv->exec(st->db,
+			     "UPDATE account SET role = 'king'", &err),
+	    ERR_INVALID);
+	buf_release(&err);
+}
+
+static void
+test_node_slots_check(void **state)
+{
+	struct store *st = *state;
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+
+	test_store_node(st, "n1", "default", 4, 2);
+	assert_int_equal(store_node_get(st, "n1", &n, &err), 0);
+	n.cpu_slots = 31; /* max is 30 */
+	assert_int_equal(store_node_update(st, &n, &err), ERR_INVALID);
+	n.cpu_slots = 4;
+	n.gpu_slots = 3; /* max is 2 */
+	assert_int_equal(store_node_update(st, &n, &err), ERR_INVALID);
+	node_release(&n);
+	/* An admin's UPDATE is refused by the same CHECK. */
+	assert_int_equal(st->drv->exec(st->db,
+			     "UPDATE node SET cpu_slots = 99", &err),
+	    ERR_INVALID);
+	assert_int_equal(st->drv->exec(st->db,
+			     "UPDATE node SET cpu_slots = -1", &err),
+	    ERR_INVALID);
+	assert_int_equal(st->drv->exec(st->db,
+			     "UPDATE node SET max_cpu_slots = 2", &err),
+	    ERR_INVALID);
+	assert_int_equal(test_store_scalar(st, "SELECT cpu_slots FROM node"),
+	    4);
+	test_store_exec(st, "UPDATE node SET cpu_slots = 30");
+	assert_int_equal(store_node_get(st, "n1", &n, &err), 0);
+	assert_int_equal(n.cpu_slots, 30);
+	node_release(&n);
+	assert_int_equal(store_node_get(st, "n2", &n, &err), ERR_NOTFOUND);
+	assert_string_equal(err.data, "no node 'n2'");
+	assert_int_equal(store_queue_exists(st, "default", &err), 1);
+	assert_int_equal(store_queue_exists(st, "other", &err), 0);
+	assert_int_equal(store_queue_has_gpu(st, "default", &err), 1);
+	buf_release(&err);
+}
+
+static void
+test_node_usage(void **state)
+{
+	struct store *st = *state;
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t u, node;
+
+	node = test_store_node(st, "n1", "default", 4, 2);
+	u = test_store_user(st, "u", 1000);
+	test_store_task(st, u, "t", 1, 5, false);
+	test_store_task(st, u, "g", 2, 2, true);
+	test_store_exec(st, "UPDATE job SET status = 'running', node_id = 1"
+			    " WHERE idx < 3 AND gpu = 0");
+	test_store_exec(st, "UPDATE job SET status = 'kill', node_id = 1,"
+			    " gpu_index = idx WHERE gpu = 1");
+	(void)node;
+	assert_int_equal(store_node_get(st, "n1", &n, &err), 0);
+	assert_int_equal(n.cpu_used, 3);
+	assert_int_equal(n.gpu_used, 3); /* devices 0 and 1 */
+	node_release(&n);
+	buf_release(&err);
+}
+
+static void
+test_task_jobs_and_counts(void **state)
+{
+	struct store *st = *state;
+	struct task t = { 0 };
+	task_vec tv = VEC_INIT;
+	job_vec jv = VEC_INIT;
+	struct task_filter f = { 0, -1, 0, 0 };
+	int64_t counts[JOB_NSTATUS];
+	struct buf err = BUF_INIT;
+	int64_t u, v, id;
+
+	u = test_store_user(st, "u", 1000);
+	v = test_store_user(st, "v", 1000);
+	id = test_store_task(st, u, "t1", 10, 1000, false);
+	test_store_task(st, u, "t2", 20, 3, false);
+	test_store_task(st, v, "t1", 30, 2, false);
+	assert_int_equal(store_task_get(st, u, "t1", &t, &err), 0);
+	assert_int_equal(t.id, id);
+	assert_int_equal(t.njobs, 1000);
+	assert_int_equal(t.status, TASK_REGISTERED);
+	assert_string_equal(t.username, "u");
+	task_release(&t);
+	assert_int_equal(store_task_get(st, v, "t2", &t, &err), ERR_NOTFOUND);
+	test_store_exec(st, "UPDATE job SET status = 'done' WHERE idx < 10");
+	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
+	assert_int_equal(counts[JOB_DONE], 10);
+	assert_int_equal(counts[JOB_REGISTERED], 990);
+	assert_int_equal(store_job_list(st, id, 5, &jv, &err), 0);
+	assert_int_equal(jv.n, 5);
+	assert_int_equal(jv.v[4].idx, 4);
+	assert_int_equal(jv.v[0].status, JOB_DONE);
+	job_vec_release(&jv);
+	/* Filters and keyset pages. */
+	f.account_id = u;
+	assert_int_equal(store_task_list(st, &f, &tv, &err), 0);
+	assert_int_equal(tv.n, 2);
+	task_vec_release(&tv);
+	f.account_id = 0;
+	f.limit = 2;
+	assert_int_equal(store_task_list(st, &f, &tv, &err), 0);
+	assert_int_equal(tv.n, 2);
+	f.after_id = tv.v[1].id;
+	task_vec_release(&tv);
+	assert_int_equal(store_task_list(st, &f, &tv, &err), 0);
+	assert_int_equal(tv.n, 1);
+	assert_string_equal(tv.v[0].username, "v");
+	task_vec_release(&tv);
+	/* A name is unique per user. */
+	t.account_id = u;
+	t.name = xstrdup("t1");
+	t.queue = xstrdup("default");
+	t.command = xstrdup("true");
+	t.out_dir = xstrdup("/x");
+	t.retention_ms = -1;
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_task_insert(st, &t, &err), ERR_CONFLICT);
+	store_rollback(st);
+	task_release(&t);
+	buf_release(&err);
+}
+
+static void
+test_signal_and_dirty(void **state)
+{
+	struct store *st = *state;
+	task_state_vec dirty = VEC_INIT;
+	struct buf err = BUF_INIT;
+	int64_t u, id;
+
+	u = test_store_user(st, "u", 1000);
+	id = test_store_task(st, u, "t", 1, 3, false);
+	test_store_exec(st, "UPDATE task SET dirty = 0");
+	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+	assert_int_equal(dirty.n, 0);
+	assert_int_equal(store_task_set_signal(st, id, SIGNAL_KILL, &err), 0);
+	test_store_exec(st, "UPDATE job SET status = 'failed', exit_code = 3"
+			    " WHERE idx = 0");
+	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+	assert_int_equal(dirty.n, 1);
+	assert_int_equal(dirty.v[0].id, id);
+	assert_int_equal(dirty.v[0].view.signal, SIGNAL_KILL);
+	assert_int_equal(dirty.v[0].view.test_status, JOB_FAILED);
+	assert_int_equal(dirty.v[0].view.test_exit_code, 3);
+	assert_int_equal(dirty.v[0].view.njobs[JOB_REGISTERED], 2);
+	VEC_RELEASE(&dirty);
+	/* The CHECK refuses an unknown signal. */
+	assert_int_equal(st->drv->exec(st->db,
+			     "UPDATE task SET signal = 'stop'", &err),
+	    ERR_INVALID);
+	buf_release(&err);
+}
+
+static void
+test_sched_streams_and_fetch(void **state)
+{
+	struct store *st = *state;
+	sched_stream_vec sv = VEC_INIT;
+	sched_job_vec jv = VEC_INIT;
+	struct store_sched_ctx ctx = { st, "default", false };
+	struct buf err = BUF_INIT;
+	const struct sched_stream *s;
+	int64_t u, v;
+	size_t i;
+
+	test_store_node(st, "n1", "default", 4, 0);
+	u = test_store_user(st, "u", 1000);
+	v = test_store_user(st, "v", 3000);
+	test_store_task(st, u, "late", 50, 3, false);
+	test_store_task(st, u, "early", 10, 3, false);
+	test_store_task(st, v, "t", 20, 2, false);
+	test_store_exec(st, "UPDATE job SET status = 'assigned'");
+	test_store_exec(st, "UPDATE job SET is_test = 1 WHERE idx = 0 AND"
+			    " account_id = 2");
+	test_store_exec(st, "UPDATE job SET status = 'running', node_id = 1"
+			    " WHERE idx = 2 AND submitted_ms = 50");
+	assert_int_equal(store_sched_streams(st, "default", false, &sv, &err),
+	    0);
+	assert_int_equal(sv.n, 3); /* u, v, v's test job */
+	assert_int_equal(sv.v[0].account_id, u);
+	assert_int_equal(sv.v[0].user.running, 1);
+	assert_int_equal(sv.v[1].account_id, v);
+	assert_false(sv.v[1].is_test);
+	assert_int_equal(sv.v[1].user.max_priority, 3000);
+	assert_true(sv.v[2].is_test);
+	/* u's jobs in (submitted, task, idx) order, a page at a time. */
+	s = &sv.v[0];
+	assert_int_equal(store_sched_fetch(&ctx, s, NULL, 3, &jv, &err), 0);
+	assert_int_equal(jv.n, 3);
+	assert_int_equal(jv.v[0].submitted_ms, 10);
+	assert_int_equal(jv.v[2].submitted_ms, 10);
+	assert_int_equal(jv.v[2].idx, 2);
+	assert_int_equal(store_sched_fetch(&ctx, s, &jv.v[2], 3, &jv, &err),
+	    0);
+	assert_int_equal(jv.n, 5); /* late 0 and 1; late 2 is running */
+	assert_int_equal(jv.v[3].submitted_ms, 50);
+	assert_int_equal(jv.v[3].idx, 0);
+	assert_int_equal(jv.v[4].idx, 1);
+	for (i = 0; i < jv.n; i++)
+		assert_int_equal(jv.v[i].account_id, u);
+	VEC_RELEASE(&jv);
+	assert_int_equal(store_sched_streams(st, "default", true, &sv, &err),
+	    0);
+	assert_int_equal(sv.n, 3); /* no GPU stream was added */
+	VEC_RELEASE(&sv);
+	buf_release(&err);
+}
+
+static void
+test_rollback_leaves_nothing(void **state)
+{
+	struct store *st = *state;
+	struct store_job_inserter *ins = NULL;
+	struct task t = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t u, i;
+
+	u = test_store_user(st, "u", 1000);
+	t.account_id = u;
+	t.name = xstrdup("t");
+	t.queue = xstrdup("default");
+	t.command = xstrdup("true");
+	t.out_dir = xstrdup("/x");
+	t.retention_ms = -1;
+	t.njobs = 100;
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_task_insert(st, &t, &err), 0);
+	assert_int_equal(store_job_insert_begin(st, &t, &ins, &err), 0);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(store_job_insert_add(ins, i, NULL, "x", &err),
+		    0);
+	/* The same index twice breaks UNIQUE (task_id, idx). */
+	assert_int_equal(store_job_insert_add(ins, 3, NULL, "x", &err),
+	    ERR_CONFLICT);
+	store_job_insert_end(ins);
+	store_rollback(st);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM task"), 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM job"), 0);
+	task_release(&t);
+	buf_release(&err);
+}
+
+static void
+test_injected_fault(void **state)
+{
+	struct store *st = *state;
+	struct buf err = BUF_INIT;
+	struct event e = { .kind = "node", .new_status = "x" };
+	int64_t n = 0;
+
+	st->fail_after = st->steps + 1;
+	assert_int_equal(store_event_add(st, &e, &err), 0);
+	assert_int_equal(store_event_add(st, &e, &err), ERR_UNAVAILABLE);
+	assert_non_null(strstr(err.data, "injected store fault"));
+	st->fail_after = -1;
+	assert_int_equal(store_event_count(st, &n, &err), 0);
+	assert_int_equal(n, 1);
+	buf_release(&err);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_migrations_current_and_idempotent, test_store_setup,
+		    test_store_teardown),
+		cmocka_unit_test(test_open_missing_without_create),
+		cmocka_unit_test_setup_teardown(test_params_bound_by_number,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_accounts,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_node_slots_check,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_node_usage,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_task_jobs_and_counts,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_signal_and_dirty,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_streams_and_fetch,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_injected_fault,
+		    test_store_setup, test_store_teardown),
+	};
+	char *rm[] = { "rm", "-rf", "--", test_store_dir, NULL };
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	if (mkdtemp(test_store_dir) == NULL)
+		return 1;
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	execvp("rm", rm);
+	return ret;
+}
