@@ -93,13 +93,13 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_table_addf(&t, "%lld", (long long)r->place);
 		else
 			cmd_table_addf(&t, "-");
-		if (r->njobs == 1)
+		if (r->job_id != 0)
 			cmd_table_addf(&t, "%.1f", r->priority);
 		else
 			cmd_table_addf(&t, "-");
 		cmd_table_addf(&t, "%s", r->username);
 		cmd_table_addf(&t, "%s", r->task);
-		if (r->njobs == 1)
+		if (r->job_id != 0)
 			cmd_table_addf(&t, "%lld", (long long)r->idx);
 		else
 			cmd_table_addf(&t, "(%lld jobs)", (long long)r->njobs);

@@ -33,26 +33,6 @@ service_init_mkdirs(const char *path, struct buf *err)
 	return ret;
 }
 
-/* This machine's name, made a valid node name. */
-static char *
-service_init_hostname(void)
-{
-	char host[256];
-	char *p;
-
-	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
-		return xstrdup("localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (p = host; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-			*p == '-'))
-			*p = '-';
-	if (strlen(host) > NAME_MAX_LEN)
-		host[NAME_MAX_LEN] = '\0';
-	return xstrdup(host);
-}
-
 /* GPUs listed by `nvidia-smi -L` ("GPU 0: …" lines); 0 without it. */
 static int64_t
 service_init_count_gpus(void)
@@ -94,7 +74,7 @@ service_init(const struct config *cfg, const char *login,
 
 	memset(res, 0, sizeof(*res));
 	*out_store = NULL;
-	ret = names_check("user name", login, err);
+	ret = service_check_username(login, err);
 	if (ret < 0)
 		return ret;
 	ret = service_init_mkdirs(cfg->home, err);
@@ -139,7 +119,7 @@ service_init(const struct config *cfg, const char *login,
 	}
 	if (ret < 0)
 		goto out;
-	res->node_name = service_init_hostname();
+	res->node_name = proc_node_name();
 	ret = store_node_get(st, res->node_name, &n, err);
 	if (ret == ERR_NOTFOUND) {
 		node_release(&n);

@@ -41,14 +41,9 @@ service_user_add(struct service *svc, const char *name,
 	struct event ev = { .kind = "account", .new_status = "added" };
 	int ret;
 
-	ret = names_check("user name", name, err);
+	ret = service_check_username(name, err);
 	if (ret < 0)
 		return ret;
-	if (strchr(name, '.') != NULL)
-		return err_set(err, ERR_INVALID,
-		    "invalid user name '%s': no '.' allowed (tasks are shown "
-		    "as user.<username>.<task>)",
-		    name);
 	ret = service_user_check_opts(o, err);
 	if (ret < 0)
 		return ret;

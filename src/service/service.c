@@ -30,6 +30,19 @@ service_may_touch(struct service *svc, const struct account *owner,
 	return service_require_admin(svc, err);
 }
 
+int
+service_check_username(const char *name, struct buf *err)
+{
+	int ret = names_check("user name", name, err);
+
+	if (ret == 0 && strchr(name, '.') != NULL)
+		ret = err_set(err, ERR_INVALID,
+		    "invalid user name '%s': no '.' allowed (tasks are shown "
+		    "as user.<username>.<task>)",
+		    name);
+	return ret;
+}
+
 /* Finish a unit of work: commit when ret is 0, else roll back. */
 int
 service_end(struct service *svc, int ret, struct buf *err)

@@ -61,3 +61,23 @@ proc_capture(const char *const *argv, size_t cap, struct buf *out,
 	}
 	return 0;
 }
+
+/* This machine's name, made a valid node name. */
+char *
+proc_node_name(void)
+{
+	char host[256];
+	char *p;
+
+	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (p = host; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+			*p == '-'))
+			*p = '-';
+	if (strlen(host) > 128)
+		host[128] = '\0';
+	return xstrdup(host);
+}

@@ -14,4 +14,7 @@
 int proc_capture(const char *const *argv, size_t cap, struct buf *out,
     int *status, struct buf *err);
 
+/* This machine's host name made a valid node name; caller frees. */
+char *proc_node_name(void);
+
 #endif
