@@ -59,7 +59,13 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("orchestra 0.1.0\n");
 			return CMD_EXIT_OK;
-		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+		} else if (strcmp(argv[i], "--user") == 0) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "orchestra: option '--user' "
+						"needs a value\n%s",
+				    main_usage);
+				return CMD_EXIT_USAGE;
+			}
 			user = argv[++i];
 		} else if (strncmp(argv[i], "--user=", 7) == 0) {
 			user = argv[i] + 7;

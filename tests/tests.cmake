@@ -26,3 +26,5 @@ add_executable(test-store tests/store/test-store.c)
 target_link_libraries(test-store orch_store ${CMOCKA_LIB})
 add_test(NAME store/sqlite COMMAND test-store)
 set_tests_properties(store/sqlite PROPERTIES LABELS "store;sqlite" TIMEOUT 300)
+
+include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)

@@ -71,7 +71,7 @@ cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
 		cmd_node_print(n);
 	node_release(n);
 	buf_release(err);
-	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
 /* add and set: NAME and slot options; returns -1 to go on. */
@@ -144,6 +144,8 @@ cmd_node_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_node_opts(ctx, argc, argv, &o, &json);
 	if (ret >= 0)
 		return ret;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_node_add(&ctx->svc, argv[argc - 1], &o, &n, &err);
 	return cmd_node_finish(ctx, ret, json, &n, &err);
 }
@@ -165,6 +167,8 @@ cmd_node_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	    o.max_gpu_slots == OPT_UNSET)
 		return cmd_usage_error(ctx, "nothing to set: give --queue or "
 					    "a slots option");
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_node_set(&ctx->svc, argv[argc - 1], &o, &n, &err);
 	return cmd_node_finish(ctx, ret, json, &n, &err);
 }
@@ -194,6 +198,8 @@ cmd_node_enable(struct cmd_ctx *ctx, int argc, char **argv, bool enabled)
 		return cmd_usage_error(ctx, cmd_optind() >= argc ?
 			"missing node NAME" :
 			"too many arguments");
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_node_enable(&ctx->svc, argv[argc - 1], enabled, &n,
 	    &err);
 	return cmd_node_finish(ctx, ret, json, &n, &err);
@@ -239,6 +245,8 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_optind() != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[cmd_optind()]);
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_node_list(&ctx->svc, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);

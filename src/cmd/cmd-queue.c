@@ -73,6 +73,8 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_optind() != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[cmd_optind()]);
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_queue(&ctx->svc, queue, user, &rows, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);

@@ -121,6 +121,10 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 	req.name = argv[argc - 1];
 	req.secondary = sec.v;
 	req.nsecondary = sec.n;
+	if (cmd_open_store(ctx) != 0) {
+		ret = CMD_EXIT_FAIL;
+		goto out;
+	}
 	ret = service_task_submit(&ctx->svc, &req, &t, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -187,6 +191,8 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_optind() != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[cmd_optind()]);
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_task_list(&ctx->svc, &req, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -338,6 +344,8 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(ctx, cmd_optind() >= argc ?
 			"missing task NAME" :
 			"too many arguments");
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_task_show(&ctx->svc, argv[argc - 1], 0, &d, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -399,6 +407,8 @@ cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
 		return cmd_usage_error(ctx, cmd_optind() >= argc ?
 			"missing task NAME" :
 			"too many arguments");
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_task_signal(&ctx->svc, argv[argc - 1], sig,
 	    remove_files, &t, &err);
 	if (ret < 0) {

@@ -97,6 +97,8 @@ cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_user_opts(ctx, argc, argv, true, &o, &json);
 	if (ret >= 0)
 		return ret;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_user_add(&ctx->svc, argv[argc - 1], &o, &a, &err);
 	if (ret < 0)
 		ret = cmd_fail(ctx, &err);
@@ -107,7 +109,7 @@ cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    a.role, (long long)a.max_priority);
 	account_release(&a);
 	buf_release(&err);
-	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
 static int
@@ -125,6 +127,8 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL)
 		return cmd_usage_error(ctx,
 		    "nothing to set: give --email, --priority or --role");
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_user_set(&ctx->svc, argv[argc - 1], &o, &a, &err);
 	if (ret < 0)
 		ret = cmd_fail(ctx, &err);
@@ -134,7 +138,7 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_user_print(&a);
 	account_release(&a);
 	buf_release(&err);
-	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
 /* Options of list and show: --json only. */
@@ -177,6 +181,8 @@ cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_optind() != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[cmd_optind()]);
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_user_list(&ctx->svc, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -221,6 +227,8 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(ctx, cmd_optind() >= argc ?
 			"missing user NAME" :
 			"too many arguments");
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
 	ret = service_user_show(&ctx->svc, argv[argc - 1], &a, &err);
 	if (ret < 0)
 		ret = cmd_fail(ctx, &err);
@@ -230,7 +238,7 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_user_print(&a);
 	account_release(&a);
 	buf_release(&err);
-	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
 static const struct cmd_entry cmd_user_add_entry = {

@@ -83,6 +83,11 @@ cmd_open_store(struct cmd_ctx *ctx)
 	struct buf err = BUF_INIT;
 	int ret;
 
+	if (!(ctx->entry->flags & CMD_NEEDS_STORE))
+		BUG("command '%s' opens the store without CMD_NEEDS_STORE",
+		    ctx->path);
+	if (ctx->st != NULL)
+		return 0;
 	ret = store_open(&ctx->st, ctx->cfg.db_url, false, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -138,21 +143,6 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	ctx->entry = e;
 	ctx->path = buf_detach(&path);
-	if (e->flags & CMD_NEEDS_STORE) {
-		/* --help works without a database. */
-		int i;
-
-		for (i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--") == 0)
-				break;
-			if (strcmp(argv[i], "--help") == 0 ||
-			    strcmp(argv[i], "-h") == 0)
-				return cmd_help(ctx);
-		}
-		ret = cmd_open_store(ctx);
-		if (ret != 0)
-			return ret;
-	}
 	return e->run(ctx, argc, argv);
 }
 

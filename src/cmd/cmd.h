@@ -16,13 +16,14 @@
 #define CMD_EXIT_FAIL 1
 #define CMD_EXIT_USAGE 2
 
-#define CMD_NEEDS_STORE 0x1 /* open the database before run() */
+/* run() opens the database (cmd_open_store) once its options parsed. */
+#define CMD_NEEDS_STORE 0x1
 
 struct cmd_entry;
 
 struct cmd_ctx {
 	struct config cfg;
-	struct store *st;    /* open when the entry has CMD_NEEDS_STORE */
+	struct store *st;    /* opened by cmd_open_store() */
 	struct service svc;  /* over st, trusted: direct database access */
 	const char *actor;   /* --user, else ORCHESTRA_USER, else login name */
 	const struct cmd_entry *entry; /* the command being run */
@@ -66,7 +67,10 @@ const char *cmd_optarg(void);
 int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out);
 
-/* Open the store for a command that needs it; 0 or CMD_EXIT_FAIL. */
+/*
+ * Open the store, after options are parsed (a usage error is 2 even with
+ * no database); 0, or CMD_EXIT_FAIL after printing why.
+ */
 int cmd_open_store(struct cmd_ctx *ctx);
 
 /* Plain-text tables: columns sized to their widest cell. */

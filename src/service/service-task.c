@@ -219,6 +219,7 @@ struct service_submit {
 	str_vec inputs;
 	char *out_dir;
 	bool made_out_dir;
+	char *made_top; /* the highest directory the submit created */
 };
 
 static void
@@ -233,6 +234,29 @@ service_submit_release(struct service_submit *s)
 	free(s->sec);
 	service_task_str_vec_release(&s->inputs);
 	free(s->out_dir);
+	free(s->made_top);
+}
+
+/* A failed submit takes back the directories it made. */
+static void
+service_submit_unmake(struct service_submit *s)
+{
+	char *p, *slash;
+
+	if (!s->made_out_dir && s->made_top == NULL)
+		return;
+	p = xstrdup(s->out_dir);
+	for (;;) {
+		if (rmdir(p) < 0 && errno != ENOENT)
+			break;
+		if (s->made_top == NULL || strcmp(p, s->made_top) == 0)
+			break;
+		slash = strrchr(p, '/');
+		if (slash == NULL || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
 }
 
 /* Everything that can be checked before the transaction. */
@@ -315,7 +339,10 @@ service_submit_out_dir(struct service_submit *s, struct buf *err)
 	for (slash = strchr(p + 1, '/'); slash != NULL;
 	     slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+		if (mkdir(p, 0755) == 0) {
+			if (s->made_top == NULL)
+				s->made_top = xstrdup(p);
+		} else if (errno != EEXIST) {
 			err_set(err, ERR_UNAVAILABLE,
 			    "cannot create directory '%s': %s", p,
 			    strerror(errno));
@@ -325,11 +352,13 @@ service_submit_out_dir(struct service_submit *s, struct buf *err)
 		*slash = '/';
 	}
 	free(p);
-	if (mkdir(s->out_dir, 0755) < 0)
+	s->made_out_dir = true;
+	if (mkdir(s->out_dir, 0755) < 0) {
+		s->made_out_dir = false;
 		return err_set(err, ERR_UNAVAILABLE,
 		    "cannot create directory '%s': %s", s->out_dir,
 		    strerror(errno));
-	s->made_out_dir = true;
+	}
 	return 0;
 }
 
@@ -431,8 +460,8 @@ out:
 	store_job_insert_end(ins);
 	ret = service_end(svc, ret, err);
 out_early:
-	if (ret < 0 && s.made_out_dir)
-		rmdir(s.out_dir);
+	if (ret < 0)
+		service_submit_unmake(&s);
 	service_submit_release(&s);
 	account_release(&owner);
 	buf_release(&cmd);

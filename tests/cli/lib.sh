@@ -1,0 +1,231 @@
+# lib.sh - sourced by every tests/cli/tNNNN-*.sh script.
+#
+# Gives each script a private ORCHESTRA_HOME in a temporary directory
+# (removed on exit), a config file of its own (so /etc is never read), the
+# acting user "tester", and helpers in the spirit of git's test-lib:
+#
+#   test_case DESC CMD...     run CMD in a subshell under `set -e`; print
+#                             "ok N - DESC" or "not ok N - DESC" (TAP)
+#   expect_exit CODE CMD...   run CMD, stdout/stderr to $OUT/$ERR; fail
+#                             unless it exits with exactly CODE and without
+#                             a sanitizer report
+#   expect_stderr_line RE     stderr of the last expect_exit is exactly one
+#                             line, matching the extended regex RE
+#   expect_stderr_usage RE    stderr is one "orchestra: ..." line matching
+#                             RE, then the "usage: orchestra ..." line
+#                             (what a usage error, exit 2, prints)
+#   expect_stderr_empty       stderr of the last expect_exit is empty
+#   expect_stdout_contains S  stdout of the last expect_exit holds string S
+#   json_check PYEXPR         stdout of the last expect_exit is JSON `d` and
+#                             the Python expression PYEXPR is true of it
+#   db_dump                   the database as SQL text (sqlite3 .dump)
+#   volume_dirs               every directory under $ORCHESTRA_HOME/volume
+#   wait_until SECS CMD...    poll CMD until it succeeds; fail after SECS
+#   fail MSG                  fail the current test case (or the script)
+#
+# The script's exit status is non-zero when any test case failed; the TAP
+# plan ("1..N") is printed at the end.
+
+set -eu
+set -o pipefail
+
+if [ -z "${ORCHESTRA_BIN:-}" ]; then
+	echo "Bail out! ORCHESTRA_BIN is not set (run through ctest)" >&2
+	exit 1
+fi
+if [ ! -x "$ORCHESTRA_BIN" ]; then
+	echo "Bail out! ORCHESTRA_BIN '$ORCHESTRA_BIN' is not executable" >&2
+	exit 1
+fi
+
+TEST_NAME=$(basename "$0" .sh)
+# shellcheck disable=SC2034 # for the scripts
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-$TEST_NAME.XXXXXX")
+
+test_count=0
+test_failed=0
+
+lib_finish() {
+	status=$?
+	rm -rf "$TMP"
+	echo "1..$test_count"
+	if [ "$test_failed" -gt 0 ]; then
+		echo "# failed $test_failed of $test_count test(s)"
+		status=1
+	fi
+	exit "$status"
+}
+trap lib_finish EXIT
+
+# Nothing from the caller's environment may point us elsewhere.
+unset ORCHESTRA_DB ORCHESTRA_VOLUME ORCHESTRA_URL ORCHESTRA_TOKEN \
+    ORCHESTRA_BACKEND ORCHESTRA_LISTEN ORCHESTRA_RETENTION \
+    ORCHESTRA_PRIORITY_RULE ORCHESTRA_JOB_TEMPLATE ORCHESTRA_SMTP_URL \
+    ORCHESTRA_MAIL_FROM ORCHESTRA_TEST_STORE_FAIL_AFTER KUBECONFIG
+export ORCHESTRA_HOME="$TMP/home"
+: >"$TMP/orchestra.conf"
+export ORCHESTRA_CONF="$TMP/orchestra.conf"
+export ORCHESTRA_USER=tester
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LC_ALL=C
+
+db="$ORCHESTRA_HOME/orchestra.db"
+OUT="$TMP/stdout"
+ERR="$TMP/stderr"
+
+orch() {
+	"$ORCHESTRA_BIN" "$@"
+}
+
+fail() {
+	echo "# FAIL: $*" >&2
+	exit 1
+}
+
+# Quote a command for messages.
+lib_show() {
+	local s="" a
+	for a in "$@"; do
+		case $a in
+		"" | *[!A-Za-z0-9_./=:@%+-]*)
+			s="$s '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'" ;;
+		*) s="$s $a" ;;
+		esac
+	done
+	printf '%s' "${s# }"
+}
+
+lib_show_output() {
+	if [ -s "$OUT" ]; then
+		echo "# stdout:" >&2
+		sed 's/^/#   /' "$OUT" | head -n 20 >&2
+	fi
+	if [ -s "$ERR" ]; then
+		echo "# stderr:" >&2
+		sed 's/^/#   /' "$ERR" | head -n 40 >&2
+	fi
+}
+
+test_case() {
+	local desc=$1 rc
+	shift
+	test_count=$((test_count + 1))
+	set +e
+	(
+		set -e
+		"$@"
+	)
+	rc=$?
+	set -e
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $test_count - $desc"
+	else
+		echo "not ok $test_count - $desc"
+		test_failed=$((test_failed + 1))
+	fi
+}
+
+expect_exit() {
+	local want=$1 rc
+	shift
+	"$@" >"$OUT" 2>"$ERR" && rc=0 || rc=$?
+	if grep -Eq 'Sanitizer|runtime error:|LeakSanitizer' "$ERR"; then
+		lib_show_output
+		fail "$(lib_show "$@"): sanitizer report (exit $rc)"
+	fi
+	if [ "$rc" -ne "$want" ]; then
+		lib_show_output
+		fail "$(lib_show "$@"): exit $rc, expected exactly $want"
+	fi
+}
+
+lib_lines() {
+	# Lines in a file, counting an unterminated last line.
+	awk 'END { print NR }' "$1"
+}
+
+expect_stderr_line() {
+	local n
+	n=$(lib_lines "$ERR")
+	if [ "$n" -ne 1 ]; then
+		lib_show_output
+		fail "stderr has $n lines, expected exactly one"
+	fi
+	if ! grep -Eq -- "$1" "$ERR"; then
+		lib_show_output
+		fail "stderr does not match /$1/"
+	fi
+}
+
+expect_stderr_usage() {
+	local n
+	n=$(lib_lines "$ERR")
+	if [ "$n" -ne 2 ]; then
+		lib_show_output
+		fail "stderr has $n lines, expected a message and the usage"
+	fi
+	if ! head -n 1 "$ERR" | grep -q '^orchestra: ' ||
+	    ! head -n 1 "$ERR" | grep -Eq -- "$1"; then
+		lib_show_output
+		fail "stderr's first line is not 'orchestra: ...' matching /$1/"
+	fi
+	if ! sed -n 2p "$ERR" | grep -q '^usage: orchestra '; then
+		lib_show_output
+		fail "stderr's second line is not the usage"
+	fi
+}
+
+expect_stderr_empty() {
+	if [ -s "$ERR" ]; then
+		lib_show_output
+		fail "stderr is not empty"
+	fi
+}
+
+expect_stdout_contains() {
+	if ! grep -Fq -- "$1" "$OUT"; then
+		lib_show_output
+		fail "stdout does not contain '$1'"
+	fi
+}
+
+json_check() {
+	if ! python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+if not eval("(" + sys.argv[2] + "\n)"):
+    sys.exit(1)
+' "$OUT" "$1"; then
+		lib_show_output
+		fail "JSON check failed: $1"
+	fi
+}
+
+db_dump() {
+	sqlite3 "$db" .dump
+}
+
+# One SQL value (or row, '|'-separated) from the database.
+db_query() {
+	sqlite3 "$db" "$1"
+}
+
+volume_dirs() {
+	if [ -d "$ORCHESTRA_HOME/volume" ]; then
+		find "$ORCHESTRA_HOME/volume" -type d | sort
+	fi
+}
+
+wait_until() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			fail "timed out after ${secs}s waiting for: $(lib_show "$@")"
+		fi
+		sleep 0.1
+	done
+}
