@@ -1,9 +1,10 @@
 # embed.cmake - turn the migration files into a C source file.
-#   cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed.cmake
+#   cmake -DOUT=file.c -DFILES="a.sql,b.sql" -P embed.cmake
 set(body "/* Generated from src/store/migrations by cmake/embed.cmake. */\n")
 string(APPEND body "#include \"store/store-int.h\"\n\n")
 set(table "const struct store_migration store_migrations[] = {\n")
 set(n 0)
+string(REPLACE "," ";" FILES "${FILES}")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   string(REGEX MATCH "^[0-9]+" version ${name})

@@ -446,6 +446,50 @@ cmd_task_delete_run(struct cmd_ctx *ctx, int argc, char **argv)
 	return cmd_task_signal(ctx, argc, argv, SIGNAL_DELETE);
 }
 
+static int
+cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tail", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	int64_t index = 0, tail = 0;
+	int c, n, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c != 't')
+			return CMD_EXIT_USAGE;
+		if (cmd_parse_int(ctx, "--tail", cmd_optarg(), &tail) < 0)
+			return CMD_EXIT_USAGE;
+		if (tail < 0)
+			return cmd_usage_error(ctx, "invalid --tail %lld",
+			    (long long)tail);
+	}
+	n = argc - cmd_optind();
+	if (n < 1 || n > 2)
+		return cmd_usage_error(ctx, n < 1 ? "missing task NAME" :
+						    "too many arguments");
+	if (n == 2 && cmd_parse_int(ctx, "JOB", argv[argc - 1], &index) < 0)
+		return CMD_EXIT_USAGE;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	ret = service_task_logs(&ctx->svc, argv[cmd_optind()], index,
+	    (size_t)tail, &out, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+	} else {
+		fwrite(out.data, 1, out.len, stdout);
+		ret = CMD_EXIT_OK;
+	}
+	buf_release(&err);
+	buf_release(&out);
+	return ret;
+}
+
 static const struct cmd_entry cmd_task_delete_entry = {
 	.name = "delete",
 	.usage = "task delete NAME [--remove-files] [--json]",
@@ -466,6 +510,13 @@ static const struct cmd_entry cmd_task_list_entry = {
 	.summary = "list tasks (yours unless --user or --all)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_list_run,
+};
+static const struct cmd_entry cmd_task_logs_entry = {
+	.name = "logs",
+	.usage = "task logs NAME [JOB] [--tail BYTES]",
+	.summary = "print a job's output (default: job 0, the test job)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_task_logs_run,
 };
 static const struct cmd_entry cmd_task_retry_entry = {
 	.name = "retry",
@@ -496,6 +547,7 @@ static const struct cmd_entry *const cmd_task_sub[] = {
 	&cmd_task_delete_entry,
 	&cmd_task_kill_entry,
 	&cmd_task_list_entry,
+	&cmd_task_logs_entry,
 	&cmd_task_retry_entry,
 	&cmd_task_show_entry,
 	&cmd_task_submit_entry,
@@ -503,7 +555,7 @@ static const struct cmd_entry *const cmd_task_sub[] = {
 };
 const struct cmd_entry cmd_task_entry = {
 	.name = "task",
-	.usage = "task delete|kill|list|retry|show|submit ...",
+	.usage = "task delete|kill|list|logs|retry|show|submit ...",
 	.summary = "submit and manage tasks",
 	.sub = cmd_task_sub,
 };

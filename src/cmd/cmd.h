@@ -95,6 +95,7 @@ json_t *cmd_json_time(int64_t ms);
 
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_node_entry;
+extern const struct cmd_entry cmd_pilot_entry;
 extern const struct cmd_entry cmd_queue_entry;
 extern const struct cmd_entry cmd_task_entry;
 extern const struct cmd_entry cmd_user_entry;

@@ -4,7 +4,8 @@
  * priority order.  Its cost follows what changed and the slots to fill,
  * not the number of jobs waiting (docs/internals/scheduling.md).
  */
-#include "pilot/cycle.h"
+#include "pilot/pilot.h"
+#include "util/proc.h"
 
 static void
 cycle_place_nodes(struct cycle_plan *p)
@@ -111,4 +112,390 @@ cycle_plan_release(struct cycle_plan *p)
 	free(p->place);
 	p->place = NULL;
 	VEC_RELEASE(&p->launches);
+}
+
+/* ---- carrying a cycle out (the pilot) --------------------------------- */
+
+/* 1. Node health from the backend. */
+static int
+cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
+{
+	backend_node_vec nodes = VEC_INIT;
+	struct backend_node *n;
+	bool changed;
+	int ret;
+
+	ret = p->be->ops->nodes(p->be, &nodes, err);
+	if (ret < 0 || nodes.n == 0)
+		goto out;
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(n, &nodes)
+	{
+		ret = store_node_set_health(p->st, n->name, n->ready,
+		    n->memory_pressure, n->disk_pressure, &changed, err);
+		if (ret < 0)
+			break;
+		if (changed) {
+			stats->nodes_changed++;
+			log_warn("node %s is now %s", n->name,
+			    n->ready && !n->memory_pressure &&
+				    !n->disk_pressure ?
+				"healthy" :
+				"unhealthy");
+		}
+	}
+	if (ret < 0)
+		store_rollback(p->st);
+	else
+		ret = store_commit(p->st, err);
+out:
+	backend_node_vec_release(&nodes);
+	return ret;
+}
+
+/* After a task was removed: its jobs' files, and its outputs if asked. */
+static void
+cycle_forget(struct pilot *p, const job_ref_vec *removed,
+    const char *remove_dir)
+{
+	struct buf err = BUF_INIT;
+	struct backend_ref ref;
+	const struct job_ref *r;
+
+	VEC_FOREACH(r, removed)
+	{
+		ref.job_id = r->job_id;
+		ref.attempt = r->attempt;
+		if (p->be->ops->purge(p->be, &ref, &err) < 0)
+			log_warn("%s", err.data);
+	}
+	if (remove_dir != NULL && proc_remove_tree(remove_dir, &err) < 0)
+		log_warn("%s", err.data);
+	buf_release(&err);
+}
+
+/* 2. Signals and the state machine, over the dirty tasks, to a fixpoint. */
+static int
+cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
+{
+	task_state_vec dirty = VEC_INIT;
+	job_ref_vec removed = VEC_INIT;
+	struct task_state_row *r;
+	struct task_plan plan;
+	char *remove_dir;
+	int round, ret = 0;
+	bool any;
+
+	for (round = 0; round < 8; round++) {
+		dirty.n = 0;
+		ret = store_task_dirty(p->st, &dirty, err);
+		if (ret < 0 || dirty.n == 0)
+			break;
+		any = false;
+		VEC_FOREACH(r, &dirty)
+		{
+			task_step(&r->view, &plan);
+			ret = store_begin(p->st, err);
+			if (ret < 0)
+				goto out;
+			removed.n = 0;
+			ret = store_task_apply(p->st, r->id, r->view.status,
+			    r->view.signal, &plan, &removed, &remove_dir, err);
+			if (ret == ERR_CONFLICT) {
+				/* Changed under us: next round sees it. */
+				store_rollback(p->st);
+				any = true;
+				continue;
+			}
+			if (ret == 0)
+				ret = store_commit(p->st, err);
+			else
+				store_rollback(p->st);
+			if (ret < 0)
+				goto out;
+			if (plan.next != r->view.status || plan.nmoves > 0 ||
+			    plan.consume_signal || plan.remove) {
+				any = true;
+				stats->tasks_changed++;
+				log_info("task %lld: %s -> %s (%s)",
+				    (long long)r->id,
+				    task_status_name(r->view.status),
+				    task_status_name(plan.next), plan.reason);
+			}
+			if (plan.remove)
+				cycle_forget(p, &removed, remove_dir);
+			free(remove_dir);
+		}
+		if (!any)
+			break;
+	}
+out:
+	VEC_RELEASE(&dirty);
+	VEC_RELEASE(&removed);
+	return ret;
+}
+
+static void
+cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
+{
+	bj->job_id = l->job_id;
+	bj->attempt = l->attempt;
+	bj->task = l->task;
+	bj->username = l->username;
+	bj->command = l->command;
+	bj->image = l->image ? l->image : "";
+	bj->out_dir = l->out_dir;
+	bj->node = l->node;
+	bj->gpu_index = (int)l->gpu_index;
+	bj->timeout_ms = l->timeout_ms;
+}
+
+/* Start placed jobs; record which started and requeue the refused. */
+static int
+cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
+    struct cycle_stats *stats, struct buf *err)
+{
+	struct backend_job bj;
+	struct buf why = BUF_INIT;
+	bool *ok = xcalloc(n + 1, sizeof(*ok));
+	int64_t now;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		cycle_backend_job(&ls[i], &bj);
+		buf_reset(&why);
+		ok[i] = p->be->ops->start(p->be, &bj, &why) == 0;
+		if (!ok[i])
+			log_warn("job %lld: cannot start: %s",
+			    (long long)ls[i].job_id, why.data);
+	}
+	now = time_now_ms();
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < n && ret == 0; i++) {
+		if (ok[i]) {
+			ret = store_job_started(p->st, ls[i].job_id,
+			    ls[i].attempt, now, err);
+			stats->launched++;
+		} else {
+			ret = store_job_lost(p->st, ls[i].job_id, ls[i].attempt,
+			    PILOT_MAX_LOST, "the backend refused to start it",
+			    err);
+			stats->requeued++;
+		}
+	}
+	if (ret < 0)
+		store_rollback(p->st);
+	else
+		ret = store_commit(p->st, err);
+out:
+	free(ok);
+	buf_release(&why);
+	return ret;
+}
+
+/* 3 and 4. Priorities and placement; launches. */
+static int
+cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
+{
+	VEC(struct job_launch) ls = VEC_INIT;
+	struct cycle_plan plan;
+	struct sched_launch *l;
+	struct job_launch *jl;
+	int ret;
+
+	ret = cycle_plan_make(p->st, p->rule, &plan, err);
+	if (ret < 0 || plan.launches.n == 0)
+		goto out;
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(l, &plan.launches)
+	{
+		jl = VEC_ADD(&ls);
+		ret = store_job_place(p->st, l->job_id,
+		    plan.nodes.v[l->node].id, l->gpu_index, l->priority, jl,
+		    err);
+		if (ret < 0)
+			break;
+	}
+	if (ret < 0) {
+		store_rollback(p->st);
+		goto out;
+	}
+	ret = store_commit(p->st, err);
+	if (ret < 0)
+		goto out;
+	ret = cycle_start(p, ls.v, ls.n, stats, err);
+out:
+	VEC_FOREACH(jl, &ls)
+	job_launch_release(jl);
+	VEC_RELEASE(&ls);
+	cycle_plan_release(&plan);
+	return ret;
+}
+
+static const char *
+cycle_end_reason(enum backend_end end)
+{
+	switch (end) {
+	case BACKEND_END_EXIT:
+		return "exit";
+	case BACKEND_END_SIGNAL:
+		return "signal";
+	case BACKEND_END_STOPPED:
+		return "stopped";
+	case BACKEND_END_TIMEOUT:
+		return "timeout";
+	case BACKEND_END_START:
+		return "could not start";
+	}
+	return "exit";
+}
+
+typedef VEC(struct backend_ref) cycle_ref_vec;
+
+/* Record one poll result; `released` collects what to forget after. */
+static int
+cycle_record(struct pilot *p, const struct job_held *h,
+    const struct backend_status *s, cycle_ref_vec *released,
+    struct cycle_stats *stats, struct buf *err)
+{
+	struct backend_ref ref = { h->job_id, h->attempt };
+	struct job_launch l = { 0 };
+	struct backend_job bj;
+	struct buf tail = BUF_INIT, why = BUF_INIT;
+	enum job_status to;
+	int ret = 0;
+
+	switch (s->state) {
+	case BACKEND_ENDED:
+		if (h->status == JOB_KILL || s->end == BACKEND_END_STOPPED)
+			to = JOB_KILLED;
+		else if (s->end == BACKEND_END_EXIT && s->exit_code == 0)
+			to = JOB_DONE;
+		else
+			to = JOB_FAILED;
+		tail.cap_limit = 4096;
+		p->be->ops->logs(p->be, &ref, 4096, &tail, &why);
+		ret = store_job_ended(p->st, h->job_id, h->attempt, to,
+		    s->exit_code, s->started_ms, s->ended_ms, tail.data,
+		    cycle_end_reason(s->end), err);
+		VEC_PUSH(released, ref);
+		stats->ended++;
+		break;
+	case BACKEND_RUNNING:
+		if (h->status == JOB_PENDING)
+			ret = store_job_started(p->st, h->job_id, h->attempt,
+			    time_now_ms(), err);
+		else if (h->status == JOB_KILL &&
+		    p->be->ops->stop(p->be, &ref, &why) < 0)
+			log_debug("job %lld: %s", (long long)h->job_id,
+			    why.data);
+		break;
+	case BACKEND_UNKNOWN:
+		if (h->status != JOB_PENDING) {
+			ret = store_job_lost(p->st, h->job_id, h->attempt,
+			    PILOT_MAX_LOST, "the backend lost it", err);
+			stats->requeued++;
+			break;
+		}
+		/* Placed, and the pilot stopped before starting it. */
+		ret = store_job_launch_get(p->st, h->job_id, &l, err);
+		if (ret < 0)
+			break;
+		cycle_backend_job(&l, &bj);
+		if (p->be->ops->start(p->be, &bj, &why) == 0) {
+			ret = store_job_started(p->st, h->job_id, h->attempt,
+			    time_now_ms(), err);
+			stats->launched++;
+		} else {
+			ret = store_job_lost(p->st, h->job_id, h->attempt,
+			    PILOT_MAX_LOST, "the backend refused to start it",
+			    err);
+			stats->requeued++;
+		}
+		break;
+	case BACKEND_LOST:
+		ret = store_job_lost(p->st, h->job_id, h->attempt,
+		    PILOT_MAX_LOST, "the backend lost it", err);
+		VEC_PUSH(released, ref);
+		stats->requeued++;
+		break;
+	}
+	job_launch_release(&l);
+	buf_release(&tail);
+	buf_release(&why);
+	return ret;
+}
+
+/* 5. Ask the backend about every job holding a slot; record what ended. */
+static int
+cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
+{
+	job_held_vec held = VEC_INIT;
+	backend_status_vec sts = VEC_INIT;
+	cycle_ref_vec refs = VEC_INIT;
+	cycle_ref_vec released = VEC_INIT;
+	struct backend_ref *r;
+	struct buf ignored = BUF_INIT;
+	size_t i;
+	int ret;
+
+	ret = store_job_held(p->st, &held, err);
+	if (ret < 0 || held.n == 0)
+		goto out;
+	for (i = 0; i < held.n; i++) {
+		r = VEC_ADD(&refs);
+		r->job_id = held.v[i].job_id;
+		r->attempt = held.v[i].attempt;
+	}
+	ret = p->be->ops->poll(p->be, refs.v, refs.n, &sts, err);
+	if (ret < 0)
+		goto out;
+	if (sts.n != held.n)
+		BUG("backend answered %zu of %zu polls", sts.n, held.n);
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < held.n && ret == 0; i++)
+		ret = cycle_record(p, &held.v[i], &sts.v[i], &released,
+		    stats, err);
+	if (ret < 0) {
+		store_rollback(p->st);
+		goto out;
+	}
+	ret = store_commit(p->st, err);
+	if (ret < 0)
+		goto out;
+	/* Only once the ends are recorded may the backend forget them. */
+	VEC_FOREACH(r, &released)
+	p->be->ops->release(p->be, r, &ignored);
+out:
+	VEC_RELEASE(&held);
+	VEC_RELEASE(&sts);
+	VEC_RELEASE(&refs);
+	VEC_RELEASE(&released);
+	buf_release(&ignored);
+	return ret;
+}
+
+int
+cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
+{
+	int ret;
+
+	memset(stats, 0, sizeof(*stats));
+	ret = cycle_health(p, stats, err);
+	if (ret == 0)
+		ret = cycle_tasks(p, stats, err);
+	if (ret == 0)
+		ret = cycle_launch(p, stats, err);
+	if (ret == 0)
+		ret = cycle_poll(p, stats, err);
+	return ret;
 }

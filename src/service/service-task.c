@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "service/service-int.h"
 
 typedef VEC(char *) str_vec;
@@ -524,6 +525,47 @@ service_task_show(struct service *svc, const char *name, int64_t job_limit,
 	    err);
 out:
 	account_release(&owner);
+	return ret;
+}
+
+int
+service_task_logs(struct service *svc, const char *name, int64_t index,
+    size_t max, struct buf *out, struct buf *err)
+{
+	struct task_detail d = { 0 };
+	struct backend *be = NULL;
+	struct backend_ref ref;
+	struct buf full = BUF_INIT;
+	const struct job *j;
+	int ret;
+
+	ret = service_task_show(svc, name, 0, &d, err);
+	if (ret < 0)
+		goto out;
+	buf_addf(&full, "user.%s.%s", d.task.username, d.task.name);
+	if (index < 0 || index >= (int64_t)d.jobs.n) {
+		ret = err_set(err, ERR_NOTFOUND,
+		    "task '%s' has no job %lld (it has %zu jobs)", full.data,
+		    (long long)index, d.jobs.n);
+		goto out;
+	}
+	j = &d.jobs.v[index];
+	if (j->attempts == 0) {
+		ret = err_set(err, ERR_NOTFOUND,
+		    "job %lld of task '%s' has not run yet (it is %s)",
+		    (long long)index, full.data, job_status_name(j->status));
+		goto out;
+	}
+	ret = backend_open(&be, svc->cfg, err);
+	if (ret < 0)
+		goto out;
+	ref.job_id = j->id;
+	ref.attempt = j->attempts;
+	ret = be->ops->logs(be, &ref, max, out, err);
+out:
+	backend_close(be);
+	task_detail_release(&d);
+	buf_release(&full);
 	return ret;
 }
 

@@ -130,6 +130,13 @@ void task_detail_release(struct task_detail *d);
  */
 int service_task_show(struct service *svc, const char *name,
     int64_t job_limit, struct task_detail *out, struct buf *err);
+/*
+ * Append the log of job `index` of the task (its latest attempt) to
+ * `out`, at most `max` bytes from its end (0: all), read through the
+ * configured backend.
+ */
+int service_task_logs(struct service *svc, const char *name, int64_t index,
+    size_t max, struct buf *out, struct buf *err);
 /* Leave a signal on the task, if its state allows it now. */
 int service_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out,

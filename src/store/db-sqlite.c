@@ -2,13 +2,20 @@
  * db-sqlite.c - the SQLite driver: WAL, a busy timeout, foreign keys, and
  * PostgreSQL's $N parameters rewritten to SQLite's ?N.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/db.h"
 
 struct db {
 	sqlite3 *h;
+	char *path;
+	int lock_fd;          /* the pilot's lock file, -1 if not taken */
+	int64_t data_version; /* for changed() */
 };
 
 struct db_stmt {
@@ -56,11 +63,15 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	db = xcalloc(1, sizeof(*db));
+	db->path = xstrdup(target);
+	db->lock_fd = -1;
+	db->data_version = -1;
 	rc = sqlite3_open_v2(target, &db->h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(err, ERR_UNAVAILABLE, "cannot open database '%s': %s",
 		    target, db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		sqlite3_close(db->h);
+		free(db->path);
 		free(db);
 		return ERR_UNAVAILABLE;
 	}
@@ -69,6 +80,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	if (sqlite3_exec(db->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_sqlite_error(db->h, rc, err);
 		sqlite3_close(db->h);
+		free(db->path);
 		free(db);
 		return rc;
 	}
@@ -77,6 +89,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 			  NULL, NULL) != SQLITE_OK) {
 		rc = db_sqlite_error(db->h, rc, err);
 		sqlite3_close(db->h);
+		free(db->path);
 		free(db);
 		return rc;
 	}
@@ -90,6 +103,9 @@ db_sqlite_close(struct db *db)
 	if (db == NULL)
 		return;
 	sqlite3_close(db->h);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
+	free(db->path);
 	free(db);
 }
 
@@ -268,6 +284,76 @@ db_sqlite_finalize(struct db_stmt *st)
 	free(st);
 }
 
+/*
+ * One pilot per database file: an flock on "<database>.pilot", which also
+ * holds the pid of the pilot that has it, for the message.
+ */
+static int
+db_sqlite_pilot_lock(struct db *db, struct buf *err)
+{
+	struct buf path = BUF_INIT, pid = BUF_INIT;
+	char other[32] = "";
+	ssize_t n;
+	int fd, ret = 0;
+
+	buf_addf(&path, "%s.pilot", db->path);
+	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = err_set(err, ERR_UNAVAILABLE, "cannot open '%s': %s",
+		    path.data, strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = read(fd, other, sizeof(other) - 1);
+		other[n > 0 ? n : 0] = '\0';
+		other[strcspn(other, "\n")] = '\0';
+		ret = err_set(err, ERR_CONFLICT,
+		    "another pilot (pid %s) is running on '%s'",
+		    *other ? other : "?", db->path);
+		close(fd);
+		goto out;
+	}
+	buf_addf(&pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 &&
+	    pwrite(fd, pid.data, pid.len, 0) != (ssize_t)pid.len)
+		ret = err_set(err, ERR_UNAVAILABLE, "cannot write '%s'",
+		    path.data);
+	if (ret < 0) {
+		close(fd);
+		goto out;
+	}
+	db->lock_fd = fd;
+out:
+	buf_release(&path);
+	buf_release(&pid);
+	return ret;
+}
+
+static int
+db_sqlite_change_fd(struct db *db)
+{
+	(void)db;
+	return -1;
+}
+
+/* PRAGMA data_version moves when another connection commits. */
+static bool
+db_sqlite_changed(struct db *db)
+{
+	sqlite3_stmt *h = NULL;
+	int64_t v = -1;
+	bool changed;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA data_version", -1, &h, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(h) == SQLITE_ROW)
+		v = sqlite3_column_int64(h, 0);
+	sqlite3_finalize(h);
+	changed = v != db->data_version;
+	db->data_version = v;
+	return changed;
+}
+
 const struct db_driver db_sqlite = {
 	.scheme = "sqlite",
 	.open = db_sqlite_open,
@@ -288,4 +374,7 @@ const struct db_driver db_sqlite = {
 	.col_text = db_sqlite_col_text,
 	.changes = db_sqlite_changes,
 	.finalize = db_sqlite_finalize,
+	.pilot_lock = db_sqlite_pilot_lock,
+	.change_fd = db_sqlite_change_fd,
+	.changed = db_sqlite_changed,
 };

@@ -63,6 +63,20 @@ struct db_driver {
 	/* Rows changed by the statement's last run. */
 	int64_t (*changes)(struct db_stmt *st);
 	void (*finalize)(struct db_stmt *st);
+
+	/*
+	 * Take the lock that lets one pilot act on this database; held until
+	 * close.  ERR_CONFLICT when another pilot holds it (err says who).
+	 */
+	int (*pilot_lock)(struct db *db, struct buf *err);
+	/*
+	 * A descriptor that becomes readable when another connection changes
+	 * the database, or -1 when the driver has none (then the pilot asks
+	 * changed() every few milliseconds).
+	 */
+	int (*change_fd)(struct db *db);
+	/* Did another connection commit since the last call? Cheap. */
+	bool (*changed)(struct db *db);
 };
 
 extern const struct db_driver db_sqlite;

@@ -113,6 +113,24 @@ store_rollback(struct store *st)
 }
 
 int
+store_pilot_lock(struct store *st, struct buf *err)
+{
+	return st->drv->pilot_lock(st->db, err);
+}
+
+int
+store_change_fd(struct store *st)
+{
+	return st->drv->change_fd(st->db);
+}
+
+bool
+store_changed(struct store *st)
+{
+	return st->drv->changed(st->db);
+}
+
+int
 store_prepare(struct store *st, struct db_stmt **out, const char *sql,
     struct buf *err)
 {

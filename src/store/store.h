@@ -33,6 +33,12 @@ int store_commit(struct store *st, struct buf *err);
 /* Never fails in a way the caller can act on; safe outside a transaction. */
 void store_rollback(struct store *st);
 
+/* Take the one-pilot lock (held until store_close); ERR_CONFLICT if taken. */
+int store_pilot_lock(struct store *st, struct buf *err);
+/* See db.h: change_fd() and changed(). */
+int store_change_fd(struct store *st);
+bool store_changed(struct store *st);
+
 /* The schema version the database is at. */
 int store_schema_version(struct store *st, int64_t *version, struct buf *err);
 
@@ -280,6 +286,96 @@ int store_sched_registered(struct store *st, task_group_vec *out,
 /* Queues that nodes serve or unfinished tasks use, sorted; caller frees. */
 typedef VEC(char *) store_str_vec;
 int store_queue_names(struct store *st, store_str_vec *out, struct buf *err);
+
+/* ---- what the pilot writes (store-pilot.c) --------------------------- */
+
+/*
+ * Record the health the backend reports for node `name` (unknown nodes
+ * are ignored).  *changed tells whether ready or a pressure flag moved;
+ * an event is written then.
+ */
+int store_node_set_health(struct store *st, const char *name, bool ready,
+    bool memory_pressure, bool disk_pressure, bool *changed,
+    struct buf *err);
+
+/* A removed task's jobs, for the backend to forget. */
+struct job_ref {
+	int64_t job_id;
+	int64_t attempt; /* the last attempt, 0 if never launched */
+};
+typedef VEC(struct job_ref) job_ref_vec;
+
+/*
+ * Carry out one step of the state machine for task `task_id`, which was
+ * in state `from` with signal `sig` when the plan was made: the job moves,
+ * the task's new state, the signal consumed, events.  Nothing is written
+ * when the task changed meanwhile (returns ERR_CONFLICT).  A plan that
+ * changes nothing clears the task's dirty mark.  For a removal, the
+ * task's jobs are appended to `removed` and the output directory to
+ * remove (when asked) is returned in *remove_dir (caller frees; NULL if
+ * none).
+ */
+int store_task_apply(struct store *st, int64_t task_id,
+    enum task_status from, enum task_signal sig,
+    const struct task_plan *plan, job_ref_vec *removed, char **remove_dir,
+    struct buf *err);
+
+/* What a backend needs to start a job. */
+struct job_launch {
+	int64_t job_id;
+	int64_t attempt;
+	char *task;     /* "user.<username>.<task>" */
+	char *username;
+	char *command;
+	char *image;
+	char *out_dir;
+	char *node;
+	int64_t gpu_index; /* -1 for a CPU job */
+	int64_t timeout_ms;
+};
+void job_launch_release(struct job_launch *l);
+
+/*
+ * Place an assigned job: it becomes pending on `node_id` (and device),
+ * with its priority and a new attempt.  Fills `out`.  ERR_CONFLICT when
+ * the job is no longer assigned.
+ */
+int store_job_place(struct store *st, int64_t job_id, int64_t node_id,
+    int64_t gpu_index, double priority, struct job_launch *out,
+    struct buf *err);
+/* Read what start() needs for a job that is already placed. */
+int store_job_launch_get(struct store *st, int64_t job_id,
+    struct job_launch *out, struct buf *err);
+/* pending -> running for this attempt; nothing if it moved on. */
+int store_job_started(struct store *st, int64_t job_id, int64_t attempt,
+    int64_t started_ms, struct buf *err);
+
+/* A job that holds a slot, as the pilot polls it. */
+struct job_held {
+	int64_t job_id;
+	int64_t attempt;
+	enum job_status status;
+};
+typedef VEC(struct job_held) job_held_vec;
+int store_job_held(struct store *st, job_held_vec *out, struct buf *err);
+
+/*
+ * Record a job's end: done (exit 0), failed, or killed (it was asked to
+ * stop); its exit code (-1: none), times, the tail of its log and why it
+ * ended.  Counts it on its node and marks its task.  Nothing when that
+ * attempt is no longer the job's current one.
+ */
+int store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
+    enum job_status to, int64_t exit_code, int64_t started_ms,
+    int64_t ended_ms, const char *log_tail, const char *reason,
+    struct buf *err);
+
+/*
+ * The infrastructure failed this attempt (refused, lost): queue the job
+ * again, or, after `max_lost` such failures in this run, fail it.
+ */
+int store_job_lost(struct store *st, int64_t job_id, int64_t attempt,
+    int64_t max_lost, const char *reason, struct buf *err);
 
 /* ---- events (store-event.c) ------------------------------------------- */
 

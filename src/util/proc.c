@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,4 +81,25 @@ proc_node_name(void)
 	if (strlen(host) > 128)
 		host[128] = '\0';
 	return xstrdup(host);
+}
+
+static int
+proc_remove_one(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 ? -1 : 0;
+}
+
+int
+proc_remove_tree(const char *path, struct buf *err)
+{
+	if (nftw(path, proc_remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 &&
+	    errno != ENOENT)
+		return err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
+		    path, strerror(errno));
+	return 0;
 }

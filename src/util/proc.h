@@ -17,4 +17,7 @@ int proc_capture(const char *const *argv, size_t cap, struct buf *out,
 /* This machine's host name made a valid node name; caller frees. */
 char *proc_node_name(void);
 
+/* rm -rf `path` (not following symlinks); a missing path is fine. */
+int proc_remove_tree(const char *path, struct buf *err);
+
 #endif

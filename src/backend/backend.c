@@ -1,0 +1,38 @@
+/*
+ * backend.c - the registry of execution backends, by name.
+ */
+#include "backend/backend.h"
+
+static const struct backend_ops *const backend_table[] = {
+	&backend_local_ops,
+};
+
+int
+backend_open(struct backend **out, const struct config *cfg, struct buf *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backend_table) / sizeof(backend_table[0]); i++)
+		if (strcmp(backend_table[i]->name, cfg->backend) == 0)
+			return backend_table[i]->open(out, cfg, err);
+	*out = NULL;
+	return err_set(err, ERR_INVALID,
+	    "unknown backend '%s' (this build has: local)", cfg->backend);
+}
+
+void
+backend_close(struct backend *be)
+{
+	if (be != NULL)
+		be->ops->close(be);
+}
+
+void
+backend_node_vec_release(backend_node_vec *v)
+{
+	struct backend_node *n;
+
+	VEC_FOREACH(n, v)
+	free(n->name);
+	VEC_RELEASE(v);
+}

@@ -1,0 +1,125 @@
+/*
+ * backend.h - execution backends: a table of function pointers per
+ * backend, one file each (local.c, later kube.c), one row in backend.c.
+ *
+ * Every operation is idempotent for a (job id, attempt), which names the
+ * job's handle, so a pilot killed at any instant and started again finds
+ * every job it launched and never runs one twice at the same time.
+ * Backends take and give plain structs and never touch the store.
+ */
+#ifndef ORCHESTRA_BACKEND_H
+#define ORCHESTRA_BACKEND_H
+
+#include "util/config.h"
+#include "util/util.h"
+#include "util/vec.h"
+
+struct backend_ops;
+
+/* Every backend object embeds this first (checked downcast). */
+struct backend {
+	const struct backend_ops *ops;
+};
+
+/* What to start; strings borrowed for the call. */
+struct backend_job {
+	int64_t job_id;
+	int64_t attempt;  /* 1, 2, … */
+	const char *task; /* "user.<username>.<task>" */
+	const char *username;
+	const char *command;
+	const char *image;   /* "" for the local backend */
+	const char *out_dir;
+	const char *node;    /* the node the scheduler chose */
+	int gpu_index;       /* -1 for a CPU job */
+	int64_t timeout_ms;  /* 0: none */
+};
+
+/* A job's handle: the backend's name for (job id, attempt). */
+struct backend_ref {
+	int64_t job_id;
+	int64_t attempt;
+};
+
+enum backend_state {
+	BACKEND_UNKNOWN, /* never started (start() may be called) */
+	BACKEND_RUNNING, /* started, not ended */
+	BACKEND_ENDED,   /* ended: exit_code, or signal */
+	BACKEND_LOST,    /* started once, gone without an exit status */
+};
+
+/* Why a job ended, beside its exit code. */
+enum backend_end {
+	BACKEND_END_EXIT,    /* the command exited by itself */
+	BACKEND_END_SIGNAL,  /* a signal ended it (not ours) */
+	BACKEND_END_STOPPED, /* stop() ended it */
+	BACKEND_END_TIMEOUT, /* its time limit ended it */
+	BACKEND_END_START,   /* it could not start (exec failed …) */
+};
+
+struct backend_status {
+	struct backend_ref ref;
+	enum backend_state state;
+	enum backend_end end;
+	int exit_code; /* 128 + signal when a signal ended it */
+	int64_t started_ms, ended_ms;
+};
+typedef VEC(struct backend_status) backend_status_vec;
+
+struct backend_node {
+	char *name;
+	bool ready;
+	bool memory_pressure;
+	bool disk_pressure;
+	int64_t gpus; /* devices the backend sees; -1 unknown */
+};
+typedef VEC(struct backend_node) backend_node_vec;
+void backend_node_vec_release(backend_node_vec *v);
+
+struct backend_ops {
+	const char *name;
+	int (*open)(struct backend **out, const struct config *cfg,
+	    struct buf *err);
+	void (*close)(struct backend *be);
+	/*
+	 * Start a job.  Starting a (job, attempt) that was already started
+	 * does nothing and succeeds.  ERR_UNAVAILABLE: an infrastructure
+	 * failure, the pilot may queue the job again.
+	 */
+	int (*start)(struct backend *be, const struct backend_job *job,
+	    struct buf *err);
+	/* The state of each job in `refs`, in one call; appends to `out`. */
+	int (*poll)(struct backend *be, const struct backend_ref *refs,
+	    size_t nrefs, backend_status_vec *out, struct buf *err);
+	/* Ask a job to stop (its whole process tree); idempotent. */
+	int (*stop)(struct backend *be, const struct backend_ref *ref,
+	    struct buf *err);
+	/* Append at most `max` bytes from the end of the job's log. */
+	int (*logs)(struct backend *be, const struct backend_ref *ref,
+	    size_t max, struct buf *out, struct buf *err);
+	/* The nodes the backend runs on, with their health. */
+	int (*nodes)(struct backend *be, backend_node_vec *out,
+	    struct buf *err);
+	/* Forget an ended job whose end has been recorded; idempotent. */
+	int (*release)(struct backend *be, const struct backend_ref *ref,
+	    struct buf *err);
+	/* Forget every attempt of a removed job, its logs included. */
+	int (*purge)(struct backend *be, const struct backend_ref *last,
+	    struct buf *err);
+	/*
+	 * A file descriptor that becomes readable when a job ends, so the
+	 * pilot learns of each end as it happens; -1 if the backend has none.
+	 * Call drain_events() after it polled readable.
+	 */
+	int (*event_fd)(struct backend *be);
+	void (*drain_events)(struct backend *be);
+};
+
+/* Open the backend named `cfg->backend`; ERR_INVALID for an unknown one. */
+int backend_open(struct backend **out, const struct config *cfg,
+    struct buf *err);
+void backend_close(struct backend *be);
+
+extern const struct backend_ops backend_local_ops;
+
+#endif

@@ -1,0 +1,623 @@
+/*
+ * local.c - the local backend: each job is a process group on this
+ * machine, run by `/bin/sh -c` under a small supervisor process.
+ *
+ * Files in $ORCHESTRA_HOME/jobs, named after (job id, attempt):
+ *
+ *   <id>-<attempt>.lock  created by start() (O_EXCL: a second start of the
+ *                        same attempt does nothing) and flock()ed by the
+ *                        supervisor for as long as it lives;
+ *   <id>-<attempt>.pid   the supervisor's pid, for stop();
+ *   <id>-<attempt>.exit  how the job ended, written atomically (rename)
+ *                        by the supervisor, so the exit status survives a
+ *                        pilot that is down when the job ends;
+ *   <id>-<attempt>.log   the job's stdout and stderr.
+ *
+ * The supervisor is forked twice away from the pilot (its own session), so
+ * the pilot can die and restart at any instant.  It waits for the job,
+ * enforces the time limit, turns a stop request into SIGTERM to the job's
+ * process group and SIGKILL after a grace period, and kills whatever is
+ * left of the group when the job's shell ends.  poll() tells a job that
+ * runs (lock held), one that ended (exit file) and one that was lost (lock
+ * free, no exit file: the machine restarted, or the pilot died between
+ * creating the lock and forking).  An inotify watch on the directory tells
+ * the pilot of each end as it happens.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "util/proc.h"
+
+/* Between SIGTERM and SIGKILL when a job is stopped or times out. */
+#define LOCAL_GRACE_SECONDS 5
+
+struct local_backend {
+	struct backend base; /* first, for the checked downcast */
+	char *dir;           /* $ORCHESTRA_HOME/jobs */
+	char *home;
+	int inotify_fd;
+};
+
+static struct local_backend *
+local_downcast(struct backend *be)
+{
+	if (be->ops != &backend_local_ops)
+		BUG("not a local backend");
+	return (struct local_backend *)be;
+}
+
+static void
+local_path(struct local_backend *lb, const struct backend_ref *ref,
+    const char *ext, struct buf *out)
+{
+	buf_reset(out);
+	buf_addf(out, "%s/%lld-%lld.%s", lb->dir, (long long)ref->job_id,
+	    (long long)ref->attempt, ext);
+}
+
+static int
+local_mkdir(const char *path, struct buf *err)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot create directory '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int
+local_open(struct backend **out, const struct config *cfg, struct buf *err)
+{
+	struct local_backend *lb;
+	struct buf dir = BUF_INIT;
+	int ret;
+
+	*out = NULL;
+	ret = local_mkdir(cfg->home, err);
+	if (ret < 0)
+		return ret;
+	buf_addf(&dir, "%s/jobs", cfg->home);
+	ret = local_mkdir(dir.data, err);
+	if (ret < 0) {
+		buf_release(&dir);
+		return ret;
+	}
+	lb = xcalloc(1, sizeof(*lb));
+	lb->base.ops = &backend_local_ops;
+	lb->dir = buf_detach(&dir);
+	lb->home = xstrdup(cfg->home);
+	lb->inotify_fd = -1;
+	*out = &lb->base;
+	return 0;
+}
+
+static void
+local_close(struct backend *be)
+{
+	struct local_backend *lb;
+
+	if (be == NULL)
+		return;
+	lb = local_downcast(be);
+	if (lb->inotify_fd >= 0)
+		close(lb->inotify_fd);
+	free(lb->dir);
+	free(lb->home);
+	free(lb);
+}
+
+/* Write `text` to `path` atomically: a temporary file, then rename. */
+static int
+local_write_atomic(const char *path, const char *text)
+{
+	struct buf tmp = BUF_INIT;
+	size_t len = strlen(text);
+	int fd, ret = -1;
+
+	buf_addf(&tmp, "%s.tmp", path);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 &&
+		    close(fd) == 0)
+			ret = rename(tmp.data, path);
+		else
+			close(fd);
+	}
+	buf_release(&tmp);
+	return ret;
+}
+
+static int64_t
+local_now_ms(void)
+{
+	return time_now_ms();
+}
+
+/* ---- the supervisor (runs in its own session; never returns) ---------- */
+
+struct local_super {
+	const struct backend_job *job;
+	const char *log;
+	const char *exit_path;
+	const char *out_dir;
+};
+
+static void
+local_job_exec(const struct backend_job *job, const char *log,
+    const char *out_dir)
+{
+	char num[32];
+	sigset_t none;
+	int fd;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0)
+		_exit(126);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	if (chdir(out_dir) < 0 && chdir("/") < 0)
+		_exit(126);
+	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
+	setenv("ORCHESTRA_JOB_ID", num, 1);
+	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);
+	setenv("ORCHESTRA_ATTEMPT", num, 1);
+	setenv("ORCHESTRA_TASK", job->task, 1);
+	setenv("ORCHESTRA_OUT", job->out_dir, 1);
+	setenv("ORCHESTRA_NODE", job->node ? job->node : "", 1);
+	if (job->gpu_index >= 0) {
+		snprintf(num, sizeof(num), "%d", job->gpu_index);
+		setenv("CUDA_VISIBLE_DEVICES", num, 1);
+	} else {
+		/* A CPU job sees no GPU. */
+		setenv("CUDA_VISIBLE_DEVICES", "", 1);
+	}
+	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
+	fprintf(stderr, "orchestra: cannot run /bin/sh: %s\n", strerror(errno));
+	_exit(127);
+}
+
+static _Noreturn void
+local_supervise(const struct local_super *s)
+{
+	const struct backend_job *job = s->job;
+	struct buf text = BUF_INIT;
+	enum backend_end end = BACKEND_END_EXIT;
+	int64_t started = local_now_ms();
+	bool stopping = false, killed = false;
+	siginfo_t info;
+	sigset_t set;
+	pid_t child;
+	int status = 0, code, sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	child = fork();
+	if (child < 0) {
+		end = BACKEND_END_START;
+		code = 127;
+		goto record;
+	}
+	if (child == 0)
+		local_job_exec(job, s->log, s->out_dir);
+	setpgid(child, child);
+	if (job->timeout_ms > 0)
+		alarm((unsigned)((job->timeout_ms + 999) / 1000));
+	for (;;) {
+		sig = sigwaitinfo(&set, &info);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			if (waitpid(child, &status, WNOHANG) == child)
+				break;
+			continue;
+		}
+		if (sig == SIGALRM && stopping) {
+			/* The grace period is over. */
+			kill(-child, SIGKILL);
+			killed = true;
+			continue;
+		}
+		if (stopping)
+			continue;
+		stopping = true;
+		end = sig == SIGALRM ? BACKEND_END_TIMEOUT : BACKEND_END_STOPPED;
+		kill(-child, SIGTERM);
+		alarm(LOCAL_GRACE_SECONDS);
+	}
+	/* Whatever the job left behind in its group goes with it. */
+	kill(-child, SIGKILL);
+	(void)killed;
+	if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+	} else {
+		code = 128 + WTERMSIG(status);
+		if (end == BACKEND_END_EXIT)
+			end = BACKEND_END_SIGNAL;
+	}
+record:
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
+	    (int)end, (long long)started, (long long)local_now_ms());
+	local_write_atomic(s->exit_path, text.data);
+	_exit(0);
+}
+
+/* ---- the operations --------------------------------------------------- */
+
+static int
+local_start(struct backend *be, const struct backend_job *job,
+    struct buf *err)
+{
+	struct local_backend *lb = local_downcast(be);
+	struct backend_ref ref = { job->job_id, job->attempt };
+	struct buf lock = BUF_INIT, pidp = BUF_INIT, log = BUF_INIT;
+	struct buf exitp = BUF_INIT, pidtext = BUF_INIT;
+	struct local_super s;
+	pid_t p1, p2;
+	int fd, status, ret = ERR_UNAVAILABLE, null;
+
+	local_path(lb, &ref, "lock", &lock);
+	local_path(lb, &ref, "pid", &pidp);
+	local_path(lb, &ref, "log", &log);
+	local_path(lb, &ref, "exit", &exitp);
+	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		ret = 0; /* this attempt was started already */
+		goto out;
+	}
+	if (fd < 0) {
+		err_set(err, ERR_UNAVAILABLE, "cannot create '%s': %s",
+		    lock.data, strerror(errno));
+		goto out;
+	}
+	/* The lock goes with the open file into the supervisor. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err_set(err, ERR_UNAVAILABLE, "cannot lock '%s': %s", lock.data,
+		    strerror(errno));
+		close(fd);
+		goto out;
+	}
+	s.job = job;
+	s.log = log.data;
+	s.exit_path = exitp.data;
+	s.out_dir = job->out_dir;
+	fflush(NULL);
+	p1 = fork();
+	if (p1 < 0) {
+		err_set(err, ERR_UNAVAILABLE, "fork: %s", strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (p1 == 0) {
+		/* Away from the pilot: own session, orphaned, no fds of it. */
+		setsid();
+		p2 = fork();
+		if (p2 != 0)
+			_exit(p2 < 0 ? 1 : 0);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		if (fd != 3) {
+			dup2(fd, 3);
+			close(fd);
+		}
+		fcntl(3, F_SETFD, FD_CLOEXEC);
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		closefrom(4);
+		buf_addf(&pidtext, "%ld\n", (long)getpid());
+		local_write_atomic(pidp.data, pidtext.data);
+		local_supervise(&s);
+	}
+	close(fd);
+	while (waitpid(p1, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		err_set(err, ERR_UNAVAILABLE,
+		    "cannot start the supervisor of job %lld",
+		    (long long)job->job_id);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&lock);
+	buf_release(&pidp);
+	buf_release(&log);
+	buf_release(&exitp);
+	buf_release(&pidtext);
+	return ret;
+}
+
+/* Parse an exit file; 0, or -1 if it is not there or malformed. */
+static int
+local_read_exit(const char *path, struct backend_status *st)
+{
+	long long started = 0, ended = 0;
+	int code = 0, end = 0;
+	FILE *f;
+	int n;
+
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "exit %d\nend %d\nstarted %lld\nended %lld", &code, &end,
+	    &started, &ended);
+	fclose(f);
+	if (n != 4 || end < BACKEND_END_EXIT || end > BACKEND_END_START)
+		return -1;
+	st->state = BACKEND_ENDED;
+	st->exit_code = code;
+	st->end = (enum backend_end)end;
+	st->started_ms = started;
+	st->ended_ms = ended;
+	return 0;
+}
+
+/* Is the supervisor of `lock` alive (it holds the flock)? */
+static int
+local_lock_held(const char *lock)
+{
+	int fd, held;
+
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1; /* no lock file */
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held ? 1 : 0;
+}
+
+static int
+local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
+    backend_status_vec *out, struct buf *err)
+{
+	struct local_backend *lb = local_downcast(be);
+	struct buf exitp = BUF_INIT, lock = BUF_INIT;
+	struct backend_status *st;
+	size_t i;
+	int held;
+
+	(void)err;
+	for (i = 0; i < nrefs; i++) {
+		st = VEC_ADD(out);
+		st->ref = refs[i];
+		local_path(lb, &refs[i], "exit", &exitp);
+		local_path(lb, &refs[i], "lock", &lock);
+		if (local_read_exit(exitp.data, st) == 0)
+			continue;
+		held = local_lock_held(lock.data);
+		if (held < 0) {
+			st->state = BACKEND_UNKNOWN;
+		} else if (held) {
+			st->state = BACKEND_RUNNING;
+		} else if (local_read_exit(exitp.data, st) < 0) {
+			/* Ended between our two looks, or lost. */
+			st->state = BACKEND_LOST;
+		}
+	}
+	buf_release(&exitp);
+	buf_release(&lock);
+	return 0;
+}
+
+static int
+local_stop(struct backend *be, const struct backend_ref *ref,
+    struct buf *err)
+{
+	struct local_backend *lb = local_downcast(be);
+	struct buf pidp = BUF_INIT, lock = BUF_INIT;
+	long pid = 0;
+	FILE *f;
+	int ret = 0;
+
+	local_path(lb, ref, "pid", &pidp);
+	local_path(lb, ref, "lock", &lock);
+	/* Only a live supervisor is signalled: a pid can be reused. */
+	if (local_lock_held(lock.data) != 1)
+		goto out;
+	f = fopen(pidp.data, "re");
+	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "job %lld: its supervisor has not started yet",
+		    (long long)ref->job_id);
+		if (f != NULL)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	if (kill((pid_t)pid, SIGTERM) < 0 && errno != ESRCH)
+		ret = err_set(err, ERR_UNAVAILABLE, "cannot stop job %lld: %s",
+		    (long long)ref->job_id, strerror(errno));
+out:
+	buf_release(&pidp);
+	buf_release(&lock);
+	return ret;
+}
+
+static int
+local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
+    struct buf *out, struct buf *err)
+{
+	struct local_backend *lb = local_downcast(be);
+	struct buf log = BUF_INIT;
+	char chunk[8192];
+	struct stat sb;
+	ssize_t n;
+	int fd, ret = 0;
+
+	local_path(lb, ref, "log", &log);
+	fd = open(log.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "cannot read '%s': %s", log.data,
+			    strerror(errno));
+		goto out;
+	}
+	if (max > 0 && fstat(fd, &sb) == 0 && (size_t)sb.st_size > max)
+		lseek(fd, sb.st_size - (off_t)max, SEEK_SET);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+out:
+	buf_release(&log);
+	return ret;
+}
+
+/* Kubernetes' kubelet defaults: memory.available < 100Mi, disk < 10%. */
+static void
+local_health(struct local_backend *lb, struct backend_node *n)
+{
+	long long total = 0, avail = -1, v;
+	struct statvfs vfs;
+	char key[64];
+	FILE *f;
+
+	n->ready = true;
+	f = fopen("/proc/meminfo", "re");
+	if (f != NULL) {
+		while (fscanf(f, "%63s %lld kB\n", key, &v) == 2) {
+			if (strcmp(key, "MemTotal:") == 0)
+				total = v;
+			else if (strcmp(key, "MemAvailable:") == 0)
+				avail = v;
+		}
+		fclose(f);
+	}
+	n->memory_pressure = total > 0 && avail >= 0 && avail < 100 * 1024;
+	if (statvfs(lb->home, &vfs) == 0 && vfs.f_blocks > 0)
+		n->disk_pressure = vfs.f_bavail * 10 < vfs.f_blocks;
+	n->gpus = -1;
+}
+
+static int
+local_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
+{
+	struct local_backend *lb = local_downcast(be);
+	struct backend_node *n;
+
+	(void)err;
+	n = VEC_ADD(out);
+	n->name = proc_node_name();
+	local_health(lb, n);
+	return 0;
+}
+
+static int
+local_release(struct backend *be, const struct backend_ref *ref,
+    struct buf *err)
+{
+	static const char *const exts[] = { "exit", "pid", "lock" };
+	struct local_backend *lb = local_downcast(be);
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		local_path(lb, ref, exts[i], &path);
+		unlink(path.data);
+	}
+	buf_release(&path);
+	return 0;
+}
+
+static int
+local_purge(struct backend *be, const struct backend_ref *last,
+    struct buf *err)
+{
+	static const char *const exts[] = { "exit", "pid", "lock", "log",
+		"exit.tmp", "pid.tmp" };
+	struct local_backend *lb = local_downcast(be);
+	struct backend_ref ref = { last->job_id, 0 };
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	(void)err;
+	for (ref.attempt = 1; ref.attempt <= last->attempt; ref.attempt++) {
+		for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+			local_path(lb, &ref, exts[i], &path);
+			unlink(path.data);
+		}
+	}
+	buf_release(&path);
+	return 0;
+}
+
+static int
+local_event_fd(struct backend *be)
+{
+	struct local_backend *lb = local_downcast(be);
+
+	if (lb->inotify_fd < 0) {
+		lb->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (lb->inotify_fd >= 0 &&
+		    inotify_add_watch(lb->inotify_fd, lb->dir, IN_MOVED_TO) <
+			0) {
+			close(lb->inotify_fd);
+			lb->inotify_fd = -1;
+		}
+	}
+	return lb->inotify_fd;
+}
+
+static void
+local_drain_events(struct backend *be)
+{
+	struct local_backend *lb = local_downcast(be);
+	char chunk[4096];
+
+	if (lb->inotify_fd < 0)
+		return;
+	while (read(lb->inotify_fd, chunk, sizeof(chunk)) > 0)
+		;
+}
+
+const struct backend_ops backend_local_ops = {
+	.name = "local",
+	.open = local_open,
+	.close = local_close,
+	.start = local_start,
+	.poll = local_poll,
+	.stop = local_stop,
+	.logs = local_logs,
+	.nodes = local_nodes,
+	.release = local_release,
+	.purge = local_purge,
+	.event_fd = local_event_fd,
+	.drain_events = local_drain_events,
+};

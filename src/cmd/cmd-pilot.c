@@ -1,0 +1,86 @@
+/*
+ * cmd-pilot.c - `orchestra pilot`: run the scheduler's cycle on this
+ * database with the configured backend, until SIGTERM or SIGINT.
+ */
+#include <getopt.h>
+
+#include "cmd/cmd.h"
+#include "pilot/pilot.h"
+
+static int
+cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pilot_opts o = { false, 10000 };
+	struct pilot p = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t seconds;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 'o':
+			o.once = true;
+			break;
+		case 'i':
+			if (cmd_parse_int(ctx, "--interval", cmd_optarg(),
+				&seconds) < 0)
+				return CMD_EXIT_USAGE;
+			if (seconds < 1 || seconds > 86400)
+				return cmd_usage_error(ctx,
+				    "invalid --interval %lld: between 1 and "
+				    "86400 seconds",
+				    (long long)seconds);
+			o.interval_ms = seconds * 1000;
+			break;
+		case 'v':
+			log_threshold = LOG_DEBUG;
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_optind() != argc)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	log_set_process("pilot");
+	p.cfg = &ctx->cfg;
+	p.rule = prio_rule_find(ctx->cfg.priority_rule);
+	if (p.rule == NULL) {
+		err_set(&err, ERR_INVALID, "unknown priority rule '%s'",
+		    ctx->cfg.priority_rule);
+		goto fail;
+	}
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	p.st = ctx->st;
+	ret = backend_open(&p.be, &ctx->cfg, &err);
+	if (ret < 0)
+		goto fail;
+	ret = pilot_run(&p, &o, &err);
+	backend_close(p.be);
+	if (ret < 0)
+		goto fail;
+	buf_release(&err);
+	return CMD_EXIT_OK;
+fail:
+	ret = cmd_fail(ctx, &err);
+	buf_release(&err);
+	return ret;
+}
+
+const struct cmd_entry cmd_pilot_entry = {
+	.name = "pilot",
+	.usage = "pilot [--once] [--interval SECONDS] [--verbose]",
+	.summary = "run the scheduler: queue, place, launch and watch jobs",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_pilot_run,
+};

@@ -1,0 +1,139 @@
+/*
+ * pilot.c - the pilot's loop: take the lock, run a cycle, sleep until a
+ * change in the database, a job's end, the period, or a signal to stop.
+ *
+ * A cycle that did something is followed at once by another, so slots
+ * freed by ending jobs are refilled without waiting for the period.  A
+ * failed cycle (database busy or gone, backend down) is logged and tried
+ * again with backoff: the pilot never dies of an outside failure.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+
+#include "pilot/pilot.h"
+
+/* How often the database is asked whether it changed, when it cannot
+ * tell us (SQLite): well inside the 100 ms a submit may wait. */
+#define PILOT_CHANGE_POLL_MS 20
+#define PILOT_BACKOFF_MAX_MS 30000
+
+static volatile sig_atomic_t pilot_stop_requested;
+
+static void
+pilot_on_signal(int sig)
+{
+	(void)sig;
+	pilot_stop_requested = 1;
+}
+
+static void
+pilot_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pilot_on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: poll() returns at once. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Sleep until the period ends, the database changes, a job ends or a stop
+ * is asked for.
+ */
+static void
+pilot_wait(struct pilot *p, int64_t period_ms)
+{
+	int64_t deadline = time_mono_ns() / 1000000 + period_ms, now, left;
+	struct pollfd fds[2];
+	int nfds = 0, efd, cfd, timeout, rc;
+
+	efd = p->be->ops->event_fd(p->be);
+	cfd = store_change_fd(p->st);
+	if (efd >= 0) {
+		fds[nfds].fd = efd;
+		fds[nfds++].events = POLLIN;
+	}
+	if (cfd >= 0) {
+		fds[nfds].fd = cfd;
+		fds[nfds++].events = POLLIN;
+	}
+	while (!pilot_stop_requested) {
+		now = time_mono_ns() / 1000000;
+		left = deadline - now;
+		if (left <= 0)
+			return;
+		timeout = (int)(cfd >= 0 || left < PILOT_CHANGE_POLL_MS ?
+			left :
+			PILOT_CHANGE_POLL_MS);
+		rc = poll(fds, (nfds_t)nfds, timeout);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc > 0) {
+			p->be->ops->drain_events(p->be);
+			return;
+		}
+		if (store_changed(p->st))
+			return;
+	}
+}
+
+int
+pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
+{
+	struct cycle_stats stats;
+	struct buf cerr = BUF_INIT;
+	int64_t backoff = 0;
+	int ret;
+
+	ret = store_pilot_lock(p->st, err);
+	if (ret < 0)
+		return ret;
+	pilot_stop_requested = 0;
+	pilot_signals();
+	/* Arm the change check and the end events before the first cycle. */
+	store_changed(p->st);
+	p->be->ops->event_fd(p->be);
+	log_info("pilot started: database %s, backend %s, rule %s, period %llds",
+	    p->cfg->db_url, p->be->ops->name, p->rule->name,
+	    (long long)(o->interval_ms / 1000));
+	while (!pilot_stop_requested) {
+		buf_reset(&cerr);
+		ret = cycle_run(p, &stats, &cerr);
+		if (ret < 0) {
+			if (o->once) {
+				err_set(err, ret, "%s", cerr.data);
+				break;
+			}
+			backoff = backoff == 0 ? 250 : backoff * 2;
+			if (backoff > PILOT_BACKOFF_MAX_MS)
+				backoff = PILOT_BACKOFF_MAX_MS;
+			log_error("cycle failed: %s (retrying in %lld ms)",
+			    cerr.data, (long long)backoff);
+			pilot_wait(p, backoff);
+			continue;
+		}
+		backoff = 0;
+		if (stats.launched || stats.ended || stats.requeued ||
+		    stats.tasks_changed)
+			log_debug("cycle: %lld launched, %lld ended, %lld "
+				  "requeued, %lld tasks changed",
+			    (long long)stats.launched, (long long)stats.ended,
+			    (long long)stats.requeued,
+			    (long long)stats.tasks_changed);
+		if (o->once)
+			break;
+		if (stats.launched || stats.ended || stats.requeued ||
+		    stats.tasks_changed)
+			continue;
+		pilot_wait(p, o->interval_ms);
+	}
+	if (!o->once)
+		log_info("pilot stopped; running jobs go on");
+	buf_release(&cerr);
+	return ret;
+}

@@ -1,0 +1,53 @@
+/*
+ * pilot.h - the pilot: one process, one thread, the cycle of SPEC.md run
+ * until asked to stop (pilot.c), one cycle at a time (cycle.c).
+ */
+#ifndef ORCHESTRA_PILOT_H
+#define ORCHESTRA_PILOT_H
+
+#include "backend/backend.h"
+#include "pilot/cycle.h"
+#include "store/store.h"
+#include "util/config.h"
+
+/* Launches of one run that may fail on the infrastructure before the job
+ * is failed. */
+#define PILOT_MAX_LOST 3
+
+struct pilot {
+	struct store *st;
+	struct backend *be;
+	const struct config *cfg;
+	const struct prio_rule *rule;
+};
+
+/* What one cycle did, for the log and the loop. */
+struct cycle_stats {
+	int64_t tasks_changed;
+	int64_t launched;
+	int64_t ended;
+	int64_t requeued;
+	int64_t nodes_changed;
+};
+
+/*
+ * Run one cycle: node health, signals and the task state machine,
+ * priorities and placement, launches, ends.  Each step is a transaction
+ * and can be repeated.  Returns 0 or ERR_*; a failed step leaves the
+ * database as it was before that step.
+ */
+int cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err);
+
+struct pilot_opts {
+	bool once;
+	int64_t interval_ms;
+};
+
+/*
+ * Take the one-pilot lock and run cycles until SIGTERM or SIGINT (the
+ * cycle in flight finishes; jobs keep running), or one cycle with `once`.
+ * Wakes at once on a change in the database or a job's end.
+ */
+int pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * store-pilot.c - what the pilot writes: node health, steps of the task
+ * state machine, launches, ends.  Each function is a part of one
+ * transaction the pilot opens; each guards on the state it expects, so a
+ * cycle repeated after a crash changes nothing twice.
+ */
+#include "store/store-int.h"
+
+static const char sql_node_health_get[] =
+    "SELECT id, ready, memory_pressure, disk_pressure FROM node"
+    " WHERE name = $1";
+static const char sql_node_health_set[] =
+    "UPDATE node SET ready = $2, memory_pressure = $3, disk_pressure = $4,"
+    " last_seen_ms = $5 WHERE id = $1";
+
+static const char sql_task_state[] =
+    "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id"
+    " FROM task WHERE id = $1";
+static const char sql_task_jobs_refs[] =
+    "SELECT id, attempts FROM job WHERE task_id = $1 ORDER BY id";
+static const char sql_task_delete[] = "DELETE FROM task WHERE id = $1";
+/* $3: 1 = only the test job (index 0). */
+static const char sql_move_events[] =
+    "INSERT INTO event (time_ms, kind, account_id, task_id, job_id,"
+    " old_status, new_status, detail)"
+    " SELECT $4, 'job', account_id, task_id, id, status, $5, $6 FROM job"
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+static const char sql_move_registered[] =
+    "UPDATE job SET status = 'registered', exit_code = NULL,"
+    " node_id = NULL, gpu_index = NULL, handle = NULL, queued_ms = NULL,"
+    " started_ms = NULL, ended_ms = NULL, is_test = 0, lost = 0,"
+    " log_tail = NULL, end_reason = NULL, priority = 0"
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+static const char sql_move_assigned[] =
+    "UPDATE job SET status = 'assigned', queued_ms = $4,"
+    " is_test = CASE WHEN $5 = 1 THEN 1 ELSE is_test END, lost = 0,"
+    " node_id = NULL, gpu_index = NULL, exit_code = NULL,"
+    " started_ms = NULL, ended_ms = NULL, log_tail = NULL,"
+    " end_reason = NULL"
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+static const char sql_move_ended[] =
+    "UPDATE job SET status = $5, ended_ms = $4, end_reason = $6"
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+static const char sql_move_kill[] =
+    "UPDATE job SET status = 'kill'"
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+static const char sql_task_step[] =
+    "UPDATE task SET status = $2,"
+    " signal = CASE WHEN $3 = 1 THEN NULL ELSE signal END,"
+    " dirty = $4, updated_ms = $5,"
+    " ended_ms = CASE WHEN $6 = 1 THEN coalesce(ended_ms, $5) ELSE NULL END"
+    " WHERE id = $1";
+
+static const char sql_job_place[] =
+    "UPDATE job SET status = 'pending', node_id = $2, gpu_index = $3,"
+    " priority = $4, attempts = attempts + 1,"
+    " handle = CAST(id AS TEXT) || '-' || CAST(attempts + 1 AS TEXT)"
+    " WHERE id = $1 AND status = 'assigned'";
+static const char sql_job_launch_get[] =
+    "SELECT j.id, j.attempts, a.username, t.name, j.command, t.image,"
+    " t.out_dir, n.name, j.gpu_index, t.timeout_ms FROM job j"
+    " JOIN task t ON t.id = j.task_id JOIN account a ON a.id = t.account_id"
+    " LEFT JOIN node n ON n.id = j.node_id WHERE j.id = $1";
+static const char sql_job_started[] =
+    "UPDATE job SET status = 'running', started_ms = $3"
+    " WHERE id = $1 AND attempts = $2 AND status = 'pending'";
+static const char sql_job_held[] =
+    "SELECT id, attempts, status FROM job"
+    " WHERE status IN ('pending', 'running', 'kill') ORDER BY id";
+static const char sql_job_current[] =
+    "SELECT status, lost, task_id, account_id, node_id FROM job"
+    " WHERE id = $1 AND attempts = $2"
+    " AND status IN ('pending', 'running', 'kill')";
+static const char sql_job_end[] =
+    "UPDATE job SET status = $3, exit_code = $4,"
+    " started_ms = coalesce(started_ms, $5), ended_ms = $6, log_tail = $7,"
+    " end_reason = $8 WHERE id = $1 AND attempts = $2";
+static const char sql_job_requeue[] =
+    "UPDATE job SET status = 'assigned', lost = lost + 1, node_id = NULL,"
+    " gpu_index = NULL, started_ms = NULL, end_reason = $3"
+    " WHERE id = $1 AND attempts = $2";
+static const char sql_node_count[] =
+    "UPDATE node SET completed = completed + $2, failed = failed + $3"
+    " WHERE id = $1";
+static const char sql_task_mark[] =
+    "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
+
+/* Prepare, bind int64s and text by a tiny format, step to the end. */
+static int
+store_pilot_exec(struct store *st, const char *sql, struct buf *err,
+    int64_t *changes, const char *fmt, ...)
+{
+	struct db_stmt *stmt = NULL;
+	va_list ap;
+	const char *s;
+	int ret, i;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		return ret;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i] != '\0'; i++) {
+		switch (fmt[i]) {
+		case 'i':
+			st->drv->bind_int64(stmt, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			st->drv->bind_double(stmt, i + 1, va_arg(ap, double));
+			break;
+		case 's':
+			s = va_arg(ap, const char *);
+			st->drv->bind_text(stmt, i + 1, s);
+			break;
+		default:
+			BUG("bind format '%c'", fmt[i]);
+		}
+	}
+	va_end(ap);
+	ret = store_step_done(st, stmt, err);
+	if (ret == 0 && changes != NULL)
+		*changes = st->drv->changes(stmt);
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_node_set_health(struct store *st, const char *name, bool ready,
+    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct event ev = { .kind = "node" };
+	struct buf detail = BUF_INIT;
+	int64_t id;
+	bool was_ready, was_mem, was_disk;
+	int ret;
+
+	*changed = false;
+	ret = store_prepare(st, &stmt, sql_node_health_get, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_text(stmt, 1, name);
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW) {
+		st->drv->finalize(stmt);
+		return ret < 0 ? ret : 0;
+	}
+	id = st->drv->col_int64(stmt, 0);
+	was_ready = st->drv->col_int64(stmt, 1) != 0;
+	was_mem = st->drv->col_int64(stmt, 2) != 0;
+	was_disk = st->drv->col_int64(stmt, 3) != 0;
+	st->drv->finalize(stmt);
+	ret = store_pilot_exec(st, sql_node_health_set, err, NULL, "iiiii", id,
+	    (int64_t)ready, (int64_t)memory_pressure, (int64_t)disk_pressure,
+	    time_now_ms());
+	if (ret < 0)
+		return ret;
+	if (was_ready == ready && was_mem == memory_pressure &&
+	    was_disk == disk_pressure)
+		return 0;
+	*changed = true;
+	buf_addf(&detail, "ready=%d memory_pressure=%d disk_pressure=%d",
+	    ready, memory_pressure, disk_pressure);
+	ev.node_id = id;
+	ev.old_status = was_ready && !was_mem && !was_disk ? "healthy" :
+							     "unhealthy";
+	ev.new_status = ready && !memory_pressure && !disk_pressure ?
+	    "healthy" :
+	    "unhealthy";
+	ev.detail = detail.data;
+	ret = store_event_add(st, &ev, err);
+	buf_release(&detail);
+	return ret;
+}
+
+/* The rows of a task to be removed, and its directory if asked. */
+static int
+store_task_remove(struct store *st, int64_t task_id, bool remove_files,
+    const char *out_dir, job_ref_vec *removed, char **remove_dir,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct job_ref *r;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_jobs_refs, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, task_id);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		r = VEC_ADD(removed);
+		r->job_id = st->drv->col_int64(stmt, 0);
+		r->attempt = st->drv->col_int64(stmt, 1);
+	}
+	st->drv->finalize(stmt);
+	if (ret < 0)
+		return ret;
+	ret = store_pilot_exec(st, sql_task_delete, err, NULL, "i", task_id);
+	if (ret == 0 && remove_files)
+		*remove_dir = xstrdup(out_dir);
+	return ret;
+}
+
+static int
+store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
+    const char *reason, int64_t now, struct buf *err)
+{
+	const char *from = job_status_name(m->from);
+	const char *to = job_status_name(m->to);
+	int64_t test = m->test_only ? 1 : 0;
+	int ret;
+
+	ret = store_pilot_exec(st, sql_move_events, err, NULL, "isiiss",
+	    task_id, from, test, now, to, reason);
+	if (ret < 0)
+		return ret;
+	switch (m->to) {
+	case JOB_REGISTERED:
+		return store_pilot_exec(st, sql_move_registered, err, NULL,
+		    "isi", task_id, from, test);
+	case JOB_ASSIGNED:
+		return store_pilot_exec(st, sql_move_assigned, err, NULL,
+		    "isiii", task_id, from, test, now,
+		    (int64_t)(m->mark_test ? 1 : 0));
+	case JOB_KILL:
+		return store_pilot_exec(st, sql_move_kill, err, NULL, "isi",
+		    task_id, from, test);
+	case JOB_KILLED:
+	case JOB_BROKEN:
+		return store_pilot_exec(st, sql_move_ended, err, NULL, "isiiss",
+		    task_id, from, test, now, to, reason);
+	default:
+		BUG("job move to %s", to);
+	}
+}
+
+int
+store_task_apply(struct store *st, int64_t task_id, enum task_status from,
+    enum task_signal sig, const struct task_plan *plan, job_ref_vec *removed,
+    char **remove_dir, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct event ev = { .kind = "task" };
+	int64_t now = time_now_ms(), account_id;
+	bool remove_files, changed;
+	char *out_dir = NULL;
+	size_t i;
+	int ret;
+
+	*remove_dir = NULL;
+	ret = store_prepare(st, &stmt, sql_task_state, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_CONFLICT, "task %lld is gone",
+		    (long long)task_id);
+	if (ret < 0)
+		goto out;
+	if (strcmp(st->drv->col_text(stmt, 0), task_status_name(from)) != 0 ||
+	    strcmp(st->drv->col_text(stmt, 1), task_signal_name(sig)) != 0) {
+		ret = err_set(err, ERR_CONFLICT, "task %lld changed meanwhile",
+		    (long long)task_id);
+		goto out;
+	}
+	remove_files = st->drv->col_int64(stmt, 2) != 0;
+	out_dir = store_col_strdup(st, stmt, 3);
+	account_id = st->drv->col_int64(stmt, 4);
+	st->drv->finalize(stmt);
+	stmt = NULL;
+
+	changed = plan->next != from || plan->nmoves > 0 ||
+	    plan->consume_signal || plan->remove;
+	ev.account_id = account_id;
+	ev.task_id = task_id;
+	ev.old_status = task_status_name(from);
+	ev.new_status = task_status_name(plan->next);
+	ev.detail = plan->reason;
+	if (changed) {
+		ret = store_event_add(st, &ev, err);
+		if (ret < 0)
+			goto out;
+	}
+	if (plan->remove) {
+		ret = store_task_remove(st, task_id, remove_files, out_dir,
+		    removed, remove_dir, err);
+		goto out;
+	}
+	for (i = 0; i < plan->nmoves; i++) {
+		ret = store_task_move(st, task_id, &plan->moves[i],
+		    plan->reason, now, err);
+		if (ret < 0)
+			goto out;
+	}
+	ret = store_pilot_exec(st, sql_task_step, err, NULL, "isiiii", task_id,
+	    task_status_name(plan->next), (int64_t)plan->consume_signal,
+	    (int64_t)changed, now,
+	    (int64_t)(task_status_is_end(plan->next) &&
+		!plan->reset_retention));
+out:
+	st->drv->finalize(stmt);
+	free(out_dir);
+	return ret;
+}
+
+void
+job_launch_release(struct job_launch *l)
+{
+	free(l->task);
+	free(l->username);
+	free(l->command);
+	free(l->image);
+	free(l->out_dir);
+	free(l->node);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct buf task = BUF_INIT;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_job_launch_get, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, job_id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no job %lld",
+		    (long long)job_id);
+	if (ret < 0)
+		goto out;
+	out->job_id = st->drv->col_int64(stmt, 0);
+	out->attempt = st->drv->col_int64(stmt, 1);
+	out->username = store_col_strdup(st, stmt, 2);
+	buf_addf(&task, "user.%s.%s", st->drv->col_text(stmt, 2),
+	    st->drv->col_text(stmt, 3));
+	out->task = buf_detach(&task);
+	out->command = store_col_strdup(st, stmt, 4);
+	out->image = store_col_strdup(st, stmt, 5);
+	out->out_dir = store_col_strdup(st, stmt, 6);
+	out->node = store_col_strdup(st, stmt, 7);
+	out->gpu_index = store_col_int64_or(st, stmt, 8, -1);
+	out->timeout_ms = st->drv->col_int64(stmt, 9);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+/* One job event; `detail` may be NULL. */
+static int
+store_job_event(struct store *st, int64_t job_id, const char *from,
+    const char *to, const char *detail, struct buf *err)
+{
+	static const char sql[] =
+	    "INSERT INTO event (time_ms, kind, account_id, task_id, job_id,"
+	    " node_id, old_status, new_status, detail)"
+	    " SELECT $2, 'job', account_id, task_id, id, node_id, $3, $4, $5"
+	    " FROM job WHERE id = $1";
+
+	return store_pilot_exec(st, sql, err, NULL, "iisss", job_id,
+	    time_now_ms(), from, to, detail ? detail : "");
+}
+
+int
+store_job_place(struct store *st, int64_t job_id, int64_t node_id,
+    int64_t gpu_index, double priority, struct job_launch *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int64_t changes = 0;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_job_place, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, job_id);
+	st->drv->bind_int64(stmt, 2, node_id);
+	if (gpu_index < 0)
+		st->drv->bind_null(stmt, 3);
+	else
+		st->drv->bind_int64(stmt, 3, gpu_index);
+	st->drv->bind_double(stmt, 4, priority);
+	ret = store_step_done(st, stmt, err);
+	if (ret == 0)
+		changes = st->drv->changes(stmt);
+	st->drv->finalize(stmt);
+	if (ret < 0)
+		return ret;
+	if (changes == 0)
+		return err_set(err, ERR_CONFLICT, "job %lld is not waiting",
+		    (long long)job_id);
+	ret = store_job_event(st, job_id, "assigned", "pending", NULL, err);
+	if (ret < 0)
+		return ret;
+	return store_job_launch_get(st, job_id, out, err);
+}
+
+int
+store_job_started(struct store *st, int64_t job_id, int64_t attempt,
+    int64_t started_ms, struct buf *err)
+{
+	int64_t changes = 0;
+	int ret;
+
+	ret = store_pilot_exec(st, sql_job_started, err, &changes, "iii",
+	    job_id, attempt, started_ms);
+	if (ret < 0 || changes == 0)
+		return ret;
+	return store_job_event(st, job_id, "pending", "running", NULL, err);
+}
+
+int
+store_job_held(struct store *st, job_held_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct job_held *h;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_job_held, err);
+	if (ret < 0)
+		return ret;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		h = VEC_ADD(out);
+		h->job_id = st->drv->col_int64(stmt, 0);
+		h->attempt = st->drv->col_int64(stmt, 1);
+		ret = job_status_parse(st->drv->col_text(stmt, 2), &h->status,
+		    err);
+		if (ret < 0)
+			break;
+	}
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+/* The job's current state if `attempt` is its current, slot-holding one. */
+struct store_job_now {
+	bool found;
+	enum job_status status;
+	int64_t lost, task_id, node_id;
+};
+
+static int
+store_job_now(struct store *st, int64_t job_id, int64_t attempt,
+    struct store_job_now *now, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	memset(now, 0, sizeof(*now));
+	ret = store_prepare(st, &stmt, sql_job_current, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, job_id);
+	st->drv->bind_int64(stmt, 2, attempt);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW) {
+		now->found = true;
+		ret = job_status_parse(st->drv->col_text(stmt, 0), &now->status,
+		    err);
+		now->lost = st->drv->col_int64(stmt, 1);
+		now->task_id = st->drv->col_int64(stmt, 2);
+		now->node_id = store_col_int64_or(st, stmt, 4, 0);
+	}
+	st->drv->finalize(stmt);
+	return ret < 0 ? ret : 0;
+}
+
+int
+store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
+    enum job_status to, int64_t exit_code, int64_t started_ms,
+    int64_t ended_ms, const char *log_tail, const char *reason,
+    struct buf *err)
+{
+	struct store_job_now now;
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_job_now(st, job_id, attempt, &now, err);
+	if (ret < 0 || !now.found)
+		return ret;
+	ret = store_job_event(st, job_id, job_status_name(now.status),
+	    job_status_name(to), reason, err);
+	if (ret < 0)
+		return ret;
+	ret = store_prepare(st, &stmt, sql_job_end, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, job_id);
+	st->drv->bind_int64(stmt, 2, attempt);
+	st->drv->bind_text(stmt, 3, job_status_name(to));
+	if (exit_code < 0)
+		st->drv->bind_null(stmt, 4);
+	else
+		st->drv->bind_int64(stmt, 4, exit_code);
+	if (started_ms > 0)
+		st->drv->bind_int64(stmt, 5, started_ms);
+	else
+		st->drv->bind_null(stmt, 5);
+	st->drv->bind_int64(stmt, 6, ended_ms);
+	st->drv->bind_text(stmt, 7, log_tail);
+	st->drv->bind_text(stmt, 8, reason);
+	ret = store_step_done(st, stmt, err);
+	st->drv->finalize(stmt);
+	if (ret < 0)
+		return ret;
+	if (now.node_id != 0 && (to == JOB_DONE || to == JOB_FAILED)) {
+		ret = store_pilot_exec(st, sql_node_count, err, NULL, "iii",
+		    now.node_id, (int64_t)(to == JOB_DONE),
+		    (int64_t)(to == JOB_FAILED));
+		if (ret < 0)
+			return ret;
+	}
+	return store_pilot_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
+	    time_now_ms());
+}
+
+int
+store_job_lost(struct store *st, int64_t job_id, int64_t attempt,
+    int64_t max_lost, const char *reason, struct buf *err)
+{
+	struct store_job_now now;
+	int ret;
+
+	ret = store_job_now(st, job_id, attempt, &now, err);
+	if (ret < 0 || !now.found)
+		return ret;
+	/* A job we were stopping anyway is simply killed. */
+	if (now.status == JOB_KILL)
+		return store_job_ended(st, job_id, attempt, JOB_KILLED, -1, 0,
+		    time_now_ms(), NULL, reason, err);
+	if (now.lost + 1 >= max_lost)
+		return store_job_ended(st, job_id, attempt, JOB_FAILED, -1, 0,
+		    time_now_ms(), NULL, reason, err);
+	ret = store_job_event(st, job_id, job_status_name(now.status),
+	    "assigned", reason, err);
+	if (ret < 0)
+		return ret;
+	ret = store_pilot_exec(st, sql_job_requeue, err, NULL, "iis", job_id,
+	    attempt, reason);
+	if (ret < 0)
+		return ret;
+	return store_pilot_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
+	    time_now_ms());
+}
