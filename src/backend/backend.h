@@ -109,10 +109,11 @@ struct backend_ops {
 	/*
 	 * A file descriptor that becomes readable when a job ends, so the
 	 * pilot learns of each end as it happens; -1 if the backend has none.
-	 * Call drain_events() after it polled readable.
+	 * Call drain_events() after it polled readable: true when a job
+	 * ended (other events are dropped).
 	 */
 	int (*event_fd)(struct backend *be);
-	void (*drain_events)(struct backend *be);
+	bool (*drain_events)(struct backend *be);
 };
 
 /* Open the backend named `cfg->backend`; ERR_INVALID for an unknown one. */

@@ -4,17 +4,22 @@
  *
  * Files in $ORCHESTRA_HOME/jobs, named after (job id, attempt):
  *
- *   <id>-<attempt>.lock  created by start() (O_EXCL: a second start of the
+ *   <id>-<attempt>.job  created by start() (O_EXCL: a second start of the
  *                        same attempt does nothing) and flock()ed by the
- *                        supervisor for as long as it lives;
- *   <id>-<attempt>.pid   the supervisor's pid, for stop();
- *   <id>-<attempt>.exit  how the job ended, written atomically (rename)
- *                        by the supervisor, so the exit status survives a
- *                        pilot that is down when the job ends;
+ *                        supervisor for as long as it lives.  It holds
+ *                        the supervisor's pid ("pid N", for stop()) and,
+ *                        written just before the supervisor exits, how
+ *                        the job ended (complete only with its last line
+ *                        "done"), so the exit status survives a pilot
+ *                        that is down when the job ends;
  *   <id>-<attempt>.log   the job's stdout and stderr.
  *
- * The supervisor is forked twice away from the pilot (its own session), so
- * the pilot can die and restart at any instant.  It waits for the job,
+ * Two files a job, one removed once its end is recorded: creating and
+ * deleting files is what a burst of short jobs costs most.
+ *
+ * The supervisor is forked from the pilot into a session of its own, so
+ * the pilot can die and restart at any instant (the supervisor is then
+ * adopted by init; while the pilot lives, poll() reaps it).  It waits for the job,
  * enforces the time limit, turns a stop request into SIGTERM to the job's
  * process group and SIGKILL after a grace period, and kills whatever is
  * left of the group when the job's shell ends.  poll() tells a job that
@@ -115,26 +120,6 @@ local_close(struct backend *be)
 	free(lb);
 }
 
-/* Write `text` to `path` atomically: a temporary file, then rename. */
-static int
-local_write_atomic(const char *path, const char *text)
-{
-	struct buf tmp = BUF_INIT;
-	size_t len = strlen(text);
-	int fd, ret = -1;
-
-	buf_addf(&tmp, "%s.tmp", path);
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 &&
-		    close(fd) == 0)
-			ret = rename(tmp.data, path);
-		else
-			close(fd);
-	}
-	buf_release(&tmp);
-	return ret;
-}
 
 static int64_t
 local_now_ms(void)
@@ -147,8 +132,8 @@ local_now_ms(void)
 struct local_super {
 	const struct backend_job *job;
 	const char *log;
-	const char *exit_path;
 	const char *out_dir;
+	size_t record_at; /* offset of the exit record in fd 3 */
 };
 
 static void
@@ -258,9 +243,15 @@ local_supervise(const struct local_super *s)
 			end = BACKEND_END_SIGNAL;
 	}
 record:
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
-	    (int)end, (long long)started, (long long)local_now_ms());
-	local_write_atomic(s->exit_path, text.data);
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
+	    code, (int)end, (long long)started, (long long)local_now_ms());
+	/*
+	 * The record counts only once complete ("done"), and is read as an
+	 * end only once our lock is free.  No fsync: after a power loss a
+	 * torn record reads as a lost job, which is queued again.
+	 */
+	if (pwrite(3, text.data, text.len, (off_t)s->record_at) < 0)
+		_exit(1);
 	_exit(0);
 }
 
@@ -272,16 +263,13 @@ local_start(struct backend *be, const struct backend_job *job,
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT, pidp = BUF_INIT, log = BUF_INIT;
-	struct buf exitp = BUF_INIT, pidtext = BUF_INIT;
+	struct buf lock = BUF_INIT, log = BUF_INIT, pidtext = BUF_INIT;
 	struct local_super s;
-	pid_t p1, p2;
-	int fd, status, ret = ERR_UNAVAILABLE, null;
+	pid_t pid;
+	int fd, ret = ERR_UNAVAILABLE, null;
 
-	local_path(lb, &ref, "lock", &lock);
-	local_path(lb, &ref, "pid", &pidp);
+	local_path(lb, &ref, "job", &lock);
 	local_path(lb, &ref, "log", &log);
-	local_path(lb, &ref, "exit", &exitp);
 	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == EEXIST) {
 		ret = 0; /* this attempt was started already */
@@ -301,21 +289,18 @@ local_start(struct backend *be, const struct backend_job *job,
 	}
 	s.job = job;
 	s.log = log.data;
-	s.exit_path = exitp.data;
 	s.out_dir = job->out_dir;
 	fflush(NULL);
-	p1 = fork();
-	if (p1 < 0) {
+	pid = fork();
+	if (pid < 0) {
 		err_set(err, ERR_UNAVAILABLE, "fork: %s", strerror(errno));
 		close(fd);
+		unlink(lock.data);
 		goto out;
 	}
-	if (p1 == 0) {
-		/* Away from the pilot: own session, orphaned, no fds of it. */
+	if (pid == 0) {
+		/* Away from the pilot: own session, none of its fds. */
 		setsid();
-		p2 = fork();
-		if (p2 != 0)
-			_exit(p2 < 0 ? 1 : 0);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGALRM, SIG_DFL);
@@ -334,45 +319,39 @@ local_start(struct backend *be, const struct backend_job *job,
 			dup2(null, 2);
 		}
 		closefrom(4);
-		buf_addf(&pidtext, "%ld\n", (long)getpid());
-		local_write_atomic(pidp.data, pidtext.data);
+		buf_addf(&pidtext, "pid %ld\n", (long)getpid());
+		if (pwrite(3, pidtext.data, pidtext.len, 0) < 0)
+			_exit(1);
+		s.record_at = pidtext.len;
 		local_supervise(&s);
 	}
 	close(fd);
-	while (waitpid(p1, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		err_set(err, ERR_UNAVAILABLE,
-		    "cannot start the supervisor of job %lld",
-		    (long long)job->job_id);
-		goto out;
-	}
 	ret = 0;
 out:
 	buf_release(&lock);
-	buf_release(&pidp);
 	buf_release(&log);
-	buf_release(&exitp);
 	buf_release(&pidtext);
 	return ret;
 }
 
-/* Parse an exit file; 0, or -1 if it is not there or malformed. */
+/* Parse the exit record of a job file; 0, or -1 if it is not complete. */
 static int
 local_read_exit(const char *path, struct backend_status *st)
 {
 	long long started = 0, ended = 0;
 	int code = 0, end = 0;
+	char last = 0;
 	FILE *f;
 	int n;
 
 	f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
-	n = fscanf(f, "exit %d\nend %d\nstarted %lld\nended %lld", &code, &end,
-	    &started, &ended);
+	n = fscanf(f, "pid %*d\nexit %d\nend %d\nstarted %lld\nended %lld\ndon%c",
+	    &code, &end, &started, &ended, &last);
 	fclose(f);
-	if (n != 4 || end < BACKEND_END_EXIT || end > BACKEND_END_START)
+	if (n != 5 || last != 'e' || end < BACKEND_END_EXIT ||
+	    end > BACKEND_END_START)
 		return -1;
 	st->state = BACKEND_ENDED;
 	st->exit_code = code;
@@ -401,31 +380,32 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
     backend_status_vec *out, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
-	struct buf exitp = BUF_INIT, lock = BUF_INIT;
+	struct buf path = BUF_INIT;
 	struct backend_status *st;
 	size_t i;
 	int held;
 
 	(void)err;
+	/* Supervisors are our children while we live: reap the ended. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	for (i = 0; i < nrefs; i++) {
 		st = VEC_ADD(out);
 		st->ref = refs[i];
-		local_path(lb, &refs[i], "exit", &exitp);
-		local_path(lb, &refs[i], "lock", &lock);
-		if (local_read_exit(exitp.data, st) == 0)
+		local_path(lb, &refs[i], "job", &path);
+		if (local_read_exit(path.data, st) == 0)
 			continue;
-		held = local_lock_held(lock.data);
+		held = local_lock_held(path.data);
 		if (held < 0) {
 			st->state = BACKEND_UNKNOWN;
 		} else if (held) {
 			st->state = BACKEND_RUNNING;
-		} else if (local_read_exit(exitp.data, st) < 0) {
+		} else if (local_read_exit(path.data, st) < 0) {
 			/* Ended between our two looks, or lost. */
 			st->state = BACKEND_LOST;
 		}
 	}
-	buf_release(&exitp);
-	buf_release(&lock);
+	buf_release(&path);
 	return 0;
 }
 
@@ -434,18 +414,17 @@ local_stop(struct backend *be, const struct backend_ref *ref,
     struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
-	struct buf pidp = BUF_INIT, lock = BUF_INIT;
+	struct buf lock = BUF_INIT;
 	long pid = 0;
 	FILE *f;
 	int ret = 0;
 
-	local_path(lb, ref, "pid", &pidp);
-	local_path(lb, ref, "lock", &lock);
+	local_path(lb, ref, "job", &lock);
 	/* Only a live supervisor is signalled: a pid can be reused. */
 	if (local_lock_held(lock.data) != 1)
 		goto out;
-	f = fopen(pidp.data, "re");
-	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+	f = fopen(lock.data, "re");
+	if (f == NULL || fscanf(f, "pid %ld", &pid) != 1 || pid <= 1) {
 		ret = err_set(err, ERR_UNAVAILABLE,
 		    "job %lld: its supervisor has not started yet",
 		    (long long)ref->job_id);
@@ -458,7 +437,6 @@ local_stop(struct backend *be, const struct backend_ref *ref,
 		ret = err_set(err, ERR_UNAVAILABLE, "cannot stop job %lld: %s",
 		    (long long)ref->job_id, strerror(errno));
 out:
-	buf_release(&pidp);
 	buf_release(&lock);
 	return ret;
 }
@@ -542,7 +520,7 @@ static int
 local_release(struct backend *be, const struct backend_ref *ref,
     struct buf *err)
 {
-	static const char *const exts[] = { "exit", "pid", "lock" };
+	static const char *const exts[] = { "job" };
 	struct local_backend *lb = local_downcast(be);
 	struct buf path = BUF_INIT;
 	size_t i;
@@ -560,8 +538,7 @@ static int
 local_purge(struct backend *be, const struct backend_ref *last,
     struct buf *err)
 {
-	static const char *const exts[] = { "exit", "pid", "lock", "log",
-		"exit.tmp", "pid.tmp" };
+	static const char *const exts[] = { "job", "log" };
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { last->job_id, 0 };
 	struct buf path = BUF_INIT;
@@ -586,7 +563,7 @@ local_event_fd(struct backend *be)
 	if (lb->inotify_fd < 0) {
 		lb->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (lb->inotify_fd >= 0 &&
-		    inotify_add_watch(lb->inotify_fd, lb->dir, IN_MOVED_TO) <
+		    inotify_add_watch(lb->inotify_fd, lb->dir, IN_CLOSE_WRITE) <
 			0) {
 			close(lb->inotify_fd);
 			lb->inotify_fd = -1;
@@ -595,16 +572,30 @@ local_event_fd(struct backend *be)
 	return lb->inotify_fd;
 }
 
-static void
+/* Did an exit record get written (a job ended)? */
+static bool
 local_drain_events(struct backend *be)
 {
 	struct local_backend *lb = local_downcast(be);
-	char chunk[4096];
+	char chunk[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	bool ended = false;
+	ssize_t n, off;
+	size_t len;
 
 	if (lb->inotify_fd < 0)
-		return;
-	while (read(lb->inotify_fd, chunk, sizeof(chunk)) > 0)
-		;
+		return false;
+	while ((n = read(lb->inotify_fd, chunk, sizeof(chunk))) > 0) {
+		for (off = 0; off < n;
+		     off += (ssize_t)(sizeof(*ev) + ev->len)) {
+			ev = (const struct inotify_event *)(chunk + off);
+			len = ev->len ? strlen(ev->name) : 0;
+			if (len > 4 && strcmp(ev->name + len - 4, ".job") == 0)
+				ended = true;
+		}
+	}
+	return ended;
 }
 
 const struct backend_ops backend_local_ops = {

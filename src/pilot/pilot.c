@@ -49,19 +49,12 @@ static void
 pilot_wait(struct pilot *p, int64_t period_ms)
 {
 	int64_t deadline = time_mono_ns() / 1000000 + period_ms, now, left;
-	struct pollfd fds[2];
-	int nfds = 0, efd, cfd, timeout, rc;
+	struct pollfd fds[2] = { { -1, POLLIN, 0 }, { -1, POLLIN, 0 } };
+	int cfd, timeout, rc;
 
-	efd = p->be->ops->event_fd(p->be);
-	cfd = store_change_fd(p->st);
-	if (efd >= 0) {
-		fds[nfds].fd = efd;
-		fds[nfds++].events = POLLIN;
-	}
-	if (cfd >= 0) {
-		fds[nfds].fd = cfd;
-		fds[nfds++].events = POLLIN;
-	}
+	/* poll() skips negative descriptors. */
+	fds[0].fd = p->be->ops->event_fd(p->be);
+	fds[1].fd = cfd = store_change_fd(p->st);
 	while (!pilot_stop_requested) {
 		now = time_mono_ns() / 1000000;
 		left = deadline - now;
@@ -70,13 +63,14 @@ pilot_wait(struct pilot *p, int64_t period_ms)
 		timeout = (int)(cfd >= 0 || left < PILOT_CHANGE_POLL_MS ?
 			left :
 			PILOT_CHANGE_POLL_MS);
-		rc = poll(fds, (nfds_t)nfds, timeout);
+		rc = poll(fds, 2, timeout);
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc > 0) {
-			p->be->ops->drain_events(p->be);
+		if (rc > 0 && (fds[0].revents & POLLIN) &&
+		    p->be->ops->drain_events(p->be))
 			return;
-		}
+		if (rc > 0 && (fds[1].revents & POLLIN))
+			return;
 		if (store_changed(p->st))
 			return;
 	}
