@@ -7,9 +7,9 @@
 # Idempotent, and silent when everything is already there.
 set -euo pipefail
 
-build_pkgs=(gcc make cmake pkg-config libc6-dev
+build_pkgs=(gcc make cmake pkg-config libc6-dev libpq-dev
 	libsqlite3-dev sqlite3 libjansson-dev libinih-dev)
-test_pkgs=(libcmocka-dev)
+test_pkgs=(libcmocka-dev postgresql)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

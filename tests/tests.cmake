@@ -28,3 +28,22 @@ add_test(NAME store/sqlite COMMAND test-store)
 set_tests_properties(store/sqlite PROPERTIES LABELS "store;sqlite" TIMEOUT 300)
 
 include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)
+
+# A private PostgreSQL server for the tests that need one (label pg):
+# started once by the fixture, stopped at the end, in a directory under
+# /tmp that the server's unprivileged user can reach.
+string(MD5 PG_HASH "${CMAKE_BINARY_DIR}")
+string(SUBSTRING "${PG_HASH}" 0 12 PG_HASH)
+set(PG_DIR /tmp/orchestra-pg-${PG_HASH})
+add_test(NAME pg/start COMMAND ${CMAKE_SOURCE_DIR}/tests/lib/pg-start.sh
+    ${PG_DIR})
+set_tests_properties(pg/start PROPERTIES FIXTURES_SETUP pg LABELS pg
+    TIMEOUT 120)
+add_test(NAME pg/stop COMMAND ${CMAKE_SOURCE_DIR}/tests/lib/pg-stop.sh
+    ${PG_DIR})
+set_tests_properties(pg/stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg)
+
+add_test(NAME store/pg COMMAND sh -c
+    "url=$(${CMAKE_SOURCE_DIR}/tests/lib/pg-db.sh store) && exec $<TARGET_FILE:test-store> --db-url \"$url\"")
+set_tests_properties(store/pg PROPERTIES FIXTURES_REQUIRED pg
+    ENVIRONMENT ORCHESTRA_PG_DIR=${PG_DIR} LABELS "store;pg" TIMEOUT 300)

@@ -15,7 +15,7 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct init_result res;
-	struct buf err = BUF_INIT;
+	struct buf err = BUF_INIT, url = BUF_INIT;
 	bool json = false;
 	json_t *o;
 	int c, ret;
@@ -38,17 +38,18 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 		buf_release(&err);
 		return ret;
 	}
+	util_redact_url(&url, ctx->cfg.db_url);
 	if (json) {
 		o = json_pack("{s:s, s:b, s:s, s:b, s:s, s:b, s:I, s:I}",
-		    "database", ctx->cfg.db_url, "created_database",
+		    "database", url.data, "created_database",
 		    res.created_db, "admin", ctx->actor, "created_admin",
 		    res.created_user, "node", res.node_name, "created_node",
 		    res.created_node, "cpu_slots", (json_int_t)res.cpu_slots,
 		    "gpus", (json_int_t)res.gpus);
 		cmd_print_json(o);
 	} else {
-		printf("database %s%s\n", ctx->cfg.db_url,
-		    res.created_db ? " created" : " already there");
+		printf("database %s%s\n", url.data,
+		    res.created_db ? " created" : " ready");
 		printf("user '%s' is an admin%s\n", ctx->actor,
 		    res.created_user ? "" : " (already)");
 		printf("node '%s' in queue 'default': %lld CPU slots, %lld "
@@ -58,6 +59,7 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	free(res.node_name);
 	buf_release(&err);
+	buf_release(&url);
 	return CMD_EXIT_OK;
 }
 

@@ -16,7 +16,9 @@
 /* How often the database is asked whether it changed, when it cannot
  * tell us (SQLite): well inside the 100 ms a submit may wait. */
 #define PILOT_CHANGE_POLL_MS 20
-#define PILOT_BACKOFF_MAX_MS 30000
+#define PILOT_BACKOFF_MAX_MS 8000
+/* How often a standby pilot tries the lock. */
+#define PILOT_STANDBY_MS 500
 
 static volatile sig_atomic_t pilot_stop_requested;
 
@@ -25,6 +27,13 @@ pilot_on_signal(int sig)
 {
 	(void)sig;
 	pilot_stop_requested = 1;
+}
+
+/* Sleep `ms`, or less when a signal arrives. */
+static void
+pilot_wait_plain(int64_t ms)
+{
+	poll(NULL, 0, (int)ms);
 }
 
 static void
@@ -76,6 +85,39 @@ pilot_wait(struct pilot *p, int64_t period_ms)
 	}
 }
 
+/*
+ * Take the one-pilot lock.  Where the database lets a second pilot wait
+ * (PostgreSQL), wait as a standby until the active one is gone; else (an
+ * SQLite file) give up at once.  0, or ERR_* (a stop asked for while
+ * waiting is ERR_UNAVAILABLE).
+ */
+static int
+pilot_take_lock(struct pilot *p, struct buf *err)
+{
+	bool said = false;
+	int ret;
+
+	for (;;) {
+		ret = store_pilot_lock(p->st, err);
+		if (ret == 0) {
+			if (said)
+				log_info("the other pilot is gone: this one is "
+					 "active now");
+			return 0;
+		}
+		if (!store_pilot_standby(p->st) ||
+		    (ret != ERR_CONFLICT && ret != ERR_UNAVAILABLE))
+			return ret;
+		if (!said)
+			log_info("standby: %s; waiting to take over", err->data);
+		said = true;
+		pilot_wait_plain(PILOT_STANDBY_MS);
+		if (pilot_stop_requested)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "stopped while standing by");
+	}
+}
+
 int
 pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
@@ -84,20 +126,32 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	int64_t backoff = 0;
 	int ret;
 
-	ret = store_pilot_lock(p->st, err);
-	if (ret < 0)
-		return ret;
 	pilot_stop_requested = 0;
 	pilot_signals();
+	ret = pilot_take_lock(p, err);
+	if (ret < 0)
+		return pilot_stop_requested ? 0 : ret;
 	/* Arm the change check and the end events before the first cycle. */
 	store_changed(p->st);
 	p->be->ops->event_fd(p->be);
+	buf_reset(&cerr);
+	util_redact_url(&cerr, p->cfg->db_url);
 	log_info("pilot started: database %s, backend %s, rule %s, period %llds",
-	    p->cfg->db_url, p->be->ops->name, p->rule->name,
+	    cerr.data, p->be->ops->name, p->rule->name,
 	    (long long)(o->interval_ms / 1000));
 	while (!pilot_stop_requested) {
 		buf_reset(&cerr);
-		ret = cycle_run(p, &stats, &cerr);
+		ret = store_pilot_check(p->st, &cerr);
+		if (ret == ERR_CONFLICT) {
+			/* Our connection was lost, and another took over. */
+			log_warn("lost the pilot lock: %s", cerr.data);
+			ret = pilot_take_lock(p, err);
+			if (ret < 0)
+				break;
+			continue;
+		}
+		if (ret == 0)
+			ret = cycle_run(p, &stats, &cerr);
 		if (ret < 0) {
 			if (o->once) {
 				err_set(err, ret, "%s", cerr.data);

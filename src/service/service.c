@@ -47,6 +47,9 @@ service_check_username(const char *name, struct buf *err)
 int
 service_end(struct service *svc, int ret, struct buf *err)
 {
+	/* Every change may matter to the pilot: wake it at commit. */
+	if (ret == 0)
+		ret = store_notify(svc->st, err);
 	if (ret < 0) {
 		store_rollback(svc->st);
 		return ret;

@@ -330,6 +330,22 @@ out:
 }
 
 static int
+db_sqlite_pilot_check(struct db *db, struct buf *err)
+{
+	(void)err;
+	return db->lock_fd >= 0 ? 0 : ERR_CONFLICT;
+}
+
+/* Nothing to send: PRAGMA data_version tells the pilot. */
+static int
+db_sqlite_notify(struct db *db, struct buf *err)
+{
+	(void)db;
+	(void)err;
+	return 0;
+}
+
+static int
 db_sqlite_change_fd(struct db *db)
 {
 	(void)db;
@@ -375,6 +391,8 @@ const struct db_driver db_sqlite = {
 	.changes = db_sqlite_changes,
 	.finalize = db_sqlite_finalize,
 	.pilot_lock = db_sqlite_pilot_lock,
+	.pilot_check = db_sqlite_pilot_check,
+	.notify = db_sqlite_notify,
 	.change_fd = db_sqlite_change_fd,
 	.changed = db_sqlite_changed,
 };

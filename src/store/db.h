@@ -21,6 +21,17 @@ struct db_stmt;
 
 struct db_driver {
 	const char *scheme; /* "sqlite", "postgresql" */
+	const char *alias;  /* another scheme, or NULL ("postgres") */
+	/*
+	 * open() gets the whole URL when it goes on with "//" (postgresql://
+	 * host/db), else what follows "scheme:" (a path, or libpq keywords).
+	 */
+	bool whole_url;
+	/*
+	 * A second pilot waits as a standby for the lock (PostgreSQL), rather
+	 * than exiting (SQLite: one machine, one pilot).
+	 */
+	bool pilot_standby;
 	/*
 	 * Open `target` (the URL less "scheme:" for sqlite, the whole URL for
 	 * postgresql).  With `create` false a missing database is
@@ -70,6 +81,13 @@ struct db_driver {
 	 */
 	int (*pilot_lock)(struct db *db, struct buf *err);
 	/*
+	 * Is the lock still ours?  A lost connection loses it: then try to
+	 * take it again; ERR_CONFLICT when another pilot has it now.
+	 */
+	int (*pilot_check)(struct db *db, struct buf *err);
+	/* Tell a waiting pilot that something changed (at commit). */
+	int (*notify)(struct db *db, struct buf *err);
+	/*
 	 * A descriptor that becomes readable when another connection changes
 	 * the database, or -1 when the driver has none (then the pilot asks
 	 * changed() every few milliseconds).
@@ -80,5 +98,6 @@ struct db_driver {
 };
 
 extern const struct db_driver db_sqlite;
+extern const struct db_driver db_postgres;
 
 #endif

@@ -6,22 +6,42 @@
 
 static const struct db_driver *const store_drivers[] = {
 	&db_sqlite,
+	&db_postgres,
 };
 
-/* Split "scheme:rest"; a URL with no known scheme is an SQLite path. */
+/* Does `url` start with "scheme:"?  Returns what follows, or NULL. */
+static const char *
+store_scheme_rest(const char *url, const char *scheme)
+{
+	size_t n;
+
+	if (scheme == NULL)
+		return NULL;
+	n = strlen(scheme);
+	if (strncmp(url, scheme, n) == 0 && url[n] == ':')
+		return url + n + 1;
+	return NULL;
+}
+
+/* Pick the driver by scheme; a URL with no known scheme is an SQLite path. */
 static const struct db_driver *
 store_pick_driver(const char *url, const char **target)
 {
-	size_t i, n;
+	const struct db_driver *d;
+	const char *rest;
+	size_t i;
 
 	for (i = 0; i < sizeof(store_drivers) / sizeof(store_drivers[0]);
 	     i++) {
-		n = strlen(store_drivers[i]->scheme);
-		if (strncmp(url, store_drivers[i]->scheme, n) == 0 &&
-		    url[n] == ':') {
-			*target = url + n + 1;
-			return store_drivers[i];
-		}
+		d = store_drivers[i];
+		rest = store_scheme_rest(url, d->scheme);
+		if (rest == NULL)
+			rest = store_scheme_rest(url, d->alias);
+		if (rest == NULL)
+			continue;
+		*target = d->whole_url && strncmp(rest, "//", 2) == 0 ? url :
+									rest;
+		return d;
 	}
 	*target = url;
 	return &db_sqlite;
@@ -36,11 +56,6 @@ store_open(struct store **out, const char *url, bool create, struct buf *err)
 	int ret;
 
 	*out = NULL;
-	if (strncmp(url, "postgresql:", 11) == 0 ||
-	    strncmp(url, "postgres:", 9) == 0)
-		return err_set(err, ERR_INVALID,
-		    "database '%s': PostgreSQL is not supported by this build",
-		    url);
 	st = xcalloc(1, sizeof(*st));
 	st->drv = store_pick_driver(url, &target);
 	st->fail_after = -1;
@@ -116,6 +131,24 @@ int
 store_pilot_lock(struct store *st, struct buf *err)
 {
 	return st->drv->pilot_lock(st->db, err);
+}
+
+int
+store_pilot_check(struct store *st, struct buf *err)
+{
+	return st->drv->pilot_check(st->db, err);
+}
+
+bool
+store_pilot_standby(struct store *st)
+{
+	return st->drv->pilot_standby;
+}
+
+int
+store_notify(struct store *st, struct buf *err)
+{
+	return st->drv->notify(st->db, err);
 }
 
 int

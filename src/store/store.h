@@ -35,6 +35,12 @@ void store_rollback(struct store *st);
 
 /* Take the one-pilot lock (held until store_close); ERR_CONFLICT if taken. */
 int store_pilot_lock(struct store *st, struct buf *err);
+/* Is the lock still ours (see db.h)?  0, or ERR_CONFLICT / ERR_UNAVAILABLE. */
+int store_pilot_check(struct store *st, struct buf *err);
+/* Does a second pilot wait for the lock (true) or give up (false)? */
+bool store_pilot_standby(struct store *st);
+/* Wake a waiting pilot when the transaction commits. */
+int store_notify(struct store *st, struct buf *err);
 /* See db.h: change_fd() and changed(). */
 int store_change_fd(struct store *st);
 bool store_changed(struct store *st);

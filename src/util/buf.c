@@ -161,3 +161,27 @@ err_set(struct buf *err, int code, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+void
+util_redact_url(struct buf *out, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *at, *colon, *p, *end;
+
+	if (scheme != NULL) {
+		at = strchr(scheme + 3, '@');
+		colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) :
+			     NULL;
+		if (colon != NULL) {
+			buf_add(out, url, (size_t)(colon - url));
+			buf_adds(out, ":***");
+			url = at;
+		}
+	}
+	/* libpq keywords or URL parameters: password=… */
+	for (p = url; (end = strstr(p, "password=")) != NULL;) {
+		buf_add(out, p, (size_t)(end - p) + 9);
+		buf_adds(out, "***");
+		p = end + 9 + strcspn(end + 9, " &");
+	}
+	buf_adds(out, p);
+}

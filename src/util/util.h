@@ -111,6 +111,12 @@ int time_parse_duration(const char *s, int64_t *ms, struct buf *err);
 /* Format a duration in ms as the shortest exact form ("10d", "90s"). */
 void time_format_duration(struct buf *b, int64_t ms);
 
+/*
+ * Append `url` with any password replaced by "***" ("scheme://user:***@
+ * host/…", or a libpq "password=***"), for messages and logs.
+ */
+void util_redact_url(struct buf *out, const char *url);
+
 /* Parse a whole decimal int64 within [min, max]; 0 or ERR_INVALID. */
 int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 

@@ -112,6 +112,35 @@ test_parse_int(void **state)
 }
 
 static void
+test_redact_url(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "postgresql://orch:s3cret@db.lab:5432/orchestra",
+		    "postgresql://orch:***@db.lab:5432/orchestra" },
+		{ "postgresql://orch@db.lab/orchestra",
+		    "postgresql://orch@db.lab/orchestra" },
+		{ "postgresql:host=db password=s3cret dbname=o",
+		    "postgresql:host=db password=*** dbname=o" },
+		{ "postgresql://db/o?sslmode=require&password=x",
+		    "postgresql://db/o?sslmode=require&password=***" },
+		{ "/var/lib/orchestra/orchestra.db",
+		    "/var/lib/orchestra/orchestra.db" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT;
+
+		util_redact_url(&b, cases[i].in);
+		assert_string_equal(b.data, cases[i].out);
+		buf_release(&b);
+	}
+}
+
+static void
 test_vec(void **state)
 {
 	VEC(int) v = VEC_INIT;
@@ -136,6 +165,7 @@ main(void)
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_parse_int),
+		cmocka_unit_test(test_redact_url),
 		cmocka_unit_test(test_vec),
 	};
 
