@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	}
 	ctx.actor = main_actor(user);
 	ret = cmd_dispatch(&ctx, argc - i, argv + i);
-	store_close(ctx.st);
+	service_close(&ctx.svc);
 	config_release(&ctx.cfg);
 	free(ctx.path);
 	return ret;

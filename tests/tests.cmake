@@ -47,3 +47,7 @@ add_test(NAME store/pg COMMAND sh -c
     "url=$(${CMAKE_SOURCE_DIR}/tests/lib/pg-db.sh store) && exec $<TARGET_FILE:test-store> --db-url \"$url\"")
 set_tests_properties(store/pg PROPERTIES FIXTURES_REQUIRED pg
     ENVIRONMENT ORCHESTRA_PG_DIR=${PG_DIR} LABELS "store;pg" TIMEOUT 300)
+
+# The module layers of STYLE.md, from the #include lines.
+add_test(NAME lint/layers COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/layers.sh)
+set_tests_properties(lint/layers PROPERTIES LABELS lint TIMEOUT 60)

@@ -16,8 +16,12 @@ backend_open(struct backend **out, const struct config *cfg, struct buf *err)
 		if (strcmp(backend_table[i]->name, cfg->backend) == 0)
 			return backend_table[i]->open(out, cfg, err);
 	*out = NULL;
-	return err_set(err, ERR_INVALID,
-	    "unknown backend '%s' (this build has: local)", cfg->backend);
+	err_set(err, ERR_INVALID, "unknown backend '%s' (this build has:",
+	    cfg->backend);
+	for (i = 0; i < sizeof(backend_table) / sizeof(backend_table[0]); i++)
+		buf_addf(err, " %s", backend_table[i]->name);
+	buf_addch(err, ')');
+	return ERR_INVALID;
 }
 
 void

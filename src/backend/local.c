@@ -7,11 +7,12 @@
  *   <id>-<attempt>.job  created by start() (O_EXCL: a second start of the
  *                        same attempt does nothing) and flock()ed by the
  *                        supervisor for as long as it lives.  It holds
- *                        the supervisor's pid ("pid N", for stop()) and,
- *                        written just before the supervisor exits, how
- *                        the job ended (complete only with its last line
- *                        "done"), so the exit status survives a pilot
- *                        that is down when the job ends;
+ *                        the supervisor's pid ("pid N", for stop()), the
+ *                        job's process group ("pgid N") and, written just
+ *                        before the supervisor exits, how the job ended
+ *                        (complete only with its last line "done"), so
+ *                        the exit status survives a pilot that is down
+ *                        when the job ends;
  *   <id>-<attempt>.log   the job's stdout and stderr.
  *
  * Two files a job, one removed once its end is recorded: creating and
@@ -23,10 +24,12 @@
  * enforces the time limit, turns a stop request into SIGTERM to the job's
  * process group and SIGKILL after a grace period, and kills whatever is
  * left of the group when the job's shell ends.  poll() tells a job that
- * runs (lock held), one that ended (exit file) and one that was lost (lock
- * free, no exit file: the machine restarted, or the pilot died between
- * creating the lock and forking).  An inotify watch on the directory tells
- * the pilot of each end as it happens.
+ * runs (lock held), one that ended (complete record) and one that was lost
+ * (lock free, no record: the machine restarted, the supervisor was killed,
+ * or the pilot died between creating the file and forking); what is left
+ * of a lost job's process group is killed before it is reported, so a job
+ * queued again never runs beside its lost self.  An inotify watch on the
+ * directory tells the pilot of each end as it happens.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -133,16 +136,16 @@ struct local_super {
 	const struct backend_job *job;
 	const char *log;
 	const char *out_dir;
-	size_t record_at; /* offset of the exit record in fd 3 */
 };
 
+/* The job's side of the fork; `report` gets errno if exec fails. */
 static void
 local_job_exec(const struct backend_job *job, const char *log,
-    const char *out_dir)
+    const char *out_dir, int report)
 {
 	char num[32];
 	sigset_t none;
-	int fd;
+	int fd, e;
 
 	setpgid(0, 0);
 	sigemptyset(&none);
@@ -177,7 +180,10 @@ local_job_exec(const struct backend_job *job, const char *log,
 		setenv("CUDA_VISIBLE_DEVICES", "", 1);
 	}
 	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
-	fprintf(stderr, "orchestra: cannot run /bin/sh: %s\n", strerror(errno));
+	e = errno;
+	fprintf(stderr, "orchestra: cannot run /bin/sh: %s\n", strerror(e));
+	if (write(report, &e, sizeof(e)) < 0)
+		_exit(127);
 	_exit(127);
 }
 
@@ -188,26 +194,40 @@ local_supervise(const struct local_super *s)
 	struct buf text = BUF_INIT;
 	enum backend_end end = BACKEND_END_EXIT;
 	int64_t started = local_now_ms();
-	bool stopping = false, killed = false;
+	bool stopping = false;
 	siginfo_t info;
 	sigset_t set;
 	pid_t child;
-	int status = 0, code, sig;
+	int status = 0, code = 127, sig, e, report[2];
+	size_t header;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* Closed by a successful exec; carries errno when exec fails. */
+	if (pipe2(report, O_CLOEXEC) < 0)
+		report[0] = report[1] = -1;
 	child = fork();
+	if (child == 0)
+		local_job_exec(job, s->log, s->out_dir, report[1]);
+	if (child > 0)
+		setpgid(child, child);
+	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
+	    (long)(child > 0 ? child : 0));
+	if (pwrite(3, text.data, text.len, 0) < 0)
+		_exit(1);
+	header = text.len;
+	buf_reset(&text);
 	if (child < 0) {
 		end = BACKEND_END_START;
-		code = 127;
 		goto record;
 	}
-	if (child == 0)
-		local_job_exec(job, s->log, s->out_dir);
-	setpgid(child, child);
+	close(report[1]);
+	if (report[0] >= 0 && read(report[0], &e, sizeof(e)) == sizeof(e))
+		end = BACKEND_END_START;
+	close(report[0]);
 	if (job->timeout_ms > 0)
 		alarm((unsigned)((job->timeout_ms + 999) / 1000));
 	for (;;) {
@@ -222,7 +242,6 @@ local_supervise(const struct local_super *s)
 		if (sig == SIGALRM && stopping) {
 			/* The grace period is over. */
 			kill(-child, SIGKILL);
-			killed = true;
 			continue;
 		}
 		if (stopping)
@@ -234,7 +253,6 @@ local_supervise(const struct local_super *s)
 	}
 	/* Whatever the job left behind in its group goes with it. */
 	kill(-child, SIGKILL);
-	(void)killed;
 	if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 	} else {
@@ -250,7 +268,7 @@ record:
 	 * end only once our lock is free.  No fsync: after a power loss a
 	 * torn record reads as a lost job, which is queued again.
 	 */
-	if (pwrite(3, text.data, text.len, (off_t)s->record_at) < 0)
+	if (pwrite(3, text.data, text.len, (off_t)header) < 0)
 		_exit(1);
 	_exit(0);
 }
@@ -263,7 +281,7 @@ local_start(struct backend *be, const struct backend_job *job,
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT, log = BUF_INIT, pidtext = BUF_INIT;
+	struct buf lock = BUF_INIT, log = BUF_INIT;
 	struct local_super s;
 	pid_t pid;
 	int fd, ret = ERR_UNAVAILABLE, null;
@@ -319,10 +337,6 @@ local_start(struct backend *be, const struct backend_job *job,
 			dup2(null, 2);
 		}
 		closefrom(4);
-		buf_addf(&pidtext, "pid %ld\n", (long)getpid());
-		if (pwrite(3, pidtext.data, pidtext.len, 0) < 0)
-			_exit(1);
-		s.record_at = pidtext.len;
 		local_supervise(&s);
 	}
 	close(fd);
@@ -330,7 +344,6 @@ local_start(struct backend *be, const struct backend_job *job,
 out:
 	buf_release(&lock);
 	buf_release(&log);
-	buf_release(&pidtext);
 	return ret;
 }
 
@@ -347,7 +360,9 @@ local_read_exit(const char *path, struct backend_status *st)
 	f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
-	n = fscanf(f, "pid %*d\nexit %d\nend %d\nstarted %lld\nended %lld\ndon%c",
+	n = fscanf(f,
+	    "pid %*d\npgid %*d\nexit %d\nend %d\nstarted %lld\nended %lld\n"
+	    "don%c",
 	    &code, &end, &started, &ended, &last);
 	fclose(f);
 	if (n != 5 || last != 'e' || end < BACKEND_END_EXIT ||
@@ -373,6 +388,55 @@ local_lock_held(const char *lock)
 	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
 	return held ? 1 : 0;
+}
+
+/*
+ * A lost job's supervisor is gone, but its process group may live on:
+ * kill it, once /proc shows it is this very job (a pid can be reused).
+ */
+static void
+local_kill_leftovers(const char *path, const struct backend_ref *ref)
+{
+	struct buf env = BUF_INIT, want = BUF_INIT;
+	long pgid = 0;
+	char chunk[4096];
+	ssize_t n;
+	FILE *f;
+	int fd;
+
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "pid %*d\npgid %ld", &pgid) != 1)
+		pgid = 0;
+	fclose(f);
+	if (pgid <= 1)
+		return;
+	buf_addf(&want, "/proc/%ld/environ", pgid);
+	fd = open(want.data, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		env.cap_limit = 1 << 20;
+		buf_addch(&env, '\n');
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+			buf_add(&env, chunk, (size_t)n);
+		close(fd);
+		/* NULs separate the variables: make them findable. */
+		for (n = 0; n < (ssize_t)env.len; n++)
+			if (env.data[n] == '\0')
+				env.data[n] = '\n';
+		buf_reset(&want);
+		buf_addf(&want, "\nORCHESTRA_JOB_ID=%lld\n",
+		    (long long)ref->job_id);
+		if (strstr(env.data, want.data) != NULL) {
+			buf_reset(&want);
+			buf_addf(&want, "\nORCHESTRA_ATTEMPT=%lld\n",
+			    (long long)ref->attempt);
+			if (strstr(env.data, want.data) != NULL)
+				kill(-(pid_t)pgid, SIGKILL);
+		}
+	}
+	buf_release(&env);
+	buf_release(&want);
 }
 
 static int
@@ -403,6 +467,7 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 		} else if (local_read_exit(path.data, st) < 0) {
 			/* Ended between our two looks, or lost. */
 			st->state = BACKEND_LOST;
+			local_kill_leftovers(path.data, &refs[i]);
 		}
 	}
 	buf_release(&path);

@@ -31,7 +31,7 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_optind() != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[cmd_optind()]);
-	ret = service_init(&ctx->cfg, ctx->actor, &ctx->st, &res, &err);
+	ret = service_init(&ctx->cfg, ctx->actor, &ctx->svc.st, &res, &err);
 	if (ret < 0) {
 		free(res.node_name);
 		ret = cmd_fail(ctx, &err);

@@ -61,7 +61,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	p.st = ctx->st;
+	p.st = ctx->svc.st;
 	ret = backend_open(&p.be, &ctx->cfg, &err);
 	if (ret < 0)
 		goto fail;

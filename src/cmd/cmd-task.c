@@ -253,6 +253,7 @@ cmd_task_job_json(const struct job *j)
 	json_object_set_new(o, "queued", cmd_json_time(j->queued_ms));
 	json_object_set_new(o, "started", cmd_json_time(j->started_ms));
 	json_object_set_new(o, "ended", cmd_json_time(j->ended_ms));
+	json_object_set_new(o, "end_reason", cmd_json_str(j->end_reason));
 	return o;
 }
 
@@ -307,8 +308,14 @@ cmd_task_show_text(const struct task_detail *d)
 		buf_reset(&b);
 		time_format_ms(&b, j->ended_ms);
 		cmd_table_addf(&tab, "%s", b.data);
-		if (j->exit_code >= 0)
+		if (j->exit_code >= 0 && j->end_reason != NULL &&
+		    strcmp(j->end_reason, "exit") != 0)
+			cmd_table_addf(&tab, "%lld (%s)",
+			    (long long)j->exit_code, j->end_reason);
+		else if (j->exit_code >= 0)
 			cmd_table_addf(&tab, "%lld", (long long)j->exit_code);
+		else if (j->end_reason != NULL)
+			cmd_table_addf(&tab, "- (%s)", j->end_reason);
 		else
 			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");

@@ -87,18 +87,14 @@ cmd_open_store(struct cmd_ctx *ctx)
 	if (!(ctx->entry->flags & CMD_NEEDS_STORE))
 		BUG("command '%s' opens the store without CMD_NEEDS_STORE",
 		    ctx->path);
-	if (ctx->st != NULL)
+	if (ctx->svc.st != NULL)
 		return 0;
-	ret = store_open(&ctx->st, ctx->cfg.db_url, false, &err);
+	ret = service_open(&ctx->svc, &ctx->cfg, ctx->actor, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		buf_release(&err);
 		return ret;
 	}
-	ctx->svc.st = ctx->st;
-	ctx->svc.cfg = &ctx->cfg;
-	ctx->svc.actor = ctx->actor;
-	ctx->svc.trusted = true;
 	return 0;
 }
 

@@ -23,8 +23,7 @@ struct cmd_entry;
 
 struct cmd_ctx {
 	struct config cfg;
-	struct store *st;    /* opened by cmd_open_store() */
-	struct service svc;  /* over st, trusted: direct database access */
+	struct service svc;  /* opened by cmd_open_store(): trusted, direct */
 	const char *actor;   /* --user, else ORCHESTRA_USER, else login name */
 	const struct cmd_entry *entry; /* the command being run */
 	char *path;          /* "task submit", for messages */

@@ -76,15 +76,16 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 
 int
 cycle_plan_make(struct store *st, const struct prio_rule *rule,
-    struct cycle_plan *out, struct buf *err)
+    bool with_tasks, struct cycle_plan *out, struct buf *err)
 {
 	task_state_vec dirty = VEC_INIT;
 	struct task_state_row *r;
 	struct cycle_task *ct;
-	int ret;
+	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	ret = store_task_dirty(st, &dirty, err);
+	if (with_tasks)
+		ret = store_task_dirty(st, &dirty, err);
 	if (ret < 0)
 		goto out;
 	VEC_FOREACH(r, &dirty)
@@ -308,7 +309,8 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	struct job_launch *jl;
 	int ret;
 
-	ret = cycle_plan_make(p->st, p->rule, &plan, err);
+	/* The state machine ran in step 2: placement only. */
+	ret = cycle_plan_make(p->st, p->rule, false, &plan, err);
 	if (ret < 0 || plan.launches.n == 0)
 		goto out;
 	ret = store_begin(p->st, err);
@@ -357,80 +359,104 @@ cycle_end_reason(enum backend_end end)
 	return "exit";
 }
 
-typedef VEC(struct backend_ref) cycle_ref_vec;
+/* What poll found of one job, and what the cycle did about it. */
+struct cycle_seen {
+	struct job_held held;
+	struct backend_status st;
+	struct buf tail;    /* an ended job's log tail */
+	bool started;       /* UNKNOWN and pending: start() succeeded now */
+	bool start_failed;  /* ... or failed */
+};
 
-/* Record one poll result; `released` collects what to forget after. */
+/*
+ * Effects first, outside any transaction: read the tails of ended jobs,
+ * stop the jobs asked to stop, start the placed jobs a pilot died before
+ * starting.  The store is only read here.
+ */
 static int
-cycle_record(struct pilot *p, const struct job_held *h,
-    const struct backend_status *s, cycle_ref_vec *released,
-    struct cycle_stats *stats, struct buf *err)
+cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 {
-	struct backend_ref ref = { h->job_id, h->attempt };
+	struct backend_ref ref = { s->held.job_id, s->held.attempt };
 	struct job_launch l = { 0 };
 	struct backend_job bj;
-	struct buf tail = BUF_INIT, why = BUF_INIT;
-	enum job_status to;
+	struct buf why = BUF_INIT;
 	int ret = 0;
 
-	switch (s->state) {
+	switch (s->st.state) {
 	case BACKEND_ENDED:
-		if (h->status == JOB_KILL || s->end == BACKEND_END_STOPPED)
-			to = JOB_KILLED;
-		else if (s->end == BACKEND_END_EXIT && s->exit_code == 0)
-			to = JOB_DONE;
-		else
-			to = JOB_FAILED;
-		tail.cap_limit = 4096;
-		p->be->ops->logs(p->be, &ref, 4096, &tail, &why);
-		ret = store_job_ended(p->st, h->job_id, h->attempt, to,
-		    s->exit_code, s->started_ms, s->ended_ms, tail.data,
-		    cycle_end_reason(s->end), err);
-		VEC_PUSH(released, ref);
-		stats->ended++;
+		s->tail.cap_limit = 4096;
+		if (p->be->ops->logs(p->be, &ref, 4096, &s->tail, &why) < 0)
+			log_warn("job %lld: %s", (long long)ref.job_id,
+			    why.data);
 		break;
 	case BACKEND_RUNNING:
-		if (h->status == JOB_PENDING)
-			ret = store_job_started(p->st, h->job_id, h->attempt,
-			    time_now_ms(), err);
-		else if (h->status == JOB_KILL &&
+		if (s->held.status == JOB_KILL &&
 		    p->be->ops->stop(p->be, &ref, &why) < 0)
-			log_debug("job %lld: %s", (long long)h->job_id,
+			log_debug("job %lld: %s", (long long)ref.job_id,
 			    why.data);
 		break;
 	case BACKEND_UNKNOWN:
-		if (h->status != JOB_PENDING) {
-			ret = store_job_lost(p->st, h->job_id, h->attempt,
-			    PILOT_MAX_LOST, "the backend lost it", err);
-			stats->requeued++;
+		if (s->held.status != JOB_PENDING)
 			break;
-		}
 		/* Placed, and the pilot stopped before starting it. */
-		ret = store_job_launch_get(p->st, h->job_id, &l, err);
+		ret = store_job_launch_get(p->st, ref.job_id, &l, err);
 		if (ret < 0)
 			break;
 		cycle_backend_job(&l, &bj);
-		if (p->be->ops->start(p->be, &bj, &why) == 0) {
-			ret = store_job_started(p->st, h->job_id, h->attempt,
-			    time_now_ms(), err);
-			stats->launched++;
-		} else {
-			ret = store_job_lost(p->st, h->job_id, h->attempt,
-			    PILOT_MAX_LOST, "the backend refused to start it",
-			    err);
-			stats->requeued++;
-		}
+		s->started = p->be->ops->start(p->be, &bj, &why) == 0;
+		s->start_failed = !s->started;
 		break;
 	case BACKEND_LOST:
-		ret = store_job_lost(p->st, h->job_id, h->attempt,
-		    PILOT_MAX_LOST, "the backend lost it", err);
-		VEC_PUSH(released, ref);
-		stats->requeued++;
 		break;
 	}
 	job_launch_release(&l);
-	buf_release(&tail);
 	buf_release(&why);
 	return ret;
+}
+
+/* Record one job's news; inside the poll's transaction. */
+static int
+cycle_record(struct pilot *p, const struct cycle_seen *s,
+    struct cycle_stats *stats, struct buf *err)
+{
+	const struct job_held *h = &s->held;
+	enum job_status to;
+
+	switch (s->st.state) {
+	case BACKEND_ENDED:
+		if (h->status == JOB_KILL || s->st.end == BACKEND_END_STOPPED)
+			to = JOB_KILLED;
+		else if (s->st.end == BACKEND_END_EXIT && s->st.exit_code == 0)
+			to = JOB_DONE;
+		else
+			to = JOB_FAILED;
+		stats->ended++;
+		return store_job_ended(p->st, h->job_id, h->attempt, to,
+		    s->st.exit_code, s->st.started_ms, s->st.ended_ms,
+		    s->tail.data, cycle_end_reason(s->st.end), err);
+	case BACKEND_RUNNING:
+		if (h->status != JOB_PENDING)
+			return 0;
+		return store_job_started(p->st, h->job_id, h->attempt,
+		    time_now_ms(), err);
+	case BACKEND_UNKNOWN:
+		if (s->started) {
+			stats->launched++;
+			return store_job_started(p->st, h->job_id, h->attempt,
+			    time_now_ms(), err);
+		}
+		stats->requeued++;
+		return store_job_lost(p->st, h->job_id, h->attempt,
+		    PILOT_MAX_LOST,
+		    s->start_failed ? "the backend refused to start it" :
+				      "the backend lost it",
+		    err);
+	case BACKEND_LOST:
+		stats->requeued++;
+		return store_job_lost(p->st, h->job_id, h->attempt,
+		    PILOT_MAX_LOST, "the backend lost it", err);
+	}
+	return 0;
 }
 
 /* 5. Ask the backend about every job holding a slot; record what ended. */
@@ -439,8 +465,9 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
 	job_held_vec held = VEC_INIT;
 	backend_status_vec sts = VEC_INIT;
-	cycle_ref_vec refs = VEC_INIT;
-	cycle_ref_vec released = VEC_INIT;
+	VEC(struct backend_ref) refs = VEC_INIT;
+	VEC(struct cycle_seen) seen = VEC_INIT;
+	struct cycle_seen *s;
 	struct backend_ref *r;
 	struct buf ignored = BUF_INIT;
 	size_t i;
@@ -459,12 +486,24 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		goto out;
 	if (sts.n != held.n)
 		BUG("backend answered %zu of %zu polls", sts.n, held.n);
+	for (i = 0; i < held.n && ret == 0; i++) {
+		s = VEC_ADD(&seen);
+		s->held = held.v[i];
+		s->st = sts.v[i];
+		buf_init(&s->tail);
+		ret = cycle_effects(p, s, err);
+	}
+	if (ret < 0)
+		goto out;
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
-	for (i = 0; i < held.n && ret == 0; i++)
-		ret = cycle_record(p, &held.v[i], &sts.v[i], &released,
-		    stats, err);
+	VEC_FOREACH(s, &seen)
+	{
+		ret = cycle_record(p, s, stats, err);
+		if (ret < 0)
+			break;
+	}
 	if (ret < 0) {
 		store_rollback(p->st);
 		goto out;
@@ -473,13 +512,18 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (ret < 0)
 		goto out;
 	/* Only once the ends are recorded may the backend forget them. */
-	VEC_FOREACH(r, &released)
-	p->be->ops->release(p->be, r, &ignored);
+	VEC_FOREACH(s, &seen)
+	{
+		if (s->st.state == BACKEND_ENDED || s->st.state == BACKEND_LOST)
+			p->be->ops->release(p->be, &s->st.ref, &ignored);
+	}
 out:
+	VEC_FOREACH(s, &seen)
+	buf_release(&s->tail);
+	VEC_RELEASE(&seen);
 	VEC_RELEASE(&held);
 	VEC_RELEASE(&sts);
 	VEC_RELEASE(&refs);
-	VEC_RELEASE(&released);
 	buf_release(&ignored);
 	return ret;
 }

@@ -25,12 +25,13 @@ struct cycle_plan {
 };
 
 /*
- * Decide one cycle from the store's current state with priority `rule`.
+ * Decide one cycle from the store's current state with priority `rule`:
+ * the next step of every dirty task (when `with_tasks`) and the launches.
  * Reads only (no transaction is needed; each read is consistent on its
  * own).  Caller releases `out` with cycle_plan_release(), also on failure.
  */
 int cycle_plan_make(struct store *st, const struct prio_rule *rule,
-    struct cycle_plan *out, struct buf *err);
+    bool with_tasks, struct cycle_plan *out, struct buf *err);
 void cycle_plan_release(struct cycle_plan *p);
 
 #endif

@@ -157,6 +157,10 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 				err_set(err, ret, "%s", cerr.data);
 				break;
 			}
+			if (pilot_stop_requested) {
+				ret = 0;
+				break;
+			}
 			backoff = backoff == 0 ? 250 : backoff * 2;
 			if (backoff > PILOT_BACKOFF_MAX_MS)
 				backoff = PILOT_BACKOFF_MAX_MS;
@@ -175,8 +179,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			    (long long)stats.tasks_changed);
 		if (o->once)
 			break;
-		if (stats.launched || stats.ended || stats.requeued ||
-		    stats.tasks_changed)
+		/*
+		 * Go on at once after progress; a requeue alone waits for the
+		 * next wake-up, so a failing infrastructure is not hammered.
+		 */
+		if (stats.launched || stats.ended || stats.tasks_changed)
 			continue;
 		pilot_wait(p, o->interval_ms);
 	}

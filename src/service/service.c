@@ -4,6 +4,29 @@
 #include "service/service-int.h"
 
 int
+service_open(struct service *svc, const struct config *cfg,
+    const char *actor, struct buf *err)
+{
+	int ret;
+
+	memset(svc, 0, sizeof(*svc));
+	ret = store_open(&svc->st, cfg->db_url, false, err);
+	if (ret < 0)
+		return ret;
+	svc->cfg = cfg;
+	svc->actor = actor;
+	svc->trusted = true;
+	return 0;
+}
+
+void
+service_close(struct service *svc)
+{
+	store_close(svc->st);
+	svc->st = NULL;
+}
+
+int
 service_require_admin(struct service *svc, struct buf *err)
 {
 	struct account a = { 0 };

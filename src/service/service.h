@@ -24,6 +24,15 @@ struct service {
 	bool trusted;
 };
 
+/*
+ * Open the database of `cfg` for `actor` (borrowed, like cfg); trusted as
+ * an admin: direct database access.  Release with service_close().
+ */
+int service_open(struct service *svc, const struct config *cfg,
+    const char *actor, struct buf *err);
+/* Close what service_open() opened; harmless on a zeroed service. */
+void service_close(struct service *svc);
+
 /* 0 when the actor is an admin (or trusted), else ERR_DENIED. */
 int service_require_admin(struct service *svc, struct buf *err);
 

@@ -208,6 +208,7 @@ struct job {
 	int64_t attempts;
 	int64_t exit_code; /* -1 if none */
 	int64_t queued_ms, started_ms, ended_ms; /* 0 if not yet */
+	char *end_reason; /* why it ended ("exit", "timeout" …); NULL */
 };
 typedef VEC(struct job) job_vec;
 

@@ -29,7 +29,7 @@ init_again() {
 	    not d["created_node"]'
 	[ "$(db_dump)" = "$before" ] || fail "second init changed the database"
 	expect_exit 0 orch init
-	expect_stdout_contains "already there"
+	expect_stdout_contains " ready"
 	[ "$(db_dump)" = "$before" ] || fail "third init changed the database"
 }
 test_case "init again adds nothing (identical dump)" init_again
