@@ -81,7 +81,13 @@ struct task_view {
 	enum task_status status;
 	enum task_signal signal; /* pending signal, SIGNAL_NONE if none */
 	bool skip_test;
-	int64_t njobs[JOB_NSTATUS]; /* how many of its jobs are in each state */
+	/*
+	 * How many of its jobs are in each state.  The rules only ask whether
+	 * a state has jobs and whether all jobs are in given states, so a
+	 * caller may give 1 for "some" (the pilot does: one index seek per
+	 * state instead of counting).
+	 */
+	int64_t njobs[JOB_NSTATUS];
 	/* The test job (index 0): its state, and its exit code once ended. */
 	enum job_status test_status;
 	int test_exit_code;

@@ -449,6 +449,9 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 		if (ret < 0)
 			goto out;
 	}
+	ret = store_job_insert_finish(ins, err);
+	if (ret < 0)
+		goto out;
 	buf_addf(&detail, "submitted with %lld jobs", (long long)njobs);
 	ev.account_id = owner.id;
 	ev.task_id = out->id;

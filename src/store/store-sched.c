@@ -6,13 +6,18 @@
  */
 #include "store/store-int.h"
 
-/* Per user, does the pool hold an assigned job of this kind (test or not)? */
+/*
+ * Per user, does the pool hold an assigned job of this kind (test or
+ * not)?  A scalar subquery with LIMIT, not EXISTS: PostgreSQL would turn
+ * EXISTS into a semi-join over every waiting job; this stays one index
+ * seek per user and kind, on SQLite too.
+ */
 static const char sql_sched_streams[] =
     "SELECT a.id, a.max_priority, k.is_test FROM account a"
     " CROSS JOIN (SELECT 0 AS is_test UNION ALL SELECT 1) k"
-    " WHERE EXISTS (SELECT 1 FROM job j WHERE j.status = 'assigned'"
+    " WHERE (SELECT 1 FROM job j WHERE j.status = 'assigned'"
     " AND j.queue = $1 AND j.gpu = $2 AND j.account_id = a.id"
-    " AND j.is_test = k.is_test)"
+    " AND j.is_test = k.is_test LIMIT 1) = 1"
     " ORDER BY a.id, k.is_test";
 /* R: each user's jobs holding a slot of the pool. */
 static const char sql_sched_running[] =

@@ -29,9 +29,6 @@ static const char sql_task_count_jobs[] =
 static const char sql_task_set_signal[] =
     "UPDATE task SET signal = $2, dirty = 1, updated_ms = $3 WHERE id = $1";
 
-static const char sql_job_insert[] =
-    "INSERT INTO job (task_id, idx, account_id, queue, gpu, submitted_ms,"
-    " input, command) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char sql_job_list[] =
     "SELECT j.id, j.task_id, j.idx, j.input, j.command, j.status,"
     " j.is_test, j.priority, n.name, j.gpu_index, j.handle, j.attempts,"
@@ -258,46 +255,104 @@ out:
 	return ret;
 }
 
+/*
+ * Jobs go in by chunks of STORE_JOB_CHUNK rows per INSERT: one statement
+ * (and, on PostgreSQL, one round trip) per chunk instead of per job.  The
+ * task's columns are the parameters $1..$5 of every row.
+ */
+#define STORE_JOB_CHUNK 256
+
+struct store_job_row {
+	int64_t idx;
+	char *input;
+	char *command;
+};
+
 struct store_job_inserter {
 	struct store *st;
-	struct db_stmt *stmt;
+	const struct task *t;
+	struct store_job_row rows[STORE_JOB_CHUNK];
+	size_t nrows;
 };
 
 int
 store_job_insert_begin(struct store *st, const struct task *t,
     struct store_job_inserter **out, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	*out = NULL;
-	ret = store_prepare(st, &stmt, sql_job_insert, err);
-	if (ret < 0)
-		return ret;
-	st->drv->bind_int64(stmt, 1, t->id);
-	st->drv->bind_int64(stmt, 3, t->account_id);
-	st->drv->bind_text(stmt, 4, t->queue);
-	st->drv->bind_int64(stmt, 5, t->gpu ? 1 : 0);
-	st->drv->bind_int64(stmt, 6, t->submitted_ms);
+	(void)err;
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->st = st;
-	(*out)->stmt = stmt;
+	(*out)->t = t;
 	return 0;
+}
+
+static void
+store_job_clear_rows(struct store_job_inserter *ins)
+{
+	size_t i;
+
+	for (i = 0; i < ins->nrows; i++) {
+		free(ins->rows[i].input);
+		free(ins->rows[i].command);
+	}
+	ins->nrows = 0;
+}
+
+static int
+store_job_flush(struct store_job_inserter *ins, struct buf *err)
+{
+	struct store *st = ins->st;
+	struct db_stmt *stmt = NULL;
+	struct buf sql = BUF_INIT;
+	size_t i;
+	int ret, p;
+
+	if (ins->nrows == 0)
+		return 0;
+	buf_adds(&sql, "INSERT INTO job (task_id, idx, account_id, queue, gpu,"
+		       " submitted_ms, input, command) VALUES ");
+	for (i = 0, p = 6; i < ins->nrows; i++, p += 3)
+		buf_addf(&sql, "%s($1, $%d, $2, $3, $4, $5, $%d, $%d)",
+		    i ? ", " : "", p, p + 1, p + 2);
+	ret = store_prepare(st, &stmt, sql.data, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, ins->t->id);
+	st->drv->bind_int64(stmt, 2, ins->t->account_id);
+	st->drv->bind_text(stmt, 3, ins->t->queue);
+	st->drv->bind_int64(stmt, 4, ins->t->gpu ? 1 : 0);
+	st->drv->bind_int64(stmt, 5, ins->t->submitted_ms);
+	for (i = 0, p = 6; i < ins->nrows; i++, p += 3) {
+		st->drv->bind_int64(stmt, p, ins->rows[i].idx);
+		st->drv->bind_text(stmt, p + 1, ins->rows[i].input);
+		st->drv->bind_text(stmt, p + 2, ins->rows[i].command);
+	}
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	store_job_clear_rows(ins);
+	buf_release(&sql);
+	return ret;
 }
 
 int
 store_job_insert_add(struct store_job_inserter *ins, int64_t idx,
     const char *input, const char *command, struct buf *err)
 {
-	struct store *st = ins->st;
-	int ret;
+	struct store_job_row *r = &ins->rows[ins->nrows++];
 
-	st->drv->reset(ins->stmt);
-	st->drv->bind_int64(ins->stmt, 2, idx);
-	st->drv->bind_text(ins->stmt, 7, input);
-	st->drv->bind_text(ins->stmt, 8, command);
-	ret = store_step_done(st, ins->stmt, err);
-	return ret;
+	r->idx = idx;
+	r->input = input ? xstrdup(input) : NULL;
+	r->command = xstrdup(command);
+	if (ins->nrows < STORE_JOB_CHUNK)
+		return 0;
+	return store_job_flush(ins, err);
+}
+
+int
+store_job_insert_finish(struct store_job_inserter *ins, struct buf *err)
+{
+	return store_job_flush(ins, err);
 }
 
 void
@@ -305,7 +360,7 @@ store_job_insert_end(struct store_job_inserter *ins)
 {
 	if (ins == NULL)
 		return;
-	ins->st->drv->finalize(ins->stmt);
+	store_job_clear_rows(ins);
 	free(ins);
 }
 
@@ -398,45 +453,32 @@ out:
 	return ret;
 }
 
+/*
+ * The dirty tasks with, per job state, whether any of their jobs is in
+ * it (1 or 0: the state machine only asks whether a state has jobs and
+ * whether all jobs are in given states), and their test job.  Each EXISTS
+ * is one seek on job_task (task_id, status): the cost follows the tasks,
+ * not their jobs.
+ */
+#define STORE_HAS(s)                                                          \
+	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                 \
+	" AND j.status = '" s "'),"
 static const char sql_task_dirty[] =
-    "SELECT id, status, signal, skip_test FROM task WHERE dirty = 1"
-    " ORDER BY id";
-static const char sql_task_test_job[] =
-    "SELECT status, exit_code FROM job WHERE task_id = $1 AND idx = 0";
-
-/* The test job's state and exit code (-1 while none). */
-static int
-store_task_test_job(struct store *st, struct task_view *v, int64_t task_id,
-    struct buf *err)
-{
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	v->test_status = JOB_REGISTERED;
-	v->test_exit_code = -1;
-	ret = store_prepare(st, &stmt, sql_task_test_job, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	ret = store_step(st, stmt, err);
-	if (ret == DB_ROW) {
-		ret = job_status_parse(st->drv->col_text(stmt, 0),
-		    &v->test_status, err);
-		v->test_exit_code = (int)store_col_int64_or(st, stmt, 1, -1);
-	}
-out:
-	st->drv->finalize(stmt);
-	return ret < 0 ? ret : 0;
-}
+    "SELECT t.id, t.status, t.signal, t.skip_test,"
+    STORE_HAS("registered") STORE_HAS("assigned") STORE_HAS("pending")
+    STORE_HAS("running") STORE_HAS("done") STORE_HAS("failed")
+    STORE_HAS("kill") STORE_HAS("killed") STORE_HAS("broken")
+    " (SELECT j.status FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
+    " (SELECT j.exit_code FROM job j WHERE j.task_id = t.id AND j.idx = 0)"
+    " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
 store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct task_state_row *r;
-	const char *sig;
-	size_t first = out->n, i;
-	int ret;
+	const char *sig, *test;
+	int ret, i;
 
 	ret = store_prepare(st, &stmt, sql_task_dirty, err);
 	if (ret < 0)
@@ -456,19 +498,19 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 				goto out;
 		}
 		r->view.skip_test = st->drv->col_int64(stmt, 3) != 0;
-	}
-	if (ret < 0)
-		goto out;
-	for (i = first; i < out->n; i++) {
-		r = &out->v[i];
-		ret = store_task_count_jobs(st, r->id, r->view.njobs, err);
-		if (ret < 0)
-			goto out;
-		ret = store_task_test_job(st, &r->view, r->id, err);
-		if (ret < 0)
-			goto out;
+		for (i = 0; i < JOB_NSTATUS; i++)
+			r->view.njobs[i] = st->drv->col_int64(stmt, 4 + i) != 0;
+		test = st->drv->col_text(stmt, 4 + JOB_NSTATUS);
+		r->view.test_status = JOB_REGISTERED;
+		if (test != NULL) {
+			ret = job_status_parse(test, &r->view.test_status, err);
+			if (ret < 0)
+				goto out;
+		}
+		r->view.test_exit_code = (int)store_col_int64_or(st, stmt,
+		    5 + JOB_NSTATUS, -1);
 	}
 out:
 	st->drv->finalize(stmt);
-	return ret;
+	return ret < 0 ? ret : 0;
 }

@@ -216,15 +216,19 @@ void job_release(struct job *j);
 void job_vec_release(job_vec *v);
 
 /*
- * Insert jobs of one task, one statement reused: store_job_insert_begin(),
- * store_job_insert_add() per job, store_job_insert_end().  The task's
- * account, queue, gpu flag and submit time are copied into each job.
+ * Insert the jobs of one task, by chunks: store_job_insert_begin(),
+ * store_job_insert_add() per job (a job may be written only at a later
+ * add or at finish), store_job_insert_finish() to write the rest, then
+ * store_job_insert_end() (also after a failure).  The task's account,
+ * queue, gpu flag and submit time are copied into each job; `t` is
+ * borrowed until the end.
  */
 struct store_job_inserter;
 int store_job_insert_begin(struct store *st, const struct task *t,
     struct store_job_inserter **out, struct buf *err);
 int store_job_insert_add(struct store_job_inserter *ins, int64_t idx,
     const char *input, const char *command, struct buf *err);
+int store_job_insert_finish(struct store_job_inserter *ins, struct buf *err);
 void store_job_insert_end(struct store_job_inserter *ins);
 
 /* The task's jobs by index (the first `limit`, 0: all). */

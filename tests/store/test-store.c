@@ -152,6 +152,7 @@ test_store_task(struct store *st, int64_t account_id, const char *name,
 		assert_int_equal(store_job_insert_add(ins, i, NULL, "true",
 				     &err),
 		    0);
+	assert_int_equal(store_job_insert_finish(ins, &err), 0);
 	store_job_insert_end(ins);
 	assert_int_equal(store_commit(st, &err), 0);
 	id = t.id;
@@ -502,8 +503,8 @@ test_rollback_leaves_nothing(void **state)
 		assert_int_equal(store_job_insert_add(ins, i, NULL, "x", &err),
 		    0);
 	/* The same index twice breaks UNIQUE (task_id, idx). */
-	assert_int_equal(store_job_insert_add(ins, 3, NULL, "x", &err),
-	    ERR_CONFLICT);
+	assert_int_equal(store_job_insert_add(ins, 3, NULL, "x", &err), 0);
+	assert_int_equal(store_job_insert_finish(ins, &err), ERR_CONFLICT);
 	store_job_insert_end(ins);
 	store_rollback(st);
 	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM task"), 0);
