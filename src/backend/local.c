@@ -138,6 +138,12 @@ struct local_super {
 	const char *out_dir;
 };
 
+/* What the pilot's environment may hold that a job must not see. */
+static const char *const local_secret_env[] = {
+	"ORCHESTRA_DB", "ORCHESTRA_TOKEN", "ORCHESTRA_SMTP_URL", "PGPASSWORD",
+	"PGPASSFILE", "PGSERVICEFILE", "KUBECONFIG", NULL,
+};
+
 /* The job's side of the fork; `report` gets errno if exec fails. */
 static void
 local_job_exec(const struct backend_job *job, const char *log,
@@ -145,7 +151,7 @@ local_job_exec(const struct backend_job *job, const char *log,
 {
 	char num[32];
 	sigset_t none;
-	int fd, e;
+	int fd, e, i;
 
 	setpgid(0, 0);
 	sigemptyset(&none);
@@ -165,6 +171,9 @@ local_job_exec(const struct backend_job *job, const char *log,
 		close(fd);
 	if (chdir(out_dir) < 0 && chdir("/") < 0)
 		_exit(126);
+	/* The pilot's secrets are not the job's. */
+	for (i = 0; local_secret_env[i] != NULL; i++)
+		unsetenv(local_secret_env[i]);
 	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
 	setenv("ORCHESTRA_JOB_ID", num, 1);
 	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);

@@ -55,7 +55,7 @@ pilot_signals(void)
  * is asked for.
  */
 static void
-pilot_wait(struct pilot *p, int64_t period_ms)
+pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
 {
 	int64_t deadline = time_mono_ns() / 1000000 + period_ms, now, left;
 	struct pollfd fds[2] = { { -1, POLLIN, 0 }, { -1, POLLIN, 0 } };
@@ -63,7 +63,8 @@ pilot_wait(struct pilot *p, int64_t period_ms)
 
 	/* poll() skips negative descriptors. */
 	fds[0].fd = p->be->ops->event_fd(p->be);
-	fds[1].fd = cfd = store_change_fd(p->st);
+	cfd = on_change ? store_change_fd(p->st) : -1;
+	fds[1].fd = cfd;
 	while (!pilot_stop_requested) {
 		now = time_mono_ns() / 1000000;
 		left = deadline - now;
@@ -80,7 +81,7 @@ pilot_wait(struct pilot *p, int64_t period_ms)
 			return;
 		if (rc > 0 && (fds[1].revents & POLLIN))
 			return;
-		if (store_changed(p->st))
+		if (on_change && store_changed(p->st))
 			return;
 	}
 }
@@ -166,7 +167,9 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 				backoff = PILOT_BACKOFF_MAX_MS;
 			log_error("cycle failed: %s (retrying in %lld ms)",
 			    cerr.data, (long long)backoff);
-			pilot_wait(p, backoff);
+			/* The database may be the thing that is down: do not
+			 * let it wake us. */
+			pilot_wait(p, backoff, false);
 			continue;
 		}
 		backoff = 0;
@@ -185,8 +188,10 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		 */
 		if (stats.launched || stats.ended || stats.tasks_changed)
 			continue;
-		pilot_wait(p, o->interval_ms);
+		pilot_wait(p, o->interval_ms, true);
 	}
+	if (pilot_stop_requested)
+		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)
 		log_info("pilot stopped; running jobs go on");
 	buf_release(&cerr);

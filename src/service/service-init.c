@@ -66,9 +66,8 @@ service_init(const struct config *cfg, const char *login,
 	struct node n = { 0 };
 	struct store *st = NULL;
 	struct event ev = { 0 };
-	const char *path = cfg->db_url;
 	struct stat sb;
-	char *dir, *slash;
+	char *file, *slash;
 	long ncpu;
 	int ret;
 
@@ -80,19 +79,19 @@ service_init(const struct config *cfg, const char *login,
 	ret = service_init_mkdirs(cfg->home, err);
 	if (ret < 0)
 		return ret;
-	if (strncmp(path, "sqlite:", 7) == 0)
-		path += 7;
-	if (strstr(path, "://") == NULL) {
-		dir = xstrdup(path);
-		slash = strrchr(dir, '/');
-		if (slash != NULL && slash != dir) {
+	/* An SQLite file is made here, its directory too; a server's
+	 * database is made by its admin (docs/postgresql.md). */
+	file = store_url_file(cfg->db_url);
+	if (file != NULL) {
+		res->created_db = stat(file, &sb) < 0;
+		slash = strrchr(file, '/');
+		if (slash != NULL && slash != file) {
 			*slash = '\0';
-			ret = service_init_mkdirs(dir, err);
+			ret = service_init_mkdirs(file, err);
 		}
-		free(dir);
+		free(file);
 		if (ret < 0)
 			return ret;
-		res->created_db = stat(path, &sb) < 0;
 	}
 	ret = store_open(&st, cfg->db_url, true, err);
 	if (ret < 0)

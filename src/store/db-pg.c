@@ -479,6 +479,7 @@ db_pg_notify(struct db *db, struct buf *err)
 
 const struct db_driver db_postgres = {
 	.scheme = "postgresql",
+	.alias = "postgres",
 	.whole_url = true,
 	.pilot_standby = true,
 	.open = db_pg_open,

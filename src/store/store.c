@@ -47,6 +47,16 @@ store_pick_driver(const char *url, const char **target)
 	return &db_sqlite;
 }
 
+char *
+store_url_file(const char *url)
+{
+	const char *target;
+
+	if (store_pick_driver(url, &target) != &db_sqlite)
+		return NULL;
+	return xstrdup(target);
+}
+
 int
 store_open(struct store **out, const char *url, bool create, struct buf *err)
 {

@@ -33,6 +33,12 @@ int store_commit(struct store *st, struct buf *err);
 /* Never fails in a way the caller can act on; safe outside a transaction. */
 void store_rollback(struct store *st);
 
+/*
+ * The file an SQLite `url` names (caller frees), or NULL when `url` is
+ * served by another driver (a PostgreSQL server).
+ */
+char *store_url_file(const char *url);
+
 /* Take the one-pilot lock (held until store_close); ERR_CONFLICT if taken. */
 int store_pilot_lock(struct store *st, struct buf *err);
 /* Is the lock still ours (see db.h)?  0, or ERR_CONFLICT / ERR_UNAVAILABLE. */
