@@ -23,6 +23,26 @@
 #   wait_until SECS CMD...    poll CMD until it succeeds; fail after SECS
 #   fail MSG                  fail the current test case (or the script)
 #
+# For the pilot and the local backend (the pilot's output goes to
+# $PILOT_LOG; every helper below is safe to call with no pilot running):
+#
+#   pilot_start [ARGS]        start `orchestra pilot ARGS` in the background
+#                             ($PILOT_PID); at exit it is stopped and every
+#                             process left of its jobs killed.  Start and
+#                             stop the pilot at the top level of the script,
+#                             not in a test_case (a subshell)
+#   pilot_wait_started        wait until the pilot logged that it started
+#   pilot_stop                SIGTERM the pilot (once it started); fail
+#                             unless it exits 0 without a sanitizer report
+#   pilot_kill9               SIGKILL the pilot (a crash); $PILOT_RC is
+#                             its exit status (137 unless it had exited)
+#   db_value SQL              like db_query, waiting out a busy database
+#   task_status NAME          the status of the acting user's task NAME
+#   task_is NAME STATUS       its status is STATUS (for wait_until)
+#   job_procs                 pids of the processes of supervisors and jobs
+#                             of this $ORCHESTRA_HOME still alive
+#   no_job_procs              there are none (for wait_until)
+#
 # The script's exit status is non-zero when any test case failed; the TAP
 # plan ("1..N") is printed at the end.
 
@@ -46,8 +66,18 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-$TEST_NAME.XXXXXX")
 test_count=0
 test_failed=0
 
+# Functions run at exit, before $TMP is removed (see lib_at_exit).
+lib_exit_hooks=""
+
+lib_at_exit() {
+	lib_exit_hooks="$lib_exit_hooks $1"
+}
+
 lib_finish() {
 	status=$?
+	for lib_hook in $lib_exit_hooks; do
+		"$lib_hook" || :
+	done
 	rm -rf "$TMP"
 	echo "1..$test_count"
 	if [ "$test_failed" -gt 0 ]; then
@@ -229,3 +259,103 @@ wait_until() {
 		sleep 0.1
 	done
 }
+
+# ---- the pilot --------------------------------------------------------------
+
+PILOT_PID=""
+PILOT_LOG="$TMP/pilot.log"
+
+# shellcheck disable=SC2120 # the arguments are optional
+pilot_start() {
+	"$ORCHESTRA_BIN" pilot "$@" >>"$PILOT_LOG" 2>&1 &
+	PILOT_PID=$!
+}
+
+lib_pilot_sanitizer_check() {
+	if grep -Eq 'Sanitizer|runtime error:' "$PILOT_LOG" 2>/dev/null; then
+		echo "# pilot log:" >&2
+		sed 's/^/#   /' "$PILOT_LOG" | tail -n 40 >&2
+		fail "sanitizer report in the pilot's log"
+	fi
+}
+
+# The pilot $1 said it started (it handles SIGTERM from then on), or it
+# is gone.
+lib_pilot_started() {
+	grep -q "pilot\[$1\]: pilot started" "$PILOT_LOG" 2>/dev/null ||
+	    ! kill -0 "$1" 2>/dev/null
+}
+
+pilot_wait_started() {
+	[ -z "$PILOT_PID" ] || wait_until 60 lib_pilot_started "$PILOT_PID"
+}
+
+pilot_stop() {
+	local pid=$PILOT_PID rc
+	[ -n "$pid" ] || return 0
+	# A SIGTERM before the pilot set up its handler would kill it.
+	wait_until 60 lib_pilot_started "$pid"
+	PILOT_PID=""
+	kill -TERM "$pid" 2>/dev/null || :
+	wait "$pid" && rc=0 || rc=$?
+	lib_pilot_sanitizer_check
+	if [ "$rc" -ne 0 ]; then
+		sed 's/^/#   /' "$PILOT_LOG" | tail -n 20 >&2
+		fail "the pilot exited $rc on SIGTERM, expected 0"
+	fi
+}
+
+pilot_kill9() {
+	local pid=$PILOT_PID
+	PILOT_RC=""
+	[ -n "$pid" ] || return 0
+	PILOT_PID=""
+	kill -KILL "$pid" 2>/dev/null || :
+	wait "$pid" 2>/dev/null && PILOT_RC=0 || PILOT_RC=$?
+}
+
+db_value() {
+	sqlite3 -cmd '.timeout 10000' "$db" "$1"
+}
+
+task_status() {
+	db_value "SELECT t.status FROM task t JOIN account a ON a.id = t.account_id
+	    WHERE a.username = '$ORCHESTRA_USER' AND t.name = '$1'"
+}
+
+task_is() {
+	[ "$(task_status "$1")" = "$2" ]
+}
+
+# Supervisors run in sessions of their own, jobs in process groups below
+# them: they are the processes outside this script's session that carry
+# this ORCHESTRA_HOME in their environment.
+job_procs() {
+	local sid pid psid
+	sid=$(ps -o sid= -p $$ | tr -d ' ')
+	ps -eo pid=,sid= | while read -r pid psid; do
+		[ "$psid" != "$sid" ] || continue
+		[ "$pid" != "$PILOT_PID" ] || continue
+		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
+		    grep -Fqx "ORCHESTRA_HOME=$ORCHESTRA_HOME"; then
+			echo "$pid"
+		fi
+	done
+}
+
+no_job_procs() {
+	[ -z "$(job_procs)" ]
+}
+
+lib_pilot_cleanup() {
+	local pid
+	if [ -n "$PILOT_PID" ]; then
+		kill -TERM "$PILOT_PID" 2>/dev/null || :
+		wait "$PILOT_PID" 2>/dev/null || :
+		PILOT_PID=""
+	fi
+	for pid in $(job_procs); do
+		kill -KILL "$pid" 2>/dev/null || :
+	done
+}
+lib_at_exit lib_pilot_cleanup
