@@ -40,6 +40,7 @@ struct backend_ref {
 	int64_t job_id;
 	int64_t attempt;
 };
+typedef VEC(struct backend_ref) backend_ref_vec;
 
 enum backend_state {
 	BACKEND_UNKNOWN, /* never started (start() may be called) */
@@ -105,6 +106,9 @@ struct backend_ops {
 	    struct buf *err);
 	/* Forget every attempt of a removed job, its logs included. */
 	int (*purge)(struct backend *be, const struct backend_ref *last,
+	    struct buf *err);
+	/* Every job the backend still keeps (for the pilot's start-up sweep). */
+	int (*handles)(struct backend *be, backend_ref_vec *out,
 	    struct buf *err);
 	/*
 	 * A file descriptor that becomes readable when a job ends, so the

@@ -448,6 +448,32 @@ local_kill_leftovers(const char *path, const struct backend_ref *ref)
 	buf_release(&want);
 }
 
+/*
+ * The file is unlocked and holds no end.  With no header, no supervisor
+ * ever ran (the pilot died between creating the file and forking): the
+ * attempt never started, so forget the file and say so.  Else the job
+ * was lost; kill what is left of it.
+ */
+static enum backend_state
+local_lost_or_unstarted(const char *path, const struct backend_ref *ref)
+{
+	long pid = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (f != NULL) {
+		if (fscanf(f, "pid %ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	if (pid <= 0) {
+		unlink(path);
+		return BACKEND_UNKNOWN;
+	}
+	local_kill_leftovers(path, ref);
+	return BACKEND_LOST;
+}
+
 static int
 local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
     backend_status_vec *out, struct buf *err)
@@ -475,8 +501,7 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			st->state = BACKEND_RUNNING;
 		} else if (local_read_exit(path.data, st) < 0) {
 			/* Ended between our two looks, or lost. */
-			st->state = BACKEND_LOST;
-			local_kill_leftovers(path.data, &refs[i]);
+			st->state = local_lost_or_unstarted(path.data, &refs[i]);
 		}
 	}
 	buf_release(&path);
@@ -630,6 +655,33 @@ local_purge(struct backend *be, const struct backend_ref *last,
 }
 
 static int
+local_handles(struct backend *be, backend_ref_vec *out, struct buf *err)
+{
+	struct local_backend *lb = local_downcast(be);
+	struct backend_ref *r;
+	struct dirent *de;
+	long long id, attempt;
+	char rest[8];
+	DIR *d;
+
+	d = opendir(lb->dir);
+	if (d == NULL)
+		return err_set(err, ERR_UNAVAILABLE, "cannot read '%s': %s",
+		    lb->dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "%lld-%lld.%7s", &id, &attempt, rest) !=
+			3 ||
+		    strcmp(rest, "job") != 0)
+			continue;
+		r = VEC_ADD(out);
+		r->job_id = id;
+		r->attempt = attempt;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
 local_event_fd(struct backend *be)
 {
 	struct local_backend *lb = local_downcast(be);
@@ -683,6 +735,7 @@ const struct backend_ops backend_local_ops = {
 	.nodes = local_nodes,
 	.release = local_release,
 	.purge = local_purge,
+	.handles = local_handles,
 	.event_fd = local_event_fd,
 	.drain_events = local_drain_events,
 };

@@ -51,6 +51,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cmd_optind() != argc)
 		return cmd_usage_error(ctx, "unexpected argument '%s'",
 		    argv[cmd_optind()]);
+	pilot_signals();
 	log_set_process("pilot");
 	p.cfg = &ctx->cfg;
 	p.rule = prio_rule_find(ctx->cfg.priority_rule);

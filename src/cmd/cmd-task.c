@@ -134,8 +134,9 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(cmd_task_json(&t));
 	} else {
 		cmd_task_fullname(&full, t.username, t.name);
-		printf("submitted task '%s': %lld jobs, output in %s\n",
-		    full.data, (long long)t.njobs, t.out_dir);
+		printf("submitted task '%s': %lld job%s, output in %s\n",
+		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
+		    t.out_dir);
 	}
 	ret = CMD_EXIT_OK;
 out:

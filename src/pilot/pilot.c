@@ -36,7 +36,7 @@ pilot_wait_plain(int64_t ms)
 	poll(NULL, 0, (int)ms);
 }
 
-static void
+void
 pilot_signals(void)
 {
 	struct sigaction sa;
@@ -119,6 +119,68 @@ pilot_take_lock(struct pilot *p, struct buf *err)
 	}
 }
 
+static int
+pilot_cmp_held(const void *a, const void *b)
+{
+	const struct job_held *x = a, *y = b;
+
+	if (x->job_id != y->job_id)
+		return x->job_id < y->job_id ? -1 : 1;
+	return x->attempt < y->attempt ? -1 : x->attempt > y->attempt;
+}
+
+/*
+ * At start-up, forget what the backend keeps of jobs whose end is
+ * recorded already: a pilot that died between recording an end and
+ * release() left it behind.  Jobs holding a slot are left to the cycle.
+ */
+static void
+pilot_sweep(struct pilot *p)
+{
+	backend_ref_vec refs = VEC_INIT, stale = VEC_INIT;
+	backend_status_vec sts = VEC_INIT;
+	job_held_vec held = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct job_held key;
+	struct backend_ref *r;
+	size_t i;
+
+	if (p->be->ops->handles(p->be, &refs, &err) < 0 ||
+	    store_job_held(p->st, &held, &err) < 0) {
+		log_warn("start-up sweep skipped: %s", err.data);
+		goto out;
+	}
+	if (held.n > 0)
+		qsort(held.v, held.n, sizeof(*held.v), pilot_cmp_held);
+	VEC_FOREACH(r, &refs)
+	{
+		key.job_id = r->job_id;
+		key.attempt = r->attempt;
+		if (held.n == 0 || bsearch(&key, held.v, held.n,
+				       sizeof(*held.v), pilot_cmp_held) == NULL)
+			VEC_PUSH(&stale, *r);
+	}
+	if (stale.n == 0 ||
+	    p->be->ops->poll(p->be, stale.v, stale.n, &sts, &err) < 0)
+		goto out;
+	for (i = 0; i < sts.n; i++) {
+		if (sts.v[i].state == BACKEND_RUNNING) {
+			log_warn("job %lld attempt %lld runs, but the database "
+				 "does not know it running: left alone",
+			    (long long)sts.v[i].ref.job_id,
+			    (long long)sts.v[i].ref.attempt);
+			continue;
+		}
+		p->be->ops->release(p->be, &sts.v[i].ref, &err);
+	}
+out:
+	VEC_RELEASE(&refs);
+	VEC_RELEASE(&stale);
+	VEC_RELEASE(&sts);
+	VEC_RELEASE(&held);
+	buf_release(&err);
+}
+
 int
 pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
@@ -127,14 +189,14 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	int64_t backoff = 0;
 	int ret;
 
-	pilot_stop_requested = 0;
-	pilot_signals();
+	pilot_signals(); /* again: harmless, and callers may forget */
 	ret = pilot_take_lock(p, err);
 	if (ret < 0)
 		return pilot_stop_requested ? 0 : ret;
 	/* Arm the change check and the end events before the first cycle. */
 	store_changed(p->st);
 	p->be->ops->event_fd(p->be);
+	pilot_sweep(p);
 	buf_reset(&cerr);
 	util_redact_url(&cerr, p->cfg->db_url);
 	log_info("pilot started: database %s, backend %s, rule %s, period %llds",

@@ -44,6 +44,13 @@ struct pilot_opts {
 };
 
 /*
+ * Turn SIGTERM and SIGINT into a stop request for pilot_run().  Call it
+ * first thing, so a signal that comes while the database opens is a
+ * clean stop too.
+ */
+void pilot_signals(void);
+
+/*
  * Take the one-pilot lock and run cycles until SIGTERM or SIGINT (the
  * cycle in flight finishes; jobs keep running), or one cycle with `once`.
  * Wakes at once on a change in the database or a job's end.

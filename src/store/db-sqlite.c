@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,15 +284,17 @@ db_sqlite_finalize(struct db_stmt *st)
 }
 
 /*
- * One pilot per database file: an flock on "<database>.pilot", which also
- * holds the pid of the pilot that has it, for the message.
+ * One pilot per database file: a POSIX record lock on "<database>.pilot",
+ * which also holds the pid of the pilot that has it.  A record lock, not
+ * flock(): it belongs to the process, so a job supervisor forked by the
+ * pilot never inherits it and a restarted pilot is never locked out by
+ * one.
  */
 static int
 db_sqlite_pilot_lock(struct db *db, struct buf *err)
 {
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	struct buf path = BUF_INIT, pid = BUF_INIT;
-	char other[32] = "";
-	ssize_t n;
 	int fd, ret = 0;
 
 	buf_addf(&path, "%s.pilot", db->path);
@@ -303,13 +304,12 @@ db_sqlite_pilot_lock(struct db *db, struct buf *err)
 		    path.data, strerror(errno));
 		goto out;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		n = read(fd, other, sizeof(other) - 1);
-		other[n > 0 ? n : 0] = '\0';
-		other[strcspn(other, "\n")] = '\0';
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+			fl.l_pid = 0;
 		ret = err_set(err, ERR_CONFLICT,
-		    "another pilot (pid %s) is running on '%s'",
-		    *other ? other : "?", db->path);
+		    "another pilot (pid %ld) is running on '%s'",
+		    (long)fl.l_pid, db->path);
 		close(fd);
 		goto out;
 	}

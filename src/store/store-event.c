@@ -27,7 +27,7 @@ store_event_add(struct store *st, const struct event *e, struct buf *err)
 	ret = store_prepare(st, &stmt, sql_event_add, err);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, time_now_ms());
+	st->drv->bind_int64(stmt, 1, e->time_ms ? e->time_ms : time_now_ms());
 	st->drv->bind_text(stmt, 2, e->kind);
 	store_event_bind_id(st, stmt, 3, e->account_id);
 	store_event_bind_id(st, stmt, 4, e->task_id);

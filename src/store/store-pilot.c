@@ -271,6 +271,7 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 
 	changed = plan->next != from || plan->nmoves > 0 ||
 	    plan->consume_signal || plan->remove;
+	ev.time_ms = now; /* the same instant as its job events */
 	ev.account_id = account_id;
 	ev.task_id = task_id;
 	ev.old_status = task_status_name(from);

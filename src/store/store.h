@@ -397,6 +397,7 @@ int store_job_lost(struct store *st, int64_t job_id, int64_t attempt,
 /* ---- events (store-event.c) ------------------------------------------- */
 
 struct event {
+	int64_t time_ms;  /* 0: now */
 	const char *kind; /* "task", "job", "node", "account" */
 	int64_t account_id, task_id, job_id, node_id; /* 0: none */
 	const char *old_status, *new_status; /* NULL: none */
