@@ -27,7 +27,6 @@ target_link_libraries(test-store orch_store ${CMOCKA_LIB})
 add_test(NAME store/sqlite COMMAND test-store)
 set_tests_properties(store/sqlite PROPERTIES LABELS "store;sqlite" TIMEOUT 300)
 
-include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)
 
 # A private PostgreSQL server for the tests that need one (label pg):
 # started once by the fixture, stopped at the end, in a directory under
@@ -51,3 +50,6 @@ set_tests_properties(store/pg PROPERTIES FIXTURES_REQUIRED pg
 # The module layers of STYLE.md, from the #include lines.
 add_test(NAME lint/layers COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/layers.sh)
 set_tests_properties(lint/layers PROPERTIES LABELS lint TIMEOUT 60)
+
+# The command line against the real binary, on SQLite and on PostgreSQL.
+include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)

@@ -93,7 +93,7 @@ pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
  * waiting is ERR_UNAVAILABLE).
  */
 static int
-pilot_take_lock(struct pilot *p, struct buf *err)
+pilot_take_lock(struct pilot *p, bool standby, struct buf *err)
 {
 	bool said = false;
 	int ret;
@@ -106,7 +106,7 @@ pilot_take_lock(struct pilot *p, struct buf *err)
 					 "active now");
 			return 0;
 		}
-		if (!store_pilot_standby(p->st) ||
+		if (!standby || !store_pilot_standby(p->st) ||
 		    (ret != ERR_CONFLICT && ret != ERR_UNAVAILABLE))
 			return ret;
 		if (!said)
@@ -190,7 +190,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
-	ret = pilot_take_lock(p, err);
+	/* One cycle (--once) is no reason to stand by. */
+	ret = pilot_take_lock(p, !o->once, err);
 	if (ret < 0)
 		return pilot_stop_requested ? 0 : ret;
 	/* Arm the change check and the end events before the first cycle. */
@@ -208,7 +209,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		if (ret == ERR_CONFLICT) {
 			/* Our connection was lost, and another took over. */
 			log_warn("lost the pilot lock: %s", cerr.data);
-			ret = pilot_take_lock(p, err);
+			ret = pilot_take_lock(p, !o->once, err);
 			if (ret < 0)
 				break;
 			continue;

@@ -1,5 +1,7 @@
-# Command-line tests: one ctest test per tests/cli/tNNNN-*.sh, run with bash
-# against the real binary (lib.sh reads ORCHESTRA_BIN).  Label: cli.
+# Command-line tests: each tests/cli/tNNNN-*.sh runs twice, with bash,
+# against the real binary (lib.sh reads ORCHESTRA_BIN): cli/NAME on an
+# SQLite file, cli-pg/NAME on a database of its own on the test PostgreSQL
+# server (the pg fixture of tests.cmake).  Labels: cli, and pg.
 file(GLOB CLI_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cli/t*.sh)
 foreach(script ${CLI_TESTS})
   get_filename_component(name ${script} NAME_WE)
@@ -7,5 +9,11 @@ foreach(script ${CLI_TESTS})
   set_tests_properties(cli/${name} PROPERTIES
     ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>"
     LABELS cli
+    TIMEOUT 300)
+  add_test(NAME cli-pg/${name} COMMAND bash ${script})
+  set_tests_properties(cli-pg/${name} PROPERTIES
+    ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>;ORCHESTRA_TEST_DB=pg;ORCHESTRA_PG_DIR=${PG_DIR}"
+    FIXTURES_REQUIRED pg
+    LABELS "cli;pg"
     TIMEOUT 300)
 endforeach()

@@ -18,7 +18,15 @@
 #   expect_stdout_contains S  stdout of the last expect_exit holds string S
 #   json_check PYEXPR         stdout of the last expect_exit is JSON `d` and
 #                             the Python expression PYEXPR is true of it
-#   db_dump                   the database as SQL text (sqlite3 .dump)
+#   db_dump                   the database as SQL text (sqlite3 .dump, or
+#                             pg_dump less sequence positions, which a
+#                             rolled-back insert moves on PostgreSQL)
+#   db_query SQL              run SQL, rows as "a|b" lines
+#   on_pg                     true when the test runs on PostgreSQL
+#   CHECK_FAILED_RE           what either database says of a CHECK refusal
+#
+# With ORCHESTRA_TEST_DB=pg (and ORCHESTRA_PG_DIR from the ctest fixture)
+# the script runs on a database of its own on the test PostgreSQL server.
 #   volume_dirs               every directory under $ORCHESTRA_HOME/volume
 #   wait_until SECS CMD...    poll CMD until it succeeds; fail after SECS
 #   fail MSG                  fail the current test case (or the script)
@@ -102,6 +110,23 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LC_ALL=C
 
 db="$ORCHESTRA_HOME/orchestra.db"
+CHECK_FAILED_RE='CHECK constraint failed|violates check constraint'
+on_pg() {
+	[ "${ORCHESTRA_TEST_DB:-sqlite}" = pg ]
+}
+if on_pg; then
+	ORCHESTRA_DB=$("$SRCDIR/tests/lib/pg-db.sh" cli) || {
+		echo "Bail out! cannot make a PostgreSQL database" >&2
+		exit 1
+	}
+	export ORCHESTRA_DB
+	lib_pg_drop() {
+		psql -X -q "$(cat "$ORCHESTRA_PG_DIR/url")" -c \
+		    "DROP DATABASE IF EXISTS \"${ORCHESTRA_DB##*/}\" WITH (FORCE)" \
+		    >/dev/null 2>&1
+	}
+	lib_at_exit lib_pg_drop
+fi
 OUT="$TMP/stdout"
 ERR="$TMP/stderr"
 
@@ -234,12 +259,25 @@ if not eval("(" + sys.argv[2] + "\n)"):
 }
 
 db_dump() {
+	if on_pg; then
+		# Less what differs between two dumps of the same data: the
+		# sequence positions and pg_dump's \restrict keys.
+		pg_dump --no-owner --no-privileges "$ORCHESTRA_DB" |
+		    grep -v -E -e '^SELECT pg_catalog.setval' -e '^-- Dumped' \
+		    -e '^\\(un)?restrict '
+		return
+	fi
 	sqlite3 "$db" .dump
 }
 
 # One SQL value (or row, '|'-separated) from the database.
 db_query() {
-	sqlite3 "$db" "$1"
+	if on_pg; then
+		psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 "$ORCHESTRA_DB" \
+		    -c "$1"
+		return
+	fi
+	sqlite3 -cmd '.timeout 10000' "$db" "$1"
 }
 
 volume_dirs() {
@@ -315,7 +353,7 @@ pilot_kill9() {
 }
 
 db_value() {
-	sqlite3 -cmd '.timeout 10000' "$db" "$1"
+	db_query "$1"
 }
 
 task_status() {

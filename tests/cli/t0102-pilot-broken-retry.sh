@@ -68,7 +68,7 @@ transitions() {
 	got=$(db_value "SELECT coalesce(e.old_status, '') || '>' || e.new_status
 	    FROM event e JOIN task t ON t.id = e.task_id
 	    WHERE e.kind = 'task' AND t.name = 'brk'
-	    AND e.new_status IS NOT coalesce(e.old_status, '')
+	    AND e.new_status IS DISTINCT FROM coalesce(e.old_status, '')
 	    ORDER BY e.id" | tr '\n' ' ')
 	[ "$got" = ">registered registered>testing testing>broken broken>registered registered>testing testing>running running>done " ] ||
 	    fail "task transitions: $got"

@@ -86,7 +86,7 @@ kill_meek() {
 	wait_until 60 all_pids_gone meek
 	[ "$(db_value "SELECT e.new_status FROM event e
 	    JOIN task t ON t.id = e.task_id WHERE e.kind = 'task'
-	    AND t.name = 'meek' AND e.new_status IS NOT e.old_status
+	    AND t.name = 'meek' AND e.new_status IS DISTINCT FROM e.old_status
 	    ORDER BY e.id" | tr '\n' ' ')" = "registered running killing killed " ] ||
 	    fail "transitions of meek"
 	expect_exit 0 orch task show stubborn --json

@@ -70,11 +70,10 @@ EOF
 
 sql_refused() {
 	local rc
-	sqlite3 -cmd '.timeout 10000' "$db" \
-	    "UPDATE node SET cpu_slots = 9 WHERE name = '$NODE'" 2>"$ERR" &&
-	    rc=0 || rc=$?
+	db_query "UPDATE node SET cpu_slots = 9 WHERE name = '$NODE'" \
+	    2>"$ERR" && rc=0 || rc=$?
 	[ "$rc" -ne 0 ] || fail "cpu_slots 9 > max_cpu_slots 8 accepted"
-	grep -q 'CHECK constraint failed' "$ERR" || fail "$(cat "$ERR")"
+	grep -qE "$CHECK_FAILED_RE" "$ERR" || fail "$(cat "$ERR")"
 	[ "$(db_value "SELECT cpu_slots FROM node")" = 1 ] || fail "cpu_slots changed"
 }
 test_case "SQL: cpu_slots above max_cpu_slots is refused" sql_refused

@@ -21,7 +21,17 @@ second_pilot() {
 	expect_stderr_line "^orchestra: another pilot \\(pid $first\\) is running"
 	kill -0 "$first" || fail "the first pilot is gone"
 }
-test_case "a second pilot exits 1 naming the first" second_pilot
+# On PostgreSQL a second pilot stands by instead (t0109); --once does not.
+second_pilot_pg() {
+	expect_exit 1 orch pilot --once
+	expect_stderr_line "^orchestra: another pilot holds the lock"
+	kill -0 "$first" || fail "the first pilot is gone"
+}
+if on_pg; then
+	test_case "pilot --once beside an active pilot exits 1" second_pilot_pg
+else
+	test_case "a second pilot exits 1 naming the first" second_pilot
+fi
 
 pilot_stop
 
