@@ -1,0 +1,84 @@
+#!/bin/bash
+# t0110-pg-outage.sh - the database goes away for 10 s in the middle of a
+# 200-job task: the pilot logs it, keeps the jobs it launched running,
+# retries with backoff, and resumes; the task still ends done, every job
+# ran exactly once, and the pilot never exited.  PostgreSQL only, on a
+# private server of its own (the shared one must stay up for the others).
+
+. "$(dirname "$0")/lib.sh"
+
+if ! on_pg; then
+	echo "# skip: a database server to stop needs PostgreSQL"
+	exit 0
+fi
+
+PGD=$(mktemp -d /tmp/orchestra-pg-outage-XXXXXX)
+stop_private_pg() {
+	"$SRCDIR/tests/lib/pg-stop.sh" "$PGD"
+}
+lib_at_exit stop_private_pg
+"$SRCDIR/tests/lib/pg-start.sh" "$PGD" || fail "cannot start PostgreSQL"
+psql -X -q "$(cat "$PGD/url")" -c "CREATE DATABASE outage" >/dev/null
+ORCHESTRA_DB="$(dirname "$(cat "$PGD/url")")/outage"
+export ORCHESTRA_DB
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+as=()
+[ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
+pg_down() {
+	"${as[@]}" "$pg_bin/pg_ctl" -D "$PGD/data" -m fast -w stop >/dev/null
+}
+pg_up() {
+	"${as[@]}" "$pg_bin/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w \
+	    -o "-p $(cat "$PGD/port") -k $PGD -c listen_addresses=127.0.0.1 -c fsync=off" \
+	    start >/dev/null
+}
+
+orch init >/dev/null
+orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 4 >/dev/null
+RAN=$TMP/ran
+: >"$RAN"
+
+pilot_start --interval 2
+pilot_wait_started
+
+# 200 jobs of 0.1 to 0.3 s, each recording its id as it starts.
+seq -f "/in/%03g" 1 200 >"$TMP/list"
+expect_exit 0 orch task submit two-hundred --skip-test --inputs "@$TMP/list" \
+    --exec 'echo $ORCHESTRA_JOB_ID >>'"$RAN"'; sleep 0.$((ORCHESTRA_JOB_ID % 3 + 1)) # %IN'
+
+ran_at_least() {
+	[ "$(wc -l <"$RAN")" -ge "$1" ]
+}
+wait_until 120 ran_at_least 30
+
+outage() {
+	local before after
+	pg_down
+	before=$(wc -l <"$RAN")
+	# The outage itself lasts 10 s: this sleep is the scenario, not a wait
+	# on a condition.
+	sleep 10
+	kill -0 "$PILOT_PID" || fail "the pilot exited while the database was down"
+	grep -q "cycle failed" "$PILOT_LOG" || fail "the pilot did not log the outage"
+	after=$(wc -l <"$RAN")
+	# At most the jobs already launched: no new launch without the database.
+	[ "$((after - before))" -le 4 ] ||
+	    fail "$((after - before)) jobs started while the database was down"
+	pg_up
+}
+test_case "the database stops for 10 s; the pilot logs it and lives" outage
+
+resumed() {
+	wait_until 240 task_is two-hundred done
+	kill -0 "$PILOT_PID" || fail "the pilot exited"
+	local dup
+	[ "$(wc -l <"$RAN")" -eq 200 ] || fail "$(wc -l <"$RAN") starts for 200 jobs"
+	dup=$(sort "$RAN" | uniq -d)
+	[ -z "$dup" ] || fail "jobs that ran twice: $dup"
+	[ "$(db_query "SELECT count(*) FROM job WHERE status = 'done'")" = 200 ] ||
+	    fail "not every job is done"
+}
+test_case "the task ends done, every job ran exactly once" resumed
+
+pilot_stop
