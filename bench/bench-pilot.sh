@@ -11,17 +11,22 @@
 #               20).
 #
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--runs R] [--bin PATH]
+#                        [--db URL]
+#
+# --db runs on that database (e.g. an empty PostgreSQL database) instead
+# of a fresh SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-jobs=1000 slots=32 runs=20 bin=
+jobs=1000 slots=32 runs=20 bin= dburl=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--jobs) jobs=$2; shift 2 ;;
 	--slots) slots=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
-	*) echo "usage: $0 [--jobs N] [--slots S] [--runs R] [--bin PATH]" >&2
+	--db) dburl=$2; shift 2 ;;
+	*) echo "usage: $0 [--jobs N] [--slots S] [--runs R] [--bin PATH] [--db URL]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -31,7 +36,7 @@ if [ -z "$bin" ]; then
 	bin=$PWD/build/release/orchestra
 fi
 
-home=$(mktemp -d /tmp/orchestra-bench-pilot-XXXXXX)
+home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-pilot-XXXXXX")
 pilot=
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null
@@ -40,11 +45,17 @@ cleanup() {
 trap cleanup EXIT
 export ORCHESTRA_HOME=$home ORCHESTRA_CONF=/dev/null ORCHESTRA_USER=bench
 db=$home/orchestra.db
+if [ -n "$dburl" ]; then
+	export ORCHESTRA_DB=$dburl
+	q() { psql -X -q -A -t "$dburl" -c "$1"; }
+else
+	q() { sqlite3 "$db" "$1"; }
+fi
 node=$("$bin" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 "$bin" node set "$node" --max-cpu-slots "$slots" --cpu-slots "$slots" >/dev/null
 
 now_ns() { date +%s%N; }
-status() { sqlite3 "$db" "SELECT status FROM task WHERE name = '$1'"; }
+status() { q "SELECT status FROM task WHERE name = '$1'"; }
 
 "$bin" pilot --interval 30 2>"$home/pilot.log" &
 pilot=$!
@@ -60,7 +71,7 @@ until [ "$(status burst)" = done ]; do
 	sleep 0.02
 done
 t1=$(now_ns)
-read -r span < <(sqlite3 "$db" "SELECT max(j.ended_ms) - min(j.started_ms)
+read -r span < <(q "SELECT max(j.ended_ms) - min(j.started_ms)
 	FROM job j JOIN task t ON t.id = j.task_id WHERE t.name = 'burst'")
 awk -v n="$jobs" -v s="$slots" -v ns=$((t1 - t0)) -v span="$span" 'BEGIN {
 	printf "throughput: %d jobs through %d slots in %.2f s = %.0f jobs/s " \
@@ -71,7 +82,7 @@ awk -v n="$jobs" -v s="$slots" -v ns=$((t1 - t0)) -v span="$span" 'BEGIN {
 lat=()
 for i in $(seq 1 "$runs"); do
 	# let the pilot settle into its wait
-	until [ "$(sqlite3 "$db" "SELECT count(*) FROM job WHERE status IN
+	until [ "$(q "SELECT count(*) FROM job WHERE status IN
 		('assigned','pending','running')")" = 0 ]; do sleep 0.02; done
 	sleep 0.2
 	t0=$(now_ns)

@@ -2,21 +2,16 @@
  * local.c - the local backend: each job is a process group on this
  * machine, run by `/bin/sh -c` under a small supervisor process.
  *
- * Files in $ORCHESTRA_HOME/jobs, named after (job id, attempt):
- *
- *   <id>-<attempt>.job  created by start() (O_EXCL: a second start of the
- *                        same attempt does nothing) and flock()ed by the
- *                        supervisor for as long as it lives.  It holds
- *                        the supervisor's pid ("pid N", for stop()), the
- *                        job's process group ("pgid N") and, written just
- *                        before the supervisor exits, how the job ended
- *                        (complete only with its last line "done"), so
- *                        the exit status survives a pilot that is down
- *                        when the job ends;
- *   <id>-<attempt>.log   the job's stdout and stderr.
- *
- * Two files a job, one removed once its end is recorded: creating and
- * deleting files is what a burst of short jobs costs most.
+ * One file a job attempt, $ORCHESTRA_HOME/jobs/<id>-<attempt>.job, created
+ * by start() (O_EXCL: a second start of the same attempt does nothing) and
+ * flock()ed by the supervisor for as long as it lives.  Its first 4 KiB
+ * hold the supervisor's pid ("pid N", for stop()), the job's process group
+ * ("pgid N") and, written just before the supervisor exits, how the job
+ * ended (complete only with its last line "done"), so the exit status
+ * survives a pilot that is down when the job ends; from 4 KiB on comes the
+ * job's stdout and stderr.  The file stays until the job's task is removed
+ * (purge): creating and deleting files is what a burst of short jobs costs
+ * most (on ext4 a create skips over recently deleted inodes).
  *
  * The supervisor is forked from the pilot into a session of its own, so
  * the pilot can die and restart at any instant (the supervisor is then
@@ -48,6 +43,8 @@
 
 /* Between SIGTERM and SIGKILL when a job is stopped or times out. */
 #define LOCAL_GRACE_SECONDS 5
+/* Where a job file's log begins, after the header and the end record. */
+#define LOCAL_LOG_AT 4096
 
 struct local_backend {
 	struct backend base; /* first, for the checked downcast */
@@ -162,8 +159,10 @@ local_job_exec(const struct backend_job *job, const char *log,
 		dup2(fd, 0);
 		close(fd);
 	}
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd < 0)
+	/* Not O_APPEND: the job's processes share this offset, past the
+	 * header the supervisor writes at the start of the file. */
+	fd = open(log, O_WRONLY);
+	if (fd < 0 || lseek(fd, LOCAL_LOG_AT, SEEK_SET) < 0)
 		_exit(126);
 	dup2(fd, 1);
 	dup2(fd, 2);
@@ -290,13 +289,12 @@ local_start(struct backend *be, const struct backend_job *job,
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT, log = BUF_INIT;
+	struct buf lock = BUF_INIT;
 	struct local_super s;
 	pid_t pid;
 	int fd, ret = ERR_UNAVAILABLE, null;
 
 	local_path(lb, &ref, "job", &lock);
-	local_path(lb, &ref, "log", &log);
 	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == EEXIST) {
 		ret = 0; /* this attempt was started already */
@@ -315,7 +313,7 @@ local_start(struct backend *be, const struct backend_job *job,
 		goto out;
 	}
 	s.job = job;
-	s.log = log.data;
+	s.log = lock.data;
 	s.out_dir = job->out_dir;
 	fflush(NULL);
 	pid = fork();
@@ -352,7 +350,6 @@ local_start(struct backend *be, const struct backend_job *job,
 	ret = 0;
 out:
 	buf_release(&lock);
-	buf_release(&log);
 	return ret;
 }
 
@@ -548,10 +545,11 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 	struct buf log = BUF_INIT;
 	char chunk[8192];
 	struct stat sb;
+	off_t from = LOCAL_LOG_AT;
 	ssize_t n;
 	int fd, ret = 0;
 
-	local_path(lb, ref, "log", &log);
+	local_path(lb, ref, "job", &log);
 	fd = open(log.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -560,8 +558,13 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 			    strerror(errno));
 		goto out;
 	}
-	if (max > 0 && fstat(fd, &sb) == 0 && (size_t)sb.st_size > max)
-		lseek(fd, sb.st_size - (off_t)max, SEEK_SET);
+	if (max > 0 && fstat(fd, &sb) == 0 &&
+	    sb.st_size - (off_t)max > LOCAL_LOG_AT)
+		from = sb.st_size - (off_t)max;
+	if (lseek(fd, from, SEEK_SET) < 0) {
+		close(fd);
+		goto out;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -615,21 +618,17 @@ local_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 	return 0;
 }
 
+/*
+ * Nothing to do: an ended job's file holds its log, and stays until its
+ * task is removed (purge).
+ */
 static int
 local_release(struct backend *be, const struct backend_ref *ref,
     struct buf *err)
 {
-	static const char *const exts[] = { "job" };
-	struct local_backend *lb = local_downcast(be);
-	struct buf path = BUF_INIT;
-	size_t i;
-
+	(void)local_downcast(be);
+	(void)ref;
 	(void)err;
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		local_path(lb, ref, exts[i], &path);
-		unlink(path.data);
-	}
-	buf_release(&path);
 	return 0;
 }
 
@@ -637,7 +636,7 @@ static int
 local_purge(struct backend *be, const struct backend_ref *last,
     struct buf *err)
 {
-	static const char *const exts[] = { "job", "log" };
+	static const char *const exts[] = { "job" };
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { last->job_id, 0 };
 	struct buf path = BUF_INIT;
