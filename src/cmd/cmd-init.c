@@ -28,9 +28,9 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 		else
 			return CMD_EXIT_USAGE;
 	}
-	if (cmd_optind() != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[cmd_optind()]);
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
 	ret = service_init(&ctx->cfg, ctx->actor, &ctx->svc.st, &res, &err);
 	if (ret < 0) {
 		free(res.node_name);

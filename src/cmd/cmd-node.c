@@ -91,7 +91,7 @@ cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv,
 	};
 	int64_t *target;
 	const char *name;
-	int c;
+	int c, ret;
 
 	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -125,10 +125,9 @@ cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv,
 		if (cmd_parse_int(ctx, name, cmd_optarg(), target) < 0)
 			return CMD_EXIT_USAGE;
 	}
-	if (cmd_optind() != argc - 1)
-		return cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing node NAME" :
-			"too many arguments");
+	ret = cmd_args(ctx, argc, argv, 1, "node NAME");
+	if (ret >= 0)
+		return ret;
 	return -1;
 }
 
@@ -177,27 +176,17 @@ cmd_node_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_node_enable(struct cmd_ctx *ctx, int argc, char **argv, bool enabled)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct node n = { 0 };
 	struct buf err = BUF_INIT;
 	bool json = false;
-	int c, ret;
+	int ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == 'h')
-			return cmd_help(ctx);
-		if (c != 'j')
-			return CMD_EXIT_USAGE;
-		json = true;
-	}
-	if (cmd_optind() != argc - 1)
-		return cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing node NAME" :
-			"too many arguments");
+	ret = cmd_json_only(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	ret = cmd_args(ctx, argc, argv, 1, "node NAME");
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_node_enable(&ctx->svc, argv[argc - 1], enabled, &n,
@@ -220,11 +209,6 @@ cmd_node_resume_run(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const hdr[] = { "NAME", "QUEUE", "STATE", "CPU",
 		"GPU", "DONE", "FAILED" };
 	node_vec v = VEC_INIT;
@@ -233,18 +217,14 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct node *n;
 	bool json = false;
 	json_t *arr;
-	int c, ret;
+	int ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == 'h')
-			return cmd_help(ctx);
-		if (c != 'j')
-			return CMD_EXIT_USAGE;
-		json = true;
-	}
-	if (cmd_optind() != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[cmd_optind()]);
+	ret = cmd_json_only(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_node_list(&ctx->svc, &v, &err);

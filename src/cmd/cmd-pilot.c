@@ -48,9 +48,9 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 			return CMD_EXIT_USAGE;
 		}
 	}
-	if (cmd_optind() != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[cmd_optind()]);
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
 	pilot_signals();
 	log_set_process("pilot");
 	p.cfg = &ctx->cfg;

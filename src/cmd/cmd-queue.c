@@ -70,9 +70,9 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 			return CMD_EXIT_USAGE;
 		}
 	}
-	if (cmd_optind() != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[cmd_optind()]);
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_queue(&ctx->svc, queue, user, &rows, &err);

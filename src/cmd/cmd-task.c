@@ -108,12 +108,9 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cmd_optind() != argc - 1) {
-		ret = cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing task NAME" :
-			"too many arguments");
+	ret = cmd_args(ctx, argc, argv, 1, "task NAME");
+	if (ret >= 0)
 		goto out;
-	}
 	if (req.command == NULL) {
 		ret = cmd_usage_error(ctx, "missing --exec CMD");
 		goto out;
@@ -189,9 +186,9 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 			return CMD_EXIT_USAGE;
 		}
 	}
-	if (cmd_optind() != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[cmd_optind()]);
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_task_list(&ctx->svc, &req, &v, &err);
@@ -329,29 +326,19 @@ cmd_task_show_text(const struct task_detail *d)
 static int
 cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct task_detail d = { 0 };
 	struct buf err = BUF_INIT;
 	struct job *j;
 	bool json = false;
 	json_t *o, *jobs, *counts;
-	int c, i, ret;
+	int i, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == 'h')
-			return cmd_help(ctx);
-		if (c != 'j')
-			return CMD_EXIT_USAGE;
-		json = true;
-	}
-	if (cmd_optind() != argc - 1)
-		return cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing task NAME" :
-			"too many arguments");
+	ret = cmd_json_only(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	ret = cmd_args(ctx, argc, argv, 1, "task NAME");
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_task_show(&ctx->svc, argv[argc - 1], 0, &d, &err);
@@ -411,10 +398,9 @@ cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
 		else
 			return CMD_EXIT_USAGE;
 	}
-	if (cmd_optind() != argc - 1)
-		return cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing task NAME" :
-			"too many arguments");
+	ret = cmd_args(ctx, argc, argv, 1, "task NAME");
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_task_signal(&ctx->svc, argv[argc - 1], sig,

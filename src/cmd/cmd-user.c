@@ -41,7 +41,7 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, ret;
 
 	o->email = NULL;
 	o->max_priority = OPT_UNSET;
@@ -78,10 +78,9 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 			return CMD_EXIT_USAGE;
 		}
 	}
-	if (cmd_optind() != argc - 1)
-		return cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing user NAME" :
-			"too many arguments");
+	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
+	if (ret >= 0)
+		return ret;
 	return -1;
 }
 
@@ -141,27 +140,6 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
-/* Options of list and show: --json only. */
-static int
-cmd_user_json_opt(struct cmd_ctx *ctx, int argc, char **argv, bool *json)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
-		if (c == 'h')
-			return cmd_help(ctx);
-		if (c != 'j')
-			return CMD_EXIT_USAGE;
-		*json = true;
-	}
-	return -1;
-}
-
 static int
 cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -175,12 +153,12 @@ cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t *arr;
 	int ret;
 
-	ret = cmd_user_json_opt(ctx, argc, argv, &json);
+	ret = cmd_json_only(ctx, argc, argv, &json);
 	if (ret >= 0)
 		return ret;
-	if (cmd_optind() != argc)
-		return cmd_usage_error(ctx, "unexpected argument '%s'",
-		    argv[cmd_optind()]);
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_user_list(&ctx->svc, &v, &err);
@@ -220,13 +198,12 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int ret;
 
-	ret = cmd_user_json_opt(ctx, argc, argv, &json);
+	ret = cmd_json_only(ctx, argc, argv, &json);
 	if (ret >= 0)
 		return ret;
-	if (cmd_optind() != argc - 1)
-		return cmd_usage_error(ctx, cmd_optind() >= argc ?
-			"missing user NAME" :
-			"too many arguments");
+	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
+	if (ret >= 0)
+		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_user_show(&ctx->svc, argv[argc - 1], &a, &err);

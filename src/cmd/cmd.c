@@ -176,6 +176,42 @@ cmd_optarg(void)
 }
 
 int
+cmd_args(struct cmd_ctx *ctx, int argc, char **argv, int want,
+    const char *what)
+{
+	int have = argc - cmd_optind();
+
+	if (have == want)
+		return -1;
+	if (have < want)
+		return cmd_usage_error(ctx, "missing %s", what);
+	if (want == 0)
+		return cmd_usage_error(ctx, "unexpected argument '%s'",
+		    argv[cmd_optind()]);
+	return cmd_usage_error(ctx, "too many arguments");
+}
+
+int
+cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c != 'j')
+			return CMD_EXIT_USAGE;
+		*json = true;
+	}
+	return -1;
+}
+
+int
 cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out)
 {

@@ -62,6 +62,16 @@ int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv,
 /* optind after cmd_getopt() returned -1. */
 int cmd_optind(void);
 const char *cmd_optarg(void);
+/*
+ * After the options: exactly `want` (0 or 1) arguments, the one named
+ * `what` in the message ("task NAME").  -1 to go on, else the exit code
+ * of the usage error printed.
+ */
+int cmd_args(struct cmd_ctx *ctx, int argc, char **argv, int want,
+    const char *what);
+/* Parse options that are --json and --help alone; -1 to go on, or the
+ * exit code. */
+int cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv, bool *json);
 /* Parse a whole number option value; usage error message on failure. */
 int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out);

@@ -127,14 +127,7 @@ db_sqlite_begin(struct db *db, struct buf *err)
 static void
 db_sqlite_rewrite_ddl(const char *sql, struct buf *out)
 {
-	const char *p = sql, *m;
-
-	while ((m = strstr(p, "@ID@")) != NULL) {
-		buf_add(out, p, (size_t)(m - p));
-		buf_adds(out, "INTEGER PRIMARY KEY");
-		p = m + 4;
-	}
-	buf_adds(out, p);
+	db_replace_marker(sql, "@ID@", "INTEGER PRIMARY KEY", out);
 }
 
 /*
@@ -145,21 +138,15 @@ db_sqlite_rewrite_ddl(const char *sql, struct buf *out)
 static void
 db_sqlite_rewrite_params(const char *sql, struct buf *out)
 {
-	const char *p;
+	const char *p = sql, *dollar;
 	char quote = 0;
 
-	for (p = sql; *p != '\0'; p++) {
-		if (quote != 0) {
-			if (*p == quote)
-				quote = 0;
-		} else if (*p == '\'' || *p == '"') {
-			quote = *p;
-		} else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
-			buf_addch(out, '?');
-			continue;
-		}
-		buf_addch(out, *p);
+	while ((dollar = db_next_param(p, &quote)) != NULL) {
+		buf_add(out, p, (size_t)(dollar - p));
+		buf_addch(out, '?');
+		p = dollar + 1;
 	}
+	buf_adds(out, p);
 }
 
 static int

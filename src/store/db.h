@@ -97,6 +97,16 @@ struct db_driver {
 	bool (*changed)(struct db *db);
 };
 
+/* Append `sql` to `out` with every `marker` replaced by `with`. */
+void db_replace_marker(const char *sql, const char *marker, const char *with,
+    struct buf *out);
+/*
+ * The next "$N" parameter of `sql` outside quoted strings and identifiers,
+ * or NULL.  `*quote` carries the quote we are in from call to call (start
+ * with 0, and go on from the returned pointer + 1).
+ */
+const char *db_next_param(const char *sql, char *quote);
+
 extern const struct db_driver db_sqlite;
 extern const struct db_driver db_postgres;
 
