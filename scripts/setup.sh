@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev libpq-dev
-	libsqlite3-dev sqlite3 libjansson-dev libinih-dev)
+	libsqlite3-dev sqlite3 libjansson-dev libinih-dev libyaml-dev)
 test_pkgs=(libcmocka-dev postgresql)
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,374 @@
+/*
+ * kube-config.c - where the API server is and how to prove who we are:
+ * a kubeconfig (its current or a named context), or the in-cluster
+ * service account.  Only what libcurl can use directly is accepted: a
+ * bearer token (or token file), a client certificate and key, a CA.
+ * Credential plugins (exec, auth-provider) are refused by name.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "backend/kube-int.h"
+
+#define KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+/* A kubeconfig bigger than this is not one. */
+#define KUBE_CONFIG_MAX (4 << 20)
+
+void
+kube_config_release(struct kube_config *kc)
+{
+	free(kc->server);
+	free(kc->ca_pem);
+	free(kc->ca_file);
+	free(kc->cert_pem);
+	free(kc->cert_file);
+	free(kc->key_pem);
+	free(kc->key_file);
+	free(kc->token);
+	free(kc->token_file);
+	free(kc->namespace);
+	free(kc->source);
+	memset(kc, 0, sizeof(*kc));
+}
+
+/* Read a whole (small) file; NULL and `err` filled when it cannot be. */
+static char *
+kube_read_file(const char *path, size_t max, size_t *len, struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_INVALID,
+		    "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	b.cap_limit = max;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (b.truncated) {
+		err_set(err, ERR_INVALID, "'%s' is larger than %zu bytes", path,
+		    max);
+		buf_release(&b);
+		return NULL;
+	}
+	if (len != NULL)
+		*len = b.len;
+	return buf_detach(&b);
+}
+
+static int
+kube_b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 (whitespace ignored, padding optional) into `out`. */
+static int
+kube_b64_decode(const char *in, struct buf *out)
+{
+	unsigned acc = 0;
+	int bits = 0, v;
+
+	for (; *in != '\0' && *in != '='; in++) {
+		if (*in == ' ' || *in == '\n' || *in == '\r' || *in == '\t')
+			continue;
+		v = kube_b64_value(*in);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addch(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+	return 0;
+}
+
+/* The entry named `name` of a kubeconfig list ("clusters", …), or NULL. */
+static json_t *
+kube_named(json_t *root, const char *list, const char *field,
+    const char *name)
+{
+	json_t *arr = json_object_get(root, list), *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+	{
+		if (json_is_string(json_object_get(e, "name")) &&
+		    strcmp(json_string_value(json_object_get(e, "name")),
+			name) == 0)
+			return json_object_get(e, field);
+	}
+	return NULL;
+}
+
+/* A string field, or NULL; ERR_INVALID when present and not a string. */
+static int
+kube_str(json_t *obj, const char *key, const char *what, const char **out,
+    struct buf *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, ERR_INVALID, "%s: '%s' is not a string",
+		    what, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A path from the kubeconfig, taken relative to its directory. */
+static char *
+kube_path(const char *dir, const char *p)
+{
+	struct buf b = BUF_INIT;
+
+	if (p[0] == '/' || dir == NULL)
+		return xstrdup(p);
+	buf_addf(&b, "%s/%s", dir, p);
+	return buf_detach(&b);
+}
+
+/* "…-data" (base64) or the file next to it. */
+static int
+kube_pem(json_t *obj, const char *file_key, const char *data_key,
+    const char *what, const char *dir, char **pem, char **file,
+    struct buf *err)
+{
+	struct buf dec = BUF_INIT;
+	const char *data, *path;
+	int ret;
+
+	ret = kube_str(obj, data_key, what, &data, err);
+	if (ret == 0)
+		ret = kube_str(obj, file_key, what, &path, err);
+	if (ret < 0)
+		return ret;
+	if (data != NULL) {
+		if (kube_b64_decode(data, &dec) < 0 || dec.len == 0) {
+			buf_release(&dec);
+			return err_set(err, ERR_INVALID,
+			    "%s: '%s' is not base64", what, data_key);
+		}
+		*pem = buf_detach(&dec);
+	} else if (path != NULL) {
+		*file = kube_path(dir, path);
+	}
+	return 0;
+}
+
+int
+kube_config_parse(struct kube_config *kc, const char *text, size_t len,
+    const char *what, const char *dir, const char *context, struct buf *err)
+{
+	json_t *root = NULL, *ctx, *cluster, *user, *v;
+	const char *name, *cluster_name, *user_name, *s;
+	size_t n;
+	int ret;
+
+	memset(kc, 0, sizeof(*kc));
+	kc->source = xstrdup(what);
+	ret = kube_yaml_parse(text, len, what, &root, err);
+	if (ret < 0)
+		goto out;
+	ret = ERR_INVALID;
+	if (!json_is_object(root)) {
+		err_set(err, ret, "%s: not a kubeconfig", what);
+		goto out;
+	}
+	name = context;
+	if (name == NULL &&
+	    kube_str(root, "current-context", what, &name, err) < 0)
+		goto out;
+	if (name == NULL || *name == '\0') {
+		err_set(err, ret, "%s: no current-context", what);
+		goto out;
+	}
+	ctx = kube_named(root, "contexts", "context", name);
+	if (!json_is_object(ctx)) {
+		err_set(err, ret, "%s: no context '%s'", what, name);
+		goto out;
+	}
+	if (kube_str(ctx, "cluster", what, &cluster_name, err) < 0 ||
+	    kube_str(ctx, "user", what, &user_name, err) < 0 ||
+	    kube_str(ctx, "namespace", what, &s, err) < 0)
+		goto out;
+	if (s != NULL)
+		kc->namespace = xstrdup(s);
+	cluster = cluster_name ? kube_named(root, "clusters", "cluster",
+				     cluster_name) :
+				 NULL;
+	if (!json_is_object(cluster)) {
+		err_set(err, ret, "%s: context '%s' names no cluster", what,
+		    name);
+		goto out;
+	}
+	if (kube_str(cluster, "server", what, &s, err) < 0)
+		goto out;
+	if (s == NULL || strncmp(s, "https://", 8) != 0) {
+		err_set(err, ret, "%s: cluster '%s': the server must be an "
+				  "https:// URL",
+		    what, cluster_name);
+		goto out;
+	}
+	kc->server = xstrdup(s);
+	n = strlen(kc->server);
+	while (n > 8 && kc->server[n - 1] == '/')
+		kc->server[--n] = '\0';
+	v = json_object_get(cluster, "insecure-skip-tls-verify");
+	kc->insecure = json_is_true(v);
+	if (kube_pem(cluster, "certificate-authority",
+		"certificate-authority-data", what, dir, &kc->ca_pem,
+		&kc->ca_file, err) < 0)
+		goto out;
+	user = user_name ? kube_named(root, "users", "user", user_name) : NULL;
+	if (user_name != NULL && user == NULL) {
+		err_set(err, ret, "%s: context '%s' names no user '%s'", what,
+		    name, user_name);
+		goto out;
+	}
+	if (user != NULL && json_object_get(user, "exec") != NULL) {
+		err_set(err, ret,
+		    "%s: user '%s' uses an exec credential plugin, which "
+		    "orchestra does not run: give it a token (or tokenFile) or "
+		    "a client certificate",
+		    what, user_name);
+		goto out;
+	}
+	if (user != NULL && json_object_get(user, "auth-provider") != NULL) {
+		err_set(err, ret,
+		    "%s: user '%s' uses an auth-provider plugin, which "
+		    "orchestra does not run: give it a token (or tokenFile) or "
+		    "a client certificate",
+		    what, user_name);
+		goto out;
+	}
+	if (user != NULL) {
+		if (kube_str(user, "token", what, &s, err) < 0)
+			goto out;
+		if (s != NULL)
+			kc->token = xstrdup(s);
+		if (kube_str(user, "tokenFile", what, &s, err) < 0)
+			goto out;
+		if (s != NULL)
+			kc->token_file = kube_path(dir, s);
+		if (kube_pem(user, "client-certificate",
+			"client-certificate-data", what, dir, &kc->cert_pem,
+			&kc->cert_file, err) < 0 ||
+		    kube_pem(user, "client-key", "client-key-data", what, dir,
+			&kc->key_pem, &kc->key_file, err) < 0)
+			goto out;
+		if ((kc->cert_pem || kc->cert_file) !=
+		    (kc->key_pem || kc->key_file)) {
+			err_set(err, ret,
+			    "%s: user '%s': a client certificate needs its key "
+			    "and a key its certificate",
+			    what, user_name);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	if (ret < 0)
+		kube_config_release(kc);
+	return ret;
+}
+
+/* The in-cluster service account, as client-go's InClusterConfig. */
+static int
+kube_config_in_cluster(struct kube_config *kc, struct buf *err)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	struct buf b = BUF_INIT;
+	char *ns;
+	size_t len;
+
+	memset(kc, 0, sizeof(*kc));
+	if (host == NULL || port == NULL || *host == '\0' || *port == '\0')
+		return err_set(err, ERR_NOTFOUND,
+		    "no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a "
+		    "cluster ($KUBERNETES_SERVICE_HOST unset)");
+	if (access(KUBE_SA_DIR "/token", R_OK) < 0)
+		return err_set(err, ERR_NOTFOUND,
+		    "in a cluster, but no service account token at %s/token",
+		    KUBE_SA_DIR);
+	buf_addf(&b, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
+	    host, port);
+	kc->server = buf_detach(&b);
+	kc->token_file = xstrdup(KUBE_SA_DIR "/token");
+	kc->ca_file = xstrdup(KUBE_SA_DIR "/ca.crt");
+	kc->source = xstrdup("the in-cluster service account");
+	ns = kube_read_file(KUBE_SA_DIR "/namespace", 256, &len, err);
+	if (ns != NULL) {
+		ns[strcspn(ns, "\n")] = '\0';
+		kc->namespace = ns;
+	}
+	buf_reset(err);
+	return 0;
+}
+
+int
+kube_config_load(struct kube_config *kc, const char *path,
+    const char *context, struct buf *err)
+{
+	struct buf file = BUF_INIT, what = BUF_INIT;
+	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+	struct passwd *pw;
+	char *text, *slash;
+	size_t len;
+	int ret;
+
+	if (path != NULL) {
+		buf_adds(&file, path);
+	} else if (env != NULL && *env != '\0') {
+		/* A list: the first file (merging several is not done). */
+		buf_add(&file, env, strcspn(env, ":"));
+	} else {
+		if (home == NULL || *home == '\0') {
+			pw = getpwuid(getuid());
+			home = pw ? pw->pw_dir : "/";
+		}
+		buf_addf(&file, "%s/.kube/config", home);
+		if (access(file.data, F_OK) < 0) {
+			buf_release(&file);
+			return kube_config_in_cluster(kc, err);
+		}
+	}
+	text = kube_read_file(file.data, KUBE_CONFIG_MAX, &len, err);
+	if (text == NULL) {
+		buf_release(&file);
+		return ERR_INVALID;
+	}
+	buf_addf(&what, "kubeconfig '%s'", file.data);
+	slash = strrchr(file.data, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	ret = kube_config_parse(kc, text, len, what.data,
+	    slash != NULL ? file.data : NULL, context, err);
+	free(text);
+	buf_release(&file);
+	buf_release(&what);
+	return ret;
+}

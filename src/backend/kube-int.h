@@ -1,0 +1,63 @@
+/*
+ * kube-int.h - what the Kubernetes backend's files share: YAML read into
+ * JSON trees, and the connection settings from a kubeconfig or the
+ * in-cluster service account.
+ */
+#ifndef ORCHESTRA_KUBE_INT_H
+#define ORCHESTRA_KUBE_INT_H
+
+#include <jansson.h>
+
+#include "util/util.h"
+
+/*
+ * Parse one YAML document (JSON is YAML too) into a jansson tree: mappings
+ * become objects (keys must be scalars), sequences arrays, plain scalars
+ * null, booleans, integers, reals or strings by YAML 1.2's core schema,
+ * quoted scalars strings.  Anchors, aliases and tags are refused (nothing
+ * Orchestra reads uses them), as is more than one document.  `what` names
+ * the text in messages ("kubeconfig '/root/.kube/config'").  Returns 0 and
+ * *out (caller decrefs), or ERR_INVALID with the line and column.
+ */
+int kube_yaml_parse(const char *text, size_t len, const char *what,
+    json_t **out, struct buf *err);
+
+/* How to reach and authenticate to the API server. */
+struct kube_config {
+	char *server;       /* https://host:port, no trailing slash */
+	char *ca_pem;       /* the CA bundle itself, or NULL */
+	char *ca_file;      /* or a file holding it, or NULL */
+	char *cert_pem;     /* client certificate, PEM, or NULL */
+	char *cert_file;
+	char *key_pem;      /* client key, PEM, or NULL */
+	char *key_file;
+	char *token;        /* bearer token, or NULL */
+	char *token_file;   /* re-read at each use (projected tokens rotate) */
+	bool insecure;      /* insecure-skip-tls-verify */
+	char *namespace;    /* the context's namespace, or NULL */
+	char *source;       /* where it came from, for messages */
+};
+
+void kube_config_release(struct kube_config *kc);
+
+/*
+ * Load the connection settings: the kubeconfig named by `path` when not
+ * NULL, else $KUBECONFIG (its first file), else ~/.kube/config, else the
+ * in-cluster service account ($KUBERNETES_SERVICE_HOST and _PORT, the
+ * token and CA under /var/run/secrets/kubernetes.io/serviceaccount).
+ * `context` picks a context by name (NULL: the current one).  An exec or
+ * auth-provider credential plugin is refused with a message saying what
+ * to use instead.  Returns 0, or ERR_INVALID / ERR_NOTFOUND with `err`.
+ */
+int kube_config_load(struct kube_config *kc, const char *path,
+    const char *context, struct buf *err);
+
+/*
+ * The same from a kubeconfig's text (for tests and fuzzing); `dir` is the
+ * directory relative file paths in it are taken from.
+ */
+int kube_config_parse(struct kube_config *kc, const char *text, size_t len,
+    const char *what, const char *dir, const char *context,
+    struct buf *err);
+
+#endif
