@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "backend/backend.h"
 #include "util/util.h"
 
 /*
@@ -59,5 +60,31 @@ int kube_config_load(struct kube_config *kc, const char *path,
 int kube_config_parse(struct kube_config *kc, const char *text, size_t len,
     const char *what, const char *dir, const char *context,
     struct buf *err);
+
+/* ---- Job manifests (kube-manifest.c) ---------------------------------- */
+
+/* Is `s` a DNS-1123 label (a namespace, a Job name): [a-z0-9-], ≤ 63,
+ * alphanumeric at both ends? */
+bool kube_is_dns_label(const char *s);
+
+/* The Job's name for (job id, attempt): "orchestra-<id>-<attempt>". */
+void kube_job_name(struct buf *out, int64_t job_id, int64_t attempt);
+
+/*
+ * Check a job template (parsed YAML): a batch/v1 Job whose pod has at
+ * least one container and restartPolicy Never (or none).  0 or
+ * ERR_INVALID naming the problem.
+ */
+int kube_template_check(json_t *tmpl, const char *what, struct buf *err);
+
+/*
+ * The manifest of one job: a copy of `tmpl` with Orchestra's fields set
+ * (see deploy/job-template.yaml).  Every value from a user goes in through
+ * jansson, never pasted into text.  `ttl_seconds` is the Job's
+ * ttlSecondsAfterFinished.  Returns 0 and *out (caller decrefs), or
+ * ERR_INVALID (a user name that is no namespace, …).
+ */
+int kube_manifest(json_t *tmpl, const struct backend_job *job,
+    int64_t ttl_seconds, json_t **out, struct buf *err);
 
 #endif

@@ -1,0 +1,230 @@
+/*
+ * kube-manifest.c - one Kubernetes Job per Orchestra job, built from the
+ * job template: named after (job id, attempt), in its owner's namespace,
+ * pinned to the chosen node, labelled so one list finds every Orchestra
+ * Job, never retried by Kubernetes (backoffLimit 0: retries are the
+ * pilot's), cleaned up a day after it ends even if Orchestra is gone, and
+ * with SPEC.md's GPU protection.
+ */
+#include "backend/kube-int.h"
+
+#define KUBE_LABEL_MAX 63
+
+bool
+kube_is_dns_label(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > KUBE_LABEL_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	}
+	return s[0] != '-' && s[n - 1] != '-';
+}
+
+void
+kube_job_name(struct buf *out, int64_t job_id, int64_t attempt)
+{
+	buf_addf(out, "orchestra-%lld-%lld", (long long)job_id,
+	    (long long)attempt);
+}
+
+/*
+ * A label value from a name: at most 63 characters of [A-Za-z0-9._-],
+ * alphanumeric at both ends (the full name goes in an annotation).
+ */
+static void
+kube_label_value(struct buf *out, const char *s)
+{
+	size_t n = strlen(s), start = 0;
+
+	if (n > KUBE_LABEL_MAX)
+		n = KUBE_LABEL_MAX;
+	while (start < n && !((s[start] >= 'a' && s[start] <= 'z') ||
+				 (s[start] >= 'A' && s[start] <= 'Z') ||
+				 (s[start] >= '0' && s[start] <= '9')))
+		start++;
+	while (n > start && !((s[n - 1] >= 'a' && s[n - 1] <= 'z') ||
+			      (s[n - 1] >= 'A' && s[n - 1] <= 'Z') ||
+			      (s[n - 1] >= '0' && s[n - 1] <= '9')))
+		n--;
+	buf_add(out, s + start, n - start);
+}
+
+/* obj[key], made an object if missing; NULL if it is something else. */
+static json_t *
+kube_obj(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		v = json_object();
+		json_object_set_new(obj, key, v);
+	}
+	return json_is_object(v) ? v : NULL;
+}
+
+int
+kube_template_check(json_t *tmpl, const char *what, struct buf *err)
+{
+	json_t *spec, *containers, *policy;
+
+	if (!json_is_object(tmpl) ||
+	    !json_is_string(json_object_get(tmpl, "apiVersion")) ||
+	    strcmp(json_string_value(json_object_get(tmpl, "apiVersion")),
+		"batch/v1") != 0 ||
+	    !json_is_string(json_object_get(tmpl, "kind")) ||
+	    strcmp(json_string_value(json_object_get(tmpl, "kind")), "Job") !=
+		0)
+		return err_set(err, ERR_INVALID,
+		    "%s: not a batch/v1 Job", what);
+	spec = json_object_get(tmpl, "spec");
+	spec = json_object_get(json_object_get(spec, "template"), "spec");
+	containers = json_object_get(spec, "containers");
+	if (!json_is_array(containers) || json_array_size(containers) == 0 ||
+	    !json_is_object(json_array_get(containers, 0)))
+		return err_set(err, ERR_INVALID,
+		    "%s: spec.template.spec.containers has no container", what);
+	policy = json_object_get(spec, "restartPolicy");
+	if (policy != NULL && (!json_is_string(policy) ||
+				  strcmp(json_string_value(policy), "Never") !=
+				      0))
+		return err_set(err, ERR_INVALID,
+		    "%s: restartPolicy must be Never (a job's retries are "
+		    "Orchestra's)",
+		    what);
+	return 0;
+}
+
+/* Drop NAME from a container's env list; returns the list. */
+static json_t *
+kube_env_del(json_t *container, const char *name)
+{
+	json_t *env = json_object_get(container, "env"), *e;
+	size_t i;
+
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(container, "env", env);
+	}
+	json_array_foreach(env, i, e)
+	{
+		if (json_is_string(json_object_get(e, "name")) &&
+		    strcmp(json_string_value(json_object_get(e, "name")), name) ==
+			0) {
+			json_array_remove(env, i);
+			break;
+		}
+	}
+	return env;
+}
+
+/* Set (or replace) NAME=VALUE in a container's env list. */
+static void
+kube_env(json_t *container, const char *name, const char *value)
+{
+	json_array_append_new(kube_env_del(container, name),
+	    json_pack("{s:s, s:s}", "name", name, "value", value));
+}
+
+static void
+kube_labels(json_t *meta, const struct backend_job *job)
+{
+	json_t *labels = kube_obj(meta, "labels"), *ann;
+	struct buf v = BUF_INIT;
+
+	json_object_set_new(labels, "app.kubernetes.io/managed-by",
+	    json_string("orchestra"));
+	buf_addf(&v, "%lld", (long long)job->job_id);
+	json_object_set_new(labels, "orchestra/job-id", json_string(v.data));
+	buf_reset(&v);
+	buf_addf(&v, "%lld", (long long)job->attempt);
+	json_object_set_new(labels, "orchestra/attempt", json_string(v.data));
+	buf_reset(&v);
+	kube_label_value(&v, job->username);
+	json_object_set_new(labels, "orchestra/user", json_string(v.data));
+	buf_reset(&v);
+	kube_label_value(&v, job->task);
+	json_object_set_new(labels, "orchestra/task", json_string(v.data));
+	ann = kube_obj(meta, "annotations");
+	if (ann != NULL)
+		json_object_set_new(ann, "orchestra/task", json_string(job->task));
+	buf_release(&v);
+}
+
+int
+kube_manifest(json_t *tmpl, const struct backend_job *job,
+    int64_t ttl_seconds, json_t **out, struct buf *err)
+{
+	json_t *m, *meta, *spec, *pod, *podspec, *c, *limits;
+	struct buf name = BUF_INIT, num = BUF_INIT;
+	int ret;
+
+	*out = NULL;
+	ret = kube_template_check(tmpl, "job template", err);
+	if (ret < 0)
+		return ret;
+	if (!kube_is_dns_label(job->username))
+		return err_set(err, ERR_INVALID,
+		    "user '%s' cannot be a Kubernetes namespace: lower-case "
+		    "letters, digits and '-' only",
+		    job->username);
+	m = json_deep_copy(tmpl);
+	meta = kube_obj(m, "metadata");
+	spec = kube_obj(m, "spec");
+	pod = spec ? kube_obj(spec, "template") : NULL;
+	podspec = pod ? kube_obj(pod, "spec") : NULL;
+	if (meta == NULL || podspec == NULL || kube_obj(pod, "metadata") == NULL) {
+		json_decref(m);
+		return err_set(err, ERR_INVALID,
+		    "job template: metadata or spec is not a mapping");
+	}
+	kube_job_name(&name, job->job_id, job->attempt);
+	json_object_set_new(meta, "name", json_string(name.data));
+	json_object_set_new(meta, "namespace", json_string(job->username));
+	json_object_del(meta, "generateName");
+	kube_labels(meta, job);
+	kube_labels(kube_obj(pod, "metadata"), job);
+	json_object_set_new(spec, "backoffLimit", json_integer(0));
+	json_object_set_new(spec, "ttlSecondsAfterFinished",
+	    json_integer(ttl_seconds));
+	if (job->timeout_ms > 0)
+		json_object_set_new(spec, "activeDeadlineSeconds",
+		    json_integer((job->timeout_ms + 999) / 1000));
+	json_object_set_new(podspec, "restartPolicy", json_string("Never"));
+	if (job->node != NULL && *job->node != '\0')
+		json_object_set_new(podspec, "nodeName",
+		    json_string(job->node));
+	c = json_array_get(json_object_get(podspec, "containers"), 0);
+	if (job->image != NULL && *job->image != '\0')
+		json_object_set_new(c, "image", json_string(job->image));
+	json_object_set_new(c, "command",
+	    json_pack("[s, s, s]", "/bin/sh", "-c", job->command));
+	json_object_del(c, "args");
+	buf_addf(&num, "%lld", (long long)job->job_id);
+	kube_env(c, "ORCHESTRA_JOB_ID", num.data);
+	buf_reset(&num);
+	buf_addf(&num, "%lld", (long long)job->attempt);
+	kube_env(c, "ORCHESTRA_ATTEMPT", num.data);
+	kube_env(c, "ORCHESTRA_TASK", job->task);
+	kube_env(c, "ORCHESTRA_OUT", job->out_dir);
+	limits = kube_obj(kube_obj(c, "resources"), "limits");
+	if (job->gpu_index >= 0) {
+		/* The device plugin picks the GPU and shows it alone. */
+		json_object_set_new(limits, "nvidia.com/gpu", json_string("1"));
+		kube_env_del(c, "NVIDIA_VISIBLE_DEVICES");
+		kube_env_del(c, "CUDA_VISIBLE_DEVICES");
+	} else {
+		/* An NVIDIA image that asks for no GPU would see them all. */
+		json_object_del(limits, "nvidia.com/gpu");
+		kube_env(c, "NVIDIA_VISIBLE_DEVICES", "none");
+		kube_env(c, "CUDA_VISIBLE_DEVICES", "");
+	}
+	buf_release(&name);
+	buf_release(&num);
+	*out = m;
+	return 0;
+}

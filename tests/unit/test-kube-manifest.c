@@ -1,0 +1,252 @@
+/* libs: orch_backend */
+/*
+ * test-kube-manifest.c - the Kubernetes Job of one Orchestra job, from a
+ * job template shaped like deploy/job-template.yaml.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "backend/kube-int.h"
+
+static const char test_template[] =
+    "apiVersion: batch/v1\n"
+    "kind: Job\n"
+    "metadata:\n"
+    "  name: placeholder\n"
+    "  labels: {team: lps}\n"
+    "spec:\n"
+    "  template:\n"
+    "    spec:\n"
+    "      restartPolicy: Never\n"
+    "      containers:\n"
+    "        - name: job\n"
+    "          image: debian:12\n"
+    "          env: [{name: CUDA_VISIBLE_DEVICES, value: '0,1'}]\n"
+    "          volumeMounts: [{name: volume, mountPath: /volume}]\n"
+    "      volumes:\n"
+    "        - name: volume\n"
+    "          persistentVolumeClaim: {claimName: volume}\n";
+
+static json_t *
+test_tmpl(const char *text)
+{
+	struct buf err = BUF_INIT;
+	json_t *t = NULL;
+
+	if (kube_yaml_parse(text, strlen(text), "template", &t, &err) < 0)
+		fail_msg("%s", err.data);
+	buf_release(&err);
+	return t;
+}
+
+static const char *
+test_env(json_t *c, const char *name)
+{
+	json_t *e;
+	size_t i;
+	int found = 0;
+	const char *v = NULL;
+
+	json_array_foreach(json_object_get(c, "env"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "name")),
+			name) == 0) {
+			found++;
+			v = json_string_value(json_object_get(e, "value"));
+		}
+	}
+	assert_true(found <= 1);
+	return v;
+}
+
+static json_t *
+test_build(const struct backend_job *job)
+{
+	struct buf err = BUF_INIT;
+	json_t *t = test_tmpl(test_template), *m = NULL;
+
+	if (kube_manifest(t, job, 86400, &m, &err) < 0)
+		fail_msg("%s", err.data);
+	json_decref(t);
+	buf_release(&err);
+	return m;
+}
+
+static json_t *
+test_container(json_t *m)
+{
+	json_t *spec = json_object_get(json_object_get(json_object_get(m,
+						   "spec"),
+					   "template"),
+	    "spec");
+
+	return json_array_get(json_object_get(spec, "containers"), 0);
+}
+
+static void
+test_cpu_job(void **state)
+{
+	struct backend_job job = { 42, 3, "user.alice.calib", "alice",
+		"echo \"it's\" $HOME\nexit 3", "", "/volume/alice/calib",
+		"node-07", -1, 90500 };
+	json_t *m = test_build(&job), *c, *spec, *meta, *labels;
+
+	(void)state;
+	meta = json_object_get(m, "metadata");
+	assert_string_equal(json_string_value(json_object_get(meta, "name")),
+	    "orchestra-42-3");
+	assert_string_equal(json_string_value(json_object_get(meta,
+				"namespace")),
+	    "alice");
+	labels = json_object_get(meta, "labels");
+	assert_string_equal(json_string_value(json_object_get(labels, "team")),
+	    "lps");
+	assert_string_equal(json_string_value(json_object_get(labels,
+				"app.kubernetes.io/managed-by")),
+	    "orchestra");
+	assert_string_equal(json_string_value(json_object_get(labels,
+				"orchestra/job-id")),
+	    "42");
+	spec = json_object_get(m, "spec");
+	assert_int_equal(json_integer_value(json_object_get(spec,
+			     "backoffLimit")),
+	    0);
+	assert_int_equal(json_integer_value(json_object_get(spec,
+			     "ttlSecondsAfterFinished")),
+	    86400);
+	assert_int_equal(json_integer_value(json_object_get(spec,
+			     "activeDeadlineSeconds")),
+	    91);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(json_object_get(
+						  spec, "template"),
+						  "spec"),
+		"nodeName")),
+	    "node-07");
+	c = test_container(m);
+	/* The command goes in whole, as one argument of /bin/sh -c. */
+	assert_int_equal(json_array_size(json_object_get(c, "command")), 3);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(c, "command"), 2)),
+	    "echo \"it's\" $HOME\nexit 3");
+	assert_string_equal(json_string_value(json_object_get(c, "image")),
+	    "debian:12");
+	/* A CPU job sees no GPU, whatever the template said. */
+	assert_string_equal(test_env(c, "NVIDIA_VISIBLE_DEVICES"), "none");
+	assert_string_equal(test_env(c, "CUDA_VISIBLE_DEVICES"), "");
+	assert_null(json_object_get(json_object_get(json_object_get(c,
+							"resources"),
+					"limits"),
+	    "nvidia.com/gpu"));
+	assert_string_equal(test_env(c, "ORCHESTRA_JOB_ID"), "42");
+	assert_string_equal(test_env(c, "ORCHESTRA_TASK"), "user.alice.calib");
+	json_decref(m);
+}
+
+static void
+test_gpu_job(void **state)
+{
+	struct backend_job job = { 7, 1, "user.bob.train", "bob", "python t.py",
+		"nvcr.io/nvidia/pytorch:24.01", "/volume/bob/train", "gpu01",
+		1, 0 };
+	json_t *m = test_build(&job), *c;
+
+	(void)state;
+	c = test_container(m);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+				json_object_get(c, "resources"), "limits"),
+				"nvidia.com/gpu")),
+	    "1");
+	assert_null(test_env(c, "NVIDIA_VISIBLE_DEVICES"));
+	/* The template's CUDA_VISIBLE_DEVICES=0,1 must not reach it. */
+	assert_null(test_env(c, "CUDA_VISIBLE_DEVICES"));
+	assert_string_equal(json_string_value(json_object_get(c, "image")),
+	    "nvcr.io/nvidia/pytorch:24.01");
+	assert_null(json_object_get(json_object_get(m, "spec"),
+	    "activeDeadlineSeconds"));
+	json_decref(m);
+}
+
+static void
+test_label_of_long_name(void **state)
+{
+	char task[200];
+	struct backend_job job = { 1, 1, task, "carol", "true", "", "/v",
+		"n", -1, 0 };
+	json_t *m, *labels;
+	const char *v;
+
+	(void)state;
+	memset(task, 'a', sizeof(task) - 2);
+	task[0] = '.';
+	task[sizeof(task) - 2] = '-';
+	task[sizeof(task) - 1] = '\0';
+	m = test_build(&job);
+	labels = json_object_get(json_object_get(m, "metadata"), "labels");
+	v = json_string_value(json_object_get(labels, "orchestra/task"));
+	assert_true(strlen(v) <= 63 && strlen(v) > 0);
+	assert_true(v[0] == 'a' && v[strlen(v) - 1] == 'a');
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+				json_object_get(m, "metadata"), "annotations"),
+				"orchestra/task")),
+	    task);
+	json_decref(m);
+}
+
+static void
+test_refusals(void **state)
+{
+	static const struct {
+		const char *tmpl, *needle;
+	} cases[] = {
+		{ "apiVersion: v1\nkind: Pod\n", "not a batch/v1 Job" },
+		{ "apiVersion: batch/v1\nkind: Job\nspec: {template: {spec: "
+		  "{containers: []}}}\n",
+		    "has no container" },
+		{ "apiVersion: batch/v1\nkind: Job\nspec: {template: {spec: "
+		  "{restartPolicy: OnFailure, containers: [{name: j}]}}}\n",
+		    "restartPolicy must be Never" },
+	};
+	struct backend_job job = { 1, 1, "user.dave.t", "dave", "true", "",
+		"/v", "n", -1, 0 };
+	struct buf err = BUF_INIT;
+	json_t *t, *m = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = test_tmpl(cases[i].tmpl);
+		assert_int_equal(kube_manifest(t, &job, 60, &m, &err),
+		    ERR_INVALID);
+		assert_null(m);
+		if (strstr(err.data, cases[i].needle) == NULL)
+			fail_msg("'%s' not in '%s'", cases[i].needle, err.data);
+		json_decref(t);
+	}
+	t = test_tmpl(test_template);
+	job.username = "Dave_B";
+	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), ERR_INVALID);
+	assert_non_null(strstr(err.data, "cannot be a Kubernetes namespace"));
+	json_decref(t);
+	assert_true(kube_is_dns_label("lps-01"));
+	assert_false(kube_is_dns_label("-lps"));
+	assert_false(kube_is_dns_label("a.b"));
+	assert_false(kube_is_dns_label(""));
+	buf_release(&err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu_job),
+		cmocka_unit_test(test_gpu_job),
+		cmocka_unit_test(test_label_of_long_name),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
