@@ -8,7 +8,8 @@
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev libpq-dev
-	libsqlite3-dev sqlite3 libjansson-dev libinih-dev libyaml-dev)
+	libsqlite3-dev sqlite3 libjansson-dev libinih-dev libyaml-dev
+	libcurl4-openssl-dev)
 test_pkgs=(libcmocka-dev postgresql)
 
 want=("${build_pkgs[@]}")

@@ -61,6 +61,44 @@ int kube_config_parse(struct kube_config *kc, const char *text, size_t len,
     const char *what, const char *dir, const char *context,
     struct buf *err);
 
+/* ---- the API client (kube-client.c) ----------------------------------- */
+
+struct kube_client;
+
+/* Client-side rate limit, like client-go's QPS and burst. */
+#define KUBE_DEFAULT_QPS 20.0
+#define KUBE_DEFAULT_BURST 40
+/* Per request, connection included. */
+#define KUBE_DEFAULT_TIMEOUT_MS 30000
+
+/*
+ * A client of the API server `kc` describes (copied): one TLS connection
+ * kept alive, requests paced by a token bucket (`qps` per second, bursts
+ * of `burst`), each with `timeout_ms`.  Caller frees with
+ * kube_client_free().
+ */
+int kube_client_new(struct kube_client **out, const struct kube_config *kc,
+    double qps, int burst, long timeout_ms, struct buf *err);
+void kube_client_free(struct kube_client *c);
+
+/*
+ * One request: `method` on `path` (starting with '/', its parts already
+ * escaped by the caller with kube_path_escape()), with `body` as JSON when
+ * not NULL.  Sets *status to the HTTP status and *reply to the parsed JSON
+ * reply (caller decrefs; NULL when the reply is empty or not JSON).
+ * Returns 0 whenever the server answered; ERR_UNAVAILABLE when it could
+ * not be reached or did not answer in time (a 429's Retry-After is waited
+ * out once before).  The bearer token never appears in `err`.
+ */
+int kube_request(struct kube_client *c, const char *method, const char *path,
+    const json_t *body, long *status, json_t **reply, struct buf *err);
+
+/* Append `s` escaped for one segment of a URL path or query value. */
+void kube_path_escape(struct buf *out, const char *s);
+
+/* How many requests the client has sent (for tests and the bench). */
+int64_t kube_client_requests(const struct kube_client *c);
+
 /* ---- Job manifests (kube-manifest.c) ---------------------------------- */
 
 /* Is `s` a DNS-1123 label (a namespace, a Job name): [a-z0-9-], ≤ 63,

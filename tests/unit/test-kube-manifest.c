@@ -1,7 +1,8 @@
 /* libs: orch_backend */
 /*
  * test-kube-manifest.c - the Kubernetes Job of one Orchestra job, from a
- * job template shaped like deploy/job-template.yaml.
+ * job template shaped like deploy/job-template.yaml; the API client's
+ * escaping and its failure when no server answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,6 +239,34 @@ test_refusals(void **state)
 	buf_release(&err);
 }
 
+static void
+test_client_unreachable(void **state)
+{
+	struct kube_config kc = { 0 };
+	struct kube_client *c = NULL;
+	struct buf err = BUF_INIT, esc = BUF_INIT;
+	json_t *reply = NULL;
+	long status = -1;
+
+	(void)state;
+	kc.server = "https://127.0.0.1:1";
+	kc.token = "s3cret-token";
+	assert_int_equal(kube_client_new(&c, &kc, 100, 10, 2000, &err), 0);
+	assert_int_equal(kube_request(c, "GET", "/api/v1/nodes", NULL, &status,
+			     &reply, &err),
+	    ERR_UNAVAILABLE);
+	assert_null(reply);
+	assert_int_equal(status, 0);
+	assert_non_null(strstr(err.data, "GET /api/v1/nodes"));
+	assert_null(strstr(err.data, "s3cret"));
+	assert_int_equal(kube_client_requests(c), 1);
+	kube_client_free(c);
+	kube_path_escape(&esc, "a b/c?d=é");
+	assert_string_equal(esc.data, "a%20b%2Fc%3Fd%3D%C3%A9");
+	buf_release(&esc);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -246,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_gpu_job),
 		cmocka_unit_test(test_label_of_long_name),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_client_unreachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

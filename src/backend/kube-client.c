@@ -1,0 +1,296 @@
+/*
+ * kube-client.c - a good client of a shared API server: one connection
+ * kept alive (libcurl's connection cache on one easy handle), a token
+ * bucket in front of every request (client-go's QPS and burst), a time
+ * limit on each, and 429 Retry-After honoured.  Orchestra must never be
+ * the reason the lab's API server is slow.
+ */
+#include <curl/curl.h>
+#include <time.h>
+
+#include "backend/kube-int.h"
+
+/* Replies larger than this are refused (a list of every Job is far less). */
+#define KUBE_REPLY_MAX (64 << 20)
+/* The longest Retry-After we wait out within one request. */
+#define KUBE_RETRY_AFTER_MAX 10
+
+struct kube_client {
+	CURL *curl;
+	struct kube_config kc;
+	double qps;
+	double burst;
+	double tokens;
+	int64_t last_ns;
+	long timeout_ms;
+	int64_t nrequests;
+};
+
+static char *
+kube_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void
+kube_config_copy(struct kube_config *to, const struct kube_config *from)
+{
+	to->server = kube_dup(from->server);
+	to->ca_pem = kube_dup(from->ca_pem);
+	to->ca_file = kube_dup(from->ca_file);
+	to->cert_pem = kube_dup(from->cert_pem);
+	to->cert_file = kube_dup(from->cert_file);
+	to->key_pem = kube_dup(from->key_pem);
+	to->key_file = kube_dup(from->key_file);
+	to->token = kube_dup(from->token);
+	to->token_file = kube_dup(from->token_file);
+	to->insecure = from->insecure;
+	to->namespace = kube_dup(from->namespace);
+	to->source = kube_dup(from->source);
+}
+
+int
+kube_client_new(struct kube_client **out, const struct kube_config *kc,
+    double qps, int burst, long timeout_ms, struct buf *err)
+{
+	static bool global_done;
+	struct kube_client *c;
+	struct curl_blob blob;
+
+	*out = NULL;
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot initialise libcurl");
+		global_done = true;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		free(c);
+		return err_set(err, ERR_UNAVAILABLE, "cannot make a curl handle");
+	}
+	kube_config_copy(&c->kc, kc);
+	c->qps = qps > 0 ? qps : KUBE_DEFAULT_QPS;
+	c->burst = burst > 0 ? burst : KUBE_DEFAULT_BURST;
+	c->tokens = c->burst;
+	c->last_ns = time_mono_ns();
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : KUBE_DEFAULT_TIMEOUT_MS;
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (c->kc.ca_pem != NULL) {
+		blob.data = c->kc.ca_pem;
+		blob.len = strlen(c->kc.ca_pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (c->kc.ca_file != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->kc.ca_file);
+	}
+	if (c->kc.insecure) {
+		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->kc.cert_pem != NULL) {
+		blob.data = c->kc.cert_pem;
+		blob.len = strlen(c->kc.cert_pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERT_BLOB, &blob);
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (c->kc.cert_file != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, c->kc.cert_file);
+	}
+	if (c->kc.key_pem != NULL) {
+		blob.data = c->kc.key_pem;
+		blob.len = strlen(c->kc.key_pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEY_BLOB, &blob);
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (c->kc.key_file != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, c->kc.key_file);
+	}
+	*out = c;
+	return 0;
+}
+
+void
+kube_client_free(struct kube_client *c)
+{
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->curl);
+	kube_config_release(&c->kc);
+	free(c);
+}
+
+int64_t
+kube_client_requests(const struct kube_client *c)
+{
+	return c->nrequests;
+}
+
+static void
+kube_sleep_ns(int64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/* Wait for a token of the bucket. */
+static void
+kube_pace(struct kube_client *c)
+{
+	int64_t now = time_mono_ns();
+
+	c->tokens += (double)(now - c->last_ns) / 1e9 * c->qps;
+	if (c->tokens > c->burst)
+		c->tokens = c->burst;
+	c->last_ns = now;
+	if (c->tokens < 1) {
+		kube_sleep_ns((int64_t)((1 - c->tokens) / c->qps * 1e9));
+		c->tokens = 1;
+		c->last_ns = time_mono_ns();
+	}
+	c->tokens -= 1;
+}
+
+static size_t
+kube_write(char *data, size_t size, size_t n, void *user)
+{
+	struct buf *b = user;
+
+	buf_add(b, data, size * n);
+	return b->truncated ? 0 : size * n;
+}
+
+/* The bearer token: the file's (re-read each time: tokens rotate). */
+static int
+kube_token(struct kube_client *c, struct buf *out, struct buf *err)
+{
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if (c->kc.token_file == NULL) {
+		if (c->kc.token != NULL)
+			buf_adds(out, c->kc.token);
+		return 0;
+	}
+	f = fopen(c->kc.token_file, "re");
+	if (f == NULL)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot read the token file '%s'", c->kc.token_file);
+	out->cap_limit = 64 << 10;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(out, chunk, n);
+	fclose(f);
+	while (out->len > 0 && (out->data[out->len - 1] == '\n' ||
+				   out->data[out->len - 1] == '\r'))
+		out->data[--out->len] = '\0';
+	return 0;
+}
+
+void
+kube_path_escape(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL) {
+			buf_addch(out, (char)*p);
+		} else {
+			buf_addch(out, '%');
+			buf_addch(out, hex[*p >> 4]);
+			buf_addch(out, hex[*p & 15]);
+		}
+	}
+}
+
+int
+kube_request(struct kube_client *c, const char *method, const char *path,
+    const json_t *body, long *status, json_t **reply, struct buf *err)
+{
+	struct curl_slist *headers = NULL;
+	struct buf url = BUF_INIT, auth = BUF_INIT, token = BUF_INIT;
+	struct buf out = BUF_INIT;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char *text = NULL;
+	curl_off_t retry_after = 0;
+	CURLcode rc;
+	int tries, ret = ERR_UNAVAILABLE;
+
+	*status = 0;
+	*reply = NULL;
+	ret = kube_token(c, &token, err);
+	if (ret < 0)
+		goto out;
+	ret = ERR_UNAVAILABLE;
+	buf_addf(&url, "%s%s", c->kc.server, path);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (token.len > 0) {
+		buf_addf(&auth, "Authorization: Bearer %s", token.data);
+		headers = curl_slist_append(headers, auth.data);
+	}
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		headers = curl_slist_append(headers,
+		    "Content-Type: application/json");
+	}
+	curl_easy_setopt(c->curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE,
+	    text ? (long)strlen(text) : 0L);
+	if (text == NULL)
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, kube_write);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &out);
+	for (tries = 0; tries < 2; tries++) {
+		buf_reset(&out);
+		out.cap_limit = KUBE_REPLY_MAX;
+		kube_pace(c);
+		c->nrequests++;
+		rc = curl_easy_perform(c->curl);
+		if (rc != CURLE_OK) {
+			/* curl's messages name the host, never the header. */
+			err_set(err, ERR_UNAVAILABLE, "kubernetes %s %s: %s",
+			    method, path, *errbuf ? errbuf :
+						    curl_easy_strerror(rc));
+			goto out;
+		}
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+		if (*status != 429 || tries > 0)
+			break;
+		curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after);
+		if (retry_after > KUBE_RETRY_AFTER_MAX)
+			break;
+		kube_sleep_ns((int64_t)(retry_after > 0 ? retry_after : 1) *
+		    1000000000);
+	}
+	if (out.len > 0)
+		*reply = json_loadb(out.data, out.len, 0, NULL);
+	ret = 0;
+out:
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_slist_free_all(headers);
+	free(text);
+	/* The token was in these: wipe before freeing. */
+	if (auth.alloc)
+		memset(auth.data, 0, auth.len);
+	if (token.alloc)
+		memset(token.data, 0, token.len);
+	buf_release(&auth);
+	buf_release(&token);
+	buf_release(&url);
+	buf_release(&out);
+	return ret;
+}
