@@ -229,8 +229,25 @@ out:
 	return ret;
 }
 
+/* Why job `j` waits, if it does: its row of the task's waits. */
+static const struct job_wait *
+cmd_task_wait_of(const struct task_detail *d, const struct job *j)
+{
+	const struct job_wait *w;
+
+	if (j->status != JOB_ASSIGNED && j->status != JOB_REGISTERED)
+		return NULL;
+	VEC_FOREACH(w, &d->waits)
+	{
+		if (w->job_id == j->id ||
+		    (w->job_id == 0 && j->status == JOB_REGISTERED))
+			return w;
+	}
+	return NULL;
+}
+
 static json_t *
-cmd_task_job_json(const struct job *j)
+cmd_task_job_json(const struct job *j, const struct job_wait *w)
 {
 	json_t *o = json_object();
 
@@ -252,6 +269,9 @@ cmd_task_job_json(const struct job *j)
 	json_object_set_new(o, "started", cmd_json_time(j->started_ms));
 	json_object_set_new(o, "ended", cmd_json_time(j->ended_ms));
 	json_object_set_new(o, "end_reason", cmd_json_str(j->end_reason));
+	json_object_set_new(o, "place",
+	    w != NULL && w->place > 0 ? json_integer(w->place) : json_null());
+	json_object_set_new(o, "why", cmd_json_str(w ? w->why : NULL));
 	return o;
 }
 
@@ -259,7 +279,8 @@ static void
 cmd_task_show_text(const struct task_detail *d)
 {
 	static const char *const hdr[] = { "JOB", "STATUS", "NODE", "GPU",
-		"STARTED", "ENDED", "EXIT", "INPUT" };
+		"STARTED", "ENDED", "EXIT", "INPUT", "WHY IT WAITS" };
+	const struct job_wait *w;
 	const struct task *t = &d->task;
 	struct buf b = BUF_INIT;
 	struct cmd_table tab;
@@ -289,7 +310,7 @@ cmd_task_show_text(const struct task_detail *d)
 			printf(" %lld %s", (long long)d->counts[i],
 			    job_status_name((enum job_status)i));
 	printf("\n\n");
-	cmd_table_init(&tab, 8, hdr);
+	cmd_table_init(&tab, 9, hdr);
 	VEC_FOREACH(j, &d->jobs)
 	{
 		cmd_table_addf(&tab, "%lld%s", (long long)j->idx,
@@ -317,6 +338,12 @@ cmd_task_show_text(const struct task_detail *d)
 		else
 			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
+		w = cmd_task_wait_of(d, j);
+		if (w != NULL && w->place > 0)
+			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,
+			    w->why);
+		else
+			cmd_table_addf(&tab, "%s", w ? w->why : "");
 	}
 	cmd_table_print(&tab, stdout);
 	cmd_table_release(&tab);
@@ -356,7 +383,8 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		json_object_set_new(o, "counts", counts);
 		jobs = json_array();
 		VEC_FOREACH(j, &d.jobs)
-		json_array_append_new(jobs, cmd_task_job_json(j));
+		json_array_append_new(jobs,
+		    cmd_task_job_json(j, cmd_task_wait_of(&d, j)));
 		json_object_set_new(o, "job_list", jobs);
 		cmd_print_json(o);
 	} else {

@@ -87,11 +87,15 @@ service_queue_why(const struct place_node *nodes, size_t nnodes,
 	else if (place <= free_slots)
 		buf_addf(&b, "a %s slot is free: starts at the next cycle",
 		    kind);
+	else if (place == 1)
+		buf_addf(&b, "next in line; no free %s slot in queue '%s'",
+		    kind, queue);
 	else
 		buf_addf(&b,
-		    "%lld jobs of higher priority are ahead; no free %s slot "
+		    "%lld job%s of higher priority %s ahead; no free %s slot "
 		    "in queue '%s'",
-		    (long long)(place - 1), kind, queue);
+		    (long long)(place - 1), place == 2 ? "" : "s",
+		    place == 2 ? "is" : "are", kind, queue);
 	return buf_detach(&b);
 }
 

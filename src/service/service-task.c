@@ -507,8 +507,42 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 void
 task_detail_release(struct task_detail *d)
 {
+	struct job_wait *w;
+
 	task_release(&d->task);
 	job_vec_release(&d->jobs);
+	VEC_FOREACH(w, &d->waits)
+	free(w->why);
+	VEC_RELEASE(&d->waits);
+}
+
+/* The queue's view of the task's waiting jobs. */
+static int
+service_task_waits(struct service *svc, struct task_detail *d,
+    struct buf *err)
+{
+	queue_row_vec rows = VEC_INIT;
+	struct queue_row *r;
+	struct job_wait *w;
+	int ret;
+
+	if (d->counts[JOB_REGISTERED] == 0 && d->counts[JOB_ASSIGNED] == 0)
+		return 0;
+	ret = service_queue(svc, d->task.queue, d->task.username, &rows, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(r, &rows)
+	{
+		if (r->task_id != d->task.id || r->why == NULL)
+			continue;
+		w = VEC_ADD(&d->waits);
+		w->job_id = r->job_id;
+		w->place = r->place;
+		w->why = xstrdup(r->why);
+	}
+out:
+	queue_row_vec_release(&rows);
+	return ret;
 }
 
 int
@@ -526,6 +560,9 @@ service_task_show(struct service *svc, const char *name, int64_t job_limit,
 		goto out;
 	ret = store_job_list(svc->st, out->task.id, job_limit, &out->jobs,
 	    err);
+	if (ret < 0)
+		goto out;
+	ret = service_task_waits(svc, out, err);
 out:
 	account_release(&owner);
 	return ret;

@@ -127,11 +127,23 @@ struct task_list_req {
 int service_task_list(struct service *svc, const struct task_list_req *req,
     task_vec *out, struct buf *err);
 
-/* A task with its job counts and its jobs (the first `job_limit`, 0 all). */
+/* Why a waiting job of the task waits, and its place in its pool. */
+struct job_wait {
+	int64_t job_id; /* 0: every registered job of the task */
+	int64_t place;  /* 1, 2, … among the pool's waiting jobs; 0 none */
+	char *why;
+};
+
+/*
+ * A task with its job counts, its jobs (the first `job_limit`, 0 all) and,
+ * for those that wait, why (from the scheduler's own order, as `orchestra
+ * queue` shows it).
+ */
 struct task_detail {
 	struct task task;
 	int64_t counts[JOB_NSTATUS];
 	job_vec jobs;
+	VEC(struct job_wait) waits;
 };
 void task_detail_release(struct task_detail *d);
 /*
