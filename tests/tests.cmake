@@ -53,3 +53,15 @@ set_tests_properties(lint/layers PROPERTIES LABELS lint TIMEOUT 60)
 
 # The command line against the real binary, on SQLite and on PostgreSQL.
 include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)
+
+# Each fuzz target over its seed corpus (fuzz/fuzz.cmake builds replay-NAME),
+# under the preset's sanitizers: a finding kept in the corpus fails here.
+file(GLOB FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz-*.c)
+foreach(src ${FUZZ_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  string(REGEX REPLACE "^fuzz-" "" name ${name})
+  add_test(NAME fuzz/replay-${name} COMMAND replay-${name}
+      ${CMAKE_SOURCE_DIR}/fuzz/corpus/${name})
+  set_tests_properties(fuzz/replay-${name} PROPERTIES LABELS fuzz
+      TIMEOUT 120)
+endforeach()

@@ -1,6 +1,8 @@
 /*
  * buf.c - growable NUL-terminated text (git's strbuf, curl's dynbuf cap).
  */
+#include <strings.h>
+
 #include "util/util.h"
 
 char buf_empty[1];
@@ -162,26 +164,70 @@ err_set(struct buf *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Is `p` at a "password" key, then optional blanks and '='? */
+static const char *
+util_password_value(const char *p)
+{
+	if (strncasecmp(p, "password", 8) != 0)
+		return NULL;
+	p += 8;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=')
+		return NULL;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Redact every password=VALUE (libpq keywords, URL parameters). */
+static void
+util_redact_keywords(struct buf *out, const char *s)
+{
+	const char *p = s, *v;
+	char quote;
+
+	while (*p != '\0') {
+		v = util_password_value(p);
+		if (v == NULL) {
+			buf_addch(out, *p++);
+			continue;
+		}
+		buf_add(out, p, (size_t)(v - p));
+		buf_adds(out, "***");
+		if (*v == '\'' || *v == '"') {
+			quote = *v++;
+			while (*v != '\0' && *v != quote)
+				v += v[0] == '\\' && v[1] != '\0' ? 2 : 1;
+			if (*v == quote)
+				v++;
+		} else {
+			v += strcspn(v, " \t&;#");
+		}
+		p = v;
+	}
+}
+
 void
 util_redact_url(struct buf *out, const char *url)
 {
-	const char *scheme = strstr(url, "://"), *at, *colon, *p, *end;
+	const char *scheme = strstr(url, "://"), *auth, *end, *at, *colon;
+	struct buf step = BUF_INIT;
 
+	/* scheme://user:password@host — only within the authority. */
 	if (scheme != NULL) {
-		at = strchr(scheme + 3, '@');
-		colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) :
-			     NULL;
+		auth = scheme + 3;
+		end = auth + strcspn(auth, "/?#");
+		at = memchr(auth, '@', (size_t)(end - auth));
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon != NULL) {
-			buf_add(out, url, (size_t)(colon - url));
-			buf_adds(out, ":***");
+			buf_add(&step, url, (size_t)(colon - url));
+			buf_adds(&step, ":***");
 			url = at;
 		}
 	}
-	/* libpq keywords or URL parameters: password=… */
-	for (p = url; (end = strstr(p, "password=")) != NULL;) {
-		buf_add(out, p, (size_t)(end - p) + 9);
-		buf_adds(out, "***");
-		p = end + 9 + strcspn(end + 9, " &");
-	}
-	buf_adds(out, p);
+	buf_adds(&step, url);
+	util_redact_keywords(out, step.data);
+	buf_release(&step);
 }

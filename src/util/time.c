@@ -105,7 +105,8 @@ util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
-	if (*s == '\0' || *s == ' ' || *s == '+')
+	/* Digits, or '-' then digits: strtoll would skip blanks and '+'. */
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
 		return ERR_INVALID;
 	errno = 0;
 	v = strtoll(s, &end, 10);

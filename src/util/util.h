@@ -112,8 +112,11 @@ int time_parse_duration(const char *s, int64_t *ms, struct buf *err);
 void time_format_duration(struct buf *b, int64_t ms);
 
 /*
- * Append `url` with any password replaced by "***" ("scheme://user:***@
- * host/…", or a libpq "password=***"), for messages and logs.
+ * Append `url` with any password replaced by "***", for messages and
+ * logs: the password of "scheme://user:password@host" (within the
+ * authority, before the first '/', '?' or '#'), and every value of a
+ * "password" key (any case, blanks around '='; the value quoted, or up to
+ * a blank, '&', ';' or '#'), as libpq keywords or URL parameters write it.
  */
 void util_redact_url(struct buf *out, const char *url);
 

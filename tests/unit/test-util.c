@@ -106,6 +106,10 @@ test_parse_int(void **state)
 	assert_int_equal(util_parse_int64("101", 0, 100, &v), ERR_INVALID);
 	assert_int_equal(util_parse_int64("4x", 0, 100, &v), ERR_INVALID);
 	assert_int_equal(util_parse_int64("", 0, 100, &v), ERR_INVALID);
+	/* Found by fuzz/fuzz-duration.c: strtoll skips these. */
+	assert_int_equal(util_parse_int64("\t5", 0, 100, &v), ERR_INVALID);
+	assert_int_equal(util_parse_int64("\n151", 0, 1000, &v), ERR_INVALID);
+	assert_int_equal(util_parse_int64("+5", 0, 100, &v), ERR_INVALID);
 	assert_int_equal(util_parse_int64("99999999999999999999", 0, INT64_MAX,
 			     &v),
 	    ERR_INVALID);
@@ -127,6 +131,12 @@ test_redact_url(void **state)
 		    "postgresql://db/o?sslmode=require&password=***" },
 		{ "/var/lib/orchestra/orchestra.db",
 		    "/var/lib/orchestra/orchestra.db" },
+		/* Found by fuzz/fuzz-redact.c. */
+		{ "postgresql://db/orch?password=s3cret&x=a:b@c",
+		    "postgresql://db/orch?password=***&x=a:b@c" },
+		{ "password=s3cret x://a:b@c", "password=*** x://a:***@c" },
+		{ "postgresql:host=db PASSWORD = 'a b' dbname=o",
+		    "postgresql:host=db PASSWORD = *** dbname=o" },
 	};
 	size_t i;
 
