@@ -11,6 +11,13 @@ build_pkgs=(gcc make cmake pkg-config libc6-dev libpq-dev
 	libsqlite3-dev sqlite3 libjansson-dev libinih-dev libyaml-dev
 	libcurl4-openssl-dev)
 test_pkgs=(libcmocka-dev postgresql)
+# The Kubernetes API simulator (tests/kube): Python, the official client's
+# models for the API schemas, openssl for its certificates, and kubectl to
+# check it with a real client.  Any kubectl will do: where one is installed
+# already (Google's kubectl package, which kubernetes-client conflicts with),
+# it is kept.
+test_pkgs+=(python3 python3-kubernetes openssl)
+command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

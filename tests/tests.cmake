@@ -65,3 +65,7 @@ foreach(src ${FUZZ_SOURCES})
   set_tests_properties(fuzz/replay-${name} PROPERTIES LABELS fuzz
       TIMEOUT 120)
 endforeach()
+
+# The Kubernetes API simulator, checked by itself (and with kubectl).
+add_test(NAME kube/sim COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/kube/test-kube-sim.py)
+set_tests_properties(kube/sim PROPERTIES LABELS kube TIMEOUT 300)

@@ -99,6 +99,27 @@ kube_template_check(json_t *tmpl, const char *what, struct buf *err)
 	return 0;
 }
 
+/*
+ * Kubernetes expands $(VAR) in a container's command, args and env
+ * values, and turns $$ into $: every '$' of ours is written "$$" so the
+ * shell gets the text the user wrote.
+ */
+static json_t *
+kube_literal(const char *s)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '$')
+			buf_addch(&b, '$');
+		buf_addch(&b, *s);
+	}
+	v = json_string(b.data);
+	buf_release(&b);
+	return v;
+}
+
 /* Drop NAME from a container's env list; returns the list. */
 static json_t *
 kube_env_del(json_t *container, const char *name)
@@ -127,7 +148,7 @@ static void
 kube_env(json_t *container, const char *name, const char *value)
 {
 	json_array_append_new(kube_env_del(container, name),
-	    json_pack("{s:s, s:s}", "name", name, "value", value));
+	    json_pack("{s:s, s:o}", "name", name, "value", kube_literal(value)));
 }
 
 static void
@@ -202,7 +223,7 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 	if (job->image != NULL && *job->image != '\0')
 		json_object_set_new(c, "image", json_string(job->image));
 	json_object_set_new(c, "command",
-	    json_pack("[s, s, s]", "/bin/sh", "-c", job->command));
+	    json_pack("[s, s, o]", "/bin/sh", "-c", kube_literal(job->command)));
 	json_object_del(c, "args");
 	buf_addf(&num, "%lld", (long long)job->job_id);
 	kube_env(c, "ORCHESTRA_JOB_ID", num.data);

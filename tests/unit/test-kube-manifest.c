@@ -130,9 +130,10 @@ test_cpu_job(void **state)
 	c = test_container(m);
 	/* The command goes in whole, as one argument of /bin/sh -c. */
 	assert_int_equal(json_array_size(json_object_get(c, "command")), 3);
+	/* Kubernetes would expand $(X) and $$: each '$' goes in doubled. */
 	assert_string_equal(json_string_value(json_array_get(
 				json_object_get(c, "command"), 2)),
-	    "echo \"it's\" $HOME\nexit 3");
+	    "echo \"it's\" $$HOME\nexit 3");
 	assert_string_equal(json_string_value(json_object_get(c, "image")),
 	    "debian:12");
 	/* A CPU job sees no GPU, whatever the template said. */
