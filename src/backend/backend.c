@@ -5,6 +5,7 @@
 
 static const struct backend_ops *const backend_table[] = {
 	&backend_local_ops,
+	&backend_kube_ops,
 };
 
 int

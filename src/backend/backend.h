@@ -126,5 +126,6 @@ int backend_open(struct backend **out, const struct config *cfg,
 void backend_close(struct backend *be);
 
 extern const struct backend_ops backend_local_ops;
+extern const struct backend_ops backend_kube_ops;
 
 #endif

@@ -210,13 +210,14 @@ kube_path_escape(struct buf *out, const char *s)
 	}
 }
 
-int
-kube_request(struct kube_client *c, const char *method, const char *path,
-    const json_t *body, long *status, json_t **reply, struct buf *err)
+/* The request itself; the raw reply in `out` (capped at `cap`). */
+static int
+kube_perform(struct kube_client *c, const char *method, const char *path,
+    const json_t *body, long *status, struct buf *out, size_t cap,
+    struct buf *err)
 {
 	struct curl_slist *headers = NULL;
 	struct buf url = BUF_INIT, auth = BUF_INIT, token = BUF_INIT;
-	struct buf out = BUF_INIT;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *text = NULL;
 	curl_off_t retry_after = 0;
@@ -224,7 +225,6 @@ kube_request(struct kube_client *c, const char *method, const char *path,
 	int tries, ret = ERR_UNAVAILABLE;
 
 	*status = 0;
-	*reply = NULL;
 	ret = kube_token(c, &token, err);
 	if (ret < 0)
 		goto out;
@@ -252,10 +252,10 @@ kube_request(struct kube_client *c, const char *method, const char *path,
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, kube_write);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &out);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, out);
 	for (tries = 0; tries < 2; tries++) {
-		buf_reset(&out);
-		out.cap_limit = KUBE_REPLY_MAX;
+		buf_reset(out);
+		out->cap_limit = cap;
 		kube_pace(c);
 		c->nrequests++;
 		rc = curl_easy_perform(c->curl);
@@ -275,8 +275,6 @@ kube_request(struct kube_client *c, const char *method, const char *path,
 		kube_sleep_ns((int64_t)(retry_after > 0 ? retry_after : 1) *
 		    1000000000);
 	}
-	if (out.len > 0)
-		*reply = json_loadb(out.data, out.len, 0, NULL);
 	ret = 0;
 out:
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
@@ -291,6 +289,35 @@ out:
 	buf_release(&auth);
 	buf_release(&token);
 	buf_release(&url);
+	return ret;
+}
+
+int
+kube_request(struct kube_client *c, const char *method, const char *path,
+    const json_t *body, long *status, json_t **reply, struct buf *err)
+{
+	struct buf out = BUF_INIT;
+	int ret;
+
+	*reply = NULL;
+	ret = kube_perform(c, method, path, body, status, &out,
+	    KUBE_REPLY_MAX, err);
+	if (ret == 0 && out.len > 0)
+		*reply = json_loadb(out.data, out.len, 0, NULL);
 	buf_release(&out);
+	return ret;
+}
+
+int
+kube_request_text(struct kube_client *c, const char *path, long *status,
+    struct buf *out, struct buf *err)
+{
+	struct buf text = BUF_INIT;
+	int ret;
+
+	ret = kube_perform(c, "GET", path, NULL, status, &text, 1 << 20, err);
+	if (ret == 0)
+		buf_add(out, text.data, text.len);
+	buf_release(&text);
 	return ret;
 }

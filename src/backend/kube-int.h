@@ -93,6 +93,13 @@ void kube_client_free(struct kube_client *c);
 int kube_request(struct kube_client *c, const char *method, const char *path,
     const json_t *body, long *status, json_t **reply, struct buf *err);
 
+/*
+ * GET `path` and append its body as text to `out` (at most 1 MiB: a pod
+ * log); *status as for kube_request().
+ */
+int kube_request_text(struct kube_client *c, const char *path, long *status,
+    struct buf *out, struct buf *err);
+
 /* Append `s` escaped for one segment of a URL path or query value. */
 void kube_path_escape(struct buf *out, const char *s);
 

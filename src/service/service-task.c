@@ -577,6 +577,7 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
 	struct backend_ref ref;
 	struct buf full = BUF_INIT;
 	const struct job *j;
+	size_t before;
 	int ret;
 
 	ret = service_task_show(svc, name, 0, &d, err);
@@ -601,7 +602,14 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
 		goto out;
 	ref.job_id = j->id;
 	ref.attempt = j->attempts;
+	before = out->len;
 	ret = be->ops->logs(be, &ref, max, out, err);
+	/*
+	 * The backend may keep no log once the job is over (a Kubernetes
+	 * pod goes with its Job): then the tail kept at its end.
+	 */
+	if (ret == 0 && out->len == before && j->log_tail != NULL)
+		buf_adds(out, j->log_tail);
 out:
 	backend_close(be);
 	task_detail_release(&d);

@@ -32,7 +32,8 @@ static const char sql_task_set_signal[] =
 static const char sql_job_list[] =
     "SELECT j.id, j.task_id, j.idx, j.input, j.command, j.status,"
     " j.is_test, j.priority, n.name, j.gpu_index, j.handle, j.attempts,"
-    " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms, j.end_reason"
+    " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms, j.end_reason,"
+    " j.log_tail"
     " FROM job j LEFT JOIN node n ON n.id = j.node_id"
     " WHERE j.task_id = $1 ORDER BY j.idx LIMIT $2";
 
@@ -68,6 +69,7 @@ job_release(struct job *j)
 	free(j->node);
 	free(j->handle);
 	free(j->end_reason);
+	free(j->log_tail);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -399,6 +401,7 @@ store_job_list(struct store *st, int64_t task_id, int64_t limit,
 		j->started_ms = store_col_int64_or(st, stmt, 14, 0);
 		j->ended_ms = store_col_int64_or(st, stmt, 15, 0);
 		j->end_reason = store_col_strdup(st, stmt, 16);
+		j->log_tail = store_col_strdup(st, stmt, 17);
 	}
 out:
 	st->drv->finalize(stmt);

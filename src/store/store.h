@@ -215,6 +215,7 @@ struct job {
 	int64_t exit_code; /* -1 if none */
 	int64_t queued_ms, started_ms, ended_ms; /* 0 if not yet */
 	char *end_reason; /* why it ended ("exit", "timeout" …); NULL */
+	char *log_tail;   /* the end of its log, kept when it ended; NULL */
 };
 typedef VEC(struct job) job_vec;
 

@@ -24,6 +24,8 @@ static const struct config_key config_keys[] = {
 	{ "listen", "ORCHESTRA_LISTEN", offsetof(struct config, listen) },
 	{ "priority_rule", "ORCHESTRA_PRIORITY_RULE",
 	    offsetof(struct config, priority_rule) },
+	{ "job_template", "ORCHESTRA_JOB_TEMPLATE",
+	    offsetof(struct config, job_template) },
 	{ "retention", "ORCHESTRA_RETENTION", SIZE_MAX },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -168,6 +170,7 @@ config_release(struct config *cfg)
 	free(cfg->backend);
 	free(cfg->listen);
 	free(cfg->priority_rule);
+	free(cfg->job_template);
 	free(cfg->conf_path);
 	memset(cfg, 0, sizeof(*cfg));
 }

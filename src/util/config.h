@@ -15,6 +15,8 @@ struct config {
 	char *backend;       /* ORCHESTRA_BACKEND, key backend */
 	char *listen;        /* ORCHESTRA_LISTEN, key listen */
 	char *priority_rule; /* ORCHESTRA_PRIORITY_RULE, key priority_rule */
+	char *job_template;  /* ORCHESTRA_JOB_TEMPLATE, key job_template;
+				NULL: the one built in */
 	int64_t retention_ms; /* ORCHESTRA_RETENTION, key retention */
 	char *conf_path;     /* the file read, NULL if none */
 };

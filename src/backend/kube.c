@@ -1,0 +1,606 @@
+/*
+ * kube.c - the kubernetes backend: one batch/v1 Job per job attempt, in
+ * its owner's namespace, from the job template (kube-manifest.c), through
+ * the API client (kube-client.c).
+ *
+ * A cycle asks the API server twice, whatever the number of jobs: one
+ * list of Orchestra's Jobs and one of their pods, across namespaces, by
+ * label.  A Job's end is read from its conditions (only the terminal ones,
+ * Complete and Failed, end a job) and its exit code from its pod.  The
+ * namespace of each Job seen is remembered, for stop() and release().
+ *
+ * NEEDSWORK: ends are learned at the next cycle (the pilot's period), not
+ * within a second: the watch from the list's resourceVersion (issue 6) is
+ * still to come, as are pull errors ended after a bounded wait.
+ */
+#include <time.h>
+
+#include "backend/kube-int.h"
+#include "util/vec.h"
+
+#define KUBE_SELECTOR "app.kubernetes.io%2Fmanaged-by%3Dorchestra"
+/* A finished Job stays this long if Orchestra is gone. */
+#define KUBE_TTL_SECONDS 86400
+
+/* The template built in, the same as deploy/job-template.yaml. */
+static const char kube_default_template[] =
+    "apiVersion: batch/v1\n"
+    "kind: Job\n"
+    "metadata:\n"
+    "  name: placeholder\n"
+    "spec:\n"
+    "  template:\n"
+    "    spec:\n"
+    "      restartPolicy: Never\n"
+    "      containers:\n"
+    "        - name: job\n"
+    "          image: debian:12\n"
+    "          volumeMounts:\n"
+    "            - name: volume\n"
+    "              mountPath: /volume\n"
+    "      volumes:\n"
+    "        - name: volume\n"
+    "          persistentVolumeClaim:\n"
+    "            claimName: volume\n";
+
+/* What the last list said of one Job. */
+struct kube_seen {
+	int64_t job_id, attempt;
+	char *namespace;
+	json_t *job; /* the Job object (a reference) */
+};
+
+struct kube_backend {
+	struct backend base; /* first, for the checked downcast */
+	struct kube_client *client;
+	json_t *tmpl;
+	VEC(struct kube_seen) seen;
+};
+
+/* A string of a JSON tree, "" when absent or not a string. */
+static const char *
+kube_sv(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL ? s : "";
+}
+
+static struct kube_backend *
+kube_downcast(struct backend *be)
+{
+	if (be->ops != &backend_kube_ops)
+		BUG("not a kubernetes backend");
+	return (struct kube_backend *)be;
+}
+
+static void
+kube_seen_clear(struct kube_backend *kb)
+{
+	struct kube_seen *s;
+
+	VEC_FOREACH(s, &kb->seen)
+	{
+		free(s->namespace);
+		json_decref(s->job);
+	}
+	kb->seen.n = 0;
+}
+
+static int
+kube_open(struct backend **out, const struct config *cfg, struct buf *err)
+{
+	struct kube_backend *kb;
+	struct kube_config kc;
+	struct buf what = BUF_INIT;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	ret = kube_config_load(&kc, NULL, getenv("ORCHESTRA_KUBE_CONTEXT"),
+	    err);
+	if (ret < 0)
+		return ret;
+	kb = xcalloc(1, sizeof(*kb));
+	kb->base.ops = &backend_kube_ops;
+	ret = kube_client_new(&kb->client, &kc, 0, 0, 0, err);
+	kube_config_release(&kc);
+	if (ret < 0)
+		goto fail;
+	if (cfg->job_template != NULL) {
+		struct buf b = BUF_INIT;
+		char chunk[4096];
+
+		f = fopen(cfg->job_template, "re");
+		if (f == NULL) {
+			ret = err_set(err, ERR_INVALID,
+			    "cannot read the job template '%s'",
+			    cfg->job_template);
+			goto fail;
+		}
+		b.cap_limit = 1 << 20;
+		while ((len = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_add(&b, chunk, len);
+		fclose(f);
+		text = buf_detach(&b);
+		buf_addf(&what, "job template '%s'", cfg->job_template);
+	} else {
+		text = xstrdup(kube_default_template);
+		buf_adds(&what, "the built-in job template");
+	}
+	ret = kube_yaml_parse(text, strlen(text), what.data, &kb->tmpl, err);
+	if (ret == 0)
+		ret = kube_template_check(kb->tmpl, what.data, err);
+	if (ret < 0)
+		goto fail;
+	free(text);
+	buf_release(&what);
+	*out = &kb->base;
+	return 0;
+fail:
+	free(text);
+	buf_release(&what);
+	kube_client_free(kb->client);
+	json_decref(kb->tmpl);
+	free(kb);
+	return ret;
+}
+
+static void
+kube_close(struct backend *be)
+{
+	struct kube_backend *kb;
+
+	if (be == NULL)
+		return;
+	kb = kube_downcast(be);
+	kube_seen_clear(kb);
+	VEC_RELEASE(&kb->seen);
+	kube_client_free(kb->client);
+	json_decref(kb->tmpl);
+	free(kb);
+}
+
+/* A reply's message, for errors: the Status's, else the HTTP status. */
+static void
+kube_reply_error(struct buf *err, const char *what, long status,
+    json_t *reply)
+{
+	const char *msg = json_string_value(json_object_get(reply, "message"));
+
+	err_set(err, ERR_UNAVAILABLE, "kubernetes: %s: %ld %s", what, status,
+	    msg ? msg : "");
+}
+
+static int
+kube_start(struct backend *be, const struct backend_job *job,
+    struct buf *err)
+{
+	struct kube_backend *kb = kube_downcast(be);
+	struct buf path = BUF_INIT;
+	json_t *m = NULL, *reply = NULL;
+	long status;
+	int ret;
+
+	ret = kube_manifest(kb->tmpl, job, KUBE_TTL_SECONDS, &m, err);
+	if (ret < 0)
+		return ret;
+	buf_adds(&path, "/apis/batch/v1/namespaces/");
+	kube_path_escape(&path, job->username);
+	buf_adds(&path, "/jobs");
+	ret = kube_request(kb->client, "POST", path.data, m, &status, &reply,
+	    err);
+	/* 409: this attempt was created already (start is idempotent). */
+	if (ret == 0 && status != 201 && status != 200 && status != 409) {
+		kube_reply_error(err, "create Job", status, reply);
+		ret = ERR_UNAVAILABLE;
+	}
+	json_decref(m);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+/* job-id and attempt from a Job's labels; false when not ours. */
+static bool
+kube_ref_of(json_t *obj, int64_t *id, int64_t *attempt)
+{
+	json_t *labels = json_object_get(json_object_get(obj, "metadata"),
+	    "labels");
+	const char *a = json_string_value(json_object_get(labels,
+	    "orchestra/job-id"));
+	const char *b = json_string_value(json_object_get(labels,
+	    "orchestra/attempt"));
+
+	return a != NULL && b != NULL &&
+	    util_parse_int64(a, 1, INT64_MAX, id) == 0 &&
+	    util_parse_int64(b, 1, INT64_MAX, attempt) == 0;
+}
+
+/* GET a list; its items (a new reference) or NULL with `err`. */
+static json_t *
+kube_list(struct kube_backend *kb, const char *path, struct buf *err)
+{
+	json_t *reply = NULL, *items;
+	long status;
+
+	if (kube_request(kb->client, "GET", path, NULL, &status, &reply,
+		err) < 0)
+		return NULL;
+	items = json_object_get(reply, "items");
+	if (status != 200 || !json_is_array(items)) {
+		kube_reply_error(err, path, status, reply);
+		json_decref(reply);
+		return NULL;
+	}
+	json_incref(items);
+	json_decref(reply);
+	return items;
+}
+
+static bool
+kube_condition(json_t *job, const char *type)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(job, "status"),
+			       "conditions"),
+	    i, c)
+	{
+		if (strcmp(kube_sv(json_object_get(c, "type")),
+			type) == 0 &&
+		    strcmp(kube_sv(json_object_get(c, "status")),
+			"True") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The reason of a True condition of `type`, or "". */
+static const char *
+kube_condition_reason(json_t *job, const char *type)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(job, "status"),
+			       "conditions"),
+	    i, c)
+	{
+		if (strcmp(kube_sv(json_object_get(c, "type")),
+			type) == 0)
+			return kube_sv(json_object_get(c, "reason"));
+	}
+	return "";
+}
+
+/* The exit code of the pod of Job `name`, from the pods list; -1. */
+static int
+kube_exit_code(json_t *pods, const char *name)
+{
+	json_t *p, *cs, *term;
+	size_t i;
+
+	json_array_foreach(pods, i, p)
+	{
+		if (strcmp(kube_sv(json_object_get(json_object_get(
+					 json_object_get(p, "metadata"),
+					 "labels"),
+				   "job-name")),
+			name) != 0)
+			continue;
+		cs = json_array_get(json_object_get(json_object_get(p,
+							"status"),
+					"containerStatuses"),
+		    0);
+		term = json_object_get(json_object_get(cs, "state"),
+		    "terminated");
+		if (json_is_integer(json_object_get(term, "exitCode")))
+			return (int)json_integer_value(
+			    json_object_get(term, "exitCode"));
+	}
+	return -1;
+}
+
+static int64_t
+kube_time_ms(json_t *job, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(job,
+								  "status"),
+	    key));
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return 0;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+static int
+kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
+    backend_status_vec *out, struct buf *err)
+{
+	struct kube_backend *kb = kube_downcast(be);
+	json_t *jobs = NULL, *pods = NULL, *j;
+	struct backend_status *st;
+	struct kube_seen *s, *hit;
+	struct buf name = BUF_INIT;
+	size_t i;
+	int code, ret = ERR_UNAVAILABLE;
+
+	jobs = kube_list(kb,
+	    "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, err);
+	if (jobs == NULL)
+		goto out;
+	pods = kube_list(kb, "/api/v1/pods?labelSelector=" KUBE_SELECTOR,
+	    err);
+	if (pods == NULL)
+		goto out;
+	kube_seen_clear(kb);
+	json_array_foreach(jobs, i, j)
+	{
+		s = VEC_ADD(&kb->seen);
+		if (!kube_ref_of(j, &s->job_id, &s->attempt)) {
+			kb->seen.n--;
+			continue;
+		}
+		s->namespace = xstrdup(kube_sv(json_object_get(
+		    json_object_get(j, "metadata"), "namespace")));
+		s->job = json_incref(j);
+	}
+	for (i = 0; i < nrefs; i++) {
+		st = VEC_ADD(out);
+		st->ref = refs[i];
+		hit = NULL;
+		VEC_FOREACH(s, &kb->seen)
+		if (s->job_id == refs[i].job_id &&
+		    s->attempt == refs[i].attempt)
+			hit = s;
+		if (hit == NULL) {
+			/* Never made, or deleted behind our back. */
+			st->state = BACKEND_UNKNOWN;
+			continue;
+		}
+		if (kube_condition(hit->job, "Complete") ||
+		    kube_condition(hit->job, "Failed")) {
+			buf_reset(&name);
+			kube_job_name(&name, hit->job_id, hit->attempt);
+			code = kube_exit_code(pods, name.data);
+			st->state = BACKEND_ENDED;
+			st->started_ms = kube_time_ms(hit->job, "startTime");
+			st->ended_ms = kube_time_ms(hit->job, "completionTime");
+			if (st->ended_ms == 0)
+				st->ended_ms = time_now_ms();
+			if (kube_condition(hit->job, "Complete")) {
+				st->end = BACKEND_END_EXIT;
+				st->exit_code = 0;
+			} else if (strcmp(kube_condition_reason(hit->job,
+					      "Failed"),
+					"DeadlineExceeded") == 0) {
+				st->end = BACKEND_END_TIMEOUT;
+				st->exit_code = code >= 0 ? code : 137;
+			} else {
+				st->end = BACKEND_END_EXIT;
+				st->exit_code = code >= 0 ? code : 1;
+			}
+			continue;
+		}
+		st->state = BACKEND_RUNNING;
+	}
+	ret = 0;
+out:
+	json_decref(jobs);
+	json_decref(pods);
+	buf_release(&name);
+	return ret;
+}
+
+/* The namespace of a Job the last poll saw, or NULL. */
+static const char *
+kube_namespace_of(struct kube_backend *kb, const struct backend_ref *ref)
+{
+	struct kube_seen *s;
+
+	VEC_FOREACH(s, &kb->seen)
+	if (s->job_id == ref->job_id && s->attempt == ref->attempt)
+		return s->namespace;
+	return NULL;
+}
+
+/* DELETE the Job with propagation Background; gone already is fine. */
+static int
+kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
+    struct buf *err)
+{
+	const char *ns = kube_namespace_of(kb, ref);
+	struct buf path = BUF_INIT;
+	json_t *reply = NULL;
+	long status;
+	int ret = 0;
+
+	if (ns == NULL)
+		return 0; /* not seen: not there */
+	buf_adds(&path, "/apis/batch/v1/namespaces/");
+	kube_path_escape(&path, ns);
+	buf_adds(&path, "/jobs/");
+	kube_job_name(&path, ref->job_id, ref->attempt);
+	buf_adds(&path, "?propagationPolicy=Background");
+	ret = kube_request(kb->client, "DELETE", path.data, NULL, &status,
+	    &reply, err);
+	if (ret == 0 && status != 200 && status != 202 && status != 404) {
+		kube_reply_error(err, "delete Job", status, reply);
+		ret = ERR_UNAVAILABLE;
+	}
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+static int
+kube_stop(struct backend *be, const struct backend_ref *ref, struct buf *err)
+{
+	return kube_delete(kube_downcast(be), ref, err);
+}
+
+static int
+kube_release(struct backend *be, const struct backend_ref *ref,
+    struct buf *err)
+{
+	return kube_delete(kube_downcast(be), ref, err);
+}
+
+static int
+kube_purge(struct backend *be, const struct backend_ref *last,
+    struct buf *err)
+{
+	return kube_delete(kube_downcast(be), last, err);
+}
+
+static int
+kube_logs(struct backend *be, const struct backend_ref *ref, size_t max,
+    struct buf *out, struct buf *err)
+{
+	struct kube_backend *kb = kube_downcast(be);
+	struct buf path = BUF_INIT;
+	json_t *pods, *pod, *reply = NULL;
+	const char *ns, *name;
+	long status;
+	int ret = 0;
+
+	buf_addf(&path,
+	    "/api/v1/pods?labelSelector=orchestra%%2Fjob-id%%3D%lld%%2C"
+	    "orchestra%%2Fattempt%%3D%lld",
+	    (long long)ref->job_id, (long long)ref->attempt);
+	pods = kube_list(kb, path.data, err);
+	if (pods == NULL) {
+		ret = ERR_UNAVAILABLE;
+		goto out;
+	}
+	pod = json_array_get(pods, 0);
+	ns = json_string_value(json_object_get(json_object_get(pod,
+						   "metadata"),
+	    "namespace"));
+	name = json_string_value(json_object_get(json_object_get(pod,
+						     "metadata"),
+	    "name"));
+	if (ns == NULL || name == NULL)
+		goto out; /* no pod (any more): no log */
+	buf_reset(&path);
+	buf_adds(&path, "/api/v1/namespaces/");
+	kube_path_escape(&path, ns);
+	buf_adds(&path, "/pods/");
+	kube_path_escape(&path, name);
+	buf_adds(&path, "/log");
+	if (max > 0)
+		buf_addf(&path, "?limitBytes=%zu", max);
+	ret = kube_request_text(kb->client, path.data, &status, out, err);
+	if (ret == 0 && status != 200)
+		ret = 0; /* no log yet */
+out:
+	json_decref(pods);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+static int
+kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
+{
+	struct kube_backend *kb = kube_downcast(be);
+	json_t *nodes, *n, *c, *gpus;
+	struct backend_node *bn;
+	const char *type, *status;
+	size_t i, k;
+
+	nodes = kube_list(kb, "/api/v1/nodes", err);
+	if (nodes == NULL)
+		return ERR_UNAVAILABLE;
+	json_array_foreach(nodes, i, n)
+	{
+		bn = VEC_ADD(out);
+		bn->name = xstrdup(kube_sv(json_object_get(
+		    json_object_get(n, "metadata"), "name")));
+		json_array_foreach(json_object_get(json_object_get(n,
+							   "status"),
+				       "conditions"),
+		    k, c)
+		{
+			type = json_string_value(json_object_get(c, "type"));
+			status = json_string_value(json_object_get(c,
+			    "status"));
+			if (type == NULL || status == NULL)
+				continue;
+			if (strcmp(type, "Ready") == 0)
+				bn->ready = strcmp(status, "True") == 0;
+			else if (strcmp(type, "MemoryPressure") == 0)
+				bn->memory_pressure = strcmp(status, "True") ==
+				    0;
+			else if (strcmp(type, "DiskPressure") == 0)
+				bn->disk_pressure = strcmp(status, "True") == 0;
+		}
+		gpus = json_object_get(json_object_get(json_object_get(n,
+							   "status"),
+					   "capacity"),
+		    "nvidia.com/gpu");
+		bn->gpus = json_is_string(gpus) ?
+		    strtoll(json_string_value(gpus), NULL, 10) :
+		    0;
+	}
+	json_decref(nodes);
+	return 0;
+}
+
+static int
+kube_handles(struct backend *be, backend_ref_vec *out, struct buf *err)
+{
+	struct kube_backend *kb = kube_downcast(be);
+	struct backend_ref *r;
+	json_t *jobs, *j;
+	size_t i;
+
+	jobs = kube_list(kb,
+	    "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, err);
+	if (jobs == NULL)
+		return ERR_UNAVAILABLE;
+	json_array_foreach(jobs, i, j)
+	{
+		r = VEC_ADD(out);
+		if (!kube_ref_of(j, &r->job_id, &r->attempt))
+			out->n--;
+	}
+	json_decref(jobs);
+	return 0;
+}
+
+static int
+kube_event_fd(struct backend *be)
+{
+	(void)kube_downcast(be);
+	return -1;
+}
+
+static bool
+kube_drain_events(struct backend *be)
+{
+	(void)kube_downcast(be);
+	return false;
+}
+
+const struct backend_ops backend_kube_ops = {
+	.name = "kubernetes",
+	.open = kube_open,
+	.close = kube_close,
+	.start = kube_start,
+	.poll = kube_poll,
+	.stop = kube_stop,
+	.logs = kube_logs,
+	.nodes = kube_nodes,
+	.release = kube_release,
+	.purge = kube_purge,
+	.handles = kube_handles,
+	.event_fd = kube_event_fd,
+	.drain_events = kube_drain_events,
+};

@@ -1,0 +1,171 @@
+#!/bin/bash
+# t0201-kube-pilot.sh - the kubernetes backend against the API simulator
+# (tests/kube/kube-sim.py): a task runs to done as Kubernetes Jobs, each
+# pinned to its node, in its owner's namespace, with backoffLimit 0 and
+# the GPU protection; a failing job has its exit code; kill deletes the
+# Jobs; every Job the pilot created carries Orchestra's labels; a cycle
+# lists Jobs and pods once, whatever the number of jobs.
+
+. "$(dirname "$0")/lib.sh"
+
+if ! python3 -c 'import kubernetes' 2>/dev/null &&
+    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
+	echo "# skip: python3-kubernetes is not installed"
+	exit 0
+fi
+
+SIMDIR=$TMP/sim
+mkdir -p "$SIMDIR"
+cat >"$SIMDIR/nodes.json" <<'NODES'
+[{"name": "node-a", "capacity": {"cpu": "8", "memory": "16Gi"}},
+ {"name": "gpu-a", "capacity": {"cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "2"}}]
+NODES
+python3 "$SRCDIR/tests/kube/kube-sim.py" --state-dir "$SIMDIR/state" \
+    --port-file "$SIMDIR/port" --admin-port-file "$SIMDIR/admin-port" \
+    --kubeconfig-out "$SIMDIR/kubeconfig" --log "$SIMDIR/requests.log" \
+    --nodes-file "$SIMDIR/nodes.json" >/dev/null 2>"$SIMDIR/stderr" &
+SIM_PID=$!
+stop_sim() {
+	kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+	return 0
+}
+lib_at_exit stop_sim
+sim_up() {
+	[ -s "$SIMDIR/port" ] && [ -s "$SIMDIR/kubeconfig" ]
+}
+wait_until 60 sim_up
+export KUBECONFIG=$SIMDIR/kubeconfig ORCHESTRA_BACKEND=kubernetes
+
+# A template with no volume (the simulator would leave the pod waiting for
+# a claim nobody made).
+cat >"$TMP/template.yaml" <<'TMPL'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: placeholder}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: job, image: 'debian:12'}]
+TMPL
+export ORCHESTRA_JOB_TEMPLATE=$TMP/template.yaml
+
+api() { # METHOD PATH [BODY]: the simulator's answer, as kubectl would see it
+	python3 - "$@" <<'PY'
+import json, os, ssl, sys, urllib.request, base64
+kc = open(os.environ["KUBECONFIG"]).read()
+import re
+server = re.search(r"server: (\S+)", kc).group(1)
+token = re.search(r"token: (\S+)", kc).group(1)
+ca = base64.b64decode(re.search(r"certificate-authority-data: (\S+)", kc).group(1))
+ctx = ssl.create_default_context(cadata=ca.decode())
+body = sys.argv[3].encode() if len(sys.argv) > 3 else None
+req = urllib.request.Request(server + sys.argv[2], data=body, method=sys.argv[1],
+    headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(req, context=ctx).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.read().decode())
+PY
+}
+api POST /api/v1/namespaces \
+    '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"tester"}}' >/dev/null
+
+orch init >/dev/null
+orch node add node-a --max-cpu-slots 4 --cpu-slots 4 >/dev/null
+orch node add gpu-a --queue gpu --max-cpu-slots 2 --cpu-slots 2 \
+    --max-gpu-slots 2 --gpu-slots 2 >/dev/null
+# This machine's node is not in the cluster: drain it.
+orch node drain "$(hostname)" >/dev/null
+
+pilot_start --interval 1
+pilot_wait_started
+
+runs_done() {
+	expect_exit 0 orch task submit calc --exec 'echo job %JOB %IN; test %JOB != 3' \
+	    --inputs "@$1"
+	wait_until 120 task_is calc finalized
+	expect_exit 0 orch task show calc --json
+	json_check 'd["counts"]["done"] == 5 and d["counts"]["failed"] == 1 and
+	    [j for j in d["job_list"] if j["index"] == 3][0]["exit_code"] == 1 and
+	    all(j["node"] == "node-a" for j in d["job_list"])'
+	expect_exit 0 orch task logs calc 2
+	expect_stdout_contains "job 2"
+}
+seq -f "/in/%g" 1 6 >"$TMP/list6"
+test_case "a task runs to its end as Kubernetes Jobs, exit codes and logs kept" \
+    runs_done "$TMP/list6"
+
+manifests() {
+	python3 - "$SIMDIR/requests.log" <<'PY' || fail "a manifest is wrong"
+import json, sys
+made = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["method"] != "POST" or not r["path"].endswith("/namespaces/tester/jobs"):
+        continue
+    job = r["body"]
+    spec, pod = job["spec"], job["spec"]["template"]["spec"]
+    if pod["nodeName"] != "node-a":
+        continue
+    made += 1
+    c = pod["containers"][0]
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    assert job["metadata"]["namespace"] == "tester", job["metadata"]
+    assert job["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "orchestra"
+    assert spec["backoffLimit"] == 0 and spec["ttlSecondsAfterFinished"] > 0
+    assert pod["restartPolicy"] == "Never"
+    assert c["command"][:2] == ["/bin/sh", "-c"]
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "none" and env["CUDA_VISIBLE_DEVICES"] == ""
+assert made >= 6, "%d Jobs made on node-a" % made
+PY
+}
+test_case "each Job: owner's namespace, labels, nodeName, backoffLimit 0, no GPU" \
+    manifests
+
+# Once a job's end is recorded its Job is deleted (Background).
+jobs_deleted() {
+	python3 - "$SIMDIR/requests.log" <<'PY'
+import json, sys
+sys.exit(0 if any(
+    r["method"] == "DELETE" and "/jobs/orchestra-" in r["path"] and
+    r["query"].get("propagationPolicy") == "Background"
+    for r in map(json.loads, open(sys.argv[1]))) else 1)
+PY
+}
+test_case "ended Jobs are deleted with propagation Background" \
+    wait_until 60 jobs_deleted
+
+gpu_job() {
+	expect_exit 0 orch task submit g --gpu --queue gpu --skip-test \
+	    --exec 'echo gpu'
+	wait_until 120 task_is g done
+	python3 - "$SIMDIR/requests.log" <<'PY' || fail "the GPU Job is wrong"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["method"] == "POST" and r["path"].endswith("/namespaces/tester/jobs"):
+        job = r["body"]
+        pod = job["spec"]["template"]["spec"]
+        if pod["nodeName"] != "gpu-a":
+            continue
+        c = pod["containers"][0]
+        assert c["resources"]["limits"]["nvidia.com/gpu"] == "1"
+        assert not any(e["name"] == "NVIDIA_VISIBLE_DEVICES" for e in c.get("env", []))
+        sys.exit(0)
+sys.exit("no Job on gpu-a")
+PY
+}
+test_case "a GPU job asks for nvidia.com/gpu: 1 on its node" gpu_job
+
+killed() {
+	expect_exit 0 orch task submit long --skip-test --exec 'sleep 300 # %IN' \
+	    --inputs "@$TMP/list6"
+	wait_until 120 bash -c "[ \"\$(\"$ORCHESTRA_BIN\" task show long --json |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counts\"][\"running\"])')\" -ge 1 ]"
+	expect_exit 0 orch task kill long
+	wait_until 120 task_is long killed
+}
+test_case "kill deletes the running Jobs and the task is killed" killed
+
+pilot_stop
