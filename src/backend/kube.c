@@ -240,41 +240,38 @@ kube_list(struct kube_backend *kb, const char *path, struct buf *err)
 	return items;
 }
 
+/* The Job's condition of `type`, or NULL. */
+static json_t *
+kube_condition_of(json_t *job, const char *type)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(job, "status"),
+			       "conditions"),
+	    i, c)
+	{
+		if (strcmp(kube_sv(json_object_get(c, "type")), type) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Does the Job hold condition `type` with status True? */
 static bool
 kube_condition(json_t *job, const char *type)
 {
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_object_get(job, "status"),
-			       "conditions"),
-	    i, c)
-	{
-		if (strcmp(kube_sv(json_object_get(c, "type")),
-			type) == 0 &&
-		    strcmp(kube_sv(json_object_get(c, "status")),
-			"True") == 0)
-			return true;
-	}
-	return false;
+	return strcmp(kube_sv(json_object_get(kube_condition_of(job, type),
+			  "status")),
+		   "True") == 0;
 }
 
-/* The reason of a True condition of `type`, or "". */
+/* The reason of the Job's condition of `type`, or "". */
 static const char *
 kube_condition_reason(json_t *job, const char *type)
 {
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_object_get(job, "status"),
-			       "conditions"),
-	    i, c)
-	{
-		if (strcmp(kube_sv(json_object_get(c, "type")),
-			type) == 0)
-			return kube_sv(json_object_get(c, "reason"));
-	}
-	return "";
+	return kube_sv(json_object_get(kube_condition_of(job, type),
+	    "reason"));
 }
 
 /* The exit code of the pod of Job `name`, from the pods list; -1. */
