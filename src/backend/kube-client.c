@@ -6,7 +6,9 @@
  * the reason the lab's API server is slow.
  */
 #include <curl/curl.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend/kube-int.h"
 
@@ -49,13 +51,54 @@ kube_config_copy(struct kube_config *to, const struct kube_config *from)
 	to->source = kube_dup(from->source);
 }
 
+/* What every handle of ours needs: https only, the CA, the client's
+ * certificate and key. */
+static void
+kube_setup_tls(CURL *h, const struct kube_config *kc)
+{
+	struct curl_blob blob;
+
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (kc->ca_pem != NULL) {
+		blob.data = kc->ca_pem;
+		blob.len = strlen(kc->ca_pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (kc->ca_file != NULL) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, kc->ca_file);
+	}
+	if (kc->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (kc->cert_pem != NULL) {
+		blob.data = kc->cert_pem;
+		blob.len = strlen(kc->cert_pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (kc->cert_file != NULL) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, kc->cert_file);
+	}
+	if (kc->key_pem != NULL) {
+		blob.data = kc->key_pem;
+		blob.len = strlen(kc->key_pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (kc->key_file != NULL) {
+		curl_easy_setopt(h, CURLOPT_SSLKEY, kc->key_file);
+	}
+}
+
 int
 kube_client_new(struct kube_client **out, const struct kube_config *kc,
     double qps, int burst, long timeout_ms, struct buf *err)
 {
 	static bool global_done;
 	struct kube_client *c;
-	struct curl_blob blob;
 
 	*out = NULL;
 	if (!global_done) {
@@ -76,39 +119,7 @@ kube_client_new(struct kube_client **out, const struct kube_config *kc,
 	c->tokens = c->burst;
 	c->last_ns = time_mono_ns();
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : KUBE_DEFAULT_TIMEOUT_MS;
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (c->kc.ca_pem != NULL) {
-		blob.data = c->kc.ca_pem;
-		blob.len = strlen(c->kc.ca_pem);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(c->curl, CURLOPT_CAINFO_BLOB, &blob);
-	} else if (c->kc.ca_file != NULL) {
-		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->kc.ca_file);
-	}
-	if (c->kc.insecure) {
-		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (c->kc.cert_pem != NULL) {
-		blob.data = c->kc.cert_pem;
-		blob.len = strlen(c->kc.cert_pem);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(c->curl, CURLOPT_SSLCERT_BLOB, &blob);
-		curl_easy_setopt(c->curl, CURLOPT_SSLCERTTYPE, "PEM");
-	} else if (c->kc.cert_file != NULL) {
-		curl_easy_setopt(c->curl, CURLOPT_SSLCERT, c->kc.cert_file);
-	}
-	if (c->kc.key_pem != NULL) {
-		blob.data = c->kc.key_pem;
-		blob.len = strlen(c->kc.key_pem);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(c->curl, CURLOPT_SSLKEY_BLOB, &blob);
-		curl_easy_setopt(c->curl, CURLOPT_SSLKEYTYPE, "PEM");
-	} else if (c->kc.key_file != NULL) {
-		curl_easy_setopt(c->curl, CURLOPT_SSLKEY, c->kc.key_file);
-	}
+	kube_setup_tls(c->curl, &c->kc);
 	*out = c;
 	return 0;
 }
@@ -320,4 +331,164 @@ kube_request_text(struct kube_client *c, const char *path, long *status,
 		buf_add(out, text.data, text.len);
 	buf_release(&text);
 	return ret;
+}
+
+/* ---- a watch: one streaming GET, driven by the pilot's poll() ---------- */
+
+
+struct kube_watch {
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *headers;
+	int epfd;      /* readable when a socket of the transfer is */
+	struct buf line; /* the event being read */
+	json_t *events;  /* read, not yet handed out */
+	bool done;
+};
+
+static int
+kube_watch_socket(CURL *easy, curl_socket_t fd, int what, void *user,
+    void *sockp)
+{
+	struct kube_watch *w = user;
+	struct epoll_event ev = { 0 };
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+/* Events are JSON objects, one a line. */
+static size_t
+kube_watch_write(char *data, size_t size, size_t n, void *user)
+{
+	struct kube_watch *w = user;
+	size_t len = size * n, i;
+	json_t *ev;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] != '\n') {
+			buf_addch(&w->line, data[i]);
+			continue;
+		}
+		ev = json_loadb(w->line.data, w->line.len, 0, NULL);
+		if (ev != NULL)
+			json_array_append_new(w->events, ev);
+		buf_reset(&w->line);
+	}
+	/* A line longer than any event: drop the stream. */
+	return w->line.truncated ? 0 : len;
+}
+
+int
+kube_watch_start(struct kube_client *c, const char *path,
+    struct kube_watch **out, struct buf *err)
+{
+	struct kube_watch *w;
+	struct buf url = BUF_INIT, auth = BUF_INIT, token = BUF_INIT;
+	int running, ret;
+
+	*out = NULL;
+	ret = kube_token(c, &token, err);
+	if (ret < 0)
+		return ret;
+	w = xcalloc(1, sizeof(*w));
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->multi = curl_multi_init();
+	w->easy = curl_easy_init();
+	w->events = json_array();
+	buf_init(&w->line);
+	w->line.cap_limit = KUBE_REPLY_MAX;
+	if (w->epfd < 0 || w->multi == NULL || w->easy == NULL) {
+		kube_watch_free(w);
+		buf_release(&token);
+		return err_set(err, ERR_UNAVAILABLE, "cannot start a watch");
+	}
+	kube_setup_tls(w->easy, &c->kc);
+	buf_addf(&url, "%s%s", c->kc.server, path);
+	curl_easy_setopt(w->easy, CURLOPT_URL, url.data);
+	w->headers = curl_slist_append(NULL, "Accept: application/json");
+	if (token.len > 0) {
+		buf_addf(&auth, "Authorization: Bearer %s", token.data);
+		w->headers = curl_slist_append(w->headers, auth.data);
+		memset(auth.data, 0, auth.len);
+		memset(token.data, 0, token.len);
+	}
+	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
+	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, kube_watch_write);
+	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
+	curl_easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION,
+	    kube_watch_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_add_handle(w->multi, w->easy);
+	kube_pace(c);
+	c->nrequests++;
+	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	buf_release(&url);
+	buf_release(&auth);
+	buf_release(&token);
+	*out = w;
+	return 0;
+}
+
+int
+kube_watch_fd(struct kube_watch *w)
+{
+	return w->epfd;
+}
+
+int
+kube_watch_drain(struct kube_watch *w,
+    void (*on_event)(void *ctx, json_t *ev), void *ctx)
+{
+	struct epoll_event evs[8];
+	CURLMsg *msg;
+	json_t *ev;
+	size_t i;
+	int n, k, running, flags, left;
+
+	n = epoll_wait(w->epfd, evs, 8, 0);
+	for (k = 0; k < n; k++) {
+		flags = (evs[k].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+		    (evs[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+		    (evs[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR :
+							  0);
+		curl_multi_socket_action(w->multi, evs[k].data.fd, flags,
+		    &running);
+	}
+	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	json_array_foreach(w->events, i, ev)
+	on_event(ctx, ev);
+	json_array_clear(w->events);
+	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			w->done = true;
+	return w->done ? 0 : 1;
+}
+
+void
+kube_watch_free(struct kube_watch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->multi != NULL && w->easy != NULL)
+		curl_multi_remove_handle(w->multi, w->easy);
+	curl_easy_cleanup(w->easy);
+	curl_multi_cleanup(w->multi);
+	curl_slist_free_all(w->headers);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	json_decref(w->events);
+	buf_release(&w->line);
+	free(w);
 }

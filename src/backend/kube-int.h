@@ -100,6 +100,21 @@ int kube_request(struct kube_client *c, const char *method, const char *path,
 int kube_request_text(struct kube_client *c, const char *path, long *status,
     struct buf *out, struct buf *err);
 
+/*
+ * A watch: one streaming GET of `path` (with ?watch=1&resourceVersion=…),
+ * driven without blocking: kube_watch_fd() is readable when there is
+ * something to do, kube_watch_drain() does it and hands each event read
+ * (a JSON object: type and object) to `on_event`; it returns 1 while the
+ * stream lives, 0 once it ended (free it and start another).
+ */
+struct kube_watch;
+int kube_watch_start(struct kube_client *c, const char *path,
+    struct kube_watch **out, struct buf *err);
+int kube_watch_fd(struct kube_watch *w);
+int kube_watch_drain(struct kube_watch *w,
+    void (*on_event)(void *ctx, json_t *ev), void *ctx);
+void kube_watch_free(struct kube_watch *w);
+
 /* Append `s` escaped for one segment of a URL path or query value. */
 void kube_path_escape(struct buf *out, const char *s);
 

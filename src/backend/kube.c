@@ -9,9 +9,14 @@
  * Complete and Failed, end a job) and its exit code from its pod.  The
  * namespace of each Job seen is remembered, for stop() and release().
  *
- * NEEDSWORK: ends are learned at the next cycle (the pilot's period), not
- * within a second: the watch from the list's resourceVersion (issue 6) is
- * still to come, as are pull errors ended after a bounded wait.
+ * Between cycles a watch of the same Jobs, from the list's
+ * resourceVersion (with bookmarks), wakes the pilot as soon as a Job
+ * reaches a terminal condition or goes away; the next cycle's list is what
+ * is recorded, so an event seen twice, or a watch cut and started again,
+ * changes nothing.  A watch that ends (410 Gone, a dropped connection, its
+ * timeout) wakes the pilot too, whose list starts the next.
+ *
+ * NEEDSWORK: pull errors are not ended after a bounded wait yet.
  */
 #include <time.h>
 
@@ -55,6 +60,8 @@ struct kube_backend {
 	struct kube_client *client;
 	json_t *tmpl;
 	VEC(struct kube_seen) seen;
+	char *rv;                 /* resourceVersion of the last Jobs list */
+	struct kube_watch *watch; /* of Orchestra's Jobs from rv, or NULL */
 };
 
 /* A string of a JSON tree, "" when absent or not a string. */
@@ -158,6 +165,8 @@ kube_close(struct backend *be)
 	kb = kube_downcast(be);
 	kube_seen_clear(kb);
 	VEC_RELEASE(&kb->seen);
+	kube_watch_free(kb->watch);
+	free(kb->rv);
 	kube_client_free(kb->client);
 	json_decref(kb->tmpl);
 	free(kb);
@@ -219,9 +228,13 @@ kube_ref_of(json_t *obj, int64_t *id, int64_t *attempt)
 	    util_parse_int64(b, 1, INT64_MAX, attempt) == 0;
 }
 
-/* GET a list; its items (a new reference) or NULL with `err`. */
+/*
+ * GET a list; its items (a new reference) or NULL with `err`.  When `rv`
+ * is not NULL, it gets the list's resourceVersion (caller frees).
+ */
 static json_t *
-kube_list(struct kube_backend *kb, const char *path, struct buf *err)
+kube_list_rv(struct kube_backend *kb, const char *path, char **rv,
+    struct buf *err)
 {
 	json_t *reply = NULL, *items;
 	long status;
@@ -236,8 +249,35 @@ kube_list(struct kube_backend *kb, const char *path, struct buf *err)
 		return NULL;
 	}
 	json_incref(items);
+	if (rv != NULL)
+		*rv = xstrdup(kube_sv(json_object_get(json_object_get(reply,
+							  "metadata"),
+		    "resourceVersion")));
 	json_decref(reply);
 	return items;
+}
+
+static json_t *
+kube_list(struct kube_backend *kb, const char *path, struct buf *err)
+{
+	return kube_list_rv(kb, path, NULL, err);
+}
+
+/* Watch Orchestra's Jobs from the last list, if not watching already. */
+static void
+kube_watch_jobs(struct kube_backend *kb)
+{
+	struct buf path = BUF_INIT, err = BUF_INIT;
+
+	if (kb->watch != NULL || kb->rv == NULL || *kb->rv == '\0')
+		return;
+	buf_adds(&path, "/apis/batch/v1/jobs?watch=1&allowWatchBookmarks=true"
+			"&labelSelector=" KUBE_SELECTOR "&resourceVersion=");
+	kube_path_escape(&path, kb->rv);
+	if (kube_watch_start(kb->client, path.data, &kb->watch, &err) < 0)
+		log_warn("%s", err.data); /* the period still polls */
+	buf_release(&path);
+	buf_release(&err);
 }
 
 /* The Job's condition of `type`, or NULL. */
@@ -328,10 +368,13 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 	size_t i;
 	int code, ret = ERR_UNAVAILABLE;
 
-	jobs = kube_list(kb,
-	    "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, err);
+	free(kb->rv);
+	kb->rv = NULL;
+	jobs = kube_list_rv(kb,
+	    "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, &kb->rv, err);
 	if (jobs == NULL)
 		goto out;
+	kube_watch_jobs(kb);
 	pods = kube_list(kb, "/api/v1/pods?labelSelector=" KUBE_SELECTOR,
 	    err);
 	if (pods == NULL)
@@ -575,15 +618,41 @@ kube_handles(struct backend *be, backend_ref_vec *out, struct buf *err)
 static int
 kube_event_fd(struct backend *be)
 {
-	(void)kube_downcast(be);
-	return -1;
+	struct kube_backend *kb = kube_downcast(be);
+
+	return kb->watch != NULL ? kube_watch_fd(kb->watch) : -1;
+}
+
+/* One watch event: did a Job end (or go, or the stream break)? */
+static void
+kube_on_event(void *ctx, json_t *ev)
+{
+	bool *ended = ctx;
+	const char *type = kube_sv(json_object_get(ev, "type"));
+	json_t *obj = json_object_get(ev, "object");
+
+	if (strcmp(type, "ERROR") == 0 || strcmp(type, "DELETED") == 0)
+		*ended = true;
+	else if (strcmp(type, "MODIFIED") == 0 &&
+	    (kube_condition(obj, "Complete") || kube_condition(obj, "Failed")))
+		*ended = true;
 }
 
 static bool
 kube_drain_events(struct backend *be)
 {
-	(void)kube_downcast(be);
-	return false;
+	struct kube_backend *kb = kube_downcast(be);
+	bool ended = false;
+
+	if (kb->watch == NULL)
+		return false;
+	if (kube_watch_drain(kb->watch, kube_on_event, &ended) == 0) {
+		/* Over (410, dropped, timed out): the next list restarts it. */
+		kube_watch_free(kb->watch);
+		kb->watch = NULL;
+		ended = true;
+	}
+	return ended;
 }
 
 const struct backend_ops backend_kube_ops = {

@@ -169,3 +169,31 @@ killed() {
 test_case "kill deletes the running Jobs and the task is killed" killed
 
 pilot_stop
+
+# With a 30 s period, a Job's end still reaches the pilot at once: it
+# watches the Jobs between cycles.
+pilot_start --interval 30
+pilot_wait_started
+
+watched() {
+	local t0 t1
+	# Let the first cycle list the Jobs and start its watch.
+	sleep_until_watching() {
+		python3 - "$SIMDIR/requests.log" <<'PY'
+import json, sys
+sys.exit(0 if any(r["method"] == "GET" and r.get("watch")
+                  for r in map(json.loads, open(sys.argv[1]))) else 1)
+PY
+	}
+	wait_until 60 sleep_until_watching
+	t0=$SECONDS
+	expect_exit 0 orch task submit quick --skip-test --exec 'sleep 1'
+	wait_until 25 task_is quick done
+	t1=$SECONDS
+	echo "# submit to done with a 30 s period: $((t1 - t0)) s"
+	[ $((t1 - t0)) -le 20 ] || fail "took $((t1 - t0)) s"
+}
+test_case "a Job's end reaches a pilot with a 30 s period at once (watch)" \
+    watched
+
+pilot_stop
