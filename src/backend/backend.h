@@ -73,6 +73,7 @@ struct backend_node {
 	bool memory_pressure;
 	bool disk_pressure;
 	int64_t gpus; /* devices the backend sees; -1 unknown */
+	int64_t cpus; /* CPUs it has; -1 unknown */
 };
 typedef VEC(struct backend_node) backend_node_vec;
 void backend_node_vec_release(backend_node_vec *v);

@@ -550,7 +550,8 @@ static int
 kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	json_t *nodes, *n, *c, *gpus;
+	json_t *nodes, *n, *c, *gpus, *cpus;
+	char *end = NULL;
 	struct backend_node *bn;
 	const char *type, *status;
 	size_t i, k;
@@ -588,6 +589,16 @@ kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 		bn->gpus = json_is_string(gpus) ?
 		    strtoll(json_string_value(gpus), NULL, 10) :
 		    0;
+		/* "8", or millicores "7500m": whole CPUs. */
+		cpus = json_object_get(json_object_get(json_object_get(n,
+							   "status"),
+					   "capacity"),
+		    "cpu");
+		bn->cpus = json_is_string(cpus) ?
+		    strtoll(json_string_value(cpus), &end, 10) :
+		    -1;
+		if (json_is_string(cpus) && *end == 'm')
+			bn->cpus /= 1000;
 	}
 	json_decref(nodes);
 	return 0;

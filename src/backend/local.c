@@ -603,6 +603,7 @@ local_health(struct local_backend *lb, struct backend_node *n)
 	if (statvfs(lb->home, &vfs) == 0 && vfs.f_blocks > 0)
 		n->disk_pressure = vfs.f_bavail * 10 < vfs.f_blocks;
 	n->gpus = -1;
+	n->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 static int

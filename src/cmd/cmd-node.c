@@ -264,6 +264,70 @@ out:
 	return ret;
 }
 
+static int
+cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const char *const hdr[] = { "NAME", "QUEUE", "CPU", "GPU",
+		"SYNC" };
+	node_sync_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct node_sync *s;
+	struct cmd_table t;
+	bool json = false;
+	json_t *arr, *o;
+	int ret;
+
+	ret = cmd_json_only(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	ret = service_node_sync(&ctx->svc, &v, &err);
+	if (ret < 0) {
+		ret = cmd_fail(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		arr = json_array();
+		VEC_FOREACH(s, &v)
+		{
+			o = cmd_node_json(&s->node);
+			json_object_set_new(o, "sync",
+			    json_string(s->added ? "added" :
+				    s->changed ? "changed" :
+						 "unchanged"));
+			json_array_append_new(arr, o);
+		}
+		cmd_print_json(arr);
+	} else {
+		cmd_table_init(&t, 5, hdr);
+		VEC_FOREACH(s, &v)
+		{
+			cmd_table_addf(&t, "%s", s->node.name);
+			cmd_table_addf(&t, "%s", s->node.queue);
+			cmd_table_addf(&t, "%lld/%lld",
+			    (long long)s->node.cpu_slots,
+			    (long long)s->node.max_cpu_slots);
+			cmd_table_addf(&t, "%lld/%lld",
+			    (long long)s->node.gpu_slots,
+			    (long long)s->node.max_gpu_slots);
+			cmd_table_addf(&t, "%s", s->added ? "added" :
+				    s->changed ? "changed" :
+						 "unchanged");
+		}
+		cmd_table_print(&t, stdout);
+		cmd_table_release(&t);
+	}
+	ret = CMD_EXIT_OK;
+out:
+	node_sync_vec_release(&v);
+	buf_release(&err);
+	return ret;
+}
+
 #define CMD_NODE_SLOT_OPTS                                                    \
 	"[--queue Q] [--cpu-slots N] [--gpu-slots N] [--max-cpu-slots N] "    \
 	"[--max-gpu-slots N] [--json]"
@@ -303,17 +367,25 @@ static const struct cmd_entry cmd_node_set_entry = {
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_set_run,
 };
+static const struct cmd_entry cmd_node_sync_entry = {
+	.name = "sync",
+	.usage = "node sync [--json]",
+	.summary = "import the backend's nodes and their GPU counts (admins)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_node_sync_run,
+};
 static const struct cmd_entry *const cmd_node_sub[] = {
 	&cmd_node_add_entry,
 	&cmd_node_drain_entry,
 	&cmd_node_list_entry,
 	&cmd_node_resume_entry,
 	&cmd_node_set_entry,
+	&cmd_node_sync_entry,
 	NULL,
 };
 const struct cmd_entry cmd_node_entry = {
 	.name = "node",
-	.usage = "node add|drain|list|resume|set ...",
+	.usage = "node add|drain|list|resume|set|sync ...",
 	.summary = "manage nodes and their slots",
 	.sub = cmd_node_sub,
 };

@@ -1,6 +1,7 @@
 /*
  * service-node.c - adding nodes and changing their slots (admins).
  */
+#include "backend/backend.h"
 #include "service/service-int.h"
 
 static int
@@ -184,4 +185,90 @@ service_node_enable(struct service *svc, const char *name, bool enabled,
 	    err);
 out:
 	return service_end(svc, ret, err);
+}
+
+void
+node_sync_vec_release(node_sync_vec *v)
+{
+	struct node_sync *s;
+
+	VEC_FOREACH(s, v)
+	node_release(&s->node);
+	VEC_RELEASE(v);
+}
+
+/* One node the backend reports, into the store. */
+static int
+service_node_sync_one(struct service *svc, const struct backend_node *bn,
+    struct node_sync *out, struct buf *err)
+{
+	int64_t gpus = bn->gpus > PLACE_MAX_GPUS ? PLACE_MAX_GPUS : bn->gpus;
+	int ret;
+
+	ret = names_check("node name", bn->name, err);
+	if (ret < 0)
+		return ret;
+	ret = store_node_get(svc->st, bn->name, &out->node, err);
+	if (ret == ERR_NOTFOUND) {
+		node_release(&out->node);
+		out->node.name = xstrdup(bn->name);
+		out->node.queue = xstrdup("default");
+		out->node.max_cpu_slots = 30;
+		out->node.cpu_slots = 30;
+		if (bn->cpus >= 0 && bn->cpus < 30)
+			out->node.cpu_slots = bn->cpus;
+		out->node.max_gpu_slots = gpus < 0 ? 0 : gpus;
+		out->node.gpu_slots = out->node.max_gpu_slots;
+		out->node.enabled = true;
+		out->node.ready = bn->ready;
+		out->node.created_ms = time_now_ms();
+		ret = store_node_insert(svc->st, &out->node, err);
+		if (ret == 0)
+			ret = service_node_event(svc, &out->node, "added", err);
+		out->added = true;
+		return ret;
+	}
+	if (ret < 0 || gpus < 0 || gpus == out->node.max_gpu_slots)
+		return ret;
+	out->node.max_gpu_slots = gpus;
+	if (out->node.gpu_slots > gpus)
+		out->node.gpu_slots = gpus;
+	ret = store_node_update(svc->st, &out->node, err);
+	if (ret == 0)
+		ret = service_node_event(svc, &out->node, "changed", err);
+	out->changed = true;
+	return ret;
+}
+
+int
+service_node_sync(struct service *svc, node_sync_vec *out, struct buf *err)
+{
+	backend_node_vec nodes = VEC_INIT;
+	struct backend *be = NULL;
+	struct backend_node *bn;
+	int ret;
+
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		return ret;
+	/* Ask the backend first: no transaction is held across it. */
+	ret = backend_open(&be, svc->cfg, err);
+	if (ret == 0)
+		ret = be->ops->nodes(be, &nodes, err);
+	backend_close(be);
+	if (ret < 0)
+		goto out;
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(bn, &nodes)
+	{
+		ret = service_node_sync_one(svc, bn, VEC_ADD(out), err);
+		if (ret < 0)
+			break;
+	}
+	ret = service_end(svc, ret, err);
+out:
+	backend_node_vec_release(&nodes);
+	return ret;
 }

@@ -93,6 +93,25 @@ int service_node_add(struct service *svc, const char *name,
 int service_node_list(struct service *svc, node_vec *out, struct buf *err);
 int service_node_set(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err);
+/* What `node sync` did to one node. */
+struct node_sync {
+	struct node node; /* as it is now */
+	bool added;
+	bool changed;
+};
+typedef VEC(struct node_sync) node_sync_vec;
+void node_sync_vec_release(node_sync_vec *v);
+
+/*
+ * Import the backend's nodes (admins): a node not known yet is added to
+ * queue "default" with max_gpu_slots = the GPUs the backend reports,
+ * max_cpu_slots 30 and both slots at the CPUs (at most 30) and GPUs it
+ * has; a known node gets max_gpu_slots from the backend (its gpu_slots
+ * lowered to fit).  One transaction.
+ */
+int service_node_sync(struct service *svc, node_sync_vec *out,
+    struct buf *err);
+
 /* Drain (enabled = false) or resume (enabled = true). */
 int service_node_enable(struct service *svc, const char *name, bool enabled,
     struct node *out, struct buf *err);

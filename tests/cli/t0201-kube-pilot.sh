@@ -18,7 +18,8 @@ SIMDIR=$TMP/sim
 mkdir -p "$SIMDIR"
 cat >"$SIMDIR/nodes.json" <<'NODES'
 [{"name": "node-a", "capacity": {"cpu": "8", "memory": "16Gi"}},
- {"name": "gpu-a", "capacity": {"cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "2"}}]
+ {"name": "gpu-a", "capacity": {"cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "2"}},
+ {"name": "gpu-b", "capacity": {"cpu": "4", "memory": "8Gi", "nvidia.com/gpu": "4"}}]
 NODES
 python3 "$SRCDIR/tests/kube/kube-sim.py" --state-dir "$SIMDIR/state" \
     --port-file "$SIMDIR/port" --admin-port-file "$SIMDIR/admin-port" \
@@ -77,6 +78,15 @@ orch node add gpu-a --queue gpu --max-cpu-slots 2 --cpu-slots 2 \
     --max-gpu-slots 2 --gpu-slots 2 >/dev/null
 # This machine's node is not in the cluster: drain it.
 orch node drain "$(hostname)" >/dev/null
+
+node_sync() {
+	expect_exit 0 orch node sync --json
+	json_check '{n["name"]: (n["sync"], n["max_gpu_slots"], n["cpu_slots"])
+	    for n in d} == {"node-a": ("unchanged", 0, 4),
+	    "gpu-a": ("unchanged", 2, 2), "gpu-b": ("added", 4, 4)}'
+	expect_exit 0 orch node drain gpu-b
+}
+test_case "node sync imports the cluster's nodes and their GPUs" node_sync
 
 pilot_start --interval 1
 pilot_wait_started
