@@ -144,7 +144,7 @@ bench_setup_cfg(struct config *cfg, const char *dir)
 static void
 bench_add_user(struct service *svc, const char *name)
 {
-	struct user_opts o = { NULL, OPT_UNSET, NULL };
+	struct user_opts o = { .max_priority = OPT_UNSET };
 	struct account a = { 0 };
 	struct buf err = BUF_INIT;
 

@@ -108,6 +108,14 @@ struct backend_ops {
 	/* Forget every attempt of a removed job, its logs included. */
 	int (*purge)(struct backend *be, const struct backend_ref *last,
 	    struct buf *err);
+	/*
+	 * Make what a new user needs on the backend, idempotently (NULL
+	 * where there is nothing to make): on Kubernetes the user's
+	 * namespace and, with `nfs_server`, the persistent volume and the
+	 * claim "volume" of `nfs_path`.
+	 */
+	int (*prepare_user)(struct backend *be, const char *username,
+	    const char *nfs_server, const char *nfs_path, struct buf *err);
 	/* Every job the backend still keeps (for the pilot's start-up sweep). */
 	int (*handles)(struct backend *be, backend_ref_vec *out,
 	    struct buf *err);

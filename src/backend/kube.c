@@ -604,6 +604,80 @@ kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 	return 0;
 }
 
+/* POST `obj` to `path`; made, or there already (409), is success. */
+static int
+kube_create(struct kube_backend *kb, const char *path, json_t *obj,
+    const char *what, struct buf *err)
+{
+	json_t *reply = NULL;
+	long status;
+	int ret;
+
+	ret = kube_request(kb->client, "POST", path, obj, &status, &reply,
+	    err);
+	if (ret == 0 && status != 201 && status != 200 && status != 409) {
+		kube_reply_error(err, what, status, reply);
+		ret = ERR_UNAVAILABLE;
+	}
+	json_decref(reply);
+	json_decref(obj);
+	return ret;
+}
+
+/*
+ * The user's namespace and, with an NFS export, a persistent volume of it
+ * ("orchestra-<user>", kept when released) bound to the claim "volume" in
+ * the namespace: what the seed's admins made by hand.
+ */
+static int
+kube_prepare_user(struct backend *be, const char *username,
+    const char *nfs_server, const char *nfs_path, struct buf *err)
+{
+	struct kube_backend *kb = kube_downcast(be);
+	struct buf path = BUF_INIT, pv = BUF_INIT;
+	int ret;
+
+	if (!kube_is_dns_label(username))
+		return err_set(err, ERR_INVALID,
+		    "user '%s' cannot be a Kubernetes namespace: lower-case "
+		    "letters, digits and '-' only",
+		    username);
+	ret = kube_create(kb, "/api/v1/namespaces",
+	    json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+		"Namespace", "metadata", "name", username),
+	    "create namespace", err);
+	if (ret < 0 || nfs_server == NULL)
+		return ret;
+	buf_addf(&pv, "orchestra-%s", username);
+	ret = kube_create(kb, "/api/v1/persistentvolumes",
+	    json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], "
+		      "s:s, s:{s:s, s:s}, s:{s:s, s:s}}}",
+		"apiVersion", "v1", "kind", "PersistentVolume", "metadata",
+		"name", pv.data, "labels", "app.kubernetes.io/managed-by",
+		"orchestra", "spec", "capacity", "storage", "1Ti",
+		"accessModes", "ReadWriteMany", "persistentVolumeReclaimPolicy",
+		"Retain", "nfs", "server", nfs_server, "path", nfs_path,
+		"claimRef", "namespace", username, "name", "volume"),
+	    "create persistent volume", err);
+	if (ret < 0)
+		goto out;
+	buf_adds(&path, "/api/v1/namespaces/");
+	kube_path_escape(&path, username);
+	buf_adds(&path, "/persistentvolumeclaims");
+	ret = kube_create(kb, path.data,
+	    json_pack("{s:s, s:s, s:{s:s}, s:{s:[s], s:s, s:s, "
+		      "s:{s:{s:s}}}}",
+		"apiVersion", "v1", "kind", "PersistentVolumeClaim",
+		"metadata", "name", "volume", "spec", "accessModes",
+		"ReadWriteMany", "storageClassName", "", "volumeName", pv.data,
+		"resources", "requests", "storage", "1Ti"),
+	    "create persistent volume claim", err);
+out:
+	buf_release(&path);
+	buf_release(&pv);
+	return ret;
+}
+
 static int
 kube_handles(struct backend *be, backend_ref_vec *out, struct buf *err)
 {
@@ -677,6 +751,7 @@ const struct backend_ops backend_kube_ops = {
 	.nodes = kube_nodes,
 	.release = kube_release,
 	.purge = kube_purge,
+	.prepare_user = kube_prepare_user,
 	.handles = kube_handles,
 	.event_fd = kube_event_fd,
 	.drain_events = kube_drain_events,

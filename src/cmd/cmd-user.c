@@ -37,15 +37,17 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 		{ "priority", required_argument, NULL, 'p' },
 		{ "admin", no_argument, NULL, 'a' },
 		{ "role", required_argument, NULL, 'r' },
+		{ "kubernetes", no_argument, NULL, 'k' },
+		{ "nfs-server", required_argument, NULL, 'N' },
+		{ "nfs-path", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ret;
 
-	o->email = NULL;
+	memset(o, 0, sizeof(*o));
 	o->max_priority = OPT_UNSET;
-	o->role = NULL;
 	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'h':
@@ -71,6 +73,20 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 				    "unknown option '--role' (use --admin)");
 			o->role = cmd_optarg();
 			break;
+		case 'k':
+		case 'N':
+		case 'P':
+			if (!is_add)
+				return cmd_usage_error(ctx,
+				    "--kubernetes, --nfs-server and --nfs-path "
+				    "are for user add");
+			if (c == 'k')
+				o->kubernetes = true;
+			else if (c == 'N')
+				o->nfs_server = cmd_optarg();
+			else
+				o->nfs_path = cmd_optarg();
+			break;
 		case 'j':
 			*json = true;
 			break;
@@ -78,6 +94,9 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 			return CMD_EXIT_USAGE;
 		}
 	}
+	if ((o->nfs_server || o->nfs_path) && !o->kubernetes)
+		return cmd_usage_error(ctx,
+		    "--nfs-server and --nfs-path need --kubernetes");
 	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
 	if (ret >= 0)
 		return ret;
@@ -100,15 +119,19 @@ cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_FAIL;
 	ret = service_user_add(&ctx->svc, argv[argc - 1], &o, &a, &err);
 	if (ret < 0)
-		ret = cmd_fail(ctx, &err);
+		cmd_fail(ctx, &err);
 	else if (json)
 		cmd_print_json(cmd_user_json(&a));
+	else if (ret == 1)
+		printf("user '%s' exists; its Kubernetes namespace is ready\n",
+		    a.username);
 	else
-		printf("added user '%s' (%s, priority %lld)\n", a.username,
-		    a.role, (long long)a.max_priority);
+		printf("added user '%s' (%s, priority %lld)%s\n", a.username,
+		    a.role, (long long)a.max_priority,
+		    o.kubernetes ? ", with its Kubernetes namespace" : "");
 	account_release(&a);
 	buf_release(&err);
-	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
 static int
@@ -220,7 +243,8 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 
 static const struct cmd_entry cmd_user_add_entry = {
 	.name = "add",
-	.usage = "user add NAME [--email E] [--priority N] [--admin] [--json]",
+	.usage = "user add NAME [--email E] [--priority N] [--admin] "
+		 "[--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
 	.summary = "add a user (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_add_run,

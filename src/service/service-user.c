@@ -1,6 +1,7 @@
 /*
  * service-user.c - adding, listing and changing users.
  */
+#include "backend/backend.h"
 #include "service/service-int.h"
 
 #define USER_MAX_PRIORITY 1000000000
@@ -34,6 +35,45 @@ service_user_check_opts(const struct user_opts *o, struct buf *err)
 	return 0;
 }
 
+/*
+ * --kubernetes: the backend's part first (idempotent; no transaction held
+ * across it).  Returns 1 to go on and add the user, 0 when the user
+ * exists already (then this was all there was to do), or ERR_*.
+ */
+static int
+service_user_prepare(struct service *svc, const char *name,
+    const struct user_opts *o, struct account *out, struct buf *err)
+{
+	struct backend *be = NULL;
+	int ret;
+
+	if ((o->nfs_server == NULL) != (o->nfs_path == NULL))
+		return err_set(err, ERR_INVALID,
+		    "--nfs-server and --nfs-path go together");
+	ret = service_require_admin(svc, err);
+	if (ret < 0)
+		return ret;
+	ret = backend_open(&be, svc->cfg, err);
+	if (ret < 0)
+		return ret;
+	if (be->ops->prepare_user == NULL)
+		ret = err_set(err, ERR_INVALID,
+		    "backend '%s' has nothing to make for a user "
+		    "(--kubernetes needs ORCHESTRA_BACKEND=kubernetes)",
+		    be->ops->name);
+	else
+		ret = be->ops->prepare_user(be, name, o->nfs_server,
+		    o->nfs_path, err);
+	backend_close(be);
+	if (ret < 0)
+		return ret;
+	ret = store_account_get(svc->st, name, out, err);
+	if (ret == 0)
+		return 0;
+	account_release(out);
+	return ret == ERR_NOTFOUND ? 1 : ret;
+}
+
 int
 service_user_add(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err)
@@ -47,6 +87,13 @@ service_user_add(struct service *svc, const char *name,
 	ret = service_user_check_opts(o, err);
 	if (ret < 0)
 		return ret;
+	if (o->kubernetes) {
+		ret = service_user_prepare(svc, name, o, out, err);
+		if (ret == 0)
+			return 1; /* existed: its namespace is made */
+		if (ret < 0)
+			return ret;
+	}
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;

@@ -66,8 +66,16 @@ struct user_opts {
 	const char *email;    /* NULL: unchanged / "" */
 	int64_t max_priority; /* OPT_UNSET: unchanged / 1000 */
 	const char *role;     /* NULL: unchanged / "user" */
+	/* add only: make the user's namespace (and NFS volume) on the
+	 * backend; repeating it for an existing user only does that */
+	bool kubernetes;
+	const char *nfs_server, *nfs_path;
 };
 
+/*
+ * 0 when added; with `kubernetes`, 1 when the user existed and only the
+ * backend's part was made (out is the existing user).
+ */
 int service_user_add(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err);
 int service_user_list(struct service *svc, account_vec *out, struct buf *err);

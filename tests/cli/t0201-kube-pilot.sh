@@ -69,10 +69,30 @@ except urllib.error.HTTPError as e:
     print(e.read().decode())
 PY
 }
-api POST /api/v1/namespaces \
-    '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"tester"}}' >/dev/null
-
 orch init >/dev/null
+
+namespaces() {
+	# The acting user exists (init): this makes its namespace only.
+	expect_exit 0 orch user add tester --kubernetes
+	expect_stdout_contains "namespace is ready"
+	expect_exit 0 orch user add carol --kubernetes --nfs-server 10.0.0.5 \
+	    --nfs-path /export/carol
+	expect_exit 0 orch user add carol --kubernetes --nfs-server 10.0.0.5 \
+	    --nfs-path /export/carol
+	[ "$(api GET /api/v1/namespaces/carol/persistentvolumeclaims/volume |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["volumeName"])')" = \
+	    orchestra-carol ] || fail "no claim 'volume' of carol's volume"
+	[ "$(api GET /api/v1/persistentvolumes/orchestra-carol |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["nfs"]["path"])')" = \
+	    /export/carol ] || fail "no NFS volume for carol"
+	# Not a namespace: refused, and no user stored.
+	expect_exit 1 orch user add Dave_B --kubernetes
+	expect_stderr_line "cannot be a Kubernetes namespace"
+	expect_exit 1 orch user show Dave_B
+	expect_exit 2 orch user add erin --nfs-server x --nfs-path /y
+}
+test_case "user add --kubernetes makes the namespace and the NFS volume, twice harmlessly" \
+    namespaces
 orch node add node-a --max-cpu-slots 4 --cpu-slots 4 >/dev/null
 orch node add gpu-a --queue gpu --max-cpu-slots 2 --cpu-slots 2 \
     --max-gpu-slots 2 --gpu-slots 2 >/dev/null
