@@ -16,7 +16,10 @@
  * changes nothing.  A watch that ends (410 Gone, a dropped connection, its
  * timeout) wakes the pilot too, whose list starts the next.
  *
- * NEEDSWORK: pull errors are not ended after a bounded wait yet.
+ * A pod whose image cannot be pulled (ErrImagePull, ImagePullBackOff)
+ * for longer than KUBE_PULL_WAIT_S (ORCHESTRA_KUBE_PULL_WAIT, seconds)
+ * ends its job as "could not start": a wrong image name must not hold a
+ * slot until the task's time limit.
  */
 #include <time.h>
 
@@ -26,6 +29,8 @@
 #define KUBE_SELECTOR "app.kubernetes.io%2Fmanaged-by%3Dorchestra"
 /* A finished Job stays this long if Orchestra is gone. */
 #define KUBE_TTL_SECONDS 86400
+/* How long a pod may fail to pull its image before its job ends. */
+#define KUBE_PULL_WAIT_S 300
 
 /* The template built in, the same as deploy/job-template.yaml. */
 static const char kube_default_template[] =
@@ -57,6 +62,7 @@ struct kube_seen {
 
 struct kube_backend {
 	struct backend base; /* first, for the checked downcast */
+	int64_t pull_wait_ms;
 	struct kube_client *client;
 	json_t *tmpl;
 	VEC(struct kube_seen) seen;
@@ -112,6 +118,11 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 		return ret;
 	kb = xcalloc(1, sizeof(*kb));
 	kb->base.ops = &backend_kube_ops;
+	kb->pull_wait_ms = (int64_t)KUBE_PULL_WAIT_S * 1000;
+	if (getenv("ORCHESTRA_KUBE_PULL_WAIT") != NULL &&
+	    util_parse_int64(getenv("ORCHESTRA_KUBE_PULL_WAIT"), 0, 86400,
+		&kb->pull_wait_ms) == 0)
+		kb->pull_wait_ms *= 1000;
 	ret = kube_client_new(&kb->client, &kc, 0, 0, 0, err);
 	kube_config_release(&kc);
 	if (ret < 0)
@@ -342,18 +353,58 @@ kube_exit_code(json_t *pods, const char *name)
 	return -1;
 }
 
+/* An RFC 3339 UTC time ("2026-11-25T18:00:00Z") in epoch ms; 0. */
 static int64_t
-kube_time_ms(json_t *job, const char *key)
+kube_iso_ms(const char *s)
 {
-	const char *s = json_string_value(json_object_get(json_object_get(job,
-								  "status"),
-	    key));
 	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
 		return 0;
 	return (int64_t)timegm(&tm) * 1000;
+}
+
+static int64_t
+kube_time_ms(json_t *job, const char *key)
+{
+	return kube_iso_ms(json_string_value(json_object_get(
+	    json_object_get(job, "status"), key)));
+}
+
+/*
+ * Since when the pod of Job `name` has been failing to pull its image
+ * (the pod's creation), or 0 when it is not.
+ */
+static int64_t
+kube_pull_failing_since(json_t *pods, const char *name)
+{
+	json_t *p, *cs, *waiting;
+	const char *reason;
+	size_t i;
+
+	json_array_foreach(pods, i, p)
+	{
+		if (strcmp(kube_sv(json_object_get(json_object_get(
+				       json_object_get(p, "metadata"),
+				       "labels"),
+				   "job-name")),
+			name) != 0)
+			continue;
+		cs = json_array_get(json_object_get(json_object_get(p,
+							"status"),
+					"containerStatuses"),
+		    0);
+		waiting = json_object_get(json_object_get(cs, "state"),
+		    "waiting");
+		reason = kube_sv(json_object_get(waiting, "reason"));
+		if (strcmp(reason, "ErrImagePull") == 0 ||
+		    strcmp(reason, "ImagePullBackOff") == 0)
+			return kube_iso_ms(kube_sv(json_object_get(
+			    json_object_get(p, "metadata"),
+			    "creationTimestamp")));
+	}
+	return 0;
 }
 
 static int
@@ -366,6 +417,7 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 	struct kube_seen *s, *hit;
 	struct buf name = BUF_INIT;
 	size_t i;
+	int64_t since;
 	int code, ret = ERR_UNAVAILABLE;
 
 	free(kb->rv);
@@ -429,6 +481,15 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			continue;
 		}
 		st->state = BACKEND_RUNNING;
+		buf_reset(&name);
+		kube_job_name(&name, hit->job_id, hit->attempt);
+		since = kube_pull_failing_since(pods, name.data);
+		if (since > 0 && time_now_ms() - since >= kb->pull_wait_ms) {
+			st->state = BACKEND_ENDED;
+			st->end = BACKEND_END_START;
+			st->exit_code = 127;
+			st->ended_ms = time_now_ms();
+		}
 	}
 	ret = 0;
 out:

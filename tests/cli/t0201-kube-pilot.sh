@@ -50,6 +50,8 @@ spec:
       containers: [{name: job, image: 'debian:12'}]
 TMPL
 export ORCHESTRA_JOB_TEMPLATE=$TMP/template.yaml
+# A pod that cannot pull its image ends its job after 2 s, not 5 minutes.
+export ORCHESTRA_KUBE_PULL_WAIT=2
 
 api() { # METHOD PATH [BODY]: the simulator's answer, as kubectl would see it
 	python3 - "$@" <<'PY'
@@ -187,6 +189,17 @@ sys.exit("no Job on gpu-a")
 PY
 }
 test_case "a GPU job asks for nvidia.com/gpu: 1 on its node" gpu_job
+
+pull_error() {
+	expect_exit 0 orch task submit nopull --skip-test --image debian:pull-error \
+	    --exec 'true'
+	wait_until 60 task_is nopull finalized
+	expect_exit 0 orch task show nopull --json
+	json_check 'd["job_list"][0]["end_reason"] == "could not start" and
+	    d["job_list"][0]["exit_code"] == 127'
+}
+test_case "a job whose image cannot be pulled ends 'could not start'" \
+    pull_error
 
 killed() {
 	expect_exit 0 orch task submit long --skip-test --exec 'sleep 300 # %IN' \
