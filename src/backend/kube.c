@@ -325,18 +325,18 @@ kube_condition_reason(json_t *job, const char *type)
 	    "reason"));
 }
 
-/* The exit code of the pod of Job `name`, from the pods list; -1. */
-static int
-kube_exit_code(json_t *pods, const char *name)
+/* The state of the first container of Job `name`'s pod, or NULL. */
+static json_t *
+kube_container_state(json_t *pods, const char *name)
 {
-	json_t *p, *cs, *term;
+	json_t *p, *cs;
 	size_t i;
 
 	json_array_foreach(pods, i, p)
 	{
 		if (strcmp(kube_sv(json_object_get(json_object_get(
-					 json_object_get(p, "metadata"),
-					 "labels"),
+				       json_object_get(p, "metadata"),
+				       "labels"),
 				   "job-name")),
 			name) != 0)
 			continue;
@@ -344,13 +344,21 @@ kube_exit_code(json_t *pods, const char *name)
 							"status"),
 					"containerStatuses"),
 		    0);
-		term = json_object_get(json_object_get(cs, "state"),
-		    "terminated");
-		if (json_is_integer(json_object_get(term, "exitCode")))
-			return (int)json_integer_value(
-			    json_object_get(term, "exitCode"));
+		return json_object_get(cs, "state");
 	}
-	return -1;
+	return NULL;
+}
+
+/* The exit code of the pod of Job `name`, from the pods list; -1. */
+static int
+kube_exit_code(json_t *pods, const char *name)
+{
+	json_t *code = json_object_get(json_object_get(kube_container_state(
+					       pods, name),
+					   "terminated"),
+	    "exitCode");
+
+	return json_is_integer(code) ? (int)json_integer_value(code) : -1;
 }
 
 /* An RFC 3339 UTC time ("2026-11-25T18:00:00Z") in epoch ms; 0. */
@@ -373,33 +381,30 @@ kube_time_ms(json_t *job, const char *key)
 }
 
 /*
- * Since when the pod of Job `name` has been failing to pull its image
- * (the pod's creation), or 0 when it is not.
+ * Is the pod of Job `name` failing to pull its image?  Since when (the
+ * pod's creation), or 0 when it is not.
  */
 static int64_t
 kube_pull_failing_since(json_t *pods, const char *name)
 {
-	json_t *p, *cs, *waiting;
+	json_t *p;
 	const char *reason;
 	size_t i;
 
+	reason = kube_sv(json_object_get(json_object_get(kube_container_state(
+						     pods, name),
+					     "waiting"),
+	    "reason"));
+	if (strcmp(reason, "ErrImagePull") != 0 &&
+	    strcmp(reason, "ImagePullBackOff") != 0)
+		return 0;
 	json_array_foreach(pods, i, p)
 	{
 		if (strcmp(kube_sv(json_object_get(json_object_get(
 				       json_object_get(p, "metadata"),
 				       "labels"),
 				   "job-name")),
-			name) != 0)
-			continue;
-		cs = json_array_get(json_object_get(json_object_get(p,
-							"status"),
-					"containerStatuses"),
-		    0);
-		waiting = json_object_get(json_object_get(cs, "state"),
-		    "waiting");
-		reason = kube_sv(json_object_get(waiting, "reason"));
-		if (strcmp(reason, "ErrImagePull") == 0 ||
-		    strcmp(reason, "ImagePullBackOff") == 0)
+			name) == 0)
 			return kube_iso_ms(kube_sv(json_object_get(
 			    json_object_get(p, "metadata"),
 			    "creationTimestamp")));
@@ -456,10 +461,10 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			st->state = BACKEND_UNKNOWN;
 			continue;
 		}
+		buf_reset(&name);
+		kube_job_name(&name, hit->job_id, hit->attempt);
 		if (kube_condition(hit->job, "Complete") ||
 		    kube_condition(hit->job, "Failed")) {
-			buf_reset(&name);
-			kube_job_name(&name, hit->job_id, hit->attempt);
 			code = kube_exit_code(pods, name.data);
 			st->state = BACKEND_ENDED;
 			st->started_ms = kube_time_ms(hit->job, "startTime");
@@ -481,8 +486,6 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			continue;
 		}
 		st->state = BACKEND_RUNNING;
-		buf_reset(&name);
-		kube_job_name(&name, hit->job_id, hit->attempt);
 		since = kube_pull_failing_since(pods, name.data);
 		if (since > 0 && time_now_ms() - since >= kb->pull_wait_ms) {
 			st->state = BACKEND_ENDED;

@@ -264,6 +264,12 @@ out:
 	return ret;
 }
 
+static const char *
+cmd_node_sync_word(const struct node_sync *s)
+{
+	return s->added ? "added" : s->changed ? "changed" : "unchanged";
+}
+
 static int
 cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -296,9 +302,7 @@ cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{
 			o = cmd_node_json(&s->node);
 			json_object_set_new(o, "sync",
-			    json_string(s->added ? "added" :
-				    s->changed ? "changed" :
-						 "unchanged"));
+			    json_string(cmd_node_sync_word(s)));
 			json_array_append_new(arr, o);
 		}
 		cmd_print_json(arr);
@@ -314,9 +318,7 @@ cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_table_addf(&t, "%lld/%lld",
 			    (long long)s->node.gpu_slots,
 			    (long long)s->node.max_gpu_slots);
-			cmd_table_addf(&t, "%s", s->added ? "added" :
-				    s->changed ? "changed" :
-						 "unchanged");
+			cmd_table_addf(&t, "%s", cmd_node_sync_word(s));
 		}
 		cmd_table_print(&t, stdout);
 		cmd_table_release(&t);
