@@ -149,6 +149,15 @@ kube_sleep_ns(int64_t ns)
 		;
 }
 
+void
+kube_backoff(int tries)
+{
+	int64_t ms = 200LL << (tries < 5 ? tries - 1 : 4);
+
+	/* Up to a quarter more, so that many clients do not retry as one. */
+	kube_sleep_ns((ms + time_mono_ns() / 1000 % (ms / 4 + 1)) * 1000000);
+}
+
 /* Wait for a token of the bucket. */
 static void
 kube_pace(struct kube_client *c)
@@ -232,7 +241,7 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *text = NULL;
 	curl_off_t retry_after = 0;
-	CURLcode rc;
+	CURLcode rc = CURLE_OK;
 	int tries, ret = ERR_UNAVAILABLE;
 
 	*status = 0;
@@ -264,28 +273,43 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, kube_write);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, out);
-	for (tries = 0; tries < 2; tries++) {
+	for (tries = 1;; tries++) {
 		buf_reset(out);
+		buf_reset(err);
 		out->cap_limit = cap;
 		kube_pace(c);
 		c->nrequests++;
+		*status = 0;
+		errbuf[0] = '\0';
 		rc = curl_easy_perform(c->curl);
-		if (rc != CURLE_OK) {
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+		if (rc == CURLE_OK && *status == 429 && tries < KUBE_TRIES) {
+			/* Told how long to wait: wait that long (bounded). */
+			retry_after = 0;
+			curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER,
+			    &retry_after);
+			if (retry_after > KUBE_RETRY_AFTER_MAX)
+				break;
+			kube_sleep_ns((int64_t)(retry_after > 0 ? retry_after : 1) *
+			    1000000000);
+			continue;
+		}
+		if (rc == CURLE_OK && *status < 500)
+			break;
+		/* 5xx, a timeout, a dropped connection: again after a while,
+		 * unless this is a create (its caller checks by name first). */
+		if (rc != CURLE_OK)
 			/* curl's messages name the host, never the header. */
 			err_set(err, ERR_UNAVAILABLE, "kubernetes %s %s: %s",
 			    method, path, *errbuf ? errbuf :
 						    curl_easy_strerror(rc));
-			goto out;
-		}
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
-		if (*status != 429 || tries > 0)
+		if (strcmp(method, "POST") == 0 || tries >= KUBE_TRIES)
 			break;
-		curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after);
-		if (retry_after > KUBE_RETRY_AFTER_MAX)
-			break;
-		kube_sleep_ns((int64_t)(retry_after > 0 ? retry_after : 1) *
-		    1000000000);
+		kube_backoff(tries);
 	}
+	if (rc != CURLE_OK)
+		goto out;
 	ret = 0;
 out:
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
@@ -343,6 +367,7 @@ struct kube_watch {
 	int epfd;      /* readable when a socket of the transfer is */
 	struct buf line; /* the event being read */
 	json_t *events;  /* read, not yet handed out */
+	long status;     /* the HTTP status, once done */
 	bool done;
 };
 
@@ -389,12 +414,33 @@ kube_watch_write(char *data, size_t size, size_t n, void *user)
 	return w->line.truncated ? 0 : len;
 }
 
+/* Move the transfer on: wait up to `timeout_ms` for its sockets. */
+static void
+kube_watch_step(struct kube_watch *w, int timeout_ms)
+{
+	struct epoll_event evs[8];
+	int n, k, running, flags;
+
+	n = epoll_wait(w->epfd, evs, 8, timeout_ms);
+	for (k = 0; k < n; k++) {
+		flags = (evs[k].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+		    (evs[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+		    (evs[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR :
+							  0);
+		curl_multi_socket_action(w->multi, evs[k].data.fd, flags,
+		    &running);
+	}
+	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
 int
 kube_watch_start(struct kube_client *c, const char *path,
     struct kube_watch **out, struct buf *err)
 {
 	struct kube_watch *w;
 	struct buf url = BUF_INIT, auth = BUF_INIT, token = BUF_INIT;
+	int64_t deadline, left;
+	long code;
 	int running, ret;
 
 	*out = NULL;
@@ -427,6 +473,9 @@ kube_watch_start(struct kube_client *c, const char *path,
 	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, kube_watch_write);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
 	curl_easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	/* A peer gone without a word is found out (bookmarks keep it busy). */
+	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION,
 	    kube_watch_socket);
 	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
@@ -434,11 +483,32 @@ kube_watch_start(struct kube_client *c, const char *path,
 	kube_pace(c);
 	c->nrequests++;
 	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	/*
+	 * Connect, shake hands and send here, until the answer's head came:
+	 * the caller drives the stream only when it waits, which may be
+	 * long after a busy cycle, and the connection must not time out
+	 * meanwhile.  The end of a failed one is for kube_watch_drain().
+	 */
+	deadline = time_mono_ns() + (int64_t)c->timeout_ms * 1000000;
+	code = 0;
+	while (running > 0 && code == 0 && (left = deadline -
+						time_mono_ns()) > 0) {
+		kube_watch_step(w, (int)(left / 1000000) + 1);
+		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &code);
+		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	}
 	buf_release(&url);
 	buf_release(&auth);
 	buf_release(&token);
 	*out = w;
 	return 0;
+}
+
+long
+kube_watch_status(const struct kube_watch *w)
+{
+	return w->status;
 }
 
 int
@@ -451,28 +521,29 @@ int
 kube_watch_drain(struct kube_watch *w,
     void (*on_event)(void *ctx, json_t *ev), void *ctx)
 {
-	struct epoll_event evs[8];
 	CURLMsg *msg;
 	json_t *ev;
 	size_t i;
-	int n, k, running, flags, left;
+	int left;
 
-	n = epoll_wait(w->epfd, evs, 8, 0);
-	for (k = 0; k < n; k++) {
-		flags = (evs[k].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-		    (evs[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-		    (evs[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR :
-							  0);
-		curl_multi_socket_action(w->multi, evs[k].data.fd, flags,
-		    &running);
-	}
-	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	kube_watch_step(w, 0);
 	json_array_foreach(w->events, i, ev)
 	on_event(ctx, ev);
 	json_array_clear(w->events);
-	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE)
-			w->done = true;
+	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		w->done = true;
+		if (msg->data.result == CURLE_OK)
+			curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE,
+			    &w->status);
+		/* A last line without its newline (a Status, say). */
+		ev = json_loadb(w->line.data, w->line.len, 0, NULL);
+		if (ev != NULL)
+			on_event(ctx, ev);
+		json_decref(ev);
+		buf_reset(&w->line);
+	}
 	return w->done ? 0 : 1;
 }
 

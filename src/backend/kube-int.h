@@ -68,6 +68,8 @@ struct kube_client;
 /* Client-side rate limit, like client-go's QPS and burst. */
 #define KUBE_DEFAULT_QPS 20.0
 #define KUBE_DEFAULT_BURST 40
+/* Tries of one request that meets a 429, a 5xx or no answer. */
+#define KUBE_TRIES 4
 /* Per request, connection included. */
 #define KUBE_DEFAULT_TIMEOUT_MS 30000
 
@@ -87,8 +89,11 @@ void kube_client_free(struct kube_client *c);
  * not NULL.  Sets *status to the HTTP status and *reply to the parsed JSON
  * reply (caller decrefs; NULL when the reply is empty or not JSON).
  * Returns 0 whenever the server answered; ERR_UNAVAILABLE when it could
- * not be reached or did not answer in time (a 429's Retry-After is waited
- * out once before).  The bearer token never appears in `err`.
+ * not be reached or did not answer in time.  A 429 is tried again after
+ * its Retry-After (up to 10 s); a 5xx or no answer after a backoff
+ * (kube_backoff), except for a POST, whose caller must first check by
+ * name whether the create went through.  The bearer token never appears
+ * in `err`.
  */
 int kube_request(struct kube_client *c, const char *method, const char *path,
     const json_t *body, long *status, json_t **reply, struct buf *err);
@@ -111,15 +116,59 @@ struct kube_watch;
 int kube_watch_start(struct kube_client *c, const char *path,
     struct kube_watch **out, struct buf *err);
 int kube_watch_fd(struct kube_watch *w);
+/* The HTTP status of a watch that ended (0: no answer). */
+long kube_watch_status(const struct kube_watch *w);
 int kube_watch_drain(struct kube_watch *w,
     void (*on_event)(void *ctx, json_t *ev), void *ctx);
 void kube_watch_free(struct kube_watch *w);
+
+/* Sleep before try `tries` + 1: 200 ms, doubling, up to 3.2 s, jittered. */
+void kube_backoff(int tries);
 
 /* Append `s` escaped for one segment of a URL path or query value. */
 void kube_path_escape(struct buf *out, const char *s);
 
 /* How many requests the client has sent (for tests and the bench). */
 int64_t kube_client_requests(const struct kube_client *c);
+
+/* ---- caches kept by list and watch (kube-informer.c) ------------------ */
+
+/* One kind of object to cache, and how. */
+struct kube_kind {
+	const char *what; /* for messages: "Jobs" */
+	const char *path; /* the list's path, label selector included */
+	/* The object's key in the cache (NULL: not kept). */
+	const char *(*key)(json_t *obj);
+	/* What of it to keep (a new reference). */
+	json_t *(*slim)(json_t *obj);
+	/* Is this event ("ADDED", "MODIFIED", "DELETED") news for the pilot? */
+	bool (*wakes)(const char *type, json_t *obj);
+};
+
+/*
+ * A cache of `kind`'s objects: kube_informer_sync() lists them when the
+ * cache is stale and, with `watch`, starts a watch from the list, whose
+ * descriptor joins the epoll set `epfd`; kube_informer_drain() applies the
+ * events that came (and starts a new watch when one ended), and says
+ * whether one was news for the pilot.  Without `watch` every sync lists.
+ */
+struct kube_informer;
+struct kube_informer *kube_informer_new(const struct kube_kind *kind,
+    int epfd);
+void kube_informer_free(struct kube_informer *inf);
+int kube_informer_sync(struct kube_informer *inf, struct kube_client *c,
+    bool watch, struct buf *err);
+/* List now, whatever the cache's state. */
+int kube_informer_list(struct kube_informer *inf, struct kube_client *c,
+    struct buf *err);
+bool kube_informer_drain(struct kube_informer *inf, struct kube_client *c);
+/* The object of `key`, or NULL (borrowed: valid until the next call). */
+json_t *kube_informer_get(struct kube_informer *inf, const char *key);
+/* Every object: key -> object (borrowed). */
+json_t *kube_informer_objects(struct kube_informer *inf);
+/* Store what a create or a get returned (unless the cache is newer). */
+void kube_informer_put(struct kube_informer *inf, json_t *obj);
+void kube_informer_forget(struct kube_informer *inf, const char *key);
 
 /* ---- Job manifests (kube-manifest.c) ---------------------------------- */
 

@@ -3,25 +3,32 @@
  * its owner's namespace, from the job template (kube-manifest.c), through
  * the API client (kube-client.c).
  *
- * A cycle asks the API server twice, whatever the number of jobs: one
- * list of Orchestra's Jobs and one of their pods, across namespaces, by
- * label.  A Job's end is read from its conditions (only the terminal ones,
- * Complete and Failed, end a job) and its exit code from its pod.  The
- * namespace of each Job seen is remembered, for stop() and release().
+ * The pilot's view of the cluster is three caches kept by list and watch
+ * (kube-informer.c), as Kubernetes' own controllers keep theirs:
+ * Orchestra's Jobs and their pods (by label, across namespaces) and the
+ * nodes.  A steady cycle reads them and asks the API server nothing, so
+ * the number of requests does not grow with the number of jobs; only what
+ * happens to a job costs requests (its create, its log, its delete).  A
+ * Job's end is read from its conditions (only the terminal ones, Complete
+ * and Failed, end a job) and its exit code from its pod; the watch wakes
+ * the pilot as soon as a Job ends or goes away.  Callers that never wait
+ * on event_fd() (one-off commands) get no watches: each call lists.
  *
- * Between cycles a watch of the same Jobs, from the list's
- * resourceVersion (with bookmarks), wakes the pilot as soon as a Job
- * reaches a terminal condition or goes away; the next cycle's list is what
- * is recorded, so an event seen twice, or a watch cut and started again,
- * changes nothing.  A watch that ends (410 Gone, a dropped connection, its
- * timeout) wakes the pilot too, whose list starts the next.
+ * Creates are idempotent: a Job's name is its job id and attempt, and a
+ * create that got no answer is checked by name before it is tried again,
+ * so there is never a second Kubernetes Job for one attempt.  An API
+ * server that does not answer is never a job's failure: start() then says
+ * ERR_UNAVAILABLE and the pilot tries again later.
  *
  * A pod whose image cannot be pulled (ErrImagePull, ImagePullBackOff)
  * for longer than KUBE_PULL_WAIT_S (ORCHESTRA_KUBE_PULL_WAIT, seconds)
  * ends its job as "could not start": a wrong image name must not hold a
  * slot until the task's time limit.
  */
+#include <errno.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend/kube-int.h"
 #include "util/vec.h"
@@ -53,21 +60,14 @@ static const char kube_default_template[] =
     "          persistentVolumeClaim:\n"
     "            claimName: volume\n";
 
-/* What the last list said of one Job. */
-struct kube_seen {
-	int64_t job_id, attempt;
-	char *namespace;
-	json_t *job; /* the Job object (a reference) */
-};
-
 struct kube_backend {
 	struct backend base; /* first, for the checked downcast */
 	int64_t pull_wait_ms;
 	struct kube_client *client;
 	json_t *tmpl;
-	VEC(struct kube_seen) seen;
-	char *rv;                 /* resourceVersion of the last Jobs list */
-	struct kube_watch *watch; /* of Orchestra's Jobs from rv, or NULL */
+	int epfd;        /* the watches' descriptors, for event_fd() */
+	bool watching;   /* somebody waits on epfd: keep watches */
+	struct kube_informer *jobs, *pods, *nodes;
 };
 
 /* A string of a JSON tree, "" when absent or not a string. */
@@ -87,17 +87,126 @@ kube_downcast(struct backend *be)
 	return (struct kube_backend *)be;
 }
 
-static void
-kube_seen_clear(struct kube_backend *kb)
-{
-	struct kube_seen *s;
+/* ---- what the caches keep ----------------------------------------------- */
 
-	VEC_FOREACH(s, &kb->seen)
-	{
-		free(s->namespace);
-		json_decref(s->job);
+/* A copy of `obj` with only the keys named of its metadata and status. */
+static json_t *
+kube_slim(json_t *obj, const char *const *meta, const char *const *status)
+{
+	json_t *out = json_object(), *m = json_object(), *st = json_object();
+	json_t *from, *v;
+
+	from = json_object_get(obj, "metadata");
+	for (; *meta != NULL; meta++)
+		if ((v = json_object_get(from, *meta)) != NULL)
+			json_object_set(m, *meta, v);
+	from = json_object_get(obj, "status");
+	for (; *status != NULL; status++)
+		if ((v = json_object_get(from, *status)) != NULL)
+			json_object_set(st, *status, v);
+	json_object_set_new(out, "metadata", m);
+	json_object_set_new(out, "status", st);
+	return out;
+}
+
+static const char *
+kube_name_of(json_t *obj)
+{
+	return json_string_value(json_object_get(json_object_get(obj,
+						     "metadata"),
+	    "name"));
+}
+
+/* A pod is kept under the name of its Job. */
+static const char *
+kube_pod_key(json_t *pod)
+{
+	return json_string_value(json_object_get(json_object_get(
+	    json_object_get(pod, "metadata"), "labels"), "job-name"));
+}
+
+static json_t *
+kube_slim_job(json_t *job)
+{
+	static const char *const meta[] = { "name", "namespace", "labels",
+		"resourceVersion", NULL };
+	static const char *const status[] = { "conditions", "startTime",
+		"completionTime", NULL };
+
+	return kube_slim(job, meta, status);
+}
+
+static json_t *
+kube_slim_pod(json_t *pod)
+{
+	static const char *const meta[] = { "name", "namespace", "labels",
+		"resourceVersion", "creationTimestamp", NULL };
+	static const char *const status[] = { "containerStatuses", NULL };
+
+	return kube_slim(pod, meta, status);
+}
+
+static json_t *
+kube_slim_node(json_t *node)
+{
+	static const char *const meta[] = { "name", "resourceVersion", NULL };
+	static const char *const status[] = { "conditions", "capacity", NULL };
+
+	return kube_slim(node, meta, status);
+}
+
+/* Does the Job hold condition `type` with status True? */
+static bool kube_condition(json_t *job, const char *type);
+
+/* The pilot wants to hear at once of a Job that ended or went. */
+static bool
+kube_job_wakes(const char *type, json_t *job)
+{
+	return strcmp(type, "DELETED") == 0 ||
+	    kube_condition(job, "Complete") || kube_condition(job, "Failed");
+}
+
+static bool
+kube_never_wakes(const char *type, json_t *obj)
+{
+	(void)type;
+	(void)obj;
+	return false;
+}
+
+static const struct kube_kind kube_jobs_kind = {
+	"Jobs", "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR,
+	kube_name_of, kube_slim_job, kube_job_wakes
+};
+static const struct kube_kind kube_pods_kind = {
+	"pods", "/api/v1/pods?labelSelector=" KUBE_SELECTOR, kube_pod_key,
+	kube_slim_pod, kube_never_wakes
+};
+/* Health is read at each cycle: a node's change need not wake the pilot. */
+static const struct kube_kind kube_nodes_kind = {
+	"nodes", "/api/v1/nodes", kube_name_of, kube_slim_node,
+	kube_never_wakes
+};
+
+/* ---- the backend ---------------------------------------------------------- */
+
+/* A positive number from the environment variable `name`, or `def`. */
+static double
+kube_env_number(const char *name, double def)
+{
+	const char *v = getenv(name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	d = strtod(v, &end);
+	if (*end != '\0' || !(d > 0) || d > 1e6) {
+		log_warn("%s='%s' is not a positive number: %g is used", name,
+		    v, def);
+		return def;
 	}
-	kb->seen.n = 0;
+	return d;
 }
 
 static int
@@ -107,11 +216,20 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	struct kube_config kc;
 	struct buf what = BUF_INIT;
 	char *text = NULL;
+	const char *v;
+	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	size_t len;
 	FILE *f;
 	int ret;
 
 	*out = NULL;
+	v = getenv("ORCHESTRA_KUBE_TIMEOUT");
+	if (v != NULL && *v != '\0' &&
+	    (time_parse_duration(v, &timeout_ms, err) < 0 || timeout_ms <= 0))
+		return err_set(err, ERR_INVALID,
+		    "ORCHESTRA_KUBE_TIMEOUT '%s' is not a duration such as "
+		    "30s or 2m",
+		    v);
 	ret = kube_config_load(&kc, NULL, getenv("ORCHESTRA_KUBE_CONTEXT"),
 	    err);
 	if (ret < 0)
@@ -123,10 +241,22 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	    util_parse_int64(getenv("ORCHESTRA_KUBE_PULL_WAIT"), 0, 86400,
 		&kb->pull_wait_ms) == 0)
 		kb->pull_wait_ms *= 1000;
-	ret = kube_client_new(&kb->client, &kc, 0, 0, 0, err);
+	kb->epfd = epoll_create1(EPOLL_CLOEXEC);
+	kb->jobs = kube_informer_new(&kube_jobs_kind, kb->epfd);
+	kb->pods = kube_informer_new(&kube_pods_kind, kb->epfd);
+	kb->nodes = kube_informer_new(&kube_nodes_kind, kb->epfd);
+	ret = kube_client_new(&kb->client, &kc,
+	    kube_env_number("ORCHESTRA_KUBE_QPS", KUBE_DEFAULT_QPS),
+	    (int)kube_env_number("ORCHESTRA_KUBE_BURST", KUBE_DEFAULT_BURST),
+	    (long)timeout_ms, err);
 	kube_config_release(&kc);
 	if (ret < 0)
 		goto fail;
+	if (kb->epfd < 0) {
+		ret = err_set(err, ERR_UNAVAILABLE, "epoll_create1: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	if (cfg->job_template != NULL) {
 		struct buf b = BUF_INIT;
 		char chunk[4096];
@@ -160,9 +290,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 fail:
 	free(text);
 	buf_release(&what);
-	kube_client_free(kb->client);
-	json_decref(kb->tmpl);
-	free(kb);
+	kb->base.ops->close(&kb->base);
 	return ret;
 }
 
@@ -174,24 +302,82 @@ kube_close(struct backend *be)
 	if (be == NULL)
 		return;
 	kb = kube_downcast(be);
-	kube_seen_clear(kb);
-	VEC_RELEASE(&kb->seen);
-	kube_watch_free(kb->watch);
-	free(kb->rv);
+	kube_informer_free(kb->jobs);
+	kube_informer_free(kb->pods);
+	kube_informer_free(kb->nodes);
+	if (kb->epfd >= 0)
+		close(kb->epfd);
 	kube_client_free(kb->client);
 	json_decref(kb->tmpl);
 	free(kb);
 }
 
-/* A reply's message, for errors: the Status's, else the HTTP status. */
-static void
+/*
+ * A reply's message, for errors: the Status's, else the HTTP status.  A
+ * refusal (4xx) is ERR_INVALID: trying again will not help; the rest is
+ * ERR_UNAVAILABLE.
+ */
+static int
 kube_reply_error(struct buf *err, const char *what, long status,
     json_t *reply)
 {
 	const char *msg = json_string_value(json_object_get(reply, "message"));
 
-	err_set(err, ERR_UNAVAILABLE, "kubernetes: %s: %ld %s", what, status,
-	    msg ? msg : "");
+	return err_set(err,
+	    status >= 400 && status < 500 && status != 429 ? ERR_INVALID :
+							     ERR_UNAVAILABLE,
+	    "kubernetes: %s: %ld %s", what, status, msg ? msg : "");
+}
+
+/*
+ * POST `obj` (named `name`) to the collection `path`.  A create that got
+ * no answer, or a 5xx, may have been done all the same: GET it by name
+ * before trying again.  Returns 0 with *status (201, or 200 of the GET, or
+ * 409 when it was there before) and the object in *reply (caller
+ * decrefs), or ERR_* with `err`.
+ */
+static int
+kube_create_once(struct kube_backend *kb, const char *path,
+    const char *name, json_t *obj, long *status, json_t **reply,
+    struct buf *err)
+{
+	struct buf get = BUF_INIT;
+	json_t *got = NULL;
+	long gs;
+	int tries, ret;
+
+	buf_adds(&get, path);
+	buf_addch(&get, '/');
+	kube_path_escape(&get, name);
+	for (tries = 1;; tries++) {
+		json_decref(*reply);
+		*reply = NULL;
+		ret = kube_request(kb->client, "POST", path, obj, status, reply,
+		    err);
+		if (ret == 0 && *status < 500)
+			break;
+		if (ret == 0)
+			kube_reply_error(err, "create", *status, *reply);
+		/* Did it go through? */
+		if (kube_request(kb->client, "GET", get.data, NULL, &gs, &got,
+			err) == 0 &&
+		    gs == 200) {
+			json_decref(*reply);
+			*reply = got;
+			*status = 200;
+			ret = 0;
+			break;
+		}
+		json_decref(got);
+		got = NULL;
+		if (tries >= 3) {
+			ret = ERR_UNAVAILABLE;
+			break;
+		}
+		kube_backoff(tries);
+	}
+	buf_release(&get);
+	return ret;
 }
 
 static int
@@ -199,9 +385,9 @@ kube_start(struct backend *be, const struct backend_job *job,
     struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, name = BUF_INIT;
 	json_t *m = NULL, *reply = NULL;
-	long status;
+	long status = 0;
 	int ret;
 
 	ret = kube_manifest(kb->tmpl, job, KUBE_TTL_SECONDS, &m, err);
@@ -210,16 +396,32 @@ kube_start(struct backend *be, const struct backend_job *job,
 	buf_adds(&path, "/apis/batch/v1/namespaces/");
 	kube_path_escape(&path, job->username);
 	buf_adds(&path, "/jobs");
-	ret = kube_request(kb->client, "POST", path.data, m, &status, &reply,
+	kube_job_name(&name, job->job_id, job->attempt);
+	ret = kube_create_once(kb, path.data, name.data, m, &status, &reply,
 	    err);
-	/* 409: this attempt was created already (start is idempotent). */
-	if (ret == 0 && status != 201 && status != 200 && status != 409) {
-		kube_reply_error(err, "create Job", status, reply);
-		ret = ERR_UNAVAILABLE;
+	if (ret < 0)
+		goto out;
+	if (status == 409) {
+		/* This attempt was made already (start is idempotent): see it
+		 * in the cache, or the next poll would call it lost. */
+		json_decref(reply);
+		reply = NULL;
+		buf_addch(&path, '/');
+		buf_adds(&path, name.data);
+		ret = kube_request(kb->client, "GET", path.data, NULL, &status,
+		    &reply, err);
+		if (ret == 0 && status != 200)
+			ret = kube_reply_error(err, "get Job", status, reply);
+	} else if (status != 201 && status != 200) {
+		ret = kube_reply_error(err, "create Job", status, reply);
 	}
+	if (ret == 0)
+		kube_informer_put(kb->jobs, reply);
+out:
 	json_decref(m);
 	json_decref(reply);
 	buf_release(&path);
+	buf_release(&name);
 	return ret;
 }
 
@@ -239,58 +441,6 @@ kube_ref_of(json_t *obj, int64_t *id, int64_t *attempt)
 	    util_parse_int64(b, 1, INT64_MAX, attempt) == 0;
 }
 
-/*
- * GET a list; its items (a new reference) or NULL with `err`.  When `rv`
- * is not NULL, it gets the list's resourceVersion (caller frees).
- */
-static json_t *
-kube_list_rv(struct kube_backend *kb, const char *path, char **rv,
-    struct buf *err)
-{
-	json_t *reply = NULL, *items;
-	long status;
-
-	if (kube_request(kb->client, "GET", path, NULL, &status, &reply,
-		err) < 0)
-		return NULL;
-	items = json_object_get(reply, "items");
-	if (status != 200 || !json_is_array(items)) {
-		kube_reply_error(err, path, status, reply);
-		json_decref(reply);
-		return NULL;
-	}
-	json_incref(items);
-	if (rv != NULL)
-		*rv = xstrdup(kube_sv(json_object_get(json_object_get(reply,
-							  "metadata"),
-		    "resourceVersion")));
-	json_decref(reply);
-	return items;
-}
-
-static json_t *
-kube_list(struct kube_backend *kb, const char *path, struct buf *err)
-{
-	return kube_list_rv(kb, path, NULL, err);
-}
-
-/* Watch Orchestra's Jobs from the last list, if not watching already. */
-static void
-kube_watch_jobs(struct kube_backend *kb)
-{
-	struct buf path = BUF_INIT, err = BUF_INIT;
-
-	if (kb->watch != NULL || kb->rv == NULL || *kb->rv == '\0')
-		return;
-	buf_adds(&path, "/apis/batch/v1/jobs?watch=1&allowWatchBookmarks=true"
-			"&labelSelector=" KUBE_SELECTOR "&resourceVersion=");
-	kube_path_escape(&path, kb->rv);
-	if (kube_watch_start(kb->client, path.data, &kb->watch, &err) < 0)
-		log_warn("%s", err.data); /* the period still polls */
-	buf_release(&path);
-	buf_release(&err);
-}
-
 /* The Job's condition of `type`, or NULL. */
 static json_t *
 kube_condition_of(json_t *job, const char *type)
@@ -308,7 +458,6 @@ kube_condition_of(json_t *job, const char *type)
 	return NULL;
 }
 
-/* Does the Job hold condition `type` with status True? */
 static bool
 kube_condition(json_t *job, const char *type)
 {
@@ -325,36 +474,23 @@ kube_condition_reason(json_t *job, const char *type)
 	    "reason"));
 }
 
-/* The state of the first container of Job `name`'s pod, or NULL. */
+/* The state of a pod's first container, or NULL. */
 static json_t *
-kube_container_state(json_t *pods, const char *name)
+kube_container_state(json_t *pod)
 {
-	json_t *p, *cs;
-	size_t i;
-
-	json_array_foreach(pods, i, p)
-	{
-		if (strcmp(kube_sv(json_object_get(json_object_get(
-				       json_object_get(p, "metadata"),
-				       "labels"),
-				   "job-name")),
-			name) != 0)
-			continue;
-		cs = json_array_get(json_object_get(json_object_get(p,
-							"status"),
-					"containerStatuses"),
-		    0);
-		return json_object_get(cs, "state");
-	}
-	return NULL;
+	return json_object_get(json_array_get(json_object_get(
+				   json_object_get(pod, "status"),
+				   "containerStatuses"),
+				   0),
+	    "state");
 }
 
-/* The exit code of the pod of Job `name`, from the pods list; -1. */
+/* The exit code of a pod's first container, or -1. */
 static int
-kube_exit_code(json_t *pods, const char *name)
+kube_exit_code(json_t *pod)
 {
 	json_t *code = json_object_get(json_object_get(kube_container_state(
-					       pods, name),
+					       pod),
 					   "terminated"),
 	    "exitCode");
 
@@ -380,36 +516,116 @@ kube_time_ms(json_t *job, const char *key)
 	    json_object_get(job, "status"), key)));
 }
 
-/*
- * Is the pod of Job `name` failing to pull its image?  Since when (the
- * pod's creation), or 0 when it is not.
- */
+/* Since when (its creation) a pod has failed to pull its image; 0. */
 static int64_t
-kube_pull_failing_since(json_t *pods, const char *name)
+kube_pull_failing_since(json_t *pod)
 {
-	json_t *p;
 	const char *reason;
-	size_t i;
 
 	reason = kube_sv(json_object_get(json_object_get(kube_container_state(
-						     pods, name),
+						     pod),
 					     "waiting"),
 	    "reason"));
 	if (strcmp(reason, "ErrImagePull") != 0 &&
 	    strcmp(reason, "ImagePullBackOff") != 0)
 		return 0;
-	json_array_foreach(pods, i, p)
-	{
-		if (strcmp(kube_sv(json_object_get(json_object_get(
-				       json_object_get(p, "metadata"),
-				       "labels"),
-				   "job-name")),
-			name) == 0)
-			return kube_iso_ms(kube_sv(json_object_get(
-			    json_object_get(p, "metadata"),
-			    "creationTimestamp")));
+	return kube_iso_ms(kube_sv(json_object_get(json_object_get(pod,
+						       "metadata"),
+	    "creationTimestamp")));
+}
+
+/* The caches, current: each lists if it must (and watches if it may). */
+static int
+kube_sync(struct kube_backend *kb, struct kube_informer *inf,
+    struct buf *err)
+{
+	return kube_informer_sync(inf, kb->client, kb->watching, err);
+}
+
+/*
+ * The pod of an ended Job whose end its pod's cache entry does not show
+ * yet (the two watches are not in step): ask for it.  NULL when none.
+ */
+static json_t *
+kube_ended_pod(struct kube_backend *kb, json_t *job, const char *name)
+{
+	struct buf path = BUF_INIT, err = BUF_INIT;
+	json_t *pod = kube_informer_get(kb->pods, name), *reply = NULL;
+	long status;
+
+	if (pod != NULL && kube_exit_code(pod) >= 0)
+		return pod;
+	buf_adds(&path, "/api/v1/namespaces/");
+	kube_path_escape(&path, kube_sv(json_object_get(json_object_get(job,
+							  "metadata"),
+	    "namespace")));
+	buf_adds(&path, "/pods?labelSelector=job-name%3D");
+	kube_path_escape(&path, name);
+	if (kube_request(kb->client, "GET", path.data, NULL, &status, &reply,
+		&err) == 0 &&
+	    status == 200 &&
+	    json_array_size(json_object_get(reply, "items")) > 0)
+		kube_informer_put(kb->pods,
+		    json_array_get(json_object_get(reply, "items"), 0));
+	else if (err.len > 0)
+		log_warn("%s", err.data);
+	json_decref(reply);
+	buf_release(&path);
+	buf_release(&err);
+	return kube_informer_get(kb->pods, name);
+}
+
+/* What the caches say of the Job of one attempt. */
+static void
+kube_status_of(struct kube_backend *kb, const char *name,
+    struct backend_status *st)
+{
+	json_t *job = kube_informer_get(kb->jobs, name), *pod;
+	int64_t since;
+	int code;
+
+	if (job == NULL) {
+		/*
+		 * Never made, or deleted (by a stop, or behind our back).  A
+		 * deleted Job's pod may run on for its grace period, holding
+		 * its CPU and GPU: the job holds its slot until the pod ended
+		 * or went.
+		 */
+		pod = kube_informer_get(kb->pods, name);
+		st->state = pod != NULL && kube_exit_code(pod) < 0 ?
+		    BACKEND_RUNNING :
+		    BACKEND_UNKNOWN;
+		return;
 	}
-	return 0;
+	if (kube_condition(job, "Complete") || kube_condition(job, "Failed")) {
+		pod = kube_ended_pod(kb, job, name);
+		code = kube_exit_code(pod);
+		st->state = BACKEND_ENDED;
+		st->started_ms = kube_time_ms(job, "startTime");
+		st->ended_ms = kube_time_ms(job, "completionTime");
+		if (st->ended_ms == 0)
+			st->ended_ms = time_now_ms();
+		if (kube_condition(job, "Complete")) {
+			st->end = BACKEND_END_EXIT;
+			st->exit_code = 0;
+		} else if (strcmp(kube_condition_reason(job, "Failed"),
+			       "DeadlineExceeded") == 0) {
+			st->end = BACKEND_END_TIMEOUT;
+			st->exit_code = code >= 0 ? code : 137;
+		} else {
+			st->end = BACKEND_END_EXIT;
+			st->exit_code = code >= 0 ? code : 1;
+		}
+		return;
+	}
+	st->state = BACKEND_RUNNING;
+	since = kube_pull_failing_since(kube_informer_get(kb->pods, name));
+	if (since > 0 && time_now_ms() - since >= kb->pull_wait_ms) {
+		st->state = BACKEND_ENDED;
+		st->end = BACKEND_END_START;
+		st->exit_code = 127;
+		st->ended_ms = time_now_ms();
+	}
 }
 
 static int
@@ -417,101 +633,25 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
     backend_status_vec *out, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	json_t *jobs = NULL, *pods = NULL, *j;
 	struct backend_status *st;
-	struct kube_seen *s, *hit;
 	struct buf name = BUF_INIT;
 	size_t i;
-	int64_t since;
-	int code, ret = ERR_UNAVAILABLE;
+	int ret;
 
-	free(kb->rv);
-	kb->rv = NULL;
-	jobs = kube_list_rv(kb,
-	    "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, &kb->rv, err);
-	if (jobs == NULL)
-		goto out;
-	kube_watch_jobs(kb);
-	pods = kube_list(kb, "/api/v1/pods?labelSelector=" KUBE_SELECTOR,
-	    err);
-	if (pods == NULL)
-		goto out;
-	kube_seen_clear(kb);
-	json_array_foreach(jobs, i, j)
-	{
-		s = VEC_ADD(&kb->seen);
-		if (!kube_ref_of(j, &s->job_id, &s->attempt)) {
-			kb->seen.n--;
-			continue;
-		}
-		s->namespace = xstrdup(kube_sv(json_object_get(
-		    json_object_get(j, "metadata"), "namespace")));
-		s->job = json_incref(j);
-	}
+	ret = kube_sync(kb, kb->jobs, err);
+	if (ret == 0)
+		ret = kube_sync(kb, kb->pods, err);
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < nrefs; i++) {
 		st = VEC_ADD(out);
 		st->ref = refs[i];
-		hit = NULL;
-		VEC_FOREACH(s, &kb->seen)
-		if (s->job_id == refs[i].job_id &&
-		    s->attempt == refs[i].attempt)
-			hit = s;
-		if (hit == NULL) {
-			/* Never made, or deleted behind our back. */
-			st->state = BACKEND_UNKNOWN;
-			continue;
-		}
 		buf_reset(&name);
-		kube_job_name(&name, hit->job_id, hit->attempt);
-		if (kube_condition(hit->job, "Complete") ||
-		    kube_condition(hit->job, "Failed")) {
-			code = kube_exit_code(pods, name.data);
-			st->state = BACKEND_ENDED;
-			st->started_ms = kube_time_ms(hit->job, "startTime");
-			st->ended_ms = kube_time_ms(hit->job, "completionTime");
-			if (st->ended_ms == 0)
-				st->ended_ms = time_now_ms();
-			if (kube_condition(hit->job, "Complete")) {
-				st->end = BACKEND_END_EXIT;
-				st->exit_code = 0;
-			} else if (strcmp(kube_condition_reason(hit->job,
-					      "Failed"),
-					"DeadlineExceeded") == 0) {
-				st->end = BACKEND_END_TIMEOUT;
-				st->exit_code = code >= 0 ? code : 137;
-			} else {
-				st->end = BACKEND_END_EXIT;
-				st->exit_code = code >= 0 ? code : 1;
-			}
-			continue;
-		}
-		st->state = BACKEND_RUNNING;
-		since = kube_pull_failing_since(pods, name.data);
-		if (since > 0 && time_now_ms() - since >= kb->pull_wait_ms) {
-			st->state = BACKEND_ENDED;
-			st->end = BACKEND_END_START;
-			st->exit_code = 127;
-			st->ended_ms = time_now_ms();
-		}
+		kube_job_name(&name, refs[i].job_id, refs[i].attempt);
+		kube_status_of(kb, name.data, st);
 	}
-	ret = 0;
-out:
-	json_decref(jobs);
-	json_decref(pods);
 	buf_release(&name);
-	return ret;
-}
-
-/* The namespace of a Job the last poll saw, or NULL. */
-static const char *
-kube_namespace_of(struct kube_backend *kb, const struct backend_ref *ref)
-{
-	struct kube_seen *s;
-
-	VEC_FOREACH(s, &kb->seen)
-	if (s->job_id == ref->job_id && s->attempt == ref->attempt)
-		return s->namespace;
-	return NULL;
+	return 0;
 }
 
 /* DELETE the Job with propagation Background; gone already is fine. */
@@ -519,27 +659,35 @@ static int
 kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
     struct buf *err)
 {
-	const char *ns = kube_namespace_of(kb, ref);
-	struct buf path = BUF_INIT;
-	json_t *reply = NULL;
+	struct buf path = BUF_INIT, name = BUF_INIT;
+	json_t *reply = NULL, *job;
+	const char *ns;
 	long status;
 	int ret = 0;
 
+	kube_job_name(&name, ref->job_id, ref->attempt);
+	job = kube_informer_get(kb->jobs, name.data);
+	ns = json_string_value(json_object_get(json_object_get(job,
+						   "metadata"),
+	    "namespace"));
 	if (ns == NULL)
-		return 0; /* not seen: not there */
+		goto out; /* not seen: not there */
 	buf_adds(&path, "/apis/batch/v1/namespaces/");
 	kube_path_escape(&path, ns);
 	buf_adds(&path, "/jobs/");
-	kube_job_name(&path, ref->job_id, ref->attempt);
+	buf_adds(&path, name.data);
 	buf_adds(&path, "?propagationPolicy=Background");
 	ret = kube_request(kb->client, "DELETE", path.data, NULL, &status,
 	    &reply, err);
-	if (ret == 0 && status != 200 && status != 202 && status != 404) {
-		kube_reply_error(err, "delete Job", status, reply);
-		ret = ERR_UNAVAILABLE;
-	}
+	if (ret == 0 && status != 200 && status != 202 && status != 404)
+		ret = kube_reply_error(err, "delete Job", status, reply);
+	/* Its pod stays in the cache until it is gone (kube_status_of). */
+	if (ret == 0)
+		kube_informer_forget(kb->jobs, name.data);
+out:
 	json_decref(reply);
 	buf_release(&path);
+	buf_release(&name);
 	return ret;
 }
 
@@ -568,22 +716,26 @@ kube_logs(struct backend *be, const struct backend_ref *ref, size_t max,
     struct buf *out, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	struct buf path = BUF_INIT;
-	json_t *pods, *pod, *reply = NULL;
+	struct buf path = BUF_INIT, key = BUF_INIT;
+	json_t *pods = NULL, *pod, *reply = NULL;
 	const char *ns, *name;
 	long status;
 	int ret = 0;
 
-	buf_addf(&path,
-	    "/api/v1/pods?labelSelector=orchestra%%2Fjob-id%%3D%lld%%2C"
-	    "orchestra%%2Fattempt%%3D%lld",
-	    (long long)ref->job_id, (long long)ref->attempt);
-	pods = kube_list(kb, path.data, err);
-	if (pods == NULL) {
-		ret = ERR_UNAVAILABLE;
-		goto out;
+	kube_job_name(&key, ref->job_id, ref->attempt);
+	pod = kube_informer_get(kb->pods, key.data);
+	if (pod == NULL) {
+		/* Not in the cache (a command of its own): ask. */
+		buf_adds(&path, "/api/v1/pods?labelSelector=job-name%3D");
+		buf_adds(&path, key.data);
+		ret = kube_request(kb->client, "GET", path.data, NULL, &status,
+		    &pods, err);
+		if (ret == 0 && status != 200)
+			ret = kube_reply_error(err, "list pods", status, pods);
+		if (ret < 0)
+			goto out;
+		pod = json_array_get(json_object_get(pods, "items"), 0);
 	}
-	pod = json_array_get(pods, 0);
 	ns = json_string_value(json_object_get(json_object_get(pod,
 						   "metadata"),
 	    "namespace"));
@@ -607,6 +759,7 @@ out:
 	json_decref(pods);
 	json_decref(reply);
 	buf_release(&path);
+	buf_release(&key);
 	return ret;
 }
 
@@ -614,20 +767,20 @@ static int
 kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	json_t *nodes, *n, *c, *gpus, *cpus;
+	json_t *n, *c, *gpus, *cpus;
 	char *end = NULL;
 	struct backend_node *bn;
-	const char *type, *status;
-	size_t i, k;
+	const char *type, *status, *key;
+	size_t k;
+	int ret;
 
-	nodes = kube_list(kb, "/api/v1/nodes", err);
-	if (nodes == NULL)
-		return ERR_UNAVAILABLE;
-	json_array_foreach(nodes, i, n)
+	ret = kube_sync(kb, kb->nodes, err);
+	if (ret < 0)
+		return ret;
+	json_object_foreach(kube_informer_objects(kb->nodes), key, n)
 	{
 		bn = VEC_ADD(out);
-		bn->name = xstrdup(kube_sv(json_object_get(
-		    json_object_get(n, "metadata"), "name")));
+		bn->name = xstrdup(key);
 		json_array_foreach(json_object_get(json_object_get(n,
 							   "status"),
 				       "conditions"),
@@ -664,25 +817,22 @@ kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 		if (json_is_string(cpus) && *end == 'm')
 			bn->cpus /= 1000;
 	}
-	json_decref(nodes);
 	return 0;
 }
 
-/* POST `obj` to `path`; made, or there already (409), is success. */
+/* Create `obj` (named `name`) in `path`; made, or there already, is
+ * success. */
 static int
-kube_create(struct kube_backend *kb, const char *path, json_t *obj,
-    const char *what, struct buf *err)
+kube_create(struct kube_backend *kb, const char *path, const char *name,
+    json_t *obj, const char *what, struct buf *err)
 {
 	json_t *reply = NULL;
 	long status;
 	int ret;
 
-	ret = kube_request(kb->client, "POST", path, obj, &status, &reply,
-	    err);
-	if (ret == 0 && status != 201 && status != 200 && status != 409) {
-		kube_reply_error(err, what, status, reply);
-		ret = ERR_UNAVAILABLE;
-	}
+	ret = kube_create_once(kb, path, name, obj, &status, &reply, err);
+	if (ret == 0 && status != 201 && status != 200 && status != 409)
+		ret = kube_reply_error(err, what, status, reply);
 	json_decref(reply);
 	json_decref(obj);
 	return ret;
@@ -706,14 +856,14 @@ kube_prepare_user(struct backend *be, const char *username,
 		    "user '%s' cannot be a Kubernetes namespace: lower-case "
 		    "letters, digits and '-' only",
 		    username);
-	ret = kube_create(kb, "/api/v1/namespaces",
+	ret = kube_create(kb, "/api/v1/namespaces", username,
 	    json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
 		"Namespace", "metadata", "name", username),
 	    "create namespace", err);
 	if (ret < 0 || nfs_server == NULL)
 		return ret;
 	buf_addf(&pv, "orchestra-%s", username);
-	ret = kube_create(kb, "/api/v1/persistentvolumes",
+	ret = kube_create(kb, "/api/v1/persistentvolumes", pv.data,
 	    json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], "
 		      "s:s, s:{s:s, s:s}, s:{s:s, s:s}}}",
 		"apiVersion", "v1", "kind", "PersistentVolume", "metadata",
@@ -728,7 +878,7 @@ kube_prepare_user(struct backend *be, const char *username,
 	buf_adds(&path, "/api/v1/namespaces/");
 	kube_path_escape(&path, username);
 	buf_adds(&path, "/persistentvolumeclaims");
-	ret = kube_create(kb, path.data,
+	ret = kube_create(kb, path.data, "volume",
 	    json_pack("{s:s, s:s, s:{s:s}, s:{s:[s], s:s, s:s, "
 		      "s:{s:{s:s}}}}",
 		"apiVersion", "v1", "kind", "PersistentVolumeClaim",
@@ -747,61 +897,42 @@ kube_handles(struct backend *be, backend_ref_vec *out, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
 	struct backend_ref *r;
-	json_t *jobs, *j;
-	size_t i;
+	const char *key;
+	json_t *j;
+	int ret;
 
-	jobs = kube_list(kb,
-	    "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, err);
-	if (jobs == NULL)
-		return ERR_UNAVAILABLE;
-	json_array_foreach(jobs, i, j)
+	ret = kube_sync(kb, kb->jobs, err);
+	if (ret < 0)
+		return ret;
+	json_object_foreach(kube_informer_objects(kb->jobs), key, j)
 	{
 		r = VEC_ADD(out);
 		if (!kube_ref_of(j, &r->job_id, &r->attempt))
 			out->n--;
 	}
-	json_decref(jobs);
 	return 0;
 }
 
+/* The caller waits on this, and drains: from now on, watch. */
 static int
 kube_event_fd(struct backend *be)
 {
 	struct kube_backend *kb = kube_downcast(be);
 
-	return kb->watch != NULL ? kube_watch_fd(kb->watch) : -1;
-}
-
-/* One watch event: did a Job end (or go, or the stream break)? */
-static void
-kube_on_event(void *ctx, json_t *ev)
-{
-	bool *ended = ctx;
-	const char *type = kube_sv(json_object_get(ev, "type"));
-	json_t *obj = json_object_get(ev, "object");
-
-	if (strcmp(type, "ERROR") == 0 || strcmp(type, "DELETED") == 0)
-		*ended = true;
-	else if (strcmp(type, "MODIFIED") == 0 &&
-	    (kube_condition(obj, "Complete") || kube_condition(obj, "Failed")))
-		*ended = true;
+	kb->watching = true;
+	return kb->epfd;
 }
 
 static bool
 kube_drain_events(struct backend *be)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	bool ended = false;
+	bool wake = false;
 
-	if (kb->watch == NULL)
-		return false;
-	if (kube_watch_drain(kb->watch, kube_on_event, &ended) == 0) {
-		/* Over (410, dropped, timed out): the next list restarts it. */
-		kube_watch_free(kb->watch);
-		kb->watch = NULL;
-		ended = true;
-	}
-	return ended;
+	wake |= kube_informer_drain(kb->jobs, kb->client);
+	wake |= kube_informer_drain(kb->pods, kb->client);
+	wake |= kube_informer_drain(kb->nodes, kb->client);
+	return wake;
 }
 
 const struct backend_ops backend_kube_ops = {
