@@ -127,7 +127,14 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	int ret;
 
 	ret = p->be->ops->nodes(p->be, &nodes, err);
-	if (ret < 0 || nodes.n == 0)
+	if (ret < 0) {
+		/* The cycle goes on with the health last known. */
+		log_warn("node health: %s", err->data);
+		buf_reset(err);
+		ret = 0;
+		goto out;
+	}
+	if (nodes.n == 0)
 		goto out;
 	ret = store_begin(p->st, err);
 	if (ret < 0)
@@ -253,36 +260,55 @@ cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 	bj->timeout_ms = l->timeout_ms;
 }
 
+/*
+ * Start one placed job: 0, ERR_UNAVAILABLE when the backend could not be
+ * asked now (the job stays placed and is started again by a later poll:
+ * a sick API server is no job's failure), or another ERR_* when it
+ * refused the job.
+ */
+static int
+cycle_start_one(struct pilot *p, const struct job_launch *l)
+{
+	struct backend_job bj;
+	struct buf why = BUF_INIT;
+	int ret;
+
+	/* One that could not be asked is enough: the rest wait too. */
+	if (p->be_unavailable)
+		return ERR_UNAVAILABLE;
+	cycle_backend_job(l, &bj);
+	ret = p->be->ops->start(p->be, &bj, &why);
+	if (ret < 0)
+		log_warn("job %lld: cannot start%s: %s", (long long)l->job_id,
+		    ret == ERR_UNAVAILABLE ? " now" : "", why.data);
+	if (ret == ERR_UNAVAILABLE)
+		p->be_unavailable = true;
+	buf_release(&why);
+	return ret;
+}
+
 /* Start placed jobs; record which started and requeue the refused. */
 static int
 cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
     struct cycle_stats *stats, struct buf *err)
 {
-	struct backend_job bj;
-	struct buf why = BUF_INIT;
-	bool *ok = xcalloc(n + 1, sizeof(*ok));
+	int *rc = xcalloc(n + 1, sizeof(*rc));
 	int64_t now;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < n; i++) {
-		cycle_backend_job(&ls[i], &bj);
-		buf_reset(&why);
-		ok[i] = p->be->ops->start(p->be, &bj, &why) == 0;
-		if (!ok[i])
-			log_warn("job %lld: cannot start: %s",
-			    (long long)ls[i].job_id, why.data);
-	}
+	for (i = 0; i < n; i++)
+		rc[i] = cycle_start_one(p, &ls[i]);
 	now = time_now_ms();
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
 	for (i = 0; i < n && ret == 0; i++) {
-		if (ok[i]) {
+		if (rc[i] == 0) {
 			ret = store_job_started(p->st, ls[i].job_id,
 			    ls[i].attempt, now, err);
 			stats->launched++;
-		} else {
+		} else if (rc[i] != ERR_UNAVAILABLE) {
 			ret = store_job_lost(p->st, ls[i].job_id, ls[i].attempt,
 			    PILOT_MAX_LOST, "the backend refused to start it",
 			    err);
@@ -294,8 +320,7 @@ cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
 	else
 		ret = store_commit(p->st, err);
 out:
-	free(ok);
-	buf_release(&why);
+	free(rc);
 	return ret;
 }
 
@@ -364,8 +389,7 @@ struct cycle_seen {
 	struct job_held held;
 	struct backend_status st;
 	struct buf tail;    /* an ended job's log tail */
-	bool started;       /* UNKNOWN and pending: start() succeeded now */
-	bool start_failed;  /* ... or failed */
+	int start_rc;       /* UNKNOWN and pending: what start() said now */
 };
 
 /*
@@ -378,7 +402,6 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 {
 	struct backend_ref ref = { s->held.job_id, s->held.attempt };
 	struct job_launch l = { 0 };
-	struct backend_job bj;
 	struct buf why = BUF_INIT;
 	int ret = 0;
 
@@ -402,9 +425,7 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 		ret = store_job_launch_get(p->st, ref.job_id, &l, err);
 		if (ret < 0)
 			break;
-		cycle_backend_job(&l, &bj);
-		s->started = p->be->ops->start(p->be, &bj, &why) == 0;
-		s->start_failed = !s->started;
+		s->start_rc = cycle_start_one(p, &l);
 		break;
 	case BACKEND_LOST:
 		break;
@@ -440,16 +461,19 @@ cycle_record(struct pilot *p, const struct cycle_seen *s,
 		return store_job_started(p->st, h->job_id, h->attempt,
 		    time_now_ms(), err);
 	case BACKEND_UNKNOWN:
-		if (s->started) {
+		if (h->status == JOB_PENDING && s->start_rc == 0) {
 			stats->launched++;
 			return store_job_started(p->st, h->job_id, h->attempt,
 			    time_now_ms(), err);
 		}
+		if (h->status == JOB_PENDING && s->start_rc == ERR_UNAVAILABLE)
+			return 0; /* placed still: the next poll tries again */
 		stats->requeued++;
 		return store_job_lost(p->st, h->job_id, h->attempt,
 		    PILOT_MAX_LOST,
-		    s->start_failed ? "the backend refused to start it" :
-				      "the backend lost it",
+		    h->status == JOB_PENDING ?
+			"the backend refused to start it" :
+			"the backend lost it",
 		    err);
 	case BACKEND_LOST:
 		stats->requeued++;
@@ -534,6 +558,7 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	int ret;
 
 	memset(stats, 0, sizeof(*stats));
+	p->be_unavailable = false;
 	ret = cycle_health(p, stats, err);
 	if (ret == 0)
 		ret = cycle_tasks(p, stats, err);

@@ -19,6 +19,8 @@ struct pilot {
 	struct backend *be;
 	const struct config *cfg;
 	const struct prio_rule *rule;
+	/* The backend could not be reached this cycle: start no more. */
+	bool be_unavailable;
 };
 
 /* What one cycle did, for the log and the loop. */
