@@ -9,11 +9,11 @@ foreach(script ${CLI_TESTS})
   set_tests_properties(cli/${name} PROPERTIES
     ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>"
     LABELS cli
-    TIMEOUT 300)
+    TIMEOUT 600)
   add_test(NAME cli-pg/${name} COMMAND bash ${script})
   set_tests_properties(cli-pg/${name} PROPERTIES
     ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>;ORCHESTRA_TEST_DB=pg;ORCHESTRA_PG_DIR=${PG_DIR}"
     FIXTURES_REQUIRED pg
     LABELS "cli;pg"
-    TIMEOUT 300)
+    TIMEOUT 600)
 endforeach()

@@ -30,7 +30,8 @@ Admin endpoint (plain HTTP, loopback, --admin-port-file), JSON bodies:
     POST /cut-watches  {"clean": false}: cut every open watch stream
     POST /chaos      {"cut_watches_every": S, "compact_every": S}
     GET /nodes, PUT /nodes [NODE...], POST /nodes/NAME {"ready": false, ...}
-    GET /state       counters, resourceVersion, open watches, processes
+    GET /state       counters, resourceVersion, open watches, processes,
+                     creations per object ("jobs/NS/NAME": N)
 """
 
 import argparse
@@ -601,6 +602,9 @@ class Store:
         self.max_history = history
         self.objects = {}       # (res, ns, name) -> obj
         self.watchers = set()
+        # how many times each object was created (a name made again after
+        # its delete counts twice): the tests look for duplicates
+        self.created = collections.Counter()
 
     def get(self, res, ns, name):
         with self.lock:
@@ -619,6 +623,8 @@ class Store:
             md = obj['metadata']
             key = (res, md.get('namespace', ''), md['name'])
             prev = self.objects.get(key)
+            if typ == 'ADDED':
+                self.created['/'.join(key)] += 1
             self.rv += 1
             md['resourceVersion'] = str(self.rv)
             stored = copy.deepcopy(obj)
@@ -2659,7 +2665,8 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                       'processes': len(sim.pods),
                       'objects': collections.Counter(
                           k[0] for k in sim.store.objects),
-                      'faults': sim.faults.describe()}
+                      'faults': sim.faults.describe(),
+                      'created': dict(sim.store.created)}
             return self.reply(200, st)
         self.reply(404, {'error': 'no such path'})
 
