@@ -3,7 +3,8 @@
  * job template: named after (job id, attempt), in its owner's namespace,
  * pinned to the chosen node, labelled so one list finds every Orchestra
  * Job, never retried by Kubernetes (backoffLimit 0: retries are the
- * pilot's), cleaned up a day after it ends even if Orchestra is gone, and
+ * pilot's), cleaned up a day after it ends even if Orchestra is gone,
+ * run in the task's output directory (as the local backend runs it), and
  * with SPEC.md's GPU protection.
  */
 #include "backend/kube-int.h"
@@ -225,6 +226,12 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 	json_object_set_new(c, "command",
 	    json_pack("[s, s, o]", "/bin/sh", "-c", kube_literal(job->command)));
 	json_object_del(c, "args");
+	/* Where the local backend runs it: %OUT.  Kubernetes expands no
+	 * $(VAR) here, and a runtime makes the directory if the image lacks
+	 * it. */
+	if (job->out_dir != NULL && *job->out_dir != '\0')
+		json_object_set_new(c, "workingDir",
+		    json_string(job->out_dir));
 	buf_addf(&num, "%lld", (long long)job->job_id);
 	kube_env(c, "ORCHESTRA_JOB_ID", num.data);
 	buf_reset(&num);

@@ -49,7 +49,29 @@
 #   task_is NAME STATUS       its status is STATUS (for wait_until)
 #   job_procs                 pids of the processes of supervisors and jobs
 #                             of this $ORCHESTRA_HOME still alive
-#   no_job_procs              there are none (for wait_until)
+#   no_job_procs              there are none (for wait_until); on
+#                             Kubernetes, the simulator runs no pod either
+#
+# With ORCHESTRA_TEST_BACKEND=kubernetes (the cli-kube/ tests) the pilot
+# runs its jobs as Kubernetes Jobs on the API simulator
+# (tests/kube/kube-sim.py, HTTPS with its own CA), whose only node is
+# named after this machine (8 CPUs, 2 nvidia.com/gpu) and which runs each
+# Job's command as a local process, with the Job's environment only and in
+# its workingDir: the script exits 0 with "# skip: ..." when
+# python3-kubernetes is missing.  KUBECONFIG, ORCHESTRA_BACKEND and
+# ORCHESTRA_JOB_TEMPLATE (a template without a volume) are exported; the
+# simulator is stopped at exit.
+#
+#   on_kube                   true when the test runs on Kubernetes
+#   lib_backend_ready         call after `orch init`: on Kubernetes, makes
+#                             the acting user's namespace
+#   kube_state PYEXPR         the simulator's admin GET /state is JSON `d`
+#                             and PYEXPR is true of it
+#   kube_jobs_made            the Jobs the pilot created, one JSON body a
+#                             line, from the simulator's request log
+#   kube_jobs_deleted TASK    the Job of every started job of the acting
+#                             user's TASK was DELETEd with
+#                             propagationPolicy=Background
 #
 # The script's exit status is non-zero when any test case failed; the TAP
 # plan ("1..N") is printed at the end.
@@ -367,7 +389,9 @@ task_is() {
 
 # Supervisors run in sessions of their own, jobs in process groups below
 # them: they are the processes outside this script's session that carry
-# this ORCHESTRA_HOME in their environment.
+# this ORCHESTRA_HOME in their environment.  The simulator's pods run in
+# sessions of their own too, with the Job's environment only: their
+# ORCHESTRA_OUT is under this ORCHESTRA_HOME.
 job_procs() {
 	local sid pid psid
 	sid=$(ps -o sid= -p $$ | tr -d ' ')
@@ -375,14 +399,18 @@ job_procs() {
 		[ "$psid" != "$sid" ] || continue
 		[ "$pid" != "$PILOT_PID" ] || continue
 		if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
-		    grep -Fqx "ORCHESTRA_HOME=$ORCHESTRA_HOME"; then
+		    awk -v home="ORCHESTRA_HOME=$ORCHESTRA_HOME" \
+		    -v out="ORCHESTRA_OUT=$ORCHESTRA_HOME/" '
+			$0 == home || index($0, out) == 1 { found = 1 }
+			END { exit !found }'; then
 			echo "$pid"
 		fi
 	done
 }
 
 no_job_procs() {
-	[ -z "$(job_procs)" ]
+	[ -z "$(job_procs)" ] || return 1
+	! on_kube || kube_state 'd["processes"] == 0'
 }
 
 lib_pilot_cleanup() {
@@ -397,3 +425,116 @@ lib_pilot_cleanup() {
 	done
 }
 lib_at_exit lib_pilot_cleanup
+
+# ---- the kubernetes backend -------------------------------------------------
+
+on_kube() {
+	[ "${ORCHESTRA_TEST_BACKEND:-local}" = kubernetes ]
+}
+
+lib_backend_ready() {
+	! on_kube || "$ORCHESTRA_BIN" user add "$ORCHESTRA_USER" --kubernetes \
+	    >/dev/null
+}
+
+if on_kube; then
+	if ! python3 -c 'import kubernetes' 2>/dev/null &&
+	    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
+		echo "# skip: python3-kubernetes is not installed"
+		exit 0
+	fi
+	KUBE_SIM=$TMP/kube-sim
+	mkdir -p "$KUBE_SIM"
+	# One node, this machine (init registers it under its host name),
+	# with the 2 GPUs t0106 gives it.
+	python3 - "$(hostname)" >"$KUBE_SIM/nodes.json" <<'PY'
+import json, sys
+print(json.dumps([{"name": sys.argv[1], "capacity": {
+    "cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "2"}}]))
+PY
+	python3 "$SRCDIR/tests/kube/kube-sim.py" --state-dir "$KUBE_SIM/state" \
+	    --port-file "$KUBE_SIM/port" \
+	    --admin-port-file "$KUBE_SIM/admin-port" \
+	    --kubeconfig-out "$KUBE_SIM/kubeconfig" \
+	    --log "$KUBE_SIM/requests.log" \
+	    --nodes-file "$KUBE_SIM/nodes.json" \
+	    >/dev/null 2>"$KUBE_SIM/stderr" &
+	KUBE_SIM_PID=$!
+	lib_kube_stop() {
+		kill -TERM "$KUBE_SIM_PID" 2>/dev/null &&
+		    wait "$KUBE_SIM_PID" 2>/dev/null
+		if grep -q Traceback "$KUBE_SIM/stderr" 2>/dev/null; then
+			echo "# simulator's stderr:" >&2
+			sed 's/^/#   /' "$KUBE_SIM/stderr" | tail -n 40 >&2
+		fi
+		return 0
+	}
+	lib_at_exit lib_kube_stop
+	# The port file is written last, once the kubeconfig is.
+	lib_kube_up() {
+		[ -s "$KUBE_SIM/port" ] || ! kill -0 "$KUBE_SIM_PID" 2>/dev/null
+	}
+	wait_until 60 lib_kube_up
+	if [ ! -s "$KUBE_SIM/port" ]; then
+		sed 's/^/#   /' "$KUBE_SIM/stderr" >&2
+		echo "Bail out! the Kubernetes simulator did not start" >&2
+		exit 1
+	fi
+	export KUBECONFIG=$KUBE_SIM/kubeconfig ORCHESTRA_BACKEND=kubernetes
+	# The shipped template mounts the user's claim "volume", which
+	# nobody made: the simulator would leave every pod waiting for it.
+	cat >"$TMP/job-template.yaml" <<'TMPL'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: placeholder}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: job, image: 'debian:12'}]
+TMPL
+	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
+fi
+
+kube_state() {
+	python3 - "$(cat "$KUBE_SIM/admin-port")" "$1" <<'PY'
+import json, sys, urllib.request
+# Straight to loopback, whatever http_proxy says.
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+d = json.load(opener.open(
+    "http://127.0.0.1:%s/state" % sys.argv[1].strip(), timeout=10))
+sys.exit(0 if eval("(" + sys.argv[2] + "\n)") else 1)
+PY
+}
+
+kube_jobs_made() {
+	python3 - "$KUBE_SIM/requests.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["method"] == "POST" and r["path"].endswith("/jobs") and \
+            isinstance(r.get("body"), dict):
+        print(json.dumps(r["body"]))
+PY
+}
+
+# Every started job of the acting user's task $1 had its Job (of its last
+# attempt) DELETEd with propagationPolicy=Background.
+kube_jobs_deleted() {
+	local names
+	names=$(db_value "SELECT 'orchestra-' || j.id || '-' || j.attempts
+	    FROM job j JOIN task t ON t.id = j.task_id
+	    JOIN account a ON a.id = t.account_id
+	    WHERE a.username = '$ORCHESTRA_USER' AND t.name = '$1'
+	    AND j.attempts > 0")
+	[ -n "$names" ] || return 1
+	# shellcheck disable=SC2086 # one argument a name
+	python3 - "$KUBE_SIM/requests.log" $names <<'PY'
+import json, sys
+deleted = {r["path"].rsplit("/", 1)[1]
+           for r in map(json.loads, open(sys.argv[1]))
+           if r["method"] == "DELETE" and "/jobs/" in r["path"] and
+           r["query"].get("propagationPolicy") == "Background"}
+sys.exit(0 if set(sys.argv[2:]) <= deleted else 1)
+PY
+}

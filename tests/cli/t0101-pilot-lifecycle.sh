@@ -1,9 +1,11 @@
 #!/bin/bash
-# t0101-pilot-lifecycle.sh - a 6-job task run by the pilot on the local
-# backend: registered -> testing -> running -> done; the test job (index 0)
-# runs first and alone; every job's output lands in %OUT; `task logs` prints
-# a job's output; the node's `completed` counter counts the jobs; no job
-# process is left behind.
+# t0101-pilot-lifecycle.sh - a 6-job task run by the pilot (on the local
+# backend, or on Kubernetes: see lib.sh): registered -> testing -> running
+# -> done; the test job (index 0) runs first and alone; every job runs in
+# %OUT and its output lands there; `task logs` prints a job's output; the
+# node's `completed` counter counts the jobs; no job process is left
+# behind, and on Kubernetes no Job or pod either: each ended Job was
+# deleted with propagation Background.
 #
 # The pilot is started and stopped at the top level of the script (a test
 # case runs in a subshell); test cases only look.
@@ -11,6 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 orch init >/dev/null
+lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 3 >/dev/null
 VOL="$ORCHESTRA_HOME/volume"
 RUNS="$TMP/runs"
@@ -114,7 +117,16 @@ counters() {
 }
 test_case "the node's completed counter went up by 6" counters
 
+# The simulator's objects of a kind, such as "jobs".
+kube_no_objects() {
+	kube_state 'd["objects"].get("'"$1"'", 0) == 0'
+}
+
 no_leftovers() {
 	wait_until 30 no_job_procs
+	on_kube || return 0
+	kube_jobs_deleted life || fail "a Job of life was not deleted"
+	wait_until 30 kube_no_objects jobs
+	wait_until 30 kube_no_objects pods
 }
-test_case "no supervisor or job process is left" no_leftovers
+test_case "no supervisor or job process is left (nor Job, nor pod)" no_leftovers

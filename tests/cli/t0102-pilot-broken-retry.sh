@@ -1,11 +1,13 @@
 #!/bin/bash
 # t0102-pilot-broken-retry.sh - a task whose test job fails becomes
 # `broken` and none of its other jobs ever starts; once its input is fixed,
-# `task retry` tests it again and it runs to `done`.
+# `task retry` tests it again and it runs to `done`.  The same on the local
+# backend and on Kubernetes (cli-kube/, see lib.sh).
 
 . "$(dirname "$0")/lib.sh"
 
 orch init >/dev/null
+lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 4 >/dev/null
 RUNS="$TMP/runs"
 : >"$RUNS"

@@ -2,11 +2,13 @@
 # t0103-pilot-finalized-retry.sh - a task some of whose jobs (not the test
 # job) fail ends `finalized`, with the failed jobs' exit codes and the
 # node's `failed` counter; once the inputs are fixed, `task retry` runs only
-# the failed jobs again, and the task is `done`.
+# the failed jobs again, and the task is `done`.  The same on the local
+# backend and on Kubernetes (cli-kube/, see lib.sh).
 
 . "$(dirname "$0")/lib.sh"
 
 orch init >/dev/null
+lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 3 >/dev/null
 RUNS="$TMP/runs"
 : >"$RUNS"

@@ -6,11 +6,13 @@
 # number.  The database refuses cpu_slots above max_cpu_slots.
 #
 # Concurrency is computed from the jobs' own records: a job writes its
-# start and end inside the time it holds its slot.
+# start and end inside the time it holds its slot (on Kubernetes too, where
+# the simulator runs each Job's command on this machine: see lib.sh).
 
 . "$(dirname "$0")/lib.sh"
 
 orch init >/dev/null
+lib_backend_ready
 NODE=$(hostname)
 orch node set "$NODE" --max-cpu-slots 8 --cpu-slots 1 >/dev/null
 RUNS="$TMP/runs"

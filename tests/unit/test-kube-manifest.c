@@ -136,6 +136,10 @@ test_cpu_job(void **state)
 	    "echo \"it's\" $$HOME\nexit 3");
 	assert_string_equal(json_string_value(json_object_get(c, "image")),
 	    "debian:12");
+	/* It runs in its output directory, as on the local backend. */
+	assert_string_equal(json_string_value(json_object_get(c,
+				"workingDir")),
+	    "/volume/alice/calib");
 	/* A CPU job sees no GPU, whatever the template said. */
 	assert_string_equal(test_env(c, "NVIDIA_VISIBLE_DEVICES"), "none");
 	assert_string_equal(test_env(c, "CUDA_VISIBLE_DEVICES"), "");
