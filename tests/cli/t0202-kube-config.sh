@@ -157,6 +157,7 @@ test_case "insecure-skip-tls-verify, no CA" insecure
 # over /run (/var/run's target) holding them, and the host sees nothing.
 SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 in_sa_mount() { # DIR CMD...: run CMD with DIR mounted at $SA_DIR
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare -m bash -c '
 		run=$(readlink -f /var/run)
 		mount -t tmpfs tmpfs "$run" &&
