@@ -69,3 +69,7 @@ endforeach()
 # The Kubernetes API simulator, checked by itself (and with kubectl).
 add_test(NAME kube/sim COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/kube/test-kube-sim.py)
 set_tests_properties(kube/sim PROPERTIES LABELS kube TIMEOUT 300)
+
+# deploy/'s manifests against the same schemas and validation.
+add_test(NAME kube/deploy COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/kube/test-deploy.py)
+set_tests_properties(kube/deploy PROPERTIES LABELS kube TIMEOUT 120)

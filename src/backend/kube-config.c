@@ -33,34 +33,45 @@ kube_config_release(struct kube_config *kc)
 	memset(kc, 0, sizeof(*kc));
 }
 
-/* Read a whole (small) file; NULL and `err` filled when it cannot be. */
-static char *
-kube_read_file(const char *path, size_t max, size_t *len, struct buf *err)
+/*
+ * Read a whole (small) file into *text (caller frees) and *len.  Returns
+ * 0, or ERR_NOTFOUND / ERR_INVALID with only the reason in `err` ("No
+ * such file or directory"): the caller names the file.
+ */
+static int
+kube_read_file(const char *path, size_t max, char **text, size_t *len,
+    struct buf *err)
 {
 	struct buf b = BUF_INIT;
 	char chunk[4096];
 	size_t n;
 	FILE *f;
+	int e;
 
+	*text = NULL;
 	f = fopen(path, "re");
 	if (f == NULL) {
-		err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_INVALID,
-		    "cannot read '%s': %s", path, strerror(errno));
-		return NULL;
+		e = errno;
+		return err_set(err, e == ENOENT ? ERR_NOTFOUND : ERR_INVALID,
+		    "%s", strerror(e));
 	}
 	b.cap_limit = max;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		buf_add(&b, chunk, n);
+	e = ferror(f) ? errno : 0;
 	fclose(f);
-	if (b.truncated) {
-		err_set(err, ERR_INVALID, "'%s' is larger than %zu bytes", path,
-		    max);
+	if (e != 0) {
 		buf_release(&b);
-		return NULL;
+		return err_set(err, ERR_INVALID, "%s", strerror(e));
+	}
+	if (b.truncated) {
+		buf_release(&b);
+		return err_set(err, ERR_INVALID, "larger than %zu bytes", max);
 	}
 	if (len != NULL)
 		*len = b.len;
-	return buf_detach(&b);
+	*text = buf_detach(&b);
+	return 0;
 }
 
 static int
@@ -177,6 +188,28 @@ kube_pem(json_t *obj, const char *file_key, const char *data_key,
 	return 0;
 }
 
+/* "no context 'x'", with the names it has (as kubectl, which lists them
+ * with `config get-contexts`). */
+static void
+kube_no_context(json_t *root, const char *what, const char *name,
+    struct buf *err)
+{
+	struct buf names = BUF_INIT;
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "contexts"), i, e)
+	{
+		if (!json_is_string(json_object_get(e, "name")))
+			continue;
+		buf_addf(&names, "%s'%s'", names.len ? ", " : "",
+		    json_string_value(json_object_get(e, "name")));
+	}
+	err_set(err, ERR_INVALID, "%s: no context '%s' (%s%s)", what, name,
+	    names.len ? "it has " : "it has none", names.data);
+	buf_release(&names);
+}
+
 int
 kube_config_parse(struct kube_config *kc, const char *text, size_t len,
     const char *what, const char *dir, const char *context, struct buf *err)
@@ -206,7 +239,7 @@ kube_config_parse(struct kube_config *kc, const char *text, size_t len,
 	}
 	ctx = kube_named(root, "contexts", "context", name);
 	if (!json_is_object(ctx)) {
-		err_set(err, ret, "%s: no context '%s'", what, name);
+		kube_no_context(root, what, name, err);
 		goto out;
 	}
 	if (kube_str(ctx, "cluster", what, &cluster_name, err) < 0 ||
@@ -295,6 +328,86 @@ out:
 	return ret;
 }
 
+/*
+ * Is `pem` (NUL-terminated) PEM text holding a block whose label ends in
+ * `label` ("CERTIFICATE", "PRIVATE KEY")?
+ */
+static bool
+kube_is_pem(const char *pem, const char *label)
+{
+	const char *p = pem, *end;
+	size_t n = strlen(label);
+
+	while ((p = strstr(p, "-----BEGIN ")) != NULL) {
+		p += strlen("-----BEGIN ");
+		end = strstr(p, "-----");
+		if (end == NULL)
+			return false;
+		if ((size_t)(end - p) >= n && memcmp(end - n, label, n) == 0)
+			return true;
+		p = end;
+	}
+	return false;
+}
+
+/*
+ * One certificate, key or token file of the settings, checked now rather
+ * than at the first request, as client-go does when it loads a
+ * kubeconfig: the file readable, the PEM a PEM block of `label`
+ * ("CERTIFICATE", "PRIVATE KEY"; NULL for a token file, any text).  `key`
+ * is the kubeconfig's name of it, `word` what it is, for messages.
+ */
+static int
+kube_check_one(const struct kube_config *kc, const char *pem,
+    const char *file, const char *key, const char *label, const char *word,
+    struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	char *text = NULL;
+	int ret = 0;
+
+	if (file != NULL) {
+		if (kube_read_file(file, 1 << 20, &text, NULL, err) < 0) {
+			buf_adds(&why, err->data);
+			ret = err_set(err, ERR_INVALID,
+			    "%s: cannot read its %s '%s': %s", kc->source, key,
+			    file, why.data);
+			buf_release(&why);
+			return ret;
+		}
+		pem = text;
+	}
+	if (pem != NULL && label != NULL && !kube_is_pem(pem, label)) {
+		if (file != NULL)
+			ret = err_set(err, ERR_INVALID,
+			    "%s: %s '%s' is not a PEM %s", kc->source, key,
+			    file, word);
+		else
+			ret = err_set(err, ERR_INVALID,
+			    "%s: %s-data is not a PEM %s", kc->source, key,
+			    word);
+	}
+	free(text);
+	return ret;
+}
+
+/* Every file the settings name can be read; every PEM is one. */
+static int
+kube_config_check(const struct kube_config *kc, struct buf *err)
+{
+	if (kube_check_one(kc, kc->ca_pem, kc->ca_file,
+		"certificate-authority", "CERTIFICATE", "certificate",
+		err) < 0 ||
+	    kube_check_one(kc, kc->cert_pem, kc->cert_file,
+		"client-certificate", "CERTIFICATE", "certificate", err) < 0 ||
+	    kube_check_one(kc, kc->key_pem, kc->key_file, "client-key",
+		"PRIVATE KEY", "private key", err) < 0 ||
+	    kube_check_one(kc, NULL, kc->token_file, "tokenFile", NULL, NULL,
+		err) < 0)
+		return ERR_INVALID;
+	return 0;
+}
+
 /* The in-cluster service account, as client-go's InClusterConfig. */
 static int
 kube_config_in_cluster(struct kube_config *kc, struct buf *err)
@@ -320,8 +433,8 @@ kube_config_in_cluster(struct kube_config *kc, struct buf *err)
 	kc->token_file = xstrdup(KUBE_SA_DIR "/token");
 	kc->ca_file = xstrdup(KUBE_SA_DIR "/ca.crt");
 	kc->source = xstrdup("the in-cluster service account");
-	ns = kube_read_file(KUBE_SA_DIR "/namespace", 256, &len, err);
-	if (ns != NULL) {
+	if (kube_read_file(KUBE_SA_DIR "/namespace", 256, &ns, &len, err) ==
+	    0) {
 		ns[strcspn(ns, "\n")] = '\0';
 		kc->namespace = ns;
 	}
@@ -335,6 +448,7 @@ kube_config_load(struct kube_config *kc, const char *path,
 {
 	struct buf file = BUF_INIT, what = BUF_INIT;
 	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+	const char *from = "";
 	struct passwd *pw;
 	char *text, *slash;
 	size_t len;
@@ -345,6 +459,7 @@ kube_config_load(struct kube_config *kc, const char *path,
 	} else if (env != NULL && *env != '\0') {
 		/* A list: the first file (merging several is not done). */
 		buf_add(&file, env, strcspn(env, ":"));
+		from = " ($KUBECONFIG)";
 	} else {
 		if (home == NULL || *home == '\0') {
 			pw = getpwuid(getuid());
@@ -353,13 +468,18 @@ kube_config_load(struct kube_config *kc, const char *path,
 		buf_addf(&file, "%s/.kube/config", home);
 		if (access(file.data, F_OK) < 0) {
 			buf_release(&file);
-			return kube_config_in_cluster(kc, err);
+			ret = kube_config_in_cluster(kc, err);
+			goto check;
 		}
 	}
-	text = kube_read_file(file.data, KUBE_CONFIG_MAX, &len, err);
-	if (text == NULL) {
+	ret = kube_read_file(file.data, KUBE_CONFIG_MAX, &text, &len, err);
+	if (ret < 0) {
+		buf_adds(&what, err->data);
+		err_set(err, ret, "cannot read the kubeconfig '%s'%s: %s",
+		    file.data, from, what.data);
+		buf_release(&what);
 		buf_release(&file);
-		return ERR_INVALID;
+		return ret;
 	}
 	buf_addf(&what, "kubeconfig '%s'", file.data);
 	slash = strrchr(file.data, '/');
@@ -370,5 +490,11 @@ kube_config_load(struct kube_config *kc, const char *path,
 	free(text);
 	buf_release(&file);
 	buf_release(&what);
+check:
+	if (ret == 0) {
+		ret = kube_config_check(kc, err);
+		if (ret < 0)
+			kube_config_release(kc);
+	}
 	return ret;
 }

@@ -48,7 +48,10 @@ void kube_config_release(struct kube_config *kc);
  * token and CA under /var/run/secrets/kubernetes.io/serviceaccount).
  * `context` picks a context by name (NULL: the current one).  An exec or
  * auth-provider credential plugin is refused with a message saying what
- * to use instead.  Returns 0, or ERR_INVALID / ERR_NOTFOUND with `err`.
+ * to use instead.  The files the settings name (CA, client certificate
+ * and key, token file) are read once here, so that one missing or not PEM
+ * is refused now, by name, rather than as a TLS error at the first
+ * request.  Returns 0, or ERR_INVALID / ERR_NOTFOUND with `err`.
  */
 int kube_config_load(struct kube_config *kc, const char *path,
     const char *context, struct buf *err);

@@ -240,3 +240,16 @@ test_case "a Job's end reaches a pilot with a 30 s period at once (watch)" \
     watched
 
 pilot_stop
+
+# deploy/pilot.yaml's ClusterRole grants every request this run made (a
+# run that does all Orchestra does: user add, node sync, jobs, kills,
+# logs), and nothing that none used (tests/kube/check-rbac.py says which
+# grants a run without faults may not use, and why).
+rbac() {
+	python3 "$SRCDIR/tests/kube/check-rbac.py" "$SIMDIR/requests.log" \
+	    "$SRCDIR/deploy/pilot.yaml" -v >"$TMP/rbac" ||
+	    { sed 's/^/#   /' "$TMP/rbac" >&2; fail "deploy/pilot.yaml's ClusterRole is wrong"; }
+	cat "$TMP/rbac"
+}
+test_case "deploy/pilot.yaml's ClusterRole grants exactly the requests made" \
+    rbac

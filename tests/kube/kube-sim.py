@@ -3,11 +3,13 @@
 
 No API server can run on the test machines, so the tests talk to this one:
 HTTPS on loopback with a CA it makes at start, bearer-token and client
-certificate authentication, the real REST paths for namespaces, nodes,
-persistent volumes and claims, batch/v1 Jobs, pods and pod logs, the
-discovery paths a real client needs, list and watch with one global
-resourceVersion (bookmarks, 410 Expired after a compaction), and fault
-injection.  Every body it receives is checked against the schemas of the
+certificate authentication (as a real server: a wrong or expired token, or
+a client certificate of a CA it does not trust, is answered 401
+Unauthorized with a Status, the reason only in the request log), the real
+REST paths for namespaces, nodes, persistent volumes and claims, batch/v1
+Jobs, pods and pod logs, the discovery paths a real client needs, list and
+watch with one global resourceVersion (bookmarks, 410 Expired after a
+compaction), and fault injection.  Every body it receives is checked against the schemas of the
 models of Debian's python3-kubernetes (the official client, generated from
 the API's OpenAPI spec): unknown fields and wrong types are refused with 400
 as a server with strict field validation does, missing required fields and
@@ -19,6 +21,11 @@ container's env; the Job's status is written as the Job controller writes it.
     kube-sim.py --state-dir DIR [--port-file F] [--admin-port-file F]
                 [--kubeconfig-out F] [--token-file F] [--nodes-file F]
                 [--log F] ...
+
+The request log (--log) has one JSON object a request: time, method, path,
+query, watch, user (None: not authenticated), agent (the User-Agent), and
+when there are: body, fault (the one injected), auth_error (why a request
+was not authenticated).
 
 Admin endpoint (plain HTTP, loopback, --admin-port-file), JSON bodies:
     POST /faults     {"kind": "500"|"429"|"delay"|"delay_after"|"drop"|
@@ -32,6 +39,27 @@ Admin endpoint (plain HTTP, loopback, --admin-port-file), JSON bodies:
     GET /nodes, PUT /nodes [NODE...], POST /nodes/NAME {"ready": false, ...}
     GET /state       counters, resourceVersion, open watches, processes,
                      creations per object ("jobs/NS/NAME": N)
+    POST /tokens     {"ttl": S}: a new bearer token, good for S seconds
+                     (0 or less: expired already); answers {"token", "expires"}
+
+Certificates, in STATE_DIR/pki: ca.crt (the cluster's CA, which signs the
+server's certificate and the client certificates the server trusts),
+client.crt and client.key (CN kube-sim-admin), and untrusted-ca.crt with
+untrusted-client.crt and untrusted-client.key: a client certificate of
+another CA.  A real API server asks for a client certificate without
+requiring one (Go's RequestClientCert) and its authenticator refuses one
+of an unknown CA with 401; Python's ssl cannot ask without verifying, so
+the TLS layer here also takes certificates of untrusted-ca.crt and the
+authenticator refuses them with 401 as the real one does (a certificate
+of any other CA fails the TLS handshake instead).
+
+    kube-sim.py --check-manifests FILE...
+
+checks every document of the YAML (or JSON) files as a server with strict
+field validation would check it on create, without starting a server:
+the kinds served above and ServiceAccount, Secret, ClusterRole,
+ClusterRoleBinding and Deployment (the kinds of deploy/); one line per
+problem, exit status 1 if there is any.
 """
 
 import argparse
@@ -70,6 +98,15 @@ def import_models():
         import kubernetes.client.models as models
     from kubernetes.client.configuration import Configuration
     return models, Configuration
+
+
+def import_yaml():
+    try:
+        import yaml
+    except ImportError:
+        sys.path.append('/usr/lib/python3/dist-packages')    # as above
+        import yaml
+    return yaml
 
 
 SERVER_VERSION = {
@@ -135,6 +172,9 @@ class FieldErrors:
     def not_found(self, field, value):
         self._add('FieldValueNotFound', field,
                   'Not found: %s' % go_repr(value))
+
+    def forbidden(self, field, detail):
+        self._add('FieldValueForbidden', field, 'Forbidden: ' + detail)
 
     def _add(self, reason, field, message):
         self.causes.append({'reason': reason, 'message': message,
@@ -1519,18 +1559,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- authentication
     def authenticate(self):
+        """The user, or None with the reason in self.auth_error (which a
+        real server logs and never tells the client)."""
         sim = self.server.sim
         auth = self.headers.get('Authorization', '')
+        self.auth_error = None
         if auth.startswith('Bearer '):
             token = auth[7:].strip()
-            for good in sim.tokens:
+            for good in list(sim.tokens):
                 if hmac.compare_digest(token.encode(), good.encode()):
+                    exp = sim.token_expiry.get(good)
+                    if exp is not None and time.time() >= exp:
+                        self.auth_error = 'invalid bearer token, token is expired'
+                        return None
                     return 'token'
+            self.auth_error = 'invalid bearer token'
             return None
         if auth:
+            self.auth_error = 'unsupported authorization scheme'
             return None
         cert = self.request.getpeercert()
         if cert:
+            if cert.get('issuer') == sim.untrusted_issuer:
+                self.auth_error = ('verifying certificate: x509: certificate '
+                                   'signed by unknown authority')
+                return None
             for rdn in cert.get('subject', ()):
                 for k, v in rdn:
                     if k == 'commonName':
@@ -1553,7 +1606,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         user = self.authenticate()
         entry = {'time': round(time.time(), 3), 'method': method,
                  'path': path, 'query': params, 'watch': is_watch,
-                 'user': user}
+                 'user': user, 'agent': self.headers.get('User-Agent')}
         if body:
             try:
                 entry['body'] = json.loads(body)
@@ -1561,6 +1614,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 entry['body'] = body.decode('utf-8', 'replace')
         if fault:
             entry['fault'] = fault['kind']
+        if self.auth_error:
+            entry['auth_error'] = self.auth_error
         sim.log_request(entry)
         self.delay_after = 0
         self.drop_after = False
@@ -2216,6 +2271,33 @@ def validate_resources(errs, path, res):
                          'to %s limit of %s' % (k, limits[k]))
 
 
+CONFIG_KEY = re.compile(r'^[-._a-zA-Z0-9]+$')
+CONFIG_KEY_MSG = ("a valid config key must consist of alphanumeric "
+                  "characters, '-', '_' or '.' (e.g. 'key.name',  or "
+                  "'KEY_NAME',  or 'key-name', regex used for validation is "
+                  "'[-._a-zA-Z0-9]+')")
+
+
+def validate_env_source(errs, path, src):
+    if src is None:
+        return
+    set_ = [k for k, v in src.items() if v is not None]
+    if len(set_) > 1:
+        errs.invalid(path, '', 'may not have more than one field specified '
+                     'at a time')
+    for k in ('secretKeyRef', 'configMapKeyRef'):
+        ref = src.get(k)
+        if ref is None:
+            continue
+        if not ref.get('name'):
+            errs.required('%s.%s.name' % (path, k))
+        else:
+            check_subdomain(errs, '%s.%s.name' % (path, k), ref['name'])
+        key = ref.get('key') or ''
+        if key and not CONFIG_KEY.match(key):
+            errs.invalid('%s.%s.key' % (path, k), key, CONFIG_KEY_MSG)
+
+
 def validate_pod_spec(errs, path, spec):
     vols = {}
     for i, v in enumerate(spec.get('volumes') or []):
@@ -2259,6 +2341,7 @@ def validate_pod_spec(errs, path, spec):
                 if e.get('value') and e.get('valueFrom'):
                     errs.invalid(ef + '.valueFrom', '', 'may not be specified '
                                  'when `value` is not empty')
+                validate_env_source(errs, ef + '.valueFrom', e.get('valueFrom'))
             validate_resources(errs, f + '.resources', c.get('resources'))
             paths = set()
             for j, vm in enumerate(c.get('volumeMounts') or []):
@@ -2473,6 +2556,242 @@ def bind_claims(api, _obj):
 
 AFTER_CREATE = {'jobs': after_job, 'persistentvolumes': bind_claims,
                 'persistentvolumeclaims': bind_claims}
+
+# ---------------------------------------------------------------- manifests
+# The kinds of deploy/, which the server does not serve: checked as the
+# real validation checks them on create (--check-manifests).
+
+
+def check_path_segment(errs, field, v):
+    """ValidatePathSegmentName: the names of RBAC objects."""
+    if v in ('.', '..'):
+        errs.invalid(field, v, 'may not be \'%s\'' % v)
+    for c in ('/', '%'):
+        if c in v:
+            errs.invalid(field, v, 'may not contain \'%s\'' % c)
+
+
+def validate_secret(api, obj, errs, uid):
+    size = 0
+    for field in ('data', 'stringData'):
+        for k, v in (obj.get(field) or {}).items():
+            if not CONFIG_KEY.match(k) or len(k) > 253:
+                errs.invalid('%s[%s]' % (field, k), k, CONFIG_KEY_MSG)
+            if field == 'data':
+                try:
+                    v = base64.b64decode(v, validate=True)
+                except ValueError:
+                    raise DecodeError('Secret in version "v1" cannot be '
+                                      'handled as a Secret: illegal base64 '
+                                      'data in data[%s]' % k)
+            size += len(v)
+    if size > 1 << 20:
+        errs.invalid('data', '', 'Too long: must have at most 1048576 bytes')
+
+
+def validate_cluster_role(api, obj, errs, uid):
+    for i, r in enumerate(obj.get('rules') or []):
+        f = 'rules[%d]' % i
+        if r.get('nonResourceURLs'):
+            if r.get('apiGroups') or r.get('resources'):
+                errs.invalid(f + '.nonResourceURLs', r['nonResourceURLs'],
+                             'rules cannot apply to both regular resources '
+                             'and non-resource URLs')
+            continue
+        if not r.get('apiGroups'):
+            errs.required(f + '.apiGroups', 'resource rules must supply at '
+                          'least one api group')
+        if not r.get('resources'):
+            errs.required(f + '.resources', 'resource rules must supply at '
+                          'least one resource')
+
+
+RBAC_GROUP = 'rbac.authorization.k8s.io'
+
+
+def validate_cluster_role_binding(api, obj, errs, uid):
+    ref = obj.get('roleRef') or {}
+    if ref.get('apiGroup') and ref['apiGroup'] != RBAC_GROUP:
+        errs.not_supported('roleRef.apiGroup', ref['apiGroup'], [RBAC_GROUP])
+    if ref.get('kind') and ref['kind'] != 'ClusterRole':
+        errs.not_supported('roleRef.kind', ref['kind'], ['ClusterRole'])
+    if ref.get('name'):
+        check_path_segment(errs, 'roleRef.name', ref['name'])
+    for i, sj in enumerate(obj.get('subjects') or []):
+        f = 'subjects[%d]' % i
+        kind = sj.get('kind')
+        if kind == 'ServiceAccount':
+            if sj.get('apiGroup'):
+                errs.not_supported(f + '.apiGroup', sj['apiGroup'], [''])
+            if sj.get('name'):
+                check_subdomain(errs, f + '.name', sj['name'])
+            if not sj.get('namespace'):
+                errs.required(f + '.namespace')
+        elif kind in ('User', 'Group'):
+            if sj.get('apiGroup') != RBAC_GROUP:
+                errs.not_supported(f + '.apiGroup', sj.get('apiGroup') or '',
+                                   [RBAC_GROUP])
+        elif kind is not None:
+            errs.not_supported(f + '.kind', kind,
+                               ['ServiceAccount', 'User', 'Group'])
+
+
+def selector_matches(sel, labels):
+    for k, v in (sel.get('matchLabels') or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in sel.get('matchExpressions') or []:
+        k, op, vals = e.get('key'), e.get('operator'), e.get('values') or []
+        if op == 'In' and labels.get(k) not in vals or \
+                op == 'NotIn' and labels.get(k) in vals or \
+                op == 'Exists' and k not in labels or \
+                op == 'DoesNotExist' and k in labels:
+            return False
+    return True
+
+
+def validate_deployment(api, obj, errs, uid):
+    spec = obj.get('spec')
+    if spec is None:
+        errs.required('spec')
+        return
+    for k in ('replicas', 'minReadySeconds', 'revisionHistoryLimit',
+              'progressDeadlineSeconds'):
+        v = spec.get(k)
+        if v is not None and v < 0:
+            errs.invalid('spec.' + k, v, 'must be greater than or equal to 0')
+    pds, mrs = spec.get('progressDeadlineSeconds'), spec.get('minReadySeconds')
+    if pds is not None and mrs is not None and pds <= mrs:
+        errs.invalid('spec.progressDeadlineSeconds', pds, 'must be greater '
+                     'than minReadySeconds')
+    tmpl = spec.get('template') or {}
+    labels = (tmpl.get('metadata') or {}).get('labels') or {}
+    check_labels(errs, 'spec.template.metadata.labels', labels)
+    sel = spec.get('selector')
+    if sel is not None:
+        for i, e in enumerate(sel.get('matchExpressions') or []):
+            op = e.get('operator')
+            if op not in ('In', 'NotIn', 'Exists', 'DoesNotExist'):
+                errs.not_supported('spec.selector.matchExpressions[%d].'
+                                   'operator' % i, op,
+                                   ['In', 'NotIn', 'Exists', 'DoesNotExist'])
+        if not sel.get('matchLabels') and not sel.get('matchExpressions'):
+            errs.invalid('spec.selector', sel, 'empty selector is invalid '
+                         'for deployment')
+        elif not selector_matches(sel, labels):
+            errs.invalid('spec.template.metadata.labels', labels,
+                         '`selector` does not match template `labels`')
+    st = spec.get('strategy') or {}
+    typ = st.get('type') or 'RollingUpdate'
+    if typ not in ('Recreate', 'RollingUpdate'):
+        errs.not_supported('spec.strategy.type', typ,
+                           ['Recreate', 'RollingUpdate'])
+    if typ == 'Recreate' and st.get('rollingUpdate') is not None:
+        errs.forbidden('spec.strategy.rollingUpdate', 'may not be specified '
+                       'when strategy `type` is \'Recreate\'')
+    pspec = tmpl.get('spec')
+    if not isinstance(pspec, dict):
+        return
+    default_pod_spec(pspec)
+    if pspec['restartPolicy'] != 'Always':
+        errs.not_supported('spec.template.spec.restartPolicy',
+                           pspec['restartPolicy'], ['Always'])
+    san = pspec.get('serviceAccountName')
+    if san:
+        check_subdomain(errs, 'spec.template.spec.serviceAccountName', san)
+    validate_pod_spec(errs, 'spec.template.spec', pspec)
+
+
+# (apiVersion, kind) -> (model, group, namespaced, name rule, validation)
+MANIFEST_KINDS = {
+    ('v1', 'ServiceAccount'): ('V1ServiceAccount', '', True, 'subdomain',
+                               None),
+    ('v1', 'Secret'): ('V1Secret', '', True, 'subdomain', validate_secret),
+    ('rbac.authorization.k8s.io/v1', 'ClusterRole'): (
+        'V1ClusterRole', RBAC_GROUP, False, 'segment', validate_cluster_role),
+    ('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'): (
+        'V1ClusterRoleBinding', RBAC_GROUP, False, 'segment',
+        validate_cluster_role_binding),
+    ('apps/v1', 'Deployment'): ('V1Deployment', 'apps', True, 'subdomain',
+                                validate_deployment),
+}
+for _r in RESOURCES.values():
+    MANIFEST_KINDS[(_r.api_version, _r.kind)] = (
+        _r.model, _r.group, _r.namespaced, _r.name_rule, VALIDATE.get(_r.name))
+
+
+def check_manifest(schema, obj):
+    """The problems a server with strict field validation finds in obj on
+    create, as the messages of its Status ([] when there are none)."""
+    if not isinstance(obj, dict):
+        return ['the object provided is unrecognized: not a JSON object']
+    av, kind = obj.get('apiVersion'), obj.get('kind')
+    known = MANIFEST_KINDS.get((av, kind))
+    if known is None:
+        return ['no matches for kind "%s" in version "%s"' % (kind, av)]
+    model, group, namespaced, rule, validate = known
+    version = av.split('/')[-1]
+    obj = copy.deepcopy(obj)    # the validation sets defaults
+    unknown = []
+    try:
+        missing = schema.decode(obj, model, kind, unknown,
+                                skip_required_under=('status',))
+    except DecodeError as e:
+        return [str(e)]
+    if unknown:
+        return ['%s in version "%s" cannot be handled as a %s: strict '
+                'decoding error: %s' % (kind, version, kind, ', '.join(
+                    'unknown field "%s"' % u for u in unknown))]
+    md = obj.get('metadata') or {}
+    obj['metadata'] = md
+    name = md.get('name') or ''
+    errs = FieldErrors()
+    for m in missing:
+        errs.required(m)
+    if not name:
+        errs.required('metadata.name', 'name or generateName is required')
+    elif rule == 'label':
+        check_label_name(errs, 'metadata.name', name)
+    elif rule == 'segment':
+        check_path_segment(errs, 'metadata.name', name)
+    else:
+        check_subdomain(errs, 'metadata.name', name)
+    if namespaced and md.get('namespace'):
+        check_label_name(errs, 'metadata.namespace', md['namespace'])
+    check_labels(errs, 'metadata.labels', md.get('labels'))
+    for k in (md.get('annotations') or {}):
+        if not qualified_name_ok(k):
+            errs.invalid('metadata.annotations', k, 'name part must '
+                         'consist of alphanumeric characters, \'-\', '
+                         '\'_\' or \'.\'')
+    try:
+        if validate:
+            validate(None, obj, errs, 'check')
+        errs.raise_if_any(kind + ('.' + group if group else ''), name, group,
+                          kind)
+    except DecodeError as e:
+        return [str(e)]
+    except ApiError as e:
+        return [e.message]
+    return []
+
+
+def check_manifest_files(paths):
+    """--check-manifests: every document of each file; 0 or 1."""
+    yaml = import_yaml()
+    schema, bad = Schema(), 0
+    for path in paths:
+        with open(path) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d is not None]
+        for i, doc in enumerate(docs):
+            what = '%s: document %d' % (path, i + 1)
+            if isinstance(doc, dict):
+                what += ' (%s %s)' % (doc.get('kind'), (
+                    doc.get('metadata') or {}).get('name'))
+            for msg in check_manifest(schema, doc):
+                print('%s: %s' % (what, msg))
+                bad = 1
+    return bad
 
 # ---------------------------------------------------------------- tables
 
@@ -2695,6 +3014,15 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                 return self.reply(200, {'ok': True})
             if self.path == '/compact':
                 return self.reply(200, {'floor': sim.store.compact()})
+            if self.path == '/tokens':
+                token = secrets.token_urlsafe(32)
+                expires = time.time() + float(b.get('ttl', 3600))
+                sim.token_expiry[token] = expires
+                sim.tokens.append(token)
+                return self.reply(200, {'token': token, 'expires': (
+                    datetime.datetime.fromtimestamp(
+                        expires, datetime.timezone.utc).strftime(
+                        '%Y-%m-%dT%H:%M:%S.%fZ'))})
             if self.path == '/cut-watches':
                 return self.reply(200, {'cut': sim.store.cut_watches(
                     bool(b.get('clean', False)))})
@@ -2731,28 +3059,41 @@ def run(cmd):
                    stderr=subprocess.PIPE)
 
 
+UNTRUSTED_CA_CN = 'kube-sim-untrusted-ca'
+
+
 def make_pki(d, ca_cert=None, ca_key=None):
     """A CA (unless given), a server certificate for 127.0.0.1 and
-    localhost, and a client certificate, with the openssl command."""
+    localhost, and a client certificate, with the openssl command; and a
+    CA the server does not trust with a client certificate of its own.
+    Returns the paths of the two CAs."""
     ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
     if not ca_cert:
         ca_cert, ca_key = os.path.join(d, 'ca.crt'), os.path.join(d, 'ca.key')
         run(['openssl', 'req', '-x509', *ec, '-keyout', ca_key, '-out', ca_cert,
              '-days', '30', '-subj', '/CN=kube-sim-ca'])
+    bad_cert = os.path.join(d, 'untrusted-ca.crt')
+    bad_key = os.path.join(d, 'untrusted-ca.key')
+    run(['openssl', 'req', '-x509', *ec, '-keyout', bad_key, '-out', bad_cert,
+         '-days', '30', '-subj', '/CN=' + UNTRUSTED_CA_CN])
     ext = os.path.join(d, 'ext.cnf')
     with open(ext, 'w') as f:
         f.write('[srv]\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n'
                 'extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n'
                 '[cli]\nextendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n')
-    for who, subj, sect in (('server', '/CN=kube-apiserver', 'srv'),
-                            ('client', '/O=system:masters/CN=kube-sim-admin', 'cli')):
+    for who, subj, sect, ca, cakey in (
+            ('server', '/CN=kube-apiserver', 'srv', ca_cert, ca_key),
+            ('client', '/O=system:masters/CN=kube-sim-admin', 'cli', ca_cert,
+             ca_key),
+            ('untrusted-client', '/O=system:masters/CN=kube-sim-admin', 'cli',
+             bad_cert, bad_key)):
         key, csr, crt = (os.path.join(d, who + x) for x in ('.key', '.csr', '.crt'))
         run(['openssl', 'req', '-new', *ec, '-keyout', key, '-out', csr,
              '-subj', subj])
-        run(['openssl', 'x509', '-req', '-in', csr, '-CA', ca_cert, '-CAkey',
-             ca_key, '-CAcreateserial', '-out', crt, '-days', '30',
+        run(['openssl', 'x509', '-req', '-in', csr, '-CA', ca, '-CAkey',
+             cakey, '-CAcreateserial', '-out', crt, '-days', '30',
              '-extfile', ext, '-extensions', sect])
-    return ca_cert
+    return ca_cert, bad_cert
 
 
 class TLSServer(http.server.ThreadingHTTPServer):
@@ -2839,13 +3180,17 @@ def main():
                     help='seconds between SuccessCriteriaMet/FailureTarget '
                     'and Complete/Failed')
     ap.add_argument('--verbose', action='store_true')
+    ap.add_argument('--check-manifests', nargs='+', metavar='FILE',
+                    help='check the documents of FILE... and exit')
     args = ap.parse_args()
+    if args.check_manifests:
+        sys.exit(check_manifest_files(args.check_manifests))
     if not args.state_dir:
         args.state_dir = tempfile.mkdtemp(prefix='kube-sim-')
     os.makedirs(args.state_dir, exist_ok=True)
     pki = os.path.join(args.state_dir, 'pki')
     os.makedirs(pki, exist_ok=True)
-    ca = make_pki(pki, args.ca_cert, args.ca_key)
+    ca, untrusted_ca = make_pki(pki, args.ca_cert, args.ca_key)
     token_file = args.token_file or os.path.join(args.state_dir, 'token')
     if not os.path.exists(token_file):
         write_atomic(token_file, secrets.token_urlsafe(32) + '\n', 0o600)
@@ -2854,12 +3199,15 @@ def main():
 
     sim = Sim(args)
     sim.tokens = tokens
+    sim.token_expiry = {}       # token -> time.time() it expires at
+    sim.untrusted_issuer = ((('commonName', UNTRUSTED_CA_CN),),)
     sim.chaos = {}
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(os.path.join(pki, 'server.crt'),
                         os.path.join(pki, 'server.key'))
     ctx.load_verify_locations(ca)
+    ctx.load_verify_locations(untrusted_ca)     # see the docstring
     ctx.verify_mode = ssl.CERT_OPTIONAL
     srv = TLSServer(('127.0.0.1', args.port), Handler)
     srv.ctx, srv.sim = ctx, sim

@@ -211,6 +211,46 @@ class TestSim(unittest.TestCase):
         c.close()
         self.assertEqual(st, 200, out)
 
+    def last_logged(self, path):
+        with open(self.sim.log) as f:
+            return [json.loads(line) for line in f
+                    if json.loads(line)['path'] == path][-1]
+
+    def test_expiring_tokens(self):
+        # Good until it expires, then 401 with a Status like a real
+        # server's, which says no more; the reason is in the log.
+        tok = self.sim.admin('POST', '/tokens', {'ttl': 600})
+        st, out = self.call('GET', '/api/v1/nodes', token=tok['token'])
+        self.assertEqual(st, 200, out)
+        old = self.sim.admin('POST', '/tokens', {'ttl': -1})
+        self.assertLess(old['expires'], tok['expires'])
+        st, out = self.call('GET', '/api/v1/namespaces', token=old['token'])
+        self.assertEqual(st, 401)
+        self.assertEqual(out, {'kind': 'Status', 'apiVersion': 'v1',
+                               'metadata': {}, 'status': 'Failure',
+                               'message': 'Unauthorized',
+                               'reason': 'Unauthorized', 'code': 401})
+        e = self.last_logged('/api/v1/namespaces')
+        self.assertIsNone(e['user'])
+        self.assertIn('token is expired', e['auth_error'])
+
+    def test_untrusted_client_certificate(self):
+        # A real server takes any client certificate in the handshake and
+        # its authenticator refuses one of a CA it does not trust: 401.
+        ctx = ssl.create_default_context(cafile=os.path.join(self.sim.pki, 'ca.crt'))
+        ctx.load_cert_chain(os.path.join(self.sim.pki, 'untrusted-client.crt'),
+                            os.path.join(self.sim.pki, 'untrusted-client.key'))
+        c = self.sim.conn(ctx)
+        st, out = self.call('GET', '/api/v1/persistentvolumes', token=None,
+                            conn=c)
+        c.close()
+        self.assertEqual(st, 401, out)
+        self.assert_status(out, 401, 'Unauthorized')
+        e = self.last_logged('/api/v1/persistentvolumes')
+        self.assertIsNone(e['user'])
+        self.assertIn('certificate signed by unknown authority',
+                      e['auth_error'])
+
     def test_tls_verifies(self):
         other = ssl.create_default_context()      # system CAs: not ours
         c = self.sim.conn(other)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "backend/kube-int.h"
 
@@ -173,7 +175,8 @@ test_kubeconfig_refused(void **state)
 		const char *text, *context, *needle;
 	} cases[] = {
 		{ test_kubeconfig, "plugin", "exec credential plugin" },
-		{ test_kubeconfig, "nope", "no context 'nope'" },
+		{ test_kubeconfig, "nope",
+		    "no context 'nope' (it has 'lab', 'second', 'plugin')" },
 		{ "current-context: x\ncontexts: []\n", NULL, "no context 'x'" },
 		{ "kind: Config\n", NULL, "no current-context" },
 		{ "- a\n", NULL, "not a kubeconfig" },
@@ -231,8 +234,106 @@ test_kubeconfig_none(void **state)
 	    ERR_NOTFOUND);
 	assert_non_null(strstr(err.data, "not in a cluster"));
 	assert_int_equal(kube_config_load(&kc, "/nonexistent/kc", NULL, &err),
+	    ERR_NOTFOUND);
+	assert_non_null(strstr(err.data,
+	    "cannot read the kubeconfig '/nonexistent/kc': No such file"));
+	buf_release(&err);
+}
+
+/* A file of `text` at `path`. */
+static void
+test_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* What a kubeconfig names is read when it is loaded: a missing file or a
+ * PEM that is none is refused then, naming it. */
+static void
+test_kubeconfig_files(void **state)
+{
+	static const struct {
+		const char *user, *needle;
+	} cases[] = {
+		{ "{token: t}", NULL },
+		{ "{tokenFile: tok}", NULL },
+		{ "{tokenFile: nope}",
+		    "/nope': No such file" },
+		{ "{client-certificate: crt, client-key: key}", NULL },
+		{ "{client-certificate: key, client-key: key}",
+		    "/key' is not a PEM certificate" },
+		{ "{client-certificate: crt, client-key: crt}",
+		    "/crt' is not a PEM private key" },
+		{ "{client-certificate-data: YWJj, client-key: key}",
+		    "client-certificate-data is not a PEM certificate" },
+	};
+	char dir[] = "/tmp/test-kube-config.XXXXXX";
+	struct buf path = BUF_INIT, text = BUF_INIT, want = BUF_INIT;
+	struct buf err = BUF_INIT;
+	struct kube_config kc;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	buf_addf(&path, "%s/crt", dir);
+	test_write(path.data, "-----BEGIN CERTIFICATE-----\nx\n"
+			      "-----END CERTIFICATE-----\n");
+	buf_reset(&path);
+	buf_addf(&path, "%s/key", dir);
+	test_write(path.data, "-----BEGIN EC PRIVATE KEY-----\nx\n"
+			      "-----END EC PRIVATE KEY-----\n");
+	buf_reset(&path);
+	buf_addf(&path, "%s/tok", dir);
+	test_write(path.data, "t\n");
+	buf_reset(&path);
+	buf_addf(&path, "%s/kc", dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&text);
+		buf_addf(&text,
+		    "current-context: c\ncontexts:\n- name: c\n  context: "
+		    "{cluster: k, user: u}\nclusters:\n- name: k\n  cluster: "
+		    "{server: 'https://x', certificate-authority: crt}\n"
+		    "users:\n- name: u\n  user: %s\n",
+		    cases[i].user);
+		test_write(path.data, text.data);
+		buf_reset(&err);
+		if (cases[i].needle == NULL) {
+			if (kube_config_load(&kc, path.data, NULL, &err) < 0)
+				fail_msg("case %zu: %s", i, err.data);
+			kube_config_release(&kc);
+			continue;
+		}
+		assert_int_equal(kube_config_load(&kc, path.data, NULL, &err),
+		    ERR_INVALID);
+		if (strstr(err.data, cases[i].needle) == NULL ||
+		    strstr(err.data, dir) == NULL)
+			fail_msg("case %zu: '%s' or the path not in '%s'", i,
+			    cases[i].needle, err.data);
+	}
+	/* The CA's file, missing. */
+	buf_reset(&text);
+	buf_addf(&text, "%s/crt", dir);
+	unlink(text.data);
+	assert_int_equal(kube_config_load(&kc, path.data, NULL, &err),
 	    ERR_INVALID);
-	assert_non_null(strstr(err.data, "/nonexistent/kc"));
+	buf_reset(&want);
+	buf_addf(&want, "cannot read its certificate-authority '%s/crt'", dir);
+	assert_non_null(strstr(err.data, want.data));
+	unlink(path.data);
+	buf_reset(&path);
+	buf_addf(&path, "%s/key", dir);
+	unlink(path.data);
+	buf_reset(&path);
+	buf_addf(&path, "%s/tok", dir);
+	unlink(path.data);
+	rmdir(dir);
+	buf_release(&path);
+	buf_release(&text);
+	buf_release(&want);
 	buf_release(&err);
 }
 
@@ -246,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_kubeconfig_named),
 		cmocka_unit_test(test_kubeconfig_refused),
 		cmocka_unit_test(test_kubeconfig_none),
+		cmocka_unit_test(test_kubeconfig_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
