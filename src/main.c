@@ -57,7 +57,7 @@ main(int argc, char **argv)
 			main_help(stdout);
 			return CMD_EXIT_OK;
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("orchestra 0.1.0\n");
+			printf("orchestra %s\n", ORCHESTRA_VERSION);
 			return CMD_EXIT_OK;
 		} else if (strcmp(argv[i], "--user") == 0) {
 			if (i + 1 == argc) {

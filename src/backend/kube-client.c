@@ -61,6 +61,8 @@ kube_setup_tls(CURL *h, const struct kube_config *kc)
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* The API server's audit log says who asked. */
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "orchestra/" ORCHESTRA_VERSION);
 	if (kc->ca_pem != NULL) {
 		blob.data = kc->ca_pem;
 		blob.len = strlen(kc->ca_pem);
@@ -230,6 +232,56 @@ kube_path_escape(struct buf *out, const char *s)
 	}
 }
 
+/*
+ * curl's failure, in the terms of the settings: a server whose certificate
+ * the CA does not vouch for, or a client certificate, key or CA that cannot
+ * be used, names the kubeconfig to look at.  curl's messages name the
+ * host, never the header.  True when trying again cannot help.
+ */
+static bool
+kube_curl_error(const struct kube_client *c, CURLcode rc, const char *method,
+    const char *path, const char *errbuf, struct buf *err)
+{
+	const char *why = *errbuf ? errbuf : curl_easy_strerror(rc);
+
+	if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+		err_set(err, ERR_UNAVAILABLE,
+		    "kubernetes: the API server %s is not trusted: its "
+		    "certificate is not signed by the certificate-authority of "
+		    "%s, or not for this address (%s)",
+		    c->kc.server, c->kc.source, why);
+		return true;
+	}
+	if (rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE) {
+		err_set(err, ERR_UNAVAILABLE,
+		    "kubernetes: the client certificate, key or CA of %s "
+		    "cannot be used (%s)",
+		    c->kc.source, why);
+		return true;
+	}
+	err_set(err, ERR_UNAVAILABLE, "kubernetes %s %s: %s", method, path,
+	    why);
+	return false;
+}
+
+int
+kube_status_error(const struct kube_client *c, struct buf *err,
+    const char *what, long status, json_t *reply)
+{
+	const char *msg = json_string_value(json_object_get(reply, "message"));
+
+	if (status == 401)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "kubernetes: the API server refused the credentials of %s "
+		    "(401 Unauthorized: a wrong or expired token, or a client "
+		    "certificate it does not trust)",
+		    c->kc.source);
+	return err_set(err,
+	    status >= 400 && status < 500 && status != 429 ? ERR_INVALID :
+							     ERR_UNAVAILABLE,
+	    "kubernetes: %s: %ld %s", what, status, msg ? msg : "");
+}
+
 /* The request itself; the raw reply in `out` (capped at `cap`). */
 static int
 kube_perform(struct kube_client *c, const char *method, const char *path,
@@ -299,11 +351,9 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 			break;
 		/* 5xx, a timeout, a dropped connection: again after a while,
 		 * unless this is a create (its caller checks by name first). */
-		if (rc != CURLE_OK)
-			/* curl's messages name the host, never the header. */
-			err_set(err, ERR_UNAVAILABLE, "kubernetes %s %s: %s",
-			    method, path, *errbuf ? errbuf :
-						    curl_easy_strerror(rc));
+		if (rc != CURLE_OK &&
+		    kube_curl_error(c, rc, method, path, errbuf, err))
+			break;
 		if (strcmp(method, "POST") == 0 || tries >= KUBE_TRIES)
 			break;
 		kube_backoff(tries);

@@ -133,7 +133,7 @@ kube_informer_list(struct kube_informer *inf, struct kube_client *c,
     struct buf *err)
 {
 	json_t *reply = NULL, *items, *o;
-	const char *msg;
+	struct buf what = BUF_INIT;
 	long status;
 	size_t i;
 
@@ -142,9 +142,9 @@ kube_informer_list(struct kube_informer *inf, struct kube_client *c,
 		return ERR_UNAVAILABLE;
 	items = json_object_get(reply, "items");
 	if (status != 200 || !json_is_array(items)) {
-		msg = json_string_value(json_object_get(reply, "message"));
-		err_set(err, ERR_UNAVAILABLE, "kubernetes: list %s: %ld %s",
-		    inf->kind->what, status, msg ? msg : "");
+		buf_addf(&what, "list %s", inf->kind->what);
+		kube_status_error(c, err, what.data, status, reply);
+		buf_release(&what);
 		json_decref(reply);
 		return ERR_UNAVAILABLE;
 	}

@@ -131,6 +131,14 @@ void kube_backoff(int tries);
 /* Append `s` escaped for one segment of a URL path or query value. */
 void kube_path_escape(struct buf *out, const char *s);
 
+/*
+ * An answer that is not what was asked for, as an error: a 401 names the
+ * credentials refused; a refusal (4xx but 429) is ERR_INVALID, as trying
+ * again will not help; the rest is ERR_UNAVAILABLE.  Returns the code.
+ */
+int kube_status_error(const struct kube_client *c, struct buf *err,
+    const char *what, long status, json_t *reply);
+
 /* How many requests the client has sent (for tests and the bench). */
 int64_t kube_client_requests(const struct kube_client *c);
 

@@ -239,6 +239,7 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 	kube_env(c, "ORCHESTRA_ATTEMPT", num.data);
 	kube_env(c, "ORCHESTRA_TASK", job->task);
 	kube_env(c, "ORCHESTRA_OUT", job->out_dir);
+	kube_env(c, "ORCHESTRA_NODE", job->node ? job->node : "");
 	limits = kube_obj(kube_obj(c, "resources"), "limits");
 	if (job->gpu_index >= 0) {
 		/* The device plugin picks the GPU and shows it alone. */

@@ -313,23 +313,6 @@ kube_close(struct backend *be)
 }
 
 /*
- * A reply's message, for errors: the Status's, else the HTTP status.  A
- * refusal (4xx) is ERR_INVALID: trying again will not help; the rest is
- * ERR_UNAVAILABLE.
- */
-static int
-kube_reply_error(struct buf *err, const char *what, long status,
-    json_t *reply)
-{
-	const char *msg = json_string_value(json_object_get(reply, "message"));
-
-	return err_set(err,
-	    status >= 400 && status < 500 && status != 429 ? ERR_INVALID :
-							     ERR_UNAVAILABLE,
-	    "kubernetes: %s: %ld %s", what, status, msg ? msg : "");
-}
-
-/*
  * POST `obj` (named `name`) to the collection `path`.  A create that got
  * no answer, or a 5xx, may have been done all the same: GET it by name
  * before trying again.  Returns 0 with *status (201, or 200 of the GET, or
@@ -357,7 +340,7 @@ kube_create_once(struct kube_backend *kb, const char *path,
 		if (ret == 0 && *status < 500)
 			break;
 		if (ret == 0)
-			kube_reply_error(err, "create", *status, *reply);
+			kube_status_error(kb->client, err, "create", *status, *reply);
 		/* Did it go through? */
 		if (kube_request(kb->client, "GET", get.data, NULL, &gs, &got,
 			err) == 0 &&
@@ -411,9 +394,9 @@ kube_start(struct backend *be, const struct backend_job *job,
 		ret = kube_request(kb->client, "GET", path.data, NULL, &status,
 		    &reply, err);
 		if (ret == 0 && status != 200)
-			ret = kube_reply_error(err, "get Job", status, reply);
+			ret = kube_status_error(kb->client, err, "get Job", status, reply);
 	} else if (status != 201 && status != 200) {
-		ret = kube_reply_error(err, "create Job", status, reply);
+		ret = kube_status_error(kb->client, err, "create Job", status, reply);
 	}
 	if (ret == 0)
 		kube_informer_put(kb->jobs, reply);
@@ -680,7 +663,7 @@ kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
 	ret = kube_request(kb->client, "DELETE", path.data, NULL, &status,
 	    &reply, err);
 	if (ret == 0 && status != 200 && status != 202 && status != 404)
-		ret = kube_reply_error(err, "delete Job", status, reply);
+		ret = kube_status_error(kb->client, err, "delete Job", status, reply);
 	/* Its pod stays in the cache until it is gone (kube_status_of). */
 	if (ret == 0)
 		kube_informer_forget(kb->jobs, name.data);
@@ -731,7 +714,7 @@ kube_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 		ret = kube_request(kb->client, "GET", path.data, NULL, &status,
 		    &pods, err);
 		if (ret == 0 && status != 200)
-			ret = kube_reply_error(err, "list pods", status, pods);
+			ret = kube_status_error(kb->client, err, "list pods", status, pods);
 		if (ret < 0)
 			goto out;
 		pod = json_array_get(json_object_get(pods, "items"), 0);
@@ -832,7 +815,7 @@ kube_create(struct kube_backend *kb, const char *path, const char *name,
 
 	ret = kube_create_once(kb, path, name, obj, &status, &reply, err);
 	if (ret == 0 && status != 201 && status != 200 && status != 409)
-		ret = kube_reply_error(err, what, status, reply);
+		ret = kube_status_error(kb->client, err, what, status, reply);
 	json_decref(reply);
 	json_decref(obj);
 	return ret;

@@ -65,6 +65,13 @@
 #   on_kube                   true when the test runs on Kubernetes
 #   lib_backend_ready         call after `orch init`: on Kubernetes, makes
 #                             the acting user's namespace
+#   kube_skip_unless_able     exit 0 with "# skip" without python3-kubernetes
+#   kube_sim_start [NODES]    (for the kubernetes-only scripts) start the
+#                             simulator with the nodes of the JSON file
+#                             NODES, exported as above; $KUBE_SIM holds its
+#                             files (requests.log: a JSON line a request)
+#   kube_admin METHOD PATH [JSON]
+#                             call the simulator's admin endpoint
 #   kube_state PYEXPR         the simulator's admin GET /state is JSON `d`
 #                             and PYEXPR is true of it
 #   kube_jobs_made            the Jobs the pilot created, one JSON body a
@@ -437,43 +444,48 @@ lib_backend_ready() {
 	    >/dev/null
 }
 
-if on_kube; then
+# Exit 0 with "# skip" when the simulator cannot run here.
+kube_skip_unless_able() {
 	if ! python3 -c 'import kubernetes' 2>/dev/null &&
 	    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
 		echo "# skip: python3-kubernetes is not installed"
 		exit 0
 	fi
-	KUBE_SIM=$TMP/kube-sim
+}
+
+KUBE_SIM=$TMP/kube-sim
+KUBE_SIM_PID=""
+
+lib_kube_stop() {
+	[ -n "$KUBE_SIM_PID" ] || return 0
+	kill -TERM "$KUBE_SIM_PID" 2>/dev/null &&
+	    wait "$KUBE_SIM_PID" 2>/dev/null
+	if grep -q Traceback "$KUBE_SIM/stderr" 2>/dev/null; then
+		echo "# simulator's stderr:" >&2
+		sed 's/^/#   /' "$KUBE_SIM/stderr" | tail -n 40 >&2
+	fi
+	return 0
+}
+
+# The port file is written last, once the kubeconfig is.
+lib_kube_up() {
+	[ -s "$KUBE_SIM/port" ] || ! kill -0 "$KUBE_SIM_PID" 2>/dev/null
+}
+
+# Start the simulator with the nodes of the JSON file $1 (else its own
+# default nodes; stopped at exit);
+# export KUBECONFIG, ORCHESTRA_BACKEND and ORCHESTRA_JOB_TEMPLATE.
+kube_sim_start() {
 	mkdir -p "$KUBE_SIM"
-	# One node, this machine (init registers it under its host name),
-	# with the 2 GPUs t0106 gives it.
-	python3 - "$(hostname)" >"$KUBE_SIM/nodes.json" <<'PY'
-import json, sys
-print(json.dumps([{"name": sys.argv[1], "capacity": {
-    "cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "2"}}]))
-PY
 	python3 "$SRCDIR/tests/kube/kube-sim.py" --state-dir "$KUBE_SIM/state" \
 	    --port-file "$KUBE_SIM/port" \
 	    --admin-port-file "$KUBE_SIM/admin-port" \
 	    --kubeconfig-out "$KUBE_SIM/kubeconfig" \
 	    --log "$KUBE_SIM/requests.log" \
-	    --nodes-file "$KUBE_SIM/nodes.json" \
+	    ${1:+--nodes-file "$1"} \
 	    >/dev/null 2>"$KUBE_SIM/stderr" &
 	KUBE_SIM_PID=$!
-	lib_kube_stop() {
-		kill -TERM "$KUBE_SIM_PID" 2>/dev/null &&
-		    wait "$KUBE_SIM_PID" 2>/dev/null
-		if grep -q Traceback "$KUBE_SIM/stderr" 2>/dev/null; then
-			echo "# simulator's stderr:" >&2
-			sed 's/^/#   /' "$KUBE_SIM/stderr" | tail -n 40 >&2
-		fi
-		return 0
-	}
 	lib_at_exit lib_kube_stop
-	# The port file is written last, once the kubeconfig is.
-	lib_kube_up() {
-		[ -s "$KUBE_SIM/port" ] || ! kill -0 "$KUBE_SIM_PID" 2>/dev/null
-	}
 	wait_until 60 lib_kube_up
 	if [ ! -s "$KUBE_SIM/port" ]; then
 		sed 's/^/#   /' "$KUBE_SIM/stderr" >&2
@@ -494,6 +506,34 @@ spec:
       containers: [{name: job, image: 'debian:12'}]
 TMPL
 	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
+}
+
+# Call the simulator's admin endpoint: METHOD PATH [JSON]; its answer on
+# stdout, non-zero unless 2xx.
+kube_admin() {
+	python3 - "$(cat "$KUBE_SIM/admin-port")" "$@" <<'PY'
+import http.client, sys
+port, method, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+body = sys.argv[4] if len(sys.argv) > 4 else None
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+c.request(method, path, body, {"Content-Type": "application/json"})
+r = c.getresponse()
+print(r.read().decode())
+sys.exit(0 if r.status < 300 else 1)
+PY
+}
+
+if on_kube; then
+	kube_skip_unless_able
+	# One node, this machine (init registers it under its host name),
+	# with the 2 GPUs t0106 gives it.
+	mkdir -p "$KUBE_SIM"
+	python3 - "$(hostname)" >"$TMP/kube-nodes.json" <<'PY'
+import json, sys
+print(json.dumps([{"name": sys.argv[1], "capacity": {
+    "cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "2"}}]))
+PY
+	kube_sim_start "$TMP/kube-nodes.json"
 fi
 
 kube_state() {

@@ -12,29 +12,11 @@
 
 . "$(dirname "$0")/lib.sh"
 
-if ! python3 -c 'import kubernetes' 2>/dev/null &&
-    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
-	echo "# skip: python3-kubernetes is not installed"
-	exit 0
-fi
-
-SIMDIR=$TMP/sim
-mkdir -p "$SIMDIR"
-python3 "$SRCDIR/tests/kube/kube-sim.py" --state-dir "$SIMDIR/state" \
-    --port-file "$SIMDIR/port" --admin-port-file "$SIMDIR/admin-port" \
-    --kubeconfig-out "$SIMDIR/kubeconfig" --log "$SIMDIR/requests.log" \
-    >/dev/null 2>"$SIMDIR/stderr" &
-SIM_PID=$!
-stop_sim() {
-	kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-	return 0
-}
-lib_at_exit stop_sim
-sim_up() {
-	[ -s "$SIMDIR/port" ] && [ -s "$SIMDIR/admin-port" ] &&
-	    [ -s "$SIMDIR/kubeconfig" ]
-}
-wait_until 60 sim_up
+kube_skip_unless_able
+kube_sim_start
+SIMDIR=$KUBE_SIM
+# Each case says how to reach the server.
+unset KUBECONFIG
 SERVER=https://127.0.0.1:$(cat "$SIMDIR/port")
 PKI=$SIMDIR/state/pki
 TOKEN=$(cat "$SIMDIR/state/token")
@@ -42,17 +24,6 @@ export ORCHESTRA_BACKEND=kubernetes
 # No ~/.kube/config of the machine's: only what each case sets.
 export HOME=$TMP/home-dir
 mkdir -p "$HOME"
-
-admin() { # METHOD PATH [JSON]: the simulator's admin endpoint
-	python3 - "$(cat "$SIMDIR/admin-port")" "$@" <<'PY'
-import sys, urllib.request
-port, method, path = sys.argv[1:4]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request('http://127.0.0.1:%s%s' % (port, path),
-                             data=body, method=method)
-print(urllib.request.urlopen(req, timeout=10).read().decode())
-PY
-}
 
 # A kubeconfig of one cluster, one user and the context "test" of both,
 # current; CLUSTER and USER are YAML flow mappings.
@@ -194,7 +165,7 @@ test_case "in a cluster: the service account's token and CA" in_cluster
 # ---- each mistake: exit 1, one clear line, nothing stored
 
 # From here a successful sync would store a node: a failed one must not.
-admin PUT /nodes '[{"name": "sim-node"}, {"name": "new-node"}]' >/dev/null
+kube_admin PUT /nodes '[{"name": "sim-node"}, {"name": "new-node"}]' >/dev/null
 
 refused() { # REGEX
 	local before
@@ -273,7 +244,7 @@ past() { # EPOCH: that second is over
 expired_token() {
 	local tok expires
 	# A token good for 3 s: it works, then it does not.
-	tok=$(admin POST /tokens '{"ttl": 3}')
+	tok=$(kube_admin POST /tokens '{"ttl": 3}')
 	expires=$(printf '%s' "$tok" | python3 -c 'import datetime, json, sys
 t = json.load(sys.stdin)["expires"]
 print(int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
@@ -283,9 +254,9 @@ print(int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
 	    "{token: '$(printf '%s' "$tok" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')'}"
 	export KUBECONFIG=$KC/expiring
 	# Before the new node is added to the store: put the old set back.
-	admin PUT /nodes '[{"name": "sim-node"}]' >/dev/null
+	kube_admin PUT /nodes '[{"name": "sim-node"}]' >/dev/null
 	synced_as token
-	admin PUT /nodes '[{"name": "sim-node"}, {"name": "new-node"}]' >/dev/null
+	kube_admin PUT /nodes '[{"name": "sim-node"}, {"name": "new-node"}]' >/dev/null
 	wait_until 30 past "$expires"
 	refused "^orchestra: kubernetes.*401 Unauthorized"
 	grep -q 'token is expired' "$SIMDIR/requests.log" ||

@@ -8,7 +8,6 @@
 # marked failed or lost, and no Kubernetes Job is ever created twice.
 
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/lib-kube.sh"
 kube_skip_unless_able
 
 cat >"$TMP/nodes.json" <<'NODES'
@@ -53,7 +52,7 @@ pilot_stop
 kube_admin DELETE /faults >/dev/null
 
 faults_happened() {
-	python3 - "$SIMDIR/requests.log" <<'PY'
+	python3 - "$KUBE_SIM/requests.log" <<'PY'
 import collections, json, sys
 seen = collections.Counter(json.loads(l).get("fault") for l in open(sys.argv[1]))
 print("# faults injected: %s" % dict(seen))

@@ -36,9 +36,9 @@ OPTIONAL = {
     ('batch', 'jobs', 'get'):
         'a Job is read by name only after its create timed out, so that it '
         'is not made twice',
-    ('', 'pods', 'watch'):
-        'the watch of pods comes with the rewrite of the backend\'s poll; '
-        'once it is in, a run uses it and this entry should go',
+    ('', 'namespaces', 'get'): 'the same, for user add --kubernetes',
+    ('', 'persistentvolumes', 'get'): 'the same',
+    ('', 'persistentvolumeclaims', 'get'): 'the same',
 }
 
 # Allowed to every authenticated user by the default ClusterRoles
