@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -895,7 +896,28 @@ class TestSim(unittest.TestCase):
         for n in ('node-a', 'node-b', 'node-c'):
             self.assertIn(n, out)
         self.assertRegex(out, r'node-b\s+NotReady')
-        self.create_job(job('kubectl-sees', 'true'))
+        # get -w: a Job made while kubectl watches shows up on its stream
+        w = subprocess.Popen(['kubectl', '--kubeconfig', self.sim.kubeconfig,
+                              'get', 'jobs', '-n', 'default', '-w',
+                              '-o', 'name'],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            self.create_job(job('kubectl-sees', 'true'))
+            seen, deadline = '', time.time() + 30
+            while 'job.batch/kubectl-sees' not in seen:
+                left = deadline - time.time()
+                self.assertGreater(left, 0, 'kubectl get -w saw: %r' % seen)
+                if select.select([w.stdout], [], [], left)[0]:
+                    line = w.stdout.readline()
+                    if line == '':
+                        self.fail('kubectl get -w ended: %s' % w.stderr.read())
+                    seen += line
+        finally:
+            w.kill()
+            w.wait()
+            w.stdout.close()
+            w.stderr.close()
         self.wait_job('kubectl-sees', 'Complete')
         out = self.kubectl('get', 'jobs', '-A').stdout
         self.assertRegex(out, r'default\s+kubectl-sees\s+Complete')
