@@ -186,7 +186,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
-	int64_t backoff = 0;
+	int64_t backoff = 0, began_ms = 0, began_ns = 0;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -214,8 +214,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 				break;
 			continue;
 		}
-		if (ret == 0)
+		if (ret == 0) {
+			began_ms = time_now_ms();
+			began_ns = time_mono_ns();
 			ret = cycle_run(p, &stats, &cerr);
+		}
 		if (ret < 0) {
 			if (o->once) {
 				err_set(err, ret, "%s", cerr.data);
@@ -236,13 +239,14 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			continue;
 		}
 		backoff = 0;
-		if (stats.launched || stats.ended || stats.requeued ||
-		    stats.tasks_changed)
-			log_debug("cycle: %lld launched, %lld ended, %lld "
-				  "requeued, %lld tasks changed",
-			    (long long)stats.launched, (long long)stats.ended,
-			    (long long)stats.requeued,
-			    (long long)stats.tasks_changed);
+		/* Every cycle, for bench/bench-kube.sh: when it began (epoch
+		 * ms) and how long it took. */
+		log_debug("cycle: %lld launched, %lld ended, %lld requeued, "
+			  "%lld tasks changed; began %lld, took %.1f ms",
+		    (long long)stats.launched, (long long)stats.ended,
+		    (long long)stats.requeued, (long long)stats.tasks_changed,
+		    (long long)began_ms,
+		    (double)(time_mono_ns() - began_ns) / 1e6);
 		if (o->once)
 			break;
 		/*
