@@ -68,9 +68,13 @@ int kube_config_parse(struct kube_config *kc, const char *text, size_t len,
 
 struct kube_client;
 
-/* Client-side rate limit, like client-go's QPS and burst. */
-#define KUBE_DEFAULT_QPS 20.0
-#define KUBE_DEFAULT_BURST 40
+/*
+ * Client-side rate limit, like client-go's QPS and burst; the values of
+ * Kueue's default client connection (a job costs about three requests:
+ * create, log, delete).
+ */
+#define KUBE_DEFAULT_QPS 50.0
+#define KUBE_DEFAULT_BURST 100
 /* Tries of one request that meets a 429, a 5xx or no answer. */
 #define KUBE_TRIES 4
 /* Per request, connection included. */
