@@ -143,19 +143,9 @@ sim_processes() {
 }
 
 # ---- Orchestra: the kubernetes backend, a template without a volume
-cat >"$home/template.yaml" <<'TMPL'
-apiVersion: batch/v1
-kind: Job
-metadata: {name: placeholder}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: job, image: 'debian:12'}]
-TMPL
 export ORCHESTRA_HOME=$home/orchestra ORCHESTRA_CONF=/dev/null \
     ORCHESTRA_USER=bench ORCHESTRA_BACKEND=kubernetes \
-    KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$home/template.yaml
+    KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$src/tests/kube/job-template-no-volume.yaml
 mkdir -p "$ORCHESTRA_HOME"
 if [ -n "$dburl" ]; then
 	export ORCHESTRA_DB=$dburl

@@ -70,6 +70,8 @@
 #                             simulator with the nodes of the JSON file
 #                             NODES, exported as above; $KUBE_SIM holds its
 #                             files (requests.log: a JSON line a request)
+#   kube_init                 init, the acting user's namespace, and this
+#                             machine's node drained
 #   kube_admin METHOD PATH [JSON]
 #                             call the simulator's admin endpoint
 #   kube_state PYEXPR         the simulator's admin GET /state is JSON `d`
@@ -493,19 +495,16 @@ kube_sim_start() {
 		exit 1
 	fi
 	export KUBECONFIG=$KUBE_SIM/kubeconfig ORCHESTRA_BACKEND=kubernetes
-	# The shipped template mounts the user's claim "volume", which
-	# nobody made: the simulator would leave every pod waiting for it.
-	cat >"$TMP/job-template.yaml" <<'TMPL'
-apiVersion: batch/v1
-kind: Job
-metadata: {name: placeholder}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: job, image: 'debian:12'}]
-TMPL
-	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
+	export ORCHESTRA_JOB_TEMPLATE=$SRCDIR/tests/kube/job-template-no-volume.yaml
+}
+
+# For the kubernetes-only scripts, after kube_sim_start: `orchestra init`,
+# the acting user's namespace, and this machine's node drained (it is not
+# in the simulated cluster).
+kube_init() {
+	"$ORCHESTRA_BIN" init >/dev/null
+	"$ORCHESTRA_BIN" user add "$ORCHESTRA_USER" --kubernetes >/dev/null
+	"$ORCHESTRA_BIN" node drain "$(hostname)" >/dev/null
 }
 
 # Call the simulator's admin endpoint: METHOD PATH [JSON]; its answer on

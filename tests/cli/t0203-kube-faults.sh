@@ -17,10 +17,8 @@ kube_sim_start "$TMP/nodes.json"
 # A request that has no answer in 1 s has timed out.
 export ORCHESTRA_KUBE_TIMEOUT=1s
 
-orch init >/dev/null
-orch user add tester --kubernetes >/dev/null
+kube_init
 orch node add node-a --max-cpu-slots 16 --cpu-slots 16 >/dev/null
-orch node drain "$(hostname)" >/dev/null
 
 RUNS=$TMP/runs
 : >"$RUNS"

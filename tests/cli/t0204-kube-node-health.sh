@@ -13,10 +13,7 @@ cat >"$TMP/nodes.json" <<'NODES'
 NODES
 kube_sim_start "$TMP/nodes.json"
 
-orch init >/dev/null
-lib_backend_ready
-orch user add tester --kubernetes >/dev/null
-orch node drain "$(hostname)" >/dev/null
+kube_init
 # node-a alone takes jobs (node-b is drained): when it is unhealthy, a
 # job waits.
 orch node add node-a --max-cpu-slots 6 --cpu-slots 6 >/dev/null

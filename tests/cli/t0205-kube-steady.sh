@@ -13,10 +13,7 @@ cat >"$TMP/nodes.json" <<'NODES'
 NODES
 kube_sim_start "$TMP/nodes.json"
 
-orch init >/dev/null
-lib_backend_ready
-orch user add tester --kubernetes >/dev/null
-orch node drain "$(hostname)" >/dev/null
+kube_init
 orch node add node-a --max-cpu-slots 64 --cpu-slots 64 >/dev/null
 
 pilot_start --interval 1 --verbose
