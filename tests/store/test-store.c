@@ -359,10 +359,16 @@ test_task_jobs_and_counts(void **state)
 	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
 	assert_int_equal(counts[JOB_DONE], 10);
 	assert_int_equal(counts[JOB_REGISTERED], 990);
-	assert_int_equal(store_job_list(st, id, 5, &jv, &err), 0);
+	assert_int_equal(store_job_list(st, id, -1, 5, &jv, &err), 0);
 	assert_int_equal(jv.n, 5);
 	assert_int_equal(jv.v[4].idx, 4);
 	assert_int_equal(jv.v[0].status, JOB_DONE);
+	job_vec_release(&jv);
+	/* The next keyset page of jobs starts after the last index seen. */
+	assert_int_equal(store_job_list(st, id, 4, 2, &jv, &err), 0);
+	assert_int_equal(jv.n, 2);
+	assert_int_equal(jv.v[0].idx, 5);
+	assert_int_equal(jv.v[1].idx, 6);
 	job_vec_release(&jv);
 	/* Filters and keyset pages. */
 	f.account_id = u;
