@@ -560,8 +560,9 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 	ret = store_task_count_jobs(svc->st, out->task.id, out->counts, err);
 	if (ret < 0)
 		goto out;
-	ret = store_job_list(svc->st, out->task.id, after_idx, job_limit,
-	    &out->jobs, err);
+	if (job_limit >= 0)
+		ret = store_job_list(svc->st, out->task.id, after_idx,
+		    job_limit, &out->jobs, err);
 	if (ret < 0)
 		goto out;
 	ret = service_task_waits(svc, out, err);

@@ -215,7 +215,7 @@ void task_detail_release(struct task_detail *d);
  * `name` is the task's name (the actor's task) or "user.<username>.<name>".
  * Anyone may read any task (the queue is public).  Jobs come by index
  * from after `after_idx` (-1: from the first), at most `job_limit` (0:
- * all): a keyset page.
+ * all; negative: none): a keyset page.
  */
 int service_task_show(struct service *svc, const char *name,
     int64_t after_idx, int64_t job_limit, struct task_detail *out,
