@@ -73,6 +73,11 @@ web_limit_decay(struct web_addr *a, int64_t now)
 	a->fails_ms = now;
 }
 
+/*
+ * An attempt while blocked counts as a failure too, so that retrying
+ * keeps the block; the count is capped, so a block ends at most
+ * 2 * WEB_FAIL_BURST decay periods after the last attempt.
+ */
 bool
 web_limit_blocked(const char *ip)
 {
@@ -81,7 +86,11 @@ web_limit_blocked(const char *ip)
 	if (a == NULL)
 		return false;
 	web_limit_decay(a, time_now_ms());
-	return a->fails >= WEB_FAIL_BURST;
+	if (a->fails < WEB_FAIL_BURST)
+		return false;
+	if (a->fails < 2 * WEB_FAIL_BURST)
+		a->fails += 1;
+	return true;
 }
 
 void
@@ -92,7 +101,8 @@ web_limit_failed(const char *ip)
 	if (a == NULL)
 		return; /* table full: only the hard limits hold */
 	web_limit_decay(a, time_now_ms());
-	a->fails += 1;
+	if (a->fails < 2 * WEB_FAIL_BURST)
+		a->fails += 1;
 }
 
 static void

@@ -134,7 +134,8 @@ void web_api_node_resume(struct web_req *r);
 /*
  * Per-address accounting (server.c; the one polling thread is its only
  * user, so it needs no lock).  Failed authentications decay with time;
- * web_limit_blocked() is true once there were too many recently.
+ * web_limit_blocked() is true once there were too many recently (and
+ * counts the blocked attempt as one more).
  */
 bool web_limit_blocked(const char *ip);
 void web_limit_failed(const char *ip);

@@ -111,7 +111,7 @@ s-owner" ] || fail "submits are not exactly the allowed ones"
 	[ "$(db_query "SELECT count(*) FROM task t JOIN account a ON a.id = t.account_id
 	    WHERE t.name = 's-other' AND a.username = 'bob'")" = 1 ] ||
 	    fail "a submit did not act as the token's user"
-	[ "$(db_query "SELECT revoked_ms IS NOT NULL FROM token WHERE id = $VICTIM")" = 1 ] ||
+	[ "$(db_query "SELECT count(*) FROM token WHERE id = $VICTIM AND revoked_ms IS NOT NULL")" = 1 ] ||
 	    fail "the owner could not revoke her token"
 	[ "$(db_query "SELECT enabled FROM node")" = 1 ] || fail "node left drained"
 }
