@@ -166,72 +166,11 @@ web_unescape_none(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-static int
-web_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-web_percent_decode(const char *s, size_t len, struct buf *out)
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-				return -1;
-			buf_addch(out, s[i]);
-			continue;
-		}
-		if (i + 2 >= len)
-			return -1;
-		hi = web_hexval(s[i + 1]);
-		lo = hi < 0 ? -1 : web_hexval(s[i + 2]);
-		/* A NUL or a control character is never part of a name. */
-		if (lo < 0 || hi * 16 + lo < 0x20 || hi * 16 + lo == 0x7f)
-			return -1;
-		buf_addch(out, (char)(hi * 16 + lo));
-		i += 2;
-	}
-	return 0;
-}
-
-/* Split "/a/b/c" into decoded segments; "." and ".." are refused. */
+/* Split "/a/b/c" into decoded segments (path.c). */
 static void
 web_path_split(struct web_req *r, const char *url)
 {
-	struct buf seg = BUF_INIT;
-	const char *p = url, *end;
-
-	if (*p != '/') {
-		r->bad_path = true;
-		return;
-	}
-	while (*p == '/' && p[1] != '\0') {
-		p++;
-		end = strchr(p, '/');
-		if (end == NULL)
-			end = p + strlen(p);
-		buf_reset(&seg);
-		if (r->nseg == WEB_SEG_MAX || end == p ||
-		    web_percent_decode(p, (size_t)(end - p), &seg) < 0 ||
-		    strcmp(seg.data, ".") == 0 || strcmp(seg.data, "..") == 0 ||
-		    strchr(seg.data, '/') != NULL) {
-			r->bad_path = true;
-			break;
-		}
-		r->seg[r->nseg++] = xstrdup(seg.data);
-		p = end;
-	}
-	buf_release(&seg);
+	r->bad_path = web_path_parse(url, r->seg, WEB_SEG_MAX, &r->nseg) < 0;
 }
 
 static void

@@ -103,9 +103,18 @@ json_t *web_json_node(const struct node *n);
 
 /*
  * Append `len` bytes of `s` percent-decoded to `out`; -1 when an escape
- * is malformed or yields a NUL or another control character.
+ * is malformed or the text holds a NUL or another control character,
+ * raw or escaped (path.c).
  */
 int web_percent_decode(const char *s, size_t len, struct buf *out);
+/*
+ * Split the path `url` ("/a/b%2Ec") into at most `max` percent-decoded
+ * segments in seg[0..*nseg) (caller frees each, also after a failure).
+ * -1 when it does not start with '/', has more segments, an empty one
+ * ("a//b"), one that decodes to "." or ".." or holds a '/' (from "%2F"),
+ * or a bad escape or control character.  A trailing '/' is ignored.
+ */
+int web_path_parse(const char *url, char **seg, size_t max, size_t *nseg);
 
 /* The handlers, by area (api-*.c). */
 void web_api_healthz(struct web_req *r);
