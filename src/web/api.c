@@ -5,6 +5,8 @@
  * Paths name a task as /tasks/{user}/{name}: the same pair the command
  * line's "user.<user>.<name>" names, readable in a URL and stable.
  */
+#include <strings.h>
+
 #include "web/web-int.h"
 
 const struct web_route web_routes[] = {
@@ -123,7 +125,8 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 		    r->ip);
 		return -1;
 	}
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
+	/* The scheme's name is case-insensitive (RFC 9110 11.1). */
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 		web_error(r, MHD_HTTP_UNAUTHORIZED,
 		    "authentication required: send 'Authorization: Bearer "
 		    "<token>' (see orchestra user token)");

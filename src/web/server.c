@@ -213,6 +213,9 @@ web_send(struct web_req *r)
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (r->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+		    "Bearer realm=\"orchestra\"");
 	if (r->status == MHD_HTTP_TOO_MANY_REQUESTS)
 		MHD_add_response_header(resp, "Retry-After", "10");
 	ret = MHD_queue_response(r->conn, r->status, resp);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """api.py - an HTTP client for the tests of `orchestra serve`.
 
-    api.py BASE METHOD PATH [--token T] [--body B] [--source IP]
+    api.py BASE METHOD PATH [--token T] [--body B] [--source IP] [--scheme S]
         one request; prints the status on the first line, then the body
     api.py BASE --table FILE [--source-net 127.0.X]
         a table of requests, one a line, fields separated by " | ":
@@ -20,14 +20,15 @@ import os
 import sys
 
 
-def request(base, method, path, token=None, body=None, source=None):
+def request(base, method, path, token=None, body=None, source=None,
+            scheme="Bearer"):
     host, port = base.split("//", 1)[1].rsplit(":", 1)
     conn = http.client.HTTPConnection(
         host, int(port), timeout=30,
         source_address=(source, 0) if source else None)
     headers = {}
     if token:
-        headers["Authorization"] = "Bearer " + token
+        headers["Authorization"] = scheme + " " + token
     if body is not None:
         headers["Content-Type"] = "application/json"
     conn.request(method, path, body=body, headers=headers)
@@ -74,7 +75,8 @@ def main(argv):
     method, path = argv[2], argv[3]
     opts = dict(zip(argv[4::2], argv[5::2]))
     status, data = request(base, method, path, opts.get("--token"),
-                           opts.get("--body"), opts.get("--source"))
+                           opts.get("--body"), opts.get("--source"),
+                           opts.get("--scheme", "Bearer"))
     sys.stdout.write("%d\n" % status)
     sys.stdout.buffer.write(data)
     sys.stdout.write("\n")

@@ -138,6 +138,9 @@ revoke_now() {
 	api GET /api/v1/me --token "$t" --source 127.0.4.1
 	[ "$STATUS" = 401 ] || fail "a revoked token still works: $STATUS"
 	api_json "d['error'] == 'token $id is revoked'"
+	# The scheme's name in any case, as HTTP says.
+	api GET /api/v1/me --token "$TOKEN_other" --scheme bEaReR
+	[ "$STATUS" = 200 ] || fail "'bEaReR': $STATUS"
 	# Revoking one's own through the API, too.
 	api POST /api/v1/me/tokens --token "$TOKEN_other" --body '{}'
 	[ "$STATUS" = 201 ] || fail "POST /me/tokens: $STATUS"
