@@ -253,12 +253,18 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	struct web_req *r = *con_cls;
 
 	(void)version;
+	/*
+	 * A body announced too large is refused at once, unread:
+	 * libmicrohttpd takes a response before the upload only now, and
+	 * closes the connection after it.
+	 */
 	if (r == NULL) {
-		*con_cls = web_req_new(c, url, method);
-		return MHD_YES;
-	}
-	if (*upload_size > 0) {
-		/* Keep reading (and dropping) so the answer can be sent. */
+		r = web_req_new(c, url, method);
+		*con_cls = r;
+		if (!r->too_large)
+			return MHD_YES;
+	} else if (*upload_size > 0) {
+		/* One that grows too large (chunked): read to its end. */
 		if (!r->too_large) {
 			buf_add(&r->body, upload, *upload_size);
 			r->too_large = r->body.truncated;
@@ -266,13 +272,13 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (web_conns_of(r->ip) > WEB_CONN_PER_IP)
+	if (r->too_large)
+		web_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large (at most %d bytes)", WEB_BODY_MAX);
+	else if (web_conns_of(r->ip) > WEB_CONN_PER_IP)
 		web_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
 		    "too many connections from %s (at most %d)", r->ip,
 		    WEB_CONN_PER_IP);
-	else if (r->too_large)
-		web_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
-		    "request body too large (at most %d bytes)", WEB_BODY_MAX);
 	else
 		web_api_handle(ws, r);
 	/* The path and query name no secret; headers are never logged. */

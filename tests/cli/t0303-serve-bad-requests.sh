@@ -62,6 +62,8 @@ cases = [
     ("POST", "/api/v1/tasks", '{"name": "../x", "command": "y"}', 400,
      "invalid task name '../x'"),
     ("POST", "/api/v1/tasks", big, 413, "request body too large"),
+    ("POST", "/api/v1/tasks", "x" * (1 << 18), 413,
+     "request body too large"),
     ("PATCH", "/api/v1/nodes/" + node, '{"cpu_slots": "3"}', 400,
      "field 'cpu_slots' must be an integer"),
     ("PATCH", "/api/v1/nodes/" + node, '{"cpu_slots": 99999}', 400,
