@@ -258,6 +258,11 @@ service_auth_token(struct service *svc, const char *secret,
 	return ret;
 }
 
+/*
+ * NEEDSWORK: an unknown user, or one without a password, is answered
+ * without hashing, faster than a wrong password: the time tells which
+ * names exist.  Verify against a dummy hash then, once sign-in exists.
+ */
 int
 service_auth_password(struct service *svc, const char *user,
     const char *password, struct account *out, struct buf *err)
