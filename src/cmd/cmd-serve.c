@@ -48,6 +48,8 @@ cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A client that hangs up mid-response is no reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	log_set_process("serve");
 	ret = web_serve(&ctx->cfg, &o, &err);
 	if (ret < 0)
