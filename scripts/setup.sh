@@ -9,7 +9,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev libpq-dev
 	libsqlite3-dev sqlite3 libjansson-dev libinih-dev libyaml-dev
-	libcurl4-openssl-dev)
+	libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev)
 test_pkgs=(libcmocka-dev postgresql)
 # The Kubernetes API simulator (tests/kube): Python, the official client's
 # models for the API schemas, openssl for its certificates, and kubectl to

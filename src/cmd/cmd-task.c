@@ -368,7 +368,7 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_show(&ctx->svc, argv[argc - 1], 0, &d, &err);
+	ret = service_task_show(&ctx->svc, argv[argc - 1], -1, 0, &d, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		goto out;

@@ -1,7 +1,9 @@
 /*
- * cmd-user.c - `orchestra user add|list|show|set`.
+ * cmd-user.c - `orchestra user add|list|passwd|revoke|set|show|token|tokens`.
  */
 #include <getopt.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 
@@ -241,6 +243,240 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
+static json_t *
+cmd_user_token_json(const struct token *t)
+{
+	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b}", "id",
+	    (json_int_t)t->id, "username", t->username, "created",
+	    cmd_json_time(t->created_ms), "expires",
+	    cmd_json_time(t->expires_ms), "last_used",
+	    cmd_json_time(t->last_used_ms), "revoked",
+	    cmd_json_time(t->revoked_ms), "active",
+	    t->revoked_ms == 0 &&
+		(t->expires_ms == 0 || t->expires_ms > time_now_ms()));
+}
+
+static int
+cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "expires", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct token t = { 0 };
+	struct buf err = BUF_INIT, secret = BUF_INIT, when = BUF_INIT;
+	int64_t expires = 0;
+	bool json = false;
+	json_t *v;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'e') {
+			if (time_parse_duration(cmd_optarg(), &expires, &err) <
+				0) {
+				ret = cmd_usage_error(ctx, "--expires: %s",
+				    err.data);
+				buf_release(&err);
+				return ret;
+			}
+		} else {
+			return CMD_EXIT_USAGE;
+		}
+	}
+	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
+	if (ret >= 0)
+		return ret;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	ret = service_token_issue(&ctx->svc, argv[argc - 1], expires, &t,
+	    &secret, &err);
+	if (ret < 0) {
+		cmd_fail(ctx, &err);
+	} else if (json) {
+		v = cmd_user_token_json(&t);
+		json_object_set_new(v, "token", json_string(secret.data));
+		cmd_print_json(v);
+	} else {
+		time_format_ms(&when, t.expires_ms);
+		printf("%s\n", secret.data);
+		fprintf(stderr,
+		    "token %lld for user '%s' (expires: %s); it is shown "
+		    "only this once\n",
+		    (long long)t.id, t.username,
+		    t.expires_ms ? when.data : "never");
+	}
+	service_secret_release(&secret);
+	token_release(&t);
+	buf_release(&when);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+static void
+cmd_user_tokens_print(const token_vec *v)
+{
+	static const char *const hdr[] = { "ID", "CREATED", "EXPIRES",
+		"LAST USED", "REVOKED" };
+	int64_t times[4];
+	struct cmd_table t;
+	struct buf b = BUF_INIT;
+	const struct token *k;
+	size_t i;
+
+	cmd_table_init(&t, 5, hdr);
+	VEC_FOREACH(k, v)
+	{
+		cmd_table_addf(&t, "%lld", (long long)k->id);
+		times[0] = k->created_ms;
+		times[1] = k->expires_ms;
+		times[2] = k->last_used_ms;
+		times[3] = k->revoked_ms;
+		for (i = 0; i < 4; i++) {
+			buf_reset(&b);
+			time_format_ms(&b, times[i]);
+			cmd_table_addf(&t, "%s", b.data);
+		}
+	}
+	cmd_table_print(&t, stdout);
+	cmd_table_release(&t);
+	buf_release(&b);
+}
+
+static int
+cmd_user_tokens_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	token_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct token *k;
+	bool json = false;
+	json_t *arr;
+	int ret;
+
+	ret = cmd_json_only(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
+	if (ret >= 0)
+		return ret;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	ret = service_token_list(&ctx->svc, argv[argc - 1], &v, &err);
+	if (ret < 0) {
+		cmd_fail(ctx, &err);
+	} else if (json) {
+		arr = json_array();
+		VEC_FOREACH(k, &v)
+		json_array_append_new(arr, cmd_user_token_json(k));
+		cmd_print_json(arr);
+	} else {
+		cmd_user_tokens_print(&v);
+	}
+	token_vec_release(&v);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+static int
+cmd_user_revoke_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct token t = { 0 };
+	struct buf err = BUF_INIT;
+	bool json = false;
+	int64_t id;
+	int ret;
+
+	ret = cmd_json_only(ctx, argc, argv, &json);
+	if (ret >= 0)
+		return ret;
+	if (argc - cmd_optind() != 2)
+		return cmd_usage_error(ctx, argc - cmd_optind() < 2
+			? "missing user NAME or TOKEN_ID"
+			: "too many arguments");
+	if (cmd_parse_int(ctx, "TOKEN_ID", argv[argc - 1], &id) < 0)
+		return CMD_EXIT_USAGE;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	ret = service_token_revoke(&ctx->svc, argv[argc - 2], id, &t, &err);
+	if (ret < 0)
+		cmd_fail(ctx, &err);
+	else if (json)
+		cmd_print_json(cmd_user_token_json(&t));
+	else
+		printf("revoked token %lld of user '%s'\n", (long long)t.id,
+		    t.username);
+	token_release(&t);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+/*
+ * One line from stdin, never argv (which `ps` shows); without echo on a
+ * terminal.  0, or -1 at end of input.
+ */
+static int
+cmd_user_read_password(struct buf *out)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	int c;
+
+	if (tty) {
+		fprintf(stderr, "password: ");
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	while ((c = getchar()) != EOF && c != '\n')
+		buf_addch(out, (char)c);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (out->len > 0 && out->data[out->len - 1] == '\r')
+		out->data[--out->len] = '\0';
+	return c == EOF && out->len == 0 ? -1 : 0;
+}
+
+static int
+cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct buf err = BUF_INIT, pw = BUF_INIT;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1)
+		return c == 'h' ? cmd_help(ctx) : CMD_EXIT_USAGE;
+	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
+	if (ret >= 0)
+		return ret;
+	if (cmd_open_store(ctx) != 0)
+		return CMD_EXIT_FAIL;
+	pw.cap_limit = 4096;
+	if (cmd_user_read_password(&pw) < 0) {
+		err_set(&err, ERR_INVALID, "no password on standard input");
+		ret = ERR_INVALID;
+	} else {
+		ret = service_user_passwd(&ctx->svc, argv[argc - 1], pw.data,
+		    &err);
+	}
+	if (ret < 0)
+		cmd_fail(ctx, &err);
+	else
+		printf("password of user '%s' set\n", argv[argc - 1]);
+	service_secret_release(&pw);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
 static const struct cmd_entry cmd_user_add_entry = {
 	.name = "add",
 	.usage = "user add NAME [--email E] [--priority N] [--admin] "
@@ -270,16 +506,48 @@ static const struct cmd_entry cmd_user_show_entry = {
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_show_run,
 };
+static const struct cmd_entry cmd_user_passwd_entry = {
+	.name = "passwd",
+	.usage = "user passwd NAME",
+	.summary = "set a user's password, read from standard input",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_passwd_run,
+};
+static const struct cmd_entry cmd_user_revoke_entry = {
+	.name = "revoke",
+	.usage = "user revoke NAME TOKEN_ID [--json]",
+	.summary = "revoke one of a user's API tokens, at once",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_revoke_run,
+};
+static const struct cmd_entry cmd_user_token_entry = {
+	.name = "token",
+	.usage = "user token NAME [--expires DURATION] [--json]",
+	.summary = "issue an API token and print it, once",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_token_run,
+};
+static const struct cmd_entry cmd_user_tokens_entry = {
+	.name = "tokens",
+	.usage = "user tokens NAME [--json]",
+	.summary = "list a user's API tokens (never their secrets)",
+	.flags = CMD_NEEDS_STORE,
+	.run = cmd_user_tokens_run,
+};
 static const struct cmd_entry *const cmd_user_sub[] = {
 	&cmd_user_add_entry,
 	&cmd_user_list_entry,
+	&cmd_user_passwd_entry,
+	&cmd_user_revoke_entry,
 	&cmd_user_set_entry,
 	&cmd_user_show_entry,
+	&cmd_user_token_entry,
+	&cmd_user_tokens_entry,
 	NULL,
 };
 const struct cmd_entry cmd_user_entry = {
 	.name = "user",
-	.usage = "user add|list|set|show ...",
+	.usage = "user add|list|passwd|revoke|set|show|token|tokens ...",
 	.summary = "manage users",
 	.sub = cmd_user_sub,
 };

@@ -12,6 +12,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_node_entry,
 	&cmd_pilot_entry,
 	&cmd_queue_entry,
+	&cmd_serve_entry,
 	&cmd_task_entry,
 	&cmd_user_entry,
 	NULL,

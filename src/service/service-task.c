@@ -191,9 +191,12 @@ service_task_owner(struct service *svc, const char *name,
 	return ret;
 }
 
-/* Find a task the actor may act on. */
+/*
+ * Find a task: to read it (`write` false; the queue is everyone's to
+ * read, as with squeue) or to act on it (its owner or an admin).
+ */
 static int
-service_task_find(struct service *svc, const char *name,
+service_task_find(struct service *svc, const char *name, bool write,
     struct account *owner, struct task *t, struct buf *err)
 {
 	char *bare = NULL;
@@ -202,9 +205,11 @@ service_task_find(struct service *svc, const char *name,
 	ret = service_task_owner(svc, name, owner, &bare, err);
 	if (ret < 0)
 		goto out;
-	ret = service_may_touch(svc, owner, err);
-	if (ret < 0)
-		goto out;
+	if (write) {
+		ret = service_may_touch(svc, owner, err);
+		if (ret < 0)
+			goto out;
+	}
 	ret = store_task_get(svc->st, owner->id, bare, t, err);
 	if (ret == ERR_NOTFOUND)
 		err_set(err, ret, "no task '%s' of user '%s'", bare,
@@ -496,11 +501,8 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 			return ret;
 		f.account_id = owner.id;
 		account_release(&owner);
-	} else if (!svc->trusted) {
-		ret = service_require_admin(svc, err);
-		if (ret < 0)
-			return ret;
 	}
+	/* Everyone may read everyone's tasks, as with squeue. */
 	return store_task_list(svc->st, &f, out, err);
 }
 
@@ -546,20 +548,21 @@ out:
 }
 
 int
-service_task_show(struct service *svc, const char *name, int64_t job_limit,
-    struct task_detail *out, struct buf *err)
+service_task_show(struct service *svc, const char *name, int64_t after_idx,
+    int64_t job_limit, struct task_detail *out, struct buf *err)
 {
 	struct account owner = { 0 };
 	int ret;
 
-	ret = service_task_find(svc, name, &owner, &out->task, err);
+	ret = service_task_find(svc, name, false, &owner, &out->task, err);
 	if (ret < 0)
 		goto out;
 	ret = store_task_count_jobs(svc->st, out->task.id, out->counts, err);
 	if (ret < 0)
 		goto out;
-	ret = store_job_list(svc->st, out->task.id, job_limit, &out->jobs,
-	    err);
+	if (job_limit >= 0)
+		ret = store_job_list(svc->st, out->task.id, after_idx,
+		    job_limit, &out->jobs, err);
 	if (ret < 0)
 		goto out;
 	ret = service_task_waits(svc, out, err);
@@ -573,6 +576,7 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
     size_t max, struct buf *out, struct buf *err)
 {
 	struct task_detail d = { 0 };
+	struct account owner = { 0 };
 	struct backend *be = NULL;
 	struct backend_ref ref;
 	struct buf full = BUF_INIT;
@@ -580,17 +584,23 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
 	size_t before;
 	int ret;
 
-	ret = service_task_show(svc, name, 0, &d, err);
+	/* Logs are the owner's (or an admin's) to read: they may hold data. */
+	ret = service_task_find(svc, name, true, &owner, &d.task, err);
 	if (ret < 0)
 		goto out;
 	buf_addf(&full, "user.%s.%s", d.task.username, d.task.name);
-	if (index < 0 || index >= (int64_t)d.jobs.n) {
+	if (index >= 0)
+		ret = store_job_list(svc->st, d.task.id, index - 1, 1, &d.jobs,
+		    err);
+	if (ret < 0)
+		goto out;
+	if (index < 0 || d.jobs.n == 0 || d.jobs.v[0].idx != index) {
 		ret = err_set(err, ERR_NOTFOUND,
-		    "task '%s' has no job %lld (it has %zu jobs)", full.data,
-		    (long long)index, d.jobs.n);
+		    "task '%s' has no job %lld (it has %lld jobs)", full.data,
+		    (long long)index, (long long)d.task.njobs);
 		goto out;
 	}
-	j = &d.jobs.v[index];
+	j = &d.jobs.v[0];
 	if (j->attempts == 0) {
 		ret = err_set(err, ERR_NOTFOUND,
 		    "job %lld of task '%s' has not run yet (it is %s)",
@@ -613,6 +623,7 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
 out:
 	backend_close(be);
 	task_detail_release(&d);
+	account_release(&owner);
 	buf_release(&full);
 	return ret;
 }
@@ -630,7 +641,7 @@ service_task_signal(struct service *svc, const char *name,
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
-	ret = service_task_find(svc, name, &owner, out, err);
+	ret = service_task_find(svc, name, true, &owner, out, err);
 	if (ret < 0)
 		goto out;
 	buf_addf(&shown, "user.%s.%s", owner.username, out->name);

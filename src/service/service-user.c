@@ -118,6 +118,11 @@ out:
 int
 service_user_list(struct service *svc, account_vec *out, struct buf *err)
 {
+	/* Emails are personal: across the network only admins list them. */
+	int ret = service_require_admin(svc, err);
+
+	if (ret < 0)
+		return ret;
 	return store_account_list(svc->st, out, err);
 }
 
@@ -125,7 +130,13 @@ int
 service_user_show(struct service *svc, const char *name, struct account *out,
     struct buf *err)
 {
-	return store_account_get(svc->st, name, out, err);
+	int ret = store_account_get(svc->st, name, out, err);
+
+	if (ret == 0)
+		ret = service_may_touch(svc, out, err);
+	if (ret < 0)
+		account_release(out);
+	return ret;
 }
 
 int

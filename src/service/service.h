@@ -84,6 +84,44 @@ int service_user_show(struct service *svc, const char *name,
 int service_user_set(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err);
 
+/* ---- tokens and passwords (service-auth.c) ---------------------------- */
+
+/*
+ * Issue an API token for `user` (the actor, or an admin for anyone),
+ * valid for `expires_in_ms` (0: no expiry).  The secret is appended to
+ * `secret`, the only place it ever is: show it once, then wipe it with
+ * service_secret_release().  `out` gets the stored row (caller releases).
+ */
+int service_token_issue(struct service *svc, const char *user,
+    int64_t expires_in_ms, struct token *out, struct buf *secret,
+    struct buf *err);
+/* Zero a buffer that held a secret, then release it. */
+void service_secret_release(struct buf *secret);
+/* The user's tokens, without secrets (the actor's own, or an admin). */
+int service_token_list(struct service *svc, const char *user, token_vec *out,
+    struct buf *err);
+/*
+ * Revoke token `id` of `user`, effective at the next request: ERR_NOTFOUND
+ * when the user has no such token, ERR_CONFLICT when it is revoked already.
+ */
+int service_token_revoke(struct service *svc, const char *user, int64_t id,
+    struct token *out, struct buf *err);
+/* Set the user's password (8 to 1024 bytes), stored as argon2id. */
+int service_user_passwd(struct service *svc, const char *user,
+    const char *password, struct buf *err);
+/*
+ * Who presents the token `secret`: fills `out` (caller releases), or
+ * ERR_DENIED when it is malformed, unknown, revoked or expired.  Notes
+ * the time of use (at most once a minute).
+ */
+int service_auth_token(struct service *svc, const char *secret,
+    struct account *out, struct buf *err);
+/* Check a user's password: fills `out`, or ERR_DENIED. */
+int service_auth_password(struct service *svc, const char *user,
+    const char *password, struct account *out, struct buf *err);
+/* 0 when the database answers (for /readyz). */
+int service_ready(struct service *svc, struct buf *err);
+
 /* ---- nodes (service-node.c) ------------------------------------------- */
 
 struct node_opts {
@@ -175,11 +213,16 @@ struct task_detail {
 void task_detail_release(struct task_detail *d);
 /*
  * `name` is the task's name (the actor's task) or "user.<username>.<name>".
+ * Anyone may read any task (the queue is public).  Jobs come by index
+ * from after `after_idx` (-1: from the first), at most `job_limit` (0:
+ * all; negative: none): a keyset page.
  */
 int service_task_show(struct service *svc, const char *name,
-    int64_t job_limit, struct task_detail *out, struct buf *err);
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err);
 /*
- * Append the log of job `index` of the task (its latest attempt) to
+ * The owner or an admin only: append the log of job `index` of the task
+ * (its latest attempt) to
  * `out`, at most `max` bytes from its end (0: all), read through the
  * configured backend.
  */

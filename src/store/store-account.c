@@ -132,3 +132,54 @@ out:
 	st->drv->finalize(stmt);
 	return ret;
 }
+
+static const char sql_account_set_password[] =
+    "UPDATE account SET password = $2 WHERE id = $1";
+static const char sql_account_password[] =
+    "SELECT password FROM account WHERE id = $1";
+
+int
+store_account_set_password(struct store *st, int64_t id, const char *hash,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_set_password, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	if (hash != NULL)
+		st->drv->bind_text(stmt, 2, hash);
+	else
+		st->drv->bind_null(stmt, 2);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_password(struct store *st, int64_t id, char **out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = store_prepare(st, &stmt, sql_account_password, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no user with id %lld",
+		    (long long)id);
+	if (ret != DB_ROW)
+		goto out;
+	*out = store_col_strdup(st, stmt, 0);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

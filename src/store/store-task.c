@@ -35,7 +35,7 @@ static const char sql_job_list[] =
     " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms, j.end_reason,"
     " j.log_tail"
     " FROM job j LEFT JOIN node n ON n.id = j.node_id"
-    " WHERE j.task_id = $1 ORDER BY j.idx LIMIT $2";
+    " WHERE j.task_id = $1 AND j.idx > $3 ORDER BY j.idx LIMIT $2";
 
 void
 task_release(struct task *t)
@@ -367,7 +367,8 @@ store_job_insert_end(struct store_job_inserter *ins)
 }
 
 int
-store_job_list(struct store *st, int64_t task_id, int64_t limit,
+store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
+    int64_t limit,
     job_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
@@ -379,6 +380,7 @@ store_job_list(struct store *st, int64_t task_id, int64_t limit,
 		goto out;
 	st->drv->bind_int64(stmt, 1, task_id);
 	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
+	st->drv->bind_int64(stmt, 3, after_idx);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		j = VEC_ADD(out);
 		j->id = st->drv->col_int64(stmt, 0);

@@ -86,6 +86,46 @@ int store_account_list(struct store *st, account_vec *out, struct buf *err);
 int store_account_update(struct store *st, const struct account *a,
     struct buf *err);
 
+/* Store argon2id `hash` (NULL: none) as the password of account `id`. */
+int store_account_set_password(struct store *st, int64_t id,
+    const char *hash, struct buf *err);
+/* *out: the stored hash (caller frees), NULL when none is set. */
+int store_account_password(struct store *st, int64_t id, char **out,
+    struct buf *err);
+
+/*
+ * API tokens (the token table): only a hash of each secret is kept.
+ * Times are epoch ms; 0 for none.
+ */
+struct token {
+	int64_t id;
+	int64_t account_id;
+	char *username; /* the owner's, filled by reads */
+	char *hash;     /* hex digest of the secret */
+	int64_t created_ms;
+	int64_t expires_ms;
+	int64_t last_used_ms;
+	int64_t revoked_ms;
+};
+typedef VEC(struct token) token_vec;
+
+void token_release(struct token *t);
+void token_vec_release(token_vec *v);
+
+/* Insert account_id, hash, created_ms and expires_ms; sets t->id. */
+int store_token_insert(struct store *st, struct token *t, struct buf *err);
+/* The account's tokens by id. */
+int store_token_list(struct store *st, int64_t account_id, token_vec *out,
+    struct buf *err);
+/* By id, or by hash (`hash` non-NULL); ERR_NOTFOUND when there is none. */
+int store_token_get(struct store *st, int64_t id, const char *hash,
+    struct token *out, struct buf *err);
+/* Set revoked_ms or last_used_ms of token `id`. */
+int store_token_revoke(struct store *st, int64_t id, int64_t now_ms,
+    struct buf *err);
+int store_token_touch(struct store *st, int64_t id, int64_t now_ms,
+    struct buf *err);
+
 /* ---- nodes (store-node.c) -------------------------------------------- */
 
 struct node {
@@ -238,8 +278,12 @@ int store_job_insert_add(struct store_job_inserter *ins, int64_t idx,
 int store_job_insert_finish(struct store_job_inserter *ins, struct buf *err);
 void store_job_insert_end(struct store_job_inserter *ins);
 
-/* The task's jobs by index (the first `limit`, 0: all). */
-int store_job_list(struct store *st, int64_t task_id, int64_t limit,
+/*
+ * The task's jobs by index: those with idx > after_idx (keyset; -1 from
+ * the first), the first `limit` of them (0: all).
+ */
+int store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
+    int64_t limit,
     job_vec *out, struct buf *err);
 
 /* ---- the scheduler's reads (store-sched.c) ---------------------------- */

@@ -6,6 +6,7 @@
 #   only store/db-*.c include sqlite3.h or libpq-fe.h;
 #   only backend/kube*.c and notify/smtp.c include curl;
 #   only web/ includes microhttpd;
+#   web/ includes only util/, core/, service/ and web/;
 #   cmd/ and web/ (and main.c) reach the store only through service/:
 #   no store/ include, no store_*() call;
 #   util/ includes nothing of ours but util/;
@@ -31,7 +32,8 @@ check_includes store '^(util|core|store)/'
 check_includes backend '^(util|backend)/'
 check_includes service '^(util|core|store|service|backend)/'
 check_includes pilot '^(util|core|store|backend|pilot)/'
-check_includes cmd '^(util|core|service|cmd|pilot)/'
+check_includes cmd '^(util|core|service|cmd|pilot|web)/'
+check_includes web '^(util|core|service|web)/'
 
 while IFS= read -r hit; do
 	case $hit in
@@ -53,7 +55,7 @@ while IFS= read -r hit; do
 done < <(grep -lE '#include <microhttpd\.h>' -r . | sed 's|^\./||')
 while IFS= read -r hit; do
 	bad "$hit: cmd/ reaches the store only through service/"
-done < <(grep -nE '\bstore_[a-z_]+\(' cmd/*.c main.c ${web:+web/*.c} 2>/dev/null)
+done < <(grep -nE '\bstore_[a-z_]+\(' cmd/*.c main.c web/*.c 2>/dev/null)
 
 # Every source file includes util.h (directly or through its module's
 # header) before any other header of ours, so banned.h is in force.

@@ -269,6 +269,57 @@ test_accounts(void **state)
 }
 
 static void
+test_tokens_and_password(void **state)
+{
+	struct store *st = *state;
+	struct token t = { 0 }, g = { 0 };
+	token_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	int64_t bob = test_store_user(st, "bob", 1000);
+	char *pw = NULL;
+
+	t.account_id = bob;
+	t.hash = xstrdup("00ff");
+	t.created_ms = 10;
+	assert_int_equal(store_token_insert(st, &t, &err), 0);
+	assert_true(t.id > 0);
+	free(t.hash);
+	t.hash = xstrdup("11ee");
+	t.expires_ms = 99;
+	assert_int_equal(store_token_insert(st, &t, &err), 0);
+	/* The digest is unique: a second row with it is refused. */
+	assert_int_equal(store_token_insert(st, &t, &err), ERR_CONFLICT);
+	assert_int_equal(store_token_get(st, 0, "11ee", &g, &err), 0);
+	assert_int_equal(g.id, t.id);
+	assert_string_equal(g.username, "bob");
+	assert_int_equal(g.expires_ms, 99);
+	assert_int_equal(g.revoked_ms, 0);
+	assert_int_equal(g.last_used_ms, 0);
+	token_release(&g);
+	assert_int_equal(store_token_get(st, 0, "beef", &g, &err),
+	    ERR_NOTFOUND);
+	assert_string_equal(err.data, "no such token");
+	assert_int_equal(store_token_revoke(st, t.id, 50, &err), 0);
+	assert_int_equal(store_token_touch(st, t.id, 40, &err), 0);
+	assert_int_equal(store_token_list(st, bob, &v, &err), 0);
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.v[0].expires_ms, 0);
+	assert_int_equal(v.v[1].revoked_ms, 50);
+	assert_int_equal(v.v[1].last_used_ms, 40);
+	token_vec_release(&v);
+	assert_int_equal(store_account_password(st, bob, &pw, &err), 0);
+	assert_null(pw);
+	assert_int_equal(store_account_set_password(st, bob, "$argon2id$x",
+			     &err),
+	    0);
+	assert_int_equal(store_account_password(st, bob, &pw, &err), 0);
+	assert_string_equal(pw, "$argon2id$x");
+	free(pw);
+	token_release(&t);
+	buf_release(&err);
+}
+
+static void
 test_node_slots_check(void **state)
 {
 	struct store *st = *state;
@@ -359,10 +410,16 @@ test_task_jobs_and_counts(void **state)
 	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
 	assert_int_equal(counts[JOB_DONE], 10);
 	assert_int_equal(counts[JOB_REGISTERED], 990);
-	assert_int_equal(store_job_list(st, id, 5, &jv, &err), 0);
+	assert_int_equal(store_job_list(st, id, -1, 5, &jv, &err), 0);
 	assert_int_equal(jv.n, 5);
 	assert_int_equal(jv.v[4].idx, 4);
 	assert_int_equal(jv.v[0].status, JOB_DONE);
+	job_vec_release(&jv);
+	/* The next keyset page of jobs starts after the last index seen. */
+	assert_int_equal(store_job_list(st, id, 4, 2, &jv, &err), 0);
+	assert_int_equal(jv.n, 2);
+	assert_int_equal(jv.v[0].idx, 5);
+	assert_int_equal(jv.v[1].idx, 6);
 	job_vec_release(&jv);
 	/* Filters and keyset pages. */
 	f.account_id = u;
@@ -542,6 +599,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_params_bound_by_number,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_accounts,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_and_password,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_node_slots_check,
 		    test_store_setup, test_store_teardown),

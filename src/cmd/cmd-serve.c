@@ -1,0 +1,66 @@
+/*
+ * cmd-serve.c - `orchestra serve`: the HTTP API, its own process.
+ */
+#include <getopt.h>
+#include <signal.h>
+
+#include "cmd/cmd.h"
+#include "web/web.h"
+
+static int
+cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct web_opts o = { ctx->cfg.listen, NULL, NULL };
+	struct buf err = BUF_INIT;
+	sigset_t set;
+	int c, ret;
+
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c == 'l')
+			o.listen = cmd_optarg();
+		else if (c == 'c')
+			o.tls_cert = cmd_optarg();
+		else if (c == 'k')
+			o.tls_key = cmd_optarg();
+		else
+			return CMD_EXIT_USAGE;
+	}
+	ret = cmd_args(ctx, argc, argv, 0, NULL);
+	if (ret >= 0)
+		return ret;
+	if ((o.tls_cert == NULL) != (o.tls_key == NULL))
+		return cmd_usage_error(ctx,
+		    "--tls-cert and --tls-key go together");
+	/*
+	 * Blocked before libmicrohttpd starts its thread, which inherits
+	 * the mask: only web_serve()'s sigwait() takes them.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A client that hangs up mid-response is no reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	log_set_process("serve");
+	ret = web_serve(&ctx->cfg, &o, &err);
+	if (ret < 0)
+		cmd_fail(ctx, &err);
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
+const struct cmd_entry cmd_serve_entry = {
+	.name = "serve",
+	.usage = "serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]",
+	.summary = "serve the HTTP API (its own process, beside the pilot)",
+	.run = cmd_serve_run,
+};

@@ -1,0 +1,163 @@
+/*
+ * store-token.c - API tokens: a hash of each secret, its owner, its times.
+ */
+#include "store/store-int.h"
+
+#define TOKEN_COLUMNS                                                         \
+	"k.id, k.account_id, a.username, k.hash, k.created_ms, k.expires_ms," \
+	" k.last_used_ms, k.revoked_ms"
+
+static const char sql_token_insert[] =
+    "INSERT INTO token (account_id, hash, created_ms, expires_ms)"
+    " VALUES ($1, $2, $3, $4) RETURNING id";
+static const char sql_token_list[] =
+    "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
+    " ON a.id = k.account_id WHERE k.account_id = $1 ORDER BY k.id";
+static const char sql_token_get_id[] =
+    "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
+    " ON a.id = k.account_id WHERE k.id = $1";
+static const char sql_token_get_hash[] =
+    "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
+    " ON a.id = k.account_id WHERE k.hash = $1";
+static const char sql_token_revoke[] =
+    "UPDATE token SET revoked_ms = $2 WHERE id = $1";
+static const char sql_token_touch[] =
+    "UPDATE token SET last_used_ms = $2 WHERE id = $1";
+
+void
+token_release(struct token *t)
+{
+	free(t->username);
+	free(t->hash);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+token_vec_release(token_vec *v)
+{
+	struct token *t;
+
+	VEC_FOREACH(t, v)
+	token_release(t);
+	VEC_RELEASE(v);
+}
+
+static void
+store_token_read(struct store *st, struct db_stmt *stmt, struct token *t)
+{
+	t->id = st->drv->col_int64(stmt, 0);
+	t->account_id = st->drv->col_int64(stmt, 1);
+	t->username = store_col_strdup(st, stmt, 2);
+	t->hash = store_col_strdup(st, stmt, 3);
+	t->created_ms = st->drv->col_int64(stmt, 4);
+	t->expires_ms = store_col_int64_or(st, stmt, 5, 0);
+	t->last_used_ms = store_col_int64_or(st, stmt, 6, 0);
+	t->revoked_ms = store_col_int64_or(st, stmt, 7, 0);
+}
+
+int
+store_token_insert(struct store *st, struct token *t, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_token_insert, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, t->account_id);
+	st->drv->bind_text(stmt, 2, t->hash);
+	st->drv->bind_int64(stmt, 3, t->created_ms);
+	if (t->expires_ms > 0)
+		st->drv->bind_int64(stmt, 4, t->expires_ms);
+	else
+		st->drv->bind_null(stmt, 4);
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW)
+		goto out;
+	t->id = st->drv->col_int64(stmt, 0);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_token_list(struct store *st, int64_t account_id, token_vec *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_token_list, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, account_id);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW)
+		store_token_read(st, stmt, VEC_ADD(out));
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_token_get(struct store *st, int64_t id, const char *hash,
+    struct token *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt,
+	    hash != NULL ? sql_token_get_hash : sql_token_get_id, err);
+	if (ret < 0)
+		goto out;
+	if (hash != NULL)
+		st->drv->bind_text(stmt, 1, hash);
+	else
+		st->drv->bind_int64(stmt, 1, id);
+	ret = store_step(st, stmt, err);
+	/* Never echo a hash: it names a secret. */
+	if (ret == DB_DONE && hash != NULL)
+		ret = err_set(err, ERR_NOTFOUND, "no such token");
+	else if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no token %lld",
+		    (long long)id);
+	if (ret != DB_ROW)
+		goto out;
+	store_token_read(st, stmt, out);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+static int
+store_token_set(struct store *st, const char *sql, int64_t id,
+    int64_t now_ms, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	st->drv->bind_int64(stmt, 2, now_ms);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_token_revoke(struct store *st, int64_t id, int64_t now_ms,
+    struct buf *err)
+{
+	return store_token_set(st, sql_token_revoke, id, now_ms, err);
+}
+
+int
+store_token_touch(struct store *st, int64_t id, int64_t now_ms,
+    struct buf *err)
+{
+	return store_token_set(st, sql_token_touch, id, now_ms, err);
+}

@@ -1,0 +1,158 @@
+/*
+ * api-json.c - records as JSON, in the shapes `orchestra … --json`
+ * prints, so that a remote command line can print the same.
+ */
+#include "web/web-int.h"
+
+json_t *
+web_json_str(const char *s)
+{
+	json_t *v;
+	char *copy, *p;
+
+	if (s == NULL)
+		return json_null();
+	v = json_string(s);
+	if (v != NULL)
+		return v;
+	/* Not UTF-8 (a file name can be anything): keep it readable. */
+	copy = xstrdup(s);
+	for (p = copy; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+json_t *
+web_json_time(int64_t ms)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+
+	if (ms <= 0)
+		return json_null();
+	time_format_ms(&b, ms);
+	b.data[10] = 'T';
+	buf_addch(&b, 'Z');
+	v = json_string(b.data);
+	buf_release(&b);
+	return v;
+}
+
+json_t *
+web_json_account(const struct account *a)
+{
+	return json_pack("{s:I, s:o, s:o, s:I, s:o, s:o}", "id",
+	    (json_int_t)a->id, "username", web_json_str(a->username), "email",
+	    web_json_str(a->email), "max_priority",
+	    (json_int_t)a->max_priority, "role", web_json_str(a->role),
+	    "created", web_json_time(a->created_ms));
+}
+
+json_t *
+web_json_token(const struct token *t)
+{
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:b}", "id",
+	    (json_int_t)t->id, "username", web_json_str(t->username),
+	    "created", web_json_time(t->created_ms), "expires",
+	    web_json_time(t->expires_ms), "last_used",
+	    web_json_time(t->last_used_ms), "revoked",
+	    web_json_time(t->revoked_ms), "active",
+	    t->revoked_ms == 0 &&
+		(t->expires_ms == 0 || t->expires_ms > time_now_ms()));
+}
+
+json_t *
+web_json_task(const struct task *t)
+{
+	json_t *o = json_object();
+	struct buf full = BUF_INIT;
+
+	buf_addf(&full, "user.%s.%s", t->username, t->name);
+	json_object_set_new(o, "id", json_integer(t->id));
+	json_object_set_new(o, "name", web_json_str(t->name));
+	json_object_set_new(o, "full_name", web_json_str(full.data));
+	json_object_set_new(o, "user", web_json_str(t->username));
+	json_object_set_new(o, "queue", web_json_str(t->queue));
+	json_object_set_new(o, "image", web_json_str(t->image));
+	json_object_set_new(o, "command", web_json_str(t->command));
+	json_object_set_new(o, "inputs", web_json_str(t->inputs));
+	json_object_set_new(o, "data", web_json_str(t->data_path));
+	json_object_set_new(o, "output", web_json_str(t->out_dir));
+	json_object_set_new(o, "gpu", json_boolean(t->gpu));
+	json_object_set_new(o, "skip_test", json_boolean(t->skip_test));
+	json_object_set_new(o, "timeout_ms", json_integer(t->timeout_ms));
+	json_object_set_new(o, "retention_ms",
+	    t->retention_ms < 0 ? json_null() : json_integer(t->retention_ms));
+	json_object_set_new(o, "status",
+	    json_string(task_status_name(t->status)));
+	json_object_set_new(o, "signal",
+	    t->signal == SIGNAL_NONE ? json_null()
+				     : json_string(task_signal_name(t->signal)));
+	json_object_set_new(o, "jobs", json_integer(t->njobs));
+	json_object_set_new(o, "submitted", web_json_time(t->submitted_ms));
+	json_object_set_new(o, "updated", web_json_time(t->updated_ms));
+	json_object_set_new(o, "ended", web_json_time(t->ended_ms));
+	buf_release(&full);
+	return o;
+}
+
+json_t *
+web_json_job(const struct job *j, const struct job_wait *w)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(j->id));
+	json_object_set_new(o, "index", json_integer(j->idx));
+	json_object_set_new(o, "status",
+	    json_string(job_status_name(j->status)));
+	json_object_set_new(o, "test", json_boolean(j->is_test));
+	json_object_set_new(o, "input", web_json_str(j->input));
+	json_object_set_new(o, "command", web_json_str(j->command));
+	json_object_set_new(o, "priority", json_real(j->priority));
+	json_object_set_new(o, "node", web_json_str(j->node));
+	json_object_set_new(o, "gpu",
+	    j->gpu_index < 0 ? json_null() : json_integer(j->gpu_index));
+	json_object_set_new(o, "attempts", json_integer(j->attempts));
+	json_object_set_new(o, "exit_code",
+	    j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
+	json_object_set_new(o, "queued", web_json_time(j->queued_ms));
+	json_object_set_new(o, "started", web_json_time(j->started_ms));
+	json_object_set_new(o, "ended", web_json_time(j->ended_ms));
+	json_object_set_new(o, "end_reason", web_json_str(j->end_reason));
+	json_object_set_new(o, "place",
+	    w != NULL && w->place > 0 ? json_integer(w->place) : json_null());
+	json_object_set_new(o, "why", web_json_str(w ? w->why : NULL));
+	return o;
+}
+
+json_t *
+web_json_node(const struct node *n)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(n->id));
+	json_object_set_new(o, "name", web_json_str(n->name));
+	json_object_set_new(o, "queue", web_json_str(n->queue));
+	json_object_set_new(o, "cpu_slots", json_integer(n->cpu_slots));
+	json_object_set_new(o, "gpu_slots", json_integer(n->gpu_slots));
+	json_object_set_new(o, "max_cpu_slots",
+	    json_integer(n->max_cpu_slots));
+	json_object_set_new(o, "max_gpu_slots",
+	    json_integer(n->max_gpu_slots));
+	json_object_set_new(o, "cpu_used", json_integer(n->cpu_used));
+	json_object_set_new(o, "gpu_used",
+	    json_integer(__builtin_popcountll(n->gpu_used)));
+	json_object_set_new(o, "enabled", json_boolean(n->enabled));
+	json_object_set_new(o, "ready", json_boolean(n->ready));
+	json_object_set_new(o, "memory_pressure",
+	    json_boolean(n->memory_pressure));
+	json_object_set_new(o, "disk_pressure",
+	    json_boolean(n->disk_pressure));
+	json_object_set_new(o, "last_seen", web_json_time(n->last_seen_ms));
+	json_object_set_new(o, "completed", json_integer(n->completed));
+	json_object_set_new(o, "failed", json_integer(n->failed));
+	return o;
+}

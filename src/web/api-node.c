@@ -1,0 +1,93 @@
+/*
+ * api-node.c - /api/v1/nodes: everyone lists them (as with sinfo);
+ * admins change slots, drain and resume (the service checks).
+ */
+#include "web/web-int.h"
+
+void
+web_api_nodes(struct web_req *r)
+{
+	node_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct node *n;
+	json_t *arr;
+	int ret;
+
+	ret = service_node_list(&r->svc, &v, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+	} else {
+		arr = json_array();
+		VEC_FOREACH(n, &v)
+		json_array_append_new(arr, web_json_node(n));
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "nodes", arr));
+	}
+	node_vec_release(&v);
+	buf_release(&err);
+}
+
+void
+web_api_node_set(struct web_req *r)
+{
+	static const struct web_field fields[] = {
+		{ "queue", JSON_STRING }, { "cpu_slots", JSON_INTEGER },
+		{ "gpu_slots", JSON_INTEGER }, { "max_cpu_slots", JSON_INTEGER },
+		{ "max_gpu_slots", JSON_INTEGER }, { NULL, 0 },
+	};
+	struct node_opts o = NODE_OPTS_INIT;
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (web_body_check(r, fields) < 0)
+		return;
+	if (json_object_size(r->json) == 0) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "nothing to set: give queue, cpu_slots, gpu_slots, "
+		    "max_cpu_slots or max_gpu_slots");
+		return;
+	}
+	o.queue = web_body_str(r, "queue");
+	o.cpu_slots = web_body_int(r, "cpu_slots", OPT_UNSET);
+	o.gpu_slots = web_body_int(r, "gpu_slots", OPT_UNSET);
+	o.max_cpu_slots = web_body_int(r, "max_cpu_slots", OPT_UNSET);
+	o.max_gpu_slots = web_body_int(r, "max_gpu_slots", OPT_UNSET);
+	ret = service_node_set(&r->svc, r->seg[3], &o, &n, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_OK, web_json_node(&n));
+	node_release(&n);
+	buf_release(&err);
+}
+
+static void
+web_node_enable(struct web_req *r, bool enabled)
+{
+	static const struct web_field none[] = { { NULL, 0 } };
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (web_body_check(r, none) < 0)
+		return;
+	ret = service_node_enable(&r->svc, r->seg[3], enabled, &n, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_OK, web_json_node(&n));
+	node_release(&n);
+	buf_release(&err);
+}
+
+void
+web_api_node_drain(struct web_req *r)
+{
+	web_node_enable(r, false);
+}
+
+void
+web_api_node_resume(struct web_req *r)
+{
+	web_node_enable(r, true);
+}

@@ -1,0 +1,287 @@
+/*
+ * api-task.c - /api/v1/tasks: list, submit, show, kill, retry, delete,
+ * a task's jobs and a job's log.  A task is /tasks/{user}/{name}.
+ */
+#include "web/web-int.h"
+
+#define WEB_PAGE_DEFAULT 100
+#define WEB_PAGE_MAX 1000
+/* The end of a log a request returns at most. */
+#define WEB_LOG_MAX (1024 * 1024)
+
+/*
+ * The service's name of the task the path names: "user.<user>.<name>".
+ * A user name never holds '.', so one in the path names nobody (and must
+ * not shift the split into another user's task).
+ */
+static int
+web_task_name(struct web_req *r, struct buf *out)
+{
+	if (strchr(r->seg[3], '.') != NULL) {
+		web_error(r, MHD_HTTP_NOT_FOUND, "no user '%s'", r->seg[3]);
+		return -1;
+	}
+	buf_addf(out, "user.%s.%s", r->seg[3], r->seg[4]);
+	return 0;
+}
+
+/* ?after=&limit=: a keyset page. */
+static int
+web_page(struct web_req *r, int64_t after_min, int64_t *after,
+    int64_t *limit)
+{
+	if (web_query_int(r, "after", after_min, INT64_MAX / 2, after_min,
+		after) < 0)
+		return -1;
+	return web_query_int(r, "limit", 1, WEB_PAGE_MAX, WEB_PAGE_DEFAULT,
+	    limit);
+}
+
+void
+web_api_tasks(struct web_req *r)
+{
+	struct task_list_req req = { 0 };
+	struct buf user = BUF_INIT, status = BUF_INIT, err = BUF_INIT;
+	task_vec v = VEC_INIT;
+	struct task *t;
+	json_t *arr;
+	int ret;
+
+	if (web_query(r, "user", &user) < 0 ||
+	    web_query(r, "status", &status) < 0 ||
+	    web_page(r, 0, &req.after_id, &req.limit) < 0)
+		goto out;
+	req.user = user.len ? user.data : "*";
+	req.status = status.len ? status.data : NULL;
+	ret = service_task_list(&r->svc, &req, &v, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	arr = json_array();
+	VEC_FOREACH(t, &v)
+	json_array_append_new(arr, web_json_task(t));
+	web_reply(r, MHD_HTTP_OK,
+	    json_pack("{s:o, s:o}", "tasks", arr, "next_after",
+		(int64_t)v.n == req.limit ? json_integer(v.v[v.n - 1].id)
+					  : json_null()));
+out:
+	task_vec_release(&v);
+	buf_release(&user);
+	buf_release(&status);
+	buf_release(&err);
+}
+
+void
+web_api_task_submit(struct web_req *r)
+{
+	static const struct web_field fields[] = {
+		{ "name", JSON_STRING }, { "command", JSON_STRING },
+		{ "inputs", JSON_STRING }, { "data", JSON_STRING },
+		{ "secondary", JSON_ARRAY }, { "image", JSON_STRING },
+		{ "queue", JSON_STRING }, { "gpu", JSON_TRUE },
+		{ "skip_test", JSON_TRUE }, { "timeout", JSON_STRING },
+		{ "retention", JSON_STRING }, { NULL, 0 },
+	};
+	struct submit_req req = { 0 };
+	struct task t = { 0 };
+	struct buf err = BUF_INIT;
+	const char **sec = NULL;
+	json_t *arr, *e;
+	size_t i;
+	int ret;
+
+	if (web_body_check(r, fields) < 0)
+		return;
+	req.name = web_body_str(r, "name");
+	req.command = web_body_str(r, "command");
+	if (req.name == NULL || req.command == NULL) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "fields 'name' and 'command' are required");
+		return;
+	}
+	req.inputs = web_body_str(r, "inputs");
+	req.data = web_body_str(r, "data");
+	req.image = web_body_str(r, "image");
+	req.queue = web_body_str(r, "queue");
+	req.gpu = web_body_bool(r, "gpu");
+	req.skip_test = web_body_bool(r, "skip_test");
+	req.timeout = web_body_str(r, "timeout");
+	req.retention = web_body_str(r, "retention");
+	arr = json_object_get(r->json, "secondary");
+	sec = xcalloc(json_array_size(arr) + 1, sizeof(*sec));
+	json_array_foreach(arr, i, e) sec[i] = json_string_value(e);
+	req.secondary = sec;
+	req.nsecondary = json_array_size(arr);
+	ret = service_task_submit(&r->svc, &req, &t, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_CREATED, web_json_task(&t));
+	free(sec);
+	task_release(&t);
+	buf_release(&err);
+}
+
+/* The job_wait that says why `j` waits, or NULL (as `task show`). */
+static const struct job_wait *
+web_wait_of(const struct task_detail *d, const struct job *j)
+{
+	const struct job_wait *w;
+
+	if (j->status != JOB_ASSIGNED && j->status != JOB_REGISTERED)
+		return NULL;
+	VEC_FOREACH(w, &d->waits)
+	{
+		if (w->job_id == j->id ||
+		    (w->job_id == 0 && j->status == JOB_REGISTERED))
+			return w;
+	}
+	return NULL;
+}
+
+void
+web_api_task_show(struct web_req *r)
+{
+	struct task_detail d = { 0 };
+	struct buf name = BUF_INIT, err = BUF_INIT;
+	json_t *o, *counts;
+	int i, ret;
+
+	if (web_task_name(r, &name) < 0)
+		goto out;
+	ret = service_task_show(&r->svc, name.data, -1, -1, &d, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	o = web_json_task(&d.task);
+	counts = json_object();
+	for (i = 0; i < JOB_NSTATUS; i++)
+		json_object_set_new(counts, job_status_name((enum job_status)i),
+		    json_integer(d.counts[i]));
+	json_object_set_new(o, "counts", counts);
+	/* The task's first waiting job says why the task waits. */
+	json_object_set_new(o, "place",
+	    d.waits.n && d.waits.v[0].place > 0
+		? json_integer(d.waits.v[0].place)
+		: json_null());
+	json_object_set_new(o, "why",
+	    web_json_str(d.waits.n ? d.waits.v[0].why : NULL));
+	web_reply(r, MHD_HTTP_OK, o);
+out:
+	task_detail_release(&d);
+	buf_release(&name);
+	buf_release(&err);
+}
+
+void
+web_api_task_jobs(struct web_req *r)
+{
+	struct task_detail d = { 0 };
+	struct buf name = BUF_INIT, err = BUF_INIT;
+	int64_t after, limit;
+	struct job *j;
+	json_t *arr;
+	int ret;
+
+	if (web_task_name(r, &name) < 0 || web_page(r, -1, &after, &limit) < 0)
+		goto out;
+	ret = service_task_show(&r->svc, name.data, after, limit, &d, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	arr = json_array();
+	VEC_FOREACH(j, &d.jobs)
+	json_array_append_new(arr, web_json_job(j, web_wait_of(&d, j)));
+	web_reply(r, MHD_HTTP_OK,
+	    json_pack("{s:o, s:o}", "jobs", arr, "next_after",
+		(int64_t)d.jobs.n == limit ? json_integer(d.jobs.v[d.jobs.n - 1].idx)
+					   : json_null()));
+out:
+	task_detail_release(&d);
+	buf_release(&name);
+	buf_release(&err);
+}
+
+void
+web_api_job_log(struct web_req *r)
+{
+	struct buf name = BUF_INIT, err = BUF_INIT;
+	int64_t idx;
+	int ret;
+
+	if (web_task_name(r, &name) < 0)
+		goto out;
+	if (util_parse_int64(r->seg[6], 0, INT64_MAX / 2, &idx) < 0) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "invalid job index '%s': expected a whole number",
+		    r->seg[6]);
+		goto out;
+	}
+	ret = service_task_logs(&r->svc, name.data, idx, WEB_LOG_MAX,
+	    &r->text, &err);
+	if (ret < 0) {
+		buf_reset(&r->text);
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	r->status = MHD_HTTP_OK;
+	r->is_text = true;
+out:
+	buf_release(&name);
+	buf_release(&err);
+}
+
+static void
+web_task_signal(struct web_req *r, enum task_signal sig, bool remove_files)
+{
+	static const struct web_field none[] = { { NULL, 0 } };
+	struct task t = { 0 };
+	struct buf name = BUF_INIT, err = BUF_INIT;
+	int ret;
+
+	if (web_body_check(r, none) < 0 || web_task_name(r, &name) < 0)
+		goto out;
+	ret = service_task_signal(&r->svc, name.data, sig, remove_files, &t,
+	    &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	/* Accepted: the pilot carries the signal out at its next cycle. */
+	web_reply(r, MHD_HTTP_ACCEPTED, web_json_task(&t));
+out:
+	task_release(&t);
+	buf_release(&name);
+	buf_release(&err);
+}
+
+void
+web_api_task_kill(struct web_req *r)
+{
+	web_task_signal(r, SIGNAL_KILL, false);
+}
+
+void
+web_api_task_retry(struct web_req *r)
+{
+	web_task_signal(r, SIGNAL_RETRY, false);
+}
+
+void
+web_api_task_delete(struct web_req *r)
+{
+	struct buf v = BUF_INIT;
+	int ret = web_query(r, "remove_files", &v);
+
+	if (ret == 1 && strcmp(v.data, "true") != 0 &&
+	    strcmp(v.data, "false") != 0)
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "query argument 'remove_files' must be true or false");
+	else if (ret >= 0)
+		web_task_signal(r, SIGNAL_DELETE,
+		    ret == 1 && strcmp(v.data, "true") == 0);
+	buf_release(&v);
+}

@@ -1,0 +1,219 @@
+/*
+ * api-user.c - /healthz, /readyz, /api/v1/me (everyone's own profile
+ * and tokens) and /api/v1/users (admins: the service checks).
+ */
+#include "web/web-int.h"
+
+void
+web_api_healthz(struct web_req *r)
+{
+	web_reply(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+}
+
+void
+web_api_readyz(struct web_req *r)
+{
+	struct buf err = BUF_INIT;
+
+	if (service_ready(&r->svc, &err) < 0) {
+		log_error("not ready: %s", err.data);
+		web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "the database does not answer");
+	} else {
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+	}
+	buf_release(&err);
+}
+
+void
+web_api_me(struct web_req *r)
+{
+	web_reply(r, MHD_HTTP_OK, web_json_account(&r->who));
+}
+
+void
+web_api_me_tokens(struct web_req *r)
+{
+	token_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct token *t;
+	json_t *arr;
+	int ret;
+
+	ret = service_token_list(&r->svc, r->who.username, &v, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+	} else {
+		arr = json_array();
+		VEC_FOREACH(t, &v)
+		json_array_append_new(arr, web_json_token(t));
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "tokens", arr));
+	}
+	token_vec_release(&v);
+	buf_release(&err);
+}
+
+void
+web_api_me_token_add(struct web_req *r)
+{
+	static const struct web_field fields[] = {
+		{ "expires", JSON_STRING }, { NULL, 0 },
+	};
+	struct buf err = BUF_INIT, secret = BUF_INIT;
+	struct token t = { 0 };
+	const char *exp;
+	int64_t ms = 0;
+	json_t *o;
+	int ret;
+
+	if (web_body_check(r, fields) < 0)
+		return;
+	exp = web_body_str(r, "expires");
+	ret = exp ? time_parse_duration(exp, &ms, &err) : 0;
+	if (ret == 0)
+		ret = service_token_issue(&r->svc, r->who.username, ms, &t,
+		    &secret, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+	} else {
+		o = web_json_token(&t);
+		json_object_set_new(o, "token", json_string(secret.data));
+		web_reply(r, MHD_HTTP_CREATED, o);
+	}
+	service_secret_release(&secret);
+	token_release(&t);
+	buf_release(&err);
+}
+
+void
+web_api_me_token_revoke(struct web_req *r)
+{
+	struct buf err = BUF_INIT;
+	struct token t = { 0 };
+	int64_t id;
+	int ret;
+
+	if (util_parse_int64(r->seg[4], 1, INT64_MAX / 2, &id) < 0) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "invalid token id '%s': expected a whole number",
+		    r->seg[4]);
+		return;
+	}
+	ret = service_token_revoke(&r->svc, r->who.username, id, &t, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_OK, web_json_token(&t));
+	token_release(&t);
+	buf_release(&err);
+}
+
+void
+web_api_users(struct web_req *r)
+{
+	account_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct account *a;
+	json_t *arr;
+	int ret;
+
+	ret = service_user_list(&r->svc, &v, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+	} else {
+		arr = json_array();
+		VEC_FOREACH(a, &v)
+		json_array_append_new(arr, web_json_account(a));
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "users", arr));
+	}
+	account_vec_release(&v);
+	buf_release(&err);
+}
+
+static const struct web_field web_user_fields[] = {
+	{ "username", JSON_STRING }, { "email", JSON_STRING },
+	{ "max_priority", JSON_INTEGER }, { "role", JSON_STRING },
+	{ NULL, 0 },
+};
+
+static void
+web_user_opts(struct web_req *r, struct user_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->email = web_body_str(r, "email");
+	o->max_priority = web_body_int(r, "max_priority", OPT_UNSET);
+	o->role = web_body_str(r, "role");
+}
+
+void
+web_api_user_add(struct web_req *r)
+{
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	struct user_opts o;
+	const char *name;
+	int ret;
+
+	if (web_body_check(r, web_user_fields) < 0)
+		return;
+	name = web_body_str(r, "username");
+	if (name == NULL) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "field 'username' is required");
+		return;
+	}
+	web_user_opts(r, &o);
+	ret = service_user_add(&r->svc, name, &o, &a, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_CREATED, web_json_account(&a));
+	account_release(&a);
+	buf_release(&err);
+}
+
+void
+web_api_user_show(struct web_req *r)
+{
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	int ret;
+
+	ret = service_user_show(&r->svc, r->seg[3], &a, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_OK, web_json_account(&a));
+	account_release(&a);
+	buf_release(&err);
+}
+
+void
+web_api_user_set(struct web_req *r)
+{
+	struct account a = { 0 };
+	struct buf err = BUF_INIT;
+	struct user_opts o;
+	int ret;
+
+	if (web_body_check(r, web_user_fields) < 0)
+		return;
+	if (json_object_get(r->json, "username") != NULL) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "field 'username' cannot be changed");
+		return;
+	}
+	web_user_opts(r, &o);
+	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "nothing to set: give email, max_priority or role");
+		return;
+	}
+	ret = service_user_set(&r->svc, r->seg[3], &o, &a, &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_OK, web_json_account(&a));
+	account_release(&a);
+	buf_release(&err);
+}

@@ -1,0 +1,301 @@
+/*
+ * api.c - the route table, authentication, and how errors become HTTP
+ * statuses (the only place that maps ERR_* to one).
+ *
+ * Paths name a task as /tasks/{user}/{name}: the same pair the command
+ * line's "user.<user>.<name>" names, readable in a URL and stable.
+ */
+#include <strings.h>
+
+#include "web/web-int.h"
+
+const struct web_route web_routes[] = {
+	{ "GET", "/healthz", true, web_api_healthz },
+	{ "GET", "/readyz", true, web_api_readyz },
+	{ "GET", "/api/v1/me", false, web_api_me },
+	{ "GET", "/api/v1/me/tokens", false, web_api_me_tokens },
+	{ "POST", "/api/v1/me/tokens", false, web_api_me_token_add },
+	{ "DELETE", "/api/v1/me/tokens/*", false, web_api_me_token_revoke },
+	{ "GET", "/api/v1/users", false, web_api_users },
+	{ "POST", "/api/v1/users", false, web_api_user_add },
+	{ "GET", "/api/v1/users/*", false, web_api_user_show },
+	{ "PATCH", "/api/v1/users/*", false, web_api_user_set },
+	{ "GET", "/api/v1/tasks", false, web_api_tasks },
+	{ "POST", "/api/v1/tasks", false, web_api_task_submit },
+	{ "GET", "/api/v1/tasks/*/*", false, web_api_task_show },
+	{ "DELETE", "/api/v1/tasks/*/*", false, web_api_task_delete },
+	{ "POST", "/api/v1/tasks/*/*/kill", false, web_api_task_kill },
+	{ "POST", "/api/v1/tasks/*/*/retry", false, web_api_task_retry },
+	{ "GET", "/api/v1/tasks/*/*/jobs", false, web_api_task_jobs },
+	{ "GET", "/api/v1/tasks/*/*/jobs/*/log", false, web_api_job_log },
+	{ "GET", "/api/v1/nodes", false, web_api_nodes },
+	{ "PATCH", "/api/v1/nodes/*", false, web_api_node_set },
+	{ "POST", "/api/v1/nodes/*/drain", false, web_api_node_drain },
+	{ "POST", "/api/v1/nodes/*/resume", false, web_api_node_resume },
+	{ NULL, NULL, false, NULL },
+};
+
+void
+web_reply(struct web_req *r, unsigned int status, json_t *v)
+{
+	json_decref(r->resp);
+	r->resp = v;
+	r->status = status;
+	r->is_text = false;
+}
+
+void
+web_error(struct web_req *r, unsigned int status, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	web_reply(r, status, json_pack("{s:o}", "error",
+				 web_json_str(msg.data)));
+	buf_release(&msg);
+}
+
+void
+web_fail(struct web_req *r, int code, const struct buf *err)
+{
+	unsigned int status;
+
+	switch (code) {
+	case ERR_INVALID:
+		status = MHD_HTTP_BAD_REQUEST;
+		break;
+	case ERR_NOTFOUND:
+		status = MHD_HTTP_NOT_FOUND;
+		break;
+	case ERR_DENIED:
+		status = MHD_HTTP_FORBIDDEN;
+		break;
+	case ERR_CONFLICT:
+		status = MHD_HTTP_CONFLICT;
+		break;
+	default:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		log_error("request failed: %s", err->data);
+		break;
+	}
+	web_error(r, status, "%s", err->len ? err->data : "failed");
+}
+
+/* Does the path match `pattern` ("*" one segment)? */
+static bool
+web_api_match(const struct web_req *r, const char *pattern)
+{
+	const char *p = pattern, *end;
+	size_t i = 0, n;
+
+	while (*p == '/' && p[1] != '\0') {
+		p++;
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (i == r->nseg)
+			return false;
+		if (!(n == 1 && *p == '*') &&
+		    (strlen(r->seg[i]) != n || strncmp(r->seg[i], p, n) != 0))
+			return false;
+		i++;
+		p += n;
+	}
+	return i == r->nseg;
+}
+
+/*
+ * "Authorization: Bearer <token>": 0 with r->who and r->svc filled, or
+ * -1 after replying 401 (or 429 when this address failed too often:
+ * answered before any hashing or lookup is done).
+ */
+static int
+web_api_auth(struct web_server *ws, struct web_req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (web_limit_blocked(r->ip)) {
+		web_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "too many failed authentications from %s; try again later",
+		    r->ip);
+		return -1;
+	}
+	/* The scheme's name is case-insensitive (RFC 9110 11.1). */
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		web_error(r, MHD_HTTP_UNAUTHORIZED,
+		    "authentication required: send 'Authorization: Bearer "
+		    "<token>' (see orchestra user token)");
+		return -1;
+	}
+	ret = service_auth_token(&ws->svc, h + 7, &r->who, &err);
+	if (ret == ERR_DENIED) {
+		web_limit_failed(r->ip);
+		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err.data);
+	} else if (ret < 0) {
+		web_fail(r, ret, &err);
+	}
+	buf_release(&err);
+	if (ret < 0)
+		return -1;
+	r->svc = ws->svc;
+	r->svc.actor = r->who.username;
+	r->svc.trusted = false;
+	return 0;
+}
+
+void
+web_api_handle(struct web_server *ws, struct web_req *r)
+{
+	const struct web_route *rt, *found = NULL;
+	bool path_known = false;
+
+	if (r->bad_path) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "malformed path: empty, '.' or '..' segments, encoded "
+		    "'/', NUL or control characters are refused");
+		return;
+	}
+	for (rt = web_routes; rt->method != NULL && found == NULL; rt++) {
+		if (!web_api_match(r, rt->pattern))
+			continue;
+		path_known = true;
+		if (strcmp(rt->method, r->method) == 0)
+			found = rt;
+	}
+	if (found == NULL) {
+		if (path_known)
+			web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method %s not allowed here", r->method);
+		else
+			web_error(r, MHD_HTTP_NOT_FOUND, "no such resource");
+		return;
+	}
+	r->svc = ws->svc; /* actor "", untrusted, until authenticated */
+	if (!found->public && web_api_auth(ws, r) < 0)
+		return;
+	if (r->body.len > 0 || strcmp(r->method, "POST") == 0 ||
+	    strcmp(r->method, "PATCH") == 0) {
+		json_error_t je;
+
+		/* A "\u0000" in a string is refused: jansson needs
+		 * JSON_ALLOW_NUL to take one. */
+		r->json = json_loadb(r->body.data, r->body.len,
+		    JSON_REJECT_DUPLICATES, &je);
+		if (r->body.len > 0 && r->json == NULL) {
+			web_error(r, MHD_HTTP_BAD_REQUEST,
+			    "malformed JSON at line %d column %d: %s", je.line,
+			    je.column, je.text);
+			return;
+		}
+	}
+	found->fn(r);
+}
+
+int
+web_body_check(struct web_req *r, const struct web_field *fields)
+{
+	const struct web_field *f;
+	const char *key;
+	json_t *v;
+	bool ok;
+
+	if (r->json == NULL)
+		r->json = json_object();
+	if (!json_is_object(r->json)) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "the body must be a JSON object");
+		return -1;
+	}
+	json_object_foreach(r->json, key, v)
+	{
+		for (f = fields; f->name != NULL; f++)
+			if (strcmp(f->name, key) == 0)
+				break;
+		if (f->name == NULL) {
+			web_error(r, MHD_HTTP_BAD_REQUEST, "unknown field '%s'",
+			    key);
+			return -1;
+		}
+		if (f->type == JSON_TRUE)
+			ok = json_is_boolean(v);
+		else if (f->type == JSON_ARRAY) {
+			size_t i;
+			json_t *e;
+
+			ok = json_is_array(v);
+			json_array_foreach(v, i, e) ok = ok && json_is_string(e);
+		} else
+			ok = json_typeof(v) == f->type;
+		if (!ok) {
+			web_error(r, MHD_HTTP_BAD_REQUEST,
+			    "field '%s' must be %s", key,
+			    f->type == JSON_STRING    ? "a string"
+				: f->type == JSON_INTEGER ? "an integer"
+				: f->type == JSON_TRUE	  ? "true or false"
+							  : "an array of strings");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *
+web_body_str(struct web_req *r, const char *name)
+{
+	return json_string_value(json_object_get(r->json, name));
+}
+
+int64_t
+web_body_int(struct web_req *r, const char *name, int64_t dflt)
+{
+	json_t *v = json_object_get(r->json, name);
+
+	return v ? (int64_t)json_integer_value(v) : dflt;
+}
+
+bool
+web_body_bool(struct web_req *r, const char *name)
+{
+	return json_is_true(json_object_get(r->json, name));
+}
+
+int
+web_query(struct web_req *r, const char *name, struct buf *out)
+{
+	const char *v = MHD_lookup_connection_value(r->conn,
+	    MHD_GET_ARGUMENT_KIND, name);
+
+	buf_reset(out);
+	if (v == NULL)
+		return 0;
+	if (web_percent_decode(v, strlen(v), out) < 0) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "malformed query argument '%s'", name);
+		return -1;
+	}
+	return 1;
+}
+
+int
+web_query_int(struct web_req *r, const char *name, int64_t min, int64_t max,
+    int64_t dflt, int64_t *out)
+{
+	struct buf v = BUF_INIT;
+	int ret = web_query(r, name, &v);
+
+	*out = dflt;
+	if (ret == 1 && util_parse_int64(v.data, min, max, out) < 0) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "query argument '%s' must be a whole number from %lld to "
+		    "%lld",
+		    name, (long long)min, (long long)max);
+		ret = -1;
+	}
+	buf_release(&v);
+	return ret < 0 ? -1 : 0;
+}

@@ -1,0 +1,458 @@
+/*
+ * server.c - the libmicrohttpd daemon: listening, TLS, limits, reading a
+ * request's body, and the per-address counters.
+ *
+ * Threading: MHD_USE_INTERNAL_POLLING_THREAD, one thread that polls
+ * every connection and runs every callback.  The store handle is not
+ * thread-safe, and one thread needs neither a connection per thread nor
+ * a mutex; each request is short (every list is a bounded keyset page),
+ * so one thread keeps up, and the pilot, not this server, does the heavy
+ * work.  NEEDSWORK: a slow query stalls every other request meanwhile; a
+ * pool of threads with a store connection each is the next step.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "web/web-int.h"
+
+#define WEB_CONN_LIMIT 512
+/* libmicrohttpd drops a connection past this; ours answers 429 first. */
+#define WEB_CONN_PER_IP_HARD 64
+#define WEB_CONN_PER_IP 16
+#define WEB_CONN_TIMEOUT_S 30
+/* Failed authentications: a burst of this many, then 429 ... */
+#define WEB_FAIL_BURST 10
+/* ... until they decay, one per this many ms. */
+#define WEB_FAIL_DECAY_MS 6000
+#define WEB_NADDR 1024
+
+/* What we know of one client address. */
+struct web_addr {
+	char ip[INET6_ADDRSTRLEN];
+	int nconn;
+	double fails; /* decays; see web_limit_decay() */
+	int64_t fails_ms;
+};
+static struct web_addr web_addrs[WEB_NADDR];
+
+/* The slot of `ip` (a new one when `add`), or NULL. */
+static struct web_addr *
+web_addr_find(const char *ip, bool add)
+{
+	size_t h = 5381, i, k;
+	const char *p;
+	struct web_addr *a;
+
+	for (p = ip; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (k = 0; k < WEB_NADDR; k++) {
+		i = (h + k) % WEB_NADDR;
+		a = &web_addrs[i];
+		if (strcmp(a->ip, ip) == 0)
+			return a;
+		if (a->ip[0] == '\0' || (a->nconn == 0 && a->fails < 1)) {
+			if (!add)
+				continue;
+			memset(a, 0, sizeof(*a));
+			snprintf(a->ip, sizeof(a->ip), "%s", ip);
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static void
+web_limit_decay(struct web_addr *a, int64_t now)
+{
+	a->fails -= (double)(now - a->fails_ms) / WEB_FAIL_DECAY_MS;
+	if (a->fails < 0)
+		a->fails = 0;
+	a->fails_ms = now;
+}
+
+/*
+ * An attempt while blocked counts as a failure too, so that retrying
+ * keeps the block; the count is capped, so a block ends at most
+ * 2 * WEB_FAIL_BURST decay periods after the last attempt.
+ */
+bool
+web_limit_blocked(const char *ip)
+{
+	struct web_addr *a = web_addr_find(ip, false);
+
+	if (a == NULL)
+		return false;
+	web_limit_decay(a, time_now_ms());
+	if (a->fails < WEB_FAIL_BURST)
+		return false;
+	if (a->fails < 2 * WEB_FAIL_BURST)
+		a->fails += 1;
+	return true;
+}
+
+void
+web_limit_failed(const char *ip)
+{
+	struct web_addr *a = web_addr_find(ip, true);
+
+	if (a == NULL)
+		return; /* table full: only the hard limits hold */
+	web_limit_decay(a, time_now_ms());
+	if (a->fails < 2 * WEB_FAIL_BURST)
+		a->fails += 1;
+}
+
+static void
+web_client_ip(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, n, "?");
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    (socklen_t)n);
+}
+
+/* Count open connections per address (MHD_OPTION_NOTIFY_CONNECTION). */
+static void
+web_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	char ip[INET6_ADDRSTRLEN];
+	struct web_addr *a;
+
+	(void)cls;
+	(void)socket_ctx;
+	web_client_ip(c, ip, sizeof(ip));
+	a = web_addr_find(ip, code == MHD_CONNECTION_NOTIFY_STARTED);
+	if (a == NULL)
+		return;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		a->nconn++;
+	else if (a->nconn > 0)
+		a->nconn--;
+}
+
+static int
+web_conns_of(const char *ip)
+{
+	struct web_addr *a = web_addr_find(ip, false);
+
+	return a ? a->nconn : 0;
+}
+
+/*
+ * Leave the URL as it came: the path is split and each segment decoded
+ * by us (web_path_split), so that "%2F" or "%00" inside a segment cannot
+ * pass for a separator or an end.  Query arguments are decoded by
+ * web_query().
+ */
+static size_t
+web_unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* Split "/a/b/c" into decoded segments (path.c). */
+static void
+web_path_split(struct web_req *r, const char *url)
+{
+	r->bad_path = web_path_parse(url, r->seg, WEB_SEG_MAX, &r->nseg) < 0;
+}
+
+static void
+web_req_free(struct web_req *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nseg; i++)
+		free(r->seg[i]);
+	free((char *)r->ip);
+	buf_release(&r->body);
+	buf_release(&r->text);
+	json_decref(r->json);
+	json_decref(r->resp);
+	account_release(&r->who);
+	free(r);
+}
+
+static enum MHD_Result
+web_send(struct web_req *r)
+{
+	struct MHD_Response *resp;
+	char *body;
+	enum MHD_Result ret;
+
+	if (r->is_text) {
+		resp = MHD_create_response_from_buffer(r->text.len,
+		    r->text.data, MHD_RESPMEM_MUST_COPY);
+		MHD_add_response_header(resp, "Content-Type",
+		    "text/plain; charset=utf-8");
+	} else {
+		body = json_dumps(r->resp ? r->resp : json_null(),
+		    JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (body == NULL)
+			BUG("json_dumps failed");
+		resp = MHD_create_response_from_buffer(strlen(body), body,
+		    MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(resp, "Content-Type",
+		    "application/json");
+	}
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (r->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+		    "Bearer realm=\"orchestra\"");
+	if (r->status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(resp, "Retry-After", "10");
+	ret = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* The first call for a request: what can be judged from its head. */
+static struct web_req *
+web_req_new(struct MHD_Connection *c, const char *url, const char *method)
+{
+	struct web_req *r = xcalloc(1, sizeof(*r));
+	char ip[INET6_ADDRSTRLEN];
+	const char *cl;
+
+	r->conn = c;
+	r->method = method;
+	r->body.cap_limit = WEB_BODY_MAX;
+	web_client_ip(c, ip, sizeof(ip));
+	r->ip = xstrdup(ip);
+	web_path_split(r, url);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL && strtoull(cl, NULL, 10) > WEB_BODY_MAX)
+		r->too_large = true;
+	return r;
+}
+
+static enum MHD_Result
+web_access(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct web_server *ws = cls;
+	struct web_req *r = *con_cls;
+
+	(void)version;
+	/*
+	 * A body announced too large is refused at once, unread:
+	 * libmicrohttpd takes a response before the upload only now, and
+	 * closes the connection after it.
+	 */
+	if (r == NULL) {
+		r = web_req_new(c, url, method);
+		*con_cls = r;
+		if (!r->too_large)
+			return MHD_YES;
+	} else if (*upload_size > 0) {
+		/* One that grows too large (chunked): read to its end. */
+		if (!r->too_large) {
+			buf_add(&r->body, upload, *upload_size);
+			r->too_large = r->body.truncated;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_large)
+		web_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large (at most %d bytes)", WEB_BODY_MAX);
+	else if (web_conns_of(r->ip) > WEB_CONN_PER_IP)
+		web_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "too many connections from %s (at most %d)", r->ip,
+		    WEB_CONN_PER_IP);
+	else
+		web_api_handle(ws, r);
+	/* The path and query name no secret; headers are never logged. */
+	log_info("request method=%s path=%s status=%u ip=%s", method, url,
+	    r->status, r->ip);
+	return web_send(r);
+}
+
+static void
+web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (*con_cls != NULL)
+		web_req_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void
+web_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct buf msg = BUF_INIT;
+
+	(void)cls;
+	buf_vaddf(&msg, fmt, ap);
+	while (msg.len > 0 && msg.data[msg.len - 1] == '\n')
+		msg.data[--msg.len] = '\0';
+	log_warn("libmicrohttpd: %s", msg.data);
+	buf_release(&msg);
+}
+
+/* "ADDR:PORT" or "[ADDR]:PORT" to a socket address. */
+static int
+web_parse_listen(const char *listen, struct sockaddr_storage *ss,
+    bool *v6, struct buf *err)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char *host = NULL;
+	const char *colon = strrchr(listen, ':');
+	int64_t port;
+	int ret = ERR_INVALID;
+
+	if (colon == NULL ||
+	    util_parse_int64(colon + 1, 0, 65535, &port) < 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid listen address '%s': expected ADDR:PORT", listen);
+	if (listen[0] == '[' && colon > listen && colon[-1] == ']')
+		host = xstrndup(listen + 1, (size_t)(colon - listen - 2));
+	else
+		host = xstrndup(listen, (size_t)(colon - listen));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
+		err_set(err, ERR_INVALID,
+		    "invalid listen address '%s': '%s' is no IP address",
+		    listen, host);
+		goto out;
+	}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*v6 = res->ai_family == AF_INET6;
+	if (*v6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	ret = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	return ret;
+}
+
+static int
+web_read_file(const char *path, struct buf *out, struct buf *err)
+{
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return err_set(err, ERR_INVALID, "cannot read '%s': %s", path,
+		    strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(out, chunk, n);
+	fclose(f);
+	return 0;
+}
+
+static struct MHD_Daemon *
+web_start(struct web_server *ws, const struct web_opts *o,
+    const struct sockaddr_storage *ss, bool v6, const struct buf *cert,
+    const struct buf *key)
+{
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	if (o->tls_cert != NULL)
+		flags |= MHD_USE_TLS;
+	/* The logger first, or libmicrohttpd logs the rest on its own. */
+	return MHD_start_daemon(flags, 0, NULL, NULL, web_access, ws,
+	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ss,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)WEB_CONN_PER_IP_HARD,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_CONN_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, web_notify, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, web_unescape_none, NULL,
+	    o->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    cert->data, MHD_OPTION_HTTPS_MEM_KEY, key->data, MHD_OPTION_END);
+}
+
+/* Log where we listen: the port the system picked when asked for 0. */
+static void
+web_log_bound(const char *listen, struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *di =
+	    MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	const char *colon = strrchr(listen, ':');
+
+	log_info("listening address=%.*s:%u", (int)(colon - listen), listen,
+	    di ? (unsigned int)di->port : 0);
+}
+
+int
+web_serve(const struct config *cfg, const struct web_opts *o,
+    struct buf *err)
+{
+	struct web_server ws = { 0 };
+	struct sockaddr_storage ss;
+	struct buf cert = BUF_INIT, key = BUF_INIT;
+	sigset_t set;
+	bool v6 = false;
+	int sig, ret;
+
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+		return err_set(err, ERR_INVALID,
+		    "--tls-cert and --tls-key go together");
+	ret = web_parse_listen(o->listen, &ss, &v6, err);
+	if (ret == 0 && o->tls_cert != NULL)
+		ret = web_read_file(o->tls_cert, &cert, err);
+	if (ret == 0 && o->tls_key != NULL)
+		ret = web_read_file(o->tls_key, &key, err);
+	if (ret < 0)
+		goto out;
+	ret = service_open(&ws.svc, cfg, "", err);
+	if (ret < 0)
+		goto out;
+	ws.svc.trusted = false;
+	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
+	if (ws.daemon == NULL) {
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "cannot listen on '%s' (in use, or a bad TLS key or "
+		    "certificate)",
+		    o->listen);
+		goto out;
+	}
+	web_log_bound(o->listen, ws.daemon);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigwait(&set, &sig);
+	log_info("stopping signal=%d", sig);
+	MHD_stop_daemon(ws.daemon);
+	ret = 0;
+out:
+	service_close(&ws.svc);
+	service_secret_release(&key);
+	buf_release(&cert);
+	return ret;
+}

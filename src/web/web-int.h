@@ -1,0 +1,152 @@
+/*
+ * web-int.h - what the web module's own files share: one request, the
+ * route table, JSON helpers, and the per-address limits.
+ */
+#ifndef ORCHESTRA_WEB_INT_H
+#define ORCHESTRA_WEB_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "service/service.h"
+#include "web/web.h"
+
+/* Largest request body read; a larger one is refused with 413. */
+#define WEB_BODY_MAX (64 * 1024)
+/* Path segments kept; a longer path matches no route (404). */
+#define WEB_SEG_MAX 10
+
+/* One request, from its first callback to its response. */
+struct web_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	char *seg[WEB_SEG_MAX]; /* the path's segments, percent-decoded */
+	size_t nseg;
+	bool bad_path;          /* a segment was malformed or too many */
+	const char *ip;         /* the client's address, borrowed */
+	struct buf body;        /* capped at WEB_BODY_MAX */
+	bool too_large;
+	json_t *json;           /* the body parsed, when a route wants one */
+	struct account who;     /* who presented the token */
+	struct service svc;     /* acting as `who`, not trusted */
+	/* The response: a JSON value, or text when `is_text`. */
+	unsigned int status;
+	json_t *resp;
+	struct buf text;
+	bool is_text;
+};
+
+/* A route: method and pattern ("*" matches one segment). */
+struct web_route {
+	const char *method;
+	const char *pattern;
+	bool public; /* no token needed (/healthz, /readyz) */
+	void (*fn)(struct web_req *r);
+};
+extern const struct web_route web_routes[];
+
+/*
+ * The server: one store connection, opened once.  All callbacks run on
+ * libmicrohttpd's one internal polling thread, so they share it (and the
+ * per-address table) without a lock.
+ */
+struct web_server {
+	struct service svc; /* the open store; each request copies it */
+	struct MHD_Daemon *daemon;
+};
+
+/* Answer the request: route, authenticate, run the handler. */
+void web_api_handle(struct web_server *ws, struct web_req *r);
+
+/* Set the response: JSON `v` (takes the reference) with `status`. */
+void web_reply(struct web_req *r, unsigned int status, json_t *v);
+/* {"error": msg} with `status`. */
+void web_error(struct web_req *r, unsigned int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Map a service's ERR_* (and its message) to a status. */
+void web_fail(struct web_req *r, int code, const struct buf *err);
+
+/*
+ * Check the parsed body against `fields` (name and jansson type;
+ * JSON_TRUE stands for a boolean, JSON_ARRAY for an array of strings):
+ * an object with no other key and no key of another type.  -1 after
+ * replying 400.
+ */
+struct web_field {
+	const char *name;
+	json_type type;
+};
+int web_body_check(struct web_req *r, const struct web_field *fields);
+/* A string member of the body, or NULL when absent. */
+const char *web_body_str(struct web_req *r, const char *name);
+/* An integer member, or `dflt`. */
+int64_t web_body_int(struct web_req *r, const char *name, int64_t dflt);
+bool web_body_bool(struct web_req *r, const char *name);
+
+/*
+ * A query argument, percent-decoded into `out` (reset first): 1 when
+ * present, 0 when absent, -1 after replying 400.
+ */
+int web_query(struct web_req *r, const char *name, struct buf *out);
+/* An integer query argument within [min, max]; -1 after replying 400. */
+int web_query_int(struct web_req *r, const char *name, int64_t min,
+    int64_t max, int64_t dflt, int64_t *out);
+
+/* JSON of records, in the shapes `orchestra … --json` prints. */
+json_t *web_json_str(const char *s);
+json_t *web_json_time(int64_t ms);
+json_t *web_json_account(const struct account *a);
+json_t *web_json_token(const struct token *t);
+json_t *web_json_task(const struct task *t);
+json_t *web_json_job(const struct job *j, const struct job_wait *w);
+json_t *web_json_node(const struct node *n);
+
+/*
+ * Append `len` bytes of `s` percent-decoded to `out`; -1 when an escape
+ * is malformed or the text holds a NUL or another control character,
+ * raw or escaped (path.c).
+ */
+int web_percent_decode(const char *s, size_t len, struct buf *out);
+/*
+ * Split the path `url` ("/a/b%2Ec") into at most `max` percent-decoded
+ * segments in seg[0..*nseg) (caller frees each, also after a failure).
+ * -1 when it does not start with '/', has more segments, an empty one
+ * ("a//b"), one that decodes to "." or ".." or holds a '/' (from "%2F"),
+ * or a bad escape or control character.  A trailing '/' is ignored.
+ */
+int web_path_parse(const char *url, char **seg, size_t max, size_t *nseg);
+
+/* The handlers, by area (api-*.c). */
+void web_api_healthz(struct web_req *r);
+void web_api_readyz(struct web_req *r);
+void web_api_me(struct web_req *r);
+void web_api_me_tokens(struct web_req *r);
+void web_api_me_token_add(struct web_req *r);
+void web_api_me_token_revoke(struct web_req *r);
+void web_api_users(struct web_req *r);
+void web_api_user_add(struct web_req *r);
+void web_api_user_show(struct web_req *r);
+void web_api_user_set(struct web_req *r);
+void web_api_tasks(struct web_req *r);
+void web_api_task_submit(struct web_req *r);
+void web_api_task_show(struct web_req *r);
+void web_api_task_delete(struct web_req *r);
+void web_api_task_kill(struct web_req *r);
+void web_api_task_retry(struct web_req *r);
+void web_api_task_jobs(struct web_req *r);
+void web_api_job_log(struct web_req *r);
+void web_api_nodes(struct web_req *r);
+void web_api_node_set(struct web_req *r);
+void web_api_node_drain(struct web_req *r);
+void web_api_node_resume(struct web_req *r);
+
+/*
+ * Per-address accounting (server.c; the one polling thread is its only
+ * user, so it needs no lock).  Failed authentications decay with time;
+ * web_limit_blocked() is true once there were too many recently (and
+ * counts the blocked attempt as one more).
+ */
+bool web_limit_blocked(const char *ip);
+void web_limit_failed(const char *ip);
+
+#endif
