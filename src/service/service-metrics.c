@@ -217,30 +217,27 @@ static int
 service_metrics_oldest(struct service *svc, struct buf *out,
     const metrics_name_vec *queues, int64_t now_ms, struct buf *err)
 {
-	metric_count_vec oldest = VEC_INIT;
 	struct metrics_line l;
 	int64_t first, age;
 	size_t i;
 	int ret;
 
-	ret = store_metrics_oldest_queued(svc->st, &oldest, err);
-	if (ret < 0)
-		goto out;
 	service_metrics_head(out, "orchestra_oldest_waiting_job_age_seconds",
 	    "gauge",
 	    "Time since the longest-waiting queued (assigned) job of the "
 	    "queue was queued; 0 when none waits.");
 	for (i = 0; i < queues->n; i++) {
-		first = service_metrics_count(&oldest, queues->v[i], NULL);
+		ret = store_metrics_oldest_queued(svc->st, queues->v[i], &first,
+		    err);
+		if (ret < 0)
+			return ret;
 		age = first > 0 && now_ms > first ? now_ms - first : 0;
 		service_metrics_begin(&l, out,
 		    "orchestra_oldest_waiting_job_age_seconds");
 		service_metrics_label(&l, "queue", queues->v[i]);
 		service_metrics_end_us(&l, age * 1000);
 	}
-out:
-	metric_count_vec_release(&oldest);
-	return ret;
+	return 0;
 }
 
 /* Per user: jobs holding a slot, and jobs not yet ended that wait. */

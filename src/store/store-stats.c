@@ -50,10 +50,10 @@ static const char sql_metrics_user_jobs[] =
     " JOIN account a ON a.id = j.account_id"
     " WHERE j.status IN ('registered', 'assigned', 'pending', 'running',"
     " 'kill') GROUP BY a.username, j.status ORDER BY a.username, j.status";
+/* One queue at a time: the minimum is read from index job_queued. */
 static const char sql_metrics_oldest_queued[] =
-    "SELECT queue, NULL, min(queued_ms) FROM job"
-    " WHERE status = 'assigned' AND queued_ms IS NOT NULL"
-    " GROUP BY queue ORDER BY queue";
+    "SELECT min(queued_ms) FROM job WHERE status = 'assigned'"
+    " AND queue = $1";
 
 int64_t
 stat_hist_le(enum stat_hist h, int64_t value_us)
@@ -196,8 +196,23 @@ store_metrics_user_jobs(struct store *st, metric_count_vec *out,
 }
 
 int
-store_metrics_oldest_queued(struct store *st, metric_count_vec *out,
-    struct buf *err)
+store_metrics_oldest_queued(struct store *st, const char *queue,
+    int64_t *queued_ms, struct buf *err)
 {
-	return store_metrics_counts(st, sql_metrics_oldest_queued, out, err);
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*queued_ms = 0;
+	ret = store_prepare(st, &stmt, sql_metrics_oldest_queued, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, queue);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW) {
+		*queued_ms = store_col_int64_or(st, stmt, 0, 0);
+		ret = 0;
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
 }

@@ -474,8 +474,8 @@ int store_metrics_tasks(struct store *st, metric_count_vec *out,
  */
 int store_metrics_user_jobs(struct store *st, metric_count_vec *out,
     struct buf *err);
-/* Per queue (key1), the earliest queued_ms (n) of its assigned jobs. */
-int store_metrics_oldest_queued(struct store *st, metric_count_vec *out,
-    struct buf *err);
+/* The earliest queued_ms of the queue's assigned jobs; 0 when none. */
+int store_metrics_oldest_queued(struct store *st, const char *queue,
+    int64_t *queued_ms, struct buf *err);
 
 #endif
