@@ -19,6 +19,10 @@
  *    change (every slot held).
  * 3. memory: peak RSS of a fresh process that opens the store and makes
  *    decision (a).
+ * 4. metrics: one Prometheus exposition (service_metrics, what `orchestra
+ *    metrics` and serve's /metrics print) over the decide database's
+ *    jobs: one running in every slot, the rest a third each assigned,
+ *    done and failed.
  *
  * Build it with the release preset for figures; the dev preset (with
  * sanitizers) runs it as a smoke test with small sizes.
@@ -396,6 +400,41 @@ main(int argc, char **argv)
 		    "memory: fresh process, one decision", (double)kb / 1024.0,
 		    launched, ms);
 	}
+
+	/* 4. metrics over the same jobs, in a mix of states */
+	n = 0;
+	st = bench_open(db.data);
+	svc.st = st;
+	buf_reset(&sql);
+	buf_addf(&sql,
+	    "UPDATE job SET status = CASE WHEN id <= %lld THEN 'running'"
+	    " WHEN id %% 3 = 0 THEN 'assigned' WHEN id %% 3 = 1 THEN 'done'"
+	    " ELSE 'failed' END, queued_ms = 1000 + id,"
+	    " started_ms = CASE WHEN id <= %lld OR id %% 3 > 0 THEN 2000 + id"
+	    " END, ended_ms = CASE WHEN id > %lld AND id %% 3 > 0 THEN"
+	    " 3000 + id END, node_id = CASE WHEN id <= %lld THEN"
+	    " (id - 1) / %lld + 1 END; ANALYZE",
+	    (long long)o.slots, (long long)o.slots, (long long)o.slots,
+	    (long long)o.slots, (long long)slots_per_node);
+	bench_exec(st, sql.data);
+	/* What autovacuum does in the background: index-only scans. */
+	if (o.pg)
+		bench_exec(st, "VACUUM ANALYZE job");
+	for (r = 0; r < o.runs; r++) {
+		struct buf text = BUF_INIT, err = BUF_INIT;
+		int64_t t0 = time_mono_ns();
+
+		if (service_metrics(&svc, &text, &err) < 0)
+			bench_die("metrics", &err);
+		v[r] = bench_ms(t0);
+		if (r == 0)
+			n = text.len;
+		buf_release(&text);
+	}
+	buf_reset(&name);
+	buf_addf(&name, "metrics: one exposition (%zu bytes)", n);
+	bench_report(name.data, v, o.runs, "<= 100 ms for 100,000 jobs");
+	store_close(st);
 
 	{
 		char *rm[] = { "rm", "-rf", "--", dir, NULL };

@@ -103,6 +103,7 @@ json_t *cmd_json_str(const char *s);
 json_t *cmd_json_time(int64_t ms);
 
 extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_node_entry;
 extern const struct cmd_entry cmd_pilot_entry;
 extern const struct cmd_entry cmd_queue_entry;

@@ -128,6 +128,8 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 
 	ret = p->be->ops->nodes(p->be, &nodes, err);
 	if (ret < 0) {
+		p->stats.backend_errors[PILOT_BE_NODES]++;
+		p->stats.pending = true;
 		/* The cycle goes on with the health last known. */
 		log_warn("node health: %s", err->data);
 		buf_reset(err);
@@ -278,6 +280,10 @@ cycle_start_one(struct pilot *p, const struct job_launch *l)
 		return ERR_UNAVAILABLE;
 	cycle_backend_job(l, &bj);
 	ret = p->be->ops->start(p->be, &bj, &why);
+	if (ret < 0) {
+		p->stats.backend_errors[PILOT_BE_START]++;
+		p->stats.pending = true;
+	}
 	if (ret < 0)
 		log_warn("job %lld: cannot start%s: %s", (long long)l->job_id,
 		    ret == ERR_UNAVAILABLE ? " now" : "", why.data);
@@ -408,9 +414,12 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 	switch (s->st.state) {
 	case BACKEND_ENDED:
 		s->tail.cap_limit = 4096;
-		if (p->be->ops->logs(p->be, &ref, 4096, &s->tail, &why) < 0)
+		if (p->be->ops->logs(p->be, &ref, 4096, &s->tail, &why) < 0) {
+			p->stats.backend_errors[PILOT_BE_LOGS]++;
+			p->stats.pending = true;
 			log_warn("job %lld: %s", (long long)ref.job_id,
 			    why.data);
+		}
 		break;
 	case BACKEND_RUNNING:
 		if (s->held.status == JOB_KILL &&
@@ -506,8 +515,11 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		r->attempt = held.v[i].attempt;
 	}
 	ret = p->be->ops->poll(p->be, refs.v, refs.n, &sts, err);
-	if (ret < 0)
+	if (ret < 0) {
+		p->stats.backend_errors[PILOT_BE_POLL]++;
+		p->stats.pending = true;
 		goto out;
+	}
 	if (sts.n != held.n)
 		BUG("backend answered %zu of %zu polls", sts.n, held.n);
 	for (i = 0; i < held.n && ret == 0; i++) {

@@ -19,6 +19,15 @@
 #define PILOT_BACKOFF_MAX_MS 8000
 /* How often a standby pilot tries the lock. */
 #define PILOT_STANDBY_MS 500
+/* While cycles follow each other, how often their measures are written. */
+#define PILOT_STATS_FLUSH_MS 5000
+
+const char *const pilot_be_op_names[PILOT_BE_NOPS] = {
+	[PILOT_BE_NODES] = "nodes",
+	[PILOT_BE_START] = "start",
+	[PILOT_BE_POLL] = "poll",
+	[PILOT_BE_LOGS] = "logs",
+};
 
 static volatile sig_atomic_t pilot_stop_requested;
 
@@ -181,6 +190,71 @@ out:
 	buf_release(&err);
 }
 
+/* Count one cycle: its duration when it succeeded, else a failure. */
+static void
+pilot_stats_cycle(struct pilot *p, int ret, int64_t took_ns)
+{
+	const struct stat_hist_def *d = &stat_hists[STAT_PILOT_CYCLE];
+	int64_t us = took_ns / 1000, le;
+	size_t i;
+
+	p->stats.pending = true;
+	if (ret < 0) {
+		p->stats.cycle_failures++;
+		return;
+	}
+	le = stat_hist_le(STAT_PILOT_CYCLE, us);
+	for (i = 0; i < d->nbounds; i++)
+		if (d->bounds_us[i] == le)
+			break;
+	p->stats.cycle_count[i]++;
+	p->stats.cycle_sum_us[i] += us;
+}
+
+/*
+ * Write the measures kept since the last write to the store, in a
+ * transaction of their own: when `force`, or when the last write is
+ * PILOT_STATS_FLUSH_MS old.  A failure keeps them for the next try.
+ */
+static void
+pilot_stats_flush(struct pilot *p, bool force)
+{
+	const struct stat_hist_def *d = &stat_hists[STAT_PILOT_CYCLE];
+	struct pilot_stats *ps = &p->stats;
+	int64_t now = time_mono_ns() / 1000000;
+	struct buf err = BUF_INIT;
+	size_t i;
+	int ret;
+
+	if (!ps->pending ||
+	    (!force && now - ps->flushed_ms < PILOT_STATS_FLUSH_MS))
+		return;
+	ret = store_begin(p->st, &err);
+	for (i = 0; i <= d->nbounds && ret == 0; i++)
+		if (ps->cycle_count[i] > 0)
+			ret = store_stat_add(p->st, d->name, "",
+			    i < d->nbounds ? d->bounds_us[i] : -1,
+			    ps->cycle_count[i], ps->cycle_sum_us[i], &err);
+	for (i = 0; i < PILOT_BE_NOPS && ret == 0; i++)
+		if (ps->backend_errors[i] > 0)
+			ret = store_stat_add(p->st, STAT_BACKEND_ERRORS,
+			    pilot_be_op_names[i], 0, ps->backend_errors[i], 0,
+			    &err);
+	if (ret == 0 && ps->cycle_failures > 0)
+		ret = store_stat_add(p->st, STAT_CYCLE_FAILURES, "", 0,
+		    ps->cycle_failures, 0, &err);
+	if (ret == 0)
+		ret = store_commit(p->st, &err);
+	if (ret < 0) {
+		store_rollback(p->st);
+		log_debug("measures kept for later: %s", err.data);
+	} else {
+		memset(ps, 0, sizeof(*ps));
+		ps->flushed_ms = now;
+	}
+	buf_release(&err);
+}
+
 int
 pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
@@ -218,6 +292,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			began_ms = time_now_ms();
 			began_ns = time_mono_ns();
 			ret = cycle_run(p, &stats, &cerr);
+			pilot_stats_cycle(p, ret, time_mono_ns() - began_ns);
 		}
 		if (ret < 0) {
 			if (o->once) {
@@ -253,10 +328,14 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		 * Go on at once after progress; a requeue alone waits for the
 		 * next wake-up, so a failing infrastructure is not hammered.
 		 */
-		if (stats.launched || stats.ended || stats.tasks_changed)
+		if (stats.launched || stats.ended || stats.tasks_changed) {
+			pilot_stats_flush(p, false);
 			continue;
+		}
+		pilot_stats_flush(p, true);
 		pilot_wait(p, o->interval_ms, true);
 	}
+	pilot_stats_flush(p, true);
 	if (pilot_stop_requested)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)

@@ -14,6 +14,26 @@
  * is failed. */
 #define PILOT_MAX_LOST 3
 
+/* Backend operations whose failures the metrics count. */
+enum pilot_be_op { PILOT_BE_NODES, PILOT_BE_START, PILOT_BE_POLL,
+	PILOT_BE_LOGS, PILOT_BE_NOPS };
+extern const char *const pilot_be_op_names[PILOT_BE_NOPS];
+
+/*
+ * Measures of the pilot's own, kept here until written to the store's
+ * cumulative `stat` rows (pilot_stats_flush): one small transaction every
+ * few seconds while busy, and before the pilot sleeps or stops, so a cycle
+ * costs no write of its own; a failed write keeps them for the next one.
+ */
+struct pilot_stats {
+	int64_t cycle_count[STAT_MAX_BOUNDS + 1]; /* by bucket; last: +Inf */
+	int64_t cycle_sum_us[STAT_MAX_BOUNDS + 1];
+	int64_t backend_errors[PILOT_BE_NOPS];
+	int64_t cycle_failures;
+	bool pending;
+	int64_t flushed_ms; /* monotonic, of the last write */
+};
+
 struct pilot {
 	struct store *st;
 	struct backend *be;
@@ -21,6 +41,7 @@ struct pilot {
 	const struct prio_rule *rule;
 	/* The backend could not be reached this cycle: start no more. */
 	bool be_unavailable;
+	struct pilot_stats stats;
 };
 
 /* What one cycle did, for the log and the loop. */

@@ -263,4 +263,17 @@ void queue_row_vec_release(queue_row_vec *v);
 int service_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err);
 
+/* ---- metrics (service-metrics.c) ------------------------------------- */
+
+/*
+ * Append the state of the database to `out` in the Prometheus text
+ * exposition format, version 0.0.4 (content type "text/plain;
+ * version=0.0.4"): jobs, tasks, slots and health of nodes, users' jobs,
+ * and the cumulative histograms and counters the pilot records (see
+ * docs/internals/metrics.md).  Reads only; nothing is appended on
+ * failure.  Like `orchestra queue`, open to everyone who may read the
+ * queue.  The serving process adds what only it knows after this.
+ */
+int service_metrics(struct service *svc, struct buf *out, struct buf *err);
+
 #endif

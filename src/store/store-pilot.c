@@ -68,7 +68,8 @@ static const char sql_job_held[] =
     "SELECT id, attempts, status FROM job"
     " WHERE status IN ('pending', 'running', 'kill') ORDER BY id";
 static const char sql_job_current[] =
-    "SELECT status, lost, task_id, account_id, node_id FROM job"
+    "SELECT status, lost, task_id, account_id, node_id, queued_ms,"
+    " started_ms FROM job"
     " WHERE id = $1 AND attempts = $2"
     " AND status IN ('pending', 'running', 'kill')";
 static const char sql_job_end[] =
@@ -401,17 +402,63 @@ store_job_place(struct store *st, int64_t job_id, int64_t node_id,
 	return store_job_launch_get(st, job_id, out, err);
 }
 
+/* The job's current state if `attempt` is its current, slot-holding one. */
+struct store_job_now {
+	bool found;
+	enum job_status status;
+	int64_t lost, task_id, node_id;
+	int64_t queued_ms, started_ms; /* 0 if not set */
+};
+
+static int
+store_job_now(struct store *st, int64_t job_id, int64_t attempt,
+    struct store_job_now *now, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	memset(now, 0, sizeof(*now));
+	ret = store_prepare(st, &stmt, sql_job_current, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, job_id);
+	st->drv->bind_int64(stmt, 2, attempt);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW) {
+		now->found = true;
+		ret = job_status_parse(st->drv->col_text(stmt, 0), &now->status,
+		    err);
+		now->lost = st->drv->col_int64(stmt, 1);
+		now->task_id = st->drv->col_int64(stmt, 2);
+		now->node_id = store_col_int64_or(st, stmt, 4, 0);
+		now->queued_ms = store_col_int64_or(st, stmt, 5, 0);
+		now->started_ms = store_col_int64_or(st, stmt, 6, 0);
+	}
+	st->drv->finalize(stmt);
+	return ret < 0 ? ret : 0;
+}
+
 int
 store_job_started(struct store *st, int64_t job_id, int64_t attempt,
     int64_t started_ms, struct buf *err)
 {
+	struct store_job_now now;
 	int64_t changes = 0;
 	int ret;
 
+	ret = store_job_now(st, job_id, attempt, &now, err);
+	if (ret < 0 || !now.found || now.status != JOB_PENDING)
+		return ret;
 	ret = store_pilot_exec(st, sql_job_started, err, &changes, "iii",
 	    job_id, attempt, started_ms);
 	if (ret < 0 || changes == 0)
 		return ret;
+	if (now.queued_ms > 0) {
+		ret = store_stat_observe(st, STAT_JOB_WAIT,
+		    (started_ms - now.queued_ms) * 1000, err);
+		if (ret < 0)
+			return ret;
+	}
 	return store_job_event(st, job_id, "pending", "running", NULL, err);
 }
 
@@ -438,37 +485,27 @@ store_job_held(struct store *st, job_held_vec *out, struct buf *err)
 	return ret;
 }
 
-/* The job's current state if `attempt` is its current, slot-holding one. */
-struct store_job_now {
-	bool found;
-	enum job_status status;
-	int64_t lost, task_id, node_id;
-};
-
+/*
+ * The run time of a job that started (the time recorded, else the one the
+ * backend gives now), and the wait of one whose start is learnt only now.
+ */
 static int
-store_job_now(struct store *st, int64_t job_id, int64_t attempt,
-    struct store_job_now *now, struct buf *err)
+store_job_end_stats(struct store *st, const struct store_job_now *now,
+    int64_t started_ms, int64_t ended_ms, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
+	int64_t start = now->started_ms > 0 ? now->started_ms : started_ms;
 	int ret;
 
-	memset(now, 0, sizeof(*now));
-	ret = store_prepare(st, &stmt, sql_job_current, err);
-	if (ret < 0)
-		return ret;
-	st->drv->bind_int64(stmt, 1, job_id);
-	st->drv->bind_int64(stmt, 2, attempt);
-	ret = store_step(st, stmt, err);
-	if (ret == DB_ROW) {
-		now->found = true;
-		ret = job_status_parse(st->drv->col_text(stmt, 0), &now->status,
-		    err);
-		now->lost = st->drv->col_int64(stmt, 1);
-		now->task_id = st->drv->col_int64(stmt, 2);
-		now->node_id = store_col_int64_or(st, stmt, 4, 0);
+	if (start <= 0)
+		return 0;
+	if (now->status == JOB_PENDING && now->queued_ms > 0) {
+		ret = store_stat_observe(st, STAT_JOB_WAIT,
+		    (start - now->queued_ms) * 1000, err);
+		if (ret < 0)
+			return ret;
 	}
-	st->drv->finalize(stmt);
-	return ret < 0 ? ret : 0;
+	return store_stat_observe(st, STAT_JOB_RUN, (ended_ms - start) * 1000,
+	    err);
 }
 
 int
@@ -486,6 +523,9 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 		return ret;
 	ret = store_job_event(st, job_id, job_status_name(now.status),
 	    job_status_name(to), reason, err);
+	if (ret < 0)
+		return ret;
+	ret = store_job_end_stats(st, &now, started_ms, ended_ms, err);
 	if (ret < 0)
 		return ret;
 	ret = store_prepare(st, &stmt, sql_job_end, err);

@@ -453,4 +453,73 @@ int store_event_add(struct store *st, const struct event *e,
 /* How many events there are (for tests and the dashboard). */
 int store_event_count(struct store *st, int64_t *n, struct buf *err);
 
+/* ---- metrics (store-stats.c) ------------------------------------------ */
+
+/*
+ * Cumulative measures (table `stat`, migration 0004): counters and
+ * histograms that only grow, added to by whoever observes something, in
+ * the transaction that records it.  A histogram row holds the
+ * observations of one bucket alone; the reader cumulates.
+ */
+enum stat_hist {
+	STAT_JOB_WAIT,    /* queued -> started, at the start */
+	STAT_JOB_RUN,     /* started -> ended, at the end */
+	STAT_PILOT_CYCLE, /* one successful pilot cycle */
+	STAT_NHIST
+};
+/* At most this many finite bounds in a histogram. */
+#define STAT_MAX_BOUNDS 16
+struct stat_hist_def {
+	const char *name;        /* the row's name in `stat` */
+	const int64_t *bounds_us; /* finite upper bounds, ascending */
+	size_t nbounds;
+};
+extern const struct stat_hist_def stat_hists[STAT_NHIST];
+/* The bucket (its upper bound in µs, -1 for +Inf) of `value_us`. */
+int64_t stat_hist_le(enum stat_hist h, int64_t value_us);
+
+/* Names of the plain counters (le_us 0). */
+#define STAT_BACKEND_ERRORS "backend_errors" /* label: the operation */
+#define STAT_CYCLE_FAILURES "cycle_failures"
+
+/* Add `count` observations summing `sum_us` to one row (made if absent). */
+int store_stat_add(struct store *st, const char *name, const char *label,
+    int64_t le_us, int64_t count, int64_t sum_us, struct buf *err);
+/* One observation of histogram `h`. */
+int store_stat_observe(struct store *st, enum stat_hist h, int64_t value_us,
+    struct buf *err);
+
+struct stat_row {
+	char *name;
+	char *label;
+	int64_t le_us, count, sum_us;
+};
+typedef VEC(struct stat_row) stat_row_vec;
+void stat_row_vec_release(stat_row_vec *v);
+/* Every row, by name, label and bound (-1, +Inf, last). */
+int store_stat_list(struct store *st, stat_row_vec *out, struct buf *err);
+
+/* A count by one or two keys (key2 NULL when there is one). */
+struct metric_count {
+	char *key1, *key2;
+	int64_t n;
+};
+typedef VEC(struct metric_count) metric_count_vec;
+void metric_count_vec_release(metric_count_vec *v);
+/* Jobs by status (key1) and queue (key2). */
+int store_metrics_jobs(struct store *st, metric_count_vec *out,
+    struct buf *err);
+/* Tasks by status (key1). */
+int store_metrics_tasks(struct store *st, metric_count_vec *out,
+    struct buf *err);
+/*
+ * Unfinished jobs (registered, assigned, pending, running, kill) by owner
+ * (key1) and status (key2).
+ */
+int store_metrics_user_jobs(struct store *st, metric_count_vec *out,
+    struct buf *err);
+/* The earliest queued_ms of the queue's assigned jobs; 0 when none. */
+int store_metrics_oldest_queued(struct store *st, const char *queue,
+    int64_t *queued_ms, struct buf *err);
+
 #endif

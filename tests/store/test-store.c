@@ -536,6 +536,49 @@ test_sched_streams_and_fetch(void **state)
 	buf_release(&err);
 }
 
+/* Counters and buckets add up by (name, label, bound); +Inf sorts last. */
+static void
+test_stats(void **state)
+{
+	struct store *st = *state;
+	struct buf err = BUF_INIT;
+	stat_row_vec rows = VEC_INIT;
+
+	assert_int_equal(stat_hist_le(STAT_JOB_WAIT, 0), 1000000);
+	assert_int_equal(stat_hist_le(STAT_JOB_WAIT, 1000000), 1000000);
+	assert_int_equal(stat_hist_le(STAT_JOB_WAIT, 1000001), 5000000);
+	assert_int_equal(stat_hist_le(STAT_JOB_WAIT, INT64_MAX / 2), -1);
+	assert_int_equal(stat_hist_le(STAT_PILOT_CYCLE, 1), 1000);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_stat_observe(st, STAT_JOB_RUN, 2000000, &err),
+	    0);
+	assert_int_equal(store_stat_observe(st, STAT_JOB_RUN, 3000000, &err),
+	    0);
+	assert_int_equal(store_stat_observe(st, STAT_JOB_RUN, INT64_MAX / 4,
+			     &err),
+	    0);
+	assert_int_equal(store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 2,
+			     0, &err),
+	    0);
+	assert_int_equal(store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 3,
+			     0, &err),
+	    0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_stat_list(st, &rows, &err), 0);
+	assert_int_equal(rows.n, 3);
+	assert_string_equal(rows.v[0].name, STAT_BACKEND_ERRORS);
+	assert_string_equal(rows.v[0].label, "start");
+	assert_int_equal(rows.v[0].count, 5);
+	assert_string_equal(rows.v[1].name, "job_run");
+	assert_int_equal(rows.v[1].le_us, 5000000);
+	assert_int_equal(rows.v[1].count, 2);
+	assert_int_equal(rows.v[1].sum_us, 5000000);
+	assert_int_equal(rows.v[2].le_us, -1);
+	assert_int_equal(rows.v[2].count, 1);
+	stat_row_vec_release(&rows);
+	buf_release(&err);
+}
+
 static void
 test_rollback_leaves_nothing(void **state)
 {
@@ -612,6 +655,8 @@ main(int argc, char **argv)
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_streams_and_fetch,
 		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_stats, test_store_setup,
+		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_injected_fault,

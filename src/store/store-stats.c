@@ -1,0 +1,218 @@
+/*
+ * store-stats.c - what the metrics read: cumulative counters and histogram
+ * buckets (table `stat`), and counts of jobs and tasks by state.
+ *
+ * The counts are grouped reads over the indexes the scheduler already
+ * has (job_wait leads with status, queue), so a scrape costs a scan of
+ * an index, not a load of every job.
+ */
+#include "store/store-int.h"
+
+static const int64_t stat_job_bounds_us[] = {
+	1000000LL, 5000000LL, 15000000LL, 30000000LL, 60000000LL,
+	120000000LL, 300000000LL, 600000000LL, 1800000000LL, 3600000000LL,
+	7200000000LL, 14400000000LL, 28800000000LL, 86400000000LL,
+	259200000000LL, 604800000000LL,
+};
+static const int64_t stat_cycle_bounds_us[] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000, 30000000, 60000000,
+};
+#define STAT_NBOUNDS(a) (sizeof(a) / sizeof((a)[0]))
+
+const struct stat_hist_def stat_hists[STAT_NHIST] = {
+	[STAT_JOB_WAIT] = { "job_wait", stat_job_bounds_us,
+	    STAT_NBOUNDS(stat_job_bounds_us) },
+	[STAT_JOB_RUN] = { "job_run", stat_job_bounds_us,
+	    STAT_NBOUNDS(stat_job_bounds_us) },
+	[STAT_PILOT_CYCLE] = { "pilot_cycle", stat_cycle_bounds_us,
+	    STAT_NBOUNDS(stat_cycle_bounds_us) },
+};
+
+static const char sql_stat_add[] =
+    "INSERT INTO stat (name, label, le_us, count, sum_us)"
+    " VALUES ($1, $2, $3, $4, $5)"
+    " ON CONFLICT (name, label, le_us) DO UPDATE"
+    " SET count = stat.count + excluded.count,"
+    " sum_us = stat.sum_us + excluded.sum_us";
+/* -1 (+Inf) sorts last within its name and label. */
+static const char sql_stat_list[] =
+    "SELECT name, label, le_us, count, sum_us FROM stat"
+    " ORDER BY name, label, CASE WHEN le_us < 0 THEN 1 ELSE 0 END, le_us";
+static const char sql_metrics_jobs[] =
+    "SELECT status, queue, count(*) FROM job GROUP BY status, queue"
+    " ORDER BY status, queue";
+static const char sql_metrics_tasks[] =
+    "SELECT status, NULL, count(*) FROM task GROUP BY status"
+    " ORDER BY status";
+static const char sql_metrics_user_jobs[] =
+    "SELECT a.username, j.status, count(*) FROM job j"
+    " JOIN account a ON a.id = j.account_id"
+    " WHERE j.status IN ('registered', 'assigned', 'pending', 'running',"
+    " 'kill') GROUP BY a.username, j.status ORDER BY a.username, j.status";
+/* One queue at a time: the minimum is read from index job_queued. */
+static const char sql_metrics_oldest_queued[] =
+    "SELECT min(queued_ms) FROM job WHERE status = 'assigned'"
+    " AND queue = $1";
+
+int64_t
+stat_hist_le(enum stat_hist h, int64_t value_us)
+{
+	const struct stat_hist_def *d = &stat_hists[h];
+	size_t i;
+
+	for (i = 0; i < d->nbounds; i++)
+		if (value_us <= d->bounds_us[i])
+			return d->bounds_us[i];
+	return -1;
+}
+
+int
+store_stat_add(struct store *st, const char *name, const char *label,
+    int64_t le_us, int64_t count, int64_t sum_us, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_stat_add, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, name);
+	st->drv->bind_text(stmt, 2, label != NULL ? label : "");
+	st->drv->bind_int64(stmt, 3, le_us);
+	st->drv->bind_int64(stmt, 4, count);
+	st->drv->bind_int64(stmt, 5, sum_us);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_stat_observe(struct store *st, enum stat_hist h, int64_t value_us,
+    struct buf *err)
+{
+	if (value_us < 0)
+		value_us = 0; /* a clock that stepped back */
+	return store_stat_add(st, stat_hists[h].name, "",
+	    stat_hist_le(h, value_us), 1, value_us, err);
+}
+
+void
+stat_row_vec_release(stat_row_vec *v)
+{
+	struct stat_row *r;
+
+	VEC_FOREACH(r, v)
+	{
+		free(r->name);
+		free(r->label);
+	}
+	VEC_RELEASE(v);
+}
+
+int
+store_stat_list(struct store *st, stat_row_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct stat_row *r;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_stat_list, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		r = VEC_ADD(out);
+		r->name = store_col_strdup(st, stmt, 0);
+		r->label = store_col_strdup(st, stmt, 1);
+		r->le_us = st->drv->col_int64(stmt, 2);
+		r->count = st->drv->col_int64(stmt, 3);
+		r->sum_us = st->drv->col_int64(stmt, 4);
+	}
+	if (ret == DB_DONE)
+		ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+void
+metric_count_vec_release(metric_count_vec *v)
+{
+	struct metric_count *c;
+
+	VEC_FOREACH(c, v)
+	{
+		free(c->key1);
+		free(c->key2);
+	}
+	VEC_RELEASE(v);
+}
+
+/* Rows of (key1, key2 or NULL, count) from a statement without parameters. */
+static int
+store_metrics_counts(struct store *st, const char *sql,
+    metric_count_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct metric_count *c;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		c = VEC_ADD(out);
+		c->key1 = store_col_strdup(st, stmt, 0);
+		c->key2 = store_col_strdup(st, stmt, 1);
+		c->n = store_col_int64_or(st, stmt, 2, 0);
+		if (c->key1 == NULL)
+			c->key1 = xstrdup("");
+	}
+	if (ret == DB_DONE)
+		ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_metrics_jobs(struct store *st, metric_count_vec *out, struct buf *err)
+{
+	return store_metrics_counts(st, sql_metrics_jobs, out, err);
+}
+
+int
+store_metrics_tasks(struct store *st, metric_count_vec *out, struct buf *err)
+{
+	return store_metrics_counts(st, sql_metrics_tasks, out, err);
+}
+
+int
+store_metrics_user_jobs(struct store *st, metric_count_vec *out,
+    struct buf *err)
+{
+	return store_metrics_counts(st, sql_metrics_user_jobs, out, err);
+}
+
+int
+store_metrics_oldest_queued(struct store *st, const char *queue,
+    int64_t *queued_ms, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*queued_ms = 0;
+	ret = store_prepare(st, &stmt, sql_metrics_oldest_queued, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, queue);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW) {
+		*queued_ms = store_col_int64_or(st, stmt, 0, 0);
+		ret = 0;
+	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
