@@ -12,6 +12,8 @@
 const struct web_route web_routes[] = {
 	{ "GET", "/healthz", true, web_api_healthz },
 	{ "GET", "/readyz", true, web_api_readyz },
+	/* Served by web_api_metrics(), with the server's own counters. */
+	{ "GET", "/metrics", false, NULL },
 	{ "GET", "/api/v1/me", false, web_api_me },
 	{ "GET", "/api/v1/me/tokens", false, web_api_me_tokens },
 	{ "POST", "/api/v1/me/tokens", false, web_api_me_token_add },
@@ -135,6 +137,7 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	ret = service_auth_token(&ws->svc, h + 7, &r->who, &err);
 	if (ret == ERR_DENIED) {
 		web_limit_failed(r->ip);
+		ws->auth_failures++;
 		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err.data);
 	} else if (ret < 0) {
 		web_fail(r, ret, &err);
@@ -175,9 +178,14 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 			web_error(r, MHD_HTTP_NOT_FOUND, "no such resource");
 		return;
 	}
+	r->route = found;
 	r->svc = ws->svc; /* actor "", untrusted, until authenticated */
 	if (!found->public && web_api_auth(ws, r) < 0)
 		return;
+	if (found->fn == NULL) {
+		web_api_metrics(ws, r);
+		return;
+	}
 	if (r->body.len > 0 || strcmp(r->method, "POST") == 0 ||
 	    strcmp(r->method, "PATCH") == 0) {
 		json_error_t je;
@@ -194,6 +202,71 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 		}
 	}
 	found->fn(r);
+}
+
+void
+web_count(struct web_server *ws, const struct web_req *r)
+{
+	struct buf key = BUF_INIT;
+	json_t *n;
+
+	/* The route's pattern, never the path: no ids as labels. */
+	buf_addf(&key, "%s %s %u", r->route ? r->route->method : "other",
+	    r->route ? r->route->pattern : "unmatched", r->status);
+	n = json_object_get(ws->requests, key.data);
+	json_object_set_new(ws->requests, key.data,
+	    json_integer(json_integer_value(n) + 1));
+	buf_release(&key);
+}
+
+/*
+ * /metrics: the database's measures (service_metrics(), as `orchestra
+ * metrics` prints them) and this server's own, in Prometheus' text
+ * format.  Anyone with a token may read it, as anyone may read the queue.
+ */
+void
+web_api_metrics(struct web_server *ws, struct web_req *r)
+{
+	struct buf err = BUF_INIT, method = BUF_INIT;
+	const char *key, *sp1, *sp2;
+	json_t *n;
+	int ret;
+
+	ret = service_metrics(&r->svc, &r->text, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		buf_release(&err);
+		return;
+	}
+	buf_adds(&r->text,
+	    "# HELP orchestra_http_requests_total HTTP requests answered by "
+	    "orchestra serve, by method, route and status code.\n"
+	    "# TYPE orchestra_http_requests_total counter\n");
+	json_object_foreach(ws->requests, key, n)
+	{
+		/* "METHOD route code": no quote, backslash or newline in
+		 * any of them (fixed patterns, a number). */
+		sp1 = strchr(key, ' ');
+		sp2 = strrchr(key, ' ');
+		buf_reset(&method);
+		buf_add(&method, key, (size_t)(sp1 - key));
+		buf_addf(&r->text,
+		    "orchestra_http_requests_total{method=\"%s\",route=\"%.*s\","
+		    "code=\"%s\"} %lld\n",
+		    method.data, (int)(sp2 - sp1 - 1), sp1 + 1, sp2 + 1,
+		    (long long)json_integer_value(n));
+	}
+	buf_addf(&r->text,
+	    "# HELP orchestra_http_auth_failures_total Requests refused by "
+	    "orchestra serve for a wrong, expired or revoked token.\n"
+	    "# TYPE orchestra_http_auth_failures_total counter\n"
+	    "orchestra_http_auth_failures_total %lld\n",
+	    (long long)ws->auth_failures);
+	r->status = MHD_HTTP_OK;
+	r->is_text = true;
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	buf_release(&err);
+	buf_release(&method);
 }
 
 int

@@ -200,7 +200,8 @@ web_send(struct web_req *r)
 		resp = MHD_create_response_from_buffer(r->text.len,
 		    r->text.data, MHD_RESPMEM_MUST_COPY);
 		MHD_add_response_header(resp, "Content-Type",
-		    "text/plain; charset=utf-8");
+		    r->content_type ? r->content_type :
+				      "text/plain; charset=utf-8");
 	} else {
 		body = json_dumps(r->resp ? r->resp : json_null(),
 		    JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -284,6 +285,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	/* The path and query name no secret; headers are never logged. */
 	log_info("request method=%s path=%s status=%u ip=%s", method, url,
 	    r->status, r->ip);
+	web_count(ws, r);
 	return web_send(r);
 }
 
@@ -434,6 +436,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	if (ret < 0)
 		goto out;
 	ws.svc.trusted = false;
+	ws.requests = json_object();
 	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
 	if (ws.daemon == NULL) {
 		ret = err_set(err, ERR_UNAVAILABLE,
@@ -451,6 +454,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	MHD_stop_daemon(ws.daemon);
 	ret = 0;
 out:
+	json_decref(ws.requests);
 	service_close(&ws.svc);
 	service_secret_release(&key);
 	buf_release(&cert);

@@ -34,6 +34,8 @@ struct web_req {
 	json_t *resp;
 	struct buf text;
 	bool is_text;
+	const char *content_type; /* of a text response; NULL: plain UTF-8 */
+	const struct web_route *route; /* matched, or NULL */
 };
 
 /* A route: method and pattern ("*" matches one segment). */
@@ -53,7 +55,13 @@ extern const struct web_route web_routes[];
 struct web_server {
 	struct service svc; /* the open store; each request copies it */
 	struct MHD_Daemon *daemon;
+	/* For /metrics: requests answered, "METHOD route code" -> count. */
+	json_t *requests;
+	int64_t auth_failures;
 };
+
+/* Count an answered request (for /metrics). */
+void web_count(struct web_server *ws, const struct web_req *r);
 
 /* Answer the request: route, authenticate, run the handler. */
 void web_api_handle(struct web_server *ws, struct web_req *r);
@@ -118,6 +126,7 @@ int web_path_parse(const char *url, char **seg, size_t max, size_t *nseg);
 
 /* The handlers, by area (api-*.c). */
 void web_api_healthz(struct web_req *r);
+void web_api_metrics(struct web_server *ws, struct web_req *r);
 void web_api_readyz(struct web_req *r);
 void web_api_me(struct web_req *r);
 void web_api_me_tokens(struct web_req *r);

@@ -68,6 +68,7 @@ DENY="401 401 401 401"
 {
 	row GET /healthz "" 200 200 200 200 200 200 200
 	row GET /readyz "" 200 200 200 200 200 200 200
+	row GET /metrics "" $DENY 200 200 200
 	row GET /api/v1/me "" $DENY 200 200 200
 	row GET /api/v1/me/tokens "" $DENY 200 200 200
 	row POST /api/v1/me/tokens '{"expires": "1h"}' $DENY 201 201 201

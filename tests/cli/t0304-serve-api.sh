@@ -120,6 +120,31 @@ kill_delete() {
 }
 test_case "kill leaves its signal once" kill_delete
 
+metrics() {
+	api GET /metrics
+	[ "$STATUS" = 401 ] || fail "/metrics without a token: $STATUS"
+	api GET /metrics --token "$TOKEN"
+	[ "$STATUS" = 200 ] || fail "/metrics: $STATUS $(cat "$OUT")"
+	# The database's measures, then the server's own counters (the
+	# route's pattern, never the path).
+	grep -q '^orchestra_jobs{' "$OUT" || fail "no orchestra_jobs"
+	grep -q '^orchestra_http_requests_total{method="POST",route="/api/v1/tasks/\*/\*/kill",code="202"} 1$' \
+	    "$OUT" || fail "the kill is not counted: $(grep http_requests "$OUT")"
+	grep -q '^orchestra_http_auth_failures_total ' "$OUT" ||
+	    fail "no auth failures counter"
+	! grep -q 'p5' "$OUT" || fail "a task's name is a label"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$OUT" >"$TMP/promtool.out" 2>&1 ||
+		    fail "promtool: $(cat "$TMP/promtool.out")"
+		[ ! -s "$TMP/promtool.out" ] ||
+		    fail "promtool remarks: $(cat "$TMP/promtool.out")"
+	else
+		fail "promtool is not installed (setup.sh --test installs prometheus)"
+	fi
+}
+test_case "/metrics: the database's and the server's, promtool accepts it" \
+    metrics
+
 serve_stop
 
 tls() {
