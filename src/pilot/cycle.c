@@ -566,5 +566,8 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		ret = cycle_launch(p, stats, err);
 	if (ret == 0)
 		ret = cycle_poll(p, stats, err);
+	stats->mail.wait_ms = -1;
+	if (ret == 0 && p->outbox != NULL)
+		ret = outbox_drain(p->outbox, p->st, &stats->mail, err);
 	return ret;
 }

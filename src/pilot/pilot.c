@@ -198,6 +198,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	store_changed(p->st);
 	p->be->ops->event_fd(p->be);
 	pilot_sweep(p);
+	p->outbox = outbox_new(p->cfg);
+	store_mail_enable(p->st, p->outbox != NULL, p->cfg->retention_ms);
+	if (p->outbox == NULL)
+		log_info("mail off: ORCHESTRA_SMTP_URL is not set, no mail is "
+			 "queued");
 	buf_reset(&cerr);
 	util_redact_url(&cerr, p->cfg->db_url);
 	log_info("pilot started: database %s, backend %s, rule %s, period %llds",
@@ -249,14 +254,22 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		 * Go on at once after progress; a requeue alone waits for the
 		 * next wake-up, so a failing infrastructure is not hammered.
 		 */
-		if (stats.launched || stats.ended || stats.tasks_changed)
+		if (stats.launched || stats.ended || stats.tasks_changed ||
+		    stats.mail.wait_ms == 0)
 			continue;
-		pilot_wait(p, o->interval_ms, true);
+		/* A mail to retry comes due before the period ends. */
+		pilot_wait(p,
+		    stats.mail.wait_ms > 0 && stats.mail.wait_ms < o->interval_ms ?
+			stats.mail.wait_ms :
+			o->interval_ms,
+		    true);
 	}
 	if (pilot_stop_requested)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)
 		log_info("pilot stopped; running jobs go on");
+	outbox_free(p->outbox);
+	p->outbox = NULL;
 	buf_release(&cerr);
 	return ret;
 }

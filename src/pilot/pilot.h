@@ -6,6 +6,7 @@
 #define ORCHESTRA_PILOT_H
 
 #include "backend/backend.h"
+#include "notify/notify.h"
 #include "pilot/cycle.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -21,6 +22,8 @@ struct pilot {
 	const struct prio_rule *rule;
 	/* The backend could not be reached this cycle: start no more. */
 	bool be_unavailable;
+	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
+	struct outbox *outbox;
 };
 
 /* What one cycle did, for the log and the loop. */
@@ -30,11 +33,13 @@ struct cycle_stats {
 	int64_t ended;
 	int64_t requeued;
 	int64_t nodes_changed;
+	struct outbox_stats mail; /* the drain at the cycle's end */
 };
 
 /*
  * Run one cycle: node health, signals and the task state machine,
- * priorities and placement, launches, ends.  Each step is a transaction
+ * priorities and placement, launches, ends, then (with mail on) the
+ * bounded drain of the outbox.  Each step is a transaction
  * and can be repeated.  Returns 0 or ERR_*; a failed step leaves the
  * database as it was before that step.
  */

@@ -30,7 +30,8 @@ check_includes util '^util/'
 check_includes store '^(util|core|store)/'
 check_includes backend '^(util|backend)/'
 check_includes service '^(util|core|store|service|backend)/'
-check_includes pilot '^(util|core|store|backend|pilot)/'
+check_includes notify '^(util|core|store|notify)/'
+check_includes pilot '^(util|core|store|backend|notify|pilot)/'
 check_includes cmd '^(util|core|service|cmd|pilot)/'
 
 while IFS= read -r hit; do

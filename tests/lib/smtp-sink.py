@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""smtp-sink.py - a real SMTP server on loopback for the tests (aiosmtpd).
+
+Writes each message it accepts to DIR as a file of its own, NNNNNN.eml:
+"X-Sink-Mail-From: <addr>" and one "X-Sink-Rcpt-To: <addr>" line per RCPT
+TO, then the message's bytes exactly as received (after SMTP's
+dot-unstuffing).  Files appear whole (written aside, then renamed).
+
+    smtp-sink.py --dir DIR --port-file FILE [--port N]
+
+With --port 0 (the default) it picks a free port; the port is written to
+FILE once it listens.  SIGTERM stops it.
+"""
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:
+    # Debian's python3-aiosmtpd, under another interpreter (pyenv).
+    sys.path.append('/usr/lib/python3/dist-packages')
+    from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, out):
+        self.out = out
+        self.lock = threading.Lock()
+        self.n = len([f for f in os.listdir(out) if f.endswith('.eml')])
+
+    async def handle_DATA(self, server, session, envelope):
+        head = 'X-Sink-Mail-From: <%s>\r\n' % envelope.mail_from
+        for r in envelope.rcpt_tos:
+            head += 'X-Sink-Rcpt-To: <%s>\r\n' % r
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode('utf-8', 'surrogateescape')
+        with self.lock:
+            self.n += 1
+            name = os.path.join(self.out, '%06d.eml' % self.n)
+        with open(name + '.tmp', 'wb') as f:
+            f.write(head.encode() + data)
+        os.rename(name + '.tmp', name)
+        return '250 OK'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--dir', required=True)
+    ap.add_argument('--port-file', required=True)
+    ap.add_argument('--port', type=int, default=0)
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    port = a.port
+    if port == 0:
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+    c = Controller(Sink(a.dir), hostname='127.0.0.1', port=port,
+                   decode_data=False)
+    c.start()
+    with open(a.port_file + '.tmp', 'w') as f:
+        f.write('%d\n' % port)
+    os.rename(a.port_file + '.tmp', a.port_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    c.stop()
+
+
+if __name__ == '__main__':
+    main()
