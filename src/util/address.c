@@ -92,14 +92,16 @@ address_check(const char *s, const char *what, struct buf *err)
 	if (at == s || (size_t)(at - s) > ADDRESS_LOCAL_MAX)
 		return address_refuse(err, what, s,
 		    "the part before '@' must have 1 to 64 characters");
-	for (p = (const unsigned char *)s; p < (const unsigned char *)at; p++)
+	for (p = (const unsigned char *)s; p < (const unsigned char *)at; p++) {
 		if (!address_is_alnum(*p) &&
 		    strchr(address_local_extra, *p) == NULL)
 			return address_refuse(err, what, s,
 			    "unexpected character before '@'");
-	if (*s == '.' || at[-1] == '.' || strstr(s, "..") != NULL)
-		return address_refuse(err, what, s,
-		    "a '.' may not start, end or double in the address");
+		if (*p == '.' && (p == (const unsigned char *)s ||
+				     p[1] == '.' || p[1] == '@'))
+			return address_refuse(err, what, s,
+			    "a '.' may not start, end or double before '@'");
+	}
 	label = at + 1;
 	if (*label == '\0')
 		return address_refuse(err, what, s, "no host after '@'");
