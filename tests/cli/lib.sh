@@ -581,12 +581,13 @@ PY
 
 # ---- mail: a real SMTP server on loopback -----------------------------------
 #
-#   smtp_sink_start           start tests/lib/smtp-sink.py (aiosmtpd) on a
+#   smtp_sink_start [ARGS]    start tests/lib/smtp-sink.py (aiosmtpd) on a
 #                             free loopback port (the same port again after
 #                             a stop), each message it takes a file in
 #                             $SMTP_SINK/mail; export ORCHESTRA_SMTP_URL;
 #                             the script exits 0 with "# skip" when
-#                             python3-aiosmtpd is missing
+#                             python3-aiosmtpd is missing; ARGS go to the
+#                             sink (--delay MS)
 #   smtp_sink_stop            stop it (the server is away)
 #   sink_mails                one line per message received, in order:
 #                             "RCPT|SUBJECT|MESSAGE-ID|TO-HEADERS|BCC-HEADERS"
@@ -624,7 +625,7 @@ smtp_sink_start() {
 		rm -f "$SMTP_SINK/port"
 	fi
 	python3 "$SRCDIR/tests/lib/smtp-sink.py" --dir "$SMTP_SINK/mail" \
-	    --port-file "$SMTP_SINK/port" --port "$port" \
+	    --port-file "$SMTP_SINK/port" --port "$port" "$@" \
 	    >>"$SMTP_SINK/log" 2>&1 &
 	SMTP_SINK_PID=$!
 	wait_until 30 lib_smtp_up

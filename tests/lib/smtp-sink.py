@@ -6,12 +6,15 @@ Writes each message it accepts to DIR as a file of its own, NNNNNN.eml:
 TO, then the message's bytes exactly as received (after SMTP's
 dot-unstuffing).  Files appear whole (written aside, then renamed).
 
-    smtp-sink.py --dir DIR --port-file FILE [--port N]
+    smtp-sink.py --dir DIR --port-file FILE [--port N] [--delay MS]
 
 With --port 0 (the default) it picks a free port; the port is written to
-FILE once it listens.  SIGTERM stops it.
+FILE once it listens.  --delay waits MS milliseconds before it answers a
+message's data (the message is kept whether the client waits or not).
+SIGTERM stops it.
 """
 import argparse
+import asyncio
 import os
 import signal
 import socket
@@ -27,8 +30,9 @@ except ImportError:
 
 
 class Sink:
-    def __init__(self, out):
+    def __init__(self, out, delay):
         self.out = out
+        self.delay = delay
         self.lock = threading.Lock()
         self.n = len([f for f in os.listdir(out) if f.endswith('.eml')])
 
@@ -45,6 +49,8 @@ class Sink:
         with open(name + '.tmp', 'wb') as f:
             f.write(head.encode() + data)
         os.rename(name + '.tmp', name)
+        if self.delay:
+            await asyncio.sleep(self.delay / 1000)
         return '250 OK'
 
 
@@ -53,6 +59,7 @@ def main():
     ap.add_argument('--dir', required=True)
     ap.add_argument('--port-file', required=True)
     ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--delay', type=int, default=0)
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     port = a.port
@@ -61,7 +68,7 @@ def main():
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
         s.close()
-    c = Controller(Sink(a.dir), hostname='127.0.0.1', port=port,
+    c = Controller(Sink(a.dir, a.delay), hostname='127.0.0.1', port=port,
                    decode_data=False)
     c.start()
     with open(a.port_file + '.tmp', 'w') as f:
