@@ -168,7 +168,8 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	    "unhealthy";
 	ev.detail = detail.data;
 	ret = store_event_add(st, &ev, err);
-	if (ret == 0)
+	/* The admins hear of a turn, not of each flag (SPEC: once). */
+	if (ret == 0 && strcmp(ev.old_status, ev.new_status) != 0)
 		ret = store_mail_node(st, id, name,
 		    strcmp(ev.new_status, "healthy") == 0, detail.data,
 		    time_now_ms(), err);
