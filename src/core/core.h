@@ -347,6 +347,19 @@ void mail_node_health(const char *node, bool healthy, const char *detail,
     struct buf *subject, struct buf *body);
 
 /*
+ * Which retention warning is due now for a task that ended at `ended_ms`
+ * with a retention period of `period_ms` (> 0), when `warned` of them
+ * were queued (0 none, 1 the one at half the period, 2 both): none (0)
+ * once the period is over (it is removed then), else 1 with *kind
+ * "retention-day" from one day before the end (only for a period above 2
+ * days, where that comes after the half) or "retention-half" from half
+ * the period, and *to the new mark.  A pilot that was away past both
+ * times sends the later one only.
+ */
+int retention_warning(int64_t ended_ms, int64_t period_ms, int64_t warned,
+    int64_t now, const char **kind, int64_t *to);
+
+/*
  * Append `subject` as a header value: as it is when it is printable ASCII
  * (and short, and holds no "=?"), else as RFC 2047 UTF-8 base64 encoded
  * words folded with CRLF SP.  Control characters become blanks first.

@@ -106,6 +106,29 @@ mail_node_health(const char *node, bool healthy, const char *detail,
 	buf_adds(body, "\nTo see more:\n    orchestra node list\n");
 }
 
+#define MAIL_DAY_MS 86400000LL
+
+int
+retention_warning(int64_t ended_ms, int64_t period_ms, int64_t warned,
+    int64_t now, const char **kind, int64_t *to)
+{
+	bool has_day = period_ms > 2 * MAIL_DAY_MS;
+
+	if (period_ms <= 0 || now >= ended_ms + period_ms)
+		return 0;
+	if (has_day && warned < 2 && now >= ended_ms + period_ms - MAIL_DAY_MS) {
+		*kind = "retention-day";
+		*to = 2;
+		return 1;
+	}
+	if (warned < 1 && now >= ended_ms + period_ms / 2) {
+		*kind = "retention-half";
+		*to = has_day ? 1 : 2;
+		return 1;
+	}
+	return 0;
+}
+
 static const char mail_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

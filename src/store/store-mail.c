@@ -28,6 +28,21 @@ static const char sql_mail_failed[] =
 static const char sql_mail_give_up[] =
     "UPDATE mail SET gave_up_ms = $2, last_error = $3"
     " WHERE id = $1 AND sent_ms IS NULL AND gave_up_ms IS NULL";
+static const char sql_retention_mark[] =
+    "UPDATE task SET dirty = 1"
+    " WHERE status IN ('done', 'finalized', 'broken', 'killed')"
+    " AND dirty = 0 AND ended_ms IS NOT NULL"
+    " AND coalesce(retention_ms, $1) > 0"
+    " AND ended_ms + coalesce(retention_ms, $1) <= $2";
+static const char sql_retention_due[] =
+    "SELECT id, ended_ms, coalesce(retention_ms, $1), warned FROM task"
+    " WHERE status IN ('done', 'finalized', 'broken', 'killed')"
+    " AND ended_ms IS NOT NULL AND warned < 2"
+    " AND coalesce(retention_ms, $1) > 0"
+    " AND ended_ms + coalesce(retention_ms, $1) / 2 <= $2 ORDER BY id";
+static const char sql_retention_warned[] =
+    "UPDATE task SET warned = $3 WHERE id = $1 AND warned = $2"
+    " AND status IN ('done', 'finalized', 'broken', 'killed')";
 static const char sql_mail_next[] =
     "SELECT count(*), coalesce(min(next_ms), 0) FROM mail"
     " WHERE sent_ms IS NULL AND gave_up_ms IS NULL";
@@ -170,6 +185,54 @@ store_mail_node(struct store *st, int64_t node_id, const char *name,
 	buf_release(&subject);
 	buf_release(&body);
 	return ret;
+}
+
+int
+store_retention_mark(struct store *st, int64_t now, int64_t *n,
+    struct buf *err)
+{
+	return store_pilot_exec(st, sql_retention_mark, err, n, "ii",
+	    st->retention_ms, now);
+}
+
+int
+store_retention_due(struct store *st, int64_t now, retention_due_vec *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct retention_due *r;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_retention_due, err);
+	if (ret < 0)
+		return ret;
+	st->drv->bind_int64(stmt, 1, st->retention_ms);
+	st->drv->bind_int64(stmt, 2, now);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		r = VEC_ADD(out);
+		r->task_id = st->drv->col_int64(stmt, 0);
+		r->ended_ms = st->drv->col_int64(stmt, 1);
+		r->period_ms = st->drv->col_int64(stmt, 2);
+		r->warned = st->drv->col_int64(stmt, 3);
+	}
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_retention_warn(struct store *st, int64_t task_id, int64_t from,
+    int64_t to, const char *kind, int64_t now, bool *done, struct buf *err)
+{
+	int64_t changes = 0;
+	int ret;
+
+	*done = false;
+	ret = store_pilot_exec(st, sql_retention_warned, err, &changes, "iii",
+	    task_id, from, to);
+	if (ret < 0 || changes == 0)
+		return ret;
+	*done = true;
+	return store_mail_task(st, task_id, kind, now, err);
 }
 
 void

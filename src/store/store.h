@@ -192,8 +192,10 @@ struct task_state_row {
 };
 typedef VEC(struct task_state_row) task_state_vec;
 /*
- * The tasks marked dirty (a signal left, a job's state changed), with
- * their job counts and test job; retention is not judged here.
+ * The tasks marked dirty (a signal left, a job's state changed, retention
+ * expired: store_retention_mark()), with their job counts, test job, and
+ * whether their retention period is over (the task's own, else the
+ * default given to store_mail_enable(); 0 keeps forever).
  */
 int store_task_dirty(struct store *st, task_state_vec *out, struct buf *err);
 /* Leave a signal on the task (marks it for the scheduler). */
@@ -409,6 +411,35 @@ int store_event_add(struct store *st, const struct event *e,
     struct buf *err);
 /* How many events there are (for tests and the dashboard). */
 int store_event_count(struct store *st, int64_t *n, struct buf *err);
+
+/* ---- retention (store-mail.c) ----------------------------------------- */
+
+/*
+ * Mark dirty the ended tasks whose retention period is over at `now`, so
+ * that the state machine removes them; *n gets how many.
+ */
+int store_retention_mark(struct store *st, int64_t now, int64_t *n,
+    struct buf *err);
+
+/* An ended task a retention warning may be due for. */
+struct retention_due {
+	int64_t task_id;
+	int64_t ended_ms;
+	int64_t period_ms;
+	int64_t warned; /* 0 none yet, 1 the half-period one, 2 both */
+};
+typedef VEC(struct retention_due) retention_due_vec;
+
+/* Ended tasks past half their period and not warned of both times. */
+int store_retention_due(struct store *st, int64_t now,
+    retention_due_vec *out, struct buf *err);
+/*
+ * Queue the warning `kind` ("retention-half", "retention-day") for the
+ * task and move its mark from `from` to `to`; nothing (and *done false)
+ * when the mark moved meanwhile.
+ */
+int store_retention_warn(struct store *st, int64_t task_id, int64_t from,
+    int64_t to, const char *kind, int64_t now, bool *done, struct buf *err);
 
 /* ---- the outbox of mails (store-mail.c) ------------------------------ */
 

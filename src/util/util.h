@@ -97,7 +97,10 @@ void log_write(enum log_level level, const char *func, const char *fmt, ...)
 			log_write((level), __func__, __VA_ARGS__);            \
 	} while (0)
 
-/* Wall-clock time in milliseconds since the epoch (UTC). */
+/*
+ * Wall-clock time in milliseconds since the epoch (UTC), moved forward by
+ * the test-only ORCHESTRA_TEST_NOW_OFFSET (a duration) when it is set.
+ */
 int64_t time_now_ms(void);
 /* Monotonic time in nanoseconds, for measuring. */
 int64_t time_mono_ns(void);

@@ -317,6 +317,49 @@ test_other_mails(void **state)
 	buf_release(&b);
 }
 
+#define DAY 86400000LL
+
+static void
+test_retention_warning(void **state)
+{
+	const char *kind = NULL;
+	int64_t to = -1, e = 1000 * DAY;
+
+	(void)state;
+	/* 10 days: half at day 5, the day before at day 9, removal at 10. */
+	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 5 * DAY - 1,
+			     &kind, &to), 0);
+	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 5 * DAY, &kind,
+			     &to), 1);
+	assert_string_equal(kind, "retention-half");
+	assert_int_equal(to, 1);
+	assert_int_equal(retention_warning(e, 10 * DAY, 1, e + 9 * DAY - 1,
+			     &kind, &to), 0);
+	assert_int_equal(retention_warning(e, 10 * DAY, 1, e + 9 * DAY, &kind,
+			     &to), 1);
+	assert_string_equal(kind, "retention-day");
+	assert_int_equal(to, 2);
+	assert_int_equal(retention_warning(e, 10 * DAY, 2, e + 9 * DAY + 1,
+			     &kind, &to), 0);
+	/* Away past both: the later one only; past the end: none. */
+	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 9 * DAY + 5,
+			     &kind, &to), 1);
+	assert_string_equal(kind, "retention-day");
+	assert_int_equal(to, 2);
+	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 10 * DAY,
+			     &kind, &to), 0);
+	/* 2 days or less: the half-period warning is the only one. */
+	assert_int_equal(retention_warning(e, 2 * DAY, 0, e + DAY, &kind, &to),
+	    1);
+	assert_string_equal(kind, "retention-half");
+	assert_int_equal(to, 2);
+	assert_int_equal(retention_warning(e, 2 * DAY, 2, e + DAY + 5, &kind,
+			     &to), 0);
+	/* 0 keeps forever. */
+	assert_int_equal(retention_warning(e, 0, 0, e + 100 * DAY, &kind, &to),
+	    0);
+}
+
 int
 main(void)
 {
@@ -327,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_format_injection),
 		cmocka_unit_test(test_encode_subject),
 		cmocka_unit_test(test_other_mails),
+		cmocka_unit_test(test_retention_warning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
