@@ -167,7 +167,7 @@ kube_pem(json_t *obj, const char *file_key, const char *data_key,
     struct buf *err)
 {
 	struct buf dec = BUF_INIT;
-	const char *data, *path;
+	const char *data = NULL, *path = NULL;
 	int ret;
 
 	ret = kube_str(obj, data_key, what, &data, err);
