@@ -34,9 +34,24 @@ int smtp_send(struct smtp *s, const char *rcpt, const char *msg,
 
 /* ---- the outbox drain (outbox.c) ------------------------------------- */
 
-/* Bounds of one drain: how much of a cycle mail may take. */
+/*
+ * Bounds of one drain: how much of a cycle mail may take.  A cycle that
+ * moved jobs or tasks gives the drain as long as its own work took (at
+ * least OUTBOX_MIN_MS), so a backlog of mail at most halves the pilot's
+ * pace; an idle cycle gives it OUTBOX_IDLE_MS.  Past OUTBOX_MIN_MS the
+ * drain also stops as soon as the pilot has something to do (a job ended,
+ * a submit): the pilot goes on at once while mail is due, so the next
+ * cycle comes without a wait.
+ */
 #define OUTBOX_BATCH 100          /* rows read at a time */
-#define OUTBOX_BUDGET_MS 1000     /* no new sending after this */
+#define OUTBOX_MIN_MS 20
+#define OUTBOX_IDLE_MS 250
+
+struct outbox_limits {
+	int64_t budget_ms;         /* no new sending after this */
+	bool (*cut)(void *arg);    /* past OUTBOX_MIN_MS: stop now? */
+	void *arg;
+};
 #define OUTBOX_HOLD_MIN_MS 1000   /* first wait after the server was away */
 #define OUTBOX_HOLD_MAX_MS 300000 /* the longest such wait */
 #define OUTBOX_RETRY_MIN_MS 2000  /* first wait after a 4xx for one mail */
@@ -57,13 +72,14 @@ struct outbox_stats {
 };
 
 /*
- * Send the mails that are due, within OUTBOX_BUDGET_MS of starting:
+ * Send the mails that are due, within the limits (`lim->cut` may be NULL):
  * each one marked sent in its own transaction as soon as the server took
  * it; a mail older than the give-up time is given up (with an event)
  * instead.  Returns 0 or the store's ERR_* (an SMTP failure is no error:
  * the mail waits).
  */
 int outbox_drain(struct outbox *ob, struct store *st,
-    struct outbox_stats *stats, struct buf *err);
+    const struct outbox_limits *lim, struct outbox_stats *stats,
+    struct buf *err);
 
 #endif

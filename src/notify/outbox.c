@@ -2,9 +2,10 @@
  * outbox.c - the pilot's drain of the mail outbox, at the end of every
  * cycle (docs/internals/mail.md).
  *
- * Bounded: at most OUTBOX_BUDGET_MS of sending a cycle (plus the one
- * sending in flight, itself bounded by curl's timeouts), so a slow or
- * absent server delays no placement by more than that.  A server that
+ * Bounded: no new sending after the cycle's budget (notify.h) has passed
+ * (the one sending in flight is itself bounded by curl's timeouts), so a
+ * slow or absent server or a backlog delays placement by no more than
+ * that.  A server that
  * cannot be reached holds every mail back, with a wait that doubles up to
  * OUTBOX_HOLD_MAX_MS, kept in memory; a mail the server refuses for now
  * (4xx) waits on its own row (next_ms).  A mail not sent within the
@@ -126,7 +127,7 @@ outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
 		ret = outbox_tx_end(st, ret, err);
 		if (ret == 0) {
 			stats->sent++;
-			log_info("mail %lld sent to %s: %s", (long long)m->id,
+			log_debug("mail %lld sent to %s: %s", (long long)m->id,
 			    m->rcpt, m->subject);
 		}
 		goto out;
@@ -165,8 +166,20 @@ out:
 	return ret;
 }
 
+/* Out of time, or (past the minimum) wanted elsewhere. */
+static bool
+outbox_over(const struct outbox_limits *lim, int64_t start)
+{
+	int64_t ms = (time_mono_ns() - start) / 1000000;
+
+	if (ms >= lim->budget_ms)
+		return true;
+	return ms >= OUTBOX_MIN_MS && lim->cut != NULL && lim->cut(lim->arg);
+}
+
 int
-outbox_drain(struct outbox *ob, struct store *st, struct outbox_stats *stats,
+outbox_drain(struct outbox *ob, struct store *st,
+    const struct outbox_limits *lim, struct outbox_stats *stats,
     struct buf *err)
 {
 	mail_row_vec rows = VEC_INIT;
@@ -185,8 +198,7 @@ outbox_drain(struct outbox *ob, struct store *st, struct outbox_stats *stats,
 		if (ret < 0 || rows.n == 0)
 			break;
 		for (i = 0; i < rows.n && ret == 0; i++) {
-			if ((time_mono_ns() - start) / 1000000 >=
-			    OUTBOX_BUDGET_MS) {
+			if (outbox_over(lim, start)) {
 				over = true;
 				break;
 			}

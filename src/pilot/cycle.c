@@ -610,6 +610,8 @@ out:
 int
 cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
+	int64_t start = time_mono_ns(), mail_start;
+	struct outbox_limits lim;
 	int ret;
 
 	memset(stats, 0, sizeof(*stats));
@@ -624,7 +626,19 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (ret == 0)
 		ret = cycle_poll(p, stats, err);
 	stats->mail.wait_ms = -1;
+	mail_start = time_mono_ns();
+	lim.budget_ms = OUTBOX_IDLE_MS;
+	if (stats->launched || stats->ended || stats->requeued ||
+	    stats->tasks_changed || stats->nodes_changed) {
+		lim.budget_ms = (mail_start - start) / 1000000;
+		if (lim.budget_ms < OUTBOX_MIN_MS)
+			lim.budget_ms = OUTBOX_MIN_MS;
+	}
+	lim.cut = pilot_has_work;
+	lim.arg = p;
 	if (ret == 0 && p->outbox != NULL)
-		ret = outbox_drain(p->outbox, p->st, &stats->mail, err);
+		ret = outbox_drain(p->outbox, p->st, &lim, &stats->mail, err);
+	stats->mail_ns = time_mono_ns() - mail_start;
+	stats->ns = time_mono_ns() - start;
 	return ret;
 }

@@ -86,6 +86,21 @@ pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
 	}
 }
 
+bool
+pilot_has_work(void *arg)
+{
+	struct pilot *p = arg;
+	struct pollfd fd = { -1, POLLIN, 0 };
+
+	if (pilot_stop_requested)
+		return true;
+	fd.fd = p->be->ops->event_fd(p->be);
+	if (fd.fd >= 0 && poll(&fd, 1, 0) > 0 && (fd.revents & POLLIN) &&
+	    p->be->ops->drain_events(p->be))
+		return true;
+	return store_changed(p->st);
+}
+
 /*
  * Take the one-pilot lock.  Where the database lets a second pilot wait
  * (PostgreSQL), wait as a standby until the active one is gone; else (an
@@ -186,7 +201,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
-	int64_t backoff = 0;
+	int64_t backoff = 0, ncycles = 0;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -241,13 +256,22 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			continue;
 		}
 		backoff = 0;
+		ncycles++;
 		if (stats.launched || stats.ended || stats.requeued ||
-		    stats.tasks_changed)
-			log_debug("cycle: %lld launched, %lld ended, %lld "
-				  "requeued, %lld tasks changed",
-			    (long long)stats.launched, (long long)stats.ended,
-			    (long long)stats.requeued,
-			    (long long)stats.tasks_changed);
+		    stats.tasks_changed || stats.mail.sent ||
+		    stats.mail.retried || stats.mail.given_up)
+			log_debug("cycle %lld: %.1f ms (mail %.1f ms): %lld "
+				  "launched, %lld ended, %lld requeued, %lld "
+				  "tasks changed, %lld mails sent, %lld "
+				  "retried, %lld given up, %lld waiting",
+			    (long long)ncycles, stats.ns / 1e6,
+			    stats.mail_ns / 1e6, (long long)stats.launched,
+			    (long long)stats.ended, (long long)stats.requeued,
+			    (long long)stats.tasks_changed,
+			    (long long)stats.mail.sent,
+			    (long long)stats.mail.retried,
+			    (long long)stats.mail.given_up,
+			    (long long)stats.mail.pending);
 		if (o->once)
 			break;
 		/*

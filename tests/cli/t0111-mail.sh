@@ -132,11 +132,11 @@ given_up() { # N
 }
 wait_until 60 given_up 1
 # A subject with CR/LF written into the outbox: encoded, one recipient.
+now_ms=$(($(date +%s) * 1000))
 db_query "INSERT INTO mail (created_ms, kind, rcpt, subject, body, next_ms)
-    VALUES (1, 'task-end', 'tester@lab.example', 'x' || char(13) || char(10) || 'Bcc: eve@evil.example', 'b', 0)" 2>/dev/null ||
+    VALUES ($now_ms, 'task-end', 'tester@lab.example', 'x' || char(13) || char(10) || 'Bcc: eve@evil.example', 'b', 0)" 2>/dev/null ||
     db_query "INSERT INTO mail (created_ms, kind, rcpt, subject, body, next_ms)
-    VALUES (1, 'task-end', 'tester@lab.example', 'x' || chr(13) || chr(10) || 'Bcc: eve@evil.example', 'b', 0)"
-db_query "UPDATE mail SET created_ms = $(($(date +%s) * 1000)) WHERE created_ms = 1"
+    VALUES ($now_ms, 'task-end', 'tester@lab.example', 'x' || chr(13) || chr(10) || 'Bcc: eve@evil.example', 'b', 0)"
 wait_until 60 sink_count 6
 check_injection() {
 	sink_mails >"$TMP/got"
