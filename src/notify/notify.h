@@ -46,6 +46,9 @@ int smtp_send(struct smtp *s, const char *rcpt, const char *msg,
 #define OUTBOX_BATCH 100          /* rows read at a time */
 #define OUTBOX_MIN_MS 20
 #define OUTBOX_IDLE_MS 250
+/* Sent and given-up mails are kept this long (their events stay). */
+#define OUTBOX_KEEP_MS (30 * 86400000LL)
+#define OUTBOX_PRUNE_EVERY_MS 3600000
 
 struct outbox_limits {
 	int64_t budget_ms;         /* no new sending after this */
@@ -72,7 +75,8 @@ struct outbox_stats {
 };
 
 /*
- * Send the mails that are due, within the limits (`lim->cut` may be NULL):
+ * Send the mails that are due, within the limits (`lim->cut` may be NULL)
+ * (and, once an hour, delete the rows of mails done with for 30 days):
  * each one marked sent in its own transaction as soon as the server took
  * it; a mail older than the give-up time is given up (with an event)
  * instead.  Returns 0 or the store's ERR_* (an SMTP failure is no error:

@@ -23,6 +23,7 @@ struct outbox {
 	const struct config *cfg;
 	int64_t hold_until_ms; /* the server was away: no sending before */
 	int64_t hold_ms;       /* the current wait; 0 after a success */
+	int64_t pruned_ms;     /* when old rows were last deleted */
 };
 
 struct outbox *
@@ -166,6 +167,25 @@ out:
 	return ret;
 }
 
+static int
+outbox_prune(struct outbox *ob, struct store *st, int64_t now,
+    struct buf *err)
+{
+	int64_t n = 0;
+	int ret;
+
+	ret = outbox_tx_begin(st, err);
+	if (ret == 0)
+		ret = store_mail_prune(st, now - OUTBOX_KEEP_MS, &n, err);
+	ret = outbox_tx_end(st, ret, err);
+	if (ret < 0)
+		return ret;
+	ob->pruned_ms = now;
+	if (n > 0)
+		log_info("mail: %lld old rows deleted", (long long)n);
+	return 0;
+}
+
 /* Out of time, or (past the minimum) wanted elsewhere. */
 static bool
 outbox_over(const struct outbox_limits *lim, int64_t start)
@@ -191,6 +211,11 @@ outbox_drain(struct outbox *ob, struct store *st,
 
 	memset(stats, 0, sizeof(*stats));
 	now = time_now_ms();
+	if (now - ob->pruned_ms >= OUTBOX_PRUNE_EVERY_MS) {
+		ret = outbox_prune(ob, st, now, err);
+		if (ret < 0)
+			return ret;
+	}
 	held = now < ob->hold_until_ms;
 	for (;;) {
 		mail_row_vec_release(&rows);

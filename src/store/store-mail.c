@@ -43,6 +43,8 @@ static const char sql_retention_due[] =
 static const char sql_retention_warned[] =
     "UPDATE task SET warned = $3 WHERE id = $1 AND warned = $2"
     " AND status IN ('done', 'finalized', 'broken', 'killed')";
+static const char sql_mail_prune[] =
+    "DELETE FROM mail WHERE sent_ms < $1 OR gave_up_ms < $1";
 static const char sql_mail_next[] =
     "SELECT count(*), coalesce(min(next_ms), 0) FROM mail"
     " WHERE sent_ms IS NULL AND gave_up_ms IS NULL";
@@ -324,6 +326,13 @@ store_mail_give_up(struct store *st, const struct mail_row *m, int64_t now,
 	ret = store_event_add(st, &ev, err);
 	buf_release(&detail);
 	return ret;
+}
+
+int
+store_mail_prune(struct store *st, int64_t before_ms, int64_t *n,
+    struct buf *err)
+{
+	return store_pilot_exec(st, sql_mail_prune, err, n, "i", before_ms);
 }
 
 int

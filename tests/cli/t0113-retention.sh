@@ -4,7 +4,8 @@
 # ended task's owner is mailed at its end, at half the period and one day
 # before removal; the task is removed when the period is over, its output
 # files left in place; a retry starts the period again; retention 0 keeps
-# a task forever.  Mails go to a real SMTP server on loopback.
+# a task forever; the outbox forgets mails done with for 30 days.  Mails
+# go to a real SMTP server on loopback.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -109,3 +110,6 @@ test_case "the retried task: removed at the end of its new period" eval '
 test_case "retention 0: never warned, never removed (a year on)" eval '
 	cycle_at 365d && task_is forever done &&
 	! subjects | grep -q "forever will be removed"'
+test_case "mails done with for 30 days are deleted from the outbox" eval '
+	[ "$(db_value "SELECT count(*) FROM mail")" -eq 0 ] &&
+	grep -q "mail: 8 old rows deleted" "$TMP/pilot-once.log"'
