@@ -15,17 +15,19 @@
  * A sender for one server, keeping its connection between mails.  `url`
  * is smtp://[user:password@]host[:port] (STARTTLS: required when a login
  * is given, else used when the server offers it) or smtps://… (TLS from
- * the start).  Both strings are copied.  Caller frees with smtp_free().
+ * the start).  `ca` (NULL: the system's) is the CA file that checks the
+ * server's certificate.  The strings are copied.  Caller frees with
+ * smtp_free().
  */
 struct smtp;
-struct smtp *smtp_new(const char *url, const char *from);
+struct smtp *smtp_new(const char *url, const char *from, const char *ca);
 void smtp_free(struct smtp *s);
 
 /*
  * Send one whole message (headers and body, CRLF lines) to `rcpt`.
  * Returns 0 when the server took it; ERR_UNAVAILABLE when the server
- * could not be reached or answered nothing (every mail waits: retry
- * later); ERR_CONFLICT when it refused this mail for now (4xx); ERR_INVALID
+ * could not be reached, answered nothing, or refused the connection's
+ * TLS or login (every mail waits: retry later); ERR_CONFLICT when it refused this mail for now (4xx); ERR_INVALID
  * when it refused it for good (5xx).  `err` says what happened, with no
  * password in it.
  */

@@ -35,7 +35,7 @@ outbox_new(const struct config *cfg)
 		return NULL;
 	ob = xcalloc(1, sizeof(*ob));
 	ob->cfg = cfg;
-	ob->smtp = smtp_new(cfg->smtp_url, cfg->mail_from);
+	ob->smtp = smtp_new(cfg->smtp_url, cfg->mail_from, cfg->smtp_ca);
 	return ob;
 }
 

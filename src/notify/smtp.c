@@ -10,6 +10,7 @@ struct smtp {
 	CURL *h;
 	char *url;
 	char *from; /* "<addr>" for MAIL FROM */
+	char *ca;   /* NULL: the system's CAs */
 	bool login; /* the URL carries a user: never without TLS */
 	/* The message being uploaded. */
 	const char *msg;
@@ -19,7 +20,7 @@ struct smtp {
 static bool smtp_global_done;
 
 struct smtp *
-smtp_new(const char *url, const char *from)
+smtp_new(const char *url, const char *from, const char *ca)
 {
 	struct smtp *s = xcalloc(1, sizeof(*s));
 	struct buf b = BUF_INIT;
@@ -30,6 +31,7 @@ smtp_new(const char *url, const char *from)
 		smtp_global_done = true;
 	}
 	s->url = xstrdup(url);
+	s->ca = ca != NULL && *ca != '\0' ? xstrdup(ca) : NULL;
 	buf_addf(&b, "<%s>", from);
 	s->from = buf_detach(&b);
 	auth = strstr(url, "://");
@@ -48,6 +50,7 @@ smtp_free(struct smtp *s)
 		curl_easy_cleanup(s->h);
 	free(s->url);
 	free(s->from);
+	free(s->ca);
 	free(s);
 }
 
@@ -62,6 +65,27 @@ smtp_read(char *out, size_t size, size_t n, void *arg)
 	memcpy(out, s->msg + s->off, want);
 	s->off += want;
 	return want;
+}
+
+static bool
+smtp_is_server_fault(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_GOT_NOTHING:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int
@@ -87,6 +111,8 @@ smtp_send(struct smtp *s, const char *rcpt, const char *msg, struct buf *err)
 	curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(s->h, CURLOPT_USE_SSL,
 	    s->login ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	if (s->ca != NULL)
+		curl_easy_setopt(s->h, CURLOPT_CAINFO, s->ca);
 	curl_easy_setopt(s->h, CURLOPT_MAIL_FROM, s->from);
 	curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
@@ -108,7 +134,15 @@ smtp_send(struct smtp *s, const char *rcpt, const char *msg, struct buf *err)
 		goto out;
 	}
 	util_redact_url(&where, s->url);
-	if (code >= 500 && code < 600)
+	/*
+	 * The connection, its TLS or its login failed, or MAIL FROM was
+	 * refused (530 authentication required, a sender the server will not
+	 * take): no one mail's fault, every mail waits.  A refusal of RCPT
+	 * TO, DATA or the message itself is this mail's.
+	 */
+	if (smtp_is_server_fault(rc) || strncmp(errbuf, "MAIL failed", 11) == 0)
+		ret = ERR_UNAVAILABLE;
+	else if (code >= 500 && code < 600)
 		ret = ERR_INVALID;
 	else if (code >= 400 && code < 500)
 		ret = ERR_CONFLICT;

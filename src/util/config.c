@@ -29,6 +29,7 @@ static const struct config_key config_keys[] = {
 	{ "job_template", "ORCHESTRA_JOB_TEMPLATE",
 	    offsetof(struct config, job_template) },
 	{ "smtp_url", "ORCHESTRA_SMTP_URL", offsetof(struct config, smtp_url) },
+	{ "smtp_ca", "ORCHESTRA_SMTP_CA", offsetof(struct config, smtp_ca) },
 	{ "mail_from", "ORCHESTRA_MAIL_FROM",
 	    offsetof(struct config, mail_from) },
 	{ "retention", "ORCHESTRA_RETENTION", CONFIG_RETENTION },
@@ -213,6 +214,7 @@ config_release(struct config *cfg)
 	free(cfg->job_template);
 	free(cfg->smtp_url);
 	free(cfg->mail_from);
+	free(cfg->smtp_ca);
 	free(cfg->conf_path);
 	memset(cfg, 0, sizeof(*cfg));
 }

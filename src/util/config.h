@@ -20,6 +20,9 @@ struct config {
 	int64_t retention_ms; /* ORCHESTRA_RETENTION, key retention */
 	char *smtp_url;      /* ORCHESTRA_SMTP_URL, key smtp_url; NULL: mail
 				off (nothing is queued) */
+	char *smtp_ca;       /* ORCHESTRA_SMTP_CA, key smtp_ca: CA file that
+				checks the SMTP server's certificate; NULL:
+				the system's */
 	char *mail_from;     /* ORCHESTRA_MAIL_FROM, key mail_from; checked
 				by address_check(); default orchestra@HOST */
 	int64_t mail_give_up_ms; /* ORCHESTRA_MAIL_GIVE_UP, key mail_give_up:
