@@ -45,7 +45,8 @@ fuzz_mail_message(const char *to, const char *text)
 	struct mail_header h = { 1, "orchestra@lab.example", to, text, 0 };
 	struct buf msg = BUF_INIT, err = BUF_INIT;
 	const char *p, *line, *end;
-	size_t i = 0, n = sizeof(fuzz_mail_headers) / sizeof(*fuzz_mail_headers);
+	size_t i = 0;
+	size_t n = sizeof(fuzz_mail_headers) / sizeof(*fuzz_mail_headers);
 
 	if (mail_format(&msg, &h, text, &err) != 0) {
 		FUZZ_CHECK(strcmp(to, "alice@lab.example") != 0);

@@ -116,7 +116,8 @@ retention_warning(int64_t ended_ms, int64_t period_ms, int64_t warned,
 
 	if (period_ms <= 0 || now >= ended_ms + period_ms)
 		return 0;
-	if (has_day && warned < 2 && now >= ended_ms + period_ms - MAIL_DAY_MS) {
+	if (has_day && warned < 2 &&
+	    now >= ended_ms + period_ms - MAIL_DAY_MS) {
 		*kind = "retention-day";
 		*to = 2;
 		return 1;

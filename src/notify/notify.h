@@ -27,8 +27,9 @@ void smtp_free(struct smtp *s);
  * Send one whole message (headers and body, CRLF lines) to `rcpt`.
  * Returns 0 when the server took it; ERR_UNAVAILABLE when the server
  * could not be reached, answered nothing, or refused the connection's
- * TLS or login (every mail waits: retry later); ERR_CONFLICT when it refused this mail for now (4xx); ERR_INVALID
- * when it refused it for good (5xx).  `err` says what happened, with no
+ * TLS or login, or MAIL FROM (every mail waits: retry later);
+ * ERR_CONFLICT when it refused this mail for now (4xx); ERR_INVALID when
+ * it refused it for good (5xx).  `err` says what happened, with no
  * password in it.
  */
 int smtp_send(struct smtp *s, const char *rcpt, const char *msg,

@@ -101,7 +101,8 @@ smtp_send(struct smtp *s, const char *rcpt, const char *msg, struct buf *err)
 	if (s->h == NULL)
 		s->h = curl_easy_init();
 	if (s->h == NULL)
-		return err_set(err, ERR_UNAVAILABLE, "cannot make a curl handle");
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot make a curl handle");
 	buf_addf(&to, "<%s>", rcpt);
 	rcpts = curl_slist_append(NULL, to.data);
 	s->msg = msg;

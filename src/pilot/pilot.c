@@ -201,7 +201,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
-	int64_t backoff = 0, ncycles = 0;
+	int64_t backoff = 0, ncycles = 0, wait_ms;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -282,11 +282,10 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		    stats.mail.wait_ms == 0)
 			continue;
 		/* A mail to retry comes due before the period ends. */
-		pilot_wait(p,
-		    stats.mail.wait_ms > 0 && stats.mail.wait_ms < o->interval_ms ?
-			stats.mail.wait_ms :
-			o->interval_ms,
-		    true);
+		wait_ms = o->interval_ms;
+		if (stats.mail.wait_ms > 0 && stats.mail.wait_ms < wait_ms)
+			wait_ms = stats.mail.wait_ms;
+		pilot_wait(p, wait_ms, true);
 	}
 	if (pilot_stop_requested)
 		ret = 0; /* asked to stop: not a failure, whatever came last */

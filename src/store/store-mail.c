@@ -314,7 +314,8 @@ store_mail_give_up(struct store *st, const struct mail_row *m, int64_t now,
 	    m->id, now, why);
 	if (ret < 0 || changes == 0)
 		return ret;
-	buf_addf(&detail, "mail %lld (%s) to %s given up after %lld attempts: %s",
+	buf_addf(&detail,
+	    "mail %lld (%s) to %s given up after %lld attempts: %s",
 	    (long long)m->id, m->kind, m->rcpt, (long long)m->attempts, why);
 	ev.kind = m->node_id > 0 ? "node" : m->task_id > 0 ? "task" :
 							     "account";

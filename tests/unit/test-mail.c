@@ -93,11 +93,13 @@ test_address_refuses(void **state)
 		big[0] = 'b';
 		big[64] = '@';
 		big[299] = '\0';
-		assert_int_equal(address_check(big, "email", &err), ERR_INVALID);
+		assert_int_equal(address_check(big, "email", &err),
+		    ERR_INVALID);
 		assert_non_null(strstr(err.data, "254"));
 		memcpy(big + 65, "@x.org", 7);
 		big[64] = 'a';
-		assert_int_equal(address_check(big, "email", &err), ERR_INVALID);
+		assert_int_equal(address_check(big, "email", &err),
+		    ERR_INVALID);
 		assert_non_null(strstr(err.data, "1 to 64"));
 	}
 	buf_release(&err);
