@@ -106,7 +106,12 @@ outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
 	int64_t now = time_now_ms();
 	int rc, ret = 0;
 
-	if (now - m->created_ms >= ob->cfg->mail_give_up_ms) {
+	/*
+	 * Too old: given up once it was tried, or while the server is away;
+	 * a mail queued before a long stop of the pilot is tried once.
+	 */
+	if (now - m->created_ms >= ob->cfg->mail_give_up_ms &&
+	    (m->attempts > 0 || *held)) {
 		buf_adds(&give, "not sent within ");
 		time_format_duration(&give, ob->cfg->mail_give_up_ms);
 		ret = outbox_give_up(st, m, now, give.data, stats, err);

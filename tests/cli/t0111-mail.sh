@@ -151,6 +151,16 @@ check_injection() {
 test_case "CR/LF in an address or a subject adds no header, no recipient" \
     check_injection
 
+# A mail older than the give-up time that was never tried (the pilot was
+# stopped for days) is tried once, not given up unseen.
+db_query "INSERT INTO mail (created_ms, kind, rcpt, subject, body, next_ms)
+    VALUES ($(( $(date +%s) * 1000 - 5 * 86400000 )), 'task-end',
+    'tester@lab.example', 'five days old', 'b', 0)"
+wait_until 60 sink_count 7
+test_case "an old mail never tried is tried once, and sent" eval '
+	sink_mails | tail -n 1 | grep -q "^tester@lab.example|five days old|" &&
+	[ "$(mail_rows "subject = '"'"'five days old'"'"' AND sent_ms IS NOT NULL")" -eq 1 ]'
+
 # ---- giving up --------------------------------------------------------------
 
 pilot_stop
@@ -169,4 +179,4 @@ test_case "not sent within ORCHESTRA_MAIL_GIVE_UP: given up, with an event" eval
 smtp_sink_start
 pilot_stop
 orch pilot --once 2>/dev/null
-test_case "a given-up mail is not sent when the server is back" sink_count 6
+test_case "a given-up mail is not sent when the server is back" sink_count 7
