@@ -37,7 +37,7 @@ if [ -z "$bin" ]; then
 fi
 
 home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-mail-XXXXXX")
-pilot= sink=
+pilot='' sink=''
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null
 	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null

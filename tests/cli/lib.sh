@@ -636,7 +636,8 @@ smtp_sink_start() {
 		echo "Bail out! the SMTP sink did not start" >&2
 		exit 1
 	}
-	export ORCHESTRA_SMTP_URL="smtp://127.0.0.1:$(cat "$SMTP_SINK/port")"
+	ORCHESTRA_SMTP_URL="smtp://127.0.0.1:$(cat "$SMTP_SINK/port")"
+	export ORCHESTRA_SMTP_URL
 }
 
 smtp_sink_stop() {
