@@ -345,6 +345,12 @@ void mail_retention_warning(const char *task, enum task_status status,
     struct buf *subject, struct buf *body);
 void mail_node_health(const char *node, bool healthy, const char *detail,
     struct buf *subject, struct buf *body);
+/*
+ * The pilot on `host` has failed every cycle since `since_ms` (`failing`,
+ * with the last error), or works again (`!failing`).
+ */
+void mail_pilot_alarm(const char *host, bool failing, int64_t since_ms,
+    const char *error, struct buf *subject, struct buf *body);
 
 /*
  * Which retention warning is due now for a task that ended at `ended_ms`

@@ -130,6 +130,30 @@ retention_warning(int64_t ended_ms, int64_t period_ms, int64_t warned,
 	return 0;
 }
 
+void
+mail_pilot_alarm(const char *host, bool failing, int64_t since_ms,
+    const char *error, struct buf *subject, struct buf *body)
+{
+	buf_addf(subject, "[orchestra] pilot on %s %s", host,
+	    failing ? "failing" : "recovered");
+	if (failing) {
+		buf_addf(body, "The pilot on %s has failed every cycle since ",
+		    host);
+		time_format_ms(body, since_ms);
+		buf_addf(body,
+		    " UTC: no job is placed or recorded.  It keeps trying.\n\n"
+		    "The last error: %s\n",
+		    error);
+	} else {
+		buf_addf(body, "The pilot on %s works again (it had failed "
+			       "since ",
+		    host);
+		time_format_ms(body, since_ms);
+		buf_adds(body, " UTC).\n");
+	}
+	buf_adds(body, "\nIts log says more.\n");
+}
+
 static const char mail_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

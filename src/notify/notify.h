@@ -89,4 +89,12 @@ int outbox_drain(struct outbox *ob, struct store *st,
     const struct outbox_limits *lim, struct outbox_stats *stats,
     struct buf *err);
 
+/*
+ * Send one mail now, straight to each of `rcpts`, without the outbox (the
+ * database may be what fails: the pilot's alarm).  Returns how many took
+ * it; failures are logged.
+ */
+int outbox_send_now(struct outbox *ob, const store_str_vec *rcpts,
+    const char *subject, const char *body);
+
 #endif

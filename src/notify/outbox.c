@@ -191,6 +191,32 @@ outbox_prune(struct outbox *ob, struct store *st, int64_t now,
 	return 0;
 }
 
+int
+outbox_send_now(struct outbox *ob, const store_str_vec *rcpts,
+    const char *subject, const char *body)
+{
+	struct mail_header h = { time_now_ms(), ob->cfg->mail_from, NULL,
+		subject, time_now_ms() };
+	struct buf msg = BUF_INIT, why = BUF_INIT;
+	char *const *r;
+	int n = 0;
+
+	VEC_FOREACH(r, rcpts)
+	{
+		h.to = *r;
+		buf_reset(&msg);
+		buf_reset(&why);
+		if (mail_format(&msg, &h, body, &why) == 0 &&
+		    smtp_send(ob->smtp, *r, msg.data, &why) == 0)
+			n++;
+		else
+			log_warn("mail to %s: %s: %s", *r, subject, why.data);
+	}
+	buf_release(&msg);
+	buf_release(&why);
+	return n;
+}
+
 /* Out of time, or (past the minimum) wanted elsewhere. */
 static bool
 outbox_over(const struct outbox_limits *lim, int64_t start)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "pilot/pilot.h"
 
@@ -99,6 +100,71 @@ pilot_has_work(void *arg)
 	    p->be->ops->drain_events(p->be))
 		return true;
 	return store_changed(p->st);
+}
+
+#define PILOT_ADMINS_EVERY_MS 60000
+
+static void
+pilot_admins_release(struct pilot *p)
+{
+	char **a;
+
+	VEC_FOREACH(a, &p->admins)
+	free(*a);
+	VEC_RELEASE(&p->admins);
+}
+
+/*
+ * The alarm: when every cycle has failed for ORCHESTRA_MAIL_ALARM, mail
+ * the admins once, straight (the database may be what fails, so not
+ * through the outbox), to the addresses read while cycles worked; once a
+ * cycle works again, mail them that it recovered.  `ok` tells how the
+ * cycle went, `error` why it failed.
+ */
+static void
+pilot_alarm(struct pilot *p, bool ok, const char *error)
+{
+	struct buf subject = BUF_INIT, body = BUF_INIT, ignored = BUF_INIT;
+	int64_t now = time_now_ms();
+	char host[256] = "";
+
+	if (p->outbox == NULL)
+		return;
+	if (ok && now - p->admins_ms >= PILOT_ADMINS_EVERY_MS) {
+		pilot_admins_release(p);
+		if (store_mail_admins(p->st, &p->admins, &ignored) == 0)
+			p->admins_ms = now;
+	}
+	if (ok && p->failing_ms == 0)
+		goto out;
+	if (!ok && p->failing_ms == 0)
+		p->failing_ms = now;
+	if (!ok && (p->alarmed || now - p->failing_ms < p->cfg->mail_alarm_ms))
+		goto out;
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "%s", "?");
+	host[sizeof(host) - 1] = '\0';
+	if (ok && p->alarmed) {
+		mail_pilot_alarm(host, false, p->failing_ms, NULL, &subject,
+		    &body);
+		log_info("pilot recovered: told %d admin(s)",
+		    outbox_send_now(p->outbox, &p->admins, subject.data,
+			body.data));
+	} else if (!ok) {
+		mail_pilot_alarm(host, true, p->failing_ms, error, &subject,
+		    &body);
+		log_error("cycles failing since %lld ms ago: told %d admin(s)",
+		    (long long)(now - p->failing_ms),
+		    outbox_send_now(p->outbox, &p->admins, subject.data,
+			body.data));
+	}
+	p->alarmed = !ok;
+	if (ok)
+		p->failing_ms = 0;
+out:
+	buf_release(&subject);
+	buf_release(&body);
+	buf_release(&ignored);
 }
 
 /*
@@ -236,6 +302,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		}
 		if (ret == 0)
 			ret = cycle_run(p, &stats, &cerr);
+		if (!o->once)
+			pilot_alarm(p, ret == 0, cerr.data);
 		if (ret < 0) {
 			if (o->once) {
 				err_set(err, ret, "%s", cerr.data);
@@ -293,6 +361,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		log_info("pilot stopped; running jobs go on");
 	outbox_free(p->outbox);
 	p->outbox = NULL;
+	pilot_admins_release(p);
 	buf_release(&cerr);
 	return ret;
 }

@@ -24,6 +24,11 @@ struct pilot {
 	bool be_unavailable;
 	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
 	struct outbox *outbox;
+	/* The alarm to the admins when cycles keep failing (pilot.c). */
+	store_str_vec admins;  /* their addresses, read while cycles work */
+	int64_t admins_ms;     /* when they were read */
+	int64_t failing_ms;    /* the first failure of the streak; 0: none */
+	bool alarmed;          /* the admins were told of this streak */
 };
 
 /* What one cycle did, for the log and the loop. */

@@ -330,6 +330,21 @@ store_mail_give_up(struct store *st, const struct mail_row *m, int64_t now,
 }
 
 int
+store_mail_admins(struct store *st, store_str_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_mail_admins, err);
+	if (ret < 0)
+		return ret;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW)
+		*VEC_ADD(out) = store_col_strdup(st, stmt, 1);
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
 store_mail_prune(struct store *st, int64_t before_ms, int64_t *n,
     struct buf *err)
 {

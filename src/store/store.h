@@ -479,6 +479,8 @@ int store_mail_failed(struct store *st, int64_t id, int64_t next_ms,
 /* Stop trying, with an event ("mail-given-up") saying so. */
 int store_mail_give_up(struct store *st, const struct mail_row *m,
     int64_t now, const char *why, struct buf *err);
+/* The addresses of the admins who get mail (caller frees each string). */
+int store_mail_admins(struct store *st, store_str_vec *out, struct buf *err);
 /* Delete the mails sent or given up before `before_ms`; *n: how many. */
 int store_mail_prune(struct store *st, int64_t before_ms, int64_t *n,
     struct buf *err);

@@ -17,6 +17,7 @@ struct config_key {
 };
 #define CONFIG_RETENTION SIZE_MAX
 #define CONFIG_GIVE_UP (SIZE_MAX - 1)
+#define CONFIG_ALARM (SIZE_MAX - 2)
 
 static const struct config_key config_keys[] = {
 	{ "home", "ORCHESTRA_HOME", offsetof(struct config, home) },
@@ -34,13 +35,14 @@ static const struct config_key config_keys[] = {
 	    offsetof(struct config, mail_from) },
 	{ "retention", "ORCHESTRA_RETENTION", CONFIG_RETENTION },
 	{ "mail_give_up", "ORCHESTRA_MAIL_GIVE_UP", CONFIG_GIVE_UP },
+	{ "mail_alarm", "ORCHESTRA_MAIL_ALARM", CONFIG_ALARM },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct config_parse {
 	struct config *cfg;
 	struct buf *err;
-	char *durations[2]; /* retention, mail_give_up, as written */
+	char *durations[3]; /* retention, mail_give_up, mail_alarm */
 	int failed;
 };
 
@@ -50,7 +52,7 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 {
 	char **slot;
 
-	if (k->offset >= CONFIG_GIVE_UP) {
+	if (k->offset >= CONFIG_ALARM) {
 		slot = &durations[SIZE_MAX - k->offset];
 		free(*slot);
 		*slot = xstrdup(value);
@@ -129,7 +131,7 @@ config_default_from(void)
 int
 config_load(struct config *cfg, struct buf *err)
 {
-	struct config_parse p = { cfg, err, { NULL, NULL }, 0 };
+	struct config_parse p = { cfg, err, { NULL, NULL, NULL }, 0 };
 	const char *path = getenv("ORCHESTRA_CONF"), *v;
 	struct buf b = BUF_INIT;
 	struct stat sb;
@@ -189,6 +191,12 @@ config_load(struct config *cfg, struct buf *err)
 		buf_adds(err, " (mail_give_up)");
 		goto out;
 	}
+	cfg->mail_alarm_ms = 10LL * 60000;
+	if (p.durations[2] != NULL &&
+	    time_parse_duration(p.durations[2], &cfg->mail_alarm_ms, err) < 0) {
+		buf_adds(err, " (mail_alarm)");
+		goto out;
+	}
 	if (cfg->mail_from == NULL)
 		cfg->mail_from = config_default_from();
 	if (address_check(cfg->mail_from, "mail_from", err) < 0)
@@ -197,6 +205,7 @@ config_load(struct config *cfg, struct buf *err)
 out:
 	free(p.durations[0]);
 	free(p.durations[1]);
+	free(p.durations[2]);
 	if (ret < 0)
 		config_release(cfg);
 	return ret;

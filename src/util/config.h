@@ -27,6 +27,9 @@ struct config {
 				by address_check(); default orchestra@HOST */
 	int64_t mail_give_up_ms; /* ORCHESTRA_MAIL_GIVE_UP, key mail_give_up:
 				    how long a mail is retried; default 2d */
+	int64_t mail_alarm_ms; /* ORCHESTRA_MAIL_ALARM, key mail_alarm: the
+				  admins are mailed when the pilot's cycles
+				  have failed this long; default 10m */
 	char *conf_path;     /* the file read, NULL if none */
 };
 

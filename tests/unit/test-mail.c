@@ -315,6 +315,16 @@ test_other_mails(void **state)
 	buf_reset(&s);
 	mail_node_health("gpu1", true, "ready=1", &s, &b);
 	assert_string_equal(s.data, "[orchestra] node gpu1 recovered");
+	buf_reset(&s);
+	buf_reset(&b);
+	mail_pilot_alarm("head", true, 1764000000000LL, "no database", &s,
+	    &b);
+	assert_string_equal(s.data, "[orchestra] pilot on head failing");
+	assert_non_null(strstr(b.data, "since 2025-11-24 16:00:00 UTC"));
+	assert_non_null(strstr(b.data, "The last error: no database\n"));
+	buf_reset(&s);
+	mail_pilot_alarm("head", false, 1764000000000LL, NULL, &s, &b);
+	assert_string_equal(s.data, "[orchestra] pilot on head recovered");
 	buf_release(&s);
 	buf_release(&b);
 }
