@@ -19,6 +19,8 @@ test_pkgs+=(prometheus)
 # already (Google's kubectl package, which kubernetes-client conflicts with),
 # it is kept.
 test_pkgs+=(python3 python3-kubernetes openssl)
+# The SMTP server the mail tests run on loopback (tests/lib/smtp-sink.py).
+test_pkgs+=(python3-aiosmtpd)
 command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
 
 want=("${build_pkgs[@]}")

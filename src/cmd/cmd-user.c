@@ -10,10 +10,10 @@
 static json_t *
 cmd_user_json(const struct account *a)
 {
-	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:o}", "id",
+	return json_pack("{s:I, s:s, s:s, s:b, s:I, s:s, s:o}", "id",
 	    (json_int_t)a->id, "username", a->username, "email", a->email,
-	    "max_priority", (json_int_t)a->max_priority, "role", a->role,
-	    "created", cmd_json_time(a->created_ms));
+	    "mail", (int)!a->mail_off, "max_priority", (json_int_t)a->max_priority,
+	    "role", a->role, "created", cmd_json_time(a->created_ms));
 }
 
 static void
@@ -22,9 +22,9 @@ cmd_user_print(const struct account *a)
 	struct buf t = BUF_INIT;
 
 	time_format_ms(&t, a->created_ms);
-	printf("username:     %s\nemail:        %s\nmax_priority: %lld\n"
-	       "role:         %s\ncreated:      %s\n",
-	    a->username, *a->email ? a->email : "-",
+	printf("username:     %s\nemail:        %s\nmail:         %s\n"
+	       "max_priority: %lld\nrole:         %s\ncreated:      %s\n",
+	    a->username, *a->email ? a->email : "-", a->mail_off ? "off" : "on",
 	    (long long)a->max_priority, a->role, t.data);
 	buf_release(&t);
 }
@@ -39,6 +39,7 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 		{ "priority", required_argument, NULL, 'p' },
 		{ "admin", no_argument, NULL, 'a' },
 		{ "role", required_argument, NULL, 'r' },
+		{ "mail", required_argument, NULL, 'm' },
 		{ "kubernetes", no_argument, NULL, 'k' },
 		{ "nfs-server", required_argument, NULL, 'N' },
 		{ "nfs-path", required_argument, NULL, 'P' },
@@ -56,6 +57,9 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 			return cmd_help(ctx);
 		case 'e':
 			o->email = cmd_optarg();
+			break;
+		case 'm':
+			o->mail = cmd_optarg();
 			break;
 		case 'p':
 			if (cmd_parse_int(ctx, "--priority", cmd_optarg(),
@@ -148,9 +152,11 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_user_opts(ctx, argc, argv, false, &o, &json);
 	if (ret >= 0)
 		return ret;
-	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL)
+	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL &&
+	    o.mail == NULL)
 		return cmd_usage_error(ctx,
-		    "nothing to set: give --email, --priority or --role");
+		    "nothing to set: give --email, --priority, --role or "
+		    "--mail");
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_user_set(&ctx->svc, argv[argc - 1], &o, &a, &err);
@@ -480,7 +486,7 @@ cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
 static const struct cmd_entry cmd_user_add_entry = {
 	.name = "add",
 	.usage = "user add NAME [--email E] [--priority N] [--admin] "
-		 "[--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
+		 "[--mail on|off] [--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
 	.summary = "add a user (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_add_run,
@@ -494,8 +500,9 @@ static const struct cmd_entry cmd_user_list_entry = {
 };
 static const struct cmd_entry cmd_user_set_entry = {
 	.name = "set",
-	.usage = "user set NAME [--email E] [--priority N] [--role R] [--json]",
-	.summary = "change a user's email, priority or role (admins)",
+	.usage = "user set NAME [--email E] [--priority N] [--role R] "
+		 "[--mail on|off] [--json]",
+	.summary = "change a user's email, priority, role or mail (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_set_run,
 };

@@ -329,4 +329,65 @@ void expand_job(const char *tmpl, const struct expand_values *v,
 int expand_parse_secondary(const char *arg, struct expand_secondary *out,
     struct buf *err);
 
+/* ---- mails (core/mail.c) --------------------------------------------- */
+
+/*
+ * The subject and body of each mail, appended to `subject` and `body`.
+ * `task` is the displayed name ("user.<username>.<name>"); counts are the
+ * task's jobs per state; `remove_at_ms` is when retention removes the
+ * task (0: never).  Times are formatted in UTC.
+ */
+void mail_task_end(const char *task, enum task_status status,
+    const int64_t counts[JOB_NSTATUS], int64_t remove_at_ms,
+    struct buf *subject, struct buf *body);
+void mail_retention_warning(const char *task, enum task_status status,
+    const int64_t counts[JOB_NSTATUS], int64_t remove_at_ms,
+    struct buf *subject, struct buf *body);
+void mail_node_health(const char *node, bool healthy, const char *detail,
+    struct buf *subject, struct buf *body);
+/*
+ * The pilot on `host` has failed every cycle since `since_ms` (`failing`,
+ * with the last error), or works again (`!failing`).
+ */
+void mail_pilot_alarm(const char *host, bool failing, int64_t since_ms,
+    const char *error, struct buf *subject, struct buf *body);
+
+/*
+ * Which retention warning is due now for a task that ended at `ended_ms`
+ * with a retention period of `period_ms` (> 0), when `warned` of them
+ * were queued (0 none, 1 the one at half the period, 2 both): none (0)
+ * once the period is over (it is removed then), else 1 with *kind
+ * "retention-day" from one day before the end (only for a period above 2
+ * days, where that comes after the half) or "retention-half" from half
+ * the period, and *to the new mark.  A pilot that was away past both
+ * times sends the later one only.
+ */
+int retention_warning(int64_t ended_ms, int64_t period_ms, int64_t warned,
+    int64_t now, const char **kind, int64_t *to);
+
+/*
+ * Append `subject` as a header value: as it is when it is printable ASCII
+ * (and short, and holds no "=?"), else as RFC 2047 UTF-8 base64 encoded
+ * words folded with CRLF SP.  Control characters become blanks first.
+ */
+void mail_encode_subject(struct buf *out, const char *subject);
+
+/* What mail_format() puts in the headers; the strings are borrowed. */
+struct mail_header {
+	int64_t id;      /* the outbox row: Message-ID <orchestra.ID@host> */
+	const char *from;
+	const char *to;
+	const char *subject;
+	int64_t date_ms;
+};
+
+/*
+ * Append the whole message: From, To, Subject, Date, Message-ID and MIME
+ * headers, a blank line, the body with CRLF line ends.  Both addresses go
+ * through address_check() again (a row may have been edited by hand):
+ * ERR_INVALID, and nothing worth sending, when one fails.
+ */
+int mail_format(struct buf *out, const struct mail_header *h,
+    const char *body, struct buf *err);
+
 #endif

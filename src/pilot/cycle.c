@@ -165,6 +165,61 @@ out:
 	return ret;
 }
 
+/*
+ * 2a. Retention: mark the ended tasks whose period is over (step 2
+ * removes them), and queue the warnings that are due, each with the mark
+ * that says it was queued, in one transaction.
+ */
+static int
+cycle_retention(struct pilot *p, struct buf *err)
+{
+	retention_due_vec due = VEC_INIT;
+	struct retention_due *r;
+	int64_t now = time_now_ms(), n = 0, to;
+	const char *kind;
+	bool done;
+	int ret;
+
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		goto out;
+	ret = store_retention_mark(p->st, now, &n, err);
+	if (ret < 0) {
+		store_rollback(p->st);
+		goto out;
+	}
+	ret = store_commit(p->st, err);
+	if (ret < 0)
+		goto out;
+	if (n > 0)
+		log_info("retention: %lld task(s) to remove", (long long)n);
+	ret = store_retention_due(p->st, now, &due, err);
+	VEC_FOREACH(r, &due)
+	{
+		if (ret < 0)
+			break;
+		if (!retention_warning(r->ended_ms, r->period_ms, r->warned,
+			now, &kind, &to))
+			continue;
+		ret = store_begin(p->st, err);
+		if (ret < 0)
+			break;
+		ret = store_retention_warn(p->st, r->task_id, r->warned, to,
+		    kind, now, &done, err);
+		if (ret < 0) {
+			store_rollback(p->st);
+			break;
+		}
+		ret = store_commit(p->st, err);
+		if (ret == 0 && done)
+			log_info("task %lld: %s warning", (long long)r->task_id,
+			    kind);
+	}
+out:
+	VEC_RELEASE(&due);
+	return ret;
+}
+
 /* After a task was removed: its jobs' files, and its outputs if asked. */
 static void
 cycle_forget(struct pilot *p, const job_ref_vec *removed,
@@ -567,16 +622,35 @@ out:
 int
 cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
+	int64_t start = time_mono_ns(), mail_start;
+	struct outbox_limits lim;
 	int ret;
 
 	memset(stats, 0, sizeof(*stats));
 	p->be_unavailable = false;
 	ret = cycle_health(p, stats, err);
 	if (ret == 0)
+		ret = cycle_retention(p, err);
+	if (ret == 0)
 		ret = cycle_tasks(p, stats, err);
 	if (ret == 0)
 		ret = cycle_launch(p, stats, err);
 	if (ret == 0)
 		ret = cycle_poll(p, stats, err);
+	stats->mail.wait_ms = -1;
+	mail_start = time_mono_ns();
+	lim.budget_ms = OUTBOX_IDLE_MS;
+	if (stats->launched || stats->ended || stats->requeued ||
+	    stats->tasks_changed || stats->nodes_changed) {
+		lim.budget_ms = (mail_start - start) / 1000000;
+		if (lim.budget_ms < OUTBOX_MIN_MS)
+			lim.budget_ms = OUTBOX_MIN_MS;
+	}
+	lim.cut = pilot_has_work;
+	lim.arg = p;
+	if (ret == 0 && p->outbox != NULL)
+		ret = outbox_drain(p->outbox, p->st, &lim, &stats->mail, err);
+	stats->mail_ns = time_mono_ns() - mail_start;
+	stats->ns = time_mono_ns() - start;
 	return ret;
 }

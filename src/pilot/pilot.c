@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "pilot/pilot.h"
 
@@ -93,6 +94,86 @@ pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
 		if (on_change && store_changed(p->st))
 			return;
 	}
+}
+
+bool
+pilot_has_work(void *arg)
+{
+	struct pilot *p = arg;
+	struct pollfd fd = { -1, POLLIN, 0 };
+
+	if (pilot_stop_requested)
+		return true;
+	fd.fd = p->be->ops->event_fd(p->be);
+	if (fd.fd >= 0 && poll(&fd, 1, 0) > 0 && (fd.revents & POLLIN) &&
+	    p->be->ops->drain_events(p->be))
+		return true;
+	return store_changed(p->st);
+}
+
+#define PILOT_ADMINS_EVERY_MS 60000
+
+static void
+pilot_admins_release(struct pilot *p)
+{
+	char **a;
+
+	VEC_FOREACH(a, &p->admins)
+	free(*a);
+	VEC_RELEASE(&p->admins);
+}
+
+/*
+ * The alarm: when every cycle has failed for ORCHESTRA_MAIL_ALARM, mail
+ * the admins once, straight (the database may be what fails, so not
+ * through the outbox), to the addresses read while cycles worked; once a
+ * cycle works again, mail them that it recovered.  `ok` tells how the
+ * cycle went, `error` why it failed.
+ */
+static void
+pilot_alarm(struct pilot *p, bool ok, const char *error)
+{
+	struct buf subject = BUF_INIT, body = BUF_INIT, ignored = BUF_INIT;
+	int64_t now = time_now_ms();
+	char host[256] = "";
+
+	if (p->outbox == NULL)
+		return;
+	if (ok && now - p->admins_ms >= PILOT_ADMINS_EVERY_MS) {
+		pilot_admins_release(p);
+		if (store_mail_admins(p->st, &p->admins, &ignored) == 0)
+			p->admins_ms = now;
+	}
+	if (ok && p->failing_ms == 0)
+		goto out;
+	if (!ok && p->failing_ms == 0)
+		p->failing_ms = now;
+	if (!ok && (p->alarmed || now - p->failing_ms < p->cfg->mail_alarm_ms))
+		goto out;
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "%s", "?");
+	host[sizeof(host) - 1] = '\0';
+	if (ok && p->alarmed) {
+		mail_pilot_alarm(host, false, p->failing_ms, NULL, &subject,
+		    &body);
+		log_info("pilot recovered: told %d admin(s)",
+		    outbox_send_now(p->outbox, &p->admins, subject.data,
+			body.data));
+	} else if (!ok) {
+		mail_pilot_alarm(host, true, p->failing_ms, error, &subject,
+		    &body);
+		log_error("cycles failing since %lld ms ago: told %d admin(s)",
+		    (long long)(now - p->failing_ms),
+		    outbox_send_now(p->outbox, &p->admins, subject.data,
+			body.data));
+	}
+	p->alarmed = !ok;
+	if (ok)
+		p->failing_ms = 0;
+out:
+	buf_release(&subject);
+	buf_release(&body);
+	buf_release(&ignored);
 }
 
 /*
@@ -260,7 +341,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
-	int64_t backoff = 0, began_ms = 0, began_ns = 0;
+	int64_t backoff = 0, began_ms = 0, began_ns = 0, wait_ms;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -272,6 +353,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	store_changed(p->st);
 	p->be->ops->event_fd(p->be);
 	pilot_sweep(p);
+	p->outbox = outbox_new(p->cfg);
+	store_mail_enable(p->st, p->outbox != NULL, p->cfg->retention_ms);
+	if (p->outbox == NULL)
+		log_info("mail off: ORCHESTRA_SMTP_URL is not set, no mail is "
+			 "queued");
 	buf_reset(&cerr);
 	util_redact_url(&cerr, p->cfg->db_url);
 	log_info("pilot started: database %s, backend %s, rule %s, period %llds",
@@ -294,6 +380,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			ret = cycle_run(p, &stats, &cerr);
 			pilot_stats_cycle(p, ret, time_mono_ns() - began_ns);
 		}
+		if (!o->once)
+			pilot_alarm(p, ret == 0, cerr.data);
 		if (ret < 0) {
 			if (o->once) {
 				err_set(err, ret, "%s", cerr.data);
@@ -314,32 +402,46 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			continue;
 		}
 		backoff = 0;
-		/* Every cycle, for bench/bench-kube.sh: when it began (epoch
-		 * ms) and how long it took. */
+		/* Every cycle, for bench/bench-kube.sh and bench-mail.sh:
+		 * what it did, when it began (epoch ms), how long it took. */
 		log_debug("cycle: %lld launched, %lld ended, %lld requeued, "
-			  "%lld tasks changed; began %lld, took %.1f ms",
+			  "%lld tasks changed; began %lld, took %.1f ms (mail "
+			  "%.1f ms: %lld sent, %lld retried, %lld given up, "
+			  "%lld waiting)",
 		    (long long)stats.launched, (long long)stats.ended,
 		    (long long)stats.requeued, (long long)stats.tasks_changed,
 		    (long long)began_ms,
-		    (double)(time_mono_ns() - began_ns) / 1e6);
+		    (double)(time_mono_ns() - began_ns) / 1e6,
+		    stats.mail_ns / 1e6, (long long)stats.mail.sent,
+		    (long long)stats.mail.retried,
+		    (long long)stats.mail.given_up,
+		    (long long)stats.mail.pending);
 		if (o->once)
 			break;
 		/*
 		 * Go on at once after progress; a requeue alone waits for the
 		 * next wake-up, so a failing infrastructure is not hammered.
 		 */
-		if (stats.launched || stats.ended || stats.tasks_changed) {
+		if (stats.launched || stats.ended || stats.tasks_changed ||
+		    stats.mail.wait_ms == 0) {
 			pilot_stats_flush(p, false);
 			continue;
 		}
 		pilot_stats_flush(p, true);
-		pilot_wait(p, o->interval_ms, true);
+		/* A mail to retry comes due before the period ends. */
+		wait_ms = o->interval_ms;
+		if (stats.mail.wait_ms > 0 && stats.mail.wait_ms < wait_ms)
+			wait_ms = stats.mail.wait_ms;
+		pilot_wait(p, wait_ms, true);
 	}
 	pilot_stats_flush(p, true);
 	if (pilot_stop_requested)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)
 		log_info("pilot stopped; running jobs go on");
+	outbox_free(p->outbox);
+	p->outbox = NULL;
+	pilot_admins_release(p);
 	buf_release(&cerr);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #define ORCHESTRA_PILOT_H
 
 #include "backend/backend.h"
+#include "notify/notify.h"
 #include "pilot/cycle.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -42,6 +43,13 @@ struct pilot {
 	/* The backend could not be reached this cycle: start no more. */
 	bool be_unavailable;
 	struct pilot_stats stats;
+	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
+	struct outbox *outbox;
+	/* The alarm to the admins when cycles keep failing (pilot.c). */
+	store_str_vec admins;  /* their addresses, read while cycles work */
+	int64_t admins_ms;     /* when they were read */
+	int64_t failing_ms;    /* the first failure of the streak; 0: none */
+	bool alarmed;          /* the admins were told of this streak */
 };
 
 /* What one cycle did, for the log and the loop. */
@@ -51,11 +59,15 @@ struct cycle_stats {
 	int64_t ended;
 	int64_t requeued;
 	int64_t nodes_changed;
+	struct outbox_stats mail; /* the drain at the cycle's end */
+	int64_t ns;      /* the whole cycle took */
+	int64_t mail_ns; /* of which the drain */
 };
 
 /*
  * Run one cycle: node health, signals and the task state machine,
- * priorities and placement, launches, ends.  Each step is a transaction
+ * priorities and placement, launches, ends, then (with mail on) the
+ * bounded drain of the outbox.  Each step is a transaction
  * and can be repeated.  Returns 0 or ERR_*; a failed step leaves the
  * database as it was before that step.
  */
@@ -65,6 +77,14 @@ struct pilot_opts {
 	bool once;
 	int64_t interval_ms;
 };
+
+/*
+ * Has the pilot something to do now (a job ended, another process
+ * committed, a stop was asked for)?  Looks without waiting; the mail
+ * drain asks it between mails (`p` is a struct pilot *).  What it
+ * consumes is no loss: the pilot runs a cycle next.
+ */
+bool pilot_has_work(void *p);
 
 /*
  * Turn SIGTERM and SIGINT into a stop request for pilot_run().  Call it

@@ -9,20 +9,14 @@
 static int
 service_user_check_opts(const struct user_opts *o, struct buf *err)
 {
-	const char *p;
-
-	if (o->email != NULL) {
-		for (p = o->email; *p != '\0'; p++)
-			if ((unsigned char)*p <= ' ' || *p == 0x7f)
-				return err_set(err, ERR_INVALID,
-				    "invalid email '%s': no spaces or control "
-				    "characters allowed",
-				    o->email);
-		if (*o->email != '\0' && (strchr(o->email, '@') == NULL ||
-					     strlen(o->email) > 254))
-			return err_set(err, ERR_INVALID,
-			    "invalid email '%s': expected user@host", o->email);
-	}
+	/* "" clears the address (no mail). */
+	if (o->email != NULL && *o->email != '\0' &&
+	    address_check(o->email, "email", err) < 0)
+		return ERR_INVALID;
+	if (o->mail != NULL && strcmp(o->mail, "on") != 0 &&
+	    strcmp(o->mail, "off") != 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid --mail '%s': must be 'on' or 'off'", o->mail);
 	if (o->max_priority != OPT_UNSET &&
 	    (o->max_priority < 0 || o->max_priority > USER_MAX_PRIORITY))
 		return err_set(err, ERR_INVALID,
@@ -105,6 +99,7 @@ service_user_add(struct service *svc, const char *name,
 	out->max_priority =
 	    o->max_priority != OPT_UNSET ? o->max_priority : 1000;
 	out->role = xstrdup(o->role ? o->role : "user");
+	out->mail_off = o->mail != NULL && strcmp(o->mail, "off") == 0;
 	out->created_ms = time_now_ms();
 	ret = store_account_insert(svc->st, out, err);
 	if (ret < 0)
@@ -168,6 +163,8 @@ service_user_set(struct service *svc, const char *name,
 		free(out->role);
 		out->role = xstrdup(o->role);
 	}
+	if (o->mail != NULL)
+		out->mail_off = strcmp(o->mail, "off") == 0;
 	ret = store_account_update(svc->st, out, err);
 	if (ret < 0)
 		goto out;

@@ -4,16 +4,16 @@
 #include "store/store-int.h"
 
 static const char sql_account_insert[] =
-    "INSERT INTO account (username, email, max_priority, role, created_ms)"
-    " VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    "INSERT INTO account (username, email, max_priority, role, created_ms,"
+    " mail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 static const char sql_account_get[] =
-    "SELECT id, username, email, max_priority, role, created_ms"
+    "SELECT id, username, email, max_priority, role, created_ms, mail"
     " FROM account WHERE username = $1";
 static const char sql_account_list[] =
-    "SELECT id, username, email, max_priority, role, created_ms"
+    "SELECT id, username, email, max_priority, role, created_ms, mail"
     " FROM account ORDER BY username";
 static const char sql_account_update[] =
-    "UPDATE account SET email = $2, max_priority = $3, role = $4"
+    "UPDATE account SET email = $2, max_priority = $3, role = $4, mail = $5"
     " WHERE id = $1";
 
 void
@@ -44,6 +44,7 @@ store_account_read(struct store *st, struct db_stmt *stmt, struct account *a)
 	a->max_priority = st->drv->col_int64(stmt, 3);
 	a->role = store_col_strdup(st, stmt, 4);
 	a->created_ms = st->drv->col_int64(stmt, 5);
+	a->mail_off = st->drv->col_int64(stmt, 6) == 0;
 }
 
 int
@@ -60,6 +61,7 @@ store_account_insert(struct store *st, struct account *a, struct buf *err)
 	st->drv->bind_int64(stmt, 3, a->max_priority);
 	st->drv->bind_text(stmt, 4, a->role ? a->role : "user");
 	st->drv->bind_int64(stmt, 5, a->created_ms);
+	st->drv->bind_int64(stmt, 6, a->mail_off ? 0 : 1);
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "user '%s' already exists", a->username);
@@ -127,6 +129,7 @@ store_account_update(struct store *st, const struct account *a,
 	st->drv->bind_text(stmt, 2, a->email);
 	st->drv->bind_int64(stmt, 3, a->max_priority);
 	st->drv->bind_text(stmt, 4, a->role);
+	st->drv->bind_int64(stmt, 5, a->mail_off ? 0 : 1);
 	ret = store_step_done(st, stmt, err);
 out:
 	st->drv->finalize(stmt);

@@ -15,6 +15,8 @@ struct store {
 	bool in_tx;
 	int64_t steps;      /* statements stepped so far */
 	int64_t fail_after; /* -1: no injected fault */
+	bool mail_on;       /* queue mails (store_mail_enable) */
+	int64_t retention_ms; /* the configured default retention */
 };
 
 struct store_migration {
@@ -40,5 +42,27 @@ char *store_col_strdup(struct store *st, struct db_stmt *stmt, int i);
 /* Column as int64, `dflt` when NULL. */
 int64_t store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
     int64_t dflt);
+
+/*
+ * Prepare `sql`, bind int64s ('i'), doubles ('d') and text ('s', NULL
+ * binds NULL) by the format, step to the end; *changes (may be NULL) gets
+ * the rows changed (store-pilot.c).
+ */
+int store_pilot_exec(struct store *st, const char *sql, struct buf *err,
+    int64_t *changes, const char *fmt, ...);
+
+/*
+ * Queue the mails an event causes, in the caller's transaction
+ * (store-mail.c); each does nothing while mail is off, or for a user
+ * without an address or with mail turned off.
+ *
+ * A task's mail (`kind` "task-end", "retention-half", "retention-day"):
+ * to its owner, with its job counts and its removal time.
+ */
+int store_mail_task(struct store *st, int64_t task_id, const char *kind,
+    int64_t now, struct buf *err);
+/* A node's health changed: to every admin. */
+int store_mail_node(struct store *st, int64_t node_id, const char *name,
+    bool healthy, const char *detail, int64_t now, struct buf *err);
 
 #endif

@@ -48,7 +48,8 @@ static const char sql_task_step[] =
     "UPDATE task SET status = $2,"
     " signal = CASE WHEN $3 = 1 THEN NULL ELSE signal END,"
     " dirty = $4, updated_ms = $5,"
-    " ended_ms = CASE WHEN $6 = 1 THEN coalesce(ended_ms, $5) ELSE NULL END"
+    " ended_ms = CASE WHEN $6 = 1 THEN coalesce(ended_ms, $5) ELSE NULL END,"
+    " warned = CASE WHEN $6 = 1 THEN warned ELSE 0 END"
     " WHERE id = $1";
 
 static const char sql_job_place[] =
@@ -86,8 +87,7 @@ static const char sql_node_count[] =
 static const char sql_task_mark[] =
     "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
 
-/* Prepare, bind int64s and text by a tiny format, step to the end. */
-static int
+int
 store_pilot_exec(struct store *st, const char *sql, struct buf *err,
     int64_t *changes, const char *fmt, ...)
 {
@@ -169,6 +169,11 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	    "unhealthy";
 	ev.detail = detail.data;
 	ret = store_event_add(st, &ev, err);
+	/* The admins hear of a turn, not of each flag (SPEC: once). */
+	if (ret == 0 && strcmp(ev.old_status, ev.new_status) != 0)
+		ret = store_mail_node(st, id, name,
+		    strcmp(ev.new_status, "healthy") == 0, detail.data,
+		    time_now_ms(), err);
 	buf_release(&detail);
 	return ret;
 }
@@ -299,6 +304,9 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	    (int64_t)changed, now,
 	    (int64_t)(task_status_is_end(plan->next) &&
 		!plan->reset_retention));
+	/* Its end's mail, in the transaction that records the end. */
+	if (ret == 0 && task_status_is_end(plan->next) && plan->next != from)
+		ret = store_mail_task(st, task_id, "task-end", now, err);
 out:
 	st->drv->finalize(stmt);
 	free(out_dir);

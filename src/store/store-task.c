@@ -474,7 +474,10 @@ static const char sql_task_dirty[] =
     STORE_HAS("running") STORE_HAS("done") STORE_HAS("failed")
     STORE_HAS("kill") STORE_HAS("killed") STORE_HAS("broken")
     " (SELECT j.status FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
-    " (SELECT j.exit_code FROM job j WHERE j.task_id = t.id AND j.idx = 0)"
+    " (SELECT j.exit_code FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
+    " CASE WHEN t.status IN ('done', 'finalized', 'broken', 'killed')"
+    " AND t.ended_ms IS NOT NULL AND coalesce(t.retention_ms, $1) > 0"
+    " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END"
     " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
@@ -488,6 +491,8 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 	ret = store_prepare(st, &stmt, sql_task_dirty, err);
 	if (ret < 0)
 		goto out;
+	st->drv->bind_int64(stmt, 1, st->retention_ms);
+	st->drv->bind_int64(stmt, 2, time_now_ms());
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		r = VEC_ADD(out);
 		r->id = st->drv->col_int64(stmt, 0);
@@ -514,6 +519,8 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 		}
 		r->view.test_exit_code = (int)store_col_int64_or(st, stmt,
 		    5 + JOB_NSTATUS, -1);
+		r->view.retention_expired =
+		    st->drv->col_int64(stmt, 6 + JOB_NSTATUS) != 0;
 	}
 out:
 	st->drv->finalize(stmt);

@@ -68,6 +68,7 @@ struct account {
 	char *email;
 	int64_t max_priority;
 	char *role; /* "user" or "admin" */
+	bool mail_off; /* no mail to `email` (user set --mail off) */
 	int64_t created_ms;
 };
 typedef VEC(struct account) account_vec;
@@ -82,7 +83,7 @@ int store_account_insert(struct store *st, struct account *a,
 int store_account_get(struct store *st, const char *username,
     struct account *out, struct buf *err);
 int store_account_list(struct store *st, account_vec *out, struct buf *err);
-/* Write email, max_priority and role of the row with a->id. */
+/* Write email, max_priority, role and mail of the row with a->id. */
 int store_account_update(struct store *st, const struct account *a,
     struct buf *err);
 
@@ -231,8 +232,10 @@ struct task_state_row {
 };
 typedef VEC(struct task_state_row) task_state_vec;
 /*
- * The tasks marked dirty (a signal left, a job's state changed), with
- * their job counts and test job; retention is not judged here.
+ * The tasks marked dirty (a signal left, a job's state changed, retention
+ * expired: store_retention_mark()), with their job counts, test job, and
+ * whether their retention period is over (the task's own, else the
+ * default given to store_mail_enable(); 0 keeps forever).
  */
 int store_task_dirty(struct store *st, task_state_vec *out, struct buf *err);
 /* Leave a signal on the task (marks it for the scheduler). */
@@ -521,5 +524,81 @@ int store_metrics_user_jobs(struct store *st, metric_count_vec *out,
 /* The earliest queued_ms of the queue's assigned jobs; 0 when none. */
 int store_metrics_oldest_queued(struct store *st, const char *queue,
     int64_t *queued_ms, struct buf *err);
+
+/* ---- retention (store-mail.c) ----------------------------------------- */
+
+/*
+ * Mark dirty the ended tasks whose retention period is over at `now`, so
+ * that the state machine removes them; *n gets how many.
+ */
+int store_retention_mark(struct store *st, int64_t now, int64_t *n,
+    struct buf *err);
+
+/* An ended task a retention warning may be due for. */
+struct retention_due {
+	int64_t task_id;
+	int64_t ended_ms;
+	int64_t period_ms;
+	int64_t warned; /* 0 none yet, 1 the half-period one, 2 both */
+};
+typedef VEC(struct retention_due) retention_due_vec;
+
+/* Ended tasks past half their period and not warned of both times. */
+int store_retention_due(struct store *st, int64_t now,
+    retention_due_vec *out, struct buf *err);
+/*
+ * Queue the warning `kind` ("retention-half", "retention-day") for the
+ * task and move its mark from `from` to `to`; nothing (and *done false)
+ * when the mark moved meanwhile.
+ */
+int store_retention_warn(struct store *st, int64_t task_id, int64_t from,
+    int64_t to, const char *kind, int64_t now, bool *done, struct buf *err);
+
+/* ---- the outbox of mails (store-mail.c) ------------------------------ */
+
+/*
+ * Queue mails from now on (`on`), or not (the default: no SMTP server is
+ * configured, and the events that would cause a mail queue nothing).
+ * `retention_ms` is the configured default retention, for the removal
+ * time a task's mail states (and for retention itself).
+ */
+void store_mail_enable(struct store *st, bool on, int64_t retention_ms);
+
+/* One queued mail; the strings are owned (mail_row_release). */
+struct mail_row {
+	int64_t id;
+	int64_t created_ms;
+	char *kind; /* "task-end", "retention-half", "retention-day",
+		       "node-unhealthy", "node-recovered" */
+	int64_t account_id, task_id, node_id; /* 0: none */
+	char *rcpt;
+	char *subject;
+	char *body;
+	int64_t attempts; /* sendings tried so far */
+};
+typedef VEC(struct mail_row) mail_row_vec;
+void mail_row_release(struct mail_row *m);
+void mail_row_vec_release(mail_row_vec *v);
+
+/* Up to `limit` unsent mails whose next attempt has come, oldest first. */
+int store_mail_due(struct store *st, int64_t now, int64_t limit,
+    mail_row_vec *out, struct buf *err);
+/* Mark a mail sent (nothing if it was already). */
+int store_mail_sent(struct store *st, int64_t id, int64_t now,
+    struct buf *err);
+/* A sending failed: one more attempt counted, the next at `next_ms`. */
+int store_mail_failed(struct store *st, int64_t id, int64_t next_ms,
+    const char *why, struct buf *err);
+/* Stop trying, with an event ("mail-given-up") saying so. */
+int store_mail_give_up(struct store *st, const struct mail_row *m,
+    int64_t now, const char *why, struct buf *err);
+/* The addresses of the admins who get mail (caller frees each string). */
+int store_mail_admins(struct store *st, store_str_vec *out, struct buf *err);
+/* Delete the mails sent or given up before `before_ms`; *n: how many. */
+int store_mail_prune(struct store *st, int64_t before_ms, int64_t *n,
+    struct buf *err);
+/* How many mails wait to be sent, and the earliest next attempt (0: none). */
+int store_mail_pending(struct store *st, int64_t *n, int64_t *next_ms,
+    struct buf *err);
 
 #endif

@@ -13,8 +13,11 @@
 struct config_key {
 	const char *key;
 	const char *env;
-	size_t offset; /* of a char * in struct config; SIZE_MAX: special */
+	size_t offset; /* of a char * in struct config, or a duration: */
 };
+#define CONFIG_RETENTION SIZE_MAX
+#define CONFIG_GIVE_UP (SIZE_MAX - 1)
+#define CONFIG_ALARM (SIZE_MAX - 2)
 
 static const struct config_key config_keys[] = {
 	{ "home", "ORCHESTRA_HOME", offsetof(struct config, home) },
@@ -26,26 +29,33 @@ static const struct config_key config_keys[] = {
 	    offsetof(struct config, priority_rule) },
 	{ "job_template", "ORCHESTRA_JOB_TEMPLATE",
 	    offsetof(struct config, job_template) },
-	{ "retention", "ORCHESTRA_RETENTION", SIZE_MAX },
+	{ "smtp_url", "ORCHESTRA_SMTP_URL", offsetof(struct config, smtp_url) },
+	{ "smtp_ca", "ORCHESTRA_SMTP_CA", offsetof(struct config, smtp_ca) },
+	{ "mail_from", "ORCHESTRA_MAIL_FROM",
+	    offsetof(struct config, mail_from) },
+	{ "retention", "ORCHESTRA_RETENTION", CONFIG_RETENTION },
+	{ "mail_give_up", "ORCHESTRA_MAIL_GIVE_UP", CONFIG_GIVE_UP },
+	{ "mail_alarm", "ORCHESTRA_MAIL_ALARM", CONFIG_ALARM },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct config_parse {
 	struct config *cfg;
 	struct buf *err;
-	char *retention;
+	char *durations[3]; /* retention, mail_give_up, mail_alarm */
 	int failed;
 };
 
 static void
 config_set(struct config *cfg, const struct config_key *k, const char *value,
-    char **retention)
+    char **durations)
 {
 	char **slot;
 
-	if (k->offset == SIZE_MAX) {
-		free(*retention);
-		*retention = xstrdup(value);
+	if (k->offset >= CONFIG_ALARM) {
+		slot = &durations[SIZE_MAX - k->offset];
+		free(*slot);
+		*slot = xstrdup(value);
 		return;
 	}
 	slot = (char **)((char *)cfg + k->offset);
@@ -72,7 +82,7 @@ config_ini_handler(void *user, const char *section, const char *name,
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		if (strcmp(config_keys[i].key, name) == 0) {
 			config_set(p->cfg, &config_keys[i], value,
-			    &p->retention);
+			    p->durations);
 			return 1;
 		}
 	}
@@ -97,10 +107,31 @@ config_default_home(void)
 	return buf_detach(&b);
 }
 
+/* orchestra@HOST, HOST this machine's name if it is a plain host name. */
+static char *
+config_default_from(void)
+{
+	struct buf b = BUF_INIT, ignored = BUF_INIT;
+	char host[256];
+
+	buf_adds(&b, "orchestra@localhost");
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		buf_reset(&b);
+		buf_addf(&b, "orchestra@%s", host);
+		if (address_check(b.data, "mail_from", &ignored) < 0) {
+			buf_reset(&b);
+			buf_adds(&b, "orchestra@localhost");
+		}
+	}
+	buf_release(&ignored);
+	return buf_detach(&b);
+}
+
 int
 config_load(struct config *cfg, struct buf *err)
 {
-	struct config_parse p = { cfg, err, NULL, 0 };
+	struct config_parse p = { cfg, err, { NULL, NULL, NULL }, 0 };
 	const char *path = getenv("ORCHESTRA_CONF"), *v;
 	struct buf b = BUF_INIT;
 	struct stat sb;
@@ -129,7 +160,7 @@ config_load(struct config *cfg, struct buf *err)
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		v = getenv(config_keys[i].env);
 		if (v != NULL && *v != '\0')
-			config_set(cfg, &config_keys[i], v, &p.retention);
+			config_set(cfg, &config_keys[i], v, p.durations);
 	}
 	if (cfg->home == NULL)
 		cfg->home = config_default_home();
@@ -148,14 +179,33 @@ config_load(struct config *cfg, struct buf *err)
 	if (cfg->priority_rule == NULL)
 		cfg->priority_rule = xstrdup("lcg");
 	cfg->retention_ms = 10LL * 86400000;
-	if (p.retention != NULL &&
-	    time_parse_duration(p.retention, &cfg->retention_ms, err) < 0) {
+	if (p.durations[0] != NULL &&
+	    time_parse_duration(p.durations[0], &cfg->retention_ms, err) < 0) {
 		buf_adds(err, " (retention)");
 		goto out;
 	}
+	cfg->mail_give_up_ms = 2LL * 86400000;
+	if (p.durations[1] != NULL &&
+	    time_parse_duration(p.durations[1], &cfg->mail_give_up_ms,
+		err) < 0) {
+		buf_adds(err, " (mail_give_up)");
+		goto out;
+	}
+	cfg->mail_alarm_ms = 10LL * 60000;
+	if (p.durations[2] != NULL &&
+	    time_parse_duration(p.durations[2], &cfg->mail_alarm_ms, err) < 0) {
+		buf_adds(err, " (mail_alarm)");
+		goto out;
+	}
+	if (cfg->mail_from == NULL)
+		cfg->mail_from = config_default_from();
+	if (address_check(cfg->mail_from, "mail_from", err) < 0)
+		goto out;
 	ret = 0;
 out:
-	free(p.retention);
+	free(p.durations[0]);
+	free(p.durations[1]);
+	free(p.durations[2]);
 	if (ret < 0)
 		config_release(cfg);
 	return ret;
@@ -171,6 +221,9 @@ config_release(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->priority_rule);
 	free(cfg->job_template);
+	free(cfg->smtp_url);
+	free(cfg->mail_from);
+	free(cfg->smtp_ca);
 	free(cfg->conf_path);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -6,13 +6,31 @@
 
 #include "util/util.h"
 
+/*
+ * Test-only: ORCHESTRA_TEST_NOW_OFFSET, a duration ("5d", "36h"), moves
+ * this process's wall clock forward, so that a test can see what
+ * retention does days later.  Read once; a bad value is ignored.
+ */
+static int64_t time_offset_ms = -1;
+
 int64_t
 time_now_ms(void)
 {
+	struct buf ignored = BUF_INIT;
 	struct timespec ts;
+	const char *off;
 
+	if (time_offset_ms < 0) {
+		time_offset_ms = 0;
+		off = getenv("ORCHESTRA_TEST_NOW_OFFSET");
+		if (off != NULL && *off != '\0' &&
+		    time_parse_duration(off, &time_offset_ms, &ignored) < 0)
+			time_offset_ms = 0;
+		buf_release(&ignored);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    time_offset_ms;
 }
 
 int64_t

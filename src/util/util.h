@@ -97,7 +97,10 @@ void log_write(enum log_level level, const char *func, const char *fmt, ...)
 			log_write((level), __func__, __VA_ARGS__);            \
 	} while (0)
 
-/* Wall-clock time in milliseconds since the epoch (UTC). */
+/*
+ * Wall-clock time in milliseconds since the epoch (UTC), moved forward by
+ * the test-only ORCHESTRA_TEST_NOW_OFFSET (a duration) when it is set.
+ */
 int64_t time_now_ms(void);
 /* Monotonic time in nanoseconds, for measuring. */
 int64_t time_mono_ns(void);
@@ -119,6 +122,16 @@ void time_format_duration(struct buf *b, int64_t ms);
  * a blank, '&', ';' or '#'), as libpq keywords or URL parameters write it.
  */
 void util_redact_url(struct buf *out, const char *url);
+
+/*
+ * Check a mail address (address.c): one plain "local@host", ASCII, no
+ * control characters, blanks, lists, names, brackets or quotes; at most
+ * 254 characters.  0, or ERR_INVALID with one line in `err`: "invalid
+ * WHAT '...': why" (`what` names the setting, e.g. "email").
+ */
+int address_check(const char *s, const char *what, struct buf *err);
+/* Append `s` in single quotes, control characters and '\\' as \xNN. */
+void address_quote(struct buf *b, const char *s);
 
 /* Parse a whole decimal int64 within [min, max]; 0 or ERR_INVALID. */
 int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);

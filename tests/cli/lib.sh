@@ -131,7 +131,9 @@ trap lib_finish EXIT
 unset ORCHESTRA_DB ORCHESTRA_VOLUME ORCHESTRA_URL ORCHESTRA_TOKEN \
     ORCHESTRA_BACKEND ORCHESTRA_LISTEN ORCHESTRA_RETENTION \
     ORCHESTRA_PRIORITY_RULE ORCHESTRA_JOB_TEMPLATE ORCHESTRA_SMTP_URL \
-    ORCHESTRA_MAIL_FROM ORCHESTRA_TEST_STORE_FAIL_AFTER KUBECONFIG
+    ORCHESTRA_MAIL_FROM ORCHESTRA_MAIL_GIVE_UP ORCHESTRA_TEST_NOW_OFFSET \
+    ORCHESTRA_SMTP_CA ORCHESTRA_MAIL_ALARM \
+    ORCHESTRA_TEST_STORE_FAIL_AFTER KUBECONFIG
 export ORCHESTRA_HOME="$TMP/home"
 : >"$TMP/orchestra.conf"
 export ORCHESTRA_CONF="$TMP/orchestra.conf"
@@ -576,4 +578,89 @@ deleted = {r["path"].rsplit("/", 1)[1]
            r["query"].get("propagationPolicy") == "Background"}
 sys.exit(0 if set(sys.argv[2:]) <= deleted else 1)
 PY
+}
+
+# ---- mail: a real SMTP server on loopback -----------------------------------
+#
+#   smtp_sink_start [ARGS]    start tests/lib/smtp-sink.py (aiosmtpd) on a
+#                             free loopback port (the same port again after
+#                             a stop), each message it takes a file in
+#                             $SMTP_SINK/mail; export ORCHESTRA_SMTP_URL;
+#                             the script exits 0 with "# skip" when
+#                             python3-aiosmtpd is missing; ARGS go to the
+#                             sink (--delay MS)
+#   smtp_sink_stop            stop it (the server is away)
+#   sink_mails                one line per message received, in order:
+#                             "RCPT|SUBJECT|MESSAGE-ID|TO-HEADERS|BCC-HEADERS"
+#                             (the subject decoded; RCPT every RCPT TO,
+#                             comma-separated; *-HEADERS how many such
+#                             header lines the message has)
+#   sink_count N              exactly N messages were received
+
+SMTP_SINK=$TMP/smtp-sink
+SMTP_SINK_PID=""
+
+lib_smtp_stop() {
+	[ -n "$SMTP_SINK_PID" ] || return 0
+	kill -TERM "$SMTP_SINK_PID" 2>/dev/null &&
+	    wait "$SMTP_SINK_PID" 2>/dev/null
+	SMTP_SINK_PID=""
+	return 0
+}
+lib_at_exit lib_smtp_stop
+
+lib_smtp_up() {
+	[ -s "$SMTP_SINK/port" ] || ! kill -0 "$SMTP_SINK_PID" 2>/dev/null
+}
+
+smtp_sink_start() {
+	local port=0
+	if ! python3 -c 'import aiosmtpd' 2>/dev/null &&
+	    [ ! -d /usr/lib/python3/dist-packages/aiosmtpd ]; then
+		echo "# skip: python3-aiosmtpd is not installed"
+		exit 0
+	fi
+	mkdir -p "$SMTP_SINK/mail"
+	if [ -s "$SMTP_SINK/port" ]; then
+		port=$(cat "$SMTP_SINK/port")
+		rm -f "$SMTP_SINK/port"
+	fi
+	python3 "$SRCDIR/tests/lib/smtp-sink.py" --dir "$SMTP_SINK/mail" \
+	    --port-file "$SMTP_SINK/port" --port "$port" "$@" \
+	    >>"$SMTP_SINK/log" 2>&1 &
+	SMTP_SINK_PID=$!
+	wait_until 30 lib_smtp_up
+	[ -s "$SMTP_SINK/port" ] || {
+		sed 's/^/#   /' "$SMTP_SINK/log" >&2
+		echo "Bail out! the SMTP sink did not start" >&2
+		exit 1
+	}
+	ORCHESTRA_SMTP_URL="smtp://127.0.0.1:$(cat "$SMTP_SINK/port")"
+	export ORCHESTRA_SMTP_URL
+}
+
+smtp_sink_stop() {
+	lib_smtp_stop
+}
+
+sink_mails() {
+	python3 - "$SMTP_SINK/mail" <<'PY'
+import email, email.header, email.policy, os, sys
+d = sys.argv[1]
+for f in sorted(os.listdir(d)):
+    if not f.endswith('.eml'):
+        continue
+    raw = open(os.path.join(d, f), 'rb').read()
+    m = email.message_from_bytes(raw, policy=email.policy.compat32)
+    rcpt = ','.join(v.strip('<>') for v in m.get_all('X-Sink-Rcpt-To', []))
+    subj = str(email.header.make_header(email.header.decode_header(
+        m.get('Subject', ''))))
+    print('|'.join([rcpt, subj.replace('\r', '\\r').replace('\n', '\\n'),
+                    m.get('Message-ID', ''), str(len(m.get_all('To', []))),
+                    str(len(m.get_all('Bcc', [])))]))
+PY
+}
+
+sink_count() {
+	[ "$(find "$SMTP_SINK/mail" -name '*.eml' 2>/dev/null | wc -l)" -eq "$1" ]
 }

@@ -141,7 +141,16 @@ row 1 "user 'alice' already exists"        user add alice
 row 1 "invalid user name 'bad name'"       user add 'bad name'
 row 1 "invalid user name 'bad\.name': no '\.' allowed" user add bad.name
 row 1 "invalid email 'nope': expected user@host" user add bob --email nope
-row 1 "invalid email 'a b@c': no spaces"   user add bob --email 'a b@c'
+row 1 "invalid email 'a b@c': blanks are not allowed" user add bob --email 'a b@c'
+# One address, nothing a header or an SMTP command could read as more.
+row 1 "invalid email 'bob@x\\\\x0d\\\\x0aBcc: eve@x': control characters" user add bob --email "$(printf 'bob@x\r\nBcc: eve@x')"
+row 1 "invalid email 'bob@x\\\\x0aTo: eve@x': control characters" user set alice --email "$(printf 'bob@x\nTo: eve@x')"
+row 1 "invalid email 'bob@x,eve@x': give one address, not a list" user add bob --email 'bob@x,eve@x'
+row 1 "invalid email 'bob@x;eve@x': give one address" user set alice --email 'bob@x;eve@x'
+row 1 "invalid email '<bob@x>': give a plain user@host" user set alice --email '<bob@x>'
+row 1 "invalid email 'Bob <bob@x>': blanks" user add bob --email 'Bob <bob@x>'
+row 1 "invalid email 'bob@x@y': more than one '@'" user add bob --email 'bob@x@y'
+row 1 "invalid --mail 'maybe': must be 'on' or 'off'" user set alice --mail maybe
 row 1 "invalid priority -5"                user set alice --priority -5
 row 1 "invalid priority 1000000001"        user add bob --priority 1000000001
 row 1 "invalid role 'king': must be 'user' or 'admin'" user set alice --role king

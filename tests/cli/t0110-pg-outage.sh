@@ -2,8 +2,11 @@
 # t0110-pg-outage.sh - the database goes away for 10 s in the middle of a
 # 200-job task: the pilot logs it, keeps the jobs it launched running,
 # retries with backoff, and resumes; the task still ends done, every job
-# ran exactly once, and the pilot never exited.  PostgreSQL only, on a
-# private server of its own (the shared one must stay up for the others).
+# ran exactly once, and the pilot never exited; the admins are mailed
+# that the pilot fails (ORCHESTRA_MAIL_ALARM, 3 s here), straight to a
+# real SMTP server on loopback, and that it recovered.  PostgreSQL only,
+# on a private server of its own (the shared one must stay up for the
+# others).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +38,9 @@ pg_up() {
 }
 
 orch init >/dev/null
+orch user set tester --email tester@lab.example >/dev/null
+smtp_sink_start
+export ORCHESTRA_MAIL_ALARM=3s
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 4 >/dev/null
 RAN=$TMP/ran
 : >"$RAN"
@@ -80,5 +86,18 @@ resumed() {
 	    fail "not every job is done"
 }
 test_case "the task ends done, every job ran exactly once" resumed
+
+alarmed() {
+	wait_until 60 sink_count 3
+	sink_mails | cut -d'|' -f1,2 >"$TMP/got"
+	host=$(hostname)
+	printf '%s\n' "tester@lab.example|[orchestra] pilot on $host failing" \
+	    "tester@lab.example|[orchestra] pilot on $host recovered" \
+	    "tester@lab.example|[orchestra] task user.tester.two-hundred done" |
+	    diff -u - "$TMP/got" >&2 || fail "the mails differ"
+	grep -q "The last error: " "$SMTP_SINK"/mail/000001.eml ||
+	    fail "the alarm does not say why"
+}
+test_case "the admins are told the pilot fails, then that it recovered" alarmed
 
 pilot_stop

@@ -2,7 +2,8 @@
 # t0204-kube-node-health.sh - node health from the Kubernetes node
 # conditions: a node turned not ready (or under memory or disk pressure) in
 # the simulator gets no new job within a cycle, keeps the jobs it runs,
-# gives one event (for the admins), and gets jobs again once it recovers.
+# gives one event and one mail to every admin (on a real SMTP server on
+# loopback), and gets jobs again once it recovers (one mail more).
 
 . "$(dirname "$0")/lib.sh"
 kube_skip_unless_able
@@ -19,6 +20,13 @@ kube_init
 orch node add node-a --max-cpu-slots 6 --cpu-slots 6 >/dev/null
 orch node add node-b --max-cpu-slots 2 --cpu-slots 2 >/dev/null
 orch node drain node-b >/dev/null
+
+# Who hears of node health: the admins with an address and mail on.
+smtp_sink_start
+orch user set tester --email tester@lab.example >/dev/null
+orch user add root2 --admin --email root2@lab.example >/dev/null
+orch user add quiet --admin --email quiet@lab.example --mail off >/dev/null
+orch user add ursula --email ursula@lab.example >/dev/null
 
 # Jobs on a node, by status.
 on_node() { # NODE STATUS
@@ -128,5 +136,27 @@ test_case "recovered, it gets the waiting job" recovers under-memoryPressure 2
 test_case "under disk pressure: no new job" pressure diskPressure \
     disk_pressure
 test_case "recovered, it gets the waiting job" recovers under-diskPressure 3
+
+# Three turns each way, each mailed once to each of the two admins.
+wait_until 60 sink_count 12
+mails_to_admins() {
+	sink_mails | cut -d'|' -f1,2 >"$TMP/got"
+	for turn in 1 2 3; do
+		for what in unhealthy recovered; do
+			for who in root2 tester; do
+				echo "$who@lab.example|[orchestra] node node-a $what"
+			done
+		done
+	done >"$TMP/want"
+	sort "$TMP/want" >"$TMP/want.sorted"
+	sort "$TMP/got" >"$TMP/got.sorted"
+	diff -u "$TMP/want.sorted" "$TMP/got.sorted" >&2 ||
+	    fail "the mails differ"
+	# In order: unhealthy, recovered, unhealthy …
+	awk -F'|' '{ split($2, w, " "); print w[4] }' "$TMP/got" | uniq |
+	    tr '\n' ' ' | grep -qx 'unhealthy recovered unhealthy recovered unhealthy recovered ' ||
+	    fail "not in turn: $(awk -F'|' '{ print $2 }' "$TMP/got")"
+}
+test_case "every turn mailed once to every admin, in order" mails_to_admins
 
 pilot_stop
