@@ -905,15 +905,14 @@ service_remote_user(struct service *svc, const char *method, const char *name,
 	json_t *body = NULL, *reply = NULL;
 	int ret;
 
+	if (o != NULL && o->kubernetes)
+		return service_remote_refuse(svc, "user add --kubernetes", err);
 	buf_adds(&path, "/api/v1/users");
 	if (strcmp(method, "POST") != 0) {
 		buf_addch(&path, '/');
 		service_remote_escape(svc, &path, name);
 	}
 	if (o != NULL) {
-		if (o->kubernetes)
-			return service_remote_refuse(svc,
-			    "user add --kubernetes", err);
 		body = json_object();
 		if (strcmp(method, "POST") == 0)
 			json_object_set_new(body, "username",

@@ -68,6 +68,13 @@ reads() {
 		same user list $j
 		same user tokens tester $j
 	done
+	# Not the same failure twice: the reads did read.
+	same task show l1
+	expect_stdout_contains "task:      user.tester.l1"
+	same queue
+	expect_stdout_contains "tester  l1"
+	same node list --json
+	json_check 'd[0]["name"] == "'"$NODE"'"'
 }
 test_case "reads print the same through the API" reads
 
@@ -189,5 +196,51 @@ connection() {
 }
 test_case "a wrong token, no token, no server: exit 1 and why" connection
 
+# Jobs that ran: their logs, exit codes and times, both ways.
+pilot_start --interval 30
+all_done() {
+	[ "$(db_value "SELECT count(*) FROM task WHERE name IN ('l1', 'l2', 'r4', 'b1') AND status = 'done'")" = 4 ]
+}
+wait_until 120 all_done
+ran() {
+	for j in "" --json; do
+		same task show l1 $j
+		same task list $j
+		same queue $j
+		same node list $j
+	done
+	same task logs l1
+	same task logs l1 2
+	same task logs user.tester.l1 1 --tail 1
+	same task logs l1 7
+	expect_stderr_line "^orchestra: "
+	same task logs l1 2
+	[ "$(cat "$OUT")" = 2 ] || fail "log of job 2: $(cat "$OUT")"
+	same task show l1
+	expect_stdout_contains "status:    done"
+	# Delete one task each way.
+	expect_exit 0 orch task delete l2
+	cp "$OUT" "$TMP/l.out"
+	expect_exit 0 remote task delete r4 --remove-files
+	sed 's/r4/l2/g' "$OUT" | cmp -s - "$TMP/l.out" || fail "delete differs"
+}
+test_case "ended jobs: logs, exits and times print the same" ran
+pilot_stop
+
 serve_stop
 ! grep -qF -- "${TOKEN#orc_}" "$SERVE_LOG" || fail "the token is in serve's log"
+
+# HTTPS: verified against ORCHESTRA_CA_FILE, refused without it.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost \
+    -addext subjectAltName=IP:127.0.0.1 -days 1 \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+serve_start --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
+API="https://${API#http://}"
+https() {
+	ORCHESTRA_CA_FILE="$TMP/cert.pem" same task show l1
+	ORCHESTRA_CA_FILE="$TMP/cert.pem" same user tokens tester --json
+	expect_exit 1 remote task list
+	expect_stderr_line "^orchestra: cannot reach ORCHESTRA_URL 'https://127\.0\.0\.1:[0-9]+': .*(SSL|certificate)"
+}
+test_case "over HTTPS the server's certificate is verified" https
+serve_stop
