@@ -23,6 +23,8 @@
 #define REMOTE_REPLY_MAX (8 * 1024 * 1024)
 /* A page of a list: the API's largest. */
 #define REMOTE_PAGE 1000
+/* The end of a log the API returns at most (WEB_LOG_MAX). */
+#define REMOTE_LOG_MAX (1024 * 1024)
 #define REMOTE_TOKEN_MAX 4096
 
 struct service_remote {
@@ -732,15 +734,12 @@ service_remote_task_logs(struct service *svc, const char *name, int64_t index,
 
 	service_remote_task_path(svc, &path, name);
 	buf_addf(&path, "/jobs/%lld/log", (long long)index);
+	/* NEEDSWORK: the API gives the last MiB at most (no whole log). */
+	if (max > 0 && max < REMOTE_LOG_MAX)
+		buf_addf(&path, "?tail=%zu", max);
 	ret = service_remote_call(svc, "GET", path.data, NULL, &text, err);
-	if (ret == 0) {
-		/* NEEDSWORK: the API returns the last MiB at most and has
-		 * no ?tail=; the tail is cut here. */
-		if (max > 0 && text.len > max)
-			buf_add(out, text.data + text.len - max, max);
-		else
-			buf_add(out, text.data, text.len);
-	}
+	if (ret == 0)
+		buf_add(out, text.data, text.len);
 	buf_release(&path);
 	buf_release(&text);
 	return ret;
