@@ -14,6 +14,23 @@ int service_check_username(const char *name, struct buf *err);
 /* Commit when `ret` is 0, else roll back; returns the outcome. */
 int service_end(struct service *svc, int ret, struct buf *err);
 
+#include <jansson.h>
+
+/*
+ * One record of the API's JSON (web/api-json.c) back into its struct
+ * (service-remote.c; caller releases the struct, also after an error):
+ * ERR_UNAVAILABLE when its status is unknown.  `w` gets the job's place
+ * and why (why NULL: it does not wait).
+ */
+int service_remote_parse_task(json_t *o, struct task *t, struct buf *err);
+int service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
+    struct buf *err);
+void service_remote_parse_node(json_t *o, struct node *n);
+void service_remote_parse_account(json_t *o, struct account *a);
+void service_remote_parse_token(json_t *o, struct token *t);
+int service_remote_parse_queue_row(json_t *o, struct queue_row *q,
+    struct buf *err);
+
 /*
  * The remote service (service-remote.c): the same contracts as the
  * service_* functions they stand for, over the HTTP API.

@@ -165,7 +165,14 @@ service_remote_escape(struct service *svc, struct buf *b, const char *s)
 	curl_free(e);
 }
 
-/* ---- the JSON of web/api-json.c, back into structs -------------------- */
+/*
+ * ---- the JSON of web/api-json.c, back into structs ----------------------
+ *
+ * A field that is missing or of another type reads as its "none" value
+ * (NULL, "", 0 or -1, as the store gives them); an unknown status is an
+ * error.  fuzz/fuzz-remote.c checks that what one of these reads, written
+ * again by api-json.c and read again, stays the same.
+ */
 
 static char *
 service_remote_str(json_t *o, const char *key)
@@ -216,7 +223,8 @@ service_remote_time(json_t *o, const char *key)
 	if (s == NULL ||
 	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec,
 	        &n) != 6 ||
-	    n == 0 || s[n] != '\0')
+	    n == 0 || s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
 		return 0;
 	return ((service_remote_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
 	    (int64_t)sec * 1000;
@@ -228,8 +236,8 @@ service_remote_bool(json_t *o, const char *key)
 	return json_is_true(json_object_get(o, key));
 }
 
-static int
-service_remote_task(json_t *o, struct task *t, struct buf *err)
+int
+service_remote_parse_task(json_t *o, struct task *t, struct buf *err)
 {
 	const char *s;
 
@@ -261,8 +269,8 @@ service_remote_task(json_t *o, struct task *t, struct buf *err)
 	return 0;
 }
 
-static int
-service_remote_job(json_t *o, struct job *j, struct job_wait *w,
+int
+service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
     struct buf *err)
 {
 	const char *s = json_string_value(json_object_get(o, "status"));
@@ -292,8 +300,8 @@ service_remote_job(json_t *o, struct job *j, struct job_wait *w,
 	return 0;
 }
 
-static void
-service_remote_node(json_t *o, struct node *n)
+void
+service_remote_parse_node(json_t *o, struct node *n)
 {
 	int64_t used = service_remote_int(o, "gpu_used", 0);
 
@@ -319,8 +327,8 @@ service_remote_node(json_t *o, struct node *n)
 	n->failed = service_remote_int(o, "failed", 0);
 }
 
-static void
-service_remote_account(json_t *o, struct account *a)
+void
+service_remote_parse_account(json_t *o, struct account *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->id = service_remote_int(o, "id", 0);
@@ -331,8 +339,8 @@ service_remote_account(json_t *o, struct account *a)
 	a->created_ms = service_remote_time(o, "created");
 }
 
-static void
-service_remote_token(json_t *o, struct token *t)
+void
+service_remote_parse_token(json_t *o, struct token *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->id = service_remote_int(o, "id", 0);
@@ -343,8 +351,8 @@ service_remote_token(json_t *o, struct token *t)
 	t->revoked_ms = service_remote_time(o, "revoked");
 }
 
-static int
-service_remote_queue_row(json_t *o, struct queue_row *q, struct buf *err)
+int
+service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
 {
 	const char *s = json_string_value(json_object_get(o, "status"));
 	json_t *p = json_object_get(o, "priority");
@@ -471,7 +479,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	ret = service_remote_json(svc, "GET", "/api/v1/me", NULL, &reply, err);
 	if (ret < 0)
 		goto out;
-	service_remote_account(reply, &me);
+	service_remote_parse_account(reply, &me);
 	r->username = me.username;
 	me.username = NULL;
 	account_release(&me);
@@ -605,7 +613,7 @@ service_remote_task_submit(struct service *svc, const struct submit_req *req,
 	ret = service_remote_json(svc, "POST", "/api/v1/tasks", body, &reply,
 	    err);
 	if (ret == 0)
-		ret = service_remote_task(reply, out, err);
+		ret = service_remote_parse_task(reply, out, err);
 	json_decref(body);
 	json_decref(reply);
 	buf_release(&b);
@@ -646,7 +654,7 @@ service_remote_task_list(struct service *svc, const struct task_list_req *req,
 		arr = json_object_get(reply, "tasks");
 		json_array_foreach(arr, i, e)
 		{
-			ret = service_remote_task(e, &t, err);
+			ret = service_remote_parse_task(e, &t, err);
 			VEC_PUSH(out, t);
 			if (ret < 0)
 				goto out;
@@ -682,7 +690,7 @@ service_remote_task_show(struct service *svc, const char *name,
 	ret = service_remote_json(svc, "GET", base.data, NULL, &reply, err);
 	if (ret < 0)
 		goto out;
-	ret = service_remote_task(reply, &out->task, err);
+	ret = service_remote_parse_task(reply, &out->task, err);
 	if (ret < 0)
 		goto out;
 	counts = json_object_get(reply, "counts");
@@ -705,7 +713,7 @@ service_remote_task_show(struct service *svc, const char *name,
 		arr = json_object_get(reply, "jobs");
 		json_array_foreach(arr, i, e)
 		{
-			ret = service_remote_job(e, &j, &w, err);
+			ret = service_remote_parse_job(e, &j, &w, err);
 			VEC_PUSH(&out->jobs, j);
 			if (w.why != NULL)
 				VEC_PUSH(&out->waits, w);
@@ -765,7 +773,7 @@ service_remote_task_signal(struct service *svc, const char *name,
 	}
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)
-		ret = service_remote_task(reply, out, err);
+		ret = service_remote_parse_task(reply, out, err);
 	json_decref(body);
 	json_decref(reply);
 	buf_release(&path);
@@ -798,7 +806,7 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
 	if (ret == 0)
 		json_array_foreach(json_object_get(reply, "queue"), i, e)
 		{
-			ret = service_remote_queue_row(e, &q, err);
+			ret = service_remote_parse_queue_row(e, &q, err);
 			VEC_PUSH(out, q);
 			if (ret < 0)
 				break;
@@ -824,7 +832,7 @@ service_remote_node_list(struct service *svc, node_vec *out, struct buf *err)
 	if (ret == 0)
 		json_array_foreach(json_object_get(reply, "nodes"), i, e)
 		{
-			service_remote_node(e, &n);
+			service_remote_parse_node(e, &n);
 			VEC_PUSH(out, n);
 		}
 	json_decref(reply);
@@ -865,7 +873,7 @@ service_remote_node_change(struct service *svc, const char *name,
 	}
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)
-		service_remote_node(reply, out);
+		service_remote_parse_node(reply, out);
 	json_decref(body);
 	json_decref(reply);
 	buf_release(&path);
@@ -888,7 +896,7 @@ service_remote_user_list(struct service *svc, account_vec *out, struct buf *err)
 	if (ret == 0)
 		json_array_foreach(json_object_get(reply, "users"), i, e)
 		{
-			service_remote_account(e, &a);
+			service_remote_parse_account(e, &a);
 			VEC_PUSH(out, a);
 		}
 	json_decref(reply);
@@ -927,7 +935,7 @@ service_remote_user(struct service *svc, const char *method, const char *name,
 	}
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)
-		service_remote_account(reply, out);
+		service_remote_parse_account(reply, out);
 	json_decref(body);
 	json_decref(reply);
 	buf_release(&path);
@@ -967,7 +975,7 @@ service_remote_token_issue(struct service *svc, const char *user,
 	    &reply, err);
 	if (ret < 0)
 		goto out;
-	service_remote_token(reply, out);
+	service_remote_parse_token(reply, out);
 	s = json_string_value(json_object_get(reply, "token"));
 	if (s == NULL) {
 		ret = err_set(err, ERR_UNAVAILABLE,
@@ -1000,7 +1008,7 @@ service_remote_token_list(struct service *svc, const char *user, token_vec *out,
 	if (ret == 0)
 		json_array_foreach(json_object_get(reply, "tokens"), i, e)
 		{
-			service_remote_token(e, &t);
+			service_remote_parse_token(e, &t);
 			VEC_PUSH(out, t);
 		}
 	json_decref(reply);
@@ -1022,7 +1030,7 @@ service_remote_token_revoke(struct service *svc, const char *user, int64_t id,
 		    &reply, err);
 	}
 	if (ret == 0)
-		service_remote_token(reply, out);
+		service_remote_parse_token(reply, out);
 	json_decref(reply);
 	buf_release(&path);
 	return ret;
