@@ -81,8 +81,8 @@ service_remote_call(struct service *svc, const char *method, const char *path,
 	out->cap_limit = REMOTE_REPLY_MAX;
 	buf_addf(&url, "%s%s", r->url, path);
 	curl_easy_setopt(r->curl, CURLOPT_URL, url.data);
-	curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, out);
+	/* A body makes it a POST, none a GET; then the method is named. */
 	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT);
 		curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, text);
@@ -90,8 +90,8 @@ service_remote_call(struct service *svc, const char *method, const char *path,
 		    (long)strlen(text));
 	} else {
 		curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
 	}
+	curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
 	rc = curl_easy_perform(r->curl);
 	if (rc != CURLE_OK) {
 		util_redact_url(&shown, r->url);
