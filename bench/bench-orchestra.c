@@ -291,7 +291,8 @@ main(int argc, char **argv)
 	/* 1. submit */
 	bench_db(&o, dir, "submit", &db);
 	st = bench_open(db.data);
-	svc = (struct service){ st, &cfg, "bench", true };
+	svc = (struct service){ .st = st, .cfg = &cfg, .actor = "bench",
+		.trusted = true };
 	bench_add_user(&svc, "bench");
 	bench_add_node(&svc, "node", 1);
 	buf_addf(&list, "@%s/inputs.txt", dir);

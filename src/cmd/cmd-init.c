@@ -67,5 +67,6 @@ const struct cmd_entry cmd_init_entry = {
 	.name = "init",
 	.usage = "init [--json]",
 	.summary = "create the database; register this machine as a node",
+	.flags = CMD_LOCAL,
 	.run = cmd_init_run,
 };

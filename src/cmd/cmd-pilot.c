@@ -82,6 +82,6 @@ const struct cmd_entry cmd_pilot_entry = {
 	.name = "pilot",
 	.usage = "pilot [--once] [--interval SECONDS] [--verbose]",
 	.summary = "run the scheduler: queue, place, launch and watch jobs",
-	.flags = CMD_NEEDS_STORE,
+	.flags = CMD_NEEDS_STORE | CMD_LOCAL,
 	.run = cmd_pilot_run,
 };

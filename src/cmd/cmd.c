@@ -80,18 +80,44 @@ cmd_find(const struct cmd_entry *const *table, const char *name)
 	return NULL;
 }
 
+/* ORCHESTRA_URL, or NULL when unset or empty. */
+static const char *
+cmd_remote_url(void)
+{
+	const char *url = getenv("ORCHESTRA_URL");
+
+	return url != NULL && *url != '\0' ? url : NULL;
+}
+
+/* A CMD_LOCAL command with ORCHESTRA_URL set: say why not. */
+static int
+cmd_refuse_remote(struct cmd_ctx *ctx)
+{
+	fprintf(stderr,
+	    "orchestra: '%s' works on the database itself, not through "
+	    "ORCHESTRA_URL: unset it to run here\n",
+	    ctx->path);
+	return CMD_EXIT_FAIL;
+}
+
 int
 cmd_open_store(struct cmd_ctx *ctx)
 {
 	struct buf err = BUF_INIT;
+	const char *url = cmd_remote_url();
 	int ret;
 
 	if (!(ctx->entry->flags & CMD_NEEDS_STORE))
 		BUG("command '%s' opens the store without CMD_NEEDS_STORE",
 		    ctx->path);
-	if (ctx->svc.st != NULL)
+	if (ctx->svc.st != NULL || ctx->svc.remote != NULL)
 		return 0;
-	ret = service_open(&ctx->svc, &ctx->cfg, ctx->actor, &err);
+	if (url != NULL && (ctx->entry->flags & CMD_LOCAL))
+		return cmd_refuse_remote(ctx);
+	if (url != NULL)
+		ret = service_open_remote(&ctx->svc, &ctx->cfg, url, &err);
+	else
+		ret = service_open(&ctx->svc, &ctx->cfg, ctx->actor, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		buf_release(&err);
@@ -142,6 +168,10 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	ctx->entry = e;
 	ctx->path = buf_detach(&path);
+	if ((e->flags & CMD_LOCAL) && cmd_remote_url() != NULL &&
+	    !(argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+			      strcmp(argv[1], "-h") == 0)))
+		return cmd_refuse_remote(ctx);
 	return e->run(ctx, argc, argv);
 }
 

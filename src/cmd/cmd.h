@@ -18,12 +18,18 @@
 
 /* run() opens the database (cmd_open_store) once its options parsed. */
 #define CMD_NEEDS_STORE 0x1
+/*
+ * The database itself, never the API: refused when ORCHESTRA_URL is set
+ * (init, pilot).  The others reach the API instead (service_open_remote).
+ */
+#define CMD_LOCAL 0x2
 
 struct cmd_entry;
 
 struct cmd_ctx {
 	struct config cfg;
-	struct service svc;  /* opened by cmd_open_store(): trusted, direct */
+	struct service svc;  /* opened by cmd_open_store(): trusted, direct;
+			      * or remote, as the token's user */
 	const char *actor;   /* --user, else ORCHESTRA_USER, else login name */
 	const struct cmd_entry *entry; /* the command being run */
 	char *path;          /* "task submit", for messages */
@@ -78,7 +84,9 @@ int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
 
 /*
  * Open the store, after options are parsed (a usage error is 2 even with
- * no database); 0, or CMD_EXIT_FAIL after printing why.
+ * no database); 0, or CMD_EXIT_FAIL after printing why.  With
+ * ORCHESTRA_URL set, open the HTTP API instead (no database), or refuse
+ * a CMD_LOCAL command.
  */
 int cmd_open_store(struct cmd_ctx *ctx);
 

@@ -76,6 +76,9 @@ service_token_issue(struct service *svc, const char *user,
 	struct event ev = { .kind = "account", .new_status = "token added" };
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_token_issue(svc, user, expires_in_ms, out,
+		    secret, err);
 	if (expires_in_ms < 0)
 		return err_set(err, ERR_INVALID,
 		    "invalid expiry: must not be negative");
@@ -118,6 +121,8 @@ service_token_list(struct service *svc, const char *user, token_vec *out,
 	struct account a = { 0 };
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_token_list(svc, user, out, err);
 	ret = service_auth_account(svc, user, &a, err);
 	if (ret == 0)
 		ret = store_token_list(svc->st, a.id, out, err);
@@ -133,6 +138,8 @@ service_token_revoke(struct service *svc, const char *user, int64_t id,
 	struct event ev = { .kind = "account", .new_status = "token revoked" };
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_token_revoke(svc, user, id, out, err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
@@ -176,6 +183,8 @@ service_user_passwd(struct service *svc, const char *user,
 	size_t len = strlen(password);
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_refuse(svc, "user passwd", err);
 	if (len < PASSWORD_MIN || len > PASSWORD_MAX)
 		return err_set(err, ERR_INVALID,
 		    "invalid password: must be %d to %d characters",

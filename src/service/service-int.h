@@ -14,4 +14,63 @@ int service_check_username(const char *name, struct buf *err);
 /* Commit when `ret` is 0, else roll back; returns the outcome. */
 int service_end(struct service *svc, int ret, struct buf *err);
 
+#include <jansson.h>
+
+/*
+ * One record of the API's JSON (web/api-json.c) back into its struct
+ * (service-remote.c; caller releases the struct, also after an error):
+ * ERR_UNAVAILABLE when its status is unknown.  `w` gets the job's place
+ * and why (why NULL: it does not wait).
+ */
+int service_remote_parse_task(json_t *o, struct task *t, struct buf *err);
+int service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
+    struct buf *err);
+void service_remote_parse_node(json_t *o, struct node *n);
+void service_remote_parse_account(json_t *o, struct account *a);
+void service_remote_parse_token(json_t *o, struct token *t);
+int service_remote_parse_queue_row(json_t *o, struct queue_row *q,
+    struct buf *err);
+
+/*
+ * The remote service (service-remote.c): the same contracts as the
+ * service_* functions they stand for, over the HTTP API.
+ */
+void service_remote_close(struct service *svc);
+/* ERR_INVALID: `what` has no endpoint in the API. */
+int service_remote_refuse(struct service *svc, const char *what,
+    struct buf *err);
+int service_remote_task_submit(struct service *svc,
+    const struct submit_req *req, struct task *out, struct buf *err);
+int service_remote_task_list(struct service *svc,
+    const struct task_list_req *req, task_vec *out, struct buf *err);
+int service_remote_task_show(struct service *svc, const char *name,
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err);
+int service_remote_task_logs(struct service *svc, const char *name,
+    int64_t index, size_t max, struct buf *out, struct buf *err);
+int service_remote_task_signal(struct service *svc, const char *name,
+    enum task_signal sig, bool remove_files, struct task *out,
+    struct buf *err);
+int service_remote_queue(struct service *svc, const char *queue,
+    const char *user, queue_row_vec *out, struct buf *err);
+int service_remote_node_list(struct service *svc, node_vec *out,
+    struct buf *err);
+/* PATCH the node with `o`, or (o NULL) drain or resume it. */
+int service_remote_node_change(struct service *svc, const char *name,
+    const struct node_opts *o, bool enabled, struct node *out,
+    struct buf *err);
+int service_remote_user_list(struct service *svc, account_vec *out,
+    struct buf *err);
+/* "GET" (o NULL) or "PATCH" user `name`, or "POST" (add) it. */
+int service_remote_user(struct service *svc, const char *method,
+    const char *name, const struct user_opts *o, struct account *out,
+    struct buf *err);
+int service_remote_token_issue(struct service *svc, const char *user,
+    int64_t expires_in_ms, struct token *out, struct buf *secret,
+    struct buf *err);
+int service_remote_token_list(struct service *svc, const char *user,
+    token_vec *out, struct buf *err);
+int service_remote_token_revoke(struct service *svc, const char *user,
+    int64_t id, struct token *out, struct buf *err);
+
 #endif

@@ -546,6 +546,9 @@ service_metrics(struct service *svc, struct buf *out, struct buf *err)
 	size_t i;
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_refuse(svc, "metrics (read /metrics)",
+		    err);
 	/* Queues that nodes serve or unfinished tasks use, and any a job
 	 * still names, each with every job state, so series do not come
 	 * and go with the work. */

@@ -93,6 +93,8 @@ service_node_add(struct service *svc, const char *name,
 {
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_refuse(svc, "node add", err);
 	ret = names_check("node name", name, err);
 	if (ret < 0)
 		return ret;
@@ -131,6 +133,8 @@ out:
 int
 service_node_list(struct service *svc, node_vec *out, struct buf *err)
 {
+	if (svc->remote != NULL)
+		return service_remote_node_list(svc, out, err);
 	return store_node_list(svc->st, out, err);
 }
 
@@ -140,6 +144,9 @@ service_node_set(struct service *svc, const char *name,
 {
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_node_change(svc, name, o, true, out,
+		    err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
@@ -166,6 +173,9 @@ service_node_enable(struct service *svc, const char *name, bool enabled,
 {
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_node_change(svc, name, NULL, enabled,
+		    out, err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
@@ -248,6 +258,8 @@ service_node_sync(struct service *svc, node_sync_vec *out, struct buf *err)
 	struct backend_node *bn;
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_refuse(svc, "node sync", err);
 	ret = service_require_admin(svc, err);
 	if (ret < 0)
 		return ret;

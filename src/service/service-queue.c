@@ -202,6 +202,8 @@ service_queue(struct service *svc, const char *queue, const char *user,
 	size_t i;
 	int ret, gpu;
 
+	if (svc->remote != NULL)
+		return service_remote_queue(svc, queue, user, out, err);
 	rule = prio_rule_find(svc->cfg->priority_rule);
 	if (rule == NULL)
 		return err_set(err, ERR_INVALID, "unknown priority rule '%s'",

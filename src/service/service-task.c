@@ -382,6 +382,8 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	int64_t i, njobs;
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_task_submit(svc, req, out, err);
 	/*
 	 * Read and check everything first (inputs may be a large directory),
 	 * then write in one transaction.  The checks that depend on rows are
@@ -489,6 +491,8 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 	const char *user = req->user ? req->user : svc->actor;
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_task_list(svc, req, out, err);
 	if (req->status != NULL) {
 		ret = task_status_parse(req->status, &status, err);
 		if (ret < 0)
@@ -554,6 +558,9 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 	struct account owner = { 0 };
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_task_show(svc, name, after_idx,
+		    job_limit, out, err);
 	ret = service_task_find(svc, name, false, &owner, &out->task, err);
 	if (ret < 0)
 		goto out;
@@ -584,6 +591,9 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
 	size_t before;
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_task_logs(svc, name, index, max, out,
+		    err);
 	/* Logs are the owner's (or an admin's) to read: they may hold data. */
 	ret = service_task_find(svc, name, true, &owner, &d.task, err);
 	if (ret < 0)
@@ -638,6 +648,9 @@ service_task_signal(struct service *svc, const char *name,
 	struct buf shown = BUF_INIT, detail = BUF_INIT;
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_task_signal(svc, name, sig,
+		    remove_files, out, err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;

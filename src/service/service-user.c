@@ -75,6 +75,8 @@ service_user_add(struct service *svc, const char *name,
 	struct event ev = { .kind = "account", .new_status = "added" };
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_user(svc, "POST", name, o, out, err);
 	ret = service_check_username(name, err);
 	if (ret < 0)
 		return ret;
@@ -114,8 +116,11 @@ int
 service_user_list(struct service *svc, account_vec *out, struct buf *err)
 {
 	/* Emails are personal: across the network only admins list them. */
-	int ret = service_require_admin(svc, err);
+	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_user_list(svc, out, err);
+	ret = service_require_admin(svc, err);
 	if (ret < 0)
 		return ret;
 	return store_account_list(svc->st, out, err);
@@ -125,8 +130,11 @@ int
 service_user_show(struct service *svc, const char *name, struct account *out,
     struct buf *err)
 {
-	int ret = store_account_get(svc->st, name, out, err);
+	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_user(svc, "GET", name, NULL, out, err);
+	ret = store_account_get(svc->st, name, out, err);
 	if (ret == 0)
 		ret = service_may_touch(svc, out, err);
 	if (ret < 0)
@@ -141,6 +149,8 @@ service_user_set(struct service *svc, const char *name,
 	struct event ev = { .kind = "account", .new_status = "changed" };
 	int ret;
 
+	if (svc->remote != NULL)
+		return service_remote_user(svc, "PATCH", name, o, out, err);
 	ret = service_user_check_opts(o, err);
 	if (ret < 0)
 		return ret;

@@ -22,6 +22,7 @@ service_open(struct service *svc, const struct config *cfg,
 void
 service_close(struct service *svc)
 {
+	service_remote_close(svc);
 	store_close(svc->st);
 	svc->st = NULL;
 }

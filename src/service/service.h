@@ -22,6 +22,12 @@ struct service {
 	 * (SPEC: command line).  Across the network only a token is trusted.
 	 */
 	bool trusted;
+	/*
+	 * Set by service_open_remote(): no database (st is NULL); the user
+	 * commands' functions call the HTTP API of ORCHESTRA_URL instead,
+	 * acting as the token's owner (service-remote.c).
+	 */
+	struct service_remote *remote;
 };
 
 /*
@@ -30,6 +36,16 @@ struct service {
  */
 int service_open(struct service *svc, const struct config *cfg,
     const char *actor, struct buf *err);
+/*
+ * Open no database but the HTTP API at `url` (ORCHESTRA_URL), with the
+ * token of ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
+ * ~/.config/orchestra/token; ORCHESTRA_CA_FILE names a private CA.  Asks
+ * the API who the token is: that user is the actor (svc->actor, owned
+ * by the service), not trusted.  Functions with no endpoint refuse with
+ * ERR_INVALID.  Release with service_close().
+ */
+int service_open_remote(struct service *svc, const struct config *cfg,
+    const char *url, struct buf *err);
 /* Close what service_open() opened; harmless on a zeroed service. */
 void service_close(struct service *svc);
 

@@ -156,3 +156,29 @@ web_json_node(const struct node *n)
 	json_object_set_new(o, "failed", json_integer(n->failed));
 	return o;
 }
+
+json_t *
+web_json_queue_row(const struct queue_row *q)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "place",
+	    q->place > 0 ? json_integer(q->place) : json_null());
+	json_object_set_new(o, "priority", json_real(q->priority));
+	json_object_set_new(o, "user", web_json_str(q->username));
+	json_object_set_new(o, "task", web_json_str(q->task));
+	json_object_set_new(o, "job_id",
+	    q->job_id ? json_integer(q->job_id) : json_null());
+	json_object_set_new(o, "index",
+	    q->job_id ? json_integer(q->idx) : json_null());
+	json_object_set_new(o, "jobs", json_integer(q->njobs));
+	json_object_set_new(o, "queue", web_json_str(q->queue));
+	json_object_set_new(o, "gpu", json_boolean(q->gpu));
+	json_object_set_new(o, "status",
+	    json_string(job_status_name(q->status)));
+	json_object_set_new(o, "node", web_json_str(q->node));
+	json_object_set_new(o, "gpu_index",
+	    q->gpu_index >= 0 ? json_integer(q->gpu_index) : json_null());
+	json_object_set_new(o, "why", web_json_str(q->why));
+	return o;
+}

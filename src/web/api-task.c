@@ -209,10 +209,11 @@ void
 web_api_job_log(struct web_req *r)
 {
 	struct buf name = BUF_INIT, err = BUF_INIT;
-	int64_t idx;
+	int64_t idx, tail;
 	int ret;
 
-	if (web_task_name(r, &name) < 0)
+	if (web_task_name(r, &name) < 0 ||
+	    web_query_int(r, "tail", 1, WEB_LOG_MAX, WEB_LOG_MAX, &tail) < 0)
 		goto out;
 	if (util_parse_int64(r->seg[6], 0, INT64_MAX / 2, &idx) < 0) {
 		web_error(r, MHD_HTTP_BAD_REQUEST,
@@ -220,7 +221,7 @@ web_api_job_log(struct web_req *r)
 		    r->seg[6]);
 		goto out;
 	}
-	ret = service_task_logs(&r->svc, name.data, idx, WEB_LOG_MAX,
+	ret = service_task_logs(&r->svc, name.data, idx, (size_t)tail,
 	    &r->text, &err);
 	if (ret < 0) {
 		buf_reset(&r->text);

@@ -108,6 +108,7 @@ json_t *web_json_token(const struct token *t);
 json_t *web_json_task(const struct task *t);
 json_t *web_json_job(const struct job *j, const struct job_wait *w);
 json_t *web_json_node(const struct node *n);
+json_t *web_json_queue_row(const struct queue_row *q);
 
 /*
  * Append `len` bytes of `s` percent-decoded to `out`; -1 when an escape
@@ -144,6 +145,7 @@ void web_api_task_kill(struct web_req *r);
 void web_api_task_retry(struct web_req *r);
 void web_api_task_jobs(struct web_req *r);
 void web_api_job_log(struct web_req *r);
+void web_api_queue(struct web_req *r);
 void web_api_nodes(struct web_req *r);
 void web_api_node_set(struct web_req *r);
 void web_api_node_drain(struct web_req *r);

@@ -22,7 +22,10 @@ serve_listening() {
 }
 
 serve_start() {
-	"$ORCHESTRA_BIN" serve --listen 127.0.0.1:0 "$@" 2>"$SERVE_LOG" &
+	# Emptied here, not by the background job's redirection: a second
+	# serve_start would otherwise find the last server's port.
+	: >"$SERVE_LOG"
+	"$ORCHESTRA_BIN" serve --listen 127.0.0.1:0 "$@" 2>>"$SERVE_LOG" &
 	SERVE_PID=$!
 	wait_until 30 serve_listening
 	API="http://127.0.0.1:$(sed -n 's/.*listening address=[^ ]*:\([0-9]*\).*/\1/p' "$SERVE_LOG" | head -n 1)"

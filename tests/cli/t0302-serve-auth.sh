@@ -89,6 +89,8 @@ DENY="401 401 401 401"
 	row POST '/api/v1/tasks/alice/k-{who}/kill' "" $DENY 403 202 202
 	row POST /api/v1/tasks/alice/a1/retry "" $DENY 403 409 409
 	row DELETE /api/v1/tasks/alice/a1 "" $DENY 403 409 409
+	row GET /api/v1/queue "" $DENY 200 200 200
+	row GET '/api/v1/queue?queue=default&user=alice' "" $DENY 200 200 200
 	row GET /api/v1/nodes "" $DENY 200 200 200
 	row PATCH "/api/v1/nodes/$NODE" "{\"cpu_slots\": $SLOTS}" \
 	    $DENY 403 403 200

@@ -94,6 +94,8 @@ cases = [
     ("GET", log % "abc", None, 400, "invalid job index 'abc'"),
     ("GET", log % "-1", None, 400, "invalid job index '-1'"),
     ("GET", log % "99", None, 404, "has no job 99"),
+    ("GET", log % "0" + "?tail=0", None, 400, "'tail' must be a whole number"),
+    ("GET", log % "0" + "?tail=x", None, 400, "'tail' must be a whole number"),
     ("GET", "/api/v1/tasks/alice/..%2f..%2fetc/jobs/0/log", None, 400,
      "malformed path"),
     ("GET", "/api/v1/tasks/alice/../alice/t", None, 400, "malformed path"),

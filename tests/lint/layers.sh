@@ -4,7 +4,8 @@
 #
 #   core/ includes only util/ and core/;
 #   only store/db-*.c include sqlite3.h or libpq-fe.h;
-#   only backend/kube*.c and notify/smtp.c include curl;
+#   only backend/kube*.c, notify/smtp.c and service/service-remote.c (the
+#   command line's client of the HTTP API) include curl;
 #   only web/ includes microhttpd;
 #   web/ includes only util/, core/, service/ and web/;
 #   cmd/ and web/ (and main.c) reach the store only through service/:
@@ -44,8 +45,8 @@ while IFS= read -r hit; do
 done < <(grep -lE '#include <(sqlite3|libpq-fe)\.h>' -r . | sed 's|^\./||')
 while IFS= read -r hit; do
 	case $hit in
-	backend/kube* | notify/smtp.c) ;;
-	*) bad "$hit: only backend/kube*.c and notify/smtp.c may use curl" ;;
+	backend/kube* | notify/smtp.c | service/service-remote.c) ;;
+	*) bad "$hit: only backend/kube*.c, notify/smtp.c and service/service-remote.c may use curl" ;;
 	esac
 done < <(grep -lE '#include <curl/' -r . | sed 's|^\./||')
 while IFS= read -r hit; do

@@ -1,0 +1,1037 @@
+/*
+ * service-remote.c - the service functions of the user commands over
+ * the HTTP API of `orchestra serve`, for a command line that has
+ * ORCHESTRA_URL and a token but no database (docs/internals/remote.md).
+ *
+ * Each function issues one request (or one per page) and turns the JSON
+ * reply back into the structs the local service fills, the inverse of
+ * web/api-json.c, so the commands print the same.  An error reply
+ * becomes the ERR_* the server mapped to its status, with its message.
+ * Paths carry user input only percent-encoded; bodies are built with
+ * jansson.  The token goes in one header, never in a message or a log.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "service/service-int.h"
+
+/* The largest reply read (a job log is at most 1 MiB, plus JSON). */
+#define REMOTE_REPLY_MAX (8 * 1024 * 1024)
+/* A page of a list: the API's largest. */
+#define REMOTE_PAGE 1000
+/* The end of a log the API returns at most (WEB_LOG_MAX). */
+#define REMOTE_LOG_MAX (1024 * 1024)
+#define REMOTE_TOKEN_MAX 4096
+
+struct service_remote {
+	CURL *curl;
+	char *url;                  /* without a trailing '/' */
+	struct curl_slist *headers; /* holds the token: never logged */
+	char *username;             /* the token's owner, from /api/v1/me */
+};
+
+static size_t
+service_remote_write(char *data, size_t size, size_t n, void *arg)
+{
+	buf_add(arg, data, size * n);
+	return size * n;
+}
+
+static int
+service_remote_code(long status)
+{
+	switch (status) {
+	case 400:
+		return ERR_INVALID;
+	case 401:
+	case 403:
+		return ERR_DENIED;
+	case 404:
+		return ERR_NOTFOUND;
+	case 409:
+		return ERR_CONFLICT;
+	default:
+		return ERR_UNAVAILABLE;
+	}
+}
+
+/*
+ * One request: METHOD url+path (`path` escaped already), with `body`
+ * (borrowed; NULL: none).  0 on a 2xx status with the reply in `out`,
+ * else the ERR_* of the status with the server's message.
+ */
+static int
+service_remote_call(struct service *svc, const char *method, const char *path,
+    json_t *body, struct buf *out, struct buf *err)
+{
+	struct service_remote *r = svc->remote;
+	struct buf url = BUF_INIT, shown = BUF_INIT;
+	char *text = NULL;
+	json_t *reply = NULL;
+	const char *msg;
+	long status = 0;
+	CURLcode rc;
+	int ret = ERR_UNAVAILABLE;
+
+	buf_reset(out);
+	out->cap_limit = REMOTE_REPLY_MAX;
+	buf_addf(&url, "%s%s", r->url, path);
+	curl_easy_setopt(r->curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, out);
+	/* A body makes it a POST, none a GET; then the method is named. */
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE,
+		    (long)strlen(text));
+	} else {
+		curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
+	rc = curl_easy_perform(r->curl);
+	if (rc != CURLE_OK) {
+		util_redact_url(&shown, r->url);
+		err_set(err, ERR_UNAVAILABLE,
+		    "cannot reach ORCHESTRA_URL '%s': %s", shown.data,
+		    curl_easy_strerror(rc));
+		goto out;
+	}
+	if (out->truncated) {
+		err_set(err, ERR_UNAVAILABLE,
+		    "reply to %s %s larger than %d bytes", method, path,
+		    REMOTE_REPLY_MAX);
+		goto out;
+	}
+	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300) {
+		ret = 0;
+		goto out;
+	}
+	ret = service_remote_code(status);
+	reply = json_loadb(out->data, out->len, 0, NULL);
+	msg = json_string_value(json_object_get(reply, "error"));
+	if (msg != NULL)
+		err_set(err, ret, "%s", msg);
+	else
+		err_set(err, ret, "%s %s: HTTP status %ld", method, path,
+		    status);
+out:
+	free(text);
+	json_decref(reply);
+	buf_release(&url);
+	buf_release(&shown);
+	return ret;
+}
+
+/* As service_remote_call(), with the reply parsed: *reply (caller
+ * decrefs) is a JSON object. */
+static int
+service_remote_json(struct service *svc, const char *method, const char *path,
+    json_t *body, json_t **reply, struct buf *err)
+{
+	struct buf out = BUF_INIT;
+	json_error_t je;
+	int ret;
+
+	*reply = NULL;
+	ret = service_remote_call(svc, method, path, body, &out, err);
+	if (ret == 0) {
+		*reply = json_loadb(out.data, out.len, 0, &je);
+		if (!json_is_object(*reply)) {
+			json_decref(*reply);
+			*reply = NULL;
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "malformed reply to %s %s: %s", method, path,
+			    je.text[0] ? je.text : "not a JSON object");
+		}
+	}
+	buf_release(&out);
+	return ret;
+}
+
+/* Append `s` percent-encoded (a path segment or a query value). */
+static void
+service_remote_escape(struct service *svc, struct buf *b, const char *s)
+{
+	char *e = curl_easy_escape(svc->remote->curl, s, 0);
+
+	if (e == NULL)
+		BUG("curl_easy_escape: out of memory");
+	buf_adds(b, e);
+	curl_free(e);
+}
+
+/*
+ * ---- the JSON of web/api-json.c, back into structs ----------------------
+ *
+ * A field that is missing or of another type reads as its "none" value
+ * (NULL, "", 0 or -1, as the store gives them); an unknown status is an
+ * error.  fuzz/fuzz-remote.c checks that what one of these reads, written
+ * again by api-json.c and read again, stays the same.
+ */
+
+static char *
+service_remote_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A string that the struct never holds NULL: "" when absent. */
+static char *
+service_remote_str0(json_t *o, const char *key)
+{
+	char *s = service_remote_str(o, key);
+
+	return s ? s : xstrdup("");
+}
+
+static int64_t
+service_remote_int(json_t *o, const char *key, int64_t null_value)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : null_value;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t
+service_remote_days(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (web_json_time) as epoch ms; null is 0. */
+static int64_t
+service_remote_time(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	int y, mo, d, h, mi, sec, n = 0;
+
+	if (s == NULL ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec,
+	        &n) != 6 ||
+	    n == 0 || s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+		return 0;
+	return ((service_remote_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
+	    (int64_t)sec * 1000;
+}
+
+static bool
+service_remote_bool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+int
+service_remote_parse_task(json_t *o, struct task *t, struct buf *err)
+{
+	const char *s;
+
+	memset(t, 0, sizeof(*t));
+	t->id = service_remote_int(o, "id", 0);
+	t->name = service_remote_str0(o, "name");
+	t->username = service_remote_str0(o, "user");
+	t->queue = service_remote_str0(o, "queue");
+	t->image = service_remote_str0(o, "image");
+	t->command = service_remote_str0(o, "command");
+	t->inputs = service_remote_str0(o, "inputs");
+	t->data_path = service_remote_str(o, "data");
+	t->out_dir = service_remote_str0(o, "output");
+	t->gpu = service_remote_bool(o, "gpu");
+	t->skip_test = service_remote_bool(o, "skip_test");
+	t->timeout_ms = service_remote_int(o, "timeout_ms", 0);
+	t->retention_ms = service_remote_int(o, "retention_ms", -1);
+	t->njobs = service_remote_int(o, "jobs", 0);
+	t->submitted_ms = service_remote_time(o, "submitted");
+	t->updated_ms = service_remote_time(o, "updated");
+	t->ended_ms = service_remote_time(o, "ended");
+	s = json_string_value(json_object_get(o, "status"));
+	if (task_status_parse(s ? s : "", &t->status, err) < 0)
+		return ERR_UNAVAILABLE;
+	s = json_string_value(json_object_get(o, "signal"));
+	t->signal = SIGNAL_NONE;
+	if (s != NULL && task_signal_parse(s, &t->signal, err) < 0)
+		return ERR_UNAVAILABLE;
+	return 0;
+}
+
+int
+service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
+    struct buf *err)
+{
+	const char *s = json_string_value(json_object_get(o, "status"));
+	json_t *p = json_object_get(o, "priority");
+
+	memset(j, 0, sizeof(*j));
+	memset(w, 0, sizeof(*w));
+	j->id = service_remote_int(o, "id", 0);
+	j->idx = service_remote_int(o, "index", 0);
+	j->is_test = service_remote_bool(o, "test");
+	j->input = service_remote_str(o, "input");
+	j->command = service_remote_str0(o, "command");
+	j->priority = json_is_number(p) ? json_number_value(p) : 0;
+	j->node = service_remote_str(o, "node");
+	j->gpu_index = service_remote_int(o, "gpu", -1);
+	j->attempts = service_remote_int(o, "attempts", 0);
+	j->exit_code = service_remote_int(o, "exit_code", -1);
+	j->queued_ms = service_remote_time(o, "queued");
+	j->started_ms = service_remote_time(o, "started");
+	j->ended_ms = service_remote_time(o, "ended");
+	j->end_reason = service_remote_str(o, "end_reason");
+	w->job_id = j->id;
+	w->place = service_remote_int(o, "place", 0);
+	w->why = service_remote_str(o, "why");
+	if (job_status_parse(s ? s : "", &j->status, err) < 0)
+		return ERR_UNAVAILABLE;
+	return 0;
+}
+
+void
+service_remote_parse_node(json_t *o, struct node *n)
+{
+	int64_t used = service_remote_int(o, "gpu_used", 0);
+
+	memset(n, 0, sizeof(*n));
+	n->id = service_remote_int(o, "id", 0);
+	n->name = service_remote_str0(o, "name");
+	n->queue = service_remote_str0(o, "queue");
+	n->cpu_slots = service_remote_int(o, "cpu_slots", 0);
+	n->gpu_slots = service_remote_int(o, "gpu_slots", 0);
+	n->max_cpu_slots = service_remote_int(o, "max_cpu_slots", 0);
+	n->max_gpu_slots = service_remote_int(o, "max_gpu_slots", 0);
+	n->cpu_used = service_remote_int(o, "cpu_used", 0);
+	/* The API gives how many devices are held, not which. */
+	n->gpu_used = used <= 0 ? 0
+	    : used >= 64        ? UINT64_MAX
+	                        : (UINT64_C(1) << used) - 1;
+	n->enabled = service_remote_bool(o, "enabled");
+	n->ready = service_remote_bool(o, "ready");
+	n->memory_pressure = service_remote_bool(o, "memory_pressure");
+	n->disk_pressure = service_remote_bool(o, "disk_pressure");
+	n->last_seen_ms = service_remote_time(o, "last_seen");
+	n->completed = service_remote_int(o, "completed", 0);
+	n->failed = service_remote_int(o, "failed", 0);
+}
+
+void
+service_remote_parse_account(json_t *o, struct account *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = service_remote_int(o, "id", 0);
+	a->username = service_remote_str0(o, "username");
+	a->email = service_remote_str0(o, "email");
+	a->max_priority = service_remote_int(o, "max_priority", 0);
+	a->role = service_remote_str0(o, "role");
+	a->created_ms = service_remote_time(o, "created");
+}
+
+void
+service_remote_parse_token(json_t *o, struct token *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = service_remote_int(o, "id", 0);
+	t->username = service_remote_str0(o, "username");
+	t->created_ms = service_remote_time(o, "created");
+	t->expires_ms = service_remote_time(o, "expires");
+	t->last_used_ms = service_remote_time(o, "last_used");
+	t->revoked_ms = service_remote_time(o, "revoked");
+}
+
+int
+service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
+{
+	const char *s = json_string_value(json_object_get(o, "status"));
+	json_t *p = json_object_get(o, "priority");
+
+	memset(q, 0, sizeof(*q));
+	q->place = service_remote_int(o, "place", 0);
+	q->priority = json_is_number(p) ? json_number_value(p) : 0;
+	q->username = service_remote_str0(o, "user");
+	q->task = service_remote_str0(o, "task");
+	q->job_id = service_remote_int(o, "job_id", 0);
+	q->idx = service_remote_int(o, "index", 0);
+	q->njobs = service_remote_int(o, "jobs", 0);
+	q->queue = service_remote_str0(o, "queue");
+	q->gpu = service_remote_bool(o, "gpu");
+	q->node = service_remote_str(o, "node");
+	q->gpu_index = service_remote_int(o, "gpu_index", -1);
+	q->why = service_remote_str(o, "why");
+	if (job_status_parse(s ? s : "", &q->status, err) < 0)
+		return ERR_UNAVAILABLE;
+	return 0;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+/* The token: ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
+ * ~/.config/orchestra/token; surrounding white space dropped. */
+static int
+service_remote_read_token(struct buf *tok, struct buf *err)
+{
+	const char *env = getenv("ORCHESTRA_TOKEN");
+	const char *file = getenv("ORCHESTRA_TOKEN_FILE");
+	const char *home = getenv("HOME");
+	struct buf path = BUF_INIT;
+	char chunk[512];
+	size_t n, start = 0;
+	FILE *f;
+	int ret = ERR_DENIED;
+
+	tok->cap_limit = REMOTE_TOKEN_MAX;
+	if (env != NULL && *env != '\0') {
+		buf_adds(tok, env);
+	} else {
+		if (file != NULL && *file != '\0')
+			buf_adds(&path, file);
+		else
+			buf_addf(&path, "%s/.config/orchestra/token",
+			    home ? home : "");
+		f = fopen(path.data, "r");
+		if (f == NULL) {
+			err_set(err, ERR_DENIED,
+			    "ORCHESTRA_URL is set but no token: set "
+			    "ORCHESTRA_TOKEN, or ORCHESTRA_TOKEN_FILE (cannot "
+			    "read '%s': %s)",
+			    path.data, strerror(errno));
+			goto out;
+		}
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_add(tok, chunk, n);
+		explicit_bzero(chunk, sizeof(chunk));
+		fclose(f);
+	}
+	while (tok->len > 0 && isspace((unsigned char)tok->data[tok->len - 1]))
+		tok->data[--tok->len] = '\0';
+	while (start < tok->len && isspace((unsigned char)tok->data[start]))
+		start++;
+	memmove(tok->data, tok->data + start, tok->len - start + 1);
+	tok->len -= start;
+	if (tok->len == 0 || tok->truncated ||
+	    strpbrk(tok->data, "\r\n") != NULL) {
+		err_set(err, ERR_DENIED, "malformed token in %s",
+		    env && *env ? "ORCHESTRA_TOKEN" : path.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&path);
+	return ret;
+}
+
+int
+service_open_remote(struct service *svc, const struct config *cfg,
+    const char *url, struct buf *err)
+{
+	struct service_remote *r;
+	struct buf tok = BUF_INIT, hdr = BUF_INIT;
+	const char *ca = getenv("ORCHESTRA_CA_FILE");
+	struct account me;
+	json_t *reply = NULL;
+	size_t len = strlen(url);
+	int ret;
+
+	memset(svc, 0, sizeof(*svc));
+	svc->cfg = cfg;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return err_set(err, ERR_INVALID,
+		    "ORCHESTRA_URL must start with http:// or https://");
+	ret = service_remote_read_token(&tok, err);
+	if (ret < 0)
+		goto out;
+	r = xcalloc(1, sizeof(*r));
+	svc->remote = r;
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	r->url = xstrndup(url, len);
+	r->curl = curl_easy_init();
+	if (r->curl == NULL)
+		BUG("curl_easy_init failed");
+	buf_addf(&hdr, "Authorization: Bearer %s", tok.data);
+	r->headers = curl_slist_append(NULL, hdr.data);
+	r->headers =
+	    curl_slist_append(r->headers, "Content-Type: application/json");
+	service_secret_release(&hdr);
+	if (r->headers == NULL)
+		BUG("curl_slist_append: out of memory");
+	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, 300L);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, service_remote_write);
+	if (ca != NULL && *ca != '\0')
+		curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca);
+	/* Who the token is: the actor of every request. */
+	ret = service_remote_json(svc, "GET", "/api/v1/me", NULL, &reply, err);
+	if (ret < 0)
+		goto out;
+	service_remote_parse_account(reply, &me);
+	r->username = me.username;
+	me.username = NULL;
+	account_release(&me);
+	svc->actor = r->username;
+out:
+	json_decref(reply);
+	service_secret_release(&tok);
+	if (ret < 0)
+		service_close(svc);
+	return ret;
+}
+
+void
+service_remote_close(struct service *svc)
+{
+	struct service_remote *r = svc->remote;
+
+	if (r == NULL)
+		return;
+	curl_easy_cleanup(r->curl);
+	/* The list holds the token: wipe it before it is freed. */
+	if (r->headers != NULL)
+		explicit_bzero(r->headers->data, strlen(r->headers->data));
+	curl_slist_free_all(r->headers);
+	free(r->url);
+	free(r->username);
+	free(r);
+	svc->remote = NULL;
+	svc->actor = NULL;
+}
+
+int
+service_remote_refuse(struct service *svc, const char *what, struct buf *err)
+{
+	(void)svc;
+	return err_set(err, ERR_INVALID,
+	    "%s needs the database itself; the API of ORCHESTRA_URL does not "
+	    "offer it (unset ORCHESTRA_URL on the server's machine)",
+	    what);
+}
+
+/* ---- tasks ----------------------------------------------------------------
+ */
+
+/* "/api/v1/tasks/<user>/<name>" of the service's task name. */
+static void
+service_remote_task_path(struct service *svc, struct buf *b, const char *name)
+{
+	char *user = NULL, *bare = NULL;
+
+	if (names_split_task(name, &user, &bare) < 0) {
+		user = xstrdup(svc->remote->username);
+		bare = xstrdup(name);
+	}
+	buf_adds(b, "/api/v1/tasks/");
+	service_remote_escape(svc, b, user);
+	buf_addch(b, '/');
+	service_remote_escape(svc, b, bare);
+	free(user);
+	free(bare);
+}
+
+/* A path as the server must see it: absolute against our directory. */
+static json_t *
+service_remote_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	struct buf b = BUF_INIT;
+	json_t *v;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return json_string(path);
+	buf_addf(&b, "%s/%s", cwd, path);
+	v = json_string(b.data);
+	buf_release(&b);
+	return v;
+}
+
+int
+service_remote_task_submit(struct service *svc, const struct submit_req *req,
+    struct task *out, struct buf *err)
+{
+	json_t *body = json_object(), *sec = json_array(), *reply = NULL, *p;
+	struct buf b = BUF_INIT;
+	const char *eq;
+	size_t i;
+	int ret;
+
+	json_object_set_new(body, "name", json_string(req->name));
+	json_object_set_new(body, "command", json_string(req->command));
+	if (req->inputs != NULL && req->inputs[0] == '@') {
+		/* @LISTFILE: the list's own path made absolute. */
+		p = service_remote_path(req->inputs + 1);
+		buf_addf(&b, "@%s", json_string_value(p));
+		json_decref(p);
+		json_object_set_new(body, "inputs", json_string(b.data));
+	} else if (req->inputs != NULL) {
+		json_object_set_new(body, "inputs",
+		    service_remote_path(req->inputs));
+	}
+	if (req->data != NULL)
+		json_object_set_new(body, "data",
+		    service_remote_path(req->data));
+	for (i = 0; i < req->nsecondary; i++) {
+		eq = strchr(req->secondary[i], '=');
+		if (eq == NULL || eq[1] == '\0') {
+			json_array_append_new(sec,
+			    json_string(req->secondary[i]));
+			continue;
+		}
+		buf_reset(&b);
+		buf_add(&b, req->secondary[i],
+		    (size_t)(eq - req->secondary[i]) + 1);
+		p = service_remote_path(eq + 1);
+		buf_adds(&b, json_string_value(p));
+		json_decref(p);
+		json_array_append_new(sec, json_string(b.data));
+	}
+	json_object_set_new(body, "secondary", sec);
+	if (req->image != NULL)
+		json_object_set_new(body, "image", json_string(req->image));
+	if (req->queue != NULL)
+		json_object_set_new(body, "queue", json_string(req->queue));
+	json_object_set_new(body, "gpu", json_boolean(req->gpu));
+	json_object_set_new(body, "skip_test", json_boolean(req->skip_test));
+	if (req->timeout != NULL)
+		json_object_set_new(body, "timeout", json_string(req->timeout));
+	if (req->retention != NULL)
+		json_object_set_new(body, "retention",
+		    json_string(req->retention));
+	ret = service_remote_json(svc, "POST", "/api/v1/tasks", body, &reply,
+	    err);
+	if (ret == 0)
+		ret = service_remote_parse_task(reply, out, err);
+	json_decref(body);
+	json_decref(reply);
+	buf_release(&b);
+	return ret;
+}
+
+int
+service_remote_task_list(struct service *svc, const struct task_list_req *req,
+    task_vec *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	int64_t after = req->after_id, want = req->limit, page;
+	json_t *reply = NULL, *arr, *e, *next;
+	struct task t;
+	size_t i;
+	int ret = 0;
+
+	for (;;) {
+		page = want > 0 && want - (int64_t)out->n < REMOTE_PAGE
+		    ? want - (int64_t)out->n
+		    : REMOTE_PAGE;
+		buf_reset(&path);
+		buf_adds(&path, "/api/v1/tasks?user=");
+		service_remote_escape(svc, &path,
+		    req->user == NULL                 ? svc->remote->username
+		        : strcmp(req->user, "*") == 0 ? ""
+		                                      : req->user);
+		if (req->status != NULL) {
+			buf_adds(&path, "&status=");
+			service_remote_escape(svc, &path, req->status);
+		}
+		buf_addf(&path, "&after=%lld&limit=%lld", (long long)after,
+		    (long long)page);
+		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
+		    err);
+		if (ret < 0)
+			break;
+		arr = json_object_get(reply, "tasks");
+		json_array_foreach(arr, i, e)
+		{
+			ret = service_remote_parse_task(e, &t, err);
+			VEC_PUSH(out, t);
+			if (ret < 0)
+				goto out;
+		}
+		next = json_object_get(reply, "next_after");
+		if (!json_is_integer(next) ||
+		    (want > 0 && (int64_t)out->n >= want))
+			break;
+		after = (int64_t)json_integer_value(next);
+		json_decref(reply);
+		reply = NULL;
+	}
+out:
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+int
+service_remote_task_show(struct service *svc, const char *name,
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err)
+{
+	struct buf base = BUF_INIT, path = BUF_INIT;
+	json_t *reply = NULL, *counts, *arr, *e, *next;
+	int64_t after = after_idx, page;
+	struct job_wait w;
+	struct job j;
+	size_t i;
+	int k, ret;
+
+	service_remote_task_path(svc, &base, name);
+	ret = service_remote_json(svc, "GET", base.data, NULL, &reply, err);
+	if (ret < 0)
+		goto out;
+	ret = service_remote_parse_task(reply, &out->task, err);
+	if (ret < 0)
+		goto out;
+	counts = json_object_get(reply, "counts");
+	for (k = 0; k < JOB_NSTATUS; k++)
+		out->counts[k] = service_remote_int(counts,
+		    job_status_name((enum job_status)k), 0);
+	while (job_limit >= 0) {
+		page = job_limit > 0 &&
+		        job_limit - (int64_t)out->jobs.n < REMOTE_PAGE
+		    ? job_limit - (int64_t)out->jobs.n
+		    : REMOTE_PAGE;
+		json_decref(reply);
+		buf_reset(&path);
+		buf_addf(&path, "%s/jobs?after=%lld&limit=%lld", base.data,
+		    (long long)after, (long long)page);
+		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
+		    err);
+		if (ret < 0)
+			goto out;
+		arr = json_object_get(reply, "jobs");
+		json_array_foreach(arr, i, e)
+		{
+			ret = service_remote_parse_job(e, &j, &w, err);
+			VEC_PUSH(&out->jobs, j);
+			if (w.why != NULL)
+				VEC_PUSH(&out->waits, w);
+			if (ret < 0)
+				goto out;
+		}
+		next = json_object_get(reply, "next_after");
+		if (!json_is_integer(next) ||
+		    (job_limit > 0 && (int64_t)out->jobs.n >= job_limit))
+			break;
+		after = (int64_t)json_integer_value(next);
+	}
+out:
+	json_decref(reply);
+	buf_release(&base);
+	buf_release(&path);
+	return ret;
+}
+
+int
+service_remote_task_logs(struct service *svc, const char *name, int64_t index,
+    size_t max, struct buf *out, struct buf *err)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	int ret;
+
+	service_remote_task_path(svc, &path, name);
+	buf_addf(&path, "/jobs/%lld/log", (long long)index);
+	/* NEEDSWORK: the API gives the last MiB at most (no whole log). */
+	if (max > 0 && max < REMOTE_LOG_MAX)
+		buf_addf(&path, "?tail=%zu", max);
+	ret = service_remote_call(svc, "GET", path.data, NULL, &text, err);
+	if (ret == 0)
+		buf_add(out, text.data, text.len);
+	buf_release(&path);
+	buf_release(&text);
+	return ret;
+}
+
+int
+service_remote_task_signal(struct service *svc, const char *name,
+    enum task_signal sig, bool remove_files, struct task *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	const char *method = "POST";
+	json_t *reply = NULL, *body = NULL;
+	int ret;
+
+	service_remote_task_path(svc, &path, name);
+	if (sig == SIGNAL_DELETE) {
+		method = "DELETE";
+		if (remove_files)
+			buf_adds(&path, "?remove_files=true");
+	} else {
+		buf_addf(&path, "/%s", task_signal_name(sig));
+		body = json_object();
+	}
+	ret = service_remote_json(svc, method, path.data, body, &reply, err);
+	if (ret == 0)
+		ret = service_remote_parse_task(reply, out, err);
+	json_decref(body);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+/* ---- the queue --------------------------------------------------------------
+ */
+
+int
+service_remote_queue(struct service *svc, const char *queue, const char *user,
+    queue_row_vec *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *reply = NULL, *e;
+	struct queue_row q;
+	size_t i;
+	int ret;
+
+	buf_adds(&path, "/api/v1/queue");
+	if (queue != NULL) {
+		buf_adds(&path, "?queue=");
+		service_remote_escape(svc, &path, queue);
+	}
+	if (user != NULL) {
+		buf_adds(&path, queue != NULL ? "&user=" : "?user=");
+		service_remote_escape(svc, &path, user);
+	}
+	ret = service_remote_json(svc, "GET", path.data, NULL, &reply, err);
+	if (ret == 0)
+		json_array_foreach(json_object_get(reply, "queue"), i, e)
+		{
+			ret = service_remote_parse_queue_row(e, &q, err);
+			VEC_PUSH(out, q);
+			if (ret < 0)
+				break;
+		}
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+/* ---- nodes ------------------------------------------------------------------
+ */
+
+int
+service_remote_node_list(struct service *svc, node_vec *out, struct buf *err)
+{
+	json_t *reply = NULL, *e;
+	struct node n;
+	size_t i;
+	int ret;
+
+	ret =
+	    service_remote_json(svc, "GET", "/api/v1/nodes", NULL, &reply, err);
+	if (ret == 0)
+		json_array_foreach(json_object_get(reply, "nodes"), i, e)
+		{
+			service_remote_parse_node(e, &n);
+			VEC_PUSH(out, n);
+		}
+	json_decref(reply);
+	return ret;
+}
+
+/* PATCH (o non-NULL), or POST drain/resume. */
+int
+service_remote_node_change(struct service *svc, const char *name,
+    const struct node_opts *o, bool enabled, struct node *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *body = json_object(), *reply = NULL;
+	const char *method = "PATCH";
+	int ret;
+
+	buf_adds(&path, "/api/v1/nodes/");
+	service_remote_escape(svc, &path, name);
+	if (o == NULL) {
+		method = "POST";
+		buf_adds(&path, enabled ? "/resume" : "/drain");
+	} else {
+		if (o->queue != NULL)
+			json_object_set_new(body, "queue",
+			    json_string(o->queue));
+		if (o->cpu_slots != OPT_UNSET)
+			json_object_set_new(body, "cpu_slots",
+			    json_integer(o->cpu_slots));
+		if (o->gpu_slots != OPT_UNSET)
+			json_object_set_new(body, "gpu_slots",
+			    json_integer(o->gpu_slots));
+		if (o->max_cpu_slots != OPT_UNSET)
+			json_object_set_new(body, "max_cpu_slots",
+			    json_integer(o->max_cpu_slots));
+		if (o->max_gpu_slots != OPT_UNSET)
+			json_object_set_new(body, "max_gpu_slots",
+			    json_integer(o->max_gpu_slots));
+	}
+	ret = service_remote_json(svc, method, path.data, body, &reply, err);
+	if (ret == 0)
+		service_remote_parse_node(reply, out);
+	json_decref(body);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+/* ---- users and tokens -------------------------------------------------------
+ */
+
+int
+service_remote_user_list(struct service *svc, account_vec *out, struct buf *err)
+{
+	json_t *reply = NULL, *e;
+	struct account a;
+	size_t i;
+	int ret;
+
+	ret =
+	    service_remote_json(svc, "GET", "/api/v1/users", NULL, &reply, err);
+	if (ret == 0)
+		json_array_foreach(json_object_get(reply, "users"), i, e)
+		{
+			service_remote_parse_account(e, &a);
+			VEC_PUSH(out, a);
+		}
+	json_decref(reply);
+	return ret;
+}
+
+/* GET (o NULL), PATCH (name given, o), or POST /users (add). */
+int
+service_remote_user(struct service *svc, const char *method, const char *name,
+    const struct user_opts *o, struct account *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *body = NULL, *reply = NULL;
+	int ret;
+
+	if (o != NULL && o->kubernetes)
+		return service_remote_refuse(svc, "user add --kubernetes", err);
+	buf_adds(&path, "/api/v1/users");
+	if (strcmp(method, "POST") != 0) {
+		buf_addch(&path, '/');
+		service_remote_escape(svc, &path, name);
+	}
+	if (o != NULL) {
+		body = json_object();
+		if (strcmp(method, "POST") == 0)
+			json_object_set_new(body, "username",
+			    json_string(name));
+		if (o->email != NULL)
+			json_object_set_new(body, "email",
+			    json_string(o->email));
+		if (o->max_priority != OPT_UNSET)
+			json_object_set_new(body, "max_priority",
+			    json_integer(o->max_priority));
+		if (o->role != NULL)
+			json_object_set_new(body, "role", json_string(o->role));
+	}
+	ret = service_remote_json(svc, method, path.data, body, &reply, err);
+	if (ret == 0)
+		service_remote_parse_account(reply, out);
+	json_decref(body);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+/* The API serves only the token owner's own tokens (/api/v1/me). */
+static int
+service_remote_self(struct service *svc, const char *user, struct buf *err)
+{
+	if (strcmp(user, svc->remote->username) == 0)
+		return 0;
+	return err_set(err, ERR_DENIED,
+	    "through ORCHESTRA_URL only your own tokens (user '%s') can be "
+	    "managed, not those of user '%s'",
+	    svc->remote->username, user);
+}
+
+int
+service_remote_token_issue(struct service *svc, const char *user,
+    int64_t expires_in_ms, struct token *out, struct buf *secret,
+    struct buf *err)
+{
+	json_t *body = json_object(), *reply = NULL;
+	struct buf dur = BUF_INIT;
+	const char *s;
+	int ret;
+
+	ret = service_remote_self(svc, user, err);
+	if (ret < 0)
+		goto out;
+	if (expires_in_ms > 0) {
+		time_format_duration(&dur, expires_in_ms);
+		json_object_set_new(body, "expires", json_string(dur.data));
+	}
+	ret = service_remote_json(svc, "POST", "/api/v1/me/tokens", body,
+	    &reply, err);
+	if (ret < 0)
+		goto out;
+	service_remote_parse_token(reply, out);
+	s = json_string_value(json_object_get(reply, "token"));
+	if (s == NULL) {
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "malformed reply to POST /api/v1/me/tokens: no token");
+		goto out;
+	}
+	buf_adds(secret, s);
+	/* Wipe the reply's copy of the secret. */
+	explicit_bzero((char *)s, strlen(s));
+out:
+	json_decref(body);
+	json_decref(reply);
+	buf_release(&dur);
+	return ret;
+}
+
+int
+service_remote_token_list(struct service *svc, const char *user, token_vec *out,
+    struct buf *err)
+{
+	json_t *reply = NULL, *e;
+	struct token t;
+	size_t i;
+	int ret;
+
+	ret = service_remote_self(svc, user, err);
+	if (ret == 0)
+		ret = service_remote_json(svc, "GET", "/api/v1/me/tokens", NULL,
+		    &reply, err);
+	if (ret == 0)
+		json_array_foreach(json_object_get(reply, "tokens"), i, e)
+		{
+			service_remote_parse_token(e, &t);
+			VEC_PUSH(out, t);
+		}
+	json_decref(reply);
+	return ret;
+}
+
+int
+service_remote_token_revoke(struct service *svc, const char *user, int64_t id,
+    struct token *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *reply = NULL;
+	int ret;
+
+	ret = service_remote_self(svc, user, err);
+	if (ret == 0) {
+		buf_addf(&path, "/api/v1/me/tokens/%lld", (long long)id);
+		ret = service_remote_json(svc, "DELETE", path.data, NULL,
+		    &reply, err);
+	}
+	if (ret == 0)
+		service_remote_parse_token(reply, out);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}

@@ -1,0 +1,246 @@
+#!/bin/bash
+# t0320-remote-cli.sh - the command line through the API: with
+# ORCHESTRA_URL and a token (variable or file) every user command prints
+# byte for byte what it prints on the database itself, errors included
+# (exit code and the one stderr line), while the database it would open
+# (ORCHESTRA_DB) does not exist and is not created.  Commands that need
+# the database itself refuse in one line; a wrong token, a server that
+# does not answer and another user's refusal are exit 1 with the reason.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
+
+expect_exit 0 orch init
+expect_exit 0 orch user add bob
+NODE=$(db_query "SELECT name FROM node")
+mkdir -p "$TMP/in"
+for i in 0 1 2; do
+	echo "$i" >"$TMP/in/f$i"
+done
+expect_exit 0 orch task submit l1 --exec 'cat %IN' --inputs "$TMP/in"
+expect_exit 0 orch task submit l2 --exec 'true' --skip-test
+TOKEN=$(orch user token tester 2>/dev/null)
+BOB=$(orch user token bob 2>/dev/null)
+serve_start
+
+NODB="$TMP/absent/orchestra.db"
+# Run the command line through the API, as tester, with no database.
+remote() {
+	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" "$@"
+}
+remote_bob() {
+	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$BOB" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" "$@"
+}
+
+# ARGS... run both ways: same exit code, stdout and stderr, byte for byte.
+same() {
+	local rc=0
+	"$ORCHESTRA_BIN" "$@" >"$TMP/l.out" 2>"$TMP/l.err" || rc=$?
+	expect_exit "$rc" remote "$@"
+	if ! cmp -s "$TMP/l.out" "$OUT" || ! cmp -s "$TMP/l.err" "$ERR"; then
+		diff "$TMP/l.out" "$OUT" | sed 's/^/#   /' >&2
+		diff "$TMP/l.err" "$ERR" | sed 's/^/#   /' >&2
+		fail "$(lib_show "$@"): the remote output differs"
+	fi
+	[ ! -e "$NODB" ] && [ ! -e "$TMP/absent" ] ||
+	    fail "$(lib_show "$@"): the remote run made a database"
+}
+
+# One request as a warm-up: the token's first use is noted (last used),
+# so that the token listings compare equal afterwards.
+expect_exit 0 remote user show tester
+
+reads() {
+	for j in "" --json; do
+		same task list $j
+		same task list --all $j
+		same task list --user bob $j
+		same task list --status registered $j
+		same task show l1 $j
+		same task show user.tester.l2 $j
+		same queue $j
+		same queue --user tester --queue default $j
+		same node list $j
+		same user show tester $j
+		same user show bob $j
+		same user list $j
+		same user tokens tester $j
+	done
+	# Not the same failure twice: the reads did read.
+	same task show l1
+	expect_stdout_contains "task:      user.tester.l1"
+	same queue
+	expect_stdout_contains "tester  l1"
+	same node list --json
+	json_check 'd[0]["name"] == "'"$NODE"'"'
+}
+test_case "reads print the same through the API" reads
+
+errors() {
+	same task show nope
+	expect_stderr_line "^orchestra: no task 'nope' of user 'tester'$"
+	same task show nope --json
+	same task show user.nobody.x
+	same task logs nope 0
+	same task retry l2
+	same task delete l2
+	same task list --status nonsense
+	same user show nobody
+	same node set nonode --cpu-slots 1
+	same node set "$NODE" --cpu-slots 99999
+}
+test_case "refusals give the same exit code and message" errors
+
+changes() {
+	# Submit and kill one task each way; the same words, other names.
+	expect_exit 0 orch task submit l3 --exec 'cat %IN' --inputs "$TMP/in"
+	cp "$OUT" "$TMP/l.out"
+	expect_exit 0 remote task submit r3 --exec 'cat %IN' --inputs "$TMP/in"
+	sed 's/r3/l3/g' "$OUT" | cmp -s - "$TMP/l.out" ||
+	    fail "submit: '$(cat "$OUT")' vs '$(cat "$TMP/l.out")'"
+	same task show r3
+	same task show r3 --json
+	expect_exit 0 orch task kill l3
+	cp "$OUT" "$TMP/l.out"
+	expect_exit 0 remote task kill r3
+	sed 's/r3/l3/g' "$OUT" | cmp -s - "$TMP/l.out" || fail "kill differs"
+	same task kill l3 --json
+	expect_exit 0 remote task show r3 --json
+	json_check 'd["full_name"] == "user.tester.r3" and d["signal"] == "kill"'
+	# A relative --inputs is the client's directory, not the server's.
+	(cd "$TMP" && expect_exit 0 remote task submit r4 --exec 'cat %IN' \
+	    --inputs in --json)
+	json_check 'd["inputs"] == "'"$TMP"'/in" and d["jobs"] == 3'
+	# Node slots, drain and resume (tester is an admin).
+	same node set "$NODE" --cpu-slots 2
+	same node drain "$NODE" --json
+	same node resume "$NODE"
+	same user set bob --email bob@lab.example.org
+	# A token of one's own: issued, listed, revoked through the API.
+	expect_exit 0 remote user token tester --expires 1h
+	[[ $(cat "$OUT") =~ ^orc_ ]] || fail "no token printed"
+	expect_stderr_line "^token [0-9]+ for user 'tester' \(expires: .*\); it is shown only this once$"
+	ID=$(db_query "SELECT max(id) FROM token")
+	expect_exit 0 remote user revoke tester "$ID"
+	[ "$(cat "$OUT")" = "revoked token $ID of user 'tester'" ] ||
+	    fail "revoke: $(cat "$OUT")"
+	same user tokens tester --json
+}
+test_case "changes through the API act and print as locally" changes
+
+forbidden() {
+	# bob may not touch tester's task nor list users: the server's words.
+	api POST /api/v1/tasks/tester/l1/kill --token "$BOB"
+	[ "$STATUS" = 403 ] || fail "kill as bob: $STATUS"
+	MSG=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$OUT")
+	expect_exit 1 remote_bob task kill user.tester.l1
+	[ "$(cat "$ERR")" = "orchestra: $MSG" ] || fail "stderr: $(cat "$ERR")"
+	expect_stdout_empty
+	expect_exit 1 remote_bob user list
+	expect_stderr_line "^orchestra: user 'bob' is not an admin$"
+	expect_exit 1 remote_bob user tokens tester
+	expect_stderr_line "^orchestra: through ORCHESTRA_URL only your own tokens \(user 'bob'\)"
+	[ "$(db_query "SELECT signal FROM task WHERE name = 'l1'")" = "" ] ||
+	    fail "bob's kill left a signal"
+	# bob's own: a bare name is bob's task.
+	expect_exit 0 remote_bob task submit b1 --exec true --skip-test
+	[ "$(cat "$OUT")" = "submitted task 'user.bob.b1': 1 job, output in $(db_query "SELECT out_dir FROM task WHERE name = 'b1'")" ] ||
+	    fail "bob's submit: $(cat "$OUT")"
+}
+expect_stdout_empty() {
+	[ ! -s "$OUT" ] || fail "stdout is not empty"
+}
+test_case "another user's refusal is the server's message, exit 1" forbidden
+
+local_only() {
+	expect_exit 1 remote init
+	expect_stderr_line "^orchestra: 'init' works on the database itself, not through ORCHESTRA_URL"
+	expect_exit 1 remote pilot
+	expect_stderr_line "^orchestra: 'pilot' works on the database itself"
+	expect_exit 1 remote node add n2
+	expect_stderr_line "^orchestra: node add needs the database itself"
+	expect_exit 1 remote node sync
+	expect_stderr_line "^orchestra: node sync needs the database itself"
+	echo password1 | expect_exit 1 remote user passwd tester
+	expect_stderr_line "^orchestra: user passwd needs the database itself"
+	[ ! -e "$TMP/absent" ] || fail "a local-only command made a database"
+	# Usage errors stay usage errors (2), before anything is reached.
+	expect_exit 2 remote task show
+}
+test_case "commands that need the database refuse in one line" local_only
+
+connection() {
+	expect_exit 1 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN=orc_wrong \
+	    "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: .*token"
+	# The token from a file (ORCHESTRA_TOKEN_FILE), then ~/.config.
+	printf '%s\n' "$TOKEN" >"$TMP/tokfile"
+	expect_exit 0 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN_FILE="$TMP/tokfile" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" user show tester
+	expect_stdout_contains "username:     tester"
+	mkdir -p "$TMP/h/.config/orchestra"
+	printf '%s\n' "$TOKEN" >"$TMP/h/.config/orchestra/token"
+	expect_exit 0 env HOME="$TMP/h" ORCHESTRA_URL="$API/" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" node list
+	expect_exit 1 env HOME="$TMP/nohome" ORCHESTRA_URL="$API" \
+	    "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: ORCHESTRA_URL is set but no token"
+	# Nobody listens on port 1.
+	expect_exit 1 env ORCHESTRA_URL=http://127.0.0.1:1 \
+	    ORCHESTRA_TOKEN="$TOKEN" "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: cannot reach ORCHESTRA_URL 'http://127.0.0.1:1'"
+	! grep -qF -- "$TOKEN" "$ERR" || fail "the token is in a message"
+	[ ! -e "$TMP/absent" ] || fail "a failed remote run made a database"
+}
+test_case "a wrong token, no token, no server: exit 1 and why" connection
+
+# Jobs that ran: their logs, exit codes and times, both ways.
+pilot_start --interval 30
+all_done() {
+	[ "$(db_value "SELECT count(*) FROM task WHERE name IN ('l1', 'l2', 'r4', 'b1') AND status = 'done'")" = 4 ]
+}
+wait_until 120 all_done
+ran() {
+	for j in "" --json; do
+		same task show l1 $j
+		same task list $j
+		same queue $j
+		same node list $j
+	done
+	same task logs l1
+	same task logs l1 2
+	same task logs user.tester.l1 1 --tail 1
+	same task logs l1 7
+	expect_stderr_line "^orchestra: "
+	same task logs l1 2
+	[ "$(cat "$OUT")" = 2 ] || fail "log of job 2: $(cat "$OUT")"
+	same task show l1
+	expect_stdout_contains "status:    done"
+	# Delete one task each way.
+	expect_exit 0 orch task delete l2
+	cp "$OUT" "$TMP/l.out"
+	expect_exit 0 remote task delete r4 --remove-files
+	sed 's/r4/l2/g' "$OUT" | cmp -s - "$TMP/l.out" || fail "delete differs"
+}
+test_case "ended jobs: logs, exits and times print the same" ran
+pilot_stop
+
+serve_stop
+! grep -qF -- "${TOKEN#orc_}" "$SERVE_LOG" || fail "the token is in serve's log"
+
+# HTTPS: verified against ORCHESTRA_CA_FILE, refused without it.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost \
+    -addext subjectAltName=IP:127.0.0.1 -days 1 \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+serve_start --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
+API="https://${API#http://}"
+https() {
+	ORCHESTRA_CA_FILE="$TMP/cert.pem" same task show l1
+	ORCHESTRA_CA_FILE="$TMP/cert.pem" same user tokens tester --json
+	expect_exit 1 remote task list
+	expect_stderr_line "^orchestra: cannot reach ORCHESTRA_URL 'https://127\.0\.0\.1:[0-9]+': .*(SSL|certificate)"
+}
+test_case "over HTTPS the server's certificate is verified" https
+serve_stop
