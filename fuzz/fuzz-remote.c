@@ -2,7 +2,7 @@
 /*
  * fuzz-remote.c - the remote command line's readers of API replies
  * (service_remote_parse_*()) on any JSON object: they never fail but on
- * an unknown status, and what they read, written again by api-json.c
+ * an unknown status, and what they read, written again by service-json.c
  * (what `orchestra serve` sends) and read again, is the same record, so
  * the command line prints what the server holds.
  */
@@ -42,11 +42,11 @@ fuzz_remote_task(json_t *o)
 	json_t *v;
 
 	if (service_remote_parse_task(o, &t, &err) == 0) {
-		v = web_json_task(&t);
+		v = service_json_task(&t);
 		FUZZ_CHECK(service_remote_parse_task(v, &t2, &err) == 0);
 		json_decref(v);
-		fuzz_remote_same(fuzz_remote_text(web_json_task(&t)),
-		    fuzz_remote_text(web_json_task(&t2)));
+		fuzz_remote_same(fuzz_remote_text(service_json_task(&t)),
+		    fuzz_remote_text(service_json_task(&t2)));
 	} else {
 		FUZZ_CHECK(err.len > 0);
 	}
@@ -64,11 +64,11 @@ fuzz_remote_job(json_t *o)
 	json_t *v;
 
 	if (service_remote_parse_job(o, &j, &w, &err) == 0) {
-		v = web_json_job(&j, &w);
+		v = service_json_job(&j, &w);
 		FUZZ_CHECK(service_remote_parse_job(v, &j2, &w2, &err) == 0);
 		json_decref(v);
-		fuzz_remote_same(fuzz_remote_text(web_json_job(&j, &w)),
-		    fuzz_remote_text(web_json_job(&j2, &w2)));
+		fuzz_remote_same(fuzz_remote_text(service_json_job(&j, &w)),
+		    fuzz_remote_text(service_json_job(&j2, &w2)));
 	}
 	job_release(&j);
 	job_release(&j2);
@@ -84,11 +84,11 @@ fuzz_remote_node(json_t *o)
 	json_t *v;
 
 	service_remote_parse_node(o, &n);
-	v = web_json_node(&n);
+	v = service_json_node(&n);
 	service_remote_parse_node(v, &n2);
 	json_decref(v);
-	fuzz_remote_same(fuzz_remote_text(web_json_node(&n)),
-	    fuzz_remote_text(web_json_node(&n2)));
+	fuzz_remote_same(fuzz_remote_text(service_json_node(&n)),
+	    fuzz_remote_text(service_json_node(&n2)));
 	node_release(&n);
 	node_release(&n2);
 }
@@ -101,17 +101,17 @@ fuzz_remote_account_token(json_t *o)
 	json_t *v;
 
 	service_remote_parse_account(o, &a);
-	v = web_json_account(&a);
+	v = service_json_account(&a);
 	service_remote_parse_account(v, &a2);
 	json_decref(v);
-	fuzz_remote_same(fuzz_remote_text(web_json_account(&a)),
-	    fuzz_remote_text(web_json_account(&a2)));
+	fuzz_remote_same(fuzz_remote_text(service_json_account(&a)),
+	    fuzz_remote_text(service_json_account(&a2)));
 	service_remote_parse_token(o, &t);
-	v = web_json_token(&t);
+	v = service_json_token(&t);
 	service_remote_parse_token(v, &t2);
 	json_decref(v);
-	fuzz_remote_same(fuzz_remote_text(web_json_token(&t)),
-	    fuzz_remote_text(web_json_token(&t2)));
+	fuzz_remote_same(fuzz_remote_text(service_json_token(&t)),
+	    fuzz_remote_text(service_json_token(&t2)));
 	account_release(&a);
 	account_release(&a2);
 	token_release(&t);
@@ -130,13 +130,13 @@ fuzz_remote_queue_row(json_t *o)
 	r = service_remote_parse_queue_row(o, &q, &err);
 	VEC_PUSH(&v, q);
 	if (r == 0) {
-		j = web_json_queue_row(&v.v[0]);
+		j = service_json_queue_row(&v.v[0]);
 		r = service_remote_parse_queue_row(j, &q, &err);
 		VEC_PUSH(&v, q);
 		json_decref(j);
 		FUZZ_CHECK(r == 0);
-		fuzz_remote_same(fuzz_remote_text(web_json_queue_row(&v.v[0])),
-		    fuzz_remote_text(web_json_queue_row(&v.v[1])));
+		fuzz_remote_same(fuzz_remote_text(service_json_queue_row(&v.v[0])),
+		    fuzz_remote_text(service_json_queue_row(&v.v[1])));
 	}
 	queue_row_vec_release(&v);
 	buf_release(&err);

@@ -5,35 +5,6 @@
 
 #include "cmd/cmd.h"
 
-static json_t *
-cmd_node_json(const struct node *n)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(n->id));
-	json_object_set_new(o, "name", cmd_json_str(n->name));
-	json_object_set_new(o, "queue", cmd_json_str(n->queue));
-	json_object_set_new(o, "cpu_slots", json_integer(n->cpu_slots));
-	json_object_set_new(o, "gpu_slots", json_integer(n->gpu_slots));
-	json_object_set_new(o, "max_cpu_slots",
-	    json_integer(n->max_cpu_slots));
-	json_object_set_new(o, "max_gpu_slots",
-	    json_integer(n->max_gpu_slots));
-	json_object_set_new(o, "cpu_used", json_integer(n->cpu_used));
-	json_object_set_new(o, "gpu_used",
-	    json_integer(__builtin_popcountll(n->gpu_used)));
-	json_object_set_new(o, "enabled", json_boolean(n->enabled));
-	json_object_set_new(o, "ready", json_boolean(n->ready));
-	json_object_set_new(o, "memory_pressure",
-	    json_boolean(n->memory_pressure));
-	json_object_set_new(o, "disk_pressure",
-	    json_boolean(n->disk_pressure));
-	json_object_set_new(o, "last_seen", cmd_json_time(n->last_seen_ms));
-	json_object_set_new(o, "completed", json_integer(n->completed));
-	json_object_set_new(o, "failed", json_integer(n->failed));
-	return o;
-}
-
 static const char *
 cmd_node_state(const struct node *n)
 {
@@ -66,7 +37,7 @@ cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
 	if (ret < 0)
 		ret = cmd_fail(ctx, err);
 	else if (json)
-		cmd_print_json(cmd_node_json(n));
+		cmd_print_json(service_json_node(n));
 	else
 		cmd_node_print(n);
 	node_release(n);
@@ -235,7 +206,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json) {
 		arr = json_array();
 		VEC_FOREACH(n, &v)
-		json_array_append_new(arr, cmd_node_json(n));
+		json_array_append_new(arr, service_json_node(n));
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 7, hdr);
@@ -300,7 +271,7 @@ cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
 		arr = json_array();
 		VEC_FOREACH(s, &v)
 		{
-			o = cmd_node_json(&s->node);
+			o = service_json_node(&s->node);
 			json_object_set_new(o, "sync",
 			    json_string(cmd_node_sync_word(s)));
 			json_array_append_new(arr, o);

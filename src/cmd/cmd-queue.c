@@ -6,32 +6,6 @@
 
 #include "cmd/cmd.h"
 
-static json_t *
-cmd_queue_json(const struct queue_row *r)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "place",
-	    r->place > 0 ? json_integer(r->place) : json_null());
-	json_object_set_new(o, "priority", json_real(r->priority));
-	json_object_set_new(o, "user", cmd_json_str(r->username));
-	json_object_set_new(o, "task", cmd_json_str(r->task));
-	json_object_set_new(o, "job_id",
-	    r->job_id ? json_integer(r->job_id) : json_null());
-	json_object_set_new(o, "index",
-	    r->job_id ? json_integer(r->idx) : json_null());
-	json_object_set_new(o, "jobs", json_integer(r->njobs));
-	json_object_set_new(o, "queue", cmd_json_str(r->queue));
-	json_object_set_new(o, "gpu", json_boolean(r->gpu));
-	json_object_set_new(o, "status",
-	    json_string(job_status_name(r->status)));
-	json_object_set_new(o, "node", cmd_json_str(r->node));
-	json_object_set_new(o, "gpu_index",
-	    r->gpu_index >= 0 ? json_integer(r->gpu_index) : json_null());
-	json_object_set_new(o, "why", cmd_json_str(r->why));
-	return o;
-}
-
 static int
 cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -83,7 +57,7 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json) {
 		arr = json_array();
 		VEC_FOREACH(r, &rows)
-		json_array_append_new(arr, cmd_queue_json(r));
+		json_array_append_new(arr, service_json_queue_row(r));
 		cmd_print_json(arr);
 		ret = CMD_EXIT_OK;
 		goto out;

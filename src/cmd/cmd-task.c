@@ -5,42 +5,6 @@
 
 #include "cmd/cmd.h"
 
-static json_t *
-cmd_task_json(const struct task *t)
-{
-	struct buf full = BUF_INIT;
-	json_t *o = json_object();
-
-	cmd_task_fullname(&full, t->username, t->name);
-	json_object_set_new(o, "id", json_integer(t->id));
-	json_object_set_new(o, "name", cmd_json_str(t->name));
-	json_object_set_new(o, "full_name", cmd_json_str(full.data));
-	json_object_set_new(o, "user", cmd_json_str(t->username));
-	json_object_set_new(o, "queue", cmd_json_str(t->queue));
-	json_object_set_new(o, "image", cmd_json_str(t->image));
-	json_object_set_new(o, "command", cmd_json_str(t->command));
-	json_object_set_new(o, "inputs", cmd_json_str(t->inputs));
-	json_object_set_new(o, "data", cmd_json_str(t->data_path));
-	json_object_set_new(o, "output", cmd_json_str(t->out_dir));
-	json_object_set_new(o, "gpu", json_boolean(t->gpu));
-	json_object_set_new(o, "skip_test", json_boolean(t->skip_test));
-	json_object_set_new(o, "timeout_ms", json_integer(t->timeout_ms));
-	json_object_set_new(o, "retention_ms",
-	    t->retention_ms < 0 ? json_null() : json_integer(t->retention_ms));
-	json_object_set_new(o, "status",
-	    json_string(task_status_name(t->status)));
-	json_object_set_new(o, "signal",
-	    t->signal == SIGNAL_NONE ?
-		json_null() :
-		json_string(task_signal_name(t->signal)));
-	json_object_set_new(o, "jobs", json_integer(t->njobs));
-	json_object_set_new(o, "submitted", cmd_json_time(t->submitted_ms));
-	json_object_set_new(o, "updated", cmd_json_time(t->updated_ms));
-	json_object_set_new(o, "ended", cmd_json_time(t->ended_ms));
-	buf_release(&full);
-	return o;
-}
-
 static int
 cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -128,7 +92,7 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		cmd_print_json(cmd_task_json(&t));
+		cmd_print_json(service_json_task(&t));
 	} else {
 		cmd_task_fullname(&full, t.username, t.name);
 		printf("submitted task '%s': %lld job%s, output in %s\n",
@@ -199,7 +163,7 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json) {
 		arr = json_array();
 		VEC_FOREACH(task, &v)
-		json_array_append_new(arr, cmd_task_json(task));
+		json_array_append_new(arr, service_json_task(task));
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 5, hdr);
@@ -227,52 +191,6 @@ out:
 	buf_release(&err);
 	buf_release(&b);
 	return ret;
-}
-
-/* Why job `j` waits, if it does: its row of the task's waits. */
-static const struct job_wait *
-cmd_task_wait_of(const struct task_detail *d, const struct job *j)
-{
-	const struct job_wait *w;
-
-	if (j->status != JOB_ASSIGNED && j->status != JOB_REGISTERED)
-		return NULL;
-	VEC_FOREACH(w, &d->waits)
-	{
-		if (w->job_id == j->id ||
-		    (w->job_id == 0 && j->status == JOB_REGISTERED))
-			return w;
-	}
-	return NULL;
-}
-
-static json_t *
-cmd_task_job_json(const struct job *j, const struct job_wait *w)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(j->id));
-	json_object_set_new(o, "index", json_integer(j->idx));
-	json_object_set_new(o, "status",
-	    json_string(job_status_name(j->status)));
-	json_object_set_new(o, "test", json_boolean(j->is_test));
-	json_object_set_new(o, "input", cmd_json_str(j->input));
-	json_object_set_new(o, "command", cmd_json_str(j->command));
-	json_object_set_new(o, "priority", json_real(j->priority));
-	json_object_set_new(o, "node", cmd_json_str(j->node));
-	json_object_set_new(o, "gpu",
-	    j->gpu_index < 0 ? json_null() : json_integer(j->gpu_index));
-	json_object_set_new(o, "attempts", json_integer(j->attempts));
-	json_object_set_new(o, "exit_code",
-	    j->exit_code < 0 ? json_null() : json_integer(j->exit_code));
-	json_object_set_new(o, "queued", cmd_json_time(j->queued_ms));
-	json_object_set_new(o, "started", cmd_json_time(j->started_ms));
-	json_object_set_new(o, "ended", cmd_json_time(j->ended_ms));
-	json_object_set_new(o, "end_reason", cmd_json_str(j->end_reason));
-	json_object_set_new(o, "place",
-	    w != NULL && w->place > 0 ? json_integer(w->place) : json_null());
-	json_object_set_new(o, "why", cmd_json_str(w ? w->why : NULL));
-	return o;
 }
 
 static void
@@ -338,7 +256,7 @@ cmd_task_show_text(const struct task_detail *d)
 		else
 			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
-		w = cmd_task_wait_of(d, j);
+		w = service_job_wait_of(d, j);
 		if (w != NULL && w->place > 0)
 			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,
 			    w->why);
@@ -374,7 +292,7 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		o = cmd_task_json(&d.task);
+		o = service_json_task(&d.task);
 		counts = json_object();
 		for (i = 0; i < JOB_NSTATUS; i++)
 			json_object_set_new(counts,
@@ -384,7 +302,7 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		jobs = json_array();
 		VEC_FOREACH(j, &d.jobs)
 		json_array_append_new(jobs,
-		    cmd_task_job_json(j, cmd_task_wait_of(&d, j)));
+		    service_json_job(j, service_job_wait_of(&d, j)));
 		json_object_set_new(o, "job_list", jobs);
 		cmd_print_json(o);
 	} else {
@@ -436,7 +354,7 @@ cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 	} else if (json) {
-		cmd_print_json(cmd_task_json(&t));
+		cmd_print_json(service_json_task(&t));
 		ret = CMD_EXIT_OK;
 	} else {
 		cmd_task_fullname(&full, t.username, t.name);

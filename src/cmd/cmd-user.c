@@ -7,15 +7,6 @@
 
 #include "cmd/cmd.h"
 
-static json_t *
-cmd_user_json(const struct account *a)
-{
-	return json_pack("{s:I, s:s, s:s, s:b, s:I, s:s, s:o}", "id",
-	    (json_int_t)a->id, "username", a->username, "email", a->email,
-	    "mail", (int)!a->mail_off, "max_priority", (json_int_t)a->max_priority,
-	    "role", a->role, "created", cmd_json_time(a->created_ms));
-}
-
 static void
 cmd_user_print(const struct account *a)
 {
@@ -127,7 +118,7 @@ cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret < 0)
 		cmd_fail(ctx, &err);
 	else if (json)
-		cmd_print_json(cmd_user_json(&a));
+		cmd_print_json(service_json_account(&a));
 	else if (ret == 1)
 		printf("user '%s' exists; its Kubernetes namespace is ready\n",
 		    a.username);
@@ -163,7 +154,7 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret < 0)
 		ret = cmd_fail(ctx, &err);
 	else if (json)
-		cmd_print_json(cmd_user_json(&a));
+		cmd_print_json(service_json_account(&a));
 	else
 		cmd_user_print(&a);
 	account_release(&a);
@@ -200,7 +191,7 @@ cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json) {
 		arr = json_array();
 		VEC_FOREACH(a, &v)
-		json_array_append_new(arr, cmd_user_json(a));
+		json_array_append_new(arr, service_json_account(a));
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 4, hdr);
@@ -241,25 +232,12 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret < 0)
 		ret = cmd_fail(ctx, &err);
 	else if (json)
-		cmd_print_json(cmd_user_json(&a));
+		cmd_print_json(service_json_account(&a));
 	else
 		cmd_user_print(&a);
 	account_release(&a);
 	buf_release(&err);
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
-}
-
-static json_t *
-cmd_user_token_json(const struct token *t)
-{
-	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b}", "id",
-	    (json_int_t)t->id, "username", t->username, "created",
-	    cmd_json_time(t->created_ms), "expires",
-	    cmd_json_time(t->expires_ms), "last_used",
-	    cmd_json_time(t->last_used_ms), "revoked",
-	    cmd_json_time(t->revoked_ms), "active",
-	    t->revoked_ms == 0 &&
-		(t->expires_ms == 0 || t->expires_ms > time_now_ms()));
 }
 
 static int
@@ -305,7 +283,7 @@ cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret < 0) {
 		cmd_fail(ctx, &err);
 	} else if (json) {
-		v = cmd_user_token_json(&t);
+		v = service_json_token(&t);
 		json_object_set_new(v, "token", json_string(secret.data));
 		cmd_print_json(v);
 	} else {
@@ -378,7 +356,7 @@ cmd_user_tokens_run(struct cmd_ctx *ctx, int argc, char **argv)
 	} else if (json) {
 		arr = json_array();
 		VEC_FOREACH(k, &v)
-		json_array_append_new(arr, cmd_user_token_json(k));
+		json_array_append_new(arr, service_json_token(k));
 		cmd_print_json(arr);
 	} else {
 		cmd_user_tokens_print(&v);
@@ -412,7 +390,7 @@ cmd_user_revoke_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret < 0)
 		cmd_fail(ctx, &err);
 	else if (json)
-		cmd_print_json(cmd_user_token_json(&t));
+		cmd_print_json(service_json_token(&t));
 	else
 		printf("revoked token %lld of user '%s'\n", (long long)t.id,
 		    t.username);

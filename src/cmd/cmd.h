@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "service/service-json.h"
 #include "service/service.h"
 #include "util/config.h"
 
@@ -105,10 +106,6 @@ void cmd_table_release(struct cmd_table *t);
 void cmd_print_json(json_t *v);
 /* "user.<username>.<name>" */
 void cmd_task_fullname(struct buf *b, const char *username, const char *name);
-/* A string, or JSON null for NULL. */
-json_t *cmd_json_str(const char *s);
-/* Epoch ms as an ISO 8601 UTC string, or null for 0. */
-json_t *cmd_json_time(int64_t ms);
 
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_metrics_entry;

@@ -17,7 +17,7 @@ int service_end(struct service *svc, int ret, struct buf *err);
 #include <jansson.h>
 
 /*
- * One record of the API's JSON (web/api-json.c) back into its struct
+ * One record of the API's JSON (service/service-json.c) back into its struct
  * (service-remote.c; caller releases the struct, also after an error):
  * ERR_UNAVAILABLE when its status is unknown.  `w` gets the job's place
  * and why (why NULL: it does not wait).

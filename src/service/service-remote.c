@@ -5,7 +5,7 @@
  *
  * Each function issues one request (or one per page) and turns the JSON
  * reply back into the structs the local service fills, the inverse of
- * web/api-json.c, so the commands print the same.  An error reply
+ * service/service-json.c, so the commands print the same.  An error reply
  * becomes the ERR_* the server mapped to its status, with its message.
  * Paths carry user input only percent-encoded; bodies are built with
  * jansson.  The token goes in one header, never in a message or a log.
@@ -166,12 +166,12 @@ service_remote_escape(struct service *svc, struct buf *b, const char *s)
 }
 
 /*
- * ---- the JSON of web/api-json.c, back into structs ----------------------
+ * ---- the JSON of service/service-json.c, back into structs ----------------------
  *
  * A field that is missing or of another type reads as its "none" value
  * (NULL, "", 0 or -1, as the store gives them); an unknown status is an
  * error.  fuzz/fuzz-remote.c checks that what one of these reads, written
- * again by api-json.c and read again, stays the same.
+ * again by service-json.c and read again, stays the same.
  */
 
 static char *
@@ -213,7 +213,7 @@ service_remote_days(int64_t y, int64_t m, int64_t d)
 	return era * 146097 + doe - 719468;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" (web_json_time) as epoch ms; null is 0. */
+/* "YYYY-MM-DDTHH:MM:SSZ" (service_json_time) as epoch ms; null is 0. */
 static int64_t
 service_remote_time(json_t *o, const char *key)
 {

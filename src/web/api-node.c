@@ -19,7 +19,7 @@ web_api_nodes(struct web_req *r)
 	} else {
 		arr = json_array();
 		VEC_FOREACH(n, &v)
-		json_array_append_new(arr, web_json_node(n));
+		json_array_append_new(arr, service_json_node(n));
 		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "nodes", arr));
 	}
 	node_vec_release(&v);
@@ -56,7 +56,7 @@ web_api_node_set(struct web_req *r)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_OK, web_json_node(&n));
+		web_reply(r, MHD_HTTP_OK, service_json_node(&n));
 	node_release(&n);
 	buf_release(&err);
 }
@@ -75,7 +75,7 @@ web_node_enable(struct web_req *r, bool enabled)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_OK, web_json_node(&n));
+		web_reply(r, MHD_HTTP_OK, service_json_node(&n));
 	node_release(&n);
 	buf_release(&err);
 }

@@ -28,7 +28,7 @@ web_api_queue(struct web_req *r)
 	}
 	arr = json_array();
 	VEC_FOREACH(q, &rows)
-	json_array_append_new(arr, web_json_queue_row(q));
+	json_array_append_new(arr, service_json_queue_row(q));
 	web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "queue", arr));
 out:
 	queue_row_vec_release(&rows);

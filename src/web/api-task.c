@@ -60,7 +60,7 @@ web_api_tasks(struct web_req *r)
 	}
 	arr = json_array();
 	VEC_FOREACH(t, &v)
-	json_array_append_new(arr, web_json_task(t));
+	json_array_append_new(arr, service_json_task(t));
 	web_reply(r, MHD_HTTP_OK,
 	    json_pack("{s:o, s:o}", "tasks", arr, "next_after",
 		(int64_t)v.n == req.limit ? json_integer(v.v[v.n - 1].id)
@@ -117,27 +117,10 @@ web_api_task_submit(struct web_req *r)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_CREATED, web_json_task(&t));
+		web_reply(r, MHD_HTTP_CREATED, service_json_task(&t));
 	free(sec);
 	task_release(&t);
 	buf_release(&err);
-}
-
-/* The job_wait that says why `j` waits, or NULL (as `task show`). */
-static const struct job_wait *
-web_wait_of(const struct task_detail *d, const struct job *j)
-{
-	const struct job_wait *w;
-
-	if (j->status != JOB_ASSIGNED && j->status != JOB_REGISTERED)
-		return NULL;
-	VEC_FOREACH(w, &d->waits)
-	{
-		if (w->job_id == j->id ||
-		    (w->job_id == 0 && j->status == JOB_REGISTERED))
-			return w;
-	}
-	return NULL;
 }
 
 void
@@ -155,7 +138,7 @@ web_api_task_show(struct web_req *r)
 		web_fail(r, ret, &err);
 		goto out;
 	}
-	o = web_json_task(&d.task);
+	o = service_json_task(&d.task);
 	counts = json_object();
 	for (i = 0; i < JOB_NSTATUS; i++)
 		json_object_set_new(counts, job_status_name((enum job_status)i),
@@ -167,7 +150,7 @@ web_api_task_show(struct web_req *r)
 		? json_integer(d.waits.v[0].place)
 		: json_null());
 	json_object_set_new(o, "why",
-	    web_json_str(d.waits.n ? d.waits.v[0].why : NULL));
+	    service_json_str(d.waits.n ? d.waits.v[0].why : NULL));
 	web_reply(r, MHD_HTTP_OK, o);
 out:
 	task_detail_release(&d);
@@ -194,7 +177,7 @@ web_api_task_jobs(struct web_req *r)
 	}
 	arr = json_array();
 	VEC_FOREACH(j, &d.jobs)
-	json_array_append_new(arr, web_json_job(j, web_wait_of(&d, j)));
+	json_array_append_new(arr, service_json_job(j, service_job_wait_of(&d, j)));
 	web_reply(r, MHD_HTTP_OK,
 	    json_pack("{s:o, s:o}", "jobs", arr, "next_after",
 		(int64_t)d.jobs.n == limit ? json_integer(d.jobs.v[d.jobs.n - 1].idx)
@@ -252,7 +235,7 @@ web_task_signal(struct web_req *r, enum task_signal sig, bool remove_files)
 		goto out;
 	}
 	/* Accepted: the pilot carries the signal out at its next cycle. */
-	web_reply(r, MHD_HTTP_ACCEPTED, web_json_task(&t));
+	web_reply(r, MHD_HTTP_ACCEPTED, service_json_task(&t));
 out:
 	task_release(&t);
 	buf_release(&name);

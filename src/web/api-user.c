@@ -28,7 +28,7 @@ web_api_readyz(struct web_req *r)
 void
 web_api_me(struct web_req *r)
 {
-	web_reply(r, MHD_HTTP_OK, web_json_account(&r->who));
+	web_reply(r, MHD_HTTP_OK, service_json_account(&r->who));
 }
 
 void
@@ -46,7 +46,7 @@ web_api_me_tokens(struct web_req *r)
 	} else {
 		arr = json_array();
 		VEC_FOREACH(t, &v)
-		json_array_append_new(arr, web_json_token(t));
+		json_array_append_new(arr, service_json_token(t));
 		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "tokens", arr));
 	}
 	token_vec_release(&v);
@@ -76,7 +76,7 @@ web_api_me_token_add(struct web_req *r)
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 	} else {
-		o = web_json_token(&t);
+		o = service_json_token(&t);
 		json_object_set_new(o, "token", json_string(secret.data));
 		web_reply(r, MHD_HTTP_CREATED, o);
 	}
@@ -103,7 +103,7 @@ web_api_me_token_revoke(struct web_req *r)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_OK, web_json_token(&t));
+		web_reply(r, MHD_HTTP_OK, service_json_token(&t));
 	token_release(&t);
 	buf_release(&err);
 }
@@ -123,7 +123,7 @@ web_api_users(struct web_req *r)
 	} else {
 		arr = json_array();
 		VEC_FOREACH(a, &v)
-		json_array_append_new(arr, web_json_account(a));
+		json_array_append_new(arr, service_json_account(a));
 		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "users", arr));
 	}
 	account_vec_release(&v);
@@ -167,7 +167,7 @@ web_api_user_add(struct web_req *r)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_CREATED, web_json_account(&a));
+		web_reply(r, MHD_HTTP_CREATED, service_json_account(&a));
 	account_release(&a);
 	buf_release(&err);
 }
@@ -183,7 +183,7 @@ web_api_user_show(struct web_req *r)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_OK, web_json_account(&a));
+		web_reply(r, MHD_HTTP_OK, service_json_account(&a));
 	account_release(&a);
 	buf_release(&err);
 }
@@ -213,7 +213,7 @@ web_api_user_set(struct web_req *r)
 	if (ret < 0)
 		web_fail(r, ret, &err);
 	else
-		web_reply(r, MHD_HTTP_OK, web_json_account(&a));
+		web_reply(r, MHD_HTTP_OK, service_json_account(&a));
 	account_release(&a);
 	buf_release(&err);
 }

@@ -57,7 +57,7 @@ web_error(struct web_req *r, unsigned int status, const char *fmt, ...)
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	web_reply(r, status, json_pack("{s:o}", "error",
-				 web_json_str(msg.data)));
+				 service_json_str(msg.data)));
 	buf_release(&msg);
 }
 

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "service/service-json.h"
 #include "service/service.h"
 #include "web/web.h"
 
@@ -99,16 +100,6 @@ int web_query(struct web_req *r, const char *name, struct buf *out);
 /* An integer query argument within [min, max]; -1 after replying 400. */
 int web_query_int(struct web_req *r, const char *name, int64_t min,
     int64_t max, int64_t dflt, int64_t *out);
-
-/* JSON of records, in the shapes `orchestra … --json` prints. */
-json_t *web_json_str(const char *s);
-json_t *web_json_time(int64_t ms);
-json_t *web_json_account(const struct account *a);
-json_t *web_json_token(const struct token *t);
-json_t *web_json_task(const struct task *t);
-json_t *web_json_job(const struct job *j, const struct job_wait *w);
-json_t *web_json_node(const struct node *n);
-json_t *web_json_queue_row(const struct queue_row *q);
 
 /*
  * Append `len` bytes of `s` percent-decoded to `out`; -1 when an escape
