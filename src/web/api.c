@@ -347,10 +347,15 @@ web_api_metrics(struct web_server *ws, struct web_req *r)
 	}
 	buf_addf(&r->text,
 	    "# HELP orchestra_http_auth_failures_total Requests refused by "
-	    "orchestra serve for a wrong, expired or revoked token.\n"
+	    "orchestra serve for a wrong, expired or revoked token, session "
+	    "or password.\n"
 	    "# TYPE orchestra_http_auth_failures_total counter\n"
-	    "orchestra_http_auth_failures_total %lld\n",
-	    (long long)ws->auth_failures);
+	    "orchestra_http_auth_failures_total %lld\n"
+	    "# HELP orchestra_http_event_streams Event streams "
+	    "(GET /api/v1/events) open now.\n"
+	    "# TYPE orchestra_http_event_streams gauge\n"
+	    "orchestra_http_event_streams %d\n",
+	    (long long)ws->auth_failures, web_sse_count(ws->sse));
 	r->status = MHD_HTTP_OK;
 	r->is_text = true;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -418,3 +418,16 @@ web_api_events(struct web_req *r)
 	r->status = MHD_HTTP_OK;
 	buf_release(&err);
 }
+
+int
+web_sse_count(struct web_sse *hub)
+{
+	struct web_stream *s;
+	int n = 0;
+
+	pthread_mutex_lock(&hub->lock);
+	for (s = hub->streams; s != NULL; s = s->next)
+		n += !s->ended;
+	pthread_mutex_unlock(&hub->lock);
+	return n;
+}

@@ -94,6 +94,8 @@ struct web_sse *web_sse_start(const struct config *cfg, int64_t idle_ms,
     struct buf *err);
 void web_sse_stop(struct web_sse *sse);
 void web_sse_free(struct web_sse *sse);
+/* How many streams are open (for /metrics). */
+int web_sse_count(struct web_sse *sse);
 
 /* Count an answered request (for /metrics). */
 void web_count(struct web_server *ws, const struct web_req *r);
