@@ -146,7 +146,12 @@ web_sse_free_cb(void *cls)
 	pthread_mutex_unlock(&hub->lock);
 }
 
-/* The ids of one kind among `rows`, each once. */
+/*
+ * The ids of one kind ("task", "job", "node") that `rows` touch, each
+ * once: a job's row touches its task (whose counts changed) and its
+ * node (whose slots did) too.  An account's rows (tokens, passwords)
+ * are no business of the dashboard.
+ */
 static json_t *
 web_sse_ids(const event_row_vec *rows, const char *kind)
 {
@@ -157,11 +162,14 @@ web_sse_ids(const event_row_vec *rows, const char *kind)
 
 	VEC_FOREACH(e, rows)
 	{
-		if (strcmp(e->kind, kind) != 0)
+		if (strcmp(e->kind, "account") == 0)
 			continue;
-		id = strcmp(kind, "task") == 0 ? e->task_id
-		    : strcmp(kind, "job") == 0 ? e->job_id
-					       : e->node_id;
+		if (strcmp(kind, "task") == 0)
+			id = e->task_id;
+		else if (strcmp(kind, "job") == 0)
+			id = e->job_id;
+		else
+			id = e->node_id;
 		snprintf(key, sizeof(key), "%lld", (long long)id);
 		if (id == 0 || json_object_get(seen, key) != NULL)
 			continue;
@@ -174,8 +182,8 @@ web_sse_ids(const event_row_vec *rows, const char *kind)
 
 /*
  * The rows after the stream's cursor as one event, appended to `ev`; the
- * cursor moves past them.  An account's events (tokens, passwords) are
- * no business of the dashboard: they move the cursor but send nothing.
+ * cursor moves past them.  Rows that touch no task, job or node (an
+ * account's) move the cursor but send nothing.
  */
 static int
 web_sse_collect(struct web_sse *hub, struct web_stream *s, struct buf *ev,
