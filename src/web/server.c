@@ -497,9 +497,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	MHD_stop_daemon(ws.daemon);
 	ret = 0;
 out:
-	if (ws.sse != NULL && ws.daemon == NULL)
-		web_sse_stop(ws.sse);
-	web_sse_free(ws.sse);
+	web_sse_free(ws.sse); /* stops it first, if it still runs */
 	json_decref(ws.requests);
 	service_close(&ws.svc);
 	service_secret_release(&key);
