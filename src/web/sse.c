@@ -41,6 +41,13 @@
 #define WEB_SSE_PING_MS 15000
 /* Rows read for one stream in one tick; the rest comes next tick. */
 #define WEB_SSE_ROWS 500
+/*
+ * A gap in the ids after a stream's cursor may be a transaction not yet
+ * committed (on PostgreSQL ids are taken at insert, rows seen at commit,
+ * so a later id can be seen first): the stream waits for it this long,
+ * then takes it for a rolled-back insert and goes on.
+ */
+#define WEB_SSE_GAP_MS 2000
 /* A client this far behind is dropped; it resumes by Last-Event-ID. */
 #define WEB_SSE_BUF_MAX (1024 * 1024)
 
@@ -53,6 +60,7 @@ struct web_stream {
 	struct buf cred; /* the token or session secret, wiped when freed */
 	int64_t cursor;  /* the last event id written (hub only) */
 	int64_t checked_ms; /* (hub only) */
+	int64_t gap_ms;     /* since when a gap follows the cursor, or 0 */
 	/* Under the hub's lock: */
 	struct buf out;
 	size_t sent;
@@ -181,13 +189,39 @@ web_sse_ids(const event_row_vec *rows, const char *kind)
 }
 
 /*
- * The rows after the stream's cursor as one event, appended to `ev`; the
- * cursor moves past them.  Rows that touch no task, job or node (an
- * account's) move the cursor but send nothing.
+ * How many of `rows` (ids after the stream's cursor, in order) may be
+ * sent now: up to the first gap in the ids, unless that gap, right after
+ * the cursor, has been there WEB_SSE_GAP_MS already.  Without this a
+ * reader would move past a row still being committed and lose it.
+ */
+static size_t
+web_sse_ready(struct web_stream *s, const event_row_vec *rows, int64_t now)
+{
+	int64_t next = s->cursor + 1;
+	size_t i;
+
+	for (i = 0; i < rows->n; i++) {
+		if (rows->v[i].id != next) {
+			/* A gap after rows sent now is a new one. */
+			if (i > 0 || s->gap_ms == 0)
+				s->gap_ms = now;
+			if (now - s->gap_ms < WEB_SSE_GAP_MS)
+				return i;
+		}
+		next = rows->v[i].id + 1;
+	}
+	s->gap_ms = 0;
+	return rows->n;
+}
+
+/*
+ * The rows after the stream's cursor that are ready as one event,
+ * appended to `ev`; the cursor moves past them.  Rows that touch no
+ * task, job or node (an account's) move the cursor but send nothing.
  */
 static int
-web_sse_collect(struct web_sse *hub, struct web_stream *s, struct buf *ev,
-    struct buf *err)
+web_sse_collect(struct web_sse *hub, struct web_stream *s, int64_t now,
+    struct buf *ev, struct buf *err)
 {
 	event_row_vec rows = VEC_INIT;
 	json_t *data;
@@ -196,7 +230,10 @@ web_sse_collect(struct web_sse *hub, struct web_stream *s, struct buf *ev,
 
 	ret = service_events_since(&hub->svc, s->cursor, WEB_SSE_ROWS, &rows,
 	    err);
-	if (ret < 0 || rows.n == 0)
+	if (ret < 0)
+		goto out;
+	rows.n = web_sse_ready(s, &rows, now);
+	if (rows.n == 0)
 		goto out;
 	s->cursor = rows.v[rows.n - 1].id;
 	data = json_pack("{s:o, s:o, s:o}", "tasks",
@@ -269,7 +306,7 @@ web_sse_tick(struct web_sse *hub)
 		buf_reset(&ev);
 		buf_reset(&err);
 		if (have_last && s->cursor < last &&
-		    web_sse_collect(hub, s, &ev, &err) < 0)
+		    web_sse_collect(hub, s, now, &ev, &err) < 0)
 			log_warn("event stream: cannot read events: %s",
 			    err.data);
 		valid = true;
