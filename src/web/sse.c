@@ -16,9 +16,10 @@
  * and must never wait, so the streams are fed by a thread of their own
  * (the hub), with a store connection of its own (neither is shared, so
  * neither needs a lock).  Every WEB_SSE_TICK_MS the hub reads the latest
- * event id, and for each stream behind it the rows after its cursor,
- * which it writes into the stream's buffer as one event: a burst of
- * changes is one event per tick.  Every WEB_SSE_CHECK_MS it checks each
+ * event id, and for each stream behind it the rows after its cursor
+ * (one query for all the streams at the same cursor), which it writes
+ * into the stream's buffer as one event: a burst of changes is one
+ * event per tick.  Every WEB_SSE_CHECK_MS it checks each
  * stream's token or session again, and ends the stream when it was
  * revoked, expired or signed out; a stream silent for WEB_SSE_PING_MS
  * gets a comment, so that proxies and clients know it is alive.
@@ -215,30 +216,68 @@ web_sse_ready(struct web_stream *s, const event_row_vec *rows, int64_t now)
 }
 
 /*
- * The rows after the stream's cursor that are ready as one event,
+ * The rows after one id, read once a tick however many streams wait at
+ * that id (most follow the latest row, so they share one query).
+ */
+struct web_sse_page {
+	int64_t after;
+	event_row_vec rows;
+	int ret;
+};
+typedef VEC(struct web_sse_page) web_sse_page_vec;
+
+/* Valid until the next call (the vector may move). */
+static const struct web_sse_page *
+web_sse_page(struct web_sse *hub, web_sse_page_vec *pages, int64_t after)
+{
+	struct web_sse_page *p;
+	struct buf err = BUF_INIT;
+
+	VEC_FOREACH(p, pages)
+	if (p->after == after)
+		return p;
+	p = VEC_ADD(pages);
+	p->after = after;
+	p->ret = service_events_since(&hub->svc, after, WEB_SSE_ROWS,
+	    &p->rows, &err);
+	if (p->ret < 0)
+		log_warn("event stream: cannot read events: %s", err.data);
+	buf_release(&err);
+	return p;
+}
+
+static void
+web_sse_pages_release(web_sse_page_vec *pages)
+{
+	struct web_sse_page *p;
+
+	VEC_FOREACH(p, pages)
+	VEC_RELEASE(&p->rows);
+	VEC_RELEASE(pages);
+}
+
+/*
+ * The rows after the stream's cursor that are ready, as one event
  * appended to `ev`; the cursor moves past them.  Rows that touch no
  * task, job or node (an account's) move the cursor but send nothing.
  */
-static int
-web_sse_collect(struct web_sse *hub, struct web_stream *s, int64_t now,
-    struct buf *ev, struct buf *err)
+static void
+web_sse_collect(struct web_stream *s, const struct web_sse_page *page,
+    int64_t now, struct buf *ev)
 {
-	event_row_vec rows = VEC_INIT;
+	event_row_vec ready = { page->rows.v, 0, 0 };
 	json_t *data;
 	char *text;
-	int ret;
 
-	ret = service_events_since(&hub->svc, s->cursor, WEB_SSE_ROWS, &rows,
-	    err);
-	if (ret < 0)
-		goto out;
-	rows.n = web_sse_ready(s, &rows, now);
-	if (rows.n == 0)
-		goto out;
-	s->cursor = rows.v[rows.n - 1].id;
+	if (page->ret < 0)
+		return;
+	ready.n = web_sse_ready(s, &page->rows, now);
+	if (ready.n == 0)
+		return;
+	s->cursor = ready.v[ready.n - 1].id;
 	data = json_pack("{s:o, s:o, s:o}", "tasks",
-	    web_sse_ids(&rows, "task"), "jobs", web_sse_ids(&rows, "job"),
-	    "nodes", web_sse_ids(&rows, "node"));
+	    web_sse_ids(&ready, "task"), "jobs", web_sse_ids(&ready, "job"),
+	    "nodes", web_sse_ids(&ready, "node"));
 	if (json_array_size(json_object_get(data, "tasks")) +
 		json_array_size(json_object_get(data, "jobs")) +
 		json_array_size(json_object_get(data, "nodes")) >
@@ -251,9 +290,6 @@ web_sse_collect(struct web_sse *hub, struct web_stream *s, int64_t now,
 		free(text);
 	}
 	json_decref(data);
-out:
-	VEC_RELEASE(&rows);
-	return ret;
 }
 
 /* Is the stream's token or session still good?  (Not noted as a use.) */
@@ -283,6 +319,7 @@ static void
 web_sse_tick(struct web_sse *hub)
 {
 	VEC(struct web_stream *) work = VEC_INIT;
+	web_sse_page_vec pages = VEC_INIT;
 	struct web_stream *s, **sp;
 	struct buf err = BUF_INIT, ev = BUF_INIT;
 	int64_t last = 0, now;
@@ -305,10 +342,9 @@ web_sse_tick(struct web_sse *hub)
 		now = time_now_ms();
 		buf_reset(&ev);
 		buf_reset(&err);
-		if (have_last && s->cursor < last &&
-		    web_sse_collect(hub, s, now, &ev, &err) < 0)
-			log_warn("event stream: cannot read events: %s",
-			    err.data);
+		if (have_last && s->cursor < last)
+			web_sse_collect(s, web_sse_page(hub, &pages, s->cursor),
+			    now, &ev);
 		valid = true;
 		if (now - s->checked_ms >= WEB_SSE_CHECK_MS) {
 			s->checked_ms = now;
@@ -327,6 +363,7 @@ web_sse_tick(struct web_sse *hub)
 		pthread_mutex_unlock(&hub->lock);
 	}
 	VEC_RELEASE(&work);
+	web_sse_pages_release(&pages);
 	buf_release(&ev);
 	buf_release(&err);
 }
