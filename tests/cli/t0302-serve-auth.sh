@@ -70,6 +70,14 @@ DENY="401 401 401 401"
 	row GET /readyz "" 200 200 200 200 200 200 200
 	row GET /metrics "" $DENY 200 200 200
 	row GET /api/v1/me "" $DENY 200 200 200
+	# Signing in needs no token (the body is the credential); the
+	# session's own routes need a session cookie, which no token is.
+	row POST /api/v1/session '{"username": "alice", "password": "no-{who}"}' \
+	    401 401 401 401 401 401 401
+	row POST /api/v1/session "{\"username\": \"alice\", \"password\": \"$PASSWORD\"}" \
+	    200 200 200 200 200 200 200
+	row GET /api/v1/session "" $DENY 401 401 401
+	row DELETE /api/v1/session "" $DENY 401 401 401
 	row GET /api/v1/me/tokens "" $DENY 200 200 200
 	row POST /api/v1/me/tokens '{"expires": "1h"}' $DENY 201 201 201
 	row DELETE "/api/v1/me/tokens/$VICTIM" "" $DENY 404 200 404
@@ -119,6 +127,31 @@ s-owner" ] || fail "submits are not exactly the allowed ones"
 	[ "$(db_query "SELECT enabled FROM node")" = 1 ] || fail "node left drained"
 }
 test_case "every endpoint gives each identity exactly its status" matrix
+
+# The event stream never ends by itself, so not in the table: a refusal
+# is its status, a success its first line.
+events() {
+	local who want v i=0
+	local -a t
+	for who in none bad expired revoked other owner admin; do
+		i=$((i + 1))
+		case $who in
+		none) t=() ;;
+		*) v=TOKEN_$who; t=(--token "${!v}") ;;
+		esac
+		python3 "$SRCDIR/tests/cli/sse.py" "$API" "${t[@]}" \
+		    --source "127.0.8.$i" --timeout 20 --until 'retry:' \
+		    >"$TMP/events.$who" || :
+		case $who in
+		other | owner | admin) want='# done' ;;
+		*) want='# status 401' ;;
+		esac
+		grep -qx "$want" "$TMP/events.$who" ||
+		    fail "GET /api/v1/events as $who: $(tail -n 1 "$TMP/events.$who"), expected $want"
+	done
+}
+test_case "the event stream: 401 without a valid token, open to every user" \
+    events
 
 log_body() {
 	api GET /api/v1/tasks/alice/ran/jobs/0/log --token "$TOKEN_owner"

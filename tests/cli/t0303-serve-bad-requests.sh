@@ -1,6 +1,8 @@
 #!/bin/bash
 # t0303-serve-bad-requests.sh - bad requests to `orchestra serve`, from a
 # table: malformed JSON, wrong types, unknown fields, oversized bodies,
+# cross-site requests of a signed-in browser (no CSRF token, a wrong one,
+# a foreign Origin),
 # too many connections, unknown paths and methods, and path tricks in
 # log names ("..", "%2e%2e", "%2f", NUL).  Each gets its 4xx and a JSON
 # message saying what is wrong, and the database is unchanged.
@@ -103,6 +105,15 @@ cases = [
     ("GET", "/api/v1/tasks/a.b/t/jobs/0/log", None, 404, "no user 'a.b'"),
     ("GET", "/api/v1/tasks/alice/nope/jobs/0/log", None, 404,
      "no task 'nope'"),
+    ("POST", "/api/v1/session", "{", 400, "malformed JSON"),
+    ("POST", "/api/v1/session", '{"username": "alice"}', 400,
+     "give 'username' and 'password', or 'token'"),
+    ("POST", "/api/v1/session", '{"token": "t", "username": "alice"}', 400,
+     "give 'username' and 'password', or 'token'"),
+    ("POST", "/api/v1/session", '{"token": 5}', 400,
+     "field 'token' must be a string"),
+    ("POST", "/api/v1/session", '{"token": "t", "remember": true}', 400,
+     "unknown field 'remember'"),
     ("PUT", "/api/v1/tasks", "{}", 405, "method PUT not allowed"),
     ("DELETE", "/api/v1/nodes", None, 405, "method DELETE not allowed"),
     ("GET", "/api/v1/nope", None, 404, "no such resource"),
@@ -142,6 +153,48 @@ for method, path, body, want, words in cases:
         bad += 1
         out.write("# %s %s: %d %r, expected %d with %r\n" %
                   (method, path[:80], status, data[:200], want, words))
+# A signed-in browser's cross-site requests: no CSRF token, a wrong one,
+# or a foreign Origin.
+c = http.client.HTTPConnection(host, int(port), timeout=30)
+c.request("POST", "/api/v1/session",
+          body=json.dumps({"token": os.environ["TOKEN"]}))
+r = c.getresponse()
+data = r.read()
+c.close()
+if r.status != 200:
+    bad += 1
+    out.write("# sign-in: %d %r\n" % (r.status, data[:200]))
+else:
+    cookie = {"Cookie": r.getheader("Set-Cookie").split(";")[0]}
+    csrf = json.loads(ask("GET", "/api/v1/session", None, cookie)[1])["csrf"]
+    evil = {"Origin": "http://evil.example.org"}
+    submit = '{"name": "x", "command": "y"}'
+    cross = [
+        ("POST", "/api/v1/tasks", submit, {}, "missing X-CSRF-Token"),
+        ("POST", "/api/v1/tasks", submit, {"X-CSRF-Token": "0" * 64},
+         "wrong X-CSRF-Token"),
+        ("POST", "/api/v1/tasks", submit, dict(evil, **{"X-CSRF-Token": csrf}),
+         "cross-site request refused"),
+        ("POST", "/api/v1/tasks/alice/t/kill", None, evil,
+         "missing X-CSRF-Token"),
+        ("PATCH", "/api/v1/nodes/" + node, '{"cpu_slots": 1}',
+         {"Origin": "null", "X-CSRF-Token": csrf},
+         "cross-site request refused"),
+        ("DELETE", "/api/v1/tasks/alice/t", None, {}, "missing X-CSRF-Token"),
+        ("POST", "/api/v1/session", json.dumps({"token": os.environ["TOKEN"]}),
+         evil, "cross-site request refused"),
+    ]
+    for method, path, body, extra, words in cross:
+        status, data = ask(method, path, body, dict(cookie, **extra))
+        try:
+            msg = json.loads(data)["error"]
+        except (ValueError, KeyError, TypeError):
+            msg = None
+        if status != 403 or msg is None or words not in msg:
+            bad += 1
+            out.write("# cross-site %s %s: %d %r, expected 403 with %r\n" %
+                      (method, path, status, data[:200], words))
+    cases += cross
 # A body over the cap without a length announced: chunks.
 status, data = ask("POST", "/api/v1/tasks", big, auth, chunked=True)
 if status != 413:

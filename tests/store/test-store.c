@@ -631,6 +631,75 @@ test_injected_fault(void **state)
 	buf_release(&err);
 }
 
+static void
+test_sessions_and_events(void **state)
+{
+	struct store *st = *state;
+	struct session g = { 0 };
+	struct event e = { .kind = "task", .new_status = "registered" };
+	event_row_vec v = VEC_INIT;
+	struct buf err = BUF_INIT;
+	int64_t bob = test_store_user(st, "bob", 1000), last = -1;
+
+	assert_int_equal(store_session_insert(st, bob, "aa11", 100, &err), 0);
+	assert_int_equal(store_session_insert(st, bob, "bb22", 200, &err), 0);
+	/* The digest is unique. */
+	assert_int_equal(store_session_insert(st, bob, "bb22", 300, &err),
+	    ERR_CONFLICT);
+	assert_int_equal(store_session_get(st, "aa11", &g, &err), 0);
+	assert_string_equal(g.username, "bob");
+	assert_int_equal(g.account_id, bob);
+	assert_int_equal(g.last_used_ms, 100);
+	assert_int_equal(store_session_touch(st, g.id, 150, &err), 0);
+	session_release(&g);
+	assert_int_equal(store_session_get(st, "aa11", &g, &err), 0);
+	assert_int_equal(g.last_used_ms, 150);
+	assert_int_equal(g.created_ms, 100);
+	session_release(&g);
+	/* Used before 160: "aa11" goes, "bb22" stays. */
+	assert_int_equal(store_session_expire(st, 160, &err), 0);
+	assert_int_equal(store_session_get(st, "aa11", &g, &err),
+	    ERR_NOTFOUND);
+	assert_string_equal(err.data, "no such session");
+	assert_int_equal(store_session_delete(st, "bb22", &err), 0);
+	assert_int_equal(store_session_delete(st, "bb22", &err), 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM session"),
+	    0);
+
+	assert_int_equal(store_event_last(st, &last, &err), 0);
+	assert_int_equal(last, 0);
+	e.task_id = 7;
+	assert_int_equal(store_event_add(st, &e, &err), 0);
+	e.kind = "job";
+	e.task_id = 0;
+	e.job_id = 9;
+	assert_int_equal(store_event_add(st, &e, &err), 0);
+	e.kind = "node";
+	e.job_id = 0;
+	e.node_id = 3;
+	assert_int_equal(store_event_add(st, &e, &err), 0);
+	assert_int_equal(store_event_last(st, &last, &err), 0);
+	assert_true(last > 0);
+	assert_int_equal(store_event_since(st, 0, 2, &v, &err), 0);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.v[0].kind, "task");
+	assert_int_equal(v.v[0].task_id, 7);
+	assert_int_equal(v.v[0].job_id, 0);
+	assert_string_equal(v.v[1].kind, "job");
+	assert_int_equal(v.v[1].job_id, 9);
+	assert_true(v.v[0].id < v.v[1].id);
+	VEC_RELEASE(&v);
+	assert_int_equal(store_event_since(st, last - 1, 10, &v, &err), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(v.v[0].node_id, 3);
+	assert_int_equal(v.v[0].id, last);
+	VEC_RELEASE(&v);
+	assert_int_equal(store_event_since(st, last, 10, &v, &err), 0);
+	assert_int_equal(v.n, 0);
+	VEC_RELEASE(&v);
+	buf_release(&err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -644,6 +713,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_accounts,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_and_password,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_and_events,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_node_slots_check,
 		    test_store_setup, test_store_teardown),
