@@ -213,7 +213,13 @@ web_send(struct web_req *r)
 		    "application/json");
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (r->etag != NULL) {
+		/* A static file: kept, but asked after each time. */
+		MHD_add_response_header(resp, "ETag", r->etag);
+		MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	} else {
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	}
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 		    "Bearer realm=\"orchestra\"");
