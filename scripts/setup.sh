@@ -20,6 +20,9 @@ test_pkgs+=(prometheus)
 # it is kept.
 test_pkgs+=(python3 python3-kubernetes openssl)
 command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
+# The dashboard's browser test (tests/browser): headless Chromium, driven
+# over --remote-debugging-pipe by a client in plain Python.
+test_pkgs+=(chromium)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
