@@ -8,16 +8,28 @@
 #include "web/web.h"
 
 static int
+cmd_serve_bad_idle(struct cmd_ctx *ctx, struct buf *err)
+{
+	int ret = cmd_usage_error(ctx,
+	    "invalid --session-idle '%s': a positive duration (90s, 30m, 12h)",
+	    cmd_optarg());
+
+	buf_release(err);
+	return ret;
+}
+
+static int
 cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "session-idle", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct web_opts o = { ctx->cfg.listen, NULL, NULL };
+	struct web_opts o = { ctx->cfg.listen, NULL, NULL, 0 };
 	struct buf err = BUF_INIT;
 	sigset_t set;
 	int c, ret;
@@ -31,8 +43,12 @@ cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 			o.tls_cert = cmd_optarg();
 		else if (c == 'k')
 			o.tls_key = cmd_optarg();
-		else
+		else if (c != 's')
 			return CMD_EXIT_USAGE;
+		else if (time_parse_duration(cmd_optarg(), &o.session_idle_ms,
+			     &err) < 0 ||
+		    o.session_idle_ms <= 0)
+			return cmd_serve_bad_idle(ctx, &err);
 	}
 	ret = cmd_args(ctx, argc, argv, 0, NULL);
 	if (ret >= 0)
@@ -60,7 +76,8 @@ cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_serve_entry = {
 	.name = "serve",
-	.usage = "serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]",
+	.usage = "serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] "
+		 "[--session-idle DURATION]",
 	.summary = "serve the HTTP API (its own process, beside the pilot)",
 	.run = cmd_serve_run,
 };

@@ -259,15 +259,33 @@ service_auth_token(struct service *svc, const char *secret,
 }
 
 /*
- * NEEDSWORK: an unknown user, or one without a password, is answered
- * without hashing, faster than a wrong password: the time tells which
- * names exist.  Verify against a dummy hash then, once sign-in exists.
+ * A hash to verify against when the user is unknown or has no password,
+ * so that the answer takes as long as for a wrong password and the time
+ * does not tell which names exist.  Made once, of a random password.
  */
+static const char *
+service_auth_dummy_hash(void)
+{
+	static char hash[crypto_pwhash_STRBYTES];
+	unsigned char pw[16];
+
+	if (hash[0] != '\0')
+		return hash;
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str(hash, (const char *)pw, sizeof(pw),
+		crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		hash[0] = '\0';
+	sodium_memzero(pw, sizeof(pw));
+	return hash;
+}
+
 int
 service_auth_password(struct service *svc, const char *user,
     const char *password, struct account *out, struct buf *err)
 {
 	char *hash = NULL;
+	bool ok;
 	int ret;
 
 	ret = service_auth_init(err);
@@ -276,14 +294,155 @@ service_auth_password(struct service *svc, const char *user,
 	ret = store_account_get(svc->st, user, out, err);
 	if (ret == 0)
 		ret = store_account_password(svc->st, out->id, &hash, err);
-	if (ret == ERR_NOTFOUND || (ret == 0 && hash == NULL) ||
-	    (ret == 0 && crypto_pwhash_str_verify(hash, password,
-			     strlen(password)) != 0))
-		ret = err_set(err, ERR_DENIED, "wrong user name or password");
+	if (ret < 0 && ret != ERR_NOTFOUND)
+		goto out;
+	ok = ret == 0 && hash != NULL;
+	if (crypto_pwhash_str_verify(ok ? hash : service_auth_dummy_hash(),
+		password, strlen(password)) != 0)
+		ok = false;
+	ret = ok ? 0 : err_set(err, ERR_DENIED, "wrong user name or password");
+out:
 	if (ret < 0)
 		account_release(out);
 	free(hash);
 	return ret;
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+/* A session's secret, as a token's without the prefix: 43 base64url. */
+static bool
+service_session_shaped(const char *secret)
+{
+	size_t i, n = strlen(secret);
+
+	if (n != 43)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((secret[i] >= 'A' && secret[i] <= 'Z') ||
+			(secret[i] >= 'a' && secret[i] <= 'z') ||
+			(secret[i] >= '0' && secret[i] <= '9') ||
+			secret[i] == '-' || secret[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * The session's CSRF token: a hash of the secret keyed by itself, so
+ * that it need not be stored and cannot be turned back into the secret.
+ */
+static void
+service_session_csrf(const char *secret, struct buf *csrf)
+{
+	static const char what[] = "orchestra csrf";
+	unsigned char d[TOKEN_BYTES];
+	char hex[2 * TOKEN_BYTES + 1];
+
+	crypto_generichash(d, sizeof(d), (const unsigned char *)what,
+	    sizeof(what) - 1, (const unsigned char *)secret, strlen(secret));
+	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
+	buf_reset(csrf);
+	buf_adds(csrf, hex);
+	sodium_memzero(d, sizeof(d));
+	sodium_memzero(hex, sizeof(hex));
+}
+
+int
+service_session_open(struct service *svc, const struct account *who,
+    int64_t idle_ms, struct buf *secret, struct buf *csrf, struct buf *err)
+{
+	unsigned char raw[TOKEN_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(TOKEN_BYTES,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	char hex[2 * TOKEN_BYTES + 1];
+	int64_t now = time_now_ms();
+	int ret;
+
+	ret = service_auth_init(err);
+	if (ret < 0)
+		return ret;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	service_auth_digest(b64, hex);
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		goto out;
+	/* Sweep the expired ones, so that the table holds only live ones. */
+	ret = store_session_expire(svc->st, now - idle_ms, err);
+	if (ret == 0)
+		ret = store_session_insert(svc->st, who->id, hex, now, err);
+	ret = service_end(svc, ret, err);
+	if (ret == 0) {
+		buf_adds(secret, b64);
+		service_session_csrf(b64, csrf);
+	}
+out:
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(b64, sizeof(b64));
+	return ret;
+}
+
+int
+service_auth_session(struct service *svc, const char *secret,
+    int64_t idle_ms, bool touch, struct account *out, struct buf *csrf,
+    struct buf *err)
+{
+	char hex[2 * TOKEN_BYTES + 1];
+	struct session s = { 0 };
+	int64_t now = time_now_ms(), every;
+	int ret;
+
+	if (!service_session_shaped(secret))
+		return err_set(err, ERR_DENIED, "invalid session");
+	ret = service_auth_init(err);
+	if (ret < 0)
+		return ret;
+	service_auth_digest(secret, hex);
+	ret = store_session_get(svc->st, hex, &s, err);
+	if (ret == ERR_NOTFOUND)
+		ret = err_set(err, ERR_DENIED,
+		    "no such session: signed out, or never signed in");
+	else if (ret == 0 && s.last_used_ms + idle_ms <= now)
+		ret = err_set(err, ERR_DENIED,
+		    "the session has expired: sign in again");
+	/* Noted at most once a minute, and often enough for a short limit. */
+	every = idle_ms / 4 < TOKEN_TOUCH_MS ? idle_ms / 4 : TOKEN_TOUCH_MS;
+	if (ret == 0 && touch && now - s.last_used_ms >= every)
+		ret = store_session_touch(svc->st, s.id, now, err);
+	if (ret == 0)
+		ret = store_account_get(svc->st, s.username, out, err);
+	if (ret == 0 && csrf != NULL)
+		service_session_csrf(secret, csrf);
+	session_release(&s);
+	return ret;
+}
+
+int
+service_session_close(struct service *svc, const char *secret,
+    struct buf *err)
+{
+	char hex[2 * TOKEN_BYTES + 1];
+
+	if (!service_session_shaped(secret))
+		return err_set(err, ERR_DENIED, "invalid session");
+	service_auth_digest(secret, hex);
+	return store_session_delete(svc->st, hex, err);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+int
+service_events_since(struct service *svc, int64_t after, int64_t limit,
+    event_row_vec *out, struct buf *err)
+{
+	return store_event_since(svc->st, after, limit, out, err);
+}
+
+int
+service_events_last(struct service *svc, int64_t *id, struct buf *err)
+{
+	return store_event_last(svc->st, id, err);
 }
 
 int

@@ -116,9 +116,41 @@ int service_user_passwd(struct service *svc, const char *user,
  */
 int service_auth_token(struct service *svc, const char *secret,
     struct account *out, struct buf *err);
-/* Check a user's password: fills `out`, or ERR_DENIED. */
+/*
+ * Check a user's password: fills `out`, or ERR_DENIED.  An unknown user,
+ * or one without a password, takes as long (a hash is verified anyway).
+ */
 int service_auth_password(struct service *svc, const char *user,
     const char *password, struct account *out, struct buf *err);
+/*
+ * Sign `who` in for the dashboard: a new session, whose secret (256
+ * random bits, base64url; for an HttpOnly cookie, never stored: only its
+ * hash is) is appended to `secret`, and its CSRF token to `csrf`.  Wipe
+ * `secret` with service_secret_release().  Sessions idle `idle_ms` or
+ * longer are deleted meanwhile.
+ */
+int service_session_open(struct service *svc, const struct account *who,
+    int64_t idle_ms, struct buf *secret, struct buf *csrf, struct buf *err);
+/*
+ * Who holds the session `secret`: fills `out` (caller releases) and, when
+ * not NULL, `csrf` with its CSRF token; ERR_DENIED when it is malformed,
+ * unknown (signed out) or idle `idle_ms` or longer.  With `touch`, notes
+ * the use (at most once a minute, or a quarter of `idle_ms`).
+ */
+int service_auth_session(struct service *svc, const char *secret,
+    int64_t idle_ms, bool touch, struct account *out, struct buf *csrf,
+    struct buf *err);
+/* Sign out: delete the session `secret` (gone already: no error). */
+int service_session_close(struct service *svc, const char *secret,
+    struct buf *err);
+/*
+ * Changes for the dashboard's event stream: the events after id `after`
+ * (at most `limit`), and the latest event's id.  Anyone signed in may
+ * read them, as anyone may read the queue: they hold only ids.
+ */
+int service_events_since(struct service *svc, int64_t after, int64_t limit,
+    event_row_vec *out, struct buf *err);
+int service_events_last(struct service *svc, int64_t *id, struct buf *err);
 /* 0 when the database answers (for /readyz). */
 int service_ready(struct service *svc, struct buf *err);
 

@@ -8,6 +8,10 @@ static const char sql_event_add[] =
     " old_status, new_status, detail)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 static const char sql_event_count[] = "SELECT count(*) FROM event";
+static const char sql_event_since[] =
+    "SELECT id, kind, task_id, job_id, node_id FROM event"
+    " WHERE id > $1 ORDER BY id LIMIT $2";
+static const char sql_event_last[] = "SELECT max(id) FROM event";
 
 static void
 store_event_bind_id(struct store *st, struct db_stmt *stmt, int i, int64_t id)
@@ -55,6 +59,55 @@ store_event_count(struct store *st, int64_t *n, struct buf *err)
 	if (ret != DB_ROW)
 		goto out;
 	*n = st->drv->col_int64(stmt, 0);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_event_since(struct store *st, int64_t after, int64_t limit,
+    event_row_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct event_row *e;
+	const char *kind;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_event_since, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, after);
+	st->drv->bind_int64(stmt, 2, limit);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		e = VEC_ADD(out);
+		e->id = st->drv->col_int64(stmt, 0);
+		kind = st->drv->col_text(stmt, 1);
+		snprintf(e->kind, sizeof(e->kind), "%s", kind ? kind : "");
+		e->task_id = store_col_int64_or(st, stmt, 2, 0);
+		e->job_id = store_col_int64_or(st, stmt, 3, 0);
+		e->node_id = store_col_int64_or(st, stmt, 4, 0);
+	}
+	if (ret == DB_DONE)
+		ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_event_last(struct store *st, int64_t *id, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_event_last, err);
+	if (ret < 0)
+		goto out;
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW)
+		goto out;
+	*id = store_col_int64_or(st, stmt, 0, 0);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);

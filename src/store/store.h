@@ -453,6 +453,51 @@ int store_event_add(struct store *st, const struct event *e,
 /* How many events there are (for tests and the dashboard). */
 int store_event_count(struct store *st, int64_t *n, struct buf *err);
 
+/* An event as the dashboard's stream reads it back. */
+struct event_row {
+	int64_t id;
+	char kind[8]; /* "task", "job", "node", "account" */
+	int64_t task_id, job_id, node_id; /* 0: none */
+};
+typedef VEC(struct event_row) event_row_vec;
+
+/* The events after id `after`, oldest first, at most `limit`. */
+int store_event_since(struct store *st, int64_t after, int64_t limit,
+    event_row_vec *out, struct buf *err);
+/* The id of the latest event (0 when there is none). */
+int store_event_last(struct store *st, int64_t *id, struct buf *err);
+
+/* ---- sessions (store-session.c) --------------------------------------- */
+
+/*
+ * The dashboard's sign-in sessions (the session table): only a hash of
+ * each cookie's secret is kept.  Times are epoch ms.
+ */
+struct session {
+	int64_t id;
+	int64_t account_id;
+	char *username; /* the owner's */
+	int64_t created_ms;
+	int64_t last_used_ms;
+};
+void session_release(struct session *s);
+
+/* A new session of `account_id` under `hash`, used now. */
+int store_session_insert(struct store *st, int64_t account_id,
+    const char *hash, int64_t now_ms, struct buf *err);
+/* The session under `hash`; ERR_NOTFOUND when there is none. */
+int store_session_get(struct store *st, const char *hash,
+    struct session *out, struct buf *err);
+/* Note that session `id` was used at `now_ms`. */
+int store_session_touch(struct store *st, int64_t id, int64_t now_ms,
+    struct buf *err);
+/* Delete the session under `hash` (none: nothing happens). */
+int store_session_delete(struct store *st, const char *hash,
+    struct buf *err);
+/* Delete every session last used before `before_ms`. */
+int store_session_expire(struct store *st, int64_t before_ms,
+    struct buf *err);
+
 /* ---- metrics (store-stats.c) ------------------------------------------ */
 
 /*

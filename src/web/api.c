@@ -18,6 +18,11 @@ const struct web_route web_routes[] = {
 	{ "GET", "/", true, web_static_index },
 	{ "GET", "/static/*", true, web_static_file },
 	{ "GET", "/api/v1/me", false, web_api_me },
+	/* Signing in checks its own credentials (and the limiter). */
+	{ "POST", "/api/v1/session", true, web_api_session_open },
+	{ "GET", "/api/v1/session", false, web_api_session_show },
+	{ "DELETE", "/api/v1/session", false, web_api_session_close },
+	{ "GET", "/api/v1/events", false, web_api_events },
 	{ "GET", "/api/v1/me/tokens", false, web_api_me_tokens },
 	{ "POST", "/api/v1/me/tokens", false, web_api_me_token_add },
 	{ "DELETE", "/api/v1/me/tokens/*", false, web_api_me_token_revoke },
@@ -111,16 +116,89 @@ web_api_match(const struct web_req *r, const char *pattern)
 	return i == r->nseg;
 }
 
+/* Does this method change something (and so need CSRF from a browser)? */
+static bool
+web_api_changes(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "OPTIONS") != 0;
+}
+
+/* Equal strings, in time that does not tell where they differ. */
+static bool
+web_api_same_secret(const char *a, const char *b)
+{
+	size_t i, n = strlen(a);
+	unsigned char d = 0;
+
+	if (strlen(b) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+int
+web_api_origin_check(struct web_req *r)
+{
+	const char *origin = MHD_lookup_connection_value(r->conn,
+	    MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(r->conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	struct buf own = BUF_INIT;
+	bool ok;
+
+	if (origin == NULL)
+		return 0;
+	buf_addf(&own, "%s://%s", r->ws->tls ? "https" : "http",
+	    host ? host : "");
+	ok = host != NULL && strcasecmp(origin, own.data) == 0;
+	buf_release(&own);
+	if (ok)
+		return 0;
+	web_error(r, MHD_HTTP_FORBIDDEN,
+	    "cross-site request refused: Origin is not this server's");
+	return -1;
+}
+
 /*
- * "Authorization: Bearer <token>": 0 with r->who and r->svc filled, or
- * -1 after replying 401 (or 429 when this address failed too often:
- * answered before any hashing or lookup is done).
+ * With the session cookie, a request that changes something must show
+ * the session's CSRF token in X-CSRF-Token (a page of another site cannot
+ * read it) and come from our own origin.  -1 after replying 403.
+ */
+static int
+web_api_csrf_check(struct web_req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "X-CSRF-Token");
+
+	if (h == NULL) {
+		web_error(r, MHD_HTTP_FORBIDDEN,
+		    "missing X-CSRF-Token header: a signed-in browser must "
+		    "send its session's csrf value");
+		return -1;
+	}
+	if (!web_api_same_secret(h, r->csrf.data)) {
+		web_error(r, MHD_HTTP_FORBIDDEN,
+		    "wrong X-CSRF-Token for this session");
+		return -1;
+	}
+	return web_api_origin_check(r);
+}
+
+/*
+ * "Authorization: Bearer <token>", else the session cookie: 0 with
+ * r->who and r->svc filled, or -1 after replying 401 (or 429 when this
+ * address failed too often: answered before any hashing or lookup is
+ * done; or 403 when a cookie's request lacks its CSRF token).
  */
 static int
 web_api_auth(struct web_server *ws, struct web_req *r)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *cookie = MHD_lookup_connection_value(r->conn,
+	    MHD_COOKIE_KIND, WEB_SESSION_COOKIE);
 	struct buf err = BUF_INIT;
 	int ret;
 
@@ -131,13 +209,20 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 		return -1;
 	}
 	/* The scheme's name is case-insensitive (RFC 9110 11.1). */
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+		buf_adds(&r->cred, h + 7);
+		ret = service_auth_token(&ws->svc, h + 7, &r->who, &err);
+	} else if (h == NULL && cookie != NULL) {
+		r->by_session = true;
+		buf_adds(&r->cred, cookie);
+		ret = service_auth_session(&ws->svc, cookie,
+		    ws->session_idle_ms, true, &r->who, &r->csrf, &err);
+	} else {
 		web_error(r, MHD_HTTP_UNAUTHORIZED,
 		    "authentication required: send 'Authorization: Bearer "
-		    "<token>' (see orchestra user token)");
+		    "<token>' (see orchestra user token), or sign in");
 		return -1;
 	}
-	ret = service_auth_token(&ws->svc, h + 7, &r->who, &err);
 	if (ret == ERR_DENIED) {
 		web_limit_failed(r->ip);
 		ws->auth_failures++;
@@ -147,6 +232,9 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	}
 	buf_release(&err);
 	if (ret < 0)
+		return -1;
+	if (r->by_session && web_api_changes(r->method) &&
+	    web_api_csrf_check(r) < 0)
 		return -1;
 	r->svc = ws->svc;
 	r->svc.actor = r->who.username;
@@ -182,6 +270,7 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 		return;
 	}
 	r->route = found;
+	r->ws = ws;
 	r->svc = ws->svc; /* actor "", untrusted, until authenticated */
 	if (!found->public && web_api_auth(ws, r) < 0)
 		return;

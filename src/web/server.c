@@ -7,7 +7,10 @@
  * thread-safe, and one thread needs neither a connection per thread nor
  * a mutex; each request is short (every list is a bounded keyset page),
  * so one thread keeps up, and the pilot, not this server, does the heavy
- * work.  NEEDSWORK: a slow query stalls every other request meanwhile; a
+ * work.  Event streams are long, so they are fed by a thread of their
+ * own with its own store connection (sse.c); this thread only copies
+ * out what that one made ready, and suspends a stream with nothing to
+ * send.  NEEDSWORK: a slow query stalls every other request meanwhile; a
  * pool of threads with a store connection each is the next step.
  */
 #include <arpa/inet.h>
@@ -28,6 +31,8 @@
 /* ... until they decay, one per this many ms. */
 #define WEB_FAIL_DECAY_MS 6000
 #define WEB_NADDR 1024
+/* A dashboard session ends when idle this long, unless told otherwise. */
+#define WEB_SESSION_IDLE_MS (12 * 3600 * 1000LL)
 
 /* What we know of one client address. */
 struct web_addr {
@@ -186,7 +191,25 @@ web_req_free(struct web_req *r)
 	json_decref(r->json);
 	json_decref(r->resp);
 	account_release(&r->who);
+	service_secret_release(&r->cred);
+	service_secret_release(&r->csrf);
+	service_secret_release(&r->set_cookie);
+	if (r->own != NULL)
+		MHD_destroy_response(r->own);
 	free(r);
+}
+
+void
+web_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self'; "
+	    "img-src 'self' data:; connect-src 'self'; "
+	    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
 static enum MHD_Result
@@ -196,6 +219,13 @@ web_send(struct web_req *r)
 	char *body;
 	enum MHD_Result ret;
 
+	if (r->own != NULL) {
+		/* An event stream: its headers are set already. */
+		ret = MHD_queue_response(r->conn, r->status, r->own);
+		MHD_destroy_response(r->own);
+		r->own = NULL;
+		return ret;
+	}
 	if (r->is_text) {
 		resp = MHD_create_response_from_buffer(r->text.len,
 		    r->text.data, MHD_RESPMEM_MUST_COPY);
@@ -212,13 +242,15 @@ web_send(struct web_req *r)
 		MHD_add_response_header(resp, "Content-Type",
 		    "application/json");
 	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	web_headers(resp);
+	if (r->set_cookie.len > 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+		    r->set_cookie.data);
 	if (r->etag != NULL) {
 		/* A static file: kept, but asked after each time. */
-		MHD_add_response_header(resp, "ETag", r->etag);
+		MHD_del_response_header(resp, "Cache-Control", "no-store");
 		MHD_add_response_header(resp, "Cache-Control", "no-cache");
-	} else {
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		MHD_add_response_header(resp, "ETag", r->etag);
 	}
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate",
@@ -383,7 +415,8 @@ web_start(struct web_server *ws, const struct web_opts *o,
     const struct sockaddr_storage *ss, bool v6, const struct buf *cert,
     const struct buf *key)
 {
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -442,6 +475,14 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	if (ret < 0)
 		goto out;
 	ws.svc.trusted = false;
+	ws.tls = o->tls_cert != NULL;
+	ws.session_idle_ms = o->session_idle_ms > 0 ? o->session_idle_ms :
+						      WEB_SESSION_IDLE_MS;
+	ws.sse = web_sse_start(cfg, ws.session_idle_ms, err);
+	if (ws.sse == NULL) {
+		ret = ERR_UNAVAILABLE;
+		goto out;
+	}
 	ws.requests = json_object();
 	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
 	if (ws.daemon == NULL) {
@@ -457,9 +498,14 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	sigaddset(&set, SIGTERM);
 	sigwait(&set, &sig);
 	log_info("stopping signal=%d", sig);
+	/* No connection may be left suspended when the daemon stops. */
+	web_sse_stop(ws.sse);
 	MHD_stop_daemon(ws.daemon);
 	ret = 0;
 out:
+	if (ws.sse != NULL && ws.daemon == NULL)
+		web_sse_stop(ws.sse);
+	web_sse_free(ws.sse);
 	json_decref(ws.requests);
 	service_close(&ws.svc);
 	service_secret_release(&key);

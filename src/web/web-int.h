@@ -13,6 +13,8 @@
 
 /* Largest request body read; a larger one is refused with 413. */
 #define WEB_BODY_MAX (64 * 1024)
+/* The dashboard's session cookie. */
+#define WEB_SESSION_COOKIE "orchestra_session"
 /* Path segments kept; a longer path matches no route (404). */
 #define WEB_SEG_MAX 10
 
@@ -37,6 +39,18 @@ struct web_req {
 	const char *content_type; /* of a text response; NULL: plain UTF-8 */
 	const char *etag; /* a static file's: sent, and no-cache */
 	const struct web_route *route; /* matched, or NULL */
+	struct web_server *ws;
+	/*
+	 * How the request authenticated: the token's text or, when
+	 * `by_session`, the session cookie's secret (wiped when freed), and
+	 * then the session's CSRF token.
+	 */
+	bool by_session;
+	struct buf cred;
+	struct buf csrf;
+	struct buf set_cookie; /* a Set-Cookie header to send, when not empty */
+	/* A response the handler made itself (an event stream), or NULL. */
+	struct MHD_Response *own;
 };
 
 /* A route: method and pattern ("*" matches one segment). */
@@ -76,7 +90,28 @@ struct web_server {
 	/* For /metrics: requests answered, "METHOD route code" -> count. */
 	json_t *requests;
 	int64_t auth_failures;
+	bool tls;                /* served over TLS: cookies are Secure */
+	int64_t session_idle_ms; /* a session idle this long has ended */
+	struct web_sse *sse;     /* the event streams (sse.c) */
 };
+
+/* The security headers every response carries (server.c). */
+void web_headers(struct MHD_Response *resp);
+
+/*
+ * Event streams (sse.c).  A thread of their own, with its own store
+ * connection, reads the event table for every open stream and re-checks
+ * its token or session; libmicrohttpd's polling thread only copies out
+ * what is ready, and a stream with nothing to send is suspended.
+ * web_sse_start() opens the store of `cfg`; web_sse_stop() ends every
+ * stream (call it before MHD_stop_daemon: no connection may stay
+ * suspended) and joins the thread; web_sse_free() frees what is left,
+ * after the daemon stopped.
+ */
+struct web_sse *web_sse_start(const struct config *cfg, int64_t idle_ms,
+    struct buf *err);
+void web_sse_stop(struct web_sse *sse);
+void web_sse_free(struct web_sse *sse);
 
 /* Count an answered request (for /metrics). */
 void web_count(struct web_server *ws, const struct web_req *r);
@@ -147,6 +182,16 @@ void web_api_healthz(struct web_req *r);
 void web_api_metrics(struct web_server *ws, struct web_req *r);
 void web_api_readyz(struct web_req *r);
 void web_api_me(struct web_req *r);
+void web_api_session_open(struct web_req *r);
+void web_api_session_show(struct web_req *r);
+void web_api_session_close(struct web_req *r);
+void web_api_events(struct web_req *r);
+/*
+ * A request that changes something and comes from a browser: its
+ * `Origin`, when present, must be ours (scheme and Host).  -1 after
+ * replying 403.
+ */
+int web_api_origin_check(struct web_req *r);
 void web_api_me_tokens(struct web_req *r);
 void web_api_me_token_add(struct web_req *r);
 void web_api_me_token_revoke(struct web_req *r);

@@ -15,6 +15,8 @@ struct web_opts {
 	const char *listen;   /* "ADDR:PORT" or "[ADDR]:PORT"; port 0: any */
 	const char *tls_cert; /* PEM files; both or neither */
 	const char *tls_key;
+	int64_t session_idle_ms; /* a dashboard session ends idle this long;
+				    0: 12 h */
 };
 
 /*

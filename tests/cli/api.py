@@ -2,7 +2,12 @@
 """api.py - an HTTP client for the tests of `orchestra serve`.
 
     api.py BASE METHOD PATH [--token T] [--body B] [--source IP] [--scheme S]
-        one request; prints the status on the first line, then the body
+                            [--cookie C] [--csrf X] [--origin O]
+                            [--headers FILE]
+        one request; prints the status on the first line, then the body.
+        --cookie sends the session cookie orchestra_session=C, --csrf the
+        header X-CSRF-Token, --origin the header Origin; --headers writes
+        the response's headers to FILE, one "Name: value" a line
     api.py BASE --table FILE [--source-net 127.0.X]
         a table of requests, one a line, fields separated by " | ":
             METHOD | PATH | TOKEN-NAME | EXPECTED-STATUS | BODY
@@ -21,7 +26,7 @@ import sys
 
 
 def request(base, method, path, token=None, body=None, source=None,
-            scheme="Bearer"):
+            scheme="Bearer", extra=None, headers_out=None):
     host, port = base.split("//", 1)[1].rsplit(":", 1)
     conn = http.client.HTTPConnection(
         host, int(port), timeout=30,
@@ -31,9 +36,14 @@ def request(base, method, path, token=None, body=None, source=None,
         headers["Authorization"] = scheme + " " + token
     if body is not None:
         headers["Content-Type"] = "application/json"
+    headers.update(extra or {})
     conn.request(method, path, body=body, headers=headers)
     r = conn.getresponse()
     data = r.read()
+    if headers_out:
+        with open(headers_out, "w") as f:
+            for k, v in r.getheaders():
+                f.write("%s: %s\n" % (k, v))
     conn.close()
     return r.status, data
 
@@ -74,9 +84,17 @@ def main(argv):
         return table(base, argv[3], net)
     method, path = argv[2], argv[3]
     opts = dict(zip(argv[4::2], argv[5::2]))
+    extra = {}
+    if "--cookie" in opts:
+        extra["Cookie"] = "orchestra_session=" + opts["--cookie"]
+    if "--csrf" in opts:
+        extra["X-CSRF-Token"] = opts["--csrf"]
+    if "--origin" in opts:
+        extra["Origin"] = opts["--origin"]
     status, data = request(base, method, path, opts.get("--token"),
                            opts.get("--body"), opts.get("--source"),
-                           opts.get("--scheme", "Bearer"))
+                           opts.get("--scheme", "Bearer"), extra,
+                           opts.get("--headers"))
     sys.stdout.write("%d\n" % status)
     sys.stdout.buffer.write(data)
     sys.stdout.write("\n")

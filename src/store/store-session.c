@@ -1,0 +1,122 @@
+/*
+ * store-session.c - the dashboard's sessions: a hash of each cookie's
+ * secret, its owner, when it was last used.
+ */
+#include "store/store-int.h"
+
+static const char sql_session_insert[] =
+    "INSERT INTO session (account_id, hash, created_ms, last_used_ms)"
+    " VALUES ($1, $2, $3, $3)";
+static const char sql_session_get[] =
+    "SELECT s.id, s.account_id, a.username, s.created_ms, s.last_used_ms"
+    " FROM session s JOIN account a ON a.id = s.account_id"
+    " WHERE s.hash = $1";
+static const char sql_session_touch[] =
+    "UPDATE session SET last_used_ms = $2 WHERE id = $1";
+static const char sql_session_delete[] = "DELETE FROM session WHERE hash = $1";
+static const char sql_session_expire[] =
+    "DELETE FROM session WHERE last_used_ms < $1";
+
+void
+session_release(struct session *s)
+{
+	free(s->username);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+store_session_insert(struct store *st, int64_t account_id, const char *hash,
+    int64_t now_ms, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_session_insert, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, account_id);
+	st->drv->bind_text(stmt, 2, hash);
+	st->drv->bind_int64(stmt, 3, now_ms);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_session_get(struct store *st, const char *hash, struct session *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_session_get, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_text(stmt, 1, hash);
+	ret = store_step(st, stmt, err);
+	/* Never echo a hash: it names a secret. */
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no such session");
+	if (ret != DB_ROW)
+		goto out;
+	out->id = st->drv->col_int64(stmt, 0);
+	out->account_id = st->drv->col_int64(stmt, 1);
+	out->username = store_col_strdup(st, stmt, 2);
+	out->created_ms = st->drv->col_int64(stmt, 3);
+	out->last_used_ms = st->drv->col_int64(stmt, 4);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_session_touch(struct store *st, int64_t id, int64_t now_ms,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_session_touch, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	st->drv->bind_int64(stmt, 2, now_ms);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+static int
+store_session_del(struct store *st, const char *sql, const char *hash,
+    int64_t before_ms, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		goto out;
+	if (hash != NULL)
+		st->drv->bind_text(stmt, 1, hash);
+	else
+		st->drv->bind_int64(stmt, 1, before_ms);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_session_delete(struct store *st, const char *hash, struct buf *err)
+{
+	return store_session_del(st, sql_session_delete, hash, 0, err);
+}
+
+int
+store_session_expire(struct store *st, int64_t before_ms, struct buf *err)
+{
+	return store_session_del(st, sql_session_expire, NULL, before_ms, err);
+}

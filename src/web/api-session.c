@@ -1,0 +1,122 @@
+/*
+ * api-session.c - the dashboard's sign-in: POST /api/v1/session (with a
+ * password or a token) sets an HttpOnly, SameSite=Strict cookie; GET
+ * shows who is signed in and the CSRF token; DELETE signs out.
+ *
+ * The cookie holds only the session's random secret; the database only
+ * its hash.  Every other route takes the cookie in place of a token
+ * (api.c: web_api_auth(), which demands the CSRF token and our Origin of
+ * every request that changes something).
+ */
+#include "web/web-int.h"
+
+/* The cookie's attributes, and Secure when served over TLS. */
+static void
+web_session_cookie(struct web_req *r, const char *value, bool clear)
+{
+	buf_reset(&r->set_cookie);
+	buf_addf(&r->set_cookie,
+	    WEB_SESSION_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/%s%s",
+	    value, clear ? "; Max-Age=0" : "", r->ws->tls ? "; Secure" : "");
+}
+
+static json_t *
+web_session_json(struct web_req *r)
+{
+	return json_pack("{s:o, s:o}", "user", web_json_account(&r->who),
+	    "csrf", web_json_str(r->csrf.data));
+}
+
+void
+web_api_session_open(struct web_req *r)
+{
+	static const struct web_field fields[] = {
+		{ "username", JSON_STRING },
+		{ "password", JSON_STRING },
+		{ "token", JSON_STRING },
+		{ NULL, JSON_NULL },
+	};
+	struct web_server *ws = r->ws;
+	struct buf err = BUF_INIT, secret = BUF_INIT;
+	const char *user, *password, *token;
+	int ret;
+
+	/* Before anything is looked at, let alone hashed. */
+	if (web_limit_blocked(r->ip)) {
+		web_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "too many failed authentications from %s; try again later",
+		    r->ip);
+		return;
+	}
+	/* Signing in from another site's page would be a login CSRF. */
+	if (web_api_origin_check(r) < 0 || web_body_check(r, fields) < 0)
+		return;
+	user = web_body_str(r, "username");
+	password = web_body_str(r, "password");
+	token = web_body_str(r, "token");
+	if (token != NULL && user == NULL && password == NULL) {
+		ret = service_auth_token(&ws->svc, token, &r->who, &err);
+	} else if (token == NULL && user != NULL && password != NULL) {
+		ret = service_auth_password(&ws->svc, user, password, &r->who,
+		    &err);
+	} else {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "give 'username' and 'password', or 'token'");
+		return;
+	}
+	if (ret == ERR_DENIED) {
+		web_limit_failed(r->ip);
+		ws->auth_failures++;
+		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err.data);
+		goto out;
+	}
+	if (ret == 0)
+		ret = service_session_open(&ws->svc, &r->who,
+		    ws->session_idle_ms, &secret, &r->csrf, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	web_session_cookie(r, secret.data, false);
+	web_reply(r, MHD_HTTP_OK, web_session_json(r));
+out:
+	service_secret_release(&secret);
+	buf_release(&err);
+}
+
+/* The routes below are for a session, not for a token. */
+static int
+web_session_required(struct web_req *r)
+{
+	if (r->by_session)
+		return 0;
+	web_error(r, MHD_HTTP_UNAUTHORIZED,
+	    "no session: sign in with POST /api/v1/session");
+	return -1;
+}
+
+void
+web_api_session_show(struct web_req *r)
+{
+	if (web_session_required(r) < 0)
+		return;
+	web_reply(r, MHD_HTTP_OK, web_session_json(r));
+}
+
+void
+web_api_session_close(struct web_req *r)
+{
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (web_session_required(r) < 0)
+		return;
+	ret = service_session_close(&r->svc, r->cred.data, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+	} else {
+		web_session_cookie(r, "", true);
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:b}", "signed_in", 0));
+	}
+	buf_release(&err);
+}
