@@ -22,8 +22,8 @@ web_static_find(const char *path)
 static void
 web_static_send(struct web_req *r, const struct web_asset *a)
 {
-	const char *inm = MHD_lookup_connection_value(r->conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_NONE_MATCH);
 
 	r->is_text = true;
 	r->content_type = a->type;

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,14 +31,9 @@ def step(msg):
     print("# " + msg, flush=True)
 
 
-def session_api():
-    """Does this server sign the page in with a cookie?"""
-    req = urllib.request.Request(BASE + "/api/v1/session", method="GET")
-    try:
-        urllib.request.urlopen(req, timeout=10)
-    except urllib.error.HTTPError as e:
-        return e.code != 404
-    return True
+def headers_of(path):
+    with urllib.request.urlopen(BASE + path, timeout=10) as r:
+        return r.headers
 
 
 def db_cpu_slots():
@@ -73,6 +67,15 @@ def count_of(state):
             "return s ? parseInt(s.textContent) : 0; })()" % state)
 
 
+def sign_in(b, fill):
+    b.js("(() => { const v = %s; for (const k in v) "
+         "document.querySelector(k).value = v[k]; "
+         "document.querySelector('#signin').requestSubmit(); })()"
+         % json.dumps(fill))
+    b.wait("document.querySelector('#who').textContent === 'tester (admin)'",
+           20, "signed in as tester (admin)")
+
+
 def shoot(b, name):
     path = os.path.join(ART, name + ".png")
     b.screenshot(path)
@@ -96,19 +99,16 @@ def run(b):
     b.wait("!!document.querySelector('#signin')", 20, "the sign-in form")
     shoot(b, "desktop-signin")
 
-    with_session = session_api()
-    step("signing in with " + ("a password" if with_session else
-                               "a token (no /api/v1/session here)"))
-    if with_session:
-        fill = {"#username": "tester", "#password": os.environ["PASSWORD"]}
-    else:
-        fill = {"#token": os.environ["TOKEN"]}
-    b.js("(() => { const v = %s; for (const k in v) "
-         "document.querySelector(k).value = v[k]; "
-         "document.querySelector('#signin').requestSubmit(); })()"
-         % json.dumps(fill))
-    b.wait("document.querySelector('#who').textContent === 'tester (admin)'",
-           20, "signed in as tester (admin)")
+    h = headers_of("/")
+    assert "script-src 'self'" in h["Content-Security-Policy"], dict(h)
+    assert h["Content-Type"] == "text/html; charset=utf-8", dict(h)
+    assert h["ETag"] and h["Cache-Control"] == "no-cache", dict(h)
+    assert headers_of("/static/app.js")["Content-Type"].startswith(
+        "text/javascript"), "app.js's type"
+
+    step("signing in with a password")
+    sign_in(b, {"#username": "tester", "#password": os.environ["PASSWORD"]})
+    assert b.js("document.cookie") == "", "the session cookie is readable"
     b.wait("!!document.querySelector('#tasks')", 20, "the queue")
     # Whatever the page shows for the task, in order, without a reload.
     b.js("""(() => {
@@ -185,9 +185,7 @@ def run(b):
     assert seen.index("testing") < seen.index("finalized") < \
         len(seen) - 1 - seen[::-1].index("done"), seen
     mode = b.js("document.querySelector('#live').textContent")
-    step("live updates: " + mode)
-    if with_session:
-        assert mode == "live", "no event stream: " + mode
+    assert mode == "live", "no event stream: " + mode
 
     step("as admin, a node's slots from the page")
     b.js("location.hash = '#/nodes'")
@@ -216,7 +214,15 @@ def run(b):
     wide = b.js("document.documentElement.scrollWidth")
     assert wide <= 390, "the phone page scrolls sideways: %d px" % wide
 
+    step("signing out, and in again with a token")
+    b.viewport(1366, 768)
+    b.js("document.querySelector('#signout').click()")
+    b.wait("!!document.querySelector('#signin')", 20, "the sign-in form")
+    sign_in(b, {"#token": os.environ["TOKEN"]})
+
     assert not b.errors, "errors on the page: %s" % b.errors
+    csp = [x for x in b.log if "Content Security Policy" in x]
+    assert not csp, "refused by the CSP: %s" % csp
 
 
 if __name__ == "__main__":

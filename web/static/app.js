@@ -27,7 +27,7 @@ const KIND = {
 const JOB_STATES = ["registered", "assigned", "pending", "running", "done",
 	"failed", "kill", "killed", "broken"];
 
-const auth = { me: null, csrf: null, token: null };
+const auth = { me: null, csrf: null }; // no secret is kept here
 let view = null; // { path, update(params), refresh() }
 let live = null;
 
@@ -44,8 +44,6 @@ async function api(method, path, body) {
 		headers["Content-Type"] = "application/json";
 	if (method !== "GET" && auth.csrf)
 		headers["X-CSRF-Token"] = auth.csrf;
-	if (auth.token)
-		headers.Authorization = "Bearer " + auth.token;
 	const r = await fetch(path, {
 		method, headers, credentials: "same-origin", cache: "no-store",
 		body: body === undefined ? undefined : JSON.stringify(body),
@@ -291,7 +289,7 @@ function taskView(params, user, name) {
 	const retry = el("button", { id: "retry", type: "button" }, "Retry failed jobs");
 	const del = el("button", { id: "delete", type: "button", class: "danger" }, "Delete");
 	const actions = el("div", { class: "actions", id: "actions" }, kill, retry, del);
-	const heads = ["Job", "Status", "Node", "Attempts", "Exit", "Why pending", "Started", "Ended", "Log"];
+	const heads = ["Job", "Status", "Node", "Attempts", "Exit", "Why waiting / how it ended", "Started", "Ended", "Log"];
 	const tbody = el("tbody", { id: "jobs" });
 	const table = el("table", { class: "cards" },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
@@ -519,17 +517,10 @@ function signinView() {
 			: { username: user.value.trim(), password: pass.value };
 		try {
 			const r = await api("POST", "/api/v1/session", body);
-			auth.csrf = r && r.csrf;
+			auth.csrf = r.csrf;
 		} catch (e) {
-			// NEEDSWORK: until serve has /api/v1/session, a token is
-			// kept in this tab (sessionStorage) and sent as a bearer.
-			if ((e.status === 404 || e.status === 405) && body.token) {
-				sessionStorage.setItem("orchestra-token", body.token);
-				auth.token = body.token;
-			} else {
-				setText(err, e.status === 404 ? "This server has no password sign-in; use a token." : e.message);
-				return;
-			}
+			setText(err, e.message);
+			return;
 		}
 		pass.value = token.value = "";
 		if (await whoami())
@@ -555,18 +546,16 @@ async function whoami() {
 async function boot() {
 	try {
 		const s = await api("GET", "/api/v1/session");
-		auth.csrf = s && s.csrf;
+		auth.csrf = s.csrf;
 	} catch (e) {
-		if (e.status === 404)
-			auth.token = sessionStorage.getItem("orchestra-token");
+		/* 401: not signed in; the sign-in form follows */
 	}
 	await whoami();
 	route(true);
 }
 
 function signedOut(msg) {
-	auth.me = auth.csrf = auth.token = null;
-	sessionStorage.removeItem("orchestra-token");
+	auth.me = auth.csrf = null;
 	if (live)
 		live.close();
 	live = null;
