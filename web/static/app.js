@@ -273,7 +273,10 @@ function queueView(params) {
 		if (list.next_after !== null)
 			more.append(el("a", { href: hashWith("/queue", { ...Object.fromEntries(p), after: list.next_after }) }, "Next page"));
 	}
-	return { update(np) { p = np; return refresh(); }, refresh: () => refresh() };
+	// A task's row changes with its jobs; the events name the jobs, not
+	// their tasks, so any job's change re-fetches the page shown.
+	const concerns = (d) => d.tasks.length > 0 || d.jobs.length > 0;
+	return { update(np) { p = np; return refresh(); }, refresh: () => refresh(), concerns };
 }
 
 /* ---- a task ---- */
@@ -407,7 +410,9 @@ function taskView(params, user, name) {
 			logTitle.hidden = log.hidden = true;
 		}
 	}
-	return { update(np) { p = np; return refresh(); }, refresh: () => refresh() };
+	// This task, or a job (the events do not say whose: any job).
+	const concerns = (d) => d.jobs.length > 0 || (task && d.tasks.includes(task.id));
+	return { update(np) { p = np; return refresh(); }, refresh: () => refresh(), concerns };
 }
 
 /* ---- nodes ---- */
@@ -491,7 +496,9 @@ function nodesView() {
 			}
 		});
 	}
-	return { update: () => refresh(), refresh: () => refresh() };
+	// Slots are used and freed as jobs start and end.
+	const concerns = (d) => d.nodes.length > 0 || d.jobs.length > 0;
+	return { update: () => refresh(), refresh: () => refresh(), concerns };
 }
 
 /* ---- signing in ---- */
@@ -570,29 +577,44 @@ function signedOut(msg) {
 
 /* ---- live updates ---- */
 
-let busy = false, dirty = false, pollTimer = null;
+let busy = false, pending = false, pendingWhat = null, pollTimer = null;
 
-// Re-fetch the view; a change arriving meanwhile means one more, not one
-// per event.
-async function refreshView() {
-	if (busy) {
-		dirty = true;
+// Re-fetch the view when a change concerns it (`what`: the event's
+// {"tasks", "jobs", "nodes"} ids, or null: anything may have changed).
+// The changes arriving meanwhile are merged into one more re-fetch, not
+// one per event.
+async function refreshView(what = null) {
+	pendingWhat = pending ? merge(pendingWhat, what) : what;
+	pending = true;
+	if (busy)
 		return;
-	}
 	busy = true;
-	do {
-		dirty = false;
+	while (pending) {
+		const d = pendingWhat;
+		pending = false;
+		pendingWhat = null;
 		try {
-			if (view)
+			if (view && (!d || !view.concerns || view.concerns(d))) {
 				await view.refresh();
-			document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+				document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+			}
 		} catch (e) {
 			if (e.status !== 401)
 				flash(e.message, true);
 		}
-	} while (dirty);
+	}
 	busy = false;
 }
+
+function merge(a, b) {
+	if (!a || !b)
+		return null;
+	const out = {};
+	for (const k of ["tasks", "jobs", "nodes"])
+		out[k] = [...(a[k] || []), ...(b[k] || [])];
+	return out;
+}
+
 
 function startLive() {
 	if (live || pollTimer)
@@ -603,7 +625,15 @@ function startLive() {
 		setText(ind, "live");
 		ind.classList.add("on");
 	});
-	live.addEventListener("change", () => refreshView());
+	live.addEventListener("change", (ev) => {
+		let d = null;
+		try {
+			d = JSON.parse(ev.data);
+		} catch (e) {
+			/* an unknown shape: re-fetch */
+		}
+		refreshView(d && d.tasks && d.jobs && d.nodes ? d : null);
+	});
 	live.addEventListener("error", () => {
 		ind.classList.remove("on");
 		if (live && live.readyState === EventSource.CLOSED) {
