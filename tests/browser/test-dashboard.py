@@ -4,8 +4,8 @@ test-dashboard.sh (which starts serve and a pilot and sets TMP, NODE,
 TOKEN, PASSWORD, ARTIFACTS and ORCHESTRA_BIN/ORCHESTRA_HOME).
 
 Reads the rendered page (the DOM after its scripts ran); every wait has a
-deadline.  Screenshots: ARTIFACTS/{desktop,phone}-{signin,queue,task,
-nodes}.png.
+deadline.  Screenshots: ARTIFACTS/{desktop,phone}-{queue,task,nodes}.png,
+desktop-signin.png and desktop-nodes-dark.png.
 """
 import json
 import os
@@ -201,6 +201,14 @@ def run(b):
     b.wait(nrow + ".cells[3].textContent.includes('/ 3 / 8')", 20,
            "the new slots on the page")
     shoot(b, "desktop-nodes")
+
+    step("the dark theme follows the system's")
+    b.send("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark"}]})
+    bg = b.js("getComputedStyle(document.body).backgroundColor")
+    assert bg == "rgb(21, 23, 27)", "not dark: " + bg
+    shoot(b, "desktop-nodes-dark")
+    b.send("Emulation.setEmulatedMedia", {"features": []})
 
     step("a phone's screen")
     b.viewport(390, 844, mobile=True)

@@ -261,7 +261,8 @@ function queueView(params) {
 			setText(tr.cells[1], t.user);
 			statusBadge(tr.cells[2].firstChild, t.status);
 			progress(tr.cells[3], t.counts || {}, t.jobs);
-			setText(tr.cells[4], t.priority ?? "");
+			// NEEDSWORK: tasks carry no priority in the API (jobs do).
+			setText(tr.cells[4], t.priority ?? "—");
 			setText(tr.cells[5], whyText(t));
 			setText(tr.cells[6], when(t.submitted));
 		});
@@ -292,7 +293,7 @@ function taskView(params, user, name) {
 	const retry = el("button", { id: "retry", type: "button" }, "Retry failed jobs");
 	const del = el("button", { id: "delete", type: "button", class: "danger" }, "Delete");
 	const actions = el("div", { class: "actions", id: "actions" }, kill, retry, del);
-	const heads = ["Job", "Status", "Node", "Attempts", "Exit", "Why waiting / how it ended", "Started", "Ended", "Log"];
+	const heads = ["Job", "Status", "Priority", "Node", "Attempts", "Exit", "Why waiting / how it ended", "Started", "Ended", "Log"];
 	const tbody = el("tbody", { id: "jobs" });
 	const table = el("table", { class: "cards" },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
@@ -373,8 +374,9 @@ function taskView(params, user, name) {
 		patchRows(tbody, jobs.jobs, (j) => j.index, (j) => {
 			const tr = cells(el("tr"), heads);
 			tr.cells[1].append(el("span"));
-			tr.cells[5].className = "why";
-			tr.cells[8].append(el("a", { "data-log": j.index }, "log"));
+			tr.cells[2].classList.add("num");
+			tr.cells[6].className = "why";
+			tr.cells[9].append(el("a", { "data-log": j.index }, "log"));
 			return tr;
 		}, (tr, j) => {
 			tr.dataset.job = j.index;
@@ -382,13 +384,14 @@ function taskView(params, user, name) {
 			tr.classList.toggle("selected", String(j.index) === sel);
 			setText(tr.cells[0], j.index + (j.test ? " (test)" : ""));
 			statusBadge(tr.cells[1].firstChild, j.status);
-			setText(tr.cells[2], j.node ? j.node + (j.gpu !== null ? " gpu " + j.gpu : "") : "");
-			setText(tr.cells[3], j.attempts);
-			setText(tr.cells[4], j.exit_code ?? "");
-			setText(tr.cells[5], whyText(j) || j.end_reason || "");
-			setText(tr.cells[6], when(j.started));
-			setText(tr.cells[7], when(j.ended));
-			tr.cells[8].firstChild.href = hashWith(here, { after: p.get("after"), job: j.index });
+			setText(tr.cells[2], typeof j.priority === "number" ? j.priority.toFixed(2) : "");
+			setText(tr.cells[3], j.node ? j.node + (j.gpu !== null ? " gpu " + j.gpu : "") : "");
+			setText(tr.cells[4], j.attempts);
+			setText(tr.cells[5], j.exit_code ?? "");
+			setText(tr.cells[6], whyText(j) || j.end_reason || "");
+			setText(tr.cells[7], when(j.started));
+			setText(tr.cells[8], when(j.ended));
+			tr.cells[9].firstChild.href = hashWith(here, { after: p.get("after"), job: j.index });
 		});
 		pager.replaceChildren();
 		if (p.get("after"))
