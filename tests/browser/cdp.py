@@ -105,7 +105,8 @@ class Browser:
                 for a in m["params"]["args"]))
         elif method == "Log.entryAdded":
             e = m["params"]["entry"]
-            self.log.append("%s %s: %s" % (e["level"], e["source"], e["text"]))
+            self.log.append("%s %s: %s %s" % (e["level"], e["source"],
+                                              e["text"], e.get("url", "")))
         if "id" in m:
             with self._cv:
                 self._replies[m["id"]] = m

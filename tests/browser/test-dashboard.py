@@ -187,6 +187,23 @@ def run(b):
     mode = b.js("document.querySelector('#live').textContent")
     assert mode == "live", "no event stream: " + mode
 
+    step("kill a task from its page, then delete it")
+    subprocess.run([os.environ["ORCHESTRA_BIN"], "task", "submit", "web2",
+                    "--exec", "sleep 120; : %IN", "--inputs", TMP + "/in"],
+                   check=True, stdout=subprocess.DEVNULL)
+    b.js("location.hash = '#/tasks/tester/web2'")
+    b.wait(status_of("#task-status") + " === 'testing'", 30,
+           "web2 testing")
+    b.js("document.querySelector('#kill').click()")
+    b.wait(status_of("#task-status") + " === 'killed'", 60, "web2 killed")
+    b.js("document.querySelector('#delete').click()")
+    b.wait("document.querySelector('#delete').textContent === "
+           "'Really delete?'", 10, "delete asks again")
+    b.js("document.querySelector('#delete').click()")
+    b.wait("location.hash === '#/queue'", 20, "back to the queue")
+    b.wait("!document.querySelector('tr[data-task=\"tester/web2\"]') && "
+           "!!" + ROW, 60, "web2 gone from the queue, web1 still there")
+
     step("as admin, a node's slots from the page")
     b.js("location.hash = '#/nodes'")
     nrow = 'document.querySelector(\'tr[data-node="%s"]\')' % NODE

@@ -557,10 +557,10 @@ async function boot() {
 	try {
 		const s = await api("GET", "/api/v1/session");
 		auth.csrf = s.csrf;
+		await whoami();
 	} catch (e) {
 		/* 401: not signed in; the sign-in form follows */
 	}
-	await whoami();
 	route(true);
 }
 
