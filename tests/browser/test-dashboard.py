@@ -152,6 +152,9 @@ def run(b):
            20, "the test job's log")
     assert b.js("document.querySelector('#job-0').classList"
                 ".contains('selected')"), "job 0 not selected"
+    # Patched in place: these very nodes must survive every update.
+    b.js("document.querySelector('#job-0').__mark = 1; "
+         "document.querySelector('#jobs').__mark = 1")
 
     step("the test job passes: the task runs; two slots, so jobs wait")
     open(os.path.join(TMP, "gate0"), "w").close()
@@ -177,6 +180,10 @@ def run(b):
     b.wait(status_of("#task-status") + " === 'done'", 60, "the task done")
     assert b.js(count_of("failed")) == 0, "a job still failed"
     assert b.js(count_of("done")) == 4, "not four jobs done"
+    assert b.js("document.querySelector('#jobs').__mark === 1 && "
+                "document.querySelector('#job-0').__mark === 1 && "
+                "document.querySelector('#job-0').classList"
+                ".contains('selected')"), "rows rebuilt, or the selection lost"
     seen = b.js("window.__seen")
     step("states seen without a reload: " + " -> ".join(seen))
     assert b.js("window.__noReload === true"), "the page was reloaded"
@@ -186,6 +193,18 @@ def run(b):
         len(seen) - 1 - seen[::-1].index("done"), seen
     mode = b.js("document.querySelector('#live').textContent")
     assert mode == "live", "no event stream: " + mode
+
+    step("filters and sorting live in the URL")
+    b.js("location.hash = '#/queue?status=done&sort=name&dir=asc'")
+    b.wait("document.querySelector('#filters [name=status]').value === "
+           "'done' && document.querySelector('#filters [name=sort]').value "
+           "=== 'name' && !!" + ROW, 20, "the queue filtered by the URL")
+    b.js("(() => { const f = document.querySelector('#filters'); "
+         "f.querySelector('[name=user]').value = 'nobody'; "
+         "f.requestSubmit(); })()")
+    b.wait("location.hash.includes('user=nobody') && "
+           "location.hash.includes('status=done') && !" + ROW, 20,
+           "the form's filter written to the URL and applied")
 
     step("kill a task from its page, then delete it")
     subprocess.run([os.environ["ORCHESTRA_BIN"], "task", "submit", "web2",

@@ -240,7 +240,17 @@ function queueView(params) {
 		for (const k of ["user", "status", "after"])
 			if (p.get(k))
 				q.set(k, p.get(k));
-		const list = await api("GET", "/api/v1/tasks?" + q);
+		let list;
+		try {
+			list = await api("GET", "/api/v1/tasks?" + q);
+		} catch (e) {
+			if (e.status !== 400 && e.status !== 404)
+				throw e;
+			// A filter the server refuses (no such user): no rows.
+			tbody.replaceChildren();
+			more.replaceChildren(el("span", { class: "muted", id: "queue-error" }, e.message));
+			return;
+		}
 		// NEEDSWORK: the list has no counts, why or priority, so each
 		// row of the page is shown too (at most 6 requests at a time);
 		// those belong in GET /api/v1/tasks itself.
