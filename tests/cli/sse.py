@@ -2,13 +2,14 @@
 """sse.py - a client of `orchestra serve`'s event stream, for the tests.
 
     sse.py BASE [--token T | --cookie C] [--last-event-id N]
-                [--source IP] [--timeout SECS]
+                [--source IP] [--timeout SECS] [--until TEXT]
 
 GETs /api/v1/events and writes every line received to stdout at once
 (flushed), so that a test can wait on what arrived; on the end of the
 stream it writes "# closed", on a refusal "# status N", and after
 --timeout seconds (default 60; a deadline, so that it never hangs)
-"# timeout".
+"# timeout".  With --until, it stops (exit 0, "# done") after the first
+line holding TEXT.
 """
 import http.client
 import sys
@@ -42,6 +43,9 @@ def main(argv):
                 break
             sys.stdout.write(line.decode())
             sys.stdout.flush()
+            if "--until" in opts and opts["--until"] in line.decode():
+                print("# done", flush=True)
+                return 0
     except (TimeoutError, OSError):
         print("# timeout", flush=True)
         return 1
