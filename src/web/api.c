@@ -16,7 +16,9 @@ const struct web_route web_routes[] = {
 	{ "GET", "/metrics", false, NULL },
 	/* The dashboard (static.c): the page and its files. */
 	{ "GET", "/", true, web_static_index },
+	{ "HEAD", "/", true, web_static_index },
 	{ "GET", "/static/*", true, web_static_file },
+	{ "HEAD", "/static/*", true, web_static_file },
 	{ "GET", "/api/v1/me", false, web_api_me },
 	/* Signing in checks its own credentials (and the limiter). */
 	{ "POST", "/api/v1/session", true, web_api_session_open },

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -105,6 +106,16 @@ def run(b):
     assert h["ETag"] and h["Cache-Control"] == "no-cache", dict(h)
     assert headers_of("/static/app.js")["Content-Type"].startswith(
         "text/javascript"), "app.js's type"
+    req = urllib.request.Request(BASE + "/static/app.js", headers={
+        "If-None-Match": headers_of("/static/app.js")["ETag"]})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("app.js sent again despite its ETag")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304, "If-None-Match: %d" % e.code
+    head = urllib.request.Request(BASE + "/", method="HEAD")
+    with urllib.request.urlopen(head, timeout=10) as r:
+        assert r.status == 200 and r.read() == b"", "HEAD /"
 
     step("signing in with a password")
     sign_in(b, {"#username": "tester", "#password": os.environ["PASSWORD"]})
