@@ -24,6 +24,8 @@ const KIND = {
 	killing: ["st-kill", "■"], killed: ["st-kill", "■"],
 	removed: ["st-idle", "–"],
 };
+// Task states no job moves in: their counts change only with the task.
+const ENDED = new Set(["done", "finalized", "broken", "killed", "removed"]);
 const JOB_STATES = ["registered", "assigned", "pending", "running", "done",
 	"failed", "kill", "killed", "broken"];
 
@@ -223,6 +225,7 @@ function queueView(params) {
 	const more = el("p", { class: "pager" });
 	main.replaceChildren(el("h1", {}, "Queue"), form, el("div", { class: "table-wrap" }, table), more);
 	let p = params;
+	const shownCache = new Map(); // task id -> GET /api/v1/tasks/U/N
 	form.addEventListener("submit", (ev) => {
 		ev.preventDefault();
 		location.hash = hashWith("/queue", {
@@ -253,9 +256,20 @@ function queueView(params) {
 		}
 		// NEEDSWORK: the list has no counts, why or priority, so each
 		// row of the page is shown too (at most 6 requests at a time);
-		// those belong in GET /api/v1/tasks itself.
-		const shown = await pool(list.tasks.map((t) => () => api("GET", taskPath(t))), 6);
+		// those belong in GET /api/v1/tasks itself.  A task that ended
+		// and did not change since is not asked again.
+		const stale = (t) => {
+			const c = shownCache.get(t.id);
+			return !c || c.updated !== t.updated || c.status !== t.status ||
+			    !ENDED.has(t.status);
+		};
+		const shown = await pool(list.tasks.map((t) => () =>
+			stale(t) ? api("GET", taskPath(t)) : Promise.resolve(shownCache.get(t.id))), 6);
 		const tasks = list.tasks.map((t, i) => shown[i] instanceof Error ? t : shown[i]);
+		shownCache.clear();
+		for (const t of tasks)
+			if (t.counts)
+				shownCache.set(t.id, t);
 		const key = SORTS[sort.value], sign = dir.value === "asc" ? 1 : -1;
 		tasks.sort((a, b) => key(a) < key(b) ? -sign : key(a) > key(b) ? sign : 0);
 		patchRows(tbody, tasks, (t) => t.id, (t) => {
