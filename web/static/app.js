@@ -593,6 +593,8 @@ function signedOut(msg) {
 	if (live)
 		live.close();
 	live = null;
+	clearTimeout(pollTimer);
+	pollTimer = null;
 	setText($("#live"), "offline");
 	$("#live").classList.remove("on");
 	setText($("#who"), "");
@@ -668,7 +670,11 @@ function startLive() {
 			live = null;
 			setText(ind, "polling");
 			const tick = () => {
-				pollTimer = setTimeout(async () => { await refreshView(); tick(); }, 2000);
+				pollTimer = setTimeout(async () => {
+					await refreshView();
+					if (pollTimer)
+						tick();
+				}, 2000);
 			};
 			if (auth.me)
 				tick();
