@@ -249,6 +249,15 @@ def run(b):
            "the new slots on the page")
     shoot(b, "desktop-nodes")
 
+    step("a change from the command line reaches the page by itself")
+    t0 = time.monotonic()
+    subprocess.run([os.environ["ORCHESTRA_BIN"], "node", "set", NODE,
+                    "--cpu-slots", "4"], check=True, stdout=subprocess.DEVNULL)
+    b.wait(nrow + ".cells[3].textContent.includes('/ 4 / 8')", 20,
+           "the command line's slots on the page")
+    step("from the command's start to the page: %.2f s (checked every "
+         "0.1 s)" % (time.monotonic() - t0))
+
     step("the dark theme follows the system's")
     b.send("Emulation.setEmulatedMedia", {"features": [
         {"name": "prefers-color-scheme", "value": "dark"}]})
