@@ -22,6 +22,9 @@ test_pkgs+=(python3 python3-kubernetes openssl)
 # The SMTP server the mail tests run on loopback (tests/lib/smtp-sink.py).
 test_pkgs+=(python3-aiosmtpd)
 command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
+# The dashboard's browser test (tests/browser): headless Chromium, driven
+# over --remote-debugging-pipe by a client in plain Python.
+test_pkgs+=(chromium)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -73,3 +73,12 @@ set_tests_properties(kube/sim PROPERTIES LABELS kube TIMEOUT 300)
 # deploy/'s manifests against the same schemas and validation.
 add_test(NAME kube/deploy COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/kube/test-deploy.py)
 set_tests_properties(kube/deploy PROPERTIES LABELS kube TIMEOUT 120)
+
+# The dashboard in headless Chromium (acceptance 2 of issue 7), on SQLite;
+# its screenshots stay in build/<preset>/artifacts/browser.
+add_test(NAME browser/dashboard
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/test-dashboard.sh)
+set_tests_properties(browser/dashboard PROPERTIES
+  ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>;ORCHESTRA_ARTIFACTS=${CMAKE_BINARY_DIR}/artifacts/browser"
+  LABELS browser
+  TIMEOUT 300)

@@ -14,6 +14,11 @@ const struct web_route web_routes[] = {
 	{ "GET", "/readyz", true, web_api_readyz },
 	/* Served by web_api_metrics(), with the server's own counters. */
 	{ "GET", "/metrics", false, NULL },
+	/* The dashboard (static.c): the page and its files. */
+	{ "GET", "/", true, web_static_index },
+	{ "HEAD", "/", true, web_static_index },
+	{ "GET", "/static/*", true, web_static_file },
+	{ "HEAD", "/static/*", true, web_static_file },
 	{ "GET", "/api/v1/me", false, web_api_me },
 	/* Signing in checks its own credentials (and the limiter). */
 	{ "POST", "/api/v1/session", true, web_api_session_open },

@@ -246,6 +246,12 @@ web_send(struct web_req *r)
 	if (r->set_cookie.len > 0)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
 		    r->set_cookie.data);
+	if (r->etag != NULL) {
+		/* A static file: kept, but asked after each time. */
+		MHD_del_response_header(resp, "Cache-Control", "no-store");
+		MHD_add_response_header(resp, "Cache-Control", "no-cache");
+		MHD_add_response_header(resp, "ETag", r->etag);
+	}
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 		    "Bearer realm=\"orchestra\"");

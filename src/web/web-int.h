@@ -38,6 +38,7 @@ struct web_req {
 	struct buf text;
 	bool is_text;
 	const char *content_type; /* of a text response; NULL: plain UTF-8 */
+	const char *etag; /* a static file's: sent, and no-cache */
 	const struct web_route *route; /* matched, or NULL */
 	struct web_server *ws;
 	/*
@@ -61,6 +62,23 @@ struct web_route {
 	void (*fn)(struct web_req *r);
 };
 extern const struct web_route web_routes[];
+
+/*
+ * A file of the dashboard, built into the binary from web/static by
+ * cmake/embed-static.cmake; web_assets[] ends with a NULL path.
+ */
+struct web_asset {
+	const char *path; /* "/static/app.js" */
+	const char *type; /* Content-Type */
+	const unsigned char *data;
+	size_t len;
+	const char *etag; /* quoted, from the content's hash */
+};
+extern const struct web_asset web_assets[];
+
+/* GET / (the page) and GET /static/NAME: public, with an ETag. */
+void web_static_index(struct web_req *r);
+void web_static_file(struct web_req *r);
 
 /*
  * The server: one store connection, opened once.  All callbacks run on

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""test-dashboard.py BASE-URL - the dashboard in headless Chromium, run by
+test-dashboard.sh (which starts serve and a pilot and sets TMP, NODE,
+TOKEN, PASSWORD, ARTIFACTS and ORCHESTRA_BIN/ORCHESTRA_HOME).
+
+Reads the rendered page (the DOM after its scripts ran); every wait has a
+deadline.  Screenshots: ARTIFACTS/{desktop,phone}-{queue,task,nodes}.png,
+desktop-signin.png and desktop-nodes-dark.png.
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Browser  # noqa: E402
+
+BASE = sys.argv[1]
+TMP = os.environ["TMP"]
+NODE = os.environ["NODE"]
+ART = os.environ["ARTIFACTS"]
+TASK = "tester/web1"
+ROW = 'document.querySelector(\'tr[data-task="%s"]\')' % TASK
+
+
+def step(msg):
+    print("# " + msg, flush=True)
+
+
+def headers_of(path):
+    with urllib.request.urlopen(BASE + path, timeout=10) as r:
+        return r.headers
+
+
+def db_cpu_slots():
+    db = sqlite3.connect(os.path.join(os.environ["ORCHESTRA_HOME"],
+                                      "orchestra.db"), timeout=10)
+    try:
+        return db.execute("SELECT cpu_slots FROM node WHERE name = ?",
+                          (NODE,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def wait_py(cond, secs, what):
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out after %ss waiting for %s" % (secs, what))
+
+
+def status_of(sel):
+    return "(document.querySelector(%s)||{dataset:{}}).dataset.status" % \
+        json.dumps(sel)
+
+
+def count_of(state):
+    """The number printed for `state` in the task page's progress."""
+    return ("(() => { const s = document.querySelector("
+            "'#task-progress [data-state=%s]'); "
+            "return s ? parseInt(s.textContent) : 0; })()" % state)
+
+
+def sign_in(b, fill):
+    b.js("(() => { const v = %s; for (const k in v) "
+         "document.querySelector(k).value = v[k]; "
+         "document.querySelector('#signin').requestSubmit(); })()"
+         % json.dumps(fill))
+    b.wait("document.querySelector('#who').textContent === 'tester (admin)'",
+           20, "signed in as tester (admin)")
+
+
+def shoot(b, name):
+    path = os.path.join(ART, name + ".png")
+    b.screenshot(path)
+    step("screenshot " + path)
+
+
+def main():
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=TMP)
+    b = Browser(profile)
+    try:
+        run(b)
+    finally:
+        for line in b.log:
+            step("page log: " + line)
+        b.close()
+
+
+def run(b):
+    b.viewport(1366, 768)
+    b.goto(BASE + "/")
+    b.wait("!!document.querySelector('#signin')", 20, "the sign-in form")
+    shoot(b, "desktop-signin")
+
+    h = headers_of("/")
+    assert "script-src 'self'" in h["Content-Security-Policy"], dict(h)
+    assert h["Content-Type"] == "text/html; charset=utf-8", dict(h)
+    assert h["ETag"] and h["Cache-Control"] == "no-cache", dict(h)
+    assert headers_of("/static/app.js")["Content-Type"].startswith(
+        "text/javascript"), "app.js's type"
+    req = urllib.request.Request(BASE + "/static/app.js", headers={
+        "If-None-Match": headers_of("/static/app.js")["ETag"]})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("app.js sent again despite its ETag")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304, "If-None-Match: %d" % e.code
+    head = urllib.request.Request(BASE + "/", method="HEAD")
+    with urllib.request.urlopen(head, timeout=10) as r:
+        assert r.status == 200 and r.read() == b"", "HEAD /"
+
+    step("signing in with a password")
+    sign_in(b, {"#username": "tester", "#password": os.environ["PASSWORD"]})
+    assert b.js("document.cookie") == "", "the session cookie is readable"
+    b.wait("!!document.querySelector('#tasks')", 20, "the queue")
+    # Whatever the page shows for the task, in order, without a reload.
+    b.js("""(() => {
+        window.__noReload = true;
+        window.__seen = [];
+        const note = () => {
+            const e = document.querySelector(
+                'tr[data-task="%s"] .status, #task-status');
+            const s = e && e.dataset.status;
+            if (s && window.__seen[window.__seen.length - 1] !== s)
+                window.__seen.push(s);
+        };
+        new MutationObserver(note).observe(document.body, {subtree: true,
+            childList: true, attributes: true, characterData: true});
+    })()""" % TASK)
+
+    step("submitting a task from the command line")
+    subprocess.run([os.environ["ORCHESTRA_BIN"], "task", "submit", "web1",
+                    "--exec", "sh %s/job.sh %%JOB %%IN %%OUT" % TMP,
+                    "--inputs", TMP + "/in"], check=True,
+                   stdout=subprocess.DEVNULL)
+    b.wait("!!" + ROW, 20, "the task's row in the queue")
+    b.wait(status_of('tr[data-task="%s"] .status' % TASK) + " === 'testing'",
+           20, "the task testing")
+    why = b.wait(ROW + ".querySelector('.why').textContent", 20,
+                 "why the task waits, in the queue")
+    step("queue says the task waits: " + why)
+    progress = b.js(ROW + ".querySelector('.counts').textContent")
+    assert "running" in progress and "registered" in progress, progress
+    shoot(b, "desktop-queue")
+
+    step("the task's page, from its row")
+    b.js(ROW + ".querySelector('a').click()")
+    b.wait("location.hash === '#/tasks/tester/web1'", 10, "the task's URL")
+    why = b.wait("(document.querySelector('#jobs tr[data-job=\"1\"] .why')"
+                 "||{}).textContent", 20, "why job 1 waits")
+    step("job 1 waits: " + why)
+    b.js("document.querySelector('a[data-log=\"0\"]').click()")
+    b.wait("location.hash.endsWith('job=0')", 10, "the log's URL")
+    b.wait("document.querySelector('#log').textContent.includes('start job 0')",
+           20, "the test job's log")
+    assert b.js("document.querySelector('#job-0').classList"
+                ".contains('selected')"), "job 0 not selected"
+    # Patched in place: these very nodes must survive every update.
+    b.js("document.querySelector('#job-0').__mark = 1; "
+         "document.querySelector('#jobs').__mark = 1")
+
+    step("the test job passes: the task runs; two slots, so jobs wait")
+    open(os.path.join(TMP, "gate0"), "w").close()
+    b.wait(status_of("#task-status") + " === 'running'", 30,
+           "the task running")
+    b.wait(count_of("running") + " === 2", 30, "two jobs running")
+    why = b.wait("(document.querySelector('#jobs tr[data-job=\"3\"] .why')"
+                 "||{}).textContent", 20, "why job 3 waits")
+    step("job 3 waits: " + why)
+    shoot(b, "desktop-task")
+
+    step("the jobs end, one fails: finalized")
+    open(os.path.join(TMP, "gate1"), "w").close()
+    b.wait(status_of("#task-status") + " === 'finalized'", 60,
+           "the task finalized")
+    assert b.js(count_of("failed")) == 1, "not one failed job"
+    b.wait("document.querySelector('#log').textContent.includes('end job 0')",
+           20, "the log followed to its end")
+
+    step("retry its failed jobs from the page")
+    open(os.path.join(TMP, "fixed"), "w").close()
+    b.js("document.querySelector('#retry').click()")
+    b.wait(status_of("#task-status") + " === 'done'", 60, "the task done")
+    assert b.js(count_of("failed")) == 0, "a job still failed"
+    assert b.js(count_of("done")) == 4, "not four jobs done"
+    assert b.js("document.querySelector('#jobs').__mark === 1 && "
+                "document.querySelector('#job-0').__mark === 1 && "
+                "document.querySelector('#job-0').classList"
+                ".contains('selected')"), "rows rebuilt, or the selection lost"
+    seen = b.js("window.__seen")
+    step("states seen without a reload: " + " -> ".join(seen))
+    assert b.js("window.__noReload === true"), "the page was reloaded"
+    for s in ("testing", "running", "finalized", "done"):
+        assert s in seen, "never saw " + s
+    assert seen.index("testing") < seen.index("finalized") < \
+        len(seen) - 1 - seen[::-1].index("done"), seen
+    mode = b.js("document.querySelector('#live').textContent")
+    assert mode == "live", "no event stream: " + mode
+
+    step("filters and sorting live in the URL")
+    b.js("location.hash = '#/queue?status=done&sort=name&dir=asc'")
+    b.wait("document.querySelector('#filters [name=status]').value === "
+           "'done' && document.querySelector('#filters [name=sort]').value "
+           "=== 'name' && !!" + ROW, 20, "the queue filtered by the URL")
+    b.js("(() => { const f = document.querySelector('#filters'); "
+         "f.querySelector('[name=user]').value = 'nobody'; "
+         "f.requestSubmit(); })()")
+    b.wait("location.hash.includes('user=nobody') && "
+           "location.hash.includes('status=done') && !" + ROW, 20,
+           "the form's filter written to the URL and applied")
+
+    step("kill a task from its page, then delete it")
+    subprocess.run([os.environ["ORCHESTRA_BIN"], "task", "submit", "web2",
+                    "--exec", "sleep 120; : %IN", "--inputs", TMP + "/in"],
+                   check=True, stdout=subprocess.DEVNULL)
+    b.js("location.hash = '#/tasks/tester/web2'")
+    b.wait(status_of("#task-status") + " === 'testing'", 30,
+           "web2 testing")
+    b.js("document.querySelector('#kill').click()")
+    b.wait(status_of("#task-status") + " === 'killed'", 60, "web2 killed")
+    b.js("document.querySelector('#delete').click()")
+    b.wait("document.querySelector('#delete').textContent === "
+           "'Really delete?'", 10, "delete asks again")
+    b.js("document.querySelector('#delete').click()")
+    b.wait("location.hash === '#/queue'", 20, "back to the queue")
+    b.wait("!document.querySelector('tr[data-task=\"tester/web2\"]') && "
+           "!!" + ROW, 60, "web2 gone from the queue, web1 still there")
+
+    step("as admin, a node's slots from the page")
+    b.js("location.hash = '#/nodes'")
+    nrow = 'document.querySelector(\'tr[data-node="%s"]\')' % NODE
+    b.wait(nrow + " && " + nrow + ".querySelector('.cpu-slots').value === '2'",
+           20, "the node's row and its slots")
+    assert "/ 2 / 8" in b.js(nrow + ".cells[3].textContent")
+    b.js("(() => { const f = %s.querySelector('form.slots'); "
+         "f.querySelector('.cpu-slots').value = '3'; "
+         "f.dispatchEvent(new Event('input', {bubbles: true})); "
+         "f.requestSubmit(); })()" % nrow)
+    wait_py(lambda: db_cpu_slots() == 3, 20, "cpu_slots = 3 in the database")
+    b.wait(nrow + ".cells[3].textContent.includes('/ 3 / 8')", 20,
+           "the new slots on the page")
+    shoot(b, "desktop-nodes")
+
+    step("a change from the command line reaches the page by itself")
+    t0 = time.monotonic()
+    subprocess.run([os.environ["ORCHESTRA_BIN"], "node", "set", NODE,
+                    "--cpu-slots", "4"], check=True, stdout=subprocess.DEVNULL)
+    b.wait(nrow + ".cells[3].textContent.includes('/ 4 / 8')", 20,
+           "the command line's slots on the page")
+    step("from the command's start to the page: %.2f s (checked every "
+         "0.1 s)" % (time.monotonic() - t0))
+
+    step("the dark theme follows the system's")
+    b.send("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark"}]})
+    bg = b.js("getComputedStyle(document.body).backgroundColor")
+    assert bg == "rgb(21, 23, 27)", "not dark: " + bg
+    shoot(b, "desktop-nodes-dark")
+    b.send("Emulation.setEmulatedMedia", {"features": []})
+
+    step("a phone's screen")
+    b.viewport(390, 844, mobile=True)
+    for name, hash_ in (("queue", "#/queue"), ("task", "#/tasks/tester/web1"),
+                        ("nodes", "#/nodes")):
+        before = b.js("Number(document.body.dataset.refreshed || 0)")
+        b.js("location.hash = %s" % json.dumps(hash_))
+        b.wait("Number(document.body.dataset.refreshed || 0) > %d" % before,
+               20, "the " + name + " page drawn")
+        shoot(b, "phone-" + name)
+    wide = b.js("document.documentElement.scrollWidth")
+    assert wide <= 390, "the phone page scrolls sideways: %d px" % wide
+
+    step("signing out, and in again with a token")
+    b.viewport(1366, 768)
+    b.js("document.querySelector('#signout').click()")
+    b.wait("!!document.querySelector('#signin')", 20, "the sign-in form")
+    sign_in(b, {"#token": os.environ["TOKEN"]})
+
+    assert not b.errors, "errors on the page: %s" % b.errors
+    csp = [x for x in b.log if "Content Security Policy" in x]
+    assert not csp, "refused by the CSP: %s" % csp
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print("# FAIL: %s" % e, flush=True)
+        sys.exit(1)

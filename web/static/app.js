@@ -1,0 +1,726 @@
+// app.js - the Orchestra dashboard: one ES module, no framework, no build.
+//
+// Routes live in the hash, so every view has a stable URL:
+//   #/queue?user=U&status=S&sort=K&dir=asc|desc&after=ID
+//   #/tasks/USER/NAME?after=INDEX&job=INDEX
+//   #/nodes
+//   #/signin
+// The page signs in through /api/v1/session (an HttpOnly cookie; the CSRF
+// token it returns goes in X-CSRF-Token on every change) and follows
+// /api/v1/events: each `change` re-fetches the view shown, a burst of
+// events being one re-fetch, and rows are patched in place (keyed by id),
+// so scroll position and the selected row stay.  Text from users is only
+// ever set with textContent.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+// Status -> [class, symbol]: a colour (Okabe-Ito) never stands alone.
+const KIND = {
+	registered: ["st-wait", "◷"], assigned: ["st-wait", "◷"],
+	pending: ["st-wait", "◷"], testing: ["st-test", "?"],
+	running: ["st-run", "▶"], done: ["st-ok", "✓"],
+	finalized: ["st-ok", "✓"], failed: ["st-fail", "✕"],
+	broken: ["st-fail", "✕"], kill: ["st-kill", "■"],
+	killing: ["st-kill", "■"], killed: ["st-kill", "■"],
+	removed: ["st-idle", "–"],
+};
+// Task states no job moves in: their counts change only with the task.
+const ENDED = new Set(["done", "finalized", "broken", "killed", "removed"]);
+const JOB_STATES = ["registered", "assigned", "pending", "running", "done",
+	"failed", "kill", "killed", "broken"];
+
+const auth = { me: null, csrf: null }; // no secret is kept here
+let view = null; // { path, update(params), refresh() }
+let live = null;
+
+class ApiError extends Error {
+	constructor(status, msg) {
+		super(msg);
+		this.status = status;
+	}
+}
+
+async function api(method, path, body) {
+	const headers = {};
+	if (body !== undefined)
+		headers["Content-Type"] = "application/json";
+	if (method !== "GET" && auth.csrf)
+		headers["X-CSRF-Token"] = auth.csrf;
+	const r = await fetch(path, {
+		method, headers, credentials: "same-origin", cache: "no-store",
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const ct = r.headers.get("Content-Type") || "";
+	const data = ct.startsWith("application/json")
+		? await r.json().catch(() => null) : await r.text();
+	if (!r.ok) {
+		const msg = data && data.error ? data.error : r.status + " " + r.statusText;
+		if (r.status === 401 && auth.me && !path.startsWith("/api/v1/session"))
+			signedOut("Signed out: " + msg);
+		throw new ApiError(r.status, msg);
+	}
+	return data;
+}
+
+// A DOM element: el("td", {class: "num"}, "text" or nodes...).
+function el(tag, attrs = {}, ...kids) {
+	const e = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs)) {
+		if (v === undefined || v === null || v === false)
+			continue;
+		if (k === "class")
+			e.className = v;
+		else if (k.startsWith("on"))
+			e.addEventListener(k.slice(2), v);
+		else
+			e.setAttribute(k, v === true ? "" : v);
+	}
+	for (const kid of kids)
+		if (kid !== null && kid !== undefined)
+			e.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+	return e;
+}
+
+function setText(e, text) {
+	text = text === null || text === undefined ? "" : String(text);
+	if (e.textContent !== text)
+		e.textContent = text;
+}
+
+function statusBadge(e, status) {
+	const [cls, icon] = KIND[status] || ["st-idle", "–"];
+	e.className = "status " + cls;
+	e.dataset.icon = icon;
+	e.dataset.status = status;
+	setText(e, status);
+}
+
+// The per-state progress bar and its printed counts.
+function progress(cell, counts, total) {
+	let bar = $(".bar", cell), txt = $(".counts", cell);
+	if (!bar) {
+		bar = el("div", { class: "bar", role: "img" });
+		txt = el("div", { class: "counts" });
+		cell.append(bar, txt);
+	}
+	const parts = JOB_STATES.filter((s) => counts && counts[s] > 0);
+	const label = parts.map((s) => counts[s] + " " + s).join(", ") || "no jobs";
+	bar.setAttribute("aria-label", label);
+	bar.replaceChildren(...parts.map((s) => {
+		const seg = el("span", { class: (KIND[s] || ["st-idle"])[0], title: counts[s] + " " + s });
+		seg.style.width = (100 * counts[s] / Math.max(total, 1)) + "%";
+		return seg;
+	}));
+	txt.replaceChildren(...parts.map((s) => el("span", { "data-state": s }, counts[s] + " " + s)));
+	if (!parts.length)
+		txt.append(el("span", {}, "no jobs"));
+}
+
+function whyText(o) {
+	if (!o || !o.why)
+		return "";
+	return o.place ? o.why + " (place " + o.place + ")" : o.why;
+}
+
+function when(t) {
+	return t ? t.replace("T", " ").replace(/\.\d+Z$|Z$/, "") : "";
+}
+
+function flash(msg, isError = false) {
+	const f = $("#flash");
+	f.hidden = !msg;
+	f.className = isError ? "error" : "";
+	setText(f, msg);
+}
+
+// Patch `tbody`'s rows to `items`, keyed by key(item): existing rows are
+// updated in place by update(tr, item), new ones made by make(item).
+function patchRows(tbody, items, key, make, update) {
+	const old = new Map([...tbody.rows].map((tr) => [tr.dataset.key, tr]));
+	let at = tbody.firstElementChild;
+	for (const it of items) {
+		const k = String(key(it));
+		let tr = old.get(k);
+		if (tr)
+			old.delete(k);
+		else {
+			tr = make(it);
+			tr.dataset.key = k;
+		}
+		update(tr, it);
+		if (tr !== at)
+			tbody.insertBefore(tr, at);
+		else
+			at = at.nextElementSibling;
+	}
+	for (const tr of old.values())
+		tr.remove();
+}
+
+function cells(tr, labels) {
+	for (const l of labels)
+		tr.append(el("td", { "data-label": l }));
+	return tr;
+}
+
+function taskPath(t) {
+	return "/api/v1/tasks/" + encodeURIComponent(t.user) + "/" + encodeURIComponent(t.name);
+}
+
+function taskHash(t) {
+	return "#/tasks/" + encodeURIComponent(t.user) + "/" + encodeURIComponent(t.name);
+}
+
+function hashWith(path, params) {
+	const q = new URLSearchParams();
+	for (const [k, v] of Object.entries(params))
+		if (v !== undefined && v !== null && v !== "")
+			q.set(k, v);
+	const s = q.toString();
+	return "#" + path + (s ? "?" + s : "");
+}
+
+// Run at most `n` of `fns` at a time.
+async function pool(fns, n) {
+	const out = new Array(fns.length);
+	let next = 0;
+	async function worker() {
+		while (next < fns.length) {
+			const i = next++;
+			out[i] = await fns[i]().catch((e) => e);
+		}
+	}
+	await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
+	return out;
+}
+
+/* ---- the queue ---- */
+
+const SORTS = {
+	submitted: (t) => t.submitted || "", name: (t) => t.name,
+	user: (t) => t.user, status: (t) => t.status,
+	priority: (t) => t.priority ?? 0,
+	progress: (t) => t.jobs ? ((t.counts?.done || 0) / t.jobs) : 0,
+};
+
+function queueView(params) {
+	const main = $("#main");
+	const form = el("form", { class: "filters", id: "filters" });
+	const user = el("input", { name: "user", placeholder: "any user", size: 10 });
+	const status = el("select", { name: "status" }, el("option", { value: "" }, "any"));
+	for (const s of Object.keys(KIND).filter((s) => !["assigned", "pending", "failed", "kill"].includes(s)))
+		status.append(el("option", { value: s }, s));
+	const sort = el("select", { name: "sort" });
+	for (const s of Object.keys(SORTS))
+		sort.append(el("option", { value: s }, s));
+	const dir = el("select", { name: "dir" }, el("option", { value: "desc" }, "descending"),
+		el("option", { value: "asc" }, "ascending"));
+	form.append(el("label", {}, "Owner", user), el("label", {}, "Status", status),
+		el("label", {}, "Sort by", sort), el("label", {}, "Order", dir),
+		el("button", { type: "submit" }, "Apply"));
+	const tbody = el("tbody", { id: "tasks" });
+	const heads = ["Task", "Owner", "Status", "Progress", "Priority", "Why pending", "Submitted"];
+	const table = el("table", { class: "cards" },
+		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
+	const more = el("p", { class: "pager" });
+	main.replaceChildren(el("h1", {}, "Queue"), form, el("div", { class: "table-wrap" }, table), more);
+	let p = params;
+	const shownCache = new Map(); // task id -> GET /api/v1/tasks/U/N
+	form.addEventListener("submit", (ev) => {
+		ev.preventDefault();
+		location.hash = hashWith("/queue", {
+			user: user.value.trim(), status: status.value,
+			sort: sort.value, dir: dir.value,
+		});
+	});
+
+	async function refresh() {
+		user.value = document.activeElement === user ? user.value : (p.get("user") || "");
+		status.value = p.get("status") || "";
+		sort.value = SORTS[p.get("sort")] ? p.get("sort") : "submitted";
+		dir.value = p.get("dir") === "asc" ? "asc" : "desc";
+		const q = new URLSearchParams({ limit: "100" });
+		for (const k of ["user", "status", "after"])
+			if (p.get(k))
+				q.set(k, p.get(k));
+		let list;
+		try {
+			list = await api("GET", "/api/v1/tasks?" + q);
+		} catch (e) {
+			if (e.status !== 400 && e.status !== 404)
+				throw e;
+			// A filter the server refuses (no such user): no rows.
+			tbody.replaceChildren();
+			more.replaceChildren(el("span", { class: "muted", id: "queue-error" }, e.message));
+			return;
+		}
+		// NEEDSWORK: the list has no counts, why or priority, so each
+		// row of the page is shown too (at most 6 requests at a time);
+		// those belong in GET /api/v1/tasks itself.  A task that ended
+		// and did not change since is not asked again.
+		const stale = (t) => {
+			const c = shownCache.get(t.id);
+			return !c || c.updated !== t.updated || c.status !== t.status ||
+			    !ENDED.has(t.status);
+		};
+		const shown = await pool(list.tasks.map((t) => () =>
+			stale(t) ? api("GET", taskPath(t)) : Promise.resolve(shownCache.get(t.id))), 6);
+		const tasks = list.tasks.map((t, i) => shown[i] instanceof Error ? t : shown[i]);
+		shownCache.clear();
+		for (const t of tasks)
+			if (t.counts)
+				shownCache.set(t.id, t);
+		const key = SORTS[sort.value], sign = dir.value === "asc" ? 1 : -1;
+		tasks.sort((a, b) => key(a) < key(b) ? -sign : key(a) > key(b) ? sign : 0);
+		patchRows(tbody, tasks, (t) => t.id, (t) => {
+			const tr = cells(el("tr"), heads);
+			tr.cells[0].append(el("a", { href: taskHash(t) }));
+			tr.cells[2].append(el("span"));
+			tr.cells[5].className = "why";
+			tr.cells[4].classList.add("num");
+			return tr;
+		}, (tr, t) => {
+			tr.dataset.task = t.user + "/" + t.name;
+			setText(tr.cells[0].firstChild, t.name);
+			setText(tr.cells[1], t.user);
+			statusBadge(tr.cells[2].firstChild, t.status);
+			progress(tr.cells[3], t.counts || {}, t.jobs);
+			// NEEDSWORK: tasks carry no priority in the API (jobs do).
+			setText(tr.cells[4], t.priority ?? "—");
+			setText(tr.cells[5], whyText(t));
+			setText(tr.cells[6], when(t.submitted));
+		});
+		more.replaceChildren();
+		if (!tasks.length)
+			more.append(el("span", { class: "muted" }, "No task."));
+		if (p.get("after"))
+			more.append(el("a", { href: hashWith("/queue", { ...Object.fromEntries(p), after: "" }) }, "First page"), " ");
+		if (list.next_after !== null)
+			more.append(el("a", { href: hashWith("/queue", { ...Object.fromEntries(p), after: list.next_after }) }, "Next page"));
+	}
+	// A task's row changes with its jobs; the events name the jobs, not
+	// their tasks, so any job's change re-fetches the page shown.
+	const concerns = (d) => d.tasks.length > 0 || d.jobs.length > 0;
+	return { update(np) { p = np; return refresh(); }, refresh: () => refresh(), concerns };
+}
+
+/* ---- a task ---- */
+
+function taskView(params, user, name) {
+	const main = $("#main");
+	const base = "/api/v1/tasks/" + encodeURIComponent(user) + "/" + encodeURIComponent(name);
+	const here = "/tasks/" + encodeURIComponent(user) + "/" + encodeURIComponent(name);
+	const title = el("h1", {}, el("span", { id: "task-status" }), " ", el("span", { id: "task-name" }));
+	const facts = el("dl", { class: "facts", id: "task-facts" });
+	const bar = el("div", { id: "task-progress" });
+	const kill = el("button", { id: "kill", type: "button", class: "danger" }, "Kill");
+	const retry = el("button", { id: "retry", type: "button" }, "Retry failed jobs");
+	const del = el("button", { id: "delete", type: "button", class: "danger" }, "Delete");
+	const actions = el("div", { class: "actions", id: "actions" }, kill, retry, del);
+	const heads = ["Job", "Status", "Priority", "Node", "Attempts", "Exit", "Why waiting / how it ended", "Started", "Ended", "Log"];
+	const tbody = el("tbody", { id: "jobs" });
+	const table = el("table", { class: "cards" },
+		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
+	const pager = el("p", { class: "pager" });
+	const logTitle = el("h2", { id: "log-title", hidden: true });
+	const log = el("pre", { class: "log", id: "log", hidden: true, tabindex: "0" });
+	main.replaceChildren(el("p", {}, el("a", { href: "#/queue" }, "← Queue")), title, bar,
+		facts, actions, el("h2", {}, "Jobs"), el("div", { class: "table-wrap" }, table),
+		pager, logTitle, log);
+	let p = params, task = null, confirmDelete = false;
+
+	async function act(btn, method, path, done) {
+		btn.disabled = true;
+		try {
+			const r = await api(method, path);
+			flash(done);
+			return r;
+		} catch (e) {
+			flash(e.message, true);
+		} finally {
+			btn.disabled = false;
+		}
+	}
+	kill.addEventListener("click", () => act(kill, "POST", base + "/kill", "Kill requested.").then(refresh));
+	retry.addEventListener("click", () => act(retry, "POST", base + "/retry", "Retry of the failed jobs requested.").then(refresh));
+	del.addEventListener("click", async () => {
+		if (!confirmDelete) {
+			confirmDelete = true;
+			setText(del, "Really delete?");
+			return;
+		}
+		const r = await act(del, "DELETE", base, "Delete requested.");
+		if (r)
+			location.hash = "#/queue";
+	});
+
+	function fact(k, v) {
+		let dd = $("dd[data-k='" + k + "']", facts);
+		if (!dd) {
+			facts.append(el("dt", {}, k));
+			dd = el("dd", { "data-k": k });
+			facts.append(dd);
+		}
+		setText(dd, v);
+	}
+
+	async function refresh() {
+		const q = new URLSearchParams({ limit: "50" });
+		if (p.get("after"))
+			q.set("after", p.get("after"));
+		let jobs;
+		try {
+			[task, jobs] = await Promise.all([api("GET", base), api("GET", base + "/jobs?" + q)]);
+		} catch (e) {
+			if (e.status === 404) {
+				main.replaceChildren(el("p", {}, "No task " + user + "/" + name + " (deleted?). "),
+					el("a", { href: "#/queue" }, "Back to the queue"));
+				view = null;
+				return;
+			}
+			throw e;
+		}
+		statusBadge($("#task-status"), task.status);
+		setText($("#task-name"), task.full_name);
+		progress(bar, task.counts, task.jobs);
+		fact("Owner", task.user);
+		fact("Queue", task.queue);
+		fact("Command", task.command);
+		fact("Image", task.image);
+		fact("Jobs", task.jobs);
+		fact("Why pending", whyText(task) || "—");
+		fact("Submitted", when(task.submitted));
+		fact("Ended", when(task.ended) || "—");
+		const mine = auth.me && (auth.me.username === task.user || auth.me.role === "admin");
+		actions.hidden = !mine;
+		setText(retry, "Retry failed jobs" + (task.counts.failed ? " (" + task.counts.failed + ")" : ""));
+		const sel = p.get("job");
+		patchRows(tbody, jobs.jobs, (j) => j.index, (j) => {
+			const tr = cells(el("tr"), heads);
+			tr.cells[1].append(el("span"));
+			tr.cells[2].classList.add("num");
+			tr.cells[6].className = "why";
+			tr.cells[9].append(el("a", { "data-log": j.index }, "log"));
+			return tr;
+		}, (tr, j) => {
+			tr.dataset.job = j.index;
+			tr.id = "job-" + j.index;
+			tr.classList.toggle("selected", String(j.index) === sel);
+			setText(tr.cells[0], j.index + (j.test ? " (test)" : ""));
+			statusBadge(tr.cells[1].firstChild, j.status);
+			setText(tr.cells[2], typeof j.priority === "number" ? j.priority.toFixed(2) : "");
+			setText(tr.cells[3], j.node ? j.node + (j.gpu !== null ? " gpu " + j.gpu : "") : "");
+			setText(tr.cells[4], j.attempts);
+			setText(tr.cells[5], j.exit_code ?? "");
+			setText(tr.cells[6], whyText(j) || j.end_reason || "");
+			setText(tr.cells[7], when(j.started));
+			setText(tr.cells[8], when(j.ended));
+			tr.cells[9].firstChild.href = hashWith(here, { after: p.get("after"), job: j.index });
+		});
+		pager.replaceChildren();
+		if (p.get("after"))
+			pager.append(el("a", { href: hashWith(here, { job: sel }) }, "First jobs"), " ");
+		if (jobs.next_after !== null)
+			pager.append(el("a", { href: hashWith(here, { after: jobs.next_after, job: sel }) }, "Next jobs"));
+		if (sel !== null) {
+			const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+			logTitle.hidden = log.hidden = false;
+			setText(logTitle, "Log of job " + sel);
+			try {
+				setText(log, await api("GET", base + "/jobs/" + encodeURIComponent(sel) + "/log") || "(empty)");
+			} catch (e) {
+				setText(log, "No log: " + e.message);
+			}
+			if (atEnd)
+				log.scrollTop = log.scrollHeight;
+		} else {
+			logTitle.hidden = log.hidden = true;
+		}
+	}
+	// This task, or a job (the events do not say whose: any job).
+	const concerns = (d) => d.jobs.length > 0 || (task && d.tasks.includes(task.id));
+	return { update(np) { p = np; return refresh(); }, refresh: () => refresh(), concerns };
+}
+
+/* ---- nodes ---- */
+
+function health(n) {
+	if (!n.enabled)
+		return ["drained", "st-kill", "■"];
+	if (!n.ready)
+		return ["unhealthy", "st-fail", "✕"];
+	if (n.memory_pressure || n.disk_pressure)
+		return [n.memory_pressure ? "memory pressure" : "disk pressure", "st-wait", "!"];
+	return ["healthy", "st-ok", "✓"];
+}
+
+function nodesView() {
+	const main = $("#main");
+	const admin = auth.me && auth.me.role === "admin";
+	const heads = ["Node", "Queue", "Health", "CPU used / enabled / max",
+		"GPU used / enabled / max", "Completed", "Failed", "Last seen"];
+	if (admin)
+		heads.push("Change slots");
+	const tbody = el("tbody", { id: "nodes" });
+	const table = el("table", { class: "cards" },
+		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
+	// NEEDSWORK: the jobs on each node; GET /api/v1/nodes does not list them.
+	main.replaceChildren(el("h1", {}, "Nodes"), el("div", { class: "table-wrap" }, table));
+
+	function slotForm(n) {
+		const cpu = el("input", { type: "number", min: "0", class: "cpu-slots", "aria-label": "CPU slots" });
+		const gpu = el("input", { type: "number", min: "0", class: "gpu-slots", "aria-label": "GPU slots" });
+		const save = el("button", { type: "submit", class: "save" }, "Save");
+		const f = el("form", { class: "slots" }, el("label", {}, "CPU", cpu), el("label", {}, "GPU", gpu), save);
+		f.addEventListener("submit", async (ev) => {
+			ev.preventDefault();
+			save.disabled = true;
+			try {
+				await api("PATCH", "/api/v1/nodes/" + encodeURIComponent(n.name), {
+					cpu_slots: Number(cpu.value), gpu_slots: Number(gpu.value),
+				});
+				f.dataset.dirty = "";
+				flash("Slots of " + n.name + " changed.");
+				await refresh();
+			} catch (e) {
+				flash(e.message, true);
+			} finally {
+				save.disabled = false;
+			}
+		});
+		f.addEventListener("input", () => { f.dataset.dirty = "1"; });
+		return f;
+	}
+
+	async function refresh() {
+		const d = await api("GET", "/api/v1/nodes");
+		patchRows(tbody, d.nodes, (n) => n.name, (n) => {
+			const tr = cells(el("tr"), heads);
+			tr.cells[2].append(el("span"));
+			for (const i of [3, 4, 5, 6])
+				tr.cells[i].classList.add("num");
+			if (admin)
+				tr.cells[8].append(slotForm(n));
+			return tr;
+		}, (tr, n) => {
+			tr.dataset.node = n.name;
+			setText(tr.cells[0], n.name);
+			setText(tr.cells[1], n.queue);
+			const [word, cls, icon] = health(n);
+			const b = tr.cells[2].firstChild;
+			b.className = "status " + cls;
+			b.dataset.icon = icon;
+			setText(b, word);
+			setText(tr.cells[3], n.cpu_used + " / " + n.cpu_slots + " / " + n.max_cpu_slots);
+			setText(tr.cells[4], n.gpu_used + " / " + n.gpu_slots + " / " + n.max_gpu_slots);
+			setText(tr.cells[5], n.completed);
+			setText(tr.cells[6], n.failed);
+			setText(tr.cells[7], when(n.last_seen));
+			const f = admin && $("form", tr.cells[8]);
+			if (f && !f.dataset.dirty && !f.contains(document.activeElement)) {
+				$(".cpu-slots", f).value = n.cpu_slots;
+				$(".gpu-slots", f).value = n.gpu_slots;
+			}
+		});
+	}
+	// Slots are used and freed as jobs start and end.
+	const concerns = (d) => d.nodes.length > 0 || d.jobs.length > 0;
+	return { update: () => refresh(), refresh: () => refresh(), concerns };
+}
+
+/* ---- signing in ---- */
+
+function signinView() {
+	const main = $("#main");
+	const user = el("input", { id: "username", autocomplete: "username" });
+	const pass = el("input", { id: "password", type: "password", autocomplete: "current-password" });
+	const token = el("input", { id: "token", type: "password", autocomplete: "off" });
+	const err = el("p", { id: "signin-error", role: "alert", class: "muted" });
+	const form = el("form", { class: "signin", id: "signin" },
+		el("h1", {}, "Sign in"),
+		el("fieldset", {}, el("legend", {}, "With a password"),
+			el("label", {}, "User name", user), el("label", {}, "Password", pass)),
+		el("fieldset", {}, el("legend", {}, "Or with an API token"),
+			el("label", {}, "Token (orchestra user token)", token)),
+		el("button", { type: "submit" }, "Sign in"), err);
+	main.replaceChildren(form);
+	form.addEventListener("submit", async (ev) => {
+		ev.preventDefault();
+		setText(err, "");
+		const body = token.value.trim() ? { token: token.value.trim() }
+			: { username: user.value.trim(), password: pass.value };
+		try {
+			const r = await api("POST", "/api/v1/session", body);
+			auth.csrf = r.csrf;
+		} catch (e) {
+			setText(err, e.message);
+			return;
+		}
+		pass.value = token.value = "";
+		if (await whoami())
+			location.hash = location.hash.startsWith("#/signin") || !location.hash ? "#/queue" : location.hash;
+		route(true);
+	});
+	return null;
+}
+
+async function whoami() {
+	try {
+		auth.me = await api("GET", "/api/v1/me");
+	} catch (e) {
+		auth.me = null;
+		return false;
+	}
+	setText($("#who"), auth.me.username + (auth.me.role === "admin" ? " (admin)" : ""));
+	$("#nav").hidden = $("#signout").hidden = false;
+	startLive();
+	return true;
+}
+
+async function boot() {
+	try {
+		const s = await api("GET", "/api/v1/session");
+		auth.csrf = s.csrf;
+		await whoami();
+	} catch (e) {
+		/* 401: not signed in; the sign-in form follows */
+	}
+	route(true);
+}
+
+function signedOut(msg) {
+	auth.me = auth.csrf = null;
+	if (live)
+		live.close();
+	live = null;
+	clearTimeout(pollTimer);
+	pollTimer = null;
+	setText($("#live"), "offline");
+	$("#live").classList.remove("on");
+	setText($("#who"), "");
+	$("#nav").hidden = $("#signout").hidden = true;
+	view = null;
+	flash(msg || "");
+	route(true);
+}
+
+/* ---- live updates ---- */
+
+let busy = false, pending = false, pendingWhat = null, pollTimer = null;
+
+// Re-fetch the view when a change concerns it (`what`: the event's
+// {"tasks", "jobs", "nodes"} ids, or null: anything may have changed).
+// The changes arriving meanwhile are merged into one more re-fetch, not
+// one per event.
+async function refreshView(what = null) {
+	pendingWhat = pending ? merge(pendingWhat, what) : what;
+	pending = true;
+	if (busy)
+		return;
+	busy = true;
+	while (pending) {
+		const d = pendingWhat;
+		pending = false;
+		pendingWhat = null;
+		try {
+			if (view && (!d || !view.concerns || view.concerns(d))) {
+				await view.refresh();
+				document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+			}
+		} catch (e) {
+			if (e.status !== 401)
+				flash(e.message, true);
+		}
+	}
+	busy = false;
+}
+
+function merge(a, b) {
+	if (!a || !b)
+		return null;
+	const out = {};
+	for (const k of ["tasks", "jobs", "nodes"])
+		out[k] = [...(a[k] || []), ...(b[k] || [])];
+	return out;
+}
+
+
+function startLive() {
+	if (live || pollTimer)
+		return;
+	const ind = $("#live");
+	live = new EventSource("/api/v1/events");
+	live.addEventListener("open", () => {
+		setText(ind, "live");
+		ind.classList.add("on");
+	});
+	live.addEventListener("change", (ev) => {
+		let d = null;
+		try {
+			d = JSON.parse(ev.data);
+		} catch (e) {
+			/* an unknown shape: re-fetch */
+		}
+		refreshView(d && d.tasks && d.jobs && d.nodes ? d : null);
+	});
+	live.addEventListener("error", () => {
+		ind.classList.remove("on");
+		if (live && live.readyState === EventSource.CLOSED) {
+			// No event stream here (or refused): poll instead.
+			live = null;
+			setText(ind, "polling");
+			const tick = () => {
+				pollTimer = setTimeout(async () => {
+					await refreshView();
+					if (pollTimer)
+						tick();
+				}, 2000);
+			};
+			if (auth.me)
+				tick();
+		} else {
+			setText(ind, "reconnecting");
+		}
+	});
+}
+
+/* ---- routing ---- */
+
+function route(force = false) {
+	const h = location.hash.replace(/^#/, "") || "/queue";
+	const [path, query = ""] = h.split("?");
+	const params = new URLSearchParams(query);
+	for (const a of document.querySelectorAll("nav a"))
+		a.classList.toggle("current", path.startsWith("/" + a.dataset.view));
+	if (!auth.me) {
+		if (!$("#signin"))
+			signinView();
+		return;
+	}
+	if (view && view.path === path && !force) {
+		view.update(params).catch((e) => flash(e.message, true));
+		return;
+	}
+	flash("");
+	const seg = path.split("/").filter(Boolean).map(decodeURIComponent);
+	if (seg[0] === "tasks" && seg.length === 3)
+		view = taskView(params, seg[1], seg[2]);
+	else if (seg[0] === "nodes")
+		view = nodesView();
+	else
+		view = queueView(params);
+	view.path = path;
+	view.update(params).catch((e) => flash(e.message, true))
+		.then(() => { document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1); });
+}
+
+window.addEventListener("hashchange", () => route());
+$("#signout").addEventListener("click", async () => {
+	try {
+		await api("DELETE", "/api/v1/session");
+	} catch (e) {
+		/* no session API, or gone already */
+	}
+	signedOut("Signed out.");
+});
+boot();
