@@ -20,6 +20,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct pilot_opts o = { false, 10000 };
 	struct pilot p = { 0 };
 	struct buf err = BUF_INIT;
+	const char *env;
 	int64_t seconds;
 	int c, ret;
 
@@ -54,6 +55,15 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 	pilot_signals();
 	log_set_process("pilot");
 	p.cfg = &ctx->cfg;
+	env = getenv("ORCHESTRA_USAGE_EVERY");
+	if (env != NULL &&
+	    (time_parse_duration(env, &p.usage_every_ms, &err) < 0 ||
+		p.usage_every_ms < 1000)) {
+		err_set(&err, ERR_INVALID,
+		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
+		    env);
+		goto fail;
+	}
 	p.rule = prio_rule_find(ctx->cfg.priority_rule);
 	if (p.rule == NULL) {
 		err_set(&err, ERR_INVALID, "unknown priority rule '%s'",

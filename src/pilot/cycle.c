@@ -619,6 +619,48 @@ out:
 	return ret;
 }
 
+int64_t
+cycle_usage_due_ms(const struct pilot *p)
+{
+	int64_t every, left;
+
+	if (p->usage_ms == 0)
+		return 0;
+	every = p->usage_every_ms > 0 ? p->usage_every_ms :
+					PILOT_USAGE_EVERY_MS;
+	left = p->usage_ms + every - time_mono_ns() / 1000000;
+	return left > 0 ? left : 0;
+}
+
+/*
+ * 5. The usage history: at the first cycle, then at most once per
+ * `usage_every_ms`, the jobs per user, in one small transaction.
+ */
+static int
+cycle_usage(struct pilot *p, struct buf *err)
+{
+	int64_t n;
+	int ret;
+
+	if (cycle_usage_due_ms(p) > 0)
+		return 0;
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		return ret;
+	ret = store_usage_sample(p->st, time_now_ms(), PILOT_USAGE_KEEP_MS, &n,
+	    err);
+	if (ret < 0) {
+		store_rollback(p->st);
+		return ret;
+	}
+	ret = store_commit(p->st, err);
+	if (ret < 0)
+		return ret;
+	p->usage_ms = time_mono_ns() / 1000000;
+	log_debug("usage: %lld row(s)", (long long)n);
+	return 0;
+}
+
 int
 cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
@@ -637,6 +679,8 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		ret = cycle_launch(p, stats, err);
 	if (ret == 0)
 		ret = cycle_poll(p, stats, err);
+	if (ret == 0)
+		ret = cycle_usage(p, err);
 	stats->mail.wait_ms = -1;
 	mail_start = time_mono_ns();
 	lim.budget_ms = OUTBOX_IDLE_MS;

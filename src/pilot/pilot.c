@@ -341,7 +341,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
-	int64_t backoff = 0, began_ms = 0, began_ns = 0, wait_ms;
+	int64_t backoff = 0, began_ms = 0, began_ns = 0, wait_ms, usage_ms;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -432,6 +432,10 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		wait_ms = o->interval_ms;
 		if (stats.mail.wait_ms > 0 && stats.mail.wait_ms < wait_ms)
 			wait_ms = stats.mail.wait_ms;
+		/* So does the next usage sample, when sampled more often. */
+		usage_ms = cycle_usage_due_ms(p);
+		if (usage_ms < wait_ms)
+			wait_ms = usage_ms;
 		pilot_wait(p, wait_ms, true);
 	}
 	pilot_stats_flush(p, true);

@@ -50,7 +50,16 @@ struct pilot {
 	int64_t admins_ms;     /* when they were read */
 	int64_t failing_ms;    /* the first failure of the streak; 0: none */
 	bool alarmed;          /* the admins were told of this streak */
+	/* The usage history (cycle.c): how often a sample is taken
+	 * (PILOT_USAGE_EVERY_MS unless set), and when the last one was. */
+	int64_t usage_every_ms;
+	int64_t usage_ms; /* monotonic ms; 0: none yet */
 };
+
+/* Sample the running and waiting jobs per user at most this often, and
+ * keep the samples this long (table `usage`, the dashboard's chart). */
+#define PILOT_USAGE_EVERY_MS 60000
+#define PILOT_USAGE_KEEP_MS (8 * 86400000LL)
 
 /* What one cycle did, for the log and the loop. */
 struct cycle_stats {
@@ -72,6 +81,9 @@ struct cycle_stats {
  * database as it was before that step.
  */
 int cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err);
+
+/* Milliseconds until the next usage sample is due; 0: now. */
+int64_t cycle_usage_due_ms(const struct pilot *p);
 
 struct pilot_opts {
 	bool once;

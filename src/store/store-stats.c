@@ -216,3 +216,171 @@ out:
 	st->drv->finalize(stmt);
 	return ret;
 }
+
+/* ---- usage history (table `usage`, migration 0007) -------------------- */
+
+/* The latest sample's rows: who was counted with jobs last time. */
+static const char sql_usage_last[] =
+    "SELECT username, running, waiting FROM usage"
+    " WHERE at_ms = (SELECT max(at_ms) FROM usage)";
+static const char sql_usage_add[] =
+    "INSERT INTO usage (at_ms, username, running, waiting)"
+    " VALUES ($1, $2, $3, $4)";
+static const char sql_usage_prune[] = "DELETE FROM usage WHERE at_ms < $1";
+static const char sql_usage_list[] =
+    "SELECT at_ms, username, running, waiting FROM usage"
+    " WHERE at_ms >= $1 AND ($2 = '' OR username = $2)"
+    " ORDER BY at_ms, username LIMIT $3";
+
+void
+usage_row_vec_release(usage_row_vec *v)
+{
+	struct usage_row *u;
+
+	VEC_FOREACH(u, v)
+	free(u->username);
+	VEC_RELEASE(v);
+}
+
+static struct usage_row *
+store_usage_find(usage_row_vec *v, const char *username)
+{
+	struct usage_row *u;
+
+	VEC_FOREACH(u, v)
+	{
+		if (strcmp(u->username, username) == 0)
+			return u;
+	}
+	return NULL;
+}
+
+/* Add one job status's count to its user's row of `v`. */
+static void
+store_usage_count(usage_row_vec *v, const struct metric_count *c)
+{
+	struct usage_row *u = store_usage_find(v, c->key1);
+
+	if (u == NULL) {
+		u = VEC_ADD(v);
+		memset(u, 0, sizeof(*u));
+		u->username = xstrdup(c->key1);
+	}
+	if (c->key2 == NULL)
+		return;
+	if (strcmp(c->key2, "registered") == 0 ||
+	    strcmp(c->key2, "assigned") == 0)
+		u->waiting += c->n;
+	else
+		u->running += c->n;
+}
+
+static int
+store_usage_add(struct store *st, int64_t at_ms, const struct usage_row *u,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_usage_add, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, at_ms);
+	st->drv->bind_text(stmt, 2, u->username);
+	st->drv->bind_int64(stmt, 3, u->running);
+	st->drv->bind_int64(stmt, 4, u->waiting);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_usage_sample(struct store *st, int64_t now_ms, int64_t keep_ms,
+    int64_t *nrows, struct buf *err)
+{
+	metric_count_vec counts = VEC_INIT;
+	usage_row_vec now = VEC_INIT;
+	struct db_stmt *stmt = NULL;
+	struct metric_count *c;
+	struct usage_row *u;
+	char *name;
+	int ret;
+
+	*nrows = 0;
+	ret = store_metrics_user_jobs(st, &counts, err);
+	if (ret < 0)
+		goto out;
+	VEC_FOREACH(c, &counts)
+	store_usage_count(&now, c);
+	/* Users with jobs at the last sample and none now: one row of zeros. */
+	ret = store_prepare(st, &stmt, sql_usage_last, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		if (store_col_int64_or(st, stmt, 1, 0) == 0 &&
+		    store_col_int64_or(st, stmt, 2, 0) == 0)
+			continue;
+		name = store_col_strdup(st, stmt, 0);
+		if (name == NULL)
+			continue;
+		if (store_usage_find(&now, name) == NULL) {
+			u = VEC_ADD(&now);
+			memset(u, 0, sizeof(*u));
+			u->username = name;
+		} else {
+			free(name);
+		}
+	}
+	if (ret != DB_DONE)
+		goto out;
+	st->drv->finalize(stmt);
+	stmt = NULL;
+	VEC_FOREACH(u, &now)
+	{
+		ret = store_usage_add(st, now_ms, u, err);
+		if (ret < 0)
+			goto out;
+		(*nrows)++;
+	}
+	ret = store_prepare(st, &stmt, sql_usage_prune, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, now_ms - keep_ms);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	usage_row_vec_release(&now);
+	metric_count_vec_release(&counts);
+	return ret;
+}
+
+int
+store_usage_list(struct store *st, int64_t since_ms, const char *username,
+    int64_t limit, usage_row_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct usage_row *u;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_usage_list, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, since_ms);
+	st->drv->bind_text(stmt, 2, username != NULL ? username : "");
+	st->drv->bind_int64(stmt, 3, limit);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		u = VEC_ADD(out);
+		u->at_ms = st->drv->col_int64(stmt, 0);
+		u->username = store_col_strdup(st, stmt, 1);
+		u->running = st->drv->col_int64(stmt, 2);
+		u->waiting = st->drv->col_int64(stmt, 3);
+		if (u->username == NULL)
+			u->username = xstrdup("");
+	}
+	if (ret == DB_DONE)
+		ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

@@ -570,6 +570,35 @@ int store_metrics_user_jobs(struct store *st, metric_count_vec *out,
 int store_metrics_oldest_queued(struct store *st, const char *queue,
     int64_t *queued_ms, struct buf *err);
 
+/* ---- usage history (store-stats.c, table `usage`) -------------------- */
+
+/* Jobs of one user at one time: running holds a slot (pending, running,
+ * kill), waiting does not yet (registered, assigned). */
+struct usage_row {
+	int64_t at_ms;
+	char *username;
+	int64_t running, waiting;
+};
+typedef VEC(struct usage_row) usage_row_vec;
+void usage_row_vec_release(usage_row_vec *v);
+
+/*
+ * Record one sample at `now_ms`: a row per user with unfinished jobs,
+ * and a row of zeros for each user who had some at the latest sample and
+ * has none now (idle users write nothing after that); then delete the
+ * samples older than `keep_ms`.  Call inside a transaction; *nrows gets
+ * the rows written.
+ */
+int store_usage_sample(struct store *st, int64_t now_ms, int64_t keep_ms,
+    int64_t *nrows, struct buf *err);
+/*
+ * At most `limit` samples from `since_ms` on, by time then user;
+ * `username` NULL for everyone.  Appends to `out` (caller releases with
+ * usage_row_vec_release).
+ */
+int store_usage_list(struct store *st, int64_t since_ms, const char *username,
+    int64_t limit, usage_row_vec *out, struct buf *err);
+
 /* ---- retention (store-mail.c) ----------------------------------------- */
 
 /*
