@@ -1,8 +1,10 @@
 /* libs: orch_util */
 /*
- * fuzz-duration.c - time_parse_duration() and util_parse_int64() on any
- * text: what they accept is what util.h says, and a parsed duration,
- * formatted by time_format_duration(), parses back to the same value.
+ * fuzz-duration.c - time_parse_duration(), time_parse_when() and
+ * util_parse_int64() on any text: what they accept is what util.h says,
+ * and a parsed duration, formatted by time_format_duration(), or a parsed
+ * point in time, formatted as the API prints it, parses back to the same
+ * value.
  */
 #include "fuzz.h"
 
@@ -67,6 +69,34 @@ out:
 	buf_release(&err);
 }
 
+static void
+fuzz_duration_when(const char *s)
+{
+	struct buf err = BUF_INIT, b = BUF_INIT;
+	int64_t ms = -1, again = -1;
+	int r;
+
+	r = time_parse_when(s, &ms, &err);
+	if (r < 0) {
+		FUZZ_CHECK(r == ERR_INVALID && err.len > 0);
+		goto out;
+	}
+	FUZZ_CHECK(r == 0 && ms >= 0);
+	if (ms == 0 || ms > 253402300799999LL) /* "-", or past year 9999 */
+		goto out;
+	/* As service_json_time() prints it: whole seconds, 'T', 'Z'. */
+	time_format_ms(&b, ms);
+	FUZZ_CHECK(b.len == 19);
+	b.data[10] = 'T';
+	buf_addch(&b, 'Z');
+	r = time_parse_when(b.data, &again, &err);
+	FUZZ_CHECK(r == 0);
+	FUZZ_CHECK(again == ms - ms % 1000);
+out:
+	buf_release(&b);
+	buf_release(&err);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,6 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t ms;
 
 	fuzz_duration_parse(s);
+	fuzz_duration_when(s);
 	fuzz_duration_int64(s);
 	/* Any int64 formats as text, milliseconds and negatives included. */
 	if (size >= sizeof(ms)) {

@@ -312,6 +312,22 @@ void queue_row_vec_release(queue_row_vec *v);
 int service_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err);
 
+/* ---- usage history (service-usage.c) ---------------------------------- */
+
+/* How far back, and how many samples one answer may hold. */
+#define SERVICE_USAGE_MAX_MS (8 * 86400000LL)
+#define SERVICE_USAGE_MAX_ROWS 20000
+
+/*
+ * The pilot's samples of running and waiting jobs per user from
+ * `since_ms` on (at most 8 days ago), by time then user; `user` NULL for
+ * everyone.  ERR_INVALID when `since_ms` is older or more than
+ * SERVICE_USAGE_MAX_ROWS samples match, ERR_NOTFOUND for an unknown user.
+ * Appends to `out` (caller releases with usage_row_vec_release).
+ */
+int service_usage(struct service *svc, int64_t since_ms, const char *user,
+    usage_row_vec *out, struct buf *err);
+
 /* ---- metrics (service-metrics.c) ------------------------------------- */
 
 /*

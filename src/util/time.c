@@ -99,6 +99,70 @@ time_parse_duration(const char *s, int64_t *ms, struct buf *err)
 	return 0;
 }
 
+/* Read exactly `n` digits at *s into *out; 0, or -1 when one is not. */
+static int
+time_digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		v = v * 10 + (**s - '0');
+		(*s)++;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+time_parse_when(const char *s, int64_t *ms, struct buf *err)
+{
+	const char *p = s;
+	struct tm tm;
+	int y, mo, d, h, mi, sec, frac = 0;
+	time_t t;
+
+	if (util_parse_int64(s, 0, INT64_MAX / 2, ms) == 0)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (time_digits(&p, 4, &y) < 0 || *p++ != '-' ||
+	    time_digits(&p, 2, &mo) < 0 || *p++ != '-' ||
+	    time_digits(&p, 2, &d) < 0 || (*p != 'T' && *p != ' '))
+		goto bad;
+	p++;
+	if (time_digits(&p, 2, &h) < 0 || *p++ != ':' ||
+	    time_digits(&p, 2, &mi) < 0 || *p++ != ':' ||
+	    time_digits(&p, 2, &sec) < 0)
+		goto bad;
+	if (*p == '.') {
+		p++;
+		if (time_digits(&p, 3, &frac) < 0)
+			goto bad;
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || sec > 60)
+		goto bad;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		goto bad;
+	*ms = (int64_t)t * 1000 + frac;
+	return 0;
+bad:
+	return err_set(err, ERR_INVALID,
+	    "invalid time '%s': epoch milliseconds or "
+	    "YYYY-MM-DDTHH:MM:SS[.mmm]Z (UTC)",
+	    s);
+}
+
 void
 time_format_duration(struct buf *b, int64_t ms)
 {

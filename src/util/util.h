@@ -111,6 +111,12 @@ void time_format_ms(struct buf *b, int64_t ms);
  * e.g. "90", "15m", "10d".  Stores milliseconds.  Returns 0 or ERR_INVALID.
  */
 int time_parse_duration(const char *s, int64_t *ms, struct buf *err);
+/*
+ * Parse a point in time from outside: epoch milliseconds, or UTC as
+ * "YYYY-MM-DDTHH:MM:SS[.mmm][Z]" (a blank may stand for the 'T').
+ * Stores epoch ms.  Returns 0 or ERR_INVALID.
+ */
+int time_parse_when(const char *s, int64_t *ms, struct buf *err);
 /* Format a duration in ms as the shortest exact form ("10d", "90s"). */
 void time_format_duration(struct buf *b, int64_t ms);
 

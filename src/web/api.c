@@ -41,6 +41,7 @@ const struct web_route web_routes[] = {
 	{ "GET", "/api/v1/tasks/*/*/jobs", false, web_api_task_jobs },
 	{ "GET", "/api/v1/tasks/*/*/jobs/*/log", false, web_api_job_log },
 	{ "GET", "/api/v1/queue", false, web_api_queue },
+	{ "GET", "/api/v1/usage", false, web_api_usage },
 	{ "GET", "/api/v1/nodes", false, web_api_nodes },
 	{ "PATCH", "/api/v1/nodes/*", false, web_api_node_set },
 	{ "POST", "/api/v1/nodes/*/drain", false, web_api_node_drain },

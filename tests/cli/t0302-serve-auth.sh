@@ -99,6 +99,9 @@ DENY="401 401 401 401"
 	row DELETE /api/v1/tasks/alice/a1 "" $DENY 403 409 409
 	row GET /api/v1/queue "" $DENY 200 200 200
 	row GET '/api/v1/queue?queue=default&user=alice' "" $DENY 200 200 200
+	row GET /api/v1/usage "" $DENY 200 200 200
+	row GET '/api/v1/usage?since=0&user=alice' "" $DENY 400 400 400
+	row GET '/api/v1/usage?user=alice' "" $DENY 200 200 200
 	row GET /api/v1/nodes "" $DENY 200 200 200
 	row PATCH "/api/v1/nodes/$NODE" "{\"cpu_slots\": $SLOTS}" \
 	    $DENY 403 403 200
