@@ -4,7 +4,7 @@ test-dashboard.sh (which starts serve and a pilot and sets TMP, NODE,
 TOKEN, PASSWORD, ARTIFACTS and ORCHESTRA_BIN/ORCHESTRA_HOME).
 
 Reads the rendered page (the DOM after its scripts ran); every wait has a
-deadline.  Screenshots: ARTIFACTS/{desktop,phone}-{queue,task,nodes}.png,
+deadline.  Screenshots: ARTIFACTS/{desktop,phone}-{queue,task,nodes,usage}.png,
 desktop-signin.png and desktop-nodes-dark.png.
 """
 import json
@@ -43,6 +43,17 @@ def db_cpu_slots():
     try:
         return db.execute("SELECT cpu_slots FROM node WHERE name = ?",
                           (NODE,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def db_usage_users():
+    """The users with samples in table usage, sorted."""
+    db = sqlite3.connect(os.path.join(os.environ["ORCHESTRA_HOME"],
+                                      "orchestra.db"), timeout=10)
+    try:
+        return [r[0] for r in db.execute(
+            "SELECT DISTINCT username FROM usage ORDER BY username")]
     finally:
         db.close()
 
@@ -258,6 +269,42 @@ def run(b):
     step("from the command's start to the page: %.2f s (checked every "
          "0.1 s)" % (time.monotonic() - t0))
 
+    step("the usage chart: a line per user, running and waiting")
+    wait_py(lambda: db_usage_users() == ["alice", "tester"], 30,
+            "samples of alice and tester")
+    b.js("location.hash = '#/usage?hours=1'")
+    # As the page's JSON.stringify() writes it, quoted for the script.
+    users = json.dumps(json.dumps(["alice", "tester"], separators=(",", ":")))
+    b.wait("""(() => {
+        const names = [...document.querySelectorAll('#usage-legend .name')]
+            .map((e) => e.textContent);
+        if (JSON.stringify(names) !== %s)
+            return false;
+        for (const k of ['running', 'waiting']) {
+            const ps = [...document.querySelectorAll(
+                '#usage-' + k + ' path.series')];
+            if (JSON.stringify(ps.map((p) => p.dataset.user)) !== %s ||
+                !ps.every((p) => p.dataset.kind === k &&
+                    /^M[0-9.]+ [0-9.]+/.test(p.getAttribute('d'))))
+                return false;
+        }
+        return true;
+    })()""" % (users, users), 20, "a path per user and kind, the legend")
+    assert b.js("document.querySelector('#usage-filters [name=hours]')"
+                ".value") == "1", "the period is not the URL's"
+    # Told apart without colour: each user's line has its own dashes.
+    dashes = b.js("[...document.querySelectorAll('#usage-running "
+                  "path.series')].map((p) => "
+                  "p.getAttribute('stroke-dasharray') || '')")
+    assert len(set(dashes)) == 2, "users share a dash pattern: %s" % dashes
+    assert b.js("document.querySelectorAll('#usage-running text.tick')"
+                ".length") >= 4, "the chart has no axis labels"
+    # alice's 4 jobs wait all along; the highest waiting tick says so.
+    ticks = b.js("[...document.querySelectorAll('#usage-waiting text.tick')]"
+                 ".map((t) => t.textContent)")
+    assert "4" in ticks, "waiting axis: %s" % ticks
+    shoot(b, "desktop-usage")
+
     step("the dark theme follows the system's")
     b.send("Emulation.setEmulatedMedia", {"features": [
         {"name": "prefers-color-scheme", "value": "dark"}]})
@@ -269,7 +316,7 @@ def run(b):
     step("a phone's screen")
     b.viewport(390, 844, mobile=True)
     for name, hash_ in (("queue", "#/queue"), ("task", "#/tasks/tester/web1"),
-                        ("nodes", "#/nodes")):
+                        ("nodes", "#/nodes"), ("usage", "#/usage?hours=1")):
         before = b.js("Number(document.body.dataset.refreshed || 0)")
         b.js("location.hash = %s" % json.dumps(hash_))
         b.wait("Number(document.body.dataset.refreshed || 0) > %d" % before,

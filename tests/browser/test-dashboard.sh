@@ -5,7 +5,8 @@
 # test-dashboard.py signs in, sees a task submitted from the command line
 # appear and move through its states without a reload, reads why a job
 # waits, opens a job's log, retries the failed jobs from the page, and as
-# an admin changes a node's slots from the page, checked in the database.
+# an admin changes a node's slots from the page, checked in the database,
+# and reads the usage chart (the pilot samples every second here).
 # Screenshots (desktop 1366x768, phone 390x844) go to $ORCHESTRA_ARTIFACTS
 # (tests.cmake: build/<preset>/artifacts/browser).
 
@@ -46,11 +47,25 @@ fi
 cp "\$2" "\$3/\$1.out"
 echo "end job \$1"
 EOF
+# alice's jobs wait for good, on a queue whose node offers no slot: a
+# second user in the usage chart.
+orch node add n2 --queue nowhere --cpu-slots 0 >/dev/null
+orch user add alice >/dev/null
+orch --user alice task submit hog --exec "true %IN" --inputs "$TMP/in" \
+    --queue nowhere --skip-test >/dev/null
+# An hour of earlier samples, so the chart (and its screenshots) has a
+# history to draw: tester's jobs come and go, alice's wait.
+NOW=$(date +%s%3N)
+db_query "INSERT INTO usage (at_ms, username, running, waiting)
+    WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n
+    WHERE i < 58) SELECT $NOW - i * 60000, 'tester', 1 + i % 7 / 4,
+    i % 5 FROM n UNION ALL SELECT $NOW - i * 60000, 'alice', 0, 4 FROM n
+    WHERE i < 25" >/dev/null
 PASSWORD="correct horse battery staple"
 orch user passwd tester <<<"$PASSWORD" >/dev/null
 TOKEN=$(orch user token tester 2>/dev/null)
 serve_start
-pilot_start
+ORCHESTRA_USAGE_EVERY=1s pilot_start
 pilot_wait_started
 
 dashboard() {
@@ -58,7 +73,8 @@ dashboard() {
 	    ARTIFACTS="$ARTIFACTS" python3 "$SRCDIR/tests/browser/test-dashboard.py" "$API" ||
 	    fail "the dashboard test failed"
 }
-test_case "sign in, follow a task, why, log, retry, a node's slots" dashboard
+test_case "sign in, follow a task, why, log, retry, a node's slots, usage" \
+    dashboard
 
 pilot_stop
 serve_stop

@@ -4,6 +4,7 @@
 //   #/queue?user=U&status=S&sort=K&dir=asc|desc&after=ID
 //   #/tasks/USER/NAME?after=INDEX&job=INDEX
 //   #/nodes
+//   #/usage?hours=1|6|24|72|192&user=U
 //   #/signin
 // The page signs in through /api/v1/session (an HttpOnly cookie; the CSRF
 // token it returns goes in X-CSRF-Token on every change) and follows
@@ -528,6 +529,197 @@ function nodesView() {
 	return { update: () => refresh(), refresh: () => refresh(), concerns };
 }
 
+/* ---- usage: running and waiting jobs per user over time ---- */
+
+const SVG = "http://www.w3.org/2000/svg";
+// Users are told apart by colour (Okabe-Ito, app.css --u0..--u7) and by
+// dash pattern, so neither alone carries the meaning.
+const DASHES = ["", "8 4", "2 3", "10 3 2 3", "4 4", "12 6", "1 4", "6 2 2 2 2 2"];
+const USAGE_HOURS = [1, 6, 24, 72, 192];
+const USAGE_EVERY_MS = 5000; // re-fetch at most this often on events
+
+function svgEl(tag, attrs = {}, text) {
+	const e = document.createElementNS(SVG, tag);
+	for (const [k, v] of Object.entries(attrs))
+		if (v !== undefined && v !== null && v !== "")
+			e.setAttribute(k, String(v));
+	if (text !== undefined)
+		e.textContent = String(text);
+	return e;
+}
+
+// A series' look: class (colour) and dash, by the user's place.
+function seriesLook(i) {
+	return { cls: "s" + (i % 8), dash: DASHES[(i + Math.floor(i / 8)) % DASHES.length] };
+}
+
+// Time labels in UTC, as the rest of the page prints times.
+function tickLabel(ms, spanMs) {
+	const iso = new Date(ms).toISOString();
+	return spanMs > 36 * 3600e3 ? iso.slice(5, 10) + " " + iso.slice(11, 16) : iso.slice(11, 16);
+}
+
+// About `n` round steps over [0, max].
+function niceStep(max, n) {
+	const raw = Math.max(max, 1) / n, mag = 10 ** Math.floor(Math.log10(raw));
+	const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+	return Math.max(1, Math.round(step));
+}
+
+// One chart: a step line per user of `kind` ("running" or "waiting").
+function usageChart(svg, kind, users, series, t0, t1, width) {
+	const height = width < 500 ? 180 : 230;
+	const m = { l: 40, r: 12, t: 10, b: 26 };
+	const w = width - m.l - m.r, h = height - m.t - m.b;
+	let max = 0;
+	for (const u of users)
+		for (const s of series.get(u))
+			max = Math.max(max, s[kind]);
+	const step = niceStep(max, 4), top = Math.max(step, Math.ceil(max / step) * step);
+	const x = (t) => m.l + (t1 > t0 ? (t - t0) / (t1 - t0) : 0) * w;
+	const y = (v) => m.t + h - (v / top) * h;
+	svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+	svg.setAttribute("width", width);
+	svg.setAttribute("height", height);
+	const kids = [svgEl("title", {}, kind + " jobs per user")];
+	for (let v = 0; v <= top; v += step) {
+		kids.push(svgEl("line", { class: "grid", x1: m.l, x2: m.l + w, y1: y(v), y2: y(v) }));
+		kids.push(svgEl("text", { class: "tick", x: m.l - 6, y: y(v) + 4, "text-anchor": "end" }, v));
+	}
+	const nt = width < 500 ? 3 : 6;
+	for (let i = 0; i <= nt; i++) {
+		const t = t0 + (t1 - t0) * i / nt;
+		kids.push(svgEl("line", { class: "axis", x1: x(t), x2: x(t), y1: m.t + h, y2: m.t + h + 4 }));
+		kids.push(svgEl("text", { class: "tick", x: x(t), y: height - 6,
+			"text-anchor": i === 0 ? "start" : i === nt ? "end" : "middle" }, tickLabel(t, t1 - t0)));
+	}
+	kids.push(svgEl("line", { class: "axis", x1: m.l, x2: m.l + w, y1: m.t + h, y2: m.t + h }));
+	kids.push(svgEl("line", { class: "axis", x1: m.l, x2: m.l, y1: m.t, y2: m.t + h }));
+	users.forEach((u, i) => {
+		const pts = series.get(u), look = seriesLook(i);
+		let d = "";
+		pts.forEach((s, j) => {
+			const px = x(s.t).toFixed(1), py = y(s[kind]).toFixed(1);
+			d += j === 0 ? "M" + px + " " + py : "H" + px + "V" + py;
+		});
+		// The last value holds until the latest sample of anyone.
+		d += "H" + x(t1).toFixed(1);
+		const path = svgEl("path", { class: "series " + look.cls, d,
+			"stroke-dasharray": look.dash, "data-user": u, "data-kind": kind });
+		path.append(svgEl("title", {}, u + ": " + kind));
+		kids.push(path);
+	});
+	svg.replaceChildren(...kids);
+}
+
+function usageView(params) {
+	const main = $("#main");
+	const form = el("form", { class: "filters", id: "usage-filters" });
+	const hours = el("select", { name: "hours" });
+	for (const n of USAGE_HOURS)
+		hours.append(el("option", { value: n }, n < 48 ? n + " h" : n / 24 + " days"));
+	const user = el("input", { name: "user", placeholder: "every user", size: 10 });
+	form.append(el("label", {}, "Period", hours), el("label", {}, "User", user),
+		el("button", { type: "submit" }, "Show"));
+	const note = el("p", { class: "muted", id: "usage-note" });
+	const legend = el("ul", { class: "legend", id: "usage-legend" });
+	const charts = {};
+	const blocks = ["running", "waiting"].map((k) => {
+		charts[k] = svgEl("svg", { id: "usage-" + k, class: "chart", role: "img",
+			"aria-label": k + " jobs per user over time" });
+		return el("section", { class: "chart-box" },
+			el("h2", {}, k === "running" ? "Running (holding a slot)" : "Waiting (registered or queued)"),
+			charts[k]);
+	});
+	const box = el("div", { class: "charts" }, ...blocks);
+	main.replaceChildren(el("h1", {}, "Usage"), form, note, legend, box);
+	let p = params, data = null, lastAt = 0, timer = null;
+	const self = {};
+	form.addEventListener("submit", (ev) => {
+		ev.preventDefault();
+		location.hash = hashWith("/usage", { hours: hours.value, user: user.value.trim() });
+	});
+
+	function draw() {
+		if (!data)
+			return;
+		const { samples, since, now } = data;
+		const series = new Map();
+		for (const s of samples) {
+			const t = Date.parse(s.at);
+			if (!series.has(s.user))
+				series.set(s.user, []);
+			series.get(s.user).push({ t, running: s.running, waiting: s.waiting });
+		}
+		const users = [...series.keys()].sort();
+		const width = Math.max(280, Math.floor(box.clientWidth || 800));
+		for (const k of ["running", "waiting"])
+			usageChart(charts[k], k, users, series, since, now, width);
+		legend.replaceChildren(...users.map((u, i) => {
+			const look = seriesLook(i), last = series.get(u).at(-1);
+			const sw = svgEl("svg", { class: "swatch", width: 34, height: 10, "aria-hidden": "true" });
+			sw.append(svgEl("line", { class: "series " + look.cls, x1: 1, x2: 33, y1: 5, y2: 5,
+				"stroke-dasharray": look.dash }));
+			return el("li", { "data-user": u }, sw, el("span", { class: "name" }, u),
+				el("span", { class: "muted" }, " now " + last.running + " running, " + last.waiting + " waiting"));
+		}));
+		setText(note, users.length ? samples.length + " samples, " + tickLabel(since, 72 * 3600e3) +
+			" to " + tickLabel(now, 72 * 3600e3) + " UTC; the pilot samples once a minute."
+			: "No job ran or waited in this period.");
+	}
+
+	async function load() {
+		clearTimeout(timer);
+		timer = null;
+		lastAt = Date.now();
+		let h = Number(p.get("hours"));
+		if (!USAGE_HOURS.includes(h))
+			h = 24;
+		hours.value = String(h);
+		user.value = document.activeElement === user ? user.value : (p.get("user") || "");
+		const now = Date.now(), since = now - h * 3600e3;
+		const q = new URLSearchParams({ since: String(Math.ceil(since)) });
+		if (p.get("user"))
+			q.set("user", p.get("user"));
+		try {
+			const d = await api("GET", "/api/v1/usage?" + q);
+			data = { samples: d.samples, since, now };
+		} catch (e) {
+			if (e.status !== 400 && e.status !== 404)
+				throw e;
+			data = { samples: [], since, now };
+			draw();
+			setText(note, e.message);
+			return;
+		}
+		draw();
+	}
+
+	// Events come with every job's change; the samples with the minute:
+	// re-fetch at most every USAGE_EVERY_MS.
+	function refresh() {
+		const wait = lastAt + USAGE_EVERY_MS - Date.now();
+		if (wait <= 0)
+			return load();
+		if (!timer)
+			timer = setTimeout(() => {
+				timer = null;
+				if (view === self)
+					load().catch((e) => flash(e.message, true));
+			}, wait);
+		return Promise.resolve();
+	}
+	const onResize = () => {
+		if (view !== self)
+			window.removeEventListener("resize", onResize);
+		else
+			draw();
+	};
+	window.addEventListener("resize", onResize);
+	const concerns = (d) => d.jobs.length > 0 || d.tasks.length > 0;
+	return Object.assign(self, { update(np) { p = np; return load(); }, refresh, concerns });
+}
+
 /* ---- signing in ---- */
 
 function signinView() {
@@ -707,6 +899,8 @@ function route(force = false) {
 		view = taskView(params, seg[1], seg[2]);
 	else if (seg[0] === "nodes")
 		view = nodesView();
+	else if (seg[0] === "usage")
+		view = usageView(params);
 	else
 		view = queueView(params);
 	view.path = path;
