@@ -579,6 +579,59 @@ test_stats(void **state)
 	buf_release(&err);
 }
 
+/* The usage samples: a row per user with jobs, zeros once, then none. */
+static void
+test_usage(void **state)
+{
+	struct store *st = *state;
+	struct buf err = BUF_INIT;
+	usage_row_vec rows = VEC_INIT;
+	int64_t alice, bob, n;
+
+	alice = test_store_user(st, "alice", 10);
+	bob = test_store_user(st, "bob", 10);
+	test_store_task(st, alice, "a", 1, 3, false);
+	test_store_task(st, bob, "b", 1, 2, false);
+	test_store_exec(st, "INSERT INTO usage VALUES (5, 'alice', 1, 0)");
+	test_store_exec(st, "UPDATE job SET status = 'running' WHERE idx = 0");
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_usage_sample(st, 1000, 1000000, &n, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(n, 2);
+	/* bob's jobs end: one row of zeros, then nothing. */
+	test_store_exec(st, "UPDATE job SET status = 'done'"
+			    " WHERE account_id = (SELECT id FROM account"
+			    " WHERE username = 'bob')");
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_usage_sample(st, 2000, 1000000, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_usage_sample(st, 3000, 1000000, &n, &err), 0);
+	assert_int_equal(n, 1);
+	/* Older than `keep_ms`: gone. */
+	assert_int_equal(store_usage_sample(st, 4000, 3500, &n, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM usage"
+					       " WHERE at_ms < 1000"),
+	    0);
+	assert_int_equal(store_usage_list(st, 0, "bob", 10, &rows, &err), 0);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(rows.v[0].at_ms, 1000);
+	assert_int_equal(rows.v[0].running, 1);
+	assert_int_equal(rows.v[0].waiting, 1);
+	assert_int_equal(rows.v[1].at_ms, 2000);
+	assert_int_equal(rows.v[1].running + rows.v[1].waiting, 0);
+	usage_row_vec_release(&rows);
+	assert_int_equal(store_usage_list(st, 2000, NULL, 3, &rows, &err), 0);
+	assert_int_equal(rows.n, 3);
+	assert_string_equal(rows.v[0].username, "alice");
+	assert_int_equal(rows.v[0].running, 1);
+	assert_int_equal(rows.v[0].waiting, 2);
+	assert_string_equal(rows.v[1].username, "bob");
+	assert_int_equal(rows.v[2].at_ms, 3000);
+	usage_row_vec_release(&rows);
+	buf_release(&err);
+}
+
 static void
 test_rollback_leaves_nothing(void **state)
 {
@@ -727,6 +780,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sched_streams_and_fetch,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_stats, test_store_setup,
+		    test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_usage, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    test_store_setup, test_store_teardown),
