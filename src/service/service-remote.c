@@ -300,10 +300,33 @@ service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
 	return 0;
 }
 
+/* A job on a node: "task" is the full name, user.<user>.<name>. */
+static void
+service_remote_parse_node_job(json_t *o, struct node_job *j)
+{
+	const char *full = json_string_value(json_object_get(o, "task"));
+	const char *s = json_string_value(json_object_get(o, "status"));
+	struct buf prefix = BUF_INIT;
+
+	j->username = service_remote_str0(o, "user");
+	buf_addf(&prefix, "user.%s.", j->username);
+	if (full != NULL && strncmp(full, prefix.data, prefix.len) == 0)
+		full += prefix.len;
+	j->task = xstrdup(full != NULL ? full : "");
+	j->idx = service_remote_int(o, "index", 0);
+	if (job_status_parse(s ? s : "", &j->status, NULL) < 0)
+		j->status = JOB_RUNNING;
+	j->gpu_index = service_remote_int(o, "gpu", -1);
+	j->started_ms = service_remote_time(o, "started");
+	buf_release(&prefix);
+}
+
 void
 service_remote_parse_node(json_t *o, struct node *n)
 {
 	int64_t used = service_remote_int(o, "gpu_used", 0);
+	json_t *e;
+	size_t i;
 
 	memset(n, 0, sizeof(*n));
 	n->id = service_remote_int(o, "id", 0);
@@ -325,6 +348,8 @@ service_remote_parse_node(json_t *o, struct node *n)
 	n->last_seen_ms = service_remote_time(o, "last_seen");
 	n->completed = service_remote_int(o, "completed", 0);
 	n->failed = service_remote_int(o, "failed", 0);
+	json_array_foreach(json_object_get(o, "jobs"), i, e)
+		service_remote_parse_node_job(e, VEC_ADD(&n->jobs));
 }
 
 void

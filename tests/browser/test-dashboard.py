@@ -224,6 +224,16 @@ def run(b):
     b.js("location.hash = '#/tasks/tester/web2'")
     b.wait(status_of("#task-status") + " === 'testing'", 30,
            "web2 testing")
+    step("its running test job under the node, linking to the task")
+    b.js("location.hash = '#/nodes'")
+    job = ("document.querySelector('tr[data-node=\"%s\"] "
+           "li[data-job=\"user.tester.web2/0\"]')" % NODE)
+    b.wait("!!%s && %s.querySelector('.status').dataset.status === "
+           "'running'" % (job, job), 30, "web2's job 0 running on the node")
+    b.js(job + ".querySelector('a').click()")
+    b.wait("location.hash === '#/tasks/tester/web2'", 10, "web2's URL")
+    b.wait(status_of("#task-status") + " === 'testing'", 30,
+           "web2's page again")
     b.js("document.querySelector('#kill').click()")
     b.wait(status_of("#task-status") + " === 'killed'", 60, "web2 killed")
     b.js("document.querySelector('#delete').click()")

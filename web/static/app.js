@@ -454,17 +454,36 @@ function health(n) {
 	return ["healthy", "st-ok", "✓"];
 }
 
+// The jobs holding a node's slots, each linking to its task's page.
+function nodeJobs(ul, jobs) {
+	ul.replaceChildren(...jobs.map((j) => {
+		const t = { user: j.user, name: j.task.slice(("user." + j.user + ".").length) };
+		const li = el("li", { "data-job": j.task + "/" + j.index },
+			el("a", { href: taskHash(t) }, j.task + " #" + j.index), " ", el("span"));
+		statusBadge(li.lastChild, j.status);
+		const more = [];
+		if (j.gpu !== null)
+			more.push("GPU " + j.gpu);
+		if (j.started)
+			more.push("since " + when(j.started));
+		if (more.length)
+			li.append(" " + more.join(", "));
+		return li;
+	}));
+	if (!jobs.length)
+		ul.append(el("li", { class: "muted" }, "none"));
+}
+
 function nodesView() {
 	const main = $("#main");
 	const admin = auth.me && auth.me.role === "admin";
 	const heads = ["Node", "Queue", "Health", "CPU used / enabled / max",
-		"GPU used / enabled / max", "Completed", "Failed", "Last seen"];
+		"GPU used / enabled / max", "Completed", "Failed", "Last seen", "Jobs"];
 	if (admin)
 		heads.push("Change slots");
 	const tbody = el("tbody", { id: "nodes" });
 	const table = el("table", { class: "cards" },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
-	// NEEDSWORK: the jobs on each node; GET /api/v1/nodes does not list them.
 	main.replaceChildren(el("h1", {}, "Nodes"), el("div", { class: "table-wrap" }, table));
 
 	function slotForm(n) {
@@ -499,8 +518,9 @@ function nodesView() {
 			tr.cells[2].append(el("span"));
 			for (const i of [3, 4, 5, 6])
 				tr.cells[i].classList.add("num");
+			tr.cells[8].append(el("ul", { class: "node-jobs" }));
 			if (admin)
-				tr.cells[8].append(slotForm(n));
+				tr.cells[9].append(slotForm(n));
 			return tr;
 		}, (tr, n) => {
 			tr.dataset.node = n.name;
@@ -516,7 +536,8 @@ function nodesView() {
 			setText(tr.cells[5], n.completed);
 			setText(tr.cells[6], n.failed);
 			setText(tr.cells[7], when(n.last_seen));
-			const f = admin && $("form", tr.cells[8]);
+			nodeJobs(tr.cells[8].firstChild, n.jobs || []);
+			const f = admin && $("form", tr.cells[9]);
 			if (f && !f.dataset.dirty && !f.contains(document.activeElement)) {
 				$(".cpu-slots", f).value = n.cpu_slots;
 				$(".gpu-slots", f).value = n.gpu_slots;
