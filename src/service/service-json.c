@@ -67,6 +67,18 @@ service_json_token(const struct token *t)
 }
 
 json_t *
+service_json_counts(const int64_t counts[JOB_NSTATUS])
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < JOB_NSTATUS; i++)
+		json_object_set_new(o, job_status_name((enum job_status)i),
+		    json_integer(counts[i]));
+	return o;
+}
+
+json_t *
 service_json_task(const struct task *t)
 {
 	json_t *o = json_object();
@@ -97,6 +109,13 @@ service_json_task(const struct task *t)
 	json_object_set_new(o, "submitted", service_json_time(t->submitted_ms));
 	json_object_set_new(o, "updated", service_json_time(t->updated_ms));
 	json_object_set_new(o, "ended", service_json_time(t->ended_ms));
+	if (t->has_summary) {
+		json_object_set_new(o, "counts",
+		    service_json_counts(t->counts));
+		json_object_set_new(o, "priority",
+		    t->has_priority ? json_real(t->priority) : json_null());
+		json_object_set_new(o, "why", service_json_str(t->why));
+	}
 	buf_release(&full);
 	return o;
 }

@@ -58,7 +58,7 @@ service_queue_taskname(struct service *svc, struct queue_names *qn,
 	return qn->tasks.v[qn->tasks.n - 1].name;
 }
 
-/* Why the job at `place` (1-based) of a pool waits. */
+/* Why the job at `place` (1-based) of a pool waits; 0: place unknown. */
 static char *
 service_queue_why(const struct place_node *nodes, size_t nnodes,
     const char *queue, bool gpu, int64_t free_slots, int64_t place)
@@ -84,6 +84,11 @@ service_queue_why(const struct place_node *nodes, size_t nnodes,
 		    "every node of queue '%s' with %s slots is drained or "
 		    "unhealthy",
 		    queue, kind);
+	else if (place == 0)
+		buf_addf(&b,
+		    "waits its turn for a %s slot in queue '%s' (its task "
+		    "shows its place)",
+		    kind, queue);
 	else if (place <= free_slots)
 		buf_addf(&b, "a %s slot is free: starts at the next cycle",
 		    kind);
@@ -181,6 +186,24 @@ service_queue_group_why(enum task_status st)
 	default:
 		return "its task is not running";
 	}
+}
+
+char *
+service_queue_task_why(const struct task *t, const node_vec *nodes)
+{
+	struct place_node *pn;
+	char *why;
+
+	if (t->counts[JOB_ASSIGNED] > 0) {
+		pn = xcalloc(nodes->n + 1, sizeof(*pn));
+		service_queue_place_nodes(nodes, pn);
+		why = service_queue_why(pn, nodes->n, t->queue, t->gpu, 0, 0);
+		free(pn);
+		return why;
+	}
+	if (t->counts[JOB_REGISTERED] > 0)
+		return xstrdup(service_queue_group_why(t->status));
+	return NULL;
 }
 
 int

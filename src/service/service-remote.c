@@ -645,6 +645,32 @@ service_remote_task_submit(struct service *svc, const struct submit_req *req,
 	return ret;
 }
 
+/* The summary of a task of GET /api/v1/tasks: counts, priority, why. */
+static int
+service_remote_parse_summary(json_t *o, struct task *t, struct buf *err)
+{
+	json_t *counts = json_object_get(o, "counts");
+	json_t *p = json_object_get(o, "priority");
+	enum job_status s;
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(counts))
+		return err_set(err, ERR_UNAVAILABLE,
+		    "the server gave task '%s' no job counts", t->name);
+	t->has_summary = true;
+	json_object_foreach(counts, k, v)
+	{
+		if (job_status_parse(k, &s, err) < 0)
+			return ERR_UNAVAILABLE;
+		t->counts[s] = json_integer_value(v);
+	}
+	t->has_priority = json_is_number(p);
+	t->priority = t->has_priority ? json_number_value(p) : 0;
+	t->why = service_remote_str(o, "why");
+	return 0;
+}
+
 int
 service_remote_task_list(struct service *svc, const struct task_list_req *req,
     task_vec *out, struct buf *err)
@@ -680,6 +706,8 @@ service_remote_task_list(struct service *svc, const struct task_list_req *req,
 		json_array_foreach(arr, i, e)
 		{
 			ret = service_remote_parse_task(e, &t, err);
+			if (ret == 0 && req->summary)
+				ret = service_remote_parse_summary(e, &t, err);
 			VEC_PUSH(out, t);
 			if (ret < 0)
 				goto out;

@@ -237,6 +237,12 @@ struct task_list_req {
 	const char *status; /* NULL: any */
 	int64_t after_id;
 	int64_t limit;
+	/*
+	 * Fill each task's summary (struct task: counts, priority, why)
+	 * too: one grouped query over the page's tasks, and the nodes when
+	 * one of them has a job waiting for a slot.
+	 */
+	bool summary;
 };
 int service_task_list(struct service *svc, const struct task_list_req *req,
     task_vec *out, struct buf *err);

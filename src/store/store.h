@@ -214,6 +214,16 @@ struct task {
 	int64_t submitted_ms;
 	int64_t updated_ms;
 	int64_t ended_ms; /* 0 while not ended */
+	/*
+	 * Filled by service_task_list() when asked (has_summary): its jobs
+	 * per state, the highest priority its slot-holding jobs were
+	 * launched at (has_priority), why its first waiting job waits.
+	 */
+	bool has_summary;
+	int64_t counts[JOB_NSTATUS];
+	bool has_priority;
+	double priority;
+	char *why; /* NULL: none waits */
 };
 typedef VEC(struct task) task_vec;
 
@@ -235,6 +245,13 @@ struct task_filter {
 /* Tasks by id. */
 int store_task_list(struct store *st, const struct task_filter *f,
     task_vec *out, struct buf *err);
+/*
+ * For the page `tasks` (by id, as store_task_list() gave them under `f`):
+ * each one's job counts and the highest priority of its jobs holding a
+ * slot, in one grouped query over the page's tasks alone.
+ */
+int store_task_list_counts(struct store *st, const struct task_filter *f,
+    task_vec *tasks, struct buf *err);
 /* How many of the task's jobs are in each state. */
 int store_task_count_jobs(struct store *st, int64_t task_id,
     int64_t counts[JOB_NSTATUS], struct buf *err);

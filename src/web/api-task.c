@@ -53,6 +53,7 @@ web_api_tasks(struct web_req *r)
 		goto out;
 	req.user = user.len ? user.data : "*";
 	req.status = status.len ? status.data : NULL;
+	req.summary = true;
 	ret = service_task_list(&r->svc, &req, &v, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
@@ -128,8 +129,8 @@ web_api_task_show(struct web_req *r)
 {
 	struct task_detail d = { 0 };
 	struct buf name = BUF_INIT, err = BUF_INIT;
-	json_t *o, *counts;
-	int i, ret;
+	json_t *o;
+	int ret;
 
 	if (web_task_name(r, &name) < 0)
 		goto out;
@@ -139,11 +140,7 @@ web_api_task_show(struct web_req *r)
 		goto out;
 	}
 	o = service_json_task(&d.task);
-	counts = json_object();
-	for (i = 0; i < JOB_NSTATUS; i++)
-		json_object_set_new(counts, job_status_name((enum job_status)i),
-		    json_integer(d.counts[i]));
-	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "counts", service_json_counts(d.counts));
 	/* The task's first waiting job says why the task waits. */
 	json_object_set_new(o, "place",
 	    d.waits.n && d.waits.v[0].place > 0

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t0305-serve-lists.sh - what the dashboard's lists read in one request:
 # the jobs holding each node's slots in GET /api/v1/nodes (and in
-# `node list --json`, the same function).
+# `node list --json`, the same function); each task of GET /api/v1/tasks
+# with its job counts, priority and why (as `task list --json`).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -14,6 +15,7 @@ for i in 0 1 2; do
 done
 orch task submit a1 --exec 'cat %IN' --inputs "$TMP/in" --skip-test >/dev/null
 orch task submit a2 --exec 'cat %IN' --inputs "$TMP/in" --skip-test >/dev/null
+orch task submit a3 --exec 'cat %IN' --inputs "$TMP/in" --skip-test >/dev/null
 TOKEN=$(orch user token tester 2>/dev/null)
 # Two jobs of a1 hold slots on the node (as the pilot would have placed
 # them); a finished one holds none.
@@ -23,6 +25,11 @@ db_query "UPDATE job SET status = 'running', node_id = $NID,
     started_ms = 1700000000000 WHERE task_id = $TID AND idx = 0"
 db_query "UPDATE job SET status = 'pending', node_id = $NID
     WHERE task_id = $TID AND idx = 2"
+db_query "UPDATE job SET priority = 7.5 WHERE task_id = $TID AND idx = 2"
+# a3 runs: its jobs wait for a slot (assigned), the scheduler's pool.
+db_query "UPDATE task SET status = 'running' WHERE name = 'a3'"
+db_query "UPDATE job SET status = 'assigned'
+    WHERE task_id = (SELECT id FROM task WHERE name = 'a3')"
 db_query "UPDATE job SET status = 'done', node_id = $NID,
     started_ms = 1700000000000, ended_ms = 1700000001000
     WHERE task_id = $TID AND idx = 1"
@@ -46,6 +53,43 @@ assert api == json.load(open(sys.argv[2])), "the CLI differs"' \
 }
 test_case "nodes list the jobs holding their slots, as node list --json" \
     node_jobs
+
+task_fields() {
+	api GET '/api/v1/tasks?limit=2' --token "$TOKEN"
+	[ "$STATUS" = 200 ] || fail "GET tasks: $STATUS"
+	api_json '[t["name"] for t in d["tasks"]] == ["a1", "a2"] and
+	    d["tasks"][0]["counts"]["running"] == 1 and
+	    d["tasks"][0]["counts"]["pending"] == 1 and
+	    d["tasks"][0]["counts"]["done"] == 1 and
+	    d["tasks"][0]["priority"] == 7.5 and d["tasks"][0]["why"] is None and
+	    d["tasks"][1]["counts"]["registered"] == 3 and
+	    d["tasks"][1]["priority"] is None and
+	    d["tasks"][1]["why"] == "its task waits for the scheduler to start it"'
+	api GET "/api/v1/tasks?after=$(db_query "SELECT id FROM task WHERE name = 'a2'")" \
+	    --token "$TOKEN"
+	api_json '[t["name"] for t in d["tasks"]] == ["a3"] and
+	    d["tasks"][0]["counts"]["assigned"] == 3 and
+	    d["tasks"][0]["why"].endswith("slot in queue \u0027default\u0027 (its task shows its place)")' ||
+	    fail "a3: $(cat "$OUT")"
+	# The command line's --json is the same function.
+	api GET '/api/v1/tasks' --token "$TOKEN"
+	cp "$OUT" "$TMP/api.json"
+	expect_exit 0 orch task list --json
+	python3 -c 'import json, sys
+api = json.load(open(sys.argv[1]))["tasks"]
+assert api == json.load(open(sys.argv[2])), "the CLI differs"' \
+	    "$TMP/api.json" "$OUT" || fail "task list --json differs from the API"
+	# The counts are those of task show.
+	for t in a1 a2 a3; do
+		expect_exit 0 orch task show $t --json
+		python3 -c 'import json, sys
+show = json.load(open(sys.argv[2]))
+t = [t for t in json.load(open(sys.argv[1]))["tasks"] if t["id"] == show["id"]][0]
+assert t["counts"] == show["counts"], (t["counts"], show["counts"])' \
+		    "$TMP/api.json" "$OUT" || fail "$t: counts differ from task show"
+	done
+}
+test_case "tasks come with their counts, priority and why" task_fields
 
 node_jobs_bounded() {
 	# Slots lowered below what is held: the list stops at the slots.

@@ -25,7 +25,6 @@ const KIND = {
 	removed: ["st-idle", "–"],
 };
 // Task states no job moves in: their counts change only with the task.
-const ENDED = new Set(["done", "finalized", "broken", "killed", "removed"]);
 const JOB_STATES = ["registered", "assigned", "pending", "running", "done",
 	"failed", "kill", "killed", "broken"];
 
@@ -180,26 +179,12 @@ function hashWith(path, params) {
 	return "#" + path + (s ? "?" + s : "");
 }
 
-// Run at most `n` of `fns` at a time.
-async function pool(fns, n) {
-	const out = new Array(fns.length);
-	let next = 0;
-	async function worker() {
-		while (next < fns.length) {
-			const i = next++;
-			out[i] = await fns[i]().catch((e) => e);
-		}
-	}
-	await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
-	return out;
-}
-
 /* ---- the queue ---- */
 
 const SORTS = {
 	submitted: (t) => t.submitted || "", name: (t) => t.name,
 	user: (t) => t.user, status: (t) => t.status,
-	priority: (t) => t.priority ?? 0,
+	priority: (t) => t.priority ?? -Infinity,
 	progress: (t) => t.jobs ? ((t.counts?.done || 0) / t.jobs) : 0,
 };
 
@@ -225,7 +210,6 @@ function queueView(params) {
 	const more = el("p", { class: "pager" });
 	main.replaceChildren(el("h1", {}, "Queue"), form, el("div", { class: "table-wrap" }, table), more);
 	let p = params;
-	const shownCache = new Map(); // task id -> GET /api/v1/tasks/U/N
 	form.addEventListener("submit", (ev) => {
 		ev.preventDefault();
 		location.hash = hashWith("/queue", {
@@ -254,22 +238,9 @@ function queueView(params) {
 			more.replaceChildren(el("span", { class: "muted", id: "queue-error" }, e.message));
 			return;
 		}
-		// NEEDSWORK: the list has no counts, why or priority, so each
-		// row of the page is shown too (at most 6 requests at a time);
-		// those belong in GET /api/v1/tasks itself.  A task that ended
-		// and did not change since is not asked again.
-		const stale = (t) => {
-			const c = shownCache.get(t.id);
-			return !c || c.updated !== t.updated || c.status !== t.status ||
-			    !ENDED.has(t.status);
-		};
-		const shown = await pool(list.tasks.map((t) => () =>
-			stale(t) ? api("GET", taskPath(t)) : Promise.resolve(shownCache.get(t.id))), 6);
-		const tasks = list.tasks.map((t, i) => shown[i] instanceof Error ? t : shown[i]);
-		shownCache.clear();
-		for (const t of tasks)
-			if (t.counts)
-				shownCache.set(t.id, t);
+		// Each task comes with its counts, priority and why: no request
+		// per row.
+		const tasks = list.tasks.slice();
 		const key = SORTS[sort.value], sign = dir.value === "asc" ? 1 : -1;
 		tasks.sort((a, b) => key(a) < key(b) ? -sign : key(a) > key(b) ? sign : 0);
 		patchRows(tbody, tasks, (t) => t.id, (t) => {
@@ -285,8 +256,7 @@ function queueView(params) {
 			setText(tr.cells[1], t.user);
 			statusBadge(tr.cells[2].firstChild, t.status);
 			progress(tr.cells[3], t.counts || {}, t.jobs);
-			// NEEDSWORK: tasks carry no priority in the API (jobs do).
-			setText(tr.cells[4], t.priority ?? "—");
+			setText(tr.cells[4], typeof t.priority === "number" ? t.priority.toFixed(2) : "—");
 			setText(tr.cells[5], whyText(t));
 			setText(tr.cells[6], when(t.submitted));
 		});
