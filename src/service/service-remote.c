@@ -841,29 +841,45 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	json_t *reply = NULL, *e;
+	json_t *reply = NULL, *e, *next;
+	int64_t after = 0;
 	struct queue_row q;
 	size_t i;
 	int ret;
 
-	buf_adds(&path, "/api/v1/queue");
-	if (queue != NULL) {
-		buf_adds(&path, "?queue=");
-		service_remote_escape(svc, &path, queue);
-	}
-	if (user != NULL) {
-		buf_adds(&path, queue != NULL ? "&user=" : "?user=");
-		service_remote_escape(svc, &path, user);
-	}
-	ret = service_remote_json(svc, "GET", path.data, NULL, &reply, err);
-	if (ret == 0)
+	/* Every page, to the end: the command line prints the whole queue. */
+	for (;;) {
+		buf_reset(&path);
+		buf_addf(&path, "/api/v1/queue?after=%lld&limit=%d",
+		    (long long)after, REMOTE_PAGE);
+		if (queue != NULL) {
+			buf_adds(&path, "&queue=");
+			service_remote_escape(svc, &path, queue);
+		}
+		if (user != NULL) {
+			buf_adds(&path, "&user=");
+			service_remote_escape(svc, &path, user);
+		}
+		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
+		    err);
+		if (ret < 0)
+			break;
 		json_array_foreach(json_object_get(reply, "queue"), i, e)
 		{
 			ret = service_remote_parse_queue_row(e, &q, err);
 			VEC_PUSH(out, q);
 			if (ret < 0)
-				break;
+				goto out;
 		}
+		next = json_object_get(reply, "next_after");
+		if (!json_is_integer(next) ||
+		    json_integer_value(next) <= after)
+			break;
+		after = (int64_t)json_integer_value(next);
+		json_decref(reply);
+		reply = NULL;
+	}
+out:
 	json_decref(reply);
 	buf_release(&path);
 	return ret;

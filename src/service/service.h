@@ -317,6 +317,13 @@ void queue_row_vec_release(queue_row_vec *v);
  */
 int service_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err);
+/*
+ * Its first `max_rows` rows (0: all), computing no more of the merge than
+ * they take: a page of the queue.  Through the API (ORCHESTRA_URL) it
+ * reads the whole queue, page by page.
+ */
+int service_queue_head(struct service *svc, const char *queue,
+    const char *user, int64_t max_rows, queue_row_vec *out, struct buf *err);
 
 /* ---- metrics (service-metrics.c) ------------------------------------- */
 
