@@ -149,6 +149,13 @@ def run(b):
     step("queue says the task waits: " + why)
     progress = b.js(ROW + ".querySelector('.counts').textContent")
     assert "running" in progress and "registered" in progress, progress
+    prio = b.js(ROW + ".cells[4].textContent")
+    assert prio.replace("-", "", 1).replace(".", "", 1).isdigit(), \
+        "no priority for the task whose test job runs: " + prio
+    # Counts and why came with the list: no request for the row itself.
+    asked = b.js("performance.getEntriesByType('resource').map((e) => "
+                 "e.name).filter((n) => n.includes('/api/v1/tasks/'))")
+    assert not asked, "the queue asked for rows one by one: %s" % asked
     shoot(b, "desktop-queue")
 
     step("the task's page, from its row")
