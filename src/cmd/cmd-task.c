@@ -155,6 +155,7 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
+	req.summary = json; /* as GET /api/v1/tasks gives them */
 	ret = service_task_list(&ctx->svc, &req, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -275,8 +276,8 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct buf err = BUF_INIT;
 	struct job *j;
 	bool json = false;
-	json_t *o, *jobs, *counts;
-	int i, ret;
+	json_t *o, *jobs;
+	int ret;
 
 	ret = cmd_json_only(ctx, argc, argv, &json);
 	if (ret >= 0)
@@ -293,12 +294,7 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		o = service_json_task(&d.task);
-		counts = json_object();
-		for (i = 0; i < JOB_NSTATUS; i++)
-			json_object_set_new(counts,
-			    job_status_name((enum job_status)i),
-			    json_integer(d.counts[i]));
-		json_object_set_new(o, "counts", counts);
+		json_object_set_new(o, "counts", service_json_counts(d.counts));
 		jobs = json_array();
 		VEC_FOREACH(j, &d.jobs)
 		json_array_append_new(jobs,

@@ -70,6 +70,14 @@ int service_remote_token_issue(struct service *svc, const char *user,
     struct buf *err);
 int service_remote_token_list(struct service *svc, const char *user,
     token_vec *out, struct buf *err);
+/*
+ * Why the first waiting job of `t` (its summary filled) waits, from its
+ * counts, its status and `nodes` (with usage): the queue's words, with no
+ * place (that takes the scheduler's merge).  NULL when none waits; caller
+ * frees.
+ */
+char *service_queue_task_why(const struct task *t, const node_vec *nodes);
+
 int service_remote_token_revoke(struct service *svc, const char *user,
     int64_t id, struct token *out, struct buf *err);
 

@@ -67,6 +67,18 @@ service_json_token(const struct token *t)
 }
 
 json_t *
+service_json_counts(const int64_t counts[JOB_NSTATUS])
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < JOB_NSTATUS; i++)
+		json_object_set_new(o, job_status_name((enum job_status)i),
+		    json_integer(counts[i]));
+	return o;
+}
+
+json_t *
 service_json_task(const struct task *t)
 {
 	json_t *o = json_object();
@@ -97,6 +109,13 @@ service_json_task(const struct task *t)
 	json_object_set_new(o, "submitted", service_json_time(t->submitted_ms));
 	json_object_set_new(o, "updated", service_json_time(t->updated_ms));
 	json_object_set_new(o, "ended", service_json_time(t->ended_ms));
+	if (t->has_summary) {
+		json_object_set_new(o, "counts",
+		    service_json_counts(t->counts));
+		json_object_set_new(o, "priority",
+		    t->has_priority ? json_real(t->priority) : json_null());
+		json_object_set_new(o, "why", service_json_str(t->why));
+	}
 	buf_release(&full);
 	return o;
 }
@@ -133,7 +152,9 @@ service_json_job(const struct job *j, const struct job_wait *w)
 json_t *
 service_json_node(const struct node *n)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *jobs;
+	struct buf full = BUF_INIT;
+	const struct node_job *j;
 
 	json_object_set_new(o, "id", json_integer(n->id));
 	json_object_set_new(o, "name", service_json_str(n->name));
@@ -156,6 +177,22 @@ service_json_node(const struct node *n)
 	json_object_set_new(o, "last_seen", service_json_time(n->last_seen_ms));
 	json_object_set_new(o, "completed", json_integer(n->completed));
 	json_object_set_new(o, "failed", json_integer(n->failed));
+	jobs = json_array();
+	VEC_FOREACH(j, &n->jobs)
+	{
+		buf_reset(&full);
+		buf_addf(&full, "user.%s.%s", j->username, j->task);
+		json_array_append_new(jobs,
+		    json_pack("{s:o, s:I, s:o, s:s, s:o, s:o}", "task",
+			service_json_str(full.data), "index", (json_int_t)j->idx,
+			"user", service_json_str(j->username), "status",
+			job_status_name(j->status), "gpu",
+			j->gpu_index < 0 ? json_null()
+					 : json_integer(j->gpu_index),
+			"started", service_json_time(j->started_ms)));
+	}
+	json_object_set_new(o, "jobs", jobs);
+	buf_release(&full);
 	return o;
 }
 

@@ -16,6 +16,9 @@ json_t *service_json_str(const char *s);
 json_t *service_json_time(int64_t ms);
 json_t *service_json_account(const struct account *a);
 json_t *service_json_token(const struct token *t);
+/* {"<job status>": n, ...} for every job status. */
+json_t *service_json_counts(const int64_t counts[JOB_NSTATUS]);
+/* With counts, priority and why when t->has_summary. */
 json_t *service_json_task(const struct task *t);
 /* `w`: why the job waits (service_job_wait_of()), or NULL. */
 json_t *service_json_job(const struct job *j, const struct job_wait *w);

@@ -133,9 +133,14 @@ out:
 int
 service_node_list(struct service *svc, node_vec *out, struct buf *err)
 {
+	int ret;
+
 	if (svc->remote != NULL)
 		return service_remote_node_list(svc, out, err);
-	return store_node_list(svc->st, out, err);
+	ret = store_node_list(svc->st, out, err);
+	if (ret < 0)
+		return ret;
+	return store_node_add_jobs(svc->st, out->v, out->n, err);
 }
 
 int
@@ -154,6 +159,9 @@ service_node_set(struct service *svc, const char *name,
 	if (ret < 0)
 		goto out;
 	ret = store_node_get(svc->st, name, out, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_add_jobs(svc->st, out, 1, err);
 	if (ret < 0)
 		goto out;
 	ret = service_node_apply(name, o, out, err);
@@ -183,6 +191,9 @@ service_node_enable(struct service *svc, const char *name, bool enabled,
 	if (ret < 0)
 		goto out;
 	ret = store_node_get(svc->st, name, out, err);
+	if (ret < 0)
+		goto out;
+	ret = store_node_add_jobs(svc->st, out, 1, err);
 	if (ret < 0)
 		goto out;
 	if (out->enabled == enabled)

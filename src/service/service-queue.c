@@ -58,7 +58,7 @@ service_queue_taskname(struct service *svc, struct queue_names *qn,
 	return qn->tasks.v[qn->tasks.n - 1].name;
 }
 
-/* Why the job at `place` (1-based) of a pool waits. */
+/* Why the job at `place` (1-based) of a pool waits; 0: place unknown. */
 static char *
 service_queue_why(const struct place_node *nodes, size_t nnodes,
     const char *queue, bool gpu, int64_t free_slots, int64_t place)
@@ -84,6 +84,11 @@ service_queue_why(const struct place_node *nodes, size_t nnodes,
 		    "every node of queue '%s' with %s slots is drained or "
 		    "unhealthy",
 		    queue, kind);
+	else if (place == 0)
+		buf_addf(&b,
+		    "waits its turn for a %s slot in queue '%s' (its task "
+		    "shows its place)",
+		    kind, queue);
 	else if (place <= free_slots)
 		buf_addf(&b, "a %s slot is free: starts at the next cycle",
 		    kind);
@@ -124,8 +129,8 @@ service_queue_place_nodes(const node_vec *nodes, struct place_node *out)
 static int
 service_queue_pool(struct service *svc, const struct prio_rule *rule,
     struct place_node *pn, size_t npn, const char *queue, bool gpu,
-    int64_t account_id, struct queue_names *qn, queue_row_vec *out,
-    struct buf *err)
+    int64_t account_id, struct queue_names *qn, size_t max_rows,
+    queue_row_vec *out, struct buf *err)
 {
 	struct store_sched_ctx ctx = { svc->st, queue, gpu };
 	struct sched_source src = { store_sched_fetch, &ctx };
@@ -141,7 +146,7 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 		goto out;
 	free_slots = place_free_in_queue(pn, npn, queue, gpu);
 	m = sched_merge_new(rule, streams.v, streams.n, &src);
-	while ((ret = sched_merge_next(m, &j, err)) == 1) {
+	while (out->n < max_rows && (ret = sched_merge_next(m, &j, err)) == 1) {
 		place++;
 		if (account_id != 0 && j.account_id != account_id)
 			continue;
@@ -183,10 +188,36 @@ service_queue_group_why(enum task_status st)
 	}
 }
 
+char *
+service_queue_task_why(const struct task *t, const node_vec *nodes)
+{
+	struct place_node *pn;
+	char *why;
+
+	if (t->counts[JOB_ASSIGNED] > 0) {
+		pn = xcalloc(nodes->n + 1, sizeof(*pn));
+		service_queue_place_nodes(nodes, pn);
+		why = service_queue_why(pn, nodes->n, t->queue, t->gpu, 0, 0);
+		free(pn);
+		return why;
+	}
+	if (t->counts[JOB_REGISTERED] > 0)
+		return xstrdup(service_queue_group_why(t->status));
+	return NULL;
+}
+
 int
 service_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err)
 {
+	return service_queue_head(svc, queue, user, 0, out, err);
+}
+
+int
+service_queue_head(struct service *svc, const char *queue, const char *user,
+    int64_t max_rows, queue_row_vec *out, struct buf *err)
+{
+	size_t cap = max_rows > 0 ? out->n + (size_t)max_rows : SIZE_MAX;
 	const struct prio_rule *rule;
 	struct queue_names qn = { VEC_INIT, VEC_INIT };
 	struct account owner = { 0 };
@@ -228,6 +259,8 @@ service_queue(struct service *svc, const char *queue, const char *user,
 		goto out;
 	VEC_FOREACH(jb, &holding)
 	{
+		if (out->n >= cap)
+			break;
 		if ((queue && strcmp(jb->queue, queue) != 0) ||
 		    (account_id && jb->account_id != account_id))
 			continue;
@@ -248,12 +281,12 @@ service_queue(struct service *svc, const char *queue, const char *user,
 	ret = store_queue_names(svc->st, &queues, err);
 	if (ret < 0)
 		goto out;
-	for (i = 0; i < queues.n; i++) {
+	for (i = 0; i < queues.n && out->n < cap; i++) {
 		if (queue != NULL && strcmp(queues.v[i], queue) != 0)
 			continue;
 		for (gpu = 0; gpu <= 1; gpu++) {
 			ret = service_queue_pool(svc, rule, pn, nodes.n,
-			    queues.v[i], gpu, account_id, &qn, out, err);
+			    queues.v[i], gpu, account_id, &qn, cap, out, err);
 			if (ret < 0)
 				goto out;
 		}
@@ -263,6 +296,8 @@ service_queue(struct service *svc, const char *queue, const char *user,
 		goto out;
 	VEC_FOREACH(g, &groups)
 	{
+		if (out->n >= cap)
+			break;
 		if ((queue && strcmp(g->queue, queue) != 0) ||
 		    (account_id && g->account_id != account_id))
 			continue;

@@ -300,10 +300,33 @@ service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
 	return 0;
 }
 
+/* A job on a node: "task" is the full name, user.<user>.<name>. */
+static void
+service_remote_parse_node_job(json_t *o, struct node_job *j)
+{
+	const char *full = json_string_value(json_object_get(o, "task"));
+	const char *s = json_string_value(json_object_get(o, "status"));
+	struct buf prefix = BUF_INIT;
+
+	j->username = service_remote_str0(o, "user");
+	buf_addf(&prefix, "user.%s.", j->username);
+	if (full != NULL && strncmp(full, prefix.data, prefix.len) == 0)
+		full += prefix.len;
+	j->task = xstrdup(full != NULL ? full : "");
+	j->idx = service_remote_int(o, "index", 0);
+	if (job_status_parse(s ? s : "", &j->status, NULL) < 0)
+		j->status = JOB_RUNNING;
+	j->gpu_index = service_remote_int(o, "gpu", -1);
+	j->started_ms = service_remote_time(o, "started");
+	buf_release(&prefix);
+}
+
 void
 service_remote_parse_node(json_t *o, struct node *n)
 {
 	int64_t used = service_remote_int(o, "gpu_used", 0);
+	json_t *e;
+	size_t i;
 
 	memset(n, 0, sizeof(*n));
 	n->id = service_remote_int(o, "id", 0);
@@ -325,6 +348,8 @@ service_remote_parse_node(json_t *o, struct node *n)
 	n->last_seen_ms = service_remote_time(o, "last_seen");
 	n->completed = service_remote_int(o, "completed", 0);
 	n->failed = service_remote_int(o, "failed", 0);
+	json_array_foreach(json_object_get(o, "jobs"), i, e)
+		service_remote_parse_node_job(e, VEC_ADD(&n->jobs));
 }
 
 void
@@ -620,6 +645,32 @@ service_remote_task_submit(struct service *svc, const struct submit_req *req,
 	return ret;
 }
 
+/* The summary of a task of GET /api/v1/tasks: counts, priority, why. */
+static int
+service_remote_parse_summary(json_t *o, struct task *t, struct buf *err)
+{
+	json_t *counts = json_object_get(o, "counts");
+	json_t *p = json_object_get(o, "priority");
+	enum job_status s;
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(counts))
+		return err_set(err, ERR_UNAVAILABLE,
+		    "the server gave task '%s' no job counts", t->name);
+	t->has_summary = true;
+	json_object_foreach(counts, k, v)
+	{
+		if (job_status_parse(k, &s, err) < 0)
+			return ERR_UNAVAILABLE;
+		t->counts[s] = json_integer_value(v);
+	}
+	t->has_priority = json_is_number(p);
+	t->priority = t->has_priority ? json_number_value(p) : 0;
+	t->why = service_remote_str(o, "why");
+	return 0;
+}
+
 int
 service_remote_task_list(struct service *svc, const struct task_list_req *req,
     task_vec *out, struct buf *err)
@@ -655,6 +706,8 @@ service_remote_task_list(struct service *svc, const struct task_list_req *req,
 		json_array_foreach(arr, i, e)
 		{
 			ret = service_remote_parse_task(e, &t, err);
+			if (ret == 0 && req->summary)
+				ret = service_remote_parse_summary(e, &t, err);
 			VEC_PUSH(out, t);
 			if (ret < 0)
 				goto out;
@@ -788,29 +841,45 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	json_t *reply = NULL, *e;
+	json_t *reply = NULL, *e, *next;
+	int64_t after = 0;
 	struct queue_row q;
 	size_t i;
 	int ret;
 
-	buf_adds(&path, "/api/v1/queue");
-	if (queue != NULL) {
-		buf_adds(&path, "?queue=");
-		service_remote_escape(svc, &path, queue);
-	}
-	if (user != NULL) {
-		buf_adds(&path, queue != NULL ? "&user=" : "?user=");
-		service_remote_escape(svc, &path, user);
-	}
-	ret = service_remote_json(svc, "GET", path.data, NULL, &reply, err);
-	if (ret == 0)
+	/* Every page, to the end: the command line prints the whole queue. */
+	for (;;) {
+		buf_reset(&path);
+		buf_addf(&path, "/api/v1/queue?after=%lld&limit=%d",
+		    (long long)after, REMOTE_PAGE);
+		if (queue != NULL) {
+			buf_adds(&path, "&queue=");
+			service_remote_escape(svc, &path, queue);
+		}
+		if (user != NULL) {
+			buf_adds(&path, "&user=");
+			service_remote_escape(svc, &path, user);
+		}
+		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
+		    err);
+		if (ret < 0)
+			break;
 		json_array_foreach(json_object_get(reply, "queue"), i, e)
 		{
 			ret = service_remote_parse_queue_row(e, &q, err);
 			VEC_PUSH(out, q);
 			if (ret < 0)
-				break;
+				goto out;
 		}
+		next = json_object_get(reply, "next_after");
+		if (!json_is_integer(next) ||
+		    json_integer_value(next) <= after)
+			break;
+		after = (int64_t)json_integer_value(next);
+		json_decref(reply);
+		reply = NULL;
+	}
+out:
 	json_decref(reply);
 	buf_release(&path);
 	return ret;

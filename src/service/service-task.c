@@ -489,6 +489,11 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 	struct account owner = { 0 };
 	enum task_status status;
 	const char *user = req->user ? req->user : svc->actor;
+	node_vec nodes = VEC_INIT;
+	task_vec page = VEC_INIT;
+	bool have_nodes = false;
+	struct task *t;
+	size_t first;
 	int ret;
 
 	if (svc->remote != NULL)
@@ -507,7 +512,29 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 		account_release(&owner);
 	}
 	/* Everyone may read everyone's tasks, as with squeue. */
-	return store_task_list(svc->st, &f, out, err);
+	first = out->n;
+	ret = store_task_list(svc->st, &f, out, err);
+	if (ret < 0 || !req->summary)
+		return ret;
+	page.v = out->v + first;
+	page.n = out->n - first;
+	ret = store_task_list_counts(svc->st, &f, &page, err);
+	if (ret < 0)
+		return ret;
+	VEC_FOREACH(t, &page)
+	{
+		if (t->counts[JOB_ASSIGNED] > 0 && !have_nodes) {
+			ret = store_node_list(svc->st, &nodes, err);
+			if (ret < 0)
+				goto out;
+			have_nodes = true;
+		}
+		t->why = service_queue_task_why(t, &nodes);
+	}
+	ret = 0;
+out:
+	node_vec_release(&nodes);
+	return ret;
 }
 
 void

@@ -237,6 +237,12 @@ struct task_list_req {
 	const char *status; /* NULL: any */
 	int64_t after_id;
 	int64_t limit;
+	/*
+	 * Fill each task's summary (struct task: counts, priority, why)
+	 * too: one grouped query over the page's tasks, and the nodes when
+	 * one of them has a job waiting for a slot.
+	 */
+	bool summary;
 };
 int service_task_list(struct service *svc, const struct task_list_req *req,
     task_vec *out, struct buf *err);
@@ -311,6 +317,13 @@ void queue_row_vec_release(queue_row_vec *v);
  */
 int service_queue(struct service *svc, const char *queue, const char *user,
     queue_row_vec *out, struct buf *err);
+/*
+ * Its first `max_rows` rows (0: all), computing no more of the merge than
+ * they take: a page of the queue.  Through the API (ORCHESTRA_URL) it
+ * reads the whole queue, page by page.
+ */
+int service_queue_head(struct service *svc, const char *queue,
+    const char *user, int64_t max_rows, queue_row_vec *out, struct buf *err);
 
 /* ---- usage history (service-usage.c) ---------------------------------- */
 

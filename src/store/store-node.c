@@ -25,6 +25,13 @@ static const char sql_node_usage[] =
     "SELECT node_id, gpu, gpu_index, count(*) FROM job"
     " WHERE status IN ('pending', 'running', 'kill')"
     " AND node_id IS NOT NULL GROUP BY node_id, gpu, gpu_index";
+/* The same jobs, one a row; job_wait or job_queued (status first). */
+static const char sql_node_jobs[] =
+    "SELECT j.node_id, a.username, t.name, j.idx, j.status, j.gpu_index,"
+    " j.started_ms FROM job j JOIN task t ON t.id = j.task_id"
+    " JOIN account a ON a.id = j.account_id"
+    " WHERE j.status IN ('pending', 'running', 'kill')"
+    " AND j.node_id IS NOT NULL ORDER BY j.id";
 static const char sql_queue_exists[] =
     "SELECT count(*) FROM node WHERE queue = $1";
 static const char sql_queue_has_gpu[] =
@@ -33,6 +40,14 @@ static const char sql_queue_has_gpu[] =
 void
 node_release(struct node *n)
 {
+	struct node_job *j;
+
+	VEC_FOREACH(j, &n->jobs)
+	{
+		free(j->username);
+		free(j->task);
+	}
+	VEC_RELEASE(&n->jobs);
 	free(n->name);
 	free(n->queue);
 	memset(n, 0, sizeof(*n));
@@ -96,6 +111,47 @@ store_node_add_usage(struct store *st, node_vec *v, struct buf *err)
 			break;
 		}
 	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_node_add_jobs(struct store *st, struct node *nodes, size_t nnodes,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct node_job *j;
+	struct node *n;
+	size_t i;
+	int64_t id;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_node_jobs, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		id = st->drv->col_int64(stmt, 0);
+		n = NULL;
+		for (i = 0; i < nnodes && n == NULL; i++)
+			if (nodes[i].id == id)
+				n = &nodes[i];
+		if (n == NULL ||
+		    (int64_t)n->jobs.n >= n->max_cpu_slots + n->max_gpu_slots)
+			continue;
+		j = VEC_ADD(&n->jobs);
+		j->username = store_col_strdup(st, stmt, 1);
+		j->task = store_col_strdup(st, stmt, 2);
+		j->idx = st->drv->col_int64(stmt, 3);
+		ret = job_status_parse(st->drv->col_text(stmt, 4), &j->status,
+		    err);
+		if (ret < 0)
+			break;
+		j->gpu_index = store_col_int64_or(st, stmt, 5, -1);
+		j->started_ms = store_col_int64_or(st, stmt, 6, 0);
+	}
+	if (ret == DB_DONE)
+		ret = 0;
 out:
 	st->drv->finalize(stmt);
 	return ret;

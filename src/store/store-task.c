@@ -24,6 +24,14 @@ static const char sql_task_list[] =
     " ON a.id = t.account_id"
     " WHERE ($1 = 0 OR t.account_id = $1) AND ($2 = '' OR t.status = $2)"
     " AND t.id > $3 ORDER BY t.id LIMIT $4";
+/* The tasks of the page ($3, $4]: an index range on job_task each. */
+static const char sql_task_list_counts[] =
+    "SELECT j.task_id, j.status, count(*),"
+    " max(CASE WHEN j.status IN ('pending', 'running', 'kill')"
+    " THEN j.priority END) FROM job j WHERE j.task_id IN"
+    " (SELECT t.id FROM task t WHERE ($1 = 0 OR t.account_id = $1)"
+    " AND ($2 = '' OR t.status = $2) AND t.id > $3 AND t.id <= $4)"
+    " GROUP BY j.task_id, j.status";
 static const char sql_task_count_jobs[] =
     "SELECT status, count(*) FROM job WHERE task_id = $1 GROUP BY status";
 static const char sql_task_set_signal[] =
@@ -48,6 +56,7 @@ task_release(struct task *t)
 	free(t->inputs);
 	free(t->data_path);
 	free(t->out_dir);
+	free(t->why);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -208,6 +217,62 @@ store_task_list(struct store *st, const struct task_filter *f, task_vec *out,
 		if (ret < 0)
 			break;
 	}
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_list_counts(struct store *st, const struct task_filter *f,
+    task_vec *tasks, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	enum job_status s;
+	struct task *t;
+	size_t lo, hi, mid;
+	int64_t id;
+	int ret;
+
+	VEC_FOREACH(t, tasks)
+	t->has_summary = true;
+	if (tasks->n == 0)
+		return 0;
+	ret = store_prepare(st, &stmt, sql_task_list_counts, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, f->account_id);
+	st->drv->bind_text(stmt, 2,
+	    f->status < 0 ? "" : task_status_name((enum task_status)f->status));
+	st->drv->bind_int64(stmt, 3, f->after_id);
+	st->drv->bind_int64(stmt, 4, tasks->v[tasks->n - 1].id);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		id = st->drv->col_int64(stmt, 0);
+		/* The page is by id: find the task by bisection. */
+		lo = 0;
+		hi = tasks->n;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (tasks->v[mid].id < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == tasks->n || tasks->v[lo].id != id)
+			continue; /* submitted since the page was read */
+		t = &tasks->v[lo];
+		ret = job_status_parse(st->drv->col_text(stmt, 1), &s, err);
+		if (ret < 0)
+			break;
+		t->counts[s] = st->drv->col_int64(stmt, 2);
+		if (!st->drv->col_is_null(stmt, 3) &&
+		    (!t->has_priority ||
+			st->drv->col_double(stmt, 3) > t->priority)) {
+			t->has_priority = true;
+			t->priority = st->drv->col_double(stmt, 3);
+		}
+	}
+	if (ret == DB_DONE)
+		ret = 0;
 out:
 	st->drv->finalize(stmt);
 	return ret;

@@ -129,6 +129,17 @@ int store_token_touch(struct store *st, int64_t id, int64_t now_ms,
 
 /* ---- nodes (store-node.c) -------------------------------------------- */
 
+/* A job holding one of a node's slots (pending, running or kill). */
+struct node_job {
+	char *username;
+	char *task; /* the task's name, without "user.<username>." */
+	int64_t idx;
+	enum job_status status;
+	int64_t gpu_index; /* -1: a CPU slot */
+	int64_t started_ms; /* 0: not started yet */
+};
+typedef VEC(struct node_job) node_job_vec;
+
 struct node {
 	int64_t id;
 	char *name;
@@ -148,6 +159,8 @@ struct node {
 	/* Computed from the jobs holding a slot on it. */
 	int64_t cpu_used;
 	uint64_t gpu_used; /* bit i: device i is held */
+	/* Filled by store_node_add_jobs() only, else empty. */
+	node_job_vec jobs;
 };
 typedef VEC(struct node) node_vec;
 
@@ -158,6 +171,12 @@ void node_vec_release(node_vec *v);
 int store_node_insert(struct store *st, struct node *n, struct buf *err);
 /* With usage.  ERR_NOTFOUND ("no node 'x'") when there is none. */
 int store_node_get(struct store *st, const char *name, struct node *out,
+    struct buf *err);
+/*
+ * Fill nodes[i].jobs with the jobs holding their slots, by job id, at most
+ * max_cpu_slots + max_gpu_slots a node: one query for all of them.
+ */
+int store_node_add_jobs(struct store *st, struct node *nodes, size_t nnodes,
     struct buf *err);
 /* All nodes by name, with usage. */
 int store_node_list(struct store *st, node_vec *out, struct buf *err);
@@ -195,6 +214,16 @@ struct task {
 	int64_t submitted_ms;
 	int64_t updated_ms;
 	int64_t ended_ms; /* 0 while not ended */
+	/*
+	 * Filled by service_task_list() when asked (has_summary): its jobs
+	 * per state, the highest priority its slot-holding jobs were
+	 * launched at (has_priority), why its first waiting job waits.
+	 */
+	bool has_summary;
+	int64_t counts[JOB_NSTATUS];
+	bool has_priority;
+	double priority;
+	char *why; /* NULL: none waits */
 };
 typedef VEC(struct task) task_vec;
 
@@ -216,6 +245,13 @@ struct task_filter {
 /* Tasks by id. */
 int store_task_list(struct store *st, const struct task_filter *f,
     task_vec *out, struct buf *err);
+/*
+ * For the page `tasks` (by id, as store_task_list() gave them under `f`):
+ * each one's job counts and the highest priority of its jobs holding a
+ * slot, in one grouped query over the page's tasks alone.
+ */
+int store_task_list_counts(struct store *st, const struct task_filter *f,
+    task_vec *tasks, struct buf *err);
 /* How many of the task's jobs are in each state. */
 int store_task_count_jobs(struct store *st, int64_t task_id,
     int64_t counts[JOB_NSTATUS], struct buf *err);

@@ -4,8 +4,6 @@
  */
 #include "web/web-int.h"
 
-#define WEB_PAGE_DEFAULT 100
-#define WEB_PAGE_MAX 1000
 /* The end of a log a request returns at most. */
 #define WEB_LOG_MAX (1024 * 1024)
 
@@ -25,18 +23,6 @@ web_task_name(struct web_req *r, struct buf *out)
 	return 0;
 }
 
-/* ?after=&limit=: a keyset page. */
-static int
-web_page(struct web_req *r, int64_t after_min, int64_t *after,
-    int64_t *limit)
-{
-	if (web_query_int(r, "after", after_min, INT64_MAX / 2, after_min,
-		after) < 0)
-		return -1;
-	return web_query_int(r, "limit", 1, WEB_PAGE_MAX, WEB_PAGE_DEFAULT,
-	    limit);
-}
-
 void
 web_api_tasks(struct web_req *r)
 {
@@ -49,10 +35,11 @@ web_api_tasks(struct web_req *r)
 
 	if (web_query(r, "user", &user) < 0 ||
 	    web_query(r, "status", &status) < 0 ||
-	    web_page(r, 0, &req.after_id, &req.limit) < 0)
+	    web_query_page(r, 0, &req.after_id, &req.limit) < 0)
 		goto out;
 	req.user = user.len ? user.data : "*";
 	req.status = status.len ? status.data : NULL;
+	req.summary = true;
 	ret = service_task_list(&r->svc, &req, &v, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
@@ -128,8 +115,8 @@ web_api_task_show(struct web_req *r)
 {
 	struct task_detail d = { 0 };
 	struct buf name = BUF_INIT, err = BUF_INIT;
-	json_t *o, *counts;
-	int i, ret;
+	json_t *o;
+	int ret;
 
 	if (web_task_name(r, &name) < 0)
 		goto out;
@@ -139,11 +126,7 @@ web_api_task_show(struct web_req *r)
 		goto out;
 	}
 	o = service_json_task(&d.task);
-	counts = json_object();
-	for (i = 0; i < JOB_NSTATUS; i++)
-		json_object_set_new(counts, job_status_name((enum job_status)i),
-		    json_integer(d.counts[i]));
-	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "counts", service_json_counts(d.counts));
 	/* The task's first waiting job says why the task waits. */
 	json_object_set_new(o, "place",
 	    d.waits.n && d.waits.v[0].place > 0
@@ -168,7 +151,7 @@ web_api_task_jobs(struct web_req *r)
 	json_t *arr;
 	int ret;
 
-	if (web_task_name(r, &name) < 0 || web_page(r, -1, &after, &limit) < 0)
+	if (web_task_name(r, &name) < 0 || web_query_page(r, -1, &after, &limit) < 0)
 		goto out;
 	ret = service_task_show(&r->svc, name.data, after, limit, &d, &err);
 	if (ret < 0) {

@@ -473,3 +473,14 @@ web_query_int(struct web_req *r, const char *name, int64_t min, int64_t max,
 	buf_release(&v);
 	return ret < 0 ? -1 : 0;
 }
+
+int
+web_query_page(struct web_req *r, int64_t after_min, int64_t *after,
+    int64_t *limit)
+{
+	if (web_query_int(r, "after", after_min, INT64_MAX / 2, after_min,
+		after) < 0)
+		return -1;
+	return web_query_int(r, "limit", 1, WEB_PAGE_MAX, WEB_PAGE_DEFAULT,
+	    limit);
+}

@@ -155,6 +155,14 @@ int web_query(struct web_req *r, const char *name, struct buf *out);
 /* An integer query argument within [min, max]; -1 after replying 400. */
 int web_query_int(struct web_req *r, const char *name, int64_t min,
     int64_t max, int64_t dflt, int64_t *out);
+/*
+ * ?after=&limit= of a list: after from `after_min` (its default), limit
+ * from 1 to WEB_PAGE_MAX (default WEB_PAGE_DEFAULT); -1 after replying 400.
+ */
+#define WEB_PAGE_DEFAULT 100
+#define WEB_PAGE_MAX 1000
+int web_query_page(struct web_req *r, int64_t after_min, int64_t *after,
+    int64_t *limit);
 
 /*
  * Append `len` bytes of `s` percent-decoded to `out`; -1 when an escape

@@ -160,6 +160,13 @@ def run(b):
     step("queue says the task waits: " + why)
     progress = b.js(ROW + ".querySelector('.counts').textContent")
     assert "running" in progress and "registered" in progress, progress
+    prio = b.js(ROW + ".cells[4].textContent")
+    assert prio.replace("-", "", 1).replace(".", "", 1).isdigit(), \
+        "no priority for the task whose test job runs: " + prio
+    # Counts and why came with the list: no request for the row itself.
+    asked = b.js("performance.getEntriesByType('resource').map((e) => "
+                 "e.name).filter((n) => n.includes('/api/v1/tasks/'))")
+    assert not asked, "the queue asked for rows one by one: %s" % asked
     shoot(b, "desktop-queue")
 
     step("the task's page, from its row")
@@ -235,6 +242,16 @@ def run(b):
     b.js("location.hash = '#/tasks/tester/web2'")
     b.wait(status_of("#task-status") + " === 'testing'", 30,
            "web2 testing")
+    step("its running test job under the node, linking to the task")
+    b.js("location.hash = '#/nodes'")
+    job = ("document.querySelector('tr[data-node=\"%s\"] "
+           "li[data-job=\"user.tester.web2/0\"]')" % NODE)
+    b.wait("!!%s && %s.querySelector('.status').dataset.status === "
+           "'running'" % (job, job), 30, "web2's job 0 running on the node")
+    b.js(job + ".querySelector('a').click()")
+    b.wait("location.hash === '#/tasks/tester/web2'", 10, "web2's URL")
+    b.wait(status_of("#task-status") + " === 'testing'", 30,
+           "web2's page again")
     b.js("document.querySelector('#kill').click()")
     b.wait(status_of("#task-status") + " === 'killed'", 60, "web2 killed")
     b.js("document.querySelector('#delete').click()")

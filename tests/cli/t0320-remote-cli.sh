@@ -19,6 +19,10 @@ for i in 0 1 2; do
 done
 expect_exit 0 orch task submit l1 --exec 'cat %IN' --inputs "$TMP/in"
 expect_exit 0 orch task submit l2 --exec 'true' --skip-test
+# A job of l1 runs on the node, so that node list shows it.
+db_query "UPDATE job SET status = 'running', started_ms = 1700000000000,
+    node_id = (SELECT id FROM node) WHERE idx = 0
+    AND task_id = (SELECT id FROM task WHERE name = 'l1')"
 TOKEN=$(orch user token tester 2>/dev/null)
 BOB=$(orch user token bob 2>/dev/null)
 serve_start
@@ -74,7 +78,8 @@ reads() {
 	same queue
 	expect_stdout_contains "tester  l1"
 	same node list --json
-	json_check 'd[0]["name"] == "'"$NODE"'"'
+	json_check 'd[0]["name"] == "'"$NODE"'" and
+	    d[0]["jobs"][0]["task"] == "user.tester.l1"'
 }
 test_case "reads print the same through the API" reads
 

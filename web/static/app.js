@@ -26,7 +26,6 @@ const KIND = {
 	removed: ["st-idle", "–"],
 };
 // Task states no job moves in: their counts change only with the task.
-const ENDED = new Set(["done", "finalized", "broken", "killed", "removed"]);
 const JOB_STATES = ["registered", "assigned", "pending", "running", "done",
 	"failed", "kill", "killed", "broken"];
 
@@ -181,26 +180,12 @@ function hashWith(path, params) {
 	return "#" + path + (s ? "?" + s : "");
 }
 
-// Run at most `n` of `fns` at a time.
-async function pool(fns, n) {
-	const out = new Array(fns.length);
-	let next = 0;
-	async function worker() {
-		while (next < fns.length) {
-			const i = next++;
-			out[i] = await fns[i]().catch((e) => e);
-		}
-	}
-	await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
-	return out;
-}
-
 /* ---- the queue ---- */
 
 const SORTS = {
 	submitted: (t) => t.submitted || "", name: (t) => t.name,
 	user: (t) => t.user, status: (t) => t.status,
-	priority: (t) => t.priority ?? 0,
+	priority: (t) => t.priority ?? -Infinity,
 	progress: (t) => t.jobs ? ((t.counts?.done || 0) / t.jobs) : 0,
 };
 
@@ -226,7 +211,6 @@ function queueView(params) {
 	const more = el("p", { class: "pager" });
 	main.replaceChildren(el("h1", {}, "Queue"), form, el("div", { class: "table-wrap" }, table), more);
 	let p = params;
-	const shownCache = new Map(); // task id -> GET /api/v1/tasks/U/N
 	form.addEventListener("submit", (ev) => {
 		ev.preventDefault();
 		location.hash = hashWith("/queue", {
@@ -255,22 +239,9 @@ function queueView(params) {
 			more.replaceChildren(el("span", { class: "muted", id: "queue-error" }, e.message));
 			return;
 		}
-		// NEEDSWORK: the list has no counts, why or priority, so each
-		// row of the page is shown too (at most 6 requests at a time);
-		// those belong in GET /api/v1/tasks itself.  A task that ended
-		// and did not change since is not asked again.
-		const stale = (t) => {
-			const c = shownCache.get(t.id);
-			return !c || c.updated !== t.updated || c.status !== t.status ||
-			    !ENDED.has(t.status);
-		};
-		const shown = await pool(list.tasks.map((t) => () =>
-			stale(t) ? api("GET", taskPath(t)) : Promise.resolve(shownCache.get(t.id))), 6);
-		const tasks = list.tasks.map((t, i) => shown[i] instanceof Error ? t : shown[i]);
-		shownCache.clear();
-		for (const t of tasks)
-			if (t.counts)
-				shownCache.set(t.id, t);
+		// Each task comes with its counts, priority and why: no request
+		// per row.
+		const tasks = list.tasks.slice();
 		const key = SORTS[sort.value], sign = dir.value === "asc" ? 1 : -1;
 		tasks.sort((a, b) => key(a) < key(b) ? -sign : key(a) > key(b) ? sign : 0);
 		patchRows(tbody, tasks, (t) => t.id, (t) => {
@@ -286,8 +257,7 @@ function queueView(params) {
 			setText(tr.cells[1], t.user);
 			statusBadge(tr.cells[2].firstChild, t.status);
 			progress(tr.cells[3], t.counts || {}, t.jobs);
-			// NEEDSWORK: tasks carry no priority in the API (jobs do).
-			setText(tr.cells[4], t.priority ?? "—");
+			setText(tr.cells[4], typeof t.priority === "number" ? t.priority.toFixed(2) : "—");
 			setText(tr.cells[5], whyText(t));
 			setText(tr.cells[6], when(t.submitted));
 		});
@@ -455,17 +425,36 @@ function health(n) {
 	return ["healthy", "st-ok", "✓"];
 }
 
+// The jobs holding a node's slots, each linking to its task's page.
+function nodeJobs(ul, jobs) {
+	ul.replaceChildren(...jobs.map((j) => {
+		const t = { user: j.user, name: j.task.slice(("user." + j.user + ".").length) };
+		const li = el("li", { "data-job": j.task + "/" + j.index },
+			el("a", { href: taskHash(t) }, j.task + " #" + j.index), " ", el("span"));
+		statusBadge(li.lastChild, j.status);
+		const more = [];
+		if (j.gpu !== null)
+			more.push("GPU " + j.gpu);
+		if (j.started)
+			more.push("since " + when(j.started));
+		if (more.length)
+			li.append(" " + more.join(", "));
+		return li;
+	}));
+	if (!jobs.length)
+		ul.append(el("li", { class: "muted" }, "none"));
+}
+
 function nodesView() {
 	const main = $("#main");
 	const admin = auth.me && auth.me.role === "admin";
 	const heads = ["Node", "Queue", "Health", "CPU used / enabled / max",
-		"GPU used / enabled / max", "Completed", "Failed", "Last seen"];
+		"GPU used / enabled / max", "Completed", "Failed", "Last seen", "Jobs"];
 	if (admin)
 		heads.push("Change slots");
 	const tbody = el("tbody", { id: "nodes" });
 	const table = el("table", { class: "cards" },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
-	// NEEDSWORK: the jobs on each node; GET /api/v1/nodes does not list them.
 	main.replaceChildren(el("h1", {}, "Nodes"), el("div", { class: "table-wrap" }, table));
 
 	function slotForm(n) {
@@ -500,8 +489,9 @@ function nodesView() {
 			tr.cells[2].append(el("span"));
 			for (const i of [3, 4, 5, 6])
 				tr.cells[i].classList.add("num");
+			tr.cells[8].append(el("ul", { class: "node-jobs" }));
 			if (admin)
-				tr.cells[8].append(slotForm(n));
+				tr.cells[9].append(slotForm(n));
 			return tr;
 		}, (tr, n) => {
 			tr.dataset.node = n.name;
@@ -517,7 +507,8 @@ function nodesView() {
 			setText(tr.cells[5], n.completed);
 			setText(tr.cells[6], n.failed);
 			setText(tr.cells[7], when(n.last_seen));
-			const f = admin && $("form", tr.cells[8]);
+			nodeJobs(tr.cells[8].firstChild, n.jobs || []);
+			const f = admin && $("form", tr.cells[9]);
 			if (f && !f.dataset.dirty && !f.contains(document.activeElement)) {
 				$(".cpu-slots", f).value = n.cpu_slots;
 				$(".gpu-slots", f).value = n.gpu_slots;
