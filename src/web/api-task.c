@@ -171,6 +171,47 @@ out:
 	buf_release(&err);
 }
 
+/* The job index of the path's 7th segment; -1 after replying 400. */
+static int
+web_job_index(struct web_req *r, int64_t *idx)
+{
+	if (util_parse_int64(r->seg[6], 0, INT64_MAX / 2, idx) == 0)
+		return 0;
+	web_error(r, MHD_HTTP_BAD_REQUEST,
+	    "invalid job index '%s': expected a whole number", r->seg[6]);
+	return -1;
+}
+
+void
+web_api_job_show(struct web_req *r)
+{
+	struct task_detail d = { 0 };
+	struct buf name = BUF_INIT, err = BUF_INIT;
+	int64_t idx;
+	int ret;
+
+	if (web_task_name(r, &name) < 0 || web_job_index(r, &idx) < 0)
+		goto out;
+	/* One job: the page of one after the index before it. */
+	ret = service_task_show(&r->svc, name.data, idx - 1, 1, &d, &err);
+	if (ret < 0) {
+		web_fail(r, ret, &err);
+		goto out;
+	}
+	if (d.jobs.n == 0 || d.jobs.v[0].idx != idx) {
+		web_error(r, MHD_HTTP_NOT_FOUND, "task '%s' has no job %lld",
+		    name.data, (long long)idx);
+		goto out;
+	}
+	web_reply(r, MHD_HTTP_OK,
+	    service_json_job(&d.jobs.v[0], service_job_wait_of(&d,
+					    &d.jobs.v[0])));
+out:
+	task_detail_release(&d);
+	buf_release(&name);
+	buf_release(&err);
+}
+
 void
 web_api_job_log(struct web_req *r)
 {
@@ -179,14 +220,9 @@ web_api_job_log(struct web_req *r)
 	int ret;
 
 	if (web_task_name(r, &name) < 0 ||
-	    web_query_int(r, "tail", 1, WEB_LOG_MAX, WEB_LOG_MAX, &tail) < 0)
+	    web_query_int(r, "tail", 1, WEB_LOG_MAX, WEB_LOG_MAX, &tail) < 0 ||
+	    web_job_index(r, &idx) < 0)
 		goto out;
-	if (util_parse_int64(r->seg[6], 0, INT64_MAX / 2, &idx) < 0) {
-		web_error(r, MHD_HTTP_BAD_REQUEST,
-		    "invalid job index '%s': expected a whole number",
-		    r->seg[6]);
-		goto out;
-	}
 	ret = service_task_logs(&r->svc, name.data, idx, (size_t)tail,
 	    &r->text, &err);
 	if (ret < 0) {

@@ -39,6 +39,7 @@ const struct web_route web_routes[] = {
 	{ "POST", "/api/v1/tasks/*/*/kill", false, web_api_task_kill },
 	{ "POST", "/api/v1/tasks/*/*/retry", false, web_api_task_retry },
 	{ "GET", "/api/v1/tasks/*/*/jobs", false, web_api_task_jobs },
+	{ "GET", "/api/v1/tasks/*/*/jobs/*", false, web_api_job_show },
 	{ "GET", "/api/v1/tasks/*/*/jobs/*/log", false, web_api_job_log },
 	{ "GET", "/api/v1/queue", false, web_api_queue },
 	{ "GET", "/api/v1/usage", false, web_api_usage },
@@ -93,6 +94,8 @@ web_fail(struct web_req *r, int code, const struct buf *err)
 	default:
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		log_error("request failed: %s", err->data);
+		if (r->ws != NULL)
+			r->ws->db_errors++;
 		break;
 	}
 	web_error(r, status, "%s", err->len ? err->data : "failed");
@@ -358,11 +361,16 @@ web_api_metrics(struct web_server *ws, struct web_req *r)
 	    "or password.\n"
 	    "# TYPE orchestra_http_auth_failures_total counter\n"
 	    "orchestra_http_auth_failures_total %lld\n"
+	    "# HELP orchestra_http_database_errors_total Requests orchestra "
+	    "serve could not answer for a database failure (503).\n"
+	    "# TYPE orchestra_http_database_errors_total counter\n"
+	    "orchestra_http_database_errors_total %lld\n"
 	    "# HELP orchestra_http_event_streams Event streams "
 	    "(GET /api/v1/events) open now.\n"
 	    "# TYPE orchestra_http_event_streams gauge\n"
 	    "orchestra_http_event_streams %d\n",
-	    (long long)ws->auth_failures, web_sse_count(ws->sse));
+	    (long long)ws->auth_failures, (long long)ws->db_errors,
+	    web_sse_count(ws->sse));
 	r->status = MHD_HTTP_OK;
 	r->is_text = true;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -91,6 +91,7 @@ struct web_server {
 	/* For /metrics: requests answered, "METHOD route code" -> count. */
 	json_t *requests;
 	int64_t auth_failures;
+	int64_t db_errors;     /* answers 503 for the store's failure */
 	bool tls;                /* served over TLS: cookies are Secure */
 	int64_t session_idle_ms; /* a session idle this long has ended */
 	struct web_sse *sse;     /* the event streams (sse.c) */
@@ -208,6 +209,7 @@ void web_api_task_delete(struct web_req *r);
 void web_api_task_kill(struct web_req *r);
 void web_api_task_retry(struct web_req *r);
 void web_api_task_jobs(struct web_req *r);
+void web_api_job_show(struct web_req *r);
 void web_api_job_log(struct web_req *r);
 void web_api_queue(struct web_req *r);
 void web_api_usage(struct web_req *r);

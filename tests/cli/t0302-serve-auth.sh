@@ -93,6 +93,7 @@ DENY="401 401 401 401"
 	    $DENY 201 201 201
 	row GET /api/v1/tasks/alice/a1 "" $DENY 200 200 200
 	row GET /api/v1/tasks/alice/a1/jobs "" $DENY 200 200 200
+	row GET /api/v1/tasks/alice/a1/jobs/0 "" $DENY 200 200 200
 	row GET /api/v1/tasks/alice/ran/jobs/0/log "" $DENY 403 200 200
 	row POST '/api/v1/tasks/alice/k-{who}/kill' "" $DENY 403 202 202
 	row POST /api/v1/tasks/alice/a1/retry "" $DENY 403 409 409

@@ -46,6 +46,25 @@ keyset() {
 }
 test_case "keyset pages of tasks and jobs neither skip nor repeat" keyset
 
+job_show() {
+	api GET /api/v1/tasks/tester/p3/jobs/2 --token "$TOKEN"
+	[ "$STATUS" = 200 ] || fail "job show: $STATUS"
+	api_json 'd["index"] == 2 and d["status"] == "registered" and d["why"]'
+	expect_exit 0 orch task show p3 --json
+	cp "$OUT" "$TMP/cli.json"
+	api GET /api/v1/tasks/tester/p3/jobs/2 --token "$TOKEN"
+	python3 - "$OUT" "$TMP/cli.json" <<'PY' || fail "the job differs from task show's"
+import json, sys
+api, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert api == [j for j in cli["job_list"] if j["index"] == 2][0], api
+PY
+	api GET /api/v1/tasks/tester/p3/jobs/5 --token "$TOKEN"
+	[ "$STATUS" = 404 ] || fail "a job past the last: $STATUS"
+	api GET /api/v1/tasks/tester/p3/jobs/x --token "$TOKEN"
+	[ "$STATUS" = 400 ] || fail "a bad index: $STATUS"
+}
+test_case "one job by its index, as task show gives it" job_show
+
 why() {
 	api GET /api/v1/tasks/tester/p1 --token "$TOKEN"
 	[ "$STATUS" = 200 ] || fail "show: $STATUS"
@@ -132,6 +151,8 @@ metrics() {
 	    "$OUT" || fail "the kill is not counted: $(grep http_requests "$OUT")"
 	grep -q '^orchestra_http_auth_failures_total ' "$OUT" ||
 	    fail "no auth failures counter"
+	grep -q '^orchestra_http_database_errors_total 0$' "$OUT" ||
+	    fail "no database errors counter"
 	! grep -q 'p5' "$OUT" || fail "a task's name is a label"
 	if command -v promtool >/dev/null; then
 		promtool check metrics <"$OUT" >"$TMP/promtool.out" 2>&1 ||
