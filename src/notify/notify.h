@@ -54,7 +54,7 @@ int smtp_send(struct smtp *s, const char *rcpt, const char *msg,
 #define OUTBOX_PRUNE_EVERY_MS 3600000
 
 struct outbox_limits {
-	int64_t budget_ms;         /* no new sending after this */
+	int64_t budget_ms;         /* no new sending after this (one at least) */
 	bool (*cut)(void *arg);    /* past OUTBOX_MIN_MS: stop now? */
 	void *arg;
 };
