@@ -91,6 +91,10 @@ smtp_sink_start --smtps "$TMP/cert.pem" "$TMP/key.pem" --auth mailer:s3cret-pw
 port=$(cat "$SMTP_SINK/port")
 orch task submit t4 --skip-test --exec 'true' >/dev/null
 wait_until 60 ended_until "smtps://mailer:s3cret-pw@127.0.0.1:$port" t4
+# Within two cycles, as issue 8 asks: the cycle that queued it, and one
+# more (on PostgreSQL under load the first sometimes did not send it;
+# NEEDSWORK: why).
+once "smtps://mailer:s3cret-pw@127.0.0.1:$port"
 test_case "smtps:// with a login: delivered" eval '
 	{ mail_of t4 | grep -q "|1|0|$" ||
 	    { mail_of t4 >&2; tail -n 3 "$TMP/pilot-once.log" >&2; false; }; } &&
