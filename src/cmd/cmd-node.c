@@ -198,7 +198,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_node_list(&ctx->svc, &v, &err);
+	ret = service_node_list(&ctx->svc, NULL, 0, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		goto out;

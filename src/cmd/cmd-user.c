@@ -183,7 +183,7 @@ cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_user_list(&ctx->svc, &v, &err);
+	ret = service_user_list(&ctx->svc, NULL, 0, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		goto out;
@@ -350,7 +350,7 @@ cmd_user_tokens_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_token_list(&ctx->svc, argv[argc - 1], &v, &err);
+	ret = service_token_list(&ctx->svc, argv[argc - 1], 0, 0, &v, &err);
 	if (ret < 0) {
 		cmd_fail(ctx, &err);
 	} else if (json) {

@@ -115,17 +115,19 @@ out:
 }
 
 int
-service_token_list(struct service *svc, const char *user, token_vec *out,
-    struct buf *err)
+service_token_list(struct service *svc, const char *user, int64_t after_id,
+    int64_t limit, token_vec *out, struct buf *err)
 {
 	struct account a = { 0 };
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_token_list(svc, user, out, err);
+		return service_remote_token_list(svc, user, after_id, limit,
+		    out, err);
 	ret = service_auth_account(svc, user, &a, err);
 	if (ret == 0)
-		ret = store_token_list(svc->st, a.id, out, err);
+		ret =
+		    store_token_list(svc->st, a.id, after_id, limit, out, err);
 	account_release(&a);
 	return ret;
 }

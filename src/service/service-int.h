@@ -53,14 +53,14 @@ int service_remote_task_signal(struct service *svc, const char *name,
     struct buf *err);
 int service_remote_queue(struct service *svc, const char *queue,
     const char *user, queue_row_vec *out, struct buf *err);
-int service_remote_node_list(struct service *svc, node_vec *out,
-    struct buf *err);
+int service_remote_node_list(struct service *svc, const char *after,
+    int64_t limit, node_vec *out, struct buf *err);
 /* PATCH the node with `o`, or (o NULL) drain or resume it. */
 int service_remote_node_change(struct service *svc, const char *name,
     const struct node_opts *o, bool enabled, struct node *out,
     struct buf *err);
-int service_remote_user_list(struct service *svc, account_vec *out,
-    struct buf *err);
+int service_remote_user_list(struct service *svc, const char *after,
+    int64_t limit, account_vec *out, struct buf *err);
 /* "GET" (o NULL) or "PATCH" user `name`, or "POST" (add) it. */
 int service_remote_user(struct service *svc, const char *method,
     const char *name, const struct user_opts *o, struct account *out,
@@ -69,7 +69,7 @@ int service_remote_token_issue(struct service *svc, const char *user,
     int64_t expires_in_ms, struct token *out, struct buf *secret,
     struct buf *err);
 int service_remote_token_list(struct service *svc, const char *user,
-    token_vec *out, struct buf *err);
+    int64_t after_id, int64_t limit, token_vec *out, struct buf *err);
 /*
  * Why the first waiting job of `t` (its summary filled) waits, from its
  * counts, its status and `nodes` (with usage): the queue's words, with no

@@ -254,7 +254,7 @@ service_metrics_users(struct service *svc, struct buf *out, struct buf *err)
 	size_t i;
 	int ret;
 
-	ret = store_account_list(svc->st, &accounts, err);
+	ret = store_account_list(svc->st, NULL, 0, &accounts, err);
 	if (ret < 0)
 		goto out;
 	ret = store_metrics_user_jobs(svc->st, &counts, err);
@@ -332,7 +332,7 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	size_t i;
 	int ret;
 
-	ret = store_node_list(svc->st, &nodes, err);
+	ret = store_node_list(svc->st, NULL, 0, &nodes, err);
 	if (ret < 0)
 		goto out;
 	VEC_FOREACH(n, &nodes)

@@ -131,13 +131,19 @@ out:
 }
 
 int
-service_node_list(struct service *svc, node_vec *out, struct buf *err)
+service_node_list(struct service *svc, const char *after, int64_t limit,
+    node_vec *out, struct buf *err)
 {
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_node_list(svc, out, err);
-	ret = store_node_list(svc->st, out, err);
+		return service_remote_node_list(svc, after, limit, out, err);
+	if (after != NULL) {
+		ret = names_check("node name", after, err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = store_node_list(svc->st, after, limit, out, err);
 	if (ret < 0)
 		return ret;
 	return store_node_add_jobs(svc->st, out->v, out->n, err);

@@ -246,10 +246,10 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 		account_id = owner.id;
 		account_release(&owner);
 	}
-	ret = store_account_list(svc->st, &qn.accounts, err);
+	ret = store_account_list(svc->st, NULL, 0, &qn.accounts, err);
 	if (ret < 0)
 		goto out;
-	ret = store_node_list(svc->st, &nodes, err);
+	ret = store_node_list(svc->st, NULL, 0, &nodes, err);
 	if (ret < 0)
 		goto out;
 	pn = xcalloc(nodes.n + 1, sizeof(*pn));

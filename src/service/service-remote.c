@@ -885,27 +885,87 @@ out:
 	return ret;
 }
 
-/* ---- nodes ------------------------------------------------------------------
+/*
+ * GET a keyset-paged list, `path` (no query) with its rows in `key`: the
+ * rows after `after` (NULL from the first; a name or an id in decimal),
+ * one page of `limit` (0: every page, REMOTE_PAGE rows a request, to the
+ * page whose next_after is null).  `add` appends one row to `out`.
  */
-
-int
-service_remote_node_list(struct service *svc, node_vec *out, struct buf *err)
+static int
+service_remote_pages(struct service *svc, const char *path, const char *key,
+    const char *after, int64_t limit, void (*add)(json_t *, void *), void *out,
+    struct buf *err)
 {
-	json_t *reply = NULL, *e;
-	struct node n;
+	struct buf url = BUF_INIT, next = BUF_INIT, prev = BUF_INIT;
+	json_t *reply = NULL, *e, *n;
 	size_t i;
 	int ret;
 
-	ret =
-	    service_remote_json(svc, "GET", "/api/v1/nodes", NULL, &reply, err);
-	if (ret == 0)
-		json_array_foreach(json_object_get(reply, "nodes"), i, e)
-		{
-			service_remote_parse_node(e, &n);
-			VEC_PUSH(out, n);
+	if (after != NULL)
+		buf_adds(&next, after);
+	for (;;) {
+		buf_reset(&url);
+		buf_addf(&url, "%s?limit=%lld", path,
+		    (long long)(limit > 0 ? limit : REMOTE_PAGE));
+		if (next.len > 0) {
+			buf_adds(&url, "&after=");
+			service_remote_escape(svc, &url, next.data);
 		}
+		ret = service_remote_json(svc, "GET", url.data, NULL, &reply,
+		    err);
+		if (ret < 0)
+			break;
+		json_array_foreach(json_object_get(reply, key), i, e)
+		{
+			add(e, out);
+		}
+		n = json_object_get(reply, "next_after");
+		if (limit > 0 || (!json_is_string(n) && !json_is_integer(n)))
+			break;
+		buf_reset(&prev);
+		buf_adds(&prev, next.data);
+		buf_reset(&next);
+		if (json_is_string(n))
+			buf_adds(&next, json_string_value(n));
+		else
+			buf_addf(&next, "%lld",
+			    (long long)json_integer_value(n));
+		/* A page that leads to itself would never end. */
+		if (strcmp(next.data, prev.data) == 0) {
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "malformed reply to GET %s: next_after repeats "
+			    "the page's own start",
+			    path);
+			break;
+		}
+		json_decref(reply);
+		reply = NULL;
+	}
 	json_decref(reply);
+	buf_release(&url);
+	buf_release(&next);
+	buf_release(&prev);
 	return ret;
+}
+
+/* ---- nodes ------------------------------------------------------------------
+ */
+
+static void
+service_remote_add_node(json_t *e, void *out)
+{
+	struct node n;
+
+	service_remote_parse_node(e, &n);
+	VEC_PUSH((node_vec *)out, n);
+}
+
+int
+service_remote_node_list(struct service *svc, const char *after, int64_t limit,
+    node_vec *out, struct buf *err)
+{
+	return service_remote_pages(svc, "/api/v1/nodes", "nodes", after, limit,
+	    service_remote_add_node, out, err);
 }
 
 /* PATCH (o non-NULL), or POST drain/resume. */
@@ -952,24 +1012,21 @@ service_remote_node_change(struct service *svc, const char *name,
 /* ---- users and tokens -------------------------------------------------------
  */
 
-int
-service_remote_user_list(struct service *svc, account_vec *out, struct buf *err)
+static void
+service_remote_add_account(json_t *e, void *out)
 {
-	json_t *reply = NULL, *e;
 	struct account a;
-	size_t i;
-	int ret;
 
-	ret =
-	    service_remote_json(svc, "GET", "/api/v1/users", NULL, &reply, err);
-	if (ret == 0)
-		json_array_foreach(json_object_get(reply, "users"), i, e)
-		{
-			service_remote_parse_account(e, &a);
-			VEC_PUSH(out, a);
-		}
-	json_decref(reply);
-	return ret;
+	service_remote_parse_account(e, &a);
+	VEC_PUSH((account_vec *)out, a);
+}
+
+int
+service_remote_user_list(struct service *svc, const char *after, int64_t limit,
+    account_vec *out, struct buf *err)
+{
+	return service_remote_pages(svc, "/api/v1/users", "users", after, limit,
+	    service_remote_add_account, out, err);
 }
 
 /* GET (o NULL), PATCH (name given, o), or POST /users (add). */
@@ -1061,26 +1118,31 @@ out:
 	return ret;
 }
 
-int
-service_remote_token_list(struct service *svc, const char *user, token_vec *out,
-    struct buf *err)
+static void
+service_remote_add_token(json_t *e, void *out)
 {
-	json_t *reply = NULL, *e;
 	struct token t;
-	size_t i;
+
+	service_remote_parse_token(e, &t);
+	VEC_PUSH((token_vec *)out, t);
+}
+
+int
+service_remote_token_list(struct service *svc, const char *user,
+    int64_t after_id, int64_t limit, token_vec *out, struct buf *err)
+{
+	struct buf after = BUF_INIT;
 	int ret;
 
 	ret = service_remote_self(svc, user, err);
-	if (ret == 0)
-		ret = service_remote_json(svc, "GET", "/api/v1/me/tokens", NULL,
-		    &reply, err);
-	if (ret == 0)
-		json_array_foreach(json_object_get(reply, "tokens"), i, e)
-		{
-			service_remote_parse_token(e, &t);
-			VEC_PUSH(out, t);
-		}
-	json_decref(reply);
+	if (ret < 0)
+		return ret;
+	if (after_id > 0)
+		buf_addf(&after, "%lld", (long long)after_id);
+	ret = service_remote_pages(svc, "/api/v1/me/tokens", "tokens",
+	    after.len > 0 ? after.data : NULL, limit, service_remote_add_token,
+	    out, err);
+	buf_release(&after);
 	return ret;
 }
 

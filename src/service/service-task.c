@@ -524,7 +524,7 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 	VEC_FOREACH(t, &page)
 	{
 		if (t->counts[JOB_ASSIGNED] > 0 && !have_nodes) {
-			ret = store_node_list(svc->st, &nodes, err);
+			ret = store_node_list(svc->st, NULL, 0, &nodes, err);
 			if (ret < 0)
 				goto out;
 			have_nodes = true;

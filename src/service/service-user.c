@@ -113,17 +113,23 @@ out:
 }
 
 int
-service_user_list(struct service *svc, account_vec *out, struct buf *err)
+service_user_list(struct service *svc, const char *after, int64_t limit,
+    account_vec *out, struct buf *err)
 {
 	/* Emails are personal: across the network only admins list them. */
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_user_list(svc, out, err);
+		return service_remote_user_list(svc, after, limit, out, err);
 	ret = service_require_admin(svc, err);
 	if (ret < 0)
 		return ret;
-	return store_account_list(svc->st, out, err);
+	if (after != NULL) {
+		ret = names_check("user name", after, err);
+		if (ret < 0)
+			return ret;
+	}
+	return store_account_list(svc->st, after, limit, out, err);
 }
 
 int

@@ -95,7 +95,12 @@ struct user_opts {
  */
 int service_user_add(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err);
-int service_user_list(struct service *svc, account_vec *out, struct buf *err);
+/*
+ * Users by name (admins only): those after `after` (NULL from the first),
+ * at most `limit` (0: all; through ORCHESTRA_URL, all pages are read).
+ */
+int service_user_list(struct service *svc, const char *after, int64_t limit,
+    account_vec *out, struct buf *err);
 int service_user_show(struct service *svc, const char *name,
     struct account *out, struct buf *err);
 int service_user_set(struct service *svc, const char *name,
@@ -114,9 +119,13 @@ int service_token_issue(struct service *svc, const char *user,
     struct buf *err);
 /* Zero a buffer that held a secret, then release it. */
 void service_secret_release(struct buf *secret);
-/* The user's tokens, without secrets (the actor's own, or an admin). */
-int service_token_list(struct service *svc, const char *user, token_vec *out,
-    struct buf *err);
+/*
+ * The user's tokens by id, without secrets (the actor's own, or an admin):
+ * those with id > after_id, at most `limit` (0: all; through
+ * ORCHESTRA_URL, all pages are read).
+ */
+int service_token_list(struct service *svc, const char *user, int64_t after_id,
+    int64_t limit, token_vec *out, struct buf *err);
 /*
  * Revoke token `id` of `user`, effective at the next request: ERR_NOTFOUND
  * when the user has no such token, ERR_CONFLICT when it is revoked already.
@@ -185,7 +194,13 @@ struct node_opts {
 
 int service_node_add(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err);
-int service_node_list(struct service *svc, node_vec *out, struct buf *err);
+/*
+ * Nodes by name, with their jobs: those after `after` (NULL from the
+ * first), at most `limit` (0: all; through ORCHESTRA_URL, all pages are
+ * read).
+ */
+int service_node_list(struct service *svc, const char *after, int64_t limit,
+    node_vec *out, struct buf *err);
 int service_node_set(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err);
 /* What `node sync` did to one node. */

@@ -11,7 +11,7 @@ static const char sql_account_get[] =
     " FROM account WHERE username = $1";
 static const char sql_account_list[] =
     "SELECT id, username, email, max_priority, role, created_ms, mail"
-    " FROM account ORDER BY username";
+    " FROM account WHERE username > $1 ORDER BY username LIMIT $2";
 static const char sql_account_update[] =
     "UPDATE account SET email = $2, max_priority = $3, role = $4, mail = $5"
     " WHERE id = $1";
@@ -100,7 +100,8 @@ out:
 }
 
 int
-store_account_list(struct store *st, account_vec *out, struct buf *err)
+store_account_list(struct store *st, const char *after, int64_t limit,
+    account_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -108,6 +109,9 @@ store_account_list(struct store *st, account_vec *out, struct buf *err)
 	ret = store_prepare(st, &stmt, sql_account_list, err);
 	if (ret < 0)
 		goto out;
+	/* Every name sorts after "": the first page. */
+	st->drv->bind_text(stmt, 1, after != NULL ? after : "");
+	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
 		store_account_read(st, stmt, VEC_ADD(out));
 out:

@@ -16,7 +16,8 @@ static const char sql_node_insert[] =
 static const char sql_node_get[] =
     "SELECT " NODE_COLUMNS " FROM node n WHERE n.name = $1";
 static const char sql_node_list[] =
-    "SELECT " NODE_COLUMNS " FROM node n ORDER BY n.name";
+    "SELECT " NODE_COLUMNS " FROM node n WHERE n.name > $1"
+    " ORDER BY n.name LIMIT $2";
 static const char sql_node_update[] =
     "UPDATE node SET queue = $2, cpu_slots = $3, gpu_slots = $4,"
     " max_cpu_slots = $5, max_gpu_slots = $6, enabled = $7 WHERE id = $1";
@@ -218,7 +219,8 @@ out:
 }
 
 int
-store_node_list(struct store *st, node_vec *out, struct buf *err)
+store_node_list(struct store *st, const char *after, int64_t limit,
+    node_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -226,6 +228,9 @@ store_node_list(struct store *st, node_vec *out, struct buf *err)
 	ret = store_prepare(st, &stmt, sql_node_list, err);
 	if (ret < 0)
 		goto out;
+	/* Every name sorts after "": the first page. */
+	st->drv->bind_text(stmt, 1, after != NULL ? after : "");
+	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
 		store_node_read(st, stmt, VEC_ADD(out));
 	if (ret < 0)

@@ -34,7 +34,7 @@ static const char sql_sched_fetch[] =
 int
 store_sched_nodes(struct store *st, node_vec *nodes, struct buf *err)
 {
-	return store_node_list(st, nodes, err);
+	return store_node_list(st, NULL, 0, nodes, err);
 }
 
 int

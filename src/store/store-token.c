@@ -12,7 +12,8 @@ static const char sql_token_insert[] =
     " VALUES ($1, $2, $3, $4) RETURNING id";
 static const char sql_token_list[] =
     "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
-    " ON a.id = k.account_id WHERE k.account_id = $1 ORDER BY k.id";
+    " ON a.id = k.account_id WHERE k.account_id = $1 AND k.id > $2"
+    " ORDER BY k.id LIMIT $3";
 static const char sql_token_get_id[] =
     "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
     " ON a.id = k.account_id WHERE k.id = $1";
@@ -82,8 +83,8 @@ out:
 }
 
 int
-store_token_list(struct store *st, int64_t account_id, token_vec *out,
-    struct buf *err)
+store_token_list(struct store *st, int64_t account_id, int64_t after_id,
+    int64_t limit, token_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -92,6 +93,8 @@ store_token_list(struct store *st, int64_t account_id, token_vec *out,
 	if (ret < 0)
 		goto out;
 	st->drv->bind_int64(stmt, 1, account_id);
+	st->drv->bind_int64(stmt, 2, after_id);
+	st->drv->bind_int64(stmt, 3, limit > 0 ? limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
 		store_token_read(st, stmt, VEC_ADD(out));
 out:

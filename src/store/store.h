@@ -82,7 +82,13 @@ int store_account_insert(struct store *st, struct account *a,
 /* ERR_NOTFOUND ("no user 'x'") when there is none. */
 int store_account_get(struct store *st, const char *username,
     struct account *out, struct buf *err);
-int store_account_list(struct store *st, account_vec *out, struct buf *err);
+/*
+ * Accounts by username: those after `after` (keyset; NULL from the first),
+ * the first `limit` of them (0: all).  The username's UNIQUE index serves
+ * both the order and the seek.
+ */
+int store_account_list(struct store *st, const char *after, int64_t limit,
+    account_vec *out, struct buf *err);
 /* Write email, max_priority, role and mail of the row with a->id. */
 int store_account_update(struct store *st, const struct account *a,
     struct buf *err);
@@ -115,9 +121,12 @@ void token_vec_release(token_vec *v);
 
 /* Insert account_id, hash, created_ms and expires_ms; sets t->id. */
 int store_token_insert(struct store *st, struct token *t, struct buf *err);
-/* The account's tokens by id. */
-int store_token_list(struct store *st, int64_t account_id, token_vec *out,
-    struct buf *err);
+/*
+ * The account's tokens by id: those with id > after_id (keyset; 0 from
+ * the first), the first `limit` of them (0: all).
+ */
+int store_token_list(struct store *st, int64_t account_id, int64_t after_id,
+    int64_t limit, token_vec *out, struct buf *err);
 /* By id, or by hash (`hash` non-NULL); ERR_NOTFOUND when there is none. */
 int store_token_get(struct store *st, int64_t id, const char *hash,
     struct token *out, struct buf *err);
@@ -178,8 +187,13 @@ int store_node_get(struct store *st, const char *name, struct node *out,
  */
 int store_node_add_jobs(struct store *st, struct node *nodes, size_t nnodes,
     struct buf *err);
-/* All nodes by name, with usage. */
-int store_node_list(struct store *st, node_vec *out, struct buf *err);
+/*
+ * Nodes by name, with usage: those after `after` (keyset; NULL from the
+ * first), the first `limit` of them (0: all).  The name's UNIQUE index
+ * serves both the order and the seek.
+ */
+int store_node_list(struct store *st, const char *after, int64_t limit,
+    node_vec *out, struct buf *err);
 /*
  * Write queue, slots, bounds and enabled of the row with n->id.  The
  * database's CHECK refuses slots above their bounds: ERR_INVALID.

@@ -4,25 +4,38 @@
  */
 #include "web/web-int.h"
 
+/*
+ * A page by name: ?after=NAME (the last name read) and ?limit=; next_after
+ * is the page's last name, null on the last page.  The store reads one
+ * row more than the page to know whether another follows.
+ */
 void
 web_api_nodes(struct web_req *r)
 {
 	node_vec v = VEC_INIT;
-	struct buf err = BUF_INIT;
-	struct node *n;
+	struct buf after = BUF_INIT, err = BUF_INIT;
+	int64_t limit, i;
 	json_t *arr;
 	int ret;
 
-	ret = service_node_list(&r->svc, &v, &err);
+	if (web_query_name_page(r, &after, &limit) < 0)
+		goto out;
+	ret = service_node_list(&r->svc, after.len ? after.data : NULL,
+	    limit + 1, &v, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
-	} else {
-		arr = json_array();
-		VEC_FOREACH(n, &v)
-		json_array_append_new(arr, service_json_node(n));
-		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "nodes", arr));
+		goto out;
 	}
+	arr = json_array();
+	for (i = 0; i < limit && i < (int64_t)v.n; i++)
+		json_array_append_new(arr, service_json_node(&v.v[i]));
+	web_reply(r, MHD_HTTP_OK,
+	    json_pack("{s:o, s:o}", "nodes", arr, "next_after",
+	        (int64_t)v.n > limit ? json_string(v.v[limit - 1].name)
+	                             : json_null()));
+out:
 	node_vec_release(&v);
+	buf_release(&after);
 	buf_release(&err);
 }
 

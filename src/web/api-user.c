@@ -31,24 +31,36 @@ web_api_me(struct web_req *r)
 	web_reply(r, MHD_HTTP_OK, service_json_account(&r->who));
 }
 
+/*
+ * A page by id: ?after=ID (the last id read, 0 from the first) and
+ * ?limit=; next_after is the page's last id, null on the last page.  The
+ * store reads one row more than the page to know whether another follows.
+ */
 void
 web_api_me_tokens(struct web_req *r)
 {
 	token_vec v = VEC_INIT;
 	struct buf err = BUF_INIT;
-	struct token *t;
+	int64_t after, limit, i;
 	json_t *arr;
 	int ret;
 
-	ret = service_token_list(&r->svc, r->who.username, &v, &err);
+	if (web_query_page(r, 0, &after, &limit) < 0)
+		goto out;
+	ret = service_token_list(&r->svc, r->who.username, after, limit + 1, &v,
+	    &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
-	} else {
-		arr = json_array();
-		VEC_FOREACH(t, &v)
-		json_array_append_new(arr, service_json_token(t));
-		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "tokens", arr));
+		goto out;
 	}
+	arr = json_array();
+	for (i = 0; i < limit && i < (int64_t)v.n; i++)
+		json_array_append_new(arr, service_json_token(&v.v[i]));
+	web_reply(r, MHD_HTTP_OK,
+	    json_pack("{s:o, s:o}", "tokens", arr, "next_after",
+	        (int64_t)v.n > limit ? json_integer(v.v[limit - 1].id)
+	                             : json_null()));
+out:
 	token_vec_release(&v);
 	buf_release(&err);
 }
@@ -108,25 +120,34 @@ web_api_me_token_revoke(struct web_req *r)
 	buf_release(&err);
 }
 
+/* A page by name, as /api/v1/nodes (api-node.c). */
 void
 web_api_users(struct web_req *r)
 {
 	account_vec v = VEC_INIT;
-	struct buf err = BUF_INIT;
-	struct account *a;
+	struct buf after = BUF_INIT, err = BUF_INIT;
+	int64_t limit, i;
 	json_t *arr;
 	int ret;
 
-	ret = service_user_list(&r->svc, &v, &err);
+	if (web_query_name_page(r, &after, &limit) < 0)
+		goto out;
+	ret = service_user_list(&r->svc, after.len ? after.data : NULL,
+	    limit + 1, &v, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
-	} else {
-		arr = json_array();
-		VEC_FOREACH(a, &v)
-		json_array_append_new(arr, service_json_account(a));
-		web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "users", arr));
+		goto out;
 	}
+	arr = json_array();
+	for (i = 0; i < limit && i < (int64_t)v.n; i++)
+		json_array_append_new(arr, service_json_account(&v.v[i]));
+	web_reply(r, MHD_HTTP_OK,
+	    json_pack("{s:o, s:o}", "users", arr, "next_after",
+	        (int64_t)v.n > limit ? json_string(v.v[limit - 1].username)
+	                             : json_null()));
+out:
 	account_vec_release(&v);
+	buf_release(&after);
 	buf_release(&err);
 }
 

@@ -492,3 +492,19 @@ web_query_page(struct web_req *r, int64_t after_min, int64_t *after,
 	return web_query_int(r, "limit", 1, WEB_PAGE_MAX, WEB_PAGE_DEFAULT,
 	    limit);
 }
+
+int
+web_query_name_page(struct web_req *r, struct buf *after, int64_t *limit)
+{
+	int ret = web_query(r, "after", after);
+
+	if (ret < 0)
+		return -1;
+	if (ret == 1 && after->len == 0) {
+		web_error(r, MHD_HTTP_BAD_REQUEST,
+		    "query argument 'after' must be a name, not empty");
+		return -1;
+	}
+	return web_query_int(r, "limit", 1, WEB_PAGE_MAX, WEB_PAGE_DEFAULT,
+	    limit);
+}

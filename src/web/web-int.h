@@ -164,6 +164,12 @@ int web_query_int(struct web_req *r, const char *name, int64_t min,
 #define WEB_PAGE_MAX 1000
 int web_query_page(struct web_req *r, int64_t after_min, int64_t *after,
     int64_t *limit);
+/*
+ * The same for a list keyed by name: `after` gets ?after= (reset first;
+ * empty when absent, which the service takes as the first page; a bad
+ * name is its 400).
+ */
+int web_query_name_page(struct web_req *r, struct buf *after, int64_t *limit);
 
 /*
  * Append `len` bytes of `s` percent-decoded to `out`; -1 when an escape

@@ -4,7 +4,10 @@
 # `node list --json`, the same function); each task of GET /api/v1/tasks
 # with its job counts, priority and why (as `task list --json`); the
 # queue in keyset pages, which the remote `orchestra queue` reads to the
-# end, printing what the local one does.
+# end, printing what the local one does; the nodes and users (by name)
+# and a user's tokens (by id) in keyset pages too, which neither skip
+# nor repeat a row, and which the remote `node list`, `user list` and
+# `user tokens` read to the end.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -153,5 +156,116 @@ node_jobs_bounded() {
 	api_json '[j["index"] for j in d["nodes"][0]["jobs"]] == [0]'
 }
 test_case "a node lists at most its slots' worth of jobs" node_jobs_bounded
+
+# More nodes, users and tokens than the remote command line reads a page
+# (1000), made by one statement each.
+MANY="WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s
+    WHERE i < 1100)"
+db_query "$MANY INSERT INTO node (name, created_ms)
+    SELECT 'many-' || (10000 + i), 1700000000000 FROM s"
+db_query "$MANY INSERT INTO account (username, created_ms)
+    SELECT 'many-' || (10000 + i), 1700000000000 FROM s"
+db_query "$MANY INSERT INTO token (account_id, hash, created_ms)
+    SELECT (SELECT id FROM account WHERE username = 'tester'),
+    'feed' || i, 1700000000000 FROM s"
+
+# PATH KEY FIELD: read every page of PATH (97 rows a page), each row's
+# FIELD a line of $TMP/pages; fail unless each page but the last is full
+# and next_after is the last row's FIELD.
+walk() {
+	local path=$1 key=$2 field=$3 after="" n=0 q
+	: >"$TMP/pages"
+	while :; do
+		q="$path?limit=97"
+		[ -z "$after" ] || q="$q&after=$after"
+		api GET "$q" --token "$TOKEN"
+		[ "$STATUS" = 200 ] || fail "GET $q: $STATUS $(cat "$OUT")"
+		after=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+rows, n = d[sys.argv[2]], d["next_after"]
+for r in rows:
+    print(r[sys.argv[3]], file=sys.stderr)
+assert n is None or (len(rows) == 97 and n == rows[-1][sys.argv[3]]), n
+print("" if n is None else n)' "$OUT" "$key" "$field" 2>>"$TMP/pages") ||
+		    fail "GET $q: a bad page"
+		[ -n "$after" ] || break
+		n=$((n + 1))
+		[ $n -lt 100 ] || fail "the pages of $path do not end"
+	done
+}
+
+# CLI-ARGS... FIELD: the rows' FIELD of the command's --json, a line each.
+cli_rows() {
+	local field=$1
+	shift
+	expect_exit 0 orch "$@" --json
+	python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1])):
+    print(r[sys.argv[2]])' "$OUT" "$field" >"$TMP/cli"
+}
+
+list_pages() {
+	walk /api/v1/nodes nodes name
+	cli_rows name node list
+	[ "$(wc -l <"$TMP/cli")" -gt 1100 ] || fail "few nodes"
+	cmp -s "$TMP/pages" "$TMP/cli" || fail "node pages differ from node list"
+	[ "$(sort "$TMP/pages" | uniq -d)" = "" ] || fail "a node repeats"
+	walk /api/v1/users users username
+	cli_rows username user list
+	[ "$(wc -l <"$TMP/cli")" -gt 1100 ] || fail "few users"
+	cmp -s "$TMP/pages" "$TMP/cli" || fail "user pages differ from user list"
+	[ "$(sort "$TMP/pages" | uniq -d)" = "" ] || fail "a user repeats"
+	walk /api/v1/me/tokens tokens id
+	cli_rows id user tokens tester
+	[ "$(wc -l <"$TMP/cli")" -gt 1100 ] || fail "few tokens"
+	cmp -s "$TMP/pages" "$TMP/cli" || fail "token pages differ from tokens"
+	sort -n -c "$TMP/pages" || fail "tokens out of order"
+	[ "$(sort "$TMP/pages" | uniq -d)" = "" ] || fail "a token repeats"
+	# The default page is 100; the last page's next_after is null.
+	api GET /api/v1/nodes --token "$TOKEN"
+	api_json 'len(d["nodes"]) == 100 and d["next_after"] == d["nodes"][-1]["name"]'
+	api GET '/api/v1/users?after=many-11099' --token "$TOKEN"
+	api_json '[u["username"] for u in d["users"]][:1] == ["many-11100"] and
+	    d["next_after"] is None' || fail "users after many-11099: $(cat "$OUT")"
+	api GET '/api/v1/nodes?limit=1000' --token "$TOKEN"
+	api_json 'len(d["nodes"]) == 1000'
+}
+test_case "nodes, users and tokens in keyset pages, as the lists have them" \
+    list_pages
+
+list_refusals() {
+	local q
+	for q in nodes?limit=0 nodes?limit=1001 nodes?limit=x \
+	    'nodes?after=a%20b' nodes?after= 'nodes?after=..' \
+	    users?limit=0 users?limit=1001 'users?after=a%2Fb' users?after= \
+	    me/tokens?limit=0 me/tokens?limit=1001 me/tokens?after=-1 \
+	    me/tokens?after=x; do
+		api GET "/api/v1/$q" --token "$TOKEN"
+		[ "$STATUS" = 400 ] || fail "GET /api/v1/$q: $STATUS, not 400"
+		api_json 'isinstance(d["error"], str) and d["error"]' ||
+		    fail "GET /api/v1/$q: $(cat "$OUT")"
+	done
+	api GET '/api/v1/nodes?after=a%20b' --token "$TOKEN"
+	api_json 'd["error"].startswith("invalid node name \u0027a b\u0027")' ||
+	    fail "bad node after: $(cat "$OUT")"
+}
+test_case "a bad page bound or after is 400" list_refusals
+
+remote_lists() {
+	local j c
+	for j in "" --json; do
+		for c in "node list" "user list" "user tokens tester"; do
+			expect_exit 0 orch $c $j
+			cp "$OUT" "$TMP/local"
+			ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN" \
+			    ORCHESTRA_DB="sqlite:$TMP/absent/orchestra.db" \
+			    expect_exit 0 "$ORCHESTRA_BIN" $c $j
+			cmp -s "$TMP/local" "$OUT" ||
+			    fail "remote $c $j differs: $(diff "$TMP/local" "$OUT" | head)"
+		done
+	done
+}
+test_case "the remote node list, user list and tokens read every page" \
+    remote_lists
 
 serve_stop

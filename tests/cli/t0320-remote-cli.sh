@@ -232,6 +232,32 @@ ran() {
 test_case "ended jobs: logs, exits and times print the same" ran
 pilot_stop
 
+# More nodes, users and tokens than one page of the API (the command
+# line asks for 1000 a page): the remote lists follow next_after.
+many() {
+	local j
+	local q="WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL
+	    SELECT i + 1 FROM s WHERE i < 1050)"
+	db_query "$q INSERT INTO node (name, created_ms)
+	    SELECT 'many-' || (10000 + i), 1700000000000 FROM s"
+	db_query "$q INSERT INTO account (username, created_ms)
+	    SELECT 'many-' || (10000 + i), 1700000000000 FROM s"
+	db_query "$q INSERT INTO token (account_id, hash, created_ms)
+	    SELECT (SELECT id FROM account WHERE username = 'tester'),
+	    'feed' || i, 1700000000000 FROM s"
+	for j in "" --json; do
+		same node list $j
+		same user list $j
+		same user tokens tester $j
+	done
+	[ "$(grep -c '^many-' "$OUT")" = 0 ] || fail "tokens list users"
+	same user list
+	[ "$(grep -c '^many-' "$OUT")" = 1050 ] || fail "users missing"
+	same node list
+	[ "$(grep -c '^many-' "$OUT")" = 1050 ] || fail "nodes missing"
+}
+test_case "lists longer than a page print the same" many
+
 serve_stop
 ! grep -qF -- "${TOKEN#orc_}" "$SERVE_LOG" || fail "the token is in serve's log"
 

@@ -256,10 +256,22 @@ test_accounts(void **state)
 	b.role = xstrdup("admin");
 	assert_int_equal(store_account_update(st, &b, &err), 0);
 	account_release(&b);
-	assert_int_equal(store_account_list(st, &v, &err), 0);
+	assert_int_equal(store_account_list(st, NULL, 0, &v, &err), 0);
 	assert_int_equal(v.n, 2);
 	assert_string_equal(v.v[0].username, "alice");
 	assert_string_equal(v.v[0].role, "admin");
+	account_vec_release(&v);
+	/* Keyset pages: one row after "alice", none after "bob". */
+	assert_int_equal(store_account_list(st, NULL, 1, &v, &err), 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.v[0].username, "alice");
+	account_vec_release(&v);
+	assert_int_equal(store_account_list(st, "alice", 1, &v, &err), 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.v[0].username, "bob");
+	account_vec_release(&v);
+	assert_int_equal(store_account_list(st, "bob", 1, &v, &err), 0);
+	assert_int_equal(v.n, 0);
 	account_vec_release(&v);
 	/* The role CHECK holds for hand-written SQL too. */
 	assert_int_equal(st->drv->exec(st->db,
@@ -301,11 +313,21 @@ test_tokens_and_password(void **state)
 	assert_string_equal(err.data, "no such token");
 	assert_int_equal(store_token_revoke(st, t.id, 50, &err), 0);
 	assert_int_equal(store_token_touch(st, t.id, 40, &err), 0);
-	assert_int_equal(store_token_list(st, bob, &v, &err), 0);
+	assert_int_equal(store_token_list(st, bob, 0, 0, &v, &err), 0);
 	assert_int_equal(v.n, 2);
 	assert_int_equal(v.v[0].expires_ms, 0);
 	assert_int_equal(v.v[1].revoked_ms, 50);
 	assert_int_equal(v.v[1].last_used_ms, 40);
+	token_vec_release(&v);
+	/* Keyset pages by id: the first one, then the one after it. */
+	assert_int_equal(store_token_list(st, bob, 0, 1, &v, &err), 0);
+	assert_int_equal(v.n, 1);
+	assert_true(v.v[0].id < t.id);
+	assert_int_equal(store_token_list(st, bob, v.v[0].id, 1, &v, &err), 0);
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.v[1].id, t.id);
+	assert_int_equal(store_token_list(st, bob, t.id, 0, &v, &err), 0);
+	assert_int_equal(v.n, 2);
 	token_vec_release(&v);
 	assert_int_equal(store_account_password(st, bob, &pw, &err), 0);
 	assert_null(pw);

@@ -483,8 +483,17 @@ function nodesView() {
 	}
 
 	async function refresh() {
-		const d = await api("GET", "/api/v1/nodes");
-		patchRows(tbody, d.nodes, (n) => n.name, (n) => {
+		// Every page, so the table holds all the nodes: a cluster's nodes
+		// are few, and a page costs the store only its rows.
+		const nodes = [];
+		let after = null;
+		do {
+			const d = await api("GET", "/api/v1/nodes?limit=1000" +
+				(after === null ? "" : "&after=" + encodeURIComponent(after)));
+			nodes.push(...d.nodes);
+			after = d.next_after;
+		} while (after !== null && after !== undefined);
+		patchRows(tbody, nodes, (n) => n.name, (n) => {
 			const tr = cells(el("tr"), heads);
 			tr.cells[2].append(el("span"));
 			for (const i of [3, 4, 5, 6])
