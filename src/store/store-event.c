@@ -46,23 +46,31 @@ out:
 	return ret;
 }
 
-int
-store_event_count(struct store *st, int64_t *n, struct buf *err)
+/* The one number `sql` answers (NULL: 0). */
+static int
+store_event_number(struct store *st, const char *sql, int64_t *n,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_event_count, err);
+	ret = store_prepare(st, &stmt, sql, err);
 	if (ret < 0)
 		goto out;
 	ret = store_step(st, stmt, err);
 	if (ret != DB_ROW)
 		goto out;
-	*n = st->drv->col_int64(stmt, 0);
+	*n = store_col_int64_or(st, stmt, 0, 0);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
 	return ret;
+}
+
+int
+store_event_count(struct store *st, int64_t *n, struct buf *err)
+{
+	return store_event_number(st, sql_event_count, n, err);
 }
 
 int
@@ -98,18 +106,5 @@ out:
 int
 store_event_last(struct store *st, int64_t *id, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_event_last, err);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret != DB_ROW)
-		goto out;
-	*id = store_col_int64_or(st, stmt, 0, 0);
-	ret = 0;
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_event_number(st, sql_event_last, id, err);
 }
