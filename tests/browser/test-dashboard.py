@@ -158,8 +158,12 @@ def run(b):
     why = b.wait(ROW + ".querySelector('.why').textContent", 20,
                  "why the task waits, in the queue")
     step("queue says the task waits: " + why)
-    progress = b.js(ROW + ".querySelector('.counts').textContent")
-    assert "running" in progress and "registered" in progress, progress
+    # "testing" holds from the submit on; the counts say "running" once
+    # the pilot has started the test job, which may be a cycle later.
+    progress = b.wait("(() => { const t = " + ROW + ".querySelector("
+                      "'.counts').textContent; return t.includes('running')"
+                      " && t; })()", 20, "the test job running, in the queue")
+    assert "registered" in progress, progress
     prio = b.js(ROW + ".cells[4].textContent")
     assert prio.replace("-", "", 1).replace(".", "", 1).isdigit(), \
         "no priority for the task whose test job runs: " + prio
