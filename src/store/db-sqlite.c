@@ -15,6 +15,8 @@ struct db {
 	char *path;
 	int lock_fd;          /* the pilot's lock file, -1 if not taken */
 	int64_t data_version; /* for changed() */
+	int64_t notify_seq;   /* for changed(): table notify_seq's n */
+	int64_t begin_changes; /* sqlite3_total_changes64() at BEGIN */
 };
 
 struct db_stmt {
@@ -65,6 +67,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	db->path = xstrdup(target);
 	db->lock_fd = -1;
 	db->data_version = -1;
+	db->notify_seq = -1;
 	rc = sqlite3_open_v2(target, &db->h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(err, ERR_UNAVAILABLE, "cannot open database '%s': %s",
@@ -121,6 +124,7 @@ db_sqlite_exec(struct db *db, const char *sql, struct buf *err)
 static int
 db_sqlite_begin(struct db *db, struct buf *err)
 {
+	db->begin_changes = sqlite3_total_changes64(db->h);
 	return db_sqlite_exec(db, "BEGIN IMMEDIATE", err);
 }
 
@@ -323,13 +327,17 @@ db_sqlite_pilot_check(struct db *db, struct buf *err)
 	return db->lock_fd >= 0 ? 0 : ERR_CONFLICT;
 }
 
-/* Nothing to send: PRAGMA data_version tells the pilot. */
+/*
+ * NOTIFY's stand-in: move notify_seq in the transaction, when it changed
+ * rows (a unit of work that only read wakes no one).
+ */
 static int
 db_sqlite_notify(struct db *db, struct buf *err)
 {
-	(void)db;
-	(void)err;
-	return 0;
+	if (sqlite3_total_changes64(db->h) == db->begin_changes)
+		return 0;
+	return db_sqlite_exec(db, "UPDATE notify_seq SET n = n + 1 WHERE id = 1",
+	    err);
 }
 
 static int
@@ -339,22 +347,37 @@ db_sqlite_change_fd(struct db *db)
 	return -1;
 }
 
-/* PRAGMA data_version moves when another connection commits. */
-static bool
-db_sqlite_changed(struct db *db)
+/* One integer from `sql`, or -1. */
+static int64_t
+db_sqlite_int(struct db *db, const char *sql)
 {
 	sqlite3_stmt *h = NULL;
 	int64_t v = -1;
-	bool changed;
 
-	if (sqlite3_prepare_v2(db->h, "PRAGMA data_version", -1, &h, NULL) ==
-		SQLITE_OK &&
+	if (sqlite3_prepare_v2(db->h, sql, -1, &h, NULL) == SQLITE_OK &&
 	    sqlite3_step(h) == SQLITE_ROW)
 		v = sqlite3_column_int64(h, 0);
 	sqlite3_finalize(h);
-	changed = v != db->data_version;
+	return v;
+}
+
+/*
+ * PRAGMA data_version moves when another connection commits; then
+ * notify_seq tells whether one of those commits was a service write.
+ */
+static bool
+db_sqlite_changed(struct db *db)
+{
+	int64_t v = db_sqlite_int(db, "PRAGMA data_version"), n;
+
+	if (v == db->data_version && v >= 0)
+		return false;
 	db->data_version = v;
-	return changed;
+	n = db_sqlite_int(db, "SELECT n FROM notify_seq WHERE id = 1");
+	if (n == db->notify_seq && n >= 0)
+		return false;
+	db->notify_seq = n;
+	return true;
 }
 
 const struct db_driver db_sqlite = {
