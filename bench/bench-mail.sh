@@ -5,20 +5,24 @@
 #
 #   backlog   N mails (10,000) queued at once, drained while a task of J
 #             (200) trivial jobs runs through S (8) slots: time to drain,
-#             mails/s, the longest cycle, the longest cycle less its
-#             drain, and the task's submit-to-done time beside the same
-#             task's on the same pilot with no mail waiting;
-#   end mail  for R (20) one-job tasks, one after another: how many cycles
-#             after the one that recorded the task's end its mail was
-#             sent (0: in that same cycle), and the time from the end
-#             (the job's end) to the mail received by the server.
+#             mails/s, the cycles' durations (mean, median, 90th
+#             percentile, longest), and the task's submit-to-done time,
+#             beside the same task's on the same pilot with no mail
+#             waiting;
+#   end mail  for R (20) one-job tasks, one after another: how many whole
+#             cycles the pilot ran after the one that recorded the task's
+#             end before its mail was sent (0: none), and the time from
+#             the end (the job's end) to the mail received by the server.
 #
 #   bench/bench-mail.sh [--mails N] [--jobs J] [--slots S] [--runs R]
-#                       [--bin PATH]
+#                       [--bin PATH] [--keep]
+#
+# --keep leaves the pilot's log and the database in the directory named
+# at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mails=10000 jobs=200 slots=8 runs=20 bin=
+mails=10000 jobs=200 slots=8 runs=20 bin= keep=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mails) mails=$2; shift 2 ;;
@@ -26,7 +30,8 @@ while [ $# -gt 0 ]; do
 	--slots) slots=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
-	*) echo "usage: $0 [--mails N] [--jobs J] [--slots S] [--runs R] [--bin PATH]" >&2
+	--keep) keep=1; shift ;;
+	*) echo "usage: $0 [--mails N] [--jobs J] [--slots S] [--runs R] [--bin PATH] [--keep]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -41,7 +46,11 @@ pilot='' sink=''
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null
 	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
-	rm -rf "$home"
+	if [ -n "$keep" ]; then
+		echo "kept: $home" >&2
+	else
+		rm -rf "$home"
+	fi
 }
 trap cleanup EXIT
 export ORCHESTRA_HOME=$home ORCHESTRA_CONF=/dev/null ORCHESTRA_USER=bench
@@ -86,10 +95,11 @@ run_task() { # NAME
 	echo $(($(now_ns) - t0))
 }
 
-# The cycle lines of the pilot's log from line $1 on: "total mail" in ms.
+# The cycle lines of the pilot's log from line $1 on: what each took, in
+# ms (the mail thread drains beside them: no drain in a cycle).
 cycles_from() {
 	tail -n +"$1" "$home/pilot.log" |
-	    sed -n 's/.* cycle: .* took \([0-9.]*\) ms (mail \([0-9.]*\) ms.*/\1 \2/p'
+	    sed -n 's/.* cycle: .* took \([0-9.]*\) ms$/\1/p'
 }
 
 # Baseline: the task with no mail waiting (its own end mail aside).
@@ -130,14 +140,14 @@ for set in base load; do
 	else
 		c=$load_cycles t=$load_ns label="mails waiting  "
 	fi
-	printf '%s\n' "$c" | awk -v label="$label" -v t="$t" -v j="$jobs" \
+	printf '%s\n' "$c" | sort -n | awk -v label="$label" -v t="$t" -v j="$jobs" \
 	    -v s="$slots" '
-		{ n++; tot += $1; if ($1 > max) max = $1
-		  d = $1 - $2; if (d > maxd) maxd = d; sd += d }
+		{ v[++n] = $1; tot += $1 }
 		END { printf "%s: task of %d jobs through %d slots done in " \
-		    "%.2f s; %d cycles, mean %.1f ms, longest %.1f ms; less " \
-		    "the drain: mean %.1f ms, longest %.1f ms\n", label, j, s,
-		    t / 1e9, n, tot / n, max, sd / n, maxd }'
+		    "%.2f s; %d cycles: mean %.1f ms, median %.1f ms, 90th " \
+		    "percentile %.1f ms, longest %.1f ms\n", label, j, s,
+		    t / 1e9, n, tot / n, v[int((n + 1) / 2)],
+		    v[int(n * 0.9 + 0.5)], v[n] }'
 done
 
 # End mails: cycles between the end and its mail; end to received.
@@ -153,17 +163,27 @@ print(os.stat(sys.argv[1]).st_mtime_ns // 1000000)' "$home/mail/$last")
 	ended=$(q "SELECT max(j.ended_ms) FROM job j JOIN task t ON t.id = j.task_id
 		WHERE t.name = 'one-$i'")
 	lat+=($((t_recv - ended)))
-	# The cycle that logged the task's end, and the one that sent it.
+	# The cycle that recorded the task's end (its line " -> done " comes
+	# while it runs, its own line "cycle: … took" at its end), and how
+	# many whole cycles the pilot ran after it before the mail was sent
+	# (the mail thread's line "mail N sent"): 0 = none.
 	cyc+=($(tail -n +"$((line + 1))" "$home/pilot.log" | awk -v name="user.bench.one-$i done" '
 		/ -> done / && !e { e = 1; ce = c + 1 }
-		index($0, name) && /mail [0-9]* sent/ { s = c + 1 }
-		/ cycle [0-9]*: / { c++ }
-		END { print s - ce }'))
+		index($0, name) && / mail [0-9]+ sent / { s = c }
+		/ cycle: .* took / { c++ }
+		END { if (!e || s == "") print "unknown"
+		      else print (s > ce ? s - ce : 0) }'))
 done
+case " ${cyc[*]} " in
+*" unknown "*)
+	echo "bench: a task's end or its mail is missing from the log" >&2
+	exit 1 ;;
+esac
 printf '%s\n' "${cyc[@]}" | sort -n | awk -v n="$runs" '
-	{ v[NR] = $1 } END { printf "end mail: sent %d to %d cycles after the " \
-	    "cycle that recorded the end (%d runs; 0 = the same cycle)\n",
-	    v[1], v[n], n }'
+	{ v[NR] = $1; k[$1]++ } END { printf "end mail: sent after 0 to %d " \
+	    "whole cycles past the cycle that recorded the end (%d runs:", v[n], n
+	    for (i = 0; i <= v[n]; i++) printf "%s %d after %d", i ? "," : "", k[i], i
+	    printf ")\n" }'
 printf '%s\n' "${lat[@]}" | sort -n | awk -v n="$runs" '
 	{ v[NR] = $1 } END { printf "end mail: job end to mail received: " \
 	    "min %d ms, median %d ms, max %d ms\n", v[1], v[int((n + 1) / 2)], v[n] }'

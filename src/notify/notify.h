@@ -1,6 +1,6 @@
 /*
- * notify.h - mail: the sender over SMTP (smtp.c) and the pilot's drain of
- * the outbox (outbox.c).  The rows themselves are written by the store in
+ * notify.h - mail: the sender over SMTP (smtp.c), the drain of the outbox
+ * (outbox.c) and the pilot's mail thread that runs it (mailer.c).  The rows themselves are written by the store in
  * the transactions of the events that cause them (store-mail.c).
  */
 #ifndef ORCHESTRA_NOTIFY_H
@@ -96,5 +96,29 @@ int outbox_drain(struct outbox *ob, struct store *st,
  */
 int outbox_send_now(struct outbox *ob, const store_str_vec *rcpts,
     const char *subject, const char *body);
+
+/* ---- the pilot's mail thread (mailer.c) ------------------------------ */
+
+/*
+ * The outbox drained by a thread of the pilot's, on a store connection
+ * of its own: a backlog or a slow server never holds up a cycle.  It
+ * drains after each kick and when a waiting mail comes due, without a
+ * budget, and stops between two mails when asked to or when no longer
+ * active.  `cfg` is borrowed.  *out is NULL when mail is off (0
+ * returned); ERR_* when the database or the thread could not be had.
+ */
+struct mailer;
+int mailer_start(struct mailer **out, const struct config *cfg,
+    struct buf *err);
+
+/*
+ * The end of a cycle: drain what is due.  `active`: the pilot holds its
+ * lock, so this process may send (false: the thread stops sending until
+ * a kick says true again).  NULL is ignored.
+ */
+void mailer_kick(struct mailer *m, bool active);
+
+/* Finish the mail in flight, stop the thread, free it.  NULL is ignored. */
+void mailer_stop(struct mailer *m);
 
 #endif

@@ -661,6 +661,18 @@ cycle_usage(struct pilot *p, struct buf *err)
 	return 0;
 }
 
+/*
+ * The steps that write mail rows (health, retention, tasks) commit them
+ * before they return: hand them to the mail thread at once, so a mail
+ * goes out while the cycle goes on, not after it.
+ */
+static void
+cycle_mail_kick(struct pilot *p)
+{
+	if (store_mail_queued(p->st))
+		mailer_kick(p->mailer, true);
+}
+
 int
 cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
@@ -671,10 +683,13 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	memset(stats, 0, sizeof(*stats));
 	p->be_unavailable = false;
 	ret = cycle_health(p, stats, err);
+	cycle_mail_kick(p);
 	if (ret == 0)
 		ret = cycle_retention(p, err);
+	cycle_mail_kick(p);
 	if (ret == 0)
 		ret = cycle_tasks(p, stats, err);
+	cycle_mail_kick(p);
 	if (ret == 0)
 		ret = cycle_launch(p, stats, err);
 	if (ret == 0)
@@ -692,7 +707,7 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	}
 	lim.cut = pilot_has_work;
 	lim.arg = p;
-	if (ret == 0 && p->outbox != NULL)
+	if (ret == 0 && p->outbox != NULL && p->mailer == NULL)
 		ret = outbox_drain(p->outbox, p->st, &lim, &stats->mail, err);
 	stats->mail_ns = time_mono_ns() - mail_start;
 	stats->ns = time_mono_ns() - start;

@@ -336,6 +336,34 @@ pilot_stats_flush(struct pilot *p, bool force)
 	buf_release(&err);
 }
 
+/*
+ * Every cycle, for bench/bench-kube.sh and bench-mail.sh: what it did,
+ * when it began (epoch ms), how long it took, and its drain when it
+ * drained (no mail thread).
+ */
+static void
+pilot_log_cycle(const struct pilot *p, const struct cycle_stats *stats,
+    int64_t began_ms, int64_t began_ns)
+{
+	struct buf mail = BUF_INIT;
+
+	if (p->outbox != NULL && p->mailer == NULL)
+		buf_addf(&mail,
+		    " (mail %.1f ms: %lld sent, %lld retried, %lld given up, "
+		    "%lld waiting)",
+		    stats->mail_ns / 1e6, (long long)stats->mail.sent,
+		    (long long)stats->mail.retried,
+		    (long long)stats->mail.given_up,
+		    (long long)stats->mail.pending);
+	log_debug("cycle: %lld launched, %lld ended, %lld requeued, %lld "
+		  "tasks changed; began %lld, took %.1f ms%s",
+	    (long long)stats->launched, (long long)stats->ended,
+	    (long long)stats->requeued, (long long)stats->tasks_changed,
+	    (long long)began_ms, (double)(time_mono_ns() - began_ns) / 1e6,
+	    mail.data);
+	buf_release(&mail);
+}
+
 int
 pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 {
@@ -358,6 +386,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	if (p->outbox == NULL)
 		log_info("mail off: ORCHESTRA_SMTP_URL is not set, no mail is "
 			 "queued");
+	/* One cycle (--once) drains in the cycle, bounded. */
+	if (p->outbox != NULL && !o->once &&
+	    mailer_start(&p->mailer, p->cfg, &cerr) < 0)
+		log_warn("no mail thread: %s; the cycles drain the outbox",
+		    cerr.data);
 	buf_reset(&cerr);
 	util_redact_url(&cerr, p->cfg->db_url);
 	log_info("pilot started: database %s, backend %s, rule %s, period %llds",
@@ -367,7 +400,9 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		buf_reset(&cerr);
 		ret = store_pilot_check(p->st, &cerr);
 		if (ret == ERR_CONFLICT) {
-			/* Our connection was lost, and another took over. */
+			/* Our connection was lost, and another took over:
+			 * no sending until the lock is ours again. */
+			mailer_kick(p->mailer, false);
 			log_warn("lost the pilot lock: %s", cerr.data);
 			ret = pilot_take_lock(p, !o->once, err);
 			if (ret < 0)
@@ -379,6 +414,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			began_ns = time_mono_ns();
 			ret = cycle_run(p, &stats, &cerr);
 			pilot_stats_cycle(p, ret, time_mono_ns() - began_ns);
+			/* The cycle's mails, and any written by others. */
+			mailer_kick(p->mailer, true);
 		}
 		if (!o->once)
 			pilot_alarm(p, ret == 0, cerr.data);
@@ -402,20 +439,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			continue;
 		}
 		backoff = 0;
-		/* Every cycle, for bench/bench-kube.sh and bench-mail.sh:
-		 * what it did, when it began (epoch ms), how long it took. */
-		log_debug("cycle: %lld launched, %lld ended, %lld requeued, "
-			  "%lld tasks changed; began %lld, took %.1f ms (mail "
-			  "%.1f ms: %lld sent, %lld retried, %lld given up, "
-			  "%lld waiting)",
-		    (long long)stats.launched, (long long)stats.ended,
-		    (long long)stats.requeued, (long long)stats.tasks_changed,
-		    (long long)began_ms,
-		    (double)(time_mono_ns() - began_ns) / 1e6,
-		    stats.mail_ns / 1e6, (long long)stats.mail.sent,
-		    (long long)stats.mail.retried,
-		    (long long)stats.mail.given_up,
-		    (long long)stats.mail.pending);
+		pilot_log_cycle(p, &stats, began_ms, began_ns);
 		if (o->once)
 			break;
 		/*
@@ -443,6 +467,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)
 		log_info("pilot stopped; running jobs go on");
+	mailer_stop(p->mailer);
+	p->mailer = NULL;
 	outbox_free(p->outbox);
 	p->outbox = NULL;
 	pilot_admins_release(p);

@@ -1,6 +1,7 @@
 /*
- * pilot.h - the pilot: one process, one thread, the cycle of SPEC.md run
- * until asked to stop (pilot.c), one cycle at a time (cycle.c).
+ * pilot.h - the pilot: one process, the cycle of SPEC.md run until asked
+ * to stop (pilot.c), one cycle at a time (cycle.c), in one thread; mail
+ * goes out from a thread of its own (notify/mailer.c).
  */
 #ifndef ORCHESTRA_PILOT_H
 #define ORCHESTRA_PILOT_H
@@ -45,6 +46,9 @@ struct pilot {
 	struct pilot_stats stats;
 	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
 	struct outbox *outbox;
+	/* The mail thread that drains the outbox beside the cycles; NULL
+	 * with --once (the cycle drains, bounded) or mail off. */
+	struct mailer *mailer;
 	/* The alarm to the admins when cycles keep failing (pilot.c). */
 	store_str_vec admins;  /* their addresses, read while cycles work */
 	int64_t admins_ms;     /* when they were read */
@@ -75,8 +79,8 @@ struct cycle_stats {
 
 /*
  * Run one cycle: node health, signals and the task state machine,
- * priorities and placement, launches, ends, then (with mail on) the
- * bounded drain of the outbox.  Each step is a transaction
+ * priorities and placement, launches, ends, then (with mail on and no
+ * mail thread: --once) the bounded drain of the outbox.  Each step is a transaction
  * and can be repeated.  Returns 0 or ERR_*; a failed step leaves the
  * database as it was before that step.
  */

@@ -16,6 +16,7 @@ struct store {
 	int64_t steps;      /* statements stepped so far */
 	int64_t fail_after; /* -1: no injected fault */
 	bool mail_on;       /* queue mails (store_mail_enable) */
+	bool mail_queued;   /* a mail row written (store_mail_queued) */
 	int64_t retention_ms; /* the configured default retention */
 };
 

@@ -86,7 +86,18 @@ store_mail_insert(struct store *st, int64_t now, const char *kind,
 	st->drv->bind_text(stmt, 8, body);
 	ret = store_step_done(st, stmt, err);
 	st->drv->finalize(stmt);
+	if (ret == 0)
+		st->mail_queued = true;
 	return ret;
+}
+
+bool
+store_mail_queued(struct store *st)
+{
+	bool queued = st->mail_queued;
+
+	st->mail_queued = false;
+	return queued;
 }
 
 int

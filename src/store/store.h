@@ -688,6 +688,13 @@ int store_retention_warn(struct store *st, int64_t task_id, int64_t from,
  */
 void store_mail_enable(struct store *st, bool on, int64_t retention_ms);
 
+/*
+ * Whether a mail row was written since the last call (in a transaction
+ * that may still be open or may have been rolled back): the pilot hands
+ * it to its mail thread once the step that wrote it has committed.
+ */
+bool store_mail_queued(struct store *st);
+
 /* One queued mail; the strings are owned (mail_row_release). */
 struct mail_row {
 	int64_t id;
