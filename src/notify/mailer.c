@@ -3,11 +3,11 @@
  * cycles, on a store connection of its own, so that neither a backlog nor
  * a slow server holds up a cycle (docs/internals/mail.md).
  *
- * The pilot kicks it at the end of every cycle; it drains whatever is
- * due, then sleeps until the next kick, the next mail's due time, or a
- * stop.  It sends only while the pilot says it holds its lock.  Its
- * commits move no notify_seq and send no NOTIFY, so they never wake the
- * pilot.
+ * The pilot kicks it when a step of a cycle has committed mail rows, and
+ * at the end of every cycle; it drains whatever is due, then sleeps until
+ * the next kick, the next mail's due time, or a stop.  It sends only
+ * while the pilot says it holds its lock.  Its commits move no
+ * notify_seq and send no NOTIFY, so they never wake the pilot.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -29,7 +29,7 @@ struct mailer {
 	pthread_cond_t cond;
 	/* Under mu. */
 	bool stop;
-	bool kicked; /* a cycle ended since the drain began */
+	bool kicked; /* kicked since the last drain began */
 	bool active; /* the pilot holds its lock: sending is allowed */
 	/* The thread's own. */
 	struct store *st;
@@ -105,8 +105,8 @@ mailer_main(void *arg)
 		if (ret < 0) {
 			if (backoff == 0)
 				log_warn("mail: %s (trying again)", err.data);
-			backoff = backoff == 0 ? MAILER_BACKOFF_MIN_MS :
-						 backoff * 2;
+			backoff =
+			    backoff == 0 ? MAILER_BACKOFF_MIN_MS : backoff * 2;
 			if (backoff > MAILER_BACKOFF_MAX_MS)
 				backoff = MAILER_BACKOFF_MAX_MS;
 			due_ms = mailer_mono_ms() + backoff;
@@ -115,10 +115,12 @@ mailer_main(void *arg)
 		if (backoff > 0)
 			log_info("mail: the database is back");
 		backoff = 0;
-		due_ms = stats.wait_ms < 0 ? -1 : mailer_mono_ms() + stats.wait_ms;
+		due_ms =
+		    stats.wait_ms < 0 ? -1 : mailer_mono_ms() + stats.wait_ms;
 		if (stats.sent || stats.retried || stats.given_up)
-			log_debug("mail: %lld sent, %lld retried, %lld given up "
-				  "in %.1f ms; %lld waiting",
+			log_debug(
+			    "mail: %lld sent, %lld retried, %lld given up "
+			    "in %.1f ms; %lld waiting",
 			    (long long)stats.sent, (long long)stats.retried,
 			    (long long)stats.given_up,
 			    (double)(time_mono_ns() - start) / 1e6,

@@ -1,7 +1,8 @@
 /*
  * notify.h - mail: the sender over SMTP (smtp.c), the drain of the outbox
- * (outbox.c) and the pilot's mail thread that runs it (mailer.c).  The rows themselves are written by the store in
- * the transactions of the events that cause them (store-mail.c).
+ * (outbox.c) and the pilot's mail thread that runs it (mailer.c).  The
+ * rows themselves are written by the store in the transactions of the
+ * events that cause them (store-mail.c).
  */
 #ifndef ORCHESTRA_NOTIFY_H
 #define ORCHESTRA_NOTIFY_H
@@ -112,9 +113,10 @@ int mailer_start(struct mailer **out, const struct config *cfg,
     struct buf *err);
 
 /*
- * The end of a cycle: drain what is due.  `active`: the pilot holds its
- * lock, so this process may send (false: the thread stops sending until
- * a kick says true again).  NULL is ignored.
+ * Drain what is due (mail rows were committed, or a cycle ended).
+ * `active`: the pilot holds its lock, so this process may send (false:
+ * the thread stops sending until a kick says true again).  NULL is
+ * ignored.
  */
 void mailer_kick(struct mailer *m, bool active);
 

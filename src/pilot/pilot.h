@@ -80,9 +80,9 @@ struct cycle_stats {
 /*
  * Run one cycle: node health, signals and the task state machine,
  * priorities and placement, launches, ends, then (with mail on and no
- * mail thread: --once) the bounded drain of the outbox.  Each step is a transaction
- * and can be repeated.  Returns 0 or ERR_*; a failed step leaves the
- * database as it was before that step.
+ * mail thread: --once) the bounded drain of the outbox.  Each step is a
+ * transaction and can be repeated.  Returns 0 or ERR_*; a failed step
+ * leaves the database as it was before that step.
  */
 int cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err);
 
