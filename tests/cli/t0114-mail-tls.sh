@@ -92,8 +92,11 @@ port=$(cat "$SMTP_SINK/port")
 orch task submit t4 --skip-test --exec 'true' >/dev/null
 wait_until 60 ended_until "smtps://mailer:s3cret-pw@127.0.0.1:$port" t4
 # Within two cycles, as issue 8 asks: the cycle that queued it, and one
-# more (on PostgreSQL under load the first sometimes did not send it;
-# NEEDSWORK: why).
+# more.  On PostgreSQL under load the first sometimes did not send it;
+# the likely cause: t3's mail (451 above) comes due again 2 s after its
+# try, oldest first, and a --once drain is bounded by its cycle's time,
+# which this server's TLS handshake and login can use up (a running
+# pilot's mail thread has no such bound).  Not reproduced yet.
 once "smtps://mailer:s3cret-pw@127.0.0.1:$port"
 test_case "smtps:// with a login: delivered" eval '
 	{ mail_of t4 | grep -q "|1|0|$" ||
