@@ -79,8 +79,15 @@ transitions() {
 	    ORDER BY e.id" | tr '\n' ' '
 }
 
+six_running() {
+	[ "$(db_value "SELECT count(*) FROM job WHERE status = 'running'")" -eq 6 ]
+}
+
 pilot_start
 wait_until 60 all_pids_written
+# The jobs write their pids once started; the pilot records them running
+# after it started them all.
+wait_until 60 six_running
 
 running() {
 	expect_exit 0 orch task show meek --json

@@ -115,6 +115,11 @@ test_case "server away: the mail waits, with the error" eval '
 	grep -q "trying again in" "$PILOT_LOG"'
 smtp_sink_start
 wait_until 60 sink_count 5
+# The server keeps a mail before it answers; the row is marked after.
+rows_are() { # N WHERE
+	[ "$(mail_rows "$2")" -eq "$1" ]
+}
+wait_until 30 rows_are 5 "sent_ms IS NOT NULL"
 test_case "server back: the mail arrives, once" eval '
 	sink_mails | tail -n 1 | grep -q "^tester@lab.example|\[orchestra\] task user.tester.late done|" &&
 	[ "$(mail_rows "sent_ms IS NOT NULL")" -eq 5 ]'
@@ -157,6 +162,7 @@ db_query "INSERT INTO mail (created_ms, kind, rcpt, subject, body, next_ms)
     VALUES ($(( $(date +%s) * 1000 - 5 * 86400000 )), 'task-end',
     'tester@lab.example', 'five days old', 'b', 0)"
 wait_until 60 sink_count 7
+wait_until 30 rows_are 1 "subject = 'five days old' AND sent_ms IS NOT NULL"
 test_case "an old mail never tried is tried once, and sent" eval '
 	sink_mails | tail -n 1 | grep -q "^tester@lab.example|five days old|" &&
 	[ "$(mail_rows "subject = '"'"'five days old'"'"' AND sent_ms IS NOT NULL")" -eq 1 ]'

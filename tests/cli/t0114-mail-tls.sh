@@ -78,7 +78,7 @@ wait_until 60 ended_until "$GOOD" t3
 test_case "a recipient refused for now (451): waits on its own row" eval '
 	mail_of t3 | grep -Eq "^1\|0\|0\|.*451" &&
 	[ "$(db_value "SELECT count(*) FROM mail m JOIN task t ON t.id = m.task_id
-	    WHERE t.name = '"'"'t3'"'"' AND m.next_ms > $(date +%s)000")" -eq 1 ]'
+	    WHERE t.name = '"'"'t3'"'"' AND m.next_ms >= m.created_ms + 2000")" -eq 1 ]'
 
 test_case "the password is in no log and nowhere in the database" eval '
 	! grep -q "s3cret-pw\|wrong-pw" "$TMP/pilot-once.log" &&
@@ -89,14 +89,16 @@ smtp_sink_stop
 rm -f "$SMTP_SINK/port"
 smtp_sink_start --smtps "$TMP/cert.pem" "$TMP/key.pem" --auth mailer:s3cret-pw
 port=$(cat "$SMTP_SINK/port")
+# t4's end mail within two cycles, as issue 8 asks: the cycle that
+# queued it, and one more.  On PostgreSQL under load the first sometimes
+# did not send it, most likely because t3's mail (451 above), due again
+# 2 s after its try, went first (oldest first) and this server's TLS
+# handshake and login used up the --once drain's budget (a running
+# pilot's mail thread has none).  So t3's mail is put out of the way.
+db_query "UPDATE mail SET next_ms = next_ms + 3600000 WHERE task_id =
+    (SELECT id FROM task WHERE name = 't3')"
 orch task submit t4 --skip-test --exec 'true' >/dev/null
 wait_until 60 ended_until "smtps://mailer:s3cret-pw@127.0.0.1:$port" t4
-# Within two cycles, as issue 8 asks: the cycle that queued it, and one
-# more.  On PostgreSQL under load the first sometimes did not send it;
-# the likely cause: t3's mail (451 above) comes due again 2 s after its
-# try, oldest first, and a --once drain is bounded by its cycle's time,
-# which this server's TLS handshake and login can use up (a running
-# pilot's mail thread has no such bound).  Not reproduced yet.
 once "smtps://mailer:s3cret-pw@127.0.0.1:$port"
 test_case "smtps:// with a login: delivered" eval '
 	{ mail_of t4 | grep -q "|1|0|$" ||

@@ -182,20 +182,24 @@ pilot_stop
 
 # With a 30 s period, a Job's end still reaches the pilot at once: it
 # watches the Jobs between cycles.
+watches() { # the watch requests logged so far
+	python3 - "$SIMDIR/requests.log" <<'PY'
+import json, sys
+print(sum(1 for r in map(json.loads, open(sys.argv[1]))
+          if r["method"] == "GET" and r.get("watch")))
+PY
+}
+watches_before=$(watches)
 pilot_start --interval 30
 pilot_wait_started
 
 watched() {
 	local t0 t1
-	# Let the first cycle list the Jobs and start its watch.
-	sleep_until_watching() {
-		python3 - "$SIMDIR/requests.log" <<'PY'
-import json, sys
-sys.exit(0 if any(r["method"] == "GET" and r.get("watch")
-                  for r in map(json.loads, open(sys.argv[1]))) else 1)
-PY
+	# Let the new pilot's first cycle list the Jobs and start its watch.
+	watching() {
+		[ "$(watches)" -gt "$watches_before" ]
 	}
-	wait_until 60 sleep_until_watching
+	wait_until 60 watching
 	t0=$SECONDS
 	expect_exit 0 orch task submit quick --skip-test --exec 'sleep 1'
 	wait_until 25 task_is quick done

@@ -243,8 +243,9 @@ past() { # EPOCH: that second is over
 }
 expired_token() {
 	local tok expires
-	# A token good for 3 s: it works, then it does not.
-	tok=$(kube_admin POST /tokens '{"ttl": 3}')
+	# A token good for 15 s (time enough for a loaded machine to use it
+	# once): it works, then it does not.
+	tok=$(kube_admin POST /tokens '{"ttl": 15}')
 	expires=$(printf '%s' "$tok" | python3 -c 'import datetime, json, sys
 t = json.load(sys.stdin)["expires"]
 print(int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
@@ -257,7 +258,7 @@ print(int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
 	kube_admin PUT /nodes '[{"name": "sim-node"}]' >/dev/null
 	synced_as token
 	kube_admin PUT /nodes '[{"name": "sim-node"}, {"name": "new-node"}]' >/dev/null
-	wait_until 30 past "$expires"
+	wait_until 40 past "$expires"
 	refused "^orchestra: kubernetes.*401 Unauthorized"
 	grep -q 'token is expired' "$SIMDIR/requests.log" ||
 	    fail "the simulator did not refuse it as expired"

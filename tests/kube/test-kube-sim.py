@@ -648,7 +648,8 @@ class TestSim(unittest.TestCase):
         self.delete_job('lost')
         # a node that is not ready holds its pods until it recovers
         self.create_job(job('on-b', 'true', pod={'nodeName': 'node-b'}))
-        time.sleep(0.5)
+        self.wait_for(lambda: self.pods_of('on-b'), what='the pod of on-b')
+        time.sleep(0.5)  # a while to see it not start
         self.assertEqual(self.pods_of('on-b')[0]['status']['phase'], 'Pending')
         self.sim.admin('POST', '/nodes/node-b', {'ready': True})
         self.wait_job('on-b', 'Complete')
@@ -662,11 +663,17 @@ class TestSim(unittest.TestCase):
                          'persistentVolumeClaim': {'claimName': 'volume'}}]
         p['containers'][0]['volumeMounts'] = [{'name': 'volume', 'mountPath': '/volume'}]
         self.create_job(j)
-        time.sleep(0.5)
-        pod = self.pods_of('no-claim')[0]
-        self.assertEqual(pod['status']['phase'], 'Pending')
-        self.assertEqual(pod['status']['containerStatuses'][0]['state']['waiting']
-                         ['reason'], 'ContainerCreating')
+
+        def creating():
+            pods = self.pods_of('no-claim')
+            st = pods[0]['status'] if pods else {}
+            return any((c.get('state', {}).get('waiting') or {}).get('reason')
+                       == 'ContainerCreating'
+                       for c in st.get('containerStatuses') or []) and st
+        pod_status = self.wait_for(creating, what='no-claim ContainerCreating')
+        time.sleep(0.5)  # a while to see it not start
+        self.assertEqual(self.pods_of('no-claim')[0]['status']['phase'], 'Pending')
+        self.assertEqual(pod_status['phase'], 'Pending')
         self.delete_job('no-claim')
 
     def test_label_selectors(self):
@@ -779,6 +786,10 @@ class TestSim(unittest.TestCase):
         self.assertEqual(evs[0]['object']['metadata']['name'], 'initial')
         c.close()
         self.delete_job('initial')
+        # Its pod goes in the background: gone before the next test, whose
+        # watch must see no change it did not make.
+        self.wait_for(lambda: not self.pods_of('initial'),
+                      what='the pod of initial gone')
 
     def test_watch_expired(self):
         st, out = self.call('GET', '/apis/batch/v1/namespaces/default/jobs')
