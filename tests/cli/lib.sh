@@ -509,6 +509,18 @@ kube_init() {
 	"$ORCHESTRA_BIN" node drain "$(hostname)" >/dev/null
 }
 
+# A cluster of one node, node-a (64 CPUs), in the simulator and in the
+# store with 64 CPU slots, after kube_init.
+kube_one_node() {
+	cat >"$TMP/nodes.json" <<'NODES'
+[{"name": "node-a", "capacity": {"cpu": "64", "memory": "64Gi"}}]
+NODES
+	kube_sim_start "$TMP/nodes.json"
+	kube_init
+	"$ORCHESTRA_BIN" node add node-a --max-cpu-slots 64 --cpu-slots 64 \
+	    >/dev/null
+}
+
 # Call the simulator's admin endpoint: METHOD PATH [JSON]; its answer on
 # stdout, non-zero unless 2xx.
 kube_admin() {

@@ -7,14 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 kube_skip_unless_able
-
-cat >"$TMP/nodes.json" <<'NODES'
-[{"name": "node-a", "capacity": {"cpu": "64", "memory": "64Gi"}}]
-NODES
-kube_sim_start "$TMP/nodes.json"
-
-kube_init
-orch node add node-a --max-cpu-slots 64 --cpu-slots 64 >/dev/null
+kube_one_node
 
 pilot_start --interval 1 --verbose
 pilot_wait_started
