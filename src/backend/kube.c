@@ -318,6 +318,13 @@ kube_close(struct backend *be)
  * before trying again.  Returns 0 with *status (201, or 200 of the GET, or
  * 409 when it was there before) and the object in *reply (caller
  * decrefs), or ERR_* with `err`.
+ *
+ * NEEDSWORK: a POST the server held before doing its work, and did after
+ * the client gave up and a retry had created the Job, gets 409 while the
+ * Job exists; but if the job ran, ended and its Job was deleted within
+ * that hold, it creates the Job again, and the job runs twice.  Seen once
+ * in t0203 (2 s holds, 1 s timeout) when cycles were short; deleting such
+ * a Job only after a safe delay would close it.
  */
 static int
 kube_create_once(struct kube_backend *kb, const char *path,

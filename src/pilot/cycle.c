@@ -319,25 +319,19 @@ cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 
 /*
  * Start one placed job: 0, ERR_UNAVAILABLE when the backend could not be
- * asked now or this cycle's time for starts is spent (the job stays
- * placed and is started by a later poll: a sick API server is no job's
- * failure), or another ERR_* when it refused the job.
+ * asked now (the job stays placed and is started again by a later poll:
+ * a sick API server is no job's failure), or another ERR_* when it
+ * refused the job.
  */
 static int
 cycle_start_one(struct pilot *p, const struct job_launch *l)
 {
 	struct backend_job bj;
 	struct buf why = BUF_INIT;
-	int64_t now = time_mono_ns();
 	int ret;
 
 	/* One that could not be asked is enough: the rest wait too. */
 	if (p->be_unavailable)
-		return ERR_UNAVAILABLE;
-	/* The first start of a cycle sets its budget: one start at least. */
-	if (p->start_until_ns == 0)
-		p->start_until_ns = now + PILOT_START_BUDGET_MS * 1000000LL;
-	else if (now >= p->start_until_ns)
 		return ERR_UNAVAILABLE;
 	cycle_backend_job(l, &bj);
 	ret = p->be->ops->start(p->be, &bj, &why);
@@ -688,7 +682,6 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 
 	memset(stats, 0, sizeof(*stats));
 	p->be_unavailable = false;
-	p->start_until_ns = 0;
 	ret = cycle_health(p, stats, err);
 	cycle_mail_kick(p);
 	if (ret == 0)

@@ -15,13 +15,6 @@
 /* Launches of one run that may fail on the infrastructure before the job
  * is failed. */
 #define PILOT_MAX_LOST 3
-/*
- * How long one cycle may spend starting jobs.  The jobs placed past it
- * stay placed and the next cycle's poll starts them, so a big launch on
- * a rate-limited backend (Kubernetes: 50 requests a second) is spread
- * over cycles that also record ends and see submits.
- */
-#define PILOT_START_BUDGET_MS 1000
 
 /* Backend operations whose failures the metrics count. */
 enum pilot_be_op { PILOT_BE_NODES, PILOT_BE_START, PILOT_BE_POLL,
@@ -50,9 +43,6 @@ struct pilot {
 	const struct prio_rule *rule;
 	/* The backend could not be reached this cycle: start no more. */
 	bool be_unavailable;
-	/* This cycle's starts stop at this time (monotonic ns; 0: no start
-	 * yet), PILOT_START_BUDGET_MS after its first start. */
-	int64_t start_until_ns;
 	struct pilot_stats stats;
 	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
 	struct outbox *outbox;
