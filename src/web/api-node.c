@@ -29,10 +29,8 @@ web_api_nodes(struct web_req *r)
 	arr = json_array();
 	for (i = 0; i < limit && i < (int64_t)v.n; i++)
 		json_array_append_new(arr, service_json_node(&v.v[i]));
-	web_reply(r, MHD_HTTP_OK,
-	    json_pack("{s:o, s:o}", "nodes", arr, "next_after",
-	        (int64_t)v.n > limit ? json_string(v.v[limit - 1].name)
-	                             : json_null()));
+	web_reply_page(r, "nodes", arr,
+	    (int64_t)v.n > limit ? json_string(v.v[limit - 1].name) : NULL);
 out:
 	node_vec_release(&v);
 	buf_release(&after);

@@ -48,10 +48,8 @@ web_api_tasks(struct web_req *r)
 	arr = json_array();
 	VEC_FOREACH(t, &v)
 	json_array_append_new(arr, service_json_task(t));
-	web_reply(r, MHD_HTTP_OK,
-	    json_pack("{s:o, s:o}", "tasks", arr, "next_after",
-		(int64_t)v.n == req.limit ? json_integer(v.v[v.n - 1].id)
-					  : json_null()));
+	web_reply_page(r, "tasks", arr,
+	    (int64_t)v.n == req.limit ? json_integer(v.v[v.n - 1].id) : NULL);
 out:
 	task_vec_release(&v);
 	buf_release(&user);
@@ -161,10 +159,9 @@ web_api_task_jobs(struct web_req *r)
 	arr = json_array();
 	VEC_FOREACH(j, &d.jobs)
 	json_array_append_new(arr, service_json_job(j, service_job_wait_of(&d, j)));
-	web_reply(r, MHD_HTTP_OK,
-	    json_pack("{s:o, s:o}", "jobs", arr, "next_after",
-		(int64_t)d.jobs.n == limit ? json_integer(d.jobs.v[d.jobs.n - 1].idx)
-					   : json_null()));
+	web_reply_page(r, "jobs", arr,
+	    (int64_t)d.jobs.n == limit ? json_integer(d.jobs.v[d.jobs.n - 1].idx)
+				       : NULL);
 out:
 	task_detail_release(&d);
 	buf_release(&name);

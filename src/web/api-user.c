@@ -56,10 +56,8 @@ web_api_me_tokens(struct web_req *r)
 	arr = json_array();
 	for (i = 0; i < limit && i < (int64_t)v.n; i++)
 		json_array_append_new(arr, service_json_token(&v.v[i]));
-	web_reply(r, MHD_HTTP_OK,
-	    json_pack("{s:o, s:o}", "tokens", arr, "next_after",
-	        (int64_t)v.n > limit ? json_integer(v.v[limit - 1].id)
-	                             : json_null()));
+	web_reply_page(r, "tokens", arr,
+	    (int64_t)v.n > limit ? json_integer(v.v[limit - 1].id) : NULL);
 out:
 	token_vec_release(&v);
 	buf_release(&err);
@@ -141,10 +139,8 @@ web_api_users(struct web_req *r)
 	arr = json_array();
 	for (i = 0; i < limit && i < (int64_t)v.n; i++)
 		json_array_append_new(arr, service_json_account(&v.v[i]));
-	web_reply(r, MHD_HTTP_OK,
-	    json_pack("{s:o, s:o}", "users", arr, "next_after",
-	        (int64_t)v.n > limit ? json_string(v.v[limit - 1].username)
-	                             : json_null()));
+	web_reply_page(r, "users", arr,
+	    (int64_t)v.n > limit ? json_string(v.v[limit - 1].username) : NULL);
 out:
 	account_vec_release(&v);
 	buf_release(&after);

@@ -60,6 +60,15 @@ web_reply(struct web_req *r, unsigned int status, json_t *v)
 }
 
 void
+web_reply_page(struct web_req *r, const char *key, json_t *items,
+    json_t *next)
+{
+	web_reply(r, MHD_HTTP_OK,
+	    json_pack("{s:o, s:o}", key, items, "next_after",
+		next != NULL ? next : json_null()));
+}
+
+void
 web_error(struct web_req *r, unsigned int status, const char *fmt, ...)
 {
 	struct buf msg = BUF_INIT;

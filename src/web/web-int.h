@@ -125,6 +125,12 @@ void web_api_handle(struct web_server *ws, struct web_req *r);
 
 /* Set the response: JSON `v` (takes the reference) with `status`. */
 void web_reply(struct web_req *r, unsigned int status, json_t *v);
+/*
+ * 200 with one page of a list: {key: items, "next_after": next}, where
+ * `next` (stolen) is where the next page starts, NULL on the last page.
+ */
+void web_reply_page(struct web_req *r, const char *key, json_t *items,
+    json_t *next);
 /* {"error": msg} with `status`. */
 void web_error(struct web_req *r, unsigned int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
