@@ -26,7 +26,9 @@ for i in $(seq -w 1 24); do
 done
 
 "$bin" init
-"$bin" user add alice --email alice@example.org
+# Each job runs as its owner's Unix account; alice has none here, so
+# hers run as yours (on a shared install: `--unix-user` her own login).
+"$bin" user add alice --email alice@example.org --unix-user "$(id -un)"
 "$bin" pilot --interval 5 2>"$home/pilot.log" &
 pilot=$!
 "$bin" --user alice task submit sums --inputs "$home/inputs" \

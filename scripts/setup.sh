@@ -11,6 +11,8 @@ build_pkgs=(gcc make cmake pkg-config libc6-dev libpq-dev
 	libsqlite3-dev sqlite3 libjansson-dev libinih-dev libyaml-dev
 	libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev)
 test_pkgs=(libcmocka-dev postgresql)
+# Tests that run jobs as throw-away Unix accounts read processes with ps.
+test_pkgs+=(procps)
 # promtool, which checks the metrics exposition (tests/cli/t0350-metrics.sh).
 test_pkgs+=(prometheus)
 # The Kubernetes API simulator (tests/kube): Python, the official client's

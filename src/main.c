@@ -2,6 +2,8 @@
  * main.c - global options, then the command table (cmd/cmd.c).
  */
 #include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -51,6 +53,15 @@ main(int argc, char **argv)
 	int i, ret;
 
 	log_set_process("orchestra");
+	/*
+	 * What Orchestra makes is its account's alone (the database, its
+	 * WAL, lock files, job records), whatever the umask; the few shared
+	 * places get their modes explicitly.  And no other process of this
+	 * account, a job included, reads our memory or environment (the
+	 * database password, the SMTP password).
+	 */
+	umask(077);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {

@@ -41,3 +41,14 @@ backend_node_vec_release(backend_node_vec *v)
 	free(n->name);
 	VEC_RELEASE(v);
 }
+
+void
+backend_job_set_account(struct backend_job *job, const struct proc_account *a)
+{
+	job->login = a->login;
+	job->uid = a->uid;
+	job->gid = a->gid;
+	job->home = a->home;
+	job->groups = a->groups;
+	job->ngroups = a->ngroups;
+}

@@ -11,6 +11,7 @@
 #define ORCHESTRA_BACKEND_H
 
 #include "util/config.h"
+#include "util/proc.h"
 #include "util/util.h"
 #include "util/vec.h"
 
@@ -33,6 +34,13 @@ struct backend_job {
 	const char *node;    /* the node the scheduler chose */
 	int gpu_index;       /* -1 for a CPU job */
 	int64_t timeout_ms;  /* 0: none */
+	/* The owner's Unix account, resolved by the pilot: */
+	const char *login; /* its login name */
+	int64_t uid;       /* -1: unknown */
+	int64_t gid;
+	const char *home;
+	const int64_t *groups; /* supplementary groups, gid included */
+	size_t ngroups;
 };
 
 /* A job's handle: the backend's name for (job id, attempt). */
@@ -127,7 +135,20 @@ struct backend_ops {
 	 */
 	int (*event_fd)(struct backend *be);
 	bool (*drain_events)(struct backend *be);
+	/*
+	 * The Unix account the jobs of user `username` run as, given its
+	 * mapping `login`: 0 and `out` filled (caller releases), or
+	 * ERR_DENIED with `why` saying what stops this backend from running
+	 * them now ("user alice has no Unix account 'alice' on node vm"),
+	 * or ERR_UNAVAILABLE when it cannot tell now.
+	 */
+	int (*account)(struct backend *be, const char *username,
+	    const char *login, struct proc_account *out, struct buf *why);
 };
+
+/* Fill the owner fields of `job` from `a` (borrowed). */
+void backend_job_set_account(struct backend_job *job,
+    const struct proc_account *a);
 
 /* Open the backend named `cfg->backend`; ERR_INVALID for an unknown one. */
 int backend_open(struct backend **out, const struct config *cfg,

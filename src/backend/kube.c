@@ -925,6 +925,31 @@ kube_drain_events(struct backend *be)
 	return wake;
 }
 
+/*
+ * A Job runs as the uid and gid of its owner's account, looked up where
+ * the pilot runs (the lab's accounts, as on its NFS server); no account,
+ * no Job.  Unlike the local backend, a pilot that is not root can still
+ * ask for any uid: the kubelet switches, not the pilot.
+ */
+static int
+kube_account(struct backend *be, const char *username, const char *login,
+    struct proc_account *out, struct buf *why)
+{
+	char *host;
+	int ret;
+
+	(void)be;
+	ret = proc_account_get(login, out, why);
+	if (ret != ERR_NOTFOUND)
+		return ret;
+	host = proc_node_name();
+	err_set(why, ERR_DENIED,
+	    "user %s has no Unix account '%s' on the pilot's machine %s",
+	    username, login, host);
+	free(host);
+	return ERR_DENIED;
+}
+
 const struct backend_ops backend_kube_ops = {
 	.name = "kubernetes",
 	.open = kube_open,
@@ -940,4 +965,5 @@ const struct backend_ops backend_kube_ops = {
 	.handles = kube_handles,
 	.event_fd = kube_event_fd,
 	.drain_events = kube_drain_events,
+	.account = kube_account,
 };

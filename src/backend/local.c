@@ -2,16 +2,29 @@
  * local.c - the local backend: each job is a process group on this
  * machine, run by `/bin/sh -c` under a small supervisor process.
  *
- * One file a job attempt, $ORCHESTRA_HOME/jobs/<id>-<attempt>.job, created
- * by start() (O_EXCL: a second start of the same attempt does nothing) and
- * flock()ed by the supervisor for as long as it lives.  Its first 4 KiB
- * hold the supervisor's pid ("pid N", for stop()), the job's process group
- * ("pgid N") and, written just before the supervisor exits, how the job
- * ended (complete only with its last line "done"), so the exit status
- * survives a pilot that is down when the job ends; from 4 KiB on comes the
- * job's stdout and stderr.  The file stays until the job's task is removed
- * (purge): creating and deleting files is what a burst of short jobs costs
- * most (on ext4 a create skips over recently deleted inodes).
+ * Two files a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
+ * service's account's alone).  <id>-<attempt>.job is created by start()
+ * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
+ * by the supervisor for as long as it lives.  It holds the supervisor's
+ * pid ("pid N", for stop()), the job's process group ("pgid N") and,
+ * written just before the supervisor exits, how the job ended (complete
+ * only with its last line "done"), so the exit status survives a pilot
+ * that is down when the job ends.  <id>-<attempt>.log gets the job's
+ * stdout and stderr: the job holds only that file open, so it can write
+ * its log but never the record the pilot trusts (the pid it signals).
+ * Jobs started before the log had a file of its own wrote it into the
+ * .job file from 4 KiB on; logs() still reads those.  Both files stay
+ * until the job's task is removed (purge): creating and deleting files is
+ * what a burst of short jobs costs most (on ext4 a create skips over
+ * recently deleted inodes).
+ *
+ * A job runs as its owner's Unix account (struct backend_job's uid, gid
+ * and groups, looked up by the pilot): the job's process takes them, each
+ * checked, with no_new_privs, before it runs anything; when the pilot is
+ * not root, account() admits only the pilot's own account's jobs.  The
+ * supervisor stays the pilot's account, so the job cannot touch it, and
+ * is not dumpable, so not even a job of the same account reads its
+ * memory or environment.
  *
  * The supervisor is forked from the pilot into a session of its own, so
  * the pilot can die and restart at any instant (the supervisor is then
@@ -29,8 +42,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -43,13 +58,16 @@
 
 /* Between SIGTERM and SIGKILL when a job is stopped or times out. */
 #define LOCAL_GRACE_SECONDS 5
-/* Where a job file's log begins, after the header and the end record. */
+/* Where the log began in the .job file of a job started before .log. */
 #define LOCAL_LOG_AT 4096
 
 struct local_backend {
 	struct backend base; /* first, for the checked downcast */
 	char *dir;           /* $ORCHESTRA_HOME/jobs */
 	char *home;
+	char *volume;        /* users' outputs: <volume>/<user>/<task> */
+	char *node;          /* this machine's node name */
+	char *self;          /* the pilot's own login (or its uid) */
 	int inotify_fd;
 };
 
@@ -70,10 +88,18 @@ local_path(struct local_backend *lb, const struct backend_ref *ref,
 	    (long long)ref->attempt, ext);
 }
 
+/* Create `path` with `mode` (whatever the umask) unless it exists. */
 static int
-local_mkdir(const char *path, struct buf *err)
+local_mkdir(const char *path, mode_t mode, struct buf *err)
 {
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (mkdir(path, mode) == 0) {
+		if (chmod(path, mode) < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot set the mode of '%s': %s", path,
+			    strerror(errno));
+		return 0;
+	}
+	if (errno != EEXIST)
 		return err_set(err, ERR_UNAVAILABLE,
 		    "cannot create directory '%s': %s", path, strerror(errno));
 	return 0;
@@ -86,12 +112,15 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 	struct buf dir = BUF_INIT;
 	int ret;
 
+	struct passwd *pw;
+
 	*out = NULL;
-	ret = local_mkdir(cfg->home, err);
+	/* Users reach their outputs under it, but list nothing. */
+	ret = local_mkdir(cfg->home, 0711, err);
 	if (ret < 0)
 		return ret;
 	buf_addf(&dir, "%s/jobs", cfg->home);
-	ret = local_mkdir(dir.data, err);
+	ret = local_mkdir(dir.data, 0700, err);
 	if (ret < 0) {
 		buf_release(&dir);
 		return ret;
@@ -100,6 +129,15 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 	lb->base.ops = &backend_local_ops;
 	lb->dir = buf_detach(&dir);
 	lb->home = xstrdup(cfg->home);
+	lb->volume = xstrdup(cfg->volume);
+	lb->node = proc_node_name();
+	pw = getpwuid(geteuid());
+	if (pw != NULL) {
+		lb->self = xstrdup(pw->pw_name);
+	} else {
+		buf_addf(&dir, "uid %ld", (long)geteuid());
+		lb->self = buf_detach(&dir);
+	}
 	lb->inotify_fd = -1;
 	*out = &lb->base;
 	return 0;
@@ -117,6 +155,9 @@ local_close(struct backend *be)
 		close(lb->inotify_fd);
 	free(lb->dir);
 	free(lb->home);
+	free(lb->volume);
+	free(lb->node);
+	free(lb->self);
 	free(lb);
 }
 
@@ -131,8 +172,8 @@ local_now_ms(void)
 
 struct local_super {
 	const struct backend_job *job;
-	const char *log;
-	const char *out_dir;
+	const char *log; /* the .log file */
+	const char *volume;
 };
 
 /* What the pilot's environment may hold that a job must not see. */
@@ -141,11 +182,29 @@ static const char *const local_secret_env[] = {
 	"PGPASSFILE", "PGSERVICEFILE", "KUBECONFIG", NULL,
 };
 
-/* The job's side of the fork; `report` gets errno if exec fails. */
+/* The account a job runs as, from what the pilot looked up. */
 static void
-local_job_exec(const struct backend_job *job, const char *log,
-    const char *out_dir, int report)
+local_job_account(const struct backend_job *job, struct proc_account *a)
 {
+	memset(a, 0, sizeof(*a));
+	a->login = (char *)job->login;
+	a->uid = job->uid;
+	a->gid = job->gid;
+	a->home = (char *)job->home;
+	a->groups = (int64_t *)job->groups;
+	a->ngroups = job->ngroups;
+}
+
+/*
+ * The job's side of the fork; `report` gets errno if it cannot run.  The
+ * log is `logfd`, opened by the supervisor: the job never opens a file of
+ * ours by name, and cannot once it is its owner.
+ */
+static void
+local_job_exec(const struct backend_job *job, int logfd, int report)
+{
+	struct proc_account acct;
+	struct buf why = BUF_INIT;
 	char num[32];
 	sigset_t none;
 	int fd, e, i;
@@ -159,16 +218,23 @@ local_job_exec(const struct backend_job *job, const char *log,
 		dup2(fd, 0);
 		close(fd);
 	}
-	/* Not O_APPEND: the job's processes share this offset, past the
-	 * header the supervisor writes at the start of the file. */
-	fd = open(log, O_WRONLY);
-	if (fd < 0 || lseek(fd, LOCAL_LOG_AT, SEEK_SET) < 0)
+	dup2(logfd, 1);
+	dup2(logfd, 2);
+	if (logfd > 2)
+		close(logfd);
+	/* Its owner before anything of the job's runs, or nothing runs. */
+	local_job_account(job, &acct);
+	if (job->login == NULL || proc_account_become(&acct, &why) < 0) {
+		fprintf(stderr, "orchestra: %s\n",
+		    job->login == NULL ? "no account to run the job as" :
+					 why.data);
+		e = EPERM;
+		if (write(report, &e, sizeof(e)) < 0)
+			_exit(126);
 		_exit(126);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
-	if (chdir(out_dir) < 0 && chdir("/") < 0)
+	}
+	umask(022);
+	if (chdir(job->out_dir) < 0 && chdir("/") < 0)
 		_exit(126);
 	/* The pilot's secrets are not the job's. */
 	for (i = 0; local_secret_env[i] != NULL; i++)
@@ -187,6 +253,7 @@ local_job_exec(const struct backend_job *job, const char *log,
 		/* A CPU job sees no GPU. */
 		setenv("CUDA_VISIBLE_DEVICES", "", 1);
 	}
+	buf_release(&why);
 	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
 	e = errno;
 	fprintf(stderr, "orchestra: cannot run /bin/sh: %s\n", strerror(e));
@@ -206,9 +273,16 @@ local_supervise(const struct local_super *s)
 	siginfo_t info;
 	sigset_t set;
 	pid_t child;
-	int status = 0, code = 127, sig, e, report[2];
+	int status = 0, code = 127, sig, e, report[2], logfd;
 	size_t header;
 
+	/* Nobody reads our memory or environment, a job of ours included. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (logfd < 0)
+		_exit(1);
+	if (job->login != NULL)
+		proc_own_out_dir(s->volume, job->out_dir, job->uid, job->gid);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -219,7 +293,8 @@ local_supervise(const struct local_super *s)
 		report[0] = report[1] = -1;
 	child = fork();
 	if (child == 0)
-		local_job_exec(job, s->log, s->out_dir, report[1]);
+		local_job_exec(job, logfd, report[1]);
+	close(logfd);
 	if (child > 0)
 		setpgid(child, child);
 	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
@@ -289,13 +364,14 @@ local_start(struct backend *be, const struct backend_job *job,
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT;
+	struct buf lock = BUF_INIT, log = BUF_INIT;
 	struct local_super s;
 	pid_t pid;
 	int fd, ret = ERR_UNAVAILABLE, null;
 
 	local_path(lb, &ref, "job", &lock);
-	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	local_path(lb, &ref, "log", &log);
+	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		ret = 0; /* this attempt was started already */
 		goto out;
@@ -313,8 +389,8 @@ local_start(struct backend *be, const struct backend_job *job,
 		goto out;
 	}
 	s.job = job;
-	s.log = lock.data;
-	s.out_dir = job->out_dir;
+	s.log = log.data;
+	s.volume = lb->volume;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -350,6 +426,7 @@ local_start(struct backend *be, const struct backend_job *job,
 	ret = 0;
 out:
 	buf_release(&lock);
+	buf_release(&log);
 	return ret;
 }
 
@@ -545,12 +622,18 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 	struct buf log = BUF_INIT;
 	char chunk[8192];
 	struct stat sb;
-	off_t from = LOCAL_LOG_AT;
+	off_t start = 0, from;
 	ssize_t n;
 	int fd, ret = 0;
 
-	local_path(lb, ref, "job", &log);
+	local_path(lb, ref, "log", &log);
 	fd = open(log.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Started before the log had a file of its own. */
+		local_path(lb, ref, "job", &log);
+		fd = open(log.data, O_RDONLY | O_CLOEXEC);
+		start = LOCAL_LOG_AT;
+	}
 	if (fd < 0) {
 		if (errno != ENOENT)
 			ret = err_set(err, ERR_UNAVAILABLE,
@@ -558,8 +641,8 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 			    strerror(errno));
 		goto out;
 	}
-	if (max > 0 && fstat(fd, &sb) == 0 &&
-	    sb.st_size - (off_t)max > LOCAL_LOG_AT)
+	from = start;
+	if (max > 0 && fstat(fd, &sb) == 0 && sb.st_size - (off_t)max > start)
 		from = sb.st_size - (off_t)max;
 	if (lseek(fd, from, SEEK_SET) < 0) {
 		close(fd);
@@ -620,8 +703,8 @@ local_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 }
 
 /*
- * Nothing to do: an ended job's file holds its log, and stays until its
- * task is removed (purge).
+ * Nothing to do: an ended job's files hold its end and its log, and stay
+ * until its task is removed (purge).
  */
 static int
 local_release(struct backend *be, const struct backend_ref *ref,
@@ -637,7 +720,7 @@ static int
 local_purge(struct backend *be, const struct backend_ref *last,
     struct buf *err)
 {
-	static const char *const exts[] = { "job" };
+	static const char *const exts[] = { "job", "log" };
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { last->job_id, 0 };
 	struct buf path = BUF_INIT;
@@ -724,6 +807,34 @@ local_drain_events(struct backend *be)
 	return ended;
 }
 
+/*
+ * The jobs of `username` run as `login` on this machine, which must have
+ * that account; a pilot that is not root can run its own account's only.
+ */
+static int
+local_account(struct backend *be, const char *username, const char *login,
+    struct proc_account *out, struct buf *why)
+{
+	struct local_backend *lb = local_downcast(be);
+	int ret;
+
+	ret = proc_account_get(login, out, why);
+	if (ret == ERR_NOTFOUND)
+		return err_set(why, ERR_DENIED,
+		    "user %s has no Unix account '%s' on node %s", username,
+		    login, lb->node);
+	if (ret < 0)
+		return ret;
+	if (geteuid() != 0 && out->uid != (int64_t)geteuid()) {
+		proc_account_release(out);
+		return err_set(why, ERR_DENIED,
+		    "the pilot runs as %s and cannot run jobs as %s: run it "
+		    "as root to serve several accounts",
+		    lb->self, login);
+	}
+	return 0;
+}
+
 const struct backend_ops backend_local_ops = {
 	.name = "local",
 	.open = local_open,
@@ -738,4 +849,5 @@ const struct backend_ops backend_local_ops = {
 	.handles = local_handles,
 	.event_fd = local_event_fd,
 	.drain_events = local_drain_events,
+	.account = local_account,
 };

@@ -14,9 +14,12 @@ cmd_user_print(const struct account *a)
 
 	time_format_ms(&t, a->created_ms);
 	printf("username:     %s\nemail:        %s\nmail:         %s\n"
-	       "max_priority: %lld\nrole:         %s\ncreated:      %s\n",
+	       "max_priority: %lld\nrole:         %s\nunix_user:    %s\n"
+	       "created:      %s\n",
 	    a->username, *a->email ? a->email : "-", a->mail_off ? "off" : "on",
-	    (long long)a->max_priority, a->role, t.data);
+	    (long long)a->max_priority, a->role, a->unix_user, t.data);
+	if (a->hold != NULL)
+		printf("jobs wait:    %s\n", a->hold);
 	buf_release(&t);
 }
 
@@ -31,6 +34,7 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 		{ "admin", no_argument, NULL, 'a' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "mail", required_argument, NULL, 'm' },
+		{ "unix-user", required_argument, NULL, 'u' },
 		{ "kubernetes", no_argument, NULL, 'k' },
 		{ "nfs-server", required_argument, NULL, 'N' },
 		{ "nfs-path", required_argument, NULL, 'P' },
@@ -51,6 +55,9 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 			break;
 		case 'm':
 			o->mail = cmd_optarg();
+			break;
+		case 'u':
+			o->unix_user = cmd_optarg();
 			break;
 		case 'p':
 			if (cmd_parse_int(ctx, "--priority", cmd_optarg(),
@@ -144,10 +151,10 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL &&
-	    o.mail == NULL)
+	    o.mail == NULL && o.unix_user == NULL)
 		return cmd_usage_error(ctx,
-		    "nothing to set: give --email, --priority, --role or "
-		    "--mail");
+		    "nothing to set: give --email, --priority, --role, --mail "
+		    "or --unix-user");
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_user_set(&ctx->svc, argv[argc - 1], &o, &a, &err);
@@ -166,7 +173,7 @@ static int
 cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const char *const hdr[] = { "USERNAME", "ROLE", "PRIORITY",
-		"EMAIL" };
+		"UNIX USER", "EMAIL" };
 	account_vec v = VEC_INIT;
 	struct cmd_table t;
 	struct buf err = BUF_INIT;
@@ -194,12 +201,13 @@ cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		json_array_append_new(arr, service_json_account(a));
 		cmd_print_json(arr);
 	} else {
-		cmd_table_init(&t, 4, hdr);
+		cmd_table_init(&t, 5, hdr);
 		VEC_FOREACH(a, &v)
 		{
 			cmd_table_addf(&t, "%s", a->username);
 			cmd_table_addf(&t, "%s", a->role);
 			cmd_table_addf(&t, "%lld", (long long)a->max_priority);
+			cmd_table_addf(&t, "%s", a->unix_user);
 			cmd_table_addf(&t, "%s", *a->email ? a->email : "-");
 		}
 		cmd_table_print(&t, stdout);
@@ -464,7 +472,7 @@ cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
 static const struct cmd_entry cmd_user_add_entry = {
 	.name = "add",
 	.usage = "user add NAME [--email E] [--priority N] [--admin] "
-		 "[--mail on|off] [--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
+		 "[--mail on|off] [--unix-user LOGIN] [--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
 	.summary = "add a user (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_add_run,
@@ -479,8 +487,9 @@ static const struct cmd_entry cmd_user_list_entry = {
 static const struct cmd_entry cmd_user_set_entry = {
 	.name = "set",
 	.usage = "user set NAME [--email E] [--priority N] [--role R] "
-		 "[--mail on|off] [--json]",
-	.summary = "change a user's email, priority, role or mail (admins)",
+		 "[--mail on|off] [--unix-user LOGIN] [--json]",
+	.summary = "change a user's email, priority, role, mail or Unix "
+		   "account (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_set_run,
 };

@@ -277,6 +277,9 @@ int sched_decide(const struct prio_rule *rule, struct place_node *nodes,
  * "." or "..".  `what` names the kind in the message ("task name").
  */
 int names_check(const char *what, const char *name, struct buf *err);
+/* A Unix login name as `user --unix-user` takes it (names_check's
+ * characters, at most 32, not starting with '-'). */
+int names_check_login(const char *login, struct buf *err);
 
 /*
  * Split "user.<username>.<name>" into its parts (caller frees both);

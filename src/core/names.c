@@ -65,6 +65,17 @@ names_check(const char *what, const char *name, struct buf *err)
 }
 
 int
+names_check_login(const char *login, struct buf *err)
+{
+	int ret = names_check("Unix user", login, err);
+
+	if (ret == 0 && (strlen(login) > 32 || login[0] == '-'))
+		ret = names_fail(err, "Unix user", login,
+		    "at most 32 characters, not starting with '-'");
+	return ret;
+}
+
+int
 names_split_task(const char *full, char **username, char **name)
 {
 	static const char prefix[] = "user.";

@@ -30,10 +30,25 @@ cycle_place_nodes(struct cycle_plan *p)
 	}
 }
 
+/* Drop the streams of the users whose jobs are to wait. */
+static void
+cycle_drop_held(sched_stream_vec *streams, cycle_held_fn *held, void *arg)
+{
+	size_t i, n = 0;
+
+	if (held == NULL)
+		return;
+	for (i = 0; i < streams->n; i++)
+		if (!held(arg, streams->v[i].account_id))
+			streams->v[n++] = streams->v[i];
+	streams->n = n;
+}
+
 /* One pool per queue and kind that has a free slot. */
 static int
 cycle_fill(struct store *st, const struct prio_rule *rule,
-    struct cycle_plan *p, struct buf *err)
+    cycle_held_fn *held, void *held_arg, struct cycle_plan *p,
+    struct buf *err)
 {
 	sched_stream_vec streams = VEC_INIT;
 	struct store_sched_ctx ctx = { st, NULL, false };
@@ -58,6 +73,7 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 			streams.n = 0;
 			ret = store_sched_streams(st, p->nodes.v[i].queue, gpu,
 			    &streams, err);
+			cycle_drop_held(&streams, held, held_arg);
 			if (ret < 0 || streams.n == 0)
 				continue;
 			ctx.queue = p->nodes.v[i].queue;
@@ -76,7 +92,8 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 
 int
 cycle_plan_make(struct store *st, const struct prio_rule *rule,
-    bool with_tasks, struct cycle_plan *out, struct buf *err)
+    bool with_tasks, cycle_held_fn *held, void *held_arg,
+    struct cycle_plan *out, struct buf *err)
 {
 	task_state_vec dirty = VEC_INIT;
 	struct task_state_row *r;
@@ -99,7 +116,7 @@ cycle_plan_make(struct store *st, const struct prio_rule *rule,
 	if (ret < 0)
 		goto out;
 	cycle_place_nodes(out);
-	ret = cycle_fill(st, rule, out, err);
+	ret = cycle_fill(st, rule, held, held_arg, out, err);
 out:
 	VEC_RELEASE(&dirty);
 	return ret;
@@ -302,6 +319,130 @@ out:
 	return ret;
 }
 
+/* ---- whose jobs the pilot can run: users' Unix accounts ------------- */
+
+void
+pilot_account_vec_release(pilot_account_vec *v)
+{
+	struct pilot_account *a;
+
+	VEC_FOREACH(a, v)
+	{
+		free(a->username);
+		free(a->why);
+		free(a->stored);
+		proc_account_release(&a->acct);
+	}
+	VEC_RELEASE(v);
+}
+
+/*
+ * The account of user `id` as this cycle found it: the store's row, then
+ * the backend's word on its Unix account, once a cycle.  NULL when the
+ * row cannot be read (`err` says why).
+ */
+static struct pilot_account *
+cycle_account(struct pilot *p, int64_t id, struct buf *err)
+{
+	struct account row = { 0 };
+	struct pilot_account *pa;
+	struct buf why = BUF_INIT;
+
+	VEC_FOREACH(pa, &p->accounts)
+	if (pa->id == id)
+		return pa;
+	if (store_account_get_id(p->st, id, &row, err) < 0) {
+		account_release(&row);
+		return NULL;
+	}
+	pa = VEC_ADD(&p->accounts);
+	memset(pa, 0, sizeof(*pa));
+	pa->id = id;
+	pa->username = row.username;
+	row.username = NULL;
+	pa->stored = row.hold;
+	row.hold = NULL;
+	if (p->be->ops->account == NULL) {
+		/* A backend with no accounts: the job keeps the pilot's. */
+		pa->ret = proc_account_get(row.unix_user, &pa->acct, &why);
+		if (pa->ret < 0)
+			pa->acct.uid = pa->acct.gid = -1;
+		pa->ret = 0;
+	} else {
+		pa->ret = p->be->ops->account(p->be, pa->username,
+		    row.unix_user, &pa->acct, &why);
+	}
+	if (pa->ret == ERR_DENIED)
+		pa->why = buf_detach(&why);
+	else if (pa->ret < 0)
+		log_warn("user %s: %s", pa->username, why.data);
+	buf_release(&why);
+	account_release(&row);
+	return pa;
+}
+
+static bool
+cycle_held(void *arg, int64_t account_id)
+{
+	struct pilot *p = arg;
+	struct pilot_account *pa;
+	struct buf err = BUF_INIT;
+
+	pa = cycle_account(p, account_id, &err);
+	if (pa == NULL)
+		log_warn("%s", err.data);
+	buf_release(&err);
+	return pa == NULL || pa->ret < 0;
+}
+
+/*
+ * Record what changed of the holds this cycle found (account.hold, with
+ * an event), in the caller's transaction; users held before are looked
+ * at again, so a hold goes once the account is there.
+ */
+static int
+cycle_holds(struct pilot *p, struct buf *err)
+{
+	struct pilot_account *pa;
+	bool changed;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < p->accounts.n && ret == 0; i++) {
+		pa = &p->accounts.v[i];
+		if (pa->ret == ERR_UNAVAILABLE ||
+		    (pa->why == NULL && pa->stored == NULL) ||
+		    (pa->why != NULL && pa->stored != NULL &&
+			strcmp(pa->why, pa->stored) == 0))
+			continue;
+		ret = store_account_set_hold(p->st, pa->id, pa->why, &changed,
+		    err);
+		if (ret == 0 && changed && pa->why != NULL)
+			log_warn("%s: the user's jobs wait", pa->why);
+		else if (ret == 0 && changed)
+			log_info("user %s: its jobs can run again",
+			    pa->username);
+	}
+	return ret;
+}
+
+/* Are there holds to write (so the cycle writes, even with no launch)? */
+static bool
+cycle_holds_changed(const struct pilot *p)
+{
+	const struct pilot_account *pa;
+
+	VEC_FOREACH(pa, &p->accounts)
+	{
+		if (pa->ret == ERR_UNAVAILABLE)
+			continue;
+		if ((pa->why == NULL) != (pa->stored == NULL) ||
+		    (pa->why != NULL && strcmp(pa->why, pa->stored) != 0))
+			return true;
+	}
+	return false;
+}
+
 static void
 cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 {
@@ -326,6 +467,7 @@ cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 static int
 cycle_start_one(struct pilot *p, const struct job_launch *l)
 {
+	struct pilot_account *pa;
 	struct backend_job bj;
 	struct buf why = BUF_INIT;
 	int ret;
@@ -333,7 +475,17 @@ cycle_start_one(struct pilot *p, const struct job_launch *l)
 	/* One that could not be asked is enough: the rest wait too. */
 	if (p->be_unavailable)
 		return ERR_UNAVAILABLE;
+	pa = cycle_account(p, l->account_id, &why);
+	if (pa == NULL || pa->ret < 0) {
+		/* Placed before its account went: it waits for it again. */
+		ret = pa == NULL ? ERR_UNAVAILABLE : pa->ret;
+		log_warn("job %lld: cannot start: %s", (long long)l->job_id,
+		    pa == NULL ? why.data : pa->why ? pa->why : "no account");
+		buf_release(&why);
+		return ret;
+	}
 	cycle_backend_job(l, &bj);
+	backend_job_set_account(&bj, &pa->acct);
 	ret = p->be->ops->start(p->be, &bj, &why);
 	if (ret < 0) {
 		p->stats.backend_errors[PILOT_BE_START]++;
@@ -390,20 +542,36 @@ static int
 cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
 	VEC(struct job_launch) ls = VEC_INIT;
+	account_vec held = VEC_INIT;
 	struct cycle_plan plan;
 	struct sched_launch *l;
 	struct job_launch *jl;
+	struct account *a;
 	int ret;
 
+	/* Who was held: looked at again, whether or not they wait. */
+	ret = store_account_held(p->st, &held, err);
+	VEC_FOREACH(a, &held)
+	{
+		if (ret == 0 && cycle_account(p, a->id, err) == NULL)
+			ret = -1;
+	}
+	account_vec_release(&held);
+	if (ret < 0)
+		return ret;
 	/* The state machine ran in step 2: placement only. */
-	ret = cycle_plan_make(p->st, p->rule, false, &plan, err);
-	if (ret < 0 || plan.launches.n == 0)
+	ret = cycle_plan_make(p->st, p->rule, false, cycle_held, p, &plan,
+	    err);
+	if (ret < 0 || (plan.launches.n == 0 && !cycle_holds_changed(p)))
 		goto out;
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
+	ret = cycle_holds(p, err);
 	VEC_FOREACH(l, &plan.launches)
 	{
+		if (ret < 0)
+			break;
 		jl = VEC_ADD(&ls);
 		ret = store_job_place(p->st, l->job_id,
 		    plan.nodes.v[l->node].id, l->gpu_index, l->priority, jl,
@@ -416,7 +584,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		goto out;
 	}
 	ret = store_commit(p->st, err);
-	if (ret < 0)
+	if (ret < 0 || ls.n == 0)
 		goto out;
 	ret = cycle_start(p, ls.v, ls.n, stats, err);
 out:
@@ -682,6 +850,7 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 
 	memset(stats, 0, sizeof(*stats));
 	p->be_unavailable = false;
+	pilot_account_vec_release(&p->accounts);
 	ret = cycle_health(p, stats, err);
 	cycle_mail_kick(p);
 	if (ret == 0)

@@ -472,6 +472,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	outbox_free(p->outbox);
 	p->outbox = NULL;
 	pilot_admins_release(p);
+	pilot_account_vec_release(&p->accounts);
 	buf_release(&cerr);
 	return ret;
 }

@@ -36,6 +36,22 @@ struct pilot_stats {
 	int64_t flushed_ms; /* monotonic, of the last write */
 };
 
+/*
+ * A user's Unix account as this cycle found it (cycle.c): looked up once a
+ * cycle, so an account made or removed counts from the next cycle on.
+ */
+struct pilot_account {
+	int64_t id;
+	char *username;
+	int ret;       /* 0: its jobs can run; ERR_DENIED: they wait (why);
+			* ERR_UNAVAILABLE: cannot tell now, they wait */
+	char *why;     /* ERR_DENIED: why; else NULL */
+	char *stored;  /* the hold the store had (account.hold) */
+	struct proc_account acct;
+};
+typedef VEC(struct pilot_account) pilot_account_vec;
+void pilot_account_vec_release(pilot_account_vec *v);
+
 struct pilot {
 	struct store *st;
 	struct backend *be;
@@ -58,6 +74,7 @@ struct pilot {
 	 * (PILOT_USAGE_EVERY_MS unless set), and when the last one was. */
 	int64_t usage_every_ms;
 	int64_t usage_ms; /* monotonic ms; 0: none yet */
+	pilot_account_vec accounts; /* this cycle's, by need (cycle.c) */
 };
 
 /* Sample the running and waiting jobs per user at most this often, and

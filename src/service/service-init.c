@@ -3,17 +3,22 @@
  * this machine as a node.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "service/service-int.h"
 #include "util/proc.h"
 
-/* mkdir -p, with mode 0755 for what it creates. */
+/*
+ * mkdir -p: what it creates gets mode 0755, the last directory `mode`,
+ * whatever the umask.
+ */
 static int
-service_init_mkdirs(const char *path, struct buf *err)
+service_init_mkdirs(const char *path, mode_t mode, struct buf *err)
 {
 	char *p = xstrdup(path), *s, c;
+	mode_t m;
 	int ret = 0;
 
 	for (s = p + 1; ret == 0; s++) {
@@ -21,7 +26,8 @@ service_init_mkdirs(const char *path, struct buf *err)
 			continue;
 		c = *s;
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		m = c == '\0' ? mode : 0755;
+		if (mkdir(p, m) == 0 ? chmod(p, m) < 0 : errno != EEXIST)
 			ret = err_set(err, ERR_UNAVAILABLE,
 			    "cannot create directory '%s': %s", p,
 			    strerror(errno));
@@ -31,6 +37,19 @@ service_init_mkdirs(const char *path, struct buf *err)
 	}
 	free(p);
 	return ret;
+}
+
+/* The login of the account running this (its uid when it has none). */
+static char *
+service_init_login(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct buf b = BUF_INIT;
+
+	if (pw != NULL)
+		return xstrdup(pw->pw_name);
+	buf_addf(&b, "%ld", (long)geteuid());
+	return buf_detach(&b);
 }
 
 /* GPUs listed by `nvidia-smi -L` ("GPU 0: …" lines); 0 without it. */
@@ -76,7 +95,8 @@ service_init(const struct config *cfg, const char *login,
 	ret = service_check_username(login, err);
 	if (ret < 0)
 		return ret;
-	ret = service_init_mkdirs(cfg->home, err);
+	/* Users reach their outputs below it, but list nothing. */
+	ret = service_init_mkdirs(cfg->home, 0711, err);
 	if (ret < 0)
 		return ret;
 	/* An SQLite file is made here, its directory too; a server's
@@ -87,7 +107,7 @@ service_init(const struct config *cfg, const char *login,
 		slash = strrchr(file, '/');
 		if (slash != NULL && slash != file) {
 			*slash = '\0';
-			ret = service_init_mkdirs(file, err);
+			ret = service_init_mkdirs(file, 0700, err);
 		}
 		free(file);
 		if (ret < 0)
@@ -106,6 +126,8 @@ service_init(const struct config *cfg, const char *login,
 		a.email = xstrdup("");
 		a.max_priority = 1000;
 		a.role = xstrdup("admin");
+		/* Its jobs run as the account that made the install. */
+		a.unix_user = service_init_login();
 		a.created_ms = time_now_ms();
 		ret = store_account_insert(st, &a, err);
 		if (ret < 0)

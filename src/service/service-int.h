@@ -76,7 +76,8 @@ int service_remote_token_list(struct service *svc, const char *user,
  * place (that takes the scheduler's merge).  NULL when none waits; caller
  * frees.
  */
-char *service_queue_task_why(const struct task *t, const node_vec *nodes);
+char *service_queue_task_why(const struct task *t, const node_vec *nodes,
+    const char *hold);
 
 int service_remote_token_revoke(struct service *svc, const char *user,
     int64_t id, struct token *out, struct buf *err);

@@ -45,11 +45,13 @@ service_json_time(int64_t ms)
 json_t *
 service_json_account(const struct account *a)
 {
-	return json_pack("{s:I, s:o, s:o, s:b, s:I, s:o, s:o}", "id",
+	return json_pack("{s:I, s:o, s:o, s:b, s:I, s:o, s:o, s:o, s:o}", "id",
 	    (json_int_t)a->id, "username", service_json_str(a->username),
 	    "email", service_json_str(a->email), "mail", (int)!a->mail_off,
 	    "max_priority", (json_int_t)a->max_priority, "role",
-	    service_json_str(a->role), "created",
+	    service_json_str(a->role), "unix_user",
+	    service_json_str(a->unix_user), "hold",
+	    service_json_str(a->hold), "created",
 	    service_json_time(a->created_ms));
 }
 

@@ -30,15 +30,32 @@ struct queue_names {
 	task_vec tasks;
 };
 
-static const char *
-service_queue_username(struct queue_names *qn, int64_t id)
+static const struct account *
+service_queue_account(struct queue_names *qn, int64_t id)
 {
 	struct account *a;
 
 	VEC_FOREACH(a, &qn->accounts)
 	if (a->id == id)
-		return a->username;
-	return "?";
+		return a;
+	return NULL;
+}
+
+static const char *
+service_queue_username(struct queue_names *qn, int64_t id)
+{
+	const struct account *a = service_queue_account(qn, id);
+
+	return a != NULL ? a->username : "?";
+}
+
+/* Why the pilot holds the jobs of user `id` (NULL: it does not). */
+static const char *
+service_queue_hold(struct queue_names *qn, int64_t id)
+{
+	const struct account *a = service_queue_account(qn, id);
+
+	return a != NULL ? a->hold : NULL;
 }
 
 static const char *
@@ -125,6 +142,64 @@ service_queue_place_nodes(const node_vec *nodes, struct place_node *out)
 	}
 }
 
+/* A waiting job of the pool as a row; its place and why to come. */
+static struct queue_row *
+service_queue_add_job(struct service *svc, struct queue_names *qn,
+    const char *queue, bool gpu, const struct sched_job *j,
+    queue_row_vec *out, struct buf *err)
+{
+	struct queue_row *r = VEC_ADD(out);
+
+	r->username = xstrdup(service_queue_username(qn, j->account_id));
+	r->task = xstrdup(service_queue_taskname(svc, qn, j->task_id, err));
+	r->task_id = j->task_id;
+	r->job_id = j->id;
+	r->idx = j->idx;
+	r->njobs = 1;
+	r->queue = xstrdup(queue);
+	r->gpu = gpu;
+	r->status = JOB_ASSIGNED;
+	r->gpu_index = -1;
+	return r;
+}
+
+/*
+ * The jobs of the users the pilot holds (no Unix account for them): not
+ * in the scheduler's order, since they take no place in it, each with the
+ * hold as why.  Their priority is left 0: none is given while held.
+ */
+static int
+service_queue_held(struct service *svc, struct queue_names *qn,
+    const char *queue, bool gpu, const struct sched_stream *held,
+    size_t nheld, int64_t account_id, size_t max_rows, queue_row_vec *out,
+    struct buf *err)
+{
+	struct store_sched_ctx ctx = { svc->st, queue, gpu };
+	sched_job_vec jobs = VEC_INIT;
+	struct sched_job *j;
+	struct queue_row *r;
+	size_t i, want;
+	int ret = 0;
+
+	for (i = 0; i < nheld && ret == 0 && out->n < max_rows; i++) {
+		if (account_id != 0 && held[i].account_id != account_id)
+			continue;
+		jobs.n = 0;
+		want = max_rows - out->n;
+		ret = store_sched_fetch(&ctx, &held[i], NULL,
+		    want > 100000 ? 100000 : want, &jobs, err);
+		VEC_FOREACH(j, &jobs)
+		{
+			r = service_queue_add_job(svc, qn, queue, gpu, j, out,
+			    err);
+			r->why = xstrdup(
+			    service_queue_hold(qn, held[i].account_id));
+		}
+	}
+	VEC_RELEASE(&jobs);
+	return ret < 0 ? ret : 0;
+}
+
 /* The waiting jobs of one pool, in the scheduler's order. */
 static int
 service_queue_pool(struct service *svc, const struct prio_rule *rule,
@@ -134,42 +209,44 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 {
 	struct store_sched_ctx ctx = { svc->st, queue, gpu };
 	struct sched_source src = { store_sched_fetch, &ctx };
-	sched_stream_vec streams = VEC_INIT;
+	sched_stream_vec streams = VEC_INIT, held = VEC_INIT;
 	struct sched_merge *m = NULL;
 	struct sched_job j;
 	struct queue_row *r;
 	int64_t place = 0, free_slots;
+	size_t i, n = 0;
 	int ret;
 
 	ret = store_sched_streams(svc->st, queue, gpu, &streams, err);
 	if (ret < 0 || streams.n == 0)
 		goto out;
+	/* As the pilot: the users it holds take no place in the order. */
+	for (i = 0; i < streams.n; i++) {
+		if (service_queue_hold(qn, streams.v[i].account_id) != NULL)
+			VEC_PUSH(&held, streams.v[i]);
+		else
+			streams.v[n++] = streams.v[i];
+	}
+	streams.n = n;
 	free_slots = place_free_in_queue(pn, npn, queue, gpu);
 	m = sched_merge_new(rule, streams.v, streams.n, &src);
 	while (out->n < max_rows && (ret = sched_merge_next(m, &j, err)) == 1) {
 		place++;
 		if (account_id != 0 && j.account_id != account_id)
 			continue;
-		r = VEC_ADD(out);
+		r = service_queue_add_job(svc, qn, queue, gpu, &j, out, err);
 		r->place = place;
 		r->priority = j.priority;
-		r->username = xstrdup(service_queue_username(qn, j.account_id));
-		r->task = xstrdup(service_queue_taskname(svc, qn, j.task_id,
-		    err));
-		r->task_id = j.task_id;
-		r->job_id = j.id;
-		r->idx = j.idx;
-		r->njobs = 1;
-		r->queue = xstrdup(queue);
-		r->gpu = gpu;
-		r->status = JOB_ASSIGNED;
-		r->gpu_index = -1;
 		r->why = service_queue_why(pn, npn, queue, gpu, free_slots,
 		    place);
 	}
+	if (ret >= 0)
+		ret = service_queue_held(svc, qn, queue, gpu, held.v, held.n,
+		    account_id, max_rows, out, err);
 out:
 	sched_merge_free(m);
 	VEC_RELEASE(&streams);
+	VEC_RELEASE(&held);
 	return ret;
 }
 
@@ -189,11 +266,14 @@ service_queue_group_why(enum task_status st)
 }
 
 char *
-service_queue_task_why(const struct task *t, const node_vec *nodes)
+service_queue_task_why(const struct task *t, const node_vec *nodes,
+    const char *hold)
 {
 	struct place_node *pn;
 	char *why;
 
+	if (t->counts[JOB_ASSIGNED] > 0 && hold != NULL)
+		return xstrdup(hold);
 	if (t->counts[JOB_ASSIGNED] > 0) {
 		pn = xcalloc(nodes->n + 1, sizeof(*pn));
 		service_queue_place_nodes(nodes, pn);

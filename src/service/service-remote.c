@@ -361,6 +361,9 @@ service_remote_parse_account(json_t *o, struct account *a)
 	a->email = service_remote_str0(o, "email");
 	a->max_priority = service_remote_int(o, "max_priority", 0);
 	a->role = service_remote_str0(o, "role");
+	a->mail_off = !json_is_true(json_object_get(o, "mail"));
+	a->unix_user = service_remote_str0(o, "unix_user");
+	a->hold = service_remote_str(o, "hold");
 	a->created_ms = service_remote_time(o, "created");
 }
 
@@ -1058,6 +1061,12 @@ service_remote_user(struct service *svc, const char *method, const char *name,
 			    json_integer(o->max_priority));
 		if (o->role != NULL)
 			json_object_set_new(body, "role", json_string(o->role));
+		if (o->mail != NULL)
+			json_object_set_new(body, "mail",
+			    json_boolean(strcmp(o->mail, "on") == 0));
+		if (o->unix_user != NULL)
+			json_object_set_new(body, "unix_user",
+			    json_string(o->unix_user));
 	}
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)

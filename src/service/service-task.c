@@ -329,11 +329,17 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 	return 0;
 }
 
-/* Create the output directory; remember whether we made it. */
+/*
+ * mkdir -p of the output directory; remember whether we made it.  What it
+ * makes is 0700 (the user's directory and the task's) but for the
+ * volume's root, 0711: users reach their own directory and list nothing.
+ */
 static int
-service_submit_out_dir(struct service_submit *s, struct buf *err)
+service_submit_mkdirs(const char *volume, struct service_submit *s,
+    struct buf *err)
 {
 	struct stat sb;
+	mode_t mode;
 	char *p, *slash;
 
 	if (stat(s->out_dir, &sb) == 0)
@@ -345,7 +351,8 @@ service_submit_out_dir(struct service_submit *s, struct buf *err)
 	for (slash = strchr(p + 1, '/'); slash != NULL;
 	     slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
-		if (mkdir(p, 0755) == 0) {
+		mode = strcmp(p, volume) == 0 ? 0711 : 0700;
+		if (mkdir(p, mode) == 0 && chmod(p, mode) == 0) {
 			if (s->made_top == NULL)
 				s->made_top = xstrdup(p);
 		} else if (errno != EEXIST) {
@@ -359,12 +366,36 @@ service_submit_out_dir(struct service_submit *s, struct buf *err)
 	}
 	free(p);
 	s->made_out_dir = true;
-	if (mkdir(s->out_dir, 0755) < 0) {
+	if (mkdir(s->out_dir, 0700) < 0) {
 		s->made_out_dir = false;
 		return err_set(err, ERR_UNAVAILABLE,
 		    "cannot create directory '%s': %s", s->out_dir,
 		    strerror(errno));
 	}
+	return 0;
+}
+
+/*
+ * The output directory; as root, given to the owner's Unix account when
+ * it exists here (else the local backend gives it at the job's start).
+ */
+static int
+service_submit_out_dir(struct service *svc, struct service_submit *s,
+    const struct account *owner, struct buf *err)
+{
+	struct buf ignored = BUF_INIT;
+	struct proc_account acct;
+	int ret;
+
+	ret = service_submit_mkdirs(svc->cfg->volume, s, err);
+	if (ret < 0 || geteuid() != 0)
+		return ret;
+	if (proc_account_get(owner->unix_user, &acct, &ignored) == 0) {
+		proc_own_out_dir(svc->cfg->volume, s->out_dir, acct.uid,
+		    acct.gid);
+		proc_account_release(&acct);
+	}
+	buf_release(&ignored);
 	return 0;
 }
 
@@ -466,7 +497,7 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	ret = store_event_add(svc->st, &ev, err);
 	if (ret < 0)
 		goto out;
-	ret = service_submit_out_dir(&s, err);
+	ret = service_submit_out_dir(svc, &s, &owner, err);
 out:
 	store_job_insert_end(ins);
 	ret = service_end(svc, ret, err);
@@ -491,7 +522,10 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 	const char *user = req->user ? req->user : svc->actor;
 	node_vec nodes = VEC_INIT;
 	task_vec page = VEC_INIT;
+	account_vec held = VEC_INIT;
 	bool have_nodes = false;
+	const char *hold;
+	struct account *a;
 	struct task *t;
 	size_t first;
 	int ret;
@@ -525,15 +559,22 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 	{
 		if (t->counts[JOB_ASSIGNED] > 0 && !have_nodes) {
 			ret = store_node_list(svc->st, NULL, 0, &nodes, err);
+			if (ret == 0)
+				ret = store_account_held(svc->st, &held, err);
 			if (ret < 0)
 				goto out;
 			have_nodes = true;
 		}
-		t->why = service_queue_task_why(t, &nodes);
+		hold = NULL;
+		VEC_FOREACH(a, &held)
+		if (a->id == t->account_id)
+			hold = a->hold;
+		t->why = service_queue_task_why(t, &nodes, hold);
 	}
 	ret = 0;
 out:
 	node_vec_release(&nodes);
+	account_vec_release(&held);
 	return ret;
 }
 

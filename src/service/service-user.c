@@ -22,6 +22,8 @@ service_user_check_opts(const struct user_opts *o, struct buf *err)
 		return err_set(err, ERR_INVALID,
 		    "invalid priority %lld: must be between 0 and %d",
 		    (long long)o->max_priority, USER_MAX_PRIORITY);
+	if (o->unix_user != NULL && names_check_login(o->unix_user, err) < 0)
+		return ERR_INVALID;
 	if (o->role != NULL && strcmp(o->role, "user") != 0 &&
 	    strcmp(o->role, "admin") != 0)
 		return err_set(err, ERR_INVALID,
@@ -75,12 +77,12 @@ service_user_add(struct service *svc, const char *name,
 	struct event ev = { .kind = "account", .new_status = "added" };
 	int ret;
 
+	ret = service_user_check_opts(o, err);
+	if (ret < 0)
+		return ret;
 	if (svc->remote != NULL)
 		return service_remote_user(svc, "POST", name, o, out, err);
 	ret = service_check_username(name, err);
-	if (ret < 0)
-		return ret;
-	ret = service_user_check_opts(o, err);
 	if (ret < 0)
 		return ret;
 	if (o->kubernetes) {
@@ -102,6 +104,7 @@ service_user_add(struct service *svc, const char *name,
 	    o->max_priority != OPT_UNSET ? o->max_priority : 1000;
 	out->role = xstrdup(o->role ? o->role : "user");
 	out->mail_off = o->mail != NULL && strcmp(o->mail, "off") == 0;
+	out->unix_user = xstrdup(o->unix_user ? o->unix_user : name);
 	out->created_ms = time_now_ms();
 	ret = store_account_insert(svc->st, out, err);
 	if (ret < 0)
@@ -155,11 +158,11 @@ service_user_set(struct service *svc, const char *name,
 	struct event ev = { .kind = "account", .new_status = "changed" };
 	int ret;
 
-	if (svc->remote != NULL)
-		return service_remote_user(svc, "PATCH", name, o, out, err);
 	ret = service_user_check_opts(o, err);
 	if (ret < 0)
 		return ret;
+	if (svc->remote != NULL)
+		return service_remote_user(svc, "PATCH", name, o, out, err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
@@ -181,6 +184,10 @@ service_user_set(struct service *svc, const char *name,
 	}
 	if (o->mail != NULL)
 		out->mail_off = strcmp(o->mail, "off") == 0;
+	if (o->unix_user != NULL) {
+		free(out->unix_user);
+		out->unix_user = xstrdup(o->unix_user);
+	}
 	ret = store_account_update(svc->st, out, err);
 	if (ret < 0)
 		goto out;

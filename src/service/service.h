@@ -83,6 +83,7 @@ struct user_opts {
 	int64_t max_priority; /* OPT_UNSET: unchanged / 1000 */
 	const char *role;     /* NULL: unchanged / "user" */
 	const char *mail;     /* "on", "off"; NULL: unchanged / "on" */
+	const char *unix_user; /* NULL: unchanged / the username */
 	/* add only: make the user's namespace (and NFS volume) on the
 	 * backend; repeating it for an existing user only does that */
 	bool kubernetes;

@@ -5,16 +5,27 @@
 
 static const char sql_account_insert[] =
     "INSERT INTO account (username, email, max_priority, role, created_ms,"
-    " mail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    " mail, unix_user) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 static const char sql_account_get[] =
-    "SELECT id, username, email, max_priority, role, created_ms, mail"
-    " FROM account WHERE username = $1";
+    "SELECT id, username, email, max_priority, role, created_ms, mail,"
+    " unix_user, hold FROM account WHERE username = $1";
 static const char sql_account_list[] =
-    "SELECT id, username, email, max_priority, role, created_ms, mail"
-    " FROM account WHERE username > $1 ORDER BY username LIMIT $2";
+    "SELECT id, username, email, max_priority, role, created_ms, mail,"
+    " unix_user, hold FROM account WHERE username > $1 ORDER BY username"
+    " LIMIT $2";
+static const char sql_account_get_id[] =
+    "SELECT id, username, email, max_priority, role, created_ms, mail,"
+    " unix_user, hold FROM account WHERE id = $1";
+static const char sql_account_held[] =
+    "SELECT id, username, email, max_priority, role, created_ms, mail,"
+    " unix_user, hold FROM account WHERE hold IS NOT NULL ORDER BY id";
+/* Changes a row only when the hold changes. */
+static const char sql_account_set_hold[] =
+    "UPDATE account SET hold = $2 WHERE id = $1"
+    " AND hold IS DISTINCT FROM $2";
 static const char sql_account_update[] =
-    "UPDATE account SET email = $2, max_priority = $3, role = $4, mail = $5"
-    " WHERE id = $1";
+    "UPDATE account SET email = $2, max_priority = $3, role = $4, mail = $5,"
+    " unix_user = $6 WHERE id = $1";
 
 void
 account_release(struct account *a)
@@ -22,6 +33,8 @@ account_release(struct account *a)
 	free(a->username);
 	free(a->email);
 	free(a->role);
+	free(a->unix_user);
+	free(a->hold);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -45,6 +58,8 @@ store_account_read(struct store *st, struct db_stmt *stmt, struct account *a)
 	a->role = store_col_strdup(st, stmt, 4);
 	a->created_ms = st->drv->col_int64(stmt, 5);
 	a->mail_off = st->drv->col_int64(stmt, 6) == 0;
+	a->unix_user = store_col_strdup(st, stmt, 7);
+	a->hold = store_col_strdup(st, stmt, 8);
 }
 
 int
@@ -62,6 +77,7 @@ store_account_insert(struct store *st, struct account *a, struct buf *err)
 	st->drv->bind_text(stmt, 4, a->role ? a->role : "user");
 	st->drv->bind_int64(stmt, 5, a->created_ms);
 	st->drv->bind_int64(stmt, 6, a->mail_off ? 0 : 1);
+	st->drv->bind_text(stmt, 7, a->unix_user ? a->unix_user : a->username);
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "user '%s' already exists", a->username);
@@ -134,6 +150,7 @@ store_account_update(struct store *st, const struct account *a,
 	st->drv->bind_int64(stmt, 3, a->max_priority);
 	st->drv->bind_text(stmt, 4, a->role);
 	st->drv->bind_int64(stmt, 5, a->mail_off ? 0 : 1);
+	st->drv->bind_text(stmt, 6, a->unix_user);
 	ret = store_step_done(st, stmt, err);
 out:
 	st->drv->finalize(stmt);
@@ -186,6 +203,76 @@ store_account_password(struct store *st, int64_t id, char **out,
 		goto out;
 	*out = store_col_strdup(st, stmt, 0);
 	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_get_id(struct store *st, int64_t id, struct account *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_get_id, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no user with id %lld",
+		    (long long)id);
+	if (ret != DB_ROW)
+		goto out;
+	store_account_read(st, stmt, out);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_held(struct store *st, account_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_account_held, err);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW)
+		store_account_read(st, stmt, VEC_ADD(out));
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_account_set_hold(struct store *st, int64_t id, const char *why,
+    bool *changed, struct buf *err)
+{
+	struct event ev = { .kind = "account" };
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*changed = false;
+	ret = store_prepare(st, &stmt, sql_account_set_hold, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, id);
+	if (why != NULL)
+		st->drv->bind_text(stmt, 2, why);
+	else
+		st->drv->bind_null(stmt, 2);
+	ret = store_step_done(st, stmt, err);
+	if (ret < 0 || st->drv->changes(stmt) == 0)
+		goto out;
+	*changed = true;
+	ev.account_id = id;
+	ev.new_status = why != NULL ? "held" : "released";
+	ev.detail = why;
+	ret = store_event_add(st, &ev, err);
 out:
 	st->drv->finalize(stmt);
 	return ret;

@@ -59,7 +59,8 @@ static const char sql_job_place[] =
     " WHERE id = $1 AND status = 'assigned'";
 static const char sql_job_launch_get[] =
     "SELECT j.id, j.attempts, a.username, t.name, j.command, t.image,"
-    " t.out_dir, n.name, j.gpu_index, t.timeout_ms FROM job j"
+    " t.out_dir, n.name, j.gpu_index, t.timeout_ms, a.id, a.unix_user"
+    " FROM job j"
     " JOIN task t ON t.id = j.task_id JOIN account a ON a.id = t.account_id"
     " LEFT JOIN node n ON n.id = j.node_id WHERE j.id = $1";
 static const char sql_job_started[] =
@@ -322,6 +323,7 @@ job_launch_release(struct job_launch *l)
 	free(l->image);
 	free(l->out_dir);
 	free(l->node);
+	free(l->unix_user);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -355,6 +357,8 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->node = store_col_strdup(st, stmt, 7);
 	out->gpu_index = store_col_int64_or(st, stmt, 8, -1);
 	out->timeout_ms = st->drv->col_int64(stmt, 9);
+	out->account_id = st->drv->col_int64(stmt, 10);
+	out->unix_user = store_col_strdup(st, stmt, 11);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);

@@ -70,6 +70,10 @@ struct account {
 	char *role; /* "user" or "admin" */
 	bool mail_off; /* no mail to `email` (user set --mail off) */
 	int64_t created_ms;
+	char *unix_user; /* the login its jobs run as (NULL on insert: the
+			  * username) */
+	char *hold;      /* why the pilot cannot run its jobs; NULL: it can
+			  * (written by store_account_set_hold() only) */
 };
 typedef VEC(struct account) account_vec;
 
@@ -93,6 +97,17 @@ int store_account_list(struct store *st, const char *after, int64_t limit,
 int store_account_update(struct store *st, const struct account *a,
     struct buf *err);
 
+/* The accounts whose jobs the pilot cannot run now (hold IS NOT NULL). */
+int store_account_held(struct store *st, account_vec *out, struct buf *err);
+/* The account `id`: ERR_NOTFOUND when there is none. */
+int store_account_get_id(struct store *st, int64_t id, struct account *out,
+    struct buf *err);
+/*
+ * Set (why != NULL) or clear the pilot's hold on account `id`, with an
+ * event when it changes; `*changed` says whether it did.
+ */
+int store_account_set_hold(struct store *st, int64_t id, const char *why,
+    bool *changed, struct buf *err);
 /* Store argon2id `hash` (NULL: none) as the password of account `id`. */
 int store_account_set_password(struct store *st, int64_t id,
     const char *hash, struct buf *err);
@@ -447,6 +462,8 @@ struct job_launch {
 	char *node;
 	int64_t gpu_index; /* -1 for a CPU job */
 	int64_t timeout_ms;
+	int64_t account_id; /* the owner */
+	char *unix_user;    /* the login the owner's jobs run as */
 };
 void job_launch_release(struct job_launch *l);
 

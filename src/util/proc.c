@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +65,137 @@ proc_capture(const char *const *argv, size_t cap, struct buf *out,
 		}
 	}
 	return 0;
+}
+
+void
+proc_account_release(struct proc_account *a)
+{
+	free(a->login);
+	free(a->home);
+	free(a->groups);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+proc_account_get(const char *login, struct proc_account *out,
+    struct buf *err)
+{
+	struct passwd pw, *found = NULL;
+	gid_t *groups = NULL;
+	char *mem = NULL;
+	size_t cap = 1024;
+	int ngroups = 16, n, e, i;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		mem = xrealloc(mem, cap);
+		e = getpwnam_r(login, &pw, mem, cap, &found);
+		if (e != ERANGE || cap >= (1 << 20))
+			break;
+		cap *= 2;
+	}
+	if (found == NULL) {
+		free(mem);
+		if (e != 0 && e != ENOENT && e != ESRCH)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot look up Unix account '%s': %s", login,
+			    strerror(e));
+		return err_set(err, ERR_NOTFOUND, "no Unix account '%s'",
+		    login);
+	}
+	for (;;) {
+		groups = xrealloc(groups, (size_t)ngroups * sizeof(*groups));
+		n = ngroups;
+		if (getgrouplist(login, pw.pw_gid, groups, &n) >= 0)
+			break;
+		if (n <= ngroups || n > 65536) {
+			n = 1;
+			groups[0] = pw.pw_gid;
+			break;
+		}
+		ngroups = n;
+	}
+	out->login = xstrdup(pw.pw_name);
+	out->uid = pw.pw_uid;
+	out->gid = pw.pw_gid;
+	out->home = xstrdup(pw.pw_dir ? pw.pw_dir : "/");
+	out->groups = xcalloc((size_t)n + 1, sizeof(*out->groups));
+	for (i = 0; i < n; i++)
+		out->groups[i] = groups[i];
+	out->ngroups = (size_t)n;
+	free(groups);
+	free(mem);
+	return 0;
+}
+
+int
+proc_account_become(const struct proc_account *a, struct buf *err)
+{
+	gid_t groups[256];
+	bool was_root = geteuid() == 0;
+	size_t i, n;
+
+	if (!was_root) {
+		if ((int64_t)geteuid() != a->uid)
+			return err_set(err, ERR_DENIED,
+			    "cannot run as '%s': this process is not root",
+			    a->login);
+	} else {
+		n = a->ngroups < 256 ? a->ngroups : 256;
+		for (i = 0; i < n; i++)
+			groups[i] = (gid_t)a->groups[i];
+		if (setgroups(n, groups) < 0 || setgid((gid_t)a->gid) < 0 ||
+		    setuid((uid_t)a->uid) < 0)
+			return err_set(err, ERR_DENIED,
+			    "cannot become '%s': %s", a->login,
+			    strerror(errno));
+	}
+	/* Each checked: a half-done switch must never run anything. */
+	if ((int64_t)getuid() != a->uid || (int64_t)geteuid() != a->uid ||
+	    (was_root && (int64_t)getgid() != a->gid) ||
+	    (a->uid != 0 && setuid(0) == 0))
+		return err_set(err, ERR_DENIED, "cannot become '%s'", a->login);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_set(err, ERR_DENIED,
+		    "cannot set no_new_privs: %s", strerror(errno));
+	setenv("HOME", a->home, 1);
+	setenv("USER", a->login, 1);
+	setenv("LOGNAME", a->login, 1);
+	return 0;
+}
+
+void
+proc_own_out_dir(const char *root, const char *path, int64_t uid, int64_t gid)
+{
+	size_t len = strlen(root);
+	char *rest, *name, *save = NULL;
+	struct stat sb;
+	int dfd, fd, depth = 0;
+
+	if (geteuid() != 0 || uid <= 0 || strncmp(path, root, len) != 0 ||
+	    path[len] != '/')
+		return;
+	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	rest = xstrdup(path + len + 1);
+	for (name = strtok_r(rest, "/", &save); name != NULL;
+	     name = strtok_r(NULL, "/", &save)) {
+		fd = openat(dfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		dfd = fd;
+		if (fd < 0 || fstat(fd, &sb) < 0)
+			break;
+		if (sb.st_uid == 0 &&
+		    (fchown(fd, (uid_t)uid, (gid_t)gid) < 0 ||
+			(depth == 0 && fchmod(fd, 0700) < 0)))
+			break;
+		depth++;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(rest);
 }
 
 /* This machine's name, made a valid node name. */

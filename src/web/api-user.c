@@ -150,6 +150,7 @@ out:
 static const struct web_field web_user_fields[] = {
 	{ "username", JSON_STRING }, { "email", JSON_STRING },
 	{ "max_priority", JSON_INTEGER }, { "role", JSON_STRING },
+	{ "mail", JSON_TRUE }, { "unix_user", JSON_STRING },
 	{ NULL, 0 },
 };
 
@@ -160,6 +161,11 @@ web_user_opts(struct web_req *r, struct user_opts *o)
 	o->email = web_body_str(r, "email");
 	o->max_priority = web_body_int(r, "max_priority", OPT_UNSET);
 	o->role = web_body_str(r, "role");
+	if (json_object_get(r->json, "mail") != NULL)
+		o->mail = json_is_true(json_object_get(r->json, "mail")) ?
+			  "on" :
+			  "off";
+	o->unix_user = web_body_str(r, "unix_user");
 }
 
 void
@@ -221,9 +227,11 @@ web_api_user_set(struct web_req *r)
 		return;
 	}
 	web_user_opts(r, &o);
-	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL) {
+	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL &&
+	    o.mail == NULL && o.unix_user == NULL) {
 		web_error(r, MHD_HTTP_BAD_REQUEST,
-		    "nothing to set: give email, max_priority or role");
+		    "nothing to set: give email, max_priority, role, mail or "
+		    "unix_user");
 		return;
 	}
 	ret = service_user_set(&r->svc, r->seg[3], &o, &a, &err);

@@ -18,6 +18,10 @@
 #   expect_stdout_contains S  stdout of the last expect_exit holds string S
 #   json_check PYEXPR         stdout of the last expect_exit is JSON `d` and
 #                             the Python expression PYEXPR is true of it
+#   ME                        the Unix account the tests run as: users
+#                             whose jobs a test runs map to it
+#                             (`user add NAME --unix-user "$ME"`), since a
+#                             job runs as its owner's account
 #   db_dump                   the database as SQL text (sqlite3 .dump, or
 #                             pg_dump less sequence positions, which a
 #                             rolled-back insert moves on PostgreSQL)
@@ -138,6 +142,7 @@ export ORCHESTRA_HOME="$TMP/home"
 : >"$TMP/orchestra.conf"
 export ORCHESTRA_CONF="$TMP/orchestra.conf"
 export ORCHESTRA_USER=tester
+ME=$(id -un)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LC_ALL=C

@@ -165,9 +165,9 @@ counters() {
 }
 test_case "the node's counters count each job once" counters
 
-# Each job attempt's file (its end record, then its log) stays until the
-# task is removed; every one left must hold a complete end record: any
-# other is a job the pilot lost track of.
+# Each job attempt's files (its end record, its log) stay until the task
+# is removed; every record left must be complete: any other is a job the
+# pilot lost track of.
 nothing_left() {
 	local f n=0
 	wait_until 30 no_job_procs
@@ -177,6 +177,7 @@ nothing_left() {
 			head -c 4096 "$f" | tr -d '\0' | grep -qx done ||
 			    fail "$f, without an end record, left: $(head -c 200 "$f")"
 			n=$((n + 1)) ;;
+		*.log) [ -f "${f%.log}.job" ] || fail "$f left alone" ;;
 		*) fail "$f left" ;;
 		esac
 	done

@@ -12,9 +12,9 @@
 
 orch init >/dev/null
 orch user set tester --email tester@lab.example >/dev/null
-orch user add alice --email alice@lab.example >/dev/null
-orch user add carol --email carol@lab.example --mail off >/dev/null
-orch user add dave >/dev/null
+orch user add alice --email alice@lab.example --unix-user "$ME" >/dev/null
+orch user add carol --email carol@lab.example --mail off --unix-user "$ME" >/dev/null
+orch user add dave --unix-user "$ME" >/dev/null
 export ORCHESTRA_MAIL_FROM=orchestra@lab.example
 
 mail_rows() { # WHERE

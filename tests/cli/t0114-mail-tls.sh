@@ -14,8 +14,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 orch init >/dev/null
 orch user set tester --email tester@lab.example >/dev/null
-orch user add bob --email bad@lab.example >/dev/null
-orch user add carl --email later@lab.example >/dev/null
+orch user add bob --email bad@lab.example --unix-user "$ME" >/dev/null
+orch user add carl --email later@lab.example --unix-user "$ME" >/dev/null
 smtp_sink_start --starttls "$TMP/cert.pem" "$TMP/key.pem" \
     --auth mailer:s3cret-pw --reject bad@lab.example \
     --defer later@lab.example

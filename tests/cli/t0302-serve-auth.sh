@@ -12,8 +12,8 @@
 orch init >/dev/null
 NODE=$(db_query "SELECT name FROM node")
 SLOTS=$(db_query "SELECT cpu_slots FROM node")
-orch user add alice >/dev/null
-orch user add bob >/dev/null
+orch user add alice --unix-user "$ME" >/dev/null
+orch user add bob --unix-user "$ME" >/dev/null
 
 # A job that ran, for its log: run it before the other tasks exist, so
 # that the pilot leaves them as they are submitted.

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/serve-lib.sh"
 
 expect_exit 0 orch init
-expect_exit 0 orch user add bob
+expect_exit 0 orch user add bob --unix-user "$ME"
 NODE=$(db_query "SELECT name FROM node")
 mkdir -p "$TMP/in"
 for i in 0 1 2; do
