@@ -315,6 +315,22 @@ cmd_table_addf(struct cmd_table *t, const char *fmt, ...)
 	buf_release(&raw);
 }
 
+/*
+ * The width of a cell on the terminal: its characters, as a cell is
+ * well-formed UTF-8 (cmd_table_addf escaped the rest), each counted one
+ * column wide.  NEEDSWORK: wide (East Asian) and combining characters.
+ */
+static size_t
+cmd_table_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 void
 cmd_table_print(struct cmd_table *t, FILE *f)
 {
@@ -322,17 +338,19 @@ cmd_table_print(struct cmd_table *t, FILE *f)
 	size_t i, len;
 
 	for (i = 0; i < t->cells.n; i++) {
-		len = strlen(t->cells.v[i]);
+		len = cmd_table_width(t->cells.v[i]);
 		if (len > w[i % t->ncols])
 			w[i % t->ncols] = len;
 	}
 	for (i = 0; i < t->cells.n; i++) {
 		size_t col = i % t->ncols;
 
-		if (col == t->ncols - 1)
+		if (col == t->ncols - 1) {
 			fprintf(f, "%s\n", t->cells.v[i]);
-		else
-			fprintf(f, "%-*s  ", (int)w[col], t->cells.v[i]);
+			continue;
+		}
+		len = cmd_table_width(t->cells.v[i]);
+		fprintf(f, "%s%*s  ", t->cells.v[i], (int)(w[col] - len), "");
 	}
 	free(w);
 }

@@ -274,6 +274,15 @@ terminal_escapes() {
 	expect_stdout_contains "$TMP/term/café  "
 	expect_stdout_contains 'command:   cat %IN # \x1b]0;title\x07'
 	no_controls "$OUT" || fail "a control character in task show"
+	# Columns line up by characters, not bytes: "é" is two.
+	python3 - "$OUT" <<'EOF' || fail "the columns do not line up"
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+hdr = [l for l in lines if l.startswith("JOB ")][0]
+rows = [l for l in lines if "/term/" in l]
+cols = {l.index("its task") for l in rows} | {hdr.index("WHY IT WAITS")}
+sys.exit(len(rows) != 2 or len(cols) != 1)
+EOF
 	for cmd in "task list" "queue"; do
 		expect_exit 0 orch $cmd
 		no_controls "$OUT" || fail "a control character in $cmd"
