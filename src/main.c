@@ -81,7 +81,7 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--user=", 7) == 0) {
 			user = argv[i] + 7;
 		} else {
-			fprintf(stderr, "orchestra: unknown option '%s'\n%s",
+			cmd_printf(stderr, "orchestra: unknown option '%s'\n%s",
 			    argv[i], main_usage);
 			return CMD_EXIT_USAGE;
 		}
@@ -91,9 +91,9 @@ main(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	if (config_load(&ctx.cfg, &err) < 0) {
-		fprintf(stderr, "orchestra: %s\n", err.data);
+		ret = cmd_fail(&ctx, &err);
 		buf_release(&err);
-		return CMD_EXIT_FAIL;
+		return ret;
 	}
 	ctx.actor = main_actor(user);
 	ret = cmd_dispatch(&ctx, argc - i, argv + i);

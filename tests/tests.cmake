@@ -1,5 +1,12 @@
 # The test suite.  Labels: unit, store, cli, bench-smoke.
-find_library(CMOCKA_LIB cmocka REQUIRED)
+# Loud when missing: a build with ORCHESTRA_TESTS (the dev and fuzz presets)
+# is one that means to run them.
+find_library(CMOCKA_LIB cmocka)
+if(NOT CMOCKA_LIB)
+  message(FATAL_ERROR "cmocka not found: the tests need it "
+      "(scripts/setup.sh --test installs it); to build without the tests, "
+      "configure with -DORCHESTRA_TESTS=OFF (the release preset does)")
+endif()
 
 # One cmocka program per tests/unit/test-*.c, linked with the libraries it
 # names in its first line: /* libs: orch_core */.

@@ -48,12 +48,13 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    "gpus", (json_int_t)res.gpus);
 		cmd_print_json(o);
 	} else {
-		printf("database %s%s\n", url.data,
+		cmd_printf(stdout, "database %s%s\n", url.data,
 		    res.created_db ? " created" : " ready");
-		printf("user '%s' is an admin%s\n", ctx->actor,
+		cmd_printf(stdout, "user '%s' is an admin%s\n", ctx->actor,
 		    res.created_user ? "" : " (already)");
-		printf("node '%s' in queue 'default': %lld CPU slots, %lld "
-		       "GPUs%s\n",
+		cmd_printf(stdout,
+		    "node '%s' in queue 'default': %lld CPU slots, %lld "
+		    "GPUs%s\n",
 		    res.node_name, (long long)res.cpu_slots,
 		    (long long)res.gpus, res.created_node ? "" : " (already)");
 	}

@@ -22,8 +22,9 @@ cmd_node_state(const struct node *n)
 static void
 cmd_node_print(const struct node *n)
 {
-	printf("node '%s' (queue %s, %s): cpu %lld/%lld slots (max %lld), "
-	       "gpu %d/%lld slots (max %lld)\n",
+	cmd_printf(stdout,
+	    "node '%s' (queue %s, %s): cpu %lld/%lld slots (max %lld), "
+	    "gpu %d/%lld slots (max %lld)\n",
 	    n->name, n->queue, cmd_node_state(n), (long long)n->cpu_used,
 	    (long long)n->cpu_slots, (long long)n->max_cpu_slots,
 	    __builtin_popcountll(n->gpu_used), (long long)n->gpu_slots,

@@ -95,7 +95,8 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(service_json_task(&t));
 	} else {
 		cmd_task_fullname(&full, t.username, t.name);
-		printf("submitted task '%s': %lld job%s, output in %s\n",
+		cmd_printf(stdout,
+		    "submitted task '%s': %lld job%s, output in %s\n",
 		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
 		    t.out_dir);
 	}
@@ -207,28 +208,29 @@ cmd_task_show_text(const struct task_detail *d)
 	int i;
 
 	cmd_task_fullname(&b, t->username, t->name);
-	printf("task:      %s\nstatus:    %s", b.data,
+	cmd_printf(stdout, "task:      %s\nstatus:    %s", b.data,
 	    task_status_name(t->status));
 	if (t->signal != SIGNAL_NONE)
-		printf(" (signal '%s' pending)", task_signal_name(t->signal));
-	printf("\nqueue:     %s%s\ncommand:   %s\n", t->queue,
+		cmd_printf(stdout, " (signal '%s' pending)",
+		    task_signal_name(t->signal));
+	cmd_printf(stdout, "\nqueue:     %s%s\ncommand:   %s\n", t->queue,
 	    t->gpu ? " (GPU)" : "", t->command);
 	if (*t->inputs)
-		printf("inputs:    %s\n", t->inputs);
+		cmd_printf(stdout, "inputs:    %s\n", t->inputs);
 	if (t->data_path)
-		printf("data:      %s\n", t->data_path);
+		cmd_printf(stdout, "data:      %s\n", t->data_path);
 	if (*t->image)
-		printf("image:     %s\n", t->image);
-	printf("output:    %s\n", t->out_dir);
+		cmd_printf(stdout, "image:     %s\n", t->image);
+	cmd_printf(stdout, "output:    %s\n", t->out_dir);
 	buf_reset(&b);
 	time_format_ms(&b, t->submitted_ms);
-	printf("submitted: %s%s\njobs:      %lld:", b.data,
+	cmd_printf(stdout, "submitted: %s%s\njobs:      %lld:", b.data,
 	    t->skip_test ? " (no test job)" : "", (long long)t->njobs);
 	for (i = 0; i < JOB_NSTATUS; i++)
 		if (d->counts[i] > 0)
-			printf(" %lld %s", (long long)d->counts[i],
+			cmd_printf(stdout, " %lld %s", (long long)d->counts[i],
 			    job_status_name((enum job_status)i));
-	printf("\n\n");
+	cmd_printf(stdout, "\n\n");
 	cmd_table_init(&tab, 9, hdr);
 	VEC_FOREACH(j, &d->jobs)
 	{
@@ -354,7 +356,7 @@ cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
 		ret = CMD_EXIT_OK;
 	} else {
 		cmd_task_fullname(&full, t.username, t.name);
-		printf("task '%s': %s requested\n", full.data,
+		cmd_printf(stdout, "task '%s': %s requested\n", full.data,
 		    task_signal_name(sig));
 		ret = CMD_EXIT_OK;
 	}

@@ -13,13 +13,14 @@ cmd_user_print(const struct account *a)
 	struct buf t = BUF_INIT;
 
 	time_format_ms(&t, a->created_ms);
-	printf("username:     %s\nemail:        %s\nmail:         %s\n"
-	       "max_priority: %lld\nrole:         %s\nunix_user:    %s\n"
-	       "created:      %s\n",
+	cmd_printf(stdout,
+	    "username:     %s\nemail:        %s\nmail:         %s\n"
+	    "max_priority: %lld\nrole:         %s\nunix_user:    %s\n"
+	    "created:      %s\n",
 	    a->username, *a->email ? a->email : "-", a->mail_off ? "off" : "on",
 	    (long long)a->max_priority, a->role, a->unix_user, t.data);
 	if (a->hold != NULL)
-		printf("jobs wait:    %s\n", a->hold);
+		cmd_printf(stdout, "jobs wait:    %s\n", a->hold);
 	buf_release(&t);
 }
 
@@ -127,11 +128,12 @@ cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 	else if (json)
 		cmd_print_json(service_json_account(&a));
 	else if (ret == 1)
-		printf("user '%s' exists; its Kubernetes namespace is ready\n",
+		cmd_printf(stdout,
+		    "user '%s' exists; its Kubernetes namespace is ready\n",
 		    a.username);
 	else
-		printf("added user '%s' (%s, priority %lld)%s\n", a.username,
-		    a.role, (long long)a.max_priority,
+		cmd_printf(stdout, "added user '%s' (%s, priority %lld)%s\n",
+		    a.username, a.role, (long long)a.max_priority,
 		    o.kubernetes ? ", with its Kubernetes namespace" : "");
 	account_release(&a);
 	buf_release(&err);
@@ -296,8 +298,8 @@ cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(v);
 	} else {
 		time_format_ms(&when, t.expires_ms);
-		printf("%s\n", secret.data);
-		fprintf(stderr,
+		printf("%s\n", secret.data); /* the secret: not copied */
+		cmd_printf(stderr,
 		    "token %lld for user '%s' (expires: %s); it is shown "
 		    "only this once\n",
 		    (long long)t.id, t.username,
@@ -400,8 +402,8 @@ cmd_user_revoke_run(struct cmd_ctx *ctx, int argc, char **argv)
 	else if (json)
 		cmd_print_json(service_json_token(&t));
 	else
-		printf("revoked token %lld of user '%s'\n", (long long)t.id,
-		    t.username);
+		cmd_printf(stdout, "revoked token %lld of user '%s'\n",
+		    (long long)t.id, t.username);
 	token_release(&t);
 	buf_release(&err);
 	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
@@ -463,7 +465,8 @@ cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ret < 0)
 		cmd_fail(ctx, &err);
 	else
-		printf("password of user '%s' set\n", argv[argc - 1]);
+		cmd_printf(stdout, "password of user '%s' set\n",
+		    argv[argc - 1]);
 	service_secret_release(&pw);
 	buf_release(&err);
 	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;

@@ -1,6 +1,6 @@
 /*
  * cmd.c - dispatch through the command table, --help, option parsing,
- * errors, tables and JSON output.
+ * errors, human output (escaped), tables and JSON output.
  */
 #include <getopt.h>
 
@@ -43,29 +43,59 @@ cmd_help(struct cmd_ctx *ctx)
 	return CMD_EXIT_OK;
 }
 
+void
+cmd_printf(FILE *f, const char *fmt, ...)
+{
+	struct buf raw = BUF_INIT, shown = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&raw, fmt, ap);
+	va_end(ap);
+	buf_add_printable(&shown, raw.data, true);
+	fwrite(shown.data, 1, shown.len, f);
+	buf_release(&raw);
+	buf_release(&shown);
+}
+
+/* One line on stderr, "orchestra: " and `msg` escaped, newlines too. */
+static void
+cmd_error_line(const char *prefix, const char *msg)
+{
+	struct buf line = BUF_INIT;
+
+	buf_adds(&line, "orchestra: ");
+	buf_add_printable(&line, prefix, false);
+	buf_add_printable(&line, msg, false);
+	buf_addch(&line, '\n');
+	fwrite(line.data, 1, line.len, stderr);
+	buf_release(&line);
+}
+
 int
 cmd_fail(struct cmd_ctx *ctx, const struct buf *err)
 {
 	(void)ctx;
-	fprintf(stderr, "orchestra: %s\n",
-	    err->len ? err->data : "failed (no reason given)");
+	cmd_error_line("", err->len ? err->data : "failed (no reason given)");
 	return CMD_EXIT_FAIL;
 }
 
 int
 cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
 {
-	struct buf msg = BUF_INIT;
+	struct buf msg = BUF_INIT, prefix = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "orchestra: %s%s%s\n", ctx->path ? ctx->path : "",
-	    ctx->path && *ctx->path ? ": " : "", msg.data);
+	if (ctx->path != NULL && *ctx->path != '\0')
+		buf_addf(&prefix, "%s: ", ctx->path);
+	cmd_error_line(prefix.data, msg.data);
 	if (ctx->entry != NULL)
 		fprintf(stderr, "usage: orchestra %s\n", ctx->entry->usage);
 	buf_release(&msg);
+	buf_release(&prefix);
 	return CMD_EXIT_USAGE;
 }
 
@@ -270,17 +300,35 @@ cmd_table_init(struct cmd_table *t, size_t ncols, const char *const *hdr)
 		VEC_PUSH(&t->cells, xstrdup(hdr[i]));
 }
 
-/* Add one cell; fmt is one value. */
+/* Add one cell; fmt is one value, kept escaped (its width is shown). */
 void
 cmd_table_addf(struct cmd_table *t, const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
+	struct buf raw = BUF_INIT, shown = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	buf_vaddf(&raw, fmt, ap);
 	va_end(ap);
-	VEC_PUSH(&t->cells, buf_detach(&b));
+	buf_add_printable(&shown, raw.data, false);
+	VEC_PUSH(&t->cells, buf_detach(&shown));
+	buf_release(&raw);
+}
+
+/*
+ * The width of a cell on the terminal: its characters, as a cell is
+ * well-formed UTF-8 (cmd_table_addf escaped the rest), each counted one
+ * column wide.  NEEDSWORK: wide (East Asian) and combining characters.
+ */
+static size_t
+cmd_table_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
 }
 
 void
@@ -290,17 +338,19 @@ cmd_table_print(struct cmd_table *t, FILE *f)
 	size_t i, len;
 
 	for (i = 0; i < t->cells.n; i++) {
-		len = strlen(t->cells.v[i]);
+		len = cmd_table_width(t->cells.v[i]);
 		if (len > w[i % t->ncols])
 			w[i % t->ncols] = len;
 	}
 	for (i = 0; i < t->cells.n; i++) {
 		size_t col = i % t->ncols;
 
-		if (col == t->ncols - 1)
+		if (col == t->ncols - 1) {
 			fprintf(f, "%s\n", t->cells.v[i]);
-		else
-			fprintf(f, "%-*s  ", (int)w[col], t->cells.v[i]);
+			continue;
+		}
+		len = cmd_table_width(t->cells.v[i]);
+		fprintf(f, "%s%*s  ", t->cells.v[i], (int)(w[col] - len), "");
 	}
 	free(w);
 }

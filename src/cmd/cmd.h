@@ -50,7 +50,17 @@ extern const struct cmd_entry *const cmd_table[];
 /* Run argv (after the global options) through the table. */
 int cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv);
 
-/* Print "orchestra: <err>" and return CMD_EXIT_FAIL. */
+/*
+ * Human output goes through here and the tables: a value from a user (a
+ * name, an input, a command, a server's message) may hold control
+ * characters, which are printed escaped ("\x1b", buf_add_printable) so
+ * that they cannot drive the terminal.  Newlines are kept, for the format's
+ * own.  --json output (cmd_print_json) is exact, and `task logs` prints a
+ * job's output as it is.
+ */
+void cmd_printf(FILE *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print "orchestra: <err>" (escaped, one line) and return CMD_EXIT_FAIL. */
 int cmd_fail(struct cmd_ctx *ctx, const struct buf *err);
 /* Print "orchestra: <path>: <message>" and the usage; CMD_EXIT_USAGE. */
 int cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
@@ -91,7 +101,8 @@ int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
  */
 int cmd_open_store(struct cmd_ctx *ctx);
 
-/* Plain-text tables: columns sized to their widest cell. */
+/* Plain-text tables: columns sized to their widest cell, each cell
+ * escaped as by cmd_printf, newlines too. */
 struct cmd_table {
 	size_t ncols;
 	VEC(char *) cells; /* row-major, the header first */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "service/service-int.h"
@@ -406,7 +407,9 @@ service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
 /* ---- opening ------------------------------------------------------------ */
 
 /* The token: ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
- * ~/.config/orchestra/token; surrounding white space dropped. */
+ * ~/.config/orchestra/token; surrounding white space dropped.  A file
+ * other accounts may read or write is refused, as ssh refuses such a
+ * private key: the token is a password. */
 static int
 service_remote_read_token(struct buf *tok, struct buf *err)
 {
@@ -416,6 +419,7 @@ service_remote_read_token(struct buf *tok, struct buf *err)
 	struct buf path = BUF_INIT;
 	char chunk[512];
 	size_t n, start = 0;
+	struct stat sb;
 	FILE *f;
 	int ret = ERR_DENIED;
 
@@ -435,6 +439,21 @@ service_remote_read_token(struct buf *tok, struct buf *err)
 			    "ORCHESTRA_TOKEN, or ORCHESTRA_TOKEN_FILE (cannot "
 			    "read '%s': %s)",
 			    path.data, strerror(errno));
+			goto out;
+		}
+		if (fstat(fileno(f), &sb) < 0) {
+			err_set(err, ERR_DENIED, "cannot read '%s': %s",
+			    path.data, strerror(errno));
+			fclose(f);
+			goto out;
+		}
+		if (sb.st_mode & 077) {
+			err_set(err, ERR_DENIED,
+			    "token file '%s' is open to other accounts "
+			    "(mode %04o): run 'chmod 600 %s'",
+			    path.data, (unsigned)(sb.st_mode & 07777),
+			    path.data);
+			fclose(f);
 			goto out;
 		}
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)

@@ -39,7 +39,8 @@ int service_open(struct service *svc, const struct config *cfg,
 /*
  * Open no database but the HTTP API at `url` (ORCHESTRA_URL), with the
  * token of ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
- * ~/.config/orchestra/token; ORCHESTRA_CA_FILE names a private CA.  Asks
+ * ~/.config/orchestra/token (refused, ERR_DENIED, when the group or others
+ * have any permission on it); ORCHESTRA_CA_FILE names a private CA.  Asks
  * the API who the token is: that user is the actor (svc->actor, owned
  * by the service), not trusted.  Functions with no endpoint refuse with
  * ERR_INVALID.  Release with service_close().

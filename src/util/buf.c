@@ -150,6 +150,70 @@ buf_add_shell_quoted(struct buf *b, const char *s)
 	buf_addch(b, '\'');
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence that starts `s` (NUL
+ * terminated), or 0: no overlong form, surrogate, or code point past
+ * U+10FFFF (Unicode, table 3-7).
+ */
+static size_t
+buf_utf8_len(const unsigned char *s)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* A NUL is no continuation byte: this stops at the end. */
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+/* The character of `len` bytes at `s` is a control (C0, DEL or C1). */
+static bool
+buf_is_control(const unsigned char *s, size_t len, bool keep_newline)
+{
+	if (len == 1 && s[0] == '\n')
+		return !keep_newline;
+	if (len == 1)
+		return s[0] < 0x20 || s[0] == 0x7f;
+	return len == 2 && s[0] == 0xc2 && s[1] <= 0x9f;
+}
+
+void
+buf_add_printable(struct buf *b, const char *s, bool keep_newline)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len, i;
+	bool escape;
+
+	while (*p != '\0') {
+		len = buf_utf8_len(p);
+		/* Not UTF-8: the first byte alone, escaped. */
+		escape = len == 0 || buf_is_control(p, len, keep_newline);
+		if (len == 0)
+			len = 1;
+		if (!escape) {
+			buf_add(b, p, len);
+		} else {
+			for (i = 0; i < len; i++)
+				buf_addf(b, "\\x%02x", p[i]);
+		}
+		p += len;
+	}
+}
+
 int
 err_set(struct buf *err, int code, const char *fmt, ...)
 {

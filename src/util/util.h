@@ -73,6 +73,15 @@ void buf_release(struct buf *b);
 char *buf_detach(struct buf *b);
 /* Quote `s` for /bin/sh: unchanged when it is made only of safe chars. */
 void buf_add_shell_quoted(struct buf *b, const char *s);
+/*
+ * Append `s` safe to show on a terminal: every control character (below
+ * 0x20, 0x7f, and U+0080-U+009F, the C1 controls, as UTF-8) and every
+ * byte that is not part of well-formed UTF-8 becomes "\xNN", so that a
+ * name cannot move the cursor, recolour or retitle a terminal; other
+ * text, UTF-8 included, is unchanged.  With `keep_newline`, '\n' is kept
+ * (text of several lines).  A backslash is not escaped.
+ */
+void buf_add_printable(struct buf *b, const char *s, bool keep_newline);
 
 /* Fill `err` (reset first) and return `code`: `return err_set(err, ...)`. */
 int err_set(struct buf *err, int code, const char *fmt, ...)

@@ -4,7 +4,8 @@
 # quoted for /bin/sh; the output directory made at submit; the
 # user.<u>.<name> form; --skip-test; a 10,000-job submit in one
 # transaction, and the same submit failing half-way (injected store fault)
-# leaving the database and the volume exactly as they were.
+# leaving the database and the volume exactly as they were; control
+# characters in names, inputs and commands shown escaped.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -252,3 +253,48 @@ submit_after_fault() {
 	expect_stdout_contains "10000 jobs"
 }
 test_case "the same submit succeeds without the fault" submit_after_fault
+
+# A control character anywhere in the human output, newlines aside.
+no_controls() {
+	! tr -d '\n' <"$1" | LC_ALL=C grep -q '[[:cntrl:]]'
+}
+
+# Names, inputs and commands may hold control characters: the human output
+# shows them escaped ("\x1b"), so that they cannot drive the terminal;
+# UTF-8 text is unchanged and --json exact.
+terminal_escapes() {
+	local esc=$'\e'
+	mkdir -p "$TMP/term"
+	echo x >"$TMP/term/${esc}[31mred"
+	echo y >"$TMP/term/café"
+	expect_exit 0 orch task submit term --inputs "$TMP/term" \
+	    --exec $'cat %IN # \e]0;title\a' --skip-test
+	expect_exit 0 orch task show term
+	expect_stdout_contains "$TMP/term/\\x1b[31mred  "
+	expect_stdout_contains "$TMP/term/café  "
+	expect_stdout_contains 'command:   cat %IN # \x1b]0;title\x07'
+	no_controls "$OUT" || fail "a control character in task show"
+	# Columns line up by characters, not bytes: "é" is two.
+	python3 - "$OUT" <<'EOF' || fail "the columns do not line up"
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+hdr = [l for l in lines if l.startswith("JOB ")][0]
+rows = [l for l in lines if "/term/" in l]
+cols = {l.index("its task") for l in rows} | {hdr.index("WHY IT WAITS")}
+sys.exit(len(rows) != 2 or len(cols) != 1)
+EOF
+	for cmd in "task list" "queue"; do
+		expect_exit 0 orch $cmd
+		no_controls "$OUT" || fail "a control character in $cmd"
+	done
+	expect_exit 0 orch task show term --json
+	json_check '[j["input"] for j in d["job_list"]] == ["'"$TMP"'/term/\x1b[31mred", "'"$TMP"'/term/caf\u00e9"] and d["command"] == "cat %IN # \x1b]0;title\x07"'
+	# The subject of an error message, quoted back.
+	expect_exit 1 orch task show "${esc}[2Jgone"
+	expect_stderr_line "^orchestra: no task '\\\\x1b\\[2Jgone' "
+	no_controls "$ERR" || fail "a control character in the error"
+	expect_exit 2 orch task show "${esc}[2J" --bad
+	no_controls "$ERR" || fail "a control character in the usage error"
+}
+test_case "control characters are shown escaped, --json exact" \
+    terminal_escapes

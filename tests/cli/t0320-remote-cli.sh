@@ -184,15 +184,37 @@ connection() {
 	expect_exit 1 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN=orc_wrong \
 	    "$ORCHESTRA_BIN" task list
 	expect_stderr_line "^orchestra: .*token"
-	# The token from a file (ORCHESTRA_TOKEN_FILE), then ~/.config.
-	printf '%s\n' "$TOKEN" >"$TMP/tokfile"
+	# The token from a file (ORCHESTRA_TOKEN_FILE), then ~/.config; the
+	# file is the owner's alone (0600), as ssh wants of a private key.
+	(umask 077 && printf '%s\n' "$TOKEN" >"$TMP/tokfile")
 	expect_exit 0 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN_FILE="$TMP/tokfile" \
 	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" user show tester
 	expect_stdout_contains "username:     tester"
 	mkdir -p "$TMP/h/.config/orchestra"
-	printf '%s\n' "$TOKEN" >"$TMP/h/.config/orchestra/token"
+	(umask 077 && printf '%s\n' "$TOKEN" >"$TMP/h/.config/orchestra/token")
 	expect_exit 0 env HOME="$TMP/h" ORCHESTRA_URL="$API/" \
 	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" node list
+	# Any bit for the group or others: refused before any request, the
+	# file and the fix named.
+	requests() { grep -c 'request method=' "$SERVE_LOG" || true; }
+	before=$(requests)
+	[ "$before" -gt 0 ] || fail "serve logged no request"
+	chmod 644 "$TMP/tokfile"
+	expect_exit 1 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN_FILE="$TMP/tokfile" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" user show tester
+	expect_stderr_line "^orchestra: token file '$TMP/tokfile' is open to other accounts \(mode 0644\): run 'chmod 600 $TMP/tokfile'$"
+	[ ! -s "$OUT" ] || fail "output with a refused token file"
+	chmod 620 "$TMP/h/.config/orchestra/token"
+	expect_exit 1 env HOME="$TMP/h" ORCHESTRA_URL="$API/" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" node list
+	expect_stderr_line "^orchestra: token file '$TMP/h/.config/orchestra/token' is open to other accounts \(mode 0620\): run 'chmod 600 "
+	chmod 601 "$TMP/tokfile"
+	expect_exit 1 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN_FILE="$TMP/tokfile" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" task list
+	expect_stderr_line "\(mode 0601\)"
+	! grep -qF -- "$TOKEN" "$ERR" || fail "the token is in a message"
+	[ "$(requests)" = "$before" ] || fail "a refused token file was sent"
+	chmod 600 "$TMP/tokfile" "$TMP/h/.config/orchestra/token"
 	expect_exit 1 env HOME="$TMP/nohome" ORCHESTRA_URL="$API" \
 	    "$ORCHESTRA_BIN" task list
 	expect_stderr_line "^orchestra: ORCHESTRA_URL is set but no token"

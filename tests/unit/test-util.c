@@ -1,6 +1,7 @@
 /* libs: orch_util */
 /*
- * test-util.c - struct buf, shell quoting, durations and integer parsing.
+ * test-util.c - struct buf, shell quoting, terminal escaping, durations and
+ * integer parsing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,6 +67,47 @@ test_shell_quote(void **state)
 
 		buf_add_shell_quoted(&b, cases[i].in);
 		assert_string_equal(b.data, cases[i].out);
+		buf_release(&b);
+	}
+}
+
+static void
+test_printable(void **state)
+{
+	static const struct {
+		const char *in, *out, *out_nl;
+	} cases[] = {
+		{ "plain", "plain", "plain" },
+		{ "\x1b[31mred", "\\x1b[31mred", "\\x1b[31mred" },
+		{ "a\nb\tc\rd", "a\\x0ab\\x09c\\x0dd", "a\nb\\x09c\\x0dd" },
+		{ "del\x7f", "del\\x7f", "del\\x7f" },
+		/* UTF-8 text is kept; U+009B (CSI, a C1 control) is not. */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "\xc2\x9b" "2J", "\\xc2\\x9b2J", "\\xc2\\x9b2J" },
+		{ "\xc2\xa0", "\xc2\xa0", "\xc2\xa0" },
+		/* Not UTF-8: a stray 0x9b, Latin-1, an overlong ESC, a cut
+		 * sequence, a surrogate. */
+		{ "\x9b" "2J", "\\x9b2J", "\\x9b2J" },
+		{ "caf\xe9", "caf\\xe9", "caf\\xe9" },
+		{ "\xc0\x9b", "\\xc0\\x9b", "\\xc0\\x9b" },
+		{ "\xe2\x82", "\\xe2\\x82", "\\xe2\\x82" },
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80", "\\xed\\xa0\\x80" },
+		{ "back\\slash", "back\\slash", "back\\slash" },
+		{ "", "", "" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT;
+
+		buf_add_printable(&b, cases[i].in, false);
+		assert_string_equal(b.data, cases[i].out);
+		buf_reset(&b);
+		buf_add_printable(&b, cases[i].in, true);
+		assert_string_equal(b.data, cases[i].out_nl);
 		buf_release(&b);
 	}
 }
@@ -173,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_buf_grows_and_detaches),
 		cmocka_unit_test(test_buf_cap_truncates),
 		cmocka_unit_test(test_shell_quote),
+		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_redact_url),
