@@ -179,6 +179,44 @@ out:
 }
 
 int
+service_token_revoke_all(struct service *svc, const char *user,
+    int64_t *ntokens, int64_t *nsessions, struct buf *err)
+{
+	struct account a = { 0 };
+	struct event ev = { .kind = "account",
+		.new_status = "all tokens revoked" };
+	int ret;
+
+	*ntokens = 0;
+	*nsessions = 0;
+	if (svc->remote != NULL)
+		return service_remote_token_revoke_all(svc, user, ntokens,
+		    nsessions, err);
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_auth_account(svc, user, &a, err);
+	if (ret == 0)
+		ret = store_token_revoke_all(svc->st, a.id, time_now_ms(),
+		    ntokens, err);
+	if (ret == 0)
+		ret = store_session_end_account(svc->st, a.id, false, nsessions,
+		    err);
+	if (ret < 0)
+		goto out;
+	ev.account_id = a.id;
+	ret = store_event_add(svc->st, &ev, err);
+out:
+	account_release(&a);
+	ret = service_end(svc, ret, err);
+	if (ret < 0) {
+		*ntokens = 0;
+		*nsessions = 0;
+	}
+	return ret;
+}
+
+int
 service_user_passwd(struct service *svc, const char *user,
     const char *password, struct buf *err)
 {

@@ -133,6 +133,14 @@ int service_token_list(struct service *svc, const char *user, int64_t after_id,
 int service_token_revoke(struct service *svc, const char *user, int64_t id,
     struct token *out, struct buf *err);
 /*
+ * Revoke every token of `user` (the actor, or an admin for anyone) and
+ * end every session of theirs, password ones too: *ntokens gets how many
+ * tokens were revoked now (those revoked before are left as they were),
+ * *nsessions how many sessions ended.  Nothing to revoke is no error.
+ */
+int service_token_revoke_all(struct service *svc, const char *user,
+    int64_t *ntokens, int64_t *nsessions, struct buf *err);
+/*
  * Set the user's password (8 to 1024 bytes), stored as argon2id; the
  * user's sessions signed in with a password end (those made from a
  * token stay: they end with their token).
@@ -167,9 +175,10 @@ int service_session_open(struct service *svc, const struct account *who,
 /*
  * Who holds the session `secret`: fills `out` (caller releases) and, when
  * not NULL, `csrf` with its CSRF token; ERR_DENIED when it is malformed,
- * unknown (signed out, or ended by a password change), idle `idle_ms` or
- * longer, or made from a token since revoked or expired.  With `touch`,
- * notes the use (at most once a minute, or a quarter of `idle_ms`).
+ * unknown (signed out, or ended by a password change or `revoke --all`),
+ * idle `idle_ms` or longer, or made from a token since revoked or expired.
+ * With `touch`, notes the use (at most once a minute, or a quarter of
+ * `idle_ms`).
  */
 int service_auth_session(struct service *svc, const char *secret,
     int64_t idle_ms, bool touch, struct account *out, struct buf *csrf,

@@ -130,6 +130,12 @@ int store_token_list(struct store *st, int64_t account_id, int64_t after_id,
 /* By id, or by hash (`hash` non-NULL); ERR_NOTFOUND when there is none. */
 int store_token_get(struct store *st, int64_t id, const char *hash,
     struct token *out, struct buf *err);
+/*
+ * Revoke at `now_ms` every token of account `account_id` not revoked
+ * yet; *n (may be NULL) gets how many.
+ */
+int store_token_revoke_all(struct store *st, int64_t account_id, int64_t now_ms,
+    int64_t *n, struct buf *err);
 /* Set revoked_ms or last_used_ms of token `id`. */
 int store_token_revoke(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err);

@@ -32,6 +32,7 @@ const struct web_route web_routes[] = {
 	{ "POST", "/api/v1/users", false, web_api_user_add },
 	{ "GET", "/api/v1/users/*", false, web_api_user_show },
 	{ "PATCH", "/api/v1/users/*", false, web_api_user_set },
+	{ "DELETE", "/api/v1/users/*/tokens", false, web_api_user_revoke_all },
 	{ "GET", "/api/v1/tasks", false, web_api_tasks },
 	{ "POST", "/api/v1/tasks", false, web_api_task_submit },
 	{ "GET", "/api/v1/tasks/*/*", false, web_api_task_show },

@@ -214,6 +214,7 @@ void web_api_users(struct web_req *r);
 void web_api_user_add(struct web_req *r);
 void web_api_user_show(struct web_req *r);
 void web_api_user_set(struct web_req *r);
+void web_api_user_revoke_all(struct web_req *r);
 void web_api_tasks(struct web_req *r);
 void web_api_task_submit(struct web_req *r);
 void web_api_task_show(struct web_req *r);

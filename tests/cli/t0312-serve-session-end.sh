@@ -2,8 +2,10 @@
 # t0312-serve-session-end.sh - a dashboard session is no more than what
 # it was signed in with: one made from a token ends when the token is
 # revoked (by the command line, or by hand in SQL) or expires; a password
-# change ends the password's sessions but not those made from tokens.
-# Open event streams of what ended are closed within a second.
+# change ends the password's sessions but not those made from tokens;
+# `user revoke NAME --all` (locally, or through ORCHESTRA_URL by an
+# admin or the user) revokes every token and ends every session.  Open
+# event streams of what ended are closed within a second.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -18,6 +20,8 @@ orch user passwd alice <<<"$PW_ALICE" >/dev/null
 orch user passwd bob <<<"$PW_BOB" >/dev/null
 T1=$(orch user token alice 2>/dev/null)
 T2=$(orch user token alice 2>/dev/null)
+TB=$(orch user token bob 2>/dev/null)
+ADMIN=$(orch user token tester 2>/dev/null)
 serve_start
 
 # Requests expected to be refused come each from an address of its own,
@@ -99,6 +103,17 @@ still_open() { # FILE
 token_id() {
 	db_query "SELECT token_id FROM session ORDER BY id DESC LIMIT 1"
 }
+# The number of NAME's tokens not revoked, and of NAME's sessions.
+live_tokens() { # NAME
+	db_query "SELECT count(*) FROM token k JOIN account a
+	    ON a.id = k.account_id WHERE a.username = '$1'
+	    AND k.revoked_ms IS NULL"
+}
+sessions_of() { # NAME
+	db_query "SELECT count(*) FROM session s JOIN account a
+	    ON a.id = s.account_id WHERE a.username = '$1'"
+}
+
 # A session of alice's from her token T2, and its stream, outlive the
 # first cases (each case runs in a subshell of its own).
 sign_in "{\"token\": \"$T2\"}"
@@ -184,11 +199,86 @@ passwd() {
 test_case "a password change ends the password's sessions, not a token's" \
     passwd
 
+revoke_all() {
+	local p2 pb cb start ntokens nsessions
+	SSE_PIDS=""
+	sign_in "{\"username\": \"alice\", \"password\": \"$PW_ALICE2\"}"
+	p2=$COOKIE
+	sign_in "{\"username\": \"bob\", \"password\": \"$PW_BOB\"}"
+	pb=$COOKIE
+	sign_in "{\"token\": \"$TB\"}"
+	cb=$COOKIE
+	sse_open "$TMP/s6" --cookie "$p2"
+	sse_open "$TMP/s7" --token "$T2"
+	sse_open "$TMP/s8" --cookie "$pb"
+	ntokens=$(live_tokens alice)
+	nsessions=$(sessions_of alice)
+	[ "$ntokens" -ge 1 ] && [ "$nsessions" -ge 2 ] ||
+	    fail "nothing to revoke: $ntokens tokens, $nsessions sessions"
+	start=$(now_ms)
+	expect_exit 0 orch user revoke alice --all --json
+	json_check "d == {'username': 'alice', 'tokens_revoked': $ntokens,
+	    'sessions_ended': $nsessions}"
+	ended_within_1s "$TMP/s3" "$start"
+	ended_within_1s "$TMP/s6" "$start"
+	ended_within_1s "$TMP/s7" "$start"
+	me_by_cookie "$p2" 401
+	me_by_cookie "$C2" 401
+	me_by_token "$T2" 401
+	[ "$(live_tokens alice)" = 0 ] || fail "a token of alice's is left"
+	[ "$(sessions_of alice)" = 0 ] || fail "a session of alice's is left"
+	# Bob is untouched.
+	me_by_cookie "$pb" 200
+	me_by_cookie "$cb" 200
+	me_by_token "$TB" 200
+	still_open "$TMP/s8"
+	# Again: nothing left to revoke is no error.
+	expect_exit 0 orch user revoke alice --all
+	expect_stdout_contains "revoked 0 tokens of user 'alice'; ended 0 sessions"
+	expect_exit 1 orch user revoke nobody --all
+	expect_stderr_line "^orchestra: no user 'nobody'$"
+	sse_close_all
+}
+test_case "user revoke NAME --all ends every token and session of NAME" \
+    revoke_all
+
+remote_revoke_all() {
+	local t5 start n
+	SSE_PIDS=""
+	t5=$(orch user token alice 2>/dev/null)
+	sign_in "{\"username\": \"bob\", \"password\": \"$PW_BOB\"}"
+	sse_open "$TMP/s9" --cookie "$COOKIE"
+	# Not for another user, unless an admin.
+	expect_exit 1 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$t5" \
+	    "$ORCHESTRA_BIN" user revoke bob --all
+	expect_stderr_line "^orchestra: user 'alice' is not an admin$"
+	me_by_token "$TB" 200
+	still_open "$TMP/s9"
+	[ "$(live_tokens bob)" = 1 ] || fail "bob has not one token"
+	n=$(sessions_of bob)
+	start=$(now_ms)
+	expect_exit 0 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$ADMIN" \
+	    "$ORCHESTRA_BIN" user revoke bob --all
+	expect_stdout_contains "revoked 1 token of user 'bob'; ended $n sessions"
+	ended_within_1s "$TMP/s9" "$start"
+	me_by_token "$TB" 401
+	me_by_cookie "$COOKIE" 401
+	# The user themself, with the very token that is revoked.
+	expect_exit 0 env ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$t5" \
+	    "$ORCHESTRA_BIN" user revoke alice --all --json
+	json_check "d == {'username': 'alice', 'tokens_revoked': 1,
+	    'sessions_ended': 0}"
+	me_by_token "$t5" 401
+	me_by_token "$ADMIN" 200
+	sse_close_all
+}
+test_case "user revoke NAME --all through ORCHESTRA_URL" remote_revoke_all
+
 sse_close_all
 serve_stop
 no_secrets() {
 	local s
-	for s in "$T1" "$T2" "$PW_ALICE" "$PW_ALICE2" "$PW_BOB"; do
+	for s in "$T1" "$T2" "$TB" "$ADMIN" "$PW_ALICE" "$PW_ALICE2" "$PW_BOB"; do
 		! grep -qF -- "$s" "$SERVE_LOG" || fail "a secret is in the log"
 	done
 }

@@ -719,6 +719,10 @@ test_session_tokens(void **state)
 	const char *sql_eve =
 	    "SELECT count(*) FROM session s JOIN account a"
 	    " ON a.id = s.account_id WHERE a.username = 'eve'";
+	const char *sql_revoked_700 =
+	    "SELECT count(*) FROM token WHERE revoked_ms = 700";
+	const char *sql_live =
+	    "SELECT count(*) FROM token WHERE revoked_ms IS NULL";
 
 	t.account_id = bob;
 	t.hash = xstrdup("00aa");
@@ -775,7 +779,14 @@ test_session_tokens(void **state)
 	session_release(&g);
 	assert_int_equal(store_session_get(st, "pw3", &g, &err), 0);
 	session_release(&g);
-	/* Then every session of his; eve's are untouched throughout. */
+	/* Every token of bob's not revoked yet, then every session of his;
+	 * eve's are untouched throughout. */
+	assert_int_equal(store_token_revoke_all(st, bob, 700, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(test_store_scalar(st, sql_revoked_700), 1);
+	assert_int_equal(store_token_revoke_all(st, bob, 800, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(test_store_scalar(st, sql_live), 1);
 	assert_int_equal(store_session_end_account(st, bob, false, &n, &err),
 	    0);
 	assert_int_equal(n, 1);
