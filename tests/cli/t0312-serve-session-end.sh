@@ -5,7 +5,9 @@
 # change ends the password's sessions but not those made from tokens;
 # `user revoke NAME --all` (locally, or through ORCHESTRA_URL by an
 # admin or the user) revokes every token and ends every session.  Open
-# event streams of what ended are closed within a second.
+# event streams of what ended are closed within a second.  And the
+# limiter of failed authentications still answers 429 once 1,100
+# addresses have filled its table.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -273,6 +275,42 @@ remote_revoke_all() {
 	sse_close_all
 }
 test_case "user revoke NAME --all through ORCHESTRA_URL" remote_revoke_all
+
+# 1,100 addresses fail a few times each (keeping their slots 24 s: a
+# failure decays in 6 s), more than the limiter's table holds (1,024);
+# then an address never seen before is refused at its first attempt:
+# it shares the count of the addresses that found no slot.
+limiter_full() {
+	python3 - "${API#http://}" <<'PY'
+import http.client, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+
+def attempts(src, n):
+    c = http.client.HTTPConnection(host, int(port), timeout=30,
+                                   source_address=(src, 0))
+    got = []
+    for _ in range(n):
+        c.request("GET", "/api/v1/me",
+                  headers={"Authorization": "Bearer orc_nope"})
+        r = c.getresponse()
+        r.read()
+        got.append(r.status)
+    c.close()
+    return got
+
+start = time.monotonic()
+for i in range(1100):
+    got = attempts("127.0.%d.%d" % (10 + i // 250, i % 250 + 1), 4)
+    assert set(got) <= {401, 429}, (i, got)
+    assert i >= 1000 or got == [401] * 4, (i, got)
+took = time.monotonic() - start
+print("# filled in %.1f s" % took)
+assert took < 20, "too slow to fill the table in its 24 s: %.1f s" % took
+got = attempts("127.0.20.1", 1)
+assert got == [429], got
+PY
+}
+test_case "the limiter answers 429 with its table full" limiter_full
 
 sse_close_all
 serve_stop
