@@ -376,21 +376,65 @@ cmd_user_tokens_run(struct cmd_ctx *ctx, int argc, char **argv)
 	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
+/* `revoke NAME --all`: every token, every session. */
+static int
+cmd_user_revoke_all(struct cmd_ctx *ctx, const char *user, bool json)
+{
+	struct buf err = BUF_INIT;
+	int64_t ntokens, nsessions;
+	int ret;
+
+	ret = service_token_revoke_all(&ctx->svc, user, &ntokens, &nsessions,
+	    &err);
+	if (ret < 0)
+		cmd_fail(ctx, &err);
+	else if (json)
+		cmd_print_json(service_json_revoked(user, ntokens, nsessions));
+	else
+		printf("revoked %lld token%s of user '%s'; ended %lld "
+		       "session%s\n",
+		    (long long)ntokens, ntokens == 1 ? "" : "s", user,
+		    (long long)nsessions, nsessions == 1 ? "" : "s");
+	buf_release(&err);
+	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}
+
 static int
 cmd_user_revoke_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct token t = { 0 };
 	struct buf err = BUF_INIT;
-	bool json = false;
+	bool all = false, json = false;
 	int64_t id;
-	int ret;
+	int c, ret;
 
-	ret = cmd_json_only(ctx, argc, argv, &json);
-	if (ret >= 0)
-		return ret;
+	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return cmd_help(ctx);
+		if (c == 'a')
+			all = true;
+		else if (c == 'j')
+			json = true;
+		else
+			return CMD_EXIT_USAGE;
+	}
+	if (all) {
+		ret = cmd_args(ctx, argc, argv, 1, "user NAME");
+		if (ret >= 0)
+			return ret;
+		if (cmd_open_store(ctx) != 0)
+			return CMD_EXIT_FAIL;
+		return cmd_user_revoke_all(ctx, argv[argc - 1], json);
+	}
 	if (argc - cmd_optind() != 2)
 		return cmd_usage_error(ctx, argc - cmd_optind() < 2
-			? "missing user NAME or TOKEN_ID"
+			? "missing user NAME, and TOKEN_ID or --all"
 			: "too many arguments");
 	if (cmd_parse_int(ctx, "TOKEN_ID", argv[argc - 1], &id) < 0)
 		return CMD_EXIT_USAGE;
@@ -512,8 +556,9 @@ static const struct cmd_entry cmd_user_passwd_entry = {
 };
 static const struct cmd_entry cmd_user_revoke_entry = {
 	.name = "revoke",
-	.usage = "user revoke NAME TOKEN_ID [--json]",
-	.summary = "revoke one of a user's API tokens, at once",
+	.usage = "user revoke NAME TOKEN_ID|--all [--json]",
+	.summary = "revoke one of a user's API tokens, or all and their "
+		   "sessions, at once",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_revoke_run,
 };

@@ -166,6 +166,9 @@ service_token_revoke(struct service *svc, const char *user, int64_t id,
 	}
 	out->revoked_ms = time_now_ms();
 	ret = store_token_revoke(svc->st, id, out->revoked_ms, err);
+	/* Its sessions would be refused anyway: the table keeps live ones. */
+	if (ret == 0)
+		ret = store_session_end_token(svc->st, id, NULL, err);
 	if (ret < 0)
 		goto out;
 	ev.account_id = a.id;
@@ -173,6 +176,44 @@ service_token_revoke(struct service *svc, const char *user, int64_t id,
 out:
 	account_release(&a);
 	return service_end(svc, ret, err);
+}
+
+int
+service_token_revoke_all(struct service *svc, const char *user,
+    int64_t *ntokens, int64_t *nsessions, struct buf *err)
+{
+	struct account a = { 0 };
+	struct event ev = { .kind = "account",
+		.new_status = "all tokens revoked" };
+	int ret;
+
+	*ntokens = 0;
+	*nsessions = 0;
+	if (svc->remote != NULL)
+		return service_remote_token_revoke_all(svc, user, ntokens,
+		    nsessions, err);
+	ret = store_begin(svc->st, err);
+	if (ret < 0)
+		return ret;
+	ret = service_auth_account(svc, user, &a, err);
+	if (ret == 0)
+		ret = store_token_revoke_all(svc->st, a.id, time_now_ms(),
+		    ntokens, err);
+	if (ret == 0)
+		ret = store_session_end_account(svc->st, a.id, false, nsessions,
+		    err);
+	if (ret < 0)
+		goto out;
+	ev.account_id = a.id;
+	ret = store_event_add(svc->st, &ev, err);
+out:
+	account_release(&a);
+	ret = service_end(svc, ret, err);
+	if (ret < 0) {
+		*ntokens = 0;
+		*nsessions = 0;
+	}
+	return ret;
 }
 
 int
@@ -207,6 +248,9 @@ service_user_passwd(struct service *svc, const char *user,
 	if (ret < 0)
 		goto out;
 	ret = store_account_set_password(svc->st, a.id, hash, err);
+	/* Whoever signed in with the old password is signed out. */
+	if (ret == 0)
+		ret = store_session_end_account(svc->st, a.id, true, NULL, err);
 	if (ret < 0)
 		goto out;
 	ev.account_id = a.id;
@@ -237,8 +281,8 @@ service_auth_token_shaped(const char *secret)
 }
 
 int
-service_auth_token(struct service *svc, const char *secret,
-    struct account *out, struct buf *err)
+service_auth_token(struct service *svc, const char *secret, struct account *out,
+    int64_t *token_id, struct buf *err)
 {
 	char hex[2 * TOKEN_BYTES + 1];
 	struct token t = { 0 };
@@ -265,6 +309,8 @@ service_auth_token(struct service *svc, const char *secret,
 		ret = store_token_touch(svc->st, t.id, now, err);
 	if (ret == 0)
 		ret = store_account_get(svc->st, t.username, out, err);
+	if (ret == 0 && token_id != NULL)
+		*token_id = t.id;
 	token_release(&t);
 	return ret;
 }
@@ -360,7 +406,8 @@ service_session_csrf(const char *secret, struct buf *csrf)
 
 int
 service_session_open(struct service *svc, const struct account *who,
-    int64_t idle_ms, struct buf *secret, struct buf *csrf, struct buf *err)
+    int64_t token_id, int64_t idle_ms, struct buf *secret, struct buf *csrf,
+    struct buf *err)
 {
 	unsigned char raw[TOKEN_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(TOKEN_BYTES,
@@ -382,7 +429,8 @@ service_session_open(struct service *svc, const struct account *who,
 	/* Sweep the expired ones, so that the table holds only live ones. */
 	ret = store_session_expire(svc->st, now - idle_ms, err);
 	if (ret == 0)
-		ret = store_session_insert(svc->st, who->id, hex, now, err);
+		ret = store_session_insert(svc->st, who->id, token_id, hex, now,
+		    err);
 	ret = service_end(svc, ret, err);
 	if (ret == 0) {
 		buf_adds(secret, b64);
@@ -417,6 +465,18 @@ service_auth_session(struct service *svc, const char *secret,
 	else if (ret == 0 && s.last_used_ms + idle_ms <= now)
 		ret = err_set(err, ERR_DENIED,
 		    "the session has expired: sign in again");
+	/* Made from a token, it lasts no longer than the token does. */
+	else if (ret == 0 && s.token_id != 0 && s.token_revoked_ms != 0)
+		ret = err_set(err, ERR_DENIED,
+		    "token %lld, which this session was signed in with, is "
+		    "revoked: sign in again",
+		    (long long)s.token_id);
+	else if (ret == 0 && s.token_id != 0 && s.token_expires_ms != 0 &&
+	    s.token_expires_ms <= now)
+		ret = err_set(err, ERR_DENIED,
+		    "token %lld, which this session was signed in with, has "
+		    "expired: sign in again",
+		    (long long)s.token_id);
 	/* Noted at most once a minute, and often enough for a short limit. */
 	every = idle_ms / 4 < TOKEN_TOUCH_MS ? idle_ms / 4 : TOKEN_TOUCH_MS;
 	if (ret == 0 && touch && now - s.last_used_ms >= every)

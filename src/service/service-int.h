@@ -81,5 +81,7 @@ char *service_queue_task_why(const struct task *t, const node_vec *nodes,
 
 int service_remote_token_revoke(struct service *svc, const char *user,
     int64_t id, struct token *out, struct buf *err);
+int service_remote_token_revoke_all(struct service *svc, const char *user,
+    int64_t *ntokens, int64_t *nsessions, struct buf *err);
 
 #endif

@@ -69,6 +69,14 @@ service_json_token(const struct token *t)
 }
 
 json_t *
+service_json_revoked(const char *user, int64_t ntokens, int64_t nsessions)
+{
+	return json_pack("{s:o, s:I, s:I}", "username", service_json_str(user),
+	    "tokens_revoked", (json_int_t)ntokens, "sessions_ended",
+	    (json_int_t)nsessions);
+}
+
+json_t *
 service_json_counts(const int64_t counts[JOB_NSTATUS])
 {
 	json_t *o = json_object();

@@ -16,6 +16,10 @@ json_t *service_json_str(const char *s);
 json_t *service_json_time(int64_t ms);
 json_t *service_json_account(const struct account *a);
 json_t *service_json_token(const struct token *t);
+/* What service_token_revoke_all() did: {"username", "tokens_revoked",
+ * "sessions_ended"}. */
+json_t *service_json_revoked(const char *user, int64_t ntokens,
+    int64_t nsessions);
 /* {"<job status>": n, ...} for every job status. */
 json_t *service_json_counts(const int64_t counts[JOB_NSTATUS]);
 /* With counts, priority and why when t->has_summary. */

@@ -1194,3 +1194,25 @@ service_remote_token_revoke(struct service *svc, const char *user, int64_t id,
 	buf_release(&path);
 	return ret;
 }
+
+/* Another user's too, for an admin: the server checks. */
+int
+service_remote_token_revoke_all(struct service *svc, const char *user,
+    int64_t *ntokens, int64_t *nsessions, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *reply = NULL;
+	int ret;
+
+	buf_adds(&path, "/api/v1/users/");
+	service_remote_escape(svc, &path, user);
+	buf_adds(&path, "/tokens");
+	ret = service_remote_json(svc, "DELETE", path.data, NULL, &reply, err);
+	if (ret == 0) {
+		*ntokens = service_remote_int(reply, "tokens_revoked", 0);
+		*nsessions = service_remote_int(reply, "sessions_ended", 0);
+	}
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}

@@ -134,16 +134,29 @@ int service_token_list(struct service *svc, const char *user, int64_t after_id,
  */
 int service_token_revoke(struct service *svc, const char *user, int64_t id,
     struct token *out, struct buf *err);
-/* Set the user's password (8 to 1024 bytes), stored as argon2id. */
+/*
+ * Revoke every token of `user` (the actor, or an admin for anyone) and
+ * end every session of theirs, password ones too: *ntokens gets how many
+ * tokens were revoked now (those revoked before are left as they were),
+ * *nsessions how many sessions ended.  Nothing to revoke is no error.
+ */
+int service_token_revoke_all(struct service *svc, const char *user,
+    int64_t *ntokens, int64_t *nsessions, struct buf *err);
+/*
+ * Set the user's password (8 to 1024 bytes), stored as argon2id; the
+ * user's sessions signed in with a password end (those made from a
+ * token stay: they end with their token).
+ */
 int service_user_passwd(struct service *svc, const char *user,
     const char *password, struct buf *err);
 /*
- * Who presents the token `secret`: fills `out` (caller releases), or
- * ERR_DENIED when it is malformed, unknown, revoked or expired.  Notes
- * the time of use (at most once a minute).
+ * Who presents the token `secret`: fills `out` (caller releases) and,
+ * when not NULL, *token_id with the token's id; or ERR_DENIED when it is
+ * malformed, unknown, revoked or expired.  Notes the time of use (at
+ * most once a minute).
  */
 int service_auth_token(struct service *svc, const char *secret,
-    struct account *out, struct buf *err);
+    struct account *out, int64_t *token_id, struct buf *err);
 /*
  * Check a user's password: fills `out`, or ERR_DENIED.  An unknown user,
  * or one without a password, takes as long (a hash is verified anyway).
@@ -154,16 +167,20 @@ int service_auth_password(struct service *svc, const char *user,
  * Sign `who` in for the dashboard: a new session, whose secret (256
  * random bits, base64url; for an HttpOnly cookie, never stored: only its
  * hash is) is appended to `secret`, and its CSRF token to `csrf`.  Wipe
- * `secret` with service_secret_release().  Sessions idle `idle_ms` or
- * longer are deleted meanwhile.
+ * `secret` with service_secret_release().  `token_id` is the token `who`
+ * signed in with (0: a password): the session ends when it is revoked or
+ * expires.  Sessions idle `idle_ms` or longer are deleted meanwhile.
  */
 int service_session_open(struct service *svc, const struct account *who,
-    int64_t idle_ms, struct buf *secret, struct buf *csrf, struct buf *err);
+    int64_t token_id, int64_t idle_ms, struct buf *secret, struct buf *csrf,
+    struct buf *err);
 /*
  * Who holds the session `secret`: fills `out` (caller releases) and, when
  * not NULL, `csrf` with its CSRF token; ERR_DENIED when it is malformed,
- * unknown (signed out) or idle `idle_ms` or longer.  With `touch`, notes
- * the use (at most once a minute, or a quarter of `idle_ms`).
+ * unknown (signed out, or ended by a password change or `revoke --all`),
+ * idle `idle_ms` or longer, or made from a token since revoked or expired.
+ * With `touch`, notes the use (at most once a minute, or a quarter of
+ * `idle_ms`).
  */
 int service_auth_session(struct service *svc, const char *secret,
     int64_t idle_ms, bool touch, struct account *out, struct buf *csrf,

@@ -1,21 +1,30 @@
 /*
  * store-session.c - the dashboard's sessions: a hash of each cookie's
- * secret, its owner, when it was last used.
+ * secret, its owner, the token it was made from, when it was last used.
  */
 #include "store/store-int.h"
 
 static const char sql_session_insert[] =
-    "INSERT INTO session (account_id, hash, created_ms, last_used_ms)"
-    " VALUES ($1, $2, $3, $3)";
+    "INSERT INTO session (account_id, token_id, hash, created_ms,"
+    " last_used_ms) VALUES ($1, $2, $3, $4, $4)";
+/* The token's times in the same read: a session ends with its token. */
 static const char sql_session_get[] =
-    "SELECT s.id, s.account_id, a.username, s.created_ms, s.last_used_ms"
+    "SELECT s.id, s.account_id, a.username, s.created_ms, s.last_used_ms,"
+    " s.token_id, k.revoked_ms, k.expires_ms"
     " FROM session s JOIN account a ON a.id = s.account_id"
+    " LEFT JOIN token k ON k.id = s.token_id"
     " WHERE s.hash = $1";
 static const char sql_session_touch[] =
     "UPDATE session SET last_used_ms = $2 WHERE id = $1";
 static const char sql_session_delete[] = "DELETE FROM session WHERE hash = $1";
 static const char sql_session_expire[] =
     "DELETE FROM session WHERE last_used_ms < $1";
+static const char sql_session_end_token[] =
+    "DELETE FROM session WHERE token_id = $1";
+static const char sql_session_end_account[] =
+    "DELETE FROM session WHERE account_id = $1";
+static const char sql_session_end_passwords[] =
+    "DELETE FROM session WHERE account_id = $1 AND token_id IS NULL";
 
 void
 session_release(struct session *s)
@@ -25,8 +34,8 @@ session_release(struct session *s)
 }
 
 int
-store_session_insert(struct store *st, int64_t account_id, const char *hash,
-    int64_t now_ms, struct buf *err)
+store_session_insert(struct store *st, int64_t account_id, int64_t token_id,
+    const char *hash, int64_t now_ms, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -35,8 +44,12 @@ store_session_insert(struct store *st, int64_t account_id, const char *hash,
 	if (ret < 0)
 		goto out;
 	st->drv->bind_int64(stmt, 1, account_id);
-	st->drv->bind_text(stmt, 2, hash);
-	st->drv->bind_int64(stmt, 3, now_ms);
+	if (token_id > 0)
+		st->drv->bind_int64(stmt, 2, token_id);
+	else
+		st->drv->bind_null(stmt, 2);
+	st->drv->bind_text(stmt, 3, hash);
+	st->drv->bind_int64(stmt, 4, now_ms);
 	ret = store_step_done(st, stmt, err);
 out:
 	st->drv->finalize(stmt);
@@ -65,6 +78,9 @@ store_session_get(struct store *st, const char *hash, struct session *out,
 	out->username = store_col_strdup(st, stmt, 2);
 	out->created_ms = st->drv->col_int64(stmt, 3);
 	out->last_used_ms = st->drv->col_int64(stmt, 4);
+	out->token_id = store_col_int64_or(st, stmt, 5, 0);
+	out->token_revoked_ms = store_col_int64_or(st, stmt, 6, 0);
+	out->token_expires_ms = store_col_int64_or(st, stmt, 7, 0);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
@@ -119,4 +135,23 @@ int
 store_session_expire(struct store *st, int64_t before_ms, struct buf *err)
 {
 	return store_session_del(st, sql_session_expire, NULL, before_ms, err);
+}
+
+int
+store_session_end_token(struct store *st, int64_t token_id, int64_t *n,
+    struct buf *err)
+{
+	return store_pilot_exec(st, sql_session_end_token, err, n, "i",
+	    token_id);
+}
+
+int
+store_session_end_account(struct store *st, int64_t account_id,
+    bool passwords_only, int64_t *n, struct buf *err)
+{
+	const char *sql = sql_session_end_account;
+
+	if (passwords_only)
+		sql = sql_session_end_passwords;
+	return store_pilot_exec(st, sql, err, n, "i", account_id);
 }

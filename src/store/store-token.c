@@ -22,6 +22,9 @@ static const char sql_token_get_hash[] =
     " ON a.id = k.account_id WHERE k.hash = $1";
 static const char sql_token_revoke[] =
     "UPDATE token SET revoked_ms = $2 WHERE id = $1";
+static const char sql_token_revoke_all[] =
+    "UPDATE token SET revoked_ms = $2"
+    " WHERE account_id = $1 AND revoked_ms IS NULL";
 static const char sql_token_touch[] =
     "UPDATE token SET last_used_ms = $2 WHERE id = $1";
 
@@ -156,6 +159,14 @@ store_token_revoke(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err)
 {
 	return store_token_set(st, sql_token_revoke, id, now_ms, err);
+}
+
+int
+store_token_revoke_all(struct store *st, int64_t account_id, int64_t now_ms,
+    int64_t *n, struct buf *err)
+{
+	return store_pilot_exec(st, sql_token_revoke_all, err, n, "ii",
+	    account_id, now_ms);
 }
 
 int

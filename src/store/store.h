@@ -145,6 +145,12 @@ int store_token_list(struct store *st, int64_t account_id, int64_t after_id,
 /* By id, or by hash (`hash` non-NULL); ERR_NOTFOUND when there is none. */
 int store_token_get(struct store *st, int64_t id, const char *hash,
     struct token *out, struct buf *err);
+/*
+ * Revoke at `now_ms` every token of account `account_id` not revoked
+ * yet; *n (may be NULL) gets how many.
+ */
+int store_token_revoke_all(struct store *st, int64_t account_id, int64_t now_ms,
+    int64_t *n, struct buf *err);
 /* Set revoked_ms or last_used_ms of token `id`. */
 int store_token_revoke(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err);
@@ -549,11 +555,20 @@ struct session {
 	char *username; /* the owner's */
 	int64_t created_ms;
 	int64_t last_used_ms;
+	/* The token it was made from (0: a password's), and that token's
+	 * revoked_ms and expires_ms as they are now (0: not revoked, never
+	 * expires). */
+	int64_t token_id;
+	int64_t token_revoked_ms;
+	int64_t token_expires_ms;
 };
 void session_release(struct session *s);
 
-/* A new session of `account_id` under `hash`, used now. */
-int store_session_insert(struct store *st, int64_t account_id,
+/*
+ * A new session of `account_id` under `hash`, used now, made from token
+ * `token_id` (0: from a password).
+ */
+int store_session_insert(struct store *st, int64_t account_id, int64_t token_id,
     const char *hash, int64_t now_ms, struct buf *err);
 /* The session under `hash`; ERR_NOTFOUND when there is none. */
 int store_session_get(struct store *st, const char *hash,
@@ -567,6 +582,16 @@ int store_session_delete(struct store *st, const char *hash,
 /* Delete every session last used before `before_ms`. */
 int store_session_expire(struct store *st, int64_t before_ms,
     struct buf *err);
+/* Delete the sessions made from token `token_id`; *n (may be NULL) gets
+ * how many. */
+int store_session_end_token(struct store *st, int64_t token_id, int64_t *n,
+    struct buf *err);
+/*
+ * Delete the sessions of account `account_id`, or only those made from
+ * a password when `passwords_only`; *n (may be NULL) gets how many.
+ */
+int store_session_end_account(struct store *st, int64_t account_id,
+    bool passwords_only, int64_t *n, struct buf *err);
 
 /* ---- metrics (store-stats.c) ------------------------------------------ */
 

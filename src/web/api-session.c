@@ -4,9 +4,11 @@
  * shows who is signed in and the CSRF token; DELETE signs out.
  *
  * The cookie holds only the session's random secret; the database only
- * its hash.  Every other route takes the cookie in place of a token
- * (api.c: web_api_auth(), which demands the CSRF token and our Origin of
- * every request that changes something).
+ * its hash.  A session made from a token ends when the token is revoked
+ * or expires; a password change ends the password's sessions.  Every other
+ * route takes the cookie in place of a token (api.c: web_api_auth(), which
+ * demands the CSRF token and our Origin of every request that changes
+ * something).
  */
 #include "web/web-int.h"
 
@@ -39,6 +41,7 @@ web_api_session_open(struct web_req *r)
 	struct web_server *ws = r->ws;
 	struct buf err = BUF_INIT, secret = BUF_INIT;
 	const char *user, *password, *token;
+	int64_t token_id = 0;
 	int ret;
 
 	/* Before anything is looked at, let alone hashed. */
@@ -55,7 +58,8 @@ web_api_session_open(struct web_req *r)
 	password = web_body_str(r, "password");
 	token = web_body_str(r, "token");
 	if (token != NULL && user == NULL && password == NULL) {
-		ret = service_auth_token(&ws->svc, token, &r->who, &err);
+		ret = service_auth_token(&ws->svc, token, &r->who, &token_id,
+		    &err);
 	} else if (token == NULL && user != NULL && password != NULL) {
 		ret = service_auth_password(&ws->svc, user, password, &r->who,
 		    &err);
@@ -71,7 +75,7 @@ web_api_session_open(struct web_req *r)
 		goto out;
 	}
 	if (ret == 0)
-		ret = service_session_open(&ws->svc, &r->who,
+		ret = service_session_open(&ws->svc, &r->who, token_id,
 		    ws->session_idle_ms, &secret, &r->csrf, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);

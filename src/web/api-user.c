@@ -1,6 +1,7 @@
 /*
  * api-user.c - /healthz, /readyz, /api/v1/me (everyone's own profile
- * and tokens) and /api/v1/users (admins: the service checks).
+ * and tokens) and /api/v1/users (admins: the service checks; a user may
+ * also revoke all of their own tokens).
  */
 #include "web/web-int.h"
 
@@ -240,5 +241,28 @@ web_api_user_set(struct web_req *r)
 	else
 		web_reply(r, MHD_HTTP_OK, service_json_account(&a));
 	account_release(&a);
+	buf_release(&err);
+}
+
+/*
+ * DELETE /api/v1/users/NAME/tokens: revoke every token of the user and
+ * end every session of theirs (`orchestra user revoke NAME --all`).  The
+ * user themself or an admin; the request's own token or session is among
+ * them when it is the user's, and ends with the rest.
+ */
+void
+web_api_user_revoke_all(struct web_req *r)
+{
+	struct buf err = BUF_INIT;
+	int64_t ntokens, nsessions;
+	int ret;
+
+	ret = service_token_revoke_all(&r->svc, r->seg[3], &ntokens, &nsessions,
+	    &err);
+	if (ret < 0)
+		web_fail(r, ret, &err);
+	else
+		web_reply(r, MHD_HTTP_OK,
+		    service_json_revoked(r->seg[3], ntokens, nsessions));
 	buf_release(&err);
 }

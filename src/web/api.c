@@ -32,6 +32,7 @@ const struct web_route web_routes[] = {
 	{ "POST", "/api/v1/users", false, web_api_user_add },
 	{ "GET", "/api/v1/users/*", false, web_api_user_show },
 	{ "PATCH", "/api/v1/users/*", false, web_api_user_set },
+	{ "DELETE", "/api/v1/users/*/tokens", false, web_api_user_revoke_all },
 	{ "GET", "/api/v1/tasks", false, web_api_tasks },
 	{ "POST", "/api/v1/tasks", false, web_api_task_submit },
 	{ "GET", "/api/v1/tasks/*/*", false, web_api_task_show },
@@ -227,7 +228,7 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	/* The scheme's name is case-insensitive (RFC 9110 11.1). */
 	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
 		buf_adds(&r->cred, h + 7);
-		ret = service_auth_token(&ws->svc, h + 7, &r->who, &err);
+		ret = service_auth_token(&ws->svc, h + 7, &r->who, NULL, &err);
 	} else if (h == NULL && cookie != NULL) {
 		r->by_session = true;
 		buf_adds(&r->cred, cookie);

@@ -34,39 +34,48 @@
 /* A dashboard session ends when idle this long, unless told otherwise. */
 #define WEB_SESSION_IDLE_MS (12 * 3600 * 1000LL)
 
-/* What we know of one client address. */
+/*
+ * What we know of one client: open connections and failed
+ * authentications.  A slot is taken again once its address has no
+ * connection and its failures have decayed to nothing.
+ */
 struct web_addr {
-	char ip[INET6_ADDRSTRLEN];
+	char key[WEB_ADDR_KEY_MAX];
 	int nconn;
 	double fails; /* decays; see web_limit_decay() */
 	int64_t fails_ms;
 };
 static struct web_addr web_addrs[WEB_NADDR];
+/*
+ * When every slot is held (a flood from many addresses), the failures of
+ * the addresses without one count here, together: they are limited as
+ * one client rather than not at all.  Their connections are not counted
+ * (libmicrohttpd's own per-address limit still holds).
+ */
+static struct web_addr web_addr_overflow;
 
-/* The slot of `ip` (a new one when `add`), or NULL. */
-static struct web_addr *
-web_addr_find(const char *ip, bool add)
+/*
+ * The key `ip` is counted under.  An IPv6 client usually holds a whole
+ * /64 (SLAAC, privacy addresses) and can change address at will within
+ * it, so the /64 is one client; an IPv4-mapped IPv6 address is its IPv4
+ * address.  Anything else (IPv4, "?") is itself.
+ */
+void
+web_addr_key(const char *ip, char *key, size_t n)
 {
-	size_t h = 5381, i, k;
-	const char *p;
-	struct web_addr *a;
+	struct in6_addr a6;
 
-	for (p = ip; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	for (k = 0; k < WEB_NADDR; k++) {
-		i = (h + k) % WEB_NADDR;
-		a = &web_addrs[i];
-		if (strcmp(a->ip, ip) == 0)
-			return a;
-		if (a->ip[0] == '\0' || (a->nconn == 0 && a->fails < 1)) {
-			if (!add)
-				continue;
-			memset(a, 0, sizeof(*a));
-			snprintf(a->ip, sizeof(a->ip), "%s", ip);
-			return a;
-		}
+	if (strchr(ip, ':') == NULL || inet_pton(AF_INET6, ip, &a6) != 1) {
+		snprintf(key, n, "%s", ip);
+		return;
 	}
-	return NULL;
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		inet_ntop(AF_INET, &a6.s6_addr[12], key, (socklen_t)n);
+		return;
+	}
+	memset(&a6.s6_addr[8], 0, 8);
+	inet_ntop(AF_INET6, &a6, key, (socklen_t)n);
+	snprintf(key + strlen(key), n - strlen(key), "/64");
 }
 
 static void
@@ -78,6 +87,66 @@ web_limit_decay(struct web_addr *a, int64_t now)
 	a->fails_ms = now;
 }
 
+/* Is slot `a` free to take: unused, or left with nothing to remember? */
+static bool
+web_addr_free(struct web_addr *a, int64_t now)
+{
+	if (a->key[0] == '\0')
+		return true;
+	if (a->nconn > 0)
+		return false;
+	web_limit_decay(a, now);
+	return a->fails <= 0;
+}
+
+/*
+ * The slot of `ip` (a new one when `add`); NULL when it has none and
+ * either none was asked for, or none is free (then *full, when not NULL,
+ * is set).
+ */
+static struct web_addr *
+web_addr_find(const char *ip, bool add, bool *full)
+{
+	char key[WEB_ADDR_KEY_MAX];
+	size_t h = 5381, i, k;
+	const char *p;
+	struct web_addr *a, *spare = NULL;
+	int64_t now = time_now_ms();
+
+	web_addr_key(ip, key, sizeof(key));
+	for (p = key; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (k = 0; k < WEB_NADDR; k++) {
+		i = (h + k) % WEB_NADDR;
+		a = &web_addrs[i];
+		if (strcmp(a->key, key) == 0)
+			return a;
+		if (spare == NULL && web_addr_free(a, now))
+			spare = a;
+		/* Never used: nothing was put further along, `key` neither. */
+		if (a->key[0] == '\0')
+			break;
+	}
+	if (full != NULL)
+		*full = spare == NULL;
+	if (!add || spare == NULL)
+		return NULL;
+	memset(spare, 0, sizeof(*spare));
+	snprintf(spare->key, sizeof(spare->key), "%s", key);
+	spare->fails_ms = now;
+	return spare;
+}
+
+/* The failures `ip` counts under: its slot's, or the overflow's. */
+static struct web_addr *
+web_limit_find(const char *ip, bool add)
+{
+	bool full = false;
+	struct web_addr *a = web_addr_find(ip, add, &full);
+
+	return a == NULL && full ? &web_addr_overflow : a;
+}
+
 /*
  * An attempt while blocked counts as a failure too, so that retrying
  * keeps the block; the count is capped, so a block ends at most
@@ -86,7 +155,7 @@ web_limit_decay(struct web_addr *a, int64_t now)
 bool
 web_limit_blocked(const char *ip)
 {
-	struct web_addr *a = web_addr_find(ip, false);
+	struct web_addr *a = web_limit_find(ip, false);
 
 	if (a == NULL)
 		return false;
@@ -101,10 +170,8 @@ web_limit_blocked(const char *ip)
 void
 web_limit_failed(const char *ip)
 {
-	struct web_addr *a = web_addr_find(ip, true);
+	struct web_addr *a = web_limit_find(ip, true);
 
-	if (a == NULL)
-		return; /* table full: only the hard limits hold */
 	web_limit_decay(a, time_now_ms());
 	if (a->fails < 2 * WEB_FAIL_BURST)
 		a->fails += 1;
@@ -140,7 +207,7 @@ web_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
 	(void)cls;
 	(void)socket_ctx;
 	web_client_ip(c, ip, sizeof(ip));
-	a = web_addr_find(ip, code == MHD_CONNECTION_NOTIFY_STARTED);
+	a = web_addr_find(ip, code == MHD_CONNECTION_NOTIFY_STARTED, NULL);
 	if (a == NULL)
 		return;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED)
@@ -152,7 +219,7 @@ web_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
 static int
 web_conns_of(const char *ip)
 {
-	struct web_addr *a = web_addr_find(ip, false);
+	struct web_addr *a = web_addr_find(ip, false, NULL);
 
 	return a ? a->nconn : 0;
 }

@@ -20,8 +20,10 @@
  * (one query for all the streams at the same cursor), which it writes
  * into the stream's buffer as one event: a burst of changes is one
  * event per tick.  Every WEB_SSE_CHECK_MS it checks each
- * stream's token or session again, and ends the stream when it was
- * revoked, expired or signed out; a stream silent for WEB_SSE_PING_MS
+ * stream's token or session again (two indexed reads), and ends the
+ * stream when it was revoked, expired or signed out, or when the token a
+ * session was made from was: so a stream ends at most CHECK + TICK ms
+ * (under a second) after its credential; a stream silent for WEB_SSE_PING_MS
  * gets a comment, so that proxies and clients know it is alive.
  *
  * The polling thread calls web_sse_read() when the client can take
@@ -38,7 +40,7 @@
 #include "web/web-int.h"
 
 #define WEB_SSE_TICK_MS 250
-#define WEB_SSE_CHECK_MS 1000
+#define WEB_SSE_CHECK_MS 500
 #define WEB_SSE_PING_MS 15000
 /* Rows read for one stream in one tick; the rest comes next tick. */
 #define WEB_SSE_ROWS 500
@@ -304,7 +306,8 @@ web_sse_still_valid(struct web_sse *hub, struct web_stream *s)
 		ret = service_auth_session(&hub->svc, s->cred.data,
 		    hub->idle_ms, false, &who, NULL, &err);
 	else
-		ret = service_auth_token(&hub->svc, s->cred.data, &who, &err);
+		ret = service_auth_token(&hub->svc, s->cred.data, &who, NULL,
+		    &err);
 	/* Only a refusal ends it: the database away is no reason. */
 	if (ret < 0 && ret != ERR_DENIED)
 		log_warn("event stream: cannot check the session: %s",

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 
 #include "service/service-json.h"
 #include "service/service.h"
@@ -214,6 +215,7 @@ void web_api_users(struct web_req *r);
 void web_api_user_add(struct web_req *r);
 void web_api_user_show(struct web_req *r);
 void web_api_user_set(struct web_req *r);
+void web_api_user_revoke_all(struct web_req *r);
 void web_api_tasks(struct web_req *r);
 void web_api_task_submit(struct web_req *r);
 void web_api_task_show(struct web_req *r);
@@ -234,9 +236,18 @@ void web_api_node_resume(struct web_req *r);
  * Per-address accounting (server.c; the one polling thread is its only
  * user, so it needs no lock).  Failed authentications decay with time;
  * web_limit_blocked() is true once there were too many recently (and
- * counts the blocked attempt as one more).
+ * counts the blocked attempt as one more).  An IPv6 client is its /64.
+ * When the table is full, the addresses without a slot share one
+ * overflow count.
  */
 bool web_limit_blocked(const char *ip);
 void web_limit_failed(const char *ip);
+/*
+ * The key `ip` (as inet_ntop() writes it) is counted under, in `key` of
+ * `n` bytes (WEB_ADDR_KEY_MAX hold any): IPv4 as it is, IPv6 as its /64
+ * ("2001:db8:0:1::/64"), IPv4-mapped IPv6 as the IPv4 address.
+ */
+#define WEB_ADDR_KEY_MAX (INET6_ADDRSTRLEN + 4)
+void web_addr_key(const char *ip, char *key, size_t n);
 
 #endif

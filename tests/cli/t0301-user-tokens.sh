@@ -50,7 +50,11 @@ revoke() {
 	expect_exit 1 orch user revoke bob 99
 	expect_stderr_line "^orchestra: user 'bob' has no token 99$"
 	expect_exit 2 orch user revoke bob
-	expect_stderr_usage "missing user NAME or TOKEN_ID"
+	expect_stderr_usage "missing user NAME, and TOKEN_ID or --all"
+	expect_exit 2 orch user revoke bob 1 --all
+	expect_stderr_usage "too many arguments"
+	expect_exit 2 orch user revoke --all
+	expect_stderr_usage "missing user NAME"
 	expect_exit 2 orch user revoke bob x
 	expect_stderr_usage "invalid TOKEN_ID 'x'"
 	expect_exit 0 orch user tokens bob --json

@@ -706,6 +706,99 @@ test_injected_fault(void **state)
 	buf_release(&err);
 }
 
+/* A session made from a token reads the token's times; ends with it. */
+static void
+test_session_tokens(void **state)
+{
+	struct store *st = *state;
+	struct token t = { 0 }, u = { 0 }, x = { 0 };
+	struct session g = { 0 };
+	struct buf err = BUF_INIT;
+	int64_t bob = test_store_user(st, "bob", 1000);
+	int64_t eve = test_store_user(st, "eve", 1000), n = -1;
+	const char *sql_eve =
+	    "SELECT count(*) FROM session s JOIN account a"
+	    " ON a.id = s.account_id WHERE a.username = 'eve'";
+	const char *sql_revoked_700 =
+	    "SELECT count(*) FROM token WHERE revoked_ms = 700";
+	const char *sql_live =
+	    "SELECT count(*) FROM token WHERE revoked_ms IS NULL";
+
+	t.account_id = bob;
+	t.hash = xstrdup("00aa");
+	t.created_ms = 10;
+	assert_int_equal(store_token_insert(st, &t, &err), 0);
+	u.account_id = bob;
+	u.hash = xstrdup("00bb");
+	u.created_ms = 10;
+	u.expires_ms = 500;
+	assert_int_equal(store_token_insert(st, &u, &err), 0);
+	x.account_id = eve;
+	x.hash = xstrdup("00cc");
+	x.created_ms = 10;
+	assert_int_equal(store_token_insert(st, &x, &err), 0);
+	assert_int_equal(store_session_insert(st, bob, 0, "pw1", 100, &err), 0);
+	assert_int_equal(store_session_insert(st, bob, 0, "pw2", 100, &err), 0);
+	assert_int_equal(store_session_insert(st, bob, t.id, "tk1", 100, &err),
+	    0);
+	assert_int_equal(store_session_insert(st, bob, t.id, "tk2", 100, &err),
+	    0);
+	assert_int_equal(store_session_insert(st, bob, u.id, "tk3", 100, &err),
+	    0);
+	assert_int_equal(store_session_insert(st, eve, 0, "pw3", 100, &err), 0);
+	assert_int_equal(store_session_insert(st, eve, x.id, "tk4", 100, &err),
+	    0);
+
+	assert_int_equal(store_session_get(st, "pw1", &g, &err), 0);
+	assert_int_equal(g.token_id, 0);
+	assert_int_equal(g.token_revoked_ms, 0);
+	assert_int_equal(g.token_expires_ms, 0);
+	session_release(&g);
+	assert_int_equal(store_session_get(st, "tk3", &g, &err), 0);
+	assert_int_equal(g.token_id, u.id);
+	assert_int_equal(g.token_expires_ms, 500);
+	assert_int_equal(g.token_revoked_ms, 0);
+	session_release(&g);
+	/* Revoked by hand (SQL), the session still reads it at once. */
+	assert_int_equal(store_token_revoke(st, t.id, 300, &err), 0);
+	assert_int_equal(store_session_get(st, "tk1", &g, &err), 0);
+	assert_int_equal(g.token_id, t.id);
+	assert_int_equal(g.token_revoked_ms, 300);
+	session_release(&g);
+
+	/* The sessions of one token go, and only they. */
+	assert_int_equal(store_session_end_token(st, t.id, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_session_get(st, "tk2", &g, &err), ERR_NOTFOUND);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM session"),
+	    5);
+	/* A password change: bob's password sessions, not his token's. */
+	assert_int_equal(store_session_end_account(st, bob, true, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_session_get(st, "tk3", &g, &err), 0);
+	session_release(&g);
+	assert_int_equal(store_session_get(st, "pw3", &g, &err), 0);
+	session_release(&g);
+	/* Every token of bob's not revoked yet, then every session of his;
+	 * eve's are untouched throughout. */
+	assert_int_equal(store_token_revoke_all(st, bob, 700, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(test_store_scalar(st, sql_revoked_700), 1);
+	assert_int_equal(store_token_revoke_all(st, bob, 800, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(test_store_scalar(st, sql_live), 1);
+	assert_int_equal(store_session_end_account(st, bob, false, &n, &err),
+	    0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_session_end_account(st, bob, false, NULL, &err),
+	    0);
+	assert_int_equal(test_store_scalar(st, sql_eve), 2);
+	token_release(&t);
+	token_release(&u);
+	token_release(&x);
+	buf_release(&err);
+}
+
 static void
 test_sessions_and_events(void **state)
 {
@@ -716,10 +809,12 @@ test_sessions_and_events(void **state)
 	struct buf err = BUF_INIT;
 	int64_t bob = test_store_user(st, "bob", 1000), last = -1;
 
-	assert_int_equal(store_session_insert(st, bob, "aa11", 100, &err), 0);
-	assert_int_equal(store_session_insert(st, bob, "bb22", 200, &err), 0);
+	assert_int_equal(store_session_insert(st, bob, 0, "aa11", 100, &err),
+	    0);
+	assert_int_equal(store_session_insert(st, bob, 0, "bb22", 200, &err),
+	    0);
 	/* The digest is unique. */
-	assert_int_equal(store_session_insert(st, bob, "bb22", 300, &err),
+	assert_int_equal(store_session_insert(st, bob, 0, "bb22", 300, &err),
 	    ERR_CONFLICT);
 	assert_int_equal(store_session_get(st, "aa11", &g, &err), 0);
 	assert_string_equal(g.username, "bob");
@@ -785,9 +880,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_open_missing_without_create),
 		cmocka_unit_test_setup_teardown(test_params_bound_by_number,
 		    test_store_setup, test_store_teardown),
-		cmocka_unit_test_setup_teardown(test_accounts,
-		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, test_store_setup,
+		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_and_password,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_session_tokens,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_and_events,
 		    test_store_setup, test_store_teardown),
