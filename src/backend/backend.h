@@ -33,6 +33,11 @@ struct backend_job {
 	const char *node;    /* the node the scheduler chose */
 	int gpu_index;       /* -1 for a CPU job */
 	int64_t timeout_ms;  /* 0: none */
+	/* The owner's Unix account, resolved by the pilot: */
+	const char *login; /* its login name */
+	int64_t uid;       /* -1: unknown */
+	int64_t gid;
+	const char *home;
 };
 
 /* A job's handle: the backend's name for (job id, attempt). */

@@ -4,6 +4,9 @@
  * priority order.  Its cost follows what changed and the slots to fill,
  * not the number of jobs waiting (docs/internals/scheduling.md).
  */
+#include <pwd.h>
+#include <unistd.h>
+
 #include "pilot/pilot.h"
 #include "util/proc.h"
 
@@ -302,8 +305,35 @@ out:
 	return ret;
 }
 
+/*
+ * The owner's account: the one of the user's name, else the pilot's own
+ * (so a job never runs as an account nobody chose).  `pw` and `pwbuf`
+ * hold the strings `bj` borrows.
+ */
 static void
-cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
+cycle_backend_account(const struct job_launch *l, struct backend_job *bj,
+    struct passwd *pw, char *pwbuf, size_t pwbuf_size)
+{
+	struct passwd *found = NULL;
+
+	/* NEEDSWORK: the lead's account resolution replaces this */
+	if (getpwnam_r(l->username, pw, pwbuf, pwbuf_size, &found) == 0 &&
+	    found != NULL) {
+		bj->login = found->pw_name;
+		bj->uid = (int64_t)found->pw_uid;
+		bj->gid = (int64_t)found->pw_gid;
+		bj->home = found->pw_dir;
+		return;
+	}
+	bj->login = NULL;
+	bj->uid = (int64_t)getuid();
+	bj->gid = (int64_t)getgid();
+	bj->home = NULL;
+}
+
+static void
+cycle_backend_job(const struct job_launch *l, struct backend_job *bj,
+    struct passwd *pw, char *pwbuf, size_t pwbuf_size)
 {
 	bj->job_id = l->job_id;
 	bj->attempt = l->attempt;
@@ -315,6 +345,7 @@ cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 	bj->node = l->node;
 	bj->gpu_index = (int)l->gpu_index;
 	bj->timeout_ms = l->timeout_ms;
+	cycle_backend_account(l, bj, pw, pwbuf, pwbuf_size);
 }
 
 /*
@@ -327,13 +358,15 @@ static int
 cycle_start_one(struct pilot *p, const struct job_launch *l)
 {
 	struct backend_job bj;
+	struct passwd pw;
+	char pwbuf[4096];
 	struct buf why = BUF_INIT;
 	int ret;
 
 	/* One that could not be asked is enough: the rest wait too. */
 	if (p->be_unavailable)
 		return ERR_UNAVAILABLE;
-	cycle_backend_job(l, &bj);
+	cycle_backend_job(l, &bj, &pw, pwbuf, sizeof(pwbuf));
 	ret = p->be->ops->start(p->be, &bj, &why);
 	if (ret < 0) {
 		p->stats.backend_errors[PILOT_BE_START]++;

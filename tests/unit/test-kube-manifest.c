@@ -92,7 +92,7 @@ test_cpu_job(void **state)
 {
 	struct backend_job job = { 42, 3, "user.alice.calib", "alice",
 		"echo \"it's\" $HOME\nexit 3", "", "/volume/alice/calib",
-		"node-07", -1, 90500 };
+		"node-07", -1, 90500, "alice", 1001, 1001, "/home/alice" };
 	json_t *m = test_build(&job), *c, *spec, *meta, *labels;
 
 	(void)state;
@@ -157,7 +157,7 @@ test_gpu_job(void **state)
 {
 	struct backend_job job = { 7, 1, "user.bob.train", "bob", "python t.py",
 		"nvcr.io/nvidia/pytorch:24.01", "/volume/bob/train", "gpu01",
-		1, 0 };
+		1, 0, "bob", 1002, 100, "/home/bob" };
 	json_t *m = test_build(&job), *c;
 
 	(void)state;
@@ -181,7 +181,7 @@ test_label_of_long_name(void **state)
 {
 	char task[200];
 	struct backend_job job = { 1, 1, task, "carol", "true", "", "/v",
-		"n", -1, 0 };
+		"n", -1, 0, "carol", 1003, 1003, "/home/carol" };
 	json_t *m, *labels;
 	const char *v;
 
@@ -217,7 +217,7 @@ test_refusals(void **state)
 		    "restartPolicy must be Never" },
 	};
 	struct backend_job job = { 1, 1, "user.dave.t", "dave", "true", "",
-		"/v", "n", -1, 0 };
+		"/v", "n", -1, 0, "dave", 1004, 1004, "/home/dave" };
 	struct buf err = BUF_INIT;
 	json_t *t, *m = NULL;
 	size_t i;
