@@ -6,7 +6,9 @@
 Starts kube-sim.py on loopback with a private state directory and talks to
 it over TLS with the standard library: authentication, strict rejection of
 bodies, Jobs that run to Complete and Failed, logs, watch semantics, deletion,
-fault injection; and kubectl against it when kubectl is installed.
+fault injection, securityContext (validated, and applied to the pod's
+process: its uid, gid, groups, capabilities, no_new_privs, runAsNonRoot);
+and kubectl against it when kubectl is installed.
 """
 
 import http.client
