@@ -528,22 +528,19 @@ static const char *const kube_start_failures[] = {
 static int64_t
 kube_start_failing_since(json_t *pod)
 {
-	size_t i, n = sizeof(kube_start_failures) / sizeof(*kube_start_failures);
+	size_t i, n = sizeof(kube_start_failures) / sizeof(char *);
 	const char *reason;
 
-	reason = kube_sv(json_object_get(json_object_get(kube_container_state(
-						     pod),
-					     "waiting"),
-	    "reason"));
+	reason = kube_sv(json_object_get(
+	    json_object_get(kube_container_state(pod), "waiting"), "reason"));
 	for (i = 0; i < n; i++) {
 		if (strcmp(reason, kube_start_failures[i]) == 0)
 			break;
 	}
 	if (i == n)
 		return 0;
-	return kube_iso_ms(kube_sv(json_object_get(json_object_get(pod,
-						       "metadata"),
-	    "creationTimestamp")));
+	return kube_iso_ms(kube_sv(json_object_get(
+	    json_object_get(pod, "metadata"), "creationTimestamp")));
 }
 
 /* The caches, current: each lists if it must (and watches if it may). */

@@ -199,9 +199,8 @@ static const char test_template_secure[] =
 static json_t *
 test_pod_spec(json_t *m)
 {
-	return json_object_get(json_object_get(json_object_get(m, "spec"),
-				   "template"),
-	    "spec");
+	return json_object_get(
+	    json_object_get(json_object_get(m, "spec"), "template"), "spec");
 }
 
 /* A securityContext's integer `key`, or -2 when it has none. */
@@ -236,19 +235,19 @@ test_confined(json_t *m, json_int_t uid, json_int_t gid, bool nonroot)
 			sc = json_object_get(c, "securityContext");
 			assert_int_equal(test_sc_int(sc, "runAsUser"), uid);
 			assert_int_equal(test_sc_int(sc, "runAsGroup"), gid);
-			assert_int_equal(json_is_true(json_object_get(sc,
-					     "runAsNonRoot")),
+			assert_int_equal(
+			    json_is_true(json_object_get(sc, "runAsNonRoot")),
 			    nonroot);
-			assert_true(json_is_false(json_object_get(sc,
-			    "allowPrivilegeEscalation")));
+			assert_true(json_is_false(
+			    json_object_get(sc, "allowPrivilegeEscalation")));
 			assert_null(json_object_get(sc, "privileged"));
 			caps = json_object_get(sc, "capabilities");
 			assert_int_equal(json_object_size(caps), 1);
-			assert_int_equal(json_array_size(json_object_get(caps,
-					     "drop")),
-			    1);
-			assert_string_equal(json_string_value(json_array_get(
-						json_object_get(caps, "drop"), 0)),
+			assert_int_equal(
+			    json_array_size(json_object_get(caps, "drop")), 1);
+			assert_string_equal(
+			    json_string_value(json_array_get(
+			        json_object_get(caps, "drop"), 0)),
 			    "ALL");
 			n++;
 		}
@@ -277,12 +276,11 @@ test_run_as_owner(void **state)
 	test_confined(m, 1005, 1006, true);
 	sc = json_object_get(test_pod_spec(m), "securityContext");
 	assert_int_equal(test_sc_int(sc, "fsGroup"), 100);
-	sc = json_object_get(json_array_get(json_object_get(test_pod_spec(m),
-						"containers"),
-				 0),
+	sc = json_object_get(
+	    json_array_get(json_object_get(test_pod_spec(m), "containers"), 0),
 	    "securityContext");
-	assert_true(json_is_true(json_object_get(sc,
-	    "readOnlyRootFilesystem")));
+	assert_true(
+	    json_is_true(json_object_get(sc, "readOnlyRootFilesystem")));
 	json_decref(m);
 
 	/* An owner who is root: no runAsNonRoot true (the kubelet would
