@@ -4,12 +4,15 @@
  * pinned to the chosen node, labelled so one list finds every Orchestra
  * Job, never retried by Kubernetes (backoffLimit 0: retries are the
  * pilot's), cleaned up a day after it ends even if Orchestra is gone,
- * run in the task's output directory (as the local backend runs it), and
- * with SPEC.md's GPU protection.
+ * run in the task's output directory (as the local backend runs it), as
+ * its owner's uid and gid with no privileges (kube_run_as), and with
+ * SPEC.md's GPU protection.
  */
 #include "backend/kube-int.h"
 
 #define KUBE_LABEL_MAX 63
+/* The largest runAsUser and runAsGroup the API server takes. */
+#define KUBE_ID_MAX 2147483647LL
 
 bool
 kube_is_dns_label(const char *s)
@@ -98,6 +101,72 @@ kube_template_check(json_t *tmpl, const char *what, struct buf *err)
 		    "Orchestra's)",
 		    what);
 	return 0;
+}
+
+/* obj[key] made a fresh object unless it is one already. */
+static json_t *
+kube_obj_replace_bad(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_object(v)) {
+		v = json_object();
+		json_object_set_new(obj, key, v);
+	}
+	return v;
+}
+
+/*
+ * Who the job runs as, in a pod's or a container's securityContext: the
+ * owner's uid and gid, and runAsNonRoot unless the owner is root.  Ours
+ * win over the template's.  With no known uid the template's runAsUser
+ * and runAsGroup go too (an unresolved account must not borrow another's
+ * uid, whose files it could then write) and runAsNonRoot stays true, so
+ * the kubelet refuses an image that would run as root.
+ */
+static void
+kube_run_as(json_t *sc, const struct backend_job *job)
+{
+	if (job->uid >= 0)
+		json_object_set_new(sc, "runAsUser", json_integer(job->uid));
+	else
+		json_object_del(sc, "runAsUser");
+	if (job->uid >= 0 && job->gid >= 0)
+		json_object_set_new(sc, "runAsGroup", json_integer(job->gid));
+	else
+		json_object_del(sc, "runAsGroup");
+	json_object_set_new(sc, "runAsNonRoot", json_boolean(job->uid != 0));
+}
+
+/*
+ * Every container of the pod (the template's other containers and its
+ * init containers too) runs as the owner, without privileges: no
+ * escalation (no_new_privs, so no setuid binary makes it root), no
+ * capabilities at all, and not privileged (the API server refuses
+ * privileged with allowPrivilegeEscalation false).  The template's
+ * capabilities, added ones included, are replaced whole.
+ */
+static void
+kube_containers_confine(json_t *podspec, const struct backend_job *job)
+{
+	static const char *const lists[] = { "initContainers", "containers" };
+	json_t *c, *sc;
+	size_t i, k;
+
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		json_array_foreach(json_object_get(podspec, lists[k]), i, c)
+		{
+			if (!json_is_object(c))
+				continue;
+			sc = kube_obj_replace_bad(c, "securityContext");
+			kube_run_as(sc, job);
+			json_object_set_new(sc, "allowPrivilegeEscalation",
+			    json_false());
+			json_object_del(sc, "privileged");
+			json_object_set_new(sc, "capabilities",
+			    json_pack("{s:[s]}", "drop", "ALL"));
+		}
+	}
 }
 
 /*
@@ -194,6 +263,13 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 		    "user '%s' cannot be a Kubernetes namespace: lower-case "
 		    "letters, digits and '-' only",
 		    job->username);
+	/* What the API server takes for a uid or gid: 0 to 2^31 - 1. */
+	if (job->uid > KUBE_ID_MAX || job->gid > KUBE_ID_MAX)
+		return err_set(err, ERR_INVALID,
+		    "account of user '%s' (uid %lld, gid %lld) is beyond "
+		    "Kubernetes' largest uid and gid, %lld",
+		    job->username, (long long)job->uid, (long long)job->gid,
+		    (long long)KUBE_ID_MAX);
 	m = json_deep_copy(tmpl);
 	meta = kube_obj(m, "metadata");
 	spec = kube_obj(m, "spec");
@@ -220,6 +296,8 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 	if (job->node != NULL && *job->node != '\0')
 		json_object_set_new(podspec, "nodeName",
 		    json_string(job->node));
+	kube_run_as(kube_obj_replace_bad(podspec, "securityContext"), job);
+	kube_containers_confine(podspec, job);
 	c = json_array_get(json_object_get(podspec, "containers"), 0);
 	if (job->image != NULL && *job->image != '\0')
 		json_object_set_new(c, "image", json_string(job->image));

@@ -20,10 +20,13 @@
  * server that does not answer is never a job's failure: start() then says
  * ERR_UNAVAILABLE and the pilot tries again later.
  *
- * A pod whose image cannot be pulled (ErrImagePull, ImagePullBackOff)
- * for longer than KUBE_PULL_WAIT_S (ORCHESTRA_KUBE_PULL_WAIT, seconds)
- * ends its job as "could not start": a wrong image name must not hold a
- * slot until the task's time limit.
+ * A pod that cannot start (its image cannot be pulled, ErrImagePull,
+ * ImagePullBackOff; or its container cannot be made,
+ * CreateContainerConfigError, as when runAsNonRoot meets a root
+ * container) for longer than KUBE_PULL_WAIT_S (ORCHESTRA_KUBE_PULL_WAIT,
+ * seconds) ends its job as "could not start": the kubelet tries again for
+ * ever, and a wrong image name must not hold a slot until the task's
+ * time limit.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -36,7 +39,8 @@
 #define KUBE_SELECTOR "app.kubernetes.io%2Fmanaged-by%3Dorchestra"
 /* A finished Job stays this long if Orchestra is gone. */
 #define KUBE_TTL_SECONDS 86400
-/* How long a pod may fail to pull its image before its job ends. */
+/* How long a pod may fail to start (kube_start_failures) before its job
+ * ends. */
 #define KUBE_PULL_WAIT_S 300
 
 /* The template built in, the same as deploy/job-template.yaml. */
@@ -506,22 +510,37 @@ kube_time_ms(json_t *job, const char *key)
 	    json_object_get(job, "status"), key)));
 }
 
-/* Since when (its creation) a pod has failed to pull its image; 0. */
+/*
+ * The waiting reasons of a container the kubelet fails to start, and
+ * tries again to start, for ever: its image cannot be pulled, or its
+ * container cannot be made (CreateContainerConfigError: a secret that is
+ * not there, or runAsNonRoot with a container that would run as root).
+ */
+static const char *const kube_start_failures[] = {
+	"ErrImagePull",
+	"ImagePullBackOff",
+	"InvalidImageName",
+	"CreateContainerConfigError",
+	"CreateContainerError",
+};
+
+/* Since when (its creation) a pod has failed to start; 0. */
 static int64_t
-kube_pull_failing_since(json_t *pod)
+kube_start_failing_since(json_t *pod)
 {
+	size_t i, n = sizeof(kube_start_failures) / sizeof(char *);
 	const char *reason;
 
-	reason = kube_sv(json_object_get(json_object_get(kube_container_state(
-						     pod),
-					     "waiting"),
-	    "reason"));
-	if (strcmp(reason, "ErrImagePull") != 0 &&
-	    strcmp(reason, "ImagePullBackOff") != 0)
+	reason = kube_sv(json_object_get(
+	    json_object_get(kube_container_state(pod), "waiting"), "reason"));
+	for (i = 0; i < n; i++) {
+		if (strcmp(reason, kube_start_failures[i]) == 0)
+			break;
+	}
+	if (i == n)
 		return 0;
-	return kube_iso_ms(kube_sv(json_object_get(json_object_get(pod,
-						       "metadata"),
-	    "creationTimestamp")));
+	return kube_iso_ms(kube_sv(json_object_get(
+	    json_object_get(pod, "metadata"), "creationTimestamp")));
 }
 
 /* The caches, current: each lists if it must (and watches if it may). */
@@ -609,7 +628,7 @@ kube_status_of(struct kube_backend *kb, const char *name,
 		return;
 	}
 	st->state = BACKEND_RUNNING;
-	since = kube_pull_failing_since(kube_informer_get(kb->pods, name));
+	since = kube_start_failing_since(kube_informer_get(kb->pods, name));
 	if (since > 0 && time_now_ms() - since >= kb->pull_wait_ms) {
 		st->state = BACKEND_ENDED;
 		st->end = BACKEND_END_START;

@@ -60,8 +60,9 @@
 # runs its jobs as Kubernetes Jobs on the API simulator
 # (tests/kube/kube-sim.py, HTTPS with its own CA), whose only node is
 # named after this machine (8 CPUs, 2 nvidia.com/gpu) and which runs each
-# Job's command as a local process, with the Job's environment only and in
-# its workingDir: the script exits 0 with "# skip: ..." when
+# Job's command as a local process, with the Job's environment only, in
+# its workingDir and as its runAsUser and runAsGroup (the owner's
+# account): the script exits 0 with "# skip: ..." when
 # python3-kubernetes is missing.  KUBECONFIG, ORCHESTRA_BACKEND and
 # ORCHESTRA_JOB_TEMPLATE (a template without a volume) are exported; the
 # simulator is stopped at exit.

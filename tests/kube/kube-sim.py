@@ -17,6 +17,15 @@ the semantic rules of the real validation with 422 Invalid.
 
 Each Job's pod runs its container's command as a local process with the
 container's env; the Job's status is written as the Job controller writes it.
+The process runs as a container runtime runs it (through setpriv): as the
+effective securityContext's runAsUser and runAsGroup (else as the image's
+user; the simulator has no images, and every image's user is root, gid 0),
+with only the pod's supplementalGroups and fsGroup, the runtime's default
+capabilities less those dropped plus those added (all when privileged),
+and no_new_privs when allowPrivilegeEscalation is false.  As the kubelet,
+it refuses to start a container with runAsNonRoot that would run as root
+(runAsUser 0, or no runAsUser): the pod waits in
+CreateContainerConfigError and the Job stays active.
 
     kube-sim.py --state-dir DIR [--port-file F] [--admin-port-file F]
                 [--kubeconfig-out F] [--token-file F] [--nodes-file F]
@@ -76,6 +85,7 @@ import random
 import re
 import secrets
 import select
+import shutil
 import signal
 import socket
 import ssl
@@ -1026,6 +1036,15 @@ class JobRunner(threading.Thread):
                                 '%s "%s" not found' % (
                                     'secret' if ref == 'secretKeyRef'
                                     else 'configmap', vf[ref].get('name')))
+            why = non_root_breach(pod, c)
+            if why:
+                return (None, 'CreateContainerConfigError', why)
+            drop, add = run_as(pod, c)[3]
+            for cap in drop + add:
+                if cap != 'all' and cap not in CAPS:
+                    return (None, 'CreateContainerError', 'failed to '
+                            'generate container spec: unknown capability '
+                            '"CAP_%s"' % cap.upper())
         return None
 
     def run_pod(self, job, pod_name, deadline_at):
@@ -1152,6 +1171,10 @@ class JobRunner(threading.Thread):
                             raise OSError('the simulator runs no image '
                                           'entrypoint: the container needs a '
                                           'command')
+                        if not executable(argv[0], env['PATH']):
+                            raise OSError('exec: "%s": executable file not '
+                                          'found in $PATH' % argv[0])
+                        argv = confine(pod, c) + argv
                         p = subprocess.Popen(argv, env=env, cwd=wd,
                                              stdin=subprocess.DEVNULL,
                                              stdout=out, stderr=out,
@@ -1181,6 +1204,115 @@ class JobRunner(threading.Thread):
             if deadline_at is not None:
                 wait = max(0.0, min(wait, deadline_at - time.time()))
             wait_exit([p for p, c in zip(proc.procs, codes) if c is None], wait)
+
+
+# The capabilities a container runtime (containerd, CRI-O) gives a
+# container that is not privileged; the others are dropped.
+DEFAULT_CAPS = ('chown', 'dac_override', 'fsetid', 'fowner', 'mknod',
+                'net_raw', 'setgid', 'setuid', 'setfcap', 'setpcap',
+                'net_bind_service', 'sys_chroot', 'kill', 'audit_write')
+CAPS = ('chown', 'dac_override', 'dac_read_search', 'fowner', 'fsetid',
+        'kill', 'setgid', 'setuid', 'setpcap', 'linux_immutable',
+        'net_bind_service', 'net_broadcast', 'net_admin', 'net_raw',
+        'ipc_lock', 'ipc_owner', 'sys_module', 'sys_rawio', 'sys_chroot',
+        'sys_ptrace', 'sys_pacct', 'sys_admin', 'sys_boot', 'sys_nice',
+        'sys_resource', 'sys_time', 'sys_tty_config', 'mknod', 'lease',
+        'audit_write', 'audit_control', 'setfcap', 'mac_override',
+        'mac_admin', 'syslog', 'wake_alarm', 'block_suspend', 'audit_read',
+        'perfmon', 'bpf', 'checkpoint_restore')
+
+
+def cap_name(cap):
+    """A capability of a securityContext ("NET_ADMIN", "CAP_NET_ADMIN")
+    as setpriv names it ("net_admin")."""
+    cap = cap.lower()
+    return cap[4:] if cap.startswith('cap_') else cap
+
+
+def effective_sc(pod, c):
+    """DetermineEffectiveSecurityContext: the container's fields win over
+    the pod's."""
+    sc = {}
+    psc = pod['spec'].get('securityContext') or {}
+    for k in ('runAsUser', 'runAsGroup', 'runAsNonRoot'):
+        if psc.get(k) is not None:
+            sc[k] = psc[k]
+    for k, v in (c.get('securityContext') or {}).items():
+        if v is not None:
+            sc[k] = v
+    return sc
+
+
+def non_root_breach(pod, c):
+    """The kubelet's verifyRunAsNonRoot: why this container may not
+    start, or None.  The simulator has no images: every image's user is
+    root, as debian:12's is."""
+    sc = effective_sc(pod, c)
+    if not sc.get('runAsNonRoot'):
+        return None
+    md = pod['metadata']
+    where = '(pod: "%s_%s(%s)", container: %s)' % (
+        md['name'], md['namespace'], md['uid'], c['name'])
+    if sc.get('runAsUser') is not None:
+        if sc['runAsUser'] == 0:
+            return "container's runAsUser breaks non-root policy " + where
+        return None
+    return 'container has runAsNonRoot and image will run as root ' + where
+
+
+def run_as(pod, c):
+    """(uid, gid, supplementary groups, (capabilities dropped, added),
+    no_new_privs) a container runtime gives the container.  With no
+    runAsUser it runs as the image's user, root; with no runAsGroup as
+    its primary group in the image's /etc/passwd, which here knows only
+    root: 0."""
+    sc = effective_sc(pod, c)
+    psc = pod['spec'].get('securityContext') or {}
+    uid = sc.get('runAsUser')
+    gid = sc.get('runAsGroup')
+    groups = list(psc.get('supplementalGroups') or [])
+    if psc.get('fsGroup') is not None:
+        groups.append(psc['fsGroup'])
+    caps = sc.get('capabilities') or {}
+    drop = [cap_name(x) for x in caps.get('drop') or []]
+    add = [cap_name(x) for x in caps.get('add') or []]
+    nnp = sc.get('allowPrivilegeEscalation') is False
+    return (0 if uid is None else uid, 0 if gid is None else gid, groups,
+            (drop, add), nnp)
+
+
+def confine(pod, c):
+    """The argv prefix (setpriv) that runs a container's command as a
+    runtime would: as its uid and gid, with only its groups, the
+    capability bounding set of its securityContext (all of them when
+    privileged) and no_new_privs when allowPrivilegeEscalation is false.
+    A non-root uid starts with no capabilities; root with the bounding
+    set's."""
+    uid, gid, groups, (drop, add), nnp = run_as(pod, c)
+    argv = ['setpriv', '--reuid=%d' % uid, '--regid=%d' % gid]
+    if groups:
+        argv.append('--groups=' + ','.join(str(g) for g in groups))
+    else:
+        argv.append('--clear-groups')
+    if not effective_sc(pod, c).get('privileged'):
+        keep = [x for x in CAPS if x in DEFAULT_CAPS or x in add or
+                'all' in add]
+        keep = [x for x in keep if x not in drop and 'all' not in drop or
+                x in add]
+        argv.append('--bounding-set=' + ','.join(
+            ['-all'] + ['+' + x for x in keep]))
+        argv.append('--inh-caps=-all')
+    if nnp:
+        argv.append('--no-new-privs')
+    return argv + ['--']
+
+
+def executable(name, path):
+    """Whether the container could exec `name` (a path, or a command
+    found in $PATH)."""
+    if '/' in name:
+        return os.path.isfile(name) and os.access(name, os.X_OK)
+    return shutil.which(name, path=path) is not None
 
 
 def wait_exit(procs, timeout):
@@ -2298,7 +2430,42 @@ def validate_env_source(errs, path, src):
             errs.invalid('%s.%s.key' % (path, k), key, CONFIG_KEY_MSG)
 
 
+ID_MAX = 2147483647      # the largest uid or gid the API server takes
+ID_MSG = 'must be between 0 and %d, inclusive' % ID_MAX
+
+
+def check_id(errs, field, v):
+    """validation.IsValidUserID / IsValidGroupID."""
+    if v is not None and not 0 <= v <= ID_MAX:
+        errs.invalid(field, v, ID_MSG)
+
+
+def validate_security_context(errs, path, sc, container):
+    """ValidatePodSecurityContext, or ValidateSecurityContext of a
+    container: the ids in range, and no allowPrivilegeEscalation false
+    with what needs it."""
+    if sc is None:
+        return
+    check_id(errs, path + '.runAsUser', sc.get('runAsUser'))
+    check_id(errs, path + '.runAsGroup', sc.get('runAsGroup'))
+    if not container:
+        check_id(errs, path + '.fsGroup', sc.get('fsGroup'))
+        for i, g in enumerate(sc.get('supplementalGroups') or []):
+            check_id(errs, '%s.supplementalGroups[%d]' % (path, i), g)
+        return
+    if sc.get('allowPrivilegeEscalation') is False:
+        if sc.get('privileged'):
+            errs.invalid(path, sc, 'cannot set `allowPrivilegeEscalation` to '
+                         'false and `privileged` to true')
+        for cap in (sc.get('capabilities') or {}).get('add') or []:
+            if cap == 'CAP_SYS_ADMIN':
+                errs.invalid(path, sc, 'cannot set `allowPrivilegeEscalation`'
+                             ' to false and `capabilities.Add` CAP_SYS_ADMIN')
+
+
 def validate_pod_spec(errs, path, spec):
+    validate_security_context(errs, path + '.securityContext',
+                              spec.get('securityContext'), False)
     vols = {}
     for i, v in enumerate(spec.get('volumes') or []):
         f = '%s.volumes[%d]' % (path, i)
@@ -2343,6 +2510,8 @@ def validate_pod_spec(errs, path, spec):
                                  'when `value` is not empty')
                 validate_env_source(errs, ef + '.valueFrom', e.get('valueFrom'))
             validate_resources(errs, f + '.resources', c.get('resources'))
+            validate_security_context(errs, f + '.securityContext',
+                                      c.get('securityContext'), True)
             paths = set()
             for j, vm in enumerate(c.get('volumeMounts') or []):
                 vf = '%s.volumeMounts[%d]' % (f, j)

@@ -6,7 +6,9 @@
 Starts kube-sim.py on loopback with a private state directory and talks to
 it over TLS with the standard library: authentication, strict rejection of
 bodies, Jobs that run to Complete and Failed, logs, watch semantics, deletion,
-fault injection; and kubectl against it when kubectl is installed.
+fault injection, securityContext (validated, and applied to the pod's
+process: its uid, gid, groups, capabilities, no_new_privs, runAsNonRoot);
+and kubectl against it when kubectl is installed.
 """
 
 import http.client
@@ -634,6 +636,148 @@ class TestSim(unittest.TestCase):
         self.assertIn('waiting to start', out['message'])
         self.assertEqual(self.get_job('bad-image')['status']['active'], 1)
         self.delete_job('bad-image')
+
+    def test_security_context_rules(self):
+        # What the API server's validation refuses, 422 with the field.
+        def pod_sc(sc):
+            return lambda p: p.__setitem__('securityContext', sc)
+
+        def c_sc(sc):
+            return lambda p: p['containers'][0].__setitem__('securityContext', sc)
+        for mutate, text in (
+                (pod_sc({'runAsUser': -1}),
+                 'spec.template.spec.securityContext.runAsUser: Invalid value: '
+                 '-1: must be between 0 and 2147483647, inclusive'),
+                (pod_sc({'runAsGroup': 2147483648}),
+                 'spec.template.spec.securityContext.runAsGroup: Invalid value: '
+                 '2147483648: must be between 0 and 2147483647, inclusive'),
+                (pod_sc({'supplementalGroups': [5, -5]}),
+                 'securityContext.supplementalGroups[1]: Invalid value: -5'),
+                (pod_sc({'fsGroup': -1}), 'securityContext.fsGroup: Invalid'),
+                (c_sc({'runAsUser': -7}),
+                 'spec.template.spec.containers[0].securityContext.runAsUser: '
+                 'Invalid value: -7: must be between 0 and 2147483647'),
+                (c_sc({'runAsGroup': -1}),
+                 'containers[0].securityContext.runAsGroup: Invalid value: -1'),
+                (c_sc({'allowPrivilegeEscalation': False, 'privileged': True}),
+                 'cannot set `allowPrivilegeEscalation` to false and '
+                 '`privileged` to true'),
+                (c_sc({'allowPrivilegeEscalation': False,
+                       'capabilities': {'add': ['CAP_SYS_ADMIN']}}),
+                 'cannot set `allowPrivilegeEscalation` to false and '
+                 '`capabilities.Add` CAP_SYS_ADMIN')):
+            j = job('sc-rules', 'true')
+            mutate(j['spec']['template']['spec'])
+            st, out = self.call('POST', '/apis/batch/v1/namespaces/default/jobs', j)
+            self.assertEqual(st, 422, out)
+            self.assert_status(out, 422, 'Invalid')
+            self.assertIn(text, out['message'])
+            self.assertIsNone(self.get_job('sc-rules'))
+        # Wrong types are the schema's: 400.
+        j = job('sc-rules', 'true')
+        j['spec']['template']['spec']['containers'][0]['securityContext'] = {
+            'runAsNonRoot': 'yes'}
+        st, out = self.call('POST', '/apis/batch/v1/namespaces/default/jobs', j)
+        self.assertEqual(st, 400, out)
+
+    def log_of(self, name):
+        pod = self.pods_of(name)[0]['metadata']['name']
+        st, data, _ = self.call('GET', '/api/v1/namespaces/default/pods/%s/log'
+                                % pod, raw=True)
+        self.assertEqual(st, 200, data)
+        return data.decode()
+
+    def test_run_as_user(self):
+        # The pod's process runs as runAsUser and runAsGroup, with only
+        # the pod's groups, no_new_privs and no capabilities.
+        show = ('id -u; id -g; id -G; grep -E "^(NoNewPrivs|CapBnd|CapEff):" '
+                '/proc/self/status')
+        j = job('as-user', show, pod={'securityContext': {
+            'runAsUser': 1, 'runAsGroup': 1, 'supplementalGroups': [77],
+            'fsGroup': 78, 'runAsNonRoot': True}})
+        j['spec']['template']['spec']['containers'][0]['securityContext'] = {
+            'runAsUser': 4242, 'runAsGroup': 4343,
+            'allowPrivilegeEscalation': False,
+            'capabilities': {'drop': ['ALL']}}
+        self.create_job(j)
+        self.wait_job('as-user', 'Complete')
+        self.assertEqual(self.log_of('as-user').split('\n'), [
+            '4242', '4343', '4343 77 78', 'CapEff:\t0000000000000000',
+            'CapBnd:\t0000000000000000', 'NoNewPrivs:\t1', ''])
+        self.delete_job('as-user')
+        # No securityContext: the image's user, root, with the runtime's
+        # default capabilities only, and escalation allowed.
+        self.create_job(job('as-root', show))
+        self.wait_job('as-root', 'Complete')
+        out = self.log_of('as-root').split('\n')
+        self.assertEqual(out[:3], ['0', '0', '0'])
+        self.assertEqual(out[5], 'NoNewPrivs:\t0')
+        self.assertEqual(out[3], out[4].replace('CapBnd', 'CapEff'))
+        bnd = int(out[4].split('\t')[1], 16)
+        self.assertEqual(bnd, 0xa80425fb)     # containerd's default set
+        self.delete_job('as-root')
+        # Root with every capability dropped cannot write what it does
+        # not own.
+        other = os.path.join(self.sim.dir, 'not-roots')
+        os.makedirs(other, exist_ok=True)
+        os.chown(other, 4242, 4242)
+        os.chmod(other, 0o700)
+        j = job('root-no-caps', 'touch %s/x' % other)
+        j['spec']['template']['spec']['containers'][0]['securityContext'] = {
+            'capabilities': {'drop': ['ALL']}}
+        self.create_job(j)
+        self.wait_job('root-no-caps', 'Failed')
+        self.assertFalse(os.path.exists(os.path.join(other, 'x')))
+        self.delete_job('root-no-caps')
+
+    def waiting(self, name):
+        pods = self.pods_of(name)
+        for cs in (pods[0]['status'].get('containerStatuses') or []) if pods else []:
+            w = cs['state'].get('waiting')
+            if w:
+                return w['reason'], w['message']
+
+    def test_run_as_non_root(self):
+        # The kubelet refuses a non-root container that would run as
+        # root: the pod waits in CreateContainerConfigError, never runs,
+        # and the Job stays active (as on a cluster: nothing ends it).
+        marker = os.path.join(self.sim.dir, 'non-root-ran')
+        for name, pod_sc, c_sc, text in (
+                ('nr-uid0', {}, {'runAsNonRoot': True, 'runAsUser': 0},
+                 "container's runAsUser breaks non-root policy (pod: "
+                 '"nr-uid0-'),
+                ('nr-image', {'runAsNonRoot': True}, {},
+                 'container has runAsNonRoot and image will run as root'),
+                ('nr-pod-uid0', {'runAsNonRoot': True, 'runAsUser': 0}, {},
+                 "container's runAsUser breaks non-root policy")):
+            j = job(name, 'touch ' + marker, pod={'securityContext': pod_sc})
+            j['spec']['template']['spec']['containers'][0][
+                'securityContext'] = c_sc
+            self.create_job(j)
+            reason, message = self.wait_for(lambda: self.waiting(name),
+                                            what=name + ' waiting')
+            self.assertEqual(reason, 'CreateContainerConfigError')
+            self.assertIn(text, message)
+            self.assertIn('_default(', message)
+            self.assertIn('container: main)', message)
+            time.sleep(0.5)  # a while to see it not start
+            self.assertEqual(self.waiting(name)[0], 'CreateContainerConfigError')
+            pod = self.pods_of(name)[0]
+            self.assertEqual(pod['status']['phase'], 'Pending')
+            st = self.get_job(name)['status']
+            self.assertEqual(st['active'], 1)
+            self.assertNotIn('conditions', st)
+            self.assertFalse(os.path.exists(marker))
+            self.delete_job(name)
+        # The container's runAsUser wins over the pod's root.
+        j = job('nr-ok', 'id -u', pod={'securityContext': {
+            'runAsNonRoot': True, 'runAsUser': 0}})
+        j['spec']['template']['spec']['containers'][0]['securityContext'] = {
+            'runAsUser': 1000}
+        self.create_job(j)
+        self.wait_job('nr-ok', 'Complete')
+        self.assertEqual(self.log_of('nr-ok'), '1000\n')
+        self.delete_job('nr-ok')
 
     def test_node_pinning(self):
         self.create_job(job('lost', 'true', pod={'nodeName': 'no-such-node'}))

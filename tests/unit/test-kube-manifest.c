@@ -158,7 +158,7 @@ test_gpu_job(void **state)
 {
 	struct backend_job job = { 7, 1, "user.bob.train", "bob", "python t.py",
 		"nvcr.io/nvidia/pytorch:24.01", "/volume/bob/train", "gpu01",
-		1, 0, "bob", 1002, 1002, "/home/bob", NULL, 0 };
+		1, 0, "bob", 1002, 100, "/home/bob", NULL, 0 };
 	json_t *m = test_build(&job), *c;
 
 	(void)state;
@@ -175,6 +175,139 @@ test_gpu_job(void **state)
 	assert_null(json_object_get(json_object_get(m, "spec"),
 	    "activeDeadlineSeconds"));
 	json_decref(m);
+}
+
+/* A template that sets a securityContext of its own everywhere. */
+static const char test_template_secure[] =
+    "apiVersion: batch/v1\n"
+    "kind: Job\n"
+    "spec:\n"
+    "  template:\n"
+    "    spec:\n"
+    "      securityContext: {runAsUser: 5, runAsGroup: 5, "
+    "runAsNonRoot: false, fsGroup: 100}\n"
+    "      initContainers:\n"
+    "        - {name: init, image: busybox, securityContext: "
+    "{runAsUser: 0}}\n"
+    "      containers:\n"
+    "        - name: job\n"
+    "          image: debian:12\n"
+    "          securityContext: {runAsUser: 7, runAsNonRoot: true, "
+    "privileged: true, allowPrivilegeEscalation: true, readOnlyRootFilesystem: "
+    "true, capabilities: {add: [NET_ADMIN, SYS_ADMIN]}}\n"
+    "        - {name: side, image: busybox}\n";
+
+static json_t *
+test_pod_spec(json_t *m)
+{
+	return json_object_get(
+	    json_object_get(json_object_get(m, "spec"), "template"), "spec");
+}
+
+/* A securityContext's integer `key`, or -2 when it has none. */
+static json_int_t
+test_sc_int(json_t *sc, const char *key)
+{
+	json_t *v = json_object_get(sc, key);
+
+	if (v == NULL)
+		return -2;
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+/* Every container runs as `uid`:`gid` (-2: none set), unprivileged. */
+static void
+test_confined(json_t *m, json_int_t uid, json_int_t gid, bool nonroot)
+{
+	static const char *const lists[] = { "initContainers", "containers" };
+	json_t *pod = test_pod_spec(m), *c, *sc, *caps;
+	size_t i, k, n = 0;
+
+	sc = json_object_get(pod, "securityContext");
+	assert_int_equal(test_sc_int(sc, "runAsUser"), uid);
+	assert_int_equal(test_sc_int(sc, "runAsGroup"), gid);
+	assert_true(json_is_boolean(json_object_get(sc, "runAsNonRoot")));
+	assert_int_equal(json_is_true(json_object_get(sc, "runAsNonRoot")),
+	    nonroot);
+	for (k = 0; k < 2; k++) {
+		json_array_foreach(json_object_get(pod, lists[k]), i, c)
+		{
+			sc = json_object_get(c, "securityContext");
+			assert_int_equal(test_sc_int(sc, "runAsUser"), uid);
+			assert_int_equal(test_sc_int(sc, "runAsGroup"), gid);
+			assert_int_equal(
+			    json_is_true(json_object_get(sc, "runAsNonRoot")),
+			    nonroot);
+			assert_true(json_is_false(
+			    json_object_get(sc, "allowPrivilegeEscalation")));
+			assert_null(json_object_get(sc, "privileged"));
+			caps = json_object_get(sc, "capabilities");
+			assert_int_equal(json_object_size(caps), 1);
+			assert_int_equal(
+			    json_array_size(json_object_get(caps, "drop")), 1);
+			assert_string_equal(
+			    json_string_value(json_array_get(
+			        json_object_get(caps, "drop"), 0)),
+			    "ALL");
+			n++;
+		}
+	}
+	assert_true(n >= 1);
+}
+
+static void
+test_run_as_owner(void **state)
+{
+	struct backend_job job = { 5, 1, "user.erin.t", "erin", "id -u", "",
+		"/v", "n", -1, 0, "erin", 1005, 1006, "/home/erin", NULL, 0 };
+	struct buf err = BUF_INIT;
+	json_t *m, *t, *sc;
+
+	(void)state;
+	/* The shipped template's shape: the owner's uid and gid. */
+	m = test_build(&job);
+	test_confined(m, 1005, 1006, true);
+	json_decref(m);
+
+	/* Ours win over the template's, in every container; the rest of
+	 * the template's securityContext is kept. */
+	t = test_tmpl(test_template_secure);
+	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), 0);
+	test_confined(m, 1005, 1006, true);
+	sc = json_object_get(test_pod_spec(m), "securityContext");
+	assert_int_equal(test_sc_int(sc, "fsGroup"), 100);
+	sc = json_object_get(
+	    json_array_get(json_object_get(test_pod_spec(m), "containers"), 0),
+	    "securityContext");
+	assert_true(
+	    json_is_true(json_object_get(sc, "readOnlyRootFilesystem")));
+	json_decref(m);
+
+	/* An owner who is root: no runAsNonRoot true (the kubelet would
+	 * refuse the pod), even where the template asked for it. */
+	job.uid = 0;
+	job.gid = 0;
+	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), 0);
+	test_confined(m, 0, 0, false);
+	json_decref(m);
+
+	/* An unknown account: no uid, not the template's either, and
+	 * runAsNonRoot, so it never runs as root. */
+	job.uid = -1;
+	job.gid = -1;
+	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), 0);
+	test_confined(m, -2, -2, true);
+	json_decref(m);
+
+	/* A uid the API server would refuse is refused here, clearly. */
+	job.uid = 4294967294LL;
+	job.gid = 1006;
+	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), ERR_INVALID);
+	assert_null(m);
+	assert_non_null(strstr(err.data, "uid 4294967294"));
+	json_decref(t);
+	buf_release(&err);
 }
 
 static void
@@ -280,6 +413,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_job),
 		cmocka_unit_test(test_gpu_job),
+		cmocka_unit_test(test_run_as_owner),
 		cmocka_unit_test(test_label_of_long_name),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_client_unreachable),
