@@ -86,10 +86,11 @@ test_case "a task and its jobs say why they wait, as task show does" why
 
 submit() {
 	local before
+	# Inputs are read as the submitter's Unix account: t0306 has one.
 	api POST /api/v1/tasks --token "$TOKEN" --body \
-	    "{\"name\": \"web\", \"command\": \"cat %IN > %OUT/%JOB\", \"inputs\": \"$TMP/in\", \"skip_test\": true, \"timeout\": \"1h\"}"
+	    '{"name": "web", "command": "echo %JOB > %OUT/%JOB", "skip_test": true, "timeout": "1h"}'
 	[ "$STATUS" = 201 ] || fail "submit: $STATUS $(cat "$OUT")"
-	api_json 'd["full_name"] == "user.tester.web" and d["jobs"] == 5 and
+	api_json 'd["full_name"] == "user.tester.web" and d["jobs"] == 1 and
 	    d["skip_test"] and d["timeout_ms"] == 3600000'
 	[ -d "$ORCHESTRA_HOME/volume/tester/web" ] || fail "no output directory"
 	before=$(db_dump)
