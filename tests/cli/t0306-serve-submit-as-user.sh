@@ -84,7 +84,7 @@ PY
 	STATUS=$(sed -n 1p "$TMP/probe.out")
 	read -r SLOWEST PROBES < <(sed -n 2p "$TMP/probe.out")
 	tail -n +3 "$TMP/probe.out" >"$OUT"
-	echo "# $1 '$2': $STATUS in the meantime /healthz $PROBES times, slowest ${SLOWEST}s" >&2
+	echo "# $1 '$2': $STATUS $(head -c 200 "$OUT"); meanwhile /healthz $PROBES times, slowest ${SLOWEST}s" >&2
 }
 
 # A refusal: 400, an error matching RE, nothing changed, /healthz fast.
