@@ -464,9 +464,11 @@ service_read_here(struct service_read *rd)
 	struct stat sb;
 	int ret;
 
-	if (rd->spec[0] == '\0')
-		return err_set(rd->err, ERR_INVALID,
+	if (rd->spec[0] == '\0') {
+		rd->ret = err_set(rd->err, ERR_INVALID,
 		    "no inputs: --inputs is empty");
+		return rd->ret;
+	}
 	if (rd->spec[0] == '@')
 		ret = service_read_list(rd);
 	else if (service_read_stat(rd, rd->spec, &sb) == 0) {
@@ -489,6 +491,7 @@ service_read_here(struct service_read *rd)
 	if (ret == 0 && rd->spec[0] != '@')
 		qsort(rd->out->v, rd->out->n, sizeof(*rd->out->v),
 		    service_read_cmp);
+	rd->ret = ret;
 	return ret;
 }
 
@@ -673,7 +676,7 @@ service_read_inputs(const char *spec, const char *login, input_vec *out,
 	struct service_read rd = { 0 };
 	gid_t groups[SERVICE_READ_GROUPS_MAX];
 	uint32_t ids[SERVICE_READ_GROUPS_MAX];
-	int ngroups = 0, fds[2], i;
+	int ngroups = 0, fds[2], i, ret;
 	pid_t pid;
 
 	rd.spec = spec;
@@ -681,8 +684,12 @@ service_read_inputs(const char *spec, const char *login, input_vec *out,
 	rd.deadline_ms = time_now_ms() + SERVICE_READ_TIME_MS;
 	rd.out = out;
 	rd.err = err;
-	if (login == NULL)
-		return service_read_here(&rd);
+	if (login == NULL) {
+		ret = service_read_here(&rd);
+		if (ret < 0)
+			input_vec_release(out);
+		return ret;
+	}
 	if (service_read_account(&rd, groups, &ngroups) < 0)
 		return rd.ret;
 	for (i = 0; i < ngroups; i++)

@@ -144,6 +144,15 @@ account() {
 }
 test_case "a user with no Unix account reads no inputs" account
 
+nothing() {
+	refused n1 "$TMP/$ALICE/none" \
+	    "no inputs: '$TMP/$ALICE/none' is no directory, file or glob"
+	refused n2 "" "no inputs: --inputs is empty"
+	refused n3 "$TMP/$ALICE/in/*.none" \
+	    "no inputs: '$TMP/$ALICE/in/\\*\\.none' matches no regular file"
+}
+test_case "inputs that name nothing are refused as on the command line" nothing
+
 own() {
 	submit_probing mine "$TMP/$ALICE/in"
 	[ "$STATUS" = 201 ] || fail "her own directory: $STATUS $(cat "$OUT")"
