@@ -167,6 +167,10 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 		return 0;
 	if (req->read == NULL)
 		return service_read_inputs(req->inputs, NULL, &s->inputs, err);
+	/* A reading that succeeds names some; never make a task of none. */
+	if (req->read->n == 0)
+		return err_set(err, ERR_INVALID, "no inputs: '%s' names none",
+		    req->inputs);
 	for (i = 0; i < req->read->n; i++)
 		VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
 	return 0;
