@@ -332,6 +332,29 @@ void expand_job(const char *tmpl, const struct expand_values *v,
 int expand_parse_secondary(const char *arg, struct expand_secondary *out,
     struct buf *err);
 
+/* ---- file modes (core/access.c) ------------------------------------ */
+
+/* A Unix account: its uid, primary gid and other groups (borrowed). */
+struct access_ident {
+	uint32_t uid;
+	uint32_t gid;
+	const uint32_t *groups;
+	size_t ngroups;
+};
+
+/* Bits of `want` (ACCESS_READ, ACCESS_SEARCH: those of R_OK and X_OK). */
+#define ACCESS_READ 4u
+#define ACCESS_SEARCH 1u
+
+/*
+ * May `id` have `want` of a file with mode `mode` (st_mode; only its
+ * permission bits count) owned by `owner` and `group`?  The owner's bits
+ * when it is the owner, else the group's when one of its groups is
+ * `group`, else the others'; uid 0 may do anything.  ACLs are not seen.
+ */
+bool access_mode_allows(const struct access_ident *id, unsigned int mode,
+    uint32_t owner, uint32_t group, unsigned int want);
+
 /* ---- mails (core/mail.c) --------------------------------------------- */
 
 /*

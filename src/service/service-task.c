@@ -2,173 +2,12 @@
  * service-task.c - submitting tasks, listing and showing them, and the
  * signals users leave on them (kill, retry, delete).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
-#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "service/service-int.h"
-
-typedef VEC(char *) str_vec;
-
-static void
-service_task_str_vec_release(str_vec *v)
-{
-	char **s;
-
-	VEC_FOREACH(s, v)
-	free(*s);
-	VEC_RELEASE(v);
-}
-
-static int
-service_task_cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool
-service_task_is_regular(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* `path` made absolute against the working directory. */
-static char *
-service_task_absolute(const char *path)
-{
-	char cwd[PATH_MAX];
-	struct buf b = BUF_INIT;
-
-	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-		return xstrdup(path);
-	buf_addf(&b, "%s/%s", cwd, path);
-	return buf_detach(&b);
-}
-
-static int
-service_task_inputs_dir(const char *spec, str_vec *out, struct buf *err)
-{
-	struct buf path = BUF_INIT;
-	struct dirent *de;
-	char *dir;
-	DIR *d;
-
-	d = opendir(spec);
-	if (d == NULL)
-		return err_set(err, ERR_INVALID, "inputs '%s': %s", spec,
-		    strerror(errno));
-	dir = service_task_absolute(spec);
-	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
-		dir[strlen(dir) - 1] = '\0';
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-						(de->d_name[1] == '.' &&
-						    de->d_name[2] == '\0')))
-			continue;
-		buf_reset(&path);
-		buf_addf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
-		    de->d_name);
-		if (service_task_is_regular(path.data))
-			VEC_PUSH(out, xstrdup(path.data));
-	}
-	closedir(d);
-	free(dir);
-	buf_release(&path);
-	if (out->n == 0)
-		return err_set(err, ERR_INVALID,
-		    "no inputs: directory '%s' holds no regular file", spec);
-	qsort(out->v, out->n, sizeof(*out->v), service_task_cmp_str);
-	return 0;
-}
-
-static int
-service_task_inputs_glob(const char *spec, str_vec *out, struct buf *err)
-{
-	glob_t g;
-	size_t i;
-	int rc;
-
-	rc = glob(spec, GLOB_NOSORT, NULL, &g);
-	if (rc != 0 && rc != GLOB_NOMATCH) {
-		globfree(&g);
-		return err_set(err, ERR_INVALID, "inputs '%s': cannot read "
-						 "the directories it names",
-		    spec);
-	}
-	for (i = 0; rc == 0 && i < g.gl_pathc; i++)
-		if (service_task_is_regular(g.gl_pathv[i]))
-			VEC_PUSH(out, service_task_absolute(g.gl_pathv[i]));
-	globfree(&g);
-	if (out->n == 0)
-		return err_set(err, ERR_INVALID,
-		    "no inputs: '%s' matches no regular file", spec);
-	qsort(out->v, out->n, sizeof(*out->v), service_task_cmp_str);
-	return 0;
-}
-
-/* "@FILE": one path per line, taken as written; blank lines skipped. */
-static int
-service_task_inputs_list(const char *spec, str_vec *out, struct buf *err)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int64_t lineno = 0;
-	FILE *f;
-	int ret = 0;
-
-	f = fopen(spec + 1, "r");
-	if (f == NULL)
-		return err_set(err, ERR_INVALID, "inputs '%s': %s", spec,
-		    strerror(errno));
-	while (ret == 0 && (n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (strlen(line) != (size_t)n || n > PATH_MAX)
-			ret = err_set(err, ERR_INVALID,
-			    "inputs '%s': line %lld is not a path", spec,
-			    (long long)lineno);
-		else
-			VEC_PUSH(out, xstrdup(line));
-	}
-	free(line);
-	fclose(f);
-	if (ret == 0 && out->n == 0)
-		ret = err_set(err, ERR_INVALID,
-		    "no inputs: list '%s' names no path", spec + 1);
-	return ret;
-}
-
-/* The inputs of a task: a directory, a glob, @LISTFILE, or one file. */
-static int
-service_task_inputs(const char *spec, str_vec *out, struct buf *err)
-{
-	struct stat sb;
-
-	if (*spec == '\0')
-		return err_set(err, ERR_INVALID, "no inputs: --inputs is empty");
-	if (spec[0] == '@')
-		return service_task_inputs_list(spec, out, err);
-	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return service_task_inputs_dir(spec, out, err);
-	if (stat(spec, &sb) == 0 && S_ISREG(sb.st_mode)) {
-		VEC_PUSH(out, service_task_absolute(spec));
-		return 0;
-	}
-	if (strpbrk(spec, "*?[") != NULL)
-		return service_task_inputs_glob(spec, out, err);
-	return err_set(err, ERR_INVALID,
-	    "no inputs: '%s' is no directory, file or glob", spec);
-}
 
 /*
  * Who owns the task `name` names: "user.<u>.<name>" names u's task,
@@ -222,7 +61,7 @@ out:
 struct service_submit {
 	struct expand_secondary *sec;
 	size_t nsec;
-	str_vec inputs;
+	input_vec inputs;
 	char *out_dir;
 	bool made_out_dir;
 	char *made_top; /* the highest directory the submit created */
@@ -238,7 +77,7 @@ service_submit_release(struct service_submit *s)
 		free((char *)s->sec[i].path);
 	}
 	free(s->sec);
-	service_task_str_vec_release(&s->inputs);
+	input_vec_release(&s->inputs);
 	free(s->out_dir);
 	free(s->made_top);
 }
@@ -265,10 +104,13 @@ service_submit_unmake(struct service_submit *s)
 	free(p);
 }
 
-/* Everything that can be checked before the transaction. */
+/*
+ * Everything that can be checked before the transaction; the inputs
+ * too when `read` (else they are left alone).
+ */
 static int
 service_submit_prepare(struct service *svc, const struct submit_req *req,
-    struct task *t, struct service_submit *s, struct buf *err)
+    struct task *t, struct service_submit *s, bool read, struct buf *err)
 {
 	struct expand_values v = { 0 };
 	struct buf b = BUF_INIT;
@@ -321,11 +163,16 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 	ret = expand_check(req->command, &v, err);
 	if (ret < 0)
 		return ret;
-	if (req->inputs != NULL) {
-		ret = service_task_inputs(req->inputs, &s->inputs, err);
-		if (ret < 0)
-			return ret;
-	}
+	if (req->inputs == NULL || !read)
+		return 0;
+	if (req->read == NULL)
+		return service_read_inputs(req->inputs, NULL, &s->inputs, err);
+	/* A reading that succeeds names some; never make a task of none. */
+	if (req->read->n == 0)
+		return err_set(err, ERR_INVALID, "no inputs: '%s' names none",
+		    req->inputs);
+	for (i = 0; i < req->read->n; i++)
+		VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
 	return 0;
 }
 
@@ -434,7 +281,7 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	out->data_path = req->data ? xstrdup(req->data) : NULL;
 	out->gpu = req->gpu;
 	out->skip_test = req->skip_test;
-	ret = service_submit_prepare(svc, req, out, &s, err);
+	ret = service_submit_prepare(svc, req, out, &s, true, err);
 	if (ret < 0)
 		goto out_early;
 	ret = store_begin(svc->st, err);
@@ -509,6 +356,33 @@ out_early:
 	buf_release(&cmd);
 	buf_release(&detail);
 	free(bare);
+	return ret;
+}
+
+int
+service_task_submit_check(struct service *svc, const struct submit_req *req,
+    struct buf *err)
+{
+	struct service_submit s = { 0 };
+	struct account owner = { 0 };
+	struct task t = { 0 };
+	int ret;
+
+	if (svc->remote != NULL)
+		return 0; /* the server checks */
+	ret = service_task_owner(svc, req->name, &owner, &t.name, err);
+	if (ret < 0)
+		goto out;
+	t.username = xstrdup(owner.username);
+	t.queue = xstrdup(req->queue ? req->queue : "default");
+	ret = service_submit_prepare(svc, req, &t, &s, false, err);
+	if (ret < 0)
+		goto out;
+	ret = service_may_touch(svc, &owner, err);
+out:
+	service_submit_release(&s);
+	account_release(&owner);
+	task_release(&t);
 	return ret;
 }
 

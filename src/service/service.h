@@ -245,6 +245,35 @@ int service_node_sync(struct service *svc, node_sync_vec *out,
 int service_node_enable(struct service *svc, const char *name, bool enabled,
     struct node *out, struct buf *err);
 
+/* ---- a submit's inputs (service-read.c) ------------------------------- */
+
+/* Bounds of reading a submit's inputs. */
+#define SERVICE_READ_TIME_MS 10000
+#define SERVICE_READ_INPUTS_MAX 1000000
+#define SERVICE_READ_ENTRIES_MAX (4 * SERVICE_READ_INPUTS_MAX)
+#define SERVICE_READ_BYTES_MAX (64 * 1024 * 1024)
+
+/* Input paths; each string and the array owned (input_vec_release). */
+typedef VEC(char *) input_vec;
+void input_vec_release(input_vec *v);
+
+/*
+ * Read the inputs `spec` names (a directory's regular files sorted by
+ * name, a glob's sorted, @LISTFILE's lines in order with a relative one
+ * taken relative to the list file's directory, or one file) into `out`,
+ * within the bounds above; a list file that is a FIFO, a device or a
+ * socket is refused.  With `login` NULL, in this process with its rights
+ * (the command line: the person at the terminal reads).  Otherwise with
+ * the rights of the Unix account `login`, in a child process (see
+ * service-read.c), killed when the time is up: this blocks for up to
+ * SERVICE_READ_TIME_MS and a second, so the web server calls it off its
+ * polling thread.  Touches no store.  0, or ERR_INVALID (ERR_UNAVAILABLE
+ * when no process could be made) with one message in `err`; `out` is
+ * empty after a failure.
+ */
+int service_read_inputs(const char *spec, const char *login, input_vec *out,
+    struct buf *err);
+
 /* ---- tasks (service-task.c) ------------------------------------------- */
 
 struct submit_req {
@@ -260,11 +289,24 @@ struct submit_req {
 	bool skip_test;
 	const char *timeout;   /* a duration; NULL: none */
 	const char *retention; /* a duration; NULL: the configured default */
+	/*
+	 * The inputs read already, by service_read_inputs() (borrowed), or
+	 * NULL: service_task_submit() reads them, in this process.
+	 */
+	const input_vec *read;
 };
 
 /* Create the task and all its jobs in one transaction. Fills `out`. */
 int service_task_submit(struct service *svc, const struct submit_req *req,
     struct task *out, struct buf *err);
+/*
+ * The checks of a submit that need no inputs read (the names, the owner
+ * and the actor's right, the command's placeholders): what the API asks
+ * before it reads the inputs as the submitter.  0, or the refusal
+ * service_task_submit() would give for them.
+ */
+int service_task_submit_check(struct service *svc,
+    const struct submit_req *req, struct buf *err);
 
 struct task_list_req {
 	const char *user;   /* NULL: the actor's tasks; "*": everyone's */

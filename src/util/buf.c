@@ -129,6 +129,42 @@ buf_shell_safe(char c)
 }
 
 void
+buf_add_frame(struct buf *b, const void *rec, size_t len)
+{
+	unsigned char head[4];
+
+	if (len > UINT32_MAX)
+		BUG("frame of %zu bytes", len);
+	head[0] = (unsigned char)(len >> 24);
+	head[1] = (unsigned char)(len >> 16);
+	head[2] = (unsigned char)(len >> 8);
+	head[3] = (unsigned char)len;
+	buf_add(b, head, sizeof(head));
+	buf_add(b, rec, len);
+}
+
+int
+buf_next_frame(const char *data, size_t len, size_t *pos, const char **rec,
+    size_t *reclen)
+{
+	const unsigned char *p = (const unsigned char *)data + *pos;
+	size_t n;
+
+	if (*pos == len)
+		return 0;
+	if (*pos > len || len - *pos < 4)
+		return -1;
+	n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+	    (size_t)p[3];
+	if (len - *pos - 4 < n)
+		return -1;
+	*rec = data + *pos + 4;
+	*reclen = n;
+	*pos += 4 + n;
+	return 1;
+}
+
+void
 buf_add_shell_quoted(struct buf *b, const char *s)
 {
 	const char *p;

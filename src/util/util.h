@@ -82,6 +82,16 @@ void buf_add_shell_quoted(struct buf *b, const char *s);
  * (text of several lines).  A backslash is not escaped.
  */
 void buf_add_printable(struct buf *b, const char *s, bool keep_newline);
+/*
+ * Frames: records of any bytes sent over a pipe, each a 4-byte
+ * big-endian length and then that many bytes.  buf_add_frame() appends
+ * one.  buf_next_frame() reads the record at `*pos` of [data, data+len):
+ * 1 with `*rec` (borrowed from `data`) and `*reclen` set and `*pos` moved
+ * past it, 0 at the end, -1 when the bytes left are no whole record.
+ */
+void buf_add_frame(struct buf *b, const void *rec, size_t len);
+int buf_next_frame(const char *data, size_t len, size_t *pos,
+    const char **rec, size_t *reclen);
 
 /* Fill `err` (reset first) and return `code`: `return err_set(err, ...)`. */
 int err_set(struct buf *err, int code, const char *fmt, ...)

@@ -57,6 +57,71 @@ out:
 	buf_release(&err);
 }
 
+/*
+ * A submit with inputs, between its checks and its end: the inputs are
+ * read as the submitter, off the polling thread (web_defer), and then
+ * the submit is made with what was read.
+ */
+struct web_submit {
+	struct submit_req req; /* its strings borrowed from the body */
+	const char **sec;
+	char *login;
+	input_vec read;
+	int ret;
+	struct buf err;
+};
+
+static void
+web_submit_free(void *arg)
+{
+	struct web_submit *s = arg;
+
+	free(s->sec);
+	free(s->login);
+	input_vec_release(&s->read);
+	buf_release(&s->err);
+	free(s);
+}
+
+/* Make the task (polling thread). */
+static void
+web_submit_finish(struct web_req *r, struct web_submit *s)
+{
+	struct task t = { 0 };
+	int ret;
+
+	buf_reset(&s->err);
+	ret = service_task_submit(&r->svc, &s->req, &t, &s->err);
+	if (ret < 0)
+		web_fail(r, ret, &s->err);
+	else
+		web_reply(r, MHD_HTTP_CREATED, service_json_task(&t));
+	task_release(&t);
+}
+
+/* Read the inputs as the submitter (a thread of its own). */
+static void
+web_submit_read(struct web_req *r)
+{
+	struct web_submit *s = r->defer;
+
+	s->ret = service_read_inputs(s->req.inputs, s->login, &s->read,
+	    &s->err);
+}
+
+static void
+web_submit_done(struct web_req *r)
+{
+	struct web_submit *s = r->defer;
+
+	if (s->ret < 0) {
+		web_fail(r, s->ret, &s->err);
+		return;
+	}
+	s->req.read = &s->read;
+	web_submit_finish(r, s);
+}
+
 void
 web_api_task_submit(struct web_req *r)
 {
@@ -68,44 +133,54 @@ web_api_task_submit(struct web_req *r)
 		{ "skip_test", JSON_TRUE }, { "timeout", JSON_STRING },
 		{ "retention", JSON_STRING }, { NULL, 0 },
 	};
-	struct submit_req req = { 0 };
-	struct task t = { 0 };
-	struct buf err = BUF_INIT;
-	const char **sec = NULL;
+	struct web_submit *s;
+	struct submit_req *req;
 	json_t *arr, *e;
 	size_t i;
 	int ret;
 
 	if (web_body_check(r, fields) < 0)
 		return;
-	req.name = web_body_str(r, "name");
-	req.command = web_body_str(r, "command");
-	if (req.name == NULL || req.command == NULL) {
+	s = xcalloc(1, sizeof(*s));
+	buf_init(&s->err);
+	req = &s->req;
+	req->name = web_body_str(r, "name");
+	req->command = web_body_str(r, "command");
+	if (req->name == NULL || req->command == NULL) {
 		web_error(r, MHD_HTTP_BAD_REQUEST,
 		    "fields 'name' and 'command' are required");
+		web_submit_free(s);
 		return;
 	}
-	req.inputs = web_body_str(r, "inputs");
-	req.data = web_body_str(r, "data");
-	req.image = web_body_str(r, "image");
-	req.queue = web_body_str(r, "queue");
-	req.gpu = web_body_bool(r, "gpu");
-	req.skip_test = web_body_bool(r, "skip_test");
-	req.timeout = web_body_str(r, "timeout");
-	req.retention = web_body_str(r, "retention");
+	req->inputs = web_body_str(r, "inputs");
+	req->data = web_body_str(r, "data");
+	req->image = web_body_str(r, "image");
+	req->queue = web_body_str(r, "queue");
+	req->gpu = web_body_bool(r, "gpu");
+	req->skip_test = web_body_bool(r, "skip_test");
+	req->timeout = web_body_str(r, "timeout");
+	req->retention = web_body_str(r, "retention");
 	arr = json_object_get(r->json, "secondary");
-	sec = xcalloc(json_array_size(arr) + 1, sizeof(*sec));
-	json_array_foreach(arr, i, e) sec[i] = json_string_value(e);
-	req.secondary = sec;
-	req.nsecondary = json_array_size(arr);
-	ret = service_task_submit(&r->svc, &req, &t, &err);
-	if (ret < 0)
-		web_fail(r, ret, &err);
-	else
-		web_reply(r, MHD_HTTP_CREATED, service_json_task(&t));
-	free(sec);
-	task_release(&t);
-	buf_release(&err);
+	s->sec = xcalloc(json_array_size(arr) + 1, sizeof(*s->sec));
+	json_array_foreach(arr, i, e) s->sec[i] = json_string_value(e);
+	req->secondary = s->sec;
+	req->nsecondary = json_array_size(arr);
+	if (req->inputs == NULL) {
+		/* No inputs to read. */
+		web_submit_finish(r, s);
+		web_submit_free(s);
+		return;
+	}
+	/* Refuse what needs no reading before reading anything. */
+	ret = service_task_submit_check(&r->svc, req, &s->err);
+	if (ret < 0) {
+		web_fail(r, ret, &s->err);
+		web_submit_free(s);
+		return;
+	}
+	/* With the submitter's rights, as the submitter's Unix account. */
+	s->login = xstrdup(r->who.unix_user);
+	web_defer(r, web_submit_read, web_submit_done, s, web_submit_free);
 }
 
 void

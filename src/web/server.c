@@ -10,8 +10,12 @@
  * work.  Event streams are long, so they are fed by a thread of their
  * own with its own store connection (sse.c); this thread only copies
  * out what that one made ready, and suspends a stream with nothing to
- * send.  NEEDSWORK: a slow query stalls every other request meanwhile; a
- * pool of threads with a store connection each is the next step.
+ * send.  Work that may take seconds and needs no store (reading a
+ * submit's inputs as the submitter) is deferred: the connection is
+ * suspended, a thread of its own does the work, and the connection is
+ * resumed to answer (web_defer).  NEEDSWORK: a slow query stalls every
+ * other request meanwhile; a pool of threads with a store connection
+ * each is the next step.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -263,7 +267,81 @@ web_req_free(struct web_req *r)
 	service_secret_release(&r->set_cookie);
 	if (r->own != NULL)
 		MHD_destroy_response(r->own);
+	if (r->defer_free != NULL)
+		r->defer_free(r->defer);
 	free(r);
+}
+
+void
+web_defer(struct web_req *r, void (*work)(struct web_req *),
+    void (*done)(struct web_req *), void *defer,
+    void (*defer_free)(void *))
+{
+	r->work = work;
+	r->done = done;
+	r->defer = defer;
+	r->defer_free = defer_free;
+}
+
+static void *
+web_defer_run(void *arg)
+{
+	struct web_req *r = arg;
+	struct web_server *ws = r->ws;
+
+	r->work(r);
+	/* Not before web_defer_start() suspended it: the lock. */
+	pthread_mutex_lock(&ws->defer_lock);
+	MHD_resume_connection(r->conn); /* r is the polling thread's again */
+	ws->ndefer--;
+	pthread_cond_broadcast(&ws->defer_idle);
+	pthread_mutex_unlock(&ws->defer_lock);
+	return NULL;
+}
+
+/* Suspend the connection and run r->work on a thread of its own. */
+static int
+web_defer_start(struct web_server *ws, struct web_req *r)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int rc;
+
+	r->ws = ws;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&ws->defer_lock);
+	rc = ws->stopping ? ESHUTDOWN :
+			    pthread_create(&thread, &attr, web_defer_run, r);
+	if (rc == 0) {
+		ws->ndefer++;
+		MHD_suspend_connection(r->conn);
+	}
+	pthread_mutex_unlock(&ws->defer_lock);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		r->work = NULL;
+		r->done = NULL;
+		if (rc == ESHUTDOWN)
+			web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "the server is stopping");
+		else
+			web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "cannot start a thread: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Start no more deferred work, and wait for what runs to end. */
+static void
+web_defer_wait(struct web_server *ws)
+{
+	pthread_mutex_lock(&ws->defer_lock);
+	ws->stopping = true;
+	while (ws->ndefer > 0)
+		pthread_cond_wait(&ws->defer_idle, &ws->defer_lock);
+	pthread_mutex_unlock(&ws->defer_lock);
 }
 
 void
@@ -357,6 +435,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct web_server *ws = cls;
 	struct web_req *r = *con_cls;
+	void (*done)(struct web_req *);
 
 	(void)version;
 	/*
@@ -378,7 +457,13 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->too_large)
+	if (r->done != NULL) {
+		/* Resumed: the deferred work ran; answer. */
+		done = r->done;
+		r->work = NULL;
+		r->done = NULL;
+		done(r);
+	} else if (r->too_large)
 		web_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large (at most %d bytes)", WEB_BODY_MAX);
 	else if (web_conns_of(r->ip) > WEB_CONN_PER_IP)
@@ -387,6 +472,8 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 		    WEB_CONN_PER_IP);
 	else
 		web_api_handle(ws, r);
+	if (r->work != NULL && web_defer_start(ws, r) == 0)
+		return MHD_YES; /* resumed, and called again, when done */
 	/* The path and query name no secret; headers are never logged. */
 	log_info("request method=%s path=%s status=%u ip=%s", method, url,
 	    r->status, r->ip);
@@ -531,6 +618,8 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
 		return err_set(err, ERR_INVALID,
 		    "--tls-cert and --tls-key go together");
+	pthread_mutex_init(&ws.defer_lock, NULL);
+	pthread_cond_init(&ws.defer_idle, NULL);
 	ret = web_parse_listen(o->listen, &ss, &v6, err);
 	if (ret == 0 && o->tls_cert != NULL)
 		ret = web_read_file(o->tls_cert, &cert, err);
@@ -566,11 +655,14 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	sigwait(&set, &sig);
 	log_info("stopping signal=%d", sig);
 	/* No connection may be left suspended when the daemon stops. */
+	web_defer_wait(&ws);
 	web_sse_stop(ws.sse);
 	MHD_stop_daemon(ws.daemon);
 	ret = 0;
 out:
 	web_sse_free(ws.sse); /* stops it first, if it still runs */
+	pthread_mutex_destroy(&ws.defer_lock);
+	pthread_cond_destroy(&ws.defer_idle);
 	json_decref(ws.requests);
 	service_close(&ws.svc);
 	service_secret_release(&key);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 
 #include "service/service-json.h"
 #include "service/service.h"
@@ -53,6 +54,11 @@ struct web_req {
 	struct buf set_cookie; /* a Set-Cookie header to send, when not empty */
 	/* A response the handler made itself (an event stream), or NULL. */
 	struct MHD_Response *own;
+	/* Work left to do off the polling thread: see web_defer(). */
+	void (*work)(struct web_req *r);
+	void (*done)(struct web_req *r);
+	void *defer;
+	void (*defer_free)(void *defer);
 };
 
 /* A route: method and pattern ("*" matches one segment). */
@@ -96,7 +102,27 @@ struct web_server {
 	bool tls;                /* served over TLS: cookies are Secure */
 	int64_t session_idle_ms; /* a session idle this long has ended */
 	struct web_sse *sse;     /* the event streams (sse.c) */
+	/* Requests whose work runs on a thread of its own (web_defer). */
+	pthread_mutex_t defer_lock;
+	pthread_cond_t defer_idle;
+	int ndefer;
+	bool stopping; /* no more: the daemon stops */
 };
+
+/*
+ * Leave the rest of a request to other threads (server.c), for work that
+ * may take long (reading a submit's inputs as the submitter): once the
+ * handler returns, the connection is suspended and `work` runs on a
+ * thread of its own, which may use `defer` (the handler's state) and
+ * nothing else of `r` the polling thread would touch, and no store;
+ * then the connection is resumed and `done` runs on the polling thread,
+ * as a handler does, and answers.  `defer_free` frees `defer` with the
+ * request (also when `done` never ran: the daemon stopped).  Meanwhile
+ * the polling thread serves every other request.
+ */
+void web_defer(struct web_req *r, void (*work)(struct web_req *),
+    void (*done)(struct web_req *), void *defer,
+    void (*defer_free)(void *));
 
 /* The security headers every response carries (server.c). */
 void web_headers(struct MHD_Response *resp);

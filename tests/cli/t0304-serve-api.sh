@@ -86,6 +86,8 @@ test_case "a task and its jobs say why they wait, as task show does" why
 
 submit() {
 	local before
+	# Inputs are read as the submitter's Unix account (tester: root,
+	# who ran init; t0306 reads as other accounts).
 	api POST /api/v1/tasks --token "$TOKEN" --body \
 	    "{\"name\": \"web\", \"command\": \"cat %IN > %OUT/%JOB\", \"inputs\": \"$TMP/in\", \"skip_test\": true, \"timeout\": \"1h\"}"
 	[ "$STATUS" = 201 ] || fail "submit: $STATUS $(cat "$OUT")"

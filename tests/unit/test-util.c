@@ -1,7 +1,7 @@
 /* libs: orch_util */
 /*
- * test-util.c - struct buf, shell quoting, terminal escaping, durations and
- * integer parsing.
+ * test-util.c - struct buf and its frames, shell quoting, terminal
+ * escaping, durations and integer parsing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,6 +208,38 @@ test_vec(void **state)
 	assert_int_equal(v.n, 0);
 }
 
+static void
+test_frames(void **state)
+{
+	struct buf b = BUF_INIT;
+	const char *rec;
+	size_t pos = 0, n;
+
+	(void)state;
+	buf_add_frame(&b, "", 0);
+	buf_add_frame(&b, "a\0b", 3);
+	assert_int_equal(b.len, 4 + 4 + 3);
+	assert_int_equal(buf_next_frame(b.data, b.len, &pos, &rec, &n), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(buf_next_frame(b.data, b.len, &pos, &rec, &n), 1);
+	assert_int_equal(n, 3);
+	assert_memory_equal(rec, "a\0b", 3);
+	assert_int_equal(buf_next_frame(b.data, b.len, &pos, &rec, &n), 0);
+	/* Cut anywhere inside a record: no whole record. */
+	pos = 4;
+	assert_int_equal(buf_next_frame(b.data, b.len - 1, &pos, &rec, &n),
+	    -1);
+	pos = 4;
+	assert_int_equal(buf_next_frame(b.data, 6, &pos, &rec, &n), -1);
+	assert_int_equal(pos, 4);
+	/* A length beyond the data (and near SIZE_MAX) is no record. */
+	buf_reset(&b);
+	buf_add(&b, "\xff\xff\xff\xff", 4);
+	pos = 0;
+	assert_int_equal(buf_next_frame(b.data, b.len, &pos, &rec, &n), -1);
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -220,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_redact_url),
 		cmocka_unit_test(test_vec),
+		cmocka_unit_test(test_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
