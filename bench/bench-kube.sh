@@ -154,7 +154,8 @@ else
 	q() { sqlite3 -cmd ".timeout 10000" "$ORCHESTRA_HOME/orchestra.db" "$1"; }
 fi
 here=$("$bin" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
-"$bin" user add bench --kubernetes >/dev/null
+# Its Jobs run as this account's uid (bench has none of its own).
+"$bin" user add bench --kubernetes --unix-user "$(id -un)" >/dev/null
 "$bin" node add bench-node --max-cpu-slots "$max_n" --cpu-slots "$slots" \
     >/dev/null
 # This machine is no node of the cluster.

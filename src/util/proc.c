@@ -232,9 +232,46 @@ proc_remove_one(const char *path, const struct stat *sb, int flag,
 int
 proc_remove_tree(const char *path, struct buf *err)
 {
-	if (nftw(path, proc_remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 &&
-	    errno != ENOENT)
+	struct stat sb;
+	bool as_owner;
+	pid_t pid = 0;
+	int status, e = 0;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 :
+					 err_set(err, ERR_UNAVAILABLE,
+					     "cannot remove '%s': %s", path,
+					     strerror(errno));
+	/*
+	 * A user's tree, and we are root: removed by its owner's uid, so a
+	 * link its owner swaps in while we walk leads nowhere of anyone
+	 * else's.
+	 */
+	as_owner = geteuid() == 0 && sb.st_uid != 0;
+	if (as_owner)
+		pid = fork();
+	if (pid < 0)
 		return err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
 		    path, strerror(errno));
+	if (as_owner && pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return 0;
+		e = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+		return err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
+		    path, strerror(e));
+	}
+	if (as_owner && (setgroups(0, NULL) < 0 || setgid(sb.st_gid) < 0 ||
+			    setuid(sb.st_uid) < 0 || setuid(0) == 0))
+		_exit(EPERM);
+	if (nftw(path, proc_remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 &&
+	    errno != ENOENT)
+		e = errno;
+	if (as_owner)
+		_exit(e);
+	if (e != 0)
+		return err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
+		    path, strerror(e));
 	return 0;
 }

@@ -51,7 +51,11 @@ void proc_own_out_dir(const char *root, const char *path, int64_t uid,
 /* This machine's host name made a valid node name; caller frees. */
 char *proc_node_name(void);
 
-/* rm -rf `path` (not following symlinks); a missing path is fine. */
+/*
+ * rm -rf `path` (not following symlinks); a missing path is fine.  As
+ * root, a tree another account owns is removed by a child with that
+ * account's uid and gid, never with root's rights.
+ */
 int proc_remove_tree(const char *path, struct buf *err);
 
 #endif

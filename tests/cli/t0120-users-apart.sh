@@ -5,6 +5,7 @@
 # and a pilot that is not root runs only its own account's jobs.  Real
 # throw-away accounts, made with useradd: root only.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
 	echo "# skip: needs root and useradd to make Unix accounts"
@@ -159,6 +160,41 @@ case_mapped() {
 	json_check "d[\"hold\"] is None"
 }
 test_case 'carol never ran, and runs once mapped to an account' case_mapped
+
+# Through the API, with alice's token: the same.
+serve_start
+TOKEN_A=$(orch user token alice 2>/dev/null)
+as_alice() {
+	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN_A" \
+	    ORCHESTRA_DB="sqlite:$TMP/nodb" "$ORCHESTRA_BIN" "$@"
+}
+case_api() {
+	expect_exit 0 as_alice task submit a3 --inputs "$TMP/in" \
+	    --exec ': %IN; id -u >%OUT/uid.%JOB'
+	wait_until 60 user_task_is alice a3 done
+	[ "$(cat "$ORCHESTRA_HOME/volume/alice/a3/uid.0")" = "$uid_a" ]
+	[ "$(cat "$ORCHESTRA_HOME/volume/alice/a3/uid.1")" = "$uid_a" ]
+	expect_exit 1 as_alice user set alice --role admin
+	expect_exit 1 as_alice user set alice --unix-user root
+	expect_exit 1 as_alice task logs user.bob.b1 0
+	expect_exit 0 orch user show alice --json
+	json_check "d[\"role\"] == \"user\" and d[\"unix_user\"] == \"$ua\""
+}
+test_case 'through the API, alice'\''s token runs as alice and no more' case_api
+
+# Removing a task's files: done with its owner's rights, links not
+# followed (a link alice planted to a directory of root's).
+mkdir -m 0755 "$TMP/victim"
+echo keep >"$TMP/victim/file"
+case_remove() {
+	ln -s "$TMP/victim" "$ORCHESTRA_HOME/volume/alice/a3/link"
+	expect_exit 0 orch --user alice task delete a3 --remove-files
+	wait_until 60 test ! -e "$ORCHESTRA_HOME/volume/alice/a3"
+	[ "$(cat "$TMP/victim/file")" = keep ]
+}
+test_case 'delete --remove-files removes as the owner, following no link' \
+    case_remove
+serve_stop
 pilot_stop
 
 # A personal install: the pilot runs as alice's account, and runs the
