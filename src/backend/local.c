@@ -182,6 +182,43 @@ static const char *const local_secret_env[] = {
 	"PGPASSFILE", "PGSERVICEFILE", "KUBECONFIG", NULL,
 };
 
+/*
+ * What of the pilot's environment a job of another account keeps: where
+ * programs are, the locale, and where Orchestra is; nothing of root's
+ * own (its agent sockets, credential caches, secrets).
+ */
+static const char *const local_keep_env[] = {
+	"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "ORCHESTRA_HOME",
+	"ORCHESTRA_VOLUME", "ORCHESTRA_URL", "ORCHESTRA_CA_FILE", NULL,
+};
+
+/* Leave only local_keep_env and the LC_ variables in the environment. */
+static void
+local_job_env_reset(void)
+{
+	extern char **environ;
+	VEC(char *) keep = VEC_INIT;
+	char **e, **k;
+	size_t i, len;
+
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		for (i = 0; local_keep_env[i] != NULL; i++) {
+			len = strlen(local_keep_env[i]);
+			if (strncmp(*e, local_keep_env[i], len) == 0 &&
+			    (*e)[len] == '=')
+				break;
+		}
+		if (local_keep_env[i] != NULL || strncmp(*e, "LC_", 3) == 0)
+			VEC_PUSH(&keep, xstrdup(*e));
+	}
+	clearenv();
+	VEC_FOREACH(k, &keep)
+	putenv(*k); /* the environment keeps them: never freed */
+	if (getenv("PATH") == NULL)
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+	VEC_RELEASE(&keep);
+}
+
 /* The account a job runs as, from what the pilot looked up. */
 static void
 local_job_account(const struct backend_job *job, struct proc_account *a)
@@ -224,6 +261,8 @@ local_job_exec(const struct backend_job *job, int logfd, int report)
 		close(logfd);
 	/* Its owner before anything of the job's runs, or nothing runs. */
 	local_job_account(job, &acct);
+	if (job->uid != (int64_t)geteuid())
+		local_job_env_reset();
 	if (job->login == NULL || proc_account_become(&acct, &why) < 0) {
 		fprintf(stderr, "orchestra: %s\n",
 		    job->login == NULL ? "no account to run the job as" :

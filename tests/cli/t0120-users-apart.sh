@@ -103,6 +103,7 @@ probe() { if eval "\$2" >/dev/null 2>&1; then echo "\$1 ok"; else echo "\$1 deni
 	probe pilot-environ 'grep -a pilot-secret /proc/\$(cat $TMP/pilot.pid)/environ'
 	probe super-environ 'grep -a ORCHESTRA /proc/\$sup/environ'
 	probe super-memory 'head -c 1 /proc/\$sup/mem'
+	probe own-environ '[ -n "\$ORCHESTRA_TEST_SECRET" ]'
 	probe make-admin '$ORCHESTRA_BIN user set alice --role admin'
 } >"\$ORCHESTRA_OUT/probe"
 EOF
@@ -124,7 +125,7 @@ test_case 'a root pilot runs each job as its owner' case_as_owner
 
 case_apart() {
 	cat "$ORCHESTRA_HOME/volume/alice/a1/probe" >&2
-	[ "$(grep -c " denied$" "$ORCHESTRA_HOME/volume/alice/a1/probe")" = 10 ]
+	[ "$(grep -c " denied$" "$ORCHESTRA_HOME/volume/alice/a1/probe")" = 11 ]
 	[ ! -e "$ORCHESTRA_HOME/volume/bob/b1/planted" ]
 	expect_exit 0 orch user show alice --json
 	json_check "d[\"role\"] == \"user\" and d[\"max_priority\"] == 1000"
