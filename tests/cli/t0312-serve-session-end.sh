@@ -94,6 +94,7 @@ ended_within_1s() { # FILE SINCE
 	local took
 	wait_until 10 grep -qx '# closed' "$1"
 	took=$(($(now_ms) - $2))
+	echo "# $(basename "$1") ended $took ms after its credential"
 	[ "$took" -le 2000 ] ||
 	    fail "$1 ended $took ms after its credential, expected within 1 s"
 }
