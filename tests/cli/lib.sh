@@ -62,7 +62,7 @@
 # named after this machine (8 CPUs, 2 nvidia.com/gpu) and which runs each
 # Job's command as a local process, with the Job's environment only, in
 # its workingDir and as its runAsUser and runAsGroup (the owner's
-# account): the script exits 0 with "# skip: ..." when
+# account): the script exits 77 (skipped) with "# skip: ..." when
 # python3-kubernetes is missing.  KUBECONFIG, ORCHESTRA_BACKEND and
 # ORCHESTRA_JOB_TEMPLATE (a template without a volume) are exported; the
 # simulator is stopped at exit.
@@ -70,7 +70,7 @@
 #   on_kube                   true when the test runs on Kubernetes
 #   lib_backend_ready         call after `orch init`: on Kubernetes, makes
 #                             the acting user's namespace
-#   kube_skip_unless_able     exit 0 with "# skip" without python3-kubernetes
+#   kube_skip_unless_able     exit 77 with "# skip" without python3-kubernetes
 #   kube_sim_start [NODES]    (for the kubernetes-only scripts) start the
 #                             simulator with the nodes of the JSON file
 #                             NODES, exported as above; $KUBE_SIM holds its
@@ -459,7 +459,7 @@ kube_skip_unless_able() {
 	if ! python3 -c 'import kubernetes' 2>/dev/null &&
 	    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
 		echo "# skip: python3-kubernetes is not installed"
-		exit 0
+		exit 77
 	fi
 }
 
@@ -604,7 +604,7 @@ PY
 #                             free loopback port (the same port again after
 #                             a stop), each message it takes a file in
 #                             $SMTP_SINK/mail; export ORCHESTRA_SMTP_URL;
-#                             the script exits 0 with "# skip" when
+#                             the script exits 77 with "# skip" when
 #                             python3-aiosmtpd is missing; ARGS go to the
 #                             sink (--delay MS)
 #   smtp_sink_stop            stop it (the server is away)
@@ -636,7 +636,7 @@ smtp_sink_start() {
 	if ! python3 -c 'import aiosmtpd' 2>/dev/null &&
 	    [ ! -d /usr/lib/python3/dist-packages/aiosmtpd ]; then
 		echo "# skip: python3-aiosmtpd is not installed"
-		exit 0
+		exit 77
 	fi
 	mkdir -p "$SMTP_SINK/mail"
 	if [ -s "$SMTP_SINK/port" ]; then

@@ -8,7 +8,7 @@
 
 if ! on_pg; then
 	echo "# skip: a standby pilot needs PostgreSQL (SQLite: t0108)"
-	exit 0
+	exit 77
 fi
 
 orch init >/dev/null

@@ -12,7 +12,7 @@
 
 if ! on_pg; then
 	echo "# skip: a database server to stop needs PostgreSQL"
-	exit 0
+	exit 77
 fi
 
 PGD=$(mktemp -d /tmp/orchestra-pg-outage-XXXXXX)

@@ -12,7 +12,7 @@
 kube_skip_unless_able
 if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then
 	echo "# skip: making a Unix account needs root and useradd"
-	exit 0
+	exit 77
 fi
 
 # A name that is both a login and a Kubernetes namespace.

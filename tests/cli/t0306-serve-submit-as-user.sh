@@ -13,7 +13,7 @@
 
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
 	echo "# skip: needs root and useradd, for accounts to read as"
-	exit 0
+	exit 77
 fi
 
 ALICE="orchtest-$$-alice"
