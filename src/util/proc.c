@@ -234,7 +234,7 @@ proc_remove_tree(const char *path, struct buf *err)
 {
 	struct stat sb;
 	bool as_owner;
-	pid_t pid = 0;
+	pid_t pid = 0, w;
 	int status, e = 0;
 
 	if (lstat(path, &sb) < 0)
@@ -254,8 +254,11 @@ proc_remove_tree(const char *path, struct buf *err)
 		return err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
 		    path, strerror(errno));
 	if (as_owner && pid > 0) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
+		if (w < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot remove '%s': %s", path, strerror(errno));
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			return 0;
 		e = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
