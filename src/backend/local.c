@@ -706,6 +706,7 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 	struct backend_log log;
 	char chunk[8192];
 	int64_t left;
+	size_t want;
 	ssize_t n;
 	int ret;
 
@@ -714,8 +715,10 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 		return ret;
 	left = log.length;
 	while (left > 0) {
-		n = pread(log.fd, chunk,
-		    left < (int64_t)sizeof(chunk) ? (size_t)left : sizeof(chunk),
+		want = sizeof(chunk);
+		if (left < (int64_t)want)
+			want = (size_t)left;
+		n = pread(log.fd, chunk, want,
 		    (off_t)(log.offset + log.length - left));
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -398,15 +398,15 @@ cmd_task_logs_copy(struct cmd_ctx *ctx, const struct job_log *log)
 	int ret = CMD_EXIT_OK;
 
 	while (done < log->length) {
-		want = log->length - done < (int64_t)sizeof(chunk)
-		    ? (size_t)(log->length - done)
-		    : sizeof(chunk);
+		want = sizeof(chunk);
+		if (log->length - done < (int64_t)want)
+			want = (size_t)(log->length - done);
 		n = pread(log->fd, chunk, want, (off_t)(log->offset + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err_set(&err, ERR_UNAVAILABLE, "cannot read the log: %s",
-			    strerror(errno));
+			err_set(&err, ERR_UNAVAILABLE,
+			    "cannot read the log: %s", strerror(errno));
 			ret = cmd_fail(ctx, &err);
 			break;
 		}

@@ -370,8 +370,8 @@ void job_log_release(struct job_log *l);
  * (its latest attempt), its last `max` bytes (0: all), through the
  * configured backend.  `out` starts as JOB_LOG_INIT.
  */
-int service_task_log_open(struct service *svc, const char *name,
-    int64_t index, size_t max, struct job_log *out, struct buf *err);
+int service_task_log_open(struct service *svc, const char *name, int64_t index,
+    size_t max, struct job_log *out, struct buf *err);
 /* Leave a signal on the task, if its state allows it now. */
 int service_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out,

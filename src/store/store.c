@@ -99,7 +99,8 @@ store_close(struct store *st)
 	if (st->in_tx)
 		store_rollback(st);
 	if (st->log_prepares)
-		log_info("store closed statements=%lld", (long long)st->prepares);
+		log_info("store closed statements=%lld",
+		    (long long)st->prepares);
 	st->drv->close(st->db);
 	free(st);
 }

@@ -299,8 +299,8 @@ web_api_job_log(struct web_req *r)
 	    web_query_int(r, "tail", 1, INT64_MAX / 2, 0, &tail) < 0 ||
 	    web_job_index(r, &idx) < 0)
 		goto out;
-	ret = service_task_log_open(&r->svc, name.data, idx, (size_t)tail,
-	    &log, &err);
+	ret = service_task_log_open(&r->svc, name.data, idx, (size_t)tail, &log,
+	    &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
