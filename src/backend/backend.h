@@ -50,6 +50,16 @@ struct backend_ref {
 };
 typedef VEC(struct backend_ref) backend_ref_vec;
 
+/*
+ * A job's log as a range of an open file, to be read in pieces: `length`
+ * bytes from `offset` of `fd` (the caller closes it).
+ */
+struct backend_log {
+	int fd; /* -1: no log */
+	int64_t offset;
+	int64_t length;
+};
+
 enum backend_state {
 	BACKEND_UNKNOWN, /* never started (start() may be called) */
 	BACKEND_RUNNING, /* started, not ended */
@@ -107,6 +117,14 @@ struct backend_ops {
 	/* Append at most `max` bytes from the end of the job's log. */
 	int (*logs)(struct backend *be, const struct backend_ref *ref,
 	    size_t max, struct buf *out, struct buf *err);
+	/*
+	 * Open the job's log to be read in pieces, never whole in memory:
+	 * its last `max` bytes (0: all) as it stands now; out->fd is -1
+	 * where there is no log.  NULL where the backend keeps no file
+	 * (Kubernetes: its API gives the log, logs() reads a bounded part).
+	 */
+	int (*log_open)(struct backend *be, const struct backend_ref *ref,
+	    size_t max, struct backend_log *out, struct buf *err);
 	/* The nodes the backend runs on, with their health. */
 	int (*nodes)(struct backend *be, backend_node_vec *out,
 	    struct buf *err);

@@ -654,17 +654,18 @@ out:
 }
 
 static int
-local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
-    struct buf *out, struct buf *err)
+local_log_open(struct backend *be, const struct backend_ref *ref, size_t max,
+    struct backend_log *out, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct buf log = BUF_INIT;
-	char chunk[8192];
 	struct stat sb;
-	off_t start = 0, from;
-	ssize_t n;
+	off_t start = 0;
 	int fd, ret = 0;
 
+	out->fd = -1;
+	out->offset = 0;
+	out->length = 0;
 	local_path(lb, ref, "log", &log);
 	fd = open(log.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
@@ -680,25 +681,54 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 			    strerror(errno));
 		goto out;
 	}
-	from = start;
-	if (max > 0 && fstat(fd, &sb) == 0 && sb.st_size - (off_t)max > start)
-		from = sb.st_size - (off_t)max;
-	if (lseek(fd, from, SEEK_SET) < 0) {
+	if (fstat(fd, &sb) < 0) {
+		ret = err_set(err, ERR_UNAVAILABLE, "cannot read '%s': %s",
+		    log.data, strerror(errno));
 		close(fd);
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+	/* The log as it stands: a running job's later output is not sent. */
+	out->fd = fd;
+	out->offset = start;
+	if (max > 0 && sb.st_size - (off_t)max > start)
+		out->offset = sb.st_size - (off_t)max;
+	if (sb.st_size > out->offset)
+		out->length = sb.st_size - out->offset;
+out:
+	buf_release(&log);
+	return ret;
+}
+
+static int
+local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
+    struct buf *out, struct buf *err)
+{
+	struct backend_log log;
+	char chunk[8192];
+	int64_t left;
+	size_t want;
+	ssize_t n;
+	int ret;
+
+	ret = local_log_open(be, ref, max, &log, err);
+	if (ret < 0 || log.fd < 0)
+		return ret;
+	left = log.length;
+	while (left > 0) {
+		want = sizeof(chunk);
+		if (left < (int64_t)want)
+			want = (size_t)left;
+		n = pread(log.fd, chunk, want,
+		    (off_t)(log.offset + log.length - left));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		buf_add(out, chunk, (size_t)n);
+		left -= n;
 	}
-	close(fd);
-out:
-	buf_release(&log);
-	return ret;
+	close(log.fd);
+	return 0;
 }
 
 /* Kubernetes' kubelet defaults: memory.available < 100Mi, disk < 10%. */
@@ -882,6 +912,7 @@ const struct backend_ops backend_local_ops = {
 	.poll = local_poll,
 	.stop = local_stop,
 	.logs = local_logs,
+	.log_open = local_log_open,
 	.nodes = local_nodes,
 	.release = local_release,
 	.purge = local_purge,

@@ -1,7 +1,9 @@
 /*
  * cmd-task.c - `orchestra task submit|list|show|kill|retry|delete`.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 
@@ -384,6 +386,44 @@ cmd_task_delete_run(struct cmd_ctx *ctx, int argc, char **argv)
 	return cmd_task_signal(ctx, argc, argv, SIGNAL_DELETE);
 }
 
+/* Write the log's file range to stdout a piece at a time. */
+static int
+cmd_task_logs_copy(struct cmd_ctx *ctx, const struct job_log *log)
+{
+	struct buf err = BUF_INIT;
+	char chunk[65536];
+	int64_t done = 0;
+	ssize_t n;
+	size_t want;
+	int ret = CMD_EXIT_OK;
+
+	while (done < log->length) {
+		want = sizeof(chunk);
+		if (log->length - done < (int64_t)want)
+			want = (size_t)(log->length - done);
+		n = pread(log->fd, chunk, want, (off_t)(log->offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(&err, ERR_UNAVAILABLE,
+			    "cannot read the log: %s", strerror(errno));
+			ret = cmd_fail(ctx, &err);
+			break;
+		}
+		if (n == 0)
+			break; /* cut short since it was opened */
+		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n) {
+			err_set(&err, ERR_UNAVAILABLE,
+			    "cannot write the log: %s", strerror(errno));
+			ret = cmd_fail(ctx, &err);
+			break;
+		}
+		done += n;
+	}
+	buf_release(&err);
+	return ret;
+}
+
 static int
 cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -392,7 +432,8 @@ cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct buf err = BUF_INIT, out = BUF_INIT;
+	struct job_log log = JOB_LOG_INIT;
+	struct buf err = BUF_INIT;
 	int64_t index = 0, tail = 0;
 	int c, n, ret;
 
@@ -415,16 +456,18 @@ cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_logs(&ctx->svc, argv[cmd_optind()], index,
-	    (size_t)tail, &out, &err);
-	if (ret < 0) {
+	ret = service_task_log_open(&ctx->svc, argv[cmd_optind()], index,
+	    (size_t)tail, &log, &err);
+	if (ret < 0)
 		ret = cmd_fail(ctx, &err);
-	} else {
-		fwrite(out.data, 1, out.len, stdout);
+	else if (log.fd >= 0)
+		ret = cmd_task_logs_copy(ctx, &log);
+	else {
+		fwrite(log.text.data, 1, log.text.len, stdout);
 		ret = CMD_EXIT_OK;
 	}
+	job_log_release(&log);
 	buf_release(&err);
-	buf_release(&out);
 	return ret;
 }
 

@@ -817,9 +817,12 @@ service_remote_task_logs(struct service *svc, const char *name, int64_t index,
 
 	service_remote_task_path(svc, &path, name);
 	buf_addf(&path, "/jobs/%lld/log", (long long)index);
-	/* NEEDSWORK: the API gives the last MiB at most (no whole log). */
-	if (max > 0 && max < REMOTE_LOG_MAX)
-		buf_addf(&path, "?tail=%zu", max);
+	/*
+	 * NEEDSWORK: the last MiB at most, held whole; the API streams the
+	 * whole log, and this could write it out as it comes.
+	 */
+	buf_addf(&path, "?tail=%zu",
+	    max > 0 && max < REMOTE_LOG_MAX ? max : (size_t)REMOTE_LOG_MAX);
 	ret = service_remote_call(svc, "GET", path.data, NULL, &text, err);
 	if (ret == 0)
 		buf_add(out, text.data, text.len);

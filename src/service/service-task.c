@@ -520,22 +520,33 @@ out:
 	return ret;
 }
 
+void
+job_log_release(struct job_log *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	l->offset = 0;
+	l->length = 0;
+	buf_release(&l->text);
+}
+
 int
-service_task_logs(struct service *svc, const char *name, int64_t index,
-    size_t max, struct buf *out, struct buf *err)
+service_task_log_open(struct service *svc, const char *name, int64_t index,
+    size_t max, struct job_log *out, struct buf *err)
 {
 	struct task_detail d = { 0 };
 	struct account owner = { 0 };
 	struct backend *be = NULL;
 	struct backend_ref ref;
+	struct backend_log bl = { -1, 0, 0 };
 	struct buf full = BUF_INIT;
 	const struct job *j;
-	size_t before;
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_task_logs(svc, name, index, max, out,
-		    err);
+		return service_remote_task_logs(svc, name, index, max,
+		    &out->text, err);
 	/* Logs are the owner's (or an admin's) to read: they may hold data. */
 	ret = service_task_find(svc, name, true, &owner, &d.task, err);
 	if (ret < 0)
@@ -564,14 +575,30 @@ service_task_logs(struct service *svc, const char *name, int64_t index,
 		goto out;
 	ref.job_id = j->id;
 	ref.attempt = j->attempts;
-	before = out->len;
-	ret = be->ops->logs(be, &ref, max, out, err);
+	if (be->ops->log_open != NULL) {
+		ret = be->ops->log_open(be, &ref, max, &bl, err);
+		if (ret == 0 && bl.fd >= 0 && bl.length > 0) {
+			out->fd = bl.fd;
+			out->offset = bl.offset;
+			out->length = bl.length;
+			goto out;
+		}
+		if (bl.fd >= 0)
+			close(bl.fd);
+	} else {
+		/*
+		 * NEEDSWORK: held whole, bounded only by the Kubernetes
+		 * client's cap on a reply (64 MiB); the pod's log could be
+		 * streamed from the API as the local file is.
+		 */
+		ret = be->ops->logs(be, &ref, max, &out->text, err);
+	}
 	/*
 	 * The backend may keep no log once the job is over (a Kubernetes
 	 * pod goes with its Job): then the tail kept at its end.
 	 */
-	if (ret == 0 && out->len == before && j->log_tail != NULL)
-		buf_adds(out, j->log_tail);
+	if (ret == 0 && out->text.len == 0 && j->log_tail != NULL)
+		buf_adds(&out->text, j->log_tail);
 out:
 	backend_close(be);
 	task_detail_release(&d);

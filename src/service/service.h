@@ -352,13 +352,26 @@ int service_task_show(struct service *svc, const char *name,
     int64_t after_idx, int64_t job_limit, struct task_detail *out,
     struct buf *err);
 /*
- * The owner or an admin only: append the log of job `index` of the task
- * (its latest attempt) to
- * `out`, at most `max` bytes from its end (0: all), read through the
- * configured backend.
+ * A job's log: `length` bytes from `offset` of the open file `fd`, to be
+ * read in pieces (the local backend), or, when `fd` is -1, held whole in
+ * `text` (a remote server's reply, the Kubernetes API's, the tail the
+ * store kept).  Release with job_log_release, which closes `fd`.
  */
-int service_task_logs(struct service *svc, const char *name, int64_t index,
-    size_t max, struct buf *out, struct buf *err);
+struct job_log {
+	int fd;
+	int64_t offset;
+	int64_t length;
+	struct buf text;
+};
+#define JOB_LOG_INIT { -1, 0, 0, BUF_INIT }
+void job_log_release(struct job_log *l);
+/*
+ * The owner or an admin only: open the log of job `index` of the task
+ * (its latest attempt), its last `max` bytes (0: all), through the
+ * configured backend.  `out` starts as JOB_LOG_INIT.
+ */
+int service_task_log_open(struct service *svc, const char *name, int64_t index,
+    size_t max, struct job_log *out, struct buf *err);
 /* Leave a signal on the task, if its state allows it now. */
 int service_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out,

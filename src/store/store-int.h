@@ -1,7 +1,7 @@
 /*
  * store-int.h - what the store's own files share: the open store, the
- * migrations table, and the step wrapper that counts statements for
- * fault injection.
+ * migrations table, and the prepare and step wrappers that count
+ * statements for fault injection and for the tests that bound them.
  */
 #ifndef ORCHESTRA_STORE_INT_H
 #define ORCHESTRA_STORE_INT_H
@@ -14,6 +14,8 @@ struct store {
 	struct db *db;
 	bool in_tx;
 	int64_t steps;      /* statements stepped so far */
+	int64_t prepares;   /* statements prepared so far */
+	bool log_prepares;  /* log `prepares` on close (a test knob) */
 	int64_t fail_after; /* -1: no injected fault */
 	bool mail_on;       /* queue mails (store_mail_enable) */
 	bool mail_queued;   /* a mail row written (store_mail_queued) */

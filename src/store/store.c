@@ -72,6 +72,12 @@ store_open(struct store **out, const char *url, bool create, struct buf *err)
 	fail = getenv("ORCHESTRA_TEST_STORE_FAIL_AFTER");
 	if (fail != NULL && util_parse_int64(fail, 0, INT64_MAX, &n) == 0)
 		st->fail_after = n;
+	/*
+	 * A test knob: the close logs how many statements the process
+	 * prepared, so that a test can check a response's statements do not
+	 * grow with what it holds.
+	 */
+	st->log_prepares = getenv("ORCHESTRA_TEST_STORE_COUNT") != NULL;
 	ret = st->drv->open(&st->db, target, create, err);
 	if (ret < 0)
 		goto fail;
@@ -92,6 +98,9 @@ store_close(struct store *st)
 		return;
 	if (st->in_tx)
 		store_rollback(st);
+	if (st->log_prepares)
+		log_info("store closed statements=%lld",
+		    (long long)st->prepares);
 	st->drv->close(st->db);
 	free(st);
 }
@@ -177,6 +186,7 @@ int
 store_prepare(struct store *st, struct db_stmt **out, const char *sql,
     struct buf *err)
 {
+	st->prepares++;
 	return st->drv->prepare(st->db, out, sql, err);
 }
 

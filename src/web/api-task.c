@@ -4,9 +4,6 @@
  */
 #include "web/web-int.h"
 
-/* The end of a log a request returns at most. */
-#define WEB_LOG_MAX (1024 * 1024)
-
 /*
  * The service's name of the task the path names: "user.<user>.<name>".
  * A user name never holds '.', so one in the path names nobody (and must
@@ -284,27 +281,50 @@ out:
 	buf_release(&err);
 }
 
+/*
+ * A job's log, whole or its last ?tail= bytes.  The local backend's file
+ * is sent from the descriptor, a piece at a time (sendfile where it can):
+ * serving a log of any size holds none of it in memory.
+ */
 void
 web_api_job_log(struct web_req *r)
 {
 	struct buf name = BUF_INIT, err = BUF_INIT;
+	struct job_log log = JOB_LOG_INIT;
+	struct MHD_Response *resp;
 	int64_t idx, tail;
 	int ret;
 
 	if (web_task_name(r, &name) < 0 ||
-	    web_query_int(r, "tail", 1, WEB_LOG_MAX, WEB_LOG_MAX, &tail) < 0 ||
+	    web_query_int(r, "tail", 1, INT64_MAX / 2, 0, &tail) < 0 ||
 	    web_job_index(r, &idx) < 0)
 		goto out;
-	ret = service_task_logs(&r->svc, name.data, idx, (size_t)tail,
-	    &r->text, &err);
+	ret = service_task_log_open(&r->svc, name.data, idx, (size_t)tail, &log,
+	    &err);
 	if (ret < 0) {
-		buf_reset(&r->text);
 		web_fail(r, ret, &err);
 		goto out;
 	}
 	r->status = MHD_HTTP_OK;
-	r->is_text = true;
+	if (log.fd < 0) {
+		buf_add(&r->text, log.text.data, log.text.len);
+		r->is_text = true;
+		goto out;
+	}
+	resp = MHD_create_response_from_fd_at_offset64((uint64_t)log.length,
+	    log.fd, (uint64_t)log.offset);
+	if (resp == NULL) {
+		web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "cannot send the log of job %lld", (long long)idx);
+		goto out;
+	}
+	log.fd = -1; /* the response's now: it closes it */
+	MHD_add_response_header(resp, "Content-Type",
+	    "text/plain; charset=utf-8");
+	web_headers(resp);
+	r->own = resp;
 out:
+	job_log_release(&log);
 	buf_release(&name);
 	buf_release(&err);
 }

@@ -268,4 +268,44 @@ remote_lists() {
 test_case "the remote node list, user list and tokens read every page" \
     remote_lists
 
+# The statements `task list --json` prepares (GET /api/v1/tasks' function),
+# from the store's test knob.
+list_statements() {
+	ORCHESTRA_TEST_STORE_COUNT=1 expect_exit 0 orch task list --all --json
+	sed -n 's/.*store closed statements=\([0-9]*\).*/\1/p' "$ERR"
+}
+
+task_statements() {
+	local before after i tid
+	before=$(list_statements)
+	[ -n "$before" ] || fail "no statement count: $(cat "$ERR")"
+	# Thirty more tasks, with jobs holding slots, waiting for one and
+	# waiting for the scheduler: the list prepares no more statements.
+	for i in $(seq 1 30); do
+		orch task submit b$i --exec 'cat %IN' --inputs "$TMP/in" \
+		    --skip-test >/dev/null
+		tid=$(db_query "SELECT id FROM task WHERE name = 'b$i'")
+		case $((i % 3)) in
+		0) db_query "UPDATE job SET status = 'running', node_id = $NID,
+		    priority = $i WHERE task_id = $tid" ;;
+		1) db_query "UPDATE task SET status = 'running' WHERE id = $tid
+		    ; UPDATE job SET status = 'assigned' WHERE task_id = $tid" ;;
+		esac
+	done
+	after=$(list_statements)
+	expect_exit 0 orch task list --all --json
+	python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))
+assert len(t) == 34, len(t)
+b = {x["name"]: x for x in t}
+assert b["b3"]["priority"] == 3 and b["b3"]["counts"]["running"] == 3
+assert b["b4"]["counts"]["assigned"] == 3 and b["b4"]["why"]
+assert b["b5"]["why"] == "its task waits for the scheduler to start it"' \
+	    "$OUT" || fail "the larger list: $(head -c 300 "$OUT")"
+	[ "$after" = "$before" ] ||
+	    fail "task list: $before statements for 4 tasks, $after for 34"
+}
+test_case "the task list's statements do not grow with its tasks" \
+    task_statements
+
 serve_stop
