@@ -11,6 +11,7 @@
  * (crypto_pwhash_str), slow on purpose.  Neither a secret nor a hash is
  * ever put in a message or a log line.
  */
+#include <pthread.h>
 #include <sodium.h>
 
 #include "service/service-int.h"
@@ -318,23 +319,30 @@ service_auth_token(struct service *svc, const char *secret, struct account *out,
 /*
  * A hash to verify against when the user is unknown or has no password,
  * so that the answer takes as long as for a wrong password and the time
- * does not tell which names exist.  Made once, of a random password.
+ * does not tell which names exist.  Made once, of a random password (once
+ * however many of serve's threads ask first).
  */
+static char service_auth_dummy[crypto_pwhash_STRBYTES];
+static pthread_once_t service_auth_dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+service_auth_dummy_make(void)
+{
+	unsigned char pw[16];
+
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str(service_auth_dummy, (const char *)pw,
+		sizeof(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		service_auth_dummy[0] = '\0';
+	sodium_memzero(pw, sizeof(pw));
+}
+
 static const char *
 service_auth_dummy_hash(void)
 {
-	static char hash[crypto_pwhash_STRBYTES];
-	unsigned char pw[16];
-
-	if (hash[0] != '\0')
-		return hash;
-	randombytes_buf(pw, sizeof(pw));
-	if (crypto_pwhash_str(hash, (const char *)pw, sizeof(pw),
-		crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		hash[0] = '\0';
-	sodium_memzero(pw, sizeof(pw));
-	return hash;
+	pthread_once(&service_auth_dummy_once, service_auth_dummy_make);
+	return service_auth_dummy;
 }
 
 int
