@@ -58,10 +58,10 @@ web_api_session_open(struct web_req *r)
 	password = web_body_str(r, "password");
 	token = web_body_str(r, "token");
 	if (token != NULL && user == NULL && password == NULL) {
-		ret = service_auth_token(&ws->svc, token, &r->who, &token_id,
+		ret = service_auth_token(&r->svc, token, &r->who, &token_id,
 		    &err);
 	} else if (token == NULL && user != NULL && password != NULL) {
-		ret = service_auth_password(&ws->svc, user, password, &r->who,
+		ret = service_auth_password(&r->svc, user, password, &r->who,
 		    &err);
 	} else {
 		web_error(r, MHD_HTTP_BAD_REQUEST,
@@ -70,12 +70,12 @@ web_api_session_open(struct web_req *r)
 	}
 	if (ret == ERR_DENIED) {
 		web_limit_failed(r->ip);
-		ws->auth_failures++;
+		web_count_add(ws, &ws->auth_failures);
 		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err.data);
 		goto out;
 	}
 	if (ret == 0)
-		ret = service_session_open(&ws->svc, &r->who, token_id,
+		ret = service_session_open(&r->svc, &r->who, token_id,
 		    ws->session_idle_ms, &secret, &r->csrf, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
