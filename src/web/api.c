@@ -6,6 +6,7 @@
  * line's "user.<user>.<name>" names, readable in a URL and stable.
  */
 #include <strings.h>
+#include <unistd.h>
 
 #include "web/web-int.h"
 
@@ -258,6 +259,36 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	return 0;
 }
 
+/*
+ * Test-only: with ORCHESTRA_TEST_HOLD_ROUTE set to a route's pattern
+ * ("/api/v1/queue") and ORCHESTRA_TEST_HOLD_FILE to a file, a request of
+ * that route waits, once authenticated, while the file exists (at most
+ * WEB_HOLD_MAX_MS, and not past the server's stop), as a slow store
+ * read would hold its worker: a test shows that the others answer
+ * meanwhile, with no luck in the timing.
+ */
+#define WEB_HOLD_MAX_MS 60000
+
+static void
+web_api_hold(struct web_server *ws, struct web_req *r)
+{
+	struct timespec tick = { 0, 10 * 1000000L };
+	int64_t until = time_now_ms() + WEB_HOLD_MAX_MS;
+	bool stopping = false;
+
+	log_info("test hold: holding route=%s ip=%s", r->route->pattern,
+	    r->ip);
+	while (!stopping && access(ws->hold_file, F_OK) == 0 &&
+	    time_now_ms() < until) {
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&ws->defer_lock);
+		stopping = ws->stopping;
+		pthread_mutex_unlock(&ws->defer_lock);
+	}
+	log_info("test hold: released route=%s ip=%s", r->route->pattern,
+	    r->ip);
+}
+
 void
 web_api_handle(struct web_server *ws, struct web_req *r)
 {
@@ -290,6 +321,8 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 	/* r->svc: the worker's, actor "", untrusted, until authenticated. */
 	if (!found->public && web_api_auth(ws, r) < 0)
 		return;
+	if (ws->hold_route != NULL && strcmp(found->pattern, ws->hold_route) == 0)
+		web_api_hold(ws, r);
 	if (found->fn == NULL) {
 		web_api_metrics(ws, r);
 		return;

@@ -711,6 +711,10 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		goto out;
 	}
 	ws.requests = json_object();
+	ws.hold_route = getenv("ORCHESTRA_TEST_HOLD_ROUTE");
+	ws.hold_file = getenv("ORCHESTRA_TEST_HOLD_FILE");
+	if (ws.hold_route == NULL || ws.hold_file == NULL)
+		ws.hold_route = NULL;
 	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
 	if (ws.daemon == NULL) {
 		ret = err_set(err, ERR_UNAVAILABLE,

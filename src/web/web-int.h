@@ -120,6 +120,9 @@ struct web_server {
 	pthread_cond_t defer_idle;
 	int ndefer;
 	bool stopping; /* no more: the daemon stops */
+	/* Test-only: ORCHESTRA_TEST_HOLD_ROUTE and _FILE (api.c), or NULL. */
+	const char *hold_route;
+	const char *hold_file;
 };
 
 /*
