@@ -346,31 +346,41 @@ service_auth_dummy_hash(void)
 }
 
 int
-service_auth_password(struct service *svc, const char *user,
-    const char *password, struct account *out, struct buf *err)
+service_auth_password_load(struct service *svc, const char *user,
+    struct account *out, char **hash, struct buf *err)
 {
-	char *hash = NULL;
-	bool ok;
+	int ret;
+
+	*hash = NULL;
+	ret = store_account_get(svc->st, user, out, err);
+	if (ret == 0)
+		ret = store_account_password(svc->st, out->id, hash, err);
+	if (ret == 0 && *hash != NULL)
+		return 0;
+	account_release(out);
+	free(*hash);
+	*hash = NULL;
+	if (ret == ERR_NOTFOUND) {
+		buf_reset(err);
+		ret = 0;
+	}
+	return ret;
+}
+
+int
+service_auth_password_verify(const char *hash, const char *password,
+    struct buf *err)
+{
+	bool ok = hash != NULL;
 	int ret;
 
 	ret = service_auth_init(err);
 	if (ret < 0)
 		return ret;
-	ret = store_account_get(svc->st, user, out, err);
-	if (ret == 0)
-		ret = store_account_password(svc->st, out->id, &hash, err);
-	if (ret < 0 && ret != ERR_NOTFOUND)
-		goto out;
-	ok = ret == 0 && hash != NULL;
 	if (crypto_pwhash_str_verify(ok ? hash : service_auth_dummy_hash(),
 		password, strlen(password)) != 0)
 		ok = false;
-	ret = ok ? 0 : err_set(err, ERR_DENIED, "wrong user name or password");
-out:
-	if (ret < 0)
-		account_release(out);
-	free(hash);
-	return ret;
+	return ok ? 0 : err_set(err, ERR_DENIED, "wrong user name or password");
 }
 
 /* ---- sessions ---------------------------------------------------------- */

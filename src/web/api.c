@@ -262,20 +262,25 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 /*
  * Test-only: with ORCHESTRA_TEST_HOLD_ROUTE set to a route's pattern
  * ("/api/v1/queue") and ORCHESTRA_TEST_HOLD_FILE to a file, a request of
- * that route waits, once authenticated, while the file exists (at most
- * WEB_HOLD_MAX_MS, and not past the server's stop), as a slow store
- * read would hold its worker: a test shows that the others answer
- * meanwhile, with no luck in the timing.
+ * that route waits while the file exists (at most WEB_HOLD_MAX_MS, and
+ * not past the server's stop), as a slow store read would hold its
+ * worker, or a slow password check its slot: a test shows that the
+ * others answer meanwhile, with no luck in the timing.
  */
 #define WEB_HOLD_MAX_MS 60000
 
-static void
-web_api_hold(struct web_server *ws, struct web_req *r)
+void
+web_api_hold(struct web_req *r)
 {
+	struct web_server *ws = r->ws;
 	struct timespec tick = { 0, 10 * 1000000L };
 	int64_t until = time_now_ms() + WEB_HOLD_MAX_MS;
 	bool stopping = false;
 
+	if (ws->hold_route == NULL ||
+	    strcmp(r->route->pattern, ws->hold_route) != 0 ||
+	    access(ws->hold_file, F_OK) != 0)
+		return;
 	log_info("test hold: holding route=%s ip=%s", r->route->pattern,
 	    r->ip);
 	while (!stopping && access(ws->hold_file, F_OK) == 0 &&
@@ -321,8 +326,8 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 	/* r->svc: the worker's, actor "", untrusted, until authenticated. */
 	if (!found->public && web_api_auth(ws, r) < 0)
 		return;
-	if (ws->hold_route != NULL && strcmp(found->pattern, ws->hold_route) == 0)
-		web_api_hold(ws, r);
+	if (!found->public)
+		web_api_hold(r);
 	if (found->fn == NULL) {
 		web_api_metrics(ws, r);
 		return;

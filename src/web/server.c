@@ -687,6 +687,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	pthread_cond_init(&ws.defer_idle, NULL);
 	pthread_mutex_init(&ws.workers_lock, NULL);
 	pthread_mutex_init(&ws.count_lock, NULL);
+	sem_init(&ws.hash_slots, 0, WEB_HASH_MAX);
 	ret = web_parse_listen(o->listen, &ss, &v6, err);
 	if (ret == 0 && o->tls_cert != NULL)
 		ret = web_read_file(o->tls_cert, &cert, err);
@@ -745,6 +746,7 @@ out:
 	free(ws.workers);
 	pthread_mutex_destroy(&ws.workers_lock);
 	pthread_mutex_destroy(&ws.count_lock);
+	sem_destroy(&ws.hash_slots);
 	service_secret_release(&key);
 	buf_release(&cert);
 	return ret;

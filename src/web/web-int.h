@@ -9,11 +9,14 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 
 #include "service/service-json.h"
 #include "service/service.h"
 #include "web/web.h"
 
+/* Password checks (argon2id, ~80 ms each) that may run at once. */
+#define WEB_HASH_MAX 2
 /* Largest request body read; a larger one is refused with 413. */
 #define WEB_BODY_MAX (64 * 1024)
 /* The dashboard's session cookie. */
@@ -120,6 +123,8 @@ struct web_server {
 	pthread_cond_t defer_idle;
 	int ndefer;
 	bool stopping; /* no more: the daemon stops */
+	/* Password checks that may run at once (api-session.c). */
+	sem_t hash_slots;
 	/* Test-only: ORCHESTRA_TEST_HOLD_ROUTE and _FILE (api.c), or NULL. */
 	const char *hold_route;
 	const char *hold_file;
@@ -139,6 +144,14 @@ struct web_server {
 void web_defer(struct web_req *r, void (*work)(struct web_req *),
     void (*done)(struct web_req *), void *defer,
     void (*defer_free)(void *));
+
+/*
+ * Test-only: hold the request while ORCHESTRA_TEST_HOLD_FILE exists, when
+ * its route is ORCHESTRA_TEST_HOLD_ROUTE (api.c).  A route with a token
+ * is held once authenticated; a sign-in while it holds a password
+ * check's slot.
+ */
+void web_api_hold(struct web_req *r);
 
 /* The security headers every response carries (server.c). */
 void web_headers(struct MHD_Response *resp);

@@ -5,7 +5,10 @@
 # exists), /healthz and another user's task list answer at once, and
 # the held one is provably still pending; with every worker but one
 # held, the last still answers.  On a server with one thread both
-# would wait for the hold, and these checks time out.
+# would wait for the hold, and these checks time out.  At most two
+# password checks run at once, off the workers: with both held, a third
+# sign-in is refused with 503 at once while a token's requests answer;
+# a flood of wrong passwords gets 401 or a quick 503, nothing else.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -28,26 +31,36 @@ lib_at_exit hold_at_exit
 WORKERS=$(sed -n 's/.*serving threads=\([0-9]*\).*/\1/p' "$SERVE_LOG")
 [ -n "$WORKERS" ] || fail "serve logged no 'serving threads=N'"
 
-# GET PATH with TOKEN ("none": no token), giving up after SECS:
-# prints "STATUS MS" (status 0 when no answer came in time).
-timed_get() { # PATH TOKEN SECS
+# One request with TOKEN ("none": no token), and BODY (JSON) from the
+# loopback address SOURCE when given, giving up after SECS: prints
+# "STATUS MS BODY" (status 0 when no answer came in time).
+timed() { # METHOD PATH TOKEN SECS [BODY [SOURCE]]
 	python3 - "$API" "$@" <<'PY'
 import http.client, sys, time
-base, path, token, secs = sys.argv[1:5]
+base, method, path, token, secs = sys.argv[1:6]
+body = sys.argv[6] if len(sys.argv) > 6 else None
+source = sys.argv[7] if len(sys.argv) > 7 else None
 host, port = base.split("//", 1)[1].rsplit(":", 1)
 t0 = time.monotonic()
-status = 0
+status, data = 0, b""
 try:
-    c = http.client.HTTPConnection(host, int(port), timeout=float(secs))
+    c = http.client.HTTPConnection(host, int(port), timeout=float(secs),
+                                   source_address=(source, 0) if source else None)
     h = {} if token == "none" else {"Authorization": "Bearer " + token}
-    c.request("GET", path, headers=h)
+    if body is not None:
+        h["Content-Type"] = "application/json"
+    c.request(method, path, body=body, headers=h)
     r = c.getresponse()
-    r.read()
+    data = r.read()
     status = r.status
 except OSError:
     pass
-print(status, int((time.monotonic() - t0) * 1000))
+print(status, int((time.monotonic() - t0) * 1000),
+      data.decode(errors="replace").replace("\n", " "))
 PY
+}
+timed_get() { # PATH TOKEN SECS
+	timed GET "$@"
 }
 
 nheld() {
@@ -98,7 +111,7 @@ hold_release() { # N
 	done
 	HELD_PIDS=""
 	for i in $(seq 1 "$1"); do
-		read -r st ms <"$TMP/held.$i"
+		read -r st ms _ <"$TMP/held.$i"
 		[ "$st" = 200 ] || fail "held request $i answered '$st'"
 	done
 }
@@ -106,8 +119,8 @@ hold_release() { # N
 # Must answer 200 within 5 s (a generous bound: it takes milliseconds).
 prompt() { # LABEL PATH TOKEN
 	local st ms
-	read -r st ms <<<"$(timed_get "$2" "$3" 5)"
-	echo "# $1 answered $st in $ms ms while held"
+	read -r st ms _ <<<"$(timed_get "$2" "$3" 5)"
+	echo "# $1 answered $st in $ms ms"
 	[ "$st" = 200 ] || fail "$1: status '$st' after $ms ms, expected 200"
 }
 
@@ -130,5 +143,90 @@ all_but_one_held() {
 }
 test_case "with all workers but one held, the last one answers" \
     all_but_one_held
+serve_stop
+
+# Sign-ins, held while they hold a password check's slot.
+PASSWORD="correct horse battery staple"
+orch user passwd alice <<<"$PASSWORD" >/dev/null
+WRONG='{"username": "alice", "password": "wrong-wrong"}'
+RIGHT="{\"username\": \"alice\", \"password\": \"$PASSWORD\"}"
+export ORCHESTRA_TEST_HOLD_ROUTE=/api/v1/session
+export ORCHESTRA_TEST_HOLD_FILE="$HOLD"
+serve_start
+unset ORCHESTRA_TEST_HOLD_ROUTE ORCHESTRA_TEST_HOLD_FILE
+
+signins_held() { # N
+	[ "$(grep -c 'test hold: holding route=/api/v1/session' \
+	    "$SERVE_LOG")" -ge "$1" ]
+}
+
+slots_full() {
+	local i p st ms msg pids=""
+	touch "$HOLD"
+	for i in 1 2; do
+		timed POST /api/v1/session none 120 "$WRONG" "127.0.9.$i" \
+		    >"$TMP/signin.$i" &
+		pids="$pids $!"
+	done
+	wait_until 30 signins_held 2
+	read -r st ms msg <<<"$(timed POST /api/v1/session none 5 "$RIGHT" \
+	    127.0.9.3)"
+	echo "# a third sign-in answered $st in $ms ms"
+	[ "$st" = 503 ] || fail "a third sign-in: status '$st', expected 503"
+	[ "$ms" -lt 2000 ] || fail "a third sign-in took $ms ms"
+	case $msg in
+	*"too many sign-ins are being checked at once"*) ;;
+	*) fail "a third sign-in: message $msg" ;;
+	esac
+	prompt "alice's GET /api/v1/me" /api/v1/me "$ALICE"
+	prompt "/healthz" /healthz none
+	for i in 1 2; do
+		[ ! -s "$TMP/signin.$i" ] ||
+		    fail "held sign-in $i answered: $(cat "$TMP/signin.$i")"
+	done
+	rm -f "$HOLD"
+	for p in $pids; do
+		wait "$p"
+	done
+	for i in 1 2; do
+		read -r st ms msg <"$TMP/signin.$i"
+		[ "$st" = 401 ] || fail "held sign-in $i: status '$st'"
+	done
+	# The slots are free again.
+	read -r st ms msg <<<"$(timed POST /api/v1/session none 30 "$RIGHT" \
+	    127.0.9.4)"
+	[ "$st" = 200 ] || fail "a sign-in after: status '$st': $msg"
+}
+test_case "two password checks at most: a third sign-in gets 503 at once" \
+    slots_full
+
+flood() {
+	local i p st ms n401=0 n503=0 pids=""
+	rm -f "$HOLD" # none held, whatever the last case left
+	for i in $(seq 1 16); do
+		timed POST /api/v1/session none 60 "$WRONG" "127.0.10.$i" \
+		    >"$TMP/flood.$i" &
+		pids="$pids $!"
+	done
+	prompt "alice's GET /api/v1/me" /api/v1/me "$ALICE"
+	for p in $pids; do
+		wait "$p"
+	done
+	for i in $(seq 1 16); do
+		read -r st ms _ <"$TMP/flood.$i"
+		case $st in
+		401) n401=$((n401 + 1)) ;;
+		503)
+			n503=$((n503 + 1))
+			[ "$ms" -lt 2000 ] || fail "a 503 took $ms ms"
+			;;
+		*) fail "a wrong password: status '$st' after $ms ms" ;;
+		esac
+	done
+	echo "# 16 wrong passwords at once: $n401 got 401, $n503 got 503"
+	[ "$n401" -ge 1 ] || fail "no password was checked at all"
+}
+test_case "a flood of wrong passwords: 401 or a quick 503, nothing else" \
+    flood
 
 serve_stop
