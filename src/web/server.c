@@ -2,10 +2,13 @@
  * server.c - the libmicrohttpd daemon: listening, TLS, limits, reading a
  * request's body, and the per-address counters.
  *
- * Threading: libmicrohttpd's thread pool (MHD_USE_INTERNAL_POLLING_THREAD
+ * Threading: libmicrohttpd's thread pool (MHD_USE_POLL_INTERNAL_THREAD
  * with MHD_OPTION_THREAD_POOL_SIZE), web_workers() threads.  Each polls
  * its own share of the connections and runs their callbacks: a
  * connection stays with the thread that accepted it, resumed ones too.
+ * poll(), not epoll: with epoll a worker accepts up to ten connections
+ * in one turn, so a burst of requests lands on one worker and waits for
+ * the first; poll() takes one a turn and leaves the rest to the others.
  * The store handle is not thread-safe, so every worker has a store
  * connection of its own (struct web_worker), taken on its first request
  * and used by no other thread; a slow query holds one worker, not the
@@ -14,10 +17,14 @@
  * Event streams are long, so they are fed by a thread of their own
  * with its own store connection (sse.c); a worker only copies out what
  * that one made ready, and suspends a stream with nothing to send.
- * Work that may take seconds and needs no store (reading a submit's
- * inputs as the submitter) is deferred: the connection is suspended, a
+ * Work that may take long and needs no store (reading a submit's inputs
+ * as the submitter, checking a password) is deferred: the connection is suspended, a
  * thread of its own does the work, and the connection is resumed to
- * answer (web_defer), on the worker it belongs to.
+ * answer (web_defer), on the worker it belongs to.  NEEDSWORK: a
+ * connection still waits for a slow request of its worker when it was
+ * accepted just before that one began, or is kept alive after an
+ * earlier request there; handlers on a pool of their own, apart from
+ * the threads that poll, would end that.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -632,7 +639,7 @@ web_start(struct web_server *ws, const struct web_opts *o,
     const struct sockaddr_storage *ss, bool v6, const struct buf *cert,
     const struct buf *key)
 {
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 	    MHD_ALLOW_SUSPEND_RESUME;
 
 	if (v6)
