@@ -18,13 +18,13 @@
  * with its own store connection (sse.c); a worker only copies out what
  * that one made ready, and suspends a stream with nothing to send.
  * Work that may take long and needs no store (reading a submit's inputs
- * as the submitter, checking a password) is deferred: the connection is suspended, a
- * thread of its own does the work, and the connection is resumed to
- * answer (web_defer), on the worker it belongs to.  NEEDSWORK: a
- * connection still waits for a slow request of its worker when it was
- * accepted just before that one began, or is kept alive after an
- * earlier request there; handlers on a pool of their own, apart from
- * the threads that poll, would end that.
+ * as the submitter, checking a password) is deferred: the connection is
+ * suspended, a thread of its own does the work, and the connection is
+ * resumed to answer (web_defer), on the worker it belongs to.
+ * NEEDSWORK: a connection still waits for a slow request of its worker
+ * when it was accepted just before that one began, or is kept alive
+ * after an earlier request there; handlers on a pool of their own, apart
+ * from the threads that poll, would end that.
  */
 #include <arpa/inet.h>
 #include <errno.h>
