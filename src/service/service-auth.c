@@ -11,6 +11,7 @@
  * (crypto_pwhash_str), slow on purpose.  Neither a secret nor a hash is
  * ever put in a message or a log line.
  */
+#include <pthread.h>
 #include <sodium.h>
 
 #include "service/service-int.h"
@@ -318,51 +319,68 @@ service_auth_token(struct service *svc, const char *secret, struct account *out,
 /*
  * A hash to verify against when the user is unknown or has no password,
  * so that the answer takes as long as for a wrong password and the time
- * does not tell which names exist.  Made once, of a random password.
+ * does not tell which names exist.  Made once, of a random password (once
+ * however many of serve's threads ask first).
  */
+static char service_auth_dummy[crypto_pwhash_STRBYTES];
+static pthread_once_t service_auth_dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+service_auth_dummy_make(void)
+{
+	unsigned char pw[16];
+
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str(service_auth_dummy, (const char *)pw,
+		sizeof(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		service_auth_dummy[0] = '\0';
+	sodium_memzero(pw, sizeof(pw));
+}
+
 static const char *
 service_auth_dummy_hash(void)
 {
-	static char hash[crypto_pwhash_STRBYTES];
-	unsigned char pw[16];
-
-	if (hash[0] != '\0')
-		return hash;
-	randombytes_buf(pw, sizeof(pw));
-	if (crypto_pwhash_str(hash, (const char *)pw, sizeof(pw),
-		crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		hash[0] = '\0';
-	sodium_memzero(pw, sizeof(pw));
-	return hash;
+	pthread_once(&service_auth_dummy_once, service_auth_dummy_make);
+	return service_auth_dummy;
 }
 
 int
-service_auth_password(struct service *svc, const char *user,
-    const char *password, struct account *out, struct buf *err)
+service_auth_password_load(struct service *svc, const char *user,
+    struct account *out, char **hash, struct buf *err)
 {
-	char *hash = NULL;
-	bool ok;
+	int ret;
+
+	*hash = NULL;
+	ret = store_account_get(svc->st, user, out, err);
+	if (ret == 0)
+		ret = store_account_password(svc->st, out->id, hash, err);
+	if (ret == 0 && *hash != NULL)
+		return 0;
+	account_release(out);
+	free(*hash);
+	*hash = NULL;
+	if (ret == ERR_NOTFOUND) {
+		buf_reset(err);
+		ret = 0;
+	}
+	return ret;
+}
+
+int
+service_auth_password_verify(const char *hash, const char *password,
+    struct buf *err)
+{
+	bool ok = hash != NULL;
 	int ret;
 
 	ret = service_auth_init(err);
 	if (ret < 0)
 		return ret;
-	ret = store_account_get(svc->st, user, out, err);
-	if (ret == 0)
-		ret = store_account_password(svc->st, out->id, &hash, err);
-	if (ret < 0 && ret != ERR_NOTFOUND)
-		goto out;
-	ok = ret == 0 && hash != NULL;
 	if (crypto_pwhash_str_verify(ok ? hash : service_auth_dummy_hash(),
 		password, strlen(password)) != 0)
 		ok = false;
-	ret = ok ? 0 : err_set(err, ERR_DENIED, "wrong user name or password");
-out:
-	if (ret < 0)
-		account_release(out);
-	free(hash);
-	return ret;
+	return ok ? 0 : err_set(err, ERR_DENIED, "wrong user name or password");
 }
 
 /* ---- sessions ---------------------------------------------------------- */

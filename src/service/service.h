@@ -158,11 +158,20 @@ int service_user_passwd(struct service *svc, const char *user,
 int service_auth_token(struct service *svc, const char *secret,
     struct account *out, int64_t *token_id, struct buf *err);
 /*
- * Check a user's password: fills `out`, or ERR_DENIED.  An unknown user,
- * or one without a password, takes as long (a hash is verified anyway).
+ * Check a user's password, in two steps so that the slow one may run on
+ * another thread.  service_auth_password_load() reads the account into
+ * `out` (caller releases) and its password's hash into *hash (caller
+ * frees): *hash is NULL, and `out` empty, when the user is unknown or has
+ * no password, which is no error here, so that the answer takes as long.
+ * service_auth_password_verify() verifies `password` against `hash`
+ * (argon2id, ~80 ms; no store, any thread; a NULL hash is checked against
+ * a dummy one): 0, or ERR_DENIED (ERR_UNAVAILABLE when libsodium cannot
+ * start).
  */
-int service_auth_password(struct service *svc, const char *user,
-    const char *password, struct account *out, struct buf *err);
+int service_auth_password_load(struct service *svc, const char *user,
+    struct account *out, char **hash, struct buf *err);
+int service_auth_password_verify(const char *hash, const char *password,
+    struct buf *err);
 /*
  * Sign `who` in for the dashboard: a new session, whose secret (256
  * random bits, base64url; for an HttpOnly cookie, never stored: only its

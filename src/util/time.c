@@ -2,6 +2,7 @@
  * time.c - epoch milliseconds, durations, and whole-number parsing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "util/util.h"
@@ -9,25 +10,32 @@
 /*
  * Test-only: ORCHESTRA_TEST_NOW_OFFSET, a duration ("5d", "36h"), moves
  * this process's wall clock forward, so that a test can see what
- * retention does days later.  Read once; a bad value is ignored.
+ * retention does days later.  Read once (under pthread_once: serve asks
+ * the time from several threads); a bad value is ignored.
  */
-static int64_t time_offset_ms = -1;
+static int64_t time_offset_ms;
+static pthread_once_t time_offset_once = PTHREAD_ONCE_INIT;
+
+static void
+time_offset_read(void)
+{
+	struct buf ignored = BUF_INIT;
+	const char *off = getenv("ORCHESTRA_TEST_NOW_OFFSET");
+	int64_t ms = 0;
+
+	if (off != NULL && *off != '\0' &&
+	    time_parse_duration(off, &ms, &ignored) < 0)
+		ms = 0;
+	buf_release(&ignored);
+	time_offset_ms = ms;
+}
 
 int64_t
 time_now_ms(void)
 {
-	struct buf ignored = BUF_INIT;
 	struct timespec ts;
-	const char *off;
 
-	if (time_offset_ms < 0) {
-		time_offset_ms = 0;
-		off = getenv("ORCHESTRA_TEST_NOW_OFFSET");
-		if (off != NULL && *off != '\0' &&
-		    time_parse_duration(off, &time_offset_ms, &ignored) < 0)
-			time_offset_ms = 0;
-		buf_release(&ignored);
-	}
+	pthread_once(&time_offset_once, time_offset_read);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 	    time_offset_ms;

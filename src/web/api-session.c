@@ -10,6 +10,8 @@
  * demands the CSRF token and our Origin of every request that changes
  * something).
  */
+#include <errno.h>
+
 #include "web/web-int.h"
 
 /* The cookie's attributes, and Secure when served over TLS. */
@@ -29,6 +31,111 @@ web_session_json(struct web_req *r)
 	    "csrf", service_json_str(r->csrf.data));
 }
 
+/*
+ * The end of a sign-in, on the connection's worker: `ret` is the check
+ * of the password or token (and `err` its message), `token_id` the
+ * token's when signing in with one.
+ */
+static void
+web_session_finish(struct web_req *r, int ret, int64_t token_id,
+    struct buf *err)
+{
+	struct web_server *ws = r->ws;
+	struct buf secret = BUF_INIT;
+
+	if (ret == ERR_DENIED) {
+		web_limit_failed(r->ip);
+		web_count_add(ws, &ws->auth_failures);
+		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err->data);
+		return;
+	}
+	if (ret == 0)
+		ret = service_session_open(&r->svc, &r->who, token_id,
+		    ws->session_idle_ms, &secret, &r->csrf, err);
+	if (ret < 0) {
+		web_fail(r, ret, err);
+		goto out;
+	}
+	web_session_cookie(r, secret.data, false);
+	web_reply(r, MHD_HTTP_OK, web_session_json(r));
+out:
+	service_secret_release(&secret);
+}
+
+/*
+ * A sign-in with a password.  The account and its hash are read on the
+ * worker; the hash is verified (argon2id, ~80 ms) off the workers
+ * (web_defer), at most WEB_HASH_MAX at once.  One that cannot start
+ * within WEB_HASH_WAIT_MS is answered 503 at once: a flood of sign-ins
+ * neither holds the workers nor makes a queue that grows.
+ */
+#define WEB_HASH_WAIT_MS 100
+
+struct web_signin {
+	char *hash;           /* NULL: no such user, or no password */
+	const char *password; /* borrowed from the body */
+	bool busy;            /* no slot within WEB_HASH_WAIT_MS */
+	int ret;
+	struct buf err;
+};
+
+static void
+web_signin_free(void *arg)
+{
+	struct web_signin *s = arg;
+
+	free(s->hash);
+	buf_release(&s->err);
+	free(s);
+}
+
+/* Take a slot, or give up after WEB_HASH_WAIT_MS. */
+static int
+web_signin_slot(struct web_server *ws)
+{
+	struct timespec until;
+	int64_t t;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	t = (int64_t)until.tv_nsec + WEB_HASH_WAIT_MS * 1000000LL;
+	until.tv_sec += (time_t)(t / 1000000000LL);
+	until.tv_nsec = (long)(t % 1000000000LL);
+	do
+		rc = sem_timedwait(&ws->hash_slots, &until);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+/* Verify the password (a thread of its own, no store). */
+static void
+web_signin_hash(struct web_req *r)
+{
+	struct web_signin *s = r->defer;
+
+	if (web_signin_slot(r->ws) < 0) {
+		s->busy = true;
+		return;
+	}
+	web_api_hold(r);
+	s->ret = service_auth_password_verify(s->hash, s->password, &s->err);
+	sem_post(&r->ws->hash_slots);
+}
+
+static void
+web_signin_done(struct web_req *r)
+{
+	struct web_signin *s = r->defer;
+
+	if (s->busy) {
+		web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "too many sign-ins are being checked at once; try again "
+		    "in a moment");
+		return;
+	}
+	web_session_finish(r, s->ret, 0, &s->err);
+}
+
 void
 web_api_session_open(struct web_req *r)
 {
@@ -38,8 +145,8 @@ web_api_session_open(struct web_req *r)
 		{ "token", JSON_STRING },
 		{ NULL, JSON_NULL },
 	};
-	struct web_server *ws = r->ws;
-	struct buf err = BUF_INIT, secret = BUF_INIT;
+	struct web_signin *s;
+	struct buf err = BUF_INIT;
 	const char *user, *password, *token;
 	int64_t token_id = 0;
 	int ret;
@@ -58,33 +165,26 @@ web_api_session_open(struct web_req *r)
 	password = web_body_str(r, "password");
 	token = web_body_str(r, "token");
 	if (token != NULL && user == NULL && password == NULL) {
-		ret = service_auth_token(&ws->svc, token, &r->who, &token_id,
+		ret = service_auth_token(&r->svc, token, &r->who, &token_id,
 		    &err);
+		web_session_finish(r, ret, token_id, &err);
 	} else if (token == NULL && user != NULL && password != NULL) {
-		ret = service_auth_password(&ws->svc, user, password, &r->who,
-		    &err);
+		s = xcalloc(1, sizeof(*s));
+		buf_init(&s->err);
+		s->password = password;
+		ret = service_auth_password_load(&r->svc, user, &r->who,
+		    &s->hash, &err);
+		if (ret < 0) {
+			web_fail(r, ret, &err);
+			web_signin_free(s);
+		} else {
+			web_defer(r, web_signin_hash, web_signin_done, s,
+			    web_signin_free);
+		}
 	} else {
 		web_error(r, MHD_HTTP_BAD_REQUEST,
 		    "give 'username' and 'password', or 'token'");
-		return;
 	}
-	if (ret == ERR_DENIED) {
-		web_limit_failed(r->ip);
-		ws->auth_failures++;
-		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err.data);
-		goto out;
-	}
-	if (ret == 0)
-		ret = service_session_open(&ws->svc, &r->who, token_id,
-		    ws->session_idle_ms, &secret, &r->csrf, &err);
-	if (ret < 0) {
-		web_fail(r, ret, &err);
-		goto out;
-	}
-	web_session_cookie(r, secret.data, false);
-	web_reply(r, MHD_HTTP_OK, web_session_json(r));
-out:
-	service_secret_release(&secret);
 	buf_release(&err);
 }
 

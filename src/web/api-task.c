@@ -56,7 +56,7 @@ out:
 
 /*
  * A submit with inputs, between its checks and its end: the inputs are
- * read as the submitter, off the polling thread (web_defer), and then
+ * read as the submitter, off the request workers (web_defer), and then
  * the submit is made with what was read.
  */
 struct web_submit {
@@ -80,7 +80,7 @@ web_submit_free(void *arg)
 	free(s);
 }
 
-/* Make the task (polling thread). */
+/* Make the task (the connection's worker). */
 static void
 web_submit_finish(struct web_req *r, struct web_submit *s)
 {

@@ -6,6 +6,7 @@
  * line's "user.<user>.<name>" names, readable in a URL and stable.
  */
 #include <strings.h>
+#include <unistd.h>
 
 #include "web/web-int.h"
 
@@ -105,7 +106,7 @@ web_fail(struct web_req *r, int code, const struct buf *err)
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		log_error("request failed: %s", err->data);
 		if (r->ws != NULL)
-			r->ws->db_errors++;
+			web_count_add(r->ws, &r->ws->db_errors);
 		break;
 	}
 	web_error(r, status, "%s", err->len ? err->data : "failed");
@@ -228,12 +229,12 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	/* The scheme's name is case-insensitive (RFC 9110 11.1). */
 	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
 		buf_adds(&r->cred, h + 7);
-		ret = service_auth_token(&ws->svc, h + 7, &r->who, NULL, &err);
+		ret = service_auth_token(&r->svc, h + 7, &r->who, NULL, &err);
 	} else if (h == NULL && cookie != NULL) {
 		r->by_session = true;
 		buf_adds(&r->cred, cookie);
-		ret = service_auth_session(&ws->svc, cookie,
-		    ws->session_idle_ms, true, &r->who, &r->csrf, &err);
+		ret = service_auth_session(&r->svc, cookie, ws->session_idle_ms,
+		    true, &r->who, &r->csrf, &err);
 	} else {
 		web_error(r, MHD_HTTP_UNAUTHORIZED,
 		    "authentication required: send 'Authorization: Bearer "
@@ -242,7 +243,7 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	}
 	if (ret == ERR_DENIED) {
 		web_limit_failed(r->ip);
-		ws->auth_failures++;
+		web_count_add(ws, &ws->auth_failures);
 		web_error(r, MHD_HTTP_UNAUTHORIZED, "%s", err.data);
 	} else if (ret < 0) {
 		web_fail(r, ret, &err);
@@ -253,10 +254,44 @@ web_api_auth(struct web_server *ws, struct web_req *r)
 	if (r->by_session && web_api_changes(r->method) &&
 	    web_api_csrf_check(r) < 0)
 		return -1;
-	r->svc = ws->svc;
 	r->svc.actor = r->who.username;
 	r->svc.trusted = false;
 	return 0;
+}
+
+/*
+ * Test-only: with ORCHESTRA_TEST_HOLD_ROUTE set to a route's pattern
+ * ("/api/v1/queue") and ORCHESTRA_TEST_HOLD_FILE to a file, a request of
+ * that route waits while the file exists (at most WEB_HOLD_MAX_MS, and
+ * not past the server's stop), as a slow store read would hold its
+ * worker, or a slow password check its slot: a test shows that the
+ * others answer meanwhile, with no luck in the timing.
+ */
+#define WEB_HOLD_MAX_MS 60000
+
+void
+web_api_hold(struct web_req *r)
+{
+	struct web_server *ws = r->ws;
+	struct timespec tick = { 0, 10 * 1000000L };
+	int64_t until = time_now_ms() + WEB_HOLD_MAX_MS;
+	bool stopping = false;
+
+	if (ws->hold_route == NULL ||
+	    strcmp(r->route->pattern, ws->hold_route) != 0 ||
+	    access(ws->hold_file, F_OK) != 0)
+		return;
+	log_info("test hold: holding route=%s ip=%s", r->route->pattern,
+	    r->ip);
+	while (!stopping && access(ws->hold_file, F_OK) == 0 &&
+	    time_now_ms() < until) {
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&ws->defer_lock);
+		stopping = ws->stopping;
+		pthread_mutex_unlock(&ws->defer_lock);
+	}
+	log_info("test hold: released route=%s ip=%s", r->route->pattern,
+	    r->ip);
 }
 
 void
@@ -288,9 +323,11 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 	}
 	r->route = found;
 	r->ws = ws;
-	r->svc = ws->svc; /* actor "", untrusted, until authenticated */
+	/* r->svc: the worker's, actor "", untrusted, until authenticated. */
 	if (!found->public && web_api_auth(ws, r) < 0)
 		return;
+	if (!found->public)
+		web_api_hold(r);
 	if (found->fn == NULL) {
 		web_api_metrics(ws, r);
 		return;
@@ -322,10 +359,20 @@ web_count(struct web_server *ws, const struct web_req *r)
 	/* The route's pattern, never the path: no ids as labels. */
 	buf_addf(&key, "%s %s %u", r->route ? r->route->method : "other",
 	    r->route ? r->route->pattern : "unmatched", r->status);
+	pthread_mutex_lock(&ws->count_lock);
 	n = json_object_get(ws->requests, key.data);
 	json_object_set_new(ws->requests, key.data,
 	    json_integer(json_integer_value(n) + 1));
+	pthread_mutex_unlock(&ws->count_lock);
 	buf_release(&key);
+}
+
+void
+web_count_add(struct web_server *ws, int64_t *counter)
+{
+	pthread_mutex_lock(&ws->count_lock);
+	(*counter)++;
+	pthread_mutex_unlock(&ws->count_lock);
 }
 
 /*
@@ -351,6 +398,7 @@ web_api_metrics(struct web_server *ws, struct web_req *r)
 	    "# HELP orchestra_http_requests_total HTTP requests answered by "
 	    "orchestra serve, by method, route and status code.\n"
 	    "# TYPE orchestra_http_requests_total counter\n");
+	pthread_mutex_lock(&ws->count_lock);
 	json_object_foreach(ws->requests, key, n)
 	{
 		/* "METHOD route code": no quote, backslash or newline in
@@ -381,6 +429,7 @@ web_api_metrics(struct web_server *ws, struct web_req *r)
 	    "orchestra_http_event_streams %d\n",
 	    (long long)ws->auth_failures, (long long)ws->db_errors,
 	    web_sse_count(ws->sse));
+	pthread_mutex_unlock(&ws->count_lock);
 	r->status = MHD_HTTP_OK;
 	r->is_text = true;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -2,26 +2,36 @@
  * server.c - the libmicrohttpd daemon: listening, TLS, limits, reading a
  * request's body, and the per-address counters.
  *
- * Threading: MHD_USE_INTERNAL_POLLING_THREAD, one thread that polls
- * every connection and runs every callback.  The store handle is not
- * thread-safe, and one thread needs neither a connection per thread nor
- * a mutex; each request is short (every list is a bounded keyset page),
- * so one thread keeps up, and the pilot, not this server, does the heavy
- * work.  Event streams are long, so they are fed by a thread of their
- * own with its own store connection (sse.c); this thread only copies
- * out what that one made ready, and suspends a stream with nothing to
- * send.  Work that may take seconds and needs no store (reading a
- * submit's inputs as the submitter) is deferred: the connection is
+ * Threading: libmicrohttpd's thread pool (MHD_USE_POLL_INTERNAL_THREAD
+ * with MHD_OPTION_THREAD_POOL_SIZE), web_workers() threads.  Each polls
+ * its own share of the connections and runs their callbacks: a
+ * connection stays with the thread that accepted it, resumed ones too.
+ * poll(), not epoll: with epoll a worker accepts up to ten connections
+ * in one turn, so a burst of requests lands on one worker and waits for
+ * the first; poll() takes one a turn and leaves the rest to the others.
+ * The store handle is not thread-safe, so every worker has a store
+ * connection of its own (struct web_worker), taken on its first request
+ * and used by no other thread; a slow query holds one worker, not the
+ * server.  What the workers share is locked: the per-address table
+ * (web_addrs_lock, here) and the counters for /metrics (count_lock).
+ * Event streams are long, so they are fed by a thread of their own
+ * with its own store connection (sse.c); a worker only copies out what
+ * that one made ready, and suspends a stream with nothing to send.
+ * Work that may take long and needs no store (reading a submit's inputs
+ * as the submitter, checking a password) is deferred: the connection is
  * suspended, a thread of its own does the work, and the connection is
- * resumed to answer (web_defer).  NEEDSWORK: a slow query stalls every
- * other request meanwhile; a pool of threads with a store connection
- * each is the next step.
+ * resumed to answer (web_defer), on the worker it belongs to.
+ * NEEDSWORK: a connection still waits for a slow request of its worker
+ * when it was accepted just before that one began, or is kept alive
+ * after an earlier request there; handlers on a pool of their own, apart
+ * from the threads that poll, would end that.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "web/web-int.h"
 
@@ -37,6 +47,9 @@
 #define WEB_NADDR 1024
 /* A dashboard session ends when idle this long, unless told otherwise. */
 #define WEB_SESSION_IDLE_MS (12 * 3600 * 1000LL)
+/* Request workers: two per processor, within these bounds. */
+#define WEB_WORKERS_MIN 4
+#define WEB_WORKERS_MAX 16
 
 /*
  * What we know of one client: open connections and failed
@@ -57,6 +70,8 @@ static struct web_addr web_addrs[WEB_NADDR];
  * (libmicrohttpd's own per-address limit still holds).
  */
 static struct web_addr web_addr_overflow;
+/* Every worker counts in them: the table and the overflow, under this. */
+static pthread_mutex_t web_addrs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * The key `ip` is counted under.  An IPv6 client usually holds a whole
@@ -159,26 +174,32 @@ web_limit_find(const char *ip, bool add)
 bool
 web_limit_blocked(const char *ip)
 {
-	struct web_addr *a = web_limit_find(ip, false);
+	struct web_addr *a;
+	bool blocked = false;
 
-	if (a == NULL)
-		return false;
-	web_limit_decay(a, time_now_ms());
-	if (a->fails < WEB_FAIL_BURST)
-		return false;
-	if (a->fails < 2 * WEB_FAIL_BURST)
+	pthread_mutex_lock(&web_addrs_lock);
+	a = web_limit_find(ip, false);
+	if (a != NULL) {
+		web_limit_decay(a, time_now_ms());
+		blocked = a->fails >= WEB_FAIL_BURST;
+	}
+	if (blocked && a->fails < 2 * WEB_FAIL_BURST)
 		a->fails += 1;
-	return true;
+	pthread_mutex_unlock(&web_addrs_lock);
+	return blocked;
 }
 
 void
 web_limit_failed(const char *ip)
 {
-	struct web_addr *a = web_limit_find(ip, true);
+	struct web_addr *a;
 
+	pthread_mutex_lock(&web_addrs_lock);
+	a = web_limit_find(ip, true);
 	web_limit_decay(a, time_now_ms());
 	if (a->fails < 2 * WEB_FAIL_BURST)
 		a->fails += 1;
+	pthread_mutex_unlock(&web_addrs_lock);
 }
 
 static void
@@ -211,21 +232,26 @@ web_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
 	(void)cls;
 	(void)socket_ctx;
 	web_client_ip(c, ip, sizeof(ip));
+	pthread_mutex_lock(&web_addrs_lock);
 	a = web_addr_find(ip, code == MHD_CONNECTION_NOTIFY_STARTED, NULL);
-	if (a == NULL)
-		return;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	if (a != NULL && code == MHD_CONNECTION_NOTIFY_STARTED)
 		a->nconn++;
-	else if (a->nconn > 0)
+	else if (a != NULL && a->nconn > 0)
 		a->nconn--;
+	pthread_mutex_unlock(&web_addrs_lock);
 }
 
 static int
 web_conns_of(const char *ip)
 {
-	struct web_addr *a = web_addr_find(ip, false, NULL);
+	struct web_addr *a;
+	int n;
 
-	return a ? a->nconn : 0;
+	pthread_mutex_lock(&web_addrs_lock);
+	a = web_addr_find(ip, false, NULL);
+	n = a ? a->nconn : 0;
+	pthread_mutex_unlock(&web_addrs_lock);
+	return n;
 }
 
 /*
@@ -292,7 +318,7 @@ web_defer_run(void *arg)
 	r->work(r);
 	/* Not before web_defer_start() suspended it: the lock. */
 	pthread_mutex_lock(&ws->defer_lock);
-	MHD_resume_connection(r->conn); /* r is the polling thread's again */
+	MHD_resume_connection(r->conn); /* r is its worker's again */
 	ws->ndefer--;
 	pthread_cond_broadcast(&ws->defer_idle);
 	pthread_mutex_unlock(&ws->defer_lock);
@@ -342,6 +368,49 @@ web_defer_wait(struct web_server *ws)
 	while (ws->ndefer > 0)
 		pthread_cond_wait(&ws->defer_idle, &ws->defer_lock);
 	pthread_mutex_unlock(&ws->defer_lock);
+}
+
+/*
+ * How many request workers (and store connections) to run: two per
+ * processor, so that one waiting on the store leaves the processor to
+ * another, and at least a few on a small machine, where one slow request
+ * would otherwise be all of them.
+ */
+static size_t
+web_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	n *= 2;
+	if (n < WEB_WORKERS_MIN)
+		n = WEB_WORKERS_MIN;
+	if (n > WEB_WORKERS_MAX)
+		n = WEB_WORKERS_MAX;
+	return (size_t)n;
+}
+
+/* The calling thread's worker: a free one, taken on its first request. */
+static _Thread_local struct web_worker *web_self;
+
+static struct web_worker *
+web_worker_self(struct web_server *ws)
+{
+	size_t i;
+
+	if (web_self != NULL)
+		return web_self;
+	pthread_mutex_lock(&ws->workers_lock);
+	for (i = 0; i < ws->nworker && ws->workers[i].taken; i++)
+		;
+	/* libmicrohttpd runs exactly the pool's threads (web_start). */
+	if (i == ws->nworker)
+		BUG("more request threads than store connections");
+	ws->workers[i].taken = true;
+	web_self = &ws->workers[i];
+	pthread_mutex_unlock(&ws->workers_lock);
+	return web_self;
 }
 
 void
@@ -445,6 +514,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	 */
 	if (r == NULL) {
 		r = web_req_new(c, url, method);
+		r->svc = web_worker_self(ws)->svc;
 		*con_cls = r;
 		if (!r->too_large)
 			return MHD_YES;
@@ -569,7 +639,7 @@ web_start(struct web_server *ws, const struct web_opts *o,
     const struct sockaddr_storage *ss, bool v6, const struct buf *cert,
     const struct buf *key)
 {
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 	    MHD_ALLOW_SUSPEND_RESUME;
 
 	if (v6)
@@ -580,6 +650,7 @@ web_start(struct web_server *ws, const struct web_opts *o,
 	return MHD_start_daemon(flags, 0, NULL, NULL, web_access, ws,
 	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)ws->nworker,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_CONN_LIMIT,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)WEB_CONN_PER_IP_HARD,
@@ -613,6 +684,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	struct buf cert = BUF_INIT, key = BUF_INIT;
 	sigset_t set;
 	bool v6 = false;
+	size_t i;
 	int sig, ret;
 
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
@@ -620,6 +692,9 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		    "--tls-cert and --tls-key go together");
 	pthread_mutex_init(&ws.defer_lock, NULL);
 	pthread_cond_init(&ws.defer_idle, NULL);
+	pthread_mutex_init(&ws.workers_lock, NULL);
+	pthread_mutex_init(&ws.count_lock, NULL);
+	sem_init(&ws.hash_slots, 0, WEB_HASH_MAX);
 	ret = web_parse_listen(o->listen, &ss, &v6, err);
 	if (ret == 0 && o->tls_cert != NULL)
 		ret = web_read_file(o->tls_cert, &cert, err);
@@ -627,10 +702,14 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		ret = web_read_file(o->tls_key, &key, err);
 	if (ret < 0)
 		goto out;
-	ret = service_open(&ws.svc, cfg, "", err);
-	if (ret < 0)
-		goto out;
-	ws.svc.trusted = false;
+	ws.nworker = web_workers();
+	ws.workers = xcalloc(ws.nworker, sizeof(*ws.workers));
+	for (i = 0; i < ws.nworker; i++) {
+		ret = service_open(&ws.workers[i].svc, cfg, "", err);
+		if (ret < 0)
+			goto out;
+		ws.workers[i].svc.trusted = false;
+	}
 	ws.tls = o->tls_cert != NULL;
 	ws.session_idle_ms = o->session_idle_ms > 0 ? o->session_idle_ms :
 						      WEB_SESSION_IDLE_MS;
@@ -640,6 +719,10 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		goto out;
 	}
 	ws.requests = json_object();
+	ws.hold_route = getenv("ORCHESTRA_TEST_HOLD_ROUTE");
+	ws.hold_file = getenv("ORCHESTRA_TEST_HOLD_FILE");
+	if (ws.hold_route == NULL || ws.hold_file == NULL)
+		ws.hold_route = NULL;
 	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
 	if (ws.daemon == NULL) {
 		ret = err_set(err, ERR_UNAVAILABLE,
@@ -649,6 +732,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		goto out;
 	}
 	web_log_bound(o->listen, ws.daemon);
+	log_info("serving threads=%zu", ws.nworker);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -664,7 +748,12 @@ out:
 	pthread_mutex_destroy(&ws.defer_lock);
 	pthread_cond_destroy(&ws.defer_idle);
 	json_decref(ws.requests);
-	service_close(&ws.svc);
+	for (i = 0; ws.workers != NULL && i < ws.nworker; i++)
+		service_close(&ws.workers[i].svc);
+	free(ws.workers);
+	pthread_mutex_destroy(&ws.workers_lock);
+	pthread_mutex_destroy(&ws.count_lock);
+	sem_destroy(&ws.hash_slots);
 	service_secret_release(&key);
 	buf_release(&cert);
 	return ret;

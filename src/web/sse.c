@@ -12,10 +12,10 @@
  * where N is the last row it covers; a client that reconnects with
  * Last-Event-ID: N gets every row after N, so nothing is lost.
  *
- * Threads.  libmicrohttpd's one polling thread serves every request
- * and must never wait, so the streams are fed by a thread of their own
- * (the hub), with a store connection of its own (neither is shared, so
- * neither needs a lock).  Every WEB_SSE_TICK_MS the hub reads the latest
+ * Threads.  libmicrohttpd's request workers (server.c) must not wait
+ * on a stream, so the streams are fed by a thread of their own (the
+ * hub), with a store connection of its own (not shared, so it needs no
+ * lock).  Every WEB_SSE_TICK_MS the hub reads the latest
  * event id, and for each stream behind it the rows after its cursor
  * (one query for all the streams at the same cursor), which it writes
  * into the stream's buffer as one event: a burst of changes is one
@@ -26,7 +26,7 @@
  * (under a second) after its credential; a stream silent for WEB_SSE_PING_MS
  * gets a comment, so that proxies and clients know it is alive.
  *
- * The polling thread calls web_sse_read() when the client can take
+ * The stream's worker calls web_sse_read() when the client can take
  * more: it copies out what the buffer holds, or, when empty, suspends
  * the connection (MHD_suspend_connection, from the reader, as
  * libmicrohttpd allows); the hub resumes it once there is something.

@@ -9,11 +9,14 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 
 #include "service/service-json.h"
 #include "service/service.h"
 #include "web/web.h"
 
+/* Password checks (argon2id, ~80 ms each) that may run at once. */
+#define WEB_HASH_MAX 2
 /* Largest request body read; a larger one is refused with 413. */
 #define WEB_BODY_MAX (64 * 1024)
 /* The dashboard's session cookie. */
@@ -54,7 +57,7 @@ struct web_req {
 	struct buf set_cookie; /* a Set-Cookie header to send, when not empty */
 	/* A response the handler made itself (an event stream), or NULL. */
 	struct MHD_Response *own;
-	/* Work left to do off the polling thread: see web_defer(). */
+	/* Work left to do off the request workers: see web_defer(). */
 	void (*work)(struct web_req *r);
 	void (*done)(struct web_req *r);
 	void *defer;
@@ -88,15 +91,28 @@ void web_static_index(struct web_req *r);
 void web_static_file(struct web_req *r);
 
 /*
- * The server: one store connection, opened once.  All callbacks run on
- * libmicrohttpd's one internal polling thread, so they share it (and the
- * per-address table) without a lock.
+ * A request worker: one of libmicrohttpd's pool threads (server.c), and
+ * the store connection only it uses.  A request's r->svc is a copy of
+ * its worker's, made as the request is first handled.
+ */
+struct web_worker {
+	struct service svc;
+	bool taken; /* by a thread, for good (under workers_lock) */
+};
+
+/*
+ * The server.  Its callbacks run on web_workers() threads at once: each
+ * has a store connection of its own (`workers`); what they share is
+ * under a lock (the counters here, the per-address table in server.c).
  */
 struct web_server {
-	struct service svc; /* the open store; each request copies it */
+	struct web_worker *workers;
+	size_t nworker;
+	pthread_mutex_t workers_lock;
 	struct MHD_Daemon *daemon;
-	/* For /metrics: requests answered, "METHOD route code" -> count. */
-	json_t *requests;
+	/* For /metrics, under count_lock: */
+	pthread_mutex_t count_lock;
+	json_t *requests; /* requests answered, "METHOD route code" -> count */
 	int64_t auth_failures;
 	int64_t db_errors;     /* answers 503 for the store's failure */
 	bool tls;                /* served over TLS: cookies are Secure */
@@ -107,6 +123,11 @@ struct web_server {
 	pthread_cond_t defer_idle;
 	int ndefer;
 	bool stopping; /* no more: the daemon stops */
+	/* Password checks that may run at once (api-session.c). */
+	sem_t hash_slots;
+	/* Test-only: ORCHESTRA_TEST_HOLD_ROUTE and _FILE (api.c), or NULL. */
+	const char *hold_route;
+	const char *hold_file;
 };
 
 /*
@@ -114,15 +135,23 @@ struct web_server {
  * may take long (reading a submit's inputs as the submitter): once the
  * handler returns, the connection is suspended and `work` runs on a
  * thread of its own, which may use `defer` (the handler's state) and
- * nothing else of `r` the polling thread would touch, and no store;
- * then the connection is resumed and `done` runs on the polling thread,
+ * nothing else of `r` the worker would touch, and no store; then the
+ * connection is resumed and `done` runs on the connection's worker,
  * as a handler does, and answers.  `defer_free` frees `defer` with the
  * request (also when `done` never ran: the daemon stopped).  Meanwhile
- * the polling thread serves every other request.
+ * the worker serves its other requests.
  */
 void web_defer(struct web_req *r, void (*work)(struct web_req *),
     void (*done)(struct web_req *), void *defer,
     void (*defer_free)(void *));
+
+/*
+ * Test-only: hold the request while ORCHESTRA_TEST_HOLD_FILE exists, when
+ * its route is ORCHESTRA_TEST_HOLD_ROUTE (api.c).  A route with a token
+ * is held once authenticated; a sign-in while it holds a password
+ * check's slot.
+ */
+void web_api_hold(struct web_req *r);
 
 /* The security headers every response carries (server.c). */
 void web_headers(struct MHD_Response *resp);
@@ -130,8 +159,8 @@ void web_headers(struct MHD_Response *resp);
 /*
  * Event streams (sse.c).  A thread of their own, with its own store
  * connection, reads the event table for every open stream and re-checks
- * its token or session; libmicrohttpd's polling thread only copies out
- * what is ready, and a stream with nothing to send is suspended.
+ * its token or session; the request workers only copy out what is
+ * ready, and a stream with nothing to send is suspended.
  * web_sse_start() opens the store of `cfg`; web_sse_stop() ends every
  * stream (call it before MHD_stop_daemon: no connection may stay
  * suspended) and joins the thread; web_sse_free() frees what is left,
@@ -146,6 +175,8 @@ int web_sse_count(struct web_sse *sse);
 
 /* Count an answered request (for /metrics). */
 void web_count(struct web_server *ws, const struct web_req *r);
+/* Add one to `counter`, one of ws's (under its lock). */
+void web_count_add(struct web_server *ws, int64_t *counter);
 
 /* Answer the request: route, authenticate, run the handler. */
 void web_api_handle(struct web_server *ws, struct web_req *r);
@@ -259,8 +290,8 @@ void web_api_node_drain(struct web_req *r);
 void web_api_node_resume(struct web_req *r);
 
 /*
- * Per-address accounting (server.c; the one polling thread is its only
- * user, so it needs no lock).  Failed authentications decay with time;
+ * Per-address accounting (server.c; every worker uses it, under a lock
+ * of its own).  Failed authentications decay with time;
  * web_limit_blocked() is true once there were too many recently (and
  * counts the blocked attempt as one more).  An IPv6 client is its /64.
  * When the table is full, the addresses without a slot share one
