@@ -126,8 +126,9 @@ rate() {
 	    (n - bad) / s, n, bad, errs ? "; socket errors: " errs : "" }' \
 		"$home/wrk-$1-$3.txt"
 }
-# Past 16 connections from one address serve answers 429 (server.c's
-# WEB_CONN_PER_IP): each figure also at 16, the most one address may use.
+# Each figure also at 16 connections, the most one address could use
+# before serve allowed 64 (server.c's WEB_CONN_PER_IP): comparable with
+# the figures measured then.
 for c in "$conns" 16; do
 	rate tasks /api/v1/tasks "$c"
 	rate jobs /api/v1/tasks/bench/big/jobs "$c"

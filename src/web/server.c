@@ -35,10 +35,21 @@
 
 #include "web/web-int.h"
 
+/*
+ * Connections in all: libmicrohttpd divides them among the workers
+ * (128 each on a small machine, 32 with the most workers).
+ */
 #define WEB_CONN_LIMIT 512
-/* libmicrohttpd drops a connection past this; ours answers 429 first. */
-#define WEB_CONN_PER_IP_HARD 64
-#define WEB_CONN_PER_IP 16
+/*
+ * Connections per client (web_addr_key): past WEB_CONN_PER_IP its
+ * requests get 429, past WEB_CONN_PER_IP_HARD libmicrohttpd drops them.
+ * Generous, because a lab's reverse proxy, or a NAT in front of many
+ * dashboards, is one address for many users; what keeps one address
+ * from abusing them is the failed-authentication limiter, which counts
+ * before any token is looked at, and not the number of connections.
+ */
+#define WEB_CONN_PER_IP_HARD 128
+#define WEB_CONN_PER_IP 64
 #define WEB_CONN_TIMEOUT_S 30
 /* Failed authentications: a burst of this many, then 429 ... */
 #define WEB_FAIL_BURST 10

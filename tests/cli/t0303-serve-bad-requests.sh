@@ -219,7 +219,7 @@ import http.client, json, os, socket, sys
 host, port = os.environ["API"].split("//")[1].rsplit(":", 1)
 src = ("127.0.6.1", 0)
 held = []
-for _ in range(16):
+for _ in range(64):
     s = socket.create_connection((host, int(port)), source_address=src)
     held.append(s)
 c = http.client.HTTPConnection(host, int(port), timeout=30,
@@ -228,7 +228,7 @@ c.request("GET", "/healthz")
 r = c.getresponse()
 body = json.loads(r.read())
 if r.status != 429 or "too many connections" not in body["error"]:
-    sys.exit("17th connection: %d %r" % (r.status, body))
+    sys.exit("65th connection: %d %r" % (r.status, body))
 c.close()
 c = http.client.HTTPConnection(host, int(port), timeout=30,
                                source_address=("127.0.6.2", 0))

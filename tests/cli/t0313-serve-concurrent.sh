@@ -9,7 +9,8 @@
 # password checks run at once, off the workers: with both held, a third
 # sign-in is refused with 503 at once while a token's requests answer;
 # a flood of wrong passwords gets 401 or a quick 503, nothing else;
-# many clients at once on every route kind are all answered.
+# many clients at once on every route kind are all answered, and so are
+# 32 at once behind one address (a lab's reverse proxy).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -254,7 +255,7 @@ def client(k):
     for i in range(25):
         method, path, token, body = reqs[(k + i) % len(reqs)]
         # Each client from its own address: the server answers 429 past
-        # 16 open connections of one, and closes take a moment to see.
+        # 64 open connections of one, and closes take a moment to see.
         c = http.client.HTTPConnection(host, int(port), timeout=30,
                                        source_address=("127.0.12.%d" % (k + 1), 0))
         h = {"Authorization": "Bearer " + token} if token else {}
@@ -278,5 +279,51 @@ PY
 }
 test_case "200 requests from eight clients at once are all answered" \
     mixed_load
+
+# A lab's reverse proxy: 32 clients at once behind one address, each on
+# a connection of its own.  Every client connects, then waits until all
+# have (a barrier), then asks, then holds its connection open until all
+# have their answer: so all 32 are open at the server while each of
+# them is answered, whatever the order.  Each answers 200.
+proxy() {
+	python3 - "$API" "$ALICE" <<'PY'
+import http.client, sys, threading
+base, token = sys.argv[1:3]
+host, port = base.split("//", 1)[1].rsplit(":", 1)
+N = 32
+connected = threading.Barrier(N, timeout=30)
+answered = threading.Barrier(N, timeout=30)
+got = [None] * N
+def client(k):
+    c = http.client.HTTPConnection(host, int(port), timeout=30,
+                                   source_address=("127.0.13.1", 0))
+    try:
+        c.connect()
+        connected.wait()
+        c.request("GET", "/api/v1/tasks",
+                  headers={"Authorization": "Bearer " + token})
+        r = c.getresponse()
+        r.read()
+        got[k] = r.status
+        answered.wait()
+    except Exception as e:
+        got[k] = repr(e)
+        connected.abort()
+        answered.abort()
+    c.close()
+ts = [threading.Thread(target=client, args=(k,)) for k in range(N)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+bad = [s for s in got if s != 200]
+print("# %d clients at once from one address: %d got 200" %
+      (N, N - len(bad)))
+for s in bad:
+    print("# got %r" % (s,))
+sys.exit(1 if bad else 0)
+PY
+}
+test_case "32 clients at once behind one address are all answered" proxy
 
 serve_stop
