@@ -13,7 +13,8 @@
  * connection of its own (struct web_worker), taken on its first request
  * and used by no other thread; a slow query holds one worker, not the
  * server.  What the workers share is locked: the per-address table
- * (web_addrs_lock, here) and the counters for /metrics (count_lock).
+ * (web_addrs_lock, here), the connections waiting for a head
+ * (web_heads.lock, here) and the counters for /metrics (count_lock).
  * Event streams are long, so they are fed by a thread of their own
  * with its own store connection (sse.c); a worker only copies out what
  * that one made ready, and suspends a stream with nothing to send.
@@ -21,6 +22,8 @@
  * as the submitter, checking a password) is deferred: the connection is
  * suspended, a thread of its own does the work, and the connection is
  * resumed to answer (web_defer), on the worker it belongs to.
+ * One more thread closes the connections whose request head is late
+ * (web_head_sweep).
  * NEEDSWORK: a connection still waits for a slow request of its worker
  * when it was accepted just before that one began, or is kept alive
  * after an earlier request there; handlers on a pool of their own, apart
@@ -50,7 +53,15 @@
  */
 #define WEB_CONN_PER_IP_HARD 128
 #define WEB_CONN_PER_IP 64
+/* A connection idle this long is closed (libmicrohttpd's timeout). */
 #define WEB_CONN_TIMEOUT_S 30
+/*
+ * A request's head (request line and headers) must be in this long
+ * after its connection opened, or after the connection's last request
+ * ended: the idle timeout alone lets a client that sends a header line
+ * now and then hold a connection for ever (web_head_sweep).
+ */
+#define WEB_HEAD_DEADLINE_MS 10000
 /* Failed authentications: a burst of this many, then 429 ... */
 #define WEB_FAIL_BURST 10
 /* ... until they decay, one per this many ms. */
@@ -83,6 +94,35 @@ static struct web_addr web_addrs[WEB_NADDR];
 static struct web_addr web_addr_overflow;
 /* Every worker counts in them: the table and the overflow, under this. */
 static pthread_mutex_t web_addrs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * A connection while it waits for a request's head: from its accept, or
+ * from the end of its last request (keep-alive), until libmicrohttpd has
+ * read a whole head and calls web_access().  Its socket context
+ * (MHD_OPTION_NOTIFY_CONNECTION), freed when it closes.
+ */
+struct web_conn {
+	MHD_socket fd;
+	char ip[INET6_ADDRSTRLEN];
+	int64_t since_ns; /* time_mono_ns() */
+	bool waiting;     /* in the list of web_heads */
+	struct web_conn *prev, *next;
+};
+
+/*
+ * The connections waiting for a head, the oldest first (each joins at
+ * the end with the time it joins), and the thread that closes those
+ * past WEB_HEAD_DEADLINE_MS.  libmicrohttpd calls the connection's close
+ * notice (which takes it off the list, under the lock) before it closes
+ * the socket, so the sweep never touches a socket number used again.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* CLOCK_MONOTONIC; signalled to stop */
+	struct web_conn *head, *tail;
+	bool stop;
+	pthread_t thread;
+} web_heads = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
  * The key `ip` is counted under.  An IPv6 client usually holds a whole
@@ -232,17 +272,160 @@ web_client_ip(struct MHD_Connection *c, char *out, size_t n)
 		    (socklen_t)n);
 }
 
-/* Count open connections per address (MHD_OPTION_NOTIFY_CONNECTION). */
+/* Take `wc` off the list of web_heads, if on it (under its lock). */
+static void
+web_head_unlink(struct web_conn *wc)
+{
+	if (!wc->waiting)
+		return;
+	if (wc->prev != NULL)
+		wc->prev->next = wc->next;
+	else
+		web_heads.head = wc->next;
+	if (wc->next != NULL)
+		wc->next->prev = wc->prev;
+	else
+		web_heads.tail = wc->prev;
+	wc->prev = NULL;
+	wc->next = NULL;
+	wc->waiting = false;
+}
+
+/* `wc` waits for a request's head from now on. */
+static void
+web_head_wait(struct web_conn *wc)
+{
+	pthread_mutex_lock(&web_heads.lock);
+	web_head_unlink(wc);
+	wc->since_ns = time_mono_ns();
+	wc->prev = web_heads.tail;
+	if (web_heads.tail != NULL)
+		web_heads.tail->next = wc;
+	else
+		web_heads.head = wc;
+	web_heads.tail = wc;
+	wc->waiting = true;
+	pthread_mutex_unlock(&web_heads.lock);
+}
+
+/* `wc`'s head is in, or it closes. */
+static void
+web_head_done(struct web_conn *wc)
+{
+	pthread_mutex_lock(&web_heads.lock);
+	web_head_unlink(wc);
+	pthread_mutex_unlock(&web_heads.lock);
+}
+
+/* The socket context of `c`: its struct web_conn. */
+static struct web_conn *
+web_conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * The sweep: sleep until the oldest waiting connection's deadline, then
+ * shut its socket down.  The connection's worker, polling it, then
+ * reads its end and closes it as it does any connection its client
+ * closed.  Shutting down is all another thread may do to a
+ * connection of libmicrohttpd's.
+ */
+static void *
+web_head_sweep(void *arg)
+{
+	const int64_t deadline_ns = WEB_HEAD_DEADLINE_MS * 1000000LL;
+	struct web_conn *wc;
+	struct timespec ts;
+	int64_t now, until;
+
+	(void)arg;
+	pthread_mutex_lock(&web_heads.lock);
+	while (!web_heads.stop) {
+		now = time_mono_ns();
+		while (web_heads.head != NULL &&
+		    now - web_heads.head->since_ns >= deadline_ns) {
+			wc = web_heads.head;
+			web_head_unlink(wc);
+			shutdown(wc->fd, SHUT_RDWR);
+			log_info("closing a connection: no request head in %d ms "
+				 "ip=%s", WEB_HEAD_DEADLINE_MS, wc->ip);
+		}
+		if (web_heads.head != NULL)
+			until = web_heads.head->since_ns + deadline_ns;
+		else
+			until = now + deadline_ns;
+		ts.tv_sec = (time_t)(until / 1000000000);
+		ts.tv_nsec = (long)(until % 1000000000);
+		pthread_cond_timedwait(&web_heads.wake, &web_heads.lock, &ts);
+	}
+	pthread_mutex_unlock(&web_heads.lock);
+	return NULL;
+}
+
+static int
+web_head_sweep_start(struct buf *err)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&web_heads.wake, &attr);
+	pthread_condattr_destroy(&attr);
+	web_heads.stop = false;
+	rc = pthread_create(&web_heads.thread, NULL, web_head_sweep, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&web_heads.wake);
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot start a thread: %s", strerror(rc));
+	}
+	return 0;
+}
+
+static void
+web_head_sweep_stop(void)
+{
+	pthread_mutex_lock(&web_heads.lock);
+	web_heads.stop = true;
+	pthread_cond_signal(&web_heads.wake);
+	pthread_mutex_unlock(&web_heads.lock);
+	pthread_join(web_heads.thread, NULL);
+	pthread_cond_destroy(&web_heads.wake);
+}
+
+/*
+ * A connection opens or closes (MHD_OPTION_NOTIFY_CONNECTION): count it
+ * for its address, and keep its struct web_conn in *socket_ctx.
+ */
 static void
 web_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	char ip[INET6_ADDRSTRLEN];
 	struct web_addr *a;
+	struct web_conn *wc = *socket_ctx;
+	const union MHD_ConnectionInfo *ci;
 
 	(void)cls;
-	(void)socket_ctx;
 	web_client_ip(c, ip, sizeof(ip));
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		wc = xcalloc(1, sizeof(*wc));
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		wc->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
+		snprintf(wc->ip, sizeof(wc->ip), "%s", ip);
+		*socket_ctx = wc;
+		if (wc->fd != MHD_INVALID_SOCKET)
+			web_head_wait(wc);
+	} else if (wc != NULL) {
+		web_head_done(wc);
+		free(wc);
+		*socket_ctx = NULL;
+	}
 	pthread_mutex_lock(&web_addrs_lock);
 	a = web_addr_find(ip, code == MHD_CONNECTION_NOTIFY_STARTED, NULL);
 	if (a != NULL && code == MHD_CONNECTION_NOTIFY_STARTED)
@@ -515,6 +698,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct web_server *ws = cls;
 	struct web_req *r = *con_cls;
+	struct web_conn *wc;
 	void (*done)(struct web_req *);
 
 	(void)version;
@@ -524,6 +708,9 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	 * closes the connection after it.
 	 */
 	if (r == NULL) {
+		wc = web_conn_of(c);
+		if (wc != NULL)
+			web_head_done(wc);
 		r = web_req_new(c, url, method);
 		r->svc = web_worker_self(ws)->svc;
 		*con_cls = r;
@@ -562,16 +749,25 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	return web_send(r);
 }
 
+/*
+ * A request ends.  When it was answered, its connection may be kept
+ * for another: that one's head is due by the deadline too.
+ */
 static void
 web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct web_conn *wc;
+
 	(void)cls;
-	(void)c;
-	(void)toe;
 	if (*con_cls != NULL)
 		web_req_free(*con_cls);
 	*con_cls = NULL;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	wc = web_conn_of(c);
+	if (wc != NULL && wc->fd != MHD_INVALID_SOCKET)
+		web_head_wait(wc);
 }
 
 static void
@@ -734,8 +930,12 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	ws.hold_file = getenv("ORCHESTRA_TEST_HOLD_FILE");
 	if (ws.hold_route == NULL || ws.hold_file == NULL)
 		ws.hold_route = NULL;
+	ret = web_head_sweep_start(err);
+	if (ret < 0)
+		goto out;
 	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
 	if (ws.daemon == NULL) {
+		web_head_sweep_stop();
 		ret = err_set(err, ERR_UNAVAILABLE,
 		    "cannot listen on '%s' (in use, or a bad TLS key or "
 		    "certificate)",
@@ -753,6 +953,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	web_defer_wait(&ws);
 	web_sse_stop(ws.sse);
 	MHD_stop_daemon(ws.daemon);
+	web_head_sweep_stop();
 	ret = 0;
 out:
 	web_sse_free(ws.sse); /* stops it first, if it still runs */
