@@ -62,6 +62,13 @@
  * now and then hold a connection for ever (web_head_sweep).
  */
 #define WEB_HEAD_DEADLINE_MS 10000
+/*
+ * At most this many connections wait for a head at once; past it the
+ * one waiting longest is closed before its deadline.  So slow clients,
+ * however many, hold at most half the connections, and a new client
+ * (which waits for its head a moment, the newest) finds one free.
+ */
+#define WEB_HEAD_WAITING_MAX (WEB_CONN_LIMIT / 2)
 /* Failed authentications: a burst of this many, then 429 ... */
 #define WEB_FAIL_BURST 10
 /* ... until they decay, one per this many ms. */
@@ -112,7 +119,7 @@ struct web_conn {
 /*
  * The connections waiting for a head, the oldest first (each joins at
  * the end with the time it joins), and the thread that closes those
- * past WEB_HEAD_DEADLINE_MS.  libmicrohttpd calls the connection's close
+ * past WEB_HEAD_DEADLINE_MS, or the oldest past WEB_HEAD_WAITING_MAX.  libmicrohttpd calls the connection's close
  * notice (which takes it off the list, under the lock) before it closes
  * the socket, so the sweep never touches a socket number used again.
  */
@@ -120,6 +127,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* CLOCK_MONOTONIC; signalled to stop */
 	struct web_conn *head, *tail;
+	int nwaiting; /* on the list */
 	bool stop;
 	pthread_t thread;
 } web_heads = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -289,6 +297,7 @@ web_head_unlink(struct web_conn *wc)
 	wc->prev = NULL;
 	wc->next = NULL;
 	wc->waiting = false;
+	web_heads.nwaiting--;
 }
 
 /* `wc` waits for a request's head from now on. */
@@ -305,6 +314,8 @@ web_head_wait(struct web_conn *wc)
 		web_heads.head = wc;
 	web_heads.tail = wc;
 	wc->waiting = true;
+	if (++web_heads.nwaiting > WEB_HEAD_WAITING_MAX)
+		pthread_cond_signal(&web_heads.wake);
 	pthread_mutex_unlock(&web_heads.lock);
 }
 
@@ -328,8 +339,8 @@ web_conn_of(struct MHD_Connection *c)
 }
 
 /*
- * The sweep: sleep until the oldest waiting connection's deadline, then
- * shut its socket down.  The connection's worker, polling it, then
+ * The sweep: sleep until the oldest waiting connection's deadline, or
+ * until too many wait, then shut the oldest's socket down.  The connection's worker, polling it, then
  * reads its end and closes it as it does any connection its client
  * closed.  Shutting down is all another thread may do to a
  * connection of libmicrohttpd's.
@@ -341,18 +352,28 @@ web_head_sweep(void *arg)
 	struct web_conn *wc;
 	struct timespec ts;
 	int64_t now, until;
+	bool late;
 
 	(void)arg;
 	pthread_mutex_lock(&web_heads.lock);
 	while (!web_heads.stop) {
 		now = time_mono_ns();
-		while (web_heads.head != NULL &&
-		    now - web_heads.head->since_ns >= deadline_ns) {
+		while (web_heads.head != NULL) {
 			wc = web_heads.head;
+			late = now - wc->since_ns >= deadline_ns;
+			if (!late && web_heads.nwaiting <= WEB_HEAD_WAITING_MAX)
+				break;
 			web_head_unlink(wc);
 			shutdown(wc->fd, SHUT_RDWR);
-			log_info("closing a connection: no request head in %d ms "
-				 "ip=%s", WEB_HEAD_DEADLINE_MS, wc->ip);
+			if (late)
+				log_info("closing a connection: no request head "
+					 "in %d ms ip=%s",
+				    WEB_HEAD_DEADLINE_MS, wc->ip);
+			else
+				log_info("closing a connection: over %d wait "
+					 "for a request head, this one longest "
+					 "ip=%s",
+				    WEB_HEAD_WAITING_MAX, wc->ip);
 		}
 		if (web_heads.head != NULL)
 			until = web_heads.head->since_ns + deadline_ns;

@@ -6,7 +6,9 @@
 # the server closes each once its head is not in after the deadline
 # (server.c's WEB_HEAD_DEADLINE_MS, 10 s), with a line in its log for
 # each; so it does a kept-alive connection whose second head is slow.
-# An event stream, whose head came at once, stays open past it.
+# An event stream, whose head came at once, stays open past it.  With
+# 600 of them, more than the server's connections, the oldest are
+# closed at once to make room, and a fresh client is served.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -135,5 +137,70 @@ PY
 }
 test_case "slow request heads are closed by the deadline, others served" \
     slow_heads
+
+# More slow clients than the server has connections (512), as a tester
+# had them: 60 from each of ten addresses.  At most 256 may wait for a
+# head (WEB_HEAD_WAITING_MAX): past that the oldest is closed at once,
+# so a fresh client is served without waiting for a deadline.
+flood() {
+	python3 - "$API" <<'PY' || fail "the flood: see above"
+import http.client, select, socket, sys, time
+base = sys.argv[1]
+host, port = base.split("//", 1)[1].rsplit(":", 1)
+port = int(port)
+N, WAITING_MAX, BOUND = 600, 256, 5.0
+bad = []
+slow = []
+t0 = time.monotonic()
+for k in range(N):
+    s = socket.create_connection((host, port), timeout=5,
+                                 source_address=("127.0.3.%d" % (k % 10 + 1), 0))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    slow.append(s)
+print("# %d slow connections made in %.1f s" % (N, time.monotonic() - t0))
+t1 = time.monotonic()
+status = 0
+try:
+    c = http.client.HTTPConnection(host, port, timeout=BOUND,
+                                   source_address=("127.0.3.99", 0))
+    c.request("GET", "/healthz")
+    r = c.getresponse()
+    r.read()
+    status = r.status
+    c.close()
+except OSError as e:
+    status = repr(e)
+ms = int((time.monotonic() - t1) * 1000)
+print("# a fresh client's GET /healthz among them: %s in %d ms" %
+      (status, ms))
+if status != 200:
+    bad.append("GET /healthz: %s after %d ms" % (status, ms))
+# The server closes all but WAITING_MAX of them, well before the
+# deadline (10 s).
+closed = set()
+while len(closed) < N - WAITING_MAX and time.monotonic() < t0 + BOUND:
+    ready, _, _ = select.select([s for s in slow if s not in closed],
+                                [], [], 0.2)
+    for s in ready:
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if data:
+            bad.append("a slow connection got an answer: %r" % data[:80])
+        closed.add(s)
+print("# %d of them closed by the server within %.1f s" %
+      (len(closed), time.monotonic() - t0))
+if len(closed) < N - WAITING_MAX:
+    bad.append("%d closed, expected %d or more" %
+               (len(closed), N - WAITING_MAX))
+for s in slow:
+    s.close()
+for b in bad:
+    print("# " + b)
+sys.exit(1 if bad else 0)
+PY
+}
+test_case "more slow clients than connections: the oldest make room" flood
 
 serve_stop
