@@ -104,6 +104,9 @@ store_migrate(struct store *st, struct buf *err)
 	for (i = 0; i < store_nmigrations; i++) {
 		if (store_migrations[i].version <= version)
 			continue;
+		if (store_migrations[i].scheme != NULL &&
+		    strcmp(store_migrations[i].scheme, st->drv->scheme) != 0)
+			continue;
 		ret = migrate_apply(st, &store_migrations[i], err);
 		if (ret < 0)
 			return ret;

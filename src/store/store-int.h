@@ -25,6 +25,12 @@ struct store {
 struct store_migration {
 	int64_t version;
 	const char *name;
+	/*
+	 * The driver it is for, or NULL for both: a migration the two
+	 * dialects spell too differently for rewrite_ddl() (triggers) comes
+	 * as NNNN-name.sqlite.sql and NNNN-name.postgresql.sql.
+	 */
+	const char *scheme;
 	const char *sql;
 };
 extern const struct store_migration store_migrations[];

@@ -24,16 +24,21 @@ static const char sql_task_list[] =
     " ON a.id = t.account_id"
     " WHERE ($1 = 0 OR t.account_id = $1) AND ($2 = '' OR t.status = $2)"
     " AND t.id > $3 ORDER BY t.id LIMIT $4";
-/* The tasks of the page ($3, $4]: an index range on job_task each. */
+/*
+ * The tasks of the page ($3, $4]: their rows of task_count (kept by
+ * triggers, migration 0011), and for the statuses that hold a slot the
+ * highest priority, one seek each on job_task (task_id, status, priority).
+ */
 static const char sql_task_list_counts[] =
-    "SELECT j.task_id, j.status, count(*),"
-    " max(CASE WHEN j.status IN ('pending', 'running', 'kill')"
-    " THEN j.priority END) FROM job j WHERE j.task_id IN"
+    "SELECT c.task_id, c.status, c.n,"
+    " CASE WHEN c.status IN ('pending', 'running', 'kill') THEN"
+    " (SELECT max(j.priority) FROM job j WHERE j.task_id = c.task_id"
+    " AND j.status = c.status) END"
+    " FROM task_count c WHERE c.n > 0 AND c.task_id IN"
     " (SELECT t.id FROM task t WHERE ($1 = 0 OR t.account_id = $1)"
-    " AND ($2 = '' OR t.status = $2) AND t.id > $3 AND t.id <= $4)"
-    " GROUP BY j.task_id, j.status";
+    " AND ($2 = '' OR t.status = $2) AND t.id > $3 AND t.id <= $4)";
 static const char sql_task_count_jobs[] =
-    "SELECT status, count(*) FROM job WHERE task_id = $1 GROUP BY status";
+    "SELECT status, n FROM task_count WHERE task_id = $1 AND n > 0";
 static const char sql_task_set_signal[] =
     "UPDATE task SET signal = $2, dirty = 1, updated_ms = $3 WHERE id = $1";
 
@@ -527,8 +532,8 @@ out:
  * The dirty tasks with, per job state, whether any of their jobs is in
  * it (1 or 0: the state machine only asks whether a state has jobs and
  * whether all jobs are in given states), and their test job.  Each EXISTS
- * is one seek on job_task (task_id, status): the cost follows the tasks,
- * not their jobs.
+ * is one seek on job_task (task_id, status, priority): the cost follows
+ * the tasks, not their jobs.
  */
 #define STORE_HAS(s)                                                          \
 	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                 \

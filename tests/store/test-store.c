@@ -166,15 +166,24 @@ test_migrations_current_and_idempotent(void **state)
 {
 	struct store *st = *state, *again = NULL;
 	struct buf err = BUF_INIT;
-	int64_t v = 0;
+	const char *scheme = strncmp(test_store_url.data, "sqlite:", 7) == 0 ?
+	    "sqlite" :
+	    "postgresql";
+	int64_t v = 0, mine = 0;
+	size_t i;
 
+	/* Those of both drivers, and this driver's own. */
+	for (i = 0; i < store_nmigrations; i++)
+		if (store_migrations[i].scheme == NULL ||
+		    strcmp(store_migrations[i].scheme, scheme) == 0)
+			mine++;
 	assert_int_equal(store_schema_version(st, &v, &err), 0);
 	assert_int_equal(v, store_migrations[store_nmigrations - 1].version);
 	assert_int_equal(store_open(&again, test_store_url.data, false, &err),
 	    0);
 	assert_int_equal(test_store_scalar(again,
 			     "SELECT count(*) FROM schema_version"),
-	    (int64_t)store_nmigrations);
+	    mine);
 	store_close(again);
 	/* A schema newer than the code is refused, not misread. */
 	test_store_exec(st, "INSERT INTO schema_version VALUES (9999, 'x', 0)");
