@@ -78,6 +78,15 @@ int service_remote_token_list(struct service *svc, const char *user,
  */
 char *service_queue_task_why(const struct task *t, const node_vec *nodes,
     const char *hold);
+/*
+ * Why the waiting jobs of d->task wait, into d->waits: first its first
+ * waiting job in the scheduler's order, then each assigned job of
+ * d->jobs, then its registered jobs as one (job_id 0).  The merge runs
+ * only as far as those jobs, and no further than SERVICE_QUEUE_PLACES_MAX
+ * places: a job past that has place 0 and says so.
+ */
+int service_queue_task_waits(struct service *svc, struct task_detail *d,
+    struct buf *err);
 
 int service_remote_token_revoke(struct service *svc, const char *user,
     int64_t id, struct token *out, struct buf *err);

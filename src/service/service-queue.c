@@ -8,6 +8,13 @@
  */
 #include "service/service-int.h"
 
+/*
+ * How far a task's page follows the merge for its jobs' places: past
+ * this, a job waits behind "more than" this many.  Bounds what one
+ * request reads (a merge of this many jobs takes tens of milliseconds).
+ */
+#define SERVICE_QUEUE_PLACES_MAX 100000
+
 void
 queue_row_vec_release(queue_row_vec *v)
 {
@@ -263,6 +270,175 @@ service_queue_group_why(enum task_status st)
 	default:
 		return "its task is not running";
 	}
+}
+
+static int
+service_queue_cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+service_queue_wait_add(struct task_detail *d, int64_t job_id, int64_t place,
+    char *why)
+{
+	struct job_wait *w = VEC_ADD(&d->waits);
+
+	w->job_id = job_id;
+	w->place = place;
+	w->why = why;
+}
+
+static bool
+service_queue_has_wait(const struct task_detail *d, int64_t job_id)
+{
+	const struct job_wait *w;
+
+	VEC_FOREACH(w, &d->waits)
+	if (w->job_id == job_id)
+		return true;
+	return false;
+}
+
+/* d->task's jobs in its pool's merge: the first, and those in `ids`. */
+static int
+service_queue_task_merge(struct service *svc, struct task_detail *d,
+    const struct prio_rule *rule, const account_vec *held, const int64_t *ids,
+    size_t nids, struct buf *err)
+{
+	const struct task *t = &d->task;
+	struct store_sched_ctx ctx = { svc->st, t->queue, t->gpu };
+	struct sched_source src = { store_sched_fetch, &ctx };
+	sched_stream_vec streams = VEC_INIT;
+	struct sched_merge *m = NULL;
+	struct place_node *pn = NULL;
+	node_vec nodes = VEC_INIT;
+	const struct account *a;
+	struct sched_job j;
+	bool first = false, is_held;
+	size_t i, n = 0, found = 0;
+	int64_t place = 0, free_slots;
+	char *why;
+	int ret;
+
+	ret = store_node_list(svc->st, NULL, 0, &nodes, err);
+	if (ret < 0)
+		goto out;
+	pn = xcalloc(nodes.n + 1, sizeof(*pn));
+	service_queue_place_nodes(&nodes, pn);
+	free_slots = place_free_in_queue(pn, nodes.n, t->queue, t->gpu);
+	ret = store_sched_streams(svc->st, t->queue, t->gpu, &streams, err);
+	if (ret < 0)
+		goto out;
+	/* As the pilot: the users it holds take no place in the order. */
+	for (i = 0; i < streams.n; i++) {
+		is_held = false;
+		VEC_FOREACH(a, held)
+		is_held = is_held || a->id == streams.v[i].account_id;
+		if (!is_held)
+			streams.v[n++] = streams.v[i];
+	}
+	streams.n = n;
+	m = sched_merge_new(rule, streams.v, streams.n, &src);
+	while ((!first || found < nids) && place < SERVICE_QUEUE_PLACES_MAX &&
+	    (ret = sched_merge_next(m, &j, err)) == 1) {
+		place++;
+		if (j.task_id != t->id)
+			continue;
+		why = NULL;
+		if (!first) {
+			why = service_queue_why(pn, nodes.n, t->queue, t->gpu,
+			    free_slots, place);
+			service_queue_wait_add(d, j.id, place, why);
+			first = true;
+		}
+		if (bsearch(&j.id, ids, nids, sizeof(*ids),
+			service_queue_cmp_id) == NULL)
+			continue;
+		found++;
+		if (why == NULL)
+			service_queue_wait_add(d, j.id, place,
+			    service_queue_why(pn, nodes.n, t->queue, t->gpu,
+				free_slots, place));
+	}
+	if (ret < 0)
+		goto out;
+	ret = 0;
+	if (place < SERVICE_QUEUE_PLACES_MAX)
+		goto out; /* the merge ran out: the others do not wait */
+	/* Past the bound: waiting, place unknown. */
+	for (i = 0; i < nids; i++) {
+		struct buf b = BUF_INIT;
+
+		if (service_queue_has_wait(d, ids[i]))
+			continue;
+		buf_addf(&b,
+		    "more than %d jobs of higher priority are ahead; no free "
+		    "%s slot in queue '%s'",
+		    SERVICE_QUEUE_PLACES_MAX, t->gpu ? "GPU" : "CPU",
+		    t->queue);
+		service_queue_wait_add(d, ids[i], 0, buf_detach(&b));
+	}
+out:
+	sched_merge_free(m);
+	VEC_RELEASE(&streams);
+	free(pn);
+	node_vec_release(&nodes);
+	return ret;
+}
+
+int
+service_queue_task_waits(struct service *svc, struct task_detail *d,
+    struct buf *err)
+{
+	const struct prio_rule *rule = NULL;
+	account_vec held = VEC_INIT;
+	const struct account *a;
+	const char *hold = NULL;
+	int64_t *ids = NULL;
+	struct job *j;
+	size_t i, nids = 0;
+	int ret = 0;
+
+	if (d->counts[JOB_ASSIGNED] > 0) {
+		rule = prio_rule_find(svc->cfg->priority_rule);
+		if (rule == NULL)
+			return err_set(err, ERR_INVALID,
+			    "unknown priority rule '%s'",
+			    svc->cfg->priority_rule);
+		ret = store_account_held(svc->st, &held, err);
+		if (ret < 0)
+			goto out;
+		VEC_FOREACH(a, &held)
+		if (a->id == d->task.account_id)
+			hold = a->hold;
+		ids = xcalloc(d->jobs.n + 1, sizeof(*ids));
+		VEC_FOREACH(j, &d->jobs)
+		if (j->status == JOB_ASSIGNED)
+			ids[nids++] = j->id;
+		qsort(ids, nids, sizeof(*ids), service_queue_cmp_id);
+	}
+	if (hold != NULL) {
+		/* Held: no place, the hold says why (service_queue_held). */
+		for (i = 0; i < nids; i++)
+			service_queue_wait_add(d, ids[i], 0, xstrdup(hold));
+		if (nids == 0)
+			service_queue_wait_add(d, -1, 0, xstrdup(hold));
+	} else if (d->counts[JOB_ASSIGNED] > 0) {
+		ret = service_queue_task_merge(svc, d, rule, &held, ids, nids,
+		    err);
+		if (ret < 0)
+			goto out;
+	}
+	if (d->counts[JOB_REGISTERED] > 0)
+		service_queue_wait_add(d, 0, 0,
+		    xstrdup(service_queue_group_why(d->task.status)));
+out:
+	free(ids);
+	account_vec_release(&held);
+	return ret;
 }
 
 char *

@@ -464,35 +464,6 @@ task_detail_release(struct task_detail *d)
 	VEC_RELEASE(&d->waits);
 }
 
-/* The queue's view of the task's waiting jobs. */
-static int
-service_task_waits(struct service *svc, struct task_detail *d,
-    struct buf *err)
-{
-	queue_row_vec rows = VEC_INIT;
-	struct queue_row *r;
-	struct job_wait *w;
-	int ret;
-
-	if (d->counts[JOB_REGISTERED] == 0 && d->counts[JOB_ASSIGNED] == 0)
-		return 0;
-	ret = service_queue(svc, d->task.queue, d->task.username, &rows, err);
-	if (ret < 0)
-		goto out;
-	VEC_FOREACH(r, &rows)
-	{
-		if (r->task_id != d->task.id || r->why == NULL)
-			continue;
-		w = VEC_ADD(&d->waits);
-		w->job_id = r->job_id;
-		w->place = r->place;
-		w->why = xstrdup(r->why);
-	}
-out:
-	queue_row_vec_release(&rows);
-	return ret;
-}
-
 int
 service_task_show(struct service *svc, const char *name, int64_t after_idx,
     int64_t job_limit, struct task_detail *out, struct buf *err)
@@ -514,7 +485,7 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 		    job_limit, &out->jobs, err);
 	if (ret < 0)
 		goto out;
-	ret = service_task_waits(svc, out, err);
+	ret = service_queue_task_waits(svc, out, err);
 out:
 	account_release(&owner);
 	return ret;
