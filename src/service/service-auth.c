@@ -541,3 +541,9 @@ service_ready(struct service *svc, struct buf *err)
 
 	return store_schema_version(svc->st, &version, err);
 }
+
+int
+service_data_version(struct service *svc, struct buf *out, struct buf *err)
+{
+	return store_data_version(svc->st, out, err);
+}

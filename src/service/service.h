@@ -207,6 +207,12 @@ int service_events_since(struct service *svc, int64_t after, int64_t limit,
 int service_events_last(struct service *svc, int64_t *id, struct buf *err);
 /* 0 when the database answers (for /readyz). */
 int service_ready(struct service *svc, struct buf *err);
+/*
+ * The database's committed state as text, into `out` (store_data_version):
+ * for a cache of answers, on a connection used for nothing else.
+ */
+int service_data_version(struct service *svc, struct buf *out,
+    struct buf *err);
 
 /* ---- nodes (service-node.c) ------------------------------------------- */
 

@@ -493,4 +493,11 @@ const struct db_driver db_postgres = {
 	.change_fd = db_pg_change_fd,
 	.changed = db_pg_changed,
 	.notify = db_pg_notify,
+	/*
+	 * The snapshot a statement would take now (xmin:xmax:in-progress):
+	 * the same text means the same rows are visible, since a commit
+	 * takes its id out of the in-progress list or past xmax.  The WAL
+	 * position would not do: it moves before the commit is visible.
+	 */
+	.version_sql = "SELECT pg_current_snapshot()::text",
 };

@@ -405,4 +405,9 @@ const struct db_driver db_sqlite = {
 	.notify = db_sqlite_notify,
 	.change_fd = db_sqlite_change_fd,
 	.changed = db_sqlite_changed,
+	/*
+	 * Moves whenever another connection commits (this one only reads
+	 * it: see store_data_version).
+	 */
+	.version_sql = "PRAGMA data_version",
 };

@@ -95,6 +95,14 @@ struct db_driver {
 	int (*change_fd)(struct db *db);
 	/* Did another connection commit since the last call? Cheap. */
 	bool (*changed)(struct db *db);
+	/*
+	 * A query of one text column that names the committed state of the
+	 * whole database as this connection sees it: equal answers, read on
+	 * this connection, mean that nothing was committed in between by
+	 * anyone, so what was read at the first is what a read now would
+	 * give (store_data_version).  A different answer may be spurious.
+	 */
+	const char *version_sql;
 };
 
 /* Append `sql` to `out` with every `marker` replaced by `with`. */

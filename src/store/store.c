@@ -183,6 +183,32 @@ store_changed(struct store *st)
 }
 
 int
+store_data_version(struct store *st, struct buf *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	const char *v;
+	int ret;
+
+	ret = store_prepare(st, &stmt, st->drv->version_sql, err);
+	if (ret < 0)
+		goto out;
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW) {
+		if (ret >= 0)
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "the database gave no version");
+		goto out;
+	}
+	v = st->drv->col_text(stmt, 0);
+	buf_reset(out);
+	buf_adds(out, v != NULL ? v : "");
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
 store_prepare(struct store *st, struct db_stmt **out, const char *sql,
     struct buf *err)
 {

@@ -50,6 +50,12 @@ int store_notify(struct store *st, struct buf *err);
 /* See db.h: change_fd() and changed(). */
 int store_change_fd(struct store *st);
 bool store_changed(struct store *st);
+/*
+ * The database's committed state, as text (db.h's version_sql), replacing
+ * `out`.  Read on a connection that only ever reads it, two equal answers
+ * mean that nothing was committed in between, by any connection.
+ */
+int store_data_version(struct store *st, struct buf *out, struct buf *err);
 
 /* The schema version the database is at. */
 int store_schema_version(struct store *st, int64_t *version, struct buf *err);

@@ -11,45 +11,48 @@
 #include "web/web-int.h"
 
 const struct web_route web_routes[] = {
-	{ "GET", "/healthz", true, web_api_healthz },
-	{ "GET", "/readyz", true, web_api_readyz },
+	{ "GET", "/healthz", true, web_api_healthz, false },
+	{ "GET", "/readyz", true, web_api_readyz, false },
 	/* Served by web_api_metrics(), with the server's own counters. */
-	{ "GET", "/metrics", false, NULL },
+	{ "GET", "/metrics", false, NULL, false },
 	/* The dashboard (static.c): the page and its files. */
-	{ "GET", "/", true, web_static_index },
-	{ "HEAD", "/", true, web_static_index },
-	{ "GET", "/static/*", true, web_static_file },
-	{ "HEAD", "/static/*", true, web_static_file },
-	{ "GET", "/api/v1/me", false, web_api_me },
+	{ "GET", "/", true, web_static_index, false },
+	{ "HEAD", "/", true, web_static_index, false },
+	{ "GET", "/static/*", true, web_static_file, false },
+	{ "HEAD", "/static/*", true, web_static_file, false },
+	{ "GET", "/api/v1/me", false, web_api_me, false },
 	/* Signing in checks its own credentials (and the limiter). */
-	{ "POST", "/api/v1/session", true, web_api_session_open },
-	{ "GET", "/api/v1/session", false, web_api_session_show },
-	{ "DELETE", "/api/v1/session", false, web_api_session_close },
-	{ "GET", "/api/v1/events", false, web_api_events },
-	{ "GET", "/api/v1/me/tokens", false, web_api_me_tokens },
-	{ "POST", "/api/v1/me/tokens", false, web_api_me_token_add },
-	{ "DELETE", "/api/v1/me/tokens/*", false, web_api_me_token_revoke },
-	{ "GET", "/api/v1/users", false, web_api_users },
-	{ "POST", "/api/v1/users", false, web_api_user_add },
-	{ "GET", "/api/v1/users/*", false, web_api_user_show },
-	{ "PATCH", "/api/v1/users/*", false, web_api_user_set },
-	{ "DELETE", "/api/v1/users/*/tokens", false, web_api_user_revoke_all },
-	{ "GET", "/api/v1/tasks", false, web_api_tasks },
-	{ "POST", "/api/v1/tasks", false, web_api_task_submit },
-	{ "GET", "/api/v1/tasks/*/*", false, web_api_task_show },
-	{ "DELETE", "/api/v1/tasks/*/*", false, web_api_task_delete },
-	{ "POST", "/api/v1/tasks/*/*/kill", false, web_api_task_kill },
-	{ "POST", "/api/v1/tasks/*/*/retry", false, web_api_task_retry },
-	{ "GET", "/api/v1/tasks/*/*/jobs", false, web_api_task_jobs },
-	{ "GET", "/api/v1/tasks/*/*/jobs/*", false, web_api_job_show },
-	{ "GET", "/api/v1/tasks/*/*/jobs/*/log", false, web_api_job_log },
-	{ "GET", "/api/v1/queue", false, web_api_queue },
-	{ "GET", "/api/v1/usage", false, web_api_usage },
-	{ "GET", "/api/v1/nodes", false, web_api_nodes },
-	{ "PATCH", "/api/v1/nodes/*", false, web_api_node_set },
-	{ "POST", "/api/v1/nodes/*/drain", false, web_api_node_drain },
-	{ "POST", "/api/v1/nodes/*/resume", false, web_api_node_resume },
-	{ NULL, NULL, false, NULL },
+	{ "POST", "/api/v1/session", true, web_api_session_open, false },
+	{ "GET", "/api/v1/session", false, web_api_session_show, false },
+	{ "DELETE", "/api/v1/session", false, web_api_session_close, false },
+	{ "GET", "/api/v1/events", false, web_api_events, false },
+	{ "GET", "/api/v1/me/tokens", false, web_api_me_tokens, false },
+	{ "POST", "/api/v1/me/tokens", false, web_api_me_token_add, false },
+	{ "DELETE", "/api/v1/me/tokens/*", false, web_api_me_token_revoke,
+	    false },
+	{ "GET", "/api/v1/users", false, web_api_users, false },
+	{ "POST", "/api/v1/users", false, web_api_user_add, false },
+	{ "GET", "/api/v1/users/*", false, web_api_user_show, false },
+	{ "PATCH", "/api/v1/users/*", false, web_api_user_set, false },
+	{ "DELETE", "/api/v1/users/*/tokens", false, web_api_user_revoke_all,
+	    false },
+	{ "GET", "/api/v1/tasks", false, web_api_tasks, true },
+	{ "POST", "/api/v1/tasks", false, web_api_task_submit, false },
+	{ "GET", "/api/v1/tasks/*/*", false, web_api_task_show, true },
+	{ "DELETE", "/api/v1/tasks/*/*", false, web_api_task_delete, false },
+	{ "POST", "/api/v1/tasks/*/*/kill", false, web_api_task_kill, false },
+	{ "POST", "/api/v1/tasks/*/*/retry", false, web_api_task_retry, false },
+	{ "GET", "/api/v1/tasks/*/*/jobs", false, web_api_task_jobs, true },
+	{ "GET", "/api/v1/tasks/*/*/jobs/*", false, web_api_job_show, true },
+	{ "GET", "/api/v1/tasks/*/*/jobs/*/log", false, web_api_job_log,
+	    false },
+	{ "GET", "/api/v1/queue", false, web_api_queue, true },
+	{ "GET", "/api/v1/usage", false, web_api_usage, false },
+	{ "GET", "/api/v1/nodes", false, web_api_nodes, true },
+	{ "PATCH", "/api/v1/nodes/*", false, web_api_node_set, false },
+	{ "POST", "/api/v1/nodes/*/drain", false, web_api_node_drain, false },
+	{ "POST", "/api/v1/nodes/*/resume", false, web_api_node_resume, false },
+	{ NULL, NULL, false, NULL, false },
 };
 
 void
@@ -332,6 +335,8 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 		web_api_metrics(ws, r);
 		return;
 	}
+	if (found->cache && web_cache_get(ws->cache, r))
+		return;
 	if (r->body.len > 0 || strcmp(r->method, "POST") == 0 ||
 	    strcmp(r->method, "PATCH") == 0) {
 		json_error_t je;
@@ -348,6 +353,8 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 		}
 	}
 	found->fn(r);
+	if (found->cache)
+		web_cache_put(ws->cache, r);
 }
 
 void
@@ -385,6 +392,7 @@ web_api_metrics(struct web_server *ws, struct web_req *r)
 {
 	struct buf err = BUF_INIT, method = BUF_INIT;
 	const char *key, *sp1, *sp2;
+	int64_t hits, misses;
 	json_t *n;
 	int ret;
 
@@ -430,6 +438,18 @@ web_api_metrics(struct web_server *ws, struct web_req *r)
 	    (long long)ws->auth_failures, (long long)ws->db_errors,
 	    web_sse_count(ws->sse));
 	pthread_mutex_unlock(&ws->count_lock);
+	web_cache_counts(ws->cache, &hits, &misses);
+	buf_addf(&r->text,
+	    "# HELP orchestra_http_cache_hits_total Answers orchestra serve "
+	    "gave from its cache, the database unchanged since they were "
+	    "read.\n"
+	    "# TYPE orchestra_http_cache_hits_total counter\n"
+	    "orchestra_http_cache_hits_total %lld\n"
+	    "# HELP orchestra_http_cache_misses_total Requests of a cached "
+	    "route that orchestra serve read from the database.\n"
+	    "# TYPE orchestra_http_cache_misses_total counter\n"
+	    "orchestra_http_cache_misses_total %lld\n",
+	    (long long)hits, (long long)misses);
 	r->status = MHD_HTTP_OK;
 	r->is_text = true;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -500,6 +500,10 @@ web_req_free(struct web_req *r)
 	free((char *)r->ip);
 	buf_release(&r->body);
 	buf_release(&r->text);
+	if (r->ws != NULL)
+		web_cache_done(r->ws->cache, r);
+	buf_release(&r->cache_key);
+	buf_release(&r->cache_version);
 	json_decref(r->json);
 	json_decref(r->resp);
 	account_release(&r->who);
@@ -946,6 +950,11 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		ret = ERR_UNAVAILABLE;
 		goto out;
 	}
+	ws.cache = web_cache_start(cfg, err);
+	if (ws.cache == NULL) {
+		ret = ERR_UNAVAILABLE;
+		goto out;
+	}
 	ws.requests = json_object();
 	ws.hold_route = getenv("ORCHESTRA_TEST_HOLD_ROUTE");
 	ws.hold_file = getenv("ORCHESTRA_TEST_HOLD_FILE");
@@ -978,6 +987,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	ret = 0;
 out:
 	web_sse_free(ws.sse); /* stops it first, if it still runs */
+	web_cache_free(ws.cache);
 	pthread_mutex_destroy(&ws.defer_lock);
 	pthread_cond_destroy(&ws.defer_idle);
 	json_decref(ws.requests);

@@ -62,6 +62,10 @@ struct web_req {
 	void (*done)(struct web_req *r);
 	void *defer;
 	void (*defer_free)(void *defer);
+	/* A route marked `cache`: its key and the state read (cache.c). */
+	struct buf cache_key; /* empty: not kept */
+	struct buf cache_version;
+	bool cache_fill; /* others wait for this one's answer */
 };
 
 /* A route: method and pattern ("*" matches one segment). */
@@ -70,6 +74,12 @@ struct web_route {
 	const char *pattern;
 	bool public; /* no token needed (/healthz, /readyz) */
 	void (*fn)(struct web_req *r);
+	/*
+	 * Its 200 answers are kept while the database is unchanged
+	 * (cache.c): they depend on who asks, the path, the query and the
+	 * database only, never on the clock.
+	 */
+	bool cache;
 };
 extern const struct web_route web_routes[];
 
@@ -118,6 +128,7 @@ struct web_server {
 	bool tls;                /* served over TLS: cookies are Secure */
 	int64_t session_idle_ms; /* a session idle this long has ended */
 	struct web_sse *sse;     /* the event streams (sse.c) */
+	struct web_cache *cache; /* answers kept (cache.c) */
 	/* Requests whose work runs on a thread of its own (web_defer). */
 	pthread_mutex_t defer_lock;
 	pthread_cond_t defer_idle;
@@ -172,6 +183,21 @@ void web_sse_stop(struct web_sse *sse);
 void web_sse_free(struct web_sse *sse);
 /* How many streams are open (for /metrics). */
 int web_sse_count(struct web_sse *sse);
+
+/*
+ * Answers kept while the database is unchanged (cache.c).  Start opens a
+ * store connection of the cache's own (NULL and err on failure).
+ * web_cache_get() answers a request of a marked route from the cache, or
+ * readies it to be kept; web_cache_put(), after its handler, keeps its
+ * answer when it is a 200.  The counts are for /metrics.
+ */
+struct web_cache *web_cache_start(const struct config *cfg, struct buf *err);
+void web_cache_free(struct web_cache *c);
+bool web_cache_get(struct web_cache *c, struct web_req *r);
+void web_cache_put(struct web_cache *c, struct web_req *r);
+/* The request ends without an answer kept: let those waiting read. */
+void web_cache_done(struct web_cache *c, struct web_req *r);
+void web_cache_counts(struct web_cache *c, int64_t *hits, int64_t *misses);
 
 /* Count an answered request (for /metrics). */
 void web_count(struct web_server *ws, const struct web_req *r);
