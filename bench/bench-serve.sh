@@ -9,12 +9,13 @@
 #           (target >= 5,000/s);
 #   jobs    the same for the first page of the big task's jobs;
 #   queue   the same for GET /api/v1/queue;
+#           each again while the database changes 5 times a second;
 #   me      the 99th percentile of GET /api/v1/me (4 connections) while
 #           --conns clients, each from an address of its own (127.0.1.N),
 #           post wrong passwords to /api/v1/session (target <= 50 ms).
 #
-#   bench/bench-serve.sh [--tasks N] [--jobs N] [--big N] [--conns C]
-#                        [--seconds S] [--bin PATH] [--keep]
+#   bench/bench-serve.sh [--tasks N] [--jobs N] [--big N] [--running N]
+#                        [--conns C] [--seconds S] [--bin PATH] [--keep]
 #
 # wrk (Debian package wrk) measures; the script installs it if missing.
 # The answers that are not 2xx (429 from the per-address limits, say) are
@@ -22,17 +23,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tasks=1000 jobs=1000000 big=10000 conns=32 seconds=10 bin= keep=
+tasks=1000 jobs=1000000 big=10000 running=2000 conns=32 seconds=10 bin= keep=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tasks) tasks=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--big) big=$2; shift 2 ;;
+	--running) running=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--bin) bin=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--tasks N] [--jobs N] [--big N] [--conns C] [--seconds S] [--bin PATH] [--keep]" >&2
+	*) echo "usage: $0 [--tasks N] [--jobs N] [--big N] [--running N] [--conns C] [--seconds S] [--bin PATH] [--keep]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -71,6 +73,11 @@ seq -f "/in/%06g" 1 "$big" >"$home/list"
 "$bin" task submit big --skip-test --inputs "@$home/list" \
 	--exec 'true %IN' >/dev/null
 per=$(((jobs - big) / (tasks - 1)))
+# Jobs that hold a slot: about --running (2,000), a tenth of the jobs of
+# the first tasks, and the node has that many slots.  (A database with a
+# tenth of a million jobs running on one node cannot happen, and would
+# make every view that counts slots in use read them all.)
+running_tasks=$(((running + per / 10 - 1) / (per / 10) + 1))
 q "BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n
 	WHERE i < $tasks)
@@ -85,21 +92,27 @@ INSERT INTO job (task_id, idx, account_id, queue, gpu, submitted_ms, input,
 	command, status, priority, node_id, attempts, started_ms)
 SELECT t.id, j.idx, j.account_id, j.queue, j.gpu, j.submitted_ms, j.input,
 	j.command,
-	CASE WHEN j.idx % 10 < 7 THEN 'done' WHEN j.idx % 10 = 7
-	THEN 'running' ELSE 'assigned' END,
-	CASE WHEN j.idx % 10 = 7 THEN t.id + j.idx / 1000.0 ELSE 0 END,
-	CASE WHEN j.idx % 10 <= 7 THEN (SELECT min(id) FROM node) END,
-	CASE WHEN j.idx % 10 <= 7 THEN 1 ELSE 0 END,
-	CASE WHEN j.idx % 10 <= 7 THEN j.submitted_ms END
+	CASE WHEN j.idx % 10 < 7 THEN 'done'
+	WHEN j.idx % 10 = 7 AND t.id <= $running_tasks THEN 'running'
+	ELSE 'assigned' END,
+	CASE WHEN j.idx % 10 = 7 AND t.id <= $running_tasks
+	THEN t.id + j.idx / 1000.0 ELSE 0 END,
+	CASE WHEN j.idx % 10 < 7 OR (j.idx % 10 = 7 AND t.id <= $running_tasks)
+	THEN (SELECT min(id) FROM node) END,
+	CASE WHEN j.idx % 10 < 7 OR (j.idx % 10 = 7 AND t.id <= $running_tasks)
+	THEN 1 ELSE 0 END,
+	CASE WHEN j.idx % 10 < 7 OR (j.idx % 10 = 7 AND t.id <= $running_tasks)
+	THEN j.submitted_ms END
 FROM task t JOIN job j ON j.task_id = (SELECT id FROM task WHERE name = 'big')
 	AND j.idx < $per
 WHERE t.name <> 'big';
 UPDATE task SET status = 'running', dirty = 0 WHERE name = 'big';
+UPDATE node SET cpu_slots = $running;
 UPDATE job SET status = 'assigned'
 	WHERE task_id = (SELECT id FROM task WHERE name = 'big');
 COMMIT;
 ANALYZE;"
-echo "database: $(q 'SELECT count(*) FROM task') tasks, $(q 'SELECT count(*) FROM job') jobs ($per a task, $big in 'big'), made in $((SECONDS - t0)) s"
+echo "database: $(q 'SELECT count(*) FROM task') tasks, $(q 'SELECT count(*) FROM job') jobs ($per a task, $big in 'big', $(q "SELECT count(*) FROM job WHERE status = 'running'") running), made in $((SECONDS - t0)) s"
 
 token=$("$bin" user token bench 2>/dev/null)
 "$bin" user passwd bench <<<"bench-password-$RANDOM$RANDOM" >/dev/null
@@ -134,6 +147,21 @@ for c in "$conns" 16; do
 	rate jobs /api/v1/tasks/bench/big/jobs "$c"
 	rate queue /api/v1/queue "$c"
 done
+# Serve keeps answers while the database is unchanged (src/web/cache.c),
+# so the figures above are mostly answers kept.  The same again while
+# another connection commits a change 5 times a second, as a running
+# pilot's heartbeat does: every page is read again after each change.
+(while :; do
+	q "UPDATE node SET last_seen_ms = coalesce(last_seen_ms, 0) + 1"
+	sleep 0.2
+done) &
+changer=$!
+for p in tasks:/api/v1/tasks jobs:/api/v1/tasks/bench/big/jobs \
+	queue:/api/v1/queue; do
+	rate "${p%%:*}" "${p#*:}" "$conns" | sed 's/$/; the database changing 5 times a second/'
+done
+kill "$changer"
+wait "$changer" 2>/dev/null || true
 
 # /me while clients post wrong passwords, each from its own address.
 cat >"$home/posters.py" <<'EOF'
