@@ -22,9 +22,14 @@ static const char sql_mail_due[] =
 static const char sql_mail_sent[] =
     "UPDATE mail SET sent_ms = $2, attempts = attempts + 1,"
     " last_error = NULL WHERE id = $1 AND sent_ms IS NULL";
+/*
+ * A failed sending always moves the next attempt later (the mail was due):
+ * a row already waiting until `next_ms` or later has this failure counted.
+ */
 static const char sql_mail_failed[] =
     "UPDATE mail SET attempts = attempts + 1, next_ms = $2,"
-    " last_error = $3 WHERE id = $1 AND sent_ms IS NULL";
+    " last_error = $3 WHERE id = $1 AND sent_ms IS NULL"
+    " AND gave_up_ms IS NULL AND next_ms < $2";
 static const char sql_mail_give_up[] =
     "UPDATE mail SET gave_up_ms = $2, last_error = $3"
     " WHERE id = $1 AND sent_ms IS NULL AND gave_up_ms IS NULL";

@@ -765,7 +765,11 @@ int store_mail_due(struct store *st, int64_t now, int64_t limit,
 /* Mark a mail sent (nothing if it was already). */
 int store_mail_sent(struct store *st, int64_t id, int64_t now,
     struct buf *err);
-/* A sending failed: one more attempt counted, the next at `next_ms`. */
+/*
+ * A sending failed: one more attempt counted, the next at `next_ms`;
+ * nothing if the mail waits until `next_ms` or later already (this
+ * failure was counted), was sent or was given up.
+ */
 int store_mail_failed(struct store *st, int64_t id, int64_t next_ms,
     const char *why, struct buf *err);
 /* Stop trying, with an event ("mail-given-up") saying so. */

@@ -1,6 +1,6 @@
 # Command-line tests: each tests/cli/tNNNN-*.sh runs twice, with bash,
 # against the real binary (lib.sh reads ORCHESTRA_BIN; exit 77: skipped,
-# the script says why): cli/NAME on an
+# the script says why, SKIP_RETURN_CODE set in tests.cmake): cli/NAME on an
 # SQLite file, cli-pg/NAME on a database of its own on the test PostgreSQL
 # server (the pg fixture of tests.cmake).  Labels: cli, and pg.  The
 # pilot's end-to-end scenarios run a third time, cli-kube/NAME, on the
@@ -13,14 +13,12 @@ foreach(script ${CLI_TESTS})
   set_tests_properties(cli/${name} PROPERTIES
     ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>"
     LABELS cli
-    SKIP_RETURN_CODE 77
     TIMEOUT 600)
   add_test(NAME cli-pg/${name} COMMAND bash ${script})
   set_tests_properties(cli-pg/${name} PROPERTIES
     ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>;ORCHESTRA_TEST_DB=pg;ORCHESTRA_PG_DIR=${PG_DIR}"
     FIXTURES_REQUIRED pg
     LABELS "cli;pg"
-    SKIP_RETURN_CODE 77
     TIMEOUT 600)
 endforeach()
 set(CLI_KUBE_TESTS t0101-pilot-lifecycle t0102-pilot-broken-retry
@@ -32,6 +30,5 @@ foreach(name ${CLI_KUBE_TESTS})
   set_tests_properties(cli-kube/${name} PROPERTIES
     ENVIRONMENT "ORCHESTRA_BIN=$<TARGET_FILE:orchestra>;ORCHESTRA_TEST_BACKEND=kubernetes"
     LABELS "cli;kube"
-    SKIP_RETURN_CODE 77
     TIMEOUT 300)
 endforeach()

@@ -6,6 +6,9 @@
 #
 #   test_case DESC CMD...     run CMD in a subshell under `set -e`; print
 #                             "ok N - DESC" or "not ok N - DESC" (TAP)
+#   test_skip DESC WHY        a case that cannot run here: "ok N - DESC
+#                             # skip WHY"; the script then exits 77
+#                             (skipped) unless a case failed
 #   expect_exit CODE CMD...   run CMD, stdout/stderr to $OUT/$ERR; fail
 #                             unless it exits with exactly CODE and without
 #                             a sanitizer report
@@ -87,8 +90,10 @@
 #                             user's TASK was DELETEd with
 #                             propagationPolicy=Background
 #
-# The script's exit status is non-zero when any test case failed; the TAP
-# plan ("1..N") is printed at the end.
+# The script's exit status is non-zero when any test case failed, else 77
+# (ctest: skipped) when any was skipped; the TAP plan ("1..N") is printed
+# at the end.  A script that cannot run at all prints "# skip: WHY" and
+# exits 77 itself; none prints "# skip" and exits 0 (lint/skip-code).
 
 set -eu
 set -o pipefail
@@ -109,6 +114,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-$TEST_NAME.XXXXXX")
 
 test_count=0
 test_failed=0
+test_skipped=0
 
 # Functions run at exit, before $TMP is removed (see lib_at_exit).
 lib_exit_hooks=""
@@ -127,6 +133,9 @@ lib_finish() {
 	if [ "$test_failed" -gt 0 ]; then
 		echo "# failed $test_failed of $test_count test(s)"
 		status=1
+	elif [ "$status" -eq 0 ] && [ "$test_skipped" -gt 0 ]; then
+		echo "# skipped $test_skipped of $test_count test(s)"
+		status=77
 	fi
 	exit "$status"
 }
@@ -220,6 +229,12 @@ test_case() {
 		echo "not ok $test_count - $desc"
 		test_failed=$((test_failed + 1))
 	fi
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	test_skipped=$((test_skipped + 1))
+	echo "ok $test_count - $1 # skip $2"
 }
 
 expect_exit() {
@@ -455,7 +470,7 @@ lib_backend_ready() {
 	    >/dev/null
 }
 
-# Exit 0 with "# skip" when the simulator cannot run here.
+# Exit 77 with "# skip" when the simulator cannot run here.
 kube_skip_unless_able() {
 	if ! python3 -c 'import kubernetes' 2>/dev/null &&
 	    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then

@@ -6,8 +6,31 @@
 # each job's exit code in the database is the one it exited with (every
 # 7th job fails with 3, so the task is `finalized`), the node's counters
 # count each job once, and no process is left behind.
+#
+# The moments of the crashes, which two stay down and how long each job
+# runs come from a seed, printed first ("# seed N"): to replay a run, give
+# it back in ORCHESTRA_TEST_SEED (same machine: awk's rand() differs
+# between awk implementations).
 
 . "$(dirname "$0")/lib.sh"
+
+SEED=${ORCHESTRA_TEST_SEED:-$(($(date +%s%N) / 1000 % 1000000000))}
+case $SEED in
+'' | *[!0-9]*) fail "ORCHESTRA_TEST_SEED '$SEED' is not a number" ;;
+esac
+echo "# seed $SEED (replay: ORCHESTRA_TEST_SEED=$SEED)"
+# Crash i (1..20) comes after line i of $TMP/delays seconds (0.2 to 1.0;
+# the whole task takes about 20 s of pilot time with 2 slots); crashes
+# DOWN1 (2..10) and DOWN2 (11..19) come while jobs run and stay down until
+# each has ended.
+awk -v seed="$SEED" 'BEGIN {
+	srand(seed)
+	for (i = 1; i <= 20; i++)
+		printf "%.2f\n", 0.2 + rand() * 0.8
+	printf "%d %d\n", 2 + int(rand() * 9), 11 + int(rand() * 9)
+}' >"$TMP/plan"
+head -n 20 "$TMP/plan" >"$TMP/delays"
+read -r DOWN1 DOWN2 < <(tail -n 1 "$TMP/plan")
 
 SLOTS=2
 NJOBS=200
@@ -21,10 +44,10 @@ ENDS="$TMP/ends"
 seq -f "$TMP/input-%g" 0 $((NJOBS - 1)) >"$TMP/list"
 
 # "<index> <start ns>" at the start; "<index> <end ns> <code>" at the end.
-# Sleeps 0 to 0.3 s; exits 3 when index % 7 == 3.
+# Sleeps 0 to 0.3 s (by index and seed); exits 3 when index % 7 == 3.
 cat >"$TMP/job.sh" <<EOF
 echo "\$1 \$(date +%s%N)" >>"$STARTS"
-sleep \$(printf '0.%02d' \$(( (\$1 * 37 + \$\$) % 31 )))
+sleep \$(printf '0.%02d' \$(( (\$1 * 37 + $SEED) % 31 )))
 code=0
 [ \$((\$1 % 7)) -ne 3 ] || code=3
 echo "\$1 \$(date +%s%N) \$code" >>"$ENDS"
@@ -46,10 +69,9 @@ all_started_ended() {
 	[ "$(lines "$STARTS")" -eq "$(lines "$ENDS")" ]
 }
 
-# Seconds to let the pilot run before crash $1: 0.2 to 1.0, varied (the
-# whole task takes about 20 s of pilot time with 2 slots).
+# Seconds to let the pilot run before crash $1 (the seed's plan).
 delay() {
-	awk -v i="$1" 'BEGIN { x = i * 0.37; printf "%.2f", 0.2 + x - int(x / 0.8) * 0.8 }'
+	sed -n "$1p" "$TMP/delays"
 }
 
 # Start the pilot and wait until it runs.  Right after a crash, a start
@@ -80,7 +102,7 @@ early_exits=0
 down_ends=0
 for i in $(seq 1 20); do
 	start_after_crash
-	if [ "$i" -eq 5 ] || [ "$i" -eq 12 ]; then
+	if [ "$i" -eq "$DOWN1" ] || [ "$i" -eq "$DOWN2" ]; then
 		# Crash while jobs run, and stay down until each has ended.
 		wait_until 60 jobs_in_flight
 		pilot_kill9
@@ -96,8 +118,9 @@ for i in $(seq 1 20); do
 		echo "# crash $i: the pilot had exited $PILOT_RC by itself"
 	fi
 done
-echo "# after 20 crashes: $(lines "$ENDS") of $NJOBS jobs ended;" \
-    "$down_ends ended while no pilot ran; $lock_races starts refused"
+echo "# after 20 crashes (seed $SEED, down at $DOWN1 and $DOWN2):" \
+    "$(lines "$ENDS") of $NJOBS jobs ended; $down_ends ended while no" \
+    "pilot ran; $lock_races starts refused"
 
 start_after_crash
 wait_until 180 task_is crash finalized

@@ -47,7 +47,9 @@ Admin endpoint (plain HTTP, loopback, --admin-port-file), JSON bodies:
     POST /chaos      {"cut_watches_every": S, "compact_every": S}
     GET /nodes, PUT /nodes [NODE...], POST /nodes/NAME {"ready": false, ...}
     GET /state       counters, resourceVersion, open watches, processes,
-                     creations per object ("jobs/NS/NAME": N)
+                     creations per object ("jobs/NS/NAME": N), and how
+                     many times the kubelet found a pod held (not
+                     startable yet: "held_checks": {"NS/POD": N})
     POST /tokens     {"ttl": S}: a new bearer token, good for S seconds
                      (0 or less: expired already); answers {"token", "expires"}
 
@@ -1074,6 +1076,8 @@ class JobRunner(threading.Thread):
                 shown = (cond_reason, wait_reason, msg)
                 self.update_pod(pod_name, lambda p: set_pending(
                     p, cond_reason, wait_reason, msg))
+            with self.sim.store.lock:
+                self.sim.held_checks['%s/%s' % (self.ns, pod_name)] += 1
             time.sleep(0.1)
         node_name = pod['spec'].get('nodeName') or self.pick_node()
         proc = PodProcess()
@@ -1468,6 +1472,9 @@ class Sim:
         os.makedirs(self.logdir, exist_ok=True)
         self.port = 0
         self.counts = collections.Counter()
+        # (ns, pod) -> times the kubelet found it could not start yet (a
+        # test waits for more of them to see a pod stay held, not a time)
+        self.held_checks = collections.Counter()
         for ns in ('default', 'kube-system', 'kube-public', 'kube-node-lease'):
             self.store.put('namespaces', self.namespace_obj(ns), 'ADDED')
         nodes = [{'name': 'sim-node', 'capacity': {'nvidia.com/gpu': '0'}}]
@@ -3154,7 +3161,8 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                       'objects': collections.Counter(
                           k[0] for k in sim.store.objects),
                       'faults': sim.faults.describe(),
-                      'created': dict(sim.store.created)}
+                      'created': dict(sim.store.created),
+                      'held_checks': dict(sim.held_checks)}
             return self.reply(200, st)
         self.reply(404, {'error': 'no such path'})
 

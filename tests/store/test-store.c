@@ -503,7 +503,10 @@ test_signal_and_dirty(void **state)
 	assert_int_equal(dirty.v[0].view.signal, SIGNAL_KILL);
 	assert_int_equal(dirty.v[0].view.test_status, JOB_FAILED);
 	assert_int_equal(dirty.v[0].view.test_exit_code, 3);
-	assert_int_equal(dirty.v[0].view.njobs[JOB_REGISTERED], 2);
+	/* Whether any job is in a state, not how many (store.h). */
+	assert_int_equal(dirty.v[0].view.njobs[JOB_REGISTERED], 1);
+	assert_int_equal(dirty.v[0].view.njobs[JOB_FAILED], 1);
+	assert_int_equal(dirty.v[0].view.njobs[JOB_DONE], 0);
 	VEC_RELEASE(&dirty);
 	/* The CHECK refuses an unknown signal. */
 	assert_int_equal(st->drv->exec(st->db,
@@ -879,6 +882,478 @@ test_sessions_and_events(void **state)
 	buf_release(&err);
 }
 
+/* ---- the pilot's writes, each done twice ------------------------------ */
+
+/*
+ * What a write leaves behind: events, counter steps (the stat table's
+ * counts, a node's completed and failed, a job's lost, a mail's attempts)
+ * and mail rows.  A write the pilot repeats (a cycle done again after a
+ * crash, a poll that reports the same end twice) must leave them as the
+ * first one did.
+ */
+struct test_store_tally {
+	int64_t events, steps, mails;
+};
+
+static void
+test_store_tally(struct store *st, struct test_store_tally *t)
+{
+	t->events = test_store_scalar(st, "SELECT count(*) FROM event");
+	t->steps =
+	    test_store_scalar(st, "SELECT coalesce(sum(count), 0) FROM stat") +
+	    test_store_scalar(st,
+	        "SELECT coalesce(sum(completed + failed), 0) FROM node") +
+	    test_store_scalar(st, "SELECT coalesce(sum(lost), 0) FROM job") +
+	    test_store_scalar(st,
+	        "SELECT coalesce(sum(attempts), 0) FROM mail");
+	t->mails = test_store_scalar(st, "SELECT count(*) FROM mail");
+}
+
+/* One of the pilot's writes, with what it needs. */
+struct test_store_write {
+	const char *what;
+	int (*run)(struct store *st, struct test_store_write *w,
+	    struct buf *err);
+	int64_t task_id, job_id, attempt, node_id, n;
+	enum job_status to;
+	bool flag, done;
+	struct task_plan plan;
+	enum task_status from;
+	enum task_signal sig;
+	struct mail_row *mail;
+};
+
+/*
+ * Run `w` in a transaction (rolled back when it fails, as the pilot does)
+ * twice: the first returns 0 and leaves `events`, `steps` and `mails`
+ * more; the second returns 0 or `again` (ERR_CONFLICT: the state it
+ * expected is gone) and leaves nothing more.
+ */
+static void
+test_store_twice(struct store *st, struct test_store_write *w, int again,
+    int64_t events, int64_t steps, int64_t mails)
+{
+	struct test_store_tally t0, t1, t2;
+	struct buf err = BUF_INIT;
+	int ret, i;
+
+	for (i = 0; i < 2; i++) {
+		test_store_tally(st, i == 0 ? &t0 : &t1);
+		assert_int_equal(store_begin(st, &err), 0);
+		ret = w->run(st, w, &err);
+		if (ret < 0)
+			store_rollback(st);
+		else
+			assert_int_equal(store_commit(st, &err), 0);
+		if (i == 0 && ret != 0)
+			fail_msg("%s: %d %s", w->what, ret, err.data);
+		if (i == 1 && ret != 0 && ret != again)
+			fail_msg("%s again: %d %s", w->what, ret, err.data);
+		buf_reset(&err);
+	}
+	test_store_tally(st, &t2);
+	if (t1.events - t0.events != events || t1.steps - t0.steps != steps ||
+	    t1.mails - t0.mails != mails)
+		fail_msg("%s: %lld events, %lld steps, %lld mails; expected "
+		         "%lld, %lld, %lld",
+		    w->what, (long long)(t1.events - t0.events),
+		    (long long)(t1.steps - t0.steps),
+		    (long long)(t1.mails - t0.mails), (long long)events,
+		    (long long)steps, (long long)mails);
+	if (t2.events != t1.events || t2.steps != t1.steps ||
+	    t2.mails != t1.mails)
+		fail_msg("%s done twice: %lld more events, %lld more steps, "
+		         "%lld more mails",
+		    w->what, (long long)(t2.events - t1.events),
+		    (long long)(t2.steps - t1.steps),
+		    (long long)(t2.mails - t1.mails));
+	buf_release(&err);
+}
+
+/* The plan the state machine makes for the task now, to apply twice. */
+static void
+test_store_plan(struct store *st, struct test_store_write *w)
+{
+	task_state_vec dirty = VEC_INIT;
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+	for (i = 0; i < dirty.n; i++)
+		if (dirty.v[i].id == w->task_id)
+			break;
+	if (i == dirty.n)
+		fail_msg("task %lld is not dirty", (long long)w->task_id);
+	w->from = dirty.v[i].view.status;
+	w->sig = dirty.v[i].view.signal;
+	task_step(&dirty.v[i].view, &w->plan);
+	VEC_RELEASE(&dirty);
+	buf_release(&err);
+}
+
+static int
+test_store_w_apply(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	job_ref_vec removed = VEC_INIT;
+	char *dir = NULL;
+	int ret;
+
+	ret = store_task_apply(st, w->task_id, w->from, w->sig, &w->plan,
+	    &removed, &dir, err);
+	VEC_RELEASE(&removed);
+	free(dir);
+	return ret;
+}
+
+static int
+test_store_w_place(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	struct job_launch l = { 0 };
+	int ret;
+
+	ret = store_job_place(st, w->job_id, w->node_id, -1, 1.0, &l, err);
+	if (ret == 0)
+		w->attempt = l.attempt;
+	job_launch_release(&l);
+	return ret;
+}
+
+static int
+test_store_w_started(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	return store_job_started(st, w->job_id, w->attempt, time_now_ms(), err);
+}
+
+static int
+test_store_w_ended(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	return store_job_ended(st, w->job_id, w->attempt, w->to,
+	    w->to == JOB_DONE ? 0 : 1, 0, time_now_ms(), "tail", "exit", err);
+}
+
+static int
+test_store_w_lost(struct store *st, struct test_store_write *w, struct buf *err)
+{
+	return store_job_lost(st, w->job_id, w->attempt, w->n, "lost", err);
+}
+
+static int
+test_store_w_health(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	bool changed = false;
+	int ret;
+
+	ret = store_node_set_health(st, "n1", w->flag, false, !w->flag,
+	    &changed, err);
+	if (ret == 0 && changed && w->done)
+		fail_msg("node health: changed twice");
+	w->done = w->done || changed;
+	return ret;
+}
+
+static int
+test_store_w_mail_failed(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	return store_mail_failed(st, w->mail->id, w->n, "421 busy", err);
+}
+
+static int
+test_store_w_mail_sent(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	return store_mail_sent(st, w->mail->id, w->n, err);
+}
+
+static int
+test_store_w_mail_give_up(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	return store_mail_give_up(st, w->mail, w->n, "too old", err);
+}
+
+static int
+test_store_w_retention_mark(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	int64_t n = 0;
+	int ret;
+
+	ret = store_retention_mark(st, w->n, &n, err);
+	if (ret == 0 && n != (w->done ? 0 : 1))
+		fail_msg("retention mark: %lld tasks", (long long)n);
+	w->done = true;
+	return ret;
+}
+
+static int
+test_store_w_retention_warn(struct store *st, struct test_store_write *w,
+    struct buf *err)
+{
+	bool done = false;
+	int ret;
+
+	ret = store_retention_warn(st, w->task_id, 0, 1, "retention-half", w->n,
+	    &done, err);
+	if (ret == 0 && done == w->done)
+		fail_msg("retention warning: done %d, then %d", w->done, done);
+	w->done = true;
+	return ret;
+}
+
+static int64_t
+test_store_job_id(struct store *st, int64_t task_id, int64_t idx)
+{
+	struct db_stmt *stmt = NULL;
+	struct buf err = BUF_INIT;
+	int64_t id;
+
+	assert_int_equal(store_prepare(st, &stmt,
+	                     "SELECT id FROM job WHERE task_id = $1"
+	                     " AND idx = $2",
+	                     &err),
+	    0);
+	st->drv->bind_int64(stmt, 1, task_id);
+	st->drv->bind_int64(stmt, 2, idx);
+	assert_int_equal(store_step(st, stmt, &err), DB_ROW);
+	id = st->drv->col_int64(stmt, 0);
+	st->drv->finalize(stmt);
+	buf_release(&err);
+	return id;
+}
+
+/*
+ * A task's life as the pilot writes it: each step of the state machine,
+ * each job placed, started, ended or lost, done twice.
+ */
+static void
+test_pilot_writes_twice(void **state)
+{
+	struct store *st = *state;
+	struct test_store_write w = { 0 };
+	int64_t u, j0, j1, j2;
+
+	store_mail_enable(st, true, 0);
+	u = test_store_user(st, "u", 1000);
+	test_store_exec(st, "UPDATE account SET email = 'u@example.org'");
+	w.node_id = test_store_node(st, "n1", "default", 4, 0);
+	w.task_id = test_store_task(st, u, "t", 1, 3, false);
+	j0 = test_store_job_id(st, w.task_id, 0);
+	j1 = test_store_job_id(st, w.task_id, 1);
+	j2 = test_store_job_id(st, w.task_id, 2);
+
+	/* registered -> testing: a task event, the test job's event. */
+	w.what = "task apply registered";
+	w.run = test_store_w_apply;
+	test_store_plan(st, &w);
+	assert_int_equal(w.plan.next, TASK_TESTING);
+	test_store_twice(st, &w, ERR_CONFLICT, 2, 0, 0);
+
+	/* The test job placed, started (its wait), ended (its run, a job
+	 * done on the node). */
+	w.job_id = j0;
+	w.what = "job place";
+	w.run = test_store_w_place;
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
+	assert_int_equal(w.attempt, 1);
+	w.what = "job started";
+	w.run = test_store_w_started;
+	test_store_twice(st, &w, 0, 1, 1, 0);
+	w.what = "job ended";
+	w.run = test_store_w_ended;
+	w.to = JOB_DONE;
+	test_store_twice(st, &w, 0, 1, 2, 0);
+
+	/* testing -> running: the task and its two other jobs. */
+	w.what = "task apply testing";
+	w.run = test_store_w_apply;
+	test_store_plan(st, &w);
+	assert_int_equal(w.plan.next, TASK_RUNNING);
+	test_store_twice(st, &w, ERR_CONFLICT, 3, 0, 0);
+
+	/* Job 1 lost once (queued again, lost counted), then for good
+	 * (failed, counted on the node). */
+	w.job_id = j1;
+	w.what = "job place";
+	w.run = test_store_w_place;
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
+	w.what = "job lost";
+	w.run = test_store_w_lost;
+	w.n = 2;
+	test_store_twice(st, &w, 0, 1, 1, 0);
+	w.what = "job place again";
+	w.run = test_store_w_place;
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
+	assert_int_equal(w.attempt, 2);
+	w.what = "job lost for good";
+	w.run = test_store_w_lost;
+	test_store_twice(st, &w, 0, 1, 1, 0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'failed'"),
+	    1);
+
+	/* Job 2 runs and fails: its end on the node. */
+	w.job_id = j2;
+	w.what = "job place";
+	w.run = test_store_w_place;
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
+	w.what = "job started";
+	w.run = test_store_w_started;
+	test_store_twice(st, &w, 0, 1, 1, 0);
+	w.what = "job ended failed";
+	w.run = test_store_w_ended;
+	w.to = JOB_FAILED;
+	test_store_twice(st, &w, 0, 1, 2, 0);
+
+	/* running -> finalized: the task's event and its end's mail. */
+	w.what = "task apply running";
+	w.run = test_store_w_apply;
+	test_store_plan(st, &w);
+	assert_int_equal(w.plan.next, TASK_FINALIZED);
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 1);
+	assert_int_equal(test_store_scalar(st, "SELECT completed FROM node"),
+	    1);
+	assert_int_equal(test_store_scalar(st, "SELECT failed FROM node"), 2);
+}
+
+/* A job lost while it was being killed is killed, once. */
+static void
+test_pilot_lost_kill_twice(void **state)
+{
+	struct store *st = *state;
+	struct test_store_write w = { 0 };
+	int64_t u;
+
+	u = test_store_user(st, "u", 1000);
+	w.node_id = test_store_node(st, "n1", "default", 4, 0);
+	w.task_id = test_store_task(st, u, "t", 1, 1, false);
+	w.job_id = test_store_job_id(st, w.task_id, 0);
+	test_store_exec(st, "UPDATE job SET status = 'assigned'");
+	w.what = "job place";
+	w.run = test_store_w_place;
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
+	test_store_exec(st, "UPDATE job SET status = 'kill'");
+	w.what = "job lost while killed";
+	w.run = test_store_w_lost;
+	w.n = 3;
+	test_store_twice(st, &w, 0, 1, 0, 0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'killed'"),
+	    1);
+}
+
+/* A node turns unhealthy and back: an event and a mail to the admin each. */
+static void
+test_pilot_node_health_twice(void **state)
+{
+	struct store *st = *state;
+	struct test_store_write w = { 0 };
+
+	store_mail_enable(st, true, 0);
+	test_store_user(st, "root", 1000);
+	test_store_exec(st,
+	    "UPDATE account SET role = 'admin',"
+	    " email = 'root@example.org'");
+	test_store_node(st, "n1", "default", 4, 0);
+	w.what = "node unhealthy";
+	w.run = test_store_w_health;
+	w.flag = false;
+	test_store_twice(st, &w, 0, 1, 0, 1);
+	w.what = "node healthy";
+	w.flag = true;
+	w.done = false;
+	test_store_twice(st, &w, 0, 1, 0, 1);
+}
+
+/* The drain's writes: a failure counted once, sent once, given up once. */
+static void
+test_pilot_outbox_twice(void **state)
+{
+	struct store *st = *state;
+	struct test_store_write w = { 0 };
+	mail_row_vec due = VEC_INIT;
+	struct buf err = BUF_INIT;
+	int64_t now = time_now_ms();
+
+	store_mail_enable(st, true, 0);
+	test_store_user(st, "root", 1000);
+	test_store_exec(st,
+	    "UPDATE account SET role = 'admin',"
+	    " email = 'root@example.org'");
+	test_store_node(st, "n1", "default", 4, 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(
+	    store_mail_node(st, 1, "n1", false, "ready=0", now, &err), 0);
+	assert_int_equal(
+	    store_mail_node(st, 1, "n1", true, "ready=1", now, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_mail_due(st, now, 10, &due, &err), 0);
+	assert_int_equal(due.n, 2);
+
+	w.mail = &due.v[0];
+	w.what = "mail failed";
+	w.run = test_store_w_mail_failed;
+	w.n = now + 1000;
+	test_store_twice(st, &w, 0, 0, 1, 0);
+	w.what = "mail sent";
+	w.run = test_store_w_mail_sent;
+	w.n = now + 2000;
+	test_store_twice(st, &w, 0, 0, 1, 0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT sent_ms FROM mail"
+	                     " WHERE attempts = 2"),
+	    now + 2000);
+
+	w.mail = &due.v[1];
+	w.what = "mail given up";
+	w.run = test_store_w_mail_give_up;
+	test_store_twice(st, &w, 0, 1, 0, 0);
+	mail_row_vec_release(&due);
+	buf_release(&err);
+}
+
+/*
+ * Retention: the half-period warning queued once, the task marked once,
+ * and removed once.
+ */
+static void
+test_pilot_retention_twice(void **state)
+{
+	struct store *st = *state;
+	struct test_store_write w = { 0 };
+	int64_t u, later = time_now_ms() + 3600000;
+
+	store_mail_enable(st, true, 60000);
+	u = test_store_user(st, "u", 1000);
+	test_store_exec(st, "UPDATE account SET email = 'u@example.org'");
+	w.task_id = test_store_task(st, u, "t", 1, 1, false);
+	test_store_exec(st, "UPDATE job SET status = 'done', exit_code = 0");
+	test_store_exec(st,
+	    "UPDATE task SET status = 'done', dirty = 0,"
+	    " ended_ms = 1000");
+	w.what = "retention warning";
+	w.run = test_store_w_retention_warn;
+	w.n = later;
+	test_store_twice(st, &w, 0, 0, 0, 1);
+	w.what = "retention mark";
+	w.run = test_store_w_retention_mark;
+	w.done = false;
+	test_store_twice(st, &w, 0, 0, 0, 0);
+	w.what = "task apply retention";
+	w.run = test_store_w_apply;
+	test_store_plan(st, &w);
+	assert_true(w.plan.remove);
+	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM task"), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -914,6 +1389,16 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_injected_fault,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_pilot_writes_twice,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_pilot_lost_kill_twice,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_pilot_node_health_twice,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_pilot_outbox_twice,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_pilot_retention_twice,
 		    test_store_setup, test_store_teardown),
 	};
 	char *rm[] = { "rm", "-rf", "--", test_store_dir, NULL };
