@@ -107,7 +107,7 @@ FROM task t JOIN job j ON j.task_id = (SELECT id FROM task WHERE name = 'big')
 	AND j.idx < $per
 WHERE t.name <> 'big';
 UPDATE task SET status = 'running', dirty = 0 WHERE name = 'big';
-UPDATE node SET cpu_slots = $running;
+UPDATE node SET max_cpu_slots = $running, cpu_slots = $running;
 UPDATE job SET status = 'assigned'
 	WHERE task_id = (SELECT id FROM task WHERE name = 'big');
 COMMIT;
