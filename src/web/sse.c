@@ -58,6 +58,7 @@ struct web_stream {
 	struct web_stream *next;
 	struct web_sse *hub; /* outlives the stream: web_sse_stop() */
 	struct MHD_Connection *conn;
+	char *ip; /* counted by web_limit_stream_open() */
 	int refs;
 	bool by_session;
 	struct buf cred; /* the token or session secret, wiped when freed */
@@ -91,6 +92,7 @@ web_sse_unref(struct web_stream *s)
 		return;
 	service_secret_release(&s->cred);
 	buf_release(&s->out);
+	free(s->ip);
 	free(s);
 }
 
@@ -153,6 +155,7 @@ web_sse_free_cb(void *cls)
 			break;
 		}
 	s->gone = true;
+	web_limit_stream_close(s->ip);
 	web_sse_unref(s);
 	pthread_mutex_unlock(&hub->lock);
 }
@@ -462,6 +465,7 @@ web_api_events(struct web_req *r)
 	struct web_stream *s;
 	struct buf err = BUF_INIT;
 	int64_t from = 0;
+	unsigned int full;
 	int ret;
 
 	if (h != NULL && util_parse_int64(h, 0, INT64_MAX, &from) < 0) {
@@ -478,8 +482,15 @@ web_api_events(struct web_req *r)
 			return;
 		}
 	}
+	full = web_limit_stream_open(r->ip, &err);
+	if (full != 0) {
+		web_error(r, full, "%s", err.data);
+		buf_release(&err);
+		return;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->hub = hub;
+	s->ip = xstrdup(r->ip);
 	s->conn = r->conn;
 	s->refs = 1; /* the response's */
 	s->by_session = r->by_session;
