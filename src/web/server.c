@@ -73,8 +73,8 @@
  * its buffers (its default).  It touches about half of it for good (it
  * zeroes what it shrinks), so this is most of what an open event
  * stream costs: 128 KiB made 1,000 streams 87 MB resident, 32 KiB 39 MB.
- * A head larger than about half of it is refused (431); bodies are
- * read in chunks, whatever their size.
+ * A head of more than about 31 KiB is refused (431); bodies are read
+ * in chunks, whatever their size.
  */
 #define WEB_CONN_MEMORY (32 * 1024)
 /* A connection idle this long is closed (libmicrohttpd's timeout). */
