@@ -86,7 +86,7 @@ local tasks=$1 per t0=$SECONDS
 seq -f "/in/%06g" 1 "$big" >"$home/list"
 "$bin" task submit big --skip-test --inputs "@$home/list" \
 	--exec 'true %IN' >/dev/null
-per=$(((jobs - big) / (tasks - 1)))
+per=$(((jobs - big + tasks - 2) / (tasks - 1))) # rounded up
 q "BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n
 	WHERE i < $tasks)
@@ -211,7 +211,11 @@ awk -v c="$conns" -v p="$(cat "$home/posters.txt")" '
 
 # A fresh client among --slow connections sending their heads slowly
 # (the request line and one header, then nothing: the head deadline is
-# 10 s), from 10 addresses, as t0314 has them.
+# 10 s), from 10 addresses, as t0314 has them.  On a fresh serve: the
+# one above may still work on the pages wrk asked for, and /healthz
+# waits for a worker.
+serve_stop
+serve_start
 python3 - "$port" "$slow" >"$home/slow.txt" <<'PY'
 import http.client, resource, socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
@@ -243,8 +247,7 @@ echo "slow   GET /healthz, a fresh client among $slow slow-header connections fr
 
 # --streams event streams, each with a token of its own, from 10
 # addresses; one change (a task submitted through the API) to all.  On
-# a fresh serve, so that its VmHWM is theirs (argon2id's checks above
-# took 64 MB each).
+# a fresh serve, so that its VmHWM is theirs.
 serve_stop
 serve_start
 for _ in $(seq 1 "$streams"); do
