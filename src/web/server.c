@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,19 +41,42 @@
 
 /*
  * Connections in all: libmicrohttpd divides them among the workers
- * (128 each on a small machine, 32 with the most workers).
+ * (1,024 each on a small machine, 256 with the most workers).  Event
+ * streams stay open: they may take half of them (WEB_SSE_MAX);
+ * connections waiting for a request head a quarter
+ * (WEB_HEAD_WAITING_MAX); so a quarter at least is left for requests.
+ * Fewer when the descriptors allowed (RLIMIT_NOFILE, raised up to its
+ * hard limit at start) cannot hold them and WEB_FD_SPARE more (store
+ * connections, the workers' pipes, a submit's child): web_conn_limit().
  */
-#define WEB_CONN_LIMIT 512
+#define WEB_CONN_LIMIT 4096
+#define WEB_FD_SPARE 256
+#define WEB_SSE_MAX(conns) ((conns) / 2)
 /*
- * Connections per client (web_addr_key): past WEB_CONN_PER_IP its
- * requests get 429, past WEB_CONN_PER_IP_HARD libmicrohttpd drops them.
- * Generous, because a lab's reverse proxy, or a NAT in front of many
- * dashboards, is one address for many users; what keeps one address
- * from abusing them is the failed-authentication limiter, which counts
- * before any token is looked at, and not the number of connections.
+ * Per client (web_addr_key): past WEB_REQ_PER_IP requests at once (event
+ * streams apart) its requests get 429; past WEB_SSE_PER_IP event streams
+ * a new one gets 429; past WEB_CONN_PER_IP_HARD connections in all
+ * libmicrohttpd drops them.  Generous, because a lab's reverse proxy,
+ * or a NAT in front of many dashboards, is one address for many users,
+ * each with a stream or two open; what keeps one address from abusing
+ * them is the failed-authentication limiter, which counts before any
+ * token is looked at, and not the number of connections.  Requests,
+ * not connections, count: a burst of new connections (every dashboard
+ * behind a proxy reconnecting after a restart) waits for its heads a
+ * moment, and an idle kept-alive one costs nothing.
  */
-#define WEB_CONN_PER_IP_HARD 128
-#define WEB_CONN_PER_IP 64
+#define WEB_REQ_PER_IP 64
+#define WEB_SSE_PER_IP 256
+#define WEB_CONN_PER_IP_HARD (WEB_SSE_PER_IP + 2 * WEB_REQ_PER_IP)
+/*
+ * The memory libmicrohttpd gives a connection for its request head and
+ * its buffers (its default).  It touches about half of it for good (it
+ * zeroes what it shrinks), so this is most of what an open event
+ * stream costs: 128 KiB made 1,000 streams 87 MB resident, 32 KiB 39 MB.
+ * A head of more than about 31 KiB is refused (431); bodies are read
+ * in chunks, whatever their size.
+ */
+#define WEB_CONN_MEMORY (32 * 1024)
 /* A connection idle this long is closed (libmicrohttpd's timeout). */
 #define WEB_CONN_TIMEOUT_S 30
 /*
@@ -65,10 +89,12 @@
 /*
  * At most this many connections wait for a head at once; past it the
  * one waiting longest is closed before its deadline.  So slow clients,
- * however many, hold at most half the connections, and a new client
- * (which waits for its head a moment, the newest) finds one free.
+ * however many, hold at most a quarter of the connections, and a new
+ * client (which waits for its head a moment, the newest) finds one
+ * free.  Not much fewer: a burst of honest clients waits for its heads
+ * a moment too (1,000 streams opened at once had over 700 waiting).
  */
-#define WEB_HEAD_WAITING_MAX (WEB_CONN_LIMIT / 2)
+#define WEB_HEAD_WAITING_MAX(conns) ((conns) / 4)
 /* Failed authentications: a burst of this many, then 429 ... */
 #define WEB_FAIL_BURST 10
 /* ... until they decay, one per this many ms. */
@@ -88,6 +114,8 @@
 struct web_addr {
 	char key[WEB_ADDR_KEY_MAX];
 	int nconn;
+	int nreq;     /* requests (web_access to web_completed) */
+	int nstream;  /* of nreq, event streams */
 	double fails; /* decays; see web_limit_decay() */
 	int64_t fails_ms;
 };
@@ -101,6 +129,9 @@ static struct web_addr web_addrs[WEB_NADDR];
 static struct web_addr web_addr_overflow;
 /* Every worker counts in them: the table and the overflow, under this. */
 static pthread_mutex_t web_addrs_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Event streams open, and how many may be (web_serve); under the lock. */
+static int web_nstream;
+static int web_nstream_max;
 
 /*
  * A connection while it waits for a request's head: from its accept, or
@@ -128,6 +159,7 @@ static struct {
 	pthread_cond_t wake; /* CLOCK_MONOTONIC; signalled to stop */
 	struct web_conn *head, *tail;
 	int nwaiting; /* on the list */
+	int max;      /* WEB_HEAD_WAITING_MAX of the connections */
 	bool stop;
 	pthread_t thread;
 } web_heads = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -171,7 +203,7 @@ web_addr_free(struct web_addr *a, int64_t now)
 {
 	if (a->key[0] == '\0')
 		return true;
-	if (a->nconn > 0)
+	if (a->nconn > 0 || a->nreq > 0 || a->nstream > 0)
 		return false;
 	web_limit_decay(a, now);
 	return a->fails <= 0;
@@ -314,7 +346,7 @@ web_head_wait(struct web_conn *wc)
 		web_heads.head = wc;
 	web_heads.tail = wc;
 	wc->waiting = true;
-	if (++web_heads.nwaiting > WEB_HEAD_WAITING_MAX)
+	if (++web_heads.nwaiting > web_heads.max)
 		pthread_cond_signal(&web_heads.wake);
 	pthread_mutex_unlock(&web_heads.lock);
 }
@@ -361,7 +393,7 @@ web_head_sweep(void *arg)
 		while (web_heads.head != NULL) {
 			wc = web_heads.head;
 			late = now - wc->since_ns >= deadline_ns;
-			if (!late && web_heads.nwaiting <= WEB_HEAD_WAITING_MAX)
+			if (!late && web_heads.nwaiting <= web_heads.max)
 				break;
 			web_head_unlink(wc);
 			shutdown(wc->fd, SHUT_RDWR);
@@ -373,7 +405,7 @@ web_head_sweep(void *arg)
 				log_info("closing a connection: over %d wait "
 					 "for a request head, this one longest "
 					 "ip=%s",
-				    WEB_HEAD_WAITING_MAX, wc->ip);
+				    web_heads.max, wc->ip);
 		}
 		if (web_heads.head != NULL)
 			until = web_heads.head->since_ns + deadline_ns;
@@ -388,11 +420,12 @@ web_head_sweep(void *arg)
 }
 
 static int
-web_head_sweep_start(struct buf *err)
+web_head_sweep_start(unsigned int conn_limit, struct buf *err)
 {
 	pthread_condattr_t attr;
 	int rc;
 
+	web_heads.max = (int)WEB_HEAD_WAITING_MAX(conn_limit);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&web_heads.wake, &attr);
@@ -456,17 +489,67 @@ web_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
 	pthread_mutex_unlock(&web_addrs_lock);
 }
 
+/*
+ * A request of `ip` begins (`add` 1, r->counted set when it has a slot)
+ * or ends (-1): the requests of `ip` under way, event streams apart.
+ */
 static int
-web_conns_of(const char *ip)
+web_reqs_add(struct web_req *r, int add)
 {
 	struct web_addr *a;
-	int n;
+	int n = 0;
 
 	pthread_mutex_lock(&web_addrs_lock);
-	a = web_addr_find(ip, false, NULL);
-	n = a ? a->nconn : 0;
+	a = web_addr_find(r->ip, false, NULL);
+	if (a != NULL && (add > 0 || r->counted)) {
+		a->nreq += add;
+		r->counted = add > 0;
+		n = a->nreq - a->nstream;
+	}
 	pthread_mutex_unlock(&web_addrs_lock);
 	return n;
+}
+
+unsigned int
+web_limit_stream_open(const char *ip, struct buf *err)
+{
+	struct web_addr *a;
+	unsigned int ret = 0;
+
+	pthread_mutex_lock(&web_addrs_lock);
+	/* Its connection is open: it has a slot, unless the table is full. */
+	a = web_addr_find(ip, false, NULL);
+	if (a != NULL && a->nstream >= WEB_SSE_PER_IP) {
+		buf_addf(err, "too many event streams from %s (at most %d)", ip,
+		    WEB_SSE_PER_IP);
+		ret = MHD_HTTP_TOO_MANY_REQUESTS;
+	} else if (web_nstream >= web_nstream_max) {
+		buf_addf(err, "too many event streams open (at most %d)",
+		    web_nstream_max);
+		ret = MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+	if (ret == 0) {
+		web_nstream++;
+		if (a != NULL)
+			a->nstream++;
+	}
+	pthread_mutex_unlock(&web_addrs_lock);
+	return ret;
+}
+
+void
+web_limit_stream_close(const char *ip)
+{
+	struct web_addr *a;
+
+	pthread_mutex_lock(&web_addrs_lock);
+	/* Its slot is kept while it counts a stream (web_addr_free). */
+	a = web_addr_find(ip, false, NULL);
+	if (a != NULL && a->nstream > 0)
+		a->nstream--;
+	if (web_nstream > 0)
+		web_nstream--;
+	pthread_mutex_unlock(&web_addrs_lock);
 }
 
 /*
@@ -739,6 +822,7 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 		r = web_req_new(c, url, method);
 		r->svc = web_worker_self(ws)->svc;
 		*con_cls = r;
+		r->too_many = web_reqs_add(r, 1) > WEB_REQ_PER_IP;
 		if (!r->too_large)
 			return MHD_YES;
 	} else if (*upload_size > 0) {
@@ -759,10 +843,10 @@ web_access(void *cls, struct MHD_Connection *c, const char *url,
 	} else if (r->too_large)
 		web_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large (at most %d bytes)", WEB_BODY_MAX);
-	else if (web_conns_of(r->ip) > WEB_CONN_PER_IP)
+	else if (r->too_many)
 		web_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
-		    "too many connections from %s (at most %d)", r->ip,
-		    WEB_CONN_PER_IP);
+		    "too many requests at once from %s (at most %d)", r->ip,
+		    WEB_REQ_PER_IP);
 	else
 		web_api_handle(ws, r);
 	if (r->work != NULL && web_defer_start(ws, r) == 0)
@@ -785,8 +869,10 @@ web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct web_conn *wc;
 
 	(void)cls;
-	if (*con_cls != NULL)
+	if (*con_cls != NULL) {
+		web_reqs_add(*con_cls, -1);
 		web_req_free(*con_cls);
+	}
 	*con_cls = NULL;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		return;
@@ -866,10 +952,42 @@ web_read_file(const char *path, struct buf *out, struct buf *err)
 	return 0;
 }
 
+/*
+ * How many connections to allow: WEB_CONN_LIMIT, when the descriptors
+ * allowed hold them and WEB_FD_SPARE more (the soft limit is raised for
+ * it, as far as the hard limit goes); else what they hold.
+ */
+static unsigned int
+web_conn_limit(void)
+{
+	struct rlimit rl;
+	rlim_t need = WEB_CONN_LIMIT + WEB_FD_SPARE;
+	unsigned int n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return WEB_CONN_LIMIT;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
+		    ? need
+		    : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return WEB_CONN_LIMIT;
+	n = rl.rlim_cur > 2 * WEB_FD_SPARE
+	    ? (unsigned int)(rl.rlim_cur - WEB_FD_SPARE)
+	    : (unsigned int)(rl.rlim_cur / 2);
+	log_warn("fewer connections: %u descriptors allowed (ulimit -n), "
+	         "%u wanted connections=%u",
+	    (unsigned int)rl.rlim_cur, (unsigned int)need, n);
+	return n;
+}
+
 static struct MHD_Daemon *
 web_start(struct web_server *ws, const struct web_opts *o,
     const struct sockaddr_storage *ss, bool v6, const struct buf *cert,
-    const struct buf *key)
+    const struct buf *key, unsigned int conn_limit)
 {
 	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 	    MHD_ALLOW_SUSPEND_RESUME;
@@ -883,11 +1001,11 @@ web_start(struct web_server *ws, const struct web_opts *o,
 	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)ws->nworker,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, conn_limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)WEB_CONN_PER_IP_HARD,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, web_notify, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, web_unescape_none, NULL,
@@ -916,6 +1034,7 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	struct buf cert = BUF_INIT, key = BUF_INIT;
 	sigset_t set;
 	bool v6 = false;
+	unsigned int conn_limit;
 	size_t i;
 	int sig, ret;
 
@@ -960,10 +1079,14 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 	ws.hold_file = getenv("ORCHESTRA_TEST_HOLD_FILE");
 	if (ws.hold_route == NULL || ws.hold_file == NULL)
 		ws.hold_route = NULL;
-	ret = web_head_sweep_start(err);
+	conn_limit = web_conn_limit();
+	ret = web_head_sweep_start(conn_limit, err);
 	if (ret < 0)
 		goto out;
-	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key);
+	pthread_mutex_lock(&web_addrs_lock);
+	web_nstream_max = (int)WEB_SSE_MAX(conn_limit);
+	pthread_mutex_unlock(&web_addrs_lock);
+	ws.daemon = web_start(&ws, o, &ss, v6, &cert, &key, conn_limit);
 	if (ws.daemon == NULL) {
 		web_head_sweep_stop();
 		ret = err_set(err, ERR_UNAVAILABLE,
@@ -973,7 +1096,8 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		goto out;
 	}
 	web_log_bound(o->listen, ws.daemon);
-	log_info("serving threads=%zu", ws.nworker);
+	log_info("serving threads=%zu connections=%u streams=%d", ws.nworker,
+	    conn_limit, (int)WEB_SSE_MAX(conn_limit));
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -19,12 +19,16 @@
  * event id, and for each stream behind it the rows after its cursor
  * (one query for all the streams at the same cursor), which it writes
  * into the stream's buffer as one event: a burst of changes is one
- * event per tick.  Every WEB_SSE_CHECK_MS it checks each
- * stream's token or session again (two indexed reads), and ends the
+ * event per tick, and resumes the streams it wrote to.  Then, every
+ * WEB_SSE_CHECK_MS, it checks each stream's token or session again (two
+ * indexed reads, once for all the streams that share one), and ends the
  * stream when it was revoked, expired or signed out, or when the token a
  * session was made from was: so a stream ends at most CHECK + TICK ms
- * (under a second) after its credential; a stream silent for WEB_SSE_PING_MS
- * gets a comment, so that proxies and clients know it is alive.
+ * (under a second) after its credential, as long as a tick's
+ * WEB_SSE_CHECK_BUDGET_MS can check them all (some 1,000 credentials on
+ * SQLite; the rest wait for the next tick); a stream silent for
+ * WEB_SSE_PING_MS gets a comment, so that proxies and clients know it is
+ * alive.
  *
  * The stream's worker calls web_sse_read() when the client can take
  * more: it copies out what the buffer holds, or, when empty, suspends
@@ -42,6 +46,12 @@
 #define WEB_SSE_TICK_MS 250
 #define WEB_SSE_CHECK_MS 500
 #define WEB_SSE_PING_MS 15000
+/*
+ * At most this long of a tick goes to checking credentials again; the
+ * streams left are checked at the next tick.  So a tick takes at most
+ * its reads of events and this, whatever the streams.
+ */
+#define WEB_SSE_CHECK_BUDGET_MS 100
 /* Rows read for one stream in one tick; the rest comes next tick. */
 #define WEB_SSE_ROWS 500
 /*
@@ -58,6 +68,7 @@ struct web_stream {
 	struct web_stream *next;
 	struct web_sse *hub; /* outlives the stream: web_sse_stop() */
 	struct MHD_Connection *conn;
+	char *ip; /* counted by web_limit_stream_open() */
 	int refs;
 	bool by_session;
 	struct buf cred; /* the token or session secret, wiped when freed */
@@ -91,6 +102,7 @@ web_sse_unref(struct web_stream *s)
 		return;
 	service_secret_release(&s->cred);
 	buf_release(&s->out);
+	free(s->ip);
 	free(s);
 }
 
@@ -153,6 +165,7 @@ web_sse_free_cb(void *cls)
 			break;
 		}
 	s->gone = true;
+	web_limit_stream_close(s->ip);
 	web_sse_unref(s);
 	pthread_mutex_unlock(&hub->lock);
 }
@@ -317,16 +330,64 @@ web_sse_still_valid(struct web_sse *hub, struct web_stream *s)
 	return ret != ERR_DENIED;
 }
 
-/* One tick: feed every stream, check the due ones, wake who has news. */
+/* Order streams by credential, so that those sharing one are neighbours. */
+static int
+web_sse_cred_cmp(const void *a, const void *b)
+{
+	const struct web_stream *x = *(struct web_stream *const *)a;
+	const struct web_stream *y = *(struct web_stream *const *)b;
+
+	if (x->by_session != y->by_session)
+		return x->by_session ? 1 : -1;
+	return strcmp(x->cred.data, y->cred.data);
+}
+
+/*
+ * Check the credentials of the streams in `due` (sorted by credential;
+ * each held by a reference) again, each credential once however many
+ * streams share it, until WEB_SSE_CHECK_BUDGET_MS are spent: those left
+ * stay due, and are checked first at the next tick.  End the refused.
+ */
+static void
+web_sse_check(struct web_sse *hub, struct web_stream **due, size_t n)
+{
+	int64_t start = time_mono_ns(), now;
+	size_t i = 0, k;
+	bool valid;
+
+	while (i < n) {
+		now = time_now_ms();
+		if (time_mono_ns() - start >=
+		    WEB_SSE_CHECK_BUDGET_MS * 1000000LL)
+			break;
+		valid = web_sse_still_valid(hub, due[i]);
+		for (k = i; k < n && web_sse_cred_cmp(&due[i], &due[k]) == 0;
+		     k++) {
+			due[k]->checked_ms = now;
+			if (valid)
+				continue;
+			pthread_mutex_lock(&hub->lock);
+			due[k]->ended = true;
+			web_sse_kick(due[k]);
+			pthread_mutex_unlock(&hub->lock);
+		}
+		i = k;
+	}
+}
+
+/*
+ * One tick: feed every stream and wake who has news first, then check
+ * the due ones' credentials, so that their reads never delay news.
+ */
 static void
 web_sse_tick(struct web_sse *hub)
 {
-	VEC(struct web_stream *) work = VEC_INIT;
+	VEC(struct web_stream *) work = VEC_INIT, due = VEC_INIT;
 	web_sse_page_vec pages = VEC_INIT;
 	struct web_stream *s, **sp;
 	struct buf err = BUF_INIT, ev = BUF_INIT;
 	int64_t last = 0, now;
-	bool have_last, valid;
+	bool have_last;
 
 	have_last = service_events_last(&hub->svc, &last, &err) == 0;
 	if (!have_last)
@@ -339,33 +400,35 @@ web_sse_tick(struct web_sse *hub)
 		*VEC_ADD(&work) = s;
 	}
 	pthread_mutex_unlock(&hub->lock);
+	now = time_now_ms();
 	VEC_FOREACH(sp, &work)
 	{
 		s = *sp;
-		now = time_now_ms();
 		buf_reset(&ev);
-		buf_reset(&err);
 		if (have_last && s->cursor < last)
 			web_sse_collect(s, web_sse_page(hub, &pages, s->cursor),
 			    now, &ev);
-		valid = true;
-		if (now - s->checked_ms >= WEB_SSE_CHECK_MS) {
-			s->checked_ms = now;
-			valid = web_sse_still_valid(hub, s);
-		}
 		pthread_mutex_lock(&hub->lock);
-		if (!valid)
-			s->ended = true;
 		buf_add(&s->out, ev.data, ev.len);
 		if (s->out.len == 0 && now - s->wrote_ms >= WEB_SSE_PING_MS)
 			buf_adds(&s->out, ": ping\n\n");
 		if (s->out.len > WEB_SSE_BUF_MAX)
 			s->ended = true;
 		web_sse_kick(s);
-		web_sse_unref(s);
 		pthread_mutex_unlock(&hub->lock);
+		if (now - s->checked_ms >= WEB_SSE_CHECK_MS)
+			*VEC_ADD(&due) = s;
 	}
+	if (due.n > 0) {
+		qsort(due.v, due.n, sizeof(*due.v), web_sse_cred_cmp);
+		web_sse_check(hub, due.v, due.n);
+	}
+	pthread_mutex_lock(&hub->lock);
+	VEC_FOREACH(sp, &work)
+	web_sse_unref(*sp);
+	pthread_mutex_unlock(&hub->lock);
 	VEC_RELEASE(&work);
+	VEC_RELEASE(&due);
 	web_sse_pages_release(&pages);
 	buf_release(&ev);
 	buf_release(&err);
@@ -462,6 +525,7 @@ web_api_events(struct web_req *r)
 	struct web_stream *s;
 	struct buf err = BUF_INIT;
 	int64_t from = 0;
+	unsigned int full;
 	int ret;
 
 	if (h != NULL && util_parse_int64(h, 0, INT64_MAX, &from) < 0) {
@@ -478,8 +542,15 @@ web_api_events(struct web_req *r)
 			return;
 		}
 	}
+	full = web_limit_stream_open(r->ip, &err);
+	if (full != 0) {
+		web_error(r, full, "%s", err.data);
+		buf_release(&err);
+		return;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->hub = hub;
+	s->ip = xstrdup(r->ip);
 	s->conn = r->conn;
 	s->refs = 1; /* the response's */
 	s->by_session = r->by_session;

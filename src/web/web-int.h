@@ -34,6 +34,8 @@ struct web_req {
 	const char *ip;         /* the client's address, borrowed */
 	struct buf body;        /* capped at WEB_BODY_MAX */
 	bool too_large;
+	bool counted;           /* among its address's requests (server.c) */
+	bool too_many;          /* its address has too many under way */
 	json_t *json;           /* the body parsed, when a route wants one */
 	struct account who;     /* who presented the token */
 	struct service svc;     /* acting as `who`, not trusted */
@@ -325,6 +327,16 @@ void web_api_node_resume(struct web_req *r);
  */
 bool web_limit_blocked(const char *ip);
 void web_limit_failed(const char *ip);
+/*
+ * An event stream from `ip` opens: 0 when counted, else the status to
+ * refuse it with, and why in `err`: 429 when `ip` has WEB_SSE_PER_IP
+ * open already, 503 when the server has its most (server.c).  Each
+ * stream counted is closed once, with web_limit_stream_close().  Streams
+ * do not count against their address's WEB_CONN_PER_IP, which is for
+ * requests.
+ */
+unsigned int web_limit_stream_open(const char *ip, struct buf *err);
+void web_limit_stream_close(const char *ip);
 /*
  * The key `ip` (as inet_ntop() writes it) is counted under, in `key` of
  * `n` bytes (WEB_ADDR_KEY_MAX hold any): IPv4 as it is, IPv6 as its /64
