@@ -11,6 +11,9 @@
  * something).
  */
 #include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "web/web-int.h"
 
@@ -70,6 +73,8 @@ out:
  * neither holds the workers nor makes a queue that grows.
  */
 #define WEB_HASH_WAIT_MS 100
+/* The niceness of a password check's thread (Linux: per thread). */
+#define WEB_HASH_NICE 10
 
 struct web_signin {
 	char *hash;           /* NULL: no such user, or no password */
@@ -118,6 +123,12 @@ web_signin_hash(struct web_req *r)
 		return;
 	}
 	web_api_hold(r);
+	/*
+	 * This thread only, below the request workers: on a busy machine
+	 * the checks wait for the CPU, not the answers of everyone else.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+	    WEB_HASH_NICE);
 	s->ret = service_auth_password_verify(s->hash, s->password, &s->err);
 	sem_post(&r->ws->hash_slots);
 }

@@ -329,6 +329,17 @@ web_api_handle(struct web_server *ws, struct web_req *r)
 	/* r->svc: the worker's, actor "", untrusted, until authenticated. */
 	if (!found->public && web_api_auth(ws, r) < 0)
 		return;
+	if (!found->public && found->fn != web_api_events) {
+		r->cred_key = web_cred_begin(r->cred.data, r->by_session);
+		if (r->cred_key == 0) {
+			web_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+			    "too many requests at once with this %s (at most "
+			    "%d)",
+			    r->by_session ? "session" : "token",
+			    WEB_REQ_PER_CRED);
+			return;
+		}
+	}
 	if (!found->public)
 		web_api_hold(r);
 	if (found->fn == NULL) {

@@ -63,9 +63,11 @@
  * token is looked at, and not the number of connections.  Requests,
  * not connections, count: a burst of new connections (every dashboard
  * behind a proxy reconnecting after a restart) waits for its heads a
- * moment, and an idle kept-alive one costs nothing.
+ * moment, and an idle kept-alive one costs nothing.  Each user behind
+ * the address is limited on its own too: WEB_REQ_PER_CRED requests at
+ * once per token or session (web_cred_begin).
  */
-#define WEB_REQ_PER_IP 64
+#define WEB_REQ_PER_IP 256
 #define WEB_SSE_PER_IP 256
 #define WEB_CONN_PER_IP_HARD (WEB_SSE_PER_IP + 2 * WEB_REQ_PER_IP)
 /*
@@ -510,6 +512,65 @@ web_reqs_add(struct web_req *r, int add)
 	return n;
 }
 
+/* Credentials with requests under way (web_cred_begin): web_addrs_lock. */
+#define WEB_NCRED 1024
+static struct {
+	uint64_t key; /* FNV-1a of the credential; 0: free */
+	int n;
+} web_creds[WEB_NCRED];
+
+uint64_t
+web_cred_begin(const char *cred, bool by_session)
+{
+	uint64_t key = 14695981039346656037ULL;
+	const unsigned char *p;
+	size_t i, free_slot = WEB_NCRED;
+
+	/* A hash, never the secret, is kept. */
+	key = (key ^ (by_session ? 's' : 't')) * 1099511628211ULL;
+	for (p = (const unsigned char *)cred; *p != '\0'; p++)
+		key = (key ^ *p) * 1099511628211ULL;
+	if (key <= 1)
+		key = 2; /* 0 and 1 say "refused" and "not counted" */
+	pthread_mutex_lock(&web_addrs_lock);
+	for (i = 0; i < WEB_NCRED; i++) {
+		if (web_creds[i].key == key)
+			break;
+		if (web_creds[i].key == 0 && free_slot == WEB_NCRED)
+			free_slot = i;
+	}
+	if (i == WEB_NCRED && free_slot < WEB_NCRED) {
+		i = free_slot;
+		web_creds[i].key = key;
+	}
+	if (i == WEB_NCRED)
+		key = 1; /* the table is full: not counted, and not refused */
+	else if (web_creds[i].n >= WEB_REQ_PER_CRED)
+		key = 0;
+	else
+		web_creds[i].n++;
+	pthread_mutex_unlock(&web_addrs_lock);
+	return key;
+}
+
+void
+web_cred_end(uint64_t key)
+{
+	size_t i;
+
+	if (key <= 1)
+		return;
+	pthread_mutex_lock(&web_addrs_lock);
+	for (i = 0; i < WEB_NCRED; i++) {
+		if (web_creds[i].key != key)
+			continue;
+		if (--web_creds[i].n == 0)
+			web_creds[i].key = 0;
+		break;
+	}
+	pthread_mutex_unlock(&web_addrs_lock);
+}
+
 unsigned int
 web_limit_stream_open(const char *ip, struct buf *err)
 {
@@ -585,6 +646,7 @@ web_req_free(struct web_req *r)
 	buf_release(&r->text);
 	if (r->ws != NULL)
 		web_cache_done(r->ws->cache, r);
+	web_cred_end(r->cred_key);
 	buf_release(&r->cache_key);
 	buf_release(&r->cache_version);
 	json_decref(r->json);

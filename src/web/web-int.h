@@ -36,6 +36,7 @@ struct web_req {
 	bool too_large;
 	bool counted;           /* among its address's requests (server.c) */
 	bool too_many;          /* its address has too many under way */
+	uint64_t cred_key;      /* counted under this credential; 0 none */
 	json_t *json;           /* the body parsed, when a route wants one */
 	struct account who;     /* who presented the token */
 	struct service svc;     /* acting as `who`, not trusted */
@@ -344,5 +345,19 @@ void web_limit_stream_close(const char *ip);
  */
 #define WEB_ADDR_KEY_MAX (INET6_ADDRSTRLEN + 4)
 void web_addr_key(const char *ip, char *key, size_t n);
+
+/*
+ * Requests under way per credential (server.c): a token, or a session
+ * (`by_session`), whatever the address it comes from, so that the users
+ * behind one proxy are limited each on their own.  web_cred_begin() adds
+ * one and gives the key to end it with, or 0 when the credential has
+ * WEB_REQ_PER_CRED under way already (then nothing is added).  Only a
+ * request that waits off the workers (a submit reading its inputs) can
+ * make many at once; event streams are not counted.  When the table is
+ * full, a credential without a slot is not counted.
+ */
+#define WEB_REQ_PER_CRED 16
+uint64_t web_cred_begin(const char *cred, bool by_session);
+void web_cred_end(uint64_t key);
 
 #endif

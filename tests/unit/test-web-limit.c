@@ -3,7 +3,7 @@
  * test-web-limit.c - the per-address limiter of failed authentications
  * (web/server.c): an IPv6 client counts as its /64, and once the table
  * is full the addresses without a slot are limited together, not let
- * through.
+ * through; and the requests under way per token or session.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +97,46 @@ test_full_table(void **state)
 	assert_false(web_limit_blocked("10.1.0.2"));
 }
 
+/*
+ * Requests under way per credential: WEB_REQ_PER_CRED for one token, the
+ * next refused; another token, or a session of the same text, counted
+ * apart; each end gives one back.
+ */
+static void
+test_per_credential(void **state)
+{
+	uint64_t keys[WEB_REQ_PER_CRED], other, session, again;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < WEB_REQ_PER_CRED; i++) {
+		keys[i] = web_cred_begin("orc_token_a", false);
+		assert_true(keys[i] > 1);
+		assert_int_equal(keys[i], keys[0]);
+	}
+	assert_int_equal(web_cred_begin("orc_token_a", false), 0);
+	assert_int_equal(web_cred_begin("orc_token_a", false), 0);
+	other = web_cred_begin("orc_token_b", false);
+	assert_true(other > 1 && other != keys[0]);
+	session = web_cred_begin("orc_token_a", true);
+	assert_true(session > 1 && session != keys[0]);
+	web_cred_end(keys[0]);
+	again = web_cred_begin("orc_token_a", false);
+	assert_int_equal(again, keys[0]);
+	assert_int_equal(web_cred_begin("orc_token_a", false), 0);
+	web_cred_end(again);
+	for (i = 1; i < WEB_REQ_PER_CRED; i++)
+		web_cred_end(keys[i]);
+	web_cred_end(other);
+	web_cred_end(session);
+	/* All ended: the slot is free, and the count starts again. */
+	for (i = 0; i < WEB_REQ_PER_CRED; i++)
+		keys[i] = web_cred_begin("orc_token_a", false);
+	assert_int_equal(web_cred_begin("orc_token_a", false), 0);
+	for (i = 0; i < WEB_REQ_PER_CRED; i++)
+		web_cred_end(keys[i]);
+}
+
 int
 main(void)
 {
@@ -104,6 +144,7 @@ main(void)
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_ipv6_per_64),
 		cmocka_unit_test(test_full_table),
+		cmocka_unit_test(test_per_credential),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
