@@ -500,40 +500,84 @@ cycle_start_one(struct pilot *p, const struct job_launch *l)
 	return ret;
 }
 
+/* What start() said, in core's terms. */
+static enum job_start
+cycle_start_word(int rc)
+{
+	if (rc == 0)
+		return JOB_START_OK;
+	if (rc == ERR_UNAVAILABLE)
+		return JOB_START_UNAVAILABLE;
+	return JOB_START_REFUSED;
+}
+
+/*
+ * Record job_step()'s plan for one attempt, in the caller's transaction.
+ * `bs` and `tail` are the backend's word on an end (NULL when it ended
+ * none).
+ */
+static int
+cycle_apply(struct pilot *p, int64_t job_id, int64_t attempt,
+    const struct job_plan *plan, const struct backend_status *bs,
+    const char *tail, struct cycle_stats *stats, struct buf *err)
+{
+	if (plan->launched)
+		stats->launched++;
+	if (plan->ended)
+		stats->ended++;
+	if (plan->lost)
+		stats->requeued++;
+	switch (plan->action) {
+	case JOB_ACT_NONE:
+		return 0;
+	case JOB_ACT_START:
+		return store_job_started(p->st, job_id, attempt, time_now_ms(),
+		    err);
+	case JOB_ACT_END:
+		if (!plan->ended || bs == NULL)
+			return store_job_ended(p->st, job_id, attempt, plan->to,
+			    -1, 0, time_now_ms(), NULL, plan->reason, err);
+		return store_job_ended(p->st, job_id, attempt, plan->to,
+		    bs->exit_code, bs->started_ms, bs->ended_ms, tail,
+		    plan->reason, err);
+	case JOB_ACT_REQUEUE:
+		return store_job_requeue(p->st, job_id, attempt, plan->reason,
+		    err);
+	}
+	return 0;
+}
+
 /* Start placed jobs; record which started and requeue the refused. */
 static int
 cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
     struct cycle_stats *stats, struct buf *err)
 {
-	int *rc = xcalloc(n + 1, sizeof(*rc));
-	int64_t now;
+	enum job_start *start = xcalloc(n + 1, sizeof(*start));
+	struct job_news news = { .status = JOB_PENDING,
+		.max_lost = PILOT_MAX_LOST,
+		.seen = JOB_SEEN_UNKNOWN };
+	struct job_plan plan;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < n; i++)
-		rc[i] = cycle_start_one(p, &ls[i]);
-	now = time_now_ms();
+		start[i] = cycle_start_word(cycle_start_one(p, &ls[i]));
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
 	for (i = 0; i < n && ret == 0; i++) {
-		if (rc[i] == 0) {
-			ret = store_job_started(p->st, ls[i].job_id,
-			    ls[i].attempt, now, err);
-			stats->launched++;
-		} else if (rc[i] != ERR_UNAVAILABLE) {
-			ret = store_job_lost(p->st, ls[i].job_id, ls[i].attempt,
-			    PILOT_MAX_LOST, "the backend refused to start it",
-			    err);
-			stats->requeued++;
-		}
+		news.lost = ls[i].lost;
+		news.start = start[i];
+		job_step(&news, &plan);
+		ret = cycle_apply(p, ls[i].job_id, ls[i].attempt, &plan, NULL,
+		    NULL, stats, err);
 	}
 	if (ret < 0)
 		store_rollback(p->st);
 	else
 		ret = store_commit(p->st, err);
 out:
-	free(rc);
+	free(start);
 	return ret;
 }
 
@@ -595,30 +639,27 @@ out:
 	return ret;
 }
 
-static const char *
-cycle_end_reason(enum backend_end end)
-{
-	switch (end) {
-	case BACKEND_END_EXIT:
-		return "exit";
-	case BACKEND_END_SIGNAL:
-		return "signal";
-	case BACKEND_END_STOPPED:
-		return "stopped";
-	case BACKEND_END_TIMEOUT:
-		return "timeout";
-	case BACKEND_END_START:
-		return "could not start";
-	}
-	return "exit";
-}
+/* The backend's word in core's terms. */
+static const enum job_seen cycle_seen_word[] = {
+	[BACKEND_UNKNOWN] = JOB_SEEN_UNKNOWN,
+	[BACKEND_RUNNING] = JOB_SEEN_RUNNING,
+	[BACKEND_ENDED] = JOB_SEEN_ENDED,
+	[BACKEND_LOST] = JOB_SEEN_LOST,
+};
+static const enum job_end cycle_end_word[] = {
+	[BACKEND_END_EXIT] = JOB_END_EXIT,
+	[BACKEND_END_SIGNAL] = JOB_END_SIGNAL,
+	[BACKEND_END_STOPPED] = JOB_END_STOPPED,
+	[BACKEND_END_TIMEOUT] = JOB_END_TIMEOUT,
+	[BACKEND_END_START] = JOB_END_START,
+};
 
 /* What poll found of one job, and what the cycle did about it. */
 struct cycle_seen {
 	struct job_held held;
 	struct backend_status st;
-	struct buf tail;    /* an ended job's log tail */
-	int start_rc;       /* UNKNOWN and pending: what start() said now */
+	struct buf tail;      /* an ended job's log tail */
+	enum job_start start; /* UNKNOWN and pending: what start() said now */
 };
 
 /*
@@ -657,7 +698,7 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 		ret = store_job_launch_get(p->st, ref.job_id, &l, err);
 		if (ret < 0)
 			break;
-		s->start_rc = cycle_start_one(p, &l);
+		s->start = cycle_start_word(cycle_start_one(p, &l));
 		break;
 	case BACKEND_LOST:
 		break;
@@ -672,47 +713,20 @@ static int
 cycle_record(struct pilot *p, const struct cycle_seen *s,
     struct cycle_stats *stats, struct buf *err)
 {
-	const struct job_held *h = &s->held;
-	enum job_status to;
+	struct job_news news = {
+		.status = s->held.status,
+		.lost = s->held.lost,
+		.max_lost = PILOT_MAX_LOST,
+		.seen = cycle_seen_word[s->st.state],
+		.start = s->start,
+		.end = cycle_end_word[s->st.end],
+		.exit_code = s->st.exit_code,
+	};
+	struct job_plan plan;
 
-	switch (s->st.state) {
-	case BACKEND_ENDED:
-		if (h->status == JOB_KILL || s->st.end == BACKEND_END_STOPPED)
-			to = JOB_KILLED;
-		else if (s->st.end == BACKEND_END_EXIT && s->st.exit_code == 0)
-			to = JOB_DONE;
-		else
-			to = JOB_FAILED;
-		stats->ended++;
-		return store_job_ended(p->st, h->job_id, h->attempt, to,
-		    s->st.exit_code, s->st.started_ms, s->st.ended_ms,
-		    s->tail.data, cycle_end_reason(s->st.end), err);
-	case BACKEND_RUNNING:
-		if (h->status != JOB_PENDING)
-			return 0;
-		return store_job_started(p->st, h->job_id, h->attempt,
-		    time_now_ms(), err);
-	case BACKEND_UNKNOWN:
-		if (h->status == JOB_PENDING && s->start_rc == 0) {
-			stats->launched++;
-			return store_job_started(p->st, h->job_id, h->attempt,
-			    time_now_ms(), err);
-		}
-		if (h->status == JOB_PENDING && s->start_rc == ERR_UNAVAILABLE)
-			return 0; /* placed still: the next poll tries again */
-		stats->requeued++;
-		return store_job_lost(p->st, h->job_id, h->attempt,
-		    PILOT_MAX_LOST,
-		    h->status == JOB_PENDING ?
-			"the backend refused to start it" :
-			"the backend lost it",
-		    err);
-	case BACKEND_LOST:
-		stats->requeued++;
-		return store_job_lost(p->st, h->job_id, h->attempt,
-		    PILOT_MAX_LOST, "the backend lost it", err);
-	}
-	return 0;
+	job_step(&news, &plan);
+	return cycle_apply(p, s->held.job_id, s->held.attempt, &plan, &s->st,
+	    s->tail.data, stats, err);
 }
 
 /* 5. Ask the backend about every job holding a slot; record what ended. */
