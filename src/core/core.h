@@ -290,8 +290,16 @@ struct place_node {
 	int64_t cpu_used;
 	uint64_t gpu_used; /* bit i: device i is held by a job */
 	bool enabled;
-	bool healthy; /* ready and under no memory or disk pressure */
+	bool healthy; /* place_healthy() */
 };
+
+/*
+ * Is a node healthy (it may get new jobs): ready and under no memory or
+ * disk pressure, as the backend last reported?
+ */
+bool place_healthy(bool ready, bool memory_pressure, bool disk_pressure);
+/* "healthy" or "unhealthy": a node's health in events and logs. */
+const char *place_health_name(bool healthy);
 
 /* Free slots of a node now: never negative, 0 when not usable. */
 int64_t place_free_cpu(const struct place_node *n);

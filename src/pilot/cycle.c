@@ -7,29 +7,6 @@
 #include "pilot/pilot.h"
 #include "util/proc.h"
 
-static void
-cycle_place_nodes(struct cycle_plan *p)
-{
-	size_t i;
-
-	p->place = xcalloc(p->nodes.n + 1, sizeof(*p->place));
-	for (i = 0; i < p->nodes.n; i++) {
-		const struct node *n = &p->nodes.v[i];
-		struct place_node *pn = &p->place[i];
-
-		pn->id = n->id;
-		pn->name = n->name;
-		pn->queue = n->queue;
-		pn->cpu_slots = n->cpu_slots;
-		pn->gpu_slots = n->gpu_slots;
-		pn->cpu_used = n->cpu_used;
-		pn->gpu_used = n->gpu_used;
-		pn->enabled = n->enabled;
-		pn->healthy = n->ready && !n->memory_pressure &&
-		    !n->disk_pressure;
-	}
-}
-
 /* Drop the streams of the users whose jobs are to wait. */
 static void
 cycle_drop_held(sched_stream_vec *streams, cycle_held_fn *held, void *arg)
@@ -115,7 +92,8 @@ cycle_plan_make(struct store *st, const struct prio_rule *rule,
 	ret = store_sched_nodes(st, &out->nodes, err);
 	if (ret < 0)
 		goto out;
-	cycle_place_nodes(out);
+	out->place = xcalloc(out->nodes.n + 1, sizeof(*out->place));
+	node_vec_place(&out->nodes, out->place);
 	ret = cycle_fill(st, rule, held, held_arg, out, err);
 out:
 	VEC_RELEASE(&dirty);
@@ -167,10 +145,8 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (changed) {
 			stats->nodes_changed++;
 			log_warn("node %s is now %s", n->name,
-			    n->ready && !n->memory_pressure &&
-				    !n->disk_pressure ?
-				"healthy" :
-				"unhealthy");
+			    place_health_name(place_healthy(n->ready,
+			        n->memory_pressure, n->disk_pressure)));
 		}
 	}
 	if (ret < 0)

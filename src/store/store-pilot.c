@@ -133,7 +133,7 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	struct event ev = { .kind = "node" };
 	struct buf detail = BUF_INIT;
 	int64_t id;
-	bool was_ready, was_mem, was_disk;
+	bool was_ready, was_mem, was_disk, was_healthy, healthy;
 	int ret;
 
 	*changed = false;
@@ -162,18 +162,16 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	*changed = true;
 	buf_addf(&detail, "ready=%d memory_pressure=%d disk_pressure=%d",
 	    ready, memory_pressure, disk_pressure);
+	was_healthy = place_healthy(was_ready, was_mem, was_disk);
+	healthy = place_healthy(ready, memory_pressure, disk_pressure);
 	ev.node_id = id;
-	ev.old_status = was_ready && !was_mem && !was_disk ? "healthy" :
-							     "unhealthy";
-	ev.new_status = ready && !memory_pressure && !disk_pressure ?
-	    "healthy" :
-	    "unhealthy";
+	ev.old_status = place_health_name(was_healthy);
+	ev.new_status = place_health_name(healthy);
 	ev.detail = detail.data;
 	ret = store_event_add(st, &ev, err);
 	/* The admins hear of a turn, not of each flag (SPEC: once). */
-	if (ret == 0 && strcmp(ev.old_status, ev.new_status) != 0)
-		ret = store_mail_node(st, id, name,
-		    strcmp(ev.new_status, "healthy") == 0, detail.data,
+	if (ret == 0 && was_healthy != healthy)
+		ret = store_mail_node(st, id, name, healthy, detail.data,
 		    time_now_ms(), err);
 	buf_release(&detail);
 	return ret;

@@ -196,6 +196,11 @@ typedef VEC(struct node) node_vec;
 
 void node_release(struct node *n);
 void node_vec_release(node_vec *v);
+/*
+ * The nodes as placement sees them: fills out[0 .. v->n - 1], whose
+ * strings are borrowed from `v`.
+ */
+void node_vec_place(const node_vec *v, struct place_node *out);
 
 /* Insert; sets n->id.  ERR_CONFLICT when the name is taken. */
 int store_node_insert(struct store *st, struct node *n, struct buf *err);
