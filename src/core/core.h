@@ -362,6 +362,9 @@ int names_check(const char *what, const char *name, struct buf *err);
  * characters, at most 32, not starting with '-'). */
 int names_check_login(const char *login, struct buf *err);
 
+/* Append a task's full name, "user.<username>.<name>", to `out`. */
+void names_task_full(struct buf *out, const char *username, const char *name);
+
 /*
  * Split "user.<username>.<name>" into its parts (caller frees both);
  * returns 0, or ERR_NOTFOUND when `full` is not of that form (then the

@@ -307,19 +307,23 @@ service_remote_parse_node_job(json_t *o, struct node_job *j)
 {
 	const char *full = json_string_value(json_object_get(o, "task"));
 	const char *s = json_string_value(json_object_get(o, "status"));
-	struct buf prefix = BUF_INIT;
+	char *user = NULL, *name = NULL;
 
 	j->username = service_remote_str0(o, "user");
-	buf_addf(&prefix, "user.%s.", j->username);
-	if (full != NULL && strncmp(full, prefix.data, prefix.len) == 0)
-		full += prefix.len;
-	j->task = xstrdup(full != NULL ? full : "");
+	if (full != NULL && names_split_task(full, &user, &name) == 0 &&
+	    strcmp(user, j->username) == 0) {
+		j->task = name;
+		name = NULL;
+	} else {
+		j->task = xstrdup(full != NULL ? full : "");
+	}
+	free(user);
+	free(name);
 	j->idx = service_remote_int(o, "index", 0);
 	if (job_status_parse(s ? s : "", &j->status, NULL) < 0)
 		j->status = JOB_RUNNING;
 	j->gpu_index = service_remote_int(o, "gpu", -1);
 	j->started_ms = service_remote_time(o, "started");
-	buf_release(&prefix);
 }
 
 void

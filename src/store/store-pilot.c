@@ -346,7 +346,7 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->job_id = st->drv->col_int64(stmt, 0);
 	out->attempt = st->drv->col_int64(stmt, 1);
 	out->username = store_col_strdup(st, stmt, 2);
-	buf_addf(&task, "user.%s.%s", st->drv->col_text(stmt, 2),
+	names_task_full(&task, st->drv->col_text(stmt, 2),
 	    st->drv->col_text(stmt, 3));
 	out->task = buf_detach(&task);
 	out->command = store_col_strdup(st, stmt, 4);
