@@ -149,10 +149,7 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			        n->memory_pressure, n->disk_pressure)));
 		}
 	}
-	if (ret < 0)
-		store_rollback(p->st);
-	else
-		ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 out:
 	backend_node_vec_release(&nodes);
 	return ret;
@@ -177,11 +174,7 @@ cycle_retention(struct pilot *p, struct buf *err)
 	if (ret < 0)
 		goto out;
 	ret = store_retention_mark(p->st, now, &n, err);
-	if (ret < 0) {
-		store_rollback(p->st);
-		goto out;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		goto out;
 	if (n > 0)
@@ -199,11 +192,7 @@ cycle_retention(struct pilot *p, struct buf *err)
 			break;
 		ret = store_retention_warn(p->st, r->task_id, r->warned, to,
 		    kind, now, &done, err);
-		if (ret < 0) {
-			store_rollback(p->st);
-			break;
-		}
-		ret = store_commit(p->st, err);
+		ret = store_end(p->st, ret, err);
 		if (ret == 0 && done)
 			log_info("task %lld: %s warning", (long long)r->task_id,
 			    kind);
@@ -267,10 +256,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 				any = true;
 				continue;
 			}
-			if (ret == 0)
-				ret = store_commit(p->st, err);
-			else
-				store_rollback(p->st);
+			ret = store_end(p->st, ret, err);
 			if (ret < 0)
 				goto out;
 			if (plan.next != r->view.status || plan.nmoves > 0 ||
@@ -548,10 +534,7 @@ cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
 		ret = cycle_apply(p, ls[i].job_id, ls[i].attempt, &plan, NULL,
 		    NULL, stats, err);
 	}
-	if (ret < 0)
-		store_rollback(p->st);
-	else
-		ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 out:
 	free(start);
 	return ret;
@@ -599,11 +582,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (ret < 0)
 			break;
 	}
-	if (ret < 0) {
-		store_rollback(p->st);
-		goto out;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0 || ls.n == 0)
 		goto out;
 	ret = cycle_start(p, ls.v, ls.n, stats, err);
@@ -753,11 +732,7 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (ret < 0)
 			break;
 	}
-	if (ret < 0) {
-		store_rollback(p->st);
-		goto out;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		goto out;
 	/* Only once the ends are recorded may the backend forget them. */
@@ -807,11 +782,7 @@ cycle_usage(struct pilot *p, struct buf *err)
 		return ret;
 	ret = store_usage_sample(p->st, time_now_ms(), PILOT_USAGE_KEEP_MS, &n,
 	    err);
-	if (ret < 0) {
-		store_rollback(p->st);
-		return ret;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		return ret;
 	p->usage_ms = time_mono_ns() / 1000000;

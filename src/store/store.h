@@ -32,6 +32,12 @@ int store_begin(struct store *st, struct buf *err);
 int store_commit(struct store *st, struct buf *err);
 /* Never fails in a way the caller can act on; safe outside a transaction. */
 void store_rollback(struct store *st);
+/*
+ * End the unit of work: commit when `ret` is 0 (and return what the
+ * commit did), else roll back and return `ret`, `err` as the caller
+ * filled it.  Safe after a store_begin() that failed.
+ */
+int store_end(struct store *st, int ret, struct buf *err);
 
 /*
  * The file an SQLite `url` names (caller frees), or NULL when `url` is
