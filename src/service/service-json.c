@@ -34,9 +34,7 @@ service_json_time(int64_t ms)
 
 	if (ms <= 0)
 		return json_null();
-	time_format_ms(&b, ms);
-	b.data[10] = 'T';
-	buf_addch(&b, 'Z');
+	time_format_iso(&b, ms);
 	v = json_string(b.data);
 	buf_release(&b);
 	return v;

@@ -200,35 +200,18 @@ service_remote_int(json_t *o, const char *key, int64_t null_value)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : null_value;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t
-service_remote_days(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-MM-DDTHH:MM:SSZ" (service_json_time) as epoch ms; null is 0. */
 static int64_t
 service_remote_time(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	int y, mo, d, h, mi, sec, n = 0;
+	const char *end;
+	int64_t ms;
 
-	if (s == NULL ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec,
-	        &n) != 6 ||
-	    n == 0 || s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+	end = s != NULL ? time_scan_iso(s, &ms) : NULL;
+	if (end == NULL || strcmp(end, "Z") != 0)
 		return 0;
-	return ((service_remote_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
-	    (int64_t)sec * 1000;
+	return ms;
 }
 
 static bool
