@@ -445,7 +445,7 @@ service_remote_read_token(struct buf *tok, struct buf *err)
 		}
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 			buf_add(tok, chunk, n);
-		explicit_bzero(chunk, sizeof(chunk));
+		util_wipe(chunk, sizeof(chunk));
 		fclose(f);
 	}
 	while (tok->len > 0 && isspace((unsigned char)tok->data[tok->len - 1]))
@@ -536,7 +536,7 @@ service_remote_close(struct service *svc)
 	curl_easy_cleanup(r->curl);
 	/* The list holds the token: wipe it before it is freed. */
 	if (r->headers != NULL)
-		explicit_bzero(r->headers->data, strlen(r->headers->data));
+		util_wipe(r->headers->data, strlen(r->headers->data));
 	curl_slist_free_all(r->headers);
 	free(r->url);
 	free(r->username);
@@ -1128,7 +1128,7 @@ service_remote_token_issue(struct service *svc, const char *user,
 	}
 	buf_adds(secret, s);
 	/* Wipe the reply's copy of the secret. */
-	explicit_bzero((char *)s, strlen(s));
+	util_wipe((char *)s, strlen(s));
 out:
 	json_decref(body);
 	json_decref(reply);

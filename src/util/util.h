@@ -69,6 +69,17 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 void buf_reset(struct buf *b);
 /* Frees the contents; the buffer is BUF_INIT again. */
 void buf_release(struct buf *b);
+/*
+ * Secrets (tokens, passwords, session keys, key files): their bytes are
+ * zeroed before the memory goes, by explicit_bzero(), which the compiler
+ * keeps where it may drop a memset() before free().  util_wipe() zeroes
+ * `len` bytes; util_free_secret() wipes a string and frees it (NULL is
+ * fine); buf_release_secret() wipes all of a buffer's memory, then
+ * releases it.
+ */
+void util_wipe(void *p, size_t len);
+void util_free_secret(char *s);
+void buf_release_secret(struct buf *b);
 /* Returns the text, which the caller frees; the buffer is BUF_INIT again. */
 char *buf_detach(struct buf *b);
 /* Quote `s` for /bin/sh: unchanged when it is made only of safe chars. */
