@@ -44,12 +44,6 @@ service_auth_digest(const char *secret, char hex[2 * TOKEN_BYTES + 1])
 	util_wipe(d, sizeof(d));
 }
 
-void
-service_secret_release(struct buf *secret)
-{
-	buf_release_secret(secret);
-}
-
 /* The account `user` names, which the actor must be or administer. */
 static int
 service_auth_account(struct service *svc, const char *user,

@@ -498,7 +498,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	r->headers = curl_slist_append(NULL, hdr.data);
 	r->headers =
 	    curl_slist_append(r->headers, "Content-Type: application/json");
-	service_secret_release(&hdr);
+	buf_release_secret(&hdr);
 	if (r->headers == NULL)
 		BUG("curl_slist_append: out of memory");
 	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
@@ -520,7 +520,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	svc->actor = r->username;
 out:
 	json_decref(reply);
-	service_secret_release(&tok);
+	buf_release_secret(&tok);
 	if (ret < 0)
 		service_close(svc);
 	return ret;
