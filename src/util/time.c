@@ -51,33 +51,51 @@ time_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* How a time is written: the command line's, RFC 3339, a mail's Date. */
+enum time_style { TIME_PLAIN, TIME_ISO, TIME_MAIL };
+
+/* Append epoch ms as UTC in `style` (strftime()'s formats, as literals). */
+static void
+time_format(struct buf *b, int64_t ms, enum time_style style)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[64];
+
+	gmtime_r(&t, &tm);
+	switch (style) {
+	case TIME_PLAIN:
+		strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+		break;
+	case TIME_ISO:
+		strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		break;
+	case TIME_MAIL:
+		strftime(s, sizeof(s), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+		break;
+	}
+	buf_adds(b, s);
+}
+
 void
 time_format_ms(struct buf *b, int64_t ms)
 {
-	time_t t;
-	struct tm tm;
-	char s[32];
-
-	if (ms <= 0) {
+	if (ms <= 0)
 		buf_adds(b, "-");
-		return;
-	}
-	t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-	buf_adds(b, s);
+	else
+		time_format(b, ms, TIME_PLAIN);
 }
 
 void
 time_format_iso(struct buf *b, int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[32];
+	time_format(b, ms, TIME_ISO);
+}
 
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	buf_adds(b, s);
+void
+time_format_mail(struct buf *b, int64_t ms)
+{
+	time_format(b, ms, TIME_MAIL);
 }
 
 static const struct {

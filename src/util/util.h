@@ -138,6 +138,8 @@ int64_t time_mono_ns(void);
 void time_format_ms(struct buf *b, int64_t ms);
 /* Format epoch ms (> 0) as "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339 UTC). */
 void time_format_iso(struct buf *b, int64_t ms);
+/* Format epoch ms as a mail's Date, "Tue, 25 Nov 2025 18:00:00 +0000". */
+void time_format_mail(struct buf *b, int64_t ms);
 /*
  * Read a UTC time "YYYY-MM-DDTHH:MM:SS[.mmm]" (a blank may stand for the
  * 'T'; year 1970 on; the fraction has 1 to 9 digits, cut to ms) at the

@@ -193,6 +193,13 @@ test_times(void **state)
 		assert_string_equal(end, "Z");
 		assert_int_equal(ms, (int64_t)t * 1000);
 	}
+	buf_reset(&b);
+	time_format_mail(&b, 1764093600000);
+	assert_string_equal(b.data, "Tue, 25 Nov 2025 18:00:00 +0000");
+	buf_reset(&b);
+	time_format_ms(&b, 1764093600000);
+	time_format_ms(&b, 0);
+	assert_string_equal(b.data, "2025-11-25 18:00:00-");
 	buf_release(&b);
 	buf_release(&err);
 }
