@@ -187,6 +187,17 @@ kube_write(char *data, size_t size, size_t n, void *user)
 	return b->truncated ? 0 : size * n;
 }
 
+/* Free request headers, one of which may hold the token: wiped first. */
+static void
+kube_headers_free(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h != NULL; h = h->next)
+		util_wipe(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
 /* The bearer token: the file's (re-read each time: tokens rotate). */
 static int
 kube_token(struct kube_client *c, struct buf *out, struct buf *err)
@@ -207,6 +218,7 @@ kube_token(struct kube_client *c, struct buf *out, struct buf *err)
 	out->cap_limit = 64 << 10;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		buf_add(out, chunk, n);
+	util_wipe(chunk, sizeof(chunk));
 	fclose(f);
 	while (out->len > 0 && (out->data[out->len - 1] == '\n' ||
 				   out->data[out->len - 1] == '\r'))
@@ -364,15 +376,10 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 out:
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
-	curl_slist_free_all(headers);
+	kube_headers_free(headers);
 	free(text);
-	/* The token was in these: wipe before freeing. */
-	if (auth.alloc)
-		memset(auth.data, 0, auth.len);
-	if (token.alloc)
-		memset(token.data, 0, token.len);
-	buf_release(&auth);
-	buf_release(&token);
+	buf_release_secret(&auth);
+	buf_release_secret(&token);
 	buf_release(&url);
 	return ret;
 }
@@ -506,7 +513,7 @@ kube_watch_start(struct kube_client *c, const char *path,
 	w->line.cap_limit = KUBE_REPLY_MAX;
 	if (w->epfd < 0 || w->multi == NULL || w->easy == NULL) {
 		kube_watch_free(w);
-		buf_release(&token);
+		buf_release_secret(&token);
 		return err_set(err, ERR_UNAVAILABLE, "cannot start a watch");
 	}
 	kube_setup_tls(w->easy, &c->kc);
@@ -516,9 +523,9 @@ kube_watch_start(struct kube_client *c, const char *path,
 	if (token.len > 0) {
 		buf_addf(&auth, "Authorization: Bearer %s", token.data);
 		w->headers = curl_slist_append(w->headers, auth.data);
-		memset(auth.data, 0, auth.len);
-		memset(token.data, 0, token.len);
 	}
+	buf_release_secret(&auth);
+	buf_release_secret(&token);
 	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, kube_watch_write);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
@@ -549,8 +556,6 @@ kube_watch_start(struct kube_client *c, const char *path,
 		    &running);
 	}
 	buf_release(&url);
-	buf_release(&auth);
-	buf_release(&token);
 	*out = w;
 	return 0;
 }
@@ -606,7 +611,7 @@ kube_watch_free(struct kube_watch *w)
 		curl_multi_remove_handle(w->multi, w->easy);
 	curl_easy_cleanup(w->easy);
 	curl_multi_cleanup(w->multi);
-	curl_slist_free_all(w->headers);
+	kube_headers_free(w->headers);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	json_decref(w->events);

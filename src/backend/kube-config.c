@@ -24,9 +24,9 @@ kube_config_release(struct kube_config *kc)
 	free(kc->ca_file);
 	free(kc->cert_pem);
 	free(kc->cert_file);
-	free(kc->key_pem);
+	util_free_secret(kc->key_pem);
 	free(kc->key_file);
-	free(kc->token);
+	util_free_secret(kc->token);
 	free(kc->token_file);
 	free(kc->namespace);
 	free(kc->source);

@@ -495,12 +495,11 @@ kube_exit_code(json_t *pod)
 static int64_t
 kube_iso_ms(const char *s)
 {
-	struct tm tm;
+	int64_t ms;
 
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+	if (s == NULL || time_scan_iso(s, &ms) == NULL)
 		return 0;
-	return (int64_t)timegm(&tm) * 1000;
+	return ms;
 }
 
 static int64_t

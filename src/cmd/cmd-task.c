@@ -96,7 +96,7 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json) {
 		cmd_print_json(service_json_task(&t));
 	} else {
-		cmd_task_fullname(&full, t.username, t.name);
+		names_task_full(&full, t.username, t.name);
 		cmd_printf(stdout,
 		    "submitted task '%s': %lld job%s, output in %s\n",
 		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
@@ -174,7 +174,7 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		VEC_FOREACH(task, &v)
 		{
 			buf_reset(&b);
-			cmd_task_fullname(&b, task->username, task->name);
+			names_task_full(&b, task->username, task->name);
 			cmd_table_addf(&t, "%s", b.data);
 			cmd_table_addf(&t, "%s%s%s",
 			    task_status_name(task->status),
@@ -209,7 +209,7 @@ cmd_task_show_text(const struct task_detail *d)
 	const struct job *j;
 	int i;
 
-	cmd_task_fullname(&b, t->username, t->name);
+	names_task_full(&b, t->username, t->name);
 	cmd_printf(stdout, "task:      %s\nstatus:    %s", b.data,
 	    task_status_name(t->status));
 	if (t->signal != SIGNAL_NONE)
@@ -357,7 +357,7 @@ cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
 		cmd_print_json(service_json_task(&t));
 		ret = CMD_EXIT_OK;
 	} else {
-		cmd_task_fullname(&full, t.username, t.name);
+		names_task_full(&full, t.username, t.name);
 		cmd_printf(stdout, "task '%s': %s requested\n", full.data,
 		    task_signal_name(sig));
 		ret = CMD_EXIT_OK;

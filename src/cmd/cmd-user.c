@@ -305,7 +305,7 @@ cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    (long long)t.id, t.username,
 		    t.expires_ms ? when.data : "never");
 	}
-	service_secret_release(&secret);
+	buf_release_secret(&secret);
 	token_release(&t);
 	buf_release(&when);
 	buf_release(&err);
@@ -511,7 +511,7 @@ cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
 	else
 		cmd_printf(stdout, "password of user '%s' set\n",
 		    argv[argc - 1]);
-	service_secret_release(&pw);
+	buf_release_secret(&pw);
 	buf_release(&err);
 	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }

@@ -372,9 +372,3 @@ cmd_print_json(json_t *v)
 	fputc('\n', stdout);
 	json_decref(v);
 }
-
-void
-cmd_task_fullname(struct buf *b, const char *username, const char *name)
-{
-	buf_addf(b, "user.%s.%s", username, name);
-}

@@ -115,8 +115,6 @@ void cmd_table_release(struct cmd_table *t);
 
 /* Print a JSON value (takes the reference) and a newline. */
 void cmd_print_json(json_t *v);
-/* "user.<username>.<name>" */
-void cmd_task_fullname(struct buf *b, const char *username, const char *name);
 
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_metrics_entry;

@@ -1,7 +1,8 @@
 /*
  * core.h - Orchestra's rules, with no I/O: states and signals, the task
- * state machine, priority rules, the merge of users' queues, placement into
- * slots, name rules and placeholder expansion.
+ * state machine, what the backend's word does to a job, priority rules,
+ * the merge of users' queues, placement into slots, name rules and
+ * placeholder expansion.
  *
  * Input is plain structs; output is a plan that the caller (the service or
  * the pilot) carries out through the store and a backend.  Nothing here
@@ -129,6 +130,78 @@ struct task_plan {
  */
 void task_step(const struct task_view *v, struct task_plan *plan);
 
+/* ---- one attempt of a job: the backend's word (core/job-state.c) ----- */
+
+/* What the backend says of an attempt that holds a slot. */
+enum job_seen {
+	JOB_SEEN_UNKNOWN, /* no such attempt: never started (or forgotten) */
+	JOB_SEEN_RUNNING, /* started, not ended */
+	JOB_SEEN_ENDED,   /* ended: `end` and `exit_code` say how */
+	JOB_SEEN_LOST,    /* started once, gone without an exit status */
+};
+
+/* Why an attempt ended, beside its exit code (job.end_reason). */
+enum job_end {
+	JOB_END_EXIT,    /* the command exited by itself */
+	JOB_END_SIGNAL,  /* a signal ended it (not ours) */
+	JOB_END_STOPPED, /* stop() ended it */
+	JOB_END_TIMEOUT, /* its time limit ended it */
+	JOB_END_START,   /* it could not start (exec failed …) */
+};
+
+/* What start() said this cycle of a placed attempt. */
+enum job_start {
+	JOB_START_NONE,        /* not asked */
+	JOB_START_OK,          /* started */
+	JOB_START_REFUSED,     /* the backend refused the job */
+	JOB_START_UNAVAILABLE, /* the backend could not be asked now */
+};
+
+/* Why the infrastructure failed an attempt: the event's detail. */
+#define JOB_REASON_REFUSED "the backend refused to start it"
+#define JOB_REASON_LOST "the backend lost it"
+
+/* All the pilot knows of one attempt that holds a slot. */
+struct job_news {
+	enum job_status status; /* pending, running or kill */
+	int64_t lost;     /* attempts the infrastructure failed in this run */
+	int64_t max_lost; /* the failure that makes `lost` this fails it */
+	enum job_seen seen;
+	enum job_start start; /* JOB_SEEN_UNKNOWN and pending */
+	enum job_end end;     /* JOB_SEEN_ENDED */
+	int64_t exit_code;    /* JOB_SEEN_ENDED; -1: none */
+};
+
+enum job_action {
+	JOB_ACT_NONE,    /* nothing to record */
+	JOB_ACT_START,   /* pending -> running */
+	JOB_ACT_END,     /* -> done, failed or killed */
+	JOB_ACT_REQUEUE, /* -> assigned, lost + 1, no node */
+};
+
+/* What to record of one attempt, in the poll's transaction. */
+struct job_plan {
+	enum job_action action;
+	enum job_status to; /* the new status; the current one for NONE */
+	/* The event's detail and the end_reason; NULL for NONE and START. */
+	const char *reason;
+	bool launched; /* start() took it this cycle */
+	bool ended;    /* the backend ended it: its exit code, times, tail */
+	/*
+	 * The infrastructure failed the attempt: it is queued again, or
+	 * ended now with no exit code, start time or log tail.
+	 */
+	bool lost;
+};
+
+/*
+ * Decide what the backend's word does to one attempt (SPEC.md's job
+ * table; docs/internals/pilot.md "5. Poll" and "requeue bounded").
+ */
+void job_step(const struct job_news *n, struct job_plan *plan);
+/* "exit", "signal", "stopped", "timeout", "could not start". */
+const char *job_end_name(enum job_end end);
+
 /* ---- priority rules (core/priority.c) -------------------------------- */
 
 /* One user's standing in one pool (a queue's CPU or GPU slots). */
@@ -217,8 +290,16 @@ struct place_node {
 	int64_t cpu_used;
 	uint64_t gpu_used; /* bit i: device i is held by a job */
 	bool enabled;
-	bool healthy; /* ready and under no memory or disk pressure */
+	bool healthy; /* place_healthy() */
 };
+
+/*
+ * Is a node healthy (it may get new jobs): ready and under no memory or
+ * disk pressure, as the backend last reported?
+ */
+bool place_healthy(bool ready, bool memory_pressure, bool disk_pressure);
+/* "healthy" or "unhealthy": a node's health in events and logs. */
+const char *place_health_name(bool healthy);
 
 /* Free slots of a node now: never negative, 0 when not usable. */
 int64_t place_free_cpu(const struct place_node *n);
@@ -280,6 +361,9 @@ int names_check(const char *what, const char *name, struct buf *err);
 /* A Unix login name as `user --unix-user` takes it (names_check's
  * characters, at most 32, not starting with '-'). */
 int names_check_login(const char *login, struct buf *err);
+
+/* Append a task's full name, "user.<username>.<name>", to `out`. */
+void names_task_full(struct buf *out, const char *username, const char *name);
 
 /*
  * Split "user.<username>.<name>" into its parts (caller frees both);

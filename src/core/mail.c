@@ -10,8 +10,6 @@
  * CRLF with no bare CR left.  The recipient is never read from a header:
  * the sender passes it to SMTP's RCPT TO itself.
  */
-#include <time.h>
-
 #include "core/core.h"
 
 #define MAIL_SUBJECT_PLAIN_MAX 200
@@ -228,18 +226,6 @@ out:
 	buf_release(&clean);
 }
 
-static void
-mail_date(struct buf *out, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[64];
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	buf_adds(out, s);
-}
-
 int
 mail_format(struct buf *out, const struct mail_header *h, const char *body,
     struct buf *err)
@@ -253,7 +239,7 @@ mail_format(struct buf *out, const struct mail_header *h, const char *body,
 	buf_addf(out, "From: %s\r\nTo: %s\r\nSubject: ", h->from, h->to);
 	mail_encode_subject(out, h->subject);
 	buf_adds(out, "\r\nDate: ");
-	mail_date(out, h->date_ms);
+	time_format_mail(out, h->date_ms);
 	buf_addf(out,
 	    "\r\nMessage-ID: <orchestra.%lld@%s>\r\n"
 	    "MIME-Version: 1.0\r\n"

@@ -75,6 +75,12 @@ names_check_login(const char *login, struct buf *err)
 	return ret;
 }
 
+void
+names_task_full(struct buf *out, const char *username, const char *name)
+{
+	buf_addf(out, "user.%s.%s", username, name);
+}
+
 int
 names_split_task(const char *full, char **username, char **name)
 {

@@ -7,6 +7,18 @@
  */
 #include "core/core.h"
 
+bool
+place_healthy(bool ready, bool memory_pressure, bool disk_pressure)
+{
+	return ready && !memory_pressure && !disk_pressure;
+}
+
+const char *
+place_health_name(bool healthy)
+{
+	return healthy ? "healthy" : "unhealthy";
+}
+
 int64_t
 place_free_cpu(const struct place_node *n)
 {

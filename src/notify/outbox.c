@@ -48,23 +48,6 @@ outbox_free(struct outbox *ob)
 	free(ob);
 }
 
-/* Each write of the drain is a transaction of its own. */
-static int
-outbox_tx_begin(struct store *st, struct buf *err)
-{
-	return store_begin(st, err);
-}
-
-static int
-outbox_tx_end(struct store *st, int ret, struct buf *err)
-{
-	if (ret < 0) {
-		store_rollback(st);
-		return ret;
-	}
-	return store_commit(st, err);
-}
-
 static int
 outbox_give_up(struct store *st, const struct mail_row *m, int64_t now,
     const char *why, struct outbox_stats *stats, struct buf *err)
@@ -73,10 +56,10 @@ outbox_give_up(struct store *st, const struct mail_row *m, int64_t now,
 
 	log_warn("mail %lld to %s: given up: %s", (long long)m->id, m->rcpt,
 	    why);
-	ret = outbox_tx_begin(st, err);
+	ret = store_begin(st, err);
 	if (ret == 0)
 		ret = store_mail_give_up(st, m, now, why, err);
-	ret = outbox_tx_end(st, ret, err);
+	ret = store_end(st, ret, err);
 	if (ret == 0)
 		stats->given_up++;
 	return ret;
@@ -127,10 +110,10 @@ outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
 	now = time_now_ms();
 	if (rc == 0) {
 		ob->hold_ms = 0;
-		ret = outbox_tx_begin(st, err);
+		ret = store_begin(st, err);
 		if (ret == 0)
 			ret = store_mail_sent(st, m->id, now, err);
-		ret = outbox_tx_end(st, ret, err);
+		ret = store_end(st, ret, err);
 		if (ret == 0) {
 			stats->sent++;
 			log_debug("mail %lld sent to %s: %s", (long long)m->id,
@@ -156,13 +139,13 @@ outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
 		    (long long)m->id, m->rcpt, why.data);
 	}
 	/* Counted on the row, with the error a give-up will name. */
-	ret = outbox_tx_begin(st, err);
+	ret = store_begin(st, err);
 	if (ret == 0)
 		ret = store_mail_failed(st, m->id,
 		    rc == ERR_UNAVAILABLE ? ob->hold_until_ms :
 					    now + outbox_retry_ms(m->attempts),
 		    why.data, err);
-	ret = outbox_tx_end(st, ret, err);
+	ret = store_end(st, ret, err);
 	if (ret == 0)
 		stats->retried++;
 out:
@@ -179,10 +162,10 @@ outbox_prune(struct outbox *ob, struct store *st, int64_t now,
 	int64_t n = 0;
 	int ret;
 
-	ret = outbox_tx_begin(st, err);
+	ret = store_begin(st, err);
 	if (ret == 0)
 		ret = store_mail_prune(st, now - OUTBOX_KEEP_MS, &n, err);
-	ret = outbox_tx_end(st, ret, err);
+	ret = store_end(st, ret, err);
 	if (ret < 0)
 		return ret;
 	ob->pruned_ms = now;

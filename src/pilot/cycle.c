@@ -7,29 +7,6 @@
 #include "pilot/pilot.h"
 #include "util/proc.h"
 
-static void
-cycle_place_nodes(struct cycle_plan *p)
-{
-	size_t i;
-
-	p->place = xcalloc(p->nodes.n + 1, sizeof(*p->place));
-	for (i = 0; i < p->nodes.n; i++) {
-		const struct node *n = &p->nodes.v[i];
-		struct place_node *pn = &p->place[i];
-
-		pn->id = n->id;
-		pn->name = n->name;
-		pn->queue = n->queue;
-		pn->cpu_slots = n->cpu_slots;
-		pn->gpu_slots = n->gpu_slots;
-		pn->cpu_used = n->cpu_used;
-		pn->gpu_used = n->gpu_used;
-		pn->enabled = n->enabled;
-		pn->healthy = n->ready && !n->memory_pressure &&
-		    !n->disk_pressure;
-	}
-}
-
 /* Drop the streams of the users whose jobs are to wait. */
 static void
 cycle_drop_held(sched_stream_vec *streams, cycle_held_fn *held, void *arg)
@@ -115,7 +92,8 @@ cycle_plan_make(struct store *st, const struct prio_rule *rule,
 	ret = store_sched_nodes(st, &out->nodes, err);
 	if (ret < 0)
 		goto out;
-	cycle_place_nodes(out);
+	out->place = xcalloc(out->nodes.n + 1, sizeof(*out->place));
+	node_vec_place(&out->nodes, out->place);
 	ret = cycle_fill(st, rule, held, held_arg, out, err);
 out:
 	VEC_RELEASE(&dirty);
@@ -167,16 +145,11 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (changed) {
 			stats->nodes_changed++;
 			log_warn("node %s is now %s", n->name,
-			    n->ready && !n->memory_pressure &&
-				    !n->disk_pressure ?
-				"healthy" :
-				"unhealthy");
+			    place_health_name(place_healthy(n->ready,
+			        n->memory_pressure, n->disk_pressure)));
 		}
 	}
-	if (ret < 0)
-		store_rollback(p->st);
-	else
-		ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 out:
 	backend_node_vec_release(&nodes);
 	return ret;
@@ -201,11 +174,7 @@ cycle_retention(struct pilot *p, struct buf *err)
 	if (ret < 0)
 		goto out;
 	ret = store_retention_mark(p->st, now, &n, err);
-	if (ret < 0) {
-		store_rollback(p->st);
-		goto out;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		goto out;
 	if (n > 0)
@@ -223,11 +192,7 @@ cycle_retention(struct pilot *p, struct buf *err)
 			break;
 		ret = store_retention_warn(p->st, r->task_id, r->warned, to,
 		    kind, now, &done, err);
-		if (ret < 0) {
-			store_rollback(p->st);
-			break;
-		}
-		ret = store_commit(p->st, err);
+		ret = store_end(p->st, ret, err);
 		if (ret == 0 && done)
 			log_info("task %lld: %s warning", (long long)r->task_id,
 			    kind);
@@ -291,10 +256,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 				any = true;
 				continue;
 			}
-			if (ret == 0)
-				ret = store_commit(p->st, err);
-			else
-				store_rollback(p->st);
+			ret = store_end(p->st, ret, err);
 			if (ret < 0)
 				goto out;
 			if (plan.next != r->view.status || plan.nmoves > 0 ||
@@ -500,40 +462,81 @@ cycle_start_one(struct pilot *p, const struct job_launch *l)
 	return ret;
 }
 
+/* What start() said, in core's terms. */
+static enum job_start
+cycle_start_word(int rc)
+{
+	if (rc == 0)
+		return JOB_START_OK;
+	if (rc == ERR_UNAVAILABLE)
+		return JOB_START_UNAVAILABLE;
+	return JOB_START_REFUSED;
+}
+
+/*
+ * Record job_step()'s plan for one attempt, in the caller's transaction.
+ * `bs` and `tail` are the backend's word on an end (NULL when it ended
+ * none).
+ */
+static int
+cycle_apply(struct pilot *p, int64_t job_id, int64_t attempt,
+    const struct job_plan *plan, const struct backend_status *bs,
+    const char *tail, struct cycle_stats *stats, struct buf *err)
+{
+	if (plan->launched)
+		stats->launched++;
+	if (plan->ended)
+		stats->ended++;
+	if (plan->lost)
+		stats->requeued++;
+	switch (plan->action) {
+	case JOB_ACT_NONE:
+		return 0;
+	case JOB_ACT_START:
+		return store_job_started(p->st, job_id, attempt, time_now_ms(),
+		    err);
+	case JOB_ACT_END:
+		if (!plan->ended || bs == NULL)
+			return store_job_ended(p->st, job_id, attempt, plan->to,
+			    -1, 0, time_now_ms(), NULL, plan->reason, err);
+		return store_job_ended(p->st, job_id, attempt, plan->to,
+		    bs->exit_code, bs->started_ms, bs->ended_ms, tail,
+		    plan->reason, err);
+	case JOB_ACT_REQUEUE:
+		return store_job_requeue(p->st, job_id, attempt, plan->reason,
+		    err);
+	}
+	return 0;
+}
+
 /* Start placed jobs; record which started and requeue the refused. */
 static int
 cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
     struct cycle_stats *stats, struct buf *err)
 {
-	int *rc = xcalloc(n + 1, sizeof(*rc));
-	int64_t now;
+	enum job_start *start = xcalloc(n + 1, sizeof(*start));
+	struct job_news news = { .status = JOB_PENDING,
+		.max_lost = PILOT_MAX_LOST,
+		.seen = JOB_SEEN_UNKNOWN };
+	struct job_plan plan;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < n; i++)
-		rc[i] = cycle_start_one(p, &ls[i]);
-	now = time_now_ms();
+		start[i] = cycle_start_word(cycle_start_one(p, &ls[i]));
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
 	for (i = 0; i < n && ret == 0; i++) {
-		if (rc[i] == 0) {
-			ret = store_job_started(p->st, ls[i].job_id,
-			    ls[i].attempt, now, err);
-			stats->launched++;
-		} else if (rc[i] != ERR_UNAVAILABLE) {
-			ret = store_job_lost(p->st, ls[i].job_id, ls[i].attempt,
-			    PILOT_MAX_LOST, "the backend refused to start it",
-			    err);
-			stats->requeued++;
-		}
+		news.lost = ls[i].lost;
+		news.start = start[i];
+		job_step(&news, &plan);
+		ret = cycle_apply(p, ls[i].job_id, ls[i].attempt, &plan, NULL,
+		    NULL, stats, err);
 	}
-	if (ret < 0)
-		store_rollback(p->st);
-	else
-		ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 out:
-	free(rc);
+	free(start);
 	return ret;
 }
 
@@ -579,11 +582,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (ret < 0)
 			break;
 	}
-	if (ret < 0) {
-		store_rollback(p->st);
-		goto out;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0 || ls.n == 0)
 		goto out;
 	ret = cycle_start(p, ls.v, ls.n, stats, err);
@@ -595,30 +594,27 @@ out:
 	return ret;
 }
 
-static const char *
-cycle_end_reason(enum backend_end end)
-{
-	switch (end) {
-	case BACKEND_END_EXIT:
-		return "exit";
-	case BACKEND_END_SIGNAL:
-		return "signal";
-	case BACKEND_END_STOPPED:
-		return "stopped";
-	case BACKEND_END_TIMEOUT:
-		return "timeout";
-	case BACKEND_END_START:
-		return "could not start";
-	}
-	return "exit";
-}
+/* The backend's word in core's terms. */
+static const enum job_seen cycle_seen_word[] = {
+	[BACKEND_UNKNOWN] = JOB_SEEN_UNKNOWN,
+	[BACKEND_RUNNING] = JOB_SEEN_RUNNING,
+	[BACKEND_ENDED] = JOB_SEEN_ENDED,
+	[BACKEND_LOST] = JOB_SEEN_LOST,
+};
+static const enum job_end cycle_end_word[] = {
+	[BACKEND_END_EXIT] = JOB_END_EXIT,
+	[BACKEND_END_SIGNAL] = JOB_END_SIGNAL,
+	[BACKEND_END_STOPPED] = JOB_END_STOPPED,
+	[BACKEND_END_TIMEOUT] = JOB_END_TIMEOUT,
+	[BACKEND_END_START] = JOB_END_START,
+};
 
 /* What poll found of one job, and what the cycle did about it. */
 struct cycle_seen {
 	struct job_held held;
 	struct backend_status st;
-	struct buf tail;    /* an ended job's log tail */
-	int start_rc;       /* UNKNOWN and pending: what start() said now */
+	struct buf tail;      /* an ended job's log tail */
+	enum job_start start; /* UNKNOWN and pending: what start() said now */
 };
 
 /*
@@ -657,7 +653,7 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 		ret = store_job_launch_get(p->st, ref.job_id, &l, err);
 		if (ret < 0)
 			break;
-		s->start_rc = cycle_start_one(p, &l);
+		s->start = cycle_start_word(cycle_start_one(p, &l));
 		break;
 	case BACKEND_LOST:
 		break;
@@ -672,47 +668,20 @@ static int
 cycle_record(struct pilot *p, const struct cycle_seen *s,
     struct cycle_stats *stats, struct buf *err)
 {
-	const struct job_held *h = &s->held;
-	enum job_status to;
+	struct job_news news = {
+		.status = s->held.status,
+		.lost = s->held.lost,
+		.max_lost = PILOT_MAX_LOST,
+		.seen = cycle_seen_word[s->st.state],
+		.start = s->start,
+		.end = cycle_end_word[s->st.end],
+		.exit_code = s->st.exit_code,
+	};
+	struct job_plan plan;
 
-	switch (s->st.state) {
-	case BACKEND_ENDED:
-		if (h->status == JOB_KILL || s->st.end == BACKEND_END_STOPPED)
-			to = JOB_KILLED;
-		else if (s->st.end == BACKEND_END_EXIT && s->st.exit_code == 0)
-			to = JOB_DONE;
-		else
-			to = JOB_FAILED;
-		stats->ended++;
-		return store_job_ended(p->st, h->job_id, h->attempt, to,
-		    s->st.exit_code, s->st.started_ms, s->st.ended_ms,
-		    s->tail.data, cycle_end_reason(s->st.end), err);
-	case BACKEND_RUNNING:
-		if (h->status != JOB_PENDING)
-			return 0;
-		return store_job_started(p->st, h->job_id, h->attempt,
-		    time_now_ms(), err);
-	case BACKEND_UNKNOWN:
-		if (h->status == JOB_PENDING && s->start_rc == 0) {
-			stats->launched++;
-			return store_job_started(p->st, h->job_id, h->attempt,
-			    time_now_ms(), err);
-		}
-		if (h->status == JOB_PENDING && s->start_rc == ERR_UNAVAILABLE)
-			return 0; /* placed still: the next poll tries again */
-		stats->requeued++;
-		return store_job_lost(p->st, h->job_id, h->attempt,
-		    PILOT_MAX_LOST,
-		    h->status == JOB_PENDING ?
-			"the backend refused to start it" :
-			"the backend lost it",
-		    err);
-	case BACKEND_LOST:
-		stats->requeued++;
-		return store_job_lost(p->st, h->job_id, h->attempt,
-		    PILOT_MAX_LOST, "the backend lost it", err);
-	}
-	return 0;
+	job_step(&news, &plan);
+	return cycle_apply(p, s->held.job_id, s->held.attempt, &plan, &s->st,
+	    s->tail.data, stats, err);
 }
 
 /* 5. Ask the backend about every job holding a slot; record what ended. */
@@ -763,11 +732,7 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (ret < 0)
 			break;
 	}
-	if (ret < 0) {
-		store_rollback(p->st);
-		goto out;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		goto out;
 	/* Only once the ends are recorded may the backend forget them. */
@@ -817,11 +782,7 @@ cycle_usage(struct pilot *p, struct buf *err)
 		return ret;
 	ret = store_usage_sample(p->st, time_now_ms(), PILOT_USAGE_KEEP_MS, &n,
 	    err);
-	if (ret < 0) {
-		store_rollback(p->st);
-		return ret;
-	}
-	ret = store_commit(p->st, err);
+	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		return ret;
 	p->usage_ms = time_mono_ns() / 1000000;

@@ -324,10 +324,8 @@ pilot_stats_flush(struct pilot *p, bool force)
 	if (ret == 0 && ps->cycle_failures > 0)
 		ret = store_stat_add(p->st, STAT_CYCLE_FAILURES, "", 0,
 		    ps->cycle_failures, 0, &err);
-	if (ret == 0)
-		ret = store_commit(p->st, &err);
+	ret = store_end(p->st, ret, &err);
 	if (ret < 0) {
-		store_rollback(p->st);
 		log_debug("measures kept for later: %s", err.data);
 	} else {
 		memset(ps, 0, sizeof(*ps));

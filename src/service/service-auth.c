@@ -41,15 +41,7 @@ service_auth_digest(const char *secret, char hex[2 * TOKEN_BYTES + 1])
 	crypto_generichash(d, sizeof(d), (const unsigned char *)secret,
 	    strlen(secret), NULL, 0);
 	sodium_bin2hex(hex, 2 * TOKEN_BYTES + 1, d, sizeof(d));
-	sodium_memzero(d, sizeof(d));
-}
-
-void
-service_secret_release(struct buf *secret)
-{
-	if (secret->alloc > 0)
-		sodium_memzero(secret->data, secret->alloc);
-	buf_release(secret);
+	util_wipe(d, sizeof(d));
 }
 
 /* The account `user` names, which the actor must be or administer. */
@@ -109,8 +101,8 @@ service_token_issue(struct service *svc, const char *user,
 	ev.account_id = a.id;
 	ret = store_event_add(svc->st, &ev, err);
 out:
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(b64, sizeof(b64));
+	util_wipe(raw, sizeof(raw));
+	util_wipe(b64, sizeof(b64));
 	account_release(&a);
 	return service_end(svc, ret, err);
 }
@@ -260,7 +252,7 @@ out:
 	account_release(&a);
 	ret = service_end(svc, ret, err);
 out_hash:
-	sodium_memzero(hash, sizeof(hash));
+	util_wipe(hash, sizeof(hash));
 	return ret;
 }
 
@@ -335,7 +327,7 @@ service_auth_dummy_make(void)
 		sizeof(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
 		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		service_auth_dummy[0] = '\0';
-	sodium_memzero(pw, sizeof(pw));
+	util_wipe(pw, sizeof(pw));
 }
 
 static const char *
@@ -418,8 +410,8 @@ service_session_csrf(const char *secret, struct buf *csrf)
 	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
 	buf_reset(csrf);
 	buf_adds(csrf, hex);
-	sodium_memzero(d, sizeof(d));
-	sodium_memzero(hex, sizeof(hex));
+	util_wipe(d, sizeof(d));
+	util_wipe(hex, sizeof(hex));
 }
 
 int
@@ -455,8 +447,8 @@ service_session_open(struct service *svc, const struct account *who,
 		service_session_csrf(b64, csrf);
 	}
 out:
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(b64, sizeof(b64));
+	util_wipe(raw, sizeof(raw));
+	util_wipe(b64, sizeof(b64));
 	return ret;
 }
 

@@ -34,9 +34,7 @@ service_json_time(int64_t ms)
 
 	if (ms <= 0)
 		return json_null();
-	time_format_ms(&b, ms);
-	b.data[10] = 'T';
-	buf_addch(&b, 'Z');
+	time_format_iso(&b, ms);
 	v = json_string(b.data);
 	buf_release(&b);
 	return v;
@@ -94,7 +92,7 @@ service_json_task(const struct task *t)
 	json_t *o = json_object();
 	struct buf full = BUF_INIT;
 
-	buf_addf(&full, "user.%s.%s", t->username, t->name);
+	names_task_full(&full, t->username, t->name);
 	json_object_set_new(o, "id", json_integer(t->id));
 	json_object_set_new(o, "name", service_json_str(t->name));
 	json_object_set_new(o, "full_name", service_json_str(full.data));
@@ -191,7 +189,7 @@ service_json_node(const struct node *n)
 	VEC_FOREACH(j, &n->jobs)
 	{
 		buf_reset(&full);
-		buf_addf(&full, "user.%s.%s", j->username, j->task);
+		names_task_full(&full, j->username, j->task);
 		json_array_append_new(jobs,
 		    json_pack("{s:o, s:I, s:o, s:s, s:o, s:o}", "task",
 			service_json_str(full.data), "index", (json_int_t)j->idx,

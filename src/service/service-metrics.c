@@ -367,8 +367,9 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	    "1 when the node is ready and under no memory or disk pressure "
 	    "(it may get new jobs), as the backend last reported.");
 	VEC_FOREACH(n, &nodes)
-	service_metrics_node_gauge(out, "orchestra_node_healthy", n,
-	    n->ready && !n->memory_pressure && !n->disk_pressure);
+		service_metrics_node_gauge(out, "orchestra_node_healthy", n,
+		    place_healthy(n->ready, n->memory_pressure,
+		        n->disk_pressure));
 	service_metrics_head(out, "orchestra_node_condition", "gauge",
 	    "The node's conditions as the backend last reported them (1 "
 	    "true, 0 false).");

@@ -128,27 +128,6 @@ service_queue_why(const struct place_node *nodes, size_t nnodes,
 	return buf_detach(&b);
 }
 
-static void
-service_queue_place_nodes(const node_vec *nodes, struct place_node *out)
-{
-	size_t i;
-
-	for (i = 0; i < nodes->n; i++) {
-		const struct node *n = &nodes->v[i];
-
-		out[i].id = n->id;
-		out[i].name = n->name;
-		out[i].queue = n->queue;
-		out[i].cpu_slots = n->cpu_slots;
-		out[i].gpu_slots = n->gpu_slots;
-		out[i].cpu_used = n->cpu_used;
-		out[i].gpu_used = n->gpu_used;
-		out[i].enabled = n->enabled;
-		out[i].healthy = n->ready && !n->memory_pressure &&
-		    !n->disk_pressure;
-	}
-}
-
 /* A waiting job of the pool as a row; its place and why to come. */
 static struct queue_row *
 service_queue_add_job(struct service *svc, struct queue_names *qn,
@@ -452,7 +431,7 @@ service_queue_task_why(const struct task *t, const node_vec *nodes,
 		return xstrdup(hold);
 	if (t->counts[JOB_ASSIGNED] > 0) {
 		pn = xcalloc(nodes->n + 1, sizeof(*pn));
-		service_queue_place_nodes(nodes, pn);
+		node_vec_place(nodes, pn);
 		why = service_queue_why(pn, nodes->n, t->queue, t->gpu, 0, 0);
 		free(pn);
 		return why;
@@ -509,7 +488,7 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 	if (ret < 0)
 		goto out;
 	pn = xcalloc(nodes.n + 1, sizeof(*pn));
-	service_queue_place_nodes(&nodes, pn);
+	node_vec_place(&nodes, pn);
 	ret = store_sched_holding(svc->st, &holding, err);
 	if (ret < 0)
 		goto out;

@@ -200,35 +200,18 @@ service_remote_int(json_t *o, const char *key, int64_t null_value)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : null_value;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t
-service_remote_days(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-MM-DDTHH:MM:SSZ" (service_json_time) as epoch ms; null is 0. */
 static int64_t
 service_remote_time(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	int y, mo, d, h, mi, sec, n = 0;
+	const char *end;
+	int64_t ms;
 
-	if (s == NULL ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec,
-	        &n) != 6 ||
-	    n == 0 || s[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+	end = s != NULL ? time_scan_iso(s, &ms) : NULL;
+	if (end == NULL || strcmp(end, "Z") != 0)
 		return 0;
-	return ((service_remote_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
-	    (int64_t)sec * 1000;
+	return ms;
 }
 
 static bool
@@ -307,19 +290,23 @@ service_remote_parse_node_job(json_t *o, struct node_job *j)
 {
 	const char *full = json_string_value(json_object_get(o, "task"));
 	const char *s = json_string_value(json_object_get(o, "status"));
-	struct buf prefix = BUF_INIT;
+	char *user = NULL, *name = NULL;
 
 	j->username = service_remote_str0(o, "user");
-	buf_addf(&prefix, "user.%s.", j->username);
-	if (full != NULL && strncmp(full, prefix.data, prefix.len) == 0)
-		full += prefix.len;
-	j->task = xstrdup(full != NULL ? full : "");
+	if (full != NULL && names_split_task(full, &user, &name) == 0 &&
+	    strcmp(user, j->username) == 0) {
+		j->task = name;
+		name = NULL;
+	} else {
+		j->task = xstrdup(full != NULL ? full : "");
+	}
+	free(user);
+	free(name);
 	j->idx = service_remote_int(o, "index", 0);
 	if (job_status_parse(s ? s : "", &j->status, NULL) < 0)
 		j->status = JOB_RUNNING;
 	j->gpu_index = service_remote_int(o, "gpu", -1);
 	j->started_ms = service_remote_time(o, "started");
-	buf_release(&prefix);
 }
 
 void
@@ -458,7 +445,7 @@ service_remote_read_token(struct buf *tok, struct buf *err)
 		}
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 			buf_add(tok, chunk, n);
-		explicit_bzero(chunk, sizeof(chunk));
+		util_wipe(chunk, sizeof(chunk));
 		fclose(f);
 	}
 	while (tok->len > 0 && isspace((unsigned char)tok->data[tok->len - 1]))
@@ -511,7 +498,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	r->headers = curl_slist_append(NULL, hdr.data);
 	r->headers =
 	    curl_slist_append(r->headers, "Content-Type: application/json");
-	service_secret_release(&hdr);
+	buf_release_secret(&hdr);
 	if (r->headers == NULL)
 		BUG("curl_slist_append: out of memory");
 	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
@@ -533,7 +520,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	svc->actor = r->username;
 out:
 	json_decref(reply);
-	service_secret_release(&tok);
+	buf_release_secret(&tok);
 	if (ret < 0)
 		service_close(svc);
 	return ret;
@@ -549,7 +536,7 @@ service_remote_close(struct service *svc)
 	curl_easy_cleanup(r->curl);
 	/* The list holds the token: wipe it before it is freed. */
 	if (r->headers != NULL)
-		explicit_bzero(r->headers->data, strlen(r->headers->data));
+		util_wipe(r->headers->data, strlen(r->headers->data));
 	curl_slist_free_all(r->headers);
 	free(r->url);
 	free(r->username);
@@ -1141,7 +1128,7 @@ service_remote_token_issue(struct service *svc, const char *user,
 	}
 	buf_adds(secret, s);
 	/* Wipe the reply's copy of the secret. */
-	explicit_bzero((char *)s, strlen(s));
+	util_wipe((char *)s, strlen(s));
 out:
 	json_decref(body);
 	json_decref(reply);

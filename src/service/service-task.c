@@ -522,7 +522,7 @@ service_task_log_open(struct service *svc, const char *name, int64_t index,
 	ret = service_task_find(svc, name, true, &owner, &d.task, err);
 	if (ret < 0)
 		goto out;
-	buf_addf(&full, "user.%s.%s", d.task.username, d.task.name);
+	names_task_full(&full, d.task.username, d.task.name);
 	if (index >= 0)
 		ret = store_job_list(svc->st, d.task.id, index - 1, 1, &d.jobs,
 		    err);
@@ -597,7 +597,7 @@ service_task_signal(struct service *svc, const char *name,
 	ret = service_task_find(svc, name, true, &owner, out, err);
 	if (ret < 0)
 		goto out;
-	buf_addf(&shown, "user.%s.%s", owner.username, out->name);
+	names_task_full(&shown, owner.username, out->name);
 	if (out->signal != SIGNAL_NONE) {
 		ret = err_set(err, ERR_CONFLICT,
 		    "task '%s' already has a pending signal '%s'", shown.data,

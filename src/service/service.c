@@ -74,9 +74,5 @@ service_end(struct service *svc, int ret, struct buf *err)
 	/* Every change may matter to the pilot: wake it at commit. */
 	if (ret == 0)
 		ret = store_notify(svc->st, err);
-	if (ret < 0) {
-		store_rollback(svc->st);
-		return ret;
-	}
-	return store_commit(svc->st, err);
+	return store_end(svc->st, ret, err);
 }

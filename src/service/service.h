@@ -114,13 +114,11 @@ int service_user_set(struct service *svc, const char *name,
  * Issue an API token for `user` (the actor, or an admin for anyone),
  * valid for `expires_in_ms` (0: no expiry).  The secret is appended to
  * `secret`, the only place it ever is: show it once, then wipe it with
- * service_secret_release().  `out` gets the stored row (caller releases).
+ * buf_release_secret().  `out` gets the stored row (caller releases).
  */
 int service_token_issue(struct service *svc, const char *user,
     int64_t expires_in_ms, struct token *out, struct buf *secret,
     struct buf *err);
-/* Zero a buffer that held a secret, then release it. */
-void service_secret_release(struct buf *secret);
 /*
  * The user's tokens by id, without secrets (the actor's own, or an admin):
  * those with id > after_id, at most `limit` (0: all; through
@@ -176,7 +174,7 @@ int service_auth_password_verify(const char *hash, const char *password,
  * Sign `who` in for the dashboard: a new session, whose secret (256
  * random bits, base64url; for an HttpOnly cookie, never stored: only its
  * hash is) is appended to `secret`, and its CSRF token to `csrf`.  Wipe
- * `secret` with service_secret_release().  `token_id` is the token `who`
+ * `secret` with buf_release_secret().  `token_id` is the token `who`
  * signed in with (0: a password): the session ends when it is revoked or
  * expires.  Sessions idle `idle_ms` or longer are deleted meanwhile.
  */

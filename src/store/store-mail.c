@@ -131,7 +131,7 @@ store_mail_task(struct store *st, int64_t task_id, const char *kind,
 	if (ret < 0)
 		goto out;
 	account_id = st->drv->col_int64(stmt, 0);
-	buf_addf(&name, "user.%s.%s", st->drv->col_text(stmt, 1),
+	names_task_full(&name, st->drv->col_text(stmt, 1),
 	    st->drv->col_text(stmt, 2));
 	ret = task_status_parse(st->drv->col_text(stmt, 3), &status, err);
 	if (ret < 0)

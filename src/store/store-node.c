@@ -64,6 +64,27 @@ node_vec_release(node_vec *v)
 	VEC_RELEASE(v);
 }
 
+void
+node_vec_place(const node_vec *v, struct place_node *out)
+{
+	const struct node *n;
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		n = &v->v[i];
+		out[i].id = n->id;
+		out[i].name = n->name;
+		out[i].queue = n->queue;
+		out[i].cpu_slots = n->cpu_slots;
+		out[i].gpu_slots = n->gpu_slots;
+		out[i].cpu_used = n->cpu_used;
+		out[i].gpu_used = n->gpu_used;
+		out[i].enabled = n->enabled;
+		out[i].healthy = place_healthy(n->ready, n->memory_pressure,
+		    n->disk_pressure);
+	}
+}
+
 static void
 store_node_read(struct store *st, struct db_stmt *stmt, struct node *n)
 {

@@ -1,8 +1,9 @@
 /*
  * store-pilot.c - what the pilot writes: node health, steps of the task
- * state machine, launches, ends.  Each function is a part of one
- * transaction the pilot opens; each guards on the state it expects, so a
- * cycle repeated after a crash changes nothing twice.
+ * state machine, launches, ends and requeues, as core decided them
+ * (task_step(), job_step()).  Each function is a part of one transaction
+ * the pilot opens; each guards on the state it expects, so a cycle
+ * repeated after a crash changes nothing twice.
  */
 #include "store/store-int.h"
 
@@ -59,19 +60,18 @@ static const char sql_job_place[] =
     " WHERE id = $1 AND status = 'assigned'";
 static const char sql_job_launch_get[] =
     "SELECT j.id, j.attempts, a.username, t.name, j.command, t.image,"
-    " t.out_dir, n.name, j.gpu_index, t.timeout_ms, a.id, a.unix_user"
-    " FROM job j"
+    " t.out_dir, n.name, j.gpu_index, t.timeout_ms, a.id, a.unix_user,"
+    " j.lost FROM job j"
     " JOIN task t ON t.id = j.task_id JOIN account a ON a.id = t.account_id"
     " LEFT JOIN node n ON n.id = j.node_id WHERE j.id = $1";
 static const char sql_job_started[] =
     "UPDATE job SET status = 'running', started_ms = $3"
     " WHERE id = $1 AND attempts = $2 AND status = 'pending'";
 static const char sql_job_held[] =
-    "SELECT id, attempts, status FROM job"
+    "SELECT id, attempts, status, lost FROM job"
     " WHERE status IN ('pending', 'running', 'kill') ORDER BY id";
 static const char sql_job_current[] =
-    "SELECT status, lost, task_id, account_id, node_id, queued_ms,"
-    " started_ms FROM job"
+    "SELECT status, task_id, node_id, queued_ms, started_ms FROM job"
     " WHERE id = $1 AND attempts = $2"
     " AND status IN ('pending', 'running', 'kill')";
 static const char sql_job_end[] =
@@ -133,7 +133,7 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	struct event ev = { .kind = "node" };
 	struct buf detail = BUF_INIT;
 	int64_t id;
-	bool was_ready, was_mem, was_disk;
+	bool was_ready, was_mem, was_disk, was_healthy, healthy;
 	int ret;
 
 	*changed = false;
@@ -162,18 +162,16 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	*changed = true;
 	buf_addf(&detail, "ready=%d memory_pressure=%d disk_pressure=%d",
 	    ready, memory_pressure, disk_pressure);
+	was_healthy = place_healthy(was_ready, was_mem, was_disk);
+	healthy = place_healthy(ready, memory_pressure, disk_pressure);
 	ev.node_id = id;
-	ev.old_status = was_ready && !was_mem && !was_disk ? "healthy" :
-							     "unhealthy";
-	ev.new_status = ready && !memory_pressure && !disk_pressure ?
-	    "healthy" :
-	    "unhealthy";
+	ev.old_status = place_health_name(was_healthy);
+	ev.new_status = place_health_name(healthy);
 	ev.detail = detail.data;
 	ret = store_event_add(st, &ev, err);
 	/* The admins hear of a turn, not of each flag (SPEC: once). */
-	if (ret == 0 && strcmp(ev.old_status, ev.new_status) != 0)
-		ret = store_mail_node(st, id, name,
-		    strcmp(ev.new_status, "healthy") == 0, detail.data,
+	if (ret == 0 && was_healthy != healthy)
+		ret = store_mail_node(st, id, name, healthy, detail.data,
 		    time_now_ms(), err);
 	buf_release(&detail);
 	return ret;
@@ -348,7 +346,7 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->job_id = st->drv->col_int64(stmt, 0);
 	out->attempt = st->drv->col_int64(stmt, 1);
 	out->username = store_col_strdup(st, stmt, 2);
-	buf_addf(&task, "user.%s.%s", st->drv->col_text(stmt, 2),
+	names_task_full(&task, st->drv->col_text(stmt, 2),
 	    st->drv->col_text(stmt, 3));
 	out->task = buf_detach(&task);
 	out->command = store_col_strdup(st, stmt, 4);
@@ -359,6 +357,7 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->timeout_ms = st->drv->col_int64(stmt, 9);
 	out->account_id = st->drv->col_int64(stmt, 10);
 	out->unix_user = store_col_strdup(st, stmt, 11);
+	out->lost = st->drv->col_int64(stmt, 12);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
@@ -418,7 +417,7 @@ store_job_place(struct store *st, int64_t job_id, int64_t node_id,
 struct store_job_now {
 	bool found;
 	enum job_status status;
-	int64_t lost, task_id, node_id;
+	int64_t task_id, node_id;
 	int64_t queued_ms, started_ms; /* 0 if not set */
 };
 
@@ -440,11 +439,10 @@ store_job_now(struct store *st, int64_t job_id, int64_t attempt,
 		now->found = true;
 		ret = job_status_parse(st->drv->col_text(stmt, 0), &now->status,
 		    err);
-		now->lost = st->drv->col_int64(stmt, 1);
-		now->task_id = st->drv->col_int64(stmt, 2);
-		now->node_id = store_col_int64_or(st, stmt, 4, 0);
-		now->queued_ms = store_col_int64_or(st, stmt, 5, 0);
-		now->started_ms = store_col_int64_or(st, stmt, 6, 0);
+		now->task_id = st->drv->col_int64(stmt, 1);
+		now->node_id = store_col_int64_or(st, stmt, 2, 0);
+		now->queued_ms = store_col_int64_or(st, stmt, 3, 0);
+		now->started_ms = store_col_int64_or(st, stmt, 4, 0);
 	}
 	st->drv->finalize(stmt);
 	return ret < 0 ? ret : 0;
@@ -492,6 +490,7 @@ store_job_held(struct store *st, job_held_vec *out, struct buf *err)
 		    err);
 		if (ret < 0)
 			break;
+		h->lost = st->drv->col_int64(stmt, 3);
 	}
 	st->drv->finalize(stmt);
 	return ret;
@@ -573,8 +572,8 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 }
 
 int
-store_job_lost(struct store *st, int64_t job_id, int64_t attempt,
-    int64_t max_lost, const char *reason, struct buf *err)
+store_job_requeue(struct store *st, int64_t job_id, int64_t attempt,
+    const char *reason, struct buf *err)
 {
 	struct store_job_now now;
 	int ret;
@@ -582,13 +581,6 @@ store_job_lost(struct store *st, int64_t job_id, int64_t attempt,
 	ret = store_job_now(st, job_id, attempt, &now, err);
 	if (ret < 0 || !now.found)
 		return ret;
-	/* A job we were stopping anyway is simply killed. */
-	if (now.status == JOB_KILL)
-		return store_job_ended(st, job_id, attempt, JOB_KILLED, -1, 0,
-		    time_now_ms(), NULL, reason, err);
-	if (now.lost + 1 >= max_lost)
-		return store_job_ended(st, job_id, attempt, JOB_FAILED, -1, 0,
-		    time_now_ms(), NULL, reason, err);
 	ret = store_job_event(st, job_id, job_status_name(now.status),
 	    "assigned", reason, err);
 	if (ret < 0)

@@ -147,6 +147,16 @@ store_rollback(struct store *st)
 }
 
 int
+store_end(struct store *st, int ret, struct buf *err)
+{
+	if (ret < 0) {
+		store_rollback(st);
+		return ret;
+	}
+	return store_commit(st, err);
+}
+
+int
 store_pilot_lock(struct store *st, struct buf *err)
 {
 	return st->drv->pilot_lock(st->db, err);

@@ -32,6 +32,12 @@ int store_begin(struct store *st, struct buf *err);
 int store_commit(struct store *st, struct buf *err);
 /* Never fails in a way the caller can act on; safe outside a transaction. */
 void store_rollback(struct store *st);
+/*
+ * End the unit of work: commit when `ret` is 0 (and return what the
+ * commit did), else roll back and return `ret`, `err` as the caller
+ * filled it.  Safe after a store_begin() that failed.
+ */
+int store_end(struct store *st, int ret, struct buf *err);
 
 /*
  * The file an SQLite `url` names (caller frees), or NULL when `url` is
@@ -202,6 +208,11 @@ typedef VEC(struct node) node_vec;
 
 void node_release(struct node *n);
 void node_vec_release(node_vec *v);
+/*
+ * The nodes as placement sees them: fills out[0 .. v->n - 1], whose
+ * strings are borrowed from `v`.
+ */
+void node_vec_place(const node_vec *v, struct place_node *out);
 
 /* Insert; sets n->id.  ERR_CONFLICT when the name is taken. */
 int store_node_insert(struct store *st, struct node *n, struct buf *err);
@@ -476,6 +487,7 @@ struct job_launch {
 	int64_t timeout_ms;
 	int64_t account_id; /* the owner */
 	char *unix_user;    /* the login the owner's jobs run as */
+	int64_t lost;       /* attempts the infrastructure failed in this run */
 };
 void job_launch_release(struct job_launch *l);
 
@@ -499,15 +511,17 @@ struct job_held {
 	int64_t job_id;
 	int64_t attempt;
 	enum job_status status;
+	int64_t lost; /* attempts the infrastructure failed in this run */
 };
 typedef VEC(struct job_held) job_held_vec;
 int store_job_held(struct store *st, job_held_vec *out, struct buf *err);
 
 /*
- * Record a job's end: done (exit 0), failed, or killed (it was asked to
- * stop); its exit code (-1: none), times, the tail of its log and why it
- * ended.  Counts it on its node and marks its task.  Nothing when that
- * attempt is no longer the job's current one.
+ * Record a job's end as job_step() decided it (`to`: done, failed or
+ * killed): its exit code (-1: none), times (`started_ms` 0: the one
+ * recorded), the tail of its log and why it ended.  Counts a done or
+ * failed job on its node and marks its task.  Nothing when that attempt
+ * is no longer the job's current one.
  */
 int store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
     enum job_status to, int64_t exit_code, int64_t started_ms,
@@ -515,11 +529,13 @@ int store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
     struct buf *err);
 
 /*
- * The infrastructure failed this attempt (refused, lost): queue the job
- * again, or, after `max_lost` such failures in this run, fail it.
+ * Queue the job again as job_step() decided (the infrastructure failed
+ * this attempt): assigned, lost + 1, no node, GPU or start time,
+ * end_reason `reason`; marks its task.  Nothing when that attempt is no
+ * longer the job's current one.
  */
-int store_job_lost(struct store *st, int64_t job_id, int64_t attempt,
-    int64_t max_lost, const char *reason, struct buf *err);
+int store_job_requeue(struct store *st, int64_t job_id, int64_t attempt,
+    const char *reason, struct buf *err);
 
 /* ---- events (store-event.c) ------------------------------------------- */
 

@@ -112,6 +112,29 @@ buf_release(struct buf *b)
 	b->cap_limit = cap;
 }
 
+void
+util_wipe(void *p, size_t len)
+{
+	explicit_bzero(p, len);
+}
+
+void
+util_free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	util_wipe(s, strlen(s));
+	free(s);
+}
+
+void
+buf_release_secret(struct buf *b)
+{
+	if (b->alloc != 0)
+		util_wipe(b->data, b->alloc);
+	buf_release(b);
+}
+
 char *
 buf_detach(struct buf *b)
 {

@@ -1,5 +1,6 @@
 /*
- * time.c - epoch milliseconds, durations, and whole-number parsing.
+ * time.c - epoch milliseconds, durations, and whole-number parsing: the
+ * one place that reads and writes times as text.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,21 +51,51 @@ time_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* How a time is written: the command line's, RFC 3339, a mail's Date. */
+enum time_style { TIME_PLAIN, TIME_ISO, TIME_MAIL };
+
+/* Append epoch ms as UTC in `style` (strftime()'s formats, as literals). */
+static void
+time_format(struct buf *b, int64_t ms, enum time_style style)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[64];
+
+	gmtime_r(&t, &tm);
+	switch (style) {
+	case TIME_PLAIN:
+		strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
+		break;
+	case TIME_ISO:
+		strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		break;
+	case TIME_MAIL:
+		strftime(s, sizeof(s), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+		break;
+	}
+	buf_adds(b, s);
+}
+
 void
 time_format_ms(struct buf *b, int64_t ms)
 {
-	time_t t;
-	struct tm tm;
-	char s[32];
-
-	if (ms <= 0) {
+	if (ms <= 0)
 		buf_adds(b, "-");
-		return;
-	}
-	t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
-	buf_adds(b, s);
+	else
+		time_format(b, ms, TIME_PLAIN);
+}
+
+void
+time_format_iso(struct buf *b, int64_t ms)
+{
+	time_format(b, ms, TIME_ISO);
+}
+
+void
+time_format_mail(struct buf *b, int64_t ms)
+{
+	time_format(b, ms, TIME_MAIL);
 }
 
 static const struct {
@@ -123,48 +154,66 @@ time_digits(const char **s, int n, int *out)
 	return 0;
 }
 
-int
-time_parse_when(const char *s, int64_t *ms, struct buf *err)
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t
+time_days(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+const char *
+time_scan_iso(const char *s, int64_t *ms)
 {
 	const char *p = s;
-	struct tm tm;
-	int y, mo, d, h, mi, sec, frac = 0;
-	time_t t;
+	int y, mo, d, h, mi, sec, frac = 0, n;
 
-	if (util_parse_int64(s, 0, INT64_MAX / 2, ms) == 0)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
 	if (time_digits(&p, 4, &y) < 0 || *p++ != '-' ||
 	    time_digits(&p, 2, &mo) < 0 || *p++ != '-' ||
 	    time_digits(&p, 2, &d) < 0 || (*p != 'T' && *p != ' '))
-		goto bad;
+		return NULL;
 	p++;
 	if (time_digits(&p, 2, &h) < 0 || *p++ != ':' ||
 	    time_digits(&p, 2, &mi) < 0 || *p++ != ':' ||
 	    time_digits(&p, 2, &sec) < 0)
-		goto bad;
+		return NULL;
+	/* A fraction: 1 to 9 digits (RFC 3339 "nano"), cut to ms. */
 	if (*p == '.') {
 		p++;
-		if (time_digits(&p, 3, &frac) < 0)
-			goto bad;
+		for (n = 0; n < 9 && *p >= '0' && *p <= '9'; n++, p++)
+			if (n < 3)
+				frac = frac * 10 + (*p - '0');
+		if (n == 0)
+			return NULL;
+		for (; n < 3; n++)
+			frac *= 10;
 	}
-	if (*p == 'Z')
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return NULL;
+	*ms = (((time_days(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec) * 1000 +
+	    frac;
+	return p;
+}
+
+int
+time_parse_when(const char *s, int64_t *ms, struct buf *err)
+{
+	const char *p;
+
+	if (util_parse_int64(s, 0, INT64_MAX / 2, ms) == 0)
+		return 0;
+	p = time_scan_iso(s, ms);
+	if (p != NULL && *p == 'Z')
 		p++;
-	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h > 23 || mi > 59 || sec > 60)
-		goto bad;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		goto bad;
-	*ms = (int64_t)t * 1000 + frac;
-	return 0;
-bad:
+	if (p != NULL && *p == '\0')
+		return 0;
 	return err_set(err, ERR_INVALID,
 	    "invalid time '%s': epoch milliseconds or "
 	    "YYYY-MM-DDTHH:MM:SS[.mmm]Z (UTC)",

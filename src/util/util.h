@@ -69,6 +69,17 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 void buf_reset(struct buf *b);
 /* Frees the contents; the buffer is BUF_INIT again. */
 void buf_release(struct buf *b);
+/*
+ * Secrets (tokens, passwords, session keys, key files): their bytes are
+ * zeroed before the memory goes, by explicit_bzero(), which the compiler
+ * keeps where it may drop a memset() before free().  util_wipe() zeroes
+ * `len` bytes; util_free_secret() wipes a string and frees it (NULL is
+ * fine); buf_release_secret() wipes all of a buffer's memory, then
+ * releases it.
+ */
+void util_wipe(void *p, size_t len);
+void util_free_secret(char *s);
+void buf_release_secret(struct buf *b);
 /* Returns the text, which the caller frees; the buffer is BUF_INIT again. */
 char *buf_detach(struct buf *b);
 /* Quote `s` for /bin/sh: unchanged when it is made only of safe chars. */
@@ -125,6 +136,19 @@ int64_t time_now_ms(void);
 int64_t time_mono_ns(void);
 /* Format epoch ms as "YYYY-MM-DD HH:MM:SS" UTC into `b`; 0 prints "-". */
 void time_format_ms(struct buf *b, int64_t ms);
+/* Format epoch ms (> 0) as "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339 UTC). */
+void time_format_iso(struct buf *b, int64_t ms);
+/* Format epoch ms as a mail's Date, "Tue, 25 Nov 2025 18:00:00 +0000". */
+void time_format_mail(struct buf *b, int64_t ms);
+/*
+ * Read a UTC time "YYYY-MM-DDTHH:MM:SS[.mmm]" (a blank may stand for the
+ * 'T'; year 1970 on; the fraction has 1 to 9 digits, cut to ms) at the
+ * start of `s` into epoch ms.  Returns where
+ * the reading stopped (at a 'Z', say), or NULL when `s` does not start
+ * with such a time.  time_parse_when() and every reader of RFC 3339
+ * times (the remote client, the Kubernetes backend) use it.
+ */
+const char *time_scan_iso(const char *s, int64_t *ms);
 /*
  * Parse a duration: a number with an optional unit s, m, h, d (default s),
  * e.g. "90", "15m", "10d".  Stores milliseconds.  Returns 0 or ERR_INVALID.
@@ -132,7 +156,7 @@ void time_format_ms(struct buf *b, int64_t ms);
 int time_parse_duration(const char *s, int64_t *ms, struct buf *err);
 /*
  * Parse a point in time from outside: epoch milliseconds, or UTC as
- * "YYYY-MM-DDTHH:MM:SS[.mmm][Z]" (a blank may stand for the 'T').
+ * "YYYY-MM-DDTHH:MM:SS[.mmm][Z]" (time_scan_iso(), then at most a 'Z').
  * Stores epoch ms.  Returns 0 or ERR_INVALID.
  */
 int time_parse_when(const char *s, int64_t *ms, struct buf *err);

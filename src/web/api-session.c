@@ -62,7 +62,7 @@ web_session_finish(struct web_req *r, int ret, int64_t token_id,
 	web_session_cookie(r, secret.data, false);
 	web_reply(r, MHD_HTTP_OK, web_session_json(r));
 out:
-	service_secret_release(&secret);
+	buf_release_secret(&secret);
 }
 
 /*

@@ -16,7 +16,7 @@ web_task_name(struct web_req *r, struct buf *out)
 		web_error(r, MHD_HTTP_NOT_FOUND, "no user '%s'", r->seg[3]);
 		return -1;
 	}
-	buf_addf(out, "user.%s.%s", r->seg[3], r->seg[4]);
+	names_task_full(out, r->seg[3], r->seg[4]);
 	return 0;
 }
 

@@ -91,7 +91,7 @@ web_api_me_token_add(struct web_req *r)
 		json_object_set_new(o, "token", json_string(secret.data));
 		web_reply(r, MHD_HTTP_CREATED, o);
 	}
-	service_secret_release(&secret);
+	buf_release_secret(&secret);
 	token_release(&t);
 	buf_release(&err);
 }

@@ -652,9 +652,9 @@ web_req_free(struct web_req *r)
 	json_decref(r->json);
 	json_decref(r->resp);
 	account_release(&r->who);
-	service_secret_release(&r->cred);
-	service_secret_release(&r->csrf);
-	service_secret_release(&r->set_cookie);
+	buf_release_secret(&r->cred);
+	buf_release_secret(&r->csrf);
+	buf_release_secret(&r->set_cookie);
 	if (r->own != NULL)
 		MHD_destroy_response(r->own);
 	if (r->defer_free != NULL)
@@ -1183,7 +1183,7 @@ out:
 	pthread_mutex_destroy(&ws.workers_lock);
 	pthread_mutex_destroy(&ws.count_lock);
 	sem_destroy(&ws.hash_slots);
-	service_secret_release(&key);
+	buf_release_secret(&key);
 	buf_release(&cert);
 	return ret;
 }

@@ -100,7 +100,7 @@ web_sse_unref(struct web_stream *s)
 {
 	if (--s->refs > 0)
 		return;
-	service_secret_release(&s->cred);
+	buf_release_secret(&s->cred);
 	buf_release(&s->out);
 	free(s->ip);
 	free(s);

@@ -105,6 +105,7 @@ test_split_task(void **state)
 		"" };
 	char *user, *name;
 	size_t i;
+	struct buf full = BUF_INIT;
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -112,9 +113,14 @@ test_split_task(void **state)
 		    0);
 		assert_string_equal(user, good[i].user);
 		assert_string_equal(name, good[i].name);
+		/* The formatter gives back what was split. */
+		buf_reset(&full);
+		names_task_full(&full, user, name);
+		assert_string_equal(full.data, good[i].full);
 		free(user);
 		free(name);
 	}
+	buf_release(&full);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		print_message("bad: '%s'\n", bad[i]);
 		assert_int_equal(names_split_task(bad[i], &user, &name),

@@ -212,6 +212,19 @@ test_gpu_64_devices(void **state)
 	assert_int_equal(place_pick(nodes, 1, "default", true, &gi), -1);
 }
 
+/* Healthy: ready and under no pressure; any one flag makes it unhealthy. */
+static void
+test_healthy(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		assert_int_equal(place_healthy(i & 1, i & 2, i & 4), i == 1);
+	assert_string_equal(place_health_name(true), "healthy");
+	assert_string_equal(place_health_name(false), "unhealthy");
+}
+
 int
 main(void)
 {
@@ -223,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_unusable_nodes),
 		cmocka_unit_test(test_slots_lowered_below_use),
 		cmocka_unit_test(test_gpu_64_devices),
+		cmocka_unit_test(test_healthy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* libs: orch_util */
 /*
  * test-util.c - struct buf and its frames, shell quoting, terminal
- * escaping, durations and integer parsing.
+ * escaping, durations, times and integer parsing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +136,74 @@ test_durations(void **state)
 	buf_release(&err);
 }
 
+/* Times as text: read, written, and read back. */
+static void
+test_times(void **state)
+{
+	static const struct {
+		const char *in;
+		int64_t ms;
+	} good[] = {
+		{ "0", 0 },
+		{ "1764093600000", 1764093600000 },
+		{ "2025-11-25T18:00:00Z", 1764093600000 },
+		{ "2025-11-25T18:00:00", 1764093600000 },
+		{ "2025-11-25 18:00:00", 1764093600000 },
+		{ "2025-11-25T18:00:00.250Z", 1764093600250 },
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2000-02-29T12:00:00Z", 951825600000 },
+	};
+	static const char *const bad[] = { "", "yesterday", "2025-11-25",
+		"2025-11-25T18:00", "2025-13-01T00:00:00Z",
+		"1969-12-31T23:59:59Z", "2025-11-25T18:00:00ZZ",
+		"2025-11-25T18:00:00+01:00", "2025-11-25T24:00:00Z",
+		"2025-11-25T18:00:00.Z" };
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	const char *end;
+	int64_t ms;
+	time_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		print_message("good: %s\n", good[i].in);
+		assert_int_equal(time_parse_when(good[i].in, &ms, &err), 0);
+		assert_int_equal(ms, good[i].ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("bad: %s\n", bad[i]);
+		assert_int_equal(time_parse_when(bad[i], &ms, &err),
+		    ERR_INVALID);
+	}
+	/* Kubernetes' times: seconds, or a "nano" fraction cut to ms. */
+	end = time_scan_iso("2025-11-25T18:00:00.123456789Z", &ms);
+	assert_non_null(end);
+	assert_string_equal(end, "Z");
+	assert_int_equal(ms, 1764093600123);
+	end = time_scan_iso("2025-11-25T18:00:00.5Z", &ms);
+	assert_non_null(end);
+	assert_int_equal(ms, 1764093600500);
+	/* Written as the API writes it, and read back; every day to 2100. */
+	for (t = 0; t < 4102444800; t += 86400 + 3661) {
+		buf_reset(&b);
+		time_format_iso(&b, (int64_t)t * 1000);
+		assert_int_equal(b.len, 20);
+		end = time_scan_iso(b.data, &ms);
+		assert_non_null(end);
+		assert_string_equal(end, "Z");
+		assert_int_equal(ms, (int64_t)t * 1000);
+	}
+	buf_reset(&b);
+	time_format_mail(&b, 1764093600000);
+	assert_string_equal(b.data, "Tue, 25 Nov 2025 18:00:00 +0000");
+	buf_reset(&b);
+	time_format_ms(&b, 1764093600000);
+	time_format_ms(&b, 0);
+	assert_string_equal(b.data, "2025-11-25 18:00:00-");
+	buf_release(&b);
+	buf_release(&err);
+}
+
 static void
 test_parse_int(void **state)
 {
@@ -249,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_redact_url),
 		cmocka_unit_test(test_vec),
