@@ -47,7 +47,6 @@ struct bench_opts {
 	const char *pg; /* admin URL, or NULL for SQLite */
 };
 
-
 static void
 bench_die(const char *what, const struct buf *err)
 {
@@ -291,7 +290,9 @@ main(int argc, char **argv)
 	/* 1. submit */
 	bench_db(&o, dir, "submit", &db);
 	st = bench_open(db.data);
-	svc = (struct service){ .st = st, .cfg = &cfg, .actor = "bench",
+	svc = (struct service){ .st = st,
+		.cfg = &cfg,
+		.actor = "bench",
 		.trusted = true };
 	bench_add_user(&svc, "bench");
 	bench_add_node(&svc, "node", 1);
@@ -307,8 +308,8 @@ main(int argc, char **argv)
 		v[r] = bench_ms(t0);
 	}
 	bench_report("submit (one task, one transaction)", v, o.runs,
-	    o.pg ? "<= 1 s for 10,000 jobs on PostgreSQL" :
-		   "<= 300 ms for 10,000 jobs");
+	    o.pg ? "<= 1 s for 10,000 jobs on PostgreSQL"
+	         : "<= 300 ms for 10,000 jobs");
 	store_close(st);
 
 	/* 2. decide: users x tasks of waiting jobs, nodes of 25 slots */
@@ -322,8 +323,8 @@ main(int argc, char **argv)
 		buf_reset(&name);
 		buf_addf(&name, "node-%03lld", (long long)i);
 		bench_add_node(&svc, name.data,
-		    i == nodes - 1 ? o.slots - slots_per_node * (nodes - 1) :
-				     slots_per_node);
+		    i == nodes - 1 ? o.slots - slots_per_node * (nodes - 1)
+		                   : slots_per_node);
 	}
 	per_user = o.waiting / o.users;
 	bench_write_list(list.data, per_user);
@@ -365,8 +366,9 @@ main(int argc, char **argv)
 	bench_report("decide: nothing to change (all slots held)", v, o.runs,
 	    "<= 20 ms");
 	/* back to (a) for the memory figure */
-	bench_exec(st, "UPDATE job SET status = 'assigned', node_id = NULL;"
-		       "UPDATE task SET dirty = 1");
+	bench_exec(st,
+	    "UPDATE job SET status = 'assigned', node_id = NULL;"
+	    "UPDATE task SET dirty = 1");
 	store_close(st);
 
 	/* 3. memory of a fresh process making decision (a) */
@@ -379,7 +381,7 @@ main(int argc, char **argv)
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 		if (posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args,
-			environ) != 0)
+		        environ) != 0)
 			bench_die("spawn", NULL);
 		posix_spawn_file_actions_destroy(&fa);
 	}

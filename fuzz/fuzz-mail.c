@@ -34,8 +34,14 @@ out:
 
 /* The header names mail_format() writes, in order. */
 static const char *const fuzz_mail_headers[] = {
-	"From: ", "To: ", "Subject: ", "Date: ", "Message-ID: ",
-	"MIME-Version: ", "Content-Type: ", "Content-Transfer-Encoding: ",
+	"From: ",
+	"To: ",
+	"Subject: ",
+	"Date: ",
+	"Message-ID: ",
+	"MIME-Version: ",
+	"Content-Type: ",
+	"Content-Transfer-Encoding: ",
 	"Auto-Submitted: ",
 };
 
@@ -70,7 +76,7 @@ fuzz_mail_message(const char *to, const char *text)
 		} else {
 			FUZZ_CHECK(i < n);
 			FUZZ_CHECK(strncmp(line, fuzz_mail_headers[i],
-				       strlen(fuzz_mail_headers[i])) == 0);
+			               strlen(fuzz_mail_headers[i])) == 0);
 			i++;
 		}
 		line = strstr(line, "\r\n") + 2;

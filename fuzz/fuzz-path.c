@@ -40,16 +40,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(strcmp(seg[i], "..") != 0);
 			for (p = seg[i]; *p != '\0'; p++) {
 				FUZZ_CHECK(*p != '/');
-				FUZZ_CHECK((unsigned char)*p >= 0x20 &&
-				    *p != 0x7f);
+				FUZZ_CHECK(
+				    (unsigned char)*p >= 0x20 && *p != 0x7f);
 				buf_addf(&path, "%s%%%02X",
 				    p == seg[i] ? "/" : "", (unsigned char)*p);
 			}
 		}
 		if (n == 0)
 			buf_adds(&path, "/");
-		FUZZ_CHECK(web_path_parse(path.data, again, FUZZ_SEG_MAX,
-			       &m) == 0);
+		FUZZ_CHECK(
+		    web_path_parse(path.data, again, FUZZ_SEG_MAX, &m) == 0);
 		FUZZ_CHECK(m == n);
 		for (i = 0; i < n; i++)
 			FUZZ_CHECK(strcmp(again[i], seg[i]) == 0);

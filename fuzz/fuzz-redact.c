@@ -3,8 +3,8 @@
  * fuzz-redact.c - util_redact_url() on any text: no password survives.
  *
  * Two rules of util.h are checked.  A "password=" value (after blanks, up
- * to a blank, '&', ';' or '#') never comes out as it went in; and for a URL of the form
- * scheme://user:pass@host…, the output starts "scheme://user:***@"
+ * to a blank, '&', ';' or '#') never comes out as it went in; and for a URL of
+ * the form scheme://user:pass@host…, the output starts "scheme://user:***@"
  * (unless the user name itself holds a password= keyword, which is
  * redacted too).
  * Redaction only replaces text with "***", so a value that could be read

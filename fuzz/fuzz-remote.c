@@ -135,7 +135,8 @@ fuzz_remote_queue_row(json_t *o)
 		VEC_PUSH(&v, q);
 		json_decref(j);
 		FUZZ_CHECK(r == 0);
-		fuzz_remote_same(fuzz_remote_text(service_json_queue_row(&v.v[0])),
+		fuzz_remote_same(
+		    fuzz_remote_text(service_json_queue_row(&v.v[0])),
 		    fuzz_remote_text(service_json_queue_row(&v.v[1])));
 	}
 	queue_row_vec_release(&v);

@@ -72,8 +72,9 @@ main(int argc, char **argv)
 			return CMD_EXIT_OK;
 		} else if (strcmp(argv[i], "--user") == 0) {
 			if (i + 1 == argc) {
-				fprintf(stderr, "orchestra: option '--user' "
-						"needs a value\n%s",
+				fprintf(stderr,
+				    "orchestra: option '--user' "
+				    "needs a value\n%s",
 				    main_usage);
 				return CMD_EXIT_USAGE;
 			}

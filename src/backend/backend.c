@@ -17,8 +17,8 @@ backend_open(struct backend **out, const struct config *cfg, struct buf *err)
 		if (strcmp(backend_table[i]->name, cfg->backend) == 0)
 			return backend_table[i]->open(out, cfg, err);
 	*out = NULL;
-	err_set(err, ERR_INVALID, "unknown backend '%s' (this build has:",
-	    cfg->backend);
+	err_set(err, ERR_INVALID,
+	    "unknown backend '%s' (this build has:", cfg->backend);
 	for (i = 0; i < sizeof(backend_table) / sizeof(backend_table[0]); i++)
 		buf_addf(err, " %s", backend_table[i]->name);
 	buf_addch(err, ')');
@@ -37,8 +37,8 @@ backend_node_vec_release(backend_node_vec *v)
 {
 	struct backend_node *n;
 
-	VEC_FOREACH(n, v)
-	free(n->name);
+	VEC_FOREACH (n, v)
+		free(n->name);
 	VEC_RELEASE(v);
 }
 

@@ -29,11 +29,11 @@ struct backend_job {
 	const char *task; /* "user.<username>.<task>" */
 	const char *username;
 	const char *command;
-	const char *image;   /* "" for the local backend */
+	const char *image; /* "" for the local backend */
 	const char *out_dir;
-	const char *node;    /* the node the scheduler chose */
-	int gpu_index;       /* -1 for a CPU job */
-	int64_t timeout_ms;  /* 0: none */
+	const char *node;   /* the node the scheduler chose */
+	int gpu_index;      /* -1 for a CPU job */
+	int64_t timeout_ms; /* 0: none */
 	/* The owner's Unix account, resolved by the pilot: */
 	const char *login; /* its login name */
 	int64_t uid;       /* -1: unknown */
@@ -126,8 +126,8 @@ struct backend_ops {
 	int (*log_open)(struct backend *be, const struct backend_ref *ref,
 	    size_t max, struct backend_log *out, struct buf *err);
 	/* The nodes the backend runs on, with their health. */
-	int (*nodes)(struct backend *be, backend_node_vec *out,
-	    struct buf *err);
+	int (
+	    *nodes)(struct backend *be, backend_node_vec *out, struct buf *err);
 	/* Forget an ended job whose end has been recorded; idempotent. */
 	int (*release)(struct backend *be, const struct backend_ref *ref,
 	    struct buf *err);
@@ -142,7 +142,8 @@ struct backend_ops {
 	 */
 	int (*prepare_user)(struct backend *be, const char *username,
 	    const char *nfs_server, const char *nfs_path, struct buf *err);
-	/* Every job the backend still keeps (for the pilot's start-up sweep). */
+	/* Every job the backend still keeps (for the pilot's start-up sweep).
+	 */
 	int (*handles)(struct backend *be, backend_ref_vec *out,
 	    struct buf *err);
 	/*

@@ -113,7 +113,8 @@ kube_client_new(struct kube_client **out, const struct kube_config *kc,
 	c->curl = curl_easy_init();
 	if (c->curl == NULL) {
 		free(c);
-		return err_set(err, ERR_UNAVAILABLE, "cannot make a curl handle");
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot make a curl handle");
 	}
 	kube_config_copy(&c->kc, kc);
 	c->qps = qps > 0 ? qps : KUBE_DEFAULT_QPS;
@@ -145,7 +146,8 @@ kube_client_requests(const struct kube_client *c)
 static void
 kube_sleep_ns(int64_t ns)
 {
-	struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+	struct timespec ts = { (time_t)(ns / 1000000000),
+		(long)(ns % 1000000000) };
 
 	while (nanosleep(&ts, &ts) < 0)
 		;
@@ -220,8 +222,9 @@ kube_token(struct kube_client *c, struct buf *out, struct buf *err)
 		buf_add(out, chunk, n);
 	util_wipe(chunk, sizeof(chunk));
 	fclose(f);
-	while (out->len > 0 && (out->data[out->len - 1] == '\n' ||
-				   out->data[out->len - 1] == '\r'))
+	while (out->len > 0 &&
+	    (out->data[out->len - 1] == '\n' ||
+	        out->data[out->len - 1] == '\r'))
 		out->data[--out->len] = '\0';
 	return 0;
 }
@@ -289,8 +292,8 @@ kube_status_error(const struct kube_client *c, struct buf *err,
 		    "certificate it does not trust)",
 		    c->kc.source);
 	return err_set(err,
-	    status >= 400 && status < 500 && status != 429 ? ERR_INVALID :
-							     ERR_UNAVAILABLE,
+	    status >= 400 && status < 500 && status != 429 ? ERR_INVALID
+	                                                   : ERR_UNAVAILABLE,
 	    "kubernetes: %s: %ld %s", what, status, msg ? msg : "");
 }
 
@@ -347,7 +350,8 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 		errbuf[0] = '\0';
 		rc = curl_easy_perform(c->curl);
 		if (rc == CURLE_OK)
-			curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
+			curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE,
+			    status);
 		if (rc == CURLE_OK && *status == 429 && tries < KUBE_TRIES) {
 			/* Told how long to wait: wait that long (bounded). */
 			retry_after = 0;
@@ -355,7 +359,8 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 			    &retry_after);
 			if (retry_after > KUBE_RETRY_AFTER_MAX)
 				break;
-			kube_sleep_ns((int64_t)(retry_after > 0 ? retry_after : 1) *
+			kube_sleep_ns(
+			    (int64_t)(retry_after > 0 ? retry_after : 1) *
 			    1000000000);
 			continue;
 		}
@@ -392,8 +397,8 @@ kube_request(struct kube_client *c, const char *method, const char *path,
 	int ret;
 
 	*reply = NULL;
-	ret = kube_perform(c, method, path, body, status, &out,
-	    KUBE_REPLY_MAX, err);
+	ret = kube_perform(c, method, path, body, status, &out, KUBE_REPLY_MAX,
+	    err);
 	if (ret == 0 && out.len > 0)
 		*reply = json_loadb(out.data, out.len, 0, NULL);
 	buf_release(&out);
@@ -416,12 +421,11 @@ kube_request_text(struct kube_client *c, const char *path, long *status,
 
 /* ---- a watch: one streaming GET, driven by the pilot's poll() ---------- */
 
-
 struct kube_watch {
 	CURLM *multi;
 	CURL *easy;
 	struct curl_slist *headers;
-	int epfd;      /* readable when a socket of the transfer is */
+	int epfd;        /* readable when a socket of the transfer is */
 	struct buf line; /* the event being read */
 	json_t *events;  /* read, not yet handed out */
 	long status;     /* the HTTP status, once done */
@@ -482,8 +486,8 @@ kube_watch_step(struct kube_watch *w, int timeout_ms)
 	for (k = 0; k < n; k++) {
 		flags = (evs[k].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 		    (evs[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-		    (evs[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR :
-							  0);
+		    (evs[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
+		                                           : 0);
 		curl_multi_socket_action(w->multi, evs[k].data.fd, flags,
 		    &running);
 	}
@@ -533,8 +537,7 @@ kube_watch_start(struct kube_client *c, const char *path,
 	/* A peer gone without a word is found out (bookmarks keep it busy). */
 	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 30L);
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION,
-	    kube_watch_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, kube_watch_socket);
 	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
 	curl_multi_add_handle(w->multi, w->easy);
 	kube_pace(c);
@@ -548,8 +551,8 @@ kube_watch_start(struct kube_client *c, const char *path,
 	 */
 	deadline = time_mono_ns() + (int64_t)c->timeout_ms * 1000000;
 	code = 0;
-	while (running > 0 && code == 0 && (left = deadline -
-						time_mono_ns()) > 0) {
+	while (running > 0 && code == 0 &&
+	    (left = deadline - time_mono_ns()) > 0) {
 		kube_watch_step(w, (int)(left / 1000000) + 1);
 		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &code);
 		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0,
@@ -573,8 +576,8 @@ kube_watch_fd(struct kube_watch *w)
 }
 
 int
-kube_watch_drain(struct kube_watch *w,
-    void (*on_event)(void *ctx, json_t *ev), void *ctx)
+kube_watch_drain(struct kube_watch *w, void (*on_event)(void *ctx, json_t *ev),
+    void *ctx)
 {
 	CURLMsg *msg;
 	json_t *ev;
@@ -582,8 +585,7 @@ kube_watch_drain(struct kube_watch *w,
 	int left;
 
 	kube_watch_step(w, 0);
-	json_array_foreach(w->events, i, ev)
-	on_event(ctx, ev);
+	json_array_foreach(w->events, i, ev) on_event(ctx, ev);
 	json_array_clear(w->events);
 	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)

@@ -115,8 +115,7 @@ kube_b64_decode(const char *in, struct buf *out)
 
 /* The entry named `name` of a kubeconfig list ("clusters", …), or NULL. */
 static json_t *
-kube_named(json_t *root, const char *list, const char *field,
-    const char *name)
+kube_named(json_t *root, const char *list, const char *field, const char *name)
 {
 	json_t *arr = json_object_get(root, list), *e;
 	size_t i;
@@ -125,7 +124,7 @@ kube_named(json_t *root, const char *list, const char *field,
 	{
 		if (json_is_string(json_object_get(e, "name")) &&
 		    strcmp(json_string_value(json_object_get(e, "name")),
-			name) == 0)
+		        name) == 0)
 			return json_object_get(e, field);
 	}
 	return NULL;
@@ -163,8 +162,7 @@ kube_path(const char *dir, const char *p)
 /* "…-data" (base64) or the file next to it. */
 static int
 kube_pem(json_t *obj, const char *file_key, const char *data_key,
-    const char *what, const char *dir, char **pem, char **file,
-    struct buf *err)
+    const char *what, const char *dir, char **pem, char **file, struct buf *err)
 {
 	struct buf dec = BUF_INIT;
 	const char *data = NULL, *path = NULL;
@@ -248,9 +246,9 @@ kube_config_parse(struct kube_config *kc, const char *text, size_t len,
 		goto out;
 	if (s != NULL)
 		kc->namespace = xstrdup(s);
-	cluster = cluster_name ? kube_named(root, "clusters", "cluster",
-				     cluster_name) :
-				 NULL;
+	cluster = cluster_name
+	    ? kube_named(root, "clusters", "cluster", cluster_name)
+	    : NULL;
 	if (!json_is_object(cluster)) {
 		err_set(err, ret, "%s: context '%s' names no cluster", what,
 		    name);
@@ -259,8 +257,9 @@ kube_config_parse(struct kube_config *kc, const char *text, size_t len,
 	if (kube_str(cluster, "server", what, &s, err) < 0)
 		goto out;
 	if (s == NULL || strncmp(s, "https://", 8) != 0) {
-		err_set(err, ret, "%s: cluster '%s': the server must be an "
-				  "https:// URL",
+		err_set(err, ret,
+		    "%s: cluster '%s': the server must be an "
+		    "https:// URL",
 		    what, cluster_name);
 		goto out;
 	}
@@ -271,8 +270,8 @@ kube_config_parse(struct kube_config *kc, const char *text, size_t len,
 	v = json_object_get(cluster, "insecure-skip-tls-verify");
 	kc->insecure = json_is_true(v);
 	if (kube_pem(cluster, "certificate-authority",
-		"certificate-authority-data", what, dir, &kc->ca_pem,
-		&kc->ca_file, err) < 0)
+	        "certificate-authority-data", what, dir, &kc->ca_pem,
+	        &kc->ca_file, err) < 0)
 		goto out;
 	user = user_name ? kube_named(root, "users", "user", user_name) : NULL;
 	if (user_name != NULL && user == NULL) {
@@ -306,10 +305,10 @@ kube_config_parse(struct kube_config *kc, const char *text, size_t len,
 		if (s != NULL)
 			kc->token_file = kube_path(dir, s);
 		if (kube_pem(user, "client-certificate",
-			"client-certificate-data", what, dir, &kc->cert_pem,
-			&kc->cert_file, err) < 0 ||
+		        "client-certificate-data", what, dir, &kc->cert_pem,
+		        &kc->cert_file, err) < 0 ||
 		    kube_pem(user, "client-key", "client-key-data", what, dir,
-			&kc->key_pem, &kc->key_file, err) < 0)
+		        &kc->key_pem, &kc->key_file, err) < 0)
 			goto out;
 		if ((kc->cert_pem || kc->cert_file) !=
 		    (kc->key_pem || kc->key_file)) {
@@ -358,9 +357,8 @@ kube_is_pem(const char *pem, const char *label)
  * is the kubeconfig's name of it, `word` what it is, for messages.
  */
 static int
-kube_check_one(const struct kube_config *kc, const char *pem,
-    const char *file, const char *key, const char *label, const char *word,
-    struct buf *err)
+kube_check_one(const struct kube_config *kc, const char *pem, const char *file,
+    const char *key, const char *label, const char *word, struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	char *text = NULL;
@@ -395,15 +393,14 @@ kube_check_one(const struct kube_config *kc, const char *pem,
 static int
 kube_config_check(const struct kube_config *kc, struct buf *err)
 {
-	if (kube_check_one(kc, kc->ca_pem, kc->ca_file,
-		"certificate-authority", "CERTIFICATE", "certificate",
-		err) < 0 ||
+	if (kube_check_one(kc, kc->ca_pem, kc->ca_file, "certificate-authority",
+	        "CERTIFICATE", "certificate", err) < 0 ||
 	    kube_check_one(kc, kc->cert_pem, kc->cert_file,
-		"client-certificate", "CERTIFICATE", "certificate", err) < 0 ||
+	        "client-certificate", "CERTIFICATE", "certificate", err) < 0 ||
 	    kube_check_one(kc, kc->key_pem, kc->key_file, "client-key",
-		"PRIVATE KEY", "private key", err) < 0 ||
+	        "PRIVATE KEY", "private key", err) < 0 ||
 	    kube_check_one(kc, NULL, kc->token_file, "tokenFile", NULL, NULL,
-		err) < 0)
+	        err) < 0)
 		return ERR_INVALID;
 	return 0;
 }
@@ -443,8 +440,8 @@ kube_config_in_cluster(struct kube_config *kc, struct buf *err)
 }
 
 int
-kube_config_load(struct kube_config *kc, const char *path,
-    const char *context, struct buf *err)
+kube_config_load(struct kube_config *kc, const char *path, const char *context,
+    struct buf *err)
 {
 	struct buf file = BUF_INIT, what = BUF_INIT;
 	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");

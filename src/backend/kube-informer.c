@@ -23,16 +23,16 @@
 
 struct kube_informer {
 	const struct kube_kind *kind;
-	int epfd;               /* the owner's epoll set, for the watch */
-	json_t *objs;           /* key -> object (slimmed) */
-	char *rv;               /* resourceVersion to watch from */
-	bool synced;            /* listed, and nothing lost since */
+	int epfd;     /* the owner's epoll set, for the watch */
+	json_t *objs; /* key -> object (slimmed) */
+	char *rv;     /* resourceVersion to watch from */
+	bool synced;  /* listed, and nothing lost since */
 	struct kube_watch *watch;
 	int64_t watch_started_ns;
-	int64_t retry_at_ns;    /* no new watch before this */
+	int64_t retry_at_ns; /* no new watch before this */
 	int backoff_ms;
-	bool wake;              /* an event the pilot should act on */
-	bool gone;              /* the watch said 410 Gone */
+	bool wake; /* an event the pilot should act on */
+	bool gone; /* the watch said 410 Gone */
 };
 
 struct kube_informer *
@@ -80,9 +80,8 @@ kube_informer_set_rv(struct kube_informer *inf, const char *rv)
 static const char *
 kube_informer_rv_of(json_t *obj)
 {
-	return json_string_value(json_object_get(json_object_get(obj,
-						     "metadata"),
-	    "resourceVersion"));
+	return json_string_value(json_object_get(
+	    json_object_get(obj, "metadata"), "resourceVersion"));
 }
 
 /* Put one object (a new reference is taken), by its key. */
@@ -138,7 +137,7 @@ kube_informer_list(struct kube_informer *inf, struct kube_client *c,
 	size_t i;
 
 	if (kube_request(c, "GET", inf->kind->path, NULL, &status, &reply,
-		err) < 0)
+	        err) < 0)
 		return ERR_UNAVAILABLE;
 	items = json_object_get(reply, "items");
 	if (status != 200 || !json_is_array(items)) {
@@ -149,8 +148,7 @@ kube_informer_list(struct kube_informer *inf, struct kube_client *c,
 		return ERR_UNAVAILABLE;
 	}
 	json_object_clear(inf->objs);
-	json_array_foreach(items, i, o)
-	kube_informer_store(inf, o);
+	json_array_foreach(items, i, o) kube_informer_store(inf, o);
 	free(inf->rv);
 	inf->rv = NULL;
 	kube_informer_set_rv(inf, kube_informer_rv_of(reply));
@@ -172,15 +170,16 @@ kube_informer_watch(struct kube_informer *inf, struct kube_client *c)
 	if (inf->watch != NULL || !inf->synced || inf->rv == NULL ||
 	    time_mono_ns() < inf->retry_at_ns)
 		return;
-	buf_addf(&path, "%s%cwatch=1&allowWatchBookmarks=true"
-			"&timeoutSeconds=%d&resourceVersion=",
+	buf_addf(&path,
+	    "%s%cwatch=1&allowWatchBookmarks=true"
+	    "&timeoutSeconds=%d&resourceVersion=",
 	    inf->kind->path, strchr(inf->kind->path, '?') ? '&' : '?',
 	    KUBE_WATCH_SECONDS);
 	kube_path_escape(&path, inf->rv);
 	if (kube_watch_start(c, path.data, &inf->watch, &err) < 0) {
 		log_warn("%s", err.data);
-		inf->retry_at_ns = time_mono_ns() +
-		    (int64_t)inf->backoff_ms * 1000000;
+		inf->retry_at_ns =
+		    time_mono_ns() + (int64_t)inf->backoff_ms * 1000000;
 	} else {
 		inf->watch_started_ns = time_mono_ns();
 		ev.data.ptr = inf;
@@ -213,8 +212,8 @@ kube_informer_drain(struct kube_informer *inf, struct kube_client *c)
 		} else {
 			/* Refused, or cut at once: wait longer each time, and
 			 * let a cycle see the Jobs meanwhile. */
-			inf->retry_at_ns = time_mono_ns() +
-			    (int64_t)inf->backoff_ms * 1000000;
+			inf->retry_at_ns =
+			    time_mono_ns() + (int64_t)inf->backoff_ms * 1000000;
 			if (inf->backoff_ms < KUBE_WATCH_BACKOFF_MAX_MS)
 				inf->backoff_ms *= 2;
 			inf->wake = true;
@@ -227,8 +226,8 @@ kube_informer_drain(struct kube_informer *inf, struct kube_client *c)
 }
 
 int
-kube_informer_sync(struct kube_informer *inf, struct kube_client *c,
-    bool watch, struct buf *err)
+kube_informer_sync(struct kube_informer *inf, struct kube_client *c, bool watch,
+    struct buf *err)
 {
 	int ret;
 

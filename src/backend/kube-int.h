@@ -25,18 +25,18 @@ int kube_yaml_parse(const char *text, size_t len, const char *what,
 
 /* How to reach and authenticate to the API server. */
 struct kube_config {
-	char *server;       /* https://host:port, no trailing slash */
-	char *ca_pem;       /* the CA bundle itself, or NULL */
-	char *ca_file;      /* or a file holding it, or NULL */
-	char *cert_pem;     /* client certificate, PEM, or NULL */
+	char *server;   /* https://host:port, no trailing slash */
+	char *ca_pem;   /* the CA bundle itself, or NULL */
+	char *ca_file;  /* or a file holding it, or NULL */
+	char *cert_pem; /* client certificate, PEM, or NULL */
 	char *cert_file;
-	char *key_pem;      /* client key, PEM, or NULL */
+	char *key_pem; /* client key, PEM, or NULL */
 	char *key_file;
-	char *token;        /* bearer token, or NULL */
-	char *token_file;   /* re-read at each use (projected tokens rotate) */
-	bool insecure;      /* insecure-skip-tls-verify */
-	char *namespace;    /* the context's namespace, or NULL */
-	char *source;       /* where it came from, for messages */
+	char *token;      /* bearer token, or NULL */
+	char *token_file; /* re-read at each use (projected tokens rotate) */
+	bool insecure;    /* insecure-skip-tls-verify */
+	char *namespace;  /* the context's namespace, or NULL */
+	char *source;     /* where it came from, for messages */
 };
 
 void kube_config_release(struct kube_config *kc);
@@ -61,8 +61,7 @@ int kube_config_load(struct kube_config *kc, const char *path,
  * directory relative file paths in it are taken from.
  */
 int kube_config_parse(struct kube_config *kc, const char *text, size_t len,
-    const char *what, const char *dir, const char *context,
-    struct buf *err);
+    const char *what, const char *dir, const char *context, struct buf *err);
 
 /* ---- the API client (kube-client.c) ----------------------------------- */
 
@@ -168,8 +167,7 @@ struct kube_kind {
  * whether one was news for the pilot.  Without `watch` every sync lists.
  */
 struct kube_informer;
-struct kube_informer *kube_informer_new(const struct kube_kind *kind,
-    int epfd);
+struct kube_informer *kube_informer_new(const struct kube_kind *kind, int epfd);
 void kube_informer_free(struct kube_informer *inf);
 int kube_informer_sync(struct kube_informer *inf, struct kube_client *c,
     bool watch, struct buf *err);

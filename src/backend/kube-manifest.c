@@ -23,7 +23,7 @@ kube_is_dns_label(const char *s)
 		return false;
 	for (i = 0; i < n; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return false;
 	}
 	return s[0] != '-' && s[n - 1] != '-';
@@ -47,13 +47,15 @@ kube_label_value(struct buf *out, const char *s)
 
 	if (n > KUBE_LABEL_MAX)
 		n = KUBE_LABEL_MAX;
-	while (start < n && !((s[start] >= 'a' && s[start] <= 'z') ||
-				 (s[start] >= 'A' && s[start] <= 'Z') ||
-				 (s[start] >= '0' && s[start] <= '9')))
+	while (start < n &&
+	    !((s[start] >= 'a' && s[start] <= 'z') ||
+	        (s[start] >= 'A' && s[start] <= 'Z') ||
+	        (s[start] >= '0' && s[start] <= '9')))
 		start++;
-	while (n > start && !((s[n - 1] >= 'a' && s[n - 1] <= 'z') ||
-			      (s[n - 1] >= 'A' && s[n - 1] <= 'Z') ||
-			      (s[n - 1] >= '0' && s[n - 1] <= '9')))
+	while (n > start &&
+	    !((s[n - 1] >= 'a' && s[n - 1] <= 'z') ||
+	        (s[n - 1] >= 'A' && s[n - 1] <= 'Z') ||
+	        (s[n - 1] >= '0' && s[n - 1] <= '9')))
 		n--;
 	buf_add(out, s + start, n - start);
 }
@@ -79,12 +81,12 @@ kube_template_check(json_t *tmpl, const char *what, struct buf *err)
 	if (!json_is_object(tmpl) ||
 	    !json_is_string(json_object_get(tmpl, "apiVersion")) ||
 	    strcmp(json_string_value(json_object_get(tmpl, "apiVersion")),
-		"batch/v1") != 0 ||
+	        "batch/v1") != 0 ||
 	    !json_is_string(json_object_get(tmpl, "kind")) ||
 	    strcmp(json_string_value(json_object_get(tmpl, "kind")), "Job") !=
-		0)
-		return err_set(err, ERR_INVALID,
-		    "%s: not a batch/v1 Job", what);
+	        0)
+		return err_set(err, ERR_INVALID, "%s: not a batch/v1 Job",
+		    what);
 	spec = json_object_get(tmpl, "spec");
 	spec = json_object_get(json_object_get(spec, "template"), "spec");
 	containers = json_object_get(spec, "containers");
@@ -93,9 +95,9 @@ kube_template_check(json_t *tmpl, const char *what, struct buf *err)
 		return err_set(err, ERR_INVALID,
 		    "%s: spec.template.spec.containers has no container", what);
 	policy = json_object_get(spec, "restartPolicy");
-	if (policy != NULL && (!json_is_string(policy) ||
-				  strcmp(json_string_value(policy), "Never") !=
-				      0))
+	if (policy != NULL &&
+	    (!json_is_string(policy) ||
+	        strcmp(json_string_value(policy), "Never") != 0))
 		return err_set(err, ERR_INVALID,
 		    "%s: restartPolicy must be Never (a job's retries are "
 		    "Orchestra's)",
@@ -204,8 +206,8 @@ kube_env_del(json_t *container, const char *name)
 	json_array_foreach(env, i, e)
 	{
 		if (json_is_string(json_object_get(e, "name")) &&
-		    strcmp(json_string_value(json_object_get(e, "name")), name) ==
-			0) {
+		    strcmp(json_string_value(json_object_get(e, "name")),
+		        name) == 0) {
 			json_array_remove(env, i);
 			break;
 		}
@@ -218,7 +220,8 @@ static void
 kube_env(json_t *container, const char *name, const char *value)
 {
 	json_array_append_new(kube_env_del(container, name),
-	    json_pack("{s:s, s:o}", "name", name, "value", kube_literal(value)));
+	    json_pack("{s:s, s:o}", "name", name, "value",
+	        kube_literal(value)));
 }
 
 static void
@@ -242,13 +245,14 @@ kube_labels(json_t *meta, const struct backend_job *job)
 	json_object_set_new(labels, "orchestra/task", json_string(v.data));
 	ann = kube_obj(meta, "annotations");
 	if (ann != NULL)
-		json_object_set_new(ann, "orchestra/task", json_string(job->task));
+		json_object_set_new(ann, "orchestra/task",
+		    json_string(job->task));
 	buf_release(&v);
 }
 
 int
-kube_manifest(json_t *tmpl, const struct backend_job *job,
-    int64_t ttl_seconds, json_t **out, struct buf *err)
+kube_manifest(json_t *tmpl, const struct backend_job *job, int64_t ttl_seconds,
+    json_t **out, struct buf *err)
 {
 	json_t *m, *meta, *spec, *pod, *podspec, *c, *limits;
 	struct buf name = BUF_INIT, num = BUF_INIT;
@@ -275,7 +279,8 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 	spec = kube_obj(m, "spec");
 	pod = spec ? kube_obj(spec, "template") : NULL;
 	podspec = pod ? kube_obj(pod, "spec") : NULL;
-	if (meta == NULL || podspec == NULL || kube_obj(pod, "metadata") == NULL) {
+	if (meta == NULL || podspec == NULL ||
+	    kube_obj(pod, "metadata") == NULL) {
 		json_decref(m);
 		return err_set(err, ERR_INVALID,
 		    "job template: metadata or spec is not a mapping");
@@ -302,14 +307,14 @@ kube_manifest(json_t *tmpl, const struct backend_job *job,
 	if (job->image != NULL && *job->image != '\0')
 		json_object_set_new(c, "image", json_string(job->image));
 	json_object_set_new(c, "command",
-	    json_pack("[s, s, o]", "/bin/sh", "-c", kube_literal(job->command)));
+	    json_pack("[s, s, o]", "/bin/sh", "-c",
+	        kube_literal(job->command)));
 	json_object_del(c, "args");
 	/* Where the local backend runs it: %OUT.  Kubernetes expands no
 	 * $(VAR) here, and a runtime makes the directory if the image lacks
 	 * it. */
 	if (job->out_dir != NULL && *job->out_dir != '\0')
-		json_object_set_new(c, "workingDir",
-		    json_string(job->out_dir));
+		json_object_set_new(c, "workingDir", json_string(job->out_dir));
 	buf_addf(&num, "%lld", (long long)job->job_id);
 	kube_env(c, "ORCHESTRA_JOB_ID", num.data);
 	buf_reset(&num);

@@ -12,8 +12,8 @@
 #define KUBE_YAML_MAX_DEPTH 64
 
 struct kube_yaml_frame {
-	json_t *node;   /* object or array being filled */
-	char *key;      /* an object's pending key, or NULL */
+	json_t *node; /* object or array being filled */
+	char *key;    /* an object's pending key, or NULL */
 };
 
 static int
@@ -75,8 +75,8 @@ kube_yaml_attach(struct kube_yaml_frame *stack, size_t depth, json_t *v,
 	}
 	if (top->key == NULL) {
 		json_decref(v);
-		return kube_yaml_error(what, m, "a mapping key must be a scalar",
-		    err);
+		return kube_yaml_error(what, m,
+		    "a mapping key must be a scalar", err);
 	}
 	if (json_object_get(top->node, top->key) != NULL) {
 		json_decref(v);
@@ -106,12 +106,12 @@ kube_yaml_parse(const char *text, size_t len, const char *what, json_t **out,
 	*out = NULL;
 	if (!yaml_parser_initialize(&parser))
 		BUG("yaml_parser_initialize");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
-	    len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			err_set(err, ERR_INVALID, "%s: line %zu, column %zu: %s",
-			    what, parser.problem_mark.line + 1,
+			err_set(err, ERR_INVALID,
+			    "%s: line %zu, column %zu: %s", what,
+			    parser.problem_mark.line + 1,
 			    parser.problem_mark.column + 1,
 			    parser.problem ? parser.problem : "syntax error");
 			goto out;
@@ -134,18 +134,19 @@ kube_yaml_parse(const char *text, size_t len, const char *what, json_t **out,
 		case YAML_SCALAR_EVENT:
 			if (ev.data.scalar.anchor != NULL ||
 			    (ev.data.scalar.tag != NULL &&
-				!ev.data.scalar.quoted_implicit &&
-				!ev.data.scalar.plain_implicit)) {
+			        !ev.data.scalar.quoted_implicit &&
+			        !ev.data.scalar.plain_implicit)) {
 				kube_yaml_error(what, &ev.start_mark,
 				    "anchors and tags are not supported", err);
 				goto fail_event;
 			}
 			s = (const char *)ev.data.scalar.value;
 			/* A pending mapping key. */
-			if (depth > 0 && json_is_object(stack[depth - 1].node) &&
+			if (depth > 0 &&
+			    json_is_object(stack[depth - 1].node) &&
 			    stack[depth - 1].key == NULL) {
-				stack[depth - 1].key = xstrndup(s,
-				    ev.data.scalar.length);
+				stack[depth - 1].key =
+				    xstrndup(s, ev.data.scalar.length);
 				break;
 			}
 			if (ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
@@ -153,7 +154,7 @@ kube_yaml_parse(const char *text, size_t len, const char *what, json_t **out,
 			else
 				v = json_stringn(s, ev.data.scalar.length);
 			if (kube_yaml_attach(stack, depth, v, &root, what,
-				&ev.start_mark, err) < 0)
+			        &ev.start_mark, err) < 0)
 				goto fail_event;
 			break;
 		case YAML_SEQUENCE_START_EVENT:
@@ -163,22 +164,23 @@ kube_yaml_parse(const char *text, size_t len, const char *what, json_t **out,
 				    "nested too deeply", err);
 				goto fail_event;
 			}
-			if ((ev.type == YAML_MAPPING_START_EVENT ?
-				    ev.data.mapping_start.anchor :
-				    ev.data.sequence_start.anchor) != NULL) {
+			if ((ev.type == YAML_MAPPING_START_EVENT
+			            ? ev.data.mapping_start.anchor
+			            : ev.data.sequence_start.anchor) != NULL) {
 				kube_yaml_error(what, &ev.start_mark,
 				    "anchors are not supported", err);
 				goto fail_event;
 			}
-			if (depth > 0 && json_is_object(stack[depth - 1].node) &&
+			if (depth > 0 &&
+			    json_is_object(stack[depth - 1].node) &&
 			    stack[depth - 1].key == NULL) {
 				kube_yaml_error(what, &ev.start_mark,
 				    "a mapping key must be a scalar", err);
 				goto fail_event;
 			}
-			stack[depth].node = ev.type == YAML_MAPPING_START_EVENT ?
-			    json_object() :
-			    json_array();
+			stack[depth].node = ev.type == YAML_MAPPING_START_EVENT
+			    ? json_object()
+			    : json_array();
 			stack[depth].key = NULL;
 			depth++;
 			break;
@@ -188,7 +190,7 @@ kube_yaml_parse(const char *text, size_t len, const char *what, json_t **out,
 			v = stack[depth].node;
 			free(stack[depth].key);
 			if (kube_yaml_attach(stack, depth, v, &root, what,
-				&ev.start_mark, err) < 0)
+			        &ev.start_mark, err) < 0)
 				goto fail_event;
 			break;
 		default:

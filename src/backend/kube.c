@@ -44,33 +44,32 @@
 #define KUBE_PULL_WAIT_S 300
 
 /* The template built in, the same as deploy/job-template.yaml. */
-static const char kube_default_template[] =
-    "apiVersion: batch/v1\n"
-    "kind: Job\n"
-    "metadata:\n"
-    "  name: placeholder\n"
-    "spec:\n"
-    "  template:\n"
-    "    spec:\n"
-    "      restartPolicy: Never\n"
-    "      containers:\n"
-    "        - name: job\n"
-    "          image: debian:12\n"
-    "          volumeMounts:\n"
-    "            - name: volume\n"
-    "              mountPath: /volume\n"
-    "      volumes:\n"
-    "        - name: volume\n"
-    "          persistentVolumeClaim:\n"
-    "            claimName: volume\n";
+static const char kube_default_template[] = "apiVersion: batch/v1\n"
+                                            "kind: Job\n"
+                                            "metadata:\n"
+                                            "  name: placeholder\n"
+                                            "spec:\n"
+                                            "  template:\n"
+                                            "    spec:\n"
+                                            "      restartPolicy: Never\n"
+                                            "      containers:\n"
+                                            "        - name: job\n"
+                                            "          image: debian:12\n"
+                                            "          volumeMounts:\n"
+                                            "            - name: volume\n"
+                                            "              mountPath: /volume\n"
+                                            "      volumes:\n"
+                                            "        - name: volume\n"
+                                            "          persistentVolumeClaim:\n"
+                                            "            claimName: volume\n";
 
 struct kube_backend {
 	struct backend base; /* first, for the checked downcast */
 	int64_t pull_wait_ms;
 	struct kube_client *client;
 	json_t *tmpl;
-	int epfd;        /* the watches' descriptors, for event_fd() */
-	bool watching;   /* somebody waits on epfd: keep watches */
+	int epfd;      /* the watches' descriptors, for event_fd() */
+	bool watching; /* somebody waits on epfd: keep watches */
 	struct kube_informer *jobs, *pods, *nodes;
 };
 
@@ -116,17 +115,17 @@ kube_slim(json_t *obj, const char *const *meta, const char *const *status)
 static const char *
 kube_name_of(json_t *obj)
 {
-	return json_string_value(json_object_get(json_object_get(obj,
-						     "metadata"),
-	    "name"));
+	return json_string_value(
+	    json_object_get(json_object_get(obj, "metadata"), "name"));
 }
 
 /* A pod is kept under the name of its Job. */
 static const char *
 kube_pod_key(json_t *pod)
 {
-	return json_string_value(json_object_get(json_object_get(
-	    json_object_get(pod, "metadata"), "labels"), "job-name"));
+	return json_string_value(json_object_get(
+	    json_object_get(json_object_get(pod, "metadata"), "labels"),
+	    "job-name"));
 }
 
 static json_t *
@@ -178,21 +177,18 @@ kube_never_wakes(const char *type, json_t *obj)
 	return false;
 }
 
-static const struct kube_kind kube_jobs_kind = {
-	"Jobs", "/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR,
-	kube_name_of, kube_slim_job, kube_job_wakes
-};
-static const struct kube_kind kube_pods_kind = {
-	"pods", "/api/v1/pods?labelSelector=" KUBE_SELECTOR, kube_pod_key,
-	kube_slim_pod, kube_never_wakes
-};
+static const struct kube_kind kube_jobs_kind = { "Jobs",
+	"/apis/batch/v1/jobs?labelSelector=" KUBE_SELECTOR, kube_name_of,
+	kube_slim_job, kube_job_wakes };
+static const struct kube_kind kube_pods_kind = { "pods",
+	"/api/v1/pods?labelSelector=" KUBE_SELECTOR, kube_pod_key,
+	kube_slim_pod, kube_never_wakes };
 /* Health is read at each cycle: a node's change need not wake the pilot. */
-static const struct kube_kind kube_nodes_kind = {
-	"nodes", "/api/v1/nodes", kube_name_of, kube_slim_node,
-	kube_never_wakes
-};
+static const struct kube_kind kube_nodes_kind = { "nodes", "/api/v1/nodes",
+	kube_name_of, kube_slim_node, kube_never_wakes };
 
-/* ---- the backend ---------------------------------------------------------- */
+/* ---- the backend ----------------------------------------------------------
+ */
 
 /* A positive number from the environment variable `name`, or `def`. */
 static double
@@ -234,8 +230,8 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 		    "ORCHESTRA_KUBE_TIMEOUT '%s' is not a duration such as "
 		    "30s or 2m",
 		    v);
-	ret = kube_config_load(&kc, NULL, getenv("ORCHESTRA_KUBE_CONTEXT"),
-	    err);
+	ret =
+	    kube_config_load(&kc, NULL, getenv("ORCHESTRA_KUBE_CONTEXT"), err);
 	if (ret < 0)
 		return ret;
 	kb = xcalloc(1, sizeof(*kb));
@@ -243,7 +239,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	kb->pull_wait_ms = (int64_t)KUBE_PULL_WAIT_S * 1000;
 	if (getenv("ORCHESTRA_KUBE_PULL_WAIT") != NULL &&
 	    util_parse_int64(getenv("ORCHESTRA_KUBE_PULL_WAIT"), 0, 86400,
-		&kb->pull_wait_ms) == 0)
+	        &kb->pull_wait_ms) == 0)
 		kb->pull_wait_ms *= 1000;
 	kb->epfd = epoll_create1(EPOLL_CLOEXEC);
 	kb->jobs = kube_informer_new(&kube_jobs_kind, kb->epfd);
@@ -331,9 +327,8 @@ kube_close(struct backend *be)
  * a Job only after a safe delay would close it.
  */
 static int
-kube_create_once(struct kube_backend *kb, const char *path,
-    const char *name, json_t *obj, long *status, json_t **reply,
-    struct buf *err)
+kube_create_once(struct kube_backend *kb, const char *path, const char *name,
+    json_t *obj, long *status, json_t **reply, struct buf *err)
 {
 	struct buf get = BUF_INIT;
 	json_t *got = NULL;
@@ -351,10 +346,11 @@ kube_create_once(struct kube_backend *kb, const char *path,
 		if (ret == 0 && *status < 500)
 			break;
 		if (ret == 0)
-			kube_status_error(kb->client, err, "create", *status, *reply);
+			kube_status_error(kb->client, err, "create", *status,
+			    *reply);
 		/* Did it go through? */
 		if (kube_request(kb->client, "GET", get.data, NULL, &gs, &got,
-			err) == 0 &&
+		        err) == 0 &&
 		    gs == 200) {
 			json_decref(*reply);
 			*reply = got;
@@ -375,8 +371,7 @@ kube_create_once(struct kube_backend *kb, const char *path,
 }
 
 static int
-kube_start(struct backend *be, const struct backend_job *job,
-    struct buf *err)
+kube_start(struct backend *be, const struct backend_job *job, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
 	struct buf path = BUF_INIT, name = BUF_INIT;
@@ -391,8 +386,8 @@ kube_start(struct backend *be, const struct backend_job *job,
 	kube_path_escape(&path, job->username);
 	buf_adds(&path, "/jobs");
 	kube_job_name(&name, job->job_id, job->attempt);
-	ret = kube_create_once(kb, path.data, name.data, m, &status, &reply,
-	    err);
+	ret =
+	    kube_create_once(kb, path.data, name.data, m, &status, &reply, err);
 	if (ret < 0)
 		goto out;
 	if (status == 409) {
@@ -405,9 +400,11 @@ kube_start(struct backend *be, const struct backend_job *job,
 		ret = kube_request(kb->client, "GET", path.data, NULL, &status,
 		    &reply, err);
 		if (ret == 0 && status != 200)
-			ret = kube_status_error(kb->client, err, "get Job", status, reply);
+			ret = kube_status_error(kb->client, err, "get Job",
+			    status, reply);
 	} else if (status != 201 && status != 200) {
-		ret = kube_status_error(kb->client, err, "create Job", status, reply);
+		ret = kube_status_error(kb->client, err, "create Job", status,
+		    reply);
 	}
 	if (ret == 0)
 		kube_informer_put(kb->jobs, reply);
@@ -423,12 +420,12 @@ out:
 static bool
 kube_ref_of(json_t *obj, int64_t *id, int64_t *attempt)
 {
-	json_t *labels = json_object_get(json_object_get(obj, "metadata"),
-	    "labels");
-	const char *a = json_string_value(json_object_get(labels,
-	    "orchestra/job-id"));
-	const char *b = json_string_value(json_object_get(labels,
-	    "orchestra/attempt"));
+	json_t *labels =
+	    json_object_get(json_object_get(obj, "metadata"), "labels");
+	const char *a =
+	    json_string_value(json_object_get(labels, "orchestra/job-id"));
+	const char *b =
+	    json_string_value(json_object_get(labels, "orchestra/attempt"));
 
 	return a != NULL && b != NULL &&
 	    util_parse_int64(a, 1, INT64_MAX, id) == 0 &&
@@ -442,9 +439,8 @@ kube_condition_of(json_t *job, const char *type)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(json_object_get(job, "status"),
-			       "conditions"),
-	    i, c)
+	json_array_foreach(
+	    json_object_get(json_object_get(job, "status"), "conditions"), i, c)
 	{
 		if (strcmp(kube_sv(json_object_get(c, "type")), type) == 0)
 			return c;
@@ -456,26 +452,25 @@ static bool
 kube_condition(json_t *job, const char *type)
 {
 	return strcmp(kube_sv(json_object_get(kube_condition_of(job, type),
-			  "status")),
-		   "True") == 0;
+	                  "status")),
+	           "True") == 0;
 }
 
 /* The reason of the Job's condition of `type`, or "". */
 static const char *
 kube_condition_reason(json_t *job, const char *type)
 {
-	return kube_sv(json_object_get(kube_condition_of(job, type),
-	    "reason"));
+	return kube_sv(json_object_get(kube_condition_of(job, type), "reason"));
 }
 
 /* The state of a pod's first container, or NULL. */
 static json_t *
 kube_container_state(json_t *pod)
 {
-	return json_object_get(json_array_get(json_object_get(
-				   json_object_get(pod, "status"),
-				   "containerStatuses"),
-				   0),
+	return json_object_get(
+	    json_array_get(json_object_get(json_object_get(pod, "status"),
+	                       "containerStatuses"),
+	        0),
 	    "state");
 }
 
@@ -483,9 +478,8 @@ kube_container_state(json_t *pod)
 static int
 kube_exit_code(json_t *pod)
 {
-	json_t *code = json_object_get(json_object_get(kube_container_state(
-					       pod),
-					   "terminated"),
+	json_t *code = json_object_get(
+	    json_object_get(kube_container_state(pod), "terminated"),
 	    "exitCode");
 
 	return json_is_integer(code) ? (int)json_integer_value(code) : -1;
@@ -505,8 +499,8 @@ kube_iso_ms(const char *s)
 static int64_t
 kube_time_ms(json_t *job, const char *key)
 {
-	return kube_iso_ms(json_string_value(json_object_get(
-	    json_object_get(job, "status"), key)));
+	return kube_iso_ms(json_string_value(
+	    json_object_get(json_object_get(job, "status"), key)));
 }
 
 /*
@@ -544,8 +538,7 @@ kube_start_failing_since(json_t *pod)
 
 /* The caches, current: each lists if it must (and watches if it may). */
 static int
-kube_sync(struct kube_backend *kb, struct kube_informer *inf,
-    struct buf *err)
+kube_sync(struct kube_backend *kb, struct kube_informer *inf, struct buf *err)
 {
 	return kube_informer_sync(inf, kb->client, kb->watching, err);
 }
@@ -564,13 +557,13 @@ kube_ended_pod(struct kube_backend *kb, json_t *job, const char *name)
 	if (pod != NULL && kube_exit_code(pod) >= 0)
 		return pod;
 	buf_adds(&path, "/api/v1/namespaces/");
-	kube_path_escape(&path, kube_sv(json_object_get(json_object_get(job,
-							  "metadata"),
-	    "namespace")));
+	kube_path_escape(&path,
+	    kube_sv(json_object_get(json_object_get(job, "metadata"),
+	        "namespace")));
 	buf_adds(&path, "/pods?labelSelector=job-name%3D");
 	kube_path_escape(&path, name);
 	if (kube_request(kb->client, "GET", path.data, NULL, &status, &reply,
-		&err) == 0 &&
+	        &err) == 0 &&
 	    status == 200 &&
 	    json_array_size(json_object_get(reply, "items")) > 0)
 		kube_informer_put(kb->pods,
@@ -600,9 +593,9 @@ kube_status_of(struct kube_backend *kb, const char *name,
 		 * or went.
 		 */
 		pod = kube_informer_get(kb->pods, name);
-		st->state = pod != NULL && kube_exit_code(pod) < 0 ?
-		    BACKEND_RUNNING :
-		    BACKEND_UNKNOWN;
+		st->state = pod != NULL && kube_exit_code(pod) < 0
+		    ? BACKEND_RUNNING
+		    : BACKEND_UNKNOWN;
 		return;
 	}
 	if (kube_condition(job, "Complete") || kube_condition(job, "Failed")) {
@@ -617,7 +610,7 @@ kube_status_of(struct kube_backend *kb, const char *name,
 			st->end = BACKEND_END_EXIT;
 			st->exit_code = 0;
 		} else if (strcmp(kube_condition_reason(job, "Failed"),
-			       "DeadlineExceeded") == 0) {
+		               "DeadlineExceeded") == 0) {
 			st->end = BACKEND_END_TIMEOUT;
 			st->exit_code = code >= 0 ? code : 137;
 		} else {
@@ -675,9 +668,8 @@ kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
 
 	kube_job_name(&name, ref->job_id, ref->attempt);
 	job = kube_informer_get(kb->jobs, name.data);
-	ns = json_string_value(json_object_get(json_object_get(job,
-						   "metadata"),
-	    "namespace"));
+	ns = json_string_value(
+	    json_object_get(json_object_get(job, "metadata"), "namespace"));
 	if (ns == NULL)
 		goto out; /* not seen: not there */
 	buf_adds(&path, "/apis/batch/v1/namespaces/");
@@ -688,7 +680,8 @@ kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
 	ret = kube_request(kb->client, "DELETE", path.data, NULL, &status,
 	    &reply, err);
 	if (ret == 0 && status != 200 && status != 202 && status != 404)
-		ret = kube_status_error(kb->client, err, "delete Job", status, reply);
+		ret = kube_status_error(kb->client, err, "delete Job", status,
+		    reply);
 	/* Its pod stays in the cache until it is gone (kube_status_of). */
 	if (ret == 0)
 		kube_informer_forget(kb->jobs, name.data);
@@ -706,15 +699,13 @@ kube_stop(struct backend *be, const struct backend_ref *ref, struct buf *err)
 }
 
 static int
-kube_release(struct backend *be, const struct backend_ref *ref,
-    struct buf *err)
+kube_release(struct backend *be, const struct backend_ref *ref, struct buf *err)
 {
 	return kube_delete(kube_downcast(be), ref, err);
 }
 
 static int
-kube_purge(struct backend *be, const struct backend_ref *last,
-    struct buf *err)
+kube_purge(struct backend *be, const struct backend_ref *last, struct buf *err)
 {
 	return kube_delete(kube_downcast(be), last, err);
 }
@@ -739,17 +730,16 @@ kube_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 		ret = kube_request(kb->client, "GET", path.data, NULL, &status,
 		    &pods, err);
 		if (ret == 0 && status != 200)
-			ret = kube_status_error(kb->client, err, "list pods", status, pods);
+			ret = kube_status_error(kb->client, err, "list pods",
+			    status, pods);
 		if (ret < 0)
 			goto out;
 		pod = json_array_get(json_object_get(pods, "items"), 0);
 	}
-	ns = json_string_value(json_object_get(json_object_get(pod,
-						   "metadata"),
-	    "namespace"));
-	name = json_string_value(json_object_get(json_object_get(pod,
-						     "metadata"),
-	    "name"));
+	ns = json_string_value(
+	    json_object_get(json_object_get(pod, "metadata"), "namespace"));
+	name = json_string_value(
+	    json_object_get(json_object_get(pod, "metadata"), "name"));
 	if (ns == NULL || name == NULL)
 		goto out; /* no pod (any more): no log */
 	buf_reset(&path);
@@ -789,39 +779,36 @@ kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 	{
 		bn = VEC_ADD(out);
 		bn->name = xstrdup(key);
-		json_array_foreach(json_object_get(json_object_get(n,
-							   "status"),
-				       "conditions"),
+		json_array_foreach(
+		    json_object_get(json_object_get(n, "status"), "conditions"),
 		    k, c)
 		{
 			type = json_string_value(json_object_get(c, "type"));
-			status = json_string_value(json_object_get(c,
-			    "status"));
+			status =
+			    json_string_value(json_object_get(c, "status"));
 			if (type == NULL || status == NULL)
 				continue;
 			if (strcmp(type, "Ready") == 0)
 				bn->ready = strcmp(status, "True") == 0;
 			else if (strcmp(type, "MemoryPressure") == 0)
-				bn->memory_pressure = strcmp(status, "True") ==
-				    0;
+				bn->memory_pressure =
+				    strcmp(status, "True") == 0;
 			else if (strcmp(type, "DiskPressure") == 0)
 				bn->disk_pressure = strcmp(status, "True") == 0;
 		}
-		gpus = json_object_get(json_object_get(json_object_get(n,
-							   "status"),
-					   "capacity"),
+		gpus = json_object_get(
+		    json_object_get(json_object_get(n, "status"), "capacity"),
 		    "nvidia.com/gpu");
-		bn->gpus = json_is_string(gpus) ?
-		    strtoll(json_string_value(gpus), NULL, 10) :
-		    0;
+		bn->gpus = json_is_string(gpus)
+		    ? strtoll(json_string_value(gpus), NULL, 10)
+		    : 0;
 		/* "8", or millicores "7500m": whole CPUs. */
-		cpus = json_object_get(json_object_get(json_object_get(n,
-							   "status"),
-					   "capacity"),
+		cpus = json_object_get(
+		    json_object_get(json_object_get(n, "status"), "capacity"),
 		    "cpu");
-		bn->cpus = json_is_string(cpus) ?
-		    strtoll(json_string_value(cpus), &end, 10) :
-		    -1;
+		bn->cpus = json_is_string(cpus)
+		    ? strtoll(json_string_value(cpus), &end, 10)
+		    : -1;
 		if (json_is_string(cpus) && *end == 'm')
 			bn->cpus /= 1000;
 	}
@@ -866,20 +853,20 @@ kube_prepare_user(struct backend *be, const char *username,
 		    username);
 	ret = kube_create(kb, "/api/v1/namespaces", username,
 	    json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
-		"Namespace", "metadata", "name", username),
+	        "Namespace", "metadata", "name", username),
 	    "create namespace", err);
 	if (ret < 0 || nfs_server == NULL)
 		return ret;
 	buf_addf(&pv, "orchestra-%s", username);
 	ret = kube_create(kb, "/api/v1/persistentvolumes", pv.data,
 	    json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], "
-		      "s:s, s:{s:s, s:s}, s:{s:s, s:s}}}",
-		"apiVersion", "v1", "kind", "PersistentVolume", "metadata",
-		"name", pv.data, "labels", "app.kubernetes.io/managed-by",
-		"orchestra", "spec", "capacity", "storage", "1Ti",
-		"accessModes", "ReadWriteMany", "persistentVolumeReclaimPolicy",
-		"Retain", "nfs", "server", nfs_server, "path", nfs_path,
-		"claimRef", "namespace", username, "name", "volume"),
+	              "s:s, s:{s:s, s:s}, s:{s:s, s:s}}}",
+	        "apiVersion", "v1", "kind", "PersistentVolume", "metadata",
+	        "name", pv.data, "labels", "app.kubernetes.io/managed-by",
+	        "orchestra", "spec", "capacity", "storage", "1Ti",
+	        "accessModes", "ReadWriteMany", "persistentVolumeReclaimPolicy",
+	        "Retain", "nfs", "server", nfs_server, "path", nfs_path,
+	        "claimRef", "namespace", username, "name", "volume"),
 	    "create persistent volume", err);
 	if (ret < 0)
 		goto out;
@@ -888,11 +875,11 @@ kube_prepare_user(struct backend *be, const char *username,
 	buf_adds(&path, "/persistentvolumeclaims");
 	ret = kube_create(kb, path.data, "volume",
 	    json_pack("{s:s, s:s, s:{s:s}, s:{s:[s], s:s, s:s, "
-		      "s:{s:{s:s}}}}",
-		"apiVersion", "v1", "kind", "PersistentVolumeClaim",
-		"metadata", "name", "volume", "spec", "accessModes",
-		"ReadWriteMany", "storageClassName", "", "volumeName", pv.data,
-		"resources", "requests", "storage", "1Ti"),
+	              "s:{s:{s:s}}}}",
+	        "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata",
+	        "name", "volume", "spec", "accessModes", "ReadWriteMany",
+	        "storageClassName", "", "volumeName", pv.data, "resources",
+	        "requests", "storage", "1Ti"),
 	    "create persistent volume claim", err);
 out:
 	buf_release(&path);

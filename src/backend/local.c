@@ -28,8 +28,8 @@
  *
  * The supervisor is forked from the pilot into a session of its own, so
  * the pilot can die and restart at any instant (the supervisor is then
- * adopted by init; while the pilot lives, poll() reaps it).  It waits for the job,
- * enforces the time limit, turns a stop request into SIGTERM to the job's
+ * adopted by init; while the pilot lives, poll() reaps it).  It waits for the
+ * job, enforces the time limit, turns a stop request into SIGTERM to the job's
  * process group and SIGKILL after a grace period, and kills whatever is
  * left of the group when the job's shell ends.  poll() tells a job that
  * runs (lock held), one that ended (complete record) and one that was lost
@@ -65,9 +65,9 @@ struct local_backend {
 	struct backend base; /* first, for the checked downcast */
 	char *dir;           /* $ORCHESTRA_HOME/jobs */
 	char *home;
-	char *volume;        /* users' outputs: <volume>/<user>/<task> */
-	char *node;          /* this machine's node name */
-	char *self;          /* the pilot's own login (or its uid) */
+	char *volume; /* users' outputs: <volume>/<user>/<task> */
+	char *node;   /* this machine's node name */
+	char *self;   /* the pilot's own login (or its uid) */
 	int inotify_fd;
 };
 
@@ -161,7 +161,6 @@ local_close(struct backend *be)
 	free(lb);
 }
 
-
 static int64_t
 local_now_ms(void)
 {
@@ -178,8 +177,14 @@ struct local_super {
 
 /* What the pilot's environment may hold that a job must not see. */
 static const char *const local_secret_env[] = {
-	"ORCHESTRA_DB", "ORCHESTRA_TOKEN", "ORCHESTRA_SMTP_URL", "PGPASSWORD",
-	"PGPASSFILE", "PGSERVICEFILE", "KUBECONFIG", NULL,
+	"ORCHESTRA_DB",
+	"ORCHESTRA_TOKEN",
+	"ORCHESTRA_SMTP_URL",
+	"PGPASSWORD",
+	"PGPASSFILE",
+	"PGSERVICEFILE",
+	"KUBECONFIG",
+	NULL,
 };
 
 /*
@@ -188,8 +193,17 @@ static const char *const local_secret_env[] = {
  * own (its agent sockets, credential caches, secrets).
  */
 static const char *const local_keep_env[] = {
-	"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "ORCHESTRA_HOME",
-	"ORCHESTRA_VOLUME", "ORCHESTRA_URL", "ORCHESTRA_CA_FILE", NULL,
+	"PATH",
+	"LANG",
+	"LANGUAGE",
+	"TZ",
+	"TERM",
+	"TMPDIR",
+	"ORCHESTRA_HOME",
+	"ORCHESTRA_VOLUME",
+	"ORCHESTRA_URL",
+	"ORCHESTRA_CA_FILE",
+	NULL,
 };
 
 /* Leave only local_keep_env and the LC_ variables in the environment. */
@@ -212,8 +226,8 @@ local_job_env_reset(void)
 			VEC_PUSH(&keep, xstrdup(*e));
 	}
 	clearenv();
-	VEC_FOREACH(k, &keep)
-	putenv(*k); /* the environment keeps them: never freed */
+	VEC_FOREACH (k, &keep)
+		putenv(*k); /* the environment keeps them: never freed */
 	if (getenv("PATH") == NULL)
 		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
 	VEC_RELEASE(&keep);
@@ -265,8 +279,8 @@ local_job_exec(const struct backend_job *job, int logfd, int report)
 		local_job_env_reset();
 	if (job->login == NULL || proc_account_become(&acct, &why) < 0) {
 		fprintf(stderr, "orchestra: %s\n",
-		    job->login == NULL ? "no account to run the job as" :
-					 why.data);
+		    job->login == NULL ? "no account to run the job as"
+		                       : why.data);
 		e = EPERM;
 		if (write(report, &e, sizeof(e)) < 0)
 			_exit(126);
@@ -369,7 +383,8 @@ local_supervise(const struct local_super *s)
 		if (stopping)
 			continue;
 		stopping = true;
-		end = sig == SIGALRM ? BACKEND_END_TIMEOUT : BACKEND_END_STOPPED;
+		end =
+		    sig == SIGALRM ? BACKEND_END_TIMEOUT : BACKEND_END_STOPPED;
 		kill(-child, SIGTERM);
 		alarm(LOCAL_GRACE_SECONDS);
 	}
@@ -398,8 +413,7 @@ record:
 /* ---- the operations --------------------------------------------------- */
 
 static int
-local_start(struct backend *be, const struct backend_job *job,
-    struct buf *err)
+local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
@@ -614,7 +628,8 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			st->state = BACKEND_RUNNING;
 		} else if (local_read_exit(path.data, st) < 0) {
 			/* Ended between our two looks, or lost. */
-			st->state = local_lost_or_unstarted(path.data, &refs[i]);
+			st->state =
+			    local_lost_or_unstarted(path.data, &refs[i]);
 		}
 	}
 	buf_release(&path);
@@ -622,8 +637,7 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 }
 
 static int
-local_stop(struct backend *be, const struct backend_ref *ref,
-    struct buf *err)
+local_stop(struct backend *be, const struct backend_ref *ref, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct buf lock = BUF_INIT;
@@ -677,8 +691,7 @@ local_log_open(struct backend *be, const struct backend_ref *ref, size_t max,
 	if (fd < 0) {
 		if (errno != ENOENT)
 			ret = err_set(err, ERR_UNAVAILABLE,
-			    "cannot read '%s': %s", log.data,
-			    strerror(errno));
+			    "cannot read '%s': %s", log.data, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) < 0) {
@@ -786,8 +799,7 @@ local_release(struct backend *be, const struct backend_ref *ref,
 }
 
 static int
-local_purge(struct backend *be, const struct backend_ref *last,
-    struct buf *err)
+local_purge(struct backend *be, const struct backend_ref *last, struct buf *err)
 {
 	static const char *const exts[] = { "job", "log" };
 	struct local_backend *lb = local_downcast(be);
@@ -822,7 +834,7 @@ local_handles(struct backend *be, backend_ref_vec *out, struct buf *err)
 		    lb->dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (sscanf(de->d_name, "%lld-%lld.%7s", &id, &attempt, rest) !=
-			3 ||
+		        3 ||
 		    strcmp(rest, "job") != 0)
 			continue;
 		r = VEC_ADD(out);
@@ -842,7 +854,7 @@ local_event_fd(struct backend *be)
 		lb->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (lb->inotify_fd >= 0 &&
 		    inotify_add_watch(lb->inotify_fd, lb->dir, IN_CLOSE_WRITE) <
-			0) {
+		        0) {
 			close(lb->inotify_fd);
 			lb->inotify_fd = -1;
 		}

@@ -41,11 +41,11 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 	util_redact_url(&url, ctx->cfg.db_url);
 	if (json) {
 		o = json_pack("{s:s, s:b, s:s, s:b, s:s, s:b, s:I, s:I}",
-		    "database", url.data, "created_database",
-		    res.created_db, "admin", ctx->actor, "created_admin",
-		    res.created_user, "node", res.node_name, "created_node",
-		    res.created_node, "cpu_slots", (json_int_t)res.cpu_slots,
-		    "gpus", (json_int_t)res.gpus);
+		    "database", url.data, "created_database", res.created_db,
+		    "admin", ctx->actor, "created_admin", res.created_user,
+		    "node", res.node_name, "created_node", res.created_node,
+		    "cpu_slots", (json_int_t)res.cpu_slots, "gpus",
+		    (json_int_t)res.gpus);
 		cmd_print_json(o);
 	} else {
 		cmd_printf(stdout, "database %s%s\n", url.data,

@@ -104,7 +104,7 @@ const struct cmd_entry cmd_metrics_entry = {
 	.name = "metrics",
 	.usage = "metrics [--output FILE]",
 	.summary = "the state of jobs, nodes and the pilot in Prometheus text "
-		   "format",
+	           "format",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_metrics_run,
 };

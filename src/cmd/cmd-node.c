@@ -48,8 +48,8 @@ cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
 
 /* add and set: NAME and slot options; returns -1 to go on. */
 static int
-cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv,
-    struct node_opts *o, bool *json)
+cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv, struct node_opts *o,
+    bool *json)
 {
 	static const struct option opts[] = {
 		{ "queue", required_argument, NULL, 'q' },
@@ -136,8 +136,9 @@ cmd_node_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	if (o.queue == NULL && o.cpu_slots == OPT_UNSET &&
 	    o.gpu_slots == OPT_UNSET && o.max_cpu_slots == OPT_UNSET &&
 	    o.max_gpu_slots == OPT_UNSET)
-		return cmd_usage_error(ctx, "nothing to set: give --queue or "
-					    "a slots option");
+		return cmd_usage_error(ctx,
+		    "nothing to set: give --queue or "
+		    "a slots option");
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_node_set(&ctx->svc, argv[argc - 1], &o, &n, &err);
@@ -161,8 +162,7 @@ cmd_node_enable(struct cmd_ctx *ctx, int argc, char **argv, bool enabled)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_node_enable(&ctx->svc, argv[argc - 1], enabled, &n,
-	    &err);
+	ret = service_node_enable(&ctx->svc, argv[argc - 1], enabled, &n, &err);
 	return cmd_node_finish(ctx, ret, json, &n, &err);
 }
 
@@ -206,13 +206,12 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		arr = json_array();
-		VEC_FOREACH(n, &v)
-		json_array_append_new(arr, service_json_node(n));
+		VEC_FOREACH (n, &v)
+			json_array_append_new(arr, service_json_node(n));
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 7, hdr);
-		VEC_FOREACH(n, &v)
-		{
+		VEC_FOREACH (n, &v) {
 			cmd_table_addf(&t, "%s", n->name);
 			cmd_table_addf(&t, "%s", n->queue);
 			cmd_table_addf(&t, "%s", cmd_node_state(n));
@@ -270,8 +269,7 @@ cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		arr = json_array();
-		VEC_FOREACH(s, &v)
-		{
+		VEC_FOREACH (s, &v) {
 			o = service_json_node(&s->node);
 			json_object_set_new(o, "sync",
 			    json_string(cmd_node_sync_word(s)));
@@ -280,8 +278,7 @@ cmd_node_sync_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 5, hdr);
-		VEC_FOREACH(s, &v)
-		{
+		VEC_FOREACH (s, &v) {
 			cmd_table_addf(&t, "%s", s->node.name);
 			cmd_table_addf(&t, "%s", s->node.queue);
 			cmd_table_addf(&t, "%lld/%lld",
@@ -302,8 +299,8 @@ out:
 	return ret;
 }
 
-#define CMD_NODE_SLOT_OPTS                                                    \
-	"[--queue Q] [--cpu-slots N] [--gpu-slots N] [--max-cpu-slots N] "    \
+#define CMD_NODE_SLOT_OPTS                                                     \
+	"[--queue Q] [--cpu-slots N] [--gpu-slots N] [--max-cpu-slots N] "     \
 	"[--max-gpu-slots N] [--json]"
 
 static const struct cmd_entry cmd_node_add_entry = {

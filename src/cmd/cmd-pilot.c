@@ -33,7 +33,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'i':
 			if (cmd_parse_int(ctx, "--interval", cmd_optarg(),
-				&seconds) < 0)
+			        &seconds) < 0)
 				return CMD_EXIT_USAGE;
 			if (seconds < 1 || seconds > 86400)
 				return cmd_usage_error(ctx,
@@ -58,7 +58,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 	env = getenv("ORCHESTRA_USAGE_EVERY");
 	if (env != NULL &&
 	    (time_parse_duration(env, &p.usage_every_ms, &err) < 0 ||
-		p.usage_every_ms < 1000)) {
+	        p.usage_every_ms < 1000)) {
 		err_set(&err, ERR_INVALID,
 		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
 		    env);

@@ -56,15 +56,14 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		arr = json_array();
-		VEC_FOREACH(r, &rows)
-		json_array_append_new(arr, service_json_queue_row(r));
+		VEC_FOREACH (r, &rows)
+			json_array_append_new(arr, service_json_queue_row(r));
 		cmd_print_json(arr);
 		ret = CMD_EXIT_OK;
 		goto out;
 	}
 	cmd_table_init(&t, 9, hdr);
-	VEC_FOREACH(r, &rows)
-	{
+	VEC_FOREACH (r, &rows) {
 		if (r->place > 0)
 			cmd_table_addf(&t, "%lld", (long long)r->place);
 		else
@@ -101,7 +100,7 @@ const struct cmd_entry cmd_queue_entry = {
 	.name = "queue",
 	.usage = "queue [--queue Q] [--user U] [--json]",
 	.summary = "waiting and running jobs, highest priority first, with why "
-		   "each waits",
+	           "each waits",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_queue_run,
 };

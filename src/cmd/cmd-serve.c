@@ -46,7 +46,7 @@ cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 		else if (c != 's')
 			return CMD_EXIT_USAGE;
 		else if (time_parse_duration(cmd_optarg(), &o.session_idle_ms,
-			     &err) < 0 ||
+		             &err) < 0 ||
 		    o.session_idle_ms <= 0)
 			return cmd_serve_bad_idle(ctx, &err);
 	}
@@ -77,7 +77,7 @@ cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_serve_entry = {
 	.name = "serve",
 	.usage = "serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] "
-		 "[--session-idle DURATION]",
+	         "[--session-idle DURATION]",
 	.summary = "serve the HTTP API (its own process, beside the pilot)",
 	.run = cmd_serve_run,
 };

@@ -166,13 +166,12 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		arr = json_array();
-		VEC_FOREACH(task, &v)
-		json_array_append_new(arr, service_json_task(task));
+		VEC_FOREACH (task, &v)
+			json_array_append_new(arr, service_json_task(task));
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 5, hdr);
-		VEC_FOREACH(task, &v)
-		{
+		VEC_FOREACH (task, &v) {
 			buf_reset(&b);
 			names_task_full(&b, task->username, task->name);
 			cmd_table_addf(&t, "%s", b.data);
@@ -234,8 +233,7 @@ cmd_task_show_text(const struct task_detail *d)
 			    job_status_name((enum job_status)i));
 	cmd_printf(stdout, "\n\n");
 	cmd_table_init(&tab, 9, hdr);
-	VEC_FOREACH(j, &d->jobs)
-	{
+	VEC_FOREACH (j, &d->jobs) {
 		cmd_table_addf(&tab, "%lld%s", (long long)j->idx,
 		    j->is_test ? " (test)" : "");
 		cmd_table_addf(&tab, "%s", job_status_name(j->status));
@@ -300,9 +298,9 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 		o = service_json_task(&d.task);
 		json_object_set_new(o, "counts", service_json_counts(d.counts));
 		jobs = json_array();
-		VEC_FOREACH(j, &d.jobs)
-		json_array_append_new(jobs,
-		    service_json_job(j, service_job_wait_of(&d, j)));
+		VEC_FOREACH (j, &d.jobs)
+			json_array_append_new(jobs,
+			    service_json_job(j, service_job_wait_of(&d, j)));
 		json_object_set_new(o, "job_list", jobs);
 		cmd_print_json(o);
 	} else {
@@ -349,8 +347,8 @@ cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_signal(&ctx->svc, argv[argc - 1], sig,
-	    remove_files, &t, &err);
+	ret = service_task_signal(&ctx->svc, argv[argc - 1], sig, remove_files,
+	    &t, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 	} else if (json) {
@@ -450,8 +448,8 @@ cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	n = argc - cmd_optind();
 	if (n < 1 || n > 2)
-		return cmd_usage_error(ctx, n < 1 ? "missing task NAME" :
-						    "too many arguments");
+		return cmd_usage_error(ctx,
+		    n < 1 ? "missing task NAME" : "too many arguments");
 	if (n == 2 && cmd_parse_int(ctx, "JOB", argv[argc - 1], &index) < 0)
 		return CMD_EXIT_USAGE;
 	if (cmd_open_store(ctx) != 0)
@@ -481,7 +479,8 @@ static const struct cmd_entry cmd_task_delete_entry = {
 static const struct cmd_entry cmd_task_kill_entry = {
 	.name = "kill",
 	.usage = "task kill NAME [--json]",
-	.summary = "stop a task: waiting jobs are dropped, running ones stopped",
+	.summary =
+	    "stop a task: waiting jobs are dropped, running ones stopped",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_kill_run,
 };
@@ -503,7 +502,7 @@ static const struct cmd_entry cmd_task_retry_entry = {
 	.name = "retry",
 	.usage = "task retry NAME [--json]",
 	.summary = "run a broken, killed or finalized task's unfinished jobs "
-		   "again",
+	           "again",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_retry_run,
 };
@@ -517,9 +516,9 @@ static const struct cmd_entry cmd_task_show_entry = {
 static const struct cmd_entry cmd_task_submit_entry = {
 	.name = "submit",
 	.usage = "task submit NAME --exec CMD [--inputs DIR|GLOB|@LISTFILE] "
-		 "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
-		 "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
-		 "[--retention DURATION] [--json]",
+	         "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
+	         "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
+	         "[--retention DURATION] [--json]",
 	.summary = "submit a task: one job per input",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_submit_run,

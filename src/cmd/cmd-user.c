@@ -62,7 +62,7 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 			break;
 		case 'p':
 			if (cmd_parse_int(ctx, "--priority", cmd_optarg(),
-				&o->max_priority) < 0)
+			        &o->max_priority) < 0)
 				return CMD_EXIT_USAGE;
 			break;
 		case 'a':
@@ -199,13 +199,12 @@ cmd_user_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		arr = json_array();
-		VEC_FOREACH(a, &v)
-		json_array_append_new(arr, service_json_account(a));
+		VEC_FOREACH (a, &v)
+			json_array_append_new(arr, service_json_account(a));
 		cmd_print_json(arr);
 	} else {
 		cmd_table_init(&t, 5, hdr);
-		VEC_FOREACH(a, &v)
-		{
+		VEC_FOREACH (a, &v) {
 			cmd_table_addf(&t, "%s", a->username);
 			cmd_table_addf(&t, "%s", a->role);
 			cmd_table_addf(&t, "%lld", (long long)a->max_priority);
@@ -273,7 +272,7 @@ cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
 			json = true;
 		} else if (c == 'e') {
 			if (time_parse_duration(cmd_optarg(), &expires, &err) <
-				0) {
+			    0) {
 				ret = cmd_usage_error(ctx, "--expires: %s",
 				    err.data);
 				buf_release(&err);
@@ -324,8 +323,7 @@ cmd_user_tokens_print(const token_vec *v)
 	size_t i;
 
 	cmd_table_init(&t, 5, hdr);
-	VEC_FOREACH(k, v)
-	{
+	VEC_FOREACH (k, v) {
 		cmd_table_addf(&t, "%lld", (long long)k->id);
 		times[0] = k->created_ms;
 		times[1] = k->expires_ms;
@@ -365,8 +363,8 @@ cmd_user_tokens_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_fail(ctx, &err);
 	} else if (json) {
 		arr = json_array();
-		VEC_FOREACH(k, &v)
-		json_array_append_new(arr, service_json_token(k));
+		VEC_FOREACH (k, &v)
+			json_array_append_new(arr, service_json_token(k));
 		cmd_print_json(arr);
 	} else {
 		cmd_user_tokens_print(&v);
@@ -433,9 +431,10 @@ cmd_user_revoke_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_user_revoke_all(ctx, argv[argc - 1], json);
 	}
 	if (argc - cmd_optind() != 2)
-		return cmd_usage_error(ctx, argc - cmd_optind() < 2
-			? "missing user NAME, and TOKEN_ID or --all"
-			: "too many arguments");
+		return cmd_usage_error(ctx,
+		    argc - cmd_optind() < 2
+		        ? "missing user NAME, and TOKEN_ID or --all"
+		        : "too many arguments");
 	if (cmd_parse_int(ctx, "TOKEN_ID", argv[argc - 1], &id) < 0)
 		return CMD_EXIT_USAGE;
 	if (cmd_open_store(ctx) != 0)
@@ -518,8 +517,9 @@ cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
 
 static const struct cmd_entry cmd_user_add_entry = {
 	.name = "add",
-	.usage = "user add NAME [--email E] [--priority N] [--admin] "
-		 "[--mail on|off] [--unix-user LOGIN] [--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
+	.usage =
+	    "user add NAME [--email E] [--priority N] [--admin] "
+	    "[--mail on|off] [--unix-user LOGIN] [--kubernetes [--nfs-server HOST --nfs-path PATH]] [--json]",
 	.summary = "add a user (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_add_run,
@@ -534,9 +534,9 @@ static const struct cmd_entry cmd_user_list_entry = {
 static const struct cmd_entry cmd_user_set_entry = {
 	.name = "set",
 	.usage = "user set NAME [--email E] [--priority N] [--role R] "
-		 "[--mail on|off] [--unix-user LOGIN] [--json]",
+	         "[--mail on|off] [--unix-user LOGIN] [--json]",
 	.summary = "change a user's email, priority, role, mail or Unix "
-		   "account (admins)",
+	           "account (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_set_run,
 };
@@ -558,7 +558,7 @@ static const struct cmd_entry cmd_user_revoke_entry = {
 	.name = "revoke",
 	.usage = "user revoke NAME TOKEN_ID|--all [--json]",
 	.summary = "revoke one of a user's API tokens, or all and their "
-		   "sessions, at once",
+	           "sessions, at once",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_revoke_run,
 };

@@ -170,8 +170,9 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 				BUG("dispatch with no command");
 			ctx->entry = e;
 			ctx->path = buf_detach(&path);
-			if (argc >= 1 && (strcmp(argv[0], "--help") == 0 ||
-					     strcmp(argv[0], "-h") == 0))
+			if (argc >= 1 &&
+			    (strcmp(argv[0], "--help") == 0 ||
+			        strcmp(argv[0], "-h") == 0))
 				return cmd_help(ctx);
 			if (argc >= 1)
 				return cmd_usage_error(ctx,
@@ -199,8 +200,8 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	ctx->entry = e;
 	ctx->path = buf_detach(&path);
 	if ((e->flags & CMD_LOCAL) && cmd_remote_url() != NULL &&
-	    !(argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-			      strcmp(argv[1], "-h") == 0)))
+	    !(argc >= 2 &&
+	        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)))
 		return cmd_refuse_remote(ctx);
 	return e->run(ctx, argc, argv);
 }
@@ -238,8 +239,7 @@ cmd_optarg(void)
 }
 
 int
-cmd_args(struct cmd_ctx *ctx, int argc, char **argv, int want,
-    const char *what)
+cmd_args(struct cmd_ctx *ctx, int argc, char **argv, int want, const char *what)
 {
 	int have = argc - cmd_optind();
 
@@ -279,7 +279,7 @@ cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
 {
 	if (util_parse_int64(arg, INT64_MIN / 2, INT64_MAX / 2, out) < 0 &&
 	    (arg[0] != '-' ||
-		util_parse_int64(arg + 1, 0, INT64_MAX / 2, out) < 0)) {
+	        util_parse_int64(arg + 1, 0, INT64_MAX / 2, out) < 0)) {
 		cmd_usage_error(ctx, "invalid %s '%s': expected a whole number",
 		    opt, arg);
 		return -1;

@@ -29,11 +29,11 @@ struct cmd_entry;
 
 struct cmd_ctx {
 	struct config cfg;
-	struct service svc;  /* opened by cmd_open_store(): trusted, direct;
-			      * or remote, as the token's user */
-	const char *actor;   /* --user, else ORCHESTRA_USER, else login name */
+	struct service svc; /* opened by cmd_open_store(): trusted, direct;
+	                     * or remote, as the token's user */
+	const char *actor;  /* --user, else ORCHESTRA_USER, else login name */
 	const struct cmd_entry *entry; /* the command being run */
-	char *path;          /* "task submit", for messages */
+	char *path;                    /* "task submit", for messages */
 };
 
 struct cmd_entry {

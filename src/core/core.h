@@ -38,7 +38,7 @@ enum job_status {
 	JOB_RUNNING,
 	JOB_DONE,
 	JOB_FAILED,
-	JOB_KILL,   /* stop requested while it holds a slot */
+	JOB_KILL, /* stop requested while it holds a slot */
 	JOB_KILLED,
 	JOB_BROKEN, /* its task's test job failed */
 	JOB_NSTATUS
@@ -113,10 +113,10 @@ struct job_move {
 
 /* The result of one step: at most one task transition. */
 struct task_plan {
-	enum task_status next;  /* == current status when nothing changes */
-	bool consume_signal;    /* clear the pending signal */
-	bool remove;            /* delete the task (next == TASK_REMOVED) */
-	bool reset_retention;   /* a retry: the retention clock starts again */
+	enum task_status next; /* == current status when nothing changes */
+	bool consume_signal;   /* clear the pending signal */
+	bool remove;           /* delete the task (next == TASK_REMOVED) */
+	bool reset_retention;  /* a retry: the retention clock starts again */
 	struct job_move moves[TASK_PLAN_MAXMOVES];
 	size_t nmoves;
 	const char *reason; /* short text for the event, never NULL */
@@ -212,7 +212,8 @@ struct prio_user {
 
 struct prio_rule {
 	const char *name;
-	/* Priority of the user's n-th waiting job (n = 0, 1, …); higher first. */
+	/* Priority of the user's n-th waiting job (n = 0, 1, …); higher first.
+	 */
 	double (*priority)(const struct prio_user *u, int64_t n);
 	/* Priority of a test job. */
 	double (*test_priority)(const struct prio_user *u);
@@ -283,7 +284,7 @@ void sched_merge_free(struct sched_merge *m);
 
 struct place_node {
 	int64_t id;
-	const char *name; /* borrowed */
+	const char *name;  /* borrowed */
 	const char *queue; /* borrowed */
 	int64_t cpu_slots;
 	int64_t gpu_slots;
@@ -382,7 +383,7 @@ struct expand_secondary {
 
 /* What a task's command is expanded with; strings borrowed. */
 struct expand_values {
-	bool has_inputs; /* inputs were given */
+	bool has_inputs;  /* inputs were given */
 	const char *out;  /* %OUT */
 	const char *data; /* %DATA, NULL if none */
 	const struct expand_secondary *secondary;
@@ -484,7 +485,7 @@ void mail_encode_subject(struct buf *out, const char *subject);
 
 /* What mail_format() puts in the headers; the strings are borrowed. */
 struct mail_header {
-	int64_t id;      /* the outbox row: Message-ID <orchestra.ID@host> */
+	int64_t id; /* the outbox row: Message-ID <orchestra.ID@host> */
 	const char *from;
 	const char *to;
 	const char *subject;
@@ -497,7 +498,7 @@ struct mail_header {
  * through address_check() again (a row may have been edited by hand):
  * ERR_INVALID, and nothing worth sending, when one fails.
  */
-int mail_format(struct buf *out, const struct mail_header *h,
-    const char *body, struct buf *err);
+int mail_format(struct buf *out, const struct mail_header *h, const char *body,
+    struct buf *err);
 
 #endif

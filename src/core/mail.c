@@ -143,8 +143,9 @@ mail_pilot_alarm(const char *host, bool failing, int64_t since_ms,
 		    "The last error: %s\n",
 		    error);
 	} else {
-		buf_addf(body, "The pilot on %s works again (it had failed "
-			       "since ",
+		buf_addf(body,
+		    "The pilot on %s works again (it had failed "
+		    "since ",
 		    host);
 		time_format_ms(body, since_ms);
 		buf_adds(body, " UTC).\n");

@@ -5,16 +5,30 @@
 #include "core/core.h"
 
 static const char *const task_status_names[TASK_NSTATUS] = {
-	"registered", "testing", "running", "done", "finalized", "broken",
-	"killing", "killed", "removed",
+	"registered",
+	"testing",
+	"running",
+	"done",
+	"finalized",
+	"broken",
+	"killing",
+	"killed",
+	"removed",
 };
 
 static const char *const task_signal_names[] = { "", "retry", "kill",
 	"delete" };
 
 static const char *const job_status_names[JOB_NSTATUS] = {
-	"registered", "assigned", "pending", "running", "done", "failed",
-	"kill", "killed", "broken",
+	"registered",
+	"assigned",
+	"pending",
+	"running",
+	"done",
+	"failed",
+	"kill",
+	"killed",
+	"broken",
 };
 
 const char *

@@ -47,7 +47,7 @@ int smtp_send(struct smtp *s, const char *rcpt, const char *msg,
  * a submit): the pilot goes on at once while mail is due, so the next
  * cycle comes without a wait.
  */
-#define OUTBOX_BATCH 100          /* rows read at a time */
+#define OUTBOX_BATCH 100 /* rows read at a time */
 #define OUTBOX_MIN_MS 20
 #define OUTBOX_IDLE_MS 250
 /* Sent and given-up mails are kept this long (their events stay). */
@@ -55,8 +55,8 @@ int smtp_send(struct smtp *s, const char *rcpt, const char *msg,
 #define OUTBOX_PRUNE_EVERY_MS 3600000
 
 struct outbox_limits {
-	int64_t budget_ms;         /* no new sending after this (one at least) */
-	bool (*cut)(void *arg);    /* past OUTBOX_MIN_MS: stop now? */
+	int64_t budget_ms;      /* no new sending after this (one at least) */
+	bool (*cut)(void *arg); /* past OUTBOX_MIN_MS: stop now? */
 	void *arg;
 };
 #define OUTBOX_HOLD_MIN_MS 1000   /* first wait after the server was away */
@@ -72,10 +72,10 @@ void outbox_free(struct outbox *ob);
 
 struct outbox_stats {
 	int64_t sent;
-	int64_t retried;  /* failed this time, tried again later */
+	int64_t retried; /* failed this time, tried again later */
 	int64_t given_up;
-	int64_t pending;  /* still to send after this drain */
-	int64_t wait_ms;  /* when the next sending is due: 0 now, -1 never */
+	int64_t pending; /* still to send after this drain */
+	int64_t wait_ms; /* when the next sending is due: 0 now, -1 never */
 };
 
 /*

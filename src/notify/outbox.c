@@ -83,8 +83,8 @@ static int
 outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
     bool *held, struct outbox_stats *stats, struct buf *err)
 {
-	struct mail_header h = { m->id, ob->cfg->mail_from, m->rcpt,
-		m->subject, m->created_ms };
+	struct mail_header h = { m->id, ob->cfg->mail_from, m->rcpt, m->subject,
+		m->created_ms };
 	struct buf msg = BUF_INIT, why = BUF_INIT, give = BUF_INIT;
 	int64_t now = time_now_ms();
 	int rc, ret = 0;
@@ -127,8 +127,8 @@ outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
 	}
 	if (rc == ERR_UNAVAILABLE) {
 		*held = true;
-		ob->hold_ms = ob->hold_ms == 0 ? OUTBOX_HOLD_MIN_MS :
-						 ob->hold_ms * 2;
+		ob->hold_ms =
+		    ob->hold_ms == 0 ? OUTBOX_HOLD_MIN_MS : ob->hold_ms * 2;
 		if (ob->hold_ms > OUTBOX_HOLD_MAX_MS)
 			ob->hold_ms = OUTBOX_HOLD_MAX_MS;
 		ob->hold_until_ms = now + ob->hold_ms;
@@ -142,8 +142,8 @@ outbox_one(struct outbox *ob, struct store *st, const struct mail_row *m,
 	ret = store_begin(st, err);
 	if (ret == 0)
 		ret = store_mail_failed(st, m->id,
-		    rc == ERR_UNAVAILABLE ? ob->hold_until_ms :
-					    now + outbox_retry_ms(m->attempts),
+		    rc == ERR_UNAVAILABLE ? ob->hold_until_ms
+		                          : now + outbox_retry_ms(m->attempts),
 		    why.data, err);
 	ret = store_end(st, ret, err);
 	if (ret == 0)
@@ -156,8 +156,7 @@ out:
 }
 
 static int
-outbox_prune(struct outbox *ob, struct store *st, int64_t now,
-    struct buf *err)
+outbox_prune(struct outbox *ob, struct store *st, int64_t now, struct buf *err)
 {
 	int64_t n = 0;
 	int ret;
@@ -184,8 +183,7 @@ outbox_send_now(struct outbox *ob, const store_str_vec *rcpts,
 	char *const *r;
 	int n = 0;
 
-	VEC_FOREACH(r, rcpts)
-	{
+	VEC_FOREACH (r, rcpts) {
 		h.to = *r;
 		buf_reset(&msg);
 		buf_reset(&why);
@@ -262,8 +260,8 @@ outbox_drain(struct outbox *ob, struct store *st,
 		else
 			stats->wait_ms = next_ms > now ? next_ms - now : 0;
 	}
-	VEC_FOREACH(m, &rows)
-	mail_row_release(m);
+	VEC_FOREACH (m, &rows)
+		mail_row_release(m);
 	VEC_RELEASE(&rows);
 	return ret;
 }

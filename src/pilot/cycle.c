@@ -23,9 +23,8 @@ cycle_drop_held(sched_stream_vec *streams, cycle_held_fn *held, void *arg)
 
 /* One pool per queue and kind that has a free slot. */
 static int
-cycle_fill(struct store *st, const struct prio_rule *rule,
-    cycle_held_fn *held, void *held_arg, struct cycle_plan *p,
-    struct buf *err)
+cycle_fill(struct store *st, const struct prio_rule *rule, cycle_held_fn *held,
+    void *held_arg, struct cycle_plan *p, struct buf *err)
 {
 	sched_stream_vec streams = VEC_INIT;
 	struct store_sched_ctx ctx = { st, NULL, false };
@@ -45,7 +44,7 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 			continue;
 		for (gpu = 0; gpu <= 1 && ret == 0; gpu++) {
 			if (place_free_in_queue(p->place, p->nodes.n,
-				p->nodes.v[i].queue, gpu) == 0)
+			        p->nodes.v[i].queue, gpu) == 0)
 				continue;
 			streams.n = 0;
 			ret = store_sched_streams(st, p->nodes.v[i].queue, gpu,
@@ -68,9 +67,9 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 }
 
 int
-cycle_plan_make(struct store *st, const struct prio_rule *rule,
-    bool with_tasks, cycle_held_fn *held, void *held_arg,
-    struct cycle_plan *out, struct buf *err)
+cycle_plan_make(struct store *st, const struct prio_rule *rule, bool with_tasks,
+    cycle_held_fn *held, void *held_arg, struct cycle_plan *out,
+    struct buf *err)
 {
 	task_state_vec dirty = VEC_INIT;
 	struct task_state_row *r;
@@ -82,8 +81,7 @@ cycle_plan_make(struct store *st, const struct prio_rule *rule,
 		ret = store_task_dirty(st, &dirty, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(r, &dirty)
-	{
+	VEC_FOREACH (r, &dirty) {
 		ct = VEC_ADD(&out->tasks);
 		ct->id = r->id;
 		ct->view = r->view;
@@ -136,8 +134,7 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(n, &nodes)
-	{
+	VEC_FOREACH (n, &nodes) {
 		ret = store_node_set_health(p->st, n->name, n->ready,
 		    n->memory_pressure, n->disk_pressure, &changed, err);
 		if (ret < 0)
@@ -180,12 +177,11 @@ cycle_retention(struct pilot *p, struct buf *err)
 	if (n > 0)
 		log_info("retention: %lld task(s) to remove", (long long)n);
 	ret = store_retention_due(p->st, now, &due, err);
-	VEC_FOREACH(r, &due)
-	{
+	VEC_FOREACH (r, &due) {
 		if (ret < 0)
 			break;
 		if (!retention_warning(r->ended_ms, r->period_ms, r->warned,
-			now, &kind, &to))
+		        now, &kind, &to))
 			continue;
 		ret = store_begin(p->st, err);
 		if (ret < 0)
@@ -211,8 +207,7 @@ cycle_forget(struct pilot *p, const job_ref_vec *removed,
 	struct backend_ref ref;
 	const struct job_ref *r;
 
-	VEC_FOREACH(r, removed)
-	{
+	VEC_FOREACH (r, removed) {
 		ref.job_id = r->job_id;
 		ref.attempt = r->attempt;
 		if (p->be->ops->purge(p->be, &ref, &err) < 0)
@@ -241,8 +236,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		if (ret < 0 || dirty.n == 0)
 			break;
 		any = false;
-		VEC_FOREACH(r, &dirty)
-		{
+		VEC_FOREACH (r, &dirty) {
 			task_step(&r->view, &plan);
 			ret = store_begin(p->st, err);
 			if (ret < 0)
@@ -288,8 +282,7 @@ pilot_account_vec_release(pilot_account_vec *v)
 {
 	struct pilot_account *a;
 
-	VEC_FOREACH(a, v)
-	{
+	VEC_FOREACH (a, v) {
 		free(a->username);
 		free(a->why);
 		free(a->stored);
@@ -310,9 +303,9 @@ cycle_account(struct pilot *p, int64_t id, struct buf *err)
 	struct pilot_account *pa;
 	struct buf why = BUF_INIT;
 
-	VEC_FOREACH(pa, &p->accounts)
-	if (pa->id == id)
-		return pa;
+	VEC_FOREACH (pa, &p->accounts)
+		if (pa->id == id)
+			return pa;
 	if (store_account_get_id(p->st, id, &row, err) < 0) {
 		account_release(&row);
 		return NULL;
@@ -375,7 +368,7 @@ cycle_holds(struct pilot *p, struct buf *err)
 		if (pa->ret == ERR_UNAVAILABLE ||
 		    (pa->why == NULL && pa->stored == NULL) ||
 		    (pa->why != NULL && pa->stored != NULL &&
-			strcmp(pa->why, pa->stored) == 0))
+		        strcmp(pa->why, pa->stored) == 0))
 			continue;
 		ret = store_account_set_hold(p->st, pa->id, pa->why, &changed,
 		    err);
@@ -394,8 +387,7 @@ cycle_holds_changed(const struct pilot *p)
 {
 	const struct pilot_account *pa;
 
-	VEC_FOREACH(pa, &p->accounts)
-	{
+	VEC_FOREACH (pa, &p->accounts) {
 		if (pa->ret == ERR_UNAVAILABLE)
 			continue;
 		if ((pa->why == NULL) != (pa->stored == NULL) ||
@@ -442,7 +434,9 @@ cycle_start_one(struct pilot *p, const struct job_launch *l)
 		/* Placed before its account went: it waits for it again. */
 		ret = pa == NULL ? ERR_UNAVAILABLE : pa->ret;
 		log_warn("job %lld: cannot start: %s", (long long)l->job_id,
-		    pa == NULL ? why.data : pa->why ? pa->why : "no account");
+		    pa == NULL    ? why.data
+		        : pa->why ? pa->why
+		                  : "no account");
 		buf_release(&why);
 		return ret;
 	}
@@ -554,8 +548,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 
 	/* Who was held: looked at again, whether or not they wait. */
 	ret = store_account_held(p->st, &held, err);
-	VEC_FOREACH(a, &held)
-	{
+	VEC_FOREACH (a, &held) {
 		if (ret == 0 && cycle_account(p, a->id, err) == NULL)
 			ret = -1;
 	}
@@ -563,22 +556,20 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (ret < 0)
 		return ret;
 	/* The state machine ran in step 2: placement only. */
-	ret = cycle_plan_make(p->st, p->rule, false, cycle_held, p, &plan,
-	    err);
+	ret = cycle_plan_make(p->st, p->rule, false, cycle_held, p, &plan, err);
 	if (ret < 0 || (plan.launches.n == 0 && !cycle_holds_changed(p)))
 		goto out;
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
 	ret = cycle_holds(p, err);
-	VEC_FOREACH(l, &plan.launches)
-	{
+	VEC_FOREACH (l, &plan.launches) {
 		if (ret < 0)
 			break;
 		jl = VEC_ADD(&ls);
-		ret = store_job_place(p->st, l->job_id,
-		    plan.nodes.v[l->node].id, l->gpu_index, l->priority, jl,
-		    err);
+		ret =
+		    store_job_place(p->st, l->job_id, plan.nodes.v[l->node].id,
+		        l->gpu_index, l->priority, jl, err);
 		if (ret < 0)
 			break;
 	}
@@ -587,8 +578,8 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		goto out;
 	ret = cycle_start(p, ls.v, ls.n, stats, err);
 out:
-	VEC_FOREACH(jl, &ls)
-	job_launch_release(jl);
+	VEC_FOREACH (jl, &ls)
+		job_launch_release(jl);
 	VEC_RELEASE(&ls);
 	cycle_plan_release(&plan);
 	return ret;
@@ -726,8 +717,7 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(s, &seen)
-	{
+	VEC_FOREACH (s, &seen) {
 		ret = cycle_record(p, s, stats, err);
 		if (ret < 0)
 			break;
@@ -736,14 +726,13 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (ret < 0)
 		goto out;
 	/* Only once the ends are recorded may the backend forget them. */
-	VEC_FOREACH(s, &seen)
-	{
+	VEC_FOREACH (s, &seen) {
 		if (s->st.state == BACKEND_ENDED || s->st.state == BACKEND_LOST)
 			p->be->ops->release(p->be, &s->st.ref, &ignored);
 	}
 out:
-	VEC_FOREACH(s, &seen)
-	buf_release(&s->tail);
+	VEC_FOREACH (s, &seen)
+		buf_release(&s->tail);
 	VEC_RELEASE(&seen);
 	VEC_RELEASE(&held);
 	VEC_RELEASE(&sts);
@@ -759,8 +748,8 @@ cycle_usage_due_ms(const struct pilot *p)
 
 	if (p->usage_ms == 0)
 		return 0;
-	every = p->usage_every_ms > 0 ? p->usage_every_ms :
-					PILOT_USAGE_EVERY_MS;
+	every =
+	    p->usage_every_ms > 0 ? p->usage_every_ms : PILOT_USAGE_EVERY_MS;
 	left = p->usage_ms + every - time_mono_ns() / 1000000;
 	return left > 0 ? left : 0;
 }

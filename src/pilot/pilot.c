@@ -80,9 +80,9 @@ pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
 		left = deadline - now;
 		if (left <= 0)
 			return;
-		timeout = (int)(cfd >= 0 || left < PILOT_CHANGE_POLL_MS ?
-			left :
-			PILOT_CHANGE_POLL_MS);
+		timeout = (int)(cfd >= 0 || left < PILOT_CHANGE_POLL_MS
+		        ? left
+		        : PILOT_CHANGE_POLL_MS);
 		rc = poll(fds, 2, timeout);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -118,8 +118,8 @@ pilot_admins_release(struct pilot *p)
 {
 	char **a;
 
-	VEC_FOREACH(a, &p->admins)
-	free(*a);
+	VEC_FOREACH (a, &p->admins)
+		free(*a);
 	VEC_RELEASE(&p->admins);
 }
 
@@ -158,14 +158,14 @@ pilot_alarm(struct pilot *p, bool ok, const char *error)
 		    &body);
 		log_info("pilot recovered: told %d admin(s)",
 		    outbox_send_now(p->outbox, &p->admins, subject.data,
-			body.data));
+		        body.data));
 	} else if (!ok) {
 		mail_pilot_alarm(host, true, p->failing_ms, error, &subject,
 		    &body);
 		log_error("cycles failing since %lld ms ago: told %d admin(s)",
 		    (long long)(now - p->failing_ms),
 		    outbox_send_now(p->outbox, &p->admins, subject.data,
-			body.data));
+		        body.data));
 	}
 	p->alarmed = !ok;
 	if (ok)
@@ -193,14 +193,15 @@ pilot_take_lock(struct pilot *p, bool standby, struct buf *err)
 		if (ret == 0) {
 			if (said)
 				log_info("the other pilot is gone: this one is "
-					 "active now");
+				         "active now");
 			return 0;
 		}
 		if (!standby || !store_pilot_standby(p->st) ||
 		    (ret != ERR_CONFLICT && ret != ERR_UNAVAILABLE))
 			return ret;
 		if (!said)
-			log_info("standby: %s; waiting to take over", err->data);
+			log_info("standby: %s; waiting to take over",
+			    err->data);
 		said = true;
 		pilot_wait_plain(PILOT_STANDBY_MS);
 		if (pilot_stop_requested)
@@ -242,12 +243,12 @@ pilot_sweep(struct pilot *p)
 	}
 	if (held.n > 0)
 		qsort(held.v, held.n, sizeof(*held.v), pilot_cmp_held);
-	VEC_FOREACH(r, &refs)
-	{
+	VEC_FOREACH (r, &refs) {
 		key.job_id = r->job_id;
 		key.attempt = r->attempt;
-		if (held.n == 0 || bsearch(&key, held.v, held.n,
-				       sizeof(*held.v), pilot_cmp_held) == NULL)
+		if (held.n == 0 ||
+		    bsearch(&key, held.v, held.n, sizeof(*held.v),
+		        pilot_cmp_held) == NULL)
 			VEC_PUSH(&stale, *r);
 	}
 	if (stale.n == 0 ||
@@ -256,7 +257,7 @@ pilot_sweep(struct pilot *p)
 	for (i = 0; i < sts.n; i++) {
 		if (sts.v[i].state == BACKEND_RUNNING) {
 			log_warn("job %lld attempt %lld runs, but the database "
-				 "does not know it running: left alone",
+			         "does not know it running: left alone",
 			    (long long)sts.v[i].ref.job_id,
 			    (long long)sts.v[i].ref.attempt);
 			continue;
@@ -354,7 +355,7 @@ pilot_log_cycle(const struct pilot *p, const struct cycle_stats *stats,
 		    (long long)stats->mail.given_up,
 		    (long long)stats->mail.pending);
 	log_debug("cycle: %lld launched, %lld ended, %lld requeued, %lld "
-		  "tasks changed; began %lld, took %.1f ms%s",
+	          "tasks changed; began %lld, took %.1f ms%s",
 	    (long long)stats->launched, (long long)stats->ended,
 	    (long long)stats->requeued, (long long)stats->tasks_changed,
 	    (long long)began_ms, (double)(time_mono_ns() - began_ns) / 1e6,
@@ -383,7 +384,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	store_mail_enable(p->st, p->outbox != NULL, p->cfg->retention_ms);
 	if (p->outbox == NULL)
 		log_info("mail off: ORCHESTRA_SMTP_URL is not set, no mail is "
-			 "queued");
+		         "queued");
 	/* One cycle (--once) drains in the cycle, bounded. */
 	if (p->outbox != NULL && !o->once &&
 	    mailer_start(&p->mailer, p->cfg, &cerr) < 0)
@@ -391,7 +392,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		    cerr.data);
 	buf_reset(&cerr);
 	util_redact_url(&cerr, p->cfg->db_url);
-	log_info("pilot started: database %s, backend %s, rule %s, period %llds",
+	log_info(
+	    "pilot started: database %s, backend %s, rule %s, period %llds",
 	    cerr.data, p->be->ops->name, p->rule->name,
 	    (long long)(o->interval_ms / 1000));
 	while (!pilot_stop_requested) {

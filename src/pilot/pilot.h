@@ -17,8 +17,13 @@
 #define PILOT_MAX_LOST 3
 
 /* Backend operations whose failures the metrics count. */
-enum pilot_be_op { PILOT_BE_NODES, PILOT_BE_START, PILOT_BE_POLL,
-	PILOT_BE_LOGS, PILOT_BE_NOPS };
+enum pilot_be_op {
+	PILOT_BE_NODES,
+	PILOT_BE_START,
+	PILOT_BE_POLL,
+	PILOT_BE_LOGS,
+	PILOT_BE_NOPS
+};
 extern const char *const pilot_be_op_names[PILOT_BE_NOPS];
 
 /*
@@ -43,10 +48,10 @@ struct pilot_stats {
 struct pilot_account {
 	int64_t id;
 	char *username;
-	int ret;       /* 0: its jobs can run; ERR_DENIED: they wait (why);
-			* ERR_UNAVAILABLE: cannot tell now, they wait */
-	char *why;     /* ERR_DENIED: why; else NULL */
-	char *stored;  /* the hold the store had (account.hold) */
+	int ret;      /* 0: its jobs can run; ERR_DENIED: they wait (why);
+	               * ERR_UNAVAILABLE: cannot tell now, they wait */
+	char *why;    /* ERR_DENIED: why; else NULL */
+	char *stored; /* the hold the store had (account.hold) */
 	struct proc_account acct;
 };
 typedef VEC(struct pilot_account) pilot_account_vec;
@@ -66,14 +71,14 @@ struct pilot {
 	 * with --once (the cycle drains, bounded) or mail off. */
 	struct mailer *mailer;
 	/* The alarm to the admins when cycles keep failing (pilot.c). */
-	store_str_vec admins;  /* their addresses, read while cycles work */
-	int64_t admins_ms;     /* when they were read */
-	int64_t failing_ms;    /* the first failure of the streak; 0: none */
-	bool alarmed;          /* the admins were told of this streak */
+	store_str_vec admins; /* their addresses, read while cycles work */
+	int64_t admins_ms;    /* when they were read */
+	int64_t failing_ms;   /* the first failure of the streak; 0: none */
+	bool alarmed;         /* the admins were told of this streak */
 	/* The usage history (cycle.c): how often a sample is taken
 	 * (PILOT_USAGE_EVERY_MS unless set), and when the last one was. */
 	int64_t usage_every_ms;
-	int64_t usage_ms; /* monotonic ms; 0: none yet */
+	int64_t usage_ms;           /* monotonic ms; 0: none yet */
 	pilot_account_vec accounts; /* this cycle's, by need (cycle.c) */
 };
 
@@ -90,8 +95,8 @@ struct cycle_stats {
 	int64_t requeued;
 	int64_t nodes_changed;
 	struct outbox_stats mail; /* the drain at the cycle's end */
-	int64_t ns;      /* the whole cycle took */
-	int64_t mail_ns; /* of which the drain */
+	int64_t ns;               /* the whole cycle took */
+	int64_t mail_ns;          /* of which the drain */
 };
 
 /*

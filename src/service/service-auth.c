@@ -46,8 +46,8 @@ service_auth_digest(const char *secret, char hex[2 * TOKEN_BYTES + 1])
 
 /* The account `user` names, which the actor must be or administer. */
 static int
-service_auth_account(struct service *svc, const char *user,
-    struct account *out, struct buf *err)
+service_auth_account(struct service *svc, const char *user, struct account *out,
+    struct buf *err)
 {
 	int ret = store_account_get(svc->st, user, out, err);
 
@@ -92,8 +92,8 @@ service_token_issue(struct service *svc, const char *user,
 	out->account_id = a.id;
 	out->username = xstrdup(a.username);
 	out->created_ms = time_now_ms();
-	out->expires_ms = expires_in_ms > 0 ? out->created_ms + expires_in_ms
-					    : 0;
+	out->expires_ms =
+	    expires_in_ms > 0 ? out->created_ms + expires_in_ms : 0;
 	out->hash = xstrdup(hex);
 	ret = store_token_insert(svc->st, out, err);
 	if (ret < 0)
@@ -153,8 +153,8 @@ service_token_revoke(struct service *svc, const char *user, int64_t id,
 	if (ret < 0)
 		goto out;
 	if (out->revoked_ms != 0) {
-		ret = err_set(err, ERR_CONFLICT, "token %lld is revoked already",
-		    (long long)id);
+		ret = err_set(err, ERR_CONFLICT,
+		    "token %lld is revoked already", (long long)id);
 		goto out;
 	}
 	out->revoked_ms = time_now_ms();
@@ -210,8 +210,8 @@ out:
 }
 
 int
-service_user_passwd(struct service *svc, const char *user,
-    const char *password, struct buf *err)
+service_user_passwd(struct service *svc, const char *user, const char *password,
+    struct buf *err)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	struct account a = { 0 };
@@ -230,8 +230,8 @@ service_user_passwd(struct service *svc, const char *user,
 		return ret;
 	/* Hash before the transaction: it takes a while, on purpose. */
 	if (crypto_pwhash_str(hash, password, len,
-		crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return err_set(err, ERR_UNAVAILABLE,
 		    "cannot hash the password: out of memory");
 	ret = store_begin(svc->st, err);
@@ -266,9 +266,9 @@ service_auth_token_shaped(const char *secret)
 		return false;
 	for (i = plen; i < n; i++)
 		if (!((secret[i] >= 'A' && secret[i] <= 'Z') ||
-			(secret[i] >= 'a' && secret[i] <= 'z') ||
-			(secret[i] >= '0' && secret[i] <= '9') ||
-			secret[i] == '-' || secret[i] == '_'))
+		        (secret[i] >= 'a' && secret[i] <= 'z') ||
+		        (secret[i] >= '0' && secret[i] <= '9') ||
+		        secret[i] == '-' || secret[i] == '_'))
 			return false;
 	return true;
 }
@@ -323,9 +323,9 @@ service_auth_dummy_make(void)
 	unsigned char pw[16];
 
 	randombytes_buf(pw, sizeof(pw));
-	if (crypto_pwhash_str(service_auth_dummy, (const char *)pw,
-		sizeof(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	if (crypto_pwhash_str(service_auth_dummy, (const char *)pw, sizeof(pw),
+	        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		service_auth_dummy[0] = '\0';
 	util_wipe(pw, sizeof(pw));
 }
@@ -370,7 +370,7 @@ service_auth_password_verify(const char *hash, const char *password,
 	if (ret < 0)
 		return ret;
 	if (crypto_pwhash_str_verify(ok ? hash : service_auth_dummy_hash(),
-		password, strlen(password)) != 0)
+	        password, strlen(password)) != 0)
 		ok = false;
 	return ok ? 0 : err_set(err, ERR_DENIED, "wrong user name or password");
 }
@@ -387,9 +387,9 @@ service_session_shaped(const char *secret)
 		return false;
 	for (i = 0; i < n; i++)
 		if (!((secret[i] >= 'A' && secret[i] <= 'Z') ||
-			(secret[i] >= 'a' && secret[i] <= 'z') ||
-			(secret[i] >= '0' && secret[i] <= '9') ||
-			secret[i] == '-' || secret[i] == '_'))
+		        (secret[i] >= 'a' && secret[i] <= 'z') ||
+		        (secret[i] >= '0' && secret[i] <= '9') ||
+		        secret[i] == '-' || secret[i] == '_'))
 			return false;
 	return true;
 }
@@ -453,9 +453,8 @@ out:
 }
 
 int
-service_auth_session(struct service *svc, const char *secret,
-    int64_t idle_ms, bool touch, struct account *out, struct buf *csrf,
-    struct buf *err)
+service_auth_session(struct service *svc, const char *secret, int64_t idle_ms,
+    bool touch, struct account *out, struct buf *csrf, struct buf *err)
 {
 	char hex[2 * TOKEN_BYTES + 1];
 	struct session s = { 0 };
@@ -500,8 +499,7 @@ service_auth_session(struct service *svc, const char *secret,
 }
 
 int
-service_session_close(struct service *svc, const char *secret,
-    struct buf *err)
+service_session_close(struct service *svc, const char *secret, struct buf *err)
 {
 	char hex[2 * TOKEN_BYTES + 1];
 

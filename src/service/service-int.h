@@ -49,16 +49,14 @@ int service_remote_task_show(struct service *svc, const char *name,
 int service_remote_task_logs(struct service *svc, const char *name,
     int64_t index, size_t max, struct buf *out, struct buf *err);
 int service_remote_task_signal(struct service *svc, const char *name,
-    enum task_signal sig, bool remove_files, struct task *out,
-    struct buf *err);
+    enum task_signal sig, bool remove_files, struct task *out, struct buf *err);
 int service_remote_queue(struct service *svc, const char *queue,
     const char *user, queue_row_vec *out, struct buf *err);
 int service_remote_node_list(struct service *svc, const char *after,
     int64_t limit, node_vec *out, struct buf *err);
 /* PATCH the node with `o`, or (o NULL) drain or resume it. */
 int service_remote_node_change(struct service *svc, const char *name,
-    const struct node_opts *o, bool enabled, struct node *out,
-    struct buf *err);
+    const struct node_opts *o, bool enabled, struct node *out, struct buf *err);
 int service_remote_user_list(struct service *svc, const char *after,
     int64_t limit, account_vec *out, struct buf *err);
 /* "GET" (o NULL) or "PATCH" user `name`, or "POST" (add) it. */

@@ -48,9 +48,8 @@ service_json_account(const struct account *a)
 	    "email", service_json_str(a->email), "mail", (int)!a->mail_off,
 	    "max_priority", (json_int_t)a->max_priority, "role",
 	    service_json_str(a->role), "unix_user",
-	    service_json_str(a->unix_user), "hold",
-	    service_json_str(a->hold), "created",
-	    service_json_time(a->created_ms));
+	    service_json_str(a->unix_user), "hold", service_json_str(a->hold),
+	    "created", service_json_time(a->created_ms));
 }
 
 json_t *
@@ -63,7 +62,7 @@ service_json_token(const struct token *t)
 	    service_json_time(t->last_used_ms), "revoked",
 	    service_json_time(t->revoked_ms), "active",
 	    t->revoked_ms == 0 &&
-		(t->expires_ms == 0 || t->expires_ms > time_now_ms()));
+	        (t->expires_ms == 0 || t->expires_ms > time_now_ms()));
 }
 
 json_t *
@@ -111,8 +110,9 @@ service_json_task(const struct task *t)
 	json_object_set_new(o, "status",
 	    json_string(task_status_name(t->status)));
 	json_object_set_new(o, "signal",
-	    t->signal == SIGNAL_NONE ? json_null()
-				     : json_string(task_signal_name(t->signal)));
+	    t->signal == SIGNAL_NONE
+	        ? json_null()
+	        : json_string(task_signal_name(t->signal)));
 	json_object_set_new(o, "jobs", json_integer(t->njobs));
 	json_object_set_new(o, "submitted", service_json_time(t->submitted_ms));
 	json_object_set_new(o, "updated", service_json_time(t->updated_ms));
@@ -169,10 +169,8 @@ service_json_node(const struct node *n)
 	json_object_set_new(o, "queue", service_json_str(n->queue));
 	json_object_set_new(o, "cpu_slots", json_integer(n->cpu_slots));
 	json_object_set_new(o, "gpu_slots", json_integer(n->gpu_slots));
-	json_object_set_new(o, "max_cpu_slots",
-	    json_integer(n->max_cpu_slots));
-	json_object_set_new(o, "max_gpu_slots",
-	    json_integer(n->max_gpu_slots));
+	json_object_set_new(o, "max_cpu_slots", json_integer(n->max_cpu_slots));
+	json_object_set_new(o, "max_gpu_slots", json_integer(n->max_gpu_slots));
 	json_object_set_new(o, "cpu_used", json_integer(n->cpu_used));
 	json_object_set_new(o, "gpu_used",
 	    json_integer(__builtin_popcountll(n->gpu_used)));
@@ -180,24 +178,23 @@ service_json_node(const struct node *n)
 	json_object_set_new(o, "ready", json_boolean(n->ready));
 	json_object_set_new(o, "memory_pressure",
 	    json_boolean(n->memory_pressure));
-	json_object_set_new(o, "disk_pressure",
-	    json_boolean(n->disk_pressure));
+	json_object_set_new(o, "disk_pressure", json_boolean(n->disk_pressure));
 	json_object_set_new(o, "last_seen", service_json_time(n->last_seen_ms));
 	json_object_set_new(o, "completed", json_integer(n->completed));
 	json_object_set_new(o, "failed", json_integer(n->failed));
 	jobs = json_array();
-	VEC_FOREACH(j, &n->jobs)
-	{
+	VEC_FOREACH (j, &n->jobs) {
 		buf_reset(&full);
 		names_task_full(&full, j->username, j->task);
 		json_array_append_new(jobs,
 		    json_pack("{s:o, s:I, s:o, s:s, s:o, s:o}", "task",
-			service_json_str(full.data), "index", (json_int_t)j->idx,
-			"user", service_json_str(j->username), "status",
-			job_status_name(j->status), "gpu",
-			j->gpu_index < 0 ? json_null()
-					 : json_integer(j->gpu_index),
-			"started", service_json_time(j->started_ms)));
+		        service_json_str(full.data), "index",
+		        (json_int_t)j->idx, "user",
+		        service_json_str(j->username), "status",
+		        job_status_name(j->status), "gpu",
+		        j->gpu_index < 0 ? json_null()
+		                         : json_integer(j->gpu_index),
+		        "started", service_json_time(j->started_ms)));
 	}
 	json_object_set_new(o, "jobs", jobs);
 	buf_release(&full);
@@ -237,8 +234,7 @@ service_job_wait_of(const struct task_detail *d, const struct job *j)
 
 	if (j->status != JOB_ASSIGNED && j->status != JOB_REGISTERED)
 		return NULL;
-	VEC_FOREACH(w, &d->waits)
-	{
+	VEC_FOREACH (w, &d->waits) {
 		if (w->job_id == j->id ||
 		    (w->job_id == 0 && j->status == JOB_REGISTERED))
 			return w;

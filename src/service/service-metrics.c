@@ -32,8 +32,7 @@ service_metrics_head(struct buf *out, const char *name, const char *type,
 }
 
 static void
-service_metrics_begin(struct metrics_line *l, struct buf *out,
-    const char *name)
+service_metrics_begin(struct metrics_line *l, struct buf *out, const char *name)
 {
 	l->out = out;
 	l->labels = false;
@@ -139,8 +138,7 @@ service_metrics_count(const metric_count_vec *v, const char *key1,
 {
 	const struct metric_count *c;
 
-	VEC_FOREACH(c, v)
-	{
+	VEC_FOREACH (c, v) {
 		if (strcmp(c->key1, key1) != 0)
 			continue;
 		if (key2 != NULL &&
@@ -167,8 +165,9 @@ service_metrics_jobs(struct service *svc, struct buf *out,
 	ret = store_metrics_jobs(svc->st, &jobs, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(c, &jobs)
-	service_metrics_name_add(queues, c->key2 != NULL ? c->key2 : "");
+	VEC_FOREACH (c, &jobs)
+		service_metrics_name_add(queues,
+		    c->key2 != NULL ? c->key2 : "");
 	qsort(queues->v, queues->n, sizeof(*queues->v), service_metrics_cmp);
 	service_metrics_head(out, "orchestra_jobs", "gauge",
 	    "Jobs in the database by state and queue.");
@@ -179,7 +178,7 @@ service_metrics_jobs(struct service *svc, struct buf *out,
 			service_metrics_label(&l, "queue", queues->v[i]);
 			service_metrics_end_int(&l,
 			    service_metrics_count(&jobs, job_status_name(s),
-				queues->v[i]));
+			        queues->v[i]));
 		}
 	}
 out:
@@ -263,8 +262,7 @@ service_metrics_users(struct service *svc, struct buf *out, struct buf *err)
 	service_metrics_head(out, "orchestra_user_jobs", "gauge",
 	    "Jobs per user: running (holding a slot: pending, running, "
 	    "kill) and waiting (registered or assigned).");
-	VEC_FOREACH(a, &accounts)
-	{
+	VEC_FOREACH (a, &accounts) {
 		n = 0;
 		for (i = 0; i < sizeof(running) / sizeof(*running); i++)
 			n += service_metrics_count(&counts, a->username,
@@ -335,14 +333,13 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	ret = store_node_list(svc->st, NULL, 0, &nodes, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(n, &nodes)
-	service_metrics_name_add(queues, n->queue);
+	VEC_FOREACH (n, &nodes)
+		service_metrics_name_add(queues, n->queue);
 
 	service_metrics_head(out, "orchestra_slots", "gauge",
 	    "Slots of a node by kind (cpu, gpu): used by jobs, enabled (set "
 	    "by an admin; a drained node offers none) and max (the bound).");
-	VEC_FOREACH(n, &nodes)
-	{
+	VEC_FOREACH (n, &nodes) {
 		service_metrics_slots(out, n, "cpu", n->cpu_used, n->cpu_slots,
 		    n->max_cpu_slots);
 		service_metrics_slots(out, n, "gpu",
@@ -351,8 +348,7 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	}
 	service_metrics_head(out, "orchestra_node_info", "gauge",
 	    "1 for each node, with the queue it serves.");
-	VEC_FOREACH(n, &nodes)
-	{
+	VEC_FOREACH (n, &nodes) {
 		service_metrics_begin(&l, out, "orchestra_node_info");
 		service_metrics_label(&l, "node", n->name);
 		service_metrics_label(&l, "queue", n->queue);
@@ -360,21 +356,20 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	}
 	service_metrics_head(out, "orchestra_node_enabled", "gauge",
 	    "1 unless an admin drained the node.");
-	VEC_FOREACH(n, &nodes)
-	service_metrics_node_gauge(out, "orchestra_node_enabled", n,
-	    n->enabled);
+	VEC_FOREACH (n, &nodes)
+		service_metrics_node_gauge(out, "orchestra_node_enabled", n,
+		    n->enabled);
 	service_metrics_head(out, "orchestra_node_healthy", "gauge",
 	    "1 when the node is ready and under no memory or disk pressure "
 	    "(it may get new jobs), as the backend last reported.");
-	VEC_FOREACH(n, &nodes)
+	VEC_FOREACH (n, &nodes)
 		service_metrics_node_gauge(out, "orchestra_node_healthy", n,
 		    place_healthy(n->ready, n->memory_pressure,
 		        n->disk_pressure));
 	service_metrics_head(out, "orchestra_node_condition", "gauge",
 	    "The node's conditions as the backend last reported them (1 "
 	    "true, 0 false).");
-	VEC_FOREACH(n, &nodes)
-	{
+	VEC_FOREACH (n, &nodes) {
 		cv[0] = n->ready;
 		cv[1] = n->memory_pressure;
 		cv[2] = n->disk_pressure;
@@ -390,8 +385,7 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	    "gauge",
 	    "When the backend last reported the node (Unix time); absent "
 	    "for a node never seen.");
-	VEC_FOREACH(n, &nodes)
-	{
+	VEC_FOREACH (n, &nodes) {
 		if (n->last_seen_ms <= 0)
 			continue;
 		service_metrics_begin(&l, out,
@@ -401,13 +395,14 @@ service_metrics_nodes(struct service *svc, struct buf *out,
 	}
 	service_metrics_head(out, "orchestra_node_jobs_ended_total", "counter",
 	    "Jobs that ended on the node: completed (exit 0) or failed.");
-	VEC_FOREACH(n, &nodes)
-	{
-		service_metrics_begin(&l, out, "orchestra_node_jobs_ended_total");
+	VEC_FOREACH (n, &nodes) {
+		service_metrics_begin(&l, out,
+		    "orchestra_node_jobs_ended_total");
 		service_metrics_label(&l, "node", n->name);
 		service_metrics_label(&l, "result", "completed");
 		service_metrics_end_int(&l, n->completed);
-		service_metrics_begin(&l, out, "orchestra_node_jobs_ended_total");
+		service_metrics_begin(&l, out,
+		    "orchestra_node_jobs_ended_total");
 		service_metrics_label(&l, "node", n->name);
 		service_metrics_label(&l, "result", "failed");
 		service_metrics_end_int(&l, n->failed);
@@ -434,8 +429,7 @@ service_metrics_histogram(struct buf *out, const stat_row_vec *rows,
 
 	if (d->nbounds > STAT_MAX_BOUNDS)
 		BUG("histogram %s has %zu bounds", d->name, d->nbounds);
-	VEC_FOREACH(r, rows)
-	{
+	VEC_FOREACH (r, rows) {
 		if (strcmp(r->name, d->name) != 0)
 			continue;
 		/* A bound no longer in the code counts in the next one up. */
@@ -481,18 +475,18 @@ service_metrics_counter(struct buf *out, const stat_row_vec *rows,
 
 	for (i = 0; i < nlabels; i++)
 		service_metrics_name_add(&seen, labels[i]);
-	VEC_FOREACH(r, rows)
-	if (strcmp(r->name, stat) == 0)
-		service_metrics_name_add(&seen, r->label);
+	VEC_FOREACH (r, rows)
+		if (strcmp(r->name, stat) == 0)
+			service_metrics_name_add(&seen, r->label);
 	if (label_key == NULL && seen.n == 0)
 		service_metrics_name_add(&seen, "");
 	service_metrics_head(out, name, "counter", help);
 	for (i = 0; i < seen.n; i++) {
 		n = 0;
-		VEC_FOREACH(r, rows)
-		if (strcmp(r->name, stat) == 0 &&
-		    strcmp(r->label, seen.v[i]) == 0)
-			n += r->count;
+		VEC_FOREACH (r, rows)
+			if (strcmp(r->name, stat) == 0 &&
+			    strcmp(r->label, seen.v[i]) == 0)
+				n += r->count;
 		service_metrics_begin(&l, out, name);
 		if (label_key != NULL)
 			service_metrics_label(&l, label_key, seen.v[i]);

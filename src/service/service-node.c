@@ -44,8 +44,8 @@ service_node_check_slots(const char *name, const struct node *n,
 
 /* Apply the options that are set; a queue name is checked. */
 static int
-service_node_apply(const char *name, const struct node_opts *o,
-    struct node *n, struct buf *err)
+service_node_apply(const char *name, const struct node_opts *o, struct node *n,
+    struct buf *err)
 {
 	int ret;
 
@@ -68,15 +68,16 @@ service_node_apply(const char *name, const struct node_opts *o,
 }
 
 static int
-service_node_event(struct service *svc, const struct node *n,
-    const char *what, struct buf *err)
+service_node_event(struct service *svc, const struct node *n, const char *what,
+    struct buf *err)
 {
 	struct buf detail = BUF_INIT;
 	struct event ev = { .kind = "node", .new_status = what };
 	int ret;
 
-	buf_addf(&detail, "queue=%s cpu_slots=%lld/%lld gpu_slots=%lld/%lld "
-			  "enabled=%d",
+	buf_addf(&detail,
+	    "queue=%s cpu_slots=%lld/%lld gpu_slots=%lld/%lld "
+	    "enabled=%d",
 	    n->queue, (long long)n->cpu_slots, (long long)n->max_cpu_slots,
 	    (long long)n->gpu_slots, (long long)n->max_gpu_slots,
 	    n->enabled ? 1 : 0);
@@ -156,8 +157,7 @@ service_node_set(struct service *svc, const char *name,
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_node_change(svc, name, o, true, out,
-		    err);
+		return service_remote_node_change(svc, name, o, true, out, err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
@@ -188,8 +188,8 @@ service_node_enable(struct service *svc, const char *name, bool enabled,
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_node_change(svc, name, NULL, enabled,
-		    out, err);
+		return service_remote_node_change(svc, name, NULL, enabled, out,
+		    err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;
@@ -208,8 +208,8 @@ service_node_enable(struct service *svc, const char *name, bool enabled,
 	ret = store_node_update(svc->st, out, err);
 	if (ret < 0)
 		goto out;
-	ret = service_node_event(svc, out, enabled ? "resumed" : "drained",
-	    err);
+	ret =
+	    service_node_event(svc, out, enabled ? "resumed" : "drained", err);
 out:
 	return service_end(svc, ret, err);
 }
@@ -219,8 +219,8 @@ node_sync_vec_release(node_sync_vec *v)
 {
 	struct node_sync *s;
 
-	VEC_FOREACH(s, v)
-	node_release(&s->node);
+	VEC_FOREACH (s, v)
+		node_release(&s->node);
 	VEC_RELEASE(v);
 }
 
@@ -290,8 +290,7 @@ service_node_sync(struct service *svc, node_sync_vec *out, struct buf *err)
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(bn, &nodes)
-	{
+	VEC_FOREACH (bn, &nodes) {
 		ret = service_node_sync_one(svc, bn, VEC_ADD(out), err);
 		if (ret < 0)
 			break;

@@ -20,8 +20,7 @@ queue_row_vec_release(queue_row_vec *v)
 {
 	struct queue_row *r;
 
-	VEC_FOREACH(r, v)
-	{
+	VEC_FOREACH (r, v) {
 		free(r->username);
 		free(r->task);
 		free(r->queue);
@@ -42,9 +41,9 @@ service_queue_account(struct queue_names *qn, int64_t id)
 {
 	struct account *a;
 
-	VEC_FOREACH(a, &qn->accounts)
-	if (a->id == id)
-		return a;
+	VEC_FOREACH (a, &qn->accounts)
+		if (a->id == id)
+			return a;
 	return NULL;
 }
 
@@ -66,8 +65,8 @@ service_queue_hold(struct queue_names *qn, int64_t id)
 }
 
 static const char *
-service_queue_taskname(struct service *svc, struct queue_names *qn,
-    int64_t id, struct buf *err)
+service_queue_taskname(struct service *svc, struct queue_names *qn, int64_t id,
+    struct buf *err)
 {
 	struct task *t;
 	struct task one = { 0 };
@@ -131,8 +130,8 @@ service_queue_why(const struct place_node *nodes, size_t nnodes,
 /* A waiting job of the pool as a row; its place and why to come. */
 static struct queue_row *
 service_queue_add_job(struct service *svc, struct queue_names *qn,
-    const char *queue, bool gpu, const struct sched_job *j,
-    queue_row_vec *out, struct buf *err)
+    const char *queue, bool gpu, const struct sched_job *j, queue_row_vec *out,
+    struct buf *err)
 {
 	struct queue_row *r = VEC_ADD(out);
 
@@ -156,9 +155,8 @@ service_queue_add_job(struct service *svc, struct queue_names *qn,
  */
 static int
 service_queue_held(struct service *svc, struct queue_names *qn,
-    const char *queue, bool gpu, const struct sched_stream *held,
-    size_t nheld, int64_t account_id, size_t max_rows, queue_row_vec *out,
-    struct buf *err)
+    const char *queue, bool gpu, const struct sched_stream *held, size_t nheld,
+    int64_t account_id, size_t max_rows, queue_row_vec *out, struct buf *err)
 {
 	struct store_sched_ctx ctx = { svc->st, queue, gpu };
 	sched_job_vec jobs = VEC_INIT;
@@ -174,12 +172,11 @@ service_queue_held(struct service *svc, struct queue_names *qn,
 		want = max_rows - out->n;
 		ret = store_sched_fetch(&ctx, &held[i], NULL,
 		    want > 100000 ? 100000 : want, &jobs, err);
-		VEC_FOREACH(j, &jobs)
-		{
+		VEC_FOREACH (j, &jobs) {
 			r = service_queue_add_job(svc, qn, queue, gpu, j, out,
 			    err);
-			r->why = xstrdup(
-			    service_queue_hold(qn, held[i].account_id));
+			r->why =
+			    xstrdup(service_queue_hold(qn, held[i].account_id));
 		}
 	}
 	VEC_RELEASE(&jobs);
@@ -223,8 +220,8 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 		r = service_queue_add_job(svc, qn, queue, gpu, &j, out, err);
 		r->place = place;
 		r->priority = j.priority;
-		r->why = service_queue_why(pn, npn, queue, gpu, free_slots,
-		    place);
+		r->why =
+		    service_queue_why(pn, npn, queue, gpu, free_slots, place);
 	}
 	if (ret >= 0)
 		ret = service_queue_held(svc, qn, queue, gpu, held.v, held.n,
@@ -275,9 +272,9 @@ service_queue_has_wait(const struct task_detail *d, int64_t job_id)
 {
 	const struct job_wait *w;
 
-	VEC_FOREACH(w, &d->waits)
-	if (w->job_id == job_id)
-		return true;
+	VEC_FOREACH (w, &d->waits)
+		if (w->job_id == job_id)
+			return true;
 	return false;
 }
 
@@ -306,7 +303,7 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 	if (ret < 0)
 		goto out;
 	pn = xcalloc(nodes.n + 1, sizeof(*pn));
-	service_queue_place_nodes(&nodes, pn);
+	node_vec_place(&nodes, pn);
 	free_slots = place_free_in_queue(pn, nodes.n, t->queue, t->gpu);
 	ret = store_sched_streams(svc->st, t->queue, t->gpu, &streams, err);
 	if (ret < 0)
@@ -314,8 +311,8 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 	/* As the pilot: the users it holds take no place in the order. */
 	for (i = 0; i < streams.n; i++) {
 		is_held = false;
-		VEC_FOREACH(a, held)
-		is_held = is_held || a->id == streams.v[i].account_id;
+		VEC_FOREACH (a, held)
+			is_held = is_held || a->id == streams.v[i].account_id;
 		if (!is_held)
 			streams.v[n++] = streams.v[i];
 	}
@@ -334,13 +331,13 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 			first = true;
 		}
 		if (bsearch(&j.id, ids, nids, sizeof(*ids),
-			service_queue_cmp_id) == NULL)
+		        service_queue_cmp_id) == NULL)
 			continue;
 		found++;
 		if (why == NULL)
 			service_queue_wait_add(d, j.id, place,
 			    service_queue_why(pn, nodes.n, t->queue, t->gpu,
-				free_slots, place));
+			        free_slots, place));
 	}
 	if (ret < 0)
 		goto out;
@@ -356,8 +353,7 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 		buf_addf(&b,
 		    "more than %d jobs of higher priority are ahead; no free "
 		    "%s slot in queue '%s'",
-		    SERVICE_QUEUE_PLACES_MAX, t->gpu ? "GPU" : "CPU",
-		    t->queue);
+		    SERVICE_QUEUE_PLACES_MAX, t->gpu ? "GPU" : "CPU", t->queue);
 		service_queue_wait_add(d, ids[i], 0, buf_detach(&b));
 	}
 out:
@@ -390,13 +386,13 @@ service_queue_task_waits(struct service *svc, struct task_detail *d,
 		ret = store_account_held(svc->st, &held, err);
 		if (ret < 0)
 			goto out;
-		VEC_FOREACH(a, &held)
-		if (a->id == d->task.account_id)
-			hold = a->hold;
+		VEC_FOREACH (a, &held)
+			if (a->id == d->task.account_id)
+				hold = a->hold;
 		ids = xcalloc(d->jobs.n + 1, sizeof(*ids));
-		VEC_FOREACH(j, &d->jobs)
-		if (j->status == JOB_ASSIGNED)
-			ids[nids++] = j->id;
+		VEC_FOREACH (j, &d->jobs)
+			if (j->status == JOB_ASSIGNED)
+				ids[nids++] = j->id;
 		qsort(ids, nids, sizeof(*ids), service_queue_cmp_id);
 	}
 	if (hold != NULL) {
@@ -492,8 +488,7 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 	ret = store_sched_holding(svc->st, &holding, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(jb, &holding)
-	{
+	VEC_FOREACH (jb, &holding) {
 		if (out->n >= cap)
 			break;
 		if ((queue && strcmp(jb->queue, queue) != 0) ||
@@ -529,8 +524,7 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 	ret = store_sched_registered(svc->st, &groups, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(g, &groups)
-	{
+	VEC_FOREACH (g, &groups) {
 		if (out->n >= cap)
 			break;
 		if ((queue && strcmp(g->queue, queue) != 0) ||

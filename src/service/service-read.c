@@ -22,8 +22,9 @@
  * each directory above it (core/access.c; ACLs are not seen, so they
  * may only refuse more).  The account is looked up in the parent
  * (proc_account_get): the parent has other threads, and the child of a
- * threaded process should take no lock another thread may have held.  The parent kills the child once
- * the time is up, a little after the child's own deadline.
+ * threaded process should take no lock another thread may have held.  The
+ * parent kills the child once the time is up, a little after the child's own
+ * deadline.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -69,8 +70,8 @@ input_vec_release(input_vec *v)
 {
 	char **s;
 
-	VEC_FOREACH(s, v)
-	free(*s);
+	VEC_FOREACH (s, v)
+		free(*s);
 	VEC_RELEASE(v);
 }
 

@@ -167,7 +167,8 @@ service_remote_escape(struct service *svc, struct buf *b, const char *s)
 }
 
 /*
- * ---- the JSON of service/service-json.c, back into structs ----------------------
+ * ---- the JSON of service/service-json.c, back into structs
+ * ----------------------
  *
  * A field that is missing or of another type reads as its "none" value
  * (NULL, "", 0 or -1, as the store gives them); an unknown status is an
@@ -337,7 +338,7 @@ service_remote_parse_node(json_t *o, struct node *n)
 	n->completed = service_remote_int(o, "completed", 0);
 	n->failed = service_remote_int(o, "failed", 0);
 	json_array_foreach(json_object_get(o, "jobs"), i, e)
-		service_remote_parse_node_job(e, VEC_ADD(&n->jobs));
+	    service_remote_parse_node_job(e, VEC_ADD(&n->jobs));
 }
 
 void
@@ -884,8 +885,7 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
 				goto out;
 		}
 		next = json_object_get(reply, "next_after");
-		if (!json_is_integer(next) ||
-		    json_integer_value(next) <= after)
+		if (!json_is_integer(next) || json_integer_value(next) <= after)
 			break;
 		after = (int64_t)json_integer_value(next);
 		json_decref(reply);

@@ -14,8 +14,8 @@
  * anything else the actor's.  Fills the owner and the bare task name.
  */
 static int
-service_task_owner(struct service *svc, const char *name,
-    struct account *owner, char **bare, struct buf *err)
+service_task_owner(struct service *svc, const char *name, struct account *owner,
+    char **bare, struct buf *err)
 {
 	char *username = NULL;
 	int ret;
@@ -135,15 +135,15 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 	}
 	t->retention_ms = -1;
 	if (req->retention != NULL) {
-		ret = time_parse_duration(req->retention, &t->retention_ms,
-		    err);
+		ret =
+		    time_parse_duration(req->retention, &t->retention_ms, err);
 		if (ret < 0)
 			return ret;
 	}
 	s->sec = xcalloc(req->nsecondary + 1, sizeof(*s->sec));
 	for (i = 0; i < req->nsecondary; i++) {
-		ret = expand_parse_secondary(req->secondary[i], &s->sec[i],
-		    err);
+		ret =
+		    expand_parse_secondary(req->secondary[i], &s->sec[i], err);
 		if (ret < 0)
 			return ret;
 		s->nsec++;
@@ -190,10 +190,10 @@ service_submit_mkdirs(const char *volume, struct service_submit *s,
 	char *p, *slash;
 
 	if (stat(s->out_dir, &sb) == 0)
-		return S_ISDIR(sb.st_mode) ? 0 :
-					     err_set(err, ERR_INVALID,
-						 "output '%s' is not a directory",
-						 s->out_dir);
+		return S_ISDIR(sb.st_mode)
+		    ? 0
+		    : err_set(err, ERR_INVALID,
+		          "output '%s' is not a directory", s->out_dir);
 	p = xstrdup(s->out_dir);
 	for (slash = strchr(p + 1, '/'); slash != NULL;
 	     slash = strchr(slash + 1, '/')) {
@@ -429,8 +429,7 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 	ret = store_task_list_counts(svc->st, &f, &page, err);
 	if (ret < 0)
 		return ret;
-	VEC_FOREACH(t, &page)
-	{
+	VEC_FOREACH (t, &page) {
 		if (t->counts[JOB_ASSIGNED] > 0 && !have_nodes) {
 			ret = store_node_list(svc->st, NULL, 0, &nodes, err);
 			if (ret == 0)
@@ -440,9 +439,9 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 			have_nodes = true;
 		}
 		hold = NULL;
-		VEC_FOREACH(a, &held)
-		if (a->id == t->account_id)
-			hold = a->hold;
+		VEC_FOREACH (a, &held)
+			if (a->id == t->account_id)
+				hold = a->hold;
 		t->why = service_queue_task_why(t, &nodes, hold);
 	}
 	ret = 0;
@@ -459,8 +458,8 @@ task_detail_release(struct task_detail *d)
 
 	task_release(&d->task);
 	job_vec_release(&d->jobs);
-	VEC_FOREACH(w, &d->waits)
-	free(w->why);
+	VEC_FOREACH (w, &d->waits)
+		free(w->why);
 	VEC_RELEASE(&d->waits);
 }
 
@@ -472,8 +471,8 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_task_show(svc, name, after_idx,
-		    job_limit, out, err);
+		return service_remote_task_show(svc, name, after_idx, job_limit,
+		    out, err);
 	ret = service_task_find(svc, name, false, &owner, &out->task, err);
 	if (ret < 0)
 		goto out;
@@ -579,9 +578,8 @@ out:
 }
 
 int
-service_task_signal(struct service *svc, const char *name,
-    enum task_signal sig, bool remove_files, struct task *out,
-    struct buf *err)
+service_task_signal(struct service *svc, const char *name, enum task_signal sig,
+    bool remove_files, struct task *out, struct buf *err)
 {
 	struct account owner = { 0 };
 	struct event ev = { .kind = "task" };
@@ -589,8 +587,8 @@ service_task_signal(struct service *svc, const char *name,
 	int ret;
 
 	if (svc->remote != NULL)
-		return service_remote_task_signal(svc, name, sig,
-		    remove_files, out, err);
+		return service_remote_task_signal(svc, name, sig, remove_files,
+		    out, err);
 	ret = store_begin(svc->st, err);
 	if (ret < 0)
 		return ret;

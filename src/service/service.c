@@ -4,8 +4,8 @@
 #include "service/service-int.h"
 
 int
-service_open(struct service *svc, const struct config *cfg,
-    const char *actor, struct buf *err)
+service_open(struct service *svc, const struct config *cfg, const char *actor,
+    struct buf *err)
 {
 	int ret;
 

@@ -80,10 +80,10 @@ int service_init(const struct config *cfg, const char *login,
 #define OPT_UNSET INT64_MIN
 
 struct user_opts {
-	const char *email;    /* NULL: unchanged / "" */
-	int64_t max_priority; /* OPT_UNSET: unchanged / 1000 */
-	const char *role;     /* NULL: unchanged / "user" */
-	const char *mail;     /* "on", "off"; NULL: unchanged / "on" */
+	const char *email;     /* NULL: unchanged / "" */
+	int64_t max_priority;  /* OPT_UNSET: unchanged / 1000 */
+	const char *role;      /* NULL: unchanged / "user" */
+	const char *mail;      /* "on", "off"; NULL: unchanged / "on" */
 	const char *unix_user; /* NULL: unchanged / the username */
 	/* add only: make the user's namespace (and NFS volume) on the
 	 * backend; repeating it for an existing user only does that */
@@ -209,8 +209,7 @@ int service_ready(struct service *svc, struct buf *err);
  * The database's committed state as text, into `out` (store_data_version):
  * for a cache of answers, on a connection used for nothing else.
  */
-int service_data_version(struct service *svc, struct buf *out,
-    struct buf *err);
+int service_data_version(struct service *svc, struct buf *out, struct buf *err);
 
 /* ---- nodes (service-node.c) ------------------------------------------- */
 
@@ -221,8 +220,10 @@ struct node_opts {
 	int64_t max_cpu_slots;
 	int64_t max_gpu_slots;
 };
-#define NODE_OPTS_INIT                                                        \
-	{ NULL, OPT_UNSET, OPT_UNSET, OPT_UNSET, OPT_UNSET }
+#define NODE_OPTS_INIT                                                         \
+	{                                                                      \
+		NULL, OPT_UNSET, OPT_UNSET, OPT_UNSET, OPT_UNSET               \
+	}
 
 int service_node_add(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err);
@@ -251,8 +252,7 @@ void node_sync_vec_release(node_sync_vec *v);
  * has; a known node gets max_gpu_slots from the backend (its gpu_slots
  * lowered to fit).  One transaction.
  */
-int service_node_sync(struct service *svc, node_sync_vec *out,
-    struct buf *err);
+int service_node_sync(struct service *svc, node_sync_vec *out, struct buf *err);
 
 /* Drain (enabled = false) or resume (enabled = true). */
 int service_node_enable(struct service *svc, const char *name, bool enabled,
@@ -318,8 +318,8 @@ int service_task_submit(struct service *svc, const struct submit_req *req,
  * before it reads the inputs as the submitter.  0, or the refusal
  * service_task_submit() would give for them.
  */
-int service_task_submit_check(struct service *svc,
-    const struct submit_req *req, struct buf *err);
+int service_task_submit_check(struct service *svc, const struct submit_req *req,
+    struct buf *err);
 
 struct task_list_req {
 	const char *user;   /* NULL: the actor's tasks; "*": everyone's */
@@ -361,9 +361,8 @@ void task_detail_release(struct task_detail *d);
  * from after `after_idx` (-1: from the first), at most `job_limit` (0:
  * all; negative: none): a keyset page.
  */
-int service_task_show(struct service *svc, const char *name,
-    int64_t after_idx, int64_t job_limit, struct task_detail *out,
-    struct buf *err);
+int service_task_show(struct service *svc, const char *name, int64_t after_idx,
+    int64_t job_limit, struct task_detail *out, struct buf *err);
 /*
  * A job's log: `length` bytes from `offset` of the open file `fd`, to be
  * read in pieces (the local backend), or, when `fd` is -1, held whole in
@@ -376,7 +375,10 @@ struct job_log {
 	int64_t length;
 	struct buf text;
 };
-#define JOB_LOG_INIT { -1, 0, 0, BUF_INIT }
+#define JOB_LOG_INIT                                                           \
+	{                                                                      \
+		-1, 0, 0, BUF_INIT                                             \
+	}
 void job_log_release(struct job_log *l);
 /*
  * The owner or an admin only: open the log of job `index` of the task
@@ -387,26 +389,25 @@ int service_task_log_open(struct service *svc, const char *name, int64_t index,
     size_t max, struct job_log *out, struct buf *err);
 /* Leave a signal on the task, if its state allows it now. */
 int service_task_signal(struct service *svc, const char *name,
-    enum task_signal sig, bool remove_files, struct task *out,
-    struct buf *err);
+    enum task_signal sig, bool remove_files, struct task *out, struct buf *err);
 
 /* ---- the queue (service-queue.c) -------------------------------------- */
 
 struct queue_row {
-	int64_t place;   /* 1, 2, … among waiting jobs of its pool; 0 running */
+	int64_t place; /* 1, 2, … among waiting jobs of its pool; 0 running */
 	double priority;
 	char *username;
-	char *task;      /* the task's name */
+	char *task; /* the task's name */
 	int64_t task_id;
-	int64_t job_id;  /* 0 for a row that stands for many jobs */
+	int64_t job_id; /* 0 for a row that stands for many jobs */
 	int64_t idx;
-	int64_t njobs;   /* jobs this row stands for (1, or a group) */
+	int64_t njobs; /* jobs this row stands for (1, or a group) */
 	char *queue;
 	bool gpu;
 	enum job_status status;
-	char *node;      /* NULL while waiting */
+	char *node; /* NULL while waiting */
 	int64_t gpu_index;
-	char *why;       /* why it waits; NULL when it holds a slot */
+	char *why; /* why it waits; NULL when it holds a slot */
 };
 typedef VEC(struct queue_row) queue_row_vec;
 void queue_row_vec_release(queue_row_vec *v);
@@ -424,8 +425,8 @@ int service_queue(struct service *svc, const char *queue, const char *user,
  * they take: a page of the queue.  Through the API (ORCHESTRA_URL) it
  * reads the whole queue, page by page.
  */
-int service_queue_head(struct service *svc, const char *queue,
-    const char *user, int64_t max_rows, queue_row_vec *out, struct buf *err);
+int service_queue_head(struct service *svc, const char *queue, const char *user,
+    int64_t max_rows, queue_row_vec *out, struct buf *err);
 
 /* ---- usage history (service-usage.c) ---------------------------------- */
 

@@ -24,7 +24,7 @@ struct db_pg_prepared {
 
 struct db {
 	PGconn *conn;
-	int64_t generation; /* moves on each reconnection */
+	int64_t generation;      /* moves on each reconnection */
 	int64_t lock_generation; /* when the pilot lock was taken, or -1 */
 	int64_t listen_generation;
 	struct db_pg_prepared cache[DB_PG_CACHE];
@@ -48,13 +48,12 @@ struct db_stmt {
 static int
 db_pg_result_error(PGconn *conn, PGresult *res, struct buf *err)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res,
-				    PG_DIAG_MESSAGE_PRIMARY) :
-				NULL;
-	const char *detail = res ? PQresultErrorField(res,
-				       PG_DIAG_MESSAGE_DETAIL) :
-				   NULL;
+	const char *state =
+	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	struct buf line = BUF_INIT;
 	int code = ERR_UNAVAILABLE;
 
@@ -119,8 +118,9 @@ db_pg_open(struct db **out, const char *target, bool create, struct buf *err)
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		m = db->conn ? PQerrorMessage(db->conn) : "out of memory";
 		/* The message names host and port, never the password. */
-		err_set(err, ERR_UNAVAILABLE, "cannot connect to PostgreSQL: %.*s",
-		    (int)strcspn(m, "\n"), m);
+		err_set(err, ERR_UNAVAILABLE,
+		    "cannot connect to PostgreSQL: %.*s", (int)strcspn(m, "\n"),
+		    m);
 		PQfinish(db->conn);
 		free(db);
 		return ERR_UNAVAILABLE;
@@ -290,13 +290,13 @@ db_pg_step(struct db_stmt *st, struct buf *err)
 		st->nrows = 0;
 		st->changes = 0;
 		if (st->name != NULL)
-			st->res = PQexecPrepared(db->conn, st->name,
-			    st->nparams, (const char *const *)st->params, NULL,
-			    NULL, 0);
+			st->res =
+			    PQexecPrepared(db->conn, st->name, st->nparams,
+			        (const char *const *)st->params, NULL, NULL, 0);
 		else
-			st->res = PQexecParams(db->conn, st->sql, st->nparams,
-			    NULL, (const char *const *)st->params, NULL, NULL,
-			    0);
+			st->res =
+			    PQexecParams(db->conn, st->sql, st->nparams, NULL,
+			        (const char *const *)st->params, NULL, NULL, 0);
 		status = PQresultStatus(st->res);
 		if (status == PGRES_TUPLES_OK) {
 			st->nrows = PQntuples(st->res);

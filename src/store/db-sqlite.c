@@ -13,9 +13,9 @@
 struct db {
 	sqlite3 *h;
 	char *path;
-	int lock_fd;          /* the pilot's lock file, -1 if not taken */
-	int64_t data_version; /* for changed() */
-	int64_t notify_seq;   /* for changed(): table notify_seq's n */
+	int lock_fd;           /* the pilot's lock file, -1 if not taken */
+	int64_t data_version;  /* for changed() */
+	int64_t notify_seq;    /* for changed(): table notify_seq's n */
 	int64_t begin_changes; /* sqlite3_total_changes64() at BEGIN */
 };
 
@@ -38,7 +38,8 @@ db_sqlite_error(sqlite3 *h, int rc, struct buf *err)
 	if (ext == SQLITE_CONSTRAINT_UNIQUE ||
 	    ext == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return err_set(err, ERR_CONFLICT, "database: %s", msg);
-	if (ext == SQLITE_CONSTRAINT_CHECK || ext == SQLITE_CONSTRAINT_NOTNULL ||
+	if (ext == SQLITE_CONSTRAINT_CHECK ||
+	    ext == SQLITE_CONSTRAINT_NOTNULL ||
 	    ext == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return err_set(err, ERR_INVALID, "database: %s", msg);
 	if (rc == SQLITE_MISUSE)
@@ -51,7 +52,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
     struct buf *err)
 {
 	static const char pragmas[] = "PRAGMA foreign_keys = ON;"
-				      "PRAGMA synchronous = NORMAL;";
+	                              "PRAGMA synchronous = NORMAL;";
 	struct db *db;
 	struct stat sb;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
@@ -87,8 +88,9 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 		return rc;
 	}
 	/* WAL is a property of the file: set once, when it is created. */
-	if (create && sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL,
-			  NULL, NULL) != SQLITE_OK) {
+	if (create &&
+	    sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL,
+	        NULL) != SQLITE_OK) {
 		rc = db_sqlite_error(db->h, rc, err);
 		sqlite3_close(db->h);
 		free(db->path);
@@ -336,8 +338,8 @@ db_sqlite_notify(struct db *db, struct buf *err)
 {
 	if (sqlite3_total_changes64(db->h) == db->begin_changes)
 		return 0;
-	return db_sqlite_exec(db, "UPDATE notify_seq SET n = n + 1 WHERE id = 1",
-	    err);
+	return db_sqlite_exec(db,
+	    "UPDATE notify_seq SET n = n + 1 WHERE id = 1", err);
 }
 
 static int

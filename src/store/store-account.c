@@ -43,8 +43,8 @@ account_vec_release(account_vec *v)
 {
 	struct account *a;
 
-	VEC_FOREACH(a, v)
-	account_release(a);
+	VEC_FOREACH (a, v)
+		account_release(a);
 	VEC_RELEASE(v);
 }
 
@@ -93,8 +93,8 @@ out:
 }
 
 int
-store_account_get(struct store *st, const char *username,
-    struct account *out, struct buf *err)
+store_account_get(struct store *st, const char *username, struct account *out,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -136,8 +136,7 @@ out:
 }
 
 int
-store_account_update(struct store *st, const struct account *a,
-    struct buf *err)
+store_account_update(struct store *st, const struct account *a, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;

@@ -13,12 +13,12 @@ struct store {
 	const struct db_driver *drv;
 	struct db *db;
 	bool in_tx;
-	int64_t steps;      /* statements stepped so far */
-	int64_t prepares;   /* statements prepared so far */
-	bool log_prepares;  /* log `prepares` on close (a test knob) */
-	int64_t fail_after; /* -1: no injected fault */
-	bool mail_on;       /* queue mails (store_mail_enable) */
-	bool mail_queued;   /* a mail row written (store_mail_queued) */
+	int64_t steps;        /* statements stepped so far */
+	int64_t prepares;     /* statements prepared so far */
+	bool log_prepares;    /* log `prepares` on close (a test knob) */
+	int64_t fail_after;   /* -1: no injected fault */
+	bool mail_on;         /* queue mails (store_mail_enable) */
+	bool mail_queued;     /* a mail row written (store_mail_queued) */
 	int64_t retention_ms; /* the configured default retention */
 };
 

@@ -137,8 +137,8 @@ store_mail_task(struct store *st, int64_t task_id, const char *kind,
 	if (ret < 0)
 		goto out;
 	rcpt = store_col_strdup(st, stmt, 4);
-	wants = st->drv->col_int64(stmt, 5) != 0 && rcpt != NULL &&
-	    *rcpt != '\0';
+	wants =
+	    st->drv->col_int64(stmt, 5) != 0 && rcpt != NULL && *rcpt != '\0';
 	ended = st->drv->col_int64(stmt, 6);
 	period = st->drv->col_int64(stmt, 7);
 	st->drv->finalize(stmt);
@@ -190,8 +190,7 @@ store_mail_node(struct store *st, int64_t node_id, const char *name,
 	}
 	st->drv->finalize(stmt);
 	mail_node_health(name, healthy, detail, &subject, &body);
-	VEC_FOREACH(a, &admins)
-	{
+	VEC_FOREACH (a, &admins) {
 		if (ret == 0)
 			ret = store_mail_insert(st, now,
 			    healthy ? "node-recovered" : "node-unhealthy",
@@ -206,8 +205,7 @@ store_mail_node(struct store *st, int64_t node_id, const char *name,
 }
 
 int
-store_retention_mark(struct store *st, int64_t now, int64_t *n,
-    struct buf *err)
+store_retention_mark(struct store *st, int64_t now, int64_t *n, struct buf *err)
 {
 	return store_pilot_exec(st, sql_retention_mark, err, n, "ii",
 	    st->retention_ms, now);
@@ -268,14 +266,14 @@ mail_row_vec_release(mail_row_vec *v)
 {
 	struct mail_row *m;
 
-	VEC_FOREACH(m, v)
-	mail_row_release(m);
+	VEC_FOREACH (m, v)
+		mail_row_release(m);
 	VEC_RELEASE(v);
 }
 
 int
-store_mail_due(struct store *st, int64_t now, int64_t limit,
-    mail_row_vec *out, struct buf *err)
+store_mail_due(struct store *st, int64_t now, int64_t limit, mail_row_vec *out,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct mail_row *m;
@@ -333,8 +331,7 @@ store_mail_give_up(struct store *st, const struct mail_row *m, int64_t now,
 	buf_addf(&detail,
 	    "mail %lld (%s) to %s given up after %lld attempts: %s",
 	    (long long)m->id, m->kind, m->rcpt, (long long)m->attempts, why);
-	ev.kind = m->node_id > 0 ? "node" : m->task_id > 0 ? "task" :
-							     "account";
+	ev.kind = m->node_id > 0 ? "node" : m->task_id > 0 ? "task" : "account";
 	ev.account_id = m->account_id;
 	ev.task_id = m->task_id;
 	ev.node_id = m->node_id;

@@ -3,10 +3,10 @@
  */
 #include "store/store-int.h"
 
-#define NODE_COLUMNS                                                          \
-	"n.id, n.name, n.queue, n.cpu_slots, n.gpu_slots, n.max_cpu_slots,"   \
-	" n.max_gpu_slots, n.enabled, n.ready, n.memory_pressure,"            \
-	" n.disk_pressure, n.last_seen_ms, n.completed, n.failed,"            \
+#define NODE_COLUMNS                                                           \
+	"n.id, n.name, n.queue, n.cpu_slots, n.gpu_slots, n.max_cpu_slots,"    \
+	" n.max_gpu_slots, n.enabled, n.ready, n.memory_pressure,"             \
+	" n.disk_pressure, n.last_seen_ms, n.completed, n.failed,"             \
 	" n.created_ms"
 
 static const char sql_node_insert[] =
@@ -43,8 +43,7 @@ node_release(struct node *n)
 {
 	struct node_job *j;
 
-	VEC_FOREACH(j, &n->jobs)
-	{
+	VEC_FOREACH (j, &n->jobs) {
 		free(j->username);
 		free(j->task);
 	}
@@ -59,8 +58,8 @@ node_vec_release(node_vec *v)
 {
 	struct node *n;
 
-	VEC_FOREACH(n, v)
-	node_release(n);
+	VEC_FOREACH (n, v)
+		node_release(n);
 	VEC_RELEASE(v);
 }
 
@@ -119,8 +118,7 @@ store_node_add_usage(struct store *st, node_vec *v, struct buf *err)
 		goto out;
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		id = st->drv->col_int64(stmt, 0);
-		VEC_FOREACH(n, v)
-		{
+		VEC_FOREACH (n, v) {
 			if (n->id != id)
 				continue;
 			if (st->drv->col_int64(stmt, 1) == 0) {

@@ -160,8 +160,8 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	    was_disk == disk_pressure)
 		return 0;
 	*changed = true;
-	buf_addf(&detail, "ready=%d memory_pressure=%d disk_pressure=%d",
-	    ready, memory_pressure, disk_pressure);
+	buf_addf(&detail, "ready=%d memory_pressure=%d disk_pressure=%d", ready,
+	    memory_pressure, disk_pressure);
 	was_healthy = place_healthy(was_ready, was_mem, was_disk);
 	healthy = place_healthy(ready, memory_pressure, disk_pressure);
 	ev.node_id = id;
@@ -302,7 +302,7 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	    task_status_name(plan->next), (int64_t)plan->consume_signal,
 	    (int64_t)changed, now,
 	    (int64_t)(task_status_is_end(plan->next) &&
-		!plan->reset_retention));
+	        !plan->reset_retention));
 	/* Its end's mail, in the transaction that records the end. */
 	if (ret == 0 && task_status_is_end(plan->next) && plan->next != from)
 		ret = store_mail_task(st, task_id, "task-end", now, err);
@@ -381,8 +381,7 @@ store_job_event(struct store *st, int64_t job_id, const char *from,
 
 int
 store_job_place(struct store *st, int64_t job_id, int64_t node_id,
-    int64_t gpu_index, double priority, struct job_launch *out,
-    struct buf *err)
+    int64_t gpu_index, double priority, struct job_launch *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int64_t changes = 0;
@@ -521,9 +520,8 @@ store_job_end_stats(struct store *st, const struct store_job_now *now,
 
 int
 store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
-    enum job_status to, int64_t exit_code, int64_t started_ms,
-    int64_t ended_ms, const char *log_tail, const char *reason,
-    struct buf *err)
+    enum job_status to, int64_t exit_code, int64_t started_ms, int64_t ended_ms,
+    const char *log_tail, const char *reason, struct buf *err)
 {
 	struct store_job_now now;
 	struct db_stmt *stmt = NULL;

@@ -140,8 +140,7 @@ job_brief_vec_release(job_brief_vec *v)
 {
 	struct job_brief *j;
 
-	VEC_FOREACH(j, v)
-	{
+	VEC_FOREACH (j, v) {
 		free(j->username);
 		free(j->task);
 		free(j->queue);
@@ -155,8 +154,7 @@ task_group_vec_release(task_group_vec *v)
 {
 	struct task_group *g;
 
-	VEC_FOREACH(g, v)
-	{
+	VEC_FOREACH (g, v) {
 		free(g->username);
 		free(g->task);
 		free(g->queue);
@@ -200,8 +198,7 @@ out:
 }
 
 int
-store_sched_registered(struct store *st, task_group_vec *out,
-    struct buf *err)
+store_sched_registered(struct store *st, task_group_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct task_group *g;

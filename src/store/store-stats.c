@@ -9,14 +9,39 @@
 #include "store/store-int.h"
 
 static const int64_t stat_job_bounds_us[] = {
-	1000000LL, 5000000LL, 15000000LL, 30000000LL, 60000000LL,
-	120000000LL, 300000000LL, 600000000LL, 1800000000LL, 3600000000LL,
-	7200000000LL, 14400000000LL, 28800000000LL, 86400000000LL,
-	259200000000LL, 604800000000LL,
+	1000000LL,
+	5000000LL,
+	15000000LL,
+	30000000LL,
+	60000000LL,
+	120000000LL,
+	300000000LL,
+	600000000LL,
+	1800000000LL,
+	3600000000LL,
+	7200000000LL,
+	14400000000LL,
+	28800000000LL,
+	86400000000LL,
+	259200000000LL,
+	604800000000LL,
 };
 static const int64_t stat_cycle_bounds_us[] = {
-	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-	1000000, 2500000, 5000000, 10000000, 30000000, 60000000,
+	1000,
+	2500,
+	5000,
+	10000,
+	25000,
+	50000,
+	100000,
+	250000,
+	500000,
+	1000000,
+	2500000,
+	5000000,
+	10000000,
+	30000000,
+	60000000,
 };
 #define STAT_NBOUNDS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -103,8 +128,7 @@ stat_row_vec_release(stat_row_vec *v)
 {
 	struct stat_row *r;
 
-	VEC_FOREACH(r, v)
-	{
+	VEC_FOREACH (r, v) {
 		free(r->name);
 		free(r->label);
 	}
@@ -141,8 +165,7 @@ metric_count_vec_release(metric_count_vec *v)
 {
 	struct metric_count *c;
 
-	VEC_FOREACH(c, v)
-	{
+	VEC_FOREACH (c, v) {
 		free(c->key1);
 		free(c->key2);
 	}
@@ -151,8 +174,8 @@ metric_count_vec_release(metric_count_vec *v)
 
 /* Rows of (key1, key2 or NULL, count) from a statement without parameters. */
 static int
-store_metrics_counts(struct store *st, const char *sql,
-    metric_count_vec *out, struct buf *err)
+store_metrics_counts(struct store *st, const char *sql, metric_count_vec *out,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct metric_count *c;
@@ -237,8 +260,8 @@ usage_row_vec_release(usage_row_vec *v)
 {
 	struct usage_row *u;
 
-	VEC_FOREACH(u, v)
-	free(u->username);
+	VEC_FOREACH (u, v)
+		free(u->username);
 	VEC_RELEASE(v);
 }
 
@@ -247,8 +270,7 @@ store_usage_find(usage_row_vec *v, const char *username)
 {
 	struct usage_row *u;
 
-	VEC_FOREACH(u, v)
-	{
+	VEC_FOREACH (u, v) {
 		if (strcmp(u->username, username) == 0)
 			return u;
 	}
@@ -311,8 +333,8 @@ store_usage_sample(struct store *st, int64_t now_ms, int64_t keep_ms,
 	ret = store_metrics_user_jobs(st, &counts, err);
 	if (ret < 0)
 		goto out;
-	VEC_FOREACH(c, &counts)
-	store_usage_count(&now, c);
+	VEC_FOREACH (c, &counts)
+		store_usage_count(&now, c);
 	/* Users with jobs at the last sample and none now: one row of zeros. */
 	ret = store_prepare(st, &stmt, sql_usage_last, err);
 	if (ret < 0)
@@ -336,8 +358,7 @@ store_usage_sample(struct store *st, int64_t now_ms, int64_t keep_ms,
 		goto out;
 	st->drv->finalize(stmt);
 	stmt = NULL;
-	VEC_FOREACH(u, &now)
-	{
+	VEC_FOREACH (u, &now) {
 		ret = store_usage_add(st, now_ms, u, err);
 		if (ret < 0)
 			goto out;

@@ -3,10 +3,10 @@
  */
 #include "store/store-int.h"
 
-#define TASK_COLUMNS                                                          \
-	"t.id, t.account_id, a.username, t.name, t.queue, t.image,"           \
-	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"   \
-	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"         \
+#define TASK_COLUMNS                                                           \
+	"t.id, t.account_id, a.username, t.name, t.queue, t.image,"            \
+	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"    \
+	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"          \
 	" t.submitted_ms, t.updated_ms, t.ended_ms"
 
 static const char sql_task_insert[] =
@@ -70,8 +70,8 @@ task_vec_release(task_vec *v)
 {
 	struct task *t;
 
-	VEC_FOREACH(t, v)
-	task_release(t);
+	VEC_FOREACH (t, v)
+		task_release(t);
 	VEC_RELEASE(v);
 }
 
@@ -92,8 +92,8 @@ job_vec_release(job_vec *v)
 {
 	struct job *j;
 
-	VEC_FOREACH(j, v)
-	job_release(j);
+	VEC_FOREACH (j, v)
+		job_release(j);
 	VEC_RELEASE(v);
 }
 
@@ -238,8 +238,8 @@ store_task_list_counts(struct store *st, const struct task_filter *f,
 	int64_t id;
 	int ret;
 
-	VEC_FOREACH(t, tasks)
-	t->has_summary = true;
+	VEC_FOREACH (t, tasks)
+		t->has_summary = true;
 	if (tasks->n == 0)
 		return 0;
 	ret = store_prepare(st, &stmt, sql_task_list_counts, err);
@@ -271,7 +271,7 @@ store_task_list_counts(struct store *st, const struct task_filter *f,
 		t->counts[s] = st->drv->col_int64(stmt, 2);
 		if (!st->drv->col_is_null(stmt, 3) &&
 		    (!t->has_priority ||
-			st->drv->col_double(stmt, 3) > t->priority)) {
+		        st->drv->col_double(stmt, 3) > t->priority)) {
 			t->has_priority = true;
 			t->priority = st->drv->col_double(stmt, 3);
 		}
@@ -381,8 +381,9 @@ store_job_flush(struct store_job_inserter *ins, struct buf *err)
 
 	if (ins->nrows == 0)
 		return 0;
-	buf_adds(&sql, "INSERT INTO job (task_id, idx, account_id, queue, gpu,"
-		       " submitted_ms, input, command) VALUES ");
+	buf_adds(&sql,
+	    "INSERT INTO job (task_id, idx, account_id, queue, gpu,"
+	    " submitted_ms, input, command) VALUES ");
 	for (i = 0, p = 6; i < ins->nrows; i++, p += 3)
 		buf_addf(&sql, "%s($1, $%d, $2, $3, $4, $5, $%d, $%d)",
 		    i ? ", " : "", p, p + 1, p + 2);
@@ -438,8 +439,7 @@ store_job_insert_end(struct store_job_inserter *ins)
 
 int
 store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
-    int64_t limit,
-    job_vec *out, struct buf *err)
+    int64_t limit, job_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct job *j;
@@ -512,8 +512,7 @@ out:
 }
 
 int
-store_task_set_remove_files(struct store *st, int64_t task_id,
-    struct buf *err)
+store_task_set_remove_files(struct store *st, int64_t task_id, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -535,20 +534,19 @@ out:
  * is one seek on job_task (task_id, status, priority): the cost follows
  * the tasks, not their jobs.
  */
-#define STORE_HAS(s)                                                          \
-	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                 \
+#define STORE_HAS(s)                                                           \
+	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                  \
 	" AND j.status = '" s "'),"
 static const char sql_task_dirty[] =
-    "SELECT t.id, t.status, t.signal, t.skip_test,"
-    STORE_HAS("registered") STORE_HAS("assigned") STORE_HAS("pending")
-    STORE_HAS("running") STORE_HAS("done") STORE_HAS("failed")
-    STORE_HAS("kill") STORE_HAS("killed") STORE_HAS("broken")
-    " (SELECT j.status FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
-    " (SELECT j.exit_code FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
-    " CASE WHEN t.status IN ('done', 'finalized', 'broken', 'killed')"
-    " AND t.ended_ms IS NOT NULL AND coalesce(t.retention_ms, $1) > 0"
-    " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END"
-    " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
+    "SELECT t.id, t.status, t.signal, t.skip_test," STORE_HAS("registered") STORE_HAS(
+        "assigned") STORE_HAS("pending") STORE_HAS("running") STORE_HAS("done")
+        STORE_HAS("failed") STORE_HAS("kill") STORE_HAS("killed") STORE_HAS(
+            "broken") " (SELECT j.status FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
+                      " (SELECT j.exit_code FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
+                      " CASE WHEN t.status IN ('done', 'finalized', 'broken', 'killed')"
+                      " AND t.ended_ms IS NOT NULL AND coalesce(t.retention_ms, $1) > 0"
+                      " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END"
+                      " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
 store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
@@ -587,8 +585,8 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 			if (ret < 0)
 				goto out;
 		}
-		r->view.test_exit_code = (int)store_col_int64_or(st, stmt,
-		    5 + JOB_NSTATUS, -1);
+		r->view.test_exit_code =
+		    (int)store_col_int64_or(st, stmt, 5 + JOB_NSTATUS, -1);
 		r->view.retention_expired =
 		    st->drv->col_int64(stmt, 6 + JOB_NSTATUS) != 0;
 	}

@@ -3,8 +3,8 @@
  */
 #include "store/store-int.h"
 
-#define TOKEN_COLUMNS                                                         \
-	"k.id, k.account_id, a.username, k.hash, k.created_ms, k.expires_ms," \
+#define TOKEN_COLUMNS                                                          \
+	"k.id, k.account_id, a.username, k.hash, k.created_ms, k.expires_ms,"  \
 	" k.last_used_ms, k.revoked_ms"
 
 static const char sql_token_insert[] =
@@ -41,8 +41,8 @@ token_vec_release(token_vec *v)
 {
 	struct token *t;
 
-	VEC_FOREACH(t, v)
-	token_release(t);
+	VEC_FOREACH (t, v)
+		token_release(t);
 	VEC_RELEASE(v);
 }
 
@@ -125,8 +125,8 @@ store_token_get(struct store *st, int64_t id, const char *hash,
 	if (ret == DB_DONE && hash != NULL)
 		ret = err_set(err, ERR_NOTFOUND, "no such token");
 	else if (ret == DB_DONE)
-		ret = err_set(err, ERR_NOTFOUND, "no token %lld",
-		    (long long)id);
+		ret =
+		    err_set(err, ERR_NOTFOUND, "no token %lld", (long long)id);
 	if (ret != DB_ROW)
 		goto out;
 	store_token_read(st, stmt, out);
@@ -137,8 +137,8 @@ out:
 }
 
 static int
-store_token_set(struct store *st, const char *sql, int64_t id,
-    int64_t now_ms, struct buf *err)
+store_token_set(struct store *st, const char *sql, int64_t id, int64_t now_ms,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -170,8 +170,7 @@ store_token_revoke_all(struct store *st, int64_t account_id, int64_t now_ms,
 }
 
 int
-store_token_touch(struct store *st, int64_t id, int64_t now_ms,
-    struct buf *err)
+store_token_touch(struct store *st, int64_t id, int64_t now_ms, struct buf *err)
 {
 	return store_token_set(st, sql_token_touch, id, now_ms, err);
 }

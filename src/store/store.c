@@ -31,16 +31,15 @@ store_pick_driver(const char *url, const char **target)
 	const char *rest;
 	size_t i;
 
-	for (i = 0; i < sizeof(store_drivers) / sizeof(store_drivers[0]);
-	     i++) {
+	for (i = 0; i < sizeof(store_drivers) / sizeof(store_drivers[0]); i++) {
 		d = store_drivers[i];
 		rest = store_scheme_rest(url, d->scheme);
 		if (rest == NULL)
 			rest = store_scheme_rest(url, d->alias);
 		if (rest == NULL)
 			continue;
-		*target = d->whole_url && strncmp(rest, "//", 2) == 0 ? url :
-									rest;
+		*target =
+		    d->whole_url && strncmp(rest, "//", 2) == 0 ? url : rest;
 		return d;
 	}
 	*target = url;
@@ -256,8 +255,7 @@ store_col_strdup(struct store *st, struct db_stmt *stmt, int i)
 }
 
 int64_t
-store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
-    int64_t dflt)
+store_col_int64_or(struct store *st, struct db_stmt *stmt, int i, int64_t dflt)
 {
 	if (st->drv->col_is_null(stmt, i))
 		return dflt;

@@ -79,13 +79,13 @@ struct account {
 	char *username;
 	char *email;
 	int64_t max_priority;
-	char *role; /* "user" or "admin" */
+	char *role;    /* "user" or "admin" */
 	bool mail_off; /* no mail to `email` (user set --mail off) */
 	int64_t created_ms;
 	char *unix_user; /* the login its jobs run as (NULL on insert: the
-			  * username) */
+	                  * username) */
 	char *hold;      /* why the pilot cannot run its jobs; NULL: it can
-			  * (written by store_account_set_hold() only) */
+	                  * (written by store_account_set_hold() only) */
 };
 typedef VEC(struct account) account_vec;
 
@@ -93,8 +93,7 @@ void account_release(struct account *a);
 void account_vec_release(account_vec *v);
 
 /* Insert; sets a->id.  ERR_CONFLICT when the username is taken. */
-int store_account_insert(struct store *st, struct account *a,
-    struct buf *err);
+int store_account_insert(struct store *st, struct account *a, struct buf *err);
 /* ERR_NOTFOUND ("no user 'x'") when there is none. */
 int store_account_get(struct store *st, const char *username,
     struct account *out, struct buf *err);
@@ -121,8 +120,8 @@ int store_account_get_id(struct store *st, int64_t id, struct account *out,
 int store_account_set_hold(struct store *st, int64_t id, const char *why,
     bool *changed, struct buf *err);
 /* Store argon2id `hash` (NULL: none) as the password of account `id`. */
-int store_account_set_password(struct store *st, int64_t id,
-    const char *hash, struct buf *err);
+int store_account_set_password(struct store *st, int64_t id, const char *hash,
+    struct buf *err);
 /* *out: the stored hash (caller frees), NULL when none is set. */
 int store_account_password(struct store *st, int64_t id, char **out,
     struct buf *err);
@@ -177,7 +176,7 @@ struct node_job {
 	char *task; /* the task's name, without "user.<username>." */
 	int64_t idx;
 	enum job_status status;
-	int64_t gpu_index; /* -1: a CPU slot */
+	int64_t gpu_index;  /* -1: a CPU slot */
 	int64_t started_ms; /* 0: not started yet */
 };
 typedef VEC(struct node_job) node_job_vec;
@@ -236,8 +235,7 @@ int store_node_list(struct store *st, const char *after, int64_t limit,
  * Write queue, slots, bounds and enabled of the row with n->id.  The
  * database's CHECK refuses slots above their bounds: ERR_INVALID.
  */
-int store_node_update(struct store *st, const struct node *n,
-    struct buf *err);
+int store_node_update(struct store *st, const struct node *n, struct buf *err);
 /* 1 when some node serves `queue`, else 0. */
 int store_queue_exists(struct store *st, const char *queue, struct buf *err);
 /* 1 when some node of `queue` has max_gpu_slots > 0, else 0. */
@@ -253,7 +251,7 @@ struct task {
 	char *queue;
 	char *image;
 	char *command;
-	char *inputs; /* what was given: a directory, a glob or @FILE */
+	char *inputs;    /* what was given: a directory, a glob or @FILE */
 	char *data_path; /* NULL if none */
 	char *out_dir;
 	bool gpu;
@@ -289,10 +287,10 @@ int store_task_get(struct store *st, int64_t account_id, const char *name,
     struct task *out, struct buf *err);
 
 struct task_filter {
-	int64_t account_id;     /* 0: every user */
-	int status;             /* -1: any, else an enum task_status */
-	int64_t after_id;       /* keyset: tasks with id > after_id */
-	int64_t limit;          /* 0: no limit */
+	int64_t account_id; /* 0: every user */
+	int status;         /* -1: any, else an enum task_status */
+	int64_t after_id;   /* keyset: tasks with id > after_id */
+	int64_t limit;      /* 0: no limit */
 };
 /* Tasks by id. */
 int store_task_list(struct store *st, const struct task_filter *f,
@@ -339,11 +337,11 @@ struct job {
 	enum job_status status;
 	bool is_test;
 	double priority;
-	char *node; /* node name, NULL if none */
+	char *node;        /* node name, NULL if none */
 	int64_t gpu_index; /* -1 if none */
 	char *handle;
 	int64_t attempts;
-	int64_t exit_code; /* -1 if none */
+	int64_t exit_code;                       /* -1 if none */
 	int64_t queued_ms, started_ms, ended_ms; /* 0 if not yet */
 	char *end_reason; /* why it ended ("exit", "timeout" …); NULL */
 	char *log_tail;   /* the end of its log, kept when it ended; NULL */
@@ -374,8 +372,7 @@ void store_job_insert_end(struct store_job_inserter *ins);
  * the first), the first `limit` of them (0: all).
  */
 int store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
-    int64_t limit,
-    job_vec *out, struct buf *err);
+    int64_t limit, job_vec *out, struct buf *err);
 
 /* ---- the scheduler's reads (store-sched.c) ---------------------------- */
 
@@ -420,8 +417,7 @@ typedef VEC(struct job_brief) job_brief_vec;
 void job_brief_vec_release(job_brief_vec *v);
 
 /* Jobs that hold a slot (pending, running, kill), highest priority first. */
-int store_sched_holding(struct store *st, job_brief_vec *out,
-    struct buf *err);
+int store_sched_holding(struct store *st, job_brief_vec *out, struct buf *err);
 
 /* Per task, the jobs still registered (not yet queued). */
 struct task_group {
@@ -448,8 +444,7 @@ int store_queue_names(struct store *st, store_str_vec *out, struct buf *err);
  * an event is written then.
  */
 int store_node_set_health(struct store *st, const char *name, bool ready,
-    bool memory_pressure, bool disk_pressure, bool *changed,
-    struct buf *err);
+    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err);
 
 /* A removed task's jobs, for the backend to forget. */
 struct job_ref {
@@ -468,16 +463,15 @@ typedef VEC(struct job_ref) job_ref_vec;
  * remove (when asked) is returned in *remove_dir (caller frees; NULL if
  * none).
  */
-int store_task_apply(struct store *st, int64_t task_id,
-    enum task_status from, enum task_signal sig,
-    const struct task_plan *plan, job_ref_vec *removed, char **remove_dir,
-    struct buf *err);
+int store_task_apply(struct store *st, int64_t task_id, enum task_status from,
+    enum task_signal sig, const struct task_plan *plan, job_ref_vec *removed,
+    char **remove_dir, struct buf *err);
 
 /* What a backend needs to start a job. */
 struct job_launch {
 	int64_t job_id;
 	int64_t attempt;
-	char *task;     /* "user.<username>.<task>" */
+	char *task; /* "user.<username>.<task>" */
 	char *username;
 	char *command;
 	char *image;
@@ -524,9 +518,8 @@ int store_job_held(struct store *st, job_held_vec *out, struct buf *err);
  * is no longer the job's current one.
  */
 int store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
-    enum job_status to, int64_t exit_code, int64_t started_ms,
-    int64_t ended_ms, const char *log_tail, const char *reason,
-    struct buf *err);
+    enum job_status to, int64_t exit_code, int64_t started_ms, int64_t ended_ms,
+    const char *log_tail, const char *reason, struct buf *err);
 
 /*
  * Queue the job again as job_step() decided (the infrastructure failed
@@ -543,18 +536,17 @@ struct event {
 	int64_t time_ms;  /* 0: now */
 	const char *kind; /* "task", "job", "node", "account" */
 	int64_t account_id, task_id, job_id, node_id; /* 0: none */
-	const char *old_status, *new_status; /* NULL: none */
-	const char *detail; /* NULL: "" */
+	const char *old_status, *new_status;          /* NULL: none */
+	const char *detail;                           /* NULL: "" */
 };
-int store_event_add(struct store *st, const struct event *e,
-    struct buf *err);
+int store_event_add(struct store *st, const struct event *e, struct buf *err);
 /* How many events there are (for tests and the dashboard). */
 int store_event_count(struct store *st, int64_t *n, struct buf *err);
 
 /* An event as the dashboard's stream reads it back. */
 struct event_row {
 	int64_t id;
-	char kind[8]; /* "task", "job", "node", "account" */
+	char kind[8];                     /* "task", "job", "node", "account" */
 	int64_t task_id, job_id, node_id; /* 0: none */
 };
 typedef VEC(struct event_row) event_row_vec;
@@ -593,17 +585,15 @@ void session_release(struct session *s);
 int store_session_insert(struct store *st, int64_t account_id, int64_t token_id,
     const char *hash, int64_t now_ms, struct buf *err);
 /* The session under `hash`; ERR_NOTFOUND when there is none. */
-int store_session_get(struct store *st, const char *hash,
-    struct session *out, struct buf *err);
+int store_session_get(struct store *st, const char *hash, struct session *out,
+    struct buf *err);
 /* Note that session `id` was used at `now_ms`. */
 int store_session_touch(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err);
 /* Delete the session under `hash` (none: nothing happens). */
-int store_session_delete(struct store *st, const char *hash,
-    struct buf *err);
+int store_session_delete(struct store *st, const char *hash, struct buf *err);
 /* Delete every session last used before `before_ms`. */
-int store_session_expire(struct store *st, int64_t before_ms,
-    struct buf *err);
+int store_session_expire(struct store *st, int64_t before_ms, struct buf *err);
 /* Delete the sessions made from token `token_id`; *n (may be NULL) gets
  * how many. */
 int store_session_end_token(struct store *st, int64_t token_id, int64_t *n,
@@ -632,7 +622,7 @@ enum stat_hist {
 /* At most this many finite bounds in a histogram. */
 #define STAT_MAX_BOUNDS 16
 struct stat_hist_def {
-	const char *name;        /* the row's name in `stat` */
+	const char *name;         /* the row's name in `stat` */
 	const int64_t *bounds_us; /* finite upper bounds, ascending */
 	size_t nbounds;
 };
@@ -732,8 +722,8 @@ struct retention_due {
 typedef VEC(struct retention_due) retention_due_vec;
 
 /* Ended tasks past half their period and not warned of both times. */
-int store_retention_due(struct store *st, int64_t now,
-    retention_due_vec *out, struct buf *err);
+int store_retention_due(struct store *st, int64_t now, retention_due_vec *out,
+    struct buf *err);
 /*
  * Queue the warning `kind` ("retention-half", "retention-day") for the
  * task and move its mark from `from` to `to`; nothing (and *done false)
@@ -764,7 +754,7 @@ struct mail_row {
 	int64_t id;
 	int64_t created_ms;
 	char *kind; /* "task-end", "retention-half", "retention-day",
-		       "node-unhealthy", "node-recovered" */
+	               "node-unhealthy", "node-recovered" */
 	int64_t account_id, task_id, node_id; /* 0: none */
 	char *rcpt;
 	char *subject;
@@ -779,8 +769,7 @@ void mail_row_vec_release(mail_row_vec *v);
 int store_mail_due(struct store *st, int64_t now, int64_t limit,
     mail_row_vec *out, struct buf *err);
 /* Mark a mail sent (nothing if it was already). */
-int store_mail_sent(struct store *st, int64_t id, int64_t now,
-    struct buf *err);
+int store_mail_sent(struct store *st, int64_t id, int64_t now, struct buf *err);
 /*
  * A sending failed: one more attempt counted, the next at `next_ms`;
  * nothing if the mail waits until `next_ms` or later already (this
@@ -789,8 +778,8 @@ int store_mail_sent(struct store *st, int64_t id, int64_t now,
 int store_mail_failed(struct store *st, int64_t id, int64_t next_ms,
     const char *why, struct buf *err);
 /* Stop trying, with an event ("mail-given-up") saying so. */
-int store_mail_give_up(struct store *st, const struct mail_row *m,
-    int64_t now, const char *why, struct buf *err);
+int store_mail_give_up(struct store *st, const struct mail_row *m, int64_t now,
+    const char *why, struct buf *err);
 /* The addresses of the admins who get mail (caller frees each string). */
 int store_mail_admins(struct store *st, store_str_vec *out, struct buf *err);
 /* Delete the mails sent or given up before `before_ms`; *n: how many. */

@@ -97,8 +97,9 @@ address_check(const char *s, const char *what, struct buf *err)
 		    strchr(address_local_extra, *p) == NULL)
 			return address_refuse(err, what, s,
 			    "unexpected character before '@'");
-		if (*p == '.' && (p == (const unsigned char *)s ||
-				     p[1] == '.' || p[1] == '@'))
+		if (*p == '.' &&
+		    (p == (const unsigned char *)s || p[1] == '.' ||
+		        p[1] == '@'))
 			return address_refuse(err, what, s,
 			    "a '.' may not start, end or double before '@'");
 	}

@@ -152,8 +152,8 @@ config_load(struct config *cfg, struct buf *err)
 			goto out;
 		}
 		if (rc > 0) {
-			err_set(err, ERR_INVALID, "config '%s': line %d: syntax",
-			    path, rc);
+			err_set(err, ERR_INVALID,
+			    "config '%s': line %d: syntax", path, rc);
 			goto out;
 		}
 	}
@@ -186,8 +186,8 @@ config_load(struct config *cfg, struct buf *err)
 	}
 	cfg->mail_give_up_ms = 2LL * 86400000;
 	if (p.durations[1] != NULL &&
-	    time_parse_duration(p.durations[1], &cfg->mail_give_up_ms,
-		err) < 0) {
+	    time_parse_duration(p.durations[1], &cfg->mail_give_up_ms, err) <
+	        0) {
 		buf_adds(err, " (mail_give_up)");
 		goto out;
 	}

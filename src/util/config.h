@@ -9,28 +9,28 @@
 #include "util/util.h"
 
 struct config {
-	char *home;          /* ORCHESTRA_HOME, key home */
-	char *db_url;        /* ORCHESTRA_DB, key db */
-	char *volume;        /* ORCHESTRA_VOLUME, key volume */
-	char *backend;       /* ORCHESTRA_BACKEND, key backend */
-	char *listen;        /* ORCHESTRA_LISTEN, key listen */
-	char *priority_rule; /* ORCHESTRA_PRIORITY_RULE, key priority_rule */
-	char *job_template;  /* ORCHESTRA_JOB_TEMPLATE, key job_template;
-				NULL: the one built in */
+	char *home;           /* ORCHESTRA_HOME, key home */
+	char *db_url;         /* ORCHESTRA_DB, key db */
+	char *volume;         /* ORCHESTRA_VOLUME, key volume */
+	char *backend;        /* ORCHESTRA_BACKEND, key backend */
+	char *listen;         /* ORCHESTRA_LISTEN, key listen */
+	char *priority_rule;  /* ORCHESTRA_PRIORITY_RULE, key priority_rule */
+	char *job_template;   /* ORCHESTRA_JOB_TEMPLATE, key job_template;
+	                         NULL: the one built in */
 	int64_t retention_ms; /* ORCHESTRA_RETENTION, key retention */
-	char *smtp_url;      /* ORCHESTRA_SMTP_URL, key smtp_url; NULL: mail
-				off (nothing is queued) */
-	char *smtp_ca;       /* ORCHESTRA_SMTP_CA, key smtp_ca: CA file that
-				checks the SMTP server's certificate; NULL:
-				the system's */
-	char *mail_from;     /* ORCHESTRA_MAIL_FROM, key mail_from; checked
-				by address_check(); default orchestra@HOST */
+	char *smtp_url;       /* ORCHESTRA_SMTP_URL, key smtp_url; NULL: mail
+	                         off (nothing is queued) */
+	char *smtp_ca;        /* ORCHESTRA_SMTP_CA, key smtp_ca: CA file that
+	                         checks the SMTP server's certificate; NULL:
+	                         the system's */
+	char *mail_from;      /* ORCHESTRA_MAIL_FROM, key mail_from; checked
+	                         by address_check(); default orchestra@HOST */
 	int64_t mail_give_up_ms; /* ORCHESTRA_MAIL_GIVE_UP, key mail_give_up:
-				    how long a mail is retried; default 2d */
-	int64_t mail_alarm_ms; /* ORCHESTRA_MAIL_ALARM, key mail_alarm: the
-				  admins are mailed when the pilot's cycles
-				  have failed this long; default 10m */
-	char *conf_path;     /* the file read, NULL if none */
+	                            how long a mail is retried; default 2d */
+	int64_t mail_alarm_ms;   /* ORCHESTRA_MAIL_ALARM, key mail_alarm: the
+	                            admins are mailed when the pilot's cycles
+	                            have failed this long; default 10m */
+	char *conf_path;         /* the file read, NULL if none */
 };
 
 /*

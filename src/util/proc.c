@@ -17,8 +17,8 @@
 extern char **environ;
 
 int
-proc_capture(const char *const *argv, size_t cap, struct buf *out,
-    int *status, struct buf *err)
+proc_capture(const char *const *argv, size_t cap, struct buf *out, int *status,
+    struct buf *err)
 {
 	posix_spawn_file_actions_t fa;
 	int fds[2], devnull, ret = ERR_UNAVAILABLE, rc;
@@ -44,7 +44,8 @@ proc_capture(const char *const *argv, size_t cap, struct buf *out,
 		close(devnull);
 	if (rc != 0) {
 		close(fds[0]);
-		return err_set(err, rc == ENOENT ? ERR_NOTFOUND : ERR_UNAVAILABLE,
+		return err_set(err,
+		    rc == ENOENT ? ERR_NOTFOUND : ERR_UNAVAILABLE,
 		    "cannot run '%s': %s", argv[0], strerror(rc));
 	}
 	out->cap_limit = cap;
@@ -77,8 +78,7 @@ proc_account_release(struct proc_account *a)
 }
 
 int
-proc_account_get(const char *login, struct proc_account *out,
-    struct buf *err)
+proc_account_get(const char *login, struct proc_account *out, struct buf *err)
 {
 	struct passwd pw, *found = NULL;
 	gid_t *groups = NULL;
@@ -156,8 +156,8 @@ proc_account_become(const struct proc_account *a, struct buf *err)
 	    (a->uid != 0 && setuid(0) == 0))
 		return err_set(err, ERR_DENIED, "cannot become '%s'", a->login);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(err, ERR_DENIED,
-		    "cannot set no_new_privs: %s", strerror(errno));
+		return err_set(err, ERR_DENIED, "cannot set no_new_privs: %s",
+		    strerror(errno));
 	setenv("HOME", a->home, 1);
 	setenv("USER", a->login, 1);
 	setenv("LOGNAME", a->login, 1);
@@ -189,7 +189,7 @@ proc_own_out_dir(const char *root, const char *path, int64_t uid, int64_t gid)
 			break;
 		if (sb.st_uid == 0 &&
 		    (fchown(fd, (uid_t)uid, (gid_t)gid) < 0 ||
-			(depth == 0 && fchmod(fd, 0700) < 0)))
+		        (depth == 0 && fchmod(fd, 0700) < 0)))
 			break;
 		depth++;
 	}
@@ -210,8 +210,8 @@ proc_node_name(void)
 	host[sizeof(host) - 1] = '\0';
 	for (p = host; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-			*p == '-'))
+		        (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		        *p == '-'))
 			*p = '-';
 	if (strlen(host) > 128)
 		host[128] = '\0';
@@ -238,10 +238,10 @@ proc_remove_tree(const char *path, struct buf *err)
 	int status, e = 0;
 
 	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0 :
-					 err_set(err, ERR_UNAVAILABLE,
-					     "cannot remove '%s': %s", path,
-					     strerror(errno));
+		return errno == ENOENT
+		    ? 0
+		    : err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
+		          path, strerror(errno));
 	/*
 	 * A user's tree, and we are root: removed by its owner's uid, so a
 	 * link its owner swaps in while we walk leads nowhere of anyone
@@ -265,8 +265,9 @@ proc_remove_tree(const char *path, struct buf *err)
 		return err_set(err, ERR_UNAVAILABLE, "cannot remove '%s': %s",
 		    path, strerror(e));
 	}
-	if (as_owner && (setgroups(0, NULL) < 0 || setgid(sb.st_gid) < 0 ||
-			    setuid(sb.st_uid) < 0 || setuid(0) == 0))
+	if (as_owner &&
+	    (setgroups(0, NULL) < 0 || setgid(sb.st_gid) < 0 ||
+	        setuid(sb.st_uid) < 0 || setuid(0) == 0))
 		_exit(EPERM);
 	if (nftw(path, proc_remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 &&
 	    errno != ENOENT)

@@ -227,7 +227,8 @@ time_format_duration(struct buf *b, int64_t ms)
 
 	for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++) {
 		if (ms != 0 && ms % time_units[i].ms == 0) {
-			buf_addf(b, "%lld%c", (long long)(ms / time_units[i].ms),
+			buf_addf(b, "%lld%c",
+			    (long long)(ms / time_units[i].ms),
 			    time_units[i].unit);
 			return;
 		}

@@ -55,7 +55,10 @@ struct buf {
 	bool truncated;
 };
 extern char buf_empty[];
-#define BUF_INIT { buf_empty, 0, 0, 0, false }
+#define BUF_INIT                                                               \
+	{                                                                      \
+		buf_empty, 0, 0, 0, false                                      \
+	}
 
 void buf_init(struct buf *b);
 void buf_grow(struct buf *b, size_t extra);
@@ -101,8 +104,8 @@ void buf_add_printable(struct buf *b, const char *s, bool keep_newline);
  * past it, 0 at the end, -1 when the bytes left are no whole record.
  */
 void buf_add_frame(struct buf *b, const void *rec, size_t len);
-int buf_next_frame(const char *data, size_t len, size_t *pos,
-    const char **rec, size_t *reclen);
+int buf_next_frame(const char *data, size_t len, size_t *pos, const char **rec,
+    size_t *reclen);
 
 /* Fill `err` (reset first) and return `code`: `return err_set(err, ...)`. */
 int err_set(struct buf *err, int code, const char *fmt, ...)
@@ -121,10 +124,10 @@ void log_write(enum log_level level, const char *func, const char *fmt, ...)
 #define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
-#define log_at(level, ...)                                                    \
-	do {                                                                  \
-		if ((level) <= log_threshold)                                 \
-			log_write((level), __func__, __VA_ARGS__);            \
+#define log_at(level, ...)                                                     \
+	do {                                                                   \
+		if ((level) <= log_threshold)                                  \
+			log_write((level), __func__, __VA_ARGS__);             \
 	} while (0)
 
 /*

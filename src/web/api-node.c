@@ -41,9 +41,12 @@ void
 web_api_node_set(struct web_req *r)
 {
 	static const struct web_field fields[] = {
-		{ "queue", JSON_STRING }, { "cpu_slots", JSON_INTEGER },
-		{ "gpu_slots", JSON_INTEGER }, { "max_cpu_slots", JSON_INTEGER },
-		{ "max_gpu_slots", JSON_INTEGER }, { NULL, 0 },
+		{ "queue", JSON_STRING },
+		{ "cpu_slots", JSON_INTEGER },
+		{ "gpu_slots", JSON_INTEGER },
+		{ "max_cpu_slots", JSON_INTEGER },
+		{ "max_gpu_slots", JSON_INTEGER },
+		{ NULL, 0 },
 	};
 	struct node_opts o = NODE_OPTS_INIT;
 	struct node n = { 0 };

@@ -36,7 +36,8 @@ web_api_queue(struct web_req *r)
 	for (i = after; i < after + limit && i < (int64_t)rows.n; i++)
 		json_array_append_new(arr, service_json_queue_row(&rows.v[i]));
 	web_reply_page(r, "queue", arr,
-	    (int64_t)rows.n > after + limit ? json_integer(after + limit) : NULL);
+	    (int64_t)rows.n > after + limit ? json_integer(after + limit)
+	                                    : NULL);
 out:
 	queue_row_vec_release(&rows);
 	buf_release(&queue);

@@ -43,8 +43,8 @@ web_api_tasks(struct web_req *r)
 		goto out;
 	}
 	arr = json_array();
-	VEC_FOREACH(t, &v)
-	json_array_append_new(arr, service_json_task(t));
+	VEC_FOREACH (t, &v)
+		json_array_append_new(arr, service_json_task(t));
 	web_reply_page(r, "tasks", arr,
 	    (int64_t)v.n == req.limit ? json_integer(v.v[v.n - 1].id) : NULL);
 out:
@@ -102,8 +102,8 @@ web_submit_read(struct web_req *r)
 {
 	struct web_submit *s = r->defer;
 
-	s->ret = service_read_inputs(s->req.inputs, s->login, &s->read,
-	    &s->err);
+	s->ret =
+	    service_read_inputs(s->req.inputs, s->login, &s->read, &s->err);
 }
 
 static void
@@ -123,12 +123,18 @@ void
 web_api_task_submit(struct web_req *r)
 {
 	static const struct web_field fields[] = {
-		{ "name", JSON_STRING }, { "command", JSON_STRING },
-		{ "inputs", JSON_STRING }, { "data", JSON_STRING },
-		{ "secondary", JSON_ARRAY }, { "image", JSON_STRING },
-		{ "queue", JSON_STRING }, { "gpu", JSON_TRUE },
-		{ "skip_test", JSON_TRUE }, { "timeout", JSON_STRING },
-		{ "retention", JSON_STRING }, { NULL, 0 },
+		{ "name", JSON_STRING },
+		{ "command", JSON_STRING },
+		{ "inputs", JSON_STRING },
+		{ "data", JSON_STRING },
+		{ "secondary", JSON_ARRAY },
+		{ "image", JSON_STRING },
+		{ "queue", JSON_STRING },
+		{ "gpu", JSON_TRUE },
+		{ "skip_test", JSON_TRUE },
+		{ "timeout", JSON_STRING },
+		{ "retention", JSON_STRING },
+		{ NULL, 0 },
 	};
 	struct web_submit *s;
 	struct submit_req *req;
@@ -200,8 +206,8 @@ web_api_task_show(struct web_req *r)
 	/* The task's first waiting job says why the task waits. */
 	json_object_set_new(o, "place",
 	    d.waits.n && d.waits.v[0].place > 0
-		? json_integer(d.waits.v[0].place)
-		: json_null());
+	        ? json_integer(d.waits.v[0].place)
+	        : json_null());
 	json_object_set_new(o, "why",
 	    service_json_str(d.waits.n ? d.waits.v[0].why : NULL));
 	web_reply(r, MHD_HTTP_OK, o);
@@ -221,7 +227,8 @@ web_api_task_jobs(struct web_req *r)
 	json_t *arr;
 	int ret;
 
-	if (web_task_name(r, &name) < 0 || web_query_page(r, -1, &after, &limit) < 0)
+	if (web_task_name(r, &name) < 0 ||
+	    web_query_page(r, -1, &after, &limit) < 0)
 		goto out;
 	ret = service_task_show(&r->svc, name.data, after, limit, &d, &err);
 	if (ret < 0) {
@@ -229,11 +236,13 @@ web_api_task_jobs(struct web_req *r)
 		goto out;
 	}
 	arr = json_array();
-	VEC_FOREACH(j, &d.jobs)
-	json_array_append_new(arr, service_json_job(j, service_job_wait_of(&d, j)));
+	VEC_FOREACH (j, &d.jobs)
+		json_array_append_new(arr,
+		    service_json_job(j, service_job_wait_of(&d, j)));
 	web_reply_page(r, "jobs", arr,
-	    (int64_t)d.jobs.n == limit ? json_integer(d.jobs.v[d.jobs.n - 1].idx)
-				       : NULL);
+	    (int64_t)d.jobs.n == limit
+	        ? json_integer(d.jobs.v[d.jobs.n - 1].idx)
+	        : NULL);
 out:
 	task_detail_release(&d);
 	buf_release(&name);
@@ -273,8 +282,8 @@ web_api_job_show(struct web_req *r)
 		goto out;
 	}
 	web_reply(r, MHD_HTTP_OK,
-	    service_json_job(&d.jobs.v[0], service_job_wait_of(&d,
-					    &d.jobs.v[0])));
+	    service_json_job(&d.jobs.v[0],
+	        service_job_wait_of(&d, &d.jobs.v[0])));
 out:
 	task_detail_release(&d);
 	buf_release(&name);

@@ -68,7 +68,8 @@ void
 web_api_me_token_add(struct web_req *r)
 {
 	static const struct web_field fields[] = {
-		{ "expires", JSON_STRING }, { NULL, 0 },
+		{ "expires", JSON_STRING },
+		{ NULL, 0 },
 	};
 	struct buf err = BUF_INIT, secret = BUF_INIT;
 	struct token t = { 0 };
@@ -149,9 +150,12 @@ out:
 }
 
 static const struct web_field web_user_fields[] = {
-	{ "username", JSON_STRING }, { "email", JSON_STRING },
-	{ "max_priority", JSON_INTEGER }, { "role", JSON_STRING },
-	{ "mail", JSON_TRUE }, { "unix_user", JSON_STRING },
+	{ "username", JSON_STRING },
+	{ "email", JSON_STRING },
+	{ "max_priority", JSON_INTEGER },
+	{ "role", JSON_STRING },
+	{ "mail", JSON_TRUE },
+	{ "unix_user", JSON_STRING },
 	{ NULL, 0 },
 };
 
@@ -163,9 +167,9 @@ web_user_opts(struct web_req *r, struct user_opts *o)
 	o->max_priority = web_body_int(r, "max_priority", OPT_UNSET);
 	o->role = web_body_str(r, "role");
 	if (json_object_get(r->json, "mail") != NULL)
-		o->mail = json_is_true(json_object_get(r->json, "mail")) ?
-			  "on" :
-			  "off";
+		o->mail = json_is_true(json_object_get(r->json, "mail"))
+		    ? "on"
+		    : "off";
 	o->unix_user = web_body_str(r, "unix_user");
 }
 

@@ -65,12 +65,11 @@ web_reply(struct web_req *r, unsigned int status, json_t *v)
 }
 
 void
-web_reply_page(struct web_req *r, const char *key, json_t *items,
-    json_t *next)
+web_reply_page(struct web_req *r, const char *key, json_t *items, json_t *next)
 {
 	web_reply(r, MHD_HTTP_OK,
 	    json_pack("{s:o, s:o}", key, items, "next_after",
-		next != NULL ? next : json_null()));
+	        next != NULL ? next : json_null()));
 }
 
 void
@@ -82,8 +81,8 @@ web_error(struct web_req *r, unsigned int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	web_reply(r, status, json_pack("{s:o}", "error",
-				 service_json_str(msg.data)));
+	web_reply(r, status,
+	    json_pack("{s:o}", "error", service_json_str(msg.data)));
 	buf_release(&msg);
 }
 
@@ -162,10 +161,10 @@ web_api_same_secret(const char *a, const char *b)
 int
 web_api_origin_check(struct web_req *r)
 {
-	const char *origin = MHD_lookup_connection_value(r->conn,
-	    MHD_HEADER_KIND, "Origin");
-	const char *host = MHD_lookup_connection_value(r->conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *origin =
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
 	struct buf own = BUF_INIT;
 	bool ok;
 
@@ -284,8 +283,7 @@ web_api_hold(struct web_req *r)
 	    strcmp(r->route->pattern, ws->hold_route) != 0 ||
 	    access(ws->hold_file, F_OK) != 0)
 		return;
-	log_info("test hold: holding route=%s ip=%s", r->route->pattern,
-	    r->ip);
+	log_info("test hold: holding route=%s ip=%s", r->route->pattern, r->ip);
 	while (!stopping && access(ws->hold_file, F_OK) == 0 &&
 	    time_now_ms() < until) {
 		nanosleep(&tick, NULL);
@@ -500,16 +498,17 @@ web_body_check(struct web_req *r, const struct web_field *fields)
 			json_t *e;
 
 			ok = json_is_array(v);
-			json_array_foreach(v, i, e) ok = ok && json_is_string(e);
+			json_array_foreach(v, i, e) ok =
+			    ok && json_is_string(e);
 		} else
 			ok = json_typeof(v) == f->type;
 		if (!ok) {
 			web_error(r, MHD_HTTP_BAD_REQUEST,
 			    "field '%s' must be %s", key,
-			    f->type == JSON_STRING    ? "a string"
-				: f->type == JSON_INTEGER ? "an integer"
-				: f->type == JSON_TRUE	  ? "true or false"
-							  : "an array of strings");
+			    f->type == JSON_STRING        ? "a string"
+			        : f->type == JSON_INTEGER ? "an integer"
+			        : f->type == JSON_TRUE    ? "true or false"
+			                               : "an array of strings");
 			return -1;
 		}
 	}
@@ -539,8 +538,8 @@ web_body_bool(struct web_req *r, const char *name)
 int
 web_query(struct web_req *r, const char *name, struct buf *out)
 {
-	const char *v = MHD_lookup_connection_value(r->conn,
-	    MHD_GET_ARGUMENT_KIND, name);
+	const char *v =
+	    MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 
 	buf_reset(out);
 	if (v == NULL)
@@ -577,7 +576,7 @@ web_query_page(struct web_req *r, int64_t after_min, int64_t *after,
     int64_t *limit)
 {
 	if (web_query_int(r, "after", after_min, INT64_MAX / 2, after_min,
-		after) < 0)
+	        after) < 0)
 		return -1;
 	return web_query_int(r, "limit", 1, WEB_PAGE_MAX, WEB_PAGE_DEFAULT,
 	    limit);

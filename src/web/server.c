@@ -152,9 +152,10 @@ struct web_conn {
 /*
  * The connections waiting for a head, the oldest first (each joins at
  * the end with the time it joins), and the thread that closes those
- * past WEB_HEAD_DEADLINE_MS, or the oldest past WEB_HEAD_WAITING_MAX.  libmicrohttpd calls the connection's close
- * notice (which takes it off the list, under the lock) before it closes
- * the socket, so the sweep never touches a socket number used again.
+ * past WEB_HEAD_DEADLINE_MS, or the oldest past WEB_HEAD_WAITING_MAX.
+ * libmicrohttpd calls the connection's close notice (which takes it off the
+ * list, under the lock) before it closes the socket, so the sweep never touches
+ * a socket number used again.
  */
 static struct {
 	pthread_mutex_t lock;
@@ -374,10 +375,10 @@ web_conn_of(struct MHD_Connection *c)
 
 /*
  * The sweep: sleep until the oldest waiting connection's deadline, or
- * until too many wait, then shut the oldest's socket down.  The connection's worker, polling it, then
- * reads its end and closes it as it does any connection its client
- * closed.  Shutting down is all another thread may do to a
- * connection of libmicrohttpd's.
+ * until too many wait, then shut the oldest's socket down.  The connection's
+ * worker, polling it, then reads its end and closes it as it does any
+ * connection its client closed.  Shutting down is all another thread may do to
+ * a connection of libmicrohttpd's.
  */
 static void *
 web_head_sweep(void *arg)
@@ -400,13 +401,14 @@ web_head_sweep(void *arg)
 			web_head_unlink(wc);
 			shutdown(wc->fd, SHUT_RDWR);
 			if (late)
-				log_info("closing a connection: no request head "
-					 "in %d ms ip=%s",
+				log_info(
+				    "closing a connection: no request head "
+				    "in %d ms ip=%s",
 				    WEB_HEAD_DEADLINE_MS, wc->ip);
 			else
 				log_info("closing a connection: over %d wait "
-					 "for a request head, this one longest "
-					 "ip=%s",
+				         "for a request head, this one longest "
+				         "ip=%s",
 				    web_heads.max, wc->ip);
 		}
 		if (web_heads.head != NULL)
@@ -664,8 +666,7 @@ web_req_free(struct web_req *r)
 
 void
 web_defer(struct web_req *r, void (*work)(struct web_req *),
-    void (*done)(struct web_req *), void *defer,
-    void (*defer_free)(void *))
+    void (*done)(struct web_req *), void *defer, void (*defer_free)(void *))
 {
 	r->work = work;
 	r->done = done;
@@ -701,8 +702,8 @@ web_defer_start(struct web_server *ws, struct web_req *r)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_mutex_lock(&ws->defer_lock);
-	rc = ws->stopping ? ESHUTDOWN :
-			    pthread_create(&thread, &attr, web_defer_run, r);
+	rc = ws->stopping ? ESHUTDOWN
+	                  : pthread_create(&thread, &attr, web_defer_run, r);
 	if (rc == 0) {
 		ws->ndefer++;
 		MHD_suspend_connection(r->conn);
@@ -808,8 +809,8 @@ web_send(struct web_req *r)
 		resp = MHD_create_response_from_buffer(r->text.len,
 		    r->text.data, MHD_RESPMEM_MUST_COPY);
 		MHD_add_response_header(resp, "Content-Type",
-		    r->content_type ? r->content_type :
-				      "text/plain; charset=utf-8");
+		    r->content_type ? r->content_type
+		                    : "text/plain; charset=utf-8");
 	} else {
 		body = json_dumps(r->resp ? r->resp : json_null(),
 		    JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -958,8 +959,8 @@ web_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* "ADDR:PORT" or "[ADDR]:PORT" to a socket address. */
 static int
-web_parse_listen(const char *listen, struct sockaddr_storage *ss,
-    bool *v6, struct buf *err)
+web_parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
+    struct buf *err)
 {
 	struct addrinfo hints = { 0 }, *res = NULL;
 	char *host = NULL;
@@ -967,8 +968,7 @@ web_parse_listen(const char *listen, struct sockaddr_storage *ss,
 	int64_t port;
 	int ret = ERR_INVALID;
 
-	if (colon == NULL ||
-	    util_parse_int64(colon + 1, 0, 65535, &port) < 0)
+	if (colon == NULL || util_parse_int64(colon + 1, 0, 65535, &port) < 0)
 		return err_set(err, ERR_INVALID,
 		    "invalid listen address '%s': expected ADDR:PORT", listen);
 	if (listen[0] == '[' && colon > listen && colon[-1] == ']')
@@ -1060,13 +1060,12 @@ web_start(struct web_server *ws, const struct web_opts *o,
 		flags |= MHD_USE_TLS;
 	/* The logger first, or libmicrohttpd logs the rest on its own. */
 	return MHD_start_daemon(flags, 0, NULL, NULL, web_access, ws,
-	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)ws->nworker,
+	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+	    ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)ws->nworker,
 	    MHD_OPTION_CONNECTION_LIMIT, conn_limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)WEB_CONN_PER_IP_HARD,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_CONN_TIMEOUT_S,
+	    (unsigned int)WEB_CONN_PER_IP_HARD, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)WEB_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, web_notify, NULL,
@@ -1088,8 +1087,7 @@ web_log_bound(const char *listen, struct MHD_Daemon *d)
 }
 
 int
-web_serve(const struct config *cfg, const struct web_opts *o,
-    struct buf *err)
+web_serve(const struct config *cfg, const struct web_opts *o, struct buf *err)
 {
 	struct web_server ws = { 0 };
 	struct sockaddr_storage ss;
@@ -1124,8 +1122,8 @@ web_serve(const struct config *cfg, const struct web_opts *o,
 		ws.workers[i].svc.trusted = false;
 	}
 	ws.tls = o->tls_cert != NULL;
-	ws.session_idle_ms = o->session_idle_ms > 0 ? o->session_idle_ms :
-						      WEB_SESSION_IDLE_MS;
+	ws.session_idle_ms =
+	    o->session_idle_ms > 0 ? o->session_idle_ms : WEB_SESSION_IDLE_MS;
 	ws.sse = web_sse_start(cfg, ws.session_idle_ms, err);
 	if (ws.sse == NULL) {
 		ret = ERR_UNAVAILABLE;

@@ -71,8 +71,8 @@ struct web_stream {
 	char *ip; /* counted by web_limit_stream_open() */
 	int refs;
 	bool by_session;
-	struct buf cred; /* the token or session secret, wiped when freed */
-	int64_t cursor;  /* the last event id written (hub only) */
+	struct buf cred;    /* the token or session secret, wiped when freed */
+	int64_t cursor;     /* the last event id written (hub only) */
 	int64_t checked_ms; /* (hub only) */
 	int64_t gap_ms;     /* since when a gap follows the cursor, or 0 */
 	/* Under the hub's lock: */
@@ -184,8 +184,7 @@ web_sse_ids(const event_row_vec *rows, const char *kind)
 	char key[24];
 	int64_t id;
 
-	VEC_FOREACH(e, rows)
-	{
+	VEC_FOREACH (e, rows) {
 		if (strcmp(e->kind, "account") == 0)
 			continue;
 		if (strcmp(kind, "task") == 0)
@@ -248,13 +247,13 @@ web_sse_page(struct web_sse *hub, web_sse_page_vec *pages, int64_t after)
 	struct web_sse_page *p;
 	struct buf err = BUF_INIT;
 
-	VEC_FOREACH(p, pages)
-	if (p->after == after)
-		return p;
+	VEC_FOREACH (p, pages)
+		if (p->after == after)
+			return p;
 	p = VEC_ADD(pages);
 	p->after = after;
-	p->ret = service_events_since(&hub->svc, after, WEB_SSE_ROWS,
-	    &p->rows, &err);
+	p->ret = service_events_since(&hub->svc, after, WEB_SSE_ROWS, &p->rows,
+	    &err);
 	if (p->ret < 0)
 		log_warn("event stream: cannot read events: %s", err.data);
 	buf_release(&err);
@@ -266,8 +265,8 @@ web_sse_pages_release(web_sse_page_vec *pages)
 {
 	struct web_sse_page *p;
 
-	VEC_FOREACH(p, pages)
-	VEC_RELEASE(&p->rows);
+	VEC_FOREACH (p, pages)
+		VEC_RELEASE(&p->rows);
 	VEC_RELEASE(pages);
 }
 
@@ -294,8 +293,8 @@ web_sse_collect(struct web_stream *s, const struct web_sse_page *page,
 	    web_sse_ids(&ready, "task"), "jobs", web_sse_ids(&ready, "job"),
 	    "nodes", web_sse_ids(&ready, "node"));
 	if (json_array_size(json_object_get(data, "tasks")) +
-		json_array_size(json_object_get(data, "jobs")) +
-		json_array_size(json_object_get(data, "nodes")) >
+	        json_array_size(json_object_get(data, "jobs")) +
+	        json_array_size(json_object_get(data, "nodes")) >
 	    0) {
 		text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (text == NULL)
@@ -401,8 +400,7 @@ web_sse_tick(struct web_sse *hub)
 	}
 	pthread_mutex_unlock(&hub->lock);
 	now = time_now_ms();
-	VEC_FOREACH(sp, &work)
-	{
+	VEC_FOREACH (sp, &work) {
 		s = *sp;
 		buf_reset(&ev);
 		if (have_last && s->cursor < last)
@@ -424,8 +422,8 @@ web_sse_tick(struct web_sse *hub)
 		web_sse_check(hub, due.v, due.n);
 	}
 	pthread_mutex_lock(&hub->lock);
-	VEC_FOREACH(sp, &work)
-	web_sse_unref(*sp);
+	VEC_FOREACH (sp, &work)
+		web_sse_unref(*sp);
 	pthread_mutex_unlock(&hub->lock);
 	VEC_RELEASE(&work);
 	VEC_RELEASE(&due);

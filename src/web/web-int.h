@@ -30,23 +30,23 @@ struct web_req {
 	const char *method;
 	char *seg[WEB_SEG_MAX]; /* the path's segments, percent-decoded */
 	size_t nseg;
-	bool bad_path;          /* a segment was malformed or too many */
-	const char *ip;         /* the client's address, borrowed */
-	struct buf body;        /* capped at WEB_BODY_MAX */
+	bool bad_path;   /* a segment was malformed or too many */
+	const char *ip;  /* the client's address, borrowed */
+	struct buf body; /* capped at WEB_BODY_MAX */
 	bool too_large;
-	bool counted;           /* among its address's requests (server.c) */
-	bool too_many;          /* its address has too many under way */
-	uint64_t cred_key;      /* counted under this credential; 0 none */
-	json_t *json;           /* the body parsed, when a route wants one */
-	struct account who;     /* who presented the token */
-	struct service svc;     /* acting as `who`, not trusted */
+	bool counted;       /* among its address's requests (server.c) */
+	bool too_many;      /* its address has too many under way */
+	uint64_t cred_key;  /* counted under this credential; 0 none */
+	json_t *json;       /* the body parsed, when a route wants one */
+	struct account who; /* who presented the token */
+	struct service svc; /* acting as `who`, not trusted */
 	/* The response: a JSON value, or text when `is_text`. */
 	unsigned int status;
 	json_t *resp;
 	struct buf text;
 	bool is_text;
 	const char *content_type; /* of a text response; NULL: plain UTF-8 */
-	const char *etag; /* a static file's: sent, and no-cache */
+	const char *etag;         /* a static file's: sent, and no-cache */
 	const struct web_route *route; /* matched, or NULL */
 	struct web_server *ws;
 	/*
@@ -127,7 +127,7 @@ struct web_server {
 	pthread_mutex_t count_lock;
 	json_t *requests; /* requests answered, "METHOD route code" -> count */
 	int64_t auth_failures;
-	int64_t db_errors;     /* answers 503 for the store's failure */
+	int64_t db_errors;       /* answers 503 for the store's failure */
 	bool tls;                /* served over TLS: cookies are Secure */
 	int64_t session_idle_ms; /* a session idle this long has ended */
 	struct web_sse *sse;     /* the event streams (sse.c) */
@@ -156,8 +156,7 @@ struct web_server {
  * the worker serves its other requests.
  */
 void web_defer(struct web_req *r, void (*work)(struct web_req *),
-    void (*done)(struct web_req *), void *defer,
-    void (*defer_free)(void *));
+    void (*done)(struct web_req *), void *defer, void (*defer_free)(void *));
 
 /*
  * Test-only: hold the request while ORCHESTRA_TEST_HOLD_FILE exists, when
@@ -247,8 +246,8 @@ bool web_body_bool(struct web_req *r, const char *name);
  */
 int web_query(struct web_req *r, const char *name, struct buf *out);
 /* An integer query argument within [min, max]; -1 after replying 400. */
-int web_query_int(struct web_req *r, const char *name, int64_t min,
-    int64_t max, int64_t dflt, int64_t *out);
+int web_query_int(struct web_req *r, const char *name, int64_t min, int64_t max,
+    int64_t dflt, int64_t *out);
 /*
  * ?after=&limit= of a list: after from `after_min` (its default), limit
  * from 1 to WEB_PAGE_MAX (default WEB_PAGE_DEFAULT); -1 after replying 400.

@@ -16,7 +16,7 @@ struct web_opts {
 	const char *tls_cert; /* PEM files; both or neither */
 	const char *tls_key;
 	int64_t session_idle_ms; /* a dashboard session ends idle this long;
-				    0: 12 h */
+	                            0: 12 h */
 };
 
 /*

@@ -37,8 +37,8 @@ test_store_setup(void **state)
 		buf_adds(&test_store_url, test_store_pg);
 		if (db_postgres.open(&db, test_store_pg, false, &err) < 0 ||
 		    db_postgres.exec(db,
-			"DROP SCHEMA public CASCADE; CREATE SCHEMA public",
-			&err) < 0)
+		        "DROP SCHEMA public CASCADE; CREATE SCHEMA public",
+		        &err) < 0)
 			fail_msg("reset: %s", err.data);
 		db_postgres.close(db);
 	} else {
@@ -149,9 +149,8 @@ test_store_task(struct store *st, int64_t account_id, const char *name,
 	assert_int_equal(store_task_insert(st, &t, &err), 0);
 	assert_int_equal(store_job_insert_begin(st, &t, &ins, &err), 0);
 	for (i = 0; i < njobs; i++)
-		assert_int_equal(store_job_insert_add(ins, i, NULL, "true",
-				     &err),
-		    0);
+		assert_int_equal(
+		    store_job_insert_add(ins, i, NULL, "true", &err), 0);
 	assert_int_equal(store_job_insert_finish(ins, &err), 0);
 	store_job_insert_end(ins);
 	assert_int_equal(store_commit(st, &err), 0);
@@ -166,9 +165,9 @@ test_migrations_current_and_idempotent(void **state)
 {
 	struct store *st = *state, *again = NULL;
 	struct buf err = BUF_INIT;
-	const char *scheme = strncmp(test_store_url.data, "sqlite:", 7) == 0 ?
-	    "sqlite" :
-	    "postgresql";
+	const char *scheme = strncmp(test_store_url.data, "sqlite:", 7) == 0
+	    ? "sqlite"
+	    : "postgresql";
 	int64_t v = 0, mine = 0;
 	size_t i;
 
@@ -181,8 +180,8 @@ test_migrations_current_and_idempotent(void **state)
 	assert_int_equal(v, store_migrations[store_nmigrations - 1].version);
 	assert_int_equal(store_open(&again, test_store_url.data, false, &err),
 	    0);
-	assert_int_equal(test_store_scalar(again,
-			     "SELECT count(*) FROM schema_version"),
+	assert_int_equal(
+	    test_store_scalar(again, "SELECT count(*) FROM schema_version"),
 	    mine);
 	store_close(again);
 	/* A schema newer than the code is refused, not misread. */
@@ -203,8 +202,8 @@ test_open_missing_without_create(void **state)
 	if (test_store_pg != NULL) {
 		/* A server that is not there: one clear line. */
 		assert_int_equal(store_open(&st,
-				     "postgresql://nobody@127.0.0.1:1/none",
-				     false, &err),
+		                     "postgresql://nobody@127.0.0.1:1/none",
+		                     false, &err),
 		    ERR_UNAVAILABLE);
 		assert_null(st);
 		assert_non_null(strstr(err.data, "cannot connect"));
@@ -283,8 +282,8 @@ test_accounts(void **state)
 	assert_int_equal(v.n, 0);
 	account_vec_release(&v);
 	/* The role CHECK holds for hand-written SQL too. */
-	assert_int_equal(st->drv->exec(st->db,
-			     "UPDATE account SET role = 'king'", &err),
+	assert_int_equal(
+	    st->drv->exec(st->db, "UPDATE account SET role = 'king'", &err),
 	    ERR_INVALID);
 	buf_release(&err);
 }
@@ -340,9 +339,8 @@ test_tokens_and_password(void **state)
 	token_vec_release(&v);
 	assert_int_equal(store_account_password(st, bob, &pw, &err), 0);
 	assert_null(pw);
-	assert_int_equal(store_account_set_password(st, bob, "$argon2id$x",
-			     &err),
-	    0);
+	assert_int_equal(
+	    store_account_set_password(st, bob, "$argon2id$x", &err), 0);
 	assert_int_equal(store_account_password(st, bob, &pw, &err), 0);
 	assert_string_equal(pw, "$argon2id$x");
 	free(pw);
@@ -366,14 +364,14 @@ test_node_slots_check(void **state)
 	assert_int_equal(store_node_update(st, &n, &err), ERR_INVALID);
 	node_release(&n);
 	/* An admin's UPDATE is refused by the same CHECK. */
-	assert_int_equal(st->drv->exec(st->db,
-			     "UPDATE node SET cpu_slots = 99", &err),
+	assert_int_equal(
+	    st->drv->exec(st->db, "UPDATE node SET cpu_slots = 99", &err),
 	    ERR_INVALID);
-	assert_int_equal(st->drv->exec(st->db,
-			     "UPDATE node SET cpu_slots = -1", &err),
+	assert_int_equal(
+	    st->drv->exec(st->db, "UPDATE node SET cpu_slots = -1", &err),
 	    ERR_INVALID);
-	assert_int_equal(st->drv->exec(st->db,
-			     "UPDATE node SET max_cpu_slots = 2", &err),
+	assert_int_equal(
+	    st->drv->exec(st->db, "UPDATE node SET max_cpu_slots = 2", &err),
 	    ERR_INVALID);
 	assert_int_equal(test_store_scalar(st, "SELECT cpu_slots FROM node"),
 	    4);
@@ -401,10 +399,12 @@ test_node_usage(void **state)
 	u = test_store_user(st, "u", 1000);
 	test_store_task(st, u, "t", 1, 5, false);
 	test_store_task(st, u, "g", 2, 2, true);
-	test_store_exec(st, "UPDATE job SET status = 'running', node_id = 1"
-			    " WHERE idx < 3 AND gpu = 0");
-	test_store_exec(st, "UPDATE job SET status = 'kill', node_id = 1,"
-			    " gpu_index = idx WHERE gpu = 1");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'running', node_id = 1"
+	    " WHERE idx < 3 AND gpu = 0");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'kill', node_id = 1,"
+	    " gpu_index = idx WHERE gpu = 1");
 	(void)node;
 	assert_int_equal(store_node_get(st, "n1", &n, &err), 0);
 	assert_int_equal(n.cpu_used, 3);
@@ -495,8 +495,9 @@ test_signal_and_dirty(void **state)
 	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
 	assert_int_equal(dirty.n, 0);
 	assert_int_equal(store_task_set_signal(st, id, SIGNAL_KILL, &err), 0);
-	test_store_exec(st, "UPDATE job SET status = 'failed', exit_code = 3"
-			    " WHERE idx = 0");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'failed', exit_code = 3"
+	    " WHERE idx = 0");
 	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
 	assert_int_equal(dirty.n, 1);
 	assert_int_equal(dirty.v[0].id, id);
@@ -509,8 +510,8 @@ test_signal_and_dirty(void **state)
 	assert_int_equal(dirty.v[0].view.njobs[JOB_DONE], 0);
 	VEC_RELEASE(&dirty);
 	/* The CHECK refuses an unknown signal. */
-	assert_int_equal(st->drv->exec(st->db,
-			     "UPDATE task SET signal = 'stop'", &err),
+	assert_int_equal(
+	    st->drv->exec(st->db, "UPDATE task SET signal = 'stop'", &err),
 	    ERR_INVALID);
 	buf_release(&err);
 }
@@ -534,10 +535,12 @@ test_sched_streams_and_fetch(void **state)
 	test_store_task(st, u, "early", 10, 3, false);
 	test_store_task(st, v, "t", 20, 2, false);
 	test_store_exec(st, "UPDATE job SET status = 'assigned'");
-	test_store_exec(st, "UPDATE job SET is_test = 1 WHERE idx = 0 AND"
-			    " account_id = 2");
-	test_store_exec(st, "UPDATE job SET status = 'running', node_id = 1"
-			    " WHERE idx = 2 AND submitted_ms = 50");
+	test_store_exec(st,
+	    "UPDATE job SET is_test = 1 WHERE idx = 0 AND"
+	    " account_id = 2");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'running', node_id = 1"
+	    " WHERE idx = 2 AND submitted_ms = 50");
 	assert_int_equal(store_sched_streams(st, "default", false, &sv, &err),
 	    0);
 	assert_int_equal(sv.n, 3); /* u, v, v's test job */
@@ -554,8 +557,7 @@ test_sched_streams_and_fetch(void **state)
 	assert_int_equal(jv.v[0].submitted_ms, 10);
 	assert_int_equal(jv.v[2].submitted_ms, 10);
 	assert_int_equal(jv.v[2].idx, 2);
-	assert_int_equal(store_sched_fetch(&ctx, s, &jv.v[2], 3, &jv, &err),
-	    0);
+	assert_int_equal(store_sched_fetch(&ctx, s, &jv.v[2], 3, &jv, &err), 0);
 	assert_int_equal(jv.n, 5); /* late 0 and 1; late 2 is running */
 	assert_int_equal(jv.v[3].submitted_ms, 50);
 	assert_int_equal(jv.v[3].idx, 0);
@@ -588,15 +590,12 @@ test_stats(void **state)
 	    0);
 	assert_int_equal(store_stat_observe(st, STAT_JOB_RUN, 3000000, &err),
 	    0);
-	assert_int_equal(store_stat_observe(st, STAT_JOB_RUN, INT64_MAX / 4,
-			     &err),
-	    0);
-	assert_int_equal(store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 2,
-			     0, &err),
-	    0);
-	assert_int_equal(store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 3,
-			     0, &err),
-	    0);
+	assert_int_equal(
+	    store_stat_observe(st, STAT_JOB_RUN, INT64_MAX / 4, &err), 0);
+	assert_int_equal(
+	    store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 2, 0, &err), 0);
+	assert_int_equal(
+	    store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 3, 0, &err), 0);
 	assert_int_equal(store_commit(st, &err), 0);
 	assert_int_equal(store_stat_list(st, &rows, &err), 0);
 	assert_int_equal(rows.n, 3);
@@ -633,9 +632,10 @@ test_usage(void **state)
 	assert_int_equal(store_commit(st, &err), 0);
 	assert_int_equal(n, 2);
 	/* bob's jobs end: one row of zeros, then nothing. */
-	test_store_exec(st, "UPDATE job SET status = 'done'"
-			    " WHERE account_id = (SELECT id FROM account"
-			    " WHERE username = 'bob')");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'done'"
+	    " WHERE account_id = (SELECT id FROM account"
+	    " WHERE username = 'bob')");
 	assert_int_equal(store_begin(st, &err), 0);
 	assert_int_equal(store_usage_sample(st, 2000, 1000000, &n, &err), 0);
 	assert_int_equal(n, 2);
@@ -644,8 +644,9 @@ test_usage(void **state)
 	/* Older than `keep_ms`: gone. */
 	assert_int_equal(store_usage_sample(st, 4000, 3500, &n, &err), 0);
 	assert_int_equal(store_commit(st, &err), 0);
-	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM usage"
-					       " WHERE at_ms < 1000"),
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM usage"
+	                     " WHERE at_ms < 1000"),
 	    0);
 	assert_int_equal(store_usage_list(st, 0, "bob", 10, &rows, &err), 0);
 	assert_int_equal(rows.n, 2);
@@ -840,8 +841,7 @@ test_sessions_and_events(void **state)
 	session_release(&g);
 	/* Used before 160: "aa11" goes, "bb22" stays. */
 	assert_int_equal(store_session_expire(st, 160, &err), 0);
-	assert_int_equal(store_session_get(st, "aa11", &g, &err),
-	    ERR_NOTFOUND);
+	assert_int_equal(store_session_get(st, "aa11", &g, &err), ERR_NOTFOUND);
 	assert_string_equal(err.data, "no such session");
 	assert_int_equal(store_session_delete(st, "bb22", &err), 0);
 	assert_int_equal(store_session_delete(st, "bb22", &err), 0);
@@ -1035,10 +1035,19 @@ test_store_w_ended(struct store *st, struct test_store_write *w,
 	    w->to == JOB_DONE ? 0 : 1, 0, time_now_ms(), "tail", "exit", err);
 }
 
+/*
+ * A lost job as job_step() decides it (core/job-state.c): queued again
+ * while under its limit; then failed; killed when it was being killed.
+ * w->to says which (JOB_ASSIGNED: queued again).
+ */
 static int
 test_store_w_lost(struct store *st, struct test_store_write *w, struct buf *err)
 {
-	return store_job_lost(st, w->job_id, w->attempt, w->n, "lost", err);
+	if (w->to == JOB_ASSIGNED)
+		return store_job_requeue(st, w->job_id, w->attempt, "lost",
+		    err);
+	return store_job_ended(st, w->job_id, w->attempt, w->to, -1, 0,
+	    time_now_ms(), NULL, "lost", err);
 }
 
 static int
@@ -1184,7 +1193,7 @@ test_pilot_writes_twice(void **state)
 	test_store_twice(st, &w, ERR_CONFLICT, 1, 0, 0);
 	w.what = "job lost";
 	w.run = test_store_w_lost;
-	w.n = 2;
+	w.to = JOB_ASSIGNED;
 	test_store_twice(st, &w, 0, 1, 1, 0);
 	w.what = "job place again";
 	w.run = test_store_w_place;
@@ -1192,6 +1201,7 @@ test_pilot_writes_twice(void **state)
 	assert_int_equal(w.attempt, 2);
 	w.what = "job lost for good";
 	w.run = test_store_w_lost;
+	w.to = JOB_FAILED;
 	test_store_twice(st, &w, 0, 1, 1, 0);
 	assert_int_equal(test_store_scalar(st,
 	                     "SELECT count(*) FROM job"
@@ -1241,7 +1251,7 @@ test_pilot_lost_kill_twice(void **state)
 	test_store_exec(st, "UPDATE job SET status = 'kill'");
 	w.what = "job lost while killed";
 	w.run = test_store_w_lost;
-	w.n = 3;
+	w.to = JOB_KILLED;
 	test_store_twice(st, &w, 0, 1, 0, 0);
 	assert_int_equal(test_store_scalar(st,
 	                     "SELECT count(*) FROM job"

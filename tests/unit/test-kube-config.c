@@ -46,24 +46,22 @@ test_yaml_types(void **state)
 
 	(void)state;
 	v = test_yaml_ok("a: 1\nb: -2.5\nc: true\nd: ~\ne: '7'\nf: text\n"
-			 "g: [1, x, {h: null}]\ni:\n  - j: k\n");
+	                 "g: [1, x, {h: null}]\ni:\n  - j: k\n");
 	assert_int_equal(json_integer_value(json_object_get(v, "a")), 1);
 	assert_true(json_is_real(json_object_get(v, "b")));
 	assert_true(json_is_true(json_object_get(v, "c")));
 	assert_true(json_is_null(json_object_get(v, "d")));
 	assert_string_equal(json_string_value(json_object_get(v, "e")), "7");
-	assert_string_equal(json_string_value(json_object_get(v, "f")),
-	    "text");
+	assert_string_equal(json_string_value(json_object_get(v, "f")), "text");
 	assert_int_equal(json_array_size(json_object_get(v, "g")), 3);
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(json_object_get(v, "i"), 0),
-				"j")),
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(v, "i"), 0), "j")),
 	    "k");
 	json_decref(v);
 	/* JSON is YAML. */
 	v = test_yaml_ok("{\"apiVersion\": \"v1\", \"n\": [1, 2]}");
-	assert_string_equal(json_string_value(json_object_get(v,
-				"apiVersion")),
+	assert_string_equal(json_string_value(json_object_get(v, "apiVersion")),
 	    "v1");
 	json_decref(v);
 }
@@ -132,8 +130,8 @@ test_kubeconfig_current(void **state)
 
 	(void)state;
 	assert_int_equal(kube_config_parse(&kc, test_kubeconfig,
-			     strlen(test_kubeconfig), "kc", "/etc/k", NULL,
-			     &err),
+	                     strlen(test_kubeconfig), "kc", "/etc/k", NULL,
+	                     &err),
 	    0);
 	assert_string_equal(kc.server, "https://10.0.0.1:6443");
 	assert_string_equal(kc.ca_pem, "-----BEGIN CERTIFICATE-----\n");
@@ -153,8 +151,8 @@ test_kubeconfig_named(void **state)
 
 	(void)state;
 	assert_int_equal(kube_config_parse(&kc, test_kubeconfig,
-			     strlen(test_kubeconfig), "kc", "/etc/k", "second",
-			     &err),
+	                     strlen(test_kubeconfig), "kc", "/etc/k", "second",
+	                     &err),
 	    0);
 	assert_string_equal(kc.server, "https://other:6443");
 	/* Relative paths are the kubeconfig's directory's. */
@@ -177,7 +175,8 @@ test_kubeconfig_refused(void **state)
 		{ test_kubeconfig, "plugin", "exec credential plugin" },
 		{ test_kubeconfig, "nope",
 		    "no context 'nope' (it has 'lab', 'second', 'plugin')" },
-		{ "current-context: x\ncontexts: []\n", NULL, "no context 'x'" },
+		{ "current-context: x\ncontexts: []\n", NULL,
+		    "no context 'x'" },
 		{ "kind: Config\n", NULL, "no current-context" },
 		{ "- a\n", NULL, "not a kubeconfig" },
 		{ "current-context: c\ncontexts:\n- name: c\n  context: "
@@ -208,8 +207,8 @@ test_kubeconfig_refused(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(kube_config_parse(&kc, cases[i].text,
-				     strlen(cases[i].text), "kc", NULL,
-				     cases[i].context, &err),
+		                     strlen(cases[i].text), "kc", NULL,
+		                     cases[i].context, &err),
 		    ERR_INVALID);
 		if (strstr(err.data, cases[i].needle) == NULL)
 			fail_msg("case %zu: '%s' not in '%s'", i,
@@ -230,8 +229,7 @@ test_kubeconfig_none(void **state)
 	setenv("HOME", "/nonexistent-home", 1);
 	unsetenv("KUBECONFIG");
 	unsetenv("KUBERNETES_SERVICE_HOST");
-	assert_int_equal(kube_config_load(&kc, NULL, NULL, &err),
-	    ERR_NOTFOUND);
+	assert_int_equal(kube_config_load(&kc, NULL, NULL, &err), ERR_NOTFOUND);
 	assert_non_null(strstr(err.data, "not in a cluster"));
 	assert_int_equal(kube_config_load(&kc, "/nonexistent/kc", NULL, &err),
 	    ERR_NOTFOUND);
@@ -261,8 +259,7 @@ test_kubeconfig_files(void **state)
 	} cases[] = {
 		{ "{token: t}", NULL },
 		{ "{tokenFile: tok}", NULL },
-		{ "{tokenFile: nope}",
-		    "/nope': No such file" },
+		{ "{tokenFile: nope}", "/nope': No such file" },
 		{ "{client-certificate: crt, client-key: key}", NULL },
 		{ "{client-certificate: key, client-key: key}",
 		    "/key' is not a PEM certificate" },
@@ -280,12 +277,14 @@ test_kubeconfig_files(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	buf_addf(&path, "%s/crt", dir);
-	test_write(path.data, "-----BEGIN CERTIFICATE-----\nx\n"
-			      "-----END CERTIFICATE-----\n");
+	test_write(path.data,
+	    "-----BEGIN CERTIFICATE-----\nx\n"
+	    "-----END CERTIFICATE-----\n");
 	buf_reset(&path);
 	buf_addf(&path, "%s/key", dir);
-	test_write(path.data, "-----BEGIN EC PRIVATE KEY-----\nx\n"
-			      "-----END EC PRIVATE KEY-----\n");
+	test_write(path.data,
+	    "-----BEGIN EC PRIVATE KEY-----\nx\n"
+	    "-----END EC PRIVATE KEY-----\n");
 	buf_reset(&path);
 	buf_addf(&path, "%s/tok", dir);
 	test_write(path.data, "t\n");

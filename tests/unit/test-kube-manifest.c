@@ -54,7 +54,7 @@ test_env(json_t *c, const char *name)
 	json_array_foreach(json_object_get(c, "env"), i, e)
 	{
 		if (strcmp(json_string_value(json_object_get(e, "name")),
-			name) == 0) {
+		        name) == 0) {
 			found++;
 			v = json_string_value(json_object_get(e, "value"));
 		}
@@ -79,10 +79,8 @@ test_build(const struct backend_job *job)
 static json_t *
 test_container(json_t *m)
 {
-	json_t *spec = json_object_get(json_object_get(json_object_get(m,
-						   "spec"),
-					   "template"),
-	    "spec");
+	json_t *spec = json_object_get(
+	    json_object_get(json_object_get(m, "spec"), "template"), "spec");
 
 	return json_array_get(json_object_get(spec, "containers"), 0);
 }
@@ -100,53 +98,48 @@ test_cpu_job(void **state)
 	meta = json_object_get(m, "metadata");
 	assert_string_equal(json_string_value(json_object_get(meta, "name")),
 	    "orchestra-42-3");
-	assert_string_equal(json_string_value(json_object_get(meta,
-				"namespace")),
-	    "alice");
+	assert_string_equal(
+	    json_string_value(json_object_get(meta, "namespace")), "alice");
 	labels = json_object_get(meta, "labels");
 	assert_string_equal(json_string_value(json_object_get(labels, "team")),
 	    "lps");
 	assert_string_equal(json_string_value(json_object_get(labels,
-				"app.kubernetes.io/managed-by")),
+	                        "app.kubernetes.io/managed-by")),
 	    "orchestra");
-	assert_string_equal(json_string_value(json_object_get(labels,
-				"orchestra/job-id")),
+	assert_string_equal(
+	    json_string_value(json_object_get(labels, "orchestra/job-id")),
 	    "42");
 	spec = json_object_get(m, "spec");
-	assert_int_equal(json_integer_value(json_object_get(spec,
-			     "backoffLimit")),
-	    0);
-	assert_int_equal(json_integer_value(json_object_get(spec,
-			     "ttlSecondsAfterFinished")),
+	assert_int_equal(
+	    json_integer_value(json_object_get(spec, "backoffLimit")), 0);
+	assert_int_equal(json_integer_value(
+	                     json_object_get(spec, "ttlSecondsAfterFinished")),
 	    86400);
-	assert_int_equal(json_integer_value(json_object_get(spec,
-			     "activeDeadlineSeconds")),
+	assert_int_equal(
+	    json_integer_value(json_object_get(spec, "activeDeadlineSeconds")),
 	    91);
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(json_object_get(
-						  spec, "template"),
-						  "spec"),
-		"nodeName")),
+	    json_string_value(json_object_get(
+	        json_object_get(json_object_get(spec, "template"), "spec"),
+	        "nodeName")),
 	    "node-07");
 	c = test_container(m);
 	/* The command goes in whole, as one argument of /bin/sh -c. */
 	assert_int_equal(json_array_size(json_object_get(c, "command")), 3);
 	/* Kubernetes would expand $(X) and $$: each '$' goes in doubled. */
-	assert_string_equal(json_string_value(json_array_get(
-				json_object_get(c, "command"), 2)),
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(c, "command"), 2)),
 	    "echo \"it's\" $$HOME\nexit 3");
 	assert_string_equal(json_string_value(json_object_get(c, "image")),
 	    "debian:12");
 	/* It runs in its output directory, as on the local backend. */
-	assert_string_equal(json_string_value(json_object_get(c,
-				"workingDir")),
+	assert_string_equal(json_string_value(json_object_get(c, "workingDir")),
 	    "/volume/alice/calib");
 	/* A CPU job sees no GPU, whatever the template said. */
 	assert_string_equal(test_env(c, "NVIDIA_VISIBLE_DEVICES"), "none");
 	assert_string_equal(test_env(c, "CUDA_VISIBLE_DEVICES"), "");
-	assert_null(json_object_get(json_object_get(json_object_get(c,
-							"resources"),
-					"limits"),
+	assert_null(json_object_get(
+	    json_object_get(json_object_get(c, "resources"), "limits"),
 	    "nvidia.com/gpu"));
 	assert_string_equal(test_env(c, "ORCHESTRA_JOB_ID"), "42");
 	assert_string_equal(test_env(c, "ORCHESTRA_TASK"), "user.alice.calib");
@@ -157,15 +150,16 @@ static void
 test_gpu_job(void **state)
 {
 	struct backend_job job = { 7, 1, "user.bob.train", "bob", "python t.py",
-		"nvcr.io/nvidia/pytorch:24.01", "/volume/bob/train", "gpu01",
-		1, 0, "bob", 1002, 100, "/home/bob", NULL, 0 };
+		"nvcr.io/nvidia/pytorch:24.01", "/volume/bob/train", "gpu01", 1,
+		0, "bob", 1002, 100, "/home/bob", NULL, 0 };
 	json_t *m = test_build(&job), *c;
 
 	(void)state;
 	c = test_container(m);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-				json_object_get(c, "resources"), "limits"),
-				"nvidia.com/gpu")),
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_object_get(json_object_get(c, "resources"), "limits"),
+	        "nvidia.com/gpu")),
 	    "1");
 	assert_null(test_env(c, "NVIDIA_VISIBLE_DEVICES"));
 	/* The template's CUDA_VISIBLE_DEVICES=0,1 must not reach it. */
@@ -314,8 +308,8 @@ static void
 test_label_of_long_name(void **state)
 {
 	char task[200];
-	struct backend_job job = { 1, 1, task, "carol", "true", "", "/v",
-		"n", -1, 0, "carol", 1003, 1003, "/home/carol", NULL, 0 };
+	struct backend_job job = { 1, 1, task, "carol", "true", "", "/v", "n",
+		-1, 0, "carol", 1003, 1003, "/home/carol", NULL, 0 };
 	json_t *m, *labels;
 	const char *v;
 
@@ -329,9 +323,10 @@ test_label_of_long_name(void **state)
 	v = json_string_value(json_object_get(labels, "orchestra/task"));
 	assert_true(strlen(v) <= 63 && strlen(v) > 0);
 	assert_true(v[0] == 'a' && v[strlen(v) - 1] == 'a');
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-				json_object_get(m, "metadata"), "annotations"),
-				"orchestra/task")),
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_object_get(json_object_get(m, "metadata"), "annotations"),
+	        "orchestra/task")),
 	    task);
 	json_decref(m);
 }
@@ -392,7 +387,7 @@ test_client_unreachable(void **state)
 	kc.token = "s3cret-token";
 	assert_int_equal(kube_client_new(&c, &kc, 100, 10, 2000, &err), 0);
 	assert_int_equal(kube_request(c, "GET", "/api/v1/nodes", NULL, &status,
-			     &reply, &err),
+	                     &reply, &err),
 	    ERR_UNAVAILABLE);
 	assert_null(reply);
 	assert_int_equal(status, 0);

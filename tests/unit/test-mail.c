@@ -139,7 +139,7 @@ test_format_plain(void **state)
 {
 	int64_t counts[JOB_NSTATUS] = { 0 };
 	struct buf subject = BUF_INIT, body = BUF_INIT, msg = BUF_INIT,
-		   err = BUF_INIT, h = BUF_INIT;
+	           err = BUF_INIT, h = BUF_INIT;
 	struct mail_header hd = { 42, "orchestra@lab.org", "alice@lab.org",
 		NULL, 1764000000000LL };
 	const char *p;
@@ -190,8 +190,7 @@ test_format_injection(void **state)
 	const char *p;
 
 	(void)state;
-	assert_int_equal(mail_format(&msg, &hd, "a\rb\nc\r\n.\r\nd", &err),
-	    0);
+	assert_int_equal(mail_format(&msg, &hd, "a\rb\nc\r\n.\r\nd", &err), 0);
 	test_headers_of(msg.data, &h);
 	assert_int_equal(test_count_headers(h.data, "Bcc"), 0);
 	assert_int_equal(test_count_headers(h.data, "To"), 1);
@@ -263,13 +262,15 @@ test_encode_subject(void **state)
 	buf_reset(&out);
 	/* UTF-8, not cut within a character, round trip. */
 	mail_encode_subject(&out,
-	    "t\xc3\xa2" "che \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "t\xc3\xa2"
+	    "che \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    " finie");
 	test_decode_words(out.data, &dec);
 	assert_string_equal(dec.data,
-	    "t\xc3\xa2" "che \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "t\xc3\xa2"
+	    "che \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    " finie");
@@ -303,10 +304,11 @@ test_other_mails(void **state)
 
 	(void)state;
 	counts[JOB_DONE] = 3;
-	mail_retention_warning("user.bo.x", TASK_DONE, counts,
-	    1764864000000LL, &s, &b);
-	assert_string_equal(s.data, "[orchestra] task user.bo.x will be "
-				    "removed on 2025-12-04 16:00:00 UTC");
+	mail_retention_warning("user.bo.x", TASK_DONE, counts, 1764864000000LL,
+	    &s, &b);
+	assert_string_equal(s.data,
+	    "[orchestra] task user.bo.x will be "
+	    "removed on 2025-12-04 16:00:00 UTC");
 	assert_non_null(strstr(b.data, "orchestra task retry user.bo.x"));
 	buf_reset(&s);
 	buf_reset(&b);
@@ -317,8 +319,7 @@ test_other_mails(void **state)
 	assert_string_equal(s.data, "[orchestra] node gpu1 recovered");
 	buf_reset(&s);
 	buf_reset(&b);
-	mail_pilot_alarm("head", true, 1764000000000LL, "no database", &s,
-	    &b);
+	mail_pilot_alarm("head", true, 1764000000000LL, "no database", &s, &b);
 	assert_string_equal(s.data, "[orchestra] pilot on head failing");
 	assert_non_null(strstr(b.data, "since 2025-11-24 16:00:00 UTC"));
 	assert_non_null(strstr(b.data, "The last error: no database\n"));
@@ -339,34 +340,34 @@ test_retention_warning(void **state)
 
 	(void)state;
 	/* 10 days: half at day 5, the day before at day 9, removal at 10. */
-	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 5 * DAY - 1,
-			     &kind, &to), 0);
-	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 5 * DAY, &kind,
-			     &to), 1);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 0, e + 5 * DAY - 1, &kind, &to), 0);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 0, e + 5 * DAY, &kind, &to), 1);
 	assert_string_equal(kind, "retention-half");
 	assert_int_equal(to, 1);
-	assert_int_equal(retention_warning(e, 10 * DAY, 1, e + 9 * DAY - 1,
-			     &kind, &to), 0);
-	assert_int_equal(retention_warning(e, 10 * DAY, 1, e + 9 * DAY, &kind,
-			     &to), 1);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 1, e + 9 * DAY - 1, &kind, &to), 0);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 1, e + 9 * DAY, &kind, &to), 1);
 	assert_string_equal(kind, "retention-day");
 	assert_int_equal(to, 2);
-	assert_int_equal(retention_warning(e, 10 * DAY, 2, e + 9 * DAY + 1,
-			     &kind, &to), 0);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 2, e + 9 * DAY + 1, &kind, &to), 0);
 	/* Away past both: the later one only; past the end: none. */
-	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 9 * DAY + 5,
-			     &kind, &to), 1);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 0, e + 9 * DAY + 5, &kind, &to), 1);
 	assert_string_equal(kind, "retention-day");
 	assert_int_equal(to, 2);
-	assert_int_equal(retention_warning(e, 10 * DAY, 0, e + 10 * DAY,
-			     &kind, &to), 0);
+	assert_int_equal(
+	    retention_warning(e, 10 * DAY, 0, e + 10 * DAY, &kind, &to), 0);
 	/* 2 days or less: the half-period warning is the only one. */
 	assert_int_equal(retention_warning(e, 2 * DAY, 0, e + DAY, &kind, &to),
 	    1);
 	assert_string_equal(kind, "retention-half");
 	assert_int_equal(to, 2);
-	assert_int_equal(retention_warning(e, 2 * DAY, 2, e + DAY + 5, &kind,
-			     &to), 0);
+	assert_int_equal(
+	    retention_warning(e, 2 * DAY, 2, e + DAY + 5, &kind, &to), 0);
 	/* 0 keeps forever. */
 	assert_int_equal(retention_warning(e, 0, 0, e + 100 * DAY, &kind, &to),
 	    0);

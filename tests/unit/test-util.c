@@ -85,11 +85,15 @@ test_printable(void **state)
 		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
-		{ "\xc2\x9b" "2J", "\\xc2\\x9b2J", "\\xc2\\x9b2J" },
+		{ "\xc2\x9b"
+		  "2J",
+		    "\\xc2\\x9b2J", "\\xc2\\x9b2J" },
 		{ "\xc2\xa0", "\xc2\xa0", "\xc2\xa0" },
 		/* Not UTF-8: a stray 0x9b, Latin-1, an overlong ESC, a cut
 		 * sequence, a surrogate. */
-		{ "\x9b" "2J", "\\x9b2J", "\\x9b2J" },
+		{ "\x9b"
+		  "2J",
+		    "\\x9b2J", "\\x9b2J" },
 		{ "caf\xe9", "caf\\xe9", "caf\\xe9" },
 		{ "\xc0\x9b", "\\xc0\\x9b", "\\xc0\\x9b" },
 		{ "\xe2\x82", "\\xe2\\x82", "\\xe2\\x82" },
@@ -220,8 +224,8 @@ test_parse_int(void **state)
 	assert_int_equal(util_parse_int64("\t5", 0, 100, &v), ERR_INVALID);
 	assert_int_equal(util_parse_int64("\n151", 0, 1000, &v), ERR_INVALID);
 	assert_int_equal(util_parse_int64("+5", 0, 100, &v), ERR_INVALID);
-	assert_int_equal(util_parse_int64("99999999999999999999", 0, INT64_MAX,
-			     &v),
+	assert_int_equal(
+	    util_parse_int64("99999999999999999999", 0, INT64_MAX, &v),
 	    ERR_INVALID);
 }
 
@@ -269,8 +273,8 @@ test_vec(void **state)
 	(void)state;
 	for (i = 0; i < 100; i++)
 		VEC_PUSH(&v, i);
-	VEC_FOREACH(it, &v)
-	sum += *it;
+	VEC_FOREACH (it, &v)
+		sum += *it;
 	assert_int_equal(sum, 4950);
 	VEC_RELEASE(&v);
 	assert_int_equal(v.n, 0);
@@ -295,8 +299,7 @@ test_frames(void **state)
 	assert_int_equal(buf_next_frame(b.data, b.len, &pos, &rec, &n), 0);
 	/* Cut anywhere inside a record: no whole record. */
 	pos = 4;
-	assert_int_equal(buf_next_frame(b.data, b.len - 1, &pos, &rec, &n),
-	    -1);
+	assert_int_equal(buf_next_frame(b.data, b.len - 1, &pos, &rec, &n), -1);
 	pos = 4;
 	assert_int_equal(buf_next_frame(b.data, 6, &pos, &rec, &n), -1);
 	assert_int_equal(pos, 4);
