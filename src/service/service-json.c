@@ -32,7 +32,8 @@ service_json_time(int64_t ms)
 	struct buf b = BUF_INIT;
 	json_t *v;
 
-	if (ms <= 0)
+	/* RFC 3339 has four-digit years: nothing from 10000-01-01 on. */
+	if (ms <= 0 || ms >= 253402300800000LL)
 		return json_null();
 	time_format_iso(&b, ms);
 	v = json_string(b.data);
