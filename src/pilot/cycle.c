@@ -4,7 +4,7 @@
  * priority order.  Its cost follows what changed and the slots to fill,
  * not the number of jobs waiting (docs/internals/scheduling.md).
  */
-#include "pilot/pilot.h"
+#include "pilot/pilot-int.h"
 #include "util/proc.h"
 
 /* Drop the streams of the users whose jobs are to wait. */

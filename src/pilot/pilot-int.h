@@ -1,14 +1,15 @@
 /*
- * pilot.h - the pilot: one process, the cycle of SPEC.md run until asked
- * to stop (pilot.c), one cycle at a time (cycle.c), in one thread; mail
- * goes out from a thread of its own (notify/mailer.c).
+ * pilot-int.h - what the pilot's own files share: the pilot's state
+ * (struct pilot), its loop (pilot.c) and one cycle (cycle.c).  The
+ * command line sees only pilot.h.
  */
-#ifndef ORCHESTRA_PILOT_H
-#define ORCHESTRA_PILOT_H
+#ifndef ORCHESTRA_PILOT_INT_H
+#define ORCHESTRA_PILOT_INT_H
 
 #include "backend/backend.h"
 #include "notify/notify.h"
 #include "pilot/cycle.h"
+#include "pilot/pilot.h"
 #include "store/store.h"
 #include "util/config.h"
 
@@ -111,11 +112,6 @@ int cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err);
 /* Milliseconds until the next usage sample is due; 0: now. */
 int64_t cycle_usage_due_ms(const struct pilot *p);
 
-struct pilot_opts {
-	bool once;
-	int64_t interval_ms;
-};
-
 /*
  * Has the pilot something to do now (a job ended, another process
  * committed, a stop was asked for)?  Looks without waiting; the mail
@@ -123,13 +119,6 @@ struct pilot_opts {
  * consumes is no loss: the pilot runs a cycle next.
  */
 bool pilot_has_work(void *p);
-
-/*
- * Turn SIGTERM and SIGINT into a stop request for pilot_run().  Call it
- * first thing, so a signal that comes while the database opens is a
- * clean stop too.
- */
-void pilot_signals(void);
 
 /*
  * Take the one-pilot lock and run cycles until SIGTERM or SIGINT (the
