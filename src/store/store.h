@@ -12,6 +12,10 @@
 #ifndef ORCHESTRA_STORE_H
 #define ORCHESTRA_STORE_H
 
+#ifndef ORCHESTRA_SEES_STORE
+#error "this module may not see store/ (tests/lint/layers.txt)"
+#endif
+
 #include "core/core.h"
 #include "core/records.h"
 #include "util/util.h"
