@@ -101,11 +101,12 @@ struct cycle_stats {
 };
 
 /*
- * Run one cycle: node health, signals and the task state machine,
- * priorities and placement, launches, ends, then (with mail on and no
- * mail thread: --once) the bounded drain of the outbox.  Each step is a
- * transaction and can be repeated.  Returns 0 or ERR_*; a failed step
- * leaves the database as it was before that step.
+ * Run one cycle (cycle.c), in this order: node health, retention, signals
+ * and the task state machine, priorities, placement and launches, ends,
+ * the usage sample, then (with mail on and no mail thread: --once) the
+ * bounded drain of the outbox.  Each step is a transaction and can be
+ * repeated.  Returns 0 or ERR_*; a failed step leaves the database as it
+ * was before that step.
  */
 int cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err);
 
