@@ -54,9 +54,15 @@ add_test(NAME store/pg COMMAND sh -c
 set_tests_properties(store/pg PROPERTIES FIXTURES_REQUIRED pg
     ENVIRONMENT ORCHESTRA_PG_DIR=${PG_DIR} LABELS "store;pg" TIMEOUT 300)
 
-# The module layers of STYLE.md, from the #include lines.
-add_test(NAME lint/layers COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/layers.sh)
+# The module layers of tests/lint/layers.txt, through the compiler's
+# include graph (compile_commands.json); and each known way around them,
+# written into a scratch copy of src/, must fail that lint.
+add_test(NAME lint/layers COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/layers.py
+    ${CMAKE_BINARY_DIR})
 set_tests_properties(lint/layers PROPERTIES LABELS lint TIMEOUT 60)
+add_test(NAME lint/layers-bypass
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/layers-bypass.py ${CMAKE_BINARY_DIR})
+set_tests_properties(lint/layers-bypass PROPERTIES LABELS lint TIMEOUT 180)
 
 # The command line against the real binary, on SQLite and on PostgreSQL.
 include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)

@@ -1,6 +1,6 @@
 /*
  * backend.h - execution backends: a table of function pointers per
- * backend, one file each (local.c, later kube.c), one row in backend.c.
+ * backend, one file each (local.c, kube.c), one row in backend.c.
  *
  * Every operation is idempotent for a (job id, attempt), which names the
  * job's handle, so a pilot killed at any instant and started again finds
@@ -103,8 +103,13 @@ struct backend_ops {
 	void (*close)(struct backend *be);
 	/*
 	 * Start a job.  Starting a (job, attempt) that was already started
-	 * does nothing and succeeds.  ERR_UNAVAILABLE: an infrastructure
-	 * failure, the pilot may queue the job again.
+	 * does nothing and succeeds.  ERR_UNAVAILABLE: the backend cannot
+	 * be reached now (an API server that does not answer): the job
+	 * stays placed with the same attempt and the pilot starts it again
+	 * at a later cycle, no lost attempt.  Any other error refuses this
+	 * job: the attempt is lost, and the job is queued again, at most
+	 * PILOT_MAX_LOST (3) launches in a run, then failed
+	 * (docs/internals/pilot.md, "A backend that cannot be reached").
 	 */
 	int (*start)(struct backend *be, const struct backend_job *job,
 	    struct buf *err);

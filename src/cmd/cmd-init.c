@@ -31,7 +31,7 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_args(ctx, argc, argv, 0, NULL);
 	if (ret >= 0)
 		return ret;
-	ret = service_init(&ctx->cfg, ctx->actor, &ctx->svc.st, &res, &err);
+	ret = service_init(&ctx->svc, &ctx->cfg, ctx->actor, &res, &err);
 	if (ret < 0) {
 		free(res.node_name);
 		ret = cmd_fail(ctx, &err);

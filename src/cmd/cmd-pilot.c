@@ -1,6 +1,8 @@
 /*
  * cmd-pilot.c - `orchestra pilot`: run the scheduler's cycle on this
- * database with the configured backend, until SIGTERM or SIGINT.
+ * database with the configured backend, until SIGTERM or SIGINT.  The
+ * pilot opens the database itself (pilot_main()): no store is opened
+ * here.
  */
 #include <getopt.h>
 
@@ -18,9 +20,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pilot_opts o = { false, 10000 };
-	struct pilot p = { 0 };
 	struct buf err = BUF_INIT;
-	const char *env;
 	int64_t seconds;
 	int c, ret;
 
@@ -54,30 +54,7 @@ cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	pilot_signals();
 	log_set_process("pilot");
-	p.cfg = &ctx->cfg;
-	env = getenv("ORCHESTRA_USAGE_EVERY");
-	if (env != NULL &&
-	    (time_parse_duration(env, &p.usage_every_ms, &err) < 0 ||
-	        p.usage_every_ms < 1000)) {
-		err_set(&err, ERR_INVALID,
-		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
-		    env);
-		goto fail;
-	}
-	p.rule = prio_rule_find(ctx->cfg.priority_rule);
-	if (p.rule == NULL) {
-		err_set(&err, ERR_INVALID, "unknown priority rule '%s'",
-		    ctx->cfg.priority_rule);
-		goto fail;
-	}
-	if (cmd_open_store(ctx) != 0)
-		return CMD_EXIT_FAIL;
-	p.st = ctx->svc.st;
-	ret = backend_open(&p.be, &ctx->cfg, &err);
-	if (ret < 0)
-		goto fail;
-	ret = pilot_run(&p, &o, &err);
-	backend_close(p.be);
+	ret = pilot_main(&ctx->cfg, &o, &err);
 	if (ret < 0)
 		goto fail;
 	buf_release(&err);
@@ -92,6 +69,6 @@ const struct cmd_entry cmd_pilot_entry = {
 	.name = "pilot",
 	.usage = "pilot [--once] [--interval SECONDS] [--verbose]",
 	.summary = "run the scheduler: queue, place, launch and watch jobs",
-	.flags = CMD_NEEDS_STORE | CMD_LOCAL,
+	.flags = CMD_LOCAL,
 	.run = cmd_pilot_run,
 };

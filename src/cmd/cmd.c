@@ -140,7 +140,7 @@ cmd_open_store(struct cmd_ctx *ctx)
 	if (!(ctx->entry->flags & CMD_NEEDS_STORE))
 		BUG("command '%s' opens the store without CMD_NEEDS_STORE",
 		    ctx->path);
-	if (ctx->svc.st != NULL || ctx->svc.remote != NULL)
+	if (service_is_open(&ctx->svc))
 		return 0;
 	if (url != NULL && (ctx->entry->flags & CMD_LOCAL))
 		return cmd_refuse_remote(ctx);

@@ -1,10 +1,13 @@
 /*
- * cycle.c - the decision of one pilot cycle: the task state machine over
- * the tasks where something happened, then the fill of free slots in
- * priority order.  Its cost follows what changed and the slots to fill,
- * not the number of jobs waiting (docs/internals/scheduling.md).
+ * cycle.c - one pilot cycle.  The decision (cycle_plan_make()): the task
+ * state machine over the tasks where something happened, then the fill
+ * of free slots in priority order; its cost follows what changed and the
+ * slots to fill, not the number of jobs waiting
+ * (docs/internals/scheduling.md).  Carrying it out (cycle_run()): the
+ * steps below, numbered in the order they run, each with the step of
+ * SPEC.md's "The pilot cycle" it does (docs/internals/pilot.md).
  */
-#include "pilot/pilot.h"
+#include "pilot/pilot-int.h"
 #include "util/proc.h"
 
 /* Drop the streams of the users whose jobs are to wait. */
@@ -110,7 +113,7 @@ cycle_plan_release(struct cycle_plan *p)
 
 /* ---- carrying a cycle out (the pilot) --------------------------------- */
 
-/* 1. Node health from the backend. */
+/* Step 1 (SPEC 1): node health from the backend. */
 static int
 cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
@@ -153,7 +156,7 @@ out:
 }
 
 /*
- * 2a. Retention: mark the ended tasks whose period is over (step 2
+ * Step 2: retention.  Mark the ended tasks whose period is over (step 3
  * removes them), and queue the warnings that are due, each with the mark
  * that says it was queued, in one transaction.
  */
@@ -218,7 +221,10 @@ cycle_forget(struct pilot *p, const job_ref_vec *removed,
 	buf_release(&err);
 }
 
-/* 2. Signals and the state machine, over the dirty tasks, to a fixpoint. */
+/*
+ * Step 3 (SPEC 2): signals and the state machine, over the dirty tasks,
+ * to a fixpoint.
+ */
 static int
 cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
@@ -534,7 +540,7 @@ out:
 	return ret;
 }
 
-/* 3 and 4. Priorities and placement; launches. */
+/* Step 4 (SPEC 3 and 4): priorities and placement; launches. */
 static int
 cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
@@ -555,7 +561,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	account_vec_release(&held);
 	if (ret < 0)
 		return ret;
-	/* The state machine ran in step 2: placement only. */
+	/* The state machine ran in step 3: placement only. */
 	ret = cycle_plan_make(p->st, p->rule, false, cycle_held, p, &plan, err);
 	if (ret < 0 || (plan.launches.n == 0 && !cycle_holds_changed(p)))
 		goto out;
@@ -675,7 +681,10 @@ cycle_record(struct pilot *p, const struct cycle_seen *s,
 	    s->tail.data, stats, err);
 }
 
-/* 5. Ask the backend about every job holding a slot; record what ended. */
+/*
+ * Step 5 (SPEC 5): ask the backend about every job holding a slot; record
+ * what ended.
+ */
 static int
 cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
@@ -755,8 +764,8 @@ cycle_usage_due_ms(const struct pilot *p)
 }
 
 /*
- * 5. The usage history: at the first cycle, then at most once per
- * `usage_every_ms`, the jobs per user, in one small transaction.
+ * Step 6 (SPEC 6): the usage history.  At the first cycle, then at most
+ * once per `usage_every_ms`, the jobs per user, in one small transaction.
  */
 static int
 cycle_usage(struct pilot *p, struct buf *err)
@@ -791,6 +800,12 @@ cycle_mail_kick(struct pilot *p)
 		mailer_kick(p->mailer, true);
 }
 
+/*
+ * The steps in order: 1 health, 2 retention, 3 tasks, 4 placement and
+ * launches, 5 poll, 6 usage, then 7 (SPEC 6, with mail on and no mail
+ * thread) the bounded drain of the outbox.  The first that fails ends
+ * the cycle; what the earlier ones committed stays.
+ */
 int
 cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {

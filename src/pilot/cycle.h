@@ -1,9 +1,10 @@
 /*
  * cycle.h - one cycle of the pilot (SPEC.md "The pilot cycle").
  *
- * This file holds the decision half: read a snapshot from the store and
- * let core decide the task transitions and the launches.  Carrying the
- * plan out (store writes, backend calls) comes with the pilot.
+ * This header holds the decision half: read a snapshot from the store
+ * and let core decide the task transitions and the launches (also used
+ * by bench/bench-orchestra.c).  Carrying the plan out (store writes,
+ * backend calls) is cycle_run(), in pilot-int.h.
  */
 #ifndef ORCHESTRA_CYCLE_H
 #define ORCHESTRA_CYCLE_H

@@ -12,7 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "pilot/pilot.h"
+#include "pilot/pilot-int.h"
 
 /* How often the database is asked whether it changed, when it cannot
  * tell us (SQLite): well inside the 100 ms a submit may wait. */
@@ -474,5 +474,39 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	pilot_admins_release(p);
 	pilot_account_vec_release(&p->accounts);
 	buf_release(&cerr);
+	return ret;
+}
+
+int
+pilot_main(const struct config *cfg, const struct pilot_opts *o,
+    struct buf *err)
+{
+	struct pilot p = { 0 };
+	const char *env;
+	int ret;
+
+	p.cfg = cfg;
+	env = getenv("ORCHESTRA_USAGE_EVERY");
+	if (env != NULL &&
+	    (time_parse_duration(env, &p.usage_every_ms, err) < 0 ||
+	        p.usage_every_ms < 1000))
+		return err_set(err, ERR_INVALID,
+		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
+		    env);
+	p.rule = prio_rule_find(cfg->priority_rule);
+	if (p.rule == NULL)
+		return err_set(err, ERR_INVALID, "unknown priority rule '%s'",
+		    cfg->priority_rule);
+	/* Our own connection: the pilot and the service never meet. */
+	ret = store_open(&p.st, cfg->db_url, false, err);
+	if (ret < 0)
+		goto out;
+	ret = backend_open(&p.be, cfg, err);
+	if (ret < 0)
+		goto out;
+	ret = pilot_run(&p, o, err);
+out:
+	backend_close(p.be);
+	store_close(p.st);
 	return ret;
 }

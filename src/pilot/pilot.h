@@ -2,114 +2,16 @@
  * pilot.h - the pilot: one process, the cycle of SPEC.md run until asked
  * to stop (pilot.c), one cycle at a time (cycle.c), in one thread; mail
  * goes out from a thread of its own (notify/mailer.c).
+ *
+ * The pilot opens its own database and backend from the settings: it
+ * shares nothing with the command line that starts it but those, as it
+ * shares nothing with `serve` but the database.
  */
 #ifndef ORCHESTRA_PILOT_H
 #define ORCHESTRA_PILOT_H
 
-#include "backend/backend.h"
-#include "notify/notify.h"
-#include "pilot/cycle.h"
-#include "store/store.h"
 #include "util/config.h"
-
-/* Launches of one run that may fail on the infrastructure before the job
- * is failed. */
-#define PILOT_MAX_LOST 3
-
-/* Backend operations whose failures the metrics count. */
-enum pilot_be_op {
-	PILOT_BE_NODES,
-	PILOT_BE_START,
-	PILOT_BE_POLL,
-	PILOT_BE_LOGS,
-	PILOT_BE_NOPS
-};
-extern const char *const pilot_be_op_names[PILOT_BE_NOPS];
-
-/*
- * Measures of the pilot's own, kept here until written to the store's
- * cumulative `stat` rows (pilot_stats_flush): one small transaction every
- * few seconds while busy, and before the pilot sleeps or stops, so a cycle
- * costs no write of its own; a failed write keeps them for the next one.
- */
-struct pilot_stats {
-	int64_t cycle_count[STAT_MAX_BOUNDS + 1]; /* by bucket; last: +Inf */
-	int64_t cycle_sum_us[STAT_MAX_BOUNDS + 1];
-	int64_t backend_errors[PILOT_BE_NOPS];
-	int64_t cycle_failures;
-	bool pending;
-	int64_t flushed_ms; /* monotonic, of the last write */
-};
-
-/*
- * A user's Unix account as this cycle found it (cycle.c): looked up once a
- * cycle, so an account made or removed counts from the next cycle on.
- */
-struct pilot_account {
-	int64_t id;
-	char *username;
-	int ret;      /* 0: its jobs can run; ERR_DENIED: they wait (why);
-	               * ERR_UNAVAILABLE: cannot tell now, they wait */
-	char *why;    /* ERR_DENIED: why; else NULL */
-	char *stored; /* the hold the store had (account.hold) */
-	struct proc_account acct;
-};
-typedef VEC(struct pilot_account) pilot_account_vec;
-void pilot_account_vec_release(pilot_account_vec *v);
-
-struct pilot {
-	struct store *st;
-	struct backend *be;
-	const struct config *cfg;
-	const struct prio_rule *rule;
-	/* The backend could not be reached this cycle: start no more. */
-	bool be_unavailable;
-	struct pilot_stats stats;
-	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
-	struct outbox *outbox;
-	/* The mail thread that drains the outbox beside the cycles; NULL
-	 * with --once (the cycle drains, bounded) or mail off. */
-	struct mailer *mailer;
-	/* The alarm to the admins when cycles keep failing (pilot.c). */
-	store_str_vec admins; /* their addresses, read while cycles work */
-	int64_t admins_ms;    /* when they were read */
-	int64_t failing_ms;   /* the first failure of the streak; 0: none */
-	bool alarmed;         /* the admins were told of this streak */
-	/* The usage history (cycle.c): how often a sample is taken
-	 * (PILOT_USAGE_EVERY_MS unless set), and when the last one was. */
-	int64_t usage_every_ms;
-	int64_t usage_ms;           /* monotonic ms; 0: none yet */
-	pilot_account_vec accounts; /* this cycle's, by need (cycle.c) */
-};
-
-/* Sample the running and waiting jobs per user at most this often, and
- * keep the samples this long (table `usage`, the dashboard's chart). */
-#define PILOT_USAGE_EVERY_MS 60000
-#define PILOT_USAGE_KEEP_MS (8 * 86400000LL)
-
-/* What one cycle did, for the log and the loop. */
-struct cycle_stats {
-	int64_t tasks_changed;
-	int64_t launched;
-	int64_t ended;
-	int64_t requeued;
-	int64_t nodes_changed;
-	struct outbox_stats mail; /* the drain at the cycle's end */
-	int64_t ns;               /* the whole cycle took */
-	int64_t mail_ns;          /* of which the drain */
-};
-
-/*
- * Run one cycle: node health, signals and the task state machine,
- * priorities and placement, launches, ends, then (with mail on and no
- * mail thread: --once) the bounded drain of the outbox.  Each step is a
- * transaction and can be repeated.  Returns 0 or ERR_*; a failed step
- * leaves the database as it was before that step.
- */
-int cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err);
-
-/* Milliseconds until the next usage sample is due; 0: now. */
-int64_t cycle_usage_due_ms(const struct pilot *p);
+#include "util/util.h"
 
 struct pilot_opts {
 	bool once;
@@ -117,25 +19,21 @@ struct pilot_opts {
 };
 
 /*
- * Has the pilot something to do now (a job ended, another process
- * committed, a stop was asked for)?  Looks without waiting; the mail
- * drain asks it between mails (`p` is a struct pilot *).  What it
- * consumes is no loss: the pilot runs a cycle next.
- */
-bool pilot_has_work(void *p);
-
-/*
- * Turn SIGTERM and SIGINT into a stop request for pilot_run().  Call it
+ * Turn SIGTERM and SIGINT into a stop request for pilot_main().  Call it
  * first thing, so a signal that comes while the database opens is a
  * clean stop too.
  */
 void pilot_signals(void);
 
 /*
- * Take the one-pilot lock and run cycles until SIGTERM or SIGINT (the
- * cycle in flight finishes; jobs keep running), or one cycle with `once`.
- * Wakes at once on a change in the database or a job's end.
+ * Run the pilot on the database, backend and priority rule of `cfg`
+ * (borrowed), and ORCHESTRA_USAGE_EVERY from the environment: take the
+ * one-pilot lock and run cycles until SIGTERM or SIGINT (the cycle in
+ * flight finishes; jobs keep running), or one cycle with `once`.  0 when
+ * asked to stop; ERR_INVALID for a bad setting, else the failure that
+ * kept it from running (a second pilot: ERR_CONFLICT).
  */
-int pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err);
+int pilot_main(const struct config *cfg, const struct pilot_opts *o,
+    struct buf *err);
 
 #endif

@@ -78,8 +78,8 @@ service_init_count_gpus(void)
 }
 
 int
-service_init(const struct config *cfg, const char *login,
-    struct store **out_store, struct init_result *res, struct buf *err)
+service_init(struct service *svc, const struct config *cfg, const char *login,
+    struct init_result *res, struct buf *err)
 {
 	struct account a = { 0 };
 	struct node n = { 0 };
@@ -91,7 +91,7 @@ service_init(const struct config *cfg, const char *login,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	*out_store = NULL;
+	memset(svc, 0, sizeof(*svc));
 	ret = service_check_username(login, err);
 	if (ret < 0)
 		return ret;
@@ -176,6 +176,9 @@ out:
 		store_close(st);
 		return ret;
 	}
-	*out_store = st;
+	svc->st = st;
+	svc->cfg = cfg;
+	svc->actor = login;
+	svc->trusted = true;
 	return 0;
 }

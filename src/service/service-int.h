@@ -5,6 +5,7 @@
 #define ORCHESTRA_SERVICE_INT_H
 
 #include "service/service.h"
+#include "store/store.h"
 
 /* 0 when the actor owns the thing or is an admin; else ERR_DENIED. */
 int service_may_touch(struct service *svc, const struct account *owner,

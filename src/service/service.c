@@ -27,6 +27,12 @@ service_close(struct service *svc)
 	svc->st = NULL;
 }
 
+bool
+service_is_open(const struct service *svc)
+{
+	return svc->st != NULL || svc->remote != NULL;
+}
+
 int
 service_require_admin(struct service *svc, struct buf *err)
 {

@@ -10,8 +10,15 @@
 #define ORCHESTRA_SERVICE_H
 
 #include "core/core.h"
-#include "store/store.h"
+#include "core/records.h"
 #include "util/config.h"
+
+/*
+ * The database, which only the service's own files (and the pilot, and
+ * the outbox) see: cmd/ and web/ cannot include store/store.h (the
+ * ORCHESTRA_SEES_STORE guard, tests/lint/layers.txt).
+ */
+struct store;
 
 struct service {
 	struct store *st;
@@ -49,6 +56,8 @@ int service_open_remote(struct service *svc, const struct config *cfg,
     const char *url, struct buf *err);
 /* Close what service_open() opened; harmless on a zeroed service. */
 void service_close(struct service *svc);
+/* Is `svc` open (service_open, service_open_remote or service_init)? */
+bool service_is_open(const struct service *svc);
 
 /* 0 when the actor is an admin (or trusted), else ERR_DENIED. */
 int service_require_admin(struct service *svc, struct buf *err);
@@ -69,10 +78,12 @@ struct init_result {
  * admin, and register this machine as a node of queue "default" with
  * cpu_slots = number of CPUs (at most its max of 30) and max_gpu_slots =
  * the GPUs `nvidia-smi -L` lists (0 without it).  Repeating it adds
- * nothing.  On success *out_store is the open store (caller closes).
+ * nothing.  On success `svc` is open on the database as service_open()
+ * opens it, for `login` (borrowed, like cfg; release with
+ * service_close()); on failure it is zeroed.
  */
-int service_init(const struct config *cfg, const char *login,
-    struct store **out_store, struct init_result *res, struct buf *err);
+int service_init(struct service *svc, const struct config *cfg,
+    const char *login, struct init_result *res, struct buf *err);
 
 /* ---- users (service-user.c) ------------------------------------------- */
 

@@ -10,6 +10,10 @@
 #ifndef ORCHESTRA_DB_H
 #define ORCHESTRA_DB_H
 
+#ifndef ORCHESTRA_SEES_STORE
+#error "this module may not see store/ (tests/lint/layers.txt)"
+#endif
+
 #include "util/util.h"
 
 struct db;

@@ -27,27 +27,6 @@ static const char sql_account_update[] =
     "UPDATE account SET email = $2, max_priority = $3, role = $4, mail = $5,"
     " unix_user = $6 WHERE id = $1";
 
-void
-account_release(struct account *a)
-{
-	free(a->username);
-	free(a->email);
-	free(a->role);
-	free(a->unix_user);
-	free(a->hold);
-	memset(a, 0, sizeof(*a));
-}
-
-void
-account_vec_release(account_vec *v)
-{
-	struct account *a;
-
-	VEC_FOREACH (a, v)
-		account_release(a);
-	VEC_RELEASE(v);
-}
-
 static void
 store_account_read(struct store *st, struct db_stmt *stmt, struct account *a)
 {

@@ -6,6 +6,10 @@
 #ifndef ORCHESTRA_STORE_INT_H
 #define ORCHESTRA_STORE_INT_H
 
+#ifndef ORCHESTRA_SEES_STORE
+#error "this module may not see store/ (tests/lint/layers.txt)"
+#endif
+
 #include "store/db.h"
 #include "store/store.h"
 

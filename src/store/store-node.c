@@ -38,52 +38,6 @@ static const char sql_queue_exists[] =
 static const char sql_queue_has_gpu[] =
     "SELECT count(*) FROM node WHERE queue = $1 AND max_gpu_slots > 0";
 
-void
-node_release(struct node *n)
-{
-	struct node_job *j;
-
-	VEC_FOREACH (j, &n->jobs) {
-		free(j->username);
-		free(j->task);
-	}
-	VEC_RELEASE(&n->jobs);
-	free(n->name);
-	free(n->queue);
-	memset(n, 0, sizeof(*n));
-}
-
-void
-node_vec_release(node_vec *v)
-{
-	struct node *n;
-
-	VEC_FOREACH (n, v)
-		node_release(n);
-	VEC_RELEASE(v);
-}
-
-void
-node_vec_place(const node_vec *v, struct place_node *out)
-{
-	const struct node *n;
-	size_t i;
-
-	for (i = 0; i < v->n; i++) {
-		n = &v->v[i];
-		out[i].id = n->id;
-		out[i].name = n->name;
-		out[i].queue = n->queue;
-		out[i].cpu_slots = n->cpu_slots;
-		out[i].gpu_slots = n->gpu_slots;
-		out[i].cpu_used = n->cpu_used;
-		out[i].gpu_used = n->gpu_used;
-		out[i].enabled = n->enabled;
-		out[i].healthy = place_healthy(n->ready, n->memory_pressure,
-		    n->disk_pressure);
-	}
-}
-
 static void
 store_node_read(struct store *st, struct db_stmt *stmt, struct node *n)
 {

@@ -255,16 +255,6 @@ static const char sql_usage_list[] =
     " WHERE at_ms >= $1 AND ($2 = '' OR username = $2)"
     " ORDER BY at_ms, username LIMIT $3";
 
-void
-usage_row_vec_release(usage_row_vec *v)
-{
-	struct usage_row *u;
-
-	VEC_FOREACH (u, v)
-		free(u->username);
-	VEC_RELEASE(v);
-}
-
 static struct usage_row *
 store_usage_find(usage_row_vec *v, const char *username)
 {

@@ -50,53 +50,6 @@ static const char sql_job_list[] =
     " FROM job j LEFT JOIN node n ON n.id = j.node_id"
     " WHERE j.task_id = $1 AND j.idx > $3 ORDER BY j.idx LIMIT $2";
 
-void
-task_release(struct task *t)
-{
-	free(t->username);
-	free(t->name);
-	free(t->queue);
-	free(t->image);
-	free(t->command);
-	free(t->inputs);
-	free(t->data_path);
-	free(t->out_dir);
-	free(t->why);
-	memset(t, 0, sizeof(*t));
-}
-
-void
-task_vec_release(task_vec *v)
-{
-	struct task *t;
-
-	VEC_FOREACH (t, v)
-		task_release(t);
-	VEC_RELEASE(v);
-}
-
-void
-job_release(struct job *j)
-{
-	free(j->input);
-	free(j->command);
-	free(j->node);
-	free(j->handle);
-	free(j->end_reason);
-	free(j->log_tail);
-	memset(j, 0, sizeof(*j));
-}
-
-void
-job_vec_release(job_vec *v)
-{
-	struct job *j;
-
-	VEC_FOREACH (j, v)
-		job_release(j);
-	VEC_RELEASE(v);
-}
-
 static int
 store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
     struct buf *err)

@@ -28,24 +28,6 @@ static const char sql_token_revoke_all[] =
 static const char sql_token_touch[] =
     "UPDATE token SET last_used_ms = $2 WHERE id = $1";
 
-void
-token_release(struct token *t)
-{
-	free(t->username);
-	free(t->hash);
-	memset(t, 0, sizeof(*t));
-}
-
-void
-token_vec_release(token_vec *v)
-{
-	struct token *t;
-
-	VEC_FOREACH (t, v)
-		token_release(t);
-	VEC_RELEASE(v);
-}
-
 static void
 store_token_read(struct store *st, struct db_stmt *stmt, struct token *t)
 {

@@ -1,8 +1,9 @@
 /*
  * store.h - the only code that speaks SQL.
  *
- * Records are plain structs; their strings are owned by the record and
- * freed by its *_release().  Every function returns 0 (or a documented
+ * Records are plain structs (core/records.h, for the layers that may not
+ * see this header); their strings are owned by the record and freed by
+ * its *_release().  Every function returns 0 (or a documented
  * positive value) on success and a negative ERR_* with `err` filled on
  * failure.  Functions that write do not open transactions of their own
  * unless they say so: the caller brackets a unit of work with
@@ -11,7 +12,12 @@
 #ifndef ORCHESTRA_STORE_H
 #define ORCHESTRA_STORE_H
 
+#ifndef ORCHESTRA_SEES_STORE
+#error "this module may not see store/ (tests/lint/layers.txt)"
+#endif
+
 #include "core/core.h"
+#include "core/records.h"
 #include "util/util.h"
 #include "util/vec.h"
 
@@ -74,24 +80,6 @@ int store_schema_version(struct store *st, int64_t *version, struct buf *err);
 
 /* ---- accounts (store-account.c) -------------------------------------- */
 
-struct account {
-	int64_t id;
-	char *username;
-	char *email;
-	int64_t max_priority;
-	char *role;    /* "user" or "admin" */
-	bool mail_off; /* no mail to `email` (user set --mail off) */
-	int64_t created_ms;
-	char *unix_user; /* the login its jobs run as (NULL on insert: the
-	                  * username) */
-	char *hold;      /* why the pilot cannot run its jobs; NULL: it can
-	                  * (written by store_account_set_hold() only) */
-};
-typedef VEC(struct account) account_vec;
-
-void account_release(struct account *a);
-void account_vec_release(account_vec *v);
-
 /* Insert; sets a->id.  ERR_CONFLICT when the username is taken. */
 int store_account_insert(struct store *st, struct account *a, struct buf *err);
 /* ERR_NOTFOUND ("no user 'x'") when there is none. */
@@ -126,24 +114,7 @@ int store_account_set_password(struct store *st, int64_t id, const char *hash,
 int store_account_password(struct store *st, int64_t id, char **out,
     struct buf *err);
 
-/*
- * API tokens (the token table): only a hash of each secret is kept.
- * Times are epoch ms; 0 for none.
- */
-struct token {
-	int64_t id;
-	int64_t account_id;
-	char *username; /* the owner's, filled by reads */
-	char *hash;     /* hex digest of the secret */
-	int64_t created_ms;
-	int64_t expires_ms;
-	int64_t last_used_ms;
-	int64_t revoked_ms;
-};
-typedef VEC(struct token) token_vec;
-
-void token_release(struct token *t);
-void token_vec_release(token_vec *v);
+/* ---- API tokens (store-token.c) ------------------------------------- */
 
 /* Insert account_id, hash, created_ms and expires_ms; sets t->id. */
 int store_token_insert(struct store *st, struct token *t, struct buf *err);
@@ -169,49 +140,6 @@ int store_token_touch(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err);
 
 /* ---- nodes (store-node.c) -------------------------------------------- */
-
-/* A job holding one of a node's slots (pending, running or kill). */
-struct node_job {
-	char *username;
-	char *task; /* the task's name, without "user.<username>." */
-	int64_t idx;
-	enum job_status status;
-	int64_t gpu_index;  /* -1: a CPU slot */
-	int64_t started_ms; /* 0: not started yet */
-};
-typedef VEC(struct node_job) node_job_vec;
-
-struct node {
-	int64_t id;
-	char *name;
-	char *queue;
-	int64_t cpu_slots;
-	int64_t gpu_slots;
-	int64_t max_cpu_slots;
-	int64_t max_gpu_slots;
-	bool enabled;
-	bool ready;
-	bool memory_pressure;
-	bool disk_pressure;
-	int64_t last_seen_ms; /* 0: never */
-	int64_t completed;
-	int64_t failed;
-	int64_t created_ms;
-	/* Computed from the jobs holding a slot on it. */
-	int64_t cpu_used;
-	uint64_t gpu_used; /* bit i: device i is held */
-	/* Filled by store_node_add_jobs() only, else empty. */
-	node_job_vec jobs;
-};
-typedef VEC(struct node) node_vec;
-
-void node_release(struct node *n);
-void node_vec_release(node_vec *v);
-/*
- * The nodes as placement sees them: fills out[0 .. v->n - 1], whose
- * strings are borrowed from `v`.
- */
-void node_vec_place(const node_vec *v, struct place_node *out);
 
 /* Insert; sets n->id.  ERR_CONFLICT when the name is taken. */
 int store_node_insert(struct store *st, struct node *n, struct buf *err);
@@ -242,43 +170,6 @@ int store_queue_exists(struct store *st, const char *queue, struct buf *err);
 int store_queue_has_gpu(struct store *st, const char *queue, struct buf *err);
 
 /* ---- tasks and jobs (store-task.c) ----------------------------------- */
-
-struct task {
-	int64_t id;
-	int64_t account_id;
-	char *username; /* the owner's, filled by reads */
-	char *name;
-	char *queue;
-	char *image;
-	char *command;
-	char *inputs;    /* what was given: a directory, a glob or @FILE */
-	char *data_path; /* NULL if none */
-	char *out_dir;
-	bool gpu;
-	bool skip_test;
-	int64_t timeout_ms;
-	int64_t retention_ms; /* -1: the configured default */
-	enum task_status status;
-	enum task_signal signal;
-	int64_t njobs;
-	int64_t submitted_ms;
-	int64_t updated_ms;
-	int64_t ended_ms; /* 0 while not ended */
-	/*
-	 * Filled by service_task_list() when asked (has_summary): its jobs
-	 * per state, the highest priority its slot-holding jobs were
-	 * launched at (has_priority), why its first waiting job waits.
-	 */
-	bool has_summary;
-	int64_t counts[JOB_NSTATUS];
-	bool has_priority;
-	double priority;
-	char *why; /* NULL: none waits */
-};
-typedef VEC(struct task) task_vec;
-
-void task_release(struct task *t);
-void task_vec_release(task_vec *v);
 
 /* Insert with its status registered; sets t->id. ERR_CONFLICT: name taken. */
 int store_task_insert(struct store *st, struct task *t, struct buf *err);
@@ -327,29 +218,6 @@ int store_task_dirty(struct store *st, task_state_vec *out, struct buf *err);
 /* Leave a signal on the task (marks it for the scheduler). */
 int store_task_set_signal(struct store *st, int64_t task_id,
     enum task_signal sig, struct buf *err);
-
-struct job {
-	int64_t id;
-	int64_t task_id;
-	int64_t idx;
-	char *input; /* NULL when the task has no inputs */
-	char *command;
-	enum job_status status;
-	bool is_test;
-	double priority;
-	char *node;        /* node name, NULL if none */
-	int64_t gpu_index; /* -1 if none */
-	char *handle;
-	int64_t attempts;
-	int64_t exit_code;                       /* -1 if none */
-	int64_t queued_ms, started_ms, ended_ms; /* 0 if not yet */
-	char *end_reason; /* why it ended ("exit", "timeout" …); NULL */
-	char *log_tail;   /* the end of its log, kept when it ended; NULL */
-};
-typedef VEC(struct job) job_vec;
-
-void job_release(struct job *j);
-void job_vec_release(job_vec *v);
 
 /*
  * Insert the jobs of one task, by chunks: store_job_insert_begin(),
@@ -543,14 +411,6 @@ int store_event_add(struct store *st, const struct event *e, struct buf *err);
 /* How many events there are (for tests and the dashboard). */
 int store_event_count(struct store *st, int64_t *n, struct buf *err);
 
-/* An event as the dashboard's stream reads it back. */
-struct event_row {
-	int64_t id;
-	char kind[8];                     /* "task", "job", "node", "account" */
-	int64_t task_id, job_id, node_id; /* 0: none */
-};
-typedef VEC(struct event_row) event_row_vec;
-
 /* The events after id `after`, oldest first, at most `limit`. */
 int store_event_since(struct store *st, int64_t after, int64_t limit,
     event_row_vec *out, struct buf *err);
@@ -675,16 +535,6 @@ int store_metrics_oldest_queued(struct store *st, const char *queue,
     int64_t *queued_ms, struct buf *err);
 
 /* ---- usage history (store-stats.c, table `usage`) -------------------- */
-
-/* Jobs of one user at one time: running holds a slot (pending, running,
- * kill), waiting does not yet (registered, assigned). */
-struct usage_row {
-	int64_t at_ms;
-	char *username;
-	int64_t running, waiting;
-};
-typedef VEC(struct usage_row) usage_row_vec;
-void usage_row_vec_release(usage_row_vec *v);
 
 /*
  * Record one sample at `now_ms`: a row per user with unfinished jobs,
