@@ -42,6 +42,9 @@ service_json_time(int64_t ms)
 	return v;
 }
 
+/* 10000-01-01T00:00:00Z in epoch ms. */
+#define SERVICE_JSON_YEAR_10000_MS 253402300800000LL
+
 int64_t
 service_json_read_time(json_t *v)
 {
@@ -51,6 +54,10 @@ service_json_read_time(json_t *v)
 
 	end = s != NULL ? time_scan_iso(s, &ms) : NULL;
 	if (end == NULL || strcmp(end, "Z") != 0)
+		return 0;
+	/* 9999-12-31T23:59:60Z is a leap second into the year 10000, which
+	 * service_json_time() cannot write back in four digits. */
+	if (ms >= SERVICE_JSON_YEAR_10000_MS)
 		return 0;
 	return ms;
 }

@@ -122,7 +122,8 @@ int service_json_opts_check_set(const struct service_field *table,
 json_t *service_json_str(const char *s);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC), null for 0. */
 json_t *service_json_time(int64_t ms);
-/* The inverse: epoch ms of such a string, 0 for anything else. */
+/* The inverse: epoch ms of such a string, 0 for anything else (a time
+ * after the year 9999 too). */
 int64_t service_json_read_time(json_t *v);
 json_t *service_json_account(const struct account *a);
 json_t *service_json_token(const struct token *t);
