@@ -110,7 +110,7 @@ int service_user_set(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err);
 /*
  * 0 when `o` changes something, else ERR_INVALID: "nothing to set: give
- * email, max_priority, role, mail or unix_user", every field a change
+ * email, mail, max_priority, role or unix_user", every field a change
  * takes (service/service-json.c's table), by its name in the API or, with
  * `options`, as the command line's option (--priority).  The command line
  * asks before it opens anything: to it, this is a usage error.
