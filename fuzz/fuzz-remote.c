@@ -2,9 +2,9 @@
 /*
  * fuzz-remote.c - the remote command line's readers of API replies
  * (service_remote_parse_*()) on any JSON object: they never fail but on
- * an unknown status, and what they read, written again by service-json.c
- * (what `orchestra serve` sends) and read again, is the same record, so
- * the command line prints what the server holds.
+ * an unknown status (a node's jobs' too), and what they read, written
+ * again by service-json.c (what `orchestra serve` sends) and read again,
+ * is the same record, so the command line prints what the server holds.
  */
 #include "service/service-int.h"
 #include "web/web-int.h"
@@ -81,14 +81,19 @@ static void
 fuzz_remote_node(json_t *o)
 {
 	struct node n = { 0 }, n2 = { 0 };
+	struct buf err = BUF_INIT;
 	json_t *v;
 
-	service_remote_parse_node(o, &n);
-	v = service_json_node(&n);
-	service_remote_parse_node(v, &n2);
-	json_decref(v);
-	fuzz_remote_same(fuzz_remote_text(service_json_node(&n)),
-	    fuzz_remote_text(service_json_node(&n2)));
+	if (service_remote_parse_node(o, &n, &err) == 0) {
+		v = service_json_node(&n);
+		FUZZ_CHECK(service_remote_parse_node(v, &n2, &err) == 0);
+		json_decref(v);
+		fuzz_remote_same(fuzz_remote_text(service_json_node(&n)),
+		    fuzz_remote_text(service_json_node(&n2)));
+	} else {
+		FUZZ_CHECK(err.len > 0);
+	}
+	buf_release(&err);
 	node_release(&n);
 	node_release(&n2);
 }

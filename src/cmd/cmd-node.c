@@ -133,12 +133,11 @@ cmd_node_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_node_opts(ctx, argc, argv, &o, &json);
 	if (ret >= 0)
 		return ret;
-	if (o.queue == NULL && o.cpu_slots == OPT_UNSET &&
-	    o.gpu_slots == OPT_UNSET && o.max_cpu_slots == OPT_UNSET &&
-	    o.max_gpu_slots == OPT_UNSET)
-		return cmd_usage_error(ctx,
-		    "nothing to set: give --queue or "
-		    "a slots option");
+	if (service_node_check_set(&o, true, &err) < 0) {
+		ret = cmd_usage_error(ctx, "%s", err.data);
+		buf_release(&err);
+		return ret;
+	}
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_node_set(&ctx->svc, argv[argc - 1], &o, &n, &err);

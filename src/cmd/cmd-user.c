@@ -152,11 +152,11 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_user_opts(ctx, argc, argv, false, &o, &json);
 	if (ret >= 0)
 		return ret;
-	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL &&
-	    o.mail == NULL && o.unix_user == NULL)
-		return cmd_usage_error(ctx,
-		    "nothing to set: give --email, --priority, --role, --mail "
-		    "or --unix-user");
+	if (service_user_check_set(&o, true, &err) < 0) {
+		ret = cmd_usage_error(ctx, "%s", err.data);
+		buf_release(&err);
+		return ret;
+	}
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	ret = service_user_set(&ctx->svc, argv[argc - 1], &o, &a, &err);

@@ -19,14 +19,14 @@ int service_end(struct service *svc, int ret, struct buf *err);
 
 /*
  * One record of the API's JSON (service/service-json.c) back into its struct
- * (service-remote.c; caller releases the struct, also after an error):
- * ERR_UNAVAILABLE when its status is unknown.  `w` gets the job's place
- * and why (why NULL: it does not wait).
+ * (service-remote.c, by its table; caller releases the struct, also after
+ * an error): ERR_UNAVAILABLE when a status is unknown.  `w` gets the job's
+ * place and why (why NULL: it does not wait).
  */
 int service_remote_parse_task(json_t *o, struct task *t, struct buf *err);
 int service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
     struct buf *err);
-void service_remote_parse_node(json_t *o, struct node *n);
+int service_remote_parse_node(json_t *o, struct node *n, struct buf *err);
 void service_remote_parse_account(json_t *o, struct account *a);
 void service_remote_parse_token(json_t *o, struct token *t);
 int service_remote_parse_queue_row(json_t *o, struct queue_row *q,

@@ -3,6 +3,7 @@
  */
 #include "backend/backend.h"
 #include "service/service-int.h"
+#include "service/service-json.h"
 
 static int
 service_node_check_slots(const char *name, const struct node *n,
@@ -151,11 +152,21 @@ service_node_list(struct service *svc, const char *after, int64_t limit,
 }
 
 int
+service_node_check_set(const struct node_opts *o, bool options, struct buf *err)
+{
+	return service_json_opts_check_set(service_node_fields, o, options,
+	    err);
+}
+
+int
 service_node_set(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err)
 {
 	int ret;
 
+	ret = service_node_check_set(o, false, err);
+	if (ret < 0)
+		return ret;
 	if (svc->remote != NULL)
 		return service_remote_node_change(svc, name, o, true, out, err);
 	ret = store_begin(svc->st, err);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "service/service-int.h"
+#include "service/service-json.h"
 
 /* The largest reply read (a job log is at most 1 MiB, plus JSON). */
 #define REMOTE_REPLY_MAX (8 * 1024 * 1024)
@@ -170,28 +171,14 @@ service_remote_escape(struct service *svc, struct buf *b, const char *s)
  * ---- the JSON of service/service-json.c, back into structs
  * ----------------------
  *
- * A field that is missing or of another type reads as its "none" value
+ * Each record is read by the table that wrote it (service_json_read()):
+ * a field that is missing or of another type reads as its "none" value
  * (NULL, "", 0 or -1, as the store gives them); an unknown status is an
- * error.  fuzz/fuzz-remote.c checks that what one of these reads, written
- * again by service-json.c and read again, stays the same.
+ * error.  tests/unit/test-fields.c checks that each record, every field
+ * set, reads back as it was written; fuzz/fuzz-remote.c that what one of
+ * these reads from any object, written again and read again, stays the
+ * same.
  */
-
-static char *
-service_remote_str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? xstrdup(s) : NULL;
-}
-
-/* A string that the struct never holds NULL: "" when absent. */
-static char *
-service_remote_str0(json_t *o, const char *key)
-{
-	char *s = service_remote_str(o, key);
-
-	return s ? s : xstrdup("");
-}
 
 static int64_t
 service_remote_int(json_t *o, const char *key, int64_t null_value)
@@ -201,195 +188,57 @@ service_remote_int(json_t *o, const char *key, int64_t null_value)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : null_value;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" (service_json_time) as epoch ms; null is 0. */
-static int64_t
-service_remote_time(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	const char *end;
-	int64_t ms;
-
-	end = s != NULL ? time_scan_iso(s, &ms) : NULL;
-	if (end == NULL || strcmp(end, "Z") != 0)
-		return 0;
-	return ms;
-}
-
-static bool
-service_remote_bool(json_t *o, const char *key)
-{
-	return json_is_true(json_object_get(o, key));
-}
-
 int
 service_remote_parse_task(json_t *o, struct task *t, struct buf *err)
 {
-	const char *s;
-
 	memset(t, 0, sizeof(*t));
-	t->id = service_remote_int(o, "id", 0);
-	t->name = service_remote_str0(o, "name");
-	t->username = service_remote_str0(o, "user");
-	t->queue = service_remote_str0(o, "queue");
-	t->image = service_remote_str0(o, "image");
-	t->command = service_remote_str0(o, "command");
-	t->inputs = service_remote_str0(o, "inputs");
-	t->data_path = service_remote_str(o, "data");
-	t->out_dir = service_remote_str0(o, "output");
-	t->gpu = service_remote_bool(o, "gpu");
-	t->skip_test = service_remote_bool(o, "skip_test");
-	t->timeout_ms = service_remote_int(o, "timeout_ms", 0);
-	t->retention_ms = service_remote_int(o, "retention_ms", -1);
-	t->njobs = service_remote_int(o, "jobs", 0);
-	t->submitted_ms = service_remote_time(o, "submitted");
-	t->updated_ms = service_remote_time(o, "updated");
-	t->ended_ms = service_remote_time(o, "ended");
-	s = json_string_value(json_object_get(o, "status"));
-	if (task_status_parse(s ? s : "", &t->status, err) < 0)
-		return ERR_UNAVAILABLE;
-	s = json_string_value(json_object_get(o, "signal"));
-	t->signal = SIGNAL_NONE;
-	if (s != NULL && task_signal_parse(s, &t->signal, err) < 0)
-		return ERR_UNAVAILABLE;
-	return 0;
+	return service_json_read(service_task_fields, o, t, err);
 }
 
 int
 service_remote_parse_job(json_t *o, struct job *j, struct job_wait *w,
     struct buf *err)
 {
-	const char *s = json_string_value(json_object_get(o, "status"));
-	json_t *p = json_object_get(o, "priority");
+	int ret;
 
 	memset(j, 0, sizeof(*j));
 	memset(w, 0, sizeof(*w));
-	j->id = service_remote_int(o, "id", 0);
-	j->idx = service_remote_int(o, "index", 0);
-	j->is_test = service_remote_bool(o, "test");
-	j->input = service_remote_str(o, "input");
-	j->command = service_remote_str0(o, "command");
-	j->priority = json_is_number(p) ? json_number_value(p) : 0;
-	j->node = service_remote_str(o, "node");
-	j->gpu_index = service_remote_int(o, "gpu", -1);
-	j->attempts = service_remote_int(o, "attempts", 0);
-	j->exit_code = service_remote_int(o, "exit_code", -1);
-	j->queued_ms = service_remote_time(o, "queued");
-	j->started_ms = service_remote_time(o, "started");
-	j->ended_ms = service_remote_time(o, "ended");
-	j->end_reason = service_remote_str(o, "end_reason");
+	ret = service_json_read(service_job_fields, o, j, err);
+	if (ret == 0)
+		ret = service_json_read(service_job_wait_fields, o, w, err);
 	w->job_id = j->id;
-	w->place = service_remote_int(o, "place", 0);
-	w->why = service_remote_str(o, "why");
-	if (job_status_parse(s ? s : "", &j->status, err) < 0)
-		return ERR_UNAVAILABLE;
-	return 0;
+	return ret;
 }
 
-/* A job on a node: "task" is the full name, user.<user>.<name>. */
-static void
-service_remote_parse_node_job(json_t *o, struct node_job *j)
+int
+service_remote_parse_node(json_t *o, struct node *n, struct buf *err)
 {
-	const char *full = json_string_value(json_object_get(o, "task"));
-	const char *s = json_string_value(json_object_get(o, "status"));
-	char *user = NULL, *name = NULL;
-
-	j->username = service_remote_str0(o, "user");
-	if (full != NULL && names_split_task(full, &user, &name) == 0 &&
-	    strcmp(user, j->username) == 0) {
-		j->task = name;
-		name = NULL;
-	} else {
-		j->task = xstrdup(full != NULL ? full : "");
-	}
-	free(user);
-	free(name);
-	j->idx = service_remote_int(o, "index", 0);
-	if (job_status_parse(s ? s : "", &j->status, NULL) < 0)
-		j->status = JOB_RUNNING;
-	j->gpu_index = service_remote_int(o, "gpu", -1);
-	j->started_ms = service_remote_time(o, "started");
-}
-
-void
-service_remote_parse_node(json_t *o, struct node *n)
-{
-	int64_t used = service_remote_int(o, "gpu_used", 0);
-	json_t *e;
-	size_t i;
-
 	memset(n, 0, sizeof(*n));
-	n->id = service_remote_int(o, "id", 0);
-	n->name = service_remote_str0(o, "name");
-	n->queue = service_remote_str0(o, "queue");
-	n->cpu_slots = service_remote_int(o, "cpu_slots", 0);
-	n->gpu_slots = service_remote_int(o, "gpu_slots", 0);
-	n->max_cpu_slots = service_remote_int(o, "max_cpu_slots", 0);
-	n->max_gpu_slots = service_remote_int(o, "max_gpu_slots", 0);
-	n->cpu_used = service_remote_int(o, "cpu_used", 0);
-	/* The API gives how many devices are held, not which. */
-	n->gpu_used = used <= 0 ? 0
-	    : used >= 64        ? UINT64_MAX
-	                        : (UINT64_C(1) << used) - 1;
-	n->enabled = service_remote_bool(o, "enabled");
-	n->ready = service_remote_bool(o, "ready");
-	n->memory_pressure = service_remote_bool(o, "memory_pressure");
-	n->disk_pressure = service_remote_bool(o, "disk_pressure");
-	n->last_seen_ms = service_remote_time(o, "last_seen");
-	n->completed = service_remote_int(o, "completed", 0);
-	n->failed = service_remote_int(o, "failed", 0);
-	json_array_foreach(json_object_get(o, "jobs"), i, e)
-	    service_remote_parse_node_job(e, VEC_ADD(&n->jobs));
+	return service_json_read(service_node_fields, o, n, err);
 }
 
 void
 service_remote_parse_account(json_t *o, struct account *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->id = service_remote_int(o, "id", 0);
-	a->username = service_remote_str0(o, "username");
-	a->email = service_remote_str0(o, "email");
-	a->max_priority = service_remote_int(o, "max_priority", 0);
-	a->role = service_remote_str0(o, "role");
-	a->mail_off = !json_is_true(json_object_get(o, "mail"));
-	a->unix_user = service_remote_str0(o, "unix_user");
-	a->hold = service_remote_str(o, "hold");
-	a->created_ms = service_remote_time(o, "created");
+	/* No status among its fields: it cannot fail. */
+	if (service_json_read(service_account_fields, o, a, NULL) < 0)
+		BUG("an account's fields failed to read");
 }
 
 void
 service_remote_parse_token(json_t *o, struct token *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->id = service_remote_int(o, "id", 0);
-	t->username = service_remote_str0(o, "username");
-	t->created_ms = service_remote_time(o, "created");
-	t->expires_ms = service_remote_time(o, "expires");
-	t->last_used_ms = service_remote_time(o, "last_used");
-	t->revoked_ms = service_remote_time(o, "revoked");
+	if (service_json_read(service_token_fields, o, t, NULL) < 0)
+		BUG("a token's fields failed to read");
 }
 
 int
 service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
 {
-	const char *s = json_string_value(json_object_get(o, "status"));
-	json_t *p = json_object_get(o, "priority");
-
 	memset(q, 0, sizeof(*q));
-	q->place = service_remote_int(o, "place", 0);
-	q->priority = json_is_number(p) ? json_number_value(p) : 0;
-	q->username = service_remote_str0(o, "user");
-	q->task = service_remote_str0(o, "task");
-	q->job_id = service_remote_int(o, "job_id", 0);
-	q->idx = service_remote_int(o, "index", 0);
-	q->njobs = service_remote_int(o, "jobs", 0);
-	q->queue = service_remote_str0(o, "queue");
-	q->gpu = service_remote_bool(o, "gpu");
-	q->node = service_remote_str(o, "node");
-	q->gpu_index = service_remote_int(o, "gpu_index", -1);
-	q->why = service_remote_str(o, "why");
-	if (job_status_parse(s ? s : "", &q->status, err) < 0)
-		return ERR_UNAVAILABLE;
-	return 0;
+	return service_json_read(service_queue_row_fields, o, q, err);
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -659,26 +508,7 @@ service_remote_task_submit(struct service *svc, const struct submit_req *req,
 static int
 service_remote_parse_summary(json_t *o, struct task *t, struct buf *err)
 {
-	json_t *counts = json_object_get(o, "counts");
-	json_t *p = json_object_get(o, "priority");
-	enum job_status s;
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(counts))
-		return err_set(err, ERR_UNAVAILABLE,
-		    "the server gave task '%s' no job counts", t->name);
-	t->has_summary = true;
-	json_object_foreach(counts, k, v)
-	{
-		if (job_status_parse(k, &s, err) < 0)
-			return ERR_UNAVAILABLE;
-		t->counts[s] = json_integer_value(v);
-	}
-	t->has_priority = json_is_number(p);
-	t->priority = t->has_priority ? json_number_value(p) : 0;
-	t->why = service_remote_str(o, "why");
-	return 0;
+	return service_json_read(service_task_summary_fields, o, t, err);
 }
 
 int
@@ -901,12 +731,13 @@ out:
  * GET a keyset-paged list, `path` (no query) with its rows in `key`: the
  * rows after `after` (NULL from the first; a name or an id in decimal),
  * one page of `limit` (0: every page, REMOTE_PAGE rows a request, to the
- * page whose next_after is null).  `add` appends one row to `out`.
+ * page whose next_after is null).  `add` appends one row to `out`
+ * (also after it fails: the caller releases it).
  */
 static int
 service_remote_pages(struct service *svc, const char *path, const char *key,
-    const char *after, int64_t limit, void (*add)(json_t *, void *), void *out,
-    struct buf *err)
+    const char *after, int64_t limit,
+    int (*add)(json_t *, void *, struct buf *), void *out, struct buf *err)
 {
 	struct buf url = BUF_INIT, next = BUF_INIT, prev = BUF_INIT;
 	json_t *reply = NULL, *e, *n;
@@ -929,8 +760,12 @@ service_remote_pages(struct service *svc, const char *path, const char *key,
 			break;
 		json_array_foreach(json_object_get(reply, key), i, e)
 		{
-			add(e, out);
+			ret = add(e, out, err);
+			if (ret < 0)
+				break;
 		}
+		if (ret < 0)
+			break;
 		n = json_object_get(reply, "next_after");
 		if (limit > 0 || (!json_is_string(n) && !json_is_integer(n)))
 			break;
@@ -963,13 +798,15 @@ service_remote_pages(struct service *svc, const char *path, const char *key,
 /* ---- nodes ------------------------------------------------------------------
  */
 
-static void
-service_remote_add_node(json_t *e, void *out)
+static int
+service_remote_add_node(json_t *e, void *out, struct buf *err)
 {
 	struct node n;
+	int ret;
 
-	service_remote_parse_node(e, &n);
+	ret = service_remote_parse_node(e, &n, err);
 	VEC_PUSH((node_vec *)out, n);
+	return ret;
 }
 
 int
@@ -996,25 +833,13 @@ service_remote_node_change(struct service *svc, const char *name,
 		method = "POST";
 		buf_adds(&path, enabled ? "/resume" : "/drain");
 	} else {
-		if (o->queue != NULL)
-			json_object_set_new(body, "queue",
-			    json_string(o->queue));
-		if (o->cpu_slots != OPT_UNSET)
-			json_object_set_new(body, "cpu_slots",
-			    json_integer(o->cpu_slots));
-		if (o->gpu_slots != OPT_UNSET)
-			json_object_set_new(body, "gpu_slots",
-			    json_integer(o->gpu_slots));
-		if (o->max_cpu_slots != OPT_UNSET)
-			json_object_set_new(body, "max_cpu_slots",
-			    json_integer(o->max_cpu_slots));
-		if (o->max_gpu_slots != OPT_UNSET)
-			json_object_set_new(body, "max_gpu_slots",
-			    json_integer(o->max_gpu_slots));
+		json_decref(body);
+		body = service_json_opts_write(service_node_fields,
+		    SERVICE_FIELD_UPDATE, o);
 	}
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)
-		service_remote_parse_node(reply, out);
+		ret = service_remote_parse_node(reply, out, err);
 	json_decref(body);
 	json_decref(reply);
 	buf_release(&path);
@@ -1024,13 +849,15 @@ service_remote_node_change(struct service *svc, const char *name,
 /* ---- users and tokens -------------------------------------------------------
  */
 
-static void
-service_remote_add_account(json_t *e, void *out)
+static int
+service_remote_add_account(json_t *e, void *out, struct buf *err)
 {
 	struct account a;
 
+	(void)err;
 	service_remote_parse_account(e, &a);
 	VEC_PUSH((account_vec *)out, a);
+	return 0;
 }
 
 int
@@ -1047,7 +874,7 @@ service_remote_user(struct service *svc, const char *method, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	json_t *body = NULL, *reply = NULL;
+	json_t *body = NULL, *reply = NULL, *fields;
 	int ret;
 
 	if (o != NULL && o->kubernetes)
@@ -1062,20 +889,12 @@ service_remote_user(struct service *svc, const char *method, const char *name,
 		if (strcmp(method, "POST") == 0)
 			json_object_set_new(body, "username",
 			    json_string(name));
-		if (o->email != NULL)
-			json_object_set_new(body, "email",
-			    json_string(o->email));
-		if (o->max_priority != OPT_UNSET)
-			json_object_set_new(body, "max_priority",
-			    json_integer(o->max_priority));
-		if (o->role != NULL)
-			json_object_set_new(body, "role", json_string(o->role));
-		if (o->mail != NULL)
-			json_object_set_new(body, "mail",
-			    json_boolean(strcmp(o->mail, "on") == 0));
-		if (o->unix_user != NULL)
-			json_object_set_new(body, "unix_user",
-			    json_string(o->unix_user));
+		fields = service_json_opts_write(service_account_fields,
+		    strcmp(method, "POST") == 0 ? SERVICE_FIELD_CREATE
+		                                : SERVICE_FIELD_UPDATE,
+		    o);
+		json_object_update(body, fields);
+		json_decref(fields);
 	}
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)
@@ -1136,13 +955,15 @@ out:
 	return ret;
 }
 
-static void
-service_remote_add_token(json_t *e, void *out)
+static int
+service_remote_add_token(json_t *e, void *out, struct buf *err)
 {
 	struct token t;
 
+	(void)err;
 	service_remote_parse_token(e, &t);
 	VEC_PUSH((token_vec *)out, t);
+	return 0;
 }
 
 int

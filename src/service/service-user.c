@@ -3,6 +3,7 @@
  */
 #include "backend/backend.h"
 #include "service/service-int.h"
+#include "service/service-json.h"
 
 #define USER_MAX_PRIORITY 1000000000
 
@@ -152,13 +153,22 @@ service_user_show(struct service *svc, const char *name, struct account *out,
 }
 
 int
+service_user_check_set(const struct user_opts *o, bool options, struct buf *err)
+{
+	return service_json_opts_check_set(service_account_fields, o, options,
+	    err);
+}
+
+int
 service_user_set(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err)
 {
 	struct event ev = { .kind = "account", .new_status = "changed" };
 	int ret;
 
-	ret = service_user_check_opts(o, err);
+	ret = service_user_check_set(o, false, err);
+	if (ret == 0)
+		ret = service_user_check_opts(o, err);
 	if (ret < 0)
 		return ret;
 	if (svc->remote != NULL)

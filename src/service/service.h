@@ -116,8 +116,18 @@ int service_user_list(struct service *svc, const char *after, int64_t limit,
     account_vec *out, struct buf *err);
 int service_user_show(struct service *svc, const char *name,
     struct account *out, struct buf *err);
+/* Refused (ERR_INVALID) as service_user_check_set() says, first. */
 int service_user_set(struct service *svc, const char *name,
     const struct user_opts *o, struct account *out, struct buf *err);
+/*
+ * 0 when `o` changes something, else ERR_INVALID: "nothing to set: give
+ * email, mail, max_priority, role or unix_user", every field a change
+ * takes (service/service-json.c's table), by its name in the API or, with
+ * `options`, as the command line's option (--priority).  The command line
+ * asks before it opens anything: to it, this is a usage error.
+ */
+int service_user_check_set(const struct user_opts *o, bool options,
+    struct buf *err);
 
 /* ---- tokens and passwords (service-auth.c) ---------------------------- */
 
@@ -245,8 +255,12 @@ int service_node_add(struct service *svc, const char *name,
  */
 int service_node_list(struct service *svc, const char *after, int64_t limit,
     node_vec *out, struct buf *err);
+/* Refused (ERR_INVALID) as service_node_check_set() says, first. */
 int service_node_set(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err);
+/* As service_user_check_set(), for a node's queue and slots. */
+int service_node_check_set(const struct node_opts *o, bool options,
+    struct buf *err);
 /* What `node sync` did to one node. */
 struct node_sync {
 	struct node node; /* as it is now */

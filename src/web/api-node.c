@@ -40,32 +40,16 @@ out:
 void
 web_api_node_set(struct web_req *r)
 {
-	static const struct web_field fields[] = {
-		{ "queue", JSON_STRING },
-		{ "cpu_slots", JSON_INTEGER },
-		{ "gpu_slots", JSON_INTEGER },
-		{ "max_cpu_slots", JSON_INTEGER },
-		{ "max_gpu_slots", JSON_INTEGER },
-		{ NULL, 0 },
-	};
-	struct node_opts o = NODE_OPTS_INIT;
+	struct node_opts o;
 	struct node n = { 0 };
 	struct buf err = BUF_INIT;
 	int ret;
 
-	if (web_body_check(r, fields) < 0)
+	if (web_body_check_fields(r, service_node_fields,
+	        SERVICE_FIELD_UPDATE) < 0)
 		return;
-	if (json_object_size(r->json) == 0) {
-		web_error(r, MHD_HTTP_BAD_REQUEST,
-		    "nothing to set: give queue, cpu_slots, gpu_slots, "
-		    "max_cpu_slots or max_gpu_slots");
-		return;
-	}
-	o.queue = web_body_str(r, "queue");
-	o.cpu_slots = web_body_int(r, "cpu_slots", OPT_UNSET);
-	o.gpu_slots = web_body_int(r, "gpu_slots", OPT_UNSET);
-	o.max_cpu_slots = web_body_int(r, "max_cpu_slots", OPT_UNSET);
-	o.max_gpu_slots = web_body_int(r, "max_gpu_slots", OPT_UNSET);
+	service_json_opts_read(service_node_fields, SERVICE_FIELD_UPDATE,
+	    r->json, &o);
 	ret = service_node_set(&r->svc, r->seg[3], &o, &n, &err);
 	if (ret < 0)
 		web_fail(r, ret, &err);

@@ -34,12 +34,7 @@ web_api_usage(struct web_req *r)
 	}
 	arr = json_array();
 	VEC_FOREACH (u, &rows) {
-		json_array_append_new(arr,
-		    json_pack("{s:o, s:o, s:I, s:I}", "at",
-		        service_json_time(u->at_ms), "user",
-		        service_json_str(u->username), "running",
-		        (json_int_t)u->running, "waiting",
-		        (json_int_t)u->waiting));
+		json_array_append_new(arr, service_json_usage_row(u));
 	}
 	web_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "samples", arr));
 out:

@@ -149,28 +149,12 @@ out:
 	buf_release(&err);
 }
 
-static const struct web_field web_user_fields[] = {
-	{ "username", JSON_STRING },
-	{ "email", JSON_STRING },
-	{ "max_priority", JSON_INTEGER },
-	{ "role", JSON_STRING },
-	{ "mail", JSON_TRUE },
-	{ "unix_user", JSON_STRING },
-	{ NULL, 0 },
-};
-
+/* The user's fields that a body of `flags` (create or update) takes. */
 static void
-web_user_opts(struct web_req *r, struct user_opts *o)
+web_user_opts(struct web_req *r, unsigned flags, struct user_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->email = web_body_str(r, "email");
-	o->max_priority = web_body_int(r, "max_priority", OPT_UNSET);
-	o->role = web_body_str(r, "role");
-	if (json_object_get(r->json, "mail") != NULL)
-		o->mail = json_is_true(json_object_get(r->json, "mail"))
-		    ? "on"
-		    : "off";
-	o->unix_user = web_body_str(r, "unix_user");
+	service_json_opts_read(service_account_fields, flags, r->json, o);
 }
 
 void
@@ -182,7 +166,8 @@ web_api_user_add(struct web_req *r)
 	const char *name;
 	int ret;
 
-	if (web_body_check(r, web_user_fields) < 0)
+	if (web_body_check_fields(r, service_account_fields,
+	        SERVICE_FIELD_NAME | SERVICE_FIELD_CREATE) < 0)
 		return;
 	name = web_body_str(r, "username");
 	if (name == NULL) {
@@ -190,7 +175,7 @@ web_api_user_add(struct web_req *r)
 		    "field 'username' is required");
 		return;
 	}
-	web_user_opts(r, &o);
+	web_user_opts(r, SERVICE_FIELD_CREATE, &o);
 	ret = service_user_add(&r->svc, name, &o, &a, &err);
 	if (ret < 0)
 		web_fail(r, ret, &err);
@@ -224,21 +209,15 @@ web_api_user_set(struct web_req *r)
 	struct user_opts o;
 	int ret;
 
-	if (web_body_check(r, web_user_fields) < 0)
+	if (web_body_check_fields(r, service_account_fields,
+	        SERVICE_FIELD_NAME | SERVICE_FIELD_UPDATE) < 0)
 		return;
 	if (json_object_get(r->json, "username") != NULL) {
 		web_error(r, MHD_HTTP_BAD_REQUEST,
 		    "field 'username' cannot be changed");
 		return;
 	}
-	web_user_opts(r, &o);
-	if (o.email == NULL && o.max_priority == OPT_UNSET && o.role == NULL &&
-	    o.mail == NULL && o.unix_user == NULL) {
-		web_error(r, MHD_HTTP_BAD_REQUEST,
-		    "nothing to set: give email, max_priority, role, mail or "
-		    "unix_user");
-		return;
-	}
+	web_user_opts(r, SERVICE_FIELD_UPDATE, &o);
 	ret = service_user_set(&r->svc, r->seg[3], &o, &a, &err);
 	if (ret < 0)
 		web_fail(r, ret, &err);

@@ -515,6 +515,43 @@ web_body_check(struct web_req *r, const struct web_field *fields)
 	return 0;
 }
 
+int
+web_body_check_fields(struct web_req *r, const struct service_field *table,
+    unsigned flags)
+{
+	struct web_field fields[32];
+	const struct service_field *f;
+	size_t n = 0;
+
+	for (f = table; f->name != NULL; f++) {
+		if (!(f->flags & flags))
+			continue;
+		if (n + 1 >= sizeof(fields) / sizeof(fields[0]))
+			BUG("table of more than %zu fields",
+			    sizeof(fields) / sizeof(fields[0]) - 1);
+		fields[n].name = f->name;
+		switch (f->type) {
+		case SERVICE_FIELD_STR:
+		case SERVICE_FIELD_STR0:
+			fields[n].type = JSON_STRING;
+			break;
+		case SERVICE_FIELD_INT:
+			fields[n].type = JSON_INTEGER;
+			break;
+		case SERVICE_FIELD_BOOL:
+		case SERVICE_FIELD_NOT:
+			fields[n].type = JSON_TRUE;
+			break;
+		default:
+			BUG("field '%s' cannot be given", f->name);
+		}
+		n++;
+	}
+	fields[n].name = NULL;
+	fields[n].type = 0;
+	return web_body_check(r, fields);
+}
+
 const char *
 web_body_str(struct web_req *r, const char *name)
 {

@@ -234,6 +234,9 @@ struct web_field {
 	json_type type;
 };
 int web_body_check(struct web_req *r, const struct web_field *fields);
+/* The same against the rows of a record's table with one of `flags`. */
+int web_body_check_fields(struct web_req *r, const struct service_field *table,
+    unsigned flags);
 /* A string member of the body, or NULL when absent. */
 const char *web_body_str(struct web_req *r, const char *name);
 /* An integer member, or `dflt`. */

@@ -139,6 +139,121 @@ changes() {
 }
 test_case "changes through the API act and print as locally" changes
 
+# Every option of the commands that change users, nodes and tasks, both
+# ways: a user's mail switch and hold, each field of user set and node set
+# (run twice, so the second run, the remote one, prints the same state),
+# "nothing to set" (a usage error both ways), user add and task submit
+# with every option they have through the API.
+options() {
+	local q max_cpu max_gpu opts
+	# The mail switch: shown, set off and on, and so in the database.
+	same user set bob --mail off
+	expect_stdout_contains "mail:         off"
+	[ "$(db_value "SELECT mail FROM account WHERE username = 'bob'")" = 0 ] ||
+	    fail "bob's mail is not off in the database"
+	same user show bob
+	expect_stdout_contains "mail:         off"
+	same user show bob --json
+	json_check 'd["mail"] is False'
+	same user set bob --mail on --json
+	json_check 'd["mail"] is True'
+	[ "$(db_value "SELECT mail FROM account WHERE username = 'bob'")" = 1 ] ||
+	    fail "bob's mail is not on in the database"
+	same user set bob --mail off --email b2@lab.example.org
+	[ "$(db_value "SELECT mail FROM account WHERE username = 'bob'")" = 0 ] ||
+	    fail "bob's mail is not off with --email"
+	same user set bob --mail bogus
+	# Each field of user set, and a hold the pilot put.
+	same user set bob --priority 700
+	same user set bob --role admin --json
+	same user set bob --role user
+	same user set bob --unix-user "$ME" --json
+	same user set bob --email '' --mail on --priority 1000
+	db_query "UPDATE account SET hold = 'no such login' WHERE username = 'bob'"
+	same user show bob
+	expect_stdout_contains "jobs wait:    no such login"
+	same user show bob --json
+	json_check 'd["hold"] == "no such login"'
+	db_query "UPDATE account SET hold = NULL WHERE username = 'bob'"
+	same user list
+	# Nothing to set: the service's words, a usage error (2) both ways.
+	same user set bob
+	expect_stderr_usage "user set: nothing to set: give --email, --mail, --priority, --role or --unix-user"
+	same node set "$NODE"
+	expect_stderr_usage "node set: nothing to set: give --queue, --cpu-slots, --gpu-slots, --max-cpu-slots or --max-gpu-slots"
+	# Each field of node set, to what it is (no slot moves under a job).
+	q=$(db_value "SELECT queue FROM node WHERE name = '$NODE'")
+	max_cpu=$(db_value "SELECT max_cpu_slots FROM node WHERE name = '$NODE'")
+	max_gpu=$(db_value "SELECT max_gpu_slots FROM node WHERE name = '$NODE'")
+	same node set "$NODE" --queue "$q" --json
+	same node set "$NODE" --max-cpu-slots "$max_cpu"
+	same node set "$NODE" --max-gpu-slots "$max_gpu" --gpu-slots 0 --json
+	same node set "$NODE" --cpu-slots 2 --queue "$q" --max-cpu-slots "$max_cpu"
+	same node set "$NODE" --gpu-slots 99999
+	same node resume "$NODE" --json
+	same node drain "$NODE"
+	same node resume "$NODE"
+	# user add with every option the API takes: the same words, other
+	# names, and the fields through the API as given.
+	expect_exit 0 orch user add ladd --email l@lab.example.org \
+	    --priority 7 --admin --mail off --unix-user "$ME"
+	cp "$OUT" "$TMP/l.out"
+	expect_exit 0 remote user add radd --email l@lab.example.org \
+	    --priority 7 --admin --mail off --unix-user "$ME"
+	sed 's/radd/ladd/g' "$OUT" | cmp -s - "$TMP/l.out" ||
+	    fail "user add: '$(cat "$OUT")' vs '$(cat "$TMP/l.out")'"
+	same user show radd --json
+	json_check 'd["email"] == "l@lab.example.org" and d["max_priority"] == 7
+	    and d["role"] == "admin" and d["mail"] is False
+	    and d["unix_user"] == "'"$ME"'"'
+	same user add radd
+	# task submit with every option: the same words, other names.
+	echo data >"$TMP/data"
+	echo ref >"$TMP/ref"
+	opts=(--exec 'cat %IN %DATA %REF' --inputs "$TMP/in"
+	    --data "$TMP/data" --secondary REF="$TMP/ref" --image busybox
+	    --queue "$q" --skip-test --timeout 1h --retention 2d)
+	expect_exit 0 orch task submit l7 "${opts[@]}"
+	cp "$OUT" "$TMP/l.out"
+	expect_exit 0 remote task submit r7 "${opts[@]}"
+	sed 's/r7/l7/g' "$OUT" | cmp -s - "$TMP/l.out" ||
+	    fail "submit: '$(cat "$OUT")' vs '$(cat "$TMP/l.out")'"
+	same task show r7
+	same task show r7 --json
+	json_check 'd["data"] == "'"$TMP"'/data" and d["image"] == "busybox"
+	    and d["skip_test"] and d["timeout_ms"] == 3600000
+	    and d["retention_ms"] == 172800000'
+	same task submit g7 --exec true --gpu --skip-test
+	same task submit g7 --exec true --timeout soon
+	same task list --status registered --json
+	same task list --user bob --status done
+	same queue --queue "$q"
+	same queue --user bob --json
+	same task retry r7 --json
+	same task delete r7 --json
+	same task logs r7 0 --tail 10
+	# Tokens: issued and revoked with --json; all of a user's revoked.
+	expect_exit 0 remote user token tester --expires 2h --json
+	json_check 'd["username"] == "tester" and d["token"].startswith("orc_")
+	    and d["active"] and d["expires"] is not None'
+	ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$OUT")
+	expect_exit 0 remote user revoke tester "$ID" --json
+	json_check 'd["id"] == '"$ID"' and d["revoked"] is not None
+	    and not d["active"]'
+	same user revoke tester "$ID"
+	orch user token radd >/dev/null 2>&1
+	orch user token radd >/dev/null 2>&1
+	expect_exit 0 orch user revoke radd --all
+	cp "$OUT" "$TMP/l.out"
+	orch user token radd >/dev/null 2>&1
+	orch user token radd >/dev/null 2>&1
+	expect_exit 0 remote user revoke radd --all
+	cmp -s "$OUT" "$TMP/l.out" ||
+	    fail "revoke --all: '$(cat "$OUT")' vs '$(cat "$TMP/l.out")'"
+	same user revoke radd --all --json
+}
+test_case "every option of user, node and task changes, both ways" options
+
 forbidden() {
 	# bob may not touch tester's task nor list users: the server's words.
 	api POST /api/v1/tasks/tester/l1/kill --token "$BOB"
