@@ -1,8 +1,6 @@
 /*
  * cmd-node.c - `orchestra node add|list|set|drain|resume`.
  */
-#include <getopt.h>
-
 #include "cmd/cmd.h"
 
 static const char *
@@ -46,26 +44,28 @@ cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
+static const struct cmd_opt cmd_node_slot_opts[] = {
+	{ "queue", "Q", 'q', "the node's queue" },
+	{ "cpu-slots", "N", 'c', "how many CPU jobs it may run at once" },
+	{ "gpu-slots", "N", 'g', "how many GPU jobs it may run at once" },
+	{ "max-cpu-slots", "N", 'C',
+	    "the most --cpu-slots may be (default 30)" },
+	{ "max-gpu-slots", "N", 'G',
+	    "the most --gpu-slots may be (default: its GPUs)" },
+	{ "json", NULL, 'j', "print the node as JSON" },
+	CMD_OPT_END,
+};
+
 /* add and set: NAME and slot options; returns -1 to go on. */
 static int
 cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv, struct node_opts *o,
     bool *json)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "cpu-slots", required_argument, NULL, 'c' },
-		{ "gpu-slots", required_argument, NULL, 'g' },
-		{ "max-cpu-slots", required_argument, NULL, 'C' },
-		{ "max-gpu-slots", required_argument, NULL, 'G' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int64_t *target;
 	const char *name;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -309,6 +309,9 @@ static const struct cmd_entry cmd_node_add_entry = {
 	.summary = "add a node; unset slots default to their maximum (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_add_run,
+	.opts = cmd_node_slot_opts,
+	.example =
+	    "orchestra node add gpu1 --queue gpu --max-gpu-slots 4 --gpu-slots 4",
 };
 static const struct cmd_entry cmd_node_drain_entry = {
 	.name = "drain",
@@ -316,6 +319,8 @@ static const struct cmd_entry cmd_node_drain_entry = {
 	.summary = "give a node no new jobs; running ones go on (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_drain_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra node drain gpu1",
 };
 static const struct cmd_entry cmd_node_list_entry = {
 	.name = "list",
@@ -323,6 +328,8 @@ static const struct cmd_entry cmd_node_list_entry = {
 	.summary = "list nodes with their slots in use",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_list_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra node list",
 };
 static const struct cmd_entry cmd_node_resume_entry = {
 	.name = "resume",
@@ -330,6 +337,8 @@ static const struct cmd_entry cmd_node_resume_entry = {
 	.summary = "give a drained node jobs again (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_resume_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra node resume gpu1",
 };
 static const struct cmd_entry cmd_node_set_entry = {
 	.name = "set",
@@ -337,6 +346,8 @@ static const struct cmd_entry cmd_node_set_entry = {
 	.summary = "change a node's queue or slots, live (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_set_run,
+	.opts = cmd_node_slot_opts,
+	.example = "orchestra node set $(hostname) --cpu-slots 8",
 };
 static const struct cmd_entry cmd_node_sync_entry = {
 	.name = "sync",
@@ -344,6 +355,8 @@ static const struct cmd_entry cmd_node_sync_entry = {
 	.summary = "import the backend's nodes and their GPU counts (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_sync_run,
+	.opts = cmd_opts_json,
+	.example = "ORCHESTRA_BACKEND=kubernetes orchestra node sync",
 };
 static const struct cmd_entry *const cmd_node_sub[] = {
 	&cmd_node_add_entry,
@@ -359,4 +372,5 @@ const struct cmd_entry cmd_node_entry = {
 	.usage = "node add|drain|list|resume|set|sync ...",
 	.summary = "manage nodes and their slots",
 	.sub = cmd_node_sub,
+	.example = "orchestra node set $(hostname) --cpu-slots 8",
 };
