@@ -3,11 +3,17 @@
  */
 #include "cmd/cmd.h"
 
+/*
+ * The node's state; its health is what the last pilot cycle found, so
+ * with no pilot running it is not known (`no_pilot`).
+ */
 static const char *
-cmd_node_state(const struct node *n)
+cmd_node_state(const struct node *n, bool no_pilot)
 {
 	if (!n->enabled)
 		return "drained";
+	if (no_pilot)
+		return "unknown (no pilot)";
 	if (!n->ready)
 		return "not-ready";
 	if (n->memory_pressure)
@@ -18,15 +24,16 @@ cmd_node_state(const struct node *n)
 }
 
 static void
-cmd_node_print(const struct node *n)
+cmd_node_print(struct cmd_ctx *ctx, const struct node *n)
 {
 	cmd_printf(stdout,
 	    "node '%s' (queue %s, %s): cpu %lld/%lld slots (max %lld), "
 	    "gpu %d/%lld slots (max %lld)\n",
-	    n->name, n->queue, cmd_node_state(n), (long long)n->cpu_used,
-	    (long long)n->cpu_slots, (long long)n->max_cpu_slots,
-	    __builtin_popcountll(n->gpu_used), (long long)n->gpu_slots,
-	    (long long)n->max_gpu_slots);
+	    n->name, n->queue,
+	    cmd_node_state(n, service_pilot_down(&ctx->svc, NULL)),
+	    (long long)n->cpu_used, (long long)n->cpu_slots,
+	    (long long)n->max_cpu_slots, __builtin_popcountll(n->gpu_used),
+	    (long long)n->gpu_slots, (long long)n->max_gpu_slots);
 }
 
 static int
@@ -38,7 +45,7 @@ cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
 	else if (json)
 		cmd_print_json(service_json_node(n));
 	else
-		cmd_node_print(n);
+		cmd_node_print(ctx, n);
 	node_release(n);
 	buf_release(err);
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
@@ -187,7 +194,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_table t;
 	struct buf err = BUF_INIT;
 	struct node *n;
-	bool json = false;
+	bool json = false, no_pilot;
 	json_t *arr;
 	int ret;
 
@@ -199,6 +206,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
+	no_pilot = service_pilot_down(&ctx->svc, NULL);
 	ret = service_node_list(&ctx->svc, NULL, 0, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -214,7 +222,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		VEC_FOREACH (n, &v) {
 			cmd_table_addf(&t, "%s", n->name);
 			cmd_table_addf(&t, "%s", n->queue);
-			cmd_table_addf(&t, "%s", cmd_node_state(n));
+			cmd_table_addf(&t, "%s", cmd_node_state(n, no_pilot));
 			cmd_table_addf(&t, "%lld/%lld (max %lld)",
 			    (long long)n->cpu_used, (long long)n->cpu_slots,
 			    (long long)n->max_cpu_slots);

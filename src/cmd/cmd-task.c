@@ -105,6 +105,13 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
 		    t.out_dir);
 	}
+	/* Submitted all the same: a pilot started later runs it. */
+	buf_reset(&err);
+	if (service_pilot_down(&ctx->svc, &err))
+		cmd_printf(stderr,
+		    "orchestra: warning: %s: nothing starts until one runs "
+		    "('orchestra pilot')\n",
+		    err.data);
 	ret = CMD_EXIT_OK;
 out:
 	VEC_RELEASE(&sec);
