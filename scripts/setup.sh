@@ -23,6 +23,9 @@ test_pkgs+=(prometheus)
 test_pkgs+=(python3 python3-kubernetes openssl)
 # The SMTP server the mail tests run on loopback (tests/lib/smtp-sink.py).
 test_pkgs+=(python3-aiosmtpd)
+# tests/install: man renders the installed pages; systemd-analyze verify
+# checks the units.
+test_pkgs+=(man-db groff-base systemd)
 command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
 # The dashboard's browser test (tests/browser): headless Chromium, driven
 # over --remote-debugging-pipe by a client in plain Python.

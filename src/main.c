@@ -11,6 +11,15 @@
 static const char main_usage[] =
     "usage: orchestra [--user U] [--version] [--help] COMMAND [ARGS]\n";
 
+/* The options before the command: --help and the completion read them. */
+static const struct cmd_opt main_opts[] = {
+	{ "user", "U", 'u', "act as user U (else $ORCHESTRA_USER, else you)" },
+	{ "version", NULL, 'V', "print the version and exit" },
+	{ "complete", "WORD...", 'c',
+	    "print what the last WORD may become, one a line (for the shell)" },
+	CMD_OPT_END,
+};
+
 static void
 main_help(FILE *f)
 {
@@ -21,6 +30,11 @@ main_help(FILE *f)
 	for (i = 0; cmd_table[i] != NULL; i++)
 		fprintf(f, "  %-8s %s\n", cmd_table[i]->name,
 		    cmd_table[i]->summary);
+	fputs("\n", f);
+	cmd_help_opts(f, main_opts);
+	fputs("\nexample:\n  orchestra task submit wc --inputs 'data/*.txt' "
+	      "--exec 'wc -w < %IN > %OUT/out.%JOB'\n",
+	    f);
 	fputs("\nEvery command takes --help.  The database is $ORCHESTRA_DB, "
 	      "else\n$ORCHESTRA_HOME/orchestra.db "
 	      "(~/.local/share/orchestra/orchestra.db).\n",
@@ -62,6 +76,10 @@ main(int argc, char **argv)
 	 */
 	umask(077);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (argc >= 2 && strcmp(argv[1], "--complete") == 0) {
+		cmd_complete(main_opts, argc - 2, argv + 2);
+		return CMD_EXIT_OK;
+	}
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {

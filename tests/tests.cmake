@@ -96,6 +96,17 @@ set_tests_properties(browser/dashboard PROPERTIES
   LABELS browser
   TIMEOUT 300)
 
+# `cmake --install` into a DESTDIR: every file, man pages rendered, the
+# completion, the configuration example, a task run by the installed
+# binary; and the systemd units through systemd-analyze verify.
+add_test(NAME install/destdir COMMAND bash
+  ${CMAKE_SOURCE_DIR}/tests/install/test-install.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install/destdir PROPERTIES LABELS install TIMEOUT 300)
+add_test(NAME install/systemd-units COMMAND bash
+  ${CMAKE_SOURCE_DIR}/tests/install/test-units.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install/systemd-units PROPERTIES LABELS install
+  TIMEOUT 120)
+
 # A test that cannot run here exits 77 and says why ("# skip: ..."); ctest
 # reports it as skipped, not passed, and scripts/check.sh counts it.  One
 # rule for every test above (cli.cmake's too); lint/skip-code checks that

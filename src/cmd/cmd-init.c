@@ -2,25 +2,23 @@
  * cmd-init.c - `orchestra init`: create the database, make the login user
  * an admin, register this machine as a node.
  */
-#include <getopt.h>
-
 #include "cmd/cmd.h"
+
+static const struct cmd_opt cmd_init_opts[] = {
+	{ "json", NULL, 'j', "print what was made as JSON" },
+	CMD_OPT_END,
+};
 
 static int
 cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct init_result res;
 	struct buf err = BUF_INIT, url = BUF_INIT;
 	bool json = false;
 	json_t *o;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
 		if (c == 'j')
@@ -70,4 +68,6 @@ const struct cmd_entry cmd_init_entry = {
 	.summary = "create the database; register this machine as a node",
 	.flags = CMD_LOCAL,
 	.run = cmd_init_run,
+	.opts = cmd_init_opts,
+	.example = "ORCHESTRA_HOME=~/orchestra orchestra init",
 };

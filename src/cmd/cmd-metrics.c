@@ -4,7 +4,6 @@
  * node_exporter's textfile collector, which must never read half a file).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,19 +53,21 @@ out:
 	return ret;
 }
 
+static const struct cmd_opt cmd_metrics_opts[] = {
+	{ "output", "FILE", 'o',
+	    "write FILE whole, by rename (node_exporter's textfile "
+	    "collector), not stdout" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_metrics_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	const char *output = NULL;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -107,4 +108,7 @@ const struct cmd_entry cmd_metrics_entry = {
 	           "format",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_metrics_run,
+	.opts = cmd_metrics_opts,
+	.example =
+	    "orchestra metrics --output /var/lib/node_exporter/orchestra.prom",
 };

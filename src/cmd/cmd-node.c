@@ -1,15 +1,19 @@
 /*
  * cmd-node.c - `orchestra node add|list|set|drain|resume`.
  */
-#include <getopt.h>
-
 #include "cmd/cmd.h"
 
+/*
+ * The node's state; its health is what the last pilot cycle found, so
+ * with no pilot running it is not known (`no_pilot`).
+ */
 static const char *
-cmd_node_state(const struct node *n)
+cmd_node_state(const struct node *n, bool no_pilot)
 {
 	if (!n->enabled)
 		return "drained";
+	if (no_pilot)
+		return "unknown (no pilot)";
 	if (!n->ready)
 		return "not-ready";
 	if (n->memory_pressure)
@@ -20,15 +24,16 @@ cmd_node_state(const struct node *n)
 }
 
 static void
-cmd_node_print(const struct node *n)
+cmd_node_print(struct cmd_ctx *ctx, const struct node *n)
 {
 	cmd_printf(stdout,
 	    "node '%s' (queue %s, %s): cpu %lld/%lld slots (max %lld), "
 	    "gpu %d/%lld slots (max %lld)\n",
-	    n->name, n->queue, cmd_node_state(n), (long long)n->cpu_used,
-	    (long long)n->cpu_slots, (long long)n->max_cpu_slots,
-	    __builtin_popcountll(n->gpu_used), (long long)n->gpu_slots,
-	    (long long)n->max_gpu_slots);
+	    n->name, n->queue,
+	    cmd_node_state(n, service_pilot_down(&ctx->svc, NULL)),
+	    (long long)n->cpu_used, (long long)n->cpu_slots,
+	    (long long)n->max_cpu_slots, __builtin_popcountll(n->gpu_used),
+	    (long long)n->gpu_slots, (long long)n->max_gpu_slots);
 }
 
 static int
@@ -40,32 +45,34 @@ cmd_node_finish(struct cmd_ctx *ctx, int ret, bool json, struct node *n,
 	else if (json)
 		cmd_print_json(service_json_node(n));
 	else
-		cmd_node_print(n);
+		cmd_node_print(ctx, n);
 	node_release(n);
 	buf_release(err);
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
+
+static const struct cmd_opt cmd_node_slot_opts[] = {
+	{ "queue", "Q", 'q', "the node's queue" },
+	{ "cpu-slots", "N", 'c', "how many CPU jobs it may run at once" },
+	{ "gpu-slots", "N", 'g', "how many GPU jobs it may run at once" },
+	{ "max-cpu-slots", "N", 'C',
+	    "the most --cpu-slots may be (default 30)" },
+	{ "max-gpu-slots", "N", 'G',
+	    "the most --gpu-slots may be (default: its GPUs)" },
+	{ "json", NULL, 'j', "print the node as JSON" },
+	CMD_OPT_END,
+};
 
 /* add and set: NAME and slot options; returns -1 to go on. */
 static int
 cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv, struct node_opts *o,
     bool *json)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "cpu-slots", required_argument, NULL, 'c' },
-		{ "gpu-slots", required_argument, NULL, 'g' },
-		{ "max-cpu-slots", required_argument, NULL, 'C' },
-		{ "max-gpu-slots", required_argument, NULL, 'G' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int64_t *target;
 	const char *name;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -186,7 +193,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_table t;
 	struct buf err = BUF_INIT;
 	struct node *n;
-	bool json = false;
+	bool json = false, no_pilot;
 	json_t *arr;
 	int ret;
 
@@ -198,6 +205,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
+	no_pilot = service_pilot_down(&ctx->svc, NULL);
 	ret = service_node_list(&ctx->svc, NULL, 0, &v, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
@@ -213,7 +221,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 		VEC_FOREACH (n, &v) {
 			cmd_table_addf(&t, "%s", n->name);
 			cmd_table_addf(&t, "%s", n->queue);
-			cmd_table_addf(&t, "%s", cmd_node_state(n));
+			cmd_table_addf(&t, "%s", cmd_node_state(n, no_pilot));
 			cmd_table_addf(&t, "%lld/%lld (max %lld)",
 			    (long long)n->cpu_used, (long long)n->cpu_slots,
 			    (long long)n->max_cpu_slots);
@@ -308,6 +316,9 @@ static const struct cmd_entry cmd_node_add_entry = {
 	.summary = "add a node; unset slots default to their maximum (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_add_run,
+	.opts = cmd_node_slot_opts,
+	.example =
+	    "orchestra node add gpu1 --queue gpu --max-gpu-slots 4 --gpu-slots 4",
 };
 static const struct cmd_entry cmd_node_drain_entry = {
 	.name = "drain",
@@ -315,6 +326,8 @@ static const struct cmd_entry cmd_node_drain_entry = {
 	.summary = "give a node no new jobs; running ones go on (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_drain_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra node drain gpu1",
 };
 static const struct cmd_entry cmd_node_list_entry = {
 	.name = "list",
@@ -322,6 +335,8 @@ static const struct cmd_entry cmd_node_list_entry = {
 	.summary = "list nodes with their slots in use",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_list_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra node list",
 };
 static const struct cmd_entry cmd_node_resume_entry = {
 	.name = "resume",
@@ -329,6 +344,8 @@ static const struct cmd_entry cmd_node_resume_entry = {
 	.summary = "give a drained node jobs again (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_resume_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra node resume gpu1",
 };
 static const struct cmd_entry cmd_node_set_entry = {
 	.name = "set",
@@ -336,6 +353,8 @@ static const struct cmd_entry cmd_node_set_entry = {
 	.summary = "change a node's queue or slots, live (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_set_run,
+	.opts = cmd_node_slot_opts,
+	.example = "orchestra node set $(hostname) --cpu-slots 8",
 };
 static const struct cmd_entry cmd_node_sync_entry = {
 	.name = "sync",
@@ -343,6 +362,8 @@ static const struct cmd_entry cmd_node_sync_entry = {
 	.summary = "import the backend's nodes and their GPU counts (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_sync_run,
+	.opts = cmd_opts_json,
+	.example = "ORCHESTRA_BACKEND=kubernetes orchestra node sync",
 };
 static const struct cmd_entry *const cmd_node_sub[] = {
 	&cmd_node_add_entry,
@@ -358,4 +379,5 @@ const struct cmd_entry cmd_node_entry = {
 	.usage = "node add|drain|list|resume|set|sync ...",
 	.summary = "manage nodes and their slots",
 	.sub = cmd_node_sub,
+	.example = "orchestra node set $(hostname) --cpu-slots 8",
 };

@@ -4,27 +4,26 @@
  * pilot opens the database itself (pilot_main()): no store is opened
  * here.
  */
-#include <getopt.h>
-
 #include "cmd/cmd.h"
 #include "pilot/pilot.h"
+
+static const struct cmd_opt cmd_pilot_opts[] = {
+	{ "once", NULL, 'o', "run one cycle and exit" },
+	{ "interval", "SECONDS", 'i',
+	    "the longest sleep between cycles (default 10)" },
+	{ "verbose", NULL, 'v', "log each cycle's work (debug level)" },
+	CMD_OPT_END,
+};
 
 static int
 cmd_pilot_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "once", no_argument, NULL, 'o' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct pilot_opts o = { false, 10000 };
 	struct buf err = BUF_INIT;
 	int64_t seconds;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -71,4 +70,6 @@ const struct cmd_entry cmd_pilot_entry = {
 	.summary = "run the scheduler: queue, place, launch and watch jobs",
 	.flags = CMD_LOCAL,
 	.run = cmd_pilot_run,
+	.opts = cmd_pilot_opts,
+	.example = "orchestra pilot --interval 5",
 };

@@ -2,20 +2,18 @@
  * cmd-queue.c - `orchestra queue`: like squeue, highest priority first,
  * each waiting job with its place and why it waits.
  */
-#include <getopt.h>
-
 #include "cmd/cmd.h"
+
+static const struct cmd_opt cmd_queue_opts[] = {
+	{ "queue", "Q", 'q', "only the jobs of queue Q" },
+	{ "user", "U", 'u', "only the jobs of user U" },
+	{ "json", NULL, 'j', "print the rows as JSON" },
+	CMD_OPT_END,
+};
 
 static int
 cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "queue", required_argument, NULL, 'q' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const hdr[] = { "PLACE", "PRIO", "USER", "TASK",
 		"JOB", "STATE", "QUEUE", "WHERE", "WHY" };
 	queue_row_vec rows = VEC_INIT;
@@ -27,7 +25,7 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t *arr;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -103,4 +101,6 @@ const struct cmd_entry cmd_queue_entry = {
 	           "each waits",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_queue_run,
+	.opts = cmd_queue_opts,
+	.example = "orchestra queue --user alice",
 };

@@ -1,7 +1,6 @@
 /*
  * cmd-serve.c - `orchestra serve`: the HTTP API, its own process.
  */
-#include <getopt.h>
 #include <signal.h>
 
 #include "cmd/cmd.h"
@@ -18,23 +17,25 @@ cmd_serve_bad_idle(struct cmd_ctx *ctx, struct buf *err)
 	return ret;
 }
 
+static const struct cmd_opt cmd_serve_opts[] = {
+	{ "listen", "ADDR:PORT", 'l',
+	    "listen there (default $ORCHESTRA_LISTEN, else 127.0.0.1:8080)" },
+	{ "tls-cert", "FILE", 'c', "serve HTTPS with this PEM certificate" },
+	{ "tls-key", "FILE", 'k', "and this PEM private key" },
+	{ "session-idle", "DURATION", 's',
+	    "end a dashboard session unused this long (default 12h)" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_serve_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },
-		{ "session-idle", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct web_opts o = { ctx->cfg.listen, NULL, NULL, 0 };
 	struct buf err = BUF_INIT;
 	sigset_t set;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
 		if (c == 'l')
@@ -80,4 +81,7 @@ const struct cmd_entry cmd_serve_entry = {
 	         "[--session-idle DURATION]",
 	.summary = "serve the HTTP API (its own process, beside the pilot)",
 	.run = cmd_serve_run,
+	.opts = cmd_serve_opts,
+	.example = "orchestra serve --listen 0.0.0.0:8443 --tls-cert cert.pem "
+	           "--tls-key key.pem",
 };

@@ -2,29 +2,32 @@
  * cmd-task.c - `orchestra task submit|list|show|kill|retry|delete`.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 
+static const struct cmd_opt cmd_task_submit_opts[] = {
+	{ "exec", "CMD", 'e',
+	    "each job's command: %IN %OUT %DATA %JOB %KEY are replaced" },
+	{ "inputs", "DIR|GLOB|@LISTFILE", 'i',
+	    "one job per file of DIR, match of GLOB or line of LISTFILE" },
+	{ "data", "PATH", 'd', "the value of %DATA" },
+	{ "secondary", "KEY=PATH", 's', "the value of %KEY (repeatable)" },
+	{ "image", "IMG", 'I', "the container image (Kubernetes backend)" },
+	{ "queue", "Q", 'q', "the queue to run in (default: default)" },
+	{ "gpu", NULL, 'g', "each job needs one GPU" },
+	{ "skip-test", NULL, 'S',
+	    "queue every job at once, no test job first" },
+	{ "timeout", "DURATION", 't', "stop a job that runs longer than this" },
+	{ "retention", "DURATION", 'r',
+	    "keep the task this long once ended (default $ORCHESTRA_RETENTION)" },
+	{ "json", NULL, 'j', "print the task as JSON" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "exec", required_argument, NULL, 'e' },
-		{ "inputs", required_argument, NULL, 'i' },
-		{ "data", required_argument, NULL, 'd' },
-		{ "secondary", required_argument, NULL, 's' },
-		{ "image", required_argument, NULL, 'I' },
-		{ "queue", required_argument, NULL, 'q' },
-		{ "gpu", no_argument, NULL, 'g' },
-		{ "skip-test", no_argument, NULL, 'S' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "retention", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct submit_req req = { 0 };
 	VEC(const char *) sec = VEC_INIT;
 	struct task t = { 0 };
@@ -32,7 +35,7 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int c, ret = CMD_EXIT_USAGE;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			ret = cmd_help(ctx);
@@ -102,6 +105,13 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
 		    t.out_dir);
 	}
+	/* Submitted all the same: a pilot started later runs it. */
+	buf_reset(&err);
+	if (service_pilot_down(&ctx->svc, &err))
+		cmd_printf(stderr,
+		    "orchestra: warning: %s: nothing starts until one runs "
+		    "('orchestra pilot')\n",
+		    err.data);
 	ret = CMD_EXIT_OK;
 out:
 	VEC_RELEASE(&sec);
@@ -111,17 +121,17 @@ out:
 	return ret;
 }
 
+static const struct cmd_opt cmd_task_list_opts[] = {
+	{ "user", "U", 'u', "the tasks of user U" },
+	{ "all", NULL, 'a', "every user's tasks" },
+	{ "status", "S", 's', "only the tasks in status S (running, done...)" },
+	{ "json", NULL, 'j', "print the tasks as JSON" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "status", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const hdr[] = { "TASK", "STATUS", "JOBS", "QUEUE",
 		"SUBMITTED" };
 	struct task_list_req req = { 0 };
@@ -133,7 +143,7 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t *arr;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -313,32 +323,29 @@ out:
 	return ret;
 }
 
+static const struct cmd_opt cmd_task_delete_opts[] = {
+	{ "remove-files", NULL, 'r', "delete its output directory too" },
+	{ "json", NULL, 'j', "print the task as JSON" },
+	CMD_OPT_END,
+};
+
 /* kill, retry, delete: NAME [--json] (delete: [--remove-files]). */
 static int
 cmd_task_signal(struct cmd_ctx *ctx, int argc, char **argv,
     enum task_signal sig)
 {
-	static const struct option opts[] = {
-		{ "remove-files", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct task t = { 0 };
 	struct buf err = BUF_INIT, full = BUF_INIT;
 	bool json = false, remove_files = false;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
-		if (c == 'r' && sig == SIGNAL_DELETE)
-			remove_files = true;
+		if (c == 'r')
+			remove_files = true; /* delete's table alone has it */
 		else if (c == 'j')
 			json = true;
-		else if (c == 'r')
-			return cmd_usage_error(ctx,
-			    "unknown option '--remove-files'");
 		else
 			return CMD_EXIT_USAGE;
 	}
@@ -422,20 +429,20 @@ cmd_task_logs_copy(struct cmd_ctx *ctx, const struct job_log *log)
 	return ret;
 }
 
+static const struct cmd_opt cmd_task_logs_opts[] = {
+	{ "tail", "BYTES", 't', "only the last BYTES bytes of the log" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "tail", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct job_log log = JOB_LOG_INIT;
 	struct buf err = BUF_INIT;
 	int64_t index = 0, tail = 0;
 	int c, n, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
 		if (c != 't')
@@ -475,6 +482,8 @@ static const struct cmd_entry cmd_task_delete_entry = {
 	.summary = "remove an ended task (its files only with --remove-files)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_delete_run,
+	.opts = cmd_task_delete_opts,
+	.example = "orchestra task delete wc --remove-files",
 };
 static const struct cmd_entry cmd_task_kill_entry = {
 	.name = "kill",
@@ -483,6 +492,8 @@ static const struct cmd_entry cmd_task_kill_entry = {
 	    "stop a task: waiting jobs are dropped, running ones stopped",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_kill_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra task kill wc",
 };
 static const struct cmd_entry cmd_task_list_entry = {
 	.name = "list",
@@ -490,6 +501,8 @@ static const struct cmd_entry cmd_task_list_entry = {
 	.summary = "list tasks (yours unless --user or --all)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_list_run,
+	.opts = cmd_task_list_opts,
+	.example = "orchestra task list --all --status running",
 };
 static const struct cmd_entry cmd_task_logs_entry = {
 	.name = "logs",
@@ -497,6 +510,8 @@ static const struct cmd_entry cmd_task_logs_entry = {
 	.summary = "print a job's output (default: job 0, the test job)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_logs_run,
+	.opts = cmd_task_logs_opts,
+	.example = "orchestra task logs wc 3",
 };
 static const struct cmd_entry cmd_task_retry_entry = {
 	.name = "retry",
@@ -505,6 +520,8 @@ static const struct cmd_entry cmd_task_retry_entry = {
 	           "again",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_retry_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra task retry wc",
 };
 static const struct cmd_entry cmd_task_show_entry = {
 	.name = "show",
@@ -512,6 +529,9 @@ static const struct cmd_entry cmd_task_show_entry = {
 	.summary = "show a task and its jobs",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_show_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra task show wc\n"
+	           "orchestra task show user.alice.wc --json",
 };
 static const struct cmd_entry cmd_task_submit_entry = {
 	.name = "submit",
@@ -522,6 +542,9 @@ static const struct cmd_entry cmd_task_submit_entry = {
 	.summary = "submit a task: one job per input",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_submit_run,
+	.opts = cmd_task_submit_opts,
+	.example = "orchestra task submit wc --inputs 'data/*.txt' "
+	           "--exec 'wc -w < %IN > %OUT/$(basename %IN).count'",
 };
 static const struct cmd_entry *const cmd_task_sub[] = {
 	&cmd_task_delete_entry,
@@ -538,4 +561,6 @@ const struct cmd_entry cmd_task_entry = {
 	.usage = "task delete|kill|list|logs|retry|show|submit ...",
 	.summary = "submit and manage tasks",
 	.sub = cmd_task_sub,
+	.example =
+	    "orchestra task submit wc --inputs data/ --exec 'wc -w < %IN'",
 };

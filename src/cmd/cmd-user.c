@@ -1,7 +1,6 @@
 /*
  * cmd-user.c - `orchestra user add|list|passwd|revoke|set|show|token|tokens`.
  */
-#include <getopt.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,30 +23,43 @@ cmd_user_print(const struct account *a)
 	buf_release(&t);
 }
 
-/* Shared by add and set: parse options into `o`; returns -1 to go on. */
+static const struct cmd_opt cmd_user_add_opts[] = {
+	{ "email", "E", 'e', "the address mail goes to" },
+	{ "priority", "N", 'p', "the user's max_priority (default 1000)" },
+	{ "admin", NULL, 'a', "make the user an admin" },
+	{ "mail", "on|off", 'm',
+	    "mail the user when a task ends (default on)" },
+	{ "unix-user", "LOGIN", 'u',
+	    "the account the jobs run as (default: NAME)" },
+	{ "kubernetes", NULL, 'k', "make the user's namespace and claim too" },
+	{ "nfs-server", "HOST", 'N', "the NFS server of the user's volume" },
+	{ "nfs-path", "PATH", 'P', "the NFS export of the user's volume" },
+	{ "json", NULL, 'j', "print the user as JSON" },
+	CMD_OPT_END,
+};
+static const struct cmd_opt cmd_user_set_opts[] = {
+	{ "email", "E", 'e', "the address mail goes to" },
+	{ "priority", "N", 'p', "the user's max_priority" },
+	{ "role", "R", 'r', "user or admin" },
+	{ "mail", "on|off", 'm', "mail the user when a task ends" },
+	{ "unix-user", "LOGIN", 'u', "the account the jobs run as" },
+	{ "json", NULL, 'j', "print the user as JSON" },
+	CMD_OPT_END,
+};
+
+/*
+ * Shared by add and set (each entry's table has its own options): parse
+ * options into `o`; returns -1 to go on.
+ */
 static int
-cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
-    struct user_opts *o, bool *json)
+cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, struct user_opts *o,
+    bool *json)
 {
-	static const struct option opts[] = {
-		{ "email", required_argument, NULL, 'e' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "admin", no_argument, NULL, 'a' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "mail", required_argument, NULL, 'm' },
-		{ "unix-user", required_argument, NULL, 'u' },
-		{ "kubernetes", no_argument, NULL, 'k' },
-		{ "nfs-server", required_argument, NULL, 'N' },
-		{ "nfs-path", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
 	o->max_priority = OPT_UNSET;
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(ctx);
@@ -66,31 +78,19 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, bool is_add,
 				return CMD_EXIT_USAGE;
 			break;
 		case 'a':
-			if (!is_add)
-				return cmd_usage_error(ctx,
-				    "unknown option '--admin' (use --role "
-				    "admin)");
 			o->role = "admin";
 			break;
 		case 'r':
-			if (is_add)
-				return cmd_usage_error(ctx,
-				    "unknown option '--role' (use --admin)");
 			o->role = cmd_optarg();
 			break;
 		case 'k':
+			o->kubernetes = true;
+			break;
 		case 'N':
+			o->nfs_server = cmd_optarg();
+			break;
 		case 'P':
-			if (!is_add)
-				return cmd_usage_error(ctx,
-				    "--kubernetes, --nfs-server and --nfs-path "
-				    "are for user add");
-			if (c == 'k')
-				o->kubernetes = true;
-			else if (c == 'N')
-				o->nfs_server = cmd_optarg();
-			else
-				o->nfs_path = cmd_optarg();
+			o->nfs_path = cmd_optarg();
 			break;
 		case 'j':
 			*json = true;
@@ -117,7 +117,7 @@ cmd_user_add_run(struct cmd_ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int ret;
 
-	ret = cmd_user_opts(ctx, argc, argv, true, &o, &json);
+	ret = cmd_user_opts(ctx, argc, argv, &o, &json);
 	if (ret >= 0)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
@@ -149,7 +149,7 @@ cmd_user_set_run(struct cmd_ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int ret;
 
-	ret = cmd_user_opts(ctx, argc, argv, false, &o, &json);
+	ret = cmd_user_opts(ctx, argc, argv, &o, &json);
 	if (ret >= 0)
 		return ret;
 	if (service_user_check_set(&o, true, &err) < 0) {
@@ -249,15 +249,16 @@ cmd_user_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 	return ret != 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
+static const struct cmd_opt cmd_user_token_opts[] = {
+	{ "expires", "DURATION", 'e',
+	    "the token ends after this (default never)" },
+	{ "json", NULL, 'j', "print the token and its secret as JSON" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "expires", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct token t = { 0 };
 	struct buf err = BUF_INIT, secret = BUF_INIT, when = BUF_INIT;
 	int64_t expires = 0;
@@ -265,7 +266,7 @@ cmd_user_token_run(struct cmd_ctx *ctx, int argc, char **argv)
 	json_t *v;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
 		if (c == 'j') {
@@ -397,22 +398,22 @@ cmd_user_revoke_all(struct cmd_ctx *ctx, const char *user, bool json)
 	return ret < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }
 
+static const struct cmd_opt cmd_user_revoke_opts[] = {
+	{ "all", NULL, 'a', "every token of the user, and end their sessions" },
+	{ "json", NULL, 'j', "print what was revoked as JSON" },
+	CMD_OPT_END,
+};
+
 static int
 cmd_user_revoke_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct token t = { 0 };
 	struct buf err = BUF_INIT;
 	bool all = false, json = false;
 	int64_t id;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
 		if (c == 'a')
@@ -483,14 +484,10 @@ cmd_user_read_password(struct buf *out)
 static int
 cmd_user_passwd_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct buf err = BUF_INIT, pw = BUF_INIT;
 	int c, ret;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1)
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1)
 		return c == 'h' ? cmd_help(ctx) : CMD_EXIT_USAGE;
 	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
 	if (ret >= 0)
@@ -523,6 +520,9 @@ static const struct cmd_entry cmd_user_add_entry = {
 	.summary = "add a user (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_add_run,
+	.opts = cmd_user_add_opts,
+	.example =
+	    "orchestra user add alice --email alice@lab.example.org --unix-user alice",
 };
 static const struct cmd_entry cmd_user_list_entry = {
 	.name = "list",
@@ -530,6 +530,8 @@ static const struct cmd_entry cmd_user_list_entry = {
 	.summary = "list users",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_list_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra user list",
 };
 static const struct cmd_entry cmd_user_set_entry = {
 	.name = "set",
@@ -539,6 +541,8 @@ static const struct cmd_entry cmd_user_set_entry = {
 	           "account (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_set_run,
+	.opts = cmd_user_set_opts,
+	.example = "orchestra user set alice --priority 2000",
 };
 static const struct cmd_entry cmd_user_show_entry = {
 	.name = "show",
@@ -546,6 +550,8 @@ static const struct cmd_entry cmd_user_show_entry = {
 	.summary = "show one user",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_show_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra user show alice",
 };
 static const struct cmd_entry cmd_user_passwd_entry = {
 	.name = "passwd",
@@ -553,6 +559,7 @@ static const struct cmd_entry cmd_user_passwd_entry = {
 	.summary = "set a user's password, read from standard input",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_passwd_run,
+	.example = "orchestra user passwd alice",
 };
 static const struct cmd_entry cmd_user_revoke_entry = {
 	.name = "revoke",
@@ -561,6 +568,9 @@ static const struct cmd_entry cmd_user_revoke_entry = {
 	           "sessions, at once",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_revoke_run,
+	.opts = cmd_user_revoke_opts,
+	.example = "orchestra user revoke alice 3\n"
+	           "orchestra user revoke alice --all",
 };
 static const struct cmd_entry cmd_user_token_entry = {
 	.name = "token",
@@ -568,6 +578,8 @@ static const struct cmd_entry cmd_user_token_entry = {
 	.summary = "issue an API token and print it, once",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_token_run,
+	.opts = cmd_user_token_opts,
+	.example = "orchestra user token alice --expires 90d",
 };
 static const struct cmd_entry cmd_user_tokens_entry = {
 	.name = "tokens",
@@ -575,6 +587,8 @@ static const struct cmd_entry cmd_user_tokens_entry = {
 	.summary = "list a user's API tokens (never their secrets)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_user_tokens_run,
+	.opts = cmd_opts_json,
+	.example = "orchestra user tokens alice",
 };
 static const struct cmd_entry *const cmd_user_sub[] = {
 	&cmd_user_add_entry,
@@ -592,4 +606,5 @@ const struct cmd_entry cmd_user_entry = {
 	.usage = "user add|list|passwd|revoke|set|show|token|tokens ...",
 	.summary = "manage users",
 	.sub = cmd_user_sub,
+	.example = "orchestra user add alice --email alice@lab.example.org",
 };

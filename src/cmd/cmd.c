@@ -30,15 +30,61 @@ cmd_list_sub(FILE *f, const char *prefix, const struct cmd_entry *const *sub)
 		    sub[i]->name, sub[i]->summary);
 }
 
+const struct cmd_opt cmd_opts_json[] = {
+	{ "json", NULL, 'j', "print the result as JSON" },
+	CMD_OPT_END,
+};
+
+/* The options column of --help: "--name ARG", this wide at most. */
+#define CMD_HELP_OPT_WIDTH 26
+
+void
+cmd_help_opts(FILE *f, const struct cmd_opt *opts)
+{
+	struct buf b = BUF_INIT;
+	int w = 0, len;
+	size_t i;
+
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++) {
+		len = (int)strlen(opts[i].name) + 2;
+		if (opts[i].arg != NULL)
+			len += 1 + (int)strlen(opts[i].arg);
+		if (len > w)
+			w = len;
+	}
+	if (w > CMD_HELP_OPT_WIDTH)
+		w = CMD_HELP_OPT_WIDTH;
+	if (w < 10)
+		w = 10;
+	fprintf(f, "options:\n");
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++) {
+		buf_reset(&b);
+		buf_addf(&b, "--%s", opts[i].name);
+		if (opts[i].arg != NULL)
+			buf_addf(&b, " %s", opts[i].arg);
+		fprintf(f, "  %-*s  %s\n", w, b.data, opts[i].help);
+	}
+	fprintf(f, "  %-*s  %s\n", w, "--help", "print this help and exit");
+	buf_release(&b);
+}
+
 int
 cmd_help(struct cmd_ctx *ctx)
 {
 	const struct cmd_entry *e = ctx->entry;
+	const char *p, *nl;
 
-	printf("usage: orchestra %s\n\n%s\n", e->usage, e->summary);
-	if (e->sub != NULL) {
-		printf("\n");
+	printf("usage: orchestra %s\n\n%s\n\n", e->usage, e->summary);
+	if (e->sub != NULL)
 		cmd_list_sub(stdout, ctx->path, e->sub);
+	else
+		cmd_help_opts(stdout, e->opts);
+	if (e->example != NULL) {
+		printf("\nexample:\n");
+		for (p = e->example; *p != '\0'; p = *nl ? nl + 1 : nl) {
+			nl = strchrnul(p, '\n');
+			printf("  %.*s\n", (int)(nl - p), p);
+		}
 	}
 	return CMD_EXIT_OK;
 }
@@ -206,12 +252,105 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	return e->run(ctx, argc, argv);
 }
 
-int
-cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv,
-    const struct option *long_opts)
+/* The most options a command has (struct option needs a fixed array). */
+#define CMD_MAX_OPTS 32
+
+/* Print the options of `opts` that begin with "-", one a line. */
+static void
+cmd_complete_opts(const struct cmd_opt *opts)
 {
+	size_t i;
+
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++)
+		printf("--%s\n", opts[i].name);
+	printf("--help\n");
+}
+
+/* The option of `opts` that `word` names ("--name" or "--name=..."). */
+static const struct cmd_opt *
+cmd_complete_find_opt(const struct cmd_opt *opts, const char *word)
+{
+	size_t i, len;
+
+	if (strncmp(word, "--", 2) != 0)
+		return NULL;
+	word += 2;
+	len = strcspn(word, "=");
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++)
+		if (strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, word, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+void
+cmd_complete(const struct cmd_opt *global, int nwords, char **words)
+{
+	const struct cmd_entry *const *table = cmd_table;
+	const struct cmd_entry *e = NULL;
+	const struct cmd_opt *o;
+	const char *cur;
+	int i = 0;
+	size_t k;
+
+	if (nwords < 1)
+		return;
+	cur = words[nwords - 1];
+	/* The global options, and the value of one that takes it. */
+	while (i < nwords - 1 && words[i][0] == '-') {
+		o = cmd_complete_find_opt(global, words[i]);
+		i += o != NULL && o->arg != NULL && !strchr(words[i], '=') ? 2
+		                                                           : 1;
+	}
+	if (i > nwords - 1)
+		return; /* the value of a global option */
+	/* The command path, down to a leaf. */
+	for (; i < nwords - 1 && (e == NULL || e->sub != NULL); i++) {
+		e = cmd_find(table, words[i]);
+		if (e == NULL)
+			return;
+		if (e->sub != NULL)
+			table = e->sub;
+	}
+	if (e == NULL || e->sub != NULL) {
+		if (cur[0] == '-') {
+			cmd_complete_opts(e == NULL ? global : NULL);
+			return;
+		}
+		for (k = 0; table[k] != NULL; k++)
+			printf("%s\n", table[k]->name);
+		return;
+	}
+	/* A leaf: its options, unless the word is an option's value. */
+	o = cmd_complete_find_opt(e->opts, words[nwords - 2]);
+	if (o != NULL && o->arg != NULL &&
+	    strchr(words[nwords - 2], '=') == NULL)
+		return;
+	if (cur[0] == '-')
+		cmd_complete_opts(e->opts);
+}
+
+int
+cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_opt *opts = ctx->entry->opts;
+	struct option long_opts[CMD_MAX_OPTS + 2];
+	size_t i, n = 0;
 	int c;
 
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++) {
+		if (n == CMD_MAX_OPTS)
+			BUG("command '%s' has more than %d options", ctx->path,
+			    CMD_MAX_OPTS);
+		long_opts[n].name = opts[i].name;
+		long_opts[n].has_arg =
+		    opts[i].arg != NULL ? required_argument : no_argument;
+		long_opts[n].flag = NULL;
+		long_opts[n].val = opts[i].val;
+		n++;
+	}
+	long_opts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	long_opts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
 	opterr = 0;
 	c = getopt_long(argc, argv, "h", long_opts, NULL);
 	if (c == '?' || c == ':') {
@@ -256,14 +395,12 @@ cmd_args(struct cmd_ctx *ctx, int argc, char **argv, int want, const char *what)
 int
 cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv, bool *json)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
-	while ((c = cmd_getopt(ctx, argc, argv, opts)) != -1) {
+	if (ctx->entry->opts != cmd_opts_json)
+		BUG("command '%s' parses --json alone but its options differ",
+		    ctx->path);
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
 		if (c != 'j')

@@ -27,6 +27,25 @@
 
 struct cmd_entry;
 
+/*
+ * One option of a command.  An entry's table of them is all there is:
+ * cmd_getopt() parses with it, --help lists it, and the shell completion
+ * (orchestra --complete, deploy/bash-completion/orchestra) offers it, so
+ * the three cannot differ.  --help itself is implicit.
+ */
+struct cmd_opt {
+	const char *name; /* the long name, without "--" */
+	const char *arg;  /* the value's name in --help ("CMD"), NULL: a flag */
+	int val;          /* what cmd_getopt() returns for it */
+	const char *help; /* one line */
+};
+#define CMD_OPT_END                                                            \
+	{                                                                      \
+		NULL, NULL, 0, NULL                                            \
+	}
+/* The table of commands whose only option is --json. */
+extern const struct cmd_opt cmd_opts_json[];
+
 struct cmd_ctx {
 	struct config cfg;
 	struct service svc; /* opened by cmd_open_store(): trusted, direct;
@@ -43,6 +62,8 @@ struct cmd_entry {
 	int flags;
 	int (*run)(struct cmd_ctx *ctx, int argc, char **argv);
 	const struct cmd_entry *const *sub; /* NULL-terminated, or NULL */
+	const struct cmd_opt *opts; /* ended by CMD_OPT_END; NULL: none */
+	const char *example;        /* for --help: lines, each a command */
 };
 
 extern const struct cmd_entry *const cmd_table[];
@@ -65,17 +86,29 @@ int cmd_fail(struct cmd_ctx *ctx, const struct buf *err);
 /* Print "orchestra: <path>: <message>" and the usage; CMD_EXIT_USAGE. */
 int cmd_usage_error(struct cmd_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Print the usage and the summary of the running entry; CMD_EXIT_OK. */
+/*
+ * Print the usage, the summary, the subcommands or options (one line
+ * each) and the example of the running entry; CMD_EXIT_OK.
+ */
 int cmd_help(struct cmd_ctx *ctx);
 
 /*
- * Option parsing over getopt_long: `long_opts` must hold {"help", …, 'h'}.
- * Returns the option character, -1 at the end, or '?' after printing a
- * usage error (the caller returns CMD_EXIT_USAGE).
+ * `orchestra --complete WORD...`: the words typed after "orchestra", the
+ * last the one being completed (maybe empty); print the commands,
+ * subcommands or options it may be, one a line, for the shell to filter.
+ * Nothing when a file name or an option's value is due.  `global` are
+ * the options before the command (main.c's).
  */
-struct option;
-int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv,
-    const struct option *long_opts);
+void cmd_complete(const struct cmd_opt *global, int nwords, char **words);
+/* The "options:" section of --help for `opts` (and --help). */
+void cmd_help_opts(FILE *f, const struct cmd_opt *opts);
+
+/*
+ * Option parsing over getopt_long, with the running entry's options and
+ * --help ('h').  Returns the option's val, -1 at the end, or '?' after
+ * printing a usage error (the caller returns CMD_EXIT_USAGE).
+ */
+int cmd_getopt(struct cmd_ctx *ctx, int argc, char **argv);
 /* optind after cmd_getopt() returned -1. */
 int cmd_optind(void);
 const char *cmd_optarg(void);
@@ -86,8 +119,8 @@ const char *cmd_optarg(void);
  */
 int cmd_args(struct cmd_ctx *ctx, int argc, char **argv, int want,
     const char *what);
-/* Parse options that are --json and --help alone; -1 to go on, or the
- * exit code. */
+/* Parse the options of an entry whose table is cmd_opts_json; -1 to go
+ * on, or the exit code. */
 int cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv, bool *json);
 /* Parse a whole number option value; usage error message on failure. */
 int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,

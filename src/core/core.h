@@ -501,4 +501,30 @@ struct mail_header {
 int mail_format(struct buf *out, const struct mail_header *h, const char *body,
     struct buf *err);
 
+/* ---- the pilot's heartbeat (core/pilot-beat.c) ------------------------ */
+
+/* The pilot_beat row: what the last pilot said of itself. */
+struct pilot_beat {
+	bool known;     /* a pilot has run a cycle on this database */
+	char host[256]; /* where it runs */
+	int64_t pid;
+	int64_t started_ms;
+	int64_t last_cycle_ms; /* when its last cycle ran */
+	int64_t interval_ms;   /* its period (--interval) */
+	int64_t stopped_ms;    /* when it stopped; 0: it did not say */
+};
+
+/* A pilot is down when it was silent this many periods (and this long). */
+#define PILOT_BEAT_PERIODS 3
+#define PILOT_BEAT_MIN_MS 60000
+
+/*
+ * Is no pilot running at `now_ms`: none ever ran a cycle, the last said it
+ * stopped, or its last cycle is older than PILOT_BEAT_PERIODS periods (at
+ * least PILOT_BEAT_MIN_MS)?  When down, `why` (when not NULL) gets the
+ * reason, "no pilot is running (last cycle 5m ago)".
+ */
+bool pilot_beat_down(const struct pilot_beat *b, int64_t now_ms,
+    struct buf *why);
+
 #endif

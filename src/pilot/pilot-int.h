@@ -66,6 +66,8 @@ struct pilot {
 	/* The backend could not be reached this cycle: start no more. */
 	bool be_unavailable;
 	struct pilot_stats stats;
+	/* Its heartbeat, written with the measures (pilot_beat table). */
+	struct pilot_beat beat;
 	/* The outbox's sender; NULL while mail is off (pilot_run sets it). */
 	struct outbox *outbox;
 	/* The mail thread that drains the outbox beside the cycles; NULL

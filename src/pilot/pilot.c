@@ -285,6 +285,7 @@ pilot_stats_cycle(struct pilot *p, int ret, int64_t took_ns)
 		p->stats.cycle_failures++;
 		return;
 	}
+	p->beat.last_cycle_ms = time_now_ms();
 	le = stat_hist_le(STAT_PILOT_CYCLE, us);
 	for (i = 0; i < d->nbounds; i++)
 		if (d->bounds_us[i] == le)
@@ -325,6 +326,8 @@ pilot_stats_flush(struct pilot *p, bool force)
 	if (ret == 0 && ps->cycle_failures > 0)
 		ret = store_stat_add(p->st, STAT_CYCLE_FAILURES, "", 0,
 		    ps->cycle_failures, 0, &err);
+	if (ret == 0 && p->beat.last_cycle_ms > 0)
+		ret = store_pilot_beat_set(p->st, &p->beat, &err);
 	ret = store_end(p->st, ret, &err);
 	if (ret < 0) {
 		log_debug("measures kept for later: %s", err.data);
@@ -332,6 +335,35 @@ pilot_stats_flush(struct pilot *p, bool force)
 		memset(ps, 0, sizeof(*ps));
 		ps->flushed_ms = now;
 	}
+	buf_release(&err);
+}
+
+/* Who this pilot is, for its heartbeat (written by pilot_stats_flush). */
+static void
+pilot_beat_init(struct pilot *p, const struct pilot_opts *o)
+{
+	memset(&p->beat, 0, sizeof(p->beat));
+	p->beat.known = true;
+	if (gethostname(p->beat.host, sizeof(p->beat.host)) < 0)
+		snprintf(p->beat.host, sizeof(p->beat.host), "%s", "?");
+	p->beat.host[sizeof(p->beat.host) - 1] = '\0';
+	p->beat.pid = (int64_t)getpid();
+	p->beat.started_ms = time_now_ms();
+	p->beat.interval_ms = o->interval_ms;
+}
+
+/*
+ * Say that this pilot stopped, so that no one waits three periods to know
+ * (a pilot that dies says nothing: its beat goes stale).  Best effort.
+ */
+static void
+pilot_beat_stop(struct pilot *p)
+{
+	struct buf err = BUF_INIT;
+
+	if (p->beat.last_cycle_ms > 0 &&
+	    store_pilot_beat_stop(p->st, &p->beat, time_now_ms(), &err) < 0)
+		log_warn("could not record the pilot's stop: %s", err.data);
 	buf_release(&err);
 }
 
@@ -390,6 +422,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	    mailer_start(&p->mailer, p->cfg, &cerr) < 0)
 		log_warn("no mail thread: %s; the cycles drain the outbox",
 		    cerr.data);
+	pilot_beat_init(p, o);
 	buf_reset(&cerr);
 	util_redact_url(&cerr, p->cfg->db_url);
 	log_info(
@@ -463,6 +496,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		pilot_wait(p, wait_ms, true);
 	}
 	pilot_stats_flush(p, true);
+	pilot_beat_stop(p);
 	if (pilot_stop_requested)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)

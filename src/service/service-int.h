@@ -92,4 +92,7 @@ int service_remote_token_revoke(struct service *svc, const char *user,
 int service_remote_token_revoke_all(struct service *svc, const char *user,
     int64_t *ntokens, int64_t *nsessions, struct buf *err);
 
+int service_remote_pilot(struct service *svc, struct pilot_beat *out,
+    struct buf *err);
+
 #endif

@@ -444,6 +444,28 @@ service_queue(struct service *svc, const char *queue, const char *user,
 	return service_queue_head(svc, queue, user, 0, out, err);
 }
 
+/*
+ * With no pilot running nothing will start, whatever else a job waits
+ * for: say so instead, in the why of every waiting row from `from` on.
+ */
+static void
+service_queue_pilot_why(struct service *svc, queue_row_vec *rows, size_t from)
+{
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	if (!service_pilot_down(svc, &why))
+		goto out;
+	for (i = from; i < rows->n; i++) {
+		if (rows->v[i].why == NULL)
+			continue;
+		free(rows->v[i].why);
+		rows->v[i].why = xstrdup(why.data);
+	}
+out:
+	buf_release(&why);
+}
+
 int
 service_queue_head(struct service *svc, const char *queue, const char *user,
     int64_t max_rows, queue_row_vec *out, struct buf *err)
@@ -461,7 +483,7 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 	struct task_group *g;
 	struct queue_row *r;
 	int64_t account_id = 0;
-	size_t i;
+	size_t i, first = out->n;
 	int ret, gpu;
 
 	if (svc->remote != NULL)
@@ -541,6 +563,7 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 		r->gpu_index = -1;
 		r->why = xstrdup(service_queue_group_why(g->task_status));
 	}
+	service_queue_pilot_why(svc, out, first);
 	ret = 0;
 out:
 	free(pn);

@@ -1027,3 +1027,33 @@ service_remote_token_revoke_all(struct service *svc, const char *user,
 	buf_release(&path);
 	return ret;
 }
+
+/* GET /api/v1/pilot: the pilot's heartbeat, as the server read it. */
+int
+service_remote_pilot(struct service *svc, struct pilot_beat *out,
+    struct buf *err)
+{
+	json_t *reply = NULL;
+	const char *s;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret =
+	    service_remote_json(svc, "GET", "/api/v1/pilot", NULL, &reply, err);
+	if (ret < 0)
+		return ret;
+	s = json_string_value(json_object_get(reply, "host"));
+	out->known = s != NULL;
+	snprintf(out->host, sizeof(out->host), "%s", s ? s : "");
+	out->pid = json_integer_value(json_object_get(reply, "pid"));
+	out->interval_ms =
+	    json_integer_value(json_object_get(reply, "interval_ms"));
+	out->started_ms =
+	    service_json_read_time(json_object_get(reply, "started"));
+	out->last_cycle_ms =
+	    service_json_read_time(json_object_get(reply, "last_cycle"));
+	out->stopped_ms =
+	    service_json_read_time(json_object_get(reply, "stopped"));
+	json_decref(reply);
+	return 0;
+}

@@ -463,6 +463,22 @@ task_detail_release(struct task_detail *d)
 	VEC_RELEASE(&d->waits);
 }
 
+/* No pilot running: every waiting job says so (see service-queue.c). */
+static void
+service_task_pilot_why(struct service *svc, struct task_detail *d)
+{
+	struct buf why = BUF_INIT;
+	struct job_wait *w;
+
+	if (service_pilot_down(svc, &why)) {
+		VEC_FOREACH (w, &d->waits) {
+			free(w->why);
+			w->why = xstrdup(why.data);
+		}
+	}
+	buf_release(&why);
+}
+
 int
 service_task_show(struct service *svc, const char *name, int64_t after_idx,
     int64_t job_limit, struct task_detail *out, struct buf *err)
@@ -485,6 +501,8 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 	if (ret < 0)
 		goto out;
 	ret = service_queue_task_waits(svc, out, err);
+	if (ret == 0)
+		service_task_pilot_why(svc, out);
 out:
 	account_release(&owner);
 	return ret;

@@ -482,4 +482,15 @@ int service_usage(struct service *svc, int64_t since_ms, const char *user,
  */
 int service_metrics(struct service *svc, struct buf *out, struct buf *err);
 
+/* The pilot's heartbeat (service-pilot.c; GET /api/v1/pilot remotely). */
+int service_pilot_beat(struct service *svc, struct pilot_beat *out,
+    struct buf *err);
+/*
+ * True when it is known that no pilot is running (pilot_beat_down()), with
+ * why ("no pilot is running (last cycle 5m ago)") added to `why` (may be
+ * NULL); false when one is, or when it cannot be told (the database or the
+ * server does not answer).
+ */
+bool service_pilot_down(struct service *svc, struct buf *why);
+
 #endif

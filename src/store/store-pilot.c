@@ -590,3 +590,63 @@ store_job_requeue(struct store *st, int64_t job_id, int64_t attempt,
 	return store_pilot_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
 	    time_now_ms());
 }
+
+static const char sql_pilot_beat_set[] =
+    "INSERT INTO pilot_beat (id, host, pid, started_ms, last_cycle_ms,"
+    " interval_ms, stopped_ms) VALUES (1, $1, $2, $3, $4, $5, NULL)"
+    " ON CONFLICT (id) DO UPDATE SET host = excluded.host,"
+    " pid = excluded.pid, started_ms = excluded.started_ms,"
+    " last_cycle_ms = excluded.last_cycle_ms,"
+    " interval_ms = excluded.interval_ms, stopped_ms = NULL";
+static const char sql_pilot_beat_stop[] =
+    "UPDATE pilot_beat SET stopped_ms = $1 WHERE id = 1 AND pid = $2"
+    " AND host = $3";
+static const char sql_pilot_beat_get[] =
+    "SELECT host, pid, started_ms, last_cycle_ms, interval_ms, stopped_ms"
+    " FROM pilot_beat WHERE id = 1";
+
+int
+store_pilot_beat_set(struct store *st, const struct pilot_beat *b,
+    struct buf *err)
+{
+	return store_pilot_exec(st, sql_pilot_beat_set, err, NULL, "siiii",
+	    b->host, b->pid, b->started_ms, b->last_cycle_ms, b->interval_ms);
+}
+
+int
+store_pilot_beat_stop(struct store *st, const struct pilot_beat *b,
+    int64_t now_ms, struct buf *err)
+{
+	return store_pilot_exec(st, sql_pilot_beat_stop, err, NULL, "iis",
+	    now_ms, b->pid, b->host);
+}
+
+int
+store_pilot_beat_get(struct store *st, struct pilot_beat *b, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	char *host;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	ret = store_prepare(st, &stmt, sql_pilot_beat_get, err);
+	if (ret < 0)
+		goto out;
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW) {
+		b->known = true;
+		host = store_col_strdup(st, stmt, 0);
+		snprintf(b->host, sizeof(b->host), "%s", host ? host : "");
+		free(host);
+		b->pid = store_col_int64_or(st, stmt, 1, 0);
+		b->started_ms = store_col_int64_or(st, stmt, 2, 0);
+		b->last_cycle_ms = store_col_int64_or(st, stmt, 3, 0);
+		b->interval_ms = store_col_int64_or(st, stmt, 4, 0);
+		b->stopped_ms = store_col_int64_or(st, stmt, 5, 0);
+	}
+	if (ret >= 0)
+		ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}

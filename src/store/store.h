@@ -497,6 +497,19 @@ int64_t stat_hist_le(enum stat_hist h, int64_t value_us);
 /* Add `count` observations summing `sum_us` to one row (made if absent). */
 int store_stat_add(struct store *st, const char *name, const char *label,
     int64_t le_us, int64_t count, int64_t sum_us, struct buf *err);
+/*
+ * The pilot's heartbeat (table pilot_beat, one row): the pilot holding the
+ * lock writes `b` (its host, pid, start, last cycle and period) and clears
+ * any stop, or records its stop at `now_ms` (only if the row is still
+ * its own); anyone reads it (b->known false: no pilot ever wrote it).
+ */
+int store_pilot_beat_set(struct store *st, const struct pilot_beat *b,
+    struct buf *err);
+int store_pilot_beat_stop(struct store *st, const struct pilot_beat *b,
+    int64_t now_ms, struct buf *err);
+int store_pilot_beat_get(struct store *st, struct pilot_beat *b,
+    struct buf *err);
+
 /* One observation of histogram `h`. */
 int store_stat_observe(struct store *st, enum stat_hist h, int64_t value_us,
     struct buf *err);

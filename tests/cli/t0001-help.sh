@@ -6,7 +6,10 @@
 # command is a usage error, and --help's usage equals the SYNOPSIS of the
 # command's man page docs/man/orchestra-<cmd>[-<sub>].1, which every
 # command and group has (a missing page fails; so does a page of no
-# command).
+# command).  --help lists every option the command accepts, one line
+# each, the same as its usage and as the shell completion offers, and
+# gives an example; deploy/bash-completion/orchestra completes commands,
+# subcommands and options.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -91,6 +94,52 @@ check_man() {
 	fi
 }
 
+# The options --help lists, "--name" or "--name ARG", one a line.
+help_options() {
+	printf '%s\n' "$1" | awk '
+		/^options:/ { on = 1; next }
+		on && /^$/ { on = 0 }
+		on && /^  --/ { print $1 (($2 ~ /^[A-Z]/ || $2 ~ /^on\|/) ? " " $2 : "") }'
+}
+
+# --help of a leaf: each option of the usage line is listed, one line
+# with what it does; each listed option is in the usage and accepted (the
+# parser takes it, then --help); the completion offers exactly these; an
+# example of the command follows.
+check_options() {
+	local path=$1 help usage opt name arg line
+	# shellcheck disable=SC2086
+	help=$(orch $path --help)
+	usage=$(printf '%s\n' "$help" | head -n 1)
+	help_options "$help" >"$TMP/opts"
+	grep -qx -- '--help' "$TMP/opts" || fail "'$path --help' lists no --help"
+	for opt in $(printf '%s\n' "$usage" | grep -oE -- '--[a-z][a-z-]*' |
+	    sort -u); do
+		grep -q -- "^$opt\( \|\$\)" "$TMP/opts" ||
+		    fail "'$path --help' does not list $opt of its usage"
+	done
+	while read -r name arg; do
+		[ "$name" = --help ] && continue
+		printf '%s\n' "$usage" | grep -q -- "$name\b" ||
+		    fail "'$path --help' lists $name, its usage does not"
+		line=$(printf '%s\n' "$help" | grep -E -- "^  $name( |\$)")
+		[ "$(printf '%s\n' "$line" | wc -l)" = 1 ] ||
+		    fail "'$path --help': $name is not on one line"
+		printf '%s\n' "$line" | grep -qE -- "^  $name( [^ ]+)?  +[a-z]" ||
+		    fail "'$path --help': $name says not what it does: '$line'"
+		# shellcheck disable=SC2086
+		expect_exit 0 orch $path "$name" ${arg:+1} --help
+	done <"$TMP/opts"
+	# shellcheck disable=SC2086
+	orch --complete $path -- | sort >"$TMP/completed"
+	cut -d' ' -f1 "$TMP/opts" | sort >"$TMP/listed"
+	diff "$TMP/listed" "$TMP/completed" >&2 ||
+	    fail "'$path': completion and --help differ"
+	printf '%s\n' "$help" | sed -n '/^example:$/,$p' | sed 1d >"$TMP/ex"
+	grep -qE "^  ([A-Z_]+=[^ ]+ )?orchestra $path( |\$)" "$TMP/ex" ||
+	    fail "'$path --help' gives no example of it"
+}
+
 check_bad_option() {
 	local path=$1 usage
 	# shellcheck disable=SC2086
@@ -133,6 +182,11 @@ walk() {
 		    check_man "$p"
 		test_case "'$p --no-such-option' is a usage error (exit 2)" \
 		    check_bad_option "$p"
+		# shellcheck disable=SC2086
+		if ! orch $p --help | grep -q '^commands:'; then
+			test_case "'$p --help' lists each option and an example" \
+			    check_options "$p"
+		fi
 		# shellcheck disable=SC2086
 		if orch $p --help | grep -q '^commands:'; then
 			test_case "'$p no-such-command' is a usage error" \
@@ -200,3 +254,39 @@ pages_of_commands() {
 	done
 }
 test_case "every man page is of a command" pages_of_commands
+
+# deploy/bash-completion/orchestra, sourced into bash with the binary
+# first on PATH, as `orchestra <TAB>` would run it.
+mkdir "$TMP/bin"
+ln -s "$ORCHESTRA_BIN" "$TMP/bin/orchestra"
+complete_line() {
+	PATH="$TMP/bin:$PATH" bash -c '
+		. "$1/deploy/bash-completion/orchestra"
+		shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMPREPLY=()
+		_orchestra
+		printf "%s\n" "${COMPREPLY[@]}"' complete "$SRCDIR" "$@"
+}
+completion() {
+	local got
+	got=$(complete_line orchestra "" | tr '\n' ' ')
+	[ "$got" = "init metrics node pilot queue serve task user " ] ||
+	    fail "orchestra <TAB>: '$got'"
+	got=$(complete_line orchestra task "" | tr '\n' ' ')
+	[ "$got" = "delete kill list logs retry show submit " ] ||
+	    fail "orchestra task <TAB>: '$got'"
+	got=$(complete_line orchestra task submit --sk | tr '\n' ' ')
+	[ "$got" = "--skip-test " ] ||
+	    fail "orchestra task submit --sk<TAB>: '$got'"
+	got=$(complete_line orchestra --user bob node set n1 --cpu | tr '\n' ' ')
+	[ "$got" = "--cpu-slots " ] ||
+	    fail "orchestra --user bob node set n1 --cpu<TAB>: '$got'"
+	# A value or a file is due: nothing, bash completes file names.
+	got=$(complete_line orchestra task submit --inputs "")
+	[ -z "$got" ] || fail "orchestra task submit --inputs <TAB>: '$got'"
+	got=$(complete_line orchestra no-such-command "")
+	[ -z "$got" ] || fail "orchestra no-such-command <TAB>: '$got'"
+}
+test_case "bash completion of commands, subcommands and options" completion

@@ -102,7 +102,8 @@ node_add() {
 	json_check 'd["queue"] == "gpu" and d["cpu_slots"] == 8 and
 	    d["gpu_slots"] == 4 and d["max_gpu_slots"] == 4'
 	expect_exit 0 orch node add n2 --cpu-slots 3 --gpu-slots 0
-	expect_stdout_contains "node 'n2' (queue default, ready): cpu 0/3 slots (max 30)"
+	# No pilot has run: its health is not known (t0122).
+	expect_stdout_contains "node 'n2' (queue default, unknown (no pilot)): cpu 0/3 slots (max 30)"
 	[ "$(db_query "SELECT cpu_slots, max_cpu_slots, gpu_slots, max_gpu_slots FROM node WHERE name='g1'")" = \
 	    "8|8|4|4" ] || fail "node row of g1"
 }

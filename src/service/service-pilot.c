@@ -1,0 +1,28 @@
+/*
+ * service-pilot.c - is a pilot running?  Read from the pilot's heartbeat
+ * (store_pilot_beat_get) and judged by core's pilot_beat_down(), for
+ * task submit's warning, the why of waiting jobs (task show, queue, the
+ * API and the dashboard), node states and GET /api/v1/pilot.
+ */
+#include "service/service-int.h"
+
+int
+service_pilot_beat(struct service *svc, struct pilot_beat *out, struct buf *err)
+{
+	if (svc->remote != NULL)
+		return service_remote_pilot(svc, out, err);
+	return store_pilot_beat_get(svc->st, out, err);
+}
+
+bool
+service_pilot_down(struct service *svc, struct buf *why)
+{
+	struct pilot_beat b;
+	struct buf err = BUF_INIT;
+	bool down = false;
+
+	if (service_pilot_beat(svc, &b, &err) == 0)
+		down = pilot_beat_down(&b, time_now_ms(), why);
+	buf_release(&err);
+	return down;
+}

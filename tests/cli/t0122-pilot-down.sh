@@ -1,0 +1,105 @@
+#!/bin/bash
+# t0122-pilot-down.sh - with no pilot running, everyone says so (issue 16):
+# `task submit` exits 0 with one warning line on stderr, the why of a
+# waiting job in `task show` and `queue` is "no pilot is running (last
+# cycle N ago)" instead of waiting for the scheduler, `node list` shows
+# the node's state as unknown rather than ready, and GET /api/v1/pilot
+# says running false with why (the remote command line warns from it).
+# With a pilot running none of them does.  A pilot that stops on a
+# signal says so at once; one that dies says nothing and is taken for
+# down after three periods (ORCHESTRA_TEST_NOW_OFFSET moves the clock).
+
+. "$(dirname "$0")/lib.sh"
+
+orch init >/dev/null
+echo data >"$TMP/in.txt"
+orch user add alice --unix-user "$ME" >/dev/null
+
+never_ran() {
+	expect_exit 0 orch --user alice task submit t1 --exec 'true %IN' \
+	    --inputs "$TMP/in.txt"
+	expect_stderr_line "^orchestra: warning: no pilot is running \(none has run yet\): nothing starts until one runs \('orchestra pilot'\)$"
+	expect_exit 0 orch --user alice task show t1
+	expect_stdout_contains "no pilot is running (none has run yet)"
+	expect_exit 0 orch queue
+	expect_stdout_contains "no pilot is running (none has run yet)"
+	expect_exit 0 orch node list
+	expect_stdout_contains "unknown (no pilot)"
+}
+test_case "no pilot ever ran: submit warns, show, queue and node list say so" \
+    never_ran
+
+pilot_start --interval 1
+pilot_wait_started
+# Its first cycle has run and recorded its beat.
+beat_written() {
+	[ "$(db_value "SELECT count(*) FROM pilot_beat WHERE stopped_ms IS NULL")" = 1 ]
+}
+wait_until 60 beat_written
+
+running() {
+	expect_exit 0 orch --user alice task submit t2 --exec 'sleep 60 %IN' \
+	    --inputs "$TMP/in.txt"
+	expect_stderr_empty
+	expect_exit 0 orch node list
+	if grep -q "no pilot" "$OUT"; then
+		fail "node list says no pilot with one running"
+	fi
+	expect_exit 0 orch queue
+	if grep -q "no pilot" "$OUT"; then
+		fail "queue says no pilot with one running"
+	fi
+}
+test_case "with a pilot running, nobody says it is down" running
+
+pilot_stop
+
+stopped() {
+	expect_exit 0 orch --user alice task submit t3 --exec 'true %IN' \
+	    --inputs "$TMP/in.txt"
+	expect_stderr_line "^orchestra: warning: no pilot is running \(last cycle [0-9]+s ago\): "
+	expect_exit 0 orch --user alice task show t3
+	expect_stdout_contains "no pilot is running (last cycle "
+	if grep -q "waits for the scheduler" "$OUT"; then
+		fail "task show still says it waits for the scheduler"
+	fi
+	expect_exit 0 orch node list
+	expect_stdout_contains "unknown (no pilot)"
+}
+test_case "a stopped pilot: submit warns, show and node list say so" stopped
+
+# A pilot that dies says nothing: down once silent three periods (60 s
+# at least).  Its stop mark is taken away, as a crash leaves none.
+died() {
+	db_query "UPDATE pilot_beat SET stopped_ms = NULL" >/dev/null
+	expect_exit 0 orch node list
+	if grep -q "no pilot" "$OUT"; then
+		fail "down at once without a stop mark"
+	fi
+	ORCHESTRA_TEST_NOW_OFFSET=2h expect_exit 0 orch --user alice \
+	    task submit t4 --exec 'true %IN' --inputs "$TMP/in.txt"
+	expect_stderr_line "^orchestra: warning: no pilot is running \(last cycle (1[2-9][0-9]m|2h) ago\): "
+}
+test_case "a pilot silent three periods is down" died
+
+# The API, as the dashboard and the remote command line read it.
+. "$(dirname "$0")/serve-lib.sh"
+TOKEN=$(orch user token alice 2>/dev/null)
+# Its clock too is two hours on: the dead pilot's beat is stale there.
+ORCHESTRA_TEST_NOW_OFFSET=2h serve_start
+
+api_says() {
+	api GET /api/v1/pilot --token "$TOKEN"
+	[ "$STATUS" = 200 ] || fail "GET /api/v1/pilot: $STATUS"
+	api_json 'd["running"] is False and
+	    d["why"].startswith("no pilot is running (last cycle ") and
+	    d["last_cycle"] is not None and d["stopped"] is None and
+	    d["interval_ms"] == 1000'
+	ORCHESTRA_URL=$API ORCHESTRA_TOKEN=$TOKEN ORCHESTRA_TEST_NOW_OFFSET=2h \
+	    expect_exit 0 orch task submit t5 --exec 'true %IN' \
+	    --inputs "$TMP/in.txt"
+	expect_stderr_line "^orchestra: warning: no pilot is running \(last cycle [0-9]+[smh] ago\): "
+}
+test_case "GET /api/v1/pilot says so, and the remote submit warns" api_says
+
+serve_stop
