@@ -107,7 +107,7 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	/* Submitted all the same: a pilot started later runs it. */
 	buf_reset(&err);
-	if (service_pilot_down(&ctx->svc, &err))
+	if (service_pilot_down_ago(&ctx->svc, &err))
 		cmd_printf(stderr,
 		    "orchestra: warning: %s: nothing starts until one runs "
 		    "('orchestra pilot')\n",

@@ -522,9 +522,11 @@ struct pilot_beat {
  * Is no pilot running at `now_ms`: none ever ran a cycle, the last said it
  * stopped, or its last cycle is older than PILOT_BEAT_PERIODS periods (at
  * least PILOT_BEAT_MIN_MS)?  When down, `why` (when not NULL) gets the
- * reason, "no pilot is running (last cycle 5m ago)".
+ * reason: "no pilot is running (last cycle 5m ago)", or with `at`, which
+ * reads the same until the next cycle, "no pilot is running (last cycle
+ * 2026-12-03 07:58:09 UTC)".
  */
-bool pilot_beat_down(const struct pilot_beat *b, int64_t now_ms,
+bool pilot_beat_down(const struct pilot_beat *b, int64_t now_ms, bool at,
     struct buf *why);
 
 #endif

@@ -22,7 +22,8 @@ pilot_beat_ago(struct buf *b, int64_t ms)
 }
 
 bool
-pilot_beat_down(const struct pilot_beat *b, int64_t now_ms, struct buf *why)
+pilot_beat_down(const struct pilot_beat *b, int64_t now_ms, bool at,
+    struct buf *why)
 {
 	int64_t quiet = PILOT_BEAT_PERIODS * b->interval_ms;
 
@@ -36,7 +37,13 @@ pilot_beat_down(const struct pilot_beat *b, int64_t now_ms, struct buf *why)
 	if (b->stopped_ms < b->last_cycle_ms &&
 	    now_ms - b->last_cycle_ms <= quiet)
 		return false;
-	if (why != NULL) {
+	if (why != NULL && at) {
+		/* The same text until the pilot's next cycle: pages that
+		 * show it are kept while the database is unchanged. */
+		buf_adds(why, "no pilot is running (last cycle ");
+		time_format_ms(why, b->last_cycle_ms);
+		buf_adds(why, " UTC)");
+	} else if (why != NULL) {
 		buf_adds(why, "no pilot is running (last cycle ");
 		pilot_beat_ago(why,
 		    now_ms > b->last_cycle_ms ? now_ms - b->last_cycle_ms : 0);

@@ -86,6 +86,11 @@ char *service_queue_task_why(const struct task *t, const node_vec *nodes,
  */
 int service_queue_task_waits(struct service *svc, struct task_detail *d,
     struct buf *err);
+/*
+ * `why` (freed) with `down` (service_pilot_down()'s why) before it: what a
+ * waiting job says while no pilot runs.
+ */
+char *service_pilot_why(const struct buf *down, char *why);
 
 int service_remote_token_revoke(struct service *svc, const char *user,
     int64_t id, struct token *out, struct buf *err);

@@ -14,15 +14,27 @@ service_pilot_beat(struct service *svc, struct pilot_beat *out, struct buf *err)
 	return store_pilot_beat_get(svc->st, out, err);
 }
 
-bool
-service_pilot_down(struct service *svc, struct buf *why)
+static bool
+service_pilot_judge(struct service *svc, bool at, struct buf *why)
 {
 	struct pilot_beat b;
 	struct buf err = BUF_INIT;
 	bool down = false;
 
 	if (service_pilot_beat(svc, &b, &err) == 0)
-		down = pilot_beat_down(&b, time_now_ms(), why);
+		down = pilot_beat_down(&b, time_now_ms(), at, why);
 	buf_release(&err);
 	return down;
+}
+
+bool
+service_pilot_down(struct service *svc, struct buf *why)
+{
+	return service_pilot_judge(svc, true, why);
+}
+
+bool
+service_pilot_down_ago(struct service *svc, struct buf *why)
+{
+	return service_pilot_judge(svc, false, why);
 }

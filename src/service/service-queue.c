@@ -446,7 +446,9 @@ service_queue(struct service *svc, const char *queue, const char *user,
 
 /*
  * With no pilot running nothing will start, whatever else a job waits
- * for: say so instead, in the why of every waiting row from `from` on.
+ * for: say so first, in the why of every waiting row from `from` on, and
+ * then what else it waits for (an account's hold needs an admin even
+ * once a pilot runs).
  */
 static void
 service_queue_pilot_why(struct service *svc, queue_row_vec *rows, size_t from)
@@ -456,14 +458,21 @@ service_queue_pilot_why(struct service *svc, queue_row_vec *rows, size_t from)
 
 	if (!service_pilot_down(svc, &why))
 		goto out;
-	for (i = from; i < rows->n; i++) {
-		if (rows->v[i].why == NULL)
-			continue;
-		free(rows->v[i].why);
-		rows->v[i].why = xstrdup(why.data);
-	}
+	for (i = from; i < rows->n; i++)
+		if (rows->v[i].why != NULL)
+			rows->v[i].why = service_pilot_why(&why, rows->v[i].why);
 out:
 	buf_release(&why);
+}
+
+char *
+service_pilot_why(const struct buf *down, char *why)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s; %s", down->data, why);
+	free(why);
+	return buf_detach(&b);
 }
 
 int

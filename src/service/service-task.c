@@ -463,7 +463,7 @@ task_detail_release(struct task_detail *d)
 	VEC_RELEASE(&d->waits);
 }
 
-/* No pilot running: every waiting job says so (see service-queue.c). */
+/* No pilot running: every waiting job says so first (service-queue.c). */
 static void
 service_task_pilot_why(struct service *svc, struct task_detail *d)
 {
@@ -471,10 +471,8 @@ service_task_pilot_why(struct service *svc, struct task_detail *d)
 	struct job_wait *w;
 
 	if (service_pilot_down(svc, &why)) {
-		VEC_FOREACH (w, &d->waits) {
-			free(w->why);
-			w->why = xstrdup(why.data);
-		}
+		VEC_FOREACH (w, &d->waits)
+			w->why = service_pilot_why(&why, w->why);
 	}
 	buf_release(&why);
 }

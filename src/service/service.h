@@ -487,10 +487,13 @@ int service_pilot_beat(struct service *svc, struct pilot_beat *out,
     struct buf *err);
 /*
  * True when it is known that no pilot is running (pilot_beat_down()), with
- * why ("no pilot is running (last cycle 5m ago)") added to `why` (may be
+ * why ("no pilot is running (last cycle 2026-12-03 07:58:09 UTC)", the
+ * same text until the next cycle) added to `why` (may be
  * NULL); false when one is, or when it cannot be told (the database or the
  * server does not answer).
  */
 bool service_pilot_down(struct service *svc, struct buf *why);
+/* The same, why saying how long ago ("last cycle 5m ago"): for a warning. */
+bool service_pilot_down_ago(struct service *svc, struct buf *why);
 
 #endif

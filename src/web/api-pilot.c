@@ -19,7 +19,7 @@ web_api_pilot(struct web_req *r)
 		web_fail(r, ret, &err);
 		goto out;
 	}
-	down = pilot_beat_down(&b, time_now_ms(), &why);
+	down = pilot_beat_down(&b, time_now_ms(), false, &why);
 	o = json_pack("{s:b, s:o}", "running", !down, "why",
 	    down ? json_string(why.data) : json_null());
 	json_object_set_new(o, "host",

@@ -8,7 +8,9 @@
  * what the answer may show) and the whole request (path and query), with
  * the database's committed state when the reading began
  * (service_data_version).  A request whose key and state match is
- * answered with the kept bytes and reads nothing else.
+ * answered with the kept bytes and reads nothing else, for at most
+ * WEB_CACHE_AGE_MS: what a page says of the clock (whether a pilot that
+ * went silent is down, core/pilot-beat.c) is at most that old.
  *
  * The state is read on a store connection of the cache's own, used for
  * nothing else and under the cache's lock: on SQLite its data_version
@@ -17,8 +19,8 @@
  * is read before the handler reads, so an answer kept under a state holds
  * at least what that state holds, and a commit since changes the state:
  * nothing is answered older than the database.  A handler whose answer
- * depends on the clock as well (token expiry, usage since a time) must
- * not be marked.
+ * depends on the clock more finely than WEB_CACHE_AGE_MS (token expiry,
+ * usage since a time) must not be marked.
  *
  * When a key's answer is being read for the state a request finds, the
  * request waits for it (up to WEB_CACHE_WAIT_MS) rather than read the
@@ -37,6 +39,8 @@
 #define WEB_CACHE_ENTRIES 256
 #define WEB_CACHE_BYTES (32u << 20)
 #define WEB_CACHE_ENTRY_MAX (4u << 20)
+/* How long an answer is kept at most, the database unchanged. */
+#define WEB_CACHE_AGE_MS 10000
 /* Reads of answers under way, and how long a request waits for one. */
 #define WEB_CACHE_FILLS 64
 #define WEB_CACHE_WAIT_MS 10000
@@ -46,7 +50,8 @@ struct web_cache_entry {
 	char *version;
 	char *body;
 	size_t len;
-	uint64_t used; /* the cache's tick when last used */
+	int64_t made_ns; /* time_mono_ns() when its reading began */
+	uint64_t used;   /* the cache's tick when last used */
 };
 
 /* An answer being read: its key and the state it is read at. */
@@ -172,7 +177,8 @@ web_cache_answer(struct web_cache *c, struct web_req *r)
 {
 	struct web_cache_entry *e = web_cache_find(c, r->cache_key.data);
 
-	if (e == NULL || strcmp(e->version, r->cache_version.data) != 0)
+	if (e == NULL || strcmp(e->version, r->cache_version.data) != 0 ||
+	    time_mono_ns() - e->made_ns >= WEB_CACHE_AGE_MS * 1000000LL)
 		return false;
 	e->used = ++c->tick;
 	buf_reset(&r->text);
@@ -207,6 +213,7 @@ web_cache_get(struct web_cache *c, struct web_req *r)
 		goto out;
 	}
 	c->failing = false;
+	r->cache_made_ns = time_mono_ns();
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	ns = (int64_t)until.tv_nsec + WEB_CACHE_WAIT_MS * 1000000LL;
 	until.tv_sec += (time_t)(ns / 1000000000LL);
@@ -311,6 +318,7 @@ web_cache_put(struct web_cache *c, struct web_req *r)
 	web_cache_drop(c, e);
 	e->key = xstrdup(r->cache_key.data);
 	e->version = xstrdup(r->cache_version.data);
+	e->made_ns = r->cache_made_ns;
 	e->body = body;
 	e->len = len;
 	e->used = ++c->tick;

@@ -69,6 +69,7 @@ struct web_req {
 	struct buf cache_key; /* empty: not kept */
 	struct buf cache_version;
 	bool cache_fill; /* others wait for this one's answer */
+	int64_t cache_made_ns; /* when the state was read */
 };
 
 /* A route: method and pattern ("*" matches one segment). */

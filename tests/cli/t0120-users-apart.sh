@@ -225,7 +225,7 @@ case_not_root() {
 	[ "$(cat "$home2"/volume/tester/mine/uid.*)" = "$uid_a
 $uid_a" ]
 	as_a bob task show theirs >"$OUT"
-	grep -q "the pilot runs as $ua and cannot run jobs as $ub: run it as root to serve several accounts" "$OUT"
+	grep -q "the pilot runs as $ua and cannot run jobs as $ub: run it as root to serve several accounts" "$OUT" || { cat "$OUT" >&2; false; }
 	[ "$(stat -c %U:%a "$home2/orchestra.db")" = "$ua:600" ]
 	! grep -Eq "Sanitizer|runtime error" "$TMP/pilot2.log"
 }
