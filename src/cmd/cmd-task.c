@@ -206,11 +206,34 @@ out:
 	return ret;
 }
 
-static void
-cmd_task_show_text(const struct task_detail *d)
+/* The jobs `task show` prints with no --limit. */
+#define CMD_TASK_SHOW_LIMIT 100
+
+static const struct cmd_opt cmd_task_show_opts[] = {
+	{ "status", "S", 's', "only the jobs in status S (failed...)" },
+	{ "limit", "N", 'l', "at most N jobs (default 100; 0: all)" },
+	{ "json", NULL, 'j', "print the task and its jobs as JSON" },
+	CMD_OPT_END,
+};
+
+/* The jobs of the task (in `status`) that `d` does not hold. */
+static int64_t
+cmd_task_show_more(const struct task_detail *d, const char *status)
 {
-	static const char *const hdr[] = { "JOB", "STATUS", "NODE", "GPU",
-		"STARTED", "ENDED", "EXIT", "INPUT", "WHY IT WAITS" };
+	enum job_status st;
+	int64_t total = d->task.njobs;
+
+	if (status != NULL && job_status_parse(status, &st, NULL) == 0)
+		total = d->counts[st];
+	return total > (int64_t)d->jobs.n ? total - (int64_t)d->jobs.n : 0;
+}
+
+static void
+cmd_task_show_text(const struct task_detail *d, const char *status)
+{
+	static const char *const hdr[] = { "JOB", "STATUS", "PRIO", "NODE",
+		"GPU", "STARTED", "ENDED", "EXIT", "INPUT", "WHY IT WAITS" };
+	int64_t more = cmd_task_show_more(d, status);
 	const struct job_wait *w;
 	const struct task *t = &d->task;
 	struct buf b = BUF_INIT;
@@ -242,11 +265,17 @@ cmd_task_show_text(const struct task_detail *d)
 			cmd_printf(stdout, " %lld %s", (long long)d->counts[i],
 			    job_status_name((enum job_status)i));
 	cmd_printf(stdout, "\n\n");
-	cmd_table_init(&tab, 9, hdr);
+	cmd_table_init(&tab, 10, hdr);
 	VEC_FOREACH (j, &d->jobs) {
+		w = service_job_wait_of(d, j);
 		cmd_table_addf(&tab, "%lld%s", (long long)j->idx,
 		    j->is_test ? " (test)" : "");
 		cmd_table_addf(&tab, "%s", job_status_name(j->status));
+		/* The scheduler's while it waits, else the one it got. */
+		if ((w != NULL && w->place > 0) || j->attempts > 0)
+			cmd_table_addf(&tab, "%.1f", j->priority);
+		else
+			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->node ? j->node : "-");
 		if (j->gpu_index >= 0)
 			cmd_table_addf(&tab, "%lld", (long long)j->gpu_index);
@@ -269,7 +298,6 @@ cmd_task_show_text(const struct task_detail *d)
 		else
 			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
-		w = service_job_wait_of(d, j);
 		if (w != NULL && w->place > 0)
 			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,
 			    w->why);
@@ -278,6 +306,12 @@ cmd_task_show_text(const struct task_detail *d)
 	}
 	cmd_table_print(&tab, stdout);
 	cmd_table_release(&tab);
+	if (more > 0)
+		cmd_printf(stdout,
+		    "... and %lld more job%s%s%s (--limit N to see more, "
+		    "--limit 0 for all, --status S for those in S)\n",
+		    (long long)more, more == 1 ? "" : "s",
+		    status != NULL ? " " : "", status != NULL ? status : "");
 	buf_release(&b);
 }
 
@@ -286,20 +320,48 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct task_detail d = { 0 };
 	struct buf err = BUF_INIT;
+	const char *status = NULL;
+	int64_t limit = CMD_TASK_SHOW_LIMIT;
+	enum job_status st;
 	struct job *j;
 	bool json = false;
 	json_t *o, *jobs;
-	int ret;
+	int c, ret;
 
-	ret = cmd_json_only(ctx, argc, argv, &json);
-	if (ret >= 0)
-		return ret;
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 's':
+			status = cmd_optarg();
+			break;
+		case 'l':
+			if (cmd_parse_int(ctx, "--limit", cmd_optarg(),
+			        &limit) < 0)
+				return CMD_EXIT_USAGE;
+			if (limit < 0)
+				return cmd_usage_error(ctx,
+				    "invalid --limit %lld: expected 0 or more",
+				    (long long)limit);
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+	}
 	ret = cmd_args(ctx, argc, argv, 1, "task NAME");
 	if (ret >= 0)
 		return ret;
+	if (status != NULL && job_status_parse(status, &st, &err) < 0) {
+		ret = cmd_usage_error(ctx, "%s", err.data);
+		goto out;
+	}
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_show(&ctx->svc, argv[argc - 1], -1, 0, &d, &err);
+	ret = service_task_show(&ctx->svc, argv[argc - 1], status, -1, limit,
+	    &d, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		goto out;
@@ -312,9 +374,12 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 			json_array_append_new(jobs,
 			    service_json_job(j, service_job_wait_of(&d, j)));
 		json_object_set_new(o, "job_list", jobs);
+		/* The jobs (in --status) left out by --limit. */
+		json_object_set_new(o, "more_jobs",
+		    json_integer(cmd_task_show_more(&d, status)));
 		cmd_print_json(o);
 	} else {
-		cmd_task_show_text(&d);
+		cmd_task_show_text(&d, status);
 	}
 	ret = CMD_EXIT_OK;
 out:
@@ -525,12 +590,13 @@ static const struct cmd_entry cmd_task_retry_entry = {
 };
 static const struct cmd_entry cmd_task_show_entry = {
 	.name = "show",
-	.usage = "task show NAME [--json]",
-	.summary = "show a task and its jobs",
+	.usage = "task show NAME [--status S] [--limit N] [--json]",
+	.summary = "show a task and its jobs (the first 100 unless --limit)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_show_run,
-	.opts = cmd_opts_json,
+	.opts = cmd_task_show_opts,
 	.example = "orchestra task show wc\n"
+	           "orchestra task show wc --status failed --limit 0\n"
 	           "orchestra task show user.alice.wc --json",
 };
 static const struct cmd_entry cmd_task_submit_entry = {

@@ -568,8 +568,8 @@ out:
 
 int
 service_remote_task_show(struct service *svc, const char *name,
-    int64_t after_idx, int64_t job_limit, struct task_detail *out,
-    struct buf *err)
+    const char *status, int64_t after_idx, int64_t job_limit,
+    struct task_detail *out, struct buf *err)
 {
 	struct buf base = BUF_INIT, path = BUF_INIT;
 	json_t *reply = NULL, *counts, *arr, *e, *next;
@@ -599,6 +599,8 @@ service_remote_task_show(struct service *svc, const char *name,
 		buf_reset(&path);
 		buf_addf(&path, "%s/jobs?after=%lld&limit=%lld", base.data,
 		    (long long)after, (long long)page);
+		if (status != NULL)
+			buf_addf(&path, "&status=%s", status);
 		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
 		    err);
 		if (ret < 0)
@@ -681,20 +683,23 @@ service_remote_task_signal(struct service *svc, const char *name,
 
 int
 service_remote_queue(struct service *svc, const char *queue, const char *user,
-    queue_row_vec *out, struct buf *err)
+    int64_t max_rows, queue_row_vec *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
 	json_t *reply = NULL, *e, *next;
-	int64_t after = 0;
+	int64_t after = 0, page;
 	struct queue_row q;
 	size_t i;
 	int ret;
 
-	/* Every page, to the end: the command line prints the whole queue. */
+	/* Every page, to the end or the first `max_rows`. */
 	for (;;) {
+		page = max_rows > 0 && max_rows - after < REMOTE_PAGE
+		    ? max_rows - after
+		    : REMOTE_PAGE;
 		buf_reset(&path);
-		buf_addf(&path, "/api/v1/queue?after=%lld&limit=%d",
-		    (long long)after, REMOTE_PAGE);
+		buf_addf(&path, "/api/v1/queue?after=%lld&limit=%lld",
+		    (long long)after, (long long)page);
 		if (queue != NULL) {
 			buf_adds(&path, "&queue=");
 			service_remote_escape(svc, &path, queue);
@@ -715,7 +720,9 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
 				goto out;
 		}
 		next = json_object_get(reply, "next_after");
-		if (!json_is_integer(next) || json_integer_value(next) <= after)
+		if (!json_is_integer(next) ||
+		    json_integer_value(next) <= after ||
+		    (max_rows > 0 && json_integer_value(next) >= max_rows))
 			break;
 		after = (int64_t)json_integer_value(next);
 		json_decref(reply);

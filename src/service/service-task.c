@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "service/service-int.h"
+#include "service/service-json.h"
 
 /*
  * Who owns the task `name` names: "user.<u>.<name>" names u's task,
@@ -479,16 +480,41 @@ service_task_pilot_why(struct service *svc, struct task_detail *d)
 	buf_release(&why);
 }
 
+/*
+ * A waiting job's priority is the scheduler's, which no row holds until
+ * the job starts: from its wait, so that every view shows the one the
+ * queue does.
+ */
+static void
+service_task_wait_priority(struct task_detail *d)
+{
+	const struct job_wait *w;
+	struct job *j;
+
+	VEC_FOREACH (j, &d->jobs) {
+		w = service_job_wait_of(d, j);
+		if (w != NULL && w->place > 0)
+			j->priority = w->priority;
+	}
+}
+
 int
-service_task_show(struct service *svc, const char *name, int64_t after_idx,
-    int64_t job_limit, struct task_detail *out, struct buf *err)
+service_task_show(struct service *svc, const char *name, const char *status,
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err)
 {
 	struct account owner = { 0 };
+	enum job_status st = JOB_REGISTERED;
 	int ret;
 
+	if (status != NULL) {
+		ret = job_status_parse(status, &st, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (svc->remote != NULL)
-		return service_remote_task_show(svc, name, after_idx, job_limit,
-		    out, err);
+		return service_remote_task_show(svc, name, status, after_idx,
+		    job_limit, out, err);
 	ret = service_task_find(svc, name, false, &owner, &out->task, err);
 	if (ret < 0)
 		goto out;
@@ -497,12 +523,14 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 		goto out;
 	if (job_limit >= 0)
 		ret = store_job_list(svc->st, out->task.id, after_idx,
-		    job_limit, &out->jobs, err);
+		    job_limit, status != NULL ? (int)st : -1, &out->jobs, err);
 	if (ret < 0)
 		goto out;
 	ret = service_queue_task_waits(svc, out, err);
-	if (ret == 0)
-		service_task_pilot_why(svc, out);
+	if (ret < 0)
+		goto out;
+	service_task_wait_priority(out);
+	service_task_pilot_why(svc, out);
 out:
 	account_release(&owner);
 	return ret;
@@ -541,8 +569,8 @@ service_task_log_open(struct service *svc, const char *name, int64_t index,
 		goto out;
 	names_task_full(&full, d.task.username, d.task.name);
 	if (index >= 0)
-		ret = store_job_list(svc->st, d.task.id, index - 1, 1, &d.jobs,
-		    err);
+		ret = store_job_list(svc->st, d.task.id, index - 1, 1, -1,
+		    &d.jobs, err);
 	if (ret < 0)
 		goto out;
 	if (index < 0 || d.jobs.n == 0 || d.jobs.v[0].idx != index) {

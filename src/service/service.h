@@ -365,6 +365,12 @@ int service_task_list(struct service *svc, const struct task_list_req *req,
 struct job_wait {
 	int64_t job_id; /* 0: every registered job of the task */
 	int64_t place;  /* 1, 2, … among the pool's waiting jobs; 0 none */
+	/*
+	 * With a place: the priority the scheduler gives the job now (the
+	 * merge's, as `orchestra queue` shows it); service_task_show()
+	 * writes it into the job's own priority, which is 0 until it starts.
+	 */
+	double priority;
 	char *why;
 };
 
@@ -384,10 +390,13 @@ void task_detail_release(struct task_detail *d);
  * `name` is the task's name (the actor's task) or "user.<username>.<name>".
  * Anyone may read any task (the queue is public).  Jobs come by index
  * from after `after_idx` (-1: from the first), at most `job_limit` (0:
- * all; negative: none): a keyset page.
+ * all; negative: none): a keyset page; with `status` (a job status's
+ * name; NULL: any) only the jobs in it (ERR_INVALID for no such status).
+ * A waiting job's priority is the one the scheduler gives it now.
  */
-int service_task_show(struct service *svc, const char *name, int64_t after_idx,
-    int64_t job_limit, struct task_detail *out, struct buf *err);
+int service_task_show(struct service *svc, const char *name, const char *status,
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err);
 /*
  * A job's log: `length` bytes from `offset` of the open file `fd`, to be
  * read in pieces (the local backend), or, when `fd` is -1, held whole in
@@ -448,7 +457,7 @@ int service_queue(struct service *svc, const char *queue, const char *user,
 /*
  * Its first `max_rows` rows (0: all), computing no more of the merge than
  * they take: a page of the queue.  Through the API (ORCHESTRA_URL) it
- * reads the whole queue, page by page.
+ * reads as many pages as they take.
  */
 int service_queue_head(struct service *svc, const char *queue, const char *user,
     int64_t max_rows, queue_row_vec *out, struct buf *err);

@@ -196,7 +196,7 @@ web_api_task_show(struct web_req *r)
 
 	if (web_task_name(r, &name) < 0)
 		goto out;
-	ret = service_task_show(&r->svc, name.data, -1, -1, &d, &err);
+	ret = service_task_show(&r->svc, name.data, NULL, -1, -1, &d, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
@@ -221,16 +221,18 @@ void
 web_api_task_jobs(struct web_req *r)
 {
 	struct task_detail d = { 0 };
-	struct buf name = BUF_INIT, err = BUF_INIT;
+	struct buf name = BUF_INIT, status = BUF_INIT, err = BUF_INIT;
 	int64_t after, limit;
 	struct job *j;
 	json_t *arr;
 	int ret;
 
 	if (web_task_name(r, &name) < 0 ||
-	    web_query_page(r, -1, &after, &limit) < 0)
+	    web_query_page(r, -1, &after, &limit) < 0 ||
+	    web_query(r, "status", &status) < 0)
 		goto out;
-	ret = service_task_show(&r->svc, name.data, after, limit, &d, &err);
+	ret = service_task_show(&r->svc, name.data,
+	    status.len ? status.data : NULL, after, limit, &d, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
@@ -246,6 +248,7 @@ web_api_task_jobs(struct web_req *r)
 out:
 	task_detail_release(&d);
 	buf_release(&name);
+	buf_release(&status);
 	buf_release(&err);
 }
 
@@ -271,7 +274,7 @@ web_api_job_show(struct web_req *r)
 	if (web_task_name(r, &name) < 0 || web_job_index(r, &idx) < 0)
 		goto out;
 	/* One job: the page of one after the index before it. */
-	ret = service_task_show(&r->svc, name.data, idx - 1, 1, &d, &err);
+	ret = service_task_show(&r->svc, name.data, NULL, idx - 1, 1, &d, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
