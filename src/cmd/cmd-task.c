@@ -2,6 +2,7 @@
  * cmd-task.c - `orchestra task submit|list|show|kill|retry|delete`.
  */
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -494,47 +495,118 @@ cmd_task_logs_copy(struct cmd_ctx *ctx, const struct job_log *log)
 	return ret;
 }
 
+/* Print the part of the log opened in `log`. */
+static int
+cmd_task_logs_print(struct cmd_ctx *ctx, const struct job_log *log)
+{
+	int ret = CMD_EXIT_OK;
+
+	if (log->fd >= 0)
+		ret = cmd_task_logs_copy(ctx, log);
+	else if (fwrite(log->text.data, 1, log->text.len, stdout) !=
+	    log->text.len)
+		ret = CMD_EXIT_FAIL; /* stdout is gone: nobody to tell */
+	/* A follower sees each part as it comes, not a buffer's worth. */
+	if (fflush(stdout) != 0 && ret == CMD_EXIT_OK)
+		ret = CMD_EXIT_FAIL;
+	return ret;
+}
+
+/* How long --follow waits before it asks again, at most (ms). */
+#define CMD_TASK_LOGS_POLL_MAX_MS 1000
+
+static void
+cmd_task_logs_wait(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static const struct cmd_opt cmd_task_logs_opts[] = {
-	{ "tail", "BYTES", 't', "only the last BYTES bytes of the log" },
+	{ "tail", "N", 't', "only the last N lines of the log" },
+	{ "follow", NULL, 'f',
+	    "print what the job writes until it ends, as it comes" },
 	CMD_OPT_END,
 };
 
+/*
+ * The log, read a part at a time (a remote server sends 1 MiB at most),
+ * then, with --follow, what is added, until the job has ended and all of
+ * its log is printed.  A job started again writes a new log: it follows
+ * that one from its start.  Waits between reads grow from 50 ms to a
+ * second while nothing comes, back to 50 ms when something does.
+ */
 static int
 cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct job_log log = JOB_LOG_INIT;
+	struct job_log_req req = { 0 };
 	struct buf err = BUF_INIT;
-	int64_t index = 0, tail = 0;
-	int c, n, ret;
+	const char *name;
+	int64_t attempt = 0;
+	bool follow = false;
+	int c, n, ret, wait_ms = 50;
 
 	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
+		if (c == 'f') {
+			follow = true;
+			continue;
+		}
 		if (c != 't')
 			return CMD_EXIT_USAGE;
-		if (cmd_parse_int(ctx, "--tail", cmd_optarg(), &tail) < 0)
+		if (cmd_parse_int(ctx, "--tail", cmd_optarg(),
+		        &req.tail_lines) < 0)
 			return CMD_EXIT_USAGE;
-		if (tail < 0)
+		if (req.tail_lines < 0)
 			return cmd_usage_error(ctx, "invalid --tail %lld",
-			    (long long)tail);
+			    (long long)req.tail_lines);
 	}
 	n = argc - cmd_optind();
 	if (n < 1 || n > 2)
 		return cmd_usage_error(ctx,
 		    n < 1 ? "missing task NAME" : "too many arguments");
-	if (n == 2 && cmd_parse_int(ctx, "JOB", argv[argc - 1], &index) < 0)
+	if (n == 2 && cmd_parse_int(ctx, "JOB", argv[argc - 1], &req.index) < 0)
 		return CMD_EXIT_USAGE;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_log_open(&ctx->svc, argv[cmd_optind()], index,
-	    (size_t)tail, &log, &err);
-	if (ret < 0)
-		ret = cmd_fail(ctx, &err);
-	else if (log.fd >= 0)
-		ret = cmd_task_logs_copy(ctx, &log);
-	else {
-		fwrite(log.text.data, 1, log.text.len, stdout);
-		ret = CMD_EXIT_OK;
+	name = argv[cmd_optind()];
+	for (;;) {
+		job_log_release(&log);
+		ret = service_task_log_open(&ctx->svc, name, &req, &log, &err);
+		if (ret < 0) {
+			ret = cmd_fail(ctx, &err);
+			break;
+		}
+		if (attempt != 0 && log.attempt != attempt && req.from > 0) {
+			/* Started again since: its new log, from the start. */
+			cmd_printf(stderr,
+			    "orchestra: job %lld started again (attempt %lld): "
+			    "its new log follows\n",
+			    (long long)req.index, (long long)log.attempt);
+			attempt = log.attempt;
+			req.from = 0;
+			continue;
+		}
+		attempt = log.attempt;
+		ret = cmd_task_logs_print(ctx, &log);
+		if (ret != CMD_EXIT_OK)
+			break;
+		if (log.end > req.from)
+			wait_ms = 50; /* something came */
+		req.from = log.end;
+		req.tail_lines = 0;
+		if (log.end < log.size)
+			continue; /* the rest of what there is */
+		if (!follow || log.ended)
+			break;
+		cmd_task_logs_wait(wait_ms);
+		wait_ms = wait_ms * 2 > CMD_TASK_LOGS_POLL_MAX_MS
+		    ? CMD_TASK_LOGS_POLL_MAX_MS
+		    : wait_ms * 2;
 	}
 	job_log_release(&log);
 	buf_release(&err);
@@ -571,12 +643,13 @@ static const struct cmd_entry cmd_task_list_entry = {
 };
 static const struct cmd_entry cmd_task_logs_entry = {
 	.name = "logs",
-	.usage = "task logs NAME [JOB] [--tail BYTES]",
+	.usage = "task logs NAME [JOB] [--tail N] [--follow]",
 	.summary = "print a job's output (default: job 0, the test job)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_logs_run,
 	.opts = cmd_task_logs_opts,
-	.example = "orchestra task logs wc 3",
+	.example = "orchestra task logs wc 3 --tail 20\n"
+	           "orchestra task logs wc 3 --follow",
 };
 static const struct cmd_entry cmd_task_retry_entry = {
 	.name = "retry",

@@ -48,8 +48,9 @@ int service_remote_task_list(struct service *svc,
 int service_remote_task_show(struct service *svc, const char *name,
     const char *status, int64_t after_idx, int64_t job_limit,
     struct task_detail *out, struct buf *err);
+/* At most 1 MiB of the part `req` says, in out->text. */
 int service_remote_task_logs(struct service *svc, const char *name,
-    int64_t index, size_t max, struct buf *out, struct buf *err);
+    const struct job_log_req *req, struct job_log *out, struct buf *err);
 int service_remote_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out, struct buf *err);
 /* Its first `max_rows` rows (0: all), page by page. */

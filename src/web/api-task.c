@@ -294,51 +294,72 @@ out:
 }
 
 /*
- * A job's log, whole or its last ?tail= bytes.  The local backend's file
- * is sent from the descriptor, a piece at a time (sendfile where it can):
- * serving a log of any size holds none of it in memory.
+ * A job's log, as text: the part from byte ?from= on (default 0), less
+ * what ?tail= (its last bytes) and ?lines= (its last lines) leave out,
+ * of which the first ?max= bytes.  Headers say where the part ends and
+ * what the log is, for a reader that follows it (`task logs --follow`
+ * asks again from Orchestra-Log-End until Orchestra-Job-Ended is 1 and
+ * the end is the size).  The local backend's file is sent from the
+ * descriptor, a piece at a time (sendfile where it can): serving a log of
+ * any size holds none of it in memory.
  */
 void
 web_api_job_log(struct web_req *r)
 {
-	struct buf name = BUF_INIT, err = BUF_INIT;
+	struct buf name = BUF_INIT, err = BUF_INIT, v = BUF_INIT;
 	struct job_log log = JOB_LOG_INIT;
+	struct job_log_req req = { 0 };
 	struct MHD_Response *resp;
-	int64_t idx, tail;
 	int ret;
 
 	if (web_task_name(r, &name) < 0 ||
-	    web_query_int(r, "tail", 1, INT64_MAX / 2, 0, &tail) < 0 ||
-	    web_job_index(r, &idx) < 0)
+	    web_query_int(r, "from", 0, INT64_MAX / 2, 0, &req.from) < 0 ||
+	    web_query_int(r, "tail", 1, INT64_MAX / 2, 0, &req.tail_bytes) <
+	        0 ||
+	    web_query_int(r, "lines", 1, INT64_MAX / 2, 0, &req.tail_lines) <
+	        0 ||
+	    web_query_int(r, "max", 1, INT64_MAX / 2, 0, &req.max_bytes) < 0 ||
+	    web_job_index(r, &req.index) < 0)
 		goto out;
-	ret = service_task_log_open(&r->svc, name.data, idx, (size_t)tail, &log,
-	    &err);
+	ret = service_task_log_open(&r->svc, name.data, &req, &log, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
 	}
 	r->status = MHD_HTTP_OK;
 	if (log.fd < 0) {
-		buf_add(&r->text, log.text.data, log.text.len);
-		r->is_text = true;
-		goto out;
+		resp = MHD_create_response_from_buffer(log.text.len,
+		    log.text.data, MHD_RESPMEM_MUST_COPY);
+	} else {
+		resp = MHD_create_response_from_fd_at_offset64(
+		    (uint64_t)log.length, log.fd, (uint64_t)log.offset);
+		if (resp != NULL)
+			log.fd = -1; /* the response's now: it closes it */
 	}
-	resp = MHD_create_response_from_fd_at_offset64((uint64_t)log.length,
-	    log.fd, (uint64_t)log.offset);
 	if (resp == NULL) {
 		web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "cannot send the log of job %lld", (long long)idx);
+		    "cannot send the log of job %lld", (long long)req.index);
 		goto out;
 	}
-	log.fd = -1; /* the response's now: it closes it */
 	MHD_add_response_header(resp, "Content-Type",
 	    "text/plain; charset=utf-8");
+	buf_addf(&v, "%lld", (long long)log.end);
+	MHD_add_response_header(resp, "Orchestra-Log-End", v.data);
+	buf_reset(&v);
+	buf_addf(&v, "%lld", (long long)log.size);
+	MHD_add_response_header(resp, "Orchestra-Log-Size", v.data);
+	buf_reset(&v);
+	buf_addf(&v, "%lld", (long long)log.attempt);
+	MHD_add_response_header(resp, "Orchestra-Job-Attempt", v.data);
+	MHD_add_response_header(resp, "Orchestra-Job-Ended",
+	    log.ended ? "1" : "0");
 	web_headers(resp);
 	r->own = resp;
 out:
 	job_log_release(&log);
 	buf_release(&name);
 	buf_release(&err);
+	buf_release(&v);
 }
 
 static void
