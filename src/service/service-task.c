@@ -741,6 +741,22 @@ out:
 	return ret;
 }
 
+bool
+service_task_may_signal(struct service *svc, const struct task *t,
+    enum task_signal sig)
+{
+	struct account owner = { 0 };
+	struct buf why = BUF_INIT;
+	bool may;
+
+	owner.username = t->username; /* borrowed: only its name is read */
+	may = t->signal == SIGNAL_NONE &&
+	    task_signal_check(t->status, sig, t->name, &why) == 0 &&
+	    service_may_touch(svc, &owner, &why) == 0;
+	buf_release(&why);
+	return may;
+}
+
 int
 service_task_signal(struct service *svc, const char *name, enum task_signal sig,
     bool remove_files, struct task *out, struct buf *err)

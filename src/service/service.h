@@ -445,6 +445,13 @@ void job_log_release(struct job_log *l);
  */
 int service_task_log_open(struct service *svc, const char *name,
     const struct job_log_req *req, struct job_log *out, struct buf *err);
+/*
+ * Would service_task_signal() leave `sig` on task `t` (as read) for the
+ * actor now: the owner or an admin, no signal pending, and a state that
+ * takes it (task_signal_check()).  What the dashboard offers.
+ */
+bool service_task_may_signal(struct service *svc, const struct task *t,
+    enum task_signal sig);
 /* Leave a signal on the task, if its state allows it now. */
 int service_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out, struct buf *err);

@@ -189,9 +189,12 @@ web_api_task_submit(struct web_req *r)
 void
 web_api_task_show(struct web_req *r)
 {
+	static const enum task_signal sigs[] = { SIGNAL_KILL, SIGNAL_RETRY,
+		SIGNAL_DELETE };
 	struct task_detail d = { 0 };
 	struct buf name = BUF_INIT, err = BUF_INIT;
-	json_t *o;
+	json_t *o, *actions;
+	size_t i;
 	int ret;
 
 	if (web_task_name(r, &name) < 0)
@@ -210,6 +213,13 @@ web_api_task_show(struct web_req *r)
 	        : json_null());
 	json_object_set_new(o, "why",
 	    service_json_str(d.waits.n ? d.waits.v[0].why : NULL));
+	/* What the one asking may do to it now: the dashboard's buttons. */
+	actions = json_array();
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (service_task_may_signal(&r->svc, &d.task, sigs[i]))
+			json_array_append_new(actions,
+			    json_string(task_signal_name(sigs[i])));
+	json_object_set_new(o, "actions", actions);
 	web_reply(r, MHD_HTTP_OK, o);
 out:
 	task_detail_release(&d);
