@@ -219,6 +219,18 @@ def run(b):
     why = b.wait("(document.querySelector('#jobs tr[data-job=\"3\"] .why')"
                  "||{}).textContent", 20, "why job 3 waits")
     step("job 3 waits: " + why)
+    # Its priority is the scheduler's, as `orchestra queue` prints it
+    # (jobs 1 and 2 hold the slots until gate1: it stays put).
+    q = json.loads(subprocess.run(
+        [os.environ["ORCHESTRA_BIN"], "queue", "--json"], check=True,
+        stdout=subprocess.PIPE).stdout)
+    want = [r["priority"] for r in q
+            if r["task"] == "web1" and r["index"] == 3][0]
+    got = b.wait("(document.querySelector('#jobs tr[data-job=\"3\"]')"
+                 "||{cells:[]}).cells[2].textContent", 20,
+                 "job 3's priority")
+    assert got == "%.1f" % want and want > 0, \
+        "job 3's priority: page %s, queue %s" % (got, want)
     shoot(b, "desktop-task")
 
     step("the jobs end, one fails: finalized")

@@ -384,7 +384,10 @@ function taskView(params, user, name) {
 			tr.classList.toggle("selected", String(j.index) === sel);
 			setText(tr.cells[0], j.index + (j.test ? " (test)" : ""));
 			statusBadge(tr.cells[1].firstChild, j.status);
-			setText(tr.cells[2], typeof j.priority === "number" ? j.priority.toFixed(1) : "");
+			// As task show's PRIO: the scheduler's while it waits for a
+			// slot, the one it was placed with once placed, else none.
+			setText(tr.cells[2], typeof j.priority === "number" && (j.place || j.attempts)
+				? j.priority.toFixed(1) : "");
 			setText(tr.cells[3], j.node ? j.node + (j.gpu !== null ? " gpu " + j.gpu : "") : "");
 			setText(tr.cells[4], j.attempts);
 			setText(tr.cells[5], j.exit_code ?? "");
