@@ -3,7 +3,7 @@
 # backend's file: GET .../jobs/N/log serves all of it, byte for byte, and
 # ?tail= its end, while serve's peak resident memory grows by far less
 # than the log; `task logs` prints it all in pieces too, and --tail its
-# last lines.
+# last lines; through ORCHESTRA_URL, all of it a MiB at a time.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -102,5 +102,17 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
 	done
 }
 test_case "task logs prints a 50 MB log in pieces" cli
+
+remote_cli() {
+	# Through the API a MiB at a time, from where the last part ended.
+	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN" \
+	    ORCHESTRA_DB="sqlite:$TMP/absent.db" "$ORCHESTRA_BIN" \
+	    task logs big >"$TMP/remote.log" ||
+	    fail "remote task logs exited $?"
+	[ "$(sha256sum <"$TMP/remote.log" | cut -d" " -f1)" = "$SUM" ] ||
+	    fail "remote task logs printed $(stat -c %s "$TMP/remote.log") bytes, not the log"
+}
+test_case "task logs through ORCHESTRA_URL prints all of a 50 MB log" \
+    remote_cli
 
 serve_stop
