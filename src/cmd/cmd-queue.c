@@ -7,6 +7,7 @@
 static const struct cmd_opt cmd_queue_opts[] = {
 	{ "queue", "Q", 'q', "only the jobs of queue Q" },
 	{ "user", "U", 'u', "only the jobs of user U" },
+	{ "limit", "N", 'l', "only the first N rows (default: all)" },
 	{ "json", NULL, 'j', "print the rows as JSON" },
 	CMD_OPT_END,
 };
@@ -18,6 +19,7 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 		"JOB", "STATE", "QUEUE", "WHERE", "WHY" };
 	queue_row_vec rows = VEC_INIT;
 	const char *queue = NULL, *user = NULL;
+	int64_t limit = 0;
 	struct buf err = BUF_INIT;
 	struct cmd_table t;
 	struct queue_row *r;
@@ -35,6 +37,15 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'u':
 			user = cmd_optarg();
 			break;
+		case 'l':
+			if (cmd_parse_int(ctx, "--limit", cmd_optarg(),
+			        &limit) < 0)
+				return CMD_EXIT_USAGE;
+			if (limit < 1)
+				return cmd_usage_error(ctx,
+				    "invalid --limit %lld: expected 1 or more",
+				    (long long)limit);
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -47,7 +58,7 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_queue(&ctx->svc, queue, user, &rows, &err);
+	ret = service_queue_head(&ctx->svc, queue, user, limit, &rows, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		goto out;
@@ -96,11 +107,11 @@ out:
 
 const struct cmd_entry cmd_queue_entry = {
 	.name = "queue",
-	.usage = "queue [--queue Q] [--user U] [--json]",
+	.usage = "queue [--queue Q] [--user U] [--limit N] [--json]",
 	.summary = "waiting and running jobs, highest priority first, with why "
 	           "each waits",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_queue_run,
 	.opts = cmd_queue_opts,
-	.example = "orchestra queue --user alice",
+	.example = "orchestra queue --user alice --limit 20",
 };

@@ -2,6 +2,7 @@
  * cmd-task.c - `orchestra task submit|list|show|kill|retry|delete`.
  */
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -206,11 +207,34 @@ out:
 	return ret;
 }
 
-static void
-cmd_task_show_text(const struct task_detail *d)
+/* The jobs `task show` prints with no --limit. */
+#define CMD_TASK_SHOW_LIMIT 100
+
+static const struct cmd_opt cmd_task_show_opts[] = {
+	{ "status", "S", 's', "only the jobs in status S (failed...)" },
+	{ "limit", "N", 'l', "at most N jobs (default 100; 0: all)" },
+	{ "json", NULL, 'j', "print the task and its jobs as JSON" },
+	CMD_OPT_END,
+};
+
+/* The jobs of the task (in `status`) that `d` does not hold. */
+static int64_t
+cmd_task_show_more(const struct task_detail *d, const char *status)
 {
-	static const char *const hdr[] = { "JOB", "STATUS", "NODE", "GPU",
-		"STARTED", "ENDED", "EXIT", "INPUT", "WHY IT WAITS" };
+	enum job_status st;
+	int64_t total = d->task.njobs;
+
+	if (status != NULL && job_status_parse(status, &st, NULL) == 0)
+		total = d->counts[st];
+	return total > (int64_t)d->jobs.n ? total - (int64_t)d->jobs.n : 0;
+}
+
+static void
+cmd_task_show_text(const struct task_detail *d, const char *status)
+{
+	static const char *const hdr[] = { "JOB", "STATUS", "PRIO", "NODE",
+		"GPU", "STARTED", "ENDED", "EXIT", "INPUT", "WHY IT WAITS" };
+	int64_t more = cmd_task_show_more(d, status);
 	const struct job_wait *w;
 	const struct task *t = &d->task;
 	struct buf b = BUF_INIT;
@@ -242,11 +266,17 @@ cmd_task_show_text(const struct task_detail *d)
 			cmd_printf(stdout, " %lld %s", (long long)d->counts[i],
 			    job_status_name((enum job_status)i));
 	cmd_printf(stdout, "\n\n");
-	cmd_table_init(&tab, 9, hdr);
+	cmd_table_init(&tab, 10, hdr);
 	VEC_FOREACH (j, &d->jobs) {
+		w = service_job_wait_of(d, j);
 		cmd_table_addf(&tab, "%lld%s", (long long)j->idx,
 		    j->is_test ? " (test)" : "");
 		cmd_table_addf(&tab, "%s", job_status_name(j->status));
+		/* The scheduler's while it waits, else the one it got. */
+		if ((w != NULL && w->place > 0) || j->attempts > 0)
+			cmd_table_addf(&tab, "%.1f", j->priority);
+		else
+			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->node ? j->node : "-");
 		if (j->gpu_index >= 0)
 			cmd_table_addf(&tab, "%lld", (long long)j->gpu_index);
@@ -269,7 +299,6 @@ cmd_task_show_text(const struct task_detail *d)
 		else
 			cmd_table_addf(&tab, "-");
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
-		w = service_job_wait_of(d, j);
 		if (w != NULL && w->place > 0)
 			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,
 			    w->why);
@@ -278,6 +307,12 @@ cmd_task_show_text(const struct task_detail *d)
 	}
 	cmd_table_print(&tab, stdout);
 	cmd_table_release(&tab);
+	if (more > 0)
+		cmd_printf(stdout,
+		    "... and %lld more job%s%s%s (--limit N to see more, "
+		    "--limit 0 for all, --status S for those in S)\n",
+		    (long long)more, more == 1 ? "" : "s",
+		    status != NULL ? " " : "", status != NULL ? status : "");
 	buf_release(&b);
 }
 
@@ -286,20 +321,48 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct task_detail d = { 0 };
 	struct buf err = BUF_INIT;
+	const char *status = NULL;
+	int64_t limit = CMD_TASK_SHOW_LIMIT;
+	enum job_status st;
 	struct job *j;
 	bool json = false;
 	json_t *o, *jobs;
-	int ret;
+	int c, ret;
 
-	ret = cmd_json_only(ctx, argc, argv, &json);
-	if (ret >= 0)
-		return ret;
+	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(ctx);
+		case 's':
+			status = cmd_optarg();
+			break;
+		case 'l':
+			if (cmd_parse_int(ctx, "--limit", cmd_optarg(),
+			        &limit) < 0)
+				return CMD_EXIT_USAGE;
+			if (limit < 0)
+				return cmd_usage_error(ctx,
+				    "invalid --limit %lld: expected 0 or more",
+				    (long long)limit);
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return CMD_EXIT_USAGE;
+		}
+	}
 	ret = cmd_args(ctx, argc, argv, 1, "task NAME");
 	if (ret >= 0)
 		return ret;
+	if (status != NULL && job_status_parse(status, &st, &err) < 0) {
+		ret = cmd_usage_error(ctx, "%s", err.data);
+		goto out;
+	}
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_show(&ctx->svc, argv[argc - 1], -1, 0, &d, &err);
+	ret = service_task_show(&ctx->svc, argv[argc - 1], status, -1, limit,
+	    &d, &err);
 	if (ret < 0) {
 		ret = cmd_fail(ctx, &err);
 		goto out;
@@ -312,9 +375,12 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 			json_array_append_new(jobs,
 			    service_json_job(j, service_job_wait_of(&d, j)));
 		json_object_set_new(o, "job_list", jobs);
+		/* The jobs (in --status) left out by --limit. */
+		json_object_set_new(o, "more_jobs",
+		    json_integer(cmd_task_show_more(&d, status)));
 		cmd_print_json(o);
 	} else {
-		cmd_task_show_text(&d);
+		cmd_task_show_text(&d, status);
 	}
 	ret = CMD_EXIT_OK;
 out:
@@ -429,47 +495,118 @@ cmd_task_logs_copy(struct cmd_ctx *ctx, const struct job_log *log)
 	return ret;
 }
 
+/* Print the part of the log opened in `log`. */
+static int
+cmd_task_logs_print(struct cmd_ctx *ctx, const struct job_log *log)
+{
+	int ret = CMD_EXIT_OK;
+
+	if (log->fd >= 0)
+		ret = cmd_task_logs_copy(ctx, log);
+	else if (fwrite(log->text.data, 1, log->text.len, stdout) !=
+	    log->text.len)
+		ret = CMD_EXIT_FAIL; /* stdout is gone: nobody to tell */
+	/* A follower sees each part as it comes, not a buffer's worth. */
+	if (fflush(stdout) != 0 && ret == CMD_EXIT_OK)
+		ret = CMD_EXIT_FAIL;
+	return ret;
+}
+
+/* How long --follow waits before it asks again, at most (ms). */
+#define CMD_TASK_LOGS_POLL_MAX_MS 1000
+
+static void
+cmd_task_logs_wait(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static const struct cmd_opt cmd_task_logs_opts[] = {
-	{ "tail", "BYTES", 't', "only the last BYTES bytes of the log" },
+	{ "tail", "N", 't', "only the last N lines of the log" },
+	{ "follow", NULL, 'f',
+	    "print what the job writes until it ends, as it comes" },
 	CMD_OPT_END,
 };
 
+/*
+ * The log, read a part at a time (a remote server sends 1 MiB at most),
+ * then, with --follow, what is added, until the job has ended and all of
+ * its log is printed.  A job started again writes a new log: it follows
+ * that one from its start.  Waits between reads grow from 50 ms to a
+ * second while nothing comes, back to 50 ms when something does.
+ */
 static int
 cmd_task_logs_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct job_log log = JOB_LOG_INIT;
+	struct job_log_req req = { 0 };
 	struct buf err = BUF_INIT;
-	int64_t index = 0, tail = 0;
-	int c, n, ret;
+	const char *name;
+	int64_t attempt = 0;
+	bool follow = false;
+	int c, n, ret, wait_ms = 50;
 
 	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
 		if (c == 'h')
 			return cmd_help(ctx);
+		if (c == 'f') {
+			follow = true;
+			continue;
+		}
 		if (c != 't')
 			return CMD_EXIT_USAGE;
-		if (cmd_parse_int(ctx, "--tail", cmd_optarg(), &tail) < 0)
+		if (cmd_parse_int(ctx, "--tail", cmd_optarg(),
+		        &req.tail_lines) < 0)
 			return CMD_EXIT_USAGE;
-		if (tail < 0)
+		if (req.tail_lines < 0)
 			return cmd_usage_error(ctx, "invalid --tail %lld",
-			    (long long)tail);
+			    (long long)req.tail_lines);
 	}
 	n = argc - cmd_optind();
 	if (n < 1 || n > 2)
 		return cmd_usage_error(ctx,
 		    n < 1 ? "missing task NAME" : "too many arguments");
-	if (n == 2 && cmd_parse_int(ctx, "JOB", argv[argc - 1], &index) < 0)
+	if (n == 2 && cmd_parse_int(ctx, "JOB", argv[argc - 1], &req.index) < 0)
 		return CMD_EXIT_USAGE;
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
-	ret = service_task_log_open(&ctx->svc, argv[cmd_optind()], index,
-	    (size_t)tail, &log, &err);
-	if (ret < 0)
-		ret = cmd_fail(ctx, &err);
-	else if (log.fd >= 0)
-		ret = cmd_task_logs_copy(ctx, &log);
-	else {
-		fwrite(log.text.data, 1, log.text.len, stdout);
-		ret = CMD_EXIT_OK;
+	name = argv[cmd_optind()];
+	for (;;) {
+		job_log_release(&log);
+		ret = service_task_log_open(&ctx->svc, name, &req, &log, &err);
+		if (ret < 0) {
+			ret = cmd_fail(ctx, &err);
+			break;
+		}
+		if (attempt != 0 && log.attempt != attempt && req.from > 0) {
+			/* Started again since: its new log, from the start. */
+			cmd_printf(stderr,
+			    "orchestra: job %lld started again (attempt %lld): "
+			    "its new log follows\n",
+			    (long long)req.index, (long long)log.attempt);
+			attempt = log.attempt;
+			req.from = 0;
+			continue;
+		}
+		attempt = log.attempt;
+		ret = cmd_task_logs_print(ctx, &log);
+		if (ret != CMD_EXIT_OK)
+			break;
+		if (log.end > req.from)
+			wait_ms = 50; /* something came */
+		req.from = log.end;
+		req.tail_lines = 0;
+		if (log.end < log.size)
+			continue; /* the rest of what there is */
+		if (!follow || log.ended)
+			break;
+		cmd_task_logs_wait(wait_ms);
+		wait_ms = wait_ms * 2 > CMD_TASK_LOGS_POLL_MAX_MS
+		    ? CMD_TASK_LOGS_POLL_MAX_MS
+		    : wait_ms * 2;
 	}
 	job_log_release(&log);
 	buf_release(&err);
@@ -506,12 +643,13 @@ static const struct cmd_entry cmd_task_list_entry = {
 };
 static const struct cmd_entry cmd_task_logs_entry = {
 	.name = "logs",
-	.usage = "task logs NAME [JOB] [--tail BYTES]",
+	.usage = "task logs NAME [JOB] [--tail N] [--follow]",
 	.summary = "print a job's output (default: job 0, the test job)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_logs_run,
 	.opts = cmd_task_logs_opts,
-	.example = "orchestra task logs wc 3",
+	.example = "orchestra task logs wc 3 --tail 20\n"
+	           "orchestra task logs wc 3 --follow",
 };
 static const struct cmd_entry cmd_task_retry_entry = {
 	.name = "retry",
@@ -525,12 +663,13 @@ static const struct cmd_entry cmd_task_retry_entry = {
 };
 static const struct cmd_entry cmd_task_show_entry = {
 	.name = "show",
-	.usage = "task show NAME [--json]",
-	.summary = "show a task and its jobs",
+	.usage = "task show NAME [--status S] [--limit N] [--json]",
+	.summary = "show a task and its jobs (the first 100 unless --limit)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_show_run,
-	.opts = cmd_opts_json,
+	.opts = cmd_task_show_opts,
 	.example = "orchestra task show wc\n"
+	           "orchestra task show wc --status failed --limit 0\n"
 	           "orchestra task show user.alice.wc --json",
 };
 static const struct cmd_entry cmd_task_submit_entry = {

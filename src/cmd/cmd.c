@@ -505,7 +505,8 @@ cmd_table_release(struct cmd_table *t)
 void
 cmd_print_json(json_t *v)
 {
-	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	json_dumpf(v, stdout,
+	    JSON_INDENT(2) | JSON_ENSURE_ASCII | SERVICE_JSON_DUMP_REAL);
 	fputc('\n', stdout);
 	json_decref(v);
 }

@@ -44,15 +44,18 @@ int service_remote_task_submit(struct service *svc,
     const struct submit_req *req, struct task *out, struct buf *err);
 int service_remote_task_list(struct service *svc,
     const struct task_list_req *req, task_vec *out, struct buf *err);
+/* `status`: a job status's name, checked already, or NULL. */
 int service_remote_task_show(struct service *svc, const char *name,
-    int64_t after_idx, int64_t job_limit, struct task_detail *out,
-    struct buf *err);
+    const char *status, int64_t after_idx, int64_t job_limit,
+    struct task_detail *out, struct buf *err);
+/* At most 1 MiB of the part `req` says, in out->text. */
 int service_remote_task_logs(struct service *svc, const char *name,
-    int64_t index, size_t max, struct buf *out, struct buf *err);
+    const struct job_log_req *req, struct job_log *out, struct buf *err);
 int service_remote_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out, struct buf *err);
+/* Its first `max_rows` rows (0: all), page by page. */
 int service_remote_queue(struct service *svc, const char *queue,
-    const char *user, queue_row_vec *out, struct buf *err);
+    const char *user, int64_t max_rows, queue_row_vec *out, struct buf *err);
 int service_remote_node_list(struct service *svc, const char *after,
     int64_t limit, node_vec *out, struct buf *err);
 /* PATCH the node with `o`, or (o NULL) drain or resume it. */

@@ -649,6 +649,8 @@ const struct service_field service_job_wait_fields[] = {
 	/* The job's own id. */
 	INTERNAL(struct job_wait, job_id),
 	F(struct job_wait, place, "place", SERVICE_FIELD_POS),
+	/* Written as the job's "priority" (service_task_show()). */
+	INTERNAL(struct job_wait, priority),
 	F(struct job_wait, why, "why", SERVICE_FIELD_STR),
 	END,
 };

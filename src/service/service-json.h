@@ -39,6 +39,15 @@ enum service_field_type {
 	SERVICE_FIELD_CUSTOM,      /* the row's write and read */
 };
 
+/*
+ * The flag every writer of our JSON adds to json_dumps(): doubles to 15
+ * significant digits.  A double read from a decimal of at most 15 digits
+ * prints as that decimal, and reads back the same: a priority, which the
+ * rules give with one decimal at most (core/priority.c), is written
+ * 999.8, not 999.79999999999995 (jansson's default of 17 digits).
+ */
+#define SERVICE_JSON_DUMP_REAL JSON_REAL_PRECISION(15)
+
 /* A member the JSON does not carry (`name` is the member's). */
 #define SERVICE_FIELD_INTERNAL 0x01
 /* Written from other members, never read back (no member: size 0). */

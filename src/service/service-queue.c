@@ -256,7 +256,7 @@ service_queue_cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
+static struct job_wait *
 service_queue_wait_add(struct task_detail *d, int64_t job_id, int64_t place,
     char *why)
 {
@@ -264,7 +264,9 @@ service_queue_wait_add(struct task_detail *d, int64_t job_id, int64_t place,
 
 	w->job_id = job_id;
 	w->place = place;
+	w->priority = 0;
 	w->why = why;
+	return w;
 }
 
 static bool
@@ -327,7 +329,8 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 		if (!first) {
 			why = service_queue_why(pn, nodes.n, t->queue, t->gpu,
 			    free_slots, place);
-			service_queue_wait_add(d, j.id, place, why);
+			service_queue_wait_add(d, j.id, place, why)->priority =
+			    j.priority;
 			first = true;
 		}
 		if (bsearch(&j.id, ids, nids, sizeof(*ids),
@@ -337,7 +340,8 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 		if (why == NULL)
 			service_queue_wait_add(d, j.id, place,
 			    service_queue_why(pn, nodes.n, t->queue, t->gpu,
-			        free_slots, place));
+			        free_slots, place))
+			    ->priority = j.priority;
 	}
 	if (ret < 0)
 		goto out;
@@ -496,7 +500,8 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 	int ret, gpu;
 
 	if (svc->remote != NULL)
-		return service_remote_queue(svc, queue, user, out, err);
+		return service_remote_queue(svc, queue, user, max_rows, out,
+		    err);
 	rule = prio_rule_find(svc->cfg->priority_rule);
 	if (rule == NULL)
 		return err_set(err, ERR_INVALID, "unknown priority rule '%s'",

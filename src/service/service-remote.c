@@ -25,7 +25,7 @@
 #define REMOTE_REPLY_MAX (8 * 1024 * 1024)
 /* A page of a list: the API's largest. */
 #define REMOTE_PAGE 1000
-/* The end of a log the API returns at most (WEB_LOG_MAX). */
+/* The part of a log asked for at once (a follower asks on from its end). */
 #define REMOTE_LOG_MAX (1024 * 1024)
 #define REMOTE_TOKEN_MAX 4096
 
@@ -568,8 +568,8 @@ out:
 
 int
 service_remote_task_show(struct service *svc, const char *name,
-    int64_t after_idx, int64_t job_limit, struct task_detail *out,
-    struct buf *err)
+    const char *status, int64_t after_idx, int64_t job_limit,
+    struct task_detail *out, struct buf *err)
 {
 	struct buf base = BUF_INIT, path = BUF_INIT;
 	json_t *reply = NULL, *counts, *arr, *e, *next;
@@ -599,6 +599,8 @@ service_remote_task_show(struct service *svc, const char *name,
 		buf_reset(&path);
 		buf_addf(&path, "%s/jobs?after=%lld&limit=%lld", base.data,
 		    (long long)after, (long long)page);
+		if (status != NULL)
+			buf_addf(&path, "&status=%s", status);
 		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
 		    err);
 		if (ret < 0)
@@ -626,24 +628,51 @@ out:
 	return ret;
 }
 
+/* The integer value of the last reply's header `name`, or `dflt`. */
+static int64_t
+service_remote_header_int(struct service *svc, const char *name, int64_t dflt)
+{
+	struct curl_header *h = NULL;
+	int64_t v;
+
+	if (curl_easy_header(svc->remote->curl, name, 0, CURLH_HEADER, -1,
+	        &h) != CURLHE_OK ||
+	    util_parse_int64(h->value, 0, INT64_MAX, &v) < 0)
+		return dflt;
+	return v;
+}
+
 int
-service_remote_task_logs(struct service *svc, const char *name, int64_t index,
-    size_t max, struct buf *out, struct buf *err)
+service_remote_task_logs(struct service *svc, const char *name,
+    const struct job_log_req *req, struct job_log *out, struct buf *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
+	int64_t max = req->max_bytes;
 	int ret;
 
+	/* A part of REMOTE_LOG_MAX at most: the caller reads on from `end`. */
+	if (max == 0 || max > REMOTE_LOG_MAX)
+		max = REMOTE_LOG_MAX;
 	service_remote_task_path(svc, &path, name);
-	buf_addf(&path, "/jobs/%lld/log", (long long)index);
-	/*
-	 * NEEDSWORK: the last MiB at most, held whole; the API streams the
-	 * whole log, and this could write it out as it comes.
-	 */
-	buf_addf(&path, "?tail=%zu",
-	    max > 0 && max < REMOTE_LOG_MAX ? max : (size_t)REMOTE_LOG_MAX);
+	buf_addf(&path, "/jobs/%lld/log?from=%lld&max=%lld",
+	    (long long)req->index, (long long)req->from, (long long)max);
+	if (req->tail_bytes > 0)
+		buf_addf(&path, "&tail=%lld", (long long)req->tail_bytes);
+	if (req->tail_lines > 0)
+		buf_addf(&path, "&lines=%lld", (long long)req->tail_lines);
 	ret = service_remote_call(svc, "GET", path.data, NULL, &text, err);
-	if (ret == 0)
-		buf_add(out, text.data, text.len);
+	if (ret == 0) {
+		buf_add(&out->text, text.data, text.len);
+		/* What the API says of the part (web/api-task.c). */
+		out->end = service_remote_header_int(svc, "Orchestra-Log-End",
+		    req->from + (int64_t)text.len);
+		out->size = service_remote_header_int(svc, "Orchestra-Log-Size",
+		    out->end);
+		out->attempt =
+		    service_remote_header_int(svc, "Orchestra-Job-Attempt", 0);
+		out->ended = service_remote_header_int(svc,
+		                 "Orchestra-Job-Ended", 1) != 0;
+	}
 	buf_release(&path);
 	buf_release(&text);
 	return ret;
@@ -681,20 +710,23 @@ service_remote_task_signal(struct service *svc, const char *name,
 
 int
 service_remote_queue(struct service *svc, const char *queue, const char *user,
-    queue_row_vec *out, struct buf *err)
+    int64_t max_rows, queue_row_vec *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
 	json_t *reply = NULL, *e, *next;
-	int64_t after = 0;
+	int64_t after = 0, page;
 	struct queue_row q;
 	size_t i;
 	int ret;
 
-	/* Every page, to the end: the command line prints the whole queue. */
+	/* Every page, to the end or the first `max_rows`. */
 	for (;;) {
+		page = max_rows > 0 && max_rows - after < REMOTE_PAGE
+		    ? max_rows - after
+		    : REMOTE_PAGE;
 		buf_reset(&path);
-		buf_addf(&path, "/api/v1/queue?after=%lld&limit=%d",
-		    (long long)after, REMOTE_PAGE);
+		buf_addf(&path, "/api/v1/queue?after=%lld&limit=%lld",
+		    (long long)after, (long long)page);
 		if (queue != NULL) {
 			buf_adds(&path, "&queue=");
 			service_remote_escape(svc, &path, queue);
@@ -715,7 +747,9 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
 				goto out;
 		}
 		next = json_object_get(reply, "next_after");
-		if (!json_is_integer(next) || json_integer_value(next) <= after)
+		if (!json_is_integer(next) ||
+		    json_integer_value(next) <= after ||
+		    (max_rows > 0 && json_integer_value(next) >= max_rows))
 			break;
 		after = (int64_t)json_integer_value(next);
 		json_decref(reply);

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "service/service-int.h"
+#include "service/service-json.h"
 
 /*
  * Who owns the task `name` names: "user.<u>.<name>" names u's task,
@@ -477,16 +478,41 @@ service_task_pilot_why(struct service *svc, struct task_detail *d)
 	buf_release(&why);
 }
 
+/*
+ * A waiting job's priority is the scheduler's, which no row holds until
+ * the job starts: from its wait, so that every view shows the one the
+ * queue does.
+ */
+static void
+service_task_wait_priority(struct task_detail *d)
+{
+	const struct job_wait *w;
+	struct job *j;
+
+	VEC_FOREACH (j, &d->jobs) {
+		w = service_job_wait_of(d, j);
+		if (w != NULL && w->place > 0)
+			j->priority = w->priority;
+	}
+}
+
 int
-service_task_show(struct service *svc, const char *name, int64_t after_idx,
-    int64_t job_limit, struct task_detail *out, struct buf *err)
+service_task_show(struct service *svc, const char *name, const char *status,
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err)
 {
 	struct account owner = { 0 };
+	enum job_status st = JOB_REGISTERED;
 	int ret;
 
+	if (status != NULL) {
+		ret = job_status_parse(status, &st, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (svc->remote != NULL)
-		return service_remote_task_show(svc, name, after_idx, job_limit,
-		    out, err);
+		return service_remote_task_show(svc, name, status, after_idx,
+		    job_limit, out, err);
 	ret = service_task_find(svc, name, false, &owner, &out->task, err);
 	if (ret < 0)
 		goto out;
@@ -495,12 +521,14 @@ service_task_show(struct service *svc, const char *name, int64_t after_idx,
 		goto out;
 	if (job_limit >= 0)
 		ret = store_job_list(svc->st, out->task.id, after_idx,
-		    job_limit, &out->jobs, err);
+		    job_limit, status != NULL ? (int)st : -1, &out->jobs, err);
 	if (ret < 0)
 		goto out;
 	ret = service_queue_task_waits(svc, out, err);
-	if (ret == 0)
-		service_task_pilot_why(svc, out);
+	if (ret < 0)
+		goto out;
+	service_task_wait_priority(out);
+	service_task_pilot_why(svc, out);
 out:
 	account_release(&owner);
 	return ret;
@@ -515,11 +543,94 @@ job_log_release(struct job_log *l)
 	l->offset = 0;
 	l->length = 0;
 	buf_release(&l->text);
+	l->end = 0;
+	l->size = 0;
+	l->attempt = 0;
+	l->ended = false;
+}
+
+/*
+ * Where the last `n` lines of the `size` bytes at `base` of `fd` start
+ * (a final newline ends the last line, it does not start another).
+ */
+static int
+service_log_lines_fd(int fd, int64_t base, int64_t size, int64_t n,
+    int64_t *start, struct buf *err)
+{
+	char chunk[65536];
+	int64_t pos = size, at;
+	ssize_t got;
+	bool last = true;
+	size_t want;
+
+	*start = 0;
+	while (pos > 0) {
+		want =
+		    pos < (int64_t)sizeof(chunk) ? (size_t)pos : sizeof(chunk);
+		at = pos - (int64_t)want;
+		got = pread(fd, chunk, want, (off_t)(base + at));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot read the log: %s", strerror(errno));
+		if ((size_t)got < want)
+			want = (size_t)got; /* cut short: scan what there is */
+		while (want > 0) {
+			want--;
+			if (chunk[want] != '\n')
+				continue;
+			if (last && at + (int64_t)want == size - 1)
+				continue; /* the last line's own newline */
+			if (--n == 0) {
+				*start = at + (int64_t)want + 1;
+				return 0;
+			}
+		}
+		last = false;
+		pos = at;
+	}
+	return 0;
+}
+
+/* The same in a buffer. */
+static int64_t
+service_log_lines_text(const char *p, int64_t size, int64_t n)
+{
+	int64_t i = size - 1;
+
+	if (i >= 0 && p[i] == '\n')
+		i--;
+	for (; i >= 0; i--)
+		if (p[i] == '\n' && --n == 0)
+			return i + 1;
+	return 0;
+}
+
+/*
+ * Where the part `req` asks for starts in a log of `size` bytes, the
+ * last `tail_lines` starting at `lines`; sets out->end and out->size.
+ */
+static int64_t
+service_log_part(const struct job_log_req *req, int64_t size, int64_t lines,
+    struct job_log *out)
+{
+	int64_t start = req->from < size ? req->from : size;
+
+	if (req->tail_bytes > 0 && size - req->tail_bytes > start)
+		start = size - req->tail_bytes;
+	if (req->tail_lines > 0 && lines > start)
+		start = lines;
+	out->end = size;
+	if (req->max_bytes > 0 && size - start > req->max_bytes)
+		out->end = start + req->max_bytes;
+	out->size = size;
+	return start;
 }
 
 int
-service_task_log_open(struct service *svc, const char *name, int64_t index,
-    size_t max, struct job_log *out, struct buf *err)
+service_task_log_open(struct service *svc, const char *name,
+    const struct job_log_req *req, struct job_log *out, struct buf *err)
 {
 	struct task_detail d = { 0 };
 	struct account owner = { 0 };
@@ -528,19 +639,23 @@ service_task_log_open(struct service *svc, const char *name, int64_t index,
 	struct backend_log bl = { -1, 0, 0 };
 	struct buf full = BUF_INIT;
 	const struct job *j;
+	int64_t index = req->index, start, lines;
 	int ret;
 
+	if (req->from < 0 || req->tail_bytes < 0 || req->tail_lines < 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid part of a log: from, tail bytes and tail lines "
+		    "are 0 or more");
 	if (svc->remote != NULL)
-		return service_remote_task_logs(svc, name, index, max,
-		    &out->text, err);
+		return service_remote_task_logs(svc, name, req, out, err);
 	/* Logs are the owner's (or an admin's) to read: they may hold data. */
 	ret = service_task_find(svc, name, true, &owner, &d.task, err);
 	if (ret < 0)
 		goto out;
 	names_task_full(&full, d.task.username, d.task.name);
 	if (index >= 0)
-		ret = store_job_list(svc->st, d.task.id, index - 1, 1, &d.jobs,
-		    err);
+		ret = store_job_list(svc->st, d.task.id, index - 1, 1, -1,
+		    &d.jobs, err);
 	if (ret < 0)
 		goto out;
 	if (index < 0 || d.jobs.n == 0 || d.jobs.v[0].idx != index) {
@@ -556,17 +671,30 @@ service_task_log_open(struct service *svc, const char *name, int64_t index,
 		    (long long)index, full.data, job_status_name(j->status));
 		goto out;
 	}
+	/* Read before the log: an ended job's log is whole by then. */
+	out->ended = job_status_is_end(j->status);
+	out->attempt = j->attempts;
 	ret = backend_open(&be, svc->cfg, err);
 	if (ret < 0)
 		goto out;
 	ref.job_id = j->id;
 	ref.attempt = j->attempts;
 	if (be->ops->log_open != NULL) {
-		ret = be->ops->log_open(be, &ref, max, &bl, err);
+		ret = be->ops->log_open(be, &ref, 0, &bl, err);
 		if (ret == 0 && bl.fd >= 0 && bl.length > 0) {
+			/* bl.offset is where the log starts in its file. */
+			lines = 0;
+			if (req->tail_lines > 0)
+				ret = service_log_lines_fd(bl.fd, bl.offset,
+				    bl.length, req->tail_lines, &lines, err);
+			if (ret < 0) {
+				close(bl.fd);
+				goto out;
+			}
+			start = service_log_part(req, bl.length, lines, out);
 			out->fd = bl.fd;
-			out->offset = bl.offset;
-			out->length = bl.length;
+			out->offset = bl.offset + start;
+			out->length = out->end - start;
 			goto out;
 		}
 		if (bl.fd >= 0)
@@ -575,9 +703,10 @@ service_task_log_open(struct service *svc, const char *name, int64_t index,
 		/*
 		 * NEEDSWORK: held whole, bounded only by the Kubernetes
 		 * client's cap on a reply (64 MiB); the pod's log could be
-		 * streamed from the API as the local file is.
+		 * streamed from the API as the local file is.  Whole, so
+		 * that positions in it (`from`, `end`) are the log's.
 		 */
-		ret = be->ops->logs(be, &ref, max, &out->text, err);
+		ret = be->ops->logs(be, &ref, 0, &out->text, err);
 	}
 	/*
 	 * The backend may keep no log once the job is over (a Kubernetes
@@ -585,12 +714,45 @@ service_task_log_open(struct service *svc, const char *name, int64_t index,
 	 */
 	if (ret == 0 && out->text.len == 0 && j->log_tail != NULL)
 		buf_adds(&out->text, j->log_tail);
+	if (ret == 0) {
+		lines = req->tail_lines > 0
+		    ? service_log_lines_text(out->text.data,
+		          (int64_t)out->text.len, req->tail_lines)
+		    : 0;
+		start =
+		    service_log_part(req, (int64_t)out->text.len, lines, out);
+		if ((size_t)out->end < out->text.len) {
+			out->text.len = (size_t)out->end;
+			out->text.data[out->text.len] = '\0';
+		}
+		if (start > 0) {
+			memmove(out->text.data, out->text.data + start,
+			    out->text.len - (size_t)start + 1); /* its NUL */
+			out->text.len -= (size_t)start;
+		}
+	}
 out:
 	backend_close(be);
 	task_detail_release(&d);
 	account_release(&owner);
 	buf_release(&full);
 	return ret;
+}
+
+bool
+service_task_may_signal(struct service *svc, const struct task *t,
+    enum task_signal sig)
+{
+	struct account owner = { 0 };
+	struct buf why = BUF_INIT;
+	bool may;
+
+	owner.username = t->username; /* borrowed: only its name is read */
+	may = t->signal == SIGNAL_NONE &&
+	    task_signal_check(t->status, sig, t->name, &why) == 0 &&
+	    service_may_touch(svc, &owner, &why) == 0;
+	buf_release(&why);
+	return may;
 }
 
 int

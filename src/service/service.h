@@ -365,6 +365,12 @@ int service_task_list(struct service *svc, const struct task_list_req *req,
 struct job_wait {
 	int64_t job_id; /* 0: every registered job of the task */
 	int64_t place;  /* 1, 2, … among the pool's waiting jobs; 0 none */
+	/*
+	 * With a place: the priority the scheduler gives the job now (the
+	 * merge's, as `orchestra queue` shows it); service_task_show()
+	 * writes it into the job's own priority, which is 0 until it starts.
+	 */
+	double priority;
 	char *why;
 };
 
@@ -384,34 +390,68 @@ void task_detail_release(struct task_detail *d);
  * `name` is the task's name (the actor's task) or "user.<username>.<name>".
  * Anyone may read any task (the queue is public).  Jobs come by index
  * from after `after_idx` (-1: from the first), at most `job_limit` (0:
- * all; negative: none): a keyset page.
+ * all; negative: none): a keyset page; with `status` (a job status's
+ * name; NULL: any) only the jobs in it (ERR_INVALID for no such status).
+ * A waiting job's priority is the one the scheduler gives it now.
  */
-int service_task_show(struct service *svc, const char *name, int64_t after_idx,
-    int64_t job_limit, struct task_detail *out, struct buf *err);
+int service_task_show(struct service *svc, const char *name, const char *status,
+    int64_t after_idx, int64_t job_limit, struct task_detail *out,
+    struct buf *err);
+/*
+ * Which part of a job's log to read: the part from byte `from` of the log
+ * on, less what the tails leave out: of what remains, only the last
+ * `tail_bytes` bytes and the last `tail_lines` lines (0: no such bound; a
+ * last line with no newline yet counts as a line); then of that, the first
+ * `max_bytes` bytes (0: all).
+ */
+struct job_log_req {
+	int64_t index; /* the job's index in its task */
+	int64_t from;
+	int64_t tail_bytes;
+	int64_t tail_lines;
+	int64_t max_bytes;
+};
 /*
  * A job's log: `length` bytes from `offset` of the open file `fd`, to be
  * read in pieces (the local backend), or, when `fd` is -1, held whole in
  * `text` (a remote server's reply, the Kubernetes API's, the tail the
  * store kept).  Release with job_log_release, which closes `fd`.
+ *
+ * To read on: `end` is the byte of the log the part ends at (the next
+ * read's `from`) and `size` the log's size when it was read; `attempt` is
+ * the attempt whose log it is (a job started again writes a new log), and
+ * `ended` says the job had ended before the log was read, so that nothing
+ * more will come after `size`.
  */
 struct job_log {
 	int fd;
 	int64_t offset;
 	int64_t length;
 	struct buf text;
+	int64_t end;
+	int64_t size;
+	int64_t attempt;
+	bool ended;
 };
 #define JOB_LOG_INIT                                                           \
 	{                                                                      \
-		-1, 0, 0, BUF_INIT                                             \
+		-1, 0, 0, BUF_INIT, 0, 0, 0, false                             \
 	}
 void job_log_release(struct job_log *l);
 /*
- * The owner or an admin only: open the log of job `index` of the task
- * (its latest attempt), its last `max` bytes (0: all), through the
- * configured backend.  `out` starts as JOB_LOG_INIT.
+ * The owner or an admin only: open the part `req` says of the log of a
+ * job of the task (its latest attempt), through the configured backend.
+ * `out` starts as JOB_LOG_INIT.
  */
-int service_task_log_open(struct service *svc, const char *name, int64_t index,
-    size_t max, struct job_log *out, struct buf *err);
+int service_task_log_open(struct service *svc, const char *name,
+    const struct job_log_req *req, struct job_log *out, struct buf *err);
+/*
+ * Would service_task_signal() leave `sig` on task `t` (as read) for the
+ * actor now: the owner or an admin, no signal pending, and a state that
+ * takes it (task_signal_check()).  What the dashboard offers.
+ */
+bool service_task_may_signal(struct service *svc, const struct task *t,
+    enum task_signal sig);
 /* Leave a signal on the task, if its state allows it now. */
 int service_task_signal(struct service *svc, const char *name,
     enum task_signal sig, bool remove_files, struct task *out, struct buf *err);
@@ -448,7 +488,7 @@ int service_queue(struct service *svc, const char *queue, const char *user,
 /*
  * Its first `max_rows` rows (0: all), computing no more of the merge than
  * they take: a page of the queue.  Through the API (ORCHESTRA_URL) it
- * reads the whole queue, page by page.
+ * reads as many pages as they take.
  */
 int service_queue_head(struct service *svc, const char *queue, const char *user,
     int64_t max_rows, queue_row_vec *out, struct buf *err);

@@ -48,7 +48,8 @@ static const char sql_job_list[] =
     " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms, j.end_reason,"
     " j.log_tail"
     " FROM job j LEFT JOIN node n ON n.id = j.node_id"
-    " WHERE j.task_id = $1 AND j.idx > $3 ORDER BY j.idx LIMIT $2";
+    " WHERE j.task_id = $1 AND j.idx > $3 AND ($4 = '' OR j.status = $4)"
+    " ORDER BY j.idx LIMIT $2";
 
 static int
 store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
@@ -392,7 +393,7 @@ store_job_insert_end(struct store_job_inserter *ins)
 
 int
 store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
-    int64_t limit, job_vec *out, struct buf *err)
+    int64_t limit, int status, job_vec *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct job *j;
@@ -404,6 +405,8 @@ store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
 	st->drv->bind_int64(stmt, 1, task_id);
 	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
 	st->drv->bind_int64(stmt, 3, after_idx);
+	st->drv->bind_text(stmt, 4,
+	    status < 0 ? "" : job_status_name((enum job_status)status));
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		j = VEC_ADD(out);
 		j->id = st->drv->col_int64(stmt, 0);

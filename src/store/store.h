@@ -237,10 +237,11 @@ void store_job_insert_end(struct store_job_inserter *ins);
 
 /*
  * The task's jobs by index: those with idx > after_idx (keyset; -1 from
- * the first), the first `limit` of them (0: all).
+ * the first), the first `limit` of them (0: all), of status `status` only
+ * (an enum job_status; -1: any).
  */
 int store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
-    int64_t limit, job_vec *out, struct buf *err);
+    int64_t limit, int status, job_vec *out, struct buf *err);
 
 /* ---- the scheduler's reads (store-sched.c) ---------------------------- */
 

@@ -189,14 +189,17 @@ web_api_task_submit(struct web_req *r)
 void
 web_api_task_show(struct web_req *r)
 {
+	static const enum task_signal sigs[] = { SIGNAL_KILL, SIGNAL_RETRY,
+		SIGNAL_DELETE };
 	struct task_detail d = { 0 };
 	struct buf name = BUF_INIT, err = BUF_INIT;
-	json_t *o;
+	json_t *o, *actions;
+	size_t i;
 	int ret;
 
 	if (web_task_name(r, &name) < 0)
 		goto out;
-	ret = service_task_show(&r->svc, name.data, -1, -1, &d, &err);
+	ret = service_task_show(&r->svc, name.data, NULL, -1, -1, &d, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
@@ -210,6 +213,13 @@ web_api_task_show(struct web_req *r)
 	        : json_null());
 	json_object_set_new(o, "why",
 	    service_json_str(d.waits.n ? d.waits.v[0].why : NULL));
+	/* What the one asking may do to it now: the dashboard's buttons. */
+	actions = json_array();
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (service_task_may_signal(&r->svc, &d.task, sigs[i]))
+			json_array_append_new(actions,
+			    json_string(task_signal_name(sigs[i])));
+	json_object_set_new(o, "actions", actions);
 	web_reply(r, MHD_HTTP_OK, o);
 out:
 	task_detail_release(&d);
@@ -221,16 +231,18 @@ void
 web_api_task_jobs(struct web_req *r)
 {
 	struct task_detail d = { 0 };
-	struct buf name = BUF_INIT, err = BUF_INIT;
+	struct buf name = BUF_INIT, status = BUF_INIT, err = BUF_INIT;
 	int64_t after, limit;
 	struct job *j;
 	json_t *arr;
 	int ret;
 
 	if (web_task_name(r, &name) < 0 ||
-	    web_query_page(r, -1, &after, &limit) < 0)
+	    web_query_page(r, -1, &after, &limit) < 0 ||
+	    web_query(r, "status", &status) < 0)
 		goto out;
-	ret = service_task_show(&r->svc, name.data, after, limit, &d, &err);
+	ret = service_task_show(&r->svc, name.data,
+	    status.len ? status.data : NULL, after, limit, &d, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
@@ -246,6 +258,7 @@ web_api_task_jobs(struct web_req *r)
 out:
 	task_detail_release(&d);
 	buf_release(&name);
+	buf_release(&status);
 	buf_release(&err);
 }
 
@@ -271,7 +284,7 @@ web_api_job_show(struct web_req *r)
 	if (web_task_name(r, &name) < 0 || web_job_index(r, &idx) < 0)
 		goto out;
 	/* One job: the page of one after the index before it. */
-	ret = service_task_show(&r->svc, name.data, idx - 1, 1, &d, &err);
+	ret = service_task_show(&r->svc, name.data, NULL, idx - 1, 1, &d, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
@@ -291,51 +304,72 @@ out:
 }
 
 /*
- * A job's log, whole or its last ?tail= bytes.  The local backend's file
- * is sent from the descriptor, a piece at a time (sendfile where it can):
- * serving a log of any size holds none of it in memory.
+ * A job's log, as text: the part from byte ?from= on (default 0), less
+ * what ?tail= (its last bytes) and ?lines= (its last lines) leave out,
+ * of which the first ?max= bytes.  Headers say where the part ends and
+ * what the log is, for a reader that follows it (`task logs --follow`
+ * asks again from Orchestra-Log-End until Orchestra-Job-Ended is 1 and
+ * the end is the size).  The local backend's file is sent from the
+ * descriptor, a piece at a time (sendfile where it can): serving a log of
+ * any size holds none of it in memory.
  */
 void
 web_api_job_log(struct web_req *r)
 {
-	struct buf name = BUF_INIT, err = BUF_INIT;
+	struct buf name = BUF_INIT, err = BUF_INIT, v = BUF_INIT;
 	struct job_log log = JOB_LOG_INIT;
+	struct job_log_req req = { 0 };
 	struct MHD_Response *resp;
-	int64_t idx, tail;
 	int ret;
 
 	if (web_task_name(r, &name) < 0 ||
-	    web_query_int(r, "tail", 1, INT64_MAX / 2, 0, &tail) < 0 ||
-	    web_job_index(r, &idx) < 0)
+	    web_query_int(r, "from", 0, INT64_MAX / 2, 0, &req.from) < 0 ||
+	    web_query_int(r, "tail", 1, INT64_MAX / 2, 0, &req.tail_bytes) <
+	        0 ||
+	    web_query_int(r, "lines", 1, INT64_MAX / 2, 0, &req.tail_lines) <
+	        0 ||
+	    web_query_int(r, "max", 1, INT64_MAX / 2, 0, &req.max_bytes) < 0 ||
+	    web_job_index(r, &req.index) < 0)
 		goto out;
-	ret = service_task_log_open(&r->svc, name.data, idx, (size_t)tail, &log,
-	    &err);
+	ret = service_task_log_open(&r->svc, name.data, &req, &log, &err);
 	if (ret < 0) {
 		web_fail(r, ret, &err);
 		goto out;
 	}
 	r->status = MHD_HTTP_OK;
 	if (log.fd < 0) {
-		buf_add(&r->text, log.text.data, log.text.len);
-		r->is_text = true;
-		goto out;
+		resp = MHD_create_response_from_buffer(log.text.len,
+		    log.text.data, MHD_RESPMEM_MUST_COPY);
+	} else {
+		resp = MHD_create_response_from_fd_at_offset64(
+		    (uint64_t)log.length, log.fd, (uint64_t)log.offset);
+		if (resp != NULL)
+			log.fd = -1; /* the response's now: it closes it */
 	}
-	resp = MHD_create_response_from_fd_at_offset64((uint64_t)log.length,
-	    log.fd, (uint64_t)log.offset);
 	if (resp == NULL) {
 		web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "cannot send the log of job %lld", (long long)idx);
+		    "cannot send the log of job %lld", (long long)req.index);
 		goto out;
 	}
-	log.fd = -1; /* the response's now: it closes it */
 	MHD_add_response_header(resp, "Content-Type",
 	    "text/plain; charset=utf-8");
+	buf_addf(&v, "%lld", (long long)log.end);
+	MHD_add_response_header(resp, "Orchestra-Log-End", v.data);
+	buf_reset(&v);
+	buf_addf(&v, "%lld", (long long)log.size);
+	MHD_add_response_header(resp, "Orchestra-Log-Size", v.data);
+	buf_reset(&v);
+	buf_addf(&v, "%lld", (long long)log.attempt);
+	MHD_add_response_header(resp, "Orchestra-Job-Attempt", v.data);
+	MHD_add_response_header(resp, "Orchestra-Job-Ended",
+	    log.ended ? "1" : "0");
 	web_headers(resp);
 	r->own = resp;
 out:
 	job_log_release(&log);
 	buf_release(&name);
 	buf_release(&err);
+	buf_release(&v);
 }
 
 static void

@@ -292,7 +292,8 @@ web_cache_put(struct web_cache *c, struct web_req *r)
 		web_cache_done(c, r);
 		return;
 	}
-	body = json_dumps(r->resp, JSON_COMPACT | JSON_ENSURE_ASCII);
+	body = json_dumps(r->resp,
+	    JSON_COMPACT | JSON_ENSURE_ASCII | SERVICE_JSON_DUMP_REAL);
 	if (body == NULL)
 		BUG("json_dumps failed");
 	len = strlen(body);

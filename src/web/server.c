@@ -813,7 +813,7 @@ web_send(struct web_req *r)
 		                    : "text/plain; charset=utf-8");
 	} else {
 		body = json_dumps(r->resp ? r->resp : json_null(),
-		    JSON_COMPACT | JSON_ENSURE_ASCII);
+		    JSON_COMPACT | JSON_ENSURE_ASCII | SERVICE_JSON_DUMP_REAL);
 		if (body == NULL)
 			BUG("json_dumps failed");
 		resp = MHD_create_response_from_buffer(strlen(body), body,

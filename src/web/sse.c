@@ -296,7 +296,8 @@ web_sse_collect(struct web_stream *s, const struct web_sse_page *page,
 	        json_array_size(json_object_get(data, "jobs")) +
 	        json_array_size(json_object_get(data, "nodes")) >
 	    0) {
-		text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+		text = json_dumps(data,
+		    JSON_COMPACT | JSON_ENSURE_ASCII | SERVICE_JSON_DUMP_REAL);
 		if (text == NULL)
 			BUG("json_dumps failed");
 		buf_addf(ev, "id: %lld\nevent: change\ndata: %s\n\n",

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test-dashboard.py BASE-URL - the dashboard in headless Chromium, run by
 test-dashboard.sh (which starts serve and a pilot and sets TMP, NODE,
-TOKEN, PASSWORD, ARTIFACTS and ORCHESTRA_BIN/ORCHESTRA_HOME).
+TOKEN, ALICE_TOKEN, PILOT_PID, PASSWORD, ARTIFACTS and
+ORCHESTRA_BIN/ORCHESTRA_HOME).
 
 Reads the rendered page (the DOM after its scripts ran); every wait has a
 deadline.  Screenshots: ARTIFACTS/{desktop,phone}-{queue,task,nodes,usage}.png,
@@ -9,6 +10,7 @@ desktop-signin.png and desktop-nodes-dark.png.
 """
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -47,6 +49,23 @@ def db_cpu_slots():
         db.close()
 
 
+def db_node_enabled():
+    db = sqlite3.connect(os.path.join(os.environ["ORCHESTRA_HOME"],
+                                      "orchestra.db"), timeout=10)
+    try:
+        return db.execute("SELECT enabled FROM node WHERE name = ?",
+                          (NODE,)).fetchone()[0] != 0
+    finally:
+        db.close()
+
+
+def shown(sel):
+    """Is the element `sel` there and not hidden (itself or a parent)?"""
+    return ("(() => { let e = document.querySelector(%s); if (!e) "
+            "return false; for (; e; e = e.parentElement) if (e.hidden) "
+            "return false; return true; })()" % json.dumps(sel))
+
+
 def db_usage_users():
     """The users with samples in table usage, sorted."""
     db = sqlite3.connect(os.path.join(os.environ["ORCHESTRA_HOME"],
@@ -79,13 +98,13 @@ def count_of(state):
             "return s ? parseInt(s.textContent) : 0; })()" % state)
 
 
-def sign_in(b, fill):
+def sign_in(b, fill, who="tester (admin)"):
     b.js("(() => { const v = %s; for (const k in v) "
          "document.querySelector(k).value = v[k]; "
          "document.querySelector('#signin').requestSubmit(); })()"
          % json.dumps(fill))
-    b.wait("document.querySelector('#who').textContent === 'tester (admin)'",
-           20, "signed in as tester (admin)")
+    b.wait("document.querySelector('#who').textContent === %s" %
+           json.dumps(who), 20, "signed in as " + who)
 
 
 def shoot(b, name):
@@ -132,6 +151,9 @@ def run(b):
     sign_in(b, {"#username": "tester", "#password": os.environ["PASSWORD"]})
     assert b.js("document.cookie") == "", "the session cookie is readable"
     b.wait("!!document.querySelector('#tasks')", 20, "the queue")
+    # The page's connection is one thing, the pilot another: it runs.
+    b.wait("document.querySelector('#pilot').dataset.state === 'up' && "
+           "!document.querySelector('#pilot').hidden", 20, "the pilot up")
     # Whatever the page shows for the task, in order, without a reload.
     b.js("""(() => {
         window.__noReload = true;
@@ -197,6 +219,18 @@ def run(b):
     why = b.wait("(document.querySelector('#jobs tr[data-job=\"3\"] .why')"
                  "||{}).textContent", 20, "why job 3 waits")
     step("job 3 waits: " + why)
+    # Its priority is the scheduler's, as `orchestra queue` prints it
+    # (jobs 1 and 2 hold the slots until gate1: it stays put).
+    q = json.loads(subprocess.run(
+        [os.environ["ORCHESTRA_BIN"], "queue", "--json"], check=True,
+        stdout=subprocess.PIPE).stdout)
+    want = [r["priority"] for r in q
+            if r["task"] == "web1" and r["index"] == 3][0]
+    got = b.wait("(document.querySelector('#jobs tr[data-job=\"3\"]')"
+                 "||{cells:[]}).cells[2].textContent", 20,
+                 "job 3's priority")
+    assert got == "%.1f" % want and want > 0, \
+        "job 3's priority: page %s, queue %s" % (got, want)
     shoot(b, "desktop-task")
 
     step("the jobs end, one fails: finalized")
@@ -204,6 +238,13 @@ def run(b):
     b.wait(status_of("#task-status") + " === 'finalized'", 60,
            "the task finalized")
     assert b.js(count_of("failed")) == 1, "not one failed job"
+    # Not done's tick, and no Kill: a finalized task can only be
+    # retried or deleted.
+    assert b.js("document.querySelector('#task-status').dataset.icon") \
+        == "\u25d0", "finalized shows done's tick"
+    b.wait("!(%s) && %s && %s" % (shown("#kill"), shown("#retry"),
+                                  shown("#delete")),
+           20, "retry and delete, no kill, on a finalized task")
     b.wait("document.querySelector('#log').textContent.includes('end job 0')",
            20, "the log followed to its end")
 
@@ -213,6 +254,11 @@ def run(b):
     b.wait(status_of("#task-status") + " === 'done'", 60, "the task done")
     assert b.js(count_of("failed")) == 0, "a job still failed"
     assert b.js(count_of("done")) == 4, "not four jobs done"
+    assert b.js("document.querySelector('#task-status').dataset.icon") \
+        == "\u2713", "done without its tick"
+    b.wait("!(%s) && !(%s) && %s" % (shown("#kill"), shown("#retry"),
+                                     shown("#delete")),
+           20, "only delete on a done task")
     assert b.js("document.querySelector('#jobs').__mark === 1 && "
                 "document.querySelector('#job-0').__mark === 1 && "
                 "document.querySelector('#job-0').classList"
@@ -256,6 +302,8 @@ def run(b):
     b.wait("location.hash === '#/tasks/tester/web2'", 10, "web2's URL")
     b.wait(status_of("#task-status") + " === 'testing'", 30,
            "web2's page again")
+    b.wait("%s && !(%s)" % (shown("#kill"), shown("#delete")), 20,
+           "kill, not delete, on a testing task")
     b.js("document.querySelector('#kill').click()")
     b.wait(status_of("#task-status") + " === 'killed'", 60, "web2 killed")
     b.js("document.querySelector('#delete').click()")
@@ -280,6 +328,18 @@ def run(b):
     b.wait(nrow + ".cells[3].textContent.includes('/ 3 / 8')", 20,
            "the new slots on the page")
     shoot(b, "desktop-nodes")
+
+    step("as admin, drain the node from the page, then resume it")
+    drain = nrow + ".querySelector('button.drain')"
+    b.wait("%s.textContent === 'Drain'" % drain, 20, "the Drain button")
+    b.js(drain + ".click()")
+    wait_py(lambda: not db_node_enabled(), 20, "the node drained")
+    b.wait("%s.textContent === 'Resume' && %s.querySelector('.status')"
+           ".textContent === 'drained'" % (drain, nrow), 20,
+           "the node shown drained, with Resume")
+    b.js(drain + ".click()")
+    wait_py(db_node_enabled, 20, "the node resumed")
+    b.wait("%s.textContent === 'Drain'" % drain, 20, "Drain again")
 
     step("a change from the command line reaches the page by itself")
     t0 = time.monotonic()
@@ -351,6 +411,32 @@ def run(b):
     b.js("document.querySelector('#signout').click()")
     b.wait("!!document.querySelector('#signin')", 20, "the sign-in form")
     sign_in(b, {"#token": os.environ["TOKEN"]})
+
+    step("as alice, no admin: no action on tester's task, none on nodes")
+    b.js("document.querySelector('#signout').click()")
+    b.wait("!!document.querySelector('#signin')", 20, "the sign-in form")
+    sign_in(b, {"#token": os.environ["ALICE_TOKEN"]}, "alice")
+    b.js("location.hash = '#/tasks/tester/web1'")
+    b.wait("document.querySelector('#task-name') && document.querySelector("
+           "'#task-name').textContent === 'user.tester.web1'", 20,
+           "tester's task, as alice")
+    assert not b.js(shown("#kill") + " || " + shown("#retry") + " || " +
+                    shown("#delete")), "actions on another user's task"
+    b.js("location.hash = '#/tasks/alice/hog'")
+    b.wait(shown("#kill"), 20, "kill on alice's own running task")
+    b.js("location.hash = '#/nodes'")
+    b.wait("!!document.querySelector('tr[data-node=\"%s\"]')" % NODE, 20,
+           "the nodes, as alice")
+    assert not b.js("!!document.querySelector('button.drain, form.slots')"), \
+        "admin controls for alice"
+
+    step("the pilot stops: the page says so, its connection stays live")
+    os.kill(int(os.environ["PILOT_PID"]), signal.SIGTERM)
+    b.wait("document.querySelector('#pilot').dataset.state === 'down'", 30,
+           "the page saying no pilot runs")
+    assert b.js("document.querySelector('#live').textContent") == "live", \
+        "the connection's dot changed with the pilot"
+    step("pilot: " + b.js("document.querySelector('#pilot').title"))
 
     assert not b.errors, "errors on the page: %s" % b.errors
     csp = [x for x in b.log if "Content Security Policy" in x]

@@ -5,8 +5,13 @@
 # test-dashboard.py signs in, sees a task submitted from the command line
 # appear and move through its states without a reload, reads why a job
 # waits, opens a job's log, retries the failed jobs from the page, and as
-# an admin changes a node's slots from the page, checked in the database,
-# and reads the usage chart (the pilot samples every second here).
+# an admin changes a node's slots and drains and resumes it from the
+# page, checked in the database, and reads the usage chart (the pilot
+# samples every second here).  Each task offers only the actions its
+# state and the user allow (finalized, shown apart from done, is not
+# killed; alice, no admin, acts on none of tester's), and the pilot's
+# state is shown apart from the page's connection: the test stops the
+# pilot and the page says so.
 # Screenshots (desktop 1366x768, phone 390x844) go to $ORCHESTRA_ARTIFACTS
 # (tests.cmake: build/<preset>/artifacts/browser).
 
@@ -51,6 +56,7 @@ EOF
 # second user in the usage chart.
 orch node add n2 --queue nowhere --cpu-slots 0 >/dev/null
 orch user add alice >/dev/null
+ALICE_TOKEN=$(orch user token alice 2>/dev/null)
 orch --user alice task submit hog --exec "true %IN" --inputs "$TMP/in" \
     --queue nowhere --skip-test >/dev/null
 # An hour of earlier samples, so the chart (and its screenshots) has a
@@ -70,6 +76,7 @@ pilot_wait_started
 
 dashboard() {
 	TMP="$TMP" NODE="$NODE" TOKEN="$TOKEN" PASSWORD="$PASSWORD" \
+	    ALICE_TOKEN="$ALICE_TOKEN" PILOT_PID="$PILOT_PID" \
 	    ARTIFACTS="$ARTIFACTS" python3 "$SRCDIR/tests/browser/test-dashboard.py" "$API" ||
 	    fail "the dashboard test failed"
 }

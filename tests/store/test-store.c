@@ -441,16 +441,27 @@ test_task_jobs_and_counts(void **state)
 	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
 	assert_int_equal(counts[JOB_DONE], 10);
 	assert_int_equal(counts[JOB_REGISTERED], 990);
-	assert_int_equal(store_job_list(st, id, -1, 5, &jv, &err), 0);
+	assert_int_equal(store_job_list(st, id, -1, 5, -1, &jv, &err), 0);
 	assert_int_equal(jv.n, 5);
 	assert_int_equal(jv.v[4].idx, 4);
 	assert_int_equal(jv.v[0].status, JOB_DONE);
 	job_vec_release(&jv);
 	/* The next keyset page of jobs starts after the last index seen. */
-	assert_int_equal(store_job_list(st, id, 4, 2, &jv, &err), 0);
+	assert_int_equal(store_job_list(st, id, 4, 2, -1, &jv, &err), 0);
 	assert_int_equal(jv.n, 2);
 	assert_int_equal(jv.v[0].idx, 5);
 	assert_int_equal(jv.v[1].idx, 6);
+	job_vec_release(&jv);
+	/* Of one status only, pages too. */
+	assert_int_equal(store_job_list(st, id, 3, 4, JOB_DONE, &jv, &err), 0);
+	assert_int_equal(jv.n, 4);
+	assert_int_equal(jv.v[0].idx, 4);
+	assert_int_equal(jv.v[3].idx, 7);
+	job_vec_release(&jv);
+	assert_int_equal(
+	    store_job_list(st, id, -1, 0, JOB_REGISTERED, &jv, &err), 0);
+	assert_int_equal(jv.n, 990);
+	assert_int_equal(jv.v[0].idx, 10);
 	job_vec_release(&jv);
 	/* Filters and keyset pages. */
 	f.account_id = u;

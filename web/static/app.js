@@ -20,7 +20,8 @@ const KIND = {
 	registered: ["st-wait", "◷"], assigned: ["st-wait", "◷"],
 	pending: ["st-wait", "◷"], testing: ["st-test", "?"],
 	running: ["st-run", "▶"], done: ["st-ok", "✓"],
-	finalized: ["st-ok", "✓"], failed: ["st-fail", "✕"],
+	// Ended with failed jobs: not the tick of done.
+	finalized: ["st-fail", "◐"], failed: ["st-fail", "✕"],
 	broken: ["st-fail", "✕"], kill: ["st-kill", "■"],
 	killing: ["st-kill", "■"], killed: ["st-kill", "■"],
 	removed: ["st-idle", "–"],
@@ -257,7 +258,7 @@ function queueView(params) {
 			setText(tr.cells[1], t.user);
 			statusBadge(tr.cells[2].firstChild, t.status);
 			progress(tr.cells[3], t.counts || {}, t.jobs);
-			setText(tr.cells[4], typeof t.priority === "number" ? t.priority.toFixed(2) : "—");
+			setText(tr.cells[4], typeof t.priority === "number" ? t.priority.toFixed(1) : "—");
 			setText(tr.cells[5], whyText(t));
 			setText(tr.cells[6], when(t.submitted));
 		});
@@ -362,8 +363,12 @@ function taskView(params, user, name) {
 		fact("Why pending", whyText(task) || "—");
 		fact("Submitted", when(task.submitted));
 		fact("Ended", when(task.ended) || "—");
-		const mine = auth.me && (auth.me.username === task.user || auth.me.role === "admin");
-		actions.hidden = !mine;
+		// Only what the server says this user may do to it now.
+		const can = task.actions || [];
+		kill.hidden = !can.includes("kill");
+		retry.hidden = !can.includes("retry");
+		del.hidden = !can.includes("delete");
+		actions.hidden = !can.length;
 		setText(retry, "Retry failed jobs" + (task.counts.failed ? " (" + task.counts.failed + ")" : ""));
 		const sel = p.get("job");
 		patchRows(tbody, jobs.jobs, (j) => j.index, (j) => {
@@ -379,7 +384,10 @@ function taskView(params, user, name) {
 			tr.classList.toggle("selected", String(j.index) === sel);
 			setText(tr.cells[0], j.index + (j.test ? " (test)" : ""));
 			statusBadge(tr.cells[1].firstChild, j.status);
-			setText(tr.cells[2], typeof j.priority === "number" ? j.priority.toFixed(2) : "");
+			// As task show's PRIO: the scheduler's while it waits for a
+			// slot, the one it was placed with once placed, else none.
+			setText(tr.cells[2], typeof j.priority === "number" && (j.place || j.attempts)
+				? j.priority.toFixed(1) : "");
 			setText(tr.cells[3], j.node ? j.node + (j.gpu !== null ? " gpu " + j.gpu : "") : "");
 			setText(tr.cells[4], j.attempts);
 			setText(tr.cells[5], j.exit_code ?? "");
@@ -451,7 +459,7 @@ function nodesView() {
 	const heads = ["Node", "Queue", "Health", "CPU used / enabled / max",
 		"GPU used / enabled / max", "Completed", "Failed", "Last seen", "Jobs"];
 	if (admin)
-		heads.push("Change slots");
+		heads.push("Change slots", "Drain");
 	const tbody = el("tbody", { id: "nodes" });
 	const table = el("table", { class: "cards" },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
@@ -482,6 +490,25 @@ function nodesView() {
 		return f;
 	}
 
+	// Drain (no new job) or resume, as the node is now.
+	function drainButton(tr) {
+		const btn = el("button", { type: "button", class: "drain" });
+		btn.addEventListener("click", async () => {
+			const name = tr.dataset.node, drain = btn.dataset.action === "drain";
+			btn.disabled = true;
+			try {
+				await api("POST", "/api/v1/nodes/" + encodeURIComponent(name) + "/" + btn.dataset.action);
+				flash(name + (drain ? " drained: it gets no new job." : " resumed."));
+				await refresh();
+			} catch (e) {
+				flash(e.message, true);
+			} finally {
+				btn.disabled = false;
+			}
+		});
+		return btn;
+	}
+
 	async function refresh() {
 		// Every page, so the table holds all the nodes: a cluster's nodes
 		// are few, and a page costs the store only its rows.
@@ -499,8 +526,10 @@ function nodesView() {
 			for (const i of [3, 4, 5, 6])
 				tr.cells[i].classList.add("num");
 			tr.cells[8].append(el("ul", { class: "node-jobs" }));
-			if (admin)
+			if (admin) {
 				tr.cells[9].append(slotForm(n));
+				tr.cells[10].append(drainButton(tr));
+			}
 			return tr;
 		}, (tr, n) => {
 			tr.dataset.node = n.name;
@@ -517,6 +546,11 @@ function nodesView() {
 			setText(tr.cells[6], n.failed);
 			setText(tr.cells[7], when(n.last_seen));
 			nodeJobs(tr.cells[8].firstChild, n.jobs || []);
+			const d = admin && $("button.drain", tr.cells[10]);
+			if (d) {
+				d.dataset.action = n.enabled ? "drain" : "resume";
+				setText(d, n.enabled ? "Drain" : "Resume");
+			}
 			const f = admin && $("form", tr.cells[9]);
 			if (f && !f.dataset.dirty && !f.contains(document.activeElement)) {
 				$(".cpu-slots", f).value = n.cpu_slots;
@@ -766,6 +800,7 @@ async function whoami() {
 	setText($("#who"), auth.me.username + (auth.me.role === "admin" ? " (admin)" : ""));
 	$("#nav").hidden = $("#signout").hidden = false;
 	startLive();
+	startPilotWatch();
 	return true;
 }
 
@@ -787,6 +822,11 @@ function signedOut(msg) {
 	live = null;
 	clearTimeout(pollTimer);
 	pollTimer = null;
+	clearInterval(pilotTimer);
+	pilotTimer = null;
+	const pi = $("#pilot");
+	pi.hidden = true;
+	delete pi.dataset.state;
 	setText($("#live"), "offline");
 	$("#live").classList.remove("on");
 	setText($("#who"), "");
@@ -794,6 +834,40 @@ function signedOut(msg) {
 	view = null;
 	flash(msg || "");
 	route(true);
+}
+
+/* ---- is a pilot running? ---- */
+
+// The dot of #live is this page's connection to serve; #pilot says
+// whether a pilot runs, which nothing else on the page can tell: with
+// none, nothing starts.  A pilot that dies sends no event, so it is asked
+// again every PILOT_EVERY_MS as well as after each change.
+const PILOT_EVERY_MS = 5000;
+let pilotTimer = null;
+
+async function checkPilot() {
+	const ind = $("#pilot");
+	try {
+		const p = await api("GET", "/api/v1/pilot");
+		ind.dataset.state = p.running ? "up" : "down";
+		setText(ind, p.running ? "pilot running" : "no pilot running");
+		ind.title = p.running ? "The pilot's last cycle: " + when(p.last_cycle) + " UTC"
+			: (p.why || "no pilot is running") + ": nothing starts until one runs";
+	} catch (e) {
+		if (e.status === 401)
+			return;
+		ind.dataset.state = "unknown";
+		setText(ind, "pilot unknown");
+		ind.title = "cannot tell: " + e.message;
+	}
+	ind.hidden = false;
+}
+
+function startPilotWatch() {
+	if (pilotTimer)
+		return;
+	checkPilot();
+	pilotTimer = setInterval(checkPilot, PILOT_EVERY_MS);
 }
 
 /* ---- live updates ---- */
@@ -815,6 +889,8 @@ async function refreshView(what = null) {
 		pending = false;
 		pendingWhat = null;
 		try {
+			if (auth.me)
+				checkPilot();
 			if (view && (!d || !view.concerns || view.concerns(d))) {
 				await view.refresh();
 				document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
