@@ -38,13 +38,8 @@ cmd_queue_run(struct cmd_ctx *ctx, int argc, char **argv)
 			user = cmd_optarg();
 			break;
 		case 'l':
-			if (cmd_parse_int(ctx, "--limit", cmd_optarg(),
-			        &limit) < 0)
+			if (cmd_parse_limit(ctx, 1, &limit) < 0)
 				return CMD_EXIT_USAGE;
-			if (limit < 1)
-				return cmd_usage_error(ctx,
-				    "invalid --limit %lld: expected 1 or more",
-				    (long long)limit);
 			break;
 		case 'j':
 			json = true;

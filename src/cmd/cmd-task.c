@@ -337,13 +337,8 @@ cmd_task_show_run(struct cmd_ctx *ctx, int argc, char **argv)
 			status = cmd_optarg();
 			break;
 		case 'l':
-			if (cmd_parse_int(ctx, "--limit", cmd_optarg(),
-			        &limit) < 0)
+			if (cmd_parse_limit(ctx, 0, &limit) < 0)
 				return CMD_EXIT_USAGE;
-			if (limit < 0)
-				return cmd_usage_error(ctx,
-				    "invalid --limit %lld: expected 0 or more",
-				    (long long)limit);
 			break;
 		case 'j':
 			json = true;

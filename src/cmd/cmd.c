@@ -426,6 +426,20 @@ cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
 	return 0;
 }
 
+int
+cmd_parse_limit(struct cmd_ctx *ctx, int64_t min, int64_t *out)
+{
+	if (cmd_parse_int(ctx, "--limit", cmd_optarg(), out) < 0)
+		return -1;
+	if (*out < min) {
+		cmd_usage_error(ctx,
+		    "invalid --limit %lld: expected %lld or more",
+		    (long long)*out, (long long)min);
+		return -1;
+	}
+	return 0;
+}
+
 void
 cmd_table_init(struct cmd_table *t, size_t ncols, const char *const *hdr)
 {

@@ -125,6 +125,8 @@ int cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv, bool *json);
 /* Parse a whole number option value; usage error message on failure. */
 int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out);
+/* --limit's value into `out`, `min` or more; usage error message else. */
+int cmd_parse_limit(struct cmd_ctx *ctx, int64_t min, int64_t *out);
 
 /*
  * Open the store, after options are parsed (a usage error is 2 even with
