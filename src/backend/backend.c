@@ -8,21 +8,51 @@ static const struct backend_ops *const backend_table[] = {
 	&backend_kube_ops,
 };
 
-int
-backend_open(struct backend **out, const struct config *cfg, struct buf *err)
+static const struct backend_ops *
+backend_find(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(backend_table) / sizeof(backend_table[0]); i++)
-		if (strcmp(backend_table[i]->name, cfg->backend) == 0)
-			return backend_table[i]->open(out, cfg, err);
-	*out = NULL;
+		if (strcmp(backend_table[i]->name, name) == 0)
+			return backend_table[i];
+	return NULL;
+}
+
+static int
+backend_unknown(const struct config *cfg, struct buf *err)
+{
+	size_t i;
+
 	err_set(err, ERR_INVALID,
 	    "unknown backend '%s' (this build has:", cfg->backend);
 	for (i = 0; i < sizeof(backend_table) / sizeof(backend_table[0]); i++)
 		buf_addf(err, " %s", backend_table[i]->name);
 	buf_addch(err, ')');
 	return ERR_INVALID;
+}
+
+int
+backend_open(struct backend **out, const struct config *cfg, struct buf *err)
+{
+	const struct backend_ops *ops = backend_find(cfg->backend);
+
+	*out = NULL;
+	if (ops == NULL)
+		return backend_unknown(cfg, err);
+	return ops->open(out, cfg, err);
+}
+
+int
+backend_node_check(const struct config *cfg, const char *name, struct buf *err)
+{
+	const struct backend_ops *ops = backend_find(cfg->backend);
+
+	if (ops == NULL)
+		return backend_unknown(cfg, err);
+	if (ops->node_check == NULL)
+		return 0;
+	return ops->node_check(cfg, name, err);
 }
 
 void

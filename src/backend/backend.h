@@ -130,6 +130,14 @@ struct backend_ops {
 	 */
 	int (*log_open)(struct backend *be, const struct backend_ref *ref,
 	    size_t max, struct backend_log *out, struct buf *err);
+	/*
+	 * Whether the backend can run jobs on a node of this name, asked
+	 * before `node add` registers one, without opening the backend:
+	 * 0, or ERR_INVALID with one line saying why not.  NULL where any
+	 * name may be a node (Kubernetes: the cluster's nodes come and go).
+	 */
+	int (*node_check)(const struct config *cfg, const char *name,
+	    struct buf *err);
 	/* The nodes the backend runs on, with their health. */
 	int (
 	    *nodes)(struct backend *be, backend_node_vec *out, struct buf *err);
@@ -178,6 +186,12 @@ void backend_job_set_account(struct backend_job *job,
 int backend_open(struct backend **out, const struct config *cfg,
     struct buf *err);
 void backend_close(struct backend *be);
+/*
+ * Whether the backend `cfg->backend` can run jobs on node `name`:
+ * 0, or ERR_INVALID with why (its node_check), or for an unknown backend.
+ */
+int backend_node_check(const struct config *cfg, const char *name,
+    struct buf *err);
 
 extern const struct backend_ops backend_local_ops;
 extern const struct backend_ops backend_kube_ops;

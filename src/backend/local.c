@@ -771,6 +771,26 @@ local_health(struct local_backend *lb, struct backend_node *n)
 	n->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 }
 
+/*
+ * Jobs run on this machine only: a node of another name would get jobs
+ * that run here while they claim to run there.
+ */
+static int
+local_node_check(const struct config *cfg, const char *name, struct buf *err)
+{
+	char *here = proc_node_name();
+	int ret = 0;
+
+	(void)cfg;
+	if (strcmp(name, here) != 0)
+		ret = err_set(err, ERR_INVALID,
+		    "node '%s' is not this machine ('%s'): the local backend "
+		    "runs jobs on this machine only",
+		    name, here);
+	free(here);
+	return ret;
+}
+
 static int
 local_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 {
@@ -925,6 +945,7 @@ const struct backend_ops backend_local_ops = {
 	.stop = local_stop,
 	.logs = local_logs,
 	.log_open = local_log_open,
+	.node_check = local_node_check,
 	.nodes = local_nodes,
 	.release = local_release,
 	.purge = local_purge,

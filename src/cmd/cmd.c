@@ -8,6 +8,7 @@
 
 /* Sorted by name; a new command is a file and one line here. */
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_history_entry,
 	&cmd_init_entry,
 	&cmd_metrics_entry,
 	&cmd_node_entry,

@@ -151,6 +151,7 @@ void cmd_table_release(struct cmd_table *t);
 /* Print a JSON value (takes the reference) and a newline. */
 void cmd_print_json(json_t *v);
 
+extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_node_entry;

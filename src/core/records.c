@@ -145,3 +145,44 @@ usage_row_vec_release(usage_row_vec *v)
 		free(u->username);
 	VEC_RELEASE(v);
 }
+
+static const char *const history_by_names[] = {
+	[HISTORY_BY_USER] = "user",
+	[HISTORY_BY_QUEUE] = "queue",
+	[HISTORY_BY_NODE] = "node",
+};
+
+const char *
+history_by_name(enum history_by by)
+{
+	if ((size_t)by >=
+	    sizeof(history_by_names) / sizeof(history_by_names[0]))
+		BUG("history_by %d", (int)by);
+	return history_by_names[by];
+}
+
+int
+history_by_parse(const char *s, enum history_by *out, struct buf *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(history_by_names) / sizeof(history_by_names[0]);
+	     i++) {
+		if (strcmp(s, history_by_names[i]) == 0) {
+			*out = (enum history_by)i;
+			return 0;
+		}
+	}
+	return err_set(err, ERR_INVALID,
+	    "invalid by '%s': expected user, queue or node", s);
+}
+
+void
+history_total_vec_release(history_total_vec *v)
+{
+	struct history_total *h;
+
+	VEC_FOREACH (h, v)
+		free(h->group);
+	VEC_RELEASE(v);
+}

@@ -179,4 +179,34 @@ struct usage_row {
 typedef VEC(struct usage_row) usage_row_vec;
 void usage_row_vec_release(usage_row_vec *v);
 
+/* ---- accounting (table job_history) ------------------------------------ */
+
+/* What the totals are grouped by. */
+enum history_by {
+	HISTORY_BY_USER,
+	HISTORY_BY_QUEUE,
+	HISTORY_BY_NODE,
+};
+/* "user", "queue", "node". */
+const char *history_by_name(enum history_by by);
+/* ERR_INVALID, "invalid --by 'x': expected user, queue or node". */
+int history_by_parse(const char *s, enum history_by *out, struct buf *err);
+
+/* Runs that ended in [since_ms, until_ms), of `user` (NULL: all). */
+struct history_filter {
+	int64_t since_ms, until_ms;
+	const char *user; /* borrowed */
+	enum history_by by;
+};
+
+/* The runs of one group: how many, and their CPU and GPU slot time in
+ * seconds (the sum of their milliseconds, rounded). */
+struct history_total {
+	char *group; /* the user, queue or node */
+	int64_t jobs;
+	int64_t cpu_s, gpu_s;
+};
+typedef VEC(struct history_total) history_total_vec;
+void history_total_vec_release(history_total_vec *v);
+
 #endif

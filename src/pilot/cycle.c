@@ -765,12 +765,13 @@ cycle_usage_due_ms(const struct pilot *p)
 
 /*
  * Step 6 (SPEC 6): the usage history.  At the first cycle, then at most
- * once per `usage_every_ms`, the jobs per user, in one small transaction.
+ * once per `usage_every_ms`, the jobs per user, in one small transaction
+ * that also forgets the accounting of runs older than a year.
  */
 static int
 cycle_usage(struct pilot *p, struct buf *err)
 {
-	int64_t n;
+	int64_t n, old = 0;
 	int ret;
 
 	if (cycle_usage_due_ms(p) > 0)
@@ -780,11 +781,15 @@ cycle_usage(struct pilot *p, struct buf *err)
 		return ret;
 	ret = store_usage_sample(p->st, time_now_ms(), PILOT_USAGE_KEEP_MS, &n,
 	    err);
+	if (ret == 0)
+		ret = store_history_prune(p->st,
+		    time_now_ms() - PILOT_HISTORY_KEEP_MS, &old, err);
 	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		return ret;
 	p->usage_ms = time_mono_ns() / 1000000;
-	log_debug("usage: %lld row(s)", (long long)n);
+	log_debug("usage: %lld row(s); history: %lld run(s) forgotten",
+	    (long long)n, (long long)old);
 	return 0;
 }
 

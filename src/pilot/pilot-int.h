@@ -89,6 +89,8 @@ struct pilot {
  * keep the samples this long (table `usage`, the dashboard's chart). */
 #define PILOT_USAGE_EVERY_MS 60000
 #define PILOT_USAGE_KEEP_MS (8 * 86400000LL)
+/* Keep the accounting of a run this long after its end (job_history). */
+#define PILOT_HISTORY_KEEP_MS (366 * 86400000LL)
 
 /* What one cycle did, for the log and the loop. */
 struct cycle_stats {

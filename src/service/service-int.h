@@ -56,6 +56,8 @@ int service_remote_task_signal(struct service *svc, const char *name,
 /* Its first `max_rows` rows (0: all), page by page. */
 int service_remote_queue(struct service *svc, const char *queue,
     const char *user, int64_t max_rows, queue_row_vec *out, struct buf *err);
+int service_remote_history(struct service *svc, const struct history_filter *f,
+    history_total_vec *out, struct buf *err);
 int service_remote_node_list(struct service *svc, const char *after,
     int64_t limit, node_vec *out, struct buf *err);
 /* PATCH the node with `o`, or (o NULL) drain or resume it. */

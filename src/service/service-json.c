@@ -722,6 +722,14 @@ const struct service_field service_usage_row_fields[] = {
 	END,
 };
 
+const struct service_field service_history_total_fields[] = {
+	F(struct history_total, group, "group", SERVICE_FIELD_STR0),
+	F(struct history_total, jobs, "jobs", SERVICE_FIELD_INT),
+	F(struct history_total, cpu_s, "cpu_seconds", SERVICE_FIELD_INT),
+	F(struct history_total, gpu_s, "gpu_seconds", SERVICE_FIELD_INT),
+	END,
+};
+
 /* ---- the records ------------------------------------------------------- */
 
 json_t *
@@ -792,6 +800,37 @@ json_t *
 service_json_usage_row(const struct usage_row *u)
 {
 	return service_json_record(service_usage_row_fields, u);
+}
+
+json_t *
+service_json_history(const struct history_filter *f, const history_total_vec *v)
+{
+	const struct history_total *h;
+	json_t *arr = json_array();
+
+	VEC_FOREACH (h, v)
+		json_array_append_new(arr,
+		    service_json_record(service_history_total_fields, h));
+	return json_pack("{s:s,s:o,s:o,s:o}", "by", history_by_name(f->by),
+	    "since", service_json_time(f->since_ms), "until",
+	    service_json_time(f->until_ms), "totals", arr);
+}
+
+int
+service_json_history_read(json_t *o, history_total_vec *out, struct buf *err)
+{
+	json_t *e;
+	size_t i;
+	int ret = 0;
+
+	json_array_foreach(json_object_get(o, "totals"), i, e)
+	{
+		ret = service_json_read(service_history_total_fields, e,
+		    VEC_ADD(out), err);
+		if (ret < 0)
+			break;
+	}
+	return ret;
 }
 
 const struct job_wait *

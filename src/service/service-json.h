@@ -91,6 +91,7 @@ extern const struct service_field service_node_fields[];
 extern const struct service_field service_node_job_fields[];
 extern const struct service_field service_queue_row_fields[];
 extern const struct service_field service_usage_row_fields[];
+extern const struct service_field service_history_total_fields[];
 
 /* A new JSON object of the record `rec` that `table` describes. */
 json_t *service_json_record(const struct service_field *table, const void *rec);
@@ -149,6 +150,12 @@ json_t *service_json_job(const struct job *j, const struct job_wait *w);
 json_t *service_json_node(const struct node *n);
 json_t *service_json_queue_row(const struct queue_row *q);
 json_t *service_json_usage_row(const struct usage_row *u);
+/* The accounting answer: {"by", "since", "until", "totals": [...]}. */
+json_t *service_json_history(const struct history_filter *f,
+    const history_total_vec *v);
+/* Its totals back into `out` (appended; caller releases). */
+int service_json_history_read(json_t *o, history_total_vec *out,
+    struct buf *err);
 
 /* Why job `j` of task `d` waits, if it does: its row of d's waits. */
 const struct job_wait *service_job_wait_of(const struct task_detail *d,

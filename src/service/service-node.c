@@ -124,6 +124,10 @@ service_node_add(struct service *svc, const char *name,
 	ret = service_require_admin(svc, err);
 	if (ret < 0)
 		goto out;
+	/* A node the backend cannot run jobs on would get them anyway. */
+	ret = backend_node_check(svc->cfg, name, err);
+	if (ret < 0)
+		goto out;
 	ret = store_node_insert(svc->st, out, err);
 	if (ret < 0)
 		goto out;

@@ -844,6 +844,29 @@ service_remote_add_node(json_t *e, void *out, struct buf *err)
 }
 
 int
+service_remote_history(struct service *svc, const struct history_filter *f,
+    history_total_vec *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *reply = NULL;
+	int ret;
+
+	buf_addf(&path, "/api/v1/history?since=%lld&until=%lld&by=%s",
+	    (long long)f->since_ms, (long long)f->until_ms,
+	    history_by_name(f->by));
+	if (f->user != NULL) {
+		buf_adds(&path, "&user=");
+		service_remote_escape(svc, &path, f->user);
+	}
+	ret = service_remote_json(svc, "GET", path.data, NULL, &reply, err);
+	if (ret == 0)
+		ret = service_json_history_read(reply, out, err);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+int
 service_remote_node_list(struct service *svc, const char *after, int64_t limit,
     node_vec *out, struct buf *err)
 {

@@ -509,6 +509,27 @@ int service_queue_head(struct service *svc, const char *queue, const char *user,
 int service_usage(struct service *svc, int64_t since_ms, const char *user,
     usage_row_vec *out, struct buf *err);
 
+/* ---- accounting (service-history.c) ---------------------------------- */
+
+/* Without --since: the 30 days before --until. */
+#define SERVICE_HISTORY_DEFAULT_MS (30 * 86400000LL)
+
+/*
+ * A --since or --until: epoch ms, UTC "YYYY-MM-DDTHH:MM:SS[Z]"
+ * (time_parse_when()), or a day "YYYY-MM-DD" (its midnight, UTC).
+ * ERR_INVALID with why.
+ */
+int service_history_when(const char *s, int64_t *ms, struct buf *err);
+/*
+ * Jobs, CPU and GPU slot seconds of the runs that ended in the range of
+ * `f`, per user, queue or node (f->by), by group name; they outlive the
+ * removal of their tasks (one year).  ERR_INVALID for an empty range,
+ * ERR_NOTFOUND for an unknown user.  Appends to `out` (caller releases
+ * with history_total_vec_release).
+ */
+int service_history(struct service *svc, const struct history_filter *f,
+    history_total_vec *out, struct buf *err);
+
 /* ---- metrics (service-metrics.c) ------------------------------------- */
 
 /*

@@ -10,9 +10,20 @@
 
 #include "store/db.h"
 
+/*
+ * Statements kept prepared, by their SQL: the pilot's transactions run
+ * the same few dozen statements (the store's SQL constants) again and
+ * again, and parsing each anew was a good part of the time they held the
+ * write lock (measured in docs/internals/pilot.md).  The least recently
+ * used one gives way when all are taken.
+ */
+#define DB_SQLITE_CACHE 48
+
 struct db {
 	sqlite3 *h;
 	char *path;
+	struct db_stmt *cache[DB_SQLITE_CACHE];
+	uint64_t tick;         /* for the cache's least recently used */
 	int lock_fd;           /* the pilot's lock file, -1 if not taken */
 	int64_t data_version;  /* for changed() */
 	int64_t notify_seq;    /* for changed(): table notify_seq's n */
@@ -24,6 +35,9 @@ struct db_stmt {
 	sqlite3_stmt *h;
 	int bind_rc; /* first failed bind, reported by step */
 	int64_t changes;
+	char *sql;     /* cached: the SQL as given; NULL if not cached */
+	bool busy;     /* cached: handed out, not yet finalized */
+	uint64_t used; /* cached: db->tick when last handed out */
 };
 
 /* How long a writer waits for another process's transaction. */
@@ -102,10 +116,28 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 }
 
 static void
+db_sqlite_stmt_free(struct db_stmt *st)
+{
+	sqlite3_finalize(st->h);
+	free(st->sql);
+	free(st);
+}
+
+static void
 db_sqlite_close(struct db *db)
 {
+	size_t i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < DB_SQLITE_CACHE; i++) {
+		if (db->cache[i] == NULL)
+			continue;
+		if (db->cache[i]->busy)
+			BUG("statement not finalized at close: %s",
+			    db->cache[i]->sql);
+		db_sqlite_stmt_free(db->cache[i]);
+	}
 	sqlite3_close(db->h);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd);
@@ -155,6 +187,54 @@ db_sqlite_rewrite_params(const char *sql, struct buf *out)
 	buf_adds(out, p);
 }
 
+/* A cached statement of `sql` that is free, or NULL. */
+static struct db_stmt *
+db_sqlite_cache_get(struct db *db, const char *sql)
+{
+	struct db_stmt *st;
+	size_t i;
+
+	for (i = 0; i < DB_SQLITE_CACHE; i++) {
+		st = db->cache[i];
+		if (st != NULL && !st->busy && strcmp(st->sql, sql) == 0) {
+			st->busy = true;
+			st->used = ++db->tick;
+			return st;
+		}
+	}
+	return NULL;
+}
+
+/* Keep `st` in the cache: in a free place, else in that of the least
+ * recently used statement not handed out; else not at all. */
+static void
+db_sqlite_cache_put(struct db *db, struct db_stmt *st, const char *sql)
+{
+	struct db_stmt *victim = NULL;
+	size_t i, at = DB_SQLITE_CACHE;
+
+	for (i = 0; i < DB_SQLITE_CACHE; i++) {
+		if (db->cache[i] == NULL) {
+			at = i;
+			victim = NULL;
+			break;
+		}
+		if (!db->cache[i]->busy &&
+		    (victim == NULL || db->cache[i]->used < victim->used)) {
+			victim = db->cache[i];
+			at = i;
+		}
+	}
+	if (at == DB_SQLITE_CACHE)
+		return;
+	if (victim != NULL)
+		db_sqlite_stmt_free(victim);
+	st->sql = xstrdup(sql);
+	st->busy = true;
+	st->used = ++db->tick;
+	db->cache[at] = st;
+}
+
 static int
 db_sqlite_prepare(struct db *db, struct db_stmt **out, const char *sql,
     struct buf *err)
@@ -163,9 +243,12 @@ db_sqlite_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	sqlite3_stmt *h = NULL;
 	int rc;
 
-	*out = NULL;
+	*out = db_sqlite_cache_get(db, sql);
+	if (*out != NULL)
+		return 0;
 	db_sqlite_rewrite_params(sql, &rewritten);
-	rc = sqlite3_prepare_v2(db->h, rewritten.data, -1, &h, NULL);
+	rc = sqlite3_prepare_v3(db->h, rewritten.data, -1,
+	    SQLITE_PREPARE_PERSISTENT, &h, NULL);
 	buf_release(&rewritten);
 	if (rc != SQLITE_OK) {
 		rc = db_sqlite_error(db->h, rc, err);
@@ -175,6 +258,7 @@ db_sqlite_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->db = db;
 	(*out)->h = h;
+	db_sqlite_cache_put(db, *out, sql);
 	return 0;
 }
 
@@ -267,13 +351,21 @@ db_sqlite_changes(struct db_stmt *st)
 	return st->changes;
 }
 
+/* A cached statement is reset for its next use, the others freed. */
 static void
 db_sqlite_finalize(struct db_stmt *st)
 {
 	if (st == NULL)
 		return;
-	sqlite3_finalize(st->h);
-	free(st);
+	if (st->sql == NULL) {
+		db_sqlite_stmt_free(st);
+		return;
+	}
+	sqlite3_reset(st->h);
+	sqlite3_clear_bindings(st->h);
+	st->bind_rc = SQLITE_OK;
+	st->changes = 0;
+	st->busy = false;
 }
 
 /*

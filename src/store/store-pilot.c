@@ -558,6 +558,9 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	st->drv->finalize(stmt);
 	if (ret < 0)
 		return ret;
+	ret = store_history_record(st, job_id, attempt, err);
+	if (ret < 0)
+		return ret;
 	if (now.node_id != 0 && (to == JOB_DONE || to == JOB_FAILED)) {
 		ret = store_pilot_exec(st, sql_node_count, err, NULL, "iii",
 		    now.node_id, (int64_t)(to == JOB_DONE),

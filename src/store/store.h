@@ -567,6 +567,23 @@ int store_usage_sample(struct store *st, int64_t now_ms, int64_t keep_ms,
 int store_usage_list(struct store *st, int64_t since_ms, const char *username,
     int64_t limit, usage_row_vec *out, struct buf *err);
 
+/* ---- accounting (store-history.c, table job_history) ----------------- */
+
+/*
+ * Copy the run (job_id, attempt) into job_history, inside the pilot's
+ * transaction that recorded its end; nothing for a run that never
+ * started or has no node, or is there already.
+ */
+int store_history_record(struct store *st, int64_t job_id, int64_t attempt,
+    struct buf *err);
+/* Delete the runs that ended before `before_ms`; *nrows gets how many. */
+int store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
+    struct buf *err);
+/* The totals `f` asks for, by group; appends to `out` (caller releases
+ * with history_total_vec_release). */
+int store_history_totals(struct store *st, const struct history_filter *f,
+    history_total_vec *out, struct buf *err);
+
 /* ---- retention (store-mail.c) ----------------------------------------- */
 
 /*

@@ -54,7 +54,7 @@ echo "end job \$1"
 EOF
 # alice's jobs wait for good, on a queue whose node offers no slot: a
 # second user in the usage chart.
-orch node add n2 --queue nowhere --cpu-slots 0 >/dev/null
+node_add_elsewhere n2 --queue nowhere --cpu-slots 0 >/dev/null
 orch user add alice >/dev/null
 ALICE_TOKEN=$(orch user token alice 2>/dev/null)
 orch --user alice task submit hog --exec "true %IN" --inputs "$TMP/in" \

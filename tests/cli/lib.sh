@@ -52,6 +52,8 @@
 #   pilot_kill9               SIGKILL the pilot (a crash); $PILOT_RC is
 #                             its exit status (137 unless it had exited)
 #   db_value SQL              like db_query, waiting out a busy database
+#   node_add_elsewhere ARGS   `node add ARGS` of a node that is not this
+#                             machine (the local backend refuses one)
 #   task_status NAME          the status of the acting user's task NAME
 #   task_is NAME STATUS       its status is STATUS (for wait_until)
 #   job_procs                 pids of the processes of supervisors and jobs
@@ -405,6 +407,13 @@ pilot_kill9() {
 	PILOT_PID=""
 	kill -KILL "$pid" 2>/dev/null || :
 	wait "$pid" 2>/dev/null && PILOT_RC=0 || PILOT_RC=$?
+}
+
+# `node add` of a node this machine's local backend cannot run on (it
+# refuses any name but this machine's): as the kubernetes backend takes
+# it, for the tests of lists, queues and refusals that need a second node.
+node_add_elsewhere() {
+	ORCHESTRA_BACKEND=kubernetes "$ORCHESTRA_BIN" node add "$@"
 }
 
 db_value() {

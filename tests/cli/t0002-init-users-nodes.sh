@@ -92,22 +92,31 @@ user_set() {
 test_case "user set changes email, priority and role" user_set
 
 node_add() {
-	expect_exit 0 orch node add n1 --json
+	expect_exit 0 node_add_elsewhere n1 --json
 	json_check 'd["name"] == "n1" and d["queue"] == "default" and
 	    d["cpu_slots"] == 30 and d["max_cpu_slots"] == 30 and
 	    d["gpu_slots"] == 0 and d["max_gpu_slots"] == 0 and
 	    d["enabled"] and d["cpu_used"] == 0'
-	expect_exit 0 orch node add g1 --queue gpu --max-cpu-slots 8 \
+	expect_exit 0 node_add_elsewhere g1 --queue gpu --max-cpu-slots 8 \
 	    --max-gpu-slots 4 --json
 	json_check 'd["queue"] == "gpu" and d["cpu_slots"] == 8 and
 	    d["gpu_slots"] == 4 and d["max_gpu_slots"] == 4'
-	expect_exit 0 orch node add n2 --cpu-slots 3 --gpu-slots 0
+	expect_exit 0 node_add_elsewhere n2 --cpu-slots 3 --gpu-slots 0
 	# No pilot has run: its health is not known (t0122).
 	expect_stdout_contains "node 'n2' (queue default, unknown (no pilot)): cpu 0/3 slots (max 30)"
 	[ "$(db_query "SELECT cpu_slots, max_cpu_slots, gpu_slots, max_gpu_slots FROM node WHERE name='g1'")" = \
 	    "8|8|4|4" ] || fail "node row of g1"
 }
 test_case "node add: unset slots default to their maximum" node_add
+
+node_add_local() {
+	local before
+	before=$(db_dump)
+	expect_exit 1 orch node add n3 --cpu-slots 3
+	expect_stderr_line "^orchestra: node 'n3' is not this machine \('$NODE0'\): the local backend runs jobs on this machine only$"
+	[ "$(db_dump)" = "$before" ] || fail "a refused node add changed the database"
+}
+test_case "node add: the local backend refuses a node other than this machine" node_add_local
 
 node_list() {
 	expect_exit 0 orch node list --json

@@ -15,7 +15,7 @@
 
 orch init >/dev/null
 NODE0=$(db_query "SELECT name FROM node ORDER BY id LIMIT 1")
-orch node add cpu1 --queue cpuonly --max-gpu-slots 0 >/dev/null
+node_add_elsewhere cpu1 --queue cpuonly --max-gpu-slots 0 >/dev/null
 orch user add alice --email alice@example.org >/dev/null
 
 IN="$TMP/inputs"
@@ -134,7 +134,7 @@ row 1 "invalid queue name 'a/b'"           node set cpu1 --queue 'a/b'
 row 1 "no node 'nonode'"                   node set nonode --cpu-slots 1
 row 1 "no node 'nonode'"                   node drain nonode
 row 1 "no node 'nonode'"                   node resume nonode
-row 1 "node 'cpu1' already exists"         node add cpu1
+row 1 "node '$NODE0' already exists"       node add "$NODE0"
 
 # Users
 row 1 "user 'alice' already exists"        user add alice

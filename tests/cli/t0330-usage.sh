@@ -22,7 +22,7 @@ printf 'while [ ! -e "%s/gate" ]; do sleep 0.05; done\n' "$TMP" >"$TMP/job.sh"
 orch task submit gated --exec "sh $TMP/job.sh %IN" --inputs "$TMP/in" \
     --skip-test >/dev/null
 # alice's wait for good: the node of queue "nowhere" offers no slot.
-orch node add n2 --queue nowhere --cpu-slots 0 >/dev/null
+node_add_elsewhere n2 --queue nowhere --cpu-slots 0 >/dev/null
 orch --user alice task submit stuck --exec "true %IN" --inputs "$TMP/in" \
     --queue nowhere --skip-test >/dev/null
 NOW=$(date +%s%3N)

@@ -19,7 +19,7 @@ command -v promtool >/dev/null ||
 orch init >/dev/null
 NODE=$(hostname)
 orch node set "$NODE" --max-cpu-slots 8 --cpu-slots 2 >/dev/null
-orch node add n2 --queue gpu --cpu-slots 1 --max-gpu-slots 2 \
+node_add_elsewhere n2 --queue gpu --cpu-slots 1 --max-gpu-slots 2 \
     --gpu-slots 1 >/dev/null
 orch user add alice >/dev/null
 

@@ -240,6 +240,73 @@ test_params_bound_by_number(void **state)
 	buf_release(&err);
 }
 
+/* One statement of `sql` bound to `v`: its first column. */
+static int64_t
+test_store_bound(struct store *st, const char *sql, int64_t v)
+{
+	struct db_stmt *stmt = NULL;
+	struct buf err = BUF_INIT;
+	int64_t got;
+
+	assert_int_equal(store_prepare(st, &stmt, sql, &err), 0);
+	st->drv->bind_int64(stmt, 1, v);
+	assert_int_equal(store_step(st, stmt, &err), DB_ROW);
+	got = st->drv->col_int64(stmt, 0);
+	st->drv->finalize(stmt);
+	buf_release(&err);
+	return got;
+}
+
+/*
+ * Statements the driver keeps prepared (SQLite's cache) behave as new
+ * ones: the same SQL twice at once, more distinct statements than the
+ * cache holds, twice over, and one finalized before its last row starts
+ * again from its first.
+ */
+static void
+test_statements_reused(void **state)
+{
+	static const char twice[] = "SELECT CAST($1 AS BIGINT) * 2";
+	struct store *st = *state;
+	struct db_stmt *a = NULL, *b = NULL;
+	struct buf err = BUF_INIT, sql = BUF_INIT;
+	int pass, k;
+
+	assert_int_equal(store_prepare(st, &a, twice, &err), 0);
+	st->drv->bind_int64(a, 1, 3);
+	assert_int_equal(store_step(st, a, &err), DB_ROW);
+	assert_int_equal(store_prepare(st, &b, twice, &err), 0);
+	st->drv->bind_int64(b, 1, 5);
+	assert_int_equal(store_step(st, b, &err), DB_ROW);
+	assert_int_equal(st->drv->col_int64(b, 0), 10);
+	assert_int_equal(st->drv->col_int64(a, 0), 6);
+	st->drv->finalize(a);
+	st->drv->finalize(b);
+	assert_int_equal(test_store_bound(st, twice, 7), 14);
+
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < 100; k++) {
+			buf_reset(&sql);
+			buf_addf(&sql, "SELECT CAST($1 AS BIGINT) + %d", k);
+			assert_int_equal(test_store_bound(st, sql.data, pass),
+			    pass + k);
+		}
+	}
+
+	test_store_exec(st, "CREATE TABLE reuse (n BIGINT)");
+	test_store_exec(st, "INSERT INTO reuse VALUES (1), (2), (3)");
+	for (pass = 0; pass < 2; pass++) {
+		assert_int_equal(store_prepare(st, &a,
+		                     "SELECT n FROM reuse ORDER BY n", &err),
+		    0);
+		assert_int_equal(store_step(st, a, &err), DB_ROW);
+		assert_int_equal(st->drv->col_int64(a, 0), 1);
+		st->drv->finalize(a);
+	}
+	buf_release(&sql);
+	buf_release(&err);
+}
+
 static void
 test_accounts(void **state)
 {
@@ -1383,6 +1450,8 @@ main(int argc, char **argv)
 		    test_migrations_current_and_idempotent, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test(test_open_missing_without_create),
+		cmocka_unit_test_setup_teardown(test_statements_reused,
+		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_params_bound_by_number,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_accounts, test_store_setup,

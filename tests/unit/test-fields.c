@@ -103,6 +103,8 @@ test_every_member_has_a_row(void **state)
 	    TABLES(service_queue_row_fields));
 	test_fields_cover("usage_row", sizeof(struct usage_row),
 	    TABLES(service_usage_row_fields));
+	test_fields_cover("history_total", sizeof(struct history_total),
+	    TABLES(service_history_total_fields));
 }
 
 /* ---- a record with every field set ------------------------------------ */
@@ -411,6 +413,36 @@ test_record_usage_row(int seed)
 	buf_release(&err);
 }
 
+/* The accounting answer, written and read back whole. */
+static void
+test_record_history(int seed)
+{
+	history_total_vec a = VEC_INIT, b = VEC_INIT;
+	struct history_filter f = { .since_ms = 1000,
+		.until_ms = 2000,
+		.by = HISTORY_BY_NODE };
+	struct buf err = BUF_INIT;
+	json_t *v;
+
+	test_fields_fill(service_history_total_fields, VEC_ADD(&a), seed);
+	test_fields_fill(service_history_total_fields, VEC_ADD(&a), seed + 1);
+	v = service_json_history(&f, &a);
+	assert_string_equal(json_string_value(json_object_get(v, "by")),
+	    "node");
+	assert_int_equal(service_json_history_read(v, &b, &err), 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(test_fields_diff("history total",
+	                     service_history_total_fields, &a.v[0], &b.v[0]),
+	    0);
+	assert_int_equal(test_fields_diff("history total",
+	                     service_history_total_fields, &a.v[1], &b.v[1]),
+	    0);
+	json_decref(v);
+	history_total_vec_release(&a);
+	history_total_vec_release(&b);
+	buf_release(&err);
+}
+
 /*
  * Two fillings whose every field differs: a field the writer or the
  * reader drops reads back as the same "none" both times, which one of
@@ -430,6 +462,7 @@ test_records_read_back_as_written(void **state)
 		test_record_node(seed);
 		test_record_queue_row(seed);
 		test_record_usage_row(seed);
+		test_record_history(seed);
 	}
 }
 
