@@ -275,7 +275,9 @@ web_limit_blocked(const char *ip)
 	a = web_limit_find(ip, false);
 	if (a != NULL) {
 		web_limit_decay(a, time_now_ms());
-		blocked = a->fails >= WEB_FAIL_BURST;
+		/* Past the burst's last failure: it decays from the ms it
+		 * was counted, so ">= BURST" would hold only within it. */
+		blocked = a->fails > WEB_FAIL_BURST - 1;
 	}
 	if (blocked && a->fails < 2 * WEB_FAIL_BURST)
 		a->fails += 1;
