@@ -110,7 +110,10 @@ check_options() {
 	local path=$1 help usage opt name arg line
 	# shellcheck disable=SC2086
 	help=$(orch $path --help)
-	usage=$(printf '%s\n' "$help" | head -n 1)
+	# Not "printf | head -n 1": under pipefail, head leaving before the
+	# printf's last write makes the assignment fail, and set -e end the
+	# case with no word (seen once under load).
+	usage=${help%%$'\n'*}
 	help_options "$help" >"$TMP/opts"
 	grep -qx -- '--help' "$TMP/opts" || fail "'$path --help' lists no --help"
 	for opt in $(printf '%s\n' "$usage" | grep -oE -- '--[a-z][a-z-]*' |
@@ -120,12 +123,12 @@ check_options() {
 	done
 	while read -r name arg; do
 		[ "$name" = --help ] && continue
-		printf '%s\n' "$usage" | grep -q -- "$name\b" ||
+		grep -q -- "$name\b" <<<"$usage" ||
 		    fail "'$path --help' lists $name, its usage does not"
 		line=$(printf '%s\n' "$help" | grep -E -- "^  $name( |\$)")
 		[ "$(printf '%s\n' "$line" | wc -l)" = 1 ] ||
 		    fail "'$path --help': $name is not on one line"
-		printf '%s\n' "$line" | grep -qE -- "^  $name( [^ ]+)?  +[a-z]" ||
+		grep -qE -- "^  $name( [^ ]+)?  +[a-z]" <<<"$line" ||
 		    fail "'$path --help': $name says not what it does: '$line'"
 		# shellcheck disable=SC2086
 		expect_exit 0 orch $path "$name" ${arg:+1} --help
@@ -143,7 +146,8 @@ check_options() {
 check_bad_option() {
 	local path=$1 usage
 	# shellcheck disable=SC2086
-	usage=$(orch $path --help | head -n 1)
+	usage=$(orch $path --help)
+	usage=${usage%%$'\n'*}
 	# shellcheck disable=SC2086
 	expect_exit 2 orch $path --no-such-option
 	expect_stderr_usage "^orchestra: $path: unknown option '--no-such-option'\$"
