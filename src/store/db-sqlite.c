@@ -13,7 +13,8 @@
 struct db {
 	sqlite3 *h;
 	char *path;
-	int lock_fd;           /* the pilot's lock file, -1 if not taken */
+	int lock_fd;           /* the pilot's lock descriptor, or -1 */
+	bool locked;           /* the pilot's lock is ours */
 	int64_t data_version;  /* for changed() */
 	int64_t notify_seq;    /* for changed(): table notify_seq's n */
 	int64_t begin_changes; /* sqlite3_total_changes64() at BEGIN */
@@ -277,56 +278,77 @@ db_sqlite_finalize(struct db_stmt *st)
 }
 
 /*
- * One pilot per database file: a POSIX record lock on "<database>.pilot",
- * which also holds the pid of the pilot that has it.  A record lock, not
- * flock(): it belongs to the process, so a job supervisor forked by the
- * pilot never inherits it and a restarted pilot is never locked out by
- * one.
+ * One pilot per database file, whatever path reaches it (a symlink, a
+ * hard link, a bind mount, another ORCHESTRA_HOME): the lock is held on
+ * the database file itself, so it follows the file's identity (device and
+ * inode), not the name it was opened by.
+ *
+ * What SQLite locks, and why this cannot disturb it: its unix VFS takes
+ * POSIX record locks on the database file only in the bytes from
+ * 0x40000000 (PENDING_BYTE, RESERVED_BYTE, the 510-byte SHARED range),
+ * and in WAL mode on a few bytes of the -shm file.  Ours is one byte at
+ * 2^62, far past them, so it never conflicts with any connection's lock.
+ *
+ * An open file description lock (F_OFD_SETLK), not a classic POSIX
+ * record lock: a POSIX lock belongs to the process and the inode, so the
+ * close of any descriptor of the file -- SQLite's own, when a connection
+ * of this process closes -- would silently drop it.  An OFD lock lives as
+ * long as our descriptor: it is opened close-on-exec, and a forked
+ * supervisor closes it (closefrom), so no one but the pilot holds it.
+ * The descriptor stays open until the connection is closed, even when the
+ * lock was refused: closing it would drop this process's POSIX locks on
+ * the file, SQLite's included.
+ *
+ * An OFD lock does not tell who holds it, so the pilot also takes a
+ * classic POSIX read lock on the next byte, whose holder's pid F_GETLK
+ * reports to a second pilot.  It only names the pilot in the message: if
+ * it were dropped, exclusion would still hold.
  */
+#define DB_SQLITE_PILOT_BYTE ((off_t)1 << 62)
+
 static int
 db_sqlite_pilot_lock(struct db *db, struct buf *err)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct buf path = BUF_INIT, pid = BUF_INIT;
-	int fd, ret = 0;
+	struct flock fl = { .l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = DB_SQLITE_PILOT_BYTE,
+		.l_len = 1 };
+	struct flock who = { .l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = DB_SQLITE_PILOT_BYTE + 1,
+		.l_len = 1 };
 
-	buf_addf(&path, "%s.pilot", db->path);
-	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = err_set(err, ERR_UNAVAILABLE, "cannot open '%s': %s",
-		    path.data, strerror(errno));
-		goto out;
-	}
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
-			fl.l_pid = 0;
-		ret = err_set(err, ERR_CONFLICT,
+	if (db->locked)
+		return 0;
+	if (db->lock_fd < 0)
+		db->lock_fd = open(db->path, O_RDWR | O_CLOEXEC);
+	if (db->lock_fd < 0)
+		return err_set(err, ERR_UNAVAILABLE, "cannot open '%s': %s",
+		    db->path, strerror(errno));
+	if (fcntl(db->lock_fd, F_OFD_SETLK, &fl) < 0) {
+		if (errno != EAGAIN && errno != EACCES)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot lock '%s': %s", db->path, strerror(errno));
+		if (fcntl(db->lock_fd, F_GETLK, &who) < 0 ||
+		    who.l_type == F_UNLCK || who.l_pid <= 0)
+			who.l_pid = 0;
+		return err_set(err, ERR_CONFLICT,
 		    "another pilot (pid %ld) is running on '%s'",
-		    (long)fl.l_pid, db->path);
-		close(fd);
-		goto out;
+		    (long)who.l_pid, db->path);
 	}
-	buf_addf(&pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0 &&
-	    pwrite(fd, pid.data, pid.len, 0) != (ssize_t)pid.len)
-		ret = err_set(err, ERR_UNAVAILABLE, "cannot write '%s'",
-		    path.data);
-	if (ret < 0) {
-		close(fd);
-		goto out;
-	}
-	db->lock_fd = fd;
-out:
-	buf_release(&path);
-	buf_release(&pid);
-	return ret;
+	db->locked = true;
+	who.l_type = F_RDLCK;
+	if (fcntl(db->lock_fd, F_SETLK, &who) < 0)
+		log_warn("cannot take the pilot's pid lock on '%s': %s",
+		    db->path, strerror(errno));
+	return 0;
 }
 
 static int
 db_sqlite_pilot_check(struct db *db, struct buf *err)
 {
 	(void)err;
-	return db->lock_fd >= 0 ? 0 : ERR_CONFLICT;
+	return db->locked ? 0 : ERR_CONFLICT;
 }
 
 /*
