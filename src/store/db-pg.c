@@ -500,4 +500,6 @@ const struct db_driver db_postgres = {
 	 * position would not do: it moves before the commit is visible.
 	 */
 	.version_sql = "SELECT pg_current_snapshot()::text",
+	.table_exists_sql = "SELECT count(*) FROM pg_catalog.pg_class"
+	                    " WHERE oid = to_regclass($1)",
 };

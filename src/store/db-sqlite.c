@@ -434,4 +434,6 @@ const struct db_driver db_sqlite = {
 	 * it: see store_data_version).
 	 */
 	.version_sql = "PRAGMA data_version",
+	.table_exists_sql = "SELECT count(*) FROM sqlite_master"
+	                    " WHERE type = 'table' AND name = $1",
 };

@@ -107,6 +107,11 @@ struct db_driver {
 	 * give (store_data_version).  A different answer may be spurious.
 	 */
 	const char *version_sql;
+	/*
+	 * A query of one integer: 1 when the table named by $1 exists, else
+	 * 0 (migrate.c asks for schema_version before it writes anything).
+	 */
+	const char *table_exists_sql;
 };
 
 /* Append `sql` to `out` with every `marker` replaced by `with`. */

@@ -25,10 +25,12 @@ struct store;
 
 /*
  * Open the database at `url`: "sqlite:PATH", a plain PATH (SQLite), or
- * "postgresql://…".  With `create`, a missing SQLite file is created.
- * Migrations run when the schema is older than the code (in their own
- * transaction each); a current schema is not written to.  Caller frees
- * with store_close().
+ * "postgresql://…".  With `create`, a missing SQLite file is created, and
+ * so is the schema of a database that has none; without it, a missing
+ * file or a database with no schema (an empty file) is ERR_NOTFOUND and
+ * nothing is written.  Migrations run when the schema is older than the
+ * code (all in one transaction); a current schema is not written to.  Caller
+ * frees with store_close().
  */
 int store_open(struct store **out, const char *url, bool create,
     struct buf *err);
