@@ -401,6 +401,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
 	int64_t backoff = 0, began_ms = 0, began_ns = 0, wait_ms, usage_ms;
+	bool damaged = false;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -408,6 +409,18 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	ret = pilot_take_lock(p, !o->once, err);
 	if (ret < 0)
 		return pilot_stop_requested ? 0 : ret;
+	/*
+	 * A malformed database is no outage to ride out: a cycle would
+	 * write the node's health and its own failure on it, and fail
+	 * again forever.  Look before writing anything, and stop.
+	 */
+	ret = store_check(p->st, &cerr);
+	if (ret < 0) {
+		err_set(err, ret, "%s: the pilot does not run on it",
+		    cerr.data);
+		buf_release(&cerr);
+		return ret;
+	}
 	/* Arm the change check and the end events before the first cycle. */
 	store_changed(p->st);
 	p->be->ops->event_fd(p->be);
@@ -449,6 +462,15 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			pilot_stats_cycle(p, ret, time_mono_ns() - began_ns);
 			/* The cycle's mails, and any written by others. */
 			mailer_kick(p->mailer, true);
+		}
+		if (ret < 0 && store_damaged(p->st)) {
+			/* Write nothing more on it: no measures, no beat. */
+			log_error("the database is malformed, the pilot stops: "
+			          "%s",
+			    cerr.data);
+			err_set(err, ret, "%s: the pilot stopped", cerr.data);
+			damaged = true;
+			break;
 		}
 		if (!o->once)
 			pilot_alarm(p, ret == 0, cerr.data);
@@ -495,9 +517,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			wait_ms = usage_ms;
 		pilot_wait(p, wait_ms, true);
 	}
-	pilot_stats_flush(p, true);
-	pilot_beat_stop(p);
-	if (pilot_stop_requested)
+	if (!damaged) {
+		pilot_stats_flush(p, true);
+		pilot_beat_stop(p);
+	}
+	if (pilot_stop_requested && !damaged)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)
 		log_info("pilot stopped; running jobs go on");

@@ -15,6 +15,7 @@ struct db {
 	char *path;
 	int lock_fd;           /* the pilot's lock descriptor, or -1 */
 	bool locked;           /* the pilot's lock is ours */
+	bool damaged;          /* SQLite said the file is malformed */
 	int64_t data_version;  /* for changed() */
 	int64_t notify_seq;    /* for changed(): table notify_seq's n */
 	int64_t begin_changes; /* sqlite3_total_changes64() at BEGIN */
@@ -30,11 +31,27 @@ struct db_stmt {
 /* How long a writer waits for another process's transaction. */
 #define DB_SQLITE_BUSY_MS 10000
 
-static int
-db_sqlite_error(sqlite3 *h, int rc, struct buf *err)
+/*
+ * Why the file cannot be written, when it cannot ("Read-only file
+ * system", "Permission denied"), else NULL.
+ */
+static const char *
+db_sqlite_why_readonly(struct db *db)
 {
-	int ext = sqlite3_extended_errcode(h);
-	const char *msg = sqlite3_errmsg(h);
+	if (sqlite3_db_readonly(db->h, "main") != 1)
+		return NULL;
+	if (access(db->path, W_OK) < 0)
+		return strerror(errno);
+	return "opened read-only";
+}
+
+static int
+db_sqlite_error(struct db *db, int rc, struct buf *err)
+{
+	int ext = sqlite3_extended_errcode(db->h);
+	const char *msg = sqlite3_errmsg(db->h);
+	const char *why;
+	int sys;
 
 	if (ext == SQLITE_CONSTRAINT_UNIQUE ||
 	    ext == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -45,7 +62,24 @@ db_sqlite_error(sqlite3 *h, int rc, struct buf *err)
 		return err_set(err, ERR_INVALID, "database: %s", msg);
 	if (rc == SQLITE_MISUSE)
 		BUG("sqlite misuse: %s", msg);
-	return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+	/* Sticky: the pilot stops rather than writing on it (pilot.c). */
+	if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
+		db->damaged = true;
+	/*
+	 * SQLite says "unable to open database file" or "disk I/O error"
+	 * whatever the cause; name it: the errno of the system call that
+	 * failed, or why the file is read-only.
+	 */
+	if ((ext & 0xff) != SQLITE_CANTOPEN && (ext & 0xff) != SQLITE_IOERR &&
+	    (ext & 0xff) != SQLITE_READONLY)
+		return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+	why = db_sqlite_why_readonly(db);
+	sys = sqlite3_system_errno(db->h);
+	if (why == NULL && sys != 0 && (ext & 0xff) != SQLITE_READONLY)
+		why = strerror(sys);
+	if (why == NULL)
+		return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+	return err_set(err, ERR_UNAVAILABLE, "database: %s: %s", msg, why);
 }
 
 static int
@@ -72,8 +106,13 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	db->notify_seq = -1;
 	rc = sqlite3_open_v2(target, &db->h, flags, NULL);
 	if (rc != SQLITE_OK) {
-		err_set(err, ERR_UNAVAILABLE, "cannot open database '%s': %s",
-		    target, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+		err_set(err, ERR_UNAVAILABLE,
+		    "cannot open database '%s': %s%s%s", target,
+		    db->h ? sqlite3_errmsg(db->h) : "out of memory",
+		    db->h && sqlite3_system_errno(db->h) ? ": " : "",
+		    db->h && sqlite3_system_errno(db->h)
+		        ? strerror(sqlite3_system_errno(db->h))
+		        : "");
 		sqlite3_close(db->h);
 		free(db->path);
 		free(db);
@@ -82,7 +121,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, DB_SQLITE_BUSY_MS);
 	if (sqlite3_exec(db->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_sqlite_error(db->h, rc, err);
+		rc = db_sqlite_error(db, rc, err);
 		sqlite3_close(db->h);
 		free(db->path);
 		free(db);
@@ -92,7 +131,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	if (create &&
 	    sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL,
 	        NULL) != SQLITE_OK) {
-		rc = db_sqlite_error(db->h, rc, err);
+		rc = db_sqlite_error(db, rc, err);
 		sqlite3_close(db->h);
 		free(db->path);
 		free(db);
@@ -120,7 +159,7 @@ db_sqlite_exec(struct db *db, const char *sql, struct buf *err)
 	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return db_sqlite_error(db->h, rc, err);
+		return db_sqlite_error(db, rc, err);
 	return 0;
 }
 
@@ -169,7 +208,7 @@ db_sqlite_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	rc = sqlite3_prepare_v2(db->h, rewritten.data, -1, &h, NULL);
 	buf_release(&rewritten);
 	if (rc != SQLITE_OK) {
-		rc = db_sqlite_error(db->h, rc, err);
+		rc = db_sqlite_error(db, rc, err);
 		sqlite3_finalize(h);
 		return rc;
 	}
@@ -229,7 +268,7 @@ db_sqlite_step(struct db_stmt *st, struct buf *err)
 		st->changes = sqlite3_changes64(st->db->h);
 		return DB_DONE;
 	}
-	return db_sqlite_error(st->db->h, rc, err);
+	return db_sqlite_error(st->db, rc, err);
 }
 
 static void
@@ -404,6 +443,43 @@ db_sqlite_changed(struct db *db)
 	return true;
 }
 
+static int
+db_sqlite_check(struct db *db, struct buf *err)
+{
+	sqlite3_stmt *h = NULL;
+	const char *row;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(db->h, "PRAGMA quick_check(1)", -1, &h, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(h);
+	if (rc != SQLITE_ROW) {
+		ret = db_sqlite_error(db, rc, err);
+		goto out;
+	}
+	row = (const char *)sqlite3_column_text(h, 0);
+	if (row == NULL || strcmp(row, "ok") != 0) {
+		db->damaged = true;
+		if (row == NULL)
+			row = "no answer from quick_check";
+		/* One line: "*** in database main ***\nPage 12: ..." */
+		if (strncmp(row, "*** ", 4) == 0 && strchr(row, '\n') != NULL)
+			row = strchr(row, '\n') + 1;
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "database '%s' is malformed (%.*s)", db->path,
+		    (int)strcspn(row, "\n"), row);
+	}
+out:
+	sqlite3_finalize(h);
+	return ret;
+}
+
+static bool
+db_sqlite_damaged(struct db *db)
+{
+	return db->damaged;
+}
+
 const struct db_driver db_sqlite = {
 	.scheme = "sqlite",
 	.open = db_sqlite_open,
@@ -429,6 +505,8 @@ const struct db_driver db_sqlite = {
 	.notify = db_sqlite_notify,
 	.change_fd = db_sqlite_change_fd,
 	.changed = db_sqlite_changed,
+	.check = db_sqlite_check,
+	.damaged = db_sqlite_damaged,
 	/*
 	 * Moves whenever another connection commits (this one only reads
 	 * it: see store_data_version).

@@ -202,6 +202,18 @@ store_changed(struct store *st)
 }
 
 int
+store_check(struct store *st, struct buf *err)
+{
+	return st->drv->check(st->db, err);
+}
+
+bool
+store_damaged(struct store *st)
+{
+	return st->drv->damaged(st->db);
+}
+
+int
 store_data_version(struct store *st, struct buf *out, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;

@@ -65,6 +65,13 @@ int store_notify(struct store *st, struct buf *err);
 int store_change_fd(struct store *st);
 bool store_changed(struct store *st);
 /*
+ * See db.h: check() reads the whole database for damage (a malformed
+ * page), 0 or ERR_UNAVAILABLE; damaged() is true once a statement was
+ * refused because the database is malformed.
+ */
+int store_check(struct store *st, struct buf *err);
+bool store_damaged(struct store *st);
+/*
  * The database's committed state, as text (db.h's version_sql), replacing
  * `out`.  Read on a connection that only ever reads it, two equal answers
  * mean that nothing was committed in between, by any connection.
