@@ -34,6 +34,9 @@ empty_refused() {
 		[ ! -s "$db" ] || fail "a refused command wrote into the empty file"
 	fi
 	expect_exit 0 orch init
+	if ! on_pg; then
+		expect_stdout_contains "database $db created"
+	fi
 	[ "$(ntables)" -gt 5 ] || fail "init made no schema"
 	expect_exit 0 orch queue
 }
