@@ -17,7 +17,13 @@
 /* How often the database is asked whether it changed, when it cannot
  * tell us (SQLite): well inside the 100 ms a submit may wait. */
 #define PILOT_CHANGE_POLL_MS 20
-#define PILOT_BACKOFF_MAX_MS 8000
+/*
+ * A failed cycle is retried after 250 ms, doubled up to this: short, so
+ * that the first job after an outage starts within about a second of the
+ * database's return; a retry is one cheap failed connection attempt.
+ */
+#define PILOT_BACKOFF_MIN_MS 250
+#define PILOT_BACKOFF_MAX_MS 1000
 /* How often a standby pilot tries the lock. */
 #define PILOT_STANDBY_MS 500
 /* While cycles follow each other, how often their measures are written. */
@@ -401,6 +407,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
 	int64_t backoff = 0, began_ms = 0, began_ns = 0, wait_ms, usage_ms;
+	bool damaged = false;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -408,6 +415,18 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	ret = pilot_take_lock(p, !o->once, err);
 	if (ret < 0)
 		return pilot_stop_requested ? 0 : ret;
+	/*
+	 * A malformed database is no outage to ride out: a cycle would
+	 * write the node's health and its own failure on it, and fail
+	 * again forever.  Look before writing anything, and stop.
+	 */
+	ret = store_check(p->st, &cerr);
+	if (ret < 0) {
+		err_set(err, ret, "%s: the pilot does not run on it",
+		    cerr.data);
+		buf_release(&cerr);
+		return ret;
+	}
 	/* Arm the change check and the end events before the first cycle. */
 	store_changed(p->st);
 	p->be->ops->event_fd(p->be);
@@ -450,6 +469,15 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			/* The cycle's mails, and any written by others. */
 			mailer_kick(p->mailer, true);
 		}
+		if (ret < 0 && store_damaged(p->st)) {
+			/* Write nothing more on it: no measures, no beat. */
+			log_error("the database is malformed, the pilot stops: "
+			          "%s",
+			    cerr.data);
+			err_set(err, ret, "%s: the pilot stopped", cerr.data);
+			damaged = true;
+			break;
+		}
 		if (!o->once)
 			pilot_alarm(p, ret == 0, cerr.data);
 		if (ret < 0) {
@@ -461,7 +489,8 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 				ret = 0;
 				break;
 			}
-			backoff = backoff == 0 ? 250 : backoff * 2;
+			backoff =
+			    backoff == 0 ? PILOT_BACKOFF_MIN_MS : backoff * 2;
 			if (backoff > PILOT_BACKOFF_MAX_MS)
 				backoff = PILOT_BACKOFF_MAX_MS;
 			log_error("cycle failed: %s (retrying in %lld ms)",
@@ -495,9 +524,11 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			wait_ms = usage_ms;
 		pilot_wait(p, wait_ms, true);
 	}
-	pilot_stats_flush(p, true);
-	pilot_beat_stop(p);
-	if (pilot_stop_requested)
+	if (!damaged) {
+		pilot_stats_flush(p, true);
+		pilot_beat_stop(p);
+	}
+	if (pilot_stop_requested && !damaged)
 		ret = 0; /* asked to stop: not a failure, whatever came last */
 	if (!o->once)
 		log_info("pilot stopped; running jobs go on");
@@ -508,6 +539,50 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	pilot_admins_release(p);
 	pilot_account_vec_release(&p->accounts);
 	buf_release(&cerr);
+	return ret;
+}
+
+/*
+ * Open the database.  A database server that cannot be reached at
+ * start-up is waited for, like an outage while running: one line, then
+ * retries with the cycles' backoff until it answers or a stop is asked
+ * for (an SQLite file, and --once, fail at once).
+ */
+static int
+pilot_open_store(struct pilot *p, const struct pilot_opts *o, struct buf *err)
+{
+	char *file = store_url_file(p->cfg->db_url);
+	bool server = file == NULL;
+	struct buf url = BUF_INIT;
+	int64_t backoff = PILOT_BACKOFF_MIN_MS;
+	int ret;
+
+	free(file);
+	for (;;) {
+		buf_reset(err);
+		ret = store_open(&p->st, p->cfg->db_url, false, err);
+		if (ret != ERR_UNAVAILABLE || !server || o->once)
+			break;
+		if (url.len == 0) {
+			util_redact_url(&url, p->cfg->db_url);
+			log_error("database %s unreachable at start-up: %s "
+			          "(retrying every %lld ms at most)",
+			    url.data, err->data,
+			    (long long)PILOT_BACKOFF_MAX_MS);
+		}
+		pilot_wait_plain(backoff);
+		if (pilot_stop_requested) {
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "stopped while waiting for the database");
+			break;
+		}
+		backoff *= 2;
+		if (backoff > PILOT_BACKOFF_MAX_MS)
+			backoff = PILOT_BACKOFF_MAX_MS;
+	}
+	if (ret == 0 && url.len > 0)
+		log_info("the database answers: starting");
+	buf_release(&url);
 	return ret;
 }
 
@@ -532,9 +607,13 @@ pilot_main(const struct config *cfg, const struct pilot_opts *o,
 		return err_set(err, ERR_INVALID, "unknown priority rule '%s'",
 		    cfg->priority_rule);
 	/* Our own connection: the pilot and the service never meet. */
-	ret = store_open(&p.st, cfg->db_url, false, err);
-	if (ret < 0)
+	pilot_signals();
+	ret = pilot_open_store(&p, o, err);
+	if (ret < 0) {
+		if (pilot_stop_requested)
+			ret = 0; /* asked to stop while waiting */
 		goto out;
+	}
 	ret = backend_open(&p.be, cfg, err);
 	if (ret < 0)
 		goto out;

@@ -103,7 +103,8 @@ service_init(struct service *svc, const struct config *cfg, const char *login,
 	 * database is made by its admin (docs/postgresql.md). */
 	file = store_url_file(cfg->db_url);
 	if (file != NULL) {
-		res->created_db = stat(file, &sb) < 0;
+		/* An empty file is no database yet: init makes it. */
+		res->created_db = stat(file, &sb) < 0 || sb.st_size == 0;
 		slash = strrchr(file, '/');
 		if (slash != NULL && slash != file) {
 			*slash = '\0';

@@ -465,6 +465,21 @@ db_pg_notify(struct db *db, struct buf *err)
 	return db_pg_exec(db, "NOTIFY orchestra", err);
 }
 
+static int
+db_pg_check(struct db *db, struct buf *err)
+{
+	(void)db;
+	(void)err;
+	return 0;
+}
+
+static bool
+db_pg_damaged(struct db *db)
+{
+	(void)db;
+	return false;
+}
+
 const struct db_driver db_postgres = {
 	.scheme = "postgresql",
 	.alias = "postgres",
@@ -492,6 +507,8 @@ const struct db_driver db_postgres = {
 	.pilot_check = db_pg_pilot_check,
 	.change_fd = db_pg_change_fd,
 	.changed = db_pg_changed,
+	.check = db_pg_check,
+	.damaged = db_pg_damaged,
 	.notify = db_pg_notify,
 	/*
 	 * The snapshot a statement would take now (xmin:xmax:in-progress):
@@ -500,4 +517,6 @@ const struct db_driver db_postgres = {
 	 * position would not do: it moves before the commit is visible.
 	 */
 	.version_sql = "SELECT pg_current_snapshot()::text",
+	.table_exists_sql = "SELECT count(*) FROM pg_catalog.pg_class"
+	                    " WHERE oid = to_regclass($1)",
 };

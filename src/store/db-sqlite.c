@@ -24,7 +24,9 @@ struct db {
 	char *path;
 	struct db_stmt *cache[DB_SQLITE_CACHE];
 	uint64_t tick;         /* for the cache's least recently used */
-	int lock_fd;           /* the pilot's lock file, -1 if not taken */
+	int lock_fd;           /* the pilot's lock descriptor, or -1 */
+	bool locked;           /* the pilot's lock is ours */
+	bool damaged;          /* SQLite said the file is malformed */
 	int64_t data_version;  /* for changed() */
 	int64_t notify_seq;    /* for changed(): table notify_seq's n */
 	int64_t begin_changes; /* sqlite3_total_changes64() at BEGIN */
@@ -43,11 +45,27 @@ struct db_stmt {
 /* How long a writer waits for another process's transaction. */
 #define DB_SQLITE_BUSY_MS 10000
 
-static int
-db_sqlite_error(sqlite3 *h, int rc, struct buf *err)
+/*
+ * Why the file cannot be written, when it cannot ("Read-only file
+ * system", "Permission denied"), else NULL.
+ */
+static const char *
+db_sqlite_why_readonly(struct db *db)
 {
-	int ext = sqlite3_extended_errcode(h);
-	const char *msg = sqlite3_errmsg(h);
+	if (sqlite3_db_readonly(db->h, "main") != 1)
+		return NULL;
+	if (access(db->path, W_OK) < 0)
+		return strerror(errno);
+	return "opened read-only";
+}
+
+static int
+db_sqlite_error(struct db *db, int rc, struct buf *err)
+{
+	int ext = sqlite3_extended_errcode(db->h);
+	const char *msg = sqlite3_errmsg(db->h);
+	const char *why;
+	int sys;
 
 	if (ext == SQLITE_CONSTRAINT_UNIQUE ||
 	    ext == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -58,7 +76,24 @@ db_sqlite_error(sqlite3 *h, int rc, struct buf *err)
 		return err_set(err, ERR_INVALID, "database: %s", msg);
 	if (rc == SQLITE_MISUSE)
 		BUG("sqlite misuse: %s", msg);
-	return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+	/* Sticky: the pilot stops rather than writing on it (pilot.c). */
+	if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
+		db->damaged = true;
+	/*
+	 * SQLite says "unable to open database file" or "disk I/O error"
+	 * whatever the cause; name it: the errno of the system call that
+	 * failed, or why the file is read-only.
+	 */
+	if ((ext & 0xff) != SQLITE_CANTOPEN && (ext & 0xff) != SQLITE_IOERR &&
+	    (ext & 0xff) != SQLITE_READONLY)
+		return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+	why = db_sqlite_why_readonly(db);
+	sys = sqlite3_system_errno(db->h);
+	if (why == NULL && sys != 0 && (ext & 0xff) != SQLITE_READONLY)
+		why = strerror(sys);
+	if (why == NULL)
+		return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
+	return err_set(err, ERR_UNAVAILABLE, "database: %s: %s", msg, why);
 }
 
 static int
@@ -85,8 +120,13 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	db->notify_seq = -1;
 	rc = sqlite3_open_v2(target, &db->h, flags, NULL);
 	if (rc != SQLITE_OK) {
-		err_set(err, ERR_UNAVAILABLE, "cannot open database '%s': %s",
-		    target, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+		err_set(err, ERR_UNAVAILABLE,
+		    "cannot open database '%s': %s%s%s", target,
+		    db->h ? sqlite3_errmsg(db->h) : "out of memory",
+		    db->h && sqlite3_system_errno(db->h) ? ": " : "",
+		    db->h && sqlite3_system_errno(db->h)
+		        ? strerror(sqlite3_system_errno(db->h))
+		        : "");
 		sqlite3_close(db->h);
 		free(db->path);
 		free(db);
@@ -95,7 +135,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, DB_SQLITE_BUSY_MS);
 	if (sqlite3_exec(db->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_sqlite_error(db->h, rc, err);
+		rc = db_sqlite_error(db, rc, err);
 		sqlite3_close(db->h);
 		free(db->path);
 		free(db);
@@ -105,7 +145,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	if (create &&
 	    sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL,
 	        NULL) != SQLITE_OK) {
-		rc = db_sqlite_error(db->h, rc, err);
+		rc = db_sqlite_error(db, rc, err);
 		sqlite3_close(db->h);
 		free(db->path);
 		free(db);
@@ -151,7 +191,7 @@ db_sqlite_exec(struct db *db, const char *sql, struct buf *err)
 	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return db_sqlite_error(db->h, rc, err);
+		return db_sqlite_error(db, rc, err);
 	return 0;
 }
 
@@ -251,7 +291,7 @@ db_sqlite_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	    SQLITE_PREPARE_PERSISTENT, &h, NULL);
 	buf_release(&rewritten);
 	if (rc != SQLITE_OK) {
-		rc = db_sqlite_error(db->h, rc, err);
+		rc = db_sqlite_error(db, rc, err);
 		sqlite3_finalize(h);
 		return rc;
 	}
@@ -312,7 +352,7 @@ db_sqlite_step(struct db_stmt *st, struct buf *err)
 		st->changes = sqlite3_changes64(st->db->h);
 		return DB_DONE;
 	}
-	return db_sqlite_error(st->db->h, rc, err);
+	return db_sqlite_error(st->db, rc, err);
 }
 
 static void
@@ -369,56 +409,77 @@ db_sqlite_finalize(struct db_stmt *st)
 }
 
 /*
- * One pilot per database file: a POSIX record lock on "<database>.pilot",
- * which also holds the pid of the pilot that has it.  A record lock, not
- * flock(): it belongs to the process, so a job supervisor forked by the
- * pilot never inherits it and a restarted pilot is never locked out by
- * one.
+ * One pilot per database file, whatever path reaches it (a symlink, a
+ * hard link, a bind mount, another ORCHESTRA_HOME): the lock is held on
+ * the database file itself, so it follows the file's identity (device and
+ * inode), not the name it was opened by.
+ *
+ * What SQLite locks, and why this cannot disturb it: its unix VFS takes
+ * POSIX record locks on the database file only in the bytes from
+ * 0x40000000 (PENDING_BYTE, RESERVED_BYTE, the 510-byte SHARED range),
+ * and in WAL mode on a few bytes of the -shm file.  Ours is one byte at
+ * 2^62, far past them, so it never conflicts with any connection's lock.
+ *
+ * An open file description lock (F_OFD_SETLK), not a classic POSIX
+ * record lock: a POSIX lock belongs to the process and the inode, so the
+ * close of any descriptor of the file -- SQLite's own, when a connection
+ * of this process closes -- would silently drop it.  An OFD lock lives as
+ * long as our descriptor: it is opened close-on-exec, and a forked
+ * supervisor closes it (closefrom), so no one but the pilot holds it.
+ * The descriptor stays open until the connection is closed, even when the
+ * lock was refused: closing it would drop this process's POSIX locks on
+ * the file, SQLite's included.
+ *
+ * An OFD lock does not tell who holds it, so the pilot also takes a
+ * classic POSIX read lock on the next byte, whose holder's pid F_GETLK
+ * reports to a second pilot.  It only names the pilot in the message: if
+ * it were dropped, exclusion would still hold.
  */
+#define DB_SQLITE_PILOT_BYTE ((off_t)1 << 62)
+
 static int
 db_sqlite_pilot_lock(struct db *db, struct buf *err)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct buf path = BUF_INIT, pid = BUF_INIT;
-	int fd, ret = 0;
+	struct flock fl = { .l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = DB_SQLITE_PILOT_BYTE,
+		.l_len = 1 };
+	struct flock who = { .l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = DB_SQLITE_PILOT_BYTE + 1,
+		.l_len = 1 };
 
-	buf_addf(&path, "%s.pilot", db->path);
-	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = err_set(err, ERR_UNAVAILABLE, "cannot open '%s': %s",
-		    path.data, strerror(errno));
-		goto out;
-	}
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
-			fl.l_pid = 0;
-		ret = err_set(err, ERR_CONFLICT,
+	if (db->locked)
+		return 0;
+	if (db->lock_fd < 0)
+		db->lock_fd = open(db->path, O_RDWR | O_CLOEXEC);
+	if (db->lock_fd < 0)
+		return err_set(err, ERR_UNAVAILABLE, "cannot open '%s': %s",
+		    db->path, strerror(errno));
+	if (fcntl(db->lock_fd, F_OFD_SETLK, &fl) < 0) {
+		if (errno != EAGAIN && errno != EACCES)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot lock '%s': %s", db->path, strerror(errno));
+		if (fcntl(db->lock_fd, F_GETLK, &who) < 0 ||
+		    who.l_type == F_UNLCK || who.l_pid <= 0)
+			who.l_pid = 0;
+		return err_set(err, ERR_CONFLICT,
 		    "another pilot (pid %ld) is running on '%s'",
-		    (long)fl.l_pid, db->path);
-		close(fd);
-		goto out;
+		    (long)who.l_pid, db->path);
 	}
-	buf_addf(&pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == 0 &&
-	    pwrite(fd, pid.data, pid.len, 0) != (ssize_t)pid.len)
-		ret = err_set(err, ERR_UNAVAILABLE, "cannot write '%s'",
-		    path.data);
-	if (ret < 0) {
-		close(fd);
-		goto out;
-	}
-	db->lock_fd = fd;
-out:
-	buf_release(&path);
-	buf_release(&pid);
-	return ret;
+	db->locked = true;
+	who.l_type = F_RDLCK;
+	if (fcntl(db->lock_fd, F_SETLK, &who) < 0)
+		log_warn("cannot take the pilot's pid lock on '%s': %s",
+		    db->path, strerror(errno));
+	return 0;
 }
 
 static int
 db_sqlite_pilot_check(struct db *db, struct buf *err)
 {
 	(void)err;
-	return db->lock_fd >= 0 ? 0 : ERR_CONFLICT;
+	return db->locked ? 0 : ERR_CONFLICT;
 }
 
 /*
@@ -474,6 +535,43 @@ db_sqlite_changed(struct db *db)
 	return true;
 }
 
+static int
+db_sqlite_check(struct db *db, struct buf *err)
+{
+	sqlite3_stmt *h = NULL;
+	const char *row;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(db->h, "PRAGMA quick_check(1)", -1, &h, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(h);
+	if (rc != SQLITE_ROW) {
+		ret = db_sqlite_error(db, rc, err);
+		goto out;
+	}
+	row = (const char *)sqlite3_column_text(h, 0);
+	if (row == NULL || strcmp(row, "ok") != 0) {
+		db->damaged = true;
+		if (row == NULL)
+			row = "no answer from quick_check";
+		/* One line: "*** in database main ***\nPage 12: ..." */
+		if (strncmp(row, "*** ", 4) == 0 && strchr(row, '\n') != NULL)
+			row = strchr(row, '\n') + 1;
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "database '%s' is malformed (%.*s)", db->path,
+		    (int)strcspn(row, "\n"), row);
+	}
+out:
+	sqlite3_finalize(h);
+	return ret;
+}
+
+static bool
+db_sqlite_damaged(struct db *db)
+{
+	return db->damaged;
+}
+
 const struct db_driver db_sqlite = {
 	.scheme = "sqlite",
 	.open = db_sqlite_open,
@@ -499,9 +597,13 @@ const struct db_driver db_sqlite = {
 	.notify = db_sqlite_notify,
 	.change_fd = db_sqlite_change_fd,
 	.changed = db_sqlite_changed,
+	.check = db_sqlite_check,
+	.damaged = db_sqlite_damaged,
 	/*
 	 * Moves whenever another connection commits (this one only reads
 	 * it: see store_data_version).
 	 */
 	.version_sql = "PRAGMA data_version",
+	.table_exists_sql = "SELECT count(*) FROM sqlite_master"
+	                    " WHERE type = 'table' AND name = $1",
 };

@@ -100,6 +100,15 @@ struct db_driver {
 	/* Did another connection commit since the last call? Cheap. */
 	bool (*changed)(struct db *db);
 	/*
+	 * Is the database itself malformed?  check() looks (SQLite: PRAGMA
+	 * quick_check, which reads every page), 0 or ERR_UNAVAILABLE with
+	 * what it found; damaged() is cheap: true once any statement was
+	 * refused because the file is malformed.  PostgreSQL keeps its own
+	 * files: 0 and false.
+	 */
+	int (*check)(struct db *db, struct buf *err);
+	bool (*damaged)(struct db *db);
+	/*
 	 * A query of one text column that names the committed state of the
 	 * whole database as this connection sees it: equal answers, read on
 	 * this connection, mean that nothing was committed in between by
@@ -107,6 +116,11 @@ struct db_driver {
 	 * give (store_data_version).  A different answer may be spurious.
 	 */
 	const char *version_sql;
+	/*
+	 * A query of one integer: 1 when the table named by $1 exists, else
+	 * 0 (migrate.c asks for schema_version before it writes anything).
+	 */
+	const char *table_exists_sql;
 };
 
 /* Append `sql` to `out` with every `marker` replaced by `with`. */

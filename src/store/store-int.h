@@ -41,7 +41,7 @@ extern const struct store_migration store_migrations[];
 extern const size_t store_nmigrations;
 
 /* Bring the schema up to date (migrate.c). */
-int store_migrate(struct store *st, struct buf *err);
+int store_migrate(struct store *st, bool create, struct buf *err);
 
 /* Prepare `sql`; 0 or ERR_*. */
 int store_prepare(struct store *st, struct db_stmt **out, const char *sql,

@@ -80,7 +80,17 @@ store_open(struct store **out, const char *url, bool create, struct buf *err)
 	ret = st->drv->open(&st->db, target, create, err);
 	if (ret < 0)
 		goto fail;
-	ret = store_migrate(st, err);
+	ret = store_migrate(st, create, err);
+	if (ret == ERR_NOTFOUND) {
+		/* An empty file, or a database init never made. */
+		buf_reset(err);
+		buf_adds(err, "no orchestra database in '");
+		if (st->drv == &db_sqlite)
+			buf_adds(err, target);
+		else
+			util_redact_url(err, url);
+		buf_adds(err, "': run 'orchestra init' first");
+	}
 	if (ret < 0)
 		goto fail;
 	*out = st;
@@ -189,6 +199,18 @@ bool
 store_changed(struct store *st)
 {
 	return st->drv->changed(st->db);
+}
+
+int
+store_check(struct store *st, struct buf *err)
+{
+	return st->drv->check(st->db, err);
+}
+
+bool
+store_damaged(struct store *st)
+{
+	return st->drv->damaged(st->db);
 }
 
 int

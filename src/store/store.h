@@ -25,10 +25,12 @@ struct store;
 
 /*
  * Open the database at `url`: "sqlite:PATH", a plain PATH (SQLite), or
- * "postgresql://…".  With `create`, a missing SQLite file is created.
- * Migrations run when the schema is older than the code (in their own
- * transaction each); a current schema is not written to.  Caller frees
- * with store_close().
+ * "postgresql://…".  With `create`, a missing SQLite file is created, and
+ * so is the schema of a database that has none; without it, a missing
+ * file or a database with no schema (an empty file) is ERR_NOTFOUND and
+ * nothing is written.  Migrations run when the schema is older than the
+ * code (all in one transaction); a current schema is not written to.  Caller
+ * frees with store_close().
  */
 int store_open(struct store **out, const char *url, bool create,
     struct buf *err);
@@ -62,6 +64,13 @@ int store_notify(struct store *st, struct buf *err);
 /* See db.h: change_fd() and changed(). */
 int store_change_fd(struct store *st);
 bool store_changed(struct store *st);
+/*
+ * See db.h: check() reads the whole database for damage (a malformed
+ * page), 0 or ERR_UNAVAILABLE; damaged() is true once a statement was
+ * refused because the database is malformed.
+ */
+int store_check(struct store *st, struct buf *err);
+bool store_damaged(struct store *st);
 /*
  * The database's committed state, as text (db.h's version_sql), replacing
  * `out`.  Read on a connection that only ever reads it, two equal answers

@@ -27,10 +27,27 @@ second_pilot_pg() {
 	expect_stderr_line "^orchestra: another pilot holds the lock"
 	kill -0 "$first" || fail "the first pilot is gone"
 }
+# The lock follows the file, not its name: a symlink to the database, a
+# hard link to it, and a second ORCHESTRA_HOME that reaches it through a
+# symlinked directory are all the same database.
+other_paths() {
+	ln -s "$db" "$TMP/link.db"
+	ln "$db" "$TMP/hard.db"
+	ln -s "$ORCHESTRA_HOME" "$TMP/home2"
+	for url in "sqlite:$TMP/link.db" "sqlite:$TMP/hard.db" \
+	    "$TMP/link.db"; do
+		expect_exit 1 env ORCHESTRA_DB="$url" "$ORCHESTRA_BIN" pilot --once
+		expect_stderr_line "^orchestra: another pilot \\(pid $first\\) is running on '${url#sqlite:}'"
+	done
+	expect_exit 1 env ORCHESTRA_HOME="$TMP/home2" "$ORCHESTRA_BIN" pilot
+	expect_stderr_line "^orchestra: another pilot \\(pid $first\\) is running on '$TMP/home2/orchestra.db'"
+	kill -0 "$first" || fail "the first pilot is gone"
+}
 if on_pg; then
 	test_case "pilot --once beside an active pilot exits 1" second_pilot_pg
 else
 	test_case "a second pilot exits 1 naming the first" second_pilot
+	test_case "by a symlink, a hard link or another home too" other_paths
 fi
 
 pilot_stop

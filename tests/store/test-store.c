@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store-int.h"
@@ -216,6 +218,133 @@ test_open_missing_without_create(void **state)
 	assert_null(st);
 	assert_non_null(strstr(err.data, "orchestra init"));
 	assert_int_equal(access(url.data, F_OK), -1);
+	buf_release(&err);
+	buf_release(&url);
+}
+
+/*
+ * Make the database at `url` (the test's own) empty: no table at all.
+ * Returns a raw driver connection to it (no migration), or NULL on SQLite
+ * where `url` names a new 0-byte file.
+ */
+static struct db *
+test_store_empty(struct store *st, struct buf *url)
+{
+	struct buf err = BUF_INIT;
+	struct db *db = NULL;
+	FILE *f;
+
+	buf_reset(url);
+	if (test_store_pg != NULL) {
+		buf_adds(url, test_store_pg);
+		test_store_exec(st,
+		    "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+		if (db_postgres.open(&db, test_store_pg, false, &err) < 0)
+			fail_msg("open: %s", err.data);
+		return db;
+	}
+	buf_addf(url, "%s/empty%d.db", test_store_dir, ++test_store_n);
+	f = fopen(url->data, "w");
+	assert_non_null(f);
+	fclose(f);
+	return NULL;
+}
+
+/* How many tables the database at `url` has (through the raw driver). */
+static int64_t
+test_store_ntables(const struct buf *url)
+{
+	static const char sql_sqlite[] =
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
+	static const char sql_pg[] = "SELECT count(*) FROM pg_catalog.pg_tables"
+	                             " WHERE schemaname = 'public'";
+	const struct db_driver *drv =
+	    test_store_pg != NULL ? &db_postgres : &db_sqlite;
+	struct buf err = BUF_INIT;
+	struct db_stmt *stmt = NULL;
+	struct db *db = NULL;
+	int64_t n;
+
+	if (drv->open(&db, url->data, false, &err) < 0 ||
+	    drv->prepare(db, &stmt, test_store_pg ? sql_pg : sql_sqlite, &err) <
+	        0 ||
+	    drv->step(stmt, &err) != DB_ROW)
+		fail_msg("count tables: %s", err.data);
+	n = drv->col_int64(stmt, 0);
+	drv->finalize(stmt);
+	drv->close(db);
+	buf_release(&err);
+	return n;
+}
+
+/*
+ * Only init creates: a database with no schema (an empty file, a new
+ * PostgreSQL database) is refused like a missing one, and left as it was.
+ */
+static void
+test_open_empty_without_create(void **state)
+{
+	struct store *st = *state, *again = NULL;
+	struct buf err = BUF_INIT, url = BUF_INIT;
+	struct db *db;
+	struct stat sb;
+
+	db = test_store_empty(st, &url);
+	assert_int_equal(store_open(&again, url.data, false, &err),
+	    ERR_NOTFOUND);
+	assert_null(again);
+	assert_non_null(strstr(err.data, "run 'orchestra init' first"));
+	assert_null(strstr(err.data, "password"));
+	assert_int_equal(test_store_ntables(&url), 0);
+	if (db == NULL) {
+		assert_int_equal(stat(url.data, &sb), 0);
+		assert_int_equal(sb.st_size, 0);
+	}
+	/* init (create) makes the schema in it. */
+	assert_int_equal(store_open(&again, url.data, true, &err), 0);
+	store_close(again);
+	assert_true(test_store_ntables(&url) > 5);
+	if (db != NULL)
+		db_postgres.close(db);
+	buf_release(&err);
+	buf_release(&url);
+}
+
+/*
+ * A half-made database (a table of the first migration, no
+ * schema_version): a command refuses it and init fails on it, and
+ * neither leaves anything behind (no schema_version table).
+ */
+static void
+test_open_half_migrated(void **state)
+{
+	struct store *st = *state, *again = NULL;
+	struct buf err = BUF_INIT, url = BUF_INIT;
+	struct db *db;
+
+	db = test_store_empty(st, &url);
+	if (db == NULL && db_sqlite.open(&db, url.data, true, &err) < 0)
+		fail_msg("open: %s", err.data);
+	if (test_store_pg != NULL)
+		assert_int_equal(
+		    db_postgres.exec(db, "CREATE TABLE account (x INT)", &err),
+		    0);
+	else
+		assert_int_equal(
+		    db_sqlite.exec(db, "CREATE TABLE account (x INT)", &err),
+		    0);
+	assert_int_equal(store_open(&again, url.data, false, &err),
+	    ERR_NOTFOUND);
+	assert_int_equal(test_store_ntables(&url), 1);
+	buf_reset(&err);
+	assert_true(store_open(&again, url.data, true, &err) < 0);
+	assert_null(again);
+	assert_non_null(strstr(err.data, "0001"));
+	assert_int_equal(test_store_ntables(&url), 1);
+	if (test_store_pg != NULL)
+		db_postgres.close(db);
+	else
+		db_sqlite.close(db);
 	buf_release(&err);
 	buf_release(&url);
 }
@@ -1451,6 +1580,10 @@ main(int argc, char **argv)
 		    test_store_teardown),
 		cmocka_unit_test(test_open_missing_without_create),
 		cmocka_unit_test_setup_teardown(test_statements_reused,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_open_empty_without_create,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_open_half_migrated,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_params_bound_by_number,
 		    test_store_setup, test_store_teardown),
