@@ -142,7 +142,7 @@ int
 store_migrate(struct store *st, bool create, struct buf *err)
 {
 	int64_t version = 0;
-	bool has_table;
+	bool has_table = false;
 	int ret;
 
 	/* A current schema is only read: probe before creating anything. */
