@@ -157,16 +157,21 @@ bench_add_user(struct service *svc, const char *name)
 }
 
 static void
-bench_add_node(struct service *svc, const char *name, int64_t slots)
+bench_add_node(struct service *svc, struct config *cfg, const char *name,
+    int64_t slots)
 {
 	struct node_opts o = NODE_OPTS_INIT;
 	struct node n = { 0 };
 	struct buf err = BUF_INIT;
+	char *backend = cfg->backend;
 
 	o.cpu_slots = slots;
 	o.max_cpu_slots = slots;
+	/* Nodes of a cluster: the local backend takes only this machine. */
+	cfg->backend = (char *)"kubernetes";
 	if (service_node_add(svc, name, &o, &n, &err) < 0)
 		bench_die("node add", &err);
+	cfg->backend = backend;
 	node_release(&n);
 }
 
@@ -295,7 +300,7 @@ main(int argc, char **argv)
 		.actor = "bench",
 		.trusted = true };
 	bench_add_user(&svc, "bench");
-	bench_add_node(&svc, "node", 1);
+	bench_add_node(&svc, &cfg, "node", 1);
 	buf_addf(&list, "@%s/inputs.txt", dir);
 	bench_write_list(list.data, o.jobs);
 	for (r = 0; r < o.runs; r++) {
@@ -322,7 +327,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nodes; i++) {
 		buf_reset(&name);
 		buf_addf(&name, "node-%03lld", (long long)i);
-		bench_add_node(&svc, name.data,
+		bench_add_node(&svc, &cfg, name.data,
 		    i == nodes - 1 ? o.slots - slots_per_node * (nodes - 1)
 		                   : slots_per_node);
 	}
