@@ -51,6 +51,17 @@ time_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+void
+time_deadline(struct timespec *ts, clockid_t clock, int64_t ms)
+{
+	int64_t ns;
+
+	clock_gettime(clock, ts);
+	ns = (int64_t)ts->tv_nsec + ms * 1000000LL;
+	ts->tv_sec += (time_t)(ns / 1000000000LL);
+	ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+
 /* How a time is written: the command line's, RFC 3339, a mail's Date. */
 enum time_style { TIME_PLAIN, TIME_ISO, TIME_MAIL };
 

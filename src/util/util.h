@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 /* Error codes returned (negated) by fallible functions; 0 is success. */
@@ -137,6 +138,8 @@ void log_write(enum log_level level, const char *func, const char *fmt, ...)
 int64_t time_now_ms(void);
 /* Monotonic time in nanoseconds, for measuring. */
 int64_t time_mono_ns(void);
+/* `ms` from now on `clock`, for a timed wait (pthread_cond_timedwait). */
+void time_deadline(struct timespec *ts, clockid_t clock, int64_t ms);
 /* Format epoch ms as "YYYY-MM-DD HH:MM:SS" UTC into `b`; 0 prints "-". */
 void time_format_ms(struct buf *b, int64_t ms);
 /* Format epoch ms (> 0) as "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339 UTC). */

@@ -99,13 +99,9 @@ static int
 web_signin_slot(struct web_server *ws)
 {
 	struct timespec until;
-	int64_t t;
 	int rc;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	t = (int64_t)until.tv_nsec + WEB_HASH_WAIT_MS * 1000000LL;
-	until.tv_sec += (time_t)(t / 1000000000LL);
-	until.tv_nsec = (long)(t % 1000000000LL);
+	time_deadline(&until, CLOCK_REALTIME, WEB_HASH_WAIT_MS);
 	do
 		rc = sem_timedwait(&ws->hash_slots, &until);
 	while (rc < 0 && errno == EINTR);

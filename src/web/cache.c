@@ -197,7 +197,6 @@ web_cache_get(struct web_cache *c, struct web_req *r)
 	struct web_cache_fill *f;
 	struct timespec until;
 	bool hit = false;
-	int64_t ns;
 	size_t i;
 
 	if (c == NULL)
@@ -214,10 +213,7 @@ web_cache_get(struct web_cache *c, struct web_req *r)
 	}
 	c->failing = false;
 	r->cache_made_ns = time_mono_ns();
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	ns = (int64_t)until.tv_nsec + WEB_CACHE_WAIT_MS * 1000000LL;
-	until.tv_sec += (time_t)(ns / 1000000000LL);
-	until.tv_nsec = (long)(ns % 1000000000LL);
+	time_deadline(&until, CLOCK_MONOTONIC, WEB_CACHE_WAIT_MS);
 	while (!(hit = web_cache_answer(c, r)) &&
 	    web_cache_fill_find(c, r->cache_key.data, r->cache_version.data) !=
 	        NULL)

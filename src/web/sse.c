@@ -438,14 +438,10 @@ web_sse_main(void *arg)
 {
 	struct web_sse *hub = arg;
 	struct timespec until;
-	int64_t t;
 
 	pthread_mutex_lock(&hub->lock);
 	while (!hub->stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		t = (int64_t)until.tv_nsec + WEB_SSE_TICK_MS * 1000000LL;
-		until.tv_sec += (time_t)(t / 1000000000LL);
-		until.tv_nsec = (long)(t % 1000000000LL);
+		time_deadline(&until, CLOCK_REALTIME, WEB_SSE_TICK_MS);
 		pthread_cond_timedwait(&hub->wake, &hub->lock, &until);
 		if (hub->stop)
 			break;
