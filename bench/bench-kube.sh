@@ -142,11 +142,30 @@ sim_processes() {
 	    sed -n 's/.*"processes": \([0-9]*\).*/\1/p'
 }
 
-# ---- Orchestra: the kubernetes backend, a template without a volume
+# ---- Orchestra: the kubernetes backend; the template mounts the user's
+# claim at the user's directory of the volume, an NFS export the simulator
+# serves from the host's directory of its path (as tests/cli/lib.sh does)
 export ORCHESTRA_HOME=$home/orchestra ORCHESTRA_CONF=/dev/null \
     ORCHESTRA_USER=bench ORCHESTRA_BACKEND=kubernetes \
-    KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$src/tests/kube/job-template-no-volume.yaml
-mkdir -p "$ORCHESTRA_HOME"
+    KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$home/job-template.yaml
+vol=$ORCHESTRA_HOME/volume/bench
+mkdir -p "$vol"
+chmod 0711 "$ORCHESTRA_HOME/volume"
+chmod 0700 "$vol"
+cat >"$ORCHESTRA_JOB_TEMPLATE" <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: placeholder}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: job
+          image: 'debian:12'
+          volumeMounts: [{name: volume, mountPath: '$vol'}]
+      volumes: [{name: volume, persistentVolumeClaim: {claimName: volume}}]
+YAML
 if [ -n "$dburl" ]; then
 	export ORCHESTRA_DB=$dburl
 	q() { psql -X -q -A -t "$dburl" -c "$1"; }
@@ -155,7 +174,8 @@ else
 fi
 here=$("$bin" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 # Its Jobs run as this account's uid (bench has none of its own).
-"$bin" user add bench --kubernetes --unix-user "$(id -un)" >/dev/null
+"$bin" user add bench --kubernetes --unix-user "$(id -un)" \
+    --nfs-server sim.invalid --nfs-path "$vol" >/dev/null
 "$bin" node add bench-node --max-cpu-slots "$max_n" --cpu-slots "$slots" \
     >/dev/null
 # This machine is no node of the cluster.
@@ -184,7 +204,7 @@ for i in $(seq 1 "$runs"); do
 	no_held() { [ "$(held)" = 0 ]; }
 	wait_for 60 "no job held before run $i" no_held
 	"$bin" task submit "lat-$i" --skip-test \
-	    --exec "sleep 1; date +%s%%N >$home/end-$i" >/dev/null
+	    --exec "sleep 1; date +%s%%N >$vol/end-$i" >/dev/null
 	ended() {
 		[ -n "$(q "SELECT j.status FROM job j JOIN task t ON
 		    t.id = j.task_id WHERE t.name = 'lat-$i' AND j.status IN
@@ -194,8 +214,8 @@ for i in $(seq 1 "$runs"); do
 	rec=$(q "SELECT e.time_ms FROM event e JOIN task t ON
 	    t.id = e.task_id WHERE t.name = 'lat-$i' AND e.kind = 'job' AND
 	    e.new_status = 'done'")
-	[ -n "$rec" ] && [ -s "$home/end-$i" ] || die "job lat-$i did not succeed"
-	echo "$i $(cat "$home/end-$i") $rec" >>"$home/latency.txt"
+	[ -n "$rec" ] && [ -s "$vol/end-$i" ] || die "job lat-$i did not succeed"
+	echo "$i $(cat "$vol/end-$i") $rec" >>"$home/latency.txt"
 done
 
 seq -f "/in/%04g" 1 "$burst" >"$home/list"

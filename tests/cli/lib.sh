@@ -35,6 +35,17 @@
 # With ORCHESTRA_TEST_DB=pg (and ORCHESTRA_PG_DIR from the ctest fixture)
 # the script runs on a database of its own on the test PostgreSQL server.
 #   volume_dirs               every directory under $ORCHESTRA_HOME/volume
+#   USER_VOL                  the acting user's directory of the volume,
+#                             $ORCHESTRA_HOME/volume/tester (made by
+#                             lib_backend_ready): besides its %OUT, the
+#                             one place where every job of the user may
+#                             write, on every backend (on Kubernetes the
+#                             user's claim), so the jobs of the pilot's
+#                             scenarios keep their records there
+#   lib_user_volume NAME      make NAME's directory of the volume as
+#                             `task submit` makes it (the volume's root
+#                             0711, NAME's 0700), or as an admin makes
+#                             NAME's NFS export for Kubernetes
 #   wait_until SECS CMD...    poll CMD until it succeeds; fail after SECS
 #   fail MSG                  fail the current test case (or the script)
 #
@@ -69,12 +80,23 @@
 # its workingDir and as its runAsUser and runAsGroup (the owner's
 # account): the script exits 77 (skipped) with "# skip: ..." when
 # python3-kubernetes is missing.  KUBECONFIG, ORCHESTRA_BACKEND and
-# ORCHESTRA_JOB_TEMPLATE (a template without a volume) are exported; the
-# simulator is stopped at exit.
+# ORCHESTRA_JOB_TEMPLATE are exported; the simulator is stopped at
+# exit.  The job template ($TMP/job-template.yaml) is a lab's: the user's
+# claim "volume" mounted at the user's directory of the volume
+# ($ORCHESTRA_HOME/volume/<user>, where %OUT is), and the test's own
+# files, $TMP, mounted read-only at $TMP (they stand for a lab's shared
+# data set: a job reads its inputs and scripts there, and writes only
+# under the user's directory).  Each user whose jobs run has a claim
+# bound to an NFS volume (server sim.invalid) whose export is the user's
+# directory of the volume: the simulator serves every export from the
+# host's directory of its path.
 #
 #   on_kube                   true when the test runs on Kubernetes
-#   lib_backend_ready         call after `orch init`: on Kubernetes, makes
-#                             the acting user's namespace
+#   lib_backend_ready         call after `orch init`: makes the acting
+#                             user's directory of the volume, and on
+#                             Kubernetes its namespace and claim
+#   kube_user_add NAME        `user add NAME --kubernetes` with NAME's
+#                             directory of the volume as its NFS export
 #   kube_skip_unless_able     exit 77 with "# skip" without python3-kubernetes
 #   kube_sim_start [NODES]    (for the kubernetes-only scripts) start the
 #                             simulator with the nodes of the JSON file
@@ -337,6 +359,20 @@ db_query() {
 	sqlite3 -cmd '.timeout 10000' "$db" "$1"
 }
 
+USER_VOL=$ORCHESTRA_HOME/volume/$ORCHESTRA_USER
+
+lib_user_volume() {
+	local vol=$ORCHESTRA_HOME/volume
+	if [ ! -d "$vol" ]; then
+		mkdir -p "$vol"
+		chmod 0711 "$vol"
+	fi
+	if [ ! -d "$vol/$1" ]; then
+		mkdir "$vol/$1"
+		chmod 0700 "$vol/$1"
+	fi
+}
+
 volume_dirs() {
 	if [ -d "$ORCHESTRA_HOME/volume" ]; then
 		find "$ORCHESTRA_HOME/volume" -type d | sort
@@ -475,8 +511,14 @@ on_kube() {
 }
 
 lib_backend_ready() {
-	! on_kube || "$ORCHESTRA_BIN" user add "$ORCHESTRA_USER" --kubernetes \
-	    >/dev/null
+	lib_user_volume "$ORCHESTRA_USER"
+	! on_kube || kube_user_add "$ORCHESTRA_USER" >/dev/null
+}
+
+kube_user_add() {
+	lib_user_volume "$1"
+	"$ORCHESTRA_BIN" user add "$1" --kubernetes --nfs-server sim.invalid \
+	    --nfs-path "$ORCHESTRA_HOME/volume/$1"
 }
 
 # Exit 77 with "# skip" when the simulator cannot run here.
@@ -486,6 +528,35 @@ kube_skip_unless_able() {
 		echo "# skip: python3-kubernetes is not installed"
 		exit 77
 	fi
+}
+
+# The job template of the tests (see above).  Until the backend mounts the
+# claim at each owner's directory of the volume itself, the acting user's
+# is written here.
+lib_kube_template() {
+	cat <<YAML
+# The job template of a test on the simulator (tests/cli/lib.sh), as a
+# lab's: the user's claim at the user's directory of the volume, and the
+# test's files ($TMP), read-only, for a shared data set.
+apiVersion: batch/v1
+kind: Job
+metadata: {name: placeholder}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: job
+          image: 'debian:12'
+          volumeMounts:
+            - {name: data, mountPath: '$TMP', readOnly: true}
+            - {name: volume, mountPath: '$USER_VOL'}
+      volumes:
+        - name: data
+          hostPath: {path: '$TMP', type: Directory}
+        - name: volume
+          persistentVolumeClaim: {claimName: volume}
+YAML
 }
 
 KUBE_SIM=$TMP/kube-sim
@@ -527,16 +598,17 @@ kube_sim_start() {
 		echo "Bail out! the Kubernetes simulator did not start" >&2
 		exit 1
 	fi
+	lib_kube_template >"$TMP/job-template.yaml"
 	export KUBECONFIG=$KUBE_SIM/kubeconfig ORCHESTRA_BACKEND=kubernetes
-	export ORCHESTRA_JOB_TEMPLATE=$SRCDIR/tests/kube/job-template-no-volume.yaml
+	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
 }
 
 # For the kubernetes-only scripts, after kube_sim_start: `orchestra init`,
-# the acting user's namespace, and this machine's node drained (it is not
-# in the simulated cluster).
+# the acting user's namespace, claim and directory of the volume, and this
+# machine's node drained (it is not in the simulated cluster).
 kube_init() {
 	"$ORCHESTRA_BIN" init >/dev/null
-	"$ORCHESTRA_BIN" user add "$ORCHESTRA_USER" --kubernetes >/dev/null
+	kube_user_add "$ORCHESTRA_USER" >/dev/null
 	"$ORCHESTRA_BIN" node drain "$(hostname)" >/dev/null
 }
 

@@ -16,7 +16,7 @@ orch init >/dev/null
 lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 3 >/dev/null
 VOL="$ORCHESTRA_HOME/volume"
-RUNS="$TMP/runs"
+RUNS="$USER_VOL/runs"
 : >"$RUNS"
 
 mkdir -p "$TMP/in"

@@ -9,7 +9,7 @@
 orch init >/dev/null
 lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 4 >/dev/null
-RUNS="$TMP/runs"
+RUNS="$USER_VOL/runs"
 : >"$RUNS"
 
 mkdir -p "$TMP/in"

@@ -16,9 +16,9 @@
 orch init >/dev/null
 lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 6 >/dev/null
-rm -f "$TMP/pids.meek" "$TMP/pids.stubborn"
-: >"$TMP/pids.meek"
-: >"$TMP/pids.stubborn"
+rm -f "$USER_VOL/pids.meek" "$USER_VOL/pids.stubborn"
+: >"$USER_VOL/pids.meek"
+: >"$USER_VOL/pids.stubborn"
 
 mkdir -p "$TMP/in"
 for i in 0 1 2; do
@@ -28,7 +28,7 @@ done
 # A job records its own pid, a child's and a grandchild's in pids.<task>,
 # then waits.
 cat >"$TMP/job.sh" <<EOF
-PIDS="$TMP/pids.\$2"
+PIDS="$USER_VOL/pids.\$2"
 echo \$\$ >>"\$PIDS"
 sleep 300 &
 echo \$! >>"\$PIDS"
@@ -46,7 +46,7 @@ orch task submit stubborn --exec "trap '' TERM; sh $TMP/job.sh %JOB stubborn %IN
 
 # Every job wrote its 4 pids.
 all_pids_written() {
-	[ "$(cat "$TMP/pids.meek" "$TMP/pids.stubborn" | wc -l)" -eq 24 ]
+	[ "$(cat "$USER_VOL/pids.meek" "$USER_VOL/pids.stubborn" | wc -l)" -eq 24 ]
 }
 
 # Gone, or a zombie nobody reaped yet.
@@ -60,7 +60,7 @@ all_pids_gone() {
 	local p
 	while read -r p; do
 		pid_gone "$p" || return 1
-	done <"$TMP/pids.$1"
+	done <"$USER_VOL/pids.$1"
 }
 
 # None of them is.
@@ -68,7 +68,7 @@ no_pid_gone() {
 	local p
 	while read -r p; do
 		! pid_gone "$p" || return 1
-	done <"$TMP/pids.$1"
+	done <"$USER_VOL/pids.$1"
 }
 
 # The statuses task $1 went through.

@@ -15,7 +15,7 @@ orch init >/dev/null
 lib_backend_ready
 NODE=$(hostname)
 orch node set "$NODE" --max-cpu-slots 8 --cpu-slots 1 >/dev/null
-RUNS="$TMP/runs"
+RUNS="$USER_VOL/runs"
 : >"$RUNS"
 
 mkdir -p "$TMP/in"

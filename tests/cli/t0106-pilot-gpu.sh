@@ -19,8 +19,8 @@ orch init >/dev/null
 lib_backend_ready
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 2 \
     --max-gpu-slots 2 --gpu-slots 2 >/dev/null
-RUNS="$TMP/runs"
-NV="$TMP/nvidia"
+RUNS="$USER_VOL/runs"
+NV="$USER_VOL/nvidia"
 : >"$RUNS"
 : >"$NV"
 

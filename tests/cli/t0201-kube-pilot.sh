@@ -41,8 +41,13 @@ PY
 orch init >/dev/null
 
 namespaces() {
-	# The acting user exists (init): this makes its namespace only.
-	expect_exit 0 orch user add tester --kubernetes
+	# The acting user exists (init): this makes its namespace and its
+	# claim, of an NFS export that is its directory of the volume (the
+	# simulator serves every export from the host's directory of its
+	# path; see lib.sh).
+	lib_user_volume tester
+	expect_exit 0 orch user add tester --kubernetes --nfs-server sim.invalid \
+	    --nfs-path "$USER_VOL"
 	expect_stdout_contains "namespace is ready"
 	expect_exit 0 orch user add carol --kubernetes --nfs-server 10.0.0.5 \
 	    --nfs-path /export/carol

@@ -20,7 +20,7 @@ export ORCHESTRA_KUBE_TIMEOUT=1s
 kube_init
 orch node add node-a --max-cpu-slots 16 --cpu-slots 16 >/dev/null
 
-RUNS=$TMP/runs
+RUNS=$USER_VOL/runs
 : >"$RUNS"
 seq 1 300 >"$TMP/inputs"
 
