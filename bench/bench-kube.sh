@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench-kube.sh - the kubernetes backend's figures of issue 6 (acceptance
 # 7), with the release build, against the API simulator
-# tests/kube/kube-sim.py on this machine (each pod is a local process):
+# tests/kube/kube-sim.py on this machine (each pod a local process in a
+# mount namespace of its own: the bench needs root):
 #
 #   latency     a Job's end in the simulator to the job's end in the
 #               database, with a pilot whose period is 30 s (the watch,
@@ -29,7 +30,7 @@
 # --slots 20); --db runs on that database (an empty PostgreSQL database)
 # instead of a fresh SQLite file; --keep leaves the work directory (the
 # request log, the pilot's logs) and prints its path.  The simulator needs
-# Debian's python3-kubernetes.  The full run takes a few minutes.
+# Debian's python3-kubernetes, and root.  The full run takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -67,6 +68,10 @@ py=python3
 if ! $py -c 'import kubernetes' 2>/dev/null &&
     [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
 	echo "bench: the simulator needs python3-kubernetes" >&2
+	exit 1
+fi
+if ! why=$($py tests/kube/kube-sim.py --check-pods 2>&1); then
+	echo "bench: the simulator cannot run pods here: $why" >&2
 	exit 1
 fi
 if [ -z "$bin" ]; then

@@ -76,11 +76,13 @@
 # runs its jobs as Kubernetes Jobs on the API simulator
 # (tests/kube/kube-sim.py, HTTPS with its own CA), whose only node is
 # named after this machine (8 CPUs, 2 nvidia.com/gpu) and which runs each
-# Job's command as a local process, with the Job's environment only, in
-# its workingDir and as its runAsUser and runAsGroup (the owner's
-# account): the script exits 77 (skipped) with "# skip: ..." when
-# python3-kubernetes is missing.  KUBECONFIG, ORCHESTRA_BACKEND and
-# ORCHESTRA_JOB_TEMPLATE are exported; the simulator is stopped at
+# Job's command as a pod does: in a mount namespace of its own where only
+# the system's directories (read-only) and the Job's volumes are, with the
+# Job's environment only, in its workingDir and as its runAsUser and
+# runAsGroup (the owner's account).  The script exits 77 (skipped) with
+# "# skip: ..." when python3-kubernetes is missing or the simulator cannot
+# give pods mount namespaces (not root).  KUBECONFIG, ORCHESTRA_BACKEND
+# and ORCHESTRA_JOB_TEMPLATE are exported; the simulator is stopped at
 # exit.  The job template ($TMP/job-template.yaml) is a lab's: the user's
 # claim "volume" mounted at the user's directory of the volume
 # ($ORCHESTRA_HOME/volume/<user>, where %OUT is), and the test's own
@@ -98,6 +100,7 @@
 #   kube_user_add NAME        `user add NAME --kubernetes` with NAME's
 #                             directory of the volume as its NFS export
 #   kube_skip_unless_able     exit 77 with "# skip" without python3-kubernetes
+#                             or when the simulator cannot run pods here
 #   kube_sim_start [NODES]    (for the kubernetes-only scripts) start the
 #                             simulator with the nodes of the JSON file
 #                             NODES, exported as above; $KUBE_SIM holds its
@@ -523,9 +526,16 @@ kube_user_add() {
 
 # Exit 77 with "# skip" when the simulator cannot run here.
 kube_skip_unless_able() {
+	local why
 	if ! python3 -c 'import kubernetes' 2>/dev/null &&
 	    [ ! -d /usr/lib/python3/dist-packages/kubernetes ]; then
 		echo "# skip: python3-kubernetes is not installed"
+		exit 77
+	fi
+	if ! why=$(python3 "$SRCDIR/tests/kube/kube-sim.py" --check-pods 2>&1)
+	then
+		echo "# skip: the Kubernetes simulator cannot run pods here:" \
+		    "$(echo "$why" | tail -n 1)"
 		exit 77
 	fi
 }

@@ -27,6 +27,48 @@ it refuses to start a container with runAsNonRoot that would run as root
 (runAsUser 0, or no runAsUser): the pod waits in
 CreateContainerConfigError and the Job stays active.
 
+What a pod sees is what a node gives it, no more: each container runs in a
+mount namespace of its own whose root is a fresh tmpfs holding only
+
+  * the image: the host's /usr, /bin, /sbin, /lib, /lib32, /lib64 and
+    /etc (those that exist), read-only.  This is the one stand-in for
+    what a cluster pulls: every image is the host's system, whatever the
+    Job names (an image ending in ":pull-error" fails to pull);
+  * a fresh /proc, a /dev of null, zero, full, random, urandom and tty
+    (the host's) with a tmpfs /dev/shm, and a private tmpfs /tmp;
+  * the pod's volumes at their volumeMounts' mountPaths (readOnly and
+    subPath honoured, parents mounted before children), each a bind mount
+    of a host directory:
+      - persistentVolumeClaim: its bound volume's directory.  The
+        simulator is every NFS server: a volume's nfs export is the
+        host's directory of its path (the tests give exports that are
+        host directories); a hostPath or local volume is its path.  A
+        claim bound to no volume gets a directory of its own, made on
+        first use as a provisioner would and kept across pods,
+        STATE_DIR/volumes/<namespace>/<claim>.  A missing claim, or an
+        export whose directory is missing, holds the pod in
+        ContainerCreating with the kubelet's message: it never runs
+        without its volume;
+      - hostPath: the host path, with the kubelet's type checks
+        (Directory must exist, else the pod is held as above;
+        DirectoryOrCreate and FileOrCreate make it; no type: made as
+        containerd makes it);
+      - emptyDir: STATE_DIR/pods/<pod uid>/<volume>, the pod's own,
+        removed when the pod is deleted;
+      - any other kind (configMap, secret, projected, downwardAPI ...)
+        is not mounted: the pod is held in ContainerCreating, saying so.
+
+Nothing else of the host is there (not /home, /root, /run, /srv, /var,
+nor the simulator's state).  The command is looked up in that root; a
+workingDir missing there is made as runc makes it (as root, 0755) before
+the process switches to its user.  The namespace is made with
+unshare(2), mount(2) and pivot_root(2), so the simulator needs root: when
+it cannot make one it refuses to start (exit status 3) rather than run
+pods on the host's files.  Other differences from a node: no PID or
+network namespace (a pod's pids are the host's, which the tests use to
+check that processes are killed; it shares the host's network), no
+cgroup limits, no /sys, no /etc/hosts or resolv.conf of the pod's own.
+
     kube-sim.py --state-dir DIR [--port-file F] [--admin-port-file F]
                 [--kubeconfig-out F] [--token-file F] [--nodes-file F]
                 [--log F] ...
@@ -64,6 +106,11 @@ the TLS layer here also takes certificates of untrusted-ca.crt and the
 authenticator refuses them with 401 as the real one does (a certificate
 of any other CA fails the TLS handshake instead).
 
+    kube-sim.py --check-pods
+
+exits 0 if pods can have roots of their own here (root, mount
+namespaces), else 1 with the reason on stderr.
+
     kube-sim.py --check-manifests FILE...
 
 checks every document of the YAML (or JSON) files as a server with strict
@@ -77,12 +124,14 @@ import argparse
 import base64
 import collections
 import copy
+import ctypes
 import datetime
 import fractions
 import hmac
 import http.server
 import json
 import os
+import pwd
 import random
 import re
 import secrets
@@ -91,6 +140,7 @@ import shutil
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import tempfile
@@ -120,6 +170,9 @@ def import_yaml():
         import yaml
     return yaml
 
+
+# main's exit status when pods cannot have roots of their own here
+EXIT_NO_PODS = 3
 
 SERVER_VERSION = {
     'major': '1', 'minor': '31', 'gitVersion': 'v1.31.0',
@@ -846,6 +899,7 @@ class JobRunner(threading.Thread):
         self.stop = threading.Event()
         self.orphaned = False
         self.pod_name = None
+        self.sources = {}       # the pod's volumes (Sim.pod_volumes)
 
     # Job status, written as the controller writes it.
     def update(self, fn):
@@ -1020,12 +1074,11 @@ class JobRunner(threading.Thread):
             if not ready:
                 return ('Unschedulable', None, '0/%d nodes are available'
                         % len(nodes))
-        for v in spec.get('volumes') or []:
-            claim = (v.get('persistentVolumeClaim') or {}).get('claimName')
-            if claim and not self.sim.store.get(
-                    'persistentvolumeclaims', self.ns, claim):
-                return (None, 'ContainerCreating',
-                        'persistentvolumeclaim "%s" not found' % claim)
+        try:
+            # kept for start_containers once nothing holds the pod
+            self.sources = self.sim.pod_volumes(pod)
+        except Held as e:
+            return (None, 'ContainerCreating', str(e))
         for c in spec['containers']:
             if c.get('image', '').endswith(':pull-error'):
                 return (None, 'ErrImagePull', 'failed to pull and unpack '
@@ -1148,7 +1201,7 @@ class JobRunner(threading.Thread):
             for c in pod['spec']['containers']:
                 env = {'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:'
                        '/usr/bin:/sbin:/bin', 'HOSTNAME': md['name'],
-                       'HOME': os.environ.get('HOME', '/'),
+                       'HOME': home_of(run_as(pod, c)[0]),
                        'KUBERNETES_SERVICE_HOST': '127.0.0.1',
                        'KUBERNETES_SERVICE_PORT': str(self.sim.port)}
                 for e in c.get('env') or []:
@@ -1166,23 +1219,21 @@ class JobRunner(threading.Thread):
                 argv = [expand_refs(a, env) for a in
                         (c.get('command') or []) + (c.get('args') or [])]
                 log = self.sim.log_path(self.ns, md['name'], c['name'])
-                wd = c.get('workingDir')
-                if not wd or not os.path.isdir(wd):
-                    wd = self.sim.workdir
                 with open(log, 'ab') as out:
                     try:
                         if not c.get('command'):
                             raise OSError('the simulator runs no image '
                                           'entrypoint: the container needs a '
                                           'command')
-                        if not executable(argv[0], env['PATH']):
-                            raise OSError('exec: "%s": executable file not '
-                                          'found in $PATH' % argv[0])
+                        root = PodRoot(self.sim.rootfs, container_mounts(
+                            c, self.sources, env), c.get('workingDir'),
+                            argv[0], env['PATH'])
                         argv = confine(pod, c) + argv
-                        p = subprocess.Popen(argv, env=env, cwd=wd,
+                        p = subprocess.Popen(argv, env=env,
                                              stdin=subprocess.DEVNULL,
                                              stdout=out, stderr=out,
-                                             start_new_session=True)
+                                             start_new_session=True,
+                                             preexec_fn=root)
                     except OSError as e:
                         out.write(('exec failed: %s\n' % e).encode())
                         p = subprocess.Popen(['/bin/sh', '-c', 'exit 128'],
@@ -1313,10 +1364,174 @@ def confine(pod, c):
 
 def executable(name, path):
     """Whether the container could exec `name` (a path, or a command
-    found in $PATH)."""
+    found in $PATH), asked inside its root (PodRoot.enter)."""
     if '/' in name:
         return os.path.isfile(name) and os.access(name, os.X_OK)
     return shutil.which(name, path=path) is not None
+
+# ---------------------------------------------------------------- pod roots
+# Each container runs in a mount namespace of its own whose root holds only
+# what the docstring lists.  The child process makes it between fork and
+# exec (subprocess's preexec_fn), with the system calls themselves through
+# ctypes rather than unshare(1) and mount(8): a pod's start costs one fork
+# and a dozen mount calls, where a shell running mount(8) for each of them
+# would fork and exec a dozen programs a pod (the benches start hundreds).
+# preexec_fn is unsafe in a threaded program only when the child takes a
+# lock that another thread held at the fork; PodRoot.enter takes none (no
+# logging, no import, no Python file object): system calls on a libc loaded
+# here, and os.write for its one message.
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+LIBC.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                       ctypes.c_ulong, ctypes.c_char_p)
+LIBC.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
+LIBC.unshare.argtypes = (ctypes.c_int,)
+LIBC.syscall.restype = ctypes.c_long
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+MNT_DETACH = 2
+CLONE_NEWNS = 0x20000
+# pivot_root(2) has no libc wrapper: its number, by machine.
+SYS_PIVOT_ROOT = {'x86_64': 155, 'aarch64': 41, 'riscv64': 41}.get(
+    os.uname().machine)
+# The image: the host's system directories, read-only (a symbolic link,
+# as /bin -> usr/bin, is made again as a link).
+SYSTEM_DIRS = ('/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc')
+DEVICES = ('null', 'zero', 'full', 'random', 'urandom', 'tty')
+# what a failed start writes in the container's log (runc's words)
+START_ERROR = ('runc create failed: unable to start container process: '
+               'error during container init: ')
+
+
+def sys_ok(ret, what):
+    if ret != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, '%s: %s' % (what, os.strerror(e)))
+
+
+def fs_bytes(s):
+    return None if s is None else os.fsencode(s)
+
+
+def mount(src, dst, fstype, flags, data=None):
+    sys_ok(LIBC.mount(fs_bytes(src), fs_bytes(dst), fs_bytes(fstype), flags,
+                      fs_bytes(data)), 'mount %s on %s' % (src, dst))
+
+
+def bind(src, dst, readonly):
+    mount(src, dst, None, MS_BIND | MS_REC)
+    if readonly:
+        mount(None, dst, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+class PodRoot:
+    """A container's file system and working directory, made in its
+    process between fork and exec (the preexec_fn of subprocess.Popen):
+    a new mount namespace, private, whose root is a fresh tmpfs mounted on
+    `rootfs` (one empty directory serves every pod: each mounts its own
+    tmpfs there, in its own namespace) and pivoted to; the volumes bound
+    at their mountPaths, parents first; then, as runc does, the working
+    directory made if it is missing (MkdirAll(cwd, 0755), as root, in the
+    container's root) and entered.  A failure is written to the
+    container's log and its exit status is 128, as a runtime's start
+    error; so is a command not found in the container's root."""
+
+    def __init__(self, rootfs, mounts, workdir, argv0, path):
+        self.rootfs = rootfs
+        self.mounts = mounts    # [(host path, mountPath, readOnly)], sorted
+        self.workdir = workdir or '/'
+        self.argv0, self.path = argv0, path
+
+    def __call__(self):
+        try:
+            self.enter()
+            if not executable(self.argv0, self.path):
+                os.write(2, ('exec failed: exec: "%s": executable file not '
+                             'found in $PATH\n' % self.argv0).encode())
+                os._exit(128)
+        except BaseException as e:
+            if isinstance(e, OSError) and e.strerror:
+                e = ('%s: %s' % (e.filename, e.strerror) if e.filename
+                     else e.strerror)
+            os.write(2, ('%s%s\n' % (START_ERROR, e)).encode())
+            os._exit(128)
+
+    def enter(self):
+        r = self.rootfs
+        os.umask(0o022)
+        sys_ok(LIBC.unshare(CLONE_NEWNS), 'unshare(CLONE_NEWNS)')
+        mount(None, '/', None, MS_REC | MS_PRIVATE)
+        mount('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755')
+        # The volumes by the host's paths, opened here, bound after the
+        # pivot through /proc/self/fd: their mountPaths then resolve in
+        # the container's root, never through a link to the host's.
+        srcs = [(os.open(src, os.O_PATH | os.O_CLOEXEC), dst, ro)
+                for src, dst, ro in self.mounts]
+        for d in SYSTEM_DIRS:
+            if os.path.islink(d):
+                os.symlink(os.readlink(d), r + d)
+            elif os.path.isdir(d):
+                os.mkdir(r + d)
+                bind(d, r + d, True)
+        os.mkdir(r + '/proc')
+        mount('proc', r + '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        dev = r + '/dev'
+        os.mkdir(dev)
+        mount('tmpfs', dev, 'tmpfs', MS_NOSUID | MS_NOEXEC, 'mode=755')
+        for name in DEVICES:
+            if os.path.exists('/dev/' + name):
+                os.close(os.open(dev + '/' + name, os.O_CREAT | os.O_WRONLY,
+                                 0o666))
+                bind('/dev/' + name, dev + '/' + name, False)
+        os.mkdir(dev + '/shm')
+        mount('shm', dev + '/shm', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              'mode=1777')
+        for name, target in (('fd', '/proc/self/fd'),
+                             ('stdin', '/proc/self/fd/0'),
+                             ('stdout', '/proc/self/fd/1'),
+                             ('stderr', '/proc/self/fd/2')):
+            os.symlink(target, dev + '/' + name)
+        os.mkdir(r + '/tmp')
+        mount('tmpfs', r + '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777')
+        os.mkdir(r + '/.old-root')
+        sys_ok(LIBC.syscall(ctypes.c_long(SYS_PIVOT_ROOT), fs_bytes(r),
+                            fs_bytes(r + '/.old-root')), 'pivot_root')
+        os.chdir('/')
+        for fd, dst, ro in srcs:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.makedirs(dst, 0o755, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(dst), 0o755, exist_ok=True)
+                os.close(os.open(dst, os.O_CREAT | os.O_WRONLY, 0o644))
+            bind('/proc/self/fd/%d' % fd, dst, ro)
+            os.close(fd)
+        sys_ok(LIBC.umount2(b'/.old-root', MNT_DETACH), 'umount /.old-root')
+        os.rmdir('/.old-root')
+        os.makedirs(self.workdir, 0o755, exist_ok=True)
+        os.chdir(self.workdir)
+
+
+def check_pod_roots(rootfs):
+    """None if pods can have roots of their own here (root, mount
+    namespaces, pivot_root), else why not.  A pod tried: it must not see
+    `rootfs` (which is on the host)."""
+    if SYS_PIVOT_ROOT is None:
+        return 'no pivot_root(2) known on %s' % os.uname().machine
+    sh = shutil.which('sh', path='/usr/bin:/bin')
+    if not sh:
+        return 'no sh in /usr/bin or /bin'
+    try:
+        p = subprocess.Popen([sh, '-c', 'test ! -e "$1"', 'sh', rootfs],
+                             preexec_fn=PodRoot(rootfs, [], '/', sh, ''),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, env={})
+        out, _ = p.communicate(timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        return str(e)
+    if p.returncode != 0:
+        return out.decode(errors='replace').strip().replace(
+            START_ERROR, '') or 'a pod saw the host\'s %s' % rootfs
+    return None
 
 
 def wait_exit(procs, timeout):
@@ -1335,6 +1550,80 @@ def wait_exit(procs, timeout):
     finally:
         for fd in fds:
             os.close(fd)
+
+
+class Held(Exception):
+    """Why the kubelet cannot start a pod's containers yet: its message."""
+
+
+def make_dir(path, mode):
+    """A directory made as a provisioner (or the kubelet, for emptyDir)
+    makes one: `mode` whatever the umask."""
+    if not os.path.isdir(path):
+        os.makedirs(path, exist_ok=True)
+        os.chmod(path, mode)
+
+
+# hostPath types: the test of the file's mode and the kubelet's name for it
+HOST_PATH_TYPES = {
+    'Directory': (stat.S_ISDIR, 'directory'),
+    'DirectoryOrCreate': (stat.S_ISDIR, 'directory'),
+    'File': (stat.S_ISREG, 'file'), 'FileOrCreate': (stat.S_ISREG, 'file'),
+    'Socket': (stat.S_ISSOCK, 'socket file'),
+    'CharDevice': (stat.S_ISCHR, 'character device'),
+    'BlockDevice': (stat.S_ISBLK, 'block device')}
+
+
+def host_path(vol, hp):
+    """The kubelet's checkType for a hostPath of volume `vol`, which
+    makes what DirectoryOrCreate and FileOrCreate ask for (0755, 0644);
+    with no type, containerd makes a missing path a directory (0755)."""
+    path, typ = hp.get('path') or '', hp.get('type') or ''
+    try:
+        if not os.path.exists(path):
+            if typ in ('', 'DirectoryOrCreate'):
+                os.makedirs(path, 0o755, exist_ok=True)
+            elif typ == 'FileOrCreate':
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        if typ in HOST_PATH_TYPES:
+            test, what = HOST_PATH_TYPES[typ]
+            if not os.path.exists(path) or not test(os.stat(path).st_mode):
+                raise Held('MountVolume.SetUp failed for volume "%s" : '
+                           'hostPath type check failed: %s is not a %s'
+                           % (vol, path, what))
+    except OSError as e:
+        raise Held('MountVolume.SetUp failed for volume "%s" : %s'
+                   % (vol, e))
+    return path
+
+
+def container_mounts(c, sources, env):
+    """[(host path, mountPath, read-only)] of a container's volumeMounts,
+    parents first.  A subPath missing in its volume is made as the
+    kubelet makes it: a directory with the mode of the volume's root."""
+    out = []
+    for vm in c.get('volumeMounts') or []:
+        src, ro = sources[vm['name']]
+        sub = vm.get('subPath') or expand_refs(vm.get('subPathExpr') or '',
+                                                env)
+        if sub:
+            path = os.path.join(src, sub)
+            if not os.path.exists(path):
+                os.makedirs(path, exist_ok=True)
+                os.chmod(path, stat.S_IMODE(os.stat(src).st_mode))
+            src = path
+        dst = os.path.normpath(os.path.join('/', vm['mountPath']))
+        out.append((src, dst, ro or bool(vm.get('readOnly'))))
+    return sorted(out, key=lambda m: m[1])
+
+
+def home_of(uid):
+    """HOME as a runtime sets it: the user's in the image's /etc/passwd
+    (here the host's, the image's stand-in), else /."""
+    try:
+        return pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        return '/'
 
 
 def cond(typ, reason, message, t):
@@ -1466,10 +1755,16 @@ class Sim:
         self.plock = threading.Lock()
         self.log_lock = threading.Lock()
         self.log_file = open(args.log, 'a') if args.log else None
-        self.workdir = os.path.join(args.state_dir, 'work')
         self.logdir = os.path.join(args.state_dir, 'logs')
-        os.makedirs(self.workdir, exist_ok=True)
-        os.makedirs(self.logdir, exist_ok=True)
+        # where each pod mounts its root, in its own mount namespace
+        self.rootfs = os.path.join(args.state_dir, 'rootfs')
+        # emptyDir volumes, STATE_DIR/pods/<pod uid>/<volume>
+        self.podsdir = os.path.join(args.state_dir, 'pods')
+        # what the provisioner gives a claim bound to no volume,
+        # STATE_DIR/volumes/<namespace>/<claim>
+        self.volumesdir = os.path.join(args.state_dir, 'volumes')
+        for d in (self.logdir, self.rootfs, self.podsdir, self.volumesdir):
+            os.makedirs(d, exist_ok=True)
         self.port = 0
         self.counts = collections.Counter()
         # (ns, pod) -> times the kubelet found it could not start yet (a
@@ -1554,7 +1849,86 @@ class Sim:
             self.store.put('pods', pod, 'MODIFIED')
         if proc:
             proc.kill(grace)
-        return self.store.remove('pods', ns, name)
+        out = self.store.remove('pods', ns, name)
+        # its emptyDir volumes go with it
+        shutil.rmtree(os.path.join(self.podsdir, pod['metadata']['uid']),
+                      ignore_errors=True)
+        return out
+
+    # ---- volumes, set up as the kubelet sets them up
+    def pod_volumes(self, pod):
+        """{volume name: (host path, read-only)} of every volume of the
+        pod, each made where the kubelet (or a provisioner) would make it;
+        raises Held with the kubelet's message for the first that cannot
+        be set up."""
+        md = pod['metadata']
+        return {v['name']: self.volume_source(md['namespace'], md['uid'], v)
+                for v in pod['spec'].get('volumes') or []}
+
+    def volume_source(self, ns, pod_uid, v):
+        name = v['name']
+        if v.get('persistentVolumeClaim') is not None:
+            src = v['persistentVolumeClaim']
+            claim = src.get('claimName')
+            pvc = self.store.get('persistentvolumeclaims', ns, claim)
+            if pvc is None:
+                raise Held('persistentvolumeclaim "%s" not found' % claim)
+            ro = bool(src.get('readOnly'))
+            pv = self.bound_volume(pvc)
+            if pv is None:
+                # As a dynamic provisioner: a directory of the claim's
+                # own, made on first use, kept across pods.
+                path = os.path.join(self.volumesdir, ns, claim)
+                make_dir(path, 0o777)
+                return path, ro
+            pv_name, spec = pv['metadata']['name'], pv['spec']
+            if spec.get('nfs'):
+                # The simulator is every NFS server: the export is the
+                # host's directory of that path.
+                nfs = spec['nfs']
+                if not os.path.isdir(nfs.get('path') or ''):
+                    raise Held(
+                        'MountVolume.SetUp failed for volume "%s" : mount '
+                        'failed: exit status 32\nMounting command: mount\n'
+                        'Mounting arguments: -t nfs %s:%s /var/lib/kubelet/'
+                        'pods/%s/volumes/kubernetes.io~nfs/%s\nOutput: '
+                        'mount.nfs: mounting %s:%s failed, reason given by '
+                        'server: No such file or directory' % (
+                            pv_name, nfs.get('server'), nfs.get('path'),
+                            pod_uid, pv_name, nfs.get('server'),
+                            nfs.get('path')))
+                return nfs['path'], ro or bool(nfs.get('readOnly'))
+            if spec.get('hostPath'):
+                return host_path(pv_name, spec['hostPath']), ro
+            if spec.get('local'):
+                return host_path(pv_name, {'path': spec['local'].get('path'),
+                                           'type': 'Directory'}), ro
+            raise Held('MountVolume.SetUp failed for volume "%s" : the '
+                       'simulator mounts nfs, hostPath and local persistent '
+                       'volumes only' % pv_name)
+        if v.get('hostPath') is not None:
+            return host_path(name, v['hostPath']), False
+        if v.get('emptyDir') is not None:
+            path = os.path.join(self.podsdir, pod_uid, name)
+            make_dir(path, 0o777)
+            return path, False
+        kind = [k for k in v if k != 'name' and v[k] is not None]
+        raise Held('MountVolume.SetUp failed for volume "%s" : the simulator '
+                   'does not mount %s volumes' % (name, kind[0] if kind
+                                                  else 'such'))
+
+    def bound_volume(self, pvc):
+        """The persistent volume a claim is bound to, or None."""
+        name = pvc['spec'].get('volumeName')
+        if name:
+            return self.store.get('persistentvolumes', '', name)
+        md = pvc['metadata']
+        for pv in self.store.list('persistentvolumes')[0]:
+            ref = pv['spec'].get('claimRef') or {}
+            if (ref.get('namespace'), ref.get('name')) == (
+                    md['namespace'], md['name']):
+                return pv
+        return None
 
     def job_pods(self, ns, uid):
         pods, _ = self.store.list('pods', ns)
@@ -2487,6 +2861,14 @@ def validate_pod_spec(errs, path, spec):
             errs.required(f, 'must specify a volume type')
         elif len(sources) > 1:
             errs.invalid(f, sources[1], 'may not specify more than 1 volume type')
+        hp = v.get('hostPath')
+        if hp is not None:
+            if not hp.get('path'):
+                errs.required(f + '.hostPath.path')
+            typ = hp.get('type')
+            if typ and typ not in HOST_PATH_TYPES:
+                errs.not_supported(f + '.hostPath.type', typ,
+                                   [''] + sorted(HOST_PATH_TYPES))
     containers = spec.get('containers') or []
     names = set()
     for group in ('initContainers', 'containers'):
@@ -2525,9 +2907,22 @@ def validate_pod_spec(errs, path, spec):
                 if vm.get('name') and vm['name'] not in vols:
                     errs.not_found(vf + '.name', vm['name'])
                 mp = vm.get('mountPath')
-                if mp in paths:
+                if not mp:
+                    errs.required(vf + '.mountPath')
+                elif mp in paths:
                     errs.invalid(vf + '.mountPath', mp, 'must be unique')
                 paths.add(mp)
+                sub = vm.get('subPath') or ''
+                if sub and vm.get('subPathExpr'):
+                    errs.invalid(vf + '.subPathExpr', vm['subPathExpr'],
+                                 'subPathExpr and subPath are mutually '
+                                 'exclusive')
+                if sub.startswith('/'):
+                    errs.invalid(vf + '.subPath', sub,
+                                 'must be a relative path')
+                if '..' in sub.split('/'):
+                    errs.invalid(vf + '.subPath', sub,
+                                 "must not contain '..'")
     if not containers:
         errs.required(path + '.containers')
     nn = spec.get('nodeName')
@@ -3359,12 +3754,30 @@ def main():
     ap.add_argument('--verbose', action='store_true')
     ap.add_argument('--check-manifests', nargs='+', metavar='FILE',
                     help='check the documents of FILE... and exit')
+    ap.add_argument('--check-pods', action='store_true',
+                    help='exit 0 if pods can run here (root, mount '
+                    'namespaces), else 1 with the reason on stderr')
     args = ap.parse_args()
     if args.check_manifests:
         sys.exit(check_manifest_files(args.check_manifests))
+    if args.check_pods:
+        d = tempfile.mkdtemp(prefix='kube-sim-check-')
+        why = check_pod_roots(d)
+        os.rmdir(d)
+        if why:
+            sys.stderr.write('%s\n' % why)
+        sys.exit(1 if why else 0)
     if not args.state_dir:
         args.state_dir = tempfile.mkdtemp(prefix='kube-sim-')
     os.makedirs(args.state_dir, exist_ok=True)
+    rootfs = os.path.join(args.state_dir, 'rootfs')
+    os.makedirs(rootfs, exist_ok=True)
+    why = check_pod_roots(rootfs)
+    if why:
+        # Never pods on the host's file system instead.
+        sys.stderr.write('kube-sim: cannot give pods a root of their own '
+                         '(%s): it needs root, for mount namespaces\n' % why)
+        sys.exit(EXIT_NO_PODS)
     pki = os.path.join(args.state_dir, 'pki')
     os.makedirs(pki, exist_ok=True)
     ca, untrusted_ca = make_pki(pki, args.ca_cert, args.ca_key)

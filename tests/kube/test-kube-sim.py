@@ -7,8 +7,12 @@ Starts kube-sim.py on loopback with a private state directory and talks to
 it over TLS with the standard library: authentication, strict rejection of
 bodies, Jobs that run to Complete and Failed, logs, watch semantics, deletion,
 fault injection, securityContext (validated, and applied to the pod's
-process: its uid, gid, groups, capabilities, no_new_privs, runAsNonRoot);
-and kubectl against it when kubectl is installed.
+process: its uid, gid, groups, capabilities, no_new_privs, runAsNonRoot),
+what a pod sees (its own root: the system read-only and its volumes, no
+other host file; claims, hostPath, emptyDir, readOnly, subPath, a
+missing export or directory holding the pod, workingDir made); and
+kubectl against it when kubectl is installed.  The simulator needs root
+(mount namespaces): without, every test is skipped (exit 77).
 """
 
 import http.client
@@ -29,12 +33,27 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM = os.path.join(HERE, 'kube-sim.py')
+# kube-sim.py's exit status when it cannot give pods roots of their own
+# (not root): every test here is skipped
+EXIT_NO_PODS = 3
 
 NODES = [
     {'name': 'node-a', 'capacity': {'cpu': '16', 'nvidia.com/gpu': '2'}},
     {'name': 'node-b', 'ready': False},
     {'name': 'node-c', 'memoryPressure': True, 'diskPressure': True},
 ]
+
+
+def mount(j, name, path, volume=None, **vm):
+    """Mount a volume in the Job's container at `path`: a hostPath
+    Directory of `path` itself unless `volume` gives its source."""
+    p = j['spec']['template']['spec']
+    p.setdefault('volumes', []).append(dict(
+        name=name, **(volume or {'hostPath': {'path': path,
+                                              'type': 'Directory'}})))
+    p['containers'][0].setdefault('volumeMounts', []).append(dict(
+        name=name, mountPath=path, **vm))
+    return j
 
 
 def job(name, cmd, **spec):
@@ -59,8 +78,12 @@ class Sim:
         self.kubeconfig = os.path.join(self.dir, 'kubeconfig')
         self.log = os.path.join(self.dir, 'requests.log')
         self.stderr = open(os.path.join(self.dir, 'stderr'), 'w')
+        self.state = os.path.join(self.dir, 'state')
+        # a host directory the tests' pods mount at the same path (mount())
+        self.shared = os.path.join(self.dir, 'shared')
+        os.mkdir(self.shared)
         self.proc = subprocess.Popen(
-            [sys.executable, SIM, '--state-dir', os.path.join(self.dir, 'state'),
+            [sys.executable, SIM, '--state-dir', self.state,
              '--port-file', os.path.join(self.dir, 'port'),
              '--admin-port-file', os.path.join(self.dir, 'admin-port'),
              '--kubeconfig-out', self.kubeconfig, '--log', self.log,
@@ -73,7 +96,11 @@ class Sim:
             if self.proc.poll() is not None or time.time() > deadline:
                 self.stop()
                 with open(os.path.join(self.dir, 'stderr')) as f:
-                    raise RuntimeError('kube-sim did not start: ' + f.read())
+                    why = f.read()
+                shutil.rmtree(self.dir, ignore_errors=True)
+                if self.proc.returncode == EXIT_NO_PODS:
+                    raise unittest.SkipTest(why.strip())
+                raise RuntimeError('kube-sim did not start: ' + why)
             time.sleep(0.05)
         with open(port_file) as f:
             self.port = int(f.read())
@@ -459,6 +486,8 @@ class TestSim(unittest.TestCase):
                 (lambda j: j['spec']['template']['spec']['containers'][0]
                  .__setitem__('volumeMounts', [{'name': 'volume', 'mountPath': '/v'}]),
                  422, 'Not found'),
+                (lambda j: mount(j, 'v', '/v', {'emptyDir': {}}, subPath='../up'),
+                 422, "must not contain '..'"),
                 (lambda j: j['metadata'].__setitem__('resourceVersion', '5'), 500,
                  'resourceVersion should not be set')):
             j = job('rules', 'true')
@@ -566,9 +595,10 @@ class TestSim(unittest.TestCase):
         self.delete_job('fails')
 
     def test_deadline(self):
-        pidfile = os.path.join(self.sim.dir, 'deadline.pid')
-        self.create_job(job('deadline', 'echo $$$$ > %s; exec sleep 60' % pidfile,
-                            activeDeadlineSeconds=1))
+        pidfile = os.path.join(self.sim.shared, 'deadline.pid')
+        self.create_job(mount(job('deadline', 'echo $$$$ > %s; exec sleep 60'
+                                  % pidfile, activeDeadlineSeconds=1),
+                              'shared', self.sim.shared))
         done = self.wait_job('deadline', 'Failed', timeout=15)
         self.assertEqual(done['status']['conditions'][0]['type'], 'FailureTarget')
         self.assertEqual(done['status']['conditions'][1]['reason'], 'DeadlineExceeded')
@@ -578,8 +608,9 @@ class TestSim(unittest.TestCase):
         self.delete_job('deadline')
 
     def test_delete_background_kills(self):
-        pidfile = os.path.join(self.sim.dir, 'bg.pid')
-        self.create_job(job('killme', 'echo $$$$ > %s; exec sleep 60' % pidfile))
+        pidfile = os.path.join(self.sim.shared, 'bg.pid')
+        self.create_job(mount(job('killme', 'echo $$$$ > %s; exec sleep 60'
+                                  % pidfile), 'shared', self.sim.shared))
         self.wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile),
                       what='process started')
         with open(pidfile) as f:
@@ -604,8 +635,9 @@ class TestSim(unittest.TestCase):
 
     def test_delete_default_orphans(self):
         # batch/v1 Jobs deleted without a policy orphan their pods
-        pidfile = os.path.join(self.sim.dir, 'orphan.pid')
-        self.create_job(job('orphaner', 'echo $$$$ > %s; exec sleep 60' % pidfile))
+        pidfile = os.path.join(self.sim.shared, 'orphan.pid')
+        self.create_job(mount(job('orphaner', 'echo $$$$ > %s; exec sleep 60'
+                                  % pidfile), 'shared', self.sim.shared))
         self.wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile),
                       what='process started')
         with open(pidfile) as f:
@@ -614,9 +646,10 @@ class TestSim(unittest.TestCase):
         self.assertEqual(st, 200, out)
         # A Job deleted after it, in the background, is carried out (its
         # process dies); the orphan's process lives on.
-        other = os.path.join(self.sim.dir, 'orphan-after.pid')
-        self.create_job(job('after-orphaner',
-                            'echo $$$$ > %s; exec sleep 60' % other))
+        other = os.path.join(self.sim.shared, 'orphan-after.pid')
+        self.create_job(mount(job('after-orphaner',
+                                  'echo $$$$ > %s; exec sleep 60' % other),
+                              'shared', self.sim.shared))
         self.wait_for(lambda: os.path.exists(other) and os.path.getsize(other),
                       what='second process started')
         with open(other) as f:
@@ -739,15 +772,17 @@ class TestSim(unittest.TestCase):
         self.delete_job('as-root')
         # Root with every capability dropped cannot write what it does
         # not own.
-        other = os.path.join(self.sim.dir, 'not-roots')
+        other = os.path.join(self.sim.shared, 'not-roots')
         os.makedirs(other, exist_ok=True)
         os.chown(other, 4242, 4242)
         os.chmod(other, 0o700)
-        j = job('root-no-caps', 'touch %s/x' % other)
+        j = mount(job('root-no-caps', 'touch %s/x' % other), 'shared',
+                  self.sim.shared)
         j['spec']['template']['spec']['containers'][0]['securityContext'] = {
             'capabilities': {'drop': ['ALL']}}
         self.create_job(j)
         self.wait_job('root-no-caps', 'Failed')
+        self.assertIn('Permission denied', self.log_of('root-no-caps'))
         self.assertFalse(os.path.exists(os.path.join(other, 'x')))
         self.delete_job('root-no-caps')
 
@@ -762,7 +797,7 @@ class TestSim(unittest.TestCase):
         # The kubelet refuses a non-root container that would run as
         # root: the pod waits in CreateContainerConfigError, never runs,
         # and the Job stays active (as on a cluster: nothing ends it).
-        marker = os.path.join(self.sim.dir, 'non-root-ran')
+        marker = os.path.join(self.sim.shared, 'non-root-ran')
         for name, pod_sc, c_sc, text in (
                 ('nr-uid0', {}, {'runAsNonRoot': True, 'runAsUser': 0},
                  "container's runAsUser breaks non-root policy (pod: "
@@ -771,7 +806,9 @@ class TestSim(unittest.TestCase):
                  'container has runAsNonRoot and image will run as root'),
                 ('nr-pod-uid0', {'runAsNonRoot': True, 'runAsUser': 0}, {},
                  "container's runAsUser breaks non-root policy")):
-            j = job(name, 'touch ' + marker, pod={'securityContext': pod_sc})
+            j = mount(job(name, 'touch ' + marker,
+                          pod={'securityContext': pod_sc}),
+                      'shared', self.sim.shared)
             j['spec']['template']['spec']['containers'][0][
                 'securityContext'] = c_sc
             self.create_job(j)
@@ -840,6 +877,269 @@ class TestSim(unittest.TestCase):
         self.assertEqual(self.pods_of('no-claim')[0]['status']['phase'], 'Pending')
         self.assertEqual(pod_status['phase'], 'Pending')
         self.delete_job('no-claim')
+
+    # ---- what a pod sees: its own root, its volumes, nothing of the host
+    def nfs_claim(self, claim, path, bind=True):
+        """A persistent volume exported by NFS from `path` (the simulator
+        serves every export from the host's directory of its path) and
+        the claim `claim` in default bound to it (else a claim of no
+        volume: the simulator provisions it)."""
+        if bind:
+            pv = {'apiVersion': 'v1', 'kind': 'PersistentVolume',
+                  'metadata': {'name': 'pv-' + claim},
+                  'spec': {'capacity': {'storage': '1Gi'},
+                           'accessModes': ['ReadWriteMany'],
+                           'nfs': {'server': 'sim.invalid', 'path': path},
+                           'claimRef': {'namespace': 'default',
+                                        'name': claim}}}
+            st, out = self.call('POST', '/api/v1/persistentvolumes', pv)
+            self.assertEqual(st, 201, out)
+        pvc = {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
+               'metadata': {'name': claim},
+               'spec': {'accessModes': ['ReadWriteMany'],
+                        'storageClassName': '',
+                        'resources': {'requests': {'storage': '1Gi'}}}}
+        st, out = self.call('POST', '/api/v1/namespaces/default/'
+                            'persistentvolumeclaims', pvc)
+        self.assertEqual(st, 201, out)
+        return {'persistentVolumeClaim': {'claimName': claim}}
+
+    def test_pod_sees_no_host_file(self):
+        # Its root holds the system's directories, /proc, /dev, /tmp and
+        # its volume; nothing else of the host: not the simulator's state
+        # (its token), nor /root, /work, /home, /var, /srv, /run, nor a
+        # file beside the mounted directory.
+        seen = os.path.join(self.sim.dir, 'seen')
+        os.mkdir(seen)
+        with open(os.path.join(seen, 'visible'), 'w') as f:
+            f.write('mounted\n')
+        secret = os.path.join(self.sim.dir, 'beside-seen')
+        with open(secret, 'w') as f:
+            f.write('host only\n')
+        token = os.path.join(self.sim.state, 'token')
+        self.assertTrue(os.path.exists(token))
+        j = mount(job('no-host', 'ls -A /; for p in %s %s /root /work /home '
+                      '/var /srv /run; do test -e "$p" && echo "SEES $p"; '
+                      'done; ls %s; echo in-pod >/tmp/pod-tmp; ls /dev' % (
+                          token, secret, seen)),
+                  'seen', seen, readOnly=True)
+        self.create_job(j)
+        self.wait_job('no-host', 'Complete')
+        out = self.log_of('no-host').split('\n')
+        self.assertNotIn('SEES', ' '.join(out))
+        top = sorted({'proc', 'dev', 'tmp'} | {
+            d[1:] for d in ('/usr', '/bin', '/sbin', '/lib', '/lib32',
+                            '/lib64', '/etc') if os.path.lexists(d)} | {
+            seen.split('/')[1]})
+        self.assertEqual(out[:len(top)], top)
+        rest = out[len(top):]
+        self.assertEqual(rest[0], 'visible')
+        self.assertEqual(sorted(rest[1:-1]), sorted(
+            ['fd', 'full', 'null', 'random', 'shm', 'stderr', 'stdin',
+             'stdout', 'tty', 'urandom', 'zero']))
+        self.assertFalse(os.path.exists('/tmp/pod-tmp'))
+        self.delete_job('no-host')
+
+    def test_persistent_volume_claims(self):
+        # A claim bound to an NFS volume: the pod sees the export's files
+        # at the mountPath, and what it writes there is in the export's
+        # host directory; read-only, it cannot write; a subPath is a
+        # directory of the export (made when missing).
+        export = os.path.join(self.sim.dir, 'export-a')
+        os.mkdir(export)
+        with open(os.path.join(export, 'in.txt'), 'w') as f:
+            f.write('from the export\n')
+        src = self.nfs_claim('claim-a', export)
+        j = mount(job('pvc-rw', 'cat /data/in.txt; cp /data/in.txt '
+                      '/data/out.txt; echo sub >/sub/s.txt'),
+                  'data', '/data', src)
+        vm = j['spec']['template']['spec']['containers'][0]['volumeMounts']
+        vm.append({'name': 'data', 'mountPath': '/sub', 'subPath': 'a/b'})
+        self.create_job(j)
+        self.wait_job('pvc-rw', 'Complete')
+        self.assertEqual(self.log_of('pvc-rw'), 'from the export\n')
+        with open(os.path.join(export, 'out.txt')) as f:
+            self.assertEqual(f.read(), 'from the export\n')
+        with open(os.path.join(export, 'a', 'b', 's.txt')) as f:
+            self.assertEqual(f.read(), 'sub\n')
+        self.delete_job('pvc-rw')
+        j = mount(job('pvc-ro', 'cat /data/in.txt; touch /data/ro.txt'),
+                  'data', '/data', src, readOnly=True)
+        self.create_job(j)
+        self.wait_job('pvc-ro', 'Failed')
+        self.assertIn('Read-only file system', self.log_of('pvc-ro'))
+        self.assertFalse(os.path.exists(os.path.join(export, 'ro.txt')))
+        self.delete_job('pvc-ro')
+        # A claim bound to no volume: the simulator provisions a directory
+        # of its own, kept from one pod to the next.
+        src = self.nfs_claim('claim-unbound', None, bind=False)
+        self.create_job(mount(job('prov-1', 'echo kept >/p/f'), 'p', '/p',
+                              src))
+        self.wait_job('prov-1', 'Complete')
+        self.delete_job('prov-1')
+        self.create_job(mount(job('prov-2', 'cat /p/f'), 'p', '/p', src))
+        self.wait_job('prov-2', 'Complete')
+        self.assertEqual(self.log_of('prov-2'), 'kept\n')
+        self.assertTrue(os.path.exists(os.path.join(
+            self.sim.state, 'volumes', 'default', 'claim-unbound', 'f')))
+        self.delete_job('prov-2')
+
+    def test_missing_export_holds_pod(self):
+        # The directory of the volume's export is missing: the kubelet's
+        # mount fails, the pod waits in ContainerCreating and never runs
+        # blind; once the export is there it starts.
+        export = os.path.join(self.sim.dir, 'export-late')
+        src = self.nfs_claim('claim-late', export)
+        self.create_job(mount(job('late', 'echo ran >/v/ran'), 'v', '/v',
+                              src))
+        reason, message = self.wait_for(lambda: self.waiting('late'),
+                                        what='late waiting')
+        self.assertEqual(reason, 'ContainerCreating')
+        self.assertIn('MountVolume.SetUp failed for volume "pv-claim-late" : '
+                      'mount failed: exit status 32', message)
+        self.assertIn('mount.nfs: mounting sim.invalid:%s failed' % export,
+                      message)
+        self.wait_held('late')
+        self.assertEqual(self.get_job('late')['status']['active'], 1)
+        os.mkdir(export)
+        self.wait_job('late', 'Complete')
+        self.assertTrue(os.path.exists(os.path.join(export, 'ran')))
+        self.delete_job('late')
+
+    def test_host_path_types(self):
+        # Directory must exist: a missing one holds the pod with the
+        # kubelet's message until it is made; DirectoryOrCreate makes it.
+        gone = os.path.join(self.sim.dir, 'not-yet')
+        self.create_job(mount(job('hp-dir', 'true'), 'gone', '/gone'
+                              , {'hostPath': {'path': gone,
+                                              'type': 'Directory'}}))
+        reason, message = self.wait_for(lambda: self.waiting('hp-dir'),
+                                        what='hp-dir waiting')
+        self.assertEqual((reason, message), (
+            'ContainerCreating', 'MountVolume.SetUp failed for volume "gone" '
+            ': hostPath type check failed: %s is not a directory' % gone))
+        self.wait_held('hp-dir')
+        os.mkdir(gone)
+        self.wait_job('hp-dir', 'Complete')
+        self.delete_job('hp-dir')
+        made = os.path.join(self.sim.dir, 'made', 'here')
+        self.create_job(mount(job('hp-make', 'touch /m/f'), 'm', '/m', {
+            'hostPath': {'path': made, 'type': 'DirectoryOrCreate'}}))
+        self.wait_job('hp-make', 'Complete')
+        self.assertEqual(stat_of(made), (0, 0o755))
+        self.assertTrue(os.path.exists(os.path.join(made, 'f')))
+        self.delete_job('hp-make')
+
+    def test_empty_dir_is_the_pods(self):
+        # An emptyDir is the pod's own: a second pod's is empty, and it is
+        # gone from the host when its pod is deleted.
+        for name in ('empty-1', 'empty-2'):
+            self.create_job(mount(job(name, 'ls -A /scratch; echo %s '
+                                      '>/scratch/f' % name), 'scratch',
+                                  '/scratch', {'emptyDir': {}}))
+            self.wait_job(name, 'Complete')
+            self.assertEqual(self.log_of(name), '')
+        uid = self.pods_of('empty-1')[0]['metadata']['uid']
+        on_host = os.path.join(self.sim.state, 'pods', uid, 'scratch', 'f')
+        with open(on_host) as f:
+            self.assertEqual(f.read(), 'empty-1\n')
+        self.delete_job('empty-1')
+        self.wait_for(lambda: not self.pods_of('empty-1'), what='pod deleted')
+        self.wait_for(lambda: not os.path.exists(os.path.dirname(on_host)),
+                      what='emptyDir removed')
+        self.delete_job('empty-2')
+
+    def test_working_dir_made(self):
+        # A workingDir missing in the pod's root is made, as runc makes it:
+        # owned by root, 0755, whoever the container runs as.
+        j = job('wd', 'pwd; stat -c "%u %a" .; touch f 2>/dev/null || '
+                'echo cannot write', pod={'securityContext': {
+                    'runAsUser': 4242, 'runAsGroup': 4242}})
+        j['spec']['template']['spec']['containers'][0]['workingDir'] = \
+            '/work/not/there'
+        self.create_job(j)
+        self.wait_job('wd', 'Complete')
+        self.assertEqual(self.log_of('wd'),
+                         '/work/not/there\n0 755\ncannot write\n')
+        self.assertFalse(os.path.exists('/work/not/there'))
+        self.delete_job('wd')
+
+    def test_run_as_user_and_volume_modes(self):
+        # The pod runs as its runAsUser: a root-owned volume directory of
+        # mode 0755 refuses its writes; one it owns takes them.
+        ro_dir = os.path.join(self.sim.dir, 'roots-0755')
+        os.mkdir(ro_dir, 0o755)
+        own = os.path.join(self.sim.dir, 'owned-4242')
+        os.mkdir(own, 0o700)
+        os.chown(own, 4242, 4242)
+        j = mount(mount(job('as-4242', 'id -u; touch /r/x || echo refused; '
+                            'touch /o/y && echo written', pod={
+                                'securityContext': {'runAsUser': 4242,
+                                                    'runAsGroup': 4242}}),
+                        'r', '/r', {'hostPath': {'path': ro_dir}}),
+                  'o', '/o', {'hostPath': {'path': own}})
+        self.create_job(j)
+        self.wait_job('as-4242', 'Complete')
+        log = self.log_of('as-4242')
+        self.assertIn('4242\n', log)
+        self.assertIn('Permission denied', log)
+        self.assertIn('refused\nwritten\n', log)
+        self.assertFalse(os.path.exists(os.path.join(ro_dir, 'x')))
+        self.assertEqual(stat_of(os.path.join(own, 'y'))[0], 4242)
+        self.delete_job('as-4242')
+
+    def test_command_looked_up_in_the_pods_root(self):
+        # A program of the host outside the pod's volumes cannot be run.
+        tool = os.path.join(self.sim.dir, 'host-tool')
+        with open(tool, 'w') as f:
+            f.write('#!/bin/sh\necho ran\n')
+        os.chmod(tool, 0o755)
+        j = job('host-tool', 'true')
+        j['spec']['template']['spec']['containers'][0]['command'] = [tool]
+        self.create_job(j)
+        self.wait_job('host-tool', 'Failed')
+        self.assertIn('exec: "%s": executable file not found' % tool,
+                      self.log_of('host-tool'))
+        term = self.pods_of('host-tool')[0]['status']['containerStatuses'][
+            0]['state']['terminated']
+        self.assertEqual(term['exitCode'], 128)
+        self.delete_job('host-tool')
+
+    def test_unsupported_volume_refused(self):
+        # A kind of volume the simulator does not mount holds the pod with
+        # a message; it never runs with the volume missing.
+        self.create_job(mount(job('cm', 'true'), 'cfg', '/cfg', {
+            'configMap': {'name': 'settings'}}))
+        reason, message = self.wait_for(lambda: self.waiting('cm'),
+                                        what='cm waiting')
+        self.assertEqual(reason, 'ContainerCreating')
+        self.assertIn('MountVolume.SetUp failed for volume "cfg" : the '
+                      'simulator does not mount configMap volumes', message)
+        self.wait_held('cm')
+        self.delete_job('cm')
+
+    def test_refuses_to_start_without_mount_namespaces(self):
+        # Not root: no mount namespace, so no pod; the simulator says so
+        # and does not start, rather than run pods on the host's files.
+        python = '/usr/bin/python3'
+        if not os.path.exists(python) or not shutil.which('setpriv'):
+            self.skipTest('needs /usr/bin/python3 and setpriv')
+        d = tempfile.mkdtemp(prefix='kube-sim-nobody-')
+        try:
+            os.chmod(d, 0o777)
+            p = subprocess.run(
+                ['setpriv', '--reuid=65534', '--regid=65534',
+                 '--clear-groups', python, SIM, '--state-dir',
+                 os.path.join(d, 'state'), '--port-file',
+                 os.path.join(d, 'port')],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, EXIT_NO_PODS, p.stderr)
+            self.assertIn('kube-sim: cannot give pods a root of their own '
+                          '(unshare(CLONE_NEWNS): Operation not permitted)',
+                          p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, 'port')))
+        finally:
+            shutil.rmtree(d)
 
     def test_label_selectors(self):
         for name, team in (('sel-a', 'a'), ('sel-b', 'b'), ('sel-c', 'c')):
@@ -1131,6 +1431,11 @@ class TestSim(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
             self.assertIn('unknown field "spec.bogus"', p.stderr)
         self.delete_job('kubectl-sees')
+
+
+def stat_of(path):
+    st = os.stat(path)
+    return st.st_uid, st.st_mode & 0o7777
 
 
 def alive(pid):
