@@ -1079,6 +1079,9 @@ class JobRunner(threading.Thread):
             self.sources = self.sim.pod_volumes(pod)
         except Held as e:
             return (None, 'ContainerCreating', str(e))
+        except OSError as e:
+            return (None, 'ContainerCreating', 'MountVolume.SetUp failed: %s'
+                    % e)
         for c in spec['containers']:
             if c.get('image', '').endswith(':pull-error'):
                 return (None, 'ErrImagePull', 'failed to pull and unpack '
@@ -1225,9 +1228,13 @@ class JobRunner(threading.Thread):
                             raise OSError('the simulator runs no image '
                                           'entrypoint: the container needs a '
                                           'command')
-                        root = PodRoot(self.sim.rootfs, container_mounts(
-                            c, self.sources, env), c.get('workingDir'),
-                            argv[0], env['PATH'])
+                        try:
+                            mounts = container_mounts(c, self.sources, env)
+                        except OSError as e:
+                            raise StartError(START_ERROR + str(e))
+                        root = PodRoot(self.sim.rootfs, mounts,
+                                       c.get('workingDir'), argv[0],
+                                       env['PATH'])
                         argv = confine(pod, c) + argv
                         p = subprocess.Popen(argv, env=env,
                                              stdin=subprocess.DEVNULL,
@@ -1235,7 +1242,8 @@ class JobRunner(threading.Thread):
                                              start_new_session=True,
                                              preexec_fn=root)
                     except OSError as e:
-                        out.write(('exec failed: %s\n' % e).encode())
+                        out.write(('%s\n' % e if isinstance(e, StartError)
+                                   else 'exec failed: %s\n' % e).encode())
                         p = subprocess.Popen(['/bin/sh', '-c', 'exit 128'],
                                              start_new_session=True)
                 proc.procs.append(p)
@@ -1552,6 +1560,10 @@ def wait_exit(procs, timeout):
             os.close(fd)
 
 
+class StartError(OSError):
+    """A container the runtime could not start: its message."""
+
+
 class Held(Exception):
     """Why the kubelet cannot start a pod's containers yet: its message."""
 
@@ -1611,6 +1623,12 @@ def container_mounts(c, sources, env):
             if not os.path.exists(path):
                 os.makedirs(path, exist_ok=True)
                 os.chmod(path, stat.S_IMODE(os.stat(src).st_mode))
+            real = os.path.realpath(path)
+            if os.path.commonpath([real, os.path.realpath(src)]) != \
+                    os.path.realpath(src):
+                # as the kubelet: a link may not lead out of the volume
+                raise OSError('subPath "%s" is outside of volume "%s"'
+                              % (sub, vm['name']))
             src = path
         dst = os.path.normpath(os.path.join('/', vm['mountPath']))
         out.append((src, dst, ro or bool(vm.get('readOnly'))))
@@ -1875,6 +1893,12 @@ class Sim:
                 raise Held('persistentvolumeclaim "%s" not found' % claim)
             ro = bool(src.get('readOnly'))
             pv = self.bound_volume(pvc)
+            if pv is None and pvc['spec'].get('volumeName'):
+                # the scheduler's words: the claim waits for its volume
+                raise Held('pod has unbound immediate PersistentVolumeClaims'
+                           ': persistentvolumeclaim "%s" names volume "%s", '
+                           'which does not exist' % (
+                               claim, pvc['spec']['volumeName']))
             if pv is None:
                 # As a dynamic provisioner: a directory of the claim's
                 # own, made on first use, kept across pods.

@@ -1006,6 +1006,37 @@ class TestSim(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(export, 'ran')))
         self.delete_job('late')
 
+    def test_claim_of_a_missing_volume_holds_pod(self):
+        pvc = {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
+               'metadata': {'name': 'claim-nowhere'},
+               'spec': {'accessModes': ['ReadWriteMany'],
+                        'storageClassName': '', 'volumeName': 'no-such-pv',
+                        'resources': {'requests': {'storage': '1Gi'}}}}
+        st, out = self.call('POST', '/api/v1/namespaces/default/'
+                            'persistentvolumeclaims', pvc)
+        self.assertEqual(st, 201, out)
+        self.create_job(mount(job('nowhere-vol', 'true'), 'v', '/v', {
+            'persistentVolumeClaim': {'claimName': 'claim-nowhere'}}))
+        reason, message = self.wait_for(lambda: self.waiting('nowhere-vol'),
+                                        what='nowhere-vol waiting')
+        self.assertIn('unbound immediate PersistentVolumeClaims', message)
+        self.wait_held('nowhere-vol')
+        self.assertFalse(os.path.exists(os.path.join(
+            self.sim.state, 'volumes', 'default', 'claim-nowhere')))
+        self.delete_job('nowhere-vol')
+
+    def test_sub_path_may_not_leave_its_volume(self):
+        vol = os.path.join(self.sim.dir, 'vol-with-link')
+        os.mkdir(vol)
+        os.symlink(self.sim.state, os.path.join(vol, 'out'))
+        self.create_job(mount(job('sub-out', 'ls /s'), 's', '/s', {
+            'hostPath': {'path': vol}}, subPath='out'))
+        self.wait_job('sub-out', 'Failed')
+        log = self.log_of('sub-out')
+        self.assertIn('subPath "out" is outside of volume "s"', log)
+        self.assertNotIn('token', log)
+        self.delete_job('sub-out')
+
     def test_host_path_types(self):
         # Directory must exist: a missing one holds the pod with the
         # kubelet's message until it is made; DirectoryOrCreate makes it.
