@@ -142,11 +142,29 @@ sim_processes() {
 	    sed -n 's/.*"processes": \([0-9]*\).*/\1/p'
 }
 
-# ---- Orchestra: the kubernetes backend, a template without a volume
+# ---- Orchestra: the kubernetes backend, the user's claim and $home as a
+# data set, so that the inputs under $home lie under what the pods mount
+# (docs/kubernetes.md)
 export ORCHESTRA_HOME=$home/orchestra ORCHESTRA_CONF=/dev/null \
     ORCHESTRA_USER=bench ORCHESTRA_BACKEND=kubernetes \
-    KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$src/tests/kube/job-template-no-volume.yaml
+    KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$home/job-template.yaml
 mkdir -p "$ORCHESTRA_HOME"
+cat >"$ORCHESTRA_JOB_TEMPLATE" <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: placeholder}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: job
+          image: 'debian:12'
+          volumeMounts: [{name: data, mountPath: '$home', readOnly: true}]
+      volumes:
+        - {name: volume, persistentVolumeClaim: {claimName: volume}}
+        - {name: data, hostPath: {path: '$home', type: Directory}}
+YAML
 if [ -n "$dburl" ]; then
 	export ORCHESTRA_DB=$dburl
 	q() { psql -X -q -A -t "$dburl" -c "$1"; }
@@ -155,7 +173,8 @@ else
 fi
 here=$("$bin" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 # Its Jobs run as this account's uid (bench has none of its own).
-"$bin" user add bench --kubernetes --unix-user "$(id -un)" >/dev/null
+"$bin" user add bench --kubernetes --unix-user "$(id -un)" \
+    --nfs-server sim.invalid --nfs-path "$ORCHESTRA_HOME/volume/bench" >/dev/null
 "$bin" node add bench-node --max-cpu-slots "$max_n" --cpu-slots "$slots" \
     >/dev/null
 # This machine is no node of the cluster.
@@ -198,7 +217,7 @@ for i in $(seq 1 "$runs"); do
 	echo "$i $(cat "$home/end-$i") $rec" >>"$home/latency.txt"
 done
 
-seq -f "/in/%04g" 1 "$burst" >"$home/list"
+seq -f "$home/in/%04g" 1 "$burst" >"$home/list"
 t0=$(now_ns)
 "$bin" task submit burst --skip-test --inputs "@$home/list" \
     --exec 'true %IN' >/dev/null
@@ -222,7 +241,7 @@ cycles_after() { # MS: cycles that began after MS
 have=0
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system
 for n in $(printf '%s\n' $jobs_list | sort -n -u); do
-	seq -f "/in/%05g" 1 $((n - have)) >"$home/list-$n"
+	seq -f "$home/in/%05g" 1 $((n - have)) >"$home/list-$n"
 	ts=$(now_ms)
 	"$bin" task submit "steady-$n" --skip-test --inputs "@$home/list-$n" \
 	    --exec 'sleep 1800 # %IN' >/dev/null

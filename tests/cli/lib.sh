@@ -69,7 +69,8 @@
 # its workingDir and as its runAsUser and runAsGroup (the owner's
 # account): the script exits 77 (skipped) with "# skip: ..." when
 # python3-kubernetes is missing.  KUBECONFIG, ORCHESTRA_BACKEND and
-# ORCHESTRA_JOB_TEMPLATE (a template without a volume) are exported; the
+# ORCHESTRA_JOB_TEMPLATE (a template without a volume; lib_backend_ready
+# and kube_init put kube_template_make's in its place) are exported; the
 # simulator is stopped at exit.
 #
 #   on_kube                   true when the test runs on Kubernetes
@@ -80,8 +81,15 @@
 #                             simulator with the nodes of the JSON file
 #                             NODES, exported as above; $KUBE_SIM holds its
 #                             files (requests.log: a JSON line a request)
-#   kube_init                 init, the acting user's namespace, and this
-#                             machine's node drained
+#   kube_init                 init, the job template (kube_template_make),
+#                             the acting user's namespace and NFS volume
+#                             (kube_user_add), and this machine's node
+#                             drained
+#   kube_template_make        write the tests' job template (the claim
+#                             "volume", and $TMP mounted read-only at
+#                             $TMP) and export ORCHESTRA_JOB_TEMPLATE
+#   kube_user_add USER [ARGS] `user add USER --kubernetes` with an NFS
+#                             volume of $ORCHESTRA_HOME/volume/USER
 #   kube_admin METHOD PATH [JSON]
 #                             call the simulator's admin endpoint
 #   kube_state PYEXPR         the simulator's admin GET /state is JSON `d`
@@ -475,8 +483,45 @@ on_kube() {
 }
 
 lib_backend_ready() {
-	! on_kube || "$ORCHESTRA_BIN" user add "$ORCHESTRA_USER" --kubernetes \
-	    >/dev/null
+	on_kube || return 0
+	kube_template_make
+	kube_user_add "$ORCHESTRA_USER"
+}
+
+# Add user $1 (ARGS after it go to `user add`) with its namespace and an
+# NFS volume whose export is its directory of the volume,
+# $ORCHESTRA_HOME/volume/$1, bound to the claim "volume" that its pods
+# mount at $ORCHESTRA_VOLUME/$1 (docs/kubernetes.md).
+kube_user_add() {
+	local user=$1
+	shift
+	"$ORCHESTRA_BIN" user add "$user" --kubernetes \
+	    --nfs-server sim.invalid --nfs-path "$ORCHESTRA_HOME/volume/$user" \
+	    "$@" >/dev/null
+}
+
+# The job template of the tests: deploy/job-template.yaml's claim
+# "volume", and the test's $TMP as a data set (hostPath, read-only, at the
+# same path), so that inputs under $TMP lie under what the pods mount.
+kube_template_make() {
+	cat >"$TMP/job-template.yaml" <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: placeholder}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: job
+          image: 'debian:12'
+          volumeMounts:
+            - {name: data, mountPath: '$TMP', readOnly: true}
+      volumes:
+        - {name: volume, persistentVolumeClaim: {claimName: volume}}
+        - {name: data, hostPath: {path: '$TMP', type: Directory}}
+YAML
+	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
 }
 
 # Exit 77 with "# skip" when the simulator cannot run here.
@@ -536,7 +581,8 @@ kube_sim_start() {
 # in the simulated cluster).
 kube_init() {
 	"$ORCHESTRA_BIN" init >/dev/null
-	"$ORCHESTRA_BIN" user add "$ORCHESTRA_USER" --kubernetes >/dev/null
+	kube_template_make
+	kube_user_add "$ORCHESTRA_USER"
 	"$ORCHESTRA_BIN" node drain "$(hostname)" >/dev/null
 }
 

@@ -39,10 +39,13 @@ except urllib.error.HTTPError as e:
 PY
 }
 orch init >/dev/null
+kube_template_make
 
 namespaces() {
-	# The acting user exists (init): this makes its namespace only.
-	expect_exit 0 orch user add tester --kubernetes
+	# The acting user exists (init): this makes its namespace and the
+	# volume its pods mount at $ORCHESTRA_VOLUME/tester.
+	expect_exit 0 orch user add tester --kubernetes \
+	    --nfs-server sim.invalid --nfs-path "$ORCHESTRA_HOME/volume/tester"
 	expect_stdout_contains "namespace is ready"
 	expect_exit 0 orch user add carol --kubernetes --nfs-server 10.0.0.5 \
 	    --nfs-path /export/carol
@@ -91,7 +94,7 @@ runs_done() {
 	expect_exit 0 orch task logs calc 2
 	expect_stdout_contains "job 2"
 }
-seq -f "/in/%g" 1 6 >"$TMP/list6"
+seq -f "$TMP/in/%g" 1 6 >"$TMP/list6"
 test_case "a task runs to its end as Kubernetes Jobs, exit codes and logs kept" \
     runs_done "$TMP/list6"
 

@@ -32,7 +32,7 @@ ACCOUNT_GID=$(id -g "$ACCOUNT")
 PILOT_UID=$(id -u)
 
 kube_one_node
-expect_exit 0 orch user add "$ACCOUNT" --kubernetes
+kube_user_add "$ACCOUNT"
 # A pod the kubelet cannot start ends its job after 2 s, not 5 minutes.
 export ORCHESTRA_KUBE_PULL_WAIT=2
 pilot_start --interval 1
