@@ -66,6 +66,9 @@ struct service_submit {
 	char *out_dir;
 	bool made_out_dir;
 	char *made_top; /* the highest directory the submit created */
+	/* What the backend's jobs see, normalised; `limited` false: all. */
+	bool limited;
+	backend_path_vec mounts;
 };
 
 static void
@@ -79,6 +82,7 @@ service_submit_release(struct service_submit *s)
 	}
 	free(s->sec);
 	input_vec_release(&s->inputs);
+	backend_path_vec_release(&s->mounts);
 	free(s->out_dir);
 	free(s->made_top);
 }
@@ -103,6 +107,63 @@ service_submit_unmake(struct service_submit *s)
 		*slash = '\0';
 	}
 	free(p);
+}
+
+/*
+ * Where the backend's jobs of the task's owner see files at the paths
+ * this machine gives them (docs/kubernetes.md): read into s->mounts,
+ * normalised; a set-up that would run them blind is refused here.
+ */
+static int
+service_submit_mounts(struct service *svc, const struct task *t,
+    struct service_submit *s, struct buf *err)
+{
+	backend_path_vec raw = VEC_INIT;
+	struct buf norm = BUF_INIT;
+	char **p;
+	int ret;
+
+	ret = backend_mounts(svc->cfg, t->username, &s->limited, &raw, err);
+	VEC_FOREACH (p, &raw) {
+		paths_normalise(*p, NULL, &norm);
+		VEC_PUSH(&s->mounts, buf_detach(&norm));
+	}
+	backend_path_vec_release(&raw);
+	buf_release(&norm);
+	return ret;
+}
+
+/*
+ * With a backend whose jobs see only some paths: every path the jobs are
+ * given, %DATA and the secondary inputs, and the inputs once read, lies
+ * under one of them (relative ones taken from %OUT, the job's working
+ * directory).
+ */
+static int
+service_submit_paths_check(const struct submit_req *req,
+    struct service_submit *s, bool inputs, struct buf *err)
+{
+	const char *const *dirs = (const char *const *)s->mounts.v;
+	struct buf what = BUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	if (!s->limited)
+		return 0;
+	if (!inputs && req->data != NULL)
+		ret = paths_check_under("%DATA", req->data, s->out_dir, dirs,
+		    s->mounts.n, err);
+	for (i = 0; !inputs && ret == 0 && i < s->nsec; i++) {
+		buf_reset(&what);
+		buf_addf(&what, "%%%s", s->sec[i].key);
+		ret = paths_check_under(what.data, s->sec[i].path, s->out_dir,
+		    dirs, s->mounts.n, err);
+	}
+	for (i = 0; inputs && ret == 0 && i < s->inputs.n; i++)
+		ret = paths_check_under("input", s->inputs.v[i], s->out_dir,
+		    dirs, s->mounts.n, err);
+	buf_release(&what);
+	return ret;
 }
 
 /*
@@ -162,19 +223,26 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 	v.secondary = s->sec;
 	v.nsecondary = s->nsec;
 	ret = expand_check(req->command, &v, err);
-	if (ret < 0)
+	if (ret == 0)
+		ret = service_submit_mounts(svc, t, s, err);
+	if (ret == 0)
+		ret = service_submit_paths_check(req, s, false, err);
+	if (ret < 0 || req->inputs == NULL || !read)
 		return ret;
-	if (req->inputs == NULL || !read)
-		return 0;
-	if (req->read == NULL)
-		return service_read_inputs(req->inputs, NULL, &s->inputs, err);
-	/* A reading that succeeds names some; never make a task of none. */
-	if (req->read->n == 0)
-		return err_set(err, ERR_INVALID, "no inputs: '%s' names none",
+	if (req->read == NULL) {
+		ret = service_read_inputs(req->inputs, NULL, &s->inputs, err);
+	} else if (req->read->n == 0) {
+		/* A reading that succeeds names some; never make a task of
+		 * none. */
+		ret = err_set(err, ERR_INVALID, "no inputs: '%s' names none",
 		    req->inputs);
-	for (i = 0; i < req->read->n; i++)
-		VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
-	return 0;
+	} else {
+		for (i = 0; i < req->read->n; i++)
+			VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
+	}
+	if (ret == 0)
+		ret = service_submit_paths_check(req, s, true, err);
+	return ret;
 }
 
 /*
