@@ -134,35 +134,51 @@ service_submit_mounts(struct service *svc, const struct task *t,
 }
 
 /*
- * With a backend whose jobs see only some paths: every path the jobs are
- * given, %DATA and the secondary inputs, and the inputs once read, lies
- * under one of them (relative ones taken from %OUT, the job's working
- * directory).
+ * With a backend whose jobs see only some paths: is `path` (`what` in the
+ * message) under one of them?  A relative path is taken from %OUT, the
+ * job's working directory.
  */
 static int
-service_submit_paths_check(const struct submit_req *req,
-    struct service_submit *s, bool inputs, struct buf *err)
+service_submit_path_check(const struct service_submit *s, const char *what,
+    const char *path, struct buf *err)
 {
-	const char *const *dirs = (const char *const *)s->mounts.v;
+	if (!s->limited)
+		return 0;
+	return paths_check_under(what, path, s->out_dir,
+	    (const char *const *)s->mounts.v, s->mounts.n, err);
+}
+
+/* The paths given as values: %DATA, and each secondary input's. */
+static int
+service_submit_values_check(const struct submit_req *req,
+    const struct service_submit *s, struct buf *err)
+{
 	struct buf what = BUF_INIT;
 	size_t i;
 	int ret = 0;
 
-	if (!s->limited)
-		return 0;
-	if (!inputs && req->data != NULL)
-		ret = paths_check_under("%DATA", req->data, s->out_dir, dirs,
-		    s->mounts.n, err);
-	for (i = 0; !inputs && ret == 0 && i < s->nsec; i++) {
+	if (req->data != NULL)
+		ret = service_submit_path_check(s, "%DATA", req->data, err);
+	for (i = 0; i < s->nsec && ret == 0; i++) {
 		buf_reset(&what);
 		buf_addf(&what, "%%%s", s->sec[i].key);
-		ret = paths_check_under(what.data, s->sec[i].path, s->out_dir,
-		    dirs, s->mounts.n, err);
+		ret = service_submit_path_check(s, what.data, s->sec[i].path,
+		    err);
 	}
-	for (i = 0; inputs && ret == 0 && i < s->inputs.n; i++)
-		ret = paths_check_under("input", s->inputs.v[i], s->out_dir,
-		    dirs, s->mounts.n, err);
 	buf_release(&what);
+	return ret;
+}
+
+/* The inputs, once read. */
+static int
+service_submit_inputs_check(const struct service_submit *s, struct buf *err)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < s->inputs.n && ret == 0; i++)
+		ret =
+		    service_submit_path_check(s, "input", s->inputs.v[i], err);
 	return ret;
 }
 
@@ -226,7 +242,7 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 	if (ret == 0)
 		ret = service_submit_mounts(svc, t, s, err);
 	if (ret == 0)
-		ret = service_submit_paths_check(req, s, false, err);
+		ret = service_submit_values_check(req, s, err);
 	if (ret < 0 || req->inputs == NULL || !read)
 		return ret;
 	if (req->read == NULL) {
@@ -241,7 +257,7 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 			VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
 	}
 	if (ret == 0)
-		ret = service_submit_paths_check(req, s, true, err);
+		ret = service_submit_inputs_check(s, err);
 	return ret;
 }
 
