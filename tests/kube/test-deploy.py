@@ -237,6 +237,15 @@ class TestDeploy(unittest.TestCase):
                           for v in pod['volumes']], ['volume'])
         self.assertFalse(any(m['name'] == 'volume' for c in pod['containers']
                              for m in c.get('volumeMounts') or []))
+        # The template built into orchestra is this one (kube.c).
+        with open(os.path.join(HERE, '..', '..', 'src', 'backend',
+                               'kube.c')) as f:
+            src = f.read()
+        body = src[src.index('kube_default_template[] ='):]
+        body = body[:body.index(';')]
+        text = ''.join(bytes(m, 'ascii').decode('unicode_escape')
+                       for m in re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+        self.assertEqual(yaml.safe_load(text), job)
         # No placeholder registry anywhere.
         for name, d in self.docs:
             self.assertNotIn('example.org/', yaml.safe_dump(d), name)
