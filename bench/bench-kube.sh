@@ -149,7 +149,9 @@ sim_processes() {
 
 # ---- Orchestra: the kubernetes backend; the template mounts the user's
 # claim at the user's directory of the volume, an NFS export the simulator
-# serves from the host's directory of its path (as tests/cli/lib.sh does)
+# serves from the host's directory of its path (as tests/cli/lib.sh does),
+# and $home read-only as a data set, so that the inputs under $home lie
+# under what the pods mount (docs/kubernetes.md)
 export ORCHESTRA_HOME=$home/orchestra ORCHESTRA_CONF=/dev/null \
     ORCHESTRA_USER=bench ORCHESTRA_BACKEND=kubernetes \
     KUBECONFIG=$home/kubeconfig ORCHESTRA_JOB_TEMPLATE=$home/job-template.yaml
@@ -168,8 +170,12 @@ spec:
       containers:
         - name: job
           image: 'debian:12'
-          volumeMounts: [{name: volume, mountPath: '$vol'}]
-      volumes: [{name: volume, persistentVolumeClaim: {claimName: volume}}]
+          volumeMounts:
+            - {name: data, mountPath: '$home', readOnly: true}
+            - {name: volume, mountPath: '$vol'}
+      volumes:
+        - {name: volume, persistentVolumeClaim: {claimName: volume}}
+        - {name: data, hostPath: {path: '$home', type: Directory}}
 YAML
 if [ -n "$dburl" ]; then
 	export ORCHESTRA_DB=$dburl
@@ -223,7 +229,7 @@ for i in $(seq 1 "$runs"); do
 	echo "$i $(cat "$vol/end-$i") $rec" >>"$home/latency.txt"
 done
 
-seq -f "/in/%04g" 1 "$burst" >"$home/list"
+seq -f "$home/in/%04g" 1 "$burst" >"$home/list"
 t0=$(now_ns)
 "$bin" task submit burst --skip-test --inputs "@$home/list" \
     --exec 'true %IN' >/dev/null
@@ -247,7 +253,7 @@ cycles_after() { # MS: cycles that began after MS
 have=0
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system
 for n in $(printf '%s\n' $jobs_list | sort -n -u); do
-	seq -f "/in/%05g" 1 $((n - have)) >"$home/list-$n"
+	seq -f "$home/in/%05g" 1 $((n - have)) >"$home/list-$n"
 	ts=$(now_ms)
 	"$bin" task submit "steady-$n" --skip-test --inputs "@$home/list-$n" \
 	    --exec 'sleep 1800 # %IN' >/dev/null

@@ -26,6 +26,10 @@ test_pkgs+=(python3-aiosmtpd)
 # tests/install: man renders the installed pages; systemd-analyze verify
 # checks the units.
 test_pkgs+=(man-db groff-base systemd)
+# tests/install/test-image.sh builds deploy/Containerfile with podman (runc
+# where crun cannot start a container), on a base that mmdebstrap makes
+# from Debian's mirror when no registry can be reached.
+test_pkgs+=(podman runc mmdebstrap)
 command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
 # The dashboard's browser test (tests/browser): headless Chromium, driven
 # over --remote-debugging-pipe by a client in plain Python.

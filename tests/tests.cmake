@@ -106,6 +106,12 @@ add_test(NAME install/systemd-units COMMAND bash
   ${CMAKE_SOURCE_DIR}/tests/install/test-units.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(install/systemd-units PROPERTIES LABELS install
   TIMEOUT 120)
+# deploy/Containerfile, the image deploy/*.yaml run, built and looked into
+# where a container builder and a Debian 12 base image are at hand (else
+# skipped, saying which is missing).
+add_test(NAME install/image COMMAND bash
+  ${CMAKE_SOURCE_DIR}/tests/install/test-image.sh)
+set_tests_properties(install/image PROPERTIES LABELS install TIMEOUT 1200)
 
 # A test that cannot run here exits 77 and says why ("# skip: ..."); ctest
 # reports it as skipped, not passed, and scripts/check.sh counts it.  One

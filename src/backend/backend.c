@@ -55,6 +55,21 @@ backend_node_check(const struct config *cfg, const char *name, struct buf *err)
 	return ops->node_check(cfg, name, err);
 }
 
+int
+backend_mounts(const struct config *cfg, const char *username, bool *limited,
+    backend_path_vec *out, struct buf *err)
+{
+	const struct backend_ops *ops = backend_find(cfg->backend);
+
+	*limited = false;
+	if (ops == NULL)
+		return backend_unknown(cfg, err);
+	if (ops->mounts == NULL)
+		return 0;
+	*limited = true;
+	return ops->mounts(cfg, username, out, err);
+}
+
 void
 backend_close(struct backend *be)
 {
@@ -69,6 +84,16 @@ backend_node_vec_release(backend_node_vec *v)
 
 	VEC_FOREACH (n, v)
 		free(n->name);
+	VEC_RELEASE(v);
+}
+
+void
+backend_path_vec_release(backend_path_vec *v)
+{
+	char **p;
+
+	VEC_FOREACH (p, v)
+		free(*p);
 	VEC_RELEASE(v);
 }
 

@@ -96,6 +96,10 @@ struct backend_node {
 typedef VEC(struct backend_node) backend_node_vec;
 void backend_node_vec_release(backend_node_vec *v);
 
+/* Paths; each string and the array owned (backend_path_vec_release). */
+typedef VEC(char *) backend_path_vec;
+void backend_path_vec_release(backend_path_vec *v);
+
 struct backend_ops {
 	const char *name;
 	int (*open)(struct backend **out, const struct config *cfg,
@@ -138,6 +142,18 @@ struct backend_ops {
 	 */
 	int (*node_check)(const struct config *cfg, const char *name,
 	    struct buf *err);
+	/*
+	 * The directories the jobs of user `username` see at the same path
+	 * as the machine that submits them, asked at submit without opening
+	 * the backend (no cluster is reached): 0 and their absolute paths
+	 * appended to `out`, or ERR_INVALID with one line when the set-up
+	 * would run jobs blind to their files (on Kubernetes: a volume root
+	 * that is not absolute, a job template that cannot be read).  The
+	 * first is the one %OUT lies under.  NULL where jobs see the whole
+	 * file system of this machine (local).
+	 */
+	int (*mounts)(const struct config *cfg, const char *username,
+	    backend_path_vec *out, struct buf *err);
 	/* The nodes the backend runs on, with their health. */
 	int (
 	    *nodes)(struct backend *be, backend_node_vec *out, struct buf *err);
@@ -186,6 +202,13 @@ void backend_job_set_account(struct backend_job *job,
 int backend_open(struct backend **out, const struct config *cfg,
     struct buf *err);
 void backend_close(struct backend *be);
+/*
+ * What the backend `cfg->backend` says its jobs of user `username` see
+ * (its mounts op): 0 with *limited false when they see this machine's
+ * whole file system, or true and `out` filled; ERR_INVALID with why.
+ */
+int backend_mounts(const struct config *cfg, const char *username,
+    bool *limited, backend_path_vec *out, struct buf *err);
 /*
  * Whether the backend `cfg->backend` can run jobs on node `name`:
  * 0, or ERR_INVALID with why (its node_check), or for an unknown backend.

@@ -200,13 +200,33 @@ void kube_job_name(struct buf *out, int64_t job_id, int64_t attempt);
 int kube_template_check(json_t *tmpl, const char *what, struct buf *err);
 
 /*
+ * The paths the job's container (the template's first) sees of the
+ * template's volumes other than the user's claim: their mountPaths,
+ * appended to `out` (each absolute, or ERR_INVALID).  ERR_INVALID too when
+ * the template has no claim "volume" but another volume of that name,
+ * where kube_manifest() would add the claim.  `what` names the template.
+ */
+int kube_template_mounts(json_t *tmpl, const char *what, backend_path_vec *out,
+    struct buf *err);
+
+/* Where the pods of user `username` mount the user's claim:
+ * "<volume>/<username>", `volume` without its trailing '/'. */
+void kube_claim_path(struct buf *out, const char *volume, const char *username);
+
+/*
  * The manifest of one job: a copy of `tmpl` with Orchestra's fields set
  * (see deploy/job-template.yaml).  Every value from a user goes in through
- * jansson, never pasted into text.  `ttl_seconds` is the Job's
+ * jansson, never pasted into text.  The user's claim "volume" is mounted
+ * at kube_claim_path(`volume`, user) (the pilot's ORCHESTRA_VOLUME) in
+ * every container that mounts it and in the job's container (the volume
+ * and the mount added when the template has none, a mountPath of the
+ * template's for it replaced), and the job's out_dir (%OUT, its
+ * workingDir) must lie under it.  `ttl_seconds` is the Job's
  * ttlSecondsAfterFinished.  Returns 0 and *out (caller decrefs), or
- * ERR_INVALID (a user name that is no namespace, …).
+ * ERR_INVALID (a user name that is no namespace, an out_dir elsewhere, …).
  */
-int kube_manifest(json_t *tmpl, const struct backend_job *job,
-    int64_t ttl_seconds, json_t **out, struct buf *err);
+int kube_manifest(json_t *tmpl, const char *volume,
+    const struct backend_job *job, int64_t ttl_seconds, json_t **out,
+    struct buf *err);
 
 #endif

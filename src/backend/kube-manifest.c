@@ -7,10 +7,20 @@
  * run in the task's output directory (as the local backend runs it), as
  * its owner's uid and gid with no privileges (kube_run_as), and with
  * SPEC.md's GPU protection.
+ *
+ * The path contract (docs/kubernetes.md): a job's files have the same
+ * path in its pod as on the machine that submitted it.  The owner's claim
+ * "volume" is mounted at ORCHESTRA_VOLUME/<user> (kube_claim_mount), so
+ * %OUT, ORCHESTRA_VOLUME/<user>/<task>, is on it; the template's other
+ * volumes are mounted where it says, and a submit checks that every path
+ * a job is given lies under one of these (kube_template_mounts, asked
+ * through the backend's mounts op).
  */
 #include "backend/kube-int.h"
 
 #define KUBE_LABEL_MAX 63
+/* The claim `user add --kubernetes` makes in each user's namespace. */
+#define KUBE_CLAIM "volume"
 /* The largest runAsUser and runAsGroup the API server takes. */
 #define KUBE_ID_MAX 2147483647LL
 
@@ -250,16 +260,188 @@ kube_labels(json_t *meta, const struct backend_job *job)
 	buf_release(&v);
 }
 
+/* Is volume `v` of a pod spec the user's claim? */
+static bool
+kube_is_claim(json_t *v)
+{
+	json_t *claim = json_object_get(
+	    json_object_get(v, "persistentVolumeClaim"), "claimName");
+
+	return json_is_string(claim) &&
+	    strcmp(json_string_value(claim), KUBE_CLAIM) == 0;
+}
+
+/* Is the volume named `name` one of the pod's claim volumes? */
+static bool
+kube_names_claim(json_t *podspec, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(podspec, "volumes"), i, v)
+	{
+		if (kube_is_claim(v) &&
+		    json_is_string(json_object_get(v, "name")) &&
+		    strcmp(json_string_value(json_object_get(v, "name")),
+		        name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The name of a volume mount, "" when it has none. */
+static const char *
+kube_mount_name(json_t *vm)
+{
+	const char *s = json_string_value(json_object_get(vm, "name"));
+
+	return s != NULL ? s : "";
+}
+
 int
-kube_manifest(json_t *tmpl, const struct backend_job *job, int64_t ttl_seconds,
-    json_t **out, struct buf *err)
+kube_template_mounts(json_t *tmpl, const char *what, backend_path_vec *out,
+    struct buf *err)
+{
+	json_t *podspec, *c, *vm, *v;
+	const char *path;
+	size_t i;
+	bool has_claim = false, name_taken = false;
+
+	podspec = json_object_get(
+	    json_object_get(json_object_get(tmpl, "spec"), "template"), "spec");
+	json_array_foreach(json_object_get(podspec, "volumes"), i, v)
+	{
+		if (kube_is_claim(v))
+			has_claim = true;
+		else if (json_is_string(json_object_get(v, "name")) &&
+		    strcmp(json_string_value(json_object_get(v, "name")),
+		        KUBE_CLAIM) == 0)
+			name_taken = true;
+	}
+	if (!has_claim && name_taken)
+		return err_set(err, ERR_INVALID,
+		    "%s: its volume '%s' is not the user's claim '%s', which "
+		    "Orchestra would add under that name",
+		    what, KUBE_CLAIM, KUBE_CLAIM);
+	c = json_array_get(json_object_get(podspec, "containers"), 0);
+	json_array_foreach(json_object_get(c, "volumeMounts"), i, vm)
+	{
+		if (kube_names_claim(podspec, kube_mount_name(vm)))
+			continue;
+		path = json_string_value(json_object_get(vm, "mountPath"));
+		if (path == NULL || path[0] != '/')
+			return err_set(err, ERR_INVALID,
+			    "%s: the mountPath of volume '%s' is not an "
+			    "absolute path",
+			    what, kube_mount_name(vm));
+		VEC_PUSH(out, xstrdup(path));
+	}
+	return 0;
+}
+
+void
+kube_claim_path(struct buf *out, const char *volume, const char *username)
+{
+	size_t n = strlen(volume);
+
+	while (n > 1 && volume[n - 1] == '/')
+		n--;
+	buf_add(out, volume, n);
+	if (n != 1)
+		buf_addch(out, '/');
+	buf_adds(out, username);
+}
+
+/*
+ * The user's claim mounted at `path` (ORCHESTRA_VOLUME/<user>) in every
+ * container that mounts it, and in the job's container (the first)
+ * always: each mount of it in the template is replaced whole (its
+ * mountPath, subPath and readOnly go: %OUT is written there), a second
+ * mount of it in one container dropped, and the volume added, as
+ * "volume", when the template has none.
+ */
+static void
+kube_claim_mount(json_t *podspec, const char *path)
+{
+	static const char *const lists[] = { "containers", "initContainers" };
+	json_t *c, *vms, *vm, *volumes;
+	size_t i, k, m;
+	bool mounted, job_mounts = false;
+
+	volumes = json_object_get(podspec, "volumes");
+	if (!json_is_array(volumes)) {
+		volumes = json_array();
+		json_object_set_new(podspec, "volumes", volumes);
+	}
+	json_array_foreach(volumes, i, vm)
+	{
+		if (kube_is_claim(vm))
+			break;
+	}
+	if (i == json_array_size(volumes))
+		json_array_append_new(volumes,
+		    json_pack("{s:s, s:{s:s}}", "name", KUBE_CLAIM,
+		        "persistentVolumeClaim", "claimName", KUBE_CLAIM));
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		json_array_foreach(json_object_get(podspec, lists[k]), i, c)
+		{
+			vms = json_object_get(c, "volumeMounts");
+			mounted = false;
+			for (m = 0; m < json_array_size(vms);) {
+				vm = json_array_get(vms, m);
+				if (!kube_names_claim(podspec,
+				        kube_mount_name(vm))) {
+					m++;
+				} else if (mounted) {
+					json_array_remove(vms, m);
+				} else {
+					json_object_set_new(vm, "mountPath",
+					    json_string(path));
+					json_object_del(vm, "subPath");
+					json_object_del(vm, "subPathExpr");
+					json_object_del(vm, "readOnly");
+					mounted = true;
+					m++;
+				}
+			}
+			if (k == 0 && i == 0)
+				job_mounts = mounted;
+		}
+	}
+	if (job_mounts)
+		return;
+	c = json_array_get(json_object_get(podspec, "containers"), 0);
+	vms = json_object_get(c, "volumeMounts");
+	if (!json_is_array(vms)) {
+		vms = json_array();
+		json_object_set_new(c, "volumeMounts", vms);
+	}
+	json_array_foreach(volumes, i, vm)
+	{
+		if (kube_is_claim(vm))
+			break;
+	}
+	json_array_append_new(vms,
+	    json_pack("{s:O, s:s}", "name",
+	        json_object_get(json_array_get(volumes, i), "name"),
+	        "mountPath", path));
+}
+
+int
+kube_manifest(json_t *tmpl, const char *volume, const struct backend_job *job,
+    int64_t ttl_seconds, json_t **out, struct buf *err)
 {
 	json_t *m, *meta, *spec, *pod, *podspec, *c, *limits;
-	struct buf name = BUF_INIT, num = BUF_INIT;
+	struct buf name = BUF_INIT, num = BUF_INIT, claim = BUF_INIT;
+	backend_path_vec mounts = VEC_INIT;
+	size_t n;
 	int ret;
 
 	*out = NULL;
 	ret = kube_template_check(tmpl, "job template", err);
+	if (ret == 0)
+		ret = kube_template_mounts(tmpl, "job template", &mounts, err);
+	backend_path_vec_release(&mounts);
 	if (ret < 0)
 		return ret;
 	if (!kube_is_dns_label(job->username))
@@ -274,6 +456,24 @@ kube_manifest(json_t *tmpl, const struct backend_job *job, int64_t ttl_seconds,
 		    "Kubernetes' largest uid and gid, %lld",
 		    job->username, (long long)job->uid, (long long)job->gid,
 		    (long long)KUBE_ID_MAX);
+	/*
+	 * %OUT is where the pod mounts the claim, or its files would be
+	 * lost: the machine that submitted the task must have the pilot's
+	 * ORCHESTRA_VOLUME.
+	 */
+	kube_claim_path(&claim, volume, job->username);
+	n = claim.len;
+	if (job->out_dir == NULL || strncmp(job->out_dir, claim.data, n) != 0 ||
+	    (job->out_dir[n] != '/' && job->out_dir[n] != '\0')) {
+		ret = err_set(err, ERR_INVALID,
+		    "output directory '%s' is not under %s, where the pods "
+		    "mount user %s's claim '%s': the task was submitted with "
+		    "another ORCHESTRA_VOLUME than the pilot's",
+		    job->out_dir ? job->out_dir : "", claim.data, job->username,
+		    KUBE_CLAIM);
+		buf_release(&claim);
+		return ret;
+	}
 	m = json_deep_copy(tmpl);
 	meta = kube_obj(m, "metadata");
 	spec = kube_obj(m, "spec");
@@ -282,6 +482,7 @@ kube_manifest(json_t *tmpl, const struct backend_job *job, int64_t ttl_seconds,
 	if (meta == NULL || podspec == NULL ||
 	    kube_obj(pod, "metadata") == NULL) {
 		json_decref(m);
+		buf_release(&claim);
 		return err_set(err, ERR_INVALID,
 		    "job template: metadata or spec is not a mapping");
 	}
@@ -303,6 +504,7 @@ kube_manifest(json_t *tmpl, const struct backend_job *job, int64_t ttl_seconds,
 		    json_string(job->node));
 	kube_run_as(kube_obj_replace_bad(podspec, "securityContext"), job);
 	kube_containers_confine(podspec, job);
+	kube_claim_mount(podspec, claim.data);
 	c = json_array_get(json_object_get(podspec, "containers"), 0);
 	if (job->image != NULL && *job->image != '\0')
 		json_object_set_new(c, "image", json_string(job->image));
@@ -337,6 +539,7 @@ kube_manifest(json_t *tmpl, const struct backend_job *job, int64_t ttl_seconds,
 	}
 	buf_release(&name);
 	buf_release(&num);
+	buf_release(&claim);
 	*out = m;
 	return 0;
 }

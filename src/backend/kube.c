@@ -43,7 +43,10 @@
  * ends. */
 #define KUBE_PULL_WAIT_S 300
 
-/* The template built in, the same as deploy/job-template.yaml. */
+/*
+ * The template built in, the same as deploy/job-template.yaml: the claim
+ * "volume", which kube_manifest() mounts at ORCHESTRA_VOLUME/<user>.
+ */
 static const char kube_default_template[] = "apiVersion: batch/v1\n"
                                             "kind: Job\n"
                                             "metadata:\n"
@@ -55,9 +58,6 @@ static const char kube_default_template[] = "apiVersion: batch/v1\n"
                                             "      containers:\n"
                                             "        - name: job\n"
                                             "          image: debian:12\n"
-                                            "          volumeMounts:\n"
-                                            "            - name: volume\n"
-                                            "              mountPath: /volume\n"
                                             "      volumes:\n"
                                             "        - name: volume\n"
                                             "          persistentVolumeClaim:\n"
@@ -65,6 +65,7 @@ static const char kube_default_template[] = "apiVersion: batch/v1\n"
 
 struct kube_backend {
 	struct backend base; /* first, for the checked downcast */
+	char *volume;        /* ORCHESTRA_VOLUME: claims at <volume>/<user> */
 	int64_t pull_wait_ms;
 	struct kube_client *client;
 	json_t *tmpl;
@@ -209,17 +210,81 @@ kube_env_number(const char *name, double def)
 	return d;
 }
 
+/*
+ * Read and check the job template: ORCHESTRA_JOB_TEMPLATE's file, else
+ * the built-in one.  0 and *out (caller decrefs), or ERR_INVALID.
+ */
+static int
+kube_template_load(const struct config *cfg, json_t **out, struct buf *err)
+{
+	struct buf what = BUF_INIT, b = BUF_INIT;
+	char chunk[4096];
+	size_t len;
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	if (cfg->job_template != NULL) {
+		f = fopen(cfg->job_template, "re");
+		if (f == NULL)
+			return err_set(err, ERR_INVALID,
+			    "cannot read the job template '%s'",
+			    cfg->job_template);
+		b.cap_limit = 1 << 20;
+		while ((len = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_add(&b, chunk, len);
+		fclose(f);
+		buf_addf(&what, "job template '%s'", cfg->job_template);
+	} else {
+		buf_adds(&b, kube_default_template);
+		buf_adds(&what, "the built-in job template");
+	}
+	ret = kube_yaml_parse(b.data, b.len, what.data, out, err);
+	if (ret == 0)
+		ret = kube_template_check(*out, what.data, err);
+	if (ret < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	buf_release(&b);
+	buf_release(&what);
+	return ret;
+}
+
+/*
+ * ORCHESTRA_VOLUME as the pods' mount paths take it: absolute, with no
+ * "." or ".." component (the API server refuses ".." in a mountPath).
+ */
+static int
+kube_volume_check(const char *volume, struct buf *err)
+{
+	const char *p;
+
+	if (volume == NULL || volume[0] != '/')
+		return err_set(err, ERR_INVALID,
+		    "ORCHESTRA_VOLUME '%s' is not an absolute path: the "
+		    "Kubernetes backend mounts each user's claim at "
+		    "ORCHESTRA_VOLUME/<user> in the user's pods",
+		    volume ? volume : "");
+	for (p = volume; p != NULL; p = strchr(p + 1, '/')) {
+		if (strncmp(p, "/./", 3) == 0 || strcmp(p, "/.") == 0 ||
+		    strncmp(p, "/../", 4) == 0 || strcmp(p, "/..") == 0)
+			return err_set(err, ERR_INVALID,
+			    "ORCHESTRA_VOLUME '%s' has a '.' or '..' "
+			    "component: the Kubernetes backend mounts each "
+			    "user's claim at ORCHESTRA_VOLUME/<user>",
+			    volume);
+	}
+	return 0;
+}
+
 static int
 kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 {
 	struct kube_backend *kb;
 	struct kube_config kc;
-	struct buf what = BUF_INIT;
-	char *text = NULL;
 	const char *v;
 	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
-	size_t len;
-	FILE *f;
 	int ret;
 
 	*out = NULL;
@@ -230,12 +295,16 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 		    "ORCHESTRA_KUBE_TIMEOUT '%s' is not a duration such as "
 		    "30s or 2m",
 		    v);
+	ret = kube_volume_check(cfg->volume, err);
+	if (ret < 0)
+		return ret;
 	ret =
 	    kube_config_load(&kc, NULL, getenv("ORCHESTRA_KUBE_CONTEXT"), err);
 	if (ret < 0)
 		return ret;
 	kb = xcalloc(1, sizeof(*kb));
 	kb->base.ops = &backend_kube_ops;
+	kb->volume = xstrdup(cfg->volume);
 	kb->pull_wait_ms = (int64_t)KUBE_PULL_WAIT_S * 1000;
 	if (getenv("ORCHESTRA_KUBE_PULL_WAIT") != NULL &&
 	    util_parse_int64(getenv("ORCHESTRA_KUBE_PULL_WAIT"), 0, 86400,
@@ -257,39 +326,12 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 		    strerror(errno));
 		goto fail;
 	}
-	if (cfg->job_template != NULL) {
-		struct buf b = BUF_INIT;
-		char chunk[4096];
-
-		f = fopen(cfg->job_template, "re");
-		if (f == NULL) {
-			ret = err_set(err, ERR_INVALID,
-			    "cannot read the job template '%s'",
-			    cfg->job_template);
-			goto fail;
-		}
-		b.cap_limit = 1 << 20;
-		while ((len = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_add(&b, chunk, len);
-		fclose(f);
-		text = buf_detach(&b);
-		buf_addf(&what, "job template '%s'", cfg->job_template);
-	} else {
-		text = xstrdup(kube_default_template);
-		buf_adds(&what, "the built-in job template");
-	}
-	ret = kube_yaml_parse(text, strlen(text), what.data, &kb->tmpl, err);
-	if (ret == 0)
-		ret = kube_template_check(kb->tmpl, what.data, err);
+	ret = kube_template_load(cfg, &kb->tmpl, err);
 	if (ret < 0)
 		goto fail;
-	free(text);
-	buf_release(&what);
 	*out = &kb->base;
 	return 0;
 fail:
-	free(text);
-	buf_release(&what);
 	kb->base.ops->close(&kb->base);
 	return ret;
 }
@@ -309,6 +351,7 @@ kube_close(struct backend *be)
 		close(kb->epfd);
 	kube_client_free(kb->client);
 	json_decref(kb->tmpl);
+	free(kb->volume);
 	free(kb);
 }
 
@@ -379,7 +422,8 @@ kube_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	long status = 0;
 	int ret;
 
-	ret = kube_manifest(kb->tmpl, job, KUBE_TTL_SECONDS, &m, err);
+	ret =
+	    kube_manifest(kb->tmpl, kb->volume, job, KUBE_TTL_SECONDS, &m, err);
 	if (ret < 0)
 		return ret;
 	buf_adds(&path, "/apis/batch/v1/namespaces/");
@@ -955,6 +999,40 @@ kube_account(struct backend *be, const char *username, const char *login,
 	return ERR_DENIED;
 }
 
+/*
+ * What the pods of user `username` mount (docs/kubernetes.md): the user's
+ * claim at ORCHESTRA_VOLUME/<user>, then the other mountPaths of the job
+ * template's container.  Read from the configuration and the template
+ * alone, so a submit asks no API server.
+ */
+static int
+kube_mounts(const struct config *cfg, const char *username,
+    backend_path_vec *out, struct buf *err)
+{
+	struct buf claim = BUF_INIT;
+	json_t *tmpl = NULL;
+	int ret;
+
+	ret = kube_volume_check(cfg->volume, err);
+	if (ret < 0)
+		return ret;
+	if (!kube_is_dns_label(username))
+		return err_set(err, ERR_INVALID,
+		    "user '%s' cannot be a Kubernetes namespace: lower-case "
+		    "letters, digits and '-' only",
+		    username);
+	ret = kube_template_load(cfg, &tmpl, err);
+	if (ret < 0)
+		return ret;
+	kube_claim_path(&claim, cfg->volume, username);
+	VEC_PUSH(out, buf_detach(&claim));
+	ret = kube_template_mounts(tmpl,
+	    cfg->job_template ? cfg->job_template : "the built-in job template",
+	    out, err);
+	json_decref(tmpl);
+	return ret;
+}
+
 const struct backend_ops backend_kube_ops = {
 	.name = "kubernetes",
 	.open = kube_open,
@@ -963,6 +1041,7 @@ const struct backend_ops backend_kube_ops = {
 	.poll = kube_poll,
 	.stop = kube_stop,
 	.logs = kube_logs,
+	.mounts = kube_mounts,
 	.nodes = kube_nodes,
 	.release = kube_release,
 	.purge = kube_purge,

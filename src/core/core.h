@@ -373,6 +373,31 @@ void names_task_full(struct buf *out, const char *username, const char *name);
  */
 int names_split_task(const char *full, char **username, char **name);
 
+/* ---- paths under mounts (core/paths.c) ------------------------------ */
+
+/*
+ * `path` normalised by its names alone (no file system is asked, links are
+ * not followed): made absolute against `base` when relative (against the
+ * root when `base` is NULL or relative), "." and empty components dropped, ".."
+ * taking back the component before it (never above the root), no '/' at
+ * the end.  `out` is reset first.
+ */
+void paths_normalise(const char *path, const char *base, struct buf *out);
+
+/*
+ * Is the normalised `path` the normalised directory `dir` or below it,
+ * component by component ("/data2" is not under "/data")?
+ */
+bool paths_is_under(const char *path, const char *dir);
+
+/*
+ * Check that `path` (relative to `base`, a job's working directory) lies
+ * under one of the normalised directories `dirs`: 0, or ERR_INVALID with
+ * "<what> <path> is not under a path the jobs mount: <dir>, <dir>".
+ */
+int paths_check_under(const char *what, const char *path, const char *base,
+    const char *const *dirs, size_t ndirs, struct buf *err);
+
 /* ---- placeholder expansion (core/expand.c) --------------------------- */
 
 /* A secondary input KEY=PATH; KEY is [A-Z][A-Z0-9_]*. */

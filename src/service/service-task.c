@@ -66,6 +66,9 @@ struct service_submit {
 	char *out_dir;
 	bool made_out_dir;
 	char *made_top; /* the highest directory the submit created */
+	/* What the backend's jobs see, normalised; `limited` false: all. */
+	bool limited;
+	backend_path_vec mounts;
 };
 
 static void
@@ -79,6 +82,7 @@ service_submit_release(struct service_submit *s)
 	}
 	free(s->sec);
 	input_vec_release(&s->inputs);
+	backend_path_vec_release(&s->mounts);
 	free(s->out_dir);
 	free(s->made_top);
 }
@@ -103,6 +107,79 @@ service_submit_unmake(struct service_submit *s)
 		*slash = '\0';
 	}
 	free(p);
+}
+
+/*
+ * Where the backend's jobs of the task's owner see files at the paths
+ * this machine gives them (docs/kubernetes.md): read into s->mounts,
+ * normalised; a set-up that would run them blind is refused here.
+ */
+static int
+service_submit_mounts(struct service *svc, const struct task *t,
+    struct service_submit *s, struct buf *err)
+{
+	backend_path_vec raw = VEC_INIT;
+	struct buf norm = BUF_INIT;
+	char **p;
+	int ret;
+
+	ret = backend_mounts(svc->cfg, t->username, &s->limited, &raw, err);
+	VEC_FOREACH (p, &raw) {
+		paths_normalise(*p, NULL, &norm);
+		VEC_PUSH(&s->mounts, buf_detach(&norm));
+	}
+	backend_path_vec_release(&raw);
+	buf_release(&norm);
+	return ret;
+}
+
+/*
+ * With a backend whose jobs see only some paths: is `path` (`what` in the
+ * message) under one of them?  A relative path is taken from %OUT, the
+ * job's working directory.
+ */
+static int
+service_submit_path_check(const struct service_submit *s, const char *what,
+    const char *path, struct buf *err)
+{
+	if (!s->limited)
+		return 0;
+	return paths_check_under(what, path, s->out_dir,
+	    (const char *const *)s->mounts.v, s->mounts.n, err);
+}
+
+/* The paths given as values: %DATA, and each secondary input's. */
+static int
+service_submit_values_check(const struct submit_req *req,
+    const struct service_submit *s, struct buf *err)
+{
+	struct buf what = BUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	if (req->data != NULL)
+		ret = service_submit_path_check(s, "%DATA", req->data, err);
+	for (i = 0; i < s->nsec && ret == 0; i++) {
+		buf_reset(&what);
+		buf_addf(&what, "%%%s", s->sec[i].key);
+		ret = service_submit_path_check(s, what.data, s->sec[i].path,
+		    err);
+	}
+	buf_release(&what);
+	return ret;
+}
+
+/* The inputs, once read. */
+static int
+service_submit_inputs_check(const struct service_submit *s, struct buf *err)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < s->inputs.n && ret == 0; i++)
+		ret =
+		    service_submit_path_check(s, "input", s->inputs.v[i], err);
+	return ret;
 }
 
 /*
@@ -162,19 +239,26 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 	v.secondary = s->sec;
 	v.nsecondary = s->nsec;
 	ret = expand_check(req->command, &v, err);
-	if (ret < 0)
+	if (ret == 0)
+		ret = service_submit_mounts(svc, t, s, err);
+	if (ret == 0)
+		ret = service_submit_values_check(req, s, err);
+	if (ret < 0 || req->inputs == NULL || !read)
 		return ret;
-	if (req->inputs == NULL || !read)
-		return 0;
-	if (req->read == NULL)
-		return service_read_inputs(req->inputs, NULL, &s->inputs, err);
-	/* A reading that succeeds names some; never make a task of none. */
-	if (req->read->n == 0)
-		return err_set(err, ERR_INVALID, "no inputs: '%s' names none",
+	if (req->read == NULL) {
+		ret = service_read_inputs(req->inputs, NULL, &s->inputs, err);
+	} else if (req->read->n == 0) {
+		/* A reading that succeeds names some; never make a task of
+		 * none. */
+		ret = err_set(err, ERR_INVALID, "no inputs: '%s' names none",
 		    req->inputs);
-	for (i = 0; i < req->read->n; i++)
-		VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
-	return 0;
+	} else {
+		for (i = 0; i < req->read->n; i++)
+			VEC_PUSH(&s->inputs, xstrdup(req->read->v[i]));
+	}
+	if (ret == 0)
+		ret = service_submit_inputs_check(s, err);
+	return ret;
 }
 
 /*

@@ -97,16 +97,20 @@
 #   lib_backend_ready         call after `orch init`: makes the acting
 #                             user's directory of the volume, and on
 #                             Kubernetes its namespace and claim
-#   kube_user_add NAME        `user add NAME --kubernetes` with NAME's
-#                             directory of the volume as its NFS export
 #   kube_skip_unless_able     exit 77 with "# skip" without python3-kubernetes
 #                             or when the simulator cannot run pods here
 #   kube_sim_start [NODES]    (for the kubernetes-only scripts) start the
 #                             simulator with the nodes of the JSON file
 #                             NODES, exported as above; $KUBE_SIM holds its
 #                             files (requests.log: a JSON line a request)
-#   kube_init                 init, the acting user's namespace, and this
-#                             machine's node drained
+#   kube_init                 init, the acting user's namespace and NFS volume
+#                             (kube_user_add), and this machine's node
+#                             drained
+#   kube_template_make        write the tests' job template again (the
+#                             claim "volume", and $TMP mounted read-only
+#                             at $TMP) and export ORCHESTRA_JOB_TEMPLATE
+#   kube_user_add USER [ARGS] `user add USER --kubernetes` with an NFS
+#                             volume of $ORCHESTRA_HOME/volume/USER (made)
 #   kube_admin METHOD PATH [JSON]
 #                             call the simulator's admin endpoint
 #   kube_state PYEXPR         the simulator's admin GET /state is JSON `d`
@@ -515,13 +519,27 @@ on_kube() {
 
 lib_backend_ready() {
 	lib_user_volume "$ORCHESTRA_USER"
-	! on_kube || kube_user_add "$ORCHESTRA_USER" >/dev/null
+	! on_kube || kube_user_add "$ORCHESTRA_USER"
 }
 
+# Add user $1 (ARGS after it go to `user add`) with its namespace and an
+# NFS volume whose export is its directory of the volume,
+# $ORCHESTRA_HOME/volume/$1 (made here), bound to the claim "volume" that
+# its pods mount at $ORCHESTRA_VOLUME/$1 (docs/kubernetes.md).
 kube_user_add() {
-	lib_user_volume "$1"
-	"$ORCHESTRA_BIN" user add "$1" --kubernetes --nfs-server sim.invalid \
-	    --nfs-path "$ORCHESTRA_HOME/volume/$1"
+	local user=$1
+	shift
+	lib_user_volume "$user"
+	"$ORCHESTRA_BIN" user add "$user" --kubernetes \
+	    --nfs-server sim.invalid --nfs-path "$ORCHESTRA_HOME/volume/$user" \
+	    "$@" >/dev/null
+}
+
+# The tests' job template again (kube_sim_start writes it), for a script
+# that changed it.
+kube_template_make() {
+	lib_kube_template >"$TMP/job-template.yaml"
+	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
 }
 
 # Exit 77 with "# skip" when the simulator cannot run here.
@@ -618,7 +636,7 @@ kube_sim_start() {
 # machine's node drained (it is not in the simulated cluster).
 kube_init() {
 	"$ORCHESTRA_BIN" init >/dev/null
-	kube_user_add "$ORCHESTRA_USER" >/dev/null
+	kube_user_add "$ORCHESTRA_USER"
 	"$ORCHESTRA_BIN" node drain "$(hostname)" >/dev/null
 }
 

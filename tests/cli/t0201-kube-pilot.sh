@@ -39,6 +39,7 @@ except urllib.error.HTTPError as e:
 PY
 }
 orch init >/dev/null
+kube_template_make
 
 namespaces() {
 	# The acting user exists (init): this makes its namespace and its
@@ -96,7 +97,7 @@ runs_done() {
 	expect_exit 0 orch task logs calc 2
 	expect_stdout_contains "job 2"
 }
-seq -f "/in/%g" 1 6 >"$TMP/list6"
+seq -f "$TMP/in/%g" 1 6 >"$TMP/list6"
 test_case "a task runs to its end as Kubernetes Jobs, exit codes and logs kept" \
     runs_done "$TMP/list6"
 

@@ -71,7 +71,7 @@ pilot_start --interval 1
 pilot_wait_started
 
 # node-a runs 2 long jobs of its 6 slots.
-printf '/in/1\n/in/2\n' >"$TMP/inputs"
+printf '%s\n' "$TMP/in/1" "$TMP/in/2" >"$TMP/inputs"
 orch task submit first --skip-test --exec 'sleep 600 # %IN' \
     --inputs "@$TMP/inputs" >/dev/null
 wait_until 60 running_on node-a 2

@@ -40,7 +40,7 @@ n = sum(1 for l in sys.stdin if not json.loads(l).get("watch"))
 print(n)'
 }
 
-seq -f "/in/%g" 1 40 >"$TMP/inputs40"
+seq -f "$TMP/in/%g" 1 40 >"$TMP/inputs40"
 counts() {
 	local one forty
 	expect_exit 0 orch task submit one --skip-test --exec 'sleep 600'

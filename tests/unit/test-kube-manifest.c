@@ -69,7 +69,7 @@ test_build(const struct backend_job *job)
 	struct buf err = BUF_INIT;
 	json_t *t = test_tmpl(test_template), *m = NULL;
 
-	if (kube_manifest(t, job, 86400, &m, &err) < 0)
+	if (kube_manifest(t, "/volume", job, 86400, &m, &err) < 0)
 		fail_msg("%s", err.data);
 	json_decref(t);
 	buf_release(&err);
@@ -254,7 +254,8 @@ static void
 test_run_as_owner(void **state)
 {
 	struct backend_job job = { 5, 1, "user.erin.t", "erin", "id -u", "",
-		"/v", "n", -1, 0, "erin", 1005, 1006, "/home/erin", NULL, 0 };
+		"/volume/erin/t", "n", -1, 0, "erin", 1005, 1006, "/home/erin",
+		NULL, 0 };
 	struct buf err = BUF_INIT;
 	json_t *m, *t, *sc;
 
@@ -267,7 +268,7 @@ test_run_as_owner(void **state)
 	/* Ours win over the template's, in every container; the rest of
 	 * the template's securityContext is kept. */
 	t = test_tmpl(test_template_secure);
-	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), 0);
+	assert_int_equal(kube_manifest(t, "/volume", &job, 60, &m, &err), 0);
 	test_confined(m, 1005, 1006, true);
 	sc = json_object_get(test_pod_spec(m), "securityContext");
 	assert_int_equal(test_sc_int(sc, "fsGroup"), 100);
@@ -282,7 +283,7 @@ test_run_as_owner(void **state)
 	 * refuse the pod), even where the template asked for it. */
 	job.uid = 0;
 	job.gid = 0;
-	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), 0);
+	assert_int_equal(kube_manifest(t, "/volume", &job, 60, &m, &err), 0);
 	test_confined(m, 0, 0, false);
 	json_decref(m);
 
@@ -290,16 +291,172 @@ test_run_as_owner(void **state)
 	 * runAsNonRoot, so it never runs as root. */
 	job.uid = -1;
 	job.gid = -1;
-	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), 0);
+	assert_int_equal(kube_manifest(t, "/volume", &job, 60, &m, &err), 0);
 	test_confined(m, -2, -2, true);
 	json_decref(m);
 
 	/* A uid the API server would refuse is refused here, clearly. */
 	job.uid = 4294967294LL;
 	job.gid = 1006;
-	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), ERR_INVALID);
+	assert_int_equal(kube_manifest(t, "/volume", &job, 60, &m, &err),
+	    ERR_INVALID);
 	assert_null(m);
 	assert_non_null(strstr(err.data, "uid 4294967294"));
+	json_decref(t);
+	buf_release(&err);
+}
+
+/* The one mount named `name` of container `c`; NULL when none. */
+static json_t *
+test_mount(json_t *c, const char *name)
+{
+	json_t *vm, *found = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(c, "volumeMounts"), i, vm)
+	{
+		if (strcmp(json_string_value(json_object_get(vm, "name")),
+		        name) == 0) {
+			assert_null(found);
+			found = vm;
+		}
+	}
+	return found;
+}
+
+static const char *
+test_mount_path(json_t *c, const char *name)
+{
+	json_t *vm = test_mount(c, name);
+
+	assert_non_null(vm);
+	return json_string_value(json_object_get(vm, "mountPath"));
+}
+
+static const char test_template_mounts[] =
+    "apiVersion: batch/v1\n"
+    "kind: Job\n"
+    "spec:\n"
+    "  template:\n"
+    "    spec:\n"
+    "      initContainers:\n"
+    "        - {name: fetch, image: x, volumeMounts: [{name: home, "
+    "mountPath: /h}]}\n"
+    "      containers:\n"
+    "        - name: job\n"
+    "          volumeMounts:\n"
+    "            - {name: home, mountPath: /volume, subPath: x, readOnly: "
+    "true}\n"
+    "            - {name: data, mountPath: /data, readOnly: true}\n"
+    "            - {name: home, mountPath: /again}\n"
+    "        - {name: side, image: y}\n"
+    "      volumes:\n"
+    "        - {name: home, persistentVolumeClaim: {claimName: volume}}\n"
+    "        - {name: data, hostPath: {path: /srv/data}}\n";
+
+/*
+ * The path contract: the user's claim at ORCHESTRA_VOLUME/<user> in every
+ * container that mounts it and in the job's, whatever the template says;
+ * the template's other mounts kept and reported.
+ */
+static void
+test_claim_mount(void **state)
+{
+	struct backend_job job = { 7, 1, "user.alice.t", "alice", "true", "",
+		"/srv/v/alice/t", "n", -1, 0, "alice", 1001, 1001,
+		"/home/alice", NULL, 0 };
+	backend_path_vec mounts = VEC_INIT;
+	struct buf err = BUF_INIT;
+	json_t *t, *m, *pod, *c, *vm;
+
+	(void)state;
+	/* The seed's shape, mounted at /volume: moved. */
+	t = test_tmpl(test_template);
+	assert_int_equal(kube_manifest(t, "/srv/v/", &job, 60, &m, &err), 0);
+	assert_string_equal(test_mount_path(test_container(m), "volume"),
+	    "/srv/v/alice");
+	assert_string_equal(
+	    json_string_value(json_object_get(test_container(m), "workingDir")),
+	    "/srv/v/alice/t");
+	json_decref(m);
+	assert_int_equal(kube_template_mounts(t, "t", &mounts, &err), 0);
+	assert_int_equal(mounts.n, 0);
+	json_decref(t);
+
+	/* No claim in the template: the volume and the mount added. */
+	t = test_tmpl("apiVersion: batch/v1\nkind: Job\nspec: {template: "
+	              "{spec: {containers: [{name: job}]}}}\n");
+	assert_int_equal(kube_manifest(t, "/srv/v", &job, 60, &m, &err), 0);
+	pod = test_pod_spec(m);
+	vm = json_array_get(json_object_get(pod, "volumes"), 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_object_get(vm, "persistentVolumeClaim"), "claimName")),
+	    "volume");
+	assert_string_equal(test_mount_path(test_container(m), "volume"),
+	    "/srv/v/alice");
+	json_decref(m);
+	json_decref(t);
+
+	/* Under another name, mounted twice, with a subPath and readOnly,
+	 * and by an init container: one mount each, whole, at the path. */
+	t = test_tmpl(test_template_mounts);
+	assert_int_equal(kube_manifest(t, "/srv/v", &job, 60, &m, &err), 0);
+	pod = test_pod_spec(m);
+	c = test_container(m);
+	vm = test_mount(c, "home");
+	assert_string_equal(json_string_value(json_object_get(vm, "mountPath")),
+	    "/srv/v/alice");
+	assert_null(json_object_get(vm, "subPath"));
+	assert_null(json_object_get(vm, "readOnly"));
+	assert_int_equal(json_array_size(json_object_get(c, "volumeMounts")),
+	    2);
+	assert_string_equal(test_mount_path(c, "data"), "/data");
+	assert_string_equal(
+	    test_mount_path(
+	        json_array_get(json_object_get(pod, "initContainers"), 0),
+	        "home"),
+	    "/srv/v/alice");
+	/* A side container that does not mount it is left alone. */
+	assert_null(test_mount(
+	    json_array_get(json_object_get(pod, "containers"), 1), "home"));
+	assert_int_equal(json_array_size(json_object_get(pod, "volumes")), 2);
+	json_decref(m);
+	assert_int_equal(kube_template_mounts(t, "t", &mounts, &err), 0);
+	assert_int_equal(mounts.n, 1);
+	assert_string_equal(mounts.v[0], "/data");
+	backend_path_vec_release(&mounts);
+
+	/* %OUT elsewhere than the pilot's volume: never run blind. */
+	job.out_dir = "/var/lib/orchestra/volume/alice/t";
+	assert_int_equal(kube_manifest(t, "/srv/v", &job, 60, &m, &err),
+	    ERR_INVALID);
+	assert_null(m);
+	assert_non_null(strstr(err.data, "another ORCHESTRA_VOLUME"));
+	job.out_dir = "/srv/v/alice2/t";
+	assert_int_equal(kube_manifest(t, "/srv/v", &job, 60, &m, &err),
+	    ERR_INVALID);
+	json_decref(t);
+
+	/* A volume "volume" that is not the claim, and no claim. */
+	job.out_dir = "/srv/v/alice/t";
+	t = test_tmpl("apiVersion: batch/v1\nkind: Job\nspec: {template: "
+	              "{spec: {containers: [{name: job}], volumes: [{name: "
+	              "volume, emptyDir: {}}]}}}\n");
+	assert_int_equal(kube_manifest(t, "/srv/v", &job, 60, &m, &err),
+	    ERR_INVALID);
+	assert_non_null(strstr(err.data, "is not the user's claim"));
+	json_decref(t);
+
+	/* A mountPath that is not absolute. */
+	t = test_tmpl("apiVersion: batch/v1\nkind: Job\nspec: {template: "
+	              "{spec: {containers: [{name: job, volumeMounts: [{name: "
+	              "d, mountPath: data}]}], volumes: [{name: d, emptyDir: "
+	              "{}}]}}}\n");
+	assert_int_equal(kube_template_mounts(t, "t", &mounts, &err),
+	    ERR_INVALID);
+	assert_non_null(strstr(err.data, "not an absolute path"));
+	backend_path_vec_release(&mounts);
 	json_decref(t);
 	buf_release(&err);
 }
@@ -308,8 +465,9 @@ static void
 test_label_of_long_name(void **state)
 {
 	char task[200];
-	struct backend_job job = { 1, 1, task, "carol", "true", "", "/v", "n",
-		-1, 0, "carol", 1003, 1003, "/home/carol", NULL, 0 };
+	struct backend_job job = { 1, 1, task, "carol", "true", "",
+		"/volume/carol/t", "n", -1, 0, "carol", 1003, 1003,
+		"/home/carol", NULL, 0 };
 	json_t *m, *labels;
 	const char *v;
 
@@ -346,7 +504,8 @@ test_refusals(void **state)
 		    "restartPolicy must be Never" },
 	};
 	struct backend_job job = { 1, 1, "user.dave.t", "dave", "true", "",
-		"/v", "n", -1, 0, "dave", 1004, 1004, "/home/dave", NULL, 0 };
+		"/volume/dave/t", "n", -1, 0, "dave", 1004, 1004, "/home/dave",
+		NULL, 0 };
 	struct buf err = BUF_INIT;
 	json_t *t, *m = NULL;
 	size_t i;
@@ -354,7 +513,8 @@ test_refusals(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		t = test_tmpl(cases[i].tmpl);
-		assert_int_equal(kube_manifest(t, &job, 60, &m, &err),
+		assert_int_equal(
+		    kube_manifest(t, "/volume", &job, 60, &m, &err),
 		    ERR_INVALID);
 		assert_null(m);
 		if (strstr(err.data, cases[i].needle) == NULL)
@@ -363,7 +523,8 @@ test_refusals(void **state)
 	}
 	t = test_tmpl(test_template);
 	job.username = "Dave_B";
-	assert_int_equal(kube_manifest(t, &job, 60, &m, &err), ERR_INVALID);
+	assert_int_equal(kube_manifest(t, "/volume", &job, 60, &m, &err),
+	    ERR_INVALID);
 	assert_non_null(strstr(err.data, "cannot be a Kubernetes namespace"));
 	json_decref(t);
 	assert_true(kube_is_dns_label("lps-01"));
@@ -409,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_cpu_job),
 		cmocka_unit_test(test_gpu_job),
 		cmocka_unit_test(test_run_as_owner),
+		cmocka_unit_test(test_claim_mount),
 		cmocka_unit_test(test_label_of_long_name),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_client_unreachable),
