@@ -60,6 +60,8 @@
 #define LOCAL_GRACE_SECONDS 5
 /* Where the log began in the .job file of a job started before .log. */
 #define LOCAL_LOG_AT 4096
+/* The most file events kept between two polls. */
+#define LOCAL_TOUCHED_MAX 65536
 
 struct local_backend {
 	struct backend base; /* first, for the checked downcast */
@@ -69,6 +71,15 @@ struct local_backend {
 	char *node;   /* this machine's node name */
 	char *self;   /* the pilot's own login (or its uid) */
 	int inotify_fd;
+	/*
+	 * What poll() may answer without reading a file: the attempts it
+	 * last found running (or start() forked a supervisor for), sorted,
+	 * and those whose .job file was closed for writing since (the
+	 * watch's events), which it reads again.  See local_poll().
+	 */
+	backend_ref_vec running;
+	backend_ref_vec touched;
+	bool overflow; /* the watch lost events: read every file */
 };
 
 static struct local_backend *
@@ -153,6 +164,8 @@ local_close(struct backend *be)
 	lb = local_downcast(be);
 	if (lb->inotify_fd >= 0)
 		close(lb->inotify_fd);
+	VEC_RELEASE(&lb->running);
+	VEC_RELEASE(&lb->touched);
 	free(lb->dir);
 	free(lb->home);
 	free(lb->volume);
@@ -247,18 +260,72 @@ local_job_account(const struct backend_job *job, struct proc_account *a)
 }
 
 /*
- * The job's side of the fork; `report` gets errno if it cannot run.  The
- * log is `logfd`, opened by the supervisor: the job never opens a file of
- * ours by name, and cannot once it is its owner.
+ * The job's environment, set in the supervisor's own before the vfork():
+ * the child shares the supervisor's memory, so it finds it ready and
+ * allocates nothing.  The supervisor needs no environment of its own.
  */
 static void
-local_job_exec(const struct backend_job *job, int logfd, int report)
+local_job_env(const struct backend_job *job)
+{
+	char num[32];
+	int i;
+
+	if (job->uid != (int64_t)geteuid())
+		local_job_env_reset();
+	/* The pilot's secrets are not the job's. */
+	for (i = 0; local_secret_env[i] != NULL; i++)
+		unsetenv(local_secret_env[i]);
+	if (job->login != NULL) {
+		setenv("HOME", job->home ? job->home : "/", 1);
+		setenv("USER", job->login, 1);
+		setenv("LOGNAME", job->login, 1);
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
+	setenv("ORCHESTRA_JOB_ID", num, 1);
+	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);
+	setenv("ORCHESTRA_ATTEMPT", num, 1);
+	setenv("ORCHESTRA_TASK", job->task, 1);
+	setenv("ORCHESTRA_OUT", job->out_dir, 1);
+	setenv("ORCHESTRA_NODE", job->node ? job->node : "", 1);
+	if (job->gpu_index >= 0) {
+		snprintf(num, sizeof(num), "%d", job->gpu_index);
+		setenv("CUDA_VISIBLE_DEVICES", num, 1);
+	} else {
+		/* A CPU job sees no GPU. */
+		setenv("CUDA_VISIBLE_DEVICES", "", 1);
+	}
+}
+
+/* One line on the job's log, from the child of vfork(): no allocation. */
+static void
+local_job_say(const char *what, const char *why, int sys)
+{
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line), "orchestra: %s%s%s%s%s\n", what,
+	    why ? ": " : "", why ? why : "", sys ? ": " : "",
+	    sys ? strerror(sys) : "");
+	if (n > 0 &&
+	    write(2, line,
+	        (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		_exit(127);
+}
+
+/*
+ * The job's side of the vfork(): system calls only, on the supervisor's
+ * memory, until the exec.  `failed` (the supervisor's) gets errno if
+ * nothing can run.  The log is `logfd`, opened by the supervisor: the
+ * job never opens a file of ours by name, and cannot once it is its
+ * owner.
+ */
+static _Noreturn void
+local_job_exec(const struct backend_job *job, int logfd, volatile int *failed)
 {
 	struct proc_account acct;
-	struct buf why = BUF_INIT;
-	char num[32];
+	const char *why = NULL;
 	sigset_t none;
-	int fd, e, i;
+	int fd, sys = 0;
 
 	setpgid(0, 0);
 	sigemptyset(&none);
@@ -275,44 +342,43 @@ local_job_exec(const struct backend_job *job, int logfd, int report)
 		close(logfd);
 	/* Its owner before anything of the job's runs, or nothing runs. */
 	local_job_account(job, &acct);
-	if (job->uid != (int64_t)geteuid())
-		local_job_env_reset();
-	if (job->login == NULL || proc_account_become(&acct, &why) < 0) {
-		fprintf(stderr, "orchestra: %s\n",
-		    job->login == NULL ? "no account to run the job as"
-		                       : why.data);
-		e = EPERM;
-		if (write(report, &e, sizeof(e)) < 0)
-			_exit(126);
+	if (job->login == NULL) {
+		local_job_say("no account to run the job as", NULL, 0);
+		*failed = EPERM;
+		_exit(126);
+	}
+	if (proc_account_switch(&acct, &why, &sys) < 0) {
+		local_job_say("cannot become the job's account", why, sys);
+		*failed = EPERM;
 		_exit(126);
 	}
 	umask(022);
-	if (chdir(job->out_dir) < 0 && chdir("/") < 0)
+	if (chdir(job->out_dir) < 0 && chdir("/") < 0) {
+		*failed = errno;
 		_exit(126);
-	/* The pilot's secrets are not the job's. */
-	for (i = 0; local_secret_env[i] != NULL; i++)
-		unsetenv(local_secret_env[i]);
-	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
-	setenv("ORCHESTRA_JOB_ID", num, 1);
-	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);
-	setenv("ORCHESTRA_ATTEMPT", num, 1);
-	setenv("ORCHESTRA_TASK", job->task, 1);
-	setenv("ORCHESTRA_OUT", job->out_dir, 1);
-	setenv("ORCHESTRA_NODE", job->node ? job->node : "", 1);
-	if (job->gpu_index >= 0) {
-		snprintf(num, sizeof(num), "%d", job->gpu_index);
-		setenv("CUDA_VISIBLE_DEVICES", num, 1);
-	} else {
-		/* A CPU job sees no GPU. */
-		setenv("CUDA_VISIBLE_DEVICES", "", 1);
 	}
-	buf_release(&why);
 	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
-	e = errno;
-	fprintf(stderr, "orchestra: cannot run /bin/sh: %s\n", strerror(e));
-	if (write(report, &e, sizeof(e)) < 0)
-		_exit(127);
+	sys = errno;
+	local_job_say("cannot run /bin/sh", NULL, sys);
+	*failed = sys;
 	_exit(127);
+}
+
+/*
+ * Start the job with vfork(): the child borrows our memory until its
+ * exec, so nothing of the pilot's (whose copy we are) is copied again for
+ * each job; we resume once it has exec'ed or given up (`failed`).  A
+ * function of its own, so that no variable of the caller's lives in the
+ * frame the child runs on.
+ */
+static pid_t __attribute__((noinline))
+local_job_spawn(const struct backend_job *job, int logfd, volatile int *failed)
+{
+	pid_t child = vfork();
+
+	if (child == 0)
+		local_job_exec(job, logfd, failed);
+	return child;
 }
 
 static _Noreturn void
@@ -325,8 +391,9 @@ local_supervise(const struct local_super *s)
 	bool stopping = false;
 	siginfo_t info;
 	sigset_t set;
+	volatile int failed = 0;
 	pid_t child;
-	int status = 0, code = 127, sig, e, report[2], logfd;
+	int status = 0, code = 127, sig, logfd;
 	size_t header;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
@@ -341,12 +408,8 @@ local_supervise(const struct local_super *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* Closed by a successful exec; carries errno when exec fails. */
-	if (pipe2(report, O_CLOEXEC) < 0)
-		report[0] = report[1] = -1;
-	child = fork();
-	if (child == 0)
-		local_job_exec(job, logfd, report[1]);
+	local_job_env(job);
+	child = local_job_spawn(job, logfd, &failed);
 	close(logfd);
 	if (child > 0)
 		setpgid(child, child);
@@ -360,10 +423,8 @@ local_supervise(const struct local_super *s)
 		end = BACKEND_END_START;
 		goto record;
 	}
-	close(report[1]);
-	if (report[0] >= 0 && read(report[0], &e, sizeof(e)) == sizeof(e))
+	if (failed != 0)
 		end = BACKEND_END_START;
-	close(report[0]);
 	if (job->timeout_ms > 0)
 		alarm((unsigned)((job->timeout_ms + 999) / 1000));
 	for (;;) {
@@ -475,6 +536,12 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 		closefrom(4);
 		local_supervise(&s);
 	}
+	/*
+	 * The supervisor holds the lock now: running until the watch says
+	 * the file was closed (its last holder, the supervisor, ended).
+	 */
+	if (lb->inotify_fd >= 0)
+		VEC_PUSH(&lb->running, ref);
 	close(fd);
 	ret = 0;
 out:
@@ -602,22 +669,116 @@ local_lost_or_unstarted(const char *path, const struct backend_ref *ref)
 }
 
 static int
+local_ref_cmp(const void *a, const void *b)
+{
+	const struct backend_ref *x = a, *y = b;
+
+	if (x->job_id != y->job_id)
+		return x->job_id < y->job_id ? -1 : 1;
+	return x->attempt < y->attempt ? -1 : x->attempt > y->attempt;
+}
+
+/* Is `ref` in `v` (sorted by local_ref_cmp)? */
+static bool
+local_ref_in(const backend_ref_vec *v, const struct backend_ref *ref)
+{
+	return v->n > 0 &&
+	    bsearch(ref, v->v, v->n, sizeof(*v->v), local_ref_cmp) != NULL;
+}
+
+/*
+ * Read the watch's events: each <id>-<attempt>.job closed for writing
+ * joins `touched`.  True when there was one (a job ended).
+ */
+static bool
+local_read_events(struct local_backend *lb)
+{
+	char chunk[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct backend_ref ref;
+	long long id, attempt;
+	bool ended = false;
+	char rest[8];
+	ssize_t n, off;
+
+	if (lb->inotify_fd < 0)
+		return false;
+	while ((n = read(lb->inotify_fd, chunk, sizeof(chunk))) > 0) {
+		for (off = 0; off < n;
+		     off += (ssize_t)(sizeof(*ev) + ev->len)) {
+			ev = (const struct inotify_event *)(chunk + off);
+			if (ev->mask & IN_Q_OVERFLOW) {
+				lb->overflow = true;
+				ended = true;
+				continue;
+			}
+			if (ev->len == 0 ||
+			    sscanf(ev->name, "%lld-%lld.%7s", &id, &attempt,
+			        rest) != 3 ||
+			    strcmp(rest, "job") != 0)
+				continue;
+			ref.job_id = id;
+			ref.attempt = attempt;
+			/* Not polled for long: read every file instead. */
+			if (lb->touched.n >= LOCAL_TOUCHED_MAX) {
+				lb->overflow = true;
+				lb->touched.n = 0;
+			}
+			VEC_PUSH(&lb->touched, ref);
+			ended = true;
+		}
+	}
+	return ended;
+}
+
+/*
+ * The state of each attempt in `refs`.  Reading every running job's file
+ * every cycle was most of what the pilot did in a burst of short jobs
+ * (bench/README.md), so with the watch in place an attempt found running
+ * (or started) is running until its .job file is closed for writing: the
+ * supervisor holds it open, with the job's lock, for as long as it lives,
+ * and the kernel tells of the last close however the supervisor ends
+ * (exit, or SIGKILL).  The events are read first, so an end that came
+ * before this poll is seen by it; one that comes after wakes the pilot
+ * (event_fd) for the next.
+ */
+static int
 local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
     backend_status_vec *out, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
+	backend_ref_vec running = VEC_INIT;
 	struct buf path = BUF_INIT;
 	struct backend_status *st;
+	bool watched = lb->inotify_fd >= 0;
 	size_t i;
 	int held;
 
 	(void)err;
+	local_read_events(lb);
+	if (lb->overflow) {
+		lb->running.n = 0;
+		lb->overflow = false;
+	}
+	if (lb->running.n > 1)
+		qsort(lb->running.v, lb->running.n, sizeof(*lb->running.v),
+		    local_ref_cmp);
+	if (lb->touched.n > 1)
+		qsort(lb->touched.v, lb->touched.n, sizeof(*lb->touched.v),
+		    local_ref_cmp);
 	/* Supervisors are our children while we live: reap the ended. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	for (i = 0; i < nrefs; i++) {
 		st = VEC_ADD(out);
 		st->ref = refs[i];
+		if (watched && local_ref_in(&lb->running, &refs[i]) &&
+		    !local_ref_in(&lb->touched, &refs[i])) {
+			st->state = BACKEND_RUNNING;
+			VEC_PUSH(&running, refs[i]);
+			continue;
+		}
 		local_path(lb, &refs[i], "job", &path);
 		if (local_read_exit(path.data, st) == 0)
 			continue;
@@ -626,12 +787,18 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			st->state = BACKEND_UNKNOWN;
 		} else if (held) {
 			st->state = BACKEND_RUNNING;
+			if (watched)
+				VEC_PUSH(&running, refs[i]);
 		} else if (local_read_exit(path.data, st) < 0) {
 			/* Ended between our two looks, or lost. */
 			st->state =
 			    local_lost_or_unstarted(path.data, &refs[i]);
 		}
 	}
+	/* What was not asked about is no longer held: forget it. */
+	VEC_RELEASE(&lb->running);
+	lb->running = running;
+	lb->touched.n = 0;
 	buf_release(&path);
 	return 0;
 }
@@ -882,30 +1049,11 @@ local_event_fd(struct backend *be)
 	return lb->inotify_fd;
 }
 
-/* Did an exit record get written (a job ended)? */
+/* Did a job file get closed for writing (a job ended)? */
 static bool
 local_drain_events(struct backend *be)
 {
-	struct local_backend *lb = local_downcast(be);
-	char chunk[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	bool ended = false;
-	ssize_t n, off;
-	size_t len;
-
-	if (lb->inotify_fd < 0)
-		return false;
-	while ((n = read(lb->inotify_fd, chunk, sizeof(chunk))) > 0) {
-		for (off = 0; off < n;
-		     off += (ssize_t)(sizeof(*ev) + ev->len)) {
-			ev = (const struct inotify_event *)(chunk + off);
-			len = ev->len ? strlen(ev->name) : 0;
-			if (len > 4 && strcmp(ev->name + len - 4, ".job") == 0)
-				ended = true;
-		}
-	}
-	return ended;
+	return local_read_events(local_downcast(be));
 }
 
 /*
