@@ -43,21 +43,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "backend/backend.h"
+#include "backend/local-int.h"
 #include "util/proc.h"
 
-/* Between SIGTERM and SIGKILL when a job is stopped or times out. */
-#define LOCAL_GRACE_SECONDS 5
+extern char **environ;
+
 /* Where the log began in the .job file of a job started before .log. */
 #define LOCAL_LOG_AT 4096
 /* The most file events kept between two polls. */
@@ -80,6 +82,10 @@ struct local_backend {
 	backend_ref_vec running;
 	backend_ref_vec touched;
 	bool overflow; /* the watch lost events: read every file */
+	/* The launcher (local-super.c): its socket and pid, or -1. */
+	int launch_fd;
+	pid_t launch_pid;
+	bool launch_tried;
 };
 
 static struct local_backend *
@@ -150,8 +156,135 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 		lb->self = buf_detach(&dir);
 	}
 	lb->inotify_fd = -1;
+	lb->launch_fd = -1;
+	lb->launch_pid = -1;
 	*out = &lb->base;
 	return 0;
+}
+
+/* ---- the launcher ----------------------------------------------------- */
+
+/* Let the launcher go: the end of its socket ends it. */
+static void
+local_launcher_stop(struct local_backend *lb)
+{
+	if (lb->launch_fd >= 0)
+		close(lb->launch_fd);
+	lb->launch_fd = -1;
+	if (lb->launch_pid > 0)
+		waitpid(lb->launch_pid, NULL, 0);
+	lb->launch_pid = -1;
+}
+
+/*
+ * Start orchestra-launch, found beside our own program, with one end of
+ * a socket as its standard input and nothing else of ours; once a
+ * backend.  Without it, start() forks supervisors itself.
+ */
+static void
+local_launcher_spawn(struct local_backend *lb)
+{
+	char *argv[] = { "orchestra-launch", NULL };
+	posix_spawn_file_actions_t fa;
+	struct buf path = BUF_INIT;
+	char self[PATH_MAX];
+	const char *slash;
+	int sv[2], rc;
+	ssize_t n;
+	pid_t pid;
+
+	lb->launch_tried = true;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return;
+	buf_add(&path, self, (size_t)(slash - self));
+	buf_adds(&path, "/orchestra-launch");
+	if (access(path.data, X_OK) < 0) {
+		log_info("no launcher at '%s' (%s): the pilot forks each job's "
+		         "supervisor itself",
+		    path.data, strerror(errno));
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		goto out;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = posix_spawn(&pid, path.data, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (rc != 0) {
+		log_warn("cannot start '%s': %s; the pilot forks each job's "
+		         "supervisor itself",
+		    path.data, strerror(rc));
+		close(sv[0]);
+		goto out;
+	}
+	lb->launch_fd = sv[0];
+	lb->launch_pid = pid;
+out:
+	buf_release(&path);
+}
+
+/*
+ * Hand the supervisor of `s` and `fd` to the launcher, and go on: no
+ * answer is awaited (under load, waiting for the launcher to be
+ * scheduled each time was slower than forking here).  0 once the request
+ * is on its way: the launcher holds the file (and its lock) from then
+ * on, and writes an end of kind BACKEND_END_START into it if it cannot
+ * fork.  ERR_NOTFOUND when there is no launcher or the request did not
+ * go (then nothing of it reached the launcher: fork here instead).
+ */
+static int
+local_launcher_start(struct local_backend *lb, const struct local_super *s,
+    int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct buf msg = BUF_INIT;
+	struct cmsghdr *c;
+	struct msghdr mh;
+	struct iovec iov;
+	int ret = ERR_NOTFOUND;
+	ssize_t n;
+
+	if (lb->launch_fd < 0 && !lb->launch_tried)
+		local_launcher_spawn(lb);
+	if (lb->launch_fd < 0)
+		return ERR_NOTFOUND;
+	local_super_encode(s, &msg);
+	memset(&mh, 0, sizeof(mh));
+	memset(control, 0, sizeof(control));
+	iov.iov_base = msg.data;
+	iov.iov_len = msg.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof(control);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	do
+		n = sendmsg(lb->launch_fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)msg.len) {
+		ret = 0;
+	} else if (n >= 0 || errno != EMSGSIZE) {
+		/* Too long a request is this job's; else the launcher is gone.
+		 */
+		log_warn("the launcher is gone (%s): the pilot forks each "
+		         "job's supervisor itself",
+		    n < 0 ? strerror(errno) : "short write");
+		local_launcher_stop(lb);
+	}
+	buf_release(&msg);
+	return ret;
 }
 
 static void
@@ -162,6 +295,7 @@ local_close(struct backend *be)
 	if (be == NULL)
 		return;
 	lb = local_downcast(be);
+	local_launcher_stop(lb);
 	if (lb->inotify_fd >= 0)
 		close(lb->inotify_fd);
 	VEC_RELEASE(&lb->running);
@@ -174,303 +308,6 @@ local_close(struct backend *be)
 	free(lb);
 }
 
-static int64_t
-local_now_ms(void)
-{
-	return time_now_ms();
-}
-
-/* ---- the supervisor (runs in its own session; never returns) ---------- */
-
-struct local_super {
-	const struct backend_job *job;
-	const char *log; /* the .log file */
-	const char *volume;
-};
-
-/* What the pilot's environment may hold that a job must not see. */
-static const char *const local_secret_env[] = {
-	"ORCHESTRA_DB",
-	"ORCHESTRA_TOKEN",
-	"ORCHESTRA_SMTP_URL",
-	"PGPASSWORD",
-	"PGPASSFILE",
-	"PGSERVICEFILE",
-	"KUBECONFIG",
-	NULL,
-};
-
-/*
- * What of the pilot's environment a job of another account keeps: where
- * programs are, the locale, and where Orchestra is; nothing of root's
- * own (its agent sockets, credential caches, secrets).
- */
-static const char *const local_keep_env[] = {
-	"PATH",
-	"LANG",
-	"LANGUAGE",
-	"TZ",
-	"TERM",
-	"TMPDIR",
-	"ORCHESTRA_HOME",
-	"ORCHESTRA_VOLUME",
-	"ORCHESTRA_URL",
-	"ORCHESTRA_CA_FILE",
-	NULL,
-};
-
-/* Leave only local_keep_env and the LC_ variables in the environment. */
-static void
-local_job_env_reset(void)
-{
-	extern char **environ;
-	VEC(char *) keep = VEC_INIT;
-	char **e, **k;
-	size_t i, len;
-
-	for (e = environ; e != NULL && *e != NULL; e++) {
-		for (i = 0; local_keep_env[i] != NULL; i++) {
-			len = strlen(local_keep_env[i]);
-			if (strncmp(*e, local_keep_env[i], len) == 0 &&
-			    (*e)[len] == '=')
-				break;
-		}
-		if (local_keep_env[i] != NULL || strncmp(*e, "LC_", 3) == 0)
-			VEC_PUSH(&keep, xstrdup(*e));
-	}
-	clearenv();
-	VEC_FOREACH (k, &keep)
-		putenv(*k); /* the environment keeps them: never freed */
-	if (getenv("PATH") == NULL)
-		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
-	VEC_RELEASE(&keep);
-}
-
-/* The account a job runs as, from what the pilot looked up. */
-static void
-local_job_account(const struct backend_job *job, struct proc_account *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->login = (char *)job->login;
-	a->uid = job->uid;
-	a->gid = job->gid;
-	a->home = (char *)job->home;
-	a->groups = (int64_t *)job->groups;
-	a->ngroups = job->ngroups;
-}
-
-/*
- * The job's environment, set in the supervisor's own before the vfork():
- * the child shares the supervisor's memory, so it finds it ready and
- * allocates nothing.  The supervisor needs no environment of its own.
- */
-static void
-local_job_env(const struct backend_job *job)
-{
-	char num[32];
-	int i;
-
-	if (job->uid != (int64_t)geteuid())
-		local_job_env_reset();
-	/* The pilot's secrets are not the job's. */
-	for (i = 0; local_secret_env[i] != NULL; i++)
-		unsetenv(local_secret_env[i]);
-	if (job->login != NULL) {
-		setenv("HOME", job->home ? job->home : "/", 1);
-		setenv("USER", job->login, 1);
-		setenv("LOGNAME", job->login, 1);
-	}
-	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
-	setenv("ORCHESTRA_JOB_ID", num, 1);
-	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);
-	setenv("ORCHESTRA_ATTEMPT", num, 1);
-	setenv("ORCHESTRA_TASK", job->task, 1);
-	setenv("ORCHESTRA_OUT", job->out_dir, 1);
-	setenv("ORCHESTRA_NODE", job->node ? job->node : "", 1);
-	if (job->gpu_index >= 0) {
-		snprintf(num, sizeof(num), "%d", job->gpu_index);
-		setenv("CUDA_VISIBLE_DEVICES", num, 1);
-	} else {
-		/* A CPU job sees no GPU. */
-		setenv("CUDA_VISIBLE_DEVICES", "", 1);
-	}
-}
-
-/* One line on the job's log, from the child of vfork(): no allocation. */
-static void
-local_job_say(const char *what, const char *why, int sys)
-{
-	char line[512];
-	int n;
-
-	n = snprintf(line, sizeof(line), "orchestra: %s%s%s%s%s\n", what,
-	    why ? ": " : "", why ? why : "", sys ? ": " : "",
-	    sys ? strerror(sys) : "");
-	if (n > 0 &&
-	    write(2, line,
-	        (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
-		_exit(127);
-}
-
-/*
- * The job's side of the vfork(): system calls only, on the supervisor's
- * memory, until the exec.  `failed` (the supervisor's) gets errno if
- * nothing can run.  The log is `logfd`, opened by the supervisor: the
- * job never opens a file of ours by name, and cannot once it is its
- * owner.
- */
-static _Noreturn void
-local_job_exec(const struct backend_job *job, int logfd, volatile int *failed)
-{
-	struct proc_account acct;
-	const char *why = NULL;
-	sigset_t none;
-	int fd, sys = 0;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
-	dup2(logfd, 1);
-	dup2(logfd, 2);
-	if (logfd > 2)
-		close(logfd);
-	/* Its owner before anything of the job's runs, or nothing runs. */
-	local_job_account(job, &acct);
-	if (job->login == NULL) {
-		local_job_say("no account to run the job as", NULL, 0);
-		*failed = EPERM;
-		_exit(126);
-	}
-	if (proc_account_switch(&acct, &why, &sys) < 0) {
-		local_job_say("cannot become the job's account", why, sys);
-		*failed = EPERM;
-		_exit(126);
-	}
-	umask(022);
-	if (chdir(job->out_dir) < 0 && chdir("/") < 0) {
-		*failed = errno;
-		_exit(126);
-	}
-	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
-	sys = errno;
-	local_job_say("cannot run /bin/sh", NULL, sys);
-	*failed = sys;
-	_exit(127);
-}
-
-/*
- * Start the job with vfork(): the child borrows our memory until its
- * exec, so nothing of the pilot's (whose copy we are) is copied again for
- * each job; we resume once it has exec'ed or given up (`failed`).  A
- * function of its own, so that no variable of the caller's lives in the
- * frame the child runs on.
- */
-static pid_t __attribute__((noinline))
-local_job_spawn(const struct backend_job *job, int logfd, volatile int *failed)
-{
-	pid_t child = vfork();
-
-	if (child == 0)
-		local_job_exec(job, logfd, failed);
-	return child;
-}
-
-static _Noreturn void
-local_supervise(const struct local_super *s)
-{
-	const struct backend_job *job = s->job;
-	struct buf text = BUF_INIT;
-	enum backend_end end = BACKEND_END_EXIT;
-	int64_t started = local_now_ms();
-	bool stopping = false;
-	siginfo_t info;
-	sigset_t set;
-	volatile int failed = 0;
-	pid_t child;
-	int status = 0, code = 127, sig, logfd;
-	size_t header;
-
-	/* Nobody reads our memory or environment, a job of ours included. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0)
-		_exit(1);
-	if (job->login != NULL)
-		proc_own_out_dir(s->volume, job->out_dir, job->uid, job->gid);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGALRM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	local_job_env(job);
-	child = local_job_spawn(job, logfd, &failed);
-	close(logfd);
-	if (child > 0)
-		setpgid(child, child);
-	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
-	    (long)(child > 0 ? child : 0));
-	if (pwrite(3, text.data, text.len, 0) < 0)
-		_exit(1);
-	header = text.len;
-	buf_reset(&text);
-	if (child < 0) {
-		end = BACKEND_END_START;
-		goto record;
-	}
-	if (failed != 0)
-		end = BACKEND_END_START;
-	if (job->timeout_ms > 0)
-		alarm((unsigned)((job->timeout_ms + 999) / 1000));
-	for (;;) {
-		sig = sigwaitinfo(&set, &info);
-		if (sig < 0)
-			continue;
-		if (sig == SIGCHLD) {
-			if (waitpid(child, &status, WNOHANG) == child)
-				break;
-			continue;
-		}
-		if (sig == SIGALRM && stopping) {
-			/* The grace period is over. */
-			kill(-child, SIGKILL);
-			continue;
-		}
-		if (stopping)
-			continue;
-		stopping = true;
-		end =
-		    sig == SIGALRM ? BACKEND_END_TIMEOUT : BACKEND_END_STOPPED;
-		kill(-child, SIGTERM);
-		alarm(LOCAL_GRACE_SECONDS);
-	}
-	/* Whatever the job left behind in its group goes with it. */
-	kill(-child, SIGKILL);
-	if (WIFEXITED(status)) {
-		code = WEXITSTATUS(status);
-	} else {
-		code = 128 + WTERMSIG(status);
-		if (end == BACKEND_END_EXIT)
-			end = BACKEND_END_SIGNAL;
-	}
-record:
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
-	    code, (int)end, (long long)started, (long long)local_now_ms());
-	/*
-	 * The record counts only once complete ("done"), and is read as an
-	 * end only once our lock is free.  No fsync: after a power loss a
-	 * torn record reads as a lost job, which is queued again.
-	 */
-	if (pwrite(3, text.data, text.len, (off_t)header) < 0)
-		_exit(1);
-	_exit(0);
-}
-
 /* ---- the operations --------------------------------------------------- */
 
 static int
@@ -480,8 +317,7 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	struct backend_ref ref = { job->job_id, job->attempt };
 	struct buf lock = BUF_INIT, log = BUF_INIT;
 	struct local_super s;
-	pid_t pid;
-	int fd, ret = ERR_UNAVAILABLE, null;
+	int fd, ret = ERR_UNAVAILABLE;
 
 	local_path(lb, &ref, "job", &lock);
 	local_path(lb, &ref, "log", &log);
@@ -505,36 +341,15 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	s.job = job;
 	s.log = log.data;
 	s.volume = lb->volume;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err_set(err, ERR_UNAVAILABLE, "fork: %s", strerror(errno));
+	ret = local_launcher_start(lb, &s, fd);
+	if (ret == ERR_NOTFOUND) {
+		/* No launcher: fork the supervisor from here. */
+		ret = local_super_fork(&s, fd, err);
+	}
+	if (ret < 0) {
 		close(fd);
 		unlink(lock.data);
 		goto out;
-	}
-	if (pid == 0) {
-		/* Away from the pilot: own session, none of its fds. */
-		setsid();
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGPIPE, SIG_IGN);
-		if (fd != 3) {
-			dup2(fd, 3);
-			close(fd);
-		}
-		fcntl(3, F_SETFD, FD_CLOEXEC);
-		null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		closefrom(4);
-		local_supervise(&s);
 	}
 	/*
 	 * The supervisor holds the lock now: running until the watch says
