@@ -26,18 +26,21 @@
  * is not dumpable, so not even a job of the same account reads its
  * memory or environment.
  *
- * The supervisor is forked from the pilot into a session of its own, so
- * the pilot can die and restart at any instant (the supervisor is then
- * adopted by init; while the pilot lives, poll() reaps it).  It waits for the
- * job, enforces the time limit, turns a stop request into SIGTERM to the job's
- * process group and SIGKILL after a grace period, and kills whatever is
- * left of the group when the job's shell ends.  poll() tells a job that
- * runs (lock held), one that ended (complete record) and one that was lost
- * (lock free, no record: the machine restarted, the supervisor was killed,
- * or the pilot died between creating the file and forking); what is left
- * of a lost job's process group is killed before it is reported, so a job
- * queued again never runs beside its lost self.  An inotify watch on the
- * directory tells the pilot of each end as it happens.
+ * The supervisor (local-super.c) is forked into a session of its own by
+ * the launcher, orchestra-launch, a small program the pilot starts once
+ * and hands each start to with the locked .job descriptor (or, without
+ * one, by the pilot itself), so the pilot can die and restart at any
+ * instant: the supervisor goes on.  It waits for the job, enforces the
+ * time limit, turns a stop request into SIGTERM to the job's process group
+ * and SIGKILL after a grace period, and kills whatever is left of the
+ * group when the job's shell ends.  poll() tells a job that runs (lock
+ * held), one that ended (complete record) and one that was lost (lock
+ * free, no record: the machine restarted, the supervisor was killed, or
+ * the pilot died between creating the file and handing it on); what is
+ * left of a lost job's process group is killed before it is reported, so
+ * a job queued again never runs beside its lost self.  An inotify watch
+ * on the directory tells the pilot of each end as it happens, and spares
+ * poll() reading the files of jobs it knows running (local_poll()).
  */
 #include <dirent.h>
 #include <errno.h>
