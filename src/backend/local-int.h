@@ -12,10 +12,12 @@
 /* Between SIGTERM and SIGKILL when a job is stopped or times out. */
 #define LOCAL_GRACE_SECONDS 5
 
+/* Where the job's log begins in its .job file (the record is before). */
+#define LOCAL_LOG_AT 4096
+
 /* What a supervisor needs; strings borrowed. */
 struct local_super {
 	const struct backend_job *job;
-	const char *log; /* the .log file */
 	const char *volume;
 };
 

@@ -20,8 +20,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -225,6 +227,35 @@ local_job_spawn(const struct backend_job *job, int logfd, volatile int *failed)
 	return child;
 }
 
+/*
+ * Move what the job wrote so far from the pipe into the .job file, from
+ * `*at` on; false once the pipe has ended (every writer closed it) or
+ * failed.  The read end is non-blocking: nothing waits here.
+ */
+static bool
+local_super_pump(int pipefd, off_t *at)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	for (;;) {
+		n = splice(pipefd, NULL, 3, at, 1 << 16, SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINVAL) {
+			/* No splice here: by hand. */
+			n = read(pipefd, chunk, sizeof(chunk));
+			if (n > 0 && pwrite(3, chunk, (size_t)n, *at) != n)
+				return false;
+			if (n > 0)
+				*at += n;
+		}
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
 static _Noreturn void
 local_supervise(const struct local_super *s)
 {
@@ -233,18 +264,17 @@ local_supervise(const struct local_super *s)
 	enum backend_end end = BACKEND_END_EXIT;
 	int64_t started = time_now_ms();
 	bool stopping = false;
-	siginfo_t info;
+	struct signalfd_siginfo info;
+	struct pollfd fds[2];
+	off_t logat = LOCAL_LOG_AT;
 	sigset_t set;
 	volatile int failed = 0;
-	pid_t child;
-	int status = 0, code = 127, sig, logfd;
+	pid_t child = -1;
+	int status = 0, code = 127, sig, sfd, out[2];
 	size_t header;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0)
-		_exit(1);
 	if (job->login != NULL)
 		proc_own_out_dir(s->volume, job->out_dir, job->uid, job->gid);
 	sigemptyset(&set);
@@ -252,9 +282,18 @@ local_supervise(const struct local_super *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	local_job_env(job);
-	child = local_job_spawn(job, logfd, &failed);
-	close(logfd);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/*
+	 * The job's output comes through a pipe, which we move into the
+	 * .job file from LOCAL_LOG_AT on: one file a job, not two, and the
+	 * job holds nothing of ours but the pipe's end.
+	 */
+	if (sfd >= 0 && pipe2(out, O_CLOEXEC) == 0) {
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
+		local_job_env(job);
+		child = local_job_spawn(job, out[1], &failed);
+		close(out[1]);
+	}
 	if (child > 0)
 		setpgid(child, child);
 	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
@@ -271,10 +310,20 @@ local_supervise(const struct local_super *s)
 		end = BACKEND_END_START;
 	if (job->timeout_ms > 0)
 		alarm((unsigned)((job->timeout_ms + 999) / 1000));
+	fds[0].fd = sfd;
+	fds[0].events = POLLIN;
+	fds[1].fd = out[0];
+	fds[1].events = POLLIN;
 	for (;;) {
-		sig = sigwaitinfo(&set, &info);
-		if (sig < 0)
+		fds[0].revents = fds[1].revents = 0;
+		if (poll(fds, 2, -1) < 0)
 			continue;
+		if (fds[1].revents != 0 && !local_super_pump(out[0], &logat))
+			fds[1].fd = -1; /* ended: poll() skips it */
+		if (!(fds[0].revents & POLLIN) ||
+		    read(sfd, &info, sizeof(info)) != sizeof(info))
+			continue;
+		sig = (int)info.ssi_signo;
 		if (sig == SIGCHLD) {
 			if (waitpid(child, &status, WNOHANG) == child)
 				break;
@@ -295,6 +344,9 @@ local_supervise(const struct local_super *s)
 	}
 	/* Whatever the job left behind in its group goes with it. */
 	kill(-child, SIGKILL);
+	/* What it wrote before it ended; a writer that left the group is
+	 * not waited for. */
+	local_super_pump(out[0], &logat);
 	if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 	} else {
@@ -360,7 +412,7 @@ local_super_fork(const struct local_super *s, int fd, struct buf *err)
  * local_super_strings.
  */
 #define LOCAL_REQ_INTS 8
-#define LOCAL_REQ_STRINGS 8
+#define LOCAL_REQ_STRINGS 7
 #define LOCAL_REQ_MAX_GROUPS 4096
 
 static void
@@ -398,7 +450,6 @@ local_super_encode(const struct local_super *s, struct buf *out)
 	local_super_add_str(out, j->task);
 	local_super_add_str(out, j->node);
 	local_super_add_str(out, s->volume);
-	local_super_add_str(out, s->log);
 }
 
 int
@@ -450,7 +501,6 @@ local_super_decode(const char *msg, size_t len, struct backend_job *job,
 	job->image = "";
 	s->job = job;
 	s->volume = str[6];
-	s->log = str[7];
 	return 0;
 }
 

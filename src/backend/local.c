@@ -2,21 +2,22 @@
  * local.c - the local backend: each job is a process group on this
  * machine, run by `/bin/sh -c` under a small supervisor process.
  *
- * Two files a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
+ * One file a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
  * service's account's alone).  <id>-<attempt>.job is created by start()
  * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
  * by the supervisor for as long as it lives.  It holds the supervisor's
  * pid ("pid N", for stop()), the job's process group ("pgid N") and,
  * written just before the supervisor exits, how the job ended (complete
  * only with its last line "done"), so the exit status survives a pilot
- * that is down when the job ends.  <id>-<attempt>.log gets the job's
- * stdout and stderr: the job holds only that file open, so it can write
- * its log but never the record the pilot trusts (the pid it signals).
- * Jobs started before the log had a file of its own wrote it into the
- * .job file from 4 KiB on; logs() still reads those.  Both files stay
- * until the job's task is removed (purge): creating and deleting files is
- * what a burst of short jobs costs most (on ext4 a create skips over
- * recently deleted inodes).
+ * that is down when the job ends; and from 4 KiB on (LOCAL_LOG_AT) the
+ * job's stdout and stderr, which the supervisor moves there from a pipe:
+ * the job holds only the pipe, so it writes its log but never the record
+ * the pilot trusts (the pid it signals).  Attempts started while the log
+ * had a file of its own (<id>-<attempt>.log, which the job held) have
+ * their log there; logs() reads those.  The file stays until the job's
+ * task is removed (purge): creating files is what a burst of short jobs
+ * costs most (on ext4 without a journal a create skips over the inodes
+ * deleted in the last minute), so a job creates one.
  *
  * A job runs as its owner's Unix account (struct backend_job's uid, gid
  * and groups, looked up by the pilot): the job's process takes them, each
@@ -63,8 +64,6 @@
 
 extern char **environ;
 
-/* Where the log began in the .job file of a job started before .log. */
-#define LOCAL_LOG_AT 4096
 /* The most file events kept between two polls. */
 #define LOCAL_TOUCHED_MAX 65536
 
@@ -318,12 +317,11 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT, log = BUF_INIT;
+	struct buf lock = BUF_INIT;
 	struct local_super s;
 	int fd, ret = ERR_UNAVAILABLE;
 
 	local_path(lb, &ref, "job", &lock);
-	local_path(lb, &ref, "log", &log);
 	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		ret = 0; /* this attempt was started already */
@@ -342,7 +340,6 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 		goto out;
 	}
 	s.job = job;
-	s.log = log.data;
 	s.volume = lb->volume;
 	ret = local_launcher_start(lb, &s, fd);
 	if (ret == ERR_NOTFOUND) {
@@ -364,7 +361,6 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	ret = 0;
 out:
 	buf_release(&lock);
-	buf_release(&log);
 	return ret;
 }
 
@@ -668,7 +664,7 @@ local_log_open(struct backend *be, const struct backend_ref *ref, size_t max,
 	local_path(lb, ref, "log", &log);
 	fd = open(log.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		/* Started before the log had a file of its own. */
+		/* The log in the .job file, after the record. */
 		local_path(lb, ref, "job", &log);
 		fd = open(log.data, O_RDONLY | O_CLOEXEC);
 		start = LOCAL_LOG_AT;
