@@ -18,7 +18,7 @@
 #               the job's first instruction (`date +%s%N` into a file),
 #               median of --runs (20), Orchestra (pilot period 30 s, so
 #               only a wake-up can start it) and task-spooler in turn;
-#               target <= 10 ms;
+#               target <= 10 ms (<= 20 ms with --db on PostgreSQL);
 #   cycle       on a database of its own, --queued (100,000) jobs
 #               submitted, then `pilot --once --verbose` twice: the cycle
 #               that queues them (registered to assigned, one event each)
@@ -265,16 +265,21 @@ fi
 # ---- the table ----------------------------------------------------------
 
 row() { # NAME LABEL
-	local to lo
+	local to lo target=10
 	to=$(median <"$home/tp-$1")
 	lo=$(median <"$home/lat-$1")
+	# The issue's latency target: 10 ms on SQLite, 20 on PostgreSQL.
+	case ${odb[$1]:-} in
+	postgres*) target=20 ;;
+	esac
 	awk -v l="$2" -v n="$jobs" -v to="$to" -v tt="$tt" -v tx="$tx" \
-	    -v lo="$lo" -v lr="$(lat_range "$home/lat-$1")" -v runs="$runs" 'BEGIN {
+	    -v lo="$lo" -v lr="$(lat_range "$home/lat-$1")" -v runs="$runs" \
+	    -v target="$target" 'BEGIN {
 		printf "| %s: %d jobs through the slots | %.0f jobs/s | |\n", l, n, n / to
 		printf "| %s against task-spooler | %.2fx | >= 1.2x |\n", l, tt / to
 		printf "| %s against xargs -P | %.0f%% | >= 60%% |\n", l, 100 * tx / to
-		printf "| %s: one job on an idle system, submit to first instruction, median of %d | %.1f ms (%s) | <= 10 ms |\n",
-		    l, runs, lo / 1000, lr
+		printf "| %s: one job on an idle system, submit to first instruction, median of %d | %.1f ms (%s) | <= %d ms |\n",
+		    l, runs, lo / 1000, lr, target
 	}'
 }
 tt=$(median <"$home/tp-tsp")
