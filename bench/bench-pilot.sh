@@ -17,7 +17,9 @@
 #   latency     one job on an idle system, from just before the submit to
 #               the job's first instruction (`date +%s%N` into a file),
 #               median of --runs (20), Orchestra (pilot period 30 s, so
-#               only a wake-up can start it) and task-spooler in turn;
+#               only a wake-up can start it, and one job run to its end
+#               before: an idle pilot has run before) and task-spooler in
+#               turn;
 #               target <= 10 ms (<= 20 ms with --db on PostgreSQL);
 #   cycle       on a database of its own, --queued (100,000) jobs
 #               submitted, then `pilot --once --verbose` twice: the cycle
