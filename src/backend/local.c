@@ -2,21 +2,22 @@
  * local.c - the local backend: each job is a process group on this
  * machine, run by `/bin/sh -c` under a small supervisor process.
  *
- * Two files a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
+ * One file a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
  * service's account's alone).  <id>-<attempt>.job is created by start()
  * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
  * by the supervisor for as long as it lives.  It holds the supervisor's
  * pid ("pid N", for stop()), the job's process group ("pgid N") and,
  * written just before the supervisor exits, how the job ended (complete
  * only with its last line "done"), so the exit status survives a pilot
- * that is down when the job ends.  <id>-<attempt>.log gets the job's
- * stdout and stderr: the job holds only that file open, so it can write
- * its log but never the record the pilot trusts (the pid it signals).
- * Jobs started before the log had a file of its own wrote it into the
- * .job file from 4 KiB on; logs() still reads those.  Both files stay
- * until the job's task is removed (purge): creating and deleting files is
- * what a burst of short jobs costs most (on ext4 a create skips over
- * recently deleted inodes).
+ * that is down when the job ends; and from 4 KiB on (LOCAL_LOG_AT) the
+ * job's stdout and stderr, which the supervisor moves there from a pipe:
+ * the job holds only the pipe, so it writes its log but never the record
+ * the pilot trusts (the pid it signals).  Attempts started while the log
+ * had a file of its own (<id>-<attempt>.log, which the job held) have
+ * their log there; logs() reads those.  The file stays until the job's
+ * task is removed (purge): creating files is what a burst of short jobs
+ * costs most (on ext4 without a journal a create skips over the inodes
+ * deleted in the last minute), so a job creates one.
  *
  * A job runs as its owner's Unix account (struct backend_job's uid, gid
  * and groups, looked up by the pilot): the job's process takes them, each
@@ -26,40 +27,45 @@
  * is not dumpable, so not even a job of the same account reads its
  * memory or environment.
  *
- * The supervisor is forked from the pilot into a session of its own, so
- * the pilot can die and restart at any instant (the supervisor is then
- * adopted by init; while the pilot lives, poll() reaps it).  It waits for the
- * job, enforces the time limit, turns a stop request into SIGTERM to the job's
- * process group and SIGKILL after a grace period, and kills whatever is
- * left of the group when the job's shell ends.  poll() tells a job that
- * runs (lock held), one that ended (complete record) and one that was lost
- * (lock free, no record: the machine restarted, the supervisor was killed,
- * or the pilot died between creating the file and forking); what is left
- * of a lost job's process group is killed before it is reported, so a job
- * queued again never runs beside its lost self.  An inotify watch on the
- * directory tells the pilot of each end as it happens.
+ * The supervisor (local-super.c) is forked into a session of its own by
+ * the launcher, orchestra-launch, a small program the pilot starts once
+ * and hands each start to with the locked .job descriptor (or, without
+ * one, by the pilot itself), so the pilot can die and restart at any
+ * instant: the supervisor goes on.  It waits for the job, enforces the
+ * time limit, turns a stop request into SIGTERM to the job's process group
+ * and SIGKILL after a grace period, and kills whatever is left of the
+ * group when the job's shell ends.  poll() tells a job that runs (lock
+ * held), one that ended (complete record) and one that was lost (lock
+ * free, no record: the machine restarted, the supervisor was killed, or
+ * the pilot died between creating the file and handing it on); what is
+ * left of a lost job's process group is killed before it is reported, so
+ * a job queued again never runs beside its lost self.  An inotify watch
+ * on the directory tells the pilot of each end as it happens, and spares
+ * poll() reading the files of jobs it knows running (local_poll()).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "backend/backend.h"
+#include "backend/local-int.h"
 #include "util/proc.h"
 
-/* Between SIGTERM and SIGKILL when a job is stopped or times out. */
-#define LOCAL_GRACE_SECONDS 5
-/* Where the log began in the .job file of a job started before .log. */
-#define LOCAL_LOG_AT 4096
+extern char **environ;
+
+/* The most file events kept between two polls. */
+#define LOCAL_TOUCHED_MAX 65536
 
 struct local_backend {
 	struct backend base; /* first, for the checked downcast */
@@ -69,6 +75,19 @@ struct local_backend {
 	char *node;   /* this machine's node name */
 	char *self;   /* the pilot's own login (or its uid) */
 	int inotify_fd;
+	/*
+	 * What poll() may answer without reading a file: the attempts it
+	 * last found running (or start() forked a supervisor for), sorted,
+	 * and those whose .job file was closed for writing since (the
+	 * watch's events), which it reads again.  See local_poll().
+	 */
+	backend_ref_vec running;
+	backend_ref_vec touched;
+	bool overflow; /* the watch lost events: read every file */
+	/* The launcher (local-super.c): its socket and pid, or -1. */
+	int launch_fd;
+	pid_t launch_pid;
+	bool launch_tried;
 };
 
 static struct local_backend *
@@ -139,8 +158,135 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 		lb->self = buf_detach(&dir);
 	}
 	lb->inotify_fd = -1;
+	lb->launch_fd = -1;
+	lb->launch_pid = -1;
 	*out = &lb->base;
 	return 0;
+}
+
+/* ---- the launcher ----------------------------------------------------- */
+
+/* Let the launcher go: the end of its socket ends it. */
+static void
+local_launcher_stop(struct local_backend *lb)
+{
+	if (lb->launch_fd >= 0)
+		close(lb->launch_fd);
+	lb->launch_fd = -1;
+	if (lb->launch_pid > 0)
+		waitpid(lb->launch_pid, NULL, 0);
+	lb->launch_pid = -1;
+}
+
+/*
+ * Start orchestra-launch, found beside our own program, with one end of
+ * a socket as its standard input and nothing else of ours; once a
+ * backend.  Without it, start() forks supervisors itself.
+ */
+static void
+local_launcher_spawn(struct local_backend *lb)
+{
+	char *argv[] = { "orchestra-launch", NULL };
+	posix_spawn_file_actions_t fa;
+	struct buf path = BUF_INIT;
+	char self[PATH_MAX];
+	const char *slash;
+	int sv[2], rc;
+	ssize_t n;
+	pid_t pid;
+
+	lb->launch_tried = true;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return;
+	buf_add(&path, self, (size_t)(slash - self));
+	buf_adds(&path, "/orchestra-launch");
+	if (access(path.data, X_OK) < 0) {
+		log_info("no launcher at '%s' (%s): the pilot forks each job's "
+		         "supervisor itself",
+		    path.data, strerror(errno));
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		goto out;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = posix_spawn(&pid, path.data, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (rc != 0) {
+		log_warn("cannot start '%s': %s; the pilot forks each job's "
+		         "supervisor itself",
+		    path.data, strerror(rc));
+		close(sv[0]);
+		goto out;
+	}
+	lb->launch_fd = sv[0];
+	lb->launch_pid = pid;
+out:
+	buf_release(&path);
+}
+
+/*
+ * Hand the supervisor of `s` and `fd` to the launcher, and go on: no
+ * answer is awaited (under load, waiting for the launcher to be
+ * scheduled each time was slower than forking here).  0 once the request
+ * is on its way: the launcher holds the file (and its lock) from then
+ * on, and writes an end of kind BACKEND_END_START into it if it cannot
+ * fork.  ERR_NOTFOUND when there is no launcher or the request did not
+ * go (then nothing of it reached the launcher: fork here instead).
+ */
+static int
+local_launcher_start(struct local_backend *lb, const struct local_super *s,
+    int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct buf msg = BUF_INIT;
+	struct cmsghdr *c;
+	struct msghdr mh;
+	struct iovec iov;
+	int ret = ERR_NOTFOUND;
+	ssize_t n;
+
+	if (lb->launch_fd < 0 && !lb->launch_tried)
+		local_launcher_spawn(lb);
+	if (lb->launch_fd < 0)
+		return ERR_NOTFOUND;
+	local_super_encode(s, &msg);
+	memset(&mh, 0, sizeof(mh));
+	memset(control, 0, sizeof(control));
+	iov.iov_base = msg.data;
+	iov.iov_len = msg.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof(control);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	do
+		n = sendmsg(lb->launch_fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)msg.len) {
+		ret = 0;
+	} else if (n >= 0 || errno != EMSGSIZE) {
+		/* Too long a request is this job's; else the launcher is gone.
+		 */
+		log_warn("the launcher is gone (%s): the pilot forks each "
+		         "job's supervisor itself",
+		    n < 0 ? strerror(errno) : "short write");
+		local_launcher_stop(lb);
+	}
+	buf_release(&msg);
+	return ret;
 }
 
 static void
@@ -151,263 +297,17 @@ local_close(struct backend *be)
 	if (be == NULL)
 		return;
 	lb = local_downcast(be);
+	local_launcher_stop(lb);
 	if (lb->inotify_fd >= 0)
 		close(lb->inotify_fd);
+	VEC_RELEASE(&lb->running);
+	VEC_RELEASE(&lb->touched);
 	free(lb->dir);
 	free(lb->home);
 	free(lb->volume);
 	free(lb->node);
 	free(lb->self);
 	free(lb);
-}
-
-static int64_t
-local_now_ms(void)
-{
-	return time_now_ms();
-}
-
-/* ---- the supervisor (runs in its own session; never returns) ---------- */
-
-struct local_super {
-	const struct backend_job *job;
-	const char *log; /* the .log file */
-	const char *volume;
-};
-
-/* What the pilot's environment may hold that a job must not see. */
-static const char *const local_secret_env[] = {
-	"ORCHESTRA_DB",
-	"ORCHESTRA_TOKEN",
-	"ORCHESTRA_SMTP_URL",
-	"PGPASSWORD",
-	"PGPASSFILE",
-	"PGSERVICEFILE",
-	"KUBECONFIG",
-	NULL,
-};
-
-/*
- * What of the pilot's environment a job of another account keeps: where
- * programs are, the locale, and where Orchestra is; nothing of root's
- * own (its agent sockets, credential caches, secrets).
- */
-static const char *const local_keep_env[] = {
-	"PATH",
-	"LANG",
-	"LANGUAGE",
-	"TZ",
-	"TERM",
-	"TMPDIR",
-	"ORCHESTRA_HOME",
-	"ORCHESTRA_VOLUME",
-	"ORCHESTRA_URL",
-	"ORCHESTRA_CA_FILE",
-	NULL,
-};
-
-/* Leave only local_keep_env and the LC_ variables in the environment. */
-static void
-local_job_env_reset(void)
-{
-	extern char **environ;
-	VEC(char *) keep = VEC_INIT;
-	char **e, **k;
-	size_t i, len;
-
-	for (e = environ; e != NULL && *e != NULL; e++) {
-		for (i = 0; local_keep_env[i] != NULL; i++) {
-			len = strlen(local_keep_env[i]);
-			if (strncmp(*e, local_keep_env[i], len) == 0 &&
-			    (*e)[len] == '=')
-				break;
-		}
-		if (local_keep_env[i] != NULL || strncmp(*e, "LC_", 3) == 0)
-			VEC_PUSH(&keep, xstrdup(*e));
-	}
-	clearenv();
-	VEC_FOREACH (k, &keep)
-		putenv(*k); /* the environment keeps them: never freed */
-	if (getenv("PATH") == NULL)
-		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
-	VEC_RELEASE(&keep);
-}
-
-/* The account a job runs as, from what the pilot looked up. */
-static void
-local_job_account(const struct backend_job *job, struct proc_account *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->login = (char *)job->login;
-	a->uid = job->uid;
-	a->gid = job->gid;
-	a->home = (char *)job->home;
-	a->groups = (int64_t *)job->groups;
-	a->ngroups = job->ngroups;
-}
-
-/*
- * The job's side of the fork; `report` gets errno if it cannot run.  The
- * log is `logfd`, opened by the supervisor: the job never opens a file of
- * ours by name, and cannot once it is its owner.
- */
-static void
-local_job_exec(const struct backend_job *job, int logfd, int report)
-{
-	struct proc_account acct;
-	struct buf why = BUF_INIT;
-	char num[32];
-	sigset_t none;
-	int fd, e, i;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
-	dup2(logfd, 1);
-	dup2(logfd, 2);
-	if (logfd > 2)
-		close(logfd);
-	/* Its owner before anything of the job's runs, or nothing runs. */
-	local_job_account(job, &acct);
-	if (job->uid != (int64_t)geteuid())
-		local_job_env_reset();
-	if (job->login == NULL || proc_account_become(&acct, &why) < 0) {
-		fprintf(stderr, "orchestra: %s\n",
-		    job->login == NULL ? "no account to run the job as"
-		                       : why.data);
-		e = EPERM;
-		if (write(report, &e, sizeof(e)) < 0)
-			_exit(126);
-		_exit(126);
-	}
-	umask(022);
-	if (chdir(job->out_dir) < 0 && chdir("/") < 0)
-		_exit(126);
-	/* The pilot's secrets are not the job's. */
-	for (i = 0; local_secret_env[i] != NULL; i++)
-		unsetenv(local_secret_env[i]);
-	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
-	setenv("ORCHESTRA_JOB_ID", num, 1);
-	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);
-	setenv("ORCHESTRA_ATTEMPT", num, 1);
-	setenv("ORCHESTRA_TASK", job->task, 1);
-	setenv("ORCHESTRA_OUT", job->out_dir, 1);
-	setenv("ORCHESTRA_NODE", job->node ? job->node : "", 1);
-	if (job->gpu_index >= 0) {
-		snprintf(num, sizeof(num), "%d", job->gpu_index);
-		setenv("CUDA_VISIBLE_DEVICES", num, 1);
-	} else {
-		/* A CPU job sees no GPU. */
-		setenv("CUDA_VISIBLE_DEVICES", "", 1);
-	}
-	buf_release(&why);
-	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
-	e = errno;
-	fprintf(stderr, "orchestra: cannot run /bin/sh: %s\n", strerror(e));
-	if (write(report, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-static _Noreturn void
-local_supervise(const struct local_super *s)
-{
-	const struct backend_job *job = s->job;
-	struct buf text = BUF_INIT;
-	enum backend_end end = BACKEND_END_EXIT;
-	int64_t started = local_now_ms();
-	bool stopping = false;
-	siginfo_t info;
-	sigset_t set;
-	pid_t child;
-	int status = 0, code = 127, sig, e, report[2], logfd;
-	size_t header;
-
-	/* Nobody reads our memory or environment, a job of ours included. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0)
-		_exit(1);
-	if (job->login != NULL)
-		proc_own_out_dir(s->volume, job->out_dir, job->uid, job->gid);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGALRM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* Closed by a successful exec; carries errno when exec fails. */
-	if (pipe2(report, O_CLOEXEC) < 0)
-		report[0] = report[1] = -1;
-	child = fork();
-	if (child == 0)
-		local_job_exec(job, logfd, report[1]);
-	close(logfd);
-	if (child > 0)
-		setpgid(child, child);
-	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
-	    (long)(child > 0 ? child : 0));
-	if (pwrite(3, text.data, text.len, 0) < 0)
-		_exit(1);
-	header = text.len;
-	buf_reset(&text);
-	if (child < 0) {
-		end = BACKEND_END_START;
-		goto record;
-	}
-	close(report[1]);
-	if (report[0] >= 0 && read(report[0], &e, sizeof(e)) == sizeof(e))
-		end = BACKEND_END_START;
-	close(report[0]);
-	if (job->timeout_ms > 0)
-		alarm((unsigned)((job->timeout_ms + 999) / 1000));
-	for (;;) {
-		sig = sigwaitinfo(&set, &info);
-		if (sig < 0)
-			continue;
-		if (sig == SIGCHLD) {
-			if (waitpid(child, &status, WNOHANG) == child)
-				break;
-			continue;
-		}
-		if (sig == SIGALRM && stopping) {
-			/* The grace period is over. */
-			kill(-child, SIGKILL);
-			continue;
-		}
-		if (stopping)
-			continue;
-		stopping = true;
-		end =
-		    sig == SIGALRM ? BACKEND_END_TIMEOUT : BACKEND_END_STOPPED;
-		kill(-child, SIGTERM);
-		alarm(LOCAL_GRACE_SECONDS);
-	}
-	/* Whatever the job left behind in its group goes with it. */
-	kill(-child, SIGKILL);
-	if (WIFEXITED(status)) {
-		code = WEXITSTATUS(status);
-	} else {
-		code = 128 + WTERMSIG(status);
-		if (end == BACKEND_END_EXIT)
-			end = BACKEND_END_SIGNAL;
-	}
-record:
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
-	    code, (int)end, (long long)started, (long long)local_now_ms());
-	/*
-	 * The record counts only once complete ("done"), and is read as an
-	 * end only once our lock is free.  No fsync: after a power loss a
-	 * torn record reads as a lost job, which is queued again.
-	 */
-	if (pwrite(3, text.data, text.len, (off_t)header) < 0)
-		_exit(1);
-	_exit(0);
 }
 
 /* ---- the operations --------------------------------------------------- */
@@ -417,13 +317,11 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT, log = BUF_INIT;
+	struct buf lock = BUF_INIT;
 	struct local_super s;
-	pid_t pid;
-	int fd, ret = ERR_UNAVAILABLE, null;
+	int fd, ret = ERR_UNAVAILABLE;
 
 	local_path(lb, &ref, "job", &lock);
-	local_path(lb, &ref, "log", &log);
 	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		ret = 0; /* this attempt was started already */
@@ -442,44 +340,27 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 		goto out;
 	}
 	s.job = job;
-	s.log = log.data;
 	s.volume = lb->volume;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err_set(err, ERR_UNAVAILABLE, "fork: %s", strerror(errno));
+	ret = local_launcher_start(lb, &s, fd);
+	if (ret == ERR_NOTFOUND) {
+		/* No launcher: fork the supervisor from here. */
+		ret = local_super_fork(&s, fd, err);
+	}
+	if (ret < 0) {
 		close(fd);
 		unlink(lock.data);
 		goto out;
 	}
-	if (pid == 0) {
-		/* Away from the pilot: own session, none of its fds. */
-		setsid();
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGPIPE, SIG_IGN);
-		if (fd != 3) {
-			dup2(fd, 3);
-			close(fd);
-		}
-		fcntl(3, F_SETFD, FD_CLOEXEC);
-		null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		closefrom(4);
-		local_supervise(&s);
-	}
+	/*
+	 * The supervisor holds the lock now: running until the watch says
+	 * the file was closed (its last holder, the supervisor, ended).
+	 */
+	if (lb->inotify_fd >= 0)
+		VEC_PUSH(&lb->running, ref);
 	close(fd);
 	ret = 0;
 out:
 	buf_release(&lock);
-	buf_release(&log);
 	return ret;
 }
 
@@ -602,22 +483,116 @@ local_lost_or_unstarted(const char *path, const struct backend_ref *ref)
 }
 
 static int
+local_ref_cmp(const void *a, const void *b)
+{
+	const struct backend_ref *x = a, *y = b;
+
+	if (x->job_id != y->job_id)
+		return x->job_id < y->job_id ? -1 : 1;
+	return x->attempt < y->attempt ? -1 : x->attempt > y->attempt;
+}
+
+/* Is `ref` in `v` (sorted by local_ref_cmp)? */
+static bool
+local_ref_in(const backend_ref_vec *v, const struct backend_ref *ref)
+{
+	return v->n > 0 &&
+	    bsearch(ref, v->v, v->n, sizeof(*v->v), local_ref_cmp) != NULL;
+}
+
+/*
+ * Read the watch's events: each <id>-<attempt>.job closed for writing
+ * joins `touched`.  True when there was one (a job ended).
+ */
+static bool
+local_read_events(struct local_backend *lb)
+{
+	char chunk[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	struct backend_ref ref;
+	long long id, attempt;
+	bool ended = false;
+	char rest[8];
+	ssize_t n, off;
+
+	if (lb->inotify_fd < 0)
+		return false;
+	while ((n = read(lb->inotify_fd, chunk, sizeof(chunk))) > 0) {
+		for (off = 0; off < n;
+		     off += (ssize_t)(sizeof(*ev) + ev->len)) {
+			ev = (const struct inotify_event *)(chunk + off);
+			if (ev->mask & IN_Q_OVERFLOW) {
+				lb->overflow = true;
+				ended = true;
+				continue;
+			}
+			if (ev->len == 0 ||
+			    sscanf(ev->name, "%lld-%lld.%7s", &id, &attempt,
+			        rest) != 3 ||
+			    strcmp(rest, "job") != 0)
+				continue;
+			ref.job_id = id;
+			ref.attempt = attempt;
+			/* Not polled for long: read every file instead. */
+			if (lb->touched.n >= LOCAL_TOUCHED_MAX) {
+				lb->overflow = true;
+				lb->touched.n = 0;
+			}
+			VEC_PUSH(&lb->touched, ref);
+			ended = true;
+		}
+	}
+	return ended;
+}
+
+/*
+ * The state of each attempt in `refs`.  Reading every running job's file
+ * every cycle was most of what the pilot did in a burst of short jobs
+ * (bench/README.md), so with the watch in place an attempt found running
+ * (or started) is running until its .job file is closed for writing: the
+ * supervisor holds it open, with the job's lock, for as long as it lives,
+ * and the kernel tells of the last close however the supervisor ends
+ * (exit, or SIGKILL).  The events are read first, so an end that came
+ * before this poll is seen by it; one that comes after wakes the pilot
+ * (event_fd) for the next.
+ */
+static int
 local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
     backend_status_vec *out, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
+	backend_ref_vec running = VEC_INIT;
 	struct buf path = BUF_INIT;
 	struct backend_status *st;
+	bool watched = lb->inotify_fd >= 0;
 	size_t i;
 	int held;
 
 	(void)err;
+	local_read_events(lb);
+	if (lb->overflow) {
+		lb->running.n = 0;
+		lb->overflow = false;
+	}
+	if (lb->running.n > 1)
+		qsort(lb->running.v, lb->running.n, sizeof(*lb->running.v),
+		    local_ref_cmp);
+	if (lb->touched.n > 1)
+		qsort(lb->touched.v, lb->touched.n, sizeof(*lb->touched.v),
+		    local_ref_cmp);
 	/* Supervisors are our children while we live: reap the ended. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	for (i = 0; i < nrefs; i++) {
 		st = VEC_ADD(out);
 		st->ref = refs[i];
+		if (watched && local_ref_in(&lb->running, &refs[i]) &&
+		    !local_ref_in(&lb->touched, &refs[i])) {
+			st->state = BACKEND_RUNNING;
+			VEC_PUSH(&running, refs[i]);
+			continue;
+		}
 		local_path(lb, &refs[i], "job", &path);
 		if (local_read_exit(path.data, st) == 0)
 			continue;
@@ -626,12 +601,18 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			st->state = BACKEND_UNKNOWN;
 		} else if (held) {
 			st->state = BACKEND_RUNNING;
+			if (watched)
+				VEC_PUSH(&running, refs[i]);
 		} else if (local_read_exit(path.data, st) < 0) {
 			/* Ended between our two looks, or lost. */
 			st->state =
 			    local_lost_or_unstarted(path.data, &refs[i]);
 		}
 	}
+	/* What was not asked about is no longer held: forget it. */
+	VEC_RELEASE(&lb->running);
+	lb->running = running;
+	lb->touched.n = 0;
 	buf_release(&path);
 	return 0;
 }
@@ -683,7 +664,7 @@ local_log_open(struct backend *be, const struct backend_ref *ref, size_t max,
 	local_path(lb, ref, "log", &log);
 	fd = open(log.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		/* Started before the log had a file of its own. */
+		/* The log in the .job file, after the record. */
 		local_path(lb, ref, "job", &log);
 		fd = open(log.data, O_RDONLY | O_CLOEXEC);
 		start = LOCAL_LOG_AT;
@@ -882,30 +863,11 @@ local_event_fd(struct backend *be)
 	return lb->inotify_fd;
 }
 
-/* Did an exit record get written (a job ended)? */
+/* Did a job file get closed for writing (a job ended)? */
 static bool
 local_drain_events(struct backend *be)
 {
-	struct local_backend *lb = local_downcast(be);
-	char chunk[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	bool ended = false;
-	ssize_t n, off;
-	size_t len;
-
-	if (lb->inotify_fd < 0)
-		return false;
-	while ((n = read(lb->inotify_fd, chunk, sizeof(chunk))) > 0) {
-		for (off = 0; off < n;
-		     off += (ssize_t)(sizeof(*ev) + ev->len)) {
-			ev = (const struct inotify_event *)(chunk + off);
-			len = ev->len ? strlen(ev->name) : 0;
-			if (len > 4 && strcmp(ev->name + len - 4, ".job") == 0)
-				ended = true;
-		}
-	}
-	return ended;
+	return local_read_events(local_downcast(be));
 }
 
 /*

@@ -15,8 +15,16 @@
 #include "pilot/pilot-int.h"
 
 /* How often the database is asked whether it changed, when it cannot
- * tell us (SQLite): well inside the 100 ms a submit may wait. */
+ * tell us: well inside the 100 ms a submit may wait. */
 #define PILOT_CHANGE_POLL_MS 20
+/*
+ * When it can (a watch on SQLite's log, PostgreSQL's NOTIFY), a wake-up
+ * that finds no change is looked at again after 1, 2, 4 ... ms up to
+ * this (an SQLite commit is written to the log a moment before it is
+ * visible), and the database is asked at least this often anyway.
+ */
+#define PILOT_CHANGE_RECHECK_MAX_MS 128
+#define PILOT_CHANGE_FALLBACK_MS 1000
 /*
  * A failed cycle is retried after 250 ms, doubled up to this: short, so
  * that the first job after an outage starts within about a second of the
@@ -75,7 +83,8 @@ pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
 {
 	int64_t deadline = time_mono_ns() / 1000000 + period_ms, now, left;
 	struct pollfd fds[2] = { { -1, POLLIN, 0 }, { -1, POLLIN, 0 } };
-	int cfd, timeout, rc;
+	int cfd, timeout, rc, recheck = 0;
+	bool woke;
 
 	/* poll() skips negative descriptors. */
 	fds[0].fd = p->be->ops->event_fd(p->be);
@@ -86,19 +95,29 @@ pilot_wait(struct pilot *p, int64_t period_ms, bool on_change)
 		left = deadline - now;
 		if (left <= 0)
 			return;
-		timeout = (int)(cfd >= 0 || left < PILOT_CHANGE_POLL_MS
-		        ? left
-		        : PILOT_CHANGE_POLL_MS);
+		timeout = on_change ? (cfd >= 0 ? PILOT_CHANGE_FALLBACK_MS
+		                                : PILOT_CHANGE_POLL_MS)
+		                    : (int)left;
+		if (recheck > 0 && recheck < timeout)
+			timeout = recheck;
+		if (left < timeout)
+			timeout = (int)left;
 		rc = poll(fds, 2, timeout);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc > 0 && (fds[0].revents & POLLIN) &&
 		    p->be->ops->drain_events(p->be))
 			return;
-		if (rc > 0 && (fds[1].revents & POLLIN))
-			return;
+		woke = rc > 0 && (fds[1].revents & POLLIN);
 		if (on_change && store_changed(p->st))
 			return;
+		/* Woken for nothing (yet): look again shortly. */
+		if (woke)
+			recheck = 1;
+		else if (recheck > 0)
+			recheck = recheck * 2 > PILOT_CHANGE_RECHECK_MAX_MS
+			    ? 0
+			    : recheck * 2;
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ struct db {
 	struct db_stmt *cache[DB_SQLITE_CACHE];
 	uint64_t tick;         /* for the cache's least recently used */
 	int lock_fd;           /* the pilot's lock descriptor, or -1 */
+	int watch_fd;          /* change_fd()'s inotify descriptor, or -1 */
 	bool locked;           /* the pilot's lock is ours */
 	bool damaged;          /* SQLite said the file is malformed */
 	int64_t data_version;  /* for changed() */
@@ -116,6 +118,7 @@ db_sqlite_open(struct db **out, const char *target, bool create,
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(target);
 	db->lock_fd = -1;
+	db->watch_fd = -1;
 	db->data_version = -1;
 	db->notify_seq = -1;
 	rc = sqlite3_open_v2(target, &db->h, flags, NULL);
@@ -181,6 +184,8 @@ db_sqlite_close(struct db *db)
 	sqlite3_close(db->h);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd);
+	if (db->watch_fd >= 0)
+		close(db->watch_fd);
 	free(db->path);
 	free(db);
 }
@@ -495,11 +500,49 @@ db_sqlite_notify(struct db *db, struct buf *err)
 	    "UPDATE notify_seq SET n = n + 1 WHERE id = 1", err);
 }
 
+/*
+ * A commit of another connection appends to the write-ahead log
+ * (<path>-wal, beside the database): a watch on the directory for
+ * modifications wakes the pilot at once, with no polling.  Our own
+ * commits and other files' changes wake it too; changed() tells them
+ * apart.  -1 when the watch cannot be set (then the pilot polls).
+ */
 static int
 db_sqlite_change_fd(struct db *db)
 {
-	(void)db;
-	return -1;
+	struct buf dir = BUF_INIT;
+	const char *slash;
+
+	if (db->watch_fd >= 0)
+		return db->watch_fd;
+	slash = strrchr(db->path, '/');
+	if (slash == NULL)
+		buf_adds(&dir, ".");
+	else if (slash == db->path)
+		buf_adds(&dir, "/");
+	else
+		buf_add(&dir, db->path, (size_t)(slash - db->path));
+	db->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (db->watch_fd >= 0 &&
+	    inotify_add_watch(db->watch_fd, dir.data, IN_MODIFY) < 0) {
+		close(db->watch_fd);
+		db->watch_fd = -1;
+	}
+	buf_release(&dir);
+	return db->watch_fd;
+}
+
+/* Empty the watch's queue: changed() looks at the database itself. */
+static void
+db_sqlite_watch_drain(struct db *db)
+{
+	char chunk[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (db->watch_fd < 0)
+		return;
+	while (read(db->watch_fd, chunk, sizeof(chunk)) > 0)
+		;
 }
 
 /* One integer from `sql`, or -1. */
@@ -523,7 +566,10 @@ db_sqlite_int(struct db *db, const char *sql)
 static bool
 db_sqlite_changed(struct db *db)
 {
-	int64_t v = db_sqlite_int(db, "PRAGMA data_version"), n;
+	int64_t v, n;
+
+	db_sqlite_watch_drain(db);
+	v = db_sqlite_int(db, "PRAGMA data_version");
 
 	if (v == db->data_version && v >= 0)
 		return false;

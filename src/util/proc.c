@@ -129,35 +129,57 @@ proc_account_get(const char *login, struct proc_account *out, struct buf *err)
 }
 
 int
-proc_account_become(const struct proc_account *a, struct buf *err)
+proc_account_switch(const struct proc_account *a, const char **why, int *sys)
 {
 	gid_t groups[256];
 	bool was_root = geteuid() == 0;
 	size_t i, n;
 
+	*sys = 0;
 	if (!was_root) {
-		if ((int64_t)geteuid() != a->uid)
-			return err_set(err, ERR_DENIED,
-			    "cannot run as '%s': this process is not root",
-			    a->login);
+		if ((int64_t)geteuid() != a->uid) {
+			*why = "this process is not root";
+			return ERR_DENIED;
+		}
 	} else {
 		n = a->ngroups < 256 ? a->ngroups : 256;
 		for (i = 0; i < n; i++)
 			groups[i] = (gid_t)a->groups[i];
 		if (setgroups(n, groups) < 0 || setgid((gid_t)a->gid) < 0 ||
-		    setuid((uid_t)a->uid) < 0)
-			return err_set(err, ERR_DENIED,
-			    "cannot become '%s': %s", a->login,
-			    strerror(errno));
+		    setuid((uid_t)a->uid) < 0) {
+			*sys = errno;
+			*why = "cannot switch";
+			return ERR_DENIED;
+		}
 	}
 	/* Each checked: a half-done switch must never run anything. */
 	if ((int64_t)getuid() != a->uid || (int64_t)geteuid() != a->uid ||
 	    (was_root && (int64_t)getgid() != a->gid) ||
-	    (a->uid != 0 && setuid(0) == 0))
-		return err_set(err, ERR_DENIED, "cannot become '%s'", a->login);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return err_set(err, ERR_DENIED, "cannot set no_new_privs: %s",
-		    strerror(errno));
+	    (a->uid != 0 && setuid(0) == 0)) {
+		*why = "the switch did not hold";
+		return ERR_DENIED;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*sys = errno;
+		*why = "cannot set no_new_privs";
+		return ERR_DENIED;
+	}
+	return 0;
+}
+
+int
+proc_account_become(const struct proc_account *a, struct buf *err)
+{
+	const char *why = NULL;
+	int sys, ret;
+
+	ret = proc_account_switch(a, &why, &sys);
+	if (ret < 0 && sys != 0)
+		return err_set(err, ret, "cannot become '%s': %s: %s", a->login,
+		    why, strerror(sys));
+	if (ret < 0)
+		return err_set(err, ret, "cannot become '%s': %s", a->login,
+		    why);
 	setenv("HOME", a->home, 1);
 	setenv("USER", a->login, 1);
 	setenv("LOGNAME", a->login, 1);

@@ -37,6 +37,13 @@ int proc_account_get(const char *login, struct proc_account *out,
  * process that is not root can only "become" itself: ERR_DENIED else.
  */
 int proc_account_become(const struct proc_account *a, struct buf *err);
+/*
+ * proc_account_become() without the environment: system calls only, no
+ * allocation, so it is safe in the child of a vfork().  0, or ERR_DENIED
+ * with `why` (a static string) and `sys` (errno, or 0) saying why.
+ */
+int proc_account_switch(const struct proc_account *a, const char **why,
+    int *sys);
 
 /*
  * Give the directories of `path` below `root` (<root>/<user>/<task>) that

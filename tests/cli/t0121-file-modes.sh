@@ -36,8 +36,8 @@ serve_stop
 exposed >>"$TMP/exposed"
 
 private_home() {
+	# The job's record, with its log from 4 KiB on.
 	[ -e "$ORCHESTRA_HOME/jobs/1-1.job" ]
-	[ -e "$ORCHESTRA_HOME/jobs/1-1.log" ]
 	on_pg || [ -e "$db" ]
 	if [ -s "$TMP/exposed" ]; then
 		cat "$TMP/exposed" >&2

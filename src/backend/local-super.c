@@ -1,0 +1,595 @@
+/*
+ * local-super.c - the supervisor of one local job attempt, and the
+ * launcher that forks supervisors for the pilot.
+ *
+ * A supervisor waits for its job, enforces the time limit, turns a stop
+ * request (SIGTERM) into SIGTERM to the job's process group and SIGKILL
+ * after a grace period, kills whatever is left of the group when the
+ * job's shell ends, and writes how the job ended into its .job file
+ * (descriptor 3, which it holds locked for as long as it lives): see
+ * local.c for the file and what the pilot reads of it.
+ *
+ * The launcher (orchestra-launch) is a small program the pilot starts
+ * once: forking the pilot, a process with some forty libraries mapped,
+ * cost it about 0.3 ms of its own time for each job, where a fork of the
+ * launcher costs a fraction of that and is not the pilot's time.  The
+ * pilot sends each request with the .job descriptor over a socket; the
+ * launcher forks the supervisor and answers.  It ends when the pilot
+ * does (the end of the socket); its supervisors, in sessions of their
+ * own, go on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend/local-int.h"
+#include "util/proc.h"
+
+/* ---- the supervisor (runs in its own session; never returns) ---------- */
+
+/* What the pilot's environment may hold that a job must not see. */
+static const char *const local_secret_env[] = {
+	"ORCHESTRA_DB",
+	"ORCHESTRA_TOKEN",
+	"ORCHESTRA_SMTP_URL",
+	"PGPASSWORD",
+	"PGPASSFILE",
+	"PGSERVICEFILE",
+	"KUBECONFIG",
+	NULL,
+};
+
+/*
+ * What of the pilot's environment a job of another account keeps: where
+ * programs are, the locale, and where Orchestra is; nothing of root's
+ * own (its agent sockets, credential caches, secrets).
+ */
+static const char *const local_keep_env[] = {
+	"PATH",
+	"LANG",
+	"LANGUAGE",
+	"TZ",
+	"TERM",
+	"TMPDIR",
+	"ORCHESTRA_HOME",
+	"ORCHESTRA_VOLUME",
+	"ORCHESTRA_URL",
+	"ORCHESTRA_CA_FILE",
+	NULL,
+};
+
+/* Leave only local_keep_env and the LC_ variables in the environment. */
+static void
+local_job_env_reset(void)
+{
+	extern char **environ;
+	VEC(char *) keep = VEC_INIT;
+	char **e, **k;
+	size_t i, len;
+
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		for (i = 0; local_keep_env[i] != NULL; i++) {
+			len = strlen(local_keep_env[i]);
+			if (strncmp(*e, local_keep_env[i], len) == 0 &&
+			    (*e)[len] == '=')
+				break;
+		}
+		if (local_keep_env[i] != NULL || strncmp(*e, "LC_", 3) == 0)
+			VEC_PUSH(&keep, xstrdup(*e));
+	}
+	clearenv();
+	VEC_FOREACH (k, &keep)
+		putenv(*k); /* the environment keeps them: never freed */
+	if (getenv("PATH") == NULL)
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+	VEC_RELEASE(&keep);
+}
+
+/* The account a job runs as, from what the pilot looked up. */
+static void
+local_job_account(const struct backend_job *job, struct proc_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->login = (char *)job->login;
+	a->uid = job->uid;
+	a->gid = job->gid;
+	a->home = (char *)job->home;
+	a->groups = (int64_t *)job->groups;
+	a->ngroups = job->ngroups;
+}
+
+/*
+ * The job's environment, set in the supervisor's own before the vfork():
+ * the child shares the supervisor's memory, so it finds it ready and
+ * allocates nothing.  The supervisor needs no environment of its own.
+ */
+static void
+local_job_env(const struct backend_job *job)
+{
+	char num[32];
+	int i;
+
+	if (job->uid != (int64_t)geteuid())
+		local_job_env_reset();
+	/* The pilot's secrets are not the job's. */
+	for (i = 0; local_secret_env[i] != NULL; i++)
+		unsetenv(local_secret_env[i]);
+	if (job->login != NULL) {
+		setenv("HOME", job->home ? job->home : "/", 1);
+		setenv("USER", job->login, 1);
+		setenv("LOGNAME", job->login, 1);
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)job->job_id);
+	setenv("ORCHESTRA_JOB_ID", num, 1);
+	snprintf(num, sizeof(num), "%lld", (long long)job->attempt);
+	setenv("ORCHESTRA_ATTEMPT", num, 1);
+	setenv("ORCHESTRA_TASK", job->task, 1);
+	setenv("ORCHESTRA_OUT", job->out_dir, 1);
+	setenv("ORCHESTRA_NODE", job->node ? job->node : "", 1);
+	if (job->gpu_index >= 0) {
+		snprintf(num, sizeof(num), "%d", job->gpu_index);
+		setenv("CUDA_VISIBLE_DEVICES", num, 1);
+	} else {
+		/* A CPU job sees no GPU. */
+		setenv("CUDA_VISIBLE_DEVICES", "", 1);
+	}
+}
+
+/* One line on the job's log, from the child of vfork(): no allocation. */
+static void
+local_job_say(const char *what, const char *why, int sys)
+{
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line), "orchestra: %s%s%s%s%s\n", what,
+	    why ? ": " : "", why ? why : "", sys ? ": " : "",
+	    sys ? strerror(sys) : "");
+	if (n > 0 &&
+	    write(2, line,
+	        (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		_exit(127);
+}
+
+/*
+ * The job's side of the vfork(): system calls only, on the supervisor's
+ * memory, until the exec.  `failed` (the supervisor's) gets errno if
+ * nothing can run.  The log is `logfd`, opened by the supervisor: the
+ * job never opens a file of ours by name, and cannot once it is its
+ * owner.
+ */
+static _Noreturn void
+local_job_exec(const struct backend_job *job, int logfd, volatile int *failed)
+{
+	struct proc_account acct;
+	const char *why = NULL;
+	sigset_t none;
+	int fd, sys = 0;
+
+	setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	dup2(logfd, 1);
+	dup2(logfd, 2);
+	if (logfd > 2)
+		close(logfd);
+	/* Its owner before anything of the job's runs, or nothing runs. */
+	local_job_account(job, &acct);
+	if (job->login == NULL) {
+		local_job_say("no account to run the job as", NULL, 0);
+		*failed = EPERM;
+		_exit(126);
+	}
+	if (proc_account_switch(&acct, &why, &sys) < 0) {
+		local_job_say("cannot become the job's account", why, sys);
+		*failed = EPERM;
+		_exit(126);
+	}
+	umask(022);
+	if (chdir(job->out_dir) < 0 && chdir("/") < 0) {
+		*failed = errno;
+		_exit(126);
+	}
+	execl("/bin/sh", "sh", "-c", job->command, (char *)NULL);
+	sys = errno;
+	local_job_say("cannot run /bin/sh", NULL, sys);
+	*failed = sys;
+	_exit(127);
+}
+
+/*
+ * Start the job with vfork(): the child borrows our memory until its
+ * exec, so nothing of the pilot's (whose copy we are) is copied again for
+ * each job; we resume once it has exec'ed or given up (`failed`).  A
+ * function of its own, so that no variable of the caller's lives in the
+ * frame the child runs on.
+ */
+static pid_t __attribute__((noinline))
+local_job_spawn(const struct backend_job *job, int logfd, volatile int *failed)
+{
+	pid_t child = vfork();
+
+	if (child == 0)
+		local_job_exec(job, logfd, failed);
+	return child;
+}
+
+/*
+ * Move what the job wrote so far from the pipe into the .job file, from
+ * `*at` on; false once the pipe has ended (every writer closed it) or
+ * failed.  The read end is non-blocking: nothing waits here.
+ */
+static bool
+local_super_pump(int pipefd, off_t *at)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	for (;;) {
+		n = splice(pipefd, NULL, 3, at, 1 << 16, SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINVAL) {
+			/* No splice here: by hand. */
+			n = read(pipefd, chunk, sizeof(chunk));
+			if (n > 0 && pwrite(3, chunk, (size_t)n, *at) != n)
+				return false;
+			if (n > 0)
+				*at += n;
+		}
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
+static _Noreturn void
+local_supervise(const struct local_super *s)
+{
+	const struct backend_job *job = s->job;
+	struct buf text = BUF_INIT;
+	enum backend_end end = BACKEND_END_EXIT;
+	int64_t started = time_now_ms();
+	bool stopping = false;
+	struct signalfd_siginfo info;
+	struct pollfd fds[2];
+	off_t logat = LOCAL_LOG_AT;
+	sigset_t set;
+	volatile int failed = 0;
+	pid_t child = -1;
+	int status = 0, code = 127, sig, sfd, out[2];
+	size_t header;
+
+	/* Nobody reads our memory or environment, a job of ours included. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (job->login != NULL)
+		proc_own_out_dir(s->volume, job->out_dir, job->uid, job->gid);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/*
+	 * The job's output comes through a pipe, which we move into the
+	 * .job file from LOCAL_LOG_AT on: one file a job, not two, and the
+	 * job holds nothing of ours but the pipe's end.
+	 */
+	if (sfd >= 0 && pipe2(out, O_CLOEXEC) == 0) {
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
+		local_job_env(job);
+		child = local_job_spawn(job, out[1], &failed);
+		close(out[1]);
+	}
+	if (child > 0)
+		setpgid(child, child);
+	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
+	    (long)(child > 0 ? child : 0));
+	if (pwrite(3, text.data, text.len, 0) < 0)
+		_exit(1);
+	header = text.len;
+	buf_reset(&text);
+	if (child < 0) {
+		end = BACKEND_END_START;
+		goto record;
+	}
+	if (failed != 0)
+		end = BACKEND_END_START;
+	if (job->timeout_ms > 0)
+		alarm((unsigned)((job->timeout_ms + 999) / 1000));
+	fds[0].fd = sfd;
+	fds[0].events = POLLIN;
+	fds[1].fd = out[0];
+	fds[1].events = POLLIN;
+	for (;;) {
+		fds[0].revents = fds[1].revents = 0;
+		if (poll(fds, 2, -1) < 0)
+			continue;
+		if (fds[1].revents != 0 && !local_super_pump(out[0], &logat))
+			fds[1].fd = -1; /* ended: poll() skips it */
+		if (!(fds[0].revents & POLLIN) ||
+		    read(sfd, &info, sizeof(info)) != sizeof(info))
+			continue;
+		sig = (int)info.ssi_signo;
+		if (sig == SIGCHLD) {
+			if (waitpid(child, &status, WNOHANG) == child)
+				break;
+			continue;
+		}
+		if (sig == SIGALRM && stopping) {
+			/* The grace period is over. */
+			kill(-child, SIGKILL);
+			continue;
+		}
+		if (stopping)
+			continue;
+		stopping = true;
+		end =
+		    sig == SIGALRM ? BACKEND_END_TIMEOUT : BACKEND_END_STOPPED;
+		kill(-child, SIGTERM);
+		alarm(LOCAL_GRACE_SECONDS);
+	}
+	/* Whatever the job left behind in its group goes with it. */
+	kill(-child, SIGKILL);
+	/* What it wrote before it ended; a writer that left the group is
+	 * not waited for. */
+	local_super_pump(out[0], &logat);
+	if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+	} else {
+		code = 128 + WTERMSIG(status);
+		if (end == BACKEND_END_EXIT)
+			end = BACKEND_END_SIGNAL;
+	}
+record:
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
+	    code, (int)end, (long long)started, (long long)time_now_ms());
+	/*
+	 * The record counts only once complete ("done"), and is read as an
+	 * end only once our lock is free.  No fsync: after a power loss a
+	 * torn record reads as a lost job, which is queued again.
+	 */
+	if (pwrite(3, text.data, text.len, (off_t)header) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+int
+local_super_fork(const struct local_super *s, int fd, struct buf *err)
+{
+	pid_t pid;
+	int null;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return err_set(err, ERR_UNAVAILABLE, "fork: %s",
+		    strerror(errno));
+	if (pid > 0)
+		return 0;
+	/* Away from the pilot: own session, none of its fds. */
+	setsid();
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (fd != 3) {
+		dup2(fd, 3);
+		close(fd);
+	}
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	closefrom(4);
+	local_supervise(s);
+}
+
+/* ---- the launcher's requests ------------------------------------------ */
+
+/*
+ * A request: eight integers (job id, attempt, uid, gid, GPU index,
+ * timeout, whether there is a login, the number of groups), the groups,
+ * then the strings, each ended by a NUL, in the order of
+ * local_super_strings.
+ */
+#define LOCAL_REQ_INTS 8
+#define LOCAL_REQ_STRINGS 7
+#define LOCAL_REQ_MAX_GROUPS 4096
+
+static void
+local_super_add_int(struct buf *out, int64_t v)
+{
+	buf_add(out, &v, sizeof(v));
+}
+
+static void
+local_super_add_str(struct buf *out, const char *s)
+{
+	buf_add(out, s ? s : "", strlen(s ? s : "") + 1);
+}
+
+void
+local_super_encode(const struct local_super *s, struct buf *out)
+{
+	const struct backend_job *j = s->job;
+	size_t i;
+
+	local_super_add_int(out, j->job_id);
+	local_super_add_int(out, j->attempt);
+	local_super_add_int(out, j->uid);
+	local_super_add_int(out, j->gid);
+	local_super_add_int(out, j->gpu_index);
+	local_super_add_int(out, j->timeout_ms);
+	local_super_add_int(out, j->login != NULL);
+	local_super_add_int(out, (int64_t)j->ngroups);
+	for (i = 0; i < j->ngroups; i++)
+		local_super_add_int(out, j->groups[i]);
+	local_super_add_str(out, j->command);
+	local_super_add_str(out, j->login);
+	local_super_add_str(out, j->home);
+	local_super_add_str(out, j->out_dir);
+	local_super_add_str(out, j->task);
+	local_super_add_str(out, j->node);
+	local_super_add_str(out, s->volume);
+}
+
+int
+local_super_decode(const char *msg, size_t len, struct backend_job *job,
+    struct local_super *s, int64_t **groups)
+{
+	const char *str[LOCAL_REQ_STRINGS], *p, *end = msg + len, *nul;
+	int64_t v[LOCAL_REQ_INTS];
+	size_t i, n;
+
+	*groups = NULL;
+	if (len < sizeof(v))
+		return ERR_INVALID;
+	memcpy(v, msg, sizeof(v));
+	p = msg + sizeof(v);
+	if (v[7] < 0 || v[7] > LOCAL_REQ_MAX_GROUPS ||
+	    (size_t)(end - p) < (size_t)v[7] * sizeof(int64_t))
+		return ERR_INVALID;
+	n = (size_t)v[7];
+	*groups = xcalloc(n + 1, sizeof(**groups));
+	if (n > 0)
+		memcpy(*groups, p, n * sizeof(int64_t));
+	p += n * sizeof(int64_t);
+	for (i = 0; i < LOCAL_REQ_STRINGS; i++) {
+		nul = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
+		if (nul == NULL) {
+			free(*groups);
+			*groups = NULL;
+			return ERR_INVALID;
+		}
+		str[i] = p;
+		p = nul + 1;
+	}
+	memset(job, 0, sizeof(*job));
+	job->job_id = v[0];
+	job->attempt = v[1];
+	job->uid = v[2];
+	job->gid = v[3];
+	job->gpu_index = (int)v[4];
+	job->timeout_ms = v[5];
+	job->ngroups = n;
+	job->groups = *groups;
+	job->command = str[0];
+	job->login = v[6] ? str[1] : NULL;
+	job->home = str[2];
+	job->out_dir = str[3];
+	job->task = str[4];
+	job->node = str[5];
+	job->image = "";
+	s->job = job;
+	s->volume = str[6];
+	return 0;
+}
+
+/* ---- the launcher ----------------------------------------------------- */
+
+/* One request and its descriptor; the length, 0 at the end, or -1. */
+static ssize_t
+local_launcher_recv(int sock, char *msg, size_t cap, int *fd)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { msg, cap };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof(control);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (c = CMSG_FIRSTHDR(&mh); n > 0 && c != NULL;
+	     c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(*fd));
+	if (n > 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return -1;
+	return n;
+}
+
+/*
+ * The attempt of `fd` could not start: say so in its file, as a
+ * supervisor whose job cannot start does (pid 0: no supervisor).
+ */
+static void
+local_launcher_unstarted(int fd)
+{
+	struct buf text = BUF_INIT;
+	int64_t now = time_now_ms();
+
+	buf_addf(&text,
+	    "pid 0\npgid 0\nexit 127\nend %d\nstarted %lld\nended %lld\n"
+	    "done\n",
+	    (int)BACKEND_END_START, (long long)now, (long long)now);
+	if (pwrite(fd, text.data, text.len, 0) < 0)
+		log_warn("cannot record a start that failed: %s",
+		    strerror(errno));
+	buf_release(&text);
+}
+
+int
+local_launcher_main(int sock)
+{
+	struct buf err = BUF_INIT;
+	struct local_super s;
+	struct backend_job job;
+	int64_t *groups = NULL;
+	size_t cap = 1 << 20;
+	char *msg = xmalloc(cap);
+	ssize_t n;
+	int fd;
+
+	/* Nobody reads our memory or environment, a job of ours included. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The supervisors are reaped as they end (they take SIG_DFL). */
+	signal(SIGCHLD, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		n = local_launcher_recv(sock, msg, cap, &fd);
+		if (n == 0 || (n < 0 && fd < 0))
+			break;
+		buf_reset(&err);
+		if (n < 0 ||
+		    local_super_decode(msg, (size_t)n, &job, &s, &groups) < 0) {
+			log_warn("launcher: a request it cannot read");
+			local_launcher_unstarted(fd);
+		} else if (local_super_fork(&s, fd, &err) < 0) {
+			log_warn("launcher: job %lld: %s",
+			    (long long)job.job_id, err.data);
+			local_launcher_unstarted(fd);
+		}
+		free(groups);
+		groups = NULL;
+		close(fd);
+	}
+	free(msg);
+	buf_release(&err);
+	return 0;
+}

@@ -1,0 +1,127 @@
+#!/bin/bash
+# t0127-pilot-launcher.sh - the local backend's launcher and supervisors
+# (issue 18): each job's supervisor is forked by orchestra-launch, the
+# pilot's child, not by the pilot; a job's output reaches its log through
+# the supervisor's pipe, all of it, in one file a job, and a writer that
+# left the job's group does not hold the job's end; a supervisor killed
+# while its job runs makes the job lost and queued again, though the pilot
+# reads no file of a job it knows running; a launcher killed leaves its
+# jobs running, and the pilot forks the next supervisors itself; every
+# job's end is recorded once.
+
+. "$(dirname "$0")/lib.sh"
+
+on_kube && test_skip "the local backend's launcher" "not on Kubernetes"
+
+orch init >/dev/null
+orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 8 >/dev/null
+pilot_start --interval 60
+pilot_wait_started
+
+launcher_pid() {
+	ps -o pid=,comm= --ppid "$PILOT_PID" | awk '$2 == "orchestra-launc" { print $1 }'
+}
+# The supervisor of job $1's attempt $2, from its record ("pid N").
+super_pid() {
+	sed -n '1s/^pid \([0-9]*\)$/\1/p' "$ORCHESTRA_HOME/jobs/$1-$2.job" 2>/dev/null
+}
+job_id() { # TASK INDEX
+	db_value "SELECT j.id FROM job j JOIN task t ON t.id = j.task_id
+	    WHERE t.name = '$1' AND j.idx = $2"
+}
+job_is() { # ID STATUS
+	[ "$(db_value "SELECT status FROM job WHERE id = $1")" = "$2" ]
+}
+has_super() { # ID ATTEMPT
+	[ -n "$(super_pid "$1" "$2")" ]
+}
+
+printf '/in/a\n/in/b\n' >"$TMP/two"
+orch task submit long --skip-test --exec 'sleep 600 # %IN' \
+    --inputs "@$TMP/two" >/dev/null
+L0=$(job_id long 0)
+L1=$(job_id long 1)
+wait_until 30 job_is "$L0" running
+wait_until 30 has_super "$L0" 1
+
+forked_by_launcher() {
+	local launcher sup
+	launcher=$(launcher_pid)
+	[ -n "$launcher" ] || fail "the pilot has no orchestra-launch child"
+	sup=$(super_pid "$L0" 1)
+	[ "$(ps -o ppid= -p "$sup" | tr -d ' ')" = "$launcher" ] ||
+	    fail "supervisor $sup is not the launcher's ($launcher) child"
+	# Linked with the C library only: its forks are cheap.
+	! ldd "$(dirname "$ORCHESTRA_BIN")/orchestra-launch" |
+	    grep -Eq 'libsqlite3|libcurl|libpq'
+}
+test_case "each supervisor is forked by orchestra-launch, the pilot's child" \
+    forked_by_launcher
+
+# More output than a pipe holds, on both streams, then a marker.
+orch task submit loud --skip-test \
+    --exec 'seq 1 200000; seq 1 1000 >&2; echo "last line %JOB" >&2' >/dev/null
+wait_until 60 task_is loud done
+whole_log() {
+	expect_exit 0 orch task logs loud 0
+	[ "$(wc -l <"$OUT")" = 201001 ] || fail "$(wc -l <"$OUT") log lines"
+	[ "$(tail -n 1 "$OUT")" = "last line 0" ]
+	[ "$(sed -n 200000p "$OUT")" = 200000 ]
+	[ ! -e "$ORCHESTRA_HOME/jobs/$(job_id loud 0)-1.log" ]
+}
+test_case "all of a job's output is in its log, in its one file" whole_log
+
+# A writer that left the job's group holds the pipe; the job still ends.
+orch task submit escape --skip-test \
+    --exec 'setsid sh -c "sleep 20; echo late" & echo early %JOB' >/dev/null
+escaped() {
+	wait_until 15 task_is escape done
+	expect_exit 0 orch task logs escape 0
+	[ "$(cat "$OUT")" = "early 0" ]
+}
+test_case "a job whose leftover writer left its group ends with its shell" \
+    escaped
+
+# A supervisor killed while its job runs: the job is lost, what is left
+# of its group killed, and it is queued again (it starts at the next
+# period: a requeue alone does not hurry the pilot).
+S1=$(super_pid "$L1" 1)
+G1=$(sed -n '2s/^pgid \([0-9]*\)$/\1/p' "$ORCHESTRA_HOME/jobs/$L1-1.job")
+[ -n "$S1" ] && [ -n "$G1" ] || fail "no supervisor for job $L1"
+kill -KILL "$S1"
+group_gone() { # PGID: no process of it left but zombies
+	[ -z "$(ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/')" ]
+}
+requeued() {
+	wait_until 30 job_is "$L1" assigned
+	[ "$(db_value "SELECT count(*) FROM event WHERE job_id = $L1
+	    AND old_status = 'running' AND new_status = 'assigned'")" = 1 ]
+	wait_until 10 group_gone "$G1"
+}
+test_case "a job whose supervisor was killed is lost and queued again" requeued
+
+# The launcher killed: the jobs go on; the pilot forks the next ones.
+kill -KILL "$(launcher_pid)"
+orch task submit after --skip-test --exec 'echo after %JOB' >/dev/null
+without_launcher() {
+	wait_until 30 task_is after done
+	job_is "$L0" running
+	kill -0 "$(super_pid "$L0" 1)"
+	grep -q 'the launcher is gone' "$PILOT_LOG"
+}
+test_case "a killed launcher leaves its jobs running; the pilot forks the next" \
+    without_launcher
+
+orch task kill long >/dev/null
+wait_until 60 task_is long killed
+once_each() {
+	# Every attempt's end recorded once: one event into an end state.
+	[ "$(db_value "SELECT count(*) FROM (SELECT job_id, count(*) AS n
+	    FROM event WHERE kind = 'job' AND new_status IN
+	    ('done', 'failed', 'killed') GROUP BY job_id) e
+	    WHERE n <> 1")" = 0 ]
+	wait_until 30 no_job_procs
+}
+test_case "every job's end recorded once; no process left" once_each
+
+pilot_stop
