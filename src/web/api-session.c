@@ -11,8 +11,6 @@
  * something).
  */
 #include <errno.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "web/web-int.h"
@@ -68,13 +66,12 @@ out:
 /*
  * A sign-in with a password.  The account and its hash are read on the
  * worker; the hash is verified (argon2id, ~80 ms) off the workers
- * (web_defer), at most WEB_HASH_MAX at once.  One that cannot start
+ * (web_defer), by a password checker process (hash.c), at most
+ * WEB_HASH_MAX at once.  One that cannot start
  * within WEB_HASH_WAIT_MS is answered 503 at once: a flood of sign-ins
  * neither holds the workers nor makes a queue that grows.
  */
 #define WEB_HASH_WAIT_MS 100
-/* The niceness of a password check's thread (Linux: per thread). */
-#define WEB_HASH_NICE 10
 
 struct web_signin {
 	char *hash;           /* NULL: no such user, or no password */
@@ -108,7 +105,8 @@ web_signin_slot(struct web_server *ws)
 	return rc;
 }
 
-/* Verify the password (a thread of its own, no store). */
+/* Verify the password (a thread of its own, no store; the check itself
+ * in a checker process). */
 static void
 web_signin_hash(struct web_req *r)
 {
@@ -119,13 +117,7 @@ web_signin_hash(struct web_req *r)
 		return;
 	}
 	web_api_hold(r);
-	/*
-	 * This thread only, below the request workers: on a busy machine
-	 * the checks wait for the CPU, not the answers of everyone else.
-	 */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	    WEB_HASH_NICE);
-	s->ret = service_auth_password_verify(s->hash, s->password, &s->err);
+	s->ret = web_hash_check(r->ws, s->hash, s->password, &s->err);
 	sem_post(&r->ws->hash_slots);
 }
 

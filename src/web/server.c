@@ -1108,7 +1108,10 @@ web_serve(const struct config *cfg, const struct web_opts *o, struct buf *err)
 	pthread_mutex_init(&ws.workers_lock, NULL);
 	pthread_mutex_init(&ws.count_lock, NULL);
 	sem_init(&ws.hash_slots, 0, WEB_HASH_MAX);
-	ret = web_parse_listen(o->listen, &ss, &v6, err);
+	/* Forked now, while serve is one thread with nothing open. */
+	ret = web_hash_start(&ws, err);
+	if (ret == 0)
+		ret = web_parse_listen(o->listen, &ss, &v6, err);
 	if (ret == 0 && o->tls_cert != NULL)
 		ret = web_read_file(o->tls_cert, &cert, err);
 	if (ret == 0 && o->tls_key != NULL)
@@ -1182,6 +1185,7 @@ out:
 	free(ws.workers);
 	pthread_mutex_destroy(&ws.workers_lock);
 	pthread_mutex_destroy(&ws.count_lock);
+	web_hash_stop(&ws);
 	sem_destroy(&ws.hash_slots);
 	buf_release_secret(&key);
 	buf_release(&cert);

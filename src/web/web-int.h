@@ -15,7 +15,8 @@
 #include "service/service.h"
 #include "web/web.h"
 
-/* Password checks (argon2id, ~80 ms each) that may run at once. */
+/* Password checks (argon2id, ~80 ms each) that may run at once: the
+ * processes that run them (hash.c). */
 #define WEB_HASH_MAX 2
 /* Largest request body read; a larger one is refused with 413. */
 #define WEB_BODY_MAX (64 * 1024)
@@ -68,7 +69,7 @@ struct web_req {
 	/* A route marked `cache`: its key and the state read (cache.c). */
 	struct buf cache_key; /* empty: not kept */
 	struct buf cache_version;
-	bool cache_fill; /* others wait for this one's answer */
+	bool cache_fill;       /* others wait for this one's answer */
 	int64_t cache_made_ns; /* when the state was read */
 };
 
@@ -138,8 +139,13 @@ struct web_server {
 	pthread_cond_t defer_idle;
 	int ndefer;
 	bool stopping; /* no more: the daemon stops */
-	/* Password checks that may run at once (api-session.c). */
+	/* Password checks that may run at once (api-session.c), and the
+	 * processes that run them (hash.c). */
 	sem_t hash_slots;
+	pthread_mutex_t hash_lock;
+	int hash_fd[WEB_HASH_MAX]; /* -1: that checker is gone */
+	pid_t hash_pid[WEB_HASH_MAX];
+	bool hash_busy[WEB_HASH_MAX];
 	/* Test-only: ORCHESTRA_TEST_HOLD_ROUTE and _FILE (api.c), or NULL. */
 	const char *hold_route;
 	const char *hold_file;
@@ -281,6 +287,18 @@ int web_percent_decode(const char *s, size_t len, struct buf *out);
  * or a bad escape or control character.  A trailing '/' is ignored.
  */
 int web_path_parse(const char *url, char **seg, size_t max, size_t *nseg);
+
+/*
+ * The password checkers (hash.c): started before any thread, stopped
+ * last.  web_hash_check() verifies `password` against `hash` (NULL: the
+ * unknown user's dummy) on a free checker: 0, ERR_DENIED, or
+ * ERR_UNAVAILABLE when none is left alive; the caller holds a slot of
+ * hash_slots, so one is free.
+ */
+int web_hash_start(struct web_server *ws, struct buf *err);
+void web_hash_stop(struct web_server *ws);
+int web_hash_check(struct web_server *ws, const char *hash,
+    const char *password, struct buf *err);
 
 /* The handlers, by area (api-*.c). */
 void web_api_healthz(struct web_req *r);
