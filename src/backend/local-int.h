@@ -24,9 +24,11 @@ struct local_super {
 /*
  * Fork the supervisor of `s`, which takes `fd` (the attempt's .job file,
  * locked) as its descriptor 3, leaves our session and runs the job.  0,
- * or ERR_UNAVAILABLE when it cannot fork (`fd` is the caller's still).
+ * and its pid in `*out` (if not NULL), or ERR_UNAVAILABLE when it cannot
+ * fork (`fd` is the caller's still).
  */
-int local_super_fork(const struct local_super *s, int fd, struct buf *err);
+int local_super_fork(const struct local_super *s, int fd, pid_t *out,
+    struct buf *err);
 
 /*
  * The launcher's request for `s`, appended to `out`; and its parsing:

@@ -270,11 +270,13 @@ local_supervise(const struct local_super *s)
 	sigset_t set;
 	volatile int failed = 0;
 	pid_t child = -1;
-	int status = 0, code = 127, sig, sfd, out[2];
+	siginfo_t wi;
+	int code = 127, sig, sfd, out[2];
 	size_t header;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&wi, 0, sizeof(wi));
 	if (job->login != NULL)
 		proc_own_out_dir(s->volume, job->out_dir, job->uid, job->gid);
 	sigemptyset(&set);
@@ -325,7 +327,17 @@ local_supervise(const struct local_super *s)
 			continue;
 		sig = (int)info.ssi_signo;
 		if (sig == SIGCHLD) {
-			if (waitpid(child, &status, WNOHANG) == child)
+			/*
+			 * Seen, not reaped: until its end is recorded the job
+			 * stays our zombie, and if we are killed before, it
+			 * goes with its status to the launcher (our
+			 * subreaper), which records it
+			 * (local_launcher_orphan).
+			 */
+			memset(&wi, 0, sizeof(wi));
+			if (waitid(P_PID, (id_t)child, &wi,
+			        WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    wi.si_pid == child)
 				break;
 			continue;
 		}
@@ -347,10 +359,10 @@ local_supervise(const struct local_super *s)
 	/* What it wrote before it ended; a writer that left the group is
 	 * not waited for. */
 	local_super_pump(out[0], &logat);
-	if (WIFEXITED(status)) {
-		code = WEXITSTATUS(status);
+	if (wi.si_code == CLD_EXITED) {
+		code = wi.si_status;
 	} else {
-		code = 128 + WTERMSIG(status);
+		code = 128 + wi.si_status;
 		if (end == BACKEND_END_EXIT)
 			end = BACKEND_END_SIGNAL;
 	}
@@ -364,11 +376,14 @@ record:
 	 */
 	if (pwrite(3, text.data, text.len, (off_t)header) < 0)
 		_exit(1);
+	if (child > 0)
+		waitpid(child, NULL, 0);
 	_exit(0);
 }
 
 int
-local_super_fork(const struct local_super *s, int fd, struct buf *err)
+local_super_fork(const struct local_super *s, int fd, pid_t *out,
+    struct buf *err)
 {
 	pid_t pid;
 	int null;
@@ -378,8 +393,11 @@ local_super_fork(const struct local_super *s, int fd, struct buf *err)
 	if (pid < 0)
 		return err_set(err, ERR_UNAVAILABLE, "fork: %s",
 		    strerror(errno));
-	if (pid > 0)
+	if (pid > 0) {
+		if (out != NULL)
+			*out = pid;
 		return 0;
+	}
 	/* Away from the pilot: own session, none of its fds. */
 	setsid();
 	signal(SIGTERM, SIG_DFL);
@@ -554,41 +572,204 @@ local_launcher_unstarted(int fd)
 	buf_release(&text);
 }
 
+/*
+ * A supervisor the launcher forked, with its own reference to the .job
+ * file (one open file: the supervisor's lock is ours too, so the job
+ * stays running to the pilot until we have looked at how it ended).
+ */
+struct local_orphan_sup {
+	pid_t pid;
+	int fd;
+	int64_t started;
+};
+
+/* Children we reaped that were no supervisor of ours: jobs whose
+ * supervisor died, adopted (we are their subreaper). */
+#define LOCAL_ADOPTED_MAX 256
+struct local_adopted {
+	pid_t pid;
+	int status;
+};
+
+struct local_launcher {
+	struct local_orphan_sup *sup;
+	size_t nsup, capsup;
+	struct local_adopted adopted[LOCAL_ADOPTED_MAX];
+	size_t nadopted; /* a ring: the latest LOCAL_ADOPTED_MAX */
+};
+
+/* The status of adopted `pid` if we reaped it already; else -1. */
+static int
+local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status)
+{
+	size_t i,
+	    n = l->nadopted < LOCAL_ADOPTED_MAX ? l->nadopted
+	                                        : LOCAL_ADOPTED_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (l->adopted[i].pid == pid) {
+			*status = l->adopted[i].status;
+			l->adopted[i].pid = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Supervisor `s` ended.  With the end of its job recorded, nothing to
+ * do.  Else it was killed: its job, if it was started, is our child now
+ * (the kernel gives orphans to their subreaper).  The job's group is
+ * killed, and the job's own status says which came first: ended by our
+ * SIGKILL it was still running (lost: the pilot queues it again); ended
+ * otherwise, its command had finished, and that end is recorded here,
+ * so the job never runs a second time (issue 17).
+ */
+static void
+local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
+{
+	struct buf text = BUF_INIT;
+	char head[512];
+	long pid = 0, pgid = 0;
+	siginfo_t wi;
+	ssize_t n;
+	int status = 0, header = 0;
+
+	n = pread(s->fd, head, sizeof(head) - 1, 0);
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	if (strstr(head, "\ndone\n") != NULL)
+		return; /* recorded (the log is further on: LOCAL_LOG_AT) */
+	if (sscanf(head, "pid %ld\npgid %ld\n%n", &pid, &pgid, &header) < 2 ||
+	    pgid <= 1 || header <= 0)
+		return; /* never started a job */
+	if (local_launcher_adopted(l, (pid_t)pgid, &status) < 0) {
+		memset(&wi, 0, sizeof(wi));
+		if (waitid(P_PID, (id_t)pgid, &wi,
+		        WEXITED | WNOHANG | WNOWAIT) < 0)
+			return; /* not ours: lost */
+		if (wi.si_pid == 0)
+			kill(-(pid_t)pgid, SIGKILL); /* still running */
+		if (waitpid((pid_t)pgid, &status, 0) != (pid_t)pgid)
+			return;
+	}
+	kill(-(pid_t)pgid, SIGKILL); /* what it left behind */
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		return; /* ours, or killed anyway: lost */
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+	    (int)(WIFEXITED(status) ? BACKEND_END_EXIT : BACKEND_END_SIGNAL),
+	    (long long)s->started, (long long)time_now_ms());
+	if (pwrite(s->fd, text.data, text.len, (off_t)header) < 0)
+		log_warn("cannot record job pid=%ld's end: %s", pgid,
+		    strerror(errno));
+	else
+		log_warn("supervisor pid=%ld died after its job ended: "
+		         "the job's end recorded by the launcher",
+		    pid);
+	buf_release(&text);
+}
+
+/* Reap every child that ended. */
+static void
+local_launcher_reap(struct local_launcher *l)
+{
+	size_t i;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < l->nsup && l->sup[i].pid != pid; i++)
+			;
+		if (i == l->nsup) {
+			l->adopted[l->nadopted++ % LOCAL_ADOPTED_MAX] =
+			    (struct local_adopted){ pid, status };
+			continue;
+		}
+		local_launcher_orphan(l, &l->sup[i]);
+		close(l->sup[i].fd);
+		l->sup[i] = l->sup[--l->nsup];
+	}
+}
+
 int
 local_launcher_main(int sock)
 {
+	struct local_launcher l = { 0 };
 	struct buf err = BUF_INIT;
 	struct local_super s;
 	struct backend_job job;
+	struct pollfd fds[2];
 	int64_t *groups = NULL;
-	size_t cap = 1 << 20;
+	size_t cap = 1 << 20, i;
 	char *msg = xmalloc(cap);
+	sigset_t set;
 	ssize_t n;
-	int fd;
+	pid_t pid;
+	int fd, sfd;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* The supervisors are reaped as they end (they take SIG_DFL). */
-	signal(SIGCHLD, SIG_IGN);
+	/* A killed supervisor's job comes to us, with its status. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	fds[0].fd = sock;
+	fds[0].events = POLLIN;
+	fds[1].fd = sfd;
+	fds[1].events = POLLIN;
 	for (;;) {
+		fds[0].revents = fds[1].revents = 0;
+		if (poll(fds, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 100) < 0 &&
+		    errno != EINTR)
+			break;
+		if (fds[1].revents != 0) {
+			struct signalfd_siginfo info;
+
+			while (read(sfd, &info, sizeof(info)) > 0)
+				;
+		}
+		local_launcher_reap(&l);
+		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		n = local_launcher_recv(sock, msg, cap, &fd);
 		if (n == 0 || (n < 0 && fd < 0))
 			break;
 		buf_reset(&err);
+		pid = 0;
 		if (n < 0 ||
 		    local_super_decode(msg, (size_t)n, &job, &s, &groups) < 0) {
 			log_warn("launcher: a request it cannot read");
 			local_launcher_unstarted(fd);
-		} else if (local_super_fork(&s, fd, &err) < 0) {
+		} else if (local_super_fork(&s, fd, &pid, &err) < 0) {
 			log_warn("launcher: job %lld: %s",
 			    (long long)job.job_id, err.data);
 			local_launcher_unstarted(fd);
 		}
 		free(groups);
 		groups = NULL;
-		close(fd);
+		if (pid > 0) {
+			if (l.nsup == l.capsup) {
+				l.capsup = l.capsup ? 2 * l.capsup : 64;
+				l.sup =
+				    xrealloc(l.sup, l.capsup * sizeof(*l.sup));
+			}
+			l.sup[l.nsup++] =
+			    (struct local_orphan_sup){ pid, fd, time_now_ms() };
+		} else {
+			close(fd);
+		}
 	}
+	/* The pilot is gone: our supervisors go on without us. */
+	for (i = 0; i < l.nsup; i++)
+		close(l.sup[i].fd);
+	free(l.sup);
+	if (sfd >= 0)
+		close(sfd);
 	free(msg);
 	buf_release(&err);
 	return 0;

@@ -344,7 +344,7 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	ret = local_launcher_start(lb, &s, fd);
 	if (ret == ERR_NOTFOUND) {
 		/* No launcher: fork the supervisor from here. */
-		ret = local_super_fork(&s, fd, err);
+		ret = local_super_fork(&s, fd, NULL, err);
 	}
 	if (ret < 0) {
 		close(fd);

@@ -5,7 +5,8 @@
 # the supervisor's pipe, all of it, in one file a job, and a writer that
 # left the job's group does not hold the job's end; a supervisor killed
 # while its job runs makes the job lost and queued again, though the pilot
-# reads no file of a job it knows running; a launcher killed leaves its
+# reads no file of a job it knows running, and one killed after its job
+# ended leaves that end recorded by the launcher; a launcher killed leaves its
 # jobs running, and the pilot forks the next supervisors itself; every
 # job's end is recorded once.
 
@@ -99,6 +100,37 @@ requeued() {
 	wait_until 10 group_gone "$G1"
 }
 test_case "a job whose supervisor was killed is lost and queued again" requeued
+
+# A supervisor killed after its job ended and before it recorded the end
+# (held stopped over that moment, so that it is not luck): the launcher,
+# the subreaper of its supervisors, gets the job's status and records it.
+# The job is done and ran once (issue 17).
+orch task submit ended --skip-test \
+    --exec "echo ran >>$TMP/ledger; while [ ! -e $TMP/go ]; do sleep 0.05; done # %IN" \
+    --inputs "@$TMP/two" >/dev/null
+E0=$(job_id ended 0)
+wait_until 30 has_super "$E0" 1
+ledger_has() { [ "$(grep -c . "$TMP/ledger" 2>/dev/null)" -ge "$1" ]; }
+wait_until 30 ledger_has 2
+S0=$(super_pid "$E0" 1)
+G0=$(sed -n '2s/^pgid \([0-9]*\)$/\1/p' "$ORCHESTRA_HOME/jobs/$E0-1.job")
+[ -n "$S0" ] && [ -n "$G0" ] || fail "no supervisor for job $E0"
+kill -STOP "$S0"
+: >"$TMP/go"
+is_zombie() { case $(ps -o stat= -p "$1") in Z*) ;; *) return 1 ;; esac; }
+wait_until 30 is_zombie "$G0"
+kill -KILL "$S0"
+ended_once() {
+	wait_until 30 task_is ended done
+	[ "$(grep -c . "$TMP/ledger")" = 2 ] ||
+	    fail "the jobs ran $(grep -c . "$TMP/ledger") times, not 2"
+	[ "$(db_value "SELECT count(*) FROM event WHERE job_id = $E0
+	    AND new_status = 'assigned' AND old_status = 'running'")" = 0 ]
+	[ "$(db_value "SELECT attempts || ' ' || exit_code FROM job
+	    WHERE id = $E0")" = "1 0" ]
+}
+test_case "a supervisor killed after its job ended: the end kept, no second run" \
+    ended_once
 
 # The launcher killed: the jobs go on; the pilot forks the next ones.
 kill -KILL "$(launcher_pid)"
