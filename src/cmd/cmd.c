@@ -15,6 +15,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pilot_entry,
 	&cmd_queue_entry,
 	&cmd_serve_entry,
+	&cmd_status_entry,
 	&cmd_task_entry,
 	&cmd_user_entry,
 	NULL,

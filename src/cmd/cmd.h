@@ -158,6 +158,7 @@ extern const struct cmd_entry cmd_node_entry;
 extern const struct cmd_entry cmd_pilot_entry;
 extern const struct cmd_entry cmd_queue_entry;
 extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_task_entry;
 extern const struct cmd_entry cmd_user_entry;
 

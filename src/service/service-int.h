@@ -102,6 +102,7 @@ int service_remote_token_revoke(struct service *svc, const char *user,
 int service_remote_token_revoke_all(struct service *svc, const char *user,
     int64_t *ntokens, int64_t *nsessions, struct buf *err);
 
+int service_remote_status(struct service *svc, json_t **out, struct buf *err);
 int service_remote_pilot(struct service *svc, struct pilot_beat *out,
     struct buf *err);
 

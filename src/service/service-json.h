@@ -161,4 +161,15 @@ int service_json_history_read(json_t *o, history_total_vec *out,
 const struct job_wait *service_job_wait_of(const struct task_detail *d,
     const struct job *j);
 
+/* The heartbeat as JSON (running, why, host, pid, interval_ms, started,
+ * last_cycle, stopped), judged at now_ms. */
+json_t *service_pilot_json(const struct pilot_beat *b, int64_t now_ms);
+/*
+ * `orchestra status` as JSON (*out, the caller's): pilot (as
+ * service_pilot_json), backend, database {kind, file: SQLite's only},
+ * mail {waiting}, nodes {total, ready, unhealthy [names], drained
+ * [names]}, jobs {state: count, every state}.  Remotely the server's.
+ */
+int service_status(struct service *svc, json_t **out, struct buf *err);
+
 #endif

@@ -1114,3 +1114,11 @@ service_remote_pilot(struct service *svc, struct pilot_beat *out,
 	json_decref(reply);
 	return 0;
 }
+
+/* GET /api/v1/status: the server's `orchestra status`. */
+int
+service_remote_status(struct service *svc, json_t **out, struct buf *err)
+{
+	return service_remote_json(svc, "GET", "/api/v1/status", NULL, out,
+	    err);
+}

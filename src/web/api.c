@@ -22,6 +22,7 @@ const struct web_route web_routes[] = {
 	{ "HEAD", "/static/*", true, web_static_file, false },
 	{ "GET", "/api/v1/me", false, web_api_me, false },
 	{ "GET", "/api/v1/pilot", false, web_api_pilot, false },
+	{ "GET", "/api/v1/status", false, web_api_status, false },
 	/* Signing in checks its own credentials (and the limiter). */
 	{ "POST", "/api/v1/session", true, web_api_session_open, false },
 	{ "GET", "/api/v1/session", false, web_api_session_show, false },

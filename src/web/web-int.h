@@ -306,6 +306,7 @@ void web_api_metrics(struct web_server *ws, struct web_req *r);
 void web_api_readyz(struct web_req *r);
 void web_api_me(struct web_req *r);
 void web_api_pilot(struct web_req *r);
+void web_api_status(struct web_req *r);
 void web_api_session_open(struct web_req *r);
 void web_api_session_show(struct web_req *r);
 void web_api_session_close(struct web_req *r);

@@ -19,6 +19,7 @@
 #                             (what a usage error, exit 2, prints)
 #   expect_stderr_empty       stderr of the last expect_exit is empty
 #   expect_stdout_contains S  stdout of the last expect_exit holds string S
+#   expect_stdout_line RE     a line of that stdout matches the ERE RE
 #   json_check PYEXPR         stdout of the last expect_exit is JSON `d` and
 #                             the Python expression PYEXPR is true of it
 #   ME                        the Unix account the tests run as: users
@@ -322,6 +323,14 @@ expect_stderr_empty() {
 	if [ -s "$ERR" ]; then
 		lib_show_output
 		fail "stderr is not empty"
+	fi
+}
+
+# A line of stdout matches the extended regular expression $1.
+expect_stdout_line() {
+	if ! grep -Eq -- "$1" "$OUT"; then
+		lib_show_output
+		fail "no line of stdout matches /$1/"
 	fi
 }
 

@@ -26,8 +26,14 @@ never_ran() {
 	expect_stdout_contains "no pilot is running (none has run yet)"
 	expect_exit 0 orch node list
 	expect_stdout_contains "unknown (no pilot)"
+	# status: exit 3, as systemctl status of a service not running.
+	expect_exit 3 orch status
+	expect_stdout_line "^pilot: +DOWN: no pilot is running \(none has run yet\)$"
+	expect_stdout_line "^backend: +local$"
+	expect_stdout_line "^database: +sqlite |^database: +postgresql$"
+	expect_stdout_line "^jobs: +1 registered$"
 }
-test_case "no pilot ever ran: submit warns, show, queue and node list say so" \
+test_case "no pilot ever ran: submit warns, show, queue, node list and status say so" \
     never_ran
 
 pilot_start --interval 1
@@ -50,8 +56,17 @@ running() {
 	if grep -q "no pilot" "$OUT"; then
 		fail "queue says no pilot with one running"
 	fi
+	expect_exit 0 orch status
+	expect_stdout_line "^pilot: +running on $(hostname), pid $PILOT_PID, since "
+	expect_stdout_line "^nodes: +1: 1 ready, 0 unhealthy, 0 drained$"
+	expect_exit 0 orch status --json
+	json_check 'd["pilot"]["running"] is True and d["pilot"]["why"] is None
+	    and d["pilot"]["interval_ms"] == 1000 and d["nodes"]["total"] == 1
+	    and d["mail"]["waiting"] is False and
+	    sum(d["jobs"].values()) == 2 and len(d["jobs"]) == 9'
 }
-test_case "with a pilot running, nobody says it is down" running
+test_case "with a pilot running, nobody says it is down; status says running" \
+    running
 
 pilot_stop
 
@@ -101,7 +116,14 @@ api_says() {
 	    expect_exit 0 orch task submit t5 --exec 'true %IN' \
 	    --inputs "$TMP/in.txt"
 	expect_stderr_line "^orchestra: warning: no pilot is running \(last cycle [0-9]+[smh] ago\): "
+	ORCHESTRA_URL=$API ORCHESTRA_TOKEN=$TOKEN \
+	    expect_exit 3 orch status --json
+	json_check 'd["pilot"]["running"] is False and
+	    d["pilot"]["why"].startswith("no pilot is running (last cycle ")'
+	ORCHESTRA_URL=$API ORCHESTRA_TOKEN=$TOKEN expect_exit 3 orch status
+	expect_stdout_line "^pilot: +DOWN: no pilot is running \(last cycle "
 }
-test_case "GET /api/v1/pilot says so, and the remote submit warns" api_says
+test_case "GET /api/v1/pilot and remote status say so; the remote submit warns" \
+    api_says
 
 serve_stop
