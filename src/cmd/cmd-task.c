@@ -22,6 +22,10 @@ static const struct cmd_opt cmd_task_submit_opts[] = {
 	{ "timeout", "DURATION", 't', "stop a job that runs longer than this" },
 	{ "retention", "DURATION", 'r',
 	    "keep the task this long once ended (default $ORCHESTRA_RETENTION)" },
+	{ "after", "TASK[,TASK]...", 'a',
+	    "start only once each of these tasks is done" },
+	{ "after-any", "TASK[,TASK]...", 'A',
+	    "start only once each of these tasks has ended, in any state" },
 	{ "json", NULL, 'j', "print the task as JSON" },
 	CMD_OPT_END,
 };
@@ -70,6 +74,12 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'r':
 			req.retention = cmd_optarg();
+			break;
+		case 'a':
+			req.after = cmd_optarg();
+			break;
+		case 'A':
+			req.after_any = cmd_optarg();
 			break;
 		case 'j':
 			json = true;
@@ -257,6 +267,11 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 	if (*t->image)
 		cmd_printf(stdout, "image:     %s\n", t->image);
 	cmd_printf(stdout, "output:    %s\n", t->out_dir);
+	if (*t->after)
+		cmd_printf(stdout, "after:     %s (once done)\n", t->after);
+	if (*t->after_any)
+		cmd_printf(stdout, "after:     %s (once ended)\n",
+		    t->after_any);
 	buf_reset(&b);
 	time_format_ms(&b, t->submitted_ms);
 	cmd_printf(stdout, "submitted: %s%s\njobs:      %lld:", b.data,
@@ -672,7 +687,8 @@ static const struct cmd_entry cmd_task_submit_entry = {
 	.usage = "task submit NAME --exec CMD [--inputs DIR|GLOB|@LISTFILE] "
 	         "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
 	         "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
-	         "[--retention DURATION] [--json]",
+	         "[--retention DURATION] [--after TASK[,TASK]...] "
+	         "[--after-any TASK[,TASK]...] [--json]",
 	.summary = "submit a task: one job per input",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_submit_run,
