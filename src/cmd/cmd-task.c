@@ -26,6 +26,8 @@ static const struct cmd_opt cmd_task_submit_opts[] = {
 	    "start only once each of these tasks is done" },
 	{ "after-any", "TASK[,TASK]...", 'A',
 	    "start only once each of these tasks has ended, in any state" },
+	{ "inputs-of", "TASK", 'O',
+	    "one job per output file of TASK, once it is done (waits for it)" },
 	{ "json", NULL, 'j', "print the task as JSON" },
 	CMD_OPT_END,
 };
@@ -81,6 +83,9 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'A':
 			req.after_any = cmd_optarg();
 			break;
+		case 'O':
+			req.inputs_of = cmd_optarg();
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -111,10 +116,16 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(service_json_task(&t));
 	} else {
 		names_task_full(&full, t.username, t.name);
-		cmd_printf(stdout,
-		    "submitted task '%s': %lld job%s, output in %s\n",
-		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
-		    t.out_dir);
+		if (*t.inputs_of)
+			cmd_printf(stdout,
+			    "submitted task '%s': one job per output file of "
+			    "%s once it is done, output in %s\n",
+			    full.data, t.inputs_of, t.out_dir);
+		else
+			cmd_printf(stdout,
+			    "submitted task '%s': %lld job%s, output in %s\n",
+			    full.data, (long long)t.njobs,
+			    t.njobs == 1 ? "" : "s", t.out_dir);
 	}
 	/* Submitted all the same: a pilot started later runs it. */
 	buf_reset(&err);
@@ -269,6 +280,9 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 	cmd_printf(stdout, "output:    %s\n", t->out_dir);
 	if (*t->after)
 		cmd_printf(stdout, "after:     %s (once done)\n", t->after);
+	if (*t->inputs_of)
+		cmd_printf(stdout, "inputs:    the output files of %s\n",
+		    t->inputs_of);
 	if (*t->after_any)
 		cmd_printf(stdout, "after:     %s (once ended)\n",
 		    t->after_any);
@@ -688,7 +702,7 @@ static const struct cmd_entry cmd_task_submit_entry = {
 	         "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
 	         "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
 	         "[--retention DURATION] [--after TASK[,TASK]...] "
-	         "[--after-any TASK[,TASK]...] [--json]",
+	         "[--after-any TASK[,TASK]...] [--inputs-of TASK] [--json]",
 	.summary = "submit a task: one job per input",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_submit_run,

@@ -103,6 +103,12 @@ struct task_view {
 	 * (the service refuses one already) or by retention.
 	 */
 	bool waited_for;
+	/*
+	 * Its inputs are another task's outputs (--inputs-of), not listed
+	 * yet: the pilot lists them (and writes the jobs) once it no longer
+	 * waits.  A registered task with no job then has no input.
+	 */
+	bool inputs_pending;
 };
 
 /*

@@ -102,6 +102,7 @@ task_release(struct task *t)
 	free(t->out_dir);
 	free(t->after);
 	free(t->after_any);
+	free(t->inputs_of);
 	free(t->why);
 	memset(t, 0, sizeof(*t));
 }

@@ -126,6 +126,9 @@ struct task {
 	 */
 	char *after;
 	char *after_any;
+	/* --inputs-of: that task's full name ("" none), and its id (0). */
+	char *inputs_of;
+	int64_t inputs_of_id;
 	/*
 	 * Filled by service_task_list() when asked (has_summary): its jobs
 	 * per state, the highest priority its slot-holding jobs were

@@ -275,6 +275,12 @@ task_step(const struct task_view *v, struct task_plan *plan)
 			plan->reason = "waits for a task it runs after";
 			break;
 		}
+		if (task_state_total(v) == 0) {
+			/* --inputs-of a task whose output has no file. */
+			task_state_go(plan, TASK_BROKEN,
+			    "no inputs: the task it takes them from wrote none");
+			break;
+		}
 		if (v->skip_test) {
 			task_state_go(plan, TASK_RUNNING,
 			    "queued without a test job");

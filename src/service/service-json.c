@@ -607,6 +607,8 @@ const struct service_field service_task_fields[] = {
 	F(struct task, ended_ms, "ended", SERVICE_FIELD_TIME),
 	F(struct task, after, "after", SERVICE_FIELD_STR0),
 	F(struct task, after_any, "after_any", SERVICE_FIELD_STR0),
+	F(struct task, inputs_of, "inputs_of", SERVICE_FIELD_STR0),
+	INTERNAL(struct task, inputs_of_id),
 	END,
 };
 

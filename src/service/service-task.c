@@ -231,9 +231,20 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 				    "secondary input '%s' given twice",
 				    s->sec[i].key);
 	}
+	if (req->inputs_of != NULL && req->inputs != NULL)
+		return err_set(err, ERR_INVALID,
+		    "--inputs and --inputs-of: give one of them");
+	/* NEEDSWORK: the pilot writes the jobs, and secondary values are
+	 * not kept: keep them to allow these. */
+	if (req->inputs_of != NULL && req->nsecondary > 0)
+		return err_set(err, ERR_INVALID,
+		    "--secondary cannot be given with --inputs-of");
+	if (req->inputs_of != NULL && strchr(req->inputs_of, ',') != NULL)
+		return err_set(err, ERR_INVALID,
+		    "--inputs-of: one task, not '%s'", req->inputs_of);
 	buf_addf(&b, "%s/%s/%s", svc->cfg->volume, t->username, t->name);
 	s->out_dir = buf_detach(&b);
-	v.has_inputs = req->inputs != NULL;
+	v.has_inputs = req->inputs != NULL || req->inputs_of != NULL;
 	v.out = s->out_dir;
 	v.data = req->data;
 	v.secondary = s->sec;
@@ -466,6 +477,14 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 			goto out;
 		out->after = buf_detach(&full);
 	}
+	if (req->inputs_of != NULL) {
+		ret = service_submit_after(svc, &owner, req->inputs_of,
+		    "--inputs-of", &after, &full, err);
+		if (ret < 0)
+			goto out;
+		out->inputs_of = buf_detach(&full);
+		out->inputs_of_id = after.v[after.n - 1];
+	}
 	nafter = after.n;
 	if (req->after_any != NULL) {
 		ret = service_submit_after(svc, &owner, req->after_any,
@@ -474,7 +493,15 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 			goto out;
 		out->after_any = buf_detach(&full);
 	}
+	if (out->after == NULL)
+		out->after = xstrdup("");
+	if (out->after_any == NULL)
+		out->after_any = xstrdup("");
+	if (out->inputs_of == NULL)
+		out->inputs_of = xstrdup("");
 	njobs = s.inputs.n > 0 ? (int64_t)s.inputs.n : 1;
+	if (req->inputs_of != NULL)
+		njobs = 0; /* the pilot writes them once it is done */
 	out->out_dir = xstrdup(s.out_dir);
 	out->njobs = njobs;
 	out->submitted_ms = time_now_ms();
@@ -511,7 +538,13 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	ret = store_job_insert_finish(ins, err);
 	if (ret < 0)
 		goto out;
-	buf_addf(&detail, "submitted with %lld jobs", (long long)njobs);
+	if (req->inputs_of != NULL)
+		buf_addf(&detail,
+		    "submitted with the outputs of %s as inputs, once it is "
+		    "done",
+		    out->inputs_of);
+	else
+		buf_addf(&detail, "submitted with %lld jobs", (long long)njobs);
 	ev.account_id = owner.id;
 	ev.task_id = out->id;
 	ev.detail = detail.data;

@@ -336,6 +336,12 @@ struct submit_req {
 	const char *after;
 	const char *after_any;
 	/*
+	 * A task whose output files, listed once it is done, are the inputs
+	 * (it is waited for as with `after`); NULL: none.  Not with
+	 * `inputs` or `secondary`.
+	 */
+	const char *inputs_of;
+	/*
 	 * The inputs read already, by service_read_inputs() (borrowed), or
 	 * NULL: service_task_submit() reads them, in this process.
 	 */

@@ -8,14 +8,15 @@
 	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"    \
 	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"          \
 	" t.submitted_ms, t.updated_ms, t.ended_ms, t.after_tasks,"            \
-	" t.after_any_tasks"
+	" t.after_any_tasks, t.inputs_of_task"
 
 static const char sql_task_insert[] =
     "INSERT INTO task (account_id, name, queue, image, command, inputs,"
     " data_path, out_dir, gpu, skip_test, timeout_ms, retention_ms, njobs,"
-    " submitted_ms, updated_ms, after_tasks, after_any_tasks)"
+    " submitted_ms, updated_ms, after_tasks, after_any_tasks, inputs_of,"
+    " inputs_of_task)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    " $14, $15, $16) RETURNING id";
+    " $14, $15, $16, $17, $18) RETURNING id";
 static const char sql_task_get[] =
     "SELECT " TASK_COLUMNS " FROM task t JOIN account a"
     " ON a.id = t.account_id WHERE t.account_id = $1 AND t.name = $2";
@@ -89,6 +90,7 @@ store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
 	t->ended_ms = store_col_int64_or(st, stmt, 19, 0);
 	t->after = store_col_strdup(st, stmt, 20);
 	t->after_any = store_col_strdup(st, stmt, 21);
+	t->inputs_of = store_col_strdup(st, stmt, 22);
 	return 0;
 }
 
@@ -120,6 +122,11 @@ store_task_insert(struct store *st, struct task *t, struct buf *err)
 	st->drv->bind_int64(stmt, 14, t->submitted_ms);
 	st->drv->bind_text(stmt, 15, t->after ? t->after : "");
 	st->drv->bind_text(stmt, 16, t->after_any ? t->after_any : "");
+	if (t->inputs_of_id > 0)
+		st->drv->bind_int64(stmt, 17, t->inputs_of_id);
+	else
+		st->drv->bind_null(stmt, 17);
+	st->drv->bind_text(stmt, 18, t->inputs_of ? t->inputs_of : "");
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "task '%s' already exists", t->name);
@@ -522,7 +529,8 @@ static const char sql_task_dirty[] =
                       " CASE WHEN t.status IN ('done', 'finalized', 'broken', 'killed')"
                       " AND t.ended_ms IS NOT NULL AND coalesce(t.retention_ms, $1) > 0"
                       " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END,"
-                      " " STORE_WAITS "," STORE_WAITED_FOR
+                      " " STORE_WAITS "," STORE_WAITED_FOR ","
+                      " CASE WHEN t.inputs_of IS NOT NULL AND t.njobs = 0 THEN 1 ELSE 0 END"
                       " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
@@ -569,6 +577,8 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 		r->view.waits = st->drv->col_int64(stmt, 7 + JOB_NSTATUS) != 0;
 		r->view.waited_for =
 		    st->drv->col_int64(stmt, 8 + JOB_NSTATUS) != 0;
+		r->view.inputs_pending =
+		    st->drv->col_int64(stmt, 9 + JOB_NSTATUS) != 0;
 	}
 out:
 	st->drv->finalize(stmt);
@@ -681,4 +691,54 @@ out:
 	st->drv->finalize(stmt);
 	buf_release(&b);
 	return ret < 0 ? ret : 0;
+}
+
+static const char sql_task_inputs_dir[] =
+    "SELECT a.out_dir FROM task t JOIN task a ON a.id = t.inputs_of"
+    " WHERE t.id = $1";
+static const char sql_task_set_njobs[] =
+    "UPDATE task SET njobs = $2 WHERE id = $1 AND njobs = 0";
+
+int
+store_task_inputs_dir(struct store *st, int64_t task_id, char **dir,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*dir = NULL;
+	ret = store_prepare(st, &stmt, sql_task_inputs_dir, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND,
+		    "task %lld takes its inputs from no task",
+		    (long long)task_id);
+	if (ret < 0)
+		goto out;
+	*dir = store_col_strdup(st, stmt, 0);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_set_njobs(struct store *st, int64_t task_id, int64_t njobs,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_set_njobs, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	st->drv->bind_int64(stmt, 2, njobs);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
 }

@@ -327,6 +327,15 @@ void store_after_vec_release(store_after_vec *v);
 /* The tasks that task `task_id` runs after, in the order given. */
 int store_task_afters(struct store *st, int64_t task_id, store_after_vec *out,
     struct buf *err);
+/*
+ * The output directory of the task whose outputs are task `task_id`'s
+ * inputs (--inputs-of) into `*dir` (caller frees).
+ */
+int store_task_inputs_dir(struct store *st, int64_t task_id, char **dir,
+    struct buf *err);
+/* The jobs of an --inputs-of task are written: it has `njobs`. */
+int store_task_set_njobs(struct store *st, int64_t task_id, int64_t njobs,
+    struct buf *err);
 /* The full names of the registered tasks that run after `after_id`. */
 int store_task_waiters(struct store *st, int64_t after_id, store_str_vec *out,
     struct buf *err);

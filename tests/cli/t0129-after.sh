@@ -132,6 +132,43 @@ after_any() {
 }
 test_case "--after-any: b3 runs once a3 is killed" after_any
 
+# a4 writes one output per input, once $TMP/gate4 exists; b4, submitted
+# before a4 ran, takes them as its inputs.
+cat >"$TMP/out.sh" <<END
+while [ ! -e "$TMP/gate4" ]; do sleep 0.1; done
+cp "\$1" "\$2/\$(basename "\$1").out"
+END
+orch task submit a4 --exec "sh $TMP/out.sh %IN %OUT" --inputs "$TMP/in" \
+    >/dev/null
+orch task submit a5 --exec true >/dev/null
+
+inputs_of() {
+	expect_exit 0 orch task submit b4 --inputs-of a4 --exec "cat %IN"
+	expect_stdout_contains "submitted task 'user.tester.b4': one job per output file of user.tester.a4 once it is done"
+	expect_exit 1 orch task submit b5 --inputs-of a4 --inputs "$TMP/in" \
+	    --exec "cat %IN"
+	expect_stderr_line "^orchestra: --inputs and --inputs-of: give one of them$"
+	expect_exit 0 orch task show b4 --json
+	json_check 'd["inputs_of"] == "user.tester.a4" and d["jobs"] == 0'
+	wait_until 60 task_is a4 testing
+	task_is b4 registered || fail "b4 is $(task_status b4)"
+	touch "$TMP/gate4"
+	wait_until 60 task_is b4 "done"
+	expect_exit 0 orch task show b4 --json
+	json_check '[j["input"] for j in d["job_list"]] == [
+	    d["output"].rsplit("/", 1)[0] + "/a4/f%d.out" % i
+	    for i in range(3)]'
+	[ "$(db_value "SELECT CASE WHEN (SELECT min(j.started_ms) FROM job j
+	    JOIN task t ON t.id = j.task_id WHERE t.name = 'b4') >=
+	    (SELECT max(j.ended_ms) FROM job j JOIN task t ON t.id = j.task_id
+	    WHERE t.name = 'a4') THEN 'after' ELSE 'before' END")" = after ] ||
+	    fail "b4 started before a4 ended"
+	# A task that wrote no file: nothing to run, b5 breaks.
+	expect_exit 0 orch task submit b5 --inputs-of a5 --exec "cat %IN"
+	wait_until 60 task_is b5 broken
+}
+test_case "--inputs-of: a4's outputs, listed once it is done" inputs_of
+
 pilot_stop
 
 TOKEN=$(orch user token tester 2>/dev/null)

@@ -95,6 +95,11 @@ test_step(void **state)
 	v.waits = false;
 	task_step(&v, &plan);
 	assert_int_equal(plan.next, TASK_TESTING);
+	/* --inputs-of a task that wrote no file: no job, nothing to run. */
+	v.njobs[JOB_REGISTERED] = 0;
+	task_step(&v, &plan);
+	assert_int_equal(plan.next, TASK_BROKEN);
+	assert_int_equal(plan.nmoves, 0);
 
 	/* Waited for: neither a delete nor retention removes it. */
 	memset(&v, 0, sizeof(v));

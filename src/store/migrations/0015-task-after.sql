@@ -12,6 +12,11 @@
 -- service refuses to delete A while B waits for it, and retention keeps
 -- A meanwhile.
 --
+-- `--inputs-of A` (which waits --after A too): inputs_of is A, whose
+-- output files become B's inputs once A is done; the pilot lists them
+-- then and writes B's jobs (until then B has none, njobs 0), and
+-- inputs_of_task keeps A's full name for show.
+--
 -- after_tasks and after_any_tasks keep what was asked, as the full names
 -- (user.alice.prep,user.alice.calib), for show, --json and the API.
 CREATE TABLE task_dep (
@@ -23,3 +28,6 @@ CREATE TABLE task_dep (
 CREATE INDEX task_dep_after ON task_dep (after_id);
 ALTER TABLE task ADD COLUMN after_tasks TEXT NOT NULL DEFAULT '';
 ALTER TABLE task ADD COLUMN after_any_tasks TEXT NOT NULL DEFAULT '';
+ALTER TABLE task ADD COLUMN inputs_of BIGINT
+    REFERENCES task (id) ON DELETE SET NULL;
+ALTER TABLE task ADD COLUMN inputs_of_task TEXT NOT NULL DEFAULT '';
