@@ -22,6 +22,12 @@ static const struct cmd_opt cmd_task_submit_opts[] = {
 	{ "timeout", "DURATION", 't', "stop a job that runs longer than this" },
 	{ "retention", "DURATION", 'r',
 	    "keep the task this long once ended (default $ORCHESTRA_RETENTION)" },
+	{ "after", "TASK[,TASK]...", 'a',
+	    "start only once each of these tasks is done" },
+	{ "after-any", "TASK[,TASK]...", 'A',
+	    "start only once each of these tasks has ended, in any state" },
+	{ "inputs-of", "TASK", 'O',
+	    "one job per output file of TASK, once it is done (waits for it)" },
 	{ "json", NULL, 'j', "print the task as JSON" },
 	CMD_OPT_END,
 };
@@ -71,6 +77,15 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'r':
 			req.retention = cmd_optarg();
 			break;
+		case 'a':
+			req.after = cmd_optarg();
+			break;
+		case 'A':
+			req.after_any = cmd_optarg();
+			break;
+		case 'O':
+			req.inputs_of = cmd_optarg();
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -101,10 +116,16 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(service_json_task(&t));
 	} else {
 		names_task_full(&full, t.username, t.name);
-		cmd_printf(stdout,
-		    "submitted task '%s': %lld job%s, output in %s\n",
-		    full.data, (long long)t.njobs, t.njobs == 1 ? "" : "s",
-		    t.out_dir);
+		if (*t.inputs_of)
+			cmd_printf(stdout,
+			    "submitted task '%s': one job per output file of "
+			    "%s once it is done, output in %s\n",
+			    full.data, t.inputs_of, t.out_dir);
+		else
+			cmd_printf(stdout,
+			    "submitted task '%s': %lld job%s, output in %s\n",
+			    full.data, (long long)t.njobs,
+			    t.njobs == 1 ? "" : "s", t.out_dir);
 	}
 	/* Submitted all the same: a pilot started later runs it. */
 	buf_reset(&err);
@@ -257,6 +278,14 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 	if (*t->image)
 		cmd_printf(stdout, "image:     %s\n", t->image);
 	cmd_printf(stdout, "output:    %s\n", t->out_dir);
+	if (*t->after)
+		cmd_printf(stdout, "after:     %s (once done)\n", t->after);
+	if (*t->inputs_of)
+		cmd_printf(stdout, "inputs:    the output files of %s\n",
+		    t->inputs_of);
+	if (*t->after_any)
+		cmd_printf(stdout, "after:     %s (once ended)\n",
+		    t->after_any);
 	buf_reset(&b);
 	time_format_ms(&b, t->submitted_ms);
 	cmd_printf(stdout, "submitted: %s%s\njobs:      %lld:", b.data,
@@ -672,7 +701,8 @@ static const struct cmd_entry cmd_task_submit_entry = {
 	.usage = "task submit NAME --exec CMD [--inputs DIR|GLOB|@LISTFILE] "
 	         "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
 	         "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
-	         "[--retention DURATION] [--json]",
+	         "[--retention DURATION] [--after TASK[,TASK]...] "
+	         "[--after-any TASK[,TASK]...] [--inputs-of TASK] [--json]",
 	.summary = "submit a task: one job per input",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_task_submit_run,

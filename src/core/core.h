@@ -93,6 +93,22 @@ struct task_view {
 	enum job_status test_status;
 	int test_exit_code;
 	bool retention_expired; /* in an end state for the retention period */
+	/*
+	 * It runs --after a task that has not ended as it asks (core/after.c):
+	 * a registered task stays registered, none of its jobs queued.
+	 */
+	bool waits;
+	/*
+	 * A registered task runs --after it: it is not removed, by a signal
+	 * (the service refuses one already) or by retention.
+	 */
+	bool waited_for;
+	/*
+	 * Its inputs are another task's outputs (--inputs-of), not listed
+	 * yet: the pilot lists them (and writes the jobs) once it no longer
+	 * waits.  A registered task with no job then has no input.
+	 */
+	bool inputs_pending;
 };
 
 /*
@@ -129,6 +145,31 @@ struct task_plan {
  * caller applies the plan, recounts, and calls again until nothing changes.
  */
 void task_step(const struct task_view *v, struct task_plan *plan);
+
+/* ---- tasks that wait for tasks (core/after.c) ----------------------- */
+
+/* One task that a task runs after (--after, or --after-any: any_end). */
+struct after_dep {
+	const char *name; /* its full name, user.alice.prep (borrowed) */
+	bool any_end;
+	enum task_status status;
+	int64_t ndone; /* its jobs done, and all its jobs */
+	int64_t njobs;
+};
+
+/* Has `d` ended as the waiting task asks: done, or any end for any_end. */
+bool after_dep_met(const struct after_dep *d);
+/* Has `d` ended in a way that cannot release the waiting task? */
+bool after_dep_stuck(const struct after_dep *d);
+/*
+ * Why a task waits for the first of `deps` not met, into `why`, and 1;
+ * 0 (why untouched) when every one is met:
+ * "waits for user.alice.prep: running, 40 of 100 done", or for one that
+ * ended otherwise "waits for user.alice.prep, which ended finalized:
+ * retry it, or delete this task".  One that cannot release it is named
+ * first, whatever the order.
+ */
+int after_why(const struct after_dep *deps, size_t ndeps, struct buf *why);
 
 /* ---- one attempt of a job: the backend's word (core/job-state.c) ----- */
 

@@ -100,6 +100,9 @@ task_release(struct task *t)
 	free(t->inputs);
 	free(t->data_path);
 	free(t->out_dir);
+	free(t->after);
+	free(t->after_any);
+	free(t->inputs_of);
 	free(t->why);
 	memset(t, 0, sizeof(*t));
 }

@@ -121,6 +121,15 @@ struct task {
 	int64_t updated_ms;
 	int64_t ended_ms; /* 0 while not ended */
 	/*
+	 * The tasks it runs after (--after: done; --after-any: ended), their
+	 * full names joined by ',' ("" none; never NULL once read).
+	 */
+	char *after;
+	char *after_any;
+	/* --inputs-of: that task's full name ("" none), and its id (0). */
+	char *inputs_of;
+	int64_t inputs_of_id;
+	/*
 	 * Filled by service_task_list() when asked (has_summary): its jobs
 	 * per state, the highest priority its slot-holding jobs were
 	 * launched at (has_priority), why its first waiting job waits.

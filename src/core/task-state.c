@@ -164,6 +164,10 @@ static void
 task_state_delete(const struct task_view *v, struct task_plan *plan)
 {
 	plan->consume_signal = true;
+	if (v->waited_for) {
+		plan->reason = "delete ignored: a task runs after it";
+		return;
+	}
 	if (task_status_is_end(v->status)) {
 		task_state_go(plan, TASK_REMOVED, "delete requested");
 		plan->remove = true;
@@ -267,6 +271,16 @@ task_step(const struct task_view *v, struct task_plan *plan)
 
 	switch (v->status) {
 	case TASK_REGISTERED:
+		if (v->waits) {
+			plan->reason = "waits for a task it runs after";
+			break;
+		}
+		if (task_state_total(v) == 0) {
+			/* --inputs-of a task whose output has no file. */
+			task_state_go(plan, TASK_BROKEN,
+			    "no inputs: the task it takes them from wrote none");
+			break;
+		}
 		if (v->skip_test) {
 			task_state_go(plan, TASK_RUNNING,
 			    "queued without a test job");
@@ -291,7 +305,7 @@ task_step(const struct task_view *v, struct task_plan *plan)
 	case TASK_FINALIZED:
 	case TASK_BROKEN:
 	case TASK_KILLED:
-		if (v->retention_expired) {
+		if (v->retention_expired && !v->waited_for) {
 			task_state_go(plan, TASK_REMOVED, "retention expired");
 			plan->remove = true;
 		}

@@ -7,6 +7,10 @@
  * steps below, numbered in the order they run, each with the step of
  * SPEC.md's "The pilot cycle" it does (docs/internals/pilot.md).
  */
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+
 #include "pilot/pilot-int.h"
 #include "util/proc.h"
 
@@ -221,6 +225,88 @@ cycle_forget(struct pilot *p, const job_ref_vec *removed,
 	buf_release(&err);
 }
 
+static int
+cycle_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The jobs of task `id` submitted --inputs-of a task that is done now:
+ * one per regular file of that task's output directory, by name, as
+ * `task submit --inputs DIR` makes them; their number in `*njobs` (0:
+ * none, or the directory cannot be read, logged: the task breaks).
+ */
+static int
+cycle_inputs_of(struct pilot *p, int64_t id, int64_t *njobs, struct buf *err)
+{
+	VEC(char *) files = VEC_INIT;
+	struct store_job_inserter *ins = NULL;
+	struct expand_values v = { 0 };
+	struct task t = { 0 };
+	struct buf path = BUF_INIT, cmd = BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	char *dir = NULL;
+	DIR *d = NULL;
+	size_t i;
+	int ret;
+
+	*njobs = 0;
+	ret = store_task_get_id(p->st, id, &t, err);
+	if (ret == 0)
+		ret = store_task_inputs_dir(p->st, id, &dir, err);
+	if (ret < 0)
+		goto out;
+	d = opendir(dir);
+	if (d == NULL)
+		log_warn("task %lld: cannot list the inputs in %s: %s",
+		    (long long)id, dir, strerror(errno));
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || strcmp(de->d_name, "..") == 0))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir, de->d_name);
+		if (stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode))
+			VEC_PUSH(&files, buf_detach(&path));
+	}
+	if (files.n > 0)
+		qsort(files.v, files.n, sizeof(*files.v), cycle_cmp_str);
+	ret = store_begin(p->st, err);
+	if (ret < 0)
+		goto out;
+	ret = store_job_insert_begin(p->st, &t, &ins, err);
+	v.has_inputs = true;
+	v.out = t.out_dir;
+	v.data = t.data_path;
+	for (i = 0; ret == 0 && i < files.n; i++) {
+		buf_reset(&cmd);
+		expand_job(t.command, &v, files.v[i], (int64_t)i, &cmd);
+		ret = store_job_insert_add(ins, (int64_t)i, files.v[i],
+		    cmd.data, err);
+	}
+	if (ret == 0)
+		ret = store_job_insert_finish(ins, err);
+	store_job_insert_end(ins);
+	if (ret == 0)
+		ret = store_task_set_njobs(p->st, id, (int64_t)files.n, err);
+	ret = store_end(p->st, ret, err);
+	if (ret == 0)
+		*njobs = (int64_t)files.n;
+out:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < files.n; i++)
+		free(files.v[i]);
+	VEC_RELEASE(&files);
+	task_release(&t);
+	free(dir);
+	buf_release(&path);
+	buf_release(&cmd);
+	return ret;
+}
+
 /*
  * Step 3 (SPEC 2): signals and the state machine, over the dirty tasks,
  * to a fixpoint.
@@ -233,6 +319,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	struct task_state_row *r;
 	struct task_plan plan;
 	char *remove_dir;
+	int64_t njobs;
 	int round, ret = 0;
 	bool any;
 
@@ -243,6 +330,14 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			break;
 		any = false;
 		VEC_FOREACH (r, &dirty) {
+			if (r->view.status == TASK_REGISTERED &&
+			    r->view.inputs_pending && !r->view.waits &&
+			    r->view.signal == SIGNAL_NONE) {
+				ret = cycle_inputs_of(p, r->id, &njobs, err);
+				if (ret < 0)
+					goto out;
+				r->view.njobs[JOB_REGISTERED] = njobs > 0;
+			}
 			task_step(&r->view, &plan);
 			ret = store_begin(p->st, err);
 			if (ret < 0)

@@ -75,6 +75,13 @@ int service_remote_token_issue(struct service *svc, const char *user,
 int service_remote_token_list(struct service *svc, const char *user,
     int64_t after_id, int64_t limit, token_vec *out, struct buf *err);
 /*
+ * Why the registered task `task_id` waits when it waits for a task it
+ * runs after (core/after.c's words) into `*why` (caller frees), else
+ * `*why` NULL.
+ */
+int service_queue_after_why(struct service *svc, int64_t task_id, char **why,
+    struct buf *err);
+/*
  * Why the first waiting job of `t` (its summary filled) waits, from its
  * counts, its status and `nodes` (with usage): the queue's words, with no
  * place (that takes the scheduler's merge).  NULL when none waits; caller

@@ -605,6 +605,10 @@ const struct service_field service_task_fields[] = {
 	F(struct task, submitted_ms, "submitted", SERVICE_FIELD_TIME),
 	F(struct task, updated_ms, "updated", SERVICE_FIELD_TIME),
 	F(struct task, ended_ms, "ended", SERVICE_FIELD_TIME),
+	F(struct task, after, "after", SERVICE_FIELD_STR0),
+	F(struct task, after_any, "after_any", SERVICE_FIELD_STR0),
+	F(struct task, inputs_of, "inputs_of", SERVICE_FIELD_STR0),
+	INTERNAL(struct task, inputs_of_id),
 	END,
 };
 

@@ -248,6 +248,32 @@ service_queue_group_why(enum task_status st)
 	}
 }
 
+int
+service_queue_after_why(struct service *svc, int64_t task_id, char **why,
+    struct buf *err)
+{
+	store_after_vec afters = VEC_INIT;
+	struct after_dep *deps = NULL;
+	struct buf b = BUF_INIT;
+	size_t i;
+	int ret;
+
+	*why = NULL;
+	ret = store_task_afters(svc->st, task_id, &afters, err);
+	if (ret < 0 || afters.n == 0)
+		goto out;
+	deps = xcalloc(afters.n, sizeof(*deps));
+	for (i = 0; i < afters.n; i++)
+		deps[i] = afters.v[i].dep;
+	if (after_why(deps, afters.n, &b) == 1)
+		*why = buf_detach(&b);
+out:
+	free(deps);
+	buf_release(&b);
+	store_after_vec_release(&afters);
+	return ret;
+}
+
 static int
 service_queue_cmp_id(const void *a, const void *b)
 {
@@ -411,9 +437,19 @@ service_queue_task_waits(struct service *svc, struct task_detail *d,
 		if (ret < 0)
 			goto out;
 	}
-	if (d->counts[JOB_REGISTERED] > 0)
-		service_queue_wait_add(d, 0, 0,
-		    xstrdup(service_queue_group_why(d->task.status)));
+	if (d->counts[JOB_REGISTERED] > 0) {
+		char *why = NULL;
+
+		if (d->task.status == TASK_REGISTERED) {
+			ret =
+			    service_queue_after_why(svc, d->task.id, &why, err);
+			if (ret < 0)
+				goto out;
+		}
+		if (why == NULL)
+			why = xstrdup(service_queue_group_why(d->task.status));
+		service_queue_wait_add(d, 0, 0, why);
+	}
 out:
 	free(ids);
 	account_vec_release(&held);
@@ -464,7 +500,8 @@ service_queue_pilot_why(struct service *svc, queue_row_vec *rows, size_t from)
 		goto out;
 	for (i = from; i < rows->n; i++)
 		if (rows->v[i].why != NULL)
-			rows->v[i].why = service_pilot_why(&why, rows->v[i].why);
+			rows->v[i].why =
+			    service_pilot_why(&why, rows->v[i].why);
 out:
 	buf_release(&why);
 }
@@ -575,7 +612,15 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 		r->gpu = g->gpu;
 		r->status = JOB_REGISTERED;
 		r->gpu_index = -1;
-		r->why = xstrdup(service_queue_group_why(g->task_status));
+		if (g->task_status == TASK_REGISTERED) {
+			ret = service_queue_after_why(svc, g->task_id, &r->why,
+			    err);
+			if (ret < 0)
+				goto out;
+		}
+		if (r->why == NULL)
+			r->why =
+			    xstrdup(service_queue_group_why(g->task_status));
 	}
 	service_queue_pilot_why(svc, out, first);
 	ret = 0;

@@ -494,6 +494,14 @@ service_remote_task_submit(struct service *svc, const struct submit_req *req,
 	if (req->retention != NULL)
 		json_object_set_new(body, "retention",
 		    json_string(req->retention));
+	if (req->after != NULL)
+		json_object_set_new(body, "after", json_string(req->after));
+	if (req->after_any != NULL)
+		json_object_set_new(body, "after_any",
+		    json_string(req->after_any));
+	if (req->inputs_of != NULL)
+		json_object_set_new(body, "inputs_of",
+		    json_string(req->inputs_of));
 	ret = service_remote_json(svc, "POST", "/api/v1/tasks", body, &reply,
 	    err);
 	if (ret == 0)

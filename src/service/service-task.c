@@ -231,9 +231,20 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 				    "secondary input '%s' given twice",
 				    s->sec[i].key);
 	}
+	if (req->inputs_of != NULL && req->inputs != NULL)
+		return err_set(err, ERR_INVALID,
+		    "--inputs and --inputs-of: give one of them");
+	/* NEEDSWORK: the pilot writes the jobs, and secondary values are
+	 * not kept: keep them to allow these. */
+	if (req->inputs_of != NULL && req->nsecondary > 0)
+		return err_set(err, ERR_INVALID,
+		    "--secondary cannot be given with --inputs-of");
+	if (req->inputs_of != NULL && strchr(req->inputs_of, ',') != NULL)
+		return err_set(err, ERR_INVALID,
+		    "--inputs-of: one task, not '%s'", req->inputs_of);
 	buf_addf(&b, "%s/%s/%s", svc->cfg->volume, t->username, t->name);
 	s->out_dir = buf_detach(&b);
-	v.has_inputs = req->inputs != NULL;
+	v.has_inputs = req->inputs != NULL || req->inputs_of != NULL;
 	v.out = s->out_dir;
 	v.data = req->data;
 	v.secondary = s->sec;
@@ -331,6 +342,71 @@ service_submit_out_dir(struct service *svc, struct service_submit *s,
 	return 0;
 }
 
+typedef VEC(int64_t) service_id_vec;
+
+/*
+ * The tasks of `list` (names joined by ','; a bare one is `owner`'s) that
+ * a submit runs after: each must exist and be the actor's to touch (an
+ * admin's: anyone's).  Adds their ids to `ids` and their full names,
+ * joined by ',', to `full`.
+ */
+static int
+service_submit_after(struct service *svc, const struct account *owner,
+    const char *list, const char *opt, service_id_vec *ids, struct buf *full,
+    struct buf *err)
+{
+	struct account a = { 0 };
+	struct task t = { 0 };
+	struct buf name = BUF_INIT;
+	const char *p, *comma;
+	char *user = NULL, *bare = NULL;
+	int ret = 0;
+
+	for (p = list; ret == 0; p = comma + 1) {
+		comma = strchr(p, ',');
+		if (comma == NULL)
+			comma = p + strlen(p);
+		buf_reset(&name);
+		buf_add(&name, p, (size_t)(comma - p));
+		if (name.len == 0) {
+			ret = err_set(err, ERR_INVALID,
+			    "%s: an empty task name in '%s'", opt, list);
+			break;
+		}
+		if (names_split_task(name.data, &user, &bare) < 0) {
+			bare = buf_detach(&name);
+			names_task_full(&name, owner->username, bare);
+		}
+		free(user);
+		free(bare);
+		user = bare = NULL;
+		ret = service_task_find(svc, name.data, true, &a, &t, err);
+		if (ret == 0) {
+			VEC_PUSH(ids, t.id);
+			if (full->len > 0)
+				buf_addch(full, ',');
+			names_task_full(full, a.username, t.name);
+		} else if (ret == ERR_NOTFOUND) {
+			buf_reset(&name);
+			buf_addf(&name, "%s: %s", opt, err->data);
+			buf_reset(err);
+			ret = err_set(err, ERR_NOTFOUND, "%s", name.data);
+		} else if (ret == ERR_DENIED) {
+			buf_reset(err);
+			ret = err_set(err, ERR_DENIED,
+			    "%s: task '%s' is not yours: only an admin may "
+			    "wait for another user's task",
+			    opt, name.data);
+		}
+		account_release(&a);
+		task_release(&t);
+		if (*comma == '\0')
+			break;
+	}
+	buf_release(&name);
+	return ret;
+}
+
 int
 service_task_submit(struct service *svc, const struct submit_req *req,
     struct task *out, struct buf *err)
@@ -341,8 +417,11 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	struct account owner = { 0 };
 	struct buf cmd = BUF_INIT, detail = BUF_INIT;
 	struct event ev = { .kind = "task", .new_status = "registered" };
+	struct buf full = BUF_INIT;
+	service_id_vec after = VEC_INIT;
 	char *bare = NULL;
 	int64_t i, njobs;
+	size_t k, nafter;
 	int ret;
 
 	if (svc->remote != NULL)
@@ -391,7 +470,38 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 		if (ret < 0)
 			goto out;
 	}
+	if (req->after != NULL) {
+		ret = service_submit_after(svc, &owner, req->after, "--after",
+		    &after, &full, err);
+		if (ret < 0)
+			goto out;
+		out->after = buf_detach(&full);
+	}
+	if (req->inputs_of != NULL) {
+		ret = service_submit_after(svc, &owner, req->inputs_of,
+		    "--inputs-of", &after, &full, err);
+		if (ret < 0)
+			goto out;
+		out->inputs_of = buf_detach(&full);
+		out->inputs_of_id = after.v[after.n - 1];
+	}
+	nafter = after.n;
+	if (req->after_any != NULL) {
+		ret = service_submit_after(svc, &owner, req->after_any,
+		    "--after-any", &after, &full, err);
+		if (ret < 0)
+			goto out;
+		out->after_any = buf_detach(&full);
+	}
+	if (out->after == NULL)
+		out->after = xstrdup("");
+	if (out->after_any == NULL)
+		out->after_any = xstrdup("");
+	if (out->inputs_of == NULL)
+		out->inputs_of = xstrdup("");
 	njobs = s.inputs.n > 0 ? (int64_t)s.inputs.n : 1;
+	if (req->inputs_of != NULL)
+		njobs = 0; /* the pilot writes them once it is done */
 	out->out_dir = xstrdup(s.out_dir);
 	out->njobs = njobs;
 	out->submitted_ms = time_now_ms();
@@ -402,6 +512,12 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 		    out->name, out->username);
 	if (ret < 0)
 		goto out;
+	for (k = 0; k < after.n; k++) {
+		ret = store_task_after_add(svc->st, out->id, after.v[k],
+		    k >= nafter, err);
+		if (ret < 0)
+			goto out;
+	}
 	ret = store_job_insert_begin(svc->st, out, &ins, err);
 	if (ret < 0)
 		goto out;
@@ -422,7 +538,13 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	ret = store_job_insert_finish(ins, err);
 	if (ret < 0)
 		goto out;
-	buf_addf(&detail, "submitted with %lld jobs", (long long)njobs);
+	if (req->inputs_of != NULL)
+		buf_addf(&detail,
+		    "submitted with the outputs of %s as inputs, once it is "
+		    "done",
+		    out->inputs_of);
+	else
+		buf_addf(&detail, "submitted with %lld jobs", (long long)njobs);
 	ev.account_id = owner.id;
 	ev.task_id = out->id;
 	ev.detail = detail.data;
@@ -440,6 +562,8 @@ out_early:
 	account_release(&owner);
 	buf_release(&cmd);
 	buf_release(&detail);
+	buf_release(&full);
+	VEC_RELEASE(&after);
 	free(bare);
 	return ret;
 }
@@ -527,6 +651,15 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 		VEC_FOREACH (a, &held)
 			if (a->id == t->account_id)
 				hold = a->hold;
+		if (t->status == TASK_REGISTERED &&
+		    t->counts[JOB_REGISTERED] > 0 &&
+		    (*t->after != '\0' || *t->after_any != '\0')) {
+			ret = service_queue_after_why(svc, t->id, &t->why, err);
+			if (ret < 0)
+				goto out;
+			if (t->why != NULL)
+				continue;
+		}
 		t->why = service_queue_task_why(t, &nodes, hold);
 	}
 	ret = 0;
@@ -846,6 +979,8 @@ service_task_signal(struct service *svc, const char *name, enum task_signal sig,
 	struct account owner = { 0 };
 	struct event ev = { .kind = "task" };
 	struct buf shown = BUF_INIT, detail = BUF_INIT;
+	store_str_vec waiters = VEC_INIT;
+	size_t i;
 	int ret;
 
 	if (svc->remote != NULL)
@@ -867,6 +1002,18 @@ service_task_signal(struct service *svc, const char *name, enum task_signal sig,
 	ret = task_signal_check(out->status, sig, shown.data, err);
 	if (ret < 0)
 		goto out;
+	if (sig == SIGNAL_DELETE) {
+		ret = store_task_waiters(svc->st, out->id, &waiters, err);
+		if (ret < 0)
+			goto out;
+		if (waiters.n > 0) {
+			ret = err_set(err, ERR_CONFLICT,
+			    "task '%s' cannot be deleted: task '%s' waits for "
+			    "it (delete that one first, or wait until it starts)",
+			    shown.data, waiters.v[0]);
+			goto out;
+		}
+	}
 	ret = store_task_set_signal(svc->st, out->id, sig, err);
 	if (ret < 0)
 		goto out;
@@ -887,5 +1034,8 @@ out:
 	account_release(&owner);
 	buf_release(&shown);
 	buf_release(&detail);
+	for (i = 0; i < waiters.n; i++)
+		free(waiters.v[i]);
+	VEC_RELEASE(&waiters);
 	return service_end(svc, ret, err);
 }

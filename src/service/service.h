@@ -328,6 +328,20 @@ struct submit_req {
 	const char *timeout;   /* a duration; NULL: none */
 	const char *retention; /* a duration; NULL: the configured default */
 	/*
+	 * The tasks it runs after, names joined by ',' (a bare name is the
+	 * new task's owner's), or NULL: until each is done (`after`), until
+	 * each has ended (`after_any`).  Only the submitter's own tasks,
+	 * unless an admin submits.
+	 */
+	const char *after;
+	const char *after_any;
+	/*
+	 * A task whose output files, listed once it is done, are the inputs
+	 * (it is waited for as with `after`); NULL: none.  Not with
+	 * `inputs` or `secondary`.
+	 */
+	const char *inputs_of;
+	/*
 	 * The inputs read already, by service_read_inputs() (borrowed), or
 	 * NULL: service_task_submit() reads them, in this process.
 	 */

@@ -85,6 +85,10 @@ static const char sql_job_requeue[] =
 static const char sql_node_count[] =
     "UPDATE node SET completed = completed + $2, failed = failed + $3"
     " WHERE id = $1";
+/* Its status changed: the tasks that run after it look again. */
+static const char sql_task_wake_after[] =
+    "UPDATE task SET dirty = 1 WHERE dirty = 0 AND id IN"
+    " (SELECT task_id FROM task_dep WHERE after_id = $1)";
 static const char sql_task_mark[] =
     "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
 
@@ -303,6 +307,9 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	    (int64_t)changed, now,
 	    (int64_t)(task_status_is_end(plan->next) &&
 	        !plan->reset_retention));
+	if (ret == 0 && plan->next != from)
+		ret = store_pilot_exec(st, sql_task_wake_after, err, NULL, "i",
+		    task_id);
 	/* Its end's mail, in the transaction that records the end. */
 	if (ret == 0 && task_status_is_end(plan->next) && plan->next != from)
 		ret = store_mail_task(st, task_id, "task-end", now, err);

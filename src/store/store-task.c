@@ -7,14 +7,16 @@
 	"t.id, t.account_id, a.username, t.name, t.queue, t.image,"            \
 	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"    \
 	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"          \
-	" t.submitted_ms, t.updated_ms, t.ended_ms"
+	" t.submitted_ms, t.updated_ms, t.ended_ms, t.after_tasks,"            \
+	" t.after_any_tasks, t.inputs_of_task"
 
 static const char sql_task_insert[] =
     "INSERT INTO task (account_id, name, queue, image, command, inputs,"
     " data_path, out_dir, gpu, skip_test, timeout_ms, retention_ms, njobs,"
-    " submitted_ms, updated_ms)"
+    " submitted_ms, updated_ms, after_tasks, after_any_tasks, inputs_of,"
+    " inputs_of_task)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    " $14) RETURNING id";
+    " $14, $15, $16, $17, $18) RETURNING id";
 static const char sql_task_get[] =
     "SELECT " TASK_COLUMNS " FROM task t JOIN account a"
     " ON a.id = t.account_id WHERE t.account_id = $1 AND t.name = $2";
@@ -86,6 +88,9 @@ store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
 	t->submitted_ms = st->drv->col_int64(stmt, 17);
 	t->updated_ms = st->drv->col_int64(stmt, 18);
 	t->ended_ms = store_col_int64_or(st, stmt, 19, 0);
+	t->after = store_col_strdup(st, stmt, 20);
+	t->after_any = store_col_strdup(st, stmt, 21);
+	t->inputs_of = store_col_strdup(st, stmt, 22);
 	return 0;
 }
 
@@ -115,6 +120,13 @@ store_task_insert(struct store *st, struct task *t, struct buf *err)
 		st->drv->bind_int64(stmt, 12, t->retention_ms);
 	st->drv->bind_int64(stmt, 13, t->njobs);
 	st->drv->bind_int64(stmt, 14, t->submitted_ms);
+	st->drv->bind_text(stmt, 15, t->after ? t->after : "");
+	st->drv->bind_text(stmt, 16, t->after_any ? t->after_any : "");
+	if (t->inputs_of_id > 0)
+		st->drv->bind_int64(stmt, 17, t->inputs_of_id);
+	else
+		st->drv->bind_null(stmt, 17);
+	st->drv->bind_text(stmt, 18, t->inputs_of ? t->inputs_of : "");
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "task '%s' already exists", t->name);
@@ -490,6 +502,21 @@ out:
  * is one seek on job_task (task_id, status, priority): the cost follows
  * the tasks, not their jobs.
  */
+/*
+ * A registered task waits for a task it runs after that has not ended as
+ * it asks (core/after.c's after_dep_met(), in SQL); a registered task
+ * waits for this one.  One seek each, on task_dep's keys.
+ */
+#define STORE_WAITS                                                             \
+	"CASE WHEN t.status = 'registered' AND EXISTS (SELECT 1"                \
+	" FROM task_dep d JOIN task a ON a.id = d.after_id"                     \
+	" WHERE d.task_id = t.id AND a.status <> 'done' AND NOT (d.any_end = 1" \
+	" AND a.status IN ('finalized', 'broken', 'killed')))"                  \
+	" THEN 1 ELSE 0 END"
+#define STORE_WAITED_FOR                                                       \
+	" CASE WHEN EXISTS (SELECT 1 FROM task_dep d JOIN task b"              \
+	" ON b.id = d.task_id WHERE d.after_id = t.id"                         \
+	" AND b.status = 'registered') THEN 1 ELSE 0 END"
 #define STORE_HAS(s)                                                           \
 	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                  \
 	" AND j.status = '" s "'),"
@@ -501,7 +528,9 @@ static const char sql_task_dirty[] =
                       " (SELECT j.exit_code FROM job j WHERE j.task_id = t.id AND j.idx = 0),"
                       " CASE WHEN t.status IN ('done', 'finalized', 'broken', 'killed')"
                       " AND t.ended_ms IS NOT NULL AND coalesce(t.retention_ms, $1) > 0"
-                      " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END"
+                      " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END,"
+                      " " STORE_WAITS "," STORE_WAITED_FOR ","
+                      " CASE WHEN t.inputs_of IS NOT NULL AND t.njobs = 0 THEN 1 ELSE 0 END"
                       " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
@@ -545,8 +574,171 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 		    (int)store_col_int64_or(st, stmt, 5 + JOB_NSTATUS, -1);
 		r->view.retention_expired =
 		    st->drv->col_int64(stmt, 6 + JOB_NSTATUS) != 0;
+		r->view.waits = st->drv->col_int64(stmt, 7 + JOB_NSTATUS) != 0;
+		r->view.waited_for =
+		    st->drv->col_int64(stmt, 8 + JOB_NSTATUS) != 0;
+		r->view.inputs_pending =
+		    st->drv->col_int64(stmt, 9 + JOB_NSTATUS) != 0;
 	}
 out:
 	st->drv->finalize(stmt);
 	return ret < 0 ? ret : 0;
+}
+
+/* ---- tasks that wait for tasks ---------------------------------------- */
+
+static const char sql_task_after_add[] =
+    "INSERT INTO task_dep (task_id, after_id, any_end) VALUES ($1, $2, $3)"
+    " ON CONFLICT (task_id, after_id) DO UPDATE SET"
+    " any_end = CASE WHEN task_dep.any_end = 0 THEN 0 ELSE EXCLUDED.any_end"
+    " END";
+/* Its jobs done from task_count (migration 0011): one seek. */
+static const char sql_task_afters[] =
+    "SELECT a.username, t.name, d.any_end, t.status, t.njobs,"
+    " coalesce((SELECT c.n FROM task_count c WHERE c.task_id = t.id"
+    " AND c.status = 'done'), 0)"
+    " FROM task_dep d JOIN task t ON t.id = d.after_id"
+    " JOIN account a ON a.id = t.account_id"
+    " WHERE d.task_id = $1 ORDER BY d.after_id";
+static const char sql_task_waiters[] =
+    "SELECT a.username, t.name FROM task_dep d JOIN task t"
+    " ON t.id = d.task_id JOIN account a ON a.id = t.account_id"
+    " WHERE d.after_id = $1 AND t.status = 'registered' ORDER BY t.id";
+
+int
+store_task_after_add(struct store *st, int64_t task_id, int64_t after_id,
+    bool any_end, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_after_add, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	st->drv->bind_int64(stmt, 2, after_id);
+	st->drv->bind_int64(stmt, 3, any_end ? 1 : 0);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+void
+store_after_vec_release(store_after_vec *v)
+{
+	struct store_after *a;
+
+	VEC_FOREACH (a, v)
+		free(a->name);
+	VEC_RELEASE(v);
+}
+
+int
+store_task_afters(struct store *st, int64_t task_id, store_after_vec *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct store_after *a;
+	struct buf b = BUF_INIT;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_afters, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		buf_reset(&b);
+		names_task_full(&b, st->drv->col_text(stmt, 0),
+		    st->drv->col_text(stmt, 1));
+		a = VEC_ADD(out);
+		memset(a, 0, sizeof(*a));
+		a->name = xstrdup(b.data);
+		a->dep.name = a->name;
+		a->dep.any_end = st->drv->col_int64(stmt, 2) != 0;
+		ret = task_status_parse(st->drv->col_text(stmt, 3),
+		    &a->dep.status, err);
+		if (ret < 0)
+			goto out;
+		a->dep.njobs = st->drv->col_int64(stmt, 4);
+		a->dep.ndone = st->drv->col_int64(stmt, 5);
+	}
+out:
+	st->drv->finalize(stmt);
+	buf_release(&b);
+	return ret < 0 ? ret : 0;
+}
+
+int
+store_task_waiters(struct store *st, int64_t after_id, store_str_vec *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct buf b = BUF_INIT;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_waiters, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, after_id);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		buf_reset(&b);
+		names_task_full(&b, st->drv->col_text(stmt, 0),
+		    st->drv->col_text(stmt, 1));
+		VEC_PUSH(out, xstrdup(b.data));
+	}
+out:
+	st->drv->finalize(stmt);
+	buf_release(&b);
+	return ret < 0 ? ret : 0;
+}
+
+static const char sql_task_inputs_dir[] =
+    "SELECT a.out_dir FROM task t JOIN task a ON a.id = t.inputs_of"
+    " WHERE t.id = $1";
+static const char sql_task_set_njobs[] =
+    "UPDATE task SET njobs = $2 WHERE id = $1 AND njobs = 0";
+
+int
+store_task_inputs_dir(struct store *st, int64_t task_id, char **dir,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*dir = NULL;
+	ret = store_prepare(st, &stmt, sql_task_inputs_dir, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND,
+		    "task %lld takes its inputs from no task",
+		    (long long)task_id);
+	if (ret < 0)
+		goto out;
+	*dir = store_col_strdup(st, stmt, 0);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_task_set_njobs(struct store *st, int64_t task_id, int64_t njobs,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_task_set_njobs, err);
+	if (ret < 0)
+		goto out;
+	st->drv->bind_int64(stmt, 1, task_id);
+	st->drv->bind_int64(stmt, 2, njobs);
+	ret = store_step_done(st, stmt, err);
+out:
+	st->drv->finalize(stmt);
+	return ret;
 }

@@ -313,6 +313,32 @@ int store_sched_registered(struct store *st, task_group_vec *out,
 /* Queues that nodes serve or unfinished tasks use, sorted; caller frees. */
 typedef VEC(char *) store_str_vec;
 int store_queue_names(struct store *st, store_str_vec *out, struct buf *err);
+/* ---- tasks that wait for tasks (migration 0015) ---- */
+/* Task `task_id` runs after `after_id` (--after-any: `any_end`). */
+int store_task_after_add(struct store *st, int64_t task_id, int64_t after_id,
+    bool any_end, struct buf *err);
+/* One task a task runs after, as core/after.c reads it. */
+struct store_after {
+	char *name;           /* full: user.alice.prep */
+	struct after_dep dep; /* dep.name is `name` */
+};
+typedef VEC(struct store_after) store_after_vec;
+void store_after_vec_release(store_after_vec *v);
+/* The tasks that task `task_id` runs after, in the order given. */
+int store_task_afters(struct store *st, int64_t task_id, store_after_vec *out,
+    struct buf *err);
+/*
+ * The output directory of the task whose outputs are task `task_id`'s
+ * inputs (--inputs-of) into `*dir` (caller frees).
+ */
+int store_task_inputs_dir(struct store *st, int64_t task_id, char **dir,
+    struct buf *err);
+/* The jobs of an --inputs-of task are written: it has `njobs`. */
+int store_task_set_njobs(struct store *st, int64_t task_id, int64_t njobs,
+    struct buf *err);
+/* The full names of the registered tasks that run after `after_id`. */
+int store_task_waiters(struct store *st, int64_t after_id, store_str_vec *out,
+    struct buf *err);
 
 /* ---- what the pilot writes (store-pilot.c) --------------------------- */
 

@@ -134,6 +134,9 @@ web_api_task_submit(struct web_req *r)
 		{ "skip_test", JSON_TRUE },
 		{ "timeout", JSON_STRING },
 		{ "retention", JSON_STRING },
+		{ "after", JSON_STRING },
+		{ "after_any", JSON_STRING },
+		{ "inputs_of", JSON_STRING },
 		{ NULL, 0 },
 	};
 	struct web_submit *s;
@@ -163,6 +166,9 @@ web_api_task_submit(struct web_req *r)
 	req->skip_test = web_body_bool(r, "skip_test");
 	req->timeout = web_body_str(r, "timeout");
 	req->retention = web_body_str(r, "retention");
+	req->after = web_body_str(r, "after");
+	req->after_any = web_body_str(r, "after_any");
+	req->inputs_of = web_body_str(r, "inputs_of");
 	arr = json_object_get(r->json, "secondary");
 	s->sec = xcalloc(json_array_size(arr) + 1, sizeof(*s->sec));
 	json_array_foreach(arr, i, e) s->sec[i] = json_string_value(e);

@@ -430,6 +430,18 @@ def run(b):
     assert not b.js("!!document.querySelector('button.drain, form.slots')"), \
         "admin controls for alice"
 
+    step("a task that runs after another: what it waits for, and why")
+    b.js("location.hash = '#/tasks/alice/next'")
+    facts = b.wait("(() => { const d = document.querySelector("
+                   "'#task-facts dd[data-k=\"Runs after\"]'); return d && "
+                   "d.textContent !== '—' ? d.textContent : ''; })()", 20,
+                   "the task it runs after")
+    assert facts == "user.alice.hog (once done)", "runs after: %r" % facts
+    why = b.wait("document.querySelector('#task-facts dd[data-k=\"Why "
+                 "pending\"]').textContent", 20, "why it waits")
+    assert why.startswith("waits for user.alice.hog: running, 0 of "), \
+        "why: %r" % why
+
     step("the pilot stops: the page says so, its connection stays live")
     os.kill(int(os.environ["PILOT_PID"]), signal.SIGTERM)
     b.wait("document.querySelector('#pilot').dataset.state === 'down'", 30,

@@ -59,6 +59,8 @@ orch user add alice >/dev/null
 ALICE_TOKEN=$(orch user token alice 2>/dev/null)
 orch --user alice task submit hog --exec "true %IN" --inputs "$TMP/in" \
     --queue nowhere --skip-test >/dev/null
+# alice's "next" runs after hog, which never ends here.
+orch --user alice task submit next --exec "true" --after hog >/dev/null
 # An hour of earlier samples, so the chart (and its screenshots) has a
 # history to draw: tester's jobs come and go, alice's wait.
 NOW=$(date +%s%3N)

@@ -360,6 +360,11 @@ function taskView(params, user, name) {
 		fact("Command", task.command);
 		fact("Image", task.image);
 		fact("Jobs", task.jobs);
+		// Tasks it waits for (task submit --after, --after-any, --inputs-of).
+		const after = [task.after && task.after + " (once done)",
+			task.after_any && task.after_any + " (once ended)",
+			task.inputs_of && "inputs: the output files of " + task.inputs_of];
+		fact("Runs after", after.filter(Boolean).join("; ") || "—");
 		fact("Why pending", whyText(task) || "—");
 		fact("Submitted", when(task.submitted));
 		fact("Ended", when(task.ended) || "—");
