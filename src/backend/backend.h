@@ -157,6 +157,15 @@ struct backend_ops {
 	/* The nodes the backend runs on, with their health. */
 	int (
 	    *nodes)(struct backend *be, backend_node_vec *out, struct buf *err);
+	/*
+	 * How many requests the backend can make now without slowing the
+	 * starts (on Kubernetes its client's spare rate); NULL where an
+	 * ended job's log and its release cost no request (local files).
+	 * Where it is set, the pilot records an end without its log's tail
+	 * and reads the tail later, within this spare, then releases the
+	 * job: the create of a job stays the one request on its way.
+	 */
+	int (*spare)(struct backend *be);
 	/* Forget an ended job whose end has been recorded; idempotent. */
 	int (*release)(struct backend *be, const struct backend_ref *ref,
 	    struct buf *err);

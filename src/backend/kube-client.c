@@ -162,9 +162,9 @@ kube_backoff(int tries)
 	kube_sleep_ns((ms + time_mono_ns() / 1000 % (ms / 4 + 1)) * 1000000);
 }
 
-/* Wait for a token of the bucket. */
+/* The bucket filled up to now. */
 static void
-kube_pace(struct kube_client *c)
+kube_refill(struct kube_client *c)
 {
 	int64_t now = time_mono_ns();
 
@@ -172,6 +172,23 @@ kube_pace(struct kube_client *c)
 	if (c->tokens > c->burst)
 		c->tokens = c->burst;
 	c->last_ns = now;
+}
+
+int
+kube_client_spare(struct kube_client *c)
+{
+	double spare;
+
+	kube_refill(c);
+	spare = c->tokens - (double)(int)(c->burst / 2);
+	return spare >= 1 ? (int)spare : 0;
+}
+
+/* Wait for a token of the bucket. */
+static void
+kube_pace(struct kube_client *c)
+{
+	kube_refill(c);
 	if (c->tokens < 1) {
 		kube_sleep_ns((int64_t)((1 - c->tokens) / c->qps * 1e9));
 		c->tokens = 1;

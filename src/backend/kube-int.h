@@ -142,6 +142,12 @@ void kube_path_escape(struct buf *out, const char *s);
 int kube_status_error(const struct kube_client *c, struct buf *err,
     const char *what, long status, json_t *reply);
 
+/*
+ * How many requests the client could send now and keep half its burst
+ * for what is to come (the starts): 0 while it is paced.
+ */
+int kube_client_spare(struct kube_client *c);
+
 /* How many requests the client has sent (for tests and the bench). */
 int64_t kube_client_requests(const struct kube_client *c);
 

@@ -15,8 +15,10 @@
  * on event_fd() (one-off commands) get no watches: each call lists.
  *
  * Creates are idempotent: a Job's name is its job id and attempt, and a
- * create that got no answer is checked by name before it is tried again,
- * so there is never a second Kubernetes Job for one attempt.  An API
+ * create that got no answer is checked by name before it is tried again;
+ * a Job is deleted only once no create of its name can still be on its
+ * way (kube_create_once), so there is never a second Kubernetes Job for
+ * one attempt.  An API
  * server that does not answer is never a job's failure: start() then says
  * ERR_UNAVAILABLE and the pilot tries again later.
  *
@@ -30,6 +32,7 @@
  */
 #include <errno.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +45,15 @@
 /* How long a pod may fail to start (kube_start_failures) before its job
  * ends. */
 #define KUBE_PULL_WAIT_S 300
+/*
+ * The longest an API server may hold a create before it does it (its
+ * --request-timeout is 60 s by default), with a margin: a Job is deleted
+ * no sooner than this after the last create of its name was sent
+ * (kube_delete_due).  ORCHESTRA_KUBE_CREATE_HOLD changes it.
+ */
+#define KUBE_CREATE_HOLD_MS 90000
+/* A delete that is due but could not be done is tried again after this. */
+#define KUBE_TIDY_AGAIN_MS 200
 
 /*
  * The template built in, the same as deploy/job-template.yaml: the claim
@@ -67,6 +79,12 @@ struct kube_backend {
 	struct backend base; /* first, for the checked downcast */
 	char *volume;        /* ORCHESTRA_VOLUME: claims at <volume>/<user> */
 	int64_t pull_wait_ms;
+	int64_t create_hold_ms; /* KUBE_CREATE_HOLD_MS */
+	int64_t opened_ms;      /* monotonic: when this process opened */
+	json_t *posted; /* Job name -> monotonic ms of its last create sent */
+	backend_ref_vec deletes; /* released, deleted once due */
+	int tfd;                 /* in epfd: wakes the pilot when one is due */
+	int64_t armed_ms;        /* when tfd fires (monotonic ms); 0: never */
 	struct kube_client *client;
 	json_t *tmpl;
 	int epfd;      /* the watches' descriptors, for event_fd() */
@@ -285,6 +303,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	struct kube_config kc;
 	const char *v;
 	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
+	int64_t hold_ms = KUBE_CREATE_HOLD_MS;
 	int ret;
 
 	*out = NULL;
@@ -294,6 +313,13 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 		return err_set(err, ERR_INVALID,
 		    "ORCHESTRA_KUBE_TIMEOUT '%s' is not a duration such as "
 		    "30s or 2m",
+		    v);
+	v = getenv("ORCHESTRA_KUBE_CREATE_HOLD");
+	if (v != NULL && *v != '\0' &&
+	    time_parse_duration(v, &hold_ms, err) < 0)
+		return err_set(err, ERR_INVALID,
+		    "ORCHESTRA_KUBE_CREATE_HOLD '%s' is not a duration such "
+		    "as 90s",
 		    v);
 	ret = kube_volume_check(cfg->volume, err);
 	if (ret < 0)
@@ -310,7 +336,17 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	    util_parse_int64(getenv("ORCHESTRA_KUBE_PULL_WAIT"), 0, 86400,
 	        &kb->pull_wait_ms) == 0)
 		kb->pull_wait_ms *= 1000;
+	kb->create_hold_ms = hold_ms;
+	kb->opened_ms = time_mono_ns() / 1000000;
+	kb->posted = json_object();
 	kb->epfd = epoll_create1(EPOLL_CLOEXEC);
+	kb->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (kb->epfd >= 0 && kb->tfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.fd = kb->tfd;
+		epoll_ctl(kb->epfd, EPOLL_CTL_ADD, kb->tfd, &ev);
+	}
 	kb->jobs = kube_informer_new(&kube_jobs_kind, kb->epfd);
 	kb->pods = kube_informer_new(&kube_pods_kind, kb->epfd);
 	kb->nodes = kube_informer_new(&kube_nodes_kind, kb->epfd);
@@ -349,8 +385,12 @@ kube_close(struct backend *be)
 	kube_informer_free(kb->nodes);
 	if (kb->epfd >= 0)
 		close(kb->epfd);
+	if (kb->tfd >= 0)
+		close(kb->tfd);
 	kube_client_free(kb->client);
 	json_decref(kb->tmpl);
+	json_decref(kb->posted);
+	VEC_RELEASE(&kb->deletes);
 	free(kb->volume);
 	free(kb);
 }
@@ -362,12 +402,13 @@ kube_close(struct backend *be)
  * 409 when it was there before) and the object in *reply (caller
  * decrefs), or ERR_* with `err`.
  *
- * NEEDSWORK: a POST the server held before doing its work, and did after
- * the client gave up and a retry had created the Job, gets 409 while the
- * Job exists; but if the job ran, ended and its Job was deleted within
- * that hold, it creates the Job again, and the job runs twice.  Seen once
- * in t0203 (2 s holds, 1 s timeout) when cycles were short; deleting such
- * a Job only after a safe delay would close it.
+ * A create the server held past the client's timeout may still be done
+ * after the retry made the object (it then gets 409 AlreadyExists), or
+ * after that object was deleted, when it would make it a second time: a
+ * Job's job would run twice.  So each create sent is noted (kb->posted)
+ * and a Job is never deleted until KUBE_CREATE_HOLD_MS after the last
+ * create of its name (kube_delete_due): by then every create sent for it
+ * has been done or refused, and found the Job there.
  */
 static int
 kube_create_once(struct kube_backend *kb, const char *path, const char *name,
@@ -384,6 +425,8 @@ kube_create_once(struct kube_backend *kb, const char *path, const char *name,
 	for (tries = 1;; tries++) {
 		json_decref(*reply);
 		*reply = NULL;
+		json_object_set_new(kb->posted, name,
+		    json_integer(time_mono_ns() / 1000000));
 		ret = kube_request(kb->client, "POST", path, obj, status, reply,
 		    err);
 		if (ret == 0 && *status < 500)
@@ -643,7 +686,10 @@ kube_status_of(struct kube_backend *kb, const char *name,
 		return;
 	}
 	if (kube_condition(job, "Complete") || kube_condition(job, "Failed")) {
-		pod = kube_ended_pod(kb, job, name);
+		/* A Complete Job's pod exited 0: no need to ask for it. */
+		pod = kube_condition(job, "Complete")
+		    ? NULL
+		    : kube_ended_pod(kb, job, name);
 		code = kube_exit_code(pod);
 		st->state = BACKEND_ENDED;
 		st->started_ms = kube_time_ms(job, "startTime");
@@ -673,6 +719,8 @@ kube_status_of(struct kube_backend *kb, const char *name,
 	}
 }
 
+static void kube_tidy(struct kube_backend *kb);
+
 static int
 kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
     backend_status_vec *out, struct buf *err)
@@ -688,6 +736,7 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 		ret = kube_sync(kb, kb->pods, err);
 	if (ret < 0)
 		return ret;
+	kube_tidy(kb);
 	for (i = 0; i < nrefs; i++) {
 		st = VEC_ADD(out);
 		st->ref = refs[i];
@@ -727,8 +776,10 @@ kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
 		ret = kube_status_error(kb->client, err, "delete Job", status,
 		    reply);
 	/* Its pod stays in the cache until it is gone (kube_status_of). */
-	if (ret == 0)
+	if (ret == 0) {
 		kube_informer_forget(kb->jobs, name.data);
+		json_object_del(kb->posted, name.data);
+	}
 out:
 	json_decref(reply);
 	buf_release(&path);
@@ -736,22 +787,114 @@ out:
 	return ret;
 }
 
+/*
+ * NEEDSWORK: a stop deletes at once, even a Job younger than
+ * KUBE_CREATE_HOLD_MS: a create held past the client's timeout that lands
+ * after it makes the Job again.  Suspending the Job (spec.suspend, which
+ * ends its pods and keeps its name taken) and deleting it once due would
+ * close that too.
+ */
 static int
 kube_stop(struct backend *be, const struct backend_ref *ref, struct buf *err)
 {
 	return kube_delete(kube_downcast(be), ref, err);
 }
 
+/*
+ * When (monotonic ms) the Job of `ref` may be deleted: KUBE_CREATE_HOLD_MS
+ * after the last create of its name this process sent, or after this
+ * process began, for the creates of the pilots before it.
+ */
+static int64_t
+kube_delete_due(struct kube_backend *kb, const struct backend_ref *ref)
+{
+	struct buf name = BUF_INIT;
+	int64_t sent = kb->opened_ms, t;
+
+	kube_job_name(&name, ref->job_id, ref->attempt);
+	t = json_integer_value(json_object_get(kb->posted, name.data));
+	if (t > sent)
+		sent = t;
+	buf_release(&name);
+	return sent + kb->create_hold_ms;
+}
+
+/* Wake the pilot (event_fd) at `due_ms` (monotonic), or sooner. */
+static void
+kube_arm(struct kube_backend *kb, int64_t due_ms)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (kb->tfd < 0 || (kb->armed_ms != 0 && kb->armed_ms <= due_ms))
+		return;
+	if (due_ms <= 0)
+		due_ms = 1;
+	its.it_value.tv_sec = due_ms / 1000;
+	its.it_value.tv_nsec = (due_ms % 1000) * 1000000;
+	if (timerfd_settime(kb->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		kb->armed_ms = due_ms;
+}
+
+/* Delete the Job of `ref` now if it is due, else once it is (kube_tidy). */
+static int
+kube_delete_when_due(struct kube_backend *kb, const struct backend_ref *ref,
+    struct buf *err)
+{
+	struct backend_ref *r;
+
+	if (kube_delete_due(kb, ref) <= time_mono_ns() / 1000000)
+		return kube_delete(kb, ref, err);
+	VEC_FOREACH (r, &kb->deletes)
+		if (r->job_id == ref->job_id && r->attempt == ref->attempt)
+			return 0;
+	VEC_PUSH(&kb->deletes, *ref);
+	kube_arm(kb, kube_delete_due(kb, ref));
+	return 0;
+}
+
+/*
+ * The deletes that have come due (at each poll and node read), within
+ * the client's spare rate: the starts come first.
+ */
+static void
+kube_tidy(struct kube_backend *kb)
+{
+	struct buf err = BUF_INIT;
+	int64_t now = time_mono_ns() / 1000000, due;
+	size_t i, n = 0;
+
+	for (i = 0; i < kb->deletes.n; i++) {
+		due = kube_delete_due(kb, &kb->deletes.v[i]);
+		if (due <= now && kube_client_spare(kb->client) > 0) {
+			buf_reset(&err);
+			if (kube_delete(kb, &kb->deletes.v[i], &err) == 0)
+				continue;
+			log_debug("%s", err.data);
+		}
+		/* Due and not done (no spare, or it failed): soon again. */
+		kube_arm(kb, due > now ? due : now + KUBE_TIDY_AGAIN_MS);
+		kb->deletes.v[n++] = kb->deletes.v[i];
+	}
+	kb->deletes.n = n;
+	buf_release(&err);
+}
+
+static int
+kube_spare(struct backend *be)
+{
+	return kube_client_spare(kube_downcast(be)->client);
+}
+
 static int
 kube_release(struct backend *be, const struct backend_ref *ref, struct buf *err)
 {
-	return kube_delete(kube_downcast(be), ref, err);
+	return kube_delete_when_due(kube_downcast(be), ref, err);
 }
 
 static int
 kube_purge(struct backend *be, const struct backend_ref *last, struct buf *err)
 {
-	return kube_delete(kube_downcast(be), last, err);
+	return kube_delete_when_due(kube_downcast(be), last, err);
 }
 
 static int
@@ -819,6 +962,7 @@ kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 	ret = kube_sync(kb, kb->nodes, err);
 	if (ret < 0)
 		return ret;
+	kube_tidy(kb);
 	json_object_foreach(kube_informer_objects(kb->nodes), key, n)
 	{
 		bn = VEC_ADD(out);
@@ -966,8 +1110,14 @@ static bool
 kube_drain_events(struct backend *be)
 {
 	struct kube_backend *kb = kube_downcast(be);
+	uint64_t fired;
 	bool wake = false;
 
+	/* A delete came due: a cycle does it (kube_tidy). */
+	if (kb->tfd >= 0 && read(kb->tfd, &fired, sizeof(fired)) > 0) {
+		kb->armed_ms = 0;
+		wake = true;
+	}
 	wake |= kube_informer_drain(kb->jobs, kb->client);
 	wake |= kube_informer_drain(kb->pods, kb->client);
 	wake |= kube_informer_drain(kb->nodes, kb->client);
@@ -1043,6 +1193,7 @@ const struct backend_ops backend_kube_ops = {
 	.logs = kube_logs,
 	.mounts = kube_mounts,
 	.nodes = kube_nodes,
+	.spare = kube_spare,
 	.release = kube_release,
 	.purge = kube_purge,
 	.prepare_user = kube_prepare_user,

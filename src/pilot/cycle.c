@@ -515,9 +515,9 @@ cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 
 /*
  * Start one placed job: 0, ERR_UNAVAILABLE when the backend could not be
- * asked now (the job stays placed and is started again by a later poll:
- * a sick API server is no job's failure), or another ERR_* when it
- * refused the job.
+ * asked now or this cycle's time for starts is spent (the job stays
+ * placed and is started by a later poll: a sick API server is no job's
+ * failure), or another ERR_* when it refused the job.
  */
 static int
 cycle_start_one(struct pilot *p, const struct job_launch *l)
@@ -525,11 +525,19 @@ cycle_start_one(struct pilot *p, const struct job_launch *l)
 	struct pilot_account *pa;
 	struct backend_job bj;
 	struct buf why = BUF_INIT;
+	int64_t now = time_mono_ns();
 	int ret;
 
 	/* One that could not be asked is enough: the rest wait too. */
 	if (p->be_unavailable)
 		return ERR_UNAVAILABLE;
+	/* The first start of a cycle sets its budget: one start at least. */
+	if (p->start_until_ns == 0)
+		p->start_until_ns = now + PILOT_START_BUDGET_MS * 1000000LL;
+	else if (now >= p->start_until_ns) {
+		p->starts_cut = true;
+		return ERR_UNAVAILABLE;
+	}
 	pa = cycle_account(p, l->account_id, &why);
 	if (pa == NULL || pa->ret < 0) {
 		/* Placed before its account went: it waits for it again. */
@@ -706,6 +714,7 @@ struct cycle_seen {
 	struct job_held held;
 	struct backend_status st;
 	struct buf tail;      /* an ended job's log tail */
+	bool owed;            /* its tail to be read later (cycle_tails) */
 	enum job_start start; /* UNKNOWN and pending: what start() said now */
 };
 
@@ -724,6 +733,12 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 
 	switch (s->st.state) {
 	case BACKEND_ENDED:
+		if (p->be->ops->spare != NULL) {
+			/* A log costs a request: read after, within the spare.
+			 */
+			s->owed = true;
+			break;
+		}
 		s->tail.cap_limit = 4096;
 		if (p->be->ops->logs(p->be, &ref, 4096, &s->tail, &why) < 0) {
 			p->stats.backend_errors[PILOT_BE_LOGS]++;
@@ -813,6 +828,7 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		s = VEC_ADD(&seen);
 		s->held = held.v[i];
 		s->st = sts.v[i];
+		s->owed = false;
 		buf_init(&s->tail);
 		ret = cycle_effects(p, s, err);
 	}
@@ -831,7 +847,10 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		goto out;
 	/* Only once the ends are recorded may the backend forget them. */
 	VEC_FOREACH (s, &seen) {
-		if (s->st.state == BACKEND_ENDED || s->st.state == BACKEND_LOST)
+		if (s->owed)
+			VEC_PUSH(&p->owed, s->st.ref);
+		else if (s->st.state == BACKEND_ENDED ||
+		    s->st.state == BACKEND_LOST)
 			p->be->ops->release(p->be, &s->st.ref, &ignored);
 	}
 out:
@@ -841,6 +860,68 @@ out:
 	VEC_RELEASE(&held);
 	VEC_RELEASE(&sts);
 	VEC_RELEASE(&refs);
+	buf_release(&ignored);
+	return ret;
+}
+
+/*
+ * Step 5b: the tails owed (cycle_effects), in a cycle that started no job
+ * (the starts come first: the rate left over), as many as the backend's
+ * spare allows: read, kept in one transaction, then the jobs released.  One
+ * that cannot be read now waits for a later cycle; its Job and its log
+ * stay until then, so `task logs` reads it from the backend meanwhile.
+ */
+static int
+cycle_tails(struct pilot *p, struct buf *err)
+{
+	struct buf *tails = NULL, why = BUF_INIT, ignored = BUF_INIT;
+	bool *read = NULL;
+	size_t i, n, kept;
+	int spare, ret = 0;
+
+	if (p->owed.n == 0)
+		return 0;
+	spare = p->be->ops->spare(p->be);
+	n = p->owed.n < (size_t)spare ? p->owed.n : (size_t)spare;
+	if (n == 0)
+		return 0;
+	tails = xcalloc(n, sizeof(*tails));
+	read = xcalloc(n, sizeof(*read));
+	for (i = 0; i < n; i++) {
+		buf_init(&tails[i]);
+		tails[i].cap_limit = 4096;
+		buf_reset(&why);
+		read[i] = p->be->ops->logs(p->be, &p->owed.v[i], 4096,
+		              &tails[i], &why) == 0;
+		if (!read[i]) {
+			p->stats.backend_errors[PILOT_BE_LOGS]++;
+			log_warn("job %lld: %s", (long long)p->owed.v[i].job_id,
+			    why.data);
+		}
+	}
+	ret = store_begin(p->st, err);
+	for (i = 0; i < n && ret == 0; i++)
+		if (read[i] && tails[i].len > 0)
+			ret = store_job_set_tail(p->st, p->owed.v[i].job_id,
+			    p->owed.v[i].attempt, tails[i].data, err);
+	ret = store_end(p->st, ret, err);
+	if (ret < 0)
+		goto out;
+	/* Kept: the backend may forget them; the unread stay owed. */
+	kept = 0;
+	for (i = 0; i < p->owed.n; i++) {
+		if (i < n && read[i])
+			p->be->ops->release(p->be, &p->owed.v[i], &ignored);
+		else
+			p->owed.v[kept++] = p->owed.v[i];
+	}
+	p->owed.n = kept;
+out:
+	for (i = 0; i < n; i++)
+		buf_release(&tails[i]);
+	free(tails);
+	free(read);
+	buf_release(&why);
 	buf_release(&ignored);
 	return ret;
 }
@@ -915,6 +996,8 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 
 	memset(stats, 0, sizeof(*stats));
 	p->be_unavailable = false;
+	p->start_until_ns = 0;
+	p->starts_cut = false;
 	pilot_account_vec_release(&p->accounts);
 	ret = cycle_health(p, stats, err);
 	cycle_mail_kick(p);
@@ -928,6 +1011,11 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		ret = cycle_launch(p, stats, err);
 	if (ret == 0)
 		ret = cycle_poll(p, stats, err);
+	/* Tails wait while jobs are being started, unless too many wait. */
+	if (ret == 0 &&
+	    ((stats->launched == 0 && !p->starts_cut) ||
+	        p->owed.n > PILOT_OWED_MAX))
+		ret = cycle_tails(p, err);
 	if (ret == 0)
 		ret = cycle_usage(p, err);
 	stats->mail.wait_ms = -1;

@@ -16,6 +16,17 @@
 /* Launches of one run that may fail on the infrastructure before the job
  * is failed. */
 #define PILOT_MAX_LOST 3
+/*
+ * How long one cycle may spend starting jobs.  The jobs placed past it
+ * stay placed and the next cycle's poll starts them, so a big launch on
+ * a rate-limited backend (Kubernetes: 50 requests a second) is spread
+ * over cycles that also record ends and see submits.
+ */
+#define PILOT_START_BUDGET_MS 750
+/* With tails owed (cycle_tails), the pilot looks again this soon. */
+#define PILOT_OWED_AGAIN_MS 200
+/* Past this many tails owed, they are read even while jobs start. */
+#define PILOT_OWED_MAX 1000
 
 /* Backend operations whose failures the metrics count. */
 enum pilot_be_op {
@@ -65,6 +76,11 @@ struct pilot {
 	const struct prio_rule *rule;
 	/* The backend could not be reached this cycle: start no more. */
 	bool be_unavailable;
+	/* This cycle's starts stop at this time (monotonic ns; 0: no start
+	 * yet), PILOT_START_BUDGET_MS after its first start. */
+	int64_t start_until_ns;
+	/* This cycle's budget left placed jobs unstarted. */
+	bool starts_cut;
 	struct pilot_stats stats;
 	/* Its heartbeat, written with the measures (pilot_beat table). */
 	struct pilot_beat beat;
@@ -83,6 +99,9 @@ struct pilot {
 	int64_t usage_every_ms;
 	int64_t usage_ms;           /* monotonic ms; 0: none yet */
 	pilot_account_vec accounts; /* this cycle's, by need (cycle.c) */
+	/* Ended jobs whose end is recorded without its log's tail, to read
+	 * and then release (the backend's spare op; cycle_tails). */
+	backend_ref_vec owed;
 };
 
 /* Sample the running and waiting jobs per user at most this often, and

@@ -287,7 +287,12 @@ pilot_sweep(struct pilot *p)
 			    (long long)sts.v[i].ref.attempt);
 			continue;
 		}
-		p->be->ops->release(p->be, &sts.v[i].ref, &err);
+		/* Its tail may not be kept yet: read it before the release. */
+		if (sts.v[i].state == BACKEND_ENDED &&
+		    p->be->ops->spare != NULL)
+			VEC_PUSH(&p->owed, sts.v[i].ref);
+		else
+			p->be->ops->release(p->be, &sts.v[i].ref, &err);
 	}
 out:
 	VEC_RELEASE(&refs);
@@ -541,6 +546,9 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		usage_ms = cycle_usage_due_ms(p);
 		if (usage_ms < wait_ms)
 			wait_ms = usage_ms;
+		/* Tails owed are read as the backend's rate allows. */
+		if (p->owed.n > 0 && PILOT_OWED_AGAIN_MS < wait_ms)
+			wait_ms = PILOT_OWED_AGAIN_MS;
 		pilot_wait(p, wait_ms, true);
 	}
 	if (!damaged) {
@@ -557,6 +565,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	p->outbox = NULL;
 	pilot_admins_release(p);
 	pilot_account_vec_release(&p->accounts);
+	VEC_RELEASE(&p->owed);
 	buf_release(&cerr);
 	return ret;
 }

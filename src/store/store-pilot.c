@@ -78,6 +78,9 @@ static const char sql_job_end[] =
     "UPDATE job SET status = $3, exit_code = $4,"
     " started_ms = coalesce(started_ms, $5), ended_ms = $6, log_tail = $7,"
     " end_reason = $8 WHERE id = $1 AND attempts = $2";
+static const char sql_job_tail[] =
+    "UPDATE job SET log_tail = $3 WHERE id = $1 AND attempts = $2"
+    " AND ended_ms IS NOT NULL AND (log_tail IS NULL OR log_tail = '')";
 static const char sql_job_requeue[] =
     "UPDATE job SET status = 'assigned', lost = lost + 1, node_id = NULL,"
     " gpu_index = NULL, started_ms = NULL, end_reason = $3"
@@ -577,6 +580,14 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	}
 	return store_pilot_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
 	    time_now_ms());
+}
+
+int
+store_job_set_tail(struct store *st, int64_t job_id, int64_t attempt,
+    const char *log_tail, struct buf *err)
+{
+	return store_pilot_exec(st, sql_job_tail, err, NULL, "iis", job_id,
+	    attempt, log_tail);
 }
 
 int

@@ -424,6 +424,14 @@ int store_job_held(struct store *st, job_held_vec *out, struct buf *err);
 int store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
     enum job_status to, int64_t exit_code, int64_t started_ms, int64_t ended_ms,
     const char *log_tail, const char *reason, struct buf *err);
+/*
+ * The tail of the log of an ended attempt whose end was recorded without
+ * it (read later, where a log costs an API request): set only where that
+ * attempt is the job's current one, ended, and has no tail yet (NULL or
+ * '').
+ */
+int store_job_set_tail(struct store *st, int64_t job_id, int64_t attempt,
+    const char *log_tail, struct buf *err);
 
 /*
  * Queue the job again as job_step() decided (the infrastructure failed

@@ -638,6 +638,10 @@ kube_sim_start() {
 	lib_kube_template >"$TMP/job-template.yaml"
 	export KUBECONFIG=$KUBE_SIM/kubeconfig ORCHESTRA_BACKEND=kubernetes
 	export ORCHESTRA_JOB_TEMPLATE=$TMP/job-template.yaml
+	# The simulator holds no create unless a test says so: ended Jobs
+	# are deleted at once, not 90 s after their create as a real API
+	# server needs (scripts with held creates set more).
+	export ORCHESTRA_KUBE_CREATE_HOLD=${ORCHESTRA_KUBE_CREATE_HOLD:-0}
 }
 
 # For the kubernetes-only scripts, after kube_sim_start: `orchestra init`,

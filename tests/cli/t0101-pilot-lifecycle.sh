@@ -125,7 +125,7 @@ kube_no_objects() {
 no_leftovers() {
 	wait_until 30 no_job_procs
 	on_kube || return 0
-	kube_jobs_deleted life || fail "a Job of life was not deleted"
+	wait_until 30 kube_jobs_deleted life
 	wait_until 30 kube_no_objects jobs
 	wait_until 30 kube_no_objects pods
 }

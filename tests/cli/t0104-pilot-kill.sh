@@ -109,7 +109,7 @@ kill_meek() {
 	wait_until 60 all_pids_gone meek
 	[ "$(transitions meek)" = "registered running killing killed " ] ||
 	    fail "transitions of meek: $(transitions meek)"
-	! on_kube || kube_jobs_deleted meek || fail "a Job of meek is not deleted"
+	! on_kube || wait_until 30 kube_jobs_deleted meek
 	expect_exit 0 orch task show stubborn --json
 	json_check 'd["status"] == "running" and d["counts"]["running"] == 3'
 	no_pid_gone stubborn || fail "a process of stubborn is gone"

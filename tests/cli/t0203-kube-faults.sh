@@ -14,8 +14,10 @@ cat >"$TMP/nodes.json" <<'NODES'
 [{"name": "node-a", "capacity": {"cpu": "16", "memory": "32Gi"}}]
 NODES
 kube_sim_start "$TMP/nodes.json"
-# A request that has no answer in 1 s has timed out.
+# A request that has no answer in 1 s has timed out; a create may be held
+# 2 s: no Job is deleted sooner than 4 s after its last create was sent.
 export ORCHESTRA_KUBE_TIMEOUT=1s
+export ORCHESTRA_KUBE_CREATE_HOLD=4s
 
 kube_init
 orch node add node-a --max-cpu-slots 16 --cpu-slots 16 >/dev/null
