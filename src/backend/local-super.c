@@ -294,8 +294,7 @@ local_cap_punch(struct local_cap *c, int64_t to, int64_t written)
 	c->cut_to = written;
 	local_cap_write(c);
 	if (ftruncate(3, LOCAL_LOG_AT + c->cut_from) < 0)
-		log_debug("%s: cannot free the log's tail: %s", __func__,
-		    strerror(errno));
+		log_debug("cannot free the log's tail: %s", strerror(errno));
 }
 
 /*

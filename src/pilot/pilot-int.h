@@ -83,6 +83,17 @@ struct pilot {
 	int64_t usage_every_ms;
 	int64_t usage_ms;           /* monotonic ms; 0: none yet */
 	pilot_account_vec accounts; /* this cycle's, by need (cycle.c) */
+	/*
+	 * The nodes' health as the backend last reported it, whether or
+	 * not the database took it (a full disk refuses every write): a
+	 * change is logged once, and written once the database can be
+	 * (cycle.c, step 1).  health_unsaved: the last write failed, and
+	 * no job is launched until one works.
+	 */
+	backend_node_vec health;
+	bool health_unsaved;
+	/* Cycles fail for want of space: said once, until one works. */
+	bool full;
 };
 
 /* Sample the running and waiting jobs per user at most this often, and
