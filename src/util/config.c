@@ -119,15 +119,26 @@ config_default_home(void)
 static int
 config_parse_log_max(const char *s, int64_t *out, struct buf *err)
 {
-	static const char units[] = "KMG";
-	const char *u;
 	int64_t n = 0, mul = 1;
 	size_t i, len = strlen(s);
 
-	if (len > 0 && strchr(units, s[len - 1] & ~0x20) != NULL) {
-		u = strchr(units, s[len - 1] & ~0x20);
-		mul = (int64_t)1 << (10 * (u - units + 1));
-		len--;
+	if (len > 0) {
+		switch (s[len - 1]) {
+		case 'K':
+		case 'k':
+			mul = (int64_t)1 << 10;
+			break;
+		case 'M':
+		case 'm':
+			mul = (int64_t)1 << 20;
+			break;
+		case 'G':
+		case 'g':
+			mul = (int64_t)1 << 30;
+			break;
+		}
+		if (mul > 1)
+			len--;
 	}
 	if (len == 0 || len > 12)
 		goto bad;

@@ -79,7 +79,9 @@ follow() {
 	local pid rc=0
 	orch task submit fol --skip-test --exec "seq -f '%9.0f' 1 2000;
 	    while [ ! -e '$TMP/gate' ]; do sleep 0.05; done;
-	    seq -f '%9.0f' 2001 200000" >/dev/null 2>&1
+	    for i in \$(seq 1 99); do
+	        seq -f '%9.0f' \$((i * 2000 + 1)) \$((i * 2000 + 2000));
+	        sleep 0.01; done" >/dev/null 2>&1
 	wait_until 60 task_is fol running
 	orch task logs fol 0 --follow >"$TMP/fol.out" 2>"$TMP/fol.err" &
 	pid=$!
@@ -113,6 +115,8 @@ bad_setting() {
 	ORCHESTRA_LOG_MAX=1K expect_exit 1 orch node list
 	expect_stderr_line "^orchestra: invalid log_max '1K': "
 	ORCHESTRA_LOG_MAX=12x expect_exit 1 orch node list
+	ORCHESTRA_LOG_MAX='64 ' expect_exit 1 orch node list
+	ORCHESTRA_LOG_MAX=9999999999999G expect_exit 1 orch node list
 }
 test_case "log_max below 16K or not a size is refused" bad_setting
 
