@@ -52,12 +52,18 @@ typedef VEC(struct backend_ref) backend_ref_vec;
 
 /*
  * A job's log as a range of an open file, to be read in pieces: `length`
- * bytes from `offset` of `fd` (the caller closes it).
+ * bytes from `offset` of `fd` (the caller closes it).  Where the log
+ * outgrew its bound (log_max), the part between `cut_from` and `cut_to`
+ * (positions in the log, from `offset`) is gone: a reader shows a line
+ * saying so instead (service_task_log_open).  Both 0: nothing was cut.
  */
+#define BACKEND_CUT_LINE "[orchestra: %lld bytes cut here]"
 struct backend_log {
 	int fd; /* -1: no log */
 	int64_t offset;
 	int64_t length;
+	int64_t cut_from;
+	int64_t cut_to;
 };
 
 enum backend_state {

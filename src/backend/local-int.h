@@ -15,11 +15,32 @@
 /* Where the job's log begins in its .job file (the record is before). */
 #define LOCAL_LOG_AT 4096
 
+/*
+ * A job's log is bounded by log_max (orchestra.conf(5)): past it, the
+ * supervisor keeps its first half (the head) and about its last half
+ * (the tail), and frees the file's blocks in between (a hole punched in
+ * it), so positions in the log stay those of the job's output.  What
+ * was cut, as positions in the log, is the line "cut FROM TO" at
+ * LOCAL_CUT_AT in the .job file (after the record), written before the
+ * hole is punched; readers show a marker line in its place.  The hole
+ * lags one step behind the line (LOCAL_CUT_STEP of the tail), so that a
+ * reader that read the line a moment ago reads no zeros.
+ */
+#define LOCAL_CUT_AT 2048
+#define LOCAL_CUT_STEP 4 /* a cut every quarter of the tail's size */
+
 /* What a supervisor needs; strings borrowed. */
 struct local_super {
 	const struct backend_job *job;
 	const char *volume;
+	int64_t log_max; /* 0: no bound */
 };
+
+/*
+ * Read the cut of the .job file `fd`: 0 and the positions (in the log)
+ * where it starts and ends, both 0 when nothing was cut.
+ */
+void local_cut_read(int fd, int64_t *from, int64_t *to);
 
 /*
  * Fork the supervisor of `s`, which takes `fd` (the attempt's .job file,

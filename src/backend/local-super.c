@@ -227,19 +227,131 @@ local_job_spawn(const struct backend_job *job, int logfd, volatile int *failed)
 	return child;
 }
 
+/* The bound on the job's log, as the supervisor keeps it (local-int.h). */
+struct local_cap {
+	int64_t max;              /* 0: no bound */
+	int64_t cut_from, cut_to; /* what was cut, in the log; equal: none */
+	bool no_hole; /* the file system punches none: the head only */
+};
+
+void
+local_cut_read(int fd, int64_t *from, int64_t *to)
+{
+	char line[96];
+	long long f, t, sum;
+	ssize_t n;
+	int tries;
+
+	*from = *to = 0;
+	/* A line read while it was rewritten fails its sum: read again. */
+	for (tries = 0; tries < 3; tries++) {
+		n = pread(fd, line, sizeof(line) - 1, LOCAL_CUT_AT);
+		if (n <= 0)
+			return;
+		line[n] = '\0';
+		if (strncmp(line, "cut ", 4) != 0)
+			return; /* nothing cut */
+		if (sscanf(line, "cut %lld %lld %lld\n", &f, &t, &sum) == 3 &&
+		    f >= 0 && t > f && sum == f + t) {
+			*from = f;
+			*to = t;
+			return;
+		}
+	}
+}
+
+/* Say what was cut (before its blocks go: see local-int.h). */
+static void
+local_cap_write(const struct local_cap *c)
+{
+	char line[96];
+	int n;
+
+	n = snprintf(line, sizeof(line), "cut %lld %lld %lld\n",
+	    (long long)c->cut_from, (long long)c->cut_to,
+	    (long long)(c->cut_from + c->cut_to));
+	if (pwrite(3, line, (size_t)n, LOCAL_CUT_AT) < 0)
+		return; /* the reader shows the hole as it is */
+}
+
+/*
+ * Free the blocks of the log from its head up to position `to`.  Where
+ * the file system cannot, keep the head only from now on.
+ */
+static void
+local_cap_punch(struct local_cap *c, int64_t to, int64_t written)
+{
+	off_t from = LOCAL_LOG_AT + c->cut_from, end = LOCAL_LOG_AT + to;
+
+	from = (from + 4095) & ~(off_t)4095;
+	end &= ~(off_t)4095;
+	if (end <= from)
+		return;
+	if (fallocate(3, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from,
+	        end - from) == 0)
+		return;
+	c->no_hole = true;
+	c->cut_to = written;
+	local_cap_write(c);
+	if (ftruncate(3, LOCAL_LOG_AT + c->cut_from) < 0)
+		log_debug("cannot free the log's tail: %s", strerror(errno));
+}
+
+/*
+ * The log is `written` bytes long: past the bound, cut what lies between
+ * its head and its tail, a step at a time; at the job's end (`last`),
+ * all of it, with no lag.
+ */
+static void
+local_cap_check(struct local_cap *c, int64_t written, bool last)
+{
+	int64_t head, tail, to, prev;
+
+	if (c->max <= 0 || written <= c->max)
+		return;
+	head = c->max / 2;
+	tail = c->max - head;
+	if (c->no_hole) {
+		c->cut_to = written;
+		local_cap_write(c);
+		return;
+	}
+	to = written - tail;
+	prev = c->cut_to > 0 ? c->cut_to : head;
+	if (to < prev + tail / LOCAL_CUT_STEP && !last)
+		return;
+	if (to > prev) {
+		c->cut_from = head;
+		c->cut_to = to;
+		local_cap_write(c);
+	}
+	local_cap_punch(c, last ? c->cut_to : prev, written);
+}
+
 /*
  * Move what the job wrote so far from the pipe into the .job file, from
- * `*at` on; false once the pipe has ended (every writer closed it) or
- * failed.  The read end is non-blocking: nothing waits here.
+ * `*at` on, within the bound `cap`; false once the pipe has ended (every
+ * writer closed it) or failed.  The read end is non-blocking: nothing
+ * waits here.
  */
 static bool
-local_super_pump(int pipefd, off_t *at)
+local_super_pump(int pipefd, off_t *at, struct local_cap *cap)
 {
 	char chunk[16384];
 	ssize_t n;
 
 	for (;;) {
-		n = splice(pipefd, NULL, 3, at, 1 << 16, SPLICE_F_NONBLOCK);
+		if (cap->no_hole) {
+			/* Past the head, nothing is kept: only counted. */
+			n = read(pipefd, chunk, sizeof(chunk));
+			if (n > 0) {
+				*at += n;
+				local_cap_check(cap, *at - LOCAL_LOG_AT, false);
+			}
+		} else {
+			n = splice(pipefd, NULL, 3, at, 1 << 16,
+			    SPLICE_F_NONBLOCK);
+		}
 		if (n < 0 && errno == EINVAL) {
 			/* No splice here: by hand. */
 			n = read(pipefd, chunk, sizeof(chunk));
@@ -248,6 +360,8 @@ local_super_pump(int pipefd, off_t *at)
 			if (n > 0)
 				*at += n;
 		}
+		if (n > 0 && !cap->no_hole)
+			local_cap_check(cap, *at - LOCAL_LOG_AT, false);
 		if (n > 0)
 			continue;
 		if (n < 0 && errno == EINTR)
@@ -266,6 +380,7 @@ local_supervise(const struct local_super *s)
 	bool stopping = false;
 	struct signalfd_siginfo info;
 	struct pollfd fds[2];
+	struct local_cap cap = { s->log_max, 0, 0, false };
 	off_t logat = LOCAL_LOG_AT;
 	sigset_t set;
 	volatile int failed = 0;
@@ -320,7 +435,8 @@ local_supervise(const struct local_super *s)
 		fds[0].revents = fds[1].revents = 0;
 		if (poll(fds, 2, -1) < 0)
 			continue;
-		if (fds[1].revents != 0 && !local_super_pump(out[0], &logat))
+		if (fds[1].revents != 0 &&
+		    !local_super_pump(out[0], &logat, &cap))
 			fds[1].fd = -1; /* ended: poll() skips it */
 		if (!(fds[0].revents & POLLIN) ||
 		    read(sfd, &info, sizeof(info)) != sizeof(info))
@@ -358,7 +474,8 @@ local_supervise(const struct local_super *s)
 	kill(-child, SIGKILL);
 	/* What it wrote before it ended; a writer that left the group is
 	 * not waited for. */
-	local_super_pump(out[0], &logat);
+	local_super_pump(out[0], &logat, &cap);
+	local_cap_check(&cap, logat - LOCAL_LOG_AT, true);
 	if (wi.si_code == CLD_EXITED) {
 		code = wi.si_status;
 	} else {
@@ -424,12 +541,13 @@ local_super_fork(const struct local_super *s, int fd, pid_t *out,
 /* ---- the launcher's requests ------------------------------------------ */
 
 /*
- * A request: eight integers (job id, attempt, uid, gid, GPU index,
- * timeout, whether there is a login, the number of groups), the groups,
+ * A request: nine integers (job id, attempt, uid, gid, GPU index,
+ * timeout, whether there is a login, the number of groups, the bound on
+ * the log), the groups,
  * then the strings, each ended by a NUL, in the order of
  * local_super_strings.
  */
-#define LOCAL_REQ_INTS 8
+#define LOCAL_REQ_INTS 9
 #define LOCAL_REQ_STRINGS 7
 #define LOCAL_REQ_MAX_GROUPS 4096
 
@@ -459,6 +577,7 @@ local_super_encode(const struct local_super *s, struct buf *out)
 	local_super_add_int(out, j->timeout_ms);
 	local_super_add_int(out, j->login != NULL);
 	local_super_add_int(out, (int64_t)j->ngroups);
+	local_super_add_int(out, s->log_max);
 	for (i = 0; i < j->ngroups; i++)
 		local_super_add_int(out, j->groups[i]);
 	local_super_add_str(out, j->command);
@@ -519,6 +638,7 @@ local_super_decode(const char *msg, size_t len, struct backend_job *job,
 	job->image = "";
 	s->job = job;
 	s->volume = str[6];
+	s->log_max = v[8] > 0 ? v[8] : 0;
 	return 0;
 }
 

@@ -12,7 +12,8 @@
  * that is down when the job ends; and from 4 KiB on (LOCAL_LOG_AT) the
  * job's stdout and stderr, which the supervisor moves there from a pipe:
  * the job holds only the pipe, so it writes its log but never the record
- * the pilot trusts (the pid it signals).  Attempts started while the log
+ * the pilot trusts (the pid it signals); past log_max, the middle of the
+ * log is cut (local-int.h, LOCAL_CUT_AT).  Attempts started while the log
  * had a file of its own (<id>-<attempt>.log, which the job held) have
  * their log there; logs() reads those.  The file stays until the job's
  * task is removed (purge): creating files is what a burst of short jobs
@@ -71,9 +72,10 @@ struct local_backend {
 	struct backend base; /* first, for the checked downcast */
 	char *dir;           /* $ORCHESTRA_HOME/jobs */
 	char *home;
-	char *volume; /* users' outputs: <volume>/<user>/<task> */
-	char *node;   /* this machine's node name */
-	char *self;   /* the pilot's own login (or its uid) */
+	char *volume;    /* users' outputs: <volume>/<user>/<task> */
+	char *node;      /* this machine's node name */
+	char *self;      /* the pilot's own login (or its uid) */
+	int64_t log_max; /* each job's log's bound (0: none) */
 	int inotify_fd;
 	/*
 	 * What poll() may answer without reading a file: the attempts it
@@ -150,6 +152,7 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 	lb->home = xstrdup(cfg->home);
 	lb->volume = xstrdup(cfg->volume);
 	lb->node = proc_node_name();
+	lb->log_max = cfg->log_max;
 	pw = getpwuid(geteuid());
 	if (pw != NULL) {
 		lb->self = xstrdup(pw->pw_name);
@@ -341,6 +344,7 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	}
 	s.job = job;
 	s.volume = lb->volume;
+	s.log_max = lb->log_max;
 	ret = local_launcher_start(lb, &s, fd);
 	if (ret == ERR_NOTFOUND) {
 		/* No launcher: fork the supervisor from here. */
@@ -656,11 +660,11 @@ local_log_open(struct backend *be, const struct backend_ref *ref, size_t max,
 	struct buf log = BUF_INIT;
 	struct stat sb;
 	off_t start = 0;
+	int64_t size, from;
 	int fd, ret = 0;
 
+	memset(out, 0, sizeof(*out));
 	out->fd = -1;
-	out->offset = 0;
-	out->length = 0;
 	local_path(lb, ref, "log", &log);
 	fd = open(log.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
@@ -675,22 +679,63 @@ local_log_open(struct backend *be, const struct backend_ref *ref, size_t max,
 			    "cannot read '%s': %s", log.data, strerror(errno));
 		goto out;
 	}
+	if (start > 0)
+		local_cut_read(fd, &out->cut_from, &out->cut_to);
 	if (fstat(fd, &sb) < 0) {
 		ret = err_set(err, ERR_UNAVAILABLE, "cannot read '%s': %s",
 		    log.data, strerror(errno));
 		close(fd);
 		goto out;
 	}
-	/* The log as it stands: a running job's later output is not sent. */
+	/*
+	 * The log as it stands: a running job's later output is not sent.
+	 * Where only the head was kept (no hole in this file system), the
+	 * cut reaches the log's end.
+	 */
+	size = sb.st_size > start ? sb.st_size - start : 0;
+	if (out->cut_to > size)
+		size = out->cut_to;
+	from = 0;
+	if (max > 0 && size > (int64_t)max)
+		from = size - (int64_t)max;
+	/* Of a cut log, the last bytes may be of its tail alone. */
+	if (out->cut_to > out->cut_from && from >= out->cut_from) {
+		if (from < out->cut_to)
+			from = out->cut_to;
+		out->cut_from = out->cut_to = 0;
+	} else if (out->cut_to > out->cut_from) {
+		out->cut_from -= from;
+		out->cut_to -= from;
+	}
 	out->fd = fd;
-	out->offset = start;
-	if (max > 0 && sb.st_size - (off_t)max > start)
-		out->offset = sb.st_size - (off_t)max;
-	if (sb.st_size > out->offset)
-		out->length = sb.st_size - out->offset;
+	out->offset = start + from;
+	out->length = size - from;
 out:
 	buf_release(&log);
 	return ret;
+}
+
+/* Append `len` bytes from `at` of `fd` to `out`. */
+static void
+local_log_add(int fd, off_t at, int64_t len, struct buf *out)
+{
+	char chunk[8192];
+	size_t want;
+	ssize_t n;
+
+	while (len > 0) {
+		want = sizeof(chunk);
+		if (len < (int64_t)want)
+			want = (size_t)len;
+		n = pread(fd, chunk, want, at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_add(out, chunk, (size_t)n);
+		len -= n;
+		at += n;
+	}
 }
 
 static int
@@ -698,28 +743,22 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
     struct buf *out, struct buf *err)
 {
 	struct backend_log log;
-	char chunk[8192];
-	int64_t left;
-	size_t want;
-	ssize_t n;
 	int ret;
 
 	ret = local_log_open(be, ref, max, &log, err);
 	if (ret < 0 || log.fd < 0)
 		return ret;
-	left = log.length;
-	while (left > 0) {
-		want = sizeof(chunk);
-		if (left < (int64_t)want)
-			want = (size_t)left;
-		n = pread(log.fd, chunk, want,
-		    (off_t)(log.offset + log.length - left));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_add(out, chunk, (size_t)n);
-		left -= n;
+	if (log.cut_to > log.cut_from) {
+		/* The head, what was cut, the tail (from 0: `max` is 0). */
+		local_log_add(log.fd, (off_t)log.offset, log.cut_from, out);
+		if (out->len > 0 && out->data[out->len - 1] != '\n')
+			buf_addch(out, '\n');
+		buf_addf(out, BACKEND_CUT_LINE "\n",
+		    (long long)(log.cut_to - log.cut_from));
+		local_log_add(log.fd, (off_t)(log.offset + log.cut_to),
+		    log.length - log.cut_to, out);
+	} else {
+		local_log_add(log.fd, (off_t)log.offset, log.length, out);
 	}
 	close(log.fd);
 	return 0;

@@ -117,13 +117,50 @@ cycle_plan_release(struct cycle_plan *p)
 
 /* ---- carrying a cycle out (the pilot) --------------------------------- */
 
-/* Step 1 (SPEC 1): node health from the backend. */
+/*
+ * The health last reported for node `n` (p->health), updated to `n`'s;
+ * true when it changed (a node not seen before: when it is unhealthy, or
+ * the database says it changed).
+ */
+static bool
+cycle_health_keep(struct pilot *p, const struct backend_node *n, bool stored)
+{
+	struct backend_node *k;
+	bool was,
+	    now = place_healthy(n->ready, n->memory_pressure, n->disk_pressure);
+
+	VEC_FOREACH (k, &p->health) {
+		if (strcmp(k->name, n->name) != 0)
+			continue;
+		was = place_healthy(k->ready, k->memory_pressure,
+		    k->disk_pressure);
+		k->ready = n->ready;
+		k->memory_pressure = n->memory_pressure;
+		k->disk_pressure = n->disk_pressure;
+		return was != now;
+	}
+	k = VEC_ADD(&p->health);
+	*k = *n;
+	k->name = xstrdup(n->name);
+	return stored || !now;
+}
+
+/*
+ * Step 1 (SPEC 1): node health from the backend.  Kept by the pilot as
+ * well as written, so a change is logged once whatever the database
+ * does.  When the database cannot take it for want of space (a full
+ * disk, likely what this step found), the cycle goes on to record what
+ * it can, launches nothing, and the write is tried again each cycle;
+ * any other failure ends the cycle.
+ */
 static int
 cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
 	backend_node_vec nodes = VEC_INIT;
 	struct backend_node *n;
-	bool changed;
+	struct buf why = BUF_INIT;
+	bool changed, *stored = NULL;
+	size_t i;
 	int ret;
 
 	ret = p->be->ops->nodes(p->be, &nodes, err);
@@ -138,24 +175,44 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	}
 	if (nodes.n == 0)
 		goto out;
-	ret = store_begin(p->st, err);
-	if (ret < 0)
-		goto out;
-	VEC_FOREACH (n, &nodes) {
-		ret = store_node_set_health(p->st, n->name, n->ready,
-		    n->memory_pressure, n->disk_pressure, &changed, err);
-		if (ret < 0)
-			break;
-		if (changed) {
+	stored = xcalloc(nodes.n, sizeof(*stored));
+	ret = store_begin(p->st, &why);
+	for (i = 0; i < nodes.n && ret == 0; i++)
+		ret = store_node_set_health(p->st, nodes.v[i].name,
+		    nodes.v[i].ready, nodes.v[i].memory_pressure,
+		    nodes.v[i].disk_pressure, &stored[i], &why);
+	ret = store_end(p->st, ret, &why);
+	for (i = 0; i < nodes.n; i++) {
+		n = &nodes.v[i];
+		if (ret == 0 && stored[i])
 			stats->nodes_changed++;
-			log_warn("node %s is now %s", n->name,
+		changed = cycle_health_keep(p, n, ret == 0 && stored[i]);
+		if (changed)
+			log_warn("node %s is now %s%s", n->name,
 			    place_health_name(place_healthy(n->ready,
-			        n->memory_pressure, n->disk_pressure)));
-		}
+			        n->memory_pressure, n->disk_pressure)),
+			    n->disk_pressure ? " (disk pressure)" : "");
 	}
-	ret = store_end(p->st, ret, err);
+	/* A database down or malformed ends the cycle, as any step's. */
+	if (ret < 0 && !store_full(p->st)) {
+		buf_reset(err);
+		buf_add(err, why.data, why.len);
+		goto out;
+	}
+	if (ret < 0 && !p->health_unsaved)
+		log_warn("cannot record the nodes' health: %s; kept, and "
+		         "written once the database can be",
+		    why.data);
+	else if (ret == 0 && p->health_unsaved)
+		log_info("the nodes' health is recorded again");
+	p->health_unsaved = ret < 0;
+	/* Out of space: not the cycle's end, the steps after it may yet
+	 * record ends. */
+	ret = 0;
 out:
 	backend_node_vec_release(&nodes);
+	buf_release(&why);
+	free(stored);
 	return ret;
 }
 
@@ -664,6 +721,12 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	account_vec_release(&held);
 	if (ret < 0)
 		return ret;
+	/*
+	 * Health the database has not taken (its disk is full) may be what
+	 * placement would need, and a launch could not be recorded either.
+	 */
+	if (p->health_unsaved)
+		return 0;
 	/* The state machine ran in step 3: placement only. */
 	ret = cycle_plan_make(p->st, p->rule, false, cycle_held, p, &plan, err);
 	if (ret < 0 || (plan.launches.n == 0 && !cycle_holds_changed(p)))

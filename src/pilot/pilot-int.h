@@ -102,6 +102,17 @@ struct pilot {
 	/* Ended jobs whose end is recorded without its log's tail, to read
 	 * and then release (the backend's spare op; cycle_tails). */
 	backend_ref_vec owed;
+	/*
+	 * The nodes' health as the backend last reported it, whether or
+	 * not the database took it (a full disk refuses every write): a
+	 * change is logged once, and written once the database can be
+	 * (cycle.c, step 1).  health_unsaved: the last write failed, and
+	 * no job is launched until one works.
+	 */
+	backend_node_vec health;
+	bool health_unsaved;
+	/* Cycles fail for want of space: said once, until one works. */
+	bool full;
 };
 
 /* Sample the running and waiting jobs per user at most this often, and

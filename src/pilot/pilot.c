@@ -32,6 +32,11 @@
  */
 #define PILOT_BACKOFF_MIN_MS 250
 #define PILOT_BACKOFF_MAX_MS 1000
+/*
+ * When the database's disk is full, nothing comes back by itself within
+ * a second: cycles back off further, and say so once (issue 17).
+ */
+#define PILOT_BACKOFF_FULL_MAX_MS 4000
 /* How often a standby pilot tries the lock. */
 #define PILOT_STANDBY_MS 500
 /* While cycles follow each other, how often their measures are written. */
@@ -431,7 +436,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	struct cycle_stats stats;
 	struct buf cerr = BUF_INIT;
 	int64_t backoff = 0, began_ms = 0, began_ns = 0, wait_ms, usage_ms;
-	bool damaged = false;
+	bool damaged = false, full;
 	int ret;
 
 	pilot_signals(); /* again: harmless, and callers may forget */
@@ -515,16 +520,36 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 			}
 			backoff =
 			    backoff == 0 ? PILOT_BACKOFF_MIN_MS : backoff * 2;
-			if (backoff > PILOT_BACKOFF_MAX_MS)
-				backoff = PILOT_BACKOFF_MAX_MS;
-			log_error("cycle failed: %s (retrying in %lld ms)",
-			    cerr.data, (long long)backoff);
+			full = store_full(p->st);
+			if (backoff > (full ? PILOT_BACKOFF_FULL_MAX_MS
+			                    : PILOT_BACKOFF_MAX_MS))
+				backoff = full ? PILOT_BACKOFF_FULL_MAX_MS
+				               : PILOT_BACKOFF_MAX_MS;
+			if (full && !p->full)
+				log_error(
+				    "cycle failed: %s; retrying every "
+				    "%lld ms at most until the database's "
+				    "disk has space",
+				    cerr.data,
+				    (long long)PILOT_BACKOFF_FULL_MAX_MS);
+			else if (full)
+				log_debug("cycle failed: %s (retrying in %lld "
+				          "ms)",
+				    cerr.data, (long long)backoff);
+			else
+				log_error("cycle failed: %s (retrying in %lld "
+				          "ms)",
+				    cerr.data, (long long)backoff);
+			p->full = full;
 			/* The database may be the thing that is down: do not
 			 * let it wake us. */
 			pilot_wait(p, backoff, false);
 			continue;
 		}
 		backoff = 0;
+		if (p->full)
+			log_info("the database has space again: cycles go on");
+		p->full = false;
 		pilot_log_cycle(p, &stats, began_ms, began_ns);
 		if (o->once)
 			break;
@@ -566,6 +591,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 	pilot_admins_release(p);
 	pilot_account_vec_release(&p->accounts);
 	VEC_RELEASE(&p->owed);
+	backend_node_vec_release(&p->health);
 	buf_release(&cerr);
 	return ret;
 }

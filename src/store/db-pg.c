@@ -480,6 +480,17 @@ db_pg_damaged(struct db *db)
 	return false;
 }
 
+/*
+ * NEEDSWORK: a full disk on the server (SQLSTATE 53100, disk_full) is
+ * not told apart yet: the pilot backs off from it as from an outage.
+ */
+static bool
+db_pg_full(struct db *db)
+{
+	(void)db;
+	return false;
+}
+
 const struct db_driver db_postgres = {
 	.scheme = "postgresql",
 	.alias = "postgres",
@@ -509,6 +520,7 @@ const struct db_driver db_postgres = {
 	.changed = db_pg_changed,
 	.check = db_pg_check,
 	.damaged = db_pg_damaged,
+	.full = db_pg_full,
 	.notify = db_pg_notify,
 	/*
 	 * The snapshot a statement would take now (xmin:xmax:in-progress):

@@ -29,6 +29,7 @@ struct db {
 	int watch_fd;          /* change_fd()'s inotify descriptor, or -1 */
 	bool locked;           /* the pilot's lock is ours */
 	bool damaged;          /* SQLite said the file is malformed */
+	bool full;             /* the last error was for want of space */
 	int64_t data_version;  /* for changed() */
 	int64_t notify_seq;    /* for changed(): table notify_seq's n */
 	int64_t begin_changes; /* sqlite3_total_changes64() at BEGIN */
@@ -78,6 +79,11 @@ db_sqlite_error(struct db *db, int rc, struct buf *err)
 		return err_set(err, ERR_INVALID, "database: %s", msg);
 	if (rc == SQLITE_MISUSE)
 		BUG("sqlite misuse: %s", msg);
+	sys = sqlite3_system_errno(db->h);
+	/* Until the next BEGIN: the ROLLBACK that follows may fail too. */
+	if ((ext & 0xff) == SQLITE_FULL ||
+	    ((ext & 0xff) == SQLITE_IOERR && sys == ENOSPC))
+		db->full = true;
 	/* Sticky: the pilot stops rather than writing on it (pilot.c). */
 	if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
 		db->damaged = true;
@@ -90,7 +96,6 @@ db_sqlite_error(struct db *db, int rc, struct buf *err)
 	    (ext & 0xff) != SQLITE_READONLY)
 		return err_set(err, ERR_UNAVAILABLE, "database: %s", msg);
 	why = db_sqlite_why_readonly(db);
-	sys = sqlite3_system_errno(db->h);
 	if (why == NULL && sys != 0 && (ext & 0xff) != SQLITE_READONLY)
 		why = strerror(sys);
 	if (why == NULL)
@@ -204,6 +209,7 @@ static int
 db_sqlite_begin(struct db *db, struct buf *err)
 {
 	db->begin_changes = sqlite3_total_changes64(db->h);
+	db->full = false;
 	return db_sqlite_exec(db, "BEGIN IMMEDIATE", err);
 }
 
@@ -618,6 +624,12 @@ db_sqlite_damaged(struct db *db)
 	return db->damaged;
 }
 
+static bool
+db_sqlite_full(struct db *db)
+{
+	return db->full;
+}
+
 const struct db_driver db_sqlite = {
 	.scheme = "sqlite",
 	.open = db_sqlite_open,
@@ -645,6 +657,7 @@ const struct db_driver db_sqlite = {
 	.changed = db_sqlite_changed,
 	.check = db_sqlite_check,
 	.damaged = db_sqlite_damaged,
+	.full = db_sqlite_full,
 	/*
 	 * Moves whenever another connection commits (this one only reads
 	 * it: see store_data_version).

@@ -109,6 +109,12 @@ struct db_driver {
 	int (*check)(struct db *db, struct buf *err);
 	bool (*damaged)(struct db *db);
 	/*
+	 * Did the last transaction begun fail for want of space (SQLite:
+	 * "database or disk is full", or a write that met ENOSPC)?  Cheap;
+	 * asked right after a failure, as the pilot does to back off.
+	 */
+	bool (*full)(struct db *db);
+	/*
 	 * A query of one text column that names the committed state of the
 	 * whole database as this connection sees it: equal answers, read on
 	 * this connection, mean that nothing was committed in between by

@@ -213,6 +213,12 @@ store_damaged(struct store *st)
 	return st->drv->damaged(st->db);
 }
 
+bool
+store_full(struct store *st)
+{
+	return st->drv->full(st->db);
+}
+
 int
 store_data_version(struct store *st, struct buf *out, struct buf *err)
 {

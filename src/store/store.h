@@ -71,6 +71,8 @@ bool store_changed(struct store *st);
  */
 int store_check(struct store *st, struct buf *err);
 bool store_damaged(struct store *st);
+/* See db.h: did the last transaction fail for want of space? */
+bool store_full(struct store *st);
 /*
  * The database's committed state, as text (db.h's version_sql), replacing
  * `out`.  Read on a connection that only ever reads it, two equal answers

@@ -18,6 +18,8 @@ struct config_key {
 #define CONFIG_RETENTION SIZE_MAX
 #define CONFIG_GIVE_UP (SIZE_MAX - 1)
 #define CONFIG_ALARM (SIZE_MAX - 2)
+#define CONFIG_LOG_MAX (SIZE_MAX - 3)
+#define CONFIG_NRAW 4 /* the values parsed once all are read */
 
 static const struct config_key config_keys[] = {
 	{ "home", "ORCHESTRA_HOME", offsetof(struct config, home) },
@@ -36,13 +38,15 @@ static const struct config_key config_keys[] = {
 	{ "retention", "ORCHESTRA_RETENTION", CONFIG_RETENTION },
 	{ "mail_give_up", "ORCHESTRA_MAIL_GIVE_UP", CONFIG_GIVE_UP },
 	{ "mail_alarm", "ORCHESTRA_MAIL_ALARM", CONFIG_ALARM },
+	{ "log_max", "ORCHESTRA_LOG_MAX", CONFIG_LOG_MAX },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct config_parse {
 	struct config *cfg;
 	struct buf *err;
-	char *durations[3]; /* retention, mail_give_up, mail_alarm */
+	/* retention, mail_give_up, mail_alarm, log_max */
+	char *durations[CONFIG_NRAW];
 	int failed;
 };
 
@@ -52,7 +56,7 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 {
 	char **slot;
 
-	if (k->offset >= CONFIG_ALARM) {
+	if (k->offset >= CONFIG_LOG_MAX) {
 		slot = &durations[SIZE_MAX - k->offset];
 		free(*slot);
 		*slot = xstrdup(value);
@@ -107,6 +111,56 @@ config_default_home(void)
 	return buf_detach(&b);
 }
 
+/*
+ * A size in bytes: digits, then K, M or G (powers of 1024) or nothing;
+ * 0 is no bound, else at least CONFIG_LOG_MAX_MIN (a head and a tail
+ * worth keeping).
+ */
+static int
+config_parse_log_max(const char *s, int64_t *out, struct buf *err)
+{
+	int64_t n = 0, mul = 1;
+	size_t i, len = strlen(s);
+
+	if (len > 0) {
+		switch (s[len - 1]) {
+		case 'K':
+		case 'k':
+			mul = (int64_t)1 << 10;
+			break;
+		case 'M':
+		case 'm':
+			mul = (int64_t)1 << 20;
+			break;
+		case 'G':
+		case 'g':
+			mul = (int64_t)1 << 30;
+			break;
+		}
+		if (mul > 1)
+			len--;
+	}
+	if (len == 0 || len > 12)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (n > INT64_MAX / mul)
+		goto bad;
+	n *= mul;
+	if (n != 0 && n < CONFIG_LOG_MAX_MIN)
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	return err_set(err, ERR_INVALID,
+	    "invalid log_max '%s': a size such as 100M, 0 (no bound) or "
+	    "at least 16K",
+	    s);
+}
+
 /* orchestra@HOST, HOST this machine's name if it is a plain host name. */
 static char *
 config_default_from(void)
@@ -131,7 +185,7 @@ config_default_from(void)
 int
 config_load(struct config *cfg, struct buf *err)
 {
-	struct config_parse p = { cfg, err, { NULL, NULL, NULL }, 0 };
+	struct config_parse p = { cfg, err, { NULL }, 0 };
 	const char *path = getenv("ORCHESTRA_CONF"), *v;
 	struct buf b = BUF_INIT;
 	struct stat sb;
@@ -197,15 +251,18 @@ config_load(struct config *cfg, struct buf *err)
 		buf_adds(err, " (mail_alarm)");
 		goto out;
 	}
+	cfg->log_max = CONFIG_LOG_MAX_DEFAULT;
+	if (p.durations[3] != NULL &&
+	    config_parse_log_max(p.durations[3], &cfg->log_max, err) < 0)
+		goto out;
 	if (cfg->mail_from == NULL)
 		cfg->mail_from = config_default_from();
 	if (address_check(cfg->mail_from, "mail_from", err) < 0)
 		goto out;
 	ret = 0;
 out:
-	free(p.durations[0]);
-	free(p.durations[1]);
-	free(p.durations[2]);
+	for (i = 0; i < CONFIG_NRAW; i++)
+		free(p.durations[i]);
 	if (ret < 0)
 		config_release(cfg);
 	return ret;

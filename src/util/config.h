@@ -8,6 +8,10 @@
 
 #include "util/util.h"
 
+/* The default and the least bound on a job's log (log_max). */
+#define CONFIG_LOG_MAX_DEFAULT ((int64_t)100 << 20)
+#define CONFIG_LOG_MAX_MIN ((int64_t)16 << 10)
+
 struct config {
 	char *home;           /* ORCHESTRA_HOME, key home */
 	char *db_url;         /* ORCHESTRA_DB, key db */
@@ -30,6 +34,9 @@ struct config {
 	int64_t mail_alarm_ms;   /* ORCHESTRA_MAIL_ALARM, key mail_alarm: the
 	                            admins are mailed when the pilot's cycles
 	                            have failed this long; default 10m */
+	int64_t log_max;         /* ORCHESTRA_LOG_MAX, key log_max: the most
+	                            of a job's log kept (its head and its
+	                            tail); 0: no bound; default 100M */
 	char *conf_path;         /* the file read, NULL if none */
 };
 
