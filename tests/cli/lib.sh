@@ -98,6 +98,7 @@
 #   lib_backend_ready         call after `orch init`: makes the acting
 #                             user's directory of the volume, and on
 #                             Kubernetes its namespace and claim
+#   skip_all REASON           the whole script cannot run here: exit 77
 #   kube_skip_unless_able     exit 77 with "# skip" without python3-kubernetes
 #                             or when the simulator cannot run pods here
 #   kube_sim_start [NODES]    (for the kubernetes-only scripts) start the
@@ -261,6 +262,12 @@ test_case() {
 		echo "not ok $test_count - $desc"
 		test_failed=$((test_failed + 1))
 	fi
+}
+
+# The whole script cannot run here: say why and exit 77 (skipped).
+skip_all() {
+	echo "# skip: $1"
+	exit 77
 }
 
 test_skip() {

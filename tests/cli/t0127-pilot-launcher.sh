@@ -12,7 +12,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-on_kube && test_skip "the local backend's launcher" "not on Kubernetes"
+! on_kube || skip_all "the local backend's launcher, not on Kubernetes"
 
 orch init >/dev/null
 orch node set "$(hostname)" --max-cpu-slots 8 --cpu-slots 8 >/dev/null

@@ -7,7 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-on_kube && test_skip "the local backend's log bound" "not on Kubernetes"
+! on_kube || skip_all "the local backend's log bound, not on Kubernetes"
 
 # 64 KiB: a head of 32 KiB, a tail of 32 to 48 KiB.
 export ORCHESTRA_LOG_MAX=64K

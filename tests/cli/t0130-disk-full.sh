@@ -8,13 +8,13 @@
 
 . "$(dirname "$0")/lib.sh"
 
-on_kube && test_skip "a full disk" "not on Kubernetes"
-on_pg && test_skip "a full disk" "the database is on the full file system on SQLite only"
-[ "$(id -u)" = 0 ] || test_skip "a full disk" "mounting a tmpfs needs root"
+! on_kube || skip_all "a full disk: not on Kubernetes"
+! on_pg || skip_all "a full disk: the database is on the full file system on SQLite only"
+[ "$(id -u)" = 0 ] || skip_all "a full disk: mounting a tmpfs needs root"
 
 mkdir -p "$ORCHESTRA_HOME"
 mount -t tmpfs -o size=4m,mode=0711 orchestra-test "$ORCHESTRA_HOME" ||
-	test_skip "a full disk" "cannot mount a tmpfs here"
+	skip_all "a full disk: cannot mount a tmpfs here"
 lib_umount() {
 	umount -l "$ORCHESTRA_HOME"
 }
