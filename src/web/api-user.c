@@ -20,8 +20,13 @@ web_api_readyz(struct web_req *r)
 		log_error("not ready: %s", err.data);
 		web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "the database does not answer");
+	} else if (service_pilot_down(&r->svc, &err)) {
+		/* Serve is ready; it says that nothing will start. */
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s}", "status",
+		    "ok", "pilot", "down", "why", err.data));
 	} else {
-		web_reply(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+		web_reply(r, MHD_HTTP_OK, json_pack("{s:s, s:s}", "status", "ok",
+		    "pilot", "running"));
 	}
 	buf_release(&err);
 }

@@ -5,12 +5,14 @@
 # pilot is running (last cycle <time> UTC)", then says what else it
 # waits for, `node list` shows
 # the node's state as unknown rather than ready, and GET /api/v1/pilot
-# says running false with why (the remote command line warns from it).
+# says running false with why (the remote command line warns from it),
+# /readyz too (200: serve is ready, and its body says the pilot is down).
 # With a pilot running none of them does.  A pilot that stops on a
 # signal says so at once; one that dies says nothing and is taken for
 # down after three periods (ORCHESTRA_TEST_NOW_OFFSET moves the clock).
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
 
 orch init >/dev/null
 echo data >"$TMP/in.txt"
@@ -68,6 +70,15 @@ running() {
 test_case "with a pilot running, nobody says it is down; status says running" \
     running
 
+serve_start
+readyz_running() {
+	api GET /readyz
+	[ "$STATUS" = 200 ] || fail "GET /readyz: $STATUS"
+	api_json 'd == {"status": "ok", "pilot": "running"}'
+}
+test_case "/readyz with a pilot running says so" readyz_running
+serve_stop
+
 pilot_stop
 
 stopped() {
@@ -100,7 +111,6 @@ died() {
 test_case "a pilot silent three periods is down" died
 
 # The API, as the dashboard and the remote command line read it.
-. "$(dirname "$0")/serve-lib.sh"
 TOKEN=$(orch user token alice 2>/dev/null)
 # Its clock too is two hours on: the dead pilot's beat is stale there.
 ORCHESTRA_TEST_NOW_OFFSET=2h serve_start
@@ -112,6 +122,10 @@ api_says() {
 	    d["why"].startswith("no pilot is running (last cycle ") and
 	    d["last_cycle"] is not None and d["stopped"] is None and
 	    d["interval_ms"] == 1000'
+	api GET /readyz
+	[ "$STATUS" = 200 ] || fail "GET /readyz: $STATUS"
+	api_json 'd["status"] == "ok" and d["pilot"] == "down" and
+	    d["why"].startswith("no pilot is running (last cycle ")'
 	ORCHESTRA_URL=$API ORCHESTRA_TOKEN=$TOKEN ORCHESTRA_TEST_NOW_OFFSET=2h \
 	    expect_exit 0 orch task submit t5 --exec 'true %IN' \
 	    --inputs "$TMP/in.txt"
