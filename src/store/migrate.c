@@ -45,7 +45,6 @@ migrate_apply(struct store *st, const struct store_migration *m,
     struct buf *err)
 {
 	struct buf sql = BUF_INIT;
-	struct db_stmt *stmt = NULL;
 	int ret;
 
 	st->drv->rewrite_ddl(m->sql, &sql);
@@ -54,15 +53,9 @@ migrate_apply(struct store *st, const struct store_migration *m,
 		buf_addf(err, " (migration %s)", m->name);
 		goto out;
 	}
-	ret = store_prepare(st, &stmt, sql_insert_version, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, m->version);
-	st->drv->bind_text(stmt, 2, m->name);
-	st->drv->bind_int64(stmt, 3, time_now_ms());
-	ret = store_step_done(st, stmt, err);
+	ret = store_exec(st, sql_insert_version, err, NULL, "isi", m->version,
+	    m->name, time_now_ms());
 out:
-	st->drv->finalize(stmt);
 	buf_release(&sql);
 	return ret;
 }
@@ -74,10 +67,10 @@ migrate_has_version_table(struct store *st, bool *has, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, st->drv->table_exists_sql, err);
+	ret = store_query(st, &stmt, st->drv->table_exists_sql, err, "s",
+	    "schema_version");
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, "schema_version");
 	ret = store_step(st, stmt, err);
 	if (ret != DB_ROW) {
 		if (ret >= 0)

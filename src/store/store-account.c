@@ -47,16 +47,12 @@ store_account_insert(struct store *st, struct account *a, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_account_insert, err);
+	ret = store_query(st, &stmt, sql_account_insert, err, "ssisiis",
+	    a->username, a->email ? a->email : "", a->max_priority,
+	    a->role ? a->role : "user", a->created_ms, (int64_t)!a->mail_off,
+	    a->unix_user ? a->unix_user : a->username);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, a->username);
-	st->drv->bind_text(stmt, 2, a->email ? a->email : "");
-	st->drv->bind_int64(stmt, 3, a->max_priority);
-	st->drv->bind_text(stmt, 4, a->role ? a->role : "user");
-	st->drv->bind_int64(stmt, 5, a->created_ms);
-	st->drv->bind_int64(stmt, 6, a->mail_off ? 0 : 1);
-	st->drv->bind_text(stmt, 7, a->unix_user ? a->unix_user : a->username);
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "user '%s' already exists", a->username);
@@ -78,10 +74,9 @@ store_account_get(struct store *st, const char *username, struct account *out,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_account_get, err);
+	ret = store_query(st, &stmt, sql_account_get, err, "s", username);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, username);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no user '%s'", username);
@@ -101,12 +96,11 @@ store_account_list(struct store *st, const char *after, int64_t limit,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_account_list, err);
+	/* Every name sorts after "": the first page. */
+	ret = store_query(st, &stmt, sql_account_list, err, "si",
+	    after != NULL ? after : "", limit > 0 ? limit : INT64_MAX);
 	if (ret < 0)
 		goto out;
-	/* Every name sorts after "": the first page. */
-	st->drv->bind_text(stmt, 1, after != NULL ? after : "");
-	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
 		store_account_read(st, stmt, VEC_ADD(out));
 out:
@@ -117,22 +111,9 @@ out:
 int
 store_account_update(struct store *st, const struct account *a, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_account_update, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, a->id);
-	st->drv->bind_text(stmt, 2, a->email);
-	st->drv->bind_int64(stmt, 3, a->max_priority);
-	st->drv->bind_text(stmt, 4, a->role);
-	st->drv->bind_int64(stmt, 5, a->mail_off ? 0 : 1);
-	st->drv->bind_text(stmt, 6, a->unix_user);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_account_update, err, NULL, "isisis", a->id,
+	    a->email, a->max_priority, a->role, (int64_t)!a->mail_off,
+	    a->unix_user);
 }
 
 static const char sql_account_set_password[] =
@@ -144,21 +125,8 @@ int
 store_account_set_password(struct store *st, int64_t id, const char *hash,
     struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_account_set_password, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, id);
-	if (hash != NULL)
-		st->drv->bind_text(stmt, 2, hash);
-	else
-		st->drv->bind_null(stmt, 2);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_account_set_password, err, NULL, "is", id,
+	    hash);
 }
 
 int
@@ -169,10 +137,9 @@ store_account_password(struct store *st, int64_t id, char **out,
 	int ret;
 
 	*out = NULL;
-	ret = store_prepare(st, &stmt, sql_account_password, err);
+	ret = store_query(st, &stmt, sql_account_password, err, "i", id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, id);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no user with id %lld",
@@ -193,10 +160,9 @@ store_account_get_id(struct store *st, int64_t id, struct account *out,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_account_get_id, err);
+	ret = store_query(st, &stmt, sql_account_get_id, err, "i", id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, id);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no user with id %lld",
@@ -231,27 +197,16 @@ store_account_set_hold(struct store *st, int64_t id, const char *why,
     bool *changed, struct buf *err)
 {
 	struct event ev = { .kind = "account" };
-	struct db_stmt *stmt = NULL;
+	int64_t n = 0;
 	int ret;
 
 	*changed = false;
-	ret = store_prepare(st, &stmt, sql_account_set_hold, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, id);
-	if (why != NULL)
-		st->drv->bind_text(stmt, 2, why);
-	else
-		st->drv->bind_null(stmt, 2);
-	ret = store_step_done(st, stmt, err);
-	if (ret < 0 || st->drv->changes(stmt) == 0)
-		goto out;
+	ret = store_exec(st, sql_account_set_hold, err, &n, "is", id, why);
+	if (ret < 0 || n == 0)
+		return ret;
 	*changed = true;
 	ev.account_id = id;
 	ev.new_status = why != NULL ? "held" : "released";
 	ev.detail = why;
-	ret = store_event_add(st, &ev, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_event_add(st, &ev, err);
 }

@@ -13,37 +13,13 @@ static const char sql_event_since[] =
     " WHERE id > $1 ORDER BY id LIMIT $2";
 static const char sql_event_last[] = "SELECT max(id) FROM event";
 
-static void
-store_event_bind_id(struct store *st, struct db_stmt *stmt, int i, int64_t id)
-{
-	if (id == 0)
-		st->drv->bind_null(stmt, i);
-	else
-		st->drv->bind_int64(stmt, i, id);
-}
-
 int
 store_event_add(struct store *st, const struct event *e, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_event_add, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, e->time_ms ? e->time_ms : time_now_ms());
-	st->drv->bind_text(stmt, 2, e->kind);
-	store_event_bind_id(st, stmt, 3, e->account_id);
-	store_event_bind_id(st, stmt, 4, e->task_id);
-	store_event_bind_id(st, stmt, 5, e->job_id);
-	store_event_bind_id(st, stmt, 6, e->node_id);
-	st->drv->bind_text(stmt, 7, e->old_status);
-	st->drv->bind_text(stmt, 8, e->new_status);
-	st->drv->bind_text(stmt, 9, e->detail ? e->detail : "");
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_event_add, err, NULL, "isIIIIsss",
+	    e->time_ms ? e->time_ms : time_now_ms(), e->kind, e->account_id,
+	    e->task_id, e->job_id, e->node_id, e->old_status, e->new_status,
+	    e->detail ? e->detail : "");
 }
 
 /* The one number `sql` answers (NULL: 0). */
@@ -82,11 +58,9 @@ store_event_since(struct store *st, int64_t after, int64_t limit,
 	const char *kind;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_event_since, err);
+	ret = store_query(st, &stmt, sql_event_since, err, "ii", after, limit);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, after);
-	st->drv->bind_int64(stmt, 2, limit);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		e = VEC_ADD(out);
 		e->id = st->drv->col_int64(stmt, 0);

@@ -38,7 +38,7 @@ int
 store_history_record(struct store *st, int64_t job_id, int64_t attempt,
     struct buf *err)
 {
-	return store_pilot_exec(st, sql_history_record, err, NULL, "ii", job_id,
+	return store_exec(st, sql_history_record, err, NULL, "ii", job_id,
 	    attempt);
 }
 
@@ -46,8 +46,7 @@ int
 store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
     struct buf *err)
 {
-	return store_pilot_exec(st, sql_history_prune, err, nrows, "i",
-	    before_ms);
+	return store_exec(st, sql_history_prune, err, nrows, "i", before_ms);
 }
 
 int

@@ -57,12 +57,69 @@ int64_t store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
     int64_t dflt);
 
 /*
- * Prepare `sql`, bind int64s ('i'), doubles ('d') and text ('s', NULL
- * binds NULL) by the format, step to the end; *changes (may be NULL) gets
- * the rows changed (store-pilot.c).
+ * One statement, prepared and bound in one place (store.c).  `fmt` has one
+ * letter a parameter, from $1 on: 'i' an int64_t, 'I' an int64_t bound as
+ * NULL when 0 (an id's "none"), 'n' an int64_t bound as NULL when negative
+ * (a GPU index's or an exit code's "none"), 'd' a double, 's' a const
+ * char * (NULL binds NULL).
+ *
+ * store_query: prepare `sql` and bind; 0 and *out to step through and
+ * finalize (finalize takes NULL too), or ERR_* with *out NULL.
+ * store_exec: prepare, bind, step a statement that returns no rows to its
+ * end, finalize; 0 or ERR_*; *changes (may be NULL) gets the rows changed.
  */
-int store_pilot_exec(struct store *st, const char *sql, struct buf *err,
+int store_query(struct store *st, struct db_stmt **out, const char *sql,
+    struct buf *err, const char *fmt, ...);
+int store_exec(struct store *st, const char *sql, struct buf *err,
     int64_t *changes, const char *fmt, ...);
+
+/*
+ * The compiler checks each call: as many parameters as letters, and each
+ * an int64_t, a double or a string (an int or a bool read as an int64_t
+ * through `...` would be undefined behaviour: cast it).
+ */
+/* clang-format off */
+#define STORE_NARGS(...) \
+	STORE_NARGS_(__VA_ARGS__, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, \
+	    10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define STORE_NARGS_(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, \
+	    a13, a14, a15, a16, a17, a18, a19, a20, n, ...) n
+#define STORE_CAT(a, b) STORE_CAT_(a, b)
+#define STORE_CAT_(a, b) a##b
+#define STORE_ARG(x) \
+	_Generic((x), int64_t: 1, double: 1, char *: 1, const char *: 1)
+#define STORE_ARGS1(a) STORE_ARG(a)
+#define STORE_ARGS2(a, ...) STORE_ARG(a) + STORE_ARGS1(__VA_ARGS__)
+#define STORE_ARGS3(a, ...) STORE_ARG(a) + STORE_ARGS2(__VA_ARGS__)
+#define STORE_ARGS4(a, ...) STORE_ARG(a) + STORE_ARGS3(__VA_ARGS__)
+#define STORE_ARGS5(a, ...) STORE_ARG(a) + STORE_ARGS4(__VA_ARGS__)
+#define STORE_ARGS6(a, ...) STORE_ARG(a) + STORE_ARGS5(__VA_ARGS__)
+#define STORE_ARGS7(a, ...) STORE_ARG(a) + STORE_ARGS6(__VA_ARGS__)
+#define STORE_ARGS8(a, ...) STORE_ARG(a) + STORE_ARGS7(__VA_ARGS__)
+#define STORE_ARGS9(a, ...) STORE_ARG(a) + STORE_ARGS8(__VA_ARGS__)
+#define STORE_ARGS10(a, ...) STORE_ARG(a) + STORE_ARGS9(__VA_ARGS__)
+#define STORE_ARGS11(a, ...) STORE_ARG(a) + STORE_ARGS10(__VA_ARGS__)
+#define STORE_ARGS12(a, ...) STORE_ARG(a) + STORE_ARGS11(__VA_ARGS__)
+#define STORE_ARGS13(a, ...) STORE_ARG(a) + STORE_ARGS12(__VA_ARGS__)
+#define STORE_ARGS14(a, ...) STORE_ARG(a) + STORE_ARGS13(__VA_ARGS__)
+#define STORE_ARGS15(a, ...) STORE_ARG(a) + STORE_ARGS14(__VA_ARGS__)
+#define STORE_ARGS16(a, ...) STORE_ARG(a) + STORE_ARGS15(__VA_ARGS__)
+#define STORE_ARGS17(a, ...) STORE_ARG(a) + STORE_ARGS16(__VA_ARGS__)
+#define STORE_ARGS18(a, ...) STORE_ARG(a) + STORE_ARGS17(__VA_ARGS__)
+#define STORE_ARGS19(a, ...) STORE_ARG(a) + STORE_ARGS18(__VA_ARGS__)
+#define STORE_ARGS20(a, ...) STORE_ARG(a) + STORE_ARGS19(__VA_ARGS__)
+/* `fmt` itself, once the arguments passed; else an array of size -1. */
+#define STORE_FMT(fmt, ...) \
+	((fmt) + 0 * sizeof(char[sizeof(fmt) - 1 == STORE_NARGS(__VA_ARGS__) \
+	    && STORE_CAT(STORE_ARGS, STORE_NARGS(__VA_ARGS__))(__VA_ARGS__) \
+	    == STORE_NARGS(__VA_ARGS__) ? 1 : -1]))
+#define store_query(st, out, sql, err, fmt, ...) \
+	(store_query)(st, out, sql, err, STORE_FMT(fmt, __VA_ARGS__), \
+	    __VA_ARGS__)
+#define store_exec(st, sql, err, changes, fmt, ...) \
+	(store_exec)(st, sql, err, changes, STORE_FMT(fmt, __VA_ARGS__), \
+	    __VA_ARGS__)
+/* clang-format on */
 
 /*
  * Queue the mails an event causes, in the caller's transaction

@@ -66,31 +66,11 @@ store_mail_insert(struct store *st, int64_t now, const char *kind,
     int64_t account_id, int64_t task_id, int64_t node_id, const char *rcpt,
     const char *subject, const char *body, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_mail_insert, err);
-	if (ret < 0)
-		return ret;
-	st->drv->bind_int64(stmt, 1, now);
-	st->drv->bind_text(stmt, 2, kind);
-	if (account_id > 0)
-		st->drv->bind_int64(stmt, 3, account_id);
-	else
-		st->drv->bind_null(stmt, 3);
-	if (task_id > 0)
-		st->drv->bind_int64(stmt, 4, task_id);
-	else
-		st->drv->bind_null(stmt, 4);
-	if (node_id > 0)
-		st->drv->bind_int64(stmt, 5, node_id);
-	else
-		st->drv->bind_null(stmt, 5);
-	st->drv->bind_text(stmt, 6, rcpt);
-	st->drv->bind_text(stmt, 7, subject);
-	st->drv->bind_text(stmt, 8, body);
-	ret = store_step_done(st, stmt, err);
-	st->drv->finalize(stmt);
+	/* Ids are positive; 0 (none) is NULL. */
+	ret = store_exec(st, sql_mail_insert, err, NULL, "isIIIsss", now, kind,
+	    account_id, task_id, node_id, rcpt, subject, body);
 	if (ret == 0)
 		st->mail_queued = true;
 	return ret;
@@ -119,11 +99,10 @@ store_mail_task(struct store *st, int64_t task_id, const char *kind,
 
 	if (!st->mail_on)
 		return 0;
-	ret = store_prepare(st, &stmt, sql_mail_task, err);
+	ret = store_query(st, &stmt, sql_mail_task, err, "ii", task_id,
+	    st->retention_ms);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	st->drv->bind_int64(stmt, 2, st->retention_ms);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no task %lld",
@@ -207,7 +186,7 @@ store_mail_node(struct store *st, int64_t node_id, const char *name,
 int
 store_retention_mark(struct store *st, int64_t now, int64_t *n, struct buf *err)
 {
-	return store_pilot_exec(st, sql_retention_mark, err, n, "ii",
+	return store_exec(st, sql_retention_mark, err, n, "ii",
 	    st->retention_ms, now);
 }
 
@@ -219,11 +198,10 @@ store_retention_due(struct store *st, int64_t now, retention_due_vec *out,
 	struct retention_due *r;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_retention_due, err);
+	ret = store_query(st, &stmt, sql_retention_due, err, "ii",
+	    st->retention_ms, now);
 	if (ret < 0)
 		return ret;
-	st->drv->bind_int64(stmt, 1, st->retention_ms);
-	st->drv->bind_int64(stmt, 2, now);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		r = VEC_ADD(out);
 		r->task_id = st->drv->col_int64(stmt, 0);
@@ -243,7 +221,7 @@ store_retention_warn(struct store *st, int64_t task_id, int64_t from,
 	int ret;
 
 	*done = false;
-	ret = store_pilot_exec(st, sql_retention_warned, err, &changes, "iii",
+	ret = store_exec(st, sql_retention_warned, err, &changes, "iii",
 	    task_id, from, to);
 	if (ret < 0 || changes == 0)
 		return ret;
@@ -279,11 +257,9 @@ store_mail_due(struct store *st, int64_t now, int64_t limit, mail_row_vec *out,
 	struct mail_row *m;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_mail_due, err);
+	ret = store_query(st, &stmt, sql_mail_due, err, "ii", now, limit);
 	if (ret < 0)
 		return ret;
-	st->drv->bind_int64(stmt, 1, now);
-	st->drv->bind_int64(stmt, 2, limit);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		m = VEC_ADD(out);
 		m->id = st->drv->col_int64(stmt, 0);
@@ -304,15 +280,15 @@ store_mail_due(struct store *st, int64_t now, int64_t limit, mail_row_vec *out,
 int
 store_mail_sent(struct store *st, int64_t id, int64_t now, struct buf *err)
 {
-	return store_pilot_exec(st, sql_mail_sent, err, NULL, "ii", id, now);
+	return store_exec(st, sql_mail_sent, err, NULL, "ii", id, now);
 }
 
 int
 store_mail_failed(struct store *st, int64_t id, int64_t next_ms,
     const char *why, struct buf *err)
 {
-	return store_pilot_exec(st, sql_mail_failed, err, NULL, "iis", id,
-	    next_ms, why);
+	return store_exec(st, sql_mail_failed, err, NULL, "iis", id, next_ms,
+	    why);
 }
 
 int
@@ -324,8 +300,8 @@ store_mail_give_up(struct store *st, const struct mail_row *m, int64_t now,
 	int64_t changes = 0;
 	int ret;
 
-	ret = store_pilot_exec(st, sql_mail_give_up, err, &changes, "iis",
-	    m->id, now, why);
+	ret = store_exec(st, sql_mail_give_up, err, &changes, "iis", m->id, now,
+	    why);
 	if (ret < 0 || changes == 0)
 		return ret;
 	buf_addf(&detail,
@@ -361,7 +337,7 @@ int
 store_mail_prune(struct store *st, int64_t before_ms, int64_t *n,
     struct buf *err)
 {
-	return store_pilot_exec(st, sql_mail_prune, err, n, "i", before_ms);
+	return store_exec(st, sql_mail_prune, err, n, "i", before_ms);
 }
 
 int

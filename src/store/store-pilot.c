@@ -96,43 +96,6 @@ static const char sql_task_mark[] =
     "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
 
 int
-store_pilot_exec(struct store *st, const char *sql, struct buf *err,
-    int64_t *changes, const char *fmt, ...)
-{
-	struct db_stmt *stmt = NULL;
-	va_list ap;
-	const char *s;
-	int ret, i;
-
-	ret = store_prepare(st, &stmt, sql, err);
-	if (ret < 0)
-		return ret;
-	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0'; i++) {
-		switch (fmt[i]) {
-		case 'i':
-			st->drv->bind_int64(stmt, i + 1, va_arg(ap, int64_t));
-			break;
-		case 'd':
-			st->drv->bind_double(stmt, i + 1, va_arg(ap, double));
-			break;
-		case 's':
-			s = va_arg(ap, const char *);
-			st->drv->bind_text(stmt, i + 1, s);
-			break;
-		default:
-			BUG("bind format '%c'", fmt[i]);
-		}
-	}
-	va_end(ap);
-	ret = store_step_done(st, stmt, err);
-	if (ret == 0 && changes != NULL)
-		*changes = st->drv->changes(stmt);
-	st->drv->finalize(stmt);
-	return ret;
-}
-
-int
 store_node_set_health(struct store *st, const char *name, bool ready,
     bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err)
 {
@@ -144,10 +107,9 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	int ret;
 
 	*changed = false;
-	ret = store_prepare(st, &stmt, sql_node_health_get, err);
+	ret = store_query(st, &stmt, sql_node_health_get, err, "s", name);
 	if (ret < 0)
 		return ret;
-	st->drv->bind_text(stmt, 1, name);
 	ret = store_step(st, stmt, err);
 	if (ret != DB_ROW) {
 		st->drv->finalize(stmt);
@@ -158,7 +120,7 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	was_mem = st->drv->col_int64(stmt, 2) != 0;
 	was_disk = st->drv->col_int64(stmt, 3) != 0;
 	st->drv->finalize(stmt);
-	ret = store_pilot_exec(st, sql_node_health_set, err, NULL, "iiiii", id,
+	ret = store_exec(st, sql_node_health_set, err, NULL, "iiiii", id,
 	    (int64_t)ready, (int64_t)memory_pressure, (int64_t)disk_pressure,
 	    time_now_ms());
 	if (ret < 0)
@@ -194,10 +156,9 @@ store_task_remove(struct store *st, int64_t task_id, bool remove_files,
 	struct job_ref *r;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_jobs_refs, err);
+	ret = store_query(st, &stmt, sql_task_jobs_refs, err, "i", task_id);
 	if (ret < 0)
 		return ret;
-	st->drv->bind_int64(stmt, 1, task_id);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		r = VEC_ADD(removed);
 		r->job_id = st->drv->col_int64(stmt, 0);
@@ -206,7 +167,7 @@ store_task_remove(struct store *st, int64_t task_id, bool remove_files,
 	st->drv->finalize(stmt);
 	if (ret < 0)
 		return ret;
-	ret = store_pilot_exec(st, sql_task_delete, err, NULL, "i", task_id);
+	ret = store_exec(st, sql_task_delete, err, NULL, "i", task_id);
 	if (ret == 0 && remove_files)
 		*remove_dir = xstrdup(out_dir);
 	return ret;
@@ -221,24 +182,23 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 	int64_t test = m->test_only ? 1 : 0;
 	int ret;
 
-	ret = store_pilot_exec(st, sql_move_events, err, NULL, "isiiss",
-	    task_id, from, test, now, to, reason);
+	ret = store_exec(st, sql_move_events, err, NULL, "isiiss", task_id,
+	    from, test, now, to, reason);
 	if (ret < 0)
 		return ret;
 	switch (m->to) {
 	case JOB_REGISTERED:
-		return store_pilot_exec(st, sql_move_registered, err, NULL,
-		    "isi", task_id, from, test);
-	case JOB_ASSIGNED:
-		return store_pilot_exec(st, sql_move_assigned, err, NULL,
-		    "isiii", task_id, from, test, now,
-		    (int64_t)(m->mark_test ? 1 : 0));
-	case JOB_KILL:
-		return store_pilot_exec(st, sql_move_kill, err, NULL, "isi",
+		return store_exec(st, sql_move_registered, err, NULL, "isi",
 		    task_id, from, test);
+	case JOB_ASSIGNED:
+		return store_exec(st, sql_move_assigned, err, NULL, "isiii",
+		    task_id, from, test, now, (int64_t)(m->mark_test ? 1 : 0));
+	case JOB_KILL:
+		return store_exec(st, sql_move_kill, err, NULL, "isi", task_id,
+		    from, test);
 	case JOB_KILLED:
 	case JOB_BROKEN:
-		return store_pilot_exec(st, sql_move_ended, err, NULL, "isiiss",
+		return store_exec(st, sql_move_ended, err, NULL, "isiiss",
 		    task_id, from, test, now, to, reason);
 	default:
 		BUG("job move to %s", to);
@@ -259,10 +219,9 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	int ret;
 
 	*remove_dir = NULL;
-	ret = store_prepare(st, &stmt, sql_task_state, err);
+	ret = store_query(st, &stmt, sql_task_state, err, "i", task_id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_CONFLICT, "task %lld is gone",
@@ -305,13 +264,13 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 		if (ret < 0)
 			goto out;
 	}
-	ret = store_pilot_exec(st, sql_task_step, err, NULL, "isiiii", task_id,
+	ret = store_exec(st, sql_task_step, err, NULL, "isiiii", task_id,
 	    task_status_name(plan->next), (int64_t)plan->consume_signal,
 	    (int64_t)changed, now,
 	    (int64_t)(task_status_is_end(plan->next) &&
 	        !plan->reset_retention));
 	if (ret == 0 && plan->next != from)
-		ret = store_pilot_exec(st, sql_task_wake_after, err, NULL, "i",
+		ret = store_exec(st, sql_task_wake_after, err, NULL, "i",
 		    task_id);
 	/* Its end's mail, in the transaction that records the end. */
 	if (ret == 0 && task_status_is_end(plan->next) && plan->next != from)
@@ -343,10 +302,9 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	struct buf task = BUF_INIT;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_job_launch_get, err);
+	ret = store_query(st, &stmt, sql_job_launch_get, err, "i", job_id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, job_id);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no job %lld",
@@ -385,32 +343,19 @@ store_job_event(struct store *st, int64_t job_id, const char *from,
 	    " SELECT $2, 'job', account_id, task_id, id, node_id, $3, $4, $5"
 	    " FROM job WHERE id = $1";
 
-	return store_pilot_exec(st, sql, err, NULL, "iisss", job_id,
-	    time_now_ms(), from, to, detail ? detail : "");
+	return store_exec(st, sql, err, NULL, "iisss", job_id, time_now_ms(),
+	    from, to, detail ? detail : "");
 }
 
 int
 store_job_place(struct store *st, int64_t job_id, int64_t node_id,
     int64_t gpu_index, double priority, struct job_launch *out, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
 	int64_t changes = 0;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_job_place, err);
-	if (ret < 0)
-		return ret;
-	st->drv->bind_int64(stmt, 1, job_id);
-	st->drv->bind_int64(stmt, 2, node_id);
-	if (gpu_index < 0)
-		st->drv->bind_null(stmt, 3);
-	else
-		st->drv->bind_int64(stmt, 3, gpu_index);
-	st->drv->bind_double(stmt, 4, priority);
-	ret = store_step_done(st, stmt, err);
-	if (ret == 0)
-		changes = st->drv->changes(stmt);
-	st->drv->finalize(stmt);
+	ret = store_exec(st, sql_job_place, err, &changes, "iind", job_id,
+	    node_id, gpu_index, priority);
 	if (ret < 0)
 		return ret;
 	if (changes == 0)
@@ -438,11 +383,10 @@ store_job_now(struct store *st, int64_t job_id, int64_t attempt,
 	int ret;
 
 	memset(now, 0, sizeof(*now));
-	ret = store_prepare(st, &stmt, sql_job_current, err);
+	ret =
+	    store_query(st, &stmt, sql_job_current, err, "ii", job_id, attempt);
 	if (ret < 0)
 		return ret;
-	st->drv->bind_int64(stmt, 1, job_id);
-	st->drv->bind_int64(stmt, 2, attempt);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_ROW) {
 		now->found = true;
@@ -468,8 +412,8 @@ store_job_started(struct store *st, int64_t job_id, int64_t attempt,
 	ret = store_job_now(st, job_id, attempt, &now, err);
 	if (ret < 0 || !now.found || now.status != JOB_PENDING)
 		return ret;
-	ret = store_pilot_exec(st, sql_job_started, err, &changes, "iii",
-	    job_id, attempt, started_ms);
+	ret = store_exec(st, sql_job_started, err, &changes, "iii", job_id,
+	    attempt, started_ms);
 	if (ret < 0 || changes == 0)
 		return ret;
 	if (now.queued_ms > 0) {
@@ -534,7 +478,6 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
     const char *log_tail, const char *reason, struct buf *err)
 {
 	struct store_job_now now;
-	struct db_stmt *stmt = NULL;
 	int ret;
 
 	ret = store_job_now(st, job_id, attempt, &now, err);
@@ -547,38 +490,22 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	ret = store_job_end_stats(st, &now, started_ms, ended_ms, err);
 	if (ret < 0)
 		return ret;
-	ret = store_prepare(st, &stmt, sql_job_end, err);
-	if (ret < 0)
-		return ret;
-	st->drv->bind_int64(stmt, 1, job_id);
-	st->drv->bind_int64(stmt, 2, attempt);
-	st->drv->bind_text(stmt, 3, job_status_name(to));
-	if (exit_code < 0)
-		st->drv->bind_null(stmt, 4);
-	else
-		st->drv->bind_int64(stmt, 4, exit_code);
-	if (started_ms > 0)
-		st->drv->bind_int64(stmt, 5, started_ms);
-	else
-		st->drv->bind_null(stmt, 5);
-	st->drv->bind_int64(stmt, 6, ended_ms);
-	st->drv->bind_text(stmt, 7, log_tail);
-	st->drv->bind_text(stmt, 8, reason);
-	ret = store_step_done(st, stmt, err);
-	st->drv->finalize(stmt);
+	ret = store_exec(st, sql_job_end, err, NULL, "iisnIiss", job_id,
+	    attempt, job_status_name(to), exit_code,
+	    started_ms > 0 ? started_ms : 0, ended_ms, log_tail, reason);
 	if (ret < 0)
 		return ret;
 	ret = store_history_record(st, job_id, attempt, err);
 	if (ret < 0)
 		return ret;
 	if (now.node_id != 0 && (to == JOB_DONE || to == JOB_FAILED)) {
-		ret = store_pilot_exec(st, sql_node_count, err, NULL, "iii",
+		ret = store_exec(st, sql_node_count, err, NULL, "iii",
 		    now.node_id, (int64_t)(to == JOB_DONE),
 		    (int64_t)(to == JOB_FAILED));
 		if (ret < 0)
 			return ret;
 	}
-	return store_pilot_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
+	return store_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
 	    time_now_ms());
 }
 
@@ -586,8 +513,8 @@ int
 store_job_set_tail(struct store *st, int64_t job_id, int64_t attempt,
     const char *log_tail, struct buf *err)
 {
-	return store_pilot_exec(st, sql_job_tail, err, NULL, "iis", job_id,
-	    attempt, log_tail);
+	return store_exec(st, sql_job_tail, err, NULL, "iis", job_id, attempt,
+	    log_tail);
 }
 
 int
@@ -604,11 +531,11 @@ store_job_requeue(struct store *st, int64_t job_id, int64_t attempt,
 	    "assigned", reason, err);
 	if (ret < 0)
 		return ret;
-	ret = store_pilot_exec(st, sql_job_requeue, err, NULL, "iis", job_id,
-	    attempt, reason);
+	ret = store_exec(st, sql_job_requeue, err, NULL, "iis", job_id, attempt,
+	    reason);
 	if (ret < 0)
 		return ret;
-	return store_pilot_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
+	return store_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
 	    time_now_ms());
 }
 
@@ -630,16 +557,16 @@ int
 store_pilot_beat_set(struct store *st, const struct pilot_beat *b,
     struct buf *err)
 {
-	return store_pilot_exec(st, sql_pilot_beat_set, err, NULL, "siiii",
-	    b->host, b->pid, b->started_ms, b->last_cycle_ms, b->interval_ms);
+	return store_exec(st, sql_pilot_beat_set, err, NULL, "siiii", b->host,
+	    b->pid, b->started_ms, b->last_cycle_ms, b->interval_ms);
 }
 
 int
 store_pilot_beat_stop(struct store *st, const struct pilot_beat *b,
     int64_t now_ms, struct buf *err)
 {
-	return store_pilot_exec(st, sql_pilot_beat_stop, err, NULL, "iis",
-	    now_ms, b->pid, b->host);
+	return store_exec(st, sql_pilot_beat_stop, err, NULL, "iis", now_ms,
+	    b->pid, b->host);
 }
 
 int

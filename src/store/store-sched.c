@@ -47,11 +47,10 @@ store_sched_streams(struct store *st, const char *queue, bool gpu,
 	int64_t id, n;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_sched_streams, err);
+	ret = store_query(st, &stmt, sql_sched_streams, err, "si", queue,
+	    (int64_t)gpu);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, queue);
-	st->drv->bind_int64(stmt, 2, gpu ? 1 : 0);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		s = VEC_ADD(out);
 		s->account_id = st->drv->col_int64(stmt, 0);
@@ -62,11 +61,10 @@ store_sched_streams(struct store *st, const char *queue, bool gpu,
 		goto out;
 	st->drv->finalize(stmt);
 	stmt = NULL;
-	ret = store_prepare(st, &stmt, sql_sched_running, err);
+	ret = store_query(st, &stmt, sql_sched_running, err, "si", queue,
+	    (int64_t)gpu);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, queue);
-	st->drv->bind_int64(stmt, 2, gpu ? 1 : 0);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		id = st->drv->col_int64(stmt, 0);
 		n = st->drv->col_int64(stmt, 1);
@@ -90,17 +88,13 @@ store_sched_fetch(void *ctx, const struct sched_stream *s,
 	struct sched_job *j;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_sched_fetch, err);
+	ret = store_query(st, &stmt, sql_sched_fetch, err, "siiiiiii", c->queue,
+	    (int64_t)c->gpu, s->account_id, (int64_t)s->is_test,
+	    after ? after->submitted_ms : INT64_MIN,
+	    after ? after->task_id : INT64_MIN, after ? after->idx : INT64_MIN,
+	    (int64_t)limit);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, c->queue);
-	st->drv->bind_int64(stmt, 2, c->gpu ? 1 : 0);
-	st->drv->bind_int64(stmt, 3, s->account_id);
-	st->drv->bind_int64(stmt, 4, s->is_test ? 1 : 0);
-	st->drv->bind_int64(stmt, 5, after ? after->submitted_ms : INT64_MIN);
-	st->drv->bind_int64(stmt, 6, after ? after->task_id : INT64_MIN);
-	st->drv->bind_int64(stmt, 7, after ? after->idx : INT64_MIN);
-	st->drv->bind_int64(stmt, 8, (int64_t)limit);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		j = VEC_ADD(out);
 		j->id = st->drv->col_int64(stmt, 0);

@@ -37,23 +37,8 @@ int
 store_session_insert(struct store *st, int64_t account_id, int64_t token_id,
     const char *hash, int64_t now_ms, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_session_insert, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, account_id);
-	if (token_id > 0)
-		st->drv->bind_int64(stmt, 2, token_id);
-	else
-		st->drv->bind_null(stmt, 2);
-	st->drv->bind_text(stmt, 3, hash);
-	st->drv->bind_int64(stmt, 4, now_ms);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_session_insert, err, NULL, "iIsi", account_id,
+	    token_id > 0 ? token_id : 0, hash, now_ms);
 }
 
 int
@@ -63,10 +48,9 @@ store_session_get(struct store *st, const char *hash, struct session *out,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_session_get, err);
+	ret = store_query(st, &stmt, sql_session_get, err, "s", hash);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, hash);
 	ret = store_step(st, stmt, err);
 	/* Never echo a hash: it names a secret. */
 	if (ret == DB_DONE)
@@ -91,58 +75,26 @@ int
 store_session_touch(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_session_touch, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, id);
-	st->drv->bind_int64(stmt, 2, now_ms);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
-}
-
-static int
-store_session_del(struct store *st, const char *sql, const char *hash,
-    int64_t before_ms, struct buf *err)
-{
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql, err);
-	if (ret < 0)
-		goto out;
-	if (hash != NULL)
-		st->drv->bind_text(stmt, 1, hash);
-	else
-		st->drv->bind_int64(stmt, 1, before_ms);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_session_touch, err, NULL, "ii", id, now_ms);
 }
 
 int
 store_session_delete(struct store *st, const char *hash, struct buf *err)
 {
-	return store_session_del(st, sql_session_delete, hash, 0, err);
+	return store_exec(st, sql_session_delete, err, NULL, "s", hash);
 }
 
 int
 store_session_expire(struct store *st, int64_t before_ms, struct buf *err)
 {
-	return store_session_del(st, sql_session_expire, NULL, before_ms, err);
+	return store_exec(st, sql_session_expire, err, NULL, "i", before_ms);
 }
 
 int
 store_session_end_token(struct store *st, int64_t token_id, int64_t *n,
     struct buf *err)
 {
-	return store_pilot_exec(st, sql_session_end_token, err, n, "i",
-	    token_id);
+	return store_exec(st, sql_session_end_token, err, n, "i", token_id);
 }
 
 int
@@ -153,5 +105,5 @@ store_session_end_account(struct store *st, int64_t account_id,
 
 	if (passwords_only)
 		sql = sql_session_end_passwords;
-	return store_pilot_exec(st, sql, err, n, "i", account_id);
+	return store_exec(st, sql, err, n, "i", account_id);
 }

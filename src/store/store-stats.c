@@ -96,21 +96,8 @@ int
 store_stat_add(struct store *st, const char *name, const char *label,
     int64_t le_us, int64_t count, int64_t sum_us, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_stat_add, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_text(stmt, 1, name);
-	st->drv->bind_text(stmt, 2, label != NULL ? label : "");
-	st->drv->bind_int64(stmt, 3, le_us);
-	st->drv->bind_int64(stmt, 4, count);
-	st->drv->bind_int64(stmt, 5, sum_us);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_stat_add, err, NULL, "ssiii", name,
+	    label != NULL ? label : "", le_us, count, sum_us);
 }
 
 int
@@ -226,10 +213,10 @@ store_metrics_oldest_queued(struct store *st, const char *queue,
 	int ret;
 
 	*queued_ms = 0;
-	ret = store_prepare(st, &stmt, sql_metrics_oldest_queued, err);
+	ret =
+	    store_query(st, &stmt, sql_metrics_oldest_queued, err, "s", queue);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, queue);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_ROW) {
 		*queued_ms = store_col_int64_or(st, stmt, 0, 0);
@@ -291,20 +278,8 @@ static int
 store_usage_add(struct store *st, int64_t at_ms, const struct usage_row *u,
     struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_usage_add, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, at_ms);
-	st->drv->bind_text(stmt, 2, u->username);
-	st->drv->bind_int64(stmt, 3, u->running);
-	st->drv->bind_int64(stmt, 4, u->waiting);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_usage_add, err, NULL, "isii", at_ms,
+	    u->username, u->running, u->waiting);
 }
 
 int
@@ -354,11 +329,7 @@ store_usage_sample(struct store *st, int64_t now_ms, int64_t keep_ms,
 			goto out;
 		(*nrows)++;
 	}
-	ret = store_prepare(st, &stmt, sql_usage_prune, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, now_ms - keep_ms);
-	ret = store_step_done(st, stmt, err);
+	ret = store_exec(st, sql_usage_prune, err, NULL, "i", now_ms - keep_ms);
 out:
 	st->drv->finalize(stmt);
 	usage_row_vec_release(&now);
@@ -374,12 +345,10 @@ store_usage_list(struct store *st, int64_t since_ms, const char *username,
 	struct usage_row *u;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_usage_list, err);
+	ret = store_query(st, &stmt, sql_usage_list, err, "isi", since_ms,
+	    username != NULL ? username : "", limit);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, since_ms);
-	st->drv->bind_text(stmt, 2, username != NULL ? username : "");
-	st->drv->bind_int64(stmt, 3, limit);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		u = VEC_ADD(out);
 		u->at_ms = st->drv->col_int64(stmt, 0);

@@ -100,33 +100,16 @@ store_task_insert(struct store *st, struct task *t, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_insert, err);
+	ret = store_query(st, &stmt, sql_task_insert, err, "isssssssiiiniissIs",
+	    t->account_id, t->name, t->queue, t->image ? t->image : "",
+	    t->command, t->inputs ? t->inputs : "", t->data_path, t->out_dir,
+	    (int64_t)t->gpu, (int64_t)t->skip_test, t->timeout_ms,
+	    t->retention_ms, t->njobs, t->submitted_ms,
+	    t->after ? t->after : "", t->after_any ? t->after_any : "",
+	    t->inputs_of_id > 0 ? t->inputs_of_id : 0,
+	    t->inputs_of ? t->inputs_of : "");
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, t->account_id);
-	st->drv->bind_text(stmt, 2, t->name);
-	st->drv->bind_text(stmt, 3, t->queue);
-	st->drv->bind_text(stmt, 4, t->image ? t->image : "");
-	st->drv->bind_text(stmt, 5, t->command);
-	st->drv->bind_text(stmt, 6, t->inputs ? t->inputs : "");
-	st->drv->bind_text(stmt, 7, t->data_path);
-	st->drv->bind_text(stmt, 8, t->out_dir);
-	st->drv->bind_int64(stmt, 9, t->gpu ? 1 : 0);
-	st->drv->bind_int64(stmt, 10, t->skip_test ? 1 : 0);
-	st->drv->bind_int64(stmt, 11, t->timeout_ms);
-	if (t->retention_ms < 0)
-		st->drv->bind_null(stmt, 12);
-	else
-		st->drv->bind_int64(stmt, 12, t->retention_ms);
-	st->drv->bind_int64(stmt, 13, t->njobs);
-	st->drv->bind_int64(stmt, 14, t->submitted_ms);
-	st->drv->bind_text(stmt, 15, t->after ? t->after : "");
-	st->drv->bind_text(stmt, 16, t->after_any ? t->after_any : "");
-	if (t->inputs_of_id > 0)
-		st->drv->bind_int64(stmt, 17, t->inputs_of_id);
-	else
-		st->drv->bind_null(stmt, 17);
-	st->drv->bind_text(stmt, 18, t->inputs_of ? t->inputs_of : "");
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "task '%s' already exists", t->name);
@@ -150,11 +133,9 @@ store_task_get(struct store *st, int64_t account_id, const char *name,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_get, err);
+	ret = store_query(st, &stmt, sql_task_get, err, "is", account_id, name);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, account_id);
-	st->drv->bind_text(stmt, 2, name);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no task '%s'", name);
@@ -175,14 +156,11 @@ store_task_list(struct store *st, const struct task_filter *f, task_vec *out,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_list, err);
+	ret = store_query(st, &stmt, sql_task_list, err, "isii", f->account_id,
+	    f->status < 0 ? "" : task_status_name((enum task_status)f->status),
+	    f->after_id, f->limit > 0 ? f->limit : INT64_MAX);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, f->account_id);
-	st->drv->bind_text(stmt, 2,
-	    f->status < 0 ? "" : task_status_name((enum task_status)f->status));
-	st->drv->bind_int64(stmt, 3, f->after_id);
-	st->drv->bind_int64(stmt, 4, f->limit > 0 ? f->limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		ret = store_task_read(st, stmt, VEC_ADD(out), err);
 		if (ret < 0)
@@ -208,14 +186,12 @@ store_task_list_counts(struct store *st, const struct task_filter *f,
 		t->has_summary = true;
 	if (tasks->n == 0)
 		return 0;
-	ret = store_prepare(st, &stmt, sql_task_list_counts, err);
+	ret = store_query(st, &stmt, sql_task_list_counts, err, "isii",
+	    f->account_id,
+	    f->status < 0 ? "" : task_status_name((enum task_status)f->status),
+	    f->after_id, tasks->v[tasks->n - 1].id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, f->account_id);
-	st->drv->bind_text(stmt, 2,
-	    f->status < 0 ? "" : task_status_name((enum task_status)f->status));
-	st->drv->bind_int64(stmt, 3, f->after_id);
-	st->drv->bind_int64(stmt, 4, tasks->v[tasks->n - 1].id);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		id = st->drv->col_int64(stmt, 0);
 		/* The page is by id: find the task by bisection. */
@@ -258,10 +234,9 @@ store_task_count_jobs(struct store *st, int64_t task_id,
 	int ret;
 
 	memset(counts, 0, sizeof(int64_t) * JOB_NSTATUS);
-	ret = store_prepare(st, &stmt, sql_task_count_jobs, err);
+	ret = store_query(st, &stmt, sql_task_count_jobs, err, "i", task_id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		ret = job_status_parse(st->drv->col_text(stmt, 0), &s, err);
 		if (ret < 0)
@@ -277,20 +252,8 @@ int
 store_task_set_signal(struct store *st, int64_t task_id, enum task_signal sig,
     struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_task_set_signal, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	st->drv->bind_text(stmt, 2,
-	    sig == SIGNAL_NONE ? NULL : task_signal_name(sig));
-	st->drv->bind_int64(stmt, 3, time_now_ms());
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_task_set_signal, err, NULL, "isi", task_id,
+	    sig == SIGNAL_NONE ? NULL : task_signal_name(sig), time_now_ms());
 }
 
 /*
@@ -411,14 +374,11 @@ store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
 	struct job *j;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_job_list, err);
+	ret = store_query(st, &stmt, sql_job_list, err, "iiis", task_id,
+	    limit > 0 ? limit : INT64_MAX, after_idx,
+	    status < 0 ? "" : job_status_name((enum job_status)status));
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
-	st->drv->bind_int64(stmt, 3, after_idx);
-	st->drv->bind_text(stmt, 4,
-	    status < 0 ? "" : job_status_name((enum job_status)status));
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		j = VEC_ADD(out);
 		j->id = st->drv->col_int64(stmt, 0);
@@ -461,10 +421,9 @@ store_task_get_id(struct store *st, int64_t id, struct task *out,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_get_id, err);
+	ret = store_query(st, &stmt, sql_task_get_id, err, "i", id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, id);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no task with id %lld",
@@ -482,17 +441,8 @@ out:
 int
 store_task_set_remove_files(struct store *st, int64_t task_id, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_task_set_remove_files, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_task_set_remove_files, err, NULL, "i",
+	    task_id);
 }
 
 /*
@@ -541,11 +491,10 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 	const char *sig, *test;
 	int ret, i;
 
-	ret = store_prepare(st, &stmt, sql_task_dirty, err);
+	ret = store_query(st, &stmt, sql_task_dirty, err, "ii",
+	    st->retention_ms, time_now_ms());
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, st->retention_ms);
-	st->drv->bind_int64(stmt, 2, time_now_ms());
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		r = VEC_ADD(out);
 		r->id = st->drv->col_int64(stmt, 0);
@@ -609,19 +558,8 @@ int
 store_task_after_add(struct store *st, int64_t task_id, int64_t after_id,
     bool any_end, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_task_after_add, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	st->drv->bind_int64(stmt, 2, after_id);
-	st->drv->bind_int64(stmt, 3, any_end ? 1 : 0);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_task_after_add, err, NULL, "iii", task_id,
+	    after_id, (int64_t)any_end);
 }
 
 void
@@ -643,10 +581,9 @@ store_task_afters(struct store *st, int64_t task_id, store_after_vec *out,
 	struct buf b = BUF_INIT;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_afters, err);
+	ret = store_query(st, &stmt, sql_task_afters, err, "i", task_id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		buf_reset(&b);
 		names_task_full(&b, st->drv->col_text(stmt, 0),
@@ -677,10 +614,9 @@ store_task_waiters(struct store *st, int64_t after_id, store_str_vec *out,
 	struct buf b = BUF_INIT;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_task_waiters, err);
+	ret = store_query(st, &stmt, sql_task_waiters, err, "i", after_id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, after_id);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		buf_reset(&b);
 		names_task_full(&b, st->drv->col_text(stmt, 0),
@@ -707,10 +643,9 @@ store_task_inputs_dir(struct store *st, int64_t task_id, char **dir,
 	int ret;
 
 	*dir = NULL;
-	ret = store_prepare(st, &stmt, sql_task_inputs_dir, err);
+	ret = store_query(st, &stmt, sql_task_inputs_dir, err, "i", task_id);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND,
@@ -729,16 +664,6 @@ int
 store_task_set_njobs(struct store *st, int64_t task_id, int64_t njobs,
     struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql_task_set_njobs, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, task_id);
-	st->drv->bind_int64(stmt, 2, njobs);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_exec(st, sql_task_set_njobs, err, NULL, "ii", task_id,
+	    njobs);
 }

@@ -47,16 +47,10 @@ store_token_insert(struct store *st, struct token *t, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_token_insert, err);
+	ret = store_query(st, &stmt, sql_token_insert, err, "isiI",
+	    t->account_id, t->hash, t->created_ms, t->expires_ms);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, t->account_id);
-	st->drv->bind_text(stmt, 2, t->hash);
-	st->drv->bind_int64(stmt, 3, t->created_ms);
-	if (t->expires_ms > 0)
-		st->drv->bind_int64(stmt, 4, t->expires_ms);
-	else
-		st->drv->bind_null(stmt, 4);
 	ret = store_step(st, stmt, err);
 	if (ret != DB_ROW)
 		goto out;
@@ -74,12 +68,10 @@ store_token_list(struct store *st, int64_t account_id, int64_t after_id,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_token_list, err);
+	ret = store_query(st, &stmt, sql_token_list, err, "iii", account_id,
+	    after_id, limit > 0 ? limit : INT64_MAX);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, account_id);
-	st->drv->bind_int64(stmt, 2, after_id);
-	st->drv->bind_int64(stmt, 3, limit > 0 ? limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
 		store_token_read(st, stmt, VEC_ADD(out));
 out:
@@ -94,14 +86,13 @@ store_token_get(struct store *st, int64_t id, const char *hash,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt,
-	    hash != NULL ? sql_token_get_hash : sql_token_get_id, err);
+	if (hash != NULL)
+		ret =
+		    store_query(st, &stmt, sql_token_get_hash, err, "s", hash);
+	else
+		ret = store_query(st, &stmt, sql_token_get_id, err, "i", id);
 	if (ret < 0)
 		goto out;
-	if (hash != NULL)
-		st->drv->bind_text(stmt, 1, hash);
-	else
-		st->drv->bind_int64(stmt, 1, id);
 	ret = store_step(st, stmt, err);
 	/* Never echo a hash: it names a secret. */
 	if (ret == DB_DONE && hash != NULL)
@@ -118,41 +109,23 @@ out:
 	return ret;
 }
 
-static int
-store_token_set(struct store *st, const char *sql, int64_t id, int64_t now_ms,
-    struct buf *err)
-{
-	struct db_stmt *stmt = NULL;
-	int ret;
-
-	ret = store_prepare(st, &stmt, sql, err);
-	if (ret < 0)
-		goto out;
-	st->drv->bind_int64(stmt, 1, id);
-	st->drv->bind_int64(stmt, 2, now_ms);
-	ret = store_step_done(st, stmt, err);
-out:
-	st->drv->finalize(stmt);
-	return ret;
-}
-
 int
 store_token_revoke(struct store *st, int64_t id, int64_t now_ms,
     struct buf *err)
 {
-	return store_token_set(st, sql_token_revoke, id, now_ms, err);
+	return store_exec(st, sql_token_revoke, err, NULL, "ii", id, now_ms);
 }
 
 int
 store_token_revoke_all(struct store *st, int64_t account_id, int64_t now_ms,
     int64_t *n, struct buf *err)
 {
-	return store_pilot_exec(st, sql_token_revoke_all, err, n, "ii",
-	    account_id, now_ms);
+	return store_exec(st, sql_token_revoke_all, err, n, "ii", account_id,
+	    now_ms);
 }
 
 int
 store_token_touch(struct store *st, int64_t id, int64_t now_ms, struct buf *err)
 {
-	return store_token_set(st, sql_token_touch, id, now_ms, err);
+	return store_exec(st, sql_token_touch, err, NULL, "ii", id, now_ms);
 }

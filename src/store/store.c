@@ -2,6 +2,8 @@
  * store.c - opening a database by URL, transactions, and the step wrapper
  * every query goes through.
  */
+#include <stdarg.h>
+
 #include "store/store-int.h"
 
 static const struct db_driver *const store_drivers[] = {
@@ -251,6 +253,80 @@ store_prepare(struct store *st, struct db_stmt **out, const char *sql,
 {
 	st->prepares++;
 	return st->drv->prepare(st->db, out, sql, err);
+}
+
+/* Bind the parameters of `fmt` (store-int.h) from `ap`, from $1 on. */
+static void
+store_bindv(struct store *st, struct db_stmt *stmt, const char *fmt, va_list ap)
+{
+	int64_t v;
+	int i;
+
+	for (i = 0; fmt[i] != '\0'; i++) {
+		switch (fmt[i]) {
+		case 'i':
+			st->drv->bind_int64(stmt, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'I':
+			v = va_arg(ap, int64_t);
+			if (v != 0)
+				st->drv->bind_int64(stmt, i + 1, v);
+			else
+				st->drv->bind_null(stmt, i + 1);
+			break;
+		case 'n':
+			v = va_arg(ap, int64_t);
+			if (v >= 0)
+				st->drv->bind_int64(stmt, i + 1, v);
+			else
+				st->drv->bind_null(stmt, i + 1);
+			break;
+		case 'd':
+			st->drv->bind_double(stmt, i + 1, va_arg(ap, double));
+			break;
+		case 's':
+			st->drv->bind_text(stmt, i + 1,
+			    va_arg(ap, const char *));
+			break;
+		default:
+			BUG("bind format '%c'", fmt[i]);
+		}
+	}
+}
+
+int(store_query)(struct store *st, struct db_stmt **out, const char *sql,
+    struct buf *err, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	ret = store_prepare(st, out, sql, err);
+	if (ret < 0)
+		return ret;
+	va_start(ap, fmt);
+	store_bindv(st, *out, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int(store_exec)(struct store *st, const char *sql, struct buf *err,
+    int64_t *changes, const char *fmt, ...)
+{
+	struct db_stmt *stmt = NULL;
+	va_list ap;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		return ret;
+	va_start(ap, fmt);
+	store_bindv(st, stmt, fmt, ap);
+	va_end(ap);
+	ret = store_step_done(st, stmt, err);
+	if (ret == 0 && changes != NULL)
+		*changes = st->drv->changes(stmt);
+	st->drv->finalize(stmt);
+	return ret;
 }
 
 int
