@@ -30,6 +30,7 @@ struct db {
 	struct db_pg_prepared cache[DB_PG_CACHE];
 	size_t ncache;
 	int64_t nprepared;
+	bool full; /* since the last begin, a statement met a full disk */
 };
 
 struct db_stmt {
@@ -44,10 +45,14 @@ struct db_stmt {
 	int64_t changes;
 };
 
-/* One line, the server's primary message when there is one. */
+/*
+ * One line, the server's primary message when there is one.  A full disk
+ * on the server (SQLSTATE class 53100 disk_full) is remembered in `db`.
+ */
 static int
-db_pg_result_error(PGconn *conn, PGresult *res, struct buf *err)
+db_pg_result_error(struct db *db, PGresult *res, struct buf *err)
 {
+	PGconn *conn = db->conn;
 	const char *state =
 	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg =
@@ -70,6 +75,8 @@ db_pg_result_error(PGconn *conn, PGresult *res, struct buf *err)
 		code = ERR_INVALID; /* check, not null, foreign key */
 	else if (state != NULL && strcmp(state, "40001") == 0)
 		code = ERR_CONFLICT;
+	if (state != NULL && strcmp(state, "53100") == 0)
+		db->full = true;
 	err_set(err, code, "database: %s", line.data);
 	buf_release(&line);
 	return code;
@@ -151,7 +158,7 @@ db_pg_exec(struct db *db, const char *sql, struct buf *err)
 	res = PQexec(db->conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		ret = db_pg_result_error(db->conn, res, err);
+		ret = db_pg_result_error(db, res, err);
 	PQclear(res);
 	return ret;
 }
@@ -159,6 +166,7 @@ db_pg_exec(struct db *db, const char *sql, struct buf *err)
 static int
 db_pg_begin(struct db *db, struct buf *err)
 {
+	db->full = false;
 	return db_pg_exec(db, "BEGIN", err);
 }
 
@@ -224,7 +232,7 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	    (long long)++db->nprepared);
 	res = PQprepare(db->conn, db->cache[i].name, sql, n, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ret = db_pg_result_error(db->conn, res, err);
+		ret = db_pg_result_error(db, res, err);
 		PQclear(res);
 		free(st->params);
 		free(st);
@@ -301,7 +309,7 @@ db_pg_step(struct db_stmt *st, struct buf *err)
 		if (status == PGRES_TUPLES_OK) {
 			st->nrows = PQntuples(st->res);
 		} else if (status != PGRES_COMMAND_OK) {
-			return db_pg_result_error(db->conn, st->res, err);
+			return db_pg_result_error(db, st->res, err);
 		}
 		n = PQcmdTuples(st->res);
 		st->changes = n && *n ? strtoll(n, NULL, 10) : 0;
@@ -480,15 +488,11 @@ db_pg_damaged(struct db *db)
 	return false;
 }
 
-/*
- * NEEDSWORK: a full disk on the server (SQLSTATE 53100, disk_full) is
- * not told apart yet: the pilot backs off from it as from an outage.
- */
+/* The server said disk_full (53100) since the last begin. */
 static bool
 db_pg_full(struct db *db)
 {
-	(void)db;
-	return false;
+	return db->full;
 }
 
 const struct db_driver db_postgres = {
