@@ -284,12 +284,13 @@ service_doctor_nodes(struct doctor *d, struct buf *text)
 	struct node *n;
 	int ret;
 
-	ret = d->be->ops->nodes(d->be, &seen, text);
+	ret = d->be->ops->nodes(d->be, &seen, &names);
 	if (ret < 0) {
-		buf_addf(text, ": the %s backend cannot list its nodes",
-		    d->be->ops->name);
+		buf_addf(text, "the %s backend cannot list its nodes: %s",
+		    d->be->ops->name, names.data);
 		goto out;
 	}
+	buf_reset(&names);
 	ret = store_node_list(d->svc.st, NULL, 0, &nodes, text);
 	if (ret < 0)
 		goto out;
