@@ -41,11 +41,7 @@ SMTP_PORT=$(cat "$SMTP_SINK/port")
 export ORCHESTRA_SMTP_CA=$TMP/cert.pem
 export ORCHESTRA_SMTP_URL="smtp://mailer:s3cret-pw@127.0.0.1:$SMTP_PORT"
 pilot_start --interval 1
-pilot_wait_started
-beat_written() {
-	[ "$(db_value "SELECT count(*) FROM pilot_beat WHERE stopped_ms IS NULL")" = 1 ]
-}
-wait_until 60 beat_written
+pilot_wait_beat
 serve_start
 export ORCHESTRA_LISTEN=${API#http://}
 

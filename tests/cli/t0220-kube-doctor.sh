@@ -26,11 +26,7 @@ orch node add node-g --max-cpu-slots 4 --cpu-slots 4 --max-gpu-slots 2 \
     --gpu-slots 2 >/dev/null
 
 pilot_start --interval 1
-pilot_wait_started
-beat_written() {
-	[ "$(db_value "SELECT count(*) FROM pilot_beat WHERE stopped_ms IS NULL")" = 1 ]
-}
-wait_until 60 beat_written
+pilot_wait_beat
 serve_start
 export ORCHESTRA_LISTEN=${API#http://}
 
@@ -76,31 +72,16 @@ not_ready() {
 }
 test_case "a node not ready: nodes FAIL" not_ready
 
-# A kubeconfig of the simulator's CA with SERVER $1 and token $2.
-write_kc() { # FILE SERVER TOKEN
-	local ca
-	ca=$(base64 -w0 "$SIMDIR/state/pki/ca.crt")
-	cat >"$1" <<EOF
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: sim
-  cluster: {server: '$2', certificate-authority-data: '$ca'}
-contexts:
-- name: test
-  context: {cluster: sim, user: me}
-users:
-- name: me
-  user: {token: '$3'}
-EOF
+# The simulator's kubeconfig, with its server's URL or its token changed.
+kc_with() { # FILE FROM TO
+	sed "s|$2|$3|" "$SIMDIR/kubeconfig" >"$1"
+	grep -Fq -- "$3" "$1" || fail "no '$2' in the simulator's kubeconfig"
 }
 
 unreachable() {
 	local port start
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	write_kc "$TMP/kc-down" "https://127.0.0.1:$port" \
-	    "$(cat "$SIMDIR/state/token")"
+	kc_with "$TMP/kc-down" "$SERVER" "https://127.0.0.1:$port"
 	start=$SECONDS
 	expect_exit 1 env KUBECONFIG="$TMP/kc-down" "$ORCHESTRA_BIN" doctor
 	[ $((SECONDS - start)) -le 20 ] ||
@@ -113,7 +94,7 @@ unreachable() {
 test_case "an unreachable API server: nodes FAIL, within seconds" unreachable
 
 bad_token() {
-	write_kc "$TMP/kc-token" "$SERVER" not-the-token-5f3a
+	kc_with "$TMP/kc-token" "token: .*" "token: not-the-token-5f3a"
 	expect_exit 1 env KUBECONFIG="$TMP/kc-token" "$ORCHESTRA_BIN" doctor
 	check_is nodes FAIL "the kubernetes backend cannot list its nodes: kubernetes: the API server refused the credentials of kubeconfig '$TMP/kc-token' \(401 Unauthorized"
 	if grep -Fq not-the-token-5f3a "$OUT" "$ERR"; then
