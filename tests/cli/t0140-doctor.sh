@@ -5,8 +5,9 @@
 # broken one, exit 1 and the failed check named, the others as they are:
 # a wrong database URL (its password never shown), a database file that
 # is no database, a database readable by others, no pilot, serve down,
-# bad SMTP credentials (the password never shown), no SMTP server, and a
-# config file that cannot be read.  The Kubernetes checks are in t0220.
+# bad SMTP credentials (the password never shown), no SMTP server, a
+# config file that cannot be read, and a login for a server that offers
+# no STARTTLS.  The Kubernetes checks are in t0220.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -170,3 +171,24 @@ bad_config() {
 }
 test_case "a config file that cannot be read: config FAIL, nothing else" \
     bad_config
+
+# A server that offers no STARTTLS: with a login in the URL, doctor will
+# not send it in the clear.
+smtp_sink_stop
+rm -f "$SMTP_SINK/port"
+smtp_sink_start
+PLAIN_PORT=$(cat "$SMTP_SINK/port")
+no_starttls() {
+	expect_exit 1 env \
+	    ORCHESTRA_SMTP_URL="smtp://mailer:s3cret-pw@127.0.0.1:$PLAIN_PORT" \
+	    "$ORCHESTRA_BIN" doctor
+	check_is mail FAIL "smtp smtp://mailer:\*\*\*@127.0.0.1:$PLAIN_PORT: .*STARTTLS.*: check smtp_url"
+	never_shown s3cret-pw
+	# Without a login, a server without TLS is taken as it is.
+	expect_exit 1 env ORCHESTRA_SMTP_URL="smtp://127.0.0.1:$PLAIN_PORT" \
+	    "$ORCHESTRA_BIN" doctor
+	check_is mail OK "smtp://127.0.0.1:$PLAIN_PORT answers: "
+	sink_count 0 || fail "doctor sent a mail"
+}
+test_case "a login but no STARTTLS: mail FAIL, nothing sent in the clear" \
+    no_starttls
