@@ -280,6 +280,7 @@ service_doctor_nodes(struct doctor *d, struct buf *text)
 	struct buf names = BUF_INIT;
 	const char *problem;
 	int64_t gpus = 0;
+	bool gpus_known = false;
 	size_t nready = 0;
 	struct node *n;
 	int ret;
@@ -304,26 +305,31 @@ service_doctor_nodes(struct doctor *d, struct buf *text)
 			    n->name, problem);
 			goto out;
 		}
-		if (nready++ < DOCTOR_MAX_NAMES)
-			buf_addf(&names, "%s%s", nready > 1 ? ", " : "",
-			    n->name);
-		if (b->gpus > 0) {
+		if (nready++ >= DOCTOR_MAX_NAMES)
+			continue;
+		buf_addf(&names, "%s%s", nready > 1 ? ", " : "", n->name);
+		if (b->gpus > 0)
 			buf_addf(&names, " (%lld GPUs)", (long long)b->gpus);
-			gpus += b->gpus;
-		}
 	}
 	if (nready == 0) {
 		ret = err_set(text, ERR_UNAVAILABLE,
 		    "no enabled node: orchestra node add, or node resume");
 		goto out;
 	}
-	buf_addf(text, "%zu ready: %s%s; the backend sees %zu node%s, ", nready,
+	buf_addf(text, "%zu ready: %s%s; the backend sees %zu node%s", nready,
 	    names.data, nready > DOCTOR_MAX_NAMES ? ", ..." : "", seen.n,
 	    seen.n == 1 ? "" : "s");
+	/* The local backend does not count GPUs (-1): nothing to say. */
+	VEC_FOREACH (b, &seen) {
+		if (b->gpus >= 0)
+			gpus_known = true;
+		if (b->gpus > 0)
+			gpus += b->gpus;
+	}
 	if (gpus > 0)
-		buf_addf(text, "%lld GPUs", (long long)gpus);
-	else
-		buf_adds(text, "no GPU (no nvidia.com/gpu capacity)");
+		buf_addf(text, ", %lld GPUs", (long long)gpus);
+	else if (gpus_known)
+		buf_adds(text, ", no GPU (no nvidia.com/gpu capacity)");
 	ret = 0;
 out:
 	backend_node_vec_release(&seen);

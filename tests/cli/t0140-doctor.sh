@@ -60,7 +60,7 @@ good() {
 	check_is pilot OK "running on $(hostname), pid $PILOT_PID, last cycle [0-9]+s ago$"
 	check_is backend OK "local, opened"
 	check_is accounts OK "2 users, each with a Unix account its jobs run as$"
-	check_is nodes OK "1 ready: $(hostname); the backend sees 1 node, "
+	check_is nodes OK "1 ready: $(hostname); the backend sees 1 node$"
 	check_is serve OK "answers GET /healthz$"
 	check_is mail OK "smtp://mailer:\*\*\*@127.0.0.1:$SMTP_PORT answers: "
 	never_shown s3cret-pw
