@@ -109,15 +109,15 @@ main(int argc, char **argv)
 		main_help(stderr);
 		return CMD_EXIT_USAGE;
 	}
-	if (config_load(&ctx.cfg, &err) < 0) {
-		ret = cmd_fail(&ctx, &err);
-		buf_release(&err);
-		return ret;
-	}
+	/* A command that runs without settings (doctor) says why itself;
+	 * cmd_dispatch() stops the others. */
+	if (config_load(&ctx.cfg, &err) < 0)
+		ctx.cfg_err = buf_detach(&err);
 	ctx.actor = main_actor(user);
 	ret = cmd_dispatch(&ctx, argc - i, argv + i);
 	service_close(&ctx.svc);
 	config_release(&ctx.cfg);
+	free(ctx.cfg_err);
 	free(ctx.path);
 	return ret;
 }

@@ -8,6 +8,7 @@
 
 /* Sorted by name; a new command is a file and one line here. */
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_doctor_entry,
 	&cmd_history_entry,
 	&cmd_init_entry,
 	&cmd_metrics_entry,
@@ -247,6 +248,10 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	ctx->entry = e;
 	ctx->path = buf_detach(&path);
+	if (ctx->cfg_err != NULL && !(e->flags & CMD_ANY_CONFIG)) {
+		cmd_error_line("", ctx->cfg_err);
+		return CMD_EXIT_FAIL;
+	}
 	if ((e->flags & CMD_LOCAL) && cmd_remote_url() != NULL &&
 	    !(argc >= 2 &&
 	        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)))

@@ -24,6 +24,12 @@
  * (init, pilot).  The others reach the API instead (service_open_remote).
  */
 #define CMD_LOCAL 0x2
+/*
+ * Runs even when the settings could not be read (doctor, which reports
+ * it): ctx->cfg_err says why, ctx->cfg is empty.  Any other command
+ * stops there with that message.
+ */
+#define CMD_ANY_CONFIG 0x4
 
 struct cmd_entry;
 
@@ -48,6 +54,7 @@ extern const struct cmd_opt cmd_opts_json[];
 
 struct cmd_ctx {
 	struct config cfg;
+	char *cfg_err;      /* why the settings could not be read, or NULL */
 	struct service svc; /* opened by cmd_open_store(): trusted, direct;
 	                     * or remote, as the token's user */
 	const char *actor;  /* --user, else ORCHESTRA_USER, else login name */
@@ -151,6 +158,7 @@ void cmd_table_release(struct cmd_table *t);
 /* Print a JSON value (takes the reference) and a newline. */
 void cmd_print_json(json_t *v);
 
+extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_metrics_entry;

@@ -35,6 +35,14 @@ void smtp_free(struct smtp *s);
  */
 int smtp_send(struct smtp *s, const char *rcpt, const char *msg,
     struct buf *err);
+/*
+ * Check that the server of `s` takes mail from us, sending none: on a
+ * connection of its own (a few seconds at most), the greeting, EHLO,
+ * STARTTLS (required with a login, else used when offered), the login,
+ * then NOOP.  0, or ERR_UNAVAILABLE with what failed in `err`, with no
+ * password in it.  (`orchestra doctor`.)
+ */
+int smtp_check(struct smtp *s, struct buf *err);
 
 /* ---- the outbox drain (outbox.c) ------------------------------------- */
 

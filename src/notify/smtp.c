@@ -164,3 +164,56 @@ out:
 	buf_release(&where);
 	return ret;
 }
+
+/* NOOP's answer, which curl hands over as a body. */
+static size_t
+smtp_discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+int
+smtp_check(struct smtp *s, struct buf *err)
+{
+	struct buf where = BUF_INIT;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	CURLcode rc;
+	CURL *h;
+
+	h = curl_easy_init();
+	if (h == NULL)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot make a curl handle");
+	/*
+	 * With no recipient and no upload, curl greets, says EHLO, makes
+	 * STARTTLS and logs in as for a mail, then sends the custom command:
+	 * NOOP, which sends nothing.
+	 */
+	curl_easy_setopt(h, CURLOPT_URL, s->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(h, CURLOPT_USE_SSL,
+	    s->login ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	if (s->ca != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "NOOP");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, smtp_discard);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	if (rc == CURLE_OK)
+		return 0;
+	util_redact_url(&where, s->url);
+	err_set(err, ERR_UNAVAILABLE, "smtp %s: %s", where.data,
+	    *errbuf != '\0' ? errbuf : curl_easy_strerror(rc));
+	if (code > 0)
+		buf_addf(err, " (server said %ld)", code);
+	buf_release(&where);
+	return ERR_UNAVAILABLE;
+}

@@ -37,6 +37,13 @@ int service_remote_parse_queue_row(json_t *o, struct queue_row *q,
  * service_* functions they stand for, over the HTTP API.
  */
 void service_remote_close(struct service *svc);
+/*
+ * GET `url` (http:// or https://, ORCHESTRA_CA_FILE honoured) with no
+ * token, connection and answer within `timeout_ms`: 0 and *status once
+ * the server answered, else ERR_UNAVAILABLE with why (the URL redacted).
+ */
+int service_remote_probe(const char *url, long timeout_ms, long *status,
+    struct buf *err);
 /* ERR_INVALID: `what` has no endpoint in the API. */
 int service_remote_refuse(struct service *svc, const char *what,
     struct buf *err);

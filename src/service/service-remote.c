@@ -376,6 +376,50 @@ out:
 	return ret;
 }
 
+/* A probe's answer: not kept, at most REMOTE_REPLY_MAX read. */
+static size_t
+service_remote_discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+int
+service_remote_probe(const char *url, long timeout_ms, long *status,
+    struct buf *err)
+{
+	const char *ca = getenv("ORCHESTRA_CA_FILE");
+	struct buf shown = BUF_INIT;
+	CURLcode rc;
+	CURL *h;
+
+	*status = 0;
+	h = curl_easy_init();
+	if (h == NULL)
+		BUG("curl_easy_init failed");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE, (long)REMOTE_REPLY_MAX);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, service_remote_discard);
+	if (ca != NULL && *ca != '\0')
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(h);
+	if (rc == CURLE_OK)
+		return 0;
+	util_redact_url(&shown, url);
+	err_set(err, ERR_UNAVAILABLE, "cannot reach '%s': %s", shown.data,
+	    curl_easy_strerror(rc));
+	buf_release(&shown);
+	return ERR_UNAVAILABLE;
+}
+
 void
 service_remote_close(struct service *svc)
 {

@@ -571,4 +571,38 @@ bool service_pilot_down(struct service *svc, struct buf *why);
 /* The same, why saying how long ago ("last cycle 5m ago"): for a warning. */
 bool service_pilot_down_ago(struct service *svc, struct buf *why);
 
+/* ---- orchestra doctor (service-doctor.c) ------------------------------ */
+
+enum doctor_state {
+	DOCTOR_OK,
+	DOCTOR_FAIL,
+	DOCTOR_SKIP, /* not checked: off, or what it needs failed */
+};
+
+/* One check's line: its name ("database"), OK or not, and what to fix. */
+struct doctor_result {
+	const char *check; /* static */
+	enum doctor_state state;
+	char *text; /* one line, owned; never a password */
+};
+typedef VEC(struct doctor_result) doctor_result_vec;
+void service_doctor_release(doctor_result_vec *v);
+const char *service_doctor_state_name(enum doctor_state s); /* "ok" ... */
+
+/*
+ * Check this machine's set-up, each check for real and within a few
+ * seconds, and append one result per check to `out` (caller releases), in
+ * order: the config file, the database (reachable, migrated), its files'
+ * modes, the pilot's heartbeat, the backend (opened: the kubeconfig),
+ * the users' Unix accounts as the backend maps them, the nodes the
+ * backend sees against the node table (health, nvidia.com/gpu), `serve`
+ * (GET /healthz of ORCHESTRA_URL, else of `listen`), and SMTP (greeting,
+ * STARTTLS and login, no mail sent).  `cfg_err` is why the settings could
+ * not be read (NULL: `cfg` holds them): then only that is checked.  A
+ * check whose prerequisite failed is DOCTOR_SKIP.  Returns how many
+ * failed.  The database and the backend are opened here, and closed.
+ */
+int service_doctor(const struct config *cfg, const char *cfg_err,
+    doctor_result_vec *out);
+
 #endif

@@ -59,6 +59,8 @@
 #                             stop the pilot at the top level of the script,
 #                             not in a test_case (a subshell)
 #   pilot_wait_started        wait until the pilot logged that it started
+#   pilot_wait_beat           ... and until its first cycle recorded its
+#                             heartbeat (a pilot others see running)
 #   pilot_stop                SIGTERM the pilot (once it started); fail
 #                             unless it exits 0 without a sanitizer report
 #   pilot_kill9               SIGKILL the pilot (a crash); $PILOT_RC is
@@ -442,6 +444,15 @@ lib_pilot_started() {
 
 pilot_wait_started() {
 	[ -z "$PILOT_PID" ] || wait_until 60 lib_pilot_started "$PILOT_PID"
+}
+
+lib_pilot_beat_written() {
+	[ "$(db_value "SELECT count(*) FROM pilot_beat WHERE stopped_ms IS NULL")" = 1 ]
+}
+
+pilot_wait_beat() {
+	pilot_wait_started
+	wait_until 60 lib_pilot_beat_written
 }
 
 pilot_stop() {

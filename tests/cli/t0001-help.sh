@@ -276,7 +276,7 @@ complete_line() {
 completion() {
 	local got
 	got=$(complete_line orchestra "" | tr '\n' ' ')
-	[ "$got" = "history init metrics node pilot queue serve status task user " ] ||
+	[ "$got" = "doctor history init metrics node pilot queue serve status task user " ] ||
 	    fail "orchestra <TAB>: '$got'"
 	got=$(complete_line orchestra task "" | tr '\n' ' ')
 	[ "$got" = "delete kill list logs retry show submit " ] ||

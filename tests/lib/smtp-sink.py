@@ -106,7 +106,9 @@ def main():
         def check(server, session, envelope, mechanism, auth_data):
             ok = (auth_data.login.decode() == user and
                   auth_data.password.decode() == password)
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd answers 535 itself on a failure
+            # (its default, True, would leave the client waiting).
+            return AuthResult(success=ok, handled=False)
         # Under implicit TLS aiosmtpd does not see the session as TLS
         # (it knows only STARTTLS): it would never offer AUTH.
         kw.update(authenticator=check, auth_required=True,
