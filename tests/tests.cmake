@@ -63,6 +63,11 @@ set_tests_properties(lint/layers PROPERTIES LABELS lint TIMEOUT 60)
 add_test(NAME lint/layers-bypass
     COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/layers-bypass.py ${CMAKE_BINARY_DIR})
 set_tests_properties(lint/layers-bypass PROPERTIES LABELS lint TIMEOUT 180)
+# The store's one binder (store_query, store_exec): the compiler refuses a
+# call whose parameters do not match its format letters.
+add_test(NAME lint/store-binds
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/lint/store-binds.py ${CMAKE_BINARY_DIR})
+set_tests_properties(lint/store-binds PROPERTIES LABELS lint TIMEOUT 120)
 
 # The command line against the real binary, on SQLite and on PostgreSQL.
 include(${CMAKE_SOURCE_DIR}/tests/cli/cli.cmake)

@@ -68,17 +68,27 @@ int64_t store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
  * store_exec: prepare, bind, step a statement that returns no rows to its
  * end, finalize; 0 or ERR_*; *changes (may be NULL) gets the rows changed.
  */
-int store_query(struct store *st, struct db_stmt **out, const char *sql,
+/* clang-format off */
+#define store_query(st, out, sql, err, fmt, ...) \
+	store_queryf(st, out, sql, err, STORE_FMT(fmt, __VA_ARGS__), \
+	    __VA_ARGS__)
+#define store_exec(st, sql, err, changes, fmt, ...) \
+	store_execf(st, sql, err, changes, STORE_FMT(fmt, __VA_ARGS__), \
+	    __VA_ARGS__)
+/* clang-format on */
+int store_queryf(struct store *st, struct db_stmt **out, const char *sql,
     struct buf *err, const char *fmt, ...);
-int store_exec(struct store *st, const char *sql, struct buf *err,
+int store_execf(struct store *st, const char *sql, struct buf *err,
     int64_t *changes, const char *fmt, ...);
+/* clang-format off */
 
 /*
- * The compiler checks each call: as many parameters as letters, and each
- * an int64_t, a double or a string (an int or a bool read as an int64_t
- * through `...` would be undefined behaviour: cast it).
+ * The compiler checks each call: `fmt` a string literal, as many
+ * parameters as letters, and each an int64_t, a double or a string (an
+ * int or a bool read as an int64_t through `...` would be undefined
+ * behaviour: cast it).  That each letter names its parameter's type is
+ * left to the reader.
  */
-/* clang-format off */
 #define STORE_NARGS(...) \
 	STORE_NARGS_(__VA_ARGS__, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, \
 	    10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
@@ -110,15 +120,10 @@ int store_exec(struct store *st, const char *sql, struct buf *err,
 #define STORE_ARGS20(a, ...) STORE_ARG(a) + STORE_ARGS19(__VA_ARGS__)
 /* `fmt` itself, once the arguments passed; else an array of size -1. */
 #define STORE_FMT(fmt, ...) \
-	((fmt) + 0 * sizeof(char[sizeof(fmt) - 1 == STORE_NARGS(__VA_ARGS__) \
-	    && STORE_CAT(STORE_ARGS, STORE_NARGS(__VA_ARGS__))(__VA_ARGS__) \
-	    == STORE_NARGS(__VA_ARGS__) ? 1 : -1]))
-#define store_query(st, out, sql, err, fmt, ...) \
-	(store_query)(st, out, sql, err, STORE_FMT(fmt, __VA_ARGS__), \
-	    __VA_ARGS__)
-#define store_exec(st, sql, err, changes, fmt, ...) \
-	(store_exec)(st, sql, err, changes, STORE_FMT(fmt, __VA_ARGS__), \
-	    __VA_ARGS__)
+	((fmt) + 0 * sizeof(char[sizeof("" fmt) - 1 == \
+	    STORE_NARGS(__VA_ARGS__) && \
+	    STORE_CAT(STORE_ARGS, STORE_NARGS(__VA_ARGS__))(__VA_ARGS__) == \
+	    STORE_NARGS(__VA_ARGS__) ? 1 : -1]))
 /* clang-format on */
 
 /*

@@ -294,7 +294,8 @@ store_bindv(struct store *st, struct db_stmt *stmt, const char *fmt, va_list ap)
 	}
 }
 
-int(store_query)(struct store *st, struct db_stmt **out, const char *sql,
+int
+store_queryf(struct store *st, struct db_stmt **out, const char *sql,
     struct buf *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -309,7 +310,8 @@ int(store_query)(struct store *st, struct db_stmt **out, const char *sql,
 	return 0;
 }
 
-int(store_exec)(struct store *st, const char *sql, struct buf *err,
+int
+store_execf(struct store *st, const char *sql, struct buf *err,
     int64_t *changes, const char *fmt, ...)
 {
 	struct db_stmt *stmt = NULL;
