@@ -341,8 +341,11 @@ kube_perform(struct kube_client *c, const char *method, const char *path,
 	}
 	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT);
+		/* A PATCH's body is a JSON merge patch (RFC 7386). */
 		headers = curl_slist_append(headers,
-		    "Content-Type: application/json");
+		    strcmp(method, "PATCH") == 0
+		        ? "Content-Type: application/merge-patch+json"
+		        : "Content-Type: application/json");
 	}
 	curl_easy_setopt(c->curl, CURLOPT_URL, url.data);
 	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);

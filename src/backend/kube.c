@@ -672,13 +672,16 @@ kube_status_of(struct kube_backend *kb, const char *name,
 	int64_t since;
 	int code;
 
-	if (job == NULL) {
-		/*
-		 * Never made, or deleted (by a stop, or behind our back).  A
-		 * deleted Job's pod may run on for its grace period, holding
-		 * its CPU and GPU: the job holds its slot until the pod ended
-		 * or went.
-		 */
+	/*
+	 * Never made, deleted (by a stop, or behind our back), or suspended
+	 * by a stop (kube_stop): gone.  Its pod may run on for its grace
+	 * period, holding its CPU and GPU: the job holds its slot until the
+	 * pod ended or went.  A Job that ended before a suspend reached it
+	 * keeps its end (below).
+	 */
+	if (job == NULL || (kube_condition(job, "Suspended") &&
+	                       !kube_condition(job, "Complete") &&
+	                       !kube_condition(job, "Failed"))) {
 		pod = kube_informer_get(kb->pods, name);
 		st->state = pod != NULL && kube_exit_code(pod) < 0
 		    ? BACKEND_RUNNING
@@ -748,27 +751,42 @@ kube_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 	return 0;
 }
 
+/*
+ * The path of the Job of `ref` into `path`, and its name into `name`;
+ * false when the caches have not seen it (then it is not there).
+ */
+static bool
+kube_job_path(struct kube_backend *kb, const struct backend_ref *ref,
+    struct buf *path, struct buf *name)
+{
+	json_t *job;
+	const char *ns;
+
+	kube_job_name(name, ref->job_id, ref->attempt);
+	job = kube_informer_get(kb->jobs, name->data);
+	ns = json_string_value(
+	    json_object_get(json_object_get(job, "metadata"), "namespace"));
+	if (ns == NULL)
+		return false;
+	buf_adds(path, "/apis/batch/v1/namespaces/");
+	kube_path_escape(path, ns);
+	buf_adds(path, "/jobs/");
+	buf_adds(path, name->data);
+	return true;
+}
+
 /* DELETE the Job with propagation Background; gone already is fine. */
 static int
 kube_delete(struct kube_backend *kb, const struct backend_ref *ref,
     struct buf *err)
 {
 	struct buf path = BUF_INIT, name = BUF_INIT;
-	json_t *reply = NULL, *job;
-	const char *ns;
+	json_t *reply = NULL;
 	long status;
 	int ret = 0;
 
-	kube_job_name(&name, ref->job_id, ref->attempt);
-	job = kube_informer_get(kb->jobs, name.data);
-	ns = json_string_value(
-	    json_object_get(json_object_get(job, "metadata"), "namespace"));
-	if (ns == NULL)
-		goto out; /* not seen: not there */
-	buf_adds(&path, "/apis/batch/v1/namespaces/");
-	kube_path_escape(&path, ns);
-	buf_adds(&path, "/jobs/");
-	buf_adds(&path, name.data);
+	if (!kube_job_path(kb, ref, &path, &name))
+		goto out;
 	buf_adds(&path, "?propagationPolicy=Background");
 	ret = kube_request(kb->client, "DELETE", path.data, NULL, &status,
 	    &reply, err);
@@ -788,16 +806,58 @@ out:
 }
 
 /*
- * NEEDSWORK: a stop deletes at once, even a Job younger than
- * KUBE_CREATE_HOLD_MS: a create held past the client's timeout that lands
- * after it makes the Job again.  Suspending the Job (spec.suspend, which
- * ends its pods and keeps its name taken) and deleting it once due would
- * close that too.
+ * Suspend the Job (a merge patch of spec.suspend): its pods end and its
+ * name stays taken, so that a create still held by the API server is
+ * refused when it lands (409).  Gone already is fine.
+ */
+static int
+kube_suspend(struct kube_backend *kb, const struct backend_ref *ref,
+    struct buf *err)
+{
+	struct buf path = BUF_INIT, name = BUF_INIT;
+	json_t *reply = NULL, *body;
+	long status;
+	int ret = 0;
+
+	if (!kube_job_path(kb, ref, &path, &name))
+		goto out;
+	body = json_pack("{s:{s:b}}", "spec", "suspend", 1);
+	ret = kube_request(kb->client, "PATCH", path.data, body, &status,
+	    &reply, err);
+	json_decref(body);
+	if (ret == 0 && status != 200 && status != 404)
+		ret = kube_status_error(kb->client, err, "suspend Job", status,
+		    reply);
+out:
+	json_decref(reply);
+	buf_release(&path);
+	buf_release(&name);
+	return ret;
+}
+
+static int64_t kube_delete_due(struct kube_backend *kb,
+    const struct backend_ref *ref);
+static int kube_delete_when_due(struct kube_backend *kb,
+    const struct backend_ref *ref, struct buf *err);
+
+/*
+ * A kill.  A Job younger than KUBE_CREATE_HOLD_MS since its last create
+ * is suspended, not deleted: a create held past the client's timeout
+ * that landed after a delete would make the Job again and run the job a
+ * second time.  It is deleted once no create can land (kube_tidy).
  */
 static int
 kube_stop(struct backend *be, const struct backend_ref *ref, struct buf *err)
 {
-	return kube_delete(kube_downcast(be), ref, err);
+	struct kube_backend *kb = kube_downcast(be);
+	int ret;
+
+	if (kube_delete_due(kb, ref) <= time_mono_ns() / 1000000)
+		return kube_delete(kb, ref, err);
+	ret = kube_suspend(kb, ref, err);
+	if (ret < 0)
+		return ret;
+	return kube_delete_when_due(kb, ref, err);
 }
 
 /*

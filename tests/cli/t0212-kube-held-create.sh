@@ -8,7 +8,9 @@
 # once.  In each order the job runs once and its Job is created once (the
 # simulator counts every creation of a name, a name made again after its
 # delete too), and the ended Jobs are deleted all the same, once no create
-# can still land (issue 17, finding 7).
+# can still land (issue 17, finding 7).  (d) A kill while the create is
+# held suspends the Job the retry made rather than deleting it, so the
+# held create finds its name taken.
 
 . "$(dirname "$0")/lib.sh"
 kube_skip_unless_able
@@ -76,6 +78,38 @@ test_case "a create held 3 s lands while the retry's Job runs" \
     held running 3 "sleep 4" 2
 test_case "a create held 3 s lands after the job ended: no second Job" \
     held ended 3 true 3
+
+# A kill while a create is still held: the Job the retry made is
+# suspended, not deleted, so the held create, landing after the kill,
+# finds the name taken; the job's command never ends, nor runs again.
+job_started() {
+	[ "$(grep -c "^killed-start " "$RUNS")" -ge 1 ]
+}
+killed() {
+	kube_admin POST /faults '{"kind": "delay", "count": 1, "seconds": 3,
+	    "method": "POST", "path": "/jobs$"}' >/dev/null
+	expect_exit 0 orch task submit killed --skip-test \
+	    --exec "echo killed-start %IN >>$RUNS; sleep 30; echo killed %IN >>$RUNS" \
+	    --inputs "@$TMP/one"
+	wait_until 60 job_started
+	expect_exit 0 orch task kill killed
+	wait_until 60 task_is killed killed
+	wait_until 30 holds_over 3
+	[ "$(grep -c "^killed-start " "$RUNS")" -eq 1 ] ||
+	    fail "the killed job started $(grep -c "^killed-start " "$RUNS") times"
+	[ "$(grep -c "^killed " "$RUNS")" -eq 0 ] ||
+	    fail "the killed job ran to its end"
+	made_once 4
+	# It was suspended, not deleted, while a create could land.
+	python3 - "$KUBE_SIM/requests.log" <<'PY' || fail "no suspend"
+import json, sys
+sys.exit(0 if any(r["method"] == "PATCH" and r["path"].endswith("/jobs/" +
+    r["path"].rsplit("/", 1)[1]) and r.get("body") == {"spec": {"suspend": True}}
+    for r in map(json.loads, open(sys.argv[1]))) else 1)
+PY
+}
+test_case "a kill while a create is held suspends the Job: no second Job" \
+    killed
 
 kube_no_jobs() {
 	kube_state 'd["objects"].get("jobs", 0) == 0'

@@ -554,7 +554,7 @@ RESOURCES = {
     'pods': Res('pods', 'Pod', '', 'V1Pod', True,
                 ['delete', 'get', 'list', 'watch'], ['po']),
     'jobs': Res('jobs', 'Job', 'batch', 'V1Job', True,
-                ['create', 'delete', 'get', 'list', 'watch']),
+                ['create', 'delete', 'get', 'list', 'patch', 'watch']),
 }
 LIST_KIND = {r: RESOURCES[r].kind + 'List' for r in RESOURCES}
 
@@ -1997,6 +1997,37 @@ class Sim:
             threading.Thread(target=gc, daemon=True).start()
         return out
 
+    def suspend_job(self, ns, name, uid):
+        """The Job controller's part of a suspend: a Job that has not
+        finished gets condition Suspended at once, its runner stops, and
+        its pods go (graceful termination), after which it counts none
+        active.  A finished Job is left as it is."""
+        with self.store.lock:
+            job = self.store.get('jobs', ns, name)
+            if not job or job['metadata']['uid'] != uid:
+                return
+            conds = job['status'].get('conditions') or []
+            if any(c['type'] in ('Complete', 'Failed') and
+                   c['status'] == 'True' for c in conds):
+                return
+            runner = self.runners.pop((ns, name), None)
+            if runner and runner.uid == uid:
+                runner.stop.set()
+            job['status'].setdefault('conditions', []).append(cond(
+                'Suspended', 'JobSuspended', 'Job suspended', now_iso()))
+            self.store.put('jobs', job, 'MODIFIED')
+
+        def gc():
+            for p in self.job_pods(ns, uid):
+                self.delete_pod(ns, p['metadata']['name'])
+            with self.store.lock:
+                j = self.store.get('jobs', ns, name)
+                if j and j['metadata']['uid'] == uid:
+                    j['status']['active'] = 0
+                    j['status']['ready'] = 0
+                    self.store.put('jobs', j, 'MODIFIED')
+        threading.Thread(target=gc, daemon=True).start()
+
     def shutdown(self):
         with self.plock:
             procs = list(self.pods.values())
@@ -2260,6 +2291,8 @@ class API:
             return self.create(r, ns, params, body)
         if method == 'DELETE' and name and 'delete' in r.verbs:
             return self.delete(r, ns, name, params, body)
+        if method == 'PATCH' and name and 'patch' in r.verbs:
+            return self.patch(r, ns, name, params, body)
         raise self.not_allowed()
 
     def check_ns(self, ns):
@@ -2589,6 +2622,86 @@ class API:
         hdr = {'Warning': ', '.join('299 - "%s"' % w.replace('"', '\\"')
                                     for w in self.warnings)} if self.warnings else None
         self.h.send_json(201, out, hdr)
+
+    # ---- patch (Jobs: a JSON merge patch, RFC 7386)
+    def patch(self, r, ns, name, params, body):
+        """A merge patch of a Job, checked as the API server's update
+        validation checks it: its spec's template, selector and
+        completions are immutable, spec.suspend a boolean, metadata's
+        name, namespace and uid its own; status is not written through
+        the main resource.  Suspending a running Job ends its pods and
+        keeps it (condition Suspended); the simulator does not resume
+        one (the pilot never does), and says so."""
+        ctype = self.h.headers.get('Content-Type', '').split(';')[0].strip()
+        if ctype != 'application/merge-patch+json':
+            raise ApiError(415, 'UnsupportedMediaType', 'the body of the '
+                           'request was in an unknown format - accepted '
+                           'media types include: application/json-patch+json, '
+                           'application/merge-patch+json, '
+                           'application/apply-patch+yaml', {})
+        try:
+            patch = json.loads(body)
+        except ValueError as e:
+            raise bad_request('error decoding patch: %s' % e)
+        if not isinstance(patch, dict):
+            raise bad_request('json: cannot unmarshal %s into Go value of '
+                              'type map[string]interface {}' % json_type(patch))
+
+        def merge(target, p):
+            if not isinstance(p, dict):
+                return copy.deepcopy(p)
+            out = dict(target) if isinstance(target, dict) else {}
+            for k, v in p.items():
+                if v is None:
+                    out.pop(k, None)
+                else:
+                    out[k] = merge(out.get(k), v)
+            return out
+        with self.store.lock:
+            old = self.store.get(r.name, ns, name)
+            if old is None:
+                raise not_found(r.name, name)
+            new = merge(copy.deepcopy(old), patch)
+            new['status'] = copy.deepcopy(old.get('status') or {})
+            errs = FieldErrors()
+            for k in ('name', 'namespace', 'uid'):
+                if new['metadata'].get(k) != old['metadata'].get(k):
+                    errs.invalid('metadata.' + k, new['metadata'].get(k),
+                                 'field is immutable')
+            rv = (patch.get('metadata') or {}).get('resourceVersion')
+            if rv is not None and rv != old['metadata'].get('resourceVersion'):
+                raise ApiError(409, 'Conflict', 'Operation cannot be '
+                               'fulfilled on %s "%s": the object has been '
+                               'modified; please apply your changes to the '
+                               'latest version and try again'
+                               % (r.qualified, name),
+                               {'name': name, 'group': r.group,
+                                'kind': r.name})
+            ospec, nspec = old.get('spec') or {}, new.get('spec') or {}
+            for k in ('template', 'selector', 'completions', 'manualSelector',
+                      'completionMode'):
+                if nspec.get(k) != ospec.get(k):
+                    errs.invalid('spec.' + k, nspec.get(k),
+                                 'field is immutable')
+            if not isinstance(nspec.get('suspend', False), bool):
+                errs.invalid('spec.suspend', nspec.get('suspend'),
+                             'must be a boolean')
+            check_labels(errs, 'metadata.labels',
+                         new['metadata'].get('labels'))
+            errs.raise_if_any(r.kind_group, name, r.group, r.name)
+            if ospec.get('suspend') and not nspec.get('suspend'):
+                raise ApiError(422, 'Invalid', 'Job.batch "%s" is invalid: '
+                               'spec.suspend: the simulator does not resume '
+                               'a suspended Job' % name,
+                               {'name': name, 'group': r.group,
+                                'kind': r.kind})
+            new['metadata'].pop('resourceVersion', None)
+            out = self.store.put(r.name, new, 'MODIFIED')
+            suspend = nspec.get('suspend') and not ospec.get('suspend')
+        if suspend:
+            self.sim.suspend_job(ns, name, new['metadata']['uid'])
+            out = self.store.get(r.name, ns, name) or out
+        self.reply_object(200, r, out)
 
     # ---- delete
     def delete(self, r, ns, name, params, body):

@@ -633,6 +633,66 @@ class TestSim(unittest.TestCase):
                             {'propagationPolicy': 'Background', 'bogus': 1})
         self.assertEqual(st, 400, out)
 
+    def test_patch_suspend(self):
+        pidfile = os.path.join(self.sim.shared, 'suspend.pid')
+        self.create_job(mount(job('suspendme', 'echo $$$$ > %s; exec sleep 60'
+                                  % pidfile), 'shared', self.sim.shared))
+        self.wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile),
+                      what='process started')
+        with open(pidfile) as f:
+            pid = int(f.read())
+        path = '/apis/batch/v1/namespaces/default/jobs/suspendme'
+        merge = {'Content-Type': 'application/merge-patch+json'}
+        # Strict: a body of another type, a template change, a suspend that
+        # is not a boolean, a name change; each refused, nothing changed.
+        st, out = self.call('PATCH', path, {'spec': {'suspend': True}})
+        self.assertEqual(st, 415, out)
+        st, out = self.call('PATCH', path, {'spec': {'template': {'spec': {
+            'restartPolicy': 'OnFailure'}}}}, headers=merge)
+        self.assertEqual(st, 422, out)
+        self.assertIn('spec.template', out['message'])
+        st, out = self.call('PATCH', path, {'spec': {'suspend': 'yes'}},
+                            headers=merge)
+        self.assertEqual(st, 422, out)
+        st, out = self.call('PATCH', path, {'metadata': {'name': 'other'}},
+                            headers=merge)
+        self.assertEqual(st, 422, out)
+        st, out = self.call('PATCH', path, '[1]', headers=merge)
+        self.assertEqual(st, 400, out)
+        self.assertTrue(alive(pid))
+        # Suspended: the pod's process ends, the Job stays, Suspended.
+        st, out = self.call('PATCH', path, {'spec': {'suspend': True}},
+                            headers=merge)
+        self.assertEqual(st, 200, out)
+        self.assertIs(out['spec']['suspend'], True)
+        self.wait_for(lambda: not alive(pid), what='process killed')
+        self.wait_for(lambda: not self.pods_of('suspendme'), what='pod deleted')
+        j = self.get_job('suspendme')
+        self.assertIsNotNone(j)
+        self.assertTrue(any(c['type'] == 'Suspended' and c['status'] == 'True'
+                            for c in j['status']['conditions']))
+        self.assertEqual(j['status']['active'], 0)
+        # The name stays taken: a create of it is refused.
+        st, out = self.call('POST', '/apis/batch/v1/namespaces/default/jobs',
+                            job('suspendme', 'true'))
+        self.assertEqual(st, 409, out)
+        # Resuming is not simulated (the pilot never resumes): said so.
+        st, out = self.call('PATCH', path, {'spec': {'suspend': False}},
+                            headers=merge)
+        self.assertEqual(st, 422, out)
+        self.assertIn('does not resume', out['message'])
+        st, out = self.call('PATCH', '/apis/batch/v1/namespaces/default/jobs/'
+                            'nosuch', {'spec': {'suspend': True}}, headers=merge)
+        self.assertEqual(st, 404, out)
+        if shutil.which('kubectl'):
+            self.create_job(job('kubectl-suspends', 'exec sleep 60'))
+            self.kubectl('patch', 'job', 'kubectl-suspends', '-n', 'default',
+                         '--type=merge', '-p', '{"spec":{"suspend":true}}')
+            self.wait_for(lambda: any(
+                c['type'] == 'Suspended' for c in
+                (self.get_job('kubectl-suspends')['status'].get('conditions')
+                 or [])), what='kubectl patch suspended the Job')
+
     def test_delete_default_orphans(self):
         # batch/v1 Jobs deleted without a policy orphan their pods
         pidfile = os.path.join(self.sim.shared, 'orphan.pid')
