@@ -628,6 +628,10 @@ int store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
  * with history_total_vec_release). */
 int store_history_totals(struct store *st, const struct history_filter *f,
     history_total_vec *out, struct buf *err);
+/* The runs of `f` whose id is above `after`, at most `limit`, by id;
+ * appends to `out` (caller releases with history_run_vec_release). */
+int store_history_list(struct store *st, const struct history_filter *f,
+    int64_t after, int64_t limit, history_run_vec *out, struct buf *err);
 
 /* ---- retention (store-mail.c) ----------------------------------------- */
 
