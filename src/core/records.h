@@ -77,6 +77,8 @@ struct node {
 	bool ready;
 	bool memory_pressure;
 	bool disk_pressure;
+	/* False: the backend cannot run jobs on it (ready is false too). */
+	bool reachable;
 	int64_t last_seen_ms; /* 0: never */
 	int64_t completed;
 	int64_t failed;

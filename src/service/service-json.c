@@ -711,6 +711,7 @@ const struct service_field service_node_fields[] = {
 	CUSTOM(struct node, gpu_used, "gpu_used", service_json_node_gpu_used,
 	    service_json_node_gpu_used_read),
 	F(struct node, enabled, "enabled", SERVICE_FIELD_BOOL),
+	F(struct node, reachable, "reachable", SERVICE_FIELD_BOOL),
 	F(struct node, ready, "ready", SERVICE_FIELD_BOOL),
 	F(struct node, memory_pressure, "memory_pressure", SERVICE_FIELD_BOOL),
 	F(struct node, disk_pressure, "disk_pressure", SERVICE_FIELD_BOOL),

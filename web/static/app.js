@@ -431,6 +431,8 @@ function taskView(params, user, name) {
 function health(n) {
 	if (!n.enabled)
 		return ["drained", "st-kill", "■"];
+	if (n.reachable === false)
+		return ["unreachable", "st-fail", "✕"];
 	if (!n.ready)
 		return ["unhealthy", "st-fail", "✕"];
 	if (n.memory_pressure || n.disk_pressure)
