@@ -1060,9 +1060,9 @@ cycle_usage(struct pilot *p, struct buf *err)
 		return ret;
 	ret = store_usage_sample(p->st, time_now_ms(), PILOT_USAGE_KEEP_MS, &n,
 	    err);
-	if (ret == 0)
+	if (ret == 0 && p->cfg->history_retention_ms > 0)
 		ret = store_history_prune(p->st,
-		    time_now_ms() - PILOT_HISTORY_KEEP_MS, &old, err);
+		    time_now_ms() - p->cfg->history_retention_ms, &old, err);
 	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		return ret;

@@ -10,6 +10,9 @@
 
 /* The default and the least bound on a job's log (log_max). */
 #define CONFIG_LOG_MAX_DEFAULT ((int64_t)100 << 20)
+/* history_retention: a year, a leap year's too (migration 0014 calls it
+ * PILOT_HISTORY_KEEP_MS, its name before it was a setting). */
+#define CONFIG_HISTORY_DEFAULT_MS (366 * 86400000LL)
 #define CONFIG_LOG_MAX_MIN ((int64_t)16 << 10)
 
 struct config {
@@ -22,6 +25,11 @@ struct config {
 	char *job_template;   /* ORCHESTRA_JOB_TEMPLATE, key job_template;
 	                         NULL: the one built in */
 	int64_t retention_ms; /* ORCHESTRA_RETENTION, key retention */
+	int64_t history_retention_ms; /* ORCHESTRA_HISTORY_RETENTION, key
+	                                 history_retention: how long the
+	                                 pilot keeps a run in job_history
+	                                 after its end; 0: forever; default
+	                                 CONFIG_HISTORY_DEFAULT_MS */
 	char *smtp_url;       /* ORCHESTRA_SMTP_URL, key smtp_url; NULL: mail
 	                         off (nothing is queued) */
 	char *smtp_ca;        /* ORCHESTRA_SMTP_CA, key smtp_ca: CA file that

@@ -8,7 +8,8 @@
 # and the CPU and GPU slot seconds per user, node and queue equal, to the
 # second, the runs' times the job rows held; filters, --csv, --json and
 # pages of the API; a user who is not an admin sees only their own; the
-# same through ORCHESTRA_URL; a year later the pilot forgets them.
+# same through ORCHESTRA_URL; a year later (history_retention) the pilot
+# forgets them.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -256,6 +257,13 @@ test_case "a user who is not an admin sees only their own history" own
 serve_stop
 
 forgotten() {
+	local range="--since 2020-01-01 --until 2100-01-01"
+	# 0 keeps them forever; a longer period keeps them longer.
+	ORCHESTRA_HISTORY_RETENTION=0 cycle_at 400d
+	ORCHESTRA_HISTORY_RETENTION=401d cycle_at 400d
+	# shellcheck disable=SC2086 # two options each
+	expect_exit 0 orch history --json $range
+	json_check "len(d['runs']) == 5"
 	cycle_at 400d
 	expect_exit 0 orch history --totals --json --since 2020-01-01 \
 	    --until 2100-01-01
@@ -263,7 +271,7 @@ forgotten() {
 	expect_exit 0 orch history --json --since 2020-01-01 --until 2100-01-01
 	json_check "d['runs'] == []"
 }
-test_case "a year after, the pilot forgets the runs" forgotten
+test_case "a year after (history_retention), the pilot forgets the runs" forgotten
 
 # A field with a comma or a quote is quoted, its quotes doubled (RFC
 # 4180); an admin's SQL can write any text.
