@@ -341,6 +341,9 @@ def run(b):
     b.wait(nrow + " && " + nrow + ".querySelector('.cpu-slots').value === '2'",
            20, "the node's row and its slots")
     assert "/ 2 / 8" in b.js(nrow + ".cells[3].textContent")
+    # n2 is not this machine: the local backend runs nothing there.
+    b.wait("(document.querySelector('tr[data-node=\"n2\"] .status') || "
+           "{}).textContent === 'unreachable'", 20, "n2 shown unreachable")
     b.js("(() => { const f = %s.querySelector('form.slots'); "
          "f.querySelector('.cpu-slots').value = '3'; "
          "f.dispatchEvent(new Event('input', {bubbles: true})); "
