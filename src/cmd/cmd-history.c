@@ -14,9 +14,12 @@ static const struct cmd_opt cmd_history_opts[] = {
 	{ "user", "U", 'u', "only the runs of user U (not an admin: yours)" },
 	{ "task", "NAME", 'k',
 	    "only the runs of task NAME (user.U.NAME for another's)" },
-	{ "state", "S", 'S', "only the runs that ended in S (done, failed, ...)" },
-	{ "limit", "N", 'l', "at most N runs, the first recorded (default: all)" },
-	{ "totals", NULL, 't', "jobs, CPU and GPU hours per user, not each run" },
+	{ "state", "S", 'S',
+	    "only the runs that ended in S (done, failed, ...)" },
+	{ "limit", "N", 'l',
+	    "at most N runs, the first recorded (default: all)" },
+	{ "totals", NULL, 't',
+	    "jobs, CPU and GPU hours per user, not each run" },
 	{ "by", "FIELD", 'b',
 	    "with --totals, a line per FIELD: user (default), queue or node" },
 	{ "csv", NULL, 'c', "print CSV (RFC 4180) with a header line" },
@@ -129,8 +132,8 @@ cmd_history_totals(struct cmd_ctx *ctx, const struct history_filter *f,
 		goto out;
 	}
 	if (json || csv)
-		cmd_history_print(service_json_history(f, &rows), csv,
-		    "totals", service_history_total_fields);
+		cmd_history_print(service_json_history(f, &rows), csv, "totals",
+		    service_history_total_fields);
 	else
 		cmd_history_print_totals(f, &rows);
 	ret = CMD_EXIT_OK;

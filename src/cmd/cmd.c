@@ -578,8 +578,8 @@ cmd_print_csv(const struct service_field *fields, json_t *rows)
 			if (json_is_string(v)) {
 				cmd_csv_field(&line, json_string_value(v));
 			} else if (v != NULL && !json_is_null(v)) {
-				text = json_dumps(v, JSON_ENCODE_ANY |
-				        SERVICE_JSON_DUMP_REAL);
+				text = json_dumps(v,
+				    JSON_ENCODE_ANY | SERVICE_JSON_DUMP_REAL);
 				cmd_csv_field(&line, text != NULL ? text : "");
 				free(text);
 			}

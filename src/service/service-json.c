@@ -773,8 +773,8 @@ const struct service_field service_history_total_fields[] = {
 const struct service_field service_history_run_fields[] = {
 	F(struct history_run, id, "id", SERVICE_FIELD_INT),
 	F(struct history_run, username, "user", SERVICE_FIELD_STR0),
-	CUSTOM(struct history_run, task, "task",
-	    service_json_history_run_task, service_json_history_run_task_read),
+	CUSTOM(struct history_run, task, "task", service_json_history_run_task,
+	    service_json_history_run_task_read),
 	F(struct history_run, idx, "index", SERVICE_FIELD_NONNEG),
 	F(struct history_run, attempt, "attempt", SERVICE_FIELD_INT),
 	F(struct history_run, queue, "queue", SERVICE_FIELD_STR0),
@@ -909,8 +909,7 @@ service_json_history_runs(const struct history_filter *f,
 }
 
 int
-service_json_history_runs_read(json_t *o, history_run_vec *out,
-    struct buf *err)
+service_json_history_runs_read(json_t *o, history_run_vec *out, struct buf *err)
 {
 	struct history_run *h;
 	json_t *e;

@@ -889,9 +889,8 @@ service_remote_history(struct service *svc, const struct history_filter *f,
 }
 
 int
-service_remote_history_runs(struct service *svc,
-    const struct history_filter *f, int64_t after, int64_t max_rows,
-    history_run_vec *out, struct buf *err)
+service_remote_history_runs(struct service *svc, const struct history_filter *f,
+    int64_t after, int64_t max_rows, history_run_vec *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
 	json_t *reply = NULL, *n;

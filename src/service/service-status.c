@@ -57,9 +57,9 @@ service_status_nodes(struct service *svc, struct buf *err)
 		else
 			ready++;
 	}
-	o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "total",
-	    (json_int_t)nodes.n, "ready", (json_int_t)ready, "unhealthy",
-	    unhealthy, "unreachable", unreachable, "drained", drained);
+	o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "total", (json_int_t)nodes.n,
+	    "ready", (json_int_t)ready, "unhealthy", unhealthy, "unreachable",
+	    unreachable, "drained", drained);
 	node_vec_release(&nodes);
 	return o;
 }

@@ -26,8 +26,8 @@ static const char sql_history_prune[] =
  * task $5 of user $4, ended in status $6 ('' for any);
  * store_history_bind() binds them.
  */
-#define STORE_HISTORY_WHERE                                                    \
-	" WHERE ended_ms >= $1 AND ended_ms < $2"                              \
+#define STORE_HISTORY_FROM                                                     \
+	" FROM job_history WHERE ended_ms >= $1 AND ended_ms < $2"             \
 	" AND ($3 = '' OR username = $3) AND ($4 = '' OR username = $4)"       \
 	" AND ($5 = '' OR task = $5) AND ($6 = '' OR status = $6)"
 /* Grouped by the column $7 names.  A run's slot time counts whole where
@@ -39,14 +39,13 @@ static const char sql_history_totals[] =
     " CAST(sum(CASE WHEN gpu = 1 THEN ended_ms - started_ms ELSE 0 END)"
     " AS BIGINT)"
     " FROM (SELECT CASE $7 WHEN 'queue' THEN queue WHEN 'node' THEN node"
-    " ELSE username END AS g, gpu, started_ms, ended_ms FROM job_history"
-    STORE_HISTORY_WHERE ") h"
-    " GROUP BY g ORDER BY g";
+    " ELSE username END AS g, gpu, started_ms, ended_ms" STORE_HISTORY_FROM
+    ") h GROUP BY g ORDER BY g";
 /* A page: the runs after id $7, at most $8. */
 static const char sql_history_list[] =
     "SELECT id, username, task, queue, node, idx, attempt, gpu, gpu_index,"
-    " status, exit_code, end_reason, started_ms, ended_ms FROM job_history"
-    STORE_HISTORY_WHERE " AND id > $7 ORDER BY id LIMIT $8";
+    " status, exit_code, end_reason, started_ms, ended_ms" STORE_HISTORY_FROM
+    " AND id > $7 ORDER BY id LIMIT $8";
 
 int
 store_history_record(struct store *st, int64_t job_id, int64_t attempt,
@@ -64,7 +63,7 @@ store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
 	    before_ms);
 }
 
-/* $1 to $6 of STORE_HISTORY_WHERE. */
+/* $1 to $6 of STORE_HISTORY_FROM. */
 static void
 store_history_bind(struct store *st, struct db_stmt *stmt,
     const struct history_filter *f)

@@ -360,8 +360,7 @@ int store_node_set_unreachable(struct store *st, const char *name,
     bool *changed, struct buf *err);
 /* The names of the nodes not marked unreachable, sorted; appends to `out`
  * (caller frees each and the array). */
-int store_node_reachable(struct store *st, store_str_vec *out,
-    struct buf *err);
+int store_node_reachable(struct store *st, store_str_vec *out, struct buf *err);
 
 /* A removed task's jobs, for the backend to forget. */
 struct job_ref {

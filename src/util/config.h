@@ -25,11 +25,6 @@ struct config {
 	char *job_template;   /* ORCHESTRA_JOB_TEMPLATE, key job_template;
 	                         NULL: the one built in */
 	int64_t retention_ms; /* ORCHESTRA_RETENTION, key retention */
-	int64_t history_retention_ms; /* ORCHESTRA_HISTORY_RETENTION, key
-	                                 history_retention: how long the
-	                                 pilot keeps a run in job_history
-	                                 after its end; 0: forever; default
-	                                 CONFIG_HISTORY_DEFAULT_MS */
 	char *smtp_url;       /* ORCHESTRA_SMTP_URL, key smtp_url; NULL: mail
 	                         off (nothing is queued) */
 	char *smtp_ca;        /* ORCHESTRA_SMTP_CA, key smtp_ca: CA file that
@@ -46,6 +41,10 @@ struct config {
 	                            of a job's log kept (its head and its
 	                            tail); 0: no bound; default 100M */
 	char *conf_path;         /* the file read, NULL if none */
+	/* ORCHESTRA_HISTORY_RETENTION, key history_retention: how long the
+	 * pilot keeps a run in job_history after its end; 0: forever;
+	 * default CONFIG_HISTORY_DEFAULT_MS */
+	int64_t history_retention_ms;
 };
 
 /*

@@ -90,8 +90,8 @@ web_api_history(struct web_req *r)
 		goto out;
 	}
 	o = service_json_history_runs(&f, &rows, (size_t)limit);
-	next = (int64_t)rows.n > limit ? json_integer(rows.v[limit - 1].id) :
-	                                 json_null();
+	next = (int64_t)rows.n > limit ? json_integer(rows.v[limit - 1].id)
+	                               : json_null();
 	json_object_set_new(o, "next_after", next);
 	web_reply(r, MHD_HTTP_OK, o);
 out:

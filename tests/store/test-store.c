@@ -996,8 +996,8 @@ test_node_unreachable(void **state)
 		free(names.v[i]);
 	VEC_RELEASE(&names);
 	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_node_set_health(st, "n2", true, false, false,
-	                     &changed, &err),
+	assert_int_equal(
+	    store_node_set_health(st, "n2", true, false, false, &changed, &err),
 	    0);
 	assert_true(changed);
 	assert_int_equal(store_commit(st, &err), 0);
