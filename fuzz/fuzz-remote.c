@@ -4,7 +4,8 @@
  * (service_remote_parse_*()) on any JSON object: they never fail but on
  * an unknown status (a node's jobs' too), and what they read, written
  * again by service-json.c (what `orchestra serve` sends) and read again,
- * is the same record, so the command line prints what the server holds.
+ * is the same record, so the command line prints what the server holds
+ * (the runs of GET /api/v1/history too).
  */
 #include "service/service-int.h"
 #include "web/web-int.h"
@@ -148,6 +149,30 @@ fuzz_remote_queue_row(json_t *o)
 	buf_release(&err);
 }
 
+/* A reply of GET /api/v1/history: its runs, read, written, read again. */
+static void
+fuzz_remote_history_runs(json_t *o)
+{
+	history_run_vec v = VEC_INIT, v2 = VEC_INIT;
+	struct history_filter f = { 0 };
+	struct buf err = BUF_INIT;
+	json_t *j;
+
+	if (service_json_history_runs_read(o, &v, &err) == 0) {
+		j = service_json_history_runs(&f, &v, v.n);
+		FUZZ_CHECK(service_json_history_runs_read(j, &v2, &err) == 0);
+		json_decref(j);
+		fuzz_remote_same(
+		    fuzz_remote_text(service_json_history_runs(&f, &v, v.n)),
+		    fuzz_remote_text(service_json_history_runs(&f, &v2, v2.n)));
+	} else {
+		FUZZ_CHECK(err.len > 0);
+	}
+	history_run_vec_release(&v);
+	history_run_vec_release(&v2);
+	buf_release(&err);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -159,6 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_remote_node(o);
 		fuzz_remote_account_token(o);
 		fuzz_remote_queue_row(o);
+		fuzz_remote_history_runs(o);
 	}
 	json_decref(o);
 	return 0;

@@ -164,6 +164,14 @@ struct backend_ops {
 	int (
 	    *nodes)(struct backend *be, backend_node_vec *out, struct buf *err);
 	/*
+	 * nodes() names every node the backend can run jobs on (local: this
+	 * machine), so the pilot marks a node of the table it does not name
+	 * unreachable: no job goes there.  False where a node may be absent
+	 * from one answer and still run jobs (Kubernetes: nodes come and go,
+	 * and a pod pinned to a node that is back runs there).
+	 */
+	bool nodes_all;
+	/*
 	 * How many requests the backend can make now without slowing the
 	 * starts (on Kubernetes its client's spare rate); NULL where an
 	 * ended job's log and its release cost no request (local files).

@@ -948,6 +948,7 @@ const struct backend_ops backend_local_ops = {
 	.log_open = local_log_open,
 	.node_check = local_node_check,
 	.nodes = local_nodes,
+	.nodes_all = true,
 	.release = local_release,
 	.purge = local_purge,
 	.handles = local_handles,

@@ -5,13 +5,17 @@
 
 /*
  * The node's state; its health is what the last pilot cycle found, so
- * with no pilot running it is not known (`no_pilot`).
+ * with no pilot running it is not known (`no_pilot`), but a node the
+ * backend cannot run jobs on stays unreachable.
  */
 static const char *
 cmd_node_state(const struct node *n, bool no_pilot)
 {
 	if (!n->enabled)
 		return "drained";
+	/* Not health but what the backend is: it holds with no pilot. */
+	if (!n->reachable)
+		return "unreachable";
 	if (no_pilot)
 		return "unknown (no pilot)";
 	if (!n->ready)

@@ -74,6 +74,8 @@ cmd_status_print(json_t *o)
 	    (long long)json_integer_value(json_object_get(n, "ready")));
 	cmd_status_names(&line, json_object_get(n, "unhealthy"));
 	buf_adds(&line, " unhealthy, ");
+	cmd_status_names(&line, json_object_get(n, "unreachable"));
+	buf_adds(&line, " unreachable, ");
 	cmd_status_names(&line, json_object_get(n, "drained"));
 	buf_adds(&line, " drained");
 	printf("nodes:     %s\n", line.data);

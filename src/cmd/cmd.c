@@ -531,3 +531,67 @@ cmd_print_json(json_t *v)
 	fputc('\n', stdout);
 	json_decref(v);
 }
+
+/* One CSV field (RFC 4180): quoted, its quotes doubled, when it holds a
+ * comma, a quote or a line end. */
+static void
+cmd_csv_field(struct buf *line, const char *s)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		buf_adds(line, s);
+		return;
+	}
+	buf_addch(line, '"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_addch(line, '"');
+		buf_addch(line, *p);
+	}
+	buf_addch(line, '"');
+}
+
+void
+cmd_print_csv(const struct service_field *fields, json_t *rows)
+{
+	const struct service_field *f;
+	struct buf line = BUF_INIT;
+	json_t *row, *v;
+	bool first;
+	char *text;
+	size_t i;
+
+	for (f = fields; f->name != NULL; f++) {
+		if (f->flags & SERVICE_FIELD_INTERNAL)
+			continue;
+		if (line.len > 0)
+			buf_addch(&line, ',');
+		cmd_csv_field(&line, f->name);
+	}
+	buf_adds(&line, "\r\n");
+	json_array_foreach(rows, i, row)
+	{
+		first = true;
+		for (f = fields; f->name != NULL; f++) {
+			if (f->flags & SERVICE_FIELD_INTERNAL)
+				continue;
+			if (!first)
+				buf_addch(&line, ',');
+			first = false;
+			v = json_object_get(row, f->name);
+			if (json_is_string(v)) {
+				cmd_csv_field(&line, json_string_value(v));
+			} else if (v != NULL && !json_is_null(v)) {
+				text = json_dumps(v,
+				    JSON_ENCODE_ANY | SERVICE_JSON_DUMP_REAL);
+				cmd_csv_field(&line, text != NULL ? text : "");
+				free(text);
+			}
+		}
+		buf_adds(&line, "\r\n");
+	}
+	fwrite(line.data, 1, line.len, stdout);
+	buf_release(&line);
+	json_decref(rows);
+}

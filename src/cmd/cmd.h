@@ -157,6 +157,13 @@ void cmd_table_release(struct cmd_table *t);
 
 /* Print a JSON value (takes the reference) and a newline. */
 void cmd_print_json(json_t *v);
+/*
+ * Print the JSON records of the array `rows` (takes the reference) as
+ * CSV (RFC 4180: CRLF line ends, a field with a comma, quote or line end
+ * quoted): a header line of the JSON keys of `fields` but the internal
+ * ones, then a line per record; null is an empty field.
+ */
+void cmd_print_csv(const struct service_field *fields, json_t *rows);
 
 extern const struct cmd_entry cmd_doctor_entry;
 extern const struct cmd_entry cmd_history_entry;

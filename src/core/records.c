@@ -189,3 +189,18 @@ history_total_vec_release(history_total_vec *v)
 		free(h->group);
 	VEC_RELEASE(v);
 }
+
+void
+history_run_vec_release(history_run_vec *v)
+{
+	struct history_run *h;
+
+	VEC_FOREACH (h, v) {
+		free(h->username);
+		free(h->task);
+		free(h->queue);
+		free(h->node);
+		free(h->end_reason);
+	}
+	VEC_RELEASE(v);
+}

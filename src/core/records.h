@@ -77,6 +77,8 @@ struct node {
 	bool ready;
 	bool memory_pressure;
 	bool disk_pressure;
+	/* False: the backend cannot run jobs on it (ready is false too). */
+	bool reachable;
 	int64_t last_seen_ms; /* 0: never */
 	int64_t completed;
 	int64_t failed;
@@ -201,11 +203,21 @@ const char *history_by_name(enum history_by by);
 /* ERR_INVALID, "invalid --by 'x': expected user, queue or node". */
 int history_by_parse(const char *s, enum history_by *out, struct buf *err);
 
-/* Runs that ended in [since_ms, until_ms), of `user` (NULL: all). */
+/*
+ * Runs that ended in [since_ms, until_ms), of `user` (NULL: all), of the
+ * task `task` names as the other commands take it ("user.<u>.<name>", or
+ * a name of the acting user's; NULL: all), that ended in `status` if
+ * has_status.  The service fills task_user and task_name from `task`, for the
+ * store.  The strings are borrowed.
+ */
 struct history_filter {
 	int64_t since_ms, until_ms;
-	const char *user; /* borrowed */
+	const char *user;
+	const char *task;
+	bool has_status;
+	enum job_status status;
 	enum history_by by;
+	const char *task_user, *task_name;
 };
 
 /* The runs of one group: how many, and their CPU and GPU slot time in
@@ -217,5 +229,22 @@ struct history_total {
 };
 typedef VEC(struct history_total) history_total_vec;
 void history_total_vec_release(history_total_vec *v);
+
+/* One run of a job that ended on a node (a row of job_history). */
+struct history_run {
+	int64_t id; /* the page's key: the order the ends were recorded */
+	char *username, *task, *queue, *node;
+	int64_t idx;       /* the job's index in its task; -1 unknown */
+	int64_t attempt;   /* 1, 2 ... */
+	bool gpu;          /* held a GPU slot */
+	int64_t gpu_index; /* its device; -1 for none or unknown */
+	enum job_status status;
+	int64_t exit_code; /* -1 for none */
+	char *end_reason;  /* NULL for none */
+	int64_t started_ms, ended_ms;
+	int64_t run_ms; /* ended_ms - started_ms */
+};
+typedef VEC(struct history_run) history_run_vec;
+void history_run_vec_release(history_run_vec *v);
 
 #endif

@@ -146,6 +146,44 @@ cycle_health_keep(struct pilot *p, const struct backend_node *n, bool stored)
 }
 
 /*
+ * Part of step 1, for a backend whose nodes() names every node it can
+ * run jobs on (backend_ops.nodes_all): a node of the table it did not
+ * name (another host's, on the local backend) is marked unreachable, so
+ * that no job claims a node it did not run on.  Only the nodes not
+ * marked yet are read: once marked, a node costs the cycle nothing.
+ */
+static int
+cycle_unreachable(struct pilot *p, const backend_node_vec *seen,
+    struct cycle_stats *stats, struct buf *err)
+{
+	store_str_vec names = VEC_INIT;
+	bool found, changed;
+	size_t i, j;
+	int ret;
+
+	ret = store_node_reachable(p->st, &names, err);
+	for (i = 0; i < names.n && ret == 0; i++) {
+		found = false;
+		for (j = 0; j < seen->n && !found; j++)
+			found = strcmp(names.v[i], seen->v[j].name) == 0;
+		if (found)
+			continue;
+		ret = store_node_set_unreachable(p->st, names.v[i], &changed,
+		    err);
+		if (ret == 0 && changed) {
+			stats->nodes_changed++;
+			log_warn("node %s is unreachable: the %s backend does "
+			         "not run jobs on it, it gets none",
+			    names.v[i], p->be->ops->name);
+		}
+	}
+	for (i = 0; i < names.n; i++)
+		free(names.v[i]);
+	VEC_RELEASE(&names);
+	return ret;
+}
+
+/*
  * Step 1 (SPEC 1): node health from the backend.  Kept by the pilot as
  * well as written, so a change is logged once whatever the database
  * does.  When the database cannot take it for want of space (a full
@@ -181,6 +219,8 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		ret = store_node_set_health(p->st, nodes.v[i].name,
 		    nodes.v[i].ready, nodes.v[i].memory_pressure,
 		    nodes.v[i].disk_pressure, &stored[i], &why);
+	if (ret == 0 && p->be->ops->nodes_all)
+		ret = cycle_unreachable(p, &nodes, stats, &why);
 	ret = store_end(p->st, ret, &why);
 	for (i = 0; i < nodes.n; i++) {
 		n = &nodes.v[i];
@@ -1020,9 +1060,9 @@ cycle_usage(struct pilot *p, struct buf *err)
 		return ret;
 	ret = store_usage_sample(p->st, time_now_ms(), PILOT_USAGE_KEEP_MS, &n,
 	    err);
-	if (ret == 0)
+	if (ret == 0 && p->cfg->history_retention_ms > 0)
 		ret = store_history_prune(p->st,
-		    time_now_ms() - PILOT_HISTORY_KEEP_MS, &old, err);
+		    time_now_ms() - p->cfg->history_retention_ms, &old, err);
 	ret = store_end(p->st, ret, err);
 	if (ret < 0)
 		return ret;

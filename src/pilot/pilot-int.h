@@ -119,8 +119,8 @@ struct pilot {
  * keep the samples this long (table `usage`, the dashboard's chart). */
 #define PILOT_USAGE_EVERY_MS 60000
 #define PILOT_USAGE_KEEP_MS (8 * 86400000LL)
-/* Keep the accounting of a run this long after its end (job_history). */
-#define PILOT_HISTORY_KEEP_MS (366 * 86400000LL)
+/* The accounting of a run (job_history) is kept for the setting
+ * history_retention after its end (util/config.h). */
 
 /* What one cycle did, for the log and the loop. */
 struct cycle_stats {

@@ -154,6 +154,7 @@ service_init(struct service *svc, const struct config *cfg, const char *login,
 		n.gpu_slots = n.max_gpu_slots;
 		n.enabled = true;
 		n.ready = true;
+		n.reachable = true;
 		n.created_ms = time_now_ms();
 		ret = store_node_insert(st, &n, err);
 		if (ret < 0)

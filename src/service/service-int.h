@@ -65,6 +65,10 @@ int service_remote_queue(struct service *svc, const char *queue,
     const char *user, int64_t max_rows, queue_row_vec *out, struct buf *err);
 int service_remote_history(struct service *svc, const struct history_filter *f,
     history_total_vec *out, struct buf *err);
+/* The runs after `after`, at most `max_rows` (0: all), page by page. */
+int service_remote_history_runs(struct service *svc,
+    const struct history_filter *f, int64_t after, int64_t max_rows,
+    history_run_vec *out, struct buf *err);
 int service_remote_node_list(struct service *svc, const char *after,
     int64_t limit, node_vec *out, struct buf *err);
 /* PATCH the node with `o`, or (o NULL) drain or resume it. */

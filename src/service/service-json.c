@@ -458,18 +458,44 @@ service_json_node_jobs_read(json_t *o, const char *key, void *rec,
 	return 0;
 }
 
-/* A job on a node: "task" is the full name, user.<user>.<name>. */
+/* "task" as the full name, user.<user>.<name>. */
+static json_t *
+service_json_task_full(const char *username, const char *task)
+{
+	struct buf full = BUF_INIT;
+	json_t *v;
+
+	names_task_full(&full, username, task);
+	v = service_json_str(full.data);
+	buf_release(&full);
+	return v;
+}
+
+/* Back to the bare name when it is the "user" field's task; else whole. */
+static char *
+service_json_task_full_read(json_t *o, const char *key)
+{
+	const char *full = json_string_value(json_object_get(o, key));
+	const char *owner = json_string_value(json_object_get(o, "user"));
+	char *user = NULL, *name = NULL;
+
+	if (full != NULL && names_split_task(full, &user, &name) == 0 &&
+	    strcmp(user, owner ? owner : "") == 0) {
+		free(user);
+		return name;
+	}
+	free(user);
+	free(name);
+	return xstrdup(full != NULL ? full : "");
+}
+
+/* A job on a node. */
 static json_t *
 service_json_node_job_task(const void *rec)
 {
 	const struct node_job *j = rec;
-	struct buf full = BUF_INIT;
-	json_t *v;
 
-	names_task_full(&full, j->username, j->task);
-	v = service_json_str(full.data);
-	buf_release(&full);
-	return v;
+	return service_json_task_full(j->username, j->task);
 }
 
 static int
@@ -477,20 +503,29 @@ service_json_node_job_task_read(json_t *o, const char *key, void *rec,
     struct buf *err)
 {
 	struct node_job *j = rec;
-	const char *full = json_string_value(json_object_get(o, key));
-	const char *owner = json_string_value(json_object_get(o, "user"));
-	char *user = NULL, *name = NULL;
 
 	(void)err;
-	if (full != NULL && names_split_task(full, &user, &name) == 0 &&
-	    strcmp(user, owner ? owner : "") == 0) {
-		j->task = name;
-		name = NULL;
-	} else {
-		j->task = xstrdup(full != NULL ? full : "");
-	}
-	free(user);
-	free(name);
+	j->task = service_json_task_full_read(o, key);
+	return 0;
+}
+
+/* A run in the history. */
+static json_t *
+service_json_history_run_task(const void *rec)
+{
+	const struct history_run *h = rec;
+
+	return service_json_task_full(h->username, h->task);
+}
+
+static int
+service_json_history_run_task_read(json_t *o, const char *key, void *rec,
+    struct buf *err)
+{
+	struct history_run *h = rec;
+
+	(void)err;
+	h->task = service_json_task_full_read(o, key);
 	return 0;
 }
 
@@ -676,6 +711,7 @@ const struct service_field service_node_fields[] = {
 	CUSTOM(struct node, gpu_used, "gpu_used", service_json_node_gpu_used,
 	    service_json_node_gpu_used_read),
 	F(struct node, enabled, "enabled", SERVICE_FIELD_BOOL),
+	F(struct node, reachable, "reachable", SERVICE_FIELD_BOOL),
 	F(struct node, ready, "ready", SERVICE_FIELD_BOOL),
 	F(struct node, memory_pressure, "memory_pressure", SERVICE_FIELD_BOOL),
 	F(struct node, disk_pressure, "disk_pressure", SERVICE_FIELD_BOOL),
@@ -731,6 +767,26 @@ const struct service_field service_history_total_fields[] = {
 	F(struct history_total, jobs, "jobs", SERVICE_FIELD_INT),
 	F(struct history_total, cpu_s, "cpu_seconds", SERVICE_FIELD_INT),
 	F(struct history_total, gpu_s, "gpu_seconds", SERVICE_FIELD_INT),
+	END,
+};
+
+const struct service_field service_history_run_fields[] = {
+	F(struct history_run, id, "id", SERVICE_FIELD_INT),
+	F(struct history_run, username, "user", SERVICE_FIELD_STR0),
+	CUSTOM(struct history_run, task, "task", service_json_history_run_task,
+	    service_json_history_run_task_read),
+	F(struct history_run, idx, "index", SERVICE_FIELD_NONNEG),
+	F(struct history_run, attempt, "attempt", SERVICE_FIELD_INT),
+	F(struct history_run, queue, "queue", SERVICE_FIELD_STR0),
+	F(struct history_run, node, "node", SERVICE_FIELD_STR0),
+	F(struct history_run, gpu, "gpu", SERVICE_FIELD_BOOL),
+	F(struct history_run, gpu_index, "gpu_index", SERVICE_FIELD_NONNEG),
+	F(struct history_run, started_ms, "started", SERVICE_FIELD_TIME),
+	F(struct history_run, ended_ms, "ended", SERVICE_FIELD_TIME),
+	F(struct history_run, run_ms, "run_ms", SERVICE_FIELD_INT),
+	F(struct history_run, status, "status", SERVICE_FIELD_JOB_STATUS),
+	F(struct history_run, exit_code, "exit_code", SERVICE_FIELD_NONNEG),
+	F(struct history_run, end_reason, "end_reason", SERVICE_FIELD_STR),
 	END,
 };
 
@@ -831,6 +887,40 @@ service_json_history_read(json_t *o, history_total_vec *out, struct buf *err)
 	{
 		ret = service_json_read(service_history_total_fields, e,
 		    VEC_ADD(out), err);
+		if (ret < 0)
+			break;
+	}
+	return ret;
+}
+
+json_t *
+service_json_history_runs(const struct history_filter *f,
+    const history_run_vec *v, size_t n)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n && i < v->n; i++)
+		json_array_append_new(arr,
+		    service_json_record(service_history_run_fields, &v->v[i]));
+	return json_pack("{s:o,s:o,s:o}", "since",
+	    service_json_time(f->since_ms), "until",
+	    service_json_time(f->until_ms), "runs", arr);
+}
+
+int
+service_json_history_runs_read(json_t *o, history_run_vec *out, struct buf *err)
+{
+	struct history_run *h;
+	json_t *e;
+	size_t i;
+	int ret = 0;
+
+	json_array_foreach(json_object_get(o, "runs"), i, e)
+	{
+		h = VEC_ADD(out);
+		memset(h, 0, sizeof(*h));
+		ret = service_json_read(service_history_run_fields, e, h, err);
 		if (ret < 0)
 			break;
 	}

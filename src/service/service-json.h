@@ -92,6 +92,7 @@ extern const struct service_field service_node_job_fields[];
 extern const struct service_field service_queue_row_fields[];
 extern const struct service_field service_usage_row_fields[];
 extern const struct service_field service_history_total_fields[];
+extern const struct service_field service_history_run_fields[];
 
 /* A new JSON object of the record `rec` that `table` describes. */
 json_t *service_json_record(const struct service_field *table, const void *rec);
@@ -155,6 +156,12 @@ json_t *service_json_history(const struct history_filter *f,
     const history_total_vec *v);
 /* Its totals back into `out` (appended; caller releases). */
 int service_json_history_read(json_t *o, history_total_vec *out,
+    struct buf *err);
+/* {"since", "until", "runs": the first `n` of `v`}. */
+json_t *service_json_history_runs(const struct history_filter *f,
+    const history_run_vec *v, size_t n);
+/* Append the "runs" of `o` to `out`; ERR_UNAVAILABLE for a bad one. */
+int service_json_history_runs_read(json_t *o, history_run_vec *out,
     struct buf *err);
 
 /* Why job `j` of task `d` waits, if it does: its row of d's waits. */

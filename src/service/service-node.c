@@ -106,6 +106,7 @@ service_node_add(struct service *svc, const char *name,
 	out->max_gpu_slots = 0;
 	out->enabled = true;
 	out->ready = true;
+	out->reachable = true;
 	out->created_ms = time_now_ms();
 	ret = service_node_apply(name, o, out, err);
 	if (ret < 0)
@@ -263,6 +264,7 @@ service_node_sync_one(struct service *svc, const struct backend_node *bn,
 		out->node.gpu_slots = out->node.max_gpu_slots;
 		out->node.enabled = true;
 		out->node.ready = bn->ready;
+		out->node.reachable = true;
 		out->node.created_ms = time_now_ms();
 		ret = store_node_insert(svc->st, &out->node, err);
 		if (ret == 0)

@@ -895,6 +895,25 @@ service_remote_add_node(json_t *e, void *out, struct buf *err)
 	return ret;
 }
 
+/* `path` with the query of `f` (all but `by`). */
+static void
+service_remote_history_path(struct service *svc, struct buf *path,
+    const char *path0, const struct history_filter *f)
+{
+	buf_addf(path, "%s?since=%lld&until=%lld", path0,
+	    (long long)f->since_ms, (long long)f->until_ms);
+	if (f->user != NULL) {
+		buf_adds(path, "&user=");
+		service_remote_escape(svc, path, f->user);
+	}
+	if (f->task != NULL) {
+		buf_adds(path, "&task=");
+		service_remote_escape(svc, path, f->task);
+	}
+	if (f->has_status)
+		buf_addf(path, "&state=%s", job_status_name(f->status));
+}
+
 int
 service_remote_history(struct service *svc, const struct history_filter *f,
     history_total_vec *out, struct buf *err)
@@ -903,16 +922,57 @@ service_remote_history(struct service *svc, const struct history_filter *f,
 	json_t *reply = NULL;
 	int ret;
 
-	buf_addf(&path, "/api/v1/history?since=%lld&until=%lld&by=%s",
-	    (long long)f->since_ms, (long long)f->until_ms,
-	    history_by_name(f->by));
-	if (f->user != NULL) {
-		buf_adds(&path, "&user=");
-		service_remote_escape(svc, &path, f->user);
-	}
+	service_remote_history_path(svc, &path, "/api/v1/history/totals", f);
+	buf_addf(&path, "&by=%s", history_by_name(f->by));
 	ret = service_remote_json(svc, "GET", path.data, NULL, &reply, err);
 	if (ret == 0)
 		ret = service_json_history_read(reply, out, err);
+	json_decref(reply);
+	buf_release(&path);
+	return ret;
+}
+
+int
+service_remote_history_runs(struct service *svc, const struct history_filter *f,
+    int64_t after, int64_t max_rows, history_run_vec *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *reply = NULL, *n;
+	int64_t want;
+	size_t had;
+	int ret;
+
+	for (;;) {
+		want = REMOTE_PAGE;
+		if (max_rows > 0 && max_rows - (int64_t)out->n < want)
+			want = max_rows - (int64_t)out->n;
+		buf_reset(&path);
+		service_remote_history_path(svc, &path, "/api/v1/history", f);
+		buf_addf(&path, "&after=%lld&limit=%lld", (long long)after,
+		    (long long)want);
+		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
+		    err);
+		if (ret < 0)
+			break;
+		had = out->n;
+		ret = service_json_history_runs_read(reply, out, err);
+		if (ret < 0)
+			break;
+		n = json_object_get(reply, "next_after");
+		if (!json_is_integer(n) ||
+		    (max_rows > 0 && (int64_t)out->n >= max_rows))
+			break;
+		/* A page that leads to itself would never end. */
+		if (out->n == had || json_integer_value(n) <= after) {
+			ret = err_set(err, ERR_UNAVAILABLE,
+			    "malformed reply to GET /api/v1/history: "
+			    "next_after does not move on");
+			break;
+		}
+		after = json_integer_value(n);
+		json_decref(reply);
+		reply = NULL;
+	}
 	json_decref(reply);
 	buf_release(&path);
 	return ret;

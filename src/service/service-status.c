@@ -37,25 +37,29 @@ static json_t *
 service_status_nodes(struct service *svc, struct buf *err)
 {
 	node_vec nodes = VEC_INIT;
-	json_t *o, *unhealthy, *drained;
+	json_t *o, *unhealthy, *unreachable, *drained;
 	int64_t ready = 0;
 	struct node *n;
 
 	if (store_node_list(svc->st, NULL, 0, &nodes, err) < 0)
 		return NULL;
 	unhealthy = json_array();
+	unreachable = json_array();
 	drained = json_array();
 	VEC_FOREACH (n, &nodes) {
 		if (!n->enabled)
 			json_array_append_new(drained, json_string(n->name));
+		else if (!n->reachable)
+			json_array_append_new(unreachable,
+			    json_string(n->name));
 		else if (!n->ready || n->memory_pressure || n->disk_pressure)
 			json_array_append_new(unhealthy, json_string(n->name));
 		else
 			ready++;
 	}
-	o = json_pack("{s:I, s:I, s:o, s:o}", "total", (json_int_t)nodes.n,
-	    "ready", (json_int_t)ready, "unhealthy", unhealthy, "drained",
-	    drained);
+	o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "total", (json_int_t)nodes.n,
+	    "ready", (json_int_t)ready, "unhealthy", unhealthy, "unreachable",
+	    unreachable, "drained", drained);
 	node_vec_release(&nodes);
 	return o;
 }

@@ -535,14 +535,24 @@ int service_usage(struct service *svc, int64_t since_ms, const char *user,
  */
 int service_history_when(const char *s, int64_t *ms, struct buf *err);
 /*
- * Jobs, CPU and GPU slot seconds of the runs that ended in the range of
- * `f`, per user, queue or node (f->by), by group name; they outlive the
- * removal of their tasks (one year).  ERR_INVALID for an empty range,
+ * Jobs, CPU and GPU slot seconds of the runs of `f` (f->task_user and
+ * f->task_name unused: from f->task), per user, queue or node (f->by),
+ * by group name; they outlive the removal of their tasks (one year).
+ * A user who is not an admin sees only their own runs: with no f->user
+ * theirs, with another's ERR_DENIED.  ERR_INVALID for an empty range,
  * ERR_NOTFOUND for an unknown user.  Appends to `out` (caller releases
  * with history_total_vec_release).
  */
 int service_history(struct service *svc, const struct history_filter *f,
     history_total_vec *out, struct buf *err);
+/*
+ * The runs of `f`, as service_history() counts them, one by one in the
+ * order their ends were recorded (by id): those after id `after` (0 from
+ * the first), at most `max_rows` (0: all).  Appends to `out` (caller
+ * releases with history_run_vec_release).
+ */
+int service_history_runs(struct service *svc, const struct history_filter *f,
+    int64_t after, int64_t max_rows, history_run_vec *out, struct buf *err);
 
 /* ---- metrics (service-metrics.c) ------------------------------------- */
 

@@ -1,16 +1,19 @@
 /*
  * store-history.c - accounting (table job_history, migration 0014): a
- * row per run of a job that ended on a node, written with its end, and
- * the totals per user, queue or node over a time range.
+ * row per run of a job that ended on a node, written with its end; the
+ * runs of a filter a page at a time, and their totals per user, queue or
+ * node.
  */
 #include "store/store-int.h"
 
 /* The run $1/$2 as it stands after store_job_ended() wrote its end. */
 static const char sql_history_record[] =
     "INSERT INTO job_history (job_id, attempt, username, task, queue, node,"
-    " gpu, status, exit_code, end_reason, started_ms, ended_ms)"
+    " gpu, status, exit_code, end_reason, started_ms, ended_ms, idx,"
+    " gpu_index)"
     " SELECT j.id, j.attempts, a.username, t.name, j.queue, n.name, j.gpu,"
-    " j.status, j.exit_code, j.end_reason, j.started_ms, j.ended_ms"
+    " j.status, j.exit_code, j.end_reason, j.started_ms, j.ended_ms, j.idx,"
+    " j.gpu_index"
     " FROM job j JOIN task t ON t.id = j.task_id"
     " JOIN account a ON a.id = t.account_id JOIN node n ON n.id = j.node_id"
     " WHERE j.id = $1 AND j.attempts = $2 AND j.started_ms IS NOT NULL"
@@ -19,20 +22,30 @@ static const char sql_history_record[] =
 static const char sql_history_prune[] =
     "DELETE FROM job_history WHERE ended_ms < $1";
 /*
- * Runs that ended in [$1, $2), of user $3 ('' for all), grouped by the
- * column $4 names.  A run's slot time counts whole where it ended.
+ * The runs of a history_filter: ended in [$1, $2), of user $3, of the
+ * task $5 of user $4, ended in status $6 ('' for any);
+ * store_history_bind() binds them.
  */
+#define STORE_HISTORY_FROM                                                     \
+	" FROM job_history WHERE ended_ms >= $1 AND ended_ms < $2"             \
+	" AND ($3 = '' OR username = $3) AND ($4 = '' OR username = $4)"       \
+	" AND ($5 = '' OR task = $5) AND ($6 = '' OR status = $6)"
+/* Grouped by the column $7 names.  A run's slot time counts whole where
+ * it ended. */
 static const char sql_history_totals[] =
     "SELECT g, count(*),"
     " CAST(sum(CASE WHEN gpu = 0 THEN ended_ms - started_ms ELSE 0 END)"
     " AS BIGINT),"
     " CAST(sum(CASE WHEN gpu = 1 THEN ended_ms - started_ms ELSE 0 END)"
     " AS BIGINT)"
-    " FROM (SELECT CASE $4 WHEN 'queue' THEN queue WHEN 'node' THEN node"
-    " ELSE username END AS g, gpu, started_ms, ended_ms FROM job_history"
-    " WHERE ended_ms >= $1 AND ended_ms < $2"
-    " AND ($3 = '' OR username = $3)) h"
-    " GROUP BY g ORDER BY g";
+    " FROM (SELECT CASE $7 WHEN 'queue' THEN queue WHEN 'node' THEN node"
+    " ELSE username END AS g, gpu, started_ms, ended_ms" STORE_HISTORY_FROM
+    ") h GROUP BY g ORDER BY g";
+/* A page: the runs after id $7, at most $8. */
+static const char sql_history_list[] =
+    "SELECT id, username, task, queue, node, idx, attempt, gpu, gpu_index,"
+    " status, exit_code, end_reason, started_ms, ended_ms" STORE_HISTORY_FROM
+    " AND id > $7 ORDER BY id LIMIT $8";
 
 int
 store_history_record(struct store *st, int64_t job_id, int64_t attempt,
@@ -49,6 +62,20 @@ store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
 	return store_exec(st, sql_history_prune, err, nrows, "i", before_ms);
 }
 
+/* $1 to $6 of STORE_HISTORY_FROM. */
+static void
+store_history_bind(struct store *st, struct db_stmt *stmt,
+    const struct history_filter *f)
+{
+	st->drv->bind_int64(stmt, 1, f->since_ms);
+	st->drv->bind_int64(stmt, 2, f->until_ms);
+	st->drv->bind_text(stmt, 3, f->user != NULL ? f->user : "");
+	st->drv->bind_text(stmt, 4, f->task_user != NULL ? f->task_user : "");
+	st->drv->bind_text(stmt, 5, f->task_name != NULL ? f->task_name : "");
+	st->drv->bind_text(stmt, 6,
+	    f->has_status ? job_status_name(f->status) : "");
+}
+
 int
 store_history_totals(struct store *st, const struct history_filter *f,
     history_total_vec *out, struct buf *err)
@@ -60,10 +87,8 @@ store_history_totals(struct store *st, const struct history_filter *f,
 	ret = store_prepare(st, &stmt, sql_history_totals, err);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, f->since_ms);
-	st->drv->bind_int64(stmt, 2, f->until_ms);
-	st->drv->bind_text(stmt, 3, f->user != NULL ? f->user : "");
-	st->drv->bind_text(stmt, 4, history_by_name(f->by));
+	store_history_bind(st, stmt, f);
+	st->drv->bind_text(stmt, 7, history_by_name(f->by));
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		h = VEC_ADD(out);
 		h->group = store_col_strdup(st, stmt, 0);
@@ -72,6 +97,49 @@ store_history_totals(struct store *st, const struct history_filter *f,
 		h->jobs = st->drv->col_int64(stmt, 1);
 		h->cpu_s = (store_col_int64_or(st, stmt, 2, 0) + 500) / 1000;
 		h->gpu_s = (store_col_int64_or(st, stmt, 3, 0) + 500) / 1000;
+	}
+	if (ret == DB_DONE)
+		ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_history_list(struct store *st, const struct history_filter *f,
+    int64_t after, int64_t limit, history_run_vec *out, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	struct history_run *h;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql_history_list, err);
+	if (ret < 0)
+		goto out;
+	store_history_bind(st, stmt, f);
+	st->drv->bind_int64(stmt, 7, after);
+	st->drv->bind_int64(stmt, 8, limit);
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		h = VEC_ADD(out);
+		memset(h, 0, sizeof(*h));
+		h->id = st->drv->col_int64(stmt, 0);
+		h->username = store_col_strdup(st, stmt, 1);
+		h->task = store_col_strdup(st, stmt, 2);
+		h->queue = store_col_strdup(st, stmt, 3);
+		h->node = store_col_strdup(st, stmt, 4);
+		h->idx = store_col_int64_or(st, stmt, 5, -1);
+		h->attempt = st->drv->col_int64(stmt, 6);
+		h->gpu = st->drv->col_int64(stmt, 7) != 0;
+		h->gpu_index = store_col_int64_or(st, stmt, 8, -1);
+		ret = job_status_parse(st->drv->col_text(stmt, 9), &h->status,
+		    err);
+		if (ret < 0)
+			break;
+		h->exit_code = store_col_int64_or(st, stmt, 10, -1);
+		h->end_reason = store_col_strdup(st, stmt, 11);
+		h->started_ms = st->drv->col_int64(stmt, 12);
+		h->ended_ms = st->drv->col_int64(stmt, 13);
+		h->run_ms = h->ended_ms - h->started_ms;
 	}
 	if (ret == DB_DONE)
 		ret = 0;

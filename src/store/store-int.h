@@ -52,6 +52,10 @@ int store_step(struct store *st, struct db_stmt *stmt, struct buf *err);
 int store_step_done(struct store *st, struct db_stmt *stmt, struct buf *err);
 /* Copy driver column text (NULL stays NULL). */
 char *store_col_strdup(struct store *st, struct db_stmt *stmt, int i);
+/* The first column of each row of `sql` (no parameters), appended to
+ * `out` (caller frees each and the array). */
+int store_names(struct store *st, const char *sql, store_str_vec *out,
+    struct buf *err);
 /* Column as int64, `dflt` when NULL. */
 int64_t store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
     int64_t dflt);

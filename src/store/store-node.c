@@ -7,7 +7,7 @@
 	"n.id, n.name, n.queue, n.cpu_slots, n.gpu_slots, n.max_cpu_slots,"    \
 	" n.max_gpu_slots, n.enabled, n.ready, n.memory_pressure,"             \
 	" n.disk_pressure, n.last_seen_ms, n.completed, n.failed,"             \
-	" n.created_ms"
+	" n.created_ms, n.reachable"
 
 static const char sql_node_insert[] =
     "INSERT INTO node (name, queue, cpu_slots, gpu_slots, max_cpu_slots,"
@@ -56,6 +56,7 @@ store_node_read(struct store *st, struct db_stmt *stmt, struct node *n)
 	n->completed = st->drv->col_int64(stmt, 12);
 	n->failed = st->drv->col_int64(stmt, 13);
 	n->created_ms = st->drv->col_int64(stmt, 14);
+	n->reachable = st->drv->col_int64(stmt, 15) != 0;
 }
 
 /* Add the slots held by jobs to the nodes in `v`. */

@@ -8,11 +8,16 @@
 #include "store/store-int.h"
 
 static const char sql_node_health_get[] =
-    "SELECT id, ready, memory_pressure, disk_pressure FROM node"
+    "SELECT id, ready, memory_pressure, disk_pressure, reachable FROM node"
     " WHERE name = $1";
 static const char sql_node_health_set[] =
     "UPDATE node SET ready = $2, memory_pressure = $3, disk_pressure = $4,"
-    " last_seen_ms = $5 WHERE id = $1";
+    " last_seen_ms = $5, reachable = 1 WHERE id = $1";
+/* Not seen: last_seen_ms stays when the backend last saw it. */
+static const char sql_node_unreachable_set[] =
+    "UPDATE node SET ready = 0, reachable = 0 WHERE id = $1";
+static const char sql_node_reachable[] =
+    "SELECT name FROM node WHERE reachable = 1 ORDER BY name";
 
 static const char sql_task_state[] =
     "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id"
@@ -96,14 +101,20 @@ static const char sql_task_mark[] =
     "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
 
 int
-store_node_set_health(struct store *st, const char *name, bool ready,
-    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err)
+/*
+ * Node `name` as the backend reports it (reachable) or as it cannot
+ * (not reachable: not ready, its pressure flags as last reported).
+ */
+static int
+store_node_health(struct store *st, const char *name, bool reachable,
+    bool ready, bool memory_pressure, bool disk_pressure, bool *changed,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "node" };
 	struct buf detail = BUF_INIT;
 	int64_t id;
-	bool was_ready, was_mem, was_disk, was_healthy, healthy;
+	bool was_ready, was_mem, was_disk, was_reach, was_healthy, healthy;
 	int ret;
 
 	*changed = false;
@@ -119,18 +130,33 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	was_ready = st->drv->col_int64(stmt, 1) != 0;
 	was_mem = st->drv->col_int64(stmt, 2) != 0;
 	was_disk = st->drv->col_int64(stmt, 3) != 0;
+	was_reach = st->drv->col_int64(stmt, 4) != 0;
 	st->drv->finalize(stmt);
-	ret = store_exec(st, sql_node_health_set, err, NULL, "iiiii", id,
-	    (int64_t)ready, (int64_t)memory_pressure, (int64_t)disk_pressure,
-	    time_now_ms());
+	if (reachable)
+		ret = store_exec(st, sql_node_health_set, err, NULL,
+		    "iiiii", id, (int64_t)ready, (int64_t)memory_pressure,
+		    (int64_t)disk_pressure, time_now_ms());
+	else
+		ret = store_exec(st, sql_node_unreachable_set, err, NULL,
+		    "i", id);
 	if (ret < 0)
 		return ret;
+	if (!reachable) {
+		ready = false;
+		memory_pressure = was_mem;
+		disk_pressure = was_disk;
+	}
 	if (was_ready == ready && was_mem == memory_pressure &&
-	    was_disk == disk_pressure)
+	    was_disk == disk_pressure && was_reach == reachable)
 		return 0;
 	*changed = true;
-	buf_addf(&detail, "ready=%d memory_pressure=%d disk_pressure=%d", ready,
-	    memory_pressure, disk_pressure);
+	if (reachable)
+		buf_addf(&detail,
+		    "ready=%d memory_pressure=%d disk_pressure=%d", ready,
+		    memory_pressure, disk_pressure);
+	else
+		buf_adds(&detail,
+		    "unreachable: the backend does not run jobs on it");
 	was_healthy = place_healthy(was_ready, was_mem, was_disk);
 	healthy = place_healthy(ready, memory_pressure, disk_pressure);
 	ev.node_id = id;
@@ -144,6 +170,28 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 		    time_now_ms(), err);
 	buf_release(&detail);
 	return ret;
+}
+
+int
+store_node_set_health(struct store *st, const char *name, bool ready,
+    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err)
+{
+	return store_node_health(st, name, true, ready, memory_pressure,
+	    disk_pressure, changed, err);
+}
+
+int
+store_node_set_unreachable(struct store *st, const char *name, bool *changed,
+    struct buf *err)
+{
+	return store_node_health(st, name, false, false, false, false, changed,
+	    err);
+}
+
+int
+store_node_reachable(struct store *st, store_str_vec *out, struct buf *err)
+{
+	return store_names(st, sql_node_reachable, out, err);
 }
 
 /* The rows of a task to be removed, and its directory if asked. */

@@ -221,12 +221,13 @@ out:
 }
 
 int
-store_queue_names(struct store *st, store_str_vec *out, struct buf *err)
+store_names(struct store *st, const char *sql, store_str_vec *out,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_queue_names, err);
+	ret = store_prepare(st, &stmt, sql, err);
 	if (ret < 0)
 		goto out;
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
@@ -234,4 +235,10 @@ store_queue_names(struct store *st, store_str_vec *out, struct buf *err)
 out:
 	st->drv->finalize(stmt);
 	return ret;
+}
+
+int
+store_queue_names(struct store *st, store_str_vec *out, struct buf *err)
+{
+	return store_names(st, sql_queue_names, out, err);
 }

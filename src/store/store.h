@@ -351,6 +351,16 @@ int store_task_waiters(struct store *st, int64_t after_id, store_str_vec *out,
  */
 int store_node_set_health(struct store *st, const char *name, bool ready,
     bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err);
+/*
+ * Node `name` is not one the backend can run jobs on (it reported every
+ * node it can, and not this one): not ready and unreachable, so it gets
+ * no job; last_seen_ms stays.  *changed, and an event, as above.
+ */
+int store_node_set_unreachable(struct store *st, const char *name,
+    bool *changed, struct buf *err);
+/* The names of the nodes not marked unreachable, sorted; appends to `out`
+ * (caller frees each and the array). */
+int store_node_reachable(struct store *st, store_str_vec *out, struct buf *err);
 
 /* A removed task's jobs, for the backend to forget. */
 struct job_ref {
@@ -628,6 +638,10 @@ int store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
  * with history_total_vec_release). */
 int store_history_totals(struct store *st, const struct history_filter *f,
     history_total_vec *out, struct buf *err);
+/* The runs of `f` whose id is above `after`, at most `limit`, by id;
+ * appends to `out` (caller releases with history_run_vec_release). */
+int store_history_list(struct store *st, const struct history_filter *f,
+    int64_t after, int64_t limit, history_run_vec *out, struct buf *err);
 
 /* ---- retention (store-mail.c) ----------------------------------------- */
 

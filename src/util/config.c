@@ -19,7 +19,8 @@ struct config_key {
 #define CONFIG_GIVE_UP (SIZE_MAX - 1)
 #define CONFIG_ALARM (SIZE_MAX - 2)
 #define CONFIG_LOG_MAX (SIZE_MAX - 3)
-#define CONFIG_NRAW 4 /* the values parsed once all are read */
+#define CONFIG_HISTORY (SIZE_MAX - 4)
+#define CONFIG_NRAW 5 /* the values parsed once all are read */
 
 static const struct config_key config_keys[] = {
 	{ "home", "ORCHESTRA_HOME", offsetof(struct config, home) },
@@ -39,13 +40,14 @@ static const struct config_key config_keys[] = {
 	{ "mail_give_up", "ORCHESTRA_MAIL_GIVE_UP", CONFIG_GIVE_UP },
 	{ "mail_alarm", "ORCHESTRA_MAIL_ALARM", CONFIG_ALARM },
 	{ "log_max", "ORCHESTRA_LOG_MAX", CONFIG_LOG_MAX },
+	{ "history_retention", "ORCHESTRA_HISTORY_RETENTION", CONFIG_HISTORY },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct config_parse {
 	struct config *cfg;
 	struct buf *err;
-	/* retention, mail_give_up, mail_alarm, log_max */
+	/* retention, mail_give_up, mail_alarm, log_max, history_retention */
 	char *durations[CONFIG_NRAW];
 	int failed;
 };
@@ -56,7 +58,7 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 {
 	char **slot;
 
-	if (k->offset >= CONFIG_LOG_MAX) {
+	if (k->offset >= CONFIG_HISTORY) {
 		slot = &durations[SIZE_MAX - k->offset];
 		free(*slot);
 		*slot = xstrdup(value);
@@ -249,6 +251,13 @@ config_load(struct config *cfg, struct buf *err)
 	if (p.durations[2] != NULL &&
 	    time_parse_duration(p.durations[2], &cfg->mail_alarm_ms, err) < 0) {
 		buf_adds(err, " (mail_alarm)");
+		goto out;
+	}
+	cfg->history_retention_ms = CONFIG_HISTORY_DEFAULT_MS;
+	if (p.durations[4] != NULL &&
+	    time_parse_duration(p.durations[4], &cfg->history_retention_ms,
+	        err) < 0) {
+		buf_adds(err, " (history_retention)");
 		goto out;
 	}
 	cfg->log_max = CONFIG_LOG_MAX_DEFAULT;

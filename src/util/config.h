@@ -10,6 +10,9 @@
 
 /* The default and the least bound on a job's log (log_max). */
 #define CONFIG_LOG_MAX_DEFAULT ((int64_t)100 << 20)
+/* history_retention: a year, a leap year's too (migration 0014 calls it
+ * PILOT_HISTORY_KEEP_MS, its name before it was a setting). */
+#define CONFIG_HISTORY_DEFAULT_MS (366 * 86400000LL)
 #define CONFIG_LOG_MAX_MIN ((int64_t)16 << 10)
 
 struct config {
@@ -38,6 +41,10 @@ struct config {
 	                            of a job's log kept (its head and its
 	                            tail); 0: no bound; default 100M */
 	char *conf_path;         /* the file read, NULL if none */
+	/* ORCHESTRA_HISTORY_RETENTION, key history_retention: how long the
+	 * pilot keeps a run in job_history after its end; 0: forever;
+	 * default CONFIG_HISTORY_DEFAULT_MS */
+	int64_t history_retention_ms;
 };
 
 /*

@@ -52,6 +52,8 @@ const struct web_route web_routes[] = {
 	{ "GET", "/api/v1/usage", false, web_api_usage, false },
 	/* Not cached: without `until` it ends now. */
 	{ "GET", "/api/v1/history", false, web_api_history, false },
+	{ "GET", "/api/v1/history/totals", false, web_api_history_totals,
+	    false },
 	{ "GET", "/api/v1/nodes", false, web_api_nodes, true },
 	{ "PATCH", "/api/v1/nodes/*", false, web_api_node_set, false },
 	{ "POST", "/api/v1/nodes/*/drain", false, web_api_node_drain, false },

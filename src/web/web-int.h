@@ -337,6 +337,7 @@ void web_api_job_log(struct web_req *r);
 void web_api_queue(struct web_req *r);
 void web_api_usage(struct web_req *r);
 void web_api_history(struct web_req *r);
+void web_api_history_totals(struct web_req *r);
 void web_api_nodes(struct web_req *r);
 void web_api_node_set(struct web_req *r);
 void web_api_node_drain(struct web_req *r);

@@ -66,15 +66,36 @@ def shown(sel):
             "return false; return true; })()" % json.dumps(sel))
 
 
-def db_usage_users():
-    """The users with samples in table usage, sorted."""
+def db_rows(sql):
+    """The rows of `sql` on the test's database."""
     db = sqlite3.connect(os.path.join(os.environ["ORCHESTRA_HOME"],
                                       "orchestra.db"), timeout=10)
     try:
-        return [r[0] for r in db.execute(
-            "SELECT DISTINCT username FROM usage ORDER BY username")]
+        return db.execute(sql).fetchall()
     finally:
         db.close()
+
+
+def db_usage_users():
+    """The users with samples in table usage, sorted."""
+    return [r[0] for r in db_rows(
+        "SELECT DISTINCT username FROM usage ORDER BY username")]
+
+
+def db_history():
+    """The runs in table job_history: (user, task, index, exit code), by id."""
+    return [(r[0], "user.%s.%s" % (r[0], r[1]), str(r[2]),
+             "-" if r[3] is None else str(r[3])) for r in db_rows(
+        "SELECT username, task, idx, exit_code FROM job_history ORDER BY id")]
+
+
+def db_history_states():
+    return [r[0] for r in db_rows(
+        "SELECT status FROM job_history ORDER BY id")]
+
+
+PAGE_RUNS = """[...document.querySelectorAll('#history-runs tbody tr')].map(
+    (tr) => [0, 1, 2, 10].map((i) => tr.cells[i].textContent))"""
 
 
 def wait_py(cond, secs, what):
@@ -320,6 +341,9 @@ def run(b):
     b.wait(nrow + " && " + nrow + ".querySelector('.cpu-slots').value === '2'",
            20, "the node's row and its slots")
     assert "/ 2 / 8" in b.js(nrow + ".cells[3].textContent")
+    # n2 is not this machine: the local backend runs nothing there.
+    b.wait("(document.querySelector('tr[data-node=\"n2\"] .status') || "
+           "{}).textContent === 'unreachable'", 20, "n2 shown unreachable")
     b.js("(() => { const f = %s.querySelector('form.slots'); "
          "f.querySelector('.cpu-slots').value = '3'; "
          "f.dispatchEvent(new Event('input', {bubbles: true})); "
@@ -384,6 +408,19 @@ def run(b):
     ticks = b.js("[...document.querySelectorAll('#usage-waiting text.tick')]"
                  ".map((t) => t.textContent)")
     assert "4" in ticks, "waiting axis: %s" % ticks
+
+    step("the runs that ended in the period, and the totals, under the chart")
+    wait_py(lambda: len(db_history()) > 0 and
+            [tuple(r) for r in b.js(PAGE_RUNS)] == db_history(), 30,
+            "a row per run of table job_history, in its order")
+    badges = b.js("[...document.querySelectorAll('#history-runs tbody tr "
+                  "td:nth-child(10) .status')].map((e) => e.dataset.status)")
+    assert badges == db_history_states(), "states: %s" % badges
+    tot = b.js("[...document.querySelectorAll('#history-totals tbody tr')]"
+               ".map((tr) => [tr.dataset.user, tr.cells[1].textContent])")
+    assert tot == [["tester", str(len(db_history()))]], "totals: %s" % tot
+    step("runs: %s" % b.js("document.querySelector('#history-note')"
+                          ".textContent"))
     shoot(b, "desktop-usage")
 
     step("the dark theme follows the system's")
@@ -429,6 +466,14 @@ def run(b):
            "the nodes, as alice")
     assert not b.js("!!document.querySelector('button.drain, form.slots')"), \
         "admin controls for alice"
+    b.js("location.hash = '#/usage?hours=1'")
+    b.wait("document.querySelector('#history-note') && document."
+           "querySelector('#history-note').textContent === "
+           "'No run ended in this period.'", 20,
+           "alice's history: her own runs, none")
+    assert b.js("document.querySelectorAll('#history-runs tbody tr, "
+                "#history-totals tbody tr').length") == 0, \
+        "alice sees tester's runs"
 
     step("a task that runs after another: what it waits for, and why")
     b.js("location.hash = '#/tasks/alice/next'")

@@ -6,12 +6,14 @@
 # appear and move through its states without a reload, reads why a job
 # waits, opens a job's log, retries the failed jobs from the page, and as
 # an admin changes a node's slots and drains and resumes it from the
-# page, checked in the database, and reads the usage chart (the pilot
-# samples every second here).  Each task offers only the actions its
-# state and the user allow (finalized, shown apart from done, is not
-# killed; alice, no admin, acts on none of tester's), and the pilot's
-# state is shown apart from the page's connection: the test stops the
-# pilot and the page says so.
+# page, checked in the database, sees a node of another name shown
+# unreachable, and reads the usage chart (the pilot samples every second
+# here) and the runs that ended, with their totals, under it (alice sees
+# only her own: none).  Each task offers only the actions its state and
+# the user allow (finalized, shown apart from done, is not killed; alice,
+# no admin, acts on none of tester's), and the pilot's state is shown
+# apart from the page's connection: the test stops the pilot and the
+# page says so.
 # Screenshots (desktop 1366x768, phone 390x844) go to $ORCHESTRA_ARTIFACTS
 # (tests.cmake: build/<preset>/artifacts/browser).
 

@@ -60,7 +60,7 @@ running() {
 	fi
 	expect_exit 0 orch status
 	expect_stdout_line "^pilot: +running on $(hostname), pid $PILOT_PID, since "
-	expect_stdout_line "^nodes: +1: 1 ready, 0 unhealthy, 0 drained$"
+	expect_stdout_line "^nodes: +1: 1 ready, 0 unhealthy, 0 unreachable, 0 drained$"
 	expect_exit 0 orch status --json
 	json_check 'd["pilot"]["running"] is True and d["pilot"]["why"] is None
 	    and d["pilot"]["interval_ms"] == 1000 and d["nodes"]["total"] == 1

@@ -367,13 +367,30 @@ ran() {
 	[ "$(cat "$OUT")" = 2 ] || fail "log of job 2: $(cat "$OUT")"
 	same task show l1
 	expect_stdout_contains "status:    done"
+	# The runs and their totals, in every form (a range of its own: the
+	# default ends at each run's "now").
+	local range="--since 2020-01-01 --until 2100-01-01"
+	# shellcheck disable=SC2086 # two options each
+	for j in "" --json --csv; do
+		same history $range $j
+		same history $range --totals $j
+		same history $range --totals --by node $j
+	done
+	# shellcheck disable=SC2086
+	same history $range --task l1 --state done --limit 2
+	[ "$(grep -c '^tester  user.tester.l1 ' "$OUT")" = 2 ] ||
+	    fail "history --task l1: $(cat "$OUT")"
+	same history --user nobody
+	expect_stderr_line "^orchestra: .*'nobody'"
+	expect_exit 1 remote_bob history --user tester
+	expect_stderr_line "^orchestra: user 'bob' sees only their own history: not an admin$"
 	# Delete one task each way.
 	expect_exit 0 orch task delete l2
 	cp "$OUT" "$TMP/l.out"
 	expect_exit 0 remote task delete r4 --remove-files
 	sed 's/r4/l2/g' "$OUT" | cmp -s - "$TMP/l.out" || fail "delete differs"
 }
-test_case "ended jobs: logs, exits and times print the same" ran
+test_case "ended jobs: logs, exits, times and history print the same" ran
 
 # More nodes, users and tokens than one page of the API (the command
 # line asks for 1000 a page): the remote lists follow next_after.

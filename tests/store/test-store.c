@@ -874,6 +874,140 @@ test_usage(void **state)
 	buf_release(&err);
 }
 
+/*
+ * The runs of job_history a filter picks, by id, a page at a time, and
+ * their totals: by user, by the task's owner and name, by status, by
+ * the range of their ends.
+ */
+static void
+test_history(void **state)
+{
+	struct store *st = *state;
+	struct history_filter f = { .since_ms = 0, .until_ms = 100000 };
+	history_total_vec tot = VEC_INIT;
+	history_run_vec runs = VEC_INIT;
+	struct buf err = BUF_INIT;
+	int64_t first;
+
+	test_store_exec(st,
+	    "INSERT INTO job_history (job_id, attempt, username, task, queue,"
+	    " node, gpu, status, exit_code, end_reason, started_ms, ended_ms,"
+	    " idx, gpu_index) VALUES"
+	    " (1, 1, 'alice', 'a', 'default', 'n1', 0, 'done', 0, 'exit',"
+	    " 1000, 3500, 0, NULL),"
+	    " (2, 1, 'alice', 'a', 'gpu', 'g1', 1, 'failed', 3, 'exit',"
+	    " 2000, 9000, 1, 1),"
+	    " (3, 2, 'bob', 'a', 'default', 'n1', 0, 'done', 0, 'exit',"
+	    " 4000, 5000, 0, NULL),"
+	    " (4, 1, 'alice', 'c', 'default', 'n1', 0, 'killed', NULL,"
+	    " 'stopped', 6000, 200000, NULL, NULL)");
+	assert_int_equal(store_history_list(st, &f, 0, 10, &runs, &err), 0);
+	assert_int_equal(runs.n, 3);
+	assert_string_equal(runs.v[1].node, "g1");
+	assert_int_equal(runs.v[1].gpu_index, 1);
+	assert_int_equal(runs.v[1].idx, 1);
+	assert_int_equal(runs.v[1].run_ms, 7000);
+	assert_int_equal(runs.v[1].exit_code, 3);
+	assert_int_equal(runs.v[1].status, JOB_FAILED);
+	assert_int_equal(runs.v[0].gpu_index, -1);
+	assert_int_equal(runs.v[2].attempt, 2);
+	/* A page after the first: ids above it, at most the limit. */
+	first = runs.v[0].id;
+	history_run_vec_release(&runs);
+	assert_int_equal(store_history_list(st, &f, first, 1, &runs, &err), 0);
+	assert_int_equal(runs.n, 1);
+	assert_string_equal(runs.v[0].username, "alice");
+	assert_int_equal(runs.v[0].gpu_index, 1);
+	history_run_vec_release(&runs);
+	/* alice's task a, done: one run; bob's a is not alice's. */
+	f.task_user = "alice";
+	f.task_name = "a";
+	f.has_status = true;
+	f.status = JOB_DONE;
+	assert_int_equal(store_history_list(st, &f, 0, 10, &runs, &err), 0);
+	assert_int_equal(runs.n, 1);
+	assert_int_equal(runs.v[0].run_ms, 2500);
+	history_run_vec_release(&runs);
+	f.has_status = false;
+	assert_int_equal(store_history_totals(st, &f, &tot, &err), 0);
+	assert_int_equal(tot.n, 1);
+	assert_string_equal(tot.v[0].group, "alice");
+	assert_int_equal(tot.v[0].jobs, 2);
+	assert_int_equal(tot.v[0].cpu_s, 3);
+	assert_int_equal(tot.v[0].gpu_s, 7);
+	history_total_vec_release(&tot);
+	/* Everyone's, to 300 s: by node, the killed run too. */
+	f.task_user = NULL;
+	f.task_name = NULL;
+	f.until_ms = 300000;
+	f.by = HISTORY_BY_NODE;
+	assert_int_equal(store_history_totals(st, &f, &tot, &err), 0);
+	assert_int_equal(tot.n, 2);
+	assert_string_equal(tot.v[1].group, "n1");
+	assert_int_equal(tot.v[1].jobs, 3);
+	/* 2,500 + 1,000 + 194,000 ms, rounded once. */
+	assert_int_equal(tot.v[1].cpu_s, 198);
+	history_total_vec_release(&tot);
+	f.user = "bob";
+	assert_int_equal(store_history_list(st, &f, 0, 10, &runs, &err), 0);
+	assert_int_equal(runs.n, 1);
+	assert_int_equal(runs.v[0].started_ms, 4000);
+	history_run_vec_release(&runs);
+	buf_release(&err);
+}
+
+/*
+ * A node the backend does not name: unreachable and not ready once (an
+ * event), its last_seen kept, out of the reachable list; named again,
+ * reachable.
+ */
+static void
+test_node_unreachable(void **state)
+{
+	struct store *st = *state;
+	store_str_vec names = VEC_INIT;
+	struct buf err = BUF_INIT;
+	bool changed = false;
+	size_t i;
+
+	test_store_node(st, "n1", "default", 4, 0);
+	test_store_node(st, "n2", "default", 4, 0);
+	test_store_exec(st, "UPDATE node SET last_seen_ms = 77");
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_node_set_unreachable(st, "n2", &changed, &err),
+	    0);
+	assert_true(changed);
+	assert_int_equal(store_node_set_unreachable(st, "n2", &changed, &err),
+	    0);
+	assert_false(changed);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT ready + 10 * reachable FROM node"
+	                     " WHERE name = 'n2' AND last_seen_ms = 77"),
+	    0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM event WHERE kind = 'node'"
+	                     " AND new_status = 'unhealthy'"),
+	    1);
+	assert_int_equal(store_node_reachable(st, &names, &err), 0);
+	assert_int_equal(names.n, 1);
+	assert_string_equal(names.v[0], "n1");
+	for (i = 0; i < names.n; i++)
+		free(names.v[i]);
+	VEC_RELEASE(&names);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(
+	    store_node_set_health(st, "n2", true, false, false, &changed, &err),
+	    0);
+	assert_true(changed);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT ready + 10 * reachable FROM node"
+	                     " WHERE name = 'n2'"),
+	    11);
+	buf_release(&err);
+}
+
 static void
 test_rollback_leaves_nothing(void **state)
 {
@@ -1609,6 +1743,10 @@ main(int argc, char **argv)
 		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_usage, test_store_setup,
 		    test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_history, test_store_setup,
+		    test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_node_unreachable,
+		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_injected_fault,

@@ -4,7 +4,7 @@
 //   #/queue?user=U&status=S&sort=K&dir=asc|desc&after=ID
 //   #/tasks/USER/NAME?after=INDEX&job=INDEX
 //   #/nodes
-//   #/usage?hours=1|6|24|72|192&user=U
+//   #/usage?hours=1|6|24|72|192&user=U   (and the runs that ended then)
 //   #/signin
 // The page signs in through /api/v1/session (an HttpOnly cookie; the CSRF
 // token it returns goes in X-CSRF-Token on every change) and follows
@@ -431,6 +431,8 @@ function taskView(params, user, name) {
 function health(n) {
 	if (!n.enabled)
 		return ["drained", "st-kill", "■"];
+	if (n.reachable === false)
+		return ["unreachable", "st-fail", "✕"];
 	if (!n.ready)
 		return ["unhealthy", "st-fail", "✕"];
 	if (n.memory_pressure || n.disk_pressure)
@@ -568,6 +570,82 @@ function nodesView() {
 	return { update: () => refresh(), refresh: () => refresh(), concerns };
 }
 
+/* ---- history: the runs that ended in the usage page's period ---- */
+
+const HISTORY_ROWS = 100; // one page of /api/v1/history
+
+// H:MM:SS of a run's milliseconds, to the nearest second.
+function runTime(ms) {
+	const s = Math.round(ms / 1000);
+	return Math.floor(s / 3600) + ":" + String(Math.floor(s / 60) % 60).padStart(2, "0") +
+		":" + String(s % 60).padStart(2, "0");
+}
+
+// The totals per user and the runs one by one (the first HISTORY_ROWS),
+// as `orchestra history` prints them; a user who is not an admin gets
+// their own only (the API's rule).
+function historyTables() {
+	const theads = ["User", "Runs", "CPU hours", "GPU hours"];
+	const rheads = ["User", "Task", "Job", "Attempt", "Node", "GPU", "Start", "End",
+		"Run time", "State", "Exit"];
+	const table = (id, heads) => el("table", { class: "cards", id },
+		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))),
+		el("tbody"));
+	const totals = table("history-totals", theads), runs = table("history-runs", rheads);
+	const note = el("p", { class: "muted", id: "history-note" });
+	const nodes = [el("h2", {}, "Accounting: what ended in this period"),
+		el("div", { class: "table-wrap" }, totals), note,
+		el("div", { class: "table-wrap" }, runs)];
+
+	async function load(since, now, user) {
+		const q = new URLSearchParams({ since: String(Math.floor(since)),
+			until: String(Math.ceil(now) + 1) });
+		if (user)
+			q.set("user", user);
+		let t, r;
+		try {
+			[t, r] = await Promise.all([api("GET", "/api/v1/history/totals?" + q),
+				api("GET", "/api/v1/history?" + q + "&limit=" + HISTORY_ROWS)]);
+		} catch (e) {
+			if (e.status !== 400 && e.status !== 403 && e.status !== 404)
+				throw e;
+			t = { totals: [] };
+			r = { runs: [], next_after: null };
+		}
+		patchRows(totals.tBodies[0], t.totals, (x) => x.group, () => {
+			const tr = cells(el("tr"), theads);
+			for (const i of [1, 2, 3])
+				tr.cells[i].classList.add("num");
+			return tr;
+		}, (tr, x) => {
+			tr.dataset.user = x.group;
+			setText(tr.cells[0], x.group);
+			setText(tr.cells[1], x.jobs);
+			setText(tr.cells[2], (x.cpu_seconds / 3600).toFixed(2));
+			setText(tr.cells[3], (x.gpu_seconds / 3600).toFixed(2));
+		});
+		patchRows(runs.tBodies[0], r.runs, (x) => x.id, () => {
+			const tr = cells(el("tr"), rheads);
+			tr.cells[9].append(el("span"));
+			for (const i of [2, 3, 5, 8, 10])
+				tr.cells[i].classList.add("num");
+			return tr;
+		}, (tr, x) => {
+			tr.dataset.run = x.id;
+			const v = [x.user, x.task, x.index ?? "-", x.attempt, x.node,
+				x.gpu_index ?? "-", when(x.started), when(x.ended), runTime(x.run_ms)];
+			v.forEach((s, i) => setText(tr.cells[i], s));
+			statusBadge(tr.cells[9].firstChild, x.status);
+			setText(tr.cells[10], x.exit_code ?? "-");
+		});
+		setText(note, !r.runs.length ? "No run ended in this period." :
+			r.next_after !== null ? "The first " + r.runs.length +
+				" runs; orchestra history --since lists them all." :
+			r.runs.length + " run" + (r.runs.length > 1 ? "s" : "") + ".");
+	}
+	return { nodes, load };
+}
+
 /* ---- usage: running and waiting jobs per user over time ---- */
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -671,7 +749,8 @@ function usageView(params) {
 			charts[k]);
 	});
 	const box = el("div", { class: "charts" }, ...blocks);
-	main.replaceChildren(el("h1", {}, "Usage"), form, note, legend, box);
+	const hist = historyTables();
+	main.replaceChildren(el("h1", {}, "Usage"), form, note, legend, box, ...hist.nodes);
 	let p = params, data = null, lastAt = 0, timer = null;
 	const self = {};
 	form.addEventListener("submit", (ev) => {
@@ -720,6 +799,7 @@ function usageView(params) {
 		const q = new URLSearchParams({ since: String(Math.ceil(since)) });
 		if (p.get("user"))
 			q.set("user", p.get("user"));
+		hist.load(since, now, p.get("user") || "").catch((e) => flash(e.message, true));
 		try {
 			const d = await api("GET", "/api/v1/usage?" + q);
 			data = { samples: d.samples, since, now };
