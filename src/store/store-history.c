@@ -62,19 +62,13 @@ store_history_prune(struct store *st, int64_t before_ms, int64_t *nrows,
 	return store_exec(st, sql_history_prune, err, nrows, "i", before_ms);
 }
 
-/* $1 to $6 of STORE_HISTORY_FROM. */
-static void
-store_history_bind(struct store *st, struct db_stmt *stmt,
-    const struct history_filter *f)
-{
-	st->drv->bind_int64(stmt, 1, f->since_ms);
-	st->drv->bind_int64(stmt, 2, f->until_ms);
-	st->drv->bind_text(stmt, 3, f->user != NULL ? f->user : "");
-	st->drv->bind_text(stmt, 4, f->task_user != NULL ? f->task_user : "");
-	st->drv->bind_text(stmt, 5, f->task_name != NULL ? f->task_name : "");
-	st->drv->bind_text(stmt, 6,
-	    f->has_status ? job_status_name(f->status) : "");
-}
+/* $1 to $6 of STORE_HISTORY_FROM: the letters, then the parameters. */
+#define STORE_HISTORY_FMT "iissss"
+#define STORE_HISTORY_ARGS(f) \
+	(f)->since_ms, (f)->until_ms, (f)->user != NULL ? (f)->user : "", \
+	    (f)->task_user != NULL ? (f)->task_user : "", \
+	    (f)->task_name != NULL ? (f)->task_name : "", \
+	    (f)->has_status ? job_status_name((f)->status) : ""
 
 int
 store_history_totals(struct store *st, const struct history_filter *f,
@@ -84,11 +78,11 @@ store_history_totals(struct store *st, const struct history_filter *f,
 	struct history_total *h;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_history_totals, err);
+	ret = store_query(st, &stmt, sql_history_totals, err,
+	    STORE_HISTORY_FMT "s", STORE_HISTORY_ARGS(f),
+	    history_by_name(f->by));
 	if (ret < 0)
 		goto out;
-	store_history_bind(st, stmt, f);
-	st->drv->bind_text(stmt, 7, history_by_name(f->by));
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		h = VEC_ADD(out);
 		h->group = store_col_strdup(st, stmt, 0);
@@ -113,12 +107,10 @@ store_history_list(struct store *st, const struct history_filter *f,
 	struct history_run *h;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_history_list, err);
+	ret = store_query(st, &stmt, sql_history_list, err,
+	    STORE_HISTORY_FMT "ii", STORE_HISTORY_ARGS(f), after, limit);
 	if (ret < 0)
 		goto out;
-	store_history_bind(st, stmt, f);
-	st->drv->bind_int64(stmt, 7, after);
-	st->drv->bind_int64(stmt, 8, limit);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		h = VEC_ADD(out);
 		memset(h, 0, sizeof(*h));

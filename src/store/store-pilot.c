@@ -100,7 +100,6 @@ static const char sql_task_wake_after[] =
 static const char sql_task_mark[] =
     "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
 
-int
 /*
  * Node `name` as the backend reports it (reachable) or as it cannot
  * (not reachable: not ready, its pressure flags as last reported).
