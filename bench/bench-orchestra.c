@@ -215,7 +215,7 @@ bench_decide(struct store *st, double *ms)
 	size_t n;
 	int64_t t0 = time_mono_ns();
 
-	if (cycle_plan_make(st, &prio_lcg, true, NULL, NULL, &p, &err) < 0)
+	if (cycle_plan_make(st, &prio_lcg, 0, true, NULL, NULL, &p, &err) < 0)
 		bench_die("decide", &err);
 	*ms = bench_ms(t0);
 	n = p.launches.n;

@@ -8,11 +8,14 @@
 #include "store/store-int.h"
 
 static const char sql_node_health_get[] =
-    "SELECT id, ready, memory_pressure, disk_pressure FROM node"
+    "SELECT id, ready, memory_pressure, disk_pressure, memory FROM node"
     " WHERE name = $1";
 static const char sql_node_health_set[] =
     "UPDATE node SET ready = $2, memory_pressure = $3, disk_pressure = $4,"
     " last_seen_ms = $5 WHERE id = $1";
+/* Apart, and only when needed: it wakes the pilot (migration 0016). */
+static const char sql_node_memory_fill[] =
+    "UPDATE node SET memory = $2 WHERE id = $1 AND memory = 0";
 
 static const char sql_task_state[] =
     "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id"
@@ -55,13 +58,13 @@ static const char sql_task_step[] =
 
 static const char sql_job_place[] =
     "UPDATE job SET status = 'pending', node_id = $2, gpu_index = $3,"
-    " priority = $4, attempts = attempts + 1,"
+    " priority = $4, memory = $5, attempts = attempts + 1,"
     " handle = CAST(id AS TEXT) || '-' || CAST(attempts + 1 AS TEXT)"
     " WHERE id = $1 AND status = 'assigned'";
 static const char sql_job_launch_get[] =
     "SELECT j.id, j.attempts, a.username, t.name, j.command, t.image,"
     " t.out_dir, n.name, j.gpu_index, t.timeout_ms, a.id, a.unix_user,"
-    " j.lost FROM job j"
+    " j.lost, j.memory FROM job j"
     " JOIN task t ON t.id = j.task_id JOIN account a ON a.id = t.account_id"
     " LEFT JOIN node n ON n.id = j.node_id WHERE j.id = $1";
 static const char sql_job_started[] =
@@ -97,12 +100,13 @@ static const char sql_task_mark[] =
 
 int
 store_node_set_health(struct store *st, const char *name, bool ready,
-    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err)
+    bool memory_pressure, bool disk_pressure, int64_t memory, bool *changed,
+    struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "node" };
 	struct buf detail = BUF_INIT;
-	int64_t id;
+	int64_t id, known;
 	bool was_ready, was_mem, was_disk, was_healthy, healthy;
 	int ret;
 
@@ -119,10 +123,14 @@ store_node_set_health(struct store *st, const char *name, bool ready,
 	was_ready = st->drv->col_int64(stmt, 1) != 0;
 	was_mem = st->drv->col_int64(stmt, 2) != 0;
 	was_disk = st->drv->col_int64(stmt, 3) != 0;
+	known = st->drv->col_int64(stmt, 4);
 	st->drv->finalize(stmt);
 	ret = store_exec(st, sql_node_health_set, err, NULL, "iiiii", id,
 	    (int64_t)ready, (int64_t)memory_pressure, (int64_t)disk_pressure,
 	    time_now_ms());
+	if (ret == 0 && known == 0 && memory > 0)
+		ret = store_exec(st, sql_node_memory_fill, err, NULL, "ii", id,
+		    memory);
 	if (ret < 0)
 		return ret;
 	if (was_ready == ready && was_mem == memory_pressure &&
@@ -326,6 +334,7 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->account_id = st->drv->col_int64(stmt, 10);
 	out->unix_user = store_col_strdup(st, stmt, 11);
 	out->lost = st->drv->col_int64(stmt, 12);
+	out->memory = st->drv->col_int64(stmt, 13);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
@@ -349,13 +358,14 @@ store_job_event(struct store *st, int64_t job_id, const char *from,
 
 int
 store_job_place(struct store *st, int64_t job_id, int64_t node_id,
-    int64_t gpu_index, double priority, struct job_launch *out, struct buf *err)
+    int64_t gpu_index, double priority, int64_t memory, struct job_launch *out,
+    struct buf *err)
 {
 	int64_t changes = 0;
 	int ret;
 
-	ret = store_exec(st, sql_job_place, err, &changes, "iind", job_id,
-	    node_id, gpu_index, priority);
+	ret = store_exec(st, sql_job_place, err, &changes, "iindi", job_id,
+	    node_id, gpu_index, priority, memory);
 	if (ret < 0)
 		return ret;
 	if (changes == 0)
