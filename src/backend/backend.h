@@ -34,6 +34,7 @@ struct backend_job {
 	const char *node;   /* the node the scheduler chose */
 	int gpu_index;      /* -1 for a CPU job */
 	int64_t timeout_ms; /* 0: none */
+	int64_t memory;     /* bytes it was placed with; 0: none asked */
 	/* The owner's Unix account, resolved by the pilot: */
 	const char *login; /* its login name */
 	int64_t uid;       /* -1: unknown */
@@ -96,8 +97,9 @@ struct backend_node {
 	bool ready;
 	bool memory_pressure;
 	bool disk_pressure;
-	int64_t gpus; /* devices the backend sees; -1 unknown */
-	int64_t cpus; /* CPUs it has; -1 unknown */
+	int64_t gpus;   /* devices the backend sees; -1 unknown */
+	int64_t cpus;   /* CPUs it has; -1 unknown */
+	int64_t memory; /* bytes jobs may use; 0 unknown */
 };
 typedef VEC(struct backend_node) backend_node_vec;
 void backend_node_vec_release(backend_node_vec *v);

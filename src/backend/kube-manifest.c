@@ -427,11 +427,23 @@ kube_claim_mount(json_t *podspec, const char *path)
 	        "mountPath", path));
 }
 
+/* Bytes as a Kubernetes quantity: "4Gi", "512Mi", else plain bytes. */
+static void
+kube_quantity(struct buf *out, int64_t bytes)
+{
+	if (bytes % ((int64_t)1 << 30) == 0)
+		buf_addf(out, "%lldGi", (long long)(bytes >> 30));
+	else if (bytes % ((int64_t)1 << 20) == 0)
+		buf_addf(out, "%lldMi", (long long)(bytes >> 20));
+	else
+		buf_addf(out, "%lld", (long long)bytes);
+}
+
 int
 kube_manifest(json_t *tmpl, const char *volume, const struct backend_job *job,
     int64_t ttl_seconds, json_t **out, struct buf *err)
 {
-	json_t *m, *meta, *spec, *pod, *podspec, *c, *limits;
+	json_t *m, *meta, *spec, *pod, *podspec, *c, *limits, *requests;
 	struct buf name = BUF_INIT, num = BUF_INIT, claim = BUF_INIT;
 	backend_path_vec mounts = VEC_INIT;
 	size_t n;
@@ -526,6 +538,16 @@ kube_manifest(json_t *tmpl, const char *volume, const struct backend_job *job,
 	kube_env(c, "ORCHESTRA_OUT", job->out_dir);
 	kube_env(c, "ORCHESTRA_NODE", job->node ? job->node : "");
 	limits = kube_obj(kube_obj(c, "resources"), "limits");
+	requests = kube_obj(kube_obj(c, "resources"), "requests");
+	/* One slot is one CPU; the memory it was placed with, both asked
+	 * and its bound. */
+	json_object_set_new(requests, "cpu", json_string("1"));
+	if (job->memory > 0) {
+		buf_reset(&num);
+		kube_quantity(&num, job->memory);
+		json_object_set_new(requests, "memory", json_string(num.data));
+		json_object_set_new(limits, "memory", json_string(num.data));
+	}
 	if (job->gpu_index >= 0) {
 		/* The device plugin picks the GPU and shows it alone. */
 		json_object_set_new(limits, "nvidia.com/gpu", json_string("1"));

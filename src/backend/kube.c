@@ -172,7 +172,8 @@ static json_t *
 kube_slim_node(json_t *node)
 {
 	static const char *const meta[] = { "name", "resourceVersion", NULL };
-	static const char *const status[] = { "conditions", "capacity", NULL };
+	static const char *const status[] = { "conditions", "capacity",
+		"allocatable", NULL };
 
 	return kube_slim(node, meta, status);
 }
@@ -1012,7 +1013,7 @@ static int
 kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 {
 	struct kube_backend *kb = kube_downcast(be);
-	json_t *n, *c, *gpus, *cpus;
+	json_t *n, *c, *gpus, *cpus, *mem;
 	char *end = NULL;
 	struct backend_node *bn;
 	const char *type, *status, *key;
@@ -1059,6 +1060,14 @@ kube_nodes(struct backend *be, backend_node_vec *out, struct buf *err)
 		    : -1;
 		if (json_is_string(cpus) && *end == 'm')
 			bn->cpus /= 1000;
+		/* What pods may use: allocatable, not capacity. */
+		mem = json_object_get(
+		    json_object_get(json_object_get(n, "status"),
+		        "allocatable"),
+		    "memory");
+		if (!json_is_string(mem) ||
+		    size_parse_kube(json_string_value(mem), &bn->memory) < 0)
+			bn->memory = 0;
 	}
 	return 0;
 }

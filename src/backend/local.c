@@ -768,23 +768,13 @@ local_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 static void
 local_health(struct local_backend *lb, struct backend_node *n)
 {
-	long long total = 0, avail = -1, v;
+	int64_t total, avail;
 	struct statvfs vfs;
-	char key[64];
-	FILE *f;
 
 	n->ready = true;
-	f = fopen("/proc/meminfo", "re");
-	if (f != NULL) {
-		while (fscanf(f, "%63s %lld kB\n", key, &v) == 2) {
-			if (strcmp(key, "MemTotal:") == 0)
-				total = v;
-			else if (strcmp(key, "MemAvailable:") == 0)
-				avail = v;
-		}
-		fclose(f);
-	}
-	n->memory_pressure = total > 0 && avail >= 0 && avail < 100 * 1024;
+	proc_meminfo(&total, &avail);
+	n->memory_pressure = total > 0 && avail >= 0 && avail < 100 << 20;
+	n->memory = total > 0 ? total : 0;
 	if (statvfs(lb->home, &vfs) == 0 && vfs.f_blocks > 0)
 		n->disk_pressure = vfs.f_bavail * 10 < vfs.f_blocks;
 	n->gpus = -1;

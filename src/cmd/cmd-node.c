@@ -27,17 +27,34 @@ cmd_node_state(const struct node *n, bool no_pilot)
 	return "ready";
 }
 
+/* "3 GiB/16 GiB" in use of its memory; "-" when not known. */
+static void
+cmd_node_memory(struct buf *b, const struct node *n)
+{
+	if (n->memory == 0) {
+		buf_adds(b, "-");
+		return;
+	}
+	size_format(b, n->memory_used);
+	buf_addch(b, '/');
+	size_format(b, n->memory);
+}
+
 static void
 cmd_node_print(struct cmd_ctx *ctx, const struct node *n)
 {
+	struct buf mem = BUF_INIT;
+
+	cmd_node_memory(&mem, n);
 	cmd_printf(stdout,
 	    "node '%s' (queue %s, %s): cpu %lld/%lld slots (max %lld), "
-	    "gpu %d/%lld slots (max %lld)\n",
+	    "gpu %d/%lld slots (max %lld), memory %s\n",
 	    n->name, n->queue,
 	    cmd_node_state(n, service_pilot_down(&ctx->svc, NULL)),
 	    (long long)n->cpu_used, (long long)n->cpu_slots,
 	    (long long)n->max_cpu_slots, __builtin_popcountll(n->gpu_used),
-	    (long long)n->gpu_slots, (long long)n->max_gpu_slots);
+	    (long long)n->gpu_slots, (long long)n->max_gpu_slots, mem.data);
+	buf_release(&mem);
 }
 
 static int
@@ -63,6 +80,8 @@ static const struct cmd_opt cmd_node_slot_opts[] = {
 	    "the most --cpu-slots may be (default 30)" },
 	{ "max-gpu-slots", "N", 'G',
 	    "the most --gpu-slots may be (default: its GPUs)" },
+	{ "memory", "SIZE", 'm',
+	    "its memory jobs may use: 64G (G = GiB); 0: not known" },
 	{ "json", NULL, 'j', "print the node as JSON" },
 	CMD_OPT_END,
 };
@@ -85,6 +104,11 @@ cmd_node_opts(struct cmd_ctx *ctx, int argc, char **argv, struct node_opts *o,
 			continue;
 		case 'q':
 			o->queue = cmd_optarg();
+			continue;
+		case 'm':
+			if (cmd_parse_size(ctx, "--memory", cmd_optarg(),
+			        &o->memory) < 0)
+				return CMD_EXIT_USAGE;
 			continue;
 		case 'c':
 			target = &o->cpu_slots;
@@ -192,7 +216,8 @@ static int
 cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const char *const hdr[] = { "NAME", "QUEUE", "STATE", "CPU",
-		"GPU", "DONE", "FAILED" };
+		"GPU", "MEMORY", "DONE", "FAILED" };
+	struct buf mem = BUF_INIT;
 	node_vec v = VEC_INIT;
 	struct cmd_table t;
 	struct buf err = BUF_INIT;
@@ -221,7 +246,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 			json_array_append_new(arr, service_json_node(n));
 		cmd_print_json(arr);
 	} else {
-		cmd_table_init(&t, 7, hdr);
+		cmd_table_init(&t, 8, hdr);
 		VEC_FOREACH (n, &v) {
 			cmd_table_addf(&t, "%s", n->name);
 			cmd_table_addf(&t, "%s", n->queue);
@@ -233,6 +258,9 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 			    __builtin_popcountll(n->gpu_used),
 			    (long long)n->gpu_slots,
 			    (long long)n->max_gpu_slots);
+			buf_reset(&mem);
+			cmd_node_memory(&mem, n);
+			cmd_table_addf(&t, "%s", mem.data);
 			cmd_table_addf(&t, "%lld", (long long)n->completed);
 			cmd_table_addf(&t, "%lld", (long long)n->failed);
 		}
@@ -242,6 +270,7 @@ cmd_node_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = CMD_EXIT_OK;
 out:
 	node_vec_release(&v);
+	buf_release(&mem);
 	buf_release(&err);
 	return ret;
 }
@@ -312,7 +341,7 @@ out:
 
 #define CMD_NODE_SLOT_OPTS                                                     \
 	"[--queue Q] [--cpu-slots N] [--gpu-slots N] [--max-cpu-slots N] "     \
-	"[--max-gpu-slots N] [--json]"
+	"[--max-gpu-slots N] [--memory SIZE] [--json]"
 
 static const struct cmd_entry cmd_node_add_entry = {
 	.name = "add",
@@ -354,7 +383,7 @@ static const struct cmd_entry cmd_node_resume_entry = {
 static const struct cmd_entry cmd_node_set_entry = {
 	.name = "set",
 	.usage = "node set NAME " CMD_NODE_SLOT_OPTS,
-	.summary = "change a node's queue or slots, live (admins)",
+	.summary = "change a node's queue, slots or memory, live (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_set_run,
 	.opts = cmd_node_slot_opts,
@@ -363,7 +392,7 @@ static const struct cmd_entry cmd_node_set_entry = {
 static const struct cmd_entry cmd_node_sync_entry = {
 	.name = "sync",
 	.usage = "node sync [--json]",
-	.summary = "import the backend's nodes and their GPU counts (admins)",
+	.summary = "import the backend's nodes, their GPUs and memory (admins)",
 	.flags = CMD_NEEDS_STORE,
 	.run = cmd_node_sync_run,
 	.opts = cmd_opts_json,

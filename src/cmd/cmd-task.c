@@ -17,6 +17,9 @@ static const struct cmd_opt cmd_task_submit_opts[] = {
 	{ "image", "IMG", 'I', "the container image (Kubernetes backend)" },
 	{ "queue", "Q", 'q', "the queue to run in (default: default)" },
 	{ "gpu", NULL, 'g', "each job needs one GPU" },
+	{ "memory", "SIZE", 'm',
+	    "the memory each job needs: 512M, 4G, 1.5G (G = GiB, as "
+	    "Slurm's --mem); default: its node's memory / its slots" },
 	{ "skip-test", NULL, 'S',
 	    "queue every job at once, no test job first" },
 	{ "timeout", "DURATION", 't', "stop a job that runs longer than this" },
@@ -67,6 +70,9 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case 'g':
 			req.gpu = true;
+			break;
+		case 'm':
+			req.memory = cmd_optarg();
 			break;
 		case 'S':
 			req.skip_test = true;
@@ -278,6 +284,11 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 	if (*t->image)
 		cmd_printf(stdout, "image:     %s\n", t->image);
 	cmd_printf(stdout, "output:    %s\n", t->out_dir);
+	if (t->memory > 0) {
+		buf_reset(&b);
+		size_format(&b, t->memory);
+		cmd_printf(stdout, "memory:    %s a job\n", b.data);
+	}
 	if (*t->after)
 		cmd_printf(stdout, "after:     %s (once done)\n", t->after);
 	if (*t->inputs_of)
@@ -700,7 +711,8 @@ static const struct cmd_entry cmd_task_submit_entry = {
 	.name = "submit",
 	.usage = "task submit NAME --exec CMD [--inputs DIR|GLOB|@LISTFILE] "
 	         "[--data PATH] [--secondary KEY=PATH]... [--image IMG] "
-	         "[--queue Q] [--gpu] [--skip-test] [--timeout DURATION] "
+	         "[--queue Q] [--gpu] [--memory SIZE] [--skip-test] "
+	         "[--timeout DURATION] "
 	         "[--retention DURATION] [--after TASK[,TASK]...] "
 	         "[--after-any TASK[,TASK]...] [--inputs-of TASK] [--json]",
 	.summary = "submit a task: one job per input",

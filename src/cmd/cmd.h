@@ -132,6 +132,9 @@ int cmd_json_only(struct cmd_ctx *ctx, int argc, char **argv, bool *json);
 /* Parse a whole number option value; usage error message on failure. */
 int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out);
+/* Parse a size (size_parse(): "4G") into bytes; usage error on failure. */
+int cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out);
 /* --limit's value into `out`, `min` or more; usage error message else. */
 int cmd_parse_limit(struct cmd_ctx *ctx, int64_t min, int64_t *out);
 

@@ -275,6 +275,7 @@ struct sched_job {
 	int64_t submitted_ms; /* its task's submit time */
 	int32_t idx;          /* index in its task */
 	bool is_test;
+	int64_t memory;  /* its task's --memory in bytes; 0: the default */
 	double priority; /* filled by the merge */
 };
 
@@ -331,8 +332,17 @@ struct place_node {
 	int64_t gpu_slots;
 	int64_t cpu_used;
 	uint64_t gpu_used; /* bit i: device i is held by a job */
+	int64_t memory;    /* bytes; 0: not known, and it limits nothing */
+	int64_t memory_used; /* the memory of the jobs holding its slots */
 	bool enabled;
 	bool healthy; /* place_healthy() */
+};
+
+/* What a job asks of a node. */
+struct place_ask {
+	bool gpu;
+	int64_t memory;         /* its task's --memory, bytes; 0: default */
+	int64_t default_memory; /* the site's default_memory; 0: none */
 };
 
 /*
@@ -348,18 +358,42 @@ int64_t place_free_cpu(const struct place_node *n);
 int64_t place_free_gpu(const struct place_node *n);
 
 /*
- * Place one job of `queue`: a GPU job on the node with the most free GPU
+ * The memory a job asks on node `n`: its task's --memory, else the site's
+ * default_memory, else the node's memory divided by its slots (CPU and
+ * GPU: a node full of jobs is then full of memory, whatever their kind);
+ * 0 when none is known (it asks nothing).
+ */
+int64_t place_job_memory(const struct place_node *n,
+    const struct place_ask *ask);
+/* Free memory of a node: its memory less what its jobs hold, never
+ * negative; INT64_MAX when its memory is not known. */
+int64_t place_free_memory(const struct place_node *n);
+
+/*
+ * Place one job of `queue` on a node with a free slot of its kind and the
+ * memory it asks free: a GPU job on the node with the most free GPU
  * devices (ties by name) at its lowest free device index; a CPU job on the
- * node with the most free CPU slots (ties by name).  Marks the slot used
- * and returns the node's index in `nodes` and the device (-1 for a CPU job)
- * or, when no slot is free, -1.
+ * node with the most free CPU slots (ties by name).  Marks the slot and
+ * the memory used and returns the node's index in `nodes`, the device (-1
+ * for a CPU job) and the memory it was placed with (0: none asked) or,
+ * when no node has both free, -1.
  */
 int place_pick(struct place_node *nodes, size_t nnodes, const char *queue,
-    bool gpu, int *gpu_index);
+    const struct place_ask *ask, int *gpu_index, int64_t *memory);
 
 /* Total free CPU or GPU slots in a queue. */
 int64_t place_free_in_queue(const struct place_node *nodes, size_t nnodes,
     const char *queue, bool gpu);
+
+/*
+ * Does a job wait for memory: some node of `queue` has a free slot of its
+ * kind, and none of those has the memory it asks free?  Then 1 and
+ * "waits for 16 GiB free on a node of queue 'default'; the largest has
+ * 12 GiB" appended to `why` (the largest free memory of those nodes);
+ * else 0.
+ */
+int place_memory_why(const struct place_node *nodes, size_t nnodes,
+    const char *queue, const struct place_ask *ask, struct buf *why);
 
 /* ---- one cycle's decision (core/sched.c) ----------------------------- */
 
@@ -369,6 +403,7 @@ struct sched_pool {
 	bool gpu;
 	const struct sched_stream *streams; /* borrowed */
 	size_t nstreams;
+	int64_t default_memory; /* the site's default_memory; 0: none */
 };
 
 struct sched_launch {
@@ -377,6 +412,7 @@ struct sched_launch {
 	int64_t account_id;
 	size_t node;   /* index into the nodes given */
 	int gpu_index; /* -1 for a CPU job */
+	int64_t memory; /* placed with, bytes (place_pick()); 0: none */
 	double priority;
 };
 
@@ -385,8 +421,13 @@ typedef VEC(struct sched_launch) sched_launch_vec;
 /*
  * Fill the free slots of `nodes` from the pools: for each pool, take the
  * highest-priority jobs while a slot of its kind is free in its queue, and
- * place each.  `nodes` is updated as slots are taken.  Appends to `out`.
+ * place each on a node with a free slot and the memory it asks.  A job
+ * that no node has the memory for now is passed over (it keeps its place
+ * for the next cycle) and the next one tried, up to SCHED_SKIP_MAX of them
+ * a pool: a cycle's cost stays bounded however many wait for memory.
+ * `nodes` is updated as slots are taken.  Appends to `out`.
  */
+#define SCHED_SKIP_MAX 256
 int sched_decide(const struct prio_rule *rule, struct place_node *nodes,
     size_t nnodes, const struct sched_pool *pools, size_t npools,
     const struct sched_source *src, sched_launch_vec *out, struct buf *err);

@@ -83,6 +83,8 @@ node_vec_place(const node_vec *v, struct place_node *out)
 		out[i].gpu_slots = n->gpu_slots;
 		out[i].cpu_used = n->cpu_used;
 		out[i].gpu_used = n->gpu_used;
+		out[i].memory = n->memory;
+		out[i].memory_used = n->memory_used;
 		out[i].enabled = n->enabled;
 		out[i].healthy = place_healthy(n->ready, n->memory_pressure,
 		    n->disk_pressure);

@@ -83,9 +83,11 @@ struct node {
 	int64_t completed;
 	int64_t failed;
 	int64_t created_ms;
+	int64_t memory; /* bytes; 0: not known */
 	/* Computed from the jobs holding a slot on it. */
 	int64_t cpu_used;
-	uint64_t gpu_used; /* bit i: device i is held */
+	uint64_t gpu_used;   /* bit i: device i is held */
+	int64_t memory_used; /* the memory they were placed with */
 	/* Filled by store_node_add_jobs() only, else empty. */
 	node_job_vec jobs;
 };
@@ -116,6 +118,7 @@ struct task {
 	bool skip_test;
 	int64_t timeout_ms;
 	int64_t retention_ms; /* -1: the configured default */
+	int64_t memory;       /* each job's --memory, bytes; 0: the default */
 	enum task_status status;
 	enum task_signal signal;
 	int64_t njobs;
@@ -158,6 +161,7 @@ struct job {
 	double priority;
 	char *node;        /* node name, NULL if none */
 	int64_t gpu_index; /* -1 if none */
+	int64_t memory;    /* placed with, bytes; 0: none (not placed yet) */
 	char *handle;
 	int64_t attempts;
 	int64_t exit_code;                       /* -1 if none */

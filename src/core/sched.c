@@ -279,30 +279,38 @@ sched_decide_pool(const struct prio_rule *rule, struct place_node *nodes,
 	struct sched_merge *m;
 	struct sched_launch *l;
 	struct sched_job job;
-	int64_t nfree;
+	struct place_ask ask = { .gpu = pool->gpu,
+		.default_memory = pool->default_memory };
+	int64_t nfree, memory, nskipped = 0;
 	int r = 0, node, gpu_index;
 
 	nfree = place_free_in_queue(nodes, nnodes, pool->queue, pool->gpu);
 	if (nfree <= 0 || pool->nstreams == 0)
 		return 0;
 	m = sched_merge_new(rule, pool->streams, pool->nstreams, src);
-	while (nfree > 0) {
+	while (nfree > 0 && nskipped < SCHED_SKIP_MAX) {
 		r = sched_merge_next(m, &job, err);
 		if (r <= 0)
 			break;
-		node = place_pick(nodes, nnodes, pool->queue, pool->gpu,
-		    &gpu_index);
-		if (node < 0)
-			BUG("queue '%s' has free slots but none to pick",
-			    pool->queue);
+		ask.memory = job.memory;
+		node = place_pick(nodes, nnodes, pool->queue, &ask, &gpu_index,
+		    &memory);
+		if (node < 0) {
+			/* No node with a free slot has its memory free. */
+			nskipped++;
+			continue;
+		}
+		/* A slot taken may leave the queue none with memory free. */
+		nfree =
+		    place_free_in_queue(nodes, nnodes, pool->queue, pool->gpu);
 		l = VEC_ADD(out);
 		l->job_id = job.id;
 		l->task_id = job.task_id;
 		l->account_id = job.account_id;
 		l->node = (size_t)node;
 		l->gpu_index = gpu_index;
+		l->memory = memory;
 		l->priority = job.priority;
-		nfree--;
 	}
 	sched_merge_free(m);
 	return r < 0 ? r : 0;

@@ -30,8 +30,9 @@ cycle_drop_held(sched_stream_vec *streams, cycle_held_fn *held, void *arg)
 
 /* One pool per queue and kind that has a free slot. */
 static int
-cycle_fill(struct store *st, const struct prio_rule *rule, cycle_held_fn *held,
-    void *held_arg, struct cycle_plan *p, struct buf *err)
+cycle_fill(struct store *st, const struct prio_rule *rule,
+    int64_t default_memory, cycle_held_fn *held, void *held_arg,
+    struct cycle_plan *p, struct buf *err)
 {
 	sched_stream_vec streams = VEC_INIT;
 	struct store_sched_ctx ctx = { st, NULL, false };
@@ -65,6 +66,7 @@ cycle_fill(struct store *st, const struct prio_rule *rule, cycle_held_fn *held,
 			pool.gpu = gpu;
 			pool.streams = streams.v;
 			pool.nstreams = streams.n;
+			pool.default_memory = default_memory;
 			ret = sched_decide(rule, p->place, p->nodes.n, &pool, 1,
 			    &src, &p->launches, err);
 		}
@@ -74,9 +76,9 @@ cycle_fill(struct store *st, const struct prio_rule *rule, cycle_held_fn *held,
 }
 
 int
-cycle_plan_make(struct store *st, const struct prio_rule *rule, bool with_tasks,
-    cycle_held_fn *held, void *held_arg, struct cycle_plan *out,
-    struct buf *err)
+cycle_plan_make(struct store *st, const struct prio_rule *rule,
+    int64_t default_memory, bool with_tasks, cycle_held_fn *held,
+    void *held_arg, struct cycle_plan *out, struct buf *err)
 {
 	task_state_vec dirty = VEC_INIT;
 	struct task_state_row *r;
@@ -99,7 +101,7 @@ cycle_plan_make(struct store *st, const struct prio_rule *rule, bool with_tasks,
 		goto out;
 	out->place = xcalloc(out->nodes.n + 1, sizeof(*out->place));
 	node_vec_place(&out->nodes, out->place);
-	ret = cycle_fill(st, rule, held, held_arg, out, err);
+	ret = cycle_fill(st, rule, default_memory, held, held_arg, out, err);
 out:
 	VEC_RELEASE(&dirty);
 	return ret;
@@ -218,7 +220,8 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	for (i = 0; i < nodes.n && ret == 0; i++)
 		ret = store_node_set_health(p->st, nodes.v[i].name,
 		    nodes.v[i].ready, nodes.v[i].memory_pressure,
-		    nodes.v[i].disk_pressure, &stored[i], &why);
+		    nodes.v[i].disk_pressure, nodes.v[i].memory, &stored[i],
+		    &why);
 	if (ret == 0 && p->be->ops->nodes_all)
 		ret = cycle_unreachable(p, &nodes, stats, &why);
 	ret = store_end(p->st, ret, &why);
@@ -608,6 +611,7 @@ cycle_backend_job(const struct job_launch *l, struct backend_job *bj)
 	bj->node = l->node;
 	bj->gpu_index = (int)l->gpu_index;
 	bj->timeout_ms = l->timeout_ms;
+	bj->memory = l->memory;
 }
 
 /*
@@ -768,7 +772,8 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (p->health_unsaved)
 		return 0;
 	/* The state machine ran in step 3: placement only. */
-	ret = cycle_plan_make(p->st, p->rule, false, cycle_held, p, &plan, err);
+	ret = cycle_plan_make(p->st, p->rule, p->cfg->default_memory, false,
+	    cycle_held, p, &plan, err);
 	if (ret < 0 || (plan.launches.n == 0 && !cycle_holds_changed(p)))
 		goto out;
 	ret = store_begin(p->st, err);
@@ -781,7 +786,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		jl = VEC_ADD(&ls);
 		ret =
 		    store_job_place(p->st, l->job_id, plan.nodes.v[l->node].id,
-		        l->gpu_index, l->priority, jl, err);
+		        l->gpu_index, l->priority, l->memory, jl, err);
 		if (ret < 0)
 			break;
 	}

@@ -31,13 +31,15 @@ typedef bool cycle_held_fn(void *arg, int64_t account_id);
 /*
  * Decide one cycle from the store's current state with priority `rule`:
  * the next step of every dirty task (when `with_tasks`) and the launches,
- * none of them a job of a user `held` says to hold (NULL: none held).
+ * none of them a job of a user `held` says to hold (NULL: none held), a
+ * job of a task without --memory asking `default_memory` (0: its node's
+ * memory divided by its slots).
  * Reads only (no transaction is needed; each read is consistent on its
  * own).  Caller releases `out` with cycle_plan_release(), also on failure.
  */
 int cycle_plan_make(struct store *st, const struct prio_rule *rule,
-    bool with_tasks, cycle_held_fn *held, void *held_arg,
-    struct cycle_plan *out, struct buf *err);
+    int64_t default_memory, bool with_tasks, cycle_held_fn *held,
+    void *held_arg, struct cycle_plan *out, struct buf *err);
 void cycle_plan_release(struct cycle_plan *p);
 
 #endif

@@ -88,6 +88,7 @@ service_init(struct service *svc, const struct config *cfg, const char *login,
 	struct stat sb;
 	char *file, *slash;
 	long ncpu;
+	int64_t avail;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -155,6 +156,9 @@ service_init(struct service *svc, const struct config *cfg, const char *login,
 		n.enabled = true;
 		n.ready = true;
 		n.reachable = true;
+		proc_meminfo(&n.memory, &avail);
+		if (n.memory < 0)
+			n.memory = 0;
 		n.created_ms = time_now_ms();
 		ret = store_node_insert(st, &n, err);
 		if (ret < 0)

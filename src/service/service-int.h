@@ -95,11 +95,12 @@ int service_queue_after_why(struct service *svc, int64_t task_id, char **why,
 /*
  * Why the first waiting job of `t` (its summary filled) waits, from its
  * counts, its status and `nodes` (with usage): the queue's words, with no
- * place (that takes the scheduler's merge).  NULL when none waits; caller
- * frees.
+ * place (that takes the scheduler's merge), its jobs asking t->memory,
+ * else `default_memory`, else their node's share.  NULL when none waits;
+ * caller frees.
  */
 char *service_queue_task_why(const struct task *t, const node_vec *nodes,
-    const char *hold);
+    const char *hold, int64_t default_memory);
 /*
  * Why the waiting jobs of d->task wait, into d->waits: first its first
  * waiting job in the scheduler's order, then each assigned job of

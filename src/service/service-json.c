@@ -634,6 +634,8 @@ const struct service_field service_task_fields[] = {
 	F(struct task, skip_test, "skip_test", SERVICE_FIELD_BOOL),
 	F(struct task, timeout_ms, "timeout_ms", SERVICE_FIELD_INT),
 	F(struct task, retention_ms, "retention_ms", SERVICE_FIELD_NONNEG),
+	/* Each job's, bytes; null: the default. */
+	F(struct task, memory, "memory", SERVICE_FIELD_POS),
 	F(struct task, status, "status", SERVICE_FIELD_TASK_STATUS),
 	F(struct task, signal, "signal", SERVICE_FIELD_SIGNAL),
 	F(struct task, njobs, "jobs", SERVICE_FIELD_INT),
@@ -671,6 +673,8 @@ const struct service_field service_job_fields[] = {
 	F(struct job, priority, "priority", SERVICE_FIELD_DOUBLE),
 	F(struct job, node, "node", SERVICE_FIELD_STR),
 	F(struct job, gpu_index, "gpu", SERVICE_FIELD_NONNEG),
+	/* Placed with, bytes; null: not placed, or none asked. */
+	F(struct job, memory, "memory", SERVICE_FIELD_POS),
 	/* The backend's name for an attempt: the pilot's alone. */
 	INTERNAL(struct job, handle),
 	F(struct job, attempts, "attempts", SERVICE_FIELD_INT),
@@ -707,9 +711,12 @@ const struct service_field service_node_fields[] = {
 	    NODE_SET(max_cpu_slots)),
 	FX(struct node, max_gpu_slots, "max_gpu_slots", SERVICE_FIELD_INT,
 	    NODE_SET(max_gpu_slots)),
+	/* Bytes; 0: not known. */
+	FX(struct node, memory, "memory", SERVICE_FIELD_INT, NODE_SET(memory)),
 	F(struct node, cpu_used, "cpu_used", SERVICE_FIELD_INT),
 	CUSTOM(struct node, gpu_used, "gpu_used", service_json_node_gpu_used,
 	    service_json_node_gpu_used_read),
+	F(struct node, memory_used, "memory_used", SERVICE_FIELD_INT),
 	F(struct node, enabled, "enabled", SERVICE_FIELD_BOOL),
 	F(struct node, reachable, "reachable", SERVICE_FIELD_BOOL),
 	F(struct node, ready, "ready", SERVICE_FIELD_BOOL),

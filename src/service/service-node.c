@@ -32,6 +32,11 @@ service_node_check_slots(const char *name, const struct node *n,
 		return err_set(err, ERR_INVALID,
 		    "node '%s': invalid max-gpu-slots %lld: at most %d", name,
 		    (long long)n->max_gpu_slots, PLACE_MAX_GPUS);
+	if (n->memory != 0 && n->memory < CONFIG_MEMORY_MIN)
+		return err_set(err, ERR_INVALID,
+		    "node '%s': invalid memory %lld bytes: 0 (not known) or at "
+		    "least 1M (binary units: write 64G for 64 GiB)",
+		    name, (long long)n->memory);
 	if (n->cpu_slots > n->max_cpu_slots)
 		return err_set(err, ERR_INVALID,
 		    "node '%s': cpu-slots %lld above max-cpu-slots %lld", name,
@@ -65,6 +70,8 @@ service_node_apply(const char *name, const struct node_opts *o, struct node *n,
 		n->cpu_slots = o->cpu_slots;
 	if (o->gpu_slots != OPT_UNSET)
 		n->gpu_slots = o->gpu_slots;
+	if (o->memory != OPT_UNSET)
+		n->memory = o->memory;
 	return service_node_check_slots(name, n, err);
 }
 
@@ -78,10 +85,10 @@ service_node_event(struct service *svc, const struct node *n, const char *what,
 
 	buf_addf(&detail,
 	    "queue=%s cpu_slots=%lld/%lld gpu_slots=%lld/%lld "
-	    "enabled=%d",
+	    "enabled=%d memory=%lld",
 	    n->queue, (long long)n->cpu_slots, (long long)n->max_cpu_slots,
 	    (long long)n->gpu_slots, (long long)n->max_gpu_slots,
-	    n->enabled ? 1 : 0);
+	    n->enabled ? 1 : 0, (long long)n->memory);
 	ev.node_id = n->id;
 	ev.detail = detail.data;
 	ret = store_event_add(svc->st, &ev, err);
@@ -265,6 +272,7 @@ service_node_sync_one(struct service *svc, const struct backend_node *bn,
 		out->node.enabled = true;
 		out->node.ready = bn->ready;
 		out->node.reachable = true;
+		out->node.memory = bn->memory > 0 ? bn->memory : 0;
 		out->node.created_ms = time_now_ms();
 		ret = store_node_insert(svc->st, &out->node, err);
 		if (ret == 0)
@@ -272,15 +280,24 @@ service_node_sync_one(struct service *svc, const struct backend_node *bn,
 		out->added = true;
 		return ret;
 	}
-	if (ret < 0 || gpus < 0 || gpus == out->node.max_gpu_slots)
+	if (ret < 0)
 		return ret;
-	out->node.max_gpu_slots = gpus;
-	if (out->node.gpu_slots > gpus)
-		out->node.gpu_slots = gpus;
+	/* A memory not known yet is taken; one known is the admin's. */
+	if (out->node.memory == 0 && bn->memory > 0) {
+		out->node.memory = bn->memory;
+		out->changed = true;
+	}
+	if (gpus >= 0 && gpus != out->node.max_gpu_slots) {
+		out->node.max_gpu_slots = gpus;
+		if (out->node.gpu_slots > gpus)
+			out->node.gpu_slots = gpus;
+		out->changed = true;
+	}
+	if (!out->changed)
+		return 0;
 	ret = store_node_update(svc->st, &out->node, err);
 	if (ret == 0)
 		ret = service_node_event(svc, &out->node, "changed", err);
-	out->changed = true;
 	return ret;
 }
 

@@ -81,11 +81,16 @@ service_queue_taskname(struct service *svc, struct queue_names *qn, int64_t id,
 	return qn->tasks.v[qn->tasks.n - 1].name;
 }
 
-/* Why the job at `place` (1-based) of a pool waits; 0: place unknown. */
+/*
+ * Why the job at `place` (1-based) of a pool waits, asking `ask` of a node;
+ * place 0: unknown.
+ */
 static char *
 service_queue_why(const struct place_node *nodes, size_t nnodes,
-    const char *queue, bool gpu, int64_t free_slots, int64_t place)
+    const char *queue, const struct place_ask *ask, int64_t free_slots,
+    int64_t place)
 {
+	bool gpu = ask->gpu;
 	const char *kind = gpu ? "GPU" : "CPU";
 	struct buf b = BUF_INIT;
 	bool any = false, usable = false;
@@ -107,6 +112,8 @@ service_queue_why(const struct place_node *nodes, size_t nnodes,
 		    "every node of queue '%s' with %s slots is drained or "
 		    "unhealthy",
 		    queue, kind);
+	else if (place_memory_why(nodes, nnodes, queue, ask, &b) == 1)
+		; /* a slot is free, its memory is not */
 	else if (place == 0)
 		buf_addf(&b,
 		    "waits its turn for a %s slot in queue '%s' (its task "
@@ -196,6 +203,8 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 	struct sched_merge *m = NULL;
 	struct sched_job j;
 	struct queue_row *r;
+	struct place_ask ask = { .gpu = gpu,
+		.default_memory = svc->cfg->default_memory };
 	int64_t place = 0, free_slots;
 	size_t i, n = 0;
 	int ret;
@@ -220,8 +229,9 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 		r = service_queue_add_job(svc, qn, queue, gpu, &j, out, err);
 		r->place = place;
 		r->priority = j.priority;
+		ask.memory = j.memory;
 		r->why =
-		    service_queue_why(pn, npn, queue, gpu, free_slots, place);
+		    service_queue_why(pn, npn, queue, &ask, free_slots, place);
 	}
 	if (ret >= 0)
 		ret = service_queue_held(svc, qn, queue, gpu, held.v, held.n,
@@ -321,6 +331,9 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 	node_vec nodes = VEC_INIT;
 	const struct account *a;
 	struct sched_job j;
+	struct place_ask ask = { .gpu = t->gpu,
+		.memory = t->memory,
+		.default_memory = svc->cfg->default_memory };
 	bool first = false, is_held;
 	size_t i, n = 0, found = 0;
 	int64_t place = 0, free_slots;
@@ -353,7 +366,7 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 			continue;
 		why = NULL;
 		if (!first) {
-			why = service_queue_why(pn, nodes.n, t->queue, t->gpu,
+			why = service_queue_why(pn, nodes.n, t->queue, &ask,
 			    free_slots, place);
 			service_queue_wait_add(d, j.id, place, why)->priority =
 			    j.priority;
@@ -365,7 +378,7 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 		found++;
 		if (why == NULL)
 			service_queue_wait_add(d, j.id, place,
-			    service_queue_why(pn, nodes.n, t->queue, t->gpu,
+			    service_queue_why(pn, nodes.n, t->queue, &ask,
 			        free_slots, place))
 			    ->priority = j.priority;
 	}
@@ -458,8 +471,11 @@ out:
 
 char *
 service_queue_task_why(const struct task *t, const node_vec *nodes,
-    const char *hold)
+    const char *hold, int64_t default_memory)
 {
+	struct place_ask ask = { .gpu = t->gpu,
+		.memory = t->memory,
+		.default_memory = default_memory };
 	struct place_node *pn;
 	char *why;
 
@@ -468,7 +484,7 @@ service_queue_task_why(const struct task *t, const node_vec *nodes,
 	if (t->counts[JOB_ASSIGNED] > 0) {
 		pn = xcalloc(nodes->n + 1, sizeof(*pn));
 		node_vec_place(nodes, pn);
-		why = service_queue_why(pn, nodes->n, t->queue, t->gpu, 0, 0);
+		why = service_queue_why(pn, nodes->n, t->queue, &ask, 0, 0);
 		free(pn);
 		return why;
 	}

@@ -538,6 +538,8 @@ service_remote_task_submit(struct service *svc, const struct submit_req *req,
 	if (req->retention != NULL)
 		json_object_set_new(body, "retention",
 		    json_string(req->retention));
+	if (req->memory != NULL)
+		json_object_set_new(body, "memory", json_string(req->memory));
 	if (req->after != NULL)
 		json_object_set_new(body, "after", json_string(req->after));
 	if (req->after_any != NULL)

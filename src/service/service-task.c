@@ -218,6 +218,16 @@ service_submit_prepare(struct service *svc, const struct submit_req *req,
 		if (ret < 0)
 			return ret;
 	}
+	if (req->memory != NULL) {
+		ret = size_parse(req->memory, &t->memory, err);
+		if (ret == 0 && t->memory < CONFIG_MEMORY_MIN)
+			ret = err_set(err, ERR_INVALID,
+			    "invalid memory '%s': at least 1M (a bare number "
+			    "is bytes; Slurm's --mem=4000 is 4000M here)",
+			    req->memory);
+		if (ret < 0)
+			return ret;
+	}
 	s->sec = xcalloc(req->nsecondary + 1, sizeof(*s->sec));
 	for (i = 0; i < req->nsecondary; i++) {
 		ret =
@@ -407,6 +417,39 @@ service_submit_after(struct service *svc, const struct account *owner,
 	return ret;
 }
 
+/*
+ * A job asking more memory than any node of its queue has would wait
+ * forever: refused, as a GPU task for a queue without GPUs.  A node whose
+ * memory is not known may have it; the default that follows each node's
+ * memory always fits.
+ */
+static int
+service_submit_memory(struct service *svc, const struct task *t,
+    struct buf *err)
+{
+	struct buf want = BUF_INIT, most = BUF_INIT;
+	int64_t ask = t->memory, largest;
+	int ret;
+
+	if (ask == 0)
+		ask = svc->cfg->default_memory;
+	if (ask == 0)
+		return 0;
+	ret = store_queue_memory(svc->st, t->queue, t->gpu, &largest, err);
+	if (ret < 0 || largest == 0 || ask <= largest)
+		return ret;
+	size_format(&want, ask);
+	size_format(&most, largest);
+	ret = err_set(err, ERR_INVALID,
+	    "%s %s a job is more than any node of queue '%s' has: the "
+	    "largest has %s",
+	    t->memory > 0 ? "--memory" : "default_memory", want.data, t->queue,
+	    most.data);
+	buf_release(&want);
+	buf_release(&most);
+	return ret;
+}
+
 int
 service_task_submit(struct service *svc, const struct submit_req *req,
     struct task *out, struct buf *err)
@@ -470,6 +513,9 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 		if (ret < 0)
 			goto out;
 	}
+	ret = service_submit_memory(svc, out, err);
+	if (ret < 0)
+		goto out;
 	if (req->after != NULL) {
 		ret = service_submit_after(svc, &owner, req->after, "--after",
 		    &after, &full, err);
@@ -660,7 +706,8 @@ service_task_list(struct service *svc, const struct task_list_req *req,
 			if (t->why != NULL)
 				continue;
 		}
-		t->why = service_queue_task_why(t, &nodes, hold);
+		t->why = service_queue_task_why(t, &nodes, hold,
+		    svc->cfg->default_memory);
 	}
 	ret = 0;
 out:

@@ -240,10 +240,11 @@ struct node_opts {
 	int64_t gpu_slots;
 	int64_t max_cpu_slots;
 	int64_t max_gpu_slots;
+	int64_t memory; /* bytes; 0: not known */
 };
 #define NODE_OPTS_INIT                                                         \
 	{                                                                      \
-		NULL, OPT_UNSET, OPT_UNSET, OPT_UNSET, OPT_UNSET               \
+		NULL, OPT_UNSET, OPT_UNSET, OPT_UNSET, OPT_UNSET, OPT_UNSET    \
 	}
 
 int service_node_add(struct service *svc, const char *name,
@@ -327,6 +328,9 @@ struct submit_req {
 	bool skip_test;
 	const char *timeout;   /* a duration; NULL: none */
 	const char *retention; /* a duration; NULL: the configured default */
+	/* What each job asks, a size (size_parse(): "4G"); NULL: the
+	 * default (default_memory, else its node's memory / its slots). */
+	const char *memory;
 	/*
 	 * The tasks it runs after, names joined by ',' (a bare name is the
 	 * new task's owner's), or NULL: until each is done (`after`), until

@@ -7,12 +7,12 @@
 	"n.id, n.name, n.queue, n.cpu_slots, n.gpu_slots, n.max_cpu_slots,"    \
 	" n.max_gpu_slots, n.enabled, n.ready, n.memory_pressure,"             \
 	" n.disk_pressure, n.last_seen_ms, n.completed, n.failed,"             \
-	" n.created_ms, n.reachable"
+	" n.created_ms, n.reachable, n.memory"
 
 static const char sql_node_insert[] =
     "INSERT INTO node (name, queue, cpu_slots, gpu_slots, max_cpu_slots,"
-    " max_gpu_slots, enabled, created_ms)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    " max_gpu_slots, enabled, created_ms, memory)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 static const char sql_node_get[] =
     "SELECT " NODE_COLUMNS " FROM node n WHERE n.name = $1";
 static const char sql_node_list[] =
@@ -20,10 +20,11 @@ static const char sql_node_list[] =
     " ORDER BY n.name LIMIT $2";
 static const char sql_node_update[] =
     "UPDATE node SET queue = $2, cpu_slots = $3, gpu_slots = $4,"
-    " max_cpu_slots = $5, max_gpu_slots = $6, enabled = $7 WHERE id = $1";
+    " max_cpu_slots = $5, max_gpu_slots = $6, enabled = $7, memory = $8"
+    " WHERE id = $1";
 /* Jobs holding a slot: pending, running, kill. */
 static const char sql_node_usage[] =
-    "SELECT node_id, gpu, gpu_index, count(*) FROM job"
+    "SELECT node_id, gpu, gpu_index, count(*), sum(memory) FROM job"
     " WHERE status IN ('pending', 'running', 'kill')"
     " AND node_id IS NOT NULL GROUP BY node_id, gpu, gpu_index";
 /* The same jobs, one a row; job_wait or job_queued (status first). */
@@ -37,6 +38,11 @@ static const char sql_queue_exists[] =
     "SELECT count(*) FROM node WHERE queue = $1";
 static const char sql_queue_has_gpu[] =
     "SELECT count(*) FROM node WHERE queue = $1 AND max_gpu_slots > 0";
+/* The most memory a node of the queue has; 0 when one's is not known. */
+static const char sql_queue_memory[] =
+    "SELECT CASE WHEN min(memory) = 0 THEN 0 ELSE max(memory) END"
+    " FROM node WHERE queue = $1 AND (cpu_slots > 0 OR $2 = 1)"
+    " AND (gpu_slots > 0 OR $2 = 0)";
 
 static void
 store_node_read(struct store *st, struct db_stmt *stmt, struct node *n)
@@ -57,6 +63,7 @@ store_node_read(struct store *st, struct db_stmt *stmt, struct node *n)
 	n->failed = st->drv->col_int64(stmt, 13);
 	n->created_ms = st->drv->col_int64(stmt, 14);
 	n->reachable = st->drv->col_int64(stmt, 15) != 0;
+	n->memory = st->drv->col_int64(stmt, 16);
 }
 
 /* Add the slots held by jobs to the nodes in `v`. */
@@ -76,6 +83,7 @@ store_node_add_usage(struct store *st, node_vec *v, struct buf *err)
 		VEC_FOREACH (n, v) {
 			if (n->id != id)
 				continue;
+			n->memory_used += store_col_int64_or(st, stmt, 4, 0);
 			if (st->drv->col_int64(stmt, 1) == 0) {
 				n->cpu_used += st->drv->col_int64(stmt, 3);
 				break;
@@ -149,6 +157,7 @@ store_node_insert(struct store *st, struct node *n, struct buf *err)
 	st->drv->bind_int64(stmt, 6, n->max_gpu_slots);
 	st->drv->bind_int64(stmt, 7, n->enabled ? 1 : 0);
 	st->drv->bind_int64(stmt, 8, n->created_ms);
+	st->drv->bind_int64(stmt, 9, n->memory);
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "node '%s' already exists", n->name);
@@ -231,6 +240,7 @@ store_node_update(struct store *st, const struct node *n, struct buf *err)
 	st->drv->bind_int64(stmt, 5, n->max_cpu_slots);
 	st->drv->bind_int64(stmt, 6, n->max_gpu_slots);
 	st->drv->bind_int64(stmt, 7, n->enabled ? 1 : 0);
+	st->drv->bind_int64(stmt, 8, n->memory);
 	ret = store_step_done(st, stmt, err);
 	if (ret == ERR_INVALID)
 		err_set(err, ret,
@@ -274,4 +284,26 @@ int
 store_queue_has_gpu(struct store *st, const char *queue, struct buf *err)
 {
 	return store_node_count(st, sql_queue_has_gpu, queue, err);
+}
+
+int
+store_queue_memory(struct store *st, const char *queue, bool gpu,
+    int64_t *memory, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*memory = 0;
+	ret = store_query(st, &stmt, sql_queue_memory, err, "si", queue,
+	    (int64_t)gpu);
+	if (ret < 0)
+		goto out;
+	ret = store_step(st, stmt, err);
+	if (ret != DB_ROW)
+		goto out;
+	*memory = store_col_int64_or(st, stmt, 0, 0);
+	ret = 0;
+out:
+	st->drv->finalize(stmt);
+	return ret;
 }

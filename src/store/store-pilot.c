@@ -8,8 +8,8 @@
 #include "store/store-int.h"
 
 static const char sql_node_health_get[] =
-    "SELECT id, ready, memory_pressure, disk_pressure, reachable FROM node"
-    " WHERE name = $1";
+    "SELECT id, ready, memory_pressure, disk_pressure, reachable, memory"
+    " FROM node WHERE name = $1";
 static const char sql_node_health_set[] =
     "UPDATE node SET ready = $2, memory_pressure = $3, disk_pressure = $4,"
     " last_seen_ms = $5, reachable = 1 WHERE id = $1";
@@ -18,6 +18,9 @@ static const char sql_node_unreachable_set[] =
     "UPDATE node SET ready = 0, reachable = 0 WHERE id = $1";
 static const char sql_node_reachable[] =
     "SELECT name FROM node WHERE reachable = 1 ORDER BY name";
+/* Apart, and only when needed: it wakes the pilot (migration 0018). */
+static const char sql_node_memory_fill[] =
+    "UPDATE node SET memory = $2 WHERE id = $1 AND memory = 0";
 
 static const char sql_task_state[] =
     "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id"
@@ -60,13 +63,13 @@ static const char sql_task_step[] =
 
 static const char sql_job_place[] =
     "UPDATE job SET status = 'pending', node_id = $2, gpu_index = $3,"
-    " priority = $4, attempts = attempts + 1,"
+    " priority = $4, memory = $5, attempts = attempts + 1,"
     " handle = CAST(id AS TEXT) || '-' || CAST(attempts + 1 AS TEXT)"
     " WHERE id = $1 AND status = 'assigned'";
 static const char sql_job_launch_get[] =
     "SELECT j.id, j.attempts, a.username, t.name, j.command, t.image,"
     " t.out_dir, n.name, j.gpu_index, t.timeout_ms, a.id, a.unix_user,"
-    " j.lost FROM job j"
+    " j.lost, j.memory FROM job j"
     " JOIN task t ON t.id = j.task_id JOIN account a ON a.id = t.account_id"
     " LEFT JOIN node n ON n.id = j.node_id WHERE j.id = $1";
 static const char sql_job_started[] =
@@ -106,13 +109,14 @@ static const char sql_task_mark[] =
  */
 static int
 store_node_health(struct store *st, const char *name, bool reachable,
-    bool ready, bool memory_pressure, bool disk_pressure, bool *changed,
+    bool ready, bool memory_pressure, bool disk_pressure, int64_t memory,
+    bool *changed,
     struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "node" };
 	struct buf detail = BUF_INIT;
-	int64_t id;
+	int64_t id, known;
 	bool was_ready, was_mem, was_disk, was_reach, was_healthy, healthy;
 	int ret;
 
@@ -130,6 +134,7 @@ store_node_health(struct store *st, const char *name, bool reachable,
 	was_mem = st->drv->col_int64(stmt, 2) != 0;
 	was_disk = st->drv->col_int64(stmt, 3) != 0;
 	was_reach = st->drv->col_int64(stmt, 4) != 0;
+	known = st->drv->col_int64(stmt, 5);
 	st->drv->finalize(stmt);
 	if (reachable)
 		ret = store_exec(st, sql_node_health_set, err, NULL,
@@ -138,6 +143,9 @@ store_node_health(struct store *st, const char *name, bool reachable,
 	else
 		ret = store_exec(st, sql_node_unreachable_set, err, NULL,
 		    "i", id);
+	if (ret == 0 && reachable && known == 0 && memory > 0)
+		ret = store_exec(st, sql_node_memory_fill, err, NULL, "ii", id,
+		    memory);
 	if (ret < 0)
 		return ret;
 	if (!reachable) {
@@ -173,18 +181,19 @@ store_node_health(struct store *st, const char *name, bool reachable,
 
 int
 store_node_set_health(struct store *st, const char *name, bool ready,
-    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err)
+    bool memory_pressure, bool disk_pressure, int64_t memory, bool *changed,
+    struct buf *err)
 {
 	return store_node_health(st, name, true, ready, memory_pressure,
-	    disk_pressure, changed, err);
+	    disk_pressure, memory, changed, err);
 }
 
 int
 store_node_set_unreachable(struct store *st, const char *name, bool *changed,
     struct buf *err)
 {
-	return store_node_health(st, name, false, false, false, false, changed,
-	    err);
+	return store_node_health(st, name, false, false, false, false, 0,
+	    changed, err);
 }
 
 int
@@ -373,6 +382,7 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->account_id = st->drv->col_int64(stmt, 10);
 	out->unix_user = store_col_strdup(st, stmt, 11);
 	out->lost = st->drv->col_int64(stmt, 12);
+	out->memory = st->drv->col_int64(stmt, 13);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
@@ -396,13 +406,14 @@ store_job_event(struct store *st, int64_t job_id, const char *from,
 
 int
 store_job_place(struct store *st, int64_t job_id, int64_t node_id,
-    int64_t gpu_index, double priority, struct job_launch *out, struct buf *err)
+    int64_t gpu_index, double priority, int64_t memory, struct job_launch *out,
+    struct buf *err)
 {
 	int64_t changes = 0;
 	int ret;
 
-	ret = store_exec(st, sql_job_place, err, &changes, "iind", job_id,
-	    node_id, gpu_index, priority);
+	ret = store_exec(st, sql_job_place, err, &changes, "iindi", job_id,
+	    node_id, gpu_index, priority, memory);
 	if (ret < 0)
 		return ret;
 	if (changes == 0)

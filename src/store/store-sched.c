@@ -24,8 +24,10 @@ static const char sql_sched_running[] =
     "SELECT account_id, count(*) FROM job"
     " WHERE status IN ('pending', 'running', 'kill')"
     " AND queue = $1 AND gpu = $2 GROUP BY account_id";
+/* The task's memory by a seek on its key: the plan on job_wait stays. */
 static const char sql_sched_fetch[] =
-    "SELECT id, task_id, submitted_ms, idx FROM job"
+    "SELECT id, task_id, submitted_ms, idx,"
+    " (SELECT t.memory FROM task t WHERE t.id = job.task_id) FROM job"
     " WHERE status = 'assigned' AND queue = $1 AND gpu = $2"
     " AND account_id = $3 AND is_test = $4"
     " AND (submitted_ms, task_id, idx) > ($5, $6, $7)"
@@ -103,6 +105,7 @@ store_sched_fetch(void *ctx, const struct sched_stream *s,
 		j->submitted_ms = st->drv->col_int64(stmt, 2);
 		j->idx = (int32_t)st->drv->col_int64(stmt, 3);
 		j->is_test = s->is_test;
+		j->memory = store_col_int64_or(st, stmt, 4, 0);
 	}
 out:
 	st->drv->finalize(stmt);

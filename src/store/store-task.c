@@ -8,15 +8,15 @@
 	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"    \
 	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"          \
 	" t.submitted_ms, t.updated_ms, t.ended_ms, t.after_tasks,"            \
-	" t.after_any_tasks, t.inputs_of_task"
+	" t.after_any_tasks, t.inputs_of_task, t.memory"
 
 static const char sql_task_insert[] =
     "INSERT INTO task (account_id, name, queue, image, command, inputs,"
     " data_path, out_dir, gpu, skip_test, timeout_ms, retention_ms, njobs,"
     " submitted_ms, updated_ms, after_tasks, after_any_tasks, inputs_of,"
-    " inputs_of_task)"
+    " inputs_of_task, memory)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    " $14, $15, $16, $17, $18) RETURNING id";
+    " $14, $15, $16, $17, $18, $19) RETURNING id";
 static const char sql_task_get[] =
     "SELECT " TASK_COLUMNS " FROM task t JOIN account a"
     " ON a.id = t.account_id WHERE t.account_id = $1 AND t.name = $2";
@@ -48,7 +48,7 @@ static const char sql_job_list[] =
     "SELECT j.id, j.task_id, j.idx, j.input, j.command, j.status,"
     " j.is_test, j.priority, n.name, j.gpu_index, j.handle, j.attempts,"
     " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms, j.end_reason,"
-    " j.log_tail"
+    " j.log_tail, j.memory"
     " FROM job j LEFT JOIN node n ON n.id = j.node_id"
     " WHERE j.task_id = $1 AND j.idx > $3 AND ($4 = '' OR j.status = $4)"
     " ORDER BY j.idx LIMIT $2";
@@ -91,6 +91,7 @@ store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
 	t->after = store_col_strdup(st, stmt, 20);
 	t->after_any = store_col_strdup(st, stmt, 21);
 	t->inputs_of = store_col_strdup(st, stmt, 22);
+	t->memory = st->drv->col_int64(stmt, 23);
 	return 0;
 }
 
@@ -100,14 +101,14 @@ store_task_insert(struct store *st, struct task *t, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_query(st, &stmt, sql_task_insert, err, "isssssssiiiniissIs",
-	    t->account_id, t->name, t->queue, t->image ? t->image : "",
-	    t->command, t->inputs ? t->inputs : "", t->data_path, t->out_dir,
-	    (int64_t)t->gpu, (int64_t)t->skip_test, t->timeout_ms,
-	    t->retention_ms, t->njobs, t->submitted_ms,
+	ret = store_query(st, &stmt, sql_task_insert, err,
+	    "isssssssiiiniissIsi", t->account_id, t->name, t->queue,
+	    t->image ? t->image : "", t->command, t->inputs ? t->inputs : "",
+	    t->data_path, t->out_dir, (int64_t)t->gpu, (int64_t)t->skip_test,
+	    t->timeout_ms, t->retention_ms, t->njobs, t->submitted_ms,
 	    t->after ? t->after : "", t->after_any ? t->after_any : "",
 	    t->inputs_of_id > 0 ? t->inputs_of_id : 0,
-	    t->inputs_of ? t->inputs_of : "");
+	    t->inputs_of ? t->inputs_of : "", t->memory);
 	if (ret < 0)
 		goto out;
 	ret = store_step(st, stmt, err);
@@ -402,6 +403,7 @@ store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
 		j->ended_ms = store_col_int64_or(st, stmt, 15, 0);
 		j->end_reason = store_col_strdup(st, stmt, 16);
 		j->log_tail = store_col_strdup(st, stmt, 17);
+		j->memory = st->drv->col_int64(stmt, 18);
 	}
 out:
 	st->drv->finalize(stmt);

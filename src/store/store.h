@@ -179,6 +179,13 @@ int store_node_update(struct store *st, const struct node *n, struct buf *err);
 int store_queue_exists(struct store *st, const char *queue, struct buf *err);
 /* 1 when some node of `queue` has max_gpu_slots > 0, else 0. */
 int store_queue_has_gpu(struct store *st, const char *queue, struct buf *err);
+/*
+ * The most memory (bytes) a node of the queue with slots of the kind has,
+ * into *memory; 0 when one's memory is not known (then nothing is too
+ * big) or none has such slots.
+ */
+int store_queue_memory(struct store *st, const char *queue, bool gpu,
+    int64_t *memory, struct buf *err);
 
 /* ---- tasks and jobs (store-task.c) ----------------------------------- */
 
@@ -347,10 +354,13 @@ int store_task_waiters(struct store *st, int64_t after_id, store_str_vec *out,
 /*
  * Record the health the backend reports for node `name` (unknown nodes
  * are ignored).  *changed tells whether ready or a pressure flag moved;
- * an event is written then.
+ * an event is written then.  A node whose memory is not known (0) takes
+ * `memory` (bytes; 0: the backend does not know it either); one known is
+ * left as it is, an admin's to change.
  */
 int store_node_set_health(struct store *st, const char *name, bool ready,
-    bool memory_pressure, bool disk_pressure, bool *changed, struct buf *err);
+    bool memory_pressure, bool disk_pressure, int64_t memory, bool *changed,
+    struct buf *err);
 /*
  * Node `name` is not one the backend can run jobs on (it reported every
  * node it can, and not this one): not ready and unreachable, so it gets
@@ -398,16 +408,17 @@ struct job_launch {
 	int64_t account_id; /* the owner */
 	char *unix_user;    /* the login the owner's jobs run as */
 	int64_t lost;       /* attempts the infrastructure failed in this run */
+	int64_t memory;     /* bytes it was placed with; 0: none asked */
 };
 void job_launch_release(struct job_launch *l);
 
 /*
  * Place an assigned job: it becomes pending on `node_id` (and device),
- * with its priority and a new attempt.  Fills `out`.  ERR_CONFLICT when
- * the job is no longer assigned.
+ * with its priority, the memory it holds there and a new attempt.  Fills
+ * `out`.  ERR_CONFLICT when the job is no longer assigned.
  */
 int store_job_place(struct store *st, int64_t job_id, int64_t node_id,
-    int64_t gpu_index, double priority, struct job_launch *out,
+    int64_t gpu_index, double priority, int64_t memory, struct job_launch *out,
     struct buf *err);
 /* Read what start() needs for a job that is already placed. */
 int store_job_launch_get(struct store *st, int64_t job_id,

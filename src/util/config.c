@@ -20,7 +20,8 @@ struct config_key {
 #define CONFIG_ALARM (SIZE_MAX - 2)
 #define CONFIG_LOG_MAX (SIZE_MAX - 3)
 #define CONFIG_HISTORY (SIZE_MAX - 4)
-#define CONFIG_NRAW 5 /* the values parsed once all are read */
+#define CONFIG_DEFAULT_MEMORY (SIZE_MAX - 5)
+#define CONFIG_NRAW 6 /* the values parsed once all are read */
 
 static const struct config_key config_keys[] = {
 	{ "home", "ORCHESTRA_HOME", offsetof(struct config, home) },
@@ -41,13 +42,15 @@ static const struct config_key config_keys[] = {
 	{ "mail_alarm", "ORCHESTRA_MAIL_ALARM", CONFIG_ALARM },
 	{ "log_max", "ORCHESTRA_LOG_MAX", CONFIG_LOG_MAX },
 	{ "history_retention", "ORCHESTRA_HISTORY_RETENTION", CONFIG_HISTORY },
+	{ "default_memory", "ORCHESTRA_DEFAULT_MEMORY", CONFIG_DEFAULT_MEMORY },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct config_parse {
 	struct config *cfg;
 	struct buf *err;
-	/* retention, mail_give_up, mail_alarm, log_max, history_retention */
+	/* retention, mail_give_up, mail_alarm, log_max, history_retention,
+	 * default_memory */
 	char *durations[CONFIG_NRAW];
 	int failed;
 };
@@ -58,7 +61,7 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 {
 	char **slot;
 
-	if (k->offset >= CONFIG_HISTORY) {
+	if (k->offset >= CONFIG_DEFAULT_MEMORY) {
 		slot = &durations[SIZE_MAX - k->offset];
 		free(*slot);
 		*slot = xstrdup(value);
@@ -264,6 +267,17 @@ config_load(struct config *cfg, struct buf *err)
 	if (p.durations[3] != NULL &&
 	    config_parse_log_max(p.durations[3], &cfg->log_max, err) < 0)
 		goto out;
+	if (p.durations[5] != NULL &&
+	    (size_parse(p.durations[5], &cfg->default_memory, err) < 0 ||
+	        (cfg->default_memory > 0 &&
+	            cfg->default_memory < CONFIG_MEMORY_MIN))) {
+		buf_reset(err);
+		err_set(err, ERR_INVALID,
+		    "invalid default_memory '%s': a size such as 4G (binary "
+		    "units, as Slurm's --mem), at least 1M, or 0 (none)",
+		    p.durations[5]);
+		goto out;
+	}
 	if (cfg->mail_from == NULL)
 		cfg->mail_from = config_default_from();
 	if (address_check(cfg->mail_from, "mail_from", err) < 0)

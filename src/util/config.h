@@ -14,6 +14,9 @@
  * PILOT_HISTORY_KEEP_MS, its name before it was a setting). */
 #define CONFIG_HISTORY_DEFAULT_MS (366 * 86400000LL)
 #define CONFIG_LOG_MAX_MIN ((int64_t)16 << 10)
+/* The least memory a job may ask or a node have: 1 MiB (a bare number is
+ * bytes; Slurm's --mem=4000 means megabytes, so 4000 is refused). */
+#define CONFIG_MEMORY_MIN ((int64_t)1 << 20)
 
 struct config {
 	char *home;           /* ORCHESTRA_HOME, key home */
@@ -40,6 +43,10 @@ struct config {
 	int64_t log_max;         /* ORCHESTRA_LOG_MAX, key log_max: the most
 	                            of a job's log kept (its head and its
 	                            tail); 0: no bound; default 100M */
+	int64_t default_memory;  /* ORCHESTRA_DEFAULT_MEMORY, key
+	                            default_memory: what a job of a task
+	                            without --memory asks; 0 (the default):
+	                            its node's memory divided by its slots */
 	char *conf_path;         /* the file read, NULL if none */
 	/* ORCHESTRA_HISTORY_RETENTION, key history_retention: how long the
 	 * pilot keeps a run in job_history after its end; 0: forever;

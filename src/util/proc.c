@@ -240,6 +240,27 @@ proc_node_name(void)
 	return xstrdup(host);
 }
 
+void
+proc_meminfo(int64_t *total, int64_t *avail)
+{
+	long long v;
+	char key[64];
+	FILE *f;
+
+	*total = -1;
+	*avail = -1;
+	f = fopen("/proc/meminfo", "re");
+	if (f == NULL)
+		return;
+	while (fscanf(f, "%63s %lld kB\n", key, &v) == 2) {
+		if (strcmp(key, "MemTotal:") == 0)
+			*total = (int64_t)v * 1024;
+		else if (strcmp(key, "MemAvailable:") == 0)
+			*avail = (int64_t)v * 1024;
+	}
+	fclose(f);
+}
+
 static int
 proc_remove_one(const char *path, const struct stat *sb, int flag,
     struct FTW *ftw)

@@ -59,6 +59,12 @@ void proc_own_out_dir(const char *root, const char *path, int64_t uid,
 char *proc_node_name(void);
 
 /*
+ * This machine's memory from /proc/meminfo, in bytes: MemTotal into
+ * *total, MemAvailable into *avail; -1 for one that cannot be read.
+ */
+void proc_meminfo(int64_t *total, int64_t *avail);
+
+/*
  * rm -rf `path` (not following symlinks); a missing path is fine.  As
  * root, a tree another account owns is removed by a child with that
  * account's uid and gid, never with root's rights.

@@ -191,6 +191,23 @@ void address_quote(struct buf *b, const char *s);
 /* Parse a whole decimal int64 within [min, max]; 0 or ERR_INVALID. */
 int util_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/*
+ * Sizes of memory (size.c).  size_parse() reads what a user writes: a
+ * number (a fraction allowed) and an optional unit K, M, G or T, binary
+ * as Slurm's --mem reads it (4G = 4Gi = 4GiB = 4 GiB), no unit for bytes;
+ * stores bytes (a part of a byte rounded up).  0, or ERR_INVALID with why.
+ */
+int size_parse(const char *s, int64_t *bytes, struct buf *err);
+/*
+ * A Kubernetes quantity as bytes, rounded up: "16310784Ki", "8G" (decimal
+ * k M G T P E), "1Gi" (binary Ki .. Ei), "129e6", "1.5", "500m".  0, or
+ * -1 when `s` is not one or is negative or out of range.
+ */
+int size_parse_kube(const char *s, int64_t *bytes);
+/* Append `bytes` in the largest binary unit, tenths rounded down:
+ * "512 MiB", "1.5 GiB", "12 GiB", "100 bytes". */
+void size_format(struct buf *b, int64_t bytes);
+
 #include "util/banned.h"
 
 #endif

@@ -134,6 +134,7 @@ web_api_task_submit(struct web_req *r)
 		{ "skip_test", JSON_TRUE },
 		{ "timeout", JSON_STRING },
 		{ "retention", JSON_STRING },
+		{ "memory", JSON_STRING },
 		{ "after", JSON_STRING },
 		{ "after_any", JSON_STRING },
 		{ "inputs_of", JSON_STRING },
@@ -166,6 +167,7 @@ web_api_task_submit(struct web_req *r)
 	req->skip_test = web_body_bool(r, "skip_test");
 	req->timeout = web_body_str(r, "timeout");
 	req->retention = web_body_str(r, "retention");
+	req->memory = web_body_str(r, "memory");
 	req->after = web_body_str(r, "after");
 	req->after_any = web_body_str(r, "after_any");
 	req->inputs_of = web_body_str(r, "inputs_of");

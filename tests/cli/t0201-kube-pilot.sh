@@ -70,18 +70,22 @@ test_case "user add --kubernetes makes the namespace and the NFS volume, twice h
     namespaces
 orch node add node-a --max-cpu-slots 4 --cpu-slots 4 >/dev/null
 orch node add gpu-a --queue gpu --max-cpu-slots 2 --cpu-slots 2 \
-    --max-gpu-slots 2 --gpu-slots 2 >/dev/null
+    --max-gpu-slots 2 --gpu-slots 2 --memory 12G >/dev/null
 # This machine's node is not in the cluster: drain it.
 orch node drain "$(hostname)" >/dev/null
 
+# Memory from status.allocatable.memory, where not known yet (node-a); an
+# admin's (gpu-a: 12G) is kept.
 node_sync() {
 	expect_exit 0 orch node sync --json
-	json_check '{n["name"]: (n["sync"], n["max_gpu_slots"], n["cpu_slots"])
-	    for n in d} == {"node-a": ("unchanged", 0, 4),
-	    "gpu-a": ("unchanged", 2, 2), "gpu-b": ("added", 4, 4)}'
+	json_check '{n["name"]: (n["sync"], n["max_gpu_slots"], n["cpu_slots"],
+	    n["memory"] >> 30) for n in d} == {"node-a": ("changed", 0, 4, 16),
+	    "gpu-a": ("unchanged", 2, 2, 12), "gpu-b": ("added", 4, 4, 8)}'
+	expect_exit 0 orch node sync --json
+	json_check 'all(n["sync"] == "unchanged" for n in d)'
 	expect_exit 0 orch node drain gpu-b
 }
-test_case "node sync imports the cluster's nodes and their GPUs" node_sync
+test_case "node sync imports the cluster's nodes, their GPUs and memory" node_sync
 
 pilot_start --interval 1
 pilot_wait_started
@@ -122,10 +126,15 @@ for line in open(sys.argv[1]):
     assert pod["restartPolicy"] == "Never"
     assert c["command"][:2] == ["/bin/sh", "-c"]
     assert env["NVIDIA_VISIBLE_DEVICES"] == "none" and env["CUDA_VISIBLE_DEVICES"] == ""
+    # No --memory: node-a's 16Gi over its 4 slots, asked and bounded; a
+    # CPU for its slot.
+    res = c["resources"]
+    assert res["requests"] == {"cpu": "1", "memory": "4Gi"}, res
+    assert res["limits"]["memory"] == "4Gi", res
 assert made >= 6, "%d Jobs made on node-a" % made
 PY
 }
-test_case "each Job: owner's namespace, labels, nodeName, backoffLimit 0, no GPU" \
+test_case "each Job: owner's namespace, labels, nodeName, backoffLimit 0, no GPU, memory" \
     manifests
 
 # Once a job's end is recorded its Job is deleted (Background).
@@ -143,7 +152,7 @@ test_case "ended Jobs are deleted with propagation Background" \
 
 gpu_job() {
 	expect_exit 0 orch task submit g --gpu --queue gpu --skip-test \
-	    --exec 'echo gpu'
+	    --memory 1536M --exec 'echo gpu'
 	wait_until 120 task_is g done
 	python3 - "$SIMDIR/requests.log" <<'PY' || fail "the GPU Job is wrong"
 import json, sys
@@ -156,12 +165,14 @@ for line in open(sys.argv[1]):
             continue
         c = pod["containers"][0]
         assert c["resources"]["limits"]["nvidia.com/gpu"] == "1"
+        assert c["resources"]["limits"]["memory"] == "1536Mi"
+        assert c["resources"]["requests"]["memory"] == "1536Mi"
         assert not any(e["name"] == "NVIDIA_VISIBLE_DEVICES" for e in c.get("env", []))
         sys.exit(0)
 sys.exit("no Job on gpu-a")
 PY
 }
-test_case "a GPU job asks for nvidia.com/gpu: 1 on its node" gpu_job
+test_case "a GPU job asks for nvidia.com/gpu: 1 and its --memory on its node" gpu_job
 
 pull_error() {
 	expect_exit 0 orch task submit nopull --skip-test --image debian:pull-error \

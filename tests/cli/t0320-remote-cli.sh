@@ -180,7 +180,7 @@ options() {
 	same user set bob
 	expect_stderr_usage "user set: nothing to set: give --email, --mail, --priority, --role or --unix-user"
 	same node set "$NODE"
-	expect_stderr_usage "node set: nothing to set: give --queue, --cpu-slots, --gpu-slots, --max-cpu-slots or --max-gpu-slots"
+	expect_stderr_usage "node set: nothing to set: give --queue, --cpu-slots, --gpu-slots, --max-cpu-slots, --max-gpu-slots or --memory"
 	# Each field of node set, to what it is (no slot moves under a job).
 	q=$(db_value "SELECT queue FROM node WHERE name = '$NODE'")
 	max_cpu=$(db_value "SELECT max_cpu_slots FROM node WHERE name = '$NODE'")
@@ -190,6 +190,11 @@ options() {
 	same node set "$NODE" --max-gpu-slots "$max_gpu" --gpu-slots 0 --json
 	same node set "$NODE" --cpu-slots 2 --queue "$q" --max-cpu-slots "$max_cpu"
 	same node set "$NODE" --gpu-slots 99999
+	mem=$(db_value "SELECT memory FROM node WHERE name = '$NODE'")
+	same node set "$NODE" --memory 64G --json
+	json_check "d['memory'] == 64 << 30"
+	same node set "$NODE" --memory 1000
+	same node set "$NODE" --memory "$mem"
 	same node resume "$NODE" --json
 	same node drain "$NODE"
 	same node resume "$NODE"
@@ -212,7 +217,7 @@ options() {
 	echo ref >"$TMP/ref"
 	opts=(--exec 'cat %IN %DATA %REF' --inputs "$TMP/in"
 	    --data "$TMP/data" --secondary REF="$TMP/ref" --image busybox
-	    --queue "$q" --skip-test --timeout 1h --retention 2d)
+	    --queue "$q" --skip-test --timeout 1h --retention 2d --memory 1.5G)
 	expect_exit 0 orch task submit l7 "${opts[@]}"
 	cp "$OUT" "$TMP/l.out"
 	expect_exit 0 remote task submit r7 "${opts[@]}"
@@ -222,8 +227,10 @@ options() {
 	same task show r7 --json
 	json_check 'd["data"] == "'"$TMP"'/data" and d["image"] == "busybox"
 	    and d["skip_test"] and d["timeout_ms"] == 3600000
-	    and d["retention_ms"] == 172800000'
+	    and d["retention_ms"] == 172800000 and d["memory"] == 3 << 29'
 	same task submit g7 --exec true --gpu --skip-test
+	same task submit m7 --exec true --memory 4X
+	same task submit m7 --exec true --memory 4000
 	same task submit g7 --exec true --timeout soon
 	same task list --status registered --json
 	same task list --user bob --status done

@@ -605,6 +605,75 @@ test_node_usage(void **state)
 	assert_int_equal(store_node_get(st, "n1", &n, &err), 0);
 	assert_int_equal(n.cpu_used, 3);
 	assert_int_equal(n.gpu_used, 3); /* devices 0 and 1 */
+	assert_int_equal(n.memory_used, 0);
+	node_release(&n);
+	buf_release(&err);
+}
+
+#define TEST_GIB ((int64_t)1 << 30)
+
+/*
+ * A node's memory: written, read, the CHECK; what its jobs were placed
+ * with is what it has in use; the largest of a queue, 0 when one is not
+ * known; the pilot's health fills only a memory not known.
+ */
+static void
+test_node_memory(void **state)
+{
+	struct store *st = *state;
+	struct node n = { 0 };
+	struct buf err = BUF_INIT;
+	bool changed;
+	int64_t u, most = -1;
+
+	test_store_node(st, "n1", "default", 4, 2);
+	test_store_node(st, "n2", "default", 4, 0);
+	assert_int_equal(store_queue_memory(st, "default", false, &most, &err),
+	    0);
+	assert_int_equal(most, 0); /* not known: nothing is too big */
+	assert_int_equal(store_node_get(st, "n1", &n, &err), 0);
+	n.memory = 16 * TEST_GIB;
+	assert_int_equal(store_node_update(st, &n, &err), 0);
+	node_release(&n);
+	assert_int_equal(store_queue_memory(st, "default", false, &most, &err),
+	    0);
+	assert_int_equal(most, 0); /* n2's is still not known */
+	assert_int_equal(store_node_set_health(st, "n2", true, false, false,
+	                     8 * TEST_GIB, &changed, &err),
+	    0);
+	assert_int_equal(store_node_set_health(st, "n1", true, false, false,
+	                     4 * TEST_GIB, &changed, &err),
+	    0);
+	assert_int_equal(store_queue_memory(st, "default", false, &most, &err),
+	    0);
+	assert_int_equal(most, 16 * TEST_GIB); /* n1's kept: an admin's */
+	/* GPU jobs: only the nodes with GPU slots. */
+	assert_int_equal(store_queue_memory(st, "default", true, &most, &err),
+	    0);
+	assert_int_equal(most, 16 * TEST_GIB);
+	test_store_exec(st, "UPDATE node SET memory = 0 WHERE name = 'n1'");
+	assert_int_equal(store_queue_memory(st, "default", true, &most, &err),
+	    0);
+	assert_int_equal(most, 0);
+	assert_int_equal(store_queue_memory(st, "other", false, &most, &err),
+	    0);
+	assert_int_equal(most, 0);
+	assert_int_equal(
+	    st->drv->exec(st->db, "UPDATE node SET memory = -1", &err),
+	    ERR_INVALID);
+	/* In use: the sum of what the jobs holding a slot were placed with. */
+	u = test_store_user(st, "u", 1000);
+	test_store_task(st, u, "t", 1, 4, false);
+	test_store_exec(st,
+	    "UPDATE job SET status = 'running', node_id = 2,"
+	    " memory = 3221225472 WHERE idx < 2");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'done', node_id = 2, memory = 1"
+	    " WHERE idx = 2");
+	assert_int_equal(store_node_get(st, "n2", &n, &err), 0);
+	assert_int_equal(n.memory, 8 * TEST_GIB);
+	assert_int_equal(n.memory_used, 6 * TEST_GIB);
+	assert_int_equal(n.cpu_used, 2);
 	node_release(&n);
 	buf_release(&err);
 }
@@ -997,7 +1066,7 @@ test_node_unreachable(void **state)
 	VEC_RELEASE(&names);
 	assert_int_equal(store_begin(st, &err), 0);
 	assert_int_equal(
-	    store_node_set_health(st, "n2", true, false, false, &changed, &err),
+	    store_node_set_health(st, "n2", true, false, false, 0, &changed, &err),
 	    0);
 	assert_true(changed);
 	assert_int_equal(store_commit(st, &err), 0);
@@ -1354,7 +1423,7 @@ test_store_w_place(struct store *st, struct test_store_write *w,
 	struct job_launch l = { 0 };
 	int ret;
 
-	ret = store_job_place(st, w->job_id, w->node_id, -1, 1.0, &l, err);
+	ret = store_job_place(st, w->job_id, w->node_id, -1, 1.0, 0, &l, err);
 	if (ret == 0)
 		w->attempt = l.attempt;
 	job_launch_release(&l);
@@ -1398,7 +1467,7 @@ test_store_w_health(struct store *st, struct test_store_write *w,
 	bool changed = false;
 	int ret;
 
-	ret = store_node_set_health(st, "n1", w->flag, false, !w->flag,
+	ret = store_node_set_health(st, "n1", w->flag, false, !w->flag, 0,
 	    &changed, err);
 	if (ret == 0 && changed && w->done)
 		fail_msg("node health: changed twice");
@@ -1730,6 +1799,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sessions_and_events,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_node_slots_check,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_node_memory,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_node_usage,
 		    test_store_setup, test_store_teardown),

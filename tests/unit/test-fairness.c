@@ -181,7 +181,7 @@ fs_tick(struct fs_sim *sim)
 {
 	struct sched_stream streams[FS_MAX_USERS];
 	struct sched_source src = { fs_fetch, sim };
-	struct sched_pool pool = { "default", false, streams, 0 };
+	struct sched_pool pool = { "default", false, streams, 0, 0 };
 	sched_launch_vec out = VEC_INIT;
 	struct buf err = BUF_INIT;
 	struct fs_user *u;

@@ -545,9 +545,10 @@ test_node_opts_there_and_back(void **state)
 	o.gpu_slots = 2;
 	o.max_cpu_slots = 3;
 	o.max_gpu_slots = 4;
+	o.memory = (int64_t)64 << 30;
 	v = service_json_opts_write(service_node_fields, SERVICE_FIELD_UPDATE,
 	    &o);
-	assert_int_equal(json_object_size(v), 5);
+	assert_int_equal(json_object_size(v), 6);
 	service_json_opts_read(service_node_fields, SERVICE_FIELD_UPDATE, v,
 	    &back);
 	assert_string_equal(back.queue, "gpu");
@@ -555,6 +556,7 @@ test_node_opts_there_and_back(void **state)
 	assert_int_equal(back.gpu_slots, 2);
 	assert_int_equal(back.max_cpu_slots, 3);
 	assert_int_equal(back.max_gpu_slots, 4);
+	assert_int_equal(back.memory, (int64_t)64 << 30);
 	json_decref(v);
 }
 
@@ -580,12 +582,12 @@ test_nothing_to_set(void **state)
 	    "--unix-user");
 	assert_int_equal(service_node_check_set(&no, false, &err), ERR_INVALID);
 	assert_string_equal(err.data,
-	    "nothing to set: give queue, cpu_slots, gpu_slots, max_cpu_slots "
-	    "or max_gpu_slots");
+	    "nothing to set: give queue, cpu_slots, gpu_slots, max_cpu_slots, "
+	    "max_gpu_slots or memory");
 	assert_int_equal(service_node_check_set(&no, true, &err), ERR_INVALID);
 	assert_string_equal(err.data,
 	    "nothing to set: give --queue, --cpu-slots, --gpu-slots, "
-	    "--max-cpu-slots or --max-gpu-slots");
+	    "--max-cpu-slots, --max-gpu-slots or --memory");
 	/* The service refuses it before it reaches any store. */
 	assert_int_equal(service_user_set(&svc, "bob", &uo, &a, &err),
 	    ERR_INVALID);

@@ -85,13 +85,21 @@ test_container(json_t *m)
 	return json_array_get(json_object_get(spec, "containers"), 0);
 }
 
+/* resources.<kind>.<name> of container `c`, NULL if none. */
+static const char *
+test_resource(json_t *c, const char *kind, const char *name)
+{
+	return json_string_value(json_object_get(
+	    json_object_get(json_object_get(c, "resources"), kind), name));
+}
+
 static void
 test_cpu_job(void **state)
 {
 	struct backend_job job = { 42, 3, "user.alice.calib", "alice",
 		"echo \"it's\" $HOME\nexit 3", "", "/volume/alice/calib",
-		"node-07", -1, 90500, "alice", 1001, 1001, "/home/alice", NULL,
-		0 };
+		"node-07", -1, 90500, (int64_t)4 << 30, "alice", 1001, 1001,
+		"/home/alice", NULL, 0 };
 	json_t *m = test_build(&job), *c, *spec, *meta, *labels;
 
 	(void)state;
@@ -143,6 +151,10 @@ test_cpu_job(void **state)
 	    "nvidia.com/gpu"));
 	assert_string_equal(test_env(c, "ORCHESTRA_JOB_ID"), "42");
 	assert_string_equal(test_env(c, "ORCHESTRA_TASK"), "user.alice.calib");
+	/* Its memory asked and bounded; a CPU for its slot. */
+	assert_string_equal(test_resource(c, "requests", "memory"), "4Gi");
+	assert_string_equal(test_resource(c, "limits", "memory"), "4Gi");
+	assert_string_equal(test_resource(c, "requests", "cpu"), "1");
 	json_decref(m);
 }
 
@@ -151,7 +163,7 @@ test_gpu_job(void **state)
 {
 	struct backend_job job = { 7, 1, "user.bob.train", "bob", "python t.py",
 		"nvcr.io/nvidia/pytorch:24.01", "/volume/bob/train", "gpu01", 1,
-		0, "bob", 1002, 100, "/home/bob", NULL, 0 };
+		0, 0, "bob", 1002, 100, "/home/bob", NULL, 0 };
 	json_t *m = test_build(&job), *c;
 
 	(void)state;
@@ -168,6 +180,10 @@ test_gpu_job(void **state)
 	    "nvcr.io/nvidia/pytorch:24.01");
 	assert_null(json_object_get(json_object_get(m, "spec"),
 	    "activeDeadlineSeconds"));
+	/* No memory asked (a node's not known): none set, a CPU still. */
+	assert_null(test_resource(c, "limits", "memory"));
+	assert_null(test_resource(c, "requests", "memory"));
+	assert_string_equal(test_resource(c, "requests", "cpu"), "1");
 	json_decref(m);
 }
 
@@ -254,8 +270,8 @@ static void
 test_run_as_owner(void **state)
 {
 	struct backend_job job = { 5, 1, "user.erin.t", "erin", "id -u", "",
-		"/volume/erin/t", "n", -1, 0, "erin", 1005, 1006, "/home/erin",
-		NULL, 0 };
+		"/volume/erin/t", "n", -1, 0, 0, "erin", 1005, 1006,
+		"/home/erin", NULL, 0 };
 	struct buf err = BUF_INIT;
 	json_t *m, *t, *sc;
 
@@ -363,7 +379,7 @@ static void
 test_claim_mount(void **state)
 {
 	struct backend_job job = { 7, 1, "user.alice.t", "alice", "true", "",
-		"/srv/v/alice/t", "n", -1, 0, "alice", 1001, 1001,
+		"/srv/v/alice/t", "n", -1, 0, 0, "alice", 1001, 1001,
 		"/home/alice", NULL, 0 };
 	backend_path_vec mounts = VEC_INIT;
 	struct buf err = BUF_INIT;
@@ -466,7 +482,7 @@ test_label_of_long_name(void **state)
 {
 	char task[200];
 	struct backend_job job = { 1, 1, task, "carol", "true", "",
-		"/volume/carol/t", "n", -1, 0, "carol", 1003, 1003,
+		"/volume/carol/t", "n", -1, 0, 0, "carol", 1003, 1003,
 		"/home/carol", NULL, 0 };
 	json_t *m, *labels;
 	const char *v;
@@ -504,8 +520,8 @@ test_refusals(void **state)
 		    "restartPolicy must be Never" },
 	};
 	struct backend_job job = { 1, 1, "user.dave.t", "dave", "true", "",
-		"/volume/dave/t", "n", -1, 0, "dave", 1004, 1004, "/home/dave",
-		NULL, 0 };
+		"/volume/dave/t", "n", -1, 0, 0, "dave", 1004, 1004,
+		"/home/dave", NULL, 0 };
 	struct buf err = BUF_INIT;
 	json_t *t, *m = NULL;
 	size_t i;

@@ -26,6 +26,7 @@ struct mem_stream {
 	int64_t account;
 	int64_t nfetch; /* fetch calls for this stream */
 	int64_t nread;  /* jobs handed out */
+	int64_t memory; /* what each of its jobs asks */
 };
 
 struct mem_source {
@@ -44,6 +45,7 @@ mem_job(const struct mem_stream *ms, int64_t j)
 	job.submitted_ms = ms->sub0 + j / ms->per_task;
 	job.idx = (int32_t)(j % ms->per_task);
 	job.account_id = ms->account;
+	job.memory = ms->memory;
 	return job;
 }
 
@@ -164,9 +166,9 @@ static void
 test_merge_interleaves_users(void **state)
 {
 	/* A queued 5, B 3, C 1; A submitted first. */
-	struct mem_stream a = { 5, 5, 10, 1, 100, 1, 0, 0 };
-	struct mem_stream b = { 3, 3, 20, 2, 200, 2, 0, 0 };
-	struct mem_stream c = { 1, 1, 30, 3, 300, 3, 0, 0 };
+	struct mem_stream a = { 5, 5, 10, 1, 100, 1, 0, 0, 0 };
+	struct mem_stream b = { 3, 3, 20, 2, 200, 2, 0, 0, 0 };
+	struct mem_stream c = { 1, 1, 30, 3, 300, 3, 0, 0, 0 };
 	struct sched_stream s[3] = {
 		{ 3, { 1000, 0 }, false, &c },
 		{ 1, { 1000, 0 }, false, &a },
@@ -194,8 +196,8 @@ static void
 test_merge_running_counts(void **state)
 {
 	/* A holds 2 slots already: B's first two go before A's first. */
-	struct mem_stream a = { 3, 3, 10, 1, 100, 1, 0, 0 };
-	struct mem_stream b = { 3, 3, 20, 2, 200, 2, 0, 0 };
+	struct mem_stream a = { 3, 3, 10, 1, 100, 1, 0, 0, 0 };
+	struct mem_stream b = { 3, 3, 20, 2, 200, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
 		{ 1, { 1000, 2 }, false, &a },
 		{ 2, { 1000, 0 }, false, &b },
@@ -216,9 +218,9 @@ static void
 test_merge_test_jobs(void **state)
 {
 	/* B is busy; A's test jobs, submitted last, still go first. */
-	struct mem_stream at = { 2, 1, 50, 50, 500, 1, 0, 0 };
-	struct mem_stream an = { 3, 3, 10, 1, 100, 1, 0, 0 };
-	struct mem_stream bn = { 3, 3, 20, 2, 200, 2, 0, 0 };
+	struct mem_stream at = { 2, 1, 50, 50, 500, 1, 0, 0, 0 };
+	struct mem_stream an = { 3, 3, 10, 1, 100, 1, 0, 0, 0 };
+	struct mem_stream bn = { 3, 3, 20, 2, 200, 2, 0, 0, 0 };
 	struct sched_stream s[3] = {
 		{ 1, { 1000, 10 }, false, &an },
 		{ 2, { 1000, 5 }, false, &bn },
@@ -250,8 +252,8 @@ test_merge_ties(void **state)
 	 * 6 and 7: the submit time comes before the task id, the task id
 	 * breaks a tie of submit times, then the index.
 	 */
-	struct mem_stream a = { 4, 2, 7, 5, 100, 1, 0, 0 };
-	struct mem_stream b = { 4, 2, 3, 6, 200, 2, 0, 0 };
+	struct mem_stream a = { 4, 2, 7, 5, 100, 1, 0, 0, 0 };
+	struct mem_stream b = { 4, 2, 3, 6, 200, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
 		{ 1, { 1000, 0 }, false, &a },
 		{ 2, { 1000, 0 }, false, &b },
@@ -348,8 +350,8 @@ test_merge_matches_sort(void **state)
 static void
 test_merge_is_lazy(void **state)
 {
-	struct mem_stream big = { 1000000, 10, 1, 1, 0, 1, 0, 0 };
-	struct mem_stream other = { 1000000, 10, 1, 1, 5000000, 2, 0, 0 };
+	struct mem_stream big = { 1000000, 10, 1, 1, 0, 1, 0, 0, 0 };
+	struct mem_stream other = { 1000000, 10, 1, 1, 5000000, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
 		{ 1, { 1000, 0 }, false, &big },
 		{ 2, { 1000, 0 }, false, &other },
@@ -412,8 +414,8 @@ static void
 test_merge_exact_batches_and_empty(void **state)
 {
 	/* A stream of exactly 64 jobs: a second fetch finds nothing. */
-	struct mem_stream a = { 64, 1, 1, 1, 0, 1, 0, 0 };
-	struct mem_stream e = { 0, 1, 1, 1, 1000, 2, 0, 0 };
+	struct mem_stream a = { 64, 1, 1, 1, 0, 1, 0, 0, 0 };
+	struct mem_stream e = { 0, 1, 1, 1, 1000, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
 		{ 2, { 1000, 0 }, false, &e },
 		{ 1, { 1000, 0 }, false, &a },
@@ -435,7 +437,7 @@ test_merge_exact_batches_and_empty(void **state)
 static void
 test_merge_error(void **state)
 {
-	struct mem_stream a = { 100, 1, 1, 1, 0, 1, 0, 0 };
+	struct mem_stream a = { 100, 1, 1, 1, 0, 1, 0, 0, 0 };
 	struct sched_stream s[1] = { { 1, { 1000, 0 }, false, &a } };
 	struct mem_source src = { .fail_at = 2 };
 	struct sched_source source = { mem_fetch, &src };
@@ -472,10 +474,10 @@ mk_node(const char *name, const char *queue, int64_t cpu, int64_t gpu)
 static void
 test_decide(void **state)
 {
-	struct mem_stream a = { 10, 10, 1, 1, 100, 1, 0, 0 };
-	struct mem_stream b = { 10, 10, 2, 2, 200, 2, 0, 0 };
-	struct mem_stream g = { 10, 10, 3, 3, 300, 1, 0, 0 };
-	struct mem_stream q = { 10, 10, 4, 4, 400, 1, 0, 0 };
+	struct mem_stream a = { 10, 10, 1, 1, 100, 1, 0, 0, 0 };
+	struct mem_stream b = { 10, 10, 2, 2, 200, 2, 0, 0, 0 };
+	struct mem_stream g = { 10, 10, 3, 3, 300, 1, 0, 0, 0 };
+	struct mem_stream q = { 10, 10, 4, 4, 400, 1, 0, 0, 0 };
 	struct sched_stream cpu_streams[2] = {
 		{ 1, { 1000, 1 }, false, &a },
 		{ 2, { 1000, 0 }, false, &b },
@@ -483,9 +485,9 @@ test_decide(void **state)
 	struct sched_stream gpu_streams[1] = { { 1, { 1000, 0 }, false, &g } };
 	struct sched_stream full_streams[1] = { { 1, { 1000, 0 }, false, &q } };
 	struct sched_pool pools[3] = {
-		{ "default", false, cpu_streams, 2 },
-		{ "gpu", true, gpu_streams, 1 },
-		{ "full", false, full_streams, 1 },
+		{ "default", false, cpu_streams, 2, 0 },
+		{ "gpu", true, gpu_streams, 1, 0 },
+		{ "full", false, full_streams, 1, 0 },
 	};
 	struct place_node nodes[3];
 	struct mem_source src = { 0 };
@@ -540,6 +542,59 @@ test_decide(void **state)
 	buf_release(&err);
 }
 
+#define GIB ((int64_t)1 << 30)
+
+/*
+ * 4 slots and 4 GiB: of A's jobs asking 3 GiB one goes, the next waits
+ * though slots are free, and B's 1 GiB job behind it fits and goes; the
+ * skipped look no further than SCHED_SKIP_MAX jobs.
+ */
+static void
+test_decide_memory(void **state)
+{
+	struct mem_stream a = { 1000, 1000, 1, 1, 100, 1, 0, 0, 3 * GIB };
+	struct mem_stream b = { 1, 1, 2, 2, 5000, 2, 0, 0, GIB };
+	struct sched_stream streams[2] = {
+		{ 1, { 1000, 0 }, false, &a },
+		{ 2, { 990, 0 }, false, &b },
+	};
+	struct sched_pool pool = { "default", false, streams, 2, 0 };
+	struct place_node nodes[1];
+	struct mem_source src = { 0 };
+	struct sched_source source = { mem_fetch, &src };
+	sched_launch_vec out = VEC_INIT;
+	struct buf err = BUF_INIT;
+
+	(void)state;
+	nodes[0] = mk_node("n1", "default", 4, 0);
+	nodes[0].memory = 4 * GIB;
+	assert_int_equal(
+	    sched_decide(&prio_lcg, nodes, 1, &pool, 1, &source, &out, &err),
+	    0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.v[0].job_id, 100);
+	assert_int_equal(out.v[0].memory, 3 * GIB);
+	assert_int_equal(out.v[1].job_id, 5000);
+	assert_int_equal(out.v[1].memory, GIB);
+	assert_int_equal(nodes[0].cpu_used, 2);
+	assert_int_equal(nodes[0].memory_used, 4 * GIB);
+	/* A's 999 others were not all read: the skips are bounded. */
+	assert_true(a.nread <= SCHED_SKIP_MAX + 1 + 4096);
+	/* No memory asked, none known: the slots alone, as before. */
+	nodes[0] = mk_node("n1", "default", 4, 0);
+	a.memory = 0;
+	a.nread = b.nread = 0;
+	a.nfetch = b.nfetch = 0;
+	out.n = 0;
+	assert_int_equal(
+	    sched_decide(&prio_lcg, nodes, 1, &pool, 1, &source, &out, &err),
+	    0);
+	assert_int_equal(out.n, 4);
+	assert_int_equal(out.v[0].memory, 0);
+	VEC_RELEASE(&out);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -554,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_merge_exact_batches_and_empty),
 		cmocka_unit_test(test_merge_error),
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_decide_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -264,6 +264,122 @@ test_redact_url(void **state)
 	}
 }
 
+#define KI ((int64_t)1 << 10)
+#define MI ((int64_t)1 << 20)
+#define GI ((int64_t)1 << 30)
+
+/* A user's sizes: K M G T binary, as Slurm's --mem; no unit is bytes. */
+static void
+test_sizes(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t bytes;
+	} good[] = {
+		{ "512M", 512 * MI }, { "4G", 4 * GI }, { "4Gi", 4 * GI },
+		{ "4GiB", 4 * GI }, { "1.5GiB", 3 * GI / 2 },
+		{ "1.5G", 3 * GI / 2 }, { "64k", 64 * KI }, { "2T", 2048 * GI },
+		{ "1048576", MI }, { "0", 0 }, { ".5K", 512 },
+		{ "0.1K", 103 }, /* rounded up */
+	};
+	static const char *const bad[] = { "", "G", "4 G", "4GB", "4g", "-4G",
+		"4X", "1.2.3G", "4GiBs", "1e3", "99999999999T",
+		"1234567890123456789012345678901" };
+	struct buf err = BUF_INIT;
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = -1;
+		assert_int_equal(size_parse(good[i].s, &v, &err), 0);
+		assert_int_equal(v, good[i].bytes);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&err);
+		v = -1;
+		assert_int_equal(size_parse(bad[i], &v, &err), ERR_INVALID);
+		assert_int_equal(v, -1);
+		assert_non_null(strstr(err.data, "invalid size"));
+	}
+	buf_release(&err);
+}
+
+/* Kubernetes quantities: Ki.. binary, k M G.. decimal, e exponents. */
+static void
+test_kube_quantities(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t bytes;
+	} good[] = {
+		{ "16310784Ki", 16310784 * KI },
+		{ "1Gi", GI },
+		{ "128Mi", 128 * MI },
+		{ "2Ti", 2048 * GI },
+		{ "1Pi", 1024 * 1024 * GI },
+		{ "8G", 8000000000LL },
+		{ "1k", 1000 },
+		{ "500M", 500000000 },
+		{ "3T", 3000000000000LL },
+		{ "129e6", 129000000 },
+		{ "1E3", 1000 },
+		{ "1e+3", 1000 },
+		{ "15e-1", 2 }, /* up */
+		{ "12345", 12345 },
+		{ "1.5Gi", 3 * GI / 2 },
+		{ "500m", 1 },
+		{ "0", 0 },
+		{ "+1Ki", KI },
+		{ "1E", 1000000000000000000LL },
+	};
+	static const char *const bad[] = { "", "Gi", "1GB", "1gi", "-1Gi",
+		"1 Gi", "1e", "1e3Gi", "10E", "1..5", "abc" };
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = -1;
+		if (size_parse_kube(good[i].s, &v) != 0)
+			fail_msg("'%s' not read", good[i].s);
+		if (v != good[i].bytes)
+			fail_msg("'%s' read as %lld", good[i].s, (long long)v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (size_parse_kube(bad[i], &v) == 0)
+			fail_msg("'%s' read as %lld", bad[i], (long long)v);
+}
+
+static void
+test_size_format(void **state)
+{
+	static const struct {
+		int64_t bytes;
+		const char *s;
+	} cases[] = {
+		{ 0, "0 bytes" },
+		{ 1023, "1023 bytes" },
+		{ KI, "1 KiB" },
+		{ 512 * MI, "512 MiB" },
+		{ 3 * GI / 2, "1.5 GiB" },
+		{ 12 * GI, "12 GiB" },
+		{ 13 * GI - 1, "12.9 GiB" },
+		{ 2048 * GI, "2 TiB" },
+		{ INT64_MAX, "7.9 EiB" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		size_format(&b, cases[i].bytes);
+		assert_string_equal(b.data, cases[i].s);
+	}
+	buf_release(&b);
+}
+
 static void
 test_vec(void **state)
 {
@@ -323,6 +439,9 @@ main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_redact_url),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_kube_quantities),
+		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_vec),
 		cmocka_unit_test(test_frames),
 	};

@@ -428,6 +428,24 @@ function taskView(params, user, name) {
 
 /* ---- nodes ---- */
 
+// Bytes in the largest binary unit, tenths rounded down, as the command
+// line writes them (util/size.c): "512 MiB", "1.5 GiB", "12 GiB".
+function bytes(n) {
+	const units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+	let i = 0, d = 1;
+	while (i + 1 < units.length && n / d >= 1024) {
+		d *= 1024;
+		i++;
+	}
+	const t = Math.floor(n * 10 / d);
+	return (i === 0 || t % 10 === 0 ? String(Math.floor(t / 10)) : (t / 10).toFixed(1)) + " " + units[i];
+}
+
+// A node's memory: "3 GiB / 16 GiB" held by its jobs; "-" when not known.
+function nodeMemory(n) {
+	return n.memory ? bytes(n.memory_used || 0) + " / " + bytes(n.memory) : "-";
+}
+
 function health(n) {
 	if (!n.enabled)
 		return ["drained", "st-kill", "■"];
@@ -464,7 +482,8 @@ function nodesView() {
 	const main = $("#main");
 	const admin = auth.me && auth.me.role === "admin";
 	const heads = ["Node", "Queue", "Health", "CPU used / enabled / max",
-		"GPU used / enabled / max", "Completed", "Failed", "Last seen", "Jobs"];
+		"GPU used / enabled / max", "Memory used / size", "Completed", "Failed",
+		"Last seen", "Jobs"];
 	if (admin)
 		heads.push("Change slots", "Drain");
 	const tbody = el("tbody", { id: "nodes" });
@@ -530,12 +549,12 @@ function nodesView() {
 		patchRows(tbody, nodes, (n) => n.name, (n) => {
 			const tr = cells(el("tr"), heads);
 			tr.cells[2].append(el("span"));
-			for (const i of [3, 4, 5, 6])
+			for (const i of [3, 4, 5, 6, 7])
 				tr.cells[i].classList.add("num");
-			tr.cells[8].append(el("ul", { class: "node-jobs" }));
+			tr.cells[9].append(el("ul", { class: "node-jobs" }));
 			if (admin) {
-				tr.cells[9].append(slotForm(n));
-				tr.cells[10].append(drainButton(tr));
+				tr.cells[10].append(slotForm(n));
+				tr.cells[11].append(drainButton(tr));
 			}
 			return tr;
 		}, (tr, n) => {
@@ -549,16 +568,17 @@ function nodesView() {
 			setText(b, word);
 			setText(tr.cells[3], n.cpu_used + " / " + n.cpu_slots + " / " + n.max_cpu_slots);
 			setText(tr.cells[4], n.gpu_used + " / " + n.gpu_slots + " / " + n.max_gpu_slots);
-			setText(tr.cells[5], n.completed);
-			setText(tr.cells[6], n.failed);
-			setText(tr.cells[7], when(n.last_seen));
-			nodeJobs(tr.cells[8].firstChild, n.jobs || []);
-			const d = admin && $("button.drain", tr.cells[10]);
+			setText(tr.cells[5], nodeMemory(n));
+			setText(tr.cells[6], n.completed);
+			setText(tr.cells[7], n.failed);
+			setText(tr.cells[8], when(n.last_seen));
+			nodeJobs(tr.cells[9].firstChild, n.jobs || []);
+			const d = admin && $("button.drain", tr.cells[11]);
 			if (d) {
 				d.dataset.action = n.enabled ? "drain" : "resume";
 				setText(d, n.enabled ? "Drain" : "Resume");
 			}
-			const f = admin && $("form", tr.cells[9]);
+			const f = admin && $("form", tr.cells[10]);
 			if (f && !f.dataset.dirty && !f.contains(document.activeElement)) {
 				$(".cpu-slots", f).value = n.cpu_slots;
 				$(".gpu-slots", f).value = n.gpu_slots;
