@@ -14,9 +14,9 @@
  * cost it about 0.3 ms of its own time for each job, where a fork of the
  * launcher costs a fraction of that and is not the pilot's time.  The
  * pilot sends each request with the .job descriptor over a socket; the
- * launcher forks the supervisor and answers.  It ends when the pilot
- * does (the end of the socket); its supervisors, in sessions of their
- * own, go on.
+ * launcher forks the supervisor and answers.  When the pilot ends (the
+ * end of the socket) its supervisors, in sessions of their own, go on,
+ * and the launcher stays their subreaper until the last of them ended.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -844,6 +844,8 @@ local_launcher_main(int sock)
 	fds[1].events = POLLIN;
 	for (;;) {
 		fds[0].revents = fds[1].revents = 0;
+		/* With the pilot gone (fds[0].fd -1, which poll() skips),
+		 * only our supervisors' ends. */
 		if (poll(fds, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 100) < 0 &&
 		    errno != EINTR)
 			break;
@@ -854,11 +856,29 @@ local_launcher_main(int sock)
 				;
 		}
 		local_launcher_reap(&l);
+		if (fds[0].fd < 0) {
+			if (l.nsup == 0)
+				break;
+			continue;
+		}
 		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		n = local_launcher_recv(sock, msg, cap, &fd);
-		if (n == 0 || (n < 0 && fd < 0))
-			break;
+		if (n == 0 || (n < 0 && fd < 0)) {
+			/*
+			 * The pilot is gone (killed, or stopped: its jobs go
+			 * on).  We stay the subreaper of our supervisors
+			 * until the last one ends, so that one killed at its
+			 * job's end still has that end recorded here, while
+			 * no pilot runs or by a pilot started since (which
+			 * has a launcher of its own).
+			 */
+			close(sock);
+			fds[0].fd = -1;
+			if (l.nsup == 0)
+				break;
+			continue;
+		}
 		buf_reset(&err);
 		pid = 0;
 		if (n < 0 ||
@@ -884,7 +904,7 @@ local_launcher_main(int sock)
 			close(fd);
 		}
 	}
-	/* The pilot is gone: our supervisors go on without us. */
+	/* Only if poll() failed: our supervisors go on without us. */
 	for (i = 0; i < l.nsup; i++)
 		close(l.sup[i].fd);
 	free(l.sup);

@@ -169,7 +169,11 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 
 /* ---- the launcher ----------------------------------------------------- */
 
-/* Let the launcher go: the end of its socket ends it. */
+/*
+ * Let the launcher go: the end of its socket ends it once the last of
+ * its supervisors ended (until then it records the end of a job whose
+ * supervisor was killed), so it is not waited for unless it is gone.
+ */
 static void
 local_launcher_stop(struct local_backend *lb)
 {
@@ -177,7 +181,7 @@ local_launcher_stop(struct local_backend *lb)
 		close(lb->launch_fd);
 	lb->launch_fd = -1;
 	if (lb->launch_pid > 0)
-		waitpid(lb->launch_pid, NULL, 0);
+		waitpid(lb->launch_pid, NULL, WNOHANG);
 	lb->launch_pid = -1;
 }
 

@@ -6,9 +6,10 @@
 # left the job's group does not hold the job's end; a supervisor killed
 # while its job runs makes the job lost and queued again, though the pilot
 # reads no file of a job it knows running, and one killed after its job
-# ended leaves that end recorded by the launcher; a launcher killed leaves its
-# jobs running, and the pilot forks the next supervisors itself; every
-# job's end is recorded once.
+# ended leaves that end recorded by the launcher, with a pilot running or
+# not (the launcher outlives the pilot while it has supervisors); a
+# launcher killed leaves its jobs running, and the pilot forks the next
+# supervisors itself; every job's end is recorded once.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -143,6 +144,45 @@ without_launcher() {
 }
 test_case "a killed launcher leaves its jobs running; the pilot forks the next" \
     without_launcher
+
+# A supervisor killed after its job ended while no pilot runs: a pilot
+# with a launcher again; it is killed, then a supervisor as above.  Its launcher outlives the pilot, the subreaper of its
+# supervisors until the last one ends, and records the end; the next
+# pilot finds it (torture.sh found a job run twice when the launcher left
+# with the pilot, issue 17).
+pilot_kill9
+pilot_start --interval 60
+pilot_wait_started
+rm -f "$TMP/go"
+orch task submit orphan --skip-test \
+    --exec "echo ran >>$TMP/ledger2; while [ ! -e $TMP/go ]; do sleep 0.05; done # %IN" \
+    --inputs "@$TMP/two" >/dev/null
+O0=$(job_id orphan 0)
+wait_until 30 has_super "$O0" 1
+ledger2_has() { [ "$(grep -c . "$TMP/ledger2" 2>/dev/null)" -ge "$1" ]; }
+wait_until 30 ledger2_has 2
+S0=$(super_pid "$O0" 1)
+G0=$(sed -n '2s/^pgid \([0-9]*\)$/\1/p' "$ORCHESTRA_HOME/jobs/$O0-1.job")
+[ -n "$S0" ] && [ -n "$G0" ] || fail "no supervisor for job $O0"
+pilot_kill9
+kill -STOP "$S0"
+: >"$TMP/go"
+wait_until 30 is_zombie "$G0"
+kill -KILL "$S0"
+# Its end recorded by the launcher before a pilot looks again.
+recorded() { grep -q '^done$' "$ORCHESTRA_HOME/jobs/$O0-1.job"; }
+wait_until 30 recorded
+pilot_start --interval 60
+pilot_wait_started
+orphan_once() {
+	wait_until 30 task_is orphan done
+	[ "$(grep -c . "$TMP/ledger2")" = 2 ] ||
+	    fail "the jobs ran $(grep -c . "$TMP/ledger2") times, not 2"
+	[ "$(db_value "SELECT attempts || ' ' || exit_code FROM job
+	    WHERE id = $O0")" = "1 0" ]
+}
+test_case "a supervisor killed at its job's end with no pilot: the end kept" \
+    orphan_once
 
 orch task kill long >/dev/null
 wait_until 60 task_is long killed
