@@ -146,18 +146,11 @@ store_node_insert(struct store *st, struct node *n, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_node_insert, err);
+	ret = store_query(st, &stmt, sql_node_insert, err, "ssiiiiiii", n->name,
+	    n->queue, n->cpu_slots, n->gpu_slots, n->max_cpu_slots,
+	    n->max_gpu_slots, (int64_t)n->enabled, n->created_ms, n->memory);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, n->name);
-	st->drv->bind_text(stmt, 2, n->queue);
-	st->drv->bind_int64(stmt, 3, n->cpu_slots);
-	st->drv->bind_int64(stmt, 4, n->gpu_slots);
-	st->drv->bind_int64(stmt, 5, n->max_cpu_slots);
-	st->drv->bind_int64(stmt, 6, n->max_gpu_slots);
-	st->drv->bind_int64(stmt, 7, n->enabled ? 1 : 0);
-	st->drv->bind_int64(stmt, 8, n->created_ms);
-	st->drv->bind_int64(stmt, 9, n->memory);
 	ret = store_step(st, stmt, err);
 	if (ret == ERR_CONFLICT) {
 		err_set(err, ret, "node '%s' already exists", n->name);
@@ -180,10 +173,9 @@ store_node_get(struct store *st, const char *name, struct node *out,
 	node_vec one = VEC_INIT;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_node_get, err);
+	ret = store_query(st, &stmt, sql_node_get, err, "s", name);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, name);
 	ret = store_step(st, stmt, err);
 	if (ret == DB_DONE)
 		ret = err_set(err, ERR_NOTFOUND, "no node '%s'", name);
@@ -208,12 +200,11 @@ store_node_list(struct store *st, const char *after, int64_t limit,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_node_list, err);
+	/* Every name sorts after "": the first page. */
+	ret = store_query(st, &stmt, sql_node_list, err, "si",
+	    after != NULL ? after : "", limit > 0 ? limit : INT64_MAX);
 	if (ret < 0)
 		goto out;
-	/* Every name sorts after "": the first page. */
-	st->drv->bind_text(stmt, 1, after != NULL ? after : "");
-	st->drv->bind_int64(stmt, 2, limit > 0 ? limit : INT64_MAX);
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
 		store_node_read(st, stmt, VEC_ADD(out));
 	if (ret < 0)
@@ -230,17 +221,11 @@ store_node_update(struct store *st, const struct node *n, struct buf *err)
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql_node_update, err);
+	ret = store_query(st, &stmt, sql_node_update, err, "isiiiiii", n->id,
+	    n->queue, n->cpu_slots, n->gpu_slots, n->max_cpu_slots,
+	    n->max_gpu_slots, (int64_t)n->enabled, n->memory);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_int64(stmt, 1, n->id);
-	st->drv->bind_text(stmt, 2, n->queue);
-	st->drv->bind_int64(stmt, 3, n->cpu_slots);
-	st->drv->bind_int64(stmt, 4, n->gpu_slots);
-	st->drv->bind_int64(stmt, 5, n->max_cpu_slots);
-	st->drv->bind_int64(stmt, 6, n->max_gpu_slots);
-	st->drv->bind_int64(stmt, 7, n->enabled ? 1 : 0);
-	st->drv->bind_int64(stmt, 8, n->memory);
 	ret = store_step_done(st, stmt, err);
 	if (ret == ERR_INVALID)
 		err_set(err, ret,
@@ -261,10 +246,9 @@ store_node_count(struct store *st, const char *sql, const char *queue,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql, err);
+	ret = store_query(st, &stmt, sql, err, "s", queue);
 	if (ret < 0)
 		goto out;
-	st->drv->bind_text(stmt, 1, queue);
 	ret = store_step(st, stmt, err);
 	if (ret != DB_ROW)
 		goto out;
