@@ -585,7 +585,7 @@ service_json_queue_index_read(json_t *o, const char *key, void *rec,
 	.flags = SERVICE_FIELD_UPDATE, .opt = offsetof(struct node_opts, member)
 #define END                                                                    \
 	{                                                                      \
-		NULL                                                           \
+		.name = NULL                                                   \
 	}
 
 const struct service_field service_account_fields[] = {

@@ -946,7 +946,8 @@ web_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		web_head_wait(wc);
 }
 
-static void
+/* libmicrohttpd's own messages: its format, its arguments. */
+__attribute__((format(printf, 2, 0))) static void
 web_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct buf msg = BUF_INIT;
