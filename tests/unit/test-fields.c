@@ -105,6 +105,8 @@ test_every_member_has_a_row(void **state)
 	    TABLES(service_usage_row_fields));
 	test_fields_cover("history_total", sizeof(struct history_total),
 	    TABLES(service_history_total_fields));
+	test_fields_cover("history_run", sizeof(struct history_run),
+	    TABLES(service_history_run_fields));
 }
 
 /* ---- a record with every field set ------------------------------------ */
@@ -144,6 +146,10 @@ test_fields_fill_custom(const struct service_field *table,
 	} else if (table == service_node_job_fields &&
 	    strcmp(f->name, "task") == 0) {
 		((struct node_job *)rec)->task =
+		    xstrdup(seed ? "calib" : "run");
+	} else if (table == service_history_run_fields &&
+	    strcmp(f->name, "task") == 0) {
+		((struct history_run *)rec)->task =
 		    xstrdup(seed ? "calib" : "run");
 	} else if (table == service_queue_row_fields &&
 	    strcmp(f->name, "index") == 0) {
@@ -219,7 +225,9 @@ test_fields_is_str(const struct service_field *table,
     const struct service_field *f)
 {
 	return f->type == SERVICE_FIELD_STR || f->type == SERVICE_FIELD_STR0 ||
-	    (table == service_node_job_fields && strcmp(f->name, "task") == 0);
+	    ((table == service_node_job_fields ||
+	         table == service_history_run_fields) &&
+	        strcmp(f->name, "task") == 0);
 }
 
 /* How many members of `table` differ between `a` and `b`, each said. */
@@ -443,6 +451,32 @@ test_record_history(int seed)
 	buf_release(&err);
 }
 
+/* The runs of the history, written and read back whole. */
+static void
+test_record_history_runs(int seed)
+{
+	history_run_vec a = VEC_INIT, b = VEC_INIT;
+	struct history_filter f = { .since_ms = 1000, .until_ms = 2000 };
+	struct buf err = BUF_INIT;
+	json_t *v;
+
+	test_fields_fill(service_history_run_fields, VEC_ADD(&a), seed);
+	test_fields_fill(service_history_run_fields, VEC_ADD(&a), seed + 1);
+	v = service_json_history_runs(&f, &a, a.n);
+	assert_int_equal(service_json_history_runs_read(v, &b, &err), 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(test_fields_diff("history run",
+	                     service_history_run_fields, &a.v[0], &b.v[0]),
+	    0);
+	assert_int_equal(test_fields_diff("history run",
+	                     service_history_run_fields, &a.v[1], &b.v[1]),
+	    0);
+	json_decref(v);
+	history_run_vec_release(&a);
+	history_run_vec_release(&b);
+	buf_release(&err);
+}
+
 /*
  * Two fillings whose every field differs: a field the writer or the
  * reader drops reads back as the same "none" both times, which one of
@@ -463,6 +497,7 @@ test_records_read_back_as_written(void **state)
 		test_record_queue_row(seed);
 		test_record_usage_row(seed);
 		test_record_history(seed);
+		test_record_history_runs(seed);
 	}
 }
 
