@@ -453,7 +453,8 @@ if m: print('throughput: %d jobs (`true`) through %s slots in %.2f s = %.1f jobs
 # Steady cycles.
 cyc = []
 pat = re.compile(r' cycle: (\d+) launched, (\d+) ended, (\d+) requeued, '
-                 r'(\d+) tasks changed; began (\d+), took ([0-9.]+) ms')
+                 r'(\d+) tasks changed(?:, \d+ stopped)?; began (\d+), '
+                 r'took ([0-9.]+) ms')
 def cycles_of(log):
     out = []
     for line in open(log) if os.path.exists(log) else []:

@@ -817,6 +817,24 @@ static const enum job_end cycle_end_word[] = {
 	[BACKEND_END_START] = JOB_END_START,
 };
 
+/*
+ * May this cycle stop one more job?  The first stop sets the budget: one
+ * stop at least; past it the rest wait for the next cycle (stops_cut).
+ */
+static bool
+cycle_stop_due(struct pilot *p)
+{
+	int64_t now = time_mono_ns();
+
+	if (p->stop_until_ns == 0)
+		p->stop_until_ns = now + PILOT_STOP_BUDGET_MS * 1000000LL;
+	else if (now >= p->stop_until_ns) {
+		p->stops_cut = true;
+		return false;
+	}
+	return true;
+}
+
 /* What poll found of one job, and what the cycle did about it. */
 struct cycle_seen {
 	struct job_held held;
@@ -832,7 +850,8 @@ struct cycle_seen {
  * starting.  The store is only read here.
  */
 static int
-cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
+cycle_effects(struct pilot *p, struct cycle_seen *s, struct cycle_stats *stats,
+    struct buf *err)
 {
 	struct backend_ref ref = { s->held.job_id, s->held.attempt };
 	struct job_launch l = { 0 };
@@ -856,8 +875,10 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct buf *err)
 		}
 		break;
 	case BACKEND_RUNNING:
-		if (s->held.status == JOB_KILL &&
-		    p->be->ops->stop(p->be, &ref, &why) < 0)
+		if (s->held.status != JOB_KILL || !cycle_stop_due(p))
+			break;
+		stats->stopped++;
+		if (p->be->ops->stop(p->be, &ref, &why) < 0)
 			log_debug("job %lld: %s", (long long)ref.job_id,
 			    why.data);
 		break;
@@ -938,7 +959,7 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		s->st = sts.v[i];
 		s->owed = false;
 		buf_init(&s->tail);
-		ret = cycle_effects(p, s, err);
+		ret = cycle_effects(p, s, stats, err);
 	}
 	if (ret < 0)
 		goto out;
@@ -1106,6 +1127,8 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	p->be_unavailable = false;
 	p->start_until_ns = 0;
 	p->starts_cut = false;
+	p->stop_until_ns = 0;
+	p->stops_cut = false;
 	pilot_account_vec_release(&p->accounts);
 	ret = cycle_health(p, stats, err);
 	cycle_mail_kick(p);

@@ -23,6 +23,12 @@
  * over cycles that also record ends and see submits.
  */
 #define PILOT_START_BUDGET_MS 750
+/*
+ * The same for stopping the jobs of a kill (Kubernetes: a request each):
+ * the jobs past it are stopped by the next cycles, which the pilot runs
+ * at once.
+ */
+#define PILOT_STOP_BUDGET_MS 750
 /* With tails owed (cycle_tails), the pilot looks again this soon. */
 #define PILOT_OWED_AGAIN_MS 200
 /* Past this many tails owed, they are read even while jobs start. */
@@ -81,6 +87,9 @@ struct pilot {
 	int64_t start_until_ns;
 	/* This cycle's budget left placed jobs unstarted. */
 	bool starts_cut;
+	/* The same for the stops of jobs asked to stop (PILOT_STOP_BUDGET_MS). */
+	int64_t stop_until_ns;
+	bool stops_cut;
 	struct pilot_stats stats;
 	/* Its heartbeat, written with the measures (pilot_beat table). */
 	struct pilot_beat beat;
@@ -129,6 +138,7 @@ struct cycle_stats {
 	int64_t ended;
 	int64_t requeued;
 	int64_t nodes_changed;
+	int64_t stopped; /* jobs asked to stop, stop() called */
 	struct outbox_stats mail; /* the drain at the cycle's end */
 	int64_t ns;               /* the whole cycle took */
 	int64_t mail_ns;          /* of which the drain */

@@ -422,9 +422,10 @@ pilot_log_cycle(const struct pilot *p, const struct cycle_stats *stats,
 		    (long long)stats->mail.given_up,
 		    (long long)stats->mail.pending);
 	log_debug("cycle: %lld launched, %lld ended, %lld requeued, %lld "
-	          "tasks changed; began %lld, took %.1f ms%s",
+	          "tasks changed, %lld stopped; began %lld, took %.1f ms%s",
 	    (long long)stats->launched, (long long)stats->ended,
 	    (long long)stats->requeued, (long long)stats->tasks_changed,
+	    (long long)stats->stopped,
 	    (long long)began_ms, (double)(time_mono_ns() - began_ns) / 1e6,
 	    mail.data);
 	buf_release(&mail);
@@ -558,7 +559,7 @@ pilot_run(struct pilot *p, const struct pilot_opts *o, struct buf *err)
 		 * next wake-up, so a failing infrastructure is not hammered.
 		 */
 		if (stats.launched || stats.ended || stats.tasks_changed ||
-		    stats.mail.wait_ms == 0) {
+		    p->stops_cut || stats.mail.wait_ms == 0) {
 			pilot_stats_flush(p, false);
 			continue;
 		}

@@ -4,7 +4,8 @@
 # jobs (PILOT_START_BUDGET_MS), the jobs placed past it stay placed and
 # the next cycles start them, each exactly once.  With the client held to
 # 5 requests a second, 30 jobs take about 6 s to start: in one cycle, as
-# before, that cycle would see no end and no submit for 6 s.
+# before, that cycle would see no end and no submit for 6 s.  The kill
+# of the 30 is spread the same way (PILOT_STOP_BUDGET_MS).
 
 . "$(dirname "$0")/lib.sh"
 kube_skip_unless_able
@@ -51,6 +52,19 @@ once_each() {
 }
 test_case "each Job created once" once_each
 
-expect_exit 0 orch task kill wide
-wait_until 120 task_is wide killed
+# The kill: 30 stops (a DELETE each) at 5 requests a second are spread
+# over cycles too (PILOT_STOP_BUDGET_MS), each job stopped, none left.
+kill_spread() {
+	expect_exit 0 orch task kill wide
+	wait_until 120 task_is wide killed
+	wait_until 60 kube_state 'd["processes"] == 0'
+	sed -n 's/.* cycle: .*, \([0-9]*\) stopped; .* took \([0-9.]*\) ms$/\1 \2/p' \
+	    "$PILOT_LOG" | awk '$1 > 0' >"$TMP/stops"
+	sed 's/^/# stopped, ms: /' "$TMP/stops"
+	awk '{ c++; if ($1 > max) max = $1; if ($2 > ms) ms = $2 }
+	    END { exit !(c >= 3 && max <= 15 && ms < 1500) }' "$TMP/stops" ||
+	    fail "the stops not spread over cycles of at most 15 and 1.5 s"
+}
+test_case "30 stops at 5 requests/s: spread over cycles under 1.5 s" \
+    kill_spread
 pilot_stop
