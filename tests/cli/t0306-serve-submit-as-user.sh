@@ -4,7 +4,8 @@
 # serves the other requests: /etc/shadow, /root, another account's
 # directory, a FIFO, /dev/zero and a nine-level glob are each refused
 # with a 400 and the database unchanged, while /healthz answers within
-# 100 ms; a user's own directory is read; a relative line of a list file
+# 1 s (a read held up behind the submit's would wait out its 10 s; the
+# bound leaves room for a loaded machine); a user's own directory is read; a relative line of a list file
 # is taken relative to the list file's directory, through the API and on
 # the command line.  Needs root (it makes throw-away Unix accounts).
 
@@ -96,7 +97,7 @@ refused() { # NAME INPUTS RE
 	api_json '__import__("re").fullmatch(r"""'"$3"'""", d["error"])' ||
 	    fail "'$2': $(cat "$OUT")"
 	[ "$(db_dump)" = "$before" ] || fail "'$2' changed the database"
-	python3 -c 'import sys; assert float(sys.argv[1]) < 0.1' "$SLOWEST" ||
+	python3 -c 'import sys; assert float(sys.argv[1]) < 1.0' "$SLOWEST" ||
 	    fail "'$2': /healthz took ${SLOWEST}s meanwhile"
 }
 
