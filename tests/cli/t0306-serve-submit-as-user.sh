@@ -5,9 +5,10 @@
 # directory, a FIFO, /dev/zero and a nine-level glob are each refused
 # with a 400 and the database unchanged, while /healthz answers within
 # 1 s (a read held up behind the submit's would wait out its 10 s; the
-# bound leaves room for a loaded machine); a user's own directory is read; a relative line of a list file
-# is taken relative to the list file's directory, through the API and on
-# the command line.  Needs root (it makes throw-away Unix accounts).
+# bound leaves room for a loaded machine); a user's own directory is
+# read; a relative line of a list file is taken relative to the list
+# file's directory, through the API and on the command line.  Needs
+# root (it makes throw-away Unix accounts).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
