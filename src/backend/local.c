@@ -372,25 +372,40 @@ out:
 	return ret;
 }
 
-/* Parse the exit record of a job file; 0, or -1 if it is not complete. */
+/*
+ * Parse the exit record of a job file; 0, or -1 if it is not complete.
+ * Its usage lines ("peak", "cpu": local_super_usage) are there only where
+ * the kernel gave them (not in records written before they were).
+ */
 static int
 local_read_exit(const char *path, struct backend_status *st)
 {
-	long long started = 0, ended = 0;
-	int code = 0, end = 0;
-	char last = 0;
+	long long started = 0, ended = 0, peak = 0, cpu = 0;
+	int code = 0, end = 0, at = 0, more = 0;
+	char head[512];
+	bool has_usage = false;
+	size_t n;
 	FILE *f;
-	int n;
 
 	f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
-	n = fscanf(f,
-	    "pid %*d\npgid %*d\nexit %d\nend %d\nstarted %lld\nended %lld\n"
-	    "don%c",
-	    &code, &end, &started, &ended, &last);
+	n = fread(head, 1, sizeof(head) - 1, f);
 	fclose(f);
-	if (n != 5 || last != 'e' || end < BACKEND_END_EXIT ||
+	head[n] = '\0';
+	if (sscanf(head,
+	        "pid %*d\npgid %*d\nexit %d\nend %d\nstarted %lld\n"
+	        "ended %lld\n%n",
+	        &code, &end, &started, &ended, &at) != 4 ||
+	    at <= 0)
+		return -1;
+	if (sscanf(head + at, "peak %lld\ncpu %lld\n%n", &peak, &cpu, &more) ==
+	        2 &&
+	    more > 0) {
+		has_usage = peak >= 0 && cpu >= 0;
+		at += more;
+	}
+	if (strncmp(head + at, "done\n", 5) != 0 || end < BACKEND_END_EXIT ||
 	    end > BACKEND_END_START)
 		return -1;
 	st->state = BACKEND_ENDED;
@@ -398,6 +413,9 @@ local_read_exit(const char *path, struct backend_status *st)
 	st->end = (enum backend_end)end;
 	st->started_ms = started;
 	st->ended_ms = ended;
+	st->has_usage = has_usage;
+	st->peak_memory = has_usage ? peak : -1;
+	st->cpu_ms = has_usage ? cpu : -1;
 	return 0;
 }
 
