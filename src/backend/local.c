@@ -7,8 +7,9 @@
  * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
  * by the supervisor for as long as it lives.  It holds the supervisor's
  * pid ("pid N", for stop()), the job's process group ("pgid N") and,
- * written just before the supervisor exits, how the job ended (complete
- * only with its last line "done"), so the exit status survives a pilot
+ * written just before the supervisor exits, how the job ended and what
+ * it used (complete only with its last line "done"; local_read_exit()),
+ * so the exit status survives a pilot
  * that is down when the job ends; and from 4 KiB on (LOCAL_LOG_AT) the
  * job's stdout and stderr, which the supervisor moves there from a pipe:
  * the job holds only the pipe, so it writes its log but never the record
