@@ -707,7 +707,8 @@ cycle_apply(struct pilot *p, int64_t job_id, int64_t attempt,
 			    -1, 0, time_now_ms(), NULL, plan->reason, NULL,
 			    err);
 		if (bs->has_usage)
-			usage = (struct job_usage){ bs->peak_memory, bs->cpu_ms };
+			usage =
+			    (struct job_usage){ bs->peak_memory, bs->cpu_ms };
 		return store_job_ended(p->st, job_id, attempt, plan->to,
 		    bs->exit_code, bs->started_ms, bs->ended_ms, tail,
 		    plan->reason, &usage, err);

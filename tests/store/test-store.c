@@ -1444,8 +1444,8 @@ test_store_w_ended(struct store *st, struct test_store_write *w,
 	struct job_usage usage = { 67108864, 1234 };
 
 	return store_job_ended(st, w->job_id, w->attempt, w->to,
-	    w->to == JOB_DONE ? 0 : 1, 0, time_now_ms(), "tail", "exit",
-	    &usage, err);
+	    w->to == JOB_DONE ? 0 : 1, 0, time_now_ms(), "tail", "exit", &usage,
+	    err);
 }
 
 /*
