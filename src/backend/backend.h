@@ -89,6 +89,13 @@ struct backend_status {
 	enum backend_end end;
 	int exit_code; /* 128 + signal when a signal ended it */
 	int64_t started_ms, ended_ms;
+	/*
+	 * What an ended job used, where the backend accounts it (has_usage;
+	 * else both -1): its peak memory in bytes and its CPU time in ms
+	 * (local: the kernel's, local-super.c; Kubernetes: none).
+	 */
+	bool has_usage;
+	int64_t peak_memory, cpu_ms;
 };
 typedef VEC(struct backend_status) backend_status_vec;
 

@@ -23,9 +23,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -370,6 +372,33 @@ local_super_pump(int pipefd, off_t *at, struct local_cap *cap)
 	}
 }
 
+/*
+ * waitid() on `pid` with the kernel's accounting beside: glibc's waitid()
+ * has no rusage, the system call has.  With WNOWAIT the child stays a
+ * zombie (see local_supervise) and `ru` is RUSAGE_BOTH of it: its own and
+ * that of every descendant it waited for.
+ */
+static int
+local_super_waitid(pid_t pid, siginfo_t *wi, int options, struct rusage *ru)
+{
+	return (int)syscall(SYS_waitid, P_PID, (id_t)pid, wi, options, ru);
+}
+
+/*
+ * The record's usage lines (local.c, local_read_exit): "peak" the largest
+ * resident set, in bytes, of the job's process or of any one descendant
+ * it waited for (ru_maxrss, KiB; not a sum), "cpu" the user and system
+ * time of all of them, in ms.
+ */
+static void
+local_super_usage(struct buf *text, const struct rusage *ru)
+{
+	buf_addf(text, "peak %lld\ncpu %lld\n", (long long)ru->ru_maxrss * 1024,
+	    (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+	        (long long)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) /
+	            1000);
+}
+
 static _Noreturn void
 local_supervise(const struct local_super *s)
 {
@@ -386,6 +415,8 @@ local_supervise(const struct local_super *s)
 	volatile int failed = 0;
 	pid_t child = -1;
 	siginfo_t wi;
+	struct rusage ru;
+	bool has_usage = false;
 	int code = 127, sig, sfd, out[2];
 	size_t header;
 
@@ -448,13 +479,16 @@ local_supervise(const struct local_super *s)
 			 * stays our zombie, and if we are killed before, it
 			 * goes with its status to the launcher (our
 			 * subreaper), which records it
-			 * (local_launcher_orphan).
+			 * (local_launcher_orphan).  Its usage is final.
 			 */
 			memset(&wi, 0, sizeof(wi));
-			if (waitid(P_PID, (id_t)child, &wi,
-			        WEXITED | WNOHANG | WNOWAIT) == 0 &&
-			    wi.si_pid == child)
+			memset(&ru, 0, sizeof(ru));
+			if (local_super_waitid(child, &wi,
+			        WEXITED | WNOHANG | WNOWAIT, &ru) == 0 &&
+			    wi.si_pid == child) {
+				has_usage = true;
 				break;
+			}
 			continue;
 		}
 		if (sig == SIGALRM && stopping) {
@@ -484,8 +518,11 @@ local_supervise(const struct local_super *s)
 			end = BACKEND_END_SIGNAL;
 	}
 record:
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
-	    code, (int)end, (long long)started, (long long)time_now_ms());
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
+	    (int)end, (long long)started, (long long)time_now_ms());
+	if (has_usage)
+		local_super_usage(&text, &ru);
+	buf_adds(&text, "done\n");
 	/*
 	 * The record counts only once complete ("done"), and is read as an
 	 * end only once our lock is free.  No fsync: after a power loss a
@@ -709,6 +746,7 @@ struct local_orphan_sup {
 struct local_adopted {
 	pid_t pid;
 	int status;
+	struct rusage ru;
 };
 
 struct local_launcher {
@@ -718,9 +756,11 @@ struct local_launcher {
 	size_t nadopted; /* a ring: the latest LOCAL_ADOPTED_MAX */
 };
 
-/* The status of adopted `pid` if we reaped it already; else -1. */
+/* The status and usage of adopted `pid` if we reaped it already; else
+ * -1. */
 static int
-local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status)
+local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status,
+    struct rusage *ru)
 {
 	size_t i,
 	    n = l->nadopted < LOCAL_ADOPTED_MAX ? l->nadopted
@@ -729,6 +769,7 @@ local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status)
 	for (i = 0; i < n; i++) {
 		if (l->adopted[i].pid == pid) {
 			*status = l->adopted[i].status;
+			*ru = l->adopted[i].ru;
 			l->adopted[i].pid = 0;
 			return 0;
 		}
@@ -751,6 +792,7 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	struct buf text = BUF_INIT;
 	char head[512];
 	long pid = 0, pgid = 0;
+	struct rusage ru;
 	siginfo_t wi;
 	ssize_t n;
 	int status = 0, header = 0;
@@ -764,23 +806,26 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	if (sscanf(head, "pid %ld\npgid %ld\n%n", &pid, &pgid, &header) < 2 ||
 	    pgid <= 1 || header <= 0)
 		return; /* never started a job */
-	if (local_launcher_adopted(l, (pid_t)pgid, &status) < 0) {
+	memset(&ru, 0, sizeof(ru));
+	if (local_launcher_adopted(l, (pid_t)pgid, &status, &ru) < 0) {
 		memset(&wi, 0, sizeof(wi));
 		if (waitid(P_PID, (id_t)pgid, &wi,
 		        WEXITED | WNOHANG | WNOWAIT) < 0)
 			return; /* not ours: lost */
 		if (wi.si_pid == 0)
 			kill(-(pid_t)pgid, SIGKILL); /* still running */
-		if (waitpid((pid_t)pgid, &status, 0) != (pid_t)pgid)
+		if (wait4((pid_t)pgid, &status, 0, &ru) != (pid_t)pgid)
 			return;
 	}
 	kill(-(pid_t)pgid, SIGKILL); /* what it left behind */
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 		return; /* ours, or killed anyway: lost */
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\ndone\n",
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 	    (int)(WIFEXITED(status) ? BACKEND_END_EXIT : BACKEND_END_SIGNAL),
 	    (long long)s->started, (long long)time_now_ms());
+	local_super_usage(&text, &ru);
+	buf_adds(&text, "done\n");
 	if (pwrite(s->fd, text.data, text.len, (off_t)header) < 0)
 		log_warn("cannot record job pid=%ld's end: %s", pgid,
 		    strerror(errno));
@@ -796,15 +841,16 @@ static void
 local_launcher_reap(struct local_launcher *l)
 {
 	size_t i;
+	struct rusage ru;
 	pid_t pid;
 	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
 		for (i = 0; i < l->nsup && l->sup[i].pid != pid; i++)
 			;
 		if (i == l->nsup) {
 			l->adopted[l->nadopted++ % LOCAL_ADOPTED_MAX] =
-			    (struct local_adopted){ pid, status };
+			    (struct local_adopted){ pid, status, ru };
 			continue;
 		}
 		local_launcher_orphan(l, &l->sup[i]);

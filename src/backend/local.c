@@ -7,8 +7,9 @@
  * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
  * by the supervisor for as long as it lives.  It holds the supervisor's
  * pid ("pid N", for stop()), the job's process group ("pgid N") and,
- * written just before the supervisor exits, how the job ended (complete
- * only with its last line "done"), so the exit status survives a pilot
+ * written just before the supervisor exits, how the job ended and what
+ * it used (complete only with its last line "done"; local_read_exit()),
+ * so the exit status survives a pilot
  * that is down when the job ends; and from 4 KiB on (LOCAL_LOG_AT) the
  * job's stdout and stderr, which the supervisor moves there from a pipe:
  * the job holds only the pipe, so it writes its log but never the record
@@ -372,25 +373,40 @@ out:
 	return ret;
 }
 
-/* Parse the exit record of a job file; 0, or -1 if it is not complete. */
+/*
+ * Parse the exit record of a job file; 0, or -1 if it is not complete.
+ * Its usage lines ("peak", "cpu": local_super_usage) are there only where
+ * the kernel gave them (not in records written before they were).
+ */
 static int
 local_read_exit(const char *path, struct backend_status *st)
 {
-	long long started = 0, ended = 0;
-	int code = 0, end = 0;
-	char last = 0;
+	long long started = 0, ended = 0, peak = 0, cpu = 0;
+	int code = 0, end = 0, at = 0, more = 0;
+	char head[512];
+	bool has_usage = false;
+	size_t n;
 	FILE *f;
-	int n;
 
 	f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
-	n = fscanf(f,
-	    "pid %*d\npgid %*d\nexit %d\nend %d\nstarted %lld\nended %lld\n"
-	    "don%c",
-	    &code, &end, &started, &ended, &last);
+	n = fread(head, 1, sizeof(head) - 1, f);
 	fclose(f);
-	if (n != 5 || last != 'e' || end < BACKEND_END_EXIT ||
+	head[n] = '\0';
+	if (sscanf(head,
+	        "pid %*d\npgid %*d\nexit %d\nend %d\nstarted %lld\n"
+	        "ended %lld\n%n",
+	        &code, &end, &started, &ended, &at) != 4 ||
+	    at <= 0)
+		return -1;
+	if (sscanf(head + at, "peak %lld\ncpu %lld\n%n", &peak, &cpu, &more) ==
+	        2 &&
+	    more > 0) {
+		has_usage = peak >= 0 && cpu >= 0;
+		at += more;
+	}
+	if (strncmp(head + at, "done\n", 5) != 0 || end < BACKEND_END_EXIT ||
 	    end > BACKEND_END_START)
 		return -1;
 	st->state = BACKEND_ENDED;
@@ -398,6 +414,9 @@ local_read_exit(const char *path, struct backend_status *st)
 	st->end = (enum backend_end)end;
 	st->started_ms = started;
 	st->ended_ms = ended;
+	st->has_usage = has_usage;
+	st->peak_memory = has_usage ? peak : -1;
+	st->cpu_ms = has_usage ? cpu : -1;
 	return 0;
 }
 

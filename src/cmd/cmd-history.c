@@ -42,7 +42,8 @@ static void
 cmd_history_print_runs(const history_run_vec *rows)
 {
 	static const char *const hdr[] = { "USER", "TASK", "JOB", "ATTEMPT",
-		"NODE", "GPU", "START", "END", "RUN", "STATE", "EXIT" };
+		"NODE", "GPU", "START", "END", "RUN", "STATE", "EXIT",
+		"PEAK MEM / LIMIT", "CPU" };
 	const struct history_run *h;
 	struct buf when = BUF_INIT;
 	struct cmd_table t;
@@ -73,6 +74,8 @@ cmd_history_print_runs(const history_run_vec *rows)
 			cmd_table_addf(&t, "-");
 		else
 			cmd_table_addf(&t, "%lld", (long long)h->exit_code);
+		cmd_table_add_memory(&t, h->peak_memory, h->memory);
+		cmd_table_add_cpu(&t, h->cpu_ms);
 	}
 	cmd_table_print(&t, stdout);
 	cmd_table_release(&t);

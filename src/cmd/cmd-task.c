@@ -260,7 +260,8 @@ static void
 cmd_task_show_text(const struct task_detail *d, const char *status)
 {
 	static const char *const hdr[] = { "JOB", "STATUS", "PRIO", "NODE",
-		"GPU", "STARTED", "ENDED", "EXIT", "INPUT", "WHY IT WAITS" };
+		"GPU", "STARTED", "ENDED", "EXIT", "PEAK MEM / LIMIT", "CPU",
+		"INPUT", "WHY IT WAITS" };
 	int64_t more = cmd_task_show_more(d, status);
 	const struct job_wait *w;
 	const struct task *t = &d->task;
@@ -306,7 +307,7 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 			cmd_printf(stdout, " %lld %s", (long long)d->counts[i],
 			    job_status_name((enum job_status)i));
 	cmd_printf(stdout, "\n\n");
-	cmd_table_init(&tab, 10, hdr);
+	cmd_table_init(&tab, sizeof(hdr) / sizeof(hdr[0]), hdr);
 	VEC_FOREACH (j, &d->jobs) {
 		w = service_job_wait_of(d, j);
 		cmd_table_addf(&tab, "%lld%s", (long long)j->idx,
@@ -338,6 +339,8 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 			cmd_table_addf(&tab, "- (%s)", j->end_reason);
 		else
 			cmd_table_addf(&tab, "-");
+		cmd_table_add_memory(&tab, j->peak_memory, j->memory);
+		cmd_table_add_cpu(&tab, j->cpu_ms);
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
 		if (w != NULL && w->place > 0)
 			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,

@@ -487,6 +487,38 @@ cmd_table_addf(struct cmd_table *t, const char *fmt, ...)
 	buf_release(&raw);
 }
 
+void
+cmd_table_add_memory(struct cmd_table *t, int64_t peak, int64_t limit)
+{
+	struct buf b = BUF_INIT;
+
+	if (peak < 0 && limit <= 0) {
+		cmd_table_addf(t, "-");
+		return;
+	}
+	if (peak >= 0)
+		size_format(&b, peak);
+	else
+		buf_adds(&b, "-");
+	buf_adds(&b, " / ");
+	if (limit > 0)
+		size_format(&b, limit);
+	else
+		buf_adds(&b, "-");
+	cmd_table_addf(t, "%s", b.data);
+	buf_release(&b);
+}
+
+void
+cmd_table_add_cpu(struct cmd_table *t, int64_t cpu_ms)
+{
+	if (cpu_ms < 0)
+		cmd_table_addf(t, "-");
+	else
+		cmd_table_addf(t, "%lld.%02lld s", (long long)(cpu_ms / 1000),
+		    (long long)(cpu_ms % 1000 / 10));
+}
+
 /*
  * The width of a cell on the terminal: its characters, as a cell is
  * well-formed UTF-8 (cmd_table_addf escaped the rest), each counted one

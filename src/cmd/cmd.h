@@ -157,6 +157,15 @@ void cmd_table_addf(struct cmd_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cmd_table_print(struct cmd_table *t, FILE *f);
 void cmd_table_release(struct cmd_table *t);
+/*
+ * A job's memory as one cell: the peak it used beside the memory it was
+ * placed with, "68.2 MiB / 1 GiB", each "-" where not known (peak < 0)
+ * or none (limit <= 0); "-" for both.
+ */
+void cmd_table_add_memory(struct cmd_table *t, int64_t peak, int64_t limit);
+/* CPU time in ms as one cell, seconds to the hundredth ("0.52 s"); "-"
+ * where not known (< 0). */
+void cmd_table_add_cpu(struct cmd_table *t, int64_t cpu_ms);
 
 /* Print a JSON value (takes the reference) and a newline. */
 void cmd_print_json(json_t *v);

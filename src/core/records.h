@@ -168,8 +168,20 @@ struct job {
 	int64_t queued_ms, started_ms, ended_ms; /* 0 if not yet */
 	char *end_reason; /* why it ended ("exit", "timeout" …); NULL */
 	char *log_tail;   /* the end of its log, kept when it ended; NULL */
+	/* What its last run used (struct job_usage); -1: not known. */
+	int64_t peak_memory, cpu_ms;
 };
 typedef VEC(struct job) job_vec;
+
+/*
+ * What a run of a job used, as its backend accounted it (migration 0019):
+ * its peak memory in bytes and its CPU time in milliseconds; -1: not
+ * known.
+ */
+struct job_usage {
+	int64_t peak_memory;
+	int64_t cpu_ms;
+};
 
 void job_release(struct job *j);
 void job_vec_release(job_vec *v);
@@ -247,6 +259,8 @@ struct history_run {
 	char *end_reason;  /* NULL for none */
 	int64_t started_ms, ended_ms;
 	int64_t run_ms; /* ended_ms - started_ms */
+	int64_t memory; /* the memory it was placed with, bytes; 0: none */
+	int64_t peak_memory, cpu_ms; /* struct job_usage; -1: not known */
 };
 typedef VEC(struct history_run) history_run_vec;
 void history_run_vec_release(history_run_vec *v);

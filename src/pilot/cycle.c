@@ -687,6 +687,8 @@ cycle_apply(struct pilot *p, int64_t job_id, int64_t attempt,
     const struct job_plan *plan, const struct backend_status *bs,
     const char *tail, struct cycle_stats *stats, struct buf *err)
 {
+	struct job_usage usage = { -1, -1 };
+
 	if (plan->launched)
 		stats->launched++;
 	if (plan->ended)
@@ -702,10 +704,14 @@ cycle_apply(struct pilot *p, int64_t job_id, int64_t attempt,
 	case JOB_ACT_END:
 		if (!plan->ended || bs == NULL)
 			return store_job_ended(p->st, job_id, attempt, plan->to,
-			    -1, 0, time_now_ms(), NULL, plan->reason, err);
+			    -1, 0, time_now_ms(), NULL, plan->reason, NULL,
+			    err);
+		if (bs->has_usage)
+			usage =
+			    (struct job_usage){ bs->peak_memory, bs->cpu_ms };
 		return store_job_ended(p->st, job_id, attempt, plan->to,
 		    bs->exit_code, bs->started_ms, bs->ended_ms, tail,
-		    plan->reason, err);
+		    plan->reason, &usage, err);
 	case JOB_ACT_REQUEUE:
 		return store_job_requeue(p->st, job_id, attempt, plan->reason,
 		    err);

@@ -407,6 +407,62 @@ service_doctor_mail(struct doctor *d, struct buf *text)
 	return 0;
 }
 
+/* Does this machine's cgroup v2 hierarchy offer the memory controller
+ * (unified, or the v2 part of a hybrid one)? */
+static bool
+service_doctor_cgroup_memory(void)
+{
+	static const char *const paths[] = {
+		"/sys/fs/cgroup/cgroup.controllers",
+		"/sys/fs/cgroup/unified/cgroup.controllers",
+	};
+	char line[512], *p;
+	size_t i, n;
+	FILE *f;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		f = fopen(paths[i], "re");
+		if (f == NULL)
+			continue;
+		n = fread(line, 1, sizeof(line) - 1, f);
+		fclose(f);
+		line[n] = '\0';
+		for (p = strstr(line, "memory"); p != NULL;
+		     p = strstr(p + 1, "memory"))
+			if ((p == line || p[-1] == ' ') &&
+			    (p[6] == '\0' || p[6] == ' ' || p[6] == '\n'))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a job is held to the memory it was placed with (issue 19).  On
+ * Kubernetes its container asks it as request and limit (kube-manifest.c),
+ * and the kubelet enforces it.  The local backend puts no job in a cgroup
+ * of its own yet: its memory places jobs, and nothing more; a job's peak
+ * is recorded all the same.  Not a failure: skipped ("--"), saying so,
+ * so that doctor still exits 0.
+ */
+static int
+service_doctor_memory(struct doctor *d, struct buf *text)
+{
+	if (strcmp(d->be->ops->name, "local") != 0) {
+		buf_addf(text,
+		    "enforced by %s: each job's container asks the memory it "
+		    "was placed with as its request and limit",
+		    d->be->ops->name);
+		return 0;
+	}
+	buf_addf(text,
+	    "not enforced: on the local backend a job's memory places it, "
+	    "nothing more (%s); its peak memory is recorded",
+	    service_doctor_cgroup_memory()
+	        ? "no job is put in a cgroup of its own yet"
+	        : "this machine has no cgroup v2 memory controller");
+	return DOCTOR_SKIPPED;
+}
+
 /* In the order an admin fixes them: each needs the ones it names. */
 static const struct doctor_check service_doctor_checks[] = {
 	{ "database", false, false, service_doctor_database },
@@ -415,6 +471,7 @@ static const struct doctor_check service_doctor_checks[] = {
 	{ "backend", false, false, service_doctor_backend },
 	{ "accounts", true, true, service_doctor_accounts },
 	{ "nodes", true, true, service_doctor_nodes },
+	{ "memory", false, true, service_doctor_memory },
 	{ "serve", false, false, service_doctor_serve },
 	{ "mail", false, false, service_doctor_mail },
 };

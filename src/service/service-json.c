@@ -683,6 +683,9 @@ const struct service_field service_job_fields[] = {
 	F(struct job, started_ms, "started", SERVICE_FIELD_TIME),
 	F(struct job, ended_ms, "ended", SERVICE_FIELD_TIME),
 	F(struct job, end_reason, "end_reason", SERVICE_FIELD_STR),
+	/* What its last run used: bytes, ms; null: not known. */
+	F(struct job, peak_memory, "peak_memory", SERVICE_FIELD_NONNEG),
+	F(struct job, cpu_ms, "cpu_ms", SERVICE_FIELD_NONNEG),
 	/* Served by the log endpoint, not with the job. */
 	INTERNAL(struct job, log_tail),
 	END,
@@ -794,6 +797,11 @@ const struct service_field service_history_run_fields[] = {
 	F(struct history_run, status, "status", SERVICE_FIELD_JOB_STATUS),
 	F(struct history_run, exit_code, "exit_code", SERVICE_FIELD_NONNEG),
 	F(struct history_run, end_reason, "end_reason", SERVICE_FIELD_STR),
+	/* Placed with, bytes (null: none, or not recorded); used: bytes, ms
+	 * (null: not known). */
+	F(struct history_run, memory, "memory", SERVICE_FIELD_POS),
+	F(struct history_run, peak_memory, "peak_memory", SERVICE_FIELD_NONNEG),
+	F(struct history_run, cpu_ms, "cpu_ms", SERVICE_FIELD_NONNEG),
 	END,
 };
 

@@ -10,10 +10,10 @@
 static const char sql_history_record[] =
     "INSERT INTO job_history (job_id, attempt, username, task, queue, node,"
     " gpu, status, exit_code, end_reason, started_ms, ended_ms, idx,"
-    " gpu_index)"
+    " gpu_index, memory, peak_memory, cpu_ms)"
     " SELECT j.id, j.attempts, a.username, t.name, j.queue, n.name, j.gpu,"
     " j.status, j.exit_code, j.end_reason, j.started_ms, j.ended_ms, j.idx,"
-    " j.gpu_index"
+    " j.gpu_index, j.memory, j.peak_memory, j.cpu_ms"
     " FROM job j JOIN task t ON t.id = j.task_id"
     " JOIN account a ON a.id = t.account_id JOIN node n ON n.id = j.node_id"
     " WHERE j.id = $1 AND j.attempts = $2 AND j.started_ms IS NOT NULL"
@@ -44,7 +44,8 @@ static const char sql_history_totals[] =
 /* A page: the runs after id $7, at most $8. */
 static const char sql_history_list[] =
     "SELECT id, username, task, queue, node, idx, attempt, gpu, gpu_index,"
-    " status, exit_code, end_reason, started_ms, ended_ms" STORE_HISTORY_FROM
+    " status, exit_code, end_reason, started_ms, ended_ms, memory,"
+    " peak_memory, cpu_ms" STORE_HISTORY_FROM
     " AND id > $7 ORDER BY id LIMIT $8";
 
 int
@@ -132,6 +133,9 @@ store_history_list(struct store *st, const struct history_filter *f,
 		h->started_ms = st->drv->col_int64(stmt, 12);
 		h->ended_ms = st->drv->col_int64(stmt, 13);
 		h->run_ms = h->ended_ms - h->started_ms;
+		h->memory = store_col_int64_or(st, stmt, 14, 0);
+		h->peak_memory = store_col_int64_or(st, stmt, 15, -1);
+		h->cpu_ms = store_col_int64_or(st, stmt, 16, -1);
 	}
 	if (ret == DB_DONE)
 		ret = 0;

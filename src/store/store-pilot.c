@@ -36,6 +36,7 @@ static const char sql_move_events[] =
     " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
 static const char sql_move_registered[] =
     "UPDATE job SET status = 'registered', exit_code = NULL,"
+    " peak_memory = NULL, cpu_ms = NULL,"
     " node_id = NULL, gpu_index = NULL, handle = NULL, queued_ms = NULL,"
     " started_ms = NULL, ended_ms = NULL, is_test = 0, lost = 0,"
     " log_tail = NULL, end_reason = NULL, priority = 0"
@@ -44,6 +45,7 @@ static const char sql_move_assigned[] =
     "UPDATE job SET status = 'assigned', queued_ms = $4,"
     " is_test = CASE WHEN $5 = 1 THEN 1 ELSE is_test END, lost = 0,"
     " node_id = NULL, gpu_index = NULL, exit_code = NULL,"
+    " peak_memory = NULL, cpu_ms = NULL,"
     " started_ms = NULL, ended_ms = NULL, log_tail = NULL,"
     " end_reason = NULL"
     " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
@@ -85,7 +87,8 @@ static const char sql_job_current[] =
 static const char sql_job_end[] =
     "UPDATE job SET status = $3, exit_code = $4,"
     " started_ms = coalesce(started_ms, $5), ended_ms = $6, log_tail = $7,"
-    " end_reason = $8 WHERE id = $1 AND attempts = $2";
+    " end_reason = $8, peak_memory = $9, cpu_ms = $10"
+    " WHERE id = $1 AND attempts = $2";
 static const char sql_job_tail[] =
     "UPDATE job SET log_tail = $3 WHERE id = $1 AND attempts = $2"
     " AND ended_ms IS NOT NULL AND (log_tail IS NULL OR log_tail = '')";
@@ -533,7 +536,8 @@ store_job_end_stats(struct store *st, const struct store_job_now *now,
 int
 store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
     enum job_status to, int64_t exit_code, int64_t started_ms, int64_t ended_ms,
-    const char *log_tail, const char *reason, struct buf *err)
+    const char *log_tail, const char *reason, const struct job_usage *usage,
+    struct buf *err)
 {
 	struct store_job_now now;
 	int ret;
@@ -548,9 +552,11 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	ret = store_job_end_stats(st, &now, started_ms, ended_ms, err);
 	if (ret < 0)
 		return ret;
-	ret = store_exec(st, sql_job_end, err, NULL, "iisnIiss", job_id,
+	ret = store_exec(st, sql_job_end, err, NULL, "iisnIissnn", job_id,
 	    attempt, job_status_name(to), exit_code,
-	    started_ms > 0 ? started_ms : 0, ended_ms, log_tail, reason);
+	    started_ms > 0 ? started_ms : 0, ended_ms, log_tail, reason,
+	    usage != NULL ? usage->peak_memory : -1,
+	    usage != NULL ? usage->cpu_ms : -1);
 	if (ret < 0)
 		return ret;
 	ret = store_history_record(st, job_id, attempt, err);

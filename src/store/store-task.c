@@ -48,7 +48,7 @@ static const char sql_job_list[] =
     "SELECT j.id, j.task_id, j.idx, j.input, j.command, j.status,"
     " j.is_test, j.priority, n.name, j.gpu_index, j.handle, j.attempts,"
     " j.exit_code, j.queued_ms, j.started_ms, j.ended_ms, j.end_reason,"
-    " j.log_tail, j.memory"
+    " j.log_tail, j.memory, j.peak_memory, j.cpu_ms"
     " FROM job j LEFT JOIN node n ON n.id = j.node_id"
     " WHERE j.task_id = $1 AND j.idx > $3 AND ($4 = '' OR j.status = $4)"
     " ORDER BY j.idx LIMIT $2";
@@ -404,6 +404,8 @@ store_job_list(struct store *st, int64_t task_id, int64_t after_idx,
 		j->end_reason = store_col_strdup(st, stmt, 16);
 		j->log_tail = store_col_strdup(st, stmt, 17);
 		j->memory = st->drv->col_int64(stmt, 18);
+		j->peak_memory = store_col_int64_or(st, stmt, 19, -1);
+		j->cpu_ms = store_col_int64_or(st, stmt, 20, -1);
 	}
 out:
 	st->drv->finalize(stmt);

@@ -440,13 +440,16 @@ int store_job_held(struct store *st, job_held_vec *out, struct buf *err);
 /*
  * Record a job's end as job_step() decided it (`to`: done, failed or
  * killed): its exit code (-1: none), times (`started_ms` 0: the one
- * recorded), the tail of its log and why it ended.  Counts a done or
+ * recorded), the tail of its log, why it ended and what it used (`usage`
+ * borrowed; NULL or -1: not known), on the job and its run in
+ * job_history.  Counts a done or
  * failed job on its node and marks its task.  Nothing when that attempt
  * is no longer the job's current one.
  */
 int store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
     enum job_status to, int64_t exit_code, int64_t started_ms, int64_t ended_ms,
-    const char *log_tail, const char *reason, struct buf *err);
+    const char *log_tail, const char *reason, const struct job_usage *usage,
+    struct buf *err);
 /*
  * The tail of the log of an ended attempt whose end was recorded without
  * it (read later, where a log costs an API request): set only where that

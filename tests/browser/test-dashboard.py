@@ -10,6 +10,7 @@ desktop-signin.png and desktop-nodes-dark.png.
 """
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -87,6 +88,15 @@ def db_history():
     return [(r[0], "user.%s.%s" % (r[0], r[1]), str(r[2]),
              "-" if r[3] is None else str(r[3])) for r in db_rows(
         "SELECT username, task, idx, exit_code FROM job_history ORDER BY id")]
+
+
+def cpu_text(ms):
+    """CPU time as task show and the dashboard write it: "0.81 s"."""
+    return "-" if ms is None else "%d.%02d s" % (ms // 1000, ms % 1000 // 10)
+
+
+# What a job used, beside the memory it was placed with: "5.1 MiB / 3.9 GiB".
+USED_MEMORY = re.compile(r"^\d+(\.\d)? (KiB|MiB|GiB) / \d+(\.\d)? (MiB|GiB)$")
 
 
 def db_history_states():
@@ -275,6 +285,19 @@ def run(b):
     b.wait(status_of("#task-status") + " === 'done'", 60, "the task done")
     assert b.js(count_of("failed")) == 0, "a job still failed"
     assert b.js(count_of("done")) == 4, "not four jobs done"
+    # What each job used, beside its memory, as the job rows hold it.
+    want = {str(r[0]): cpu_text(r[1]) for r in db_rows(
+        "SELECT idx, cpu_ms FROM job WHERE task_id = (SELECT id FROM task"
+        " WHERE name = 'web1')")}
+    used = b.wait("(() => { const u = [...document.querySelectorAll("
+                  "'#jobs tr[data-job]')].map((tr) => [tr.dataset.job, "
+                  "tr.cells[9].textContent, tr.cells[10].textContent]);"
+                  " return u.length === 4 && u; })()", 20,
+                  "peak memory and CPU time of the four jobs")
+    for job, mem, cpu in used:
+        assert USED_MEMORY.match(mem), "job %s's memory: %r" % (job, mem)
+        assert cpu == want[job], "job %s's CPU: %r, not %r" % (
+            job, cpu, want[job])
     assert b.js("document.querySelector('#task-status').dataset.icon") \
         == "\u2713", "done without its tick"
     b.wait("!(%s) && !(%s) && %s" % (shown("#kill"), shown("#retry"),
@@ -416,6 +439,15 @@ def run(b):
     badges = b.js("[...document.querySelectorAll('#history-runs tbody tr "
                   "td:nth-child(10) .status')].map((e) => e.dataset.status)")
     assert badges == db_history_states(), "states: %s" % badges
+    used = b.js("[...document.querySelectorAll('#history-runs tbody tr')]"
+                ".map((tr) => [tr.cells[11].textContent,"
+                " tr.cells[12].textContent])")
+    want = [cpu_text(r[0]) for r in db_rows(
+        "SELECT cpu_ms FROM job_history ORDER BY id")]
+    assert [c for _, c in used] == want, "runs' CPU: %s, not %s" % (
+        used, want)
+    assert all(USED_MEMORY.match(m) for m, _ in used), \
+        "runs' memory: %s" % used
     tot = b.js("[...document.querySelectorAll('#history-totals tbody tr')]"
                ".map((tr) => [tr.dataset.user, tr.cells[1].textContent])")
     assert tot == [["tester", str(len(db_history()))]], "totals: %s" % tot

@@ -63,6 +63,15 @@ transitions() {
 	        j["node"] == "'"$(hostname)"'" and j["started"] and j["ended"] and
 	        j["attempts"] == 1 for j in d["job_list"]) and
 	    d["job_list"][0]["test"]'
+	# What each used: the kernel's on the local backend; none known on
+	# Kubernetes, whose pod status gives no usage (issue 19).
+	if on_kube; then
+		json_check 'all(j["peak_memory"] is None and j["cpu_ms"] is None
+		    for j in d["job_list"])'
+	else
+		json_check 'all(j["peak_memory"] > 0 and j["cpu_ms"] >= 0
+		    for j in d["job_list"])'
+	fi
 }
 test_case "registered -> testing -> running -> done, every job done" transitions
 

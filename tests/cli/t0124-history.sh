@@ -80,7 +80,7 @@ PY
 	[ "$(grep -c "^tester  user.tester.cpu  " "$OUT")" = 3 ] ||
 	    fail "not 3 cpu rows: $(cat "$OUT")"
 	expect_stdout_line "^tester +user.tester.gpu +[01] +1 +$NODE +[01] +"
-	expect_stdout_line "^USER +TASK +JOB +ATTEMPT +NODE +GPU +START +END +RUN +STATE +EXIT$"
+	expect_stdout_line "^USER +TASK +JOB +ATTEMPT +NODE +GPU +START +END +RUN +STATE +EXIT +PEAK MEM / LIMIT +CPU$"
 }
 test_case "history: each run, as its job row held it, after removal" runs
 
@@ -294,6 +294,6 @@ assert r["node"] == 'n,"1"' and r["end_reason"] == 'said "no", twice', r
 assert r["run_ms"] == "4000" and r["exit_code"] == "3", r
 PY
 	expect_exit 0 orch history
-	expect_stdout_line "^tester +user.tester.q +0 +1 +n,\"1\" +- +.* 0:00:04 +failed +3$"
+	expect_stdout_line "^tester +user.tester.q +0 +1 +n,\"1\" +- +.* 0:00:04 +failed +3 +- +-$"
 }
 test_case "--csv quotes a comma and a quote" quoting

@@ -39,6 +39,7 @@ good() {
 	check_is backend OK "kubernetes, opened"
 	check_is accounts OK "1 user, each with a Unix account its jobs run as$"
 	check_is nodes OK "2 ready: node-a, node-g \(2 GPUs\); the backend sees 2 nodes, 2 GPUs$"
+	check_is memory OK "enforced by kubernetes: each job's container asks the memory it was placed with as its request and limit$"
 	check_is pilot OK
 	check_is serve OK
 	expect_stderr_empty
@@ -109,5 +110,6 @@ no_kubeconfig() {
 	check_is backend FAIL ".*no-such-kubeconfig.* \(backend kubernetes\)$"
 	check_is accounts -- "needs the backend$"
 	check_is nodes -- "needs the backend$"
+	check_is memory -- "needs the backend$"
 }
 test_case "no kubeconfig: backend FAIL" no_kubeconfig

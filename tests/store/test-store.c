@@ -1441,8 +1441,11 @@ static int
 test_store_w_ended(struct store *st, struct test_store_write *w,
     struct buf *err)
 {
+	struct job_usage usage = { 67108864, 1234 };
+
 	return store_job_ended(st, w->job_id, w->attempt, w->to,
-	    w->to == JOB_DONE ? 0 : 1, 0, time_now_ms(), "tail", "exit", err);
+	    w->to == JOB_DONE ? 0 : 1, 0, time_now_ms(), "tail", "exit", &usage,
+	    err);
 }
 
 /*
@@ -1457,7 +1460,7 @@ test_store_w_lost(struct store *st, struct test_store_write *w, struct buf *err)
 		return store_job_requeue(st, w->job_id, w->attempt, "lost",
 		    err);
 	return store_job_ended(st, w->job_id, w->attempt, w->to, -1, 0,
-	    time_now_ms(), NULL, "lost", err);
+	    time_now_ms(), NULL, "lost", NULL, err);
 }
 
 static int
@@ -1587,6 +1590,15 @@ test_pilot_writes_twice(void **state)
 	w.run = test_store_w_ended;
 	w.to = JOB_DONE;
 	test_store_twice(st, &w, 0, 1, 2, 0);
+	/* What it used, on the job and its run (migration 0019). */
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job WHERE peak_memory ="
+	                     " 67108864 AND cpu_ms = 1234"),
+	    1);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job_history WHERE"
+	                     " peak_memory = 67108864 AND cpu_ms = 1234"),
+	    1);
 
 	/* testing -> running: the task and its two other jobs. */
 	w.what = "task apply testing";

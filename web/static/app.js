@@ -289,7 +289,8 @@ function taskView(params, user, name) {
 	const retry = el("button", { id: "retry", type: "button" }, "Retry failed jobs");
 	const del = el("button", { id: "delete", type: "button", class: "danger" }, "Delete");
 	const actions = el("div", { class: "actions", id: "actions" }, kill, retry, del);
-	const heads = ["Job", "Status", "Priority", "Node", "Attempts", "Exit", "Why waiting / how it ended", "Started", "Ended", "Log"];
+	const heads = ["Job", "Status", "Priority", "Node", "Attempts", "Exit", "Why waiting / how it ended", "Started", "Ended",
+		"Peak memory / limit", "CPU", "Log"];
 	const tbody = el("tbody", { id: "jobs" });
 	const table = el("table", { class: "cards" },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))), tbody);
@@ -381,7 +382,9 @@ function taskView(params, user, name) {
 			tr.cells[1].append(el("span"));
 			tr.cells[2].classList.add("num");
 			tr.cells[6].className = "why";
-			tr.cells[9].append(el("a", { "data-log": j.index }, "log"));
+			tr.cells[9].classList.add("num");
+			tr.cells[10].classList.add("num");
+			tr.cells[11].append(el("a", { "data-log": j.index }, "log"));
 			return tr;
 		}, (tr, j) => {
 			tr.dataset.job = j.index;
@@ -399,7 +402,9 @@ function taskView(params, user, name) {
 			setText(tr.cells[6], whyText(j) || j.end_reason || "");
 			setText(tr.cells[7], when(j.started));
 			setText(tr.cells[8], when(j.ended));
-			tr.cells[9].firstChild.href = hashWith(here, { after: p.get("after"), job: j.index });
+			setText(tr.cells[9], usedMemory(j));
+			setText(tr.cells[10], cpuTime(j.cpu_ms));
+			tr.cells[11].firstChild.href = hashWith(here, { after: p.get("after"), job: j.index });
 		});
 		pager.replaceChildren();
 		if (p.get("after"))
@@ -439,6 +444,22 @@ function bytes(n) {
 	}
 	const t = Math.floor(n * 10 / d);
 	return (i === 0 || t % 10 === 0 ? String(Math.floor(t / 10)) : (t / 10).toFixed(1)) + " " + units[i];
+}
+
+// What a job's run used beside the memory it was placed with, as task show's
+// PEAK MEM / LIMIT: "77 MiB / 1 GiB", each "-" where not known; "-" for both.
+function usedMemory(x) {
+	if (x.peak_memory == null && !x.memory)
+		return "-";
+	return (x.peak_memory != null ? bytes(x.peak_memory) : "-") + " / " +
+		(x.memory ? bytes(x.memory) : "-");
+}
+
+// CPU time in ms as task show's CPU: seconds to the hundredth, "0.81 s".
+function cpuTime(ms) {
+	if (ms == null)
+		return "-";
+	return Math.floor(ms / 1000) + "." + String(Math.floor(ms % 1000 / 10)).padStart(2, "0") + " s";
 }
 
 // A node's memory: "3 GiB / 16 GiB" held by its jobs; "-" when not known.
@@ -607,7 +628,7 @@ function runTime(ms) {
 function historyTables() {
 	const theads = ["User", "Runs", "CPU hours", "GPU hours"];
 	const rheads = ["User", "Task", "Job", "Attempt", "Node", "GPU", "Start", "End",
-		"Run time", "State", "Exit"];
+		"Run time", "State", "Exit", "Peak memory / limit", "CPU"];
 	const table = (id, heads) => el("table", { class: "cards", id },
 		el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col" }, h)))),
 		el("tbody"));
@@ -647,7 +668,7 @@ function historyTables() {
 		patchRows(runs.tBodies[0], r.runs, (x) => x.id, () => {
 			const tr = cells(el("tr"), rheads);
 			tr.cells[9].append(el("span"));
-			for (const i of [2, 3, 5, 8, 10])
+			for (const i of [2, 3, 5, 8, 10, 11, 12])
 				tr.cells[i].classList.add("num");
 			return tr;
 		}, (tr, x) => {
@@ -657,6 +678,8 @@ function historyTables() {
 			v.forEach((s, i) => setText(tr.cells[i], s));
 			statusBadge(tr.cells[9].firstChild, x.status);
 			setText(tr.cells[10], x.exit_code ?? "-");
+			setText(tr.cells[11], usedMemory(x));
+			setText(tr.cells[12], cpuTime(x.cpu_ms));
 		});
 		setText(note, !r.runs.length ? "No run ended in this period." :
 			r.next_after !== null ? "The first " + r.runs.length +
