@@ -463,10 +463,22 @@ static json_t *
 service_json_task_full(const char *username, const char *task)
 {
 	struct buf full = BUF_INIT;
+	char *user = NULL, *name = NULL;
+	bool whole;
 	json_t *v;
 
-	names_task_full(&full, username, task);
-	v = service_json_str(full.data);
+	/*
+	 * The full name only where it reads back as this user's task (see
+	 * below); a task or user that could not be named so (none, or not a
+	 * valid name: a reply read from a server) is written as it is.
+	 */
+	names_task_full(&full, username ? username : "", task ? task : "");
+	whole = username != NULL && task != NULL &&
+	    names_split_task(full.data, &user, &name) == 0 &&
+	    strcmp(user, username) == 0 && strcmp(name, task) == 0;
+	v = service_json_str(whole ? full.data : task ? task : "");
+	free(user);
+	free(name);
 	buf_release(&full);
 	return v;
 }
