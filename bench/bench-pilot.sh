@@ -22,16 +22,14 @@
 #               turn;
 #               target <= 10 ms (<= 20 ms with --db on PostgreSQL);
 #   cycle       on a database of its own, --queued (100,000) jobs
-#               submitted (one task, --skip-test), then `pilot --once
-#               --verbose` again and again: the cycles that queue them
-#               (registered to assigned, one event each; a chunk of
+#               submitted (one task, --skip-test) to a running pilot
+#               (--verbose, period 30 s) that idles: the cycles that
+#               queue them (registered to assigned, one event each; a chunk of
 #               TASK_QUEUE_CHUNK a cycle, all at once before issue 18's
-#               chunks), and the next one, which places jobs with all of
-#               them queued (each cycle's own "took"): the longest cycle
-#               while they are queued, how many cycles and ms (their sum:
-#               a running pilot runs them back to back) until all are,
-#               and the next; target <= 200 ms a cycle.  --queued 0
-#               skips it.
+#               chunks), and the next one (each cycle's own "took"): the
+#               longest cycle while they are queued, how many cycles and
+#               ms (their sum: they run back to back) until all are, and
+#               the next; target <= 200 ms a cycle.  --queued 0 skips it.
 #
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--rounds R] [--runs R]
 #                        [--queued N] [--bin PATH] [--before PATH]
@@ -271,33 +269,51 @@ lat_range() { sort -g "$1" | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.
 
 # ---- the cycles after --queued jobs were submitted -------------------------
 
-# NAME: "longest-ms ncycles total-ms next-ms": the cycles that queue the
-# jobs (a task's "registered -> running" or "next jobs queued"), then the
-# first that queues none.
+# The cycles of a pilot's --verbose log $1 after its first (idle) one:
+# "longest-ms ncycles total-ms next-ms" once the cycles that queue jobs (a
+# task's "registered -> running" or "next jobs queued" before the cycle's
+# line) are followed by one that queues none; nothing before.
+cycles_read() {
+	awk '
+		/cycle:.* took / {
+			t = $0; sub(/.* took /, "", t); sub(/ ms.*/, "", t)
+			if (!idle) { idle = 1; q = 0; next }
+			if (q) { n++; sum += t; if (t + 0 > max + 0) max = t }
+			else if (n > 0) { printf "%s %d %.1f %s\n", max, n, sum, t; exit }
+			q = 0; next
+		}
+		idle && /task [0-9]+: (registered -> running|running -> running \(next jobs queued\))/ { q = 1 }
+	' "$1"
+}
+# NAME: "longest-ms ncycles total-ms next-ms", of a running pilot (period
+# 30 s), idle when the jobs are submitted: the cycles that queue them,
+# back to back, then the next.
 cycles_o() {
-	local b=${obin[$1]} node out t n=0 max=0 sum=0 next=
+	local b=${obin[$1]} node log=$home/q-$1.log r='' deadline
 	export ORCHESTRA_HOME=$home/q-$1
 	unset ORCHESTRA_DB
 	mkdir -p "$ORCHESTRA_HOME"
 	node=$("$b" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 	"$b" node set "$node" --max-cpu-slots "$slots" --cpu-slots "$slots" >/dev/null
+	"$b" pilot --interval 30 --verbose >/dev/null 2>"$log" &
+	pilot=$!
+	deadline=$((SECONDS + 60))
+	until grep -q 'cycle:' "$log"; do
+		[ $SECONDS -lt $deadline ] || { echo "bench: $1's pilot did not start" >&2; exit 1; }
+		sleep 0.05
+	done
 	"$b" task submit big --skip-test --inputs "@$home/qlist" \
 		--exec 'true %IN' >/dev/null 2>&1
-	while [ -z "$next" ]; do
-		out=$("$b" pilot --once --verbose 2>&1)
-		t=$(printf '%s\n' "$out" | sed -n 's/.*cycle:.* took \([0-9.]*\) ms.*/\1/p' | head -1)
-		if printf '%s\n' "$out" | grep -Eq 'task [0-9]+: (registered -> running|running -> running \(next jobs queued\))'; then
-			n=$((n + 1))
-			max=$(awk -v a="$max" -v b="$t" 'BEGIN { print (b > a) ? b : a }')
-			sum=$(awk -v a="$sum" -v b="$t" 'BEGIN { print a + b }')
-		else
-			next=$t
-		fi
-		[ "$n" -lt 10000 ] || { echo "bench: $1: still queueing after $n cycles" >&2; exit 1; }
+	deadline=$((SECONDS + 300))
+	while [ -z "$r" ]; do
+		[ $SECONDS -lt $deadline ] || { echo "bench: $1: still queueing" >&2; exit 1; }
+		sleep 0.2
+		r=$(cycles_read "$log")
 	done
+	pilot_down
 	# Let the launched jobs end, so that the directory can go.
 	"$b" pilot --once >/dev/null 2>&1 || true
-	echo "$max $n $sum $next"
+	echo "$r"
 }
 if [ "$queued" -gt 0 ]; then
 	seq -f "/in/%06g" 1 "$queued" >"$home/qlist"
