@@ -22,15 +22,21 @@
 #               turn;
 #               target <= 10 ms (<= 20 ms with --db on PostgreSQL);
 #   cycle       on a database of its own, --queued (100,000) jobs
-#               submitted, then `pilot --once --verbose` twice: the cycle
-#               that queues them (registered to assigned, one event each)
-#               and the next one, which places jobs with all of them
-#               queued (each cycle's own "took"); target <= 200 ms.
-#               --queued 0 skips it.
+#               submitted (one task, --skip-test) to a running pilot
+#               (--verbose, period 30 s) that idles: the cycles that
+#               queue them (registered to assigned, one event each; a chunk of
+#               TASK_QUEUE_CHUNK a cycle, all at once before issue 18's
+#               chunks), and the next one (each cycle's own "took"): the
+#               longest cycle while they are queued, how many cycles and
+#               ms (their sum: they run back to back) until all are, and
+#               the next; target <= 200 ms a cycle.  --queued 0 skips it.
 #
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--rounds R] [--runs R]
 #                        [--queued N] [--bin PATH] [--before PATH]
-#                        [--db URL] [--keep]
+#                        [--db URL] [--phases LIST] [--keep]
+#
+# --phases takes a comma-separated list of throughput, latency and cycle
+# (default: all three); `--phases cycle` measures only the cycles.
 #
 # --before PATH measures a second Orchestra binary (say, the build of the
 # main branch) in the same run, alternating with the others, so that
@@ -43,6 +49,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=1000 slots=32 rounds=3 runs=20 queued=100000 bin= before= dburl= keep=
+phases=throughput,latency,cycle
 while [ $# -gt 0 ]; do
 	case $1 in
 	--jobs) jobs=$2; shift 2 ;;
@@ -53,11 +60,20 @@ while [ $# -gt 0 ]; do
 	--bin) bin=$2; shift 2 ;;
 	--before) before=$2; shift 2 ;;
 	--db) dburl=$2; shift 2 ;;
+	--phases) phases=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--jobs N] [--slots S] [--rounds R] [--runs R] [--queued N] [--bin PATH] [--before PATH] [--db URL] [--keep]" >&2
+	*) echo "usage: $0 [--jobs N] [--slots S] [--rounds R] [--runs R] [--queued N] [--bin PATH] [--before PATH] [--db URL] [--phases LIST] [--keep]" >&2
 	   exit 2 ;;
 	esac
 done
+phase() { case ",$phases," in *",$1,"*) return 0 ;; esac; return 1; }
+for p in ${phases//,/ }; do
+	case $p in
+	throughput|latency|cycle) ;;
+	*) echo "bench: unknown phase '$p' (throughput, latency, cycle)" >&2; exit 2 ;;
+	esac
+done
+phase cycle || queued=0
 if ! command -v tsp >/dev/null; then
 	sudo=
 	[ "$(id -u)" = 0 ] || sudo=sudo
@@ -197,6 +213,7 @@ systems=(orchestra)
 [ -z "$before" ] || systems+=(before)
 systems+=(tsp xargs)
 ns=${#systems[@]}
+phase throughput || rounds=0
 for r in $(seq 1 "$rounds"); do
 	line="round $r:"
 	for k in $(seq 0 $((ns - 1))); do
@@ -233,7 +250,8 @@ lat_o() { # NAME RUN
 }
 export TMPDIR=$home/ts/out-lat TS_SOCKET=$home/ts/socket-lat TS_SLOTS=$slots
 mkdir -p "$TMPDIR"
-tsp -S "$slots"
+phase latency || runs=0
+[ "$runs" = 0 ] || tsp -S "$slots"
 for i in $(seq 1 "$runs"); do
 	lat_o orchestra "$i"
 	[ -z "$before" ] || lat_o before "$i"
@@ -244,32 +262,63 @@ for i in $(seq 1 "$runs"); do
 	tsp -w "$id" >/dev/null 2>&1 || true
 	echo $((($(cat "$home/ts/start-$i") - t0) / 1000)) >>"$home/lat-tsp"
 done
-tsp -K
+[ "$runs" = 0 ] || tsp -K
 unset TS_SLOTS
 export TMPDIR=$home
 lat_range() { sort -g "$1" | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.1f-%.1f", a / 1000, b / 1000 }'; }
 
 # ---- the cycles after --queued jobs were submitted -------------------------
 
-cycles_o() { # NAME: "queueing-ms next-ms"
-	local b=${obin[$1]} node a c
+# The cycles of a pilot's --verbose log $1 after its first (idle) one:
+# "longest-ms ncycles total-ms next-ms" once the cycles that queue jobs (a
+# task's "registered -> running" or "next jobs queued" before the cycle's
+# line) are followed by one that queues none; nothing before.
+cycles_read() {
+	awk '
+		/cycle:.* took / {
+			t = $0; sub(/.* took /, "", t); sub(/ ms.*/, "", t)
+			if (!idle) { idle = 1; q = 0; next }
+			if (q) { n++; sum += t; if (t + 0 > max + 0) max = t }
+			else if (n > 0) { printf "%s %d %.1f %s\n", max, n, sum, t; exit }
+			q = 0; next
+		}
+		idle && /task [0-9]+: (registered -> running|running -> running \(next jobs queued\))/ { q = 1 }
+	' "$1"
+}
+# NAME: "longest-ms ncycles total-ms next-ms", of a running pilot (period
+# 30 s), idle when the jobs are submitted: the cycles that queue them,
+# back to back, then the next.
+cycles_o() {
+	local b=${obin[$1]} node log=$home/q-$1.log r='' deadline
 	export ORCHESTRA_HOME=$home/q-$1
 	unset ORCHESTRA_DB
 	mkdir -p "$ORCHESTRA_HOME"
 	node=$("$b" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 	"$b" node set "$node" --max-cpu-slots "$slots" --cpu-slots "$slots" >/dev/null
+	"$b" pilot --interval 30 --verbose >/dev/null 2>"$log" &
+	pilot=$!
+	deadline=$((SECONDS + 60))
+	until grep -q 'cycle:' "$log"; do
+		[ $SECONDS -lt $deadline ] || { echo "bench: $1's pilot did not start" >&2; exit 1; }
+		sleep 0.05
+	done
 	"$b" task submit big --skip-test --inputs "@$home/qlist" \
 		--exec 'true %IN' >/dev/null 2>&1
-	a=$("$b" pilot --once --verbose 2>&1 | sed -n 's/.*cycle:.* took \([0-9.]*\) ms.*/\1/p' | head -1)
-	c=$("$b" pilot --once --verbose 2>&1 | sed -n 's/.*cycle:.* took \([0-9.]*\) ms.*/\1/p' | head -1)
+	deadline=$((SECONDS + 300))
+	while [ -z "$r" ]; do
+		[ $SECONDS -lt $deadline ] || { echo "bench: $1: still queueing" >&2; exit 1; }
+		sleep 0.2
+		r=$(cycles_read "$log")
+	done
+	pilot_down
 	# Let the launched jobs end, so that the directory can go.
 	"$b" pilot --once >/dev/null 2>&1 || true
-	echo "$a $c"
+	echo "$r"
 }
 if [ "$queued" -gt 0 ]; then
 	seq -f "/in/%06g" 1 "$queued" >"$home/qlist"
-	read -r qa qc < <(cycles_o orchestra)
-	[ -z "$before" ] || read -r qba qbc < <(cycles_o before)
+	read -r qa qn qs qc < <(cycles_o orchestra)
+	[ -z "$before" ] || read -r qba qbn qbs qbc < <(cycles_o before)
 fi
 
 # ---- the table ----------------------------------------------------------
@@ -292,26 +341,31 @@ row() { # NAME LABEL
 		    l, runs, lo / 1000, lr, target
 	}'
 }
-tt=$(median <"$home/tp-tsp")
-tx=$(median <"$home/tp-xargs")
 echo
 echo "| figure | measured | target |"
 echo "| --- | --- | --- |"
-awk -v n="$jobs" -v s="$slots" -v r="$rounds" -v tt="$tt" -v tx="$tx" \
-    -v lt="$(median <"$home/lat-tsp")" -v ltr="$(lat_range "$home/lat-tsp")" \
-    -v runs="$runs" 'BEGIN {
-	printf "| %d jobs through %d slots, median of %d rounds: task-spooler, xargs -P %d | %.0f jobs/s, %.0f jobs/s | |\n",
-	    n, s, r, s, n / tt, n / tx
-	printf "| task-spooler: one job on an idle system, median of %d | %.1f ms (%s) | |\n",
-	    runs, lt / 1000, ltr
-}'
-row orchestra "Orchestra"
-[ -z "$before" ] || row before "before"
+if phase throughput || phase latency; then
+	tt=$(median <"$home/tp-tsp" 2>/dev/null || :)
+	tx=$(median <"$home/tp-xargs" 2>/dev/null || :)
+fi
+if phase throughput && phase latency; then
+	awk -v n="$jobs" -v s="$slots" -v r="$rounds" -v tt="$tt" -v tx="$tx" \
+	    -v lt="$(median <"$home/lat-tsp")" -v ltr="$(lat_range "$home/lat-tsp")" \
+	    -v runs="$runs" 'BEGIN {
+		printf "| %d jobs through %d slots, median of %d rounds: task-spooler, xargs -P %d | %.0f jobs/s, %.0f jobs/s | |\n",
+		    n, s, r, s, n / tt, n / tx
+		printf "| task-spooler: one job on an idle system, median of %d | %.1f ms (%s) | |\n",
+		    runs, lt / 1000, ltr
+	}'
+	row orchestra "Orchestra"
+	[ -z "$before" ] || row before "before"
+fi
+cycle_rows() { # LABEL LONGEST N SUM NEXT
+	printf '| %s: the longest cycle while %d jobs are queued | %s ms | <= 200 ms |\n' "$1" "$queued" "$2"
+	printf '| %s: until all %d are queued | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$4"
+	printf '| %s: the next cycle, all %d queued | %s ms | <= 200 ms |\n' "$1" "$queued" "$5"
+}
 if [ "$queued" -gt 0 ]; then
-	printf '| Orchestra: the cycle that queues %d jobs | %s ms | <= 200 ms |\n' "$queued" "$qa"
-	printf '| Orchestra: the next cycle, %d jobs queued | %s ms | <= 200 ms |\n' "$queued" "$qc"
-	if [ -n "$before" ]; then
-		printf '| before: the cycle that queues %d jobs | %s ms | <= 200 ms |\n' "$queued" "$qba"
-		printf '| before: the next cycle, %d jobs queued | %s ms | <= 200 ms |\n' "$queued" "$qbc"
-	fi
+	cycle_rows Orchestra "$qa" "$qn" "$qs" "$qc"
+	[ -z "$before" ] || cycle_rows before "$qba" "$qbn" "$qbs" "$qbc"
 fi

@@ -109,6 +109,9 @@ struct task_view {
 	 * waits.  A registered task with no job then has no input.
 	 */
 	bool inputs_pending;
+	/* Jobs queued a step (registered -> assigned); 0: TASK_QUEUE_CHUNK.
+	 * Only tests make it smaller (ORCHESTRA_TEST_QUEUE_CHUNK). */
+	int64_t queue_chunk;
 };
 
 /*
@@ -123,7 +126,22 @@ struct job_move {
 	enum job_status to;
 	bool test_only;
 	bool mark_test;
+	/*
+	 * At most this many jobs, lowest job index first; 0: all of them.
+	 * A task's jobs are queued (registered -> assigned) in chunks of
+	 * TASK_QUEUE_CHUNK, so that no cycle writes 100,000 rows at once.
+	 */
+	int64_t limit;
 };
+
+/*
+ * How many jobs of a task one step queues (registered -> assigned), with
+ * their events: a running task with registered jobs left queues the next
+ * chunk at its next step, one step a cycle.  5,000 (about 50 ms on SQLite,
+ * 10 us a job and its event) keeps the cycle that queues them well under
+ * 200 ms (bench/README.md, issue 18).
+ */
+#define TASK_QUEUE_CHUNK 5000
 
 #define TASK_PLAN_MAXMOVES 8
 
@@ -142,7 +160,9 @@ struct task_plan {
  * Decide one step of SPEC.md's task table for `v`.  Signals are looked at
  * first; a signal that does not apply in the current state is consumed and
  * ignored (reason says so), so each signal is consumed exactly once.  The
- * caller applies the plan, recounts, and calls again until nothing changes.
+ * caller applies the plan, recounts, and calls again until nothing changes,
+ * but for a plan with a limited move (a chunk of jobs queued): that one is
+ * applied once a cycle, and the task's next step queues the next chunk.
  */
 void task_step(const struct task_view *v, struct task_plan *plan);
 

@@ -79,6 +79,20 @@ task_state_move(struct task_plan *plan, enum job_status from,
 	mv->to = to;
 	mv->test_only = test_only;
 	mv->mark_test = mark_test;
+	mv->limit = 0;
+}
+
+/*
+ * Queue the task's next chunk of registered jobs (registered -> assigned,
+ * lowest index first): never all of a large task in one step, so that
+ * one cycle writes at most a chunk's rows and events.
+ */
+static void
+task_state_queue(const struct task_view *v, struct task_plan *plan)
+{
+	task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED, false, false);
+	plan->moves[plan->nmoves - 1].limit =
+	    v->queue_chunk > 0 ? v->queue_chunk : TASK_QUEUE_CHUNK;
 }
 
 static void
@@ -184,8 +198,7 @@ task_state_testing(const struct task_view *v, struct task_plan *plan)
 	case JOB_DONE:
 		if (v->test_exit_code == 0) {
 			task_state_go(plan, TASK_RUNNING, "test job done");
-			task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED,
-			    false, false);
+			task_state_queue(v, plan);
 			return;
 		}
 		/* A done job with a non-zero exit code: take it as failed. */
@@ -207,7 +220,10 @@ task_state_testing(const struct task_view *v, struct task_plan *plan)
 		task_state_move(plan, JOB_ASSIGNED, JOB_BROKEN, false, false);
 }
 
-/* Every job ended: done when all are done, else finalized. */
+/*
+ * Jobs still registered: queue the next chunk, the task stays running.
+ * Every job ended: done when all are done, else finalized.
+ */
 static void
 task_state_running(const struct task_view *v, struct task_plan *plan)
 {
@@ -215,6 +231,11 @@ task_state_running(const struct task_view *v, struct task_plan *plan)
 	int64_t ended = v->njobs[JOB_DONE] + v->njobs[JOB_FAILED] +
 	    v->njobs[JOB_KILLED] + v->njobs[JOB_BROKEN];
 
+	if (v->njobs[JOB_REGISTERED] > 0) {
+		plan->reason = "next jobs queued";
+		task_state_queue(v, plan);
+		return;
+	}
 	if (ended != total)
 		return;
 	if (v->njobs[JOB_DONE] == total)
@@ -284,8 +305,7 @@ task_step(const struct task_view *v, struct task_plan *plan)
 		if (v->skip_test) {
 			task_state_go(plan, TASK_RUNNING,
 			    "queued without a test job");
-			task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED,
-			    false, false);
+			task_state_queue(v, plan);
 		} else {
 			task_state_go(plan, TASK_TESTING, "test job queued");
 			task_state_move(plan, JOB_REGISTERED, JOB_ASSIGNED,

@@ -14,6 +14,8 @@
 #include "pilot/pilot-int.h"
 #include "util/proc.h"
 
+typedef VEC(int64_t) cycle_id_vec;
+
 /* Drop the streams of the users whose jobs are to wait. */
 static void
 cycle_drop_held(sched_stream_vec *streams, cycle_held_fn *held, void *arg)
@@ -407,15 +409,44 @@ out:
 	return ret;
 }
 
+/* Did the plan queue a chunk of the task's jobs (a move with a limit)? */
+static bool
+cycle_plan_queues_chunk(const struct task_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->nmoves; i++)
+		if (plan->moves[i].limit > 0)
+			return true;
+	return false;
+}
+
+/* Is `id` among the `ids`? */
+static bool
+cycle_ids_have(const cycle_id_vec *ids, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ids->n; i++)
+		if (ids->v[i] == id)
+			return true;
+	return false;
+}
+
 /*
  * Step 3 (SPEC 2): signals and the state machine, over the dirty tasks,
- * to a fixpoint.
+ * to a fixpoint, but for the queueing of a task's jobs: one chunk of a
+ * task a cycle (TASK_QUEUE_CHUNK), so that no cycle writes a large
+ * task's every job.  A task that queued a chunk is not stepped again
+ * this cycle; it stays dirty, and its progress (tasks_changed) makes the
+ * pilot run the next cycle at once, which queues its next chunk.
  */
 static int
 cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
 	task_state_vec dirty = VEC_INIT;
 	job_ref_vec removed = VEC_INIT;
+	cycle_id_vec chunked = VEC_INIT;
 	struct task_state_row *r;
 	struct task_plan plan;
 	char *remove_dir;
@@ -430,6 +461,8 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			break;
 		any = false;
 		VEC_FOREACH (r, &dirty) {
+			if (cycle_ids_have(&chunked, r->id))
+				continue;
 			if (r->view.status == TASK_REGISTERED &&
 			    r->view.inputs_pending && !r->view.waits &&
 			    r->view.signal == SIGNAL_NONE) {
@@ -438,6 +471,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 					goto out;
 				r->view.njobs[JOB_REGISTERED] = njobs > 0;
 			}
+			r->view.queue_chunk = p->queue_chunk;
 			task_step(&r->view, &plan);
 			ret = store_begin(p->st, err);
 			if (ret < 0)
@@ -463,6 +497,8 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 				    task_status_name(r->view.status),
 				    task_status_name(plan.next), plan.reason);
 			}
+			if (cycle_plan_queues_chunk(&plan))
+				VEC_PUSH(&chunked, r->id);
 			if (plan.remove)
 				cycle_forget(p, &removed, remove_dir);
 			free(remove_dir);
@@ -473,6 +509,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 out:
 	VEC_RELEASE(&dirty);
 	VEC_RELEASE(&removed);
+	VEC_RELEASE(&chunked);
 	return ret;
 }
 

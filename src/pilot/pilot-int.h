@@ -122,6 +122,9 @@ struct pilot {
 	bool health_unsaved;
 	/* Cycles fail for want of space: said once, until one works. */
 	bool full;
+	/* Jobs a task queues a cycle; 0: TASK_QUEUE_CHUNK.  Tests only set
+	 * it (ORCHESTRA_TEST_QUEUE_CHUNK). */
+	int64_t queue_chunk;
 };
 
 /* Sample the running and waiting jobs per user at most this often, and

@@ -657,6 +657,13 @@ pilot_main(const struct config *cfg, const struct pilot_opts *o,
 		return err_set(err, ERR_INVALID,
 		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
 		    env);
+	/* A test knob: tiny chunks, to see a task queued over cycles. */
+	env = getenv("ORCHESTRA_TEST_QUEUE_CHUNK");
+	if (env != NULL &&
+	    util_parse_int64(env, 1, INT64_MAX, &p.queue_chunk) < 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid ORCHESTRA_TEST_QUEUE_CHUNK '%s': a number of 1 or more",
+		    env);
 	p.rule = prio_rule_find(cfg->priority_rule);
 	if (p.rule == NULL)
 		return err_set(err, ERR_INVALID, "unknown priority rule '%s'",

@@ -251,6 +251,9 @@ service_queue_group_why(enum task_status st)
 		return "its task waits for the scheduler to start it";
 	case TASK_TESTING:
 		return "waits for its task's test job to succeed";
+	case TASK_RUNNING:
+		/* Queued in chunks (TASK_QUEUE_CHUNK), one a cycle. */
+		return "queued at the pilot's next cycle (its task's jobs are queued in chunks)";
 	case TASK_KILLING:
 		return "its task is being killed";
 	default:

@@ -28,19 +28,29 @@ static const char sql_task_state[] =
 static const char sql_task_jobs_refs[] =
     "SELECT id, attempts FROM job WHERE task_id = $1 ORDER BY id";
 static const char sql_task_delete[] = "DELETE FROM task WHERE id = $1";
-/* $3: 1 = only the test job (index 0). */
+/*
+ * The moves: $1 the task, $2 the state moved from, $3: 1 = only the test
+ * job (index 0); their last parameter: only jobs below this index (a
+ * chunk, store_task_move_bound), INT64_MAX for all.  A chunk of $3 jobs
+ * ends below the index of the one after it.
+ */
+static const char sql_move_bound[] =
+    "SELECT idx FROM job WHERE task_id = $1 AND status = $2"
+    " ORDER BY idx LIMIT 1 OFFSET $3";
 static const char sql_move_events[] =
     "INSERT INTO event (time_ms, kind, account_id, task_id, job_id,"
     " old_status, new_status, detail)"
     " SELECT $4, 'job', account_id, task_id, id, status, $5, $6 FROM job"
-    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
+    " AND idx < $7";
 static const char sql_move_registered[] =
     "UPDATE job SET status = 'registered', exit_code = NULL,"
     " peak_memory = NULL, cpu_ms = NULL,"
     " node_id = NULL, gpu_index = NULL, handle = NULL, queued_ms = NULL,"
     " started_ms = NULL, ended_ms = NULL, is_test = 0, lost = 0,"
     " log_tail = NULL, end_reason = NULL, priority = 0"
-    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
+    " AND idx < $4";
 static const char sql_move_assigned[] =
     "UPDATE job SET status = 'assigned', queued_ms = $4,"
     " is_test = CASE WHEN $5 = 1 THEN 1 ELSE is_test END, lost = 0,"
@@ -48,13 +58,16 @@ static const char sql_move_assigned[] =
     " peak_memory = NULL, cpu_ms = NULL,"
     " started_ms = NULL, ended_ms = NULL, log_tail = NULL,"
     " end_reason = NULL"
-    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
+    " AND idx < $6";
 static const char sql_move_ended[] =
     "UPDATE job SET status = $5, ended_ms = $4, end_reason = $6"
-    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
+    " AND idx < $7";
 static const char sql_move_kill[] =
     "UPDATE job SET status = 'kill'"
-    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)";
+    " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
+    " AND idx < $4";
 static const char sql_task_step[] =
     "UPDATE task SET status = $2,"
     " signal = CASE WHEN $3 = 1 THEN NULL ELSE signal END,"
@@ -232,33 +245,63 @@ store_task_remove(struct store *st, int64_t task_id, bool remove_files,
 	return ret;
 }
 
+/*
+ * The index below which `m` moves: with a limit, that of the first job
+ * past it (the events and the update then take the same jobs); else, or
+ * when fewer jobs are left, past every index.
+ */
+static int
+store_task_move_bound(struct store *st, int64_t task_id, const char *from,
+    int64_t limit, int64_t *bound, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	*bound = INT64_MAX;
+	if (limit <= 0)
+		return 0;
+	ret = store_query(st, &stmt, sql_move_bound, err, "isi", task_id, from,
+	    limit);
+	if (ret < 0)
+		return ret;
+	ret = store_step(st, stmt, err);
+	if (ret == DB_ROW)
+		*bound = st->drv->col_int64(stmt, 0);
+	st->drv->finalize(stmt);
+	return ret < 0 ? ret : 0;
+}
+
 static int
 store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
     const char *reason, int64_t now, struct buf *err)
 {
 	const char *from = job_status_name(m->from);
 	const char *to = job_status_name(m->to);
-	int64_t test = m->test_only ? 1 : 0;
+	int64_t test = m->test_only ? 1 : 0, bound;
 	int ret;
 
-	ret = store_exec(st, sql_move_events, err, NULL, "isiiss", task_id,
-	    from, test, now, to, reason);
+	ret = store_task_move_bound(st, task_id, from, m->limit, &bound, err);
+	if (ret < 0)
+		return ret;
+	ret = store_exec(st, sql_move_events, err, NULL, "isiissi", task_id,
+	    from, test, now, to, reason, bound);
 	if (ret < 0)
 		return ret;
 	switch (m->to) {
 	case JOB_REGISTERED:
-		return store_exec(st, sql_move_registered, err, NULL, "isi",
-		    task_id, from, test);
+		return store_exec(st, sql_move_registered, err, NULL, "isii",
+		    task_id, from, test, bound);
 	case JOB_ASSIGNED:
-		return store_exec(st, sql_move_assigned, err, NULL, "isiii",
-		    task_id, from, test, now, (int64_t)(m->mark_test ? 1 : 0));
+		return store_exec(st, sql_move_assigned, err, NULL, "isiiii",
+		    task_id, from, test, now, (int64_t)(m->mark_test ? 1 : 0),
+		    bound);
 	case JOB_KILL:
-		return store_exec(st, sql_move_kill, err, NULL, "isi", task_id,
-		    from, test);
+		return store_exec(st, sql_move_kill, err, NULL, "isii", task_id,
+		    from, test, bound);
 	case JOB_KILLED:
 	case JOB_BROKEN:
-		return store_exec(st, sql_move_ended, err, NULL, "isiiss",
-		    task_id, from, test, now, to, reason);
+		return store_exec(st, sql_move_ended, err, NULL, "isiissi",
+		    task_id, from, test, now, to, reason, bound);
 	default:
 		BUG("job move to %s", to);
 	}
@@ -272,7 +315,7 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "task" };
 	int64_t now = time_now_ms(), account_id;
-	bool remove_files, changed;
+	bool remove_files, changed, event;
 	char *out_dir = NULL;
 	size_t i;
 	int ret;
@@ -299,15 +342,20 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	st->drv->finalize(stmt);
 	stmt = NULL;
 
-	changed = plan->next != from || plan->nmoves > 0 ||
-	    plan->consume_signal || plan->remove;
+	/*
+	 * A chunk queued by a running task (moves, the same status) is no
+	 * task event: its jobs' events say it.  It stays dirty all the same,
+	 * for its next chunk.
+	 */
+	event = plan->next != from || plan->consume_signal || plan->remove;
+	changed = event || plan->nmoves > 0;
 	ev.time_ms = now; /* the same instant as its job events */
 	ev.account_id = account_id;
 	ev.task_id = task_id;
 	ev.old_status = task_status_name(from);
 	ev.new_status = task_status_name(plan->next);
 	ev.detail = plan->reason;
-	if (changed) {
+	if (event) {
 		ret = store_event_add(st, &ev, err);
 		if (ret < 0)
 			goto out;

@@ -792,6 +792,98 @@ test_signal_and_dirty(void **state)
 	buf_release(&err);
 }
 
+/*
+ * A running task's jobs queued in chunks (TASK_QUEUE_CHUNK): each apply
+ * moves the next `queue_chunk` registered jobs, lowest index first, with
+ * one event each and no task event; the task stays dirty while jobs are
+ * left.  The same plan applied again (a cycle done again) takes the
+ * next chunk: no job is moved, nor recorded, twice.
+ */
+static void
+test_task_move_chunks(void **state)
+{
+	struct store *st = *state;
+	task_state_vec dirty = VEC_INIT;
+	job_ref_vec removed = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct task_plan plan;
+	char *dir = NULL;
+	int64_t u, id, round, want;
+
+	u = test_store_user(st, "u", 1000);
+	id = test_store_task(st, u, "t", 1, 10, false);
+	test_store_exec(st, "UPDATE task SET status = 'running'");
+	test_store_exec(st, "UPDATE job SET status = 'done' WHERE idx = 0");
+	for (round = 1; round <= 4; round++) {
+		dirty.n = 0;
+		assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+		assert_int_equal(dirty.n, 1);
+		dirty.v[0].view.queue_chunk = 4;
+		task_step(&dirty.v[0].view, &plan);
+		if (round == 4) {
+			/* Nothing left to queue: no move, no longer dirty. */
+			assert_int_equal(plan.nmoves, 0);
+		} else {
+			assert_int_equal(plan.nmoves, 1);
+			assert_int_equal(plan.moves[0].limit, 4);
+		}
+		assert_int_equal(plan.next, TASK_RUNNING);
+		assert_int_equal(store_begin(st, &err), 0);
+		assert_int_equal(store_task_apply(st, id, TASK_RUNNING,
+		                     SIGNAL_NONE, &plan, &removed, &dir, &err),
+		    0);
+		assert_int_equal(store_commit(st, &err), 0);
+		free(dir);
+		dir = NULL;
+		want = round * 4 < 9 ? round * 4 : 9;
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT count(*) FROM job"
+		                     " WHERE status = 'assigned'"),
+		    want);
+		/* The lowest indexes: 1 to want. */
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT coalesce(max(idx), 0) FROM job"
+		                     " WHERE status = 'assigned'"),
+		    want);
+		/* One event a job moved, none for the task. */
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT count(*) FROM event"
+		                     " WHERE kind = 'job'"
+		                     " AND new_status = 'assigned'"),
+		    want);
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT count(DISTINCT job_id) FROM event"
+		                     " WHERE kind = 'job'"),
+		    want);
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT count(*) FROM event"
+		                     " WHERE kind = 'task'"),
+		    0);
+		assert_int_equal(
+		    test_store_scalar(st, "SELECT dirty FROM task"),
+		    round < 4 ? 1 : 0);
+	}
+	/* The last plan applied again: a chunk of nothing. */
+	plan.nmoves = 1;
+	plan.moves[0].from = JOB_REGISTERED;
+	plan.moves[0].to = JOB_ASSIGNED;
+	plan.moves[0].test_only = false;
+	plan.moves[0].mark_test = false;
+	plan.moves[0].limit = 4;
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_task_apply(st, id, TASK_RUNNING, SIGNAL_NONE,
+	                     &plan, &removed, &dir, &err),
+	    0);
+	assert_int_equal(store_commit(st, &err), 0);
+	free(dir);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM event WHERE kind = 'job'"),
+	    9);
+	VEC_RELEASE(&dirty);
+	VEC_RELEASE(&removed);
+	buf_release(&err);
+}
+
 static void
 test_sched_streams_and_fetch(void **state)
 {
@@ -1835,6 +1927,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_injected_fault,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_pilot_writes_twice,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_task_move_chunks,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_pilot_lost_kill_twice,
 		    test_store_setup, test_store_teardown),

@@ -15,11 +15,16 @@
 /* clang-format off: the tables read better as written */
 #define MV(f, t)                                                               \
 	{                                                                      \
-		JOB_##f, JOB_##t, false, false                                 \
+		JOB_##f, JOB_##t, false, false, 0                              \
 	}
 #define MV_TEST(f, t)                                                          \
 	{                                                                      \
-		JOB_##f, JOB_##t, true, true                                   \
+		JOB_##f, JOB_##t, true, true, 0                                \
+	}
+/* A chunk queued: at most n jobs, lowest index first. */
+#define MV_CHUNK(n)                                                            \
+	{                                                                      \
+		JOB_REGISTERED, JOB_ASSIGNED, false, false, n                  \
 	}
 #define NMOVES(...)                                                            \
 	(sizeof((struct job_move[]){ __VA_ARGS__ }) / sizeof(struct job_move))
@@ -49,22 +54,30 @@ static const struct step_row step_rows[] = {
 	        .test_status = JOB_REGISTERED },
 	    TASK_TESTING, false, false, false,
 	    MOVES(MV_TEST(REGISTERED, ASSIGNED)) },
-	/* registered -> running: skip the test job, all queued. */
+	/* registered -> running: skip the test job, the first chunk queued. */
 	{ "registered->running (skip test)",
 	    { .status = TASK_REGISTERED,
 	        .skip_test = true,
 	        .njobs = { [JOB_REGISTERED] = 5 },
 	        .test_status = JOB_REGISTERED },
 	    TASK_RUNNING, false, false, false,
-	    MOVES(MV(REGISTERED, ASSIGNED)) },
-	/* testing -> running: test done with exit 0, the others queued. */
+	    MOVES(MV_CHUNK(TASK_QUEUE_CHUNK)) },
+	/* testing -> running: test done with exit 0, the first chunk of the
+	 * others queued. */
 	{ "testing->running",
 	    { .status = TASK_TESTING,
 	        .njobs = { [JOB_REGISTERED] = 4, [JOB_DONE] = 1 },
 	        .test_status = JOB_DONE,
 	        .test_exit_code = 0 },
 	    TASK_RUNNING, false, false, false,
-	    MOVES(MV(REGISTERED, ASSIGNED)) },
+	    MOVES(MV_CHUNK(TASK_QUEUE_CHUNK)) },
+	{ "testing->running (chunk of 3)",
+	    { .status = TASK_TESTING,
+	        .njobs = { [JOB_REGISTERED] = 9, [JOB_DONE] = 1 },
+	        .test_status = JOB_DONE,
+	        .test_exit_code = 0,
+	        .queue_chunk = 3 },
+	    TASK_RUNNING, false, false, false, MOVES(MV_CHUNK(3)) },
 	/* A single-job task: nothing else to queue, still running. */
 	{ "testing->running (single job)",
 	    { .status = TASK_TESTING,
@@ -72,7 +85,41 @@ static const struct step_row step_rows[] = {
 	        .test_status = JOB_DONE,
 	        .test_exit_code = 0 },
 	    TASK_RUNNING, false, false, false,
-	    MOVES(MV(REGISTERED, ASSIGNED)) },
+	    MOVES(MV_CHUNK(TASK_QUEUE_CHUNK)) },
+	/* running with jobs left to queue: the next chunk, still running. */
+	{ "running, next chunk",
+	    { .status = TASK_RUNNING,
+	        .njobs = { [JOB_REGISTERED] = 4,
+	            [JOB_ASSIGNED] = 3,
+	            [JOB_DONE] = 1 },
+	        .test_status = JOB_DONE },
+	    TASK_RUNNING, false, false, false,
+	    MOVES(MV_CHUNK(TASK_QUEUE_CHUNK)) },
+	{ "running, next chunk of 3",
+	    { .status = TASK_RUNNING,
+	        .njobs = { [JOB_REGISTERED] = 4, [JOB_DONE] = 1 },
+	        .test_status = JOB_DONE,
+	        .queue_chunk = 3 },
+	    TASK_RUNNING, false, false, false, MOVES(MV_CHUNK(3)) },
+	/* Jobs left to queue: neither done nor finalized, whatever ended. */
+	{ "running, others ended, jobs left to queue",
+	    { .status = TASK_RUNNING,
+	        .njobs = { [JOB_REGISTERED] = 2,
+	            [JOB_DONE] = 2,
+	            [JOB_FAILED] = 1 },
+	        .test_status = JOB_DONE },
+	    TASK_RUNNING, false, false, false,
+	    MOVES(MV_CHUNK(TASK_QUEUE_CHUNK)) },
+	/* A kill takes every job left to queue, not a chunk. */
+	{ "running, jobs left to queue, kill",
+	    { .status = TASK_RUNNING,
+	        .signal = SIGNAL_KILL,
+	        .njobs = { [JOB_REGISTERED] = 4,
+	            [JOB_ASSIGNED] = 3,
+	            [JOB_DONE] = 1 },
+	        .test_status = JOB_DONE,
+	        .queue_chunk = 3 },
+	    TASK_KILLING, true, false, false, KILL_MOVES },
 	/* testing -> broken: the test job failed or could not start. */
 	{ "testing->broken (test failed)",
 	    { .status = TASK_TESTING,
@@ -344,10 +391,13 @@ test_step_table(void **state)
 			    row->moves[j].test_only);
 			assert_int_equal(plan.moves[j].mark_test,
 			    row->moves[j].mark_test);
+			assert_int_equal(plan.moves[j].limit,
+			    row->moves[j].limit);
 		}
 		if (row->v.signal != SIGNAL_NONE && row->next == row->v.status)
 			assert_non_null(strstr(plan.reason, "ignored"));
-		if (row->next == row->v.status && !row->consume)
+		if (row->next == row->v.status && !row->consume &&
+		    row->nmoves == 0)
 			assert_string_equal(plan.reason, "no change");
 	}
 }
@@ -383,7 +433,7 @@ sim_step(struct sim_task *t)
 {
 	struct task_plan plan;
 	size_t m;
-	int i;
+	int i, nmoved;
 	bool changed;
 
 	sim_count(t);
@@ -391,11 +441,17 @@ sim_step(struct sim_task *t)
 	changed =
 	    plan.next != t->v.status || plan.consume_signal || plan.nmoves > 0;
 	for (m = 0; m < plan.nmoves; m++) {
+		nmoved = 0;
 		for (i = 0; i < t->njobs; i++) {
 			if (plan.moves[m].test_only && i != 0)
 				continue;
 			if (t->job[i] != plan.moves[m].from)
 				continue;
+			/* A chunk: the lowest indexes first, as the store. */
+			if (plan.moves[m].limit > 0 &&
+			    nmoved == plan.moves[m].limit)
+				break;
+			nmoved++;
 			assert_true(job_transition_allowed(t->job[i],
 			    plan.moves[m].to));
 			t->job[i] = plan.moves[m].to;
@@ -533,6 +589,63 @@ test_whole_life(void **state)
 	sim_settle(&t);
 	assert_int_equal(t.v.status, TASK_REMOVED);
 	assert_int_equal(t.nconsumed, 5);
+}
+
+/*
+ * Chunks of one: a step queues one job, lowest index first; a task with
+ * jobs left to queue is not done though every queued job is; a kill
+ * takes the jobs left.
+ */
+static void
+test_queue_chunks(void **state)
+{
+	struct sim_task t = { .v = { .status = TASK_REGISTERED,
+		                  .queue_chunk = 1 },
+		.njobs = SIM_JOBS };
+	int i;
+
+	(void)state;
+	for (i = 0; i < SIM_JOBS; i++)
+		t.job[i] = JOB_REGISTERED;
+	sim_settle(&t);
+	assert_int_equal(t.v.status, TASK_TESTING);
+	t.job[0] = JOB_DONE;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.job[1], JOB_ASSIGNED);
+	assert_int_equal(t.job[2], JOB_REGISTERED);
+	assert_int_equal(t.job[3], JOB_REGISTERED);
+	/* Job 1 ends before the next step: running, job 2 queued. */
+	t.job[1] = JOB_DONE;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.job[2], JOB_ASSIGNED);
+	assert_int_equal(t.job[3], JOB_REGISTERED);
+	t.job[2] = JOB_DONE;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.job[3], JOB_ASSIGNED);
+	assert_false(sim_step(&t));
+	t.job[3] = JOB_DONE;
+	sim_settle(&t);
+	assert_int_equal(t.v.status, TASK_DONE);
+
+	/* Killed with jobs left to queue: every one of them killed. */
+	memset(&t, 0, sizeof(t));
+	t.v.status = TASK_REGISTERED;
+	t.v.skip_test = true;
+	t.v.queue_chunk = 1;
+	t.njobs = SIM_JOBS;
+	for (i = 0; i < SIM_JOBS; i++)
+		t.job[i] = JOB_REGISTERED;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.job[0], JOB_ASSIGNED);
+	assert_int_equal(t.v.njobs[JOB_REGISTERED], SIM_JOBS - 1);
+	t.v.signal = SIGNAL_KILL;
+	sim_settle(&t);
+	assert_int_equal(t.v.status, TASK_KILLED);
+	assert_int_equal(t.v.njobs[JOB_KILLED], SIM_JOBS);
 }
 
 static void
@@ -748,6 +861,7 @@ main(void)
 		cmocka_unit_test(test_single_job_task),
 		cmocka_unit_test(test_whole_life),
 		cmocka_unit_test(test_broken_and_retry),
+		cmocka_unit_test(test_queue_chunks),
 		cmocka_unit_test(test_signals_consumed_once),
 		cmocka_unit_test(test_signal_check),
 		cmocka_unit_test(test_job_transitions),
