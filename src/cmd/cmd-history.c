@@ -45,13 +45,15 @@ cmd_history_print_runs(const history_run_vec *rows)
 		"NODE", "GPU", "START", "END", "RUN", "STATE", "EXIT",
 		"PEAK MEM / LIMIT", "CPU" };
 	const struct history_run *h;
-	struct buf when = BUF_INIT;
+	struct buf cell = BUF_INIT;
 	struct cmd_table t;
 
 	cmd_table_init(&t, sizeof(hdr) / sizeof(hdr[0]), hdr);
 	VEC_FOREACH (h, rows) {
 		cmd_table_addf(&t, "%s", h->username);
-		cmd_table_addf(&t, "user.%s.%s", h->username, h->task);
+		buf_reset(&cell);
+		names_task_full(&cell, h->username, h->task);
+		cmd_table_addf(&t, "%s", cell.data);
 		if (h->idx < 0)
 			cmd_table_addf(&t, "-");
 		else
@@ -62,12 +64,12 @@ cmd_history_print_runs(const history_run_vec *rows)
 			cmd_table_addf(&t, "-");
 		else
 			cmd_table_addf(&t, "%lld", (long long)h->gpu_index);
-		buf_reset(&when);
-		time_format_ms(&when, h->started_ms);
-		cmd_table_addf(&t, "%s", when.data);
-		buf_reset(&when);
-		time_format_ms(&when, h->ended_ms);
-		cmd_table_addf(&t, "%s", when.data);
+		buf_reset(&cell);
+		time_format_ms(&cell, h->started_ms);
+		cmd_table_addf(&t, "%s", cell.data);
+		buf_reset(&cell);
+		time_format_ms(&cell, h->ended_ms);
+		cmd_table_addf(&t, "%s", cell.data);
 		cmd_history_run_time(&t, h->run_ms);
 		cmd_table_addf(&t, "%s", job_status_name(h->status));
 		if (h->exit_code < 0)
@@ -79,7 +81,7 @@ cmd_history_print_runs(const history_run_vec *rows)
 	}
 	cmd_table_print(&t, stdout);
 	cmd_table_release(&t);
-	buf_release(&when);
+	buf_release(&cell);
 }
 
 static void
