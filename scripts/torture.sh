@@ -16,7 +16,9 @@
 #     after each start, and started again at once, until the tasks have
 #     ended and at least --kills (50) kills were made;
 #   * on the local backend, --super-kills (30) random supervisors (the
-#     processes in sessions of their own that hold a job) are SIGKILLed;
+#     processes in sessions of their own that hold a job) are SIGKILLed:
+#     one right after each pilot kill while kills are owed (no pilot runs
+#     then), and now and then one while the pilot runs;
 #   * on PostgreSQL (a private server of its own), the server is stopped
 #     --restarts (3) times, for 2 s, at a quarter, a half and three
 #     quarters of the jobs ended;
@@ -369,7 +371,10 @@ while ! tasks_ended || [ "$nkill" -lt "$kills" ]; do
 	kill -KILL "$pilot" 2>/dev/null || true
 	wait "$pilot" 2>/dev/null || true
 	nkill=$((nkill + 1))
-	if [ "$nsuper" -lt "$super_kills" ] && [ $((RANDOM % 2)) = 0 ]; then
+	# While supervisor kills are owed, one at each pilot kill that finds
+	# a supervisor (a coin here left a short run owing one when its
+	# tasks ended).
+	if [ "$nsuper" -lt "$super_kills" ]; then
 		mapfile -t sups < <(supervisors)
 		if [ "${#sups[@]}" -gt 0 ]; then
 			kill -KILL "${sups[RANDOM % ${#sups[@]}]}" 2>/dev/null &&
