@@ -81,6 +81,7 @@ enum backend_end {
 	BACKEND_END_STOPPED, /* stop() ended it */
 	BACKEND_END_TIMEOUT, /* its time limit ended it */
 	BACKEND_END_START,   /* it could not start (exec failed …) */
+	BACKEND_END_OOM,     /* killed at its memory limit (job.memory) */
 };
 
 struct backend_status {

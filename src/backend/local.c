@@ -407,7 +407,7 @@ local_read_exit(const char *path, struct backend_status *st)
 		at += more;
 	}
 	if (strncmp(head + at, "done\n", 5) != 0 || end < BACKEND_END_EXIT ||
-	    end > BACKEND_END_START)
+	    end > BACKEND_END_OOM)
 		return -1;
 	st->state = BACKEND_ENDED;
 	st->exit_code = code;

@@ -208,6 +208,7 @@ enum job_end {
 	JOB_END_STOPPED, /* stop() ended it */
 	JOB_END_TIMEOUT, /* its time limit ended it */
 	JOB_END_START,   /* it could not start (exec failed …) */
+	JOB_END_OOM,     /* killed at its memory limit */
 };
 
 /* What start() said this cycle of a placed attempt. */
@@ -221,6 +222,8 @@ enum job_start {
 /* Why the infrastructure failed an attempt: the event's detail. */
 #define JOB_REASON_REFUSED "the backend refused to start it"
 #define JOB_REASON_LOST "the backend lost it"
+/* The end_reason of a job killed at its memory limit (JOB_END_OOM). */
+#define JOB_REASON_OOM "out of memory"
 
 /* All the pilot knows of one attempt that holds a slot. */
 struct job_news {
@@ -260,7 +263,10 @@ struct job_plan {
  * table; docs/internals/pilot.md "5. Poll" and "requeue bounded").
  */
 void job_step(const struct job_news *n, struct job_plan *plan);
-/* "exit", "signal", "stopped", "timeout", "could not start". */
+/*
+ * "exit", "signal", "stopped", "timeout", "could not start", "out of
+ * memory" (JOB_REASON_OOM).
+ */
 const char *job_end_name(enum job_end end);
 
 /* ---- priority rules (core/priority.c) -------------------------------- */

@@ -21,6 +21,8 @@ job_end_name(enum job_end end)
 		return "timeout";
 	case JOB_END_START:
 		return "could not start";
+	case JOB_END_OOM:
+		return JOB_REASON_OOM;
 	}
 	return "exit";
 }

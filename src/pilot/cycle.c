@@ -858,6 +858,7 @@ static const enum job_end cycle_end_word[] = {
 	[BACKEND_END_STOPPED] = JOB_END_STOPPED,
 	[BACKEND_END_TIMEOUT] = JOB_END_TIMEOUT,
 	[BACKEND_END_START] = JOB_END_START,
+	[BACKEND_END_OOM] = JOB_END_OOM,
 };
 
 /*

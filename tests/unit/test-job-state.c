@@ -227,6 +227,7 @@ test_end_names(void **state)
 	assert_string_equal(job_end_name(JOB_END_STOPPED), "stopped");
 	assert_string_equal(job_end_name(JOB_END_TIMEOUT), "timeout");
 	assert_string_equal(job_end_name(JOB_END_START), "could not start");
+	assert_string_equal(job_end_name(JOB_END_OOM), "out of memory");
 }
 
 int
