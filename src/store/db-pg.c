@@ -19,7 +19,7 @@
 
 struct db_pg_prepared {
 	char *sql;
-	char name[24];
+	char name[24]; /* "" until prepared on the server (db_pg_prepare) */
 };
 
 struct db {
@@ -31,6 +31,7 @@ struct db {
 	size_t ncache;
 	int64_t nprepared;
 	bool full; /* since the last begin, a statement met a full disk */
+	bool notify; /* a NOTIFY owed to this transaction's commit */
 };
 
 struct db_stmt {
@@ -167,7 +168,20 @@ static int
 db_pg_begin(struct db *db, struct buf *err)
 {
 	db->full = false;
+	db->notify = false;
 	return db_pg_exec(db, "BEGIN", err);
+}
+
+/* The NOTIFY owed (db_pg_notify) goes with the COMMIT: one round trip. */
+static int
+db_pg_commit(struct db *db, struct buf *err)
+{
+	int ret;
+
+	ret = db_pg_exec(db, db->notify ? "NOTIFY orchestra; COMMIT" : "COMMIT",
+	    err);
+	db->notify = false;
+	return ret;
 }
 
 static void
@@ -196,10 +210,19 @@ db_pg_count_params(const char *sql)
 	return n;
 }
 
+/*
+ * A statement is prepared on the server at its second use, not its
+ * first: the first runs unnamed (PQexecParams: Parse, Bind and Execute in
+ * one round trip), so a command that runs each statement once (the
+ * command line) waits one round trip a statement, not two; a process
+ * that runs it again (the pilot, serve) prepares it then and binds it
+ * from there on.
+ */
 static int
 db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
     struct buf *err)
 {
+	struct db_pg_prepared *c = NULL;
 	struct db_stmt *st;
 	PGresult *res;
 	size_t i;
@@ -215,33 +238,34 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	st->sql = sql;
 	st->nparams = n;
 	st->params = xcalloc((size_t)n + 1, sizeof(*st->params));
-	for (i = 0; i < db->ncache; i++) {
-		if (strcmp(db->cache[i].sql, sql) == 0) {
-			st->name = db->cache[i].name;
-			*out = st;
-			return 0;
+	for (i = 0; i < db->ncache && c == NULL; i++)
+		if (strcmp(db->cache[i].sql, sql) == 0)
+			c = &db->cache[i];
+	if (c == NULL) {
+		/* Its first use (or the cache is full): unnamed. */
+		if (db->ncache < DB_PG_CACHE) {
+			c = &db->cache[db->ncache++];
+			c->sql = xstrdup(sql);
+			c->name[0] = '\0';
 		}
-	}
-	if (db->ncache == DB_PG_CACHE) {
-		/* Full: run this one unprepared. */
 		*out = st;
 		return 0;
 	}
-	i = db->ncache;
-	snprintf(db->cache[i].name, sizeof(db->cache[i].name), "o%lld",
-	    (long long)++db->nprepared);
-	res = PQprepare(db->conn, db->cache[i].name, sql, n, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ret = db_pg_result_error(db, res, err);
+	if (c->name[0] == '\0') {
+		snprintf(c->name, sizeof(c->name), "o%lld",
+		    (long long)++db->nprepared);
+		res = PQprepare(db->conn, c->name, sql, n, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			c->name[0] = '\0';
+			ret = db_pg_result_error(db, res, err);
+			PQclear(res);
+			free(st->params);
+			free(st);
+			return ret;
+		}
 		PQclear(res);
-		free(st->params);
-		free(st);
-		return ret;
 	}
-	PQclear(res);
-	db->cache[i].sql = xstrdup(sql);
-	db->ncache++;
-	st->name = db->cache[i].name;
+	st->name = c->name;
 	*out = st;
 	return 0;
 }
@@ -467,10 +491,13 @@ db_pg_changed(struct db *db)
 	return changed;
 }
 
+/* Owed to the commit (db_pg_commit): a listener hears it then. */
 static int
 db_pg_notify(struct db *db, struct buf *err)
 {
-	return db_pg_exec(db, "NOTIFY orchestra", err);
+	(void)err;
+	db->notify = true;
+	return 0;
 }
 
 static int
@@ -504,6 +531,7 @@ const struct db_driver db_postgres = {
 	.close = db_pg_close,
 	.exec = db_pg_exec,
 	.begin = db_pg_begin,
+	.commit = db_pg_commit,
 	.rewrite_ddl = db_pg_rewrite_ddl,
 	.prepare = db_pg_prepare,
 	.bind_int64 = db_pg_bind_int64,

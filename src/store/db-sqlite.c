@@ -213,6 +213,12 @@ db_sqlite_begin(struct db *db, struct buf *err)
 	return db_sqlite_exec(db, "BEGIN IMMEDIATE", err);
 }
 
+static int
+db_sqlite_commit(struct db *db, struct buf *err)
+{
+	return db_sqlite_exec(db, "COMMIT", err);
+}
+
 static void
 db_sqlite_rewrite_ddl(const char *sql, struct buf *out)
 {
@@ -636,6 +642,7 @@ const struct db_driver db_sqlite = {
 	.close = db_sqlite_close,
 	.exec = db_sqlite_exec,
 	.begin = db_sqlite_begin,
+	.commit = db_sqlite_commit,
 	.rewrite_ddl = db_sqlite_rewrite_ddl,
 	.prepare = db_sqlite_prepare,
 	.bind_int64 = db_sqlite_bind_int64,

@@ -48,6 +48,8 @@ struct db_driver {
 	int (*exec)(struct db *db, const char *sql, struct buf *err);
 	/* BEGIN for a transaction that will write (SQLite: IMMEDIATE). */
 	int (*begin)(struct db *db, struct buf *err);
+	/* COMMIT the transaction begin() opened (with a notify() owed). */
+	int (*commit)(struct db *db, struct buf *err);
 	/*
 	 * Replace the markers the migrations use for what the two dialects
 	 * spell differently: "@ID@", an auto-numbered BIGINT primary key.

@@ -136,7 +136,7 @@ store_commit(struct store *st, struct buf *err)
 
 	if (!st->in_tx)
 		BUG("store_commit outside a transaction");
-	ret = st->drv->exec(st->db, "COMMIT", err);
+	ret = st->drv->commit(st->db, err);
 	if (ret < 0) {
 		store_rollback(st);
 		return ret;
