@@ -287,11 +287,12 @@ cycles_read() {
 }
 # NAME: "longest-ms ncycles total-ms next-ms", of a running pilot (period
 # 30 s), idle when the jobs are submitted: the cycles that queue them,
-# back to back, then the next.
+# back to back, then the next.  On its --db database, else a new SQLite
+# file.
 cycles_o() {
 	local b=${obin[$1]} node log=$home/q-$1.log r='' deadline
+	oset "$1"
 	export ORCHESTRA_HOME=$home/q-$1
-	unset ORCHESTRA_DB
 	mkdir -p "$ORCHESTRA_HOME"
 	node=$("$b" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 	"$b" node set "$node" --max-cpu-slots "$slots" --cpu-slots "$slots" >/dev/null
