@@ -264,18 +264,23 @@ out:
 /*
  * Step 2: retention.  Mark the ended tasks whose period is over (step 3
  * removes them), and queue the warnings that are due, each with the mark
- * that says it was queued, in one transaction.
+ * that says it was queued, in one transaction.  At most once a second
+ * (PILOT_RETENTION_EVERY_MS), whatever the cycles.
  */
 static int
 cycle_retention(struct pilot *p, struct buf *err)
 {
 	retention_due_vec due = VEC_INIT;
 	struct retention_due *r;
-	int64_t now = time_now_ms(), n = 0, to;
+	int64_t now = time_now_ms(), n = 0, to, mono = time_mono_ns();
 	const char *kind;
 	bool done;
 	int ret;
 
+	if (p->retention_ns != 0 &&
+	    mono - p->retention_ns < PILOT_RETENTION_EVERY_MS * 1000000LL)
+		return 0;
+	p->retention_ns = mono;
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;

@@ -107,6 +107,9 @@ struct pilot {
 	 * (PILOT_USAGE_EVERY_MS unless set), and when the last one was. */
 	int64_t usage_every_ms;
 	int64_t usage_ms;           /* monotonic ms; 0: none yet */
+	/* When retention last ran (monotonic ns; 0: not yet): at most once
+	 * each PILOT_RETENTION_EVERY_MS (cycle.c, step 2). */
+	int64_t retention_ns;
 	pilot_account_vec accounts; /* this cycle's, by need (cycle.c) */
 	/* Ended jobs whose end is recorded without its log's tail, to read
 	 * and then release (the backend's spare op; cycle_tails). */
@@ -130,6 +133,9 @@ struct pilot {
 /* Sample the running and waiting jobs per user at most this often, and
  * keep the samples this long (table `usage`, the dashboard's chart). */
 #define PILOT_USAGE_EVERY_MS 60000
+/* Retention's periods are days: its step need not run in each of the
+ * cycles a burst of wake-ups makes (each costs 4 statements). */
+#define PILOT_RETENTION_EVERY_MS 1000
 #define PILOT_USAGE_KEEP_MS (8 * 86400000LL)
 /* The accounting of a run (job_history) is kept for the setting
  * history_retention after its end (util/config.h). */
