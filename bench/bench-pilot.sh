@@ -394,21 +394,19 @@ if phase throughput && phase latency; then
 	row orchestra "Orchestra"
 	[ -z "$before" ] || row before "before"
 fi
-cycle_rows() { # LABEL LONGEST N SUM NEXT
-	printf '| %s: the longest cycle while %d jobs are queued | %s ms | <= 200 ms |\n' "$1" "$queued" "$2"
-	printf '| %s: until all %d are queued | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$4"
-	printf '| %s: the next cycle, all %d queued | %s ms | <= 200 ms |\n' "$1" "$queued" "$5"
+# LABEL WHILE AGAIN LONGEST N SUM NEXT: the rows of cycles_o's figures.
+cycle_rows() {
+	printf '| %s: the longest cycle while %s | %s ms | <= 200 ms |\n' "$1" "$2" "$4"
+	printf '| %s: until all %d are queued%s | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$5" "$6"
+	printf '| %s: the next cycle, all %d queued%s | %s ms | <= 200 ms |\n' "$1" "$queued" "$3" "$7"
 }
 if [ "$queued" -gt 0 ] && phase cycle; then
-	cycle_rows Orchestra "$qa" "$qn" "$qs" "$qc"
-	[ -z "$before" ] || cycle_rows before "$qba" "$qbn" "$qbs" "$qbc"
+	w="$queued jobs are queued"
+	cycle_rows Orchestra "$w" "" "$qa" "$qn" "$qs" "$qc"
+	[ -z "$before" ] || cycle_rows before "$w" "" "$qba" "$qbn" "$qbs" "$qbc"
 fi
-retry_rows() { # LABEL LONGEST N SUM NEXT
-	printf '| %s: the longest cycle while a retry queues %d failed jobs again | %s ms | <= 200 ms |\n' "$1" "$queued" "$2"
-	printf '| %s: until all %d are queued again | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$4"
-	printf '| %s: the next cycle, all %d queued again | %s ms | <= 200 ms |\n' "$1" "$queued" "$5"
-}
 if [ "$queued" -gt 0 ] && phase retry; then
-	retry_rows Orchestra "$ra" "$rn" "$rs" "$rc"
-	[ -z "$before" ] || retry_rows before "$rba" "$rbn" "$rbs" "$rbc"
+	w="a retry queues $queued failed jobs again"
+	cycle_rows Orchestra "$w" " again" "$ra" "$rn" "$rs" "$rc"
+	[ -z "$before" ] || cycle_rows before "$w" " again" "$rba" "$rbn" "$rbs" "$rbc"
 fi

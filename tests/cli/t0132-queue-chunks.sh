@@ -35,6 +35,14 @@ max_assigned() {
 	    WHERE t.name = '$1' AND j.status = 'assigned'"
 }
 
+# Task $1 has $2 jobs assigned, and with $3 the highest index among them.
+expect_assigned() {
+	[ "$(njobs "$1" assigned)" = "$2" ] ||
+	    fail "$1: $(njobs "$1" assigned) assigned, expected $2"
+	[ -z "${3:-}" ] || [ "$(max_assigned "$1")" = "$3" ] ||
+	    fail "$1: jobs up to index $(max_assigned "$1") assigned, expected $3"
+}
+
 # Task $1's jobs moved $2 -> $3 more than once, or never: none.
 events_once() {
 	local bad
@@ -49,8 +57,7 @@ test_case "the first chunk: 3 jobs, lowest index first"
 orch task submit q --exec "true %IN" --inputs "$TMP/in" --skip-test >/dev/null
 expect_exit 0 orch pilot --once
 [ "$(task_status q)" = running ] || fail "q is $(task_status q), expected running"
-[ "$(njobs q assigned)" = 3 ] || fail "$(njobs q assigned) assigned, expected 3"
-[ "$(max_assigned q)" = 2 ] || fail "jobs up to index $(max_assigned q) assigned"
+expect_assigned q 3 2
 [ "$(njobs q registered)" = 7 ] || fail "$(njobs q registered) registered"
 
 test_case "a job not queued yet: queued at the next cycle"
@@ -65,14 +72,13 @@ json_check 'sum(1 for j in d["job_list"] if j["status"] == "registered"
 
 test_case "one chunk a cycle, with no task event"
 expect_exit 0 orch pilot --once
-[ "$(njobs q assigned)" = 6 ] || fail "$(njobs q assigned) assigned, expected 6"
-[ "$(max_assigned q)" = 5 ] || fail "jobs up to index $(max_assigned q) assigned"
+expect_assigned q 6 5
 expect_exit 0 orch pilot --once
 expect_exit 0 orch pilot --once
-[ "$(njobs q assigned)" = 10 ] || fail "$(njobs q assigned) assigned, expected 10"
+expect_assigned q 10
 [ "$(task_status q)" = running ] || fail "q is $(task_status q)"
 expect_exit 0 orch pilot --once
-[ "$(njobs q assigned)" = 10 ] || fail "$(njobs q assigned) assigned, expected 10"
+expect_assigned q 10
 # Its submit and its start: a chunk is no task event.
 [ "$(db_value "SELECT count(*) FROM event e JOIN task t ON t.id = e.task_id
     WHERE e.kind = 'task' AND t.name = 'q'")" = 2 ] ||
@@ -82,7 +88,7 @@ events_once q registered assigned
 test_case "a kill while chunks remain kills every job left"
 orch task submit k --exec "true %IN" --inputs "$TMP/in" --skip-test >/dev/null
 expect_exit 0 orch pilot --once
-[ "$(njobs k assigned)" = 3 ] || fail "$(njobs k assigned) assigned, expected 3"
+expect_assigned k 3
 [ "$(njobs k registered)" = 7 ] || fail "$(njobs k registered) registered"
 expect_exit 0 orch task kill k
 expect_exit 0 orch pilot --once
@@ -137,8 +143,7 @@ test_case "the retry queues the first chunk; the others wait, failed"
 expect_exit 0 orch task retry r
 expect_exit 0 orch pilot --once
 [ "$(task_status r)" = running ] || fail "r is $(task_status r), expected running"
-[ "$(njobs r assigned)" = 3 ] || fail "$(njobs r assigned) assigned, expected 3"
-[ "$(max_assigned r)" = 2 ] || fail "jobs up to index $(max_assigned r) assigned"
+expect_assigned r 3 2
 [ "$(njobs r failed)" = 7 ] || fail "$(njobs r failed) failed, expected 7"
 expect_exit 0 orch task show r
 expect_stdout_contains "queued at the pilot's next cycle"
@@ -152,16 +157,15 @@ json_check '[(r["task"], r["status"], r["jobs"]) for r in d
 
 test_case "one chunk of the retry a cycle, lowest index first"
 expect_exit 0 orch pilot --once
-[ "$(njobs r assigned)" = 6 ] || fail "$(njobs r assigned) assigned, expected 6"
-[ "$(max_assigned r)" = 5 ] || fail "jobs up to index $(max_assigned r) assigned"
+expect_assigned r 6 5
 expect_exit 0 orch pilot --once
 expect_exit 0 orch pilot --once
-[ "$(njobs r assigned)" = 10 ] || fail "$(njobs r assigned) assigned, expected 10"
+expect_assigned r 10
 [ "$(task_status r)" = running ] || fail "r is $(task_status r)"
 [ "$(db_value "SELECT coalesce(requeue_from, -1) FROM task
     WHERE name = 'r'")" = -1 ] || fail "r's cursor is left"
 expect_exit 0 orch pilot --once
-[ "$(njobs r assigned)" = 10 ] || fail "$(njobs r assigned) assigned, expected 10"
+expect_assigned r 10
 events_once r failed assigned
 # Its submit, start, end, the signal left and the retry: a chunk is no
 # task event.
@@ -174,7 +178,7 @@ got=$(db_value "SELECT coalesce(e.old_status, '') || '>' || e.new_status
 test_case "a kill while the retry's chunks remain: the rest stay failed"
 expect_exit 0 orch task retry rk
 expect_exit 0 orch pilot --once
-[ "$(njobs rk assigned)" = 3 ] || fail "$(njobs rk assigned) assigned, expected 3"
+expect_assigned rk 3
 expect_exit 0 orch task kill rk
 expect_exit 0 orch pilot --once
 [ "$(task_status rk)" = killed ] || fail "rk is $(task_status rk), expected killed"

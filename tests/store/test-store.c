@@ -792,6 +792,43 @@ test_signal_and_dirty(void **state)
 	buf_release(&err);
 }
 
+/* Apply `plan` to task `id` (status `from`, signal `sig`), committed. */
+static void
+test_store_apply(struct store *st, int64_t id, enum task_status from,
+    enum task_signal sig, const struct task_plan *plan)
+{
+	job_ref_vec removed = VEC_INIT;
+	struct buf err = BUF_INIT;
+	char *dir = NULL;
+
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(
+	    store_task_apply(st, id, from, sig, plan, &removed, &dir, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	free(dir);
+	VEC_RELEASE(&removed);
+	buf_release(&err);
+}
+
+/*
+ * A running task's chunk of `limit` jobs `from` -> assigned (a retry's
+ * when `requeue`), as task_step() plans one, applied.
+ */
+static void
+test_store_apply_chunk(struct store *st, int64_t id, enum job_status from,
+    int64_t limit, bool requeue)
+{
+	struct task_plan plan = { .next = TASK_RUNNING,
+		.nmoves = 1,
+		.reason = "next jobs queued" };
+
+	plan.moves[0].from = from;
+	plan.moves[0].to = JOB_ASSIGNED;
+	plan.moves[0].limit = limit;
+	plan.moves[0].requeue = requeue;
+	test_store_apply(st, id, TASK_RUNNING, SIGNAL_NONE, &plan);
+}
+
 /*
  * A running task's jobs queued in chunks (TASK_QUEUE_CHUNK): each apply
  * moves the next `queue_chunk` registered jobs, lowest index first, with
@@ -804,10 +841,8 @@ test_task_move_chunks(void **state)
 {
 	struct store *st = *state;
 	task_state_vec dirty = VEC_INIT;
-	job_ref_vec removed = VEC_INIT;
 	struct buf err = BUF_INIT;
 	struct task_plan plan;
-	char *dir = NULL;
 	int64_t u, id, round, want;
 
 	u = test_store_user(st, "u", 1000);
@@ -828,13 +863,7 @@ test_task_move_chunks(void **state)
 			assert_int_equal(plan.moves[0].limit, 4);
 		}
 		assert_int_equal(plan.next, TASK_RUNNING);
-		assert_int_equal(store_begin(st, &err), 0);
-		assert_int_equal(store_task_apply(st, id, TASK_RUNNING,
-		                     SIGNAL_NONE, &plan, &removed, &dir, &err),
-		    0);
-		assert_int_equal(store_commit(st, &err), 0);
-		free(dir);
-		dir = NULL;
+		test_store_apply(st, id, TASK_RUNNING, SIGNAL_NONE, &plan);
 		want = round * 4 < 9 ? round * 4 : 9;
 		assert_int_equal(test_store_scalar(st,
 		                     "SELECT count(*) FROM job"
@@ -864,23 +893,11 @@ test_task_move_chunks(void **state)
 		    round < 4 ? 1 : 0);
 	}
 	/* The last plan applied again: a chunk of nothing. */
-	plan.nmoves = 1;
-	plan.moves[0].from = JOB_REGISTERED;
-	plan.moves[0].to = JOB_ASSIGNED;
-	plan.moves[0].test_only = false;
-	plan.moves[0].mark_test = false;
-	plan.moves[0].limit = 4;
-	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_task_apply(st, id, TASK_RUNNING, SIGNAL_NONE,
-	                     &plan, &removed, &dir, &err),
-	    0);
-	assert_int_equal(store_commit(st, &err), 0);
-	free(dir);
+	test_store_apply_chunk(st, id, JOB_REGISTERED, 4, false);
 	assert_int_equal(test_store_scalar(st,
 	                     "SELECT count(*) FROM event WHERE kind = 'job'"),
 	    9);
 	VEC_RELEASE(&dirty);
-	VEC_RELEASE(&removed);
 	buf_release(&err);
 }
 
@@ -896,12 +913,10 @@ test_task_requeue_chunks(void **state)
 {
 	struct store *st = *state;
 	task_state_vec dirty = VEC_INIT;
-	job_ref_vec removed = VEC_INIT;
 	struct buf err = BUF_INIT;
 	struct task_plan plan;
 	enum task_status from;
 	enum task_signal sig;
-	char *dir = NULL;
 	int64_t u, id, round;
 	/* After each round: the jobs assigned, and the cursor (-1: NULL). */
 	static const int64_t assigned[] = { 4, 7, 8, 8 };
@@ -932,13 +947,7 @@ test_task_requeue_chunks(void **state)
 		task_step(&dirty.v[0].view, &plan);
 		assert_int_equal(plan.next, TASK_RUNNING);
 		assert_int_equal(plan.nmoves, round < 3 ? 1 : 0);
-		assert_int_equal(store_begin(st, &err), 0);
-		assert_int_equal(store_task_apply(st, id, from, sig, &plan,
-		                     &removed, &dir, &err),
-		    0);
-		assert_int_equal(store_commit(st, &err), 0);
-		free(dir);
-		dir = NULL;
+		test_store_apply(st, id, from, sig, &plan);
 		assert_int_equal(test_store_scalar(st,
 		                     "SELECT count(*) FROM job"
 		                     " WHERE status = 'assigned'"),
@@ -983,21 +992,7 @@ test_task_requeue_chunks(void **state)
 	                     "SELECT count(*) FROM event WHERE kind = 'task'"),
 	    1);
 	/* A retry's chunk applied again, with no cursor: nothing moves. */
-	plan.nmoves = 1;
-	plan.next = TASK_RUNNING;
-	plan.consume_signal = false;
-	plan.moves[0].from = JOB_FAILED;
-	plan.moves[0].to = JOB_ASSIGNED;
-	plan.moves[0].test_only = false;
-	plan.moves[0].mark_test = false;
-	plan.moves[0].limit = 4;
-	plan.moves[0].requeue = true;
-	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_task_apply(st, id, TASK_RUNNING, SIGNAL_NONE,
-	                     &plan, &removed, &dir, &err),
-	    0);
-	assert_int_equal(store_commit(st, &err), 0);
-	free(dir);
+	test_store_apply_chunk(st, id, JOB_FAILED, 4, true);
 	assert_int_equal(test_store_scalar(st,
 	                     "SELECT count(*) FROM event WHERE kind = 'job'"),
 	    9);
@@ -1006,7 +1001,6 @@ test_task_requeue_chunks(void **state)
 	                     " WHERE status = 'failed'"),
 	    1);
 	VEC_RELEASE(&dirty);
-	VEC_RELEASE(&removed);
 	buf_release(&err);
 }
 
