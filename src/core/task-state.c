@@ -168,6 +168,13 @@ task_state_retry(const struct task_view *v, struct task_plan *plan)
 	switch (v->status) {
 	case TASK_BROKEN:
 	case TASK_KILLED:
+		/*
+		 * NEEDSWORK: every job not done moves at once, a row and an
+		 * event each, in one cycle.  In chunks, the jobs past the
+		 * chunk would wait in their end states while the test job
+		 * runs, and a failed test would have to break them from
+		 * there, which SPEC's job states do not allow.
+		 */
 		task_state_go(plan, TASK_REGISTERED, "retry requested");
 		plan->reset_retention = true;
 		task_state_move(plan, JOB_FAILED, JOB_REGISTERED, false, false);
