@@ -30,13 +30,22 @@
 #               longest cycle while they are queued, how many cycles and
 #               ms (their sum: they run back to back) until all are, and
 #               the next; target <= 200 ms a cycle.  --queued 0 skips it.
+#   retry       the same for a finalized task's retry: on a database of
+#               its own, --queued jobs in one task, made failed and the
+#               task finalized with SQL (as if they had run and failed),
+#               a running pilot (period 30 s) that idles, then `task
+#               retry`: the cycles that queue the failed jobs again
+#               (failed to assigned, one event each; in chunks since
+#               issue 18's retry chunks, all at once before), the same
+#               three figures; target <= 200 ms a cycle.
 #
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--rounds R] [--runs R]
 #                        [--queued N] [--bin PATH] [--before PATH]
 #                        [--db URL] [--phases LIST] [--keep]
 #
-# --phases takes a comma-separated list of throughput, latency and cycle
-# (default: all three); `--phases cycle` measures only the cycles.
+# --phases takes a comma-separated list of throughput, latency, cycle and
+# retry (default: all four); `--phases cycle,retry` measures only the
+# cycles.
 #
 # --before PATH measures a second Orchestra binary (say, the build of the
 # main branch) in the same run, alternating with the others, so that
@@ -49,7 +58,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=1000 slots=32 rounds=3 runs=20 queued=100000 bin= before= dburl= keep=
-phases=throughput,latency,cycle
+phases=throughput,latency,cycle,retry
 while [ $# -gt 0 ]; do
 	case $1 in
 	--jobs) jobs=$2; shift 2 ;;
@@ -69,11 +78,11 @@ done
 phase() { case ",$phases," in *",$1,"*) return 0 ;; esac; return 1; }
 for p in ${phases//,/ }; do
 	case $p in
-	throughput|latency|cycle) ;;
-	*) echo "bench: unknown phase '$p' (throughput, latency, cycle)" >&2; exit 2 ;;
+	throughput|latency|cycle|retry) ;;
+	*) echo "bench: unknown phase '$p' (throughput, latency, cycle, retry)" >&2; exit 2 ;;
 	esac
 done
-phase cycle || queued=0
+phase cycle || phase retry || queued=0
 if ! command -v tsp >/dev/null; then
 	sudo=
 	[ "$(id -u)" = 0 ] || sudo=sudo
@@ -271,8 +280,9 @@ lat_range() { sort -g "$1" | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.
 
 # The cycles of a pilot's --verbose log $1 after its first (idle) one:
 # "longest-ms ncycles total-ms next-ms" once the cycles that queue jobs (a
-# task's "registered -> running" or "next jobs queued" before the cycle's
-# line) are followed by one that queues none; nothing before.
+# task's "registered -> running" or "next jobs queued", a retry's
+# "finalized -> running" or "next failed jobs queued again", before the
+# cycle's line) are followed by one that queues none; nothing before.
 cycles_read() {
 	awk '
 		/cycle:.* took / {
@@ -282,20 +292,34 @@ cycles_read() {
 			else if (n > 0) { printf "%s %d %.1f %s\n", max, n, sum, t; exit }
 			q = 0; next
 		}
-		idle && /task [0-9]+: (registered -> running|running -> running \(next jobs queued\))/ { q = 1 }
+		idle && /task [0-9]+: (registered -> running|finalized -> running|running -> running \(next (failed )?jobs queued( again)?\))/ { q = 1 }
 	' "$1"
 }
-# NAME: "longest-ms ncycles total-ms next-ms", of a running pilot (period
-# 30 s), idle when the jobs are submitted: the cycles that queue them,
-# back to back, then the next.  On its --db database, else a new SQLite
-# file.
+# NAME [retry]: "longest-ms ncycles total-ms next-ms", of a running pilot
+# (period 30 s), idle when the jobs are submitted: the cycles that queue
+# them, back to back, then the next.  On its --db database, else a new
+# SQLite file.  With retry (always a new SQLite file), the jobs are
+# submitted before the pilot starts, made failed and their task finalized
+# (with SQL, as the pilot records an end: status, attempt, exit code,
+# times), and the pilot is idle when the task is retried.
 cycles_o() {
-	local b=${obin[$1]} node log=$home/q-$1.log r='' deadline
-	oset "$1"
-	export ORCHESTRA_HOME=$home/q-$1
+	local b=${obin[$1]} node log=$home/q-$1${2:+-$2}.log r='' deadline
+	if [ -n "${2:-}" ]; then unset ORCHESTRA_DB; else oset "$1"; fi
+	export ORCHESTRA_HOME=$home/q-$1${2:+-$2}
 	mkdir -p "$ORCHESTRA_HOME"
 	node=$("$b" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 	"$b" node set "$node" --max-cpu-slots "$slots" --cpu-slots "$slots" >/dev/null
+	if [ -n "${2:-}" ]; then
+		"$b" task submit big --skip-test --inputs "@$home/qlist" \
+			--exec 'true %IN' >/dev/null 2>&1
+		sqlite3 "$ORCHESTRA_HOME/orchestra.db" "
+			UPDATE job SET status = 'failed', attempts = 1,
+			    handle = CAST(id AS TEXT) || '-1', exit_code = 1,
+			    end_reason = 'exit', queued_ms = submitted_ms,
+			    started_ms = submitted_ms, ended_ms = submitted_ms;
+			UPDATE task SET status = 'finalized', dirty = 0,
+			    ended_ms = updated_ms;"
+	fi
 	"$b" pilot --interval 30 --verbose >/dev/null 2>"$log" &
 	pilot=$!
 	deadline=$((SECONDS + 60))
@@ -303,8 +327,12 @@ cycles_o() {
 		[ $SECONDS -lt $deadline ] || { echo "bench: $1's pilot did not start" >&2; exit 1; }
 		sleep 0.05
 	done
-	"$b" task submit big --skip-test --inputs "@$home/qlist" \
-		--exec 'true %IN' >/dev/null 2>&1
+	if [ -n "${2:-}" ]; then
+		"$b" task retry big >/dev/null 2>&1
+	else
+		"$b" task submit big --skip-test --inputs "@$home/qlist" \
+			--exec 'true %IN' >/dev/null 2>&1
+	fi
 	deadline=$((SECONDS + 300))
 	while [ -z "$r" ]; do
 		[ $SECONDS -lt $deadline ] || { echo "bench: $1: still queueing" >&2; exit 1; }
@@ -318,8 +346,14 @@ cycles_o() {
 }
 if [ "$queued" -gt 0 ]; then
 	seq -f "/in/%06g" 1 "$queued" >"$home/qlist"
+fi
+if [ "$queued" -gt 0 ] && phase cycle; then
 	read -r qa qn qs qc < <(cycles_o orchestra)
 	[ -z "$before" ] || read -r qba qbn qbs qbc < <(cycles_o before)
+fi
+if [ "$queued" -gt 0 ] && phase retry; then
+	read -r ra rn rs rc < <(cycles_o orchestra retry)
+	[ -z "$before" ] || read -r rba rbn rbs rbc < <(cycles_o before retry)
 fi
 
 # ---- the table ----------------------------------------------------------
@@ -361,12 +395,19 @@ if phase throughput && phase latency; then
 	row orchestra "Orchestra"
 	[ -z "$before" ] || row before "before"
 fi
-cycle_rows() { # LABEL LONGEST N SUM NEXT
-	printf '| %s: the longest cycle while %d jobs are queued | %s ms | <= 200 ms |\n' "$1" "$queued" "$2"
-	printf '| %s: until all %d are queued | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$4"
-	printf '| %s: the next cycle, all %d queued | %s ms | <= 200 ms |\n' "$1" "$queued" "$5"
+# LABEL WHILE AGAIN LONGEST N SUM NEXT: the rows of cycles_o's figures.
+cycle_rows() {
+	printf '| %s: the longest cycle while %s | %s ms | <= 200 ms |\n' "$1" "$2" "$4"
+	printf '| %s: until all %d are queued%s | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$5" "$6"
+	printf '| %s: the next cycle, all %d queued%s | %s ms | <= 200 ms |\n' "$1" "$queued" "$3" "$7"
 }
-if [ "$queued" -gt 0 ]; then
-	cycle_rows Orchestra "$qa" "$qn" "$qs" "$qc"
-	[ -z "$before" ] || cycle_rows before "$qba" "$qbn" "$qbs" "$qbc"
+if [ "$queued" -gt 0 ] && phase cycle; then
+	w="$queued jobs are queued"
+	cycle_rows Orchestra "$w" "" "$qa" "$qn" "$qs" "$qc"
+	[ -z "$before" ] || cycle_rows before "$w" "" "$qba" "$qbn" "$qbs" "$qbc"
+fi
+if [ "$queued" -gt 0 ] && phase retry; then
+	w="a retry queues $queued failed jobs again"
+	cycle_rows Orchestra "$w" " again" "$ra" "$rn" "$rs" "$rc"
+	[ -z "$before" ] || cycle_rows before "$w" " again" "$rba" "$rbn" "$rbs" "$rbc"
 fi

@@ -112,6 +112,12 @@ struct task_view {
 	/* Jobs queued a step (registered -> assigned); 0: TASK_QUEUE_CHUNK.
 	 * Only tests make it smaller (ORCHESTRA_TEST_QUEUE_CHUNK). */
 	int64_t queue_chunk;
+	/*
+	 * A running task's retry has failed jobs left to queue again (a
+	 * finalized task retried: its failed jobs are queued in chunks, the
+	 * store's cursor task.requeue_from says which are left).
+	 */
+	bool requeue;
 };
 
 /*
@@ -132,6 +138,13 @@ struct job_move {
 	 * TASK_QUEUE_CHUNK, so that no cycle writes 100,000 rows at once.
 	 */
 	int64_t limit;
+	/*
+	 * A chunk of a finalized task's retry (failed -> assigned, with a
+	 * limit): only the failed jobs the retry has not queued yet, from the
+	 * task's cursor (task.requeue_from, none before the retry) on; the
+	 * store moves the cursor past them, or clears it after the last.
+	 */
+	bool requeue;
 };
 
 /*

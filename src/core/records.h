@@ -126,6 +126,14 @@ struct task {
 	int64_t updated_ms;
 	int64_t ended_ms; /* 0 while not ended */
 	/*
+	 * A running task whose retry (of a finalized task) has failed jobs
+	 * left to queue again: those of index requeue_from and up, queued in
+	 * chunks at the pilot's next cycles (task.requeue_from, migration
+	 * 0020).  Read from the database only (false elsewhere).
+	 */
+	bool requeue;
+	int64_t requeue_from;
+	/*
 	 * The tasks it runs after (--after: done; --after-any: ended), their
 	 * full names joined by ',' ("" none; never NULL once read).
 	 */

@@ -654,6 +654,9 @@ const struct service_field service_task_fields[] = {
 	F(struct task, submitted_ms, "submitted", SERVICE_FIELD_TIME),
 	F(struct task, updated_ms, "updated", SERVICE_FIELD_TIME),
 	F(struct task, ended_ms, "ended", SERVICE_FIELD_TIME),
+	/* The pilot's cursor: each job's "why" says what it means. */
+	INTERNAL(struct task, requeue),
+	INTERNAL(struct task, requeue_from),
 	F(struct task, after, "after", SERVICE_FIELD_STR0),
 	F(struct task, after_any, "after_any", SERVICE_FIELD_STR0),
 	F(struct task, inputs_of, "inputs_of", SERVICE_FIELD_STR0),
@@ -954,16 +957,22 @@ service_json_history_runs_read(json_t *o, history_run_vec *out, struct buf *err)
 	return ret;
 }
 
+/*
+ * A job not queued yet: registered, or failed and queued again by its
+ * task's retry at one of the pilot's next cycles (task.requeue).  The
+ * wait of job id 0 is theirs.  A job's own wait (a remote reply gives
+ * each job its own) is its own in any state.
+ */
 const struct job_wait *
 service_job_wait_of(const struct task_detail *d, const struct job *j)
 {
 	const struct job_wait *w;
+	bool later = j->status == JOB_REGISTERED ||
+	    (j->status == JOB_FAILED && d->task.requeue &&
+	        j->idx >= d->task.requeue_from);
 
-	if (j->status != JOB_ASSIGNED && j->status != JOB_REGISTERED)
-		return NULL;
 	VEC_FOREACH (w, &d->waits) {
-		if (w->job_id == j->id ||
-		    (w->job_id == 0 && j->status == JOB_REGISTERED))
+		if (w->job_id == j->id || (w->job_id == 0 && later))
 			return w;
 	}
 	return NULL;

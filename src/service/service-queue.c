@@ -252,7 +252,10 @@ service_queue_group_why(enum task_status st)
 	case TASK_TESTING:
 		return "waits for its task's test job to succeed";
 	case TASK_RUNNING:
-		/* Queued in chunks (TASK_QUEUE_CHUNK), one a cycle. */
+		/*
+		 * Queued in chunks (TASK_QUEUE_CHUNK), one a cycle: its jobs,
+		 * or the failed jobs its retry queues again.
+		 */
 		return "queued at the pilot's next cycle (its task's jobs are queued in chunks)";
 	case TASK_KILLING:
 		return "its task is being killed";
@@ -453,7 +456,7 @@ service_queue_task_waits(struct service *svc, struct task_detail *d,
 		if (ret < 0)
 			goto out;
 	}
-	if (d->counts[JOB_REGISTERED] > 0) {
+	if (d->counts[JOB_REGISTERED] > 0 || d->task.requeue) {
 		char *why = NULL;
 
 		if (d->task.status == TASK_REGISTERED) {
@@ -491,7 +494,7 @@ service_queue_task_why(const struct task *t, const node_vec *nodes,
 		free(pn);
 		return why;
 	}
-	if (t->counts[JOB_REGISTERED] > 0)
+	if (t->counts[JOB_REGISTERED] > 0 || t->requeue)
 		return xstrdup(service_queue_group_why(t->status));
 	return NULL;
 }
@@ -629,7 +632,7 @@ service_queue_head(struct service *svc, const char *queue, const char *user,
 		r->njobs = g->njobs;
 		r->queue = xstrdup(g->queue);
 		r->gpu = g->gpu;
-		r->status = JOB_REGISTERED;
+		r->status = g->status;
 		r->gpu_index = -1;
 		if (g->task_status == TASK_REGISTERED) {
 			ret = service_queue_after_why(svc, g->task_id, &r->why,

@@ -23,8 +23,8 @@ static const char sql_node_memory_fill[] =
     "UPDATE node SET memory = $2 WHERE id = $1 AND memory = 0";
 
 static const char sql_task_state[] =
-    "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id"
-    " FROM task WHERE id = $1";
+    "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id,"
+    " coalesce(requeue_from, -1) FROM task WHERE id = $1";
 static const char sql_task_jobs_refs[] =
     "SELECT id, attempts FROM job WHERE task_id = $1 ORDER BY id";
 static const char sql_task_delete[] = "DELETE FROM task WHERE id = $1";
@@ -32,17 +32,19 @@ static const char sql_task_delete[] = "DELETE FROM task WHERE id = $1";
  * The moves: $1 the task, $2 the state moved from, $3: 1 = only the test
  * job (index 0); their last parameter: only jobs below this index (a
  * chunk, store_task_move_bound), INT64_MAX for all.  A chunk of $3 jobs
- * ends below the index of the one after it.
+ * from index $4 on ends below the index of the one after it.  The events
+ * and the move to assigned also take a lowest index (0 but for a chunk
+ * of a retry, which starts at the task's requeue_from).
  */
 static const char sql_move_bound[] =
-    "SELECT idx FROM job WHERE task_id = $1 AND status = $2"
+    "SELECT idx FROM job WHERE task_id = $1 AND status = $2 AND idx >= $4"
     " ORDER BY idx LIMIT 1 OFFSET $3";
 static const char sql_move_events[] =
     "INSERT INTO event (time_ms, kind, account_id, task_id, job_id,"
     " old_status, new_status, detail)"
     " SELECT $4, 'job', account_id, task_id, id, status, $5, $6 FROM job"
     " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
-    " AND idx < $7";
+    " AND idx < $7 AND idx >= $8";
 static const char sql_move_registered[] =
     "UPDATE job SET status = 'registered', exit_code = NULL,"
     " peak_memory = NULL, cpu_ms = NULL,"
@@ -59,7 +61,10 @@ static const char sql_move_assigned[] =
     " started_ms = NULL, ended_ms = NULL, log_tail = NULL,"
     " end_reason = NULL"
     " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
-    " AND idx < $6";
+    " AND idx < $6 AND idx >= $7";
+/* Past the chunk of a retry just moved; NULL after its last. */
+static const char sql_task_requeue_set[] =
+    "UPDATE task SET requeue_from = $2 WHERE id = $1";
 static const char sql_move_ended[] =
     "UPDATE job SET status = $5, ended_ms = $4, end_reason = $6"
     " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
@@ -73,7 +78,9 @@ static const char sql_task_step[] =
     " signal = CASE WHEN $3 = 1 THEN NULL ELSE signal END,"
     " dirty = $4, updated_ms = $5,"
     " ended_ms = CASE WHEN $6 = 1 THEN coalesce(ended_ms, $5) ELSE NULL END,"
-    " warned = CASE WHEN $6 = 1 THEN warned ELSE 0 END"
+    " warned = CASE WHEN $6 = 1 THEN warned ELSE 0 END,"
+    " requeue_from = CASE WHEN $2 = 'running' THEN requeue_from ELSE NULL"
+    " END"
     " WHERE id = $1";
 
 static const char sql_job_place[] =
@@ -246,13 +253,13 @@ store_task_remove(struct store *st, int64_t task_id, bool remove_files,
 }
 
 /*
- * The index below which `m` moves: with a limit, that of the first job
- * past it (the events and the update then take the same jobs); else, or
- * when fewer jobs are left, past every index.
+ * The index below which `m` moves, from index `lowest` on: with a limit,
+ * that of the first job past it (the events and the update then take the
+ * same jobs); else, or when fewer jobs are left, past every index.
  */
 static int
 store_task_move_bound(struct store *st, int64_t task_id, const char *from,
-    int64_t limit, int64_t *bound, struct buf *err)
+    int64_t limit, int64_t lowest, int64_t *bound, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -260,8 +267,8 @@ store_task_move_bound(struct store *st, int64_t task_id, const char *from,
 	*bound = INT64_MAX;
 	if (limit <= 0)
 		return 0;
-	ret = store_query(st, &stmt, sql_move_bound, err, "isi", task_id, from,
-	    limit);
+	ret = store_query(st, &stmt, sql_move_bound, err, "isii", task_id, from,
+	    limit, lowest);
 	if (ret < 0)
 		return ret;
 	ret = store_step(st, stmt, err);
@@ -271,20 +278,33 @@ store_task_move_bound(struct store *st, int64_t task_id, const char *from,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * Move the jobs of `m`.  A chunk of a retry (m->requeue) takes the failed
+ * jobs from index `requeue_from` on (-1: none left, it moves nothing), and
+ * moves the task's cursor past them (NULL after the last), in the same
+ * transaction.
+ */
 static int
 store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
-    const char *reason, int64_t now, struct buf *err)
+    int64_t requeue_from, const char *reason, int64_t now, struct buf *err)
 {
 	const char *from = job_status_name(m->from);
 	const char *to = job_status_name(m->to);
 	int64_t test = m->test_only ? 1 : 0, bound;
+	int64_t lowest = m->requeue ? requeue_from : 0;
 	int ret;
 
-	ret = store_task_move_bound(st, task_id, from, m->limit, &bound, err);
+	if (m->requeue &&
+	    (m->from != JOB_FAILED || m->to != JOB_ASSIGNED || m->limit <= 0))
+		BUG("a retry's chunk moves %s -> %s", from, to);
+	if (lowest < 0)
+		return 0;
+	ret = store_task_move_bound(st, task_id, from, m->limit, lowest, &bound,
+	    err);
 	if (ret < 0)
 		return ret;
-	ret = store_exec(st, sql_move_events, err, NULL, "isiissi", task_id,
-	    from, test, now, to, reason, bound);
+	ret = store_exec(st, sql_move_events, err, NULL, "isiissii", task_id,
+	    from, test, now, to, reason, bound, lowest);
 	if (ret < 0)
 		return ret;
 	switch (m->to) {
@@ -292,9 +312,14 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 		return store_exec(st, sql_move_registered, err, NULL, "isii",
 		    task_id, from, test, bound);
 	case JOB_ASSIGNED:
-		return store_exec(st, sql_move_assigned, err, NULL, "isiiii",
+		ret = store_exec(st, sql_move_assigned, err, NULL, "isiiiii",
 		    task_id, from, test, now, (int64_t)(m->mark_test ? 1 : 0),
-		    bound);
+		    bound, lowest);
+		if (ret == 0 && m->requeue)
+			ret = store_exec(st, sql_task_requeue_set, err, NULL,
+			    "in", task_id,
+			    bound == INT64_MAX ? (int64_t)-1 : bound);
+		return ret;
 	case JOB_KILL:
 		return store_exec(st, sql_move_kill, err, NULL, "isii", task_id,
 		    from, test, bound);
@@ -314,7 +339,7 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 {
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "task" };
-	int64_t now = time_now_ms(), account_id;
+	int64_t now = time_now_ms(), account_id, requeue_from;
 	bool remove_files, changed, event;
 	char *out_dir = NULL;
 	size_t i;
@@ -339,6 +364,14 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	remove_files = st->drv->col_int64(stmt, 2) != 0;
 	out_dir = store_col_strdup(st, stmt, 3);
 	account_id = st->drv->col_int64(stmt, 4);
+	/*
+	 * Where a retry's chunk starts: the cursor, as the `from` state,
+	 * guards it; the retry itself (from finalized) starts at 0.  A
+	 * running task with no cursor has no failed job left to queue again.
+	 */
+	requeue_from = st->drv->col_int64(stmt, 5);
+	if (from == TASK_FINALIZED)
+		requeue_from = 0;
 	st->drv->finalize(stmt);
 	stmt = NULL;
 
@@ -367,7 +400,7 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	}
 	for (i = 0; i < plan->nmoves; i++) {
 		ret = store_task_move(st, task_id, &plan->moves[i],
-		    plan->reason, now, err);
+		    requeue_from, plan->reason, now, err);
 		if (ret < 0)
 			goto out;
 	}

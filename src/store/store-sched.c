@@ -120,13 +120,27 @@ static const char sql_sched_holding[] =
     " LEFT JOIN node n ON n.id = j.node_id"
     " WHERE j.status IN ('pending', 'running', 'kill')"
     " ORDER BY j.priority DESC, j.id";
+/*
+ * Per task, its registered jobs, and the failed jobs its retry has not
+ * queued again yet (from its cursor requeue_from on, migration 0020).
+ */
 static const char sql_sched_registered[] =
     "SELECT t.id, t.account_id, a.username, t.name, t.queue, t.gpu,"
-    " t.status, count(*) FROM job j JOIN task t ON t.id = j.task_id"
+    " t.status, 'registered', count(*), t.submitted_ms"
+    " FROM job j JOIN task t ON t.id = j.task_id"
     " JOIN account a ON a.id = t.account_id"
     " WHERE j.status = 'registered' GROUP BY t.id, t.account_id,"
-    " a.username, t.name, t.queue, t.gpu, t.status"
-    " ORDER BY t.submitted_ms, t.id";
+    " a.username, t.name, t.queue, t.gpu, t.status, t.submitted_ms"
+    " UNION ALL"
+    " SELECT t.id, t.account_id, a.username, t.name, t.queue, t.gpu,"
+    " t.status, 'failed', count(*), t.submitted_ms"
+    " FROM task t JOIN job j ON j.task_id = t.id"
+    " JOIN account a ON a.id = t.account_id"
+    " WHERE t.requeue_from IS NOT NULL AND t.status = 'running'"
+    " AND j.status = 'failed' AND j.idx >= t.requeue_from"
+    " GROUP BY t.id, t.account_id, a.username, t.name, t.queue, t.gpu,"
+    " t.status, t.submitted_ms"
+    " ORDER BY 10, 1, 8 DESC";
 static const char sql_queue_names[] =
     "SELECT queue FROM node UNION SELECT queue FROM task"
     " WHERE status IN ('registered', 'testing', 'running', 'killing')"
@@ -214,9 +228,12 @@ store_sched_registered(struct store *st, task_group_vec *out, struct buf *err)
 		g->gpu = st->drv->col_int64(stmt, 5) != 0;
 		ret = task_status_parse(st->drv->col_text(stmt, 6),
 		    &g->task_status, err);
+		if (ret == 0)
+			ret = job_status_parse(st->drv->col_text(stmt, 7),
+			    &g->status, err);
 		if (ret < 0)
 			break;
-		g->njobs = st->drv->col_int64(stmt, 7);
+		g->njobs = st->drv->col_int64(stmt, 8);
 	}
 out:
 	st->drv->finalize(stmt);

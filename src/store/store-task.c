@@ -8,7 +8,7 @@
 	" t.command, t.inputs, t.data_path, t.out_dir, t.gpu, t.skip_test,"    \
 	" t.timeout_ms, t.retention_ms, t.status, t.signal, t.njobs,"          \
 	" t.submitted_ms, t.updated_ms, t.ended_ms, t.after_tasks,"            \
-	" t.after_any_tasks, t.inputs_of_task, t.memory"
+	" t.after_any_tasks, t.inputs_of_task, t.memory, t.requeue_from"
 
 static const char sql_task_insert[] =
     "INSERT INTO task (account_id, name, queue, image, command, inputs,"
@@ -92,6 +92,8 @@ store_task_read(struct store *st, struct db_stmt *stmt, struct task *t,
 	t->after_any = store_col_strdup(st, stmt, 21);
 	t->inputs_of = store_col_strdup(st, stmt, 22);
 	t->memory = st->drv->col_int64(stmt, 23);
+	t->requeue_from = store_col_int64_or(st, stmt, 24, -1);
+	t->requeue = t->requeue_from >= 0 && t->status == TASK_RUNNING;
 	return 0;
 }
 
@@ -471,6 +473,14 @@ store_task_set_remove_files(struct store *st, int64_t task_id, struct buf *err)
 	" CASE WHEN EXISTS (SELECT 1 FROM task_dep d JOIN task b"              \
 	" ON b.id = d.task_id WHERE d.after_id = t.id"                         \
 	" AND b.status = 'registered') THEN 1 ELSE 0 END"
+/*
+ * A running task's retry has failed jobs left to queue again, from its
+ * cursor on (migration 0020): one seek on job's (task_id, idx).
+ */
+#define STORE_REQUEUE                                                          \
+	" CASE WHEN t.requeue_from IS NOT NULL AND EXISTS (SELECT 1"           \
+	" FROM job j WHERE j.task_id = t.id AND j.status = 'failed'"           \
+	" AND j.idx >= t.requeue_from) THEN 1 ELSE 0 END"
 #define STORE_HAS(s)                                                           \
 	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                  \
 	" AND j.status = '" s "'),"
@@ -484,7 +494,8 @@ static const char sql_task_dirty[] =
                       " AND t.ended_ms IS NOT NULL AND coalesce(t.retention_ms, $1) > 0"
                       " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END,"
                       " " STORE_WAITS "," STORE_WAITED_FOR ","
-                      " CASE WHEN t.inputs_of IS NOT NULL AND t.njobs = 0 THEN 1 ELSE 0 END"
+                      " CASE WHEN t.inputs_of IS NOT NULL AND t.njobs = 0 THEN 1 ELSE 0 END,"
+                      " " STORE_REQUEUE
                       " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
@@ -532,6 +543,8 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 		    st->drv->col_int64(stmt, 8 + JOB_NSTATUS) != 0;
 		r->view.inputs_pending =
 		    st->drv->col_int64(stmt, 9 + JOB_NSTATUS) != 0;
+		r->view.requeue =
+		    st->drv->col_int64(stmt, 10 + JOB_NSTATUS) != 0;
 	}
 out:
 	st->drv->finalize(stmt);

@@ -306,12 +306,14 @@ void job_brief_vec_release(job_brief_vec *v);
 /* Jobs that hold a slot (pending, running, kill), highest priority first. */
 int store_sched_holding(struct store *st, job_brief_vec *out, struct buf *err);
 
-/* Per task, the jobs still registered (not yet queued). */
+/* Per task, the jobs not queued yet (registered, or a retry's failed ones). */
 struct task_group {
 	int64_t task_id, account_id;
 	char *username, *task, *queue;
 	bool gpu;
 	enum task_status task_status;
+	/* registered, or failed: its retry queues them again (requeue_from) */
+	enum job_status status;
 	int64_t njobs;
 };
 typedef VEC(struct task_group) task_group_vec;

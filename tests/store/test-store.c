@@ -792,6 +792,43 @@ test_signal_and_dirty(void **state)
 	buf_release(&err);
 }
 
+/* Apply `plan` to task `id` (status `from`, signal `sig`), committed. */
+static void
+test_store_apply(struct store *st, int64_t id, enum task_status from,
+    enum task_signal sig, const struct task_plan *plan)
+{
+	job_ref_vec removed = VEC_INIT;
+	struct buf err = BUF_INIT;
+	char *dir = NULL;
+
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(
+	    store_task_apply(st, id, from, sig, plan, &removed, &dir, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	free(dir);
+	VEC_RELEASE(&removed);
+	buf_release(&err);
+}
+
+/*
+ * A running task's chunk of `limit` jobs `from` -> assigned (a retry's
+ * when `requeue`), as task_step() plans one, applied.
+ */
+static void
+test_store_apply_chunk(struct store *st, int64_t id, enum job_status from,
+    int64_t limit, bool requeue)
+{
+	struct task_plan plan = { .next = TASK_RUNNING,
+		.nmoves = 1,
+		.reason = "next jobs queued" };
+
+	plan.moves[0].from = from;
+	plan.moves[0].to = JOB_ASSIGNED;
+	plan.moves[0].limit = limit;
+	plan.moves[0].requeue = requeue;
+	test_store_apply(st, id, TASK_RUNNING, SIGNAL_NONE, &plan);
+}
+
 /*
  * A running task's jobs queued in chunks (TASK_QUEUE_CHUNK): each apply
  * moves the next `queue_chunk` registered jobs, lowest index first, with
@@ -804,10 +841,8 @@ test_task_move_chunks(void **state)
 {
 	struct store *st = *state;
 	task_state_vec dirty = VEC_INIT;
-	job_ref_vec removed = VEC_INIT;
 	struct buf err = BUF_INIT;
 	struct task_plan plan;
-	char *dir = NULL;
 	int64_t u, id, round, want;
 
 	u = test_store_user(st, "u", 1000);
@@ -828,13 +863,7 @@ test_task_move_chunks(void **state)
 			assert_int_equal(plan.moves[0].limit, 4);
 		}
 		assert_int_equal(plan.next, TASK_RUNNING);
-		assert_int_equal(store_begin(st, &err), 0);
-		assert_int_equal(store_task_apply(st, id, TASK_RUNNING,
-		                     SIGNAL_NONE, &plan, &removed, &dir, &err),
-		    0);
-		assert_int_equal(store_commit(st, &err), 0);
-		free(dir);
-		dir = NULL;
+		test_store_apply(st, id, TASK_RUNNING, SIGNAL_NONE, &plan);
 		want = round * 4 < 9 ? round * 4 : 9;
 		assert_int_equal(test_store_scalar(st,
 		                     "SELECT count(*) FROM job"
@@ -864,23 +893,114 @@ test_task_move_chunks(void **state)
 		    round < 4 ? 1 : 0);
 	}
 	/* The last plan applied again: a chunk of nothing. */
-	plan.nmoves = 1;
-	plan.moves[0].from = JOB_REGISTERED;
-	plan.moves[0].to = JOB_ASSIGNED;
-	plan.moves[0].test_only = false;
-	plan.moves[0].mark_test = false;
-	plan.moves[0].limit = 4;
-	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_task_apply(st, id, TASK_RUNNING, SIGNAL_NONE,
-	                     &plan, &removed, &dir, &err),
-	    0);
-	assert_int_equal(store_commit(st, &err), 0);
-	free(dir);
+	test_store_apply_chunk(st, id, JOB_REGISTERED, 4, false);
 	assert_int_equal(test_store_scalar(st,
 	                     "SELECT count(*) FROM event WHERE kind = 'job'"),
 	    9);
 	VEC_RELEASE(&dirty);
-	VEC_RELEASE(&removed);
+	buf_release(&err);
+}
+
+/*
+ * A finalized task's retry queues its failed jobs again in chunks: the
+ * retry the first (the task event, the cursor set past it), each later
+ * step the next from the cursor; a job that failed again meanwhile is
+ * not taken twice; one failed -> assigned event a job, attempts kept;
+ * the last plan applied again moves nothing.
+ */
+static void
+test_task_requeue_chunks(void **state)
+{
+	struct store *st = *state;
+	task_state_vec dirty = VEC_INIT;
+	struct buf err = BUF_INIT;
+	struct task_plan plan;
+	enum task_status from;
+	enum task_signal sig;
+	int64_t u, id, round;
+	/* After each round: the jobs assigned, and the cursor (-1: NULL). */
+	static const int64_t assigned[] = { 4, 7, 8, 8 };
+	static const int64_t cursor[] = { 5, 9, -1, -1 };
+
+	u = test_store_user(st, "u", 1000);
+	id = test_store_task(st, u, "t", 1, 10, false);
+	test_store_exec(st,
+	    "UPDATE job SET status = 'failed', attempts = 1,"
+	    " exit_code = 1, ended_ms = 5 WHERE idx > 0");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'done', attempts = 1,"
+	    " exit_code = 0, ended_ms = 5 WHERE idx = 0");
+	test_store_exec(st,
+	    "UPDATE task SET status = 'finalized',"
+	    " ended_ms = 5, signal = 'retry', dirty = 1");
+	for (round = 0; round < 4; round++) {
+		dirty.n = 0;
+		assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+		assert_int_equal(dirty.n, 1);
+		from = dirty.v[0].view.status;
+		sig = dirty.v[0].view.signal;
+		assert_int_equal(from,
+		    round == 0 ? TASK_FINALIZED : TASK_RUNNING);
+		assert_int_equal(dirty.v[0].view.requeue,
+		    round == 1 || round == 2);
+		dirty.v[0].view.queue_chunk = 4;
+		task_step(&dirty.v[0].view, &plan);
+		assert_int_equal(plan.next, TASK_RUNNING);
+		assert_int_equal(plan.nmoves, round < 3 ? 1 : 0);
+		test_store_apply(st, id, from, sig, &plan);
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT count(*) FROM job"
+		                     " WHERE status = 'assigned'"),
+		    assigned[round]);
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT coalesce(requeue_from, -1)"
+		                     " FROM task"),
+		    cursor[round]);
+		if (round == 0) {
+			/* Jobs 1 to 4; job 2 fails again before the next. */
+			assert_int_equal(test_store_scalar(st,
+			                     "SELECT max(idx) FROM job"
+			                     " WHERE status = 'assigned'"),
+			    4);
+			test_store_exec(st,
+			    "UPDATE job SET status = 'failed'"
+			    " WHERE idx = 2");
+		}
+	}
+	/* Job 2 failed again, queued once; every other failed one queued. */
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'failed'"),
+	    1);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT idx FROM job"
+	                     " WHERE status = 'failed'"),
+	    2);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM event WHERE kind = 'job'"
+	                     " AND old_status = 'failed'"
+	                     " AND new_status = 'assigned'"),
+	    9);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(DISTINCT job_id) FROM event"
+	                     " WHERE kind = 'job'"),
+	    9);
+	/* Attempts and the earlier runs untouched; one task event. */
+	assert_int_equal(test_store_scalar(st, "SELECT min(attempts) FROM job"),
+	    1);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM event WHERE kind = 'task'"),
+	    1);
+	/* A retry's chunk applied again, with no cursor: nothing moves. */
+	test_store_apply_chunk(st, id, JOB_FAILED, 4, true);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM event WHERE kind = 'job'"),
+	    9);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'failed'"),
+	    1);
+	VEC_RELEASE(&dirty);
 	buf_release(&err);
 }
 
@@ -1929,6 +2049,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pilot_writes_twice,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_task_move_chunks,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_task_requeue_chunks,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_pilot_lost_kill_twice,
 		    test_store_setup, test_store_teardown),

@@ -15,16 +15,21 @@
 /* clang-format off: the tables read better as written */
 #define MV(f, t)                                                               \
 	{                                                                      \
-		JOB_##f, JOB_##t, false, false, 0                              \
+		JOB_##f, JOB_##t, false, false, 0, false                       \
 	}
 #define MV_TEST(f, t)                                                          \
 	{                                                                      \
-		JOB_##f, JOB_##t, true, true, 0                                \
+		JOB_##f, JOB_##t, true, true, 0, false                         \
 	}
 /* A chunk queued: at most n jobs, lowest index first. */
 #define MV_CHUNK(n)                                                            \
 	{                                                                      \
-		JOB_REGISTERED, JOB_ASSIGNED, false, false, n                  \
+		JOB_REGISTERED, JOB_ASSIGNED, false, false, n, false           \
+	}
+/* A chunk of a retry's failed jobs queued again, from the task's cursor. */
+#define MV_REQUEUE(n)                                                          \
+	{                                                                      \
+		JOB_FAILED, JOB_ASSIGNED, false, false, n, true                \
 	}
 #define NMOVES(...)                                                            \
 	(sizeof((struct job_move[]){ __VA_ARGS__ }) / sizeof(struct job_move))
@@ -221,7 +226,42 @@ static const struct step_row step_rows[] = {
 	        .signal = SIGNAL_RETRY,
 	        .njobs = { [JOB_DONE] = 3, [JOB_FAILED] = 2 },
 	        .test_status = JOB_DONE },
-	    TASK_RUNNING, true, false, true, MOVES(MV(FAILED, ASSIGNED)) },
+	    TASK_RUNNING, true, false, true,
+	    MOVES(MV_REQUEUE(TASK_QUEUE_CHUNK)) },
+	{ "finalized->running (chunk of 3)",
+	    { .status = TASK_FINALIZED,
+	        .signal = SIGNAL_RETRY,
+	        .njobs = { [JOB_DONE] = 1, [JOB_FAILED] = 9 },
+	        .test_status = JOB_DONE,
+	        .queue_chunk = 3 },
+	    TASK_RUNNING, true, false, true, MOVES(MV_REQUEUE(3)) },
+	/* A retry with failed jobs left to queue again: the next chunk; the
+	 * task is neither done nor finalized, whatever ended. */
+	{ "running, retry's next chunk",
+	    { .status = TASK_RUNNING,
+	        .njobs = { [JOB_DONE] = 3, [JOB_FAILED] = 2 },
+	        .test_status = JOB_DONE,
+	        .queue_chunk = 3,
+	        .requeue = true },
+	    TASK_RUNNING, false, false, false, MOVES(MV_REQUEUE(3)) },
+	/* Its last chunk queued: jobs that failed again end it finalized. */
+	{ "running->finalized (a retry's jobs failed again)",
+	    { .status = TASK_RUNNING,
+	        .njobs = { [JOB_DONE] = 3, [JOB_FAILED] = 2 },
+	        .test_status = JOB_DONE },
+	    TASK_FINALIZED, false, false, false, .nmoves = 0 },
+	/* A kill: the failed jobs left stay failed (no new attempt to kill,
+	 * their end recorded once); failed -> killed is no SPEC change. */
+	{ "running, retry's jobs left, kill",
+	    { .status = TASK_RUNNING,
+	        .signal = SIGNAL_KILL,
+	        .njobs = { [JOB_ASSIGNED] = 3,
+	            [JOB_DONE] = 1,
+	            [JOB_FAILED] = 6 },
+	        .test_status = JOB_DONE,
+	        .queue_chunk = 3,
+	        .requeue = true },
+	    TASK_KILLING, true, false, false, KILL_MOVES },
 	/* done, finalized, broken, killed -> removed: delete... */
 	{ "done->removed (delete)",
 	    { .status = TASK_DONE,
@@ -393,6 +433,8 @@ test_step_table(void **state)
 			    row->moves[j].mark_test);
 			assert_int_equal(plan.moves[j].limit,
 			    row->moves[j].limit);
+			assert_int_equal(plan.moves[j].requeue,
+			    row->moves[j].requeue);
 		}
 		if (row->v.signal != SIGNAL_NONE && row->next == row->v.status)
 			assert_non_null(strstr(plan.reason, "ignored"));
@@ -414,6 +456,7 @@ struct sim_task {
 	bool is_test[SIM_JOBS];
 	int njobs;
 	int nconsumed; /* signals consumed */
+	int cursor;    /* the store's task.requeue_from + 1; 0: NULL */
 };
 
 static void
@@ -422,8 +465,14 @@ sim_count(struct sim_task *t)
 	int i;
 
 	memset(t->v.njobs, 0, sizeof(t->v.njobs));
-	for (i = 0; i < t->njobs; i++)
+	t->v.requeue = false;
+	for (i = 0; i < t->njobs; i++) {
 		t->v.njobs[t->job[i]]++;
+		/* As store_task_dirty(): failed jobs from the cursor on. */
+		if (t->cursor > 0 && i >= t->cursor - 1 &&
+		    t->job[i] == JOB_FAILED)
+			t->v.requeue = true;
+	}
 	t->v.test_status = t->job[0];
 }
 
@@ -442,15 +491,22 @@ sim_step(struct sim_task *t)
 	    plan.next != t->v.status || plan.consume_signal || plan.nmoves > 0;
 	for (m = 0; m < plan.nmoves; m++) {
 		nmoved = 0;
-		for (i = 0; i < t->njobs; i++) {
+		/* A retry's chunk: from the cursor on (none: 0). */
+		i = plan.moves[m].requeue && t->cursor > 0 ? t->cursor - 1 : 0;
+		if (plan.moves[m].requeue)
+			t->cursor = 0; /* past the last, unless below */
+		for (; i < t->njobs; i++) {
 			if (plan.moves[m].test_only && i != 0)
 				continue;
 			if (t->job[i] != plan.moves[m].from)
 				continue;
 			/* A chunk: the lowest indexes first, as the store. */
 			if (plan.moves[m].limit > 0 &&
-			    nmoved == plan.moves[m].limit)
+			    nmoved == plan.moves[m].limit) {
+				if (plan.moves[m].requeue)
+					t->cursor = i + 1;
 				break;
+			}
 			nmoved++;
 			assert_true(job_transition_allowed(t->job[i],
 			    plan.moves[m].to));
@@ -467,6 +523,9 @@ sim_step(struct sim_task *t)
 	if (plan.reset_retention)
 		t->v.retention_expired = false;
 	t->v.status = plan.next;
+	/* As store_task_apply(): any status but running clears it. */
+	if (t->v.status != TASK_RUNNING)
+		t->cursor = 0;
 	sim_count(t);
 	return changed;
 }
@@ -646,6 +705,75 @@ test_queue_chunks(void **state)
 	sim_settle(&t);
 	assert_int_equal(t.v.status, TASK_KILLED);
 	assert_int_equal(t.v.njobs[JOB_KILLED], SIM_JOBS);
+}
+
+/*
+ * A finalized task's retry queues its failed jobs again in chunks of one,
+ * lowest index first: a job that fails again in the run is not queued a
+ * second time; the task is running until the last chunk is queued and
+ * every job ended; a kill leaves the failed jobs not queued yet failed.
+ */
+static void
+test_retry_chunks(void **state)
+{
+	struct sim_task t = { .v = { .status = TASK_FINALIZED,
+		                  .queue_chunk = 1 },
+		.njobs = SIM_JOBS };
+	int i;
+
+	(void)state;
+	t.job[0] = JOB_DONE;
+	for (i = 1; i < SIM_JOBS; i++)
+		t.job[i] = JOB_FAILED;
+	t.v.signal = SIGNAL_RETRY;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.nconsumed, 1);
+	assert_int_equal(t.job[1], JOB_ASSIGNED);
+	assert_int_equal(t.job[2], JOB_FAILED);
+	assert_int_equal(t.job[3], JOB_FAILED);
+	assert_int_equal(t.cursor, 2 + 1);
+	/* Job 1 fails again before the next step: job 2 is queued, not 1. */
+	t.job[1] = JOB_FAILED;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.job[1], JOB_FAILED);
+	assert_int_equal(t.job[2], JOB_ASSIGNED);
+	assert_int_equal(t.job[3], JOB_FAILED);
+	t.job[2] = JOB_DONE;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.v.status, TASK_RUNNING);
+	assert_int_equal(t.job[3], JOB_ASSIGNED);
+	assert_int_equal(t.cursor, 0);
+	assert_false(sim_step(&t));
+	t.job[3] = JOB_DONE;
+	sim_settle(&t);
+	assert_int_equal(t.v.status, TASK_FINALIZED);
+	assert_int_equal(t.job[1], JOB_FAILED);
+
+	/* Retried again: job 1 alone, the task is done. */
+	t.v.signal = SIGNAL_RETRY;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.job[1], JOB_ASSIGNED);
+	assert_int_equal(t.cursor, 0);
+	t.job[1] = JOB_DONE;
+	sim_settle(&t);
+	assert_int_equal(t.v.status, TASK_DONE);
+
+	/* Killed with failed jobs left: they stay failed, the task killed. */
+	t.v.status = TASK_FINALIZED;
+	for (i = 1; i < SIM_JOBS; i++)
+		t.job[i] = JOB_FAILED;
+	t.v.signal = SIGNAL_RETRY;
+	assert_true(sim_step(&t));
+	assert_int_equal(t.job[1], JOB_ASSIGNED);
+	t.v.signal = SIGNAL_KILL;
+	sim_settle(&t);
+	assert_int_equal(t.v.status, TASK_KILLED);
+	assert_int_equal(t.job[1], JOB_KILLED);
+	assert_int_equal(t.job[2], JOB_FAILED);
+	assert_int_equal(t.job[3], JOB_FAILED);
+	assert_int_equal(t.cursor, 0);
 }
 
 static void
@@ -862,6 +990,7 @@ main(void)
 		cmocka_unit_test(test_whole_life),
 		cmocka_unit_test(test_broken_and_retry),
 		cmocka_unit_test(test_queue_chunks),
+		cmocka_unit_test(test_retry_chunks),
 		cmocka_unit_test(test_signals_consumed_once),
 		cmocka_unit_test(test_signal_check),
 		cmocka_unit_test(test_job_transitions),

@@ -1,0 +1,17 @@
+-- 0020-task-requeue.sql - the retry of a finalized task queues its failed
+-- jobs again in chunks (issue 18), as a task's first queueing does: a
+-- chunk of TASK_QUEUE_CHUNK a cycle, lowest job index first, so that no
+-- cycle moves 100,000 jobs and writes their events at once.
+--
+-- requeue_from: while the retry of this (running) task has failed jobs
+-- left to queue again, the lowest job index it has not reached yet; NULL
+-- otherwise.  The retry moves the first chunk of failed jobs (failed ->
+-- assigned, SPEC's "the failed jobs are queued again") and sets it past
+-- them; each later chunk moves the failed jobs from it on and sets it
+-- past them, or to NULL after the last.  A job that fails again in the
+-- same run was queued by an earlier chunk, so its index is below it: it
+-- is not taken twice.  The failed jobs at or past it wait in SPEC's state
+-- `failed`, their last end as recorded, and the task is neither done nor
+-- finalized while any does (core/task-state.c).  Any status but running
+-- clears it (a kill leaves them failed: no new attempt, no second end).
+ALTER TABLE task ADD COLUMN requeue_from BIGINT;
