@@ -150,11 +150,25 @@ struct job_move {
 /*
  * How many jobs of a task one step queues (registered -> assigned), with
  * their events: a running task with registered jobs left queues the next
- * chunk at its next step, one step a cycle.  5,000 (about 50 ms on SQLite,
- * 10 us a job and its event) keeps the cycle that queues them well under
- * 200 ms (bench/README.md, issue 18).
+ * chunk at its next step, one step a cycle.  5,000 at most (about 50 ms on
+ * SQLite, 10 us a job and its event; five times that on PostgreSQL); the
+ * pilot sizes each chunk by the time the last one took (task_chunk_next),
+ * so that the cycle that queues it stays well under 200 ms on either
+ * database (bench/README.md, issue 18).
  */
 #define TASK_QUEUE_CHUNK 5000
+/* The first chunk a pilot queues, before it has timed one, and the least. */
+#define TASK_QUEUE_CHUNK_FIRST 1000
+#define TASK_QUEUE_CHUNK_MIN 250
+/* What one chunk's transaction should take. */
+#define TASK_QUEUE_CHUNK_BUDGET_US 40000
+
+/*
+ * The next chunk after one of `chunk` jobs whose transaction took
+ * `took_us`: scaled to take TASK_QUEUE_CHUNK_BUDGET_US, within
+ * [TASK_QUEUE_CHUNK_MIN, TASK_QUEUE_CHUNK], and at most doubled at a time.
+ */
+int64_t task_chunk_next(int64_t chunk, int64_t took_us);
 
 #define TASK_PLAN_MAXMOVES 8
 

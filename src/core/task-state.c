@@ -83,6 +83,28 @@ task_state_move(struct task_plan *plan, enum job_status from,
 	mv->requeue = false;
 }
 
+int64_t
+task_chunk_next(int64_t chunk, int64_t took_us)
+{
+	int64_t next;
+
+	if (chunk < 1)
+		chunk = TASK_QUEUE_CHUNK_FIRST;
+	if (took_us < 1)
+		took_us = 1;
+	/* chunk * budget / took, without overflow for any took_us. */
+	if (took_us <= TASK_QUEUE_CHUNK_BUDGET_US / 2)
+		next = chunk * 2;
+	else
+		next = (int64_t)((double)chunk * TASK_QUEUE_CHUNK_BUDGET_US /
+		    (double)took_us);
+	if (next > TASK_QUEUE_CHUNK)
+		next = TASK_QUEUE_CHUNK;
+	if (next < TASK_QUEUE_CHUNK_MIN)
+		next = TASK_QUEUE_CHUNK_MIN;
+	return next;
+}
+
 /*
  * Queue the task's next chunk of registered jobs (registered -> assigned,
  * lowest index first): never all of a large task in one step, so that

@@ -414,16 +414,39 @@ out:
 	return ret;
 }
 
-/* Did the plan queue a chunk of the task's jobs (a move with a limit)? */
-static bool
-cycle_plan_queues_chunk(const struct task_plan *plan)
+/* The plan's chunk of the task's jobs (a move with a limit), or NULL. */
+static const struct job_move *
+cycle_plan_chunk(const struct task_plan *plan)
 {
 	size_t i;
 
 	for (i = 0; i < plan->nmoves; i++)
 		if (plan->moves[i].limit > 0)
-			return true;
-	return false;
+			return &plan->moves[i];
+	return NULL;
+}
+
+/* Did the plan queue a chunk of the task's jobs? */
+static bool
+cycle_plan_queues_chunk(const struct task_plan *plan)
+{
+	return cycle_plan_chunk(plan) != NULL;
+}
+
+/*
+ * After a chunk's transaction took `took_ns`: the next chunk, sized by
+ * it when the chunk was whole (a task's last, smaller chunk tells
+ * nothing of a whole one's time).
+ */
+static void
+cycle_chunk_timed(struct pilot *p, const struct task_plan *plan,
+    int64_t took_ns)
+{
+	const struct job_move *mv = cycle_plan_chunk(plan);
+
+	if (p->queue_chunk > 0 || mv == NULL || !store_task_chunk_whole(p->st))
+		return;
+	p->chunk = task_chunk_next(mv->limit, took_ns / 1000);
 }
 
 /* Is `id` among the `ids`? */
@@ -441,8 +464,9 @@ cycle_ids_have(const cycle_id_vec *ids, int64_t id)
 /*
  * Step 3 (SPEC 2): signals and the state machine, over the dirty tasks,
  * to a fixpoint, but for the queueing of a task's jobs: one chunk of a
- * task a cycle (TASK_QUEUE_CHUNK), so that no cycle writes a large
- * task's every job.  A task that queued a chunk is not stepped again
+ * task a cycle (at most TASK_QUEUE_CHUNK, sized by the time the last one
+ * took: task_chunk_next), so that no cycle writes a large task's every
+ * job.  A task that queued a chunk is not stepped again
  * this cycle; it stays dirty, and its progress (tasks_changed) makes the
  * pilot run the next cycle at once, which queues its next chunk.
  */
@@ -455,7 +479,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	struct task_state_row *r;
 	struct task_plan plan;
 	char *remove_dir;
-	int64_t njobs;
+	int64_t njobs, began;
 	int round, ret = 0;
 	bool any;
 
@@ -476,8 +500,10 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 					goto out;
 				r->view.njobs[JOB_REGISTERED] = njobs > 0;
 			}
-			r->view.queue_chunk = p->queue_chunk;
+			r->view.queue_chunk =
+			    p->queue_chunk > 0 ? p->queue_chunk : p->chunk;
 			task_step(&r->view, &plan);
+			began = time_mono_ns();
 			ret = store_begin(p->st, err);
 			if (ret < 0)
 				goto out;
@@ -502,8 +528,11 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 				    task_status_name(r->view.status),
 				    task_status_name(plan.next), plan.reason);
 			}
-			if (cycle_plan_queues_chunk(&plan))
+			if (cycle_plan_queues_chunk(&plan)) {
 				VEC_PUSH(&chunked, r->id);
+				cycle_chunk_timed(p, &plan,
+				    time_mono_ns() - began);
+			}
 			if (plan.remove)
 				cycle_forget(p, &removed, remove_dir);
 			free(remove_dir);

@@ -125,9 +125,12 @@ struct pilot {
 	bool health_unsaved;
 	/* Cycles fail for want of space: said once, until one works. */
 	bool full;
-	/* Jobs a task queues a cycle; 0: TASK_QUEUE_CHUNK.  Tests only set
-	 * it (ORCHESTRA_TEST_QUEUE_CHUNK). */
+	/* Jobs a task queues a cycle, fixed; 0: sized by `chunk`.  Tests
+	 * only set it (ORCHESTRA_TEST_QUEUE_CHUNK). */
 	int64_t queue_chunk;
+	/* The next chunk, sized by the time the last took (task_chunk_next;
+	 * TASK_QUEUE_CHUNK_FIRST before any). */
+	int64_t chunk;
 };
 
 /* Sample the running and waiting jobs per user at most this often, and

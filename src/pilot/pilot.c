@@ -657,6 +657,7 @@ pilot_main(const struct config *cfg, const struct pilot_opts *o,
 		return err_set(err, ERR_INVALID,
 		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
 		    env);
+	p.chunk = TASK_QUEUE_CHUNK_FIRST;
 	/* A test knob: tiny chunks, to see a task queued over cycles. */
 	env = getenv("ORCHESTRA_TEST_QUEUE_CHUNK");
 	if (env != NULL &&

@@ -24,6 +24,7 @@ struct store {
 	bool mail_on;         /* queue mails (store_mail_enable) */
 	bool mail_queued;     /* a mail row written (store_mail_queued) */
 	int64_t retention_ms; /* the configured default retention */
+	bool chunk_whole;     /* store_task_chunk_whole() */
 };
 
 struct store_migration {

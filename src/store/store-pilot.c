@@ -303,6 +303,8 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 	    err);
 	if (ret < 0)
 		return ret;
+	if (m->limit > 0 && bound != INT64_MAX)
+		st->chunk_whole = true;
 	ret = store_exec(st, sql_move_events, err, NULL, "isiissii", task_id,
 	    from, test, now, to, reason, bound, lowest);
 	if (ret < 0)
@@ -332,6 +334,12 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 	}
 }
 
+bool
+store_task_chunk_whole(const struct store *st)
+{
+	return st->chunk_whole;
+}
+
 int
 store_task_apply(struct store *st, int64_t task_id, enum task_status from,
     enum task_signal sig, const struct task_plan *plan, job_ref_vec *removed,
@@ -346,6 +354,7 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	int ret;
 
 	*remove_dir = NULL;
+	st->chunk_whole = false;
 	ret = store_query(st, &stmt, sql_task_state, err, "i", task_id);
 	if (ret < 0)
 		goto out;

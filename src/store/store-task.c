@@ -481,9 +481,17 @@ store_task_set_remove_files(struct store *st, int64_t task_id, struct buf *err)
 	" CASE WHEN t.requeue_from IS NOT NULL AND EXISTS (SELECT 1"           \
 	" FROM job j WHERE j.task_id = t.id AND j.status = 'failed'"           \
 	" AND j.idx >= t.requeue_from) THEN 1 ELSE 0 END"
+/*
+ * Has the task a job in state s?  One seek on job_task (task_id, status,
+ * priority), the order it gives asked for: with EXISTS, PostgreSQL's
+ * statistics of a moment after 100,000 jobs changed state (before its
+ * autovacuum analyzed them: still "registered") chose a scan of the
+ * whole table, 27 ms a cycle; LIMIT 1 in the index's order keeps the
+ * seek whatever they say.
+ */
 #define STORE_HAS(s)                                                           \
-	" EXISTS (SELECT 1 FROM job j WHERE j.task_id = t.id"                  \
-	" AND j.status = '" s "'),"
+	" (SELECT 1 FROM job j WHERE j.task_id = t.id AND j.status = '" s "'"  \
+	" ORDER BY j.task_id, j.status, j.priority LIMIT 1) IS NOT NULL,"
 static const char sql_task_dirty[] =
     "SELECT t.id, t.status, t.signal, t.skip_test," STORE_HAS("registered") STORE_HAS(
         "assigned") STORE_HAS("pending") STORE_HAS("running") STORE_HAS("done")

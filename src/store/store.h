@@ -394,6 +394,12 @@ typedef VEC(struct job_ref) job_ref_vec;
 int store_task_apply(struct store *st, int64_t task_id, enum task_status from,
     enum task_signal sig, const struct task_plan *plan, job_ref_vec *removed,
     char **remove_dir, struct buf *err);
+/*
+ * Did the last store_task_apply() queue a whole chunk (a move with a
+ * limit that left jobs past it)?  A task's last chunk is not whole: its
+ * time says nothing of a whole one's (the pilot sizes chunks by it).
+ */
+bool store_task_chunk_whole(const struct store *st);
 
 /* What a backend needs to start a job. */
 struct job_launch {

@@ -981,6 +981,31 @@ test_state_names(void **state)
 	buf_release(&err);
 }
 
+/* The chunk sized by the time the last took (task_chunk_next). */
+static void
+test_chunk_sizing(void **state)
+{
+	const int64_t b = TASK_QUEUE_CHUNK_BUDGET_US;
+
+	(void)state;
+	/* On budget: the same; twice as long: half. */
+	assert_int_equal(task_chunk_next(1000, b), 1000);
+	assert_int_equal(task_chunk_next(2000, 2 * b), 1000);
+	/* Fast: at most doubled a time, up to TASK_QUEUE_CHUNK. */
+	assert_int_equal(task_chunk_next(1000, b / 10), 2000);
+	assert_int_equal(task_chunk_next(1000, 0), 2000);
+	assert_int_equal(task_chunk_next(4000, 1), TASK_QUEUE_CHUNK);
+	assert_int_equal(task_chunk_next(TASK_QUEUE_CHUNK, b / 2),
+	    TASK_QUEUE_CHUNK);
+	/* Slow: never below TASK_QUEUE_CHUNK_MIN, however slow. */
+	assert_int_equal(task_chunk_next(1000, 100 * b), TASK_QUEUE_CHUNK_MIN);
+	assert_int_equal(task_chunk_next(1000, INT64_MAX), TASK_QUEUE_CHUNK_MIN);
+	/* No chunk yet: the first one's. */
+	assert_int_equal(task_chunk_next(0, b), TASK_QUEUE_CHUNK_FIRST);
+	/* Between: proportional (1,000 in 60 ms -> 666 in 40). */
+	assert_int_equal(task_chunk_next(1000, b * 3 / 2), 666);
+}
+
 int
 main(void)
 {
@@ -991,6 +1016,7 @@ main(void)
 		cmocka_unit_test(test_broken_and_retry),
 		cmocka_unit_test(test_queue_chunks),
 		cmocka_unit_test(test_retry_chunks),
+		cmocka_unit_test(test_chunk_sizing),
 		cmocka_unit_test(test_signals_consumed_once),
 		cmocka_unit_test(test_signal_check),
 		cmocka_unit_test(test_job_transitions),
