@@ -573,6 +573,19 @@ kube_exit_code(json_t *pod)
 	return json_is_integer(code) ? (int)json_integer_value(code) : -1;
 }
 
+/*
+ * Did the kernel kill a process of the pod's first container at its
+ * memory limit (the kubelet's reason "OOMKilled")?
+ */
+static bool
+kube_oom_killed(json_t *pod)
+{
+	json_t *term = json_object_get(kube_container_state(pod), "terminated");
+	const char *reason = kube_sv(json_object_get(term, "reason"));
+
+	return strcmp(reason, "OOMKilled") == 0;
+}
+
 /* An RFC 3339 UTC time ("2026-11-25T18:00:00Z") in epoch ms; 0. */
 static int64_t
 kube_iso_ms(const char *s)
@@ -706,6 +719,9 @@ kube_status_of(struct kube_backend *kb, const char *name,
 		} else if (strcmp(kube_condition_reason(job, "Failed"),
 		               "DeadlineExceeded") == 0) {
 			st->end = BACKEND_END_TIMEOUT;
+			st->exit_code = code >= 0 ? code : 137;
+		} else if (kube_oom_killed(pod)) {
+			st->end = BACKEND_END_OOM;
 			st->exit_code = code >= 0 ? code : 137;
 		} else {
 			st->end = BACKEND_END_EXIT;

@@ -64,10 +64,26 @@ workingDir missing there is made as runc makes it (as root, 0755) before
 the process switches to its user.  The namespace is made with
 unshare(2), mount(2) and pivot_root(2), so the simulator needs root: when
 it cannot make one it refuses to start (exit status 3) rather than run
-pods on the host's files.  Other differences from a node: no PID or
-network namespace (a pod's pids are the host's, which the tests use to
-check that processes are killed; it shares the host's network), no
-cgroup limits, no /sys, no /etc/hosts or resolv.conf of the pod's own.
+pods on the host's files.
+
+A container's memory limit (resources.limits.memory) is enforced as
+runc enforces it: its process joins a memory cgroup of its own with that
+limit, and no swap beyond it, before it execs (cgroup v2 where a cgroup2
+mount gives the simulator's cgroup the memory controller, writable, with
+memory.oom.group set; else cgroup v1's memory hierarchy).  A container
+the kernel OOM-killed there ends as a kubelet reports it: terminated,
+reason "OOMKilled", its exit code (137 when its first process was
+killed).  When a container's processes ended its cgroup is removed, any
+process of it left killed first.  Where no memory cgroup is usable the
+simulator says so once on stderr and enforces nothing (GET /state says
+which: "memory_limits").
+
+Other differences from a node: no PID or network namespace (a pod's pids
+are the host's, which the tests use to check that processes are killed;
+it shares the host's network), no CPU limits (requests.cpu and
+limits.cpu are validated, not enforced), no limit on a pod as a whole
+(only its containers'), no metrics, no /sys, no /etc/hosts or
+resolv.conf of the pod's own.
 
     kube-sim.py --state-dir DIR [--port-file F] [--admin-port-file F]
                 [--kubeconfig-out F] [--token-file F] [--nodes-file F]
@@ -91,7 +107,10 @@ Admin endpoint (plain HTTP, loopback, --admin-port-file), JSON bodies:
     GET /state       counters, resourceVersion, open watches, processes,
                      creations per object ("jobs/NS/NAME": N), and how
                      many times the kubelet found a pod held (not
-                     startable yet: "held_checks": {"NS/POD": N})
+                     startable yet: "held_checks": {"NS/POD": N}), and
+                     whether memory limits are enforced ("memory_limits":
+                     {"enforced": true, "cgroup": "v1"|"v2", "base": DIR,
+                     "containers": N} or {"enforced": false, "why": WHY})
     POST /tokens     {"ttl": S}: a new bearer token, good for S seconds
                      (0 or less: expired already); answers {"token", "expires"}
 
@@ -126,6 +145,7 @@ import collections
 import copy
 import ctypes
 import datetime
+import errno
 import fractions
 import hmac
 import http.server
@@ -859,8 +879,16 @@ class PodProcess:
 
     def __init__(self):
         self.procs = []
+        self.cgroups = []       # each process's memory cgroup, or None
+        self.ooms = []          # of the ended: was each OOM-killed
         self.killed = False
         self.lock = threading.Lock()
+
+    def end_cgroups(self, memory):
+        """Remove the ended processes' memory cgroups into `ooms`."""
+        with self.lock:
+            cgroups, self.cgroups = self.cgroups, []
+        self.ooms = [memory.release(cg) for cg in cgroups]
 
     def kill(self, grace):
         with self.lock:
@@ -1174,21 +1202,25 @@ class JobRunner(threading.Thread):
                     continue
                 break
             finished = now_iso()
+            ooms = proc.ooms + [False] * (len(codes) - len(proc.ooms))
 
             def terminated(p):
                 p['status']['phase'] = 'Failed' if failed else 'Succeeded'
                 p['status']['conditions'] = pod_conditions(False, finished)
                 p['metadata']['finalizers'] = []
-                for cs, code in zip(p['status']['containerStatuses'], codes):
+                for cs, code, oom in zip(p['status']['containerStatuses'],
+                                         codes, ooms):
                     cs['ready'] = False
                     cs['started'] = False
                     cs['state'] = {'terminated': {
                         'exitCode': code,
-                        'reason': 'Completed' if code == 0 else 'Error',
+                        'reason': 'OOMKilled' if oom else
+                        'Completed' if code == 0 else 'Error',
                         'startedAt': ready_at, 'finishedAt': finished}}
             self.update_pod(pod_name, terminated)
             return 'failed' if failed else 'succeeded'
         finally:
+            proc.end_cgroups(self.sim.memory)
             self.sim.unregister_pod(self.ns, pod_name, proc)
 
     def pick_node(self):
@@ -1232,27 +1264,46 @@ class JobRunner(threading.Thread):
                             mounts = container_mounts(c, self.sources, env)
                         except OSError as e:
                             raise StartError(START_ERROR + str(e))
+                        cgroup = self.memory_cgroup(c)
                         root = PodRoot(self.sim.rootfs, mounts,
                                        c.get('workingDir'), argv[0],
-                                       env['PATH'])
+                                       env['PATH'], cgroup)
                         argv = confine(pod, c) + argv
-                        p = subprocess.Popen(argv, env=env,
-                                             stdin=subprocess.DEVNULL,
-                                             stdout=out, stderr=out,
-                                             start_new_session=True,
-                                             preexec_fn=root)
+                        try:
+                            p = subprocess.Popen(argv, env=env,
+                                                 stdin=subprocess.DEVNULL,
+                                                 stdout=out, stderr=out,
+                                                 start_new_session=True,
+                                                 preexec_fn=root)
+                        except OSError:
+                            self.sim.memory.release(cgroup)
+                            raise
                     except OSError as e:
                         out.write(('%s\n' % e if isinstance(e, StartError)
                                    else 'exec failed: %s\n' % e).encode())
                         p = subprocess.Popen(['/bin/sh', '-c', 'exit 128'],
                                              start_new_session=True)
+                        cgroup = None
                 proc.procs.append(p)
+                proc.cgroups.append(cgroup)
         return True
+
+    def memory_cgroup(self, c):
+        """The memory cgroup of container `c` if it has a memory limit and
+        limits are enforced here (MemoryCgroups), else None."""
+        limit = ((c.get('resources') or {}).get('limits') or {}).get('memory')
+        if limit is None or self.sim.memory.version is None:
+            return None
+        try:
+            return self.sim.memory.make(parse_quantity(limit))
+        except OSError as e:
+            raise StartError(START_ERROR + 'memory cgroup: %s' % e)
 
     def wait_containers(self, proc, deadline_at):
         while True:
             codes = [p.poll() for p in proc.procs]
             if all(c is not None for c in codes):
+                proc.end_cgroups(self.sim.memory)
                 if proc.killed:
                     return 'stopped'
                 proc.procs = []
@@ -1440,18 +1491,22 @@ class PodRoot:
     tmpfs there, in its own namespace) and pivoted to; the volumes bound
     at their mountPaths, parents first; then, as runc does, the working
     directory made if it is missing (MkdirAll(cwd, 0755), as root, in the
-    container's root) and entered.  A failure is written to the
-    container's log and its exit status is 128, as a runtime's start
+    container's root) and entered.  First of all, the process joins its
+    memory cgroup, if it has one (MemoryCgroups).  A failure is written to
+    the container's log and its exit status is 128, as a runtime's start
     error; so is a command not found in the container's root."""
 
-    def __init__(self, rootfs, mounts, workdir, argv0, path):
+    def __init__(self, rootfs, mounts, workdir, argv0, path, cgroup=None):
         self.rootfs = rootfs
         self.mounts = mounts    # [(host path, mountPath, readOnly)], sorted
         self.workdir = workdir or '/'
         self.argv0, self.path = argv0, path
+        self.cgroup = cgroup
 
     def __call__(self):
         try:
+            if self.cgroup:
+                cgroup_write(self.cgroup, 'cgroup.procs', os.getpid())
             self.enter()
             if not executable(self.argv0, self.path):
                 os.write(2, ('exec failed: exec: "%s": executable file not '
@@ -1558,6 +1613,224 @@ def wait_exit(procs, timeout):
     finally:
         for fd in fds:
             os.close(fd)
+
+
+# ---------------------------------------------------------------- memory
+# A container's resources.limits.memory is enforced as runc enforces it for
+# the kubelet: the container's processes in a memory cgroup of their own
+# with that limit and no swap beyond it, and on cgroup v2 memory.oom.group
+# set (the kubelet's default since 1.28: the kernel kills the container
+# whole).  The container's process joins its cgroup between fork and exec
+# (PodRoot), before it can allocate anything; once its processes ended, the
+# cgroup's count of OOM kills says whether the kernel killed one of them at
+# the limit (the kubelet's reason "OOMKilled"), and the cgroup is removed,
+# with any process of the container still in it killed first, as a runtime
+# kills what is left of a container whose first process ended.
+
+
+def cgroup_read(path, name):
+    with open(os.path.join(path, name)) as f:
+        return f.read()
+
+
+def cgroup_write(path, name, value):
+    fd = os.open(os.path.join(path, name), os.O_WRONLY)
+    try:
+        os.write(fd, str(value).encode())
+    finally:
+        os.close(fd)
+
+
+def cgroup_count(path, name, key):
+    """The number of `key` in a flat keyed file (memory.events,
+    memory.oom_control); 0 when it has none."""
+    try:
+        for line in cgroup_read(path, name).splitlines():
+            k, _, v = line.partition(' ')
+            if k == key:
+                return int(v)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def cgroup_mounts():
+    """[(fstype, mount root, mount point, super options)] of the cgroup
+    file systems mounted here, from /proc/self/mountinfo."""
+    out = []
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            left, _, right = line.partition(' - ')
+            a, b = left.split(), right.split()
+            if len(a) >= 5 and len(b) >= 3 and b[0] in ('cgroup', 'cgroup2'):
+                out.append((b[0], a[3], a[4], b[2].split(',')))
+    return out
+
+
+def own_cgroup(controller):
+    """This process's cgroup path in the v1 hierarchy of `controller`,
+    or in the v2 one (controller None)."""
+    with open('/proc/self/cgroup') as f:
+        for line in f:
+            num, ctrls, path = line.rstrip('\n').split(':', 2)
+            if controller is None and num == '0' and not ctrls:
+                return path
+            if controller is not None and controller in ctrls.split(','):
+                return path
+    return None
+
+
+def cgroup_dir(mount_point, mount_root, path):
+    if mount_root != '/' and path.startswith(mount_root):
+        path = path[len(mount_root):]
+    return os.path.normpath(mount_point + '/' + path)
+
+
+class MemoryCgroups:
+    """The memory cgroups of the containers, made under the simulator's own
+    cgroup: cgroup v2 where a cgroup2 mount gives that cgroup the memory
+    controller and lets it be written (delegated), else the memory
+    hierarchy of cgroup v1.  When neither serves, `why` says why, and
+    limits are not enforced (the simulator says so on stderr, once)."""
+
+    def __init__(self):
+        self.version = self.base = self.why = None
+        self.leaf = None        # v2: where the simulator moved itself
+        self.made = set()       # the containers' cgroups not removed yet
+        self.n = 0
+        self.lock = threading.Lock()
+        whys = []
+        for version, find in ((2, self.find_v2), (1, self.find_v1)):
+            try:
+                self.base = find()
+                self.version = version
+                self.release(self.make(64 << 20))      # one tried
+                return
+            except OSError as e:
+                whys.append('cgroup v%d: %s' % (version, e.strerror or e))
+                self.version = self.base = None
+        self.why = '; '.join(whys)
+
+    def find_v2(self):
+        mounts = [m for m in cgroup_mounts() if m[0] == 'cgroup2']
+        path = own_cgroup(None)
+        if not mounts or path is None:
+            raise OSError(0, 'no cgroup2 mount')
+        base = cgroup_dir(mounts[0][2], mounts[0][1], path)
+        if 'memory' not in cgroup_read(base, 'cgroup.controllers').split():
+            raise OSError(0, 'no memory controller in %s/cgroup.controllers'
+                          % base)
+        if 'memory' in cgroup_read(base, 'cgroup.subtree_control').split():
+            return base
+        # The no-internal-process rule: a cgroup that holds processes
+        # gives no controller to its children (but the root).  The
+        # simulator, alone in its cgroup, moves to a leaf of its own.
+        try:
+            cgroup_write(base, 'cgroup.subtree_control', '+memory')
+            return base
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                raise
+        others = set(cgroup_read(base, 'cgroup.procs').split()) - {
+            str(os.getpid())}
+        if others:
+            raise OSError(0, '%s holds other processes than the simulator '
+                          '(pids %s): no memory controller for its children'
+                          % (base, ' '.join(sorted(others))))
+        self.leaf = os.path.join(base, 'kube-sim-%d' % os.getpid())
+        os.makedirs(self.leaf, exist_ok=True)
+        cgroup_write(self.leaf, 'cgroup.procs', os.getpid())
+        cgroup_write(base, 'cgroup.subtree_control', '+memory')
+        return base
+
+    def find_v1(self):
+        mounts = [m for m in cgroup_mounts()
+                  if m[0] == 'cgroup' and 'memory' in m[3]]
+        path = own_cgroup('memory')
+        if not mounts or path is None:
+            raise OSError(0, 'no memory hierarchy mounted')
+        base = cgroup_dir(mounts[0][2], mounts[0][1], path)
+        cgroup_read(base, 'memory.limit_in_bytes')
+        return base
+
+    def describe(self):
+        if self.version is None:
+            return {'enforced': False, 'why': self.why}
+        with self.lock:
+            return {'enforced': True, 'cgroup': 'v%d' % self.version,
+                    'base': self.base, 'containers': len(self.made)}
+
+    def make(self, limit):
+        """A new cgroup limited to `limit` bytes (a Fraction: rounded up,
+        as Quantity.Value() rounds); its path."""
+        limit = -(-limit // 1)
+        with self.lock:
+            self.n += 1
+            path = os.path.join(self.base, 'kube-sim-%d-%d' % (os.getpid(),
+                                                              self.n))
+        os.mkdir(path)
+        try:
+            if self.version == 2:
+                cgroup_write(path, 'memory.max', limit)
+                if os.path.exists(os.path.join(path, 'memory.swap.max')):
+                    cgroup_write(path, 'memory.swap.max', 0)
+                cgroup_write(path, 'memory.oom.group', 1)
+            else:
+                cgroup_write(path, 'memory.limit_in_bytes', limit)
+                if os.path.exists(os.path.join(path,
+                                               'memory.memsw.limit_in_bytes')):
+                    cgroup_write(path, 'memory.memsw.limit_in_bytes', limit)
+        except OSError:
+            os.rmdir(path)
+            raise
+        with self.lock:
+            self.made.add(path)
+        return path
+
+    def release(self, path):
+        """Whether the kernel OOM-killed a process of cgroup `path`; the
+        cgroup removed, what is left in it killed first."""
+        if path is None:
+            return False
+        if self.version == 2:
+            oom = cgroup_count(path, 'memory.events', 'oom_kill') > 0
+        else:
+            oom = cgroup_count(path, 'memory.oom_control', 'oom_kill') > 0
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                    sys.stderr.write('kube-sim: cannot remove cgroup %s: %s\n'
+                                     % (path, e.strerror))
+                    break
+            try:
+                for pid in cgroup_read(path, 'cgroup.procs').split():
+                    os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        with self.lock:
+            self.made.discard(path)
+        return oom
+
+    def close(self):
+        """Remove every cgroup made, and the simulator's leaf (v2)."""
+        with self.lock:
+            made = list(self.made)
+        for path in made:
+            self.release(path)
+        if self.leaf:
+            try:
+                cgroup_write(self.base, 'cgroup.subtree_control', '-memory')
+                cgroup_write(self.base, 'cgroup.procs', os.getpid())
+                os.rmdir(self.leaf)
+            except OSError:
+                pass
 
 
 class StartError(OSError):
@@ -1783,6 +2056,12 @@ class Sim:
         self.volumesdir = os.path.join(args.state_dir, 'volumes')
         for d in (self.logdir, self.rootfs, self.podsdir, self.volumesdir):
             os.makedirs(d, exist_ok=True)
+        # where containers' memory limits are enforced (MemoryCgroups)
+        self.memory = MemoryCgroups()
+        if self.memory.why:
+            sys.stderr.write('kube-sim: containers\' memory limits are not '
+                             'enforced: no usable memory cgroup (%s)\n'
+                             % self.memory.why)
         self.port = 0
         self.counts = collections.Counter()
         # (ns, pod) -> times the kubelet found it could not start yet (a
@@ -2033,6 +2312,7 @@ class Sim:
             procs = list(self.pods.values())
         for p in procs:
             p.kill(0)
+        self.memory.close()
 
 # ---------------------------------------------------------------- handler
 
@@ -3694,7 +3974,8 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                           k[0] for k in sim.store.objects),
                       'faults': sim.faults.describe(),
                       'created': dict(sim.store.created),
-                      'held_checks': dict(sim.held_checks)}
+                      'held_checks': dict(sim.held_checks),
+                      'memory_limits': sim.memory.describe()}
             return self.reply(200, st)
         self.reply(404, {'error': 'no such path'})
 

@@ -594,6 +594,42 @@ class TestSim(unittest.TestCase):
         self.assertEqual((term['exitCode'], term['reason']), (3, 'Error'))
         self.delete_job('fails')
 
+    def test_memory_limit(self):
+        """A container past its memory limit is OOM-killed by the kernel
+        and ends OOMKilled, 137; one under it completes; no cgroup is
+        left behind."""
+        lim = self.sim.admin('GET', '/state')['memory_limits']
+        if not lim['enforced']:
+            self.skipTest('memory limits are not enforced here: ' + lim['why'])
+        alloc = 'exec python3 -c "b = bytearray(%d << 20); print(len(b))"'
+        for name, mib in (('mem-over', 200), ('mem-under', 8)):
+            j = job(name, alloc % mib)
+            j['spec']['template']['spec']['containers'][0]['resources'] = {
+                'requests': {'cpu': '1', 'memory': '64Mi'},
+                'limits': {'memory': '64Mi'}}
+            self.create_job(j)
+        over = self.wait_job('mem-over', 'Failed')
+        self.assertEqual(over['status']['conditions'][1]['reason'],
+                         'BackoffLimitExceeded')
+        pod = self.pods_of('mem-over')[0]
+        self.assertEqual(pod['status']['phase'], 'Failed')
+        term = pod['status']['containerStatuses'][0]['state']['terminated']
+        self.assertEqual((term['exitCode'], term['reason']), (137, 'OOMKilled'))
+        self.wait_job('mem-under', 'Complete')
+        pod = self.pods_of('mem-under')[0]
+        term = pod['status']['containerStatuses'][0]['state']['terminated']
+        self.assertEqual((term['exitCode'], term['reason']), (0, 'Completed'))
+        st, data, _ = self.call('GET', '/api/v1/namespaces/default/pods/%s/log'
+                                % pod['metadata']['name'], raw=True)
+        self.assertEqual((st, data), (200, b'%d\n' % (8 << 20)))
+        self.assertEqual(self.sim.admin('GET', '/state')['memory_limits'][
+            'containers'], 0)
+        self.assertEqual([d for d in os.listdir(lim['base'])
+                          if d.startswith('kube-sim-%d-' % self.sim.proc.pid)],
+                         [])
+        self.delete_job('mem-over')
+        self.delete_job('mem-under')
+
     def test_deadline(self):
         pidfile = os.path.join(self.sim.shared, 'deadline.pid')
         self.create_job(mount(job('deadline', 'echo $$$$ > %s; exec sleep 60'
