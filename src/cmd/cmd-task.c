@@ -342,11 +342,14 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 		cmd_table_add_memory(&tab, j->peak_memory, j->memory);
 		cmd_table_add_cpu(&tab, j->cpu_ms);
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
+		buf_reset(&b);
+		if (w == NULL && j->status == JOB_FAILED)
+			job_end_why(j->end_reason, j->memory, &b);
 		if (w != NULL && w->place > 0)
 			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,
 			    w->why);
 		else
-			cmd_table_addf(&tab, "%s", w ? w->why : "");
+			cmd_table_addf(&tab, "%s", w ? w->why : b.data);
 	}
 	cmd_table_print(&tab, stdout);
 	cmd_table_release(&tab);

@@ -1,0 +1,122 @@
+#!/bin/bash
+# t0152-memory-limit.sh - memory enforced where the machine allows (issue
+# 19): on the local backend each job runs in a memory cgroup of its own
+# held to the memory it was placed with (cgroup v2 delegated to the
+# pilot, else the cgroup v1 memory controller).  A job that allocates
+# 300 MiB under --memory 64M is killed, and ends failed "out of memory",
+# exit 137, with `task show` saying "killed: out of memory (limit 64
+# MiB)", its peak memory recorded (near the limit, never past it); a
+# neighbour on the same node runs on to done; a job under its limit ends
+# done with its peak recorded; no job cgroup is left behind.  The same
+# through ORCHESTRA_URL, byte for byte.  Where this machine offers no
+# memory cgroup (`orchestra doctor` says why), skipped.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
+
+MIB=$((1 << 20))
+orch init >/dev/null
+lib_backend_ready
+NODE=$(hostname)
+orch node set "$NODE" --cpu-slots 4 >/dev/null
+
+# Whether this machine offers a memory cgroup is known at run time only.
+"$ORCHESTRA_BIN" doctor >"$TMP/doctor.out" 2>&1 || :
+LINE=$(grep '^memory ' "$TMP/doctor.out" || :)
+case $LINE in
+*" OK "*"enforced (cgroup "*) ;;
+*) skip_all "memory is not enforced here:${LINE#memory}" ;;
+esac
+# The directory the jobs' cgroups go under, and the tag of ours in it
+# (src/backend/local.c, local_cgroup_tag).
+CGDIR=$(sed -n 's/^memory .*enforced (cgroup v[12] memory at \(.*\))$/\1/p' \
+    "$TMP/doctor.out")
+TAG=$(python3 -c '
+import sys
+h = 2166136261
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("%08x" % h)' "$ORCHESTRA_HOME/jobs")
+no_cgroups_left() {
+	! compgen -G "$CGDIR/job-$TAG-*" >/dev/null
+}
+
+# The neighbour holds its slot until the test lets it go (a file in its
+# output directory), so it runs while the hog is killed.
+expect_exit 0 orch task submit neighbour --skip-test --memory 128M \
+    --exec 'while [ ! -e %OUT/go ]; do sleep 0.1; done; echo survived'
+expect_exit 0 orch task submit under --skip-test --memory 256M \
+    --exec "python3 -c 'b = b\"x\" * (32 << 20); print(len(b))'"
+pilot_start
+job_running() {
+	[ "$(db_value "SELECT j.status FROM job j JOIN task t ON t.id = j.task_id
+	    WHERE t.name = '$1'")" = running ]
+}
+wait_until 120 job_running neighbour
+expect_exit 0 orch task submit hog --skip-test --memory 64M \
+    --exec "python3 -c 'b = b\"x\" * (300 << 20); print(len(b))'"
+wait_until 120 task_is hog finalized
+wait_until 120 task_is under done
+neighbour_runs() {
+	job_running neighbour
+}
+test_case "the neighbour runs on past the hog's end" neighbour_runs
+OUTDIR=$(db_value "SELECT out_dir FROM task WHERE name = 'neighbour'")
+touch "$OUTDIR/go"
+wait_until 120 task_is neighbour done
+wait_until 60 no_cgroups_left
+pilot_stop
+
+killed() {
+	expect_exit 0 orch task show hog --json
+	json_check "d['job_list'][0]['status'] == 'failed'"
+	json_check "d['job_list'][0]['end_reason'] == 'out of memory'"
+	json_check "d['job_list'][0]['exit_code'] == 137"
+	json_check "d['job_list'][0]['memory'] == 64 * $MIB"
+	# Its peak: the cgroup's, which held it to its limit.
+	json_check "32 * $MIB <= d['job_list'][0]['peak_memory'] <= 64 * $MIB"
+	expect_exit 0 orch task show hog
+	expect_stdout_line "^0 +failed .* 137 \(out of memory\) +[0-9.]+ MiB / 64 MiB .* killed: out of memory \(limit 64 MiB\)$"
+	expect_exit 0 orch task logs hog 0
+	if grep -q "memory not enforced" "$OUT"; then
+		fail "the hog ran unlimited"
+	fi
+}
+test_case "a job past its limit ends failed: killed: out of memory" killed
+
+under() {
+	expect_exit 0 orch task show under --json
+	json_check "d['job_list'][0]['status'] == 'done'"
+	json_check "d['job_list'][0]['exit_code'] == 0"
+	json_check "32 * $MIB <= d['job_list'][0]['peak_memory'] < 256 * $MIB"
+	expect_exit 0 orch task show under
+	expect_stdout_line "^0 +done .* 0 +[0-9.]+ MiB / 256 MiB "
+	expect_exit 0 orch task show neighbour --json
+	json_check "d['job_list'][0]['status'] == 'done'"
+	expect_exit 0 orch task logs neighbour 0
+	expect_stdout_line "^survived$"
+}
+test_case "jobs under their limits end done, their peaks recorded" under
+
+TOKEN=$(orch user token tester 2>/dev/null)
+serve_start
+remote() {
+	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN" \
+	    ORCHESTRA_DB="sqlite:$TMP/absent/orchestra.db" "$ORCHESTRA_BIN" "$@"
+}
+over_api() {
+	local args
+	for args in "task show hog" "task show hog --json" "history --json"; do
+		# shellcheck disable=SC2086 # words
+		orch $args >"$TMP/local.out"
+		# shellcheck disable=SC2086
+		remote $args >"$TMP/remote.out" || fail "remote $args failed"
+		cmp -s "$TMP/local.out" "$TMP/remote.out" || {
+			diff -u "$TMP/local.out" "$TMP/remote.out" >&2
+			fail "$args: the remote output differs"
+		}
+	done
+	expect_exit 0 remote task show hog
+	expect_stdout_contains "killed: out of memory (limit 64 MiB)"
+}
+test_case "the same through the API and ORCHESTRA_URL" over_api
