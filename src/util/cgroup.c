@@ -350,35 +350,34 @@ out:
 	return ret;
 }
 
+/* Read /proc/PID/`name` (PID 0: ours) into `out`; 0, or -1 and why. */
+static int
+cgroup_read_proc(pid_t pid, const char *name, struct buf *out,
+    struct buf *why)
+{
+	char path[64];
+
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
+	if (cgroup_read(path, out) == 0)
+		return 0;
+	buf_addf(why, "cannot read %s: %s", path, strerror(errno));
+	return -1;
+}
+
 int
 cgroup_find(pid_t pid, struct cgroup *out, struct buf *why)
 {
-	struct buf self = BUF_INIT, mounts = BUF_INIT, name = BUF_INIT;
+	struct buf self = BUF_INIT, mounts = BUF_INIT;
 	int ret = ERR_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
 	buf_reset(why);
-	if (pid > 0)
-		buf_addf(&name, "/proc/%ld/", (long)pid);
-	else
-		buf_adds(&name, "/proc/self/");
-	buf_adds(&name, "cgroup");
-	if (cgroup_read(name.data, &self) < 0) {
-		buf_addf(why, "cannot read %s: %s", name.data,
-		    strerror(errno));
+	if (cgroup_read_proc(pid, "cgroup", &self, why) < 0 ||
+	    cgroup_read_proc(pid, "mountinfo", &mounts, why) < 0)
 		goto out;
-	}
-	buf_reset(&name);
-	if (pid > 0)
-		buf_addf(&name, "/proc/%ld/", (long)pid);
-	else
-		buf_adds(&name, "/proc/self/");
-	buf_adds(&name, "mountinfo");
-	if (cgroup_read(name.data, &mounts) < 0) {
-		buf_addf(why, "cannot read %s: %s", name.data,
-		    strerror(errno));
-		goto out;
-	}
 	if (cgroup_find_v2(self.data, mounts.data, out, why) == 0) {
 		buf_reset(why);
 		ret = 0;
@@ -392,7 +391,6 @@ cgroup_find(pid_t pid, struct cgroup *out, struct buf *why)
 out:
 	buf_release(&self);
 	buf_release(&mounts);
-	buf_release(&name);
 	return ret;
 }
 
