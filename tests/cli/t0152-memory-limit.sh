@@ -5,11 +5,13 @@
 # pilot, else the cgroup v1 memory controller).  A job that allocates
 # 300 MiB under --memory 64M is killed, and ends failed "out of memory",
 # exit 137, with `task show` saying "killed: out of memory (limit 64
-# MiB)", its peak memory recorded (near the limit, never past it); a
-# neighbour on the same node runs on to done; a job under its limit ends
-# done with its peak recorded; no job cgroup is left behind.  The same
-# through ORCHESTRA_URL, byte for byte.  Where this machine offers no
-# memory cgroup (`orchestra doctor` says why), skipped.
+# MiB)", its peak memory recorded (near the limit, never past it); one
+# whose shell would go on after its allocating process was killed is
+# killed whole; a neighbour on the same node runs on to done; a job under
+# its limit ends done with its peak recorded; no job cgroup is left
+# behind, nor one a pilot that died left.  The same through
+# ORCHESTRA_URL, byte for byte.  Where this machine offers no memory
+# cgroup (`orchestra doctor` says why), skipped.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -47,6 +49,9 @@ expect_exit 0 orch task submit neighbour --skip-test --memory 128M \
     --exec 'while [ ! -e %OUT/go ]; do sleep 0.1; done; echo survived'
 expect_exit 0 orch task submit under --skip-test --memory 256M \
     --exec "python3 -c 'b = b\"x\" * (32 << 20); print(len(b))'"
+# A job cgroup a pilot that died left behind, of a job no supervisor holds:
+# the next pilot removes it.
+mkdir "$CGDIR/job-$TAG-999-1"
 pilot_start
 job_running() {
 	[ "$(db_value "SELECT j.status FROM job j JOIN task t ON t.id = j.task_id
@@ -55,7 +60,11 @@ job_running() {
 wait_until 120 job_running neighbour
 expect_exit 0 orch task submit hog --skip-test --memory 64M \
     --exec "python3 -c 'b = b\"x\" * (300 << 20); print(len(b))'"
+# Its shell would sleep for 10 minutes once python3 was killed.
+expect_exit 0 orch task submit whole --skip-test --memory 64M \
+    --exec "python3 -c 'b = b\"x\" * (300 << 20)'; sleep 600"
 wait_until 120 task_is hog finalized
+wait_until 120 task_is whole finalized
 wait_until 120 task_is under done
 neighbour_runs() {
 	job_running neighbour
@@ -65,6 +74,8 @@ OUTDIR=$(db_value "SELECT out_dir FROM task WHERE name = 'neighbour'")
 touch "$OUTDIR/go"
 wait_until 120 task_is neighbour done
 wait_until 60 no_cgroups_left
+grep -q "removed the stale cgroup '$CGDIR/job-$TAG-999-1'" "$PILOT_LOG" ||
+    fail "the stale cgroup was not swept"
 pilot_stop
 
 killed() {
@@ -77,12 +88,15 @@ killed() {
 	json_check "32 * $MIB <= d['job_list'][0]['peak_memory'] <= 64 * $MIB"
 	expect_exit 0 orch task show hog
 	expect_stdout_line "^0 +failed .* 137 \(out of memory\) +[0-9.]+ MiB / 64 MiB .* killed: out of memory \(limit 64 MiB\)$"
+	expect_exit 0 orch task show whole --json
+	json_check "d['job_list'][0]['end_reason'] == 'out of memory'"
+	json_check "d['job_list'][0]['exit_code'] == 137"
 	expect_exit 0 orch task logs hog 0
 	if grep -q "memory not enforced" "$OUT"; then
 		fail "the hog ran unlimited"
 	fi
 }
-test_case "a job past its limit ends failed: killed: out of memory" killed
+test_case "a job past its limit ends failed, killed whole: out of memory" killed
 
 under() {
 	expect_exit 0 orch task show under --json
