@@ -858,6 +858,8 @@ struct local_orphan_sup {
 	pid_t pid;
 	int fd;
 	int64_t started;
+	enum cgroup_kind cgroup_kind; /* its job's memory cgroup, or none */
+	char *cgroup;
 };
 
 /* Children we reaped that were no supervisor of ours: jobs whose
@@ -904,7 +906,10 @@ local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status,
  * killed, and the job's own status says which came first: ended by our
  * SIGKILL it was still running (lost: the pilot queues it again); ended
  * otherwise, its command had finished, and that end is recorded here,
- * so the job never runs a second time (issue 17).
+ * so the job never runs a second time (issue 17).  A SIGKILL not ours
+ * that its memory cgroup counts as an OOM kill is an end too: out of
+ * memory, as its supervisor would have said (the reaper removes the
+ * cgroup).
  */
 static void
 local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
@@ -916,6 +921,8 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	siginfo_t wi;
 	ssize_t n;
 	int status = 0, header = 0;
+	bool killed_here = false, oom = false;
+	int64_t peak = -1;
 
 	n = pread(s->fd, head, sizeof(head) - 1, 0);
 	if (n <= 0)
@@ -932,19 +939,31 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 		if (waitid(P_PID, (id_t)pgid, &wi,
 		        WEXITED | WNOHANG | WNOWAIT) < 0)
 			return; /* not ours: lost */
-		if (wi.si_pid == 0)
+		if (wi.si_pid == 0) {
 			kill(-(pid_t)pgid, SIGKILL); /* still running */
+			killed_here = true;
+		}
 		if (wait4((pid_t)pgid, &status, 0, &ru) != (pid_t)pgid)
 			return;
 	}
 	kill(-(pid_t)pgid, SIGKILL); /* what it left behind */
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+	/* Its memory cgroup's word, as its supervisor would have read it. */
+	if (s->cgroup_kind != CGROUP_NONE) {
+		oom = !killed_here &&
+		    cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0;
+		peak = cgroup_job_peak(s->cgroup_kind, s->cgroup);
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !oom)
 		return; /* ours, or killed anyway: lost */
 	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n",
-	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-	    (int)(WIFEXITED(status) ? BACKEND_END_EXIT : BACKEND_END_SIGNAL),
+	    oom                 ? 128 + SIGKILL
+	        : WIFEXITED(status) ? WEXITSTATUS(status)
+	                            : 128 + WTERMSIG(status),
+	    (int)(oom                 ? BACKEND_END_OOM
+	              : WIFEXITED(status) ? BACKEND_END_EXIT
+	                                  : BACKEND_END_SIGNAL),
 	    (long long)s->started, (long long)time_now_ms());
-	local_super_usage(&text, &ru, -1);
+	local_super_usage(&text, &ru, peak);
 	buf_adds(&text, "done\n");
 	if (pwrite(s->fd, text.data, text.len, (off_t)header) < 0)
 		log_warn("cannot record job pid=%ld's end: %s", pgid,
@@ -974,7 +993,11 @@ local_launcher_reap(struct local_launcher *l)
 			continue;
 		}
 		local_launcher_orphan(l, &l->sup[i]);
+		if (l->sup[i].cgroup != NULL)
+			cgroup_job_remove(l->sup[i].cgroup_kind,
+			    l->sup[i].cgroup);
 		close(l->sup[i].fd);
+		free(l->sup[i].cgroup);
 		l->sup[i] = l->sup[--l->nsup];
 	}
 }
@@ -1064,15 +1087,19 @@ local_launcher_main(int sock)
 				l.sup =
 				    xrealloc(l.sup, l.capsup * sizeof(*l.sup));
 			}
-			l.sup[l.nsup++] =
-			    (struct local_orphan_sup){ pid, fd, time_now_ms() };
+			l.sup[l.nsup++] = (struct local_orphan_sup){ pid, fd,
+				time_now_ms(), s.cgroup_kind,
+				s.cgroup_kind != CGROUP_NONE ? xstrdup(s.cgroup)
+				                             : NULL };
 		} else {
 			close(fd);
 		}
 	}
 	/* Only if poll() failed: our supervisors go on without us. */
-	for (i = 0; i < l.nsup; i++)
+	for (i = 0; i < l.nsup; i++) {
 		close(l.sup[i].fd);
+		free(l.sup[i].cgroup);
+	}
 	free(l.sup);
 	if (sfd >= 0)
 		close(sfd);

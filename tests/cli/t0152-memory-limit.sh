@@ -8,8 +8,10 @@
 # MiB)", its peak memory recorded (near the limit, never past it); one
 # whose shell would go on after its allocating process was killed is
 # killed whole; a neighbour on the same node runs on to done; a job under
-# its limit ends done with its peak recorded; no job cgroup is left
-# behind, nor one a pilot that died left.  The same through
+# its limit ends done with its peak recorded; a job killed for memory
+# whose supervisor was killed before it said so still ends out of memory
+# (the launcher asks the cgroup), not lost and run again; no job cgroup is
+# left behind, nor one a pilot that died left.  The same through
 # ORCHESTRA_URL, byte for byte.  Where this machine offers no memory
 # cgroup (`orchestra doctor` says why), skipped.
 
@@ -73,6 +75,35 @@ test_case "the neighbour runs on past the hog's end" neighbour_runs
 OUTDIR=$(db_value "SELECT out_dir FROM task WHERE name = 'neighbour'")
 touch "$OUTDIR/go"
 wait_until 120 task_is neighbour done
+
+# A supervisor killed after its job was killed for memory and before it
+# recorded that (held stopped over that moment, as t0127 does): the
+# launcher, which records the end, asks the job's cgroup too: out of
+# memory, not lost and run again; and it removes the cgroup.
+expect_exit 0 orch task submit orphan --skip-test --memory 64M \
+    --exec "while [ ! -e %OUT/go ]; do sleep 0.05; done; exec python3 -c 'b = b\"x\" * (300 << 20)'"
+ORPHAN=$(db_value "SELECT j.id FROM job j JOIN task t ON t.id = j.task_id
+    WHERE t.name = 'orphan'")
+super_pid() {
+	sed -n '1s/^pid \([0-9]*\)$/\1/p' "$ORCHESTRA_HOME/jobs/$ORPHAN-1.job" 2>/dev/null
+}
+has_super() { [ -n "$(super_pid)" ]; }
+wait_until 60 has_super
+SUP=$(super_pid)
+GRP=$(sed -n '2s/^pgid \([0-9]*\)$/\1/p' "$ORCHESTRA_HOME/jobs/$ORPHAN-1.job")
+[ -n "$GRP" ] || fail "no process group for job $ORPHAN"
+kill -STOP "$SUP"
+touch "$(db_value "SELECT out_dir FROM task WHERE name = 'orphan'")/go"
+is_zombie() { case $(ps -o stat= -p "$1") in Z*) ;; *) return 1 ;; esac; }
+wait_until 60 is_zombie "$GRP"
+kill -KILL "$SUP"
+wait_until 60 task_is orphan finalized
+orphaned() {
+	[ "$(db_value "SELECT attempts || ' ' || exit_code || ' ' || end_reason
+	    FROM job WHERE id = $ORPHAN")" = "1 137 out of memory" ]
+}
+test_case "a supervisor killed after its job's OOM kill: out of memory" \
+    orphaned
 wait_until 60 no_cgroups_left
 grep -q "removed the stale cgroup '$CGDIR/job-$TAG-999-1'" "$PILOT_LOG" ||
     fail "the stale cgroup was not swept"
