@@ -269,79 +269,76 @@ cgroup_writable(const char *dir, const char *name)
 
 /* ---- finding one ------------------------------------------------------ */
 
-/* The v2 cgroup of the texts, delegated with memory: 0, or why not. */
-static int
-cgroup_find_v2(const char *self, const char *mounts, struct cgroup *out,
-    struct buf *why)
+/*
+ * Is v2 cgroup `dir` (`path` in the hierarchy) delegated to the pilot with
+ * the memory controller?  A pilot in its leaf CGROUP_PILOT_LEAF is taken
+ * to the leaf's parent (both changed).  Else why not, in `why`.
+ */
+static bool
+cgroup_usable_v2(struct buf *path, struct buf *dir, struct buf *why)
 {
-	struct buf path = BUF_INIT, dir = BUF_INIT;
 	char controllers[1024];
 	const char *slash;
-	int ret = ERR_NOTFOUND;
 
-	if (cgroup_self_path(self, CGROUP_V2, &path) < 0 ||
-	    cgroup_mount_dir(mounts, CGROUP_V2, path.data, &dir) < 0) {
-		buf_adds(why, "no cgroup v2");
-		goto out;
-	}
-	/* Restarted: in the leaf an earlier pilot moved it into. */
-	slash = strrchr(dir.data, '/');
+	/* Restarted: in the leaf an earlier pilot (or systemd) put it in. */
+	slash = strrchr(dir->data, '/');
 	if (slash != NULL && strcmp(slash + 1, CGROUP_PILOT_LEAF) == 0 &&
-	    strcmp(path.data, "/" CGROUP_PILOT_LEAF) != 0) {
-		dir.len = (size_t)(slash - dir.data);
-		dir.data[dir.len] = '\0';
-		path.len -= strlen("/" CGROUP_PILOT_LEAF);
-		path.data[path.len] = '\0';
+	    strcmp(path->data, "/" CGROUP_PILOT_LEAF) != 0) {
+		dir->len = (size_t)(slash - dir->data);
+		dir->data[dir->len] = '\0';
+		path->len -= strlen("/" CGROUP_PILOT_LEAF);
+		path->data[path->len] = '\0';
 	}
-	if (strcmp(path.data, "/") == 0) {
+	if (strcmp(path->data, "/") == 0) {
 		buf_addf(why,
 		    "cgroup v2 at %s: the pilot is in its root cgroup, none "
 		    "delegated to it",
-		    dir.data);
-		goto out;
+		    dir->data);
+		return false;
 	}
-	if (cgroup_read_small(dir.data, "cgroup.controllers", controllers,
+	if (cgroup_read_small(dir->data, "cgroup.controllers", controllers,
 	        sizeof(controllers)) < 0 ||
 	    !cgroup_has_word(controllers, "memory")) {
 		buf_addf(why, "cgroup v2 %s offers no memory controller",
-		    dir.data);
-		goto out;
+		    dir->data);
+		return false;
 	}
-	if (!cgroup_writable(dir.data, "cgroup.subtree_control")) {
+	if (!cgroup_writable(dir->data, "cgroup.subtree_control")) {
 		buf_addf(why,
 		    "cgroup v2 %s is not delegated to the pilot (cannot write "
 		    "its cgroup.subtree_control)",
-		    dir.data);
-		goto out;
+		    dir->data);
+		return false;
 	}
-	out->kind = CGROUP_V2;
-	out->dir = buf_detach(&dir);
-	ret = 0;
-out:
-	buf_release(&path);
-	buf_release(&dir);
-	return ret;
+	return true;
 }
 
-/* The v1 memory cgroup of the texts, if children can be made in it. */
+/*
+ * The memory cgroup of `kind` the texts name, where the pilot may make
+ * children: 0 and `out`, or ERR_NOTFOUND and why not appended to `why`.
+ */
 static int
-cgroup_find_v1(const char *self, const char *mounts, struct cgroup *out,
-    struct buf *why)
+cgroup_find_kind(const char *self, const char *mounts, enum cgroup_kind kind,
+    struct cgroup *out, struct buf *why)
 {
 	struct buf path = BUF_INIT, dir = BUF_INIT;
 	int ret = ERR_NOTFOUND;
 
-	if (cgroup_self_path(self, CGROUP_V1, &path) < 0 ||
-	    cgroup_mount_dir(mounts, CGROUP_V1, path.data, &dir) < 0) {
-		buf_adds(why, "no cgroup v1 memory controller");
+	if (cgroup_self_path(self, kind, &path) < 0 ||
+	    cgroup_mount_dir(mounts, kind, path.data, &dir) < 0) {
+		buf_adds(why, kind == CGROUP_V2 ? "no cgroup v2"
+		                                : "no cgroup v1 memory controller");
 		goto out;
 	}
-	if (!cgroup_writable(dir.data, "memory.limit_in_bytes")) {
+	if (kind == CGROUP_V2 && !cgroup_usable_v2(&path, &dir, why))
+		goto out;
+	if (kind == CGROUP_V1 &&
+	    !cgroup_writable(dir.data, "memory.limit_in_bytes")) {
 		buf_addf(why, "cgroup v1 memory %s cannot be written",
 		    dir.data);
 		goto out;
 	}
-	out->kind = CGROUP_V1;
+	out->kind = kind;
 	out->dir = buf_detach(&dir);
 	ret = 0;
 out:
@@ -378,13 +375,13 @@ cgroup_find(pid_t pid, struct cgroup *out, struct buf *why)
 	if (cgroup_read_proc(pid, "cgroup", &self, why) < 0 ||
 	    cgroup_read_proc(pid, "mountinfo", &mounts, why) < 0)
 		goto out;
-	if (cgroup_find_v2(self.data, mounts.data, out, why) == 0) {
+	if (cgroup_find_kind(self.data, mounts.data, CGROUP_V2, out, why) == 0) {
 		buf_reset(why);
 		ret = 0;
 		goto out;
 	}
 	buf_adds(why, "; ");
-	if (cgroup_find_v1(self.data, mounts.data, out, why) == 0) {
+	if (cgroup_find_kind(self.data, mounts.data, CGROUP_V1, out, why) == 0) {
 		buf_reset(why);
 		ret = 0;
 	}

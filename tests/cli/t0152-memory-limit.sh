@@ -145,23 +145,13 @@ test_case "jobs under their limits end done, their peaks recorded" under
 
 TOKEN=$(orch user token tester 2>/dev/null)
 serve_start
-remote() {
-	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN" \
-	    ORCHESTRA_DB="sqlite:$TMP/absent/orchestra.db" "$ORCHESTRA_BIN" "$@"
-}
 over_api() {
 	local args
-	for args in "task show hog" "task show hog --json" "history --json"; do
-		# shellcheck disable=SC2086 # words
-		orch $args >"$TMP/local.out"
-		# shellcheck disable=SC2086
-		remote $args >"$TMP/remote.out" || fail "remote $args failed"
-		cmp -s "$TMP/local.out" "$TMP/remote.out" || {
-			diff -u "$TMP/local.out" "$TMP/remote.out" >&2
-			fail "$args: the remote output differs"
-		}
+	# shellcheck disable=SC2086 # words
+	for args in "task show hog --json" "history --json" "task show hog"; do
+		remote_same "$TOKEN" $args
 	done
-	expect_exit 0 remote task show hog
-	expect_stdout_contains "killed: out of memory (limit 64 MiB)"
+	grep -qF "killed: out of memory (limit 64 MiB)" "$TMP/remote.out" ||
+	    fail "the remote task show does not say why"
 }
 test_case "the same through the API and ORCHESTRA_URL" over_api
