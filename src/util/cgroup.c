@@ -192,15 +192,16 @@ cgroup_count(const char *text, const char *key)
 
 /* ---- files of the kernel's -------------------------------------------- */
 
-/* Read `path` whole (at most CGROUP_READ_MAX) into `out`; 0 or -1. */
+/* Read `dir`/`name` whole (at most CGROUP_READ_MAX) into `out`; 0 or -1. */
 static int
-cgroup_read(const char *path, struct buf *out)
+cgroup_read(const char *dir, const char *name, struct buf *out)
 {
-	char chunk[4096];
+	char chunk[4096], path[4096];
 	ssize_t n;
 	int fd;
 
 	buf_reset(out);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -352,15 +353,15 @@ static int
 cgroup_read_proc(pid_t pid, const char *name, struct buf *out,
     struct buf *why)
 {
-	char path[64];
+	char dir[32];
 
 	if (pid > 0)
-		snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, name);
+		snprintf(dir, sizeof(dir), "/proc/%ld", (long)pid);
 	else
-		snprintf(path, sizeof(path), "/proc/self/%s", name);
-	if (cgroup_read(path, out) == 0)
+		snprintf(dir, sizeof(dir), "/proc/self");
+	if (cgroup_read(dir, name, out) == 0)
 		return 0;
-	buf_addf(why, "cannot read %s: %s", path, strerror(errno));
+	buf_addf(why, "cannot read %s/%s: %s", dir, name, strerror(errno));
 	return -1;
 }
 
@@ -396,6 +397,8 @@ cgroup_prepare(struct cgroup *cg, struct buf *err)
 {
 	struct buf leaf = BUF_INIT, procs = BUF_INIT;
 	const char *p;
+	char num[24], *e;
+	long pid;
 	int tries, ret = ERR_UNAVAILABLE;
 
 	if (cg->kind != CGROUP_V2)
@@ -408,26 +411,18 @@ cgroup_prepare(struct cgroup *cg, struct buf *err)
 	}
 	/* No process of ours may stay where the children are enabled. */
 	for (tries = 0; tries < 3; tries++) {
-		buf_addf(&procs, "%s/cgroup.procs", cg->dir);
-		if (cgroup_read(procs.data, &procs) < 0 || procs.len == 0)
+		if (cgroup_read(cg->dir, "cgroup.procs", &procs) < 0 ||
+		    procs.len == 0)
 			break;
-		for (p = procs.data; *p != '\0';) {
-			char pid[24];
-			size_t n = strcspn(p, "\n");
-
-			if (n > 0 && n < sizeof(pid)) {
-				memcpy(pid, p, n);
-				pid[n] = '\0';
-				if (cgroup_write(leaf.data, "cgroup.procs",
-				        pid) < 0 &&
-				    errno != ESRCH)
-					log_debug("cannot move pid %s into "
-					          "'%s': %s",
-					    pid, leaf.data, strerror(errno));
-			}
-			p += n;
-			if (*p == '\n')
-				p++;
+		for (p = procs.data;; p = e) {
+			pid = strtol(p, &e, 10);
+			if (e == p)
+				break;
+			snprintf(num, sizeof(num), "%ld", pid);
+			if (cgroup_write(leaf.data, "cgroup.procs", num) < 0 &&
+			    errno != ESRCH)
+				log_debug("cannot move pid %ld into '%s': %s",
+				    pid, leaf.data, strerror(errno));
 		}
 		buf_reset(&procs);
 	}
@@ -580,8 +575,7 @@ cgroup_job_kill(enum cgroup_kind kind, const char *dir)
 		return;
 	if (kind == CGROUP_V2 && cgroup_write(dir, "cgroup.kill", "1") == 0)
 		return;
-	buf_addf(&procs, "%s/cgroup.procs", dir);
-	if (cgroup_read(procs.data, &procs) == 0) {
+	if (cgroup_read(dir, "cgroup.procs", &procs) == 0) {
 		for (p = procs.data; *p != '\0'; p = e) {
 			pid = strtol(p, &e, 10);
 			if (e == p)

@@ -8,7 +8,8 @@
 # MiB)", its peak memory recorded (near the limit, never past it); one
 # whose shell would go on after its allocating process was killed is
 # killed whole; a neighbour on the same node runs on to done; a job under
-# its limit ends done with its peak recorded; a job killed for memory
+# its limit ends done with its peak recorded; a process that left the
+# job's process group is killed with its cgroup; a job killed for memory
 # whose supervisor was killed before it said so still ends out of memory
 # (the launcher asks the cgroup), not lost and run again; no job cgroup is
 # left behind, nor one a pilot that died left.  The same through
@@ -55,6 +56,10 @@ expect_exit 0 orch task submit under --skip-test --memory 256M \
 # the next pilot removes it.
 mkdir "$CGDIR/job-$TAG-999-1"
 pilot_start
+# A process that left the job's process group (setsid) is still in its
+# cgroup: killed with it at the job's end.
+expect_exit 0 orch task submit escape --skip-test --memory 64M \
+    --exec 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $! >%OUT/pid'
 job_running() {
 	[ "$(db_value "SELECT j.status FROM job j JOIN task t ON t.id = j.task_id
 	    WHERE t.name = '$1'")" = running ]
@@ -68,6 +73,11 @@ expect_exit 0 orch task submit whole --skip-test --memory 64M \
 wait_until 120 task_is hog finalized
 wait_until 120 task_is whole finalized
 wait_until 120 task_is under done
+wait_until 120 task_is escape done
+ESCAPED=$(cat "$(db_value "SELECT out_dir FROM task WHERE name = 'escape'")/pid")
+escaped_gone() { ! kill -0 "$ESCAPED" 2>/dev/null; }
+test_case "what left the job's group is killed with its cgroup" \
+    wait_until 30 escaped_gone
 neighbour_runs() {
 	job_running neighbour
 }
