@@ -129,6 +129,8 @@ killed() {
 	json_check "32 * $MIB <= d['job_list'][0]['peak_memory'] <= 64 * $MIB"
 	expect_exit 0 orch task show hog
 	expect_stdout_line "^0 +failed .* 137 \(out of memory\) +[0-9.]+ MiB / 64 MiB .* killed: out of memory \(limit 64 MiB\)$"
+	expect_exit 0 orch history --task hog
+	expect_stdout_line " failed +137 \(out of memory\) +[0-9.]+ MiB / 64 MiB "
 	expect_exit 0 orch task show whole --json
 	json_check "d['job_list'][0]['end_reason'] == 'out of memory'"
 	json_check "d['job_list'][0]['exit_code'] == 137"
@@ -158,7 +160,8 @@ serve_start
 over_api() {
 	local args
 	# shellcheck disable=SC2086 # words
-	for args in "task show hog --json" "history --json" "task show hog"; do
+	for args in "task show hog --json" "history --json" "history" \
+	    "task show hog"; do
 		remote_same "$TOKEN" $args
 	done
 	grep -qF "killed: out of memory (limit 64 MiB)" "$TMP/remote.out" ||
