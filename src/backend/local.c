@@ -482,6 +482,22 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 		close(fd);
 		goto out;
 	}
+	/*
+	 * The record's block, taken now: a supervisor never fails to write
+	 * its job's pid and end into it on a disk that filled up since (it
+	 * would leave its job running unknown to anyone: issue 19 found it,
+	 * its start being slower by the move into a cgroup); on a full disk
+	 * the start fails here instead, and is tried again (issue 17).
+	 */
+	ret = posix_fallocate(fd, 0, LOCAL_LOG_AT);
+	if (ret != 0) {
+		err_set(err, ERR_UNAVAILABLE, "cannot make room in '%s': %s",
+		    lock.data, strerror(ret));
+		close(fd);
+		unlink(lock.data);
+		ret = ERR_UNAVAILABLE;
+		goto out;
+	}
 	s.job = job;
 	s.volume = lb->volume;
 	s.log_max = lb->log_max;
