@@ -922,7 +922,9 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	ssize_t n;
 	int status = 0, header = 0;
 	bool killed_here = false, oom = false;
+	enum backend_end end;
 	int64_t peak = -1;
+	int code;
 
 	n = pread(s->fd, head, sizeof(head) - 1, 0);
 	if (n <= 0)
@@ -955,14 +957,18 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !oom)
 		return; /* ours, or killed anyway: lost */
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n",
-	    oom                 ? 128 + SIGKILL
-	        : WIFEXITED(status) ? WEXITSTATUS(status)
-	                            : 128 + WTERMSIG(status),
-	    (int)(oom                 ? BACKEND_END_OOM
-	              : WIFEXITED(status) ? BACKEND_END_EXIT
-	                                  : BACKEND_END_SIGNAL),
-	    (long long)s->started, (long long)time_now_ms());
+	if (oom) {
+		code = 128 + SIGKILL;
+		end = BACKEND_END_OOM;
+	} else if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+		end = BACKEND_END_EXIT;
+	} else {
+		code = 128 + WTERMSIG(status);
+		end = BACKEND_END_SIGNAL;
+	}
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
+	    (int)end, (long long)s->started, (long long)time_now_ms());
 	local_super_usage(&text, &ru, peak);
 	buf_adds(&text, "done\n");
 	if (pwrite(s->fd, text.data, text.len, (off_t)header) < 0)

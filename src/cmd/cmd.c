@@ -515,7 +515,8 @@ cmd_table_add_exit(struct cmd_table *t, int64_t exit_code,
 {
 	if (exit_code >= 0 && end_reason != NULL &&
 	    strcmp(end_reason, "exit") != 0)
-		cmd_table_addf(t, "%lld (%s)", (long long)exit_code, end_reason);
+		cmd_table_addf(t, "%lld (%s)", (long long)exit_code,
+		    end_reason);
 	else if (exit_code >= 0)
 		cmd_table_addf(t, "%lld", (long long)exit_code);
 	else if (end_reason != NULL)

@@ -106,8 +106,8 @@ cgroup_add_unescaped(struct buf *out, const char *s, const char *e)
 }
 
 int
-cgroup_mount_dir(const char *mountinfo, enum cgroup_kind kind,
-    const char *path, struct buf *out)
+cgroup_mount_dir(const char *mountinfo, enum cgroup_kind kind, const char *path,
+    struct buf *out)
 {
 	const char *line = mountinfo, *end, *f[16], *fe[16], *p, *dash;
 	size_t nf, rootlen;
@@ -139,9 +139,10 @@ cgroup_mount_dir(const char *mountinfo, enum cgroup_kind kind,
 			continue;
 		for (i = 6; f[i] != dash; i++)
 			;
+		/* The type, the source and the super options follow. */
 		if ((size_t)i + 3 >= nf)
-			continue; /* no type, source and super options */
-		i++; /* the type */
+			continue;
+		i++;
 		if (kind == CGROUP_V2 &&
 		    !(fe[i] - f[i] == 7 && memcmp(f[i], "cgroup2", 7) == 0))
 			continue;
@@ -327,8 +328,9 @@ cgroup_find_kind(const char *self, const char *mounts, enum cgroup_kind kind,
 
 	if (cgroup_self_path(self, kind, &path) < 0 ||
 	    cgroup_mount_dir(mounts, kind, path.data, &dir) < 0) {
-		buf_adds(why, kind == CGROUP_V2 ? "no cgroup v2"
-		                                : "no cgroup v1 memory controller");
+		buf_adds(why,
+		    kind == CGROUP_V2 ? "no cgroup v2"
+		                      : "no cgroup v1 memory controller");
 		goto out;
 	}
 	if (kind == CGROUP_V2 && !cgroup_usable_v2(&path, &dir, why))
@@ -350,8 +352,7 @@ out:
 
 /* Read /proc/PID/`name` (PID 0: ours) into `out`; 0, or -1 and why. */
 static int
-cgroup_read_proc(pid_t pid, const char *name, struct buf *out,
-    struct buf *why)
+cgroup_read_proc(pid_t pid, const char *name, struct buf *out, struct buf *why)
 {
 	char dir[32];
 
@@ -376,13 +377,15 @@ cgroup_find(pid_t pid, struct cgroup *out, struct buf *why)
 	if (cgroup_read_proc(pid, "cgroup", &self, why) < 0 ||
 	    cgroup_read_proc(pid, "mountinfo", &mounts, why) < 0)
 		goto out;
-	if (cgroup_find_kind(self.data, mounts.data, CGROUP_V2, out, why) == 0) {
+	if (cgroup_find_kind(self.data, mounts.data, CGROUP_V2, out, why) ==
+	    0) {
 		buf_reset(why);
 		ret = 0;
 		goto out;
 	}
 	buf_adds(why, "; ");
-	if (cgroup_find_kind(self.data, mounts.data, CGROUP_V1, out, why) == 0) {
+	if (cgroup_find_kind(self.data, mounts.data, CGROUP_V1, out, why) ==
+	    0) {
 		buf_reset(why);
 		ret = 0;
 	}
@@ -482,8 +485,8 @@ cgroup_job_make(enum cgroup_kind kind, const char *dir, int64_t limit,
 		goto fail;
 	return 0;
 fail:
-	err_set(err, ERR_UNAVAILABLE, "cannot limit the memory of cgroup '%s': %s",
-	    dir, strerror(errno));
+	err_set(err, ERR_UNAVAILABLE,
+	    "cannot limit the memory of cgroup '%s': %s", dir, strerror(errno));
 	rmdir(dir);
 	return ERR_UNAVAILABLE;
 }

@@ -16,10 +16,10 @@
 
 /* A hybrid machine: v1 controllers, v2 without any (this one, 2026). */
 static const char hybrid_cgroup[] = "9:name=systemd:/\n"
-				    "8:pids:/\n"
-				    "4:memory:/process_api/84db\n"
-				    "2:cpu,cpuacct:/\n"
-				    "0::/\n";
+                                    "8:pids:/\n"
+                                    "4:memory:/process_api/84db\n"
+                                    "2:cpu,cpuacct:/\n"
+                                    "0::/\n";
 static const char hybrid_mounts[] =
     "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
     "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - "
@@ -55,8 +55,8 @@ test_self_path(void **state)
 	assert_int_equal(cgroup_self_path("3:cpu,memory:/a\n", CGROUP_V1, &b),
 	    0);
 	assert_string_equal(b.data, "/a");
-	assert_int_equal(cgroup_self_path("3:memoryx:/a\n1:name=memory:/b",
-	                     CGROUP_V1, &b),
+	assert_int_equal(
+	    cgroup_self_path("3:memoryx:/a\n1:name=memory:/b", CGROUP_V1, &b),
 	    ERR_NOTFOUND);
 	/* Broken lines are no cgroup. */
 	assert_int_equal(cgroup_self_path("0::\n0:/x\n::\n", CGROUP_V2, &b),
@@ -71,8 +71,8 @@ test_mount_dir(void **state)
 	struct buf b = BUF_INIT;
 
 	(void)state;
-	assert_int_equal(cgroup_mount_dir(hybrid_mounts, CGROUP_V1,
-	                     "/process_api/84db", &b),
+	assert_int_equal(
+	    cgroup_mount_dir(hybrid_mounts, CGROUP_V1, "/process_api/84db", &b),
 	    0);
 	assert_string_equal(b.data, "/sys/fs/cgroup/memory/process_api/84db");
 	assert_int_equal(cgroup_mount_dir(hybrid_mounts, CGROUP_V2, "/", &b),
@@ -98,8 +98,8 @@ test_mount_dir(void **state)
 	                     CGROUP_V2, "/kube/pod10", &b),
 	    ERR_NOTFOUND);
 	/* A line with no type after its "-" is skipped. */
-	assert_int_equal(cgroup_mount_dir("40 31 0:38 / /cg rw -\n", CGROUP_V2,
-	                     "/", &b),
+	assert_int_equal(
+	    cgroup_mount_dir("40 31 0:38 / /cg rw -\n", CGROUP_V2, "/", &b),
 	    ERR_NOTFOUND);
 	buf_release(&b);
 }
@@ -108,9 +108,9 @@ static void
 test_count(void **state)
 {
 	static const char events[] = "low 0\nhigh 0\nmax 12\noom 1\n"
-				     "oom_kill 1\noom_group_kill 1\n";
+	                             "oom_kill 1\noom_group_kill 1\n";
 	static const char oom_control[] = "oom_kill_disable 0\nunder_oom 0\n"
-					  "oom_kill 3\n";
+	                                  "oom_kill 3\n";
 
 	(void)state;
 	assert_int_equal(cgroup_count(events, "oom_kill"), 1);
