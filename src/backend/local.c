@@ -93,7 +93,7 @@ struct local_backend {
 	bool launch_tried;
 	/*
 	 * The memory cgroup the jobs' own go under (util/cgroup.h), looked
-	 * for at the first start or poll (cgroup_tried); the jobs' are
+	 * for once (local_cgroup_setup, cgroup_tried); the jobs' are
 	 * job-<tag>-<id>-<attempt>, `tag` naming this state directory, so
 	 * that pilots of other homes on the machine (tests) keep apart.
 	 */
