@@ -8,6 +8,7 @@
 #define ORCHESTRA_LOCAL_INT_H
 
 #include "backend/backend.h"
+#include "util/cgroup.h"
 
 /* Between SIGTERM and SIGKILL when a job is stopped or times out. */
 #define LOCAL_GRACE_SECONDS 5
@@ -34,6 +35,13 @@ struct local_super {
 	const struct backend_job *job;
 	const char *volume;
 	int64_t log_max; /* 0: no bound */
+	/*
+	 * The job's own memory cgroup (util/cgroup.h), which the supervisor
+	 * makes, limits to job->memory, puts the job in, reads and removes;
+	 * CGROUP_NONE (and "") where the memory is not enforced.
+	 */
+	enum cgroup_kind cgroup_kind;
+	const char *cgroup;
 };
 
 /*

@@ -165,10 +165,14 @@ local_job_say(const char *what, const char *why, int sys)
  * memory, until the exec.  `failed` (the supervisor's) gets errno if
  * nothing can run.  The log is `logfd`, opened by the supervisor: the
  * job never opens a file of ours by name, and cannot once it is its
- * owner.
+ * owner.  `cgfd`, where it is not -1, is the cgroup.procs of the job's
+ * memory cgroup, which the job enters before it is its owner (who may not
+ * move itself) and before it runs anything; where it cannot, `cgfailed`
+ * gets errno and the job runs without, saying so on its log.
  */
 static _Noreturn void
-local_job_exec(const struct backend_job *job, int logfd, volatile int *failed)
+local_job_exec(const struct backend_job *job, int logfd, int cgfd,
+    volatile int *failed, volatile int *cgfailed)
 {
 	struct proc_account acct;
 	const char *why = NULL;
@@ -188,6 +192,14 @@ local_job_exec(const struct backend_job *job, int logfd, volatile int *failed)
 	dup2(logfd, 2);
 	if (logfd > 2)
 		close(logfd);
+	/* "0": the writer itself (with vfork(), this child alone). */
+	if (cgfd >= 0 && write(cgfd, "0", 1) != 1) {
+		sys = errno != 0 ? errno : EIO;
+		*cgfailed = sys;
+		local_job_say("memory not enforced: cannot enter its cgroup",
+		    NULL, sys);
+		sys = 0;
+	}
 	/* Its owner before anything of the job's runs, or nothing runs. */
 	local_job_account(job, &acct);
 	if (job->login == NULL) {
@@ -220,13 +232,82 @@ local_job_exec(const struct backend_job *job, int logfd, volatile int *failed)
  * frame the child runs on.
  */
 static pid_t __attribute__((noinline))
-local_job_spawn(const struct backend_job *job, int logfd, volatile int *failed)
+local_job_spawn(const struct backend_job *job, int logfd, int cgfd,
+    volatile int *failed, volatile int *cgfailed)
 {
 	pid_t child = vfork();
 
 	if (child == 0)
-		local_job_exec(job, logfd, failed);
+		local_job_exec(job, logfd, cgfd, failed, cgfailed);
 	return child;
+}
+
+/*
+ * Make the job's memory cgroup (s->cgroup), held to its memory, and open
+ * its cgroup.procs for the job's process to enter: the descriptor, or -1
+ * where there is none or it cannot be had; then the job runs with its
+ * memory not enforced, and its log (`logfd`, before the job writes) says
+ * why.  `*oomfd`: on v1, the eventfd of its memory running out; else -1.
+ */
+static int
+local_super_cgroup(const struct local_super *s, int logfd, int *oomfd)
+{
+	struct buf err = BUF_INIT, line = BUF_INIT;
+	int fd = -1;
+
+	*oomfd = -1;
+	if (s->cgroup_kind == CGROUP_NONE || s->cgroup == NULL ||
+	    *s->cgroup == '\0')
+		return -1;
+	if (cgroup_job_make(s->cgroup_kind, s->cgroup, s->job->memory, &err) ==
+	    0) {
+		fd = cgroup_job_procs_fd(s->cgroup);
+		if (fd < 0) {
+			err_set(&err, ERR_UNAVAILABLE,
+			    "cannot open '%s/cgroup.procs': %s", s->cgroup,
+			    strerror(errno));
+			cgroup_job_remove(s->cgroup_kind, s->cgroup);
+		}
+	}
+	if (fd >= 0) {
+		*oomfd = cgroup_job_oom_watch(s->cgroup_kind, s->cgroup);
+	} else {
+		buf_addf(&line, "orchestra: memory not enforced: %s\n",
+		    err.data);
+		if (write(logfd, line.data, line.len) < 0)
+			log_debug("cannot write the job's log: %s",
+			    strerror(errno));
+	}
+	buf_release(&err);
+	buf_release(&line);
+	return fd;
+}
+
+/*
+ * v1's eventfd `oomfd` says the job's cgroup ran out of memory: the
+ * kernel kills a process of it (the count follows the word within a
+ * moment; a word with no kill of its own is of an ancestor's running
+ * out).  v1 has no memory.oom.group: kill the rest of the job here, so
+ * that it dies whole, as on v2.  True once that was done.
+ */
+static bool
+local_super_oom(const struct local_super *s, int oomfd, pid_t child)
+{
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	uint64_t words;
+	int tries;
+
+	if (read(oomfd, &words, sizeof(words)) < 0 && errno != EAGAIN)
+		return false;
+	for (tries = 0; tries < 40; tries++) {
+		if (cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0) {
+			kill(-child, SIGKILL);
+			cgroup_job_kill(s->cgroup_kind, s->cgroup);
+			return true;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return false;
 }
 
 /* The bound on the job's log, as the supervisor keeps it (local-int.h). */
@@ -385,15 +466,17 @@ local_super_waitid(pid_t pid, siginfo_t *wi, int options, struct rusage *ru)
 }
 
 /*
- * The record's usage lines (local.c, local_read_exit): "peak" the largest
- * resident set, in bytes, of the job's process or of any one descendant
- * it waited for (ru_maxrss, KiB; not a sum), "cpu" the user and system
- * time of all of them, in ms.
+ * The record's usage lines (local.c, local_read_exit): "peak" the job's
+ * memory cgroup's peak (`peak`, bytes: all its processes together), else
+ * the largest resident set, in bytes, of the job's process or of any one
+ * descendant it waited for (ru_maxrss, KiB; not a sum), "cpu" the user
+ * and system time of all of them, in ms.
  */
 static void
-local_super_usage(struct buf *text, const struct rusage *ru)
+local_super_usage(struct buf *text, const struct rusage *ru, int64_t peak)
 {
-	buf_addf(text, "peak %lld\ncpu %lld\n", (long long)ru->ru_maxrss * 1024,
+	buf_addf(text, "peak %lld\ncpu %lld\n",
+	    peak > 0 ? (long long)peak : (long long)ru->ru_maxrss * 1024,
 	    (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
 	        (long long)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) /
 	            1000);
@@ -408,16 +491,17 @@ local_supervise(const struct local_super *s)
 	int64_t started = time_now_ms();
 	bool stopping = false;
 	struct signalfd_siginfo info;
-	struct pollfd fds[2];
+	struct pollfd fds[3];
 	struct local_cap cap = { s->log_max, 0, 0, false };
 	off_t logat = LOCAL_LOG_AT;
 	sigset_t set;
-	volatile int failed = 0;
+	volatile int failed = 0, cgfailed = 0;
 	pid_t child = -1;
 	siginfo_t wi;
 	struct rusage ru;
-	bool has_usage = false;
-	int code = 127, sig, sfd, out[2];
+	bool has_usage = false, oom = false;
+	int64_t peak = -1;
+	int code = 127, sig, sfd, out[2], cgfd = -1, oomfd = -1;
 	size_t header;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
@@ -438,8 +522,9 @@ local_supervise(const struct local_super *s)
 	 */
 	if (sfd >= 0 && pipe2(out, O_CLOEXEC) == 0) {
 		fcntl(out[0], F_SETFL, O_NONBLOCK);
+		cgfd = local_super_cgroup(s, out[1], &oomfd);
 		local_job_env(job);
-		child = local_job_spawn(job, out[1], &failed);
+		child = local_job_spawn(job, out[1], cgfd, &failed, &cgfailed);
 		close(out[1]);
 	}
 	if (child > 0)
@@ -462,13 +547,19 @@ local_supervise(const struct local_super *s)
 	fds[0].events = POLLIN;
 	fds[1].fd = out[0];
 	fds[1].events = POLLIN;
+	fds[2].fd = cgfailed == 0 ? oomfd : -1;
+	fds[2].events = POLLIN;
 	for (;;) {
-		fds[0].revents = fds[1].revents = 0;
-		if (poll(fds, 2, -1) < 0)
+		fds[0].revents = fds[1].revents = fds[2].revents = 0;
+		if (poll(fds, 3, -1) < 0)
 			continue;
 		if (fds[1].revents != 0 &&
 		    !local_super_pump(out[0], &logat, &cap))
 			fds[1].fd = -1; /* ended: poll() skips it */
+		if (fds[2].revents != 0 && local_super_oom(s, oomfd, child)) {
+			oom = true;
+			fds[2].fd = -1;
+		}
 		if (!(fds[0].revents & POLLIN) ||
 		    read(sfd, &info, sizeof(info)) != sizeof(info))
 			continue;
@@ -517,11 +608,25 @@ local_supervise(const struct local_super *s)
 		if (end == BACKEND_END_EXIT)
 			end = BACKEND_END_SIGNAL;
 	}
+	/*
+	 * Its memory cgroup says whether the kernel killed a process of it
+	 * for memory (then the rest went too: memory.oom.group, or
+	 * local_super_oom), and its peak: of all its processes together.
+	 */
+	if (cgfd >= 0 && cgfailed == 0) {
+		if ((oom ||
+		        cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0) &&
+		    (end == BACKEND_END_EXIT || end == BACKEND_END_SIGNAL)) {
+			end = BACKEND_END_OOM;
+			code = 128 + SIGKILL;
+		}
+		peak = cgroup_job_peak(s->cgroup_kind, s->cgroup);
+	}
 record:
 	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
 	    (int)end, (long long)started, (long long)time_now_ms());
 	if (has_usage)
-		local_super_usage(&text, &ru);
+		local_super_usage(&text, &ru, peak);
 	buf_adds(&text, "done\n");
 	/*
 	 * The record counts only once complete ("done"), and is read as an
@@ -532,6 +637,13 @@ record:
 		_exit(1);
 	if (child > 0)
 		waitpid(child, NULL, 0);
+	/* Whatever is left in its cgroup goes, and the cgroup with it. */
+	if (oomfd >= 0)
+		close(oomfd);
+	if (cgfd >= 0) {
+		close(cgfd);
+		cgroup_job_remove(s->cgroup_kind, s->cgroup);
+	}
 	_exit(0);
 }
 
@@ -578,14 +690,14 @@ local_super_fork(const struct local_super *s, int fd, pid_t *out,
 /* ---- the launcher's requests ------------------------------------------ */
 
 /*
- * A request: nine integers (job id, attempt, uid, gid, GPU index,
+ * A request: eleven integers (job id, attempt, uid, gid, GPU index,
  * timeout, whether there is a login, the number of groups, the bound on
- * the log), the groups,
+ * the log, the memory, the kind of memory cgroup), the groups,
  * then the strings, each ended by a NUL, in the order of
- * local_super_strings.
+ * local_super_encode.
  */
-#define LOCAL_REQ_INTS 9
-#define LOCAL_REQ_STRINGS 7
+#define LOCAL_REQ_INTS 11
+#define LOCAL_REQ_STRINGS 8
 #define LOCAL_REQ_MAX_GROUPS 4096
 
 static void
@@ -615,6 +727,8 @@ local_super_encode(const struct local_super *s, struct buf *out)
 	local_super_add_int(out, j->login != NULL);
 	local_super_add_int(out, (int64_t)j->ngroups);
 	local_super_add_int(out, s->log_max);
+	local_super_add_int(out, j->memory);
+	local_super_add_int(out, (int64_t)s->cgroup_kind);
 	for (i = 0; i < j->ngroups; i++)
 		local_super_add_int(out, j->groups[i]);
 	local_super_add_str(out, j->command);
@@ -624,6 +738,7 @@ local_super_encode(const struct local_super *s, struct buf *out)
 	local_super_add_str(out, j->task);
 	local_super_add_str(out, j->node);
 	local_super_add_str(out, s->volume);
+	local_super_add_str(out, s->cgroup);
 }
 
 int
@@ -673,9 +788,14 @@ local_super_decode(const char *msg, size_t len, struct backend_job *job,
 	job->task = str[4];
 	job->node = str[5];
 	job->image = "";
+	job->memory = v[9] > 0 ? v[9] : 0;
 	s->job = job;
 	s->volume = str[6];
 	s->log_max = v[8] > 0 ? v[8] : 0;
+	s->cgroup_kind = v[10] == CGROUP_V2 || v[10] == CGROUP_V1
+	    ? (enum cgroup_kind)v[10]
+	    : CGROUP_NONE;
+	s->cgroup = str[7];
 	return 0;
 }
 
@@ -738,6 +858,8 @@ struct local_orphan_sup {
 	pid_t pid;
 	int fd;
 	int64_t started;
+	enum cgroup_kind cgroup_kind; /* its job's memory cgroup, or none */
+	char *cgroup;
 };
 
 /* Children we reaped that were no supervisor of ours: jobs whose
@@ -784,7 +906,10 @@ local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status,
  * killed, and the job's own status says which came first: ended by our
  * SIGKILL it was still running (lost: the pilot queues it again); ended
  * otherwise, its command had finished, and that end is recorded here,
- * so the job never runs a second time (issue 17).
+ * so the job never runs a second time (issue 17).  A SIGKILL not ours
+ * that its memory cgroup counts as an OOM kill is an end too: out of
+ * memory, as its supervisor would have said (the reaper removes the
+ * cgroup).
  */
 static void
 local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
@@ -796,6 +921,10 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	siginfo_t wi;
 	ssize_t n;
 	int status = 0, header = 0;
+	bool killed_here = false, oom = false;
+	enum backend_end end;
+	int64_t peak = -1;
+	int code;
 
 	n = pread(s->fd, head, sizeof(head) - 1, 0);
 	if (n <= 0)
@@ -812,19 +941,35 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 		if (waitid(P_PID, (id_t)pgid, &wi,
 		        WEXITED | WNOHANG | WNOWAIT) < 0)
 			return; /* not ours: lost */
-		if (wi.si_pid == 0)
+		if (wi.si_pid == 0) {
 			kill(-(pid_t)pgid, SIGKILL); /* still running */
+			killed_here = true;
+		}
 		if (wait4((pid_t)pgid, &status, 0, &ru) != (pid_t)pgid)
 			return;
 	}
 	kill(-(pid_t)pgid, SIGKILL); /* what it left behind */
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+	/* Its memory cgroup's word, as its supervisor would have read it. */
+	if (s->cgroup_kind != CGROUP_NONE) {
+		oom = !killed_here &&
+		    cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0;
+		peak = cgroup_job_peak(s->cgroup_kind, s->cgroup);
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !oom)
 		return; /* ours, or killed anyway: lost */
-	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n",
-	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-	    (int)(WIFEXITED(status) ? BACKEND_END_EXIT : BACKEND_END_SIGNAL),
-	    (long long)s->started, (long long)time_now_ms());
-	local_super_usage(&text, &ru);
+	if (oom) {
+		code = 128 + SIGKILL;
+		end = BACKEND_END_OOM;
+	} else if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+		end = BACKEND_END_EXIT;
+	} else {
+		code = 128 + WTERMSIG(status);
+		end = BACKEND_END_SIGNAL;
+	}
+	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
+	    (int)end, (long long)s->started, (long long)time_now_ms());
+	local_super_usage(&text, &ru, peak);
 	buf_adds(&text, "done\n");
 	if (pwrite(s->fd, text.data, text.len, (off_t)header) < 0)
 		log_warn("cannot record job pid=%ld's end: %s", pgid,
@@ -854,7 +999,11 @@ local_launcher_reap(struct local_launcher *l)
 			continue;
 		}
 		local_launcher_orphan(l, &l->sup[i]);
+		if (l->sup[i].cgroup != NULL)
+			cgroup_job_remove(l->sup[i].cgroup_kind,
+			    l->sup[i].cgroup);
 		close(l->sup[i].fd);
+		free(l->sup[i].cgroup);
 		l->sup[i] = l->sup[--l->nsup];
 	}
 }
@@ -944,15 +1093,19 @@ local_launcher_main(int sock)
 				l.sup =
 				    xrealloc(l.sup, l.capsup * sizeof(*l.sup));
 			}
-			l.sup[l.nsup++] =
-			    (struct local_orphan_sup){ pid, fd, time_now_ms() };
+			l.sup[l.nsup++] = (struct local_orphan_sup){ pid, fd,
+				time_now_ms(), s.cgroup_kind,
+				s.cgroup_kind != CGROUP_NONE ? xstrdup(s.cgroup)
+				                             : NULL };
 		} else {
 			close(fd);
 		}
 	}
 	/* Only if poll() failed: our supervisors go on without us. */
-	for (i = 0; i < l.nsup; i++)
+	for (i = 0; i < l.nsup; i++) {
 		close(l.sup[i].fd);
+		free(l.sup[i].cgroup);
+	}
 	free(l.sup);
 	if (sfd >= 0)
 		close(sfd);

@@ -91,6 +91,15 @@ struct local_backend {
 	int launch_fd;
 	pid_t launch_pid;
 	bool launch_tried;
+	/*
+	 * The memory cgroup the jobs' own go under (util/cgroup.h), looked
+	 * for once (local_cgroup_setup, cgroup_tried); the jobs' are
+	 * job-<tag>-<id>-<attempt>, `tag` naming this state directory, so
+	 * that pilots of other homes on the machine (tests) keep apart.
+	 */
+	struct cgroup cg;
+	bool cgroup_tried;
+	char cgroup_tag[9];
 };
 
 static struct local_backend *
@@ -125,6 +134,129 @@ local_mkdir(const char *path, mode_t mode, struct buf *err)
 		return err_set(err, ERR_UNAVAILABLE,
 		    "cannot create directory '%s': %s", path, strerror(errno));
 	return 0;
+}
+
+/* ---- memory cgroups -------------------------------------------------- */
+
+/* The tag of the job cgroups of state directory `dir`: FNV-1a, in hex. */
+static void
+local_cgroup_tag(const char *dir, char tag[9])
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = dir; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	snprintf(tag, 9, "%08x", (unsigned)h);
+}
+
+/* The directory of the memory cgroup of attempt `ref`. */
+static void
+local_cgroup_path(struct local_backend *lb, const struct backend_ref *ref,
+    struct buf *out)
+{
+	buf_reset(out);
+	buf_addf(out, "%s/job-%s-%lld-%lld", lb->cg.dir, lb->cgroup_tag,
+	    (long long)ref->job_id, (long long)ref->attempt);
+}
+
+static bool local_lock_held_path(struct local_backend *lb,
+    const struct backend_ref *ref);
+
+/*
+ * Remove the job cgroups of ours that no supervisor holds any more (a
+ * supervisor or a machine that died): a pilot that restarts leaks none.
+ * Those of live supervisors, which outlive the pilot, stay theirs.
+ */
+static void
+local_cgroup_sweep(struct local_backend *lb)
+{
+	struct buf prefix = BUF_INIT, path = BUF_INIT;
+	struct backend_ref ref;
+	long long id, attempt;
+	struct dirent *de;
+	int n;
+	DIR *d;
+
+	d = opendir(lb->cg.dir);
+	if (d == NULL)
+		return;
+	buf_addf(&prefix, "job-%s-", lb->cgroup_tag);
+	while ((de = readdir(d)) != NULL) {
+		n = 0;
+		if (strncmp(de->d_name, prefix.data, prefix.len) != 0 ||
+		    sscanf(de->d_name + prefix.len, "%lld-%lld%n", &id,
+		        &attempt, &n) != 2 ||
+		    de->d_name[prefix.len + (size_t)n] != '\0')
+			continue;
+		ref.job_id = id;
+		ref.attempt = attempt;
+		if (local_lock_held_path(lb, &ref))
+			continue;
+		local_cgroup_path(lb, &ref, &path);
+		if (cgroup_job_remove(lb->cg.kind, path.data) < 0)
+			log_warn("cannot remove the stale cgroup '%s': %s",
+			    path.data, strerror(errno));
+		else
+			log_info("removed the stale cgroup '%s'", path.data);
+	}
+	closedir(d);
+	buf_release(&prefix);
+	buf_release(&path);
+}
+
+/*
+ * Once a backend, when the pilot arms its events (local_event_fd) or at
+ * the latest before its first start (and so before the launcher, which
+ * inherits the pilot's cgroup): find the memory cgroup the jobs'
+ * go under, make it ready, and sweep what earlier pilots left in it.
+ * Where there is none, jobs run with their memory placed, not enforced.
+ */
+static void
+local_cgroup_setup(struct local_backend *lb)
+{
+	struct buf why = BUF_INIT;
+
+	if (lb->cgroup_tried)
+		return;
+	lb->cgroup_tried = true;
+	if (cgroup_find(0, &lb->cg, &why) < 0) {
+		log_info("jobs' memory not enforced: %s", why.data);
+		goto out;
+	}
+	if (cgroup_prepare(&lb->cg, &why) < 0) {
+		log_warn("jobs' memory not enforced: %s", why.data);
+		cgroup_release(&lb->cg);
+		goto out;
+	}
+	log_info("jobs' memory enforced: cgroup %s memory at %s",
+	    cgroup_kind_name(lb->cg.kind), lb->cg.dir);
+	local_cgroup_sweep(lb);
+out:
+	buf_release(&why);
+}
+
+/*
+ * The job of `ref` ended (its record read) or was lost: its cgroup goes.
+ * Ended, its supervisor may still hold it for a moment (it removes it
+ * itself): only an empty one is removed here.
+ */
+static void
+local_cgroup_forget(struct local_backend *lb, const struct backend_ref *ref,
+    bool lost)
+{
+	struct buf path = BUF_INIT;
+
+	if (lb->cg.kind == CGROUP_NONE)
+		return;
+	local_cgroup_path(lb, ref, &path);
+	if (lost)
+		cgroup_job_remove(lb->cg.kind, path.data);
+	else
+		rmdir(path.data);
+	buf_release(&path);
 }
 
 static int
@@ -164,6 +296,7 @@ local_open(struct backend **out, const struct config *cfg, struct buf *err)
 	lb->inotify_fd = -1;
 	lb->launch_fd = -1;
 	lb->launch_pid = -1;
+	local_cgroup_tag(lb->dir, lb->cgroup_tag);
 	*out = &lb->base;
 	return 0;
 }
@@ -310,6 +443,7 @@ local_close(struct backend *be)
 		close(lb->inotify_fd);
 	VEC_RELEASE(&lb->running);
 	VEC_RELEASE(&lb->touched);
+	cgroup_release(&lb->cg);
 	free(lb->dir);
 	free(lb->home);
 	free(lb->volume);
@@ -325,10 +459,11 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT;
+	struct buf lock = BUF_INIT, cg = BUF_INIT;
 	struct local_super s;
 	int fd, ret = ERR_UNAVAILABLE;
 
+	local_cgroup_setup(lb);
 	local_path(lb, &ref, "job", &lock);
 	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
@@ -347,9 +482,30 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 		close(fd);
 		goto out;
 	}
+	/*
+	 * The record's block, taken now: a supervisor never fails to write
+	 * its job's pid and end into it on a disk that filled up since (it
+	 * would leave its job running unknown to anyone: issue 19 found it,
+	 * its start being slower by the move into a cgroup); on a full disk
+	 * the start fails here instead, and is tried again (issue 17).
+	 */
+	ret = posix_fallocate(fd, 0, LOCAL_LOG_AT);
+	if (ret != 0) {
+		err_set(err, ERR_UNAVAILABLE, "cannot make room in '%s': %s",
+		    lock.data, strerror(ret));
+		close(fd);
+		unlink(lock.data);
+		ret = ERR_UNAVAILABLE;
+		goto out;
+	}
 	s.job = job;
 	s.volume = lb->volume;
 	s.log_max = lb->log_max;
+	/* Held to the memory it was placed with, where the machine lets. */
+	s.cgroup_kind = job->memory > 0 ? lb->cg.kind : CGROUP_NONE;
+	if (s.cgroup_kind != CGROUP_NONE)
+		local_cgroup_path(lb, &ref, &cg);
+	s.cgroup = cg.data;
 	ret = local_launcher_start(lb, &s, fd);
 	if (ret == ERR_NOTFOUND) {
 		/* No launcher: fork the supervisor from here. */
@@ -370,6 +526,7 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	ret = 0;
 out:
 	buf_release(&lock);
+	buf_release(&cg);
 	return ret;
 }
 
@@ -432,6 +589,19 @@ local_lock_held(const char *lock)
 	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
 	return held ? 1 : 0;
+}
+
+/* Is the .job file of `ref` held (its supervisor, or launcher, alive)? */
+static bool
+local_lock_held_path(struct local_backend *lb, const struct backend_ref *ref)
+{
+	struct buf lock = BUF_INIT;
+	int held;
+
+	local_path(lb, ref, "job", &lock);
+	held = local_lock_held(lock.data);
+	buf_release(&lock);
+	return held == 1;
 }
 
 /*
@@ -597,6 +767,7 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 	int held;
 
 	(void)err;
+	local_cgroup_setup(lb);
 	local_read_events(lb);
 	if (lb->overflow) {
 		lb->running.n = 0;
@@ -621,8 +792,10 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			continue;
 		}
 		local_path(lb, &refs[i], "job", &path);
-		if (local_read_exit(path.data, st) == 0)
+		if (local_read_exit(path.data, st) == 0) {
+			local_cgroup_forget(lb, &refs[i], false);
 			continue;
+		}
 		held = local_lock_held(path.data);
 		if (held < 0) {
 			st->state = BACKEND_UNKNOWN;
@@ -634,6 +807,10 @@ local_poll(struct backend *be, const struct backend_ref *refs, size_t nrefs,
 			/* Ended between our two looks, or lost. */
 			st->state =
 			    local_lost_or_unstarted(path.data, &refs[i]);
+			if (st->state == BACKEND_LOST)
+				local_cgroup_forget(lb, &refs[i], true);
+		} else {
+			local_cgroup_forget(lb, &refs[i], false);
 		}
 	}
 	/* What was not asked about is no longer held: forget it. */
@@ -903,6 +1080,8 @@ local_event_fd(struct backend *be)
 {
 	struct local_backend *lb = local_downcast(be);
 
+	/* The pilot's first call, with its lock taken (none elsewhere). */
+	local_cgroup_setup(lb);
 	if (lb->inotify_fd < 0) {
 		lb->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (lb->inotify_fd >= 0 &&

@@ -72,10 +72,7 @@ cmd_history_print_runs(const history_run_vec *rows)
 		cmd_table_addf(&t, "%s", cell.data);
 		cmd_history_run_time(&t, h->run_ms);
 		cmd_table_addf(&t, "%s", job_status_name(h->status));
-		if (h->exit_code < 0)
-			cmd_table_addf(&t, "-");
-		else
-			cmd_table_addf(&t, "%lld", (long long)h->exit_code);
+		cmd_table_add_exit(&t, h->exit_code, h->end_reason);
 		cmd_table_add_memory(&t, h->peak_memory, h->memory);
 		cmd_table_add_cpu(&t, h->cpu_ms);
 	}

@@ -329,24 +329,18 @@ cmd_task_show_text(const struct task_detail *d, const char *status)
 		buf_reset(&b);
 		time_format_ms(&b, j->ended_ms);
 		cmd_table_addf(&tab, "%s", b.data);
-		if (j->exit_code >= 0 && j->end_reason != NULL &&
-		    strcmp(j->end_reason, "exit") != 0)
-			cmd_table_addf(&tab, "%lld (%s)",
-			    (long long)j->exit_code, j->end_reason);
-		else if (j->exit_code >= 0)
-			cmd_table_addf(&tab, "%lld", (long long)j->exit_code);
-		else if (j->end_reason != NULL)
-			cmd_table_addf(&tab, "- (%s)", j->end_reason);
-		else
-			cmd_table_addf(&tab, "-");
+		cmd_table_add_exit(&tab, j->exit_code, j->end_reason);
 		cmd_table_add_memory(&tab, j->peak_memory, j->memory);
 		cmd_table_add_cpu(&tab, j->cpu_ms);
 		cmd_table_addf(&tab, "%s", j->input ? j->input : "-");
+		buf_reset(&b);
+		if (w == NULL && j->status == JOB_FAILED)
+			job_end_why(j->end_reason, j->memory, &b);
 		if (w != NULL && w->place > 0)
 			cmd_table_addf(&tab, "#%lld: %s", (long long)w->place,
 			    w->why);
 		else
-			cmd_table_addf(&tab, "%s", w ? w->why : "");
+			cmd_table_addf(&tab, "%s", w ? w->why : b.data);
 	}
 	cmd_table_print(&tab, stdout);
 	cmd_table_release(&tab);

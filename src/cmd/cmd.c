@@ -510,6 +510,22 @@ cmd_table_add_memory(struct cmd_table *t, int64_t peak, int64_t limit)
 }
 
 void
+cmd_table_add_exit(struct cmd_table *t, int64_t exit_code,
+    const char *end_reason)
+{
+	if (exit_code >= 0 && end_reason != NULL &&
+	    strcmp(end_reason, "exit") != 0)
+		cmd_table_addf(t, "%lld (%s)", (long long)exit_code,
+		    end_reason);
+	else if (exit_code >= 0)
+		cmd_table_addf(t, "%lld", (long long)exit_code);
+	else if (end_reason != NULL)
+		cmd_table_addf(t, "- (%s)", end_reason);
+	else
+		cmd_table_addf(t, "-");
+}
+
+void
 cmd_table_add_cpu(struct cmd_table *t, int64_t cpu_ms)
 {
 	if (cpu_ms < 0)

@@ -163,6 +163,13 @@ void cmd_table_release(struct cmd_table *t);
  * or none (limit <= 0); "-" for both.
  */
 void cmd_table_add_memory(struct cmd_table *t, int64_t peak, int64_t limit);
+/*
+ * How a job's run ended as one cell: its exit code, followed by why in
+ * parentheses where that is not a plain exit, "137 (out of memory)";
+ * "- (the backend lost it)" with no exit code (< 0); "-" with neither.
+ */
+void cmd_table_add_exit(struct cmd_table *t, int64_t exit_code,
+    const char *end_reason);
 /* CPU time in ms as one cell, seconds to the hundredth ("0.52 s"); "-"
  * where not known (< 0). */
 void cmd_table_add_cpu(struct cmd_table *t, int64_t cpu_ms);

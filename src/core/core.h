@@ -295,6 +295,14 @@ void job_step(const struct job_news *n, struct job_plan *plan);
  * memory" (JOB_REASON_OOM).
  */
 const char *job_end_name(enum job_end end);
+/*
+ * Why an ended job failed, as `task show` says it beside its exit code,
+ * appended to `out`: for one killed at its memory limit (end_reason
+ * JOB_REASON_OOM) "killed: out of memory (limit 4 GiB)", `memory` being
+ * the bytes it was placed with (0: not known, no limit said); nothing
+ * for any other end.
+ */
+void job_end_why(const char *end_reason, int64_t memory, struct buf *out);
 
 /* ---- priority rules (core/priority.c) -------------------------------- */
 

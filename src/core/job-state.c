@@ -27,6 +27,19 @@ job_end_name(enum job_end end)
 	return "exit";
 }
 
+void
+job_end_why(const char *end_reason, int64_t memory, struct buf *out)
+{
+	if (end_reason == NULL || strcmp(end_reason, JOB_REASON_OOM) != 0)
+		return;
+	buf_adds(out, "killed: " JOB_REASON_OOM);
+	if (memory > 0) {
+		buf_adds(out, " (limit ");
+		size_format(out, memory);
+		buf_addch(out, ')');
+	}
+}
+
 /*
  * The infrastructure failed the attempt (refused, lost): a job being
  * stopped anyway is killed; else it is queued again, up to `max_lost`

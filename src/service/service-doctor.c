@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "notify/notify.h"
+#include "util/cgroup.h"
 #include "service/service-int.h"
 
 /* How long `serve` may take to answer /healthz. */
@@ -24,6 +25,7 @@ struct doctor {
 	struct service svc; /* open once "database" passed */
 	bool db_open;
 	struct backend *be; /* open once "backend" passed */
+	pid_t pilot_pid;    /* the pilot's, where it runs here; else 0 */
 };
 
 /* 0 for OK or a negative for FAIL, one line in `text`; SKIP is 1. */
@@ -157,6 +159,7 @@ service_doctor_pilot(struct doctor *d, struct buf *text)
 {
 	struct pilot_beat b;
 	int64_t now = time_now_ms();
+	char *here;
 	int ret;
 
 	ret = store_pilot_beat_get(d->svc.st, &b, text);
@@ -170,6 +173,10 @@ service_doctor_pilot(struct doctor *d, struct buf *text)
 	}
 	buf_addf(text, "running on %s, pid %lld, last cycle %llds ago", b.host,
 	    (long long)b.pid, (long long)((now - b.last_cycle_ms) / 1000));
+	here = proc_node_name();
+	if (strcmp(here, b.host) == 0 && b.pid > 1)
+		d->pilot_pid = (pid_t)b.pid;
+	free(here);
 	return 0;
 }
 
@@ -407,46 +414,23 @@ service_doctor_mail(struct doctor *d, struct buf *text)
 	return 0;
 }
 
-/* Does this machine's cgroup v2 hierarchy offer the memory controller
- * (unified, or the v2 part of a hybrid one)? */
-static bool
-service_doctor_cgroup_memory(void)
-{
-	static const char *const paths[] = {
-		"/sys/fs/cgroup/cgroup.controllers",
-		"/sys/fs/cgroup/unified/cgroup.controllers",
-	};
-	char line[512], *p;
-	size_t i, n;
-	FILE *f;
-
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		f = fopen(paths[i], "re");
-		if (f == NULL)
-			continue;
-		n = fread(line, 1, sizeof(line) - 1, f);
-		fclose(f);
-		line[n] = '\0';
-		for (p = strstr(line, "memory"); p != NULL;
-		     p = strstr(p + 1, "memory"))
-			if ((p == line || p[-1] == ' ') &&
-			    (p[6] == '\0' || p[6] == ' ' || p[6] == '\n'))
-				return true;
-	}
-	return false;
-}
-
 /*
  * Whether a job is held to the memory it was placed with (issue 19).  On
  * Kubernetes its container asks it as request and limit (kube-manifest.c),
- * and the kubelet enforces it.  The local backend puts no job in a cgroup
- * of its own yet: its memory places jobs, and nothing more; a job's peak
- * is recorded all the same.  Not a failure: skipped ("--"), saying so,
- * so that doctor still exits 0.
+ * and the kubelet enforces it.  On the local backend, where the pilot
+ * finds a memory cgroup to put each job in (util/cgroup.h): the pilot's,
+ * where it runs on this machine, else ours, which a pilot started from
+ * here shares.  Where there is none, its memory places a job and nothing
+ * more, and a job's peak is recorded all the same: not a failure, skipped
+ * ("--"), saying why, so that doctor still exits 0.
  */
 static int
 service_doctor_memory(struct doctor *d, struct buf *text)
 {
+	struct buf why = BUF_INIT;
+	struct cgroup cg;
+	int ret;
+
 	if (strcmp(d->be->ops->name, "local") != 0) {
 		buf_addf(text,
 		    "enforced by %s: each job's container asks the memory it "
@@ -454,13 +438,22 @@ service_doctor_memory(struct doctor *d, struct buf *text)
 		    d->be->ops->name);
 		return 0;
 	}
-	buf_addf(text,
-	    "not enforced: on the local backend a job's memory places it, "
-	    "nothing more (%s); its peak memory is recorded",
-	    service_doctor_cgroup_memory()
-	        ? "no job is put in a cgroup of its own yet"
-	        : "this machine has no cgroup v2 memory controller");
-	return DOCTOR_SKIPPED;
+	ret = cgroup_find(d->pilot_pid, &cg, &why);
+	if (ret < 0 && d->pilot_pid > 0)
+		ret = cgroup_find(0, &cg, &why);
+	if (ret == 0) {
+		buf_addf(text, "enforced (cgroup %s memory at %s)",
+		    cgroup_kind_name(cg.kind), cg.dir);
+		cgroup_release(&cg);
+	} else {
+		buf_addf(text,
+		    "not enforced: %s; on the local backend a job's memory "
+		    "places it, nothing more; its peak memory is recorded",
+		    why.data);
+		ret = DOCTOR_SKIPPED;
+	}
+	buf_release(&why);
+	return ret;
 }
 
 /* In the order an admin fixes them: each needs the ones it names. */

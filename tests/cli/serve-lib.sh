@@ -13,6 +13,10 @@
 #   api_json PYEXPR        the body of the last api call is JSON `d` and
 #                          PYEXPR is true of it
 #   api_table FILE [NET]   run tests/cli/api.py's table of requests
+#   remote_same TOKEN ARGS...
+#                          `orchestra ARGS` through ORCHESTRA_URL (this
+#                          serve, TOKEN) prints what it prints on the
+#                          database, byte for byte; else fail, with the diff
 
 SERVE_LOG="$TMP/serve.log"
 SERVE_PID=""
@@ -64,4 +68,17 @@ api_json() {
 
 api_table() {
 	python3 "$SRCDIR/tests/cli/api.py" "$API" --table "$@"
+}
+
+remote_same() {
+	local token=$1
+	shift
+	"$ORCHESTRA_BIN" "$@" >"$TMP/local.out"
+	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$token" \
+	    ORCHESTRA_DB="sqlite:$TMP/absent/orchestra.db" "$ORCHESTRA_BIN" "$@" \
+	    >"$TMP/remote.out" || fail "remote $(lib_show "$@") failed"
+	cmp -s "$TMP/local.out" "$TMP/remote.out" || {
+		diff -u "$TMP/local.out" "$TMP/remote.out" >&2
+		fail "$(lib_show "$@"): the remote output differs"
+	}
 }

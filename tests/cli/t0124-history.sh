@@ -294,6 +294,7 @@ assert r["node"] == 'n,"1"' and r["end_reason"] == 'said "no", twice', r
 assert r["run_ms"] == "4000" and r["exit_code"] == "3", r
 PY
 	expect_exit 0 orch history
-	expect_stdout_line "^tester +user.tester.q +0 +1 +n,\"1\" +- +.* 0:00:04 +failed +3 +- +-$"
+	# The table's EXIT says why beside the code, as task show's does.
+	expect_stdout_line "^tester +user.tester.q +0 +1 +n,\"1\" +- +.* 0:00:04 +failed +3 \(said \"no\", twice\) +- +-$"
 }
 test_case "--csv quotes a comma and a quote" quoting

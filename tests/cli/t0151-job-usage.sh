@@ -77,22 +77,12 @@ test_case "history: each run's peak memory and CPU time" history
 
 TOKEN=$(orch user token tester 2>/dev/null)
 serve_start
-remote() {
-	ORCHESTRA_URL="$API" ORCHESTRA_TOKEN="$TOKEN" \
-	    ORCHESTRA_DB="sqlite:$TMP/absent/orchestra.db" "$ORCHESTRA_BIN" "$@"
-}
 over_api() {
 	local args
+	# shellcheck disable=SC2086 # words
 	for args in "task show big" "task show big --json" "task show never" \
 	    "history" "history --json" "history --csv"; do
-		# shellcheck disable=SC2086 # words
-		orch $args >"$TMP/local.out"
-		# shellcheck disable=SC2086
-		remote $args >"$TMP/remote.out" || fail "remote $args failed"
-		cmp -s "$TMP/local.out" "$TMP/remote.out" || {
-			diff -u "$TMP/local.out" "$TMP/remote.out" >&2
-			fail "$args: the remote output differs"
-		}
+		remote_same "$TOKEN" $args
 	done
 	api GET "/api/v1/history" --token "$TOKEN"
 	[ "$STATUS" = 200 ] || fail "status $STATUS"

@@ -230,6 +230,30 @@ test_end_names(void **state)
 	assert_string_equal(job_end_name(JOB_END_OOM), "out of memory");
 }
 
+/* What task show says of a job killed at its memory limit; of no other. */
+static void
+test_end_why(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	job_end_why(JOB_REASON_OOM, 4LL << 30, &b);
+	assert_string_equal(b.data, "killed: out of memory (limit 4 GiB)");
+	buf_reset(&b);
+	job_end_why("out of memory", 64LL << 20, &b);
+	assert_string_equal(b.data, "killed: out of memory (limit 64 MiB)");
+	buf_reset(&b);
+	job_end_why("out of memory", 0, &b);
+	assert_string_equal(b.data, "killed: out of memory");
+	buf_reset(&b);
+	job_end_why("exit", 64LL << 20, &b);
+	job_end_why("signal", 64LL << 20, &b);
+	job_end_why("timeout", 64LL << 20, &b);
+	job_end_why(NULL, 64LL << 20, &b);
+	assert_string_equal(b.data, "");
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -237,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_step_table),
 		cmocka_unit_test(test_step_total),
 		cmocka_unit_test(test_end_names),
+		cmocka_unit_test(test_end_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -399,7 +399,7 @@ function taskView(params, user, name) {
 			setText(tr.cells[3], j.node ? j.node + (j.gpu !== null ? " gpu " + j.gpu : "") : "");
 			setText(tr.cells[4], j.attempts);
 			setText(tr.cells[5], j.exit_code ?? "");
-			setText(tr.cells[6], whyText(j) || j.end_reason || "");
+			setText(tr.cells[6], whyText(j) || endWhy(j));
 			setText(tr.cells[7], when(j.started));
 			setText(tr.cells[8], when(j.ended));
 			setText(tr.cells[9], usedMemory(j));
@@ -444,6 +444,15 @@ function bytes(n) {
 	}
 	const t = Math.floor(n * 10 / d);
 	return (i === 0 || t % 10 === 0 ? String(Math.floor(t / 10)) : (t / 10).toFixed(1)) + " " + units[i];
+}
+
+// Why an ended job ended, as task show says it: one killed at its memory
+// limit "killed: out of memory (limit 4 GiB)" (core job_end_why), any
+// other its end_reason ("timeout" ...).
+function endWhy(j) {
+	if (j.status === "failed" && j.end_reason === "out of memory")
+		return "killed: out of memory" + (j.memory ? " (limit " + bytes(j.memory) + ")" : "");
+	return j.end_reason || "";
 }
 
 // What a job's run used beside the memory it was placed with, as task show's
