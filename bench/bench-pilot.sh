@@ -358,40 +358,47 @@ fi
 
 # ---- the table ----------------------------------------------------------
 
-row() { # NAME LABEL
-	local to lo target=10
-	to=$(median <"$home/tp-$1")
-	lo=$(median <"$home/lat-$1")
+row() { # NAME LABEL: the rows of the phases that ran
+	local to='' lo='' target=10
+	phase throughput && to=$(median <"$home/tp-$1")
+	phase latency && lo=$(median <"$home/lat-$1")
 	# The issue's latency target: 10 ms on SQLite, 20 on PostgreSQL.
 	case ${odb[$1]:-} in
 	postgres*) target=20 ;;
 	esac
 	awk -v l="$2" -v n="$jobs" -v to="$to" -v tt="$tt" -v tx="$tx" \
-	    -v lo="$lo" -v lr="$(lat_range "$home/lat-$1")" -v runs="$runs" \
-	    -v target="$target" 'BEGIN {
-		printf "| %s: %d jobs through the slots | %.0f jobs/s | |\n", l, n, n / to
-		printf "| %s against task-spooler | %.2fx | >= 1.2x |\n", l, tt / to
-		printf "| %s against xargs -P | %.0f%% | >= 60%% |\n", l, 100 * tx / to
-		printf "| %s: one job on an idle system, submit to first instruction, median of %d | %.1f ms (%s) | <= %d ms |\n",
-		    l, runs, lo / 1000, lr, target
+	    -v lo="$lo" -v runs="$runs" -v target="$target" \
+	    -v lr="$(phase latency && lat_range "$home/lat-$1")" 'BEGIN {
+		if (to != "") {
+			printf "| %s: %d jobs through the slots | %.0f jobs/s | |\n", l, n, n / to
+			printf "| %s against task-spooler | %.2fx | >= 1.2x |\n", l, tt / to
+			printf "| %s against xargs -P | %.0f%% | >= 60%% |\n", l, 100 * tx / to
+		}
+		if (lo != "")
+			printf "| %s: one job on an idle system, submit to first instruction, median of %d | %.1f ms (%s) | <= %d ms |\n",
+			    l, runs, lo / 1000, lr, target
 	}'
 }
 echo
 echo "| figure | measured | target |"
 echo "| --- | --- | --- |"
-if phase throughput || phase latency; then
-	tt=$(median <"$home/tp-tsp" 2>/dev/null || :)
-	tx=$(median <"$home/tp-xargs" 2>/dev/null || :)
-fi
-if phase throughput && phase latency; then
-	awk -v n="$jobs" -v s="$slots" -v r="$rounds" -v tt="$tt" -v tx="$tx" \
-	    -v lt="$(median <"$home/lat-tsp")" -v ltr="$(lat_range "$home/lat-tsp")" \
-	    -v runs="$runs" 'BEGIN {
+tt='' tx=''
+if phase throughput; then
+	tt=$(median <"$home/tp-tsp")
+	tx=$(median <"$home/tp-xargs")
+	awk -v n="$jobs" -v s="$slots" -v r="$rounds" -v tt="$tt" -v tx="$tx" 'BEGIN {
 		printf "| %d jobs through %d slots, median of %d rounds: task-spooler, xargs -P %d | %.0f jobs/s, %.0f jobs/s | |\n",
 		    n, s, r, s, n / tt, n / tx
+	}'
+fi
+if phase latency; then
+	awk -v lt="$(median <"$home/lat-tsp")" -v ltr="$(lat_range "$home/lat-tsp")" \
+	    -v runs="$runs" 'BEGIN {
 		printf "| task-spooler: one job on an idle system, median of %d | %.1f ms (%s) | |\n",
 		    runs, lt / 1000, ltr
 	}'
+fi
+if phase throughput || phase latency; then
 	row orchestra "Orchestra"
 	[ -z "$before" ] || row before "before"
 fi

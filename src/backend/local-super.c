@@ -165,8 +165,9 @@ local_job_say(const char *what, const char *why, int sys)
  * memory, until the exec.  `failed` (the supervisor's) gets errno if
  * nothing can run.  The log is `logfd`, opened by the supervisor: the
  * job never opens a file of ours by name, and cannot once it is its
- * owner.  `cgfd`, where it is not -1, is the cgroup.procs of the job's
- * memory cgroup, which the job enters before it is its owner (who may not
+ * owner.  `cgfd`, where it is not -1, is the file of the job's memory
+ * cgroup to enter it by (cgroup_job_procs_fd), which the job writes
+ * before it is its owner (who may not
  * move itself) and before it runs anything; where it cannot, `cgfailed`
  * gets errno and the job runs without, saying so on its log.
  */
@@ -261,11 +262,11 @@ local_super_cgroup(const struct local_super *s, int logfd, int *oomfd)
 		return -1;
 	if (cgroup_job_make(s->cgroup_kind, s->cgroup, s->job->memory, &err) ==
 	    0) {
-		fd = cgroup_job_procs_fd(s->cgroup);
+		fd = cgroup_job_procs_fd(s->cgroup_kind, s->cgroup);
 		if (fd < 0) {
 			err_set(&err, ERR_UNAVAILABLE,
-			    "cannot open '%s/cgroup.procs': %s", s->cgroup,
-			    strerror(errno));
+			    "cannot open the cgroup '%s' to enter it: %s",
+			    s->cgroup, strerror(errno));
 			cgroup_job_remove(s->cgroup_kind, s->cgroup);
 		}
 	}

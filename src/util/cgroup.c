@@ -492,11 +492,12 @@ fail:
 }
 
 int
-cgroup_job_procs_fd(const char *dir)
+cgroup_job_procs_fd(enum cgroup_kind kind, const char *dir)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir,
+	    kind == CGROUP_V1 ? "tasks" : "cgroup.procs");
 	return open(path, O_WRONLY | O_CLOEXEC);
 }
 
