@@ -245,10 +245,10 @@ local_job_spawn(const struct backend_job *job, int logfd, int cgfd,
 
 /*
  * Make the job's memory cgroup (s->cgroup), held to its memory, and open
- * its cgroup.procs for the job's process to enter: the descriptor, or -1
- * where there is none or it cannot be had; then the job runs with its
- * memory not enforced, and its log (`logfd`, before the job writes) says
- * why.  `*oomfd`: on v1, the eventfd of its memory running out; else -1.
+ * the file the job's process enters it by (cgroup_job_procs_fd): the
+ * descriptor, or -1 where there is none or it cannot be had; then the job
+ * runs with its memory not enforced, and its log (`logfd`, before the job
+ * writes) says why.  `*oomfd`: on v1, the eventfd of its memory running out; else -1.
  */
 static int
 local_super_cgroup(const struct local_super *s, int logfd, int *oomfd)
