@@ -134,20 +134,31 @@ migrate_all(struct store *st, bool has_table, struct buf *err)
 int
 store_migrate(struct store *st, bool create, struct buf *err)
 {
+	struct buf first = BUF_INIT;
 	int64_t version = 0;
-	bool has_table = false;
+	bool has_table = true;
 	int ret;
 
-	/* A current schema is only read: probe before creating anything. */
-	ret = migrate_has_version_table(st, &has_table, err);
-	if (ret < 0)
-		return ret;
-	if (!has_table && !create)
-		return err_set(err, ERR_NOTFOUND, "no orchestra schema");
-	if (has_table) {
-		ret = store_schema_version(st, &version, err);
+	/*
+	 * A current schema is only read: its version first, one statement
+	 * (every command opens the store: on PostgreSQL a round trip saved
+	 * on each); where that fails, the probe says whether the table is
+	 * there at all, before anything is created.
+	 */
+	ret = store_schema_version(st, &version, &first);
+	buf_release(&first);
+	if (ret < 0) {
+		version = 0;
+		ret = migrate_has_version_table(st, &has_table, err);
 		if (ret < 0)
 			return ret;
+		if (!has_table && !create)
+			return err_set(err, ERR_NOTFOUND, "no orchestra schema");
+		if (has_table) {
+			ret = store_schema_version(st, &version, err);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	if (store_nmigrations > 0 &&
 	    version > store_migrations[store_nmigrations - 1].version)
