@@ -141,6 +141,7 @@ cycle_health_keep(struct pilot *p, const struct backend_node *n, bool stored)
 		k->ready = n->ready;
 		k->memory_pressure = n->memory_pressure;
 		k->disk_pressure = n->disk_pressure;
+		k->memory = n->memory;
 		return was != now;
 	}
 	k = VEC_ADD(&p->health);
@@ -188,6 +189,51 @@ cycle_unreachable(struct pilot *p, const backend_node_vec *seen,
 }
 
 /*
+ * May step 1 leave the database as it is?  When each node is as the last
+ * write left it (p->health), that write is less than
+ * PILOT_HEALTH_EVERY_MS old, and every node the table has reachable is
+ * one the backend named (store_node_reachable: a node added since, by
+ * SQL say, is marked unreachable now, not a second later).  One
+ * statement, where the write takes five (a transaction).
+ */
+static bool
+cycle_health_same(struct pilot *p, const backend_node_vec *nodes)
+{
+	store_str_vec names = VEC_INIT;
+	struct buf ignored = BUF_INIT;
+	const struct backend_node *n, *k;
+	bool same = p->health_ns != 0 && !p->health_unsaved &&
+	    time_mono_ns() - p->health_ns < PILOT_HEALTH_EVERY_MS * 1000000LL &&
+	    nodes->n == p->health.n;
+	size_t i, j;
+
+	for (i = 0; i < nodes->n && same; i++) {
+		n = &nodes->v[i];
+		k = NULL;
+		for (j = 0; j < p->health.n && k == NULL; j++)
+			if (strcmp(p->health.v[j].name, n->name) == 0)
+				k = &p->health.v[j];
+		same = k != NULL && k->ready == n->ready &&
+		    k->memory_pressure == n->memory_pressure &&
+		    k->disk_pressure == n->disk_pressure &&
+		    k->memory == n->memory;
+	}
+	if (same && p->be->ops->nodes_all) {
+		same = store_node_reachable(p->st, &names, &ignored) == 0;
+		for (i = 0; i < names.n && same; i++) {
+			same = false;
+			for (j = 0; j < nodes->n && !same; j++)
+				same = strcmp(names.v[i], nodes->v[j].name) == 0;
+		}
+		for (i = 0; i < names.n; i++)
+			free(names.v[i]);
+		VEC_RELEASE(&names);
+	}
+	buf_release(&ignored);
+	return same;
+}
+
+/*
  * Step 1 (SPEC 1): node health from the backend.  Kept by the pilot as
  * well as written, so a change is logged once whatever the database
  * does.  When the database cannot take it for want of space (a full
@@ -215,7 +261,7 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 		ret = 0;
 		goto out;
 	}
-	if (nodes.n == 0)
+	if (nodes.n == 0 || cycle_health_same(p, &nodes))
 		goto out;
 	stored = xcalloc(nodes.n, sizeof(*stored));
 	ret = store_begin(p->st, &why);
@@ -251,6 +297,8 @@ cycle_health(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	else if (ret == 0 && p->health_unsaved)
 		log_info("the nodes' health is recorded again");
 	p->health_unsaved = ret < 0;
+	if (ret == 0)
+		p->health_ns = time_mono_ns();
 	/* Out of space: not the cycle's end, the steps after it may yet
 	 * record ends. */
 	ret = 0;

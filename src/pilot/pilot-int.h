@@ -123,6 +123,9 @@ struct pilot {
 	 */
 	backend_node_vec health;
 	bool health_unsaved;
+	/* When it was last written (monotonic ns; 0: not yet): unchanged,
+	 * it is written again after PILOT_HEALTH_EVERY_MS (cycle.c). */
+	int64_t health_ns;
 	/* Cycles fail for want of space: said once, until one works. */
 	bool full;
 	/* Jobs a task queues a cycle, fixed; 0: sized by `chunk`.  Tests
@@ -139,6 +142,10 @@ struct pilot {
 /* Retention's periods are days: its step need not run in each of the
  * cycles a burst of wake-ups makes (each costs 4 statements). */
 #define PILOT_RETENTION_EVERY_MS 1000
+/* The nodes' health, unchanged, is written again after this long (its
+ * time, node.last_seen_ms, says the pilot still sees them): a burst of
+ * wake-ups does not write it in each cycle. */
+#define PILOT_HEALTH_EVERY_MS 1000
 #define PILOT_USAGE_KEEP_MS (8 * 86400000LL)
 /* The accounting of a run (job_history) is kept for the setting
  * history_retention after its end (util/config.h). */
