@@ -171,9 +171,50 @@ local_job_say(const char *what, const char *why, int sys)
  * move itself) and before it runs anything; where it cannot, `cgfailed`
  * gets errno and the job runs without, saying so on its log.
  */
+/* Append `v` (>= 0) in decimal to `p`: no stdio, for the vfork child. */
+static char *
+local_job_num(char *p, long v)
+{
+	char digits[24];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && n < (int)sizeof(digits));
+	while (n > 0)
+		*p++ = digits[--n];
+	return p;
+}
+
+/*
+ * The .job file's header, "pid SUPERVISOR\npgid JOB\n", written by the
+ * job's process itself before it runs anything (its supervisor writes
+ * the same after the vfork): a supervisor killed between the vfork and
+ * its own write leaves a job that ran all the same, and without the
+ * header its pilot and launcher would take it for one never started
+ * (local.c, local_lost_or_unstarted) and start it again beside it.  Our
+ * lock (descriptor 3, shared with the supervisor until the exec closes
+ * it) keeps the pilot from looking before it is there.
+ */
+static void
+local_job_header(long super_pid)
+{
+	char text[64], *p = text;
+
+	memcpy(p, "pid ", 4);
+	p = local_job_num(p + 4, super_pid);
+	memcpy(p, "\npgid ", 6);
+	p = local_job_num(p + 6, (long)getpid());
+	*p++ = '\n';
+	if (pwrite(3, text, (size_t)(p - text), 0) < 0) {
+		/* The supervisor's own write says it, or records none. */
+	}
+}
+
 static _Noreturn void
-local_job_exec(const struct backend_job *job, int logfd, int cgfd,
-    volatile int *failed, volatile int *cgfailed)
+local_job_exec(const struct backend_job *job, long super_pid, int logfd,
+    int cgfd, volatile int *failed, volatile int *cgfailed)
 {
 	struct proc_account acct;
 	const char *why = NULL;
@@ -181,6 +222,7 @@ local_job_exec(const struct backend_job *job, int logfd, int cgfd,
 	int fd, sys = 0;
 
 	setpgid(0, 0);
+	local_job_header(super_pid);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -236,10 +278,11 @@ static pid_t __attribute__((noinline))
 local_job_spawn(const struct backend_job *job, int logfd, int cgfd,
     volatile int *failed, volatile int *cgfailed)
 {
+	long self = (long)getpid();
 	pid_t child = vfork();
 
 	if (child == 0)
-		local_job_exec(job, logfd, cgfd, failed, cgfailed);
+		local_job_exec(job, self, logfd, cgfd, failed, cgfailed);
 	return child;
 }
 
@@ -530,6 +573,12 @@ local_supervise(const struct local_super *s)
 	}
 	if (child > 0)
 		setpgid(child, child);
+	/* Tests only (t0127): stopped here, the job started and our own
+	 * write of the header not made, for a test to kill us then. */
+	if (child > 0 && getenv("ORCHESTRA_TEST_SUPER_STOP") != NULL &&
+	    strtoll(getenv("ORCHESTRA_TEST_SUPER_STOP"), NULL, 10) ==
+	        job->attempt)
+		raise(SIGSTOP);
 	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
 	    (long)(child > 0 ? child : 0));
 	if (pwrite(3, text.data, text.len, 0) < 0)

@@ -184,6 +184,61 @@ orphan_once() {
 test_case "a supervisor killed at its job's end with no pilot: the end kept" \
     orphan_once
 
+# A supervisor killed between its vfork and its own write of the record's
+# header (ORCHESTRA_TEST_SUPER_STOP=A, tests only, stops the supervisor
+# of attempt A there): the job, which wrote the header itself before it
+# ran, is lost, killed and queued again (the next period, 1 s, starts
+# it again), not taken for one never started (no header) and run beside
+# itself.  The pilot runs where every cgroup mount is read-only (a mount
+# namespace of its own): a job's memory cgroup, killed whole with a lost
+# job, would hide the case.
+pilot_kill9
+no_cgroup_pilot() {
+	unshare -m sh -c '
+		awk "\$3 ~ /^cgroup/ { print \$2 }" /proc/self/mounts |
+		while read -r d; do
+			mount --bind "$d" "$d" &&
+			    mount -o remount,bind,ro "$d" || exit 1
+		done || exit 1
+		exec "$@"' sh "$ORCHESTRA_BIN" pilot "$@" >>"$PILOT_LOG" 2>&1 &
+	PILOT_PID=$!
+}
+ORCHESTRA_TEST_SUPER_STOP=1 no_cgroup_pilot --interval 1
+pilot_wait_started
+no_cgroup() { grep -q "jobs' memory not enforced" "$PILOT_LOG"; }
+wait_until 30 no_cgroup
+orch task submit gap --skip-test --exec "echo start \$ORCHESTRA_ATTEMPT \
+    >>$TMP/ledger3; sleep 3; echo end \$ORCHESTRA_ATTEMPT >>$TMP/ledger3" \
+    >/dev/null
+G0=$(job_id gap 0)
+started1() { grep -qx 'start 1' "$TMP/ledger3" 2>/dev/null; }
+wait_until 30 started1
+wait_until 30 job_is "$G0" running
+# The stopped supervisor: ours (this home), in state T.
+stopped_super() {
+	local p st
+	ps -eo pid=,stat= | while read -r p st; do
+		case $st in T*) ;; *) continue ;; esac
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" |
+		    grep -qxF "ORCHESTRA_HOME=$ORCHESTRA_HOME" && echo "$p"
+	done
+}
+has_stopped() { [ -n "$(stopped_super)" ]; }
+wait_until 30 has_stopped
+kill -KILL "$(stopped_super)"
+gap_once() {
+	wait_until 60 task_is gap done
+	[ "$(db_value "SELECT attempts FROM job WHERE id = $G0")" = 2 ] ||
+	    fail "job $G0 ran $(db_value "SELECT attempts FROM job
+	        WHERE id = $G0") attempts, not 2"
+	# Attempt 1 was killed before its end: never ran beside attempt 2.
+	! grep -qx 'end 1' "$TMP/ledger3" ||
+	    fail "attempt 1 ran on to its end: $(tr '\n' ';' <"$TMP/ledger3")"
+	grep -qx 'end 2' "$TMP/ledger3"
+}
+test_case "a supervisor killed before its header: the job lost, not run twice" \
+    gap_once
+
 orch task kill long >/dev/null
 wait_until 60 task_is long killed
 once_each() {
