@@ -24,19 +24,10 @@ int
 store_schema_version(struct store *st, int64_t *version, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
-	int ret = -1;
+	int ret;
 
 	ret = store_prepare(st, &stmt, sql_max_version, err);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret != DB_ROW)
-		goto out;
-	*version = st->drv->col_int64(stmt, 0);
-	ret = 0;
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_number(st, ret, stmt, 0, version, err);
 }
 
 /* Apply one migration inside the caller's transaction. */

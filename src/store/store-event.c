@@ -31,16 +31,7 @@ store_event_number(struct store *st, const char *sql, int64_t *n,
 	int ret;
 
 	ret = store_prepare(st, &stmt, sql, err);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret != DB_ROW)
-		goto out;
-	*n = store_col_int64_or(st, stmt, 0, 0);
-	ret = 0;
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_number(st, ret, stmt, 0, n, err);
 }
 
 int

@@ -60,6 +60,14 @@ int store_names(struct store *st, const char *sql, store_str_vec *out,
 /* Column as int64, `dflt` when NULL. */
 int64_t store_col_int64_or(struct store *st, struct db_stmt *stmt, int i,
     int64_t dflt);
+/*
+ * The one number a statement answers: the first column of its first row
+ * in *n (`none` when it is NULL or there is no row).  `ret` is what
+ * store_query() or store_prepare() returned for `stmt`, which is
+ * finalized here.  0, or that error or the step's.
+ */
+int store_number(struct store *st, int ret, struct db_stmt *stmt,
+    int64_t none, int64_t *n, struct buf *err);
 
 /*
  * One statement, prepared and bound in one place (store.c).  `fmt` has one

@@ -244,18 +244,12 @@ store_node_count(struct store *st, const char *sql, const char *queue,
     struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
+	int64_t n;
 	int ret;
 
 	ret = store_query(st, &stmt, sql, err, "s", queue);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret != DB_ROW)
-		goto out;
-	ret = st->drv->col_int64(stmt, 0) > 0 ? 1 : 0;
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	ret = store_number(st, ret, stmt, 0, &n, err);
+	return ret < 0 ? ret : n > 0;
 }
 
 int
@@ -277,17 +271,7 @@ store_queue_memory(struct store *st, const char *queue, bool gpu,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	*memory = 0;
 	ret = store_query(st, &stmt, sql_queue_memory, err, "si", queue,
 	    (int64_t)gpu);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret != DB_ROW)
-		goto out;
-	*memory = store_col_int64_or(st, stmt, 0, 0);
-	ret = 0;
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_number(st, ret, stmt, 0, memory, err);
 }

@@ -269,13 +269,7 @@ store_task_move_bound(struct store *st, int64_t task_id, const char *from,
 		return 0;
 	ret = store_query(st, &stmt, sql_move_bound, err, "isii", task_id, from,
 	    limit, lowest);
-	if (ret < 0)
-		return ret;
-	ret = store_step(st, stmt, err);
-	if (ret == DB_ROW)
-		*bound = st->drv->col_int64(stmt, 0);
-	st->drv->finalize(stmt);
-	return ret < 0 ? ret : 0;
+	return store_number(st, ret, stmt, INT64_MAX, bound, err);
 }
 
 /*

@@ -212,19 +212,9 @@ store_metrics_oldest_queued(struct store *st, const char *queue,
 	struct db_stmt *stmt = NULL;
 	int ret;
 
-	*queued_ms = 0;
 	ret =
 	    store_query(st, &stmt, sql_metrics_oldest_queued, err, "s", queue);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret == DB_ROW) {
-		*queued_ms = store_col_int64_or(st, stmt, 0, 0);
-		ret = 0;
-	}
-out:
-	st->drv->finalize(stmt);
-	return ret;
+	return store_number(st, ret, stmt, 0, queued_ms, err);
 }
 
 /* ---- usage history (table `usage`, migration 0007) -------------------- */

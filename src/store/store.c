@@ -367,3 +367,16 @@ store_col_int64_or(struct store *st, struct db_stmt *stmt, int i, int64_t dflt)
 		return dflt;
 	return st->drv->col_int64(stmt, i);
 }
+
+int
+store_number(struct store *st, int ret, struct db_stmt *stmt, int64_t none,
+    int64_t *n, struct buf *err)
+{
+	*n = none;
+	if (ret >= 0)
+		ret = store_step(st, stmt, err);
+	if (ret == DB_ROW)
+		*n = store_col_int64_or(st, stmt, 0, none);
+	st->drv->finalize(stmt);
+	return ret < 0 ? ret : 0;
+}
