@@ -117,16 +117,9 @@ die() {
 	echo "bench: $*" >&2
 	exit 1
 }
-# Stop one process of ours: TERM, then KILL if it is not gone in time.
-stop_pid() { # PID SECONDS
-	local end=$((SECONDS + $2))
-	kill -TERM "$1" 2>/dev/null || return 0
-	while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $end ]; do
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+# stop_pid, wait_for (the pilot watched)
+. "$src/scripts/proc-lib.sh"
+sim_log=$home/sim.log watch_pilot=1
 stop_pilot() {
 	[ -z "$pilot" ] || stop_pid "$pilot" 60
 	pilot=
@@ -144,20 +137,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Poll CMD until it succeeds; fail after SECS seconds.
-wait_for() { # SECS WHAT CMD...
-	local secs=$1 what=$2 end=$((SECONDS + $1))
-	shift 2
-	until "$@"; do
-		[ $SECONDS -lt $end ] || die "timed out after $secs s: $what"
-		[ -z "$sim" ] || kill -0 "$sim" 2>/dev/null ||
-		    die "the simulator died: $(tail -5 "$home/sim.log")"
-		[ -z "$pilot" ] || kill -0 "$pilot" 2>/dev/null ||
-		    die "the pilot died: $(tail -5 "$pilot_log")"
-		sleep 0.05
-	done
-}
 
 # ---- the simulator: one node with room for every job
 cat >"$home/nodes.json" <<NODES

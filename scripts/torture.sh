@@ -126,16 +126,9 @@ die() {
 	echo "torture: $*" >&2
 	exit 1
 }
-# Stop one process of ours: TERM, then KILL if it is not gone in time.
-stop_pid() { # PID SECONDS
-	local end=$((SECONDS + $2))
-	kill -TERM "$1" 2>/dev/null || return 0
-	while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $end ]; do
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+# stop_pid, wait_for
+. "$src/scripts/proc-lib.sh"
+sim_log=$work/sim.log
 cleanup() {
 	local p
 	[ -z "$pilot" ] || stop_pid "$pilot" 30
@@ -155,18 +148,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Poll CMD until it succeeds; fail after SECS seconds.
-wait_for() { # SECS WHAT CMD...
-	local secs=$1 what=$2 end=$((SECONDS + $1))
-	shift 2
-	until "$@"; do
-		[ $SECONDS -lt $end ] || die "timed out after $secs s: $what"
-		[ -z "$sim" ] || kill -0 "$sim" 2>/dev/null ||
-		    die "the simulator died: $(tail -5 "$work/sim.log")"
-		sleep 0.1
-	done
-}
 
 export ORCHESTRA_HOME=$work/home ORCHESTRA_CONF=/dev/null
 export ORCHESTRA_USER=torture LC_ALL=C
