@@ -546,6 +546,7 @@ local_supervise(const struct local_super *s)
 	bool has_usage = false, oom = false;
 	int64_t peak = -1;
 	int code = 127, sig, sfd, out[2], cgfd = -1, oomfd = -1;
+	const char *stop;
 	size_t header;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
@@ -575,9 +576,9 @@ local_supervise(const struct local_super *s)
 		setpgid(child, child);
 	/* Tests only (t0127): stopped here, the job started and our own
 	 * write of the header not made, for a test to kill us then. */
-	if (child > 0 && getenv("ORCHESTRA_TEST_SUPER_STOP") != NULL &&
-	    strtoll(getenv("ORCHESTRA_TEST_SUPER_STOP"), NULL, 10) ==
-	        job->attempt)
+	stop = getenv("ORCHESTRA_TEST_SUPER_STOP");
+	if (child > 0 && stop != NULL &&
+	    strtoll(stop, NULL, 10) == job->attempt)
 		raise(SIGSTOP);
 	buf_addf(&text, "pid %ld\npgid %ld\n", (long)getpid(),
 	    (long)(child > 0 ? child : 0));

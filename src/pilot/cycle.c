@@ -188,6 +188,13 @@ cycle_unreachable(struct pilot *p, const backend_node_vec *seen,
 	return ret;
 }
 
+/* Less than `every_ms` since `at_ns` (monotonic; 0: never)? */
+static bool
+cycle_recent(int64_t at_ns, int64_t every_ms)
+{
+	return at_ns != 0 && time_mono_ns() - at_ns < every_ms * 1000000LL;
+}
+
 /*
  * May step 1 leave the database as it is?  When each node is as the last
  * write left it (p->health), that write is less than
@@ -202,8 +209,8 @@ cycle_health_same(struct pilot *p, const backend_node_vec *nodes)
 	store_str_vec names = VEC_INIT;
 	struct buf ignored = BUF_INIT;
 	const struct backend_node *n, *k;
-	bool same = p->health_ns != 0 && !p->health_unsaved &&
-	    time_mono_ns() - p->health_ns < PILOT_HEALTH_EVERY_MS * 1000000LL &&
+	bool same = !p->health_unsaved &&
+	    cycle_recent(p->health_ns, PILOT_HEALTH_EVERY_MS) &&
 	    nodes->n == p->health.n;
 	size_t i, j;
 
@@ -320,15 +327,14 @@ cycle_retention(struct pilot *p, struct buf *err)
 {
 	retention_due_vec due = VEC_INIT;
 	struct retention_due *r;
-	int64_t now = time_now_ms(), n = 0, to, mono = time_mono_ns();
+	int64_t now = time_now_ms(), n = 0, to;
 	const char *kind;
 	bool done;
 	int ret;
 
-	if (p->retention_ns != 0 &&
-	    mono - p->retention_ns < PILOT_RETENTION_EVERY_MS * 1000000LL)
+	if (cycle_recent(p->retention_ns, PILOT_RETENTION_EVERY_MS))
 		return 0;
-	p->retention_ns = mono;
+	p->retention_ns = time_mono_ns();
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
