@@ -7,6 +7,12 @@
  * prepared once per connection and kept.  A lost connection is reset at
  * the next use; the connection's generation then moves, which tells the
  * pilot that its advisory lock and its LISTEN went with the old one.
+ *
+ * Round trips are what a statement costs here (issue 18): a BEGIN is not
+ * sent alone but with the transaction's first statement, and a statement
+ * prepared on the server goes with its first execution, in one pipeline
+ * (libpq's pipeline mode: the commands, then one Sync) that waits on the
+ * server once; a transaction that ran no statement sends nothing at all.
  */
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -16,10 +22,14 @@
 #define DB_PG_CACHE 128
 /* pg_advisory_lock key of the one active pilot: "orchestr" in ASCII. */
 #define DB_PG_PILOT_KEY 0x6f72636865737472LL
+/* For this transaction only: its jobs are counted by the store (0022). */
+#define DB_PG_COUNTED \
+	"SELECT set_config('orchestra.jobs_counted', 'on', true)"
 
 struct db_pg_prepared {
 	char *sql;
-	char name[24]; /* "" until prepared on the server (db_pg_prepare) */
+	char name[24];  /* "" while it runs unnamed (db_pg_prepare) */
+	bool on_server; /* `name` was prepared on this connection */
 };
 
 struct db {
@@ -32,11 +42,15 @@ struct db {
 	int64_t nprepared;
 	bool full; /* since the last begin, a statement met a full disk */
 	bool notify; /* a NOTIFY owed to this transaction's commit */
+	bool begin_owed; /* begin() was called; BEGIN goes with the next */
+	bool in_tx;      /* between begin() and its commit or rollback */
+	bool counted_owed; /* jobs_counted(): its setting goes with the next */
 };
 
 struct db_stmt {
 	struct db *db;
-	const char *name; /* the prepared statement, in db->cache */
+	struct db_pg_prepared *named; /* its name in db->cache, or NULL */
+	int64_t generation;           /* the connection's, for `named` */
 	const char *sql;
 	int nparams;
 	char **params; /* text, NULL for SQL NULL */
@@ -88,9 +102,25 @@ db_pg_forget_prepared(struct db *db)
 {
 	size_t i;
 
-	for (i = 0; i < db->ncache; i++)
+	for (i = 0; i < db->ncache; i++) {
 		free(db->cache[i].sql);
+		db->cache[i].sql = NULL;
+		db->cache[i].name[0] = '\0';
+		db->cache[i].on_server = false;
+	}
 	db->ncache = 0;
+}
+
+/*
+ * Drop what the server held for us and start again (the next use
+ * reconnects, and sees the generation moved).
+ */
+static void
+db_pg_lost(struct db *db)
+{
+	PQreset(db->conn);
+	db->generation++;
+	db_pg_forget_prepared(db);
 }
 
 /* Reset a broken connection; 0 when usable. */
@@ -101,9 +131,7 @@ db_pg_usable(struct db *db, struct buf *err)
 
 	if (PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
-	PQreset(db->conn);
-	db->generation++;
-	db_pg_forget_prepared(db);
+	db_pg_lost(db);
 	if (PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	m = PQerrorMessage(db->conn);
@@ -153,9 +181,30 @@ db_pg_exec(struct db *db, const char *sql, struct buf *err)
 	PGresult *res;
 	int ret = 0;
 
+	if (strcmp(sql, "ROLLBACK") == 0) {
+		db->in_tx = false;
+		db->counted_owed = false;
+		if (db->begin_owed) {
+			db->begin_owed = false; /* nothing sent to roll back */
+			return 0;
+		}
+	}
 	ret = db_pg_usable(db, err);
 	if (ret < 0)
 		return ret;
+	if (db->begin_owed) {
+		/* Not a statement's (DDL, say): the BEGIN goes first. */
+		db->begin_owed = false;
+		ret = db_pg_exec(db, "BEGIN", err);
+		if (ret < 0)
+			return ret;
+	}
+	if (db->counted_owed) {
+		db->counted_owed = false;
+		ret = db_pg_exec(db, DB_PG_COUNTED, err);
+		if (ret < 0)
+			return ret;
+	}
 	res = PQexec(db->conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -164,24 +213,55 @@ db_pg_exec(struct db *db, const char *sql, struct buf *err)
 	return ret;
 }
 
+/* The BEGIN is owed to the first statement (db_pg_run). */
 static int
 db_pg_begin(struct db *db, struct buf *err)
 {
+	(void)err;
 	db->full = false;
 	db->notify = false;
-	return db_pg_exec(db, "BEGIN", err);
+	db->begin_owed = true;
+	db->in_tx = true;
+	db->counted_owed = false;
+	return 0;
 }
 
-/* The NOTIFY owed (db_pg_notify) goes with the COMMIT: one round trip. */
+/*
+ * The NOTIFY owed (db_pg_notify) goes with the COMMIT: one round trip.  A
+ * transaction that sent nothing commits nothing (a NOTIFY alone is its
+ * own transaction).
+ */
 static int
 db_pg_commit(struct db *db, struct buf *err)
 {
-	int ret;
+	const char *sql;
+	int ret = 0;
 
-	ret = db_pg_exec(db, db->notify ? "NOTIFY orchestra; COMMIT" : "COMMIT",
-	    err);
+	if (db->begin_owed) {
+		db->begin_owed = false;
+		sql = db->notify ? "NOTIFY orchestra" : NULL;
+	} else {
+		sql = db->notify ? "NOTIFY orchestra; COMMIT" : "COMMIT";
+	}
+	db->counted_owed = false;
+	if (sql != NULL)
+		ret = db_pg_exec(db, sql, err);
 	db->notify = false;
+	db->in_tx = false;
 	return ret;
+}
+
+/*
+ * The transaction's INSERTs into job skip the counting trigger (migration
+ * 0022): the setting goes with the transaction's next statement.
+ */
+static bool
+db_pg_jobs_counted(struct db *db)
+{
+	if (!db->in_tx)
+		return false;
+	db->counted_owed = true;
+	return true;
 }
 
 static void
@@ -212,11 +292,11 @@ db_pg_count_params(const char *sql)
 
 /*
  * A statement is prepared on the server at its second use, not its
- * first: the first runs unnamed (PQexecParams: Parse, Bind and Execute in
- * one round trip), so a command that runs each statement once (the
- * command line) waits one round trip a statement, not two; a process
- * that runs it again (the pilot, serve) prepares it then and binds it
- * from there on.
+ * first: the first runs unnamed (Parse, Bind and Execute in one round
+ * trip), so a command that runs each statement once (the command line)
+ * waits one round trip a statement; a process that runs it again (the
+ * pilot, serve) names it then, and its Parse goes with that execution
+ * (db_pg_run), so that no use of a statement waits on two round trips.
  */
 static int
 db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
@@ -224,7 +304,6 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 {
 	struct db_pg_prepared *c = NULL;
 	struct db_stmt *st;
-	PGresult *res;
 	size_t i;
 	int ret, n;
 
@@ -238,6 +317,7 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 	st->sql = sql;
 	st->nparams = n;
 	st->params = xcalloc((size_t)n + 1, sizeof(*st->params));
+	st->generation = db->generation;
 	for (i = 0; i < db->ncache && c == NULL; i++)
 		if (strcmp(db->cache[i].sql, sql) == 0)
 			c = &db->cache[i];
@@ -247,27 +327,114 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 			c = &db->cache[db->ncache++];
 			c->sql = xstrdup(sql);
 			c->name[0] = '\0';
+			c->on_server = false;
 		}
 		*out = st;
 		return 0;
 	}
-	if (c->name[0] == '\0') {
+	if (c->name[0] == '\0')
 		snprintf(c->name, sizeof(c->name), "o%lld",
 		    (long long)++db->nprepared);
-		res = PQprepare(db->conn, c->name, sql, n, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			c->name[0] = '\0';
-			ret = db_pg_result_error(db, res, err);
-			PQclear(res);
-			free(st->params);
-			free(st);
-			return ret;
-		}
-		PQclear(res);
-	}
-	st->name = c->name;
+	st->named = c;
 	*out = st;
 	return 0;
+}
+
+/*
+ * Run `st` with what is owed before it (the transaction's BEGIN, its
+ * setting of jobs_counted(), its own Parse) in one pipeline: the commands, one Sync, then their results.
+ * The statement's result, or the first failed command's; NULL when the
+ * connection failed (its message is the connection's).
+ */
+static PGresult *
+db_pg_run(struct db *db, struct db_stmt *st)
+{
+	const char *const *params = (const char *const *)st->params;
+	struct db_pg_prepared *c = st->named;
+	PGconn *conn = db->conn;
+	PGresult *res, *more, *out = NULL, *bad = NULL;
+	bool parse, ok;
+	int sent = 0, i;
+
+	/* A reset connection since: its names went with the old one. */
+	if (c != NULL && st->generation != db->generation)
+		c = NULL;
+	parse = c != NULL && !c->on_server;
+	if (!db->begin_owed && !db->counted_owed && !parse)
+		return c != NULL ? PQexecPrepared(conn, c->name, st->nparams,
+		                       params, NULL, NULL, 0)
+		                 : PQexecParams(conn, st->sql, st->nparams,
+		                       NULL, params, NULL, NULL, 0);
+	if (PQenterPipelineMode(conn) != 1)
+		return NULL;
+	ok = true;
+	if (db->begin_owed) {
+		ok = PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL,
+		         NULL, 0) == 1;
+		sent += ok;
+		db->begin_owed = false;
+	}
+	if (ok && db->counted_owed) {
+		ok = PQsendQueryParams(conn, DB_PG_COUNTED, 0, NULL, NULL, NULL,
+		         NULL, 0) == 1;
+		sent += ok;
+		db->counted_owed = false;
+	}
+	if (ok && parse) {
+		ok = PQsendPrepare(conn, c->name, st->sql, st->nparams, NULL) ==
+		    1;
+		sent += ok;
+	}
+	if (ok) {
+		ok = (c != NULL ? PQsendQueryPrepared(conn, c->name,
+		                      st->nparams, params, NULL, NULL, 0)
+		                : PQsendQueryParams(conn, st->sql, st->nparams,
+		                      NULL, params, NULL, NULL, 0)) == 1;
+		sent += ok;
+	}
+	if (ok)
+		ok = PQpipelineSync(conn) == 1;
+	/* Each command's result, then NULL; then the Sync's. */
+	for (i = 0; ok && i < sent; i++) {
+		res = PQgetResult(conn);
+		if (res == NULL) {
+			ok = false;
+			break;
+		}
+		while ((more = PQgetResult(conn)) != NULL)
+			PQclear(more);
+		if (i + 1 < sent) {
+			if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+			    PQresultStatus(res) == PGRES_TUPLES_OK) {
+				if (parse && i + 2 == sent)
+					c->on_server = true;
+				PQclear(res);
+			} else if (bad == NULL) {
+				bad = res;
+			} else {
+				PQclear(res);
+			}
+		} else {
+			out = res;
+		}
+	}
+	if (ok) {
+		res = PQgetResult(conn);
+		ok = res != NULL && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+	}
+	if (!ok || PQexitPipelineMode(conn) != 1) {
+		/* Out of step with the server: start again on a new one. */
+		PQclear(out);
+		PQclear(bad);
+		db_pg_lost(db);
+		return NULL;
+	}
+	if (bad != NULL) {
+		PQclear(out);
+		return bad;
+	}
+	return out;
 }
 
 static void
@@ -321,14 +488,10 @@ db_pg_step(struct db_stmt *st, struct buf *err)
 		st->row = -1;
 		st->nrows = 0;
 		st->changes = 0;
-		if (st->name != NULL)
-			st->res =
-			    PQexecPrepared(db->conn, st->name, st->nparams,
-			        (const char *const *)st->params, NULL, NULL, 0);
-		else
-			st->res =
-			    PQexecParams(db->conn, st->sql, st->nparams, NULL,
-			        (const char *const *)st->params, NULL, NULL, 0);
+		st->res = db_pg_run(db, st);
+		if (st->res == NULL)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "database: the connection failed mid-statement");
 		status = PQresultStatus(st->res);
 		if (status == PGRES_TUPLES_OK) {
 			st->nrows = PQntuples(st->res);
@@ -532,6 +695,7 @@ const struct db_driver db_postgres = {
 	.exec = db_pg_exec,
 	.begin = db_pg_begin,
 	.commit = db_pg_commit,
+	.jobs_counted = db_pg_jobs_counted,
 	.rewrite_ddl = db_pg_rewrite_ddl,
 	.prepare = db_pg_prepare,
 	.bind_int64 = db_pg_bind_int64,

@@ -51,6 +51,13 @@ struct db_driver {
 	/* COMMIT the transaction begin() opened (with a notify() owed). */
 	int (*commit)(struct db *db, struct buf *err);
 	/*
+	 * Optional.  Inside a transaction: are its INSERTs into job to be
+	 * counted in task_count by the caller, not by the database's trigger?
+	 * True when the driver arranged it (PostgreSQL: migration 0022), and
+	 * then the caller must; false (or NULL): the trigger counts them.
+	 */
+	bool (*jobs_counted)(struct db *db);
+	/*
 	 * Replace the markers the migrations use for what the two dialects
 	 * spell differently: "@ID@", an auto-numbered BIGINT primary key.
 	 * Appends the result to `out`.

@@ -277,7 +277,15 @@ struct store_job_inserter {
 	const struct task *t;
 	struct store_job_row rows[STORE_JOB_CHUNK];
 	size_t nrows;
+	bool counted;  /* task_count is ours to keep (db.h, jobs_counted) */
+	int64_t added; /* jobs inserted so far */
 };
+
+/* The jobs one transaction added to a task, counted (migration 0022). */
+static const char sql_task_count_add[] =
+    "INSERT INTO task_count (task_id, status, n)"
+    " VALUES ($1, 'registered', $2) ON CONFLICT (task_id, status)"
+    " DO UPDATE SET n = task_count.n + EXCLUDED.n";
 
 int
 store_job_insert_begin(struct store *st, const struct task *t,
@@ -287,6 +295,8 @@ store_job_insert_begin(struct store *st, const struct task *t,
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->st = st;
 	(*out)->t = t;
+	(*out)->counted =
+	    st->drv->jobs_counted != NULL && st->drv->jobs_counted(st->db);
 	return 0;
 }
 
@@ -333,6 +343,8 @@ store_job_flush(struct store_job_inserter *ins, struct buf *err)
 		st->drv->bind_text(stmt, p + 2, ins->rows[i].command);
 	}
 	ret = store_step_done(st, stmt, err);
+	if (ret == 0)
+		ins->added += (int64_t)ins->nrows;
 out:
 	st->drv->finalize(stmt);
 	store_job_clear_rows(ins);
@@ -357,7 +369,14 @@ store_job_insert_add(struct store_job_inserter *ins, int64_t idx,
 int
 store_job_insert_finish(struct store_job_inserter *ins, struct buf *err)
 {
-	return store_job_flush(ins, err);
+	int ret;
+
+	ret = store_job_flush(ins, err);
+	if (ret == 0 && ins->counted && ins->added > 0)
+		ret = store_exec(ins->st, sql_task_count_add, err, NULL, "ii",
+		    ins->t->id, ins->added);
+	ins->added = 0;
+	return ret;
 }
 
 void

@@ -436,6 +436,78 @@ test_statements_reused(void **state)
 	buf_release(&err);
 }
 
+/* Run `sql` once (no parameters): its return (DB_DONE, DB_ROW or < 0). */
+static int
+test_store_try(struct store *st, const char *sql, struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		return ret;
+	ret = store_step(st, stmt, err);
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+/*
+ * A transaction holds from begin() on, though the PostgreSQL driver sends
+ * its BEGIN with the first statement, and a statement's Parse with its
+ * second use: what a rolled back transaction wrote is gone, an empty one
+ * commits, and a statement that fails at its second use (its table gone)
+ * says so, leaves the connection usable and runs again once it can.
+ */
+static void
+test_transactions_deferred(void **state)
+{
+	static const char count[] = "SELECT count(*) FROM deferred";
+	static const char add[] = "INSERT INTO deferred VALUES (1)";
+	struct store *st = *state;
+	struct buf err = BUF_INIT;
+	int pass;
+
+	test_store_exec(st, "CREATE TABLE deferred (n BIGINT)");
+	for (pass = 0; pass < 3; pass++) {
+		/* The first statement carries the BEGIN: rolled back. */
+		assert_int_equal(store_begin(st, &err), 0);
+		assert_int_equal(test_store_try(st, add, &err), DB_DONE);
+		store_rollback(st);
+		assert_int_equal(test_store_scalar(st, count), 0);
+		/* Nothing sent: nothing to commit. */
+		assert_int_equal(store_begin(st, &err), 0);
+		assert_int_equal(store_commit(st, &err), 0);
+		/* A failed statement ends the transaction; the next works. */
+		assert_int_equal(store_begin(st, &err), 0);
+		assert_int_equal(test_store_try(st, add, &err), DB_DONE);
+		assert_true(test_store_try(st, "SELECT * FROM nowhere", &err) <
+		    0);
+		assert_non_null(strstr(err.data, "nowhere"));
+		store_rollback(st);
+		assert_int_equal(test_store_scalar(st, count), 0);
+	}
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(test_store_try(st, add, &err), DB_DONE);
+	assert_int_equal(test_store_try(st, add, &err), DB_DONE);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, count), 2);
+
+	/* Used before (unnamed); its Parse fails at the second use. */
+	test_store_exec(st, "CREATE TABLE gone (n BIGINT)");
+	assert_int_equal(test_store_try(st, "SELECT n FROM gone", &err),
+	    DB_DONE);
+	test_store_exec(st, "DROP TABLE gone");
+	buf_reset(&err);
+	assert_true(test_store_try(st, "SELECT n FROM gone", &err) < 0);
+	assert_non_null(strstr(err.data, "gone"));
+	assert_int_equal(test_store_scalar(st, count), 2);
+	test_store_exec(st, "CREATE TABLE gone (n BIGINT)");
+	test_store_exec(st, "INSERT INTO gone VALUES (7)");
+	assert_int_equal(test_store_scalar(st, "SELECT n FROM gone"), 7);
+	assert_int_equal(test_store_scalar(st, "SELECT n FROM gone"), 7);
+	buf_release(&err);
+}
+
 static void
 test_accounts(void **state)
 {
@@ -687,7 +759,7 @@ test_task_jobs_and_counts(void **state)
 	job_vec jv = VEC_INIT;
 	struct task_filter f = { 0, -1, 0, 0 };
 	int64_t counts[JOB_NSTATUS];
-	struct buf err = BUF_INIT;
+	struct buf err = BUF_INIT, sql = BUF_INIT;
 	int64_t u, v, id;
 
 	u = test_store_user(st, "u", 1000);
@@ -705,6 +777,21 @@ test_task_jobs_and_counts(void **state)
 	test_store_exec(st, "UPDATE job SET status = 'done' WHERE idx < 10");
 	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
 	assert_int_equal(counts[JOB_DONE], 10);
+	assert_int_equal(counts[JOB_REGISTERED], 990);
+	/* An admin's INSERT is counted too (the trigger, not the store). */
+	buf_addf(&sql,
+	    "INSERT INTO job (task_id, idx, account_id, queue, gpu,"
+	    " submitted_ms, command) VALUES (%lld, 5000, %lld, 'default', 0,"
+	    " 1, 'true')",
+	    (long long)id, (long long)u);
+	test_store_exec(st, sql.data);
+	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
+	assert_int_equal(counts[JOB_REGISTERED], 991);
+	buf_reset(&sql);
+	buf_addf(&sql, "DELETE FROM job WHERE task_id = %lld AND idx = 5000",
+	    (long long)id);
+	test_store_exec(st, sql.data);
+	assert_int_equal(store_task_count_jobs(st, id, counts, &err), 0);
 	assert_int_equal(counts[JOB_REGISTERED], 990);
 	assert_int_equal(store_job_list(st, id, -1, 5, -1, &jv, &err), 0);
 	assert_int_equal(jv.n, 5);
@@ -754,6 +841,7 @@ test_task_jobs_and_counts(void **state)
 	assert_int_equal(store_task_insert(st, &t, &err), ERR_CONFLICT);
 	store_rollback(st);
 	task_release(&t);
+	buf_release(&sql);
 	buf_release(&err);
 }
 
@@ -2006,6 +2094,8 @@ main(int argc, char **argv)
 		    test_migrations_current_and_idempotent, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test(test_open_missing_without_create),
+		cmocka_unit_test_setup_teardown(test_transactions_deferred,
+		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_statements_reused,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_open_empty_without_create,
