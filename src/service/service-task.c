@@ -329,27 +329,28 @@ service_submit_mkdirs(const char *volume, struct service_submit *s,
 }
 
 /*
- * The output directory; as root, given to the owner's Unix account when
- * it exists here (else the local backend gives it at the job's start).
+ * As root, the output directory (made in the submit's transaction:
+ * service_submit_mkdirs) given to the owner's Unix account when it exists
+ * here, else the local backend gives it at the job's start.  After the
+ * commit: the account's lookup (NSS: /etc/passwd, /etc/group, a module
+ * loaded) is no part of what a pilot waits on to start the job, and the
+ * backend's giving at the start is the same change.
  */
-static int
-service_submit_out_dir(struct service *svc, struct service_submit *s,
-    const struct account *owner, struct buf *err)
+static void
+service_submit_own_out_dir(struct service *svc,
+    const struct service_submit *s, const struct account *owner)
 {
 	struct buf ignored = BUF_INIT;
 	struct proc_account acct;
-	int ret;
 
-	ret = service_submit_mkdirs(svc->cfg->volume, s, err);
-	if (ret < 0 || geteuid() != 0)
-		return ret;
+	if (geteuid() != 0)
+		return;
 	if (proc_account_get(owner->unix_user, &acct, &ignored) == 0) {
 		proc_own_out_dir(svc->cfg->volume, s->out_dir, acct.uid,
 		    acct.gid);
 		proc_account_release(&acct);
 	}
 	buf_release(&ignored);
-	return 0;
 }
 
 typedef VEC(int64_t) service_id_vec;
@@ -597,10 +598,12 @@ service_task_submit(struct service *svc, const struct submit_req *req,
 	ret = store_event_add(svc->st, &ev, err);
 	if (ret < 0)
 		goto out;
-	ret = service_submit_out_dir(svc, &s, &owner, err);
+	ret = service_submit_mkdirs(svc->cfg->volume, &s, err);
 out:
 	store_job_insert_end(ins);
 	ret = service_end(svc, ret, err);
+	if (ret == 0)
+		service_submit_own_out_dir(svc, &s, &owner);
 out_early:
 	if (ret < 0)
 		service_submit_unmake(&s);
