@@ -525,6 +525,49 @@ no_job_procs() {
 	! on_kube || kube_state 'd["processes"] == 0'
 }
 
+# ---- the jobs' memory cgroups (local backend) --------------------------------
+
+# The directory the jobs' memory cgroups go under, as `orchestra doctor`
+# says it (none where memory is not enforced; doctor fails on other
+# checks of its own here).
+cgroup_dir() {
+	{ "$ORCHESTRA_BIN" doctor 2>&1 || :; } |
+	    sed -n 's/^memory .*enforced (cgroup v[12] memory at \(.*\))$/\1/p'
+}
+
+# The tag of this home's cgroups in it (src/backend/local.c,
+# local_cgroup_tag: FNV-1a of the state directory, in hex).
+cgroup_tag() {
+	local s="$ORCHESTRA_HOME/jobs" h=2166136261 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$((((h ^ c) * 16777619) & 0xffffffff))
+	done
+	printf '%08x\n' "$h"
+}
+
+# The cgroups of this home's pool (local.c, local_pool_claim) outlive its
+# pilot and its jobs: a test removes them at its end, once the processes
+# killed in them are gone (at most about 10 s).
+lib_pool_cgroups_remove() {
+	local dir tag tries=0 d left
+	compgen -G "$ORCHESTRA_HOME/jobs/cgroup-*.lock" >/dev/null || return 0
+	dir=$(cgroup_dir)
+	[ -n "$dir" ] || return 0
+	tag=$(cgroup_tag)
+	while [ "$tries" -lt 100 ]; do
+		tries=$((tries + 1))
+		left=0
+		for d in "$dir/pool-$tag-"*; do
+			[ -d "$d" ] || continue
+			rmdir "$d" 2>/dev/null || left=1
+		done
+		[ "$left" = 1 ] || return 0
+		sleep 0.1
+	done
+	echo "# cgroups of the pool left behind: $dir/pool-$tag-*" >&2
+}
+
 lib_pilot_cleanup() {
 	local pid
 	if [ -n "$PILOT_PID" ]; then
@@ -535,6 +578,7 @@ lib_pilot_cleanup() {
 	for pid in $(job_procs); do
 		kill -KILL "$pid" 2>/dev/null || :
 	done
+	lib_pool_cgroups_remove
 }
 lib_at_exit lib_pilot_cleanup
 
