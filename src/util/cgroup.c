@@ -730,11 +730,17 @@ cgroup_pool_take(enum cgroup_kind kind, const char *dir, int64_t limit,
 	use->fresh = false;
 	if (kind == CGROUP_NONE)
 		return err_set(err, ERR_UNAVAILABLE, "no memory cgroup");
-	if (mkdir(dir, 0755) == 0)
+	/*
+	 * Looked up before it is made: a mkdir() takes the lock of the
+	 * parent directory, for which every supervisor would wait in turn.
+	 */
+	if (access(dir, F_OK) < 0) {
+		if (errno != ENOENT || mkdir(dir, 0755) < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot create cgroup '%s': %s", dir,
+			    strerror(errno));
 		use->fresh = true;
-	else if (errno != EEXIST)
-		return err_set(err, ERR_UNAVAILABLE,
-		    "cannot create cgroup '%s': %s", dir, strerror(errno));
+	}
 	if (!use->fresh) {
 		/* A lost job's processes may be in it (its supervisor
 		 * killed). */
