@@ -791,6 +791,13 @@ record:
 		if (!cg.pooled)
 			cgroup_job_remove(s->cgroup_kind, cg.dir);
 	}
+	/*
+	 * The pool's lock before the .job file: its last close tells the
+	 * pilot of our end, and the pilot may then claim the cgroup at once
+	 * (the exit would close descriptor 3 first).
+	 */
+	if (cg.pooled)
+		close(4);
 	_exit(0);
 }
 
