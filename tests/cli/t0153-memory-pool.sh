@@ -10,7 +10,7 @@
 # its peak small; a process a lost job left in the cgroup (its pilot,
 # launcher and supervisor killed) is killed before the next job runs
 # there; and many jobs on four slots leave no more than four cgroups and
-# none of a job's own.  Where this machine offers no memory cgroup,
+# none of a job's own, through the launcher or forked by the pilot.  Where this machine offers no memory cgroup,
 # skipped.
 
 . "$(dirname "$0")/lib.sh"
@@ -195,4 +195,18 @@ bounded() {
 	    fail "$pooled cgroups in the pool after 40 jobs on 4 slots"
 }
 test_case "many jobs leave no more cgroups than slots" bounded
+pilot_stop
+
+# The same where the pilot forks each supervisor itself (no launcher
+# beside its program): the supervisor inherits the pool's lock, and lets
+# it go before the pilot can see its end.
+mkdir "$TMP/bin"
+cp "$ORCHESTRA_BIN" "$TMP/bin/orchestra"
+ORCHESTRA_BIN="$TMP/bin/orchestra" pilot_start
+expect_exit 0 orch task submit forked --skip-test --memory 16M \
+    --inputs "$TMP/in" --exec ': %IN'
+wait_until 180 task_is forked done
+test_case "forked by the pilot: no more cgroups than slots" bounded
+grep -q "no launcher at" "$PILOT_LOG" ||
+    fail "the pilot found a launcher beside $TMP/bin/orchestra"
 pilot_stop
