@@ -97,39 +97,16 @@ fi
 home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-pilot-XXXXXX")
 pilot=
 declare -A obin odb
-# The memory cgroups of the pool of the Orchestra of home $1 (binary $2)
-# outlive it (src/backend/local.c, local_pool_claim): removed at the end,
-# once their last jobs are gone.  Their tag is local_cgroup_tag's, FNV-1a
-# of the state directory.
-pool_remove() {
-	local s="$1/jobs" h=2166136261 i c dir tries=0 d left
-	compgen -G "$s/cgroup-*.lock" >/dev/null || return 0
-	dir=$({ "$2" doctor 2>&1 || :; } |
-	    sed -n 's/^memory .*enforced (cgroup v[12] memory at \(.*\))$/\1/p')
-	[ -n "$dir" ] || return 0
-	for ((i = 0; i < ${#s}; i++)); do
-		printf -v c '%d' "'${s:i:1}"
-		h=$((((h ^ c) * 16777619) & 0xffffffff))
-	done
-	while [ "$tries" -lt 100 ]; do
-		tries=$((tries + 1))
-		left=0
-		for d in "$dir/pool-$(printf '%08x' "$h")-"*; do
-			[ -d "$d" ] || continue
-			rmdir "$d" 2>/dev/null || left=1
-		done
-		[ "$left" = 1 ] || return 0
-		sleep 0.1
-	done
-}
+# The cgroups of each Orchestra's pool outlive it (cgroup_pool_remove).
+. scripts/cgroup-lib.sh
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null
 	for s in "$home"/ts/socket-*; do
 		[ -e "$s" ] && TS_SOCKET=$s tsp -K 2>/dev/null
 	done
 	for o in "${!obin[@]}"; do
-		oset "$o"
-		pool_remove "$home/$o" "${obin[$o]}"
+		cgroup_pool_remove "$home/$o" \
+		    "$(cgroup_dir_logged "$home/$o/pilot.log")" || true
 	done
 	if [ -n "$keep" ]; then
 		echo "kept: $home" >&2

@@ -527,6 +527,9 @@ no_job_procs() {
 
 # ---- the jobs' memory cgroups (local backend) --------------------------------
 
+# cgroup_dir_logged, cgroup_tag_of, cgroup_pool_remove
+. "$SRCDIR/scripts/cgroup-lib.sh"
+
 # The directory the jobs' memory cgroups go under, as `orchestra doctor`
 # says it (none where memory is not enforced; doctor fails on other
 # checks of its own here).
@@ -536,36 +539,21 @@ cgroup_dir() {
 }
 
 # The tag of this home's cgroups in it (src/backend/local.c,
-# local_cgroup_tag: FNV-1a of the state directory, in hex).
+# local_cgroup_tag).
 cgroup_tag() {
-	local s="$ORCHESTRA_HOME/jobs" h=2166136261 i c
-	for ((i = 0; i < ${#s}; i++)); do
-		printf -v c '%d' "'${s:i:1}"
-		h=$((((h ^ c) * 16777619) & 0xffffffff))
-	done
-	printf '%08x\n' "$h"
+	cgroup_tag_of "$ORCHESTRA_HOME"
 }
 
-# The cgroups of this home's pool (local.c, local_pool_claim) outlive its
-# pilot and its jobs: a test removes them at its end, once the processes
-# killed in them are gone (at most about 10 s).
+# The cgroups of this home's pool outlive its pilot and its jobs: a test
+# removes them at its end, under the directory its pilot logged (doctor's
+# where the test broke what the pilot logged: its configuration, its
+# database).
 lib_pool_cgroups_remove() {
-	local dir tag tries=0 d left
+	local dir
 	compgen -G "$ORCHESTRA_HOME/jobs/cgroup-*.lock" >/dev/null || return 0
-	dir=$(cgroup_dir)
-	[ -n "$dir" ] || return 0
-	tag=$(cgroup_tag)
-	while [ "$tries" -lt 100 ]; do
-		tries=$((tries + 1))
-		left=0
-		for d in "$dir/pool-$tag-"*; do
-			[ -d "$d" ] || continue
-			rmdir "$d" 2>/dev/null || left=1
-		done
-		[ "$left" = 1 ] || return 0
-		sleep 0.1
-	done
-	echo "# cgroups of the pool left behind: $dir/pool-$tag-*" >&2
+	dir=$(cgroup_dir_logged "$PILOT_LOG")
+	[ -n "$dir" ] || dir=$(cgroup_dir)
+	cgroup_pool_remove "$ORCHESTRA_HOME" "$dir"
 }
 
 lib_pilot_cleanup() {
