@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cgroup-lib.sh - the local backend's memory cgroups as the scripts that
 # run pilots see them (tests/cli/lib.sh, scripts/torture.sh,
 # bench/bench-pilot.sh), sourced: where a pilot put its jobs' cgroups,
