@@ -96,10 +96,17 @@ fi
 
 home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-pilot-XXXXXX")
 pilot=
+declare -A obin odb
+# The cgroups of each Orchestra's pool outlive it (cgroup_pool_remove).
+. scripts/cgroup-lib.sh
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null
 	for s in "$home"/ts/socket-*; do
 		[ -e "$s" ] && TS_SOCKET=$s tsp -K 2>/dev/null
+	done
+	for o in "${!obin[@]}"; do
+		cgroup_pool_remove "$home/$o" \
+		    "$(cgroup_dir_logged "$home/$o/pilot.log")" || true
 	done
 	if [ -n "$keep" ]; then
 		echo "kept: $home" >&2
@@ -112,7 +119,6 @@ export ORCHESTRA_CONF=/dev/null ORCHESTRA_USER=bench
 mkdir -p "$home/ts"
 
 # The Orchestras: "orchestra" is --bin, "before" is --before.
-declare -A obin odb
 obin[orchestra]=$bin
 odb[orchestra]=${dburl:-}
 [ -z "$before" ] || obin[before]=$before

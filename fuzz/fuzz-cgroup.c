@@ -2,8 +2,9 @@
 /*
  * fuzz-cgroup.c - the kernel's cgroup texts as util/cgroup.c reads them,
  * on any text: /proc/PID/cgroup, /proc/PID/mountinfo (with a path from
- * the input's first line), memory.events and cgroup.controllers.  What
- * is found is an absolute path; a count is never below -1.
+ * the input's first line), memory.events, one-value files (memory.peak)
+ * and cgroup.controllers.  What is found is an absolute path; a count is
+ * never below -1, one of OOM kills never below 0.
  */
 #include "util/cgroup.h"
 #include "fuzz.h"
@@ -31,6 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(dir.data) == dir.len);
 	}
 	FUZZ_CHECK(cgroup_count(s, "oom_kill") >= -1);
+	FUZZ_CHECK(cgroup_oom_count(CGROUP_V2, s) >= 0);
+	FUZZ_CHECK(cgroup_value(s) >= -1);
 	(void)cgroup_has_word(s, "memory");
 	buf_release(&path);
 	buf_release(&dir);

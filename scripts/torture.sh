@@ -128,6 +128,8 @@ die() {
 }
 # stop_pid, wait_for
 . "$src/scripts/proc-lib.sh"
+# cgroup_dir_logged, cgroup_pool_remove
+. "$src/scripts/cgroup-lib.sh"
 sim_log=$work/sim.log
 cleanup() {
 	local p
@@ -136,6 +138,9 @@ cleanup() {
 	for p in $(job_procs 2>/dev/null); do
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	# The pool's memory cgroups outlive the pilot (local backend).
+	cgroup_pool_remove "$work/home" \
+	    "$(cgroup_dir_logged "$work/pilot.log")" || true
 	# The simulator kills its pods' processes when it stops.
 	[ -z "$sim" ] || stop_pid "$sim" 60
 	sim=

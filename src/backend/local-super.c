@@ -13,7 +13,8 @@
  * once: forking the pilot, a process with some forty libraries mapped,
  * cost it about 0.3 ms of its own time for each job, where a fork of the
  * launcher costs a fraction of that and is not the pilot's time.  The
- * pilot sends each request with the .job descriptor over a socket; the
+ * pilot sends each request with the .job descriptor (and the lock of the
+ * job's cgroup of the pool, local.c) over a socket; the
  * launcher forks the supervisor and answers.  When the pilot ends (the
  * end of the socket) its supervisors, in sessions of their own, go on,
  * and the launcher stays their subreaper until the last of them ended.
@@ -286,36 +287,110 @@ local_job_spawn(const struct backend_job *job, int logfd, int cgfd,
 	return child;
 }
 
+/* The memory cgroup a supervisor put its job in (local_super_cgroup). */
+struct local_cg {
+	const char *dir; /* s->pool or s->cgroup; NULL: none */
+	bool pooled;     /* s->pool: emptied at the end, not removed */
+	struct cgroup_use use;
+	int oomfd; /* v1: the eventfd of its memory running out; else -1 */
+};
+
+int
+local_pool_read(int fd, int64_t *oom_base, bool *peak_own)
+{
+	char line[64];
+	long long base;
+	int own;
+	ssize_t n;
+
+	n = pread(fd, line, sizeof(line) - 1, LOCAL_POOL_AT);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	if (sscanf(line, "pool %lld %d\n", &base, &own) != 2 || base < 0)
+		return -1;
+	*oom_base = base;
+	*peak_own = own != 0;
+	return 0;
+}
+
 /*
- * Make the job's memory cgroup (s->cgroup), held to its memory, and open
- * the file the job's process enters it by (cgroup_job_procs_fd): the
- * descriptor, or -1 where there is none or it cannot be had; then the job
- * runs with its memory not enforced, and its log (`logfd`, before the job
- * writes) says why.  `*oomfd`: on v1, the eventfd of its memory running out; else -1.
+ * The pool's cgroup s->pool, readied for the job (cgroup_pool_take) and
+ * said so in the .job file (LOCAL_POOL_AT): true, and `cg` filled.  False
+ * where it cannot be (why on `err`): its lock is let go, and the job
+ * takes a cgroup of its own.
+ */
+static bool
+local_super_pool(const struct local_super *s, struct local_cg *cg,
+    struct buf *err)
+{
+	char line[64];
+	int n;
+
+	if (cgroup_pool_take(s->cgroup_kind, s->pool, s->job->memory, &cg->use,
+	        err) == 0) {
+		n = snprintf(line, sizeof(line), "pool %lld %d\n",
+		    (long long)cg->use.oom_base,
+		    s->cgroup_kind == CGROUP_V1 || cg->use.peak_fd < 0);
+		if (pwrite(3, line, (size_t)n, LOCAL_POOL_AT) == n) {
+			cg->dir = s->pool;
+			cg->pooled = true;
+			return true;
+		}
+		err_set(err, ERR_UNAVAILABLE, "cannot write its .job file: %s",
+		    strerror(errno));
+		if (cg->use.peak_fd >= 0)
+			close(cg->use.peak_fd);
+		cg->use.peak_fd = -1;
+	}
+	close(4);
+	return false;
+}
+
+/*
+ * Ready the job's memory cgroup, held to its memory: the pool's
+ * (s->pool), else its own (s->cgroup, made here); and open the file the
+ * job's process enters it by (cgroup_job_procs_fd): the descriptor, or -1
+ * where there is none or it cannot be had; then the job runs with its
+ * memory not enforced, and its log (`logfd`, before the job writes) says
+ * why.  `cg` says which cgroup, and holds v1's OOM eventfd.
  */
 static int
-local_super_cgroup(const struct local_super *s, int logfd, int *oomfd)
+local_super_cgroup(const struct local_super *s, int logfd, struct local_cg *cg)
 {
 	struct buf err = BUF_INIT, line = BUF_INIT;
 	int fd = -1;
 
-	*oomfd = -1;
+	memset(cg, 0, sizeof(*cg));
+	cg->use.peak_fd = -1;
+	cg->oomfd = -1;
 	if (s->cgroup_kind == CGROUP_NONE || s->cgroup == NULL ||
 	    *s->cgroup == '\0')
 		return -1;
-	if (cgroup_job_make(s->cgroup_kind, s->cgroup, s->job->memory, &err) ==
-	    0) {
-		fd = cgroup_job_procs_fd(s->cgroup_kind, s->cgroup);
+	if (s->pool != NULL && *s->pool != '\0' &&
+	    !local_super_pool(s, cg, &err))
+		log_debug("job %lld: no cgroup of the pool: %s",
+		    (long long)s->job->job_id, err.data);
+	if (!cg->pooled) {
+		buf_reset(&err);
+		if (cgroup_job_make(s->cgroup_kind, s->cgroup, s->job->memory,
+		        &err) == 0)
+			cg->dir = s->cgroup;
+	}
+	if (cg->dir != NULL) {
+		fd = cgroup_job_procs_fd(s->cgroup_kind, cg->dir);
 		if (fd < 0) {
 			err_set(&err, ERR_UNAVAILABLE,
 			    "cannot open the cgroup '%s' to enter it: %s",
-			    s->cgroup, strerror(errno));
-			cgroup_job_remove(s->cgroup_kind, s->cgroup);
+			    cg->dir, strerror(errno));
+			if (!cg->pooled)
+				cgroup_job_remove(s->cgroup_kind, cg->dir);
 		}
 	}
 	if (fd >= 0) {
-		*oomfd = cgroup_job_oom_watch(s->cgroup_kind, s->cgroup);
+		cg->oomfd = cgroup_job_oom_watch(s->cgroup_kind, cg->dir);
 	} else {
+		cg->dir = NULL;
 		buf_addf(&line, "orchestra: memory not enforced: %s\n",
 		    err.data);
 		if (write(logfd, line.data, line.len) < 0)
@@ -328,25 +403,25 @@ local_super_cgroup(const struct local_super *s, int logfd, int *oomfd)
 }
 
 /*
- * v1's eventfd `oomfd` says the job's cgroup ran out of memory: the
+ * v1's eventfd `cg->oomfd` says the job's cgroup ran out of memory: the
  * kernel kills a process of it (the count follows the word within a
  * moment; a word with no kill of its own is of an ancestor's running
  * out).  v1 has no memory.oom.group: kill the rest of the job here, so
  * that it dies whole, as on v2.  True once that was done.
  */
 static bool
-local_super_oom(const struct local_super *s, int oomfd, pid_t child)
+local_super_oom(enum cgroup_kind kind, const struct local_cg *cg, pid_t child)
 {
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
 	uint64_t words;
 	int tries;
 
-	if (read(oomfd, &words, sizeof(words)) < 0 && errno != EAGAIN)
+	if (read(cg->oomfd, &words, sizeof(words)) < 0 && errno != EAGAIN)
 		return false;
 	for (tries = 0; tries < 40; tries++) {
-		if (cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0) {
+		if (cgroup_job_oom_kills(kind, cg->dir) > cg->use.oom_base) {
 			kill(-child, SIGKILL);
-			cgroup_job_kill(s->cgroup_kind, s->cgroup);
+			cgroup_job_kill(kind, cg->dir);
 			return true;
 		}
 		nanosleep(&pause, NULL);
@@ -545,7 +620,8 @@ local_supervise(const struct local_super *s)
 	struct rusage ru;
 	bool has_usage = false, oom = false;
 	int64_t peak = -1;
-	int code = 127, sig, sfd, out[2], cgfd = -1, oomfd = -1;
+	int code = 127, sig, sfd, out[2], cgfd = -1;
+	struct local_cg cg = { NULL, false, { 0, -1, false }, -1 };
 	const char *stop;
 	size_t header;
 
@@ -567,7 +643,7 @@ local_supervise(const struct local_super *s)
 	 */
 	if (sfd >= 0 && pipe2(out, O_CLOEXEC) == 0) {
 		fcntl(out[0], F_SETFL, O_NONBLOCK);
-		cgfd = local_super_cgroup(s, out[1], &oomfd);
+		cgfd = local_super_cgroup(s, out[1], &cg);
 		local_job_env(job);
 		child = local_job_spawn(job, out[1], cgfd, &failed, &cgfailed);
 		close(out[1]);
@@ -598,7 +674,7 @@ local_supervise(const struct local_super *s)
 	fds[0].events = POLLIN;
 	fds[1].fd = out[0];
 	fds[1].events = POLLIN;
-	fds[2].fd = cgfailed == 0 ? oomfd : -1;
+	fds[2].fd = cgfailed == 0 ? cg.oomfd : -1;
 	fds[2].events = POLLIN;
 	for (;;) {
 		fds[0].revents = fds[1].revents = fds[2].revents = 0;
@@ -607,7 +683,8 @@ local_supervise(const struct local_super *s)
 		if (fds[1].revents != 0 &&
 		    !local_super_pump(out[0], &logat, &cap))
 			fds[1].fd = -1; /* ended: poll() skips it */
-		if (fds[2].revents != 0 && local_super_oom(s, oomfd, child)) {
+		if (fds[2].revents != 0 &&
+		    local_super_oom(s->cgroup_kind, &cg, child)) {
 			oom = true;
 			fds[2].fd = -1;
 		}
@@ -663,16 +740,28 @@ local_supervise(const struct local_super *s)
 	 * Its memory cgroup says whether the kernel killed a process of it
 	 * for memory (then the rest went too: memory.oom.group, or
 	 * local_super_oom), and its peak: of all its processes together.
+	 * A cgroup of the pool counts the kills of the jobs before too: its
+	 * count must have grown since this job began.
 	 */
 	if (cgfd >= 0 && cgfailed == 0) {
 		if ((oom ||
-		        cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0) &&
+		        cgroup_job_oom_kills(s->cgroup_kind, cg.dir) >
+		            cg.use.oom_base) &&
 		    (end == BACKEND_END_EXIT || end == BACKEND_END_SIGNAL)) {
 			end = BACKEND_END_OOM;
 			code = 128 + SIGKILL;
 		}
-		peak = cgroup_job_peak(s->cgroup_kind, s->cgroup);
+		peak = cg.use.peak_fd >= 0
+		    ? cgroup_pool_peak(&cg.use)
+		    : cgroup_job_peak(s->cgroup_kind, cg.dir);
 	}
+	/*
+	 * A cgroup of the pool is left empty before the end is recorded:
+	 * once the pilot sees the end, the next job may have it.
+	 */
+	if (cgfd >= 0 && cg.pooled &&
+	    cgroup_job_empty(s->cgroup_kind, cg.dir) < 0)
+		log_debug("cannot empty cgroup '%s'", cg.dir);
 record:
 	buf_addf(&text, "exit %d\nend %d\nstarted %lld\nended %lld\n", code,
 	    (int)end, (long long)started, (long long)time_now_ms());
@@ -688,22 +777,36 @@ record:
 		_exit(1);
 	if (child > 0)
 		waitpid(child, NULL, 0);
-	/* Whatever is left in its cgroup goes, and the cgroup with it. */
-	if (oomfd >= 0)
-		close(oomfd);
+	/*
+	 * Whatever is left in its own cgroup goes, and the cgroup with it;
+	 * the pool's stays, for the next job (its lock, descriptor 4, goes
+	 * with us).  Closing the eventfd undoes its registration.
+	 */
+	if (cg.oomfd >= 0)
+		close(cg.oomfd);
+	if (cg.use.peak_fd >= 0)
+		close(cg.use.peak_fd);
 	if (cgfd >= 0) {
 		close(cgfd);
-		cgroup_job_remove(s->cgroup_kind, s->cgroup);
+		if (!cg.pooled)
+			cgroup_job_remove(s->cgroup_kind, cg.dir);
 	}
+	/*
+	 * The pool's lock before the .job file: its last close tells the
+	 * pilot of our end, and the pilot may then claim the cgroup at once
+	 * (the exit would close descriptor 3 first).
+	 */
+	if (cg.pooled)
+		close(4);
 	_exit(0);
 }
 
 int
-local_super_fork(const struct local_super *s, int fd, pid_t *out,
+local_super_fork(const struct local_super *s, int fd, int poolfd, pid_t *out,
     struct buf *err)
 {
 	pid_t pid;
-	int null;
+	int null, high, poolhigh = -1;
 
 	fflush(NULL);
 	pid = fork();
@@ -723,18 +826,25 @@ local_super_fork(const struct local_super *s, int fd, pid_t *out,
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	if (fd != 3) {
-		dup2(fd, 3);
-		close(fd);
-	}
+	/* Both out of the way first: either may be 3 or 4. */
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+	if (poolfd >= 0)
+		poolhigh = fcntl(poolfd, F_DUPFD_CLOEXEC, 5);
+	dup2(high, 3);
 	fcntl(3, F_SETFD, FD_CLOEXEC);
+	if (poolhigh >= 0) {
+		dup2(poolhigh, 4);
+		fcntl(4, F_SETFD, FD_CLOEXEC);
+	} else {
+		close(4);
+	}
 	null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
 	}
-	closefrom(4);
+	closefrom(5);
 	local_supervise(s);
 }
 
@@ -748,7 +858,7 @@ local_super_fork(const struct local_super *s, int fd, pid_t *out,
  * local_super_encode.
  */
 #define LOCAL_REQ_INTS 11
-#define LOCAL_REQ_STRINGS 8
+#define LOCAL_REQ_STRINGS 9
 #define LOCAL_REQ_MAX_GROUPS 4096
 
 static void
@@ -790,6 +900,7 @@ local_super_encode(const struct local_super *s, struct buf *out)
 	local_super_add_str(out, j->node);
 	local_super_add_str(out, s->volume);
 	local_super_add_str(out, s->cgroup);
+	local_super_add_str(out, s->pool);
 }
 
 int
@@ -847,22 +958,29 @@ local_super_decode(const char *msg, size_t len, struct backend_job *job,
 	    ? (enum cgroup_kind)v[10]
 	    : CGROUP_NONE;
 	s->cgroup = str[7];
+	s->pool = str[8];
 	return 0;
 }
 
 /* ---- the launcher ----------------------------------------------------- */
 
-/* One request and its descriptor; the length, 0 at the end, or -1. */
+/*
+ * One request and its descriptors, the .job file's (`fd`) and the pool's
+ * lock (`poolfd`, -1 with none); the length, 0 at the end, or -1.
+ */
 static ssize_t
-local_launcher_recv(int sock, char *msg, size_t cap, int *fd)
+local_launcher_recv(int sock, char *msg, size_t cap, int *fd, int *poolfd)
 {
-	char control[CMSG_SPACE(sizeof(int))];
+	char control[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { msg, cap };
 	struct msghdr mh;
 	struct cmsghdr *c;
+	int fds[2];
+	size_t nfds;
 	ssize_t n;
 
 	*fd = -1;
+	*poolfd = -1;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
@@ -872,9 +990,18 @@ local_launcher_recv(int sock, char *msg, size_t cap, int *fd)
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	for (c = CMSG_FIRSTHDR(&mh); n > 0 && c != NULL;
-	     c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(c), sizeof(*fd));
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfds > 2)
+			nfds = 2;
+		memcpy(fds, CMSG_DATA(c), nfds * sizeof(int));
+		if (nfds >= 1)
+			*fd = fds[0];
+		if (nfds == 2)
+			*poolfd = fds[1];
+	}
 	if (n > 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		return -1;
 	return n;
@@ -911,6 +1038,13 @@ struct local_orphan_sup {
 	int64_t started;
 	enum cgroup_kind cgroup_kind; /* its job's memory cgroup, or none */
 	char *cgroup;
+	/*
+	 * The cgroup of the pool it was given, or NULL, and its lock, held
+	 * here too until we have looked at how the job ended, so that no
+	 * other job takes the cgroup before.
+	 */
+	char *pool;
+	int poolfd;
 };
 
 /* Children we reaped that were no supervisor of ours: jobs whose
@@ -960,7 +1094,9 @@ local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status,
  * so the job never runs a second time (issue 17).  A SIGKILL not ours
  * that its memory cgroup counts as an OOM kill is an end too: out of
  * memory, as its supervisor would have said (the reaper removes the
- * cgroup).
+ * cgroup, or empties the pool's).  Of the pool's cgroup, only the kills
+ * since the supervisor readied it count, and its peak only where the
+ * file says the job's (LOCAL_POOL_AT).
  */
 static void
 local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
@@ -972,9 +1108,10 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	siginfo_t wi;
 	ssize_t n;
 	int status = 0, header = 0;
-	bool killed_here = false, oom = false;
+	bool killed_here = false, oom = false, peak_own = true;
 	enum backend_end end;
-	int64_t peak = -1;
+	int64_t peak = -1, oom_base = 0;
+	const char *cgroup = s->cgroup;
 	int code;
 
 	n = pread(s->fd, head, sizeof(head) - 1, 0);
@@ -1001,10 +1138,14 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	}
 	kill(-(pid_t)pgid, SIGKILL); /* what it left behind */
 	/* Its memory cgroup's word, as its supervisor would have read it. */
+	if (s->pool != NULL &&
+	    local_pool_read(s->fd, &oom_base, &peak_own) == 0)
+		cgroup = s->pool;
 	if (s->cgroup_kind != CGROUP_NONE) {
 		oom = !killed_here &&
-		    cgroup_job_oom_kills(s->cgroup_kind, s->cgroup) > 0;
-		peak = cgroup_job_peak(s->cgroup_kind, s->cgroup);
+		    cgroup_job_oom_kills(s->cgroup_kind, cgroup) > oom_base;
+		if (peak_own)
+			peak = cgroup_job_peak(s->cgroup_kind, cgroup);
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !oom)
 		return; /* ours, or killed anyway: lost */
@@ -1032,6 +1173,28 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 	buf_release(&text);
 }
 
+/*
+ * Supervisor `s` ended: what is left in its job's cgroup goes (a
+ * supervisor killed before it did that itself), and its own cgroup with
+ * it; the pool's cgroup, which it took (LOCAL_POOL_AT), stays.
+ */
+static void
+local_launcher_cgroup_end(struct local_orphan_sup *s)
+{
+	int64_t base;
+	bool own;
+
+	if (s->cgroup_kind == CGROUP_NONE)
+		return;
+	if (s->pool != NULL && local_pool_read(s->fd, &base, &own) == 0) {
+		if (cgroup_job_empty(s->cgroup_kind, s->pool) < 0)
+			log_warn("launcher: cannot empty cgroup '%s'", s->pool);
+		return;
+	}
+	if (s->cgroup != NULL)
+		cgroup_job_remove(s->cgroup_kind, s->cgroup);
+}
+
 /* Reap every child that ended. */
 static void
 local_launcher_reap(struct local_launcher *l)
@@ -1050,11 +1213,14 @@ local_launcher_reap(struct local_launcher *l)
 			continue;
 		}
 		local_launcher_orphan(l, &l->sup[i]);
-		if (l->sup[i].cgroup != NULL)
-			cgroup_job_remove(l->sup[i].cgroup_kind,
-			    l->sup[i].cgroup);
+		local_launcher_cgroup_end(&l->sup[i]);
+		/* The pool's lock first: the .job file's last close tells
+		 * the pilot of the end (local.c, local_poll). */
+		if (l->sup[i].poolfd >= 0)
+			close(l->sup[i].poolfd);
 		close(l->sup[i].fd);
 		free(l->sup[i].cgroup);
+		free(l->sup[i].pool);
 		l->sup[i] = l->sup[--l->nsup];
 	}
 }
@@ -1073,7 +1239,7 @@ local_launcher_main(int sock)
 	sigset_t set;
 	ssize_t n;
 	pid_t pid;
-	int fd, sfd;
+	int fd, poolfd, sfd;
 
 	/* Nobody reads our memory or environment, a job of ours included. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -1109,8 +1275,10 @@ local_launcher_main(int sock)
 		}
 		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		n = local_launcher_recv(sock, msg, cap, &fd);
+		n = local_launcher_recv(sock, msg, cap, &fd, &poolfd);
 		if (n == 0 || (n < 0 && fd < 0)) {
+			if (poolfd >= 0)
+				close(poolfd);
 			/*
 			 * The pilot is gone (killed, or stopped: its jobs go
 			 * on).  We stay the subreaper of our supervisors
@@ -1131,10 +1299,19 @@ local_launcher_main(int sock)
 		    local_super_decode(msg, (size_t)n, &job, &s, &groups) < 0) {
 			log_warn("launcher: a request it cannot read");
 			local_launcher_unstarted(fd);
-		} else if (local_super_fork(&s, fd, &pid, &err) < 0) {
-			log_warn("launcher: job %lld: %s",
-			    (long long)job.job_id, err.data);
-			local_launcher_unstarted(fd);
+		} else {
+			/* A cgroup of the pool only with its lock. */
+			if (poolfd < 0)
+				s.pool = "";
+			if (*s.pool == '\0' && poolfd >= 0) {
+				close(poolfd);
+				poolfd = -1;
+			}
+			if (local_super_fork(&s, fd, poolfd, &pid, &err) < 0) {
+				log_warn("launcher: job %lld: %s",
+				    (long long)job.job_id, err.data);
+				local_launcher_unstarted(fd);
+			}
 		}
 		free(groups);
 		groups = NULL;
@@ -1147,15 +1324,21 @@ local_launcher_main(int sock)
 			l.sup[l.nsup++] = (struct local_orphan_sup){ pid, fd,
 				time_now_ms(), s.cgroup_kind,
 				s.cgroup_kind != CGROUP_NONE ? xstrdup(s.cgroup)
-				                             : NULL };
+				                             : NULL,
+				poolfd >= 0 ? xstrdup(s.pool) : NULL, poolfd };
 		} else {
 			close(fd);
+			if (poolfd >= 0)
+				close(poolfd);
 		}
 	}
 	/* Only if poll() failed: our supervisors go on without us. */
 	for (i = 0; i < l.nsup; i++) {
 		close(l.sup[i].fd);
+		if (l.sup[i].poolfd >= 0)
+			close(l.sup[i].poolfd);
 		free(l.sup[i].cgroup);
+		free(l.sup[i].pool);
 	}
 	free(l.sup);
 	if (sfd >= 0)

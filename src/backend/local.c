@@ -14,12 +14,16 @@
  * job's stdout and stderr, which the supervisor moves there from a pipe:
  * the job holds only the pipe, so it writes its log but never the record
  * the pilot trusts (the pid it signals); past log_max, the middle of the
- * log is cut (local-int.h, LOCAL_CUT_AT).  Attempts started while the log
+ * log is cut (local-int.h, LOCAL_CUT_AT); a job in a cgroup of the pool
+ * says so at LOCAL_POOL_AT (local-int.h).  Attempts started while the log
  * had a file of its own (<id>-<attempt>.log, which the job held) have
  * their log there; logs() reads those.  The file stays until the job's
  * task is removed (purge): creating files is what a burst of short jobs
  * costs most (on ext4 without a journal a create skips over the inodes
  * deleted in the last minute), so a job creates one.
+ *
+ * Beside them, cgroup-<n>.lock, the locks of the pool of the jobs'
+ * memory cgroups (local_pool_claim), made once and kept.
  *
  * A job runs as its owner's Unix account (struct backend_job's uid, gid
  * and groups, looked up by the pilot): the job's process takes them, each
@@ -100,6 +104,12 @@ struct local_backend {
 	struct cgroup cg;
 	bool cgroup_tried;
 	char cgroup_tag[9];
+	/*
+	 * The pool of job cgroups (see local_pool_claim): what this pilot
+	 * handed entry n out to, as far as it knows (job_id 0: nothing, or
+	 * ended since; -1: held by a supervisor of an earlier pilot).
+	 */
+	backend_ref_vec pool;
 };
 
 static struct local_backend *
@@ -162,13 +172,151 @@ local_cgroup_path(struct local_backend *lb, const struct backend_ref *ref,
 	    (long long)ref->job_id, (long long)ref->attempt);
 }
 
+/*
+ * The pool of job cgroups (util/cgroup.h, CGROUP_POOL_LEFT_MAX): making
+ * and removing a cgroup for each job was the kernel's largest cost in a
+ * burst of short jobs (issue 18), so a job takes a cgroup an earlier job
+ * used, pool-<tag>-<n> under the jobs' cgroup directory.  Entry n is
+ * claimed by flock() of its lock file, cgroup-<n>.lock in the state
+ * directory (made once, never removed: a create is what a job costs most
+ * here, see the top of this file; the names are no attempt's, so
+ * local_handles() and the watch pass them by).  The locked descriptor
+ * goes to the supervisor with the .job file's and is held by it (and by
+ * the launcher, until it has looked at the job's end) for as long as it
+ * lives, so the entry comes free however it ends, SIGKILL included: no
+ * two jobs ever share a cgroup.  The supervisor readies the cgroup
+ * (cgroup_pool_take: a lost job's leftovers killed, its limit, its peak
+ * reset, its OOM kills counted from here) and leaves it empty at the
+ * job's end; no sweep removes one.  Where no entry can be had, the job
+ * gets a cgroup of its own, job-<tag>-<id>-<attempt>, as before.
+ */
+#define LOCAL_POOL_MAX 65536
+
+/* The lock file of entry `n`, and its cgroup's directory. */
+static void
+local_pool_paths(struct local_backend *lb, size_t n, struct buf *lock,
+    struct buf *cg)
+{
+	buf_reset(lock);
+	buf_addf(lock, "%s/cgroup-%zu.lock", lb->dir, n);
+	if (cg == NULL)
+		return;
+	buf_reset(cg);
+	buf_addf(cg, "%s/pool-%s-%zu", lb->cg.dir, lb->cgroup_tag, n);
+}
+
+/*
+ * Entry `n` locked: its lock's descriptor, or -1, `*held` true when
+ * another holds it (false: the lock file cannot be had).
+ */
+static int
+local_pool_try(struct local_backend *lb, size_t n, bool *held)
+{
+	struct buf lock = BUF_INIT;
+	int fd;
+
+	*held = false;
+	local_pool_paths(lb, n, &lock, NULL);
+	/* Read-only: its closes are no IN_CLOSE_WRITE for the watch. */
+	fd = open(lock.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(lock.data, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*held = errno == EWOULDBLOCK;
+		close(fd);
+		fd = -1;
+	}
+	buf_release(&lock);
+	return fd;
+}
+
+/*
+ * The first entry of those this pilot knows free (`known_free`), or of
+ * the others, that can be locked: its lock's descriptor and `*at`, or -1.
+ */
+static int
+local_pool_scan(struct local_backend *lb, bool known_free, size_t *at)
+{
+	bool held;
+	size_t n;
+	int fd;
+
+	for (n = 0; n < lb->pool.n; n++) {
+		if ((lb->pool.v[n].job_id == 0) != known_free)
+			continue;
+		fd = local_pool_try(lb, n, &held);
+		if (fd >= 0) {
+			*at = n;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Claim an entry of the pool for attempt `ref`: one this pilot knows
+ * free, else one it handed out (ended since, not yet seen), else a new
+ * one, past those the supervisors of an earlier pilot hold.  The lock's
+ * descriptor and the cgroup's directory in `path`, or -1.
+ */
+static int
+local_pool_claim(struct local_backend *lb, const struct backend_ref *ref,
+    struct buf *path)
+{
+	struct backend_ref none = { -1, -1 };
+	struct buf lock = BUF_INIT;
+	bool held = true;
+	size_t n = 0;
+	int fd;
+
+	fd = local_pool_scan(lb, true, &n);
+	if (fd < 0)
+		fd = local_pool_scan(lb, false, &n);
+	while (fd < 0 && held && lb->pool.n < LOCAL_POOL_MAX) {
+		n = lb->pool.n;
+		VEC_PUSH(&lb->pool, none);
+		fd = local_pool_try(lb, n, &held);
+	}
+	if (fd < 0) {
+		log_debug("no cgroup of the pool for job %lld",
+		    (long long)ref->job_id);
+		return -1;
+	}
+	lb->pool.v[n] = *ref;
+	local_pool_paths(lb, n, &lock, path);
+	buf_release(&lock);
+	return fd;
+}
+
+/*
+ * The entry of the pool handed out to `ref`, known free from now on (its
+ * lock says when it is); or -1.
+ */
+static ssize_t
+local_pool_free(struct local_backend *lb, const struct backend_ref *ref)
+{
+	size_t n;
+
+	for (n = 0; n < lb->pool.n; n++) {
+		if (lb->pool.v[n].job_id == ref->job_id &&
+		    lb->pool.v[n].attempt == ref->attempt) {
+			lb->pool.v[n].job_id = 0;
+			lb->pool.v[n].attempt = 0;
+			return (ssize_t)n;
+		}
+	}
+	return -1;
+}
+
 static bool local_lock_held_path(struct local_backend *lb,
     const struct backend_ref *ref);
 
 /*
  * Remove the job cgroups of ours that no supervisor holds any more (a
  * supervisor or a machine that died): a pilot that restarts leaks none.
- * Those of live supervisors, which outlive the pilot, stay theirs.
+ * Those of live supervisors, which outlive the pilot, stay theirs; those
+ * of the pool (pool-<tag>-<n>) stay for the next jobs, which kill what a
+ * lost job left in one before they use it.
  */
 static void
 local_cgroup_sweep(struct local_backend *lb)
@@ -241,16 +389,33 @@ out:
 /*
  * The job of `ref` ended (its record read) or was lost: its cgroup goes.
  * Ended, its supervisor may still hold it for a moment (it removes it
- * itself): only an empty one is removed here.
+ * itself): only an empty one is removed here.  A cgroup of the pool is
+ * free again; a lost job's leftovers in it are killed here when its lock
+ * can be had (else by the next job's supervisor).
  */
 static void
 local_cgroup_forget(struct local_backend *lb, const struct backend_ref *ref,
     bool lost)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, lock = BUF_INIT;
+	bool held;
+	ssize_t n;
+	int fd;
 
 	if (lb->cg.kind == CGROUP_NONE)
 		return;
+	n = local_pool_free(lb, ref);
+	if (n >= 0) {
+		fd = lost ? local_pool_try(lb, (size_t)n, &held) : -1;
+		if (fd >= 0) {
+			local_pool_paths(lb, (size_t)n, &lock, &path);
+			cgroup_job_empty(lb->cg.kind, path.data);
+			close(fd);
+		}
+		buf_release(&lock);
+		buf_release(&path);
+		return;
+	}
 	local_cgroup_path(lb, ref, &path);
 	if (lost)
 		cgroup_job_remove(lb->cg.kind, path.data);
@@ -375,19 +540,21 @@ out:
 }
 
 /*
- * Hand the supervisor of `s` and `fd` to the launcher, and go on: no
- * answer is awaited (under load, waiting for the launcher to be
- * scheduled each time was slower than forking here).  0 once the request
- * is on its way: the launcher holds the file (and its lock) from then
- * on, and writes an end of kind BACKEND_END_START into it if it cannot
- * fork.  ERR_NOTFOUND when there is no launcher or the request did not
- * go (then nothing of it reached the launcher: fork here instead).
+ * Hand the supervisor of `s`, `fd` and `poolfd` (the lock of s->pool, or
+ * -1) to the launcher, and go on: no answer is awaited (under load,
+ * waiting for the launcher to be scheduled each time was slower than
+ * forking here).  0 once the request is on its way: the launcher holds
+ * the file (and its lock, and the pool's) from then on, and writes an
+ * end of kind BACKEND_END_START into it if it cannot fork.  ERR_NOTFOUND
+ * when there is no launcher or the request did not go (then nothing of
+ * it reached the launcher: fork here instead).
  */
 static int
 local_launcher_start(struct local_backend *lb, const struct local_super *s,
-    int fd)
+    int fd, int poolfd)
 {
-	char control[CMSG_SPACE(sizeof(int))];
+	char control[CMSG_SPACE(2 * sizeof(int))];
+	int fds[2] = { fd, poolfd }, nfds = poolfd >= 0 ? 2 : 1;
 	struct buf msg = BUF_INIT;
 	struct cmsghdr *c;
 	struct msghdr mh;
@@ -407,12 +574,12 @@ local_launcher_start(struct local_backend *lb, const struct local_super *s,
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = control;
-	mh.msg_controllen = sizeof(control);
+	mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
 	c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
 	do
 		n = sendmsg(lb->launch_fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -443,6 +610,7 @@ local_close(struct backend *be)
 		close(lb->inotify_fd);
 	VEC_RELEASE(&lb->running);
 	VEC_RELEASE(&lb->touched);
+	VEC_RELEASE(&lb->pool);
 	cgroup_release(&lb->cg);
 	free(lb->dir);
 	free(lb->home);
@@ -459,9 +627,9 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 {
 	struct local_backend *lb = local_downcast(be);
 	struct backend_ref ref = { job->job_id, job->attempt };
-	struct buf lock = BUF_INIT, cg = BUF_INIT;
+	struct buf lock = BUF_INIT, cg = BUF_INIT, pool = BUF_INIT;
 	struct local_super s;
-	int fd, ret = ERR_UNAVAILABLE;
+	int fd, poolfd = -1, ret = ERR_UNAVAILABLE;
 
 	local_cgroup_setup(lb);
 	local_path(lb, &ref, "job", &lock);
@@ -503,15 +671,22 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	s.log_max = lb->log_max;
 	/* Held to the memory it was placed with, where the machine lets. */
 	s.cgroup_kind = job->memory > 0 ? lb->cg.kind : CGROUP_NONE;
-	if (s.cgroup_kind != CGROUP_NONE)
+	if (s.cgroup_kind != CGROUP_NONE) {
 		local_cgroup_path(lb, &ref, &cg);
+		poolfd = local_pool_claim(lb, &ref, &pool);
+	}
 	s.cgroup = cg.data;
-	ret = local_launcher_start(lb, &s, fd);
+	s.pool = pool.data;
+	ret = local_launcher_start(lb, &s, fd, poolfd);
 	if (ret == ERR_NOTFOUND) {
 		/* No launcher: fork the supervisor from here. */
-		ret = local_super_fork(&s, fd, NULL, err);
+		ret = local_super_fork(&s, fd, poolfd, NULL, err);
 	}
+	/* The supervisor (or the launcher) holds the pool's lock now. */
+	if (poolfd >= 0)
+		close(poolfd);
 	if (ret < 0) {
+		local_pool_free(lb, &ref);
 		close(fd);
 		unlink(lock.data);
 		goto out;
@@ -527,6 +702,7 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 out:
 	buf_release(&lock);
 	buf_release(&cg);
+	buf_release(&pool);
 	return ret;
 }
 

@@ -191,6 +191,38 @@ cgroup_count(const char *text, const char *key)
 	return -1;
 }
 
+int64_t
+cgroup_value(const char *text)
+{
+	int64_t v = 0;
+	const char *p;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	for (p = text; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p == '\n')
+		p++;
+	return *p == '\0' ? v : -1;
+}
+
+int64_t
+cgroup_oom_count(enum cgroup_kind kind, const char *text)
+{
+	int64_t n = -1;
+
+	if (kind == CGROUP_NONE)
+		return 0;
+	n = cgroup_count(text, "oom_kill");
+	/* v2 with memory.oom.group: a kernel may count the group's kill. */
+	if (kind == CGROUP_V2 && n <= 0)
+		n = cgroup_count(text, "oom_group_kill");
+	return n > 0 ? n : 0;
+}
+
 /* ---- files of the kernel's -------------------------------------------- */
 
 /* Read `dir`/`name` whole (at most CGROUP_READ_MAX) into `out`; 0 or -1. */
@@ -452,12 +484,50 @@ cgroup_release(struct cgroup *cg)
 
 /* ---- a job's ---------------------------------------------------------- */
 
+/*
+ * Hold cgroup `dir` to `limit` bytes, none when `limit` <= 0 (a cgroup of
+ * a pool may hold an earlier job's limit); 0, or -1 with errno.
+ */
+static int
+cgroup_limit(enum cgroup_kind kind, const char *dir, int64_t limit)
+{
+	char num[32];
+
+	if (limit > 0)
+		snprintf(num, sizeof(num), "%lld", (long long)limit);
+	else
+		snprintf(num, sizeof(num), "%s",
+		    kind == CGROUP_V2 ? "max" : "-1");
+	if (kind == CGROUP_V2) {
+		if (cgroup_write(dir, "memory.max", num) < 0)
+			return -1;
+		/* Past its memory, no swap: killed, as on Kubernetes. */
+		if (cgroup_write(dir, "memory.swap.max", "0") < 0 &&
+		    errno != ENOENT)
+			return -1;
+		return cgroup_write(dir, "memory.oom.group", "1");
+	}
+	/*
+	 * Memory and swap together (where swap is accounted): no swap.  The
+	 * kernel keeps memsw at least the memory's limit: a limit above an
+	 * earlier job's memsw is refused (EINVAL) until memsw is raised.
+	 */
+	if (cgroup_write(dir, "memory.limit_in_bytes", num) < 0) {
+		if (errno != EINVAL ||
+		    cgroup_write(dir, "memory.memsw.limit_in_bytes", num) < 0 ||
+		    cgroup_write(dir, "memory.limit_in_bytes", num) < 0)
+			return -1;
+	}
+	if (cgroup_write(dir, "memory.memsw.limit_in_bytes", num) < 0 &&
+	    errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 int
 cgroup_job_make(enum cgroup_kind kind, const char *dir, int64_t limit,
     struct buf *err)
 {
-	char num[32];
-
 	if (kind == CGROUP_NONE)
 		return err_set(err, ERR_UNAVAILABLE, "no memory cgroup");
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -465,26 +535,8 @@ cgroup_job_make(enum cgroup_kind kind, const char *dir, int64_t limit,
 		    "cannot create cgroup '%s': %s", dir, strerror(errno));
 	if (limit <= 0)
 		return 0;
-	snprintf(num, sizeof(num), "%lld", (long long)limit);
-	if (kind == CGROUP_V2) {
-		if (cgroup_write(dir, "memory.max", num) < 0)
-			goto fail;
-		/* Past its memory, no swap: killed, as on Kubernetes. */
-		if (cgroup_write(dir, "memory.swap.max", "0") < 0 &&
-		    errno != ENOENT)
-			goto fail;
-		if (cgroup_write(dir, "memory.oom.group", "1") < 0)
-			goto fail;
+	if (cgroup_limit(kind, dir, limit) == 0)
 		return 0;
-	}
-	if (cgroup_write(dir, "memory.limit_in_bytes", num) < 0)
-		goto fail;
-	/* Memory and swap together (where swap is accounted): no swap. */
-	if (cgroup_write(dir, "memory.memsw.limit_in_bytes", num) < 0 &&
-	    errno != ENOENT)
-		goto fail;
-	return 0;
-fail:
 	err_set(err, ERR_UNAVAILABLE,
 	    "cannot limit the memory of cgroup '%s': %s", dir, strerror(errno));
 	rmdir(dir);
@@ -530,41 +582,26 @@ int64_t
 cgroup_job_oom_kills(enum cgroup_kind kind, const char *dir)
 {
 	char text[1024];
-	int64_t n;
 
-	if (kind == CGROUP_V2 &&
-	    cgroup_read_small(dir, "memory.events", text, sizeof(text)) == 0) {
-		n = cgroup_count(text, "oom_kill");
-		if (n <= 0)
-			n = cgroup_count(text, "oom_group_kill");
-		return n > 0 ? n : 0;
-	}
-	if (kind == CGROUP_V1 &&
-	    cgroup_read_small(dir, "memory.oom_control", text, sizeof(text)) ==
-	        0) {
-		n = cgroup_count(text, "oom_kill");
-		return n > 0 ? n : 0;
-	}
-	return 0;
+	if (kind == CGROUP_NONE ||
+	    cgroup_read_small(dir,
+	        kind == CGROUP_V2 ? "memory.events" : "memory.oom_control",
+	        text, sizeof(text)) < 0)
+		return 0;
+	return cgroup_oom_count(kind, text);
 }
 
 int64_t
 cgroup_job_peak(enum cgroup_kind kind, const char *dir)
 {
 	char text[64];
-	long long v;
-	char *e;
 
 	if (kind == CGROUP_NONE ||
 	    cgroup_read_small(dir,
 	        kind == CGROUP_V2 ? "memory.peak" : "memory.max_usage_in_bytes",
 	        text, sizeof(text)) < 0)
 		return -1;
-	errno = 0;
-	v = strtoll(text, &e, 10);
-	if (errno != 0 || e == text || v < 0)
-		return -1;
-	return v;
+	return cgroup_value(text);
 }
 
 void
@@ -609,4 +646,141 @@ cgroup_job_remove(enum cgroup_kind kind, const char *dir)
 		nanosleep(&pause, NULL);
 	}
 	return -1;
+}
+
+int
+cgroup_job_empty(enum cgroup_kind kind, const char *dir)
+{
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	struct buf procs = BUF_INIT;
+	int tries, ret = -1;
+
+	if (kind == CGROUP_NONE)
+		return 0;
+	for (tries = 0; tries < 200; tries++) {
+		/* Zombies are not listed: a process is gone once it exited. */
+		if (cgroup_read(dir, "cgroup.procs", &procs) < 0) {
+			if (errno == ENOENT)
+				ret = 0;
+			break;
+		}
+		if (procs.len == 0) {
+			ret = 0;
+			break;
+		}
+		cgroup_job_kill(kind, dir);
+		nanosleep(&pause, NULL);
+	}
+	buf_release(&procs);
+	return ret;
+}
+
+/* The memory charged to `dir` now (bytes), or -1. */
+static int64_t
+cgroup_usage(enum cgroup_kind kind, const char *dir)
+{
+	char text[64];
+
+	if (cgroup_read_small(dir,
+	        kind == CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes",
+	        text, sizeof(text)) < 0)
+		return -1;
+	return cgroup_value(text);
+}
+
+/*
+ * Reset the peak of the pooled cgroup `dir` (made before), into `use`;
+ * 0, or -1 where it cannot be reset (then the cgroup is retired).
+ */
+static int
+cgroup_pool_reset_peak(enum cgroup_kind kind, const char *dir,
+    struct cgroup_use *use)
+{
+	char path[4096];
+	int fd;
+
+	if (kind == CGROUP_V1)
+		return cgroup_write(dir, "memory.max_usage_in_bytes", "0");
+	/*
+	 * v2 (NEEDSWORK: not run here, no v2 memory controller on this
+	 * machine): since kernel 6.12 a write to memory.peak resets it for
+	 * what is read through the same descriptor alone; before, the file
+	 * cannot be opened for writing.
+	 */
+	snprintf(path, sizeof(path), "%s/memory.peak", dir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, "reset\n", 6) != 6) {
+		close(fd);
+		return -1;
+	}
+	use->peak_fd = fd;
+	return 0;
+}
+
+int
+cgroup_pool_take(enum cgroup_kind kind, const char *dir, int64_t limit,
+    struct cgroup_use *use, struct buf *err)
+{
+	int64_t usage;
+
+	use->oom_base = 0;
+	use->peak_fd = -1;
+	use->fresh = false;
+	if (kind == CGROUP_NONE)
+		return err_set(err, ERR_UNAVAILABLE, "no memory cgroup");
+	/*
+	 * Looked up before it is made: a mkdir() takes the lock of the
+	 * parent directory, for which every supervisor would wait in turn.
+	 */
+	if (access(dir, F_OK) < 0) {
+		if (errno != ENOENT || mkdir(dir, 0755) < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot create cgroup '%s': %s", dir,
+			    strerror(errno));
+		use->fresh = true;
+	}
+	if (!use->fresh) {
+		/* A lost job's processes may be in it (its supervisor
+		 * killed). */
+		if (cgroup_job_empty(kind, dir) < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot empty cgroup '%s' of an earlier job's "
+			    "processes",
+			    dir);
+		usage = cgroup_usage(kind, dir);
+		if (usage >= 0 && usage <= CGROUP_POOL_LEFT_MAX &&
+		    cgroup_limit(kind, dir, limit) == 0 &&
+		    cgroup_pool_reset_peak(kind, dir, use) == 0)
+			goto counted;
+		/* Retired: empty, what was charged to it goes to the parent. */
+		if (rmdir(dir) < 0 || mkdir(dir, 0755) < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot make cgroup '%s' afresh: %s", dir,
+			    strerror(errno));
+		use->fresh = true;
+	}
+	if (cgroup_limit(kind, dir, limit) < 0)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "cannot limit the memory of cgroup '%s': %s", dir,
+		    strerror(errno));
+counted:
+	use->oom_base = cgroup_job_oom_kills(kind, dir);
+	return 0;
+}
+
+int64_t
+cgroup_pool_peak(const struct cgroup_use *use)
+{
+	char text[64];
+	ssize_t n;
+
+	if (use->peak_fd < 0)
+		return -1;
+	n = pread(use->peak_fd, text, sizeof(text) - 1, 0);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	return cgroup_value(text);
 }

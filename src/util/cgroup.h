@@ -2,8 +2,9 @@
  * cgroup.h - the memory cgroup a pilot may put its jobs in (issue 19),
  * found at run time: a delegated cgroup v2 with the memory controller,
  * else the cgroup v1 memory controller; and one cgroup a job attempt
- * under it, which holds the job to its memory, counts its peak and says
- * whether the kernel killed a process of it for memory.
+ * under it (of its own, or of a pool, used by one job after another),
+ * which holds the job to its memory, counts its peak and says whether the
+ * kernel killed a process of it for memory.
  *
  * cgroup v2: the pilot's own cgroup (/proc/self/cgroup, "0::/path") is
  * the one delegated to it (systemd's Delegate=yes), with "memory" in its
@@ -78,6 +79,20 @@ int64_t cgroup_count(const char *text, const char *key);
 /* Is `word` one of the words of `list` (cgroup.controllers)? */
 bool cgroup_has_word(const char *list, const char *word);
 
+/*
+ * The number a one-value file holds (memory.peak, memory.current,
+ * memory.usage_in_bytes, ...): its decimal digits, then nothing but a
+ * newline; -1 for anything else ("max", "", a sign).
+ */
+int64_t cgroup_value(const char *text);
+
+/*
+ * How many processes the kernel killed for a cgroup's memory, from the
+ * text of its memory.events (v2: oom_kill, else oom_group_kill) or of its
+ * memory.oom_control (v1: oom_kill); 0 when it says none or nothing.
+ */
+int64_t cgroup_oom_count(enum cgroup_kind kind, const char *text);
+
 /* ---- this machine ----------------------------------------------------- */
 
 /*
@@ -123,7 +138,10 @@ int cgroup_job_procs_fd(enum cgroup_kind kind, const char *dir);
  */
 int cgroup_job_oom_watch(enum cgroup_kind kind, const char *dir);
 
-/* How many processes of it the kernel killed for its memory (0 none). */
+/*
+ * How many processes of it the kernel killed for its memory (0 none),
+ * ever: in a pooled cgroup, earlier jobs' too (cgroup_use's oom_base).
+ */
 int64_t cgroup_job_oom_kills(enum cgroup_kind kind, const char *dir);
 
 /* Its peak memory in bytes (v2 memory.peak, v1 memory.max_usage_in_bytes),
@@ -138,5 +156,59 @@ void cgroup_job_kill(enum cgroup_kind kind, const char *dir);
  * a second) for the killed to go.  0 (gone, or there was none), or -1.
  */
 int cgroup_job_remove(enum cgroup_kind kind, const char *dir);
+
+/*
+ * Kill what is left in it and wait until it holds no process, at most
+ * about a second.  0 (empty, or there is no such cgroup), or -1.
+ */
+int cgroup_job_empty(enum cgroup_kind kind, const char *dir);
+
+/* ---- a pool of job cgroups, one job after another ---------------------- */
+
+/*
+ * Making and removing a cgroup for each job cost the kernel more than
+ * anything else a job start does (issue 18: about 8% of the time of a
+ * burst of short jobs, and contention between supervisors on the parent
+ * directory), so the local backend keeps a pool of them (local.c), and a
+ * job takes one that an earlier job used.  What the earlier job left must
+ * not count as the new one's: its processes are killed, its OOM kills
+ * counted before (oom_base), its peak reset, and a cgroup that still has
+ * more than CGROUP_POOL_LEFT_MAX bytes charged to it (pages the kernel
+ * cannot take back without swap: a file left in /dev/shm; or page cache)
+ * is retired: removed (the kernel charges what it held to the parent)
+ * and made afresh under the same name.  A short job leaves 0.1-0.7 MiB
+ * (kernel objects and page cache; cgroup v1, kernel 6.18, measured on 30
+ * jobs of `sh -c 'ls /tmp'` in one cgroup).
+ */
+#define CGROUP_POOL_LEFT_MAX (1 << 20)
+
+/* What cgroup_pool_take() found; the caller closes `peak_fd`. */
+struct cgroup_use {
+	int64_t oom_base; /* OOM kills counted in it before this job */
+	/*
+	 * v2 on a kernel that resets memory.peak (6.12): the descriptor it
+	 * was reset through, the only one that reads this job's peak; -1
+	 * where memory.peak or memory.max_usage_in_bytes, read anew, is the
+	 * job's (v1, reset for all; or a cgroup made afresh).
+	 */
+	int peak_fd;
+	bool fresh; /* made now (or retired and made again) */
+};
+
+/*
+ * Make the pooled cgroup `dir` ready for a new job held to `limit` bytes
+ * (none when `limit` <= 0): made if missing; else emptied
+ * (cgroup_job_empty), retired if it holds more than CGROUP_POOL_LEFT_MAX
+ * or its peak cannot be reset (cgroup v2 before kernel 6.12: then made
+ * afresh for each job, as a cgroup of the job's own would be); then its
+ * limit written, its peak reset and its count of OOM kills noted.  0 and
+ * `use`, or ERR_UNAVAILABLE with `err` (the caller takes a cgroup of the
+ * job's own instead).
+ */
+int cgroup_pool_take(enum cgroup_kind kind, const char *dir, int64_t limit,
+    struct cgroup_use *use, struct buf *err);
+
+/* The peak, in bytes, read through `use->peak_fd`; -1 if it cannot be. */
+int64_t cgroup_pool_peak(const struct cgroup_use *use);
 
 #endif

@@ -525,6 +525,37 @@ no_job_procs() {
 	! on_kube || kube_state 'd["processes"] == 0'
 }
 
+# ---- the jobs' memory cgroups (local backend) --------------------------------
+
+# cgroup_dir_logged, cgroup_tag_of, cgroup_pool_remove
+. "$SRCDIR/scripts/cgroup-lib.sh"
+
+# The directory the jobs' memory cgroups go under, as `orchestra doctor`
+# says it (none where memory is not enforced; doctor fails on other
+# checks of its own here).
+cgroup_dir() {
+	{ "$ORCHESTRA_BIN" doctor 2>&1 || :; } |
+	    sed -n 's/^memory .*enforced (cgroup v[12] memory at \(.*\))$/\1/p'
+}
+
+# The tag of this home's cgroups in it (src/backend/local.c,
+# local_cgroup_tag).
+cgroup_tag() {
+	cgroup_tag_of "$ORCHESTRA_HOME"
+}
+
+# The cgroups of this home's pool outlive its pilot and its jobs: a test
+# removes them at its end, under the directory its pilot logged (doctor's
+# where the test broke what the pilot logged: its configuration, its
+# database).
+lib_pool_cgroups_remove() {
+	local dir
+	compgen -G "$ORCHESTRA_HOME/jobs/cgroup-*.lock" >/dev/null || return 0
+	dir=$(cgroup_dir_logged "$PILOT_LOG")
+	[ -n "$dir" ] || dir=$(cgroup_dir)
+	cgroup_pool_remove "$ORCHESTRA_HOME" "$dir"
+}
+
 lib_pilot_cleanup() {
 	local pid
 	if [ -n "$PILOT_PID" ]; then
@@ -535,6 +566,7 @@ lib_pilot_cleanup() {
 	for pid in $(job_procs); do
 		kill -KILL "$pid" 2>/dev/null || :
 	done
+	lib_pool_cgroups_remove
 }
 lib_at_exit lib_pilot_cleanup
 

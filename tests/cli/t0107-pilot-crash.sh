@@ -190,7 +190,8 @@ test_case "the node's counters count each job once" counters
 
 # Each job attempt's files (its end record, its log) stay until the task
 # is removed; every record left must be complete: any other is a job the
-# pilot lost track of.
+# pilot lost track of.  Beside them only the locks of the memory cgroups'
+# pool (src/backend/local.c, local_pool_claim).
 nothing_left() {
 	local f n=0
 	wait_until 30 no_job_procs
@@ -201,6 +202,7 @@ nothing_left() {
 			    fail "$f, without an end record, left: $(head -c 200 "$f")"
 			n=$((n + 1)) ;;
 		*.log) [ -f "${f%.log}.job" ] || fail "$f left alone" ;;
+		*/cgroup-*.lock) ;; # the locks of the pool's cgroups, kept
 		*) fail "$f left" ;;
 		esac
 	done

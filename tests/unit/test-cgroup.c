@@ -3,7 +3,8 @@
  * test-cgroup.c - reading the kernel's cgroup texts (util/cgroup.c): a
  * process's cgroup of v2 or of v1's memory controller, where that is in
  * the file system (mountinfo, roots of mounts inside containers), the
- * counts of memory.events and memory.oom_control, and the words of
+ * counts of memory.events and memory.oom_control (OOM kills of either
+ * kind), one-value files (memory.peak), and the words of
  * cgroup.controllers.
  */
 #include <setjmp.h>
@@ -126,6 +127,43 @@ test_count(void **state)
 }
 
 static void
+test_oom_count(void **state)
+{
+	(void)state;
+	assert_int_equal(cgroup_oom_count(CGROUP_V1,
+	                     "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"),
+	    3);
+	/* v2: the group's kill where a kernel counts no process's. */
+	assert_int_equal(cgroup_oom_count(CGROUP_V2,
+	                     "oom 1\noom_kill 0\noom_group_kill 1\n"),
+	    1);
+	assert_int_equal(cgroup_oom_count(CGROUP_V2,
+	                     "oom 2\noom_kill 2\noom_group_kill 1\n"),
+	    2);
+	/* v1 has no group kill; none said is none. */
+	assert_int_equal(cgroup_oom_count(CGROUP_V1, "oom_group_kill 4\n"), 0);
+	assert_int_equal(cgroup_oom_count(CGROUP_V1, "under_oom 0\n"), 0);
+	assert_int_equal(cgroup_oom_count(CGROUP_V2, ""), 0);
+	assert_int_equal(cgroup_oom_count(CGROUP_NONE, "oom_kill 5\n"), 0);
+}
+
+static void
+test_value(void **state)
+{
+	(void)state;
+	assert_int_equal(cgroup_value("143360\n"), 143360);
+	assert_int_equal(cgroup_value("0"), 0);
+	assert_int_equal(cgroup_value("9223372036854775807\n"), INT64_MAX);
+	/* v2's "max", nothing, a sign, more than a number: none. */
+	assert_int_equal(cgroup_value("max\n"), -1);
+	assert_int_equal(cgroup_value(""), -1);
+	assert_int_equal(cgroup_value("-1\n"), -1);
+	assert_int_equal(cgroup_value("12 34\n"), -1);
+	assert_int_equal(cgroup_value("12\n\n"), -1);
+	assert_int_equal(cgroup_value("9223372036854775808\n"), -1);
+}
+
+static void
 test_has_word(void **state)
 {
 	(void)state;
@@ -143,6 +181,8 @@ main(void)
 		cmocka_unit_test(test_self_path),
 		cmocka_unit_test(test_mount_dir),
 		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_oom_count),
+		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_has_word),
 	};
 
