@@ -3,9 +3,10 @@
  * machine, run by `/bin/sh -c` under a small supervisor process.
  *
  * One file a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
- * service's account's alone).  <id>-<attempt>.job is created by start()
- * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
- * by the supervisor for as long as it lives.  It holds the supervisor's
+ * service's account's alone).  <id>-<attempt>.job is made by start()
+ * (O_EXCL, or a spare renamed into place with RENAME_NOREPLACE: a second
+ * start of the same attempt does nothing) and flock()ed by the supervisor
+ * for as long as it lives.  It holds the supervisor's
  * pid ("pid N", for stop()), the job's process group ("pgid N") and,
  * written just before the supervisor exits, how the job ended and what
  * it used (complete only with its last line "done"; local_read_exit()),
@@ -20,7 +21,10 @@
  * their log there; logs() reads those.  The file stays until the job's
  * task is removed (purge): creating files is what a burst of short jobs
  * costs most (on ext4 without a journal a create skips over the inodes
- * deleted in the last minute), so a job creates one.
+ * deleted in the last minutes), so a job creates one, and not on the
+ * pilot's path: each supervisor, once its job runs, leaves a spare in
+ * jobs/spare, which a later start renames into place
+ * (local_spare_take); with none there, start() makes the file itself.
  *
  * Beside them, cgroup-<n>.lock, the locks of the pool of the jobs'
  * memory cgroups (local_pool_claim), made once and kept.
