@@ -59,6 +59,11 @@ struct local_super {
 	enum cgroup_kind cgroup_kind;
 	const char *cgroup;
 	const char *pool;
+	/*
+	 * Where the supervisor, once its job runs, leaves one spare .job
+	 * file for a later start (local.c, local_spare_take); "" for none.
+	 */
+	const char *spares;
 };
 
 /*

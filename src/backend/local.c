@@ -3,9 +3,10 @@
  * machine, run by `/bin/sh -c` under a small supervisor process.
  *
  * One file a job attempt in $ORCHESTRA_HOME/jobs (mode 0700, the
- * service's account's alone).  <id>-<attempt>.job is created by start()
- * (O_EXCL: a second start of the same attempt does nothing) and flock()ed
- * by the supervisor for as long as it lives.  It holds the supervisor's
+ * service's account's alone).  <id>-<attempt>.job is made by start()
+ * (O_EXCL, or a spare renamed into place with RENAME_NOREPLACE: a second
+ * start of the same attempt does nothing) and flock()ed by the supervisor
+ * for as long as it lives.  It holds the supervisor's
  * pid ("pid N", for stop()), the job's process group ("pgid N") and,
  * written just before the supervisor exits, how the job ended and what
  * it used (complete only with its last line "done"; local_read_exit()),
@@ -20,7 +21,10 @@
  * their log there; logs() reads those.  The file stays until the job's
  * task is removed (purge): creating files is what a burst of short jobs
  * costs most (on ext4 without a journal a create skips over the inodes
- * deleted in the last minute), so a job creates one.
+ * deleted in the last minutes), so a job creates one, and not on the
+ * pilot's path: each supervisor, once its job runs, leaves a spare in
+ * jobs/spare, which a later start renames into place
+ * (local_spare_take); with none there, start() makes the file itself.
  *
  * Beside them, cgroup-<n>.lock, the locks of the pool of the jobs'
  * memory cgroups (local_pool_claim), made once and kept.
@@ -73,6 +77,8 @@ extern char **environ;
 /* The most file events kept between two polls. */
 #define LOCAL_TOUCHED_MAX 65536
 
+typedef VEC(char *) local_name_vec;
+
 struct local_backend {
 	struct backend base; /* first, for the checked downcast */
 	char *dir;           /* $ORCHESTRA_HOME/jobs */
@@ -105,6 +111,14 @@ struct local_backend {
 	bool cgroup_tried;
 	char cgroup_tag[9];
 	/*
+	 * Spare .job files (local_spare_take), in `spare_dir` (made at the
+	 * first start; NULL until, or when it cannot be): the names last
+	 * read from it, taken from the end.
+	 */
+	char *spare_dir;
+	bool spare_tried;
+	local_name_vec spares;
+	/*
 	 * The pool of job cgroups (see local_pool_claim): what this pilot
 	 * handed entry n out to, as far as it knows (job_id 0: nothing, or
 	 * ended since; -1: held by a supervisor of an earlier pilot).
@@ -127,6 +141,17 @@ local_path(struct local_backend *lb, const struct backend_ref *ref,
 	buf_reset(out);
 	buf_addf(out, "%s/%lld-%lld.%s", lb->dir, (long long)ref->job_id,
 	    (long long)ref->attempt, ext);
+}
+
+/* The names of spare .job files read (local_spare_take). */
+static void
+local_spares_release(struct local_backend *lb)
+{
+	size_t i;
+
+	for (i = 0; i < lb->spares.n; i++)
+		free(lb->spares.v[i]);
+	VEC_RELEASE(&lb->spares);
 }
 
 /* Create `path` with `mode` (whatever the umask) unless it exists. */
@@ -613,6 +638,8 @@ local_close(struct backend *be)
 	VEC_RELEASE(&lb->pool);
 	cgroup_release(&lb->cg);
 	free(lb->dir);
+	free(lb->spare_dir);
+	local_spares_release(lb);
 	free(lb->home);
 	free(lb->volume);
 	free(lb->node);
@@ -621,6 +648,156 @@ local_close(struct backend *be)
 }
 
 /* ---- the operations --------------------------------------------------- */
+
+/* ---- spare .job files -------------------------------------------------- */
+
+/* How many names of the spare directory one look keeps. */
+#define LOCAL_SPARES_READ 256
+
+/* The spare directory, made at the first start; NULL where it cannot. */
+static const char *
+local_spare_dir(struct local_backend *lb)
+{
+	struct buf dir = BUF_INIT, ignored = BUF_INIT;
+
+	if (!lb->spare_tried) {
+		lb->spare_tried = true;
+		buf_addf(&dir, "%s/spare", lb->dir);
+		if (local_mkdir(dir.data, 0700, &ignored) == 0)
+			lb->spare_dir = buf_detach(&dir);
+		else
+			log_warn("no spare job files: %s", ignored.data);
+		buf_release(&dir);
+		buf_release(&ignored);
+	}
+	return lb->spare_dir;
+}
+
+/* Read the spare directory's names (some); how many there are now. */
+static size_t
+local_spares_read(struct local_backend *lb)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(lb->spare_dir);
+	if (d == NULL)
+		return 0;
+	while (lb->spares.n < LOCAL_SPARES_READ &&
+	    (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", lb->spare_dir, de->d_name);
+		VEC_PUSH(&lb->spares, buf_detach(&path));
+	}
+	closedir(d);
+	buf_release(&path);
+	return lb->spares.n;
+}
+
+/*
+ * The .job file `path`, made of a spare (a supervisor's, local-super.c:
+ * local_spare_make) by a rename that replaces nothing, so that it is
+ * made once as O_EXCL would, without an inode made on the pilot's path:
+ * its descriptor, locked (the lock goes to the supervisor).  -1 with
+ * `*exists` where `path` was there already (this attempt was started),
+ * -1 alone where no spare could be had: then the caller makes it.
+ */
+static int
+local_spare_take(struct local_backend *lb, const char *path, bool *exists)
+{
+	char *name;
+	int fd, sys;
+
+	*exists = false;
+	if (local_spare_dir(lb) == NULL)
+		return -1;
+	while (lb->spares.n > 0 || local_spares_read(lb) > 0) {
+		name = lb->spares.v[--lb->spares.n];
+		fd = open(name, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (fd >= 0)
+				close(fd);
+			free(name);
+			continue;
+		}
+		if (renameat2(AT_FDCWD, name, AT_FDCWD, path,
+		        RENAME_NOREPLACE) == 0) {
+			free(name);
+			return fd;
+		}
+		sys = errno;
+		close(fd);
+		if (sys == EEXIST) {
+			*exists = true;
+			lb->spares.n++; /* still a spare */
+			return -1;
+		}
+		free(name);
+		/* A file system that cannot: make the files in place. */
+		if (sys == EINVAL || sys == ENOSYS || sys == EXDEV) {
+			local_spares_release(lb);
+			free(lb->spare_dir);
+			lb->spare_dir = NULL;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/*
+ * The attempt's .job file `path`, made now and locked: a spare renamed
+ * into place, else made here (O_EXCL).  ERR_CONFLICT where it was there
+ * already (started); ERR_UNAVAILABLE with `err`.
+ */
+static int
+local_job_file(struct local_backend *lb, const char *path, int *out,
+    struct buf *err)
+{
+	bool exists;
+	int fd, ret;
+
+	*out = -1;
+	fd = local_spare_take(lb, path, &exists);
+	if (exists)
+		return ERR_CONFLICT;
+	if (fd < 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST)
+			return ERR_CONFLICT;
+		if (fd < 0)
+			return err_set(err, ERR_UNAVAILABLE,
+			    "cannot create '%s': %s", path, strerror(errno));
+		/* The lock goes with the open file into the supervisor. */
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			err_set(err, ERR_UNAVAILABLE, "cannot lock '%s': %s",
+			    path, strerror(errno));
+			close(fd);
+			unlink(path);
+			return ERR_UNAVAILABLE;
+		}
+	}
+	/*
+	 * The record's block, taken now (a spare's was when it was made;
+	 * this is then only a look): a supervisor never fails to write
+	 * its job's pid and end into it on a disk that filled up since (it
+	 * would leave its job running unknown to anyone: issue 19 found it,
+	 * its start being slower by the move into a cgroup); on a full disk
+	 * the start fails here instead, and is tried again (issue 17).
+	 */
+	ret = posix_fallocate(fd, 0, LOCAL_LOG_AT);
+	if (ret != 0) {
+		err_set(err, ERR_UNAVAILABLE, "cannot make room in '%s': %s",
+		    path, strerror(ret));
+		close(fd);
+		unlink(path);
+		return ERR_UNAVAILABLE;
+	}
+	*out = fd;
+	return 0;
+}
 
 static int
 local_start(struct backend *be, const struct backend_job *job, struct buf *err)
@@ -633,39 +810,13 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 
 	local_cgroup_setup(lb);
 	local_path(lb, &ref, "job", &lock);
-	fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST) {
+	ret = local_job_file(lb, lock.data, &fd, err);
+	if (ret == ERR_CONFLICT) {
 		ret = 0; /* this attempt was started already */
 		goto out;
 	}
-	if (fd < 0) {
-		err_set(err, ERR_UNAVAILABLE, "cannot create '%s': %s",
-		    lock.data, strerror(errno));
+	if (ret < 0)
 		goto out;
-	}
-	/* The lock goes with the open file into the supervisor. */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		err_set(err, ERR_UNAVAILABLE, "cannot lock '%s': %s", lock.data,
-		    strerror(errno));
-		close(fd);
-		goto out;
-	}
-	/*
-	 * The record's block, taken now: a supervisor never fails to write
-	 * its job's pid and end into it on a disk that filled up since (it
-	 * would leave its job running unknown to anyone: issue 19 found it,
-	 * its start being slower by the move into a cgroup); on a full disk
-	 * the start fails here instead, and is tried again (issue 17).
-	 */
-	ret = posix_fallocate(fd, 0, LOCAL_LOG_AT);
-	if (ret != 0) {
-		err_set(err, ERR_UNAVAILABLE, "cannot make room in '%s': %s",
-		    lock.data, strerror(ret));
-		close(fd);
-		unlink(lock.data);
-		ret = ERR_UNAVAILABLE;
-		goto out;
-	}
 	s.job = job;
 	s.volume = lb->volume;
 	s.log_max = lb->log_max;
@@ -677,6 +828,7 @@ local_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	}
 	s.cgroup = cg.data;
 	s.pool = pool.data;
+	s.spares = lb->spare_dir != NULL ? lb->spare_dir : "";
 	ret = local_launcher_start(lb, &s, fd, poolfd);
 	if (ret == ERR_NOTFOUND) {
 		/* No launcher: fork the supervisor from here. */

@@ -191,7 +191,8 @@ test_case "the node's counters count each job once" counters
 # Each job attempt's files (its end record, its log) stay until the task
 # is removed; every record left must be complete: any other is a job the
 # pilot lost track of.  Beside them only the locks of the memory cgroups'
-# pool (src/backend/local.c, local_pool_claim).
+# pool (src/backend/local.c, local_pool_claim) and the directory of spare
+# .job files (local_spare_take).
 nothing_left() {
 	local f n=0
 	wait_until 30 no_job_procs
@@ -203,6 +204,7 @@ nothing_left() {
 			n=$((n + 1)) ;;
 		*.log) [ -f "${f%.log}.job" ] || fail "$f left alone" ;;
 		*/cgroup-*.lock) ;; # the locks of the pool's cgroups, kept
+		*/spare) ;; # spare .job files for later starts (local.c)
 		*) fail "$f left" ;;
 		esac
 	done

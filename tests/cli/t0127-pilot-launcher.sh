@@ -73,6 +73,33 @@ whole_log() {
 }
 test_case "all of a job's output is in its log, in its one file" whole_log
 
+# Each supervisor, once its job runs, leaves a spare .job file; a start
+# takes one by a rename instead of making an inode on the pilot's path
+# (local.c, local_spare_take), and the job's record and log are its own.
+spare_inodes() {
+	stat -c %i "$ORCHESTRA_HOME"/jobs/spare/* 2>/dev/null | sort
+}
+has_spares() { [ -n "$(spare_inodes)" ]; }
+wait_until 30 has_spares
+spare_inodes >"$TMP/spares"
+orch task submit spare --skip-test --exec 'echo mine %JOB' >/dev/null
+wait_until 60 task_is spare done
+takes_spare() {
+	local f
+	f=$ORCHESTRA_HOME/jobs/$(job_id spare 0)-1.job
+	grep -qx "$(stat -c %i "$f")" "$TMP/spares" ||
+	    fail "$f (inode $(stat -c %i "$f")) is no spare of $(tr '\n' ' ' <"$TMP/spares")"
+	[ "$(stat -c %a "$f")" = 600 ] || fail "$f mode $(stat -c %a "$f")"
+	head -c 4096 "$f" | tr -d '\0' | grep -qx done ||
+	    fail "$f holds no end record"
+	expect_exit 0 orch task logs spare 0
+	[ "$(cat "$OUT")" = "mine 0" ] || fail "log: $(cat "$OUT")"
+	# Its supervisor left one in turn.
+	has_spares || fail "no spare left"
+}
+test_case "a start takes a spare .job file a running job's supervisor left" \
+    takes_spare
+
 # A writer that left the job's group holds the pipe; the job still ends.
 orch task submit escape --skip-test \
     --exec 'setsid sh -c "sleep 20; echo late" & echo early %JOB' >/dev/null
