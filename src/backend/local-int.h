@@ -60,8 +60,9 @@ struct local_super {
 	const char *cgroup;
 	const char *pool;
 	/*
-	 * Where the supervisor, once its job runs, leaves one spare .job
-	 * file for a later start (local.c, local_spare_take); "" for none.
+	 * Where the supervisor, once its job's end is told, leaves one
+	 * spare .job file for a later start (local.c, local_spare_take); ""
+	 * for none.
 	 */
 	const char *spares;
 };

@@ -608,8 +608,8 @@ local_super_usage(struct buf *text, const struct rusage *ru, int64_t peak)
  * project's machine (ext4 without a journal, issue 18) a create skips
  * over every inode freed in the last minutes, and took most of the
  * pilot's time in a burst after many files were deleted.  Made here,
- * once our job runs, beside it and off the path of any start; its room
- * taken as the pilot takes a record's (LOCAL_LOG_AT).  Named by our pid
+ * once our job's end is recorded and told, off the path of any start or
+ * end; its room taken as the pilot takes a record's (LOCAL_LOG_AT).  Named by our pid
  * and the time: ours alone.
  */
 static void
@@ -691,8 +691,6 @@ local_supervise(const struct local_super *s)
 		_exit(1);
 	header = text.len;
 	buf_reset(&text);
-	if (child > 0)
-		local_spare_make(s->spares);
 	if (child < 0) {
 		end = BACKEND_END_START;
 		goto record;
@@ -829,6 +827,12 @@ record:
 	 */
 	if (cg.pooled)
 		close(4);
+	/*
+	 * Our end told (the .job file's last close), a spare for a later
+	 * start: on no job's path, not even our own job's end's.
+	 */
+	close(3);
+	local_spare_make(s->spares);
 	_exit(0);
 }
 

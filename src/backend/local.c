@@ -22,8 +22,8 @@
  * task is removed (purge): creating files is what a burst of short jobs
  * costs most (on ext4 without a journal a create skips over the inodes
  * deleted in the last minutes), so a job creates one, and not on the
- * pilot's path: each supervisor, once its job runs, leaves a spare in
- * jobs/spare, which a later start renames into place
+ * pilot's path: each supervisor, once its job's end is told, leaves a
+ * spare in jobs/spare, which a later start renames into place
  * (local_spare_take); with none there, start() makes the file itself.
  *
  * Beside them, cgroup-<n>.lock, the locks of the pool of the jobs'

@@ -73,7 +73,7 @@ whole_log() {
 }
 test_case "all of a job's output is in its log, in its one file" whole_log
 
-# Each supervisor, once its job runs, leaves a spare .job file; a start
+# Each supervisor, its job's end told, leaves a spare .job file; a start
 # takes one by a rename instead of making an inode on the pilot's path
 # (local.c, local_spare_take), and the job's record and log are its own.
 spare_inodes() {
@@ -97,7 +97,7 @@ takes_spare() {
 	# Its supervisor left one in turn.
 	has_spares || fail "no spare left"
 }
-test_case "a start takes a spare .job file a running job's supervisor left" \
+test_case "a start takes a spare .job file an ended job's supervisor left" \
     takes_spare
 
 # A writer that left the job's group holds the pipe; the job still ends.
