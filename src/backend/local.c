@@ -647,8 +647,6 @@ local_close(struct backend *be)
 	free(lb);
 }
 
-/* ---- the operations --------------------------------------------------- */
-
 /* ---- spare .job files -------------------------------------------------- */
 
 /* How many names of the spare directory one look keeps. */
@@ -798,6 +796,8 @@ local_job_file(struct local_backend *lb, const char *path, int *out,
 	*out = fd;
 	return 0;
 }
+
+/* ---- the operations --------------------------------------------------- */
 
 static int
 local_start(struct backend *be, const struct backend_job *job, struct buf *err)
