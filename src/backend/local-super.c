@@ -609,8 +609,8 @@ local_super_usage(struct buf *text, const struct rusage *ru, int64_t peak)
  * over every inode freed in the last minutes, and took most of the
  * pilot's time in a burst after many files were deleted.  Made here,
  * once our job's end is recorded and told, off the path of any start or
- * end; its room taken as the pilot takes a record's (LOCAL_LOG_AT).  Named by our pid
- * and the time: ours alone.
+ * end; its room taken as the pilot takes a record's (LOCAL_LOG_AT).
+ * Named by our pid and the time: ours alone.
  */
 static void
 local_spare_make(const char *dir)
