@@ -538,6 +538,22 @@ cgroup_dir() {
 	    sed -n 's/^memory .*enforced (cgroup v[12] memory at \(.*\))$/\1/p'
 }
 
+# Skip the whole test where this machine enforces no memory (doctor's
+# memory line says why; whether it does is known at run time only).
+# Else CGDIR, the directory the jobs' cgroups go under, TAG, this home's
+# (cgroup_tag), and CGROUP_KIND, v1 or v2.
+lib_memory_enforced() {
+	local line
+	line=$({ "$ORCHESTRA_BIN" doctor 2>&1 || :; } | grep '^memory ' || :)
+	case $line in
+	*" OK "*"enforced (cgroup v1 "*) CGROUP_KIND=v1 ;;
+	*" OK "*"enforced (cgroup v2 "*) CGROUP_KIND=v2 ;;
+	*) skip_all "memory is not enforced here: $(sed 's/^memory *[-A-Z]* *//' <<<"$line")" ;;
+	esac
+	CGDIR=$(sed -n 's/^memory .*enforced (cgroup v[12] memory at \(.*\))$/\1/p' <<<"$line")
+	TAG=$(cgroup_tag)
+}
+
 # The tag of this home's cgroups in it (src/backend/local.c,
 # local_cgroup_tag).
 cgroup_tag() {

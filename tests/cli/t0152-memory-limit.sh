@@ -13,8 +13,8 @@
 # whose supervisor was killed before it said so still ends out of memory
 # (the launcher asks the cgroup), not lost and run again; no job cgroup is
 # left behind, nor one a pilot that died left, and the pool's (reused
-# from job to job, t0153) are no more than the jobs that ran at once.  The same through
-# ORCHESTRA_URL, byte for byte.  Where this machine offers no memory
+# from job to job, t0153) are no more than the jobs that ran at once.
+# The same through ORCHESTRA_URL, byte for byte.  Where this machine offers no memory
 # cgroup (`orchestra doctor` says why), skipped.
 
 . "$(dirname "$0")/lib.sh"
@@ -26,17 +26,9 @@ lib_backend_ready
 NODE=$(hostname)
 orch node set "$NODE" --cpu-slots 4 >/dev/null
 
-# Whether this machine offers a memory cgroup is known at run time only.
-"$ORCHESTRA_BIN" doctor >"$TMP/doctor.out" 2>&1 || :
-LINE=$(grep '^memory ' "$TMP/doctor.out" || :)
-case $LINE in
-*" OK "*"enforced (cgroup "*) ;;
-*) skip_all "memory is not enforced here: $(sed 's/^memory *[-A-Z]* *//' <<<"$LINE")" ;;
-esac
-# The directory the jobs' cgroups go under, and the tag of ours in it
-# (src/backend/local.c, local_cgroup_tag).
-CGDIR=$(cgroup_dir)
-TAG=$(cgroup_tag)
+# The directory the jobs' cgroups go under (CGDIR), and the tag of ours
+# in it (TAG, src/backend/local.c, local_cgroup_tag); else skipped.
+lib_memory_enforced
 # No cgroup of a job's own is left; those of the pool (one a job that
 # ran at once, at most: 4 slots) stay for the next jobs.
 no_cgroups_left() {

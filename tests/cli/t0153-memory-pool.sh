@@ -10,8 +10,8 @@
 # its peak small; a process a lost job left in the cgroup (its pilot,
 # launcher and supervisor killed) is killed before the next job runs
 # there; and many jobs on four slots leave no more than four cgroups and
-# none of a job's own, through the launcher or forked by the pilot.  Where this machine offers no memory cgroup,
-# skipped.
+# none of a job's own, through the launcher or forked by the pilot.
+# Where this machine offers no memory cgroup, skipped.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -21,23 +21,12 @@ lib_backend_ready
 NODE=$(hostname)
 orch node set "$NODE" --cpu-slots 1 >/dev/null
 
-"$ORCHESTRA_BIN" doctor >"$TMP/doctor.out" 2>&1 || :
-LINE=$(grep '^memory ' "$TMP/doctor.out" || :)
-case $LINE in
-*" OK "*"enforced (cgroup "*) ;;
-*) skip_all "memory is not enforced here: $(sed 's/^memory *[-A-Z]* *//' <<<"$LINE")" ;;
-esac
-CGDIR=$(cgroup_dir)
-TAG=$(cgroup_tag)
-case $LINE in
-*"(cgroup v1 "*) KIND=v1 ;;
-*) KIND=v2 ;;
-esac
+lib_memory_enforced
 POOL0="$CGDIR/pool-$TAG-0"
 
 # How many processes the kernel killed for the memory of cgroup $1.
 oom_kills() {
-	if [ "$KIND" = v1 ]; then
+	if [ "$CGROUP_KIND" = v1 ]; then
 		sed -n 's/^oom_kill //p' "$1/memory.oom_control"
 	else
 		sed -n 's/^oom_kill //p' "$1/memory.events"
