@@ -1133,9 +1133,10 @@ local_launcher_adopted(struct local_launcher *l, pid_t pid, int *status,
  * memory, as its supervisor would have said (the reaper removes the
  * cgroup, or empties the pool's).  Of the pool's cgroup, only the kills
  * since the supervisor readied it count, and its peak only where the
- * file says the job's (LOCAL_POOL_AT).
+ * file says the job's (LOCAL_POOL_AT).  True where its supervisor had
+ * recorded the end itself.
  */
-static void
+static bool
 local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 {
 	struct buf text = BUF_INIT;
@@ -1153,25 +1154,25 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 
 	n = pread(s->fd, head, sizeof(head) - 1, 0);
 	if (n <= 0)
-		return;
+		return false;
 	head[n] = '\0';
 	if (strstr(head, "\ndone\n") != NULL)
-		return; /* recorded (the log is further on: LOCAL_LOG_AT) */
+		return true; /* recorded (the log is further on: LOCAL_LOG_AT) */
 	if (sscanf(head, "pid %ld\npgid %ld\n%n", &pid, &pgid, &header) < 2 ||
 	    pgid <= 1 || header <= 0)
-		return; /* never started a job */
+		return false; /* never started a job */
 	memset(&ru, 0, sizeof(ru));
 	if (local_launcher_adopted(l, (pid_t)pgid, &status, &ru) < 0) {
 		memset(&wi, 0, sizeof(wi));
 		if (waitid(P_PID, (id_t)pgid, &wi,
 		        WEXITED | WNOHANG | WNOWAIT) < 0)
-			return; /* not ours: lost */
+			return false; /* not ours: lost */
 		if (wi.si_pid == 0) {
 			kill(-(pid_t)pgid, SIGKILL); /* still running */
 			killed_here = true;
 		}
 		if (wait4((pid_t)pgid, &status, 0, &ru) != (pid_t)pgid)
-			return;
+			return false;
 	}
 	kill(-(pid_t)pgid, SIGKILL); /* what it left behind */
 	/* Its memory cgroup's word, as its supervisor would have read it. */
@@ -1185,7 +1186,7 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 			peak = cgroup_job_peak(s->cgroup_kind, cgroup);
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !oom)
-		return; /* ours, or killed anyway: lost */
+		return false; /* ours, or killed anyway: lost */
 	if (oom) {
 		code = 128 + SIGKILL;
 		end = BACKEND_END_OOM;
@@ -1208,15 +1209,17 @@ local_launcher_orphan(struct local_launcher *l, struct local_orphan_sup *s)
 		         "the job's end recorded by the launcher",
 		    pid);
 	buf_release(&text);
+	return false;
 }
 
 /*
  * Supervisor `s` ended: what is left in its job's cgroup goes (a
  * supervisor killed before it did that itself), and its own cgroup with
- * it; the pool's cgroup, which it took (LOCAL_POOL_AT), stays.
+ * it; the pool's cgroup, which it took (LOCAL_POOL_AT), stays, emptied
+ * by the supervisor before it recorded the end (`recorded`), else here.
  */
 static void
-local_launcher_cgroup_end(struct local_orphan_sup *s)
+local_launcher_cgroup_end(struct local_orphan_sup *s, bool recorded)
 {
 	int64_t base;
 	bool own;
@@ -1224,7 +1227,7 @@ local_launcher_cgroup_end(struct local_orphan_sup *s)
 	if (s->cgroup_kind == CGROUP_NONE)
 		return;
 	if (s->pool != NULL && local_pool_read(s->fd, &base, &own) == 0) {
-		if (cgroup_job_empty(s->cgroup_kind, s->pool) < 0)
+		if (!recorded && cgroup_job_empty(s->cgroup_kind, s->pool) < 0)
 			log_warn("launcher: cannot empty cgroup '%s'", s->pool);
 		return;
 	}
@@ -1249,8 +1252,8 @@ local_launcher_reap(struct local_launcher *l)
 			    (struct local_adopted){ pid, status, ru };
 			continue;
 		}
-		local_launcher_orphan(l, &l->sup[i]);
-		local_launcher_cgroup_end(&l->sup[i]);
+		local_launcher_cgroup_end(&l->sup[i],
+		    local_launcher_orphan(l, &l->sup[i]));
 		/* The pool's lock first: the .job file's last close tells
 		 * the pilot of the end (local.c, local_poll). */
 		if (l->sup[i].poolfd >= 0)
