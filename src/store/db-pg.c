@@ -9,8 +9,10 @@
  * pilot that its advisory lock and its LISTEN went with the old one.
  *
  * Round trips are what a statement costs here (issue 18): a BEGIN is not
- * sent alone but with the transaction's first statement, and a statement
- * prepared on the server goes with its first execution, in one pipeline
+ * sent alone but with the transaction's first statement, a statement
+ * prepared on the server goes with its first execution, and a statement
+ * the store runs later (db_pg_later: an event, a counter) goes with the
+ * transaction's next statement or its COMMIT, all in one pipeline
  * (libpq's pipeline mode: the commands, then one Sync) that waits on the
  * server once; a transaction that ran no statement sends nothing at all.
  */
@@ -18,8 +20,11 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "util/vec.h"
 
 #define DB_PG_CACHE 128
+/* Statements run later that are sent at the latest with this many. */
+#define DB_PG_LATER_MAX 64
 /* pg_advisory_lock key of the one active pilot: "orchestr" in ASCII. */
 #define DB_PG_PILOT_KEY 0x6f72636865737472LL
 /* For this transaction only: its jobs are counted by the store (0022). */
@@ -30,6 +35,15 @@ struct db_pg_prepared {
 	char *sql;
 	char name[24];  /* "" while it runs unnamed (db_pg_prepare) */
 	bool on_server; /* `name` was prepared on this connection */
+	bool parse_sent; /* its Parse is in the pipeline being sent */
+};
+
+/* A statement run later (db_pg_later), owed to the next round trip. */
+struct db_pg_later {
+	struct db_pg_prepared *named; /* NULL: it runs unnamed */
+	char *sql;                    /* its own copy when unnamed */
+	int nparams;
+	char **params;
 };
 
 struct db {
@@ -45,6 +59,8 @@ struct db {
 	bool begin_owed; /* begin() was called; BEGIN goes with the next */
 	bool in_tx;      /* between begin() and its commit or rollback */
 	bool counted_owed; /* jobs_counted(): its setting goes with the next */
+	bool tx_lost; /* the connection was lost with this transaction */
+	VEC(struct db_pg_later) later; /* owed to the next round trip */
 };
 
 struct db_stmt {
@@ -97,6 +113,22 @@ db_pg_result_error(struct db *db, PGresult *res, struct buf *err)
 	return code;
 }
 
+/* Forget the statements owed to the next round trip, unsent. */
+static void
+db_pg_later_release(struct db *db)
+{
+	struct db_pg_later *l;
+	int i;
+
+	VEC_FOREACH (l, &db->later) {
+		for (i = 0; i < l->nparams; i++)
+			free(l->params[i]);
+		free(l->params);
+		free(l->sql);
+	}
+	db->later.n = 0;
+}
+
 static void
 db_pg_forget_prepared(struct db *db)
 {
@@ -107,17 +139,22 @@ db_pg_forget_prepared(struct db *db)
 		db->cache[i].sql = NULL;
 		db->cache[i].name[0] = '\0';
 		db->cache[i].on_server = false;
+		db->cache[i].parse_sent = false;
 	}
 	db->ncache = 0;
 }
 
 /*
  * Drop what the server held for us and start again (the next use
- * reconnects, and sees the generation moved).
+ * reconnects, and sees the generation moved).  A transaction that sent
+ * or owed a statement is lost with it: it fails until its rollback.
  */
 static void
 db_pg_lost(struct db *db)
 {
+	if (db->in_tx && (!db->begin_owed || db->later.n > 0))
+		db->tx_lost = true;
+	db_pg_later_release(db);
 	PQreset(db->conn);
 	db->generation++;
 	db_pg_forget_prepared(db);
@@ -170,20 +207,168 @@ db_pg_close(struct db *db)
 {
 	if (db == NULL)
 		return;
+	db_pg_later_release(db);
+	VEC_RELEASE(&db->later);
 	db_pg_forget_prepared(db);
 	PQfinish(db->conn);
 	free(db);
 }
 
+/* The statement's name on this connection, or NULL: it runs unnamed. */
+static struct db_pg_prepared *
+db_pg_named(const struct db_stmt *st)
+{
+	return st->generation == st->db->generation ? st->named : NULL;
+}
+
+/*
+ * Put one statement into the pipeline: its Parse first when the server
+ * has not got it (and it is not already on its way), then its execution.
+ * `cmd` gets, for each command sent, the statement it parsed or NULL.
+ */
+static bool
+db_pg_send(struct db *db, struct db_pg_prepared *c, const char *sql,
+    int nparams, char *const *params, struct db_pg_prepared **cmd,
+    size_t *ncmd)
+{
+	const char *const *p = (const char *const *)params;
+	PGconn *conn = db->conn;
+	int ok;
+
+	if (c != NULL && !c->on_server && !c->parse_sent) {
+		if (PQsendPrepare(conn, c->name, sql, nparams, NULL) != 1)
+			return false;
+		c->parse_sent = true;
+		cmd[(*ncmd)++] = c;
+	}
+	ok = c != NULL ? PQsendQueryPrepared(conn, c->name, nparams, p, NULL,
+	                     NULL, 0)
+	               : PQsendQueryParams(conn, sql, nparams, NULL, p, NULL,
+	                     NULL, 0);
+	if (ok != 1)
+		return false;
+	cmd[(*ncmd)++] = NULL;
+	return true;
+}
+
+/*
+ * One round trip: what is owed (the transaction's BEGIN, its setting of
+ * jobs_counted(), the statements run later), then `st` or the plain
+ * commands `tail` (either may be missing), in one pipeline: the commands,
+ * one Sync, then their results.  The last command's result, or the first
+ * failed command's (the later ones were skipped); NULL when the
+ * connection failed, which is then reset.
+ */
+static PGresult *
+db_pg_pipeline(struct db *db, struct db_stmt *st, const char *const *tail,
+    size_t ntail)
+{
+	PGconn *conn = db->conn;
+	struct db_pg_prepared **cmd;
+	struct db_pg_later *l;
+	PGresult *res, *more, *out = NULL, *bad = NULL;
+	ExecStatusType status;
+	size_t ncmd = 0, i;
+	bool ok, good;
+
+	cmd = xcalloc(2 * db->later.n + ntail + 4, sizeof(*cmd));
+	ok = PQenterPipelineMode(conn) == 1;
+	if (ok && db->begin_owed)
+		ok = db_pg_send(db, NULL, "BEGIN", 0, NULL, cmd, &ncmd);
+	if (ok && db->counted_owed)
+		ok = db_pg_send(db, NULL, DB_PG_COUNTED, 0, NULL, cmd, &ncmd);
+	db->begin_owed = false;
+	db->counted_owed = false;
+	VEC_FOREACH (l, &db->later) {
+		if (ok)
+			ok = db_pg_send(db, l->named,
+			    l->named ? l->named->sql : l->sql, l->nparams,
+			    l->params, cmd, &ncmd);
+	}
+	db_pg_later_release(db);
+	if (ok && st != NULL)
+		ok = db_pg_send(db, db_pg_named(st), st->sql, st->nparams,
+		    st->params, cmd, &ncmd);
+	for (i = 0; ok && i < ntail; i++)
+		ok = db_pg_send(db, NULL, tail[i], 0, NULL, cmd, &ncmd);
+	if (ok)
+		ok = PQpipelineSync(conn) == 1;
+	/* Each command's result, then NULL; then the Sync's. */
+	for (i = 0; ok && i < ncmd; i++) {
+		res = PQgetResult(conn);
+		if (res == NULL) {
+			ok = false;
+			break;
+		}
+		while ((more = PQgetResult(conn)) != NULL)
+			PQclear(more);
+		status = PQresultStatus(res);
+		good = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+		if (good && cmd[i] != NULL)
+			cmd[i]->on_server = true;
+		if (bad == NULL && !good)
+			bad = res;
+		else if (bad == NULL && i + 1 == ncmd)
+			out = res;
+		else
+			PQclear(res);
+	}
+	for (i = 0; i < ncmd; i++)
+		if (cmd[i] != NULL)
+			cmd[i]->parse_sent = false;
+	free(cmd);
+	if (ok) {
+		res = PQgetResult(conn);
+		ok = res != NULL && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+	}
+	if (!ok || PQexitPipelineMode(conn) != 1) {
+		/* Out of step with the server: start again on a new one. */
+		PQclear(out);
+		PQclear(bad);
+		db_pg_lost(db);
+		return NULL;
+	}
+	if (bad != NULL) {
+		PQclear(out);
+		return bad;
+	}
+	return out;
+}
+
+/* 0 for a command's good result, else its error; `res` is freed. */
+static int
+db_pg_result(struct db *db, PGresult *res, struct buf *err)
+{
+	ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int ret = 0;
+
+	if (res == NULL)
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "database: the connection failed mid-statement");
+	else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		ret = db_pg_result_error(db, res, err);
+	PQclear(res);
+	return ret;
+}
+
+static int
+db_pg_tx_lost(struct buf *err)
+{
+	return err_set(err, ERR_UNAVAILABLE,
+	    "database: the connection was lost mid-transaction");
+}
+
 static int
 db_pg_exec(struct db *db, const char *sql, struct buf *err)
 {
-	PGresult *res;
-	int ret = 0;
+	int ret;
 
 	if (strcmp(sql, "ROLLBACK") == 0) {
 		db->in_tx = false;
 		db->counted_owed = false;
+		db->tx_lost = false;
+		db_pg_later_release(db);
 		if (db->begin_owed) {
 			db->begin_owed = false; /* nothing sent to roll back */
 			return 0;
@@ -192,28 +377,18 @@ db_pg_exec(struct db *db, const char *sql, struct buf *err)
 	ret = db_pg_usable(db, err);
 	if (ret < 0)
 		return ret;
-	if (db->begin_owed) {
-		/* Not a statement's (DDL, say): the BEGIN goes first. */
-		db->begin_owed = false;
-		ret = db_pg_exec(db, "BEGIN", err);
+	if (db->tx_lost)
+		return db_pg_tx_lost(err);
+	if (db->begin_owed || db->counted_owed || db->later.n > 0) {
+		/* Not a statement's (DDL, say): what is owed goes first. */
+		ret = db_pg_result(db, db_pg_pipeline(db, NULL, NULL, 0), err);
 		if (ret < 0)
 			return ret;
 	}
-	if (db->counted_owed) {
-		db->counted_owed = false;
-		ret = db_pg_exec(db, DB_PG_COUNTED, err);
-		if (ret < 0)
-			return ret;
-	}
-	res = PQexec(db->conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		ret = db_pg_result_error(db, res, err);
-	PQclear(res);
-	return ret;
+	return db_pg_result(db, PQexec(db->conn, sql), err);
 }
 
-/* The BEGIN is owed to the first statement (db_pg_run). */
+/* The BEGIN is owed to the first statement (db_pg_pipeline). */
 static int
 db_pg_begin(struct db *db, struct buf *err)
 {
@@ -223,31 +398,45 @@ db_pg_begin(struct db *db, struct buf *err)
 	db->begin_owed = true;
 	db->in_tx = true;
 	db->counted_owed = false;
+	db->tx_lost = false;
+	db_pg_later_release(db);
 	return 0;
 }
 
 /*
- * The NOTIFY owed (db_pg_notify) goes with the COMMIT: one round trip.  A
- * transaction that sent nothing commits nothing (a NOTIFY alone is its
- * own transaction).
+ * The statements run later, and the NOTIFY owed (db_pg_notify), go with
+ * the COMMIT: one round trip.  A transaction that sent nothing commits
+ * nothing (a NOTIFY alone is its own transaction).
  */
 static int
 db_pg_commit(struct db *db, struct buf *err)
 {
-	const char *sql;
+	/* Did the transaction send a statement, or owe one? */
+	bool some = !db->begin_owed || db->later.n > 0;
+	const char *tail[2];
+	size_t n = 0;
 	int ret = 0;
 
-	if (db->begin_owed) {
+	/* Lost now (a reset connection) or before, with what was owed. */
+	if (some && !db->tx_lost)
+		ret = db_pg_usable(db, err);
+	if (ret == 0 && db->tx_lost) {
+		ret = db_pg_tx_lost(err);
+	} else if (ret == 0 && !some) {
 		db->begin_owed = false;
-		sql = db->notify ? "NOTIFY orchestra" : NULL;
-	} else {
-		sql = db->notify ? "NOTIFY orchestra; COMMIT" : "COMMIT";
+		db->counted_owed = false;
+		if (db->notify)
+			ret = db_pg_exec(db, "NOTIFY orchestra", err);
+	} else if (ret == 0) {
+		if (db->notify)
+			tail[n++] = "NOTIFY orchestra";
+		tail[n++] = "COMMIT";
+		ret = db_pg_result(db, db_pg_pipeline(db, NULL, tail, n), err);
 	}
-	db->counted_owed = false;
-	if (sql != NULL)
-		ret = db_pg_exec(db, sql, err);
 	db->notify = false;
 	db->in_tx = false;
+	db->tx_lost = false;
+	db_pg_later_release(db);
 	return ret;
 }
 
@@ -341,100 +530,22 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 }
 
 /*
- * Run `st` with what is owed before it (the transaction's BEGIN, its
- * setting of jobs_counted(), its own Parse) in one pipeline: the commands, one Sync, then their results.
- * The statement's result, or the first failed command's; NULL when the
- * connection failed (its message is the connection's).
+ * Run `st`, with what is owed before it (db_pg_pipeline) or alone: its
+ * result, or the first failed command's; NULL when the connection failed.
  */
 static PGresult *
 db_pg_run(struct db *db, struct db_stmt *st)
 {
 	const char *const *params = (const char *const *)st->params;
-	struct db_pg_prepared *c = st->named;
-	PGconn *conn = db->conn;
-	PGresult *res, *more, *out = NULL, *bad = NULL;
-	bool parse, ok;
-	int sent = 0, i;
+	struct db_pg_prepared *c = db_pg_named(st);
 
-	/* A reset connection since: its names went with the old one. */
-	if (c != NULL && st->generation != db->generation)
-		c = NULL;
-	parse = c != NULL && !c->on_server;
-	if (!db->begin_owed && !db->counted_owed && !parse)
-		return c != NULL ? PQexecPrepared(conn, c->name, st->nparams,
-		                       params, NULL, NULL, 0)
-		                 : PQexecParams(conn, st->sql, st->nparams,
-		                       NULL, params, NULL, NULL, 0);
-	if (PQenterPipelineMode(conn) != 1)
-		return NULL;
-	ok = true;
-	if (db->begin_owed) {
-		ok = PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL,
-		         NULL, 0) == 1;
-		sent += ok;
-		db->begin_owed = false;
-	}
-	if (ok && db->counted_owed) {
-		ok = PQsendQueryParams(conn, DB_PG_COUNTED, 0, NULL, NULL, NULL,
-		         NULL, 0) == 1;
-		sent += ok;
-		db->counted_owed = false;
-	}
-	if (ok && parse) {
-		ok = PQsendPrepare(conn, c->name, st->sql, st->nparams, NULL) ==
-		    1;
-		sent += ok;
-	}
-	if (ok) {
-		ok = (c != NULL ? PQsendQueryPrepared(conn, c->name,
-		                      st->nparams, params, NULL, NULL, 0)
-		                : PQsendQueryParams(conn, st->sql, st->nparams,
-		                      NULL, params, NULL, NULL, 0)) == 1;
-		sent += ok;
-	}
-	if (ok)
-		ok = PQpipelineSync(conn) == 1;
-	/* Each command's result, then NULL; then the Sync's. */
-	for (i = 0; ok && i < sent; i++) {
-		res = PQgetResult(conn);
-		if (res == NULL) {
-			ok = false;
-			break;
-		}
-		while ((more = PQgetResult(conn)) != NULL)
-			PQclear(more);
-		if (i + 1 < sent) {
-			if (PQresultStatus(res) == PGRES_COMMAND_OK ||
-			    PQresultStatus(res) == PGRES_TUPLES_OK) {
-				if (parse && i + 2 == sent)
-					c->on_server = true;
-				PQclear(res);
-			} else if (bad == NULL) {
-				bad = res;
-			} else {
-				PQclear(res);
-			}
-		} else {
-			out = res;
-		}
-	}
-	if (ok) {
-		res = PQgetResult(conn);
-		ok = res != NULL && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
-		PQclear(res);
-	}
-	if (!ok || PQexitPipelineMode(conn) != 1) {
-		/* Out of step with the server: start again on a new one. */
-		PQclear(out);
-		PQclear(bad);
-		db_pg_lost(db);
-		return NULL;
-	}
-	if (bad != NULL) {
-		PQclear(out);
-		return bad;
-	}
-	return out;
+	if (db->begin_owed || db->counted_owed || db->later.n > 0 ||
+	    (c != NULL && !c->on_server))
+		return db_pg_pipeline(db, st, NULL, 0);
+	return c != NULL ? PQexecPrepared(db->conn, c->name, st->nparams,
+	                       params, NULL, NULL, 0)
+	                 : PQexecParams(db->conn, st->sql, st->nparams, NULL,
+	                       params, NULL, NULL, 0);
 }
 
 static void
@@ -488,6 +599,8 @@ db_pg_step(struct db_stmt *st, struct buf *err)
 		st->row = -1;
 		st->nrows = 0;
 		st->changes = 0;
+		if (db->tx_lost)
+			return db_pg_tx_lost(err);
 		st->res = db_pg_run(db, st);
 		if (st->res == NULL)
 			return err_set(err, ERR_UNAVAILABLE,
@@ -509,6 +622,33 @@ db_pg_step(struct db_stmt *st, struct buf *err)
 	}
 	st->row = st->nrows;
 	return DB_DONE;
+}
+
+/*
+ * Inside a transaction, `st` goes with the next round trip: its
+ * parameters move to the queue, and `st` is left to be finalized.  Sent
+ * at the latest once DB_PG_LATER_MAX are owed.
+ */
+static int
+db_pg_later(struct db_stmt *st, struct buf *err)
+{
+	struct db *db = st->db;
+	struct db_pg_later *l;
+
+	if (!db->in_tx)
+		return db_pg_step(st, err);
+	if (db->tx_lost)
+		return db_pg_tx_lost(err);
+	l = VEC_ADD(&db->later);
+	l->named = db_pg_named(st);
+	l->sql = l->named != NULL ? NULL : xstrdup(st->sql);
+	l->nparams = st->nparams;
+	l->params = st->params;
+	st->params = xcalloc((size_t)st->nparams + 1, sizeof(*st->params));
+	st->executed = true;
+	if (db->later.n < DB_PG_LATER_MAX)
+		return DB_DONE;
+	return db_pg_result(db, db_pg_pipeline(db, NULL, NULL, 0), err);
 }
 
 static void
@@ -703,6 +843,7 @@ const struct db_driver db_postgres = {
 	.bind_text = db_pg_bind_text,
 	.bind_null = db_pg_bind_null,
 	.step = db_pg_step,
+	.later = db_pg_later,
 	.reset = db_pg_reset,
 	.col_is_null = db_pg_col_is_null,
 	.col_int64 = db_pg_col_int64,

@@ -77,6 +77,15 @@ struct db_driver {
 	 * rest (busy, I/O, connection lost).
 	 */
 	int (*step)(struct db_stmt *st, struct buf *err);
+	/*
+	 * Optional.  Run `st`, which returns no rows and whose changes()
+	 * nobody reads, when the driver next talks to the server: inside a
+	 * transaction, with its next statement stepped or its commit, which
+	 * then fail with it and report its error (PostgreSQL: in the same
+	 * pipeline, no round trip of its own).  Outside one it steps now.
+	 * DB_DONE or a negative ERR_*; `st` is finalized as usual.
+	 */
+	int (*later)(struct db_stmt *st, struct buf *err);
 	/* Ready the statement to run again; bindings are kept. */
 	void (*reset)(struct db_stmt *st);
 	/* Columns count from 0; text is valid until the next step or reset. */

@@ -16,7 +16,7 @@ static const char sql_event_last[] = "SELECT max(id) FROM event";
 int
 store_event_add(struct store *st, const struct event *e, struct buf *err)
 {
-	return store_exec(st, sql_event_add, err, NULL, "isIIIIsss",
+	return store_later(st, sql_event_add, err, "isIIIIsss",
 	    e->time_ms ? e->time_ms : time_now_ms(), e->kind, e->account_id,
 	    e->task_id, e->job_id, e->node_id, e->old_status, e->new_status,
 	    e->detail ? e->detail : "");

@@ -52,7 +52,7 @@ int
 store_history_record(struct store *st, int64_t job_id, int64_t attempt,
     struct buf *err)
 {
-	return store_exec(st, sql_history_record, err, NULL, "ii", job_id,
+	return store_later(st, sql_history_record, err, "ii", job_id,
 	    attempt);
 }
 

@@ -51,6 +51,8 @@ int store_prepare(struct store *st, struct db_stmt **out, const char *sql,
 int store_step(struct store *st, struct db_stmt *stmt, struct buf *err);
 /* Step a statement that returns no rows; 0 or ERR_*. */
 int store_step_done(struct store *st, struct db_stmt *stmt, struct buf *err);
+/* The same, but it may run later (store_later below). */
+int store_step_later(struct store *st, struct db_stmt *stmt, struct buf *err);
 /* Copy driver column text (NULL stays NULL). */
 char *store_col_strdup(struct store *st, struct db_stmt *stmt, int i);
 /* The first column of each row of `sql` (no parameters), appended to
@@ -80,6 +82,10 @@ int store_number(struct store *st, int ret, struct db_stmt *stmt,
  * finalize (finalize takes NULL too), or ERR_* with *out NULL.
  * store_exec: prepare, bind, step a statement that returns no rows to its
  * end, finalize; 0 or ERR_*; *changes (may be NULL) gets the rows changed.
+ * store_later: the same, but it may run later (db.h, later()): with the
+ * transaction's next statement or its commit, which then fail with it.
+ * For the writes whose failure only the whole transaction's answers (an
+ * event, a counter): never where the caller looks at the error's code.
  */
 /* clang-format off */
 #define store_query(st, out, sql, err, fmt, ...) \
@@ -88,11 +94,15 @@ int store_number(struct store *st, int ret, struct db_stmt *stmt,
 #define store_exec(st, sql, err, changes, fmt, ...) \
 	store_execf(st, sql, err, changes, STORE_FMT(fmt, __VA_ARGS__), \
 	    __VA_ARGS__)
+#define store_later(st, sql, err, fmt, ...) \
+	store_laterf(st, sql, err, STORE_FMT(fmt, __VA_ARGS__), __VA_ARGS__)
 /* clang-format on */
 int store_queryf(struct store *st, struct db_stmt **out, const char *sql,
     struct buf *err, const char *fmt, ...);
 int store_execf(struct store *st, const char *sql, struct buf *err,
     int64_t *changes, const char *fmt, ...);
+int store_laterf(struct store *st, const char *sql, struct buf *err,
+    const char *fmt, ...);
 /* clang-format off */
 
 /*

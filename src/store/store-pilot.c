@@ -487,7 +487,7 @@ store_job_event(struct store *st, int64_t job_id, const char *from,
 	    " SELECT $2, 'job', account_id, task_id, id, node_id, $3, $4, $5"
 	    " FROM job WHERE id = $1";
 
-	return store_exec(st, sql, err, NULL, "iisss", job_id, time_now_ms(),
+	return store_later(st, sql, err, "iisss", job_id, time_now_ms(),
 	    from, to, detail ? detail : "");
 }
 
@@ -636,7 +636,7 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	ret = store_job_end_stats(st, &now, started_ms, ended_ms, err);
 	if (ret < 0)
 		return ret;
-	ret = store_exec(st, sql_job_end, err, NULL, "iisnIissnn", job_id,
+	ret = store_later(st, sql_job_end, err, "iisnIissnn", job_id,
 	    attempt, job_status_name(to), exit_code,
 	    started_ms > 0 ? started_ms : 0, ended_ms, log_tail, reason,
 	    usage != NULL ? usage->peak_memory : -1,
@@ -647,13 +647,13 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	if (ret < 0)
 		return ret;
 	if (now.node_id != 0 && (to == JOB_DONE || to == JOB_FAILED)) {
-		ret = store_exec(st, sql_node_count, err, NULL, "iii",
+		ret = store_later(st, sql_node_count, err, "iii",
 		    now.node_id, (int64_t)(to == JOB_DONE),
 		    (int64_t)(to == JOB_FAILED));
 		if (ret < 0)
 			return ret;
 	}
-	return store_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
+	return store_later(st, sql_task_mark, err, "ii", now.task_id,
 	    time_now_ms());
 }
 
@@ -679,11 +679,11 @@ store_job_requeue(struct store *st, int64_t job_id, int64_t attempt,
 	    "assigned", reason, err);
 	if (ret < 0)
 		return ret;
-	ret = store_exec(st, sql_job_requeue, err, NULL, "iis", job_id, attempt,
+	ret = store_later(st, sql_job_requeue, err, "iis", job_id, attempt,
 	    reason);
 	if (ret < 0)
 		return ret;
-	return store_exec(st, sql_task_mark, err, NULL, "ii", now.task_id,
+	return store_later(st, sql_task_mark, err, "ii", now.task_id,
 	    time_now_ms());
 }
 

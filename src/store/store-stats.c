@@ -96,7 +96,7 @@ int
 store_stat_add(struct store *st, const char *name, const char *label,
     int64_t le_us, int64_t count, int64_t sum_us, struct buf *err)
 {
-	return store_exec(st, sql_stat_add, err, NULL, "ssiii", name,
+	return store_later(st, sql_stat_add, err, "ssiii", name,
 	    label != NULL ? label : "", le_us, count, sum_us);
 }
 

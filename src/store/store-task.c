@@ -342,7 +342,8 @@ store_job_flush(struct store_job_inserter *ins, struct buf *err)
 		st->drv->bind_text(stmt, p + 1, ins->rows[i].input);
 		st->drv->bind_text(stmt, p + 2, ins->rows[i].command);
 	}
-	ret = store_step_done(st, stmt, err);
+	/* Its failure fails the transaction (store_later). */
+	ret = store_step_later(st, stmt, err);
 	if (ret == 0)
 		ins->added += (int64_t)ins->nrows;
 out:
@@ -373,7 +374,7 @@ store_job_insert_finish(struct store_job_inserter *ins, struct buf *err)
 
 	ret = store_job_flush(ins, err);
 	if (ret == 0 && ins->counted && ins->added > 0)
-		ret = store_exec(ins->st, sql_task_count_add, err, NULL, "ii",
+		ret = store_later(ins->st, sql_task_count_add, err, "ii",
 		    ins->t->id, ins->added);
 	ins->added = 0;
 	return ret;

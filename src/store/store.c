@@ -331,15 +331,56 @@ store_execf(struct store *st, const char *sql, struct buf *err,
 	return ret;
 }
 
-int
-store_step(struct store *st, struct db_stmt *stmt, struct buf *err)
+/* Count a statement; an injected fault when its turn has come. */
+static int
+store_count_step(struct store *st, struct buf *err)
 {
 	st->steps++;
 	if (st->fail_after >= 0 && st->steps > st->fail_after)
 		return err_set(err, ERR_UNAVAILABLE,
 		    "database: injected store fault at statement %lld",
 		    (long long)st->steps);
-	return st->drv->step(stmt, err);
+	return 0;
+}
+
+int
+store_laterf(struct store *st, const char *sql, struct buf *err,
+    const char *fmt, ...)
+{
+	struct db_stmt *stmt = NULL;
+	va_list ap;
+	int ret;
+
+	ret = store_prepare(st, &stmt, sql, err);
+	if (ret < 0)
+		return ret;
+	va_start(ap, fmt);
+	store_bindv(st, stmt, fmt, ap);
+	va_end(ap);
+	ret = store_step_later(st, stmt, err);
+	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_step_later(struct store *st, struct db_stmt *stmt, struct buf *err)
+{
+	int ret = store_count_step(st, err);
+
+	if (ret == 0)
+		ret = st->drv->later != NULL ? st->drv->later(stmt, err)
+		                             : st->drv->step(stmt, err);
+	if (ret == DB_ROW)
+		BUG("statement returned a row where none was expected");
+	return ret;
+}
+
+int
+store_step(struct store *st, struct db_stmt *stmt, struct buf *err)
+{
+	int ret = store_count_step(st, err);
+
+	return ret < 0 ? ret : st->drv->step(stmt, err);
 }
 
 int

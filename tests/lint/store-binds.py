@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""store-binds.py - the compiler refuses a store_query() or store_exec()
-(src/store/store-int.h) whose parameters do not match its format: an int
-or a bool where the letters read an int64_t (undefined behaviour through
-`...`), too few or too many parameters, a format that is not a string
-literal, a float.  A right call, written beside them, compiles.  Each case
-is compiled alone with the flags of src/store/store-token.c from the
-build's compile_commands.json.
+"""store-binds.py - the compiler refuses a store_query(), store_exec() or
+store_later() (src/store/store-int.h) whose parameters do not match its
+format: an int or a bool where the letters read an int64_t (undefined
+behaviour through `...`), too few or too many parameters, a format that is
+not a string literal, a float.  A right call, written beside them,
+compiles.  Each case is compiled alone with the flags of
+src/store/store-token.c from the build's compile_commands.json.
 
     tests/lint/store-binds.py BUILD_DIR
 """
@@ -38,6 +38,7 @@ GOOD = [
     'store_query(st, &stmt, "SELECT a FROM x WHERE b = $1 AND c = $2", err,'
     ' "sd", (const char *)NULL, 0.5)',
     'store_exec(st, "UPDATE x SET a = $1", err, NULL, "i", (int64_t)n)',
+    'store_later(st, "INSERT INTO x VALUES ($1, $2)", err, "is", id, "a")',
 ]
 BAD = [
     ("an int", 'store_exec(st, "UPDATE x SET a = $1", err, NULL, "i", n)'),
@@ -49,6 +50,10 @@ BAD = [
      ' "is", id)'),
     ("too many", 'store_exec(st, "UPDATE x SET a = $1", err, NULL, "i", id,'
      ' id)'),
+    ("an int, run later", 'store_later(st, "INSERT INTO x VALUES ($1)", err,'
+     ' "i", n)'),
+    ("too few, run later", 'store_later(st, "INSERT INTO x VALUES ($1, $2)",'
+     ' err, "is", id)'),
     ("a format in a variable",
      'store_exec(st, "UPDATE x SET a = $1", err, NULL, fmt, id)'),
 ]

@@ -511,6 +511,88 @@ test_transactions_deferred(void **state)
 	buf_release(&err);
 }
 
+/*
+ * A statement run later (store_later) runs in order with the others, goes
+ * with the transaction, and its failure fails the statement or commit it
+ * went with, naming its own error; after a rollback the connection works
+ * and a statement whose Parse was skipped with it runs.  The PostgreSQL
+ * driver queues it (more than it sends at once, too); SQLite runs it at
+ * once, so there the failure is the later call's own.
+ */
+static void
+test_statements_later(void **state)
+{
+	static const char count[] = "SELECT count(*) FROM later";
+	static const char add[] = "INSERT INTO later VALUES ($1)";
+	static const char add2[] = "INSERT INTO later2 VALUES ($1)";
+	struct store *st = *state;
+	struct buf err = BUF_INIT;
+	int64_t i;
+	int ret;
+
+	test_store_exec(st, "CREATE TABLE later (n BIGINT PRIMARY KEY)");
+	test_store_exec(st, "CREATE TABLE later2 (n BIGINT)");
+	/* Outside a transaction: at once. */
+	assert_int_equal(store_later(st, add, &err, "i", (int64_t)1), 0);
+	assert_int_equal(test_store_scalar(st, count), 1);
+	/* In order, three uses of one (its Parse sent once), then commit. */
+	assert_int_equal(store_begin(st, &err), 0);
+	for (i = 2; i <= 4; i++)
+		assert_int_equal(store_later(st, add, &err, "i", i), 0);
+	assert_int_equal(test_store_scalar(st, count), 4);
+	assert_int_equal(store_later(st, add, &err, "i", (int64_t)5), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, count), 5);
+	/* Rolled back, sent or not. */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_later(st, add, &err, "i", (int64_t)6), 0);
+	store_rollback(st);
+	assert_int_equal(test_store_scalar(st, count), 5);
+	/* More than are sent at once: all of them, in order. */
+	assert_int_equal(store_begin(st, &err), 0);
+	for (i = 100; i < 300; i++)
+		assert_int_equal(store_later(st, add, &err, "i", i), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, count), 205);
+	/*
+	 * A duplicate key, then a statement whose first Parse goes with it
+	 * (skipped): the next statement fails with the key's error.
+	 */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_later(st, add2, &err, "i", (int64_t)1), 0);
+	ret = store_later(st, add, &err, "i", (int64_t)7);
+	if (ret == 0)
+		ret = store_later(st, add, &err, "i", (int64_t)1);
+	if (ret == 0)
+		ret = store_later(st, add2, &err, "i", (int64_t)2);
+	if (ret == 0)
+		ret = test_store_try(st, count, &err);
+	assert_int_equal(ret, ERR_CONFLICT);
+	assert_non_null(strstr(err.data, "later")); /* its key's table */
+	store_rollback(st);
+	assert_int_equal(test_store_scalar(st, count), 205);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM later2"),
+	    0);
+	/* The skipped Parse is sent again; a failure fails the commit. */
+	buf_reset(&err);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_later(st, add2, &err, "i", (int64_t)3), 0);
+	ret = store_later(st, add, &err, "i", (int64_t)2);
+	if (ret == 0)
+		ret = store_commit(st, &err);
+	else
+		store_rollback(st);
+	assert_int_equal(ret, ERR_CONFLICT);
+	assert_non_null(strstr(err.data, "later")); /* its key's table */
+	assert_int_equal(test_store_scalar(st, count), 205);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_later(st, add2, &err, "i", (int64_t)4), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM later2"),
+	    1);
+	buf_release(&err);
+}
+
 static void
 test_accounts(void **state)
 {
@@ -1388,6 +1470,7 @@ test_rollback_leaves_nothing(void **state)
 	struct task t = { 0 };
 	struct buf err = BUF_INIT;
 	int64_t u, i;
+	int ret;
 
 	u = test_store_user(st, "u", 1000);
 	t.account_id = u;
@@ -1403,11 +1486,18 @@ test_rollback_leaves_nothing(void **state)
 	for (i = 0; i < 50; i++)
 		assert_int_equal(store_job_insert_add(ins, i, NULL, "x", &err),
 		    0);
-	/* The same index twice breaks UNIQUE (task_id, idx). */
+	/*
+	 * The same index twice breaks UNIQUE (task_id, idx): the insert
+	 * fails, or (run later, store_later) the commit does.
+	 */
 	assert_int_equal(store_job_insert_add(ins, 3, NULL, "x", &err), 0);
-	assert_int_equal(store_job_insert_finish(ins, &err), ERR_CONFLICT);
+	ret = store_job_insert_finish(ins, &err);
 	store_job_insert_end(ins);
-	store_rollback(st);
+	if (ret == 0)
+		ret = store_commit(st, &err);
+	else
+		store_rollback(st);
+	assert_int_equal(ret, ERR_CONFLICT);
 	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM task"), 0);
 	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM job"), 0);
 	task_release(&t);
@@ -2098,6 +2188,8 @@ main(int argc, char **argv)
 		    test_store_teardown),
 		cmocka_unit_test(test_open_missing_without_create),
 		cmocka_unit_test_setup_teardown(test_transactions_deferred,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_statements_later,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_statements_reused,
 		    test_store_setup, test_store_teardown),
