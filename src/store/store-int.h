@@ -25,6 +25,7 @@ struct store {
 	bool mail_queued;     /* a mail row written (store_mail_queued) */
 	int64_t retention_ms; /* the configured default retention */
 	bool chunk_whole;     /* store_task_chunk_whole() */
+	int64_t tx_marked;    /* the task this transaction marked dirty, or 0 */
 };
 
 struct store_migration {

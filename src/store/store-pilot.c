@@ -94,9 +94,11 @@ static const char sql_job_launch_get[] =
     " j.lost, j.memory FROM job j"
     " JOIN task t ON t.id = j.task_id JOIN account a ON a.id = t.account_id"
     " LEFT JOIN node n ON n.id = j.node_id WHERE j.id = $1";
+/* A row when it started (it was pending): the time it was queued. */
 static const char sql_job_started[] =
     "UPDATE job SET status = 'running', started_ms = $3"
-    " WHERE id = $1 AND attempts = $2 AND status = 'pending'";
+    " WHERE id = $1 AND attempts = $2 AND status = 'pending'"
+    " RETURNING queued_ms";
 static const char sql_job_held[] =
     "SELECT id, attempts, status, lost FROM job"
     " WHERE status IN ('pending', 'running', 'kill') ORDER BY id";
@@ -407,6 +409,8 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 		if (ret < 0)
 			goto out;
 	}
+	if (st->tx_marked == task_id)
+		st->tx_marked = 0; /* its dirty flag is set anew */
 	ret = store_exec(st, sql_task_step, err, NULL, "isiiii", task_id,
 	    task_status_name(plan->next), (int64_t)plan->consume_signal,
 	    (int64_t)changed, now,
@@ -474,6 +478,22 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 out:
 	st->drv->finalize(stmt);
 	return ret;
+}
+
+/*
+ * A job of the task changed: the pilot is to look at the task again.
+ * Once a transaction is enough (a cycle records dozens of ends of one
+ * task), unless the task's step set the flag anew since.
+ */
+static int
+store_task_mark(struct store *st, int64_t task_id, struct buf *err)
+{
+	if (st->in_tx && st->tx_marked == task_id)
+		return 0;
+	if (st->in_tx)
+		st->tx_marked = task_id;
+	return store_later(st, sql_task_mark, err, "ii", task_id,
+	    time_now_ms());
 }
 
 /* One job event; `detail` may be NULL. */
@@ -550,20 +570,22 @@ int
 store_job_started(struct store *st, int64_t job_id, int64_t attempt,
     int64_t started_ms, struct buf *err)
 {
-	struct store_job_now now;
-	int64_t changes = 0;
+	struct db_stmt *stmt = NULL;
+	int64_t queued_ms = 0;
 	int ret;
 
-	ret = store_job_now(st, job_id, attempt, &now, err);
-	if (ret < 0 || !now.found || now.status != JOB_PENDING)
-		return ret;
-	ret = store_exec(st, sql_job_started, err, &changes, "iii", job_id,
+	ret = store_query(st, &stmt, sql_job_started, err, "iii", job_id,
 	    attempt, started_ms);
-	if (ret < 0 || changes == 0)
-		return ret;
-	if (now.queued_ms > 0) {
+	if (ret == 0)
+		ret = store_step(st, stmt, err);
+	if (ret == DB_ROW)
+		queued_ms = store_col_int64_or(st, stmt, 0, 0);
+	st->drv->finalize(stmt);
+	if (ret != DB_ROW)
+		return ret < 0 ? ret : 0; /* not pending: nothing to do */
+	if (queued_ms > 0) {
 		ret = store_stat_observe(st, STAT_JOB_WAIT,
-		    (started_ms - now.queued_ms) * 1000, err);
+		    (started_ms - queued_ms) * 1000, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -653,8 +675,7 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 		if (ret < 0)
 			return ret;
 	}
-	return store_later(st, sql_task_mark, err, "ii", now.task_id,
-	    time_now_ms());
+	return store_task_mark(st, now.task_id, err);
 }
 
 int
@@ -683,8 +704,7 @@ store_job_requeue(struct store *st, int64_t job_id, int64_t attempt,
 	    reason);
 	if (ret < 0)
 		return ret;
-	return store_later(st, sql_task_mark, err, "ii", now.task_id,
-	    time_now_ms());
+	return store_task_mark(st, now.task_id, err);
 }
 
 static const char sql_pilot_beat_set[] =

@@ -126,6 +126,7 @@ store_begin(struct store *st, struct buf *err)
 	ret = st->drv->begin(st->db, err);
 	if (ret == 0)
 		st->in_tx = true;
+	st->tx_marked = 0;
 	return ret;
 }
 
