@@ -593,6 +593,51 @@ test_statements_later(void **state)
 	buf_release(&err);
 }
 
+/*
+ * PostgreSQL: a connection lost mid-transaction (its backend ended) loses
+ * the transaction: what it sent and what it owed (statements run later)
+ * is gone, each statement after fails, and so does the commit, rather
+ * than running on a new connection outside any transaction.  Once rolled
+ * back, the store works again.
+ */
+static void
+test_transaction_lost(void **state)
+{
+	static const char count[] = "SELECT count(*) FROM lost";
+	static const char add[] = "INSERT INTO lost VALUES (1)";
+	static const char addn[] = "INSERT INTO lost VALUES ($1)";
+	struct store *st = *state, *other = NULL;
+	struct buf err = BUF_INIT, sql = BUF_INIT;
+	int pass;
+
+	if (test_store_pg == NULL)
+		skip();
+	test_store_exec(st, "CREATE TABLE lost (n BIGINT)");
+	assert_int_equal(store_open(&other, test_store_url.data, false, &err),
+	    0);
+	for (pass = 0; pass < 2; pass++) {
+		buf_reset(&sql);
+		buf_addf(&sql, "SELECT pg_terminate_backend(%lld)",
+		    (long long)test_store_scalar(st,
+		        "SELECT pg_backend_pid()"));
+		assert_int_equal(store_begin(st, &err), 0);
+		/* Pass 0: one sent, one owed; pass 1: only owed. */
+		if (pass == 0)
+			assert_int_equal(test_store_try(st, add, &err),
+			    DB_DONE);
+		assert_int_equal(store_later(st, addn, &err, "i", (int64_t)2),
+		    0);
+		test_store_exec(other, sql.data);
+		if (pass == 0)
+			assert_true(test_store_try(st, count, &err) < 0);
+		assert_true(store_commit(st, &err) < 0);
+		assert_int_equal(test_store_scalar(st, count), 0);
+	}
+	store_close(other);
+	buf_release(&sql);
+	buf_release(&err);
+}
+
 static void
 test_accounts(void **state)
 {
@@ -2190,6 +2235,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_transactions_deferred,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_statements_later,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_transaction_lost,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_statements_reused,
 		    test_store_setup, test_store_teardown),
