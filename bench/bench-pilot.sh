@@ -41,7 +41,8 @@
 #
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--rounds R] [--runs R]
 #                        [--queued N] [--bin PATH] [--before PATH]
-#                        [--db URL] [--phases LIST] [--keep]
+#                        [--db URL] [--before-db URL] [--phases LIST]
+#                        [--keep]
 #
 # --phases takes a comma-separated list of throughput, latency, cycle and
 # retry (default: all four); `--phases cycle,retry` measures only the
@@ -52,12 +53,14 @@
 # before and after are figures of one run.  Each Orchestra has its own
 # ORCHESTRA_HOME and SQLite file, and its pilot runs only during its own
 # rounds and runs.  --db runs the first Orchestra on that database (an
-# empty PostgreSQL database, say) instead of a fresh SQLite file.  The
-# script installs task-spooler if it is missing.
+# empty PostgreSQL database, say) instead of a fresh SQLite file, and
+# --before-db the second (another empty database) likewise.  The script
+# installs task-spooler if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=1000 slots=32 rounds=3 runs=20 queued=100000 bin= before= dburl= keep=
+beforedb=
 phases=throughput,latency,cycle,retry
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -69,9 +72,10 @@ while [ $# -gt 0 ]; do
 	--bin) bin=$2; shift 2 ;;
 	--before) before=$2; shift 2 ;;
 	--db) dburl=$2; shift 2 ;;
+	--before-db) beforedb=$2; shift 2 ;;
 	--phases) phases=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--jobs N] [--slots S] [--rounds R] [--runs R] [--queued N] [--bin PATH] [--before PATH] [--db URL] [--phases LIST] [--keep]" >&2
+	*) echo "usage: $0 [--jobs N] [--slots S] [--rounds R] [--runs R] [--queued N] [--bin PATH] [--before PATH] [--db URL] [--before-db URL] [--phases LIST] [--keep]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -122,6 +126,7 @@ mkdir -p "$home/ts"
 obin[orchestra]=$bin
 odb[orchestra]=${dburl:-}
 [ -z "$before" ] || obin[before]=$before
+odb[before]=${beforedb:-}
 oset() { # NAME: its environment
 	export ORCHESTRA_HOME=$home/$1
 	if [ -n "${odb[$1]:-}" ]; then
