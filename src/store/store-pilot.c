@@ -83,11 +83,27 @@ static const char sql_task_step[] =
     " END"
     " WHERE id = $1";
 
+/*
+ * A row when it was waiting, with what start() needs: the columns of
+ * sql_job_launch_get (store_job_launch_read), each of another table a
+ * subquery, as RETURNING takes no join.
+ */
+#define STORE_JOB_TASK(col) \
+	" (SELECT t." col " FROM task t WHERE t.id = job.task_id)"
+#define STORE_JOB_ACCOUNT(col) \
+	" (SELECT a." col " FROM task t JOIN account a"                  \
+	" ON a.id = t.account_id WHERE t.id = job.task_id)"
 static const char sql_job_place[] =
     "UPDATE job SET status = 'pending', node_id = $2, gpu_index = $3,"
     " priority = $4, memory = $5, attempts = attempts + 1,"
     " handle = CAST(id AS TEXT) || '-' || CAST(attempts + 1 AS TEXT)"
-    " WHERE id = $1 AND status = 'assigned'";
+    " WHERE id = $1 AND status = 'assigned'"
+    " RETURNING id, attempts," STORE_JOB_ACCOUNT("username") ","
+    STORE_JOB_TASK("name") ", command," STORE_JOB_TASK("image") ","
+    STORE_JOB_TASK("out_dir") ","
+    " (SELECT n.name FROM node n WHERE n.id = job.node_id), gpu_index,"
+    STORE_JOB_TASK("timeout_ms") "," STORE_JOB_TASK("account_id") ","
+    STORE_JOB_ACCOUNT("unix_user") ", lost, memory";
 static const char sql_job_launch_get[] =
     "SELECT j.id, j.attempts, a.username, t.name, j.command, t.image,"
     " t.out_dir, n.name, j.gpu_index, t.timeout_ms, a.id, a.unix_user,"
@@ -441,23 +457,13 @@ job_launch_release(struct job_launch *l)
 	memset(l, 0, sizeof(*l));
 }
 
-int
-store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
-    struct buf *err)
+/* The row of sql_job_launch_get or sql_job_place, into `out`. */
+static void
+store_job_launch_read(struct store *st, struct db_stmt *stmt,
+    struct job_launch *out)
 {
-	struct db_stmt *stmt = NULL;
 	struct buf task = BUF_INIT;
-	int ret;
 
-	ret = store_query(st, &stmt, sql_job_launch_get, err, "i", job_id);
-	if (ret < 0)
-		goto out;
-	ret = store_step(st, stmt, err);
-	if (ret == DB_DONE)
-		ret = err_set(err, ERR_NOTFOUND, "no job %lld",
-		    (long long)job_id);
-	if (ret < 0)
-		goto out;
 	out->job_id = st->drv->col_int64(stmt, 0);
 	out->attempt = st->drv->col_int64(stmt, 1);
 	out->username = store_col_strdup(st, stmt, 2);
@@ -474,10 +480,25 @@ store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
 	out->unix_user = store_col_strdup(st, stmt, 11);
 	out->lost = st->drv->col_int64(stmt, 12);
 	out->memory = st->drv->col_int64(stmt, 13);
-	ret = 0;
-out:
+}
+
+int
+store_job_launch_get(struct store *st, int64_t job_id, struct job_launch *out,
+    struct buf *err)
+{
+	struct db_stmt *stmt = NULL;
+	int ret;
+
+	ret = store_query(st, &stmt, sql_job_launch_get, err, "i", job_id);
+	if (ret == 0)
+		ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_NOTFOUND, "no job %lld",
+		    (long long)job_id);
+	if (ret == DB_ROW)
+		store_job_launch_read(st, stmt, out);
 	st->drv->finalize(stmt);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -516,20 +537,22 @@ store_job_place(struct store *st, int64_t job_id, int64_t node_id,
     int64_t gpu_index, double priority, int64_t memory, struct job_launch *out,
     struct buf *err)
 {
-	int64_t changes = 0;
+	struct db_stmt *stmt = NULL;
 	int ret;
 
-	ret = store_exec(st, sql_job_place, err, &changes, "iindi", job_id,
+	ret = store_query(st, &stmt, sql_job_place, err, "iindi", job_id,
 	    node_id, gpu_index, priority, memory);
-	if (ret < 0)
-		return ret;
-	if (changes == 0)
-		return err_set(err, ERR_CONFLICT, "job %lld is not waiting",
+	if (ret == 0)
+		ret = store_step(st, stmt, err);
+	if (ret == DB_DONE)
+		ret = err_set(err, ERR_CONFLICT, "job %lld is not waiting",
 		    (long long)job_id);
-	ret = store_job_event(st, job_id, "assigned", "pending", NULL, err);
+	if (ret == DB_ROW)
+		store_job_launch_read(st, stmt, out);
+	st->drv->finalize(stmt);
 	if (ret < 0)
 		return ret;
-	return store_job_launch_get(st, job_id, out, err);
+	return store_job_event(st, job_id, "assigned", "pending", NULL, err);
 }
 
 /* The job's current state if `attempt` is its current, slot-holding one. */
