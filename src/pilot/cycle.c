@@ -802,6 +802,18 @@ cycle_start_word(int rc)
 	return JOB_START_REFUSED;
 }
 
+/* What job_step()'s plan does, counted for the cycle's log. */
+static void
+cycle_count(const struct job_plan *plan, struct cycle_stats *stats)
+{
+	if (plan->launched)
+		stats->launched++;
+	if (plan->ended)
+		stats->ended++;
+	if (plan->lost)
+		stats->requeued++;
+}
+
 /*
  * Record job_step()'s plan for one attempt, in the caller's transaction.
  * `bs` and `tail` are the backend's word on an end (NULL when it ended
@@ -814,12 +826,7 @@ cycle_apply(struct pilot *p, int64_t job_id, int64_t attempt,
 {
 	struct job_usage usage = { -1, -1 };
 
-	if (plan->launched)
-		stats->launched++;
-	if (plan->ended)
-		stats->ended++;
-	if (plan->lost)
-		stats->requeued++;
+	cycle_count(plan, stats);
 	switch (plan->action) {
 	case JOB_ACT_NONE:
 		return 0;
@@ -850,11 +857,13 @@ cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
     struct cycle_stats *stats, struct buf *err)
 {
 	enum job_start *start = xcalloc(n + 1, sizeof(*start));
+	int64_t *ids = xcalloc(n + 1, sizeof(*ids));
+	int64_t *attempts = xcalloc(n + 1, sizeof(*attempts));
 	struct job_news news = { .status = JOB_PENDING,
 		.max_lost = PILOT_MAX_LOST,
 		.seen = JOB_SEEN_UNKNOWN };
 	struct job_plan plan;
-	size_t i;
+	size_t i, k = 0;
 	int ret;
 
 	for (i = 0; i < n; i++)
@@ -862,16 +871,28 @@ cycle_start(struct pilot *p, struct job_launch *ls, size_t n,
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
+	/* The starts together (one round trip on PostgreSQL), the rest. */
 	for (i = 0; i < n && ret == 0; i++) {
 		news.lost = ls[i].lost;
 		news.start = start[i];
 		job_step(&news, &plan);
-		ret = cycle_apply(p, ls[i].job_id, ls[i].attempt, &plan, NULL,
-		    NULL, stats, err);
+		if (plan.action != JOB_ACT_START) {
+			ret = cycle_apply(p, ls[i].job_id, ls[i].attempt,
+			    &plan, NULL, NULL, stats, err);
+			continue;
+		}
+		cycle_count(&plan, stats);
+		ids[k] = ls[i].job_id;
+		attempts[k++] = ls[i].attempt;
 	}
+	if (ret == 0 && k > 0)
+		ret = store_job_started_all(p->st, ids, attempts, k,
+		    time_now_ms(), err);
 	ret = store_end(p->st, ret, err);
 out:
 	free(start);
+	free(ids);
+	free(attempts);
 	return ret;
 }
 
@@ -881,6 +902,7 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
 	VEC(struct job_launch) ls = VEC_INIT;
 	account_vec held = VEC_INIT;
+	struct job_place *places;
 	struct cycle_plan plan;
 	struct sched_launch *l;
 	struct job_launch *jl;
@@ -911,16 +933,16 @@ cycle_launch(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (ret < 0)
 		goto out;
 	ret = cycle_holds(p, err);
+	places = xcalloc(plan.launches.n + 1, sizeof(*places));
 	VEC_FOREACH (l, &plan.launches) {
-		if (ret < 0)
-			break;
-		jl = VEC_ADD(&ls);
-		ret =
-		    store_job_place(p->st, l->job_id, plan.nodes.v[l->node].id,
-		        l->gpu_index, l->priority, l->memory, jl, err);
-		if (ret < 0)
-			break;
+		places[ls.n] = (struct job_place){ l->job_id,
+			plan.nodes.v[l->node].id, l->gpu_index, l->priority,
+			l->memory };
+		VEC_ADD(&ls);
 	}
+	if (ret == 0)
+		ret = store_job_place_all(p->st, places, ls.n, ls.v, err);
+	free(places);
 	ret = store_end(p->st, ret, err);
 	if (ret < 0 || ls.n == 0)
 		goto out;
@@ -1031,10 +1053,9 @@ cycle_effects(struct pilot *p, struct cycle_seen *s, struct cycle_stats *stats,
 	return ret;
 }
 
-/* Record one job's news; inside the poll's transaction. */
-static int
-cycle_record(struct pilot *p, const struct cycle_seen *s,
-    struct cycle_stats *stats, struct buf *err)
+/* job_step()'s plan for what was seen of a job. */
+static void
+cycle_seen_plan(const struct cycle_seen *s, struct job_plan *plan)
 {
 	struct job_news news = {
 		.status = s->held.status,
@@ -1045,11 +1066,48 @@ cycle_record(struct pilot *p, const struct cycle_seen *s,
 		.end = cycle_end_word[s->st.end],
 		.exit_code = s->st.exit_code,
 	};
+
+	job_step(&news, plan);
+}
+
+/* Record one job's news; inside the poll's transaction. */
+static int
+cycle_record(struct pilot *p, const struct cycle_seen *s,
+    struct cycle_stats *stats, struct buf *err)
+{
 	struct job_plan plan;
 
-	job_step(&news, &plan);
+	cycle_seen_plan(s, &plan);
 	return cycle_apply(p, s->held.job_id, s->held.attempt, &plan, &s->st,
 	    s->tail.data, stats, err);
+}
+
+/*
+ * The current state of the jobs whose ends and requeues are recorded
+ * next, read together (one round trip on PostgreSQL, not one a job).
+ */
+static int
+cycle_read_ahead(struct pilot *p, const struct cycle_seen *seen, size_t n,
+    struct buf *err)
+{
+	int64_t *ids = xcalloc(n + 1, sizeof(*ids));
+	int64_t *attempts = xcalloc(n + 1, sizeof(*attempts));
+	struct job_plan plan;
+	size_t i, k = 0;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		cycle_seen_plan(&seen[i], &plan);
+		if (plan.action != JOB_ACT_END &&
+		    plan.action != JOB_ACT_REQUEUE)
+			continue;
+		ids[k] = seen[i].held.job_id;
+		attempts[k++] = seen[i].held.attempt;
+	}
+	ret = store_job_now_read_ahead(p->st, ids, attempts, k, err);
+	free(ids);
+	free(attempts);
+	return ret;
 }
 
 /*
@@ -1098,10 +1156,11 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;
+	ret = cycle_read_ahead(p, seen.v, seen.n, err);
 	VEC_FOREACH (s, &seen) {
-		ret = cycle_record(p, s, stats, err);
 		if (ret < 0)
 			break;
+		ret = cycle_record(p, s, stats, err);
 	}
 	ret = store_end(p->st, ret, err);
 	if (ret < 0)
@@ -1251,7 +1310,7 @@ cycle_mail_kick(struct pilot *p)
 int
 cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 {
-	int64_t start = time_mono_ns(), mail_start;
+	int64_t start = time_mono_ns(), mail_start, t;
 	struct outbox_limits lim;
 	int ret;
 
@@ -1267,13 +1326,19 @@ cycle_run(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	if (ret == 0)
 		ret = cycle_retention(p, err);
 	cycle_mail_kick(p);
+	t = time_mono_ns();
 	if (ret == 0)
 		ret = cycle_tasks(p, stats, err);
+	stats->tasks_ns = time_mono_ns() - t;
 	cycle_mail_kick(p);
+	t = time_mono_ns();
 	if (ret == 0)
 		ret = cycle_launch(p, stats, err);
+	stats->launch_ns = time_mono_ns() - t;
+	t = time_mono_ns();
 	if (ret == 0)
 		ret = cycle_poll(p, stats, err);
+	stats->poll_ns = time_mono_ns() - t;
 	/* Tails wait while jobs are being started, unless too many wait. */
 	if (ret == 0 &&
 	    ((stats->launched == 0 && !p->starts_cut) ||

@@ -161,6 +161,8 @@ struct cycle_stats {
 	struct outbox_stats mail; /* the drain at the cycle's end */
 	int64_t ns;               /* the whole cycle took */
 	int64_t mail_ns;          /* of which the drain */
+	/* Of which the steps (--verbose): tasks, launches, the jobs' news. */
+	int64_t tasks_ns, launch_ns, poll_ns;
 };
 
 /*

@@ -422,12 +422,14 @@ pilot_log_cycle(const struct pilot *p, const struct cycle_stats *stats,
 		    (long long)stats->mail.given_up,
 		    (long long)stats->mail.pending);
 	log_debug("cycle: %lld launched, %lld ended, %lld requeued, %lld "
-	          "tasks changed, %lld stopped; began %lld, took %.1f ms%s",
+	          "tasks changed, %lld stopped; began %lld, took %.1f ms "
+	          "(tasks %.1f, launches %.1f, news %.1f)%s",
 	    (long long)stats->launched, (long long)stats->ended,
 	    (long long)stats->requeued, (long long)stats->tasks_changed,
 	    (long long)stats->stopped,
 	    (long long)began_ms, (double)(time_mono_ns() - began_ns) / 1e6,
-	    mail.data);
+	    stats->tasks_ns / 1e6, stats->launch_ns / 1e6,
+	    stats->poll_ns / 1e6, mail.data);
 	buf_release(&mail);
 }
 

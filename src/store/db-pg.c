@@ -221,15 +221,21 @@ db_pg_named(const struct db_stmt *st)
 	return st->generation == st->db->generation ? st->named : NULL;
 }
 
+/* What a command of a pipeline was, to read its result. */
+struct db_pg_cmd {
+	struct db_pg_prepared *parsed; /* a Parse of this statement */
+	struct db_stmt *owner;         /* the execution of this statement */
+};
+
 /*
  * Put one statement into the pipeline: its Parse first when the server
- * has not got it (and it is not already on its way), then its execution.
- * `cmd` gets, for each command sent, the statement it parsed or NULL.
+ * has not got it (and it is not already on its way), then its execution,
+ * whose result goes to `owner` (may be NULL).
  */
 static bool
 db_pg_send(struct db *db, struct db_pg_prepared *c, const char *sql,
-    int nparams, char *const *params, struct db_pg_prepared **cmd,
-    size_t *ncmd)
+    int nparams, char *const *params, struct db_stmt *owner,
+    struct db_pg_cmd *cmd, size_t *ncmd)
 {
 	const char *const *p = (const char *const *)params;
 	PGconn *conn = db->conn;
@@ -239,7 +245,7 @@ db_pg_send(struct db *db, struct db_pg_prepared *c, const char *sql,
 		if (PQsendPrepare(conn, c->name, sql, nparams, NULL) != 1)
 			return false;
 		c->parse_sent = true;
-		cmd[(*ncmd)++] = c;
+		cmd[(*ncmd)++] = (struct db_pg_cmd){ c, NULL };
 	}
 	ok = c != NULL ? PQsendQueryPrepared(conn, c->name, nparams, p, NULL,
 	                     NULL, 0)
@@ -247,50 +253,65 @@ db_pg_send(struct db *db, struct db_pg_prepared *c, const char *sql,
 	                     NULL, 0);
 	if (ok != 1)
 		return false;
-	cmd[(*ncmd)++] = NULL;
+	cmd[(*ncmd)++] = (struct db_pg_cmd){ NULL, owner };
 	return true;
+}
+
+/* A statement's good result: its rows and changes. */
+static void
+db_pg_take(struct db_stmt *st, PGresult *res)
+{
+	const char *n = PQcmdTuples(res);
+
+	st->res = res;
+	st->row = -1;
+	st->nrows =
+	    PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+	st->changes = n && *n ? strtoll(n, NULL, 10) : 0;
 }
 
 /*
  * One round trip: what is owed (the transaction's BEGIN, its setting of
- * jobs_counted(), the statements run later), then `st` or the plain
- * commands `tail` (either may be missing), in one pipeline: the commands,
- * one Sync, then their results.  The last command's result, or the first
- * failed command's (the later ones were skipped); NULL when the
- * connection failed, which is then reset.
+ * jobs_counted(), the statements run later), then the `n` statements
+ * `sts` (each gets its result) and the plain commands `tail`, in one
+ * pipeline: the commands, one Sync, then their results.  0, or the first
+ * failed command's error (the commands after it were skipped, and their
+ * statements got no result); a failed connection is reset.
  */
-static PGresult *
-db_pg_pipeline(struct db *db, struct db_stmt *st, const char *const *tail,
-    size_t ntail)
+static int
+db_pg_pipeline(struct db *db, struct db_stmt *const *sts, size_t n,
+    const char *const *tail, size_t ntail, struct buf *err)
 {
 	PGconn *conn = db->conn;
-	struct db_pg_prepared **cmd;
+	struct db_pg_cmd *cmd;
 	struct db_pg_later *l;
-	PGresult *res, *more, *out = NULL, *bad = NULL;
+	PGresult *res, *more, *bad = NULL;
 	ExecStatusType status;
 	size_t ncmd = 0, i;
-	bool ok, good;
+	int ret = 0;
+	bool ok;
 
-	cmd = xcalloc(2 * db->later.n + ntail + 4, sizeof(*cmd));
+	cmd = xcalloc(2 * (db->later.n + n) + ntail + 2, sizeof(*cmd));
 	ok = PQenterPipelineMode(conn) == 1;
 	if (ok && db->begin_owed)
-		ok = db_pg_send(db, NULL, "BEGIN", 0, NULL, cmd, &ncmd);
+		ok = db_pg_send(db, NULL, "BEGIN", 0, NULL, NULL, cmd, &ncmd);
 	if (ok && db->counted_owed)
-		ok = db_pg_send(db, NULL, DB_PG_COUNTED, 0, NULL, cmd, &ncmd);
+		ok = db_pg_send(db, NULL, DB_PG_COUNTED, 0, NULL, NULL, cmd,
+		    &ncmd);
 	db->begin_owed = false;
 	db->counted_owed = false;
 	VEC_FOREACH (l, &db->later) {
 		if (ok)
 			ok = db_pg_send(db, l->named,
 			    l->named ? l->named->sql : l->sql, l->nparams,
-			    l->params, cmd, &ncmd);
+			    l->params, NULL, cmd, &ncmd);
 	}
 	db_pg_later_release(db);
-	if (ok && st != NULL)
-		ok = db_pg_send(db, db_pg_named(st), st->sql, st->nparams,
-		    st->params, cmd, &ncmd);
+	for (i = 0; ok && i < n; i++)
+		ok = db_pg_send(db, db_pg_named(sts[i]), sts[i]->sql,
+		    sts[i]->nparams, sts[i]->params, sts[i], cmd, &ncmd);
 	for (i = 0; ok && i < ntail; i++)
-		ok = db_pg_send(db, NULL, tail[i], 0, NULL, cmd, &ncmd);
+		ok = db_pg_send(db, NULL, tail[i], 0, NULL, NULL, cmd, &ncmd);
 	if (ok)
 		ok = PQpipelineSync(conn) == 1;
 	/* Each command's result, then NULL; then the Sync's. */
@@ -303,19 +324,22 @@ db_pg_pipeline(struct db *db, struct db_stmt *st, const char *const *tail,
 		while ((more = PQgetResult(conn)) != NULL)
 			PQclear(more);
 		status = PQresultStatus(res);
-		good = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-		if (good && cmd[i] != NULL)
-			cmd[i]->on_server = true;
-		if (bad == NULL && !good)
-			bad = res;
-		else if (bad == NULL && i + 1 == ncmd)
-			out = res;
-		else
+		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+			if (bad == NULL)
+				bad = res;
+			else
+				PQclear(res);
+		} else if (cmd[i].owner != NULL) {
+			db_pg_take(cmd[i].owner, res);
+		} else {
+			if (cmd[i].parsed != NULL)
+				cmd[i].parsed->on_server = true;
 			PQclear(res);
+		}
 	}
 	for (i = 0; i < ncmd; i++)
-		if (cmd[i] != NULL)
-			cmd[i]->parse_sent = false;
+		if (cmd[i].parsed != NULL)
+			cmd[i].parsed->parse_sent = false;
 	free(cmd);
 	if (ok) {
 		res = PQgetResult(conn);
@@ -324,16 +348,16 @@ db_pg_pipeline(struct db *db, struct db_stmt *st, const char *const *tail,
 	}
 	if (!ok || PQexitPipelineMode(conn) != 1) {
 		/* Out of step with the server: start again on a new one. */
-		PQclear(out);
 		PQclear(bad);
 		db_pg_lost(db);
-		return NULL;
+		return err_set(err, ERR_UNAVAILABLE,
+		    "database: the connection failed mid-statement");
 	}
 	if (bad != NULL) {
-		PQclear(out);
-		return bad;
+		ret = db_pg_result_error(db, bad, err);
+		PQclear(bad);
 	}
-	return out;
+	return ret;
 }
 
 /* 0 for a command's good result, else its error; `res` is freed. */
@@ -381,7 +405,7 @@ db_pg_exec(struct db *db, const char *sql, struct buf *err)
 		return db_pg_tx_lost(err);
 	if (db->begin_owed || db->counted_owed || db->later.n > 0) {
 		/* Not a statement's (DDL, say): what is owed goes first. */
-		ret = db_pg_result(db, db_pg_pipeline(db, NULL, NULL, 0), err);
+		ret = db_pg_pipeline(db, NULL, 0, NULL, 0, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -431,7 +455,7 @@ db_pg_commit(struct db *db, struct buf *err)
 		if (db->notify)
 			tail[n++] = "NOTIFY orchestra";
 		tail[n++] = "COMMIT";
-		ret = db_pg_result(db, db_pg_pipeline(db, NULL, tail, n), err);
+		ret = db_pg_pipeline(db, NULL, 0, tail, n, err);
 	}
 	db->notify = false;
 	db->in_tx = false;
@@ -530,22 +554,36 @@ db_pg_prepare(struct db *db, struct db_stmt **out, const char *sql,
 }
 
 /*
- * Run `st`, with what is owed before it (db_pg_pipeline) or alone: its
- * result, or the first failed command's; NULL when the connection failed.
+ * Run `st`: alone when nothing is owed and the server has it (or it runs
+ * unnamed), else with what is owed (db_pg_pipeline).  0 or ERR_*.
  */
-static PGresult *
-db_pg_run(struct db *db, struct db_stmt *st)
+static int
+db_pg_run(struct db *db, struct db_stmt *st, struct buf *err)
 {
 	const char *const *params = (const char *const *)st->params;
 	struct db_pg_prepared *c = db_pg_named(st);
+	PGresult *res;
+	ExecStatusType status;
+	int ret;
 
 	if (db->begin_owed || db->counted_owed || db->later.n > 0 ||
 	    (c != NULL && !c->on_server))
-		return db_pg_pipeline(db, st, NULL, 0);
-	return c != NULL ? PQexecPrepared(db->conn, c->name, st->nparams,
-	                       params, NULL, NULL, 0)
-	                 : PQexecParams(db->conn, st->sql, st->nparams, NULL,
-	                       params, NULL, NULL, 0);
+		return db_pg_pipeline(db, &st, 1, NULL, 0, err);
+	res = c != NULL ? PQexecPrepared(db->conn, c->name, st->nparams,
+	                      params, NULL, NULL, 0)
+	                : PQexecParams(db->conn, st->sql, st->nparams, NULL,
+	                      params, NULL, NULL, 0);
+	status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+		db_pg_take(st, res);
+		return 0;
+	}
+	if (res == NULL)
+		return err_set(err, ERR_UNAVAILABLE,
+		    "database: the connection failed mid-statement");
+	ret = db_pg_result_error(db, res, err);
+	PQclear(res);
+	return ret;
 }
 
 static void
@@ -591,31 +629,19 @@ static int
 db_pg_step(struct db_stmt *st, struct buf *err)
 {
 	struct db *db = st->db;
-	ExecStatusType status;
-	const char *n;
+	int ret;
 
 	if (!st->executed) {
 		st->executed = true;
-		st->row = -1;
-		st->nrows = 0;
-		st->changes = 0;
 		if (db->tx_lost)
 			return db_pg_tx_lost(err);
-		st->res = db_pg_run(db, st);
-		if (st->res == NULL)
-			return err_set(err, ERR_UNAVAILABLE,
-			    "database: the connection failed mid-statement");
-		status = PQresultStatus(st->res);
-		if (status == PGRES_TUPLES_OK) {
-			st->nrows = PQntuples(st->res);
-		} else if (status != PGRES_COMMAND_OK) {
-			return db_pg_result_error(db, st->res, err);
-		}
-		n = PQcmdTuples(st->res);
-		st->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+		ret = db_pg_run(db, st, err);
+		if (ret < 0)
+			return ret;
 	}
 	if (st->res == NULL)
-		return err_set(err, ERR_UNAVAILABLE, "database: no result");
+		return err_set(err, ERR_UNAVAILABLE,
+		    "database: no result (a statement run with it failed)");
 	if (st->row + 1 < st->nrows) {
 		st->row++;
 		return DB_ROW;
@@ -648,7 +674,38 @@ db_pg_later(struct db_stmt *st, struct buf *err)
 	st->executed = true;
 	if (db->later.n < DB_PG_LATER_MAX)
 		return DB_DONE;
-	return db_pg_result(db, db_pg_pipeline(db, NULL, NULL, 0), err);
+	return db_pg_pipeline(db, NULL, 0, NULL, 0, err);
+}
+
+/*
+ * The statements not run yet, all in one pipeline: a round trip for them
+ * all.  Each then steps through its own result.
+ */
+static int
+db_pg_step_all(struct db_stmt *const *sts, size_t n, struct buf *err)
+{
+	struct db_stmt **todo;
+	struct db *db;
+	size_t i, k = 0;
+	int ret;
+
+	if (n == 0)
+		return 0;
+	db = sts[0]->db;
+	if (db->tx_lost)
+		return db_pg_tx_lost(err);
+	todo = xcalloc(n, sizeof(*todo));
+	for (i = 0; i < n; i++) {
+		if (sts[i]->db != db)
+			BUG("step_all over two connections");
+		if (!sts[i]->executed) {
+			sts[i]->executed = true;
+			todo[k++] = sts[i];
+		}
+	}
+	ret = k > 0 ? db_pg_pipeline(db, todo, k, NULL, 0, err) : 0;
+	free(todo);
+	return ret;
 }
 
 static void
@@ -844,6 +901,7 @@ const struct db_driver db_postgres = {
 	.bind_null = db_pg_bind_null,
 	.step = db_pg_step,
 	.later = db_pg_later,
+	.step_all = db_pg_step_all,
 	.reset = db_pg_reset,
 	.col_is_null = db_pg_col_is_null,
 	.col_int64 = db_pg_col_int64,

@@ -86,6 +86,14 @@ struct db_driver {
 	 * DB_DONE or a negative ERR_*; `st` is finalized as usual.
 	 */
 	int (*later)(struct db_stmt *st, struct buf *err);
+	/*
+	 * Optional.  Run the first step of each of the `n` statements that
+	 * have not run (on one connection) together: PostgreSQL sends them
+	 * in one pipeline, one round trip.  Each then answers its own
+	 * step()s from its result.  0, or the first failure's ERR_* (the
+	 * statements after it got no result: their step() fails too).
+	 */
+	int (*step_all)(struct db_stmt *const *st, size_t n, struct buf *err);
 	/* Ready the statement to run again; bindings are kept. */
 	void (*reset)(struct db_stmt *st);
 	/* Columns count from 0; text is valid until the next step or reset. */

@@ -13,6 +13,15 @@
 #include "store/db.h"
 #include "store/store.h"
 
+/* A job's current state if an attempt is its current, slot-holding one. */
+struct store_job_now {
+	int64_t job_id, attempt; /* which */
+	bool found;
+	enum job_status status;
+	int64_t task_id, node_id;
+	int64_t queued_ms, started_ms; /* 0 if not set */
+};
+
 struct store {
 	const struct db_driver *drv;
 	struct db *db;
@@ -26,6 +35,8 @@ struct store {
 	int64_t retention_ms; /* the configured default retention */
 	bool chunk_whole;     /* store_task_chunk_whole() */
 	int64_t tx_marked;    /* the task this transaction marked dirty, or 0 */
+	/* Read ahead in this transaction (store_job_now_read_ahead). */
+	VEC(struct store_job_now) ahead;
 };
 
 struct store_migration {
@@ -54,6 +65,13 @@ int store_step(struct store *st, struct db_stmt *stmt, struct buf *err);
 int store_step_done(struct store *st, struct db_stmt *stmt, struct buf *err);
 /* The same, but it may run later (store_later below). */
 int store_step_later(struct store *st, struct db_stmt *stmt, struct buf *err);
+/*
+ * Run the first step of each of `n` statements together where the driver
+ * can (db.h, step_all: one round trip on PostgreSQL); then store_step()
+ * each as usual.  0 or ERR_*.
+ */
+int store_step_all(struct store *st, struct db_stmt *const *stmts, size_t n,
+    struct buf *err);
 /* Copy driver column text (NULL stays NULL). */
 char *store_col_strdup(struct store *st, struct db_stmt *stmt, int i);
 /* The first column of each row of `sql` (no parameters), appended to

@@ -537,82 +537,164 @@ store_job_place(struct store *st, int64_t job_id, int64_t node_id,
     int64_t gpu_index, double priority, int64_t memory, struct job_launch *out,
     struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int ret;
+	struct job_place p = { job_id, node_id, gpu_index, priority, memory };
 
-	ret = store_query(st, &stmt, sql_job_place, err, "iindi", job_id,
-	    node_id, gpu_index, priority, memory);
-	if (ret == 0)
-		ret = store_step(st, stmt, err);
-	if (ret == DB_DONE)
-		ret = err_set(err, ERR_CONFLICT, "job %lld is not waiting",
-		    (long long)job_id);
-	if (ret == DB_ROW)
-		store_job_launch_read(st, stmt, out);
-	st->drv->finalize(stmt);
-	if (ret < 0)
-		return ret;
-	return store_job_event(st, job_id, "assigned", "pending", NULL, err);
+	return store_job_place_all(st, &p, 1, out, err);
 }
 
-/* The job's current state if `attempt` is its current, slot-holding one. */
-struct store_job_now {
-	bool found;
-	enum job_status status;
-	int64_t task_id, node_id;
-	int64_t queued_ms, started_ms; /* 0 if not set */
-};
+int
+store_job_place_all(struct store *st, const struct job_place *places,
+    size_t n, struct job_launch *out, struct buf *err)
+{
+	struct db_stmt **stmts = xcalloc(n + 1, sizeof(*stmts));
+	const struct job_place *p;
+	size_t i;
+	int ret = 0;
 
+	for (i = 0; i < n && ret == 0; i++) {
+		p = &places[i];
+		ret = store_query(st, &stmts[i], sql_job_place, err, "iindi",
+		    p->job_id, p->node_id, p->gpu_index, p->priority,
+		    p->memory);
+	}
+	if (ret == 0)
+		ret = store_step_all(st, stmts, n, err);
+	for (i = 0; i < n && ret == 0; i++) {
+		ret = store_step(st, stmts[i], err);
+		if (ret == DB_DONE)
+			ret = err_set(err, ERR_CONFLICT,
+			    "job %lld is not waiting",
+			    (long long)places[i].job_id);
+		if (ret == DB_ROW) {
+			store_job_launch_read(st, stmts[i], &out[i]);
+			ret = store_job_event(st, places[i].job_id,
+			    "assigned", "pending", NULL, err);
+		}
+	}
+	for (i = 0; i < n; i++)
+		st->drv->finalize(stmts[i]);
+	free(stmts);
+	return ret;
+}
+
+/* The row of sql_job_current, if any (ret DB_ROW), into `now`. */
+static int
+store_job_now_read(struct store *st, struct db_stmt *stmt, int ret,
+    struct store_job_now *now, struct buf *err)
+{
+	if (ret != DB_ROW)
+		return ret < 0 ? ret : 0;
+	now->found = true;
+	now->task_id = st->drv->col_int64(stmt, 1);
+	now->node_id = store_col_int64_or(st, stmt, 2, 0);
+	now->queued_ms = store_col_int64_or(st, stmt, 3, 0);
+	now->started_ms = store_col_int64_or(st, stmt, 4, 0);
+	return job_status_parse(st->drv->col_text(stmt, 0), &now->status,
+	    err);
+}
+
+int
+store_job_now_read_ahead(struct store *st, const int64_t *job_ids,
+    const int64_t *attempts, size_t n, struct buf *err)
+{
+	struct db_stmt **stmts;
+	struct store_job_now *now;
+	size_t i;
+	int ret = 0;
+
+	/* Where a statement costs no round trip, reading ahead saves none. */
+	if (!st->in_tx || st->drv->step_all == NULL || n == 0)
+		return 0;
+	stmts = xcalloc(n, sizeof(*stmts));
+	for (i = 0; i < n && ret == 0; i++)
+		ret = store_query(st, &stmts[i], sql_job_current, err, "ii",
+		    job_ids[i], attempts[i]);
+	if (ret == 0)
+		ret = store_step_all(st, stmts, n, err);
+	for (i = 0; i < n && ret == 0; i++) {
+		now = VEC_ADD(&st->ahead);
+		now->job_id = job_ids[i];
+		now->attempt = attempts[i];
+		ret = store_job_now_read(st, stmts[i],
+		    store_step(st, stmts[i], err), now, err);
+	}
+	for (i = 0; i < n; i++)
+		st->drv->finalize(stmts[i]);
+	free(stmts);
+	if (ret < 0)
+		st->ahead.n = 0;
+	return ret;
+}
+
+/*
+ * The job's current state: read ahead in this transaction (each row used
+ * once: the caller changes the job next), else read now.
+ */
 static int
 store_job_now(struct store *st, int64_t job_id, int64_t attempt,
     struct store_job_now *now, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
+	size_t i;
 	int ret;
 
+	for (i = 0; i < st->ahead.n; i++) {
+		if (st->ahead.v[i].job_id == job_id &&
+		    st->ahead.v[i].attempt == attempt) {
+			*now = st->ahead.v[i];
+			st->ahead.v[i] = st->ahead.v[--st->ahead.n];
+			return 0;
+		}
+	}
 	memset(now, 0, sizeof(*now));
 	ret =
 	    store_query(st, &stmt, sql_job_current, err, "ii", job_id, attempt);
-	if (ret < 0)
-		return ret;
-	ret = store_step(st, stmt, err);
-	if (ret == DB_ROW) {
-		now->found = true;
-		ret = job_status_parse(st->drv->col_text(stmt, 0), &now->status,
-		    err);
-		now->task_id = st->drv->col_int64(stmt, 1);
-		now->node_id = store_col_int64_or(st, stmt, 2, 0);
-		now->queued_ms = store_col_int64_or(st, stmt, 3, 0);
-		now->started_ms = store_col_int64_or(st, stmt, 4, 0);
-	}
+	if (ret == 0)
+		ret = store_step(st, stmt, err);
+	ret = store_job_now_read(st, stmt, ret, now, err);
 	st->drv->finalize(stmt);
-	return ret < 0 ? ret : 0;
+	return ret;
 }
 
 int
 store_job_started(struct store *st, int64_t job_id, int64_t attempt,
     int64_t started_ms, struct buf *err)
 {
-	struct db_stmt *stmt = NULL;
-	int64_t queued_ms = 0;
-	int ret;
+	return store_job_started_all(st, &job_id, &attempt, 1, started_ms,
+	    err);
+}
 
-	ret = store_query(st, &stmt, sql_job_started, err, "iii", job_id,
-	    attempt, started_ms);
+int
+store_job_started_all(struct store *st, const int64_t *job_ids,
+    const int64_t *attempts, size_t n, int64_t started_ms, struct buf *err)
+{
+	struct db_stmt **stmts = xcalloc(n + 1, sizeof(*stmts));
+	int64_t queued_ms;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && ret == 0; i++)
+		ret = store_query(st, &stmts[i], sql_job_started, err, "iii",
+		    job_ids[i], attempts[i], started_ms);
 	if (ret == 0)
-		ret = store_step(st, stmt, err);
-	if (ret == DB_ROW)
-		queued_ms = store_col_int64_or(st, stmt, 0, 0);
-	st->drv->finalize(stmt);
-	if (ret != DB_ROW)
-		return ret < 0 ? ret : 0; /* not pending: nothing to do */
-	if (queued_ms > 0) {
-		ret = store_stat_observe(st, STAT_JOB_WAIT,
-		    (started_ms - queued_ms) * 1000, err);
-		if (ret < 0)
-			return ret;
+		ret = store_step_all(st, stmts, n, err);
+	for (i = 0; i < n && ret == 0; i++) {
+		ret = store_step(st, stmts[i], err);
+		if (ret != DB_ROW)
+			continue; /* not pending: nothing to do */
+		queued_ms = store_col_int64_or(st, stmts[i], 0, 0);
+		ret = 0;
+		if (queued_ms > 0)
+			ret = store_stat_observe(st, STAT_JOB_WAIT,
+			    (started_ms - queued_ms) * 1000, err);
+		if (ret == 0)
+			ret = store_job_event(st, job_ids[i], "pending",
+			    "running", NULL, err);
 	}
-	return store_job_event(st, job_id, "pending", "running", NULL, err);
+	for (i = 0; i < n; i++)
+		st->drv->finalize(stmts[i]);
+	free(stmts);
+	return ret < 0 ? ret : 0;
 }
 
 int

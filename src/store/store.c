@@ -113,6 +113,7 @@ store_close(struct store *st)
 		log_info("store closed statements=%lld",
 		    (long long)st->prepares);
 	st->drv->close(st->db);
+	VEC_RELEASE(&st->ahead);
 	free(st);
 }
 
@@ -127,6 +128,7 @@ store_begin(struct store *st, struct buf *err)
 	if (ret == 0)
 		st->in_tx = true;
 	st->tx_marked = 0;
+	st->ahead.n = 0;
 	return ret;
 }
 
@@ -143,6 +145,7 @@ store_commit(struct store *st, struct buf *err)
 		return ret;
 	}
 	st->in_tx = false;
+	st->ahead.n = 0;
 	return 0;
 }
 
@@ -156,6 +159,7 @@ store_rollback(struct store *st)
 	st->drv->exec(st->db, "ROLLBACK", &ignored);
 	buf_release(&ignored);
 	st->in_tx = false;
+	st->ahead.n = 0;
 }
 
 int
@@ -361,6 +365,14 @@ store_laterf(struct store *st, const char *sql, struct buf *err,
 	ret = store_step_later(st, stmt, err);
 	st->drv->finalize(stmt);
 	return ret;
+}
+
+int
+store_step_all(struct store *st, struct db_stmt *const *stmts, size_t n,
+    struct buf *err)
+{
+	return st->drv->step_all != NULL ? st->drv->step_all(stmts, n, err)
+	                                 : 0;
 }
 
 int

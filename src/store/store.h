@@ -428,12 +428,35 @@ void job_launch_release(struct job_launch *l);
 int store_job_place(struct store *st, int64_t job_id, int64_t node_id,
     int64_t gpu_index, double priority, int64_t memory, struct job_launch *out,
     struct buf *err);
+/* Where a job goes (store_job_place_all). */
+struct job_place {
+	int64_t job_id, node_id, gpu_index;
+	double priority;
+	int64_t memory;
+};
+/*
+ * The same for `n` jobs (in one round trip on PostgreSQL), `out[i]` for
+ * `places[i]`; the first error stops it (the caller rolls back).
+ */
+int store_job_place_all(struct store *st, const struct job_place *places,
+    size_t n, struct job_launch *out, struct buf *err);
 /* Read what start() needs for a job that is already placed. */
 int store_job_launch_get(struct store *st, int64_t job_id,
     struct job_launch *out, struct buf *err);
 /* pending -> running for this attempt; nothing if it moved on. */
 int store_job_started(struct store *st, int64_t job_id, int64_t attempt,
     int64_t started_ms, struct buf *err);
+/* The same for `n` attempts (in one round trip on PostgreSQL). */
+int store_job_started_all(struct store *st, const int64_t *job_ids,
+    const int64_t *attempts, size_t n, int64_t started_ms, struct buf *err);
+/*
+ * In a transaction, read the current state of `n` attempts together (in
+ * one round trip on PostgreSQL; nothing on SQLite, where a read costs
+ * none), for the store_job_ended() and store_job_requeue() of each that
+ * follow in it.  Each row is used once; any other job's is read then.
+ */
+int store_job_now_read_ahead(struct store *st, const int64_t *job_ids,
+    const int64_t *attempts, size_t n, struct buf *err);
 
 /* A job that holds a slot, as the pilot polls it. */
 struct job_held {

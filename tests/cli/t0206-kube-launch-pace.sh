@@ -33,7 +33,7 @@ wait_until 120 running 30
 
 # The cycles that launched, from the pilot's log: "N launched … took MS".
 launches() {
-	sed -n 's/.* cycle: \([0-9]*\) launched, .* took \([0-9.]*\) ms$/\1 \2/p' \
+	sed -n 's/.* cycle: \([0-9]*\) launched, .* took \([0-9.]*\) ms .*$/\1 \2/p' \
 	    "$PILOT_LOG" | awk '$1 > 0'
 }
 spread() {
@@ -58,7 +58,7 @@ kill_spread() {
 	expect_exit 0 orch task kill wide
 	wait_until 120 task_is wide killed
 	wait_until 60 kube_state 'd["processes"] == 0'
-	sed -n 's/.* cycle: .*, \([0-9]*\) stopped; .* took \([0-9.]*\) ms$/\1 \2/p' \
+	sed -n 's/.* cycle: .*, \([0-9]*\) stopped; .* took \([0-9.]*\) ms .*$/\1 \2/p' \
 	    "$PILOT_LOG" | awk '$1 > 0' >"$TMP/stops"
 	sed 's/^/# stopped, ms: /' "$TMP/stops"
 	awk '{ c++; if ($1 > max) max = $1; if ($2 > ms) ms = $2 }

@@ -1549,6 +1549,122 @@ test_rollback_leaves_nothing(void **state)
 	buf_release(&err);
 }
 
+/*
+ * Jobs placed, started and their state read together (store_job_place_all,
+ * _started_all, store_job_now_read_ahead: one round trip on PostgreSQL):
+ * each gets its own row, attempt and event; a start or end of an attempt
+ * that moved on does nothing; a job that is not waiting fails the whole
+ * placement.
+ */
+static void
+test_jobs_placed_together(void **state)
+{
+	struct store *st = *state;
+	struct store_job_inserter *ins = NULL;
+	struct job_launch out[3] = { 0 };
+	struct job_place pl[3];
+	struct task t = { 0 };
+	struct buf err = BUF_INIT, sql = BUF_INIT;
+	int64_t node, ids[3], attempts[3], i;
+
+	node = test_store_node(st, "n1", "default", 4, 0);
+	t.account_id = test_store_user(st, "u", 1000);
+	t.name = xstrdup("t");
+	t.queue = xstrdup("default");
+	t.command = xstrdup("true");
+	t.out_dir = xstrdup("/x");
+	t.retention_ms = -1;
+	t.njobs = 4;
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_task_insert(st, &t, &err), 0);
+	assert_int_equal(store_job_insert_begin(st, &t, &ins, &err), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(store_job_insert_add(ins, i, NULL, "x", &err),
+		    0);
+	assert_int_equal(store_job_insert_finish(ins, &err), 0);
+	store_job_insert_end(ins);
+	assert_int_equal(store_commit(st, &err), 0);
+	test_store_exec(st, "UPDATE job SET status = 'assigned'");
+	for (i = 0; i < 3; i++) {
+		buf_reset(&sql);
+		buf_addf(&sql, "SELECT id FROM job WHERE idx = %lld",
+		    (long long)i);
+		pl[i] = (struct job_place){ test_store_scalar(st, sql.data),
+			node, -1, 1.0 + (double)i, 0 };
+	}
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_job_place_all(st, pl, 3, out, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(out[i].job_id, pl[i].job_id);
+		assert_int_equal(out[i].attempt, 1);
+		assert_string_equal(out[i].task, "user.u.t");
+		assert_string_equal(out[i].node, "n1");
+		assert_string_equal(out[i].command, "x");
+		ids[i] = out[i].job_id;
+		attempts[i] = i == 1 ? 9 : 1; /* the second's moved on */
+		job_launch_release(&out[i]);
+	}
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM job"
+	                                       " WHERE status = 'pending'"),
+	    3);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM event"
+	                                       " WHERE new_status = 'pending'"),
+	    3);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_job_started_all(st, ids, attempts, 3, 5, &err),
+	    0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM job"
+	                                       " WHERE status = 'running'"
+	                                       " AND started_ms = 5"),
+	    2);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM event"
+	                                       " WHERE new_status = 'running'"),
+	    2);
+	/*
+	 * Their state read ahead, then their ends: each row is used once,
+	 * so a second end of the same attempt reads again and finds it
+	 * ended (no second end); the attempt that moved on ends nothing.
+	 */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_job_now_read_ahead(st, ids, attempts, 3, &err),
+	    0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(store_job_ended(st, ids[i], attempts[i],
+		                     JOB_DONE, 0, 5, 6, "", "exit", NULL, &err),
+		    0);
+	assert_int_equal(store_job_ended(st, ids[0], attempts[0], JOB_FAILED,
+	                     1, 5, 7, "", "exit", NULL, &err),
+	    0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM job"
+	                                       " WHERE status = 'done'"),
+	    2);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM event"
+	                                       " WHERE new_status = 'done'"),
+	    2);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM event"
+	                                       " WHERE new_status = 'failed'"),
+	    0);
+	/* The fourth is waiting, the first is not: nothing is placed. */
+	pl[1] = pl[0];
+	pl[0].job_id = test_store_scalar(st, "SELECT id FROM job WHERE idx = 3");
+	memset(out, 0, sizeof(out));
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_job_place_all(st, pl, 2, out, &err),
+	    ERR_CONFLICT);
+	store_rollback(st);
+	for (i = 0; i < 2; i++)
+		job_launch_release(&out[i]);
+	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM job"
+	                                       " WHERE status = 'assigned'"),
+	    1);
+	task_release(&t);
+	buf_release(&sql);
+	buf_release(&err);
+}
+
 static void
 test_injected_fault(void **state)
 {
@@ -2275,6 +2391,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_node_unreachable,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_placed_together,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_injected_fault,
 		    test_store_setup, test_store_teardown),
