@@ -111,6 +111,11 @@ cleanup() {
 	for o in "${!obin[@]}"; do
 		cgroup_pool_remove "$home/$o" \
 		    "$(cgroup_dir_logged "$home/$o/pilot.log")" || true
+		# The cycles' homes, each with its log beside it (cycles_o).
+		for q in "$home/q-$o" "$home/q-$o-retry"; do
+			cgroup_pool_remove "$q" \
+			    "$(cgroup_dir_logged "$q.log")" || true
+		done
 	done
 	if [ -n "$keep" ]; then
 		echo "kept: $home" >&2
