@@ -23,7 +23,10 @@
 #include "util/vec.h"
 
 #define DB_PG_CACHE 128
-/* Statements run later that are sent at the latest with this many. */
+/*
+ * Statements run later that are sent at the latest with this many, and
+ * the most statements step_all() puts in one pipeline.
+ */
 #define DB_PG_LATER_MAX 64
 /* pg_advisory_lock key of the one active pilot: "orchestr" in ASCII. */
 #define DB_PG_PILOT_KEY 0x6f72636865737472LL
@@ -703,7 +706,15 @@ db_pg_step_all(struct db_stmt *const *sts, size_t n, struct buf *err)
 			todo[k++] = sts[i];
 		}
 	}
-	ret = k > 0 ? db_pg_pipeline(db, todo, k, NULL, 0, err) : 0;
+	/*
+	 * A pipeline at most DB_PG_LATER_MAX long: the server's answers to
+	 * one we have not finished sending must fit the sockets' buffers,
+	 * or both ends would wait on the other (libpq's pipeline mode).
+	 */
+	for (i = 0, ret = 0; i < k && ret == 0; i += DB_PG_LATER_MAX)
+		ret = db_pg_pipeline(db, todo + i,
+		    k - i < DB_PG_LATER_MAX ? k - i : DB_PG_LATER_MAX, NULL, 0,
+		    err);
 	free(todo);
 	return ret;
 }

@@ -1565,7 +1565,7 @@ test_jobs_placed_together(void **state)
 	struct job_place pl[3];
 	struct task t = { 0 };
 	struct buf err = BUF_INIT, sql = BUF_INIT;
-	int64_t node, ids[3], attempts[3], i;
+	int64_t node, ids[3], attempts[3], many[150], ones[150], i;
 
 	node = test_store_node(st, "n1", "default", 4, 0);
 	t.account_id = test_store_user(st, "u", 1000);
@@ -1647,6 +1647,19 @@ test_jobs_placed_together(void **state)
 	assert_int_equal(test_store_scalar(st, "SELECT count(*) FROM event"
 	                                       " WHERE new_status = 'failed'"),
 	    0);
+	/* More than one pipeline holds: each read (none is a job's). */
+	for (i = 0; i < 150; i++) {
+		many[i] = 1000 + i;
+		ones[i] = 1;
+	}
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_job_now_read_ahead(st, many, ones, 150, &err),
+	    0);
+	assert_int_equal(st->ahead.n, st->drv->step_all != NULL ? 150 : 0);
+	for (i = 0; i < (int64_t)st->ahead.n; i++)
+		assert_false(st->ahead.v[i].found);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(st->ahead.n, 0);
 	/* The fourth is waiting, the first is not: nothing is placed. */
 	pl[1] = pl[0];
 	pl[0].job_id = test_store_scalar(st, "SELECT id FROM job WHERE idx = 3");
