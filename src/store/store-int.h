@@ -103,7 +103,7 @@ int store_number(struct store *st, int ret, struct db_stmt *stmt,
  * end, finalize; 0 or ERR_*; *changes (may be NULL) gets the rows changed.
  * store_later: the same, but it may run later (db.h, later()): with the
  * transaction's next statement or its commit, which then fail with it.
- * For the writes whose failure only the whole transaction's answers (an
+ * For the writes whose failure only the whole transaction answers (an
  * event, a counter): never where the caller looks at the error's code.
  */
 /* clang-format off */
