@@ -288,15 +288,21 @@ supervisors() {
 	done
 }
 
-# ---- the tasks: a quarter each; "mixed" has every 25th job fail
+# ---- the tasks: a quarter each; "mixed" has every 25th job fail.  The
+# last job of each ("-gate") ends only once the gate is open, which the
+# killers open when they have made their kills: the tasks cannot end
+# before, however fast the rest of the jobs run.
 per=$((jobs / 4))
 names="tested plain mixed last"
+gate=$vol/gate
 for t in $names; do
 	n=$per
 	[ "$t" != last ] || n=$((jobs - 3 * per))
 	for k in $(seq 1 "$n"); do
 		if [ "$t" = mixed ] && [ $((k % 25)) = 3 ]; then
 			printf '%s/in/%s-fail-%05d\n' "$vol" "$t" "$k"
+		elif [ "$k" = "$n" ]; then
+			printf '%s/in/%s-ok-%05d-gate\n' "$vol" "$t" "$k"
 		else
 			printf '%s/in/%s-ok-%05d\n' "$vol" "$t" "$k"
 		fi
@@ -309,7 +315,11 @@ note() {
 	# shellcheck disable=SC2016
 	printf ' $ORCHESTRA_NODE $(date +%%%%s%%%%N) >&9; } 9>>%s' "$ledger"
 }
-cmd="$(note start); sleep 0.\$((ORCHESTRA_JOB_ID % 8 + 2)); $(note end);"
+# A gated job waits for the gate (10 minutes at most), polling.
+wait_gate="i=0; while [ ! -e $gate ] && [ \$i -lt 12000 ]; do sleep 0.05;"
+wait_gate="$wait_gate i=\$((i + 1)); done"
+cmd="$(note start); sleep 0.\$((ORCHESTRA_JOB_ID % 8 + 2));"
+cmd="$cmd case %IN in *-gate) $wait_gate ;; esac; $(note end);"
 cmd="$cmd case %IN in */*-fail-*) exit 3 ;; esac"
 
 pilot_log=$work/pilot.log
@@ -344,6 +354,7 @@ done
 nkill=0 nsuper=0 nrestart=0 nsuper_none=0
 deadline=$((SECONDS + (short ? 600 : 3600)))
 while ! tasks_ended || [ "$nkill" -lt "$kills" ]; do
+	[ "$nkill" -lt "$kills" ] || [ -e "$gate" ] || : >"$gate"
 	[ $SECONDS -lt $deadline ] ||
 	    die "timed out: $(ended_jobs) of $jobs jobs ended," \
 		"$nkill kills (work directory: $work; --keep keeps it)"
