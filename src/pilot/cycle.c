@@ -996,6 +996,7 @@ struct cycle_seen {
 	struct buf tail;      /* an ended job's log tail */
 	bool owed;            /* its tail to be read later (cycle_tails) */
 	enum job_start start; /* UNKNOWN and pending: what start() said now */
+	struct job_plan plan; /* job_step()'s, once the effects are done */
 };
 
 /*
@@ -1070,16 +1071,13 @@ cycle_seen_plan(const struct cycle_seen *s, struct job_plan *plan)
 	job_step(&news, plan);
 }
 
-/* Record one job's news; inside the poll's transaction. */
+/* Record one job's news (its plan); inside the poll's transaction. */
 static int
 cycle_record(struct pilot *p, const struct cycle_seen *s,
     struct cycle_stats *stats, struct buf *err)
 {
-	struct job_plan plan;
-
-	cycle_seen_plan(s, &plan);
-	return cycle_apply(p, s->held.job_id, s->held.attempt, &plan, &s->st,
-	    s->tail.data, stats, err);
+	return cycle_apply(p, s->held.job_id, s->held.attempt, &s->plan,
+	    &s->st, s->tail.data, stats, err);
 }
 
 /*
@@ -1092,14 +1090,12 @@ cycle_read_ahead(struct pilot *p, const struct cycle_seen *seen, size_t n,
 {
 	int64_t *ids = xcalloc(n + 1, sizeof(*ids));
 	int64_t *attempts = xcalloc(n + 1, sizeof(*attempts));
-	struct job_plan plan;
 	size_t i, k = 0;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		cycle_seen_plan(&seen[i], &plan);
-		if (plan.action != JOB_ACT_END &&
-		    plan.action != JOB_ACT_REQUEUE)
+		if (seen[i].plan.action != JOB_ACT_END &&
+		    seen[i].plan.action != JOB_ACT_REQUEUE)
 			continue;
 		ids[k] = seen[i].held.job_id;
 		attempts[k++] = seen[i].held.attempt;
@@ -1153,6 +1149,8 @@ cycle_poll(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	}
 	if (ret < 0)
 		goto out;
+	VEC_FOREACH (s, &seen)
+		cycle_seen_plan(s, &s->plan);
 	ret = store_begin(p->st, err);
 	if (ret < 0)
 		goto out;

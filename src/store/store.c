@@ -315,24 +315,36 @@ store_queryf(struct store *st, struct db_stmt **out, const char *sql,
 	return 0;
 }
 
-int
-store_execf(struct store *st, const char *sql, struct buf *err,
-    int64_t *changes, const char *fmt, ...)
+/* store_execf() and store_laterf(): prepare, bind, step now or later. */
+static int
+store_execv(struct store *st, const char *sql, struct buf *err,
+    int64_t *changes, bool later, const char *fmt, va_list ap)
 {
 	struct db_stmt *stmt = NULL;
-	va_list ap;
 	int ret;
 
 	ret = store_prepare(st, &stmt, sql, err);
 	if (ret < 0)
 		return ret;
-	va_start(ap, fmt);
 	store_bindv(st, stmt, fmt, ap);
-	va_end(ap);
-	ret = store_step_done(st, stmt, err);
+	ret = later ? store_step_later(st, stmt, err)
+	            : store_step_done(st, stmt, err);
 	if (ret == 0 && changes != NULL)
 		*changes = st->drv->changes(stmt);
 	st->drv->finalize(stmt);
+	return ret;
+}
+
+int
+store_execf(struct store *st, const char *sql, struct buf *err,
+    int64_t *changes, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = store_execv(st, sql, err, changes, false, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 
@@ -352,18 +364,12 @@ int
 store_laterf(struct store *st, const char *sql, struct buf *err,
     const char *fmt, ...)
 {
-	struct db_stmt *stmt = NULL;
 	va_list ap;
 	int ret;
 
-	ret = store_prepare(st, &stmt, sql, err);
-	if (ret < 0)
-		return ret;
 	va_start(ap, fmt);
-	store_bindv(st, stmt, fmt, ap);
+	ret = store_execv(st, sql, err, NULL, true, fmt, ap);
 	va_end(ap);
-	ret = store_step_later(st, stmt, err);
-	st->drv->finalize(stmt);
 	return ret;
 }
 
