@@ -353,17 +353,21 @@ done
 # supervisor, the database server at a quarter, half and three quarters
 nkill=0 nsuper=0 nrestart=0 nsuper_none=0
 deadline=$((SECONDS + (short ? 600 : 3600)))
-while ! tasks_ended || [ "$nkill" -lt "$kills" ]; do
-	[ "$nkill" -lt "$kills" ] || [ -e "$gate" ] || : >"$gate"
-	[ $SECONDS -lt $deadline ] ||
-	    die "timed out: $(ended_jobs) of $jobs jobs ended," \
-		"$nkill kills (work directory: $work; --keep keeps it)"
-	if tasks_ended; then
-		# Enough work is done but kills are owed: more jobs would be
-		# needed for them to mean anything.
+while :; do
+	# Once the kills are made the gate opens and the loop goes on (and
+	# kills on) until the tasks end.  Before, tasks that end mean enough
+	# work was done while kills were owed: more jobs would be needed for
+	# them to mean anything.
+	if [ "$nkill" -ge "$kills" ]; then
+		[ -e "$gate" ] || : >"$gate"
+		! tasks_ended || break
+	elif tasks_ended; then
 		die "the tasks ended after only $nkill of $kills pilot kills:" \
 		    "give more --jobs or fewer --kills"
 	fi
+	[ $SECONDS -lt $deadline ] ||
+	    die "timed out: $(ended_jobs) of $jobs jobs ended," \
+		"$nkill kills (work directory: $work; --keep keeps it)"
 	sleep_ms "$(rand_ms 200 1500)"
 	kill -KILL "$pilot" 2>/dev/null || true
 	wait "$pilot" 2>/dev/null || true
