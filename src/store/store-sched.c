@@ -10,14 +10,18 @@
  * Per user, does the pool hold an assigned job of this kind (test or
  * not)?  A scalar subquery with LIMIT, not EXISTS: PostgreSQL would turn
  * EXISTS into a semi-join over every waiting job; this stays one index
- * seek per user and kind, on SQLite too.
+ * seek per user and kind, on SQLite too.  The ORDER BY is job_wait's
+ * next column: without it PostgreSQL, its statistics saying that most
+ * jobs are assigned, chose a sequential scan that stops at the first
+ * match, and read the whole table for a kind with none (no test job
+ * waiting): 13 ms a cycle with 100,000 queued, 0.05 ms with the seek.
  */
 static const char sql_sched_streams[] =
     "SELECT a.id, a.max_priority, k.is_test FROM account a"
     " CROSS JOIN (SELECT 0 AS is_test UNION ALL SELECT 1) k"
     " WHERE (SELECT 1 FROM job j WHERE j.status = 'assigned'"
     " AND j.queue = $1 AND j.gpu = $2 AND j.account_id = a.id"
-    " AND j.is_test = k.is_test LIMIT 1) = 1"
+    " AND j.is_test = k.is_test ORDER BY j.submitted_ms LIMIT 1) = 1"
     " ORDER BY a.id, k.is_test";
 /* R: each user's jobs holding a slot of the pool. */
 static const char sql_sched_running[] =
