@@ -14,7 +14,10 @@
  * next column: without it PostgreSQL, its statistics saying that most
  * jobs are assigned, chose a sequential scan that stops at the first
  * match, and read the whole table for a kind with none (no test job
- * waiting): 13 ms a cycle with 100,000 queued, 0.05 ms with the seek.
+ * waiting): 13 ms a cycle with 68,000 of 100,000 jobs queued, 0.05 ms
+ * with the seek.  Left: before the table's first ANALYZE (autovacuum's,
+ * within a minute of a large submit), PostgreSQL takes job_queued and
+ * sorts every queued job of the pool instead (bench/README.md).
  */
 static const char sql_sched_streams[] =
     "SELECT a.id, a.max_priority, k.is_test FROM account a"
