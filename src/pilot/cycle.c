@@ -499,8 +499,8 @@ cycle_chunk_timed(struct pilot *p, const struct task_plan *plan,
 	const struct job_move *mv = cycle_plan_chunk(plan);
 
 	if (mv != NULL)
-		log_debug("chunk: up to %lld jobs in %.1f ms", (long long)mv->limit,
-		    (double)took_ns / 1e6);
+		log_debug("chunk: up to %lld jobs in %.1f ms",
+		    (long long)mv->limit, (double)took_ns / 1e6);
 	if (p->queue_chunk > 0 || mv == NULL || !store_task_chunk_whole(p->st))
 		return;
 	p->chunk = task_chunk_next(mv->limit, took_ns / 1000);
