@@ -576,9 +576,14 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			ret = store_end(p->st, ret, err);
 			if (ret < 0)
 				goto out;
+			/*
+			 * Another round reads the dirty tasks again for what
+			 * this step changed, but for a task that queued a
+			 * chunk: it is not stepped again this cycle.
+			 */
 			if (plan.next != r->view.status || plan.nmoves > 0 ||
 			    plan.consume_signal || plan.remove) {
-				any = true;
+				any = any || !cycle_plan_queues_chunk(&plan);
 				stats->tasks_changed++;
 				log_info("task %lld: %s -> %s (%s)",
 				    (long long)r->id,
