@@ -538,7 +538,7 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	char *remove_dir;
 	int64_t njobs, began;
 	int round, ret = 0;
-	bool any;
+	bool any, queued;
 
 	for (round = 0; round < 8; round++) {
 		dirty.n = 0;
@@ -581,16 +581,17 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			 * this step changed, but for a task that queued a
 			 * chunk: it is not stepped again this cycle.
 			 */
+			queued = cycle_plan_queues_chunk(&plan);
 			if (plan.next != r->view.status || plan.nmoves > 0 ||
 			    plan.consume_signal || plan.remove) {
-				any = any || !cycle_plan_queues_chunk(&plan);
+				any = any || !queued;
 				stats->tasks_changed++;
 				log_info("task %lld: %s -> %s (%s)",
 				    (long long)r->id,
 				    task_status_name(r->view.status),
 				    task_status_name(plan.next), plan.reason);
 			}
-			if (cycle_plan_queues_chunk(&plan)) {
+			if (queued) {
 				VEC_PUSH(&chunked, r->id);
 				cycle_chunk_timed(p, &plan,
 				    time_mono_ns() - began);
