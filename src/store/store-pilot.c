@@ -24,7 +24,8 @@ static const char sql_node_memory_fill[] =
 
 static const char sql_task_state[] =
     "SELECT status, coalesce(signal, ''), remove_files, out_dir, account_id,"
-    " coalesce(requeue_from, -1) FROM task WHERE id = $1";
+    " coalesce(requeue_from, -1), coalesce(queue_from, 0) FROM task"
+    " WHERE id = $1";
 static const char sql_task_jobs_refs[] =
     "SELECT id, attempts FROM job WHERE task_id = $1 ORDER BY id";
 static const char sql_task_delete[] = "DELETE FROM task WHERE id = $1";
@@ -33,8 +34,8 @@ static const char sql_task_delete[] = "DELETE FROM task WHERE id = $1";
  * job (index 0); their last parameter: only jobs below this index (a
  * chunk, store_task_move_bound), INT64_MAX for all.  A chunk of $3 jobs
  * from index $4 on ends below the index of the one after it.  The events
- * and the move to assigned also take a lowest index (0 but for a chunk
- * of a retry, which starts at the task's requeue_from).
+ * and the move to assigned also take a lowest index (0 but for a chunk,
+ * which starts at the task's queue_from, or a retry's requeue_from).
  */
 static const char sql_move_bound[] =
     "SELECT idx FROM job WHERE task_id = $1 AND status = $2 AND idx >= $4"
@@ -65,6 +66,10 @@ static const char sql_move_assigned[] =
 /* Past the chunk of a retry just moved; NULL after its last. */
 static const char sql_task_requeue_set[] =
     "UPDATE task SET requeue_from = $2 WHERE id = $1";
+/* Past the chunk of registered jobs just moved; NULL after the last, or
+ * when jobs move back to registered (migration 0023). */
+static const char sql_task_queue_from_set[] =
+    "UPDATE task SET queue_from = $2 WHERE id = $1";
 static const char sql_move_ended[] =
     "UPDATE job SET status = $5, ended_ms = $4, end_reason = $6"
     " WHERE task_id = $1 AND status = $2 AND ($3 = 0 OR idx = 0)"
@@ -297,25 +302,39 @@ store_task_move_bound(struct store *st, int64_t task_id, const char *from,
 	return store_number(st, ret, stmt, INT64_MAX, bound, err);
 }
 
+/* The task's cursors: where its chunks of each kind start. */
+struct store_task_cursors {
+	int64_t requeue_from; /* a retry's failed jobs; -1: none left */
+	int64_t queue_from;   /* its registered jobs; 0 when NULL */
+};
+
 /*
  * Move the jobs of `m`.  A chunk of a retry (m->requeue) takes the failed
  * jobs from index `requeue_from` on (-1: none left, it moves nothing), and
  * moves the task's cursor past them (NULL after the last), in the same
- * transaction.
+ * transaction.  A chunk of registered jobs does the same from queue_from,
+ * which any move back to registered clears (migration 0023).
  */
 static int
 store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
-    int64_t requeue_from, const char *reason, int64_t now, struct buf *err)
+    const struct store_task_cursors *c, const char *reason, int64_t now,
+    struct buf *err)
 {
 	const char *from = job_status_name(m->from);
 	const char *to = job_status_name(m->to);
-	int64_t test = m->test_only ? 1 : 0, bound;
-	int64_t lowest = m->requeue ? requeue_from : 0;
+	int64_t test = m->test_only ? 1 : 0, bound, lowest = 0;
+	bool chunk = m->limit > 0 && !m->requeue;
 	int ret;
 
 	if (m->requeue &&
 	    (m->from != JOB_FAILED || m->to != JOB_ASSIGNED || m->limit <= 0))
 		BUG("a retry's chunk moves %s -> %s", from, to);
+	if (chunk && (m->from != JOB_REGISTERED || m->to != JOB_ASSIGNED))
+		BUG("a chunk moves %s -> %s", from, to);
+	if (m->requeue)
+		lowest = c->requeue_from;
+	else if (chunk)
+		lowest = c->queue_from;
 	if (lowest < 0)
 		return 0;
 	ret = store_task_move_bound(st, task_id, from, m->limit, lowest, &bound,
@@ -330,15 +349,21 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 		return ret;
 	switch (m->to) {
 	case JOB_REGISTERED:
-		return store_exec(st, sql_move_registered, err, NULL, "isii",
+		ret = store_exec(st, sql_move_registered, err, NULL, "isii",
 		    task_id, from, test, bound);
+		if (ret == 0)
+			ret = store_exec(st, sql_task_queue_from_set, err, NULL,
+			    "in", task_id, (int64_t)-1);
+		return ret;
 	case JOB_ASSIGNED:
 		ret = store_exec(st, sql_move_assigned, err, NULL, "isiiiii",
 		    task_id, from, test, now, (int64_t)(m->mark_test ? 1 : 0),
 		    bound, lowest);
-		if (ret == 0 && m->requeue)
-			ret = store_exec(st, sql_task_requeue_set, err, NULL,
-			    "in", task_id,
+		if (ret == 0 && (m->requeue || chunk))
+			ret = store_exec(st,
+			    m->requeue ? sql_task_requeue_set
+			               : sql_task_queue_from_set,
+			    err, NULL, "in", task_id,
 			    bound == INT64_MAX ? (int64_t)-1 : bound);
 		return ret;
 	case JOB_KILL:
@@ -366,7 +391,8 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 {
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "task" };
-	int64_t now = time_now_ms(), account_id, requeue_from;
+	int64_t now = time_now_ms(), account_id;
+	struct store_task_cursors cursors;
 	bool remove_files, changed, event;
 	char *out_dir = NULL;
 	size_t i;
@@ -397,9 +423,10 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	 * guards it; the retry itself (from finalized) starts at 0.  A
 	 * running task with no cursor has no failed job left to queue again.
 	 */
-	requeue_from = st->drv->col_int64(stmt, 5);
+	cursors.requeue_from = st->drv->col_int64(stmt, 5);
 	if (from == TASK_FINALIZED)
-		requeue_from = 0;
+		cursors.requeue_from = 0;
+	cursors.queue_from = st->drv->col_int64(stmt, 6);
 	st->drv->finalize(stmt);
 	stmt = NULL;
 
@@ -427,8 +454,8 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 		goto out;
 	}
 	for (i = 0; i < plan->nmoves; i++) {
-		ret = store_task_move(st, task_id, &plan->moves[i],
-		    requeue_from, plan->reason, now, err);
+		ret = store_task_move(st, task_id, &plan->moves[i], &cursors,
+		    plan->reason, now, err);
 		if (ret < 0)
 			goto out;
 	}

@@ -1061,6 +1061,8 @@ test_task_move_chunks(void **state)
 	task_state_vec dirty = VEC_INIT;
 	struct buf err = BUF_INIT;
 	struct task_plan plan;
+	/* The cursor past each round's chunk: jobs 5, 9, then none left. */
+	static const int64_t cursor[] = { 5, 9, -1, -1 };
 	int64_t u, id, round, want;
 
 	u = test_store_user(st, "u", 1000);
@@ -1109,6 +1111,10 @@ test_task_move_chunks(void **state)
 		assert_int_equal(
 		    test_store_scalar(st, "SELECT dirty FROM task"),
 		    round < 4 ? 1 : 0);
+		assert_int_equal(test_store_scalar(st,
+		                     "SELECT coalesce(queue_from, -1)"
+		                     " FROM task"),
+		    cursor[round - 1]);
 	}
 	/* The last plan applied again: a chunk of nothing. */
 	test_store_apply_chunk(st, id, JOB_REGISTERED, 4, false);
@@ -1117,6 +1123,73 @@ test_task_move_chunks(void **state)
 	    9);
 	VEC_RELEASE(&dirty);
 	buf_release(&err);
+}
+
+/*
+ * A chunk of registered jobs starts at the task's cursor (queue_from),
+ * which a move back to registered clears; and a registered job below the
+ * cursor, were the cursor wrong, is not lost: after the chunk that takes
+ * the last jobs from the cursor on, the cursor is cleared and the next
+ * chunk finds it.
+ */
+static void
+test_task_queue_from(void **state)
+{
+	struct store *st = *state;
+	struct task_plan back = { .next = TASK_RUNNING,
+		.nmoves = 1,
+		.reason = "retry requested" };
+	int64_t u, id;
+
+	u = test_store_user(st, "u", 1000);
+	id = test_store_task(st, u, "t", 1, 10, false);
+	test_store_exec(st, "UPDATE task SET status = 'running'");
+	test_store_exec(st, "UPDATE job SET status = 'done' WHERE idx = 0");
+	test_store_apply_chunk(st, id, JOB_REGISTERED, 4, false);
+	assert_int_equal(test_store_scalar(st, "SELECT queue_from FROM task"),
+	    5);
+
+	/* Back to registered: the cursor goes, the lowest come first. */
+	back.moves[0].from = JOB_ASSIGNED;
+	back.moves[0].to = JOB_REGISTERED;
+	test_store_apply(st, id, TASK_RUNNING, SIGNAL_NONE, &back);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM task"
+	                     " WHERE queue_from IS NULL"),
+	    1);
+	test_store_apply_chunk(st, id, JOB_REGISTERED, 3, false);
+	assert_int_equal(
+	    test_store_scalar(st,
+	        "SELECT max(idx) FROM job WHERE status = 'assigned'"),
+	    3);
+	assert_int_equal(test_store_scalar(st, "SELECT queue_from FROM task"),
+	    4);
+
+	/* A cursor past registered jobs: 7 to 9 first, then 4 to 6. */
+	test_store_exec(st, "UPDATE task SET queue_from = 7");
+	test_store_apply_chunk(st, id, JOB_REGISTERED, 4, false);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'assigned' AND idx >= 7"),
+	    3);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'registered'"),
+	    3);
+	test_store_apply_chunk(st, id, JOB_REGISTERED, 4, false);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'registered'"),
+	    0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM job"
+	                     " WHERE status = 'assigned'"),
+	    9);
+	/* One event a move: 4, then 3, then 3 and 3 again. */
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT count(*) FROM event WHERE kind = 'job'"
+	                     " AND new_status = 'assigned'"),
+	    13);
 }
 
 /*
@@ -2412,6 +2485,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pilot_writes_twice,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_task_move_chunks,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_task_queue_from,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_task_requeue_chunks,
 		    test_store_setup, test_store_teardown),
