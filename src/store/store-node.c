@@ -27,7 +27,7 @@ static const char sql_node_usage[] =
     "SELECT node_id, gpu, gpu_index, count(*), sum(memory) FROM job"
     " WHERE status IN ('pending', 'running', 'kill')"
     " AND node_id IS NOT NULL GROUP BY node_id, gpu, gpu_index";
-/* The same jobs, one a row; job_wait or job_queued (status first). */
+/* The same jobs, one a row; job_wait (status first) or job_node. */
 static const char sql_node_jobs[] =
     "SELECT j.node_id, a.username, t.name, j.idx, j.status, j.gpu_index,"
     " j.started_ms FROM job j JOIN task t ON t.id = j.task_id"
