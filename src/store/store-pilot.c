@@ -66,8 +66,10 @@ static const char sql_move_assigned[] =
 /* Past the chunk of a retry just moved; NULL after its last. */
 static const char sql_task_requeue_set[] =
     "UPDATE task SET requeue_from = $2 WHERE id = $1";
-/* Past the chunk of registered jobs just moved; NULL after the last, or
- * when jobs move back to registered (migration 0023). */
+/*
+ * Past the chunk of registered jobs just moved; NULL after the last, or
+ * when jobs move back to registered (migration 0023).
+ */
 static const char sql_task_queue_from_set[] =
     "UPDATE task SET queue_from = $2 WHERE id = $1";
 static const char sql_move_ended[] =
@@ -318,7 +320,7 @@ struct store_task_cursors {
  */
 static int
 store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
-    const struct store_task_cursors *c, const char *reason, int64_t now,
+    struct store_task_cursors *c, const char *reason, int64_t now,
     struct buf *err)
 {
 	const char *from = job_status_name(m->from);
@@ -355,6 +357,7 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 		if (ret == 0)
 			ret = store_exec(st, sql_task_queue_from_set, err, NULL,
 			    "in", task_id, (int64_t)-1);
+		c->queue_from = 0; /* for a later move of the same plan */
 		return ret;
 	case JOB_ASSIGNED:
 		ret = store_exec(st, sql_move_assigned, err, NULL, "isiiiii",
