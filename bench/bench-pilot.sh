@@ -28,8 +28,11 @@
 #               TASK_QUEUE_CHUNK a cycle, all at once before issue 18's
 #               chunks), and the next one (each cycle's own "took"): the
 #               longest cycle while they are queued, how many cycles and
-#               ms (their sum: they run back to back) until all are, and
-#               the next; target <= 200 ms a cycle.  --queued 0 skips it.
+#               ms (their sum: they run back to back) until all are, the
+#               median and 99th percentile of those cycles (the longest is
+#               one cycle of a hundred or more, and moves from run to run
+#               on a loaded machine), and the next; target <= 200 ms a
+#               cycle.  --queued 0 skips it.
 #   retry       the same for a finalized task's retry: on a database of
 #               its own, --queued jobs in one task, made failed and the
 #               task finalized with SQL (as if they had run and failed),
@@ -37,7 +40,7 @@
 #               retry`: the cycles that queue the failed jobs again
 #               (failed to assigned, one event each; in chunks since
 #               issue 18's retry chunks, all at once before), the same
-#               three figures; target <= 200 ms a cycle.
+#               figures; target <= 200 ms a cycle.
 #
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--rounds R] [--runs R]
 #                        [--queued N] [--bin PATH] [--before PATH]
@@ -299,19 +302,30 @@ lat_range() { sort -g "$1" | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.
 # task's "registered -> running" or "next jobs queued", a retry's
 # "finalized -> running" or "next failed jobs queued again", before the
 # cycle's line) are followed by one that queues none; nothing before.
+# Each of those cycles' times goes to $1.times, a line each.
 cycles_read() {
-	awk '
+	awk -v times="$1.times" '
 		/cycle:.* took / {
 			t = $0; sub(/.* took /, "", t); sub(/ ms.*/, "", t)
 			if (!idle) { idle = 1; q = 0; next }
-			if (q) { n++; sum += t; if (t + 0 > max + 0) max = t }
+			if (q) {
+				n++; sum += t; if (t + 0 > max + 0) max = t
+				print t > times
+			}
 			else if (n > 0) { printf "%s %d %.1f %s\n", max, n, sum, t; exit }
 			q = 0; next
 		}
 		idle && /task [0-9]+: (registered -> running|finalized -> running|running -> running \(next (failed )?jobs queued( again)?\))/ { q = 1 }
 	' "$1"
 }
-# NAME [retry]: "longest-ms ncycles total-ms next-ms", of a running pilot
+# The median and the 99th percentile (nearest rank) of the times in $1.
+cycles_pct() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		r = int(NR * 0.99); if (r < NR * 0.99) r++
+		print v[int((NR + 1) / 2)], v[r] }'
+}
+# NAME [retry]: "longest-ms ncycles total-ms next-ms median-ms p99-ms", of
+# a running pilot
 # (period 30 s), idle when the jobs are submitted: the cycles that queue
 # them, back to back, then the next.  On its --db database, else a new
 # SQLite file.  With retry (always a new SQLite file), the jobs are
@@ -358,18 +372,18 @@ cycles_o() {
 	pilot_down
 	# Let the launched jobs end, so that the directory can go.
 	"$b" pilot --once >/dev/null 2>&1 || true
-	echo "$r"
+	echo "$r $(cycles_pct "$log.times")"
 }
 if [ "$queued" -gt 0 ]; then
 	seq -f "/in/%06g" 1 "$queued" >"$home/qlist"
 fi
 if [ "$queued" -gt 0 ] && phase cycle; then
-	read -r qa qn qs qc < <(cycles_o orchestra)
-	[ -z "$before" ] || read -r qba qbn qbs qbc < <(cycles_o before)
+	read -r qa qn qs qc qm qp < <(cycles_o orchestra)
+	[ -z "$before" ] || read -r qba qbn qbs qbc qbm qbp < <(cycles_o before)
 fi
 if [ "$queued" -gt 0 ] && phase retry; then
-	read -r ra rn rs rc < <(cycles_o orchestra retry)
-	[ -z "$before" ] || read -r rba rbn rbs rbc < <(cycles_o before retry)
+	read -r ra rn rs rc rm rp < <(cycles_o orchestra retry)
+	[ -z "$before" ] || read -r rba rbn rbs rbc rbm rbp < <(cycles_o before retry)
 fi
 
 # ---- the table ----------------------------------------------------------
@@ -418,19 +432,21 @@ if phase throughput || phase latency; then
 	row orchestra "Orchestra"
 	[ -z "$before" ] || row before "before"
 fi
-# LABEL WHILE AGAIN LONGEST N SUM NEXT: the rows of cycles_o's figures.
+# LABEL WHILE AGAIN LONGEST N SUM NEXT MEDIAN P99: the rows of cycles_o's
+# figures.
 cycle_rows() {
 	printf '| %s: the longest cycle while %s | %s ms | <= 200 ms |\n' "$1" "$2" "$4"
 	printf '| %s: until all %d are queued%s | %s cycles, %s ms | <= 200 ms a cycle |\n' "$1" "$queued" "$3" "$5" "$6"
+	printf '| %s: those cycles, median and 99th percentile | %s ms, %s ms | |\n' "$1" "$8" "$9"
 	printf '| %s: the next cycle, all %d queued%s | %s ms | <= 200 ms |\n' "$1" "$queued" "$3" "$7"
 }
 if [ "$queued" -gt 0 ] && phase cycle; then
 	w="$queued jobs are queued"
-	cycle_rows Orchestra "$w" "" "$qa" "$qn" "$qs" "$qc"
-	[ -z "$before" ] || cycle_rows before "$w" "" "$qba" "$qbn" "$qbs" "$qbc"
+	cycle_rows Orchestra "$w" "" "$qa" "$qn" "$qs" "$qc" "$qm" "$qp"
+	[ -z "$before" ] || cycle_rows before "$w" "" "$qba" "$qbn" "$qbs" "$qbc" "$qbm" "$qbp"
 fi
 if [ "$queued" -gt 0 ] && phase retry; then
 	w="a retry queues $queued failed jobs again"
-	cycle_rows Orchestra "$w" " again" "$ra" "$rn" "$rs" "$rc"
-	[ -z "$before" ] || cycle_rows before "$w" " again" "$rba" "$rbn" "$rbs" "$rbc"
+	cycle_rows Orchestra "$w" " again" "$ra" "$rn" "$rs" "$rc" "$rm" "$rp"
+	[ -z "$before" ] || cycle_rows before "$w" " again" "$rba" "$rbn" "$rbs" "$rbc" "$rbm" "$rbp"
 fi
