@@ -18,6 +18,9 @@ NODES
 kube_sim_start "$TMP/nodes.json"
 export ORCHESTRA_VOLUME=$ORCHESTRA_HOME/volume ORCHESTRA_KUBE_PULL_WAIT=2
 lib_user_volume orchestra-smoke
+# A smoke that fails keeps its files for the admin to read (kube-smoke.sh
+# says where); here they go with the test's own.
+export TMPDIR=$TMP
 SMOKE=("$SRCDIR/scripts/kube-smoke.sh" --bin "$ORCHESTRA_BIN"
     --unix-user "$ME" --nfs-server sim.invalid
     --nfs-path "$ORCHESTRA_VOLUME/orchestra-smoke" --jobs 3 --timeout 180)
