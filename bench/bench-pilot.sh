@@ -318,11 +318,10 @@ cycles_read() {
 		idle && /task [0-9]+: (registered -> running|finalized -> running|running -> running \(next (failed )?jobs queued( again)?\))/ { q = 1 }
 	' "$1"
 }
-# The median and the 99th percentile (nearest rank) of the times in $1.
-cycles_pct() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
-		r = int(NR * 0.99); if (r < NR * 0.99) r++
-		print v[int((NR + 1) / 2)], v[r] }'
+# The 99th percentile (nearest rank) of the numbers on standard input.
+p99() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		r = int(NR * 0.99); if (r < NR * 0.99) r++; print v[r] }'
 }
 # NAME [retry]: "longest-ms ncycles total-ms next-ms median-ms p99-ms", of
 # a running pilot
@@ -372,7 +371,7 @@ cycles_o() {
 	pilot_down
 	# Let the launched jobs end, so that the directory can go.
 	"$b" pilot --once >/dev/null 2>&1 || true
-	echo "$r $(cycles_pct "$log.times")"
+	echo "$r $(median <"$log.times") $(p99 <"$log.times")"
 }
 if [ "$queued" -gt 0 ]; then
 	seq -f "/in/%06g" 1 "$queued" >"$home/qlist"

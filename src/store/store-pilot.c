@@ -354,10 +354,12 @@ store_task_move(struct store *st, int64_t task_id, const struct job_move *m,
 	case JOB_REGISTERED:
 		ret = store_exec(st, sql_move_registered, err, NULL, "isii",
 		    task_id, from, test, bound);
-		if (ret == 0)
+		/* At most once a plan: a retry moves several states back. */
+		if (ret == 0 && c->queue_from > 0) {
 			ret = store_exec(st, sql_task_queue_from_set, err, NULL,
 			    "in", task_id, (int64_t)-1);
-		c->queue_from = 0; /* for a later move of the same plan */
+			c->queue_from = 0;
+		}
 		return ret;
 	case JOB_ASSIGNED:
 		ret = store_exec(st, sql_move_assigned, err, NULL, "isiiiii",
