@@ -93,6 +93,13 @@ done
 [ -n "$slots" ] || slots=8
 [ "$backend" = local ] || super_kills=0
 [ "$db" = pg ] || restarts=0
+# The last restart comes at R/(R+1) of the jobs ended, which the four
+# gated jobs must leave reachable.
+if [ "$jobs" -lt $((4 * (restarts + 1))) ]; then
+	echo "$0: --jobs must be at least $((4 * (restarts + 1))) for" \
+	    "$restarts restarts" >&2
+	exit 2
+fi
 
 py=python3
 if [ "$backend" = kube ]; then
@@ -354,16 +361,21 @@ done
 nkill=0 nsuper=0 nrestart=0 nsuper_none=0
 deadline=$((SECONDS + (short ? 600 : 3600)))
 while :; do
-	# Once the kills are made the gate opens and the loop goes on (and
-	# kills on) until the tasks end.  Before, tasks that end mean enough
-	# work was done while kills were owed: more jobs would be needed for
-	# them to mean anything.
-	if [ "$nkill" -ge "$kills" ]; then
+	# Once the kills, supervisor kills and restarts are made the gate
+	# opens and the loop goes on (and kills on) until the tasks end: with
+	# the gated jobs waiting, the jobs ended pass each restart's mark and
+	# supervisors run, so none is left owed by tasks that ended before
+	# the loop came round to it.  Before, tasks that end mean enough work
+	# was done while kills were owed: more jobs would be needed for them
+	# to mean anything.
+	if [ "$nkill" -ge "$kills" ] && [ "$nsuper" -ge "$super_kills" ] &&
+	    [ "$nrestart" -ge "$restarts" ]; then
 		[ -e "$gate" ] || : >"$gate"
 		! tasks_ended || break
 	elif tasks_ended; then
-		die "the tasks ended after only $nkill of $kills pilot kills:" \
-		    "give more --jobs or fewer --kills"
+		die "the tasks ended before the faults were made ($nkill of" \
+		    "$kills pilot kills, $nsuper of $super_kills supervisor" \
+		    "kills, $nrestart of $restarts restarts)"
 	fi
 	[ $SECONDS -lt $deadline ] ||
 	    die "timed out: $(ended_jobs) of $jobs jobs ended," \
