@@ -22,6 +22,17 @@ struct store_job_now {
 	int64_t queued_ms, started_ms; /* 0 if not set */
 };
 
+/* A counter's increment owed to a transaction's commit (store-stats.c). */
+struct store_stat_owed {
+	char *name;
+	char *label;
+	int64_t le_us, count, sum_us;
+};
+/* A node's ended jobs owed to a transaction's commit. */
+struct store_node_owed {
+	int64_t node_id, completed, failed;
+};
+
 struct store {
 	const struct db_driver *drv;
 	struct db *db;
@@ -37,6 +48,13 @@ struct store {
 	int64_t tx_marked;    /* the task this transaction marked dirty, or 0 */
 	/* Read ahead in this transaction (store_job_now_read_ahead). */
 	VEC(struct store_job_now) ahead;
+	/*
+	 * The counters this transaction adds to (store_stat_add, the nodes'
+	 * completed and failed jobs), summed and written at its commit: a
+	 * statement a counter, not one an end, and each row updated once.
+	 */
+	VEC(struct store_stat_owed) stat_owed;
+	VEC(struct store_node_owed) node_owed;
 };
 
 struct store_migration {
@@ -52,6 +70,17 @@ struct store_migration {
 };
 extern const struct store_migration store_migrations[];
 extern const size_t store_nmigrations;
+
+/*
+ * Add `completed` and `failed` to node `node_id`'s counters: at the
+ * commit, summed with the transaction's others (outside one, now).
+ */
+int store_node_ends(struct store *st, int64_t node_id, int64_t completed,
+    int64_t failed, struct buf *err);
+/* Write the counters owed (store_commit, before it commits); 0 or ERR_*. */
+int store_owed_flush(struct store *st, struct buf *err);
+/* Forget the counters owed (a transaction that begins, or rolls back). */
+void store_owed_clear(struct store *st);
 
 /* Bring the schema up to date (migrate.c). */
 int store_migrate(struct store *st, bool create, struct buf *err);

@@ -149,9 +149,6 @@ static const char sql_job_requeue[] =
     "UPDATE job SET status = 'assigned', lost = lost + 1, node_id = NULL,"
     " gpu_index = NULL, started_ms = NULL, end_reason = $3"
     " WHERE id = $1 AND attempts = $2";
-static const char sql_node_count[] =
-    "UPDATE node SET completed = completed + $2, failed = failed + $3"
-    " WHERE id = $1";
 /* Its status changed: the tasks that run after it look again. */
 static const char sql_task_wake_after[] =
     "UPDATE task SET dirty = 1 WHERE dirty = 0 AND id IN"
@@ -814,9 +811,9 @@ store_job_ended(struct store *st, int64_t job_id, int64_t attempt,
 	if (ret < 0)
 		return ret;
 	if (now.node_id != 0 && (to == JOB_DONE || to == JOB_FAILED)) {
-		ret = store_later(st, sql_node_count, err, "iii",
-		    now.node_id, (int64_t)(to == JOB_DONE),
-		    (int64_t)(to == JOB_FAILED));
+		ret =
+		    store_node_ends(st, now.node_id, (int64_t)(to == JOB_DONE),
+		        (int64_t)(to == JOB_FAILED), err);
 		if (ret < 0)
 			return ret;
 	}

@@ -54,6 +54,9 @@ const struct stat_hist_def stat_hists[STAT_NHIST] = {
 	    STAT_NBOUNDS(stat_cycle_bounds_us) },
 };
 
+static const char sql_node_count[] =
+    "UPDATE node SET completed = completed + $2, failed = failed + $3"
+    " WHERE id = $1";
 static const char sql_stat_add[] =
     "INSERT INTO stat (name, label, le_us, count, sum_us)"
     " VALUES ($1, $2, $3, $4, $5)"
@@ -96,8 +99,85 @@ int
 store_stat_add(struct store *st, const char *name, const char *label,
     int64_t le_us, int64_t count, int64_t sum_us, struct buf *err)
 {
-	return store_later(st, sql_stat_add, err, "ssiii", name,
-	    label != NULL ? label : "", le_us, count, sum_us);
+	struct store_stat_owed *o;
+
+	if (label == NULL)
+		label = "";
+	if (!st->in_tx)
+		return store_later(st, sql_stat_add, err, "ssiii", name, label,
+		    le_us, count, sum_us);
+	VEC_FOREACH (o, &st->stat_owed) {
+		if (o->le_us == le_us && strcmp(o->name, name) == 0 &&
+		    strcmp(o->label, label) == 0) {
+			o->count += count;
+			o->sum_us += sum_us;
+			return 0;
+		}
+	}
+	o = VEC_ADD(&st->stat_owed);
+	o->name = xstrdup(name);
+	o->label = xstrdup(label);
+	o->le_us = le_us;
+	o->count = count;
+	o->sum_us = sum_us;
+	return 0;
+}
+
+int
+store_node_ends(struct store *st, int64_t node_id, int64_t completed,
+    int64_t failed, struct buf *err)
+{
+	struct store_node_owed *o;
+
+	if (!st->in_tx)
+		return store_later(st, sql_node_count, err, "iii", node_id,
+		    completed, failed);
+	VEC_FOREACH (o, &st->node_owed) {
+		if (o->node_id == node_id) {
+			o->completed += completed;
+			o->failed += failed;
+			return 0;
+		}
+	}
+	o = VEC_ADD(&st->node_owed);
+	o->node_id = node_id;
+	o->completed = completed;
+	o->failed = failed;
+	return 0;
+}
+
+int
+store_owed_flush(struct store *st, struct buf *err)
+{
+	struct store_stat_owed *s;
+	struct store_node_owed *n;
+	int ret = 0;
+
+	VEC_FOREACH (s, &st->stat_owed) {
+		if (ret == 0)
+			ret = store_later(st, sql_stat_add, err, "ssiii",
+			    s->name, s->label, s->le_us, s->count, s->sum_us);
+	}
+	VEC_FOREACH (n, &st->node_owed) {
+		if (ret == 0)
+			ret = store_later(st, sql_node_count, err, "iii",
+			    n->node_id, n->completed, n->failed);
+	}
+	store_owed_clear(st);
+	return ret;
+}
+
+void
+store_owed_clear(struct store *st)
+{
+	struct store_stat_owed *s;
+
+	VEC_FOREACH (s, &st->stat_owed) {
+		free(s->name);
+		free(s->label);
+	}
+	st->stat_owed.n = 0;
+	st->node_owed.n = 0;
 }
 
 int

@@ -114,6 +114,9 @@ store_close(struct store *st)
 		    (long long)st->prepares);
 	st->drv->close(st->db);
 	VEC_RELEASE(&st->ahead);
+	store_owed_clear(st);
+	VEC_RELEASE(&st->stat_owed);
+	VEC_RELEASE(&st->node_owed);
 	free(st);
 }
 
@@ -129,6 +132,7 @@ store_begin(struct store *st, struct buf *err)
 		st->in_tx = true;
 	st->tx_marked = 0;
 	st->ahead.n = 0;
+	store_owed_clear(st);
 	return ret;
 }
 
@@ -139,7 +143,9 @@ store_commit(struct store *st, struct buf *err)
 
 	if (!st->in_tx)
 		BUG("store_commit outside a transaction");
-	ret = st->drv->commit(st->db, err);
+	ret = store_owed_flush(st, err);
+	if (ret == 0)
+		ret = st->drv->commit(st->db, err);
 	if (ret < 0) {
 		store_rollback(st);
 		return ret;
@@ -160,6 +166,7 @@ store_rollback(struct store *st)
 	buf_release(&ignored);
 	st->in_tx = false;
 	st->ahead.n = 0;
+	store_owed_clear(st);
 }
 
 int

@@ -1388,6 +1388,56 @@ test_stats(void **state)
 	assert_int_equal(rows.v[2].le_us, -1);
 	assert_int_equal(rows.v[2].count, 1);
 	stat_row_vec_release(&rows);
+
+	/* A transaction rolled back adds nothing; the next one its own. */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(
+	    store_stat_add(st, STAT_BACKEND_ERRORS, "start", 0, 7, 0, &err), 0);
+	store_rollback(st);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(
+	    store_stat_add(st, STAT_BACKEND_ERRORS, "poll", 0, 1, 0, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	/* Outside a transaction: at once. */
+	assert_int_equal(
+	    store_stat_add(st, STAT_BACKEND_ERRORS, "poll", 0, 1, 0, &err), 0);
+	assert_int_equal(store_stat_list(st, &rows, &err), 0);
+	assert_int_equal(rows.n, 4);
+	assert_string_equal(rows.v[0].label, "poll");
+	assert_int_equal(rows.v[0].count, 2);
+	assert_string_equal(rows.v[1].label, "start");
+	assert_int_equal(rows.v[1].count, 5);
+	stat_row_vec_release(&rows);
+	buf_release(&err);
+}
+
+/* A node's ended jobs: summed in a transaction, written at its commit. */
+static void
+test_node_ends(void **state)
+{
+	struct store *st = *state;
+	struct buf err = BUF_INIT;
+	int64_t a = test_store_node(st, "a", "default", 4, 0);
+	int64_t b = test_store_node(st, "b", "default", 4, 0);
+
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_node_ends(st, a, 1, 0, &err), 0);
+	assert_int_equal(store_node_ends(st, b, 0, 1, &err), 0);
+	assert_int_equal(store_node_ends(st, a, 1, 0, &err), 0);
+	assert_int_equal(store_node_ends(st, a, 0, 1, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_node_ends(st, a, 5, 5, &err), 0);
+	store_rollback(st);
+	assert_int_equal(store_node_ends(st, b, 1, 0, &err), 0);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT completed * 10 + failed FROM node"
+	                     " WHERE name = 'a'"),
+	    21);
+	assert_int_equal(test_store_scalar(st,
+	                     "SELECT completed * 10 + failed FROM node"
+	                     " WHERE name = 'b'"),
+	    11);
 	buf_release(&err);
 }
 
@@ -2470,6 +2520,8 @@ main(int argc, char **argv)
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_stats, test_store_setup,
 		    test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_node_ends,
+		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_usage, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_history, test_store_setup,
