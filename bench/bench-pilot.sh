@@ -21,6 +21,11 @@
 #               before: an idle pilot has run before) and task-spooler in
 #               turn;
 #               target <= 10 ms (<= 20 ms with --db on PostgreSQL);
+#               with --serve, each Orchestra's runs alternate with runs
+#               whose submit goes through `orchestra serve` (its own
+#               process, its database connection kept: ORCHESTRA_URL and
+#               a token, the path of a shared PostgreSQL's users, who are
+#               not given the database), a row of its own;
 #   cycle       on a database of its own, --queued (100,000) jobs
 #               submitted (one task, --skip-test) to a running pilot
 #               (--verbose, period 30 s) that idles: the cycles that
@@ -45,7 +50,7 @@
 #   bench/bench-pilot.sh [--jobs N] [--slots S] [--rounds R] [--runs R]
 #                        [--queued N] [--bin PATH] [--before PATH]
 #                        [--db URL] [--before-db URL] [--phases LIST]
-#                        [--keep]
+#                        [--serve] [--keep]
 #
 # --phases takes a comma-separated list of throughput, latency, cycle and
 # retry (default: all four); `--phases cycle,retry` measures only the
@@ -63,6 +68,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=1000 slots=32 rounds=3 runs=20 queued=100000 bin= before= dburl= keep=
+serve=
 beforedb=
 phases=throughput,latency,cycle,retry
 while [ $# -gt 0 ]; do
@@ -78,7 +84,8 @@ while [ $# -gt 0 ]; do
 	--before-db) beforedb=$2; shift 2 ;;
 	--phases) phases=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--jobs N] [--slots S] [--rounds R] [--runs R] [--queued N] [--bin PATH] [--before PATH] [--db URL] [--before-db URL] [--phases LIST] [--keep]" >&2
+	--serve) serve=1; shift ;;
+	*) echo "usage: $0 [--jobs N] [--slots S] [--rounds R] [--runs R] [--queued N] [--bin PATH] [--before PATH] [--db URL] [--before-db URL] [--phases LIST] [--serve] [--keep]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -102,12 +109,13 @@ if [ -z "$bin" ]; then
 fi
 
 home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-pilot-XXXXXX")
-pilot=
+pilot='' server=''
 declare -A obin odb
 # The cgroups of each Orchestra's pool outlive it (cgroup_pool_remove).
 . scripts/cgroup-lib.sh
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null
+	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
 	for s in "$home"/ts/socket-*; do
 		[ -e "$s" ] && TS_SOCKET=$s tsp -K 2>/dev/null
 	done
@@ -255,25 +263,53 @@ done
 
 # ---- latency ------------------------------------------------------------
 
-lat_o() { # NAME RUN
-	local f=$home/$1/start-$2 t0 deadline=$((SECONDS + 60))
+# NAME's `orchestra serve` on a port of its own, and a token of the
+# bench's user for it: api and token.
+api='' token=''
+serve_up() {
+	local log=$home/$1/serve.log deadline=$((SECONDS + 60)) port=''
+	: >"$log"
+	"${obin[$1]}" serve --listen 127.0.0.1:0 2>"$log" &
+	server=$!
+	until [ -n "$port" ]; do
+		[ $SECONDS -lt $deadline ] || { echo "bench: $1's serve did not start" >&2; exit 1; }
+		sleep 0.05
+		port=$(sed -n 's/.*listening address=[^ ]*:\([0-9]*\).*/\1/p' "$log" | head -n 1)
+	done
+	api=http://127.0.0.1:$port
+	token=$("${obin[$1]}" user token bench 2>/dev/null)
+}
+serve_down() {
+	kill "$server" && wait "$server" || true
+	server=
+}
+lat_o() { # NAME RUN [serve]
+	local f=$home/$1/start-$2${3:+-$3} t0 deadline=$((SECONDS + 60))
 	pilot_up "$1"
+	# The commands below, not the pilot, talk to serve.
+	if [ -n "${3:-}" ]; then
+		serve_up "$1"
+		export ORCHESTRA_URL=$api ORCHESTRA_TOKEN=$token
+	fi
 	# A pilot idle after work, not one just started (its statements
 	# prepared, its pages cached): one job first.
-	"${obin[$1]}" task submit "warm-$2" --skip-test --exec true >/dev/null
-	until [ "$(q "$1" "SELECT status FROM task WHERE name = 'warm-$2'")" = done ]; do
+	"${obin[$1]}" task submit "warm-$2${3:+-$3}" --skip-test --exec true \
+		>/dev/null
+	until [ "$(q "$1" "SELECT status FROM task WHERE name = 'warm-$2${3:+-$3}'")" = done ]; do
 		[ $SECONDS -lt $deadline ] || { echo "bench: warm-$2 not done" >&2; exit 1; }
 		sleep 0.05
 	done
 	sleep 0.2
 	t0=$(now_ns)
-	"${obin[$1]}" task submit "one-$2" --skip-test \
+	"${obin[$1]}" task submit "one-$2${3:+-$3}" --skip-test \
 		--exec "date +%s%%N > $f" >/dev/null
 	until [ -s "$f" ]; do
 		[ $SECONDS -lt $deadline ] || { echo "bench: no start" >&2; exit 1; }
 		sleep 0.01
 	done
-	echo $((($(cat "$f") - t0) / 1000)) >>"$home/lat-$1"
+	echo $((($(cat "$f") - t0) / 1000)) >>"$home/lat-$1${3:+-$3}"
+	unset ORCHESTRA_URL ORCHESTRA_TOKEN
+	[ -z "${3:-}" ] || serve_down
 	pilot_down
 }
 export TMPDIR=$home/ts/out-lat TS_SOCKET=$home/ts/socket-lat TS_SLOTS=$slots
@@ -282,7 +318,9 @@ phase latency || runs=0
 [ "$runs" = 0 ] || tsp -S "$slots"
 for i in $(seq 1 "$runs"); do
 	lat_o orchestra "$i"
+	[ -z "$serve" ] || lat_o orchestra "$i" serve
 	[ -z "$before" ] || lat_o before "$i"
+	[ -z "$before" ] || [ -z "$serve" ] || lat_o before "$i" serve
 	# task-spooler, its server idle.
 	sleep 0.2
 	t0=$(now_ns)
@@ -407,6 +445,14 @@ row() { # NAME LABEL: the rows of the phases that ran
 			printf "| %s: one job on an idle system, submit to first instruction, median of %d | %.1f ms (%s) | <= %d ms |\n",
 			    l, runs, lo / 1000, lr, target
 	}'
+	if phase latency && [ -n "$serve" ]; then
+		awk -v l="$2" -v runs="$runs" -v target="$target" \
+		    -v lo="$(median <"$home/lat-$1-serve")" \
+		    -v lr="$(lat_range "$home/lat-$1-serve")" 'BEGIN {
+			printf "| %s: the same, submitted through `orchestra serve` | %.1f ms (%s) | <= %d ms |\n",
+			    l, lo / 1000, lr, target
+		}'
+	fi
 }
 echo
 echo "| figure | measured | target |"
