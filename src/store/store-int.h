@@ -22,13 +22,7 @@ struct store_job_now {
 	int64_t queued_ms, started_ms; /* 0 if not set */
 };
 
-/* A counter's increment owed to a transaction's commit (store-stats.c). */
-struct store_stat_owed {
-	char *name;
-	char *label;
-	int64_t le_us, count, sum_us;
-};
-/* A node's ended jobs owed to a transaction's commit. */
+/* A node's ended jobs owed to a transaction's commit (store-stats.c). */
 struct store_node_owed {
 	int64_t node_id, completed, failed;
 };
@@ -53,7 +47,7 @@ struct store {
 	 * completed and failed jobs), summed and written at its commit: a
 	 * statement a counter, not one an end, and each row updated once.
 	 */
-	VEC(struct store_stat_owed) stat_owed;
+	stat_row_vec stat_owed; /* each row an increment */
 	VEC(struct store_node_owed) node_owed;
 };
 

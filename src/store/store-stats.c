@@ -99,7 +99,7 @@ int
 store_stat_add(struct store *st, const char *name, const char *label,
     int64_t le_us, int64_t count, int64_t sum_us, struct buf *err)
 {
-	struct store_stat_owed *o;
+	struct stat_row *o;
 
 	if (label == NULL)
 		label = "";
@@ -149,7 +149,7 @@ store_node_ends(struct store *st, int64_t node_id, int64_t completed,
 int
 store_owed_flush(struct store *st, struct buf *err)
 {
-	struct store_stat_owed *s;
+	struct stat_row *s;
 	struct store_node_owed *n;
 	int ret = 0;
 
@@ -170,13 +170,7 @@ store_owed_flush(struct store *st, struct buf *err)
 void
 store_owed_clear(struct store *st)
 {
-	struct store_stat_owed *s;
-
-	VEC_FOREACH (s, &st->stat_owed) {
-		free(s->name);
-		free(s->label);
-	}
-	st->stat_owed.n = 0;
+	stat_row_vec_release(&st->stat_owed);
 	st->node_owed.n = 0;
 }
 

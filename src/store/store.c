@@ -115,7 +115,6 @@ store_close(struct store *st)
 	st->drv->close(st->db);
 	VEC_RELEASE(&st->ahead);
 	store_owed_clear(st);
-	VEC_RELEASE(&st->stat_owed);
 	VEC_RELEASE(&st->node_owed);
 	free(st);
 }
