@@ -209,6 +209,25 @@ buf_add_shell_quoted(struct buf *b, const char *s)
 	buf_addch(b, '\'');
 }
 
+void
+buf_add_percent_encoded(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '~') {
+			buf_addch(b, (char)*p);
+		} else {
+			buf_addch(b, '%');
+			buf_addch(b, hex[*p >> 4]);
+			buf_addch(b, hex[*p & 15]);
+		}
+	}
+}
+
 /*
  * The length of the well-formed UTF-8 sequence that starts `s` (NUL
  * terminated), or 0: no overlong form, surrogate, or code point past

@@ -89,6 +89,12 @@ char *buf_detach(struct buf *b);
 /* Quote `s` for /bin/sh: unchanged when it is made only of safe chars. */
 void buf_add_shell_quoted(struct buf *b, const char *s);
 /*
+ * Append `s` percent-encoded for a URL's path segment or query value:
+ * every byte but letters, digits and "-._~" as %XX (what
+ * curl_easy_escape() gives).
+ */
+void buf_add_percent_encoded(struct buf *b, const char *s);
+/*
  * Append `s` safe to show on a terminal: every control character (below
  * 0x20, 0x7f, and U+0080-U+009F, the C1 controls, as UTF-8) and every
  * byte that is not part of well-formed UTF-8 becomes "\xNN", so that a

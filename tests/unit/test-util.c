@@ -32,6 +32,20 @@ test_buf_grows_and_detaches(void **state)
 }
 
 static void
+test_buf_percent_encoded(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_add_percent_encoded(&b, "user.ann/t 1?a=b&c%~-_\xc3\xa9");
+	assert_string_equal(b.data, "user.ann%2Ft%201%3Fa%3Db%26c%25~-_%C3%A9");
+	buf_reset(&b);
+	buf_add_percent_encoded(&b, "");
+	assert_string_equal(b.data, "");
+	buf_release(&b);
+}
+
+static void
 test_buf_cap_truncates(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -433,6 +447,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_grows_and_detaches),
 		cmocka_unit_test(test_buf_cap_truncates),
+		cmocka_unit_test(test_buf_percent_encoded),
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_durations),
