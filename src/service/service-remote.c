@@ -20,6 +20,7 @@
 
 #include "service/service-int.h"
 #include "service/service-json.h"
+#include "util/http.h"
 
 /* The largest reply read (a job log is at most 1 MiB, plus JSON). */
 #define REMOTE_REPLY_MAX (8 * 1024 * 1024)
@@ -28,11 +29,21 @@
 /* The part of a log asked for at once (a follower asks on from its end). */
 #define REMOTE_LOG_MAX (1024 * 1024)
 #define REMOTE_TOKEN_MAX 4096
+/* libcurl's limits, as service_open_remote() sets them. */
+#define REMOTE_CONNECT_MS 10000L
+#define REMOTE_TIMEOUT_MS 300000L
 
+/*
+ * Plain http:// goes through util/http.c (`http` set), which does not
+ * load libcurl and its libraries for a command's one or two requests;
+ * https://, a user part or a proxy through libcurl (`curl` set).
+ */
 struct service_remote {
+	struct http_client *http;
 	CURL *curl;
 	char *url;                  /* without a trailing '/' */
 	struct curl_slist *headers; /* holds the token: never logged */
+	char *http_headers;         /* the same lines for `http`: secret */
 	char *username;             /* the token's owner, from /api/v1/me */
 };
 
@@ -62,6 +73,63 @@ service_remote_code(long status)
 }
 
 /*
+ * Send METHOD url+path with `text` (NULL: no body) through util/http.c or
+ * libcurl: 0 with the reply's status in *status and its body in `out`,
+ * or ERR_UNAVAILABLE when the server could not be reached or answered
+ * nothing readable.
+ */
+static int
+service_remote_send(struct service_remote *r, const char *method,
+    const char *path, const char *text, long *status, struct buf *out,
+    struct buf *err)
+{
+	struct buf url = BUF_INIT, shown = BUF_INIT, why = BUF_INIT;
+	CURLcode rc;
+	int ret = 0;
+
+	*status = 0;
+	if (r->http != NULL) {
+		/* The URL's own path, if it has one, then `path`. */
+		buf_addf(&url, "%s%s", r->url + 7 + strlen(r->http->authority),
+		    path);
+		ret = http_client_request(r->http, method, url.data,
+		    r->http_headers, text, text != NULL ? strlen(text) : 0,
+		    status, out, &why);
+	} else {
+		buf_addf(&url, "%s%s", r->url, path);
+		curl_easy_setopt(r->curl, CURLOPT_URL, url.data);
+		curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, out);
+		/* A body makes it a POST, none a GET; then the method is
+		 * named. */
+		if (text != NULL) {
+			curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, text);
+			curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE,
+			    (long)strlen(text));
+		} else {
+			curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
+		}
+		curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
+		rc = curl_easy_perform(r->curl);
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE,
+			    status);
+		else
+			buf_adds(&why, curl_easy_strerror(rc));
+		ret = rc == CURLE_OK ? 0 : ERR_UNAVAILABLE;
+	}
+	if (ret < 0) {
+		util_redact_url(&shown, r->url);
+		ret = err_set(err, ERR_UNAVAILABLE,
+		    "cannot reach ORCHESTRA_URL '%s': %s", shown.data,
+		    why.data);
+	}
+	buf_release(&url);
+	buf_release(&shown);
+	buf_release(&why);
+	return ret;
+}
+
+/*
  * One request: METHOD url+path (`path` escaped already), with `body`
  * (borrowed; NULL: none).  0 on a 2xx status with the reply in `out`,
  * else the ERR_* of the status with the server's message.
@@ -70,45 +138,27 @@ static int
 service_remote_call(struct service *svc, const char *method, const char *path,
     json_t *body, struct buf *out, struct buf *err)
 {
-	struct service_remote *r = svc->remote;
-	struct buf url = BUF_INIT, shown = BUF_INIT;
 	char *text = NULL;
 	json_t *reply = NULL;
 	const char *msg;
 	long status = 0;
-	CURLcode rc;
-	int ret = ERR_UNAVAILABLE;
+	int ret;
 
 	buf_reset(out);
 	out->cap_limit = REMOTE_REPLY_MAX;
-	buf_addf(&url, "%s%s", r->url, path);
-	curl_easy_setopt(r->curl, CURLOPT_URL, url.data);
-	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, out);
-	/* A body makes it a POST, none a GET; then the method is named. */
-	if (body != NULL) {
+	if (body != NULL)
 		text = json_dumps(body, JSON_COMPACT);
-		curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, text);
-		curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(text));
-	} else {
-		curl_easy_setopt(r->curl, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
-	rc = curl_easy_perform(r->curl);
-	if (rc != CURLE_OK) {
-		util_redact_url(&shown, r->url);
-		err_set(err, ERR_UNAVAILABLE,
-		    "cannot reach ORCHESTRA_URL '%s': %s", shown.data,
-		    curl_easy_strerror(rc));
+	ret = service_remote_send(svc->remote, method, path, text, &status, out,
+	    err);
+	if (ret < 0)
 		goto out;
-	}
+	ret = ERR_UNAVAILABLE;
 	if (out->truncated) {
 		err_set(err, ERR_UNAVAILABLE,
 		    "reply to %s %s larger than %d bytes", method, path,
 		    REMOTE_REPLY_MAX);
 		goto out;
 	}
-	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300) {
 		ret = 0;
 		goto out;
@@ -124,8 +174,6 @@ service_remote_call(struct service *svc, const char *method, const char *path,
 out:
 	free(text);
 	json_decref(reply);
-	buf_release(&url);
-	buf_release(&shown);
 	return ret;
 }
 
@@ -159,12 +207,8 @@ service_remote_json(struct service *svc, const char *method, const char *path,
 static void
 service_remote_escape(struct service *svc, struct buf *b, const char *s)
 {
-	char *e = curl_easy_escape(svc->remote->curl, s, 0);
-
-	if (e == NULL)
-		BUG("curl_easy_escape: out of memory");
-	buf_adds(b, e);
-	curl_free(e);
+	(void)svc;
+	buf_add_percent_encoded(b, s);
 }
 
 /*
@@ -316,13 +360,63 @@ out:
 	return ret;
 }
 
+/* Requests through util/http.c, with `token`. */
+static int
+service_remote_http_open(struct service_remote *r, const char *token,
+    struct buf *err)
+{
+	struct buf hdr = BUF_INIT;
+	int ret;
+
+	r->http = xmalloc(sizeof(*r->http));
+	ret = http_client_init(r->http, r->url, REMOTE_CONNECT_MS,
+	    REMOTE_TIMEOUT_MS, err);
+	if (ret < 0) {
+		free(r->http);
+		r->http = NULL;
+		return ret;
+	}
+	buf_addf(&hdr,
+	    "Authorization: Bearer %s\r\n"
+	    "Content-Type: application/json\r\n",
+	    token);
+	r->http_headers = buf_detach(&hdr);
+	return 0;
+}
+
+/* Requests through libcurl, with `token`. */
+static void
+service_remote_curl_open(struct service_remote *r, const char *token)
+{
+	const char *ca = getenv("ORCHESTRA_CA_FILE");
+	struct buf hdr = BUF_INIT;
+
+	r->curl = curl_easy_init();
+	if (r->curl == NULL)
+		BUG("curl_easy_init failed");
+	buf_addf(&hdr, "Authorization: Bearer %s", token);
+	r->headers = curl_slist_append(NULL, hdr.data);
+	r->headers =
+	    curl_slist_append(r->headers, "Content-Type: application/json");
+	buf_release_secret(&hdr);
+	if (r->headers == NULL)
+		BUG("curl_slist_append: out of memory");
+	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT_MS, REMOTE_CONNECT_MS);
+	curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, REMOTE_TIMEOUT_MS);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, service_remote_write);
+	if (ca != NULL && *ca != '\0')
+		curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca);
+}
+
 int
 service_open_remote(struct service *svc, const struct config *cfg,
     const char *url, struct buf *err)
 {
 	struct service_remote *r;
-	struct buf tok = BUF_INIT, hdr = BUF_INIT;
-	const char *ca = getenv("ORCHESTRA_CA_FILE");
+	struct buf tok = BUF_INIT;
 	struct account me;
 	json_t *reply = NULL;
 	size_t len = strlen(url);
@@ -341,24 +435,12 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	while (len > 0 && url[len - 1] == '/')
 		len--;
 	r->url = xstrndup(url, len);
-	r->curl = curl_easy_init();
-	if (r->curl == NULL)
-		BUG("curl_easy_init failed");
-	buf_addf(&hdr, "Authorization: Bearer %s", tok.data);
-	r->headers = curl_slist_append(NULL, hdr.data);
-	r->headers =
-	    curl_slist_append(r->headers, "Content-Type: application/json");
-	buf_release_secret(&hdr);
-	if (r->headers == NULL)
-		BUG("curl_slist_append: out of memory");
-	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, 300L);
-	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, service_remote_write);
-	if (ca != NULL && *ca != '\0')
-		curl_easy_setopt(r->curl, CURLOPT_CAINFO, ca);
+	if (http_client_takes(r->url))
+		ret = service_remote_http_open(r, tok.data, err);
+	else
+		service_remote_curl_open(r, tok.data);
+	if (ret < 0)
+		goto out;
 	/* Who the token is: the actor of every request. */
 	ret = service_remote_json(svc, "GET", "/api/v1/me", NULL, &reply, err);
 	if (ret < 0)
@@ -427,11 +509,18 @@ service_remote_close(struct service *svc)
 
 	if (r == NULL)
 		return;
-	curl_easy_cleanup(r->curl);
+	if (r->http != NULL) {
+		http_client_release(r->http);
+		free(r->http);
+	}
+	util_free_secret(r->http_headers);
+	if (r->curl != NULL)
+		curl_easy_cleanup(r->curl);
 	/* The list holds the token: wipe it before it is freed. */
-	if (r->headers != NULL)
+	if (r->headers != NULL) {
 		util_wipe(r->headers->data, strlen(r->headers->data));
-	curl_slist_free_all(r->headers);
+		curl_slist_free_all(r->headers);
+	}
 	free(r->url);
 	free(r->username);
 	free(r);
@@ -686,11 +775,20 @@ out:
 static int64_t
 service_remote_header_int(struct service *svc, const char *name, int64_t dflt)
 {
+	struct service_remote *r = svc->remote;
 	struct curl_header *h = NULL;
-	int64_t v;
+	struct buf value = BUF_INIT;
+	int64_t v = dflt;
 
-	if (curl_easy_header(svc->remote->curl, name, 0, CURLH_HEADER, -1,
-	        &h) != CURLHE_OK ||
+	if (r->http != NULL) {
+		if (http_head_get(r->http->head.data, name, &value) == 1 &&
+		    util_parse_int64(value.data, 0, INT64_MAX, &v) < 0)
+			v = dflt;
+		buf_release(&value);
+		return v;
+	}
+	if (curl_easy_header(r->curl, name, 0, CURLH_HEADER, -1, &h) !=
+	        CURLHE_OK ||
 	    util_parse_int64(h->value, 0, INT64_MAX, &v) < 0)
 		return dflt;
 	return v;

@@ -87,6 +87,20 @@ reads() {
 }
 test_case "reads print the same through the API" reads
 
+# Plain http:// is read by util/http.c: libcurl and its libraries are not
+# loaded for it (issue 18); a proxy in the environment is libcurl's, so
+# with one set the command goes through libcurl, and no_proxy still holds.
+loads() {
+	LD_DEBUG=files remote task show l1 >"$TMP/ld.out" 2>"$TMP/ld.err"
+	grep -q "l1" "$TMP/ld.out" || fail "task show l1 printed no l1"
+	! grep -q "libcurl" "$TMP/ld.err" || fail "libcurl loaded for http://"
+	http_proxy=http://127.0.0.1:1 no_proxy=127.0.0.1 LD_DEBUG=files \
+	    remote task show l1 >"$TMP/ld.out" 2>"$TMP/ld.err"
+	grep -q "l1" "$TMP/ld.out" || fail "task show l1 printed no l1"
+	grep -q "libcurl" "$TMP/ld.err" || fail "libcurl not loaded for a proxy"
+}
+test_case "plain http goes without libcurl, a proxy through it" loads
+
 errors() {
 	same task show nope
 	expect_stderr_line "^orchestra: no task 'nope' of user 'tester'$"
