@@ -719,6 +719,11 @@ http_client_request(struct http_client *c, const char *method,
 			    "character");
 	if (connect_by > deadline)
 		connect_by = deadline;
+	/* Room for all of it at once: no copy of the headers' secret is
+	 * left behind in memory a growth gave back. */
+	buf_grow(&req,
+	    strlen(method) + strlen(target) + strlen(c->authority) +
+	        strlen(headers) + body_len + 96);
 	buf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n%s", method, target,
 	    c->authority, headers);
 	if (body != NULL)
