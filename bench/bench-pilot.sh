@@ -111,7 +111,8 @@ fi
 home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-pilot-XXXXXX")
 pilot='' server=''
 declare -A obin odb
-# The cgroups of each Orchestra's pool outlive it (cgroup_pool_remove).
+# The cgroups of each Orchestra's pool outlive a pilot killed, and any
+# pilot of a build older than local_pool_remove_free (cgroup_pool_remove).
 . scripts/cgroup-lib.sh
 cleanup() {
 	[ -n "$pilot" ] && kill "$pilot" 2>/dev/null && wait "$pilot" 2>/dev/null

@@ -3,7 +3,8 @@
 # run pilots see them (tests/cli/lib.sh, scripts/torture.sh,
 # bench/bench-pilot.sh), sourced: where a pilot put its jobs' cgroups,
 # the tag of a state directory's, and the removal of the pool's, which
-# outlive the pilot and its jobs (src/backend/local.c, local_pool_claim).
+# outlive a pilot killed, and a stopped one where a job held them
+# (src/backend/local.c, local_pool_claim, local_pool_remove_free).
 
 # The directory a pilot put its jobs' cgroups under, from its log
 # ("jobs' memory enforced: cgroup vN memory at DIR"); nothing if none.

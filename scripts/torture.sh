@@ -145,7 +145,7 @@ cleanup() {
 	for p in $(job_procs 2>/dev/null); do
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	# The pool's memory cgroups outlive the pilot (local backend).
+	# The pool's memory cgroups outlive a pilot killed (local backend).
 	cgroup_pool_remove "$work/home" \
 	    "$(cgroup_dir_logged "$work/pilot.log")" || true
 	# The simulator kills its pods' processes when it stops.

@@ -212,7 +212,8 @@ local_cgroup_path(struct local_backend *lb, const struct backend_ref *ref,
  * two jobs ever share a cgroup.  The supervisor readies the cgroup
  * (cgroup_pool_take: a lost job's leftovers killed, its limit, its peak
  * reset, its OOM kills counted from here) and leaves it empty at the
- * job's end; no sweep removes one.  Where no entry can be had, the job
+ * job's end; no sweep removes one, but a pilot that stops removes those
+ * no job holds (local_pool_remove_free).  Where no entry can be had, the job
  * gets a cgroup of its own, job-<tag>-<id>-<attempt>, as before.
  */
 #define LOCAL_POOL_MAX 65536
@@ -311,6 +312,39 @@ local_pool_claim(struct local_backend *lb, const struct backend_ref *ref,
 	local_pool_paths(lb, n, &lock, path);
 	buf_release(&lock);
 	return fd;
+}
+
+/*
+ * A pilot that stops (its backend closed after jobs started) removes the
+ * cgroups of the pool that no supervisor holds, so that it leaves none
+ * behind on the machine; the next pilot makes them again, one mkdir an
+ * entry.  An entry held (a job still running: its supervisor outlives
+ * the pilot) stays, and so does one a lost job's process is still in
+ * (rmdir refuses it), for the next job there to empty.  The lock files
+ * stay, numbered from 0 up as they were made.
+ */
+static void
+local_pool_remove_free(struct local_backend *lb)
+{
+	struct buf lock = BUF_INIT, path = BUF_INIT;
+	struct stat sb;
+	bool held;
+	size_t n;
+	int fd;
+
+	for (n = 0; n < LOCAL_POOL_MAX; n++) {
+		local_pool_paths(lb, n, &lock, &path);
+		if (stat(lock.data, &sb) < 0)
+			break;
+		fd = local_pool_try(lb, n, &held);
+		if (fd < 0)
+			continue;
+		if (rmdir(path.data) < 0 && errno != ENOENT)
+			log_debug("%s stays: %s", path.data, strerror(errno));
+		close(fd);
+	}
+	buf_release(&lock);
+	buf_release(&path);
 }
 
 /*
@@ -631,6 +665,8 @@ local_close(struct backend *be)
 		return;
 	lb = local_downcast(be);
 	local_launcher_stop(lb);
+	if (lb->cg.kind != CGROUP_NONE)
+		local_pool_remove_free(lb);
 	if (lb->inotify_fd >= 0)
 		close(lb->inotify_fd);
 	VEC_RELEASE(&lb->running);

@@ -560,7 +560,8 @@ cgroup_tag() {
 	cgroup_tag_of "$ORCHESTRA_HOME"
 }
 
-# The cgroups of this home's pool outlive its pilot and its jobs: a test
+# The cgroups of this home's pool outlive a pilot killed (or stopped
+# while a job held one) and its jobs: a test
 # removes them at its end, under the directory its pilot logged (doctor's
 # where the test broke what the pilot logged: its configuration, its
 # database).

@@ -199,3 +199,30 @@ test_case "forked by the pilot: no more cgroups than slots" bounded
 grep -q "no launcher at" "$PILOT_LOG" ||
     fail "the pilot found a launcher beside $TMP/bin/orchestra"
 pilot_stop
+
+# ---- a pilot that stops removes the pool's cgroups no job holds ----
+stopped_clean() {
+	! compgen -G "$CGDIR/pool-$TAG-*" >/dev/null ||
+	    fail "left behind: $(compgen -G "$CGDIR/pool-$TAG-*" | tr '\n' ' ')"
+}
+test_case "a pilot that stops leaves no cgroup of the pool behind" \
+    stopped_clean
+# One a job still runs in stays: its supervisor outlives the pilot.
+pilot_start
+expect_exit 0 orch task submit held --skip-test --memory 16M \
+    --exec "$SAY_CGROUP; sleep 600"
+said_cgroup() {
+	"$ORCHESTRA_BIN" task logs held 0 2>/dev/null | grep -q '^cgroup '
+}
+wait_until 60 said_cgroup
+HELD=$(job_cgroup held)
+pilot_stop
+held_stays() {
+	[ -d "$CGDIR/$HELD" ] || fail "$HELD, a running job's, was removed"
+	[ "$(compgen -G "$CGDIR/pool-$TAG-*")" = "$CGDIR/$HELD" ] ||
+	    fail "more than $HELD left: $(compgen -G "$CGDIR/pool-$TAG-*" |
+		tr '\n' ' ')"
+	[ -n "$(cat "$CGDIR/$HELD/cgroup.procs")" ] ||
+	    fail "no process of the job in $HELD"
+}
+test_case "the cgroup of a job still running stays" held_stays
