@@ -417,8 +417,6 @@ service_open_remote(struct service *svc, const struct config *cfg,
 {
 	struct service_remote *r;
 	struct buf tok = BUF_INIT;
-	struct account me;
-	json_t *reply = NULL;
 	size_t len = strlen(url);
 	int ret;
 
@@ -439,19 +437,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 		ret = service_remote_http_open(r, tok.data, err);
 	else
 		service_remote_curl_open(r, tok.data);
-	if (ret < 0)
-		goto out;
-	/* Who the token is: the actor of every request. */
-	ret = service_remote_json(svc, "GET", "/api/v1/me", NULL, &reply, err);
-	if (ret < 0)
-		goto out;
-	service_remote_parse_account(reply, &me);
-	r->username = me.username;
-	me.username = NULL;
-	account_release(&me);
-	svc->actor = r->username;
 out:
-	json_decref(reply);
 	buf_release_secret(&tok);
 	if (ret < 0)
 		service_close(svc);
@@ -541,14 +527,57 @@ service_remote_refuse(struct service *svc, const char *what, struct buf *err)
 /* ---- tasks ----------------------------------------------------------------
  */
 
+/*
+ * Who the token is (GET /api/v1/me, asked once, when a request first
+ * needs the name: a bare task name, the default of a list): *username
+ * (the token's owner, valid until service_close()), or the error of the
+ * request.  Every request is the token's owner's on the server whether
+ * or not this was asked; not asking saves a command a round trip.
+ */
+static int
+service_remote_username(struct service *svc, const char **username,
+    struct buf *err)
+{
+	struct service_remote *r = svc->remote;
+	struct account me;
+	json_t *reply = NULL;
+	int ret;
+
+	*username = r->username;
+	if (r->username != NULL)
+		return 0;
+	ret = service_remote_json(svc, "GET", "/api/v1/me", NULL, &reply, err);
+	if (ret < 0)
+		return ret;
+	service_remote_parse_account(reply, &me);
+	json_decref(reply);
+	if (me.username == NULL || *me.username == '\0') {
+		account_release(&me);
+		return err_set(err, ERR_UNAVAILABLE,
+		    "malformed reply to GET /api/v1/me: no username");
+	}
+	r->username = me.username;
+	me.username = NULL;
+	account_release(&me);
+	svc->actor = r->username;
+	*username = r->username;
+	return 0;
+}
+
 /* "/api/v1/tasks/<user>/<name>" of the service's task name. */
-static void
-service_remote_task_path(struct service *svc, struct buf *b, const char *name)
+static int
+service_remote_task_path(struct service *svc, struct buf *b, const char *name,
+    struct buf *err)
 {
 	char *user = NULL, *bare = NULL;
+	const char *me;
+	int ret;
 
 	if (names_split_task(name, &user, &bare) < 0) {
-		user = xstrdup(svc->remote->username);
+		ret = service_remote_username(svc, &me, err);
+		if (ret < 0)
+			return ret;
+		user = xstrdup(me);
 		bare = xstrdup(name);
 	}
 	buf_adds(b, "/api/v1/tasks/");
@@ -557,6 +586,7 @@ service_remote_task_path(struct service *svc, struct buf *b, const char *name)
 	service_remote_escape(svc, b, bare);
 	free(user);
 	free(bare);
+	return 0;
 }
 
 /* A path as the server must see it: absolute against our directory. */
@@ -661,20 +691,26 @@ service_remote_task_list(struct service *svc, const struct task_list_req *req,
 	struct buf path = BUF_INIT;
 	int64_t after = req->after_id, want = req->limit, page;
 	json_t *reply = NULL, *arr, *e, *next;
+	const char *user = req->user;
 	struct task t;
 	size_t i;
 	int ret = 0;
 
+	/* None: one's own ("*": everyone's, the API's none). */
+	if (user == NULL) {
+		ret = service_remote_username(svc, &user, err);
+		if (ret < 0)
+			return ret;
+	} else if (strcmp(user, "*") == 0) {
+		user = "";
+	}
 	for (;;) {
 		page = want > 0 && want - (int64_t)out->n < REMOTE_PAGE
 		    ? want - (int64_t)out->n
 		    : REMOTE_PAGE;
 		buf_reset(&path);
 		buf_adds(&path, "/api/v1/tasks?user=");
-		service_remote_escape(svc, &path,
-		    req->user == NULL                 ? svc->remote->username
-		        : strcmp(req->user, "*") == 0 ? ""
-		                                      : req->user);
+		service_remote_escape(svc, &path, user);
 		if (req->status != NULL) {
 			buf_adds(&path, "&status=");
 			service_remote_escape(svc, &path, req->status);
@@ -722,7 +758,9 @@ service_remote_task_show(struct service *svc, const char *name,
 	size_t i;
 	int k, ret;
 
-	service_remote_task_path(svc, &base, name);
+	ret = service_remote_task_path(svc, &base, name, err);
+	if (ret < 0)
+		goto out;
 	ret = service_remote_json(svc, "GET", base.data, NULL, &reply, err);
 	if (ret < 0)
 		goto out;
@@ -805,7 +843,9 @@ service_remote_task_logs(struct service *svc, const char *name,
 	/* A part of REMOTE_LOG_MAX at most: the caller reads on from `end`. */
 	if (max == 0 || max > REMOTE_LOG_MAX)
 		max = REMOTE_LOG_MAX;
-	service_remote_task_path(svc, &path, name);
+	ret = service_remote_task_path(svc, &path, name, err);
+	if (ret < 0)
+		goto out;
 	buf_addf(&path, "/jobs/%lld/log?from=%lld&max=%lld",
 	    (long long)req->index, (long long)req->from, (long long)max);
 	if (req->tail_bytes > 0)
@@ -825,6 +865,7 @@ service_remote_task_logs(struct service *svc, const char *name,
 		out->ended = service_remote_header_int(svc,
 		                 "Orchestra-Job-Ended", 1) != 0;
 	}
+out:
 	buf_release(&path);
 	buf_release(&text);
 	return ret;
@@ -839,7 +880,9 @@ service_remote_task_signal(struct service *svc, const char *name,
 	json_t *reply = NULL, *body = NULL;
 	int ret;
 
-	service_remote_task_path(svc, &path, name);
+	ret = service_remote_task_path(svc, &path, name, err);
+	if (ret < 0)
+		goto out;
 	if (sig == SIGNAL_DELETE) {
 		method = "DELETE";
 		if (remove_files)
@@ -851,6 +894,7 @@ service_remote_task_signal(struct service *svc, const char *name,
 	ret = service_remote_json(svc, method, path.data, body, &reply, err);
 	if (ret == 0)
 		ret = service_remote_parse_task(reply, out, err);
+out:
 	json_decref(body);
 	json_decref(reply);
 	buf_release(&path);
@@ -1178,12 +1222,16 @@ service_remote_user(struct service *svc, const char *method, const char *name,
 static int
 service_remote_self(struct service *svc, const char *user, struct buf *err)
 {
-	if (strcmp(user, svc->remote->username) == 0)
-		return 0;
+	const char *me;
+	int ret;
+
+	ret = service_remote_username(svc, &me, err);
+	if (ret < 0 || strcmp(user, me) == 0)
+		return ret;
 	return err_set(err, ERR_DENIED,
 	    "through ORCHESTRA_URL only your own tokens (user '%s') can be "
 	    "managed, not those of user '%s'",
-	    svc->remote->username, user);
+	    me, user);
 }
 
 int

@@ -101,6 +101,22 @@ loads() {
 }
 test_case "plain http goes without libcurl, a proxy through it" loads
 
+# Who the token is is asked once, and only where the name is needed: a
+# submit makes its own request and the pilot's check, a task's show by
+# its bare name asks first.
+asks() {
+	local before
+	me() { grep -c 'request method=GET path=/api/v1/me ' "$SERVE_LOG" || :; }
+	before=$(me)
+	expect_exit 0 remote task submit asks --exec true --skip-test
+	[ "$(me)" = "$before" ] || fail "a submit asked who the token is"
+	expect_exit 0 remote task show asks
+	[ "$(me)" = $((before + 1)) ] || fail "task show asked $(($(me) - before)) times"
+	expect_exit 0 remote task show user.tester.asks
+	[ "$(me)" = $((before + 1)) ] || fail "a full name needed the token's owner"
+}
+test_case "the token's owner is asked only when a name needs it" asks
+
 errors() {
 	same task show nope
 	expect_stderr_line "^orchestra: no task 'nope' of user 'tester'$"
