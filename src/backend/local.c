@@ -213,8 +213,8 @@ local_cgroup_path(struct local_backend *lb, const struct backend_ref *ref,
  * (cgroup_pool_take: a lost job's leftovers killed, its limit, its peak
  * reset, its OOM kills counted from here) and leaves it empty at the
  * job's end; no sweep removes one, but a pilot that stops removes those
- * no job holds (local_pool_remove_free).  Where no entry can be had, the job
- * gets a cgroup of its own, job-<tag>-<id>-<attempt>, as before.
+ * no job holds (local_pool_remove_free).  Where no entry can be had, the
+ * job gets a cgroup of its own, job-<tag>-<id>-<attempt>, as before.
  */
 #define LOCAL_POOL_MAX 65536
 
