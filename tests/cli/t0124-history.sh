@@ -276,12 +276,14 @@ test_case "a year after (history_retention), the pilot forgets the runs" forgott
 # A field with a comma or a quote is quoted, its quotes doubled (RFC
 # 4180); an admin's SQL can write any text.
 quoting() {
+	# One clock reading for both times: two could straddle a second.
+	local now
+	now=$(date +%s)
 	db_query "INSERT INTO job_history (job_id, attempt, username, task,
 	    queue, node, gpu, status, exit_code, end_reason, started_ms,
 	    ended_ms, idx, gpu_index) VALUES (999, 1, 'tester', 'q', 'default',
 	    'n,\"1\"', 0, 'failed', 3, 'said \"no\", twice',
-	    $(($(date +%s) * 1000 - 5000)), $(($(date +%s) * 1000 - 1000)), 0,
-	    NULL)"
+	    $((now * 1000 - 5000)), $((now * 1000 - 1000)), 0, NULL)"
 	expect_exit 0 orch history --csv
 	expect_stdout_contains ',"n,""1""",'
 	expect_stdout_contains ',"said ""no"", twice"'
