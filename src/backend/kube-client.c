@@ -246,24 +246,6 @@ kube_token(struct kube_client *c, struct buf *out, struct buf *err)
 	return 0;
 }
 
-void
-kube_path_escape(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL) {
-			buf_addch(out, (char)*p);
-		} else {
-			buf_addch(out, '%');
-			buf_addch(out, hex[*p >> 4]);
-			buf_addch(out, hex[*p & 15]);
-		}
-	}
-}
-
 /*
  * curl's failure, in the terms of the settings: a server whose certificate
  * the CA does not vouch for, or a client certificate, key or CA that cannot

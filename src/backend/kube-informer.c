@@ -175,7 +175,7 @@ kube_informer_watch(struct kube_informer *inf, struct kube_client *c)
 	    "&timeoutSeconds=%d&resourceVersion=",
 	    inf->kind->path, strchr(inf->kind->path, '?') ? '&' : '?',
 	    KUBE_WATCH_SECONDS);
-	kube_path_escape(&path, inf->rv);
+	buf_add_percent_encoded(&path, inf->rv);
 	if (kube_watch_start(c, path.data, &inf->watch, &err) < 0) {
 		log_warn("%s", err.data);
 		inf->retry_at_ns =

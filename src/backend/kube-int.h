@@ -91,8 +91,8 @@ void kube_client_free(struct kube_client *c);
 
 /*
  * One request: `method` on `path` (starting with '/', its parts already
- * escaped by the caller with kube_path_escape()), with `body` as JSON when
- * not NULL.  Sets *status to the HTTP status and *reply to the parsed JSON
+ * escaped by the caller with buf_add_percent_encoded()), with `body` as JSON
+ * when not NULL.  Sets *status to the HTTP status and *reply to the parsed JSON
  * reply (caller decrefs; NULL when the reply is empty or not JSON).
  * Returns 0 whenever the server answered; ERR_UNAVAILABLE when it could
  * not be reached or did not answer in time.  A 429 is tried again after
@@ -130,9 +130,6 @@ void kube_watch_free(struct kube_watch *w);
 
 /* Sleep before try `tries` + 1: 200 ms, doubling, up to 3.2 s, jittered. */
 void kube_backoff(int tries);
-
-/* Append `s` escaped for one segment of a URL path or query value. */
-void kube_path_escape(struct buf *out, const char *s);
 
 /*
  * An answer that is not what was asked for, as an error: a 401 names the

@@ -422,7 +422,7 @@ kube_create_once(struct kube_backend *kb, const char *path, const char *name,
 
 	buf_adds(&get, path);
 	buf_addch(&get, '/');
-	kube_path_escape(&get, name);
+	buf_add_percent_encoded(&get, name);
 	for (tries = 1;; tries++) {
 		json_decref(*reply);
 		*reply = NULL;
@@ -471,7 +471,7 @@ kube_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	if (ret < 0)
 		return ret;
 	buf_adds(&path, "/apis/batch/v1/namespaces/");
-	kube_path_escape(&path, job->username);
+	buf_add_percent_encoded(&path, job->username);
 	buf_adds(&path, "/jobs");
 	kube_job_name(&name, job->job_id, job->attempt);
 	ret =
@@ -658,11 +658,11 @@ kube_ended_pod(struct kube_backend *kb, json_t *job, const char *name)
 	if (pod != NULL && kube_exit_code(pod) >= 0)
 		return pod;
 	buf_adds(&path, "/api/v1/namespaces/");
-	kube_path_escape(&path,
+	buf_add_percent_encoded(&path,
 	    kube_sv(json_object_get(json_object_get(job, "metadata"),
 	        "namespace")));
 	buf_adds(&path, "/pods?labelSelector=job-name%3D");
-	kube_path_escape(&path, name);
+	buf_add_percent_encoded(&path, name);
 	if (kube_request(kb->client, "GET", path.data, NULL, &status, &reply,
 	        &err) == 0 &&
 	    status == 200 &&
@@ -786,7 +786,7 @@ kube_job_path(struct kube_backend *kb, const struct backend_ref *ref,
 	if (ns == NULL)
 		return false;
 	buf_adds(path, "/apis/batch/v1/namespaces/");
-	kube_path_escape(path, ns);
+	buf_add_percent_encoded(path, ns);
 	buf_adds(path, "/jobs/");
 	buf_adds(path, name->data);
 	return true;
@@ -1008,9 +1008,9 @@ kube_logs(struct backend *be, const struct backend_ref *ref, size_t max,
 		goto out; /* no pod (any more): no log */
 	buf_reset(&path);
 	buf_adds(&path, "/api/v1/namespaces/");
-	kube_path_escape(&path, ns);
+	buf_add_percent_encoded(&path, ns);
 	buf_adds(&path, "/pods/");
-	kube_path_escape(&path, name);
+	buf_add_percent_encoded(&path, name);
 	buf_adds(&path, "/log");
 	if (max > 0)
 		buf_addf(&path, "?limitBytes=%zu", max);
@@ -1144,7 +1144,7 @@ kube_prepare_user(struct backend *be, const char *username,
 	if (ret < 0)
 		goto out;
 	buf_adds(&path, "/api/v1/namespaces/");
-	kube_path_escape(&path, username);
+	buf_add_percent_encoded(&path, username);
 	buf_adds(&path, "/persistentvolumeclaims");
 	ret = kube_create(kb, path.data, "volume",
 	    json_pack("{s:s, s:s, s:{s:s}, s:{s:[s], s:s, s:s, "

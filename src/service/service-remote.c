@@ -203,14 +203,6 @@ service_remote_json(struct service *svc, const char *method, const char *path,
 	return ret;
 }
 
-/* Append `s` percent-encoded (a path segment or a query value). */
-static void
-service_remote_escape(struct service *svc, struct buf *b, const char *s)
-{
-	(void)svc;
-	buf_add_percent_encoded(b, s);
-}
-
 /*
  * ---- the JSON of service/service-json.c, back into structs
  * ----------------------
@@ -581,9 +573,9 @@ service_remote_task_path(struct service *svc, struct buf *b, const char *name,
 		bare = xstrdup(name);
 	}
 	buf_adds(b, "/api/v1/tasks/");
-	service_remote_escape(svc, b, user);
+	buf_add_percent_encoded(b, user);
 	buf_addch(b, '/');
-	service_remote_escape(svc, b, bare);
+	buf_add_percent_encoded(b, bare);
 	free(user);
 	free(bare);
 	return 0;
@@ -710,10 +702,10 @@ service_remote_task_list(struct service *svc, const struct task_list_req *req,
 		    : REMOTE_PAGE;
 		buf_reset(&path);
 		buf_adds(&path, "/api/v1/tasks?user=");
-		service_remote_escape(svc, &path, user);
+		buf_add_percent_encoded(&path, user);
 		if (req->status != NULL) {
 			buf_adds(&path, "&status=");
-			service_remote_escape(svc, &path, req->status);
+			buf_add_percent_encoded(&path, req->status);
 		}
 		buf_addf(&path, "&after=%lld&limit=%lld", (long long)after,
 		    (long long)page);
@@ -925,11 +917,11 @@ service_remote_queue(struct service *svc, const char *queue, const char *user,
 		    (long long)after, (long long)page);
 		if (queue != NULL) {
 			buf_adds(&path, "&queue=");
-			service_remote_escape(svc, &path, queue);
+			buf_add_percent_encoded(&path, queue);
 		}
 		if (user != NULL) {
 			buf_adds(&path, "&user=");
-			service_remote_escape(svc, &path, user);
+			buf_add_percent_encoded(&path, user);
 		}
 		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
 		    err);
@@ -982,7 +974,7 @@ service_remote_pages(struct service *svc, const char *path, const char *key,
 		    (long long)(limit > 0 ? limit : REMOTE_PAGE));
 		if (next.len > 0) {
 			buf_adds(&url, "&after=");
-			service_remote_escape(svc, &url, next.data);
+			buf_add_percent_encoded(&url, next.data);
 		}
 		ret = service_remote_json(svc, "GET", url.data, NULL, &reply,
 		    err);
@@ -1041,18 +1033,18 @@ service_remote_add_node(json_t *e, void *out, struct buf *err)
 
 /* `path` with the query of `f` (all but `by`). */
 static void
-service_remote_history_path(struct service *svc, struct buf *path,
-    const char *path0, const struct history_filter *f)
+service_remote_history_path(struct buf *path, const char *path0,
+    const struct history_filter *f)
 {
 	buf_addf(path, "%s?since=%lld&until=%lld", path0,
 	    (long long)f->since_ms, (long long)f->until_ms);
 	if (f->user != NULL) {
 		buf_adds(path, "&user=");
-		service_remote_escape(svc, path, f->user);
+		buf_add_percent_encoded(path, f->user);
 	}
 	if (f->task != NULL) {
 		buf_adds(path, "&task=");
-		service_remote_escape(svc, path, f->task);
+		buf_add_percent_encoded(path, f->task);
 	}
 	if (f->has_status)
 		buf_addf(path, "&state=%s", job_status_name(f->status));
@@ -1066,7 +1058,7 @@ service_remote_history(struct service *svc, const struct history_filter *f,
 	json_t *reply = NULL;
 	int ret;
 
-	service_remote_history_path(svc, &path, "/api/v1/history/totals", f);
+	service_remote_history_path(&path, "/api/v1/history/totals", f);
 	buf_addf(&path, "&by=%s", history_by_name(f->by));
 	ret = service_remote_json(svc, "GET", path.data, NULL, &reply, err);
 	if (ret == 0)
@@ -1091,7 +1083,7 @@ service_remote_history_runs(struct service *svc, const struct history_filter *f,
 		if (max_rows > 0 && max_rows - (int64_t)out->n < want)
 			want = max_rows - (int64_t)out->n;
 		buf_reset(&path);
-		service_remote_history_path(svc, &path, "/api/v1/history", f);
+		service_remote_history_path(&path, "/api/v1/history", f);
 		buf_addf(&path, "&after=%lld&limit=%lld", (long long)after,
 		    (long long)want);
 		ret = service_remote_json(svc, "GET", path.data, NULL, &reply,
@@ -1141,7 +1133,7 @@ service_remote_node_change(struct service *svc, const char *name,
 	int ret;
 
 	buf_adds(&path, "/api/v1/nodes/");
-	service_remote_escape(svc, &path, name);
+	buf_add_percent_encoded(&path, name);
 	if (o == NULL) {
 		method = "POST";
 		buf_adds(&path, enabled ? "/resume" : "/drain");
@@ -1195,7 +1187,7 @@ service_remote_user(struct service *svc, const char *method, const char *name,
 	buf_adds(&path, "/api/v1/users");
 	if (strcmp(method, "POST") != 0) {
 		buf_addch(&path, '/');
-		service_remote_escape(svc, &path, name);
+		buf_add_percent_encoded(&path, name);
 	}
 	if (o != NULL) {
 		body = json_object();
@@ -1333,7 +1325,7 @@ service_remote_token_revoke_all(struct service *svc, const char *user,
 	int ret;
 
 	buf_adds(&path, "/api/v1/users/");
-	service_remote_escape(svc, &path, user);
+	buf_add_percent_encoded(&path, user);
 	buf_adds(&path, "/tokens");
 	ret = service_remote_json(svc, "DELETE", path.data, NULL, &reply, err);
 	if (ret == 0) {

@@ -266,13 +266,6 @@ http_chunk_size(struct http_reply *r, const char *p, const char *e,
 	return 0;
 }
 
-/* The body's next `n` bytes at `p`. */
-static void
-http_body_add(struct http_reply *r, const char *p, size_t n)
-{
-	buf_add(r->body, p, n);
-}
-
 int
 http_reply_feed(struct http_reply *r, const char *data, size_t len, bool eof,
     struct buf *err)
@@ -322,7 +315,7 @@ http_reply_feed(struct http_reply *r, const char *data, size_t len, bool eof,
 				goto more;
 			if ((uint64_t)n > r->left)
 				n = (size_t)r->left;
-			http_body_add(r, data + r->pos, n);
+			buf_add(r->body, data + r->pos, n);
 			r->pos += n;
 			r->left -= n;
 			if (r->left == 0)
@@ -331,7 +324,7 @@ http_reply_feed(struct http_reply *r, const char *data, size_t len, bool eof,
 				    : HTTP_DONE;
 			break;
 		case HTTP_BODY_CLOSE:
-			http_body_add(r, data + r->pos, n);
+			buf_add(r->body, data + r->pos, n);
 			r->pos = len;
 			if (!eof)
 				goto more;

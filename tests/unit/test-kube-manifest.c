@@ -573,7 +573,7 @@ test_client_unreachable(void **state)
 	/* No answer: tried again after a backoff, KUBE_TRIES in all. */
 	assert_int_equal(kube_client_requests(c), KUBE_TRIES);
 	kube_client_free(c);
-	kube_path_escape(&esc, "a b/c?d=é");
+	buf_add_percent_encoded(&esc, "a b/c?d=é");
 	assert_string_equal(esc.data, "a%20b%2Fc%3Fd%3D%C3%A9");
 	buf_release(&esc);
 	buf_release(&err);
