@@ -11,8 +11,6 @@
 static struct util_dl util_curl = { "libcurl.so.4", NULL };
 
 UTIL_DL_VOID(util_curl, curl_easy_cleanup, (CURL * curl), (curl))
-UTIL_DL_FN(util_curl, char *, curl_easy_escape,
-    (CURL * curl, const char *string, int length), (curl, string, length))
 UTIL_DL_FN(util_curl, CURLHcode, curl_easy_header,
     (CURL * easy, const char *name, size_t index, unsigned int origin,
         int request, struct curl_header **hout),
@@ -20,7 +18,6 @@ UTIL_DL_FN(util_curl, CURLHcode, curl_easy_header,
 UTIL_DL_FN(util_curl, CURL *, curl_easy_init, (void), ())
 UTIL_DL_FN(util_curl, CURLcode, curl_easy_perform, (CURL * curl), (curl))
 UTIL_DL_FN(util_curl, const char *, curl_easy_strerror, (CURLcode code), (code))
-UTIL_DL_VOID(util_curl, curl_free, (void *p), (p))
 UTIL_DL_FN(util_curl, CURLcode, curl_global_init, (long flags), (flags))
 UTIL_DL_FN(util_curl, CURLMcode, curl_multi_add_handle,
     (CURLM * multi, CURL *curl), (multi, curl))
