@@ -18,7 +18,8 @@
 #   * on the local backend, --super-kills (30) random supervisors (the
 #     processes in sessions of their own that hold a job) are SIGKILLed:
 #     one right after each pilot kill while kills are owed (no pilot runs
-#     then), and now and then one while the pilot runs;
+#     then), and now and then one while the pilot runs; at most two a
+#     job, whose loss each is, since a third loss fails a job by design;
 #   * on PostgreSQL (a private server of its own), the server is stopped
 #     --restarts (3) times, for 2 s, at a quarter, a half and three
 #     quarters of the jobs ended;
@@ -294,6 +295,33 @@ supervisors() {
 		fi
 	done
 }
+# Kill one supervisor, at random among those whose job has been hit the
+# fewest times, and never a job's third: a job lost three times is
+# failed by design (PILOT_MAX_LOST, docs/internals/pilot.md), and the
+# gated jobs, which run longest, were often the only ones left to hit
+# (two runs in forty failed so).  A supervisor's job is its descriptor
+# 3, the <id>-<attempt>.job file.  Fails when there is none to kill.
+declare -A hits=()
+kill_supervisor() {
+	local p f j least=2 pick=()
+	declare -A job_of=()
+	for p in $(supervisors); do
+		f=$(readlink "/proc/$p/fd/3" 2>/dev/null) || continue
+		f=${f##*/}
+		case $f in [0-9]*-[0-9]*.job) ;; *) continue ;; esac
+		j=${f%%-*}
+		job_of[$p]=$j
+		[ "${hits[$j]:-0}" -ge "$least" ] || least=${hits[$j]:-0}
+	done
+	[ "$least" -lt 2 ] || return 1
+	for p in "${!job_of[@]}"; do
+		[ "${hits[${job_of[$p]}]:-0}" != "$least" ] || pick+=("$p")
+	done
+	[ "${#pick[@]}" -gt 0 ] || return 1
+	p=${pick[RANDOM % ${#pick[@]}]}
+	kill -KILL "$p" 2>/dev/null || return 1
+	hits[${job_of[$p]}]=$((${hits[${job_of[$p]}]:-0} + 1))
+}
 
 # ---- the tasks: a quarter each; "mixed" has every 25th job fail.  The
 # last job of each ("-gate") ends only once the gate is open, which the
@@ -388,10 +416,8 @@ while :; do
 	# a supervisor (a coin here left a short run owing one when its
 	# tasks ended).
 	if [ "$nsuper" -lt "$super_kills" ]; then
-		mapfile -t sups < <(supervisors)
-		if [ "${#sups[@]}" -gt 0 ]; then
-			kill -KILL "${sups[RANDOM % ${#sups[@]}]}" 2>/dev/null &&
-			    nsuper=$((nsuper + 1))
+		if kill_supervisor; then
+			nsuper=$((nsuper + 1))
 		else
 			nsuper_none=$((nsuper_none + 1))
 		fi
@@ -411,11 +437,7 @@ while :; do
 	start_pilot
 	if [ "$nsuper" -lt "$super_kills" ] && [ $((RANDOM % 4)) = 0 ]; then
 		sleep_ms "$(rand_ms 50 300)"
-		mapfile -t sups < <(supervisors)
-		if [ "${#sups[@]}" -gt 0 ]; then
-			kill -KILL "${sups[RANDOM % ${#sups[@]}]}" 2>/dev/null &&
-			    nsuper=$((nsuper + 1))
-		fi
+		! kill_supervisor || nsuper=$((nsuper + 1))
 	fi
 done
 if [ "$nsuper" -lt "$super_kills" ]; then
@@ -551,6 +573,8 @@ for (j, a), at in attempts.items():
                        'its loss was never recorded' % (j, a, at['start']))
             continue
         end = min(after)
+        at['lost'] = True
+    at['until'] = end
     sweep.append((at['start'], 1, at['node'], j, a))
     sweep.append((end, -1, at['node'], j, a))
 sweep.sort(key=lambda s: (s[0], s[1]))
@@ -564,9 +588,15 @@ for t, d, node, j, a in sweep:
             bad.append('job %d attempt %d ran on %r, no node' % (j, a, node))
         elif len(running[node]) == slots[node] + 1:
             # once an episode: as it goes over
+            # each attempt from its start, until its end in the ledger
+            # or ("lost") the record of its loss, in ms from here
             bad.append('%d jobs ran on %s at %d, on %d slots: %s' % (
-                len(running[node]), node, t, slots[node],
-                sorted(running[node])))
+                len(running[node]), node, t, slots[node], ', '.join(
+                    '%d/%d %+d..%+d%s' % (
+                        rj, ra, (attempts[rj, ra]['start'] - t) // 1000000,
+                        (attempts[rj, ra]['until'] - t) // 1000000,
+                        ' lost' if attempts[rj, ra].get('lost') else '')
+                    for rj, ra in sorted(running[node]))))
     else:
         running[node].discard((j, a))
 
