@@ -184,6 +184,11 @@ unset ORCHESTRA_DB ORCHESTRA_VOLUME ORCHESTRA_URL ORCHESTRA_TOKEN \
     ORCHESTRA_SMTP_CA ORCHESTRA_MAIL_ALARM \
     ORCHESTRA_TEST_STORE_FAIL_AFTER ORCHESTRA_TEST_HOLD_ROUTE \
     ORCHESTRA_TEST_HOLD_FILE KUBECONFIG
+# Every server of a test is on loopback: a proxy of the caller's would
+# only send remote commands through libcurl instead of util/http.c (t0320
+# checks which is loaded; its proxy case sets one itself).
+unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy \
+    NO_PROXY
 export ORCHESTRA_HOME="$TMP/home"
 : >"$TMP/orchestra.conf"
 export ORCHESTRA_CONF="$TMP/orchestra.conf"
