@@ -163,6 +163,11 @@ lib_finish() {
 	for lib_hook in $lib_exit_hooks; do
 		"$lib_hook" || :
 	done
+	# A failed case's pilot, for what a timeout alone does not say.
+	if [ "$test_failed" -gt 0 ] && [ -s "${PILOT_LOG:-}" ]; then
+		echo "# the pilot's log, its last 60 lines:"
+		tail -n 60 "$PILOT_LOG" | sed 's/^/#   /'
+	fi
 	rm -rf "$TMP"
 	echo "1..$test_count"
 	if [ "$test_failed" -gt 0 ]; then
