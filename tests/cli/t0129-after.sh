@@ -171,6 +171,34 @@ test_case "--inputs-of: a4's outputs, listed once it is done" inputs_of
 
 pilot_stop
 
+# The round of a cycle that ends a task a waiter waits for must not step
+# that waiter on what it read before: stepped so, it stayed waiting and
+# its write cleared the mark the change had just set, and no cycle
+# looked at it again (under load, with a's test job and last jobs ended
+# in one cycle, "once a is done b runs" timed out so).  b6's mark, set
+# here by SQL between two cycles of `pilot --once`, stands for that of an
+# earlier change of a6's in the race.
+a6_job_ended() {
+	orch pilot --once >/dev/null 2>&1
+	[ "$(db_value "SELECT j.status FROM job j JOIN task t
+	    ON t.id = j.task_id WHERE t.name = 'a6'")" = done ]
+}
+stale_wait() {
+	orch task submit a6 --skip-test --exec true >/dev/null
+	orch task submit b6 --after a6 --exec true >/dev/null
+	# The cycle that records the job's end steps the tasks before it
+	# polls: a6 is still running after it.
+	wait_until 60 a6_job_ended
+	task_is a6 running || fail "a6 is $(task_status a6)"
+	task_is b6 registered || fail "b6 is $(task_status b6)"
+	db_query "UPDATE task SET dirty = 1 WHERE name = 'b6'"
+	expect_exit 0 orch pilot --once
+	task_is a6 "done" || fail "a6 is $(task_status a6)"
+	task_is b6 testing ||
+	    fail "b6 is $(task_status b6) after the cycle that ended a6"
+}
+test_case "a waiter in the round its task ends in is read afresh" stale_wait
+
 TOKEN=$(orch user token tester 2>/dev/null)
 BOB=$(orch user token bob 2>/dev/null)
 serve_start
