@@ -299,8 +299,9 @@ supervisors() {
 # fewest times, and never a job's third: a job lost three times is
 # failed by design (PILOT_MAX_LOST, docs/internals/pilot.md), and the
 # gated jobs, which run longest, were often the only ones left to hit
-# (two runs in forty failed so).  A supervisor's job is its descriptor
-# 3, the <id>-<attempt>.job file.  Fails when there is none to kill.
+# (three short runs in eighty failed so).  A supervisor's job is its
+# descriptor 3, the <id>-<attempt>.job file.  Fails when there is none
+# to kill.
 declare -A hits=()
 kill_supervisor() {
 	local p f j least=2 pick=()
