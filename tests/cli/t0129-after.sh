@@ -4,10 +4,12 @@
 # is done, and why, show and the queue say what B waits for; `--after-any`
 # waits until A has ended in any state.  A that ends finalized keeps B
 # waiting, why says to retry it or delete B, and a retry of A to done
-# releases B.  A task that another waits for cannot be deleted (the
-# refusal names it); a missing task is refused with nothing created; a
-# user may not wait for another user's task (over the API: the command
-# line on the database is trusted as an admin), an admin may.
+# releases B, even when B was marked in the cycle A ends in (read afresh,
+# not stepped on what it read before A changed).  A task that another
+# waits for cannot be deleted (the refusal names it); a missing task is
+# refused with nothing created; a user may not wait for another user's
+# task (over the API: the command line on the database is trusted as an
+# admin), an admin may.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
