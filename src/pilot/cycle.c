@@ -538,29 +538,17 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 	char *remove_dir;
 	int64_t njobs, began;
 	int round, ret = 0;
-	bool any, queued, moved;
+	bool any, queued;
 
 	for (round = 0; round < 8; round++) {
 		dirty.n = 0;
 		ret = store_task_dirty(p->st, &dirty, err);
 		if (ret < 0 || dirty.n == 0)
 			break;
-		any = moved = false;
+		any = false;
 		VEC_FOREACH (r, &dirty) {
 			if (cycle_ids_have(&chunked, r->id))
 				continue;
-			/*
-			 * A task that waits, read before a task of this round
-			 * changed status, may wait for that one: stepped on
-			 * what it read, it would stay waiting and its apply
-			 * would clear the dirty mark the change just set, and
-			 * nothing would look at it again.  It is left dirty
-			 * for the next round, which reads it afresh.
-			 */
-			if (r->view.waits && moved) {
-				any = true;
-				continue;
-			}
 			if (r->view.status == TASK_REGISTERED &&
 			    r->view.inputs_pending && !r->view.waits &&
 			    r->view.signal == SIGNAL_NONE) {
@@ -577,8 +565,8 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			if (ret < 0)
 				goto out;
 			removed.n = 0;
-			ret = store_task_apply(p->st, r->id, r->view.status,
-			    r->view.signal, &plan, &removed, &remove_dir, err);
+			ret = store_task_apply(p->st, r, &plan, &removed,
+			    &remove_dir, err);
 			if (ret == ERR_CONFLICT) {
 				/* Changed under us: next round sees it. */
 				store_rollback(p->st);
@@ -594,8 +582,6 @@ cycle_tasks(struct pilot *p, struct cycle_stats *stats, struct buf *err)
 			 * chunk: it is not stepped again this cycle.
 			 */
 			queued = cycle_plan_queues_chunk(&plan);
-			moved =
-			    moved || plan.next != r->view.status || plan.remove;
 			if (plan.next != r->view.status || plan.nmoves > 0 ||
 			    plan.consume_signal || plan.remove) {
 				any = any || !queued;

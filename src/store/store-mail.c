@@ -34,7 +34,7 @@ static const char sql_mail_give_up[] =
     "UPDATE mail SET gave_up_ms = $2, last_error = $3"
     " WHERE id = $1 AND sent_ms IS NULL AND gave_up_ms IS NULL";
 static const char sql_retention_mark[] =
-    "UPDATE task SET dirty = 1"
+    "UPDATE task SET dirty = 1, marks = marks + 1"
     " WHERE status IN ('done', 'finalized', 'broken', 'killed')"
     " AND dirty = 0 AND ended_ms IS NOT NULL"
     " AND coalesce(retention_ms, $1) > 0"

@@ -83,7 +83,8 @@ static const char sql_move_kill[] =
 static const char sql_task_step[] =
     "UPDATE task SET status = $2,"
     " signal = CASE WHEN $3 = 1 THEN NULL ELSE signal END,"
-    " dirty = $4, updated_ms = $5,"
+    " dirty = CASE WHEN $4 = 1 OR marks <> $7 THEN 1 ELSE 0 END,"
+    " updated_ms = $5,"
     " ended_ms = CASE WHEN $6 = 1 THEN coalesce(ended_ms, $5) ELSE NULL END,"
     " warned = CASE WHEN $6 = 1 THEN warned ELSE 0 END,"
     " requeue_from = CASE WHEN $2 = 'running' THEN requeue_from ELSE NULL"
@@ -149,12 +150,18 @@ static const char sql_job_requeue[] =
     "UPDATE job SET status = 'assigned', lost = lost + 1, node_id = NULL,"
     " gpu_index = NULL, started_ms = NULL, end_reason = $3"
     " WHERE id = $1 AND attempts = $2";
-/* Its status changed: the tasks that run after it look again. */
+/*
+ * Its status changed: the tasks that run after it look again.  Marked
+ * even when dirty already: one of them may have been read before this
+ * change, in the same round, and its step must not clear the mark
+ * (migration 0025).
+ */
 static const char sql_task_wake_after[] =
-    "UPDATE task SET dirty = 1 WHERE dirty = 0 AND id IN"
+    "UPDATE task SET dirty = 1, marks = marks + 1 WHERE id IN"
     " (SELECT task_id FROM task_dep WHERE after_id = $1)";
 static const char sql_task_mark[] =
-    "UPDATE task SET dirty = 1, updated_ms = $2 WHERE id = $1";
+    "UPDATE task SET dirty = 1, marks = marks + 1, updated_ms = $2"
+    " WHERE id = $1";
 
 /*
  * Node `name` as the backend reports it (reachable) or as it cannot
@@ -388,10 +395,13 @@ store_task_chunk_whole(const struct store *st)
 }
 
 int
-store_task_apply(struct store *st, int64_t task_id, enum task_status from,
-    enum task_signal sig, const struct task_plan *plan, job_ref_vec *removed,
-    char **remove_dir, struct buf *err)
+store_task_apply(struct store *st, const struct task_state_row *task,
+    const struct task_plan *plan, job_ref_vec *removed, char **remove_dir,
+    struct buf *err)
 {
+	int64_t task_id = task->id;
+	enum task_status from = task->view.status;
+	enum task_signal sig = task->view.signal;
 	struct db_stmt *stmt = NULL;
 	struct event ev = { .kind = "task" };
 	int64_t now = time_now_ms(), account_id;
@@ -464,11 +474,11 @@ store_task_apply(struct store *st, int64_t task_id, enum task_status from,
 	}
 	if (st->tx_marked == task_id)
 		st->tx_marked = 0; /* its dirty flag is set anew */
-	ret = store_exec(st, sql_task_step, err, NULL, "isiiii", task_id,
+	ret = store_exec(st, sql_task_step, err, NULL, "isiiiii", task_id,
 	    task_status_name(plan->next), (int64_t)plan->consume_signal,
 	    (int64_t)changed, now,
-	    (int64_t)(task_status_is_end(plan->next) &&
-	        !plan->reset_retention));
+	    (int64_t)(task_status_is_end(plan->next) && !plan->reset_retention),
+	    task->marks);
 	if (ret == 0 && plan->next != from)
 		ret = store_exec(st, sql_task_wake_after, err, NULL, "i",
 		    task_id);

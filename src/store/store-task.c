@@ -42,7 +42,8 @@ static const char sql_task_list_counts[] =
 static const char sql_task_count_jobs[] =
     "SELECT status, n FROM task_count WHERE task_id = $1 AND n > 0";
 static const char sql_task_set_signal[] =
-    "UPDATE task SET signal = $2, dirty = 1, updated_ms = $3 WHERE id = $1";
+    "UPDATE task SET signal = $2, dirty = 1, marks = marks + 1,"
+    " updated_ms = $3 WHERE id = $1";
 
 static const char sql_job_list[] =
     "SELECT j.id, j.task_id, j.idx, j.input, j.command, j.status,"
@@ -523,7 +524,7 @@ static const char sql_task_dirty[] =
                       " AND t.ended_ms + coalesce(t.retention_ms, $1) <= $2 THEN 1 ELSE 0 END,"
                       " " STORE_WAITS "," STORE_WAITED_FOR ","
                       " CASE WHEN t.inputs_of IS NOT NULL AND t.njobs = 0 THEN 1 ELSE 0 END,"
-                      " " STORE_REQUEUE
+                      " " STORE_REQUEUE ", t.marks"
                       " FROM task t WHERE t.dirty = 1 ORDER BY t.id";
 
 int
@@ -573,6 +574,7 @@ store_task_dirty(struct store *st, task_state_vec *out, struct buf *err)
 		    st->drv->col_int64(stmt, 9 + JOB_NSTATUS) != 0;
 		r->view.requeue =
 		    st->drv->col_int64(stmt, 10 + JOB_NSTATUS) != 0;
+		r->marks = st->drv->col_int64(stmt, 11 + JOB_NSTATUS);
 	}
 out:
 	st->drv->finalize(stmt);

@@ -223,6 +223,7 @@ int store_task_set_remove_files(struct store *st, int64_t task_id,
 /* A task the state machine must look at, with what it knows of it. */
 struct task_state_row {
 	int64_t id;
+	int64_t marks; /* how often it was marked dirty (migration 0025) */
 	struct task_view view;
 };
 typedef VEC(struct task_state_row) task_state_vec;
@@ -382,18 +383,19 @@ struct job_ref {
 typedef VEC(struct job_ref) job_ref_vec;
 
 /*
- * Carry out one step of the state machine for task `task_id`, which was
- * in state `from` with signal `sig` when the plan was made: the job moves,
- * the task's new state, the signal consumed, events.  Nothing is written
- * when the task changed meanwhile (returns ERR_CONFLICT).  A plan that
- * changes nothing clears the task's dirty mark.  For a removal, the
- * task's jobs are appended to `removed` and the output directory to
- * remove (when asked) is returned in *remove_dir (caller frees; NULL if
- * none).
+ * Carry out one step of the state machine for task `task`, as
+ * store_task_dirty() read it when the plan was made: the job moves, the
+ * task's new state, the signal consumed, events.  Nothing is written
+ * when the task's status or signal changed meanwhile (returns
+ * ERR_CONFLICT).  A plan that changes nothing clears the task's dirty
+ * mark, unless the task was marked again since it was read.  For a
+ * removal, the task's jobs are appended to `removed` and the output
+ * directory to remove (when asked) is returned in *remove_dir (caller
+ * frees; NULL if none).
  */
-int store_task_apply(struct store *st, int64_t task_id, enum task_status from,
-    enum task_signal sig, const struct task_plan *plan, job_ref_vec *removed,
-    char **remove_dir, struct buf *err);
+int store_task_apply(struct store *st, const struct task_state_row *task,
+    const struct task_plan *plan, job_ref_vec *removed, char **remove_dir,
+    struct buf *err);
 /*
  * Did the last store_task_apply() queue a whole chunk (a move with a
  * limit that left jobs past it)?  A task's last chunk is not whole: its

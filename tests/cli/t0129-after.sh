@@ -4,8 +4,9 @@
 # is done, and why, show and the queue say what B waits for; `--after-any`
 # waits until A has ended in any state.  A that ends finalized keeps B
 # waiting, why says to retry it or delete B, and a retry of A to done
-# releases B, even when B was marked in the cycle A ends in (read afresh,
-# not stepped on what it read before A changed).  A task that another
+# releases B, even when B was read in the round A ends in (a step of B
+# made on what it read before A changed keeps the mark A's change set,
+# and the next round reads B afresh).  A task that another
 # waits for cannot be deleted (the refusal names it); a missing task is
 # refused with nothing created; a user may not wait for another user's
 # task (over the API: the command line on the database is trusted as an
@@ -173,13 +174,13 @@ test_case "--inputs-of: a4's outputs, listed once it is done" inputs_of
 
 pilot_stop
 
-# The round of a cycle that ends a task a waiter waits for must not step
-# that waiter on what it read before: stepped so, it stayed waiting and
-# its write cleared the mark the change had just set, and no cycle
-# looked at it again (under load, with a's test job and last jobs ended
-# in one cycle, "once a is done b runs" timed out so).  b6's mark, set
-# here by SQL between two cycles of `pilot --once`, stands for that of an
-# earlier change of a6's in the race.
+# In the round of a cycle that ends a task a waiter waits for, the
+# waiter, read before that end, stays waiting; its step must not clear
+# the mark the end just set (migration 0025), or no cycle looks at it
+# again (under load, with a's test job and last jobs ended in one cycle,
+# "once a is done b runs" timed out so).  b6's mark, set here by SQL
+# between two cycles of `pilot --once`, stands for that of an earlier
+# change of a6's in the race.
 a6_job_ended() {
 	orch pilot --once >/dev/null 2>&1
 	[ "$(db_value "SELECT j.status FROM job j JOIN task t

@@ -1010,21 +1010,85 @@ test_signal_and_dirty(void **state)
 	buf_release(&err);
 }
 
-/* Apply `plan` to task `id` (status `from`, signal `sig`), committed. */
+/* Apply `plan` to task `task`, as read, committed. */
 static void
-test_store_apply(struct store *st, int64_t id, enum task_status from,
-    enum task_signal sig, const struct task_plan *plan)
+test_store_apply_read(struct store *st, const struct task_state_row *task,
+    const struct task_plan *plan)
 {
 	job_ref_vec removed = VEC_INIT;
 	struct buf err = BUF_INIT;
 	char *dir = NULL;
 
 	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(
-	    store_task_apply(st, id, from, sig, plan, &removed, &dir, &err), 0);
+	assert_int_equal(store_task_apply(st, task, plan, &removed, &dir, &err),
+	    0);
 	assert_int_equal(store_commit(st, &err), 0);
 	free(dir);
 	VEC_RELEASE(&removed);
+	buf_release(&err);
+}
+
+/*
+ * Apply `plan` to task `id` (status `from`, signal `sig`, its marks as
+ * they are now), committed.
+ */
+static void
+test_store_apply(struct store *st, int64_t id, enum task_status from,
+    enum task_signal sig, const struct task_plan *plan)
+{
+	struct task_state_row task = { .id = id };
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SELECT marks FROM task WHERE id = %lld",
+	    (long long)id);
+	task.marks = test_store_scalar(st, sql);
+	task.view.status = from;
+	task.view.signal = sig;
+	test_store_apply_read(st, &task, plan);
+}
+
+/*
+ * A task marked dirty after it was read keeps the mark through a step
+ * made without it (migration 0025): B waits for A; both are read; A's
+ * step changes its status, which marks B; B's step, made on what was
+ * read before, changes nothing and must leave B dirty, so that the next
+ * read sees A's change.  A step made on a fresh read clears it.
+ */
+static void
+test_task_mark_kept(void **state)
+{
+	struct store *st = *state;
+	struct task_plan a_plan = { .next = TASK_TESTING, .reason = "test" };
+	struct task_plan b_plan = { .next = TASK_REGISTERED,
+		.reason = "waits" };
+	task_state_vec dirty = VEC_INIT;
+	struct buf err = BUF_INIT;
+	int64_t u, a, b;
+
+	u = test_store_user(st, "u", 1000);
+	a = test_store_task(st, u, "a", 1, 2, false);
+	b = test_store_task(st, u, "b", 2, 2, false);
+	assert_int_equal(store_task_after_add(st, b, a, false, &err), 0);
+	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+	assert_int_equal(dirty.n, 2);
+	assert_int_equal(dirty.v[0].id, a);
+	assert_int_equal(dirty.v[1].id, b);
+	assert_true(dirty.v[1].view.waits);
+	test_store_apply_read(st, &dirty.v[0], &a_plan);
+	test_store_apply_read(st, &dirty.v[1], &b_plan);
+	assert_int_equal(
+	    test_store_scalar(st, "SELECT dirty FROM task WHERE name = 'b'"),
+	    1);
+	dirty.n = 0;
+	assert_int_equal(store_task_dirty(st, &dirty, &err), 0);
+	assert_int_equal(dirty.n, 2);
+	assert_int_equal(dirty.v[1].id, b);
+	assert_true(dirty.v[1].view.waits); /* A is testing: B still waits */
+	test_store_apply_read(st, &dirty.v[1], &b_plan);
+	assert_int_equal(
+	    test_store_scalar(st, "SELECT dirty FROM task WHERE name = 'b'"),
+	    0);
+	VEC_RELEASE(&dirty);
 	buf_release(&err);
 }
 
@@ -2018,8 +2082,7 @@ struct test_store_write {
 	enum job_status to;
 	bool flag, done;
 	struct task_plan plan;
-	enum task_status from;
-	enum task_signal sig;
+	struct task_state_row read; /* the task as the plan read it */
 	struct mail_row *mail;
 };
 
@@ -2084,8 +2147,7 @@ test_store_plan(struct store *st, struct test_store_write *w)
 			break;
 	if (i == dirty.n)
 		fail_msg("task %lld is not dirty", (long long)w->task_id);
-	w->from = dirty.v[i].view.status;
-	w->sig = dirty.v[i].view.signal;
+	w->read = dirty.v[i];
 	task_step(&dirty.v[i].view, &w->plan);
 	VEC_RELEASE(&dirty);
 	buf_release(&err);
@@ -2099,8 +2161,7 @@ test_store_w_apply(struct store *st, struct test_store_write *w,
 	char *dir = NULL;
 	int ret;
 
-	ret = store_task_apply(st, w->task_id, w->from, w->sig, &w->plan,
-	    &removed, &dir, err);
+	ret = store_task_apply(st, &w->read, &w->plan, &removed, &dir, err);
 	VEC_RELEASE(&removed);
 	free(dir);
 	return ret;
@@ -2513,6 +2574,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_node_usage,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_task_jobs_and_counts,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_task_mark_kept,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_signal_and_dirty,
 		    test_store_setup, test_store_teardown),

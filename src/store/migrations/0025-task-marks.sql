@@ -1,0 +1,11 @@
+-- 0025-task-marks.sql - a task's dirty mark counts.
+--
+-- marks: how many times the task was marked dirty; every statement that
+-- sets dirty = 1 for another reason than the task's own step adds one.
+-- The pilot reads it with the task (store_task_dirty) and its step
+-- (store_task_apply) clears dirty only if marks still holds what it
+-- read: a mark set between the read and the step, by any writer, is not
+-- cleared by a step made without it.  Before it, a task waiting with
+-- --after, stepped in the round whose earlier step released it, cleared
+-- the mark that release had set, and waited forever (t0129, under load).
+ALTER TABLE task ADD COLUMN marks BIGINT NOT NULL DEFAULT 0;
