@@ -57,7 +57,8 @@
 # cycles.
 #
 # --before PATH measures a second Orchestra binary (say, the build of the
-# main branch) in the same run, alternating with the others, so that
+# main branch; its orchestra-launch beside it, as for --bin: the bench
+# refuses a binary without) in the same run, alternating with the others, so that
 # before and after are figures of one run.  Each Orchestra has its own
 # ORCHESTRA_HOME and SQLite file, and its pilot runs only during its own
 # rounds and runs.  --db runs the first Orchestra on that database (an
@@ -107,6 +108,15 @@ if [ -z "$bin" ]; then
 	cmake --build --preset release -j 2 >/dev/null
 	bin=$PWD/build/release/orchestra
 fi
+# A pilot whose orchestra-launch is not beside it forks each supervisor
+# itself, a fork of the whole pilot a job: a binary copied alone
+# elsewhere (to keep a build to compare with) would measure that.
+for b in "$bin" $before; do
+	[ -x "$(dirname "$b")/orchestra-launch" ] || {
+		echo "bench: no orchestra-launch beside $b (copy it with the binary)" >&2
+		exit 2
+	}
+done
 
 home=$(mktemp -d "${TMPDIR:-/tmp}/orchestra-bench-pilot-XXXXXX")
 pilot='' server=''
