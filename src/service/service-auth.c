@@ -141,7 +141,7 @@ service_token_revoke(struct service *svc, const char *user, int64_t id,
 	ret = service_auth_account(svc, user, &a, err);
 	if (ret < 0)
 		goto out;
-	ret = store_token_get(svc->st, id, NULL, out, err);
+	ret = store_token_get(svc->st, id, NULL, out, NULL, err);
 	/* Another user's token is as absent as one that never was. */
 	if (ret == 0 && out->account_id != a.id)
 		ret = ERR_NOTFOUND;
@@ -280,6 +280,7 @@ service_auth_token(struct service *svc, const char *secret, struct account *out,
 	char hex[2 * TOKEN_BYTES + 1];
 	struct token t = { 0 };
 	int64_t now = time_now_ms();
+	bool read;
 	int ret;
 
 	if (!service_auth_token_shaped(secret))
@@ -288,7 +289,8 @@ service_auth_token(struct service *svc, const char *secret, struct account *out,
 	if (ret < 0)
 		return ret;
 	service_auth_digest(secret, hex);
-	ret = store_token_get(svc->st, 0, hex, &t, err);
+	ret = store_token_get(svc->st, 0, hex, &t, out, err);
+	read = ret == 0; /* `out` is filled */
 	if (ret == ERR_NOTFOUND ||
 	    (ret == 0 && sodium_memcmp(t.hash, hex, sizeof(hex) - 1) != 0))
 		ret = err_set(err, ERR_DENIED, "invalid token");
@@ -300,10 +302,10 @@ service_auth_token(struct service *svc, const char *secret, struct account *out,
 		    (long long)t.id);
 	if (ret == 0 && now - t.last_used_ms >= TOKEN_TOUCH_MS)
 		ret = store_token_touch(svc->st, t.id, now, err);
-	if (ret == 0)
-		ret = store_account_get(svc->st, t.username, out, err);
 	if (ret == 0 && token_id != NULL)
 		*token_id = t.id;
+	if (ret < 0 && read)
+		account_release(out);
 	token_release(&t);
 	return ret;
 }

@@ -27,18 +27,19 @@ static const char sql_account_update[] =
     "UPDATE account SET email = $2, max_priority = $3, role = $4, mail = $5,"
     " unix_user = $6 WHERE id = $1";
 
-static void
-store_account_read(struct store *st, struct db_stmt *stmt, struct account *a)
+void
+store_account_read(struct store *st, struct db_stmt *stmt, int first,
+    struct account *a)
 {
-	a->id = st->drv->col_int64(stmt, 0);
-	a->username = store_col_strdup(st, stmt, 1);
-	a->email = store_col_strdup(st, stmt, 2);
-	a->max_priority = st->drv->col_int64(stmt, 3);
-	a->role = store_col_strdup(st, stmt, 4);
-	a->created_ms = st->drv->col_int64(stmt, 5);
-	a->mail_off = st->drv->col_int64(stmt, 6) == 0;
-	a->unix_user = store_col_strdup(st, stmt, 7);
-	a->hold = store_col_strdup(st, stmt, 8);
+	a->id = st->drv->col_int64(stmt, first);
+	a->username = store_col_strdup(st, stmt, first + 1);
+	a->email = store_col_strdup(st, stmt, first + 2);
+	a->max_priority = st->drv->col_int64(stmt, first + 3);
+	a->role = store_col_strdup(st, stmt, first + 4);
+	a->created_ms = st->drv->col_int64(stmt, first + 5);
+	a->mail_off = st->drv->col_int64(stmt, first + 6) == 0;
+	a->unix_user = store_col_strdup(st, stmt, first + 7);
+	a->hold = store_col_strdup(st, stmt, first + 8);
 }
 
 int
@@ -82,7 +83,7 @@ store_account_get(struct store *st, const char *username, struct account *out,
 		ret = err_set(err, ERR_NOTFOUND, "no user '%s'", username);
 	if (ret != DB_ROW)
 		goto out;
-	store_account_read(st, stmt, out);
+	store_account_read(st, stmt, 0, out);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
@@ -102,7 +103,7 @@ store_account_list(struct store *st, const char *after, int64_t limit,
 	if (ret < 0)
 		goto out;
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
-		store_account_read(st, stmt, VEC_ADD(out));
+		store_account_read(st, stmt, 0, VEC_ADD(out));
 out:
 	st->drv->finalize(stmt);
 	return ret;
@@ -169,7 +170,7 @@ store_account_get_id(struct store *st, int64_t id, struct account *out,
 		    (long long)id);
 	if (ret != DB_ROW)
 		goto out;
-	store_account_read(st, stmt, out);
+	store_account_read(st, stmt, 0, out);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
@@ -186,7 +187,7 @@ store_account_held(struct store *st, account_vec *out, struct buf *err)
 	if (ret < 0)
 		goto out;
 	while ((ret = store_step(st, stmt, err)) == DB_ROW)
-		store_account_read(st, stmt, VEC_ADD(out));
+		store_account_read(st, stmt, 0, VEC_ADD(out));
 out:
 	st->drv->finalize(stmt);
 	return ret;

@@ -97,6 +97,12 @@ int store_step_all(struct store *st, struct db_stmt *const *stmts, size_t n,
     struct buf *err);
 /* Copy driver column text (NULL stays NULL). */
 char *store_col_strdup(struct store *st, struct db_stmt *stmt, int i);
+/*
+ * An account's columns, from column `first` on: id, username, email,
+ * max_priority, role, created_ms, mail, unix_user, hold (store-account.c).
+ */
+void store_account_read(struct store *st, struct db_stmt *stmt, int first,
+    struct account *a);
 /* The first column of each row of `sql` (no parameters), appended to
  * `out` (caller frees each and the array). */
 int store_names(struct store *st, const char *sql, store_str_vec *out,

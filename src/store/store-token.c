@@ -14,11 +14,15 @@ static const char sql_token_list[] =
     "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
     " ON a.id = k.account_id WHERE k.account_id = $1 AND k.id > $2"
     " ORDER BY k.id LIMIT $3";
+/* With its owner's account, as store_account_read() reads it. */
+#define TOKEN_ACCOUNT_COLUMNS                                                  \
+	TOKEN_COLUMNS ", a.id, a.username, a.email, a.max_priority, a.role,"   \
+	              " a.created_ms, a.mail, a.unix_user, a.hold"
 static const char sql_token_get_id[] =
-    "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
+    "SELECT " TOKEN_ACCOUNT_COLUMNS " FROM token k JOIN account a"
     " ON a.id = k.account_id WHERE k.id = $1";
 static const char sql_token_get_hash[] =
-    "SELECT " TOKEN_COLUMNS " FROM token k JOIN account a"
+    "SELECT " TOKEN_ACCOUNT_COLUMNS " FROM token k JOIN account a"
     " ON a.id = k.account_id WHERE k.hash = $1";
 static const char sql_token_revoke[] =
     "UPDATE token SET revoked_ms = $2 WHERE id = $1";
@@ -81,7 +85,7 @@ out:
 
 int
 store_token_get(struct store *st, int64_t id, const char *hash,
-    struct token *out, struct buf *err)
+    struct token *out, struct account *owner, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	int ret;
@@ -103,6 +107,8 @@ store_token_get(struct store *st, int64_t id, const char *hash,
 	if (ret != DB_ROW)
 		goto out;
 	store_token_read(st, stmt, out);
+	if (owner != NULL)
+		store_account_read(st, stmt, 8, owner);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);

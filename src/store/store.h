@@ -135,9 +135,13 @@ int store_token_insert(struct store *st, struct token *t, struct buf *err);
  */
 int store_token_list(struct store *st, int64_t account_id, int64_t after_id,
     int64_t limit, token_vec *out, struct buf *err);
-/* By id, or by hash (`hash` non-NULL); ERR_NOTFOUND when there is none. */
+/*
+ * By id, or by hash (`hash` non-NULL); ERR_NOTFOUND when there is none.
+ * `owner`, unless NULL, gets its account, read in the same statement
+ * (serve checks a token at each request).
+ */
 int store_token_get(struct store *st, int64_t id, const char *hash,
-    struct token *out, struct buf *err);
+    struct token *out, struct account *owner, struct buf *err);
 /*
  * Revoke at `now_ms` every token of account `account_id` not revoked
  * yet; *n (may be NULL) gets how many.

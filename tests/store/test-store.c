@@ -691,6 +691,7 @@ test_tokens_and_password(void **state)
 {
 	struct store *st = *state;
 	struct token t = { 0 }, g = { 0 };
+	struct account owner = { 0 };
 	token_vec v = VEC_INIT;
 	struct buf err = BUF_INIT;
 	int64_t bob = test_store_user(st, "bob", 1000);
@@ -707,14 +708,19 @@ test_tokens_and_password(void **state)
 	assert_int_equal(store_token_insert(st, &t, &err), 0);
 	/* The digest is unique: a second row with it is refused. */
 	assert_int_equal(store_token_insert(st, &t, &err), ERR_CONFLICT);
-	assert_int_equal(store_token_get(st, 0, "11ee", &g, &err), 0);
+	assert_int_equal(store_token_get(st, 0, "11ee", &g, &owner, &err), 0);
 	assert_int_equal(g.id, t.id);
 	assert_string_equal(g.username, "bob");
+	/* Its owner's account, from the same row. */
+	assert_int_equal(owner.id, bob);
+	assert_string_equal(owner.username, "bob");
+	assert_int_equal(owner.max_priority, 1000);
+	account_release(&owner);
 	assert_int_equal(g.expires_ms, 99);
 	assert_int_equal(g.revoked_ms, 0);
 	assert_int_equal(g.last_used_ms, 0);
 	token_release(&g);
-	assert_int_equal(store_token_get(st, 0, "beef", &g, &err),
+	assert_int_equal(store_token_get(st, 0, "beef", &g, NULL, &err),
 	    ERR_NOTFOUND);
 	assert_string_equal(err.data, "no such token");
 	assert_int_equal(store_token_revoke(st, t.id, 50, &err), 0);
