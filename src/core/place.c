@@ -46,7 +46,7 @@ place_gpu_limit(const struct place_node *n)
 int64_t
 place_free_gpu(const struct place_node *n)
 {
-	int64_t nfree = 0;
+	int64_t nfree = 0, held;
 	int i, limit;
 
 	if (!n->enabled || !n->healthy)
@@ -55,7 +55,15 @@ place_free_gpu(const struct place_node *n)
 	for (i = 0; i < limit; i++)
 		if ((n->gpu_used & ((uint64_t)1 << i)) == 0)
 			nfree++;
-	return nfree;
+	/*
+	 * gpu_slots lowered below the devices held (some above it): no new
+	 * job until fewer are held than it says (SPEC), however many
+	 * indices below it are free.
+	 */
+	held = __builtin_popcountll(n->gpu_used);
+	if (held >= n->gpu_slots)
+		return 0;
+	return nfree < n->gpu_slots - held ? nfree : n->gpu_slots - held;
 }
 
 static int64_t

@@ -182,8 +182,20 @@ test_slots_lowered_below_use(void **state)
 	nodes[0].gpu_used = 0x30; /* devices 4 and 5 held, above gpu_slots */
 	nodes[1] = node("b", "default", 1, 0);
 	assert_int_equal(place_free_cpu(&nodes[0]), 0);
-	/* Devices 0 and 1 are free, whatever runs on 4 and 5. */
-	assert_int_equal(place_free_gpu(&nodes[0]), 2);
+	/*
+	 * Devices 0 and 1 are free, but two GPU jobs run: none goes there
+	 * until fewer than 2 run (SPEC: lowering slots stops nothing, and
+	 * no new job goes there until it is below the new number).
+	 */
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	assert_int_equal(pick(nodes, 2, "default", true, &gi), -1);
+	nodes[0].gpu_used = 0x20; /* the job on device 4 ended */
+	assert_int_equal(place_free_gpu(&nodes[0]), 1);
+	assert_int_equal(pick(nodes, 2, "default", true, &gi), 0);
+	assert_int_equal(gi, 0);
+	assert_int_equal(nodes[0].gpu_used, 0x21);
+	assert_int_equal(pick(nodes, 2, "default", true, &gi), -1);
+	nodes[0].gpu_used = 0x30;
 	assert_int_equal(pick(nodes, 2, "default", false, &gi), 1);
 	assert_int_equal(pick(nodes, 2, "default", false, &gi), -1);
 	assert_int_equal(nodes[0].cpu_used, 5);
@@ -192,10 +204,19 @@ test_slots_lowered_below_use(void **state)
 	/* gpu_slots lowered to 1 while device 1 and 4 are held. */
 	nodes[0].gpu_slots = 1;
 	nodes[0].gpu_used = 0x12;
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	assert_int_equal(pick(nodes, 2, "default", true, &gi), -1);
+	/* Both ended but the one on device 4: still one held, not below 1. */
+	nodes[0].gpu_used = 0x10;
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	nodes[0].gpu_used = 0x02; /* device 1 is above the new number too */
+	assert_int_equal(place_free_gpu(&nodes[0]), 0);
+	nodes[0].gpu_used = 0;
 	assert_int_equal(place_free_gpu(&nodes[0]), 1);
 	assert_int_equal(pick(nodes, 2, "default", true, &gi), 0);
 	assert_int_equal(gi, 0);
 	assert_int_equal(pick(nodes, 2, "default", true, &gi), -1);
+	nodes[0].gpu_used = 0x13;
 	nodes[0].gpu_slots = 0;
 	assert_int_equal(place_free_gpu(&nodes[0]), 0);
 	assert_int_equal(nodes[0].gpu_used, 0x13);
