@@ -38,18 +38,20 @@ cmd_init_run(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	util_redact_url(&url, ctx->cfg.db_url);
 	if (json) {
-		o = json_pack("{s:s, s:b, s:s, s:b, s:s, s:b, s:I, s:I}",
+		o = json_pack("{s:s, s:b, s:s, s:b, s:b, s:s, s:b, s:I, s:I}",
 		    "database", url.data, "created_database", res.created_db,
 		    "admin", ctx->actor, "created_admin", res.created_user,
-		    "node", res.node_name, "created_node", res.created_node,
-		    "cpu_slots", (json_int_t)res.cpu_slots, "gpus",
-		    (json_int_t)res.gpus);
+		    "made_admin", res.made_admin, "node", res.node_name,
+		    "created_node", res.created_node, "cpu_slots",
+		    (json_int_t)res.cpu_slots, "gpus", (json_int_t)res.gpus);
 		cmd_print_json(o);
 	} else {
 		cmd_printf(stdout, "database %s%s\n", url.data,
 		    res.created_db ? " created" : " ready");
 		cmd_printf(stdout, "user '%s' is an admin%s\n", ctx->actor,
-		    res.created_user ? "" : " (already)");
+		    res.created_user     ? ""
+		        : res.made_admin ? " (it was a user)"
+		                         : " (already)");
 		cmd_printf(stdout,
 		    "node '%s' in queue 'default': %lld CPU slots, %lld "
 		    "GPUs%s\n",

@@ -67,6 +67,7 @@ int service_require_admin(struct service *svc, struct buf *err);
 struct init_result {
 	bool created_db;
 	bool created_user;
+	bool made_admin; /* the user was there, not an admin: it is now */
 	bool created_node;
 	char *node_name; /* this machine's node; caller frees */
 	int64_t cpu_slots;

@@ -91,6 +91,24 @@ user_set() {
 }
 test_case "user set changes email, priority and role" user_set
 
+# SPEC: init makes the acting user an admin, an existing user too.
+init_makes_admin() {
+	expect_exit 0 orch --user bob init --json
+	json_check 'd["admin"] == "bob" and not d["created_admin"] and
+	    d["made_admin"]'
+	[ "$(db_query "SELECT role, max_priority FROM account WHERE username='bob'")" = \
+	    "admin|700" ] || fail "bob is not an admin, or lost its priority"
+	[ "$(db_query "SELECT count(*) FROM event WHERE kind='account' AND new_status='changed'")" = 3 ] ||
+	    fail "init did not record the change"
+	expect_exit 0 orch --user bob init
+	expect_stdout_contains "user 'bob' is an admin (already)"
+	expect_exit 0 orch user set bob --role user
+	expect_exit 0 orch --user bob init
+	expect_stdout_contains "user 'bob' is an admin (it was a user)"
+	expect_exit 0 orch user set bob --role user
+}
+test_case "init makes an existing user an admin" init_makes_admin
+
 node_add() {
 	expect_exit 0 node_add_elsewhere n1 --json
 	json_check 'd["name"] == "n1" and d["queue"] == "default" and
