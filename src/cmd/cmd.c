@@ -211,6 +211,7 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct cmd_entry *const *table = cmd_table;
 	const struct cmd_entry *e = NULL;
 	struct buf path = BUF_INIT;
+	bool help;
 	int ret;
 
 	for (;;) {
@@ -248,13 +249,14 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	ctx->entry = e;
 	ctx->path = buf_detach(&path);
-	if (ctx->cfg_err != NULL && !(e->flags & CMD_ANY_CONFIG)) {
+	/* `orchestra CMD --help` answers whatever the config or the URL. */
+	help = argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+	if (ctx->cfg_err != NULL && !(e->flags & CMD_ANY_CONFIG) && !help) {
 		cmd_error_line("", ctx->cfg_err);
 		return CMD_EXIT_FAIL;
 	}
-	if ((e->flags & CMD_LOCAL) && cmd_remote_url() != NULL &&
-	    !(argc >= 2 &&
-	        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)))
+	if ((e->flags & CMD_LOCAL) && cmd_remote_url() != NULL && !help)
 		return cmd_refuse_remote(ctx);
 	return e->run(ctx, argc, argv);
 }

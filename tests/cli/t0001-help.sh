@@ -1,9 +1,10 @@
 #!/bin/bash
 # t0001-help.sh - every command and subcommand, found by walking the
 # "commands:" sections of --help (so a new one is covered without editing
-# this file): --help exits 0 with "usage: orchestra ...", a bad option is
-# a usage error (exit 2, one message line and the usage), an unknown
-# command is a usage error, and --help's usage equals the SYNOPSIS of the
+# this file): --help exits 0 with "usage: orchestra ..." (with a bad
+# config file too), a bad option is a usage error (exit 2, one message
+# line and the usage), an unknown command is a usage error, and --help's
+# usage equals the SYNOPSIS of the
 # command's man page docs/man/orchestra-<cmd>[-<sub>].1, which every
 # command and group has (a missing page fails; so does a page of no
 # command).  --help lists every option the command accepts, one line
@@ -73,7 +74,14 @@ check_help() {
 	"usage: orchestra ${path:+$path }"*) ;;
 	*) fail "first line of '$path --help' is '$usage'" ;;
 	esac
+	# Whatever the config file holds: help needs none of it.
+	# shellcheck disable=SC2086
+	expect_exit 0 env ORCHESTRA_CONF="$TMP/bad.conf" "$ORCHESTRA_BIN" \
+	    $path --help
+	[ "$(head -n 1 "$OUT")" = "$usage" ] ||
+	    fail "'$path --help' with a bad config file: $(head -n 1 "$ERR")"
 }
+printf 'no-such-key = 1\n' >"$TMP/bad.conf"
 
 # The man page of command path $1 ("" for orchestra.1, "task" for the
 # group): its SYNOPSIS is the usage --help prints.
