@@ -96,6 +96,39 @@ service_node_event(struct service *svc, const struct node *n, const char *what,
 	return ret;
 }
 
+/*
+ * The GPUs the backend reports of node `name` (SPEC: max_gpu_slots'
+ * default), at most PLACE_MAX_GPUS; 0 when it reports none, does not
+ * know (the local backend without nvidia-smi's word), has no such node,
+ * or cannot be asked (a warning says why).
+ */
+static int64_t
+service_node_backend_gpus(struct service *svc, const char *name)
+{
+	backend_node_vec nodes = VEC_INIT;
+	struct backend *be = NULL;
+	struct backend_node *bn;
+	struct buf err = BUF_INIT;
+	int64_t gpus = 0;
+	int ret;
+
+	ret = backend_open(&be, svc->cfg, &err);
+	if (ret == 0)
+		ret = be->ops->nodes(be, &nodes, &err);
+	backend_close(be);
+	if (ret < 0)
+		log_warn(
+		    "node %s: its GPUs are not known (%s): max_gpu_slots 0",
+		    name, err.data);
+	VEC_FOREACH (bn, &nodes)
+		if (ret == 0 && strcmp(bn->name, name) == 0 && bn->gpus > 0)
+			gpus = bn->gpus > PLACE_MAX_GPUS ? PLACE_MAX_GPUS
+			                                 : bn->gpus;
+	backend_node_vec_release(&nodes);
+	buf_release(&err);
+	return gpus;
+}
+
 int
 service_node_add(struct service *svc, const char *name,
     const struct node_opts *o, struct node *out, struct buf *err)
@@ -110,7 +143,6 @@ service_node_add(struct service *svc, const char *name,
 	out->name = xstrdup(name);
 	out->queue = xstrdup("default");
 	out->max_cpu_slots = 30;
-	out->max_gpu_slots = 0;
 	out->enabled = true;
 	out->ready = true;
 	out->reachable = true;
@@ -118,6 +150,9 @@ service_node_add(struct service *svc, const char *name,
 	ret = service_node_apply(name, o, out, err);
 	if (ret < 0)
 		return ret;
+	/* Asked of the backend before the transaction, as node sync does. */
+	if (o->max_gpu_slots == OPT_UNSET)
+		out->max_gpu_slots = service_node_backend_gpus(svc, name);
 	/* Unset slots default to their maximum. */
 	if (o->cpu_slots == OPT_UNSET)
 		out->cpu_slots = out->max_cpu_slots;

@@ -69,8 +69,16 @@ namespaces() {
 test_case "user add --kubernetes makes the namespace and the NFS volume, twice harmlessly" \
     namespaces
 orch node add node-a --max-cpu-slots 4 --cpu-slots 4 >/dev/null
-orch node add gpu-a --queue gpu --max-cpu-slots 2 --cpu-slots 2 \
-    --max-gpu-slots 2 --gpu-slots 2 --memory 12G >/dev/null
+# SPEC: max_gpu_slots defaults to the GPUs the backend reports (gpu-a's
+# capacity: 2), and gpu_slots to its maximum.
+node_add_gpus() {
+	expect_exit 0 orch node add gpu-a --queue gpu --max-cpu-slots 2 \
+	    --cpu-slots 2 --memory 12G --json
+	json_check 'd["max_gpu_slots"] == 2 and d["gpu_slots"] == 2'
+	[ "$(db_query "SELECT max_gpu_slots FROM node WHERE name = 'node-a'")" = 0 ] ||
+	    fail "node-a, with no GPU in the cluster, has GPU slots"
+}
+test_case "node add takes the GPUs the cluster reports" node_add_gpus
 # This machine's node is not in the cluster: drain it.
 orch node drain "$(hostname)" >/dev/null
 
