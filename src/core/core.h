@@ -249,6 +249,8 @@ enum job_start {
 /* Why the infrastructure failed an attempt: the event's detail. */
 #define JOB_REASON_REFUSED "the backend refused to start it"
 #define JOB_REASON_LOST "the backend lost it"
+/* Its supervisor was stopped, not by the pilot (a machine shutting down). */
+#define JOB_REASON_STOPPED "stopped from outside Orchestra"
 /* The end_reason of a job killed at its memory limit (JOB_END_OOM). */
 #define JOB_REASON_OOM "out of memory"
 

@@ -71,6 +71,17 @@ job_step(const struct job_news *n, struct job_plan *plan)
 	plan->to = n->status;
 	switch (n->seen) {
 	case JOB_SEEN_ENDED:
+		/*
+		 * Stopped, not asked: its supervisor had a SIGTERM the pilot
+		 * did not send (the pilot writes `kill` before it stops a
+		 * job), as at a shutdown of the machine.  The infrastructure
+		 * failed the attempt: queued again, as for a lost one, not
+		 * killed (a killed job is never run again, retry or not).
+		 */
+		if (n->end == JOB_END_STOPPED && n->status != JOB_KILL) {
+			job_step_lost(n, JOB_REASON_STOPPED, plan);
+			break;
+		}
 		plan->action = JOB_ACT_END;
 		plan->ended = true;
 		plan->reason = job_end_name(n->end);

@@ -4,7 +4,8 @@
 # pilot's child, not by the pilot; a job's output reaches its log through
 # the supervisor's pipe, all of it, in one file a job, and a writer that
 # left the job's group does not hold the job's end; a supervisor killed
-# while its job runs makes the job lost and queued again, though the pilot
+# while its job runs makes the job lost and queued again (one stopped with
+# SIGTERM from outside too), though the pilot
 # reads no file of a job it knows running, and one killed after its job
 # ended leaves that end recorded by the launcher, with a pilot running or
 # not (the launcher outlives the pilot while it has supervisors); a
@@ -128,6 +129,28 @@ requeued() {
 	wait_until 10 group_gone "$G1"
 }
 test_case "a job whose supervisor was killed is lost and queued again" requeued
+
+# A supervisor stopped with SIGTERM not by the pilot (the pilot writes
+# `kill` first), as at a machine's shutdown: it stops its job and records
+# "stopped"; the job is queued again, as the infrastructure's failure,
+# not killed (a killed job would never run again, even by a retry).
+orch task submit shut --skip-test --exec 'sleep 600' >/dev/null
+T0=$(job_id shut 0)
+wait_until 30 job_is "$T0" running
+wait_until 30 has_super "$T0" 1
+kill -TERM "$(super_pid "$T0" 1)"
+stopped_requeued() {
+	wait_until 30 job_is "$T0" assigned
+	[ "$(db_value "SELECT count(*) FROM event WHERE job_id = $T0
+	    AND new_status = 'assigned'
+	    AND detail = 'stopped from outside Orchestra'")" = 1 ] ||
+	    fail "no requeue event of job $T0 saying why"
+	[ "$(db_value "SELECT count(*) FROM event WHERE job_id = $T0
+	    AND new_status = 'killed'")" = 0 ] || fail "job $T0 was killed"
+	expect_exit 0 orch task kill shut
+}
+test_case "a job whose supervisor had a SIGTERM from outside is queued again" \
+    stopped_requeued
 
 # A supervisor killed after its job ended and before it recorded the end
 # (held stopped over that moment, so that it is not luck): the launcher,

@@ -55,9 +55,18 @@ static const struct step_row step_rows[] = {
 	{ "could not start", JOB_PENDING, JOB_SEEN_ENDED, JOB_START_NONE,
 	    JOB_END_START, 127, 0,
 	    JOB_ACT_END, JOB_FAILED, "could not start", false, true, false },
+	/*
+	 * Stopped, not asked (a shutdown's SIGTERM to its supervisor): the
+	 * infrastructure's failure, queued again up to max_lost, then
+	 * failed; never killed, which no retry would run again.
+	 */
 	{ "stopped, not asked", JOB_RUNNING, JOB_SEEN_ENDED,
 	    JOB_START_NONE, JOB_END_STOPPED, 143, 0,
-	    JOB_ACT_END, JOB_KILLED, "stopped", false, true, false },
+	    JOB_ACT_REQUEUE, JOB_ASSIGNED, JOB_REASON_STOPPED, false, false,
+	    true },
+	{ "stopped, not asked, the last time", JOB_RUNNING, JOB_SEEN_ENDED,
+	    JOB_START_NONE, JOB_END_STOPPED, 143, 2,
+	    JOB_ACT_END, JOB_FAILED, JOB_REASON_STOPPED, false, false, true },
 	{ "stopped, asked", JOB_KILL, JOB_SEEN_ENDED, JOB_START_NONE,
 	    JOB_END_STOPPED, 143, 0,
 	    JOB_ACT_END, JOB_KILLED, "stopped", false, true, false },
