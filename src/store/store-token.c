@@ -6,6 +6,8 @@
 #define TOKEN_COLUMNS                                                          \
 	"k.id, k.account_id, a.username, k.hash, k.created_ms, k.expires_ms,"  \
 	" k.last_used_ms, k.revoked_ms"
+/* How many columns TOKEN_COLUMNS are (store_token_read reads them). */
+#define TOKEN_NCOLUMNS 8
 
 static const char sql_token_insert[] =
     "INSERT INTO token (account_id, hash, created_ms, expires_ms)"
@@ -108,7 +110,7 @@ store_token_get(struct store *st, int64_t id, const char *hash,
 		goto out;
 	store_token_read(st, stmt, out);
 	if (owner != NULL)
-		store_account_read(st, stmt, 8, owner);
+		store_account_read(st, stmt, TOKEN_NCOLUMNS, owner);
 	ret = 0;
 out:
 	st->drv->finalize(stmt);
