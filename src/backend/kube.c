@@ -40,8 +40,13 @@
 #include "util/vec.h"
 
 #define KUBE_SELECTOR "app.kubernetes.io%2Fmanaged-by%3Dorchestra"
-/* A finished Job stays this long if Orchestra is gone. */
-#define KUBE_TTL_SECONDS 86400
+/*
+ * A finished Job stays this long if Orchestra is gone (the pilot deletes
+ * it once its end is recorded).  A pilot down longer finds it gone and
+ * queues the job again, which then runs twice: a week covers a weekend's
+ * or a holiday's outage, which one day did not.
+ */
+#define KUBE_TTL_SECONDS (7 * 86400)
 /* How long a pod may fail to start (kube_start_failures) before its job
  * ends. */
 #define KUBE_PULL_WAIT_S 300
