@@ -132,26 +132,22 @@ service_init(struct service *svc, const struct config *cfg, const char *login,
 		a.unix_user = service_init_login();
 		a.created_ms = time_now_ms();
 		ret = store_account_insert(st, &a, err);
-		if (ret < 0)
-			goto out;
-		ev.kind = "account";
-		ev.account_id = a.id;
 		ev.new_status = "added";
-		ret = store_event_add(st, &ev, err);
 		res->created_user = true;
 	} else if (ret == 0 && strcmp(a.role, "admin") != 0) {
 		/* SPEC: init makes the user an admin, whatever it was. */
 		free(a.role);
 		a.role = xstrdup("admin");
 		ret = store_account_update(st, &a, err);
-		if (ret < 0)
-			goto out;
-		ev.kind = "account";
-		ev.account_id = a.id;
 		ev.new_status = "changed";
 		ev.detail = "made an admin by orchestra init";
-		ret = store_event_add(st, &ev, err);
 		res->made_admin = true;
+	}
+	/* The account added or changed: its event. */
+	if (ret == 0 && ev.new_status != NULL) {
+		ev.kind = "account";
+		ev.account_id = a.id;
+		ret = store_event_add(st, &ev, err);
 	}
 	if (ret < 0)
 		goto out;
