@@ -311,7 +311,7 @@ void job_end_why(const char *end_reason, int64_t memory, struct buf *out);
 /* One user's standing in one pool (a queue's CPU or GPU slots). */
 struct prio_user {
 	int64_t max_priority;
-	int64_t running; /* R: the user's jobs holding a slot of this pool */
+	int64_t running; /* R: the user's jobs holding a slot, in any pool */
 };
 
 struct prio_rule {
@@ -343,14 +343,33 @@ struct sched_job {
 };
 
 /*
+ * One of a user's tasks of another pool, with its waiting jobs: SPEC.md
+ * numbers a user's waiting jobs across pools, so a job of a later task
+ * has these ahead of it in its n.
+ */
+struct sched_before {
+	int64_t submitted_ms;
+	int64_t task_id;
+	int64_t njobs;
+};
+
+typedef VEC(struct sched_before) sched_before_vec;
+
+/*
  * One stream: a user's waiting jobs in one pool, in (submitted_ms,
- * task_id, idx) order; test jobs form a stream of their own.
+ * task_id, idx) order; test jobs form a stream of their own.  A stream's
+ * k-th job has n = k + the njobs of the `before` that come before its task
+ * in (submitted_ms, task_id) order (none for a stream of test jobs).
  */
 struct sched_stream {
 	int64_t account_id;
 	struct prio_user user;
 	bool is_test;
 	void *cookie; /* for the source */
+	/* The user's tasks of other pools, in (submitted_ms, task_id) order;
+	 * borrowed. */
+	const struct sched_before *before;
+	size_t nbefore;
 };
 
 typedef VEC(struct sched_job) sched_job_vec;

@@ -3,7 +3,8 @@
  * priority of a user's n-th waiting job and of a test job.
  *
  * lcg, after PanDA's LCG rule: max_priority - (R + n) / 5, where R is the
- * number of the user's jobs holding a slot of the pool.  It is computed
+ * number of the user's jobs holding a slot (of any pool) and n the job's
+ * place among all the user's waiting jobs (core/sched.c).  It is computed
  * as (5 * max_priority - (R + n)) / 5 in floating point: the numerator is
  * an exact integer (below 2^53), and one correctly rounded division keeps
  * the order of the numerators, so equal standings give equal priorities

@@ -4,9 +4,10 @@
  *
  * The merge is a binary heap of streams keyed by each stream's next job.
  * A stream's jobs come in (submitted_ms, task_id, idx) order; its k-th job
- * (k = how many it has yielded) has priority rule->priority(user, k), or
- * rule->test_priority(user) in a stream of test jobs.  Jobs are read from
- * the source lazily, a batch at a time, batches doubling from
+ * (k = how many it has yielded) has priority rule->priority(user, n), n =
+ * k + the user's waiting jobs of other pools ahead of it (the stream's
+ * `before`), or rule->test_priority(user) in a stream of test jobs.  Jobs are
+ * read from the source lazily, a batch at a time, batches doubling from
  * SCHED_BATCH_MIN to SCHED_BATCH_MAX, so taking K jobs out of U streams
  * costs O(K log U) and reads little more than it takes.  A stream whose
  * source returns fewer jobs than asked for is not read again.
@@ -25,6 +26,8 @@ struct sched_merge_stream {
 	bool has_last;
 	struct sched_job last; /* the last job read, the keyset for the next */
 	int64_t k;             /* jobs yielded so far */
+	size_t nbefore_seen;   /* s.before[] passed so far */
+	int64_t ahead;         /* their jobs: ahead of the job at pos */
 	double prio;           /* priority of the job at pos */
 };
 
@@ -41,19 +44,45 @@ struct sched_merge {
 	int error; /* a failed read leaves the merge unusable */
 };
 
+static int
+sched_merge_cmp64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The user's waiting jobs of other pools ahead of the job at pos: those of
+ * the tasks before its task.  Jobs come in order, so the tasks passed stay
+ * passed.
+ */
+static int64_t
+sched_merge_ahead(struct sched_merge_stream *ms)
+{
+	const struct sched_job *j = &ms->batch.v[ms->pos];
+	const struct sched_before *b;
+	int c;
+
+	while (ms->nbefore_seen < ms->s.nbefore) {
+		b = &ms->s.before[ms->nbefore_seen];
+		c = sched_merge_cmp64(b->submitted_ms, j->submitted_ms);
+		if (c == 0)
+			c = sched_merge_cmp64(b->task_id, j->task_id);
+		if (c >= 0)
+			break;
+		ms->ahead += b->njobs;
+		ms->nbefore_seen++;
+	}
+	return ms->ahead;
+}
+
 static void
 sched_merge_set_prio(struct sched_merge *m, struct sched_merge_stream *ms)
 {
 	if (ms->s.is_test)
 		ms->prio = m->rule->test_priority(&ms->s.user);
 	else
-		ms->prio = m->rule->priority(&ms->s.user, ms->k);
-}
-
-static int
-sched_merge_cmp64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
+		ms->prio = m->rule->priority(&ms->s.user,
+		    ms->k + sched_merge_ahead(ms));
 }
 
 /* Does the head of stream a come before the head of stream b? */

@@ -37,6 +37,7 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
     struct cycle_plan *p, struct buf *err)
 {
 	sched_stream_vec streams = VEC_INIT;
+	sched_before_vec before = VEC_INIT;
 	struct store_sched_ctx ctx = { st, NULL, false };
 	struct sched_source src = { store_sched_fetch, &ctx };
 	struct sched_pool pool;
@@ -56,9 +57,8 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 			if (place_free_in_queue(p->place, p->nodes.n,
 			        p->nodes.v[i].queue, gpu) == 0)
 				continue;
-			streams.n = 0;
 			ret = store_sched_streams(st, p->nodes.v[i].queue, gpu,
-			    &streams, err);
+			    &streams, &before, err);
 			cycle_drop_held(&streams, held, held_arg);
 			if (ret < 0 || streams.n == 0)
 				continue;
@@ -74,6 +74,7 @@ cycle_fill(struct store *st, const struct prio_rule *rule,
 		}
 	}
 	VEC_RELEASE(&streams);
+	VEC_RELEASE(&before);
 	return ret;
 }
 

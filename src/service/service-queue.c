@@ -200,6 +200,7 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 	struct store_sched_ctx ctx = { svc->st, queue, gpu };
 	struct sched_source src = { store_sched_fetch, &ctx };
 	sched_stream_vec streams = VEC_INIT, held = VEC_INIT;
+	sched_before_vec before = VEC_INIT;
 	struct sched_merge *m = NULL;
 	struct sched_job j;
 	struct queue_row *r;
@@ -209,7 +210,7 @@ service_queue_pool(struct service *svc, const struct prio_rule *rule,
 	size_t i, n = 0;
 	int ret;
 
-	ret = store_sched_streams(svc->st, queue, gpu, &streams, err);
+	ret = store_sched_streams(svc->st, queue, gpu, &streams, &before, err);
 	if (ret < 0 || streams.n == 0)
 		goto out;
 	/* As the pilot: the users it holds take no place in the order. */
@@ -240,6 +241,7 @@ out:
 	sched_merge_free(m);
 	VEC_RELEASE(&streams);
 	VEC_RELEASE(&held);
+	VEC_RELEASE(&before);
 	return ret;
 }
 
@@ -332,6 +334,7 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 	struct store_sched_ctx ctx = { svc->st, t->queue, t->gpu };
 	struct sched_source src = { store_sched_fetch, &ctx };
 	sched_stream_vec streams = VEC_INIT;
+	sched_before_vec before = VEC_INIT;
 	struct sched_merge *m = NULL;
 	struct place_node *pn = NULL;
 	node_vec nodes = VEC_INIT;
@@ -352,7 +355,8 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 	pn = xcalloc(nodes.n + 1, sizeof(*pn));
 	node_vec_place(&nodes, pn);
 	free_slots = place_free_in_queue(pn, nodes.n, t->queue, t->gpu);
-	ret = store_sched_streams(svc->st, t->queue, t->gpu, &streams, err);
+	ret = store_sched_streams(svc->st, t->queue, t->gpu, &streams, &before,
+	    err);
 	if (ret < 0)
 		goto out;
 	/* As the pilot: the users it holds take no place in the order. */
@@ -408,6 +412,7 @@ service_queue_task_merge(struct service *svc, struct task_detail *d,
 out:
 	sched_merge_free(m);
 	VEC_RELEASE(&streams);
+	VEC_RELEASE(&before);
 	free(pn);
 	node_vec_release(&nodes);
 	return ret;

@@ -28,11 +28,23 @@ static const char sql_sched_streams[] =
     " AND j.queue = $1 AND j.gpu = $2 AND j.account_id = a.id"
     " AND j.is_test = k.is_test ORDER BY j.submitted_ms LIMIT 1) = 1"
     " ORDER BY a.id, k.is_test";
-/* R: each user's jobs holding a slot of the pool. */
+/* R: each user's jobs holding a slot, in any pool (SPEC.md, "Priority"). */
 static const char sql_sched_running[] =
     "SELECT account_id, count(*) FROM job"
-    " WHERE status IN ('pending', 'running', 'kill')"
-    " AND queue = $1 AND gpu = $2 GROUP BY account_id";
+    " WHERE status IN ('pending', 'running', 'kill') GROUP BY account_id";
+/*
+ * The running tasks of other pools with assigned jobs, by user and in
+ * each user's order: their jobs are ahead of a later task's in the user's
+ * n.  A running task's assigned jobs are none of them test jobs (the test
+ * job is done before the others are queued).  The tasks running are few;
+ * each count is one seek on task_count, not a count of its jobs.
+ */
+static const char sql_sched_before[] =
+    "SELECT t.account_id, t.submitted_ms, t.id, c.n FROM task t"
+    " JOIN task_count c ON c.task_id = t.id AND c.status = 'assigned'"
+    " WHERE t.status = 'running' AND c.n > 0"
+    " AND (t.queue <> $1 OR t.gpu <> $2)"
+    " ORDER BY t.account_id, t.submitted_ms, t.id";
 /* The task's memory by a seek on its key: the plan on job_wait stays. */
 static const char sql_sched_fetch[] =
     "SELECT id, task_id, submitted_ms, idx,"
@@ -48,16 +60,68 @@ store_sched_nodes(struct store *st, node_vec *nodes, struct buf *err)
 	return store_node_list(st, NULL, 0, nodes, err);
 }
 
+/* Point each stream (not of test jobs) at its user's run in `before`. */
+static void
+store_sched_point_before(sched_stream_vec *streams,
+    const sched_before_vec *before, const int64_t *owner)
+{
+	struct sched_stream *s;
+	size_t i = 0;
+
+	VEC_FOREACH (s, streams) {
+		/* Both in account order. */
+		while (i < before->n && owner[i] < s->account_id)
+			i++;
+		s->before = before->v + i;
+		s->nbefore = 0;
+		if (s->is_test)
+			continue;
+		while (i + s->nbefore < before->n &&
+		    owner[i + s->nbefore] == s->account_id)
+			s->nbefore++;
+	}
+}
+
+static int
+store_sched_read_before(struct store *st, const char *queue, bool gpu,
+    sched_stream_vec *streams, sched_before_vec *before, struct buf *err)
+{
+	VEC(int64_t) owner = VEC_INIT;
+	struct db_stmt *stmt = NULL;
+	struct sched_before *b;
+	int ret;
+
+	ret = store_query(st, &stmt, sql_sched_before, err, "si", queue,
+	    (int64_t)gpu);
+	if (ret < 0)
+		goto out;
+	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
+		VEC_PUSH(&owner, st->drv->col_int64(stmt, 0));
+		b = VEC_ADD(before);
+		b->submitted_ms = st->drv->col_int64(stmt, 1);
+		b->task_id = st->drv->col_int64(stmt, 2);
+		b->njobs = st->drv->col_int64(stmt, 3);
+	}
+	if (ret < 0)
+		goto out;
+	store_sched_point_before(streams, before, owner.v);
+out:
+	st->drv->finalize(stmt);
+	VEC_RELEASE(&owner);
+	return ret;
+}
+
 int
 store_sched_streams(struct store *st, const char *queue, bool gpu,
-    sched_stream_vec *out, struct buf *err)
+    sched_stream_vec *out, sched_before_vec *before, struct buf *err)
 {
 	struct db_stmt *stmt = NULL;
 	struct sched_stream *s;
-	size_t first = out->n;
 	int64_t id, n;
 	int ret;
 
+	out->n = 0;
+	before->n = 0;
 	ret = store_query(st, &stmt, sql_sched_streams, err, "si", queue,
 	    (int64_t)gpu);
 	if (ret < 0)
@@ -72,17 +136,23 @@ store_sched_streams(struct store *st, const char *queue, bool gpu,
 		goto out;
 	st->drv->finalize(stmt);
 	stmt = NULL;
-	ret = store_query(st, &stmt, sql_sched_running, err, "si", queue,
-	    (int64_t)gpu);
+	if (out->n == 0)
+		goto out;
+	ret = store_prepare(st, &stmt, sql_sched_running, err);
 	if (ret < 0)
 		goto out;
 	while ((ret = store_step(st, stmt, err)) == DB_ROW) {
 		id = st->drv->col_int64(stmt, 0);
 		n = st->drv->col_int64(stmt, 1);
-		for (s = out->v + first; s < out->v + out->n; s++)
+		VEC_FOREACH (s, out)
 			if (s->account_id == id)
 				s->user.running = n;
 	}
+	if (ret < 0)
+		goto out;
+	st->drv->finalize(stmt);
+	stmt = NULL;
+	ret = store_sched_read_before(st, queue, gpu, out, before, err);
 out:
 	st->drv->finalize(stmt);
 	return ret;

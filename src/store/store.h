@@ -274,12 +274,15 @@ int store_sched_nodes(struct store *st, node_vec *nodes, struct buf *err);
 /*
  * The streams of one pool (queue, gpu): one per user with assigned jobs
  * there (and one more per user with an assigned test job), with the user's
- * max_priority and R (jobs holding a slot of the pool).  The cookie of each
- * stream is unused.  Appends to `out`.
+ * max_priority, R (the user's jobs holding a slot, in any pool) and, for
+ * a stream of jobs not tests, the user's running tasks of other pools
+ * with their assigned jobs, kept in `before` (the streams point into it:
+ * keep it while they are used).  The cookie of each stream is unused.
+ * Replaces what `out` and `before` held.
  */
 typedef VEC(struct sched_stream) sched_stream_vec;
 int store_sched_streams(struct store *st, const char *queue, bool gpu,
-    sched_stream_vec *out, struct buf *err);
+    sched_stream_vec *out, sched_before_vec *before, struct buf *err);
 
 /*
  * A sched_source reading a pool's assigned jobs from the store in each

@@ -5,7 +5,8 @@
 # does the API's ?status=), `queue --limit` the first rows; a waiting
 # job's priority is the scheduler's in `queue`, `task show` (text and
 # JSON), the API's jobs page and the remote command line alike, written
-# as the decimal it means (999.8, not 999.79999999999995).
+# as the decimal it means (999.8, not 999.79999999999995), its n counting
+# its user's waiting jobs of other pools.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -150,6 +151,27 @@ same_priority() {
 }
 test_case "a waiting job has the scheduler's priority in every view" \
     same_priority
+
+# SPEC.md numbers a user's waiting jobs across pools: a GPU task submitted
+# after big, w and w2 has their 238 + 1 + 250 waiting CPU jobs ahead of
+# it, (5 * 1000 - 489) / 5 = 902.2, not the 1000 of a pool of its own.
+other_pools() {
+	expect_exit 0 orch node set "$(hostname)" --max-gpu-slots 1 \
+	    --gpu-slots 1
+	expect_exit 0 orch task submit g --gpu --exec 'cat %IN' \
+	    --inputs "$TMP/in/f002" --skip-test
+	db_query "UPDATE task SET status = 'running' WHERE name = 'g'"
+	db_query "UPDATE job SET status = 'assigned'
+	    WHERE task_id = (SELECT id FROM task WHERE name = 'g')"
+	expect_exit 0 orch queue --json
+	json_check '[r["priority"] for r in d if r["task"] == "g"] == [902.2]'
+	expect_exit 0 orch task show g --json
+	json_check 'd["job_list"][0]["priority"] == 902.2'
+	expect_exit 0 remote queue --json
+	json_check '[r["priority"] for r in d if r["task"] == "g"] == [902.2]'
+}
+test_case "a job's n counts its user's waiting jobs of other pools" \
+    other_pools
 
 serve_stop
 lib_finish

@@ -1370,6 +1370,7 @@ test_sched_streams_and_fetch(void **state)
 {
 	struct store *st = *state;
 	sched_stream_vec sv = VEC_INIT;
+	sched_before_vec bv = VEC_INIT;
 	sched_job_vec jv = VEC_INIT;
 	struct store_sched_ctx ctx = { st, "default", false };
 	struct buf err = BUF_INIT;
@@ -1390,8 +1391,8 @@ test_sched_streams_and_fetch(void **state)
 	test_store_exec(st,
 	    "UPDATE job SET status = 'running', node_id = 1"
 	    " WHERE idx = 2 AND submitted_ms = 50");
-	assert_int_equal(store_sched_streams(st, "default", false, &sv, &err),
-	    0);
+	assert_int_equal(
+	    store_sched_streams(st, "default", false, &sv, &bv, &err), 0);
 	assert_int_equal(sv.n, 3); /* u, v, v's test job */
 	assert_int_equal(sv.v[0].account_id, u);
 	assert_int_equal(sv.v[0].user.running, 1);
@@ -1414,10 +1415,106 @@ test_sched_streams_and_fetch(void **state)
 	for (i = 0; i < jv.n; i++)
 		assert_int_equal(jv.v[i].account_id, u);
 	VEC_RELEASE(&jv);
-	assert_int_equal(store_sched_streams(st, "default", true, &sv, &err),
-	    0);
-	assert_int_equal(sv.n, 3); /* no GPU stream was added */
+	/* The tasks are registered, not running: none is ahead. */
+	for (i = 0; i < sv.n; i++)
+		assert_int_equal(sv.v[i].nbefore, 0);
+	assert_int_equal(
+	    store_sched_streams(st, "default", true, &sv, &bv, &err), 0);
+	assert_int_equal(sv.n, 0); /* no GPU job waits */
 	VEC_RELEASE(&sv);
+	VEC_RELEASE(&bv);
+	buf_release(&err);
+}
+
+/*
+ * SPEC.md's R and n are the user's, across pools: a stream's R counts the
+ * user's jobs holding a slot of any pool, and its `before` the user's
+ * running tasks of other pools with their waiting jobs, in order.
+ */
+static void
+test_sched_other_pools(void **state)
+{
+	struct store *st = *state;
+	sched_stream_vec sv = VEC_INIT;
+	sched_before_vec bv = VEC_INIT;
+	struct buf err = BUF_INIT;
+	const struct sched_stream *s;
+	int64_t u, v, cpu1, gpu1, cpu2, other;
+
+	test_store_node(st, "n1", "default", 4, 2);
+	u = test_store_user(st, "u", 1000);
+	v = test_store_user(st, "v", 1000);
+	cpu1 = test_store_task(st, u, "cpu1", 10, 3, false);
+	gpu1 = test_store_task(st, u, "gpu1", 20, 2, true);
+	cpu2 = test_store_task(st, u, "cpu2", 30, 2, false);
+	other = test_store_task(st, u, "other", 40, 4, false);
+	test_store_task(st, v, "vg", 5, 2, true);
+	test_store_task(st, v, "vt", 50, 3, false);
+	test_store_exec(st,
+	    "UPDATE task SET queue = 'q2' WHERE name = 'other'");
+	test_store_exec(st,
+	    "UPDATE job SET queue = 'q2' WHERE task_id ="
+	    " (SELECT id FROM task WHERE name = 'other')");
+	test_store_exec(st, "UPDATE job SET status = 'assigned'");
+	test_store_exec(st,
+	    "UPDATE task SET status = 'running'"
+	    " WHERE name <> 'vt'");
+	/* vt is testing: its test job waits, its others are registered. */
+	test_store_exec(st,
+	    "UPDATE task SET status = 'testing'"
+	    " WHERE name = 'vt'");
+	test_store_exec(st,
+	    "UPDATE job SET is_test = 1 WHERE idx = 0 AND task_id ="
+	    " (SELECT id FROM task WHERE name = 'vt')");
+	test_store_exec(st,
+	    "UPDATE job SET status = 'registered' WHERE idx > 0 AND task_id ="
+	    " (SELECT id FROM task WHERE name = 'vt')");
+	/* u holds a CPU slot of each queue; v a GPU slot. */
+	test_store_exec(st,
+	    "UPDATE job SET status = 'running', node_id = 1 WHERE idx = 1"
+	    " AND task_id IN (SELECT id FROM task"
+	    " WHERE name IN ('cpu2', 'other', 'vg'))");
+
+	/* default's GPU pool: u's CPU tasks of both queues are ahead. */
+	assert_int_equal(
+	    store_sched_streams(st, "default", true, &sv, &bv, &err), 0);
+	assert_int_equal(sv.n, 2);
+	s = &sv.v[0];
+	assert_int_equal(s->account_id, u);
+	assert_false(s->is_test);
+	assert_int_equal(s->user.running, 2);
+	assert_int_equal(s->nbefore, 3);
+	assert_int_equal(s->before[0].task_id, cpu1);
+	assert_int_equal(s->before[0].submitted_ms, 10);
+	assert_int_equal(s->before[0].njobs, 3);
+	assert_int_equal(s->before[1].task_id, cpu2);
+	assert_int_equal(s->before[1].njobs, 1);
+	assert_int_equal(s->before[2].task_id, other);
+	assert_int_equal(s->before[2].njobs, 3);
+	s = &sv.v[1];
+	assert_int_equal(s->account_id, v);
+	assert_int_equal(s->user.running, 1);
+	assert_int_equal(s->nbefore, 0); /* vt is not running */
+
+	/* default's CPU pool: u's GPU task and q2's; v's GPU task. */
+	assert_int_equal(
+	    store_sched_streams(st, "default", false, &sv, &bv, &err), 0);
+	assert_int_equal(sv.n, 2); /* u, and v's test job */
+	s = &sv.v[0];
+	assert_int_equal(s->account_id, u);
+	assert_int_equal(s->nbefore, 2);
+	assert_int_equal(s->before[0].task_id, gpu1);
+	assert_int_equal(s->before[0].njobs, 2);
+	assert_int_equal(s->before[1].task_id, other);
+	assert_int_equal(s->before[1].njobs, 3);
+	s = &sv.v[1];
+	assert_int_equal(s->account_id, v);
+	assert_true(s->is_test);
+	assert_int_equal(s->user.running, 1);
+	/* vg (v's, running, GPU) is ahead of none of v's test jobs. */
+	assert_int_equal(s->nbefore, 0);
+	VEC_RELEASE(&sv);
+	VEC_RELEASE(&bv);
 	buf_release(&err);
 }
 
@@ -2584,6 +2681,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_task_mark_kept,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_signal_and_dirty,
+		    test_store_setup, test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_other_pools,
 		    test_store_setup, test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_streams_and_fetch,
 		    test_store_setup, test_store_teardown),

@@ -206,6 +206,8 @@ fs_tick(struct fs_sim *sim)
 		streams[i].user.running = u->running;
 		streams[i].is_test = false;
 		streams[i].cookie = u;
+		streams[i].before = NULL;
+		streams[i].nbefore = 0;
 	}
 	pool.nstreams = (size_t)sim->nusers;
 	assert_int_equal(
@@ -458,6 +460,8 @@ fs_merge_two(int64_t d, bool x_first, int64_t *pos_x, int64_t *pos_y,
 		s[i].user.running = 0;
 		s[i].is_test = false;
 		s[i].cookie = &sim.users[i];
+		s[i].before = NULL;
+		s[i].nbefore = 0;
 	}
 	m = sched_merge_new(&prio_lcg, s, 2, &src);
 	while (sched_merge_next(m, &job, &err) == 1) {

@@ -170,9 +170,9 @@ test_merge_interleaves_users(void **state)
 	struct mem_stream b = { 3, 3, 20, 2, 200, 2, 0, 0, 0 };
 	struct mem_stream c = { 1, 1, 30, 3, 300, 3, 0, 0, 0 };
 	struct sched_stream s[3] = {
-		{ 3, { 1000, 0 }, false, &c },
-		{ 1, { 1000, 0 }, false, &a },
-		{ 2, { 1000, 0 }, false, &b },
+		{ 3, { 1000, 0 }, false, &c, NULL, 0 },
+		{ 1, { 1000, 0 }, false, &a, NULL, 0 },
+		{ 2, { 1000, 0 }, false, &b, NULL, 0 },
 	};
 	static const int64_t want[] = { 100, 200, 300, 101, 201, 102, 202, 103,
 		104 };
@@ -199,8 +199,8 @@ test_merge_running_counts(void **state)
 	struct mem_stream a = { 3, 3, 10, 1, 100, 1, 0, 0, 0 };
 	struct mem_stream b = { 3, 3, 20, 2, 200, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
-		{ 1, { 1000, 2 }, false, &a },
-		{ 2, { 1000, 0 }, false, &b },
+		{ 1, { 1000, 2 }, false, &a, NULL, 0 },
+		{ 2, { 1000, 0 }, false, &b, NULL, 0 },
 	};
 	/* B0 1000, B1 999.8, then A0 and B2 at 999.6: A submitted first. */
 	static const int64_t want[] = { 200, 201, 100, 202, 101, 102 };
@@ -222,9 +222,9 @@ test_merge_test_jobs(void **state)
 	struct mem_stream an = { 3, 3, 10, 1, 100, 1, 0, 0, 0 };
 	struct mem_stream bn = { 3, 3, 20, 2, 200, 2, 0, 0, 0 };
 	struct sched_stream s[3] = {
-		{ 1, { 1000, 10 }, false, &an },
-		{ 2, { 1000, 5 }, false, &bn },
-		{ 1, { 1000, 10 }, true, &at },
+		{ 1, { 1000, 10 }, false, &an, NULL, 0 },
+		{ 2, { 1000, 5 }, false, &bn, NULL, 0 },
+		{ 1, { 1000, 10 }, true, &at, NULL, 0 },
 	};
 	/* Tests 1000, 1000; B 999, 998.8, 998.6; A 998, 997.8, 997.6. */
 	static const int64_t want[] = { 500, 501, 200, 201, 202, 100, 101,
@@ -245,6 +245,43 @@ test_merge_test_jobs(void **state)
 }
 
 static void
+test_merge_other_pools(void **state)
+{
+	/*
+	 * A's tasks 10 and 11 here, submitted at 1 and 2, and A's tasks of
+	 * other pools: 5 (at 0, 1 job), before both, and 50 (at 1, 4 jobs),
+	 * after task 10 (the same time, a higher id) and before task 11.  B
+	 * has no other.  A's test stream is given the same, and ignores it.
+	 */
+	struct mem_stream a = { 6, 3, 10, 1, 100, 1, 0, 0, 0 };
+	struct mem_stream at = { 1, 1, 60, 5, 600, 1, 0, 0, 0 };
+	struct mem_stream b = { 3, 3, 20, 1, 200, 2, 0, 0, 0 };
+	static const struct sched_before other[] = { { 0, 5, 1 },
+		{ 1, 50, 4 } };
+	struct sched_stream s[3] = {
+		{ 1, { 1000, 0 }, false, &a, other, 2 },
+		{ 1, { 1000, 0 }, true, &at, other, 2 },
+		{ 2, { 1000, 0 }, false, &b, NULL, 0 },
+	};
+	/* A's n: 1, 2, 3 in task 10; 3 + 1 + 4 = 8, 9, 10 in task 11. */
+	static const int64_t want[] = { 200, 600, 100, 201, 101, 202, 102, 103,
+		104, 105 };
+	static const double want_prio[] = { 1000, 1000, 999.8, 999.8, 999.6,
+		999.6, 999.4, 998.4, 998.2, 998.0 };
+	struct mem_source src = { 0 };
+	int64_t ids[16];
+	double prios[16];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(take(&prio_lcg, s, 3, &src, ids, prios, 16), 10);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(ids[i], want[i]);
+		assert_true(prios[i] == want_prio[i]);
+	}
+}
+
+static void
 test_merge_ties(void **state)
 {
 	/*
@@ -255,8 +292,8 @@ test_merge_ties(void **state)
 	struct mem_stream a = { 4, 2, 7, 5, 100, 1, 0, 0, 0 };
 	struct mem_stream b = { 4, 2, 3, 6, 200, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
-		{ 1, { 1000, 0 }, false, &a },
-		{ 2, { 1000, 0 }, false, &b },
+		{ 1, { 1000, 0 }, false, &a, NULL, 0 },
+		{ 2, { 1000, 0 }, false, &b, NULL, 0 },
 	};
 	static const int64_t want_fifo[] = { 100, 101, 200, 201, 102, 103, 202,
 		203 };
@@ -298,17 +335,44 @@ ref_cmp(const void *pa, const void *pb)
 	return a->job.account_id < b->job.account_id ? -1 : 1;
 }
 
+static int
+before_cmp(const void *pa, const void *pb)
+{
+	const struct sched_before *a = pa, *b = pb;
+
+	if (a->submitted_ms != b->submitted_ms)
+		return a->submitted_ms < b->submitted_ms ? -1 : 1;
+	return a->task_id < b->task_id ? -1 : a->task_id > b->task_id;
+}
+
+/* The jobs of `b` ahead of `job`: those of the tasks before its task. */
+static int64_t
+before_ahead(const struct sched_before *b, size_t nb,
+    const struct sched_job *job)
+{
+	int64_t ahead = 0;
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		if (b[i].submitted_ms < job->submitted_ms ||
+		    (b[i].submitted_ms == job->submitted_ms &&
+		        b[i].task_id < job->task_id))
+			ahead += b[i].njobs;
+	return ahead;
+}
+
 static void
 test_merge_matches_sort(void **state)
 {
-	enum { NS = 40 };
+	enum { NS = 40, NB = 6 };
 	struct mem_stream ms[NS];
 	struct sched_stream s[NS];
+	struct sched_before before[NS][NB];
 	struct mem_source src = { 0 };
 	struct ref_job *ref;
 	int64_t *ids, total = 0, k;
 	uint32_t seed = 12345;
-	size_t i, n, at = 0;
+	size_t i, j, n, at = 0;
 
 	(void)state;
 	for (i = 0; i < NS; i++) {
@@ -325,6 +389,17 @@ test_merge_matches_sort(void **state)
 		s[i].user.running = (seed >> 20) % 40;
 		s[i].is_test = i % 2 == 1 && (seed >> 24) % 2 == 0;
 		s[i].cookie = &ms[i];
+		/* The user's tasks of other pools, some of them. */
+		s[i].nbefore = (seed >> 26) % NB;
+		for (j = 0; j < s[i].nbefore; j++) {
+			seed = seed * 1103515245u + 12345u;
+			before[i][j].submitted_ms = (seed >> 8) % 100;
+			before[i][j].task_id = 500 + (seed >> 16) % 100000;
+			before[i][j].njobs = (seed >> 4) % 60;
+		}
+		qsort(before[i], s[i].nbefore, sizeof(before[i][0]),
+		    before_cmp);
+		s[i].before = before[i];
 		total += ms[i].njobs;
 	}
 	ref = xcalloc((size_t)total + 1, sizeof(*ref));
@@ -334,7 +409,10 @@ test_merge_matches_sort(void **state)
 			ref[at].job = mem_job(&ms[i], k);
 			ref[at].prio = s[i].is_test
 			    ? prio_lcg.test_priority(&s[i].user)
-			    : prio_lcg.priority(&s[i].user, k);
+			    : prio_lcg.priority(&s[i].user,
+			          k +
+			              before_ahead(s[i].before, s[i].nbefore,
+			                  &ref[at].job));
 			at++;
 		}
 	}
@@ -353,8 +431,8 @@ test_merge_is_lazy(void **state)
 	struct mem_stream big = { 1000000, 10, 1, 1, 0, 1, 0, 0, 0 };
 	struct mem_stream other = { 1000000, 10, 1, 1, 5000000, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
-		{ 1, { 1000, 0 }, false, &big },
-		{ 2, { 1000, 0 }, false, &other },
+		{ 1, { 1000, 0 }, false, &big, NULL, 0 },
+		{ 2, { 1000, 0 }, false, &other, NULL, 0 },
 	};
 	struct mem_source src = { 0 };
 	int64_t ids[4000];
@@ -417,8 +495,8 @@ test_merge_exact_batches_and_empty(void **state)
 	struct mem_stream a = { 64, 1, 1, 1, 0, 1, 0, 0, 0 };
 	struct mem_stream e = { 0, 1, 1, 1, 1000, 2, 0, 0, 0 };
 	struct sched_stream s[2] = {
-		{ 2, { 1000, 0 }, false, &e },
-		{ 1, { 1000, 0 }, false, &a },
+		{ 2, { 1000, 0 }, false, &e, NULL, 0 },
+		{ 1, { 1000, 0 }, false, &a, NULL, 0 },
 	};
 	struct mem_source src = { 0 };
 	int64_t ids[100];
@@ -438,7 +516,7 @@ static void
 test_merge_error(void **state)
 {
 	struct mem_stream a = { 100, 1, 1, 1, 0, 1, 0, 0, 0 };
-	struct sched_stream s[1] = { { 1, { 1000, 0 }, false, &a } };
+	struct sched_stream s[1] = { { 1, { 1000, 0 }, false, &a, NULL, 0 } };
 	struct mem_source src = { .fail_at = 2 };
 	struct sched_source source = { mem_fetch, &src };
 	struct sched_merge *m = sched_merge_new(&prio_lcg, s, 1, &source);
@@ -479,11 +557,13 @@ test_decide(void **state)
 	struct mem_stream g = { 10, 10, 3, 3, 300, 1, 0, 0, 0 };
 	struct mem_stream q = { 10, 10, 4, 4, 400, 1, 0, 0, 0 };
 	struct sched_stream cpu_streams[2] = {
-		{ 1, { 1000, 1 }, false, &a },
-		{ 2, { 1000, 0 }, false, &b },
+		{ 1, { 1000, 1 }, false, &a, NULL, 0 },
+		{ 2, { 1000, 0 }, false, &b, NULL, 0 },
 	};
-	struct sched_stream gpu_streams[1] = { { 1, { 1000, 0 }, false, &g } };
-	struct sched_stream full_streams[1] = { { 1, { 1000, 0 }, false, &q } };
+	struct sched_stream gpu_streams[1] = { { 1, { 1000, 0 }, false, &g,
+	    NULL, 0 } };
+	struct sched_stream full_streams[1] = { { 1, { 1000, 0 }, false, &q,
+	    NULL, 0 } };
 	struct sched_pool pools[3] = {
 		{ "default", false, cpu_streams, 2, 0 },
 		{ "gpu", true, gpu_streams, 1, 0 },
@@ -555,8 +635,8 @@ test_decide_memory(void **state)
 	struct mem_stream a = { 1000, 1000, 1, 1, 100, 1, 0, 0, 3 * GIB };
 	struct mem_stream b = { 1, 1, 2, 2, 5000, 2, 0, 0, GIB };
 	struct sched_stream streams[2] = {
-		{ 1, { 1000, 0 }, false, &a },
-		{ 2, { 990, 0 }, false, &b },
+		{ 1, { 1000, 0 }, false, &a, NULL, 0 },
+		{ 2, { 990, 0 }, false, &b, NULL, 0 },
 	};
 	struct sched_pool pool = { "default", false, streams, 2, 0 };
 	struct place_node nodes[1];
@@ -603,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_merge_interleaves_users),
 		cmocka_unit_test(test_merge_running_counts),
 		cmocka_unit_test(test_merge_test_jobs),
+		cmocka_unit_test(test_merge_other_pools),
 		cmocka_unit_test(test_merge_ties),
 		cmocka_unit_test(test_merge_matches_sort),
 		cmocka_unit_test(test_merge_is_lazy),
