@@ -418,7 +418,7 @@ kube_config_in_cluster(struct kube_config *kc, struct buf *err)
 	memset(kc, 0, sizeof(*kc));
 	if (host == NULL || port == NULL || *host == '\0' || *port == '\0')
 		return err_set(err, ERR_NOTFOUND,
-		    "no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a "
+		    "no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a "
 		    "cluster ($KUBERNETES_SERVICE_HOST unset)");
 	if (access(KUBE_SA_DIR "/token", R_OK) < 0)
 		return err_set(err, ERR_NOTFOUND,
@@ -440,11 +440,11 @@ kube_config_in_cluster(struct kube_config *kc, struct buf *err)
 }
 
 int
-kube_config_load(struct kube_config *kc, const char *path, const char *context,
-    struct buf *err)
+kube_config_load(struct kube_config *kc, const char *path, const char *list,
+    const char *context, struct buf *err)
 {
 	struct buf file = BUF_INIT, what = BUF_INIT;
-	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+	const char *home = getenv("HOME");
 	const char *from = "";
 	struct passwd *pw;
 	char *text, *slash;
@@ -453,10 +453,10 @@ kube_config_load(struct kube_config *kc, const char *path, const char *context,
 
 	if (path != NULL) {
 		buf_adds(&file, path);
-	} else if (env != NULL && *env != '\0') {
+	} else if (list != NULL && *list != '\0') {
 		/* A list: the first file (merging several is not done). */
-		buf_add(&file, env, strcspn(env, ":"));
-		from = " ($KUBECONFIG)";
+		buf_add(&file, list, strcspn(list, ":"));
+		from = " (KUBECONFIG, or kubeconfig in the config)";
 	} else {
 		if (home == NULL || *home == '\0') {
 			pw = getpwuid(getuid());

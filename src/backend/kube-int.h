@@ -43,7 +43,8 @@ void kube_config_release(struct kube_config *kc);
 
 /*
  * Load the connection settings: the kubeconfig named by `path` when not
- * NULL, else $KUBECONFIG (its first file), else ~/.kube/config, else the
+ * NULL, else the first file of `list` (the KUBECONFIG setting: a list
+ * of files) when not NULL or empty, else ~/.kube/config, else the
  * in-cluster service account ($KUBERNETES_SERVICE_HOST and _PORT, the
  * token and CA under /var/run/secrets/kubernetes.io/serviceaccount).
  * `context` picks a context by name (NULL: the current one).  An exec or
@@ -53,7 +54,7 @@ void kube_config_release(struct kube_config *kc);
  * is refused now, by name, rather than as a TLS error at the first
  * request.  Returns 0, or ERR_INVALID / ERR_NOTFOUND with `err`.
  */
-int kube_config_load(struct kube_config *kc, const char *path,
+int kube_config_load(struct kube_config *kc, const char *path, const char *list,
     const char *context, struct buf *err);
 
 /*

@@ -215,11 +215,12 @@ static const struct kube_kind kube_nodes_kind = { "nodes", "/api/v1/nodes",
 /* ---- the backend ----------------------------------------------------------
  */
 
-/* A positive number from the environment variable `name`, or `def`. */
+/* A positive number from the setting `which`, or `def`. */
 static double
-kube_env_number(const char *name, double def)
+kube_setting_number(const struct config *cfg, enum config_env which, double def)
 {
-	const char *v = getenv(name);
+	const char *v = config_env(cfg, which);
+	struct buf where = BUF_INIT;
 	char *end;
 	double d;
 
@@ -227,8 +228,10 @@ kube_env_number(const char *name, double def)
 		return def;
 	d = strtod(v, &end);
 	if (*end != '\0' || !(d > 0) || d > 1e6) {
-		log_warn("%s='%s' is not a positive number: %g is used", name,
-		    v, def);
+		config_env_where(cfg, which, &where);
+		log_warn("%s='%s' is not a positive number: %g is used",
+		    where.data, v, def);
+		buf_release(&where);
 		return def;
 	}
 	return d;
@@ -307,40 +310,45 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 {
 	struct kube_backend *kb;
 	struct kube_config kc;
+	struct buf where = BUF_INIT;
 	const char *v;
 	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	int64_t hold_ms = KUBE_CREATE_HOLD_MS;
 	int ret;
 
 	*out = NULL;
-	v = getenv("ORCHESTRA_KUBE_TIMEOUT");
+	v = config_env(cfg, CONFIG_KUBE_TIMEOUT);
 	if (v != NULL && *v != '\0' &&
-	    (time_parse_duration(v, &timeout_ms, err) < 0 || timeout_ms <= 0))
-		return err_set(err, ERR_INVALID,
-		    "ORCHESTRA_KUBE_TIMEOUT '%s' is not a duration such as "
-		    "30s or 2m",
+	    (time_parse_duration(v, &timeout_ms, err) < 0 || timeout_ms <= 0)) {
+		config_env_where(cfg, CONFIG_KUBE_TIMEOUT, &where);
+		ret = err_set(err, ERR_INVALID,
+		    "%s '%s' is not a duration such as 30s or 2m", where.data,
 		    v);
-	v = getenv("ORCHESTRA_KUBE_CREATE_HOLD");
+		buf_release(&where);
+		return ret;
+	}
+	v = config_env(cfg, CONFIG_KUBE_CREATE_HOLD);
 	if (v != NULL && *v != '\0' &&
-	    time_parse_duration(v, &hold_ms, err) < 0)
-		return err_set(err, ERR_INVALID,
-		    "ORCHESTRA_KUBE_CREATE_HOLD '%s' is not a duration such "
-		    "as 90s",
-		    v);
+	    time_parse_duration(v, &hold_ms, err) < 0) {
+		config_env_where(cfg, CONFIG_KUBE_CREATE_HOLD, &where);
+		ret = err_set(err, ERR_INVALID,
+		    "%s '%s' is not a duration such as 90s", where.data, v);
+		buf_release(&where);
+		return ret;
+	}
 	ret = kube_volume_check(cfg->volume, err);
 	if (ret < 0)
 		return ret;
-	ret =
-	    kube_config_load(&kc, NULL, getenv("ORCHESTRA_KUBE_CONTEXT"), err);
+	ret = kube_config_load(&kc, NULL, config_env(cfg, CONFIG_KUBECONFIG),
+	    config_env(cfg, CONFIG_KUBE_CONTEXT), err);
 	if (ret < 0)
 		return ret;
 	kb = xcalloc(1, sizeof(*kb));
 	kb->base.ops = &backend_kube_ops;
 	kb->volume = xstrdup(cfg->volume);
 	kb->pull_wait_ms = (int64_t)KUBE_PULL_WAIT_S * 1000;
-	if (getenv("ORCHESTRA_KUBE_PULL_WAIT") != NULL &&
-	    util_parse_int64(getenv("ORCHESTRA_KUBE_PULL_WAIT"), 0, 86400,
-	        &kb->pull_wait_ms) == 0)
+	v = config_env(cfg, CONFIG_KUBE_PULL_WAIT);
+	if (v != NULL && util_parse_int64(v, 0, 86400, &kb->pull_wait_ms) == 0)
 		kb->pull_wait_ms *= 1000;
 	kb->create_hold_ms = hold_ms;
 	kb->opened_ms = time_mono_ns() / 1000000;
@@ -357,8 +365,9 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	kb->pods = kube_informer_new(&kube_pods_kind, kb->epfd);
 	kb->nodes = kube_informer_new(&kube_nodes_kind, kb->epfd);
 	ret = kube_client_new(&kb->client, &kc,
-	    kube_env_number("ORCHESTRA_KUBE_QPS", KUBE_DEFAULT_QPS),
-	    (int)kube_env_number("ORCHESTRA_KUBE_BURST", KUBE_DEFAULT_BURST),
+	    kube_setting_number(cfg, CONFIG_KUBE_QPS, KUBE_DEFAULT_QPS),
+	    (int)kube_setting_number(cfg, CONFIG_KUBE_BURST,
+	        KUBE_DEFAULT_BURST),
 	    (long)timeout_ms, err);
 	kube_config_release(&kc);
 	if (ret < 0)

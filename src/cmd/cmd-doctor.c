@@ -12,11 +12,11 @@
  * client's own bounds, unless the admin set them.
  */
 static void
-cmd_doctor_timeouts(void)
+cmd_doctor_timeouts(const struct config *cfg)
 {
 	if (getenv("PGCONNECT_TIMEOUT") == NULL)
 		setenv("PGCONNECT_TIMEOUT", "3", 1);
-	if (getenv("ORCHESTRA_KUBE_TIMEOUT") == NULL)
+	if (config_env(cfg, CONFIG_KUBE_TIMEOUT) == NULL)
 		setenv("ORCHESTRA_KUBE_TIMEOUT", "3s", 1);
 }
 
@@ -59,7 +59,7 @@ cmd_doctor_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_json_only(ctx, argc, argv, &json);
 	if (ret >= 0)
 		return ret;
-	cmd_doctor_timeouts();
+	cmd_doctor_timeouts(&ctx->cfg);
 	nfailed = service_doctor(&ctx->cfg, ctx->cfg_err, &results);
 	if (json) {
 		cmd_print_json(cmd_doctor_json(&results, nfailed));

@@ -159,23 +159,27 @@ cmd_find(const struct cmd_entry *const *table, const char *name)
 	return NULL;
 }
 
-/* ORCHESTRA_URL, or NULL when unset or empty. */
+/* ORCHESTRA_URL, else the config's url; NULL when neither is set. */
 static const char *
-cmd_remote_url(void)
+cmd_remote_url(const struct cmd_ctx *ctx)
 {
-	const char *url = getenv("ORCHESTRA_URL");
+	const char *url = config_env(&ctx->cfg, CONFIG_URL);
 
 	return url != NULL && *url != '\0' ? url : NULL;
 }
 
-/* A CMD_LOCAL command with ORCHESTRA_URL set: say why not. */
+/* A CMD_LOCAL command with a URL set: say why not, and where it is. */
 static int
 cmd_refuse_remote(struct cmd_ctx *ctx)
 {
+	struct buf where = BUF_INIT;
+
+	config_env_where(&ctx->cfg, CONFIG_URL, &where);
 	fprintf(stderr,
 	    "orchestra: '%s' works on the database itself, not through "
-	    "ORCHESTRA_URL: unset it to run here\n",
-	    ctx->path);
+	    "%s: unset it to run here\n",
+	    ctx->path, where.data);
+	buf_release(&where);
 	return CMD_EXIT_FAIL;
 }
 
@@ -183,7 +187,7 @@ int
 cmd_open_store(struct cmd_ctx *ctx)
 {
 	struct buf err = BUF_INIT;
-	const char *url = cmd_remote_url();
+	const char *url = cmd_remote_url(ctx);
 	int ret;
 
 	if (!(ctx->entry->flags & CMD_NEEDS_STORE))
@@ -256,7 +260,7 @@ cmd_dispatch(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error_line("", ctx->cfg_err);
 		return CMD_EXIT_FAIL;
 	}
-	if ((e->flags & CMD_LOCAL) && cmd_remote_url() != NULL && !help)
+	if ((e->flags & CMD_LOCAL) && cmd_remote_url(ctx) != NULL && !help)
 		return cmd_refuse_remote(ctx);
 	return e->run(ctx, argc, argv);
 }

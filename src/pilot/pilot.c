@@ -648,17 +648,22 @@ pilot_main(const struct config *cfg, const struct pilot_opts *o,
     struct buf *err)
 {
 	struct pilot p = { 0 };
+	struct buf where = BUF_INIT;
 	const char *env;
 	int ret;
 
 	p.cfg = cfg;
-	env = getenv("ORCHESTRA_USAGE_EVERY");
+	env = config_env(cfg, CONFIG_USAGE_EVERY);
 	if (env != NULL &&
 	    (time_parse_duration(env, &p.usage_every_ms, err) < 0 ||
-	        p.usage_every_ms < 1000))
-		return err_set(err, ERR_INVALID,
-		    "invalid ORCHESTRA_USAGE_EVERY '%s': a duration of 1s or more",
+	        p.usage_every_ms < 1000)) {
+		config_env_where(cfg, CONFIG_USAGE_EVERY, &where);
+		ret = err_set(err, ERR_INVALID,
+		    "invalid %s '%s': a duration of 1s or more", where.data,
 		    env);
+		buf_release(&where);
+		return ret;
+	}
 	p.chunk = TASK_QUEUE_CHUNK_FIRST;
 	/* A test knob: tiny chunks, to see a task queued over cycles. */
 	env = getenv("ORCHESTRA_TEST_QUEUE_CHUNK");

@@ -349,7 +349,8 @@ out:
 static int
 service_doctor_serve(struct doctor *d, struct buf *text)
 {
-	const char *remote = getenv("ORCHESTRA_URL"), *listen = d->cfg->listen;
+	const char *remote = config_env(d->cfg, CONFIG_URL);
+	const char *listen = d->cfg->listen;
 	struct buf url = BUF_INIT;
 	long status;
 	int ret;
@@ -366,8 +367,8 @@ service_doctor_serve(struct doctor *d, struct buf *text)
 		buf_addf(&url, "http://%s", listen);
 	}
 	buf_adds(&url, "/healthz");
-	ret = service_remote_probe(url.data, DOCTOR_SERVE_TIMEOUT_MS, &status,
-	    text);
+	ret = service_remote_probe(url.data, config_env(d->cfg, CONFIG_CA_FILE),
+	    DOCTOR_SERVE_TIMEOUT_MS, &status, text);
 	if (ret == 0 && status != 200)
 		ret = err_set(text, ERR_UNAVAILABLE,
 		    "GET /healthz answered HTTP status %ld", status);
@@ -375,7 +376,7 @@ service_doctor_serve(struct doctor *d, struct buf *text)
 	if (ret < 0)
 		buf_adds(text,
 		    ": start it (orchestra serve, or systemctl "
-		    "start orchestra-serve), or set ORCHESTRA_URL "
+		    "start orchestra-serve), or set ORCHESTRA_URL (url) "
 		    "or listen to where it runs");
 	else
 		buf_adds(text, "answers GET /healthz");

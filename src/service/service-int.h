@@ -38,12 +38,13 @@ int service_remote_parse_queue_row(json_t *o, struct queue_row *q,
  */
 void service_remote_close(struct service *svc);
 /*
- * GET `url` (http:// or https://, ORCHESTRA_CA_FILE honoured) with no
- * token, connection and answer within `timeout_ms`: 0 and *status once
- * the server answered, else ERR_UNAVAILABLE with why (the URL redacted).
+ * GET `url` (http:// or https://, checked against the CA file `ca` if
+ * not NULL) with no token, connection and answer within `timeout_ms`: 0
+ * and *status once the server answered, else ERR_UNAVAILABLE with why
+ * (the URL redacted).
  */
-int service_remote_probe(const char *url, long timeout_ms, long *status,
-    struct buf *err);
+int service_remote_probe(const char *url, const char *ca, long timeout_ms,
+    long *status, struct buf *err);
 /* ERR_INVALID: `what` has no endpoint in the API. */
 int service_remote_refuse(struct service *svc, const char *what,
     struct buf *err);

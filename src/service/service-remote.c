@@ -279,17 +279,19 @@ service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
 
 /* ---- opening ------------------------------------------------------------ */
 
-/* The token: ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
- * ~/.config/orchestra/token; surrounding white space dropped.  A file
- * other accounts may read or write is refused, as ssh refuses such a
- * private key: the token is a password. */
+/* The token: ORCHESTRA_TOKEN (or the config's token, in a file of mode
+ * 0600: config.c), else the file ORCHESTRA_TOKEN_FILE (or token_file),
+ * else ~/.config/orchestra/token; surrounding white space dropped.  A
+ * file other accounts may read or write is refused, as ssh refuses such
+ * a private key: the token is a password. */
 static int
-service_remote_read_token(struct buf *tok, struct buf *err)
+service_remote_read_token(const struct config *cfg, struct buf *tok,
+    struct buf *err)
 {
-	const char *env = getenv("ORCHESTRA_TOKEN");
-	const char *file = getenv("ORCHESTRA_TOKEN_FILE");
+	const char *env = config_env(cfg, CONFIG_TOKEN);
+	const char *file = config_env(cfg, CONFIG_TOKEN_FILE);
 	const char *home = getenv("HOME");
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, where = BUF_INIT;
 	char chunk[512];
 	size_t n, start = 0;
 	struct stat sb;
@@ -309,8 +311,8 @@ service_remote_read_token(struct buf *tok, struct buf *err)
 		if (f == NULL) {
 			err_set(err, ERR_DENIED,
 			    "ORCHESTRA_URL is set but no token: set "
-			    "ORCHESTRA_TOKEN, or ORCHESTRA_TOKEN_FILE (cannot "
-			    "read '%s': %s)",
+			    "ORCHESTRA_TOKEN, or ORCHESTRA_TOKEN_FILE (or "
+			    "token_file in the config; cannot read '%s': %s)",
 			    path.data, strerror(errno));
 			goto out;
 		}
@@ -342,13 +344,16 @@ service_remote_read_token(struct buf *tok, struct buf *err)
 	tok->len -= start;
 	if (tok->len == 0 || tok->truncated ||
 	    strpbrk(tok->data, "\r\n") != NULL) {
+		if (env != NULL && *env != '\0')
+			config_env_where(cfg, CONFIG_TOKEN, &where);
 		err_set(err, ERR_DENIED, "malformed token in %s",
-		    env && *env ? "ORCHESTRA_TOKEN" : path.data);
+		    env != NULL && *env != '\0' ? where.data : path.data);
 		goto out;
 	}
 	ret = 0;
 out:
 	buf_release(&path);
+	buf_release(&where);
 	return ret;
 }
 
@@ -378,9 +383,9 @@ service_remote_http_open(struct service_remote *r, const char *token,
 
 /* Requests through libcurl, with `token`. */
 static void
-service_remote_curl_open(struct service_remote *r, const char *token)
+service_remote_curl_open(struct service_remote *r, const char *token,
+    const char *ca)
 {
-	const char *ca = getenv("ORCHESTRA_CA_FILE");
 	struct buf hdr = BUF_INIT;
 
 	r->curl = curl_easy_init();
@@ -417,7 +422,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return err_set(err, ERR_INVALID,
 		    "ORCHESTRA_URL must start with http:// or https://");
-	ret = service_remote_read_token(&tok, err);
+	ret = service_remote_read_token(cfg, &tok, err);
 	if (ret < 0)
 		goto out;
 	r = xcalloc(1, sizeof(*r));
@@ -428,7 +433,8 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	if (http_client_takes(r->url))
 		ret = service_remote_http_open(r, tok.data, err);
 	else
-		service_remote_curl_open(r, tok.data);
+		service_remote_curl_open(r, tok.data,
+		    config_env(cfg, CONFIG_CA_FILE));
 out:
 	buf_release_secret(&tok);
 	if (ret < 0)
@@ -446,10 +452,9 @@ service_remote_discard(char *data, size_t size, size_t n, void *arg)
 }
 
 int
-service_remote_probe(const char *url, long timeout_ms, long *status,
-    struct buf *err)
+service_remote_probe(const char *url, const char *ca, long timeout_ms,
+    long *status, struct buf *err)
 {
-	const char *ca = getenv("ORCHESTRA_CA_FILE");
 	struct buf shown = BUF_INIT;
 	CURLcode rc;
 	CURL *h;

@@ -1,6 +1,7 @@
 /*
  * config.c - defaults, then the INI file, then the environment.
  */
+#include <errno.h>
 #include <ini.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -45,6 +46,23 @@ static const struct config_key config_keys[] = {
 	{ "default_memory", "ORCHESTRA_DEFAULT_MEMORY", CONFIG_DEFAULT_MEMORY },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* enum config_env's keys and variables, in its order. */
+static const struct config_key config_env_keys[CONFIG_NENV] = {
+	{ "url", "ORCHESTRA_URL", CONFIG_URL },
+	{ "token", "ORCHESTRA_TOKEN", CONFIG_TOKEN },
+	{ "token_file", "ORCHESTRA_TOKEN_FILE", CONFIG_TOKEN_FILE },
+	{ "ca_file", "ORCHESTRA_CA_FILE", CONFIG_CA_FILE },
+	{ "usage_every", "ORCHESTRA_USAGE_EVERY", CONFIG_USAGE_EVERY },
+	{ "kubeconfig", "KUBECONFIG", CONFIG_KUBECONFIG },
+	{ "kube_context", "ORCHESTRA_KUBE_CONTEXT", CONFIG_KUBE_CONTEXT },
+	{ "kube_timeout", "ORCHESTRA_KUBE_TIMEOUT", CONFIG_KUBE_TIMEOUT },
+	{ "kube_qps", "ORCHESTRA_KUBE_QPS", CONFIG_KUBE_QPS },
+	{ "kube_burst", "ORCHESTRA_KUBE_BURST", CONFIG_KUBE_BURST },
+	{ "kube_pull_wait", "ORCHESTRA_KUBE_PULL_WAIT", CONFIG_KUBE_PULL_WAIT },
+	{ "kube_create_hold", "ORCHESTRA_KUBE_CREATE_HOLD",
+	    CONFIG_KUBE_CREATE_HOLD },
+};
 
 struct config_parse {
 	struct config *cfg;
@@ -92,6 +110,13 @@ config_ini_handler(void *user, const char *section, const char *name,
 		if (strcmp(config_keys[i].key, name) == 0) {
 			config_set(p->cfg, &config_keys[i], value,
 			    p->durations);
+			return 1;
+		}
+	}
+	for (i = 0; i < CONFIG_NENV; i++) {
+		if (strcmp(config_env_keys[i].key, name) == 0) {
+			free(p->cfg->file_env[i]);
+			p->cfg->file_env[i] = xstrdup(value);
 			return 1;
 		}
 	}
@@ -187,6 +212,53 @@ config_default_from(void)
 	return buf_detach(&b);
 }
 
+/*
+ * A file that holds a token is refused when other accounts may read or
+ * write it, as the token file is (service-remote.c): the token is a
+ * password.
+ */
+static int
+config_check_secret(const struct config *cfg, struct buf *err)
+{
+	struct stat sb;
+
+	if (cfg->file_env[CONFIG_TOKEN] == NULL)
+		return 0;
+	if (stat(cfg->conf_path, &sb) < 0)
+		return err_set(err, ERR_INVALID, "config '%s': %s",
+		    cfg->conf_path, strerror(errno));
+	if (sb.st_mode & 077)
+		return err_set(err, ERR_INVALID,
+		    "config '%s' holds a token and is open to other accounts "
+		    "(mode %04o): run 'chmod 600 %s', or name a token_file",
+		    cfg->conf_path, (unsigned)(sb.st_mode & 07777),
+		    cfg->conf_path);
+	return 0;
+}
+
+const char *
+config_env(const struct config *cfg, enum config_env which)
+{
+	const char *v = getenv(config_env_keys[which].env);
+
+	if (v != NULL && *v != '\0')
+		return v;
+	return cfg->file_env[which];
+}
+
+void
+config_env_where(const struct config *cfg, enum config_env which,
+    struct buf *out)
+{
+	const char *v = getenv(config_env_keys[which].env);
+
+	if ((v == NULL || *v == '\0') && cfg->file_env[which] != NULL)
+		buf_addf(out, "%s (config '%s')", config_env_keys[which].key,
+		    cfg->conf_path);
+	else
+		buf_adds(out, config_env_keys[which].env);
+}
+
 int
 config_load(struct config *cfg, struct buf *err)
 {
@@ -215,6 +287,8 @@ config_load(struct config *cfg, struct buf *err)
 			    "config '%s': line %d: syntax", path, rc);
 			goto out;
 		}
+		if (config_check_secret(cfg, err) < 0)
+			goto out;
 	}
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		v = getenv(config_keys[i].env);
@@ -294,6 +368,8 @@ out:
 void
 config_release(struct config *cfg)
 {
+	size_t i;
+
 	free(cfg->home);
 	free(cfg->db_url);
 	free(cfg->volume);
@@ -305,5 +381,10 @@ config_release(struct config *cfg)
 	free(cfg->mail_from);
 	free(cfg->smtp_ca);
 	free(cfg->conf_path);
+	for (i = 0; i < CONFIG_NENV; i++) {
+		if (i == CONFIG_TOKEN && cfg->file_env[i] != NULL)
+			util_wipe(cfg->file_env[i], strlen(cfg->file_env[i]));
+		free(cfg->file_env[i]);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -18,6 +18,28 @@
  * bytes; Slurm's --mem=4000 means megabytes, so 4000 is refused). */
 #define CONFIG_MEMORY_MIN ((int64_t)1 << 20)
 
+/*
+ * The settings read where they are used, each by config_env(): its
+ * environment variable, else its key in the file, else NULL.  Their
+ * values are checked by their readers.
+ */
+enum config_env {
+	CONFIG_URL,              /* ORCHESTRA_URL, key url */
+	CONFIG_TOKEN,            /* ORCHESTRA_TOKEN, key token (a file 0600) */
+	CONFIG_TOKEN_FILE,       /* ORCHESTRA_TOKEN_FILE, key token_file */
+	CONFIG_CA_FILE,          /* ORCHESTRA_CA_FILE, key ca_file */
+	CONFIG_USAGE_EVERY,      /* ORCHESTRA_USAGE_EVERY, key usage_every */
+	CONFIG_KUBECONFIG,       /* KUBECONFIG, key kubeconfig */
+	CONFIG_KUBE_CONTEXT,     /* ORCHESTRA_KUBE_CONTEXT, key kube_context */
+	CONFIG_KUBE_TIMEOUT,     /* ORCHESTRA_KUBE_TIMEOUT, key kube_timeout */
+	CONFIG_KUBE_QPS,         /* ORCHESTRA_KUBE_QPS, key kube_qps */
+	CONFIG_KUBE_BURST,       /* ORCHESTRA_KUBE_BURST, key kube_burst */
+	CONFIG_KUBE_PULL_WAIT,   /* ORCHESTRA_KUBE_PULL_WAIT, kube_pull_wait */
+	CONFIG_KUBE_CREATE_HOLD, /* ORCHESTRA_KUBE_CREATE_HOLD,
+	                            kube_create_hold */
+	CONFIG_NENV
+};
+
 struct config {
 	char *home;           /* ORCHESTRA_HOME, key home */
 	char *db_url;         /* ORCHESTRA_DB, key db */
@@ -52,6 +74,7 @@ struct config {
 	 * pilot keeps a run in job_history after its end; 0: forever;
 	 * default CONFIG_HISTORY_DEFAULT_MS */
 	int64_t history_retention_ms;
+	char *file_env[CONFIG_NENV]; /* the file's values of enum config_env */
 };
 
 /*
@@ -62,5 +85,12 @@ struct config {
  */
 int config_load(struct config *cfg, struct buf *err);
 void config_release(struct config *cfg);
+/* Setting `which`: its environment variable if set and not empty, else
+ * the file's key, else NULL. */
+const char *config_env(const struct config *cfg, enum config_env which);
+/* Where config_env() found it, for a message: "ORCHESTRA_URL", or "url
+ * (config '/etc/orchestra/orchestra.conf')"; "ORCHESTRA_URL" if unset. */
+void config_env_where(const struct config *cfg, enum config_env which,
+    struct buf *out);
 
 #endif

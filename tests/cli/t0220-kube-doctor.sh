@@ -6,7 +6,8 @@
 # failed check named: a node with more GPU slots than the cluster gives it
 # GPUs, a node the cluster does not have, a node not ready, an
 # unreachable API server (within seconds), a wrong token (never shown),
-# no kubeconfig.  The other checks are in t0140.
+# no kubeconfig; the kubeconfig named by the config's key.  The other
+# checks are in t0140.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -103,6 +104,17 @@ bad_token() {
 	fi
 }
 test_case "a wrong token: nodes FAIL, the token not shown" bad_token
+
+# The config's key kubeconfig stands for KUBECONFIG, which overrides it.
+config_key() {
+	printf '[orchestra]\nkubeconfig = %s\n' "$TMP/kc-token" >"$TMP/kc.conf"
+	expect_exit 1 env -u KUBECONFIG ORCHESTRA_CONF="$TMP/kc.conf" \
+	    "$ORCHESTRA_BIN" doctor
+	check_is nodes FAIL "the kubernetes backend cannot list its nodes: kubernetes: the API server refused the credentials of kubeconfig '$TMP/kc-token' \(401 Unauthorized"
+	expect_exit 0 env ORCHESTRA_CONF="$TMP/kc.conf" "$ORCHESTRA_BIN" doctor
+	check_is nodes OK
+}
+test_case "the config's kubeconfig key, KUBECONFIG over it" config_key
 
 no_kubeconfig() {
 	expect_exit 1 env KUBECONFIG="$TMP/no-such-kubeconfig" HOME="$TMP" \

@@ -6,6 +6,8 @@
 # (ORCHESTRA_DB) does not exist and is not created.  Commands that need
 # the database itself refuse in one line; a wrong token, a server that
 # does not answer and another user's refusal are exit 1 with the reason.
+# The config file's keys (url, token, token_file) do what the variables
+# do.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
@@ -379,6 +381,41 @@ connection() {
 }
 test_case "a wrong token, no token, no server: exit 1 and why" connection
 
+# The config file's keys url, token_file and token stand for
+# ORCHESTRA_URL, ORCHESTRA_TOKEN_FILE and ORCHESTRA_TOKEN, and each
+# variable overrides its key; a file with a token is the owner's alone.
+config_keys() {
+	local conf="$TMP/remote.conf"
+	(umask 077 && printf '%s\n' "$TOKEN" >"$TMP/tokfile2")
+	printf '[orchestra]\nurl = %s\ntoken_file = %s\n' "$API" \
+	    "$TMP/tokfile2" >"$conf"
+	orch task show l1 >"$TMP/l.out"
+	expect_exit 0 env ORCHESTRA_CONF="$conf" ORCHESTRA_DB="sqlite:$NODB" \
+	    "$ORCHESTRA_BIN" task show l1
+	cmp -s "$TMP/l.out" "$OUT" || fail "task show through url differs"
+	[ ! -e "$TMP/absent" ] || fail "a run through url made a database"
+	# A command on the database itself names the key and its file.
+	expect_exit 1 env ORCHESTRA_CONF="$conf" "$ORCHESTRA_BIN" pilot --once
+	expect_stderr_line "^orchestra: 'pilot' works on the database itself, not through url \(config '$conf'\): unset it to run here$"
+	# The variable wins: nobody listens on port 1.
+	expect_exit 1 env ORCHESTRA_CONF="$conf" \
+	    ORCHESTRA_URL=http://127.0.0.1:1 "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: cannot reach ORCHESTRA_URL 'http://127.0.0.1:1'"
+	# A token in the file: refused while others may read the file.
+	printf '[orchestra]\nurl = %s\ntoken = %s\n' "$API" "$TOKEN" >"$conf"
+	chmod 644 "$conf"
+	expect_exit 1 env ORCHESTRA_CONF="$conf" ORCHESTRA_DB="sqlite:$NODB" \
+	    "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: config '$conf' holds a token and is open to other accounts \(mode 0644\): run 'chmod 600 $conf', or name a token_file$"
+	! grep -qF -- "$TOKEN" "$ERR" || fail "the token is in a message"
+	chmod 600 "$conf"
+	expect_exit 0 env ORCHESTRA_CONF="$conf" ORCHESTRA_DB="sqlite:$NODB" \
+	    "$ORCHESTRA_BIN" user show tester
+	expect_stdout_contains "username:     tester"
+	[ ! -e "$TMP/absent" ] || fail "a run through url made a database"
+}
+test_case "the config's url, token_file and token keys" config_keys
+
 # Jobs that ran: their logs, exit codes and times, both ways.
 pilot_start --interval 30
 all_done() {
@@ -467,6 +504,9 @@ API="https://${API#http://}"
 https() {
 	ORCHESTRA_CA_FILE="$TMP/cert.pem" same task show l1
 	ORCHESTRA_CA_FILE="$TMP/cert.pem" same user tokens tester --json
+	# The same CA named by the config's key ca_file.
+	printf '[orchestra]\nca_file = %s\n' "$TMP/cert.pem" >"$TMP/ca.conf"
+	ORCHESTRA_CONF="$TMP/ca.conf" same task show l1
 	expect_exit 1 remote task list
 	expect_stderr_line "^orchestra: cannot reach ORCHESTRA_URL 'https://127\.0\.0\.1:[0-9]+': .*(SSL|certificate)"
 }

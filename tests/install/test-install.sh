@@ -90,11 +90,11 @@ check "man renders orchestra, orchestra.conf(5), each page without warnings" \
     man_renders
 
 # Every setting the code reads is in orchestra.conf(5): the keys and
-# variables of util/config.c's table, and each ORCHESTRA_* read with
-# getenv() or kube_env_number() (the test-only ones aside).
+# variables of util/config.c's tables, and each ORCHESTRA_* read with
+# getenv() (the test-only ones aside).
 conf_page_complete() {
 	local page=$ROOT/share/man/man5/orchestra.conf.5 name key
-	for key in $(sed -n 's/^\t{ "\([a-z_]*\)", "ORCHESTRA_[A-Z_]*".*/\1/p' \
+	for key in $(sed -n 's/^\t{ "\([a-z_]*\)", "[A-Z_]*".*/\1/p' \
 	    "$SRC/src/util/config.c"); do
 		grep -q "^\.BR $key \" (\"" "$page" ||
 		    die "orchestra.conf(5) has no key '$key'"
@@ -102,8 +102,7 @@ conf_page_complete() {
 		    die "deploy/orchestra.conf has no key '$key'"
 	done
 	[ -n "${key:-}" ] || die "found no key in util/config.c"
-	for name in $( (grep -rhoE \
-	    '(getenv|kube_env_number)\("ORCHESTRA_[A-Z_]+"' "$SRC/src" ||
+	for name in $( (grep -rhoE 'getenv\("ORCHESTRA_[A-Z_]+"' "$SRC/src" ||
 	    :; sed -n 's/^\t{ "[a-z_]*", "\(ORCHESTRA_[A-Z_]*\)".*/\1/p' \
 	    "$SRC/src/util/config.c") | grep -oE 'ORCHESTRA_[A-Z_]+' |
 	    grep -v '^ORCHESTRA_TEST_' | sort -u); do

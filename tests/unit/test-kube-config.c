@@ -229,12 +229,20 @@ test_kubeconfig_none(void **state)
 	setenv("HOME", "/nonexistent-home", 1);
 	unsetenv("KUBECONFIG");
 	unsetenv("KUBERNETES_SERVICE_HOST");
-	assert_int_equal(kube_config_load(&kc, NULL, NULL, &err), ERR_NOTFOUND);
+	assert_int_equal(kube_config_load(&kc, NULL, NULL, NULL, &err),
+	    ERR_NOTFOUND);
 	assert_non_null(strstr(err.data, "not in a cluster"));
-	assert_int_equal(kube_config_load(&kc, "/nonexistent/kc", NULL, &err),
+	assert_int_equal(
+	    kube_config_load(&kc, "/nonexistent/kc", NULL, NULL, &err),
 	    ERR_NOTFOUND);
 	assert_non_null(strstr(err.data,
 	    "cannot read the kubeconfig '/nonexistent/kc': No such file"));
+	/* The KUBECONFIG setting is a list: its first file is read. */
+	assert_int_equal(kube_config_load(&kc, NULL,
+	                     "/nonexistent/a:/nonexistent/b", NULL, &err),
+	    ERR_NOTFOUND);
+	assert_non_null(strstr(err.data,
+	    "cannot read the kubeconfig '/nonexistent/a' (KUBECONFIG"));
 	buf_release(&err);
 }
 
@@ -301,12 +309,14 @@ test_kubeconfig_files(void **state)
 		test_write(path.data, text.data);
 		buf_reset(&err);
 		if (cases[i].needle == NULL) {
-			if (kube_config_load(&kc, path.data, NULL, &err) < 0)
+			if (kube_config_load(&kc, path.data, NULL, NULL, &err) <
+			    0)
 				fail_msg("case %zu: %s", i, err.data);
 			kube_config_release(&kc);
 			continue;
 		}
-		assert_int_equal(kube_config_load(&kc, path.data, NULL, &err),
+		assert_int_equal(
+		    kube_config_load(&kc, path.data, NULL, NULL, &err),
 		    ERR_INVALID);
 		if (strstr(err.data, cases[i].needle) == NULL ||
 		    strstr(err.data, dir) == NULL)
@@ -317,7 +327,7 @@ test_kubeconfig_files(void **state)
 	buf_reset(&text);
 	buf_addf(&text, "%s/crt", dir);
 	unlink(text.data);
-	assert_int_equal(kube_config_load(&kc, path.data, NULL, &err),
+	assert_int_equal(kube_config_load(&kc, path.data, NULL, NULL, &err),
 	    ERR_INVALID);
 	buf_reset(&want);
 	buf_addf(&want, "cannot read its certificate-authority '%s/crt'", dir);
