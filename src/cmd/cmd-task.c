@@ -43,6 +43,7 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct task t = { 0 };
 	struct buf err = BUF_INIT, full = BUF_INIT;
 	bool json = false;
+	int64_t value;
 	int c, ret = CMD_EXIT_USAGE;
 
 	while ((c = cmd_getopt(ctx, argc, argv)) != -1) {
@@ -106,6 +107,19 @@ cmd_task_submit_run(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = cmd_usage_error(ctx, "missing --exec CMD");
 		goto out;
 	}
+	/* A value that is no duration or size is a usage error; the service
+	 * checks what it allows (at least 1M of memory). */
+	if ((req.timeout != NULL &&
+	        cmd_parse_duration(ctx, "--timeout", req.timeout, &value) <
+	            0) ||
+	    (req.retention != NULL &&
+	        cmd_parse_duration(ctx, "--retention", req.retention, &value) <
+	            0) ||
+	    (req.memory != NULL &&
+	        cmd_parse_size(ctx, "--memory", req.memory, &value) < 0)) {
+		ret = CMD_EXIT_USAGE;
+		goto out;
+	}
 	req.name = argv[argc - 1];
 	req.secondary = sec.v;
 	req.nsecondary = sec.n;
@@ -167,6 +181,7 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_table t;
 	struct buf err = BUF_INIT, b = BUF_INIT;
 	struct task *task;
+	enum task_status st;
 	bool json = false;
 	json_t *arr;
 	int c, ret;
@@ -194,6 +209,11 @@ cmd_task_list_run(struct cmd_ctx *ctx, int argc, char **argv)
 	ret = cmd_args(ctx, argc, argv, 0, NULL);
 	if (ret >= 0)
 		return ret;
+	if (req.status != NULL &&
+	    task_status_parse(req.status, &st, &err) < 0) {
+		ret = cmd_usage_error(ctx, "%s", err.data);
+		goto out;
+	}
 	if (cmd_open_store(ctx) != 0)
 		return CMD_EXIT_FAIL;
 	req.summary = json; /* as GET /api/v1/tasks gives them */

@@ -55,6 +55,7 @@ static int
 cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, struct user_opts *o,
     bool *json)
 {
+	struct buf err = BUF_INIT;
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
@@ -102,6 +103,12 @@ cmd_user_opts(struct cmd_ctx *ctx, int argc, char **argv, struct user_opts *o,
 	if ((o->nfs_server || o->nfs_path) && !o->kubernetes)
 		return cmd_usage_error(ctx,
 		    "--nfs-server and --nfs-path need --kubernetes");
+	/* A word it does not take is a usage error, as a number is. */
+	if (service_user_check_words(o, &err) < 0) {
+		ret = cmd_usage_error(ctx, "%s", err.data);
+		buf_release(&err);
+		return ret;
+	}
 	ret = cmd_args(ctx, argc, argv, 1, "user NAME");
 	if (ret >= 0)
 		return ret;

@@ -454,6 +454,20 @@ cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *arg,
 }
 
 int
+cmd_parse_duration(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out_ms)
+{
+	struct buf err = BUF_INIT;
+
+	if (time_parse_duration(arg, out_ms, &err) < 0) {
+		cmd_usage_error(ctx, "%s: %s", opt, err.data);
+		buf_release(&err);
+		return -1;
+	}
+	return 0;
+}
+
+int
 cmd_parse_limit(struct cmd_ctx *ctx, int64_t min, int64_t *out)
 {
 	if (cmd_parse_int(ctx, "--limit", cmd_optarg(), out) < 0)

@@ -135,6 +135,10 @@ int cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
 /* Parse a size (size_parse(): "4G") into bytes; usage error on failure. */
 int cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out);
+/* Parse a duration (time_parse_duration(): "90s", "2h"); usage error on
+ * failure. */
+int cmd_parse_duration(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out_ms);
 /* --limit's value into `out`, `min` or more; usage error message else. */
 int cmd_parse_limit(struct cmd_ctx *ctx, int64_t min, int64_t *out);
 

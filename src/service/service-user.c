@@ -7,6 +7,20 @@
 
 #define USER_MAX_PRIORITY 1000000000
 
+int
+service_user_check_words(const struct user_opts *o, struct buf *err)
+{
+	if (o->mail != NULL && strcmp(o->mail, "on") != 0 &&
+	    strcmp(o->mail, "off") != 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid --mail '%s': must be 'on' or 'off'", o->mail);
+	if (o->role != NULL && strcmp(o->role, "user") != 0 &&
+	    strcmp(o->role, "admin") != 0)
+		return err_set(err, ERR_INVALID,
+		    "invalid role '%s': must be 'user' or 'admin'", o->role);
+	return 0;
+}
+
 static int
 service_user_check_opts(const struct user_opts *o, struct buf *err)
 {
@@ -14,10 +28,8 @@ service_user_check_opts(const struct user_opts *o, struct buf *err)
 	if (o->email != NULL && *o->email != '\0' &&
 	    address_check(o->email, "email", err) < 0)
 		return ERR_INVALID;
-	if (o->mail != NULL && strcmp(o->mail, "on") != 0 &&
-	    strcmp(o->mail, "off") != 0)
-		return err_set(err, ERR_INVALID,
-		    "invalid --mail '%s': must be 'on' or 'off'", o->mail);
+	if (service_user_check_words(o, err) < 0)
+		return ERR_INVALID;
 	if (o->max_priority != OPT_UNSET &&
 	    (o->max_priority < 0 || o->max_priority > USER_MAX_PRIORITY))
 		return err_set(err, ERR_INVALID,
@@ -25,10 +37,6 @@ service_user_check_opts(const struct user_opts *o, struct buf *err)
 		    (long long)o->max_priority, USER_MAX_PRIORITY);
 	if (o->unix_user != NULL && names_check_login(o->unix_user, err) < 0)
 		return ERR_INVALID;
-	if (o->role != NULL && strcmp(o->role, "user") != 0 &&
-	    strcmp(o->role, "admin") != 0)
-		return err_set(err, ERR_INVALID,
-		    "invalid role '%s': must be 'user' or 'admin'", o->role);
 	return 0;
 }
 

@@ -129,6 +129,12 @@ int service_user_set(struct service *svc, const char *name,
  */
 int service_user_check_set(const struct user_opts *o, bool options,
     struct buf *err);
+/*
+ * 0 when `o`'s words (mail: on or off; role: user or admin) are words
+ * it takes, else ERR_INVALID naming the one that is not.  The command
+ * line asks first: to it, that is a usage error.
+ */
+int service_user_check_words(const struct user_opts *o, struct buf *err);
 
 /* ---- tokens and passwords (service-auth.c) ---------------------------- */
 

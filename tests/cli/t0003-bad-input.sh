@@ -116,10 +116,11 @@ row 1 "no inputs: --inputs is empty"       task submit t1 --exec 'cat %IN' --inp
 row 1 "output '.*/clash' is not a directory" task submit clash --exec 'true'
 
 # Durations
-row 1 "invalid duration '5x'"              task submit t1 --exec 'true' --timeout 5x
-row 1 "invalid duration '-5'"              task submit t1 --exec 'true' --timeout -5
-row 1 "invalid duration ''"                task submit t1 --exec 'true' --timeout ''
-row 1 "invalid duration '3y'"              task submit t1 --exec 'true' --retention 3y
+row 2 "task submit: --timeout: invalid duration '5x'" task submit t1 --exec 'true' --timeout 5x
+row 2 "task submit: --timeout: invalid duration '-5'" task submit t1 --exec 'true' --timeout -5
+row 2 "task submit: --timeout: invalid duration ''" task submit t1 --exec 'true' --timeout ''
+row 2 "task submit: --retention: invalid duration '3y'" task submit t1 --exec 'true' --retention 3y
+row 2 "task submit: --memory: invalid size '5X'" task submit t1 --exec 'true' --memory 5X
 
 # Nodes
 row 1 "node 'n9': invalid cpu-slots -1: must be 0 or more" node add n9 --cpu-slots -1
@@ -150,10 +151,10 @@ row 1 "invalid email 'bob@x;eve@x': give one address" user set alice --email 'bo
 row 1 "invalid email '<bob@x>': give a plain user@host" user set alice --email '<bob@x>'
 row 1 "invalid email 'Bob <bob@x>': blanks" user add bob --email 'Bob <bob@x>'
 row 1 "invalid email 'bob@x@y': more than one '@'" user add bob --email 'bob@x@y'
-row 1 "invalid --mail 'maybe': must be 'on' or 'off'" user set alice --mail maybe
+row 2 "user set: invalid --mail 'maybe': must be 'on' or 'off'" user set alice --mail maybe
 row 1 "invalid priority -5"                user set alice --priority -5
 row 1 "invalid priority 1000000001"        user add bob --priority 1000000001
-row 1 "invalid role 'king': must be 'user' or 'admin'" user set alice --role king
+row 2 "user set: invalid role 'king': must be 'user' or 'admin'" user set alice --role king
 row 1 "no user 'nobody'"                   user set nobody --role admin
 row 1 "no user 'nobody'"                   user show nobody
 
@@ -162,7 +163,7 @@ row 1 "no task 'nope' of user 'tester'"    task show nope
 row 1 "no user 'nobody'"                   task show user.nobody.x
 row 1 "no task 'dup' of user 'alice'"      task show user.alice.dup
 row 1 "no user 'nobody'"                   task list --user nobody
-row 1 "unknown task status 'bogus'"        task list --status bogus
+row 2 "task list: unknown task status 'bogus'" task list --status bogus
 row 1 "task 'user.tester.busy' is running: only a broken, killed or finalized task can be retried" task retry busy
 row 1 "task 'user.tester.busy' is running: only an ended task can be deleted" task delete busy
 row 1 "task 'user.tester.finished' is done: only a registered, testing or running task can be killed" task kill finished

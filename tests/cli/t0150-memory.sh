@@ -44,8 +44,8 @@ bad_sizes() {
 	expect_stderr_usage "--memory: invalid size '4X'"
 	expect_exit 1 orch node set "$NODE" --memory 1000
 	expect_stderr_line "invalid memory 1000 bytes: 0 \(not known\) or at least 1M"
-	expect_exit 1 orch task submit t --exec true --memory 4X
-	expect_stderr_line "^orchestra: invalid size '4X'"
+	expect_exit 2 orch task submit t --exec true --memory 4X
+	expect_stderr_usage "task submit: --memory: invalid size '4X'"
 	expect_exit 1 orch task submit t --exec true --memory 4000
 	expect_stderr_line "invalid memory '4000': at least 1M .*4000M"
 	[ "$(db_value "SELECT memory FROM node")" = $((4 * GIB)) ] ||
