@@ -418,7 +418,7 @@ kube_config_in_cluster(struct kube_config *kc, struct buf *err)
 	memset(kc, 0, sizeof(*kc));
 	if (host == NULL || port == NULL || *host == '\0' || *port == '\0')
 		return err_set(err, ERR_NOTFOUND,
-		    "no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a "
+		    "no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a "
 		    "cluster ($KUBERNETES_SERVICE_HOST unset)");
 	if (access(KUBE_SA_DIR "/token", R_OK) < 0)
 		return err_set(err, ERR_NOTFOUND,

@@ -226,8 +226,9 @@ void kube_claim_path(struct buf *out, const char *volume, const char *username);
  * and the mount added when the template has none, a mountPath of the
  * template's for it replaced), and the job's out_dir (%OUT, its
  * workingDir) must lie under it.  `ttl_seconds` is the Job's
- * ttlSecondsAfterFinished.  Returns 0 and *out (caller decrefs), or
- * ERR_INVALID (a user name that is no namespace, an out_dir elsewhere, …).
+ * ttlSecondsAfterFinished (0: none, the template's too).  Returns 0 and *out
+ * (caller decrefs), or ERR_INVALID (a user name that is no namespace, an
+ * out_dir elsewhere, …).
  */
 int kube_manifest(json_t *tmpl, const char *volume,
     const struct backend_job *job, int64_t ttl_seconds, json_t **out,

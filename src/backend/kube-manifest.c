@@ -505,8 +505,11 @@ kube_manifest(json_t *tmpl, const char *volume, const struct backend_job *job,
 	kube_labels(meta, job);
 	kube_labels(kube_obj(pod, "metadata"), job);
 	json_object_set_new(spec, "backoffLimit", json_integer(0));
-	json_object_set_new(spec, "ttlSecondsAfterFinished",
-	    json_integer(ttl_seconds));
+	if (ttl_seconds > 0)
+		json_object_set_new(spec, "ttlSecondsAfterFinished",
+		    json_integer(ttl_seconds));
+	else
+		json_object_del(spec, "ttlSecondsAfterFinished");
 	if (job->timeout_ms > 0)
 		json_object_set_new(spec, "activeDeadlineSeconds",
 		    json_integer((job->timeout_ms + 999) / 1000));

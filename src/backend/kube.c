@@ -44,9 +44,12 @@
  * A finished Job stays this long if Orchestra is gone (the pilot deletes
  * it once its end is recorded).  A pilot down longer finds it gone and
  * queues the job again, which then runs twice: a week covers a weekend's
- * or a holiday's outage, which one day did not.
+ * or a holiday's outage, which one day did not.  kube_job_ttl changes
+ * it; 0 gives no TTL (the Jobs stay until a pilot deletes them).
  */
 #define KUBE_TTL_SECONDS (7 * 86400)
+/* Less would delete Jobs a pilot restarted in minutes has not read. */
+#define KUBE_TTL_MIN_SECONDS 3600
 /* How long a pod may fail to start (kube_start_failures) before its job
  * ends. */
 #define KUBE_PULL_WAIT_S 300
@@ -85,6 +88,7 @@ struct kube_backend {
 	char *volume;        /* ORCHESTRA_VOLUME: claims at <volume>/<user> */
 	int64_t pull_wait_ms;
 	int64_t create_hold_ms; /* KUBE_CREATE_HOLD_MS */
+	int64_t ttl_seconds;    /* KUBE_TTL_SECONDS; 0: none */
 	int64_t opened_ms;      /* monotonic: when this process opened */
 	json_t *posted; /* Job name -> monotonic ms of its last create sent */
 	backend_ref_vec deletes; /* released, deleted once due */
@@ -314,6 +318,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	const char *v;
 	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	int64_t hold_ms = KUBE_CREATE_HOLD_MS;
+	int64_t ttl_ms = (int64_t)KUBE_TTL_SECONDS * 1000;
 	int ret;
 
 	*out = NULL;
@@ -336,6 +341,19 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 		buf_release(&where);
 		return ret;
 	}
+	v = config_env(cfg, CONFIG_KUBE_JOB_TTL);
+	if (v != NULL && *v != '\0' &&
+	    (time_parse_duration(v, &ttl_ms, err) < 0 ||
+	        (ttl_ms > 0 && ttl_ms < KUBE_TTL_MIN_SECONDS * 1000))) {
+		config_env_where(cfg, CONFIG_KUBE_JOB_TTL, &where);
+		ret = err_set(err, ERR_INVALID,
+		    "%s '%s' is not a duration of 1h or more, or 0 (none): a "
+		    "shorter one deletes Jobs whose ends the pilot has not "
+		    "read",
+		    where.data, v);
+		buf_release(&where);
+		return ret;
+	}
 	ret = kube_volume_check(cfg->volume, err);
 	if (ret < 0)
 		return ret;
@@ -351,6 +369,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	if (v != NULL && util_parse_int64(v, 0, 86400, &kb->pull_wait_ms) == 0)
 		kb->pull_wait_ms *= 1000;
 	kb->create_hold_ms = hold_ms;
+	kb->ttl_seconds = ttl_ms / 1000;
 	kb->opened_ms = time_mono_ns() / 1000000;
 	kb->posted = json_object();
 	kb->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -481,7 +500,7 @@ kube_start(struct backend *be, const struct backend_job *job, struct buf *err)
 	int ret;
 
 	ret =
-	    kube_manifest(kb->tmpl, kb->volume, job, KUBE_TTL_SECONDS, &m, err);
+	    kube_manifest(kb->tmpl, kb->volume, job, kb->ttl_seconds, &m, err);
 	if (ret < 0)
 		return ret;
 	buf_adds(&path, "/apis/batch/v1/namespaces/");

@@ -62,6 +62,7 @@ static const struct config_key config_env_keys[CONFIG_NENV] = {
 	{ "kube_pull_wait", "ORCHESTRA_KUBE_PULL_WAIT", CONFIG_KUBE_PULL_WAIT },
 	{ "kube_create_hold", "ORCHESTRA_KUBE_CREATE_HOLD",
 	    CONFIG_KUBE_CREATE_HOLD },
+	{ "kube_job_ttl", "ORCHESTRA_KUBE_JOB_TTL", CONFIG_KUBE_JOB_TTL },
 };
 
 struct config_parse {

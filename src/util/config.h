@@ -37,6 +37,7 @@ enum config_env {
 	CONFIG_KUBE_PULL_WAIT,   /* ORCHESTRA_KUBE_PULL_WAIT, kube_pull_wait */
 	CONFIG_KUBE_CREATE_HOLD, /* ORCHESTRA_KUBE_CREATE_HOLD,
 	                            kube_create_hold */
+	CONFIG_KUBE_JOB_TTL,     /* ORCHESTRA_KUBE_JOB_TTL, kube_job_ttl */
 	CONFIG_NENV
 };
 

@@ -178,7 +178,7 @@ refused() { # REGEX
 
 no_file() {
 	export KUBECONFIG=$TMP/no-such-kubeconfig
-	refused "^orchestra: cannot read the kubeconfig '$TMP/no-such-kubeconfig' \(\\\$KUBECONFIG\): No such file or directory\$"
+	refused "^orchestra: cannot read the kubeconfig '$TMP/no-such-kubeconfig' \(KUBECONFIG, or kubeconfig in the config\): No such file or directory\$"
 }
 test_case "a kubeconfig that is not there" no_file
 

@@ -113,8 +113,12 @@ config_key() {
 	check_is nodes FAIL "the kubernetes backend cannot list its nodes: kubernetes: the API server refused the credentials of kubeconfig '$TMP/kc-token' \(401 Unauthorized"
 	expect_exit 0 env ORCHESTRA_CONF="$TMP/kc.conf" "$ORCHESTRA_BIN" doctor
 	check_is nodes OK
+	# A Job TTL under an hour would delete ends the pilot has not read.
+	printf '[orchestra]\nkube_job_ttl = 10m\n' >"$TMP/kc.conf"
+	expect_exit 1 env ORCHESTRA_CONF="$TMP/kc.conf" "$ORCHESTRA_BIN" doctor
+	check_is backend FAIL "kube_job_ttl \(config '$TMP/kc.conf'\) '10m' is not a duration of 1h or more, or 0 \(none\)"
 }
-test_case "the config's kubeconfig key, KUBECONFIG over it" config_key
+test_case "the config's kubeconfig and kube_job_ttl keys" config_key
 
 no_kubeconfig() {
 	expect_exit 1 env KUBECONFIG="$TMP/no-such-kubeconfig" HOME="$TMP" \

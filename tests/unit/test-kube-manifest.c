@@ -100,7 +100,8 @@ test_cpu_job(void **state)
 		"echo \"it's\" $HOME\nexit 3", "", "/volume/alice/calib",
 		"node-07", -1, 90500, (int64_t)4 << 30, "alice", 1001, 1001,
 		"/home/alice", NULL, 0 };
-	json_t *m = test_build(&job), *c, *spec, *meta, *labels;
+	json_t *m = test_build(&job), *c, *spec, *meta, *labels, *t;
+	struct buf err = BUF_INIT;
 
 	(void)state;
 	meta = json_object_get(m, "metadata");
@@ -156,6 +157,17 @@ test_cpu_job(void **state)
 	assert_string_equal(test_resource(c, "limits", "memory"), "4Gi");
 	assert_string_equal(test_resource(c, "requests", "cpu"), "1");
 	json_decref(m);
+
+	/* kube_job_ttl 0: no TTL, not even one the template gives. */
+	t = test_tmpl(test_template);
+	json_object_set_new(json_object_get(t, "spec"),
+	    "ttlSecondsAfterFinished", json_integer(5));
+	assert_int_equal(kube_manifest(t, "/volume", &job, 0, &m, &err), 0);
+	assert_null(json_object_get(json_object_get(m, "spec"),
+	    "ttlSecondsAfterFinished"));
+	json_decref(m);
+	json_decref(t);
+	buf_release(&err);
 }
 
 static void
