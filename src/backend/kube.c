@@ -50,6 +50,8 @@
 #define KUBE_TTL_SECONDS (7 * 86400)
 /* Less would delete Jobs a pilot restarted in minutes has not read. */
 #define KUBE_TTL_MIN_SECONDS 3600
+/* ttlSecondsAfterFinished is an int32; ten years is plenty. */
+#define KUBE_TTL_MAX_SECONDS (3650LL * 86400)
 /* How long a pod may fail to start (kube_start_failures) before its job
  * ends. */
 #define KUBE_PULL_WAIT_S 300
@@ -319,6 +321,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	int64_t hold_ms = KUBE_CREATE_HOLD_MS;
 	int64_t ttl_ms = (int64_t)KUBE_TTL_SECONDS * 1000;
+	int64_t pull_wait_s = KUBE_PULL_WAIT_S;
 	int ret;
 
 	*out = NULL;
@@ -344,12 +347,24 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	v = config_env(cfg, CONFIG_KUBE_JOB_TTL);
 	if (v != NULL && *v != '\0' &&
 	    (time_parse_duration(v, &ttl_ms, err) < 0 ||
-	        (ttl_ms > 0 && ttl_ms < KUBE_TTL_MIN_SECONDS * 1000))) {
+	        (ttl_ms > 0 &&
+	            (ttl_ms < KUBE_TTL_MIN_SECONDS * 1000 ||
+	                ttl_ms > KUBE_TTL_MAX_SECONDS * 1000)))) {
 		config_env_where(cfg, CONFIG_KUBE_JOB_TTL, &where);
 		ret = err_set(err, ERR_INVALID,
-		    "%s '%s' is not a duration of 1h or more, or 0 (none): a "
-		    "shorter one deletes Jobs whose ends the pilot has not "
+		    "%s '%s' is not a duration from 1h to 3650d, or 0 (none): "
+		    "a shorter one deletes Jobs whose ends the pilot has not "
 		    "read",
+		    where.data, v);
+		buf_release(&where);
+		return ret;
+	}
+	v = config_env(cfg, CONFIG_KUBE_PULL_WAIT);
+	if (v != NULL && *v != '\0' &&
+	    util_parse_int64(v, 0, 86400, &pull_wait_s) < 0) {
+		config_env_where(cfg, CONFIG_KUBE_PULL_WAIT, &where);
+		ret = err_set(err, ERR_INVALID,
+		    "%s '%s' is not a number of seconds from 0 to 86400",
 		    where.data, v);
 		buf_release(&where);
 		return ret;
@@ -364,10 +379,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	kb = xcalloc(1, sizeof(*kb));
 	kb->base.ops = &backend_kube_ops;
 	kb->volume = xstrdup(cfg->volume);
-	kb->pull_wait_ms = (int64_t)KUBE_PULL_WAIT_S * 1000;
-	v = config_env(cfg, CONFIG_KUBE_PULL_WAIT);
-	if (v != NULL && util_parse_int64(v, 0, 86400, &kb->pull_wait_ms) == 0)
-		kb->pull_wait_ms *= 1000;
+	kb->pull_wait_ms = pull_wait_s * 1000;
 	kb->create_hold_ms = hold_ms;
 	kb->ttl_seconds = ttl_ms / 1000;
 	kb->opened_ms = time_mono_ns() / 1000000;

@@ -308,7 +308,7 @@ void job_end_why(const char *end_reason, int64_t memory, struct buf *out);
 
 /* ---- priority rules (core/priority.c) -------------------------------- */
 
-/* One user's standing in one pool (a queue's CPU or GPU slots). */
+/* One user's standing, over all pools (SPEC.md, "Priority"). */
 struct prio_user {
 	int64_t max_priority;
 	int64_t running; /* R: the user's jobs holding a slot, in any pool */

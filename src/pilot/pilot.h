@@ -27,7 +27,7 @@ void pilot_signals(void);
 
 /*
  * Run the pilot on the database, backend and priority rule of `cfg`
- * (borrowed), and ORCHESTRA_USAGE_EVERY from the environment: take the
+ * (borrowed), and its usage_every (ORCHESTRA_USAGE_EVERY): take the
  * one-pilot lock and run cycles until SIGTERM or SIGINT (the cycle in
  * flight finishes; jobs keep running), or one cycle with `once`.  0 when
  * asked to stop; ERR_INVALID for a bad setting, else the failure that

@@ -279,17 +279,19 @@ service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
 
 /* ---- opening ------------------------------------------------------------ */
 
-/* The token: ORCHESTRA_TOKEN (or the config's token, in a file of mode
- * 0600: config.c), else the file ORCHESTRA_TOKEN_FILE (or token_file),
- * else ~/.config/orchestra/token; surrounding white space dropped.  A
- * file other accounts may read or write is refused, as ssh refuses such
- * a private key: the token is a password. */
+/* The token: ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
+ * the config's token (in a file of mode 0600: config.c), else its
+ * token_file, else ~/.config/orchestra/token; surrounding white space
+ * dropped.  The variables are a pair that overrides the keys' pair: a
+ * token file named in the environment wins over a token in the file.  A
+ * token file other accounts may read or write is refused, as ssh refuses
+ * such a private key: the token is a password. */
 static int
 service_remote_read_token(const struct config *cfg, struct buf *tok,
     struct buf *err)
 {
-	const char *env = config_env(cfg, CONFIG_TOKEN);
-	const char *file = config_env(cfg, CONFIG_TOKEN_FILE);
+	const char *env = getenv("ORCHESTRA_TOKEN");
+	const char *file = getenv("ORCHESTRA_TOKEN_FILE");
 	const char *home = getenv("HOME");
 	struct buf path = BUF_INIT, where = BUF_INIT;
 	char chunk[512];
@@ -299,6 +301,10 @@ service_remote_read_token(const struct config *cfg, struct buf *tok,
 	int ret = ERR_DENIED;
 
 	tok->cap_limit = REMOTE_TOKEN_MAX;
+	if ((env == NULL || *env == '\0') && (file == NULL || *file == '\0')) {
+		env = cfg->file_env[CONFIG_TOKEN];
+		file = cfg->file_env[CONFIG_TOKEN_FILE];
+	}
 	if (env != NULL && *env != '\0') {
 		buf_adds(tok, env);
 	} else {

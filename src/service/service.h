@@ -44,10 +44,12 @@ struct service {
 int service_open(struct service *svc, const struct config *cfg,
     const char *actor, struct buf *err);
 /*
- * Open no database but the HTTP API at `url` (ORCHESTRA_URL), with the
- * token of ORCHESTRA_TOKEN, else the file ORCHESTRA_TOKEN_FILE, else
- * ~/.config/orchestra/token (refused, ERR_DENIED, when the group or others
- * have any permission on it); ORCHESTRA_CA_FILE names a private CA.  Asks
+ * Open no database but the HTTP API at `url` (ORCHESTRA_URL, or the
+ * config's url), with the token of ORCHESTRA_TOKEN, else the file
+ * ORCHESTRA_TOKEN_FILE, else the config's token, else its token_file,
+ * else ~/.config/orchestra/token (a file refused, ERR_DENIED, when the
+ * group or others have any permission on it); ORCHESTRA_CA_FILE (ca_file)
+ * names a private CA.  Asks
  * the API who the token is: that user is the actor (svc->actor, owned
  * by the service), not trusted.  Functions with no endpoint refuse with
  * ERR_INVALID.  Release with service_close().

@@ -36,13 +36,15 @@ static const char sql_sched_running[] =
  * The running tasks of other pools with assigned jobs, by user and in
  * each user's order: their jobs are ahead of a later task's in the user's
  * n.  A running task's assigned jobs are none of them test jobs (the test
- * job is done before the others are queued).  The tasks running are few;
- * each count is one seek on task_count, not a count of its jobs.
+ * job is done before the others are queued); a killing task's are those
+ * queued again while it stops, which its own pool's stream counts too.  The
+ * tasks running are few; each count is one seek on task_count, not a count of
+ * its jobs.
  */
 static const char sql_sched_before[] =
     "SELECT t.account_id, t.submitted_ms, t.id, c.n FROM task t"
     " JOIN task_count c ON c.task_id = t.id AND c.status = 'assigned'"
-    " WHERE t.status = 'running' AND c.n > 0"
+    " WHERE t.status IN ('running', 'killing') AND c.n > 0"
     " AND (t.queue <> $1 OR t.gpu <> $2)"
     " ORDER BY t.account_id, t.submitted_ms, t.id";
 /* The task's memory by a seek on its key: the plan on job_wait stays. */
@@ -72,7 +74,7 @@ store_sched_point_before(sched_stream_vec *streams,
 		/* Both in account order. */
 		while (i < before->n && owner[i] < s->account_id)
 			i++;
-		s->before = before->v + i;
+		s->before = before->n > 0 ? before->v + i : NULL;
 		s->nbefore = 0;
 		if (s->is_test)
 			continue;

@@ -47,22 +47,23 @@ static const struct config_key config_keys[] = {
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
-/* enum config_env's keys and variables, in its order. */
+/* enum config_env's keys and variables (offset unused). */
 static const struct config_key config_env_keys[CONFIG_NENV] = {
-	{ "url", "ORCHESTRA_URL", CONFIG_URL },
-	{ "token", "ORCHESTRA_TOKEN", CONFIG_TOKEN },
-	{ "token_file", "ORCHESTRA_TOKEN_FILE", CONFIG_TOKEN_FILE },
-	{ "ca_file", "ORCHESTRA_CA_FILE", CONFIG_CA_FILE },
-	{ "usage_every", "ORCHESTRA_USAGE_EVERY", CONFIG_USAGE_EVERY },
-	{ "kubeconfig", "KUBECONFIG", CONFIG_KUBECONFIG },
-	{ "kube_context", "ORCHESTRA_KUBE_CONTEXT", CONFIG_KUBE_CONTEXT },
-	{ "kube_timeout", "ORCHESTRA_KUBE_TIMEOUT", CONFIG_KUBE_TIMEOUT },
-	{ "kube_qps", "ORCHESTRA_KUBE_QPS", CONFIG_KUBE_QPS },
-	{ "kube_burst", "ORCHESTRA_KUBE_BURST", CONFIG_KUBE_BURST },
-	{ "kube_pull_wait", "ORCHESTRA_KUBE_PULL_WAIT", CONFIG_KUBE_PULL_WAIT },
-	{ "kube_create_hold", "ORCHESTRA_KUBE_CREATE_HOLD",
-	    CONFIG_KUBE_CREATE_HOLD },
-	{ "kube_job_ttl", "ORCHESTRA_KUBE_JOB_TTL", CONFIG_KUBE_JOB_TTL },
+	[CONFIG_URL] = { "url", "ORCHESTRA_URL", 0 },
+	[CONFIG_TOKEN] = { "token", "ORCHESTRA_TOKEN", 0 },
+	[CONFIG_TOKEN_FILE] = { "token_file", "ORCHESTRA_TOKEN_FILE", 0 },
+	[CONFIG_CA_FILE] = { "ca_file", "ORCHESTRA_CA_FILE", 0 },
+	[CONFIG_USAGE_EVERY] = { "usage_every", "ORCHESTRA_USAGE_EVERY", 0 },
+	[CONFIG_KUBECONFIG] = { "kubeconfig", "KUBECONFIG", 0 },
+	[CONFIG_KUBE_CONTEXT] = { "kube_context", "ORCHESTRA_KUBE_CONTEXT", 0 },
+	[CONFIG_KUBE_TIMEOUT] = { "kube_timeout", "ORCHESTRA_KUBE_TIMEOUT", 0 },
+	[CONFIG_KUBE_QPS] = { "kube_qps", "ORCHESTRA_KUBE_QPS", 0 },
+	[CONFIG_KUBE_BURST] = { "kube_burst", "ORCHESTRA_KUBE_BURST", 0 },
+	[CONFIG_KUBE_PULL_WAIT] = { "kube_pull_wait",
+	    "ORCHESTRA_KUBE_PULL_WAIT", 0 },
+	[CONFIG_KUBE_CREATE_HOLD] = { "kube_create_hold",
+	    "ORCHESTRA_KUBE_CREATE_HOLD", 0 },
+	[CONFIG_KUBE_JOB_TTL] = { "kube_job_ttl", "ORCHESTRA_KUBE_JOB_TTL", 0 },
 };
 
 struct config_parse {
@@ -91,6 +92,18 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 	*slot = xstrdup(value);
 }
 
+/* A value of enum config_env from the file, the token wiped first. */
+static void
+config_free_value(struct config *cfg, size_t which)
+{
+	char *v = cfg->file_env[which];
+
+	if (v != NULL && which == CONFIG_TOKEN)
+		util_wipe(v, strlen(v));
+	free(v);
+	cfg->file_env[which] = NULL;
+}
+
 static int
 config_ini_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -116,7 +129,7 @@ config_ini_handler(void *user, const char *section, const char *name,
 	}
 	for (i = 0; i < CONFIG_NENV; i++) {
 		if (strcmp(config_env_keys[i].key, name) == 0) {
-			free(p->cfg->file_env[i]);
+			config_free_value(p->cfg, i);
 			p->cfg->file_env[i] = xstrdup(value);
 			return 1;
 		}
@@ -219,20 +232,16 @@ config_default_from(void)
  * password.
  */
 static int
-config_check_secret(const struct config *cfg, struct buf *err)
+config_check_secret(const struct config *cfg, const struct stat *sb,
+    struct buf *err)
 {
-	struct stat sb;
-
 	if (cfg->file_env[CONFIG_TOKEN] == NULL)
 		return 0;
-	if (stat(cfg->conf_path, &sb) < 0)
-		return err_set(err, ERR_INVALID, "config '%s': %s",
-		    cfg->conf_path, strerror(errno));
-	if (sb.st_mode & 077)
+	if (sb->st_mode & 077)
 		return err_set(err, ERR_INVALID,
 		    "config '%s' holds a token and is open to other accounts "
 		    "(mode %04o): run 'chmod 600 %s', or name a token_file",
-		    cfg->conf_path, (unsigned)(sb.st_mode & 07777),
+		    cfg->conf_path, (unsigned)(sb->st_mode & 07777),
 		    cfg->conf_path);
 	return 0;
 }
@@ -267,6 +276,7 @@ config_load(struct config *cfg, struct buf *err)
 	const char *path = getenv("ORCHESTRA_CONF"), *v;
 	struct buf b = BUF_INIT;
 	struct stat sb;
+	FILE *f;
 	size_t i;
 	int rc, ret = ERR_INVALID;
 
@@ -275,7 +285,17 @@ config_load(struct config *cfg, struct buf *err)
 		path = CONFIG_DEFAULT_FILE;
 	if (path != NULL && *path != '\0') {
 		cfg->conf_path = xstrdup(path);
-		rc = ini_parse(path, config_ini_handler, &p);
+		/* The mode checked is the one of the file read. */
+		f = fopen(path, "re");
+		if (f == NULL || fstat(fileno(f), &sb) < 0) {
+			if (f != NULL)
+				fclose(f);
+			err_set(err, ERR_INVALID, "config '%s': cannot read it",
+			    path);
+			goto out;
+		}
+		rc = ini_parse_file(f, config_ini_handler, &p);
+		fclose(f);
 		if (p.failed)
 			goto out;
 		if (rc < 0) {
@@ -288,7 +308,7 @@ config_load(struct config *cfg, struct buf *err)
 			    "config '%s': line %d: syntax", path, rc);
 			goto out;
 		}
-		if (config_check_secret(cfg, err) < 0)
+		if (config_check_secret(cfg, &sb, err) < 0)
 			goto out;
 	}
 	for (i = 0; i < CONFIG_NKEYS; i++) {
@@ -382,10 +402,7 @@ config_release(struct config *cfg)
 	free(cfg->mail_from);
 	free(cfg->smtp_ca);
 	free(cfg->conf_path);
-	for (i = 0; i < CONFIG_NENV; i++) {
-		if (i == CONFIG_TOKEN && cfg->file_env[i] != NULL)
-			util_wipe(cfg->file_env[i], strlen(cfg->file_env[i]));
-		free(cfg->file_env[i]);
-	}
+	for (i = 0; i < CONFIG_NENV; i++)
+		config_free_value(cfg, i);
 	memset(cfg, 0, sizeof(*cfg));
 }

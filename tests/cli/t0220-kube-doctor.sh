@@ -116,7 +116,7 @@ config_key() {
 	# A Job TTL under an hour would delete ends the pilot has not read.
 	printf '[orchestra]\nkube_job_ttl = 10m\n' >"$TMP/kc.conf"
 	expect_exit 1 env ORCHESTRA_CONF="$TMP/kc.conf" "$ORCHESTRA_BIN" doctor
-	check_is backend FAIL "kube_job_ttl \(config '$TMP/kc.conf'\) '10m' is not a duration of 1h or more, or 0 \(none\)"
+	check_is backend FAIL "kube_job_ttl \(config '$TMP/kc.conf'\) '10m' is not a duration from 1h to 3650d, or 0 \(none\)"
 }
 test_case "the config's kubeconfig and kube_job_ttl keys" config_key
 

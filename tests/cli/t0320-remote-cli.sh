@@ -413,6 +413,13 @@ config_keys() {
 	    "$ORCHESTRA_BIN" user show tester
 	expect_stdout_contains "username:     tester"
 	[ ! -e "$TMP/absent" ] || fail "a run through url made a database"
+	# A token file named in the environment wins over the file's token.
+	printf '[orchestra]\nurl = %s\ntoken = orc_wrong\n' "$API" >"$conf"
+	expect_exit 1 env ORCHESTRA_CONF="$conf" ORCHESTRA_DB="sqlite:$NODB" \
+	    "$ORCHESTRA_BIN" user show tester
+	expect_exit 0 env ORCHESTRA_CONF="$conf" ORCHESTRA_DB="sqlite:$NODB" \
+	    ORCHESTRA_TOKEN_FILE="$TMP/tokfile2" "$ORCHESTRA_BIN" user show tester
+	expect_stdout_contains "username:     tester"
 }
 test_case "the config's url, token_file and token keys" config_keys
 
