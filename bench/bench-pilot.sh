@@ -381,9 +381,11 @@ p99() {
 # (with SQL, as the pilot records an end: status, attempt, exit code,
 # times), and the pilot is idle when the task is retried.
 cycles_o() {
-	local b=${obin[$1]} node log=$home/q-$1${2:+-$2}.log r='' deadline
-	if [ -n "${2:-}" ]; then unset ORCHESTRA_DB; else oset "$1"; fi
-	export ORCHESTRA_HOME=$home/q-$1${2:+-$2}
+	local b=${obin[$1]} tag=$1${2:+-$2}${3:+-$3} r='' deadline node log
+	log=$home/q-$tag.log
+	# A retry, and a run not counted, on an SQLite file of their own.
+	if [ -n "${2:-}${3:-}" ]; then unset ORCHESTRA_DB; else oset "$1"; fi
+	export ORCHESTRA_HOME=$home/q-$tag
 	mkdir -p "$ORCHESTRA_HOME"
 	node=$("$b" init --json | sed -n 's/.*"node": "\(.*\)".*/\1/p')
 	"$b" node set "$node" --max-cpu-slots "$slots" --cpu-slots "$slots" >/dev/null
@@ -425,11 +427,18 @@ cycles_o() {
 if [ "$queued" -gt 0 ]; then
 	seq -f "/in/%06g" 1 "$queued" >"$home/qlist"
 fi
+# The first of these runs is the slowest, whichever binary makes it (its
+# longest cycle, in 4 comparison runs of two builds, the two orders each
+# twice): with --before, a run of the second binary goes first, not
+# counted, so that neither is measured first.
+warm=
 if [ "$queued" -gt 0 ] && phase cycle; then
+	[ -z "$before" ] || { cycles_o before '' warm >/dev/null; warm=1; }
 	read -r qa qn qs qc qm qp < <(cycles_o orchestra)
 	[ -z "$before" ] || read -r qba qbn qbs qbc qbm qbp < <(cycles_o before)
 fi
 if [ "$queued" -gt 0 ] && phase retry; then
+	[ -z "$before" ] || [ -n "$warm" ] || cycles_o before retry warm >/dev/null
 	read -r ra rn rs rc rm rp < <(cycles_o orchestra retry)
 	[ -z "$before" ] || read -r rba rbn rbs rbc rbm rbp < <(cycles_o before retry)
 fi
