@@ -89,23 +89,27 @@ man_renders() {
 check "man renders orchestra, orchestra.conf(5), each page without warnings" \
     man_renders
 
-# Every setting the code reads is in orchestra.conf(5): the keys and
-# variables of util/config.c's tables, and each ORCHESTRA_* read with
-# getenv() (the test-only ones aside).
+# Every setting the code reads is in orchestra.conf(5): the keys of
+# util/config.c's two tables (a row's key on its first line, with or
+# without its [CONFIG_...] index), every ORCHESTRA_* that file names,
+# and each ORCHESTRA_* read with getenv() (the test-only ones aside).
 conf_page_complete() {
-	local page=$ROOT/share/man/man5/orchestra.conf.5 name key
-	for key in $(sed -n 's/^\t{ "\([a-z_]*\)", "[A-Z_]*".*/\1/p' \
+	local page=$ROOT/share/man/man5/orchestra.conf.5 name key n=0
+	for key in $(sed -n \
+	    's/^\t\(\[CONFIG_[A-Z_]*\] = \)\{0,1\}{ "\([a-z_]*\)",.*/\2/p' \
 	    "$SRC/src/util/config.c"); do
+		n=$((n + 1))
 		grep -q "^\.BR $key \" (\"" "$page" ||
 		    die "orchestra.conf(5) has no key '$key'"
 		grep -q "^#$key = " "$SRC/deploy/orchestra.conf" ||
 		    die "deploy/orchestra.conf has no key '$key'"
 	done
-	[ -n "${key:-}" ] || die "found no key in util/config.c"
+	# Both tables: 16 keys and 13 when this was written.
+	[ "$n" -ge 29 ] || die "found $n keys in util/config.c, not 29 or more"
 	for name in $( (grep -rhoE 'getenv\("ORCHESTRA_[A-Z_]+"' "$SRC/src" ||
-	    :; sed -n 's/^\t{ "[a-z_]*", "\(ORCHESTRA_[A-Z_]*\)".*/\1/p' \
-	    "$SRC/src/util/config.c") | grep -oE 'ORCHESTRA_[A-Z_]+' |
-	    grep -v '^ORCHESTRA_TEST_' | sort -u); do
+	    :; grep -oE 'ORCHESTRA_[A-Z_]+' "$SRC/src/util/config.c") |
+	    grep -oE 'ORCHESTRA_[A-Z_]+' | grep -v '^ORCHESTRA_TEST_' |
+	    sort -u); do
 		grep -q "$name" "$page" ||
 		    die "orchestra.conf(5) does not name $name"
 	done
