@@ -439,13 +439,14 @@ cmd_parse_int(struct cmd_ctx *ctx, const char *opt, const char *arg,
 	return 0;
 }
 
-int
-cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *arg,
-    int64_t *out)
+/* Parse `arg` with `parse` (a util parser); usage error on failure. */
+static int
+cmd_parse_with(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out, int (*parse)(const char *, int64_t *, struct buf *))
 {
 	struct buf err = BUF_INIT;
 
-	if (size_parse(arg, out, &err) < 0) {
+	if (parse(arg, out, &err) < 0) {
 		cmd_usage_error(ctx, "%s: %s", opt, err.data);
 		buf_release(&err);
 		return -1;
@@ -454,17 +455,17 @@ cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *arg,
 }
 
 int
+cmd_parse_size(struct cmd_ctx *ctx, const char *opt, const char *arg,
+    int64_t *out)
+{
+	return cmd_parse_with(ctx, opt, arg, out, size_parse);
+}
+
+int
 cmd_parse_duration(struct cmd_ctx *ctx, const char *opt, const char *arg,
     int64_t *out_ms)
 {
-	struct buf err = BUF_INIT;
-
-	if (time_parse_duration(arg, out_ms, &err) < 0) {
-		cmd_usage_error(ctx, "%s: %s", opt, err.data);
-		buf_release(&err);
-		return -1;
-	}
-	return 0;
+	return cmd_parse_with(ctx, opt, arg, out_ms, time_parse_duration);
 }
 
 int

@@ -47,23 +47,26 @@ static const struct config_key config_keys[] = {
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
-/* enum config_env's keys and variables (offset unused). */
-static const struct config_key config_env_keys[CONFIG_NENV] = {
-	[CONFIG_URL] = { "url", "ORCHESTRA_URL", 0 },
-	[CONFIG_TOKEN] = { "token", "ORCHESTRA_TOKEN", 0 },
-	[CONFIG_TOKEN_FILE] = { "token_file", "ORCHESTRA_TOKEN_FILE", 0 },
-	[CONFIG_CA_FILE] = { "ca_file", "ORCHESTRA_CA_FILE", 0 },
-	[CONFIG_USAGE_EVERY] = { "usage_every", "ORCHESTRA_USAGE_EVERY", 0 },
-	[CONFIG_KUBECONFIG] = { "kubeconfig", "KUBECONFIG", 0 },
-	[CONFIG_KUBE_CONTEXT] = { "kube_context", "ORCHESTRA_KUBE_CONTEXT", 0 },
-	[CONFIG_KUBE_TIMEOUT] = { "kube_timeout", "ORCHESTRA_KUBE_TIMEOUT", 0 },
-	[CONFIG_KUBE_QPS] = { "kube_qps", "ORCHESTRA_KUBE_QPS", 0 },
-	[CONFIG_KUBE_BURST] = { "kube_burst", "ORCHESTRA_KUBE_BURST", 0 },
+/* enum config_env's keys and variables. */
+static const struct config_env_key {
+	const char *key;
+	const char *env;
+} config_env_keys[CONFIG_NENV] = {
+	[CONFIG_URL] = { "url", "ORCHESTRA_URL" },
+	[CONFIG_TOKEN] = { "token", "ORCHESTRA_TOKEN" },
+	[CONFIG_TOKEN_FILE] = { "token_file", "ORCHESTRA_TOKEN_FILE" },
+	[CONFIG_CA_FILE] = { "ca_file", "ORCHESTRA_CA_FILE" },
+	[CONFIG_USAGE_EVERY] = { "usage_every", "ORCHESTRA_USAGE_EVERY" },
+	[CONFIG_KUBECONFIG] = { "kubeconfig", "KUBECONFIG" },
+	[CONFIG_KUBE_CONTEXT] = { "kube_context", "ORCHESTRA_KUBE_CONTEXT" },
+	[CONFIG_KUBE_TIMEOUT] = { "kube_timeout", "ORCHESTRA_KUBE_TIMEOUT" },
+	[CONFIG_KUBE_QPS] = { "kube_qps", "ORCHESTRA_KUBE_QPS" },
+	[CONFIG_KUBE_BURST] = { "kube_burst", "ORCHESTRA_KUBE_BURST" },
 	[CONFIG_KUBE_PULL_WAIT] = { "kube_pull_wait",
-	    "ORCHESTRA_KUBE_PULL_WAIT", 0 },
+	    "ORCHESTRA_KUBE_PULL_WAIT" },
 	[CONFIG_KUBE_CREATE_HOLD] = { "kube_create_hold",
-	    "ORCHESTRA_KUBE_CREATE_HOLD", 0 },
-	[CONFIG_KUBE_JOB_TTL] = { "kube_job_ttl", "ORCHESTRA_KUBE_JOB_TTL", 0 },
+	    "ORCHESTRA_KUBE_CREATE_HOLD" },
+	[CONFIG_KUBE_JOB_TTL] = { "kube_job_ttl", "ORCHESTRA_KUBE_JOB_TTL" },
 };
 
 struct config_parse {
