@@ -221,26 +221,56 @@ static const struct kube_kind kube_nodes_kind = { "nodes", "/api/v1/nodes",
 /* ---- the backend ----------------------------------------------------------
  */
 
-/* A positive number from the setting `which`, or `def`. */
-static double
-kube_setting_number(const struct config *cfg, enum config_env which, double def)
+/*
+ * The setting `which` holds `v`, which is not `what`: ERR_INVALID, naming
+ * the variable or the config file it came from.
+ */
+static int
+kube_setting_bad(const struct config *cfg, enum config_env which, const char *v,
+    const char *what, struct buf *err)
+{
+	struct buf where = BUF_INIT;
+	int ret;
+
+	config_env_where(cfg, which, &where);
+	ret =
+	    err_set(err, ERR_INVALID, "%s '%s' is not %s", where.data, v, what);
+	buf_release(&where);
+	return ret;
+}
+
+/*
+ * The setting `which` as a number above 0 and up to KUBE_SETTING_MAX
+ * (`whole`: an integer), into *out; left as it is where the setting is
+ * not set.  0, or ERR_INVALID.
+ */
+#define KUBE_SETTING_MAX 1000000
+static int
+kube_setting_number(const struct config *cfg, enum config_env which, bool whole,
+    double *out, struct buf *err)
 {
 	const char *v = config_env(cfg, which);
-	struct buf where = BUF_INIT;
+	int64_t n;
 	char *end;
 	double d;
 
 	if (v == NULL || *v == '\0')
-		return def;
-	d = strtod(v, &end);
-	if (*end != '\0' || !(d > 0) || d > 1e6) {
-		config_env_where(cfg, which, &where);
-		log_warn("%s='%s' is not a positive number: %g is used",
-		    where.data, v, def);
-		buf_release(&where);
-		return def;
+		return 0;
+	if (whole) {
+		if (util_parse_int64(v, 1, KUBE_SETTING_MAX, &n) < 0)
+			return kube_setting_bad(cfg, which, v,
+			    "a whole number from 1 to 1000000", err);
+		*out = (double)n;
+		return 0;
 	}
-	return d;
+	errno = 0;
+	d = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || !(d > 0) ||
+	    d > KUBE_SETTING_MAX)
+		return kube_setting_bad(cfg, which, v,
+		    "a number above 0 and up to 1000000", err);
+	*out = d;
+	return 0;
 }
 
 /*
@@ -316,59 +346,46 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 {
 	struct kube_backend *kb;
 	struct kube_config kc;
-	struct buf where = BUF_INIT;
 	const char *v;
 	int64_t timeout_ms = KUBE_DEFAULT_TIMEOUT_MS;
 	int64_t hold_ms = KUBE_CREATE_HOLD_MS;
 	int64_t ttl_ms = (int64_t)KUBE_TTL_SECONDS * 1000;
 	int64_t pull_wait_s = KUBE_PULL_WAIT_S;
+	double qps = KUBE_DEFAULT_QPS, burst = KUBE_DEFAULT_BURST;
 	int ret;
 
 	*out = NULL;
 	v = config_env(cfg, CONFIG_KUBE_TIMEOUT);
 	if (v != NULL && *v != '\0' &&
-	    (time_parse_duration(v, &timeout_ms, err) < 0 || timeout_ms <= 0)) {
-		config_env_where(cfg, CONFIG_KUBE_TIMEOUT, &where);
-		ret = err_set(err, ERR_INVALID,
-		    "%s '%s' is not a duration such as 30s or 2m", where.data,
-		    v);
-		buf_release(&where);
-		return ret;
-	}
+	    (time_parse_duration(v, &timeout_ms, err) < 0 || timeout_ms <= 0))
+		return kube_setting_bad(cfg, CONFIG_KUBE_TIMEOUT, v,
+		    "a duration such as 30s or 2m", err);
 	v = config_env(cfg, CONFIG_KUBE_CREATE_HOLD);
 	if (v != NULL && *v != '\0' &&
-	    time_parse_duration(v, &hold_ms, err) < 0) {
-		config_env_where(cfg, CONFIG_KUBE_CREATE_HOLD, &where);
-		ret = err_set(err, ERR_INVALID,
-		    "%s '%s' is not a duration such as 90s", where.data, v);
-		buf_release(&where);
-		return ret;
-	}
+	    time_parse_duration(v, &hold_ms, err) < 0)
+		return kube_setting_bad(cfg, CONFIG_KUBE_CREATE_HOLD, v,
+		    "a duration such as 90s", err);
 	v = config_env(cfg, CONFIG_KUBE_JOB_TTL);
 	if (v != NULL && *v != '\0' &&
 	    (time_parse_duration(v, &ttl_ms, err) < 0 ||
 	        (ttl_ms > 0 &&
 	            (ttl_ms < KUBE_TTL_MIN_SECONDS * 1000 ||
-	                ttl_ms > KUBE_TTL_MAX_SECONDS * 1000)))) {
-		config_env_where(cfg, CONFIG_KUBE_JOB_TTL, &where);
-		ret = err_set(err, ERR_INVALID,
-		    "%s '%s' is not a duration from 1h to 3650d, or 0 (none): "
-		    "a shorter one deletes Jobs whose ends the pilot has not "
-		    "read",
-		    where.data, v);
-		buf_release(&where);
-		return ret;
-	}
+	                ttl_ms > KUBE_TTL_MAX_SECONDS * 1000))))
+		return kube_setting_bad(cfg, CONFIG_KUBE_JOB_TTL, v,
+		    "a duration from 1h to 3650d, or 0 (none): a shorter one "
+		    "deletes Jobs whose ends the pilot has not read",
+		    err);
 	v = config_env(cfg, CONFIG_KUBE_PULL_WAIT);
 	if (v != NULL && *v != '\0' &&
-	    util_parse_int64(v, 0, 86400, &pull_wait_s) < 0) {
-		config_env_where(cfg, CONFIG_KUBE_PULL_WAIT, &where);
-		ret = err_set(err, ERR_INVALID,
-		    "%s '%s' is not a number of seconds from 0 to 86400",
-		    where.data, v);
-		buf_release(&where);
+	    util_parse_int64(v, 0, 86400, &pull_wait_s) < 0)
+		return kube_setting_bad(cfg, CONFIG_KUBE_PULL_WAIT, v,
+		    "a number of seconds from 0 to 86400", err);
+	ret = kube_setting_number(cfg, CONFIG_KUBE_QPS, false, &qps, err);
+	if (ret == 0)
+		ret = kube_setting_number(cfg, CONFIG_KUBE_BURST, true, &burst,
+		    err);
+	if (ret < 0)
 		return ret;
-	}
 	ret = kube_volume_check(cfg->volume, err);
 	if (ret < 0)
 		return ret;
@@ -395,10 +412,7 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	kb->jobs = kube_informer_new(&kube_jobs_kind, kb->epfd);
 	kb->pods = kube_informer_new(&kube_pods_kind, kb->epfd);
 	kb->nodes = kube_informer_new(&kube_nodes_kind, kb->epfd);
-	ret = kube_client_new(&kb->client, &kc,
-	    kube_setting_number(cfg, CONFIG_KUBE_QPS, KUBE_DEFAULT_QPS),
-	    (int)kube_setting_number(cfg, CONFIG_KUBE_BURST,
-	        KUBE_DEFAULT_BURST),
+	ret = kube_client_new(&kb->client, &kc, qps, (int)burst,
 	    (long)timeout_ms, err);
 	kube_config_release(&kc);
 	if (ret < 0)

@@ -45,6 +45,7 @@ struct service_remote {
 	struct curl_slist *headers; /* holds the token: never logged */
 	char *http_headers;         /* the same lines for `http`: secret */
 	char *username;             /* the token's owner, from /api/v1/me */
+	char *where;                /* "ORCHESTRA_URL", or "url (config 'F')" */
 };
 
 static size_t
@@ -119,9 +120,8 @@ service_remote_send(struct service_remote *r, const char *method,
 	}
 	if (ret < 0) {
 		util_redact_url(&shown, r->url);
-		ret = err_set(err, ERR_UNAVAILABLE,
-		    "cannot reach ORCHESTRA_URL '%s': %s", shown.data,
-		    why.data);
+		ret = err_set(err, ERR_UNAVAILABLE, "cannot reach %s '%s': %s",
+		    r->where, shown.data, why.data);
 	}
 	buf_release(&url);
 	buf_release(&shown);
@@ -419,20 +419,26 @@ service_open_remote(struct service *svc, const struct config *cfg,
     const char *url, struct buf *err)
 {
 	struct service_remote *r;
-	struct buf tok = BUF_INIT;
+	struct buf tok = BUF_INIT, where = BUF_INIT;
 	size_t len = strlen(url);
 	int ret;
 
 	memset(svc, 0, sizeof(*svc));
 	svc->cfg = cfg;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return err_set(err, ERR_INVALID,
-		    "ORCHESTRA_URL must start with http:// or https://");
+	config_env_where(cfg, CONFIG_URL, &where);
+	if (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0) {
+		ret = err_set(err, ERR_INVALID,
+		    "%s must start with http:// or https://", where.data);
+		buf_release(&where);
+		return ret;
+	}
 	ret = service_remote_read_token(cfg, &tok, err);
 	if (ret < 0)
 		goto out;
 	r = xcalloc(1, sizeof(*r));
 	svc->remote = r;
+	r->where = buf_detach(&where);
 	while (len > 0 && url[len - 1] == '/')
 		len--;
 	r->url = xstrndup(url, len);
@@ -443,6 +449,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 		    config_env(cfg, CONFIG_CA_FILE));
 out:
 	buf_release_secret(&tok);
+	buf_release(&where);
 	if (ret < 0)
 		service_close(svc);
 	return ret;
@@ -512,6 +519,7 @@ service_remote_close(struct service *svc)
 	}
 	free(r->url);
 	free(r->username);
+	free(r->where);
 	free(r);
 	svc->remote = NULL;
 	svc->actor = NULL;

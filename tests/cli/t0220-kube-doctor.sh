@@ -117,8 +117,18 @@ config_key() {
 	printf '[orchestra]\nkube_job_ttl = 10m\n' >"$TMP/kc.conf"
 	expect_exit 1 env ORCHESTRA_CONF="$TMP/kc.conf" "$ORCHESTRA_BIN" doctor
 	check_is backend FAIL "kube_job_ttl \(config '$TMP/kc.conf'\) '10m' is not a duration from 1h to 3650d, or 0 \(none\)"
+	# The request rate and burst are refused when they are not numbers,
+	# as every other setting is, not taken as their defaults.
+	printf '[orchestra]\nkube_qps = fast\n' >"$TMP/kc.conf"
+	expect_exit 1 env ORCHESTRA_CONF="$TMP/kc.conf" "$ORCHESTRA_BIN" doctor
+	check_is backend FAIL "kube_qps \(config '$TMP/kc.conf'\) 'fast' is not a number above 0 and up to 1000000"
+	expect_exit 1 env ORCHESTRA_KUBE_BURST=2.5 "$ORCHESTRA_BIN" doctor
+	check_is backend FAIL "ORCHESTRA_KUBE_BURST '2.5' is not a whole number from 1 to 1000000"
+	expect_exit 0 env ORCHESTRA_KUBE_QPS=0.5 ORCHESTRA_KUBE_BURST=3 \
+	    "$ORCHESTRA_BIN" doctor
+	check_is backend OK
 }
-test_case "the config's kubeconfig and kube_job_ttl keys" config_key
+test_case "the config's kubeconfig, kube_job_ttl and kube_qps keys" config_key
 
 no_kubeconfig() {
 	expect_exit 1 env KUBECONFIG="$TMP/no-such-kubeconfig" HOME="$TMP" \

@@ -401,6 +401,17 @@ config_keys() {
 	expect_exit 1 env ORCHESTRA_CONF="$conf" \
 	    ORCHESTRA_URL=http://127.0.0.1:1 "$ORCHESTRA_BIN" task list
 	expect_stderr_line "^orchestra: cannot reach ORCHESTRA_URL 'http://127.0.0.1:1'"
+	# A URL from the key: its errors name the key and its file.
+	printf '[orchestra]\nurl = http://127.0.0.1:1\ntoken_file = %s\n' \
+	    "$TMP/tokfile2" >"$TMP/remote1.conf"
+	expect_exit 1 env ORCHESTRA_CONF="$TMP/remote1.conf" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: cannot reach url \(config '$TMP/remote1.conf'\) 'http://127.0.0.1:1'"
+	printf '[orchestra]\nurl = ftp://127.0.0.1/\n' >"$TMP/remote1.conf"
+	expect_exit 1 env ORCHESTRA_CONF="$TMP/remote1.conf" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: url \(config '$TMP/remote1.conf'\) must start with http:// or https://$"
+	[ ! -e "$TMP/absent" ] || fail "a failed remote run made a database"
 	# A token in the file: refused while others may read the file.
 	printf '[orchestra]\nurl = %s\ntoken = %s\n' "$API" "$TOKEN" >"$conf"
 	chmod 644 "$conf"
