@@ -287,8 +287,8 @@ service_remote_parse_queue_row(json_t *o, struct queue_row *q, struct buf *err)
  * token file other accounts may read or write is refused, as ssh refuses
  * such a private key: the token is a password. */
 static int
-service_remote_read_token(const struct config *cfg, struct buf *tok,
-    struct buf *err)
+service_remote_read_token(const struct config *cfg, const char *url_where,
+    struct buf *tok, struct buf *err)
 {
 	const char *env = getenv("ORCHESTRA_TOKEN");
 	const char *file = getenv("ORCHESTRA_TOKEN_FILE");
@@ -316,10 +316,10 @@ service_remote_read_token(const struct config *cfg, struct buf *tok,
 		f = fopen(path.data, "r");
 		if (f == NULL) {
 			err_set(err, ERR_DENIED,
-			    "ORCHESTRA_URL is set but no token: set "
+			    "%s is set but no token: set "
 			    "ORCHESTRA_TOKEN, or ORCHESTRA_TOKEN_FILE (or "
 			    "token_file in the config; cannot read '%s': %s)",
-			    path.data, strerror(errno));
+			    url_where, path.data, strerror(errno));
 			goto out;
 		}
 		if (fstat(fileno(f), &sb) < 0) {
@@ -433,7 +433,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 		buf_release(&where);
 		return ret;
 	}
-	ret = service_remote_read_token(cfg, &tok, err);
+	ret = service_remote_read_token(cfg, where.data, &tok, err);
 	if (ret < 0)
 		goto out;
 	r = xcalloc(1, sizeof(*r));
@@ -528,11 +528,12 @@ service_remote_close(struct service *svc)
 int
 service_remote_refuse(struct service *svc, const char *what, struct buf *err)
 {
-	(void)svc;
+	const char *where = svc->remote->where;
+
 	return err_set(err, ERR_INVALID,
-	    "%s needs the database itself; the API of ORCHESTRA_URL does not "
-	    "offer it (unset ORCHESTRA_URL on the server's machine)",
-	    what);
+	    "%s needs the database itself; the API of %s does not offer it "
+	    "(unset %s on the server's machine)",
+	    what, where, where);
 }
 
 /* ---- tasks ----------------------------------------------------------------
@@ -1240,9 +1241,9 @@ service_remote_self(struct service *svc, const char *user, struct buf *err)
 	if (ret < 0 || strcmp(user, me) == 0)
 		return ret;
 	return err_set(err, ERR_DENIED,
-	    "through ORCHESTRA_URL only your own tokens (user '%s') can be "
-	    "managed, not those of user '%s'",
-	    me, user);
+	    "through %s only your own tokens (user '%s') can be managed, not "
+	    "those of user '%s'",
+	    svc->remote->where, me, user);
 }
 
 int

@@ -411,6 +411,15 @@ config_keys() {
 	expect_exit 1 env ORCHESTRA_CONF="$TMP/remote1.conf" \
 	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" task list
 	expect_stderr_line "^orchestra: url \(config '$TMP/remote1.conf'\) must start with http:// or https://$"
+	printf '[orchestra]\nurl = %s\n' "$API" >"$TMP/remote1.conf"
+	expect_exit 1 env HOME="$TMP/nohome" ORCHESTRA_CONF="$TMP/remote1.conf" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" task list
+	expect_stderr_line "^orchestra: url \(config '$TMP/remote1.conf'\) is set but no token"
+	printf '[orchestra]\nurl = %s\ntoken_file = %s\n' "$API" \
+	    "$TMP/tokfile2" >"$TMP/remote1.conf"
+	expect_exit 1 env ORCHESTRA_CONF="$TMP/remote1.conf" \
+	    ORCHESTRA_DB="sqlite:$NODB" "$ORCHESTRA_BIN" node sync
+	expect_stderr_line "^orchestra: node sync needs the database itself; the API of url \(config '$TMP/remote1.conf'\) does not offer it"
 	[ ! -e "$TMP/absent" ] || fail "a failed remote run made a database"
 	# A token in the file: refused while others may read the file.
 	printf '[orchestra]\nurl = %s\ntoken = %s\n' "$API" "$TOKEN" >"$conf"
