@@ -239,36 +239,17 @@ kube_setting_bad(const struct config *cfg, enum config_env which, const char *v,
 	return ret;
 }
 
-/*
- * The setting `which` as a number above 0 and up to KUBE_SETTING_MAX
- * (`whole`: an integer), into *out; left as it is where the setting is
- * not set.  0, or ERR_INVALID.
- */
-#define KUBE_SETTING_MAX 1000000
+/* A number above 0 and up to `max` into *out: 0, or -1. */
 static int
-kube_setting_number(const struct config *cfg, enum config_env which, bool whole,
-    double *out, struct buf *err)
+kube_parse_positive(const char *s, double max, double *out)
 {
-	const char *v = config_env(cfg, which);
-	int64_t n;
 	char *end;
 	double d;
 
-	if (v == NULL || *v == '\0')
-		return 0;
-	if (whole) {
-		if (util_parse_int64(v, 1, KUBE_SETTING_MAX, &n) < 0)
-			return kube_setting_bad(cfg, which, v,
-			    "a whole number from 1 to 1000000", err);
-		*out = (double)n;
-		return 0;
-	}
 	errno = 0;
-	d = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || !(d > 0) ||
-	    d > KUBE_SETTING_MAX)
-		return kube_setting_bad(cfg, which, v,
-		    "a number above 0 and up to 1000000", err);
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(d > 0) || d > max)
+		return -1;
 	*out = d;
 	return 0;
 }
@@ -351,7 +332,8 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	int64_t hold_ms = KUBE_CREATE_HOLD_MS;
 	int64_t ttl_ms = (int64_t)KUBE_TTL_SECONDS * 1000;
 	int64_t pull_wait_s = KUBE_PULL_WAIT_S;
-	double qps = KUBE_DEFAULT_QPS, burst = KUBE_DEFAULT_BURST;
+	int64_t burst = KUBE_DEFAULT_BURST;
+	double qps = KUBE_DEFAULT_QPS;
 	int ret;
 
 	*out = NULL;
@@ -380,12 +362,15 @@ kube_open(struct backend **out, const struct config *cfg, struct buf *err)
 	    util_parse_int64(v, 0, 86400, &pull_wait_s) < 0)
 		return kube_setting_bad(cfg, CONFIG_KUBE_PULL_WAIT, v,
 		    "a number of seconds from 0 to 86400", err);
-	ret = kube_setting_number(cfg, CONFIG_KUBE_QPS, false, &qps, err);
-	if (ret == 0)
-		ret = kube_setting_number(cfg, CONFIG_KUBE_BURST, true, &burst,
-		    err);
-	if (ret < 0)
-		return ret;
+	v = config_env(cfg, CONFIG_KUBE_QPS);
+	if (v != NULL && *v != '\0' && kube_parse_positive(v, 1e6, &qps) < 0)
+		return kube_setting_bad(cfg, CONFIG_KUBE_QPS, v,
+		    "a number above 0 and up to 1000000", err);
+	v = config_env(cfg, CONFIG_KUBE_BURST);
+	if (v != NULL && *v != '\0' &&
+	    util_parse_int64(v, 1, 1000000, &burst) < 0)
+		return kube_setting_bad(cfg, CONFIG_KUBE_BURST, v,
+		    "a whole number from 1 to 1000000", err);
 	ret = kube_volume_check(cfg->volume, err);
 	if (ret < 0)
 		return ret;

@@ -198,7 +198,7 @@ cmd_open_store(struct cmd_ctx *ctx)
 	if (url != NULL && (ctx->entry->flags & CMD_LOCAL))
 		return cmd_refuse_remote(ctx);
 	if (url != NULL)
-		ret = service_open_remote(&ctx->svc, &ctx->cfg, url, &err);
+		ret = service_open_remote(&ctx->svc, &ctx->cfg, &err);
 	else
 		ret = service_open(&ctx->svc, &ctx->cfg, ctx->actor, &err);
 	if (ret < 0) {

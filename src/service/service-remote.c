@@ -416,13 +416,16 @@ service_remote_curl_open(struct service_remote *r, const char *token,
 
 int
 service_open_remote(struct service *svc, const struct config *cfg,
-    const char *url, struct buf *err)
+    struct buf *err)
 {
+	const char *url = config_env(cfg, CONFIG_URL);
 	struct service_remote *r;
 	struct buf tok = BUF_INIT, where = BUF_INIT;
-	size_t len = strlen(url);
+	size_t len;
 	int ret;
 
+	if (url == NULL || *url == '\0')
+		BUG("service_open_remote() with no url set");
 	memset(svc, 0, sizeof(*svc));
 	svc->cfg = cfg;
 	config_env_where(cfg, CONFIG_URL, &where);
@@ -439,6 +442,7 @@ service_open_remote(struct service *svc, const struct config *cfg,
 	r = xcalloc(1, sizeof(*r));
 	svc->remote = r;
 	r->where = buf_detach(&where);
+	len = strlen(url);
 	while (len > 0 && url[len - 1] == '/')
 		len--;
 	r->url = xstrndup(url, len);

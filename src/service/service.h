@@ -44,8 +44,8 @@ struct service {
 int service_open(struct service *svc, const struct config *cfg,
     const char *actor, struct buf *err);
 /*
- * Open no database but the HTTP API at `url` (ORCHESTRA_URL, or the
- * config's url), with the token of ORCHESTRA_TOKEN, else the file
+ * Open no database but the HTTP API at ORCHESTRA_URL, else the config's
+ * url (one of them set), with the token of ORCHESTRA_TOKEN, else the file
  * ORCHESTRA_TOKEN_FILE, else the config's token, else its token_file,
  * else ~/.config/orchestra/token (a file refused, ERR_DENIED, when the
  * group or others have any permission on it); ORCHESTRA_CA_FILE (ca_file)
@@ -55,7 +55,7 @@ int service_open(struct service *svc, const struct config *cfg,
  * ERR_INVALID.  Release with service_close().
  */
 int service_open_remote(struct service *svc, const struct config *cfg,
-    const char *url, struct buf *err);
+    struct buf *err);
 /* Close what service_open() opened; harmless on a zeroed service. */
 void service_close(struct service *svc);
 /* Is `svc` open (service_open, service_open_remote or service_init)? */
